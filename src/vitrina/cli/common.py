@@ -1,0 +1,55 @@
+"""Shared CLI plumbing: settings from the global options, one way to print errors."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import typer
+from rich.console import Console
+
+from vitrina.errors import VitrinaError
+from vitrina.settings import Settings, load_settings
+
+console = Console()
+err_console = Console(stderr=True)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_state: dict[str, Any] = {"profile": None, "settings": None}
+
+
+def set_profile(profile: str | None) -> None:
+    _state["profile"] = profile
+    _state["settings"] = None
+
+
+def settings() -> Settings:
+    if _state["settings"] is None:
+        _state["settings"] = load_settings(_state["profile"])
+    return _state["settings"]  # type: ignore[no-any-return]
+
+
+def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    if hint:
+        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+    return typer.Exit(code)
+
+
+def handle_errors(func: F) -> F:
+    """Print VitrinaError as one clear message (and its hint) instead of a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except VitrinaError as exc:
+            raise fail(exc.message, exc.hint) from None
+        except KeyboardInterrupt:
+            err_console.print("interrupted")
+            sys.exit(130)
+
+    return wrapper  # type: ignore[return-value]

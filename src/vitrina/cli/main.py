@@ -1,0 +1,64 @@
+"""Entry point of the `vitrina` command."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+
+import typer
+
+from vitrina.cli import common
+
+# (group name or "" for top-level commands, module). Each module exposes `app`.
+COMMAND_MODULES: list[tuple[str, str]] = [
+    ("", "vitrina.cli.platform"),
+    ("broker", "vitrina.cli.broker"),
+    ("topics", "vitrina.cli.topics"),
+    ("shop", "vitrina.cli.shop"),
+    ("generate", "vitrina.cli.generate"),
+    ("dlq", "vitrina.cli.dlq"),
+    ("run", "vitrina.cli.run"),
+    ("contracts", "vitrina.cli.contracts"),
+]
+
+app = typer.Typer(
+    name="vitrina",
+    help="Vitrina — the analytics platform of «Покупай выгодно».",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+@app.callback()
+def _global(
+    profile: str = typer.Option(None, "--profile", "-p",
+                                help="Settings profile: embedded (default), distributed, or a .yaml file."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details."),
+) -> None:
+    common.set_profile(profile)
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def _register() -> None:
+    for group, module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue  # a command group not built yet
+            raise
+        sub: typer.Typer = module.app
+        if group:
+            app.add_typer(sub, name=group)
+        else:
+            for command in sub.registered_commands:
+                app.registered_commands.append(command)
+
+
+_register()
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,40 @@
+"""`vitrina run SERVICE`: run one service in the foreground."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from vitrina.cli.common import fail, handle_errors, settings
+
+app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).",
+                  no_args_is_help=True)
+
+
+def _runner(name: str):  # type: ignore[no-untyped-def]
+    @handle_errors
+    def command() -> None:
+        from vitrina.services import service
+
+        spec = service(name)
+        try:
+            main = spec.load()
+        except (ModuleNotFoundError, AttributeError):
+            raise fail(f"service {name} is not built in this version") from None
+        s = settings()
+        logging.basicConfig(level=s.log_level, force=True,
+                            format=f"%(asctime)s {name} %(levelname)s %(message)s")
+        main(s)
+
+    return command
+
+
+def _register() -> None:
+    from vitrina.services import SERVICES
+
+    for spec in SERVICES:
+        app.command(spec.name, help=spec.description)(_runner(spec.name))
+
+
+_register()

@@ -1,0 +1,49 @@
+"""`vitrina topics apply|list`: topics as code."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="Topics as code.", no_args_is_help=True)
+
+
+@app.command()
+@handle_errors
+def apply() -> None:
+    """Create every declared topic that is missing; report what differs. Safe to run twice."""
+    from vitrina.kafka.admin import apply_topics
+
+    report = apply_topics(settings())
+    for name in report.created:
+        console.print(f"[green]created[/]   {name}")
+    for name in report.unchanged:
+        console.print(f"unchanged {name}")
+    for name, diffs in report.differs.items():
+        for diff in diffs:
+            console.print(f"[yellow]differs[/]   {name}: {diff}")
+    console.print(f"{len(report.created)} created, {len(report.unchanged)} unchanged, "
+                  f"{len(report.differs)} differ")
+
+
+@app.command("list")
+@handle_errors
+def list_() -> None:
+    """Declared topics next to what the broker has."""
+    from vitrina.kafka.admin import admin_client, describe_topics
+    from vitrina.topics import declared_topics
+
+    s = settings()
+    specs = declared_topics(s)
+    actual = describe_topics(admin_client(s))
+    table = Table("topic", "partitions", "rf", "policy", "key", "value", "state")
+    for spec in specs:
+        state = actual.get(spec.name)
+        table.add_row(spec.name, str(state.partitions if state else spec.partitions),
+                      str(spec.replication_factor), spec.configs.get("cleanup.policy", ""),
+                      spec.key, spec.value, "present" if state else "[red]missing[/]")
+    for name in sorted(set(actual) - {s.name for s in specs}):
+        table.add_row(name, str(actual[name].partitions), "", "", "", "", "not declared")
+    console.print(table)

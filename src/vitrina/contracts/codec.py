@@ -1,0 +1,86 @@
+"""One codec for every topic: JSON bytes <-> dicts, validated against the JSON Schema files.
+
+Validation uses the compiled schema files (jsonschema-rs, a Rust validator) so the hot path
+stays cheap; errors name the field path and the rule broken.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+import jsonschema_rs
+import orjson
+from pydantic import BaseModel
+
+from vitrina.errors import ContractError
+
+SCHEMA_PACKAGE = "vitrina.contracts"
+
+
+def schema_text(name: str) -> str:
+    try:
+        return (resources.files(SCHEMA_PACKAGE) / "schemas" / f"{name}.json").read_text("utf-8")
+    except FileNotFoundError:
+        raise ContractError(f"no contract named {name!r}") from None
+
+
+@cache
+def schema(name: str) -> dict[str, Any]:
+    return json.loads(schema_text(name))
+
+
+@cache
+def _validator(name: str) -> Any:
+    return jsonschema_rs.validator_for(schema(name), validate_formats=True)
+
+
+def _path(parts: Any) -> str:
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "(root)"
+
+
+def validate(name: str, value: Any) -> None:
+    """Raise ContractError for the first rule `value` breaks in contract `name`."""
+    validator = _validator(name)
+    if validator.is_valid(value):
+        return
+    err = next(iter(validator.iter_errors(value)))
+    field = _path(err.instance_path)
+    rule = str(list(err.schema_path)[-1]) if list(err.schema_path) else "schema"
+    message = err.message if len(err.message) <= 300 else err.message[:300] + "…"
+    raise ContractError(f"{name}: field {field}: {message} (rule: {rule})", field=field, rule=rule)
+
+
+def loads(raw: bytes | str | None) -> Any:
+    if raw is None:
+        raise ContractError("empty message (null value)", field="(root)", rule="json")
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise ContractError(f"malformed JSON: {exc}", field="(root)", rule="json") from None
+
+
+def decode(name: str, raw: bytes | str | None) -> dict[str, Any]:
+    """Parse and validate one message of contract `name`."""
+    value = loads(raw)
+    validate(name, value)
+    return value  # type: ignore[no-any-return]
+
+
+def dumps(value: Any) -> bytes:
+    if isinstance(value, BaseModel):
+        return value.model_dump_json(exclude_none=True).encode()
+    return orjson.dumps(value)
+
+
+def encode(name: str, value: Any) -> bytes:
+    """Validate (on produce) and serialise one message of contract `name`."""
+    if isinstance(value, BaseModel):
+        value = value.model_dump(mode="json", exclude_none=True)
+    validate(name, value)
+    return orjson.dumps(value)

@@ -1,0 +1,172 @@
+"""Typed message models: the source of truth for the JSON Schema files in ./schemas.
+
+`vitrina contracts export` regenerates the schema files; a unit test fails when a file is out
+of date, and the schema-evolution test fails when a change is incompatible with the last
+committed version. Products are *open* (stores may add fields); our own messages are closed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+PRODUCT_ID = r"^[0-9]{1,32}$"
+Scalar = str | int | float | bool | None
+
+
+class _Closed(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Price(_Closed):
+    amount: float = Field(ge=0, le=1e12)
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class Stock(_Closed):
+    available: int = Field(ge=0)
+    reserved: int = Field(ge=0)
+
+
+class Image(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    url: str = Field(max_length=2048)
+    alt: str | None = Field(None, max_length=1000)
+
+
+class Product(BaseModel):
+    """A product as stores send it (format of ../shared/data/seed-catalogs)."""
+
+    model_config = ConfigDict(extra="allow", title="product")
+
+    product_id: str = Field(pattern=PRODUCT_ID, description="digits only")
+    name: str = Field(min_length=1, max_length=500)
+    description: str | None = Field(None, max_length=20000)
+    price: Price
+    category: str = Field(min_length=1, max_length=200)
+    brand: str | None = Field(None, max_length=200)
+    stock: Stock | None = None
+    sku: str | None = Field(None, max_length=200)
+    tags: list[str] | None = Field(None, max_length=100)
+    images: list[Image] | None = Field(None, max_length=50)
+    specifications: dict[str, Scalar] | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    index: str | None = Field(None, max_length=200)
+    store_id: str | None = Field(None, max_length=200)
+
+
+class Ban(_Closed):
+    """A record of the ban list (`banned-products`); a tombstone (null value) is an unban."""
+
+    model_config = ConfigDict(extra="forbid", title="ban")
+
+    product_id: str = Field(pattern=PRODUCT_ID)
+    reason: str = Field(min_length=1, max_length=1000)
+    banned_by: str = Field(min_length=1, max_length=200)
+    banned_at: datetime
+
+
+class BanInfo(_Closed):
+    reason: str
+    banned_by: str
+    banned_at: datetime
+
+
+class BlockedProduct(Product):
+    """Audit record in `blocked-products`: the product as sent, plus the ban that stopped it."""
+
+    model_config = ConfigDict(extra="allow", title="blocked_product")
+
+    ban: BanInfo
+
+
+class OrderItem(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    product_id: str = Field(pattern=PRODUCT_ID)
+    quantity: int = Field(1, ge=1, le=100000)
+    price: float | None = Field(None, ge=0)
+
+
+class Order(BaseModel):
+    model_config = ConfigDict(extra="allow", title="order")
+
+    order_id: str = Field(min_length=1, max_length=100)
+    customer_id: str = Field(min_length=1, max_length=100)
+    items: list[OrderItem] = Field(min_length=1, max_length=1000)
+    email: str | None = Field(None, max_length=320, description="personal data: hashed in the lake")
+    order_date: datetime
+    state: str = Field("created", max_length=50)
+    timestamp: float | None = Field(None, description="epoch seconds")
+
+
+EventType = Literal["view", "add_to_cart", "purchase", "review"]
+
+
+class ClientEvent(_Closed):
+    model_config = ConfigDict(extra="forbid", title="client_event")
+
+    event_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=100)
+    type: EventType
+    product_id: str = Field(pattern=PRODUCT_ID)
+    timestamp: datetime
+    rating: int | None = Field(None, ge=1, le=5)
+    text: str | None = Field(None, max_length=5000)
+
+
+class ClientQuery(_Closed):
+    model_config = ConfigDict(extra="forbid", title="client_query")
+
+    query_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=100)
+    kind: Literal["search", "recommendation"]
+    query: str = Field("", max_length=10000)
+    filters: dict[str, Scalar] = Field(default_factory=dict)
+    result_count: int = Field(ge=0)
+    latency_ms: float = Field(ge=0)
+    timestamp: datetime
+
+
+class RecommendedItem(_Closed):
+    product_id: str = Field(pattern=PRODUCT_ID)
+    score: float
+    reason: str = Field(max_length=300)
+
+
+class Recommendation(_Closed):
+    model_config = ConfigDict(extra="forbid", title="recommendation")
+
+    user_id: str = Field(min_length=1, max_length=100)
+    items: list[RecommendedItem] = Field(max_length=100)
+    model: str
+    generated_at: datetime
+
+
+class CategoryStats(_Closed):
+    model_config = ConfigDict(extra="forbid", title="category_stats")
+
+    category: str
+    products: int = Field(ge=0)
+    min_price: float | None
+    avg_price: float | None
+    max_price: float | None
+    stock_available: int = Field(ge=0)
+    stock_reserved: int = Field(ge=0)
+    orders: int = Field(ge=0)
+    revenue: float = Field(ge=0)
+    computed_at: datetime
+
+
+CONTRACTS: dict[str, type[BaseModel]] = {
+    "product": Product,
+    "ban": Ban,
+    "blocked_product": BlockedProduct,
+    "order": Order,
+    "client_event": ClientEvent,
+    "client_query": ClientQuery,
+    "recommendation": Recommendation,
+    "category_stats": CategoryStats,
+}

@@ -1,0 +1,1 @@
+"""Kafka I/O at the edges: client configs, topic admin, dead letters, the worker loop."""

@@ -1,0 +1,120 @@
+"""Topics as code: create what is missing, report what differs (idempotent)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from confluent_kafka import KafkaException
+from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+from vitrina.errors import BrokerError
+from vitrina.kafka.clients import admin_config
+from vitrina.settings import Settings
+from vitrina.topics import TopicSpec, declared_topics
+
+
+@dataclass
+class TopicState:
+    name: str
+    partitions: int
+    replication_factor: int
+    configs: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ApplyReport:
+    created: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    differs: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created)
+
+
+def admin_client(settings: Settings) -> AdminClient:
+    return AdminClient(admin_config(settings))
+
+
+def describe_topics(admin: AdminClient, names: list[str] | None = None,
+                    timeout: float = 10.0) -> dict[str, TopicState]:
+    try:
+        metadata = admin.list_topics(timeout=timeout)
+    except KafkaException as exc:
+        raise BrokerError(f"cannot reach the broker: {exc}",
+                          hint="is it running? `vitrina broker status`") from None
+    states = {}
+    for name, topic in metadata.topics.items():
+        if topic.error is not None or (names is not None and name not in names):
+            continue
+        replicas = len(next(iter(topic.partitions.values())).replicas) if topic.partitions else 0
+        states[name] = TopicState(name, len(topic.partitions), replicas)
+    if states:
+        resources = [ConfigResource("topic", n) for n in states]
+        try:
+            for res, fut in admin.describe_configs(resources, request_timeout=timeout).items():
+                states[res.name].configs = {k: v.value for k, v in fut.result().items()
+                                            if v.value is not None}
+        except KafkaException:
+            pass  # configs are informative only; the embedded broker returns few
+    return states
+
+
+def _differences(spec: TopicSpec, state: TopicState) -> list[str]:
+    diffs = []
+    if state.partitions != spec.partitions:
+        diffs.append(f"partitions: declared {spec.partitions}, actual {state.partitions}")
+    if state.replication_factor and state.replication_factor != spec.replication_factor:
+        diffs.append(f"replication factor: declared {spec.replication_factor}, "
+                     f"actual {state.replication_factor}")
+    for key, want in spec.configs.items():
+        have = state.configs.get(key)
+        # The embedded broker returns only configs set explicitly: absent means unknown.
+        if have is not None and have != want:
+            diffs.append(f"{key}: declared {want}, actual {have}")
+    return diffs
+
+
+def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
+    """Create every declared topic that is missing; report the ones that differ."""
+    admin = admin_client(settings)
+    specs = declared_topics(settings)
+    existing = describe_topics(admin, [s.name for s in specs], timeout)
+    report = ApplyReport()
+    missing = [s for s in specs if s.name not in existing]
+    if missing:
+        futures = admin.create_topics(
+            [NewTopic(s.name, s.partitions, s.replication_factor, config=s.configs)
+             for s in missing],
+            request_timeout=timeout,
+        )
+        for name, fut in futures.items():
+            try:
+                fut.result()
+                report.created.append(name)
+            except KafkaException as exc:
+                if "TOPIC_ALREADY_EXISTS" in str(exc):
+                    report.unchanged.append(name)
+                else:
+                    raise BrokerError(f"could not create topic {name}: {exc}") from None
+    for spec in specs:
+        if spec.name in existing:
+            diffs = _differences(spec, existing[spec.name])
+            if diffs:
+                report.differs[spec.name] = diffs
+            else:
+                report.unchanged.append(spec.name)
+    return report
+
+
+def create_topic(settings: Settings, name: str, partitions: int = 1,
+                 configs: dict[str, str] | None = None) -> None:
+    """Create one ad-hoc topic (tests, benchmarks); no error if it exists."""
+    admin = admin_client(settings)
+    fut = admin.create_topics([NewTopic(name, partitions, settings.kafka.replication_factor,
+                                        config=configs or {})])[name]
+    try:
+        fut.result(15)
+    except KafkaException as exc:
+        if "TOPIC_ALREADY_EXISTS" not in str(exc):
+            raise

@@ -1,0 +1,71 @@
+"""One registry of metric names. Every service serves them on its own /metrics port.
+
+Naming: ``vitrina_<service>_<what>_<unit>``. Metrics shared by every stream worker live
+under the ``worker`` service name with a ``service`` label (filter, indexer, lake-sink…), so
+one alert rule covers all of them.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
+BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 5000)
+
+# -- every stream worker -------------------------------------------------------------
+CONSUMED = Counter("vitrina_worker_consumed_messages_total", "Messages read",
+                   ["service", "topic"])
+PRODUCED = Counter("vitrina_worker_produced_messages_total", "Messages written",
+                   ["service", "topic"])
+REJECTED = Counter("vitrina_worker_rejected_messages_total", "Invalid input messages",
+                   ["service", "reason"])
+DEAD_LETTERED = Counter("vitrina_worker_dead_lettered_messages_total",
+                        "Messages sent to dead-letters", ["service", "topic"])
+PROCESSING = Histogram("vitrina_worker_processing_seconds", "Time to process one batch",
+                       ["service"], buckets=LATENCY_BUCKETS)
+END_TO_END = Histogram("vitrina_worker_end_to_end_seconds",
+                       "Now minus the input record's timestamp, at output", ["service"],
+                       buckets=LATENCY_BUCKETS)
+BATCH_SIZE = Histogram("vitrina_worker_batch_size_messages", "Messages per batch", ["service"],
+                       buckets=BATCH_BUCKETS)
+LAG = Gauge("vitrina_worker_consumer_lag_messages",
+            "High watermark minus position, clamped at 0", ["service", "topic", "partition"])
+LAST_COMMIT = Gauge("vitrina_worker_last_commit_timestamp_seconds",
+                    "Unix time of the last successful offset commit", ["service"])
+BROKER_UP = Gauge("vitrina_worker_broker_up", "1 if the client reaches the broker",
+                  ["service"])
+
+# -- filter ----------------------------------------------------------------------------
+FILTER_PASSED = Counter("vitrina_filter_passed_total", "Products allowed")
+FILTER_BLOCKED = Counter("vitrina_filter_blocked_total", "Products blocked by a ban")
+FILTER_RETRACTED = Counter("vitrina_filter_retracted_total",
+                           "Published products withdrawn after a ban (tombstones)")
+FILTER_REINSTATED = Counter("vitrina_filter_reinstated_total",
+                            "Products republished after an unban")
+FILTER_BAN_LIST_SIZE = Gauge("vitrina_filter_ban_list_size", "Products currently banned")
+
+# -- shop api / loader -----------------------------------------------------------------
+SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written",
+                        ["source"])
+SHOP_REJECTED = Counter("vitrina_shop_products_rejected_total", "Products refused",
+                        ["source", "reason"])
+
+# -- http apis ---------------------------------------------------------------------------
+API_REQUESTS = Counter("vitrina_api_requests_total", "HTTP requests",
+                       ["api", "method", "route", "status"])
+API_LATENCY = Histogram("vitrina_api_request_seconds", "HTTP request latency",
+                        ["api", "route"], buckets=LATENCY_BUCKETS)
+
+_server_lock = threading.Lock()
+_served: set[int] = set()
+
+
+def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
+    """Serve /metrics for this process (idempotent per port)."""
+    with _server_lock:
+        if port in _served:
+            return
+        start_http_server(port, addr=host)
+        _served.add(port)

@@ -1,0 +1,290 @@
+"""The one settings tree.
+
+Precedence: defaults < profile file < ``VITRINA__…`` environment variables < CLI flags.
+The embedded profile is the default (every field's default); ``distributed`` is a small
+override file in ``vitrina/profiles``. Settings are frozen and validated at start; errors
+name the key and the fix. No other module reads ``os.environ``.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+from vitrina.errors import ConfigError
+
+PROFILES_DIR = Path(__file__).parent / "profiles"
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class KafkaSettings(_Frozen):
+    """How every service talks to Kafka."""
+
+    bootstrap_servers: str = "127.0.0.1:19092"
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    sasl_mechanism: Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"] = "SCRAM-SHA-512"
+    # Per-service credentials live in <secrets_dir>/<principal>.password (see `security init`).
+    secrets_dir: Path | None = None
+    sasl_username: str | None = None
+    sasl_password: SecretStr | None = None
+    ssl_ca_location: Path | None = None
+    partitions: int = Field(3, ge=1)
+    replication_factor: int = Field(1, ge=1)
+    min_insync_replicas: int = Field(1, ge=1)
+    # Exactly-once with transactions: right on Apache Kafka; the embedded broker delivers
+    # aborted transactions, so there we rely on idempotent, keyed outputs instead.
+    transactions: bool = False
+    # 6 s: the embedded broker's first group join waits half the session timeout.
+    session_timeout_ms: int = 6000
+    compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
+
+
+class BrokerSettings(_Frozen):
+    """The embedded broker (Tansu) that `vitrina up` runs; ignored when embedded=false."""
+
+    embedded: bool = True
+    host: str = "127.0.0.1"
+    port: int = Field(19092, ge=1, le=65535)
+    mirror_port: int = Field(19093, ge=1, le=65535)
+    binary: Path | None = None
+    start_timeout_s: float = 15.0
+
+
+class TopicNames(_Frozen):
+    """Topic names; every default may be overridden."""
+
+    shop_products: str = "shop-products"
+    banned_products: str = "banned-products"
+    filtered_products: str = "filtered-products"
+    blocked_products: str = "blocked-products"
+    orders: str = "orders"
+    client_events: str = "client-events"
+    client_queries: str = "client-queries"
+    recommendations: str = "recommendations"
+    analytics_categories: str = "analytics-categories"
+    dead_letters: str = "dead-letters"
+
+
+class FileLake(_Frozen):
+    type: Literal["file"] = "file"
+    url: str = ""  # empty: <data_dir>/lake
+
+
+class WebHdfsLake(_Frozen):
+    type: Literal["webhdfs"] = "webhdfs"
+    url: str = "webhdfs://namenode:9870/vitrina/lake"
+    user: str = "vitrina"
+
+
+class S3Lake(_Frozen):
+    type: Literal["s3"] = "s3"
+    url: str = "s3://vitrina-lake/lake"
+    endpoint_url: str | None = None
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+
+
+LakeBackend = Annotated[FileLake | WebHdfsLake | S3Lake, Field(discriminator="type")]
+
+
+class LakeSettings(_Frozen):
+    backend: LakeBackend = FileLake()
+    flush_records: int = Field(5000, ge=1)
+    flush_seconds: float = Field(5.0, gt=0)
+    # Keyed hash for personal data (emails). Empty: generated into <data_dir>/secrets.
+    pii_key: SecretStr | None = None
+
+
+class EmbeddedSearch(_Frozen):
+    type: Literal["embedded"] = "embedded"
+    path: str = ""  # empty: <data_dir>/search-index
+
+
+class OpenSearchBackend(_Frozen):
+    type: Literal["opensearch"] = "opensearch"
+    url: str = "https://opensearch:9200"
+    index: str = "vitrina-products"
+    username: str | None = None
+    password: SecretStr | None = None
+    verify_certs: bool = True
+    ca_certs: Path | None = None
+
+
+SearchBackend = Annotated[EmbeddedSearch | OpenSearchBackend, Field(discriminator="type")]
+
+
+class SearchSettings(_Frozen):
+    backend: SearchBackend = EmbeddedSearch()
+    commit_seconds: float = Field(0.5, gt=0)
+
+
+class AnalyticsSettings(_Frozen):
+    engine: Literal["duckdb", "spark"] = "duckdb"
+    spark_master: str = "local[2]"
+    interval_s: float = Field(60.0, gt=0)
+    top_k: int = Field(10, ge=1)
+
+
+class ServicePorts(_Frozen):
+    """HTTP ports: APIs serve /metrics on their own port, workers on a metrics-only port."""
+
+    client_api: int = 8080
+    shop_api: int = 8081
+    filter: int = 9101
+    indexer: int = 9102
+    lake_sink: int = 9103
+    analytics: int = 9104
+    traffic: int = 9105
+    mirror: int = 9106
+    prometheus: int = 9090
+    alertmanager: int = 9093
+
+
+class ApiSettings(_Frozen):
+    host: str = "127.0.0.1"
+    # Empty: generated into <data_dir>/secrets/admin.token on first use.
+    admin_token: SecretStr | None = None
+    # store_id -> token; empty: <data_dir>/secrets/shop-tokens.json is generated.
+    shop_tokens: dict[str, SecretStr] = Field(default_factory=dict)
+    max_batch: int = Field(1000, ge=1)
+    max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+
+
+class WorkerSettings(_Frozen):
+    batch_size: int = Field(500, ge=1)
+    poll_timeout_s: float = Field(0.2, gt=0)
+    # A flood of bad input stops a worker loudly: more than this share of the last
+    # `dlq_window` messages dead-lettered.
+    dlq_flood_ratio: float = Field(0.5, gt=0, le=1)
+    dlq_window: int = Field(1000, ge=10)
+
+
+class Settings(BaseSettings):
+    """Root of the settings tree."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="VITRINA__",
+        env_nested_delimiter="__",
+        frozen=True,
+        extra="forbid",
+    )
+
+    profile: str = "embedded"
+    data_dir: Path = Path(".vitrina")
+    kafka: KafkaSettings = KafkaSettings()
+    broker: BrokerSettings = BrokerSettings()
+    topics: TopicNames = TopicNames()
+    lake: LakeSettings = LakeSettings()
+    search: SearchSettings = SearchSettings()
+    analytics: AnalyticsSettings = AnalyticsSettings()
+    ports: ServicePorts = ServicePorts()
+    api: ApiSettings = ApiSettings()
+    worker: WorkerSettings = WorkerSettings()
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    _profile_file: Path | None = None
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        profile_file = _profile_path_from_env()
+        if profile_file is not None:
+            sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=profile_file))
+        return tuple(sources)
+
+    # -- derived paths -------------------------------------------------------------
+    @property
+    def secrets_dir(self) -> Path:
+        return self.data_dir / "secrets"
+
+    @property
+    def lake_url(self) -> str:
+        url = self.lake.backend.url
+        return url or (self.data_dir / "lake").resolve().as_uri()
+
+    @property
+    def search_path(self) -> Path:
+        backend = self.search.backend
+        if isinstance(backend, EmbeddedSearch) and backend.path:
+            return Path(backend.path)
+        return self.data_dir / "search-index"
+
+
+def _profile_path_from_env() -> Path | None:
+    name = os.environ.get("VITRINA__PROFILE") or os.environ.get("VITRINA_PROFILE")
+    return resolve_profile(name) if name else None
+
+
+def resolve_profile(name: str) -> Path | None:
+    """Map a profile name or path to its YAML file; ``embedded`` has none (it is the default)."""
+    if name == "embedded":
+        return None
+    candidate = Path(name)
+    if candidate.suffix in {".yaml", ".yml"}:
+        if not candidate.is_file():
+            raise ConfigError(f"profile file {name} does not exist", hint="check the path")
+        return candidate
+    path = PROFILES_DIR / f"{name}.yaml"
+    if not path.is_file():
+        known = ", ".join(["embedded", *sorted(p.stem for p in PROFILES_DIR.glob("*.yaml"))])
+        raise ConfigError(f"unknown profile {name!r}", hint=f"use one of: {known}, or a .yaml path")
+    return path
+
+
+def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
+    """Build and validate the settings; raise ConfigError naming the bad key and the fix."""
+    if profile:
+        os.environ["VITRINA__PROFILE"] = profile
+        resolve_profile(profile)
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            key = ".".join(str(p) for p in err["loc"])
+            env = "VITRINA__" + "__".join(str(p).upper() for p in err["loc"])
+            lines.append(f"{key}: {err['msg']} (set it in the profile file or as {env})")
+        raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (CLI entry points call load_settings first)."""
+    return load_settings()
+
+
+def local_secret(settings: Settings, name: str, *, nbytes: int = 24) -> str:
+    """Read a locally generated secret, creating it (mode 0600) on first use.
+
+    Secrets are never committed: they live under <data_dir>/secrets, which is gitignored.
+    """
+    path = settings.secrets_dir / name
+    if path.is_file():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    value = secrets.token_urlsafe(nbytes)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(value + "\n")
+    return value

@@ -1,0 +1,81 @@
+"""Shared fixtures: one real embedded broker per test session, unique names per test."""
+
+from __future__ import annotations
+
+import socket
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from vitrina.settings import Settings, load_settings
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "seed-catalogs"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
+             message: str = "condition") -> Any:
+    """Poll `condition` until it returns a truthy value; fail with `message` after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}")
+        time.sleep(interval)
+
+
+@pytest.fixture(scope="session")
+def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
+    """Start one real Tansu broker for the whole session."""
+    from vitrina import broker
+
+    data_dir = tmp_path_factory.mktemp("broker")
+    port = free_port()
+    settings = load_settings(data_dir=data_dir, broker={"port": port},
+                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"})
+    broker.start(settings)
+    yield settings
+    broker.stop(settings)
+
+
+@pytest.fixture
+def make_settings(broker_settings: Settings, tmp_path: Path) -> Callable[..., Settings]:
+    """Settings bound to the session broker, a fresh data dir and unique topic names.
+
+    Call it with extra overrides (nested dicts) as needed; topics are created on first call.
+    """
+    suffix = uuid.uuid4().hex[:8]
+
+    def factory(create_topics: bool = True, **overrides: Any) -> Settings:
+        from vitrina.kafka.admin import apply_topics
+
+        names = {role: f"{default}-{suffix}"
+                 for role, default in Settings().topics.model_dump().items()}
+        names.update(overrides.pop("topics", {}))
+        kafka = {"bootstrap_servers": broker_settings.kafka.bootstrap_servers,
+                 **overrides.pop("kafka", {})}
+        settings = load_settings(data_dir=overrides.pop("data_dir", tmp_path / "data"),
+                                 broker=broker_settings.broker.model_dump(),
+                                 kafka=kafka, topics=names, **overrides)
+        if create_topics:
+            apply_topics(settings)
+        return settings
+
+    return factory
+
+
+@pytest.fixture
+def unique() -> str:
+    return uuid.uuid4().hex[:8]
