@@ -1,0 +1,1 @@
+"""Product search: one interface, an embedded (tantivy) and an OpenSearch backend."""
