@@ -58,6 +58,15 @@ API_REQUESTS = Counter("vitrina_api_requests_total", "HTTP requests",
 API_LATENCY = Histogram("vitrina_api_request_seconds", "HTTP request latency",
                         ["api", "route"], buckets=LATENCY_BUCKETS)
 
+# -- client api --------------------------------------------------------------------------
+CLIENT_API_QUERY_LOG_FAILED = Counter(
+    "vitrina_client_api_query_log_failed_total",
+    "Search/recommendation log records not delivered to client-queries (never fails a request)",
+    ["reason"])
+CLIENT_API_VIEW_INVALID = Counter(
+    "vitrina_client_api_view_invalid_records_total",
+    "Records of compacted topics the API view could not fold (logged, skipped)", ["topic"])
+
 _server_lock = threading.Lock()
 _served: set[int] = set()
 
