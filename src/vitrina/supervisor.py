@@ -1,0 +1,154 @@
+"""A small process supervisor for `vitrina up` / `vitrina demo`.
+
+Each service runs as its own process; its output is prefixed with the service name; a
+process that dies is restarted with backoff, and one that keeps dying is given up on loudly
+(a crash loop hides nothing). Stopping goes in reverse start order: SIGTERM, then SIGKILL.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+# A service that dies this many times within CRASH_WINDOW_S is given up on.
+MAX_CRASHES = 5
+CRASH_WINDOW_S = 60.0
+STOP_GRACE_S = 10.0
+
+COLORS = ["cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan",
+          "bright_magenta", "bright_green", "bright_yellow"]
+
+
+@dataclass
+class ProcessSpec:
+    name: str
+    argv: list[str]
+    env: dict[str, str] | None = None
+    restart: bool = True
+
+
+@dataclass
+class _Running:
+    spec: ProcessSpec
+    proc: subprocess.Popen[bytes] | None = None
+    crashes: deque[float] = field(default_factory=deque)
+    restarts: int = 0
+    gave_up: bool = False
+    next_start: float = 0.0
+
+
+class Supervisor:
+    def __init__(self, log_dir: Path, emit: Callable[[str, str, str], None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        """`emit(service, color, line)` prints one prefixed line (the CLI renders it)."""
+        self.log_dir = log_dir
+        self.emit = emit
+        self.clock = clock
+        self._procs: list[_Running] = []
+        self._lock = threading.Lock()
+        self._stopping = False
+        log_dir.mkdir(parents=True, exist_ok=True)
+
+    # -- lifecycle ---------------------------------------------------------------------
+    def start(self, spec: ProcessSpec) -> None:
+        running = _Running(spec)
+        with self._lock:
+            self._procs.append(running)
+        self._spawn(running)
+
+    def _color(self, name: str) -> str:
+        names = [r.spec.name for r in self._procs]
+        return COLORS[names.index(name) % len(COLORS)] if name in names else "white"
+
+    def _spawn(self, running: _Running) -> None:
+        spec = running.spec
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(spec.env or {})}
+        proc = subprocess.Popen(spec.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        running.proc = proc
+        threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
+
+    def _pump(self, name: str, proc: subprocess.Popen[bytes]) -> None:
+        color = self._color(name)
+        assert proc.stdout is not None
+        with open(self.log_dir / f"{name}.log", "ab") as log:
+            for raw in iter(proc.stdout.readline, b""):
+                log.write(raw)
+                log.flush()
+                self.emit(name, color, raw.decode("utf-8", "replace").rstrip())
+
+    def poll(self) -> list[str]:
+        """Restart dead processes (with backoff); return names given up on."""
+        now = self.clock()
+        failed = []
+        with self._lock:
+            procs = list(self._procs)
+        for running in procs:
+            proc = running.proc
+            if self._stopping or running.gave_up or proc is None or proc.poll() is None:
+                if proc is None and not running.gave_up and now >= running.next_start:
+                    self._spawn(running)
+                continue
+            code = proc.returncode
+            running.proc = None
+            if not running.spec.restart:
+                self.emit(running.spec.name, "red", f"exited with code {code}")
+                running.gave_up = True
+                continue
+            running.crashes.append(now)
+            while running.crashes and now - running.crashes[0] > CRASH_WINDOW_S:
+                running.crashes.popleft()
+            if len(running.crashes) >= MAX_CRASHES:
+                running.gave_up = True
+                failed.append(running.spec.name)
+                self.emit(running.spec.name, "red",
+                          f"died {len(running.crashes)} times in {CRASH_WINDOW_S:.0f} s "
+                          f"(last exit code {code}); not restarting — see "
+                          f"{self.log_dir / (running.spec.name + '.log')}")
+                continue
+            delay = min(30.0, 2.0 ** (len(running.crashes) - 1))
+            running.restarts += 1
+            running.next_start = now + delay
+            self.emit(running.spec.name, "red",
+                      f"exited with code {code}; restarting in {delay:.0f} s")
+        return failed
+
+    def alive(self, name: str) -> bool:
+        for running in self._procs:
+            if running.spec.name == name:
+                return running.proc is not None and running.proc.poll() is None
+        return False
+
+    def pid(self, name: str) -> int | None:
+        for running in self._procs:
+            if running.spec.name == name and running.proc is not None:
+                return running.proc.pid
+        return None
+
+    def restarts(self) -> dict[str, int]:
+        return {r.spec.name: r.restarts for r in self._procs}
+
+    def stop_all(self, grace: float = STOP_GRACE_S) -> None:
+        """Stop in reverse start order: SIGTERM, wait, then SIGKILL."""
+        self._stopping = True
+        for running in reversed(self._procs):
+            proc = running.proc
+            if proc is None or proc.poll() is not None:
+                continue
+            with contextlib.suppress(ProcessLookupError):
+                proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=grace)
+            except subprocess.TimeoutExpired:
+                self.emit(running.spec.name, "red", "did not stop in time; killing")
+                with contextlib.suppress(ProcessLookupError):
+                    proc.kill()
+                proc.wait(timeout=5)
