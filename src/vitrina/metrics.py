@@ -46,6 +46,17 @@ FILTER_REINSTATED = Counter("vitrina_filter_reinstated_total",
                             "Products republished after an unban")
 FILTER_BAN_LIST_SIZE = Gauge("vitrina_filter_ban_list_size", "Products currently banned")
 
+# -- lake sink ---------------------------------------------------------------------------
+LAKE_FILES = Counter("vitrina_lake_files_written_total", "Parquet files written", ["dataset"])
+LAKE_ROWS = Counter("vitrina_lake_rows_written_total", "Rows written to the lake", ["dataset"])
+LAKE_BYTES = Counter("vitrina_lake_bytes_written_total", "Parquet bytes written", ["dataset"])
+LAKE_FLUSH = Histogram("vitrina_lake_flush_seconds", "Time to write one flush of all buffers",
+                       buckets=LATENCY_BUCKETS)
+LAKE_BUFFERED = Gauge("vitrina_lake_buffered_rows", "Rows waiting in memory for a flush")
+LAKE_LEFTOVERS = Counter("vitrina_lake_leftover_files_deleted_total",
+                         "Uncommitted files of a crashed run deleted before the replay",
+                         ["dataset"])
+
 # -- shop api / loader -----------------------------------------------------------------
 SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written",
                         ["source"])

@@ -105,6 +105,8 @@ class LakeSettings(_Frozen):
     backend: LakeBackend = FileLake()
     flush_records: int = Field(5000, ge=1)
     flush_seconds: float = Field(5.0, gt=0)
+    # Consumer group of `vitrina run lake-sink` (tests and second lakes use their own).
+    consumer_group: str = "vitrina-lake-sink"
     # Keyed hash for personal data (emails). Empty: generated into <data_dir>/secrets.
     pii_key: SecretStr | None = None
 

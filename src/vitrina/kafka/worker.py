@@ -41,6 +41,9 @@ class Step:
     def before_batch(self) -> None:
         """Hook run before each poll (e.g. the filter folds new bans here)."""
 
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Partitions were assigned (e.g. a sink removes crash leftovers past the commit)."""
+
     def flush_if_due(self, now: float) -> None:
         """Sinks flush buffered writes when a size or time threshold is reached."""
 
@@ -143,6 +146,9 @@ class StreamWorker:
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         self.commit(force=True)
 
+    def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        self.step.on_assign(consumer, partitions)
+
     # -- the loop -----------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -150,7 +156,8 @@ class StreamWorker:
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Process until stop() or `until()` is true; commit what is durable on the way out."""
-        self.consumer.subscribe(self.topics, on_revoke=self._on_revoke)
+        self.consumer.subscribe(self.topics, on_assign=self._on_assign,
+                                on_revoke=self._on_revoke)
         batch_size = self.settings.worker.batch_size
         timeout = self.settings.worker.poll_timeout_s
         try:
