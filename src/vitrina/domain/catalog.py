@@ -1,0 +1,203 @@
+"""Parse store catalogues in any of the shapes stores send: JSON array, single object, JSON Lines.
+
+The parser yields one `Record` per product position, each holding either the parsed value or
+the parse error, so one broken line or array element never stops a load. Files that are JSON
+Schemas (some stores ship theirs next to the data) are recognised and skipped with a reason.
+Hostile input (too large, too deep) gives a clear error instead of exhausting memory.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+# 1 GiB: a whole catalogue is read into memory; bigger files should be split or sent as JSONL
+# through the API in batches.
+MAX_CATALOG_BYTES = 1 << 30
+# 1 MiB: Kafka's default max message size; a bigger product could never be written anyway.
+MAX_RECORD_BYTES = 1 << 20
+_BOM = b"\xef\xbb\xbf"
+_WS = b" \t\r\n"
+
+
+class CatalogError(ValueError):
+    """The catalogue as a whole cannot be read (too large, not JSON of any known shape)."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One product position: `value` when it parsed, else `error`; `raw` = its original bytes."""
+
+    position: int
+    where: str
+    value: Any = None
+    error: str | None = None
+    raw: bytes | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class Catalog:
+    """A parsed catalogue: its shape and a stream of records (empty when `skipped`)."""
+
+    shape: str  # "array" | "object" | "jsonl" | "schema" | "empty"
+    records: Iterable[Record] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def is_json_schema(value: Any) -> bool:
+    """True for a JSON Schema document (a store's product schema), not a product."""
+    if not isinstance(value, dict) or "product_id" in value:
+        return False
+    if "$schema" in value:
+        return True
+    return value.get("type") == "object" and isinstance(value.get("properties"), dict)
+
+
+def _error(exc: Exception) -> str:
+    return f"malformed JSON: {exc}"
+
+
+def _too_big(raw: bytes, limit: int) -> str | None:
+    if len(raw) > limit:
+        return (f"record is {len(raw):,} bytes, over the {limit:,}-byte limit "
+                f"(Kafka's max message size); split or trim it")
+    return None
+
+
+def _one(position: int, where: str, raw: bytes, limit: int) -> Record:
+    too_big = _too_big(raw, limit)
+    if too_big:
+        return Record(position, where, error=too_big, raw=raw[:1000])
+    try:
+        return Record(position, where, value=orjson.loads(raw), raw=raw)
+    except orjson.JSONDecodeError as exc:
+        return Record(position, where, error=_error(exc), raw=raw)
+
+
+def _jsonl(data: bytes, limit: int) -> Iterator[Record]:
+    start = 0
+    line_no = 0
+    size = len(data)
+    while start < size:
+        end = data.find(b"\n", start)
+        end = size if end < 0 else end
+        line_no += 1
+        line = data[start:end].strip(_WS)
+        start = end + 1
+        if line:
+            yield _one(line_no, f"line {line_no}", line, limit)
+
+
+def _split_array(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """Split a (possibly broken) top-level JSON array into element byte slices.
+
+    Used only when the array as a whole does not parse: brackets and strings are tracked so
+    a broken element costs only that element. Yields (offset, bytes) per element.
+    """
+    depth = 0
+    in_string = escape = False
+    start = data.find(b"[") + 1
+    element_start = start
+    for i in range(start, len(data)):
+        ch = data[i]
+        if in_string:
+            if escape:
+                escape = False
+            elif ch == 0x5C:  # backslash
+                escape = True
+            elif ch == 0x22:  # quote
+                in_string = False
+            continue
+        if ch == 0x22:
+            in_string = True
+        elif ch in (0x7B, 0x5B):  # { [
+            depth += 1
+        elif ch in (0x7D, 0x5D):  # } ]
+            if depth == 0 and ch == 0x5D:
+                yield element_start, data[element_start:i]
+                return
+            depth -= 1
+        elif ch == 0x2C and depth == 0:  # comma between elements
+            yield element_start, data[element_start:i]
+            element_start = i + 1
+    yield element_start, data[element_start:]  # unterminated array: last piece is an error
+
+
+def _array_fallback(data: bytes, limit: int) -> Iterator[Record]:
+    index = 0
+    for _offset, piece in _split_array(data):
+        piece = piece.strip(_WS)
+        if not piece:
+            continue
+        index += 1
+        yield _one(index, f"item {index}", piece, limit)
+
+
+def _array(values: list[Any], limit: int) -> Iterator[Record]:
+    for index, value in enumerate(values, 1):
+        raw = orjson.dumps(value)
+        too_big = _too_big(raw, limit)
+        if too_big:
+            yield Record(index, f"item {index}", error=too_big, raw=raw[:1000])
+        else:
+            yield Record(index, f"item {index}", value=value, raw=raw)
+
+
+def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
+                  max_record_bytes: int = MAX_RECORD_BYTES) -> Catalog:
+    """Recognise the catalogue's shape and return its records; raise CatalogError if hopeless."""
+    if len(data) > max_bytes:
+        raise CatalogError(f"catalogue is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
+                           "split it into smaller files or use JSON Lines")
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    body = data.strip(_WS)
+    if not body:
+        return Catalog("empty", skipped="the file is empty")
+    first = body[:1]
+    if first == b"[":
+        try:
+            whole = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return Catalog("array", _array_fallback(body, max_record_bytes))
+        if not isinstance(whole, list):  # pragma: no cover - '[' always parses to a list
+            raise CatalogError("a catalogue starting with '[' must be a JSON array")
+        if len(whole) == 1 and is_json_schema(whole[0]):
+            return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
+        return Catalog("array", _array(whole, max_record_bytes))
+    if first == b"{":
+        try:
+            whole = orjson.loads(body)
+        except orjson.JSONDecodeError:
+            return Catalog("jsonl", _jsonl(body, max_record_bytes))
+        if is_json_schema(whole):
+            return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
+        return Catalog("object", _array([whole], max_record_bytes))
+    # Any other start: a lone JSON scalar is no catalogue; else read it line by line so that
+    # a garbage first line costs only that line.
+    try:
+        orjson.loads(body)
+    except orjson.JSONDecodeError:
+        return Catalog("jsonl", _jsonl(body, max_record_bytes))
+    raise CatalogError("not a catalogue: the file holds a single JSON value that is neither "
+                       "an object nor an array of products")
+
+
+def dump_catalog(products: Iterable[dict[str, Any]], *, jsonl: bool) -> Iterator[bytes]:
+    """Serialise products as a JSON array (one product per line) or as JSON Lines, in chunks."""
+    if jsonl:
+        for product in products:
+            yield orjson.dumps(product) + b"\n"
+        return
+    first = True
+    for product in products:
+        yield (b"[\n" if first else b",\n") + orjson.dumps(product)
+        first = False
+    yield b"[]\n" if first else b"\n]\n"
