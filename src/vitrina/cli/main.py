@@ -19,6 +19,9 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("dlq", "vitrina.cli.dlq"),
     ("run", "vitrina.cli.run"),
     ("contracts", "vitrina.cli.contracts"),
+    ("security", "vitrina.cli.security"),
+    ("acl", "vitrina.cli.acl"),
+    ("", "vitrina.cli.mirror"),
 ]
 
 app = typer.Typer(
