@@ -1,0 +1,210 @@
+"""The ban list and the filter's decisions, as plain functions over plain data.
+
+Why a pure core: the rules that keep banned products away from customers (route a product,
+retract it when a ban arrives after publication, republish it on unban, repair after a crash)
+are the riskiest logic of the platform, so they are testable without a broker.
+
+Vocabulary:
+- ban list: ``{product_id: ban}`` folded from the compacted ``banned-products`` topic
+  (a record sets a ban, a tombstone removes it);
+- shelf: what the filter knows about the products of ONE input partition — ``visible``
+  (published in ``filtered-products``) and ``withheld`` (latest version of a banned product,
+  kept so an unban can republish it);
+- effects: what must be written. ``phase`` orders them: phase-1 effects must be durable before
+  phase-2 effects are written, so a crash between the two never loses a product version
+  (the copy is kept before the original is removed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+
+BanList = dict[str, dict[str, Any]]
+EffectKind = Literal["publish", "retract", "withhold", "release", "block"]
+
+
+@dataclass(frozen=True)
+class BanChange:
+    """What folding one ban-list record changed."""
+
+    product_id: str
+    kind: Literal["banned", "unbanned", "updated", "unchanged"]
+
+
+def fold_ban(ban_list: BanList, product_id: str, ban: Mapping[str, Any] | None) -> BanChange:
+    """Apply one `banned-products` record (None = tombstone = unban) to the ban list in place."""
+    had = product_id in ban_list
+    if ban is None:
+        if had:
+            del ban_list[product_id]
+            return BanChange(product_id, "unbanned")
+        return BanChange(product_id, "unchanged")
+    ban_list[product_id] = dict(ban)
+    return BanChange(product_id, "updated" if had else "banned")
+
+
+@dataclass(frozen=True)
+class Route:
+    """Where one product goes: allowed, or blocked by `ban`."""
+
+    allowed: bool
+    ban: dict[str, Any] | None = None
+
+
+def route(product: Mapping[str, Any], ban_list: BanList) -> Route:
+    """Judge one (already validated) product against the ban list."""
+    ban = ban_list.get(str(product["product_id"]))
+    return Route(True) if ban is None else Route(False, ban)
+
+
+def ban_info(ban: Mapping[str, Any]) -> dict[str, Any]:
+    """The `ban` object of a blocked-product audit record."""
+    return {"reason": ban["reason"], "banned_by": ban["banned_by"], "banned_at": ban["banned_at"]}
+
+
+def parse_product_ids(values: Iterable[Any]) -> tuple[list[str], list[str]]:
+    """Normalise product ids (ints become strings, duplicates dropped, order kept).
+
+    Returns (valid, malformed); malformed ones are shown back to the user verbatim.
+    """
+    valid: list[str] = []
+    seen: set[str] = set()
+    bad: list[str] = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, str | int):
+            bad.append(repr(value))
+            continue
+        text = str(value).strip()
+        if not PRODUCT_ID.match(text):
+            bad.append(repr(value))
+        elif text not in seen:
+            seen.add(text)
+            valid.append(text)
+    return valid, bad
+
+
+def ids_from_document(document: Any) -> list[Any] | None:
+    """Product ids from an import file: ``{"product_id": [...]}``, a plain list, or a list of
+    ``{"product_id": ...}`` objects. None when the shape is none of these."""
+    if isinstance(document, dict):
+        ids = document.get("product_id", document.get("product_ids"))
+        if isinstance(ids, list):
+            return ids
+        if isinstance(ids, str | int):
+            return [ids]
+        return None
+    if isinstance(document, list):
+        return [item.get("product_id") if isinstance(item, dict) else item for item in document]
+    return None
+
+
+# -- the shelf of one partition, and the effects that keep filtered-products right ----------
+
+
+@dataclass
+class Shelf:
+    """What one filter replica knows about the products of one input partition."""
+
+    visible: dict[str, bytes] = field(default_factory=dict)
+    withheld: dict[str, bytes] = field(default_factory=dict)
+
+    def __contains__(self, product_id: object) -> bool:
+        return product_id in self.visible or product_id in self.withheld
+
+    def latest(self, product_id: str) -> bytes | None:
+        return self.visible.get(product_id, self.withheld.get(product_id))
+
+
+@dataclass(frozen=True)
+class Effect:
+    """One record to write. `raw` is the product's bytes (None for tombstones)."""
+
+    kind: EffectKind
+    product_id: str
+    raw: bytes | None = None
+    ban: dict[str, Any] | None = None
+    phase: int = 1
+
+
+def on_product(shelf: Shelf, product_id: str, raw: bytes, verdict: Route) -> list[Effect]:
+    """A new version of a product arrived: publish it, or block and withhold it.
+
+    These effects are guarded by the input offset (committed only after they are durable),
+    so they need no phases: a crash replays the whole record.
+    """
+    if verdict.allowed:
+        effects = [Effect("publish", product_id, raw)]
+        if product_id in shelf.withheld:
+            effects.append(Effect("release", product_id))
+        return effects
+    effects = [Effect("block", product_id, raw, verdict.ban), Effect("withhold", product_id, raw)]
+    if product_id in shelf.visible:
+        effects.append(Effect("retract", product_id))
+    return effects
+
+
+def on_ban(shelf: Shelf, product_id: str, ban: Mapping[str, Any]) -> list[Effect]:
+    """A ban arrived: retract the product if it is published here (copy first, then remove)."""
+    raw = shelf.visible.get(product_id)
+    if raw is None:
+        return []
+    return [Effect("withhold", product_id, raw), Effect("block", product_id, raw, dict(ban)),
+            Effect("retract", product_id, phase=2)]
+
+
+def on_unban(shelf: Shelf, product_id: str) -> list[Effect]:
+    """An unban arrived: republish the withheld latest version (publish first, then release)."""
+    raw = shelf.withheld.get(product_id)
+    if raw is None:
+        return []
+    return [Effect("publish", product_id, raw), Effect("release", product_id, phase=2)]
+
+
+def reconcile(shelf: Shelf, ban_list: BanList) -> list[Effect]:
+    """Repair a shelf rebuilt after a restart or rebalance against the current ban list.
+
+    Covers every crash point between the phases of on_ban / on_unban: a banned product still
+    visible is retracted, an unbanned product still withheld is republished or released.
+    """
+    effects: list[Effect] = []
+    for product_id, raw in shelf.visible.items():
+        ban = ban_list.get(product_id)
+        if ban is not None:
+            if product_id not in shelf.withheld:
+                effects.append(Effect("withhold", product_id, raw))
+            effects.append(Effect("retract", product_id, phase=2))
+        elif product_id in shelf.withheld:
+            effects.append(Effect("release", product_id, phase=2))
+    for product_id, raw in shelf.withheld.items():
+        if product_id not in ban_list and product_id not in shelf.visible:
+            effects.append(Effect("publish", product_id, raw))
+            effects.append(Effect("release", product_id, phase=2))
+    return effects
+
+
+def apply_effect(shelf: Shelf, effect: Effect) -> None:
+    """Update the in-memory shelf to what the effect writes."""
+    pid = effect.product_id
+    if effect.kind == "publish" and effect.raw is not None:
+        shelf.visible[pid] = effect.raw
+    elif effect.kind == "retract":
+        shelf.visible.pop(pid, None)
+    elif effect.kind == "withhold" and effect.raw is not None:
+        shelf.withheld[pid] = effect.raw
+    elif effect.kind == "release":
+        shelf.withheld.pop(pid, None)
+
+
+def fold_shelf(shelf: Shelf, kind: Literal["visible", "withheld"], product_id: str,
+               raw: bytes | None) -> None:
+    """Rebuild a shelf from its compacted sources, record by record (None = tombstone)."""
+    target = shelf.visible if kind == "visible" else shelf.withheld
+    if raw is None:
+        target.pop(product_id, None)
+    else:
+        target[product_id] = raw
