@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
 
 from vitrina.cli.common import console, handle_errors, settings
 
@@ -38,7 +38,8 @@ def list_() -> None:
     s = settings()
     specs = declared_topics(s)
     actual = describe_topics(admin_client(s))
-    table = Table("topic", "partitions", "rf", "policy", "key", "value", "state")
+    table = Table("partitions", "rf", "policy", "key", "value", "state")
+    table.columns.insert(0, Column("topic", overflow="fold", min_width=18))
     for spec in specs:
         state = actual.get(spec.name)
         table.add_row(spec.name, str(state.partitions if state else spec.partitions),

@@ -1,0 +1,93 @@
+"""The settings tree: defaults, profile file, environment, validation messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from vitrina.errors import ConfigError
+from vitrina.settings import load_settings, local_secret
+from vitrina.topics import declared_topics
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("VITRINA__PROFILE", "VITRINA_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_embedded_defaults() -> None:
+    s = load_settings()
+    assert s.kafka.bootstrap_servers == "127.0.0.1:19092"
+    assert s.kafka.replication_factor == 1
+    assert s.broker.embedded is True
+    assert s.lake.backend.type == "file"
+    assert s.search.backend.type == "embedded"
+    assert s.lake_url.startswith("file://")
+
+
+def test_distributed_profile_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    s = load_settings("distributed")
+    assert s.kafka.security_protocol == "SASL_SSL"
+    assert s.kafka.replication_factor == 3 and s.kafka.min_insync_replicas == 2
+    assert s.kafka.transactions is True
+    assert s.broker.embedded is False
+    assert s.search.backend.type == "opensearch"
+    assert s.lake.backend.type == "webhdfs"
+    assert s.analytics.engine == "spark"
+
+
+def test_environment_beats_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VITRINA__KAFKA__PARTITIONS", "12")
+    s = load_settings("distributed")
+    assert s.kafka.partitions == 12
+    assert s.kafka.replication_factor == 3  # still from the profile
+
+
+def test_cli_overrides_beat_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VITRINA__KAFKA__PARTITIONS", "12")
+    assert load_settings(kafka={"partitions": 5}).kafka.partitions == 5
+
+
+def test_invalid_value_names_the_key_and_the_env_var(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("VITRINA__BROKER__PORT", "99999")
+    with pytest.raises(ConfigError) as exc:
+        load_settings()
+    assert "broker.port" in str(exc.value)
+    assert "VITRINA__BROKER__PORT" in str(exc.value)
+
+
+def test_unknown_profile_lists_the_known_ones() -> None:
+    with pytest.raises(ConfigError) as exc:
+        load_settings("nonsense")
+    assert "distributed" in str(exc.value)
+
+
+def test_settings_are_frozen() -> None:
+    s = load_settings()
+    with pytest.raises(Exception):
+        s.kafka.partitions = 9  # type: ignore[misc]
+
+
+def test_distributed_topics_have_rf3_and_min_insync(monkeypatch: pytest.MonkeyPatch) -> None:
+    specs = declared_topics(load_settings("distributed"))
+    assert len(specs) == 10
+    assert all(t.replication_factor == 3 for t in specs)
+    assert all(t.configs["min.insync.replicas"] == "2" for t in specs)
+
+
+def test_embedded_topics_policies() -> None:
+    specs = {t.role: t for t in declared_topics(load_settings())}
+    assert specs["banned_products"].compacted and specs["banned_products"].partitions == 1
+    assert specs["filtered_products"].compacted and specs["recommendations"].compacted
+    assert specs["shop_products"].configs["retention.ms"] == str(7 * 24 * 3600 * 1000)
+    assert not specs["dead_letters"].compacted
+    assert all(t.replication_factor == 1 for t in specs.values())
+
+
+def test_local_secret_is_generated_once_and_private(tmp_path: Path) -> None:
+    s = load_settings(data_dir=tmp_path)
+    first = local_secret(s, "admin.token")
+    assert local_secret(s, "admin.token") == first and len(first) >= 24
+    assert (s.secrets_dir / "admin.token").stat().st_mode & 0o077 == 0

@@ -1,0 +1,49 @@
+"""The process supervisor restarts crashed services and gives up on a crash loop."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from tests.conftest import wait_for
+from vitrina.supervisor import MAX_CRASHES, ProcessSpec, Supervisor
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_prefixes_output_and_stops_in_reverse_order(tmp_path: Path) -> None:
+    lines: list[tuple[str, str]] = []
+    sup = Supervisor(tmp_path, lambda name, color, line: lines.append((name, line)))
+    script = "import time,sys; print('hello', flush=True); time.sleep(60)"
+    sup.start(ProcessSpec("one", [sys.executable, "-c", script]))
+    sup.start(ProcessSpec("two", [sys.executable, "-c", script]))
+    wait_for(lambda: {("one", "hello"), ("two", "hello")} <= set(lines), 10, message="output")
+    assert sup.alive("one") and sup.alive("two")
+    sup.stop_all(grace=5)
+    assert not sup.alive("one") and not sup.alive("two")
+    assert (tmp_path / "one.log").read_text().strip() == "hello"
+
+
+def test_restarts_a_crashed_service_then_gives_up(tmp_path: Path) -> None:
+    clock = FakeClock()
+    events: list[str] = []
+    sup = Supervisor(tmp_path, lambda n, c, line: events.append(line), clock=clock)
+    sup.start(ProcessSpec("crashy", [sys.executable, "-c", "raise SystemExit(3)"]))
+    gave_up: list[str] = []
+    for _ in range(MAX_CRASHES + 2):
+        wait_for(lambda: not sup.alive("crashy"), 10, message="crash")
+        gave_up += sup.poll()  # records the crash, schedules a restart with backoff
+        if gave_up:
+            break
+        clock.now += 9  # past the backoff (1, 2, 4, 8 s) yet inside the 60 s crash window
+        sup.poll()  # respawns
+    assert gave_up == ["crashy"]
+    assert sup.restarts()["crashy"] == MAX_CRASHES - 1
+    assert any("exited with code 3" in e for e in events)
+    assert any("not restarting" in e for e in events)
