@@ -1,0 +1,1 @@
+"""The Parquet data lake: layout (a contract), row conversion, PII hashing, writer, reader."""

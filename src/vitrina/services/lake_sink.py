@@ -1,0 +1,166 @@
+"""`vitrina run lake-sink`: every raw topic → the Parquet data lake.
+
+decode (codec; invalid → dead-letters) → lake rows → buffer per (dataset, partition, date) →
+flush on size or time → commit. The worker commits offsets only while nothing is buffered,
+so a committed offset always falls on a file boundary. Files are named by (partition, first
+offset): a replay rewrites instead of duplicating, and when a partition is assigned the files
+at or past the group's committed offset — leftovers of a crashed run, whose batches the replay
+may cut differently — are deleted first. Together: every record exactly once in the lake.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import date
+
+from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+
+from vitrina import metrics
+from vitrina.contracts.codec import decode
+from vitrina.errors import BrokerError
+from vitrina.kafka.deadletter import Output
+from vitrina.kafka.worker import Step, StreamWorker
+from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
+from vitrina.lake.pii import pii_key
+from vitrina.lake.rows import RecordMeta, Row, lake_rows
+from vitrina.lake.writer import LakeWriter
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "lake-sink"
+# Flush everything once this many rows are buffered in total, whatever their age:
+# bounds memory when records spread over many (dataset, partition, date) buffers.
+MEMORY_FACTOR = 4
+
+BufferKey = tuple[str, int, date]
+
+
+class LakeSink(Step):
+    """The sink's Step: turns records into buffered rows and buffers into Parquet files."""
+
+    service = SERVICE
+    produces = False
+
+    def __init__(self, settings: Settings, writer: LakeWriter, key: bytes,
+                 wall_clock: Callable[[], float] = time.time) -> None:
+        self.writer = writer
+        self.pii_key = key
+        self.wall_clock = wall_clock
+        self.flush_records = settings.lake.flush_records
+        self.flush_seconds = settings.lake.flush_seconds
+        self.role_of = {getattr(settings.topics, role): role for role in DATASETS}
+        self.buffers: dict[BufferKey, list[Row]] = {}
+        self.buffered = 0
+        self._oldest: float | None = None  # worker clock when the current buffers began
+
+    # -- decode → rows → buffer ------------------------------------------------------------
+    def process(self, message: Message) -> list[Output]:
+        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        role = self.role_of[topic]
+        raw = message.value()
+        value = None if raw is None and role == "banned_products" else decode(
+            CONTRACT_OF[role], raw)
+        ts_type, ts = message.timestamp()
+        if ts_type == 0 or ts is None or ts < 0:
+            ts = int(self.wall_clock() * 1000)  # no broker timestamp: file it under today
+        raw_key = message.key()
+        key = raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else raw_key
+        meta = RecordMeta(topic, partition, offset, ts, key)
+        rows = lake_rows(role, value, meta, self.pii_key)
+        self.buffers.setdefault((role, partition, record_date(ts)), []).extend(rows)
+        self.buffered += len(rows)
+        metrics.LAKE_BUFFERED.set(self.buffered)
+        return []
+
+    # -- flushing ------------------------------------------------------------------------------
+    def flush_if_due(self, now: float) -> None:
+        if not self.buffered:
+            self._oldest = None
+            return
+        if self._oldest is None:
+            self._oldest = now
+        if (now - self._oldest >= self.flush_seconds
+                or self.buffered >= MEMORY_FACTOR * self.flush_records):
+            self.flush()
+            return
+        full = [k for k, rows in self.buffers.items() if len(rows) >= self.flush_records]
+        if full:
+            self._write(full)
+
+    def flush(self) -> None:
+        if self.buffered:
+            self._write(list(self.buffers))
+        self._oldest = None
+
+    def _write(self, keys: list[BufferKey]) -> None:
+        started = time.perf_counter()
+        for key in keys:
+            rows = self.buffers.pop(key)
+            role, _, day = key
+            written = self.writer.write(role, day, rows)
+            self.buffered -= written.rows
+            metrics.LAKE_FILES.labels(role).inc()
+            metrics.LAKE_ROWS.labels(role).inc(written.rows)
+            metrics.LAKE_BYTES.labels(role).inc(written.bytes)
+        metrics.LAKE_BUFFERED.set(self.buffered)
+        metrics.LAKE_FLUSH.observe(time.perf_counter() - started)
+
+    def durable(self) -> bool:
+        return self.buffered == 0
+
+    # -- crash leftovers ---------------------------------------------------------------------
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Delete files past the committed offset of each newly assigned partition."""
+        mine = [TopicPartition(tp.topic, tp.partition) for tp in partitions
+                if tp.topic in self.role_of]
+        if not mine:
+            return
+        try:
+            committed = consumer.committed(mine, timeout=15)
+        except KafkaException as exc:
+            raise BrokerError(f"{SERVICE}: cannot read committed offsets: {exc}",
+                              hint="is the broker up? the supervisor will restart the sink") \
+                from None
+        for tp in committed:
+            start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
+            role = self.role_of[tp.topic]
+            deleted = self.writer.delete_uncommitted(role, tp.partition, start)
+            if deleted:
+                metrics.LAKE_LEFTOVERS.labels(role).inc(len(deleted))
+            # Rows of this partition still buffered came from before a revoke; the replay
+            # from `start` brings them again.
+            for key in [k for k in self.buffers if k[0] == role and k[1] == tp.partition]:
+                self.buffered -= len(self.buffers.pop(key))
+
+
+def _log_start(consumer: Consumer, tp: TopicPartition) -> int:
+    """No committed offset: the group starts at the log start (auto.offset.reset=earliest)."""
+    try:
+        low, _ = consumer.get_watermark_offsets(tp, timeout=10)
+        return max(0, int(low))
+    except KafkaException:
+        return 0
+
+
+def raw_topics(settings: Settings) -> list[str]:
+    return [getattr(settings.topics, role) for role in DATASETS]
+
+
+def build_worker(settings: Settings, *, group_id: str | None = None,
+                 metrics_port: int | None = None) -> StreamWorker:
+    """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
+    step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
+    return StreamWorker(settings, step, raw_topics(settings),
+                        group_id=group_id or settings.lake.consumer_group,
+                        metrics_port=metrics_port)
+
+
+def main(settings: Settings) -> None:
+    """Run the lake sink until SIGTERM/SIGINT; /metrics on settings.ports.lake_sink."""
+    worker = build_worker(settings, metrics_port=settings.ports.lake_sink)
+    worker.install_signal_handlers()
+    log.info("%s: %s → %s", SERVICE, ", ".join(worker.topics), settings.lake_url)
+    worker.run()
