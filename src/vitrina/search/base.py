@@ -5,7 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from vitrina.errors import BadRequestError
+
 SortOrder = Literal["relevance", "price_asc", "price_desc"]
+SORT_ORDERS: tuple[str, ...] = ("relevance", "price_asc", "price_desc")
+MAX_LIMIT = 1000
+# 100k: deeper pages are scraping, not browsing; both backends refuse them the same way.
+MAX_OFFSET = 100_000
 
 
 @dataclass(frozen=True)
@@ -51,3 +57,23 @@ class SearchBackend(Protocol):
     def count(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def check_request(filters: SearchFilters | None, sort: str, limit: int, offset: int) -> None:
+    """Reject impossible requests with a clear BadRequestError (both backends share it)."""
+    if sort not in SORT_ORDERS:
+        raise BadRequestError(f"unknown sort {sort!r}",
+                              hint="use relevance, price_asc or price_desc")
+    if not 1 <= limit <= MAX_LIMIT:
+        raise BadRequestError(f"limit {limit} is out of range", hint=f"use 1..{MAX_LIMIT}")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise BadRequestError(f"offset {offset} is out of range", hint=f"use 0..{MAX_OFFSET}")
+    if filters is not None:
+        lo, hi = filters.price_min, filters.price_max
+        for name, value in (("price_min", lo), ("price_max", hi)):
+            if value is not None and (value != value or value < 0):  # NaN or negative
+                raise BadRequestError(f"{name}={value} is not a valid price",
+                                      hint="use a number ≥ 0")
+        if lo is not None and hi is not None and lo > hi:
+            raise BadRequestError(f"price_min {lo} is above price_max {hi}",
+                                  hint="swap them or drop one")

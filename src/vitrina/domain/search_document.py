@@ -1,0 +1,91 @@
+"""Product → search document, and the rules that make a customer's query safe to run.
+
+Pure functions over plain dicts: both search backends (embedded tantivy, OpenSearch) build
+their index records from `search_document` and clean queries with `clean_query`, so the
+two deployments find the same products for the same text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any
+
+# 256 characters: longer than any real product query (the longest judged query is ~40),
+# short enough that a pasted 10 KB blob costs microseconds, not a full-index scan.
+MAX_QUERY_CHARS = 256
+# 32 words: beyond this a query is prose, not a search; extra words add cost, not recall.
+MAX_QUERY_WORDS = 32
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+
+
+def normalize_text(text: str) -> str:
+    """NFKC, lower case, ё → е: the spelling variants customers mix freely."""
+    return unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+
+
+def clean_query(query: str | None, max_chars: int = MAX_QUERY_CHARS) -> str:
+    """Drop control/format/unassigned characters and surrogates, collapse spaces, truncate.
+
+    Never raises: whatever a customer types becomes a (possibly empty) plain string.
+    """
+    if not query:
+        return ""
+    head = query[: max_chars * 4]  # bound the work before normalisation
+    kept = "".join(" " if unicodedata.category(ch) in _CONTROL else ch for ch in head)
+    return " ".join(kept.split())[:max_chars].strip()
+
+
+def query_words(query: str | None) -> list[str]:
+    """The words of a cleaned query (letters and digits only; syntax characters are gone)."""
+    return _WORD.findall(normalize_text(clean_query(query)))[:MAX_QUERY_WORDS]
+
+
+def text_words(text: str) -> list[str]:
+    """The words of a document field, with the same rules as queries."""
+    return _WORD.findall(normalize_text(text))
+
+
+def in_stock(product: dict[str, Any]) -> bool:
+    stock = product.get("stock") or {}
+    return int(stock.get("available") or 0) > 0
+
+
+def price_of(product: dict[str, Any]) -> float:
+    price = product.get("price") or {}
+    return float(price.get("amount") or 0.0)
+
+
+def _scalar_text(value: Any) -> str:
+    if value is None or isinstance(value, bool):
+        return ""
+    return str(value)
+
+
+def search_document(product: dict[str, Any]) -> dict[str, Any]:
+    """The searchable view of one (validated) product.
+
+    Text fields are what customers type against; `category`/`brand` are also kept as exact
+    keys for filters; `price`/`in_stock` feed range filters and sorting.
+    """
+    tags = [t for t in (product.get("tags") or []) if isinstance(t, str)]
+    specs = product.get("specifications") or {}
+    return {
+        "product_id": str(product["product_id"]),
+        "name": product.get("name") or "",
+        "description": product.get("description") or "",
+        "brand": product.get("brand") or "",
+        "category": product.get("category") or "",
+        "tags": " ".join(tags),
+        "specifications": " ".join(
+            s for s in (_scalar_text(v) for v in specs.values()) if s),
+        "price": price_of(product),
+        "in_stock": in_stock(product),
+    }
+
+
+def filter_key(value: str) -> str:
+    """Exact-match key for category/brand filters: case- and ё-insensitive, trimmed."""
+    return normalize_text(value).strip()

@@ -1,0 +1,273 @@
+"""The embedded search backend: a tantivy index on the local disk with Russian morphology.
+
+One writer (the indexer) and any number of readers in other processes (the client API, the
+CLI): tantivy's on-disk commits are atomic, readers reload their searcher to see them.
+Queries are built from words, never parsed as query syntax, so `"`, `:`, `(` or `AND` in a
+customer's text can not make a search fail.
+
+An empty query (after cleaning) matches every product, ordered by the requested sort: it is
+how the catalogue is browsed by category/brand/price filters alone.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Literal
+
+import orjson
+import tantivy
+
+from vitrina.domain.search_document import (
+    clean_query,
+    filter_key,
+    normalize_text,
+    query_words,
+    search_document,
+)
+from vitrina.errors import ConfigError, UnavailableError
+from vitrina.search.analysis import (
+    KEY_TOKENIZER,
+    LEMMA_TOKENIZER,
+    STEM_TOKENIZER,
+    lemma_text,
+    lemmas,
+    register_analyzers,
+    stems,
+)
+from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
+
+SCHEMA_VERSION = "1"
+MARKER = "vitrina-search-schema"
+Analysis = Literal["stem", "lemma", "stem+lemma"]
+Matching = Literal["and", "or", "and_then_or"]
+# Each mode is tried only when the previous one found nothing: all words, any word, then
+# one edit away from any word's stem.
+MATCHING_MODES: dict[str, list[str]] = {"and": ["and"], "or": ["or"],
+                                        "and_then_or": ["and", "or", "fuzzy"]}
+# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
+FUZZY_MIN_CHARS = 5
+
+# Field boosts: a word in the name says far more about what the product *is* than the same
+# word in a description; brand/category/tags sit in between. Tuned on the judged set.
+BOOSTS: dict[str, float] = {"name": 4.0, "brand": 2.0, "category": 2.0, "tags": 1.5,
+                            "description": 1.0, "specifications": 0.5}
+TEXT_FIELDS = tuple(BOOSTS)
+# 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
+RELOAD_INTERVAL_S = 0.1
+
+
+def build_schema() -> Any:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("product_id", stored=True, tokenizer_name="raw")
+    for name in TEXT_FIELDS:
+        sb.add_text_field(name, tokenizer_name=STEM_TOKENIZER)
+    sb.add_text_field("name_lemma", tokenizer_name=LEMMA_TOKENIZER)
+    sb.add_text_field("body_lemma", tokenizer_name=LEMMA_TOKENIZER)
+    sb.add_text_field("category_key", fast=True, tokenizer_name=KEY_TOKENIZER)
+    sb.add_text_field("brand_key", fast=True, tokenizer_name=KEY_TOKENIZER)
+    sb.add_float_field("price", indexed=True, fast=True)
+    sb.add_boolean_field("in_stock", indexed=True, fast=True)
+    sb.add_bytes_field("stored", stored=True)
+    return sb.build()
+
+
+class EmbeddedSearch:
+    """SearchBackend over tantivy. `readonly` opens without taking the writer lock."""
+
+    def __init__(self, path: Path, *, readonly: bool = False, analysis: Analysis = "stem+lemma",
+                 matching: Matching = "and_then_or", writer_heap_bytes: int = 64_000_000) -> None:
+        self.path = Path(path)
+        self.readonly = readonly
+        self.analysis = analysis
+        self.matching = matching
+        self._writer: Any = None
+        self._last_reload = 0.0
+        self.schema = build_schema()
+        marker = self.path / MARKER
+        if readonly:
+            if not (self.path / "meta.json").is_file():
+                raise UnavailableError(
+                    f"no search index at {self.path}",
+                    hint="start the indexer: `vitrina run indexer` (or `vitrina up`)")
+        else:
+            self.path.mkdir(parents=True, exist_ok=True)
+            if not (self.path / "meta.json").is_file():
+                marker.write_text(SCHEMA_VERSION)
+        if marker.is_file() and marker.read_text().strip() != SCHEMA_VERSION:
+            raise ConfigError(f"search index {self.path} has an old schema",
+                              hint="delete the directory and replay filtered-products "
+                                   "(reset the indexer's consumer group)")
+        try:
+            self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
+        except (OSError, ValueError) as exc:
+            raise UnavailableError(f"cannot open search index {self.path}: {exc}",
+                                   hint="check the path and its permissions") from None
+        register_analyzers(self.index)
+        if not readonly:
+            try:
+                self._writer = self.index.writer(heap_size=writer_heap_bytes, num_threads=0)
+            except ValueError as exc:
+                raise UnavailableError(f"search index {self.path} is locked: {exc}",
+                                       hint="another indexer is running; stop it first") from None
+        self.index.reload()
+
+    # -- writes -------------------------------------------------------------------------
+    def _require_writer(self) -> Any:
+        if self._writer is None:
+            raise ConfigError("the search index was opened read-only",
+                              hint="open it with readonly=False (only the indexer writes)")
+        return self._writer
+
+    def _document(self, product: dict[str, Any]) -> Any:
+        doc = search_document(product)
+        fields: dict[str, Any] = {
+            "product_id": doc["product_id"],
+            "category_key": filter_key(doc["category"]),
+            "brand_key": filter_key(doc["brand"]),
+            "price": doc["price"],
+            "in_stock": doc["in_stock"],
+            "stored": orjson.dumps(product),
+        }
+        for name in TEXT_FIELDS:
+            fields[name] = normalize_text(doc[name])
+        fields["name_lemma"] = lemma_text(doc["name"])
+        fields["body_lemma"] = lemma_text(" ".join(
+            doc[n] for n in ("brand", "category", "tags", "description", "specifications")))
+        return tantivy.Document(**fields)
+
+    def upsert(self, products: list[dict[str, Any]]) -> None:
+        writer = self._require_writer()
+        for product in products:
+            writer.delete_documents_by_term("product_id", str(product["product_id"]))
+            writer.add_document(self._document(product))
+
+    def delete(self, product_ids: list[str]) -> None:
+        writer = self._require_writer()
+        for product_id in product_ids:
+            writer.delete_documents_by_term("product_id", str(product_id))
+
+    def commit(self) -> None:
+        self._require_writer().commit()
+        self.index.reload()
+        self._last_reload = time.monotonic()
+
+    # -- reads --------------------------------------------------------------------------
+    def _searcher(self) -> Any:
+        now = time.monotonic()
+        if self.readonly and now - self._last_reload >= RELOAD_INTERVAL_S:
+            self.index.reload()
+            self._last_reload = now
+        return self.index.searcher()
+
+    def _word_clause(self, word: str) -> Any:
+        clauses: list[tuple[Any, Any]] = []
+        should = tantivy.Occur.Should
+        if self.analysis in ("stem", "stem+lemma"):
+            for stem in stems(word):
+                for name, boost in BOOSTS.items():
+                    clauses.append((should, tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self.schema, name, stem), boost)))
+        if self.analysis in ("lemma", "stem+lemma"):
+            for form in lemmas(word):
+                clauses.append((should, tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self.schema, "name_lemma", form), BOOSTS["name"])))
+                clauses.append((should, tantivy.Query.term_query(self.schema, "body_lemma", form)))
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def _fuzzy_clause(self, word: str) -> Any:
+        """One edit away from a stem (сковородку → сковород, typos): the last resort only."""
+        clauses = [
+            (tantivy.Occur.Should, tantivy.Query.boost_query(
+                tantivy.Query.fuzzy_term_query(self.schema, name, stem, distance=1), boost))
+            for stem in stems(word) if len(stem) >= FUZZY_MIN_CHARS
+            for name, boost in BOOSTS.items() if name != "specifications"]
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def _text_query(self, words: list[str], mode: str) -> Any:
+        build = self._fuzzy_clause if mode == "fuzzy" else self._word_clause
+        clauses = [c for c in (build(w) for w in words) if c is not None]
+        if not clauses:
+            return None
+        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        return tantivy.Query.boolean_query([(occur, c) for c in clauses])
+
+    def _filter_clauses(self, filters: SearchFilters | None) -> list[Any]:
+        if filters is None:
+            return []
+        out = []
+        if filters.category:
+            out.append(tantivy.Query.term_query(self.schema, "category_key",
+                                                filter_key(filters.category)))
+        if filters.brand:
+            out.append(tantivy.Query.term_query(self.schema, "brand_key",
+                                                filter_key(filters.brand)))
+        if filters.price_min is not None or filters.price_max is not None:
+            out.append(tantivy.Query.range_query(
+                self.schema, "price", tantivy.FieldType.Float,
+                lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
+                upper_bound=float(filters.price_max if filters.price_max is not None else 1e15)))
+        if filters.in_stock:
+            out.append(tantivy.Query.term_query(self.schema, "in_stock", True))
+        return out
+
+    def search(self, query: str, filters: SearchFilters | None = None,
+               sort: SortOrder = "relevance", limit: int = 10, offset: int = 0) -> SearchPage:
+        check_request(filters, sort, limit, offset)
+        words = query_words(query)
+        if not words and clean_query(query):
+            return SearchPage(total=0)  # only symbols/emoji: nothing to look for
+        filter_clauses = self._filter_clauses(filters)
+        searcher = self._searcher()
+        modes = MATCHING_MODES[self.matching] if words else ["all"]
+        if len(words) == 1:
+            modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
+        result: Any = None
+        for mode in modes:
+            text = (tantivy.Query.all_query() if mode == "all"
+                    else self._text_query(words, mode))
+            if text is None:
+                continue
+            full = tantivy.Query.boolean_query(
+                [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_clauses])
+            kwargs: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
+            if sort != "relevance":
+                kwargs["order_by_field"] = "price"
+                kwargs["order"] = tantivy.Order.Asc if sort == "price_asc" else tantivy.Order.Desc
+            result = searcher.search(full, **kwargs)
+            if result.count:
+                break
+        if result is None:
+            return SearchPage(total=0)
+        hits = []
+        for key, address in result.hits:
+            doc = searcher.doc(address)
+            product = orjson.loads(bytes(doc["stored"][0]))
+            score = float(key) if sort == "relevance" else 0.0
+            hits.append(SearchHit(str(product["product_id"]), score, product))
+        return SearchPage(total=int(result.count or 0), hits=hits)
+
+    def get(self, product_id: str) -> dict[str, Any] | None:
+        searcher = self._searcher()
+        result = searcher.search(tantivy.Query.term_query(self.schema, "product_id",
+                                                          str(product_id)), limit=1)
+        if not result.hits:
+            return None
+        return orjson.loads(bytes(searcher.doc(result.hits[0][1])["stored"][0]))  # type: ignore[no-any-return]
+
+    def count(self) -> int:
+        return int(self._searcher().num_docs)
+
+    def product_ids(self) -> set[str]:
+        """Every indexed product_id (tests and `index equals the allowed state` checks)."""
+        searcher = self._searcher()
+        total = searcher.num_docs
+        if not total:
+            return set()
+        result = searcher.search(tantivy.Query.all_query(), limit=total)
+        return {searcher.doc(addr)["product_id"][0] for _, addr in result.hits}
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.wait_merging_threads()
+            self._writer = None

@@ -1,0 +1,181 @@
+"""The embedded tantivy index: upserts, deletes, filters, sort, paging, hostile queries, and a
+reader in another process seeing new commits."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from vitrina.domain.generator import generate_catalog
+from vitrina.domain.search_document import MAX_QUERY_CHARS, clean_query, query_words
+from vitrina.errors import BadRequestError, UnavailableError
+from vitrina.search.base import SearchFilters
+from vitrina.search.embedded import EmbeddedSearch
+
+
+def product(pid: str, name: str, *, price: float = 100.0, category: str = "Обувь",
+            brand: str = "Nike", available: int = 5, **extra: Any) -> dict[str, Any]:
+    return {"product_id": pid, "name": name, "description": extra.pop("description", ""),
+            "price": {"amount": price, "currency": "RUB"}, "category": category,
+            "brand": brand, "stock": {"available": available, "reserved": 0}, **extra}
+
+
+@pytest.fixture
+def index(tmp_path: Path) -> EmbeddedSearch:
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert([
+        product("1", "Кроссовки беговые Nike A1", price=5000),
+        product("2", "Кроссовки беговые Adidas B2", price=3000, brand="Adidas", available=0),
+        product("3", "Умные часы Samsung C3", price=20000, category="Электроника",
+                brand="Samsung", tags=["умные часы", "гаджеты"],
+                specifications={"Защита": "IP68", "Вес": 40, "new": True, "x": None}),
+        product("4", "Гантели разборные Torneo", price=7000, category="Спорт и отдых",
+                brand="Torneo", description="Чугунные гантели для дома"),
+    ])
+    idx.commit()
+    return idx
+
+
+def ids(page: Any) -> list[str]:
+    return [h.product_id for h in page.hits]
+
+
+def test_upsert_replaces_by_product_id_and_delete_removes(index: EmbeddedSearch) -> None:
+    assert index.count() == 4
+    index.upsert([product("1", "Кеды Nike A1 обновлённые", price=4500)])
+    index.commit()
+    assert index.count() == 4
+    assert index.get("1")["name"] == "Кеды Nike A1 обновлённые"
+    assert ids(index.search("кроссовки")) == ["2"]
+    index.delete(["2", "999"])
+    index.commit()
+    assert index.count() == 3 and index.get("2") is None
+    assert index.product_ids() == {"1", "3", "4"}
+
+
+def test_same_product_twice_in_one_commit_keeps_the_last(tmp_path: Path) -> None:
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert([product("7", "Кеды старые"), product("7", "Кеды новые")])
+    idx.delete(["7"])
+    idx.upsert([product("7", "Кеды новейшие")])
+    idx.commit()
+    assert idx.count() == 1 and idx.get("7")["name"] == "Кеды новейшие"
+
+
+def test_morphology_and_stored_document(index: EmbeddedSearch) -> None:
+    assert set(ids(index.search("кроссовок"))) == {"1", "2"}
+    assert ids(index.search("гантель")) == ["4"]
+    assert ids(index.search("умных часов")) == ["3"]
+    assert ids(index.search("ip68")) == ["3"]  # specification values are searchable
+    hit = index.search("часы").hits[0]
+    assert hit.product["specifications"]["Вес"] == 40 and hit.score > 0
+
+
+def test_filters(index: EmbeddedSearch) -> None:
+    assert ids(index.search("кроссовки", SearchFilters(brand="adidas"))) == ["2"]
+    assert ids(index.search("кроссовки", SearchFilters(in_stock=True))) == ["1"]
+    assert set(ids(index.search("", SearchFilters(category="ОБУВЬ")))) == {"1", "2"}
+    assert ids(index.search("", SearchFilters(price_min=4000, price_max=8000),
+                            sort="price_asc")) == ["1", "4"]
+    assert index.search("часы", SearchFilters(category="Обувь")).total == 0
+
+
+def test_sort_and_paging(index: EmbeddedSearch) -> None:
+    assert ids(index.search("", sort="price_asc")) == ["2", "1", "4", "3"]
+    assert ids(index.search("", sort="price_desc")) == ["3", "4", "1", "2"]
+    page1 = index.search("", sort="price_asc", limit=2)
+    page2 = index.search("", sort="price_asc", limit=2, offset=2)
+    assert page1.total == page2.total == 4
+    assert ids(page1) + ids(page2) == ["2", "1", "4", "3"]
+
+
+@pytest.mark.parametrize("query", [
+    '"', "(", ")", "title:", 'name:"кроссовки', "AND OR NOT", "+-&&||!(){}[]^\"~*?:\\/",
+    "кроссовки AND", "*", "\x00\x01", "\ud800", "\u200b\u200d\ufeff", "😀🔥",
+    "кроссовки" * 2000, "a " * 6000, "ｋｒｏｓｓ", "Ｎｉｋｅ",
+])
+def test_hostile_queries_never_crash(index: EmbeddedSearch, query: str) -> None:
+    page = index.search(query)
+    assert page.total >= 0 and len(page.hits) <= 10
+
+
+def test_empty_query_is_match_all_but_symbols_only_is_empty(index: EmbeddedSearch) -> None:
+    assert index.search("").total == 4
+    assert index.search("   ").total == 4
+    assert index.search("😀 ?!").total == 0
+    assert ids(index.search('"кроссовки" AND (nike)'))[0] == "1"  # syntax chars: spaces
+    assert ids(index.search("ＮＩＫＥ кроссовки")) == ["1"]  # NFKC full-width letters
+
+
+def test_long_queries_are_truncated() -> None:
+    assert len(clean_query("я" * 10_000)) == MAX_QUERY_CHARS
+    assert len(query_words("кот " * 5000)) == 32
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"sort": "cheapest"}, {"limit": 0}, {"limit": 100_000}, {"offset": -1},
+    {"filters": SearchFilters(price_min=10, price_max=5)},
+    {"filters": SearchFilters(price_min=float("nan"))},
+    {"filters": SearchFilters(price_max=-1)},
+])
+def test_bad_requests_are_clear_errors(index: EmbeddedSearch, kwargs: dict[str, Any]) -> None:
+    with pytest.raises(BadRequestError) as info:
+        index.search("кроссовки", **kwargs)
+    assert info.value.hint and info.value.status_code == 400
+
+
+def test_readonly_without_index_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(UnavailableError, match="no search index") as info:
+        EmbeddedSearch(tmp_path / "missing", readonly=True)
+    assert "vitrina run indexer" in (info.value.hint or "")
+
+
+def test_second_writer_is_refused(index: EmbeddedSearch) -> None:
+    with pytest.raises(UnavailableError, match="locked"):
+        EmbeddedSearch(index.path)
+
+
+@settings(max_examples=150, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(query=st.text(max_size=300))
+def test_any_text_is_a_clean_result(index: EmbeddedSearch, query: str) -> None:
+    page = index.search(query, limit=5)
+    assert 0 <= len(page.hits) <= 5 and page.total >= len(page.hits)
+
+
+READER = """
+import sys, time
+from vitrina.search.embedded import EmbeddedSearch
+idx = EmbeddedSearch(sys.argv[1], readonly=True)
+print(idx.count(), flush=True)
+deadline = time.monotonic() + 20
+while time.monotonic() < deadline:
+    if idx.search("гантели").total == 1 and idx.get("1") is None:
+        print("seen", flush=True)
+        break
+    time.sleep(0.05)
+"""
+
+
+def test_reader_in_another_process_sees_new_commits(tmp_path: Path) -> None:
+    writer = EmbeddedSearch(tmp_path / "ix")
+    writer.upsert([product("1", "Кеды"), *list(generate_catalog(20, seed=1))])
+    writer.commit()
+    reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path / "ix")],
+                              stdout=subprocess.PIPE, text=True)
+    assert reader.stdout is not None
+    assert reader.stdout.readline().strip() == "21"  # opened and read the first commit
+    started = time.monotonic()
+    writer.upsert([product("99", "Гантели Torneo")])
+    writer.delete(["1"])
+    writer.commit()
+    assert reader.stdout.readline().strip() == "seen"
+    assert time.monotonic() - started < 5
+    assert reader.wait(10) == 0
