@@ -78,6 +78,15 @@ CLIENT_API_VIEW_INVALID = Counter(
     "vitrina_client_api_view_invalid_records_total",
     "Records of compacted topics the API view could not fold (logged, skipped)", ["topic"])
 
+# -- search indexer ----------------------------------------------------------------------
+INDEXER_UPSERTED = Counter("vitrina_indexer_documents_upserted_total",
+                           "Product documents written to the search index")
+INDEXER_DELETED = Counter("vitrina_indexer_documents_deleted_total",
+                          "Product documents removed from the search index (tombstones)")
+INDEXER_COMMIT = Histogram("vitrina_indexer_commit_seconds",
+                           "Time to apply and commit one batch of index changes",
+                           buckets=LATENCY_BUCKETS)
+
 _server_lock = threading.Lock()
 _served: set[int] = set()
 

@@ -18,10 +18,12 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("generate", "vitrina.cli.generate"),
     ("dlq", "vitrina.cli.dlq"),
     ("run", "vitrina.cli.run"),
+    ("ban", "vitrina.cli.ban"),
     ("contracts", "vitrina.cli.contracts"),
     ("security", "vitrina.cli.security"),
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),
+    ("search", "vitrina.cli.search"),
 ]
 
 app = typer.Typer(
