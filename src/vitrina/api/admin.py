@@ -1,0 +1,97 @@
+"""Operator routes, behind the admin bearer token: bans, pipeline health, topics, dead letters."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from prometheus_client import generate_latest
+from pydantic import BaseModel, ConfigDict, Field
+
+from vitrina.api import ops
+from vitrina.api.deps import AppState, require_admin, state
+from vitrina.errors import BadRequestError, UnavailableError
+
+router = APIRouter(prefix="/api/v1", tags=["operator"])
+
+Operator = Annotated[str, Depends(require_admin)]
+App = Annotated[AppState, Depends(state)]
+ProductId = Annotated[str, Path(max_length=32, description="digits")]
+
+_previous_scrapes: dict[str, tuple[float, dict[str, float]]] = {}
+
+
+def _ban_service(app: AppState) -> Any:
+    try:
+        from vitrina.services.bans import BanService
+    except ImportError as exc:
+        raise UnavailableError("banning is not available in this build",
+                              hint=f"the ban service is missing: {exc}") from None
+    return BanService(app.settings)
+
+
+def _check_id(product_id: str) -> None:
+    if not product_id.isascii() or not product_id.isdigit():
+        raise BadRequestError(f"product id {product_id[:40]!r} is not valid",
+                              hint="product ids are digits, e.g. 12345")
+
+
+class BanIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=1000)
+    banned_by: str | None = Field(None, min_length=1, max_length=200)
+
+
+@router.post("/bans/{product_id}", status_code=201)
+def ban(app: App, operator: Operator, product_id: ProductId, body: BanIn) -> dict[str, Any]:
+    _check_id(product_id)
+    records = _ban_service(app).ban([product_id], body.reason, body.banned_by or operator)
+    out = [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in records]
+    return {"banned": out}
+
+
+@router.delete("/bans/{product_id}")
+def unban(app: App, operator: Operator, product_id: ProductId) -> dict[str, Any]:
+    _check_id(product_id)
+    _ban_service(app).unban([product_id])
+    return {"unbanned": [product_id]}
+
+
+@router.get("/bans")
+def list_bans(app: App, operator: Operator,
+              source: Annotated[str, Query(pattern="^(view|topic)$")] = "view") -> dict[str, Any]:
+    """Current bans: from the API's live view (fast) or read from the topic to its end."""
+    if source == "topic":
+        bans = list(_ban_service(app).list())
+    else:
+        bans = [{"product_id": pid, **ban} for pid, ban in sorted(app.view.bans().items())]
+    return {"bans": bans, "count": len(bans)}
+
+
+@router.get("/ops/health")
+def health(app: App, operator: Operator) -> dict[str, Any]:
+    own = generate_latest().decode()
+    services = ops.pipeline_health(app.settings, _previous_scrapes, own)
+    return {"services": services,
+            "view": {"loaded": app.view.loaded.is_set(), "error": app.view.error},
+            "note": "lag is clamped at 0: the embedded broker's high watermark under-reports"}
+
+
+@router.get("/ops/topics")
+def topics(app: App, operator: Operator) -> dict[str, Any]:
+    return {"topics": ops.topic_overview(app.settings),
+            "note": "sizes come from watermarks: approximate on the embedded broker"}
+
+
+@router.get("/ops/topics/{topic}/messages")
+def topic_messages(app: App, operator: Operator,
+                   topic: Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+$")],
+                   limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+    return {"topic": topic, "messages": ops.latest_messages(app.settings, topic, limit)}
+
+
+@router.get("/ops/dead-letters")
+def dead_letters(app: App, operator: Operator,
+                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
+    return {"topic": app.settings.topics.dead_letters,
+            "dead_letters": ops.dead_letters(app.settings, limit)}

@@ -1,0 +1,114 @@
+"""What the client API's routes share: settings, the search index, the view, the producer.
+
+The search index is opened lazily and reopened after a failure, so the API starts before the
+indexer has written anything and recovers when it has; until then search answers 503 with
+a hint, and /readyz says what is missing.
+"""
+
+from __future__ import annotations
+
+import hmac
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request
+
+from vitrina.api.querylog import ClientProducer
+from vitrina.errors import AuthError, UnavailableError, VitrinaError
+from vitrina.search.base import SearchBackend, SearchFilters
+from vitrina.services.recs_view import LocalView
+from vitrina.settings import Settings, local_secret
+
+
+@dataclass
+class AppState:
+    settings: Settings
+    view: LocalView
+    producer: ClientProducer
+    admin_token: str
+    search_backend: SearchBackend | None = None
+    search_error: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    # -- search index --------------------------------------------------------------------
+    def search(self) -> SearchBackend:
+        backend = self.search_backend
+        if backend is not None:
+            return backend
+        with self._lock:
+            if self.search_backend is None:
+                try:
+                    self.search_backend = _open_search(self.settings)
+                    self.search_error = None
+                except ImportError as exc:
+                    self.search_error = f"search backend not installed: {exc}"
+                except VitrinaError as exc:
+                    self.search_error = str(exc)
+                except Exception as exc:  # e.g. the index directory does not exist yet
+                    self.search_error = f"{type(exc).__name__}: {exc}"
+            if self.search_backend is None:
+                raise UnavailableError(f"the search index is not available: {self.search_error}",
+                                       hint="start the indexer (`vitrina up` or "
+                                            "`vitrina run indexer`) and retry")
+            return self.search_backend
+
+    def stock_of(self, product_id: str) -> int | None:
+        """Units available now, from the index document; None when the product is unknown."""
+        doc = self.search().get(product_id)
+        if doc is None:
+            return None
+        stock = doc.get("stock") or {}
+        available = stock.get("available")
+        return int(available) if isinstance(available, int | float) else 0
+
+    def top_in_stock(self, limit: int) -> list[dict[str, Any]]:
+        page = self.search().search("", SearchFilters(in_stock=True), "relevance", limit, 0)
+        return [{"product_id": hit.product_id, "score": float(hit.score),
+                 "reason": "in stock now"} for hit in page.hits]
+
+    def close(self) -> None:
+        self.view.stop()
+        self.producer.close()
+        if self.search_backend is not None:
+            self.search_backend.close()
+
+
+def _open_search(settings: Settings) -> SearchBackend:
+    try:
+        from vitrina.search.api import open_search
+    except ModuleNotFoundError as exc:
+        if exc.name != "vitrina.search.api" or settings.search.backend.type != "embedded":
+            raise
+        from vitrina.search.embedded import EmbeddedSearch
+
+        return EmbeddedSearch(settings.search_path, readonly=True)
+    return open_search(settings, readonly=True)
+
+
+def build_state(settings: Settings) -> AppState:
+    token = (settings.api.admin_token.get_secret_value() if settings.api.admin_token
+             else local_secret(settings, "admin.token"))
+    return AppState(settings=settings, view=LocalView(settings).start(),
+                    producer=ClientProducer(settings), admin_token=token)
+
+
+def state(request: Request) -> AppState:
+    app_state: AppState = request.app.state.vitrina
+    return app_state
+
+
+def require_admin(request: Request) -> str:
+    """Check the bearer token of an operator request; returns the operator's name."""
+    app_state = state(request)
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise AuthError("operator endpoints need a bearer token",
+                        hint="send `Authorization: Bearer <token>`; the token is in "
+                             f"{app_state.settings.secrets_dir / 'admin.token'} "
+                             "or settings api.admin_token")
+    if not hmac.compare_digest(token.strip().encode(), app_state.admin_token.encode()):
+        raise AuthError("the admin token is wrong",
+                        hint=f"use the token from {app_state.settings.secrets_dir / 'admin.token'}")
+    return request.headers.get("x-operator", "operator")[:200] or "operator"

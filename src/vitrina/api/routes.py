@@ -1,0 +1,158 @@
+"""Customer routes: search, product page, recommendations, events, category statistics.
+
+Banned products are hidden here too (re-checked against the live ban list), so a ban takes
+effect at the API at once, even before the filter and the indexer have withdrawn the
+product from the index.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from vitrina.api.deps import AppState, state
+from vitrina.contracts.models import PRODUCT_ID
+from vitrina.errors import NotFoundError
+from vitrina.search.base import SearchFilters
+from vitrina.services.recs_view import POPULAR_USER, serve_recommendations
+
+router = APIRouter(prefix="/api/v1")
+
+MAX_QUERY_CHARS = 10_000  # longer queries are refused (422), not truncated silently
+UserParam = Annotated[str | None, Query(max_length=100, description="customer id for the log")]
+UserHeader = Annotated[str | None, Header(alias="X-User-Id", max_length=100)]
+
+
+def product_summary(product: dict[str, Any], score: float | None = None) -> dict[str, Any]:
+    """The fields a results list shows; the rest is on the product page."""
+    stock = product.get("stock") or {}
+    summary = {
+        "product_id": product.get("product_id"),
+        "name": product.get("name"),
+        "price": product.get("price"),
+        "category": product.get("category"),
+        "brand": product.get("brand"),
+        "stock": stock or None,
+        "in_stock": bool(stock.get("available", 0)),
+    }
+    if score is not None:
+        summary["score"] = score
+    return summary
+
+
+class SearchResult(BaseModel):
+    total: int
+    limit: int
+    offset: int
+    items: list[dict[str, Any]]
+    latency_ms: float
+
+
+@router.get("/search", response_model=SearchResult, tags=["customer"])
+def search(
+    app: Annotated[AppState, Depends(state)],
+    q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="search text")] = "",
+    category: Annotated[str | None, Query(max_length=200)] = None,
+    brand: Annotated[str | None, Query(max_length=200)] = None,
+    price_min: Annotated[float | None, Query(ge=0, le=1e12)] = None,
+    price_max: Annotated[float | None, Query(ge=0, le=1e12)] = None,
+    in_stock: bool | None = None,
+    sort: Literal["relevance", "price_asc", "price_desc"] = "relevance",
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    user: UserParam = None,
+    x_user_id: UserHeader = None,
+) -> SearchResult:
+    started = time.perf_counter()
+    filters = SearchFilters(category=category or None, brand=brand or None,
+                            price_min=price_min, price_max=price_max, in_stock=in_stock)
+    page = app.search().search(q, filters, sort, limit, offset)
+    banned = app.view.bans()
+    items = [product_summary(hit.product, float(hit.score)) for hit in page.hits
+             if hit.product_id not in banned]
+    hidden = len(page.hits) - len(items)
+    latency_ms = (time.perf_counter() - started) * 1000
+    app.producer.log_query("search", user or x_user_id or "anonymous", q,
+                           {**filters.as_dict(), "sort": sort, "limit": limit, "offset": offset},
+                           page.total - hidden, latency_ms)
+    return SearchResult(total=max(0, page.total - hidden), limit=limit, offset=offset,
+                        items=items, latency_ms=round(latency_ms, 3))
+
+
+@router.get("/products/{product_id}", tags=["customer"])
+def product(app: Annotated[AppState, Depends(state)],
+            product_id: Annotated[str, Path(max_length=32)]) -> dict[str, Any]:
+    if not product_id.isascii() or not product_id.isdigit():
+        raise NotFoundError(f"no product {product_id[:40]!r}",
+                            hint="product ids are digits, e.g. /api/v1/products/12345")
+    doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
+    if doc is None:
+        raise NotFoundError(f"product {product_id} is not available",
+                            hint="it may be unknown, banned or not indexed yet")
+    return {**doc, "in_stock": bool((doc.get("stock") or {}).get("available", 0))}
+
+
+class RecommendationsOut(BaseModel):
+    user_id: str
+    source: str
+    model: str | None
+    generated_at: str | None
+    items: list[dict[str, Any]]
+
+
+@router.get("/recommendations/{user_id}", response_model=RecommendationsOut,
+            tags=["customer"])
+def recommendations(app: Annotated[AppState, Depends(state)],
+                    user_id: Annotated[str, Path(min_length=1, max_length=100)],
+                    limit: Annotated[int, Query(ge=1, le=100)] = 10) -> RecommendationsOut:
+    started = time.perf_counter()
+    served = serve_recommendations(
+        user_id, app.view.recommendation(user_id), app.view.recommendation(POPULAR_USER),
+        app.view.bans(), app.stock_of, app.top_in_stock, limit)
+    backend = app.search()
+    items = []
+    for item in served.items:
+        doc = backend.get(item["product_id"])
+        items.append({**item, "product": product_summary(doc) if doc else None})
+    app.producer.log_query("recommendation", user_id, "", {"source": served.source,
+                                                           "limit": limit},
+                           len(items), (time.perf_counter() - started) * 1000)
+    generated = served.generated_at
+    return RecommendationsOut(user_id=user_id, source=served.source, model=served.model,
+                              generated_at=str(generated) if generated else None, items=items)
+
+
+class EventIn(BaseModel):
+    """A customer action; the API adds event_id and timestamp."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    user_id: str = Field(min_length=1, max_length=100)
+    type: Literal["view", "add_to_cart", "purchase", "review"]
+    product_id: str = Field(pattern=PRODUCT_ID)
+    rating: int | None = Field(None, ge=1, le=5)
+    text: str | None = Field(None, max_length=5000)
+
+
+class EventAccepted(BaseModel):
+    event_id: str
+    status: str = "stored"
+
+
+@router.post("/events", status_code=202, response_model=EventAccepted, tags=["customer"])
+def post_event(app: Annotated[AppState, Depends(state)], event: EventIn) -> EventAccepted:
+    record = {"event_id": uuid.uuid4().hex, **event.model_dump(exclude_none=True),
+              "timestamp": datetime.now(UTC).isoformat()}
+    app.producer.publish_event(record)
+    return EventAccepted(event_id=record["event_id"])
+
+
+@router.get("/analytics/categories", tags=["customer"])
+def categories(app: Annotated[AppState, Depends(state)]) -> dict[str, Any]:
+    rows = app.view.categories()
+    return {"categories": rows, "loaded": app.view.loaded.is_set()}

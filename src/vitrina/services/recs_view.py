@@ -1,0 +1,204 @@
+"""A local view of the compacted topics the client API serves from.
+
+`recommendations` (key user_id), `banned-products` (key product_id, null value = unban) and
+`analytics-categories` (key category) are folded by key in one background consumer thread.
+Compaction never runs on the embedded broker and is lazy on Apache Kafka, so the fold (last
+record per key wins, a tombstone deletes) is what makes the view right on both.
+
+The consumer uses assign() from the beginning, never a consumer group: every API replica
+needs the whole view, and nothing is committed. "Loaded" means every assigned partition
+reported end-of-partition once (the embedded broker's high watermark is wrong, EOF is not).
+
+Serving (`serve_recommendations`) is a pure function: recommendations are re-checked at
+serve time against the current ban list and stock, because both change faster than the
+analytics job recomputes them.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from vitrina import metrics
+from vitrina.contracts.codec import decode
+from vitrina.errors import ContractError
+from vitrina.kafka.clients import consumer_config
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+POPULAR_USER = "__popular__"
+
+
+# -- pure core ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ServedRecommendations:
+    user_id: str
+    source: str  # personal | popular | top-in-stock | none
+    items: list[dict[str, Any]] = field(default_factory=list)
+    model: str | None = None
+    generated_at: str | None = None
+    removed: int = 0  # items dropped at serve time (banned or out of stock)
+
+
+def allowed_items(items: list[dict[str, Any]], banned: Mapping[str, Any],
+                  stock_of: Callable[[str], int | None]) -> tuple[list[dict[str, Any]], int]:
+    """Keep items that are not banned and in stock now; `stock_of` is None for unknown ids."""
+    kept = []
+    for item in items:
+        pid = item["product_id"]
+        available = None if pid in banned else stock_of(pid)
+        if available is not None and available > 0:
+            kept.append(item)
+    return kept, len(items) - len(kept)
+
+
+def serve_recommendations(user_id: str, personal: dict[str, Any] | None,
+                          popular: dict[str, Any] | None, banned: Mapping[str, Any],
+                          stock_of: Callable[[str], int | None],
+                          top_in_stock: Callable[[int], list[dict[str, Any]]],
+                          limit: int) -> ServedRecommendations:
+    """Choose what to show: personal list, else popular, else the top in-stock products.
+
+    A customer never gets an error: an unknown user, or one whose every recommended item
+    was banned or sold out since the job ran, falls through to the next source.
+    """
+    removed = 0
+    for source, record in (("personal", personal), ("popular", popular)):
+        if record is None:
+            continue
+        kept, dropped = allowed_items(list(record.get("items", [])), banned, stock_of)
+        removed += dropped
+        if kept:
+            return ServedRecommendations(user_id, source, kept[:limit], record.get("model"),
+                                         record.get("generated_at"), removed)
+    fallback = [item for item in top_in_stock(limit * 2) if item["product_id"] not in banned]
+    if fallback:
+        return ServedRecommendations(user_id, "top-in-stock", fallback[:limit], removed=removed)
+    return ServedRecommendations(user_id, "none", [], removed=removed)
+
+
+# -- the view ----------------------------------------------------------------------------
+class LocalView:
+    """Recommendations, bans and category statistics folded from their compacted topics."""
+
+    def __init__(self, settings: Settings, *, poll_timeout_s: float = 0.2) -> None:
+        self.settings = settings
+        self.poll_timeout_s = poll_timeout_s
+        topics = settings.topics
+        self._folds: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
+            topics.recommendations: ("recommendation", {}),
+            topics.banned_products: ("ban", {}),
+            topics.analytics_categories: ("category_stats", {}),
+        }
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self.loaded = threading.Event()
+        self.error: str | None = None
+        self._thread: threading.Thread | None = None
+        self._not_at_eof: set[tuple[str, int]] = set()
+
+    # -- reads (thread-safe snapshots) ---------------------------------------------------
+    def _table(self, topic: str) -> dict[str, dict[str, Any]]:
+        return self._folds[topic][1]
+
+    def recommendation(self, user_id: str) -> dict[str, Any] | None:
+        with self._lock:
+            return self._table(self.settings.topics.recommendations).get(user_id)
+
+    def bans(self) -> dict[str, dict[str, Any]]:
+        with self._lock:
+            return dict(self._table(self.settings.topics.banned_products))
+
+    def is_banned(self, product_id: str) -> bool:
+        with self._lock:
+            return product_id in self._table(self.settings.topics.banned_products)
+
+    def categories(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows = list(self._table(self.settings.topics.analytics_categories).values())
+        return sorted(rows, key=lambda r: r["category"])
+
+    # -- fold ----------------------------------------------------------------------------
+    def apply(self, topic: str, key: bytes | None, value: bytes | None) -> None:
+        """Fold one record: last value per key wins, a null value deletes the key."""
+        contract, table = self._folds[topic]
+        if key is None:
+            metrics.CLIENT_API_VIEW_INVALID.labels(topic).inc()
+            log.warning("view: %s: record without a key ignored", topic)
+            return
+        name = key.decode("utf-8", "replace")
+        if value is None:
+            with self._lock:
+                table.pop(name, None)
+            return
+        try:
+            record = decode(contract, value)
+        except ContractError as exc:
+            # Producers validate on produce, so this is rare; the view cannot dead-letter a
+            # topic it does not own, so it counts and logs instead of dropping silently.
+            metrics.CLIENT_API_VIEW_INVALID.labels(topic).inc()
+            log.warning("view: %s key %s: %s", topic, name, exc)
+            return
+        with self._lock:
+            table[name] = record
+
+    # -- background consumer -------------------------------------------------------------
+    def start(self) -> LocalView:
+        self._thread = threading.Thread(target=self._run, name="client-api-view", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _assign_all(self, consumer: Consumer) -> bool:
+        try:
+            metadata = consumer.list_topics(timeout=5)
+        except KafkaException as exc:
+            self.error = f"broker unreachable: {exc}"
+            return False
+        missing = [t for t in self._folds if t not in metadata.topics
+                   or metadata.topics[t].error is not None]
+        if missing:
+            self.error = f"topics missing: {', '.join(missing)} (run `vitrina topics apply`)"
+            return False
+        parts = [TopicPartition(t, p, -2)  # -2: OFFSET_BEGINNING
+                 for t in self._folds for p in metadata.topics[t].partitions]
+        consumer.assign(parts)
+        self._not_at_eof = {(tp.topic, tp.partition) for tp in parts}
+        self.error = None
+        return True
+
+    def _run(self) -> None:
+        conf = consumer_config(self.settings, "client-api",
+                               f"vitrina-client-api-view-{uuid.uuid4().hex[:8]}",
+                               **{"enable.partition.eof": True})
+        consumer = Consumer(conf)
+        try:
+            while not self._stop.is_set() and not self._assign_all(consumer):
+                self._stop.wait(1.0)
+            while not self._stop.is_set():
+                for msg in consumer.consume(500, self.poll_timeout_s):
+                    err = msg.error()
+                    if err is None:
+                        self.apply(str(msg.topic()), msg.key(), msg.value())
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        self._not_at_eof.discard((msg.topic(), msg.partition()))
+                        if not self._not_at_eof:
+                            self.loaded.set()
+                    else:
+                        log.warning("view: consumer: %s", err)
+        except Exception as exc:  # keep the API up; /readyz reports the dead view
+            self.error = f"view stopped: {exc}"
+            log.exception("view stopped")
+        finally:
+            consumer.close()

@@ -1,0 +1,310 @@
+"""The client API over a real uvicorn server, the real embedded broker and the real index.
+
+The helpers at the top (`api_settings`, `seed_index`, `ApiServer`) are shared by the fuzz and
+browser tests, which import them.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import orjson
+import pytest
+import uvicorn
+from confluent_kafka import Producer
+from tests.conftest import free_port, wait_for
+
+from vitrina.contracts.codec import encode
+from vitrina.domain.generator import generate_catalog
+from vitrina.kafka.admin import apply_topics
+from vitrina.kafka.clients import producer_config
+from vitrina.kafka.inspect import read_to_end
+from vitrina.services.client_api import create_app
+from vitrina.settings import Settings, load_settings
+
+pytestmark = pytest.mark.integration
+
+ADMIN = "test-admin-token"
+HOSTILE_NAME = '<script>window.__pwned=1</script><img src=x onerror="window.__pwned=2">'
+NOW = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def api_settings(broker: Settings, data_dir: Path) -> Settings:
+    """Settings with unique topics (created) and a free API port, on the session broker."""
+    suffix = uuid.uuid4().hex[:8]
+    names = {role: f"{default}-{suffix}"
+             for role, default in Settings().topics.model_dump().items()}
+    settings = load_settings(data_dir=data_dir, broker=broker.broker.model_dump(),
+                             kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
+                             topics=names, ports={"client_api": free_port()},
+                             api={"admin_token": ADMIN})
+    apply_topics(settings)
+    return settings
+
+
+def catalogue(n: int = 300) -> list[dict[str, Any]]:
+    products = list(generate_catalog(n, seed=7, now=NOW))
+    hostile = dict(products[0], product_id="990001", name=HOSTILE_NAME + " клавиатура",
+                   brand="<b>Evil</b>", category="Электроника")
+    sold_out = dict(products[1], product_id="990002", name="Клавиатура распродана",
+                    stock={"available": 0, "reserved": 0})
+    return [*products, hostile, sold_out]
+
+
+def seed_index(settings: Settings, products: list[dict[str, Any]]) -> None:
+    """Write products into the real embedded index, as the indexer would."""
+    from vitrina.search.embedded import EmbeddedSearch
+
+    index = EmbeddedSearch(settings.search_path)
+    index.upsert(products)
+    index.commit()
+    index.close()
+
+
+def produce(settings: Settings, topic: str, records: list[tuple[str, bytes | None]]) -> None:
+    producer = Producer(producer_config(settings, "test"))
+    for key, value in records:
+        producer.produce(topic, key=key.encode(), value=value)
+    assert producer.flush(10) == 0
+
+
+class ApiServer:
+    """uvicorn in a thread on a free port; stopped via should_exit."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.url = f"http://127.0.0.1:{settings.ports.client_api}"
+        config = uvicorn.Config(create_app(settings), host="127.0.0.1",
+                                port=settings.ports.client_api, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> ApiServer:
+        self.thread.start()
+        wait_for(lambda: self.server.started, 20, message="uvicorn to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+@pytest.fixture(scope="module")
+def served(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+           ) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
+    settings = api_settings(broker_settings, tmp_path_factory.mktemp("api"))
+    products = catalogue()
+    seed_index(settings, products)
+    with ApiServer(settings) as server:
+        yield settings, server.url, products
+
+
+@pytest.fixture
+def client(served: tuple[Settings, str, list[dict[str, Any]]]) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=served[1], timeout=30) as http:
+        yield http
+
+
+def admin_headers() -> dict[str, str]:
+    return {"Authorization": f"Bearer {ADMIN}"}
+
+
+# -- customer routes ---------------------------------------------------------------------
+def test_search_returns_products_with_filters(client: httpx.Client) -> None:
+    body = client.get("/api/v1/search", params={"q": "клавиатура", "limit": 5}).json()
+    assert body["total"] >= 1 and 1 <= len(body["items"]) <= 5
+    assert all({"name", "price", "category", "brand", "stock"} <= set(i) for i in body["items"])
+    cheap = client.get("/api/v1/search", params={"q": "", "price_max": 1000, "in_stock": True,
+                                                 "sort": "price_desc", "limit": 20}).json()
+    prices = [i["price"]["amount"] for i in cheap["items"]]
+    assert prices and all(p <= 1000 for p in prices) and prices == sorted(prices, reverse=True)
+    assert all(i["in_stock"] for i in cheap["items"])
+
+
+def test_product_page_and_unknown_product(client: httpx.Client,
+                                          served: tuple[Settings, str, list[Any]]) -> None:
+    first = served[2][5]
+    body = client.get(f"/api/v1/products/{first['product_id']}").json()
+    assert body["name"] == first["name"] and body["description"] == first["description"]
+    for bad in ("999999999", "abc", "1%20OR%201=1", "-1"):
+        response = client.get(f"/api/v1/products/{bad}")
+        assert response.status_code == 404, bad
+        assert response.json()["error"]["hint"]
+
+
+def test_search_is_logged_to_client_queries(client: httpx.Client,
+                                            served: tuple[Settings, str, list[Any]]) -> None:
+    settings = served[0]
+    marker = f"гантели {uuid.uuid4().hex[:6]}"
+    client.get("/api/v1/search", params={"q": marker, "user": "Charlie", "category": "Спорт"})
+
+    def logged() -> dict[str, Any] | None:
+        for msg in read_to_end(settings, [settings.topics.client_queries], 10):
+            record = orjson.loads(msg.value())
+            if record["query"] == marker:
+                return record  # type: ignore[no-any-return]
+        return None
+
+    record = wait_for(logged, 20, message="the search in client-queries")
+    assert record["user_id"] == "Charlie" and record["kind"] == "search"
+    assert record["filters"]["category"] == "Спорт" and record["latency_ms"] >= 0
+
+
+def test_events_go_to_client_events(client: httpx.Client,
+                                    served: tuple[Settings, str, list[Any]]) -> None:
+    settings = served[0]
+    response = client.post("/api/v1/events", json={"user_id": "Eva", "type": "review",
+                                                   "product_id": "100001", "rating": 5})
+    assert response.status_code == 202, response.text
+    event_id = response.json()["event_id"]
+    events = [orjson.loads(m.value()) for m in
+              read_to_end(settings, [settings.topics.client_events], 10)]
+    assert any(e["event_id"] == event_id and e["rating"] == 5 for e in events)
+    bad = client.post("/api/v1/events", json={"user_id": "Eva", "type": "steal",
+                                              "product_id": "1"})
+    assert bad.status_code == 422 and bad.json()["error"]["field"] == "type"
+
+
+# -- recommendations ---------------------------------------------------------------------
+def test_recommendations_recheck_bans_and_stock(client: httpx.Client,
+                                                served: tuple[Settings, str, list[Any]]) -> None:
+    settings, _, products = served
+    in_stock = [p for p in products[:100] if p["stock"]["available"] > 0]
+    banned, kept = in_stock[0]["product_id"], in_stock[1]["product_id"]
+    items = [{"product_id": pid, "score": 1.0 - i / 10, "reason": "test"}
+             for i, pid in enumerate([banned, "990002", kept])]
+    rec = encode("recommendation", {"user_id": "Eva", "items": items, "model": "als-test",
+                                    "generated_at": NOW.isoformat()})
+    popular = encode("recommendation", {"user_id": "__popular__", "model": "popular",
+                                        "items": [{"product_id": kept, "score": 9.0,
+                                                   "reason": "popular"}],
+                                        "generated_at": NOW.isoformat()})
+    ban = encode("ban", {"product_id": banned, "reason": "test", "banned_by": "test",
+                         "banned_at": NOW.isoformat()})
+    produce(settings, settings.topics.recommendations, [("Eva", rec), ("__popular__", popular)])
+    produce(settings, settings.topics.banned_products, [(banned, ban)])
+
+    def ban_folded() -> bool:
+        bans = client.get("/api/v1/bans", headers=admin_headers()).json()["bans"]
+        return any(b["product_id"] == banned for b in bans)
+
+    wait_for(ban_folded, 20, message="the ban in the API's view")
+
+    def eva() -> dict[str, Any] | None:
+        body = client.get("/api/v1/recommendations/Eva").json()
+        return body if body["source"] == "personal" and body["model"] == "als-test" else None
+
+    body = wait_for(eva, 20, message="Eva's recommendations in the view")
+    ids = [i["product_id"] for i in body["items"]]
+    assert ids == [kept], "the banned and the sold-out products must be dropped at serve time"
+    assert body["items"][0]["product"]["name"]
+    stranger = client.get(f"/api/v1/recommendations/new-{uuid.uuid4().hex}").json()
+    assert stranger["source"] == "popular"
+    assert [i["product_id"] for i in stranger["items"]] == [kept]
+
+
+def test_categories_from_view(client: httpx.Client,
+                              served: tuple[Settings, str, list[Any]]) -> None:
+    settings = served[0]
+    stats = encode("category_stats", {
+        "category": "Спорт", "products": 10, "min_price": 1.0, "avg_price": 5.0,
+        "max_price": 9.0, "stock_available": 3, "stock_reserved": 1, "orders": 4,
+        "revenue": 20.0, "computed_at": NOW.isoformat()})
+    produce(settings, settings.topics.analytics_categories, [("Спорт", stats)])
+    rows = wait_for(lambda: client.get("/api/v1/analytics/categories").json()["categories"],
+                    20, message="category stats in the view")
+    assert rows[0]["category"] == "Спорт" and rows[0]["revenue"] == 20.0
+
+
+# -- operator routes ---------------------------------------------------------------------
+def test_admin_routes_need_the_token(client: httpx.Client) -> None:
+    for method, path in (("GET", "/api/v1/bans"), ("POST", "/api/v1/bans/100001"),
+                         ("DELETE", "/api/v1/bans/100001"), ("GET", "/api/v1/ops/topics")):
+        response = client.request(method, path, json={"reason": "x"})
+        assert response.status_code == 401, path
+        assert "Bearer" in response.json()["error"]["hint"]
+    wrong = client.get("/api/v1/bans", headers={"Authorization": "Bearer nope"})
+    assert wrong.status_code == 401
+
+
+def test_operator_sees_topics_messages_and_health(client: httpx.Client,
+                                                  served: tuple[Settings, str, list[Any]]) -> None:
+    settings = served[0]
+    topics = client.get("/api/v1/ops/topics", headers=admin_headers()).json()["topics"]
+    names = {t["topic"]: t for t in topics}
+    assert settings.topics.recommendations in names
+    assert all(t["approximate"] and t["messages_approx"] >= 0 for t in topics)
+    order = {"order_id": "o1", "customer_id": "Eva", "items": [{"product_id": "100001"}],
+             "email": "eva@example.com", "order_date": NOW.isoformat()}
+    produce(settings, settings.topics.orders, [("Eva", orjson.dumps(order))])
+    path = f"/api/v1/ops/topics/{settings.topics.orders}/messages"
+    msgs = client.get(path, headers=admin_headers()).json()["messages"]
+    assert msgs and msgs[0]["value"]["order_id"] == "o1"
+    assert "eva@example.com" not in str(msgs), "emails are masked in previews"
+    missing = client.get("/api/v1/ops/topics/no-such-topic/messages", headers=admin_headers())
+    assert missing.status_code == 404
+    health = client.get("/api/v1/ops/health", headers=admin_headers()).json()
+    rows = {r["service"]: r for r in health["services"]}
+    assert rows["client-api"]["up"] and rows["client-api"]["requests"] > 0
+
+
+def test_dead_letters_with_reasons(client: httpx.Client,
+                                   served: tuple[Settings, str, list[Any]]) -> None:
+    settings = served[0]
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(settings.topics.dead_letters, key=b"42", value=b"{broken",
+                     headers=[("error", b"malformed JSON: unexpected end"),
+                              ("source_topic", b"shop-products"), ("service", b"filter")])
+    assert producer.flush(10) == 0
+    rows = client.get("/api/v1/ops/dead-letters", headers=admin_headers()).json()["dead_letters"]
+    assert rows[0]["reason"] == "malformed JSON: unexpected end"
+    assert rows[0]["headers"]["service"] == "filter"
+
+
+# -- health and the page -----------------------------------------------------------------
+def test_health_ready_metrics_and_page(client: httpx.Client) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200, ready.text
+    metrics_text = client.get("/metrics").text
+    assert 'vitrina_api_requests_total{api="client"' in metrics_text
+    page = client.get("/")
+    assert page.status_code == 200
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+
+
+def test_readyz_names_what_is_missing(broker_settings: Settings, tmp_path: Path) -> None:
+    settings = api_settings(broker_settings, tmp_path / "noindex")
+    with ApiServer(settings) as server:
+        response = httpx.get(f"{server.url}/readyz", timeout=10)
+        assert response.status_code == 503
+        assert "index" in response.json()["missing"]
+        search = httpx.get(f"{server.url}/api/v1/search", params={"q": "x"}, timeout=10)
+        assert search.status_code == 503 and "indexer" in search.json()["error"]["hint"]
+        # Without an index the API cannot check stock: a 503 with a hint, never a 500.
+        recs = httpx.get(f"{server.url}/api/v1/recommendations/Eva", timeout=10)
+        assert recs.status_code == 503
+
+
+def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Path) -> None:
+    """The query log must never fail or block a search, even with no broker at all."""
+    dead = free_port()
+    settings = load_settings(data_dir=tmp_path / "d", kafka={"bootstrap_servers":
+                                                             f"127.0.0.1:{dead}"},
+                             ports={"client_api": free_port()}, api={"admin_token": ADMIN})
+    seed_index(settings, catalogue(20))
+    with ApiServer(settings) as server:
+        started = time.monotonic()
+        response = httpx.get(f"{server.url}/api/v1/search", params={"q": "клавиатура"},
+                             timeout=10)
+        assert response.status_code == 200 and time.monotonic() - started < 5
+        ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
+        assert "broker" in ready["missing"]
