@@ -77,6 +77,9 @@ class TopicNames(_Frozen):
     recommendations: str = "recommendations"
     analytics_categories: str = "analytics-categories"
     dead_letters: str = "dead-letters"
+    # The filter's own state: latest version of each banned product, so an unban can
+    # republish it (compacted, partitioned like shop-products).
+    withheld_products: str = "withheld-products"
 
 
 class FileLake(_Frozen):
@@ -173,6 +176,9 @@ class WorkerSettings(_Frozen):
     # `dlq_window` messages dead-lettered.
     dlq_flood_ratio: float = Field(0.5, gt=0, le=1)
     dlq_window: int = Field(1000, ge=10)
+    # 0.5 s: a commit waits for every output's acknowledgement; once per batch would cap
+    # throughput, and a crash replays at most this much (outputs are keyed, so harmlessly).
+    commit_interval_s: float = Field(0.5, ge=0)
 
 
 class Settings(BaseSettings):

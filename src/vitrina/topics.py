@@ -45,6 +45,7 @@ _DECLARED: dict[str, tuple[dict[str, str], str, str]] = {
     "analytics_categories": ({"cleanup.policy": "compact"}, "category", "category_stats"),
     "dead_letters": ({"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
                      "original key", "original bytes"),
+    "withheld_products": ({"cleanup.policy": "compact"}, "product_id", "product"),
 }
 
 

@@ -29,8 +29,8 @@ CLUSTER_OPS = ("CREATE", "ALTER", "DESCRIBE", "ALTER_CONFIGS", "DESCRIBE_CONFIGS
 # the READ and WRITE topics it needs. Everything else on data topics must be refused.
 JOBS: dict[str, tuple[set[str], set[str]]] = {
     "shop-api": (set(), {"shop-products", "dead-letters"}),
-    "filter": ({"shop-products", "banned-products"},
-               {"filtered-products", "blocked-products", "dead-letters"}),
+    "filter": ({"shop-products", "banned-products", "filtered-products", "withheld-products"},
+               {"filtered-products", "blocked-products", "withheld-products", "dead-letters"}),
     "indexer": ({"filtered-products"}, {"dead-letters"}),
     "lake-sink": ({"shop-products", "orders", "client-events", "client-queries",
                    "blocked-products", "banned-products"}, {"dead-letters"}),

@@ -65,8 +65,11 @@ ALL_ROLES = "*"  # in `reads`: every declared topic
 # The platform's data flow (DESIGN.md), as access rights. Every writer may dead-letter.
 SERVICE_ACCESS: dict[str, ServiceAccess] = {
     "shop-api": ServiceAccess(writes=("shop_products", "dead_letters")),
-    "filter": ServiceAccess(reads=("shop_products", "banned_products"),
-                            writes=("filtered_products", "blocked_products", "dead_letters"),
+    # The filter rebuilds its per-partition state from its own compacted outputs.
+    "filter": ServiceAccess(reads=("shop_products", "banned_products", "filtered_products",
+                                   "withheld_products"),
+                            writes=("filtered_products", "blocked_products",
+                                    "withheld_products", "dead_letters"),
                             consumer=True, transactional=True),
     "indexer": ServiceAccess(reads=("filtered_products",), writes=("dead_letters",),
                              consumer=True, transactional=True),

@@ -1,0 +1,65 @@
+"""`vitrina ban …`: manage the ban list (add, remove, list, import)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="Ban products: banned products never reach customers.",
+                  no_args_is_help=True)
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from vitrina.services.bans import BanService
+
+    return BanService(settings())
+
+
+@app.command("add")
+@handle_errors
+def add(ids: list[str] = typer.Argument(..., help="Product ids (digits)."),
+        reason: str = typer.Option(..., "--reason", "-r", help="Why (shown in the audit)."),
+        by: str = typer.Option("operator", "--by", help="Who bans.")) -> None:
+    """Ban products; takes effect within a second, published ones are withdrawn."""
+    bans = _service().ban(ids, reason, by)
+    console.print(f"banned {len(bans)} product(s): {', '.join(b.product_id for b in bans)}")
+
+
+@app.command("remove")
+@handle_errors
+def remove(ids: list[str] = typer.Argument(..., help="Product ids to unban.")) -> None:
+    """Lift bans; the latest version of each product is republished."""
+    done = _service().unban(ids)
+    console.print(f"unbanned {len(done)} product(s): {', '.join(done)}")
+
+
+@app.command("list")
+@handle_errors
+def list_bans(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Current bans with reason, author and time."""
+    bans = _service().list()
+    if as_json:
+        import orjson
+
+        console.print_json(orjson.dumps(bans).decode())
+        return
+    from rich.table import Table
+
+    table = Table("product_id", "reason", "banned_by", "banned_at",
+                  title=f"{len(bans)} banned product(s)")
+    for ban in bans:
+        table.add_row(ban["product_id"], ban["reason"], ban["banned_by"], ban["banned_at"])
+    console.print(table)
+
+
+@app.command("import")
+@handle_errors
+def import_file(path: Path = typer.Argument(..., help='JSON: {"product_id": [...]} or [...].'),
+                reason: str = typer.Option("imported", "--reason", "-r", help="Why."),
+                by: str = typer.Option("import", "--by", help="Who bans.")) -> None:
+    """Ban every product id of a JSON file."""
+    bans = _service().import_file(path, reason, by)
+    console.print(f"banned {len(bans)} product(s) from {path}")

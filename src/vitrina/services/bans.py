@@ -1,0 +1,202 @@
+"""Ban management: add, remove, list and import bans on the compacted `banned-products` topic.
+
+Used by `vitrina ban …` and the client API's admin endpoints. A ban is a `ban` record keyed by
+product_id; an unban is a tombstone. The current list is the topic folded by key, read to the
+end with partition-EOF events (never the high watermark, which the embedded broker gets wrong).
+
+Id rules (decided here, same for CLI and API):
+- malformed ids (not 1–32 digits) are a BadRequestError naming every bad one; nothing is written;
+- ids never seen in shop-products are accepted: banning a product *before* a store publishes it
+  is a core use case, and checking would mean scanning the whole product stream;
+- unbanning an id that is not currently banned is a NotFoundError naming it; nothing is written.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+
+from vitrina.contracts.codec import encode
+from vitrina.contracts.models import Ban
+from vitrina.domain.banlist import BanList, fold_ban, ids_from_document, parse_product_ids
+from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
+from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.settings import Settings
+
+# The operator's principal (ACL: reads everything, writes the ban list); the client API
+# passes its own.
+PRINCIPAL = "admin"
+FLUSH_TIMEOUT_S = 30.0
+
+
+def read_partitions_to_end(settings: Settings, partitions: list[TopicPartition], *,
+                           principal: str | None = PRINCIPAL,
+                           timeout: float = 60.0) -> Iterator[Message]:
+    """Yield every record of the given partitions, from the beginning to each one's EOF.
+
+    EOF events, not watermarks: correct on Apache Kafka and on the embedded broker.
+    """
+    if not partitions:
+        return
+    consumer = Consumer(consumer_config(
+        settings, principal, f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
+        **{"enable.partition.eof": True}))
+    try:
+        # OFFSET_BEGINNING (-2): the earliest retained record.
+        consumer.assign([TopicPartition(tp.topic, tp.partition, -2) for tp in partitions])
+        remaining = {(tp.topic, tp.partition) for tp in partitions}
+        deadline = time.monotonic() + timeout
+        while remaining:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"reading {sorted(remaining)} did not reach the end in "
+                                  f"{timeout:.0f} s", hint="the broker may be overloaded")
+            for msg in consumer.consume(1000, 0.2):
+                err = msg.error()
+                if err is None:
+                    yield msg
+                elif err.code() == KafkaError._PARTITION_EOF:
+                    remaining.discard((msg.topic(), msg.partition()))
+                else:
+                    raise BrokerError(f"reading {msg.topic()}: {err}",
+                                      hint="is the broker running? `vitrina broker status`")
+    finally:
+        consumer.close()
+
+
+def topic_partitions(settings: Settings, topic: str, principal: str | None = PRINCIPAL,
+                     timeout: float = 10.0) -> list[TopicPartition]:
+    """Every partition of `topic`; BrokerError with a hint if it does not exist."""
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.kafka.clients import admin_config
+
+    try:
+        meta = AdminClient(admin_config(settings, principal)).list_topics(topic, timeout=timeout)
+    except Exception as exc:
+        raise BrokerError(f"cannot reach the broker at {settings.kafka.bootstrap_servers}: {exc}",
+                          hint="is it running? `vitrina broker status`") from None
+    info = meta.topics.get(topic)
+    if info is None or info.error is not None or not info.partitions:
+        raise BrokerError(f"topic {topic} does not exist", hint="run `vitrina topics apply`")
+    return [TopicPartition(topic, p) for p in sorted(info.partitions)]
+
+
+def decode_ban(raw: bytes | None) -> dict[str, Any] | None:
+    """A ban-list record's value: the ban, or None for a tombstone (unban)."""
+    if raw is None:
+        return None
+    from vitrina.contracts.codec import decode
+
+    return decode("ban", raw)
+
+
+class BanService:
+    """Writes and reads the ban list. Time is injected (`clock`) for deterministic tests."""
+
+    def __init__(self, settings: Settings,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 principal: str = PRINCIPAL) -> None:
+        self.settings = settings
+        self.principal = principal
+        self.topic = settings.topics.banned_products
+        self.clock = clock
+        self._producer: Producer | None = None
+
+    # -- writing -------------------------------------------------------------------------
+    def _produce(self, records: list[tuple[str, bytes | None]]) -> None:
+        if self._producer is None:
+            self._producer = Producer(producer_config(self.settings, self.principal))
+        errors: list[str] = []
+
+        def delivered(err: KafkaError | None, msg: Message) -> None:
+            if err is not None:
+                errors.append(f"{msg.key()!r}: {err}")
+
+        for key, value in records:
+            self._producer.produce(self.topic, value, key, on_delivery=delivered)
+        if self._producer.flush(FLUSH_TIMEOUT_S) > 0 or errors:
+            raise BrokerError(f"the ban list was not fully written: {errors or 'timed out'}",
+                              hint="check the broker (`vitrina broker status`) and retry; "
+                                   "banning is idempotent")
+
+    @staticmethod
+    def _valid_ids(ids: list[Any]) -> list[str]:
+        valid, bad = parse_product_ids(ids)
+        if bad:
+            raise BadRequestError(
+                f"malformed product id(s): {', '.join(bad[:20])}"
+                + (f" and {len(bad) - 20} more" if len(bad) > 20 else ""),
+                hint="a product id is 1 to 32 digits, e.g. 100042; nothing was changed")
+        if not valid:
+            raise BadRequestError("no product ids given", hint="pass at least one product id")
+        return valid
+
+    def ban(self, ids: list[Any], reason: str, banned_by: str = "operator") -> list[Ban]:
+        """Ban products (idempotent: banning again updates reason and author)."""
+        valid = self._valid_ids(ids)
+        reason, banned_by = reason.strip(), banned_by.strip()
+        if not reason:
+            raise BadRequestError("a ban needs a reason", hint="pass --reason TEXT")
+        if not banned_by:
+            raise BadRequestError("a ban needs an author", hint="pass --by NAME")
+        now = self.clock()
+        bans = [Ban(product_id=pid, reason=reason[:1000], banned_by=banned_by[:200],
+                    banned_at=now) for pid in valid]
+        self._produce([(b.product_id, encode("ban", b)) for b in bans])
+        return bans
+
+    def unban(self, ids: list[Any]) -> list[str]:
+        """Lift bans; every id must be currently banned (else NotFoundError, nothing written)."""
+        valid = self._valid_ids(ids)
+        current = self.current()
+        missing = [pid for pid in valid if pid not in current]
+        if missing:
+            raise NotFoundError(f"not banned: {', '.join(missing[:20])}",
+                                hint="see `vitrina ban list`; nothing was changed")
+        self._produce([(pid, None) for pid in valid])
+        return valid
+
+    def import_file(self, path: Path, reason: str, banned_by: str = "operator") -> list[Ban]:
+        """Ban every id of a JSON file: `{"product_id": [...]}` or a plain list."""
+        try:
+            document = orjson.loads(Path(path).read_bytes())
+        except FileNotFoundError:
+            raise BadRequestError(f"{path} does not exist", hint="give a JSON file") from None
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestError(f"{path} is not valid JSON: {exc}",
+                                  hint='use {"product_id": ["1", "2"]} or ["1", "2"]') from None
+        ids = ids_from_document(document)
+        if ids is None:
+            raise BadRequestError(f"{path}: expected a list of ids or an object with a "
+                                  f"product_id list", hint='e.g. {"product_id": ["100042"]}')
+        return self.ban(ids, reason, banned_by)
+
+    # -- reading -------------------------------------------------------------------------
+    def current(self) -> BanList:
+        """The ban list now: the compacted topic folded by key, read to its end."""
+        bans: BanList = {}
+        partitions = topic_partitions(self.settings, self.topic, self.principal)
+        for msg in read_partitions_to_end(self.settings, partitions, principal=self.principal):
+            key = (msg.key() or b"").decode("utf-8", "replace")
+            try:
+                fold_ban(bans, key, decode_ban(msg.value()))
+            except ContractError:
+                continue  # an invalid record is not a ban; the filter dead-letters it
+        return bans
+
+    def list(self) -> list[dict[str, Any]]:
+        """Current bans (product_id, reason, banned_by, banned_at), sorted by product id."""
+        bans = self.current()
+        return [bans[pid] for pid in sorted(bans, key=lambda p: (len(p), p))]
+
+    def close(self) -> None:
+        if self._producer is not None:
+            self._producer.flush(FLUSH_TIMEOUT_S)
+            self._producer = None

@@ -1,0 +1,302 @@
+"""`vitrina run filter`: moderates the catalogue with a live ban list; no banned product leaks.
+
+Chain (kafka/worker.StreamWorker): decode + validate a `shop-products` record → judge it
+against the ban list → write `filtered-products` (allowed) or `blocked-products` (audit, with
+the ban) → commit the input offset once the outputs are durable. Invalid records raise
+ContractError and go to `dead-letters`.
+
+The ban list (`banned-products`, 1 partition, compacted) is read by a SEPARATE assign()-based
+consumer from the beginning and folded into a dict. It is loaded to its end (partition EOF,
+not the high watermark, which the embedded broker under-reports) before the first product is
+judged; after that new bans are folded before every poll, so a ban takes effect within one
+poll interval (0.2 s). Every replica reads the WHOLE ban list, so replicas need no
+co-partitioning of bans and products: any replica can judge any product.
+
+Retraction and reinstatement need the latest version of each product. Each replica keeps a
+"shelf" per input partition it owns (domain/banlist.Shelf): the products it has published and
+the latest versions of banned products (withheld). Both are rebuilt on assignment from
+compacted topics, so the state survives restarts and moves with the partition:
+- `filtered-products` partition p: what is published; the filter writes a product to the
+  SAME partition number it read it from (explicit partition), so partition p of the output
+  holds exactly the products of input partition p — co-partitioned by construction, whatever
+  partitioner the stores used (librdkafka's default is consistent_random = CRC32, Java's is
+  murmur2; we never need to recompute either);
+- `withheld-products` partition p (the filter's own compacted changelog): latest version of
+  each banned product, so an unban republishes the newest version.
+A ban or unban is acted on only by the replica whose shelf holds the product — exactly one,
+since a product's records live in one input partition (the record key must equal the
+product_id; a mismatched key is dead-lettered). A ban of a never-seen product writes nothing
+now and blocks the product when it arrives.
+
+Crash safety: product outputs are guarded by the input offset (committed after they are
+durable; a replay rewrites the same keys). Ban-triggered writes are phased: the copy
+(`withheld`) is durable before the original is tombstoned, the republished product before the
+withheld copy is released; on assignment the rebuilt shelf is reconciled with the ban list
+(domain/banlist.reconcile), which repairs a crash between phases. All outputs are keyed and
+compacted where customers see them, so a replay never creates a second visible copy. With
+`kafka.transactions=true` (Apache Kafka) the worker wraps outputs and offsets in transactions.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from typing import Any
+
+import orjson
+from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+
+from vitrina import metrics
+from vitrina.contracts.codec import decode, encode
+from vitrina.domain.banlist import (
+    BanList,
+    Effect,
+    Shelf,
+    apply_effect,
+    ban_info,
+    fold_ban,
+    fold_shelf,
+    on_ban,
+    on_product,
+    on_unban,
+    reconcile,
+    route,
+)
+from vitrina.errors import BrokerError, ConfigError, ContractError
+from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.deadletter import Output, dead_letter
+from vitrina.kafka.worker import Step, StreamWorker
+from vitrina.services.bans import decode_ban, read_partitions_to_end, topic_partitions
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "filter"
+GROUP_ID = "vitrina-filter"
+
+
+class FilterStep(Step):
+    """Judges products against the live ban list and keeps filtered-products right."""
+
+    service = SERVICE
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        topics = settings.topics
+        self.input_topic = topics.shop_products
+        self.filtered, self.blocked = topics.filtered_products, topics.blocked_products
+        self.withheld, self.bans_topic = topics.withheld_products, topics.banned_products
+        self.ban_list: BanList = {}
+        self.shelves: dict[int, Shelf] = {}
+        self.worker: StreamWorker | None = None
+        self._ban_reader: Consumer | None = None
+        # Invalid ban-list records met before the worker exists (initial load); written to
+        # dead-letters on the first poll. A restart re-reads the list and dead-letters them
+        # again: their source offset header identifies repeats.
+        self._ban_rejects: list[Output] = []
+        self._passed = metrics.FILTER_PASSED
+        self._blocked = metrics.FILTER_BLOCKED
+
+    # -- the ban list --------------------------------------------------------------------
+    def load_ban_list(self, timeout: float = 60.0) -> int:
+        """Read the whole ban list to its end (partition EOF) before any product is judged."""
+        partitions = topic_partitions(self.settings, self.bans_topic, SERVICE)
+        self._ban_reader = Consumer(consumer_config(
+            self.settings, SERVICE, f"{GROUP_ID}-bans-{uuid.uuid4().hex[:8]}",
+            **{"enable.partition.eof": True}))
+        # OFFSET_BEGINNING (-2): the ban list is compacted; its whole history is the list.
+        self._ban_reader.assign([TopicPartition(tp.topic, tp.partition, -2)
+                                 for tp in partitions])
+        remaining = {tp.partition for tp in partitions}
+        deadline = time.monotonic() + timeout
+        while remaining:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"the ban list {self.bans_topic} did not load in {timeout:.0f} s",
+                                  hint="is the broker overloaded? the filter judges nothing "
+                                       "until the whole ban list is loaded")
+            for msg in self._ban_reader.consume(1000, 0.2):
+                err = msg.error()
+                if err is not None and err.code() == KafkaError._PARTITION_EOF:
+                    remaining.discard(msg.partition())
+                elif err is not None:
+                    raise BrokerError(f"reading the ban list: {err}")
+                else:
+                    self._fold_ban_record(msg, act=False)
+        metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+        log.info("ban list loaded: %d banned products", len(self.ban_list))
+        return len(self.ban_list)
+
+    def before_batch(self) -> None:
+        """Fold bans that arrived since the last poll and act on the products they hit."""
+        if self._ban_reader is None:
+            return
+        if self._ban_rejects and self.worker is not None:
+            self.worker.write(self._ban_rejects)
+            self._ban_rejects = []
+        effects: list[tuple[int, Effect]] = []
+        for msg in self._ban_reader.consume(1000, 0):
+            err = msg.error()
+            if err is None:
+                effects += self._fold_ban_record(msg, act=True)
+            elif err.code() != KafkaError._PARTITION_EOF:
+                log.warning("ban list: %s", err)
+        if effects:
+            self._write_phased(effects)
+        metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+
+    def _fold_ban_record(self, msg: Message, *, act: bool) -> list[tuple[int, Effect]]:
+        key = (msg.key() or b"").decode("utf-8", "replace")
+        try:
+            ban = decode_ban(msg.value())
+            if ban is not None and ban["product_id"] != key:
+                raise ContractError(f"ban key {key!r} differs from product_id "
+                                    f"{ban['product_id']!r}", field="product_id", rule="key")
+        except ContractError as exc:
+            # Not a ban: never silently ignored — it goes to dead-letters with the reason.
+            self._dead_letter_ban(msg, exc)
+            return []
+        change = fold_ban(self.ban_list, key, ban)
+        if not act or change.kind == "unchanged":
+            return []
+        for partition, shelf in self.shelves.items():
+            if key in shelf:
+                if ban is not None:
+                    return [(partition, e) for e in on_ban(shelf, key, ban)]
+                return [(partition, e) for e in on_unban(shelf, key)]
+        return []
+
+    def _dead_letter_ban(self, msg: Message, exc: ContractError) -> None:
+        metrics.REJECTED.labels(SERVICE, exc.rule or "invalid").inc()
+        metrics.DEAD_LETTERED.labels(SERVICE, msg.topic()).inc()
+        out = dead_letter(self.settings.topics.dead_letters, service=SERVICE, error=str(exc),
+                          key=msg.key(), value=msg.value(), source_topic=msg.topic(),
+                          partition=msg.partition(), offset=msg.offset())
+        self._ban_rejects.append(out)
+        log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
+
+    # -- products ------------------------------------------------------------------------
+    def process(self, message: Message) -> list[Output]:
+        raw = message.value()
+        product = decode("product", raw)
+        product_id = product["product_id"]
+        key = message.key()
+        if key is None or key.decode("utf-8", "replace") != product_id:
+            raise ContractError(f"record key {key!r} is not the product_id {product_id!r}",
+                                field="product_id", rule="key",
+                                hint="stores' records must be keyed by product_id")
+        partition = message.partition()
+        shelf = self.shelves.get(partition)
+        if shelf is None:
+            shelf = self.shelves[partition] = Shelf()
+        verdict = route(product, self.ban_list)
+        if verdict.allowed:
+            self._passed.inc()
+        else:
+            self._blocked.inc()
+        effects = on_product(shelf, product_id, raw, verdict)
+        outputs = []
+        for effect in effects:
+            apply_effect(shelf, effect)
+            outputs.append(self._output(partition, effect, product))
+        return outputs
+
+    def _output(self, partition: int, effect: Effect,
+                product: dict[str, Any] | None = None) -> Output:
+        pid = effect.product_id
+        if effect.kind == "publish":
+            return Output(self.filtered, pid, effect.raw, partition=partition)
+        if effect.kind == "retract":
+            return Output(self.filtered, pid, None, partition=partition)
+        if effect.kind == "withhold":
+            return Output(self.withheld, pid, effect.raw, partition=partition)
+        if effect.kind == "release":
+            return Output(self.withheld, pid, None, partition=partition)
+        assert effect.ban is not None and effect.raw is not None
+        audit = dict(product if product is not None else orjson.loads(effect.raw))
+        audit["ban"] = ban_info(effect.ban)
+        return Output(self.blocked, pid, encode("blocked_product", audit))
+
+    def _write_phased(self, effects: list[tuple[int, Effect]]) -> None:
+        """Write ban-triggered effects: every phase durable before the next one starts."""
+        assert self.worker is not None, "attach the step to its worker first"
+        for phase in sorted({e.phase for _, e in effects}):
+            outputs = []
+            for partition, effect in effects:
+                if effect.phase != phase:
+                    continue
+                shelf = self.shelves.get(partition)
+                if shelf is not None:
+                    apply_effect(shelf, effect)
+                outputs.append(self._output(partition, effect))
+                self._count(effect)
+            self.worker.write(outputs, durable=True)
+
+    @staticmethod
+    def _count(effect: Effect) -> None:
+        if effect.kind == "retract":
+            metrics.FILTER_RETRACTED.inc()
+        elif effect.kind == "publish":
+            metrics.FILTER_REINSTATED.inc()
+
+    # -- partitions come and go ---------------------------------------------------------
+    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Rebuild the shelves of newly owned partitions and repair them against the bans."""
+        numbers = [tp.partition for tp in partitions if tp.topic == self.input_topic]
+        if not numbers:
+            return
+        sources = [TopicPartition(self.filtered, p) for p in numbers]
+        sources += [TopicPartition(self.withheld, p) for p in numbers]
+        shelves = {p: Shelf() for p in numbers}
+        for msg in read_partitions_to_end(self.settings, sources, principal=SERVICE):
+            key = (msg.key() or b"").decode("utf-8", "replace")
+            kind = "visible" if msg.topic() == self.filtered else "withheld"
+            fold_shelf(shelves[msg.partition()], kind, key, msg.value())
+        self.shelves.update(shelves)
+        effects = [(p, e) for p, shelf in shelves.items() for e in reconcile(shelf, self.ban_list)]
+        if effects:
+            log.info("repairing %d records after assignment of %s", len(effects), numbers)
+            self._write_phased(effects)
+        log.info("assigned %s: %d products rebuilt", numbers,
+                 sum(len(s.visible) + len(s.withheld) for s in shelves.values()))
+
+    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        for tp in partitions:
+            if tp.topic == self.input_topic:
+                self.shelves.pop(tp.partition, None)
+
+    def close(self) -> None:
+        if self._ban_reader is not None:
+            self._ban_reader.close()
+            self._ban_reader = None
+
+
+def check_partitions(settings: Settings) -> None:
+    """Co-partitioning by construction needs outputs with at least the input's partitions."""
+    topics = settings.topics
+    inputs = len(topic_partitions(settings, topics.shop_products, SERVICE))
+    for name in (topics.filtered_products, topics.withheld_products):
+        have = len(topic_partitions(settings, name, SERVICE))
+        if have < inputs:
+            raise ConfigError(f"{name} has {have} partitions but {topics.shop_products} has "
+                              f"{inputs}", hint=f"add partitions to {name} (the filter writes "
+                                                f"each product to its input partition number)")
+
+
+def build(settings: Settings, *, group_id: str = GROUP_ID, instance_id: str | None = None,
+          metrics_port: int | None = None) -> tuple[FilterStep, StreamWorker]:
+    """Assemble the filter: ban list loaded to its end, then the worker (not yet running)."""
+    check_partitions(settings)
+    step = FilterStep(settings)
+    step.load_ban_list()
+    worker = StreamWorker(settings, step, [settings.topics.shop_products], group_id=group_id,
+                          principal=SERVICE, instance_id=instance_id, metrics_port=metrics_port)
+    step.worker = worker
+    return step, worker
+
+
+def main(settings: Settings) -> None:
+    """Run the filter until SIGTERM/SIGINT; /metrics on settings.ports.filter."""
+    _, worker = build(settings, metrics_port=settings.ports.filter)
+    worker.install_signal_handlers()
+    worker.run()
