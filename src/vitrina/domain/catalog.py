@@ -49,6 +49,7 @@ class Catalog:
     shape: str  # "array" | "object" | "jsonl" | "schema" | "empty"
     records: Iterable[Record] = field(default_factory=list)
     skipped: str | None = None
+    estimate: int = 0  # records expected (exact for arrays, lines for JSON Lines), for progress
 
 
 def is_json_schema(value: Any) -> bool:
@@ -150,6 +151,10 @@ def _array(values: list[Any], limit: int) -> Iterator[Record]:
             yield Record(index, f"item {index}", value=value, raw=raw)
 
 
+def _lines(body: bytes) -> int:
+    return body.count(b"\n") + 1
+
+
 def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
                   max_record_bytes: int = MAX_RECORD_BYTES) -> Catalog:
     """Recognise the catalogue's shape and return its records; raise CatalogError if hopeless."""
@@ -166,28 +171,24 @@ def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return Catalog("array", _array_fallback(body, max_record_bytes))
+            return Catalog("array", _array_fallback(body, max_record_bytes),
+                           estimate=body.count(b"\n{") or 1)
         if not isinstance(whole, list):  # pragma: no cover - '[' always parses to a list
             raise CatalogError("a catalogue starting with '[' must be a JSON array")
         if len(whole) == 1 and is_json_schema(whole[0]):
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
-        return Catalog("array", _array(whole, max_record_bytes))
+        return Catalog("array", _array(whole, max_record_bytes), estimate=len(whole))
     if first == b"{":
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return Catalog("jsonl", _jsonl(body, max_record_bytes))
+            return Catalog("jsonl", _jsonl(body, max_record_bytes), estimate=_lines(body))
         if is_json_schema(whole):
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
-        return Catalog("object", _array([whole], max_record_bytes))
-    # Any other start: a lone JSON scalar is no catalogue; else read it line by line so that
-    # a garbage first line costs only that line.
-    try:
-        orjson.loads(body)
-    except orjson.JSONDecodeError:
-        return Catalog("jsonl", _jsonl(body, max_record_bytes))
-    raise CatalogError("not a catalogue: the file holds a single JSON value that is neither "
-                       "an object nor an array of products")
+        return Catalog("object", _array([whole], max_record_bytes), estimate=1)
+    # Any other start (a scalar, garbage): read it line by line, so each bad line becomes one
+    # rejected record with its reason and a garbage first line costs only that line.
+    return Catalog("jsonl", _jsonl(body, max_record_bytes), estimate=_lines(body))
 
 
 def dump_catalog(products: Iterable[dict[str, Any]], *, jsonl: bool) -> Iterator[bytes]:

@@ -1,0 +1,103 @@
+"""`vitrina dlq list|show|replay`: see what was rejected and why, and replay it after a fix."""
+
+from __future__ import annotations
+
+import typer
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="Dead letters: list, show, replay (nothing is ever deleted).",
+                  no_args_is_help=True)
+
+
+def _preview(raw: bytes | None, limit: int) -> str:
+    if raw is None:
+        return "(null)"
+    text = raw[:limit].decode("utf-8", "replace")
+    return text + (f"… ({len(raw):,} bytes)" if len(raw) > limit else "")
+
+
+@app.command("list")
+@handle_errors
+def list_(latest: int = typer.Option(10, "--latest", "-n", help="Show the latest N records."),
+          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Summary by source topic, service and reason, then the latest records."""
+    from rich.table import Table
+
+    from vitrina.kafka.dlq import read_dead_letters, summarize
+
+    with console.status("reading dead-letters to the end…"):
+        letters = read_dead_letters(settings())
+    counts = summarize(letters)
+    recent = sorted(letters, key=lambda d: d.timestamp_ms)[-latest:] if latest > 0 else []
+    if as_json:
+        import orjson
+
+        console.print_json(orjson.dumps({
+            "total": len(letters),
+            "by_reason": [{"topic": t, "service": s, "reason": r, "count": c}
+                          for (t, s, r), c in counts.most_common()],
+            "latest": [{"ref": d.ref, "topic": d.source_topic, "service": d.service,
+                        "error": d.error} for d in recent]}).decode())
+        return
+    if not letters:
+        console.print("[green]no dead letters[/]")
+        return
+    table = Table(title=f"dead letters: {len(letters)}")
+    for col in ("source topic", "service", "reason", "count"):
+        table.add_column(col, justify="right" if col == "count" else "left")
+    for (topic, service, reason), count in counts.most_common():
+        table.add_row(topic, service, reason, str(count))
+    console.print(table)
+    latest_table = Table(title=f"latest {len(recent)} (show one with `vitrina dlq show P:O`)")
+    for col in ("ref", "service", "key", "error"):
+        latest_table.add_column(col)
+    for d in recent:
+        latest_table.add_row(d.ref, d.service, _preview(d.key, 30), d.error[:160])
+    console.print(latest_table)
+
+
+@app.command("show")
+@handle_errors
+def show(ref: str = typer.Argument(..., help="PARTITION:OFFSET (or OFFSET if unambiguous)."),
+         width: int = typer.Option(2000, help="Bytes of the value to preview.")) -> None:
+    """One dead letter: headers, key and a preview of the original bytes."""
+    from rich.table import Table
+
+    from vitrina.kafka.dlq import find, read_dead_letters
+
+    letter = find(read_dead_letters(settings()), ref)
+    table = Table(title=f"dead letter {letter.ref}", show_header=False)
+    table.add_column("header", style="bold")
+    table.add_column("value")
+    for key, value in letter.headers.items():
+        table.add_row(key, value)
+    table.add_row("key", _preview(letter.key, 200))
+    console.print(table)
+    console.print(_preview(letter.value, width), highlight=False, markup=False)
+
+
+@app.command("replay")
+@handle_errors
+def replay(
+    topic: str = typer.Option(None, "--topic", help="Only records from this source topic."),
+    service: str = typer.Option(None, "--service", help="Only records rejected by this service."),
+    reason: str = typer.Option(None, "--reason", help="Only records whose error contains this."),
+    offsets: list[str] = typer.Option(None, "--offset",
+                                      help="Only these records (P:O or O); repeatable."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be replayed."),
+) -> None:
+    """Re-produce chosen records to their source topic (validated again; nothing deleted)."""
+    from vitrina.kafka.dlq import Selection
+    from vitrina.kafka.dlq import replay as run_replay
+
+    selection = Selection(topic, service, reason, tuple(offsets or ()))
+    with console.status("reading dead-letters…"):
+        report = run_replay(settings(), selection, dry_run=dry_run)
+    verb = "would replay" if dry_run else "replayed"
+    console.print(f"[bold]{verb} {len(report.chosen)}[/] record(s): "
+                  + (", ".join(f"{t}: {n}" for t, n in report.by_topic.items()) or "none"))
+    if report.unreplayable:
+        refs = ", ".join(d.ref for d in report.unreplayable[:10])
+        console.print(f"[yellow]{len(report.unreplayable)} record(s) have no known source "
+                      f"topic and were left alone: {refs}")

@@ -1,0 +1,68 @@
+"""`vitrina shop load PATH…`: load store catalogues into `shop-products`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="Store catalogues: load files into shop-products.", no_args_is_help=True)
+
+
+@app.command("load")
+@handle_errors
+def load(
+    paths: list[Path] = typer.Argument(..., help="Catalogue files (JSON array, object, JSON "
+                                                  "Lines) or folders of them."),
+    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
+    strict: bool = typer.Option(False, "--strict",
+                                help="Exit 2 when any record was rejected."),
+) -> None:
+    """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from vitrina.domain.catalog import Catalog
+    from vitrina.services.shop_load import load_paths
+
+    s = settings()
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  console=console, transient=as_json, disable=as_json) as bar:
+
+        def on_file(path: Path, catalog: Catalog):  # type: ignore[no-untyped-def]
+            task = bar.add_task(path.name[:40], total=catalog.estimate or None)
+            return lambda n: bar.advance(task, n)
+
+        report = load_paths(s, paths, on_file=on_file)
+    if as_json:
+        import orjson
+
+        console.print_json(orjson.dumps(report.as_dict()).decode())
+    else:
+        _print_summary(report)
+    if strict and report.rejected:
+        raise typer.Exit(2)
+
+
+def _print_summary(report) -> None:  # type: ignore[no-untyped-def]
+    from rich.table import Table
+
+    files = Table(title="catalogues", show_lines=False)
+    for col in ("file", "shape", "records", "sent", "rejected", "note"):
+        files.add_column(col, justify="right" if col in ("records", "sent", "rejected") else "left")
+    for f in report.files:
+        files.add_row(Path(f.path).name, f.shape, str(f.records), str(f.sent), str(f.rejected),
+                      f.skipped or "")
+    console.print(files)
+    if report.reasons:
+        reasons = Table(title="rejected, by reason (see `vitrina dlq list`)")
+        reasons.add_column("reason")
+        reasons.add_column("records", justify="right")
+        for reason, count in report.reasons.most_common():
+            reasons.add_row(reason, str(count))
+        console.print(reasons)
+    console.print(f"[bold green]sent {report.sent}[/] (confirmed {report.delivered}), "
+                  f"[bold]{'[red]' if report.rejected else ''}rejected {report.rejected}"
+                  f"{'[/red]' if report.rejected else ''}[/] → dead-letters "
+                  f"(confirmed {report.dead_lettered})")

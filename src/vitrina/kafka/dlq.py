@@ -1,0 +1,186 @@
+"""Dead letters you can act on: list them by source, show one, replay chosen ones.
+
+`dead-letters` is read to its true end (partition EOF, never the high watermark). A replay
+re-produces the original key and bytes to the record's source topic with `replay_count`
+incremented, so the record goes through validation again; nothing is ever deleted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from vitrina.errors import BrokerError, NotFoundError
+from vitrina.kafka.deadletter import (
+    HEADER_ERROR,
+    HEADER_REPLAYS,
+    HEADER_SERVICE,
+    HEADER_TOPIC,
+    headers_dict,
+)
+from vitrina.settings import Settings
+
+_RULE = re.compile(r"field (?P<field>\S+): .*\(rule: (?P<rule>[^)]+)\)", re.S)
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One record of `dead-letters`, with its headers decoded."""
+
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: dict[str, str]
+    raw_headers: list[tuple[str, bytes]] = field(default_factory=list)
+    timestamp_ms: int = 0
+
+    @property
+    def ref(self) -> str:
+        return f"{self.partition}:{self.offset}"
+
+    @property
+    def source_topic(self) -> str:
+        return self.headers.get(HEADER_TOPIC, "")
+
+    @property
+    def service(self) -> str:
+        return self.headers.get(HEADER_SERVICE, "")
+
+    @property
+    def error(self) -> str:
+        return self.headers.get(HEADER_ERROR, "")
+
+    @property
+    def replay_count(self) -> int:
+        try:
+            return int(self.headers.get(HEADER_REPLAYS, "0"))
+        except ValueError:
+            return 0
+
+    @property
+    def reason(self) -> str:
+        return reason_of(self.error)
+
+
+def reason_of(error: str) -> str:
+    """Group errors into countable reasons: `<field>: <rule>` for contract errors."""
+    match = _RULE.search(error)
+    if match:
+        return f"{match['field']}: {match['rule']}"
+    if "malformed JSON" in error:
+        return "malformed JSON"
+    if "limit" in error and "bytes" in error:
+        return "record too large"
+    return error.split(":", 1)[0][:80] or "unknown"
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which dead letters a replay picks; empty criteria match everything."""
+
+    topic: str | None = None
+    service: str | None = None
+    reason: str | None = None
+    refs: tuple[str, ...] = ()
+
+    def matches(self, letter: DeadLetter) -> bool:
+        if self.topic and letter.source_topic != self.topic:
+            return False
+        if self.service and letter.service != self.service:
+            return False
+        if self.reason and self.reason.lower() not in letter.error.lower():
+            return False
+        return not self.refs or any(_ref_matches(r, letter) for r in self.refs)
+
+
+def _ref_matches(ref: str, letter: DeadLetter) -> bool:
+    if ":" in ref:
+        return ref == letter.ref
+    return ref.isdigit() and int(ref) == letter.offset
+
+
+def summarize(letters: Iterable[DeadLetter]) -> Counter[tuple[str, str, str]]:
+    """Counts by (source topic, service, reason)."""
+    return Counter((d.source_topic, d.service, d.reason) for d in letters)
+
+
+def read_dead_letters(settings: Settings, timeout: float = 60.0) -> list[DeadLetter]:
+    """Every record of the dead-letter topic, in partition/offset order."""
+    from vitrina.kafka.inspect import read_to_end
+
+    letters = []
+    for msg in read_to_end(settings, [settings.topics.dead_letters], timeout):
+        raw = list(msg.headers() or [])
+        _, ts = msg.timestamp()
+        letters.append(DeadLetter(msg.partition(), msg.offset(), msg.key(), msg.value(),
+                                  headers_dict(raw), [(k, v or b"") for k, v in raw], ts))
+    letters.sort(key=lambda d: (d.partition, d.offset))
+    return letters
+
+
+def find(letters: list[DeadLetter], ref: str) -> DeadLetter:
+    """The dead letter at `partition:offset`, or at `offset` when that is unambiguous."""
+    hits = [d for d in letters if _ref_matches(ref, d)]
+    if not hits:
+        raise NotFoundError(f"no dead letter at {ref}", hint="see `vitrina dlq list`")
+    if len(hits) > 1:
+        refs = ", ".join(d.ref for d in hits)
+        raise NotFoundError(f"offset {ref} exists in several partitions ({refs})",
+                            hint="give it as PARTITION:OFFSET")
+    return hits[0]
+
+
+def replay_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
+    """Headers of a replayed record: the dead letter's own, `replay_count` incremented."""
+    kept = [(k, v) for k, v in letter.raw_headers if k != HEADER_REPLAYS]
+    return [*kept, (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),
+            ("replayed_from", f"{letter.partition}:{letter.offset}".encode())]
+
+
+@dataclass
+class ReplayReport:
+    chosen: list[DeadLetter]
+    by_topic: Counter[str]
+    unreplayable: list[DeadLetter]
+    dry_run: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"chosen": len(self.chosen), "by_topic": dict(self.by_topic),
+                "unreplayable": [d.ref for d in self.unreplayable], "dry_run": self.dry_run}
+
+
+def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
+           timeout: float = 30.0) -> ReplayReport:
+    """Re-produce the chosen dead letters to their source topics (nothing is deleted)."""
+    from vitrina.kafka.worker import make_producer
+
+    letters = [d for d in read_dead_letters(settings) if selection.matches(d)]
+    known = {getattr(settings.topics, role) for role in type(settings.topics).model_fields}
+    replayable = [d for d in letters if d.source_topic in known
+                  and d.source_topic != settings.topics.dead_letters]
+    unreplayable = [d for d in letters if d not in replayable]
+    report = ReplayReport(replayable, Counter(d.source_topic for d in replayable),
+                          unreplayable, dry_run)
+    if dry_run or not replayable:
+        return report
+    failures: list[str] = []
+
+    def delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            failures.append(str(err))
+
+    producer = make_producer(settings, "dlq-replay", on_delivery=delivered)
+    for letter in replayable:
+        producer.produce(letter.source_topic, letter.value, letter.key,
+                         headers=replay_headers(letter))
+    remaining = producer.flush(timeout)
+    if remaining or failures:
+        raise BrokerError(f"{remaining + len(failures)} of {len(replayable)} replayed records "
+                          f"were not confirmed by {settings.kafka.bootstrap_servers}"
+                          + (f": {failures[0]}" if failures else ""),
+                          hint="check `vitrina broker status` and replay again")
+    return report

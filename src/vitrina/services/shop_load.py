@@ -1,0 +1,302 @@
+"""Load store catalogues into `shop-products`: validate each product, dead-letter the rest.
+
+Used by `vitrina shop load` and by the SHOP API (its `ProductWriter`). Valid products are
+produced keyed by `product_id` with their original bytes (no re-serialisation when the input
+is JSON Lines); invalid ones go to `dead-letters` with the reason and `source_file` /
+`source_position` headers. A bad record never stops a load; a broker that does not confirm
+the writes does, loudly.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka.admin import AdminClient
+
+from vitrina import metrics
+from vitrina.contracts import validate
+from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
+from vitrina.errors import BrokerError, ContractError, UnavailableError, VitrinaError
+from vitrina.kafka.clients import admin_config
+from vitrina.kafka.deadletter import dead_letter
+from vitrina.kafka.worker import make_producer
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SERVICE = "shop-load"
+CATALOG_SUFFIXES = {".json", ".jsonl", ".ndjson"}
+# 60 s: librdkafka's message.timeout.ms in our producer config; waiting longer is pointless.
+FLUSH_TIMEOUT_S = 60.0
+
+
+def check_product(record: Record) -> tuple[str, bytes]:
+    """The key and bytes to produce for one parsed record, or ContractError saying why not."""
+    if record.error is not None:
+        rule = "size" if "limit" in record.error else "json"
+        raise ContractError(record.error, field="(root)", rule=rule)
+    validate("product", record.value)
+    assert record.raw is not None
+    return record.value["product_id"], record.raw
+
+
+def reason_of(exc: ContractError) -> str:
+    """A short, countable reason for the summary: `<field>: <rule>`."""
+    if exc.rule in ("json", "size"):
+        return "malformed JSON" if exc.rule == "json" else "record too large"
+    return f"{exc.field}: {exc.rule}"
+
+
+def key_of(record: Record) -> bytes | None:
+    value = record.value
+    if isinstance(value, dict) and isinstance(value.get("product_id"), str):
+        return value["product_id"].encode()[:200]
+    return None
+
+
+def catalogue_files(paths: Iterable[Path]) -> list[Path]:
+    """Expand directories into their catalogue files (sorted); complain about missing paths."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.rglob("*")
+                                if p.is_file() and p.suffix.lower() in CATALOG_SUFFIXES))
+        elif path.is_file():
+            files.append(path)
+        else:
+            raise VitrinaError(f"{path} does not exist", hint="give catalogue files or folders")
+    return files
+
+
+def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
+    """Fail fast, naming the bootstrap address, when the broker or the topic is missing."""
+    bootstrap = settings.kafka.bootstrap_servers
+    # log_level 0: the client would log every failed reconnect; we report the failure once.
+    admin = AdminClient({**admin_config(settings), "log_level": 0,
+                         "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+    try:
+        metadata = admin.list_topics(topic, timeout=timeout)
+    except KafkaException as exc:
+        reason = exc.args[0].str() if hasattr(exc.args[0], "str") else exc
+        raise BrokerError(f"cannot reach the Kafka broker at {bootstrap} ({reason})",
+                          hint="start it (`vitrina broker start` or `vitrina up`) or fix "
+                               "kafka.bootstrap_servers / VITRINA__KAFKA__BOOTSTRAP_SERVERS"
+                          ) from None
+    found = metadata.topics.get(topic)
+    if found is None or found.error is not None:
+        raise BrokerError(f"topic {topic} does not exist on {bootstrap}",
+                          hint="create the topics with `vitrina topics apply`")
+
+
+@dataclass
+class Deliveries:
+    """Counts the broker's delivery reports, per topic."""
+
+    delivered: Counter[str] = field(default_factory=Counter)
+    failed: Counter[str] = field(default_factory=Counter)
+    first_error: KafkaError | None = None
+
+    def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        if err is None:
+            self.delivered[msg.topic()] += 1
+        else:
+            self.failed[msg.topic()] += 1
+            self.first_error = self.first_error or err
+
+
+@dataclass
+class FileReport:
+    path: str
+    shape: str
+    records: int = 0
+    sent: int = 0
+    rejected: int = 0
+    skipped: str | None = None
+
+
+@dataclass
+class LoadReport:
+    """What a load did: sent / rejected (by reason) per file; delivery confirmed by the broker."""
+
+    files: list[FileReport] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    delivered: int = 0
+    dead_lettered: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(f.sent for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"sent": self.sent, "rejected": self.rejected, "delivered": self.delivered,
+                "dead_lettered": self.dead_lettered, "reasons": dict(self.reasons),
+                "files": [vars(f) for f in self.files]}
+
+
+Progress = Callable[[int], None]
+
+
+class ShopLoader:
+    """Validates catalogue records and produces them; one producer for a whole load."""
+
+    def __init__(self, settings: Settings, *, source: str = "file",
+                 producer: Producer | None = None) -> None:
+        self.settings = settings
+        self.topic = settings.topics.shop_products
+        self.dlq = settings.topics.dead_letters
+        self.source = source
+        self.deliveries = Deliveries()
+        self.producer = producer or make_producer(settings, SERVICE, on_delivery=self.deliveries)
+        self.report = LoadReport()
+        self._accepted = metrics.SHOP_ACCEPTED.labels(source)
+
+    def _produce(self, topic: str, key: bytes | str | None, value: bytes,
+                 headers: list[tuple[str, bytes]] | None = None) -> None:
+        while True:
+            try:
+                self.producer.produce(topic, value, key, headers=headers)
+                return
+            except BufferError:
+                self.producer.poll(0.05)  # local queue full: let deliveries drain it
+
+    def load_catalog(self, catalog: Catalog, name: str,
+                     progress: Progress | None = None) -> FileReport:
+        """Produce every record of one parsed catalogue; never stops on a bad record."""
+        report = FileReport(name, catalog.shape, skipped=catalog.skipped)
+        self.report.files.append(report)
+        pending = 0
+        for record in catalog.records:
+            report.records += 1
+            try:
+                key, value = check_product(record)
+            except ContractError as exc:
+                self._reject(record, exc, name)
+                report.rejected += 1
+            else:
+                self._produce(self.topic, key, value)
+                report.sent += 1
+            pending += 1
+            # Serve delivery callbacks and progress every 1000 records: cheap, keeps queue moving.
+            if pending == 1000:
+                self.producer.poll(0)
+                if progress:
+                    progress(pending)
+                pending = 0
+        if progress and pending:
+            progress(pending)
+        self._accepted.inc(report.sent)
+        return report
+
+    def load_bytes(self, data: bytes, name: str, progress: Progress | None = None) -> FileReport:
+        try:
+            catalog = parse_catalog(data)
+        except CatalogError as exc:
+            report = FileReport(name, "invalid", skipped=str(exc))
+            self.report.files.append(report)
+            return report
+        return self.load_catalog(catalog, name, progress)
+
+    def _reject(self, record: Record, exc: ContractError, name: str) -> None:
+        reason = reason_of(exc)
+        self.report.reasons[reason] += 1
+        metrics.SHOP_REJECTED.labels(self.source, exc.rule or "invalid").inc()
+        out = dead_letter(self.dlq, service=SERVICE, error=f"{record.where}: {exc}",
+                          key=key_of(record), value=record.raw, source_topic=self.topic,
+                          extra_headers=[("source_file", name.encode()),
+                                         ("source_position", record.where.encode())])
+        self._produce(out.topic, out.key, out.value or b"", out.headers)
+
+    def finish(self, timeout: float = FLUSH_TIMEOUT_S) -> LoadReport:
+        """Wait until the broker confirmed every write; raise BrokerError if it did not."""
+        deadline = time.monotonic() + timeout
+        remaining = self.producer.flush(min(timeout, 1.0))
+        while remaining > 0 and time.monotonic() < deadline:
+            remaining = self.producer.flush(1.0)
+        self.report.delivered = self.deliveries.delivered[self.topic]
+        self.report.dead_lettered = self.deliveries.delivered[self.dlq]
+        failed = sum(self.deliveries.failed.values())
+        if remaining or failed:
+            raise BrokerError(
+                f"{failed + remaining} records were not confirmed by the broker at "
+                f"{self.settings.kafka.bootstrap_servers} (first error: "
+                f"{self.deliveries.first_error})",
+                hint="check `vitrina broker status` and load again; products are keyed by "
+                     "product_id, so loading twice is safe")
+        return self.report
+
+
+def load_paths(settings: Settings, paths: Iterable[Path], *,
+               on_file: Callable[[Path, Catalog], Progress | None] | None = None) -> LoadReport:
+    """`vitrina shop load`: every catalogue file under `paths` into `shop-products`."""
+    files = catalogue_files(paths)
+    if not files:
+        raise VitrinaError("no catalogue files found", hint="give .json / .jsonl files or folders")
+    ensure_broker(settings, settings.topics.shop_products)
+    loader = ShopLoader(settings)
+    for path in files:
+        try:
+            data = path.read_bytes()
+        except OSError as exc:
+            loader.report.files.append(FileReport(str(path), "unreadable", skipped=str(exc)))
+            continue
+        try:
+            catalog = parse_catalog(data)
+        except CatalogError as exc:
+            loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
+            continue
+        progress = on_file(path, catalog) if on_file else None
+        loader.load_catalog(catalog, str(path), progress)
+    return loader.finish()
+
+
+class ProductWriter:
+    """Write a batch of already validated products and confirm every delivery (SHOP API).
+
+    Raises UnavailableError when the broker does not confirm within `timeout`: the caller
+    reports 503 and nothing of the batch is reported accepted.
+    """
+
+    def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
+        self.topic = settings.topics.shop_products
+        self.bootstrap = settings.kafka.bootstrap_servers
+        self.producer = producer or make_producer(settings, "shop-api")
+
+    def write(self, products: list[tuple[str, bytes]], timeout: float) -> None:
+        outcome: list[KafkaError | None] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            outcome.append(err)
+
+        for key, value in products:
+            while True:
+                try:
+                    self.producer.produce(self.topic, value, key, on_delivery=delivered)
+                    break
+                except BufferError:
+                    self.producer.poll(0.05)
+        deadline = time.monotonic() + timeout
+        while len(outcome) < len(products) and time.monotonic() < deadline:
+            self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
+        errors = [e for e in outcome if e is not None]
+        if len(outcome) < len(products) or errors:
+            # Drop what is still queued locally so a 503 does not turn into a late write.
+            self.producer.purge(in_queue=True, in_flight=False, blocking=False)
+            detail = errors[0] if errors else f"no confirmation within {timeout:.0f} s"
+            raise UnavailableError(
+                f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
+                f"{len(outcome) - len(errors)} of {len(products)} confirmed",
+                hint="retry later; products are keyed by product_id, so sending again is safe")
+
+    def close(self) -> None:
+        self.producer.flush(5)

@@ -1,0 +1,121 @@
+"""`shop load` against the real embedded broker: seed catalogues in, broken records to DLQ."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+from tests.conftest import FIXTURES, SEED_DIR, free_port
+
+from vitrina.errors import BrokerError
+from vitrina.kafka.deadletter import headers_dict
+from vitrina.kafka.inspect import read_to_end
+from vitrina.services.shop_load import ensure_broker, load_paths
+
+pytestmark = pytest.mark.integration
+BAD = FIXTURES / "bad-records"
+
+
+def _product_ids(path: Path) -> list[str]:
+    """Product ids of a seed file, or [] for JSON Schema files."""
+    value = orjson.loads(path.read_bytes())
+    items = value if isinstance(value, list) else [value]
+    return [p["product_id"] for p in items if isinstance(p, dict) and "product_id" in p]
+
+
+def test_every_seed_catalogue_reaches_shop_products(make_settings) -> None:
+    if not SEED_DIR.is_dir():
+        pytest.skip(f"seed catalogues not present at {SEED_DIR}")
+    settings = make_settings()
+    report = load_paths(settings, [SEED_DIR])
+    expected = [pid for f in sorted(SEED_DIR.iterdir()) for pid in _product_ids(f)]
+    assert report.rejected == 0, report.reasons
+    assert report.sent == report.delivered == len(expected) > 40
+    skipped = {Path(f.path).name for f in report.files if f.shape == "schema"}
+    assert skipped == {"AndreyMinenDev_KafkaFinalProject__product_schema.json",
+                       "Sergeev-77_Kafka_final_project__good.schema.json"}
+    records = list(read_to_end(settings, [settings.topics.shop_products]))
+    assert sorted(m.key().decode() for m in records) == sorted(expected)
+    for msg in records:
+        assert orjson.loads(msg.value())["product_id"] == msg.key().decode()
+
+
+def test_every_broken_record_lands_in_dead_letters_with_a_reason(make_settings,
+                                                                 tmp_path: Path) -> None:
+    settings = make_settings()
+    # Huge inputs are generated here rather than committed.
+    huge = tmp_path / "huge"
+    huge.mkdir()
+    base = {"product_id": "300001", "price": {"amount": 1.0, "currency": "RUB"},
+            "category": "Книги"}
+    (huge / "long-name.json").write_bytes(orjson.dumps({**base, "name": "Я" * 600}))
+    (huge / "long-description.json").write_bytes(
+        orjson.dumps({**base, "name": "Книга", "description": "слово " * 5000}))
+    (huge / "over-one-mib.jsonl").write_bytes(
+        orjson.dumps({**base, "name": "Книга", "extra": "x" * (1 << 20)}) + b"\n")
+    report = load_paths(settings, [BAD, huge])
+    files = sorted(BAD.iterdir()) + sorted(huge.iterdir())
+    assert len(files) >= 15
+    assert report.sent == 0
+    assert report.rejected == report.dead_lettered >= len(files)
+    letters = list(read_to_end(settings, [settings.topics.dead_letters]))
+    assert len(letters) == report.rejected
+    assert list(read_to_end(settings, [settings.topics.shop_products])) == []
+    seen_files = set()
+    for msg in letters:
+        headers = headers_dict(msg.headers())
+        assert headers["source_topic"] == settings.topics.shop_products
+        assert headers["service"] == "shop-load"
+        assert headers["source_offset"] == "-1"
+        assert headers["source_position"].split()[0] in {"item", "line"}
+        assert len(headers["error"]) > 10, headers
+        seen_files.add(headers["source_file"])
+    assert seen_files == {str(f) for f in files}
+    reasons = dict(report.reasons)
+    assert reasons["malformed JSON"] >= 4
+    assert reasons["price.amount: minimum"] == 1
+    assert reasons["product_id: pattern"] == 1
+    assert reasons["name: maxLength"] == 1
+    assert reasons["record too large"] == 1
+
+
+def test_html_in_a_name_is_valid_data(make_settings, tmp_path: Path) -> None:
+    settings = make_settings()
+    product = {"product_id": "400001", "name": "<script>alert('x')</script> Чайник",
+               "price": {"amount": 990.0, "currency": "RUB"}, "category": "Бытовая техника"}
+    path = tmp_path / "html.json"
+    path.write_bytes(orjson.dumps([product]))
+    report = load_paths(settings, [path])
+    assert (report.sent, report.rejected) == (1, 0)
+    [msg] = read_to_end(settings, [settings.topics.shop_products])
+    assert orjson.loads(msg.value())["name"] == product["name"]
+
+
+def test_broker_away_is_a_clear_error_naming_the_address(make_settings) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    settings = make_settings(create_topics=False, kafka={"bootstrap_servers": address})
+    with pytest.raises(BrokerError) as info:
+        ensure_broker(settings, settings.topics.shop_products, timeout=2.0)
+    assert address in info.value.message
+    assert "vitrina broker start" in (info.value.hint or "")
+
+
+def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:
+    settings = make_settings()
+    env = {**os.environ,
+           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+           "VITRINA__TOPICS__SHOP_PRODUCTS": settings.topics.shop_products,
+           "VITRINA__TOPICS__DEAD_LETTERS": settings.topics.dead_letters,
+           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    result = subprocess.run(
+        [sys.executable, "-m", "vitrina", "shop", "load", "--json",
+         str(BAD / "negative-price.json"), str(SEED_DIR / "arigatory_kafka-final__products.json")],
+        capture_output=True, text=True, env=env, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    summary = orjson.loads(result.stdout)
+    assert (summary["sent"], summary["rejected"]) == (2, 1)
+    assert summary["reasons"] == {"price.amount: minimum": 1}
