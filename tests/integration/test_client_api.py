@@ -6,6 +6,9 @@ browser tests, which import them.
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -308,3 +311,28 @@ def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Pa
         assert response.status_code == 200 and time.monotonic() - started < 5
         ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
         assert "broker" in ready["missing"]
+
+
+# -- the CLI client ----------------------------------------------------------------------
+def _cli(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VITRINA__PORTS__CLIENT_API": str(port), "COLUMNS": "200"}
+    return subprocess.run([sys.executable, "-m", "vitrina", "client", *args], env=env,
+                          capture_output=True, text=True, timeout=60, check=False)
+
+
+def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]) -> None:
+    port = served[0].ports.client_api
+    found = _cli(["search", "клавиатура", "--user", "Charlie", "--limit", "3"], port)
+    assert found.returncode == 0, found.stderr
+    assert "found" in found.stdout and "RUB" in found.stdout
+    recs = _cli(["recommend", "Eva"], port)
+    assert recs.returncode == 0, recs.stderr
+    assert "Recommendations for Eva" in recs.stdout
+    bad = _cli(["search", "x", "--sort", "cheapest"], port)
+    assert bad.returncode == 1 and "sort" in bad.stderr
+
+
+def test_cli_client_says_when_the_api_is_down() -> None:
+    result = _cli(["recommend", "Eva"], free_port())
+    assert result.returncode == 1
+    assert "not running" in result.stderr and "vitrina run client-api" in result.stderr

@@ -24,6 +24,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),
     ("search", "vitrina.cli.search"),
+    ("client", "vitrina.cli.client"),
 ]
 
 app = typer.Typer(
