@@ -57,6 +57,15 @@ LAKE_LEFTOVERS = Counter("vitrina_lake_leftover_files_deleted_total",
                          "Uncommitted files of a crashed run deleted before the replay",
                          ["dataset"])
 
+# -- analytics job (the scheduler serves them on settings.ports.analytics) -------------------
+# Alert rules use these names (deploy/prometheus/rules/analytics.yml): status is
+# "success" or "failed".
+ANALYTICS_LAST_SUCCESS = Gauge("vitrina_analytics_last_success_timestamp_seconds",
+                               "Unix time the last analytics run finished successfully")
+ANALYTICS_RUN_SECONDS = Histogram("vitrina_analytics_run_seconds", "Duration of one analytics run",
+                                  buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+ANALYTICS_RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outcome", ["status"])
+
 # -- shop api / loader -----------------------------------------------------------------
 SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written",
                         ["source"])
