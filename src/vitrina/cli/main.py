@@ -25,6 +25,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("", "vitrina.cli.mirror"),
     ("search", "vitrina.cli.search"),
     ("client", "vitrina.cli.client"),
+    ("monitoring", "vitrina.cli.monitoring"),
 ]
 
 app = typer.Typer(
