@@ -1,0 +1,187 @@
+"""The search indexer against the real embedded broker and a real tantivy index.
+
+In a thread: products become searchable, a tombstone removes one, an invalid record goes to
+dead-letters with the reason. As a subprocess: kill -9 mid-stream, restart, and the index
+equals the latest allowed state (folded by product_id).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from confluent_kafka import Producer
+from tests.conftest import free_port, wait_for
+
+from vitrina.domain.generator import generate_catalog
+from vitrina.kafka.clients import producer_config
+from vitrina.kafka.deadletter import headers_dict
+from vitrina.kafka.inspect import read_to_end
+from vitrina.search.embedded import EmbeddedSearch
+from vitrina.services.indexer import build_worker
+from vitrina.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+Record = tuple[str, bytes | None]
+
+
+def produce(settings: Settings, records: Iterable[Record]) -> None:
+    producer = Producer(producer_config(settings, "test"))
+    for key, value in records:
+        while True:
+            try:
+                producer.produce(settings.topics.filtered_products, key=key, value=value)
+                break
+            except BufferError:
+                producer.poll(0.1)
+    assert producer.flush(30) == 0
+
+
+def index_of(settings: Settings) -> EmbeddedSearch | None:
+    try:
+        return EmbeddedSearch(settings.search_path, readonly=True)
+    except Exception:
+        return None  # the indexer has not created it yet
+
+
+def test_products_searchable_tombstone_removes_invalid_dead_letters(
+        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(search={"commit_seconds": 0.2})
+    catalog = list(generate_catalog(50, seed=7))
+    produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog])
+    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
+        wait_for(lambda: index.count() == 50, timeout=30, message="50 indexed products")
+        first = catalog[0]
+        assert first["product_id"] in {h.product_id for h in
+                                       index.search(first["name"], limit=5).hits}
+
+        renamed = {**first, "name": "Гантели уникальные Zzyzx"}
+        produce(settings, [(first["product_id"], orjson.dumps(renamed)),
+                           (catalog[1]["product_id"], None),
+                           ("123", b"{not json"),
+                           ("124", orjson.dumps({"product_id": "124", "name": "без цены"}))])
+        wait_for(lambda: index.get(catalog[1]["product_id"]) is None, timeout=30,
+                 message="the tombstoned product to disappear")
+        assert index.count() == 49
+        assert [h.product_id for h in index.search("zzyzx").hits] == [first["product_id"]]
+
+        def dead_letters() -> list[dict[str, str]]:
+            return [headers_dict(m.headers())
+                    for m in read_to_end(settings, [settings.topics.dead_letters])]
+
+        letters = wait_for(lambda: [d for d in dead_letters() if d["service"] == "indexer"]
+                           if len(dead_letters()) >= 2 else None,
+                           timeout=30, message="2 dead letters")
+        reasons = " | ".join(d["error"] for d in letters)
+        assert "malformed JSON" in reasons and "price" in reasons
+        assert {d["source_topic"] for d in letters} == {settings.topics.filtered_products}
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert not thread.is_alive()
+
+
+RUN_INDEXER = """
+import sys
+from vitrina.services.indexer import build_worker
+from vitrina.settings import load_settings
+settings = load_settings()
+worker = build_worker(settings, group_id=sys.argv[1], metrics_port=int(sys.argv[2]))
+worker.install_signal_handlers()
+worker.run()
+"""
+
+
+def indexer_env(settings: Settings) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
+    env.update({
+        "VITRINA__DATA_DIR": str(settings.data_dir),
+        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+        # Small batches and frequent index commits so a kill lands between the two.
+        "VITRINA__WORKER__BATCH_SIZE": "50",
+        "VITRINA__SEARCH__COMMIT_SECONDS": "0.2",
+    })
+    for role, name in settings.topics.model_dump().items():
+        env[f"VITRINA__TOPICS__{role.upper()}"] = name
+    return env
+
+
+def start_indexer(env: dict[str, str], group: str, log: Path) -> subprocess.Popen[bytes]:
+    with log.open("ab") as fh:
+        return subprocess.Popen([sys.executable, "-c", RUN_INDEXER, group, str(free_port())],
+                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+
+
+def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
+        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    settings = make_settings()
+    group, log = f"indexer-kill-{uuid.uuid4().hex[:6]}", tmp_path / "indexer.log"
+    env = indexer_env(settings)
+    catalog = list(generate_catalog(600, seed=11))
+    # Three versions of every product, with some deleted and some deleted-then-republished.
+    records: list[Record] = []
+    latest: dict[str, dict[str, Any] | None] = {}
+    for version in range(3):
+        for i, p in enumerate(catalog):
+            pid = p["product_id"]
+            if (version == 1 and i % 5 == 0) or (version == 2 and i % 7 == 0):
+                records.append((pid, None))
+                latest[pid] = None
+            else:
+                doc = {**p, "name": f"{p['name']} v{version}"}
+                records.append((pid, orjson.dumps(doc)))
+                latest[pid] = doc
+    expected = {pid: doc for pid, doc in latest.items() if doc is not None}
+
+    def feed() -> None:  # still producing while the indexer is killed: mid-stream for sure
+        for start in range(0, len(records), 30):
+            produce(settings, records[start:start + 30])
+            time.sleep(0.1)  # ~300 records/s: the 1,800 records take ~6 s
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    indexer = start_indexer(env, group, log)
+    try:
+        index = wait_for(lambda: index_of(settings), timeout=60, message="the index to exist")
+        wait_for(lambda: index.count() >= 100, timeout=60,
+                 message=f"the first indexer to index 100 products (log: {log})")
+        mid_stream = feeder.is_alive()
+        os.kill(indexer.pid, signal.SIGKILL)
+        indexer.wait(10)
+        assert mid_stream, "the kill should land while records are still arriving"
+        feeder.join(60)
+        assert not feeder.is_alive()
+
+        indexer = start_indexer(env, group, log)
+
+        def converged() -> bool:
+            if index.product_ids() != set(expected):
+                return False
+            return all((index.get(pid) or {}).get("name") == doc["name"]
+                       for pid, doc in expected.items())
+
+        wait_for(converged, timeout=90, interval=0.5,
+                 message=f"the index to equal the latest state (log: {log})")
+        assert index.count() == len(expected)
+    finally:
+        indexer.send_signal(signal.SIGTERM)
+        try:
+            indexer.wait(20)
+        except subprocess.TimeoutExpired:
+            indexer.kill()
+    assert indexer.returncode == 0, log.read_text()
