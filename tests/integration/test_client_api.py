@@ -336,3 +336,42 @@ def test_cli_client_says_when_the_api_is_down() -> None:
     result = _cli(["recommend", "Eva"], free_port())
     assert result.returncode == 1
     assert "not running" in result.stderr and "vitrina run client-api" in result.stderr
+
+
+def test_ban_hides_product_at_once_and_unban_restores(client: httpx.Client,
+                                                      served: tuple[Settings, str, list[Any]]
+                                                      ) -> None:
+    target = served[2][40]
+    pid = target["product_id"]
+
+    def visible() -> bool:
+        items = client.get("/api/v1/search", params={"q": target["name"], "limit": 50}).json()
+        return any(i["product_id"] == pid for i in items["items"])
+
+    assert visible()
+    response = client.post(f"/api/v1/bans/{pid}", json={"reason": "counterfeit"},
+                           headers=admin_headers())
+    assert response.status_code == 201, response.text
+    assert response.json()["banned"][0]["reason"] == "counterfeit"
+    # The index still has it (no filter/indexer here): the API's live ban re-check hides it.
+    wait_for(lambda: not visible(), 20, message="the banned product to vanish from search")
+    assert client.get(f"/api/v1/products/{pid}").status_code == 404
+    listed = client.get("/api/v1/bans", params={"source": "topic"},
+                        headers=admin_headers()).json()["bans"]
+    assert any(b["product_id"] == pid for b in listed)
+    assert client.delete(f"/api/v1/bans/{pid}", headers=admin_headers()).status_code == 200
+    wait_for(visible, 20, message="the unbanned product to come back")
+    again = client.delete(f"/api/v1/bans/{pid}", headers=admin_headers())
+    assert again.status_code == 404 and again.json()["error"]["hint"]
+
+
+def test_ban_bad_input_is_4xx(client: httpx.Client) -> None:
+    headers = admin_headers()
+    assert client.post("/api/v1/bans/abc", json={"reason": "x"},
+                       headers=headers).status_code == 400
+    assert client.post("/api/v1/bans/100001", json={}, headers=headers).status_code == 422
+    assert client.post("/api/v1/bans/100001", json={"reason": "   "},
+                       headers=headers).status_code == 400
+    assert client.post("/api/v1/bans/100001", content=b"{not json",
+                       headers={**headers, "Content-Type": "application/json"}
+                       ).status_code == 422

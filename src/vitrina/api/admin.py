@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vitrina.api import ops
 from vitrina.api.deps import AppState, require_admin, state
-from vitrina.errors import BadRequestError, UnavailableError
+from vitrina.errors import BadRequestError
 
 router = APIRouter(prefix="/api/v1", tags=["operator"])
 
@@ -19,15 +19,6 @@ App = Annotated[AppState, Depends(state)]
 ProductId = Annotated[str, Path(max_length=32, description="digits")]
 
 _previous_scrapes: dict[str, tuple[float, dict[str, float]]] = {}
-
-
-def _ban_service(app: AppState) -> Any:
-    try:
-        from vitrina.services.bans import BanService
-    except ImportError as exc:
-        raise UnavailableError("banning is not available in this build",
-                              hint=f"the ban service is missing: {exc}") from None
-    return BanService(app.settings)
 
 
 def _check_id(product_id: str) -> None:
@@ -45,7 +36,7 @@ class BanIn(BaseModel):
 @router.post("/bans/{product_id}", status_code=201)
 def ban(app: App, operator: Operator, product_id: ProductId, body: BanIn) -> dict[str, Any]:
     _check_id(product_id)
-    records = _ban_service(app).ban([product_id], body.reason, body.banned_by or operator)
+    records = app.bans().ban([product_id], body.reason, body.banned_by or operator)
     out = [r.model_dump(mode="json") if hasattr(r, "model_dump") else r for r in records]
     return {"banned": out}
 
@@ -53,7 +44,7 @@ def ban(app: App, operator: Operator, product_id: ProductId, body: BanIn) -> dic
 @router.delete("/bans/{product_id}")
 def unban(app: App, operator: Operator, product_id: ProductId) -> dict[str, Any]:
     _check_id(product_id)
-    _ban_service(app).unban([product_id])
+    app.bans().unban([product_id])
     return {"unbanned": [product_id]}
 
 
@@ -62,7 +53,7 @@ def list_bans(app: App, operator: Operator,
               source: Annotated[str, Query(pattern="^(view|topic)$")] = "view") -> dict[str, Any]:
     """Current bans: from the API's live view (fast) or read from the topic to its end."""
     if source == "topic":
-        bans = list(_ban_service(app).list())
+        bans = list(app.bans().list())
     else:
         bans = [{"product_id": pid, **ban} for pid, ban in sorted(app.view.bans().items())]
     return {"bans": bans, "count": len(bans)}

@@ -29,6 +29,7 @@ class AppState:
     admin_token: str
     search_backend: SearchBackend | None = None
     search_error: str | None = None
+    ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- search index --------------------------------------------------------------------
@@ -67,8 +68,22 @@ class AppState:
         return [{"product_id": hit.product_id, "score": float(hit.score),
                  "reason": "in stock now"} for hit in page.hits]
 
+    def bans(self) -> Any:
+        """The ban service (one producer for the process), created on first use."""
+        with self._lock:
+            if self.ban_service is None:
+                try:
+                    from vitrina.services.bans import BanService
+                except ImportError as exc:
+                    raise UnavailableError("banning is not available in this build",
+                                           hint=f"the ban service is missing: {exc}") from None
+                self.ban_service = BanService(self.settings)
+            return self.ban_service
+
     def close(self) -> None:
         self.view.stop()
+        if self.ban_service is not None:
+            self.ban_service.close()
         self.producer.close()
         if self.search_backend is not None:
             self.search_backend.close()
