@@ -65,6 +65,8 @@ ANALYTICS_LAST_SUCCESS = Gauge("vitrina_analytics_last_success_timestamp_seconds
 ANALYTICS_RUN_SECONDS = Histogram("vitrina_analytics_run_seconds", "Duration of one analytics run",
                                   buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
 ANALYTICS_RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outcome", ["status"])
+ANALYTICS_RECOMMENDED_USERS = Gauge("vitrina_analytics_recommended_users",
+                                    "Customers with recommendations in the last run")
 
 # -- shop api / loader -----------------------------------------------------------------
 SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written",

@@ -20,6 +20,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("run", "vitrina.cli.run"),
     ("ban", "vitrina.cli.ban"),
     ("contracts", "vitrina.cli.contracts"),
+    ("analytics", "vitrina.cli.analytics"),
     ("security", "vitrina.cli.security"),
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),

@@ -1,0 +1,311 @@
+"""Every analytic of the batch job, defined ONCE as SQL in the DuckDB dialect.
+
+The DuckDB engine runs these statements as written; the Spark engine transpiles each one to
+Spark SQL with sqlglot. Both engines therefore compute the same thing by construction, and
+`tests/integration/test_analytics_engines.py` proves their outputs are identical.
+
+Rules that keep the two dialects in step:
+- every statement is one SELECT over named relations (inputs, or earlier statements);
+- time is compared as epoch seconds (`epoch(ts)`), never through time-zone sensitive casts;
+- scores are rounded before they are ranked and every ranking has a total tie-break, so
+  float summation order (which differs between engines) cannot reorder results.
+
+The recommender is item-item collaborative filtering (cosine similarity over recency-weighted
+implicit feedback), with two fallbacks that fill a customer's list: popular products in the
+customer's favourite categories, then globally popular products. Banned, out-of-stock and
+already-bought products are removed last, so no tier can leak them.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+POPULAR_USER = "__popular__"  # recommendation record for unknown/new customers
+REASON_BOUGHT = "похоже на то, что вы покупали"
+REASON_VIEWED = "похоже на то, что вы смотрели"
+REASON_CATEGORY = "популярно в категории "
+REASON_POPULAR = "популярно у покупателей"
+NO_CATEGORY = "(без категории)"
+NOT_IN_CATALOGUE = "(нет в каталоге)"
+ALL_CATEGORIES = "(все)"
+CANCELLED_STATES = ("cancelled", "canceled")
+
+# Implicit-feedback weight of one signal. A purchase (order line or purchase event) says the
+# most; a view the least; a review says "liked" (4-5 stars) or "not really" (1-3 stars).
+EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
+ORDER_WEIGHT = 5.0
+REVIEW_LIKED = 4.0
+REVIEW_DISLIKED = 0.5
+
+# Columns each input must offer (DuckDB types). Missing columns become typed NULLs and a
+# missing dataset an empty relation, so a partial lake still runs.
+INPUT_COLUMNS: dict[str, dict[str, str]] = {
+    "shop_products": {"product_id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR",
+                      "brand": "VARCHAR", "price_amount": "DOUBLE",
+                      "stock_available": "BIGINT", "stock_reserved": "BIGINT",
+                      "_timestamp": "TIMESTAMPTZ", "_partition": "INTEGER",
+                      "_offset": "BIGINT"},
+    "banned_products": {"product_id": "VARCHAR", "tombstone": "BOOLEAN",
+                        "_timestamp": "TIMESTAMPTZ", "_partition": "INTEGER",
+                        "_offset": "BIGINT"},
+    "orders": {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_date": "TIMESTAMPTZ",
+               "state": "VARCHAR", "line_no": "INTEGER", "product_id": "VARCHAR",
+               "quantity": "BIGINT", "price": "DOUBLE", "_partition": "INTEGER",
+               "_offset": "BIGINT"},
+    "client_events": {"user_id": "VARCHAR", "type": "VARCHAR", "product_id": "VARCHAR",
+                      "timestamp": "TIMESTAMPTZ", "rating": "INTEGER",
+                      "_partition": "INTEGER", "_offset": "BIGINT"},
+    "client_queries": {"user_id": "VARCHAR", "kind": "VARCHAR", "query": "VARCHAR",
+                       "filters_json": "VARCHAR", "result_count": "BIGINT",
+                       "latency_ms": "DOUBLE", "timestamp": "TIMESTAMPTZ"},
+}
+REQUIRED_INPUTS = ("shop_products", "orders")
+
+# Outputs fetched after a run, with their sort order (so results compare row by row).
+OUTPUTS: dict[str, str] = {
+    "category_stats": "category",
+    "top_products": "rank",
+    "search_top_queries": "rank",
+    "search_zero_results": "rank",
+    "search_by_category": "category",
+    "recommendations": "user_id, rank",
+    "popular": "rank",
+}
+
+
+@dataclass(frozen=True)
+class Params:
+    """Knobs of one run. `train_until` (epoch s) cuts inputs for a time-split evaluation."""
+
+    as_of: float
+    top_k: int = 10
+    train_until: float = 1e12  # no cut: far beyond any timestamp
+    half_life_days: float = 30.0  # a 30-day-old signal counts half
+    max_history: int = 15  # most-weighted items per customer used for similarity (bounds pairs)
+    neighbours: int = 20  # most similar items kept per item
+    min_support: int = 1  # customers an item pair needs in common
+    category_fill: int = 20  # popular items per favourite category offered as fill
+    popular_n: int = 100  # length of the global popular list
+    top_n: int = 50  # rows of top products / top queries
+    # Blend of the three signals (each scaled to [0, 1]); tuned on generated traffic with
+    # `vitrina analytics evaluate`: similarity leads, favourite categories and bestsellers fill.
+    cf_weight: float = 1.0
+    category_weight: float = 1.0
+    popular_weight: float = 1.0
+
+    def render(self) -> dict[str, str]:
+        values = {k: repr(float(v)) if isinstance(v, float) else str(v)
+                  for k, v in self.__dict__.items()}
+        values["decay"] = repr(math.log(2) / (self.half_life_days * 86400.0))
+        return values
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One named relation: `name` AS (`sql`). `materialize` keeps it (reused or costly)."""
+
+    name: str
+    sql: str
+    materialize: bool = False
+    tags: frozenset[str] = field(default_factory=frozenset)
+
+
+def input_projection(dataset: str, source: str | None, available: set[str]) -> str:
+    """SELECT that shapes raw lake data into the declared input columns (typed NULL if absent).
+
+    `source` is the engine's relation over the files; None means the dataset has no files.
+    """
+    cols = []
+    for name, sql_type in INPUT_COLUMNS[dataset].items():
+        expr = f'"{name}"' if source is not None and name in available else "NULL"
+        cols.append(f'CAST({expr} AS {sql_type}) AS "{name}"')
+    body = ", ".join(cols)
+    if source is None:
+        return f"SELECT {body} WHERE 1 = 0"
+    return f"SELECT {body} FROM {source}"
+
+
+def _latest(table: str, columns: str) -> str:
+    return (f"SELECT {columns} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id "
+            f"ORDER BY _timestamp DESC, _partition DESC, _offset DESC) AS rn FROM {table}) AS t "
+            f"WHERE rn = 1")
+
+
+_EVENT_CASE = ("CASE type " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in EVENT_WEIGHTS.items())
+               + f" WHEN 'review' THEN CASE WHEN rating >= 4 THEN {REVIEW_LIKED} "
+               f"ELSE {REVIEW_DISLIKED} END ELSE 0.0 END")
+_CANCELLED = ", ".join(f"'{s}'" for s in CANCELLED_STATES)
+
+STATEMENTS: list[Statement] = [
+    # -- catalogue ---------------------------------------------------------------------
+    Statement("products_latest", _latest(
+        "shop_products", f"product_id, name, COALESCE(category, '{NO_CATEGORY}') AS category, "
+        "brand, price_amount, stock_available, stock_reserved"), materialize=True),
+    Statement("banned", _latest("banned_products", "product_id, tombstone")
+              .replace("WHERE rn = 1", "WHERE rn = 1 AND NOT COALESCE(tombstone, FALSE)")),
+    Statement("catalogue", "SELECT p.* FROM products_latest AS p LEFT JOIN banned AS b "
+              "ON p.product_id = b.product_id WHERE b.product_id IS NULL", materialize=True),
+    # Unknown stock counts as out of stock: never recommend what may not ship.
+    Statement("recommendable", "SELECT product_id, category FROM catalogue "
+              "WHERE COALESCE(stock_available, 0) > 0", materialize=True),
+    # -- facts (deduplicated by their Kafka position, cut at train_until) ----------------
+    Statement("order_lines", "SELECT order_id, customer_id, product_id, "
+              "COALESCE(quantity, 1) AS quantity, price, order_date AS ts FROM ("
+              "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset, line_no "
+              "ORDER BY order_id) AS dup FROM orders "
+              "WHERE epoch(order_date) < {train_until}) AS t "
+              f"WHERE dup = 1 AND COALESCE(state, '') NOT IN ({_CANCELLED})", materialize=True),
+    Statement("events", "SELECT user_id, product_id, type, rating, timestamp AS ts FROM ("
+              "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset "
+              "ORDER BY product_id) AS dup FROM client_events "
+              "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
+              "AND product_id IS NOT NULL) AS t WHERE dup = 1"),
+    # -- implicit feedback ---------------------------------------------------------------
+    Statement("interactions", "SELECT user_id, product_id, "
+              "SUM(w * EXP(-{decay} * GREATEST({as_of} - epoch(ts), 0.0))) AS weight, "
+              "MAX(bought) AS bought FROM ("
+              f"SELECT customer_id AS user_id, product_id, ts, {ORDER_WEIGHT} AS w, 1 AS bought "
+              "FROM order_lines UNION ALL "
+              f"SELECT user_id, product_id, ts, {_EVENT_CASE} AS w, "
+              "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END AS bought FROM events) AS s "
+              "GROUP BY user_id, product_id", materialize=True),
+    Statement("bought", "SELECT user_id, product_id FROM interactions WHERE bought = 1"),
+    Statement("history", "SELECT user_id, product_id, weight, bought FROM ("
+              "SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id "
+              "ORDER BY weight DESC, product_id) AS rn FROM interactions) AS t "
+              "WHERE rn <= {max_history}", materialize=True),
+    Statement("item_norms", "SELECT product_id, SQRT(SUM(weight * weight)) AS norm "
+              "FROM history GROUP BY product_id"),
+    Statement("item_pairs", "SELECT a.product_id AS item, b.product_id AS other, "
+              "SUM(a.weight * b.weight) AS dot, COUNT(*) AS support "
+              "FROM history AS a JOIN history AS b ON a.user_id = b.user_id "
+              "AND a.product_id <> b.product_id "
+              "JOIN recommendable AS r ON r.product_id = b.product_id "
+              "GROUP BY a.product_id, b.product_id"),
+    Statement("neighbours", "SELECT item, other, sim FROM ("
+              "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
+              "ORDER BY sim DESC, other) AS rn FROM ("
+              "SELECT p.item, p.other, ROUND(p.dot / (ni.norm * nb.norm), 9) AS sim "
+              "FROM item_pairs AS p JOIN item_norms AS ni ON ni.product_id = p.item "
+              "JOIN item_norms AS nb ON nb.product_id = p.other "
+              "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
+              materialize=True),
+    Statement("cf_scores", "SELECT h.user_id, n.other AS product_id, "
+              "SUM(h.weight * n.sim) AS score, MAX(h.bought) AS from_bought "
+              "FROM history AS h JOIN neighbours AS n ON h.product_id = n.item "
+              "GROUP BY h.user_id, n.other"),
+    # -- popularity ----------------------------------------------------------------------
+    Statement("popular_ranked", "SELECT product_id, category, popularity, "
+              "popularity / MAX(popularity) OVER () AS global_share, "
+              "popularity / MAX(popularity) OVER (PARTITION BY category) AS category_share, "
+              "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
+              "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
+              "AS category_rank FROM ("
+              "SELECT i.product_id, r.category, ROUND(SUM(i.weight), 9) AS popularity "
+              "FROM interactions AS i JOIN recommendable AS r ON r.product_id = i.product_id "
+              "GROUP BY i.product_id, r.category) AS t", materialize=True),
+    Statement("user_categories", "SELECT user_id, category, w / SUM(w) OVER "
+              "(PARTITION BY user_id) AS share FROM ("
+              "SELECT user_id, category, w, ROW_NUMBER() OVER (PARTITION BY user_id "
+              "ORDER BY w DESC, category) AS rn FROM ("
+              "SELECT i.user_id, p.category, SUM(i.weight) AS w FROM interactions AS i "
+              "JOIN products_latest AS p ON p.product_id = i.product_id "
+              "GROUP BY i.user_id, p.category) AS a) AS t WHERE rn <= 2"),
+    Statement("customers", "SELECT DISTINCT user_id FROM interactions"),
+    # -- recommendations: three signals, each in [0, 1], blended by weight ------------------
+    Statement("candidates",
+              "SELECT c.user_id, c.product_id, {cf_weight} * c.score / m.top AS score, "
+              f"CASE WHEN c.from_bought = 1 THEN '{REASON_BOUGHT}' ELSE '{REASON_VIEWED}' END "
+              "AS reason FROM cf_scores AS c JOIN (SELECT user_id, MAX(score) AS top "
+              "FROM cf_scores GROUP BY user_id) AS m ON m.user_id = c.user_id "
+              "WHERE m.top > 0 UNION ALL "
+              "SELECT u.user_id, p.product_id, {category_weight} * u.share * p.category_share "
+              f"AS score, '{REASON_CATEGORY}' || p.category AS reason FROM user_categories AS u "
+              "JOIN popular_ranked AS p ON p.category = u.category "
+              "AND p.category_rank <= {category_fill} UNION ALL "
+              "SELECT c.user_id, p.product_id, {popular_weight} * p.global_share AS score, "
+              f"'{REASON_POPULAR}' AS reason FROM customers AS c CROSS JOIN popular_ranked AS p "
+              "WHERE p.global_rank <= 3 * {top_k}"),
+    # The reason shown is the strongest signal's; the score is the sum of all of them.
+    Statement("recommendations", "SELECT user_id, CAST(rank AS BIGINT) AS rank, product_id, "
+              "score, reason FROM ("
+              "SELECT user_id, product_id, score, reason, ROW_NUMBER() OVER ("
+              "PARTITION BY user_id ORDER BY score DESC, product_id) AS rank FROM ("
+              "SELECT c.user_id, c.product_id, c.reason, ROUND(SUM(c.score) OVER ("
+              "PARTITION BY c.user_id, c.product_id), 6) AS score, "
+              "ROW_NUMBER() OVER (PARTITION BY c.user_id, c.product_id "
+              "ORDER BY c.score DESC, c.reason) AS dup FROM candidates AS c "
+              "JOIN recommendable AS r ON r.product_id = c.product_id "
+              "LEFT JOIN bought AS b ON b.user_id = c.user_id AND b.product_id = c.product_id "
+              "WHERE b.product_id IS NULL) AS t WHERE dup = 1) AS t2 WHERE rank <= {top_k}",
+              materialize=True),
+    Statement("popular", f"SELECT '{POPULAR_USER}' AS user_id, CAST(global_rank AS BIGINT) "
+              "AS rank, product_id, ROUND(global_share, 6) AS score, "
+              f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "
+              "WHERE global_rank <= {popular_n}"),
+    # -- category statistics and top products ---------------------------------------------
+    Statement("order_stats", f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
+              "COUNT(DISTINCT o.order_id) AS orders, "
+              "SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)) AS revenue "
+              "FROM order_lines AS o LEFT JOIN products_latest AS p "
+              "ON p.product_id = o.product_id GROUP BY 1"),
+    Statement("category_stats", "SELECT COALESCE(c.category, o.category) AS category, "
+              "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
+              "c.avg_price, c.max_price, "
+              "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
+              "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
+              "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
+              "ROUND(COALESCE(o.revenue, 0.0), 2) AS revenue FROM ("
+              "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
+              "ROUND(AVG(price_amount), 2) AS avg_price, ROUND(MAX(price_amount), 2) "
+              "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
+              "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
+              "FROM catalogue GROUP BY category) AS c "
+              "FULL OUTER JOIN order_stats AS o ON o.category = c.category"),
+    Statement("top_products", "SELECT CAST(rank AS BIGINT) AS rank, product_id, name, "
+              "category, units, orders, revenue FROM ("
+              "SELECT t.*, ROW_NUMBER() OVER (ORDER BY units DESC, revenue DESC, product_id) "
+              "AS rank FROM (SELECT o.product_id, COALESCE(MAX(p.name), '') AS name, "
+              f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
+              "CAST(SUM(o.quantity) AS BIGINT) AS units, "
+              "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
+              "ROUND(SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)), 2) AS revenue "
+              "FROM order_lines AS o LEFT JOIN products_latest AS p "
+              "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
+              "WHERE rank <= {top_n}"),
+    # -- search analytics ----------------------------------------------------------------
+    Statement("searches", "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
+              f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
+              "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
+              "AND epoch(timestamp) < {train_until}", materialize=True),
+    Statement("query_stats", "SELECT query, CAST(COUNT(*) AS BIGINT) AS searches, "
+              "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+              "ROUND(AVG(result_count), 2) AS avg_results, "
+              "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+              "AS zero_results FROM searches WHERE query <> '' GROUP BY query"),
+    Statement("search_top_queries", "SELECT CAST(rank AS BIGINT) AS rank, query, searches, "
+              "users, avg_results, zero_results FROM (SELECT *, ROW_NUMBER() OVER ("
+              "ORDER BY searches DESC, query) AS rank FROM query_stats) AS t "
+              "WHERE rank <= {top_n}"),
+    Statement("search_zero_results", "SELECT CAST(rank AS BIGINT) AS rank, query, "
+              "zero_results, searches FROM (SELECT *, ROW_NUMBER() OVER ("
+              "ORDER BY zero_results DESC, query) AS rank FROM query_stats "
+              "WHERE zero_results > 0) AS t WHERE rank <= {top_n}"),
+    Statement("search_by_category", "SELECT category, CAST(COUNT(*) AS BIGINT) AS searches, "
+              "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+              "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+              "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
+              "FROM searches GROUP BY category"),
+    # -- evaluation only: what customers bought after the cut -----------------------------
+    Statement("holdout", "SELECT DISTINCT customer_id AS user_id, product_id FROM orders "
+              "WHERE epoch(order_date) >= {train_until} "
+              f"AND COALESCE(state, '') NOT IN ({_CANCELLED})", tags=frozenset({"evaluation"})),
+]
+
+
+def statements(params: Params, *, evaluation: bool = False) -> list[tuple[Statement, str]]:
+    """The statements to run, in order, with parameters filled in (still DuckDB dialect)."""
+    values = params.render()
+    chosen = [s for s in STATEMENTS if evaluation or "evaluation" not in s.tags]
+    return [(s, s.sql.format(**values)) for s in chosen]

@@ -1,0 +1,102 @@
+"""Engines that execute the analytics definitions: DuckDB (embedded default) and Spark.
+
+An engine knows how to expose lake files as a relation, create a named relation from one
+DuckDB-dialect SELECT, and hand a relation back as an Arrow table. Everything else (what to
+compute) lives in `definitions.py`, once. `open_engine(settings)` picks the engine by
+`settings.analytics.engine`; pyspark is imported only inside `spark_engine.py`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+import pyarrow as pa
+
+from vitrina.analytics.definitions import Params, Statement, input_projection, statements
+from vitrina.analytics.lakeio import InputFiles
+from vitrina.settings import Settings
+
+
+class Engine(Protocol):
+    name: str
+
+    def register_input(self, files: InputFiles) -> None: ...
+
+    def create(self, name: str, sql: str, materialize: bool) -> None: ...
+
+    def fetch(self, name: str, order_by: str) -> pa.Table: ...
+
+    def scalar(self, sql: str) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+def _quote_list(urls: list[str]) -> str:
+    return "[" + ", ".join("'" + u.replace("'", "''") + "'" for u in urls) + "]"
+
+
+class DuckDBEngine:
+    """DuckDB in-process: the embedded default."""
+
+    name = "duckdb"
+
+    def __init__(self, filesystem: Any = None, threads: int | None = None) -> None:
+        import duckdb
+
+        self.con = duckdb.connect(":memory:")
+        # UTC: no statement may depend on the machine's time zone.
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = false")
+        if threads:
+            self.con.execute(f"SET threads = {int(threads)}")
+        if filesystem is not None:
+            self.con.register_filesystem(filesystem)
+
+    def register_input(self, files: InputFiles) -> None:
+        source = None
+        if files.urls:
+            source = (f"read_parquet({_quote_list(files.urls)}, union_by_name = true, "
+                      f"hive_partitioning = false)")
+        self.create(files.dataset, input_projection(files.dataset, source, set(files.columns)),
+                    materialize=False)
+
+    def create(self, name: str, sql: str, materialize: bool) -> None:
+        kind = "TABLE" if materialize else "VIEW"
+        self.con.execute(f"CREATE OR REPLACE TEMP {kind} {name} AS {sql}")
+
+    def fetch(self, name: str, order_by: str) -> pa.Table:
+        return self.con.sql(f"SELECT * FROM {name} ORDER BY {order_by}").to_arrow_table()
+
+    def scalar(self, sql: str) -> Any:
+        row = self.con.execute(sql).fetchone()
+        return row[0] if row else None
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def open_engine(settings: Settings, name: str | None = None, **options: Any) -> Engine:
+    """The engine named by `name` or settings.analytics.engine."""
+    chosen = name or settings.analytics.engine
+    if chosen == "duckdb":
+        return DuckDBEngine(**options)
+    if chosen == "spark":
+        from vitrina.analytics.spark_engine import SparkEngine
+
+        return SparkEngine(settings.analytics.spark_master, **options)
+    from vitrina.errors import ConfigError
+
+    raise ConfigError(f"unknown analytics engine {chosen!r}", hint="use duckdb or spark")
+
+
+def run_definitions(engine: Engine, inputs: dict[str, InputFiles], params: Params, *,
+                    evaluation: bool = False,
+                    on_step: Callable[[Statement], None] | None = None) -> None:
+    """Register the inputs and create every defined relation, in order."""
+    for files in inputs.values():
+        engine.register_input(files)
+    for statement, sql in statements(params, evaluation=evaluation):
+        engine.create(statement.name, sql, statement.materialize)
+        if on_step is not None:
+            on_step(statement)

@@ -1,0 +1,166 @@
+"""The batch job: lake → definitions on an engine → `recommendations`, `analytics-categories`
+and the lake.
+
+`run_job(settings)` is what `vitrina analytics run`, the scheduler and `vitrina demo` call.
+Recommendations are published per known customer (key user_id) plus one record for
+user_id "__popular__": the popular list a serving API shows to customers it does not know.
+Both topics are compacted, so the latest run per key is what a reader folds to.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pyarrow as pa
+
+from vitrina.analytics.definitions import OUTPUTS, POPULAR_USER, STATEMENTS, Params
+from vitrina.analytics.engines import open_engine, run_definitions
+from vitrina.analytics.lakeio import AnalyticsLake
+from vitrina.contracts.codec import encode
+from vitrina.domain.recommend import group_recommendations
+from vitrina.errors import BrokerError
+from vitrina.settings import Settings
+
+MODEL = "item-cf-v1"
+Progress = Callable[[str], None]
+
+
+@dataclass
+class JobReport:
+    """What one run did: sizes, where outputs went, how long it took."""
+
+    run_id: str
+    engine: str
+    generated_at: str
+    duration_s: float
+    rows: dict[str, int] = field(default_factory=dict)
+    customers: int = 0
+    published: dict[str, int] = field(default_factory=dict)
+    lake_paths: dict[str, str] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), ensure_ascii=False, indent=2)
+
+
+def compute(settings: Settings, params: Params, *, engine_name: str | None = None,
+            evaluation: bool = False, progress: Progress | None = None,
+            engine_options: dict[str, Any] | None = None) -> dict[str, pa.Table]:
+    """Run every definition over the lake and fetch the outputs as Arrow tables."""
+    lake = AnalyticsLake.from_settings(settings)
+    inputs = lake.inputs()
+    options = dict(engine_options or {})
+    if not lake.local and (engine_name or settings.analytics.engine) == "duckdb":
+        options.setdefault("filesystem", lake.fs)
+    engine = open_engine(settings, engine_name, **options)
+    try:
+        run_definitions(engine, inputs, params, evaluation=evaluation,
+                        on_step=(lambda s: progress(s.name)) if progress else None)
+        wanted = dict(OUTPUTS)
+        if evaluation:
+            wanted.update({"holdout": "user_id, product_id", "bought": "user_id, product_id",
+                           "recommendable": "product_id"})
+        results = {}
+        for name, order in wanted.items():
+            results[name] = engine.fetch(name, order)
+            if progress:
+                progress(f"fetch {name}")
+        return results
+    finally:
+        engine.close()
+
+
+def progress_steps(evaluation: bool = False) -> int:
+    """How many progress ticks `compute` reports (for a progress bar's total)."""
+    statements = [s for s in STATEMENTS if evaluation or "evaluation" not in s.tags]
+    return len(statements) + len(OUTPUTS) + (3 if evaluation else 0)
+
+
+def category_records(table: pa.Table, computed_at: datetime) -> list[dict[str, Any]]:
+    stamp = computed_at.isoformat()
+    return [{**row, "computed_at": stamp} for row in table.to_pylist()]
+
+
+def recommendation_records(recs: pa.Table, popular: pa.Table, top_k: int,
+                           generated_at: datetime) -> list[dict[str, Any]]:
+    records = group_recommendations(recs.to_pylist(), model=MODEL, generated_at=generated_at)
+    top = [r for r in popular.to_pylist() if r["rank"] <= top_k]
+    records += group_recommendations(top, model=f"{MODEL}/popular", generated_at=generated_at)
+    return records
+
+
+def publish(settings: Settings, topic: str, contract: str, key_field: str,
+            records: list[dict[str, Any]], timeout_s: float = 60.0) -> int:
+    """Produce validated records keyed by `key_field`; raise BrokerError unless all land."""
+    from confluent_kafka import KafkaException, Producer
+
+    from vitrina.kafka.clients import producer_config
+
+    errors: list[str] = []
+
+    def delivered(err: Any, _msg: Any) -> None:
+        if err is not None:
+            errors.append(str(err))
+
+    producer = Producer(producer_config(settings, "analytics"))
+    try:
+        for record in records:
+            value = encode(contract, record)
+            while True:
+                try:
+                    producer.produce(topic, key=str(record[key_field]).encode(), value=value,
+                                     on_delivery=delivered)
+                    break
+                except BufferError:
+                    producer.poll(0.5)  # local queue full: let deliveries drain
+            producer.poll(0)
+        left = producer.flush(timeout_s)
+    except KafkaException as exc:
+        raise BrokerError(f"cannot write to {topic}: {exc}",
+                          hint="is the broker running? `vitrina broker status`") from None
+    if left or errors:
+        first = errors[0] if errors else f"{left} messages not delivered in {timeout_s:.0f}s"
+        raise BrokerError(f"writing {len(records)} records to {topic} failed: {first}",
+                          hint="check `vitrina broker status` and `vitrina topics apply`")
+    return len(records)
+
+
+def run_job(settings: Settings, *, engine_name: str | None = None, publish_topics: bool = True,
+            now: datetime | None = None, progress: Progress | None = None,
+            engine_options: dict[str, Any] | None = None) -> JobReport:
+    """Compute all analytics once and write them to Kafka and the lake."""
+    started = time.monotonic()
+    moment = (now or datetime.now(UTC)).astimezone(UTC)
+    run_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
+    params = Params(as_of=moment.timestamp(), top_k=settings.analytics.top_k)
+    results = compute(settings, params, engine_name=engine_name, progress=progress,
+                      engine_options=engine_options)
+    lake = AnalyticsLake.from_settings(settings)
+    report = JobReport(run_id=run_id, engine=engine_name or settings.analytics.engine,
+                       generated_at=moment.isoformat(), duration_s=0.0)
+    for name, table in results.items():
+        report.rows[name] = table.num_rows
+        report.lake_paths[name] = lake.write_output(name, run_id, table)
+    if progress:
+        progress("write lake")
+    recs = recommendation_records(results["recommendations"], results["popular"],
+                                  params.top_k, moment)
+    report.customers = sum(1 for r in recs if r["user_id"] != POPULAR_USER)
+    if publish_topics:
+        categories = category_records(results["category_stats"], moment)
+        report.published[settings.topics.analytics_categories] = publish(
+            settings, settings.topics.analytics_categories, "category_stats", "category",
+            categories)
+        report.published[settings.topics.recommendations] = publish(
+            settings, settings.topics.recommendations, "recommendation", "user_id", recs)
+        if progress:
+            progress("publish")
+    report.duration_s = round(time.monotonic() - started, 3)
+    status = settings.data_dir / "run" / "analytics-last.json"
+    status.parent.mkdir(parents=True, exist_ok=True)
+    status.write_text(report.to_json(), encoding="utf-8")
+    return report

@@ -1,0 +1,113 @@
+"""The analytics job's edge to the data lake: find input files, write and read outputs.
+
+Inputs follow the lake contract (`vitrina.lake.layout`); outputs are written next to them as
+`{root}/analytics_<name>/run=<run_id>/part-000.parquet`, one directory per run, so the newest
+run is the lexically greatest `run=` directory and a half-written run is never visible
+(the file appears atomically through LakeWriter's temp-and-rename).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+from fsspec.implementations.local import LocalFileSystem
+
+from vitrina.analytics.definitions import INPUT_COLUMNS, REQUIRED_INPUTS
+from vitrina.errors import VitrinaError
+from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
+from vitrina.settings import Settings
+
+OUTPUT_PREFIX = "analytics_"
+# Output relation -> lake dataset suffix, where the names differ (the brief's lake names).
+LAKE_NAMES = {"category_stats": "categories"}
+
+
+class EmptyLakeError(VitrinaError):
+    """The lake has no data the job needs yet."""
+
+    status_code = 409
+
+
+@dataclass(frozen=True)
+class InputFiles:
+    """One input dataset: its file URLs (as engines address them) and the columns they hold."""
+
+    dataset: str
+    urls: list[str]
+    columns: frozenset[str]
+
+
+class AnalyticsLake:
+    """Reads inputs and writes outputs of the analytics job under one lake root."""
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, url: str) -> None:
+        self.fs = fs
+        self.root = root
+        self.url = url
+        self.writer = LakeWriter(fs, root)
+        self.local = isinstance(fs, LocalFileSystem)
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> AnalyticsLake:
+        fs, root = lake_filesystem(settings)
+        return cls(fs, root, settings.lake_url)
+
+    def address(self, path: str) -> str:
+        """A path inside the filesystem as an engine opens it (plain path when local)."""
+        if self.local:
+            return path
+        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
+        return f"{protocol}://{path}"
+
+    def inputs(self) -> dict[str, InputFiles]:
+        """Every input dataset with its files; raise EmptyLakeError if a required one is empty."""
+        found: dict[str, InputFiles] = {}
+        for dataset in INPUT_COLUMNS:
+            files = [f.path for f in self.writer.files(dataset)]
+            columns: set[str] = set()
+            # First and last file: the schema only grows, so these two cover the history.
+            for path in {files[0], files[-1]} if files else set():
+                with self.fs.open(path, "rb") as fh:
+                    columns.update(pq.read_schema(fh).names)
+            found[dataset] = InputFiles(dataset, [self.address(p) for p in files],
+                                        frozenset(columns))
+        for dataset in REQUIRED_INPUTS:
+            if not found[dataset].urls:
+                what = "orders" if dataset == "orders" else "products"
+                raise EmptyLakeError(
+                    f"the lake at {self.url} has no {what} yet ({dataset}/ is empty)",
+                    hint="run `vitrina up` or `vitrina shop load` first (the lake sink "
+                         "writes every topic to the lake), then `vitrina analytics run`")
+        return found
+
+    # -- outputs -------------------------------------------------------------------------
+    def output_path(self, name: str, run_id: str) -> str:
+        return f"{self.dataset_path(name)}/run={run_id}/part-000.parquet"
+
+    def dataset_path(self, name: str) -> str:
+        return f"{self.root}/{OUTPUT_PREFIX}{LAKE_NAMES.get(name, name)}"
+
+    def write_output(self, name: str, run_id: str, table: pa.Table) -> str:
+        path = self.output_path(name, run_id)
+        self.writer._put_atomic(path, parquet_bytes(table))
+        return path
+
+    def last_run(self, name: str = "recommendations") -> str | None:
+        base = self.dataset_path(name)
+        if not self.fs.exists(base):
+            return None
+        runs = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
+        runs = [r for r in runs if r.startswith("run=") and
+                self.fs.exists(f"{base}/{r}/part-000.parquet")]
+        return runs[-1].removeprefix("run=") if runs else None
+
+    def read_output(self, name: str, run_id: str | None = None) -> pa.Table:
+        run = run_id or self.last_run(name)
+        if run is None:
+            raise EmptyLakeError(f"no analytics run has written {name} to {self.url} yet",
+                                 hint="run `vitrina analytics run` first")
+        with self.fs.open(self.output_path(name, run), "rb") as fh:
+            return pq.read_table(fh)

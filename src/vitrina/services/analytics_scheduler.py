@@ -1,0 +1,115 @@
+"""The analytics service: runs the batch job every `analytics.interval_s` and on demand.
+
+On demand means either touching `<data_dir>/run/analytics.trigger` (works from any shell, and
+from `vitrina analytics run --via-service`) or sending SIGUSR1 to the process. A run that
+finds the lake still empty is "skipped", not failed: the platform was just started. A
+VitrinaError (broker away, bad settings) fails the run, which is retried at the next tick;
+anything else crashes the service so its supervisor restarts it (house rule 4).
+Metrics: vitrina_analytics_last_success_timestamp_seconds, _run_seconds, _runs_total{status}.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from vitrina import metrics
+from vitrina.errors import VitrinaError
+from vitrina.settings import Settings
+
+log = logging.getLogger("vitrina.analytics")
+POLL_S = 0.5  # how often the trigger file is looked at; on-demand runs start within this
+
+
+def trigger_path(settings: Settings) -> Path:
+    return settings.data_dir / "run" / "analytics.trigger"
+
+
+class AnalyticsScheduler:
+    """Decides when the job runs; the job itself is injected so tests can count runs."""
+
+    def __init__(self, settings: Settings, job: Callable[[Settings], Any] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if job is None:
+            from vitrina.analytics.job import run_job
+
+            job = run_job
+        self.settings = settings
+        self.job = job
+        self.clock = clock
+        self.trigger = trigger_path(settings)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self.runs: dict[str, int] = {"success": 0, "failed": 0, "skipped": 0}
+
+    # -- control -------------------------------------------------------------------------
+    def request_run(self, *_: Any) -> None:
+        self._wake.set()
+
+    def stop(self, *_: Any) -> None:
+        self._stop.set()
+        self._wake.set()
+
+    def install_signal_handlers(self) -> None:
+        signal.signal(signal.SIGUSR1, self.request_run)
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+
+    # -- one run -------------------------------------------------------------------------
+    def run_once(self) -> str:
+        from vitrina.analytics.lakeio import EmptyLakeError
+
+        started = time.monotonic()
+        try:
+            report = self.job(self.settings)
+        except EmptyLakeError as exc:
+            log.warning("analytics skipped: %s", exc)
+            status = "skipped"
+        except VitrinaError as exc:
+            log.error("analytics run failed: %s", exc)
+            status = "failed"
+        except Exception:
+            metrics.ANALYTICS_RUNS.labels(status="failed").inc()
+            raise
+        else:
+            status = "success"
+            metrics.ANALYTICS_LAST_SUCCESS.set(time.time())
+            metrics.ANALYTICS_RECOMMENDED_USERS.set(getattr(report, "customers", 0))
+            log.info("analytics run done in %.1fs", time.monotonic() - started)
+        metrics.ANALYTICS_RUN_SECONDS.observe(time.monotonic() - started)
+        metrics.ANALYTICS_RUNS.labels(status=status).inc()
+        self.runs[status] += 1
+        return status
+
+    def _triggered(self) -> bool:
+        if self._wake.is_set():
+            self._wake.clear()
+            return not self._stop.is_set()
+        if self.trigger.exists():
+            self.trigger.unlink(missing_ok=True)
+            return True
+        return False
+
+    def run(self, until: Callable[[], bool] | None = None) -> None:
+        """Run now, then every interval and whenever triggered, until stopped."""
+        interval = self.settings.analytics.interval_s
+        next_due = self.clock()
+        while not self._stop.is_set() and not (until and until()):
+            if self.clock() >= next_due or self._triggered():
+                self.run_once()
+                next_due = self.clock() + interval
+                continue
+            self._wake.wait(POLL_S)
+
+
+def main(settings: Settings) -> None:
+    """Serve metrics on settings.ports.analytics and schedule the job until SIGTERM."""
+    metrics.serve_metrics(settings.ports.analytics)
+    scheduler = AnalyticsScheduler(settings)
+    scheduler.install_signal_handlers()
+    scheduler.run()
