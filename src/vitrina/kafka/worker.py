@@ -258,12 +258,14 @@ class StreamWorker:
             self.step.flush()
         elif self.clock() - self._last_commit < self.settings.worker.commit_interval_s:
             return
-        self._last_commit = self.clock()
         if not self._pending or not self.step.durable():
             if self._in_transaction and not self._pending:
                 self.producer.commit_transaction(30)
                 self._in_transaction = False
+            # Not durable yet (a sink still buffering): try again on the next loop, right
+            # after its flush, instead of waiting out another interval.
             return
+        self._last_commit = self.clock()
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
         if self._transactional:
             self.producer.send_offsets_to_transaction(
