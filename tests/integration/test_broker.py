@@ -38,10 +38,10 @@ def test_start_status_apply_twice_stop(cli_env: dict[str, str]) -> None:
         assert status.returncode == 0 and "answering" in status.stdout
         first = vitrina(["topics", "apply"], cli_env)
         assert first.returncode == 0, first.stderr
-        assert "10 created" in first.stdout
+        assert "11 created" in first.stdout
         second = vitrina(["topics", "apply"], cli_env)
         assert second.returncode == 0
-        assert "0 created, 10 unchanged, 0 differ" in second.stdout
+        assert "0 created, 11 unchanged, 0 differ" in second.stdout
         listing = vitrina(["topics", "list"], cli_env)
         assert "banned-products" in listing.stdout and "missing" not in listing.stdout
     finally:
