@@ -109,9 +109,11 @@ def plan_acls(settings: Settings) -> list[AclRule]:
     every = sorted(topics.values())
     rules: list[AclRule] = []
     for service, access in SERVICE_ACCESS.items():
-        reads = every if ALL_ROLES in access.reads else [topics[r] for r in access.reads]
+        reads = every if ALL_ROLES in access.reads else [topics[r] for r in access.reads
+                                                          if r in topics]
         rules += _topic_rules(service, reads, ["READ"])
-        rules += _topic_rules(service, [topics[r] for r in access.writes], ["WRITE"])
+        rules += _topic_rules(service, [topics[r] for r in access.writes if r in topics],
+                              ["WRITE"])
         prefix = f"vitrina-{service}"
         if access.consumer:
             rules.append(AclRule(user(service), GROUP, PREFIXED, prefix, "READ"))

@@ -19,6 +19,8 @@ from vitrina.security import ALL_PRINCIPALS
 from vitrina.security.pki import Issued, issue_server_cert, keystore_pem, make_ca
 
 PRIVATE = 0o600  # keys, passwords, files embedding a password
+# Password files have no trailing newline: Kafka's DirectoryConfigProvider (MirrorMaker 2)
+# and Grafana's __FILE settings read them byte for byte.
 PUBLIC = 0o644  # certificates: needed by every client, secret to no one
 MECHANISM = "SCRAM-SHA-512"
 # Services that are not Kafka principals but need a generated password of their own.
@@ -97,7 +99,7 @@ def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
     bootstrap = ",".join(f"{h}:9093" for h in clusters[0][0])
     mirror_bootstrap = ",".join(f"{h}:9093" for h in clusters[1][0])
     for principal, pw in passwords.items():
-        files.append(SecretFile(f"{principal}.password", (pw + "\n").encode(), PRIVATE))
+        files.append(SecretFile(f"{principal}.password", pw.encode(), PRIVATE))
         files.append(SecretFile(f"{principal}.properties",
                                 client_properties(principal, pw, bootstrap).encode(), PRIVATE))
     if mirror_brokers:
@@ -106,7 +108,8 @@ def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
             client_properties("mirror", passwords.get("mirror", ""), mirror_bootstrap).encode(),
             PRIVATE))
     for name in EXTRA_PASSWORDS:
-        files.append(SecretFile(f"{name}.password", (password() + "\n").encode(), PRIVATE))
+        # "-Vt9": OpenSearch demands upper, lower, digit and special characters.
+        files.append(SecretFile(f"{name}.password", (password() + "-Vt9").encode(), PRIVATE))
     files.append(SecretFile("kafka-storage-scram.args", scram_args(passwords).encode(), PRIVATE))
     files.append(SecretFile("kafka_server_jaas.conf", BROKER_JAAS.encode(), PUBLIC))
     return files
