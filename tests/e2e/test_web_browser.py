@@ -1,0 +1,164 @@
+"""The web page in headless Debian Chromium (Playwright for Python), over a real API server.
+
+The ban → vanish check uses the API's live ban re-check: the filter and the indexer are not
+running here, so the product stays in the index, and the page must still stop showing it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from tests.integration.test_client_api import (
+    ADMIN,
+    HOSTILE_NAME,
+    ApiServer,
+    api_settings,
+    catalogue,
+    produce,
+    seed_index,
+)
+
+from vitrina.contracts.codec import encode
+from vitrina.settings import Settings
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = [
+    pytest.mark.e2e, pytest.mark.browser, pytest.mark.integration,
+    pytest.mark.skipif(not os.path.exists(CHROMIUM),
+                       reason="needs Debian chromium: apt-get install -y chromium "
+                              "(scripts/install-system-deps.sh)"),
+]
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+TIMEOUT_MS = 15_000
+
+
+@pytest.fixture(scope="module")
+def site(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+         ) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
+    settings = api_settings(broker_settings, tmp_path_factory.mktemp("web"))
+    products = catalogue(120)
+    seed_index(settings, products)
+    stats = [encode("category_stats", {
+        "category": name, "products": n, "min_price": 10.0, "avg_price": 100.0 * n,
+        "max_price": 999.0, "stock_available": n, "stock_reserved": 0, "orders": n * 2,
+        "revenue": 1000.0 * n, "computed_at": datetime(2026, 11, 1, tzinfo=UTC).isoformat()})
+        for name, n in (("Электроника", 7), ("<i>Спорт</i>", 3))]
+    produce(settings, settings.topics.analytics_categories,
+            [("Электроника", stats[0]), ("<i>Спорт</i>", stats[1])])
+    with ApiServer(settings) as server:
+        yield settings, server.url, products
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.console_errors = []  # type: ignore[attr-defined]
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    yield page
+    context.close()
+
+
+def search(page: Any, url: str, text: str) -> None:
+    page.goto(url + "/#/")
+    page.fill("#q", text)
+    page.click("#search-form button[type=submit]")
+    page.wait_for_function("document.querySelector('#summary').textContent.length > 0")
+
+
+def test_search_shows_results_and_escapes_store_text(page: Any, site: Any) -> None:
+    _, url, _ = site
+    search(page, url, "клавиатура")
+    cards = page.locator("#results .card")
+    assert cards.count() >= 1
+    assert "Найдено" in page.text_content("#summary")
+    hostile = page.locator('#results .card[data-product-id="990001"] a.name')
+    assert hostile.text_content().startswith(HOSTILE_NAME), "HTML in names is shown as text"
+    assert page.evaluate("window.__pwned") is None, "a script in a product name ran"
+    assert page.locator("#results script, #results img").count() == 0
+    assert page.console_errors == [], "no CSP violations or script errors"
+
+
+def test_filters_and_product_page(page: Any, site: Any) -> None:
+    _, url, products = site
+    page.goto(url + "/#/")
+    page.fill("#price_max", "2000")
+    page.check("#in_stock")
+    page.select_option("#sort", "price_asc")
+    page.click("#search-form button[type=submit]")
+    page.wait_for_selector("#results .card")
+    prices = page.eval_on_selector_all(
+        "#results .card", "cs => cs.map(c => c.dataset.productId)")
+    by_id = {p["product_id"]: p for p in products}
+    amounts = [by_id[pid]["price"]["amount"] for pid in prices]
+    assert amounts == sorted(amounts) and all(a <= 2000 for a in amounts)
+    first = prices[0]
+    page.click(f'#results .card[data-product-id="{first}"] a.name')
+    page.wait_for_selector("#product-name")
+    assert page.text_content("#product-name") == by_id[first]["name"]
+    assert by_id[first]["description"] in page.text_content("#product")
+
+
+def test_operator_bans_and_product_vanishes(page: Any, site: Any) -> None:
+    _, url, products = site
+    target = products[10]
+    search(page, url, target["name"])
+    selector = f'#results .card[data-product-id="{target["product_id"]}"]'
+    page.wait_for_selector(selector)
+    page.goto(url + "/#/ops")
+    page.fill("#token", ADMIN)
+    page.click("#token-form button[type=submit]")
+    page.wait_for_selector("#topics tbody tr")
+    assert page.evaluate("sessionStorage.getItem('vitrina.adminToken')") == ADMIN
+    page.fill("#ban-id", target["product_id"])
+    page.fill("#ban-reason", "подделка")
+    page.click("#ban-form button[type=submit]")
+    page.wait_for_selector(f'#bans tr[data-ban="{target["product_id"]}"]')
+    assert page.locator("#health tbody tr").count() >= 1
+    search(page, url, target["name"])
+    page.wait_for_function(f"!document.querySelector('{selector}')", timeout=TIMEOUT_MS)
+    page.goto(url + f"/#/product/{target['product_id']}")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "not available" in page.text_content("#error")
+
+
+def test_wrong_token_says_so(page: Any, site: Any) -> None:
+    page.goto(site[1] + "/#/ops")
+    page.fill("#token", "wrong")
+    page.click("#token-form button[type=submit]")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "token is wrong" in page.text_content("#error")
+
+
+def test_category_charts_and_phone_width(browser: Any, site: Any) -> None:
+    context = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True)
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        page.goto(site[1] + "/#/stats")
+        page.wait_for_selector("#charts svg rect")
+        assert page.locator("#charts .chart").count() == 4
+        labels = page.eval_on_selector_all("#charts svg text", "ts => ts.map(t => t.textContent)")
+        assert "<i>Спорт</i>" in labels, "category names are text, not markup"
+        search(page, site[1], "клавиатура")
+        overflow = page.evaluate(
+            "document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
+    finally:
+        context.close()
