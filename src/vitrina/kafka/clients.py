@@ -15,12 +15,16 @@ from vitrina.settings import Settings
 
 def _read_secret(path: Path) -> str:
     try:
-        return path.read_text("utf-8").strip()
+        value = path.read_text("utf-8").strip()
     except FileNotFoundError:
         raise ConfigError(
             f"secret file {path} is missing",
             hint="run `vitrina security init` or set VITRINA__KAFKA__SASL_PASSWORD",
         ) from None
+    if not value:
+        raise ConfigError(f"secret file {path} is empty",
+                          hint="run `vitrina security init --force` to regenerate it")
+    return value
 
 
 def base_config(settings: Settings, principal: str | None = None) -> dict[str, Any]:
