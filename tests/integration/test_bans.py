@@ -1,0 +1,113 @@
+"""Ban management on the real broker: BanService and the `vitrina ban` CLI."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from vitrina.errors import BadRequestError, NotFoundError
+from vitrina.kafka.inspect import read_to_end
+from vitrina.services.bans import BanService
+from vitrina.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+FIXED = datetime(2026, 3, 1, 12, 0, tzinfo=UTC)
+
+
+def test_ban_list_unban_round_trip(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    service = BanService(settings, clock=lambda: FIXED)
+    bans = service.ban(["12", 13, "12"], "подделка", "anna")
+    assert [b.product_id for b in bans] == ["12", "13"]
+    listed = service.list()
+    assert listed == [
+        {"product_id": "12", "reason": "подделка", "banned_by": "anna",
+         "banned_at": "2026-03-01T12:00:00Z"},
+        {"product_id": "13", "reason": "подделка", "banned_by": "anna",
+         "banned_at": "2026-03-01T12:00:00Z"},
+    ]
+    service.ban(["12"], "жалоба", "boris")  # a second ban updates the record
+    assert service.current()["12"]["banned_by"] == "boris"
+    assert service.unban(["12"]) == ["12"]
+    assert [b["product_id"] for b in service.list()] == ["13"]
+    tombstones = [m for m in read_to_end(settings, [settings.topics.banned_products])
+                  if m.value() is None]
+    assert [m.key() for m in tombstones] == [b"12"]
+
+
+def test_malformed_ids_are_refused_and_nothing_is_written(
+        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    service = BanService(settings)
+    with pytest.raises(BadRequestError) as err:
+        service.ban(["15", "abc", "-3"], "x", "y")
+    assert "'abc'" in err.value.message and "'-3'" in err.value.message
+    assert "digits" in (err.value.hint or "")
+    with pytest.raises(BadRequestError):
+        service.ban([], "x", "y")
+    with pytest.raises(BadRequestError, match="reason"):
+        service.ban(["15"], "  ", "y")
+    with pytest.raises(NotFoundError, match="not banned: 77"):
+        service.unban(["77"])
+    assert service.list() == []
+
+
+def test_import_accepts_object_and_plain_list(make_settings: Callable[..., Settings],
+                                             tmp_path: Path) -> None:
+    settings = make_settings()
+    service = BanService(settings)
+    obj = tmp_path / "bans.json"
+    obj.write_text(json.dumps({"product_id": ["21", "22"]}))
+    plain = tmp_path / "plain.json"
+    plain.write_text(json.dumps([23, "24"]))
+    assert len(service.import_file(obj, "импорт", "ops")) == 2
+    assert len(service.import_file(plain, "импорт", "ops")) == 2
+    assert [b["product_id"] for b in service.list()] == ["21", "22", "23", "24"]
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"ids": [1]}')
+    with pytest.raises(BadRequestError, match="product_id list"):
+        service.import_file(bad, "x", "y")
+    broken = tmp_path / "broken.json"
+    broken.write_text("[1, 2")
+    with pytest.raises(BadRequestError, match="not valid JSON"):
+        service.import_file(broken, "x", "y")
+
+
+def test_cli_add_list_remove_import(make_settings: Callable[..., Settings],
+                                    tmp_path: Path) -> None:
+    settings = make_settings()
+    env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path / "data"),
+           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+           "VITRINA__TOPICS__BANNED_PRODUCTS": settings.topics.banned_products,
+           "COLUMNS": "200"}
+
+    def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([sys.executable, "-m", "vitrina", "ban", *args], env=env,
+                              capture_output=True, text=True, timeout=60, check=False)
+
+    added = vitrina("add", "31", "32", "--reason", "контрафакт", "--by", "ivan")
+    assert added.returncode == 0, added.stderr
+    assert "banned 2 product(s): 31, 32" in added.stdout
+    listed = vitrina("list", "--json")
+    assert [b["product_id"] for b in json.loads(listed.stdout)] == ["31", "32"]
+    table = vitrina("list")
+    assert "контрафакт" in table.stdout and "ivan" in table.stdout
+    assert vitrina("remove", "31").returncode == 0
+    bad = vitrina("add", "x1", "--reason", "r")
+    assert bad.returncode == 1 and "malformed product id" in bad.stderr and "x1" in bad.stderr
+    missing = vitrina("remove", "99")
+    assert missing.returncode == 1 and "not banned: 99" in missing.stderr
+    file = tmp_path / "ids.json"
+    file.write_text('{"product_id": ["33"]}')
+    imported = vitrina("import", str(file), "--reason", "список")
+    assert imported.returncode == 0 and "banned 1 product(s)" in imported.stdout
+    final = json.loads(vitrina("list", "--json").stdout)
+    assert {b["product_id"]: b["reason"] for b in final} == {"32": "контрафакт", "33": "список"}
