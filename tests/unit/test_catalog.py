@@ -1,0 +1,116 @@
+"""The catalogue parser: every shape stores send, one bad record never stops a load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vitrina.contracts import validate
+from vitrina.domain.catalog import CatalogError, dump_catalog, is_json_schema, parse_catalog
+from vitrina.domain.generator import generate_catalog
+
+SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed-catalogs"
+
+_scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.text(max_size=20) \
+    | st.floats(allow_nan=False, allow_infinity=False)
+_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
+                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+_objects = st.dictionaries(st.text(max_size=10), _json, max_size=6)
+
+
+def _values(data: bytes) -> list[Any]:
+    return [r.value for r in parse_catalog(data).records]
+
+
+@settings(max_examples=150, deadline=None)
+@given(products=st.lists(_objects, min_size=1, max_size=8))
+def test_array_and_jsonl_round_trip(products: list[dict[str, Any]]) -> None:
+    array = b"".join(dump_catalog(products, jsonl=False))
+    lines = b"".join(dump_catalog(products, jsonl=True))
+    schema_like = len(products) == 1 and is_json_schema(products[0])
+    assert _values(array) == ([] if schema_like else products)
+    jsonl = parse_catalog(lines)
+    if len(products) > 1:
+        assert jsonl.shape == "jsonl" and _values(lines) == products
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.binary(max_size=400))
+def test_any_bytes_never_crash(data: bytes) -> None:
+    catalog = parse_catalog(data)
+    for record in catalog.records:
+        assert (record.value is None) or record.error is None
+        assert record.where
+
+
+@settings(max_examples=100, deadline=None)
+@given(n=st.integers(2, 12), bad=st.data())
+def test_one_broken_line_costs_only_that_line(n: int, bad: st.DataObject) -> None:
+    products = list(generate_catalog(n, seed=n))
+    lines = [orjson.dumps(p) for p in products]
+    broken = bad.draw(st.integers(0, n - 1))
+    lines[broken] = lines[broken][: len(lines[broken]) // 2]
+    records = list(parse_catalog(b"\n".join(lines)).records)
+    assert [r.ok for r in records] == [i != broken for i in range(n)]
+    assert records[broken].where == f"line {broken + 1}"
+    assert [r.value for r in records if r.ok] == products[:broken] + products[broken + 1:]
+
+
+def test_one_broken_array_element_costs_only_that_element() -> None:
+    products = list(generate_catalog(3, seed=1))
+    text = b"[\n" + b",\n".join(orjson.dumps(p) for p in products) + b"\n]"
+    broken = text.replace(b'"category":', b'"category" ', 1)  # break element 1 only
+    records = list(parse_catalog(broken).records)
+    assert [r.ok for r in records] == [False, True, True]
+    assert "malformed JSON" in (records[0].error or "")
+    assert [r.value for r in records[1:]] == products[1:]
+
+
+def test_original_bytes_are_kept_for_jsonl() -> None:
+    line = b'{"product_id": "1",  "name": "x"}'
+    first, second = parse_catalog(line + b"\n" + line.replace(b'"1"', b'"2"')).records
+    assert first.raw == line and second.value["product_id"] == "2"
+
+
+def test_shapes_bom_empty_and_schemas() -> None:
+    product = next(generate_catalog(1))
+    assert parse_catalog(b"\xef\xbb\xbf" + orjson.dumps(product)).shape == "object"
+    assert parse_catalog(b"  \n ").shape == "empty"
+    schema = parse_catalog(b'{"$schema": "http://json-schema.org/draft-07/schema#", '
+                           b'"type": "object", "properties": {}}')
+    assert schema.shape == "schema" and "JSON Schema" in (schema.skipped or "")
+    [scalar] = parse_catalog(b"42").records
+    assert scalar.value == 42  # a lone scalar becomes one record the contract rejects
+
+
+def test_hostile_sizes_are_clear_errors() -> None:
+    with pytest.raises(CatalogError, match="over the 100-byte limit"):
+        parse_catalog(b"[" + b" " * 200 + b"]", max_bytes=100)
+    big = orjson.dumps({"product_id": "1", "blob": "x" * 5000})
+    [record] = parse_catalog(big, max_record_bytes=1000).records
+    assert not record.ok and "over the 1,000-byte limit" in (record.error or "")
+    deep = b"[" * 5000 + b"]" * 5000
+    assert all(not r.ok or r.value is not None for r in parse_catalog(deep).records)
+
+
+def test_estimates_for_progress() -> None:
+    products = list(generate_catalog(7))
+    assert parse_catalog(b"".join(dump_catalog(products, jsonl=False))).estimate == 7
+    assert parse_catalog(b"".join(dump_catalog(products, jsonl=True))).estimate >= 7
+
+
+@pytest.mark.skipif(not SEED_DIR.is_dir(), reason="seed catalogues not present")
+def test_every_seed_catalogue_parses_and_validates() -> None:
+    shapes = {}
+    for path in sorted(SEED_DIR.iterdir()):
+        catalog = parse_catalog(path.read_bytes())
+        shapes[path.name] = catalog.shape
+        for record in catalog.records:
+            assert record.ok, (path.name, record.where, record.error)
+            validate("product", record.value)
+    assert sorted(set(shapes.values())) == ["array", "object", "schema"]

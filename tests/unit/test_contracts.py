@@ -1,0 +1,198 @@
+"""Contracts: schema files match the models, and no schema changes incompatibly.
+
+The schema-evolution guard compares each schema with its previous committed version: the
+HEAD version when the working file differs, else the version before the last commit that
+touched it. Adding a required field, removing a field or narrowing a type fails the test.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vitrina.contracts import validate
+from vitrina.contracts.export import SCHEMA_DIR, render
+from vitrina.contracts.models import CONTRACTS
+from vitrina.domain.generator import generate_catalog
+from vitrina.errors import ContractError
+
+REPO = Path(__file__).resolve().parents[2]
+# Numeric types from wide to narrow: integer data is valid number data, not the reverse.
+_NUMERIC = {"integer": {"number"}}
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_schema_file_is_up_to_date(name: str) -> None:
+    path = SCHEMA_DIR / f"{name}.json"
+    assert path.is_file(), f"{path} missing: run `vitrina contracts export`"
+    assert path.read_text("utf-8") == render(name), \
+        f"{path.name} is stale: run `vitrina contracts export` and commit it"
+
+
+# -- the evolution guard -------------------------------------------------------------------
+def _resolve(schema: dict[str, Any], root: dict[str, Any]) -> dict[str, Any]:
+    ref = schema.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        return _resolve(root["$defs"][ref.split("/")[-1]], root)
+    return schema
+
+
+def _types(schema: dict[str, Any]) -> set[str] | None:
+    kind = schema.get("type")
+    if kind is None:
+        return None  # any type
+    return {kind} if isinstance(kind, str) else set(kind)
+
+
+def _narrowed_types(old: set[str] | None, new: set[str] | None) -> set[str]:
+    if new is None:
+        return set()
+    if old is None:
+        return {"any"}
+    lost = set()
+    for kind in old:
+        widened = {kind} | _NUMERIC.get(kind, set())
+        if not widened & new:
+            lost.add(kind)
+    return lost
+
+
+def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
+                      old_root: dict[str, Any] | None = None,
+                      new_root: dict[str, Any] | None = None) -> list[str]:
+    """Changes that break readers or writers of the old version (empty = compatible)."""
+    old_root, new_root = old_root or old, new_root or new
+    old, new = _resolve(old, old_root), _resolve(new, new_root)
+    where = path or "(root)"
+    problems = []
+    lost = _narrowed_types(_types(old), _types(new))
+    if lost:
+        problems.append(f"{where}: type narrowed (no longer accepts {sorted(lost)})")
+    for bound, tighter in (("maxLength", min), ("maximum", min), ("maxItems", min),
+                           ("minLength", max), ("minimum", max), ("minItems", max)):
+        if bound in new and (bound not in old or tighter(old[bound], new[bound]) != old[bound]):
+            problems.append(f"{where}: {bound} narrowed ({old.get(bound)} → {new[bound]})")
+    for key in ("pattern", "format", "const"):
+        if key in new and old.get(key) != new[key]:
+            problems.append(f"{where}: {key} changed ({old.get(key)} → {new[key]})")
+    if "enum" in new and not set(old.get("enum", new["enum"])) <= set(new["enum"]):
+        problems.append(f"{where}: enum narrowed")
+    if new.get("additionalProperties") is False and old.get("additionalProperties") is not False:
+        problems.append(f"{where}: additional properties no longer allowed")
+    added = set(new.get("required", [])) - set(old.get("required", []))
+    problems += [f"{where}: required field added: {f}" for f in sorted(added)]
+    old_props, new_props = old.get("properties", {}), new.get("properties", {})
+    problems += [f"{where}: field removed: {f}" for f in sorted(set(old_props) - set(new_props))]
+    for field in sorted(set(old_props) & set(new_props)):
+        problems += incompatibilities(old_props[field], new_props[field],
+                                      f"{path}.{field}" if path else field, old_root, new_root)
+    for key in ("items", "additionalProperties"):
+        if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
+            problems += incompatibilities(old[key], new[key], f"{where}[{key}]",
+                                          old_root, new_root)
+    old_any, new_any = old.get("anyOf"), new.get("anyOf")
+    if isinstance(old_any, list) and isinstance(new_any, list):
+        if len(new_any) < len(old_any):
+            problems.append(f"{where}: anyOf lost alternatives")
+        for i, (o, n) in enumerate(zip(old_any, new_any, strict=False)):
+            problems += incompatibilities(o, n, f"{where}|{i}", old_root, new_root)
+    return problems
+
+
+def _git(*args: str) -> str | None:
+    try:
+        result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
+                                timeout=20, check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout if result.returncode == 0 else None
+
+
+def previous_version(name: str) -> str | None:
+    """The schema's previous committed text, or None when it has no earlier version."""
+    rel = f"src/vitrina/contracts/schemas/{name}.json"
+    head = _git("show", f"HEAD:{rel}")
+    if head is None:
+        return None
+    if head != (REPO / rel).read_text("utf-8"):
+        return head
+    last = (_git("log", "-1", "--format=%H", "--", rel) or "").strip()
+    return _git("show", f"{last}^:{rel}") if last else None
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_schema_evolves_compatibly(name: str) -> None:
+    if _git("rev-parse", "HEAD") is None:
+        pytest.skip("git history is not available")
+    before = previous_version(name)
+    if before is None:
+        pytest.skip(f"{name}: no previous committed version to compare with")
+    now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
+    problems = incompatibilities(json.loads(before), now)
+    assert not problems, (f"{name}.json changed incompatibly: {problems}; add a new optional "
+                          "field or a new contract version instead")
+
+
+_BASE = {"type": "object", "required": ["id"],
+         "properties": {"id": {"type": "string"}, "n": {"type": ["number", "null"]},
+                        "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}}}}
+
+
+@pytest.mark.parametrize(("change", "expected"), [
+    (lambda s: s["required"].append("n"), "required field added: n"),
+    (lambda s: s["properties"].pop("n"), "field removed: n"),
+    (lambda s: s["properties"]["n"].update(type="integer"), "n: type narrowed"),
+    (lambda s: s["properties"]["tags"]["items"].update(maxLength=10), "maxLength narrowed"),
+])
+def test_guard_catches_incompatible_changes(change: Any, expected: str) -> None:
+    new = json.loads(json.dumps(_BASE))
+    change(new)
+    assert any(expected in p for p in incompatibilities(_BASE, new))
+
+
+def test_guard_allows_compatible_changes() -> None:
+    new = json.loads(json.dumps(_BASE))
+    new["properties"]["extra"] = {"type": "string"}          # optional field added
+    new["properties"]["n"]["type"] = ["number", "string", "null"]  # widened
+    new["properties"]["tags"]["items"]["maxLength"] = 100    # relaxed
+    assert incompatibilities(_BASE, new) == []
+
+
+# -- the product contract on generated data ------------------------------------------------
+@settings(max_examples=50, deadline=None)
+@given(seed=st.integers(0, 2**32), n=st.integers(1, 20))
+def test_generated_products_always_satisfy_the_contract(seed: int, n: int) -> None:
+    for product in generate_catalog(n, seed=seed):
+        validate("product", product)
+
+
+@settings(max_examples=100, deadline=None)
+@given(amount=st.floats(max_value=-0.001, allow_nan=False, allow_infinity=False))
+def test_negative_price_is_always_rejected_with_its_path(amount: float) -> None:
+    product = next(generate_catalog(1))
+    product["price"]["amount"] = amount
+    with pytest.raises(ContractError) as info:
+        validate("product", product)
+    assert info.value.field == "price.amount" and info.value.rule == "minimum"
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_guard_on_the_real_schemas(name: str) -> None:
+    current = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
+    assert incompatibilities(current, current) == []
+    changed = json.loads(json.dumps(current))
+    changed["required"] = [*changed.get("required", []), "brand_new_field"]
+    assert incompatibilities(current, changed) == ["(root): required field added: brand_new_field"]
+
+
+def test_guard_follows_refs_into_nested_definitions() -> None:
+    current = json.loads((SCHEMA_DIR / "product.json").read_text("utf-8"))
+    changed = json.loads(json.dumps(current))
+    del changed["$defs"]["Price"]["properties"]["currency"]
+    assert "price: field removed: currency" in incompatibilities(current, changed)
