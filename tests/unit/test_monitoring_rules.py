@@ -156,3 +156,29 @@ def test_telegram_token_is_not_in_git_and_inlined_only_in_the_0600_render(tmp_pa
     assert out.stat().st_mode & 0o777 == 0o600
     telegram = yaml.safe_load(out.read_text())["receivers"][0]["telegram_configs"][0]
     assert telegram["bot_token"] == TOKEN and telegram["chat_id"] == -1001234567890
+
+
+def test_telegram_message_template_renders_and_escapes_html(tmp_path: Path) -> None:
+    import json
+
+    alert = {"startsAt": "2026-01-01T00:00:00Z", "generatorURL": "", "fingerprint": "a"}
+    data = {"receiver": "telegram-oncall", "status": "firing", "externalURL": "http://am",
+            "groupLabels": {}, "commonLabels": {"severity": "critical"}, "commonAnnotations": {},
+            "alerts": [
+                {**alert, "status": "firing", "endsAt": "0001-01-01T00:00:00Z",
+                 "labels": {"alertname": "VitrinaConsumerLagGrowing", "service": "indexer"},
+                 "annotations": {"summary": "lag <1000 & rising", "runbook": "add replicas"}},
+                {**alert, "status": "resolved", "endsAt": "2026-01-01T00:05:00Z",
+                 "labels": {"alertname": "KafkaBrokerDown"}, "annotations": {}}]}
+    (tmp_path / "data.json").write_text(json.dumps(data))
+    result = run(need("amtool"), "template", "render",
+                 f"--template.glob={ROOT / 'deploy' / 'alertmanager' / 'templates'}/*.tmpl",
+                 '--template.text={{ template "vitrina.telegram.message" . }}',
+                 f"--template.data={tmp_path / 'data.json'}")
+    assert result.returncode == 0, result.stderr
+    text = result.stdout
+    assert "<b>FIRING</b> [critical]" in text
+    assert "<b>VitrinaConsumerLagGrowing</b> · indexer" in text
+    assert "lag &lt;1000 &amp; rising" in text  # Telegram HTML mode needs escaping
+    assert "▶ add replicas" in text
+    assert "Resolved:\n• KafkaBrokerDown" in text
