@@ -25,6 +25,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),
     ("search", "vitrina.cli.search"),
+    ("lake", "vitrina.cli.lake"),
     ("client", "vitrina.cli.client"),
     ("monitoring", "vitrina.cli.monitoring"),
 ]
