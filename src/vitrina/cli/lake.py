@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.table import Table
 
 from vitrina.cli.common import console, fail, handle_errors, settings
+
+if TYPE_CHECKING:  # the lake modules import pyarrow: only when a lake command runs
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.settings import Settings
 
 app = typer.Typer(help="The Parquet data lake: files, rows, offsets.", no_args_is_help=True)
 
@@ -25,7 +30,7 @@ def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
 
 
-def _open_lake():  # type: ignore[no-untyped-def]
+def _open_lake() -> tuple[Settings, LakeWriter]:
     from vitrina.lake.reader import lake_exists
     from vitrina.lake.writer import LakeWriter
 

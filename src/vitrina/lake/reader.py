@@ -17,6 +17,7 @@ import pyarrow.parquet as pq
 
 from vitrina.lake import layout
 from vitrina.lake.writer import LakeFile, LakeWriter
+from vitrina.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -118,3 +119,9 @@ def dataset_stats(writer: LakeWriter, role: str) -> DatasetStats:
 
 def lake_exists(writer: LakeWriter) -> bool:
     return bool(writer.fs.exists(writer.root))
+
+
+def row_counts(settings: Settings) -> dict[str, int]:
+    """Rows per dataset (e.g. for `vitrina demo` / status pages); 0 where nothing is written."""
+    writer = LakeWriter.from_settings(settings)
+    return {role: dataset_stats(writer, role).rows for role in layout.DATASETS}

@@ -58,7 +58,9 @@ class LakeSink(Step):
 
     # -- decode → rows → buffer ------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
-        topic, partition, offset = message.topic(), message.partition(), message.offset()
+        # A consumed record (not an error event) always has topic, partition and offset.
+        topic, partition, offset = str(message.topic()), message.partition() or 0, \
+            message.offset() or 0
         role = self.role_of[topic]
         raw = message.value()
         value = None if raw is None and role == "banned_products" else decode(
