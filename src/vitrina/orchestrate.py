@@ -118,7 +118,7 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
         if monitoring:
             from vitrina.monitoring.embedded import monitoring_processes
 
-            for name, argv in monitoring_processes(settings):
+            for name, argv in monitoring_processes(settings, services=list(platform.services)):
                 supervisor.start(ProcessSpec(name, argv))
                 platform.services.append(name)
     except (VitrinaError, ModuleNotFoundError):
