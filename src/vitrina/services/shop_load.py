@@ -9,6 +9,7 @@ the writes does, loudly.
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections import Counter
@@ -175,6 +176,20 @@ class ShopLoader:
         """Produce every record of one parsed catalogue; never stops on a bad record."""
         report = FileReport(name, catalog.shape, skipped=catalog.skipped)
         self.report.files.append(report)
+        # Parsed JSON has no reference cycles, but a big catalogue makes the cyclic GC walk
+        # every live product again and again (measured: 2-3x slower on 50k arrays).
+        gc_was_enabled = gc.isenabled()
+        gc.disable()
+        try:
+            self._load_records(catalog, name, report, progress)
+        finally:
+            if gc_was_enabled:
+                gc.enable()
+        self._accepted.inc(report.sent)
+        return report
+
+    def _load_records(self, catalog: Catalog, name: str, report: FileReport,
+                      progress: Progress | None) -> None:
         pending = 0
         for record in catalog.records:
             report.records += 1
@@ -195,8 +210,6 @@ class ShopLoader:
                 pending = 0
         if progress and pending:
             progress(pending)
-        self._accepted.inc(report.sent)
-        return report
 
     def load_bytes(self, data: bytes, name: str, progress: Progress | None = None) -> FileReport:
         try:

@@ -1,0 +1,141 @@
+"""Benchmark: products/s through the real `shop load` path vs a raw produce of the same bytes.
+
+Both run in the same process against the same broker, into fresh topics with the same
+producer settings (acks=all, idempotent, lz4), so the ratio shows what parsing + validation
++ dead-letter bookkeeping cost on top of Kafka itself. Prints JSON. Target: ratio ≥ 0.5.
+
+    .venv/bin/python benchmarks/shop_load.py            # 200k products, own broker
+    .venv/bin/python benchmarks/shop_load.py --n 20000 --bootstrap 127.0.0.1:19092
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import orjson
+from confluent_kafka import Producer
+from rich.console import Console
+
+from vitrina import broker
+from vitrina.domain.catalog import dump_catalog
+from vitrina.domain.generator import generate_catalog
+from vitrina.kafka.admin import create_topic
+from vitrina.kafka.clients import producer_config
+from vitrina.services.shop_load import ShopLoader
+from vitrina.settings import Settings, load_settings
+
+console = Console(stderr=True)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def raw_produce(settings: Settings, topic: str, records: list[tuple[str, bytes]]) -> float:
+    """Seconds to produce and confirm `records` with a plain confluent-kafka producer."""
+    delivered = [0]
+
+    def on_delivery(err: object, _msg: object) -> None:
+        if err is None:
+            delivered[0] += 1
+
+    producer = Producer(producer_config(settings, "bench-raw", on_delivery=on_delivery))
+    started = time.perf_counter()
+    for i, (key, value) in enumerate(records):
+        while True:
+            try:
+                producer.produce(topic, value, key)
+                break
+            except BufferError:
+                producer.poll(0.05)
+        if i % 1000 == 0:
+            producer.poll(0)
+    producer.flush(120)
+    elapsed = time.perf_counter() - started
+    if delivered[0] != len(records):
+        raise SystemExit(f"raw produce confirmed {delivered[0]} of {len(records)}")
+    return elapsed
+
+
+def load_path(settings: Settings, data: bytes) -> tuple[float, int]:
+    """Seconds for the real loader (parse + validate + produce + confirm) over `data`."""
+    loader = ShopLoader(settings, source="bench")
+    started = time.perf_counter()
+    loader.load_bytes(data, "bench")
+    report = loader.finish(120)
+    return time.perf_counter() - started, report.delivered
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=200_000, help="products (default 200k)")
+    parser.add_argument("--bootstrap", help="use this broker instead of starting one")
+    parser.add_argument("--shape", choices=["jsonl", "array"], default="jsonl",
+                        help="catalogue file shape fed to the loader")
+    args = parser.parse_args(argv)
+
+    tmp = Path(tempfile.mkdtemp(prefix="vitrina-bench-"))
+    started_broker = None
+    if args.bootstrap:
+        bootstrap = args.bootstrap
+        settings = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap})
+    else:
+        port = _free_port()
+        bootstrap = f"127.0.0.1:{port}"
+        settings = load_settings(data_dir=tmp, broker={"port": port},
+                                 kafka={"bootstrap_servers": bootstrap})
+        with console.status(f"starting an embedded broker on {bootstrap}"):
+            broker.start(settings)
+        started_broker = settings
+    try:
+        suffix = uuid.uuid4().hex[:8]
+        names = {"shop_products": f"bench-load-{suffix}", "dead_letters": f"bench-dlq-{suffix}"}
+        raw_topic = f"bench-raw-{suffix}"
+        settings = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap},
+                                 topics=names)
+        for topic in (*names.values(), raw_topic):
+            create_topic(settings, topic, partitions=settings.kafka.partitions)
+        with console.status(f"generating {args.n:,} products"):
+            products = list(generate_catalog(args.n, seed=42))
+            data = b"".join(dump_catalog(products, jsonl=args.shape == "jsonl"))
+            records = [(p["product_id"], orjson.dumps(p)) for p in products]
+            del products
+        mean_bytes = sum(len(v) for _, v in records) / len(records)
+        with console.status("raw confluent-kafka produce (baseline)"):
+            raw_s = raw_produce(settings, raw_topic, records)
+        with console.status("shop load path (parse + validate + produce)"):
+            load_s, delivered = load_path(settings, data)
+        if delivered != args.n:
+            raise SystemExit(f"loader confirmed {delivered} of {args.n}")
+        result = {
+            "benchmark": "shop_load",
+            "n": args.n,
+            "shape": args.shape,
+            "mean_record_bytes": round(mean_bytes),
+            "products_per_s": round(args.n / load_s),
+            "raw_per_s": round(args.n / raw_s),
+            "ratio": round(raw_s / load_s, 3),
+            "load_seconds": round(load_s, 2),
+            "raw_seconds": round(raw_s, 2),
+            "target_ratio": 0.5,
+            "broker": "embedded (own)" if started_broker else bootstrap,
+        }
+        json.dump(result, sys.stdout)
+        sys.stdout.write("\n")
+    finally:
+        if started_broker is not None:
+            broker.stop(started_broker)
+
+
+if __name__ == "__main__":
+    main()
