@@ -127,15 +127,16 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
             procs.append(subprocess.Popen([sys.executable, "-m", "vitrina", "run", name],
                                           env=env, stdout=log, stderr=subprocess.STDOUT))
         # The broker is stopped under this producer at the end: do not log that as a failure.
-        producer = Producer(producer_config(settings, "bench",
-                                            **{"log.connection.close": False}))
+        clients = {"producer": Producer(producer_config(settings, "bench",
+                                                        **{"log.connection.close": False}))}
         template = next(iter(generate_catalog(1, seed=5)))
         index: EmbeddedSearch | None = None
 
         def send(i: int, word: str) -> float:
             product = {**template, "product_id": str(900_000 + i), "name": f"Товар {word}"}
-            producer.produce(source, key=product["product_id"], value=orjson.dumps(product))
-            producer.flush(10)
+            clients["producer"].produce(source, key=product["product_id"],
+                                        value=orjson.dumps(product))
+            clients["producer"].flush(10)
             return time.perf_counter()
 
         def wait_found(word: str, product_id: str, timeout: float) -> float | None:
@@ -169,6 +170,7 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
             else:
                 latencies.append((found - sent) * 1000)
             progress.advance(task)
+        clients.clear()  # close the producer before the broker stops: no reconnect noise
         return {"path": f"{source.split('-')[0]}-products → search",
                 "filter_in_pipeline": with_filter, "samples": samples, "missed": missed,
                 "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
