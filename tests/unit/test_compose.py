@@ -157,6 +157,9 @@ def test_kafka_nodes_are_secured_and_replicated(services: dict[str, dict[str, An
     for n in nodes:
         env = services[n]["environment"]
         assert env["NODE_HOST"] == n and len(env["QUORUM_VOTERS"].split(",")) == 3
+        # Kafka cluster ids are 16 bytes in base64url: 22 characters.
+        default_id = re.fullmatch(r"\$\{\w+:-([A-Za-z0-9_-]+)\}", env["CLUSTER_ID"])
+        assert default_id and len(default_id.group(1)) == 22, env["CLUSTER_ID"]
 
 
 def test_mirrormaker_keeps_names_and_covers_every_declared_topic() -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from vitrina.errors import BrokerError, ConfigError
 from vitrina.security import BROKER_PRINCIPAL
@@ -235,8 +236,10 @@ def describe_cluster_acls(admin: object, timeout: float = 15.0) -> list[AclRule]
         ResourceType,
     )
 
-    flt = AclBindingFilter(ResourceType.ANY, None, ResourcePatternType.ANY, None, None,
-                           AclOperation.ANY, AclPermissionType.ANY)
+    # None = any name / principal / host (the stubs say str, the API takes None).
+    anything: Any = None
+    flt = AclBindingFilter(ResourceType.ANY, anything, ResourcePatternType.ANY, anything,
+                           anything, AclOperation.ANY, AclPermissionType.ANY)
     try:
         bindings = admin.describe_acls(flt, request_timeout=timeout).result()  # type: ignore[attr-defined]
     except KafkaException as exc:
@@ -246,7 +249,7 @@ def describe_cluster_acls(admin: object, timeout: float = 15.0) -> list[AclRule]
                     b.permission_type.name) for b in bindings]
 
 
-def _binding(rule: AclRule, *, as_filter: bool = False):  # type: ignore[no-untyped-def]
+def _binding(rule: AclRule, *, as_filter: bool = False) -> Any:
     """The confluent-kafka binding (create) or exact filter (delete) for one rule."""
     from confluent_kafka.admin import (
         AclBinding,

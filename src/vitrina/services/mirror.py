@@ -45,7 +45,10 @@ def target_settings(settings: Settings, bootstrap_servers: str | None = None) ->
 
 def copy_headers(msg: Message) -> list[tuple[str, bytes]]:
     """The source headers plus the source offset (partition and topic are kept as-is)."""
-    headers = [(k, v if v is not None else b"") for k, v in (msg.headers() or [])]
+    headers: list[tuple[str, bytes]] = [  # type: ignore[str-unpack]
+        (k, v if isinstance(v, bytes) else (v or "").encode())
+        for k, v in (msg.headers() or [])
+    ]
     headers.append((SOURCE_OFFSET_HEADER, str(msg.offset()).encode()))
     return headers
 
@@ -147,19 +150,21 @@ class Mirror:
                                       hint="check the mirror principal's ACLs (`vitrina acl plan`)")
                 log.warning("mirror: consumer: %s", err)
                 continue
-            metrics.CONSUMED.labels(SERVICE, msg.topic()).inc()
+            topic, partition, offset = str(msg.topic()), int(msg.partition() or 0), msg.offset()
+            assert offset is not None  # a record without error always has an offset
+            metrics.CONSUMED.labels(SERVICE, topic).inc()
             kwargs: dict[str, Any] = {"key": msg.key(), "value": msg.value(),
-                                      "partition": msg.partition(), "headers": copy_headers(msg)}
+                                      "partition": partition, "headers": copy_headers(msg)}
             ts_type, ts = msg.timestamp()
             if ts_type != _NO_TIMESTAMP:
                 kwargs["timestamp"] = ts
             while True:
                 try:
-                    self.producer.produce(msg.topic(), **kwargs)
+                    self.producer.produce(topic, **kwargs)
                     break
                 except BufferError:
                     self.producer.poll(0.1)
-            self._pending[(msg.topic(), msg.partition())] = msg.offset() + 1
+            self._pending[(topic, partition)] = offset + 1
 
     def commit(self) -> None:
         """Flush the target producer; only then commit the source offsets."""
