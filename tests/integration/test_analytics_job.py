@@ -1,0 +1,149 @@
+"""The analytics job on real Parquet lakes (DuckDB), publishing to the real embedded broker."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from prometheus_client import REGISTRY
+from tests.conftest import wait_for
+from typer.testing import CliRunner
+
+from vitrina.analytics.definitions import POPULAR_USER, Params
+from vitrina.analytics.evaluation import evaluate
+from vitrina.analytics.job import compute, run_job
+from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError
+from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.contracts.codec import decode
+from vitrina.domain.recommend import forbidden_items, group_recommendations
+from vitrina.kafka.inspect import fold_latest
+from vitrina.lake.writer import LakeWriter
+from vitrina.services.analytics_scheduler import AnalyticsScheduler, trigger_path
+from vitrina.settings import Settings, load_settings
+
+pytestmark = pytest.mark.integration
+
+
+def _lake(settings: Settings, **kwargs: Any) -> dict[str, Any]:
+    return write_generated_lake(LakeWriter.from_settings(settings), **kwargs)
+
+
+def _bought(settings: Settings) -> dict[str, set[str]]:
+    """Purchases read straight from the lake files, independently of the job's SQL."""
+    import pyarrow.parquet as pq
+
+    writer = LakeWriter.from_settings(settings)
+    bought: dict[str, set[str]] = {}
+    for f in writer.files("orders"):
+        for row in pq.read_table(f.path).to_pylist():
+            bought.setdefault(row["customer_id"], set()).add(row["product_id"])
+    for f in writer.files("client_events"):
+        for row in pq.read_table(f.path).to_pylist():
+            if row["type"] == "purchase":
+                bought.setdefault(row["user_id"], set()).add(row["product_id"])
+    return bought
+
+
+def test_recommendations_never_contain_banned_out_of_stock_or_bought(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    info = _lake(settings)
+    out = compute(settings, Params(as_of=info["end"].timestamp()))
+    records = group_recommendations(out["recommendations"].to_pylist(), model="t",
+                                    generated_at=info["end"])
+    records += group_recommendations(out["popular"].to_pylist(), model="t",
+                                     generated_at=info["end"])
+    out_of_stock = {p["product_id"] for p in info["catalog"] if p["stock"]["available"] == 0}
+    bought = _bought(settings)
+    assert len(records) > 50 and info["banned"] and out_of_stock
+    for record in records:
+        assert len(record["items"]) >= 10, record["user_id"]
+        assert forbidden_items(record, banned=info["banned"], out_of_stock=out_of_stock,
+                               bought=bought.get(record["user_id"], set())) == []
+    reasons = {i["reason"] for r in records for i in r["items"]}
+    assert any(r.startswith("похоже на то") for r in reasons)
+    assert any(r.startswith("популярно в категории") for r in reasons)
+
+
+def test_category_stats_match_the_catalogue(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    info = _lake(settings, products=120, customer_count=20, messages=1500)
+    stats = {r["category"]: r for r in compute(settings, Params(as_of=2e9))["category_stats"]
+             .to_pylist()}
+    live = [p for p in info["catalog"] if p["product_id"] not in info["banned"]]
+    for category in {p["category"] for p in live}:
+        mine = [p for p in live if p["category"] == category]
+        assert stats[category]["products"] == len(mine)
+        assert stats[category]["max_price"] == pytest.approx(
+            max(p["price"]["amount"] for p in mine), abs=0.01)
+        assert stats[category]["stock_available"] == sum(p["stock"]["available"] for p in mine)
+    assert sum(r["orders"] for r in stats.values()) > 0
+
+
+def test_recommender_beats_popularity_on_recall(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=1000, customer_count=300, messages=30000)
+    report = evaluate(settings, k=10)
+    rec, pop = report.models["recommender"], report.models["popularity"]
+    assert report.users > 100
+    assert rec["recall@10"] > pop["recall@10"], report.to_dict()
+    assert rec["coverage"] > pop["coverage"]
+
+
+def test_empty_lake_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    with pytest.raises(EmptyLakeError, match="has no products yet"):
+        compute(settings, Params(as_of=2e9))
+    from vitrina.cli.main import app
+
+    result = CliRunner().invoke(app, ["analytics", "run", "--no-publish"],
+                                env={"VITRINA__DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 1
+    assert "vitrina up" in result.output and "Traceback" not in result.output
+
+
+def test_run_publishes_recommendations_and_categories(
+        make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings()
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    report = run_job(settings)
+    recs = fold_latest(settings, settings.topics.recommendations)
+    assert POPULAR_USER in recs
+    assert len(recs) == report.customers + 1
+    for raw in recs.values():
+        record = decode("recommendation", raw) if isinstance(raw, bytes) else raw
+        assert record["items"]
+    categories = fold_latest(settings, settings.topics.analytics_categories)
+    assert len(categories) == report.rows["category_stats"]
+    lake = AnalyticsLake.from_settings(settings)
+    assert lake.last_run() == report.run_id
+    assert lake.read_output("category_stats").num_rows == report.rows["category_stats"]
+
+
+def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:
+    settings = make_settings(analytics={"interval_s": 3600})
+    _lake(settings, products=100, customer_count=15, messages=1200)
+    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total",
+                                       {"status": "success"}) or 0.0
+    scheduler = AnalyticsScheduler(settings)
+    thread = threading.Thread(target=scheduler.run, daemon=True)
+    thread.start()
+    try:
+        wait_for(lambda: scheduler.runs["success"] == 1, 60, message="the first run")
+        trigger = trigger_path(settings)
+        trigger.parent.mkdir(parents=True, exist_ok=True)
+        trigger.touch()
+        wait_for(lambda: scheduler.runs["success"] == 2, 60, message="the triggered run")
+        assert not trigger.exists()
+        scheduler.request_run()  # what SIGUSR1 does
+        wait_for(lambda: scheduler.runs["success"] == 3, 60, message="the signalled run")
+    finally:
+        scheduler.stop()
+        thread.join(10)
+    assert not thread.is_alive()
+    after = REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "success"})
+    assert after == before + 3
+    assert (REGISTRY.get_sample_value("vitrina_analytics_last_success_timestamp_seconds")
+            or 0) > 0
