@@ -5,15 +5,20 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
+import uuid
 
 import orjson
 import pytest
-from tests.conftest import FIXTURES
+from confluent_kafka import Message
+from tests.conftest import FIXTURES, wait_for
 
+from vitrina.contracts import decode
 from vitrina.errors import NotFoundError
-from vitrina.kafka.deadletter import headers_dict
-from vitrina.kafka.dlq import Selection, find, read_dead_letters, replay, summarize
+from vitrina.kafka.deadletter import Output, headers_dict
+from vitrina.kafka.dlq import DeadLetter, Selection, find, read_dead_letters, replay, summarize
 from vitrina.kafka.inspect import read_to_end
+from vitrina.kafka.worker import Step, StreamWorker
 from vitrina.services.shop_load import load_paths
 
 pytestmark = pytest.mark.integration
@@ -86,3 +91,33 @@ def test_cli_list_and_show(rejected) -> None:
     assert shown.returncode == 0 and "source_file" in shown.stdout and "error" in shown.stdout
     missing = vitrina("show", "0:424242")
     assert missing.returncode == 1 and "no dead letter at 0:424242" in missing.stderr
+
+
+class _ValidateProducts(Step):
+    """The smallest real consumer of shop-products: decode and validate, write nothing."""
+
+    service = "dlq-test-validator"
+
+    def process(self, message: Message) -> list[Output]:
+        decode("product", message.value())
+        return []
+
+
+def test_replayed_record_is_validated_again_and_keeps_its_replay_count(rejected) -> None:
+    settings = rejected
+    replay(settings, Selection(reason="minimum"))
+    worker = StreamWorker(settings, _ValidateProducts(), [settings.topics.shop_products],
+                          group_id=f"dlq-test-{uuid.uuid4().hex[:8]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        def failed_again() -> list[DeadLetter]:
+            return [d for d in read_dead_letters(settings) if d.service == worker.service]
+
+        [again] = wait_for(failed_again, 30, message="the replayed record to fail validation")
+    finally:
+        worker.stop()
+        thread.join(20)
+    assert again.replay_count == 1
+    assert again.source_topic == settings.topics.shop_products
+    assert "price.amount" in again.error

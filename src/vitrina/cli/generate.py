@@ -31,7 +31,7 @@ def catalog(
     with Progress(console=console) as bar, output.open("wb") as fh:
         task = bar.add_task(f"writing {output.name}", total=n)
 
-        def counted():  # type: ignore[no-untyped-def]
+        def counted():
             for i, product in enumerate(generate_catalog(n, seed=seed), 1):
                 if i % 1000 == 0:
                     bar.update(task, completed=i)

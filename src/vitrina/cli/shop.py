@@ -30,7 +30,7 @@ def load(
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                   console=console, transient=as_json, disable=as_json) as bar:
 
-        def on_file(path: Path, catalog: Catalog):  # type: ignore[no-untyped-def]
+        def on_file(path: Path, catalog: Catalog):
             task = bar.add_task(path.name[:40], total=catalog.estimate or None)
             return lambda n: bar.advance(task, n)
 
@@ -45,7 +45,7 @@ def load(
         raise typer.Exit(2)
 
 
-def _print_summary(report) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(report) -> None:
     from rich.table import Table
 
     files = Table(title="catalogues", show_lines=False)

@@ -114,10 +114,11 @@ def read_dead_letters(settings: Settings, timeout: float = 60.0) -> list[DeadLet
 
     letters = []
     for msg in read_to_end(settings, [settings.topics.dead_letters], timeout):
-        raw = list(msg.headers() or [])
+        raw = [(str(h[0]), h[1] if isinstance(h[1], bytes) else str(h[1] or "").encode())
+               for h in (msg.headers() or [])]
         _, ts = msg.timestamp()
-        letters.append(DeadLetter(msg.partition(), msg.offset(), msg.key(), msg.value(),
-                                  headers_dict(raw), [(k, v or b"") for k, v in raw], ts))
+        letters.append(DeadLetter(msg.partition() or 0, msg.offset() or 0, msg.key(),
+                                  msg.value(), headers_dict(list(raw)), raw, ts))
     letters.sort(key=lambda d: (d.partition, d.offset))
     return letters
 
@@ -134,7 +135,7 @@ def find(letters: list[DeadLetter], ref: str) -> DeadLetter:
     return hits[0]
 
 
-def replay_headers(letter: DeadLetter) -> list[tuple[str, bytes]]:
+def replay_headers(letter: DeadLetter) -> list[tuple[str, str | bytes | None]]:
     """Headers of a replayed record: the dead letter's own, `replay_count` incremented."""
     kept = [(k, v) for k, v in letter.raw_headers if k != HEADER_REPLAYS]
     return [*kept, (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),

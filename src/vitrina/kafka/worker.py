@@ -23,7 +23,7 @@ from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Produ
 from vitrina import metrics
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.clients import consumer_config, producer_config
-from vitrina.kafka.deadletter import FloodGuard, Output, dead_letter
+from vitrina.kafka.deadletter import HEADER_REPLAYS, FloodGuard, Output, dead_letter
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,12 +124,17 @@ class StreamWorker:
         # Label children cached per topic: `.labels()` costs a lock and a dict lookup,
         # which shows at tens of thousands of messages per second.
         self._consumed: dict[str, Any] = {}
+        self._produced: dict[str, Any] = {}
         self._end_to_end = metrics.END_TO_END.labels(self.service)
         principal = principal or self.service
         instance = instance_id or f"{socket.gethostname()}-{os.getpid()}"
+        # Delivery reports for failures only: a Python callback per delivered record costs
+        # more than the filter's whole decision; successes are counted when produced, and
+        # flush() still waits for every acknowledgement before a commit.
         self.producer = make_producer(
             settings, principal, self._tracker,
-            transactional_id=f"{group_id}-{instance}" if self._transactional else None)
+            transactional_id=f"{group_id}-{instance}" if self._transactional else None,
+            **{"delivery.report.only.error": True})
         self.consumer = Consumer(consumer_config(
             settings, principal, group_id,
             error_cb=self._on_client_error, stats_cb=self._on_stats,
@@ -197,8 +202,11 @@ class StreamWorker:
         if self._transactional and not self._in_transaction:
             self.producer.begin_transaction()
             self._in_transaction = True
+        produced: dict[str, int] = {}
         for out in outputs:
             produce_output(self.producer, out)
+            produced[out.topic] = produced.get(out.topic, 0) + 1
+        self._count({}, produced)
         if durable and not self._transactional:
             self._flush_outputs()
 
@@ -209,6 +217,9 @@ class StreamWorker:
             self.producer.begin_transaction()
             self._in_transaction = True
         real = 0
+        consumed: dict[str, int] = {}
+        produced: dict[str, int] = {}
+        oldest_ms = 0
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -222,31 +233,47 @@ class StreamWorker:
                 continue
             real += 1
             topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
-            consumed = self._consumed.get(topic)
-            if consumed is None:
-                consumed = self._consumed[topic] = metrics.CONSUMED.labels(self.service, topic)
-            consumed.inc()
+            consumed[topic] = consumed.get(topic, 0) + 1
             try:
                 outputs = self.step.process(msg)
                 self.flood.record(False)
             except ContractError as exc:
                 metrics.REJECTED.labels(self.service, exc.rule or "invalid").inc()
                 metrics.DEAD_LETTERED.labels(self.service, topic).inc()
+                # A replayed record that fails again keeps its replay_count (see `dlq replay`).
+                replays = [(str(h[0]), h[1]) for h in (msg.headers() or [])
+                           if h[0] == HEADER_REPLAYS and isinstance(h[1], bytes)]
                 outputs = [dead_letter(self.settings.topics.dead_letters, service=self.service,
                                        error=str(exc), key=msg.key(), value=msg.value(),
-                                       source_topic=topic, partition=partition, offset=offset)]
+                                       source_topic=topic, partition=partition, offset=offset,
+                                       extra_headers=replays)]
                 self.flood.record(True)
             for out in outputs:
                 produce_output(self.producer, out)
+                produced[out.topic] = produced.get(out.topic, 0) + 1
             ts_type, ts = msg.timestamp()
-            if ts_type != 0 and ts > 0:
-                self._end_to_end.observe(max(0.0, now_ms - ts) / 1000)
+            if ts_type != 0 and 0 < ts and (not oldest_ms or ts < oldest_ms):
+                oldest_ms = ts
             self._pending[(topic, partition)] = offset + 1
         # Serve delivery callbacks once per batch, not per message.
         self.producer.poll(0)
+        self._count(consumed, produced)
+        if oldest_ms:
+            # Once per batch, for its oldest record (the batch's worst case): a histogram
+            # observation per record costs more than the filter's decision.
+            self._end_to_end.observe(max(0.0, now_ms - oldest_ms) / 1000)
         if real:
             metrics.BATCH_SIZE.labels(self.service).observe(real)
             metrics.PROCESSING.labels(self.service).observe(time.perf_counter() - started)
+
+    def _count(self, consumed: dict[str, int], produced: dict[str, int]) -> None:
+        for counts, cache, metric in ((consumed, self._consumed, metrics.CONSUMED),
+                                      (produced, self._produced, metrics.PRODUCED)):
+            for topic, n in counts.items():
+                child = cache.get(topic)
+                if child is None:
+                    child = cache[topic] = metric.labels(self.service, topic)
+                child.inc(n)
 
     def commit(self, force: bool = False) -> None:
         """Commit consumed offsets once their outputs are durable.

@@ -105,10 +105,11 @@ class Deliveries:
     first_error: KafkaError | None = None
 
     def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        topic = msg.topic() or ""
         if err is None:
-            self.delivered[msg.topic()] += 1
+            self.delivered[topic] += 1
         else:
-            self.failed[msg.topic()] += 1
+            self.failed[topic] += 1
             self.first_error = self.first_error or err
 
 
@@ -163,7 +164,7 @@ class ShopLoader:
         self._accepted = metrics.SHOP_ACCEPTED.labels(source)
 
     def _produce(self, topic: str, key: bytes | str | None, value: bytes,
-                 headers: list[tuple[str, bytes]] | None = None) -> None:
+                 headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
         while True:
             try:
                 self.producer.produce(topic, value, key, headers=headers)
@@ -228,7 +229,7 @@ class ShopLoader:
                           key=key_of(record), value=record.raw, source_topic=self.topic,
                           extra_headers=[("source_file", name.encode()),
                                          ("source_position", record.where.encode())])
-        self._produce(out.topic, out.key, out.value or b"", out.headers)
+        self._produce(out.topic, out.key, out.value or b"", list(out.headers or []))
 
     def finish(self, timeout: float = FLUSH_TIMEOUT_S) -> LoadReport:
         """Wait until the broker confirmed every write; raise BrokerError if it did not."""
