@@ -153,3 +153,11 @@ def test_events_and_queries() -> None:
     assert query["result_count"] == 7 and query["latency_ms"] == 3.5
     table = to_table("client_queries", [query])
     assert table.schema.field("timestamp").type == pa.timestamp("ms", tz="UTC")
+
+
+def test_integers_beyond_int64_are_contract_errors_not_flush_crashes() -> None:
+    huge = {**PRODUCT, "stock": {"available": 2**63, "reserved": 0}}
+    with pytest.raises(ContractError, match="64-bit"):
+        rows_for("shop_products", huge)
+    with pytest.raises(ContractError, match="64-bit"):
+        rows_for("client_queries", {**QUERY, "result_count": 2**64 - 1})

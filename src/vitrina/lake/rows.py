@@ -21,6 +21,9 @@ from vitrina.lake.pii import email_hash
 
 Row = dict[str, Any]
 _PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+# JSON allows (and orjson parses) integers up to 2**64 - 1; the lake's columns are int64.
+# Refusing the record here dead-letters it instead of crashing every flush that holds it.
+_INT64_MAX = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,15 @@ def timestamp_ms(value: Any, field: str) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
+def int64(value: Any, field: str) -> int | None:
+    if value is None:
+        return None
+    if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
+        raise ContractError(f"field {field}: {value} does not fit a 64-bit integer",
+                            field=field, rule="maximum")
+    return int(value)
+
+
 def _json_text(value: Any) -> str | None:
     return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
 
@@ -73,8 +85,8 @@ def product_row(value: dict[str, Any]) -> Row:
         "price_currency": price.get("currency"),
         "category": value.get("category"),
         "brand": value.get("brand"),
-        "stock_available": stock.get("available"),
-        "stock_reserved": stock.get("reserved"),
+        "stock_available": int64(stock.get("available"), "stock.available"),
+        "stock_reserved": int64(stock.get("reserved"), "stock.reserved"),
         "sku": value.get("sku"),
         "tags": None if tags is None else [str(t) for t in tags],
         "store_id": value.get("store_id"),
@@ -143,7 +155,7 @@ def client_query_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
     return [{"query_id": value["query_id"], "user_id": value.get("user_id"),
              "kind": value.get("kind"), "query": value.get("query", ""),
              "filters_json": _json_text(value.get("filters") or {}),
-             "result_count": value.get("result_count"),
+             "result_count": int64(value.get("result_count"), "result_count"),
              "latency_ms": None if value.get("latency_ms") is None
              else float(value["latency_ms"]),
              "timestamp": timestamp_ms(value.get("timestamp"), "timestamp")}]
