@@ -102,8 +102,16 @@ _server_lock = threading.Lock()
 _served: set[int] = set()
 
 
-def serve_metrics(port: int, host: str = "127.0.0.1") -> None:
-    """Serve /metrics for this process (idempotent per port)."""
+def serve_metrics(port: int, host: str | None = None) -> None:
+    """Serve /metrics for this process (idempotent per port).
+
+    Binds `api.host` from the settings unless given: 127.0.0.1 on the embedded default,
+    0.0.0.0 in the distributed profile so Prometheus in another container can scrape it.
+    """
+    if host is None:
+        from vitrina.settings import get_settings
+
+        host = get_settings().api.host
     with _server_lock:
         if port in _served:
             return
