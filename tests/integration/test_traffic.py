@@ -86,3 +86,19 @@ def test_service_runs_until_sigterm_and_serves_metrics(make_settings) -> None:
     assert proc.returncode == 0, err.decode()[-2000:]
     counts = count_records(settings, [settings.topics.client_events])
     assert counts[settings.topics.client_events] > 0
+
+
+def test_generate_traffic_cli(make_settings) -> None:
+    settings = make_settings()
+    env = {**os.environ,
+           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+           "VITRINA__TOPICS__ORDERS": settings.topics.orders,
+           "VITRINA__TOPICS__CLIENT_EVENTS": settings.topics.client_events,
+           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    result = subprocess.run([sys.executable, "-m", "vitrina", "generate", "traffic",
+                             "--rate", "100", "--duration", "1", "--seed", "3"],
+                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "sent" in result.stdout and settings.topics.orders in result.stdout
+    counts = count_records(settings, [settings.topics.orders, settings.topics.client_events])
+    assert 0 < sum(counts.values()) <= 101
