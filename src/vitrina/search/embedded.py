@@ -253,7 +253,7 @@ class EmbeddedSearch:
                                                           str(product_id)), limit=1)
         if not result.hits:
             return None
-        return orjson.loads(bytes(searcher.doc(result.hits[0][1])["stored"][0]))  # type: ignore[no-any-return]
+        return orjson.loads(bytes(searcher.doc(result.hits[0][1])["stored"][0]))
 
     def count(self) -> int:
         return int(self._searcher().num_docs)

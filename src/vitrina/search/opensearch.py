@@ -254,7 +254,7 @@ class OpenSearchIndex:
             response = self._call("get", self.client.get, index=self.index, id=str(product_id))
         except OpenSearchNotFound:
             return None
-        return response["_source"]["product"]  # type: ignore[no-any-return]
+        return response["_source"]["product"]
 
     def count(self) -> int:
         try:

@@ -1,0 +1,39 @@
+"""`vitrina search`: a table of hits, options after the query, clean errors."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from vitrina.domain.generator import generate_catalog
+from vitrina.search.embedded import EmbeddedSearch
+
+
+def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"VITRINA__DATA_DIR": str(data_dir), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
+    return subprocess.run([sys.executable, "-m", "vitrina", "search", *args], env=env,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_search_cli(tmp_path: Path) -> None:
+    missing = run(tmp_path / "empty", "часы")
+    assert missing.returncode == 1 and "no search index" in missing.stderr
+    assert "vitrina run indexer" in missing.stderr and "Traceback" not in missing.stderr
+
+    index = EmbeddedSearch(tmp_path / "search-index")
+    index.upsert(list(generate_catalog(300, seed=42)))
+    index.commit()
+    index.close()
+    found = run(tmp_path, "умные часы", "--category", "Электроника", "--limit", "3")
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.count("Умные часы") == 3 and "found" in found.stdout
+
+    cheap = run(tmp_path, "--sort", "price_asc", "--in-stock", "--json", "-n", "2")
+    assert cheap.returncode == 0, cheap.stderr
+    assert '"total"' in cheap.stdout
+
+    bad = run(tmp_path, "часы", "--sort", "cheapest")
+    assert bad.returncode == 1 and "unknown sort" in bad.stderr and "price_asc" in bad.stderr
+    odd = run(tmp_path, '"(AND:' + "я" * 10_000)
+    assert odd.returncode == 0 and "Traceback" not in odd.stderr
