@@ -94,7 +94,9 @@ def answers_kafka(bootstrap: str, timeout: float = 2.0) -> bool:
     """True when a Kafka-protocol metadata request succeeds."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000})
+    # log_level 0: a refused connection while the broker starts is expected, not news.
+    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000,
+                         "log_level": 0})
     try:
         admin.list_topics(timeout=timeout)
         return True
@@ -107,8 +109,9 @@ def status(settings: Settings, name: str = "broker", port: int | None = None) ->
     address = f"{settings.broker.host}:{port}"
     pid = _read_pid(_pid_file(settings, name))
     running = pid is not None and pid_alive(pid)
-    return BrokerStatus(name, pid if running else None, address, running,
-                        answers_kafka(address, 1.5) if running else False, _log_file(settings, name))
+    answering = answers_kafka(address, 1.5) if running else False
+    return BrokerStatus(name, pid if running else None, address, running, answering,
+                        _log_file(settings, name))
 
 
 def start(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
@@ -119,11 +122,13 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
     if current.running:
         if current.answering:
             return current
-        raise BrokerError(f"{name} (pid {current.pid}) runs but does not answer on {current.address}",
+        raise BrokerError(f"{name} (pid {current.pid}) runs but does not answer on "
+                          f"{current.address}",
                           hint=f"`vitrina broker stop` then start again; see {current.log}")
     if port_in_use(host, port):
         raise BrokerError(f"port {port} on {host} is already taken by another process",
-                          hint="stop that process or choose another port with VITRINA__BROKER__PORT")
+                          hint="stop that process or choose another port with "
+                          "VITRINA__BROKER__PORT")
     binary = binary_path(settings)
     log_path = _log_file(settings, name)
     url = f"tcp://{host}:{port}"
