@@ -23,7 +23,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vitrina import metrics
 from vitrina.api import admin, routes
@@ -80,23 +82,40 @@ def _install_error_handlers(app: FastAPI) -> None:
                             status_code=500)
 
 
-def _install_middleware(app: FastAPI) -> None:
-    @app.middleware("http")
-    async def measure(request: Request, call_next: Any) -> Response:
+class MeasureAndSecure:
+    """Pure ASGI middleware: request metrics and security headers on every response.
+
+    (Starlette's BaseHTTPMiddleware costs about a third of a small request's time.)
+    """
+
+    HEADERS = (("content-security-policy", CSP), ("x-content-type-options", "nosniff"),
+               ("referrer-policy", "no-referrer"))
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
         status = 500
+
+        async def send_with_headers(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = MutableHeaders(scope=message)
+                for name, value in self.HEADERS:
+                    headers[name] = value
+            await send(message)
+
         try:
-            response: Response = await call_next(request)
-            status = response.status_code
+            await self.app(scope, receive, send_with_headers)
         finally:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            metrics.API_REQUESTS.labels(API, request.method, path, str(status)).inc()
+            path = getattr(scope.get("route"), "path", "unmatched")
+            metrics.API_REQUESTS.labels(API, scope["method"], path, str(status)).inc()
             metrics.API_LATENCY.labels(API, path).observe(time.perf_counter() - started)
-        response.headers["Content-Security-Policy"] = CSP
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        return response
 
 
 def readiness(app_state: AppState) -> dict[str, str]:
@@ -135,7 +154,7 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
                   lifespan=lifespan)
     app.state.vitrina = app_state
     _install_error_handlers(app)
-    _install_middleware(app)
+    app.add_middleware(MeasureAndSecure)
     app.include_router(routes.router)
     app.include_router(admin.router)
 
