@@ -1,0 +1,1 @@
+"""Client API package: routes, dependencies, query log, operator views."""
