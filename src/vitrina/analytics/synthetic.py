@@ -9,6 +9,7 @@ its customers also have favourite categories and a personal taste within them.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
@@ -85,3 +86,100 @@ def write_generated_lake(writer: LakeWriter, *, products: int = 300, customer_co
             writer.write(role, layout.record_date(int(chunk[0]["_timestamp"])), chunk)
     return {"catalog": catalog, "customers": people, "banned": set(banned),
             "unbanned": unbanned, "end": datetime.fromtimestamp(last_ms / 1000, tz=UTC)}
+
+
+# -- bulk lakes for benchmarks -------------------------------------------------------------
+_BULK_START = "TIMESTAMPTZ '2024-12-01 00:00:00+00'"
+_BULK_SPAN_S = 180 * 86400  # half a year of history
+
+
+def _picks(start: int, count: int, products: int, users: int, categories: int) -> str:
+    """SELECT i, user index u, product index p, ts: one preference-driven pick per row.
+
+    Product index p = category + categories * k (k = rank inside its category). 40 % / 35 %
+    of picks come from the customer's two favourite categories, half of those from the
+    customer's personal "taste" (every 10th product of a category, shifted per customer);
+    15 % are bestsellers (k < 3); the rest anything. Skewed ranks (r^2, r^3) give a long tail.
+    """
+    per_cat = products // categories
+    return f"""
+      SELECT i, u, CAST(cat + {categories} * LEAST(k, {per_cat - 1}) AS BIGINT) AS p,
+             {_BULK_START} + to_seconds(CAST((i - {start}) * {_BULK_SPAN_S} // {count}
+                                             AS BIGINT)) AS ts
+      FROM (SELECT i, u, r1,
+              CASE WHEN r1 < 0.40 THEN hash(u, 10) % {categories}
+                   WHEN r1 < 0.75 THEN hash(u, 11) % {categories}
+                   ELSE hash(i, 5) % {categories} END AS cat,
+              CASE WHEN r1 >= 0.75 AND r1 < 0.90 THEN hash(i, 6) % 3
+                   WHEN r2 < 0.5 THEN hash(u, 12) % 10
+                        + 10 * CAST(floor(r3 * r3 * {per_cat // 10}) AS BIGINT)
+                   ELSE CAST(floor(r3 * r3 * r3 * {per_cat}) AS BIGINT) END AS k
+            FROM (SELECT i, hash(i // 2, 1) % {users} AS u,
+                    (hash(i, 2) % 1000000) / 1e6 AS r1, (hash(i, 3) % 1000000) / 1e6 AS r2,
+                    (hash(i, 4) % 1000000) / 1e6 AS r3
+                  FROM range({start}, {start + count}) AS t(i)) AS a) AS b"""
+
+
+def write_bulk_lake(root: str, order_lines: int, *, products: int | None = None,
+                    customer_count: int | None = None) -> dict[str, int]:
+    """Write a lake of `order_lines` order lines (plus as many views) with DuckDB, in seconds.
+
+    Local paths only (benchmarks). Files follow the lake layout, three source partitions.
+    """
+    import duckdb
+
+    categories = len(CATALOGUE)
+    n_products = products or max(1200, order_lines // 100)
+    n_users = customer_count or max(100, order_lines // 20)
+    names = "[" + ", ".join("'" + c + "'" for c in CATALOGUE) + "]"
+    meta = "CAST({part} AS INTEGER) AS _partition"
+    datasets = {
+        "shop_products": f"""SELECT 'shop-products' AS _topic, {meta},
+              CAST(p AS BIGINT) AS _offset, {_BULK_START} AS _timestamp,
+              CAST(100001 + p AS VARCHAR) AS _key, CAST(100001 + p AS VARCHAR) AS product_id,
+              'Товар ' || p AS name, {names}[1 + p % {categories}] AS category,
+              'brand-' || (hash(p, 1) % 5) AS brand,
+              100 + (hash(p, 2) % 100000) / 10.0 AS price_amount, 'RUB' AS price_currency,
+              CAST(CASE WHEN hash(p, 3) % 100 < 8 THEN 0 ELSE 1 + hash(p, 4) % 500 END
+                   AS BIGINT) AS stock_available,
+              CAST(hash(p, 5) % 40 AS BIGINT) AS stock_reserved
+            FROM range({n_products}) AS t(p) WHERE p % 3 = {{part}}""",
+        "banned_products": f"""SELECT 'banned-products' AS _topic, {meta},
+              CAST(p AS BIGINT) AS _offset, {_BULK_START} AS _timestamp,
+              CAST(100001 + p AS VARCHAR) AS _key, CAST(100001 + p AS VARCHAR) AS product_id,
+              'bench' AS reason, 'bench' AS banned_by, {_BULK_START} AS banned_at,
+              FALSE AS tombstone
+            FROM range({n_products}) AS t(p) WHERE hash(p, 7) % 50 = 0 AND p % 3 = {{part}}""",
+        "orders": f"""SELECT 'orders' AS _topic, {meta}, CAST(i // 2 AS BIGINT) AS _offset,
+              ts AS _timestamp, 'c' || u AS _key, 'o' || (i // 2) AS order_id,
+              'c' || u AS customer_id, ts AS order_date, 'created' AS state,
+              CAST(i % 2 AS INTEGER) AS line_no, CAST(100001 + p AS VARCHAR) AS product_id,
+              CAST(1 + hash(i, 9) % 2 AS BIGINT) AS quantity, CAST(NULL AS DOUBLE) AS price
+            FROM ({_picks(0, order_lines, n_products, n_users, categories)}) AS x
+            WHERE (i // 2) % 3 = {{part}}""",
+        "client_events": f"""SELECT 'client-events' AS _topic, {meta}, CAST(i AS BIGINT)
+              AS _offset, ts AS _timestamp, 'c' || u AS _key, 'e' || i AS event_id,
+              'c' || u AS user_id, 'view' AS type, CAST(100001 + p AS VARCHAR) AS product_id,
+              ts AS timestamp, CAST(NULL AS INTEGER) AS rating
+            FROM ({_picks(order_lines, order_lines, n_products, n_users, categories)}) AS x
+            WHERE i % 3 = {{part}}""",
+        "client_queries": f"""SELECT 'client-queries' AS _topic, {meta}, CAST(i AS BIGINT)
+              AS _offset, {_BULK_START} AS _timestamp, 'c' || (i % {n_users}) AS _key,
+              'q' || i AS query_id, 'c' || (i % {n_users}) AS user_id, 'search' AS kind,
+              ['смартфон', 'ноутбук', 'наушники', 'кроссовки', 'ыфва']
+                [CAST(1 + hash(i, 1) % 5 AS BIGINT)] AS query, '{{}}' AS filters_json,
+              CAST(hash(i, 2) % 50 AS BIGINT) AS result_count, 1.0 + hash(i, 3) % 20 AS latency_ms,
+              {_BULK_START} AS timestamp
+            FROM range({max(100, order_lines // 20)}) AS t(i) WHERE i % 3 = {{part}}""",
+    }
+    con = duckdb.connect(":memory:")
+    con.execute("SET TimeZone = 'UTC'")
+    for role, sql in datasets.items():
+        directory = f"{root.rstrip('/')}/{role}/date=2025-06-01"
+        os.makedirs(directory, exist_ok=True)
+        for part in range(PARTITIONS):
+            path = f"{directory}/{layout.file_name(part, 0)}"
+            query = sql.replace("{part}", str(part))
+            con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
+    con.close()
+    return {"order_lines": order_lines, "products": n_products, "customers": n_users}
