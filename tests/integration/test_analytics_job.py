@@ -147,3 +147,12 @@ def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Set
     assert after == before + 3
     assert (REGISTRY.get_sample_value("vitrina_analytics_last_success_timestamp_seconds")
             or 0) > 0
+
+
+def test_scheduler_skips_an_empty_lake_instead_of_failing(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total",
+                                       {"status": "skipped"}) or 0.0
+    assert AnalyticsScheduler(settings).run_once() == "skipped"
+    assert REGISTRY.get_sample_value("vitrina_analytics_runs_total",
+                                     {"status": "skipped"}) == before + 1
