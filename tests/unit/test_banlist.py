@@ -98,7 +98,7 @@ def test_reconcile_repairs_a_crash_between_ban_phases() -> None:
     assert kinds(reconcile(shelf, {"7": BAN})) == [("retract", 2)]
     # nothing landed at all
     shelf = Shelf(visible={"7": b"v1"})
-    assert kinds(reconcile(shelf, {"7": BAN})) == [("withhold", 1), ("retract", 2)]
+    assert kinds(reconcile(shelf, {"7": BAN})) == [("withhold", 1), ("block", 1), ("retract", 2)]
 
 
 def test_reconcile_repairs_a_crash_between_unban_phases() -> None:

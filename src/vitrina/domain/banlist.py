@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
 
@@ -120,9 +120,11 @@ class Shelf:
         return self.visible.get(product_id, self.withheld.get(product_id))
 
 
-@dataclass(frozen=True)
-class Effect:
-    """One record to write. `raw` is the product's bytes (None for tombstones)."""
+class Effect(NamedTuple):
+    """One record to write. `raw` is the product's bytes (None for tombstones).
+
+    A NamedTuple, not a dataclass: one is built per product on the hot path.
+    """
 
     kind: EffectKind
     product_id: str
@@ -176,7 +178,9 @@ def reconcile(shelf: Shelf, ban_list: BanList) -> list[Effect]:
         ban = ban_list.get(product_id)
         if ban is not None:
             if product_id not in shelf.withheld:
+                # Banned while no replica owned it (e.g. the filter was down): as on_ban.
                 effects.append(Effect("withhold", product_id, raw))
+                effects.append(Effect("block", product_id, raw, dict(ban)))
             effects.append(Effect("retract", product_id, phase=2))
         elif product_id in shelf.withheld:
             effects.append(Effect("release", product_id, phase=2))

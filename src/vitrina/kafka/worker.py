@@ -219,7 +219,10 @@ class StreamWorker:
         real = 0
         consumed: dict[str, int] = {}
         produced: dict[str, int] = {}
-        oldest_ms = 0
+        # The batch's first record stands for its oldest (records arrive in offset order).
+        ts_type, oldest_ms = messages[0].timestamp()
+        if ts_type == 0 or oldest_ms <= 0:
+            oldest_ms = 0
         for msg in messages:
             err = msg.error()
             if err is not None:
@@ -251,9 +254,6 @@ class StreamWorker:
             for out in outputs:
                 produce_output(self.producer, out)
                 produced[out.topic] = produced.get(out.topic, 0) + 1
-            ts_type, ts = msg.timestamp()
-            if ts_type != 0 and 0 < ts and (not oldest_ms or ts < oldest_ms):
-                oldest_ms = ts
             self._pending[(topic, partition)] = offset + 1
         # Serve delivery callbacks once per batch, not per message.
         self.producer.poll(0)

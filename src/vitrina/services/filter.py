@@ -95,8 +95,10 @@ class FilterStep(Step):
         # dead-letters on the first poll. A restart re-reads the list and dead-letters them
         # again: their source offset header identifies repeats.
         self._ban_rejects: list[Output] = []
-        self._passed = metrics.FILTER_PASSED
-        self._blocked = metrics.FILTER_BLOCKED
+        # Counted locally, published to Prometheus once per poll (before_batch): a counter
+        # increment per product costs a lock.
+        self._passed = 0
+        self._blocked = 0
 
     # -- the ban list --------------------------------------------------------------------
     def load_ban_list(self, timeout: float = 60.0) -> int:
@@ -129,6 +131,7 @@ class FilterStep(Step):
 
     def before_batch(self) -> None:
         """Fold bans that arrived since the last poll and act on the products they hit."""
+        self._publish_counts()
         if self._ban_reader is None:
             return
         if self._ban_rejects and self.worker is not None:
@@ -144,6 +147,14 @@ class FilterStep(Step):
         if effects:
             self._write_phased(effects)
         metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+
+    def _publish_counts(self) -> None:
+        if self._passed:
+            metrics.FILTER_PASSED.inc(self._passed)
+            self._passed = 0
+        if self._blocked:
+            metrics.FILTER_BLOCKED.inc(self._blocked)
+            self._blocked = 0
 
     def _fold_ban_record(self, msg: Message, *, act: bool) -> list[tuple[int, Effect]]:
         key = (msg.key() or b"").decode("utf-8", "replace")
@@ -191,12 +202,11 @@ class FilterStep(Step):
             shelf = self.shelves[partition] = Shelf()
         verdict = route(product, self.ban_list)
         if verdict.allowed:
-            self._passed.inc()
+            self._passed += 1
         else:
-            self._blocked.inc()
-        effects = on_product(shelf, product_id, raw, verdict)
+            self._blocked += 1
         outputs = []
-        for effect in effects:
+        for effect in on_product(shelf, product_id, raw, verdict):
             apply_effect(shelf, effect)
             outputs.append(self._output(partition, effect, product))
         return outputs
@@ -266,6 +276,7 @@ class FilterStep(Step):
                 self.shelves.pop(tp.partition, None)
 
     def close(self) -> None:
+        self._publish_counts()
         if self._ban_reader is not None:
             self._ban_reader.close()
             self._ban_reader = None
