@@ -88,6 +88,9 @@ CLIENT_API_QUERY_LOG_FAILED = Counter(
 CLIENT_API_VIEW_INVALID = Counter(
     "vitrina_client_api_view_invalid_records_total",
     "Records of compacted topics the API view could not fold (logged, skipped)", ["topic"])
+CLIENT_API_ALERT_NOTIFICATIONS = Counter(
+    "vitrina_client_api_alert_notifications_total",
+    "Alertmanager webhook notifications received, by notification status", ["status"])
 
 # -- search indexer ----------------------------------------------------------------------
 INDEXER_UPSERTED = Counter("vitrina_indexer_documents_upserted_total",

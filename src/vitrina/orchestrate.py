@@ -116,9 +116,12 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
             supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror")))
             platform.services.append("mirror")
         if monitoring:
-            from vitrina.monitoring.embedded import monitoring_processes
+            from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
-            for name, argv in monitoring_processes(settings, services=list(platform.services)):
+            webhook = (client_api_webhook(settings) if "client-api" in platform.services
+                       else None)
+            for name, argv in monitoring_processes(settings, services=list(platform.services),
+                                                   webhook_url=webhook):
                 supervisor.start(ProcessSpec(name, argv))
                 platform.services.append(name)
     except (VitrinaError, ModuleNotFoundError):

@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vitrina import metrics
-from vitrina.api import admin, routes
+from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
 from vitrina.errors import VitrinaError
 from vitrina.kafka.clients import admin_config
@@ -153,10 +153,12 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
                               "«Покупай выгодно»; bans and pipeline health for operators.",
                   lifespan=lifespan)
     app.state.vitrina = app_state
+    app.state.alert_inbox = alerts.AlertInbox()
     _install_error_handlers(app)
     app.add_middleware(MeasureAndSecure)
     app.include_router(routes.router)
     app.include_router(admin.router)
+    app.include_router(alerts.router)
 
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:

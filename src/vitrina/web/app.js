@@ -213,6 +213,33 @@ async function loadHealth() {
     el("td", { text: num(s.dead_lettered) }), el("td", { text: num(s.lag) }))));
 }
 
+// Severity → CSS class; anything else is shown as "other" (labels come from rule files).
+const SEVERITY = { critical: "sev-critical", warning: "sev-warning", info: "sev-info" };
+
+function alertItem(a, status) {
+  const head = el("div", { class: "alert-head" },
+    el("span", { class: "sev " + (SEVERITY[a.severity] || "sev-other"), text: a.severity }),
+    el("strong", { text: a.name }),
+    el("span", { class: "muted", text: [a.service, status].filter(Boolean).join(" · ") }));
+  const item = el("li", { class: "alert " + (SEVERITY[a.severity] || "sev-other"),
+                          "data-alert": a.name }, head);
+  if (a.summary) item.append(el("div", { text: a.summary }));
+  if (a.runbook) item.append(el("div", { class: "runbook", text: "Что делать: " + a.runbook }));
+  if (a.since || a.starts_at) item.append(el("div", { class: "muted", text: "с " + (a.since || a.starts_at) }));
+  return item;
+}
+
+async function loadAlerts() {
+  const body = await api("/api/v1/ops/alerts", { admin: true });
+  $("#alerts-state").textContent = !body.available
+    ? "Prometheus не запущен: " + body.hint
+    : body.alerts.length ? `Срабатывает: ${body.alerts.length}` : "Активных алертов нет";
+  $("#alerts").replaceChildren(...body.alerts.map((a) => alertItem(a, "")));
+  // Newest notifications first; ten are enough to see what was paged recently.
+  $("#notifications").replaceChildren(...body.notifications.slice(0, 10).flatMap((n) =>
+    n.alerts.map((a) => alertItem(a, `${a.status} · получено ${n.received_at}`))));
+}
+
 async function loadTopics() {
   const body = await api("/api/v1/ops/topics", { admin: true });
   $("#topics tbody").replaceChildren(...body.topics.map((t) => {
@@ -244,7 +271,7 @@ async function loadDeadLetters() {
 async function refreshOps() {
   if (!tokenState()) return;
   showError("");
-  const results = await Promise.allSettled([loadBans(), loadHealth(), loadTopics(), loadDeadLetters()]);
+  const results = await Promise.allSettled([loadBans(), loadHealth(), loadAlerts(), loadTopics(), loadDeadLetters()]);
   const failed = results.find((r) => r.status === "rejected");
   if (failed) showError(failed.reason.message);
 }
