@@ -162,3 +162,23 @@ def test_category_charts_and_phone_width(browser: Any, site: Any) -> None:
         assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
     finally:
         context.close()
+
+
+def test_operator_sees_alerts_as_text_with_severity(page: Any, site: Any) -> None:
+    import httpx
+    from tests.integration.test_ops_alerts import HOSTILE, notification
+
+    body = notification("VitrinaBrowserCheck", severity="critical")
+    posted = httpx.post(site[1] + "/api/v1/alerts/webhook", json=body, timeout=10)
+    assert posted.status_code == 202, posted.text
+    page.goto(site[1] + "/#/ops")
+    page.fill("#token", ADMIN)
+    page.click("#token-form button[type=submit]")
+    item = page.locator('#notifications li.alert[data-alert="VitrinaBrowserCheck"]').first
+    item.wait_for()
+    assert "sev-critical" in (item.get_attribute("class") or "")
+    assert HOSTILE in item.text_content(), "alert text from rule annotations is shown as text"
+    assert "Что делать: read `vitrina dlq show`" in item.text_content()
+    assert page.locator("#alerts-panel img, #alerts-panel script").count() == 0
+    assert page.evaluate("window.__pwned") is None
+    assert page.text_content("#alerts-state"), "says whether Prometheus runs / what fires"
