@@ -18,6 +18,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import orjson
+from confluent_kafka import KafkaError, Message, Producer
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, Response
@@ -25,8 +26,14 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from vitrina import metrics
 from vitrina.contracts import validate
-from vitrina.errors import AuthError, BadRequestError, ContractError, VitrinaError
-from vitrina.services.shop_load import ProductWriter
+from vitrina.errors import (
+    AuthError,
+    BadRequestError,
+    ContractError,
+    UnavailableError,
+    VitrinaError,
+)
+from vitrina.kafka.worker import make_producer
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -54,6 +61,48 @@ class InvalidBatch(VitrinaError):
     def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
         super().__init__(message, hint="fix the listed products and send the request again")
         self.errors = errors
+
+
+class ProductWriter:
+    """Write a batch of already validated products and confirm every delivery (SHOP API).
+
+    Raises UnavailableError when the broker does not confirm within `timeout`: the caller
+    reports 503 and nothing of the batch is reported accepted.
+    """
+
+    def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
+        self.topic = settings.topics.shop_products
+        self.bootstrap = settings.kafka.bootstrap_servers
+        self.producer = producer or make_producer(settings, "shop-api")
+
+    def write(self, products: list[tuple[str, bytes]], timeout: float) -> None:
+        outcome: list[KafkaError | None] = []
+
+        def delivered(err: KafkaError | None, _msg: Message) -> None:
+            outcome.append(err)
+
+        for key, value in products:
+            while True:
+                try:
+                    self.producer.produce(self.topic, value, key, on_delivery=delivered)
+                    break
+                except BufferError:
+                    self.producer.poll(0.05)
+        deadline = time.monotonic() + timeout
+        while len(outcome) < len(products) and time.monotonic() < deadline:
+            self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
+        errors = [e for e in outcome if e is not None]
+        if len(outcome) < len(products) or errors:
+            # Drop what is still queued locally so a 503 does not turn into a late write.
+            self.producer.purge(in_queue=True, in_flight=False, blocking=False)
+            detail = errors[0] if errors else f"no confirmation within {timeout:.0f} s"
+            raise UnavailableError(
+                f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
+                f"{len(outcome) - len(errors)} of {len(products)} confirmed",
+                hint="retry later; products are keyed by product_id, so sending again is safe")
+
+    def close(self) -> None:
+        self.producer.flush(5)
 
 
 def shop_tokens(settings: Settings) -> dict[str, str]:

@@ -24,7 +24,7 @@ from confluent_kafka.admin import AdminClient
 from vitrina import metrics
 from vitrina.contracts import validate
 from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
-from vitrina.errors import BrokerError, ContractError, UnavailableError, VitrinaError
+from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
 from vitrina.kafka.worker import make_producer
@@ -192,17 +192,21 @@ class ShopLoader:
     def _load_records(self, catalog: Catalog, name: str, report: FileReport,
                       progress: Progress | None) -> None:
         pending = 0
+        topic, produce = self.topic, self.producer.produce  # hot loop: skip attribute lookups
         for record in catalog.records:
             report.records += 1
+            pending += 1
             try:
                 key, value = check_product(record)
             except ContractError as exc:
                 self._reject(record, exc, name)
                 report.rejected += 1
-            else:
-                self._produce(self.topic, key, value)
-                report.sent += 1
-            pending += 1
+                continue
+            try:
+                produce(topic, value, key)
+            except BufferError:
+                self._produce(topic, key, value)  # local queue full: wait for deliveries
+            report.sent += 1
             # Serve delivery callbacks and progress every 1000 records: cheap, keeps queue moving.
             if pending == 1000:
                 self.producer.poll(0)
@@ -221,12 +225,14 @@ class ShopLoader:
             return report
         return self.load_catalog(catalog, name, progress)
 
-    def _reject(self, record: Record, exc: ContractError, name: str) -> None:
+    def _reject(self, record: Record, exc: ContractError, name: str,
+                key: bytes | None = None) -> None:
         reason = reason_of(exc)
         self.report.reasons[reason] += 1
         metrics.SHOP_REJECTED.labels(self.source, exc.rule or "invalid").inc()
         out = dead_letter(self.dlq, service=SERVICE, error=f"{record.where}: {exc}",
-                          key=key_of(record), value=record.raw, source_topic=self.topic,
+                          key=key if key is not None else key_of(record), value=record.raw,
+                          source_topic=self.topic,
                           extra_headers=[("source_file", name.encode()),
                                          ("source_position", record.where.encode())])
         self._produce(out.topic, out.key, out.value or b"", list(out.headers or []))
@@ -272,45 +278,3 @@ def load_paths(settings: Settings, paths: Iterable[Path], *,
         progress = on_file(path, catalog) if on_file else None
         loader.load_catalog(catalog, str(path), progress)
     return loader.finish()
-
-
-class ProductWriter:
-    """Write a batch of already validated products and confirm every delivery (SHOP API).
-
-    Raises UnavailableError when the broker does not confirm within `timeout`: the caller
-    reports 503 and nothing of the batch is reported accepted.
-    """
-
-    def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
-        self.topic = settings.topics.shop_products
-        self.bootstrap = settings.kafka.bootstrap_servers
-        self.producer = producer or make_producer(settings, "shop-api")
-
-    def write(self, products: list[tuple[str, bytes]], timeout: float) -> None:
-        outcome: list[KafkaError | None] = []
-
-        def delivered(err: KafkaError | None, _msg: Message) -> None:
-            outcome.append(err)
-
-        for key, value in products:
-            while True:
-                try:
-                    self.producer.produce(self.topic, value, key, on_delivery=delivered)
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)
-        deadline = time.monotonic() + timeout
-        while len(outcome) < len(products) and time.monotonic() < deadline:
-            self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
-        errors = [e for e in outcome if e is not None]
-        if len(outcome) < len(products) or errors:
-            # Drop what is still queued locally so a 503 does not turn into a late write.
-            self.producer.purge(in_queue=True, in_flight=False, blocking=False)
-            detail = errors[0] if errors else f"no confirmation within {timeout:.0f} s"
-            raise UnavailableError(
-                f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
-                f"{len(outcome) - len(errors)} of {len(products)} confirmed",
-                hint="retry later; products are keyed by product_id, so sending again is safe")
-
-    def close(self) -> None:
-        self.producer.flush(5)
