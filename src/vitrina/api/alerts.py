@@ -183,6 +183,9 @@ def firing(settings: Settings) -> dict[str, Any]:
     except UnavailableError as exc:
         return {"available": False, "hint": UNAVAILABLE_HINT, "reason": exc.message,
                 "alerts": []}
+    except (AttributeError, TypeError):  # something else answers on Prometheus' port
+        return {"available": False, "hint": UNAVAILABLE_HINT, "alerts": [],
+                "reason": f"{prometheus_url(settings)} does not answer like Prometheus"}
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["name"], r["service"]))
     return {"available": True, "prometheus": prometheus_url(settings), "alerts": rows}
 
