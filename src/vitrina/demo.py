@@ -70,7 +70,7 @@ class DemoClient:
     def recommend(self, user: str) -> dict[str, Any]:
         resp = self.http.get(f"/api/v1/recommendations/{user}")
         resp.raise_for_status()
-        return resp.json()  # type: ignore[no-any-return]
+        return resp.json()
 
 
 def _pid_of(hit: dict[str, Any]) -> str:

@@ -8,7 +8,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]

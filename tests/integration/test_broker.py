@@ -9,14 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import free_port
-from vitrina.kafka.admin import apply_topics, describe_topics, admin_client
+
+from vitrina.kafka.admin import admin_client, apply_topics, describe_topics
 
 pytestmark = pytest.mark.integration
 
 
-def vitrina(args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def vitrina(args: list[str], env: dict[str, str],
+            timeout: float = 60) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-m", "vitrina", *args], env={**os.environ, **env},
                           capture_output=True, text=True, timeout=timeout, check=False)
 

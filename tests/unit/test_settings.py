@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from vitrina.errors import ConfigError
 from vitrina.settings import load_settings, local_secret
@@ -66,7 +67,7 @@ def test_unknown_profile_lists_the_known_ones() -> None:
 
 def test_settings_are_frozen() -> None:
     s = load_settings()
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError):
         s.kafka.partitions = 9  # type: ignore[misc]
 
 

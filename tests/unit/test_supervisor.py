@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import wait_for
+
 from vitrina.supervisor import MAX_CRASHES, ProcessSpec, Supervisor
 
 

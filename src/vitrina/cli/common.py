@@ -29,7 +29,7 @@ def set_profile(profile: str | None) -> None:
 def settings() -> Settings:
     if _state["settings"] is None:
         _state["settings"] = load_settings(_state["profile"])
-    return _state["settings"]  # type: ignore[no-any-return]
+    return _state["settings"]
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:

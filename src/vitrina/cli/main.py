@@ -41,8 +41,9 @@ app = typer.Typer(
 
 @app.callback()
 def _global(
-    profile: str = typer.Option(None, "--profile", "-p",
-                                help="Settings profile: embedded (default), distributed, or a .yaml file."),
+    profile: str = typer.Option(
+        None, "--profile", "-p",
+        help="Settings profile: embedded (default), distributed, or a .yaml file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details."),
 ) -> None:
     common.set_profile(profile)

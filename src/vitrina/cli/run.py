@@ -12,7 +12,7 @@ app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).",
                   no_args_is_help=True)
 
 
-def _runner(name: str):  # type: ignore[no-untyped-def]
+def _runner(name: str):
     @handle_errors
     def command() -> None:
         from vitrina.services import service

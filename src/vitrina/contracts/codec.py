@@ -69,7 +69,7 @@ def decode(name: str, raw: bytes | str | None) -> dict[str, Any]:
     """Parse and validate one message of contract `name`."""
     value = loads(raw)
     validate(name, value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def dumps(value: Any) -> bytes:

@@ -52,7 +52,8 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
         else:
             raise ConfigError(
                 f"no SASL password for {user}",
-                hint="set kafka.secrets_dir (see `vitrina security init`) or VITRINA__KAFKA__SASL_PASSWORD",
+                hint="set kafka.secrets_dir (see `vitrina security init`) "
+                "or VITRINA__KAFKA__SASL_PASSWORD",
             )
         conf.update({"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": user,
                      "sasl.password": password})

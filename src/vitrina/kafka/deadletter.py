@@ -47,7 +47,7 @@ def dead_letter(
     now: datetime | None = None,
     extra_headers: list[tuple[str, bytes]] | None = None,
 ) -> Output:
-    """Build the dead-letter record for one rejected input: original key and bytes, reason in headers."""
+    """The dead-letter record for one rejected input: original key and bytes, reason in headers."""
     stamp = (now or datetime.now(UTC)).isoformat()
     headers = [
         (HEADER_TOPIC, source_topic.encode()),

@@ -61,7 +61,7 @@ def read_to_end(settings: Settings, topics: list[str], timeout: float = 30.0,
 def count_records(settings: Settings, topics: list[str], timeout: float = 60.0) -> dict[str, int]:
     counts = dict.fromkeys(topics, 0)
     for msg in read_to_end(settings, topics, timeout):
-        counts[msg.topic()] += 1
+        counts[msg.topic() or ""] += 1
     return counts
 
 

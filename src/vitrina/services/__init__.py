@@ -19,7 +19,7 @@ class ServiceSpec:
 
     def load(self) -> Callable[[Settings], None]:
         module_name, func = self.target.split(":")
-        return getattr(importlib.import_module(module_name), func)  # type: ignore[no-any-return]
+        return getattr(importlib.import_module(module_name), func)
 
     def available(self) -> bool:
         try:
