@@ -44,12 +44,23 @@ def _path(parts: Any) -> str:
     return text or "(root)"
 
 
+def _most_specific(err: Any) -> Any:
+    """For `anyOf` (e.g. "an object or null") report the rule really broken inside it."""
+    branches = getattr(err.kind, "context", None)
+    if not branches:
+        return err
+    inner = [e for branch in branches for e in branch if 'of type "null"' not in e.message]
+    if not inner:
+        return err
+    return _most_specific(max(inner, key=lambda e: len(list(e.instance_path))))
+
+
 def validate(name: str, value: Any) -> None:
     """Raise ContractError for the first rule `value` breaks in contract `name`."""
     validator = _validator(name)
     if validator.is_valid(value):
         return
-    err = next(iter(validator.iter_errors(value)))
+    err = _most_specific(next(iter(validator.iter_errors(value))))
     field = _path(err.instance_path)
     rule = str(list(err.schema_path)[-1]) if list(err.schema_path) else "schema"
     message = err.message if len(err.message) <= 300 else err.message[:300] + "…"
