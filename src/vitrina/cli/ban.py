@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
+if TYPE_CHECKING:
+    from vitrina.services.bans import BanService
+
 app = typer.Typer(help="Ban products: banned products never reach customers.",
                   no_args_is_help=True)
 
 
-def _service():  # type: ignore[no-untyped-def]
-    from vitrina.services.bans import BanService
+def _service() -> BanService:
+    from vitrina.services.bans import BanService  # lazy: `vitrina --help` stays fast
 
     return BanService(settings())
 

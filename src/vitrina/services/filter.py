@@ -42,7 +42,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
 from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
@@ -181,14 +181,14 @@ class FilterStep(Step):
         metrics.REJECTED.labels(SERVICE, exc.rule or "invalid").inc()
         metrics.DEAD_LETTERED.labels(SERVICE, msg.topic()).inc()
         out = dead_letter(self.settings.topics.dead_letters, service=SERVICE, error=str(exc),
-                          key=msg.key(), value=msg.value(), source_topic=msg.topic(),
-                          partition=msg.partition(), offset=msg.offset())
+                          key=msg.key(), value=msg.value(), source_topic=self.bans_topic,
+                          partition=cast(int, msg.partition()), offset=cast(int, msg.offset()))
         self._ban_rejects.append(out)
         log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
 
     # -- products ------------------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
-        raw = message.value()
+        raw = cast(bytes, message.value())
         product = decode("product", raw)
         product_id = product["product_id"]
         key = message.key()
@@ -196,7 +196,7 @@ class FilterStep(Step):
             raise ContractError(f"record key {key!r} is not the product_id {product_id!r}",
                                 field="product_id", rule="key",
                                 hint="stores' records must be keyed by product_id")
-        partition = message.partition()
+        partition = cast(int, message.partition())
         shelf = self.shelves.get(partition)
         if shelf is None:
             shelf = self.shelves[partition] = Shelf()
@@ -260,8 +260,9 @@ class FilterStep(Step):
         shelves = {p: Shelf() for p in numbers}
         for msg in read_partitions_to_end(self.settings, sources, principal=SERVICE):
             key = (msg.key() or b"").decode("utf-8", "replace")
-            kind = "visible" if msg.topic() == self.filtered else "withheld"
-            fold_shelf(shelves[msg.partition()], kind, key, msg.value())
+            kind: Literal["visible", "withheld"] = (
+                "visible" if msg.topic() == self.filtered else "withheld")
+            fold_shelf(shelves[cast(int, msg.partition())], kind, key, msg.value())
         self.shelves.update(shelves)
         effects = [(p, e) for p, shelf in shelves.items() for e in reconcile(shelf, self.ban_list)]
         if effects:
