@@ -235,7 +235,8 @@ class StreamWorker:
                 log.warning("%s: consumer: %s", self.service, err)
                 continue
             real += 1
-            topic, partition, offset = msg.topic(), msg.partition(), msg.offset()
+            # A record without an error always has a topic, partition and offset.
+            topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
             consumed[topic] = consumed.get(topic, 0) + 1
             try:
                 outputs = self.step.process(msg)
