@@ -13,79 +13,26 @@ Id rules (decided here, same for CLI and API):
 
 from __future__ import annotations
 
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, Message, Producer, TopicPartition
+from confluent_kafka import KafkaError, Message, Producer
 
 from vitrina.contracts.codec import encode
 from vitrina.contracts.models import Ban
 from vitrina.domain.banlist import BanList, fold_ban, ids_from_document, parse_product_ids
 from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
-from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.clients import producer_config
+from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
 from vitrina.settings import Settings
 
 # The operator's principal (ACL: reads everything, writes the ban list); the client API
 # passes its own.
 PRINCIPAL = "admin"
 FLUSH_TIMEOUT_S = 30.0
-
-
-def read_partitions_to_end(settings: Settings, partitions: list[TopicPartition], *,
-                           principal: str | None = PRINCIPAL,
-                           timeout: float = 60.0) -> Iterator[Message]:
-    """Yield every record of the given partitions, from the beginning to each one's EOF.
-
-    EOF events, not watermarks: correct on Apache Kafka and on the embedded broker.
-    """
-    if not partitions:
-        return
-    consumer = Consumer(consumer_config(
-        settings, principal, f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
-        **{"enable.partition.eof": True}))
-    try:
-        # OFFSET_BEGINNING (-2): the earliest retained record.
-        consumer.assign([TopicPartition(tp.topic, tp.partition, -2) for tp in partitions])
-        remaining = {(tp.topic, tp.partition) for tp in partitions}
-        deadline = time.monotonic() + timeout
-        while remaining:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"reading {sorted(remaining)} did not reach the end in "
-                                  f"{timeout:.0f} s", hint="the broker may be overloaded")
-            for msg in consumer.consume(1000, 0.2):
-                err = msg.error()
-                if err is None:
-                    yield msg
-                elif err.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard((msg.topic(), msg.partition()))
-                else:
-                    raise BrokerError(f"reading {msg.topic()}: {err}",
-                                      hint="is the broker running? `vitrina broker status`")
-    finally:
-        consumer.close()
-
-
-def topic_partitions(settings: Settings, topic: str, principal: str | None = PRINCIPAL,
-                     timeout: float = 10.0) -> list[TopicPartition]:
-    """Every partition of `topic`; BrokerError with a hint if it does not exist."""
-    from confluent_kafka.admin import AdminClient
-
-    from vitrina.kafka.clients import admin_config
-
-    try:
-        meta = AdminClient(admin_config(settings, principal)).list_topics(topic, timeout=timeout)
-    except Exception as exc:
-        raise BrokerError(f"cannot reach the broker at {settings.kafka.bootstrap_servers}: {exc}",
-                          hint="is it running? `vitrina broker status`") from None
-    info = meta.topics.get(topic)
-    if info is None or info.error is not None or not info.partitions:
-        raise BrokerError(f"topic {topic} does not exist", hint="run `vitrina topics apply`")
-    return [TopicPartition(topic, p) for p in sorted(info.partitions)]
 
 
 def decode_ban(raw: bytes | None) -> dict[str, Any] | None:

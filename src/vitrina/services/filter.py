@@ -66,8 +66,9 @@ from vitrina.domain.banlist import (
 from vitrina.errors import BrokerError, ConfigError, ContractError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.deadletter import Output, dead_letter
+from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
 from vitrina.kafka.worker import Step, StreamWorker
-from vitrina.services.bans import decode_ban, read_partitions_to_end, topic_partitions
+from vitrina.services.bans import decode_ban
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
