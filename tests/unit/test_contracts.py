@@ -196,3 +196,16 @@ def test_guard_follows_refs_into_nested_definitions() -> None:
     changed = json.loads(json.dumps(current))
     del changed["$defs"]["Price"]["properties"]["currency"]
     assert "price: field removed: currency" in incompatibilities(current, changed)
+
+
+BASELINE = Path(__file__).resolve().parents[1] / "fixtures" / "schema-baseline" / "v1"
+
+
+@pytest.mark.parametrize("name", sorted(CONTRACTS))
+def test_schema_compatible_with_released_baseline(name: str) -> None:
+    """Against v1 as released (what Schema Registry holds): never skipped, unlike git history."""
+    released = json.loads((BASELINE / f"{name}.json").read_text("utf-8"))
+    now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
+    problems = incompatibilities(released, now)
+    assert not problems, (f"{name}.json is incompatible with the released v1: {problems}; "
+                          "add a new optional field or a new contract version instead")

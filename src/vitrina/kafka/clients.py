@@ -6,11 +6,17 @@ service never builds a librdkafka config by hand.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
 from vitrina.errors import ConfigError
 from vitrina.settings import Settings
+
+
+# librdkafka's own log lines go through Python logging (levels, handlers, capture in tests)
+# instead of being written straight to stderr.
+CLIENT_LOG = logging.getLogger("vitrina.kafka.client")
 
 
 def _read_secret(path: Path) -> str:
@@ -40,6 +46,7 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
         "client.id": f"vitrina-{principal or 'cli'}",
         # Fail fast instead of retrying forever on a broker that is not there.
         "socket.connection.setup.timeout.ms": 10000,
+        "logger": CLIENT_LOG,
     }
     if kafka.security_protocol.startswith("SASL"):
         user = kafka.sasl_username or principal
