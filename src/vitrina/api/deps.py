@@ -108,14 +108,19 @@ def build_state(settings: Settings) -> AppState:
                     producer=ClientProducer(settings), admin_token=token)
 
 
-def state(request: Request) -> AppState:
+def app_state_of(request: Request) -> AppState:
     app_state: AppState = request.app.state.vitrina
     return app_state
 
 
+async def state(request: Request) -> AppState:
+    """The app's state as a dependency; async so FastAPI needs no threadpool hop for it."""
+    return app_state_of(request)
+
+
 def require_admin(request: Request) -> str:
     """Check the bearer token of an operator request; returns the operator's name."""
-    app_state = state(request)
+    app_state = app_state_of(request)
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:

@@ -54,7 +54,7 @@ class SearchResult(BaseModel):
 
 
 @router.get("/search", response_model=SearchResult, tags=["customer"])
-def search(
+async def search(
     app: Annotated[AppState, Depends(state)],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="search text")] = "",
     category: Annotated[str | None, Query(max_length=200)] = None,
