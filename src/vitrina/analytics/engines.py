@@ -41,10 +41,15 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, filesystem: Any = None, threads: int | None = None) -> None:
+    def __init__(self, filesystem: Any = None, threads: int | None = None,
+                 memory_limit: str | None = None, spill_dir: str | None = None) -> None:
         import duckdb
 
         self.con = duckdb.connect(":memory:")
+        if memory_limit:
+            self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        if spill_dir:
+            self.con.execute(f"SET temp_directory = '{spill_dir.replace(chr(39), '')}'")
         # UTC: no statement may depend on the machine's time zone.
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
@@ -80,6 +85,10 @@ def open_engine(settings: Settings, name: str | None = None, **options: Any) -> 
     """The engine named by `name` or settings.analytics.engine."""
     chosen = name or settings.analytics.engine
     if chosen == "duckdb":
+        spill = settings.data_dir.resolve() / "tmp" / "duckdb"
+        spill.mkdir(parents=True, exist_ok=True)
+        options.setdefault("memory_limit", settings.analytics.duckdb_memory_limit)
+        options.setdefault("spill_dir", str(spill))
         return DuckDBEngine(**options)
     if chosen == "spark":
         from vitrina.analytics.spark_engine import SparkEngine
