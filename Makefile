@@ -1,18 +1,15 @@
-# The README's two commands: `make up` and `make test`.
-.PHONY: up demo test lint bench
+# The README's two commands: `make up` and `make test` (scripts/up.sh, scripts/test.sh without make).
+.PHONY: up demo test lint
 
 up:
-	@scripts/bootstrap.sh
-	.venv/bin/vitrina up
+	@scripts/up.sh
 
 demo:
 	@scripts/bootstrap.sh
 	.venv/bin/vitrina demo
 
 test:
-	@scripts/install-system-deps.sh
-	@VITRINA_EXTRAS=dev,spark scripts/bootstrap.sh
-	.venv/bin/python -m pytest -q tests
+	@scripts/test.sh
 
 lint:
 	.venv/bin/ruff check src tests benchmarks
