@@ -26,6 +26,9 @@ log = logging.getLogger("vitrina.analytics")
 POLL_S = 0.5  # how often the trigger file is looked at; on-demand runs start within this
 
 
+EMPTY_LAKE_RETRY_S = 10.0
+
+
 def trigger_path(settings: Settings) -> Path:
     return settings.data_dir / "run" / "analytics.trigger"
 
@@ -101,8 +104,11 @@ class AnalyticsScheduler:
         next_due = self.clock()
         while not self._stop.is_set() and not (until and until()):
             if self.clock() >= next_due or self._triggered():
-                self.run_once()
-                next_due = self.clock() + interval
+                status = self.run_once()
+                # A just-started platform has an empty lake: retry soon rather than a whole
+                # interval later, so the first recommendations appear within seconds.
+                delay = min(interval, EMPTY_LAKE_RETRY_S) if status == "skipped" else interval
+                next_due = self.clock() + delay
                 continue
             self._wake.wait(POLL_S)
 
