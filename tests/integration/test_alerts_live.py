@@ -11,10 +11,8 @@ BrokerError the way `vitrina up`'s supervisor restarts a crashed service.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -28,6 +26,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.monitoring]
 
 if __name__ != "__main__":
     from tests.conftest import free_port, wait_for
+    from tests.support import ChildProcess as Process
 
     from vitrina import broker
     from vitrina.kafka.admin import apply_topics
@@ -37,28 +36,6 @@ if __name__ != "__main__":
     if not (shutil.which("prometheus") and shutil.which("prometheus-alertmanager")):
         pytest.skip("apt-get install -y prometheus prometheus-alertmanager",
                     allow_module_level=True)
-
-
-class Process:
-    """A child process we started; stopped by its own PID only."""
-
-    def __init__(self, name: str, argv: list[str], log: Path) -> None:
-        self.name, self.log = name, log
-        with open(log, "wb") as fh:
-            self.popen = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def tail(self) -> str:
-        return f"--- {self.name} log ---\n" + self.log.read_text(errors="replace")[-1500:]
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
 
 
 def get_json(url: str, **params: Any) -> Any:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,9 +19,9 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-import uvicorn
 from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
+from tests.support import UvicornThread
 
 from vitrina.contracts.codec import encode
 from vitrina.domain.generator import generate_catalog
@@ -78,26 +77,12 @@ def produce(settings: Settings, topic: str, records: list[tuple[str, bytes | Non
     assert producer.flush(10) == 0
 
 
-class ApiServer:
-    """uvicorn in a thread on a free port; stopped via should_exit."""
+class ApiServer(UvicornThread):
+    """The client API on a real uvicorn server, on the settings' client_api port."""
 
     def __init__(self, settings: Settings) -> None:
+        super().__init__(create_app(settings), settings.ports.client_api)
         self.settings = settings
-        self.url = f"http://127.0.0.1:{settings.ports.client_api}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                port=settings.ports.client_api, log_level="warning",
-                                lifespan="on")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ApiServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started, 20, message="uvicorn to start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
 
 
 @pytest.fixture(scope="module")

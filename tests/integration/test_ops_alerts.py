@@ -12,10 +12,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +22,7 @@ import httpx
 import pytest
 from tests.conftest import free_port, wait_for
 from tests.integration.test_client_api import ADMIN, ApiServer
+from tests.support import ChildProcess as Process
 
 from vitrina.api.alerts import INBOX_SIZE
 from vitrina.kafka.admin import apply_topics
@@ -37,26 +35,6 @@ WEBHOOK = "/api/v1/alerts/webhook"
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 
-class Process:
-    """A child process this test started; stopped by its own PID only."""
-
-    def __init__(self, name: str, argv: list[str], log: Path) -> None:
-        self.name, self.log = name, log
-        with open(log, "wb") as fh:
-            self.popen = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
-
-    def tail(self) -> str:
-        return f"--- {self.name} log ---\n" + self.log.read_text(errors="replace")[-1500:]
-
-    def stop(self) -> None:
-        if self.popen.poll() is None:
-            os.kill(self.popen.pid, signal.SIGTERM)
-            try:
-                self.popen.wait(10)
-            except subprocess.TimeoutExpired:
-                os.kill(self.popen.pid, signal.SIGKILL)
-                self.popen.wait(5)
 
 
 def alerts_settings(broker: Settings, data_dir: Path) -> Settings:

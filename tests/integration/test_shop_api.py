@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import orjson
 import pytest
-import uvicorn
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port
+from tests.support import UvicornThread
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.inspect import read_to_end
@@ -20,24 +19,11 @@ from vitrina.settings import Settings
 pytestmark = pytest.mark.integration
 
 
-class ShopServer:
-    """uvicorn in a thread on the settings' shop_api port."""
+class ShopServer(UvicornThread):
+    """The SHOP API on a real uvicorn server, on the settings' shop_api port."""
 
     def __init__(self, settings: Settings) -> None:
-        self.url = f"http://127.0.0.1:{settings.ports.shop_api}"
-        config = uvicorn.Config(create_app(settings), host="127.0.0.1",
-                                port=settings.ports.shop_api, log_level="warning")
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
-
-    def __enter__(self) -> ShopServer:
-        self.thread.start()
-        wait_for(lambda: self.server.started, 20, message="uvicorn to start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(15)
+        super().__init__(create_app(settings), settings.ports.shop_api)
 
 
 def _tokens(settings: Settings) -> dict[str, str]:

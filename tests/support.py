@@ -1,0 +1,55 @@
+"""Test helpers shared by integration and e2e tests: real servers and child processes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+from tests.conftest import wait_for
+
+
+class UvicornThread:
+    """A real uvicorn server for an ASGI app, in a thread on 127.0.0.1:`port`."""
+
+    def __init__(self, app: Any, port: int) -> None:
+        self.url = f"http://127.0.0.1:{port}"
+        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                lifespan="on")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> UvicornThread:
+        self.thread.start()
+        wait_for(lambda: self.server.started, 20, message="uvicorn to start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(15)
+
+
+class ChildProcess:
+    """A child process we started; stopped by its own PID only (SIGTERM, then SIGKILL)."""
+
+    def __init__(self, name: str, argv: list[str], log: Path) -> None:
+        self.name, self.log = name, log
+        with open(log, "wb") as fh:
+            self.popen = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT,
+                                          stdin=subprocess.DEVNULL, start_new_session=True)
+
+    def tail(self) -> str:
+        return f"--- {self.name} log ---\n" + self.log.read_text(errors="replace")[-1500:]
+
+    def stop(self) -> None:
+        if self.popen.poll() is None:
+            os.kill(self.popen.pid, signal.SIGTERM)
+            try:
+                self.popen.wait(10)
+            except subprocess.TimeoutExpired:
+                os.kill(self.popen.pid, signal.SIGKILL)
+                self.popen.wait(5)
