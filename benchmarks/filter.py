@@ -33,7 +33,9 @@ from vitrina import broker, metrics
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.admin import apply_topics, create_topic
 from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.deadletter import Output
 from vitrina.kafka.inspect import fold_latest, read_to_end
+from vitrina.kafka.worker import produce_output
 from vitrina.services.bans import BanService
 from vitrina.services.filter import build
 from vitrina.settings import Settings, load_settings
@@ -58,13 +60,8 @@ def load_input(settings: Settings, n: int) -> list[str]:
         task = progress.add_task("producing products", total=n)
         for i, product in enumerate(generate_catalog(n, seed=7)):
             ids.append(product["product_id"])
-            while True:
-                try:
-                    producer.produce(settings.topics.shop_products, orjson.dumps(product),
-                                     product["product_id"])
-                    break
-                except BufferError:
-                    producer.poll(0.05)
+            produce_output(producer, Output(settings.topics.shop_products,
+                                            product["product_id"], orjson.dumps(product)))
             if i % 5000 == 0:
                 producer.poll(0)
                 progress.update(task, completed=i)

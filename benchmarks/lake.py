@@ -33,6 +33,8 @@ from vitrina import broker
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.admin import apply_topics
 from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.deadletter import Output
+from vitrina.kafka.worker import produce_output
 from vitrina.lake.reader import dataset_stats, read_dataset
 from vitrina.lake.writer import LakeWriter
 from vitrina.services.lake_sink import build_worker
@@ -54,12 +56,8 @@ def load_input(settings: Settings, n: int) -> int:
         for i, product in enumerate(generate_catalog(n, seed=11)):
             value = orjson.dumps(product)
             total += len(value)
-            while True:
-                try:
-                    producer.produce(settings.topics.shop_products, value, product["product_id"])
-                    break
-                except BufferError:
-                    producer.poll(0.05)
+            produce_output(producer, Output(settings.topics.shop_products,
+                                            product["product_id"], value))
             if i % 5000 == 0:
                 producer.poll(0)
                 progress.update(task, completed=i)

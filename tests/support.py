@@ -53,3 +53,19 @@ class ChildProcess:
             except subprocess.TimeoutExpired:
                 os.kill(self.popen.pid, signal.SIGKILL)
                 self.popen.wait(5)
+
+
+def settings_env(settings: Any, **extra: str) -> dict[str, str]:
+    """Environment that gives a `vitrina` subprocess the same settings as `settings`.
+
+    Starts from a clean environment (no inherited VITRINA_ variables), then sets the data dir,
+    the bootstrap servers and every topic name; `extra` adds `VITRINA__…` overrides, e.g.
+    `settings_env(s, PORTS__FILTER="9201")`.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
+    env["VITRINA__DATA_DIR"] = str(settings.data_dir)
+    env["VITRINA__KAFKA__BOOTSTRAP_SERVERS"] = settings.kafka.bootstrap_servers
+    for role, name in settings.topics.model_dump().items():
+        env[f"VITRINA__TOPICS__{role.upper()}"] = name
+    env.update({f"VITRINA__{key}": value for key, value in extra.items()})
+    return env

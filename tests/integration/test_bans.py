@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.support import settings_env
 
 from vitrina.errors import BadRequestError, NotFoundError
 from vitrina.kafka.inspect import read_to_end
@@ -84,10 +84,7 @@ def test_import_accepts_object_and_plain_list(make_settings: Callable[..., Setti
 def test_cli_add_list_remove_import(make_settings: Callable[..., Settings],
                                     tmp_path: Path) -> None:
     settings = make_settings()
-    env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path / "data"),
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__TOPICS__BANNED_PRODUCTS": settings.topics.banned_products,
-           "COLUMNS": "200"}
+    env = {**settings_env(settings, DATA_DIR=str(tmp_path / "data")), "COLUMNS": "200"}
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "vitrina", "ban", *args], env=env,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import threading
@@ -12,6 +11,7 @@ import orjson
 import pytest
 from confluent_kafka import Message
 from tests.conftest import FIXTURES, wait_for
+from tests.support import settings_env
 
 from vitrina.contracts import decode
 from vitrina.errors import NotFoundError
@@ -72,11 +72,7 @@ def test_replay_reproduces_original_bytes_with_replay_count(rejected) -> None:
 
 def test_cli_list_and_show(rejected) -> None:
     settings = rejected
-    env = {**os.environ,
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__TOPICS__SHOP_PRODUCTS": settings.topics.shop_products,
-           "VITRINA__TOPICS__DEAD_LETTERS": settings.topics.dead_letters,
-           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    env = settings_env(settings)
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([sys.executable, "-m", "vitrina", "dlq", *args], env=env,

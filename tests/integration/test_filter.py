@@ -16,6 +16,7 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
+from tests.support import settings_env
 
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import headers_dict
@@ -184,12 +185,8 @@ def test_bad_records_go_to_dead_letters(
 
 
 def _env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir),
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__PORTS__FILTER": str(free_port()), "VITRINA__LOG_LEVEL": "WARNING"}
-    for role, name in settings.topics.model_dump().items():
-        env[f"VITRINA__TOPICS__{role.upper()}"] = name
-    return env
+    return {**settings_env(settings, PORTS__FILTER=str(free_port()), LOG_LEVEL="WARNING"),
+            "VITRINA__DATA_DIR": str(data_dir)}
 
 
 def has_records(settings: Settings, topic: str) -> bool:

@@ -22,6 +22,7 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
+from tests.support import settings_env
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.clients import producer_config
@@ -108,17 +109,8 @@ worker.run()
 
 
 def indexer_env(settings: Settings) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
-    env.update({
-        "VITRINA__DATA_DIR": str(settings.data_dir),
-        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        # Small batches and frequent index commits so a kill lands between the two.
-        "VITRINA__WORKER__BATCH_SIZE": "50",
-        "VITRINA__SEARCH__COMMIT_SECONDS": "0.2",
-    })
-    for role, name in settings.topics.model_dump().items():
-        env[f"VITRINA__TOPICS__{role.upper()}"] = name
-    return env
+    # Small batches and frequent index commits so a kill lands between the two.
+    return settings_env(settings, WORKER__BATCH_SIZE="50", SEARCH__COMMIT_SECONDS="0.2")
 
 
 def start_indexer(env: dict[str, str], group: str, log: Path) -> subprocess.Popen[bytes]:

@@ -23,6 +23,7 @@ import orjson
 import pytest
 from confluent_kafka import Consumer, Producer, TopicPartition
 from tests.conftest import free_port, wait_for
+from tests.support import settings_env
 
 from vitrina.kafka.clients import consumer_config, producer_config
 from vitrina.kafka.deadletter import headers_dict
@@ -171,20 +172,10 @@ def test_every_dataset_lands_typed_and_bad_records_are_dead_lettered(
 
 
 def sink_env(settings: Settings, group: str, port: int) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
-    env.update({
-        "VITRINA__DATA_DIR": str(settings.data_dir),
-        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-        "VITRINA__LAKE__CONSUMER_GROUP": group,
-        # Small files and batches so a kill lands between a flush and its commit.
-        "VITRINA__LAKE__FLUSH_RECORDS": "40",
-        "VITRINA__LAKE__FLUSH_SECONDS": "0.3",
-        "VITRINA__WORKER__BATCH_SIZE": "40",
-        "VITRINA__PORTS__LAKE_SINK": str(port),
-    })
-    for role, name in settings.topics.model_dump().items():
-        env[f"VITRINA__TOPICS__{role.upper()}"] = name
-    return env
+    # Small files and batches so a kill lands between a flush and its commit.
+    return settings_env(settings, LAKE__CONSUMER_GROUP=group, LAKE__FLUSH_RECORDS="40",
+                        LAKE__FLUSH_SECONDS="0.3", WORKER__BATCH_SIZE="40",
+                        PORTS__LAKE_SINK=str(port))
 
 
 def start_sink(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:

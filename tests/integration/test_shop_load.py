@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,6 +9,7 @@ from pathlib import Path
 import orjson
 import pytest
 from tests.conftest import FIXTURES, SEED_DIR, free_port
+from tests.support import settings_env
 
 from vitrina.errors import BrokerError
 from vitrina.kafka.deadletter import headers_dict
@@ -106,11 +106,7 @@ def test_broker_away_is_a_clear_error_naming_the_address(make_settings) -> None:
 
 def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:
     settings = make_settings()
-    env = {**os.environ,
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__TOPICS__SHOP_PRODUCTS": settings.topics.shop_products,
-           "VITRINA__TOPICS__DEAD_LETTERS": settings.topics.dead_letters,
-           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    env = settings_env(settings)
     result = subprocess.run(
         [sys.executable, "-m", "vitrina", "shop", "load", "--json",
          str(BAD / "negative-price.json"), str(SEED_DIR / "arigatory_kafka-final__products.json")],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
 import sys
@@ -13,6 +12,7 @@ import httpx
 import orjson
 import pytest
 from tests.conftest import free_port, wait_for
+from tests.support import settings_env
 
 from vitrina.contracts import validate
 from vitrina.kafka.inspect import count_records, read_to_end
@@ -61,12 +61,7 @@ def test_stop_event_ends_an_unbounded_run(make_settings) -> None:
 def test_service_runs_until_sigterm_and_serves_metrics(make_settings) -> None:
     settings = make_settings()
     port = free_port()
-    env = {**os.environ,
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__TOPICS__ORDERS": settings.topics.orders,
-           "VITRINA__TOPICS__CLIENT_EVENTS": settings.topics.client_events,
-           "VITRINA__PORTS__TRAFFIC": str(port),
-           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    env = settings_env(settings, PORTS__TRAFFIC=str(port))
     proc = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "traffic"], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -90,11 +85,7 @@ def test_service_runs_until_sigterm_and_serves_metrics(make_settings) -> None:
 
 def test_generate_traffic_cli(make_settings) -> None:
     settings = make_settings()
-    env = {**os.environ,
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-           "VITRINA__TOPICS__ORDERS": settings.topics.orders,
-           "VITRINA__TOPICS__CLIENT_EVENTS": settings.topics.client_events,
-           "VITRINA__DATA_DIR": str(settings.data_dir)}
+    env = settings_env(settings)
     result = subprocess.run([sys.executable, "-m", "vitrina", "generate", "traffic",
                              "--rate", "100", "--duration", "1", "--seed", "3"],
                             env=env, capture_output=True, text=True, timeout=60, check=False)
