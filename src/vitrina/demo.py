@@ -26,6 +26,8 @@ from vitrina.orchestrate import (
 )
 from vitrina.settings import Settings, local_secret
 
+# Order lines to wait for before the analytics run: enough for item-item similarity.
+MIN_ORDER_LINES = 50
 DEMO_CUSTOMERS = ["Alice", "Charlie", "Eva", "customer-new-0001"]
 
 
@@ -126,8 +128,13 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
                f"{victim} gone after {time.monotonic() - t0:.2f} s" if gone else victim)
 
     console.rule("analytics + recommendations (one run)")
-    # Let the traffic generator produce orders and the lake sink flush them.
-    time.sleep(max(0.0, min(15.0, deadline - time.monotonic() - 30)))
+    # Wait until the traffic generator's orders have reached the lake (the sink flushes every
+    # few seconds), so the job has history to learn from, not only popularity.
+    from vitrina.lake.reader import row_counts
+
+    report.add("orders reached the lake", wait_until(
+        lambda: row_counts(settings).get("orders", 0) >= MIN_ORDER_LINES, 60, 1.0),
+        f"≥ {MIN_ORDER_LINES} order lines")
     job = subprocess.run(vitrina_argv("analytics", "run"), check=False)
     report.add("analytics job", job.returncode == 0, f"exit code {job.returncode}")
     for user in DEMO_CUSTOMERS:
