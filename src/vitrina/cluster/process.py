@@ -1,0 +1,174 @@
+"""Native server processes (JVMs, moto) started by the project: PID file, log, readiness, stop.
+
+Every server of `vitrina cluster up` is one `ManagedProcess`: started detached in its own
+session, its PID recorded under ``<root>/run/<name>.pid``, its output in
+``<root>/logs/<name>.log``, ready when `ready()` says so, stopped by that PID only
+(SIGTERM, then SIGKILL after a grace period).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from vitrina.errors import VitrinaError
+
+
+class ClusterError(VitrinaError):
+    """A native server failed to start, stop or answer."""
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    running: bool
+    answering: bool
+    address: str
+    pid: int | None = None
+    detail: str = ""
+
+
+class Component(Protocol):
+    """One part of the native distributed stack (a broker, MirrorMaker 2, HDFS, OpenSearch…)."""
+
+    name: str
+
+    def start(self) -> None:
+        """Start (idempotent) and return once it answers; raise ClusterError naming the log."""
+
+    def stop(self) -> None:
+        """Stop by recorded PID (idempotent)."""
+
+    def status(self) -> ComponentStatus: ...
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    with contextlib.suppress(OSError):  # a zombie still "exists": treat it as dead
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        if stat.rsplit(")", 1)[1].split()[0] == "Z":
+            return False
+    return True
+
+
+@dataclass
+class ManagedProcess:
+    name: str
+    root: Path
+    argv: Sequence[str]
+    ready: Callable[[], bool]
+    env: Mapping[str, str] | None = None
+    cwd: Path | None = None
+    start_timeout_s: float = 90.0
+    stop_timeout_s: float = 20.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.root / "run" / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "logs" / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> int:
+        """Start unless already running; wait until `ready()`; return the PID."""
+        pid = self.pid()
+        if pid is not None:
+            self._wait_ready(pid, None)
+            return pid
+        self.pid_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        env = dict(self.env if self.env is not None else os.environ)
+        env.update(self.extra_env)
+        with open(self.log_file, "ab") as log:
+            proc = subprocess.Popen(list(self.argv), stdout=log, stderr=subprocess.STDOUT,
+                                    stdin=subprocess.DEVNULL, env=env, cwd=self.cwd,
+                                    start_new_session=True)
+        self.pid_file.write_text(str(proc.pid))
+        self._wait_ready(proc.pid, proc)
+        return proc.pid
+
+    def _wait_ready(self, pid: int, proc: subprocess.Popen[bytes] | None) -> None:
+        deadline = time.monotonic() + self.start_timeout_s
+        while time.monotonic() < deadline:
+            exited = proc.poll() is not None if proc is not None else not pid_alive(pid)
+            if exited:
+                self.pid_file.unlink(missing_ok=True)
+                raise ClusterError(f"{self.name} exited while starting:\n{self.log_tail()}",
+                                   hint=f"see {self.log_file}")
+            if self.ready():
+                return
+            time.sleep(0.25)
+        raise ClusterError(f"{self.name} (pid {pid}) did not become ready within "
+                           f"{self.start_timeout_s:.0f} s:\n{self.log_tail()}",
+                           hint=f"see {self.log_file}")
+
+    def stop(self, sig: int = signal.SIGTERM) -> bool:
+        """Stop by recorded PID; False when it was not running. SIGKILL after the grace time."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+        deadline = time.monotonic() + self.stop_timeout_s
+        while time.monotonic() < deadline and pid_alive(pid):
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, os.WNOHANG)
+            time.sleep(0.1)
+        if pid_alive(pid):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """kill -9, for failure tests."""
+        self.stop(signal.SIGKILL)
+
+    def log_tail(self, chars: int = 1500) -> str:
+        try:
+            return self.log_file.read_text(errors="replace")[-chars:]
+        except FileNotFoundError:
+            return "(no log)"
+
+
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    import socket
+
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def java_argv(classpath: str, main_class: str, args: Sequence[str] = (),
+              heap: str = "256m", jvm_opts: Sequence[str] = ()) -> list[str]:
+    """A small-heap JVM command line (2 cores, many JVMs on one machine)."""
+    return ["java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseSerialGC",
+            "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", *jvm_opts,
+            "-cp", classpath, main_class, *args]
