@@ -74,6 +74,7 @@ class ManagedProcess:
     start_timeout_s: float = 90.0
     stop_timeout_s: float = 20.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
     def pid_file(self) -> Path:
@@ -99,6 +100,27 @@ class ManagedProcess:
         if pid is not None:
             self._wait_ready(pid, None)
             return pid
+        pid, self._proc = self._spawn()
+        self._wait_ready(pid, self._proc)
+        return pid
+
+    def launch(self) -> int:
+        """Start unless already running, without waiting (servers that need their peers,
+        like the nodes of one KRaft quorum); `wait_ready()` afterwards."""
+        pid = self.pid()
+        if pid is None:
+            pid, self._proc = self._spawn()
+        return pid
+
+    def wait_ready(self) -> None:
+        pid = self.pid()
+        if pid is None:
+            raise ClusterError(f"{self.name} is not running:\n{self.log_tail()}",
+                               hint=f"see {self.log_file}")
+        proc = self._proc
+        self._wait_ready(pid, proc if proc is not None and proc.pid == pid else None)
+
+    def _spawn(self) -> tuple[int, subprocess.Popen[bytes]]:
         self.pid_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.log_file.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         env = dict(self.env if self.env is not None else os.environ)
@@ -108,8 +130,7 @@ class ManagedProcess:
                                     stdin=subprocess.DEVNULL, env=env, cwd=self.cwd,
                                     start_new_session=True)
         self.pid_file.write_text(str(proc.pid))
-        self._wait_ready(proc.pid, proc)
-        return proc.pid
+        return proc.pid, proc
 
     def _wait_ready(self, pid: int, proc: subprocess.Popen[bytes] | None) -> None:
         deadline = time.monotonic() + self.start_timeout_s

@@ -1,0 +1,143 @@
+"""The production topology on one machine: what `vitrina cluster up` starts, in order.
+
+`Plan` fixes where everything lives (``<data_dir>/cluster``) and on which ports. The ordered
+component list is `COMPONENTS`: (name, "module:factory") pairs, each factory taking the
+`Plan` and returning a `Component` (see `vitrina.cluster.process`). Modules that do not exist
+yet are skipped, so another part of the stack (HDFS, OpenSearch, S3 — `cluster/hdfs.py`…)
+joins by defining `component(plan) -> Component` in its module; `up` starts the list in order
+and `down` stops it in reverse.
+
+Cluster A ("kafka"): 3 KRaft nodes, secured. Cluster B ("kafka-mirror", the mirror): 1 node,
+secured the same way (same CA, same SCRAM users), so a consumer fails over by changing only
+`bootstrap.servers`. MirrorMaker 2 copies A to B.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from vitrina.cluster.kafka import KafkaCluster, NodePorts, ports_from_base
+from vitrina.cluster.process import Component
+from vitrina.settings import Settings, load_settings
+
+# Ports of `vitrina cluster up` (tests pass free ports instead). Node i of cluster A:
+# 29092+10(i-1) client, +1 internal, +2 controller, +3 JMX exporter.
+PRIMARY_BASE_PORT = 29092
+MIRROR_BASE_PORT = 29192
+MM2_METRICS_PORT = 29290
+PRIMARY_NODES = 3
+MIRROR_NODES = 1
+
+
+@dataclass(frozen=True)
+class Plan:
+    data_dir: Path
+    primary_ports: tuple[NodePorts, ...] = tuple(ports_from_base(PRIMARY_BASE_PORT,
+                                                                 PRIMARY_NODES))
+    mirror_ports: tuple[NodePorts, ...] = tuple(ports_from_base(MIRROR_BASE_PORT, MIRROR_NODES))
+    mm2_metrics_port: int = MM2_METRICS_PORT
+    heap: str = "320m"
+
+    @property
+    def root(self) -> Path:
+        return self.data_dir / "cluster"
+
+    @property
+    def secrets(self) -> Path:
+        # Where `vitrina security init` writes outside the repository: <data_dir>/secrets/kafka.
+        return self.data_dir / "secrets" / "kafka"
+
+
+def ensure_secrets(plan: Plan) -> bool:
+    """Run `security init` into the plan's secrets folder unless it is there; True if made."""
+    from vitrina.security.credentials import build_material, write_material
+
+    if (plan.secrets / "ca.pem").is_file():
+        return False
+    files = build_material(brokers=len(plan.primary_ports), mirror_brokers=len(plan.mirror_ports),
+                           now=datetime.now(UTC))
+    write_material(plan.secrets, files)
+    return True
+
+
+def principals(plan: Plan) -> tuple[str, ...]:
+    """Every principal with a password in the secrets folder (SCRAM users at format time)."""
+    from vitrina.security import ALL_PRINCIPALS
+
+    extra = sorted(p.stem for p in plan.secrets.glob("*.password")
+                   if p.stem not in ALL_PRINCIPALS and p.with_suffix(".properties").is_file())
+    return tuple(ALL_PRINCIPALS) + tuple(extra)
+
+
+def primary(plan: Plan) -> KafkaCluster:
+    return KafkaCluster("kafka", plan.root, list(plan.primary_ports), secrets=plan.secrets,
+                        host_prefix="kafka", heap=plan.heap, principals=principals(plan))
+
+
+def mirror(plan: Plan) -> KafkaCluster:
+    return KafkaCluster("kafka-mirror", plan.root, list(plan.mirror_ports), secrets=plan.secrets,
+                        host_prefix="kafka-mirror", heap=plan.heap, principals=principals(plan))
+
+
+def _mirrormaker(plan: Plan) -> Component:
+    from vitrina.cluster.mirrormaker import MirrorMaker
+
+    return MirrorMaker.for_plan(plan)
+
+
+COMPONENTS: list[tuple[str, str]] = [
+    ("kafka", "vitrina.cluster.topology:primary"),
+    ("kafka-mirror", "vitrina.cluster.topology:mirror"),
+    ("mirrormaker", "vitrina.cluster.topology:_mirrormaker"),
+    ("hdfs", "vitrina.cluster.hdfs:component"),
+    ("opensearch", "vitrina.cluster.opensearch:component"),
+    ("s3", "vitrina.cluster.s3:component"),
+]
+
+
+def components(plan: Plan, only: list[str] | None = None) -> list[Component]:
+    """The components in start order (modules not built yet are skipped)."""
+    found: list[Component] = []
+    for name, target in COMPONENTS:
+        if only is not None and name not in only:
+            continue
+        module_name, attr = target.split(":")
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as exc:
+            if exc.name == module_name:
+                continue
+            raise
+        factory: Callable[[Plan], Component] = getattr(module, attr)
+        found.append(factory(plan))
+    return found
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    out = dict(base)
+    for key, value in extra.items():
+        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
+            out.get(key), dict) else value
+    return out
+
+
+def settings_for(cluster: KafkaCluster, principal: str, data_dir: Path,
+                 **overrides: Any) -> Settings:
+    """Settings of one service principal on `cluster` (its own password from the secrets)."""
+    kafka: dict[str, Any] = {"bootstrap_servers": cluster.bootstrap,
+                             "replication_factor": min(3, cluster.size),
+                             "min_insync_replicas": min(2, cluster.size),
+                             "partitions": 3, "transactions": True,
+                             "security_protocol": cluster.protocol}
+    if cluster.secured:
+        assert cluster.secrets is not None
+        kafka.update({"sasl_mechanism": "SCRAM-SHA-512", "sasl_username": principal,
+                      "secrets_dir": cluster.secrets,
+                      "ssl_ca_location": cluster.secrets / "ca.pem"})
+    base: dict[str, Any] = {"data_dir": data_dir, "kafka": kafka, "broker": {"embedded": False}}
+    return load_settings(**_merge(base, overrides))

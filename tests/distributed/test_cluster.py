@@ -1,0 +1,63 @@
+"""The secured cluster itself: RF 3 / min.insync 2, SASL_SSL + SCRAM, deny by default."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from confluent_kafka import Consumer, KafkaError, KafkaException, Producer
+from tests.distributed.conftest import SecuredCluster
+
+from vitrina.kafka.admin import admin_client, apply_topics, describe_topics
+from vitrina.kafka.clients import consumer_config, producer_config
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+
+def test_three_brokers_an_active_controller_and_topics_as_code(
+        healthy_cluster: SecuredCluster) -> None:
+    info = healthy_cluster.kafka.describe()
+    assert info["brokers"] == [1, 2, 3]
+    assert info["controller"] in (1, 2, 3)
+    suffix = uuid.uuid4().hex[:6]
+    settings = healthy_cluster.settings_for("admin", topics={"orders": f"orders-{suffix}"})
+    apply_topics(settings)
+    state = describe_topics(admin_client(settings), [f"orders-{suffix}"])[f"orders-{suffix}"]
+    assert state.replication_factor == 3
+    assert state.configs.get("min.insync.replicas") == "2"
+
+
+def test_admin_round_trip_over_sasl_ssl(healthy_cluster: SecuredCluster) -> None:
+    topic = f"roundtrip-{uuid.uuid4().hex[:6]}"
+    settings = healthy_cluster.admin_settings
+    from confluent_kafka.admin import NewTopic
+
+    admin = admin_client(settings)
+    admin.create_topics([NewTopic(topic, 1, 3)])[topic].result(timeout=30)
+    producer = Producer(producer_config(settings, "admin"))
+    producer.produce(topic, key=b"k", value=b"v", headers=[("h", b"1")])
+    assert producer.flush(30) == 0
+    consumer = Consumer(consumer_config(settings, "admin", f"vitrina-admin-{topic}"))
+    consumer.subscribe([topic])
+    try:
+        msg = None
+        for _ in range(60):
+            msg = consumer.poll(1.0)
+            if msg is not None and msg.error() is None:
+                break
+        assert msg is not None and msg.value() == b"v" and msg.headers() == [("h", b"1")]
+    finally:
+        consumer.close()
+
+
+def test_a_principal_without_acls_is_refused(healthy_cluster: SecuredCluster) -> None:
+    """allow.everyone.if.no.acl.found=false: a valid SCRAM user with no ACL sees nothing."""
+    settings = healthy_cluster.settings_for("traffic")
+    admin = admin_client(settings)
+    from confluent_kafka.admin import NewTopic
+
+    futures = admin.create_topics([NewTopic(f"denied-{uuid.uuid4().hex[:6]}", 1, 3)])
+    with pytest.raises(KafkaException) as info:
+        next(iter(futures.values())).result(timeout=30)
+    assert info.value.args[0].code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                                         KafkaError.CLUSTER_AUTHORIZATION_FAILED)
