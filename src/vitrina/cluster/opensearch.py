@@ -164,12 +164,13 @@ class OpenSearchNode:
     def argv(self) -> list[str]:
         tmp = self.home / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        return [*_unprivileged_prefix(), *java_argv(f"{self.home / 'lib'}/*", MAIN_CLASS, heap=self.heap,
+        java = java_argv(f"{self.home / 'lib'}/*", MAIN_CLASS, heap=self.heap,
                          jvm_opts=[*JVM_OPTS, f"-Djava.io.tmpdir={tmp}",
                                    f"-Dopensearch.path.home={self.home}",
                                    f"-Dopensearch.path.conf={self.home / 'config'}",
                                    "-Dopensearch.distribution.type=tar",
-                                   "-Dopensearch.bundled_jdk=false"])]
+                                   "-Dopensearch.bundled_jdk=false"])
+        return [*_unprivileged_prefix(), *java]
 
     # -- Component -----------------------------------------------------------------------
     def start(self) -> None:
