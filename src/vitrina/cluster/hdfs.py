@@ -14,6 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
 
 from vitrina.cluster import jars
@@ -24,6 +25,9 @@ from vitrina.cluster.process import (
     java_argv,
     port_open,
 )
+
+if TYPE_CHECKING:
+    from vitrina.cluster.topology import Plan
 
 NAMENODE_CLASS = "org.apache.hadoop.hdfs.server.namenode.NameNode"
 DATANODE_CLASS = "org.apache.hadoop.hdfs.server.datanode.DataNode"
@@ -36,13 +40,14 @@ JVM_OPENS = ("--add-opens=java.base/java.lang=ALL-UNNAMED",
 
 @dataclass(frozen=True)
 class HdfsPorts:
-    """Defaults are Hadoop 3's own; tests pass free ports."""
+    """Hadoop 3's own defaults moved into the 29xxx range of `vitrina cluster up`
+    (2xxxx + Hadoop's port); tests pass free ports."""
 
-    namenode_rpc: int = 8020
-    namenode_http: int = 9870  # WebHDFS
-    datanode_data: int = 9866
-    datanode_http: int = 9864
-    datanode_ipc: int = 9867
+    namenode_rpc: int = 29020
+    namenode_http: int = 29870  # WebHDFS
+    datanode_data: int = 29866
+    datanode_http: int = 29864
+    datanode_ipc: int = 29867
 
 
 @dataclass
@@ -80,7 +85,7 @@ class HdfsCluster:
         url = f"http://{self.host}:{self.ports.namenode_http}{path}"
         try:
             with urllib.request.urlopen(url, timeout=timeout) as response:
-                return json.loads(response.read() or b"{}")  # type: ignore[no-any-return]
+                return json.loads(response.read() or b"{}")
         except (OSError, urllib.error.URLError, ValueError):
             return None
 
@@ -195,3 +200,7 @@ class HdfsCluster:
         live = self.live_datanodes() if running else 0
         return ComponentStatus(self.name, running, running and live > 0, self.webhdfs_url,
                                pid, f"{live} live DataNode(s)")
+
+
+def component(plan: Plan) -> HdfsCluster:
+    return HdfsCluster(plan.root)

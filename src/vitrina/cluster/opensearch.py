@@ -17,9 +17,13 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vitrina.cluster import jars
 from vitrina.cluster.process import ClusterError, ComponentStatus, ManagedProcess, java_argv
+
+if TYPE_CHECKING:
+    from vitrina.cluster.topology import Plan
 
 VERSION = "2.19.6"
 MAIN_CLASS = "org.opensearch.bootstrap.OpenSearch"
@@ -87,8 +91,8 @@ class OpenSearchNode:
 
     root: Path
     host: str = "127.0.0.1"
-    http_port: int = 9200
-    transport_port: int = 9300
+    http_port: int = 29200  # OpenSearch's 9200/9300 in the 29xxx range of `cluster up`
+    transport_port: int = 29300
     heap: str = "384m"
     name: str = "opensearch"
 
@@ -194,3 +198,7 @@ class OpenSearchNode:
         if not self._ready():
             raise ClusterError(f"OpenSearch at {self.url} does not answer",
                                hint="start it: `vitrina cluster up` (see logs/opensearch.log)")
+
+
+def component(plan: Plan) -> OpenSearchNode:
+    return OpenSearchNode(plan.root)

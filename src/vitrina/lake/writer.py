@@ -12,65 +12,23 @@ import os
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from vitrina.errors import ConfigError
 from vitrina.lake import layout
+from vitrina.lake.filesystems import lake_filesystem, storage_options
 from vitrina.lake.rows import Row
-from vitrina.settings import FileLake, S3Lake, Settings, WebHdfsLake
+from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
+__all__ = ["LakeWriter", "lake_filesystem", "storage_options"]  # the backends: lake.filesystems
 
 # zstd: ~30 % smaller than snappy on product JSON-ish text at a similar write speed.
 COMPRESSION = "zstd"
 TEMP_MARK = ".tmp-"
-
-_SCHEMES = {"file": ("file", "local", ""), "webhdfs": ("webhdfs",), "s3": ("s3", "s3a")}
-_INSTALL_HINTS = {
-    "s3": "install the optional extra: pip install 'vitrina[s3]' (it brings s3fs)",
-    "webhdfs": "fsspec's WebHDFS client needs `requests`: pip install requests",
-}
-
-
-def storage_options(settings: Settings) -> tuple[str, str, dict[str, Any]]:
-    """(url, protocol, fsspec storage options) of the configured lake backend; checks they agree."""
-    backend = settings.lake.backend
-    url = settings.lake_url
-    scheme = url.split("://", 1)[0] if "://" in url else ""
-    if scheme not in _SCHEMES[backend.type]:
-        raise ConfigError(
-            f"lake URL {url!r} does not match lake.backend.type={backend.type!r}",
-            hint=f"use a {backend.type}:// URL or change VITRINA__LAKE__BACKEND__TYPE")
-    options: dict[str, Any] = {}
-    if isinstance(backend, WebHdfsLake):
-        options["user"] = backend.user
-    elif isinstance(backend, S3Lake):
-        if backend.endpoint_url:
-            options["client_kwargs"] = {"endpoint_url": backend.endpoint_url}
-        if backend.access_key is not None:
-            options["key"] = backend.access_key.get_secret_value()
-        if backend.secret_key is not None:
-            options["secret"] = backend.secret_key.get_secret_value()
-    elif isinstance(backend, FileLake):
-        options["auto_mkdir"] = True
-    return url, backend.type, options
-
-
-def lake_filesystem(settings: Settings) -> tuple[fsspec.AbstractFileSystem, str]:
-    """The fsspec filesystem of the lake and the root path inside it."""
-    url, kind, options = storage_options(settings)
-    try:
-        fs, root = fsspec.core.url_to_fs(url, **options)
-    except ImportError as exc:
-        raise ConfigError(f"the {kind} lake backend cannot load its client: {exc}",
-                          hint=_INSTALL_HINTS.get(kind, "install the missing package")) from None
-    return fs, str(root).rstrip("/")
-
 
 @dataclass(frozen=True)
 class LakeFile:
@@ -82,6 +40,7 @@ class LakeFile:
     first_offset: int
     path: str
     size: int = 0
+    incarnation: str = ""
 
 
 @dataclass(frozen=True)
@@ -116,12 +75,12 @@ class LakeWriter:
     def from_settings(cls, settings: Settings) -> LakeWriter:
         return cls(*lake_filesystem(settings))
 
-    def write(self, role: str, day: date, rows: list[Row]) -> Written:
+    def write(self, role: str, day: date, rows: list[Row], incarnation: str = "") -> Written:
         """Write one batch of rows of one (dataset, partition, date) as one Parquet file."""
         first = rows[0]
         partition, first_offset = int(first["_partition"]), int(first["_offset"])
         data = parquet_bytes(to_table(role, rows))
-        path = layout.file_path(self.root, role, day, partition, first_offset)
+        path = layout.file_path(self.root, role, day, partition, first_offset, incarnation)
         self._put_atomic(path, data)
         return Written(path, len(rows), len(data))
 
@@ -160,8 +119,8 @@ class LakeWriter:
             if fid is None or day is None or (partition is not None and fid.partition != partition):
                 continue
             found.append(LakeFile(role, day, fid.partition, fid.first_offset, path,
-                                  int(info.get("size") or 0)))
-        return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset))
+                                  int(info.get("size") or 0), fid.incarnation))
+        return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation))
 
     def temp_files(self, role: str) -> list[str]:
         base = layout.dataset_path(self.root, role)
@@ -169,12 +128,18 @@ class LakeWriter:
             return []
         return [p for p in self.fs.find(base) if TEMP_MARK in p.rsplit("/", 1)[-1]]
 
-    def delete_uncommitted(self, role: str, partition: int, committed: int) -> list[str]:
-        """Delete crash leftovers of one source partition: files whose first offset is at or
-        past the group's committed offset hold data a replay will write again."""
-        doomed = [f.path for f in self.files(role, partition) if f.first_offset >= committed]
+    def delete_uncommitted(self, role: str, partition: int, committed: int,
+                           incarnation: str = "") -> list[str]:
+        """Delete crash leftovers of one source partition of one topic incarnation: files
+        whose first offset is at or past the group's committed offset hold data a replay
+        will write again. Files of any other incarnation are the lake's history: kept."""
+        doomed = [f.path for f in self.files(role, partition)
+                  if f.incarnation == incarnation and f.first_offset >= committed]
+        suffix = f"-{incarnation}.parquet" if incarnation else ".parquet"
         doomed += [p for p in self.temp_files(role)
-                   if p.rsplit("/", 1)[-1].startswith(f".part-{partition:03d}-")]
+                   if (name := p.rsplit("/", 1)[-1]).startswith(f".part-{partition:03d}-")
+                   and suffix + TEMP_MARK in name
+                   and (incarnation or name.count("-") == 3)]
         for path in doomed:
             self.fs.rm_file(path)
         if doomed:

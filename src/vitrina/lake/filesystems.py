@@ -1,0 +1,146 @@
+"""The lake's storage backends, keyed by `lake.backend.type`: file, webhdfs, s3.
+
+Each backend is its settings model (a member of the `LakeBackendSettings` union the settings
+tree uses) plus one entry in `LAKE_BACKENDS`: the URL schemes it accepts and the fsspec
+storage options it needs. Adding a backend (say `gcs`) is one model and one entry here;
+the writer, the reader, `vitrina lake` and the analytics engines only ever see an fsspec
+filesystem and a root path.
+
+This module imports pydantic only; fsspec and its clients (requests for WebHDFS, s3fs for
+S3) load when a filesystem is built, so the settings tree stays cheap to import.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from vitrina.errors import ConfigError
+
+if TYPE_CHECKING:
+    import fsspec
+
+    from vitrina.settings import Settings
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class FileLakeSettings(_Frozen):
+    """A folder on the local disk (the embedded default)."""
+
+    type: Literal["file"] = "file"
+    url: str = ""  # empty: <data_dir>/lake
+
+
+class WebHdfsLakeSettings(_Frozen):
+    """HDFS through its REST API (WebHDFS on the NameNode's HTTP port)."""
+
+    type: Literal["webhdfs"] = "webhdfs"
+    url: str = "webhdfs://namenode:9870/vitrina/lake"
+    user: str = "vitrina"
+
+
+class S3LakeSettings(_Frozen):
+    """An S3 bucket (AWS, or any S3-compatible store through `endpoint_url`)."""
+
+    type: Literal["s3"] = "s3"
+    url: str = "s3://vitrina-lake/lake"
+    endpoint_url: str | None = None
+    region: str | None = None  # None: botocore's default chain (AWS_REGION, ~/.aws/config)
+    access_key: SecretStr | None = None
+    secret_key: SecretStr | None = None
+
+
+LakeBackendSettings = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
+                                Field(discriminator="type")]
+
+
+@dataclass(frozen=True)
+class LakeBackend:
+    """What the lake needs to know about one storage type."""
+
+    schemes: tuple[str, ...]
+    options: Callable[[Any], dict[str, Any]]
+    install_hint: str = "install the missing package"
+
+
+def _file_options(_: FileLakeSettings) -> dict[str, Any]:
+    return {"auto_mkdir": True}
+
+
+def _webhdfs_options(backend: WebHdfsLakeSettings) -> dict[str, Any]:
+    return {"user": backend.user}
+
+
+def _s3_options(backend: S3LakeSettings) -> dict[str, Any]:
+    client: dict[str, Any] = {}
+    region = getattr(backend, "region", None)
+    if region:
+        client["region_name"] = region
+    if backend.endpoint_url:
+        client["endpoint_url"] = backend.endpoint_url
+    options: dict[str, Any] = {"client_kwargs": client} if client else {}
+    if backend.access_key is not None:
+        options["key"] = backend.access_key.get_secret_value()
+    if backend.secret_key is not None:
+        options["secret"] = backend.secret_key.get_secret_value()
+    return options
+
+
+LAKE_BACKENDS: dict[str, LakeBackend] = {
+    "file": LakeBackend(("file", "local", ""), _file_options),
+    "webhdfs": LakeBackend(("webhdfs",), _webhdfs_options,
+                           "fsspec's WebHDFS client needs `requests`: pip install requests"),
+    "s3": LakeBackend(("s3", "s3a"), _s3_options,
+                      "install the optional extra: pip install 'vitrina[s3]' (it brings s3fs)"),
+}
+
+
+def storage_options(settings: Settings) -> tuple[str, str, dict[str, Any]]:
+    """(url, type, fsspec storage options) of the configured lake backend; checks they agree."""
+    backend = settings.lake.backend
+    entry = LAKE_BACKENDS.get(backend.type)
+    if entry is None:  # pragma: no cover - the settings union admits only registered types
+        raise ConfigError(f"unknown lake backend {backend.type!r}",
+                          hint=f"use one of: {', '.join(LAKE_BACKENDS)}")
+    url = settings.lake_url
+    scheme = url.split("://", 1)[0] if "://" in url else ""
+    if scheme not in entry.schemes:
+        raise ConfigError(
+            f"lake URL {url!r} does not match lake.backend.type={backend.type!r}",
+            hint=f"use a {backend.type}:// URL or change VITRINA__LAKE__BACKEND__TYPE")
+    return url, backend.type, entry.options(backend)
+
+
+def lake_filesystem(settings: Settings) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The fsspec filesystem of the lake and the root path inside it."""
+    import fsspec
+
+    url, kind, options = storage_options(settings)
+    try:
+        fs, root = fsspec.core.url_to_fs(url, **options)
+    except ImportError as exc:
+        raise ConfigError(f"the {kind} lake backend cannot load its client: {exc}",
+                          hint=LAKE_BACKENDS[kind].install_hint) from None
+    return fs, str(root).rstrip("/")
+
+
+def engine_url(settings: Settings, path: str) -> str:
+    """A path inside the lake filesystem as a URL other clients (Spark, Hadoop) open.
+
+    fsspec drops the authority from paths (``webhdfs://host:port/a`` → ``/a``); Spark
+    needs it back. Local paths stay plain paths.
+    """
+    url = settings.lake_url
+    scheme, _, rest = url.partition("://")
+    if settings.lake.backend.type == "file":
+        return path
+    if scheme == "s3":  # s3fs paths start with the bucket, which is the authority
+        return f"s3a://{path.lstrip('/')}"
+    authority = rest.split("/", 1)[0]
+    return f"{scheme}://{authority}/{path.lstrip('/')}"
