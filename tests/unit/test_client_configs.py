@@ -6,10 +6,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import KafkaError, Producer
 
 from vitrina.errors import ConfigError
-from vitrina.kafka.clients import admin_config, consumer_config, producer_config
+from vitrina.kafka.clients import admin_config, consumer_config, identity, producer_config
+from vitrina.kafka.errors import (
+    REPEAT_S,
+    ClientIdentity,
+    ErrorWatch,
+    KafkaAccessDenied,
+    KafkaAuthError,
+    KafkaTlsError,
+    explain,
+)
 from vitrina.security import SERVICE_PRINCIPALS
 from vitrina.security.credentials import build_material, write_material
 from vitrina.settings import Settings, load_settings
@@ -95,3 +104,76 @@ def test_explicit_password_overrides_the_file(secrets_dir: Path) -> None:
     conf = producer_config(_secured(secrets_dir, sasl_password="from-env",
                                     sasl_username="ops"), "filter")
     assert (conf["sasl.username"], conf["sasl.password"]) == ("ops", "from-env")
+
+
+# -- errors that tell the truth (issue 11, item 3) -------------------------------------------
+# The precise cause reaches the client's error_cb long before a request times out; these
+# unit tests pin the mapping. tests/distributed/test_services_errors.py checks it on a real
+# secured cluster (wrong password, untrusted CA, ACL denial each in < 10 s).
+
+def _ident(secrets_dir: Path, principal: str = "indexer") -> ClientIdentity:
+    return identity(_secured(secrets_dir), principal)
+
+
+def test_every_client_gets_an_error_watch_and_quiet_librdkafka(secrets_dir: Path) -> None:
+    own_hook: list[KafkaError] = []
+    conf = consumer_config(_secured(secrets_dir), "indexer", "g", error_cb=own_hook.append)
+    watch = conf["error_cb"]
+    assert isinstance(watch, ErrorWatch) and watch.ident.principal == "indexer"
+    watch(KafkaError(KafkaError._TRANSPORT, "refused"))
+    assert [e.code() for e in own_hook] == [KafkaError._TRANSPORT]  # the caller's hook runs
+    # Critical only: every error reaches error_cb, which reports it once (143 raw lines before).
+    assert conf["log_level"] == 2
+    assert admin_config(load_settings(log_level="DEBUG"))["log_level"] == 7
+
+
+def test_wrong_password_names_the_principal_its_password_file_and_the_fix(
+        secrets_dir: Path) -> None:
+    err = explain(KafkaError(KafkaError._AUTHENTICATION, "SASL authentication error: "
+                             "invalid credentials"), _ident(secrets_dir))
+    assert isinstance(err, KafkaAuthError)
+    assert err.message.startswith("authentication failed for principal indexer at kafka-1:9093")
+    assert str(secrets_dir / "indexer.password") in (err.hint or "")
+    assert (err.hint or "").startswith("fix:")
+
+
+@pytest.mark.parametrize("code", [KafkaError._SSL, KafkaError._TRANSPORT])
+def test_untrusted_ca_is_a_tls_error_naming_ssl_ca_location(secrets_dir: Path,
+                                                            code: int) -> None:
+    # librdkafka reports the first failed handshake as _TRANSPORT, later ones as _SSL.
+    err = explain(KafkaError(code, "SSL handshake failed: error:0A000086:SSL routines::"
+                             "certificate verify failed"), _ident(secrets_dir))
+    assert isinstance(err, KafkaTlsError)
+    assert err.message.startswith("TLS handshake failed: certificate not trusted "
+                                  f"(ssl.ca.location {secrets_dir / 'ca.pem'})")
+    assert "VITRINA__KAFKA__SSL_CA_LOCATION" in (err.hint or "")
+
+
+def test_acl_denial_is_not_a_missing_topic(secrets_dir: Path) -> None:
+    ident = _ident(secrets_dir, "client-api")
+    err = explain(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED), ident,
+                  operation="WRITE", topic="shop-products")
+    assert isinstance(err, KafkaAccessDenied) and err.status_code == 403
+    assert err.message == "principal client-api is not allowed to WRITE topic shop-products"
+    assert "vitrina acl plan" in (err.hint or "")
+    group = explain(KafkaError(KafkaError.GROUP_AUTHORIZATION_FAILED), ident, group="g1")
+    assert group is not None and group.message.endswith("READ consumer group g1")
+
+
+def test_the_watch_raises_permanent_errors_and_says_transient_ones_once(
+        secrets_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    now = [1000.0]
+    watch = ErrorWatch(_ident(secrets_dir), clock=lambda: now[0])
+    unique = f"kafka-{id(watch)}:9093"  # the reporter is process-wide: its own address
+    watch.ident = ClientIdentity("indexer", unique, "SASL_SSL")
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        for _ in range(30):  # ~12 per second while the broker is away
+            watch(KafkaError(KafkaError._ALL_BROKERS_DOWN, "1/1 brokers are down"))
+        now[0] += REPEAT_S + 1
+        watch(KafkaError(KafkaError._TRANSPORT, "connection refused"))
+    lines = [r.getMessage() for r in caplog.records if unique in r.getMessage()]
+    assert len(lines) == 2 and "retrying" in lines[0] and "30 times" in lines[1]
+    with pytest.raises(KafkaAuthError):
+        watch(KafkaError(KafkaError._AUTHENTICATION, "invalid credentials"))
+    with pytest.raises(KafkaAuthError):
+        watch.check()

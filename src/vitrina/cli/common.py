@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vitrina.errors import VitrinaError
 from vitrina.settings import Settings, load_settings
@@ -33,9 +34,11 @@ def settings() -> Settings:
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:
-    err_console.print(f"[bold red]error:[/] {message}", highlight=False)
+    # Escaped: messages quote user input and Kafka syntax ("SCRAM-SHA-512=[password=…]")
+    # that rich would otherwise swallow as markup.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {hint}", highlight=False)
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
     return typer.Exit(code)
 
 

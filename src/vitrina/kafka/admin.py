@@ -8,7 +8,8 @@ from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
 
 from vitrina.errors import BrokerError
-from vitrina.kafka.clients import admin_config
+from vitrina.kafka.clients import admin_config, identity
+from vitrina.kafka.errors import ClientIdentity, explain, fetch_metadata
 from vitrina.settings import Settings
 from vitrina.topics import TopicSpec, declared_topics
 
@@ -31,18 +32,21 @@ class ApplyReport:
     def changed(self) -> bool:
         return bool(self.created)
 
+    @property
+    def matches(self) -> bool:
+        """True when every declared topic exists as declared (partitions, RF, configs)."""
+        return not self.differs
+
 
 def admin_client(settings: Settings) -> AdminClient:
     return AdminClient(admin_config(settings))
 
 
 def describe_topics(admin: AdminClient, names: list[str] | None = None,
-                    timeout: float = 10.0) -> dict[str, TopicState]:
-    try:
-        metadata = admin.list_topics(timeout=timeout)
-    except KafkaException as exc:
-        raise BrokerError(f"cannot reach the broker: {exc}",
-                          hint="is it running? `vitrina broker status`") from None
+                    timeout: float = 10.0, ident: ClientIdentity | None = None
+                    ) -> dict[str, TopicState]:
+    ident = ident or ClientIdentity("admin", "the bootstrap servers", "")
+    metadata = fetch_metadata(admin, ident, timeout=timeout)
     states = {}
     for name, topic in metadata.topics.items():
         if topic.error is not None or (names is not None and name not in names):
@@ -78,8 +82,9 @@ def _differences(spec: TopicSpec, state: TopicState) -> list[str]:
 def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
     """Create every declared topic that is missing; report the ones that differ."""
     admin = admin_client(settings)
+    ident = identity(settings, "admin")
     specs = declared_topics(settings)
-    existing = describe_topics(admin, [s.name for s in specs], timeout)
+    existing = describe_topics(admin, [s.name for s in specs], timeout, ident)
     report = ApplyReport()
     missing = [s for s in specs if s.name not in existing]
     if missing:
@@ -96,7 +101,8 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
                 if "TOPIC_ALREADY_EXISTS" in str(exc):
                     report.unchanged.append(name)
                 else:
-                    raise BrokerError(f"could not create topic {name}: {exc}") from None
+                    raise explain(exc, ident, operation="CREATE", topic=name) or BrokerError(
+                        f"could not create topic {name}: {exc}") from None
     for spec in specs:
         if spec.name in existing:
             diffs = _differences(spec, existing[spec.name])

@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from vitrina.errors import ConfigError
+from vitrina.kafka.errors import ClientIdentity, ErrorWatch
 from vitrina.settings import Settings
-
 
 # librdkafka's own log lines go through Python logging (levels, handlers, capture in tests)
 # instead of being written straight to stderr.
@@ -33,11 +33,47 @@ def _read_secret(path: Path) -> str:
     return value
 
 
+def _is_embedded(settings: Settings) -> bool:
+    broker = settings.broker
+    local = {f"{h}:{p}" for h in (broker.host, "localhost", "127.0.0.1")
+             for p in (broker.port, broker.mirror_port)}
+    return broker.embedded and settings.kafka.bootstrap_servers in local
+
+
+def identity(settings: Settings, principal: str | None = None) -> ClientIdentity:
+    """Who a client of `principal` is, for error messages (reads no secret)."""
+    kafka = settings.kafka
+    sasl = kafka.security_protocol.startswith("SASL")
+    user = (kafka.sasl_username or principal) if sasl else None
+    source = ""
+    if sasl and kafka.sasl_password is not None:
+        source = "VITRINA__KAFKA__SASL_PASSWORD"
+    elif sasl and kafka.secrets_dir is not None and user:
+        source = str(kafka.secrets_dir / f"{user}.password")
+    tls = kafka.security_protocol in {"SSL", "SASL_SSL"}
+    return ClientIdentity(user, kafka.bootstrap_servers, kafka.security_protocol,
+                          kafka.sasl_mechanism if sasl else "",
+                          str(kafka.ssl_ca_location) if tls and kafka.ssl_ca_location else None,
+                          source, _is_embedded(settings))
+
+
+def _watch(conf: dict[str, Any], ident: ClientIdentity) -> dict[str, Any]:
+    """Install an ErrorWatch as error_cb, keeping a caller's own callback as its hook."""
+    cb = conf.get("error_cb")
+    if not isinstance(cb, ErrorWatch):
+        conf["error_cb"] = ErrorWatch(ident, on_error=cb)
+    return conf
+
+
 def base_config(settings: Settings, principal: str | None = None) -> dict[str, Any]:
     """Connection + security settings shared by producers, consumers and admin clients.
 
     `principal` names the service's SASL user (e.g. "filter"); its password is read from
     `<kafka.secrets_dir>/<principal>.password` unless a password is set explicitly.
+    Every client gets an ErrorWatch as `error_cb` (see kafka/errors.py): a wrong password
+    or an untrusted CA comes out of the next poll as one clear error, a broker that is away
+    is reported once, and librdkafka's own per-retry log lines stay quiet unless
+    log_level is DEBUG.
     """
     kafka = settings.kafka
     conf: dict[str, Any] = {
@@ -47,6 +83,9 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
         # Fail fast instead of retrying forever on a broker that is not there.
         "socket.connection.setup.timeout.ms": 10000,
         "logger": CLIENT_LOG,
+        # 2 (critical) unless debugging: every error also reaches error_cb, which reports
+        # it once; at the default (6) a wrong password logs a line per retry (~3 per second).
+        "log_level": 7 if settings.log_level == "DEBUG" else 2,
     }
     if kafka.security_protocol.startswith("SASL"):
         user = kafka.sasl_username or principal
@@ -72,6 +111,7 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
                               hint="run `vitrina security init` or fix kafka.ssl_ca_location")
         conf["ssl.ca.location"] = str(kafka.ssl_ca_location)
         conf["ssl.endpoint.identification.algorithm"] = "https"
+    conf["error_cb"] = ErrorWatch(identity(settings, principal))
     return conf
 
 
@@ -91,7 +131,7 @@ def producer_config(settings: Settings, principal: str | None = None, *,
     if transactional_id:
         conf["transactional.id"] = transactional_id
     conf.update(extra)
-    return conf
+    return _watch(conf, identity(settings, principal))
 
 
 def consumer_config(settings: Settings, principal: str | None, group_id: str | None,
@@ -108,7 +148,7 @@ def consumer_config(settings: Settings, principal: str | None, group_id: str | N
         "partition.assignment.strategy": "cooperative-sticky",
     })
     conf.update(extra)
-    return conf
+    return _watch(conf, identity(settings, principal))
 
 
 def admin_config(settings: Settings, principal: str | None = "admin") -> dict[str, Any]:

@@ -18,56 +18,93 @@ from vitrina.kafka.clients import consumer_config
 from vitrina.settings import Settings
 
 
+class TopicFollower:
+    """Reads partitions from their beginning to their true end, then follows new records.
+
+    The one reader of state kept in topics (the ban list, the client API's view, `dlq`,
+    `topics` inspection): assign() from the beginning, no consumer group membership (every
+    reader needs every partition); the end is each partition's EOF event, never the high
+    watermark. `group_id` only names where `commit` keeps a reader's own bookmark.
+    """
+
+    def __init__(self, settings: Settings, partitions: list[TopicPartition], *,
+                 principal: str | None = "admin", group_id: str | None = None,
+                 **extra: Any) -> None:
+        self.partitions = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        self.consumer = Consumer(consumer_config(
+            settings, principal, group_id or f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
+            **{"enable.partition.eof": True, **extra}))
+        # OFFSET_BEGINNING (-2): the earliest retained record.
+        self.consumer.assign([TopicPartition(tp.topic, tp.partition, -2)
+                              for tp in self.partitions])
+        self._not_at_end = {(tp.topic, tp.partition) for tp in self.partitions}
+
+    @property
+    def at_end(self) -> bool:
+        """Every partition reached its end at least once."""
+        return not self._not_at_end
+
+    def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
+        """Records available now (EOF events noted, not returned); BrokerError on errors."""
+        records = []
+        for msg in self.consumer.consume(max_records, timeout):
+            err = msg.error()
+            if err is None:
+                records.append(msg)
+            elif err.code() == KafkaError._PARTITION_EOF:
+                self._not_at_end.discard((msg.topic(), msg.partition()))
+            else:
+                raise BrokerError(f"reading {msg.topic()}: {err}",
+                                  hint="is the broker running? `vitrina broker status`")
+        return records
+
+    def read_to_end(self, timeout: float = 60.0) -> Iterator[Message]:
+        """Yield records until every partition has reported its end."""
+        deadline = time.monotonic() + timeout
+        while self._not_at_end:
+            if time.monotonic() > deadline:
+                raise BrokerError(f"reading {sorted(self._not_at_end)} did not reach the end "
+                                  f"in {timeout:.0f} s", hint="the broker may be overloaded")
+            yield from self.poll(1000, 0.2)
+
+    def committed(self) -> dict[tuple[str, int], int]:
+        """This reader's bookmark per partition (-1 when none) under its `group_id`."""
+        return {(tp.topic, tp.partition): tp.offset
+                for tp in self.consumer.committed(self.partitions, timeout=10)}
+
+    def commit(self, offsets: dict[tuple[str, int], int]) -> None:
+        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+                             asynchronous=False)
+
+    def close(self) -> None:
+        self.consumer.close()
+
+
 def read_partitions_to_end(settings: Settings, partitions: list[TopicPartition], *,
                            principal: str | None = "admin",
                            timeout: float = 60.0) -> Iterator[Message]:
-    """Yield every record of the given partitions, from the beginning to each one's EOF.
-
-    EOF events, not watermarks: correct on Apache Kafka and on the embedded broker.
-    """
+    """Yield every record of the given partitions, from the beginning to each one's EOF."""
     if not partitions:
         return
-    consumer = Consumer(consumer_config(
-        settings, principal, f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
-        **{"enable.partition.eof": True}))
+    follower = TopicFollower(settings, partitions, principal=principal)
     try:
-        # OFFSET_BEGINNING (-2): the earliest retained record.
-        consumer.assign([TopicPartition(tp.topic, tp.partition, -2) for tp in partitions])
-        remaining = {(tp.topic, tp.partition) for tp in partitions}
-        deadline = time.monotonic() + timeout
-        while remaining:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"reading {sorted(remaining)} did not reach the end in "
-                                  f"{timeout:.0f} s", hint="the broker may be overloaded")
-            for msg in consumer.consume(1000, 0.2):
-                err = msg.error()
-                if err is None:
-                    yield msg
-                elif err.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard((msg.topic(), msg.partition()))
-                else:
-                    raise BrokerError(f"reading {msg.topic()}: {err}",
-                                      hint="is the broker running? `vitrina broker status`")
+        yield from follower.read_to_end(timeout)
     finally:
-        consumer.close()
+        follower.close()
 
 
 def topic_partitions(settings: Settings, topic: str, principal: str | None = "admin",
                      timeout: float = 10.0) -> list[TopicPartition]:
-    """Every partition of `topic`; BrokerError with a hint if it does not exist."""
+    """Every partition of `topic`; a clear error if it is missing or not visible (ACLs)."""
     from confluent_kafka.admin import AdminClient
 
-    from vitrina.kafka.clients import admin_config
+    from vitrina.kafka.clients import admin_config, identity
+    from vitrina.kafka.errors import check_topic, fetch_metadata
 
-    try:
-        meta = AdminClient(admin_config(settings, principal)).list_topics(topic, timeout=timeout)
-    except Exception as exc:
-        raise BrokerError(f"cannot reach the broker at {settings.kafka.bootstrap_servers}: {exc}",
-                          hint="is it running? `vitrina broker status`") from None
-    info = meta.topics.get(topic)
-    if info is None or info.error is not None or not info.partitions:
-        raise BrokerError(f"topic {topic} does not exist", hint="run `vitrina topics apply`")
-    return [TopicPartition(topic, p) for p in sorted(info.partitions)]
+    ident = identity(settings, principal)
+    meta = fetch_metadata(AdminClient(admin_config(settings, principal)), ident, topic, timeout)
+    check_topic(ident, topic, meta)
+    return [TopicPartition(topic, p) for p in sorted(meta.topics[topic].partitions)]
 
 
 def read_to_end(settings: Settings, topics: list[str], timeout: float = 30.0,
@@ -75,13 +112,11 @@ def read_to_end(settings: Settings, topics: list[str], timeout: float = 30.0,
     """Yield every record of `topics` (those that exist) from the beginning to each EOF."""
     from confluent_kafka.admin import AdminClient
 
-    from vitrina.kafka.clients import admin_config
+    from vitrina.kafka.clients import admin_config, identity
+    from vitrina.kafka.errors import fetch_metadata
 
-    try:
-        metadata = AdminClient(admin_config(settings, principal)).list_topics(timeout=10)
-    except Exception as exc:
-        raise BrokerError(f"cannot reach the broker at {settings.kafka.bootstrap_servers}: "
-                          f"{exc}", hint="is it running? `vitrina broker status`") from None
+    metadata = fetch_metadata(AdminClient(admin_config(settings, principal)),
+                              identity(settings, principal), timeout=10)
     partitions = [TopicPartition(topic, p) for topic in topics
                   if (meta := metadata.topics.get(topic)) is not None and meta.error is None
                   for p in sorted(meta.partitions)]
@@ -106,3 +141,34 @@ def fold_latest(settings: Settings, topic: str, timeout: float = 30.0) -> dict[s
         else:
             state[key] = msg.value()
     return state
+
+
+def topic_incarnation(settings: Settings, topic: str, principal: str | None = "admin",
+                      timeout: float = 10.0) -> str:
+    """A short, stable name of this *incarnation* of `topic`: hash of cluster id + topic id.
+
+    A broker that lost its data, or a topic deleted and created again, starts its offsets
+    at 0 again under a new topic id: whatever is named by offsets (lake files) must say
+    which incarnation the offsets belong to. Raises BrokerError when the broker gives no id.
+    """
+    import hashlib
+
+    from confluent_kafka import TopicCollection
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.kafka.clients import admin_config
+
+    admin = AdminClient(admin_config(settings, principal))
+    try:
+        cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""
+        [future] = admin.describe_topics(TopicCollection([topic]),
+                                         request_timeout=timeout).values()
+        topic_id = str(future.result().topic_id or "")
+    except Exception as exc:
+        raise BrokerError(f"cannot describe topic {topic}: {exc}",
+                          hint="is the broker up and the topic created? `vitrina topics "
+                               "apply`") from None
+    if not topic_id or set(topic_id) <= {"A", "0", "=", "-"}:  # the all-zero (unset) id
+        raise BrokerError(f"the broker gives topic {topic} no topic id",
+                          hint="use a broker with topic ids (Apache Kafka ≥ 2.8, Tansu)")
+    return hashlib.sha256(f"{cluster_id}/{topic_id}".encode()).hexdigest()[:10]

@@ -25,7 +25,8 @@ from vitrina.contracts.codec import encode
 from vitrina.contracts.models import Ban
 from vitrina.domain.banlist import BanList, fold_ban, ids_from_document, parse_product_ids
 from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
-from vitrina.kafka.clients import producer_config
+from vitrina.kafka.clients import identity, producer_config
+from vitrina.kafka.errors import explain, wait_flushed
 from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
 from vitrina.settings import Settings
 
@@ -61,14 +62,22 @@ class BanService:
         if self._producer is None:
             self._producer = Producer(producer_config(self.settings, self.principal))
         errors: list[str] = []
+        first_error: list[KafkaError] = []
 
         def delivered(err: KafkaError | None, msg: Message) -> None:
             if err is not None:
                 errors.append(f"{msg.key()!r}: {err}")
+                first_error[:1] = first_error[:1] or [err]
 
         for key, value in records:
             self._producer.produce(self.topic, value, key, on_delivery=delivered)
-        if self._producer.flush(FLUSH_TIMEOUT_S) > 0 or errors:
+        # Short flush steps: a wrong password or an untrusted CA is raised at once (by the
+        # client's ErrorWatch) instead of after the whole timeout.
+        if wait_flushed(self._producer, FLUSH_TIMEOUT_S) > 0 or errors:
+            problem = explain(first_error[0], identity(self.settings, self.principal),
+                              operation="WRITE", topic=self.topic) if first_error else None
+            if problem is not None:
+                raise problem
             raise BrokerError(f"the ban list was not fully written: {errors or 'timed out'}",
                               hint="check the broker (`vitrina broker status`) and retry; "
                                    "banning is idempotent")

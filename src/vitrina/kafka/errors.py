@@ -1,0 +1,286 @@
+"""librdkafka errors as `VitrinaError`s that name the cause and the fix — fast and once.
+
+librdkafka retries everything forever: a wrong password, an untrusted CA or a broker that is
+not there all look like "Broker transport failure" once a request times out. The precise
+cause arrives earlier, through the client's `error_cb` (`_AUTHENTICATION` ~0.3 s after the
+first connection, `_SSL` / `_TRANSPORT` "certificate verify failed" at once). `ErrorWatch` is
+that callback: it turns permanent errors (authentication, TLS trust) into a `VitrinaError`
+raised out of the next `poll()` / `consume()` / short `flush()`, and says transient trouble
+(broker unreachable) once per process and address, then again at most every minute, while
+the client retries quietly with its own backoff (reconnect.backoff.max.ms).
+
+`explain` maps a `KafkaError` (delivery report, metadata error, exception) to the same
+messages, so the CLI, the APIs and the workers all say the same thing.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException
+
+from vitrina.errors import BrokerError
+
+log = logging.getLogger("vitrina.kafka")
+
+# The same "still failing" line at most once a minute per (address, kind): the client keeps
+# retrying in the background, the operator needs to know, not to read it twelve times a second.
+REPEAT_S = 60.0
+
+
+class KafkaAuthError(BrokerError):
+    """The broker refused the credentials (SASL) of a principal."""
+
+
+class KafkaTlsError(BrokerError):
+    """The TLS handshake with the broker failed (untrusted CA, wrong host name)."""
+
+
+class KafkaAccessDenied(BrokerError):
+    """An ACL does not allow this principal the operation."""
+
+    status_code = 403
+
+
+class KafkaUnreachable(BrokerError):
+    """No broker answered at the bootstrap address."""
+
+
+@dataclass(frozen=True)
+class ClientIdentity:
+    """Who a client is and where it connects: what every message needs to name."""
+
+    principal: str | None  # SASL user, None without SASL
+    bootstrap: str
+    protocol: str
+    mechanism: str = ""
+    ca_location: str | None = None
+    password_source: str = ""  # where the password came from (file or variable)
+    embedded: bool = False  # the embedded development broker (`vitrina broker …`)
+
+    @property
+    def who(self) -> str:
+        return f"principal {self.principal}" if self.principal else "the client"
+
+
+_AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
+_UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE,
+                KafkaError._TIMED_OUT, KafkaError._MSG_TIMED_OUT}
+_DENIED: dict[int, str] = {
+    KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
+    KafkaError.GROUP_AUTHORIZATION_FAILED: "consumer group",
+    KafkaError.TRANSACTIONAL_ID_AUTHORIZATION_FAILED: "transactional id",
+    KafkaError.CLUSTER_AUTHORIZATION_FAILED: "cluster",
+}
+
+
+def _text(err: KafkaError) -> str:
+    return err.str() or err.name()
+
+
+def is_tls_failure(err: KafkaError) -> bool:
+    text = _text(err)
+    return err.code() == KafkaError._SSL or (
+        err.code() == KafkaError._TRANSPORT and ("certificate verify failed" in text
+                                                 or "SSL handshake" in text))
+
+
+def auth_failed(ident: ClientIdentity) -> KafkaAuthError:
+    mech = f" ({ident.mechanism})" if ident.mechanism else ""
+    source = f" from {ident.password_source}" if ident.password_source else ""
+    return KafkaAuthError(
+        f"authentication failed for principal {ident.principal} at {ident.bootstrap}: "
+        f"the broker rejected the SASL{mech} credentials",
+        hint=f"fix: use the password `vitrina security init` made for {ident.principal} "
+             f"(the password was read{source}), or create the user on the cluster "
+             f"(kafka-configs --alter --entity-type users --entity-name {ident.principal} "
+             f"--add-config 'SCRAM-SHA-512=[password=…]')")
+
+
+def tls_failed(ident: ClientIdentity, detail: str) -> KafkaTlsError:
+    if "certificate verify failed" in detail or "could not be verified" in detail:
+        what = "certificate not trusted"
+        if "hostname" in detail.lower() or "host name" in detail.lower():
+            what = "certificate does not match the host name"
+        return KafkaTlsError(
+            f"TLS handshake failed: {what} (ssl.ca.location {ident.ca_location}) "
+            f"at {ident.bootstrap}",
+            hint="fix: point kafka.ssl_ca_location (VITRINA__KAFKA__SSL_CA_LOCATION) at the "
+                 "ca.pem that signed the brokers' certificates (`vitrina security init`), and "
+                 "connect by a name the certificates list (kafka-N, localhost, 127.0.0.1)")
+    return KafkaTlsError(f"TLS handshake failed at {ident.bootstrap}: {detail}",
+                         hint="fix: check kafka.security_protocol and kafka.ssl_ca_location; "
+                              "is this port a TLS listener?")
+
+
+def unreachable(ident: ClientIdentity, detail: str = "") -> KafkaUnreachable:
+    more = f" ({detail})" if detail else ""
+    if ident.embedded:
+        hint = ("start it (`vitrina broker start` or `vitrina up`) or fix "
+                "kafka.bootstrap_servers / VITRINA__KAFKA__BOOTSTRAP_SERVERS")
+    else:
+        hint = ("is the cluster up? `vitrina broker status` checks kafka.bootstrap_servers "
+                "(`vitrina cluster status` for the native cluster); fix the address with "
+                "VITRINA__KAFKA__BOOTSTRAP_SERVERS")
+    return KafkaUnreachable(f"cannot reach the Kafka broker at {ident.bootstrap}{more}",
+                            hint=hint)
+
+
+def denied(ident: ClientIdentity, operation: str, kind: str, name: str | None) -> \
+        KafkaAccessDenied:
+    target = f"{kind} {name}" if name else kind
+    return KafkaAccessDenied(
+        f"{ident.who} is not allowed to {operation} {target}",
+        hint="see what each principal may do with `vitrina acl plan`; run this as the "
+             "service that owns the operation, or change the plan and `vitrina acl apply`")
+
+
+def missing_topic(ident: ClientIdentity, topic: str) -> BrokerError:
+    return BrokerError(f"topic {topic} does not exist on {ident.bootstrap}",
+                       hint="create the topics with `vitrina topics apply`")
+
+
+def explain(err: KafkaError | KafkaException, ident: ClientIdentity, *,
+            operation: str = "use", topic: str | None = None,
+            group: str | None = None) -> BrokerError | None:
+    """The VitrinaError for a client error, or None when it is not one we can name."""
+    if isinstance(err, KafkaException):
+        if not err.args or not isinstance(err.args[0], KafkaError):
+            return None
+        err = err.args[0]
+    code = err.code()
+    if code in _AUTH:
+        return auth_failed(ident)
+    if is_tls_failure(err):
+        return tls_failed(ident, _text(err))
+    if code in _DENIED:
+        kind = _DENIED[code]
+        name = {"topic": topic, "consumer group": group}.get(kind)
+        op = "READ" if kind == "consumer group" else operation
+        return denied(ident, op, kind, name or (None if kind != "cluster" else ""))
+    if code == KafkaError.UNKNOWN_TOPIC_OR_PART and topic:
+        return missing_topic(ident, topic)
+    if code in _UNREACHABLE:
+        return unreachable(ident, _text(err))
+    return None
+
+
+def check_topic(ident: ClientIdentity, topic: str, metadata: Any,
+                operation: str = "READ") -> None:
+    """Raise the right error when `topic` is missing or not visible to this principal."""
+    info = metadata.topics.get(topic)
+    if info is not None and info.error is None and info.partitions:
+        return
+    err = info.error if info is not None else None
+    if err is not None and err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED:
+        raise denied(ident, operation, "topic", topic)
+    raise missing_topic(ident, topic)
+
+
+class _Reporter:
+    """Process-wide "say it once": the last time each (address, kind) was logged."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+
+    def report(self, key: tuple[str, str], message: str, now: float) -> None:
+        with self._lock:
+            last, count = self._seen.get(key, (0.0, 0))
+            if count and now - last < REPEAT_S:
+                self._seen[key] = (last, count + 1)
+                return
+            self._seen[key] = (now, 1)
+        if count:
+            log.warning("%s (still, %d times in the last minute; retrying)", message, count)
+        else:
+            log.warning("%s (retrying with backoff)", message)
+
+
+REPORTER = _Reporter()
+
+
+class ErrorWatch:
+    """A client's `error_cb`: raise permanent errors, report transient ones once.
+
+    Permanent (authentication, TLS trust) errors are kept in `problem` and raised from the
+    callback, so they come out of the client call that served it (poll, consume, flush).
+    `on_error` is called first with every error (e.g. a worker's broker-up metric).
+    """
+
+    def __init__(self, ident: ClientIdentity, *, raise_permanent: bool = True,
+                 on_error: Callable[[KafkaError], None] | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.ident = ident
+        self.raise_permanent = raise_permanent
+        self.on_error = on_error
+        self.clock = clock
+        self.problem: BrokerError | None = None
+
+    def __call__(self, err: KafkaError) -> None:
+        if self.on_error is not None:
+            self.on_error(err)
+        if err.code() in _AUTH or is_tls_failure(err):
+            self.problem = self.problem or explain(err, self.ident)
+            if self.raise_permanent:
+                raise self.problem  # type: ignore[misc]
+            return
+        if self.problem is not None:
+            return  # "all brokers down" after a refused login says nothing new
+        if err.code() in _UNREACHABLE:
+            REPORTER.report((self.ident.bootstrap, "unreachable"),
+                            str(unreachable(self.ident).message), self.clock())
+            return
+        if err.fatal():
+            self.problem = self.problem or BrokerError(
+                f"fatal Kafka client error for {self.ident.who}: {_text(err)}",
+                hint="the client cannot continue; restart it (the supervisor does)")
+            if self.raise_permanent:
+                raise self.problem
+            return
+        REPORTER.report((self.ident.bootstrap, err.name()), f"kafka client: {_text(err)}",
+                        self.clock())
+
+    def check(self) -> None:
+        """Raise the permanent problem seen so far, if any."""
+        if self.problem is not None:
+            raise self.problem
+
+
+def wait_flushed(producer: Any, timeout: float, ident: ClientIdentity | None = None,
+                 step: float = 0.25) -> int:
+    """`producer.flush(timeout)` in short steps, so a permanent error raised by the
+    ErrorWatch comes out at once instead of after the whole timeout. Returns what is left."""
+    deadline = time.monotonic() + timeout
+    while True:
+        left = producer.flush(min(step, max(0.0, deadline - time.monotonic())))
+        if left == 0 or time.monotonic() >= deadline:
+            return int(left)
+
+
+def fetch_metadata(admin: Any, ident: ClientIdentity, topic: str | None = None,
+                   timeout: float = 10.0, step: float = 1.0) -> Any:
+    """`list_topics` that fails fast with the precise cause.
+
+    A metadata request only reports "transport failure" after its timeout; the cause
+    (authentication, TLS) sits in the error callback, which `poll()` serves: ask in
+    short steps and poll in between.
+    """
+    deadline = time.monotonic() + timeout
+    last: KafkaException | None = None
+    while True:
+        remaining = deadline - time.monotonic()
+        try:
+            return admin.list_topics(topic, timeout=max(0.1, min(step, remaining)))
+        except KafkaException as exc:
+            last = exc
+        admin.poll(0)  # serves error_cb: an ErrorWatch raises auth / TLS problems here
+        if time.monotonic() >= deadline:
+            detail = last.args[0].str() if last and isinstance(last.args[0], KafkaError) else ""
+            raise unreachable(ident, detail) from None
+
