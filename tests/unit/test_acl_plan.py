@@ -40,6 +40,13 @@ JOBS: dict[str, tuple[set[str], set[str]]] = {
                     "analytics-categories", "dead-letters"},
                    {"client-queries", "client-events", "orders", "banned-products"}),
     "traffic": ({"filtered-products"}, {"orders", "client-events", "client-queries"}),
+    # `vitrina shop load`: the SHOP API's door from the command line.
+    "shop-load": ({"product-owners"}, {"shop-products", "product-owners", "dead-letters"}),
+    # `vitrina dlq replay`: back to any topic some service consumes (reads them as admin).
+    "dlq-replay": (set(), {"shop-products", "banned-products", "filtered-products",
+                           "withheld-products", "blocked-products", "orders", "client-events",
+                           "client-queries", "recommendations", "analytics-categories",
+                           "product-owners"}),
 }
 
 
@@ -149,3 +156,60 @@ def test_apply_refuses_the_embedded_broker_before_connecting(settings: Settings)
 
     with pytest.raises(ConfigError, match="embedded broker has no ACLs"):
         apply_acls(settings)
+
+
+# -- every principal the code connects as exists (issue 11, item 2) ---------------------------
+
+_CLIENT_CALLS = {"producer_config", "consumer_config", "admin_config", "make_producer",
+                 "read_to_end", "topic_partitions", "read_partitions_to_end", "load_owners",
+                 "BanService", "StreamWorker", "OwnersView", "TopicFollower"}
+
+
+def _principals_named_in_code() -> dict[str, set[str]]:
+    """String principals the source passes to Kafka clients, and `SERVICE = "…"` constants."""
+    import ast
+    from pathlib import Path
+
+    import vitrina
+
+    found: dict[str, set[str]] = {}
+    for path in Path(vitrina.__file__).parent.rglob("*.py"):
+        tree = ast.parse(path.read_text("utf-8"))
+        for node in ast.walk(tree):
+            names: list[ast.expr] = []
+            if isinstance(node, ast.Call):
+                func = node.func
+                called = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+                if called in _CLIENT_CALLS:
+                    names += [kw.value for kw in node.keywords if kw.arg == "principal"]
+                    if called.endswith("_config") or called == "make_producer":
+                        names += node.args[1:2]
+            elif isinstance(node, ast.Assign) and any(
+                    isinstance(t, ast.Name) and t.id in {"SERVICE", "PRINCIPAL"}
+                    for t in node.targets):
+                names.append(node.value)
+            elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                # defaults of `principal` parameters ("admin", "shop-api", …)
+                args = node.args.args + node.args.kwonlyargs
+                defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(
+                    node.args.defaults) + list(node.args.kw_defaults)
+                names += [d for a, d in zip(args, defaults, strict=True)
+                          if a.arg == "principal" and d is not None]
+            for name in names:
+                if isinstance(name, ast.Constant) and isinstance(name.value, str):
+                    found.setdefault(name.value, set()).add(path.name)
+    return found
+
+
+def test_every_principal_the_code_connects_as_is_created_and_planned(
+        rules: list[AclRule]) -> None:
+    """`shop load` connected as shop-load and `dlq replay` as dlq-replay, which `security
+    init` never created (so they failed on SASL); the client API banned as admin."""
+    from vitrina.security import ALL_PRINCIPALS
+
+    named = _principals_named_in_code()
+    assert {"shop-load", "dlq-replay", "client-api", "filter"} <= set(named)
+    unknown = {p: sorted(files) for p, files in named.items() if p not in ALL_PRINCIPALS}
+    assert not unknown, f"principals without a SCRAM user from `security init`: {unknown}"
+    planned = {r.principal for r in rules}
+    assert not {p for p in named if f"User:{p}" not in planned}

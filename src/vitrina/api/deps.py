@@ -77,7 +77,8 @@ class AppState:
                 except ImportError as exc:
                     raise UnavailableError("banning is not available in this build",
                                            hint=f"the ban service is missing: {exc}") from None
-                self.ban_service = BanService(self.settings)
+                # Its own principal (ACL: reads and writes the ban list), not admin's.
+                self.ban_service = BanService(self.settings, principal="client-api")
             return self.ban_service
 
     def close(self) -> None:

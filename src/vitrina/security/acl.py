@@ -94,6 +94,13 @@ SERVICE_ACCESS: dict[str, ServiceAccess] = {
     "mirror": ServiceAccess(reads=(ALL_ROLES,), consumer=True),
     "admin": ServiceAccess(reads=(ALL_ROLES,), writes=("banned_products",), consumer=True),
 }
+# `vitrina shop load`: the SHOP API's door from the command line (same topics, own password).
+SERVICE_ACCESS["shop-load"] = SERVICE_ACCESS["shop-api"]
+# `vitrina dlq replay` re-produces dead letters to their source topics: any topic a service
+# consumes (the operator reads the dead letters as admin).
+SERVICE_ACCESS["dlq-replay"] = ServiceAccess(writes=tuple(sorted(
+    {role for access in SERVICE_ACCESS.values() for role in access.reads
+     if role not in (ALL_ROLES, "dead_letters")})))
 
 
 def user(principal: str) -> str:

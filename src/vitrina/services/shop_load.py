@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
@@ -81,22 +81,15 @@ def catalogue_files(paths: Iterable[Path]) -> list[Path]:
 
 def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
     """Fail fast, naming the bootstrap address, when the broker or the topic is missing."""
-    bootstrap = settings.kafka.bootstrap_servers
-    # log_level 0: the client would log every failed reconnect; we report the failure once.
-    admin = AdminClient({**admin_config(settings), "log_level": 0,
+    from vitrina.kafka.clients import identity
+    from vitrina.kafka.errors import check_topic, fetch_metadata
+
+    # As shop-load itself (not admin): a wrong password, an untrusted CA or a missing ACL is
+    # named here, in about a second, before any record is read.
+    ident = identity(settings, SERVICE)
+    admin = AdminClient({**admin_config(settings, SERVICE),
                          "socket.connection.setup.timeout.ms": int(timeout * 1000)})
-    try:
-        metadata = admin.list_topics(topic, timeout=timeout)
-    except KafkaException as exc:
-        reason = exc.args[0].str() if hasattr(exc.args[0], "str") else exc
-        raise BrokerError(f"cannot reach the Kafka broker at {bootstrap} ({reason})",
-                          hint="start it (`vitrina broker start` or `vitrina up`) or fix "
-                               "kafka.bootstrap_servers / VITRINA__KAFKA__BOOTSTRAP_SERVERS"
-                          ) from None
-    found = metadata.topics.get(topic)
-    if found is None or found.error is not None:
-        raise BrokerError(f"topic {topic} does not exist on {bootstrap}",
-                          hint="create the topics with `vitrina topics apply`")
+    check_topic(ident, topic, fetch_metadata(admin, ident, topic, timeout), "WRITE")
 
 
 @dataclass
@@ -269,6 +262,15 @@ class ShopLoader:
         self.report.delivered = self.produced[self.topic] - failures[self.topic]
         self.report.dead_lettered = self.produced[self.dlq] - failures[self.dlq]
         failed = sum(failures.values())
+        first = self.deliveries.first_error
+        if first is not None:  # an ACL denial or a refused login says so, not "not confirmed"
+            from vitrina.kafka.clients import identity
+            from vitrina.kafka.errors import KafkaAccessDenied, KafkaAuthError, explain
+
+            problem = explain(first, identity(self.settings, SERVICE), operation="WRITE",
+                              topic=self.topic)
+            if isinstance(problem, KafkaAccessDenied | KafkaAuthError):
+                raise problem
         if remaining or failed:
             raise BrokerError(
                 f"{failed + remaining} records were not confirmed by the broker at "
