@@ -284,3 +284,20 @@ def fetch_metadata(admin: Any, ident: ClientIdentity, topic: str | None = None,
             detail = last.args[0].str() if last and isinstance(last.args[0], KafkaError) else ""
             raise unreachable(ident, detail) from None
 
+
+
+def init_transactions(producer: Any, timeout: float = 30.0, step: float = 1.0) -> None:
+    """`producer.init_transactions(timeout)` in retriable steps, polling in between, so a
+    wrong password or an untrusted CA ends it in about a second (raised by the ErrorWatch)
+    instead of a bare "timed out" after the whole timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            producer.init_transactions(max(0.1, min(step, deadline - time.monotonic())))
+            return
+        except KafkaException as exc:
+            err = exc.args[0] if exc.args else None
+            if not (isinstance(err, KafkaError) and err.retriable()) or \
+                    time.monotonic() >= deadline:
+                raise
+        producer.poll(0)  # serves error_cb

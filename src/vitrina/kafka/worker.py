@@ -24,6 +24,7 @@ from vitrina import metrics
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.clients import consumer_config, producer_config
 from vitrina.kafka.deadletter import HEADER_REPLAYS, FloodGuard, Output, dead_letter
+from vitrina.kafka.errors import init_transactions
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -140,7 +141,8 @@ class StreamWorker:
             error_cb=self._on_client_error, stats_cb=self._on_stats,
             **{"statistics.interval.ms": 5000}))
         if self._transactional:
-            self.producer.init_transactions(30)
+            # In steps: a refused login ends it at once, not after 30 s (kafka/errors.py).
+            init_transactions(self.producer, 30)
         if metrics_port:
             metrics.serve_metrics(metrics_port)
 
@@ -148,7 +150,9 @@ class StreamWorker:
     def _on_client_error(self, err: KafkaError) -> None:
         if err.code() in (KafkaError._ALL_BROKERS_DOWN, KafkaError._TRANSPORT):
             metrics.BROKER_UP.labels(self.service).set(0)
-        log.warning("%s: kafka client: %s", self.service, err)
+        # Not logged here: the client's ErrorWatch (kafka/clients.py) says a broker is away
+        # once a minute instead of ~12 lines a second, and raises a refused login or an
+        # untrusted CA out of consume(), which stops the worker with that message.
 
     def _on_stats(self, stats_json: str) -> None:
         stats = orjson.loads(stats_json)
