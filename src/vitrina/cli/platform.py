@@ -54,11 +54,23 @@ def status() -> None:
     import httpx
 
     from vitrina import broker
+    from vitrina.errors import VitrinaError
+    from vitrina.kafka.admin import describe_cluster
+    from vitrina.kafka.clients import identity
     from vitrina.services import SERVICES
 
     s = settings()
-    st = broker.status(s)
-    console.print(f"broker      {'up' if st.answering else 'DOWN'}  {st.address}")
+    if identity(s).embedded:
+        st = broker.status(s)
+        console.print(f"broker      {'up' if st.answering else 'DOWN'}  {st.address}")
+    else:  # an external cluster: its own brokers, not the embedded one's address
+        try:
+            view = describe_cluster(s)
+            console.print(f"kafka       up  {len(view.brokers)} broker(s), controller "
+                          f"{view.controller}: {', '.join(view.brokers.values())}",
+                          highlight=False)
+        except VitrinaError as exc:
+            console.print(f"kafka       DOWN  {exc.message}", highlight=False, markup=False)
     for spec in SERVICES:
         port = getattr(s.ports, spec.port_field)
         try:

@@ -124,3 +124,29 @@ def create_topic(settings: Settings, name: str, partitions: int = 1,
     except KafkaException as exc:
         if "TOPIC_ALREADY_EXISTS" not in str(exc):
             raise
+
+
+@dataclass
+class ClusterView:
+    """What the cluster at kafka.bootstrap_servers says about itself (metadata)."""
+
+    bootstrap: str
+    brokers: dict[int, str]  # node id -> host:port as advertised
+    controller: int | None
+    topics: int
+
+
+def describe_cluster(settings: Settings, timeout: float = 5.0,
+                     principal: str = "admin") -> ClusterView:
+    """The brokers and controller of the configured cluster (embedded or external).
+
+    Raises the precise error (unreachable, refused login, untrusted CA) within `timeout`.
+    """
+    ident = identity(settings, principal)
+    meta = fetch_metadata(AdminClient(admin_config(settings, principal)), ident,
+                          timeout=timeout)
+    brokers = {b.id: f"{b.host}:{b.port}" for b in meta.brokers.values()}
+    controller = meta.controller_id if meta.controller_id is not None and \
+        meta.controller_id >= 0 else None
+    return ClusterView(settings.kafka.bootstrap_servers, dict(sorted(brokers.items())),
+                       controller, len(meta.topics))
