@@ -1,0 +1,187 @@
+"""Errors that tell the truth, fast, on the secured cluster (issue 11, items 2–4).
+
+Real `vitrina` processes against the 3-broker SASL_SSL cluster: a wrong password, an
+untrusted CA and an ACL denial each end in < 10 s with a message naming the cause and the
+fix; every command connects as its own principal; status shows the external cluster.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import orjson
+import pytest
+from tests.distributed.conftest import SecuredCluster
+from tests.distributed.services_support import (
+    new_suffix,
+    platform_env,
+    platform_settings,
+    prepare,
+    secrets_subset,
+    suffix_of,
+    vitrina,
+)
+
+from vitrina.orchestrate import sample_catalog
+from vitrina.settings import Settings
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+FAST_S = 10.0  # the issue's bound: a plain client gets the precise error in 0.3 s
+RAW_LIBRDKAFKA = ("[thrd:", "FAIL", "sasl_ssl://", "rdkafka")
+
+
+@pytest.fixture
+def platform(healthy_cluster: SecuredCluster, tmp_path: Path) -> Settings:
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    return settings
+
+
+def _assert_clean(stderr: str) -> None:
+    assert not [line for line in stderr.splitlines() if any(m in line for m in RAW_LIBRDKAFKA)]
+
+
+def test_wrong_password_fails_fast_naming_principal_and_fix(platform: Settings) -> None:
+    env = platform_env(platform, KAFKA__SASL_PASSWORD="not-the-password")
+    for args, principal in ((["topics", "list"], "admin"),
+                            (["ban", "add", "100042", "--reason", "test"], "admin"),
+                            (["shop", "load", str(sample_catalog())], "shop-load")):
+        result, took = vitrina(args, env)
+        assert result.returncode == 1, (args, result.stdout, result.stderr)
+        assert f"authentication failed for principal {principal}" in result.stderr, args
+        assert "fix:" in result.stderr and "security init" in result.stderr
+        assert "broker status" not in result.stderr  # not "is it running?"
+        assert took < FAST_S, (args, took)
+        _assert_clean(result.stderr)
+
+
+def test_run_indexer_and_lake_sink_exit_on_a_refused_login(platform: Settings) -> None:
+    env = platform_env(platform, KAFKA__SASL_PASSWORD="not-the-password", PORTS__INDEXER="0",
+                       PORTS__LAKE_SINK="0")
+    for service in ("indexer", "lake-sink"):
+        result, took = vitrina(["run", service], env, timeout=60)
+        assert result.returncode != 0, service
+        assert f"authentication failed for principal {service}" in result.stderr, service
+        assert took < FAST_S, (service, took)
+        assert len(result.stderr.splitlines()) < 15  # not ~12 lines a second
+
+
+def test_untrusted_ca_fails_fast_naming_ssl_ca_location(platform: Settings,
+                                                        tmp_path: Path) -> None:
+    from vitrina.security.pki import make_ca
+
+    other_ca = tmp_path / "other-ca.pem"
+    other_ca.write_bytes(make_ca(datetime.now(UTC), "someone else's CA").cert_pem)
+    env = platform_env(platform, KAFKA__SSL_CA_LOCATION=str(other_ca))
+    for args in (["topics", "list"], ["ban", "add", "100042", "--reason", "test"]):
+        result, took = vitrina(args, env)
+        assert result.returncode == 1, args
+        assert (f"TLS handshake failed: certificate not trusted (ssl.ca.location {other_ca})"
+                in result.stderr.replace("\n", " ").replace("  ", " ")), result.stderr
+        assert "VITRINA__KAFKA__SSL_CA_LOCATION" in result.stderr.replace("\n", "")
+        assert took < FAST_S, (args, took)
+        _assert_clean(result.stderr)
+
+
+def test_acl_denial_names_principal_operation_and_topic(platform: Settings) -> None:
+    """The client-api principal producing to shop-products was told the topic is missing."""
+    env = platform_env(platform, KAFKA__SASL_USERNAME="client-api")
+    result, took = vitrina(["shop", "load", str(sample_catalog())], env)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    topic = platform.topics.shop_products
+    assert f"principal client-api is not allowed to WRITE topic {topic}" in message
+    assert "vitrina acl plan" in message and "does not exist" not in message
+    assert took < FAST_S
+
+
+def test_client_api_producer_is_refused_with_a_clear_error(healthy_cluster: SecuredCluster,
+                                                           platform: Settings) -> None:
+    """The same refusal at the producer level (a delivery report), as a service sees it."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import identity, producer_config
+    from vitrina.kafka.errors import KafkaAccessDenied, explain
+
+    errors = []
+    producer = Producer(producer_config(platform, "client-api",
+                                        on_delivery=lambda err, _m: errors.append(err)))
+    producer.produce(platform.topics.shop_products, b"{}", b"1")
+    producer.flush(15)
+    assert errors and errors[0] is not None
+    problem = explain(errors[0], identity(platform, "client-api"), operation="WRITE",
+                      topic=platform.topics.shop_products)
+    assert isinstance(problem, KafkaAccessDenied)
+    assert problem.message == (f"principal client-api is not allowed to WRITE topic "
+                               f"{platform.topics.shop_products}")
+
+
+def test_commands_connect_as_their_own_principal(healthy_cluster: SecuredCluster,
+                                                 platform: Settings, tmp_path: Path) -> None:
+    """Only shop-load's password: `shop load` works (it used to need admin and shop-load,
+    which `security init` never created); `dlq replay` needs only admin (to read) and
+    dlq-replay (to write)."""
+    only_loader = secrets_subset(healthy_cluster, tmp_path / "s1", ["shop-load"])
+    env = platform_env(platform, KAFKA__SECRETS_DIR=str(only_loader))
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"product_id": "1", "name": "no price"}\n')
+    result, _ = vitrina(["shop", "load", "--json", str(sample_catalog()), str(bad)], env)
+    assert result.returncode == 0, result.stderr
+    rejected = orjson.loads(result.stdout)["rejected"]
+    assert rejected >= 1
+    replayers = secrets_subset(healthy_cluster, tmp_path / "s2", ["admin", "dlq-replay"])
+    result, _ = vitrina(["dlq", "replay"], platform_env(platform,
+                                                       KAFKA__SECRETS_DIR=str(replayers)))
+    assert result.returncode == 0, result.stderr
+    assert f"replayed {rejected}" in result.stdout
+
+
+def test_client_api_bans_with_its_own_principal(healthy_cluster: SecuredCluster,
+                                                platform: Settings, tmp_path: Path) -> None:
+    """With only client-api's password the operator's ban answered 500 (it banned as admin)."""
+    import httpx
+    from tests.conftest import free_port, wait_for
+    from tests.support import UvicornThread
+
+    from vitrina.services.bans import BanService
+    from vitrina.services.client_api import create_app
+
+    only_api = secrets_subset(healthy_cluster, tmp_path / "s", ["client-api"])
+    settings = platform_settings(healthy_cluster, tmp_path / "api", suffix_of(platform),
+                                 secrets=only_api, api={"admin_token": "t0ken"})
+    with UvicornThread(create_app(settings), free_port()) as server:
+        response = httpx.post(f"{server.url}/api/v1/bans/100042",
+                              headers={"Authorization": "Bearer t0ken"},
+                              json={"reason": "counterfeit"}, timeout=30)
+        assert response.status_code == 201, response.text
+    wait_for(lambda: "100042" in BanService(platform).current(), 20,
+             message="the ban to be on the ban list")
+
+
+def test_status_shows_the_external_cluster(healthy_cluster: SecuredCluster,
+                                           platform: Settings) -> None:
+    env = platform_env(platform)
+    result, _ = vitrina(["broker", "status"], env)
+    assert result.returncode == 0, result.stderr
+    assert "3 broker(s)" in result.stdout
+    for address in healthy_cluster.bootstrap.split(","):
+        assert address in result.stdout
+    result, _ = vitrina(["status"], env)
+    assert "kafka       up  3 broker(s)" in result.stdout
+    assert "19092" not in result.stdout and "DOWN" not in result.stdout
+
+
+def test_topics_apply_exits_nonzero_when_a_topic_differs(healthy_cluster: SecuredCluster,
+                                                         platform: Settings) -> None:
+    from vitrina.kafka.admin import create_topic
+
+    odd = platform.model_copy(update={"topics": platform.topics.model_copy(
+        update={"orders": f"{platform.topics.orders}-odd"})})
+    create_topic(odd, odd.topics.orders, partitions=1)  # declared: 3
+    result, _ = vitrina(["topics", "apply"], platform_env(odd))
+    assert result.returncode == 1
+    assert "partitions: declared 3, actual 1" in result.stdout
+    result, _ = vitrina(["topics", "apply"], platform_env(platform))
+    assert result.returncode == 0, result.stdout + result.stderr
