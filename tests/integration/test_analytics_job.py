@@ -122,6 +122,55 @@ def test_run_publishes_recommendations_and_categories(
     assert lake.read_output("category_stats").num_rows == report.rows["category_stats"]
 
 
+def test_a_failed_run_publishes_nothing_and_the_previous_run_keeps_serving(
+        make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Regression (issue 16): a NaN score used to fail the run after it had already published
+    `analytics-categories` and written NaN outputs to the lake."""
+    import pyarrow as pa
+
+    from vitrina.analytics import job
+
+    settings = make_settings()
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    first = run_job(settings, publish_topics=False)
+    real_compute = job.compute
+
+    def nan_scores(*args: Any, **kwargs: Any) -> dict[str, Any]:
+        # Stands in for a definitions bug (the old wall-clock 0/0): the real outputs, one
+        # score replaced by NaN.
+        out = real_compute(*args, **kwargs)
+        recs = out["recommendations"]
+        scores = recs["score"].to_pylist()
+        scores[0] = float("nan")
+        out["recommendations"] = recs.set_column(recs.schema.get_field_index("score"), "score",
+                                                 pa.array(scores, pa.float64()))
+        return out
+
+    monkeypatch.setattr(job, "compute", nan_scores)
+    with pytest.raises(job.InvalidOutputError, match=r"recommendations\.score"):
+        run_job(settings)
+    assert fold_latest(settings, settings.topics.analytics_categories) == {}
+    assert fold_latest(settings, settings.topics.recommendations) == {}
+    lake = AnalyticsLake.from_settings(settings)
+    assert lake.last_run() == first.run_id
+
+
+def test_years_old_lake_gets_finite_scores_from_the_wall_clock_run(tmp_path: Path) -> None:
+    """Regression (issue 16): decay from the wall clock made every score NaN on old data."""
+    from datetime import UTC, datetime
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=200, customer_count=40, messages=4000,
+          start=datetime(2017, 1, 1, tzinfo=UTC))
+    report = run_job(settings, publish_topics=False, now=datetime(2026, 11, 30, tzinfo=UTC))
+    lake = AnalyticsLake.from_settings(settings)
+    assert lake.last_run() == report.run_id
+    recs = lake.read_output("recommendations").to_pylist()
+    assert recs and all(r["score"] == r["score"] and r["score"] > 0 for r in recs)
+    reasons = {r["reason"] for r in recs}
+    assert any(r.startswith("похоже на то") for r in reasons)
+
+
 def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(analytics={"interval_s": 3600})
     _lake(settings, products=100, customer_count=15, messages=1200)

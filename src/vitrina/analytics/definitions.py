@@ -31,12 +31,15 @@ NOT_IN_CATALOGUE = "(нет в каталоге)"
 ALL_CATEGORIES = "(все)"
 CANCELLED_STATES = ("cancelled", "canceled")
 
-# Implicit-feedback weight of one signal. A purchase (order line or purchase event) says the
-# most; a view the least; a review says "liked" (4-5 stars) or "not really" (1-3 stars).
-EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0, "purchase": 5.0}
+# Implicit-feedback weight of one signal. A purchase says the most and counts once, as its
+# order line (a `purchase` client event weighs 0: it only marks the item bought); a view
+# the least; a review says "liked" (4-5 stars) or "not really" (1-3 stars).
+EVENT_WEIGHTS = {"view": 1.0, "add_to_cart": 3.0}
 ORDER_WEIGHT = 5.0
 REVIEW_LIKED = 4.0
 REVIEW_DISLIKED = 0.5
+# Older signals count as if 20 half-lives old (weight x 2^-20 ~ 1e-6): never 0, never NaN.
+MAX_AGE_HALF_LIVES = 20.0
 
 # Columns each input must offer (DuckDB types). Missing columns become typed NULLs and a
 # missing dataset an empty relation, so a partial lake still runs.
@@ -71,18 +74,24 @@ OUTPUTS: dict[str, str] = {
     "search_by_category": "category",
     "recommendations": "user_id, rank",
     "popular": "rank",
+    "item_neighbours": "product_id, rank",
 }
 
 
 @dataclass(frozen=True)
 class Params:
-    """Knobs of one run. `train_until` (epoch s) cuts inputs for a time-split evaluation."""
+    """Knobs of one run. `train_until` (epoch s) cuts inputs for a time-split evaluation.
 
-    as_of: float
+    `as_of` (epoch s) is the moment recency is measured from; None (the default, in `run`
+    and `evaluate` alike) means the newest order or event in the lake before the cut, so
+    years-old data scores exactly like fresh data.
+    """
+
+    as_of: float | None = None
     top_k: int = 10
     train_until: float = 1e12  # no cut: far beyond any timestamp
     half_life_days: float = 30.0  # a 30-day-old signal counts half
-    max_history: int = 15  # most-weighted items per customer used for similarity (bounds pairs)
+    max_history: int = 50  # most-weighted items per customer used for similarity (bounds pairs)
     neighbours: int = 20  # most similar items kept per item
     min_support: int = 1  # customers an item pair needs in common
     category_fill: int = 20  # popular items per favourite category offered as fill
@@ -97,7 +106,9 @@ class Params:
     def render(self) -> dict[str, str]:
         values = {k: repr(float(v)) if isinstance(v, float) else str(v)
                   for k, v in self.__dict__.items()}
+        values["as_of"] = "NULL" if self.as_of is None else repr(float(self.as_of))
         values["decay"] = repr(math.log(2) / (self.half_life_days * 86400.0))
+        values["max_age"] = repr(MAX_AGE_HALF_LIVES * self.half_life_days * 86400.0)
         return values
 
 
@@ -161,24 +172,34 @@ STATEMENTS: list[Statement] = [
               "ORDER BY product_id) AS dup FROM client_events "
               "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
               "AND product_id IS NOT NULL) AS t WHERE dup = 1"),
+    # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) -------
+    Statement("clock", "SELECT COALESCE(CAST({as_of} AS DOUBLE), MAX(t), 0.0) AS now FROM ("
+              "SELECT epoch(ts) AS t FROM order_lines UNION ALL "
+              "SELECT epoch(ts) AS t FROM events) AS s", materialize=True),
     # -- implicit feedback ---------------------------------------------------------------
+    # A purchase counts once: the order line. The `purchase` client event of the same item
+    # only marks it bought (never recommended again), with no weight of its own.
+    # The age is capped at {max_age} s (20 half-lives): the weight stays > 0, so no later
+    # division can be 0/0, however old the data.
     Statement("interactions", "SELECT user_id, product_id, "
-              "SUM(w * EXP(-{decay} * GREATEST({as_of} - epoch(ts), 0.0))) AS weight, "
-              "MAX(bought) AS bought FROM ("
+              "ROUND(SUM(w * EXP(-{decay} * LEAST(GREATEST(c.now - epoch(ts), 0.0), "
+              "{max_age}))), 9) AS weight, MAX(bought) AS bought FROM ("
               f"SELECT customer_id AS user_id, product_id, ts, {ORDER_WEIGHT} AS w, 1 AS bought "
               "FROM order_lines UNION ALL "
               f"SELECT user_id, product_id, ts, {_EVENT_CASE} AS w, "
               "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END AS bought FROM events) AS s "
-              "GROUP BY user_id, product_id", materialize=True),
+              "CROSS JOIN clock AS c GROUP BY user_id, product_id", materialize=True),
     Statement("bought", "SELECT user_id, product_id FROM interactions WHERE bought = 1"),
     Statement("history", "SELECT user_id, product_id, weight, bought FROM ("
               "SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id "
-              "ORDER BY weight DESC, product_id) AS rn FROM interactions) AS t "
-              "WHERE rn <= {max_history}", materialize=True),
-    Statement("item_norms", "SELECT product_id, SQRT(SUM(weight * weight)) AS norm "
-              "FROM history GROUP BY product_id"),
+              "ORDER BY weight DESC, product_id) AS rn FROM interactions "
+              "WHERE weight > 0) AS t WHERE rn <= {max_history}", materialize=True),
+    # Item-item cosine over binary customer x product (who touched what): co-occurrence
+    # normalised by both items' reach, so a bestseller is not similar to everything.
+    Statement("item_reach", "SELECT product_id, COUNT(*) AS reach FROM history "
+              "GROUP BY product_id"),
     Statement("item_pairs", "SELECT a.product_id AS item, b.product_id AS other, "
-              "SUM(a.weight * b.weight) AS dot, COUNT(*) AS support "
+              "COUNT(*) AS support "
               "FROM history AS a JOIN history AS b ON a.user_id = b.user_id "
               "AND a.product_id <> b.product_id "
               "JOIN recommendable AS r ON r.product_id = b.product_id "
@@ -186,60 +207,79 @@ STATEMENTS: list[Statement] = [
     Statement("neighbours", "SELECT item, other, sim FROM ("
               "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
               "ORDER BY sim DESC, other) AS rn FROM ("
-              "SELECT p.item, p.other, ROUND(p.dot / (ni.norm * nb.norm), 9) AS sim "
-              "FROM item_pairs AS p JOIN item_norms AS ni ON ni.product_id = p.item "
-              "JOIN item_norms AS nb ON nb.product_id = p.other "
+              "SELECT p.item, p.other, ROUND(p.support / SQRT(CAST(ni.reach AS DOUBLE) "
+              "* nb.reach), 9) AS sim "
+              "FROM item_pairs AS p JOIN item_reach AS ni ON ni.product_id = p.item "
+              "JOIN item_reach AS nb ON nb.product_id = p.other "
               "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
               materialize=True),
     Statement("cf_scores", "SELECT h.user_id, n.other AS product_id, "
               "SUM(h.weight * n.sim) AS score, MAX(h.bought) AS from_bought "
               "FROM history AS h JOIN neighbours AS n ON h.product_id = n.item "
               "GROUP BY h.user_id, n.other"),
+    # "Similar products" (same category) and "customers also bought" (other categories):
+    # the recommender's own neighbours, served per product.
+    Statement("item_neighbours", "SELECT n.item AS product_id, CAST(ROW_NUMBER() OVER ("
+              "PARTITION BY n.item ORDER BY n.sim DESC, n.other) AS BIGINT) AS rank, "
+              "n.other AS other_id, n.sim AS score, CASE WHEN a.category = b.category "
+              "THEN 'similar' ELSE 'also_bought' END AS kind FROM neighbours AS n "
+              "JOIN catalogue AS a ON a.product_id = n.item "
+              "JOIN catalogue AS b ON b.product_id = n.other"),
     # -- popularity ----------------------------------------------------------------------
     Statement("popular_ranked", "SELECT product_id, category, popularity, "
-              "popularity / MAX(popularity) OVER () AS global_share, "
-              "popularity / MAX(popularity) OVER (PARTITION BY category) AS category_share, "
+              "COALESCE(popularity / NULLIF(MAX(popularity) OVER (), 0.0), 0.0) "
+              "AS global_share, COALESCE(popularity / NULLIF(MAX(popularity) OVER ("
+              "PARTITION BY category), 0.0), 0.0) AS category_share, "
               "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
               "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
               "AS category_rank FROM ("
               "SELECT i.product_id, r.category, ROUND(SUM(i.weight), 9) AS popularity "
               "FROM interactions AS i JOIN recommendable AS r ON r.product_id = i.product_id "
               "GROUP BY i.product_id, r.category) AS t", materialize=True),
-    Statement("user_categories", "SELECT user_id, category, w / SUM(w) OVER "
-              "(PARTITION BY user_id) AS share FROM ("
-              "SELECT user_id, category, w, ROW_NUMBER() OVER (PARTITION BY user_id "
+    Statement("user_categories", "SELECT user_id, category, "
+              "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY user_id), 0.0), 0.0) AS share "
+              "FROM (SELECT user_id, category, w, ROW_NUMBER() OVER (PARTITION BY user_id "
               "ORDER BY w DESC, category) AS rn FROM ("
               "SELECT i.user_id, p.category, SUM(i.weight) AS w FROM interactions AS i "
-              "JOIN products_latest AS p ON p.product_id = i.product_id "
+              "JOIN products_latest AS p ON p.product_id = i.product_id WHERE i.weight > 0 "
               "GROUP BY i.user_id, p.category) AS a) AS t WHERE rn <= 2"),
     Statement("customers", "SELECT DISTINCT user_id FROM interactions"),
-    # -- recommendations: three signals, each in [0, 1], blended by weight ------------------
+    # -- recommendations: similarity leads, popularity fills -------------------------------
+    # Two signals, each in [0, 1]: `cf` (similar to what the customer touched) and `fill`
+    # (popular in a favourite category, or overall). A product's fill is the larger of its
+    # two popularity scores, never their sum: with one category both are the same list.
     Statement("candidates",
-              "SELECT c.user_id, c.product_id, {cf_weight} * c.score / m.top AS score, "
+              "SELECT c.user_id, c.product_id, 'cf' AS signal, "
+              "{cf_weight} * c.score / m.top AS score, "
               f"CASE WHEN c.from_bought = 1 THEN '{REASON_BOUGHT}' ELSE '{REASON_VIEWED}' END "
               "AS reason FROM cf_scores AS c JOIN (SELECT user_id, MAX(score) AS top "
               "FROM cf_scores GROUP BY user_id) AS m ON m.user_id = c.user_id "
               "WHERE m.top > 0 UNION ALL "
-              "SELECT u.user_id, p.product_id, {category_weight} * u.share * p.category_share "
+              "SELECT u.user_id, p.product_id, 'fill' AS signal, "
+              "{category_weight} * u.share * p.category_share "
               f"AS score, '{REASON_CATEGORY}' || p.category AS reason FROM user_categories AS u "
               "JOIN popular_ranked AS p ON p.category = u.category "
               "AND p.category_rank <= {category_fill} UNION ALL "
-              "SELECT c.user_id, p.product_id, {popular_weight} * p.global_share AS score, "
+              "SELECT c.user_id, p.product_id, 'fill' AS signal, "
+              "{popular_weight} * p.global_share AS score, "
               f"'{REASON_POPULAR}' AS reason FROM customers AS c CROSS JOIN popular_ranked AS p "
               "WHERE p.global_rank <= 3 * {top_k}"),
-    # The reason shown is the strongest signal's; the score is the sum of all of them.
+    # Best row per (customer, product, signal); the score sums the signals; the reason shown
+    # is the strongest signal's.
     Statement("recommendations", "SELECT user_id, CAST(rank AS BIGINT) AS rank, product_id, "
               "score, reason FROM ("
               "SELECT user_id, product_id, score, reason, ROW_NUMBER() OVER ("
               "PARTITION BY user_id ORDER BY score DESC, product_id) AS rank FROM ("
-              "SELECT c.user_id, c.product_id, c.reason, ROUND(SUM(c.score) OVER ("
-              "PARTITION BY c.user_id, c.product_id), 6) AS score, "
-              "ROW_NUMBER() OVER (PARTITION BY c.user_id, c.product_id "
-              "ORDER BY c.score DESC, c.reason) AS dup FROM candidates AS c "
+              "SELECT user_id, product_id, reason, ROUND(SUM(score) OVER ("
+              "PARTITION BY user_id, product_id), 6) AS score, ROW_NUMBER() OVER ("
+              "PARTITION BY user_id, product_id ORDER BY score DESC, reason) AS dup FROM ("
+              "SELECT c.user_id, c.product_id, c.signal, c.reason, c.score, ROW_NUMBER() OVER ("
+              "PARTITION BY c.user_id, c.product_id, c.signal ORDER BY c.score DESC, c.reason) "
+              "AS best FROM candidates AS c "
               "JOIN recommendable AS r ON r.product_id = c.product_id "
               "LEFT JOIN bought AS b ON b.user_id = c.user_id AND b.product_id = c.product_id "
-              "WHERE b.product_id IS NULL) AS t WHERE dup = 1) AS t2 WHERE rank <= {top_k}",
-              materialize=True),
+              "WHERE b.product_id IS NULL) AS s WHERE best = 1) AS t WHERE dup = 1) AS t2 "
+              "WHERE rank <= {top_k}", materialize=True),
     Statement("popular", f"SELECT '{POPULAR_USER}' AS user_id, CAST(global_rank AS BIGINT) "
               "AS rank, product_id, ROUND(global_share, 6) AS score, "
               f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "

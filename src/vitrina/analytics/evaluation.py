@@ -57,7 +57,8 @@ def evaluate(settings: Any, *, engine_name: str | None = None, k: int = 10,
     """Precision/recall/NDCG@k and coverage of the recommender and the popularity baseline."""
     lake = AnalyticsLake.from_settings(settings)
     cut = holdout_cutoff(lake, holdout)
-    params = Params(as_of=cut, train_until=cut, top_k=k)
+    # The same clock rule as `run`: recency from the newest fact before the cut.
+    params = Params(train_until=cut, top_k=k)
     out = compute(settings, params, engine_name=engine_name, evaluation=True,
                   progress=progress, engine_options=engine_options)
     bought: dict[str, set[str]] = {}

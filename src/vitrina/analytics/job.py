@@ -23,10 +23,10 @@ from vitrina.analytics.engines import open_engine, run_definitions
 from vitrina.analytics.lakeio import AnalyticsLake
 from vitrina.contracts.codec import encode
 from vitrina.domain.recommend import group_recommendations
-from vitrina.errors import BrokerError
+from vitrina.errors import BrokerError, VitrinaError
 from vitrina.settings import Settings
 
-MODEL = "item-cf-v1"
+MODEL = "item-cf-v2"
 Progress = Callable[[str], None]
 
 
@@ -93,9 +93,38 @@ def recommendation_records(recs: pa.Table, popular: pa.Table, top_k: int,
     return records
 
 
-def publish(settings: Settings, topic: str, contract: str, key_field: str,
-            records: list[dict[str, Any]], timeout_s: float = 60.0) -> int:
-    """Produce validated records keyed by `key_field`; raise BrokerError unless all land."""
+class InvalidOutputError(VitrinaError):
+    """An output of the run is not fit to serve; nothing of the run was published."""
+
+
+def check_outputs(results: dict[str, pa.Table]) -> None:
+    """Raise InvalidOutputError if any output holds a NaN, an infinity or a null score/id."""
+    import pyarrow.compute as pc
+
+    for name, table in results.items():
+        for column in table.column_names:
+            values = table[column]
+            if column in ("score", "product_id", "user_id", "other_id") and values.null_count:
+                raise InvalidOutputError(
+                    f"analytics output {name}.{column} has {values.null_count} null values",
+                    hint="this is a bug in the definitions; the previous run keeps serving")
+            if pa.types.is_floating(values.type):
+                bad = pc.sum(pc.invert(pc.fill_null(pc.is_finite(values), True))).as_py()
+                if bad:
+                    raise InvalidOutputError(
+                        f"analytics output {name}.{column} has {bad} NaN/infinite values",
+                        hint="this is a bug in the definitions; the previous run keeps serving")
+
+
+def encoded(contract: str, key_field: str,
+            records: list[dict[str, Any]]) -> list[tuple[bytes, bytes]]:
+    """(key, value) of every record, each validated against `contract` (raises on the first)."""
+    return [(str(r[key_field]).encode(), encode(contract, r)) for r in records]
+
+
+def publish(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]],
+            timeout_s: float = 60.0) -> int:
+    """Produce already validated (key, value) messages; raise BrokerError unless all land."""
     from confluent_kafka import KafkaException, Producer
 
     from vitrina.kafka.clients import producer_config
@@ -108,12 +137,10 @@ def publish(settings: Settings, topic: str, contract: str, key_field: str,
 
     producer = Producer(producer_config(settings, "analytics"))
     try:
-        for record in records:
-            value = encode(contract, record)
+        for key, value in messages:
             while True:
                 try:
-                    producer.produce(topic, key=str(record[key_field]).encode(), value=value,
-                                     on_delivery=delivered)
+                    producer.produce(topic, key=key, value=value, on_delivery=delivered)
                     break
                 except BufferError:
                     producer.poll(0.5)  # local queue full: let deliveries drain
@@ -124,21 +151,36 @@ def publish(settings: Settings, topic: str, contract: str, key_field: str,
                           hint="is the broker running? `vitrina broker status`") from None
     if left or errors:
         first = errors[0] if errors else f"{left} messages not delivered in {timeout_s:.0f}s"
-        raise BrokerError(f"writing {len(records)} records to {topic} failed: {first}",
+        raise BrokerError(f"writing {len(messages)} records to {topic} failed: {first}",
                           hint="check `vitrina broker status` and `vitrina topics apply`")
-    return len(records)
+    return len(messages)
 
 
 def run_job(settings: Settings, *, engine_name: str | None = None, publish_topics: bool = True,
-            now: datetime | None = None, progress: Progress | None = None,
+            now: datetime | None = None, as_of: datetime | None = None,
+            progress: Progress | None = None,
             engine_options: dict[str, Any] | None = None) -> JobReport:
-    """Compute all analytics once and write them to Kafka and the lake."""
+    """Compute all analytics once and write them to the lake and Kafka, all or nothing.
+
+    Order: compute → check every output and validate every record → write the run's lake
+    files → publish → mark the run current in the lake. A failure at any step leaves the
+    previous run current (the lake readers follow the marker); only a broker failure in
+    the middle of publishing can leave some keys of the compacted topics newer than others,
+    and the next run overwrites them.
+    """
     started = time.monotonic()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
-    params = Params(as_of=moment.timestamp(), top_k=settings.analytics.top_k)
+    params = Params(as_of=as_of.timestamp() if as_of else None, top_k=settings.analytics.top_k)
     results = compute(settings, params, engine_name=engine_name, progress=progress,
                       engine_options=engine_options)
+    check_outputs(results)
+    recs = recommendation_records(results["recommendations"], results["popular"],
+                                  params.top_k, moment)
+    messages = {
+        settings.topics.analytics_categories: encoded(
+            "category_stats", "category", category_records(results["category_stats"], moment)),
+        settings.topics.recommendations: encoded("recommendation", "user_id", recs)}
     lake = AnalyticsLake.from_settings(settings)
     report = JobReport(run_id=run_id, engine=engine_name or settings.analytics.engine,
                        generated_at=moment.isoformat(), duration_s=0.0)
@@ -147,19 +189,14 @@ def run_job(settings: Settings, *, engine_name: str | None = None, publish_topic
         report.lake_paths[name] = lake.write_output(name, run_id, table)
     if progress:
         progress("write lake")
-    recs = recommendation_records(results["recommendations"], results["popular"],
-                                  params.top_k, moment)
     report.customers = sum(1 for r in recs if r["user_id"] != POPULAR_USER)
     if publish_topics:
-        categories = category_records(results["category_stats"], moment)
-        report.published[settings.topics.analytics_categories] = publish(
-            settings, settings.topics.analytics_categories, "category_stats", "category",
-            categories)
-        report.published[settings.topics.recommendations] = publish(
-            settings, settings.topics.recommendations, "recommendation", "user_id", recs)
+        for topic, batch in messages.items():
+            report.published[topic] = publish(settings, topic, batch)
         if progress:
             progress("publish")
     report.duration_s = round(time.monotonic() - started, 3)
+    lake.commit_run(run_id, report.to_json().encode())
     status = settings.data_dir / "run" / "analytics-last.json"
     status.parent.mkdir(parents=True, exist_ok=True)
     status.write_text(report.to_json(), encoding="utf-8")

@@ -1,9 +1,10 @@
 """The analytics job's edge to the data lake: find input files, write and read outputs.
 
 Inputs follow the lake contract (`vitrina.lake.layout`); outputs are written next to them as
-`{root}/analytics_<name>/run=<run_id>/part-000.parquet`, one directory per run, so the newest
-run is the lexically greatest `run=` directory and a half-written run is never visible
-(the file appears atomically through LakeWriter's temp-and-rename).
+`{root}/analytics_<name>/run=<run_id>/part-000.parquet`, one directory per run. A run becomes
+current only when its marker `{root}/analytics_runs/run=<run_id>.json` is written, after every
+output is written and published; readers follow the newest marker, so a failed or
+half-written run is never served (each file appears atomically through temp-and-rename).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from vitrina.settings import Settings
 OUTPUT_PREFIX = "analytics_"
 # Output relation -> lake dataset suffix, where the names differ (the brief's lake names).
 LAKE_NAMES = {"category_stats": "categories"}
+RUNS_DIR = "analytics_runs"  # one marker per committed (current-able) run
 
 
 class EmptyLakeError(VitrinaError):
@@ -95,14 +97,25 @@ class AnalyticsLake:
         self.writer._put_atomic(path, parquet_bytes(table))
         return path
 
+    def commit_run(self, run_id: str, report: bytes) -> str:
+        """Mark `run_id` current: its outputs are complete and valid."""
+        path = f"{self.root}/{RUNS_DIR}/run={run_id}.json"
+        self.writer._put_atomic(path, report)
+        return path
+
     def last_run(self, name: str = "recommendations") -> str | None:
-        base = self.dataset_path(name)
+        """The newest committed run that wrote `name`."""
+        base = f"{self.root}/{RUNS_DIR}"
         if not self.fs.exists(base):
             return None
-        runs = sorted(p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
-        runs = [r for r in runs if r.startswith("run=") and
-                self.fs.exists(f"{base}/{r}/part-000.parquet")]
-        return runs[-1].removeprefix("run=") if runs else None
+        names = sorted((p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False)),
+                       reverse=True)
+        for marker in names:
+            if marker.startswith("run=") and marker.endswith(".json"):
+                run = marker.removeprefix("run=").removesuffix(".json")
+                if self.fs.exists(self.output_path(name, run)):
+                    return run
+        return None
 
     def read_output(self, name: str, run_id: str | None = None) -> pa.Table:
         run = run_id or self.last_run(name)

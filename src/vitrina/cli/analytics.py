@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -40,14 +41,23 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[str], N
 def run(engine: str = EngineOption,
         publish: bool = typer.Option(True, "--publish/--no-publish",
                                      help="Write recommendations and category stats to Kafka."),
-        as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON.")
+        as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+        as_of: datetime | None = typer.Option(
+            None, "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+            help="Measure recency from this UTC moment (default: the newest order or event "
+                 "in the lake).")
         ) -> None:
-    """Compute category stats, top products, search analytics and recommendations once."""
+    """Compute category stats, top products, search analytics and recommendations once.
+
+    All or nothing: the run is published and marked current only if every output is valid.
+    """
     from vitrina.analytics.job import progress_steps, run_job
 
     s = settings()
+    moment = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
     with _progress(progress_steps() + 1 + int(publish), "analytics", as_json) as tick:
-        report = run_job(s, engine_name=engine, publish_topics=publish, progress=tick)
+        report = run_job(s, engine_name=engine, publish_topics=publish, progress=tick,
+                         as_of=moment)
     if as_json:
         console.print_json(report.to_json())
         return
