@@ -12,9 +12,9 @@ import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -85,12 +85,14 @@ class TopicNames(_Frozen):
 class FileLake(_Frozen):
     type: Literal["file"] = "file"
     url: str = ""  # empty: <data_dir>/lake
+    url_schemes: ClassVar[tuple[str, ...]] = ("file",)
 
 
 class WebHdfsLake(_Frozen):
     type: Literal["webhdfs"] = "webhdfs"
     url: str = "webhdfs://namenode:9870/vitrina/lake"
     user: str = "vitrina"
+    url_schemes: ClassVar[tuple[str, ...]] = ("webhdfs", "hdfs")
 
 
 class S3Lake(_Frozen):
@@ -99,9 +101,47 @@ class S3Lake(_Frozen):
     endpoint_url: str | None = None
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None
+    url_schemes: ClassVar[tuple[str, ...]] = ("s3",)
 
 
-LakeBackend = Annotated[FileLake | WebHdfsLake | S3Lake, Field(discriminator="type")]
+def _backend_chooser(*classes: type[_Frozen]) -> BeforeValidator:
+    """Let a backend's `type` be switched from any settings source (issue 11, item 5).
+
+    Sources are merged key by key, so `VITRINA__LAKE__BACKEND__TYPE=s3` over a profile with
+    a webhdfs backend gave an s3 backend with `user` and a webhdfs url: "Extra inputs are
+    not permitted". Once the type is chosen, settings that belong only to the other types
+    (their fields, a url with their scheme) are dropped, so the chosen type's defaults apply;
+    a misspelt key is still an error. Without a `type`, a url's scheme chooses it.
+    """
+    by_type = {cls.model_fields["type"].default: cls for cls in classes}
+    schemes = {scheme: kind for kind, cls in by_type.items()
+               for scheme in getattr(cls, "url_schemes", ())}
+
+    def choose(value: Any) -> Any:
+        if not isinstance(value, dict):
+            return value
+        value = dict(value)
+        url = value.get("url")
+        scheme = url.split("://", 1)[0] if isinstance(url, str) and "://" in url else None
+        kind = value.setdefault("type", schemes.get(scheme or "", next(iter(by_type))))
+        chosen = by_type.get(kind)
+        if chosen is None:
+            return value  # the discriminator names the allowed types
+        foreign = {f for cls in classes if cls is not chosen for f in cls.model_fields}
+        for key in foreign - set(chosen.model_fields):
+            value.pop(key, None)
+        if scheme in schemes and schemes[scheme] != kind:
+            value.pop("url", None)  # another type's url: use this type's default
+        return value
+
+    return BeforeValidator(choose)
+
+
+LakeBackend = Annotated[FileLake | WebHdfsLake | S3Lake, Field(discriminator="type"),
+                        _backend_chooser(FileLake, WebHdfsLake, S3Lake)]
+
+
+_BACKEND_TAGS = {"file", "webhdfs", "s3", "embedded", "opensearch"}
 
 
 class LakeSettings(_Frozen):
@@ -127,9 +167,11 @@ class OpenSearchBackend(_Frozen):
     password: SecretStr | None = None
     verify_certs: bool = True
     ca_certs: Path | None = None
+    url_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
 
 
-SearchBackend = Annotated[EmbeddedSearch | OpenSearchBackend, Field(discriminator="type")]
+SearchBackend = Annotated[EmbeddedSearch | OpenSearchBackend, Field(discriminator="type"),
+                          _backend_chooser(EmbeddedSearch, OpenSearchBackend)]
 
 
 class SearchSettings(_Frozen):
@@ -273,8 +315,11 @@ def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
-            key = ".".join(str(p) for p in err["loc"])
-            env = "VITRINA__" + "__".join(str(p).upper() for p in err["loc"])
+            # A backend's union tag ("lake.backend.webhdfs.user") is not part of its key.
+            loc = [p for i, p in enumerate(err["loc"])
+                   if not (i and err["loc"][i - 1] == "backend" and p in _BACKEND_TAGS)]
+            key = ".".join(str(p) for p in loc)
+            env = "VITRINA__" + "__".join(str(p).upper() for p in loc)
             lines.append(f"{key}: {err['msg']} (set it in the profile file or as {env})")
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
 
