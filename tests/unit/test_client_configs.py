@@ -87,14 +87,27 @@ def test_missing_ca_fails_fast(secrets_dir: Path, tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"absent-ca\.pem does not exist") as err:
         consumer_config(settings, "indexer", "vitrina-indexer")
     assert "security init" in (err.value.hint or "")
-    unset = load_settings(kafka={"security_protocol": "SASL_SSL", "secrets_dir": secrets_dir})
-    with pytest.raises(ConfigError, match="ssl_ca_location is not set"):
+    (tmp_path / "admin.password").write_text("pw")
+    unset = load_settings(kafka={"security_protocol": "SASL_SSL", "secrets_dir": tmp_path})
+    with pytest.raises(ConfigError, match=f"CA file {tmp_path}/ca.pem does not exist"):
         admin_config(unset)
 
 
-def test_no_principal_and_no_secrets_dir_fails_fast(secrets_dir: Path) -> None:
-    with pytest.raises(ConfigError, match="no SASL password for filter"):
-        producer_config(load_settings(kafka={"security_protocol": "SASL_SSL"}), "filter")
+def test_secrets_default_to_where_security_init_writes(secrets_dir: Path) -> None:
+    """No paths in a profile: <data_dir>/secrets/kafka is where `security init` and
+    `cluster up` put the passwords and ca.pem, so that is the default."""
+    data_dir = secrets_dir.parent.parent
+    (data_dir / "secrets").mkdir(exist_ok=True)
+    link = data_dir / "secrets" / "kafka"
+    if not link.exists():
+        link.symlink_to(secrets_dir)
+    conf = producer_config(load_settings(data_dir=data_dir,
+                                         kafka={"security_protocol": "SASL_SSL"}), "filter")
+    assert conf["sasl.password"] == (secrets_dir / "filter.password").read_text().strip()
+    assert conf["ssl.ca.location"] == str(link / "ca.pem")
+    with pytest.raises(ConfigError, match=r"nowhere/secrets/kafka/filter\.password is missing"):
+        producer_config(load_settings(data_dir=data_dir / "nowhere",
+                                      kafka={"security_protocol": "SASL_SSL"}), "filter")
     with pytest.raises(ConfigError, match="sasl_username is not set"):
         base = load_settings(kafka={"security_protocol": "SASL_PLAINTEXT"})
         producer_config(base, None)

@@ -25,7 +25,8 @@ def _read_secret(path: Path) -> str:
     except FileNotFoundError:
         raise ConfigError(
             f"secret file {path} is missing",
-            hint="run `vitrina security init` or set VITRINA__KAFKA__SASL_PASSWORD",
+            hint="run `vitrina security init` (or point kafka.secrets_dir at its folder), "
+                 "or set VITRINA__KAFKA__SASL_PASSWORD",
         ) from None
     if not value:
         raise ConfigError(f"secret file {path} is empty",
@@ -40,6 +41,17 @@ def _is_embedded(settings: Settings) -> bool:
     return broker.embedded and settings.kafka.bootstrap_servers in local
 
 
+def secrets_dir(settings: Settings) -> Path:
+    """Where per-principal passwords are: kafka.secrets_dir, else where `vitrina security
+    init` writes outside the repository (<data_dir>/secrets/kafka, also `cluster up`'s)."""
+    return settings.kafka.secrets_dir or settings.secrets_dir / "kafka"
+
+
+def ca_location(settings: Settings) -> Path:
+    """The CA clients trust: kafka.ssl_ca_location, else ca.pem next to the passwords."""
+    return settings.kafka.ssl_ca_location or secrets_dir(settings) / "ca.pem"
+
+
 def identity(settings: Settings, principal: str | None = None) -> ClientIdentity:
     """Who a client of `principal` is, for error messages (reads no secret)."""
     kafka = settings.kafka
@@ -48,12 +60,12 @@ def identity(settings: Settings, principal: str | None = None) -> ClientIdentity
     source = ""
     if sasl and kafka.sasl_password is not None:
         source = "VITRINA__KAFKA__SASL_PASSWORD"
-    elif sasl and kafka.secrets_dir is not None and user:
-        source = str(kafka.secrets_dir / f"{user}.password")
+    elif sasl and user:
+        source = str(secrets_dir(settings) / f"{user}.password")
     tls = kafka.security_protocol in {"SSL", "SASL_SSL"}
     return ClientIdentity(user, kafka.bootstrap_servers, kafka.security_protocol,
                           kafka.sasl_mechanism if sasl else "",
-                          str(kafka.ssl_ca_location) if tls and kafka.ssl_ca_location else None,
+                          str(ca_location(settings)) if tls else None,
                           source, _is_embedded(settings))
 
 
@@ -93,23 +105,17 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
             raise ConfigError("kafka.sasl_username is not set", hint="set the service principal")
         if kafka.sasl_password is not None:
             password = kafka.sasl_password.get_secret_value()
-        elif kafka.secrets_dir is not None:
-            password = _read_secret(kafka.secrets_dir / f"{user}.password")
         else:
-            raise ConfigError(
-                f"no SASL password for {user}",
-                hint="set kafka.secrets_dir (see `vitrina security init`) "
-                "or VITRINA__KAFKA__SASL_PASSWORD",
-            )
+            password = _read_secret(secrets_dir(settings) / f"{user}.password")
         conf.update({"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": user,
                      "sasl.password": password})
     if kafka.security_protocol in {"SSL", "SASL_SSL"}:
-        if kafka.ssl_ca_location is None:
-            raise ConfigError("kafka.ssl_ca_location is not set", hint="point it at the CA PEM")
-        if not Path(kafka.ssl_ca_location).is_file():
-            raise ConfigError(f"CA file {kafka.ssl_ca_location} does not exist",
-                              hint="run `vitrina security init` or fix kafka.ssl_ca_location")
-        conf["ssl.ca.location"] = str(kafka.ssl_ca_location)
+        ca = ca_location(settings)
+        if not ca.is_file():
+            raise ConfigError(f"CA file {ca} does not exist",
+                              hint="run `vitrina security init` or set kafka.ssl_ca_location "
+                                   "(VITRINA__KAFKA__SSL_CA_LOCATION)")
+        conf["ssl.ca.location"] = str(ca)
         conf["ssl.endpoint.identification.algorithm"] = "https"
     conf["error_cb"] = ErrorWatch(identity(settings, principal))
     return conf
