@@ -118,3 +118,49 @@ def test_cli_init_then_refuse_without_force(tmp_path: Path) -> None:
     second = runner.invoke(app, ["security", "init", "--out", str(out)])
     assert second.exit_code == 1
     assert "--force" in second.output
+
+
+def test_client_files_use_the_chosen_cluster_and_the_real_ca_path() -> None:
+    files = {f.name: f.content.decode() for f in build_material(
+        brokers=1, mirror_brokers=1, now=NOW, bootstrap="127.0.0.1:29092",
+        mirror_bootstrap="127.0.0.1:29192", ca_path="/srv/vitrina/secrets/ca.pem")
+        if f.name.endswith(".properties")}
+    for name, props in files.items():
+        want = "127.0.0.1:29192" if name == "mirror-target.properties" else "127.0.0.1:29092"
+        assert f"bootstrap.servers={want}\n" in props, name
+        assert "ssl.truststore.location=/srv/vitrina/secrets/ca.pem\n" in props, name
+        assert "/run/secrets" not in props and "kafka-1:9093" not in props
+
+
+def test_cli_writes_real_paths_and_says_how_to_format_with_the_scram_users(
+        tmp_path: Path) -> None:
+    """Was: /run/secrets and kafka-N:9093 in every file, and a "next" hint without the
+    SCRAM arguments a KRaft format needs."""
+    from vitrina.cli.main import app
+
+    out = tmp_path / "kafka"
+    result = CliRunner().invoke(app, ["security", "init", "--out", str(out), "--brokers", "1",
+                                      "--mirror-brokers", "0", "--bootstrap-servers",
+                                      "broker-a:9093,broker-b:9093"])
+    assert result.exit_code == 0, result.output
+    props = (out / "filter.properties").read_text()
+    assert "bootstrap.servers=broker-a:9093,broker-b:9093\n" in props
+    assert f"ssl.truststore.location={(out / 'ca.pem').resolve()}\n" in props
+    text = " ".join(result.output.split())
+    assert f"xargs -a {out / 'kafka-storage-scram.args'} kafka-storage.sh format" in text
+    assert "--cluster-id" in text and "acl apply" in text
+
+
+def test_cli_defaults_to_the_native_cluster_of_cluster_up(tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch
+                                                          ) -> None:
+    from vitrina.cli.main import app
+    from vitrina.cluster import topology
+
+    monkeypatch.delenv("VITRINA__PROFILE", raising=False)
+    out = tmp_path / "kafka"
+    result = CliRunner().invoke(app, ["security", "init", "--out", str(out), "--brokers", "3",
+                                      "--mirror-brokers", "1"])
+    assert result.exit_code == 0, result.output
+    want = ",".join(f"127.0.0.1:{p.client}" for p in topology.Plan(tmp_path).primary_ports)
+    assert f"bootstrap.servers={want}\n" in (out / "admin.properties").read_text()

@@ -38,6 +38,13 @@ def broker_hosts(brokers: int, prefix: str = "kafka") -> list[str]:
     return [f"{prefix}-{i}" for i in range(1, brokers + 1)]
 
 
+def format_command(args_file: Path | str) -> str:
+    """How to format a KRaft node's storage with these SCRAM users (`xargs` keeps the
+    quoted `--add-scram 'SCRAM-SHA-512=[name=…,password=…]'` arguments whole)."""
+    return (f"xargs -a {args_file} kafka-storage.sh format --cluster-id <cluster-id> "
+            f"--config server.properties")
+
+
 def scram_args(passwords: dict[str, str]) -> str:
     """The KRaft bootstrap of SCRAM users: arguments to `kafka-storage.sh format`.
 
@@ -48,8 +55,12 @@ def scram_args(passwords: dict[str, str]) -> str:
                    for user, pw in passwords.items())
 
 
+# Inside the compose stack's containers (deploy/compose mounts the folder here).
+COMPOSE_CA = "/run/secrets/vitrina/ca.pem"
+
+
 def client_properties(principal: str, password: str, bootstrap: str,
-                      ca_path: str = "/run/secrets/vitrina/ca.pem") -> str:
+                      ca_path: str = COMPOSE_CA) -> str:
     """A Java client property file (kafka-*.sh --command-config, MirrorMaker 2)."""
     return (
         f"# Kafka client settings for principal {principal}; generated, do not commit.\n"
@@ -75,8 +86,15 @@ BROKER_JAAS = (
 
 def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
                    password: Callable[[], str] = lambda: secrets.token_urlsafe(32),
-                   principals: tuple[str, ...] = ALL_PRINCIPALS) -> list[SecretFile]:
-    """Every file of the security folder, as data."""
+                   principals: tuple[str, ...] = ALL_PRINCIPALS,
+                   bootstrap: str | None = None, mirror_bootstrap: str | None = None,
+                   ca_path: str = COMPOSE_CA) -> list[SecretFile]:
+    """Every file of the security folder, as data.
+
+    The client `.properties` point at `bootstrap` / `mirror_bootstrap` and trust `ca_path`:
+    by default the compose stack's names (kafka-N:9093, /run/secrets/vitrina/ca.pem); the
+    CLI passes the chosen cluster's addresses and the folder's real path otherwise.
+    """
     if brokers < 1:
         raise ConfigError("--brokers must be at least 1", hint="the compose stack uses 3")
     ca = make_ca(now)
@@ -96,16 +114,18 @@ def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
               SecretFile("opensearch-key.pem", search.key_pem, PRIVATE)]
 
     passwords = {principal: password() for principal in principals}
-    bootstrap = ",".join(f"{h}:9093" for h in clusters[0][0])
-    mirror_bootstrap = ",".join(f"{h}:9093" for h in clusters[1][0])
+    bootstrap = bootstrap or ",".join(f"{h}:9093" for h in clusters[0][0])
+    mirror_bootstrap = mirror_bootstrap or ",".join(f"{h}:9093" for h in clusters[1][0])
     for principal, pw in passwords.items():
         files.append(SecretFile(f"{principal}.password", pw.encode(), PRIVATE))
-        files.append(SecretFile(f"{principal}.properties",
-                                client_properties(principal, pw, bootstrap).encode(), PRIVATE))
+        files.append(SecretFile(
+            f"{principal}.properties",
+            client_properties(principal, pw, bootstrap, ca_path).encode(), PRIVATE))
     if mirror_brokers:
         files.append(SecretFile(
             "mirror-target.properties",
-            client_properties("mirror", passwords.get("mirror", ""), mirror_bootstrap).encode(),
+            client_properties("mirror", passwords.get("mirror", ""), mirror_bootstrap,
+                              ca_path).encode(),
             PRIVATE))
     for name in EXTRA_PASSWORDS:
         # "-Vt9": OpenSearch demands upper, lower, digit and special characters.
