@@ -36,6 +36,12 @@ from vitrina.search.analysis import (
     stems,
 )
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
+from vitrina.search.query_understanding import (
+    alternatives,
+    fuzzy_distance,
+    is_cyrillic,
+    transliterate,
+)
 
 SCHEMA_VERSION = "1"
 MARKER = "vitrina-search-schema"
@@ -76,8 +82,10 @@ class EmbeddedSearch:
     """SearchBackend over tantivy. `readonly` opens without taking the writer lock."""
 
     def __init__(self, path: Path, *, readonly: bool = False, analysis: Analysis = "stem+lemma",
-                 matching: Matching = "and_then_or", writer_heap_bytes: int = 64_000_000) -> None:
+                 matching: Matching = "and_then_or", writer_heap_bytes: int = 64_000_000,
+                 understanding: bool = True) -> None:
         self.path = Path(path)
+        self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
         self.readonly = readonly
         self.analysis = analysis
         self.matching = matching
@@ -160,27 +168,43 @@ class EmbeddedSearch:
             self._last_reload = now
         return self.index.searcher()
 
-    def _word_clause(self, word: str) -> Any:
+    def _term_clauses(self, word: str, weight: float = 1.0) -> list[tuple[Any, Any]]:
         clauses: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
         if self.analysis in ("stem", "stem+lemma"):
             for stem in stems(word):
                 for name, boost in BOOSTS.items():
                     clauses.append((should, tantivy.Query.boost_query(
-                        tantivy.Query.term_query(self.schema, name, stem), boost)))
+                        tantivy.Query.term_query(self.schema, name, stem), boost * weight)))
         if self.analysis in ("lemma", "stem+lemma"):
             for form in lemmas(word):
                 clauses.append((should, tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self.schema, "name_lemma", form), BOOSTS["name"])))
-                clauses.append((should, tantivy.Query.term_query(self.schema, "body_lemma", form)))
+                    tantivy.Query.term_query(self.schema, "name_lemma", form),
+                    BOOSTS["name"] * weight)))
+                clauses.append((should, tantivy.Query.boost_query(
+                    tantivy.Query.term_query(self.schema, "body_lemma", form), weight)))
+        return clauses
+
+    def _word_clause(self, word: str) -> Any:
+        """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+        clauses = self._term_clauses(word)
+        if self.understanding:
+            for alt in alternatives(word, lemmas(word)):
+                clauses += self._term_clauses(alt.word, alt.weight)
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
     def _fuzzy_clause(self, word: str) -> Any:
-        """One edit away from a stem (сковородку → сковород, typos): the last resort only."""
+        """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
+        Latin spelling (хуавэй → huawei): the last resort only."""
+        words = [word]
+        if self.understanding and is_cyrillic(word):
+            words.append(transliterate(word))
         clauses = [
             (tantivy.Occur.Should, tantivy.Query.boost_query(
-                tantivy.Query.fuzzy_term_query(self.schema, name, stem, distance=1), boost))
-            for stem in stems(word) if len(stem) >= FUZZY_MIN_CHARS
+                tantivy.Query.fuzzy_term_query(
+                    self.schema, name, stem,
+                    distance=fuzzy_distance(stem) if self.understanding else 1), boost))
+            for w in words for stem in stems(w) if len(stem) >= FUZZY_MIN_CHARS
             for name, boost in BOOSTS.items() if name != "specifications"]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 

@@ -1,0 +1,136 @@
+"""How people really type: what else a query word may mean, for both search backends.
+
+Pure functions over words (no index, no I/O): a backend asks `alternatives(word, lemmas)`
+for the extra words to look for and adds them to that word's clause with the weight given,
+so the exact word still ranks first. Four kinds of misses are covered:
+
+- near-synonyms and diminutives (лэптоп → ноутбук, ложечка → ложка, мышку → мышь): a small
+  dictionary over lemmas plus the regular diminutive suffixes (-очка/-ечка → -ка);
+- Cyrillic spellings of Latin brands (самсунг → samsung, айфон → iphone): a dictionary of
+  the common ones; `transliterate` gives any other word a Latin twin for the fuzzy stage;
+- a word inside a compound (велосипед → электровелосипед): the word with each productive
+  Russian compound prefix;
+- typos beyond one edit: `fuzzy_distance` allows two edits for long words.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+# Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "лэптоп": ("ноутбук",), "лептоп": ("ноутбук",), "ноут": ("ноутбук",),
+    "нетбук": ("ноутбук",), "ультрабук": ("ноутбук",),
+    "мышка": ("мышь",), "мышь": ("мышка",),
+    "телефон": ("смартфон",), "мобильник": ("смартфон", "телефон"),
+    "мобила": ("смартфон", "телефон"), "смартфон": ("телефон",), "айфон": ("смартфон",),
+    "телек": ("телевизор",), "телик": ("телевизор",), "зомбоящик": ("телевизор",),
+    "кофеварка": ("кофемашина",), "кофемашина": ("кофеварка",),
+    "микроволновка": ("микроволновый", "печь"), "микроволновый": ("микроволновка",),
+    "свч": ("микроволновый", "печь"),
+    "кроссы": ("кроссовок", "кроссовки"), "кроссовка": ("кроссовок",),
+    "наушнички": ("наушник",), "наушничек": ("наушник",), "ухо": ("наушник",),
+    "часики": ("часы",), "смартчасы": ("умный", "часы"),
+    "пылесосик": ("пылесос",), "чайничек": ("чайник",), "сковородка": ("сковорода",),
+    "сковородочка": ("сковорода",), "книжка": ("книга",), "книжечка": ("книга",),
+    "джинсики": ("джинсы",), "курточка": ("куртка",), "футболочка": ("футболка",),
+    "рюкзачок": ("рюкзак",), "палаточка": ("палатка",), "гантелька": ("гантель",),
+    "лампочка": ("лампа",), "розеточка": ("розетка",), "колоночка": ("колонка",),
+    "ложечка": ("ложка",), "вилочка": ("вилка",), "чашечка": ("чашка",),
+    "кружечка": ("кружка",), "тарелочка": ("тарелка",), "сумочка": ("сумка",),
+    "планшетик": ("планшет",), "телефончик": ("телефон", "смартфон"),
+    "кофемолка": ("кофемашина",), "саундбара": ("саундбар",),
+}
+
+# Cyrillic spellings of Latin brands and product words → the Latin word as catalogues write it.
+BRANDS: dict[str, str] = {
+    "самсунг": "samsung", "самсун": "samsung", "сямсунг": "samsung",
+    "айфон": "iphone", "айфона": "iphone", "айпад": "ipad", "эпл": "apple", "эппл": "apple",
+    "апл": "apple", "сяоми": "xiaomi", "ксиаоми": "xiaomi", "ксяоми": "xiaomi",
+    "шаоми": "xiaomi", "хонор": "honor", "леново": "lenovo", "асус": "asus", "асер": "acer",
+    "эйсер": "acer", "делл": "dell", "дел": "dell", "филипс": "philips", "бош": "bosch",
+    "найк": "nike", "найки": "nike", "адидас": "adidas", "адик": "adidas",
+    "пума": "puma", "асикс": "asics", "сони": "sony", "лего": "lego", "джибиэль": "jbl",
+    "джбл": "jbl", "реалми": "realme", "рилми": "realme", "текно": "tecno",
+    "логитек": "logitech", "логитеч": "logitech", "поларис": "polaris",
+    "редмонд": "redmond", "маршал": "marshall", "маршалл": "marshall",
+    "сеннхайзер": "sennheiser", "зенхайзер": "sennheiser", "эдифаер": "edifier",
+    "эдифайер": "edifier", "тефаль": "tefal", "браун": "braun", "делонги": "delonghi",
+    "хуавей": "huawei", "хуавэй": "huawei", "тплинк": "tp", "нивея": "nivea",
+    "гарньер": "garnier", "лореаль": "oreal", "икеа": "ikea", "акара": "aqara",
+}
+
+# Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
+COMPOUND_PREFIXES = ("электро", "вело", "мото", "авто", "фото", "видео", "аудио", "аэро",
+                     "гидро", "термо", "мини", "микро", "мульти", "смарт", "аква", "робот")
+MIN_COMPOUND_PART = 4  # shorter parts (кот, чай) join too many unrelated compounds
+
+_DIMINUTIVE = (("ечка", "ка"), ("очка", "ка"), ("ечек", "ок"), ("очек", "ок"),
+               ("ичка", "ка"), ("ушка", "а"))
+
+_TRANSLIT = {"а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh",
+             "з": "z", "и": "i", "й": "y", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o",
+             "п": "p", "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts",
+             "ч": "ch", "ш": "sh", "щ": "sch", "ъ": "", "ы": "y", "ь": "", "э": "e",
+             "ю": "yu", "я": "ya"}
+
+# Weights relative to the word as typed (1.0): a meaning the customer probably intended,
+# below what they literally wrote.
+SYNONYM_WEIGHT = 0.8
+BRAND_WEIGHT = 1.0  # самсунг *is* Samsung
+COMPOUND_WEIGHT = 0.7
+TRANSLIT_WEIGHT = 0.9
+DIMINUTIVE_WEIGHT = 0.8
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another word to look for in place of a query word, and how much a match counts."""
+
+    word: str
+    weight: float
+    kind: str  # synonym | brand | compound | diminutive
+
+
+def is_cyrillic(word: str) -> bool:
+    return any("а" <= ch <= "я" or ch == "ё" for ch in word)
+
+
+def transliterate(word: str) -> str:
+    """A Cyrillic word in Latin letters (самсунг → samsung); other words unchanged."""
+    return "".join(_TRANSLIT.get(ch, ch) for ch in word.replace("ё", "е"))
+
+
+def fuzzy_distance(stem: str) -> int:
+    """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2."""
+    if len(stem) >= 6:
+        return 2
+    return 1 if len(stem) >= 5 else 0
+
+
+def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
+    """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
+    keys = list(dict.fromkeys([word, *lemmas]))
+    found: dict[str, Alternative] = {}
+
+    def add(alt: str, weight: float, kind: str) -> None:
+        if alt not in keys and (alt not in found or found[alt].weight < weight):
+            found[alt] = Alternative(alt, weight, kind)
+
+    if is_cyrillic(word):  # нова → nova: a Latin name typed in Cyrillic, letter by letter
+        add(transliterate(word), TRANSLIT_WEIGHT, "brand")
+    for key in keys:
+        if key in BRANDS:
+            add(BRANDS[key], BRAND_WEIGHT, "brand")
+        for synonym in SYNONYMS.get(key, ()):
+            add(synonym, SYNONYM_WEIGHT, "synonym")
+        for suffix, replacement in _DIMINUTIVE:
+            if key.endswith(suffix) and len(key) - len(suffix) >= 2:
+                add(key[: -len(suffix)] + replacement, DIMINUTIVE_WEIGHT, "diminutive")
+    for base in list(lemmas) or [word]:
+        if is_cyrillic(base) and len(base) >= MIN_COMPOUND_PART:
+            for prefix in COMPOUND_PREFIXES:
+                if not base.startswith(prefix):
+                    add(prefix + base, COMPOUND_WEIGHT, "compound")
+    return list(found.values())

@@ -1,0 +1,39 @@
+"""Query understanding (pure): synonyms, diminutives, brands, compounds, typo distance."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vitrina.search.query_understanding import alternatives, fuzzy_distance, transliterate
+
+
+def _words(word: str, lemmas: list[str]) -> dict[str, str]:
+    return {a.word: a.kind for a in alternatives(word, lemmas)}
+
+
+def test_the_issue_examples() -> None:
+    assert _words("велосипед", ["велосипед"])["электровелосипед"] == "compound"
+    assert _words("лэптоп", ["лэптоп"])["ноутбук"] == "synonym"
+    assert "ложка" in _words("ложечка", ["ложечка"])
+    assert _words("мышку", ["мышка"])["мышь"] == "synonym"
+    assert _words("самсунг", ["самсунг"])["samsung"] == "brand"
+    assert _words("айфон", ["айфон"])["iphone"] == "brand"
+
+
+def test_transliteration_and_typo_distance() -> None:
+    assert transliterate("хонор") == "honor"
+    assert transliterate("nike") == "nike"
+    assert fuzzy_distance("кед") == 0
+    assert fuzzy_distance("чайнк") == 1
+    assert fuzzy_distance("кафемошин") == 2
+
+
+@given(st.text(max_size=30), st.lists(st.text(max_size=30), max_size=3))
+def test_alternatives_never_repeat_the_word_and_weigh_at_most_one(
+        word: str, lemmas: list[str]) -> None:
+    alts = alternatives(word, lemmas)
+    assert len({a.word for a in alts}) == len(alts)
+    for alt in alts:
+        assert alt.word not in {word, *lemmas}
+        assert 0 < alt.weight <= 1.0
