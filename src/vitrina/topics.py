@@ -46,6 +46,7 @@ _DECLARED: dict[str, tuple[dict[str, str], str, str]] = {
     "dead_letters": ({"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
                      "original key", "original bytes"),
     "withheld_products": ({"cleanup.policy": "compact"}, "product_id", "product"),
+    "product_owners": ({"cleanup.policy": "compact"}, "product_id", "store_id (text)"),
 }
 
 

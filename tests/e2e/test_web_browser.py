@@ -169,7 +169,8 @@ def test_operator_sees_alerts_as_text_with_severity(page: Any, site: Any) -> Non
     from tests.integration.test_ops_alerts import HOSTILE, notification
 
     body = notification("VitrinaBrowserCheck", severity="critical")
-    posted = httpx.post(site[1] + "/api/v1/alerts/webhook", json=body, timeout=10)
+    posted = httpx.post(site[1] + "/api/v1/alerts/webhook", json=body, timeout=10,
+                        headers={"Authorization": f"Bearer {ADMIN}"})
     assert posted.status_code == 202, posted.text
     page.goto(site[1] + "/#/ops")
     page.fill("#token", ADMIN)

@@ -103,7 +103,7 @@ def test_unknown_users_and_products(http: httpx.Client) -> None:
         assert response.status_code == 200, (user, response.text)
         assert response.json()["source"] in {"popular", "top-in-stock", "none"}
     assert http.get("/api/v1/recommendations/" + "a" * 101).status_code == 422
-    assert http.get("/api/v1/products/" + "9" * 33).status_code == 422
+    assert http.get("/api/v1/products/" + "9" * 65).status_code == 422
     assert http.get("/api/v1/products/00000").status_code == 404
     assert http.get("/api/v1/nope").status_code == 404
 

@@ -352,7 +352,7 @@ def test_ban_hides_product_at_once_and_unban_restores(client: httpx.Client,
 
 def test_ban_bad_input_is_4xx(client: httpx.Client) -> None:
     headers = admin_headers()
-    assert client.post("/api/v1/bans/abc", json={"reason": "x"},
+    assert client.post("/api/v1/bans/a%20b", json={"reason": "x"},
                        headers=headers).status_code == 400
     assert client.post("/api/v1/bans/100001", json={}, headers=headers).status_code == 422
     assert client.post("/api/v1/bans/100001", json={"reason": "   "},
@@ -360,3 +360,56 @@ def test_ban_bad_input_is_4xx(client: httpx.Client) -> None:
     assert client.post("/api/v1/bans/100001", content=b"{not json",
                        headers={**headers, "Content-Type": "application/json"}
                        ).status_code == 422
+
+
+# -- abuse limits (issue 12 item 8) and the shared error body (issue 13 item 5) ----------------
+def test_a_huge_body_is_413_before_it_is_read(client: httpx.Client) -> None:
+    """An anonymous 500 MB POST to /events took client-api to 2 GB RSS."""
+    huge = b'{"user_id": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    response = client.post("/api/v1/events", content=huge,
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text[:200]
+    assert response.json()["error"]["status"] == 413
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it streams
+        yield b'{"user_id": "'
+        for _ in range(40):
+            yield b"x" * 65536
+        yield b'"}'
+
+    response = client.post("/api/v1/events", content=chunks(),
+                           headers={"Content-Type": "application/json"})
+    assert response.status_code == 413, response.text[:200]
+
+
+def test_purchases_come_from_orders_not_events(client: httpx.Client) -> None:
+    response = client.post("/api/v1/events", json={"user_id": "Eva", "type": "purchase",
+                                                   "product_id": "100001"})
+    assert response.status_code == 422
+    assert "orders" in response.json()["error"]["message"]
+
+
+def test_events_are_rate_limited_per_client(broker_settings: Settings, tmp_path: Path) -> None:
+    settings = api_settings(broker_settings, tmp_path).model_copy(
+        update={"api": api_settings(broker_settings, tmp_path).api.model_copy(
+            update={"events_per_second": 0.001, "events_burst": 3})})
+    event = {"user_id": "bot", "type": "view", "product_id": "100001"}
+    with ApiServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        assert [http.post("/api/v1/events", json=event).status_code for _ in range(3)] == \
+            [202, 202, 202]
+        throttled = http.post("/api/v1/events", json=event)
+        assert throttled.status_code == 429, throttled.text
+        assert throttled.headers["Retry-After"]
+        assert "too many events" in throttled.json()["error"]["message"]
+
+
+def test_openapi_lists_the_errors_it_returns(client: httpx.Client) -> None:
+    spec = client.get("/openapi.json").json()
+    paths = spec["paths"]
+    assert "400" in paths["/api/v1/search"]["get"]["responses"]
+    assert "404" in paths["/api/v1/products/{product_id}"]["get"]["responses"]
+    assert {"413", "422", "429"} <= set(paths["/api/v1/events"]["post"]["responses"])
+    error = paths["/api/v1/products/{product_id}"]["get"]["responses"]["404"]
+    assert error["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/ErrorBody"}
+    assert "purchase" not in spec["components"]["schemas"]["EventIn"]["properties"]["type"]["enum"]

@@ -2,8 +2,7 @@
 
 - the webhook accepts Alertmanager's payload (version 4), rejects bad bodies with 422, keeps
   only the last 100 notifications and counts them in /metrics;
-- access: loopback peers need no token, others (here: X-Forwarded-For from loopback, which
-  uvicorn trusts, so the app sees a remote peer) need the admin token;
+- access: every poster needs the webhook token (or the admin token), loopback included;
 - `/api/v1/ops/alerts` says `available: false` with a hint when Prometheus is not running;
 - with a real Prometheus and Alertmanager (Debian packages), VitrinaServiceDown for a
   service that is not running shows in `/api/v1/ops/alerts`, and Alertmanager's notification
@@ -24,7 +23,7 @@ from tests.conftest import free_port, wait_for
 from tests.integration.test_client_api import ADMIN, ApiServer
 from tests.support import ChildProcess as Process
 
-from vitrina.api.alerts import INBOX_SIZE
+from vitrina.api.alerts import INBOX_SIZE, webhook_token
 from vitrina.kafka.admin import apply_topics
 from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 from vitrina.settings import Settings, load_settings
@@ -80,7 +79,10 @@ def served(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 
 @pytest.fixture
 def client(served: tuple[Settings, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=served[1], timeout=30) as http:
+    """Posts carry the webhook token, as Alertmanager's credentials_file does."""
+    token = webhook_token(served[0])
+    with httpx.Client(base_url=served[1], timeout=30,
+                      headers={"Authorization": f"Bearer {token}"}) as http:
         yield http
 
 
@@ -104,7 +106,7 @@ def notifications_metric(client: httpx.Client, status: str) -> float:
 
 
 def test_ops_alerts_needs_the_admin_token(client: httpx.Client) -> None:
-    response = client.get("/api/v1/ops/alerts")
+    response = client.get("/api/v1/ops/alerts", headers={"Authorization": ""})
     assert response.status_code == 401
     assert "bearer token" in response.json()["error"]["message"]
 
@@ -160,18 +162,21 @@ def test_webhook_rejects_non_json(client: httpx.Client) -> None:
     assert response.status_code == 422
 
 
-def test_webhook_from_a_remote_peer_needs_the_token(client: httpx.Client) -> None:
-    remote = {"X-Forwarded-For": "203.0.113.7"}  # uvicorn trusts it from loopback
-    refused = client.post(WEBHOOK, json=notification(), headers=remote)
-    assert refused.status_code == 401
-    assert "203.0.113.7" in refused.json()["error"]["message"]
-    # A stranger learns nothing about the schema: 401 before validation.
-    assert client.post(WEBHOOK, json={"x": 1}, headers=remote).status_code == 401
-    wrong = client.post(WEBHOOK, json=notification(),
-                        headers={**remote, "Authorization": "Bearer nope"})
-    assert wrong.status_code == 401
-    accepted = client.post(WEBHOOK, json=notification(), headers={**remote, **admin()})
-    assert accepted.status_code == 202
+def test_webhook_needs_a_token_even_from_loopback(served: tuple[Settings, str]) -> None:
+    """Issue 12 item 9: any local process could post fake alerts without a token."""
+    settings, url = served
+    with httpx.Client(base_url=url, timeout=30) as anonymous:
+        refused = anonymous.post(WEBHOOK, json=notification())
+        assert refused.status_code == 401, refused.text
+        assert "alert-webhook.token" in refused.json()["error"]["hint"]
+        # A stranger learns nothing about the schema: 401 before validation.
+        assert anonymous.post(WEBHOOK, json={"x": 1}).status_code == 401
+        wrong = anonymous.post(WEBHOOK, json=notification(),
+                               headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+        assert anonymous.post(WEBHOOK, json=notification(), headers=admin()).status_code == 202
+    token_file = settings.secrets_dir / "alert-webhook.token"
+    assert token_file.stat().st_mode & 0o777 == 0o600
 
 
 def test_inbox_keeps_only_the_last_100(client: httpx.Client) -> None:

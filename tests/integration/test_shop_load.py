@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -31,11 +33,18 @@ def test_every_seed_catalogue_reaches_shop_products(make_settings) -> None:
     if not SEED_DIR.is_dir():
         pytest.skip(f"seed catalogues not present at {SEED_DIR}")
     settings = make_settings()
-    report = load_paths(settings, [SEED_DIR])
+    # The seeds are samples of unrelated projects: their ids collide across files with
+    # different stores (67890 is store_002's in one, store_001's in another). Each catalogue
+    # is loaded as its own marketplace (own ownership topic), so the owner rule stays on.
+    files = []
+    for index, seed in enumerate(sorted(SEED_DIR.iterdir())):
+        alone = make_settings(topics={"product_owners": f"owners-{index}-{uuid.uuid4().hex}"})
+        report = load_paths(alone, [seed])
+        assert report.rejected == 0, (seed.name, report.reasons)
+        files += report.files
     expected = [pid for f in sorted(SEED_DIR.iterdir()) for pid in _product_ids(f)]
-    assert report.rejected == 0, report.reasons
-    assert report.sent == report.delivered == len(expected) > 40
-    skipped = {Path(f.path).name for f in report.files if f.shape == "schema"}
+    assert sum(f.sent for f in files) == len(expected) > 40
+    skipped = {Path(f.path).name for f in files if f.shape == "schema"}
     assert skipped == {"AndreyMinenDev_KafkaFinalProject__product_schema.json",
                        "Sergeev-77_Kafka_final_project__good.schema.json"}
     records = list(read_to_end(settings, [settings.topics.shop_products]))
@@ -81,6 +90,81 @@ def test_every_broken_record_lands_in_dead_letters_with_a_reason(make_settings,
     assert reasons["product_id: pattern"] == 1
     assert reasons["name: maxLength"] == 1
     assert reasons["record too large"] == 1
+    assert reasons["nested too deep"] == 1
+    assert reasons["stock.available: maximum"] == 1
+    assert reasons["created_at: pattern"] == 2  # "вчера" and the leap second
+
+
+def _deep(levels: int) -> dict[str, Any]:
+    node: dict[str, Any] = {}
+    for _ in range(levels - 1):
+        node = {"a": node}
+    return node
+
+
+def test_records_that_cannot_flow_are_rejected_and_the_load_carries_on(make_settings,
+                                                                      tmp_path: Path) -> None:
+    """Issue 12 item 4: a 300-deep record (orjson's limit) or one over the producer's max
+    message size stopped the load with a traceback and skipped the valid records after it."""
+    settings = make_settings()
+    base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
+    array = tmp_path / "array.json"
+    array.write_bytes(orjson.dumps([{**base, "product_id": "500001"},
+                                    {**base, "product_id": "500002", "x": _deep(100)}]
+                                   ).replace(b'"x":', b'"x":' + b'{"a":' * 200, 1)
+                      .replace(b"}]", b"}" * 200 + b"}]", 1))
+    lines = tmp_path / "lines.jsonl"
+    lines.write_bytes(b"\n".join([
+        orjson.dumps({**base, "product_id": "500003", "x": _deep(80)}),
+        # Under the old 1 MiB limit, over librdkafka's 1,000,000-byte message.max.bytes.
+        orjson.dumps({**base, "product_id": "500004", "x": "y" * 990_000}),
+        orjson.dumps({**base, "product_id": "500005", "created_at": "2025-08-01 16:33:58"}),
+    ]) + b"\n")
+    report = load_paths(settings, [array, lines])
+    assert (report.sent, report.rejected) == (2, 3), report.as_dict()
+    assert report.reasons == {"nested too deep": 2, "record too large": 1}
+    written = {m.key().decode(): orjson.loads(m.value())
+               for m in read_to_end(settings, [settings.topics.shop_products])}
+    assert set(written) == {"500001", "500005"}
+    assert written["500005"]["created_at"] == "2025-08-01T16:33:58Z"  # normalised at the door
+    assert report.dead_lettered == 3
+
+
+def test_cli_reports_poison_records_without_a_traceback(make_settings, tmp_path: Path) -> None:
+    settings = make_settings()
+    path = tmp_path / "deep.json"
+    path.write_bytes(b'[{"product_id": "600001", "name": "x", "category": "y", "price": '
+                     b'{"amount": 1, "currency": "RUB"}, "x": ' + b"[" * 300 + b"]" * 300 +
+                     b'}, {"product_id": "600002", "name": "x", "category": "y", "price": '
+                     b'{"amount": 1, "currency": "RUB"}}]')
+    result = subprocess.run([sys.executable, "-m", "vitrina", "shop", "load", "--json", str(path)],
+                            capture_output=True, text=True, env=settings_env(settings),
+                            timeout=60, check=False)
+    assert result.returncode == 0, result.stderr
+    assert "Traceback" not in result.stderr
+    summary = orjson.loads(result.stdout)
+    assert (summary["sent"], summary["rejected"]) == (1, 1)
+    assert summary["reasons"] == {"nested too deep": 1}
+
+
+def test_a_store_cannot_take_another_stores_product_by_loading_it(make_settings,
+                                                                  tmp_path: Path) -> None:
+    """Issue 12 item 7 at the loader door: ownership is folded from product-owners."""
+    settings = make_settings()
+    base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
+    first = tmp_path / "first.json"
+    first.write_bytes(orjson.dumps([{**base, "product_id": "85123A", "store_id": "store_001"}]))
+    assert load_paths(settings, [first]).sent == 1
+    second = tmp_path / "second.json"
+    second.write_bytes(orjson.dumps([
+        {**base, "product_id": "85123A", "store_id": "store_002", "name": "подмена"},
+        {**base, "product_id": "085123A", "store_id": "store_002"}]))  # a distinct id
+    report = load_paths(settings, [second])
+    assert (report.sent, report.rejected) == (1, 1)
+    assert report.reasons == {"product_id: owner": 1}
+    owners = {m.key().decode(): m.value().decode()
+              for m in read_to_end(settings, [settings.topics.product_owners])}
+    assert owners == {"85123A": "store_001", "085123A": "store_002"}
 
 
 def test_html_in_a_name_is_valid_data(make_settings, tmp_path: Path) -> None:
@@ -101,7 +185,7 @@ def test_broker_away_is_a_clear_error_naming_the_address(make_settings) -> None:
     with pytest.raises(BrokerError) as info:
         ensure_broker(settings, settings.topics.shop_products, timeout=2.0)
     assert address in info.value.message
-    assert "vitrina broker start" in (info.value.hint or "")
+    assert "vitrina broker status" in (info.value.hint or "")
 
 
 def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:

@@ -28,7 +28,7 @@ CLUSTER_OPS = ("CREATE", "ALTER", "DESCRIBE", "ALTER_CONFIGS", "DESCRIBE_CONFIGS
 # The job of each service, written down independently of the plan (from DESIGN.md):
 # the READ and WRITE topics it needs. Everything else on data topics must be refused.
 JOBS: dict[str, tuple[set[str], set[str]]] = {
-    "shop-api": (set(), {"shop-products", "dead-letters"}),
+    "shop-api": ({"product-owners"}, {"shop-products", "product-owners", "dead-letters"}),
     "filter": ({"shop-products", "banned-products", "filtered-products", "withheld-products"},
                {"filtered-products", "blocked-products", "withheld-products", "dead-letters"}),
     "indexer": ({"filtered-products"}, {"dead-letters"}),

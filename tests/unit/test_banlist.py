@@ -115,9 +115,9 @@ def test_reconcile_leaves_a_consistent_shelf_alone() -> None:
 
 
 def test_parse_product_ids_normalises_and_reports_malformed() -> None:
-    valid, bad = parse_product_ids(["12", 13, " 14 ", "12", "abc", "", None, True, "1" * 40])
+    valid, bad = parse_product_ids(["12", 13, " 14 ", "12", "a b", "", None, True, "1" * 65])
     assert valid == ["12", "13", "14"]
-    assert bad == ["'abc'", "''", "None", "True", repr("1" * 40)]
+    assert bad == ["'a b'", "''", "None", "True", repr("1" * 65)]
 
 
 def test_ids_from_document_accepts_the_documented_shapes() -> None:

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from vitrina.contracts import validate
 from vitrina.contracts.export import SCHEMA_DIR, render
-from vitrina.contracts.models import CONTRACTS
+from vitrina.contracts.models import CHANGES, CONTRACTS, PATTERN_WIDENINGS
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import ContractError
 
@@ -78,7 +78,10 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
                            ("minLength", max), ("minimum", max), ("minItems", max)):
         if bound in new and (bound not in old or tighter(old[bound], new[bound]) != old[bound]):
             problems.append(f"{where}: {bound} narrowed ({old.get(bound)} → {new[bound]})")
-    for key in ("pattern", "format", "const"):
+    if "pattern" in new and old.get("pattern") != new["pattern"] \
+            and (old.get("pattern"), new["pattern"]) not in PATTERN_WIDENINGS:
+        problems.append(f"{where}: pattern changed ({old.get('pattern')} → {new['pattern']})")
+    for key in ("format", "const"):
         if key in new and old.get(key) != new[key]:
             problems.append(f"{where}: {key} changed ({old.get(key)} → {new[key]})")
     if "enum" in new and not set(old.get("enum", new["enum"])) <= set(new["enum"]):
@@ -103,6 +106,14 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
         for i, (o, n) in enumerate(zip(old_any, new_any, strict=False)):
             problems += incompatibilities(o, n, f"{where}|{i}", old_root, new_root)
     return problems
+
+
+def undeclared(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
+    """Incompatibilities not declared in `CHANGES` for a version between old and new."""
+    before, after = old.get("x-version", 1), new.get("x-version", 1)
+    declared = {problem for version, changes in CHANGES.get(name, {}).items()
+                if before < version <= after for problem in changes}
+    return [p for p in incompatibilities(old, new) if p not in declared]
 
 
 def _git(*args: str) -> str | None:
@@ -134,7 +145,7 @@ def test_schema_evolves_compatibly(name: str) -> None:
     if before is None:
         pytest.skip(f"{name}: no previous committed version to compare with")
     now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
-    problems = incompatibilities(json.loads(before), now)
+    problems = undeclared(name, json.loads(before), now)
     assert not problems, (f"{name}.json changed incompatibly: {problems}; add a new optional "
                           "field or a new contract version instead")
 
@@ -206,6 +217,36 @@ def test_schema_compatible_with_released_baseline(name: str) -> None:
     """Against v1 as released (what Schema Registry holds): never skipped, unlike git history."""
     released = json.loads((BASELINE / f"{name}.json").read_text("utf-8"))
     now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
-    problems = incompatibilities(released, now)
+    problems = undeclared(name, released, now)
     assert not problems, (f"{name}.json is incompatible with the released v1: {problems}; "
                           "add a new optional field or a new contract version instead")
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(PATTERN_WIDENINGS))
+@settings(max_examples=200, deadline=None)
+@given(data=st.data())
+def test_declared_pattern_widenings_accept_every_old_value(old: str, new: str,
+                                                           data: st.DataObject) -> None:
+    import re
+
+    value = data.draw(st.from_regex(old, fullmatch=True))
+    assert re.search(new, value), f"{value!r} matched {old} but not {new}"
+
+
+def test_guard_accepts_a_declared_narrowing_only_with_a_version_bump() -> None:
+    released = json.loads((BASELINE / "product.json").read_text("utf-8"))
+    now = json.loads((SCHEMA_DIR / "product.json").read_text("utf-8"))
+    assert now["x-version"] == 2
+    assert undeclared("product", released, now) == []
+    same_version = {**now, "x-version": released.get("x-version", 1)}
+    assert any("maximum narrowed" in p for p in undeclared("product", released, same_version))
+
+
+def test_widened_product_id_is_still_refused_when_not_a_token() -> None:
+    product = next(generate_catalog(1))
+    for good in ("85123A", "SKU-1.2_b", "00090002", "x" * 64):
+        validate("product", {**product, "product_id": good})
+    for bad in ("", "x" * 65, "85 123", "товар1", "a/b", "12\n"):
+        with pytest.raises(ContractError) as info:
+            validate("product", {**product, "product_id": bad})
+        assert info.value.field == "product_id"

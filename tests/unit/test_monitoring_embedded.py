@@ -76,6 +76,8 @@ def test_alertmanager_config_webhook_or_none(settings) -> None:
     receiver = yaml.safe_load(files.alertmanager_yml.read_text())["receivers"][0]
     assert receiver["webhook_configs"][0]["url"] == (
         f"http://127.0.0.1:{settings.ports.client_api}/api/v1/alerts/webhook")
+    token_file = receiver["webhook_configs"][0]["http_config"]["authorization"]["credentials_file"]
+    assert token_file == str((settings.secrets_dir / "alert-webhook.token").resolve())
 
 
 def test_monitoring_processes_listen_on_localhost_with_storage_in_the_data_dir(settings) -> None:

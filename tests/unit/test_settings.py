@@ -73,7 +73,7 @@ def test_settings_are_frozen() -> None:
 
 def test_distributed_topics_have_rf3_and_min_insync(monkeypatch: pytest.MonkeyPatch) -> None:
     specs = declared_topics(load_settings("distributed"))
-    assert len(specs) == 11  # 10 platform topics + the filter's withheld-products
+    assert len(specs) == 12  # 10 platform topics + withheld-products + product-owners
     assert all(t.replication_factor == 3 for t in specs)
     assert all(t.configs["min.insync.replicas"] == "2" for t in specs)
 

@@ -10,21 +10,24 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vitrina.api import ops
 from vitrina.api.deps import AppState, require_admin, state
+from vitrina.api.errors import error_responses
+from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
 from vitrina.errors import BadRequestError
 
-router = APIRouter(prefix="/api/v1", tags=["operator"])
+router = APIRouter(prefix="/api/v1", tags=["operator"],
+                   responses=error_responses(400, 401, 404, 422, 503))
 
 Operator = Annotated[str, Depends(require_admin)]
 App = Annotated[AppState, Depends(state)]
-ProductId = Annotated[str, Path(max_length=32, description="digits")]
+ProductId = Annotated[str, Path(max_length=64, description="ASCII token: letters, digits, -_.")]
 
 _previous_scrapes: dict[str, tuple[float, dict[str, float]]] = {}
 
 
 def _check_id(product_id: str) -> None:
-    if not product_id.isascii() or not product_id.isdigit():
+    if not is_product_id(product_id):
         raise BadRequestError(f"product id {product_id[:40]!r} is not valid",
-                              hint="product ids are digits, e.g. 12345")
+                              hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. 85123A")
 
 
 class BanIn(BaseModel):

@@ -9,13 +9,14 @@ Two routes:
   last ``INBOX_SIZE`` notifications are kept in memory (bounded; lost on restart, which is
   fine: Alertmanager and Prometheus remain the record).
 
-Webhook access: a request whose peer is a loopback address is accepted without a token
-(the embedded Alertmanager runs on the same machine and posts to 127.0.0.1); any other peer
-must send the admin bearer token (Alertmanager: ``webhook_configs[].http_config.authorization``
-with ``credentials_file`` pointing at the token file). uvicorn trusts X-Forwarded-For only
-from loopback, so a reverse proxy on the same host that sets it does not make remote clients
-look local. A browser page cannot forge a post: the body must be ``application/json``, which
-a cross-site form cannot send without a CORS preflight this API never grants.
+Webhook access: every request needs a bearer token — the webhook token (generated into
+``<data_dir>/secrets/alert-webhook.token`` on first use, mode 0600, never in git; or
+``api.alert_webhook_token``) or the admin token. Loopback is no exemption: any local process
+could otherwise post fake alerts. Alertmanager sends the token via
+``webhook_configs[].http_config.authorization.credentials_file`` (monitoring/embedded.py
+writes that). A browser page cannot forge a post either: the body must be
+``application/json``, which a cross-site form cannot send without a CORS preflight this API
+never grants.
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from vitrina import metrics
 from vitrina.api.deps import AppState, require_admin, state
+from vitrina.api.errors import error_responses
 from vitrina.errors import AuthError, UnavailableError
-from vitrina.settings import Settings
+from vitrina.settings import Settings, local_secret
 
 router = APIRouter(prefix="/api/v1", tags=["alerts"])
 
@@ -117,6 +119,9 @@ def notification_record(body: WebhookNotification, received_at: datetime) -> dic
             "alerts_omitted": len(body.alerts) - len(kept) + body.truncated_alerts}
 
 
+WEBHOOK_TOKEN_FILE = "alert-webhook.token"
+
+
 def is_loopback(host: str | None) -> bool:
     if not host:
         return False
@@ -126,13 +131,19 @@ def is_loopback(host: str | None) -> bool:
         return host == "localhost"
 
 
-def webhook_allowed(peer: str | None, authorization: str, admin_token: str) -> bool:
-    """Loopback peers need nothing; others need `Bearer <admin token>`."""
-    if is_loopback(peer):
-        return True
-    scheme, _, token = authorization.partition(" ")
-    return (scheme.lower() == "bearer" and bool(token)
-            and hmac.compare_digest(token.strip().encode(), admin_token.encode()))
+def webhook_token(settings: Settings) -> str:
+    """The webhook's token: api.alert_webhook_token, else generated into the secrets dir."""
+    if settings.api.alert_webhook_token is not None:
+        return settings.api.alert_webhook_token.get_secret_value()
+    return local_secret(settings, WEBHOOK_TOKEN_FILE)
+
+
+def webhook_allowed(authorization: str, *tokens: str) -> bool:
+    """`Bearer <one of tokens>`; whoever the peer is."""
+    scheme, _, given = authorization.partition(" ")
+    if scheme.lower() != "bearer" or not given.strip():
+        return False
+    return any(hmac.compare_digest(given.strip().encode(), token.encode()) for token in tokens)
 
 
 # -- the inbox -----------------------------------------------------------------------------------
@@ -168,10 +179,13 @@ Inbox = Annotated[AlertInbox, Depends(inbox)]
 def webhook_access(request: Request, app: App) -> None:
     """Checked before the body is validated: a stranger gets 401, not a schema lesson."""
     peer = request.client.host if request.client else None
-    if not webhook_allowed(peer, request.headers.get("authorization", ""), app.admin_token):
-        raise AuthError(f"the alert webhook accepts {peer or 'this client'} only with a token",
-                        hint="post from 127.0.0.1, or configure Alertmanager's webhook "
-                             "http_config.authorization with the admin token")
+    tokens = (webhook_token(app.settings), app.admin_token)
+    if not webhook_allowed(request.headers.get("authorization", ""), *tokens):
+        raise AuthError(f"the alert webhook refused {peer or 'this client'}: it needs "
+                        "`Authorization: Bearer <token>`",
+                        hint=f"use the token in {app.settings.secrets_dir / WEBHOOK_TOKEN_FILE}"
+                             " (Alertmanager: webhook http_config.authorization."
+                             "credentials_file)")
 
 
 def firing(settings: Settings) -> dict[str, Any]:
@@ -198,9 +212,10 @@ def ops_alerts(app: App, operator: Operator, box: Inbox) -> dict[str, Any]:
             "notifications_received": box.received}
 
 
-@router.post("/alerts/webhook", status_code=202, dependencies=[Depends(webhook_access)])
+@router.post("/alerts/webhook", status_code=202, dependencies=[Depends(webhook_access)],
+             responses=error_responses(401, 413, 422))
 def alert_webhook(box: Inbox, body: WebhookNotification) -> dict[str, Any]:
-    """Alertmanager posts here (loopback, or any host with the admin bearer token)."""
+    """Alertmanager posts here with the webhook (or admin) bearer token."""
     box.add(notification_record(body, datetime.now(UTC)))
     metrics.CLIENT_API_ALERT_NOTIFICATIONS.labels(body.status).inc()
     return {"accepted": len(body.alerts)}

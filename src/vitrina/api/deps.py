@@ -14,6 +14,7 @@ from typing import Any
 
 from fastapi import Request
 
+from vitrina.api.limits import RateLimiter
 from vitrina.api.querylog import ClientProducer
 from vitrina.errors import AuthError, UnavailableError, VitrinaError
 from vitrina.search.base import SearchBackend, SearchFilters
@@ -27,6 +28,7 @@ class AppState:
     view: LocalView
     producer: ClientProducer
     admin_token: str
+    event_limiter: RateLimiter | None = None
     search_backend: SearchBackend | None = None
     search_error: str | None = None
     ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
@@ -106,7 +108,12 @@ def build_state(settings: Settings) -> AppState:
     token = (settings.api.admin_token.get_secret_value() if settings.api.admin_token
              else local_secret(settings, "admin.token"))
     return AppState(settings=settings, view=LocalView(settings).start(),
-                    producer=ClientProducer(settings), admin_token=token)
+                    producer=ClientProducer(settings), admin_token=token,
+                    event_limiter=event_limiter(settings))
+
+
+def event_limiter(settings: Settings) -> RateLimiter:
+    return RateLimiter(settings.api.events_per_second, settings.api.events_burst)
 
 
 def app_state_of(request: Request) -> AppState:

@@ -12,16 +12,19 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vitrina.api.deps import AppState, state
+from vitrina.api.deps import AppState, event_limiter, state
+from vitrina.api.errors import error_responses
 from vitrina.contracts.models import PRODUCT_ID
+from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
 from vitrina.errors import NotFoundError
 from vitrina.search.base import SearchFilters
 from vitrina.services.recs_view import POPULAR_USER, serve_recommendations
 
-router = APIRouter(prefix="/api/v1")
+# Every customer route may answer 422 (a parameter out of range) or 503 (index away).
+router = APIRouter(prefix="/api/v1", responses=error_responses(422, 503))
 
 MAX_QUERY_CHARS = 10_000  # longer queries are refused (422), not truncated silently
 UserParam = Annotated[str | None, Query(max_length=100, description="customer id for the log")]
@@ -53,7 +56,8 @@ class SearchResult(BaseModel):
     latency_ms: float
 
 
-@router.get("/search", response_model=SearchResult, tags=["customer"])
+@router.get("/search", response_model=SearchResult, tags=["customer"],
+            responses=error_responses(400))
 async def search(
     app: Annotated[AppState, Depends(state)],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="search text")] = "",
@@ -84,12 +88,13 @@ async def search(
                         items=items, latency_ms=round(latency_ms, 3))
 
 
-@router.get("/products/{product_id}", tags=["customer"])
+@router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))
 def product(app: Annotated[AppState, Depends(state)],
-            product_id: Annotated[str, Path(max_length=32)]) -> dict[str, Any]:
-    if not product_id.isascii() or not product_id.isdigit():
+            product_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+    if not is_product_id(product_id):
         raise NotFoundError(f"no product {product_id[:40]!r}",
-                            hint="product ids are digits, e.g. /api/v1/products/12345")
+                            hint=f"product ids are {PRODUCT_ID_CHARS} characters, "
+                                 "e.g. /api/v1/products/12345")
     doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
     if doc is None:
         raise NotFoundError(f"product {product_id} is not available",
@@ -128,15 +133,26 @@ def recommendations(app: Annotated[AppState, Depends(state)],
 
 
 class EventIn(BaseModel):
-    """A customer action; the API adds event_id and timestamp."""
+    """A customer action; the API adds event_id and timestamp.
+
+    Purchases are not events: they come from orders (the `orders` topic), so an anonymous
+    client cannot make a product popular by posting purchases.
+    """
 
     model_config = ConfigDict(extra="forbid")
 
     user_id: str = Field(min_length=1, max_length=100)
-    type: Literal["view", "add_to_cart", "purchase", "review"]
+    type: Literal["view", "add_to_cart", "review"]
     product_id: str = Field(pattern=PRODUCT_ID)
     rating: int | None = Field(None, ge=1, le=5)
     text: str | None = Field(None, max_length=5000)
+
+    @field_validator("type", mode="before")
+    @classmethod
+    def _no_purchases(cls, value: object) -> object:
+        if value == "purchase":
+            raise ValueError("purchases come from orders (the orders topic), not from events")
+        return value
 
 
 class EventAccepted(BaseModel):
@@ -144,8 +160,14 @@ class EventAccepted(BaseModel):
     status: str = "stored"
 
 
-@router.post("/events", status_code=202, response_model=EventAccepted, tags=["customer"])
-def post_event(app: Annotated[AppState, Depends(state)], event: EventIn) -> EventAccepted:
+@router.post("/events", status_code=202, response_model=EventAccepted, tags=["customer"],
+             responses=error_responses(413, 429))
+def post_event(app: Annotated[AppState, Depends(state)], event: EventIn,
+               request: Request) -> EventAccepted:
+    """Store one customer action; at most api.events_per_second per client (429 beyond)."""
+    if app.event_limiter is None:
+        app.event_limiter = event_limiter(app.settings)
+    app.event_limiter.check(request.client.host if request.client else "unknown")
     record = {"event_id": uuid.uuid4().hex, **event.model_dump(exclude_none=True),
               "timestamp": datetime.now(UTC).isoformat()}
     app.producer.publish_event(record)

@@ -1,7 +1,9 @@
 """One codec for every topic: JSON bytes <-> dicts, validated against the JSON Schema files.
 
 Validation uses the compiled schema files (jsonschema-rs, a Rust validator) so the hot path
-stays cheap; errors name the field path and the rule broken.
+stays cheap; errors name the field path and the rule broken. Two rules JSON Schema cannot
+say are checked here too, so every door and every worker applies the same ones: nesting
+depth (`depth`, domain/limits.py) and real calendar instants (`date-time`, no 2025-02-30).
 """
 
 from __future__ import annotations
@@ -15,9 +17,17 @@ import jsonschema_rs
 import orjson
 from pydantic import BaseModel
 
+from vitrina.domain.instants import parse_instant
+from vitrina.domain.limits import MAX_DEPTH, may_nest_deeper, nesting_depth_over
 from vitrina.errors import ContractError
 
 SCHEMA_PACKAGE = "vitrina.contracts"
+# Fields holding an instant in the open formats stores send (domain/instants.py).
+INSTANT_FIELDS: dict[str, tuple[str, ...]] = {
+    "product": ("created_at", "updated_at"),
+    "blocked_product": ("created_at", "updated_at"),
+    "order": ("order_date", "timestamp"),
+}
 
 
 def schema_text(name: str) -> str:
@@ -55,10 +65,47 @@ def _most_specific(err: Any) -> Any:
     return _most_specific(max(inner, key=lambda e: len(list(e.instance_path))))
 
 
-def validate(name: str, value: Any) -> None:
+def check_depth(name: str, value: Any, raw: bytes | None = None) -> None:
+    """ContractError (rule `depth`) when `value` nests deeper than MAX_DEPTH levels."""
+    if raw is not None and not may_nest_deeper(raw):
+        return
+    if nesting_depth_over(value, MAX_DEPTH):
+        raise ContractError(f"{name}: objects/arrays nest deeper than {MAX_DEPTH} levels "
+                            "(rule: depth)", field="(root)", rule="depth",
+                            hint=f"flatten the record to at most {MAX_DEPTH} levels")
+
+
+def check_instants(name: str, value: Any) -> None:
+    """ContractError (rule `date-time`) for an instant that matches the pattern but is no date."""
+    for field in INSTANT_FIELDS.get(name, ()):
+        instant = value.get(field) if isinstance(value, dict) else None
+        if instant is None:
+            continue
+        try:
+            parse_instant(instant)
+        except (ValueError, OverflowError, OSError) as exc:
+            raise ContractError(f"{name}: field {field}: {exc} (rule: date-time)",
+                                field=field, rule="date-time") from None
+
+
+def is_valid(name: str, value: Any, raw: bytes | None = None) -> bool:
+    """Yes/no for hot loops: the same rules as `validate`, without building the message."""
+    try:
+        check_depth(name, value, raw)
+        if not _validator(name).is_valid(value):
+            return False
+        check_instants(name, value)
+    except ContractError:
+        return False
+    return True
+
+
+def validate(name: str, value: Any, raw: bytes | None = None) -> None:
     """Raise ContractError for the first rule `value` breaks in contract `name`."""
+    check_depth(name, value, raw)
     validator = _validator(name)
     if validator.is_valid(value):
+        check_instants(name, value)
         return
     err = _most_specific(next(iter(validator.iter_errors(value))))
     field = _path(err.instance_path)
@@ -79,7 +126,7 @@ def loads(raw: bytes | str | None) -> Any:
 def decode(name: str, raw: bytes | str | None) -> dict[str, Any]:
     """Parse and validate one message of contract `name`."""
     value = loads(raw)
-    validate(name, value)
+    validate(name, value, raw if isinstance(raw, bytes) else None)
     return value
 
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from vitrina.contracts.models import CONTRACTS
+from vitrina.contracts.models import CONTRACTS, VERSIONS
 
 SCHEMA_DIR = Path(__file__).parent / "schemas"
 
@@ -37,7 +37,8 @@ def generated_schema(name: str) -> dict[str, Any]:
     model = CONTRACTS[name]
     body = _flatten_optional(model.model_json_schema(mode="validation"))
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"https://vitrina.local/schemas/{name}.json", **body}
+            "$id": f"https://vitrina.local/schemas/{name}.json",
+            "x-version": VERSIONS.get(name, 1), **body}
 
 
 def render(name: str) -> str:

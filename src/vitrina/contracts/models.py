@@ -3,17 +3,65 @@
 `vitrina contracts export` regenerates the schema files; a unit test fails when a file is out
 of date, and the schema-evolution test fails when a change is incompatible with the last
 committed version. Products are *open* (stores may add fields); our own messages are closed.
+
+Versions: every schema file carries `x-version`. A change that narrows a contract must be
+declared in `CHANGES` (with the reason it breaks no valid data), a widened pattern in
+`PATTERN_WIDENINGS`; the evolution guard (tests/unit/test_contracts.py) accepts nothing else.
+See docs/contracts.md.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
-PRODUCT_ID = r"^[0-9]{1,32}$"
+from vitrina.domain.instants import INSTANT_PATTERN, MAX_EPOCH_S, parse_instant
+from vitrina.domain.limits import MAX_INT64, PRODUCT_ID_PATTERN
+
+PRODUCT_ID = PRODUCT_ID_PATTERN
 Scalar = str | int | float | bool | None
+
+# v1 ids were digits only; v2 ids are ASCII tokens (SKUs like 85123A). Every v1 id is a v2 id.
+PRODUCT_ID_V1 = r"^[0-9]{1,32}$"
+PATTERN_WIDENINGS: set[tuple[str, str]] = {(PRODUCT_ID_V1, PRODUCT_ID_PATTERN)}
+
+VERSIONS: dict[str, int] = {"product": 2, "blocked_product": 2, "order": 2, "ban": 2,
+                            "client_event": 2, "recommendation": 2}
+
+# Narrowings the guard accepts, per contract and version, each with why no valid record
+# of the previous version is lost. Strings are the guard's own wording.
+_INT64_STOCK = {
+    f"stock|0.{field}: maximum narrowed (None → {MAX_INT64})":
+        "stock above int64 never reached the lake (dead-lettered there) while the index "
+        "showed it; now one rule refuses it at the door"
+    for field in ("available", "reserved")}
+CHANGES: dict[str, dict[int, dict[str, str]]] = {
+    "product": {2: _INT64_STOCK},
+    "blocked_product": {2: _INT64_STOCK},
+}
+
+_INSTANT_BRANCHES: list[dict[str, Any]] = [
+    {"type": "string", "pattern": INSTANT_PATTERN},
+    {"type": "number", "minimum": 0, "maximum": MAX_EPOCH_S},
+]
+_INSTANT_DOC = ("ISO 8601 (T or space; no zone = UTC; seconds 00..59) or epoch seconds; "
+                "normalised to YYYY-MM-DDTHH:MM:SS[.ffffff]Z at the door")
+
+
+def _instant(value: Any) -> Any:
+    if value is not None:
+        parse_instant(value)
+    return value
+
+
+Instant = Annotated[str | float, AfterValidator(_instant),
+                    WithJsonSchema({"anyOf": _INSTANT_BRANCHES, "description": _INSTANT_DOC})]
+OptionalInstant = Annotated[
+    str | float | None, AfterValidator(_instant),
+    WithJsonSchema({"anyOf": [*_INSTANT_BRANCHES, {"type": "null"}],
+                    "description": _INSTANT_DOC})]
 
 
 class _Closed(BaseModel):
@@ -26,8 +74,8 @@ class Price(_Closed):
 
 
 class Stock(_Closed):
-    available: int = Field(ge=0)
-    reserved: int = Field(ge=0)
+    available: int = Field(ge=0, le=MAX_INT64)
+    reserved: int = Field(ge=0, le=MAX_INT64)
 
 
 class Image(BaseModel):
@@ -41,7 +89,8 @@ class Product(BaseModel):
 
     model_config = ConfigDict(extra="allow", title="product")
 
-    product_id: str = Field(pattern=PRODUCT_ID, description="digits only")
+    product_id: str = Field(pattern=PRODUCT_ID, description="ASCII token: letters, digits, "
+                            "-_. (≤ 64); compared as text, so 00090002 ≠ 90002")
     name: str = Field(min_length=1, max_length=500)
     description: str | None = Field(None, max_length=20000)
     price: Price
@@ -52,8 +101,8 @@ class Product(BaseModel):
     tags: list[str] | None = Field(None, max_length=100)
     images: list[Image] | None = Field(None, max_length=50)
     specifications: dict[str, Scalar] | None = None
-    created_at: datetime | None = None
-    updated_at: datetime | None = None
+    created_at: OptionalInstant = None
+    updated_at: OptionalInstant = None
     index: str | None = Field(None, max_length=200)
     store_id: str | None = Field(None, max_length=200)
 
@@ -97,9 +146,9 @@ class Order(BaseModel):
     customer_id: str = Field(min_length=1, max_length=100)
     items: list[OrderItem] = Field(min_length=1, max_length=1000)
     email: str | None = Field(None, max_length=320, description="personal data: hashed in the lake")
-    order_date: datetime
+    order_date: Instant
     state: str = Field("created", max_length=50)
-    timestamp: float | None = Field(None, description="epoch seconds")
+    timestamp: OptionalInstant = None
 
 
 EventType = Literal["view", "add_to_cart", "purchase", "review"]

@@ -22,7 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+from vitrina.domain.limits import PRODUCT_ID_PATTERN
+
+PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)  # one rule: domain/limits.py
 
 BanList = dict[str, dict[str, Any]]
 EffectKind = Literal["publish", "retract", "withhold", "release", "block"]

@@ -14,11 +14,13 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
+
 # 1 GiB: a whole catalogue is read into memory; bigger files should be split or sent as JSONL
 # through the API in batches.
 MAX_CATALOG_BYTES = 1 << 30
-# 1 MiB: Kafka's default max message size; a bigger product could never be written anyway.
-MAX_RECORD_BYTES = 1 << 20
+__all__ = ["MAX_CATALOG_BYTES", "MAX_RECORD_BYTES", "Catalog", "CatalogError", "Record",
+           "dump_catalog", "jsonl_records", "parse_catalog"]
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 
@@ -38,6 +40,7 @@ class Record(NamedTuple):
     value: Any = None
     error: str | None = None
     raw: bytes | None = None
+    rule: str | None = None  # with `error`: json | size | depth
 
     @property
     def ok(self) -> bool:
@@ -67,21 +70,31 @@ def _error(exc: Exception) -> str:
     return f"malformed JSON: {exc}"
 
 
+TOO_DEEP = (f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); "
+            "flatten it")
+
+
+def _bad_json(position: int, where: str, raw: bytes, exc: Exception) -> Record:
+    if "depth" in str(exc) or "ecursion" in str(exc):
+        return Record(position, where, error=TOO_DEEP, raw=raw[:1000], rule="depth")
+    return Record(position, where, error=_error(exc), raw=raw, rule="json")
+
+
 def _too_big(raw: bytes, limit: int) -> str | None:
     if len(raw) > limit:
         return (f"record is {len(raw):,} bytes, over the {limit:,}-byte limit "
-                f"(Kafka's max message size); split or trim it")
+                f"(Kafka's max message size; rule: size); split or trim it")
     return None
 
 
 def _one(position: int, where: str, raw: bytes, limit: int) -> Record:
     too_big = _too_big(raw, limit)
     if too_big:
-        return Record(position, where, error=too_big, raw=raw[:1000])
+        return Record(position, where, error=too_big, raw=raw[:1000], rule="size")
     try:
         return Record(position, where, value=orjson.loads(raw), raw=raw)
     except orjson.JSONDecodeError as exc:
-        return Record(position, where, error=_error(exc), raw=raw)
+        return _bad_json(position, where, raw, exc)
 
 
 def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
@@ -97,7 +110,7 @@ def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record
         try:
             value = loads(line)
         except decode_error as exc:
-            yield Record(line_no, f"line {line_no}", error=_error(exc), raw=line)
+            yield _bad_json(line_no, f"line {line_no}", line, exc)
         else:
             yield Record(line_no, f"line {line_no}", value, None, line)
 
@@ -149,10 +162,14 @@ def _array_fallback(data: bytes, limit: int) -> Iterator[Record]:
 
 def _array(values: list[Any], limit: int) -> Iterator[Record]:
     for index, value in enumerate(values, 1):
-        raw = orjson.dumps(value)
+        try:
+            raw = orjson.dumps(value)
+        except orjson.JSONEncodeError as exc:  # nested too deep to serialise again
+            yield _bad_json(index, f"item {index}", b"", exc)
+            continue
         too_big = _too_big(raw, limit)
         if too_big:
-            yield Record(index, f"item {index}", error=too_big, raw=raw[:1000])
+            yield Record(index, f"item {index}", error=too_big, raw=raw[:1000], rule="size")
         else:
             yield Record(index, f"item {index}", value=value, raw=raw)
 

@@ -16,11 +16,12 @@ from typing import Any
 
 import orjson
 
+from vitrina.domain.limits import PRODUCT_ID_PATTERN
 from vitrina.errors import ContractError
 from vitrina.lake.pii import email_hash
 
 Row = dict[str, Any]
-_PRODUCT_ID = re.compile(r"^[0-9]{1,32}$")
+_PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)  # one rule: domain/limits.py
 # JSON allows (and orjson parses) integers up to 2**64 - 1; the lake's columns are int64.
 # Refusing the record here dead-letters it instead of crashing every flush that holds it.
 _INT64_MAX = 2**63 - 1

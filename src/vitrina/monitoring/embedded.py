@@ -102,7 +102,8 @@ def prometheus_config(settings: Settings, targets: list[tuple[str, int]], rule_f
     return config
 
 
-def alertmanager_config(webhook_url: str | None) -> dict[str, Any]:
+def alertmanager_config(webhook_url: str | None,
+                        token_file: Path | None = None) -> dict[str, Any]:
     """alertmanager.yml for one machine: group by alert, inhibit consequences of KafkaBrokerDown.
 
     With no webhook the receiver is a sink: alerts are still visible in Alertmanager's UI and
@@ -111,6 +112,9 @@ def alertmanager_config(webhook_url: str | None) -> dict[str, Any]:
     receiver: dict[str, Any] = {"name": "operator"}
     if webhook_url:
         receiver["webhook_configs"] = [{"url": webhook_url, "send_resolved": True}]
+        if token_file is not None:  # the client API's webhook needs its bearer token
+            receiver["webhook_configs"][0]["http_config"] = {
+                "authorization": {"type": "Bearer", "credentials_file": str(token_file)}}
     return {
         "route": {
             "receiver": "operator",
@@ -210,8 +214,14 @@ def write_configs(settings: Settings, *, services: Iterable[str] | None = None,
                                [str(rules_dir / "*.yml")], scrape_interval=scrape_interval,
                                evaluation_interval=evaluation_interval)
     files.prometheus_yml.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
+    token_file = None
+    if webhook_url:
+        from vitrina.api.alerts import WEBHOOK_TOKEN_FILE, webhook_token
+
+        webhook_token(settings)  # generated on first use
+        token_file = (settings.secrets_dir / WEBHOOK_TOKEN_FILE).resolve()
     files.alertmanager_yml.write_text(
-        yaml.safe_dump(alertmanager_config(webhook_url), sort_keys=False), "utf-8")
+        yaml.safe_dump(alertmanager_config(webhook_url, token_file), sort_keys=False), "utf-8")
     return files
 
 

@@ -65,7 +65,10 @@ ALL_ROLES = "*"  # in `reads`: every declared topic
 
 # The platform's data flow (DESIGN.md), as access rights. Every writer may dead-letter.
 SERVICE_ACCESS: dict[str, ServiceAccess] = {
-    "shop-api": ServiceAccess(writes=("shop_products", "dead_letters")),
+    # It folds product-owners (who owns an id) and claims new ids there.
+    "shop-api": ServiceAccess(reads=("product_owners",),
+                              writes=("shop_products", "product_owners", "dead_letters"),
+                              consumer=True),
     # The filter rebuilds its per-partition state from its own compacted outputs.
     "filter": ServiceAccess(reads=("shop_products", "banned_products", "filtered_products",
                                    "withheld_products"),

@@ -1,9 +1,10 @@
 """The client API: search, recommendations, events, the web page and the operator view.
 
 `vitrina run client-api` serves it with uvicorn on settings.api.host:ports.client_api, which
-also serves /metrics. One error shape everywhere: ``{"error": {"status", "message",
-"hint"}}`` — VitrinaError carries its status, validation errors are 422 naming the field, and
-nothing a client sends produces a 500.
+also serves /metrics. Errors use the body shared with the SHOP API (api/errors.py):
+``{"error": {"status", "message", "hint"}}``; nothing a client sends produces a 500. Request
+bodies over api.client_max_body_bytes are refused (413) before they are read into memory,
+and events are rate-limited per client (429, api/limits.py).
 """
 
 from __future__ import annotations
@@ -14,22 +15,21 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient
 from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.datastructures import MutableHeaders
-from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vitrina import metrics
 from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
+from vitrina.api.errors import install_error_handlers
+from vitrina.api.limits import BodyLimit
 from vitrina.errors import VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.settings import Settings
@@ -42,44 +42,6 @@ WEB_DIR = Path(str(resources.files("vitrina") / "web"))
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
        "form-action 'self'")
-
-
-def error_body(status: int, message: str, hint: str | None = None) -> dict[str, Any]:
-    return {"error": {"status": status, "message": message, "hint": hint}}
-
-
-def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
-    first = exc.errors()[0] if exc.errors() else {}
-    loc = [str(p) for p in first.get("loc", ())]
-    field = ".".join(loc[1:] if len(loc) > 1 else loc) or "request"
-    return field, f"{field}: {first.get('msg', 'invalid value')}"
-
-
-def _install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(VitrinaError)
-    async def vitrina_error(_: Request, exc: VitrinaError) -> JSONResponse:
-        return JSONResponse(error_body(exc.status_code, exc.message, exc.hint),
-                            status_code=exc.status_code)
-
-    @app.exception_handler(RequestValidationError)
-    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
-        field, message = _validation_message(exc)
-        body = error_body(422, message, "fix the field and retry; see /docs for the API")
-        body["error"]["field"] = field
-        return JSONResponse(body, status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        hint = "see /docs for the API" if exc.status_code in (404, 405) else None
-        return JSONResponse(error_body(exc.status_code, str(exc.detail), hint),
-                            status_code=exc.status_code, headers=exc.headers)
-
-    @app.exception_handler(Exception)
-    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
-        log.exception("unexpected error")
-        return JSONResponse(error_body(500, f"internal error: {type(exc).__name__}",
-                                       "this is a bug; the server log has the details"),
-                            status_code=500)
 
 
 class MeasureAndSecure:
@@ -154,7 +116,8 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
                   lifespan=lifespan)
     app.state.vitrina = app_state
     app.state.alert_inbox = alerts.AlertInbox()
-    _install_error_handlers(app)
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit, limit=settings.api.client_max_body_bytes)
     app.add_middleware(MeasureAndSecure)
     app.include_router(routes.router)
     app.include_router(admin.router)

@@ -1,9 +1,12 @@
 """SHOP API: stores POST their products (one object or a batch) with their own token.
 
-A batch is all-or-nothing at validation: if any product is invalid, the 422 lists every bad
-index, field and rule, and nothing is written. A 200 means the broker confirmed every product
-(acks=all); when it does not confirm in time the answer is 503 and queued records are purged,
-so nothing is reported accepted that was not written.
+Every product passes the door (contracts/door.py: contract, depth, size, canonical instants)
+and the owner rule (services/ownership.py: a product id belongs to the store that first
+published it; another store gets 403). A batch is all-or-nothing: if any product is refused,
+the answer lists every bad index, field and rule, and nothing is written. A 200 means the
+broker confirmed every product (acks=all); when it does not confirm in time the answer is
+503 and queued records are purged, so nothing is reported accepted that was not written.
+Errors use the body shared with the client API (api/errors.py).
 """
 
 from __future__ import annotations
@@ -21,11 +24,16 @@ import orjson
 from confluent_kafka import KafkaError, Message, Producer
 from fastapi import FastAPI, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import JSONResponse, Response
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 
 from vitrina import metrics
-from vitrina.contracts import validate
+from vitrina.api.errors import error_responses, install_error_handlers
+from vitrina.contracts.door import admit_product
+from vitrina.contracts.models import Product
+from vitrina.domain.limits import MAX_DEPTH
 from vitrina.errors import (
     AuthError,
     BadRequestError,
@@ -34,6 +42,7 @@ from vitrina.errors import (
     VitrinaError,
 )
 from vitrina.kafka.worker import make_producer
+from vitrina.services.ownership import Owners, OwnersView, owner_message
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,9 +67,16 @@ class InvalidBatch(VitrinaError):
 
     status_code = 422
 
-    def __init__(self, message: str, errors: list[dict[str, Any]]) -> None:
-        super().__init__(message, hint="fix the listed products and send the request again")
+    def __init__(self, message: str, errors: list[dict[str, Any]],
+                 hint: str = "fix the listed products and send the request again") -> None:
+        super().__init__(message, hint=hint)
         self.errors = errors
+
+
+class NotYours(InvalidBatch):
+    """Some products of a request belong to another store (rule: owner)."""
+
+    status_code = 403
 
 
 class ProductWriter:
@@ -72,33 +88,38 @@ class ProductWriter:
 
     def __init__(self, settings: Settings, producer: Producer | None = None) -> None:
         self.topic = settings.topics.shop_products
+        self.owners_topic = settings.topics.product_owners
         self.bootstrap = settings.kafka.bootstrap_servers
         self.producer = producer or make_producer(settings, "shop-api")
 
-    def write(self, products: list[tuple[str, bytes]], timeout: float) -> None:
+    def write(self, products: list[tuple[str, bytes]], timeout: float,
+              claims: list[tuple[str, str]] | None = None) -> None:
+        """Write ownership `claims` (product_id, store) and `products`; wait for every ack."""
         outcome: list[KafkaError | None] = []
 
         def delivered(err: KafkaError | None, _msg: Message) -> None:
             outcome.append(err)
 
-        for key, value in products:
+        records = [(self.owners_topic, key, store.encode()) for key, store in claims or []]
+        records += [(self.topic, key, value) for key, value in products]
+        for topic, key, value in records:
             while True:
                 try:
-                    self.producer.produce(self.topic, value, key, on_delivery=delivered)
+                    self.producer.produce(topic, value, key, on_delivery=delivered)
                     break
                 except BufferError:
                     self.producer.poll(0.05)
         deadline = time.monotonic() + timeout
-        while len(outcome) < len(products) and time.monotonic() < deadline:
+        while len(outcome) < len(records) and time.monotonic() < deadline:
             self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
         errors = [e for e in outcome if e is not None]
-        if len(outcome) < len(products) or errors:
+        if len(outcome) < len(records) or errors:
             # Drop what is still queued locally so a 503 does not turn into a late write.
             self.producer.purge(in_queue=True, in_flight=False, blocking=False)
             detail = errors[0] if errors else f"no confirmation within {timeout:.0f} s"
             raise UnavailableError(
                 f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
-                f"{len(outcome) - len(errors)} of {len(products)} confirmed",
+                f"{len(outcome) - len(errors)} of {len(records)} confirmed",
                 hint="retry later; products are keyed by product_id, so sending again is safe")
 
     def close(self) -> None:
@@ -138,8 +159,12 @@ def store_for(authorization: str | None, tokens: dict[str, str]) -> str:
     raise AuthError("unknown token", hint="check the token of your store")
 
 
-def check_batch(body: Any, store: str, max_batch: int) -> list[dict[str, Any]]:
-    """Validate a request body (object or array) for `store`; raise with every problem."""
+def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]]:
+    """Admit a request body (object or array) for `store`: (product_id, bytes) per product.
+
+    Raises with every problem: 403 for products naming another store, 422 for products the
+    door refuses (contract, depth, size — each error names its rule).
+    """
     products = body if isinstance(body, list) else [body]
     if isinstance(body, list) and not body:
         raise BadRequestError("the array is empty", hint="send at least one product")
@@ -148,6 +173,7 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[dict[str, Any]]:
                               f"{max_batch}", hint=f"split it into batches of ≤ {max_batch}")
     errors: list[dict[str, Any]] = []
     foreign: list[int] = []
+    admitted: list[tuple[str, bytes]] = []
     for index, product in enumerate(products):
         if isinstance(product, dict):
             owner = product.setdefault("store_id", store)
@@ -155,19 +181,50 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[dict[str, Any]]:
                 foreign.append(index)
                 continue
         try:
-            validate("product", product)
+            value = admit_product(product)  # first: `product` may not even be an object
+            admitted.append((product["product_id"], value))
         except ContractError as exc:
             errors.append({"index": index, "field": exc.field, "rule": exc.rule,
                            "message": exc.message})
     if foreign:
-        raise Forbidden(f"products at index {foreign[:20]} belong to another store; your "
-                        f"token is for {store}; nothing of the batch was written",
+        raise Forbidden(f"products at index {foreign[:20]} name another store in store_id; "
+                        f"your token is for {store}; nothing of the batch was written",
                         hint="send only your own products or omit store_id")
     if errors:
         where = "; ".join(f"[{e['index']}] {e['field']}: {e['rule']}" for e in errors[:20])
         raise InvalidBatch(f"{len(errors)} of {len(products)} products are invalid ({where}); "
                            "nothing of the batch was written", errors)
-    return products
+    return admitted
+
+
+def claim_batch(owners: Owners, admitted: list[tuple[str, bytes]],
+                store: str) -> list[tuple[str, str]]:
+    """The new ownership claims of a batch; NotYours (403, rule owner) if any id is taken."""
+    new, conflicts = owners.claim_all([(product_id, store) for product_id, _ in admitted])
+    if conflicts:
+        index = {product_id: i for i, (product_id, _) in enumerate(admitted)}
+        errors = [{"index": index[pid], "field": "product_id", "rule": "owner",
+                   "message": owner_message(pid, owner, store)}
+                  for pid, owner, store in conflicts]
+        where = "; ".join(f"[{e['index']}] {pid} → {owner}"
+                          for e, (pid, owner, _) in zip(errors[:20], conflicts, strict=False))
+        raise NotYours(f"{len(conflicts)} of {len(admitted)} products belong to another store "
+                       f"({where}; rule: owner — a product id belongs to the store that first "
+                       "published it); nothing of the batch was written", errors,
+                       hint="use product ids of your own store")
+    return new
+
+
+def parse_body(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        if "depth" in str(exc):
+            raise ContractError(f"the body nests deeper than {MAX_DEPTH} levels (rule: depth)",
+                                field="(root)", rule="depth",
+                                hint=f"flatten products to at most {MAX_DEPTH} levels") from None
+        raise BadRequestError(f"malformed JSON: {exc}",
+                              hint="send a product object or an array of them") from None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -192,26 +249,70 @@ def _reject_metric(exc: VitrinaError) -> None:
         metrics.SHOP_REJECTED.labels("api", type(exc).__name__).inc()
 
 
+class Accepted(BaseModel):
+    accepted: int
+    store_id: str
+    product_ids: list[str]
+
+
+# The request body, documented from the product contract (the handler reads raw bytes: the
+# door, not FastAPI, validates it, so errors name the contract's rules).
+def _request_body(max_batch: int) -> dict[str, Any]:
+    ref = {"$ref": "#/components/schemas/Product"}
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "oneOf": [ref, {"type": "array", "items": ref, "minItems": 1, "maxItems": max_batch}]}}},
+        "description": "one product or a JSON array of products (the `product` contract)"},
+        "security": [{"StoreToken": []}]}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    spec = get_openapi(title=app.title, version=app.version, description=app.description,
+                       routes=app.routes)
+    product = Product.model_json_schema(ref_template="#/components/schemas/{model}")
+    schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+    schemas.update(product.pop("$defs", {}))
+    schemas["Product"] = product
+    spec["components"]["securitySchemes"] = {"StoreToken": {
+        "type": "http", "scheme": "bearer",
+        "description": f"your store's token (generated into <data_dir>/secrets/{TOKENS_FILE})"}}
+    app.openapi_schema = spec
+    return spec
+
+
+# 5 s: the ownership view reads product-owners to its end at start; a request waits that long.
+OWNERS_WAIT_S = 5.0
+
+
 def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastAPI:
     """The SHOP API app; `writer` is created lazily (the app starts even if the broker is away)."""
     tokens = shop_tokens(settings)
-    state: dict[str, ProductWriter] = {}
+    state: dict[str, Any] = {}
     if writer is not None:
         state["writer"] = writer
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        state["owners"] = OwnersView(settings).start()
         yield
+        state["owners"].stop()
         if "writer" in state:  # deliver what is still in flight before exiting
             await run_in_threadpool(state["writer"].close)
 
     app = FastAPI(title="Vitrina SHOP API", lifespan=lifespan,
-                  description="Stores send products to «Покупай выгодно».", version="1")
+                  description="Stores send products to «Покупай выгодно». Authenticate with "
+                              "your store's bearer token; errors share one body "
+                              "(`{\"error\": {status, message, hint, errors?}}`).",
+                  version="2")
+    install_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     def get_writer() -> ProductWriter:
         if "writer" not in state:
             state["writer"] = ProductWriter(settings)
-        return state["writer"]
+        writer_: ProductWriter = state["writer"]
+        return writer_
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next: Any) -> Response:
@@ -223,35 +324,28 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         metrics.API_LATENCY.labels(API, path).observe(time.perf_counter() - started)
         return response
 
-    @app.exception_handler(VitrinaError)
-    async def vitrina_error(_request: Request, exc: VitrinaError) -> JSONResponse:
-        body: dict[str, Any] = {"error": exc.message, "hint": exc.hint}
-        if isinstance(exc, InvalidBatch):
-            body["errors"] = exc.errors
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        if exc.status_code == 503:
-            headers = {"Retry-After": "5"}
-        return JSONResponse(body, status_code=exc.status_code, headers=headers)
-
-    @app.post("/api/v1/products", summary="Send one product or a batch (JSON array)")
-    async def post_products(request: Request) -> dict[str, Any]:
+    @app.post("/api/v1/products", summary="Send one product or a batch (JSON array)",
+              response_model=Accepted, openapi_extra=_request_body(settings.api.max_batch),
+              responses=error_responses(400, 401, 403, 413, 422, 503))
+    async def post_products(request: Request) -> Accepted:
+        """All or nothing: 200 only when the broker confirmed every product of the batch."""
         try:
             store = store_for(request.headers.get("authorization"), tokens)
             raw = await _read_body(request, settings.api.max_body_bytes)
-            try:
-                body = orjson.loads(raw)
-            except orjson.JSONDecodeError as exc:
-                raise BadRequestError(f"malformed JSON: {exc}",
-                                      hint="send a product object or an array of them") from None
-            products = check_batch(body, store, settings.api.max_batch)
+            admitted = check_batch(parse_body(raw), store, settings.api.max_batch)
+            owners = await run_in_threadpool(state["owners"].ready, OWNERS_WAIT_S)
+            claims = claim_batch(owners, admitted, store)
         except VitrinaError as exc:
             _reject_metric(exc)
             raise
-        records = [(p["product_id"], orjson.dumps(p)) for p in products]
-        await run_in_threadpool(get_writer().write, records, WRITE_TIMEOUT_S)
-        metrics.SHOP_ACCEPTED.labels("api").inc(len(records))
-        return {"accepted": len(records), "store_id": store,
-                "product_ids": [key for key, _ in records]}
+        try:
+            await run_in_threadpool(get_writer().write, admitted, WRITE_TIMEOUT_S, claims)
+        except VitrinaError:
+            owners.release(claims)
+            raise
+        metrics.SHOP_ACCEPTED.labels("api").inc(len(admitted))
+        return Accepted(accepted=len(admitted), store_id=store,
+                        product_ids=[key for key, _ in admitted])
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:

@@ -1,10 +1,11 @@
 """Load store catalogues into `shop-products`: validate each product, dead-letter the rest.
 
-Used by `vitrina shop load` and by the SHOP API (its `ProductWriter`). Valid products are
-produced keyed by `product_id` with their original bytes (no re-serialisation when the input
-is JSON Lines); invalid ones go to `dead-letters` with the reason and `source_file` /
-`source_position` headers. A bad record never stops a load; a broker that does not confirm
-the writes does, loudly.
+`vitrina shop load` applies the same door as the SHOP API (contracts/door.py): the product
+contract, depth and size limits, canonical instants, and product ownership (`product-owners`:
+an id belongs to the store that first published it). Valid products are produced keyed by
+`product_id` with their original bytes when nothing needed normalising; invalid ones go to
+`dead-letters` with the reason and `source_file` / `source_position` headers. A bad record
+never stops a load; a broker that does not confirm the writes does, loudly.
 """
 
 from __future__ import annotations
@@ -20,17 +21,18 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema_rs
-from confluent_kafka import KafkaError, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
-from vitrina.contracts import validate
 from vitrina.contracts.codec import schema
+from vitrina.contracts.door import admit_checked, admit_product, too_large
 from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
 from vitrina.kafka.worker import make_producer
+from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -44,18 +46,23 @@ FLUSH_TIMEOUT_S = 60.0
 def check_product(record: Record) -> tuple[str, bytes]:
     """The key and bytes to produce for one parsed record, or ContractError saying why not."""
     if record.error is not None:
-        rule = "size" if "limit" in record.error else "json"
-        raise ContractError(record.error, field="(root)", rule=rule)
-    validate("product", record.value)
-    assert record.raw is not None
-    return record.value["product_id"], record.raw
+        raise ContractError(record.error, field="(root)", rule=record.rule or "json")
+    value = admit_product(record.value, record.raw)  # first: it may not be an object
+    return record.value["product_id"], value
+
+
+_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large",
+                  "depth": "nested too deep"}
 
 
 def reason_of(exc: ContractError) -> str:
     """A short, countable reason for the summary: `<field>: <rule>`."""
-    if exc.rule in ("json", "size"):
-        return "malformed JSON" if exc.rule == "json" else "record too large"
-    return f"{exc.field}: {exc.rule}"
+    return _SHORT_REASONS.get(exc.rule) or f"{exc.field}: {exc.rule}"
+
+
+def owner_conflict(product_id: str, owner: str, store: str) -> ContractError:
+    return ContractError(owner_message(product_id, owner, store), field="product_id",
+                         rule=OWNER_RULE, hint=OWNER_HINT)
 
 
 def key_of(record: Record) -> bytes | None:
@@ -151,9 +158,13 @@ class ShopLoader:
     """Validates catalogue records and produces them; one producer for a whole load."""
 
     def __init__(self, settings: Settings, *, source: str = "file",
-                 producer: Producer | None = None) -> None:
+                 producer: Producer | None = None,
+                 owners: dict[str, str] | None = None) -> None:
         self.settings = settings
         self.topic = settings.topics.shop_products
+        self.owners_topic = settings.topics.product_owners
+        # product_id -> store_id (first claim wins); None: no ownership checks.
+        self.owners = owners
         self.dlq = settings.topics.dead_letters
         self.source = source
         self.deliveries = Deliveries()
@@ -198,17 +209,36 @@ class ShopLoader:
         # the detailed (slower) validation only for the records that fail it.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
         is_valid = _product_validator().is_valid
+        owners, owners_topic = self.owners, self.owners_topic
         seen = sent = rejected = 0
         try:
             for record in catalog.records:
                 seen += 1
                 value = record.value
                 if record.error is None and is_valid(value):
+                    product_id = value["product_id"]
                     try:
-                        produce(topic, record.raw, value["product_id"])
-                    except BufferError:  # local queue full: wait for deliveries
-                        self._produce(topic, value["product_id"], record.raw or b"")
-                    sent += 1
+                        out = admit_checked(value, record.raw)  # depth, instants, size
+                        store = value.get("store_id")
+                        if owners is not None and store is not None:
+                            owner = owners.get(product_id)
+                            if owner is not None and owner != store:
+                                raise owner_conflict(product_id, owner, store)
+                        try:
+                            produce(topic, out, product_id)
+                        except BufferError:  # local queue full: wait for deliveries
+                            self._produce(topic, product_id, out)
+                        except KafkaException:  # over the client's message.max.bytes
+                            raise too_large(len(out)) from None
+                        if owners is not None and store is not None and owner is None:
+                            owners[product_id] = store
+                            self._produce(owners_topic, product_id, store.encode())
+                            self.produced[owners_topic] += 1
+                    except ContractError as exc:
+                        self._reject(record, exc, name)
+                        rejected += 1
+                    else:
+                        sent += 1
                 else:
                     try:
                         check_product(record)
@@ -244,8 +274,10 @@ class ShopLoader:
         reason = reason_of(exc)
         self.report.reasons[reason] += 1
         metrics.SHOP_REJECTED.labels(self.source, exc.rule or "invalid").inc()
+        # A record too large for Kafka cannot be dead-lettered whole: its first 1,000 bytes.
+        value = record.raw[:1000] if exc.rule == "size" and record.raw else record.raw
         out = dead_letter(self.dlq, service=SERVICE, error=f"{record.where}: {exc}",
-                          key=key if key is not None else key_of(record), value=record.raw,
+                          key=key if key is not None else key_of(record), value=value,
                           source_topic=self.topic,
                           extra_headers=[("source_file", name.encode()),
                                          ("source_position", record.where.encode())])
@@ -288,7 +320,8 @@ def load_paths(settings: Settings, paths: Iterable[Path], *,
     if not files:
         raise VitrinaError("no catalogue files found", hint="give .json / .jsonl files or folders")
     ensure_broker(settings, settings.topics.shop_products)
-    loader = ShopLoader(settings)
+    ensure_broker(settings, settings.topics.product_owners)
+    loader = ShopLoader(settings, owners=load_owners(settings, SERVICE).by_product)
     for path in files:
         try:
             data = path.read_bytes()

@@ -1,0 +1,56 @@
+"""The door: what every entry point (SHOP API, `vitrina shop load`) does to a product.
+
+One function decides, so the index and the lake agree on validity: the `product` contract
+(schema + depth + real instants), the instants normalised to their canonical UTC form, and
+the size of the bytes that will really be produced.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+
+from vitrina.contracts.codec import INSTANT_FIELDS, check_depth, check_instants, validate
+from vitrina.domain.instants import canonical_instant, is_canonical
+from vitrina.domain.limits import MAX_RECORD_BYTES
+from vitrina.errors import ContractError
+
+PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
+
+
+def too_large(size: int) -> ContractError:
+    return ContractError(f"product: the record is {size:,} bytes, over the "
+                         f"{MAX_RECORD_BYTES:,}-byte limit (rule: size)", field="(root)",
+                         rule="size", hint="trim the description/images or split the record")
+
+
+def normalised(value: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy with canonical instants, or None when every instant is canonical already."""
+    changed: dict[str, Any] = {}
+    for field in PRODUCT_INSTANTS:
+        instant = value.get(field)
+        if instant is not None and not is_canonical(instant):
+            changed[field] = canonical_instant(instant)
+    return {**value, **changed} if changed else None
+
+
+def admit_checked(value: dict[str, Any], raw: bytes | None) -> bytes:
+    """Bytes to produce for a product whose schema check passed; ContractError otherwise.
+
+    `raw` (the original bytes) is produced as-is when nothing needed normalising.
+    """
+    check_depth("product", value, raw)
+    check_instants("product", value)
+    fixed = normalised(value)
+    if fixed is not None or raw is None:
+        raw = orjson.dumps(fixed if fixed is not None else value)
+    if len(raw) > MAX_RECORD_BYTES:
+        raise too_large(len(raw))
+    return raw
+
+
+def admit_product(value: Any, raw: bytes | None = None) -> bytes:
+    """The full door: validate, normalise, size-check; ContractError naming the rule."""
+    validate("product", value, raw)
+    return admit_checked(value, raw)

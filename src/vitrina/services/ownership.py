@@ -1,0 +1,165 @@
+"""Who owns a product id: the store that first published it, folded from `product-owners`.
+
+`product-owners` is a compacted topic keyed by product_id whose value is the owning
+store_id (UTF-8 text). The doors (SHOP API, `vitrina shop load`) write a claim the first
+time they see a product id with a store, and refuse a product whose id another store owns
+(403 / dead letter, rule `owner`). The fold keeps the *first* claim per id, so ownership
+survives restarts of the API and of the broker's clients; it is never process memory only.
+
+Limit: two doors claiming the same new id in the same instant both succeed once; the fold
+(first claim in the topic wins) then decides for every later write.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from typing import Any
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from vitrina.errors import UnavailableError, VitrinaError
+from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.inspect import read_to_end, topic_partitions
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+OWNER_RULE = "owner"
+
+
+class NotOwner(VitrinaError):
+    status_code = 403
+
+
+def owner_message(product_id: str, owner: str, store: str) -> str:
+    return (f"product {product_id} belongs to {owner}, not {store} (rule: owner — a product "
+            "id belongs to the store that first published it)")
+
+
+OWNER_HINT = "use a product id of your own store"
+
+
+def owner_error(product_id: str, owner: str, store: str) -> NotOwner:
+    return NotOwner(owner_message(product_id, owner, store), hint=OWNER_HINT)
+
+
+class Owners:
+    """product_id -> store_id, first claim wins; thread-safe."""
+
+    def __init__(self) -> None:
+        self.by_product: dict[str, str] = {}
+        self._lock = threading.Lock()
+
+    def fold(self, key: bytes | None, value: bytes | None) -> None:
+        if not key or not value:
+            return
+        product_id = key.decode("utf-8", "replace")
+        with self._lock:
+            self.by_product.setdefault(product_id, value.decode("utf-8", "replace"))
+
+    def get(self, product_id: str) -> str | None:
+        return self.by_product.get(product_id)
+
+    def claim_all(self, items: list[tuple[str, str]]
+                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+        """Claim (product_id, store) pairs, all or nothing.
+
+        Returns (new claims, conflicts as (id, owner, store)); with conflicts nothing is claimed.
+        """
+        new: list[tuple[str, str]] = []
+        conflicts: list[tuple[str, str, str]] = []
+        with self._lock:
+            for product_id, store in items:
+                owner = self.by_product.get(product_id)
+                if owner is not None and owner != store:
+                    conflicts.append((product_id, owner, store))
+                elif owner is None and (product_id, store) not in new:
+                    new.append((product_id, store))
+            if not conflicts:
+                self.by_product.update(new)
+        return ([], conflicts) if conflicts else (new, [])
+
+    def release(self, claims: list[tuple[str, str]]) -> None:
+        """Forget claims whose write failed (the topic decides again on the next fold)."""
+        with self._lock:
+            for product_id, store in claims:
+                if self.by_product.get(product_id) == store:
+                    del self.by_product[product_id]
+
+    def __len__(self) -> int:
+        return len(self.by_product)
+
+
+def load_owners(settings: Settings, principal: str | None = "admin",
+                timeout: float = 60.0) -> Owners:
+    """The owners as of now (read to the end once): for one-shot loads."""
+    owners = Owners()
+    for msg in read_to_end(settings, [settings.topics.product_owners], timeout, principal):
+        owners.fold(msg.key(), msg.value())
+    return owners
+
+
+class OwnersView:
+    """Owners kept current by a background reader (the SHOP API's long-lived view)."""
+
+    def __init__(self, settings: Settings, principal: str = "shop-api") -> None:
+        self.settings = settings
+        self.principal = principal
+        self.owners = Owners()
+        self.loaded = threading.Event()
+        self.error: str | None = None
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="product-owners", daemon=True)
+
+    def start(self) -> OwnersView:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(5)
+
+    def ready(self, timeout: float = 0.0) -> Owners:
+        """The owners once read to the end; UnavailableError (503) until then."""
+        if not self.loaded.wait(timeout):
+            raise UnavailableError(
+                "product ownership is still loading" + (f" ({self.error})" if self.error else ""),
+                hint="retry in a few seconds; is the broker up and `vitrina topics apply` done?")
+        return self.owners
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._follow()
+            except Exception as exc:  # broker away: say why, retry
+                self.error = str(exc)
+                log.warning("product-owners reader: %s; retrying", exc)
+                self._stop.wait(2.0)
+
+    def _follow(self) -> None:
+        partitions = topic_partitions(self.settings, self.settings.topics.product_owners,
+                                      self.principal)
+        group = f"vitrina-{self.principal}-owners-{uuid.uuid4().hex[:8]}"
+        conf: dict[str, Any] = consumer_config(self.settings, self.principal, group,
+                                               **{"enable.partition.eof": True})
+        consumer = Consumer(conf)
+        try:
+            consumer.assign([TopicPartition(tp.topic, tp.partition, -2) for tp in partitions])
+            at_end = set()
+            while not self._stop.is_set():
+                for msg in consumer.consume(500, 0.2):
+                    err = msg.error()
+                    if err is None:
+                        self.owners.fold(msg.key(), msg.value())
+                    elif err.code() == KafkaError._PARTITION_EOF:
+                        at_end.add(msg.partition())
+                        if len(at_end) == len(partitions):
+                            self.error = None
+                            self.loaded.set()
+                    else:
+                        raise VitrinaError(f"reading {msg.topic()}: {err}")
+        finally:
+            consumer.close()
