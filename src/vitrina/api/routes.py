@@ -178,3 +178,22 @@ def post_event(app: Annotated[AppState, Depends(state)], event: EventIn,
 def categories(app: Annotated[AppState, Depends(state)]) -> dict[str, Any]:
     rows = app.view.categories()
     return {"categories": rows, "loaded": app.view.loaded.is_set()}
+
+
+class SuggestOut(BaseModel):
+    query: str
+    suggestions: list[dict[str, str]]
+
+
+@router.get("/suggest", response_model=SuggestOut, tags=["customer"])
+def suggest(app: Annotated[AppState, Depends(state)],
+            q: Annotated[str, Query(max_length=200, description="text typed so far")] = "",
+            limit: Annotated[int, Query(ge=1, le=20)] = 8) -> SuggestOut:
+    """Completions as the customer types (product names; banned products never shown)."""
+    backend = app.search()
+    complete = getattr(backend, "suggest", None)  # backends without prefix completion:
+    found = (complete(q, limit + 5) if complete is not None  # their search results' names
+             else [{"product_id": h.product_id, "name": str(h.product.get("name") or "")}
+                   for h in backend.search(q, limit=limit + 5).hits])
+    shown = [s for s in found if not app.view.is_banned(s["product_id"])][:limit]
+    return SuggestOut(query=q, suggestions=shown)

@@ -11,6 +11,7 @@ how the catalogue is browsed by category/brand/price filters alone.
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from typing import Any, Literal
@@ -270,6 +271,36 @@ class EmbeddedSearch:
             score = float(key) if sort == "relevance" else 0.0
             hits.append(SearchHit(str(product["product_id"]), score, product))
         return SearchPage(total=int(result.count or 0), hits=hits)
+
+    def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
+        """Completions as the customer types: products whose name has the earlier words and a
+        word starting with the last, partly typed one (`ноутб` → «Ноутбук Lenovo B43»).
+
+        Distinct names, best first, each with its product_id (the caller re-checks bans).
+        """
+        words = query_words(text)
+        if not words:
+            return []
+        *done, last = words
+        must = tantivy.Occur.Must
+        # Plain terms, no alternatives: suggestions must come back within a keystroke.
+        clauses = [(must, tantivy.Query.boolean_query(self._term_clauses(w)))
+                   for w in done if self._term_clauses(w)]
+        prefixes = {last, transliterate(last)} if is_cyrillic(last) else {last}
+        typed = [(tantivy.Occur.Should, tantivy.Query.boost_query(
+            tantivy.Query.regex_query(self.schema, field, re.escape(prefix) + ".*"), boost))
+            for prefix in prefixes for field, boost in (("name", 2.0), ("brand", 1.0))]
+        typed += self._term_clauses(last)
+        clauses.append((must, tantivy.Query.boolean_query(typed)))
+        searcher = self._searcher()
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 3)
+        seen: dict[str, dict[str, str]] = {}
+        for _score, address in result.hits:
+            product = orjson.loads(bytes(searcher.doc(address)["stored"][0]))
+            name = str(product.get("name") or "")
+            if name and name not in seen:
+                seen[name] = {"product_id": str(product["product_id"]), "name": name}
+        return list(seen.values())[:limit]
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()
