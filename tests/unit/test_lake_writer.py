@@ -99,7 +99,7 @@ def test_s3_backend_options_and_install_hint(tmp_path: Path) -> None:
     url, kind, options = storage_options(settings)
     assert url == "s3://bucket/lake" and kind == "s3"
     assert options == {"client_kwargs": {"endpoint_url": "http://minio:9000"},
-                       "key": "AK", "secret": "SK"}
+                       "key": "AK", "secret": "SK", "use_listings_cache": False}
     if importlib.util.find_spec("s3fs") is None:
         with pytest.raises(ConfigError) as err:
             lake_filesystem(settings)

@@ -84,7 +84,11 @@ def _s3_options(backend: S3LakeSettings) -> dict[str, Any]:
         client["region_name"] = region
     if backend.endpoint_url:
         client["endpoint_url"] = backend.endpoint_url
-    options: dict[str, Any] = {"client_kwargs": client} if client else {}
+    # No listing cache: other processes (the sink, the analytics job) add files all the time,
+    # and a cached listing would hide them from `lake ls` and the analytics inputs for good.
+    options: dict[str, Any] = {"use_listings_cache": False}
+    if client:
+        options["client_kwargs"] = client
     if backend.access_key is not None:
         options["key"] = backend.access_key.get_secret_value()
     if backend.secret_key is not None:
