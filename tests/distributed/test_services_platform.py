@@ -1,0 +1,86 @@
+"""The platform on the secured cluster (issue 11, deliverable 3): `vitrina demo` and
+`vitrina up` with the `cluster` profile — every service as its own principal with its own
+password, transactions on, RF 3 — end to end: shop load → filter → indexer → lake sink →
+client API search, bans, analytics."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import free_port, wait_for
+from tests.distributed.conftest import SecuredCluster
+from tests.distributed.services_support import (
+    VITRINA,
+    new_suffix,
+    platform_env,
+    platform_settings,
+    prepare,
+)
+
+from vitrina.settings import Settings
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+PORT_FIELDS = ["client_api", "shop_api", "filter", "indexer", "lake_sink", "analytics",
+               "traffic", "mirror", "prometheus", "alertmanager"]
+
+
+def cluster_profile_env(settings: Settings, **extra: str) -> dict[str, str]:
+    """The `cluster` profile, pointed at the test cluster's ports and a private data dir."""
+    env = platform_env(settings, PROFILE="cluster", ANALYTICS__INTERVAL_S="20", **extra)
+    env.update({f"VITRINA__PORTS__{f.upper()}": str(free_port()) for f in PORT_FIELDS})
+    env["COLUMNS"] = "160"
+    return env
+
+
+@pytest.fixture
+def platform(healthy_cluster: SecuredCluster, tmp_path: Path) -> Settings:
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    return settings
+
+
+def test_demo_passes_on_the_cluster_profile(platform: Settings) -> None:
+    result = subprocess.run([*VITRINA, "demo", "--duration", "45"],
+                            env=cluster_profile_env(platform), capture_output=True, text=True,
+                            timeout=420, check=False)
+    out = result.stdout + result.stderr
+    assert result.returncode == 0, out[-6000:]
+    assert "demo: every check passed" in out
+    assert "banned product disappears from search" in out
+    assert "authentication failed" not in out and "not allowed" not in out
+
+
+def test_up_serves_search_on_the_cluster_profile(platform: Settings, tmp_path: Path) -> None:
+    env = cluster_profile_env(platform)
+    log = tmp_path / "up.log"
+    with open(log, "wb") as out:
+        up = subprocess.Popen([*VITRINA, "up"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                              stdin=subprocess.DEVNULL, start_new_session=True)
+    base = f"http://127.0.0.1:{env['VITRINA__PORTS__CLIENT_API']}"
+
+    def found() -> bool:
+        try:
+            response = httpx.get(f"{base}/api/v1/search", params={"q": "часы"}, timeout=5)
+        except httpx.HTTPError:
+            return False
+        body = response.json() if response.status_code == 200 else {}
+        return bool(body.get("items") or body.get("hits"))
+
+    try:
+        wait_for(found, 240, 1.0, "search results from the platform on the cluster")
+    except AssertionError:
+        raise AssertionError(log.read_text(errors="replace")[-4000:]) from None
+    finally:
+        up.send_signal(signal.SIGINT)  # Ctrl-C: everything stops in order
+        try:
+            up.wait(90)
+        except subprocess.TimeoutExpired:
+            up.kill()
+            up.wait(10)
+    text = log.read_text(errors="replace")
+    assert "authentication failed" not in text and "not allowed" not in text
