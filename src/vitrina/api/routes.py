@@ -197,3 +197,29 @@ def suggest(app: Annotated[AppState, Depends(state)],
                    for h in backend.search(q, limit=limit + 5).hits])
     shown = [s for s in found if not app.view.is_banned(s["product_id"])][:limit]
     return SuggestOut(query=q, suggestions=shown)
+
+
+class NeighboursOut(BaseModel):
+    product_id: str
+    run_id: str | None
+    similar: list[dict[str, Any]]
+    also_bought: list[dict[str, Any]]
+
+
+@router.get("/products/{product_id}/similar", response_model=NeighboursOut, tags=["customer"])
+def similar_products(app: Annotated[AppState, Depends(state)],
+                     product_id: Annotated[str, Path(max_length=64)],
+                     limit: Annotated[int, Query(ge=1, le=50)] = 6) -> NeighboursOut:
+    """"Similar products" (same category) and "customers also bought" (other categories):
+    the recommender's item neighbours from the last analytics run, bans and stock re-checked."""
+    from vitrina.analytics.neighbours import item_neighbours, neighbour_lists
+
+    reader = item_neighbours(app.settings)
+    found = neighbour_lists(reader.of(product_id), hidden=app.view.is_banned, limit=limit * 2)
+    backend = app.search()
+    lists: dict[str, list[dict[str, Any]]] = {}
+    for kind, items in found.items():
+        docs = ((backend.get(pid), score) for pid, score in items)
+        lists[kind] = [product_summary(doc, score) for doc, score in docs
+                       if doc and (doc.get("stock") or {}).get("available", 0)][:limit]
+    return NeighboursOut(product_id=product_id, run_id=reader.run_id, **lists)

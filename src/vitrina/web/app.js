@@ -99,7 +99,43 @@ async function runSearch() {
   } catch (e) { showError(e.message); }
 }
 
+// -- suggest as you type -----------------------------------------------------------------------
+const SUGGEST_DELAY_MS = 120; // one request per pause in typing, not per keystroke
+let suggestTimer = null;
+let suggestSeq = 0;
+
+function scheduleSuggest() {
+  clearTimeout(suggestTimer);
+  suggestTimer = setTimeout(async () => {
+    const q = $("#q").value.trim();
+    const seq = ++suggestSeq;
+    if (!q) { $("#suggestions").replaceChildren(); return; }
+    try {
+      const body = await api("/api/v1/suggest?" + new URLSearchParams({ q, limit: "8" }));
+      if (seq !== suggestSeq) return; // a newer keystroke already asked
+      $("#suggestions").replaceChildren(...body.suggestions.map((s) => {
+        const option = document.createElement("option");
+        option.value = s.name; // a property, never markup
+        return option;
+      }));
+    } catch (_) { /* suggestions are optional: typing and searching still work */ }
+  }, SUGGEST_DELAY_MS);
+}
+
 // -- product page ----------------------------------------------------------------------------
+async function showNeighbours(id) {
+  const box = $("#neighbours");
+  box.replaceChildren();
+  try {
+    const body = await api("/api/v1/products/" + encodeURIComponent(id) + "/similar?limit=6");
+    const panels = [["similar", "Похожие товары"], ["also_bought", "С этим товаром покупают"]]
+      .filter(([kind]) => body[kind].length)
+      .map(([kind, title]) => el("div", { class: "panel", "data-testid": kind },
+        el("h2", { text: title }), el("ul", { class: "cards" }, ...body[kind].map((p) => productCard(p)))));
+    box.replaceChildren(...panels);
+  } catch (_) { /* no analytics run yet: the product page stands alone */ }
+}
+
 async function showProduct(id) {
   showError("");
   const box = $("#product");
@@ -118,6 +154,7 @@ async function showProduct(id) {
     box.replaceChildren(el("h1", { id: "product-name", text: p.name }),
       el("p", { text: p.description || "" }), specs);
     if (p.tags && p.tags.length) box.append(el("p", { class: "muted", text: "#" + p.tags.join(" #") }));
+    showNeighbours(p.product_id);
     api("/api/v1/events", { method: "POST", body: {
       user_id: sessionStorage.getItem("vitrina.user") || "web", type: "view",
       product_id: p.product_id } }).catch(() => {}); // a lost view event must not break the page
@@ -303,6 +340,7 @@ function route() {
 
 document.addEventListener("DOMContentLoaded", () => {
   $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); searchOffset = 0; runSearch(); });
+  $("#q").addEventListener("input", scheduleSuggest);
   $("#prev").addEventListener("click", () => { searchOffset = Math.max(0, searchOffset - PAGE); runSearch(); });
   $("#next").addEventListener("click", () => { searchOffset += PAGE; runSearch(); });
   $("#recs-form").addEventListener("submit", (e) => { e.preventDefault(); showRecs($("#recs-user").value.trim()); });

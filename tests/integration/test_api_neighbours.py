@@ -1,0 +1,55 @@
+""""Similar products" / "customers also bought" over the real client API, from a real
+analytics run (DuckDB over a generated Parquet lake) and the real embedded index."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from tests.conftest import wait_for
+from tests.integration.test_client_api import ADMIN, ApiServer, api_settings, seed_index
+
+from vitrina.analytics.job import run_job
+from vitrina.analytics.lakeio import AnalyticsLake
+from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.lake.writer import LakeWriter
+from vitrina.settings import Settings
+
+pytestmark = pytest.mark.integration
+
+
+def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
+        broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    settings = api_settings(broker_settings, tmp_path_factory.mktemp("neighbours"))
+    info = write_generated_lake(LakeWriter.from_settings(settings), products=200,
+                                customer_count=40, messages=4000)
+    catalog = info["catalog"]
+    seed_index(settings, catalog)
+    report = run_job(settings, publish_topics=False)
+    rows = AnalyticsLake.from_settings(settings).read_output("item_neighbours").to_pylist()
+    category = {p["product_id"]: p["category"] for p in catalog}
+    stock = {p["product_id"]: p["stock"]["available"] for p in catalog}
+    for row in rows:
+        same = category[row["product_id"]] == category[row["other_id"]]
+        assert row["kind"] == ("similar" if same else "also_bought")
+    target = max({r["product_id"] for r in rows},
+                 key=lambda p: sum(1 for r in rows if r["product_id"] == p))
+    expected = {r["other_id"] for r in rows if r["product_id"] == target}
+    with ApiServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        def shown() -> list[dict[str, object]]:
+            body = http.get(f"/api/v1/products/{target}/similar", params={"limit": 50}).json()
+            assert body["run_id"] == report.run_id
+            return [*body["similar"], *body["also_bought"]]
+
+        items = shown()
+        assert items
+        for item in items:
+            assert item["product_id"] in expected and stock[str(item["product_id"])] > 0
+            assert str(item["product_id"]) not in info["banned"]
+        victim = str(items[0]["product_id"])
+        response = http.post(f"/api/v1/bans/{victim}", json={"reason": "qa"},
+                             headers={"Authorization": f"Bearer {ADMIN}"})
+        assert response.status_code == 201, response.text
+        wait_for(lambda: victim not in {str(i["product_id"]) for i in shown()}, 20,
+                 message="the banned neighbour to disappear")
+        unknown = http.get("/api/v1/products/999999/similar").json()
+        assert unknown["similar"] == [] and unknown["also_bought"] == []
