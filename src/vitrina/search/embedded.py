@@ -22,21 +22,19 @@ import tantivy
 from vitrina.domain.search_document import (
     clean_query,
     filter_key,
-    normalize_text,
     query_words,
-    search_document,
 )
 from vitrina.errors import ConfigError, UnavailableError
 from vitrina.search.analysis import (
     KEY_TOKENIZER,
     LEMMA_TOKENIZER,
     STEM_TOKENIZER,
-    lemma_text,
     lemmas,
     register_analyzers,
     stems,
 )
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
+from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
 from vitrina.search.query_understanding import (
     alternatives,
     fuzzy_distance,
@@ -55,11 +53,6 @@ MATCHING_MODES: dict[str, list[str]] = {"and": ["and"], "or": ["or"],
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
 FUZZY_MIN_CHARS = 5
 
-# Field boosts: a word in the name says far more about what the product *is* than the same
-# word in a description; brand/category/tags sit in between. Tuned on the judged set.
-BOOSTS: dict[str, float] = {"name": 4.0, "brand": 2.0, "category": 2.0, "tags": 1.5,
-                            "description": 1.0, "specifications": 0.5}
-TEXT_FIELDS = tuple(BOOSTS)
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
 RELOAD_INTERVAL_S = 0.1
 
@@ -129,21 +122,8 @@ class EmbeddedSearch:
         return self._writer
 
     def _document(self, product: dict[str, Any]) -> Any:
-        doc = search_document(product)
-        fields: dict[str, Any] = {
-            "product_id": doc["product_id"],
-            "category_key": filter_key(doc["category"]),
-            "brand_key": filter_key(doc["brand"]),
-            "price": doc["price"],
-            "in_stock": doc["in_stock"],
-            "stored": orjson.dumps(product),
-        }
-        for name in TEXT_FIELDS:
-            fields[name] = normalize_text(doc[name])
-        fields["name_lemma"] = lemma_text(doc["name"])
-        fields["body_lemma"] = lemma_text(" ".join(
-            doc[n] for n in ("brand", "category", "tags", "description", "specifications")))
-        return tantivy.Document(**fields)
+        # The same indexed fields as the OpenSearch backend (search/fields.py).
+        return tantivy.Document(**index_fields(product), stored=orjson.dumps(product))
 
     def upsert(self, products: list[dict[str, Any]]) -> None:
         writer = self._require_writer()
@@ -272,6 +252,13 @@ class EmbeddedSearch:
             hits.append(SearchHit(str(product["product_id"]), score, product))
         return SearchPage(total=int(result.count or 0), hits=hits)
 
+    def _name_clauses(self, word: str) -> list[tuple[Any, Any]]:
+        should = tantivy.Occur.Should
+        return ([(should, tantivy.Query.term_query(self.schema, "name", stem))
+                 for stem in stems(word)]
+                + [(should, tantivy.Query.term_query(self.schema, "name_lemma", form))
+                   for form in lemmas(word)])
+
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions as the customer types: products whose name has the earlier words and a
         word starting with the last, partly typed one (`ноутб` → «Ноутбук Lenovo B43»).
@@ -282,18 +269,15 @@ class EmbeddedSearch:
         if not words:
             return []
         *done, last = words
-        must = tantivy.Occur.Must
-        # Plain terms, no alternatives: suggestions must come back within a keystroke.
-        clauses = [(must, tantivy.Query.boolean_query(self._term_clauses(w)))
-                   for w in done if self._term_clauses(w)]
-        prefixes = {last, transliterate(last)} if is_cyrillic(last) else {last}
-        typed = [(tantivy.Occur.Should, tantivy.Query.boost_query(
-            tantivy.Query.regex_query(self.schema, field, re.escape(prefix) + ".*"), boost))
-            for prefix in prefixes for field, boost in (("name", 2.0), ("brand", 1.0))]
-        typed += self._term_clauses(last)
+        should, must = tantivy.Occur.Should, tantivy.Occur.Must
+        # Names only, no alternatives: suggestions must come back within a keystroke.
+        clauses = [(must, tantivy.Query.boolean_query(self._name_clauses(w))) for w in done]
+        prefixes = [last, transliterate(last)] if is_cyrillic(last) else [last]
+        typed = [(should, tantivy.Query.regex_query(self.schema, "name", re.escape(p) + ".*"))
+                 for p in prefixes] + self._name_clauses(last)
         clauses.append((must, tantivy.Query.boolean_query(typed)))
         searcher = self._searcher()
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 3)
+        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
         seen: dict[str, dict[str, str]] = {}
         for _score, address in result.hits:
             product = orjson.loads(bytes(searcher.doc(address)["stored"][0]))
