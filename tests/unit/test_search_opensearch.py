@@ -1,21 +1,16 @@
-"""The OpenSearch backend: the requests it builds (mapping, bulk body, query DSL), checked
-through an in-process fake transport; plus a live test when VITRINA_TEST_OPENSEARCH_URL names
-a server (no server can run on the development machine)."""
+"""The OpenSearch backend's pure parts: the mapping, the bulk body, the query DSL and how a
+bulk response's failures are typed. The same backend against a real OpenSearch node is
+tests/backends/test_search_backends.py."""
 
 from __future__ import annotations
 
-import os
-import uuid
-from typing import Any, ClassVar
-
-import orjson
 import pytest
-from opensearchpy import NotFoundError, OpenSearch, Transport
 
-from vitrina.errors import BadRequestError, UnavailableError
+from vitrina.errors import BadRequestError
 from vitrina.search.base import SearchFilters
+from vitrina.search.fields import index_fields
 from vitrina.search.opensearch import (
-    OpenSearchIndex,
+    bulk_failures,
     bulk_lines,
     index_body,
     index_document,
@@ -28,46 +23,6 @@ PRODUCT = {"product_id": "42", "name": "Кроссовки беговые Nike",
            "specifications": {"Размер": "42", "Вес": 300}}
 
 
-class FakeTransport(Transport):
-    """Records every request; answers like an OpenSearch node would for these calls."""
-
-    requests: ClassVar[list[tuple[str, str, Any]]] = []
-    indices: ClassVar[set[str]] = set()
-
-    def perform_request(self, method: str, url: str, params: Any = None, body: Any = None,
-                        timeout: Any = None, ignore: Any = (), headers: Any = None) -> Any:
-        if isinstance(body, bytes | str) and url.endswith("_bulk"):
-            body = [orjson.loads(line) for line in body.splitlines() if line.strip()]
-        FakeTransport.requests.append((method, url, body))
-        name = url.strip("/").split("/")[0]
-        if method == "HEAD":  # the real transport answers HEAD with a bool
-            return name in FakeTransport.indices
-        if method == "PUT" and url.count("/") == 1:
-            FakeTransport.indices.add(name)
-            return {"acknowledged": True}
-        if url.endswith("_bulk"):
-            items = [{"delete": {"_id": line["delete"]["_id"], "status": 404,
-                                 "error": {"type": "not_found"}}}
-                     for line in body if "delete" in line]
-            return {"errors": bool(items), "items": items}
-        if url.endswith("_search"):
-            return {"hits": {"total": {"value": 1}, "hits": [
-                {"_id": "42", "_score": 3.5, "_source": {"product": PRODUCT}}]}}
-        if "/_doc/" in url:
-            raise NotFoundError(404, "not_found", {})
-        if url.endswith("_count"):
-            return {"count": 7}
-        return {}
-
-
-@pytest.fixture
-def backend() -> OpenSearchIndex:
-    FakeTransport.requests = []
-    FakeTransport.indices = set()
-    client = OpenSearch(hosts=["http://fake:9200"], transport_class=FakeTransport)
-    return OpenSearchIndex(client, "vitrina-products")
-
-
 def test_mapping_has_russian_analysis_and_exact_filter_keys() -> None:
     body = index_body()
     analysis = body["settings"]["analysis"]
@@ -77,11 +32,12 @@ def test_mapping_has_russian_analysis_and_exact_filter_keys() -> None:
     assert props["category_key"] == {"type": "keyword", "normalizer": "key"}
     assert props["price"]["type"] == "double" and props["in_stock"]["type"] == "boolean"
     assert props["product"]["enabled"] is False
-    assert set(index_document(PRODUCT)) <= set(props)  # dynamic: strict would refuse extras
+    assert set(index_document(PRODUCT)) == set(props)  # dynamic: strict would refuse extras
 
 
-def test_document_carries_lemmas_and_filter_keys() -> None:
+def test_document_is_the_shared_index_fields_plus_the_product() -> None:
     doc = index_document(PRODUCT)
+    assert {k: v for k, v in doc.items() if k != "product"} == index_fields(PRODUCT)
     assert "кроссовок" in doc["name_lemma"].split()
     assert doc["category_key"] == "обувь" and doc["brand_key"] == "nike"
     assert doc["in_stock"] is True and doc["price"] == 4999.0
@@ -95,7 +51,7 @@ def test_bulk_body_is_keyed_by_product_id() -> None:
     assert lines[2]["product_id"] == "42"
 
 
-def test_query_dsl_filters_sort_paging() -> None:
+def test_query_dsl_filters_sort_paging_and_modes() -> None:
     body = query_body("кроссовок", SearchFilters(category="Обувь", brand="NIKE", price_min=100,
                                                  in_stock=True), "price_desc", 5, 10)
     assert body is not None
@@ -106,8 +62,16 @@ def test_query_dsl_filters_sort_paging() -> None:
     assert {"term": {"in_stock": True}} in filters
     assert body["sort"][0] == {"price": {"order": "desc"}}
     assert (body["from"], body["size"]) == (10, 5)
-    should = body["query"]["bool"]["must"][0]["bool"]["should"]
-    assert should[1]["multi_match"]["query"] == "кроссовок"  # lemma of the query word
+    text = body["query"]["bool"]["must"][0]
+    assert len(text["bool"]["must"]) == 1  # "and": every word must match
+    word = text["bool"]["must"][0]["bool"]["should"]
+    assert word[1]["multi_match"]["query"] == "кроссовок"  # the lemma of the query word
+    two = query_body("самсунг телевизор", mode="or")
+    assert two is not None and two["query"]["bool"]["must"][0]["bool"]["minimum_should_match"]
+    brand = str(two)
+    assert "samsung" in brand  # query understanding: a Cyrillic brand's Latin name
+    fuzzy = query_body("клавиатурв", mode="fuzzy")
+    assert fuzzy is not None and "fuzziness" in str(fuzzy)
 
 
 def test_hostile_queries_build_clean_bodies() -> None:
@@ -115,63 +79,29 @@ def test_hostile_queries_build_clean_bodies() -> None:
     assert query_body("😀 ?!") is None  # text with nothing searchable: empty result
     body = query_body('name:"(x AND' + "я" * 10_000)
     assert body is not None
-    text = body["query"]["bool"]["must"][0]["bool"]["should"][0]["multi_match"]["query"]
-    assert ":" not in text and '"' not in text and len(text) <= 256
+
+    def queries(node: object) -> list[str]:
+        if isinstance(node, dict):
+            found = [node["query"]] if isinstance(node.get("query"), str) else []
+            return found + [q for v in node.values() for q in queries(v)]
+        return [q for v in node for q in queries(v)] if isinstance(node, list) else []
+
+    texts = queries(body)
+    assert texts and not any(set(t) & set(':"()') for t in texts)  # syntax never reaches it
+    assert len(str(body)) < 20_000  # a 10 KB query is cut, not sent whole
     with pytest.raises(BadRequestError):
         query_body("x", sort="cheap")  # type: ignore[arg-type]
 
 
-def test_backend_requests_through_fake_transport(backend: OpenSearchIndex) -> None:
-    backend.upsert([PRODUCT])
-    backend.delete(["404"])  # deleting a missing document is not an error
-    backend.commit()
-    calls = [(m, u) for m, u, _ in FakeTransport.requests]
-    assert calls[:3] == [("HEAD", "/vitrina-products"), ("PUT", "/vitrina-products"),
-                         ("POST", "/_bulk")]
-    assert ("POST", "/vitrina-products/_refresh") in calls
-    create_body = FakeTransport.requests[1][2]
-    assert create_body["mappings"]["properties"]["name_lemma"]["analyzer"] == "ru_lemma"
-    page = backend.search("кроссовки", SearchFilters(brand="Nike"))
-    assert page.total == 1 and page.hits[0].product == PRODUCT and page.hits[0].score == 3.5
-    _, url, body = FakeTransport.requests[-1]
-    assert url == "/vitrina-products/_search" and body["query"]["bool"]["filter"]
-    assert backend.search("😀").total == 0
-    assert backend.get("1") is None
-    assert backend.count() == 7
-
-
-def test_bulk_item_failure_is_an_unavailable_error(backend: OpenSearchIndex) -> None:
-    class Failing(FakeTransport):
-        def perform_request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-            if url.endswith("_bulk"):
-                return {"errors": True, "items": [{"index": {
-                    "_id": "42", "status": 429, "error": {"type": "es_rejected_execution"}}}]}
-            return super().perform_request(method, url, *args, **kwargs)
-
-    failing = OpenSearchIndex(OpenSearch(hosts=["http://fake:9200"], transport_class=Failing),
-                              "ix")
-    with pytest.raises(UnavailableError, match="es_rejected_execution"):
-        failing.upsert([PRODUCT])
-
-
-LIVE_URL = os.environ.get("VITRINA_TEST_OPENSEARCH_URL")
-
-
-@pytest.mark.skipif(not LIVE_URL, reason="set VITRINA_TEST_OPENSEARCH_URL to a server")
-def test_live_server_round_trip() -> None:
-    client = OpenSearch(hosts=[LIVE_URL], verify_certs=False)
-    index = OpenSearchIndex(client, f"vitrina-test-{uuid.uuid4().hex[:8]}")
-    try:
-        other = {**PRODUCT, "product_id": "43", "name": "Гантели разборные", "category": "Спорт",
-                 "price": {"amount": 1500.0, "currency": "RUB"}}
-        index.upsert([PRODUCT, other])
-        index.commit()
-        assert index.count() == 2
-        assert [h.product_id for h in index.search("кроссовок").hits] == ["42"]
-        assert [h.product_id for h in index.search("", sort="price_asc").hits] == ["43", "42"]
-        assert index.search("гантель", SearchFilters(category="спорт")).total == 1
-        index.delete(["42"])
-        index.commit()
-        assert index.get("42") is None and index.count() == 1
-    finally:
-        client.indices.delete(index=index.index, ignore_unavailable=True)
+def test_bulk_failures_are_typed_by_status() -> None:
+    response = {"errors": True, "items": [
+        {"index": {"_id": "1", "status": 201}},
+        {"index": {"_id": "2", "status": 400, "error": {
+            "type": "illegal_argument_exception", "reason": "immense term in field=brand_key"}}},
+        {"index": {"_id": "3", "status": 429, "error": {"type": "rejected_execution"}}},
+        {"delete": {"_id": "4", "status": 404, "error": {"type": "not_found"}}},
+    ]}
+    permanent, transient = bulk_failures(response)
+    assert list(permanent) == ["2"] and "immense term" in permanent["2"]
+    assert list(transient) == ["3"]
+    assert bulk_failures({"errors": False, "items": response["items"]}) == ({}, {})

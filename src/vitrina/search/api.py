@@ -4,33 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitrina.errors import ConfigError
+from vitrina.search.backends import open_backend
 from vitrina.search.base import SearchBackend, SearchFilters, SearchPage, SortOrder
-from vitrina.settings import EmbeddedSearch as EmbeddedSettings
-from vitrina.settings import OpenSearchBackend as OpenSearchSettings
 from vitrina.settings import Settings
 
 
 def open_search(settings: Settings, readonly: bool = False) -> SearchBackend:
-    """The backend named by `settings.search.backend.type` (embedded | opensearch).
+    """The backend named by `settings.search.backend.type` (see search/backends.py).
 
     `readonly` is for readers (client API, CLI): the embedded index then does not take the
     writer lock, so they run next to the indexer.
     """
-    backend = settings.search.backend
-    if isinstance(backend, EmbeddedSettings):
-        from vitrina.search.embedded import EmbeddedSearch
-
-        return EmbeddedSearch(settings.search_path, readonly=readonly)
-    if isinstance(backend, OpenSearchSettings):
-        try:
-            from vitrina.search.opensearch import OpenSearchIndex
-        except ModuleNotFoundError as exc:
-            raise ConfigError(f"the opensearch backend needs {exc.name}",
-                              hint="pip install 'vitrina[opensearch]'") from None
-        return OpenSearchIndex.from_settings(backend, readonly=readonly)
-    raise ConfigError(f"unknown search backend {backend!r}",
-                      hint="set search.backend.type to embedded or opensearch")
+    return open_backend(settings, readonly=readonly)
 
 
 def search(query: str, filters: SearchFilters | dict[str, Any] | None = None,

@@ -1,42 +1,50 @@
 """The distributed search backend: OpenSearch (or Elasticsearch-compatible) over opensearch-py.
 
-The same interface and the same documents as the embedded index. Stems come from the
-server's Russian analyzer; lemmas are computed here with pymorphy3 (as for the embedded
-index) and indexed into whitespace-analysed fields, so кроссовок ↔ кроссовки matches on both
-deployments. Request bodies are built by pure functions (`index_body`, `bulk_lines`,
-`query_body`) that the unit tests check without a server.
+The same interface, the same indexed fields (`search.fields.index_fields`) and the same query
+plan as the embedded index: every word (or one of its alternatives: synonyms, brands,
+compounds — `query_understanding`) must match; when nothing does, any word may; when still
+nothing, words a few edits away. Stems come from the server's Russian analyzer; lemmas are
+computed here with pymorphy3 and indexed into whitespace-analysed fields, so кроссовок ↔
+кроссовки matches on both deployments. Request bodies are built by pure functions
+(`index_body`, `bulk_lines`, `query_body`) that unit tests check without a server.
 
-Differences from the embedded backend: one request per search — documents matching every
-word rank first (boosted AND clauses) and documents matching some words (fuzzy) follow,
-instead of trying the looser match only when the strict one finds nothing.
+Failures are typed for the indexer: a document the cluster refuses for good (a mapping
+error, an immense term) → `RejectedDocuments` naming each product and the reason, after
+every other document of the batch was written; a cluster that is away, overloaded (429) or
+failing (5xx) → `UnavailableError`, retried by the worker with the same batch.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from opensearchpy import ConnectionError as OpenSearchConnectionError
+from opensearchpy import ConnectionTimeout, OpenSearch, TransportError
 from opensearchpy import NotFoundError as OpenSearchNotFound
-from opensearchpy import OpenSearch, TransportError
 
-from vitrina.domain.search_document import (
-    clean_query,
-    filter_key,
-    normalize_text,
-    query_words,
-    search_document,
-)
-from vitrina.errors import ConfigError, UnavailableError
-from vitrina.search.analysis import lemma_text
+from vitrina.domain.search_document import clean_query, filter_key, query_words
+from vitrina.errors import ConfigError, UnavailableError, VitrinaError
+from vitrina.search.analysis import lemma_text, lemmas, stems
+from vitrina.search.backends import OpenSearchSettings
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
-from vitrina.settings import OpenSearchBackend as OpenSearchSettings
+from vitrina.search.errors import RejectedDocuments
+from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
+from vitrina.search.query_understanding import (
+    alternatives,
+    fuzzy_distance,
+    is_cyrillic,
+    transliterate,
+)
 
-# Same field weights as the embedded index (see embedded.BOOSTS).
-BOOSTS: dict[str, float] = {"name": 4.0, "brand": 2.0, "category": 2.0, "tags": 1.5,
-                            "description": 1.0, "specifications": 0.5}
-TEXT_FIELDS = tuple(BOOSTS)
+# The embedded index's plan: all words, then any word, then a few edits away.
+MODES = ("and", "or", "fuzzy")
+# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
+FUZZY_MIN_CHARS = 5
+# Bulk item statuses that mean "try again later", not "this document is wrong".
+TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
 
-def index_body(shards: int = 3, replicas: int = 1) -> dict[str, Any]:
+def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
     """Settings + mappings: Russian stemming for text, lowercase keywords for filters."""
     text = {"type": "text", "analyzer": "ru_text"}
     return {
@@ -75,21 +83,8 @@ def index_body(shards: int = 3, replicas: int = 1) -> dict[str, Any]:
 
 
 def index_document(product: dict[str, Any]) -> dict[str, Any]:
-    """The OpenSearch source for one product (the same search_document as the embedded index)."""
-    doc = search_document(product)
-    source: dict[str, Any] = {name: normalize_text(doc[name]) for name in TEXT_FIELDS}
-    source.update({
-        "product_id": doc["product_id"],
-        "name_lemma": lemma_text(doc["name"]),
-        "body_lemma": lemma_text(" ".join(
-            doc[n] for n in ("brand", "category", "tags", "description", "specifications"))),
-        "category_key": filter_key(doc["category"]),
-        "brand_key": filter_key(doc["brand"]),
-        "price": doc["price"],
-        "in_stock": doc["in_stock"],
-        "product": product,
-    })
-    return source
+    """The OpenSearch source for one product: the shared index fields + the product itself."""
+    return {**index_fields(product), "product": product}
 
 
 def bulk_lines(index: str, upserts: list[dict[str, Any]],
@@ -124,29 +119,62 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
     return out
 
 
+_STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
+_FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()
+                 if name != "specifications"]
+
+
+def _term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
+    """One word on the stemmed fields and its lemmas on the lemma fields (scores add up)."""
+    return [
+        {"multi_match": {"query": word, "fields": _STEM_FIELDS, "type": "most_fields",
+                         "boost": weight}},
+        {"multi_match": {"query": lemma_text(word), "fields": ["name_lemma^4", "body_lemma"],
+                         "type": "most_fields", "boost": weight}},
+    ]
+
+
+def word_clause(word: str) -> dict[str, Any]:
+    """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+    should = _term_clauses(word)
+    for alt in alternatives(word, lemmas(word)):
+        should += _term_clauses(alt.word, alt.weight)
+    return {"bool": {"should": should, "minimum_should_match": 1}}
+
+
+def fuzzy_clause(word: str) -> dict[str, Any] | None:
+    """Stems a few edits away, and a Cyrillic word's Latin spelling: the last resort only."""
+    words = [word, transliterate(word)] if is_cyrillic(word) else [word]
+    should = [{"multi_match": {"query": w, "fields": _FUZZY_FIELDS, "type": "most_fields",
+                               "fuzziness": fuzzy_distance(stem)}}
+              for w in words for stem in stems(w)[:1] if len(stem) >= FUZZY_MIN_CHARS]
+    return {"bool": {"should": should, "minimum_should_match": 1}} if should else None
+
+
+def text_clause(words: list[str], mode: str) -> dict[str, Any] | None:
+    if mode == "fuzzy":
+        clauses = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
+    else:
+        clauses = [word_clause(w) for w in words]
+    if not clauses:
+        return None
+    if mode == "and":
+        return {"bool": {"must": clauses}}
+    return {"bool": {"should": clauses, "minimum_should_match": 1}}
+
+
 def query_body(query: str, filters: SearchFilters | None = None, sort: SortOrder = "relevance",
-               limit: int = 10, offset: int = 0) -> dict[str, Any] | None:
-    """The search request body; None when the query has text but nothing searchable in it."""
+               limit: int = 10, offset: int = 0, mode: str = "and") -> dict[str, Any] | None:
+    """The search request body of one mode; None when there is nothing to look for."""
     check_request(filters, sort, limit, offset)
     words = query_words(query)
     if not words and clean_query(query):
         return None
-    text = " ".join(words)
-    stem_fields = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
-    lemma = " ".join(lemma_text(w) for w in words)
-    if words:
-        must: dict[str, Any] = {"bool": {"should": [
-            {"multi_match": {"query": text, "fields": stem_fields, "type": "cross_fields",
-                             "operator": "and", "boost": 3}},
-            {"multi_match": {"query": lemma, "fields": ["name_lemma^4", "body_lemma"],
-                             "type": "cross_fields", "operator": "and", "boost": 3}},
-            {"multi_match": {"query": text, "fields": stem_fields, "type": "best_fields",
-                             "fuzziness": "AUTO", "prefix_length": 2}},
-        ], "minimum_should_match": 1}}
-    else:
-        must = {"match_all": {}}
+    text = text_clause(words, mode) if words else {"match_all": {}}
+    if text is None:
+        return None
     body: dict[str, Any] = {
-        "query": {"bool": {"must": [must], "filter": filter_clauses(filters)}},
+        "query": {"bool": {"must": [text], "filter": filter_clauses(filters)}},
         "from": offset, "size": limit, "track_total_hits": True,
         "_source": ["product"],
     }
@@ -165,17 +193,36 @@ def page_from_response(response: dict[str, Any]) -> SearchPage:
         for h in hits.get("hits", [])])
 
 
+def bulk_failures(response: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """(refused for good, refused for now) — product_id → reason — from a bulk response."""
+    permanent: dict[str, str] = {}
+    transient: dict[str, str] = {}
+    for item in response.get("items", []) if response.get("errors") else []:
+        (action, result), = item.items()
+        error, status = result.get("error"), int(result.get("status") or 0)
+        if not error or (action == "delete" and status == 404):
+            continue
+        reason = (f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict)
+                  else str(error))
+        (transient if status in TRANSIENT_STATUSES else permanent)[str(result.get("_id"))] = (
+            f"opensearch refused to {action} it (HTTP {status}) — {reason}"[:1000])
+    return permanent, transient
+
+
 class OpenSearchIndex:
     """SearchBackend over an OpenSearch index (created with `index_body` on first write)."""
 
-    def __init__(self, client: Any, index: str, *, readonly: bool = False) -> None:
+    def __init__(self, client: Any, index: str, *, readonly: bool = False,
+                 shards: int = 1, replicas: int = 0) -> None:
         self.client = client
         self.index = index
         self.readonly = readonly
+        self.shards, self.replicas = shards, replicas
         self._ensured = False
 
     @classmethod
-    def from_settings(cls, backend: OpenSearchSettings, readonly: bool = False) -> OpenSearchIndex:
+    def from_settings(cls, backend: OpenSearchSettings | Any,
+                      readonly: bool = False) -> OpenSearchIndex:
         auth = None
         if backend.username:
             if backend.password is None:
@@ -185,28 +232,35 @@ class OpenSearchIndex:
         client = OpenSearch(hosts=[backend.url], http_auth=auth,
                             verify_certs=backend.verify_certs,
                             ca_certs=str(backend.ca_certs) if backend.ca_certs else None,
-                            timeout=30, max_retries=3, retry_on_timeout=True)
-        return cls(client, backend.index, readonly=readonly)
+                            timeout=getattr(backend, "timeout_s", 30.0), max_retries=2,
+                            retry_on_timeout=True)
+        return cls(client, backend.index, readonly=readonly,
+                   shards=getattr(backend, "shards", 1), replicas=getattr(backend, "replicas", 0))
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
         except OpenSearchNotFound:
             raise
+        except (OpenSearchConnectionError, ConnectionTimeout) as exc:
+            raise UnavailableError(f"opensearch {what}: the cluster does not answer ({exc})",
+                                   hint="check search.backend.url and that the cluster is "
+                                        "up; the batch is retried") from None
         except TransportError as exc:
-            raise UnavailableError(
-                f"opensearch {what} failed: {exc}",
-                hint="check search.backend.url and that the cluster is up") from None
-        except ConnectionError as exc:  # pragma: no cover - depends on the network
-            raise UnavailableError(f"opensearch {what}: {exc}",
-                                   hint="check search.backend.url") from None
+            status = exc.status_code if isinstance(exc.status_code, int) else 0
+            if status in TRANSIENT_STATUSES:
+                raise UnavailableError(f"opensearch {what} failed (HTTP {status}): {exc}",
+                                       hint="the cluster is busy or failing; the batch is "
+                                            "retried") from None
+            raise VitrinaError(f"opensearch {what} was refused (HTTP {status}): {exc}",
+                               hint="a bug or a mismatched index; see the cluster log") from None
 
     def ensure_index(self) -> None:
         if self._ensured or self.readonly:
             return
         if not self._call("exists", self.client.indices.exists, index=self.index):
             self._call("create index", self.client.indices.create, index=self.index,
-                       body=index_body())
+                       body=index_body(self.shards, self.replicas))
         self._ensured = True
 
     def _bulk(self, lines: list[dict[str, Any]]) -> None:
@@ -216,15 +270,15 @@ class OpenSearchIndex:
         if not lines:
             return
         self.ensure_index()
-        response = self._call("bulk", self.client.bulk, body=lines)
-        if response.get("errors"):
-            for item in response.get("items", []):
-                (action, result), = item.items()
-                if result.get("error") and not (action == "delete"
-                                                and result.get("status") == 404):
-                    raise UnavailableError(
-                        f"opensearch bulk {action} of {result.get('_id')} failed: "
-                        f"{result['error']}", hint="the batch is retried; see the cluster log")
+        permanent, transient = bulk_failures(
+            self._call("bulk", self.client.bulk, body=lines))
+        if transient:
+            pid, reason = next(iter(transient.items()))
+            raise UnavailableError(f"opensearch could not write {len(transient)} document(s) "
+                                   f"now, e.g. {pid}: {reason}",
+                                   hint="the cluster is busy; the batch is retried")
+        if permanent:
+            raise RejectedDocuments(permanent)
 
     def upsert(self, products: list[dict[str, Any]]) -> None:
         self._bulk(bulk_lines(self.index, products, []))
@@ -239,15 +293,22 @@ class OpenSearchIndex:
 
     def search(self, query: str, filters: SearchFilters | None = None,
                sort: SortOrder = "relevance", limit: int = 10, offset: int = 0) -> SearchPage:
-        body = query_body(query, filters, sort, limit, offset)
-        if body is None:
-            return SearchPage(total=0)
-        try:
-            return page_from_response(self._call("search", self.client.search,
-                                                 index=self.index, body=body))
-        except OpenSearchNotFound:
-            raise UnavailableError(f"no search index {self.index!r}",
-                                   hint="start the indexer: `vitrina run indexer`") from None
+        words = query_words(query)
+        modes = MODES if len(words) > 1 else ("and", "fuzzy")  # "or" of one word is "and"
+        page = SearchPage(total=0)
+        for mode in modes:
+            body = query_body(query, filters, sort, limit, offset, mode)
+            if body is None:
+                continue
+            try:
+                page = page_from_response(self._call("search", self.client.search,
+                                                     index=self.index, body=body))
+            except OpenSearchNotFound:
+                raise UnavailableError(f"no search index {self.index!r}",
+                                       hint="start the indexer: `vitrina run indexer`") from None
+            if page.total or not words:
+                break
+        return page
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         try:
