@@ -24,6 +24,7 @@ from vitrina.orchestrate import (
     vitrina_argv,
     wait_until,
 )
+from vitrina.runstate import children_settings
 from vitrina.settings import Settings, local_secret
 
 # Order lines to wait for before the analytics run: enough for item-item similarity.
@@ -135,7 +136,8 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
     report.add("orders reached the lake", wait_until(
         lambda: row_counts(settings).get("orders", 0) >= MIN_ORDER_LINES, 60, 1.0),
         f"≥ {MIN_ORDER_LINES} order lines")
-    job = subprocess.run(vitrina_argv("analytics", "run"), check=False)
+    job = subprocess.run(vitrina_argv("analytics", "run",
+                                      settings_file=children_settings(settings)), check=False)
     report.add("analytics job", job.returncode == 0, f"exit code {job.returncode}")
     for user in DEMO_CUSTOMERS:
         recs: dict[str, Any] = {}

@@ -8,8 +8,14 @@ one alert rule covers all of them.
 from __future__ import annotations
 
 import threading
+from typing import TYPE_CHECKING
 
 from prometheus_client import Counter, Gauge, Histogram, start_http_server
+
+from vitrina.errors import ConfigError
+
+if TYPE_CHECKING:
+    from vitrina.settings import Settings
 
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60)
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 5000)
@@ -105,18 +111,26 @@ _server_lock = threading.Lock()
 _served: set[int] = set()
 
 
-def serve_metrics(port: int, host: str | None = None) -> None:
-    """Serve /metrics for this process (idempotent per port).
+def serve_metrics(settings: Settings, port: int) -> None:
+    """Serve /metrics for this process on `port` (idempotent per port).
 
-    Binds `api.host` from the settings unless given: 127.0.0.1 on the embedded default,
-    0.0.0.0 in the distributed profile so Prometheus in another container can scrape it.
+    Binds the settings' `api.host`: 127.0.0.1 on the embedded default, 0.0.0.0 in the
+    distributed profile so Prometheus in another container can scrape it. A port already in
+    use is a ConfigError naming the port and the setting to change, not a traceback.
     """
-    if host is None:
-        from vitrina.settings import get_settings
-
-        host = get_settings().api.host
+    host = settings.api.host
     with _server_lock:
         if port in _served:
             return
-        start_http_server(port, addr=host)
+        try:
+            start_http_server(port, addr=host)
+        except OSError as exc:
+            names = [f"ports.{name}" for name, value in settings.ports if value == port]
+            setting = names[0] if names else "the service's metrics port"
+            env = "VITRINA__" + setting.upper().replace(".", "__") if names else ""
+            raise ConfigError(
+                f"cannot serve /metrics on {host}:{port} ({setting}): {exc.strerror or exc}",
+                hint=f"another process uses port {port} — is Vitrina already running "
+                     f"(`vitrina status`)? Or choose a free port: set {setting}"
+                     + (f" (e.g. {env}=…)" if env else "")) from None
         _served.add(port)

@@ -1,11 +1,15 @@
 """`vitrina up` and `vitrina demo`: the whole platform on one machine.
 
-Order: embedded broker → topics → every built service as its own process (supervised) →
-sample catalogue → traffic. Ctrl-C (or the end of the demo) stops everything in reverse.
+Order: the data dir's lock (one platform per data dir) → embedded broker → topics → every
+service as its own process (supervised, started with the resolved settings file) → sample
+catalogue → traffic. Ctrl-C, SIGTERM or SIGHUP (or the end of the demo) stops everything in
+reverse; a dead embedded broker is restarted and its topics re-applied (lifecycle.py).
 """
 
 from __future__ import annotations
 
+import os
+import socket
 import subprocess
 import sys
 import time
@@ -18,10 +22,15 @@ from rich.console import Console
 from rich.text import Text
 
 from vitrina import broker
-from vitrina.errors import VitrinaError
-from vitrina.services import SERVICES
+from vitrina.errors import ConfigError
+from vitrina.lifecycle import BrokerWatch, signals_ignored
+from vitrina.runstate import PlatformLock, children_settings, make_private
+from vitrina.services import SERVICES, ServiceSpec
 from vitrina.settings import Settings
 from vitrina.supervisor import ProcessSpec, Supervisor
+
+# New files of the platform and its services (lake, index, logs, secrets): owner only.
+PRIVATE_UMASK = 0o077
 
 
 @dataclass
@@ -32,22 +41,60 @@ class Platform:
     started_broker: bool = False
     started_mirror_broker: bool = False
     services: list[str] = field(default_factory=list)
+    lock: PlatformLock | None = None
+    broker_watch: BrokerWatch | None = None
+    stopped: bool = False
 
     def url(self, port_field: str) -> str:
         return f"http://{self.settings.api.host}:{getattr(self.settings.ports, port_field)}"
 
     def stop(self) -> None:
-        self.console.print("[bold]stopping services…[/]")
-        self.supervisor.stop_all()
-        if self.started_mirror_broker:
-            broker.stop(self.settings, "mirror-broker")
-        if self.started_broker:
-            broker.stop(self.settings)
-            self.console.print("broker stopped")
+        """Stop everything in reverse order; signals are ignored meanwhile (bounded: grace)."""
+        if self.stopped:
+            return
+        self.stopped = True
+        with signals_ignored():
+            self.console.print("[bold]stopping services…[/]")
+            self.supervisor.stop_all()
+            if self.started_mirror_broker:
+                broker.stop(self.settings, "mirror-broker")
+            if self.started_broker or (self.broker_watch and self.broker_watch.restarts):
+                broker.stop(self.settings)
+                self.console.print("broker stopped")
+            if self.lock is not None:
+                self.lock.release()
 
 
-def vitrina_argv(*args: str) -> list[str]:
-    return [sys.executable, "-m", "vitrina", *args]
+def vitrina_argv(*args: str, settings_file: Path | None = None) -> list[str]:
+    """argv of a `vitrina` child; `settings_file` hands it the parent's resolved settings."""
+    head = ["--settings-file", str(settings_file)] if settings_file else []
+    return [sys.executable, "-m", "vitrina", *head, *args]
+
+
+def ports_in_use(settings: Settings, fields: list[str]) -> list[str]:
+    """`ports.<field> = N` for every port of `fields` something already listens on."""
+    busy = []
+    for name in fields:
+        port = getattr(settings.ports, name)
+        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+            sock.settimeout(0.3)
+            if sock.connect_ex((settings.api.host, port)) == 0:
+                busy.append(f"ports.{name} = {port}")
+    return busy
+
+
+def watch_broker(settings: Settings, emit: Callable[[str, str, str], None]) -> BrokerWatch:
+    """The embedded broker's watch: restart it with `broker.start`, topics with apply_topics."""
+    from vitrina.kafka.admin import apply_topics
+
+    def restart() -> str:
+        return broker.start(settings).address
+
+    def topics() -> str:
+        report = apply_topics(settings)
+        return f"{len(report.created)} created, {len(report.unchanged)} unchanged"
+
+    return BrokerWatch(lambda: broker.status(settings).running, restart, topics, emit)
 
 
 def sample_catalog() -> Path:
@@ -79,55 +126,74 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
                    mirror: bool = False, traffic: bool = True,
                    only: list[str] | None = None) -> Platform:
     """Start the broker, topics and every built service; return the running platform."""
-    from vitrina.kafka.admin import apply_topics
 
     def emit(name: str, color: str, line: str) -> None:
         text = Text(f"{name:>12} │ ", style=color)
         text.append(line)
         console.print(text, highlight=False, soft_wrap=True)
 
+    lock = PlatformLock(settings).acquire()  # refuses a second platform on this data dir
+    try:
+        os.umask(PRIVATE_UMASK)
+        make_private(settings)
+        wanted = [spec for spec in SERVICES if (only is None or spec.name in only)
+                  and (traffic or spec.name != "traffic")]
+        busy = ports_in_use(settings, [spec.port_field for spec in wanted])
+        if busy:
+            raise ConfigError(f"ports already in use: {', '.join(busy)}",
+                              hint="another program listens there: stop it, or set other "
+                                   "ports (VITRINA__PORTS__<NAME>=…)")
+        settings_file = children_settings(settings)
+    except BaseException:
+        lock.release()
+        raise
     supervisor = Supervisor(settings.data_dir / "logs", emit)
-    platform = Platform(settings, supervisor, console)
+    platform = Platform(settings, supervisor, console, lock=lock)
+    try:
+        _start(platform, settings_file, wanted, monitoring=monitoring, mirror=mirror, emit=emit)
+    except BaseException:
+        platform.stop()
+        raise
+    lock.services = list(platform.services)
+    lock.write()
+    return platform
+
+
+def _start(platform: Platform, settings_file: Path, wanted: list[ServiceSpec], *, monitoring: bool,
+           mirror: bool, emit: Callable[[str, str, str], None]) -> None:
+    from vitrina.kafka.admin import apply_topics
+
+    settings, console, supervisor = platform.settings, platform.console, platform.supervisor
     if settings.broker.embedded:
         was_running = broker.status(settings).running
         with console.status("starting the embedded broker…"):
             st = broker.start(settings)
         platform.started_broker = not was_running
         console.print(f"broker: {st.address} (pid {st.pid})")
+        platform.broker_watch = watch_broker(settings, emit)
     report = apply_topics(settings)
     console.print(f"topics: {len(report.created)} created, {len(report.unchanged)} unchanged, "
                   f"{len(report.differs)} differ")
-    try:
-        for spec in SERVICES:
-            if only is not None and spec.name not in only:
-                continue
-            if spec.name == "traffic" and not traffic:
-                continue
-            if not spec.available():
-                console.print(f"[dim]{spec.name}: not built in this version, skipped[/]")
-                continue
-            supervisor.start(ProcessSpec(spec.name, vitrina_argv("run", spec.name)))
-            platform.services.append(spec.name)
-        if mirror:
-            was_running = broker.status(settings, "mirror-broker",
-                                        settings.broker.mirror_port).running
-            broker.start(settings, "mirror-broker", settings.broker.mirror_port)
-            platform.started_mirror_broker = not was_running
-            supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror")))
-            platform.services.append("mirror")
-        if monitoring:
-            from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
+    for spec in wanted:
+        supervisor.start(ProcessSpec(spec.name, vitrina_argv("run", spec.name,
+                                                             settings_file=settings_file)))
+        platform.services.append(spec.name)
+    if mirror:
+        was_running = broker.status(settings, "mirror-broker",
+                                    settings.broker.mirror_port).running
+        broker.start(settings, "mirror-broker", settings.broker.mirror_port)
+        platform.started_mirror_broker = not was_running
+        supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror",
+                                                            settings_file=settings_file)))
+        platform.services.append("mirror")
+    if monitoring:
+        from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
-            webhook = (client_api_webhook(settings) if "client-api" in platform.services
-                       else None)
-            for name, argv in monitoring_processes(settings, services=list(platform.services),
-                                                   webhook_url=webhook):
-                supervisor.start(ProcessSpec(name, argv))
-                platform.services.append(name)
-    except (VitrinaError, ModuleNotFoundError):
-        platform.stop()
-        raise
-    return platform
+        webhook = client_api_webhook(settings) if "client-api" in platform.services else None
+        for name, argv in monitoring_processes(settings, services=list(platform.services),
+                                               webhook_url=webhook):
+            supervisor.start(ProcessSpec(name, argv))
+            platform.services.append(name)
 
 
 def load_sample(settings: Settings, console: Console, path: Path | None = None) -> bool:
@@ -136,7 +202,8 @@ def load_sample(settings: Settings, console: Console, path: Path | None = None) 
     if not catalog.is_file():
         console.print(f"[yellow]sample catalogue {catalog} is missing; nothing loaded[/]")
         return False
-    result = subprocess.run(vitrina_argv("shop", "load", str(catalog)), check=False)
+    argv = vitrina_argv("shop", "load", str(catalog), settings_file=children_settings(settings))
+    result = subprocess.run(argv, check=False)
     return result.returncode == 0
 
 
@@ -152,11 +219,14 @@ def print_urls(platform: Platform) -> None:
 
 
 def supervise_forever(platform: Platform) -> None:
+    """Restart what dies (services, the embedded broker) until Ctrl-C / SIGTERM / SIGHUP."""
     try:
         while True:
             platform.supervisor.poll()
+            if platform.broker_watch is not None:
+                platform.broker_watch.check()
             time.sleep(0.5)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # also lifecycle.Stopped (SIGTERM, SIGHUP)
         pass
     finally:
         platform.stop()

@@ -8,8 +8,10 @@ name the key and the fix. No other module reads ``os.environ``.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -80,6 +82,8 @@ class TopicNames(_Frozen):
     # The filter's own state: latest version of each banned product, so an unban can
     # republish it (compacted, partitioned like shop-products).
     withheld_products: str = "withheld-products"
+    # Who owns a product id: the store that first published it (compacted, first claim wins).
+    product_owners: str = "product-owners"
 
 
 class FileLake(_Frozen):
@@ -208,10 +212,20 @@ class ApiSettings(_Frozen):
     host: str = "127.0.0.1"
     # Empty: generated into <data_dir>/secrets/admin.token on first use.
     admin_token: SecretStr | None = None
+    # Alertmanager's token for the client API's alert webhook. Empty: generated into
+    # <data_dir>/secrets/alert-webhook.token on first use.
+    alert_webhook_token: SecretStr | None = None
     # store_id -> token; empty: <data_dir>/secrets/shop-tokens.json is generated.
     shop_tokens: dict[str, SecretStr] = Field(default_factory=dict)
     max_batch: int = Field(1000, ge=1)
     max_body_bytes: int = Field(8 * 1024 * 1024, ge=1024)
+    # Client API: 1 MiB is far above an event or an Alertmanager notification; bigger
+    # bodies are refused (413) before they are read into memory.
+    client_max_body_bytes: int = Field(1024 * 1024, ge=1024)
+    # Client events per client (peer address): 5/s sustained, bursts of 20 — a shopper
+    # clicks far less; a script posting 300 events in 3 s is throttled (429).
+    events_per_second: float = Field(5.0, gt=0)
+    events_burst: int = Field(20, ge=1)
 
 
 class WorkerSettings(_Frozen):
@@ -261,7 +275,7 @@ class Settings(BaseSettings):
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        profile_file = _profile_path_from_env()
+        profile_file = _profile_path(_PROFILE.get())
         if profile_file is not None:
             sources.append(YamlConfigSettingsSource(settings_cls, yaml_file=profile_file))
         return tuple(sources)
@@ -284,8 +298,12 @@ class Settings(BaseSettings):
         return self.data_dir / "search-index"
 
 
-def _profile_path_from_env() -> Path | None:
-    name = os.environ.get("VITRINA__PROFILE") or os.environ.get("VITRINA_PROFILE")
+# The profile of the `load_settings` call in progress (explicit, never via os.environ).
+_PROFILE: ContextVar[str | None] = ContextVar("vitrina_profile", default=None)
+
+
+def _profile_path(name: str | None) -> Path | None:
+    name = name or os.environ.get("VITRINA__PROFILE") or os.environ.get("VITRINA_PROFILE")
     return resolve_profile(name) if name else None
 
 
@@ -305,11 +323,21 @@ def resolve_profile(name: str) -> Path | None:
     return path
 
 
-def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
-    """Build and validate the settings; raise ConfigError naming the bad key and the fix."""
-    if profile:
-        os.environ["VITRINA__PROFILE"] = profile
+def load_settings(profile: str | None = None, *, settings_file: Path | None = None,
+                  **overrides: Any) -> Settings:
+    """Build and validate the settings; raise ConfigError naming the bad key and the fix.
+
+    `settings_file` (written by `write_settings_file`) is how `vitrina up` hands its resolved
+    settings to the services it starts: explicit, on their command line, never through
+    os.environ. Nothing here writes to os.environ.
+    """
+    if settings_file is not None:
+        overrides = {**read_settings_file(settings_file), **overrides}
+        profile = "embedded"  # the file is complete: no profile file underneath
+    elif profile:
         resolve_profile(profile)
+        overrides = {"profile": profile, **overrides}
+    token = _PROFILE.set(profile)
     try:
         return Settings(**overrides)
     except ValidationError as exc:
@@ -322,6 +350,45 @@ def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
             env = "VITRINA__" + "__".join(str(p).upper() for p in loc)
             lines.append(f"{key}: {err['msg']} (set it in the profile file or as {env})")
         raise ConfigError("invalid settings:\n  " + "\n  ".join(lines)) from None
+    finally:
+        _PROFILE.reset(token)
+
+
+def _plain(value: Any) -> Any:
+    """Settings values as JSON: secrets in clear (the file is 0600), paths as text."""
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, Path):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
+
+
+def write_settings_file(settings: Settings, path: Path) -> Path:
+    """Serialise the resolved settings for child processes (mode 0600: it holds secrets)."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_suffix(".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(_plain(settings.model_dump()), fh, ensure_ascii=False, indent=1)
+    tmp.replace(path)
+    return path
+
+
+def read_settings_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(Path(path).read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ConfigError(f"cannot read the settings file {path}: {exc}",
+                          hint="it is written by `vitrina up`; start the service from there "
+                               "or use --profile") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"the settings file {path} is not a JSON object")
+    return data
 
 
 @lru_cache(maxsize=1)

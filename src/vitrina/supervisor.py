@@ -3,6 +3,8 @@
 Each service runs as its own process; its output is prefixed with the service name; a
 process that dies is restarted with backoff, and one that keeps dying is given up on loudly
 (a crash loop hides nothing). Stopping goes in reverse start order: SIGTERM, then SIGKILL.
+Logs are private (directory 0700, files 0600: they may hold customer data), and a console
+that goes away (`vitrina up | head -1`) never stops the logs or the shutdown.
 """
 
 from __future__ import annotations
@@ -55,7 +57,8 @@ class Supervisor:
         self._procs: list[_Running] = []
         self._lock = threading.Lock()
         self._stopping = False
-        log_dir.mkdir(parents=True, exist_ok=True)
+        log_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(log_dir, 0o700)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self, spec: ProcessSpec) -> None:
@@ -79,11 +82,16 @@ class Supervisor:
     def _pump(self, name: str, proc: subprocess.Popen[bytes]) -> None:
         color = self._color(name)
         assert proc.stdout is not None
-        with open(self.log_dir / f"{name}.log", "ab") as log:
+        path = self.log_dir / f"{name}.log"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.fchmod(fd, 0o600)
+        with os.fdopen(fd, "ab") as log:
             for raw in iter(proc.stdout.readline, b""):
                 log.write(raw)
                 log.flush()
-                self.emit(name, color, raw.decode("utf-8", "replace").rstrip())
+                # A console that is gone must not stop this thread draining the pipe.
+                with contextlib.suppress(Exception):
+                    self.emit(name, color, raw.decode("utf-8", "replace").rstrip())
 
     def poll(self) -> list[str]:
         """Restart dead processes (with backoff); return names given up on."""

@@ -162,7 +162,7 @@ def probe(bootstrap: str, metrics_port: int, topic: str) -> None:
             return []
 
     settings = load_settings(kafka={"bootstrap_servers": bootstrap})
-    metrics.serve_metrics(metrics_port)
+    metrics.serve_metrics(settings, metrics_port)
     stopping = []
     signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
     while not stopping:

@@ -92,3 +92,30 @@ def test_local_secret_is_generated_once_and_private(tmp_path: Path) -> None:
     first = local_secret(s, "admin.token")
     assert local_secret(s, "admin.token") == first and len(first) >= 24
     assert (s.secrets_dir / "admin.token").stat().st_mode & 0o077 == 0
+
+
+def test_loading_a_profile_writes_nothing_to_the_environment() -> None:
+    """Issue 13 item 4: load_settings wrote VITRINA__PROFILE into os.environ."""
+    import os
+
+    before = dict(os.environ)
+    settings = load_settings("distributed")
+    assert settings.profile == "distributed" and settings.kafka.replication_factor == 3
+    assert dict(os.environ) == before
+    assert load_settings().profile == "embedded"  # the next load is not affected
+
+
+def test_settings_file_hands_children_the_exact_settings(tmp_path: Path) -> None:
+    from pydantic import SecretStr
+
+    from vitrina.settings import write_settings_file
+
+    settings = load_settings("distributed", data_dir=tmp_path / "data",
+                             api={"admin_token": SecretStr("s3cret")})
+    path = write_settings_file(settings, tmp_path / "run" / "settings.json")
+    assert path.stat().st_mode & 0o777 == 0o600
+    again = load_settings(settings_file=path)
+    assert again == settings
+    assert again.api.admin_token is not None
+    assert again.api.admin_token.get_secret_value() == "s3cret"
+    assert load_settings(settings_file=path, log_level="DEBUG").log_level == "DEBUG"

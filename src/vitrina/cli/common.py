@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 import typer
@@ -19,17 +20,19 @@ err_console = Console(stderr=True)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_state: dict[str, Any] = {"profile": None, "settings": None}
+_state: dict[str, Any] = {"profile": None, "settings": None, "settings_file": None}
 
 
-def set_profile(profile: str | None) -> None:
+def set_profile(profile: str | None, settings_file: Path | None = None) -> None:
     _state["profile"] = profile
+    _state["settings_file"] = settings_file
     _state["settings"] = None
 
 
 def settings() -> Settings:
     if _state["settings"] is None:
-        _state["settings"] = load_settings(_state["profile"])
+        _state["settings"] = load_settings(_state["profile"],
+                                           settings_file=_state["settings_file"])
     return _state["settings"]
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+from pathlib import Path
 
 import typer
 
@@ -45,8 +46,11 @@ def _global(
         None, "--profile", "-p",
         help="Settings profile: embedded (default), distributed, or a .yaml file."),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details."),
+    settings_file: Path = typer.Option(
+        None, "--settings-file", help="Resolved settings (JSON) written by `vitrina up` for "
+        "the services it starts; replaces --profile and the environment."),
 ) -> None:
-    common.set_profile(profile)
+    common.set_profile(profile, settings_file)
     logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 

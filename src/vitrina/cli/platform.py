@@ -17,21 +17,30 @@ def up(
     mirror: bool = typer.Option(False, help="Also run a second broker and the mirror."),
     sample: bool = typer.Option(True, help="Load the sample catalogue."),
     traffic: bool = typer.Option(True, help="Generate demo orders and client events."),
+    only: list[str] = typer.Option(None, "--only", help="Start only these services "
+                                   "(repeatable), e.g. --only filter --only indexer."),
 ) -> None:
-    """Start the whole platform on this machine; Ctrl-C stops everything in order."""
+    """Start the whole platform on this machine; Ctrl-C, SIGTERM or SIGHUP stop it in order."""
+    from vitrina.lifecycle import Stopped, pipe_safe_stdout, stop_on_signals
     from vitrina.orchestrate import load_sample, print_urls, start_platform, supervise_forever
 
+    pipe_safe_stdout()  # `vitrina up | head -1` must not prevent the shutdown
     s = settings()
-    platform = start_platform(s, console, monitoring=monitoring, mirror=mirror, traffic=traffic)
     try:
-        if sample:
-            load_sample(s, console)
-        print_urls(platform)
-        console.print("[bold]platform running — Ctrl-C stops it[/]")
-    except BaseException:
-        platform.stop()
-        raise
-    supervise_forever(platform)
+        with stop_on_signals():
+            platform = start_platform(s, console, monitoring=monitoring, mirror=mirror,
+                                      traffic=traffic, only=only or None)
+            try:
+                if sample:
+                    load_sample(s, console)
+                print_urls(platform)
+                console.print("[bold]platform running — Ctrl-C stops it[/]")
+            except BaseException:
+                platform.stop()
+                raise
+            supervise_forever(platform)
+    except Stopped as stopped:  # SIGTERM / SIGHUP: stopped in order, exit like the signal
+        raise typer.Exit(128 + stopped.signum) from None
 
 
 @app.command()
@@ -39,8 +48,11 @@ def up(
 def demo(duration: float = typer.Option(90.0, help="Seconds to run before the summary.")) -> None:
     """Run the platform for a bounded time, show it working, exit 0 only if every check passed."""
     from vitrina.demo import run_demo
+    from vitrina.lifecycle import pipe_safe_stdout, stop_on_signals
 
-    report = run_demo(settings(), console, duration)
+    pipe_safe_stdout()
+    with stop_on_signals():
+        report = run_demo(settings(), console, duration)
     if not report.ok:
         raise fail("the demo found problems (see the checks above)",
                    hint="logs are in <data_dir>/logs/")
@@ -50,19 +62,33 @@ def demo(duration: float = typer.Option(90.0, help="Seconds to run before the su
 @app.command()
 @handle_errors
 def status() -> None:
-    """Broker and service health at a glance."""
+    """Broker and service health; exits 1 when anything expected to run is down.
+
+    Expected: what the `vitrina up` running on this data dir started (so `--no-traffic`
+    shows no `traffic down`); with no platform running, the broker and every service.
+    """
     import httpx
 
     from vitrina import broker
     from vitrina.errors import VitrinaError
     from vitrina.kafka.admin import describe_cluster
     from vitrina.kafka.clients import identity
+    from vitrina.runstate import running_platform
     from vitrina.services import SERVICES
 
     s = settings()
+    running = running_platform(s)
+    if running:
+        console.print(f"platform    up  (`vitrina up`, pid {running.get('pid')})")
+    else:
+        console.print("platform    not running on this data dir (start it: `vitrina up`)")
+    expected = set(running.get("services", [])) if running else {spec.name for spec in SERVICES}
+    down = []
     if identity(s).embedded:
         st = broker.status(s)
         console.print(f"broker      {'up' if st.answering else 'DOWN'}  {st.address}")
+        if not st.answering:
+            down.append("broker")
     else:  # an external cluster: its own brokers, not the embedded one's address
         try:
             view = describe_cluster(s)
@@ -71,10 +97,18 @@ def status() -> None:
                           highlight=False)
         except VitrinaError as exc:
             console.print(f"kafka       DOWN  {exc.message}", highlight=False, markup=False)
+            down.append("kafka")
     for spec in SERVICES:
+        if spec.name not in expected:
+            continue
         port = getattr(s.ports, spec.port_field)
         try:
-            ok = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=1).status_code == 200
+            ok = httpx.get(f"http://{s.api.host}:{port}/metrics", timeout=1).status_code == 200
         except httpx.HTTPError:
             ok = False
-        console.print(f"{spec.name:<11} {'up' if ok else 'down'}  :{port}")
+        console.print(f"{spec.name:<11} {'up' if ok else 'DOWN'}  :{port}")
+        if not ok:
+            down.append(spec.name)
+    if down:
+        raise fail(f"down: {', '.join(down)}", hint="see <data_dir>/logs/<service>.log; "
+                   "`vitrina up` starts everything")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 
 import typer
 
@@ -23,6 +24,7 @@ def _runner(name: str):
         except (ModuleNotFoundError, AttributeError):
             raise fail(f"service {name} is not built in this version") from None
         s = settings()
+        os.umask(0o077)  # lake files, index, logs hold customer data: owner only (700/600)
         logging.basicConfig(level=s.log_level, force=True,
                             format=f"%(asctime)s {name} %(levelname)s %(message)s")
         main(s)

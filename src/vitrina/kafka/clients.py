@@ -133,6 +133,9 @@ def producer_config(settings: Settings, principal: str | None = None, *,
         "batch.num.messages": 10000,
         "queue.buffering.max.messages": 500000,
         "message.timeout.ms": 60000,
+        # Topics come from `vitrina topics apply` only: a producer must never create one
+        # (librdkafka's producer default is true; the embedded broker would make 4 partitions).
+        "allow.auto.create.topics": False,
     })
     if transactional_id:
         conf["transactional.id"] = transactional_id

@@ -144,7 +144,7 @@ class StreamWorker:
             # In steps: a refused login ends it at once, not after 30 s (kafka/errors.py).
             init_transactions(self.producer, 30)
         if metrics_port:
-            metrics.serve_metrics(metrics_port)
+            metrics.serve_metrics(settings, metrics_port)
 
     # -- client callbacks --------------------------------------------------------------
     def _on_client_error(self, err: KafkaError) -> None:

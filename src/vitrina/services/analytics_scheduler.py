@@ -115,7 +115,7 @@ class AnalyticsScheduler:
 
 def main(settings: Settings) -> None:
     """Serve metrics on settings.ports.analytics and schedule the job until SIGTERM."""
-    metrics.serve_metrics(settings.ports.analytics)
+    metrics.serve_metrics(settings, settings.ports.analytics)
     scheduler = AnalyticsScheduler(settings)
     scheduler.install_signal_handlers()
     scheduler.run()

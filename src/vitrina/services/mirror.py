@@ -107,7 +107,7 @@ class Mirror:
         self.consumer = Consumer(consumer_config(source, SERVICE, group_id))
         self._pending: dict[tuple[str, int], int] = {}
         if metrics_port:
-            metrics.serve_metrics(metrics_port)
+            metrics.serve_metrics(source, metrics_port)
 
     def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
         if err is not None:

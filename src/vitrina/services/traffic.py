@@ -116,7 +116,7 @@ def run_traffic(settings: Settings, *, rate: float, duration: float | None = Non
 
 def main(settings: Settings) -> None:
     """`vitrina run traffic`: ~20 msg/s forever, metrics on settings.ports.traffic."""
-    metrics.serve_metrics(settings.ports.traffic)
+    metrics.serve_metrics(settings, settings.ports.traffic)
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

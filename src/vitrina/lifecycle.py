@@ -1,0 +1,163 @@
+"""How `vitrina up` lives and dies: signals, a console that may vanish, a broker that may die.
+
+- SIGTERM and SIGHUP stop the platform exactly like Ctrl-C (in order, nothing orphaned); while
+  it stops, further signals are ignored so the orderly stop is not cut short.
+- A console whose reader went away (`vitrina up | head -1`) is detached: output goes to
+  /dev/null from then on and the shutdown still runs.
+- The embedded broker is watched: when it dies the supervisor says so once, starts it again
+  and re-applies the topics (clients never create topics themselves).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Iterator
+from typing import IO, Any
+
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Stopped(KeyboardInterrupt):
+    """Raised in the main thread by SIGTERM / SIGHUP (SIGINT raises KeyboardInterrupt)."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _raise_stopped(signum: int, _frame: Any) -> None:
+    raise Stopped(signum)
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """SIGTERM and SIGHUP raise Stopped (a KeyboardInterrupt) in the main thread."""
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM,
+                                                                    signal.SIGHUP)}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@contextlib.contextmanager
+def signals_ignored() -> Iterator[None]:
+    """While the platform stops in order, a second Ctrl-C / SIGTERM does not cut it short."""
+    previous = {sig: signal.signal(sig, signal.SIG_IGN) for sig in STOP_SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+class PipeSafe:
+    """A text stream that survives its reader going away (EPIPE): it goes quiet instead."""
+
+    def __init__(self, stream: IO[str]) -> None:
+        self.stream = stream
+        self.broken = False
+
+    def _detach(self) -> None:
+        self.broken = True
+        # Point fd 1 at /dev/null: the interpreter's own flush at exit and any child that
+        # inherits stdout then write nowhere instead of failing.
+        with contextlib.suppress(OSError, ValueError):
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, self.stream.fileno())
+            os.close(devnull)
+
+    def write(self, text: str) -> int:
+        if self.broken:
+            return len(text)
+        try:
+            return self.stream.write(text)
+        except (BrokenPipeError, ValueError):
+            self._detach()
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.EIO):
+                raise
+            self._detach()
+        return len(text)
+
+    def flush(self) -> None:
+        if self.broken:
+            return
+        try:
+            self.stream.flush()
+        except (BrokenPipeError, ValueError):
+            self._detach()
+        except OSError as exc:
+            if exc.errno not in (errno.EPIPE, errno.EIO):
+                raise
+            self._detach()
+
+    def isatty(self) -> bool:
+        return not self.broken and self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def pipe_safe_stdout() -> PipeSafe:
+    """Wrap sys.stdout (idempotent) and return the wrapper."""
+    if not isinstance(sys.stdout, PipeSafe):
+        sys.stdout = PipeSafe(sys.stdout)
+    return sys.stdout
+
+
+Emit = Callable[[str, str, str], None]
+
+
+class BrokerWatch:
+    """Notices that the embedded broker died, says so once, restarts it, re-applies topics.
+
+    `is_running`, `restart` and `apply_topics` are injected (the real ones in orchestrate),
+    so the policy is tested with fakes and the real thing with the real broker.
+    """
+
+    def __init__(self, is_running: Callable[[], bool], restart: Callable[[], str],
+                 apply_topics: Callable[[], str], emit: Emit, *, every_s: float = 2.0,
+                 retry_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+        self.is_running, self.restart, self.apply_topics = is_running, restart, apply_topics
+        self.emit, self.every_s, self.retry_s, self.clock = emit, every_s, retry_s, clock
+        self.down_since: float | None = None
+        self.restarts = 0
+        self._next_check = 0.0
+        self._failure_said = False
+
+    def check(self) -> None:
+        now = self.clock()
+        if now < self._next_check:
+            return
+        self._next_check = now + self.every_s
+        if self.down_since is None:
+            if self.is_running():
+                return
+            self.down_since = now
+            self.emit("broker", "red", "the embedded broker is down; restarting it "
+                      "(services retry meanwhile)")
+        try:
+            address = self.restart()
+            topics = self.apply_topics()
+        except Exception as exc:
+            self._next_check = now + self.retry_s
+            if not self._failure_said:
+                self._failure_said = True
+                self.emit("broker", "red", f"restarting the broker failed: {exc}; retrying "
+                          f"every {self.retry_s:.0f} s (see <data_dir>/logs/broker.log)")
+            return
+        self.restarts += 1
+        self.emit("broker", "green", f"broker back on {address} after "
+                  f"{now - self.down_since:.0f} s; topics re-applied ({topics})")
+        self.down_since = None
+        self._failure_said = False

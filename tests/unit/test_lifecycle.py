@@ -1,0 +1,131 @@
+"""`vitrina up`'s life: broker watch policy, a vanished console, private logs, busy ports."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from tests.conftest import free_port, wait_for
+
+from vitrina import metrics
+from vitrina.errors import ConfigError
+from vitrina.lifecycle import BrokerWatch, PipeSafe
+from vitrina.runstate import AlreadyRunning, PlatformLock, running_platform
+from vitrina.settings import load_settings
+from vitrina.supervisor import ProcessSpec, Supervisor
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
+    """Issue 12 item 6: a dead broker went unnoticed (7,700 client errors in 50 s)."""
+    clock, said, calls = Clock(), [], []
+    state = {"up": True, "fail": 2}
+
+    def restart() -> str:
+        calls.append("restart")
+        if state["fail"]:
+            state["fail"] -= 1
+            raise RuntimeError("port busy")
+        state["up"] = True
+        return "127.0.0.1:1"
+
+    watch = BrokerWatch(lambda: state["up"], restart, lambda: "11 created",
+                        lambda name, color, line: said.append(line), clock=clock)
+    watch.check()
+    assert said == [] and calls == []
+    state["up"] = False
+    for _ in range(10):  # many loop turns while it is down and restarts fail
+        clock.now += 2.5
+        watch.check()
+    assert said[0].startswith("the embedded broker is down")
+    assert sum("failed" in line for line in said) == 1  # said once, not per retry
+    assert watch.restarts == 1 and "topics re-applied (11 created)" in said[-1]
+    assert len(said) == 3
+    clock.now += 10
+    watch.check()
+    assert len(said) == 3
+
+
+def test_a_closed_console_goes_quiet_instead_of_raising(tmp_path: Path) -> None:
+    read, write = os.pipe()
+    stream = os.fdopen(write, "w")
+    os.close(read)  # the reader (`head -1`) is gone
+    safe = PipeSafe(stream)
+    safe.write("stopping services…\n" * 1000)
+    safe.flush()
+    assert safe.broken
+    safe.write("still fine\n")
+
+
+def test_logs_are_private(tmp_path: Path) -> None:
+    """Issue 12 item 10: log directory 755 and files 644."""
+    logs = tmp_path / "logs"
+    sup = Supervisor(logs, lambda *_: None)
+    sup.start(ProcessSpec("one", [sys.executable, "-c", "print('customer data')"]))
+    wait_for(lambda: (logs / "one.log").is_file() and (logs / "one.log").read_text(), 10,
+             message="the log line")
+    sup.stop_all(grace=5)
+    assert logs.stat().st_mode & 0o777 == 0o700
+    assert (logs / "one.log").stat().st_mode & 0o777 == 0o600
+
+
+def test_a_broken_console_does_not_stop_the_log_pump(tmp_path: Path) -> None:
+    def emit(*_: str) -> None:
+        raise BrokenPipeError
+
+    sup = Supervisor(tmp_path, emit)
+    sup.start(ProcessSpec("chatty", [sys.executable, "-c", "print('a'); print('b')"]))
+    wait_for(lambda: (tmp_path / "chatty.log").is_file()
+             and (tmp_path / "chatty.log").read_text().split() == ["a", "b"], 10,
+             message="both lines in the log")
+    sup.stop_all(grace=5)
+
+
+def test_metrics_port_in_use_names_the_port_and_the_setting(tmp_path: Path) -> None:
+    """Issue 12 item 12: a raw traceback (OSError: address already in use)."""
+    port = free_port()
+    settings = load_settings(data_dir=tmp_path, ports={"filter": port})
+    with socket.socket() as busy:
+        busy.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        busy.bind(("127.0.0.1", port))
+        busy.listen()
+        with pytest.raises(ConfigError) as info:
+            metrics.serve_metrics(settings, port)
+    assert f"127.0.0.1:{port} (ports.filter)" in info.value.message
+    assert "VITRINA__PORTS__FILTER" in (info.value.hint or "")
+
+
+def test_one_platform_per_data_dir_naming_the_running_pid(tmp_path: Path) -> None:
+    """Issue 12 item 12: a second `vitrina up` printed "platform running" and broke both."""
+    settings = load_settings(data_dir=tmp_path)
+    assert running_platform(settings) is None
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from vitrina.settings import "
+         "load_settings; from vitrina.runstate import PlatformLock; "
+         "lock = PlatformLock(load_settings(data_dir=Path(sys.argv[1])), ['filter']).acquire();"
+         " print('locked', flush=True); time.sleep(60)", str(tmp_path)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
+        with pytest.raises(AlreadyRunning) as info:
+            PlatformLock(settings).acquire()
+        assert f"pid {holder.pid}" in info.value.message
+        state = running_platform(settings)
+        assert state is not None and state["services"] == ["filter"]
+    finally:
+        holder.kill()
+        holder.wait(10)
+    assert running_platform(settings) is None  # a dead holder's file blocks nothing
+    PlatformLock(settings).acquire().release()
