@@ -16,6 +16,7 @@ from confluent_kafka import Message
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
+from vitrina.domain.limits import is_product_id
 from vitrina.errors import ContractError
 from vitrina.kafka.deadletter import Output
 from vitrina.kafka.worker import Step, StreamWorker
@@ -29,10 +30,10 @@ GROUP_ID = "vitrina-indexer"
 def product_id_of(key: bytes | str | None) -> str:
     """The product_id a tombstone's key names; a tombstone without a usable key is invalid."""
     text = key.decode("utf-8", "replace") if isinstance(key, bytes) else (key or "")
-    if not text.isdigit():
+    if not is_product_id(text):
         raise ContractError(f"tombstone with key {text[:50]!r} names no product_id",
                             field="(key)", rule="pattern",
-                            hint="filtered-products is keyed by product_id (digits)")
+                            hint="filtered-products is keyed by product_id")
     return text
 
 
