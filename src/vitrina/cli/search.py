@@ -1,4 +1,10 @@
-"""`vitrina search "умные часы" --category Электроника …`: search the product index."""
+"""`vitrina search "умные часы" --category Электроника …`: search the product index.
+
+The same query engine and ranking as the client API's /api/v1/search, read straight from the
+index. What differs: no live ban re-check (a product banned seconds ago shows until the
+filter has withdrawn it) and no query log in client-queries. `vitrina client search` goes
+through the API itself.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,8 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
-app = typer.Typer(help="Search products in the index (the same search the client API runs).",
+app = typer.Typer(help="Search the index directly (the API's engine and ranking; no live ban "
+                       "re-check, no query log — `vitrina client search` goes through the API).",
                   invoke_without_command=True, no_args_is_help=False)
 
 
