@@ -36,6 +36,8 @@ from vitrina.search.analysis import (
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
 from vitrina.search.query_understanding import (
+    COMPOUND_PREFIXES,
+    MIN_COMPOUND_PART,
     alternatives,
     fuzzy_distance,
     is_cyrillic,
@@ -272,9 +274,13 @@ class EmbeddedSearch:
         should, must = tantivy.Occur.Should, tantivy.Occur.Must
         # Names only, no alternatives: suggestions must come back within a keystroke.
         clauses = [(must, tantivy.Query.boolean_query(self._name_clauses(w))) for w in done]
-        prefixes = [last, transliterate(last)] if is_cyrillic(last) else [last]
-        typed = [(should, tantivy.Query.regex_query(self.schema, "name", re.escape(p) + ".*"))
-                 for p in prefixes] + self._name_clauses(last)
+        patterns = [re.escape(last) + ".*"]
+        if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
+            patterns.append(re.escape(transliterate(last)) + ".*")
+            if len(last) >= MIN_COMPOUND_PART:
+                patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
+        typed = [(should, tantivy.Query.regex_query(self.schema, "name", p))
+                 for p in patterns] + self._name_clauses(last)
         clauses.append((must, tantivy.Query.boolean_query(typed)))
         searcher = self._searcher()
         result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
