@@ -1,0 +1,235 @@
+"""Exactly-once under kill -9 on the secured cluster (issue 11, deliverable 5).
+
+50k small products (some banned before they arrive, some banned while they flow) go through
+the real services — `vitrina run filter` (transactions on), `run indexer`, `run lake-sink`,
+each as its own principal — while each service is killed with SIGKILL 5 times at random
+moments and restarted at once, as a supervisor would. Afterwards:
+
+- filtered-products, read `read_committed`, holds every allowed product exactly once and no
+  banned one (a product banned after it was published ends in a tombstone);
+- the search index holds exactly the allowed products;
+- the lake holds every shop-products record exactly once (topic, partition, offset).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import threading
+import time
+from collections import Counter
+from pathlib import Path
+
+import orjson
+import pytest
+from tests.conftest import wait_for
+from tests.distributed.conftest import SecuredCluster
+from tests.distributed.services_support import (
+    VITRINA,
+    new_suffix,
+    platform_env,
+    platform_settings,
+    prepare,
+)
+
+from vitrina.settings import Settings
+
+pytestmark = [pytest.mark.distributed, pytest.mark.slow]
+
+PRODUCTS = 50_000
+BANNED_BEFORE = 500  # on the ban list before any product arrives
+BANNED_DURING = 200  # banned while products flow (published ones must be withdrawn)
+KILLS = 5
+SERVICES = ("filter", "indexer", "lake-sink")
+
+
+CHUNKS = 10  # loaded one after another, so the products flow for a while
+
+
+def small_catalogue(folder: Path, n: int) -> tuple[list[Path], list[str]]:
+    """n valid, small (~400 B) products as JSON Lines files; their ids in order."""
+    from vitrina.domain.generator import generate_catalog
+
+    ids: list[str] = []
+    lines: list[bytes] = []
+    for product in generate_catalog(n, seed=11):
+        product["description"] = product["name"]
+        product["tags"] = product.get("tags", [])[:1]
+        product["specifications"] = {}
+        product["images"] = product.get("images", [])[:1]
+        ids.append(product["product_id"])
+        lines.append(orjson.dumps(product) + b"\n")
+    files = []
+    size = -(-n // CHUNKS)
+    for i in range(CHUNKS):
+        path = folder / f"products-{i:02d}.jsonl"
+        path.write_bytes(b"".join(lines[i * size:(i + 1) * size]))
+        files.append(path)
+    return files, ids
+
+
+class Service:
+    """`vitrina run NAME` as a child process, killed with SIGKILL and restarted on demand."""
+
+    def __init__(self, name: str, env: dict[str, str], logs: Path) -> None:
+        self.name, self.env, self.logs = name, env, logs
+        self.kills = 0
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.start()
+
+    def start(self) -> None:
+        log = open(self.logs / f"{self.name}-{self.kills}.log", "wb")  # noqa: SIM115
+        self.proc = subprocess.Popen([*VITRINA, "run", self.name], env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        log.close()
+
+    def kill_and_restart(self) -> None:
+        assert self.proc is not None
+        if self.proc.poll() is not None:
+            raise AssertionError(f"{self.name} exited by itself (code {self.proc.returncode}):"
+                                 f"\n{self.tail()}")
+        os.kill(self.proc.pid, signal.SIGKILL)
+        self.proc.wait(10)
+        self.kills += 1
+        self.start()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
+
+    def tail(self) -> str:
+        path = self.logs / f"{self.name}-{self.kills}.log"
+        return path.read_text(errors="replace")[-2000:] if path.exists() else ""
+
+
+def committed_outputs(settings: Settings) -> tuple[Counter[str], dict[str, bool]]:
+    """filtered-products as a read_committed consumer sees it: value records per product
+    id, and whether each id's last record is a value (True) or a tombstone (False)."""
+    from vitrina.kafka.inspect import read_to_end
+
+    published: Counter[str] = Counter()
+    last: dict[str, bool] = {}
+    for msg in read_to_end(settings, [settings.topics.filtered_products], timeout=120):
+        key = (msg.key() or b"").decode()
+        if msg.value() is not None:
+            published[key] += 1
+        last[key] = msg.value() is not None
+    return published, last
+
+
+def run_with_kills(services: list[Service], rng: random.Random, window_s: float) -> None:
+    """Kill each service KILLS times at random moments within `window_s` seconds."""
+    moments = sorted((rng.uniform(2.0, window_s), i) for i in range(len(services))
+                      for _ in range(KILLS))
+    started = time.monotonic()
+    for moment, index in moments:
+        time.sleep(max(0.0, moment - (time.monotonic() - started)))
+        services[index].kill_and_restart()
+
+
+def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: SecuredCluster,
+                                                              tmp_path: Path) -> None:
+    from vitrina.lake.reader import read_dataset
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.search.embedded import EmbeddedSearch
+    from vitrina.services.bans import BanService
+
+    rng = random.Random(20261130)
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix(),
+                                 lake={"flush_records": 2000, "flush_seconds": 1.0})
+    prepare(healthy_cluster, settings)
+    chunks, ids = small_catalogue(tmp_path, PRODUCTS)
+    banned_before = set(rng.sample(ids, BANNED_BEFORE))
+    banned_during = set(rng.sample(sorted(set(ids) - banned_before), BANNED_DURING))
+    bans = BanService(settings)
+    bans.ban(sorted(banned_before), "counterfeit", "test")
+
+    env = platform_env(settings, PORTS__FILTER="0", PORTS__INDEXER="0", PORTS__LAKE_SINK="0",
+                       LAKE__FLUSH_RECORDS="2000", LAKE__FLUSH_SECONDS="1")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    services = [Service(name, env, logs) for name in SERVICES]
+    failures: list[str] = []
+    during = sorted(banned_during)
+
+    def load_and_ban() -> None:
+        """The stores load a chunk every ~2 s; operators ban a few products in between."""
+        for i, chunk in enumerate(chunks):
+            result = subprocess.run([*VITRINA, "shop", "load", str(chunk)], env=env,
+                                    capture_output=True, text=True, check=False)
+            if result.returncode != 0:
+                failures.append(result.stdout[-1000:] + result.stderr[-2000:])
+            step = -(-len(during) // CHUNKS)
+            bans.ban(during[i * step:(i + 1) * step], "recalled", "test")
+            time.sleep(1.0)
+
+    flow = threading.Thread(target=load_and_ban)
+    started = time.monotonic()
+    try:
+        flow.start()
+        run_with_kills(services, rng, window_s=35.0)
+        flow.join(300)
+        loaded_s = time.monotonic() - started
+        assert not failures, failures[0]
+
+        allowed = set(ids) - banned_before - banned_during
+        writer = LakeWriter.from_settings(settings)
+
+        def lake_rows() -> int:
+            return read_dataset(writer, "shop_products", ["_offset"]).num_rows
+
+        def index_ids() -> set[str]:
+            search = EmbeddedSearch(settings.search_path, readonly=True)
+            try:
+                return search.product_ids()
+            finally:
+                search.close()
+
+        def done() -> bool:
+            for s in services:
+                if s.proc is not None and s.proc.poll() is not None:
+                    raise AssertionError(f"{s.name} exited:\n{s.tail()}")
+            _published, last = committed_outputs(settings)
+            visible = {k for k, alive in last.items() if alive}
+            return visible == allowed and lake_rows() >= PRODUCTS and index_ids() == allowed
+
+        try:
+            wait_for(done, timeout=240, interval=3.0,
+                     message="every allowed product in filtered-products, the index and lake")
+        except AssertionError:
+            published, last = committed_outputs(settings)
+            visible = {k for k, alive in last.items() if alive}
+            raise AssertionError(
+                f"visible {len(visible)} of {len(allowed)} allowed; "
+                f"missing {len(allowed - visible)}; leaked bans "
+                f"{len(visible & (banned_before | banned_during))}; lake rows {lake_rows()}; "
+                f"indexed {len(index_ids())}\n"
+                + "\n".join(s.tail() for s in services)) from None
+
+        print(f"exactly-once: {PRODUCTS} products loaded in {loaded_s:.0f} s with "
+              f"{KILLS * len(services)} kills, all outputs exact "
+              f"{time.monotonic() - started:.0f} s after the start")
+        published, last = committed_outputs(settings)
+        duplicates = {k: n for k, n in published.items() if n > 1}
+        assert not duplicates, f"{len(duplicates)} products published more than once"
+        assert not set(published) & banned_before  # banned before: never published
+        assert not {k for k, alive in last.items() if alive} & banned_during
+        assert set(published) >= allowed
+        lake = read_dataset(writer, "shop_products", ["_partition", "_offset", "product_id"])
+        coordinates = list(zip(lake.column("_partition").to_pylist(),
+                               lake.column("_offset").to_pylist(), strict=True))
+        assert len(coordinates) == len(set(coordinates)) == PRODUCTS  # each record once
+        assert set(lake.column("product_id").to_pylist()) == set(ids)
+        assert index_ids() == allowed
+        assert all(s.kills == KILLS for s in services)
+    finally:
+        for s in services:
+            s.stop()
