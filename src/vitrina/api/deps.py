@@ -17,6 +17,7 @@ from fastapi import Request
 from vitrina.api.limits import RateLimiter
 from vitrina.api.querylog import ClientProducer
 from vitrina.errors import AuthError, UnavailableError, VitrinaError
+from vitrina.search.api import open_search
 from vitrina.search.base import SearchBackend, SearchFilters
 from vitrina.services.recs_view import LocalView
 from vitrina.settings import Settings, local_secret
@@ -42,10 +43,8 @@ class AppState:
         with self._lock:
             if self.search_backend is None:
                 try:
-                    self.search_backend = _open_search(self.settings)
+                    self.search_backend = open_search(self.settings, readonly=True)
                     self.search_error = None
-                except ImportError as exc:
-                    self.search_error = f"search backend not installed: {exc}"
                 except VitrinaError as exc:
                     self.search_error = str(exc)
                 except Exception as exc:  # e.g. the index directory does not exist yet
@@ -74,11 +73,8 @@ class AppState:
         """The ban service (one producer for the process), created on first use."""
         with self._lock:
             if self.ban_service is None:
-                try:
-                    from vitrina.services.bans import BanService
-                except ImportError as exc:
-                    raise UnavailableError("banning is not available in this build",
-                                           hint=f"the ban service is missing: {exc}") from None
+                from vitrina.services.bans import BanService
+
                 # Its own principal (ACL: reads and writes the ban list), not admin's.
                 self.ban_service = BanService(self.settings, principal="client-api")
             return self.ban_service
@@ -90,18 +86,6 @@ class AppState:
         self.producer.close()
         if self.search_backend is not None:
             self.search_backend.close()
-
-
-def _open_search(settings: Settings) -> SearchBackend:
-    try:
-        from vitrina.search.api import open_search
-    except ModuleNotFoundError as exc:
-        if exc.name != "vitrina.search.api" or settings.search.backend.type != "embedded":
-            raise
-        from vitrina.search.embedded import EmbeddedSearch
-
-        return EmbeddedSearch(settings.search_path, readonly=True)
-    return open_search(settings, readonly=True)
 
 
 def build_state(settings: Settings) -> AppState:
