@@ -171,6 +171,22 @@ def test_years_old_lake_gets_finite_scores_from_the_wall_clock_run(tmp_path: Pat
     assert any(r.startswith("похоже на то") for r in reasons)
 
 
+def test_cli_run_takes_an_explicit_as_of(tmp_path: Path) -> None:
+    import json
+
+    from vitrina.cli.main import app
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    result = CliRunner().invoke(app, ["analytics", "run", "--no-publish", "--json",
+                                      "--as-of", "2030-01-01"],
+                                env={"VITRINA__DATA_DIR": str(tmp_path)})
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["rows"]["recommendations"] > 0
+    assert AnalyticsLake.from_settings(settings).last_run() == report["run_id"]
+
+
 def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(analytics={"interval_s": 3600})
     _lake(settings, products=100, customer_count=15, messages=1200)

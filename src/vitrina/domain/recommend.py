@@ -1,8 +1,9 @@
 """Pure helpers of the recommender: records from ranked rows, post-filters, offline metrics.
 
 Scoring itself is SQL (vitrina.analytics.definitions) so two engines can run it; what is
-here is plain Python over plain data: shaping the output records, the last-line guarantee
-that nothing forbidden is ever published, and the ranking metrics of the evaluation.
+here is plain Python over plain data: shaping the output records, the rule of what must
+never be shown to a customer (checked independently of the SQL by the tests), and the
+ranking metrics of the evaluation.
 """
 
 from __future__ import annotations
