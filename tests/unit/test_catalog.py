@@ -114,3 +114,14 @@ def test_every_seed_catalogue_parses_and_validates() -> None:
             assert record.ok, (path.name, record.where, record.error)
             validate("product", record.value)
     assert sorted(set(shapes.values())) == ["array", "object", "schema"]
+
+
+def test_a_record_too_deep_to_serialise_costs_only_itself() -> None:
+    """Issue 12 item 4: a 300-deep element made `_array`'s orjson.dumps raise mid-load."""
+    from vitrina.domain.catalog import parse_catalog
+
+    deep = b'{"product_id": "1", "x": ' + b"[" * 300 + b"]" * 300 + b"}"
+    data = b"[" + deep + b', {"product_id": "2"}]'
+    records = list(parse_catalog(data).records)
+    assert [(r.ok, r.rule) for r in records] == [(False, "depth"), (True, None)]
+    assert "64 levels" in (records[0].error or "")

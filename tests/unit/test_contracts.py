@@ -250,3 +250,47 @@ def test_widened_product_id_is_still_refused_when_not_a_token() -> None:
         with pytest.raises(ContractError) as info:
             validate("product", {**product, "product_id": bad})
         assert info.value.field == "product_id"
+
+
+# -- issue 12 items 14-16: the seeds' own formats, one contract ---------------------------------
+def test_the_order_format_of_the_stores_generators_is_accepted() -> None:
+    """Item 14: a generator's whole order stream was dead-lettered (and tripped the flood)."""
+    order = {"order_id": "o-1", "customer_id": "c-1", "items": [{"product_id": "85123A"}],
+             "order_date": "2025-08-01 16:33:58", "timestamp": "2025-08-13T13:44:54.019379",
+             "state": "created", "email": "a@b.c"}
+    validate("order", order)
+    validate("order", {**order, "timestamp": 1755092694.019379})
+    with pytest.raises(ContractError) as info:
+        validate("order", {**order, "order_date": "2025-02-30 10:00:00"})
+    assert (info.value.field, info.value.rule) == ("order_date", "date-time")
+
+
+@pytest.mark.parametrize(("sent", "stored"), [
+    ("2025-08-01 16:33:58", "2025-08-01T16:33:58Z"),
+    ("2025-08-13T13:44:54.019379", "2025-08-13T13:44:54.019379Z"),
+    ("2025-08-01T19:33:58+03:00", "2025-08-01T16:33:58Z"),
+    ("2025-08-01T19:33:58+0300", "2025-08-01T16:33:58Z"),
+    (1754000000, "2025-07-31T22:13:20Z"),
+    ("2023-10-01T12:00:00Z", "2023-10-01T12:00:00Z"),
+])
+def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
+    from vitrina.contracts.door import admit_product
+
+    product = {**next(generate_catalog(1)), "created_at": sent}
+    assert json.loads(admit_product(product))["created_at"] == stored
+
+
+@pytest.mark.parametrize(("change", "field", "rule"), [
+    ({"stock": {"available": 2**63, "reserved": 0}}, "stock.available", "maximum"),
+    ({"updated_at": "2016-12-31T23:59:60Z"}, "updated_at", "pattern"),
+    ({"extra": json.loads('{"a":' * 70 + "1" + "}" * 70)}, "(root)", "depth"),
+    ({"description": None, "blob": "x" * (960 * 1024)}, "(root)", "size"),
+])
+def test_what_the_lake_cannot_store_is_refused_at_the_door(change: dict[str, Any], field: str,
+                                                           rule: str) -> None:
+    """Item 16 (and item 4): the index took stock 2^63 / a leap second, the lake refused."""
+    from vitrina.contracts.door import admit_product
+
+    with pytest.raises(ContractError) as info:
+        admit_product({**next(generate_catalog(1)), **change})
+    assert (info.value.field, info.value.rule) == (field, rule)
