@@ -14,7 +14,7 @@ import secrets
 from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
 from pydantic_settings import (
@@ -25,6 +25,8 @@ from pydantic_settings import (
 )
 
 from vitrina.errors import ConfigError
+from vitrina.lake.filesystems import FileLakeSettings, S3LakeSettings, WebHdfsLakeSettings
+from vitrina.search.backends import EmbeddedSearchSettings, OpenSearchSettings
 
 PROFILES_DIR = Path(__file__).parent / "profiles"
 
@@ -86,29 +88,14 @@ class TopicNames(_Frozen):
     product_owners: str = "product-owners"
 
 
-class FileLake(_Frozen):
-    type: Literal["file"] = "file"
-    url: str = ""  # empty: <data_dir>/lake
-    url_schemes: ClassVar[tuple[str, ...]] = ("file",)
+# Each backend's settings model lives next to the backend (lake/filesystems.py,
+# search/backends.py); the old names stay importable from here.
+FileLake = FileLakeSettings
+WebHdfsLake = WebHdfsLakeSettings
+S3Lake = S3LakeSettings
 
 
-class WebHdfsLake(_Frozen):
-    type: Literal["webhdfs"] = "webhdfs"
-    url: str = "webhdfs://namenode:9870/vitrina/lake"
-    user: str = "vitrina"
-    url_schemes: ClassVar[tuple[str, ...]] = ("webhdfs", "hdfs")
-
-
-class S3Lake(_Frozen):
-    type: Literal["s3"] = "s3"
-    url: str = "s3://vitrina-lake/lake"
-    endpoint_url: str | None = None
-    access_key: SecretStr | None = None
-    secret_key: SecretStr | None = None
-    url_schemes: ClassVar[tuple[str, ...]] = ("s3",)
-
-
-def _backend_chooser(*classes: type[_Frozen]) -> BeforeValidator:
+def _backend_chooser(*classes: type[BaseModel]) -> BeforeValidator:
     """Let a backend's `type` be switched from any settings source (issue 11, item 5).
 
     Sources are merged key by key, so `VITRINA__LAKE__BACKEND__TYPE=s3` over a profile with
@@ -141,15 +128,16 @@ def _backend_chooser(*classes: type[_Frozen]) -> BeforeValidator:
     return BeforeValidator(choose)
 
 
-LakeBackend = Annotated[FileLake | WebHdfsLake | S3Lake, Field(discriminator="type"),
-                        _backend_chooser(FileLake, WebHdfsLake, S3Lake)]
+LakeBackend = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
+                        Field(discriminator="type"),
+                        _backend_chooser(FileLakeSettings, WebHdfsLakeSettings, S3LakeSettings)]
 
 
 _BACKEND_TAGS = {"file", "webhdfs", "s3", "embedded", "opensearch"}
 
 
 class LakeSettings(_Frozen):
-    backend: LakeBackend = FileLake()
+    backend: LakeBackend = FileLakeSettings()
     flush_records: int = Field(5000, ge=1)
     flush_seconds: float = Field(5.0, gt=0)
     # Consumer group of `vitrina run lake-sink` (tests and second lakes use their own).
@@ -158,28 +146,13 @@ class LakeSettings(_Frozen):
     pii_key: SecretStr | None = None
 
 
-class EmbeddedSearch(_Frozen):
-    type: Literal["embedded"] = "embedded"
-    path: str = ""  # empty: <data_dir>/search-index
-
-
-class OpenSearchBackend(_Frozen):
-    type: Literal["opensearch"] = "opensearch"
-    url: str = "https://opensearch:9200"
-    index: str = "vitrina-products"
-    username: str | None = None
-    password: SecretStr | None = None
-    verify_certs: bool = True
-    ca_certs: Path | None = None
-    url_schemes: ClassVar[tuple[str, ...]] = ("http", "https")
-
-
-SearchBackend = Annotated[EmbeddedSearch | OpenSearchBackend, Field(discriminator="type"),
-                          _backend_chooser(EmbeddedSearch, OpenSearchBackend)]
+SearchBackendChoice = Annotated[EmbeddedSearchSettings | OpenSearchSettings,
+                                Field(discriminator="type"),
+                                _backend_chooser(EmbeddedSearchSettings, OpenSearchSettings)]
 
 
 class SearchSettings(_Frozen):
-    backend: SearchBackend = EmbeddedSearch()
+    backend: SearchBackendChoice = EmbeddedSearchSettings()
     commit_seconds: float = Field(0.5, gt=0)
 
 
@@ -293,7 +266,7 @@ class Settings(BaseSettings):
     @property
     def search_path(self) -> Path:
         backend = self.search.backend
-        if isinstance(backend, EmbeddedSearch) and backend.path:
+        if isinstance(backend, EmbeddedSearchSettings) and backend.path:
             return Path(backend.path)
         return self.data_dir / "search-index"
 

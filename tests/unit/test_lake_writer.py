@@ -110,7 +110,9 @@ def test_s3_backend_options_and_install_hint(tmp_path: Path) -> None:
 
 
 def test_url_that_does_not_match_the_backend_is_refused(tmp_path: Path) -> None:
+    # Another type's url is dropped by the settings (its default applies); an hdfs:// url is
+    # a webhdfs lake's NameNode RPC address, which fsspec cannot open without libhdfs.
     settings = load_settings(data_dir=tmp_path, lake={"backend": {
-        "type": "file", "url": "s3://bucket/lake"}})
+        "type": "webhdfs", "url": "hdfs://namenode:8020/vitrina/lake"}})
     with pytest.raises(ConfigError, match="does not match"):
         storage_options(settings)

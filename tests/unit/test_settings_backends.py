@@ -7,14 +7,9 @@ import os
 import pytest
 
 from vitrina.errors import ConfigError
-from vitrina.settings import (
-    EmbeddedSearch,
-    FileLake,
-    OpenSearchBackend,
-    S3Lake,
-    WebHdfsLake,
-    load_settings,
-)
+from vitrina.search.backends import EmbeddedSearchSettings as EmbeddedSearch
+from vitrina.search.backends import OpenSearchSettings as OpenSearchBackend
+from vitrina.settings import FileLake, S3Lake, WebHdfsLake, load_settings
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -35,6 +35,7 @@ class FileLakeSettings(_Frozen):
 
     type: Literal["file"] = "file"
     url: str = ""  # empty: <data_dir>/lake
+    url_schemes: ClassVar[tuple[str, ...]] = ("file",)  # a url alone chooses the type
 
 
 class WebHdfsLakeSettings(_Frozen):
@@ -43,6 +44,10 @@ class WebHdfsLakeSettings(_Frozen):
     type: Literal["webhdfs"] = "webhdfs"
     url: str = "webhdfs://namenode:9870/vitrina/lake"
     user: str = "vitrina"
+    # The NameNode's RPC address (hdfs://namenode:8020). Spark reads the lake through it:
+    # the Hadoop client bundled with pyspark cannot speak WebHDFS.
+    rpc_url: str | None = None
+    url_schemes: ClassVar[tuple[str, ...]] = ("webhdfs", "hdfs")
 
 
 class S3LakeSettings(_Frozen):
@@ -54,6 +59,7 @@ class S3LakeSettings(_Frozen):
     region: str | None = None  # None: botocore's default chain (AWS_REGION, ~/.aws/config)
     access_key: SecretStr | None = None
     secret_key: SecretStr | None = None
+    url_schemes: ClassVar[tuple[str, ...]] = ("s3",)
 
 
 LakeBackendSettings = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
@@ -61,7 +67,7 @@ LakeBackendSettings = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeS
 
 
 @dataclass(frozen=True)
-class LakeBackend:
+class LakeStorage:
     """What the lake needs to know about one storage type."""
 
     schemes: tuple[str, ...]
@@ -79,9 +85,8 @@ def _webhdfs_options(backend: WebHdfsLakeSettings) -> dict[str, Any]:
 
 def _s3_options(backend: S3LakeSettings) -> dict[str, Any]:
     client: dict[str, Any] = {}
-    region = getattr(backend, "region", None)
-    if region:
-        client["region_name"] = region
+    if backend.region:
+        client["region_name"] = backend.region
     if backend.endpoint_url:
         client["endpoint_url"] = backend.endpoint_url
     # No listing cache: other processes (the sink, the analytics job) add files all the time,
@@ -96,11 +101,11 @@ def _s3_options(backend: S3LakeSettings) -> dict[str, Any]:
     return options
 
 
-LAKE_BACKENDS: dict[str, LakeBackend] = {
-    "file": LakeBackend(("file", "local", ""), _file_options),
-    "webhdfs": LakeBackend(("webhdfs",), _webhdfs_options,
+LAKE_BACKENDS: dict[str, LakeStorage] = {
+    "file": LakeStorage(("file", "local", ""), _file_options),
+    "webhdfs": LakeStorage(("webhdfs",), _webhdfs_options,
                            "fsspec's WebHDFS client needs `requests`: pip install requests"),
-    "s3": LakeBackend(("s3", "s3a"), _s3_options,
+    "s3": LakeStorage(("s3", "s3a"), _s3_options,
                       "install the optional extra: pip install 'vitrina[s3]' (it brings s3fs)"),
 }
 
@@ -117,7 +122,9 @@ def storage_options(settings: Settings) -> tuple[str, str, dict[str, Any]]:
     if scheme not in entry.schemes:
         raise ConfigError(
             f"lake URL {url!r} does not match lake.backend.type={backend.type!r}",
-            hint=f"use a {backend.type}:// URL or change VITRINA__LAKE__BACKEND__TYPE")
+            hint=f"use a {entry.schemes[0]}:// URL or change VITRINA__LAKE__BACKEND__TYPE"
+                 + (" (an hdfs:// NameNode address goes to lake.backend.rpc_url)"
+                    if scheme == "hdfs" else ""))
     return url, backend.type, entry.options(backend)
 
 
@@ -134,17 +141,27 @@ def lake_filesystem(settings: Settings) -> tuple[fsspec.AbstractFileSystem, str]
     return fs, str(root).rstrip("/")
 
 
-def engine_url(settings: Settings, path: str) -> str:
-    """A path inside the lake filesystem as a URL other clients (Spark, Hadoop) open.
+def engine_url(lake_url: str, path: str) -> str:
+    """A path inside the lake's fsspec filesystem as a URL any engine opens (DuckDB through
+    the registered fsspec filesystem, Spark through its Hadoop client).
 
-    fsspec drops the authority from paths (``webhdfs://host:port/a`` → ``/a``); Spark
-    needs it back. Local paths stay plain paths.
+    fsspec drops the authority from paths (``webhdfs://host:port/a`` → ``/a``), which Spark
+    needs back; local paths stay plain paths; s3fs paths start with the bucket.
     """
-    url = settings.lake_url
-    scheme, _, rest = url.partition("://")
-    if settings.lake.backend.type == "file":
+    scheme, _, rest = lake_url.partition("://")
+    if scheme in ("", "file", "local"):
         return path
-    if scheme == "s3":  # s3fs paths start with the bucket, which is the authority
-        return f"s3a://{path.lstrip('/')}"
+    if scheme in ("s3", "s3a"):
+        return f"{scheme}://{path.lstrip('/')}"
     authority = rest.split("/", 1)[0]
     return f"{scheme}://{authority}/{path.lstrip('/')}"
+
+
+def hadoop_url(backend: Any, url: str) -> str:
+    """An engine URL as a Hadoop client opens it: webhdfs:// → the NameNode's RPC address
+    (`rpc_url`) when one is configured; any other URL unchanged."""
+    rpc = getattr(backend, "rpc_url", None)
+    if not rpc or not url.startswith("webhdfs://"):
+        return url
+    path = url.removeprefix("webhdfs://").split("/", 1)[1]
+    return f"{rpc.rstrip('/')}/{path}"

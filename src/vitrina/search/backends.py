@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -46,6 +46,7 @@ class OpenSearchSettings(_Frozen):
     shards: int = Field(1, ge=1)
     replicas: int = Field(0, ge=0)
     timeout_s: float = Field(30.0, gt=0)
+    url_schemes: ClassVar[tuple[str, ...]] = ("http", "https")  # a url alone chooses the type
 
 
 SearchBackendSettings = Annotated[EmbeddedSearchSettings | OpenSearchSettings,

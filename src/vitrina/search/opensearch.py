@@ -221,8 +221,7 @@ class OpenSearchIndex:
         self._ensured = False
 
     @classmethod
-    def from_settings(cls, backend: OpenSearchSettings | Any,
-                      readonly: bool = False) -> OpenSearchIndex:
+    def from_settings(cls, backend: OpenSearchSettings, readonly: bool = False) -> OpenSearchIndex:
         auth = None
         if backend.username:
             if backend.password is None:
@@ -232,10 +231,9 @@ class OpenSearchIndex:
         client = OpenSearch(hosts=[backend.url], http_auth=auth,
                             verify_certs=backend.verify_certs,
                             ca_certs=str(backend.ca_certs) if backend.ca_certs else None,
-                            timeout=getattr(backend, "timeout_s", 30.0), max_retries=2,
-                            retry_on_timeout=True)
-        return cls(client, backend.index, readonly=readonly,
-                   shards=getattr(backend, "shards", 1), replicas=getattr(backend, "replicas", 0))
+                            timeout=backend.timeout_s, max_retries=2, retry_on_timeout=True)
+        return cls(client, backend.index, readonly=readonly, shards=backend.shards,
+                   replicas=backend.replicas)
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
