@@ -190,3 +190,19 @@ def test_the_watch_raises_permanent_errors_and_says_transient_ones_once(
         watch(KafkaError(KafkaError._AUTHENTICATION, "invalid credentials"))
     with pytest.raises(KafkaAuthError):
         watch.check()
+
+
+def test_a_login_cut_by_a_stopping_broker_is_not_a_wrong_password(secrets_dir: Path) -> None:
+    """A broker killed mid-handshake also ends the login with _AUTHENTICATION: retry, don't
+    stop the service with "authentication failed"."""
+    watch = ErrorWatch(_ident(secrets_dir))
+    cut = KafkaError(KafkaError._AUTHENTICATION, "sasl_ssl://127.0.0.1:29092/1: SASL "
+                     "authentication error: Disconnected (after 2ms in state AUTH_REQ)")
+    watch(cut)  # reported, not raised
+    watch.check()
+    assert explain(cut, _ident(secrets_dir)) is None
+    refused = KafkaError(KafkaError._AUTHENTICATION, "SASL authentication error: Authentication "
+                         "failed during authentication due to invalid credentials with SASL "
+                         "mechanism SCRAM-SHA-512")
+    with pytest.raises(KafkaAuthError):
+        watch(refused)

@@ -83,6 +83,14 @@ def _text(err: KafkaError) -> str:
     return err.str() or err.name()
 
 
+def is_refused_login(err: KafkaError) -> bool:
+    """The broker said the credentials are wrong — not a connection lost mid-handshake
+    (a broker stopping also ends a login with `_AUTHENTICATION`, "Disconnected")."""
+    text = _text(err).lower()
+    return err.code() in _AUTH and ("invalid credentials" in text
+                                    or "authentication failed" in text)
+
+
 def is_tls_failure(err: KafkaError) -> bool:
     text = _text(err)
     return err.code() == KafkaError._SSL or (
@@ -154,7 +162,7 @@ def explain(err: KafkaError | KafkaException, ident: ClientIdentity, *,
             return None
         err = err.args[0]
     code = err.code()
-    if code in _AUTH:
+    if is_refused_login(err):
         return auth_failed(ident)
     if is_tls_failure(err):
         return tls_failed(ident, _text(err))
@@ -225,7 +233,7 @@ class ErrorWatch:
     def __call__(self, err: KafkaError) -> None:
         if self.on_error is not None:
             self.on_error(err)
-        if err.code() in _AUTH or is_tls_failure(err):
+        if is_refused_login(err) or is_tls_failure(err):
             self.problem = self.problem or explain(err, self.ident)
             if self.raise_permanent:
                 raise self.problem  # type: ignore[misc]
