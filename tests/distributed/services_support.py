@@ -63,14 +63,16 @@ def platform_env(settings: Settings, **extra: str) -> dict[str, str]:
         "VITRINA__KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
         "VITRINA__KAFKA__SECURITY_PROTOCOL": kafka.security_protocol,
         "VITRINA__KAFKA__SASL_MECHANISM": kafka.sasl_mechanism,
-        "VITRINA__KAFKA__SECRETS_DIR": str(kafka.secrets_dir),
-        "VITRINA__KAFKA__SSL_CA_LOCATION": str(kafka.ssl_ca_location),
         "VITRINA__KAFKA__PARTITIONS": str(kafka.partitions),
         "VITRINA__KAFKA__REPLICATION_FACTOR": str(kafka.replication_factor),
         "VITRINA__KAFKA__MIN_INSYNC_REPLICAS": str(kafka.min_insync_replicas),
         "VITRINA__KAFKA__TRANSACTIONS": str(kafka.transactions).lower(),
         "VITRINA__KAFKA__SESSION_TIMEOUT_MS": str(kafka.session_timeout_ms),
     })
+    if kafka.secrets_dir is not None:
+        env["VITRINA__KAFKA__SECRETS_DIR"] = str(kafka.secrets_dir)
+    if kafka.ssl_ca_location is not None:
+        env["VITRINA__KAFKA__SSL_CA_LOCATION"] = str(kafka.ssl_ca_location)
     if kafka.sasl_username:
         env["VITRINA__KAFKA__SASL_USERNAME"] = kafka.sasl_username
     for role, name in settings.topics.model_dump().items():

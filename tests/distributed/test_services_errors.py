@@ -185,3 +185,33 @@ def test_topics_apply_exits_nonzero_when_a_topic_differs(healthy_cluster: Secure
     assert "partitions: declared 3, actual 1" in result.stdout
     result, _ = vitrina(["topics", "apply"], platform_env(platform))
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_a_broker_away_is_said_once_while_the_worker_retries(tmp_path: Path) -> None:
+    """Was ~12 log lines a second from `run indexer` / `run lake-sink`, forever."""
+    import subprocess
+    import time
+
+    from tests.conftest import free_port, wait_for
+    from tests.distributed.services_support import VITRINA
+
+    from vitrina.settings import load_settings
+
+    settings = load_settings(data_dir=tmp_path / "data", broker={"embedded": False},
+                             kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+    log = tmp_path / "indexer.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen([*VITRINA, "run", "indexer"],
+                                env=platform_env(settings, PORTS__INDEXER=str(free_port())),
+                                stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_for(lambda: "cannot reach the Kafka broker" in log.read_text(), 20,
+                 message="the first report")
+        time.sleep(8)  # an observation window: the client retries ~12 times a second
+        assert proc.poll() is None  # still retrying, not crashed
+    finally:
+        proc.terminate()
+        proc.wait(20)
+    text = log.read_text()
+    assert text.count("cannot reach the Kafka broker") == 1, text[-2000:]
+    assert "[thrd:" not in text
