@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,6 +24,7 @@ from vitrina.analytics.lakeio import AnalyticsLake
 from vitrina.contracts.codec import encode
 from vitrina.domain.recommend import group_recommendations
 from vitrina.errors import BrokerError, VitrinaError
+from vitrina.lake.filesystems import hadoop_url
 from vitrina.settings import Settings
 
 MODEL = "item-cf-v2"
@@ -56,6 +57,10 @@ def compute(settings: Settings, params: Params, *, engine_name: str | None = Non
     options = dict(engine_options or {})
     if not lake.local and (engine_name or settings.analytics.engine) == "duckdb":
         options.setdefault("filesystem", lake.fs)
+    if (engine_name or settings.analytics.engine) == "spark":  # no WebHDFS in pyspark's Hadoop
+        inputs = {name: replace(files, urls=[hadoop_url(settings.lake.backend, u)
+                                             for u in files.urls])
+                  for name, files in inputs.items()}
     engine = open_engine(settings, engine_name, **options)
     try:
         run_definitions(engine, inputs, params, evaluation=evaluation,

@@ -18,6 +18,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from vitrina.analytics.definitions import INPUT_COLUMNS, REQUIRED_INPUTS
 from vitrina.errors import VitrinaError
+from vitrina.lake.filesystems import engine_url
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
 from vitrina.settings import Settings
 
@@ -59,10 +60,7 @@ class AnalyticsLake:
 
     def address(self, path: str) -> str:
         """A path inside the filesystem as an engine opens it (plain path when local)."""
-        if self.local:
-            return path
-        protocol = self.fs.protocol if isinstance(self.fs.protocol, str) else self.fs.protocol[0]
-        return f"{protocol}://{path}"
+        return engine_url(self.url, path)  # keeps the host:port Spark needs (webhdfs://)
 
     def inputs(self) -> dict[str, InputFiles]:
         """Every input dataset with its files; raise EmptyLakeError if a required one is empty."""
