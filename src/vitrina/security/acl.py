@@ -157,14 +157,18 @@ def _mirror_rules(every: list[str]) -> list[AclRule]:
     """
     mirror = "mirror"
     rules = _topic_rules(mirror, every, ["DESCRIBE_CONFIGS", "CREATE", "WRITE", "ALTER_CONFIGS"])
-    internal = ["heartbeats", f"{MM2_SOURCE_ALIAS}.checkpoints.internal"]
+    # heartbeats on each cluster, and the source's heartbeats replicated to the target.
+    internal = ["heartbeats", f"{MM2_SOURCE_ALIAS}.heartbeats",
+                f"{MM2_SOURCE_ALIAS}.checkpoints.internal"]
     rules += _topic_rules(mirror, internal, ["CREATE", "READ", "WRITE", "DESCRIBE_CONFIGS"])
     rules += [AclRule(user(mirror), TOPIC, PREFIXED, "mm2-", op)
               for op in ("CREATE", "READ", "WRITE", "DESCRIBE_CONFIGS")]
     rules += [AclRule(user(mirror), GROUP, LITERAL, f"{alias}-mm2", "READ")
               for alias in (MM2_SOURCE_ALIAS, MM2_TARGET_ALIAS)]
-    # Checkpoints translate the offsets of Vitrina's consumer groups to the mirror.
-    rules.append(AclRule(user(mirror), GROUP, PREFIXED, "vitrina-", "DESCRIBE"))
+    # Checkpoints translate the offsets of Vitrina's consumer groups to the mirror, and
+    # sync.group.offsets commits them there (an offset commit needs READ on the group).
+    rules += [AclRule(user(mirror), GROUP, PREFIXED, "vitrina-", op)
+              for op in ("DESCRIBE", "READ")]
     rules.append(AclRule(user(mirror), CLUSTER, LITERAL, CLUSTER_NAME, "DESCRIBE"))
     return rules
 
