@@ -3,5 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-system-deps.sh
-VITRINA_EXTRAS=dev,spark scripts/bootstrap.sh
+VITRINA_EXTRAS=dev,spark,s3,opensearch,hadoop scripts/bootstrap.sh
+# HDFS + OpenSearch jars from Maven Central and the S3/OpenSearch clients (tests/backends).
+VITRINA_EXTRAS=dev,spark,s3,opensearch,hadoop scripts/install-backends.sh
 exec .venv/bin/python -m pytest -q tests "$@"
