@@ -71,8 +71,12 @@ def raw_produce(settings: Settings, topic: str, records: list[tuple[str, bytes]]
 
 
 def load_path(settings: Settings, data: bytes) -> tuple[float, int]:
-    """Seconds for the real loader (parse + validate + produce + confirm) over `data`."""
-    loader = ShopLoader(settings, source="bench")
+    """Seconds for the real loader (parse + validate + own + produce + confirm) over `data`.
+
+    With ownership on, as `vitrina shop load` runs it: every new id is claimed in
+    product-owners (one extra small record per product).
+    """
+    loader = ShopLoader(settings, source="bench", owners={})
     started = time.perf_counter()
     loader.load_bytes(data, "bench")
     report = loader.finish(120)
@@ -123,8 +127,11 @@ def main(argv: list[str] | None = None) -> None:
                 if kind == "raw":
                     raw_s.append(raw_produce(settings, topic, records))
                     continue
+                owners = f"bench-owners-{suffix}-{step}"
+                create_topic(settings, owners, partitions=settings.kafka.partitions)
                 run = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap},
-                                    topics={**names, "shop_products": topic})
+                                    topics={**names, "shop_products": topic,
+                                            "product_owners": owners})
                 seconds, delivered = load_path(run, data)
                 if delivered != args.n:
                     raise SystemExit(f"loader confirmed {delivered} of {args.n}")
