@@ -1,12 +1,15 @@
 """Grafana dashboards as code: Kafka cluster, pipeline flow, APIs, analytics.
 
+What each dashboard shows is declared here (panels of PromQL); the Grafana JSON model is
+built with Grafana's own grafana-foundation-sdk, so the schema is theirs, not hand-written.
 `vitrina monitoring dashboards` writes them to deploy/grafana/dashboards/*.json, where
 Grafana's file provisioning picks them up; a unit test checks the committed files equal this
-output and that every PromQL expression names metrics that exist. Pure: builds dicts.
+output and that every PromQL expression names metrics that exist in the live registry.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -174,51 +177,57 @@ ANALYTICS = Dashboard("vitrina-analytics", "Vitrina · Analytics and lake",
 DASHBOARDS: tuple[Dashboard, ...] = (KAFKA, PIPELINE, API, ANALYTICS)
 
 
-def _panel_json(panel: Panel, index: int) -> dict[str, Any]:
-    return {
-        "id": index + 1,
-        "type": panel.kind,
-        "title": panel.title,
-        "description": panel.description,
-        "datasource": DATASOURCE,
-        "gridPos": {"h": HEIGHT, "w": WIDTH, "x": (index % 2) * WIDTH,
-                    "y": (index // 2) * HEIGHT},
-        "fieldConfig": {"defaults": {"unit": panel.unit}, "overrides": []},
-        "options": {"legend": {"displayMode": "list", "placement": "bottom"}}
-        if panel.kind == "timeseries" else {"reduceOptions": {"calcs": ["lastNotNull"]}},
-        "targets": [{"refId": chr(ord("A") + i), "datasource": DATASOURCE, "expr": expr,
-                     "legendFormat": legend} for i, (expr, legend) in enumerate(panel.exprs)],
-    }
+def _sdk() -> Any:
+    try:
+        from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
+        from grafana_foundation_sdk.cog.encoder import JSONEncoder
+        from grafana_foundation_sdk.models import dashboard as model
+    except ModuleNotFoundError as exc:
+        from vitrina.errors import ConfigError
+
+        raise ConfigError(f"building dashboards needs grafana-foundation-sdk ({exc.name})",
+                          hint="pip install 'vitrina[dev]' (grafana-foundation-sdk)") from None
+    return dashboard, prometheus, stat, timeseries, JSONEncoder, model, common
 
 
-def dashboard_json(dashboard: Dashboard) -> dict[str, Any]:
-    """The Grafana JSON model (schemaVersion 39) of one dashboard."""
-    variables: list[dict[str, Any]] = [{
-        "name": "datasource", "label": "Prometheus", "type": "datasource",
-        "query": "prometheus", "current": {"text": "Prometheus", "value": "prometheus"},
-    }]
-    for name, query in dashboard.variables:
-        variables.append({
-            "name": name, "label": name, "type": "query", "datasource": DATASOURCE,
-            "query": {"query": query, "refId": "PrometheusVariableQueryEditor-VariableQuery"},
-            "definition": query, "refresh": 2, "includeAll": True, "multi": True,
-            "allValue": ".*", "current": {"text": "All", "value": "$__all"},
-        })
-    return {
-        "uid": dashboard.uid,
-        "title": dashboard.title,
-        "description": dashboard.description,
-        "tags": ["vitrina"],
-        "timezone": "browser",
-        "schemaVersion": 39,
-        "version": 1,
-        "editable": True,
-        "refresh": "30s",
-        "time": {"from": "now-1h", "to": "now"},
-        "templating": {"list": variables},
-        "annotations": {"list": []},
-        "panels": [_panel_json(p, i) for i, p in enumerate(dashboard.panels)],
-    }
+def _panel(panel: Panel, index: int) -> Any:
+    _, prometheus, stat, timeseries, _, model, common = _sdk()
+    source = model.DataSourceRef(type_val=DATASOURCE["type"], uid=DATASOURCE["uid"])
+    if panel.kind == "timeseries":
+        builder = timeseries.Panel().legend(common.VizLegendOptions().display_mode("list")
+                                            .placement("bottom").show_legend(True))
+    else:
+        builder = stat.Panel().reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]))
+    builder = (builder.id(index + 1).title(panel.title).description(panel.description)
+               .datasource(source).unit(panel.unit)
+               .grid_pos(model.GridPos(h=HEIGHT, w=WIDTH, x=(index % 2) * WIDTH,
+                                       y=(index // 2) * HEIGHT)))
+    for i, (expr, legend) in enumerate(panel.exprs):
+        builder = builder.with_target(prometheus.Dataquery().ref_id(chr(ord("A") + i))
+                                      .datasource(source).expr(expr).legend_format(legend))
+    return builder
+
+
+def dashboard_json(board: Dashboard) -> dict[str, Any]:
+    """The Grafana JSON model of one dashboard, built with grafana-foundation-sdk."""
+    dashboard, _, _, _, encoder, model, _ = _sdk()
+    source = model.DataSourceRef(type_val=DATASOURCE["type"], uid=DATASOURCE["uid"])
+    builder = (dashboard.Dashboard(board.title).uid(board.uid).description(board.description)
+               .tags(["vitrina"]).timezone("browser").editable().refresh("30s")
+               .time("now-1h", "now")
+               .with_variable(dashboard.DatasourceVariable("datasource").label("Prometheus")
+                              .type("prometheus")
+                              .current(model.VariableOption(text="Prometheus",
+                                                            value="prometheus"))))
+    for name, query in board.variables:
+        builder = builder.with_variable(
+            dashboard.QueryVariable(name).label(name).datasource(source).query(query)
+            .refresh(model.VariableRefresh.ON_TIME_RANGE_CHANGED).include_all(True)
+            .multi(True).all_value(".*"))
+    for index, panel in enumerate(board.panels):
+        builder = builder.with_panel(_panel(panel, index))
+    built: dict[str, Any] = json.loads(json.dumps(builder.build(), cls=encoder))
+    return built
 
 
 def all_dashboards() -> dict[str, dict[str, Any]]:
