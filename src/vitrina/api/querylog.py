@@ -1,11 +1,13 @@
 """The client API's Kafka producer: query log (fire-and-forget) and client events (acknowledged).
 
 Search and recommendation requests are logged to `client-queries` without ever blocking or
-failing the request: `produce()` only enqueues, a background thread serves delivery reports,
-and a full queue or an undeliverable record is counted in
-`vitrina_client_api_query_log_failed_total` instead of reaching the customer. Client events
-are data the analytics need, so `publish_event` waits for the broker's acknowledgement and
-raises UnavailableError (503) when it does not come: the caller may retry.
+failing the request, and off the request path: a request only appends a tuple to a bounded
+in-memory queue; the producer's background thread builds, validates and produces the
+records in batches and serves delivery reports. A full queue or an undeliverable record is
+counted in `vitrina_client_api_query_log_failed_total` instead of reaching the customer.
+Client events are data the analytics need, so `publish_event` waits for the broker's
+acknowledgement and raises UnavailableError (503) when it does not come: the caller may
+retry.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
+from collections import deque
 from datetime import UTC, datetime
 from typing import Any
 
@@ -28,6 +31,8 @@ log = logging.getLogger(__name__)
 
 MAX_USER = 100  # client_query.user_id maxLength
 MAX_QUERY = 10000  # client_query.query maxLength
+# 100k pending log records (~10 s at 10k req/s): beyond, new ones are counted and dropped.
+QUEUE_LIMIT = 100_000
 
 
 def query_record(kind: str, user_id: str, query: str, filters: dict[str, Any],
@@ -56,6 +61,7 @@ class ClientProducer:
         conf = producer_config(settings, "client-api")
         conf.update({"message.timeout.ms": 10000, "linger.ms": 5})
         self.producer = Producer(conf)
+        self._queries: deque[tuple[Any, ...]] = deque()
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="client-api-producer",
                                         daemon=True)
@@ -63,7 +69,16 @@ class ClientProducer:
 
     def _poll(self) -> None:
         while not self._stop.is_set():
-            self.producer.poll(0.2)
+            self._drain()
+            # 50 ms: a logged query waits at most this long; delivery reports (events wait
+            # for theirs) return from poll at once.
+            self.producer.poll(0.05)
+        self._drain()
+
+    def _drain(self) -> None:
+        """Build, validate and produce every queued query-log record (the thread's job)."""
+        while self._queries:
+            self._produce_query(*self._queries.popleft())
 
     @staticmethod
     def _on_query_delivery(err: KafkaError | None, msg: Message) -> None:
@@ -73,10 +88,18 @@ class ClientProducer:
 
     def log_query(self, kind: str, user_id: str, query: str, filters: dict[str, Any],
                   result_count: int, latency_ms: float) -> None:
-        """Enqueue one query-log record; never raises."""
+        """Queue one query-log record (O(1), on the request path); never raises."""
+        if len(self._queries) >= QUEUE_LIMIT:
+            metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
+            return
+        self._queries.append((kind, user_id, query, filters, result_count, latency_ms,
+                              datetime.now(UTC)))
+
+    def _produce_query(self, kind: str, user_id: str, query: str, filters: dict[str, Any],
+                       result_count: int, latency_ms: float, now: datetime) -> None:
         try:
             record = query_record(kind, user_id, query, filters, result_count, latency_ms,
-                                  datetime.now(UTC))
+                                  now)
             value = encode("client_query", record)
             self.producer.produce(self.settings.topics.client_queries,
                                   key=record["user_id"].encode(), value=value,
@@ -115,5 +138,5 @@ class ClientProducer:
 
     def close(self) -> None:
         self._stop.set()
-        self._poller.join(2)
+        self._poller.join(5)
         self.producer.flush(2)
