@@ -206,3 +206,10 @@ def test_a_login_cut_by_a_stopping_broker_is_not_a_wrong_password(secrets_dir: P
                          "mechanism SCRAM-SHA-512")
     with pytest.raises(KafkaAuthError):
         watch(refused)
+
+
+def test_an_unacknowledged_write_is_not_called_unreachable(secrets_dir: Path) -> None:
+    err = explain(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS), _ident(secrets_dir),
+                  topic="orders")
+    assert err is not None and "did not acknowledge the write to orders" in err.message
+    assert "min.insync.replicas" in (err.hint or "")

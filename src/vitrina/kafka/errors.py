@@ -70,7 +70,7 @@ class ClientIdentity:
 
 _AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
 _UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE,
-                KafkaError._TIMED_OUT, KafkaError._MSG_TIMED_OUT}
+                KafkaError._TIMED_OUT}
 _DENIED: dict[int, str] = {
     KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
     KafkaError.GROUP_AUTHORIZATION_FAILED: "consumer group",
@@ -173,6 +173,15 @@ def explain(err: KafkaError | KafkaException, ident: ClientIdentity, *,
         return denied(ident, op, kind, name or (None if kind != "cluster" else ""))
     if code == KafkaError.UNKNOWN_TOPIC_OR_PART and topic:
         return missing_topic(ident, topic)
+    if code in (KafkaError._MSG_TIMED_OUT, KafkaError.NOT_ENOUGH_REPLICAS,
+                KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND):
+        # Not "unreachable": with acks=all a write also waits while fewer replicas than
+        # min.insync.replicas are in sync (a broker down of three is fine, two are not).
+        return BrokerError(
+            f"the cluster at {ident.bootstrap} did not acknowledge the write"
+            + (f" to {topic}" if topic else "") + f" ({_text(err)})",
+            hint="are enough brokers up? acks=all waits for min.insync.replicas in-sync "
+                 "replicas: `vitrina broker status`; the write is safe to retry")
     if code in _UNREACHABLE:
         return unreachable(ident, _text(err))
     return None
