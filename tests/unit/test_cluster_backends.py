@@ -1,0 +1,36 @@
+"""`vitrina cluster up` finds HDFS, OpenSearch and S3 in its topology, on ports of their own."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from vitrina.cluster import topology
+from vitrina.cluster.hdfs import HdfsCluster
+from vitrina.cluster.opensearch import MODULES, OpenSearchNode, _module_of
+from vitrina.cluster.s3 import S3Server
+
+
+def test_backends_join_the_topology_on_distinct_ports(tmp_path: Path) -> None:
+    plan = topology.Plan(data_dir=tmp_path)
+    found = topology.components(plan, only=["hdfs", "opensearch", "s3"])
+    by_type = {type(c): c for c in found}
+    hdfs, node, s3 = by_type[HdfsCluster], by_type[OpenSearchNode], by_type[S3Server]
+    assert all(c.root == plan.root for c in (hdfs, node, s3))  # type: ignore[attr-defined]
+    ports = [*vars(hdfs.ports).values(), node.http_port, node.transport_port, s3.port]
+    kafka = {getattr(p, f) for p in (*plan.primary_ports, *plan.mirror_ports)
+             for f in vars(p)} | {plan.mm2_metrics_port}
+    assert len(ports) == len(set(ports)) and not set(ports) & kafka
+
+
+def test_hdfs_config_serves_webhdfs_on_loopback(tmp_path: Path) -> None:
+    props = HdfsCluster(tmp_path).site_properties()["hdfs-site.xml"]
+    assert props["dfs.webhdfs.enabled"] == "true"
+    assert props["dfs.namenode.http-address"].startswith("127.0.0.1:")
+    assert props["dfs.datanode.hostname"] == "127.0.0.1"  # WebHDFS redirects go there
+
+
+def test_opensearch_modules_take_their_jars_out_of_lib() -> None:
+    assert _module_of("netty-codec-http-4.1.135.Final.jar") == "transport-netty4"
+    assert _module_of("analysis-common-2.19.6.jar") == "analysis-common"
+    assert _module_of("lucene-core-9.12.3.jar") is None  # the server's lib/
+    assert set(MODULES) == {"transport-netty4", "analysis-common"}
