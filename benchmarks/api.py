@@ -8,6 +8,7 @@ query log. Prints JSON.
 
     .venv/bin/python benchmarks/api.py            # 100k products
     .venv/bin/python benchmarks/api.py --n 5000   # quick
+    .venv/bin/python benchmarks/api.py --wrk      # also wrk (Debian `wrk`) at 1/8/32/128 clients
 """
 
 from __future__ import annotations
@@ -119,12 +120,52 @@ async def over_http(url: str, total: int, clients: int) -> dict[str, float]:
     return {**summary(latencies, elapsed), "errors": errors, "clients": clients}
 
 
+WRK_SCRIPT = """
+paths = {%s}
+i = 0
+request = function()
+  i = i %% #paths + 1
+  return wrk.format("GET", paths[i])
+end
+"""
+
+
+def with_wrk(url: str, connections: list[int], seconds: int = 5) -> list[dict[str, Any]]:
+    """The same query mix from wrk (C, not Python: the client is not the bottleneck)."""
+    import re
+    import shutil
+    from urllib.parse import urlencode
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    paths = ["/api/v1/search?" + urlencode({"q": q, **{k: str(v).lower() if isinstance(v, bool)
+                                                     else v for k, v in p.items()}})
+             for q, p in QUERIES]
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
+    rows = []
+    for conns in connections:
+        out = subprocess.run(["wrk", "-t", str(min(2, conns)), "-c", str(conns), "-d",
+                              f"{seconds}s", "--latency", "-s", script.name, url],
+                             capture_output=True, text=True, check=True).stdout
+        rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+        lat = dict(re.findall(r"\s+(50|99)%\s+([0-9.]+\w+)", out))
+        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+        rows.append({"clients": conns, "rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
+                     "non_2xx": int(errors.group(1)) if errors else 0})
+    os.unlink(script.name)
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
     parser.add_argument("--requests", type=int, default=4000, help="searches per side")
     parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
+    parser.add_argument("--wrk", action="store_true",
+                        help="also measure with wrk at 1/8/32/128 connections")
     args = parser.parse_args()
+    wrk_rows: list[dict[str, Any]] = []
 
     with tempfile.TemporaryDirectory(prefix="vitrina-bench-api-") as tmp:
         data_dir = Path(tmp)
@@ -157,6 +198,8 @@ def main() -> None:
             asyncio.run(over_http(url, min(200, args.requests), args.clients))  # warm-up
             local = in_process(settings.search_path, args.requests)
             http = asyncio.run(over_http(url, args.requests, args.clients))
+            if args.wrk:
+                wrk_rows = with_wrk(url, [1, 8, 32, 128])
         finally:
             if server is not None:
                 server.terminate()
@@ -167,6 +210,7 @@ def main() -> None:
         "benchmark": "client_api_search", "products": args.n, "index_build_s": round(index_s, 2),
         "in_process": local, "http": http,
         "ratio_http_to_in_process_rps": round(http["rps"] / local["rps"], 4),
+        "wrk": wrk_rows,
         "note": "in-process = one thread calling the backend; http = uvicorn (1 worker) "
                 "+ FastAPI + query log to Kafka, 32 concurrent clients; shared 2-core machine",
     }, indent=2))
