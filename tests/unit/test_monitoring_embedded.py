@@ -60,7 +60,7 @@ def test_for_override_shortens_every_alert_and_keeps_the_rest(settings) -> None:
              for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
     assert rules and all(r["for"] == "2s" for r in rules)
     down = next(r for r in rules if r["alert"] == "KafkaBrokerDown")
-    assert down["expr"].strip() == "max(vitrina_worker_broker_up) == 0"
+    assert "max(vitrina_worker_broker_up) == 0" in down["expr"]
     assert down["annotations"]["runbook"]
     files = write_configs(settings)  # regenerating restores the real windows
     kafka = yaml.safe_load((files.rules_dir / "kafka.yml").read_text())

@@ -29,6 +29,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("lake", "vitrina.cli.lake"),
     ("client", "vitrina.cli.client"),
     ("monitoring", "vitrina.cli.monitoring"),
+    ("cluster", "vitrina.cli.cluster"),
 ]
 
 app = typer.Typer(

@@ -113,8 +113,9 @@ def components(plan: Plan, only: list[str] | None = None) -> list[Component]:
             if exc.name == module_name:
                 continue
             raise
-        factory: Callable[[Plan], Component] = getattr(module, attr)
-        found.append(factory(plan))
+        factory: Callable[[Plan], Component] | None = getattr(module, attr, None)
+        if factory is not None:  # a module still without its factory is not part of it yet
+            found.append(factory(plan))
     return found
 
 

@@ -149,7 +149,7 @@ def inhibit_rules() -> list[dict[str, Any]]:
         "equal": ["service"],
     }, {
         # A broker that is down (or partitions without leader) explains under-replication.
-        "source_matchers": ['alertname =~ "KafkaBrokerProcessDown|KafkaOfflinePartitions"'],
+        "source_matchers": ['alertname =~ "KafkaBrokerDown|KafkaOfflinePartitions"'],
         "target_matchers": ["alertname = KafkaUnderReplicatedPartitions"],
     }]
 

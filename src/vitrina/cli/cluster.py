@@ -1,0 +1,141 @@
+"""`vitrina cluster install|up|down|status`: the production topology natively on 127.0.0.1.
+
+Cluster A (3 KRaft nodes, SASL_SSL + SCRAM-SHA-512, ACLs), cluster B (the mirror, 1 node,
+secured the same way), MirrorMaker 2, and whatever else `vitrina.cluster.topology` lists
+(HDFS, OpenSearch…). No Docker: Java processes from the Maven jar cache.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import typer
+import yaml
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="The production topology (Apache Kafka x2 + MirrorMaker 2 …) natively.",
+                  no_args_is_help=True)
+
+
+def _plan() -> object:
+    from vitrina.cluster.topology import Plan
+
+    return Plan(data_dir=settings().data_dir.resolve())
+
+
+@app.command()
+@handle_errors
+def install() -> None:
+    """Resolve Apache Kafka, MirrorMaker 2, the JMX exporter (and every other deploy/*/pom.xml)
+    from Maven Central into ~/.cache/vitrina/jars. Idempotent; checksums verified by Maven."""
+    from vitrina.cluster import jars
+
+    for pom in sorted(jars.DEPLOY_DIR.glob("*/pom.xml")):
+        component = pom.parent.name
+        with console.status(f"resolving {component} with Maven…"):
+            path = jars.resolve(component)
+        console.print(f"{component}: {len(list(path.glob('*.jar')))} jars in {path}")
+
+
+def write_profile(plan: object) -> Path:
+    """A settings profile for services on cluster A (`vitrina --profile <file> up`)."""
+    from vitrina.cluster.topology import Plan, primary
+
+    assert isinstance(plan, Plan)
+    kafka = primary(plan)
+    profile = {
+        "profile": "cluster",
+        "data_dir": str(plan.data_dir),
+        "kafka": {"bootstrap_servers": kafka.bootstrap, "security_protocol": "SASL_SSL",
+                  "sasl_mechanism": "SCRAM-SHA-512", "secrets_dir": str(plan.secrets),
+                  "ssl_ca_location": str(plan.secrets / "ca.pem"), "partitions": 3,
+                  "replication_factor": 3, "min_insync_replicas": 2, "transactions": True},
+        "broker": {"embedded": False},
+    }
+    path = plan.root / "profile.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# written by `vitrina cluster up`: services on the native cluster A\n"
+                    + yaml.safe_dump(profile, sort_keys=False))
+    return path
+
+
+@app.command()
+@handle_errors
+def up(
+    only: list[str] = typer.Option(None, "--only", help="Start only these components "
+                                   "(kafka, kafka-mirror, mirrormaker, hdfs, opensearch, s3)."),
+) -> None:
+    """Start cluster A, cluster B, MirrorMaker 2 (and the rest of the topology), apply topics
+    and ACLs on both clusters; print the profile to run the platform on it."""
+    from vitrina.cluster import jars, topology
+    from vitrina.cluster.mirrormaker import grant_target_extras
+    from vitrina.kafka.admin import apply_topics
+    from vitrina.security.acl import apply_acls
+
+    plan = _plan()
+    assert isinstance(plan, topology.Plan)
+    with console.status("resolving the Kafka jars (first time: a few minutes)…"):
+        jars.resolve("kafka")
+    if topology.ensure_secrets(plan):
+        console.print(f"security material written to {plan.secrets} (folder 0700)")
+    for component in topology.components(plan, only):
+        began = time.monotonic()
+        with console.status(f"starting {component.name}…"):
+            component.start()
+        console.print(f"{component.name}: up in {time.monotonic() - began:.0f} s")
+        if component.name in ("kafka", "kafka-mirror"):
+            cluster = (topology.primary if component.name == "kafka" else topology.mirror)(plan)
+            admin = topology.settings_for(cluster, "admin", plan.data_dir)
+            if component.name == "kafka":
+                report = apply_topics(admin)
+                console.print(f"  topics: {len(report.created)} created, "
+                              f"{len(report.unchanged)} unchanged")
+            diff = apply_acls(admin)
+            console.print(f"  ACLs: {len(diff.add)} added, {diff.unchanged} unchanged")
+            if component.name == "kafka-mirror":
+                grant_target_extras(cluster)
+    profile = write_profile(plan)
+    console.print(f"[green]cluster up[/]; run the platform on it: "
+                  f"vitrina --profile {profile} up")
+
+
+@app.command()
+@handle_errors
+def down(purge: bool = typer.Option(
+        False, "--purge", help="Also delete the clusters' data (not the secrets).")) -> None:
+    """Stop every component (reverse order), by recorded PID."""
+    import shutil
+
+    from vitrina.cluster import topology
+
+    plan = _plan()
+    assert isinstance(plan, topology.Plan)
+    for component in reversed(topology.components(plan)):
+        component.stop()
+        console.print(f"{component.name}: stopped")
+    if purge:
+        for name in ("kafka", "kafka-mirror", "mirrormaker"):
+            shutil.rmtree(plan.root / name, ignore_errors=True)
+        console.print(f"cluster data under {plan.root} removed")
+
+
+@app.command()
+@handle_errors
+def status() -> None:
+    """Each component: running, answering; brokers, active controller, under-replicated
+    partitions, MirrorMaker 2 lag. Exit 0 only when everything is up."""
+    from vitrina.cluster import topology
+
+    plan = _plan()
+    assert isinstance(plan, topology.Plan)
+    healthy = True
+    for component in topology.components(plan):
+        st = component.status()
+        state = ("[green]up[/]" if st.running and st.answering
+                 else "[yellow]running, not answering[/]" if st.running else "[red]down[/]")
+        healthy &= st.running and st.answering
+        console.print(f"{st.name:13} {state}  {st.address}  {st.detail}", highlight=False)
+    if not healthy:
+        raise typer.Exit(1)
