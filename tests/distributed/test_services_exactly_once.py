@@ -1,9 +1,9 @@
 """Exactly-once under kill -9 on the secured cluster (issue 11, deliverable 5).
 
 50k small products (some banned before they arrive, some while they flow, some once they
-are published) go through the real services — `vitrina run filter` (transactions on), `run indexer`, `run lake-sink`,
-each as its own principal — while each service is killed with SIGKILL 5 times at random
-moments and restarted at once, as a supervisor would. Afterwards:
+are published) go through the real services — `vitrina run filter` (transactions on),
+`run indexer`, `run lake-sink`, each as its own principal — while each service is killed
+with SIGKILL 5 times at random moments and restarted at once, as a supervisor would. Afterwards:
 
 - filtered-products, read `read_committed`, holds every allowed product exactly once and no
   banned one (a product banned after it was published ends in a tombstone), also for bans
