@@ -135,6 +135,7 @@ def _partitions(consumer: Consumer, topic: str | None = None) -> dict[str, list[
     try:
         metadata = consumer.list_topics(topic, timeout=5)
     except KafkaException as exc:
+        consumer.poll(0)  # its ErrorWatch raises a refused login or an untrusted CA as such
         raise BrokerError(f"cannot reach the broker: {exc}",
                           hint="is it running? `vitrina broker status`") from None
     return {name: sorted(t.partitions) for name, t in metadata.topics.items()
