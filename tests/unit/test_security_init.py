@@ -164,3 +164,16 @@ def test_cli_defaults_to_the_native_cluster_of_cluster_up(tmp_path: Path,
     assert result.exit_code == 0, result.output
     want = ",".join(f"127.0.0.1:{p.client}" for p in topology.Plan(tmp_path).primary_ports)
     assert f"bootstrap.servers={want}\n" in (out / "admin.properties").read_text()
+
+
+def test_cluster_up_writes_client_files_for_its_own_clusters(tmp_path: Path) -> None:
+    from vitrina.cluster import topology
+
+    plan = topology.Plan(tmp_path)
+    assert topology.ensure_secrets(plan)
+    primary = ",".join(f"127.0.0.1:{p.client}" for p in plan.primary_ports)
+    mirror = ",".join(f"127.0.0.1:{p.client}" for p in plan.mirror_ports)
+    assert f"bootstrap.servers={primary}\n" in (plan.secrets / "filter.properties").read_text()
+    target = (plan.secrets / "mirror-target.properties").read_text()
+    assert f"bootstrap.servers={mirror}\n" in target
+    assert f"ssl.truststore.location={(plan.secrets / 'ca.pem').resolve()}\n" in target

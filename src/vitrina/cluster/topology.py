@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from vitrina.cluster.kafka import KafkaCluster, NodePorts, ports_from_base
+from vitrina.cluster.kafka import HOST, KafkaCluster, NodePorts, ports_from_base
 from vitrina.cluster.process import Component
 from vitrina.settings import Settings, load_settings
 
@@ -59,8 +59,14 @@ def ensure_secrets(plan: Plan) -> bool:
 
     if (plan.secrets / "ca.pem").is_file():
         return False
+    # The client .properties point at these clusters and this folder's ca.pem (not the
+    # compose stack's kafka-N:9093 and /run/secrets).
     files = build_material(brokers=len(plan.primary_ports), mirror_brokers=len(plan.mirror_ports),
-                           now=datetime.now(UTC))
+                           now=datetime.now(UTC),
+                           bootstrap=",".join(f"{HOST}:{p.client}" for p in plan.primary_ports),
+                           mirror_bootstrap=",".join(f"{HOST}:{p.client}"
+                                                     for p in plan.mirror_ports),
+                           ca_path=str((plan.secrets / "ca.pem").resolve()))
     write_material(plan.secrets, files)
     return True
 
