@@ -132,6 +132,10 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
         text.append(line)
         console.print(text, highlight=False, soft_wrap=True)
 
+    unknown = sorted(set(only or []) - {spec.name for spec in SERVICES})
+    if unknown:
+        raise ConfigError(f"unknown service(s): {', '.join(unknown)}",
+                          hint=f"--only takes: {', '.join(spec.name for spec in SERVICES)}")
     lock = PlatformLock(settings).acquire()  # refuses a second platform on this data dir
     try:
         os.umask(PRIVATE_UMASK)

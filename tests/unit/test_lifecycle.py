@@ -129,3 +129,14 @@ def test_one_platform_per_data_dir_naming_the_running_pid(tmp_path: Path) -> Non
         holder.wait(10)
     assert running_platform(settings) is None  # a dead holder's file blocks nothing
     PlatformLock(settings).acquire().release()
+
+
+def test_up_only_refuses_an_unknown_service(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from vitrina.orchestrate import start_platform
+
+    with pytest.raises(ConfigError) as info:
+        start_platform(load_settings(data_dir=tmp_path), Console(), only=["filtre"])
+    assert "filtre" in info.value.message and "filter" in (info.value.hint or "")
+    assert running_platform(load_settings(data_dir=tmp_path)) is None
