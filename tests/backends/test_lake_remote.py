@@ -141,7 +141,8 @@ def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
 def test_files_written_by_another_process_are_listed(
         kind: str, make_settings: Callable[..., Settings], request: pytest.FixtureRequest,
         tmp_path: Path) -> None:
-    """Regression: s3fs cached directory listings, so a reader never saw the sink's new files."""
+    """Regression: s3fs cached directory listings, so a long-running reader that had listed a
+    directory (AnalyticsLake.last_run) never saw what another process created in it later."""
     import pyarrow as pa
 
     from vitrina.lake import layout
@@ -151,16 +152,20 @@ def test_files_written_by_another_process_are_listed(
     settings = make_settings(create_topics=False, lake={"backend": backend})
     reader = LakeWriter.from_settings(settings)
     day = layout.record_date(OLD_DAY_MS)
-    paths = [layout.file_path(reader.root, "client_events", day, 0, first) for first in (0, 10)]
+    events = layout.file_path(reader.root, "client_events", day, 0, 0)
+    orders = layout.file_path(reader.root, "orders", day, 0, 0)
     code = ("import sys, fsspec; from vitrina.lake.filesystems import lake_filesystem;"
             "from vitrina.settings import load_settings;"
             "fs, _ = lake_filesystem(load_settings());"
             "fs.pipe_file(sys.argv[1], sys.stdin.buffer.read())")
     env = settings_env(settings, **lake_env(backend))
     data = parquet_bytes(pa.table({"x": [1]}))
-    subprocess.run([sys.executable, "-c", code, paths[0]], input=data, env=env, check=True,
+    subprocess.run([sys.executable, "-c", code, events], input=data, env=env, check=True,
                    timeout=60)
-    assert [f.path for f in reader.files("client_events")] == paths[:1]  # listed (and cached)
-    subprocess.run([sys.executable, "-c", code, paths[1]], input=data, env=env, check=True,
+    assert [f.path for f in reader.files("client_events")] == [events]
+    # A directory listing, as AnalyticsLake.last_run does for the runs of an output.
+    assert reader.fs.ls(reader.root, detail=False) == [f"{reader.root}/client_events"]
+    assert reader.files("orders") == []
+    subprocess.run([sys.executable, "-c", code, orders], input=data, env=env, check=True,
                    timeout=60)
-    assert [f.path for f in reader.files("client_events")] == paths
+    assert [f.path for f in reader.files("orders")] == [orders]
