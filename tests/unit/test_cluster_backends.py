@@ -34,3 +34,10 @@ def test_opensearch_modules_take_their_jars_out_of_lib() -> None:
     assert _module_of("analysis-common-2.19.6.jar") == "analysis-common"
     assert _module_of("lucene-core-9.12.3.jar") is None  # the server's lib/
     assert set(MODULES) == {"transport-netty4", "analysis-common"}
+
+
+def test_profile_keeps_lake_and_search_embedded_when_their_servers_are_down(
+        tmp_path: Path) -> None:
+    from vitrina.cluster.storage import profile_overrides
+
+    assert profile_overrides(topology.Plan(data_dir=tmp_path)) == {}

@@ -54,6 +54,9 @@ def write_profile(plan: object) -> Path:
                   "replication_factor": 3, "min_insync_replicas": 2, "transactions": True},
         "broker": {"embedded": False},
     }
+    from vitrina.cluster.storage import profile_overrides
+
+    profile.update(profile_overrides(plan))  # lake on HDFS, search on OpenSearch when up
     path = plan.root / "profile.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text("# written by `vitrina cluster up`: services on the native cluster A\n"

@@ -1,0 +1,32 @@
+"""Settings that point the platform at the HDFS and OpenSearch of `vitrina cluster up`.
+
+`cluster up` writes a profile for services on the native cluster; when the HDFS and
+OpenSearch components answer, the profile also puts the lake on WebHDFS (Spark through the
+NameNode's RPC port) and search on OpenSearch. A component that is not running leaves its
+part embedded, so `cluster up --only kafka` still gives a working profile.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from vitrina.cluster.hdfs import HdfsCluster
+from vitrina.cluster.opensearch import OpenSearchNode
+
+if TYPE_CHECKING:
+    from vitrina.cluster.topology import Plan
+
+LAKE_PATH = "/vitrina/lake"
+
+
+def profile_overrides(plan: Plan) -> dict[str, Any]:
+    """`lake` / `search` profile sections for the components of `plan` that answer."""
+    out: dict[str, Any] = {}
+    hdfs = HdfsCluster(plan.root)
+    if hdfs.status().answering:
+        out["lake"] = {"backend": {"type": "webhdfs", "url": hdfs.webhdfs_url + LAKE_PATH,
+                                   "user": hdfs.user, "rpc_url": hdfs.hdfs_url}}
+    node = OpenSearchNode(plan.root)
+    if node.status().answering:
+        out["search"] = {"backend": {"type": "opensearch", "url": node.url}}
+    return out
