@@ -137,6 +137,17 @@ def test_sorting_and_paging(indexes: dict[str, Any], catalog: list[dict[str, Any
     assert not {h.product_id for h in text.hits} & {h.product_id for h in deeper.hits}
 
 
+def test_suggest_completes_the_last_word(indexes: dict[str, Any],
+                                         catalog: list[dict[str, Any]]) -> None:
+    index: Any = indexes["generated"][0]
+    name = next(p["name"] for p in catalog if len(p["name"].split()[0]) >= 6)
+    first = name.split()[0]
+    found = index.suggest(first[:4].lower(), limit=8)
+    assert found and all(first[:4].lower() in s["name"].lower() for s in found), found
+    assert len({s["name"] for s in found}) == len(found) <= 8  # distinct names
+    assert index.suggest("😀") == [] and index.suggest("") == []
+
+
 def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:
     index = indexes["generated"][0]
     for query in HOSTILE:

@@ -105,3 +105,15 @@ def test_bulk_failures_are_typed_by_status() -> None:
     assert list(permanent) == ["2"] and "immense term" in permanent["2"]
     assert list(transient) == ["3"]
     assert bulk_failures({"errors": False, "items": response["items"]}) == ({}, {})
+
+
+def test_suggest_body_prefixes_the_last_word_only() -> None:
+    from vitrina.search.opensearch import suggest_body
+
+    body = suggest_body("умные самсу")
+    assert body is not None
+    must = body["query"]["bool"]["must"]
+    assert must[0] == {"match": {"name": "умные"}}
+    prefixes = [c["prefix"]["name"]["value"] for c in must[1]["bool"]["should"] if "prefix" in c]
+    assert prefixes == ["самсу", "samsu"]
+    assert suggest_body("  ") is None

@@ -184,6 +184,23 @@ def query_body(query: str, filters: SearchFilters | None = None, sort: SortOrder
     return body
 
 
+def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
+    """Completions as the customer types: names with the earlier words and a word starting
+    with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
+    words = query_words(text)
+    if not words:
+        return None
+    *done, last = words
+    typed: list[dict[str, Any]] = [{"prefix": {"name": {"value": p}}}
+                                   for p in dict.fromkeys([last, *(
+                                       [transliterate(last)] if is_cyrillic(last) else [])])]
+    typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
+    must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
+    must.append({"bool": {"should": typed, "minimum_should_match": 1}})
+    # Twice the limit: several products share a name; distinct names are kept.
+    return {"query": {"bool": {"must": must}}, "size": limit * 2, "_source": ["product"]}
+
+
 def page_from_response(response: dict[str, Any]) -> SearchPage:
     hits = response.get("hits") or {}
     total = hits.get("total") or 0
@@ -307,6 +324,23 @@ class OpenSearchIndex:
             if page.total or not words:
                 break
         return page
+
+    def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
+        """Distinct product names completing `text`, best first (the caller re-checks bans)."""
+        body = suggest_body(text, limit)
+        if body is None:
+            return []
+        try:
+            page = page_from_response(self._call("suggest", self.client.search,
+                                                 index=self.index, body=body))
+        except OpenSearchNotFound:
+            return []
+        seen: dict[str, dict[str, str]] = {}
+        for hit in page.hits:
+            name = str(hit.product.get("name") or "")
+            if name and name not in seen:
+                seen[name] = {"product_id": hit.product_id, "name": name}
+        return list(seen.values())[:limit]
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         try:
