@@ -62,9 +62,14 @@ class Up:
         return "".join(self.lines)
 
     def kill(self) -> None:
+        """After a failed assertion: SIGTERM (so it stops its children), SIGKILL if it hangs."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            self.proc.terminate()
+            try:
+                self.proc.wait(60)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
 
 
 @pytest.mark.parametrize(("signum", "close_pipe"), [
