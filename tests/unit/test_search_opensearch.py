@@ -117,3 +117,17 @@ def test_suggest_body_prefixes_the_last_word_only() -> None:
     prefixes = [c["prefix"]["name"]["value"] for c in must[1]["bool"]["should"] if "prefix" in c]
     assert prefixes == ["самсу", "samsu"]
     assert suggest_body("  ") is None
+
+
+def test_backends_are_chosen_by_type(tmp_path: object) -> None:
+    from vitrina.search.backends import SEARCH_BACKENDS, open_backend
+    from vitrina.search.opensearch import OpenSearchIndex
+    from vitrina.settings import load_settings
+
+    settings = load_settings(data_dir=str(tmp_path), search={"backend": {
+        "type": "opensearch", "url": "http://127.0.0.1:9", "index": "ix", "shards": 3,
+        "replicas": 1}})
+    backend = open_backend(settings, readonly=True)  # builds the client; connects on first use
+    assert isinstance(backend, OpenSearchIndex)
+    assert (backend.index, backend.shards, backend.replicas) == ("ix", 3, 1)
+    assert set(SEARCH_BACKENDS) == {"embedded", "opensearch"}
