@@ -47,6 +47,15 @@ class _Running:
     next_start: float = 0.0
 
 
+def _die_with_parent() -> None:
+    """In the child: SIGTERM when the supervisor dies, even by SIGKILL (Linux prctl)."""
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
 class Supervisor:
     def __init__(self, log_dir: Path, emit: Callable[[str, str, str], None],
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -75,7 +84,8 @@ class Supervisor:
         spec = running.spec
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(spec.env or {})}
         proc = subprocess.Popen(spec.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True,
+                                preexec_fn=_die_with_parent)
         running.proc = proc
         threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
 

@@ -140,3 +140,21 @@ def test_up_only_refuses_an_unknown_service(tmp_path: Path) -> None:
         start_platform(load_settings(data_dir=tmp_path), Console(), only=["filtre"])
     assert "filtre" in info.value.message and "filter" in (info.value.hint or "")
     assert running_platform(load_settings(data_dir=tmp_path)) is None
+
+
+def test_services_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
+    """kill -9 of `vitrina up` must not leave its services running as orphans."""
+    parent = subprocess.Popen(
+        [sys.executable, "-c",
+         "import sys, time; from pathlib import Path; from vitrina.supervisor import "
+         "ProcessSpec, Supervisor; sup = Supervisor(Path(sys.argv[1]), lambda *a: None); "
+         "sup.start(ProcessSpec('sleeper', [sys.executable, '-c', 'import time; "
+         "time.sleep(120)'])); print(sup.pid('sleeper'), flush=True); time.sleep(120)",
+         str(tmp_path)], stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(10)
+    from vitrina.broker import pid_alive
+
+    wait_for(lambda: not pid_alive(child), 20, message="the orphaned service to stop")
