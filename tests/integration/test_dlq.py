@@ -9,7 +9,7 @@ import uuid
 
 import orjson
 import pytest
-from confluent_kafka import Message
+from confluent_kafka import Message, TopicPartition
 from tests.conftest import FIXTURES, wait_for
 from tests.support import settings_env
 
@@ -117,3 +117,50 @@ def test_replayed_record_is_validated_again_and_keeps_its_replay_count(rejected)
     assert again.replay_count == 1
     assert again.source_topic == settings.topics.shop_products
     assert "price.amount" in again.error
+
+
+def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(
+        make_settings) -> None:
+    """Filter and lake sink both reject a record; each replay adds ONE letter, not one per
+    service, and a second replay does not re-send the re-rejections."""
+    from vitrina.services.filter import build as build_filter
+    from vitrina.services.lake_sink import build_worker as build_lake_sink
+
+    settings = make_settings(lake={"flush_seconds": 0.3})
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(settings.topics.shop_products, orjson.dumps({"product_id": "77"}), b"77")
+    assert producer.flush(30) == 0
+    _, filter_worker = build_filter(settings, group_id=f"f-{uuid.uuid4().hex[:6]}")
+    workers = [filter_worker, build_lake_sink(settings, group_id=f"l-{uuid.uuid4().hex[:6]}")]
+    threads = [threading.Thread(target=w.run, daemon=True) for w in workers]
+    for thread in threads:
+        thread.start()
+    try:
+        def count(n: int) -> list[DeadLetter] | None:
+            found = read_dead_letters(settings)
+            return found if len(found) >= n else None
+
+        first = wait_for(lambda: count(2), 30, message="both services reject the record")
+        assert {d.service for d in first} == {"filter", "lake-sink"}
+        assert len(replay(settings, Selection(topic=settings.topics.shop_products)).chosen) == 1
+        wait_for(lambda: count(3), 30, message="the replayed copy rejected again")
+        assert len(replay(settings, Selection(topic=settings.topics.shop_products)).chosen) == 1
+        after = wait_for(lambda: count(4), 30, message="the second replay rejected again")
+
+        def processed(worker: StreamWorker) -> bool:  # all 3 records handled and committed
+            tps = [TopicPartition(settings.topics.shop_products, p)
+                   for p in range(settings.kafka.partitions)]
+            return sum(max(0, tp.offset) for tp in worker.consumer.committed(tps, 10)) == 3
+
+        wait_for(lambda: all(processed(w) for w in workers), 30, message="both committed")
+        assert len(read_dead_letters(settings)) == 4, [d.headers for d in after]
+        assert [d.replay_count for d in read_dead_letters(settings)] == [0, 0, 1, 2]
+    finally:
+        for worker in workers:
+            worker.stop()
+        for thread in threads:
+            thread.join(30)

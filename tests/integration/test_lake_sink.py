@@ -126,7 +126,7 @@ def test_every_dataset_lands_typed_and_bad_records_are_dead_lettered(
         k: v for k, v in ban(i).items() if k != "product_id"}}), None) for i in range(3)])
     produce(settings, t.banned_products, [(str(1000 + i), j(ban(i)), OLD_DAY_MS)
                                           for i in range(3)]
-            + [("1000", None, None), ("not-a-product", None, None)])         # unban; bad key
+            + [("1000", None, None), ("not a product!", None, None)])         # unban; bad key
     produce(settings, t.orders, [(f"c-{i}", j(order(i)), OLD_DAY_MS) for i in range(5)]
             + [("c-x", None, None)])                                         # null order
     produce(settings, t.client_events, [(f"u-{i}", j(event(i)), None) for i in range(7)])
@@ -263,3 +263,47 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
     assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
     assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
     assert {f.day.isoformat() for f in writer.files("client_events")} >= {"2024-05-01"}
+
+
+def test_a_fresh_broker_never_costs_the_lake_its_rows(broker_settings: Settings,
+                                                       tmp_path: Path) -> None:
+    """Issue 12.1: the lake survives a broker that forgot everything (or a recreated topic).
+
+    The second broker run starts every offset at 0 again (the embedded broker keeps nothing
+    in memory storage); with a broker that keeps its data the test holds as well.
+    """
+    from vitrina import broker
+    from vitrina.kafka.admin import apply_topics
+    from vitrina.settings import load_settings
+
+    port = free_port()
+    settings = load_settings(data_dir=tmp_path / "data", broker={"port": port},
+                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+                             lake={"flush_records": 20, "flush_seconds": 0.3})
+    writer = LakeWriter.from_settings(settings)
+    group, topic = "lake-incarnation", settings.topics.client_events
+
+    def run_sink_until(rows: int) -> None:
+        stop, _ = run_in_thread(settings, group)
+        try:
+            wait_for(lambda: lake_rows(writer, "client_events") >= rows, timeout=60,
+                     message=f"{rows} lake rows")
+        finally:
+            stop()
+
+    broker.start(settings, "lake-incarnation-broker", port)
+    try:
+        apply_topics(settings)
+        produce(settings, topic, [(f"u-{i}", j(event(i)), None) for i in range(50)])
+        run_sink_until(50)
+        broker.stop(settings, "lake-incarnation-broker")
+        wait_for(lambda: not broker.port_in_use("127.0.0.1", port), timeout=30,
+                 message="the first broker to release its port")
+        broker.start(settings, "lake-incarnation-broker", port)
+        apply_topics(settings)
+        produce(settings, topic, [(f"u-{i}", j(event(i)), None) for i in range(50, 80)])
+        run_sink_until(80)
+    finally:
+        broker.stop(settings, "lake-incarnation-broker")
+    ids = read_dataset(writer, "client_events", ["event_id"]).column("event_id").to_pylist()
+    assert sorted(ids) == sorted(f"e-{i}" for i in range(80)), "earlier rows were lost"

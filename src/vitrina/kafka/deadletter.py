@@ -16,6 +16,13 @@ HEADER_ERROR = "error"
 HEADER_SERVICE = "service"
 HEADER_FAILED_AT = "failed_at"
 HEADER_REPLAYS = "replay_count"
+# Set by `dlq replay`: which services the replayed copy is for (comma-separated) and the
+# original record it stands for (`topic:partition:offset`), kept through every replay.
+HEADER_REPLAY_FOR = "replay_for"
+HEADER_REPLAY_ROOT = "replay_root"
+HEADER_REPLAYED_FROM = "replayed_from"
+#: Headers a dead letter of a replayed record carries over from the record.
+REPLAY_HEADERS = (HEADER_REPLAYS, HEADER_REPLAY_FOR, HEADER_REPLAY_ROOT, HEADER_REPLAYED_FROM)
 
 
 class DeadLetterFlood(VitrinaError):
@@ -65,25 +72,39 @@ def headers_dict(headers: list[tuple[str, bytes | None]] | None) -> dict[str, st
     return {k: (v or b"").decode("utf-8", "replace") for k, v in (headers or [])}
 
 
-class FloodGuard:
-    """Counts dead letters over a sliding window of recent inputs."""
+class DeadLetterPolicy:
+    """When dead-lettering turns into a flood: per source partition, over recent offsets.
+
+    A partition floods when more than `ratio` × `window` of its invalid records fall within
+    its last `window` offsets. Counting invalid offsets only (never valid records) keeps the
+    hot path free: a valid record costs nothing. One partition full of garbage stops the
+    worker even when the other partitions are clean, and a clean partition never dilutes it.
+    """
 
     def __init__(self, window: int, ratio: float) -> None:
         self.window = window
-        self.ratio = ratio
-        self._recent: deque[bool] = deque(maxlen=window)
-        self._bad = 0
+        self.limit = ratio * window
+        self._invalid: dict[tuple[str, int], deque[int]] = {}
 
-    def record(self, bad: bool) -> None:
-        if len(self._recent) == self.window and self._recent[0]:
-            self._bad -= 1
-        self._recent.append(bad)
-        self._bad += bad
-        if len(self._recent) == self.window and self._bad / self.window > self.ratio:
-            raise DeadLetterFlood(
-                f"{self._bad} of the last {self.window} messages were invalid",
-                hint="check the producer upstream; see `vitrina dlq list` for the reasons",
-            )
+    def invalid(self, topic: str, partition: int, offset: int) -> DeadLetterFlood | None:
+        """Count one invalid record; the flood error when its partition is over the limit."""
+        recent = self._invalid.get((topic, partition))
+        if recent is None:
+            recent = self._invalid[(topic, partition)] = deque()
+        recent.append(offset)
+        while recent and recent[0] <= offset - self.window:
+            recent.popleft()
+        if len(recent) <= self.limit:
+            return None
+        return DeadLetterFlood(
+            f"{len(recent)} of the last {self.window} records of {topic} partition {partition} "
+            f"were invalid (up to offset {offset}); stopping instead of dead-lettering them all",
+            hint="check the producer upstream; `vitrina dlq list` shows the reasons, "
+                 "`dlq replay` re-sends them after a fix")
+
+    def forget(self, topic: str, partition: int) -> None:
+        """The partition moved to another worker: its window goes with it."""
+        self._invalid.pop((topic, partition), None)
 
     def snapshot(self) -> dict[str, Any]:
-        return {"window": len(self._recent), "bad": self._bad}
+        return {f"{t}/{p}": len(offsets) for (t, p), offsets in self._invalid.items()}

@@ -3,6 +3,13 @@
 `dead-letters` is read to its true end (partition EOF, never the high watermark). A replay
 re-produces the original key and bytes to the record's source topic with `replay_count`
 incremented, so the record goes through validation again; nothing is ever deleted.
+
+A replay sends each original record ONCE, however many services rejected it and however
+often it was replayed before: letters are grouped by their root (the original
+topic:partition:offset, kept in `replay_root` through every replay) and the latest
+generation of each root is sent, addressed (`replay_for`) to the services that rejected it.
+Other services skip the copy; if it fails again, only the first addressed service
+dead-letters it — one new letter per replay, not one per service.
 """
 
 from __future__ import annotations
@@ -16,9 +23,15 @@ from typing import Any
 from vitrina.errors import BrokerError, NotFoundError
 from vitrina.kafka.deadletter import (
     HEADER_ERROR,
+    HEADER_OFFSET,
+    HEADER_PARTITION,
+    HEADER_REPLAY_FOR,
+    HEADER_REPLAY_ROOT,
+    HEADER_REPLAYED_FROM,
     HEADER_REPLAYS,
     HEADER_SERVICE,
     HEADER_TOPIC,
+    REPLAY_HEADERS,
     headers_dict,
 )
 from vitrina.settings import Settings
@@ -64,6 +77,31 @@ class DeadLetter:
     @property
     def reason(self) -> str:
         return reason_of(self.error)
+
+    @property
+    def at_the_door(self) -> bool:
+        """Rejected before it entered its topic (shop load, SHOP API): no source offset."""
+        return not self.headers.get(HEADER_PARTITION, "").isdigit()
+
+    @property
+    def root(self) -> str:
+        """The original record this letter stands for: `topic:partition:offset` in its
+        topic, or this letter itself (`dlq:partition:offset`) for a rejection at the door."""
+        if self.headers.get(HEADER_REPLAY_ROOT):
+            return self.headers[HEADER_REPLAY_ROOT]
+        if self.at_the_door:
+            return f"dlq:{self.ref}"
+        return f"{self.source_topic}:{self.headers[HEADER_PARTITION]}:" \
+               f"{self.headers.get(HEADER_OFFSET, '?')}"
+
+    @property
+    def addressed_to(self) -> set[str]:
+        """Consumers that rejected the record; empty for a door rejection (a replayed copy
+        is new to every consumer of the topic)."""
+        services = {s for s in self.headers.get(HEADER_REPLAY_FOR, "").split(",") if s}
+        if self.service and not self.at_the_door:
+            services.add(self.service)
+        return services
 
 
 def reason_of(error: str) -> str:
@@ -135,11 +173,33 @@ def find(letters: list[DeadLetter], ref: str) -> DeadLetter:
     return hits[0]
 
 
-def replay_headers(letter: DeadLetter) -> list[tuple[str, str | bytes | None]]:
-    """Headers of a replayed record: the dead letter's own, `replay_count` incremented."""
-    kept = [(k, v) for k, v in letter.raw_headers if k != HEADER_REPLAYS]
-    return [*kept, (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),
-            ("replayed_from", f"{letter.partition}:{letter.offset}".encode())]
+def replay_headers(letter: DeadLetter,
+                   services: set[str] | None = None) -> list[tuple[str, str | bytes | None]]:
+    """Headers of a replayed record: the dead letter's own, `replay_count` incremented, the
+    root kept, addressed to the services that rejected it."""
+    kept = [(k, v) for k, v in letter.raw_headers if k not in REPLAY_HEADERS]
+    headers: list[tuple[str, str | bytes | None]] = [
+        *kept, (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),
+        (HEADER_REPLAYED_FROM, f"{letter.partition}:{letter.offset}".encode()),
+        (HEADER_REPLAY_ROOT, letter.root.encode())]
+    targets = letter.addressed_to if services is None else services
+    if targets:
+        headers.append((HEADER_REPLAY_FOR, ",".join(sorted(targets)).encode()))
+    return headers
+
+
+def latest_per_root(letters: list[DeadLetter]) -> list[tuple[DeadLetter, set[str]]]:
+    """One letter per original record (its latest generation) and the services it is for."""
+    groups: dict[str, list[DeadLetter]] = {}
+    for letter in letters:
+        groups.setdefault(letter.root, []).append(letter)
+    chosen = []
+    for group in groups.values():
+        top = max(d.replay_count for d in group)
+        latest = [d for d in group if d.replay_count == top]
+        services = set().union(*(d.addressed_to for d in latest))
+        chosen.append((max(latest, key=lambda d: (d.partition, d.offset)), services))
+    return sorted(chosen, key=lambda c: (c[0].partition, c[0].offset))
 
 
 @dataclass
@@ -156,10 +216,13 @@ class ReplayReport:
 
 def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
            timeout: float = 30.0) -> ReplayReport:
-    """Re-produce the chosen dead letters to their source topics (nothing is deleted)."""
+    """Re-produce the chosen records to their source topics, each once (nothing is deleted)."""
+    from vitrina.kafka.produce import produce
     from vitrina.kafka.worker import make_producer
 
-    letters = [d for d in read_dead_letters(settings) if selection.matches(d)]
+    picked = latest_per_root([d for d in read_dead_letters(settings) if selection.matches(d)])
+    services_of = {d.ref: services for d, services in picked}
+    letters = [d for d, _ in picked]
     known = {getattr(settings.topics, role) for role in type(settings.topics).model_fields}
     replayable = [d for d in letters if d.source_topic in known
                   and d.source_topic != settings.topics.dead_letters]
@@ -176,8 +239,8 @@ def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
 
     producer = make_producer(settings, "dlq-replay", on_delivery=delivered)
     for letter in replayable:
-        producer.produce(letter.source_topic, letter.value, letter.key,
-                         headers=replay_headers(letter))
+        produce(producer, letter.source_topic, letter.value, letter.key,
+                headers=replay_headers(letter, services_of[letter.ref]))
     remaining = producer.flush(timeout)
     if remaining or failures:
         raise BrokerError(f"{remaining + len(failures)} of {len(replayable)} replayed records "

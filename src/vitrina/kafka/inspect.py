@@ -6,6 +6,7 @@ embedded broker's watermark can be wrong, and EOF is correct on both brokers.
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections.abc import Iterator
@@ -16,6 +17,8 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
 from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class TopicFollower:
@@ -44,8 +47,13 @@ class TopicFollower:
         """Every partition reached its end at least once."""
         return not self._not_at_end
 
-    def poll(self, max_records: int = 1000, timeout: float = 0.0) -> list[Message]:
-        """Records available now (EOF events noted, not returned); BrokerError on errors."""
+    def poll(self, max_records: int = 1000, timeout: float = 0.0, *,
+             strict: bool = True) -> list[Message]:
+        """Records available now (EOF events noted, not returned).
+
+        Client errors raise BrokerError; with `strict=False` (a long-lived follower) only
+        fatal ones do, and transient ones are logged — the client reconnects by itself.
+        """
         records = []
         for msg in self.consumer.consume(max_records, timeout):
             err = msg.error()
@@ -53,9 +61,11 @@ class TopicFollower:
                 records.append(msg)
             elif err.code() == KafkaError._PARTITION_EOF:
                 self._not_at_end.discard((msg.topic(), msg.partition()))
-            else:
+            elif strict or err.fatal():
                 raise BrokerError(f"reading {msg.topic()}: {err}",
                                   hint="is the broker running? `vitrina broker status`")
+            else:
+                log.warning("reading %s: %s", msg.topic(), err)
         return records
 
     def read_to_end(self, timeout: float = 60.0) -> Iterator[Message]:

@@ -1,15 +1,21 @@
 """The stream-worker loop every service shares: decode → validate → transform → write → commit.
 
-Offsets are committed only after outputs are durable (producer flushed, or the sink's files /
-index committed); on Apache Kafka with `kafka.transactions` the outputs and the offsets are
-committed in one transaction. Invalid input goes to `dead-letters`; transient broker trouble
-is retried by the client; anything else crashes the worker and the supervisor restarts it.
+One loop, assembled per service from the parts in kafka/steps.py: a Step (decode, validate,
+transform / route), optionally a Sink (files, an index) and a SideInput (the filter's ban
+list). Offsets are committed only after outputs are durable (producer flushed, or the sink's
+files / index committed); on Apache Kafka with `kafka.transactions` outputs and offsets
+commit in one transaction. Failures are typed:
+- invalid record (ContractError, incl. RecordTooLarge) → `dead-letters` with the reason, once
+  per (topic, partition, offset); a flood per partition (DeadLetterPolicy) dead-letters the
+  record that trips it, commits, and stops the worker loudly;
+- transient (UnavailableError from a sink) → consumption paused, the write retried with
+  backoff; never dead-lettered;
+- anything else → the worker crashes and commits nothing more; the supervisor restarts it.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import signal
 import socket
 import threading
@@ -21,45 +27,28 @@ import orjson
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
 
 from vitrina import metrics
-from vitrina.errors import BrokerError, ContractError
+from vitrina.errors import BrokerError, ContractError, UnavailableError
 from vitrina.kafka.clients import consumer_config, producer_config
-from vitrina.kafka.deadletter import HEADER_REPLAYS, FloodGuard, Output, dead_letter
+from vitrina.kafka.deadletter import (
+    HEADER_REPLAY_FOR,
+    REPLAY_HEADERS,
+    DeadLetterFlood,
+    DeadLetterPolicy,
+    Output,
+    dead_letter,
+)
 from vitrina.kafka.errors import init_transactions
+from vitrina.kafka.offsets import commit_offsets
+from vitrina.kafka.produce import RecordTooLarge, fits, produce
+from vitrina.kafka.steps import SideInput, SideWork, Sink, Step
 from vitrina.settings import Settings
+
+__all__ = ["DeliveryTracker", "Step", "StreamWorker", "make_producer", "produce_output"]
 
 log = logging.getLogger(__name__)
 
-
-class Step:
-    """One service's logic. Subclasses override `process`; sinks also `flush`/`durable`."""
-
-    service = "worker"
-    produces = True  # False for sinks that write files or an index, not Kafka records
-
-    def process(self, message: Message) -> list[Output]:
-        raise NotImplementedError
-
-    def before_batch(self) -> None:
-        """Hook run before each poll (e.g. the filter folds new bans here)."""
-
-    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Partitions were assigned (e.g. a sink removes crash leftovers past the commit)."""
-
-    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Partitions were revoked, after their offsets were committed (drop their state)."""
-
-    def flush_if_due(self, now: float) -> None:
-        """Sinks flush buffered writes when a size or time threshold is reached."""
-
-    def flush(self) -> None:
-        """Make every processed input durable (called before a forced commit)."""
-
-    def durable(self) -> bool:
-        """True when everything processed so far is durable and its offsets may commit."""
-        return True
-
-    def close(self) -> None:
-        """Release resources when the worker stops."""
+# Backoff of a sink whose backend is away: first retry after 0.5 s, then doubling to 30 s.
+_RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
 
 
 class DeliveryTracker:
@@ -86,40 +75,49 @@ def make_producer(settings: Settings, principal: str, tracker: DeliveryTracker |
 
 def produce_output(producer: Producer, out: Output) -> None:
     """Produce one Output, waiting (not failing) while the local queue is full."""
-    kwargs: dict[str, Any] = {"key": out.key, "value": out.value}
+    kwargs: dict[str, Any] = {}
     if out.headers:
         kwargs["headers"] = out.headers
     if out.partition is not None:
         kwargs["partition"] = out.partition
     if out.timestamp_ms is not None:
         kwargs["timestamp"] = out.timestamp_ms
-    while True:
-        try:
-            producer.produce(out.topic, **kwargs)
-            return
-        except BufferError:
-            producer.poll(0.1)
+    produce(producer, out.topic, out.value, out.key, **kwargs)
+
+
+def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | None]:
+    """The replay headers a record carries, and the services a replayed copy is for."""
+    carried = [(str(h[0]), h[1]) for h in (msg.headers() or [])
+               if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)]
+    targets = next((set(v.decode().split(",")) for k, v in carried if k == HEADER_REPLAY_FOR),
+                   None)
+    return carried, targets
 
 
 class StreamWorker:
-    """Runs one Step over a consumer group until stopped."""
+    """Runs one Step (with its Sink / SideInput) over a consumer group until stopped."""
 
     def __init__(self, settings: Settings, step: Step, topics: list[str], *, group_id: str,
+                 sink: Sink | None = None, side_input: SideInput | None = None,
                  principal: str | None = None, instance_id: str | None = None,
-                 metrics_port: int | None = None,
+                 metrics_port: int | None = None, output_settings: Settings | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
-        self.step = step
+        self.step, self.sink, self.side_input = step, sink, side_input
         self.service = step.service
         self.topics = topics
         self.group_id = group_id
         self.clock = clock
         self.stop_event = threading.Event()
-        self.flood = FloodGuard(settings.worker.dlq_window, settings.worker.dlq_flood_ratio)
+        self.policy = DeadLetterPolicy(settings.worker.dlq_window, settings.worker.dlq_flood_ratio)
         self._pending: dict[tuple[str, int], int] = {}
+        self._to_recover: list[TopicPartition] = []
         self._tracker = DeliveryTracker(self.service)
-        self._transactional = settings.kafka.transactions and step.produces
+        self._transactional = settings.kafka.transactions and sink is None
         self._in_transaction = False
+        self._failed = False
+        self._retry_at: float | None = None
+        self._retry_delay = _RETRY_FIRST_S
         self._last_lag = 0.0
         self._last_commit = clock()
         # Label children cached per topic: `.labels()` costs a lock and a dict lookup,
@@ -128,12 +126,15 @@ class StreamWorker:
         self._produced: dict[str, Any] = {}
         self._end_to_end = metrics.END_TO_END.labels(self.service)
         principal = principal or self.service
-        instance = instance_id or f"{socket.gethostname()}-{os.getpid()}"
+        # Stable across restarts (no pid): a restarted worker's init_transactions fences its
+        # killed predecessor and aborts the transaction it left open, at once instead of
+        # after the transaction timeout. Replicas on one host need distinct instance ids.
+        instance = instance_id or socket.gethostname()
         # Delivery reports for failures only: a Python callback per delivered record costs
         # more than the filter's whole decision; successes are counted when produced, and
         # flush() still waits for every acknowledgement before a commit.
         self.producer = make_producer(
-            settings, principal, self._tracker,
+            output_settings or settings, principal, self._tracker,
             transactional_id=f"{group_id}-{instance}" if self._transactional else None,
             **{"delivery.report.only.error": True})
         self.consumer = Consumer(consumer_config(
@@ -160,12 +161,23 @@ class StreamWorker:
                  if b.get("nodeid", -1) >= 0)
         metrics.BROKER_UP.labels(self.service).set(1 if up else 0)
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.commit(force=True)
-        self.step.on_revoke(consumer, partitions)
-
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.step.on_assign(consumer, partitions)
+        # Recovery (state rebuild, sink leftovers) runs in the loop, before the first record
+        # of these partitions is processed — never inside the callback.
+        self._to_recover.extend(partitions)
+
+    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        if not self._failed:
+            self.commit(force=True)
+        gone = {(tp.topic, tp.partition) for tp in partitions}
+        for key in gone:
+            self._pending.pop(key, None)
+            self.policy.forget(*key)
+        self._to_recover = [tp for tp in self._to_recover if (tp.topic, tp.partition) not in gone]
+        if self.sink is not None:
+            self.sink.drop(partitions)
+        if self.side_input is not None:
+            self.side_input.drop(partitions)
 
     # -- the loop -----------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
@@ -180,49 +192,97 @@ class StreamWorker:
         timeout = self.settings.worker.poll_timeout_s
         try:
             while not self.stop_event.is_set() and not (until and until()):
-                self.step.before_batch()
+                self._recover()
+                if self.side_input is not None:
+                    self._do(self.side_input.catch_up())
                 messages = self.consumer.consume(batch_size, timeout)
                 if messages:
-                    self._process_batch(messages)
-                self.step.flush_if_due(self.clock())
+                    self._recover()
+                    flood = self._process_batch(messages)
+                    if flood is not None:
+                        self.commit(force=True)
+                        raise flood
+                self._write_sink(force=False)
                 self.commit()
                 self._report_lag()
             self.commit(force=True)
+        except BaseException:
+            self._failed = True  # nothing processed since the last commit may commit now
+            raise
         finally:
-            self.step.close()
+            for part in (self.sink, self.side_input):
+                if part is not None:
+                    part.close()
             self.consumer.close()
 
     def stop(self) -> None:
         self.stop_event.set()
 
+    def _recover(self) -> None:
+        if not self._to_recover:
+            return
+        partitions, self._to_recover = self._to_recover, []
+        if self.sink is not None:
+            self.sink.recover(self.consumer, partitions)
+        if self.side_input is not None:
+            self._do(self.side_input.recover(partitions))
+
+    def _do(self, work: SideWork) -> None:
+        """Write a side input's phases, each durable before the next; dead-letter its rejects."""
+        for msg, exc in work.rejected:
+            self.write([self._dead_letter(msg, exc, [])], durable=False)
+        for outputs in work.phases:
+            self.write(outputs, durable=True)
+        if work.rejected and not work.phases:
+            self.write([], durable=True)
+        if work.done is not None:
+            work.done()
+
     def write(self, outputs: list[Output], *, durable: bool = False) -> None:
-        """Write records that no input offset guards (e.g. the filter's retractions).
+        """Write records that no input offset guards (a side input's phased writes).
 
         Inside the open transaction when transactions are on; otherwise `durable=True` waits
         until the broker has them (raising BrokerError if one was refused).
         """
-        if not outputs:
-            return
-        if self._transactional and not self._in_transaction:
-            self.producer.begin_transaction()
-            self._in_transaction = True
-        produced: dict[str, int] = {}
-        for out in outputs:
-            produce_output(self.producer, out)
-            produced[out.topic] = produced.get(out.topic, 0) + 1
-        self._count({}, produced)
+        if outputs:
+            self._begin()
+            produced: dict[str, int] = {}
+            for out in outputs:
+                produce_output(self.producer, out)
+                produced[out.topic] = produced.get(out.topic, 0) + 1
+            self._count({}, produced)
         if durable and not self._transactional:
             self._flush_outputs()
 
-    def _process_batch(self, messages: list[Message]) -> None:
-        started = time.perf_counter()
-        now_ms = time.time() * 1000
+    def _begin(self) -> None:
         if self._transactional and not self._in_transaction:
             self.producer.begin_transaction()
             self._in_transaction = True
+
+    def _dead_letter(self, msg: Message, exc: Exception,
+                     carried: list[tuple[str, bytes]]) -> Output:
+        topic = msg.topic() or ""
+        rule = exc.rule if isinstance(exc, ContractError) else ""
+        metrics.REJECTED.labels(self.service, rule or "invalid").inc()
+        metrics.DEAD_LETTERED.labels(self.service, topic).inc()
+        value = msg.value()
+        extra = list(carried)
+        if not fits(msg.key(), value):  # the dead letter itself must fit: keep the start
+            extra.append(("value_truncated_from", str(len(value or b"")).encode()))
+            value = (value or b"")[:100_000]
+        return dead_letter(self.settings.topics.dead_letters, service=self.service,
+                           error=str(exc), key=msg.key(), value=value, source_topic=topic,
+                           partition=msg.partition() or 0, offset=msg.offset() or 0,
+                           extra_headers=extra)
+
+    def _process_batch(self, messages: list[Message]) -> DeadLetterFlood | None:
+        started = time.perf_counter()
+        now_ms = time.time() * 1000
+        self._begin()
         real = 0
         consumed: dict[str, int] = {}
         produced: dict[str, int] = {}
+        flood: DeadLetterFlood | None = None
         # The batch's first record stands for its oldest (records arrive in offset order).
         ts_type, oldest_ms = messages[0].timestamp()
         if ts_type == 0 or oldest_ms <= 0:
@@ -242,24 +302,31 @@ class StreamWorker:
             # A record without an error always has a topic, partition and offset.
             topic, partition, offset = msg.topic() or "", msg.partition() or 0, msg.offset() or 0
             consumed[topic] = consumed.get(topic, 0) + 1
+            carried: list[tuple[str, bytes]] = []
+            targets: set[str] | None = None
+            if msg.headers():  # only replayed and special records carry headers
+                carried, targets = _replay_headers(msg)
+            if targets is not None and self.service not in targets:
+                # A replay meant for another service: this one handled the original already.
+                self._pending[(topic, partition)] = offset + 1
+                continue
             try:
                 outputs = self.step.process(msg)
-                self.flood.record(False)
+                for out in outputs:
+                    if not fits(out.key, out.value):
+                        raise RecordTooLarge(out.topic, len(out.value or b""))
             except ContractError as exc:
-                metrics.REJECTED.labels(self.service, exc.rule or "invalid").inc()
-                metrics.DEAD_LETTERED.labels(self.service, topic).inc()
-                # A replayed record that fails again keeps its replay_count (see `dlq replay`).
-                replays = [(str(h[0]), h[1]) for h in (msg.headers() or [])
-                           if h[0] == HEADER_REPLAYS and isinstance(h[1], bytes)]
-                outputs = [dead_letter(self.settings.topics.dead_letters, service=self.service,
-                                       error=str(exc), key=msg.key(), value=msg.value(),
-                                       source_topic=topic, partition=partition, offset=offset,
-                                       extra_headers=replays)]
-                self.flood.record(True)
+                flood = self.policy.invalid(topic, partition, offset)
+                # A replayed record rejected again is dead-lettered once, by the first of the
+                # services it was replayed for, not once per service.
+                first = sorted(targets)[0] if targets else self.service
+                outputs = [self._dead_letter(msg, exc, carried)] if first == self.service else []
             for out in outputs:
                 produce_output(self.producer, out)
                 produced[out.topic] = produced.get(out.topic, 0) + 1
             self._pending[(topic, partition)] = offset + 1
+            if flood is not None:
+                break  # the rest of the batch is replayed after the restart
         # Serve delivery callbacks once per batch, not per message.
         self.producer.poll(0)
         self._count(consumed, produced)
@@ -270,6 +337,7 @@ class StreamWorker:
         if real:
             metrics.BATCH_SIZE.labels(self.service).observe(real)
             metrics.PROCESSING.labels(self.service).observe(time.perf_counter() - started)
+        return flood
 
     def _count(self, consumed: dict[str, int], produced: dict[str, int]) -> None:
         for counts, cache, metric in ((consumed, self._consumed, metrics.CONSUMED),
@@ -280,6 +348,34 @@ class StreamWorker:
                     child = cache[topic] = metric.labels(self.service, topic)
                 child.inc(n)
 
+    # -- the sink's writes, retried while its backend is away ------------------------------
+    def _write_sink(self, force: bool) -> bool:
+        """Let the sink write (all of it when forced); False while its backend is away."""
+        if self.sink is None:
+            return True
+        now = self.clock()
+        if self._retry_at is not None and now < self._retry_at and not force:
+            return False
+        try:
+            if force or self._retry_at is not None:
+                self.sink.flush()
+            else:
+                self.sink.flush_if_due(now)
+        except UnavailableError as exc:
+            log.warning("%s: %s — retrying in %.1f s (consumption paused)", self.service,
+                        exc, self._retry_delay)
+            if self._retry_at is None:
+                self.consumer.pause(self.consumer.assignment())
+            self._retry_at = now + self._retry_delay
+            self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX_S)
+            return False
+        if self._retry_at is not None:
+            log.info("%s: the sink's backend is back; consuming again", self.service)
+            self.consumer.resume(self.consumer.assignment())
+            self._retry_at, self._retry_delay = None, _RETRY_FIRST_S
+        return True
+
+    # -- commit ---------------------------------------------------------------------------
     def commit(self, force: bool = False) -> None:
         """Commit consumed offsets once their outputs are durable.
 
@@ -287,10 +383,11 @@ class StreamWorker:
         every output to be acknowledged, which per batch would cap throughput.
         """
         if force:
-            self.step.flush()
+            if not self._write_sink(force=True):
+                return
         elif self.clock() - self._last_commit < self.settings.worker.commit_interval_s:
             return
-        if not self._pending or not self.step.durable():
+        if not self._pending or (self.sink is not None and not self.sink.durable()):
             if self._in_transaction and not self._pending:
                 self.producer.commit_transaction(30)
                 self._in_transaction = False
@@ -306,18 +403,14 @@ class StreamWorker:
             self._in_transaction = False
         else:
             self._flush_outputs()
-            try:
-                self.consumer.commit(offsets=offsets, asynchronous=False)
-            except KafkaException as exc:
-                if exc.args[0].code() == KafkaError._NO_OFFSET:
-                    return
-                # Rebalance in progress: the next owner replays from the last commit;
-                # our keyed outputs make that replay harmless.
-                log.warning("%s: commit failed: %s", self.service, exc)
-                self._pending.clear()
+            # A transient failure is retried inside; on a rebalance the revoke callback
+            # drops the lost partitions' offsets. Either way nothing pending is dropped here.
+            if not commit_offsets(self.consumer, offsets, service=self.service):
                 return
         metrics.LAST_COMMIT.labels(self.service).set(time.time())
-        self._pending.clear()
+        for tp in offsets:  # newer offsets may have arrived meanwhile (revoke in a commit)
+            if self._pending.get((tp.topic, tp.partition)) == tp.offset:
+                del self._pending[(tp.topic, tp.partition)]
 
     def _flush_outputs(self) -> None:
         """Wait until every produced record is acknowledged; crash if one was refused."""

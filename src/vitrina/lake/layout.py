@@ -1,11 +1,15 @@
 """The lake layout: a contract the analytics code reads against. Change it only with them.
 
-    {root}/{role}/date={YYYY-MM-DD}/part-{partition:03d}-{first_offset:012d}.parquet
+    {root}/{role}/date={YYYY-MM-DD}/part-{partition:03d}-{first_offset:012d}-{incarnation}.parquet
 
 One dataset directory per topic *role* (not the topic name, which settings may override);
 `date` is the UTC date of the Kafka record timestamp. A file is named by its source
 partition and the offset of its first record, so a replay after a crash rewrites the same
-file instead of adding a duplicate. Every row carries the metadata columns `_topic`,
+file instead of adding a duplicate. Offsets only mean something within one *incarnation* of
+a topic (a broker that lost its data, a deleted and recreated topic start again at 0), so
+the name ends with the incarnation: a short hash of the cluster id and the topic id. Files
+of another incarnation are never deleted or overwritten; files without one (written before
+incarnations existed) count as another incarnation. Every row carries the metadata columns `_topic`,
 `_partition`, `_offset`, `_timestamp`, `_key`.
 """
 
@@ -112,16 +116,19 @@ CONTRACT_OF: dict[str, str] = {
     "client_queries": "client_query",
 }
 
-_FILE_RE = re.compile(r"^part-(\d{3,})-(\d{12,})\.parquet$")
+_FILE_RE = re.compile(r"^part-(\d{3,})-(\d{12,})(?:-([0-9a-z]{1,32}))?\.parquet$")
+_INCARNATION_RE = re.compile(r"^[0-9a-z]{1,32}$")
 _DATE_DIR_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True, order=True)
 class FileId:
-    """What a lake file's name says: source partition and offset of its first record."""
+    """What a lake file's name says: source partition, offset of its first record, and the
+    topic incarnation the offset belongs to ("" for files written before incarnations)."""
 
     partition: int
     first_offset: int
+    incarnation: str = ""
 
 
 def schema_for(role: str) -> pa.Schema:
@@ -145,22 +152,27 @@ def partition_path(root: str, role: str, day: date) -> str:
     return f"{dataset_path(root, role)}/{date_dir(day)}"
 
 
-def file_name(partition: int, first_offset: int) -> str:
+def file_name(partition: int, first_offset: int, incarnation: str = "") -> str:
     if partition < 0 or first_offset < 0:
         raise ValueError(f"partition and offset must be >= 0, got {partition}, {first_offset}")
-    return f"part-{partition:03d}-{first_offset:012d}.parquet"
+    if incarnation and not _INCARNATION_RE.match(incarnation):
+        raise ValueError(f"incarnation must be 1-32 characters [0-9a-z], got {incarnation!r}")
+    suffix = f"-{incarnation}" if incarnation else ""
+    return f"part-{partition:03d}-{first_offset:012d}{suffix}.parquet"
 
 
-def file_path(root: str, role: str, day: date, partition: int, first_offset: int) -> str:
-    return f"{partition_path(root, role, day)}/{file_name(partition, first_offset)}"
+def file_path(root: str, role: str, day: date, partition: int, first_offset: int,
+              incarnation: str = "") -> str:
+    return f"{partition_path(root, role, day)}/{file_name(partition, first_offset, incarnation)}"
 
 
 def parse_file_name(name: str) -> FileId | None:
-    """`part-002-000000001234.parquet` → FileId(2, 1234); None for anything else (temp files)."""
+    """`part-002-000000001234-1a2b3c4d.parquet` → FileId(2, 1234, "1a2b3c4d"); None for
+    anything else (temp files)."""
     match = _FILE_RE.match(name.rsplit("/", 1)[-1])
     if match is None:
         return None
-    return FileId(int(match.group(1)), int(match.group(2)))
+    return FileId(int(match.group(1)), int(match.group(2)), match.group(3) or "")
 
 
 def parse_date_dir(name: str) -> date | None:

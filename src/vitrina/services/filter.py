@@ -40,12 +40,11 @@ compacted where customers see them, so a replay never creates a second visible c
 from __future__ import annotations
 
 import logging
-import time
-import uuid
+from collections.abc import Callable
 from typing import Any, Literal, cast
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode, encode
@@ -64,10 +63,10 @@ from vitrina.domain.banlist import (
     route,
 )
 from vitrina.errors import BrokerError, ConfigError, ContractError
-from vitrina.kafka.clients import consumer_config
-from vitrina.kafka.deadletter import Output, dead_letter
-from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
-from vitrina.kafka.worker import Step, StreamWorker
+from vitrina.kafka.deadletter import Output
+from vitrina.kafka.inspect import TopicFollower, read_partitions_to_end, topic_partitions
+from vitrina.kafka.steps import SideWork, Step
+from vitrina.kafka.worker import StreamWorker
 from vitrina.services.bans import decode_ban
 from vitrina.settings import Settings
 
@@ -78,76 +77,86 @@ GROUP_ID = "vitrina-filter"
 
 
 class FilterStep(Step):
-    """Judges products against the live ban list and keeps filtered-products right."""
+    """Judges products against the live ban list and keeps filtered-products right.
+
+    The Step of the worker (`process`: decode → validate → route) and its SideInput (the
+    ban list caught up before every poll; shelves rebuilt in the loop on assignment). It
+    returns what to write; the worker writes it — no reference back to the worker.
+    """
 
     service = SERVICE
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, group_id: str = GROUP_ID) -> None:
         self.settings = settings
+        self.group_id = group_id
         topics = settings.topics
         self.input_topic = topics.shop_products
         self.filtered, self.blocked = topics.filtered_products, topics.blocked_products
         self.withheld, self.bans_topic = topics.withheld_products, topics.banned_products
         self.ban_list: BanList = {}
         self.shelves: dict[int, Shelf] = {}
-        self.worker: StreamWorker | None = None
-        self._ban_reader: Consumer | None = None
-        # Invalid ban-list records met before the worker exists (initial load); written to
-        # dead-letters on the first poll. A restart re-reads the list and dead-letters them
-        # again: their source offset header identifies repeats.
-        self._ban_rejects: list[Output] = []
-        # Counted locally, published to Prometheus once per poll (before_batch): a counter
+        self._bans: TopicFollower | None = None
+        self._rejects = SideWork()
+        # Counted locally, published to Prometheus once per poll (catch_up): a counter
         # increment per product costs a lock.
         self._passed = 0
         self._blocked = 0
 
-    # -- the ban list --------------------------------------------------------------------
+    # -- the ban list (side input) -------------------------------------------------------
     def load_ban_list(self, timeout: float = 60.0) -> int:
         """Read the whole ban list to its end (partition EOF) before any product is judged."""
         partitions = topic_partitions(self.settings, self.bans_topic, SERVICE)
-        self._ban_reader = Consumer(consumer_config(
-            self.settings, SERVICE, f"{GROUP_ID}-bans-{uuid.uuid4().hex[:8]}",
-            **{"enable.partition.eof": True}))
-        # OFFSET_BEGINNING (-2): the ban list is compacted; its whole history is the list.
-        self._ban_reader.assign([TopicPartition(tp.topic, tp.partition, -2)
-                                 for tp in partitions])
-        remaining = {tp.partition for tp in partitions}
-        deadline = time.monotonic() + timeout
-        while remaining:
-            if time.monotonic() > deadline:
-                raise BrokerError(f"the ban list {self.bans_topic} did not load in {timeout:.0f} s",
-                                  hint="is the broker overloaded? the filter judges nothing "
-                                       "until the whole ban list is loaded")
-            for msg in self._ban_reader.consume(1000, 0.2):
-                err = msg.error()
-                if err is not None and err.code() == KafkaError._PARTITION_EOF:
-                    remaining.discard(msg.partition())
-                elif err is not None:
-                    raise BrokerError(f"reading the ban list: {err}")
-                else:
-                    self._fold_ban_record(msg, act=False)
+        # The group only bookmarks which invalid ban records were dead-lettered already.
+        self._bans = TopicFollower(self.settings, partitions, principal=SERVICE,
+                                   group_id=f"{self.group_id}-ban-letters")
+        try:
+            for msg in self._bans.read_to_end(timeout):
+                self._fold_ban_record(msg, act=False)
+        except BrokerError as exc:
+            raise BrokerError(f"the ban list {self.bans_topic} did not load: {exc.message}",
+                              hint="is the broker overloaded? the filter judges nothing "
+                                   "until the whole ban list is loaded") from None
+        self._drop_rejects_already_dead_lettered()
         metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
         log.info("ban list loaded: %d banned products", len(self.ban_list))
         return len(self.ban_list)
 
-    def before_batch(self) -> None:
-        """Fold bans that arrived since the last poll and act on the products they hit."""
+    def catch_up(self) -> SideWork:
+        """Fold bans that arrived since the last poll; the effects on products they hit."""
         self._publish_counts()
-        if self._ban_reader is None:
-            return
-        if self._ban_rejects and self.worker is not None:
-            self.worker.write(self._ban_rejects)
-            self._ban_rejects = []
+        work, self._rejects = self._rejects, SideWork()
+        if self._bans is None:
+            return work
         effects: list[tuple[int, Effect]] = []
-        for msg in self._ban_reader.consume(1000, 0):
-            err = msg.error()
-            if err is None:
-                effects += self._fold_ban_record(msg, act=True)
-            elif err.code() != KafkaError._PARTITION_EOF:
-                log.warning("ban list: %s", err)
-        if effects:
-            self._write_phased(effects)
+        for msg in self._bans.poll(1000):
+            effects += self._fold_ban_record(msg, act=True)
         metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+        work.rejected += self._rejects.rejected
+        self._rejects = SideWork()
+        if work.rejected:
+            work.done = self._bookmark(work.rejected)
+        work.phases = self._phases(effects)
+        return work
+
+    def _drop_rejects_already_dead_lettered(self) -> None:
+        """Dead-letter each invalid ban record once, not again at every start."""
+        assert self._bans is not None
+        done = self._bans.committed()
+        self._rejects.rejected = [
+            (msg, exc) for msg, exc in self._rejects.rejected
+            if (msg.offset() or 0) >= done.get((msg.topic() or "", msg.partition() or 0), -1)]
+
+    def _bookmark(self, rejected: list[tuple[Message, Exception]]) -> Callable[[], None]:
+        marks: dict[tuple[str, int], int] = {}
+        for msg, _ in rejected:
+            key = (msg.topic() or "", msg.partition() or 0)
+            marks[key] = max(marks.get(key, 0), (msg.offset() or 0) + 1)
+
+        def bookmark() -> None:
+            if self._bans is not None:
+                self._bans.commit(marks)
+
+        return bookmark
 
     def _publish_counts(self) -> None:
         if self._passed:
@@ -166,7 +175,8 @@ class FilterStep(Step):
                                     f"{ban['product_id']!r}", field="product_id", rule="key")
         except ContractError as exc:
             # Not a ban: never silently ignored — it goes to dead-letters with the reason.
-            self._dead_letter_ban(msg, exc)
+            log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
+            self._rejects.rejected.append((msg, exc))
             return []
         change = fold_ban(self.ban_list, key, ban)
         if not act or change.kind == "unchanged":
@@ -177,15 +187,6 @@ class FilterStep(Step):
                     return [(partition, e) for e in on_ban(shelf, key, ban)]
                 return [(partition, e) for e in on_unban(shelf, key)]
         return []
-
-    def _dead_letter_ban(self, msg: Message, exc: ContractError) -> None:
-        metrics.REJECTED.labels(SERVICE, exc.rule or "invalid").inc()
-        metrics.DEAD_LETTERED.labels(SERVICE, msg.topic()).inc()
-        out = dead_letter(self.settings.topics.dead_letters, service=SERVICE, error=str(exc),
-                          key=msg.key(), value=msg.value(), source_topic=self.bans_topic,
-                          partition=cast(int, msg.partition()), offset=cast(int, msg.offset()))
-        self._ban_rejects.append(out)
-        log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
 
     # -- products ------------------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
@@ -202,14 +203,16 @@ class FilterStep(Step):
         if shelf is None:
             shelf = self.shelves[partition] = Shelf()
         verdict = route(product, self.ban_list)
+        effects = on_product(shelf, product_id, raw, verdict)
+        # Every output is built before the shelf changes: a record that cannot be written
+        # is dead-lettered and leaves the state as it was.
+        outputs = [self._output(partition, effect, product) for effect in effects]
+        for effect in effects:
+            apply_effect(shelf, effect)
         if verdict.allowed:
             self._passed += 1
         else:
             self._blocked += 1
-        outputs = []
-        for effect in on_product(shelf, product_id, raw, verdict):
-            apply_effect(shelf, effect)
-            outputs.append(self._output(partition, effect, product))
         return outputs
 
     def _output(self, partition: int, effect: Effect,
@@ -224,13 +227,11 @@ class FilterStep(Step):
         if effect.kind == "release":
             return Output(self.withheld, pid, None, partition=partition)
         assert effect.ban is not None and effect.raw is not None
-        audit = dict(product if product is not None else orjson.loads(effect.raw))
-        audit["ban"] = ban_info(effect.ban)
-        return Output(self.blocked, pid, encode("blocked_product", audit))
+        return Output(self.blocked, pid, blocked_audit(effect.raw, effect.ban, product))
 
-    def _write_phased(self, effects: list[tuple[int, Effect]]) -> None:
-        """Write ban-triggered effects: every phase durable before the next one starts."""
-        assert self.worker is not None, "attach the step to its worker first"
+    def _phases(self, effects: list[tuple[int, Effect]]) -> list[list[Output]]:
+        """Ban-triggered effects as phases: each durable before the next is written."""
+        phases = []
         for phase in sorted({e.phase for _, e in effects}):
             outputs = []
             for partition, effect in effects:
@@ -241,7 +242,8 @@ class FilterStep(Step):
                     apply_effect(shelf, effect)
                 outputs.append(self._output(partition, effect))
                 self._count(effect)
-            self.worker.write(outputs, durable=True)
+            phases.append(outputs)
+        return phases
 
     @staticmethod
     def _count(effect: Effect) -> None:
@@ -250,12 +252,12 @@ class FilterStep(Step):
         elif effect.kind == "publish":
             metrics.FILTER_REINSTATED.inc()
 
-    # -- partitions come and go ---------------------------------------------------------
-    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    # -- partitions come and go (called in the loop) ---------------------------------------
+    def recover(self, partitions: list[TopicPartition]) -> SideWork:
         """Rebuild the shelves of newly owned partitions and repair them against the bans."""
         numbers = [tp.partition for tp in partitions if tp.topic == self.input_topic]
         if not numbers:
-            return
+            return SideWork()
         sources = [TopicPartition(self.filtered, p) for p in numbers]
         sources += [TopicPartition(self.withheld, p) for p in numbers]
         shelves = {p: Shelf() for p in numbers}
@@ -268,20 +270,36 @@ class FilterStep(Step):
         effects = [(p, e) for p, shelf in shelves.items() for e in reconcile(shelf, self.ban_list)]
         if effects:
             log.info("repairing %d records after assignment of %s", len(effects), numbers)
-            self._write_phased(effects)
         log.info("assigned %s: %d products rebuilt", numbers,
                  sum(len(s.visible) + len(s.withheld) for s in shelves.values()))
+        return SideWork(phases=self._phases(effects))
 
-    def on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+    def drop(self, partitions: list[TopicPartition]) -> None:
         for tp in partitions:
             if tp.topic == self.input_topic:
                 self.shelves.pop(tp.partition, None)
 
     def close(self) -> None:
         self._publish_counts()
-        if self._ban_reader is not None:
-            self._ban_reader.close()
-            self._ban_reader = None
+        if self._bans is not None:
+            self._bans.close()
+            self._bans = None
+
+
+def blocked_audit(raw: bytes, ban: dict[str, Any], product: dict[str, Any] | None) -> bytes:
+    """The blocked-products record: the product as sent, plus the ban that blocked it.
+
+    Spliced into the product's own bytes, never re-serialised: cheaper, and a product that
+    orjson can parse but not write (nesting deeper than 255) still gets its audit record.
+    """
+    body = raw.rstrip()
+    if body.endswith(b"}") and b'"ban"' not in body:
+        head = body[:-1].rstrip()
+        sep = b"" if head.endswith(b"{") else b","
+        return head + sep + b'"ban":' + orjson.dumps(ban_info(ban)) + b"}"
+    audit = dict(product if product is not None else orjson.loads(raw))
+    audit["ban"] = ban_info(ban)
+    return encode("blocked_product", audit)
 
 
 def check_partitions(settings: Settings) -> None:
@@ -298,13 +316,17 @@ def check_partitions(settings: Settings) -> None:
 
 def build(settings: Settings, *, group_id: str = GROUP_ID, instance_id: str | None = None,
           metrics_port: int | None = None) -> tuple[FilterStep, StreamWorker]:
-    """Assemble the filter: ban list loaded to its end, then the worker (not yet running)."""
+    """Assemble the filter: ban list loaded to its end, then the worker (not yet running).
+
+    shop-products ─▶ decode + validate + route (FilterStep.process) ─▶ filtered / blocked /
+    withheld (Kafka) ─▶ commit; the ban list is the worker's side input (the same object).
+    """
     check_partitions(settings)
-    step = FilterStep(settings)
+    step = FilterStep(settings, group_id)
     step.load_ban_list()
     worker = StreamWorker(settings, step, [settings.topics.shop_products], group_id=group_id,
-                          principal=SERVICE, instance_id=instance_id, metrics_port=metrics_port)
-    step.worker = worker
+                          side_input=step, principal=SERVICE, instance_id=instance_id,
+                          metrics_port=metrics_port)
     return step, worker
 
 

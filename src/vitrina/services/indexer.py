@@ -18,8 +18,8 @@ from vitrina import metrics
 from vitrina.contracts.codec import decode
 from vitrina.domain.limits import is_product_id
 from vitrina.errors import ContractError
-from vitrina.kafka.deadletter import Output
-from vitrina.kafka.worker import Step, StreamWorker
+from vitrina.kafka.steps import BatchSink
+from vitrina.kafka.worker import StreamWorker
 from vitrina.search.base import SearchBackend
 from vitrina.settings import Settings
 
@@ -37,39 +37,35 @@ def product_id_of(key: bytes | str | None) -> str:
     return text
 
 
-class IndexerStep(Step):
-    """Folds filtered-products into pending index changes; commits them on time."""
+Change = tuple[str, dict[str, Any] | None]  # product_id, product (None: delete)
+
+
+class IndexerStep(BatchSink[Change]):
+    """Folds filtered-products into index changes; applies and commits them in batches.
+
+    A batch leaves the buffer only once the index committed it, so a failed write commits
+    no offset, and an index that is away (UnavailableError) is retried with the same batch.
+    """
 
     service = "indexer"
-    produces = False
+    flush_records = 5000
 
     def __init__(self, backend: SearchBackend, commit_seconds: float,
                  clock: Any = time.monotonic) -> None:
+        super().__init__(clock)
         self.backend = backend
-        self.commit_seconds = commit_seconds
-        self.clock = clock
-        # product_id -> product (upsert) or None (delete); the latest record per key wins.
-        self.pending: dict[str, dict[str, Any] | None] = {}
-        self.last_commit = clock()
+        self.flush_seconds = commit_seconds
 
-    def process(self, message: Message) -> list[Output]:
+    def decode(self, message: Message) -> Change:
         value = message.value()
         if value is None:
-            self.pending[product_id_of(message.key())] = None
-        else:
-            product = decode("product", value)
-            self.pending[str(product["product_id"])] = product
-        return []
+            return product_id_of(message.key()), None
+        product = decode("product", value)
+        return str(product["product_id"]), product
 
-    def flush_if_due(self, now: float) -> None:
-        if self.pending and now - self.last_commit >= self.commit_seconds:
-            self.flush()
-
-    def flush(self) -> None:
-        if not self.pending:
-            return
+    def write(self, batch: list[Change]) -> None:
         started = time.perf_counter()
-        changes, self.pending = self.pending, {}
+        changes = dict(batch)  # the latest record per product_id wins
         deletes = [pid for pid, product in changes.items() if product is None]
         upserts = [product for product in changes.values() if product is not None]
         if deletes:
@@ -77,13 +73,9 @@ class IndexerStep(Step):
         if upserts:
             self.backend.upsert(upserts)
         self.backend.commit()
-        self.last_commit = self.clock()
         metrics.INDEXER_UPSERTED.inc(len(upserts))
         metrics.INDEXER_DELETED.inc(len(deletes))
         metrics.INDEXER_COMMIT.observe(time.perf_counter() - started)
-
-    def durable(self) -> bool:
-        return not self.pending
 
     def close(self) -> None:
         self.backend.close()
@@ -91,10 +83,11 @@ class IndexerStep(Step):
 
 def build_worker(settings: Settings, *, group_id: str | None = None,
                  metrics_port: int | None = None) -> StreamWorker:
+    """decode (product or tombstone; invalid → dead-letters) → batch → index → commit."""
     from vitrina.search.api import open_search
 
     step = IndexerStep(open_search(settings), settings.search.commit_seconds)
-    return StreamWorker(settings, step, [settings.topics.filtered_products],
+    return StreamWorker(settings, step, [settings.topics.filtered_products], sink=step,
                         group_id=group_id or GROUP_ID, metrics_port=metrics_port)
 
 

@@ -3,9 +3,12 @@
 decode (codec; invalid → dead-letters) → lake rows → buffer per (dataset, partition, date) →
 flush on size or time → commit. The worker commits offsets only while nothing is buffered,
 so a committed offset always falls on a file boundary. Files are named by (partition, first
-offset): a replay rewrites instead of duplicating, and when a partition is assigned the files
-at or past the group's committed offset — leftovers of a crashed run, whose batches the replay
-may cut differently — are deleted first. Together: every record exactly once in the lake.
+offset, topic incarnation): a replay rewrites instead of duplicating, and when a partition is
+assigned the files of the same incarnation at or past the group's committed offset —
+leftovers of a crashed run, whose batches the replay may cut differently — are deleted first
+(in the loop, before the partition's first record). Together: every record exactly once in
+the lake. A new incarnation of a topic (a broker that forgot its data, a recreated topic)
+writes new names and never deletes or overwrites the files of an earlier one.
 """
 
 from __future__ import annotations
@@ -21,7 +24,9 @@ from vitrina import metrics
 from vitrina.contracts.codec import decode
 from vitrina.errors import BrokerError
 from vitrina.kafka.deadletter import Output
-from vitrina.kafka.worker import Step, StreamWorker
+from vitrina.kafka.inspect import topic_incarnation
+from vitrina.kafka.steps import Step
+from vitrina.kafka.worker import StreamWorker
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, Row, lake_rows
@@ -42,10 +47,10 @@ class LakeSink(Step):
     """The sink's Step: turns records into buffered rows and buffers into Parquet files."""
 
     service = SERVICE
-    produces = False
 
     def __init__(self, settings: Settings, writer: LakeWriter, key: bytes,
                  wall_clock: Callable[[], float] = time.time) -> None:
+        self.settings = settings
         self.writer = writer
         self.pii_key = key
         self.wall_clock = wall_clock
@@ -54,6 +59,7 @@ class LakeSink(Step):
         self.role_of = {getattr(settings.topics, role): role for role in DATASETS}
         self.buffers: dict[BufferKey, list[Row]] = {}
         self.buffered = 0
+        self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
         self._oldest: float | None = None  # worker clock when the current buffers began
 
     # -- decode → rows → buffer ------------------------------------------------------------
@@ -102,7 +108,7 @@ class LakeSink(Step):
         for key in keys:
             rows = self.buffers.pop(key)
             role, _, day = key
-            written = self.writer.write(role, day, rows)
+            written = self.writer.write(role, day, rows, self.incarnations.get(role, ""))
             self.buffered -= written.rows
             metrics.LAKE_FILES.labels(role).inc()
             metrics.LAKE_ROWS.labels(role).inc(written.rows)
@@ -114,12 +120,17 @@ class LakeSink(Step):
         return self.buffered == 0
 
     # -- crash leftovers ---------------------------------------------------------------------
-    def on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        """Delete files past the committed offset of each newly assigned partition."""
+    def recover(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """Delete this incarnation's files past the committed offset of newly assigned
+        partitions (before any of their records is processed)."""
         mine = [TopicPartition(tp.topic, tp.partition) for tp in partitions
                 if tp.topic in self.role_of]
         if not mine:
             return
+        for topic in {tp.topic for tp in mine}:
+            # Asked at every assignment: a topic recreated while we ran is a new incarnation.
+            self.incarnations[self.role_of[topic]] = topic_incarnation(
+                self.settings, topic, SERVICE)
         try:
             committed = consumer.committed(mine, timeout=15)
         except KafkaException as exc:
@@ -129,13 +140,23 @@ class LakeSink(Step):
         for tp in committed:
             start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
             role = self.role_of[tp.topic]
-            deleted = self.writer.delete_uncommitted(role, tp.partition, start)
+            deleted = self.writer.delete_uncommitted(role, tp.partition, start,
+                                                     self.incarnations[role])
             if deleted:
                 metrics.LAKE_LEFTOVERS.labels(role).inc(len(deleted))
-            # Rows of this partition still buffered came from before a revoke; the replay
-            # from `start` brings them again.
+        self.drop(mine)
+
+    def drop(self, partitions: list[TopicPartition]) -> None:
+        """Rows still buffered for these partitions: the replay from the last commit brings
+        them again (to us or to their next owner)."""
+        for tp in partitions:
+            role = self.role_of.get(tp.topic)
             for key in [k for k in self.buffers if k[0] == role and k[1] == tp.partition]:
                 self.buffered -= len(self.buffers.pop(key))
+        metrics.LAKE_BUFFERED.set(self.buffered)
+
+    def close(self) -> None:
+        return None
 
 
 def _log_start(consumer: Consumer, tp: TopicPartition) -> int:
@@ -155,7 +176,7 @@ def build_worker(settings: Settings, *, group_id: str | None = None,
                  metrics_port: int | None = None) -> StreamWorker:
     """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
     step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
-    return StreamWorker(settings, step, raw_topics(settings),
+    return StreamWorker(settings, step, raw_topics(settings), sink=step,
                         group_id=group_id or settings.lake.consumer_group,
                         metrics_port=metrics_port)
 

@@ -5,9 +5,10 @@
 Compaction never runs on the embedded broker and is lazy on Apache Kafka, so the fold (last
 record per key wins, a tombstone deletes) is what makes the view right on both.
 
-The consumer uses assign() from the beginning, never a consumer group: every API replica
-needs the whole view, and nothing is committed. "Loaded" means every assigned partition
-reported end-of-partition once (the embedded broker's high watermark is wrong, EOF is not).
+The shared reader (kafka/inspect.TopicFollower) assigns every partition from the beginning,
+never joining a consumer group: every API replica needs the whole view, and nothing is
+committed. "Loaded" means every partition reported end-of-partition once (the embedded
+broker's high watermark is wrong, EOF is not).
 
 Serving (`serve_recommendations`) is a pure function: recommendations are re-checked at
 serve time against the current ban list and stock, because both change faster than the
@@ -18,17 +19,18 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import KafkaException, TopicPartition
+from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
 from vitrina.errors import ContractError
-from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.clients import admin_config
+from vitrina.kafka.inspect import TopicFollower
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -102,7 +104,6 @@ class LocalView:
         self.loaded = threading.Event()
         self.error: str | None = None
         self._thread: threading.Thread | None = None
-        self._not_at_eof: set[tuple[str, int]] = set()
 
     # -- reads (thread-safe snapshots) ---------------------------------------------------
     def _table(self, topic: str) -> dict[str, dict[str, Any]]:
@@ -160,45 +161,37 @@ class LocalView:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _assign_all(self, consumer: Consumer) -> bool:
+    def _follow_all(self) -> TopicFollower | None:
+        """A reader of every partition of the three topics, or None (error set) if not yet."""
+        admin = AdminClient(admin_config(self.settings, "client-api"))
         try:
-            metadata = consumer.list_topics(timeout=5)
+            metadata = admin.list_topics(timeout=5)
         except KafkaException as exc:
             self.error = f"broker unreachable: {exc}"
-            return False
+            return None
         missing = [t for t in self._folds if t not in metadata.topics
                    or metadata.topics[t].error is not None]
         if missing:
             self.error = f"topics missing: {', '.join(missing)} (run `vitrina topics apply`)"
-            return False
-        parts = [TopicPartition(t, p, -2)  # -2: OFFSET_BEGINNING
-                 for t in self._folds for p in metadata.topics[t].partitions]
-        consumer.assign(parts)
-        self._not_at_eof = {(tp.topic, tp.partition) for tp in parts}
+            return None
         self.error = None
-        return True
+        return TopicFollower(self.settings, [TopicPartition(t, p) for t in self._folds
+                                             for p in metadata.topics[t].partitions],
+                             principal="client-api")
 
     def _run(self) -> None:
-        conf = consumer_config(self.settings, "client-api",
-                               f"vitrina-client-api-view-{uuid.uuid4().hex[:8]}",
-                               **{"enable.partition.eof": True})
-        consumer = Consumer(conf)
+        follower: TopicFollower | None = None
         try:
-            while not self._stop.is_set() and not self._assign_all(consumer):
+            while not self._stop.is_set() and (follower := self._follow_all()) is None:
                 self._stop.wait(1.0)
-            while not self._stop.is_set():
-                for msg in consumer.consume(500, self.poll_timeout_s):
-                    err = msg.error()
-                    if err is None:
-                        self.apply(str(msg.topic()), msg.key(), msg.value())
-                    elif err.code() == KafkaError._PARTITION_EOF:
-                        self._not_at_eof.discard((msg.topic(), msg.partition()))
-                        if not self._not_at_eof:
-                            self.loaded.set()
-                    else:
-                        log.warning("view: consumer: %s", err)
+            while follower is not None and not self._stop.is_set():
+                for msg in follower.poll(500, self.poll_timeout_s, strict=False):
+                    self.apply(str(msg.topic()), msg.key(), msg.value())
+                if follower.at_end and not self.loaded.is_set():
+                    self.loaded.set()
         except Exception as exc:  # keep the API up; /readyz reports the dead view
             self.error = f"view stopped: {exc}"
             log.exception("view stopped")
         finally:
-            consumer.close()
+            if follower is not None:
+                follower.close()

@@ -1,0 +1,67 @@
+"""Committing consumed offsets: transient errors are retried, a lost partition is let go.
+
+A commit that times out or meets a moving coordinator is retried with backoff; the offsets
+stay pending until a commit succeeds, so a failed commit never drops them. A commit refused
+because the group moved on (rebalance) is not an error of ours: the partitions' next owner
+replays from the last commit and our idempotent outputs make that harmless.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+
+from vitrina.errors import BrokerError
+
+log = logging.getLogger(__name__)
+
+# Errors of a commit that a retry can cure (the coordinator moved, loaded or timed out).
+TRANSIENT = frozenset({
+    KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
+    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE,
+    KafkaError.NOT_COORDINATOR, KafkaError._WAIT_COORD, KafkaError.NETWORK_EXCEPTION,
+    KafkaError._ALL_BROKERS_DOWN,
+})
+# The group moved on: these partitions are (or are about to be) someone else's.
+REBALANCED = frozenset({
+    KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
+    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._ASSIGNMENT_LOST, KafkaError.FENCED_INSTANCE_ID,
+    KafkaError._STATE,
+})
+
+
+def commit_offsets(consumer: Consumer, offsets: list[TopicPartition], *, service: str,
+                   attempts: int = 5, backoff_s: float = 0.2,
+                   sleep: Callable[[float], None] = time.sleep) -> bool:
+    """Commit synchronously; True when committed (or nothing to commit), False when the
+    partitions were lost to a rebalance. Raises BrokerError after `attempts` transient
+    failures (the offsets stay pending; the supervisor restarts the worker)."""
+    delay = backoff_s
+    for attempt in range(1, attempts + 1):
+        try:
+            consumer.commit(offsets=offsets, asynchronous=False)
+            return True
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            code = err.code()
+            if code == KafkaError._NO_OFFSET:
+                return True
+            if code in REBALANCED:
+                log.warning("%s: commit refused, the group rebalanced (%s); the next owner "
+                            "replays from the last commit", service, err)
+                return False
+            if code not in TRANSIENT and not err.retriable():
+                raise BrokerError(f"{service}: commit failed: {err}",
+                                  hint="check the group's ACLs and the broker log") from None
+            if attempt == attempts:
+                raise BrokerError(f"{service}: commit failed {attempts} times: {err}",
+                                  hint="is the broker overloaded or away? the offsets stay "
+                                       "uncommitted and are replayed") from None
+            log.warning("%s: commit failed (%s), retry %d/%d in %.1f s", service, err,
+                        attempt, attempts - 1, delay)
+            sleep(delay)
+            delay = min(delay * 2, 5.0)
+    return False

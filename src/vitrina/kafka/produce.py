@@ -1,0 +1,55 @@
+"""The one way to hand a record to a producer: wait while its queue is full, refuse what is too big.
+
+librdkafka raises BufferError when its local queue is full: the right answer is to serve
+delivery reports (`poll`) and try again — backpressure, not failure. A record larger than
+`message.max.bytes` can never be sent: that is a property of the record (RecordTooLarge, a
+ContractError), so a worker dead-letters the input instead of crash-looping on it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import KafkaError, KafkaException, Producer
+
+from vitrina.errors import ContractError
+
+# librdkafka's and Apache Kafka's default message.max.bytes; producer_config sets it explicitly
+# so that this check and the client agree.
+MAX_MESSAGE_BYTES = 1_000_000
+# Key, headers and the record batch framing also count towards the limit.
+_OVERHEAD_BYTES = 4096
+
+
+class RecordTooLarge(ContractError):
+    """A record larger than the producer's message.max.bytes."""
+
+    def __init__(self, topic: str, size: int, limit: int = MAX_MESSAGE_BYTES) -> None:
+        super().__init__(f"record of {size:,} bytes for {topic} exceeds the {limit:,}-byte "
+                         f"limit", field="(root)", rule="maxBytes",
+                         hint="split or shrink the record; the broker refuses bigger records")
+
+
+def fits(key: bytes | str | None, value: bytes | None,
+         limit: int = MAX_MESSAGE_BYTES) -> bool:
+    """True when a record of this key and value can be produced (a cheap pre-check)."""
+    return len(value or b"") + len(key or b"") + _OVERHEAD_BYTES <= limit
+
+
+def produce(producer: Producer, topic: str, value: bytes | None,
+            key: bytes | str | None = None, **kwargs: Any) -> None:
+    """Produce one record, waiting (serving delivery reports) while the local queue is full.
+
+    `kwargs` are confluent-kafka's: headers, partition, timestamp, on_delivery.
+    Raises RecordTooLarge when the client refuses the record for its size.
+    """
+    while True:
+        try:
+            producer.produce(topic, value, key, **kwargs)
+            return
+        except BufferError:
+            producer.poll(0.1)
+        except KafkaException as exc:
+            if exc.args and exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
+                raise RecordTooLarge(topic, len(value or b"") + len(key or b"")) from None
+            raise

@@ -1,0 +1,107 @@
+"""The worker's small parts alone: commit retries, the dead-letter policy, record size.
+
+The commit tests use a stand-in consumer: a coordinator that times out on demand cannot be
+provoked reliably on the embedded broker (the loop itself runs on the real broker in
+tests/integration/test_worker_safety.py).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+from vitrina.errors import BrokerError, ContractError
+from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
+from vitrina.kafka.offsets import commit_offsets
+from vitrina.kafka.produce import MAX_MESSAGE_BYTES, RecordTooLarge, fits
+
+
+class FlakyConsumer:
+    """Fails its first `failures` commits with `code`, then commits."""
+
+    def __init__(self, failures: int, code: int) -> None:
+        self.failures, self.code = failures, code
+        self.commits: list[list[TopicPartition]] = []
+        self.calls = 0
+
+    def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise KafkaException(KafkaError(self.code))
+        self.commits.append(offsets)
+
+
+OFFSETS = [TopicPartition("t", 0, 10)]
+
+
+def commit(consumer: Any, **kwargs: Any) -> bool:
+    return commit_offsets(consumer, OFFSETS, service="test", sleep=lambda _: None, **kwargs)
+
+
+@pytest.mark.parametrize("code", [KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT,
+                                  KafkaError.NOT_COORDINATOR,
+                                  KafkaError.COORDINATOR_LOAD_IN_PROGRESS])
+def test_a_transient_commit_error_is_retried_until_it_commits(code: int) -> None:
+    consumer = FlakyConsumer(2, code)
+    assert commit(consumer) is True
+    assert consumer.commits == [OFFSETS] and consumer.calls == 3
+
+
+def test_a_commit_that_keeps_failing_raises_and_keeps_nothing_secret() -> None:
+    with pytest.raises(BrokerError, match="commit failed 3 times"):
+        commit(FlakyConsumer(10, KafkaError.REQUEST_TIMED_OUT), attempts=3)
+
+
+def test_a_commit_refused_by_a_rebalance_is_not_retried() -> None:
+    consumer = FlakyConsumer(1, KafkaError.REBALANCE_IN_PROGRESS)
+    assert commit(consumer) is False and consumer.calls == 1
+
+
+def test_nothing_to_commit_is_success() -> None:
+    assert commit(FlakyConsumer(1, KafkaError._NO_OFFSET)) is True
+
+
+def test_a_permanent_commit_error_raises_at_once() -> None:
+    consumer = FlakyConsumer(1, KafkaError.GROUP_AUTHORIZATION_FAILED)
+    with pytest.raises(BrokerError):
+        commit(consumer)
+    assert consumer.calls == 1
+
+
+def test_policy_trips_on_the_record_over_the_limit_per_partition() -> None:
+    policy = DeadLetterPolicy(window=20, ratio=0.5)
+    for offset in range(10):
+        assert policy.invalid("t", 0, offset) is None
+    assert policy.invalid("t", 1, 0) is None  # another partition has its own window
+    flood = policy.invalid("t", 0, 10)
+    assert isinstance(flood, DeadLetterFlood)
+    assert "partition 0" in str(flood) and "offset 10" in str(flood)
+
+
+def test_policy_forgets_invalid_records_older_than_the_window() -> None:
+    policy = DeadLetterPolicy(window=20, ratio=0.5)
+    # One invalid record every other offset: 10 in any 20 offsets, never more.
+    assert all(policy.invalid("t", 0, offset) is None for offset in range(0, 400, 2))
+
+
+def test_valid_records_from_other_partitions_do_not_dilute_a_flood() -> None:
+    policy = DeadLetterPolicy(window=10, ratio=0.5)
+    results = [policy.invalid("t", 3, offset) for offset in range(6)]
+    assert results[:5] == [None] * 5 and isinstance(results[5], DeadLetterFlood)
+
+
+def test_forget_clears_a_revoked_partition() -> None:
+    policy = DeadLetterPolicy(window=10, ratio=0.5)
+    for offset in range(5):
+        policy.invalid("t", 0, offset)
+    policy.forget("t", 0)
+    assert policy.invalid("t", 0, 5) is None
+
+
+def test_record_too_large_is_a_contract_error_with_a_hint() -> None:
+    assert fits(b"k", b"x" * 1000)
+    assert not fits(b"k", b"x" * MAX_MESSAGE_BYTES)
+    exc = RecordTooLarge("shop-products", 2_000_000)
+    assert isinstance(exc, ContractError) and "2,000,000 bytes" in str(exc) and exc.hint
