@@ -14,14 +14,9 @@ from __future__ import annotations
 
 import logging
 import threading
-import uuid
-from typing import Any
-
-from confluent_kafka import Consumer, KafkaError, TopicPartition
 
 from vitrina.errors import UnavailableError, VitrinaError
-from vitrina.kafka.clients import consumer_config
-from vitrina.kafka.inspect import read_to_end, topic_partitions
+from vitrina.kafka.inspect import TopicFollower, read_to_end, topic_partitions
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -142,24 +137,13 @@ class OwnersView:
     def _follow(self) -> None:
         partitions = topic_partitions(self.settings, self.settings.topics.product_owners,
                                       self.principal)
-        group = f"vitrina-{self.principal}-owners-{uuid.uuid4().hex[:8]}"
-        conf: dict[str, Any] = consumer_config(self.settings, self.principal, group,
-                                               **{"enable.partition.eof": True})
-        consumer = Consumer(conf)
+        follower = TopicFollower(self.settings, partitions, principal=self.principal)
         try:
-            consumer.assign([TopicPartition(tp.topic, tp.partition, -2) for tp in partitions])
-            at_end = set()
             while not self._stop.is_set():
-                for msg in consumer.consume(500, 0.2):
-                    err = msg.error()
-                    if err is None:
-                        self.owners.fold(msg.key(), msg.value())
-                    elif err.code() == KafkaError._PARTITION_EOF:
-                        at_end.add(msg.partition())
-                        if len(at_end) == len(partitions):
-                            self.error = None
-                            self.loaded.set()
-                    else:
-                        raise VitrinaError(f"reading {msg.topic()}: {err}")
+                for msg in follower.poll(500, 0.2, strict=False):
+                    self.owners.fold(msg.key(), msg.value())
+                if follower.at_end and not self.loaded.is_set():
+                    self.error = None
+                    self.loaded.set()
         finally:
-            consumer.close()
+            follower.close()

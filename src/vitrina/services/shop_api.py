@@ -41,6 +41,7 @@ from vitrina.errors import (
     UnavailableError,
     VitrinaError,
 )
+from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.services.ownership import Owners, OwnersView, owner_message
 from vitrina.settings import Settings
@@ -103,12 +104,7 @@ class ProductWriter:
         records = [(self.owners_topic, key, store.encode()) for key, store in claims or []]
         records += [(self.topic, key, value) for key, value in products]
         for topic, key, value in records:
-            while True:
-                try:
-                    self.producer.produce(topic, value, key, on_delivery=delivered)
-                    break
-                except BufferError:
-                    self.producer.poll(0.05)
+            produce(self.producer, topic, value, key, on_delivery=delivered)
         deadline = time.monotonic() + timeout
         while len(outcome) < len(records) and time.monotonic() < deadline:
             self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))

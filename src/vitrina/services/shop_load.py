@@ -31,6 +31,7 @@ from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
+from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
 from vitrina.settings import Settings
@@ -179,12 +180,7 @@ class ShopLoader:
 
     def _produce(self, topic: str, key: bytes | str | None, value: bytes,
                  headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
-        while True:
-            try:
-                self.producer.produce(topic, value, key, headers=headers)
-                return
-            except BufferError:
-                self.producer.poll(0.05)  # local queue full: let deliveries drain it
+        produce(self.producer, topic, value, key, headers=headers)  # waits while queue full
 
     def load_catalog(self, catalog: Catalog, name: str,
                      progress: Progress | None = None) -> FileReport:
