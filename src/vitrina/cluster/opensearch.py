@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
@@ -82,7 +83,13 @@ def _unprivileged_prefix() -> list[str]:
         raise ClusterError("OpenSearch cannot run as root and `unshare` is not installed",
                            hint="run `vitrina cluster up` as a normal user, or install "
                                 "util-linux (apt-get install -y util-linux)")
-    return [unshare, "--user", "--map-user=1000", "--map-group=1000"]
+    prefix = [unshare, "--user", "--map-user=1000", "--map-group=1000"]
+    probe = subprocess.run([*prefix, "true"], capture_output=True, text=True)
+    if probe.returncode != 0:  # e.g. a container whose seccomp profile forbids user namespaces
+        raise ClusterError(f"OpenSearch cannot run as root, and a user namespace is refused "
+                           f"here: {probe.stderr.strip()}",
+                           hint="run `vitrina cluster up` as a normal user")
+    return prefix
 
 
 @dataclass
