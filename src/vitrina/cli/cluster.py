@@ -8,10 +8,8 @@ secured the same way), MirrorMaker 2, and whatever else `vitrina.cluster.topolog
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import typer
-import yaml
 
 from vitrina.cli.common import console, handle_errors, settings
 
@@ -37,31 +35,6 @@ def install() -> None:
         with console.status(f"resolving {component} with Maven…"):
             path = jars.resolve(component)
         console.print(f"{component}: {len(list(path.glob('*.jar')))} jars in {path}")
-
-
-def write_profile(plan: object) -> Path:
-    """A settings profile for services on cluster A (`vitrina --profile <file> up`)."""
-    from vitrina.cluster.topology import Plan, primary
-
-    assert isinstance(plan, Plan)
-    kafka = primary(plan)
-    profile = {
-        "profile": "cluster",
-        "data_dir": str(plan.data_dir),
-        "kafka": {"bootstrap_servers": kafka.bootstrap, "security_protocol": "SASL_SSL",
-                  "sasl_mechanism": "SCRAM-SHA-512", "secrets_dir": str(plan.secrets),
-                  "ssl_ca_location": str(plan.secrets / "ca.pem"), "partitions": 3,
-                  "replication_factor": 3, "min_insync_replicas": 2, "transactions": True},
-        "broker": {"embedded": False},
-    }
-    from vitrina.cluster.storage import profile_overrides
-
-    profile.update(profile_overrides(plan))  # lake on HDFS, search on OpenSearch when up
-    path = plan.root / "profile.yaml"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# written by `vitrina cluster up`: services on the native cluster A\n"
-                    + yaml.safe_dump(profile, sort_keys=False))
-    return path
 
 
 @app.command()
@@ -99,9 +72,8 @@ def up(
             console.print(f"  ACLs: {len(diff.add)} added, {diff.unchanged} unchanged")
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
-    profile = write_profile(plan)
-    console.print(f"[green]cluster up[/]; run the platform on it: "
-                  f"vitrina --profile {profile} up")
+    console.print("[green]cluster up[/]; run the platform on it: "
+                  "vitrina --profile cluster up (or demo); `vitrina cluster status`")
 
 
 @app.command()

@@ -30,6 +30,8 @@ from vitrina.settings import Settings, load_settings
 PRIMARY_BASE_PORT = 29092
 MIRROR_BASE_PORT = 29192
 MM2_METRICS_PORT = 29290
+PROMETHEUS_PORT = 29090
+ALERTMANAGER_PORT = 29093
 PRIMARY_NODES = 3
 MIRROR_NODES = 1
 
@@ -96,10 +98,25 @@ def _mirrormaker(plan: Plan) -> Component:
     return MirrorMaker.for_plan(plan)
 
 
+def _monitoring(plan: Plan) -> Component:
+    """Prometheus on the brokers' and MM2's JMX exporters with the Kafka alert rules, and an
+    Alertmanager (operator view only; Telegram: render deploy/alertmanager, see docs)."""
+    from vitrina.monitoring.cluster import ClusterMonitoring
+    from vitrina.monitoring.embedded import alertmanager_config
+
+    targets = {"kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
+               "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
+               "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"]}
+    return ClusterMonitoring(plan.root, targets, alertmanager_config(None),
+                             prometheus_port=PROMETHEUS_PORT,
+                             alertmanager_port=ALERTMANAGER_PORT)
+
+
 COMPONENTS: list[tuple[str, str]] = [
     ("kafka", "vitrina.cluster.topology:primary"),
     ("kafka-mirror", "vitrina.cluster.topology:mirror"),
     ("mirrormaker", "vitrina.cluster.topology:_mirrormaker"),
+    ("monitoring", "vitrina.cluster.topology:_monitoring"),
     ("hdfs", "vitrina.cluster.hdfs:component"),
     ("opensearch", "vitrina.cluster.opensearch:component"),
     ("s3", "vitrina.cluster.s3:component"),
