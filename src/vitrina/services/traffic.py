@@ -23,6 +23,7 @@ from vitrina.contracts import encode
 from vitrina.domain.catalog import parse_catalog
 from vitrina.domain.generator import customers, generate_traffic
 from vitrina.errors import VitrinaError
+from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.settings import Settings
 
@@ -97,8 +98,8 @@ def run_traffic(settings: Settings, *, rate: float, duration: float | None = Non
             for _ in range(max(0, due)):
                 kind, message = next(stream)
                 value = stamp(kind, message, datetime.now(UTC))
-                producer.produce(topics[kind], encode(CONTRACT[kind], value),
-                                 str(value[KEY_FIELD[kind]]))
+                produce(producer, topics[kind], encode(CONTRACT[kind], value),
+                        str(value[KEY_FIELD[kind]]))
                 sent[kind] += 1
                 total += 1
             if due > 0 and on_sent:
