@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -55,6 +56,10 @@ MATCHING_MODES: dict[str, list[str]] = {"and": ["and"], "or": ["or"],
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
 FUZZY_MIN_CHARS = 5
 
+# 4096 distinct (words, mode) pairs: the head of a shop's query distribution. A cached query
+# is a tree of a few hundred tantivy term queries (alternatives × fields), ~50 KB at most.
+QUERY_CACHE_SIZE = 4096
+
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
 RELOAD_INTERVAL_S = 0.1
 
@@ -87,6 +92,12 @@ class EmbeddedSearch:
         self.matching = matching
         self._writer: Any = None
         self._last_reload = 0.0
+        # Building a query (stems, lemmas, alternatives: ~140 term queries per word) cost more
+        # than running it: built once per distinct query, keeping only the terms the index
+        # has (most compound/transliterated alternatives are absent, and a clause that can
+        # not match adds nothing to a BM25 sum); emptied when a commit lands.
+        self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._build_text_query)
+        self._generation: tuple[int, int, int] | None = None
         self.schema = build_schema()
         marker = self.path / MARKER
         if readonly:
@@ -142,39 +153,70 @@ class EmbeddedSearch:
         self._require_writer().commit()
         self.index.reload()
         self._last_reload = time.monotonic()
+        self._text_query.cache_clear()
 
     # -- reads --------------------------------------------------------------------------
     def _searcher(self) -> Any:
         now = time.monotonic()
         if self.readonly and now - self._last_reload >= RELOAD_INTERVAL_S:
+            self._forget_queries_if_committed()  # before the reload: never miss a commit
             self.index.reload()
             self._last_reload = now
         return self.index.searcher()
 
-    def _term_clauses(self, word: str, weight: float = 1.0) -> list[tuple[Any, Any]]:
+    def _forget_queries_if_committed(self) -> None:
+        """Cached queries leave out terms the index did not have: a commit (a new meta.json,
+        written by rename) may have added them, so the cache starts again."""
+        try:
+            st = (self.path / "meta.json").stat()
+            generation: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
+        except OSError:
+            generation = None
+        if generation != self._generation:
+            self._generation = generation
+            self._text_query.cache_clear()
+
+    def _term_clauses(self, word: str, weight: float = 1.0,
+                      searcher: Any = None) -> list[tuple[Any, Any]]:
+        """Should-clauses for one word; with a `searcher`, only terms it has documents for."""
         clauses: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
+
+        def absent(field: str, term: str) -> bool:
+            return searcher is not None and not searcher.doc_freq(field, term)
+
         if self.analysis in ("stem", "stem+lemma"):
             for stem in stems(word):
                 for name, boost in BOOSTS.items():
+                    if absent(name, stem):
+                        continue
                     clauses.append((should, tantivy.Query.boost_query(
                         tantivy.Query.term_query(self.schema, name, stem), boost * weight)))
         if self.analysis in ("lemma", "stem+lemma"):
             for form in lemmas(word):
-                clauses.append((should, tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self.schema, "name_lemma", form),
-                    BOOSTS["name"] * weight)))
-                clauses.append((should, tantivy.Query.boost_query(
-                    tantivy.Query.term_query(self.schema, "body_lemma", form), weight)))
+                if not absent("name_lemma", form):
+                    clauses.append((should, tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self.schema, "name_lemma", form),
+                        BOOSTS["name"] * weight)))
+                if not absent("body_lemma", form):
+                    clauses.append((should, tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self.schema, "body_lemma", form), weight)))
         return clauses
 
     def _word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
-        clauses = self._term_clauses(word)
+        searcher = self.index.searcher()
+        forms = [(word, 1.0)]
         if self.understanding:
-            for alt in alternatives(word, lemmas(word)):
-                clauses += self._term_clauses(alt.word, alt.weight)
-        return tantivy.Query.boolean_query(clauses) if clauses else None
+            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
+        clauses = [c for w, weight in forms for c in self._term_clauses(w, weight, searcher)]
+        if clauses:
+            return tantivy.Query.boolean_query(clauses)
+        # None of its terms is in the index: a word that matches nothing (so "all words"
+        # finds nothing), unless it has no terms at all (then it is no word: left out).
+        if any(self._term_clauses(w, weight) for w, weight in forms):
+            return tantivy.Query.empty_query()
+        return None
 
     def _fuzzy_clause(self, word: str) -> Any:
         """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
@@ -191,7 +233,7 @@ class EmbeddedSearch:
             for name, boost in BOOSTS.items() if name != "specifications"]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def _text_query(self, words: list[str], mode: str) -> Any:
+    def _build_text_query(self, words: tuple[str, ...], mode: str) -> Any:
         build = self._fuzzy_clause if mode == "fuzzy" else self._word_clause
         clauses = [c for c in (build(w) for w in words) if c is not None]
         if not clauses:
@@ -232,7 +274,7 @@ class EmbeddedSearch:
         result: Any = None
         for mode in modes:
             text = (tantivy.Query.all_query() if mode == "all"
-                    else self._text_query(words, mode))
+                    else self._text_query(tuple(words), mode))
             if text is None:
                 continue
             full = tantivy.Query.boolean_query(
