@@ -9,7 +9,7 @@ import uuid
 
 import orjson
 import pytest
-from confluent_kafka import Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from tests.conftest import FIXTURES, wait_for
 from tests.support import settings_env
 
@@ -152,9 +152,16 @@ def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(
         after = wait_for(lambda: count(4), 30, message="the second replay rejected again")
 
         def processed(worker: StreamWorker) -> bool:  # all 3 records handled and committed
-            tps = [TopicPartition(settings.topics.shop_products, p)
-                   for p in range(settings.kafka.partitions)]
-            return sum(max(0, tp.offset) for tp in worker.consumer.committed(tps, 10)) == 3
+            from vitrina.kafka.clients import consumer_config
+
+            # Its own consumer: a consumer is not to be used from two threads.
+            reader = Consumer(consumer_config(settings, "test", worker.group_id))
+            try:
+                tps = [TopicPartition(settings.topics.shop_products, p)
+                       for p in range(settings.kafka.partitions)]
+                return sum(max(0, tp.offset) for tp in reader.committed(tps, timeout=10)) == 3
+            finally:
+                reader.close()
 
         wait_for(lambda: all(processed(w) for w in workers), 30, message="both committed")
         assert len(read_dead_letters(settings)) == 4, [d.headers for d in after]
