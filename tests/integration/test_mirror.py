@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,7 +12,8 @@ from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
 from tests.conftest import free_port, wait_for
 
 from vitrina import broker
-from vitrina.services.mirror import SOURCE_OFFSET_HEADER, Mirror, target_settings
+from vitrina.kafka.worker import StreamWorker
+from vitrina.services.mirror import SOURCE_OFFSET_HEADER, MirrorStep, build, target_settings
 from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -63,10 +65,32 @@ def _read_all(bootstrap: str, topic: str, partitions: int, expected: int) -> lis
     return records
 
 
-def _run_in_thread(mirror: Mirror, until: Callable[[], bool] | None = None) -> threading.Thread:
-    thread = threading.Thread(target=mirror.run, kwargs={"until": until}, daemon=True)
+def _run_in_thread(mirror: StreamWorker,
+                   until: Callable[[], bool] | None = None) -> threading.Thread:
+    def run() -> None:
+        with contextlib.suppress(CrashForTest):
+            mirror.run(until=until)
+
+    thread = threading.Thread(target=run, daemon=True)
     thread.start()
     return thread
+
+
+class CrashForTest(Exception):
+    """What kills the 'crashing' mirror in the middle of a batch."""
+
+
+class CrashingMirror(MirrorStep):
+    """Copies `records` records, then dies like a kill -9 (nothing more is committed)."""
+
+    def __init__(self, records: int) -> None:
+        self.left = records
+
+    def process(self, message: Any) -> list[Any]:
+        if self.left == 0:
+            raise CrashForTest("simulated crash")
+        self.left -= 1
+        return super().process(message)
 
 
 def _source_offset(headers: list[tuple[str, Any]]) -> int:
@@ -82,7 +106,7 @@ def test_every_record_replicated_once_in_order_across_restarts(
     group = f"vitrina-mirror-{unique}"
 
     _produce(source, topic, 0, 300, partitions)
-    first = Mirror(source, target, group_id=group)
+    first = build(source, target, group_id=group)
     thread = _run_in_thread(first)
     bootstrap = target.kafka.bootstrap_servers
     wait_for(lambda: len(_read_all(bootstrap, topic, partitions, 0)) >= 100,
@@ -93,19 +117,15 @@ def test_every_record_replicated_once_in_order_across_restarts(
 
     _produce(source, topic, 300, 300, partitions)
     # A mirror that dies without committing (kill -9): whatever it copied gets replayed.
-    crashed = Mirror(source, target, group_id=group)
-    crashed.consumer.subscribe(crashed.topics)
-
-    def crashed_copied_a_batch() -> bool:
-        crashed.replicate(crashed.consumer.consume(100, 0.5))
-        return bool(crashed._pending)
-
-    wait_for(crashed_copied_a_batch, timeout=30, message="the crashing mirror to copy a batch")
-    assert crashed.producer.flush(10) == 0
-    crashed.consumer.close()  # no commit
+    # (It would commit only every hour: the crash comes before any commit.)
+    no_commits = source.model_copy(update={"worker": source.worker.model_copy(
+        update={"commit_interval_s": 3600})})
+    crashed = build(no_commits, target, group_id=group, step=CrashingMirror(50))
+    _run_in_thread(crashed).join(60)
+    assert crashed.producer.flush(10) == 0  # its copies reached the target, uncommitted
 
     _produce(source, topic, 600, 150, partitions)
-    second = Mirror(source, target, group_id=group)
+    second = build(source, target, group_id=group)
     thread = _run_in_thread(second)
     seen: list[list[Record]] = [[]]
 

@@ -101,6 +101,7 @@ class StreamWorker:
                  sink: Sink | None = None, side_input: SideInput | None = None,
                  principal: str | None = None, instance_id: str | None = None,
                  metrics_port: int | None = None, output_settings: Settings | None = None,
+                 transactions: bool | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.settings = settings
         self.step, self.sink, self.side_input = step, sink, side_input
@@ -113,7 +114,9 @@ class StreamWorker:
         self._pending: dict[tuple[str, int], int] = {}
         self._to_recover: list[TopicPartition] = []
         self._tracker = DeliveryTracker(self.service)
-        self._transactional = settings.kafka.transactions and sink is None
+        # Outputs and offsets commit together only when both are Kafka records of one cluster.
+        self._transactional = (settings.kafka.transactions if transactions is None
+                               else transactions) and sink is None and output_settings is None
         self._in_transaction = False
         self._failed = False
         self._retry_at: float | None = None

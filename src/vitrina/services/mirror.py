@@ -2,9 +2,10 @@
 
 For local development (production uses MirrorMaker 2 with the identity replication policy).
 Topic names, partition numbers, keys, values (tombstones included), headers and timestamps are
-kept. Each batch is produced, the target producer flushed, and only then are the source
-offsets committed (consumer group on the SOURCE cluster): a restart resumes from the last
-commit, so nothing is skipped. What a crash replays is detectable: every copy carries the
+kept. It is the shared worker loop (kafka/worker.StreamWorker) with a one-line step: each
+batch is produced, the target producer flushed, and only then are the source offsets
+committed (consumer group on the SOURCE cluster): a restart resumes from the last commit, so
+nothing is skipped. What a crash replays is detectable: every copy carries the
 source offset in the `vitrina-mirror-offset` header, and a reader that folds by
 (partition, source offset) sees each record exactly once, in source order.
 """
@@ -12,18 +13,15 @@ source offset in the `vitrina-mirror-offset` header, and a reader that folds by
 from __future__ import annotations
 
 import logging
-import signal
-import threading
-import time
-from collections.abc import Callable
-from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import KafkaException, Message
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from vitrina import metrics
 from vitrina.errors import BrokerError
-from vitrina.kafka.clients import admin_config, consumer_config, producer_config
+from vitrina.kafka.clients import admin_config
+from vitrina.kafka.deadletter import Output
+from vitrina.kafka.steps import Step
+from vitrina.kafka.worker import StreamWorker
 from vitrina.settings import Settings
 from vitrina.topics import TopicSpec, declared_topics
 
@@ -92,108 +90,38 @@ def ensure_target_topics(source: Settings, target: Settings, timeout: float = 15
     return [s.name for s in specs]
 
 
-class Mirror:
-    """Copies batches from the source consumer group to the target producer."""
+class MirrorStep(Step):
+    """A record of the source → the same record for the target: topic, partition, key,
+    value (tombstones too), headers plus the source offset, timestamp."""
 
-    def __init__(self, source: Settings, target: Settings, *, group_id: str = GROUP_ID,
-                 metrics_port: int | None = None) -> None:
-        self.source = source
-        self.target = target
-        self.group_id = group_id
-        self.stop_event = threading.Event()
-        self.topics = ensure_target_topics(source, target)
-        self.delivery_error: KafkaError | None = None
-        self.producer = Producer(producer_config(target, SERVICE, on_delivery=self._on_delivery))
-        self.consumer = Consumer(consumer_config(source, SERVICE, group_id))
-        self._pending: dict[tuple[str, int], int] = {}
-        if metrics_port:
-            metrics.serve_metrics(source, metrics_port)
+    service = SERVICE
 
-    def _on_delivery(self, err: KafkaError | None, msg: Message) -> None:
-        if err is not None:
-            self.delivery_error = self.delivery_error or err
-        else:
-            metrics.PRODUCED.labels(SERVICE, msg.topic()).inc()
+    def process(self, message: Message) -> list[Output]:
+        ts_type, ts = message.timestamp()
+        return [Output(str(message.topic()), message.key(), message.value(),
+                       headers=copy_headers(message), partition=message.partition(),
+                       timestamp_ms=None if ts_type == _NO_TIMESTAMP else ts)]
 
-    def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
-        self.commit()
 
-    def run(self, until: Callable[[], bool] | None = None) -> None:
-        """Mirror until stop() (or `until()`); commit what was flushed on the way out."""
-        if not self.topics:
-            raise BrokerError("mirror: none of the declared topics exists on the source",
-                              hint="run `vitrina topics apply` first")
-        self.consumer.subscribe(self.topics, on_revoke=self._on_revoke)
-        batch = self.source.worker.batch_size
-        try:
-            while not self.stop_event.is_set() and not (until and until()):
-                messages = self.consumer.consume(batch, self.source.worker.poll_timeout_s)
-                if messages:
-                    self.replicate(messages)
-                    self.commit()
-            self.commit()
-        finally:
-            self.consumer.close()
-
-    def stop(self) -> None:
-        self.stop_event.set()
-
-    def replicate(self, messages: list[Message]) -> None:
-        for msg in messages:
-            err = msg.error()
-            if err is not None:
-                if err.code() == KafkaError._PARTITION_EOF:
-                    continue
-                if err.fatal() or err.code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                                                 KafkaError.GROUP_AUTHORIZATION_FAILED):
-                    raise BrokerError(f"mirror: consumer error: {err}",
-                                      hint="check the mirror principal's ACLs (`vitrina acl plan`)")
-                log.warning("mirror: consumer: %s", err)
-                continue
-            topic, partition, offset = str(msg.topic()), int(msg.partition() or 0), msg.offset()
-            assert offset is not None  # a record without error always has an offset
-            metrics.CONSUMED.labels(SERVICE, topic).inc()
-            kwargs: dict[str, Any] = {"key": msg.key(), "value": msg.value(),
-                                      "partition": partition, "headers": copy_headers(msg)}
-            ts_type, ts = msg.timestamp()
-            if ts_type != _NO_TIMESTAMP:
-                kwargs["timestamp"] = ts
-            while True:
-                try:
-                    self.producer.produce(topic, **kwargs)
-                    break
-                except BufferError:
-                    self.producer.poll(0.1)
-            self._pending[(topic, partition)] = offset + 1
-
-    def commit(self) -> None:
-        """Flush the target producer; only then commit the source offsets."""
-        if not self._pending:
-            return
-        while self.producer.flush(1.0) > 0 and self.delivery_error is None:
-            pass
-        if self.delivery_error is not None:
-            raise BrokerError(f"mirror: a record was not delivered to the target: "
-                              f"{self.delivery_error}; source offsets not committed",
-                              hint="the next start resumes from the last commit")
-        offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
-        try:
-            self.consumer.commit(offsets=offsets, asynchronous=False)
-        except KafkaException as exc:
-            # Lost the partitions in a rebalance: their next owner replays from the last
-            # commit, and the source-offset header makes that replay detectable.
-            log.warning("mirror: commit failed: %s", exc)
-        else:
-            metrics.LAST_COMMIT.labels(SERVICE).set(time.time())
-        self._pending.clear()
+def build(source: Settings, target: Settings, *, group_id: str = GROUP_ID,
+          metrics_port: int | None = None, step: Step | None = None) -> StreamWorker:
+    """The mirror as a StreamWorker: consume the source group, produce to the target, commit
+    the source offsets once the target acknowledged every copy (no transactions: the offsets
+    live on another cluster than the outputs)."""
+    topics = ensure_target_topics(source, target)
+    if not topics:
+        raise BrokerError("mirror: none of the declared topics exists on the source",
+                          hint="run `vitrina topics apply` first")
+    return StreamWorker(source, step or MirrorStep(), topics, group_id=group_id,
+                        principal=SERVICE, output_settings=target, transactions=False,
+                        metrics_port=metrics_port)
 
 
 def main(settings: Settings, target_bootstrap: str | None = None) -> None:
     """Run the mirror until SIGTERM/SIGINT."""
-    mirror = Mirror(settings, target_settings(settings, target_bootstrap),
-                    metrics_port=settings.ports.mirror)
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: mirror.stop())
+    target = target_settings(settings, target_bootstrap)
+    worker = build(settings, target, metrics_port=settings.ports.mirror)
+    worker.install_signal_handlers()
     log.info("mirror: %s → %s, %d topics", settings.kafka.bootstrap_servers,
-             mirror.target.kafka.bootstrap_servers, len(mirror.topics))
-    mirror.run()
+             target.kafka.bootstrap_servers, len(worker.topics))
+    worker.run()
