@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from vitrina.cli.common import fail, handle_errors, settings
+from vitrina.cli.common import handle_errors, settings
 
 app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).",
                   no_args_is_help=True)
@@ -18,11 +18,7 @@ def _runner(name: str):
     def command() -> None:
         from vitrina.services import service
 
-        spec = service(name)
-        try:
-            main = spec.load()
-        except (ModuleNotFoundError, AttributeError):
-            raise fail(f"service {name} is not built in this version") from None
+        main = service(name).load()
         s = settings()
         os.umask(0o077)  # lake files, index, logs hold customer data: owner only (700/600)
         logging.basicConfig(level=s.log_level, force=True,

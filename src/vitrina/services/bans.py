@@ -28,6 +28,7 @@ from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFound
 from vitrina.kafka.clients import identity, producer_config
 from vitrina.kafka.errors import explain, wait_flushed
 from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
+from vitrina.kafka.produce import produce
 from vitrina.settings import Settings
 
 # The operator's principal (ACL: reads everything, writes the ban list); the client API
@@ -70,7 +71,7 @@ class BanService:
                 first_error[:1] = first_error[:1] or [err]
 
         for key, value in records:
-            self._producer.produce(self.topic, value, key, on_delivery=delivered)
+            produce(self._producer, self.topic, value, key, on_delivery=delivered)
         # Short flush steps: a wrong password or an untrusted CA is raised at once (by the
         # client's ErrorWatch) instead of after the whole timeout.
         if wait_flushed(self._producer, FLUSH_TIMEOUT_S) > 0 or errors:
