@@ -23,6 +23,14 @@ from vitrina.services.recs_view import LocalView
 from vitrina.settings import Settings, local_secret
 
 
+def stock_available(doc: dict[str, Any] | None) -> int | None:
+    """Units available in an index document; None when there is no document."""
+    if doc is None:
+        return None
+    available = (doc.get("stock") or {}).get("available")
+    return int(available) if isinstance(available, int | float) else 0
+
+
 @dataclass
 class AppState:
     settings: Settings
@@ -57,12 +65,7 @@ class AppState:
 
     def stock_of(self, product_id: str) -> int | None:
         """Units available now, from the index document; None when the product is unknown."""
-        doc = self.search().get(product_id)
-        if doc is None:
-            return None
-        stock = doc.get("stock") or {}
-        available = stock.get("available")
-        return int(available) if isinstance(available, int | float) else 0
+        return stock_available(self.search().get(product_id))
 
     def top_in_stock(self, limit: int) -> list[dict[str, Any]]:
         page = self.search().search("", SearchFilters(in_stock=True), "relevance", limit, 0)

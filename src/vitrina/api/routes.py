@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+import orjson
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from vitrina.api.deps import AppState, event_limiter, state
+from vitrina.api.deps import AppState, event_limiter, state, stock_available
 from vitrina.api.errors import error_responses
 from vitrina.contracts.models import PRODUCT_ID
 from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
@@ -29,6 +31,33 @@ router = APIRouter(prefix="/api/v1", responses=error_responses(422, 503))
 MAX_QUERY_CHARS = 10_000  # longer queries are refused (422), not truncated silently
 UserParam = Annotated[str | None, Query(max_length=100, description="customer id for the log")]
 UserHeader = Annotated[str | None, Header(alias="X-User-Id", max_length=100)]
+
+
+def json_response(body: dict[str, Any]) -> Response:
+    """orjson straight to bytes: no jsonable_encoder walk, no response-model re-validation
+    (the hot routes' bodies are built here, to the response model's shape)."""
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+class BanCheck(Mapping[str, Any]):
+    """The live ban list as a read-only Mapping for `in` tests, without copying it."""
+
+    def __init__(self, app: AppState) -> None:
+        self._is_banned = app.view.is_banned
+
+    def __contains__(self, product_id: object) -> bool:
+        return isinstance(product_id, str) and self._is_banned(product_id)
+
+    def __getitem__(self, product_id: str) -> Any:
+        if product_id in self:
+            return True
+        raise KeyError(product_id)
+
+    def __iter__(self) -> Iterator[str]:
+        raise TypeError("BanCheck answers `in` only; use app.view.bans() for the whole list")
+
+    def __len__(self) -> int:
+        raise TypeError("BanCheck answers `in` only; use app.view.bans() for the whole list")
 
 
 def product_summary(product: dict[str, Any], score: float | None = None) -> dict[str, Any]:
@@ -71,7 +100,7 @@ async def search(
     offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
     user: UserParam = None,
     x_user_id: UserHeader = None,
-) -> SearchResult:
+) -> Response:
     started = time.perf_counter()
     filters = SearchFilters(category=category or None, brand=brand or None,
                             price_min=price_min, price_max=price_max, in_stock=in_stock)
@@ -84,8 +113,8 @@ async def search(
     app.producer.log_query("search", user or x_user_id or "anonymous", q,
                            {**filters.as_dict(), "sort": sort, "limit": limit, "offset": offset},
                            page.total - hidden, latency_ms)
-    return SearchResult(total=max(0, page.total - hidden), limit=limit, offset=offset,
-                        items=items, latency_ms=round(latency_ms, 3))
+    return json_response({"total": max(0, page.total - hidden), "limit": limit,
+                          "offset": offset, "items": items, "latency_ms": round(latency_ms, 3)})
 
 
 @router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))
@@ -114,22 +143,31 @@ class RecommendationsOut(BaseModel):
             tags=["customer"])
 def recommendations(app: Annotated[AppState, Depends(state)],
                     user_id: Annotated[str, Path(min_length=1, max_length=100)],
-                    limit: Annotated[int, Query(ge=1, le=100)] = 10) -> RecommendationsOut:
+                    limit: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
     started = time.perf_counter()
+    backend = app.search()
+    docs: dict[str, dict[str, Any] | None] = {}  # one index lookup per item
+
+    def stock_of(product_id: str) -> int | None:
+        if product_id not in docs:
+            docs[product_id] = backend.get(product_id)
+        return stock_available(docs[product_id])
+
     served = serve_recommendations(
         user_id, app.view.recommendation(user_id), app.view.recommendation(POPULAR_USER),
-        app.view.bans(), app.stock_of, app.top_in_stock, limit)
-    backend = app.search()
+        BanCheck(app), stock_of, app.top_in_stock, limit)
     items = []
     for item in served.items:
-        doc = backend.get(item["product_id"])
+        pid = item["product_id"]
+        doc = docs[pid] if pid in docs else backend.get(pid)
         items.append({**item, "product": product_summary(doc) if doc else None})
     app.producer.log_query("recommendation", user_id, "", {"source": served.source,
                                                            "limit": limit},
                            len(items), (time.perf_counter() - started) * 1000)
     generated = served.generated_at
-    return RecommendationsOut(user_id=user_id, source=served.source, model=served.model,
-                              generated_at=str(generated) if generated else None, items=items)
+    return json_response({"user_id": user_id, "source": served.source, "model": served.model,
+                          "generated_at": str(generated) if generated else None,
+                          "items": items})
 
 
 class EventIn(BaseModel):
