@@ -133,6 +133,7 @@ def publish(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]],
     from confluent_kafka import KafkaException, Producer
 
     from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.produce import produce
 
     errors: list[str] = []
 
@@ -143,12 +144,7 @@ def publish(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]],
     producer = Producer(producer_config(settings, "analytics"))
     try:
         for key, value in messages:
-            while True:
-                try:
-                    producer.produce(topic, key=key, value=value, on_delivery=delivered)
-                    break
-                except BufferError:
-                    producer.poll(0.5)  # local queue full: let deliveries drain
+            produce(producer, topic, value, key, on_delivery=delivered)  # waits if queue full
             producer.poll(0)
         left = producer.flush(timeout_s)
     except KafkaException as exc:
