@@ -19,12 +19,13 @@ from typing import Any
 
 import httpx
 import orjson
-from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from vitrina.errors import BrokerError, NotFoundError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.deadletter import HEADER_ERROR, headers_dict
+from vitrina.kafka.inspect import TopicFollower
 from vitrina.settings import Settings
 from vitrina.topics import declared_topics
 
@@ -183,19 +184,18 @@ def latest_messages(settings: Settings, topic: str, limit: int = 20,
             except KafkaException:
                 low, high = 0, 0
             assignment.append(TopicPartition(topic, p, max(low, high - limit, 0)))
-        consumer.assign(assignment)
-        pending = set(parts)
-        # Per partition: the watermark may under-report, so keep reading to EOF and keep
-        # only the newest `limit` of each.
+        # Per partition: the watermark may under-report, so keep reading to EOF (the shared
+        # reader, kafka/inspect.TopicFollower) and keep only the newest `limit` of each.
+        tail_reader = TopicFollower(settings, assignment, principal="client-api")
         tails: dict[int, deque[dict[str, Any]]] = {p: deque(maxlen=limit) for p in parts}
         deadline = time.monotonic() + max_seconds
-        while pending and time.monotonic() < deadline:
-            for msg in consumer.consume(500, 0.2):
-                err = msg.error()
-                if err is not None:
-                    if err.code() == KafkaError._PARTITION_EOF:
-                        pending.discard(msg.partition())
-                    continue
+        while not tail_reader.at_end and time.monotonic() < deadline:
+            try:
+                batch = tail_reader.poll(500, 0.2, strict=False)
+            except BaseException:
+                tail_reader.close()
+                raise
+            for msg in batch:
                 key = msg.key()
                 tails[int(msg.partition() or 0)].append({
                     "partition": msg.partition(), "offset": msg.offset(),
@@ -205,6 +205,7 @@ def latest_messages(settings: Settings, topic: str, limit: int = 20,
                                 headers_dict(msg.headers()).items()},  # type: ignore[arg-type]
                     "value": preview(msg.value()),
                 })
+        tail_reader.close()
         rows = [row for tail in tails.values() for row in tail]
         rows.sort(key=lambda r: (r["timestamp_ms"] or 0, r["offset"]), reverse=True)
         return rows[:limit]

@@ -27,7 +27,8 @@ class TopicFollower:
     The one reader of state kept in topics (the ban list, the client API's view, `dlq`,
     `topics` inspection): assign() from the beginning, no consumer group membership (every
     reader needs every partition); the end is each partition's EOF event, never the high
-    watermark. `group_id` only names where `commit` keeps a reader's own bookmark.
+    watermark. A partition given with an offset >= 0 is read from there (a tail view).
+    `group_id` only names where `commit` keeps a reader's own bookmark.
     """
 
     def __init__(self, settings: Settings, partitions: list[TopicPartition], *,
@@ -37,9 +38,10 @@ class TopicFollower:
         self.consumer = Consumer(consumer_config(
             settings, principal, group_id or f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
             **{"enable.partition.eof": True, **extra}))
-        # OFFSET_BEGINNING (-2): the earliest retained record.
-        self.consumer.assign([TopicPartition(tp.topic, tp.partition, -2)
-                              for tp in self.partitions])
+        # From a partition's given offset, else OFFSET_BEGINNING (-2): the earliest record.
+        self.consumer.assign([TopicPartition(tp.topic, tp.partition,
+                                             tp.offset if tp.offset >= 0 else -2)
+                              for tp in partitions])
         self._not_at_end = {(tp.topic, tp.partition) for tp in self.partitions}
 
     @property
