@@ -46,6 +46,7 @@ def _assert_clean(stderr: str) -> None:
 def test_wrong_password_fails_fast_naming_principal_and_fix(platform: Settings) -> None:
     env = platform_env(platform, KAFKA__SASL_PASSWORD="not-the-password")
     for args, principal in ((["topics", "list"], "admin"),
+                            (["acl", "apply", "--dry-run"], "admin"),
                             (["ban", "add", "100042", "--reason", "test"], "admin"),
                             (["shop", "load", str(sample_catalog())], "shop-load")):
         result, took = vitrina(args, env)

@@ -309,10 +309,13 @@ def apply_acls(settings: Settings, *, dry_run: bool = False, timeout: float = 15
     from confluent_kafka import KafkaException
     from confluent_kafka.admin import AdminClient
 
-    from vitrina.kafka.clients import admin_config
+    from vitrina.kafka.clients import admin_config, identity
+    from vitrina.kafka.errors import fetch_metadata
 
     _refuse_embedded(settings, dry_run)
     admin = AdminClient(admin_config(settings))
+    # A wrong password, an untrusted CA or no broker: said in ~1 s, not after a 15 s timeout.
+    fetch_metadata(admin, identity(settings, "admin"), timeout=timeout)
     diff = diff_acls(plan_acls(settings), describe_cluster_acls(admin, timeout))
     if dry_run or not diff.changed:
         return diff
