@@ -1,14 +1,17 @@
-"""Client API search throughput: HTTP at 32 concurrent clients vs the same searches in-process.
+"""Client API search throughput: HTTP (wrk, 32 clients) vs the same searches in-process.
 
 Builds an index of N generated products (vitrina.domain.generator, real embedded backend),
-starts its own embedded broker and `vitrina run client-api` as a subprocess, then fires the
-same fixed query mix (a) in-process through the backend and (b) over HTTP from 32
-concurrent clients. The ratio http_rps / inprocess_rps is the cost of HTTP + FastAPI + the
-query log. Prints JSON.
+starts its own embedded broker and `vitrina run client-api` as a subprocess (its
+`api.client_workers` processes), then measures the same fixed query mix (A) in-process
+through the backend, one thread, and (B) over HTTP from wrk (C, its own process: not the
+bottleneck) at 32 connections, interleaved A B B A for --rounds rounds. The ratio B/A is the
+cost of HTTP + FastAPI + the query log; target >= 0.5 with p99 < 20 ms. Prints JSON with the
+median, spread and load average.
 
     .venv/bin/python benchmarks/api.py            # 100k products
     .venv/bin/python benchmarks/api.py --n 5000   # quick
-    .venv/bin/python benchmarks/api.py --wrk      # also wrk (Debian `wrk`) at 1/8/32/128 clients
+    .venv/bin/python benchmarks/api.py --wrk      # also wrk at 1/8/32/128 clients
+    .venv/bin/python benchmarks/api.py --httpx    # also the Python (httpx) client at 32
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import argparse
 import asyncio
 import json
 import os
+import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -24,8 +29,11 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
+from abba import abba, load_average
+from rich.console import Console
 from rich.progress import Progress
 
 from vitrina import broker
@@ -67,7 +75,7 @@ def build_index(path: Path, n: int) -> float:
     index = EmbeddedSearch(path)
     started = time.perf_counter()
     batch: list[dict[str, Any]] = []
-    with Progress() as progress:
+    with Progress(console=Console(stderr=True)) as progress:
         task = progress.add_task(f"indexing {n} products", total=n)
         for product in generate_catalog(n, seed=1):
             batch.append(product)
@@ -82,19 +90,20 @@ def build_index(path: Path, n: int) -> float:
     return time.perf_counter() - started
 
 
-def in_process(path: Path, total: int) -> dict[str, float]:
-    index = EmbeddedSearch(path, readonly=True)
+def in_process(index: EmbeddedSearch, seconds: float) -> dict[str, Any]:
+    """The query mix in this process, one thread, for `seconds`."""
     latencies = []
     started = time.perf_counter()
-    for i in range(total):
+    i = 0
+    while time.perf_counter() - started < seconds:
         q, opts = QUERIES[i % len(QUERIES)]
+        i += 1
         filters = SearchFilters(**{k: v for k, v in opts.items() if k != "sort"})
         t0 = time.perf_counter()
         index.search(q, filters, opts.get("sort", "relevance"), 10, 0)
         latencies.append(time.perf_counter() - t0)
-    result = summary(latencies, time.perf_counter() - started)
-    index.close()
-    return result
+    return {**summary(latencies, time.perf_counter() - started), "rate":
+            len(latencies) / (time.perf_counter() - started), "load_average": load_average()}
 
 
 async def over_http(url: str, total: int, clients: int) -> dict[str, float]:
@@ -130,42 +139,68 @@ end
 """
 
 
-def with_wrk(url: str, connections: list[int], seconds: int = 5) -> list[dict[str, Any]]:
-    """The same query mix from wrk (C, not Python: the client is not the bottleneck)."""
-    import re
-    import shutil
-    from urllib.parse import urlencode
+def wrk_paths() -> list[str]:
+    return ["/api/v1/search?" + urlencode({"q": q, **{k: str(v).lower() if isinstance(v, bool)
+                                                    else v for k, v in p.items()}})
+            for q, p in QUERIES]
 
+
+def to_ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([0-9.]+)(us|ms|s|m)", text).groups()  # type: ignore[union-attr]
+    return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit], 3)
+
+
+def wrk_run(url: str, connections: int, seconds: float, script: str) -> dict[str, Any]:
+    """wrk (C, not Python: the client is not the bottleneck) for `seconds`."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    paths = ["/api/v1/search?" + urlencode({"q": q, **{k: str(v).lower() if isinstance(v, bool)
-                                                     else v for k, v in p.items()}})
-             for q, p in QUERIES]
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(WRK_SCRIPT % ", ".join(json.dumps(p) for p in paths))
-    rows = []
-    for conns in connections:
-        out = subprocess.run(["wrk", "-t", str(min(2, conns)), "-c", str(conns), "-d",
-                              f"{seconds}s", "--latency", "-s", script.name, url],
-                             capture_output=True, text=True, check=True).stdout
-        rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
-        lat = dict(re.findall(r"\s+(50|99)%\s+([0-9.]+\w+)", out))
-        errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-        rows.append({"clients": conns, "rps": rps, "p50": lat.get("50"), "p99": lat.get("99"),
-                     "non_2xx": int(errors.group(1)) if errors else 0})
-    os.unlink(script.name)
-    return rows
+    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections),
+                          "-d", f"{max(1, round(seconds))}s", "--latency", "-s", script, url],
+                         capture_output=True, text=True, check=True).stdout
+    rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    lat = dict(re.findall(r"\s+(50|99)%\s+([0-9.]+\w+)", out))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket_errors = re.search(r"Socket errors: (.*)", out)
+    return {"clients": connections, "rps": rps, "rate": rps,
+            "p50_ms": to_ms(lat["50"]) if "50" in lat else None,
+            "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
+            "non_2xx": int(errors.group(1)) if errors else 0,
+            "socket_errors": socket_errors.group(1) if socket_errors else None,
+            "load_average": load_average()}
+
+
+def start_api(env: dict[str, str], url: str, log: Path) -> subprocess.Popen[bytes]:
+    with open(log, "wb") as err:  # the child keeps its own copy of the descriptor
+        server = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "client-api"],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=err)
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if time.monotonic() > deadline or server.poll() is not None:
+            server.terminate()
+            raise SystemExit(f"the client API did not become ready in 60 s; see {log}:\n"
+                             + log.read_text()[-2000:])
+        time.sleep(0.2)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
-    parser.add_argument("--requests", type=int, default=4000, help="searches per side")
-    parser.add_argument("--clients", type=int, default=32, help="concurrent HTTP clients")
+    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument("--seconds", type=float, default=3.0, help="length of each run")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="client API processes (default: settings api.client_workers)")
     parser.add_argument("--wrk", action="store_true",
-                        help="also measure with wrk at 1/8/32/128 connections")
+                        help="also wrk at 1/8/32/128 connections, once each")
+    parser.add_argument("--httpx", action="store_true",
+                        help="also the Python httpx client at 32 (it is the bottleneck)")
     args = parser.parse_args()
     wrk_rows: list[dict[str, Any]] = []
+    httpx_row: dict[str, Any] | None = None
 
     with tempfile.TemporaryDirectory(prefix="vitrina-bench-api-") as tmp:
         data_dir = Path(tmp)
@@ -173,46 +208,52 @@ def main() -> None:
         settings = load_settings(data_dir=data_dir, broker={"port": port},
                                  kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
                                  ports={"client_api": api_port})
+        workers = args.workers or settings.api.client_workers
         broker.start(settings)
         server = None
+        script = data_dir / "mix.lua"
+        script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in wrk_paths()))
         try:
             apply_topics(settings)
             index_s = build_index(settings.search_path, args.n)
             env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir),
                    "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
-                   "VITRINA__PORTS__CLIENT_API": str(api_port)}
-            server = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "client-api"],
-                                      env=env, stdout=subprocess.DEVNULL,
-                                      stderr=subprocess.DEVNULL)
+                   "VITRINA__PORTS__CLIENT_API": str(api_port),
+                   "VITRINA__API__CLIENT_WORKERS": str(workers)}
             url = f"http://127.0.0.1:{api_port}"
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                if time.monotonic() > deadline or server.poll() is not None:
-                    raise SystemExit("the client API did not become ready in 60 s")
-                time.sleep(0.2)
-            asyncio.run(over_http(url, min(200, args.requests), args.clients))  # warm-up
-            local = in_process(settings.search_path, args.requests)
-            http = asyncio.run(over_http(url, args.requests, args.clients))
+            server = start_api(env, url, data_dir / "client-api.log")
+            wrk_run(url, 32, 1, str(script))  # warm-up: every process loads its searcher
+            index = EmbeddedSearch(settings.search_path, readonly=True)
+            in_process(index, 0.5)
+            result = abba(lambda: in_process(index, args.seconds),
+                          lambda: wrk_run(url, 32, args.seconds, str(script)), args.rounds)
             if args.wrk:
-                wrk_rows = with_wrk(url, [1, 8, 32, 128])
+                wrk_rows = [wrk_run(url, c, max(args.seconds, 5), str(script))
+                            for c in (1, 8, 32, 128)]
+            if args.httpx:
+                httpx_row = asyncio.run(over_http(url, 2000, 32))
         finally:
             if server is not None:
                 server.terminate()
                 server.wait(15)
             broker.stop(settings)
 
+    best = max(result["candidate_runs"], key=lambda r: r["rps"])
+    p99s = sorted(r["p99_ms"] for r in result["candidate_runs"] if r["p99_ms"] is not None)
     print(json.dumps({
         "benchmark": "client_api_search", "products": args.n, "index_build_s": round(index_s, 2),
-        "in_process": local, "http": http,
-        "ratio_http_to_in_process_rps": round(http["rps"] / local["rps"], 4),
-        "wrk": wrk_rows,
-        "note": "in-process = one thread calling the backend; http = uvicorn (1 worker) "
-                "+ FastAPI + query log to Kafka, 32 concurrent clients; shared 2-core machine",
+        "workers": workers,
+        "in_process": result["baseline"], "http": result["candidate"],
+        "http_p99_ms_at_32": {"median": p99s[len(p99s) // 2], "min": p99s[0], "max": p99s[-1]},
+        "http_best_run": best,
+        "ratio_http_to_in_process_rps": result["ratio"]["median"],
+        "ratio": result["ratio"], "load_average": result["load_average"],
+        "rounds": result["rounds"], "order": result["order"],
+        "wrk": wrk_rows, "httpx_32": httpx_row,
+        "targets": {"ratio": ">= 0.5", "p99_ms_at_32": "< 20"},
+        "note": "A = one thread calling the backend in this process; B = wrk at 32 "
+                f"connections against uvicorn ({workers} processes) + FastAPI + query log to "
+                "Kafka; shared 2-core machine, wrk itself uses CPU there",
     }, indent=2))
 
 

@@ -9,7 +9,12 @@ and events are rate-limited per client (429, api/limits.py).
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import multiprocessing
+import signal
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -30,7 +35,7 @@ from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
 from vitrina.api.errors import install_error_handlers
 from vitrina.api.limits import BodyLimit
-from vitrina.errors import VitrinaError
+from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.settings import Settings
 
@@ -147,10 +152,68 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
 
 
 def main(settings: Settings) -> None:
-    """Serve until SIGTERM/SIGINT (uvicorn handles both)."""
+    """Serve until SIGTERM/SIGINT (uvicorn handles both); `api.client_workers` processes."""
     import uvicorn
 
     host, port = settings.api.host, settings.ports.client_api
-    print(f"client API and web page: http://{host}:{port}/  (API docs: /docs)", flush=True)
-    uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
-                access_log=False)
+    workers = settings.api.client_workers
+    print(f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
+          + (f", {workers} processes" if workers > 1 else ""), flush=True)
+    if workers <= 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
+                    access_log=False)
+        return
+    serve_processes(settings, workers)
+
+
+def _serve_one(settings: Settings, sock: socket.socket) -> None:
+    """One worker process: its own app state (view, producer, index reader) on the shared
+    listening socket; the kernel spreads connections over the workers."""
+    import uvicorn
+
+    with contextlib.suppress(OSError, AttributeError):  # die with the parent, even by SIGKILL
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    config = uvicorn.Config(create_app(settings), log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve_processes(settings: Settings, workers: int) -> None:
+    """`workers` uvicorn processes on one socket bound here: search is CPU-bound Python, so a
+    second process is what uses the second core. Stops them all on SIGTERM/SIGINT; exits 1
+    (the supervisor restarts the service) when one of them dies."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((settings.api.host, settings.ports.client_api))
+    except OSError as exc:
+        raise UnavailableError(
+            f"cannot listen on {settings.api.host}:{settings.ports.client_api}: {exc}",
+            hint="another process holds the port: stop it or set ports.client_api") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    # fork: the children inherit the bound socket and the settings; no threads exist yet.
+    context = multiprocessing.get_context("fork")
+    children = [context.Process(target=_serve_one, args=(settings, sock),
+                                name=f"client-api-{i}") for i in range(workers)]
+    for child in children:
+        child.start()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set() and all(child.is_alive() for child in children):
+        stop.wait(0.5)
+    for child in children:
+        if child.is_alive():
+            child.terminate()  # SIGTERM: uvicorn finishes its requests and stops
+    for child in children:
+        child.join(15)
+        if child.is_alive():
+            child.kill()
+            child.join(5)
+    sock.close()
+    if not stop.is_set():
+        dead = [f"{c.name} (exit {c.exitcode})" for c in children if c.exitcode]
+        raise SystemExit(f"client API worker died: {', '.join(dead) or 'unknown'}; "
+                         "see its log above")

@@ -1,0 +1,53 @@
+"""Interleaved measurement for a noisy shared machine: baseline A and candidate B run as
+A B B A in every round, so a load spike hits both sides alike; the result is the median
+ratio over rounds, its spread (min–max), and the 1-minute load average around each run.
+
+Every benchmark in this directory imports `abba` and `load_average`; `run_all.py` reads the
+`ratio` and `load_average` of each benchmark's JSON.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections.abc import Callable
+from typing import Any
+
+Side = Callable[[], dict[str, Any]]  # one timed run: {"rate": per-second, ...extras}
+
+
+def load_average() -> float:
+    """The 1-minute load average now (2 cores: above 2 means work was queued)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def spread(values: list[float]) -> dict[str, Any]:
+    return {"median": round(statistics.median(values), 4), "min": round(min(values), 4),
+            "max": round(max(values), 4), "values": [round(v, 4) for v in values]}
+
+
+def abba(baseline: Side, candidate: Side, rounds: int = 3,
+         key: str = "rate") -> dict[str, Any]:
+    """Run A B B A `rounds` times; ratio per round = mean(B[key]) / mean(A[key])."""
+    a_runs: list[dict[str, Any]] = []
+    b_runs: list[dict[str, Any]] = []
+    ratios: list[float] = []
+    loads: list[float] = []
+    for _ in range(max(1, rounds)):
+        round_a: list[dict[str, Any]] = []
+        round_b: list[dict[str, Any]] = []
+        for side, runs in (("a", round_a), ("b", round_b), ("b", round_b), ("a", round_a)):
+            loads.append(load_average())
+            runs.append((baseline if side == "a" else candidate)())
+        a_mean = statistics.fmean(r[key] for r in round_a)
+        b_mean = statistics.fmean(r[key] for r in round_b)
+        ratios.append(b_mean / a_mean if a_mean else 0.0)
+        a_runs += round_a
+        b_runs += round_b
+    loads.append(load_average())
+    return {"rounds": max(1, rounds), "order": "ABBA",
+            "baseline": spread([r[key] for r in a_runs]),
+            "candidate": spread([r[key] for r in b_runs]),
+            "ratio": spread(ratios),
+            "load_average": spread(loads),
+            "baseline_runs": a_runs, "candidate_runs": b_runs}
