@@ -96,13 +96,15 @@ def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
     log = tmp_path / "sink.log"
     writer = LakeWriter.from_settings(settings)
 
-    def feed() -> None:  # still producing while the sink is killed
-        for start in range(0, total, 200):
+    def feed(first: int, last: int) -> None:
+        for start in range(first, last, 200):
             produce(settings, topic, [(f"u-{i % 13}", j(event(i)), None)
                                       for i in range(start, start + 200)])
             time.sleep(0.1)
 
-    feeder = threading.Thread(target=feed, daemon=True)
+    # The first half may still be arriving at the kill; the second half only after it, so
+    # the kill always lands mid-stream however fast the sink drains its backlog.
+    feeder = threading.Thread(target=feed, args=(0, total // 2), daemon=True)
     feeder.start()
     sink = start_sink(env, log)
     try:
@@ -118,6 +120,7 @@ def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
         assert before, f"nothing committed at the kill: {commits}"
         feeder.join(60)
         assert not feeder.is_alive()
+        feed(total // 2, total)
 
         sink = start_sink(env, log)
         wait_for(lambda: sum(committed(settings, group, topic).values()) == total,
