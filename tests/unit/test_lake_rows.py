@@ -158,7 +158,23 @@ def test_events_and_queries() -> None:
 def test_integers_beyond_int64_are_contract_errors_not_flush_crashes() -> None:
     huge = {**PRODUCT, "stock": {"available": 2**63, "reserved": 0}}
     # The product contract itself refuses it now (issue 12 item 16), at the door too.
-    with pytest.raises(ContractError, match="64-bit|maximum"):
+    with pytest.raises(ContractError, match=r"64-bit|maximum"):
         rows_for("shop_products", huge)
     with pytest.raises(ContractError, match="64-bit"):
         rows_for("client_queries", {**QUERY, "result_count": 2**64 - 1})
+
+
+def test_a_value_too_deep_to_store_is_a_contract_error_not_a_crash() -> None:
+    # orjson parses 1,024 levels but writes only 255: a record that got past a door without
+    # the depth rule must be dead-lettered by the sink, never crash-loop it (issue 12.4).
+    from vitrina.errors import ContractError
+    from vitrina.lake.rows import RecordMeta, lake_rows
+
+    deep: object = "x"
+    for _ in range(300):
+        deep = {"a": deep}
+    product = {"product_id": "1", "name": "n", "specifications": {"deep": deep}}
+    meta = RecordMeta("shop-products", 0, 5, 1714561200000, "1")
+    with pytest.raises(ContractError) as err:
+        lake_rows("shop_products", product, meta, b"key")
+    assert err.value.field == "specifications" and err.value.rule == "depth"

@@ -70,8 +70,14 @@ def int64(value: Any, field: str) -> int | None:
     return int(value)
 
 
-def _json_text(value: Any) -> str | None:
-    return None if value is None else orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+def _json_text(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
+    except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (255)
+        raise ContractError(f"field {field}: cannot be stored as JSON text: {exc}",
+                            field=field, rule="depth") from None
 
 
 def product_row(value: dict[str, Any]) -> Row:
@@ -93,8 +99,8 @@ def product_row(value: dict[str, Any]) -> Row:
         "store_id": value.get("store_id"),
         "created_at": timestamp_ms(value.get("created_at"), "created_at"),
         "updated_at": timestamp_ms(value.get("updated_at"), "updated_at"),
-        "specifications_json": _json_text(value.get("specifications")),
-        "images_json": _json_text(value.get("images")),
+        "specifications_json": _json_text(value.get("specifications"), "specifications"),
+        "images_json": _json_text(value.get("images"), "images"),
     }
 
 
@@ -155,7 +161,7 @@ def client_event_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
 def client_query_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
     return [{"query_id": value["query_id"], "user_id": value.get("user_id"),
              "kind": value.get("kind"), "query": value.get("query", ""),
-             "filters_json": _json_text(value.get("filters") or {}),
+             "filters_json": _json_text(value.get("filters") or {}, "filters"),
              "result_count": int64(value.get("result_count"), "result_count"),
              "latency_ms": None if value.get("latency_ms") is None
              else float(value["latency_ms"]),
