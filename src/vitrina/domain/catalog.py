@@ -202,6 +202,17 @@ def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
         return Catalog("array", _array(whole, max_record_bytes), estimate=len(whole))
     if first == b"{":
+        # JSON Lines: the first line is a whole object and more follows. Checked on that line
+        # alone, so a big JSONL file is not parsed twice (once whole, failing, then by line).
+        end = body.find(b"\n")
+        if end > 0 and body[end:].strip(_WS):
+            try:
+                first_line = orjson.loads(body[:end])
+            except orjson.JSONDecodeError:
+                first_line = None
+            if isinstance(first_line, dict):
+                return Catalog("jsonl", jsonl_records(body, max_record_bytes),
+                               estimate=_lines(body))
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:

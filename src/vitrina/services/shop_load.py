@@ -182,6 +182,20 @@ class ShopLoader:
                  headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
         produce(self.producer, topic, value, key, headers=headers)  # waits while queue full
 
+    def _claim(self, claims: list[tuple[str, str]]) -> None:
+        """Write a batch of ownership claims to product-owners (one record per product id,
+        keyed by it, as the fold reads them) in one tight loop, then forget the batch."""
+        produce, topic = self.producer.produce, self.owners_topic
+        encoded: dict[str, bytes] = {}
+        for product_id, store in claims:
+            value = encoded.get(store) or encoded.setdefault(store, store.encode())
+            try:
+                produce(topic, value, product_id)
+            except BufferError:  # local queue full: wait for deliveries
+                self._produce(topic, product_id, value)
+        self.produced[topic] += len(claims)
+        claims.clear()
+
     def load_catalog(self, catalog: Catalog, name: str,
                      progress: Progress | None = None) -> FileReport:
         """Produce every record of one parsed catalogue; never stops on a bad record."""
@@ -205,7 +219,8 @@ class ShopLoader:
         # the detailed (slower) validation only for the records that fail it.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
         is_valid = _product_validator().is_valid
-        owners, owners_topic = self.owners, self.owners_topic
+        owners = self.owners
+        claims: list[tuple[str, str]] = []  # new (product_id, store): produced per 1000
         seen = sent = rejected = 0
         try:
             for record in catalog.records:
@@ -228,8 +243,7 @@ class ShopLoader:
                             raise too_large(len(out)) from None
                         if owners is not None and store is not None and owner is None:
                             owners[product_id] = store
-                            self._produce(owners_topic, product_id, store.encode())
-                            self.produced[owners_topic] += 1
+                            claims.append((product_id, store))
                     except ContractError as exc:
                         self._reject(record, exc, name)
                         rejected += 1
@@ -245,10 +259,14 @@ class ShopLoader:
                         raise AssertionError(f"{record.where}: validators disagree")
                 # Serve callbacks and progress every 1000 records: cheap, keeps queue moving.
                 if seen % 1000 == 0:
+                    if claims:
+                        self._claim(claims)
                     poll(0)
                     if progress:
                         progress(1000)
         finally:
+            if claims:
+                self._claim(claims)
             report.records += seen
             report.sent += sent
             report.rejected += rejected
