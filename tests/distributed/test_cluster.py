@@ -61,3 +61,25 @@ def test_a_principal_without_acls_is_refused(healthy_cluster: SecuredCluster) ->
         next(iter(futures.values())).result(timeout=30)
     assert info.value.args[0].code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED,
                                          KafkaError.CLUSTER_AUTHORIZATION_FAILED)
+
+
+def test_a_taken_port_is_a_clear_error_and_nothing_is_left_running(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Regression: a port taken by another process made node 1 die with a Java bind trace
+    while nodes 2 and 3 kept running."""
+    import socket
+
+    from tests.distributed.conftest import free_node_ports
+
+    from vitrina.cluster.kafka import KafkaCluster
+    from vitrina.cluster.process import ClusterError
+
+    ports = list(free_node_ports(3))
+    cluster = KafkaCluster("kafka", tmp_path, ports)
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", ports[0].client))
+        sock.listen()
+        with pytest.raises(ClusterError) as info:
+            cluster.start()
+    assert f"port(s) {ports[0].client}" in info.value.message
+    assert "already taken" in info.value.message
+    assert all(cluster.process(n).pid() is None for n in (1, 2, 3))

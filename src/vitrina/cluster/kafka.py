@@ -251,15 +251,31 @@ class KafkaCluster:
     def start(self) -> None:
         """Format what is new, start every node, return once every node serves clients."""
         jars.resolve("kafka")
+        procs = [self.process(n) for n in range(1, self.size + 1)]
+        for node, proc in enumerate(procs, 1):
+            if proc.running():
+                continue
+            ports = self.ports[node - 1]
+            taken = [port for port in (ports.client, ports.internal, ports.controller, ports.jmx)
+                     if port is not None and port_open(HOST, port)]
+            if taken:
+                raise ClusterError(
+                    f"{self.name} node {node}: port(s) {', '.join(map(str, taken))} on {HOST} "
+                    "already taken by another process",
+                    hint="stop that process (`ss -ltnp | grep <port>` names it) or start the "
+                         "cluster on other ports")
         self._save_state()
         for node in range(1, self.size + 1):
             self._format(node)
             self._write_properties(node)  # ports/settings may have changed since format
-        procs = [self.process(n) for n in range(1, self.size + 1)]
-        for proc in procs:
-            proc.launch()
-        for proc in procs:
-            proc.wait_ready()
+        try:
+            for proc in procs:
+                proc.launch()
+            for proc in procs:
+                proc.wait_ready()
+        except BaseException:
+            self.stop()  # no half-started quorum left behind
+            raise
 
     def start_node(self, node: int) -> None:
         self._write_properties(node)
