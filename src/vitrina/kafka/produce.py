@@ -8,11 +8,17 @@ ContractError), so a worker dead-letters the input instead of crash-looping on i
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 
+from vitrina import metrics
 from vitrina.errors import ContractError
+from vitrina.kafka.clients import producer_config
+
+if TYPE_CHECKING:
+    from vitrina.kafka.deadletter import Output
+    from vitrina.settings import Settings
 
 # librdkafka's and Apache Kafka's default message.max.bytes; producer_config sets it explicitly
 # so that this check and the client agree.
@@ -53,3 +59,37 @@ def produce(producer: Producer, topic: str, value: bytes | None,
             if exc.args and exc.args[0].code() == KafkaError.MSG_SIZE_TOO_LARGE:
                 raise RecordTooLarge(topic, len(value or b"") + len(key or b"")) from None
             raise
+
+
+class DeliveryTracker:
+    """Producer delivery callback: remembers the first failure so the worker can crash."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.error: KafkaError | None = None
+
+    def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None and self.error is None:
+            self.error = err
+        elif err is None:
+            metrics.PRODUCED.labels(self.service, msg.topic()).inc()
+
+
+def make_producer(settings: Settings, principal: str, tracker: DeliveryTracker | None = None,
+                  transactional_id: str | None = None, **extra: Any) -> Producer:
+    conf = producer_config(settings, principal, transactional_id=transactional_id, **extra)
+    if tracker is not None:
+        conf["on_delivery"] = tracker
+    return Producer(conf)
+
+
+def produce_output(producer: Producer, out: Output) -> None:
+    """Produce one Output, waiting (not failing) while the local queue is full."""
+    kwargs: dict[str, Any] = {}
+    if out.headers:
+        kwargs["headers"] = out.headers
+    if out.partition is not None:
+        kwargs["partition"] = out.partition
+    if out.timestamp_ms is not None:
+        kwargs["timestamp"] = out.timestamp_ms
+    produce(producer, out.topic, out.value, out.key, **kwargs)

@@ -24,11 +24,11 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, Producer, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.errors import BrokerError, ContractError, UnavailableError
-from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.deadletter import (
     HEADER_REPLAY_FOR,
     REPLAY_HEADERS,
@@ -39,7 +39,14 @@ from vitrina.kafka.deadletter import (
 )
 from vitrina.kafka.errors import init_transactions
 from vitrina.kafka.offsets import commit_offsets
-from vitrina.kafka.produce import MAX_MESSAGE_BYTES, RecordTooLarge, fits, produce
+from vitrina.kafka.produce import (
+    MAX_MESSAGE_BYTES,
+    DeliveryTracker,
+    RecordTooLarge,
+    fits,
+    make_producer,
+    produce_output,
+)
 from vitrina.kafka.steps import SideInput, SideWork, Sink, Step
 from vitrina.settings import Settings
 
@@ -51,40 +58,6 @@ log = logging.getLogger(__name__)
 _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 # Backoff of a sink whose backend is away: first retry after 0.5 s, then doubling to 30 s.
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
-
-
-class DeliveryTracker:
-    """Producer delivery callback: remembers the first failure so the worker can crash."""
-
-    def __init__(self, service: str) -> None:
-        self.service = service
-        self.error: KafkaError | None = None
-
-    def __call__(self, err: KafkaError | None, msg: Message) -> None:
-        if err is not None and self.error is None:
-            self.error = err
-        elif err is None:
-            metrics.PRODUCED.labels(self.service, msg.topic()).inc()
-
-
-def make_producer(settings: Settings, principal: str, tracker: DeliveryTracker | None = None,
-                  transactional_id: str | None = None, **extra: Any) -> Producer:
-    conf = producer_config(settings, principal, transactional_id=transactional_id, **extra)
-    if tracker is not None:
-        conf["on_delivery"] = tracker
-    return Producer(conf)
-
-
-def produce_output(producer: Producer, out: Output) -> None:
-    """Produce one Output, waiting (not failing) while the local queue is full."""
-    kwargs: dict[str, Any] = {}
-    if out.headers:
-        kwargs["headers"] = out.headers
-    if out.partition is not None:
-        kwargs["partition"] = out.partition
-    if out.timestamp_ms is not None:
-        kwargs["timestamp"] = out.timestamp_ms
-    produce(producer, out.topic, out.value, out.key, **kwargs)
 
 
 def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | None]:
@@ -241,6 +214,8 @@ class StreamWorker:
         if work.rejected and not work.phases:
             self.write([], durable=True)
         if work.done is not None:
+            if self._transactional:
+                self.commit(force=True)  # the writes exist only once their transaction commits
             work.done()
 
     def write(self, outputs: list[Output], *, durable: bool = False) -> None:
