@@ -17,10 +17,14 @@ app = typer.Typer(help="The production topology (Apache Kafka x2 + MirrorMaker 2
                   no_args_is_help=True)
 
 
-def _plan() -> object:
+BASE_PORT_HELP = ("First port of cluster A (default 29092, what the `cluster` profile uses); "
+                  "every other port follows from it. Give the same to up, status and down.")
+
+
+def _plan(base_port: int) -> object:
     from vitrina.cluster.topology import Plan
 
-    return Plan(data_dir=settings().data_dir.resolve())
+    return Plan.at(settings().data_dir.resolve(), base_port)
 
 
 @app.command()
@@ -41,7 +45,9 @@ def install() -> None:
 @handle_errors
 def up(
     only: list[str] = typer.Option(None, "--only", help="Start only these components "
-                                   "(kafka, kafka-mirror, mirrormaker, hdfs, opensearch, s3)."),
+                                   "(kafka, kafka-mirror, mirrormaker, monitoring, hdfs, "
+                                   "opensearch, s3)."),
+    base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Start cluster A, cluster B, MirrorMaker 2 (and the rest of the topology), apply topics
     and ACLs on both clusters; print the profile to run the platform on it."""
@@ -50,7 +56,7 @@ def up(
     from vitrina.kafka.admin import apply_topics
     from vitrina.security.acl import apply_acls
 
-    plan = _plan()
+    plan = _plan(base_port)
     assert isinstance(plan, topology.Plan)
     with console.status("resolving the Kafka jars (first time: a few minutes)…"):
         jars.resolve("kafka")
@@ -79,13 +85,14 @@ def up(
 @app.command()
 @handle_errors
 def down(purge: bool = typer.Option(
-        False, "--purge", help="Also delete the clusters' data (not the secrets).")) -> None:
+        False, "--purge", help="Also delete the clusters' data (not the secrets)."),
+         base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP)) -> None:
     """Stop every component (reverse order), by recorded PID."""
     import shutil
 
     from vitrina.cluster import topology
 
-    plan = _plan()
+    plan = _plan(base_port)
     assert isinstance(plan, topology.Plan)
     for component in reversed(topology.components(plan)):
         component.stop()
@@ -98,12 +105,12 @@ def down(purge: bool = typer.Option(
 
 @app.command()
 @handle_errors
-def status() -> None:
+def status(base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP)) -> None:
     """Each component: running, answering; brokers, active controller, under-replicated
     partitions, MirrorMaker 2 lag. Exit 0 only when everything is up."""
     from vitrina.cluster import topology
 
-    plan = _plan()
+    plan = _plan(base_port)
     assert isinstance(plan, topology.Plan)
     healthy = True
     for component in topology.components(plan):

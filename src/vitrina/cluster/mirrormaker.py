@@ -155,8 +155,11 @@ class MirrorMaker:
         source_ends = _end_offsets(self.source, timeout)
         target_ends = _end_offsets(self.target, timeout)
         wanted = re.compile(self.topics)
+        # MM2's default topics.exclude: its own and other internal topics are never copied.
+        internal = re.compile(r".*[-.]internal$|.*\.replica$|__.*|heartbeats$")
         return {topic: max(0, sum(ends.values()) - sum(target_ends.get(topic, {}).values()))
-                for topic, ends in source_ends.items() if wanted.match(topic)}
+                for topic, ends in source_ends.items()
+                if wanted.fullmatch(topic) and not internal.match(topic)}
 
     def status(self) -> ComponentStatus:
         pid = self.process().pid()

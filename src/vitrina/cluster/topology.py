@@ -30,8 +30,8 @@ from vitrina.settings import Settings, load_settings
 PRIMARY_BASE_PORT = 29092
 MIRROR_BASE_PORT = 29192
 MM2_METRICS_PORT = 29290
-PROMETHEUS_PORT = 29090
-ALERTMANAGER_PORT = 29093
+PROMETHEUS_PORT = 29288
+ALERTMANAGER_PORT = 29289
 PRIMARY_NODES = 3
 MIRROR_NODES = 1
 
@@ -43,7 +43,21 @@ class Plan:
                                                                  PRIMARY_NODES))
     mirror_ports: tuple[NodePorts, ...] = tuple(ports_from_base(MIRROR_BASE_PORT, MIRROR_NODES))
     mm2_metrics_port: int = MM2_METRICS_PORT
+    prometheus_port: int = PROMETHEUS_PORT
+    alertmanager_port: int = ALERTMANAGER_PORT
     heap: str = "320m"
+
+    @classmethod
+    def at(cls, data_dir: Path, base_port: int = PRIMARY_BASE_PORT) -> Plan:
+        """Every port relative to `base_port` (default 29092: A on 29092-29115, B on 29192…,
+        Prometheus 29288, Alertmanager 29289, MirrorMaker 2 metrics 29290)."""
+        shift = base_port - PRIMARY_BASE_PORT
+        return cls(data_dir=data_dir,
+                   primary_ports=tuple(ports_from_base(base_port, PRIMARY_NODES)),
+                   mirror_ports=tuple(ports_from_base(MIRROR_BASE_PORT + shift, MIRROR_NODES)),
+                   mm2_metrics_port=MM2_METRICS_PORT + shift,
+                   prometheus_port=PROMETHEUS_PORT + shift,
+                   alertmanager_port=ALERTMANAGER_PORT + shift)
 
     @property
     def root(self) -> Path:
@@ -108,8 +122,8 @@ def _monitoring(plan: Plan) -> Component:
                "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
                "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"]}
     return ClusterMonitoring(plan.root, targets, alertmanager_config(None),
-                             prometheus_port=PROMETHEUS_PORT,
-                             alertmanager_port=ALERTMANAGER_PORT)
+                             prometheus_port=plan.prometheus_port,
+                             alertmanager_port=plan.alertmanager_port)
 
 
 COMPONENTS: list[tuple[str, str]] = [
