@@ -1,0 +1,82 @@
+"""The native cluster's generated configuration (no JVM started here)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from vitrina.cluster import topology
+from vitrina.cluster.kafka import KafkaCluster, NodePorts, ports_from_base
+from vitrina.cluster.mirrormaker import MirrorMaker
+
+
+def _all_ports(plan: topology.Plan) -> list[int]:
+    nodes = [*plan.primary_ports, *plan.mirror_ports]
+    ports = [p for n in nodes for p in (n.client, n.internal, n.controller, n.jmx) if p]
+    return [*ports, plan.mm2_metrics_port, plan.prometheus_port, plan.alertmanager_port]
+
+
+def test_every_port_of_the_topology_is_distinct() -> None:
+    """Regression: Alertmanager was given 29093, node 1's internal listener."""
+    for base in (29092, 31092):
+        ports = _all_ports(topology.Plan.at(Path("/tmp/x"), base))
+        assert len(ports) == len(set(ports)), sorted(ports)
+        assert min(ports) == base
+
+
+def test_cluster_profile_matches_the_default_plan() -> None:
+    import yaml
+
+    profile = yaml.safe_load((Path(topology.__file__).parents[1] / "profiles" / "cluster.yaml")
+                             .read_text())
+    assert profile["kafka"]["bootstrap_servers"] == topology.primary(
+        topology.Plan.at(Path("/tmp/x"))).bootstrap
+
+
+def test_secured_node_properties(tmp_path: Path) -> None:
+    cluster = KafkaCluster("kafka", tmp_path, ports_from_base(40000, 3), secrets=tmp_path / "s")
+    props = cluster.server_properties(2)
+    assert props["controller.quorum.voters"] == ("1@127.0.0.1:40002,2@127.0.0.1:40012,"
+                                                 "3@127.0.0.1:40022")
+    assert props["listener.security.protocol.map"] == ("INTERNAL:SSL,CLIENT:SASL_SSL,"
+                                                       "CONTROLLER:SSL")
+    assert props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["super.users"] == "User:broker;User:admin"
+    assert props["min.insync.replicas"] == "2" and props["default.replication.factor"] == "3"
+    assert props["unclean.leader.election.enable"] == "false"
+    assert props["ssl.keystore.location"].endswith("kafka-2.keystore.pem")
+    assert props["log.dirs"] == str(tmp_path / "kafka" / "node-2" / "data")
+
+
+def test_single_plaintext_node(tmp_path: Path) -> None:
+    cluster = KafkaCluster("broker", tmp_path, [NodePorts(19092, 1, 2)])
+    props = cluster.server_properties(1)
+    assert "authorizer.class.name" not in props
+    assert props["min.insync.replicas"] == "1" and props["offsets.topic.replication.factor"] == "1"
+    assert cluster.protocol == "PLAINTEXT"
+
+
+def test_mirrormaker_properties_escape_regexes_and_keep_passwords_out(tmp_path: Path) -> None:
+    a = KafkaCluster("kafka", tmp_path, ports_from_base(40000, 3), secrets=tmp_path / "s")
+    b = KafkaCluster("kafka-mirror", tmp_path, ports_from_base(40100, 1),
+                     secrets=tmp_path / "s", host_prefix="kafka-mirror")
+    mm2 = MirrorMaker(a, b, tmp_path, topics=r"orders\..*")
+    props = mm2.properties()
+    assert props["replication.policy.class"].endswith("IdentityReplicationPolicy")
+    assert props["sync.group.offsets.enabled"] == "true"
+    assert props["replication.factor"] == "1"
+    text = mm2.write_config().read_text()
+    assert r"primary->mirror.topics=orders\\..*" in text
+    assert "${dir:" in text and "password=\"${dir:" in text
+
+
+def test_cluster_status_when_nothing_runs(tmp_path: Path) -> None:
+    env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path)}
+    result = subprocess.run([sys.executable, "-m", "vitrina", "cluster", "status",
+                             "--base-port", "41092"], env=env, capture_output=True,
+                            text=True, timeout=120, check=False)
+    assert result.returncode == 1
+    assert "kafka" in result.stdout and "down" in result.stdout
+    assert "Traceback" not in result.stderr
