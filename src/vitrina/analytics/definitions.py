@@ -192,102 +192,117 @@ STATEMENTS: list[Statement] = [
               "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END AS bought FROM events) AS s "
               "CROSS JOIN clock AS c GROUP BY user_id, product_id", materialize=True),
     Statement("bought", "SELECT user_id, product_id FROM interactions WHERE bought = 1"),
-    Statement("history", "SELECT user_id, product_id, weight, bought FROM ("
-              "SELECT *, ROW_NUMBER() OVER (PARTITION BY user_id "
-              "ORDER BY weight DESC, product_id) AS rn FROM interactions "
+    # Dense integer keys for customers and products (ranked by their ids, so ordering by a
+    # key is ordering by the id): the heavy joins, aggregates and rankings below hash and
+    # sort 8-byte integers instead of strings, and ids come back only for published rows.
+    Statement("user_keys", "SELECT user_id, CAST(ROW_NUMBER() OVER (ORDER BY user_id) "
+              "AS BIGINT) AS u FROM (SELECT DISTINCT user_id FROM interactions) AS t",
+              materialize=True),
+    Statement("product_keys", "SELECT product_id, CAST(ROW_NUMBER() OVER (ORDER BY "
+              "product_id) AS BIGINT) AS p FROM (SELECT DISTINCT product_id "
+              "FROM interactions) AS t", materialize=True),
+    Statement("keyed", "SELECT k.u, pk.p, i.weight, i.bought FROM interactions AS i "
+              "JOIN user_keys AS k ON k.user_id = i.user_id "
+              "JOIN product_keys AS pk ON pk.product_id = i.product_id", materialize=True),
+    Statement("recommendable_keys", "SELECT pk.p, r.category FROM recommendable AS r "
+              "JOIN product_keys AS pk ON pk.product_id = r.product_id", materialize=True),
+    Statement("history", "SELECT u, p, weight, bought FROM ("
+              "SELECT *, ROW_NUMBER() OVER (PARTITION BY u "
+              "ORDER BY weight DESC, p) AS rn FROM keyed "
               "WHERE weight > 0) AS t WHERE rn <= {max_history}", materialize=True),
     # Item-item cosine over binary customer x product (who touched what): co-occurrence
     # normalised by both items' reach, so a bestseller is not similar to everything.
-    Statement("item_reach", "SELECT product_id, COUNT(*) AS reach FROM history "
-              "GROUP BY product_id"),
-    Statement("item_pairs", "SELECT a.product_id AS item, b.product_id AS other, "
-              "COUNT(*) AS support "
-              "FROM history AS a JOIN history AS b ON a.user_id = b.user_id "
-              "AND a.product_id <> b.product_id "
-              "JOIN recommendable AS r ON r.product_id = b.product_id "
-              "GROUP BY a.product_id, b.product_id"),
+    Statement("item_reach", "SELECT p, COUNT(*) AS reach FROM history GROUP BY p"),
+    Statement("item_pairs", "SELECT a.p AS item, b.p AS other, COUNT(*) AS support "
+              "FROM history AS a JOIN history AS b ON a.u = b.u AND a.p <> b.p "
+              "JOIN recommendable_keys AS r ON r.p = b.p GROUP BY a.p, b.p"),
     Statement("neighbours", "SELECT item, other, sim FROM ("
               "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
               "ORDER BY sim DESC, other) AS rn FROM ("
               "SELECT p.item, p.other, ROUND(p.support / SQRT(CAST(ni.reach AS DOUBLE) "
               "* nb.reach), 9) AS sim "
-              "FROM item_pairs AS p JOIN item_reach AS ni ON ni.product_id = p.item "
-              "JOIN item_reach AS nb ON nb.product_id = p.other "
+              "FROM item_pairs AS p JOIN item_reach AS ni ON ni.p = p.item "
+              "JOIN item_reach AS nb ON nb.p = p.other "
               "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
               materialize=True),
-    Statement("cf_scores", "SELECT h.user_id, n.other AS product_id, "
-              "SUM(h.weight * n.sim) AS score, MAX(h.bought) AS from_bought "
-              "FROM history AS h JOIN neighbours AS n ON h.product_id = n.item "
-              "GROUP BY h.user_id, n.other"),
+    # Materialized: read twice (scores, and each customer's best score that scales them).
+    Statement("cf_scores", "SELECT h.u, n.other AS p, SUM(h.weight * n.sim) AS score, "
+              "MAX(h.bought) AS from_bought FROM history AS h "
+              "JOIN neighbours AS n ON h.p = n.item GROUP BY h.u, n.other",
+              materialize=True),
     # "Similar products" (same category) and "customers also bought" (other categories):
     # the recommender's own neighbours, served per product.
-    Statement("item_neighbours", "SELECT n.item AS product_id, CAST(ROW_NUMBER() OVER ("
+    Statement("item_neighbours", "SELECT a.product_id, CAST(ROW_NUMBER() OVER ("
               "PARTITION BY n.item ORDER BY n.sim DESC, n.other) AS BIGINT) AS rank, "
-              "n.other AS other_id, n.sim AS score, CASE WHEN a.category = b.category "
+              "b.product_id AS other_id, n.sim AS score, CASE WHEN a.category = b.category "
               "THEN 'similar' ELSE 'also_bought' END AS kind FROM neighbours AS n "
-              "JOIN catalogue AS a ON a.product_id = n.item "
-              "JOIN catalogue AS b ON b.product_id = n.other"),
+              "JOIN product_keys AS ka ON ka.p = n.item "
+              "JOIN product_keys AS kb ON kb.p = n.other "
+              "JOIN catalogue AS a ON a.product_id = ka.product_id "
+              "JOIN catalogue AS b ON b.product_id = kb.product_id"),
     # -- popularity ----------------------------------------------------------------------
-    Statement("popular_ranked", "SELECT product_id, category, popularity, "
+    Statement("popular_ranked", "SELECT product_id, p, category, popularity, "
               "COALESCE(popularity / NULLIF(MAX(popularity) OVER (), 0.0), 0.0) "
               "AS global_share, COALESCE(popularity / NULLIF(MAX(popularity) OVER ("
               "PARTITION BY category), 0.0), 0.0) AS category_share, "
               "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
               "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
               "AS category_rank FROM ("
-              "SELECT i.product_id, r.category, ROUND(SUM(i.weight), 9) AS popularity "
-              "FROM interactions AS i JOIN recommendable AS r ON r.product_id = i.product_id "
-              "GROUP BY i.product_id, r.category) AS t", materialize=True),
-    Statement("user_categories", "SELECT user_id, category, "
-              "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY user_id), 0.0), 0.0) AS share "
-              "FROM (SELECT user_id, category, w, ROW_NUMBER() OVER (PARTITION BY user_id "
+              "SELECT pk.product_id, i.p, r.category, ROUND(SUM(i.weight), 9) AS popularity "
+              "FROM keyed AS i JOIN recommendable_keys AS r ON r.p = i.p "
+              "JOIN product_keys AS pk ON pk.p = i.p "
+              "GROUP BY pk.product_id, i.p, r.category) AS t", materialize=True),
+    Statement("user_categories", "SELECT u, category, "
+              "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
+              "FROM (SELECT u, category, w, ROW_NUMBER() OVER (PARTITION BY u "
               "ORDER BY w DESC, category) AS rn FROM ("
-              "SELECT i.user_id, p.category, SUM(i.weight) AS w FROM interactions AS i "
-              "JOIN products_latest AS p ON p.product_id = i.product_id WHERE i.weight > 0 "
-              "GROUP BY i.user_id, p.category) AS a) AS t WHERE rn <= 2"),
-    Statement("customers", "SELECT DISTINCT user_id FROM interactions"),
+              "SELECT k.u, p.category, SUM(i.weight) AS w FROM interactions AS i "
+              "JOIN products_latest AS p ON p.product_id = i.product_id "
+              "JOIN user_keys AS k ON k.user_id = i.user_id WHERE i.weight > 0 "
+              "GROUP BY k.u, p.category) AS a) AS t WHERE rn <= 2"),
     # -- recommendations: similarity leads, popularity fills -------------------------------
     # Two signals, each in [0, 1]: `cf` (similar to what the customer touched) and `fill`
     # (popular in a favourite category, or overall). A product's fill is the larger of its
     # two popularity scores, never their sum: with one category both are the same list.
     # Reasons travel as small codes and become text only for the rows published.
-    Statement("candidates",
-              "SELECT c.user_id, c.product_id, {cf_weight} * c.score / m.top AS cf, "
-              "CASE WHEN c.from_bought = 1 THEN 1 ELSE 2 END AS cf_code, "
-              "CAST(NULL AS DOUBLE) AS cat, CAST(NULL AS DOUBLE) AS pop "
-              "FROM cf_scores AS c JOIN (SELECT user_id, MAX(score) AS top "
-              "FROM cf_scores GROUP BY user_id) AS m ON m.user_id = c.user_id "
-              "WHERE m.top > 0 UNION ALL "
-              "SELECT u.user_id, p.product_id, CAST(NULL AS DOUBLE) AS cf, "
-              "CAST(NULL AS INTEGER) AS cf_code, "
-              "{category_weight} * u.share * p.category_share AS cat, "
-              "CAST(NULL AS DOUBLE) AS pop FROM user_categories AS u "
-              "JOIN popular_ranked AS p ON p.category = u.category "
+    Statement("fill",
+              "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
+              "SELECT uc.u, p.p, {category_weight} * uc.share * p.category_share AS cat, "
+              "CAST(NULL AS DOUBLE) AS pop FROM user_categories AS uc "
+              "JOIN popular_ranked AS p ON p.category = uc.category "
               "AND p.category_rank <= {category_fill} UNION ALL "
-              "SELECT c.user_id, p.product_id, CAST(NULL AS DOUBLE) AS cf, "
-              "CAST(NULL AS INTEGER) AS cf_code, CAST(NULL AS DOUBLE) AS cat, "
-              "{popular_weight} * p.global_share AS pop FROM customers AS c "
-              "CROSS JOIN popular_ranked AS p WHERE p.global_rank <= 3 * {top_k}"),
-    # One row per (customer, product): a hash aggregate, not window functions (which cost
-    # minutes at millions of candidates).
-    Statement("scored", "SELECT user_id, product_id, MAX(cf) AS cf, MAX(cf_code) AS cf_code, "
-              "MAX(cat) AS cat, MAX(pop) AS pop FROM candidates GROUP BY user_id, product_id"),
+              "SELECT k.u, p.p, CAST(NULL AS DOUBLE) AS cat, "
+              "{popular_weight} * p.global_share AS pop FROM user_keys AS k "
+              "CROSS JOIN popular_ranked AS p WHERE p.global_rank <= 3 * {top_k}) AS t "
+              "GROUP BY u, p"),
+    # One row per (customer, product): the few fill rows joined onto the many similarity
+    # rows (a hash join built on the fill), not one aggregate over all of them.
+    Statement("scored", "SELECT COALESCE(c.u, f.u) AS u, COALESCE(c.p, f.p) AS p, c.cf, "
+              "c.cf_code, f.cat, f.pop FROM ("
+              "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
+              "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code "
+              "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
+              "FROM cf_scores GROUP BY u) AS m ON m.u = s.u WHERE m.top > 0) AS c "
+              "FULL OUTER JOIN fill AS f ON f.u = c.u AND f.p = c.p"),
     # score = cf + fill; the reason shown is the stronger signal's (code 1-4).
-    Statement("ranked", "SELECT user_id, product_id, category, score, code, ROW_NUMBER() OVER ("
-              "PARTITION BY user_id ORDER BY score DESC, product_id) AS rank FROM ("
-              "SELECT s.user_id, s.product_id, r.category, "
+    Statement("ranked", "SELECT u, p, category, score, code, ROW_NUMBER() OVER ("
+              "PARTITION BY u ORDER BY score DESC, p) AS rank FROM ("
+              "SELECT s.u, s.p, r.category, "
               "ROUND(COALESCE(s.cf, 0.0) + GREATEST(COALESCE(s.cat, 0.0), "
               "COALESCE(s.pop, 0.0)), 6) AS score, "
               "CASE WHEN COALESCE(s.cf, -1.0) >= GREATEST(COALESCE(s.cat, -1.0), "
               "COALESCE(s.pop, -1.0)) THEN s.cf_code "
               "WHEN COALESCE(s.cat, -1.0) >= COALESCE(s.pop, -1.0) THEN 3 ELSE 4 END AS code "
-              "FROM scored AS s JOIN recommendable AS r ON r.product_id = s.product_id "
-              "LEFT JOIN bought AS b ON b.user_id = s.user_id AND b.product_id = s.product_id "
-              "WHERE b.product_id IS NULL) AS t"),
-    Statement("recommendations", "SELECT user_id, CAST(rank AS BIGINT) AS rank, product_id, "
-              f"score, CASE code WHEN 1 THEN '{REASON_BOUGHT}' WHEN 2 THEN '{REASON_VIEWED}' "
-              f"WHEN 3 THEN '{REASON_CATEGORY}' || category ELSE '{REASON_POPULAR}' END "
-              "AS reason FROM ranked WHERE rank <= {top_k}", materialize=True),
+              "FROM scored AS s JOIN recommendable_keys AS r ON r.p = s.p "
+              "LEFT JOIN keyed AS b ON b.u = s.u AND b.p = s.p AND b.bought = 1 "
+              "WHERE b.p IS NULL) AS t"),
+    Statement("recommendations", "SELECT k.user_id, CAST(t.rank AS BIGINT) AS rank, "
+              f"pk.product_id, t.score, CASE t.code WHEN 1 THEN '{REASON_BOUGHT}' "
+              f"WHEN 2 THEN '{REASON_VIEWED}' "
+              f"WHEN 3 THEN '{REASON_CATEGORY}' || t.category ELSE '{REASON_POPULAR}' END "
+              "AS reason FROM ranked AS t JOIN user_keys AS k ON k.u = t.u "
+              "JOIN product_keys AS pk ON pk.p = t.p WHERE t.rank <= {top_k}",
+              materialize=True),
     Statement("popular", f"SELECT '{POPULAR_USER}' AS user_id, CAST(global_rank AS BIGINT) "
               "AS rank, product_id, ROUND(global_share, 6) AS score, "
               f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "
