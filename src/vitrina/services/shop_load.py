@@ -42,6 +42,8 @@ SERVICE = "shop-load"
 CATALOG_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 # 60 s: librdkafka's message.timeout.ms in our producer config; waiting longer is pointless.
 FLUSH_TIMEOUT_S = 60.0
+# 3 s: a just-created topic reaches a single KRaft broker's metadata in well under a second.
+TOPIC_GRACE_S = 3.0
 
 
 def check_product(record: Record) -> tuple[str, bytes]:
@@ -97,7 +99,20 @@ def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
     ident = identity(settings, SERVICE)
     admin = AdminClient({**admin_config(settings, SERVICE),
                          "socket.connection.setup.timeout.ms": int(timeout * 1000)})
-    check_topic(ident, topic, fetch_metadata(admin, ident, topic, timeout), "WRITE")
+    # A topic created a moment ago (`vitrina topics apply` just before) may not be in every
+    # broker's metadata yet: Apache Kafka propagates it asynchronously. Ask again for up to
+    # TOPIC_GRACE_S before saying it does not exist; a denial is reported at once.
+    grace_ends = time.monotonic() + TOPIC_GRACE_S
+    while True:
+        metadata = fetch_metadata(admin, ident, topic, timeout)
+        info = metadata.topics.get(topic)
+        err = info.error if info is not None else None
+        denied = err is not None and err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+        ready = info is not None and err is None and bool(info.partitions)
+        if ready or denied or time.monotonic() >= grace_ends:
+            check_topic(ident, topic, metadata, "WRITE")
+            return
+        time.sleep(0.2)
 
 
 @dataclass
