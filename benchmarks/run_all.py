@@ -125,7 +125,7 @@ BENCHES = [
               *[Target(f"wrk {c} clients", "report", wrk_row(c), informational,
                        load=wrk_load(c)) for c in (1, 8, 32, 128)],
           ], interleaved=True, load=lambda d: dig(d, "load_average", "median")),
-    Bench("shop_load", ["--n", "20000", "--rounds", "3"], ["--n", "200000", "--rounds", "3"], [
+    Bench("shop_load", ["--n", "100000", "--rounds", "3"], ["--n", "200000", "--rounds", "3"], [
         Target("shop load / raw produce", ">= 0.7", lambda d: d.get("ratio"), ge(0.7),
                lambda d: spread_of(d.get("ratio_spread"))),
         Target("shop load, products/s (median)", "report", lambda d: d.get("products_per_s"),
