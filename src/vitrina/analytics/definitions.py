@@ -241,6 +241,8 @@ STATEMENTS: list[Statement] = [
               "JOIN catalogue AS a ON a.product_id = ka.product_id "
               "JOIN catalogue AS b ON b.product_id = kb.product_id"),
     # -- popularity ----------------------------------------------------------------------
+    # In distinct customers, not summed weight: one heavy buyer does not make a bestseller
+    # (Instacart: recall 0.0335 vs 0.0324; generated lakes: +0.02 to +0.03).
     Statement("popular_ranked", "SELECT product_id, p, category, popularity, "
               "COALESCE(popularity / NULLIF(MAX(popularity) OVER (), 0.0), 0.0) "
               "AS global_share, COALESCE(popularity / NULLIF(MAX(popularity) OVER ("
@@ -248,7 +250,7 @@ STATEMENTS: list[Statement] = [
               "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
               "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
               "AS category_rank FROM ("
-              "SELECT pk.product_id, i.p, r.category, ROUND(SUM(i.weight), 9) AS popularity "
+              "SELECT pk.product_id, i.p, r.category, CAST(COUNT(*) AS DOUBLE) AS popularity "
               "FROM keyed AS i JOIN recommendable_keys AS r ON r.p = i.p "
               "JOIN product_keys AS pk ON pk.p = i.p "
               "GROUP BY pk.product_id, i.p, r.category) AS t", materialize=True),
