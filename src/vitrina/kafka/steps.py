@@ -55,6 +55,10 @@ class Sink(Protocol):
     def close(self) -> None:
         """Release resources when the worker stops."""
 
+    # Optional (BatchSink has it): `take_dead_letters() -> list[Output]` — records a write
+    # refused for good (e.g. the search index's RejectedDocuments); the worker produces them
+    # after the write and before it commits their offsets.
+
 
 @dataclass
 class SideWork:
@@ -108,6 +112,8 @@ class BatchSink(Step, Generic[T]):
         self.clock = clock
         self.buffer: list[T] = []
         self._oldest: float | None = None
+        # Dead letters of records `write` could not write for good; the worker produces them.
+        self.dead_lettered: list[Output] = []
 
     def decode(self, message: Message) -> T:
         """The record as the sink writes it; raise ContractError when it is invalid."""
@@ -137,6 +143,11 @@ class BatchSink(Step, Generic[T]):
 
     def durable(self) -> bool:
         return not self.buffer
+
+    def take_dead_letters(self) -> list[Output]:
+        """The dead letters the last writes left, handed over once."""
+        taken, self.dead_lettered = self.dead_lettered, []
+        return taken
 
     def recover(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         return None

@@ -10,6 +10,8 @@ commit in one transaction. Failures are typed:
   record that trips it, commits, and stops the worker loudly;
 - transient (UnavailableError from a sink) → consumption paused, the write retried with
   backoff; never dead-lettered;
+- refused for good by a sink's backend (e.g. the indexer's RejectedDocuments) → the sink's
+  `take_dead_letters()`, produced before the offsets commit; the rest of the batch is written;
 - anything else → the worker crashes and commits nothing more; the supervisor restarts it.
 """
 
@@ -349,6 +351,9 @@ class StreamWorker:
             self._retry_at = now + self._retry_delay
             self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX_S)
             return False
+        take = getattr(self.sink, "take_dead_letters", None)
+        if take is not None:  # records the sink refused for good: out before their offsets
+            self.write(take())
         if self._retry_at is not None:
             log.info("%s: the sink's backend is back; consuming again", self.service)
             self.consumer.resume(self.consumer.assignment())
