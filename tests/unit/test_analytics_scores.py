@@ -127,3 +127,26 @@ def test_popularity_counts_customers_not_order_lines(tmp_path: Path) -> None:
                      Params())
     ranked = engine.fetch("popular", "rank").column("product_id").to_pylist()
     assert ranked == ["b", "a"]
+
+
+def test_the_similarity_floor_prunes_without_changing_any_list(tmp_path: Path) -> None:
+    from vitrina.analytics.definitions import statements
+    from vitrina.analytics.lakeio import AnalyticsLake
+    from vitrina.analytics.synthetic import write_generated_lake
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.settings import load_settings
+
+    config = load_settings(data_dir=tmp_path)
+    write_generated_lake(LakeWriter.from_settings(config), products=300, customer_count=80,
+                         messages=6000, seed=3)
+    engine = DuckDBEngine()
+    params = Params()
+    run_definitions(engine, AnalyticsLake.from_settings(config).inputs(), params)
+    pruned = engine.fetch("recommendations", "user_id, rank").to_pylist()
+    assert engine.scalar("SELECT COUNT(*) FROM cf_floor") > 0  # the floor is in play
+    engine.create("cf_floor", "SELECT CAST(0 AS BIGINT) AS u, 0.0 AS floor WHERE 1 = 0",
+                  materialize=False)
+    for statement, sql in statements(params):
+        if statement.name in ("ranked", "recommendations"):
+            engine.create(statement.name, sql, statement.materialize)
+    assert engine.fetch("recommendations", "user_id, rank").to_pylist() == pruned
