@@ -61,8 +61,14 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
 
     def load() -> None:
         for chunk in chunks:
-            result = subprocess.run([*VITRINA, "shop", "load", str(chunk)], env=env,
-                                    capture_output=True, text=True, check=False)
+            try:
+                result = subprocess.run([*VITRINA, "shop", "load", str(chunk)], env=env,
+                                        capture_output=True, text=True, check=False,
+                                        timeout=240)
+            except subprocess.TimeoutExpired as exc:
+                failures.append(f"`shop load {chunk.name}` hung > 240 s after a broker was "
+                                f"killed: {str(exc.stderr or '')[-1500:]}")
+                break
             if result.returncode != 0:
                 failures.append(result.stdout[-1000:] + result.stderr[-2000:])
         loaded.set()

@@ -116,19 +116,25 @@ def test_consumer_group_fails_over_from_translated_offsets(mirror: Mirror) -> No
     consumer_conf = {"group.id": group, "enable.auto.commit": False,
                      "auto.offset.reset": "earliest"}
     seen_a: list[bytes] = []
+    expected = {str(i).encode() for i in range(total)}
     consumer = Consumer(_conf(mirror.a) | consumer_conf)
     consumer.subscribe([topic])
     try:
-        def consumed_half() -> bool:
+        def consumed_all() -> bool:
             for msg in consumer.consume(50, 1.0):
                 if msg.error() is None:
                     seen_a.append(msg.value())
                     consumer.commit(msg, asynchronous=False)
-            return len(seen_a) >= total // 2
-        wait_for(consumed_half, timeout=90, interval=0, message="half of the orders on A")
+            return len(set(seen_a) & expected) == total
+        wait_for(consumed_all, timeout=90, interval=0, message="the orders on A")
     finally:
         consumer.close()
     committed_a = _committed(mirror.a, group, topic)
+    # The primary goes on receiving while the consumer is away (then fails over to B).
+    more = 60
+    for i in range(total, total + more):
+        producer.produce(topic, key=f"order-{i}".encode(), value=str(i).encode())
+    assert producer.flush(60) == 0
 
     # The checkpoint connector translates the group's offsets and commits them on B.
     wait_for(lambda: _committed(mirror.b, group, topic) != {}, timeout=120, interval=1.0,
@@ -146,11 +152,13 @@ def test_consumer_group_fails_over_from_translated_offsets(mirror: Mirror) -> No
                 if msg.error() is None:
                     seen_b.append(msg.value())
             # (the topic also holds the previous test's records: a superset)
-            return set(seen_a) | set(seen_b) >= {str(i).encode() for i in range(total)}
+            return set(seen_a) | set(seen_b) >= {str(i).encode() for i in range(total + more)}
         wait_for(rest, timeout=90, interval=0, message="the rest of the orders on B")
     finally:
         consumer.close()
-    reread = len(set(seen_a) & set(seen_b))  # records consumed on A and again on B
+    # Records consumed on A and again on B. MM2 translates through its sparse offset syncs:
+    # exact near the head (where the last syncs are), coarser far behind it.
+    reread = len(set(seen_a) & set(seen_b))
     # offset.lag.max=10: an offset sync at least every 10 records per partition, so the
     # translated offset is at most 10 records behind per partition (3 partitions).
     assert reread <= 30, f"{reread} records re-read after failover"

@@ -101,9 +101,11 @@ class MirrorMaker:
             "checkpoints.topic.replication.factor": rf,
             "heartbeats.topic.replication.factor": rf,
             "offset-syncs.topic.replication.factor": rf,
-            "offset.storage.replication.factor": rf,
-            "status.storage.replication.factor": rf,
-            "config.storage.replication.factor": rf,
+            # Connect's own topics exist on both clusters (one herder per direction): each
+            # with its cluster's replication factor.
+            **{f"{alias}.{kind}.storage.replication.factor": str(min(3, cluster.size))
+               for alias, cluster in ((SOURCE, self.source), (TARGET, self.target))
+               for kind in ("offset", "status", "config")},
             "tasks.max": "2",
             # Copy exactly: the source records' timestamps, keys and headers as they are.
             f"{SOURCE}->{TARGET}.producer.override.enable.idempotence": "true",
