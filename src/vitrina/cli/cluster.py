@@ -41,6 +41,29 @@ def install() -> None:
         console.print(f"{component}: {len(list(path.glob('*.jar')))} jars in {path}")
 
 
+def write_profile(plan: object) -> str:
+    """The `cluster` profile with this plan's bootstrap, plus the lake on HDFS and search on
+    OpenSearch when they answer (`vitrina.cluster.storage`): <data_dir>/cluster/profile.yaml."""
+    import yaml
+
+    from vitrina.cluster.storage import profile_overrides
+    from vitrina.cluster.topology import Plan, primary
+    from vitrina.settings import resolve_profile
+
+    assert isinstance(plan, Plan)
+    source = resolve_profile("cluster")
+    assert source is not None
+    profile = yaml.safe_load(source.read_text())
+    profile["kafka"]["bootstrap_servers"] = primary(plan).bootstrap
+    profile["data_dir"] = str(plan.data_dir)
+    profile.update(profile_overrides(plan))
+    path = plan.root / "profile.yaml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# written by `vitrina cluster up` (the cluster profile + this cluster)\n"
+                    + yaml.safe_dump(profile, sort_keys=False))
+    return str(path)
+
+
 @app.command()
 @handle_errors
 def up(
@@ -78,8 +101,9 @@ def up(
             console.print(f"  ACLs: {len(diff.add)} added, {diff.unchanged} unchanged")
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
-    console.print("[green]cluster up[/]; run the platform on it: "
-                  "vitrina --profile cluster up (or demo); `vitrina cluster status`")
+    profile = write_profile(plan)
+    console.print(f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
+                  "up (or demo); `vitrina cluster status`")
 
 
 @app.command()
