@@ -48,16 +48,20 @@ def test_malformed_ids_are_refused_and_nothing_is_written(
     settings = make_settings()
     service = BanService(settings)
     with pytest.raises(BadRequestError) as err:
-        service.ban(["15", "abc", "-3"], "x", "y")
-    assert "'abc'" in err.value.message and "'-3'" in err.value.message
-    assert "digits" in (err.value.hint or "")
+        service.ban(["15", "a b", "чай", "x" * 65], "x", "y")
+    assert "'a b'" in err.value.message and "'чай'" in err.value.message
+    assert "x" * 65 in err.value.message
+    assert "letters, digits" in (err.value.hint or "")
+    # SKU-style ids are valid since contract v2 (85123A, dotted and dashed tokens).
+    assert [b.product_id for b in service.ban(["85123A", "a-1.b_2"], "x", "y")] == [
+        "85123A", "a-1.b_2"]
     with pytest.raises(BadRequestError):
         service.ban([], "x", "y")
     with pytest.raises(BadRequestError, match="reason"):
         service.ban(["15"], "  ", "y")
     with pytest.raises(NotFoundError, match="not banned: 77"):
         service.unban(["77"])
-    assert service.list() == []
+    assert [b["product_id"] for b in service.list()] == ["85123A", "a-1.b_2"]
 
 
 def test_import_accepts_object_and_plain_list(make_settings: Callable[..., Settings],
@@ -98,8 +102,8 @@ def test_cli_add_list_remove_import(make_settings: Callable[..., Settings],
     table = vitrina("list")
     assert "контрафакт" in table.stdout and "ivan" in table.stdout
     assert vitrina("remove", "31").returncode == 0
-    bad = vitrina("add", "x1", "--reason", "r")
-    assert bad.returncode == 1 and "malformed product id" in bad.stderr and "x1" in bad.stderr
+    bad = vitrina("add", "x 1", "--reason", "r")
+    assert bad.returncode == 1 and "malformed product id" in bad.stderr and "x 1" in bad.stderr
     missing = vitrina("remove", "99")
     assert missing.returncode == 1 and "not banned: 99" in missing.stderr
     file = tmp_path / "ids.json"

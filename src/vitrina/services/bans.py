@@ -5,7 +5,8 @@ product_id; an unban is a tombstone. The current list is the topic folded by key
 end with partition-EOF events (never the high watermark, which the embedded broker gets wrong).
 
 Id rules (decided here, same for CLI and API):
-- malformed ids (not 1–32 digits) are a BadRequestError naming every bad one; nothing is written;
+- malformed ids (not an ASCII token of letters, digits, `-_.`, 1–64 long; see
+  domain/limits.is_product_id) are a BadRequestError naming every bad one; nothing is written;
 - ids never seen in shop-products are accepted: banning a product *before* a store publishes it
   is a core use case, and checking would mean scanning the whole product stream;
 - unbanning an id that is not currently banned is a NotFoundError naming it; nothing is written.
@@ -90,7 +91,8 @@ class BanService:
             raise BadRequestError(
                 f"malformed product id(s): {', '.join(bad[:20])}"
                 + (f" and {len(bad) - 20} more" if len(bad) > 20 else ""),
-                hint="a product id is 1 to 32 digits, e.g. 100042; nothing was changed")
+                hint="a product id is 1 to 64 ASCII letters, digits, '-', '_' or '.', "
+                     "e.g. 100042 or 85123A; nothing was changed")
         if not valid:
             raise BadRequestError("no product ids given", hint="pass at least one product id")
         return valid
