@@ -144,7 +144,7 @@ def test_the_similarity_floor_prunes_without_changing_any_list(tmp_path: Path) -
     run_definitions(engine, AnalyticsLake.from_settings(config).inputs(), params)
     pruned = engine.fetch("recommendations", "user_id, rank").to_pylist()
     assert engine.scalar("SELECT COUNT(*) FROM cf_floor") > 0  # the floor is in play
-    engine.create("cf_floor", "SELECT CAST(0 AS BIGINT) AS u, 0.0 AS floor WHERE 1 = 0",
+    engine.create("cf_floor", "SELECT CAST(0 AS INTEGER) AS u, 0.0 AS floor WHERE 1 = 0",
                   materialize=False)
     for statement, sql in statements(params):
         if statement.name in ("ranked", "recommendations"):

@@ -194,12 +194,12 @@ STATEMENTS: list[Statement] = [
     Statement("bought", "SELECT user_id, product_id FROM interactions WHERE bought = 1"),
     # Dense integer keys for customers and products (ranked by their ids, so ordering by a
     # key is ordering by the id): the heavy joins, aggregates and rankings below hash and
-    # sort 8-byte integers instead of strings, and ids come back only for published rows.
+    # sort 4-byte integers instead of strings, and ids come back only for published rows.
     Statement("user_keys", "SELECT user_id, CAST(ROW_NUMBER() OVER (ORDER BY user_id) "
-              "AS BIGINT) AS u FROM (SELECT DISTINCT user_id FROM interactions) AS t",
+              "AS INTEGER) AS u FROM (SELECT DISTINCT user_id FROM interactions) AS t",
               materialize=True),
     Statement("product_keys", "SELECT product_id, CAST(ROW_NUMBER() OVER (ORDER BY "
-              "product_id) AS BIGINT) AS p FROM (SELECT DISTINCT product_id "
+              "product_id) AS INTEGER) AS p FROM (SELECT DISTINCT product_id "
               "FROM interactions) AS t", materialize=True),
     Statement("keyed", "SELECT k.u, pk.p, i.weight, i.bought FROM interactions AS i "
               "JOIN user_keys AS k ON k.user_id = i.user_id "
