@@ -22,12 +22,15 @@ def load_average() -> float:
 
 
 def spread(values: list[float]) -> dict[str, Any]:
-    return {"median": round(statistics.median(values), 4), "min": round(min(values), 4),
-            "max": round(max(values), 4), "values": [round(v, 4) for v in values]}
+    return {
+        "median": round(statistics.median(values), 4),
+        "min": round(min(values), 4),
+        "max": round(max(values), 4),
+        "values": [round(v, 4) for v in values],
+    }
 
 
-def abba(baseline: Side, candidate: Side, rounds: int = 3,
-         key: str = "rate") -> dict[str, Any]:
+def abba(baseline: Side, candidate: Side, rounds: int = 3, key: str = "rate") -> dict[str, Any]:
     """Run A B B A `rounds` times; ratio per round = mean(B[key]) / mean(A[key])."""
     a_runs: list[dict[str, Any]] = []
     b_runs: list[dict[str, Any]] = []
@@ -45,9 +48,13 @@ def abba(baseline: Side, candidate: Side, rounds: int = 3,
         a_runs += round_a
         b_runs += round_b
     loads.append(load_average())
-    return {"rounds": max(1, rounds), "order": "ABBA",
-            "baseline": spread([r[key] for r in a_runs]),
-            "candidate": spread([r[key] for r in b_runs]),
-            "ratio": spread(ratios),
-            "load_average": spread(loads),
-            "baseline_runs": a_runs, "candidate_runs": b_runs}
+    return {
+        "rounds": max(1, rounds),
+        "order": "ABBA",
+        "baseline": spread([r[key] for r in a_runs]),
+        "candidate": spread([r[key] for r in b_runs]),
+        "ratio": spread(ratios),
+        "load_average": spread(loads),
+        "baseline_runs": a_runs,
+        "candidate_runs": b_runs,
+    }

@@ -65,15 +65,19 @@ def run_engine(engine: str, data_dir: Path, timeout_s: float) -> dict[str, Any]:
         if time.monotonic() - started > timeout_s:
             proc.kill()
             proc.wait()
-            return {"status": "timeout", "seconds": round(time.monotonic() - started, 1),
-                    "peak_rss_mb": round(peak)}
+            return {
+                "status": "timeout",
+                "seconds": round(time.monotonic() - started, 1),
+                "peak_rss_mb": round(peak),
+            }
         time.sleep(SAMPLE_S)
     out, err = proc.communicate()
     if proc.returncode != 0:
         return {"status": "failed", "error": err.strip().splitlines()[-1:] or ["?"]}
     result = json.loads(out.strip().splitlines()[-1])
-    result.update(status="ok", peak_rss_mb=round(peak),
-                  process_seconds=round(time.monotonic() - started, 2))
+    result.update(
+        status="ok", peak_rss_mb=round(peak), process_seconds=round(time.monotonic() - started, 2)
+    )
     return result
 
 
@@ -91,17 +95,24 @@ def worker(engine: str, data_dir: Path) -> None:
     started = time.monotonic()
     out = compute(settings, Params(as_of=1.75e9), engine_name=engine, engine_options=options)
     seconds = time.monotonic() - started
-    print(json.dumps({"seconds": round(seconds, 2),
-                      "rows": {name: table.num_rows for name, table in out.items()}}))
+    print(
+        json.dumps(
+            {
+                "seconds": round(seconds, 2),
+                "rows": {name: table.num_rows for name, table in out.items()},
+            }
+        )
+    )
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", default="1000000,5000000",
-                        help="comma-separated order-line counts")
-    parser.add_argument("--n", type=int, default=None,
-                        help="scale down: sizes become N and 5N")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--sizes", default="1000000,5000000", help="comma-separated order-line counts"
+    )
+    parser.add_argument("--n", type=int, default=None, help="scale down: sizes become N and 5N")
     parser.add_argument("--engines", default="duckdb,spark")
     parser.add_argument("--timeout", type=float, default=3600.0, help="per engine run, s")
     parser.add_argument("--workdir", default=None, help="where lakes go (default: a temp dir)")
@@ -117,8 +128,7 @@ def main() -> None:
     sizes = [args.n, 5 * args.n] if args.n else [int(s) for s in args.sizes.split(",")]
     engines = args.engines.split(",")
     work = Path(args.workdir or tempfile.mkdtemp(prefix="vitrina-bench-analytics-"))
-    results: dict[str, Any] = {"benchmark": "analytics", "cpus": os.cpu_count(),
-                               "sizes": {}}
+    results: dict[str, Any] = {"benchmark": "analytics", "cpus": os.cpu_count(), "sizes": {}}
     console = Console(stderr=True)
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("analytics benchmark", total=len(sizes) * (1 + len(engines)))
@@ -128,8 +138,10 @@ def main() -> None:
             progress.update(task, description=f"generating {size:,} order lines")
             started = time.monotonic()
             shape = write_bulk_lake(str(data_dir / "lake"), size)
-            entry: dict[str, Any] = {**shape,
-                                     "generate_seconds": round(time.monotonic() - started, 2)}
+            entry: dict[str, Any] = {
+                **shape,
+                "generate_seconds": round(time.monotonic() - started, 2),
+            }
             progress.advance(task)
             for engine in engines:
                 progress.update(task, description=f"{engine} on {size:,} order lines")
@@ -140,7 +152,8 @@ def main() -> None:
                 entry["spark_vs_duckdb"] = {
                     "time_ratio": round(spark["seconds"] / duck["seconds"], 2),
                     "memory_ratio": round(spark["peak_rss_mb"] / max(duck["peak_rss_mb"], 1), 2),
-                    "same_output_sizes": spark["rows"] == duck["rows"]}
+                    "same_output_sizes": spark["rows"] == duck["rows"],
+                }
             results["sizes"][str(size)] = entry
             if not args.workdir:
                 shutil.rmtree(data_dir, ignore_errors=True)

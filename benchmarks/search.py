@@ -58,7 +58,7 @@ def build_index(catalog: list[dict[str, Any]], path: Path, progress: Progress) -
     started = time.perf_counter()
     index = EmbeddedSearch(path)
     for start in range(0, len(catalog), 5000):
-        chunk = catalog[start:start + 5000]
+        chunk = catalog[start : start + 5000]
         index.upsert(chunk)
         progress.advance(task, len(chunk))
     index.commit()
@@ -80,8 +80,9 @@ def query_latencies(queries: list[str], rounds: int, path: Path) -> list[float]:
     return out
 
 
-def suggest_latencies(queries: list[str], rounds: int,
-                      path: Path) -> tuple[list[float], list[float]]:
+def suggest_latencies(
+    queries: list[str], rounds: int, path: Path
+) -> tuple[list[float], list[float]]:
     """Suggest-as-you-type: every prefix (2+ characters) of every judged query, in-process.
 
     Wall and CPU milliseconds per call: on a shared machine the wall p99 is mostly waiting
@@ -111,8 +112,11 @@ def relevance_by_kind() -> dict[str, Any]:
 
     judged = json.loads(JUDGED.read_text("utf-8"))
     with tempfile.TemporaryDirectory() as tmp:
-        catalogs = {"generated": list(generate_catalog(judged["catalog"]["n"],
-                                                       seed=judged["catalog"]["seed"]))}
+        catalogs = {
+            "generated": list(
+                generate_catalog(judged["catalog"]["n"], seed=judged["catalog"]["seed"])
+            )
+        }
         if SEED_DIR.is_dir():
             catalogs["seed"] = seed_products()
         indexes = {}
@@ -123,25 +127,42 @@ def relevance_by_kind() -> dict[str, Any]:
             writer.close()
             indexes[name] = (EmbeddedSearch(Path(tmp) / name, readonly=True), products)
         scores = judged_scores(indexes, judged)
-        plain = {n: (EmbeddedSearch(i.path, readonly=True, understanding=False), p)
-                 for n, (i, p) in indexes.items()}
+        plain = {
+            n: (EmbeddedSearch(i.path, readonly=True, understanding=False), p)
+            for n, (i, p) in indexes.items()
+        }
         without = judged_scores(plain, judged)
-    return {"mrr": scores["mrr"], "recall_at_10": scores["recall_at_10"],
-            "queries": scores["queries"], "not_first": scores["not_first"],
-            "by_kind": {kind: {**v, "mrr_without_understanding": without["by_kind"][kind]["mrr"]}
-                        for kind, v in scores["by_kind"].items()}}
+    return {
+        "mrr": scores["mrr"],
+        "recall_at_10": scores["recall_at_10"],
+        "queries": scores["queries"],
+        "not_first": scores["not_first"],
+        "by_kind": {
+            kind: {**v, "mrr_without_understanding": without["by_kind"][kind]["mrr"]}
+            for kind, v in scores["by_kind"].items()
+        },
+    }
 
 
-def baseline_latencies(catalog: list[dict[str, Any]], queries: list[str],
-                       rounds: int) -> list[float]:
+def baseline_latencies(
+    catalog: list[dict[str, Any]], queries: list[str], rounds: int
+) -> list[float]:
     from vitrina.domain.search_document import query_words, search_document
 
     docs = []
     for p in catalog:
         d = search_document(p)
-        docs.append((" ".join(str(d[k]) for k in ("name", "brand", "category", "tags",
-                                                  "description", "specifications"))
-                     .lower().replace("ё", "е"), d["name"].lower()))
+        docs.append(
+            (
+                " ".join(
+                    str(d[k])
+                    for k in ("name", "brand", "category", "tags", "description", "specifications")
+                )
+                .lower()
+                .replace("ё", "е"),
+                d["name"].lower(),
+            )
+        )
     out = []
     for _ in range(rounds):
         for query in queries:
@@ -166,14 +187,19 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
 
     data_dir = Path(tempfile.mkdtemp(prefix="vitrina-bench-"))
     port = free_port()
-    settings = load_settings(data_dir=data_dir, broker={"port": port},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"})
+    settings = load_settings(
+        data_dir=data_dir, broker={"port": port}, kafka={"bootstrap_servers": f"127.0.0.1:{port}"}
+    )
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
-    env.update({"VITRINA__DATA_DIR": str(data_dir),
-                "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-                "VITRINA__BROKER__PORT": str(port),
-                "VITRINA__PORTS__FILTER": str(free_port()),
-                "VITRINA__PORTS__INDEXER": str(free_port())})
+    env.update(
+        {
+            "VITRINA__DATA_DIR": str(data_dir),
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "VITRINA__BROKER__PORT": str(port),
+            "VITRINA__PORTS__FILTER": str(free_port()),
+            "VITRINA__PORTS__INDEXER": str(free_port()),
+        }
+    )
     with_filter = service("filter").available()
     source = settings.topics.shop_products if with_filter else settings.topics.filtered_products
     procs: list[subprocess.Popen[bytes]] = []
@@ -182,18 +208,28 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
         apply_topics(settings)
         for name in (["filter"] if with_filter else []) + ["indexer"]:
             log = (data_dir / f"{name}.log").open("ab")
-            procs.append(subprocess.Popen([sys.executable, "-m", "vitrina", "run", name],
-                                          env=env, stdout=log, stderr=subprocess.STDOUT))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "vitrina", "run", name],
+                    env=env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            )
         # The broker is stopped under this producer at the end: do not log that as a failure.
-        clients = {"producer": Producer(producer_config(settings, "bench",
-                                                        **{"log.connection.close": False}))}
+        clients = {
+            "producer": Producer(
+                producer_config(settings, "bench", **{"log.connection.close": False})
+            )
+        }
         template = next(iter(generate_catalog(1, seed=5)))
         index: EmbeddedSearch | None = None
 
         def send(i: int, word: str) -> float:
             product = {**template, "product_id": str(900_000 + i), "name": f"Товар {word}"}
-            clients["producer"].produce(source, key=product["product_id"],
-                                        value=orjson.dumps(product))
+            clients["producer"].produce(
+                source, key=product["product_id"], value=orjson.dumps(product)
+            )
             clients["producer"].flush(10)
             return time.perf_counter()
 
@@ -229,11 +265,15 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
                 latencies.append((found - sent) * 1000)
             progress.advance(task)
         clients.clear()  # close the producer before the broker stops: no reconnect noise
-        return {"path": f"{source.split('-')[0]}-products → search",
-                "filter_in_pipeline": with_filter, "samples": samples, "missed": missed,
-                "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
-                "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
-                "commit_seconds": settings.search.commit_seconds}
+        return {
+            "path": f"{source.split('-')[0]}-products → search",
+            "filter_in_pipeline": with_filter,
+            "samples": samples,
+            "missed": missed,
+            "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
+            "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+            "commit_seconds": settings.search.commit_seconds,
+        }
     finally:
         for proc in procs:
             proc.terminate()
@@ -256,14 +296,20 @@ def main() -> None:
     from vitrina.domain.generator import generate_catalog
 
     queries = [case["query"] for case in json.loads(JUDGED.read_text("utf-8"))["queries"]]
-    result: dict[str, Any] = {"benchmark": "search", "n": args.n, "queries": len(queries),
-                              "rounds": args.rounds}
+    result: dict[str, Any] = {
+        "benchmark": "search",
+        "n": args.n,
+        "queries": len(queries),
+        "rounds": args.rounds,
+    }
     progress_bar = Progress(transient=True, console=Console(stderr=True))
     with progress_bar as progress, tempfile.TemporaryDirectory() as tmp:
         catalog = list(generate_catalog(args.n, seed=42))
         seconds = build_index(catalog, Path(tmp) / "ix", progress)
-        result["index_build"] = {"seconds": round(seconds, 2),
-                                 "docs_per_s": round(args.n / seconds)}
+        result["index_build"] = {
+            "seconds": round(seconds, 2),
+            "docs_per_s": round(args.n / seconds),
+        }
         # Baseline (A, one pass of the naive scan) and index (B, --rounds passes)
         # interleaved A B B A, --abba rounds: a load spike hits both sides alike.
         ours: list[float] = []
@@ -280,21 +326,32 @@ def main() -> None:
             return {"rate": 1000 * len(lat) / sum(lat)}
 
         measured = abba(scan_pass, index_pass, args.abba)
-        result["queries_per_s"] = {"index": measured["candidate"],
-                                   "baseline_scan": measured["baseline"],
-                                   "speedup": measured["ratio"],
-                                   "load_average": measured["load_average"],
-                                   "order": measured["order"], "abba_rounds": args.abba}
-        result["query_ms"] = {"p50": round(statistics.median(ours), 3),
-                              "p99": round(percentile(ours, 0.99), 3)}
-        result["baseline_substring_scan_ms"] = {"p50": round(statistics.median(base), 3),
-                                                "p99": round(percentile(base, 0.99), 3)}
+        result["queries_per_s"] = {
+            "index": measured["candidate"],
+            "baseline_scan": measured["baseline"],
+            "speedup": measured["ratio"],
+            "load_average": measured["load_average"],
+            "order": measured["order"],
+            "abba_rounds": args.abba,
+        }
+        result["query_ms"] = {
+            "p50": round(statistics.median(ours), 3),
+            "p99": round(percentile(ours, 0.99), 3),
+        }
+        result["baseline_substring_scan_ms"] = {
+            "p50": round(statistics.median(base), 3),
+            "p99": round(percentile(base, 0.99), 3),
+        }
         result["speedup_p50"] = round(statistics.median(base) / statistics.median(ours), 1)
         typed, cpu = suggest_latencies(queries, max(1, args.rounds // 2), Path(tmp) / "ix")
-        result["suggest_ms"] = {"prefixes": len(typed), "p50": round(statistics.median(typed), 3),
-                                "p99": round(percentile(typed, 0.99), 3),
-                                "cpu_p99": round(percentile(cpu, 0.99), 3), "target_p99": 10,
-                                "load_average": round(os.getloadavg()[0], 2)}
+        result["suggest_ms"] = {
+            "prefixes": len(typed),
+            "p50": round(statistics.median(typed), 3),
+            "p99": round(percentile(typed, 0.99), 3),
+            "cpu_p99": round(percentile(cpu, 0.99), 3),
+            "target_p99": 10,
+            "load_average": round(os.getloadavg()[0], 2),
+        }
         result["relevance"] = relevance_by_kind()
         if args.freshness:
             result["freshness"] = freshness(args.freshness, progress)

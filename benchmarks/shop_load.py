@@ -54,8 +54,13 @@ def wait_for_leaders(settings: Settings, topics: list[str], timeout: float = 60.
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         meta = admin.list_topics(timeout=10).topics
-        if all(t in meta and meta[t].partitions and not meta[t].error
-               and all(p.leader >= 0 for p in meta[t].partitions.values()) for t in topics):
+        if all(
+            t in meta
+            and meta[t].partitions
+            and not meta[t].error
+            and all(p.leader >= 0 for p in meta[t].partitions.values())
+            for t in topics
+        ):
             return
         time.sleep(0.2)
     raise SystemExit(f"topics without leaders after {timeout:.0f} s")
@@ -70,8 +75,11 @@ def raw_produce(settings: Settings, topic: str, records: list[tuple[str, bytes]]
             failed[0] += 1
 
     # Error-only delivery reports, like the loader: both sides pay the same for confirmations.
-    producer = Producer(producer_config(settings, "bench-raw", on_delivery=on_delivery,
-                                        **{"delivery.report.only.error": True}))
+    producer = Producer(
+        producer_config(
+            settings, "bench-raw", on_delivery=on_delivery, **{"delivery.report.only.error": True}
+        )
+    )
     # Connected, with the topic's metadata, before the clock starts (as the loader's is by
     # the time its first product is parsed and checked).
     producer.list_topics(topic, timeout=10)
@@ -110,8 +118,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=200_000, help="products (default 200k)")
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
     parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
-    parser.add_argument("--shape", choices=["jsonl", "array"], default="jsonl",
-                        help="catalogue file shape fed to the loader")
+    parser.add_argument(
+        "--shape",
+        choices=["jsonl", "array"],
+        default="jsonl",
+        help="catalogue file shape fed to the loader",
+    )
     args = parser.parse_args(argv)
 
     tmp = Path(tempfile.mkdtemp(prefix="vitrina-bench-"))
@@ -122,16 +134,16 @@ def main(argv: list[str] | None = None) -> None:
     else:
         port = _free_port()
         bootstrap = f"127.0.0.1:{port}"
-        settings = load_settings(data_dir=tmp, broker={"port": port},
-                                 kafka={"bootstrap_servers": bootstrap})
+        settings = load_settings(
+            data_dir=tmp, broker={"port": port}, kafka={"bootstrap_servers": bootstrap}
+        )
         with console.status(f"starting an embedded broker on {bootstrap}"):
             broker.start(settings)
         started_broker = settings
     try:
         suffix = uuid.uuid4().hex[:8]
         names = {"dead_letters": f"bench-dlq-{suffix}"}
-        settings = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap},
-                                 topics=names)
+        settings = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap}, topics=names)
         create_topic(settings, names["dead_letters"], partitions=settings.kafka.partitions)
         with console.status(f"generating {args.n:,} products"):
             products = list(generate_catalog(args.n, seed=42))
@@ -143,8 +155,10 @@ def main(argv: list[str] | None = None) -> None:
         # first timed run: a topic created just before a run made that side wait for its
         # metadata, which is not what either side costs.
         step = iter(range(1_000_000))
-        planned = {kind: [f"bench-{kind}-{suffix}-{i}" for i in range(2 * args.rounds)]
-                   for kind in ("raw", "load", "owners")}
+        planned = {
+            kind: [f"bench-{kind}-{suffix}-{i}" for i in range(2 * args.rounds)]
+            for kind in ("raw", "load", "owners")
+        }
         with console.status("creating the runs' topics"):
             for topic in (t for names_ in planned.values() for t in names_):
                 create_topic(settings, topic, partitions=settings.kafka.partitions)
@@ -161,9 +175,11 @@ def main(argv: list[str] | None = None) -> None:
             return {"rate": args.n / seconds, "seconds": round(seconds, 3)}
 
         def load_run() -> dict[str, float]:
-            run = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap},
-                                topics={**names, "shop_products": fresh("load"),
-                                        "product_owners": fresh("owners")})
+            run = load_settings(
+                data_dir=tmp,
+                kafka={"bootstrap_servers": bootstrap},
+                topics={**names, "shop_products": fresh("load"), "product_owners": fresh("owners")},
+            )
             with console.status(f"shop load ({args.n:,} products)"):
                 seconds, delivered = load_path(run, data)
             if delivered != args.n:
@@ -181,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
             "ratio": measured["ratio"]["median"],
             "ratio_spread": measured["ratio"],
             "load_average": measured["load_average"],
-            "rounds": measured["rounds"], "order": measured["order"],
+            "rounds": measured["rounds"],
+            "order": measured["order"],
             "load_seconds": [r["seconds"] for r in measured["candidate_runs"]],
             "raw_seconds": [r["seconds"] for r in measured["baseline_runs"]],
             "target_ratio": 0.7,

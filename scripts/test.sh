@@ -9,6 +9,11 @@ VITRINA_EXTRAS=dev,spark,s3,opensearch,hadoop scripts/install-backends.sh
 # Apache Kafka, MirrorMaker 2, the JMX exporter (Maven Central): the embedded broker and the
 # distributed tests run on them.
 scripts/install-kafka.sh
+# Gates before the tests: lint, format and types (issue 13: CI runs them).
+echo "==> ruff check, ruff format --check, mypy src"
+.venv/bin/ruff check src tests benchmarks
+.venv/bin/ruff format --check --quiet src tests benchmarks
+.venv/bin/mypy src
 .venv/bin/python -m pytest -q tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
 VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q tests/integration/test_broker.py \

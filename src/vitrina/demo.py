@@ -67,8 +67,9 @@ class DemoClient:
         return body.get("items") or body.get("hits") or body.get("results") or []
 
     def ban(self, product_id: str, reason: str) -> None:
-        self.http.post(f"/api/v1/bans/{product_id}", json={"reason": reason},
-                       headers=self.admin).raise_for_status()
+        self.http.post(
+            f"/api/v1/bans/{product_id}", json={"reason": reason}, headers=self.admin
+        ).raise_for_status()
 
     def recommend(self, user: str) -> dict[str, Any]:
         resp = self.http.get(f"/api/v1/recommendations/{user}")
@@ -95,8 +96,11 @@ def run_demo(settings: Settings, console: Console, duration: float = 90.0) -> De
 def _scenario(platform: Platform, report: DemoReport, console: Console, deadline: float) -> None:
     settings = platform.settings
     base = platform.url("client_api")
-    if not report.add("client API up", wait_until(lambda: httpx.get(
-            f"{base}/healthz", timeout=2).status_code == 200, 60), base):
+    if not report.add(
+        "client API up",
+        wait_until(lambda: httpx.get(f"{base}/healthz", timeout=2).status_code == 200, 60),
+        base,
+    ):
         return
     print_urls(platform)
     console.rule("loading the sample catalogue through `vitrina shop load`")
@@ -117,27 +121,34 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
         return
     for hit in hits[:5]:
         doc = hit.get("product", hit)
-        console.print(f"  {_pid_of(hit):>8}  {doc.get('name')}  "
-                      f"{doc.get('price', {}).get('amount')} ₽")
+        console.print(
+            f"  {_pid_of(hit):>8}  {doc.get('name')}  {doc.get('price', {}).get('amount')} ₽"
+        )
 
     console.rule("ban a published product mid-run")
     victim = _pid_of(hits[0])
     t0 = time.monotonic()
     client.ban(victim, "демо: жалоба покупателя")
     gone = wait_until(lambda: victim not in {_pid_of(h) for h in client.search("часы")}, 30, 0.1)
-    report.add("banned product disappears from search", gone,
-               f"{victim} gone after {time.monotonic() - t0:.2f} s" if gone else victim)
+    report.add(
+        "banned product disappears from search",
+        gone,
+        f"{victim} gone after {time.monotonic() - t0:.2f} s" if gone else victim,
+    )
 
     console.rule("analytics + recommendations (one run)")
     # Wait until the traffic generator's orders have reached the lake (the sink flushes every
     # few seconds), so the job has history to learn from, not only popularity.
     from vitrina.lake.reader import row_counts
 
-    report.add("orders reached the lake", wait_until(
-        lambda: row_counts(settings).get("orders", 0) >= MIN_ORDER_LINES, 60, 1.0),
-        f"≥ {MIN_ORDER_LINES} order lines")
-    job = subprocess.run(vitrina_argv("analytics", "run",
-                                      settings_file=children_settings(settings)), check=False)
+    report.add(
+        "orders reached the lake",
+        wait_until(lambda: row_counts(settings).get("orders", 0) >= MIN_ORDER_LINES, 60, 1.0),
+        f"≥ {MIN_ORDER_LINES} order lines",
+    )
+    job = subprocess.run(
+        vitrina_argv("analytics", "run", settings_file=children_settings(settings)), check=False
+    )
     report.add("analytics job", job.returncode == 0, f"exit code {job.returncode}")
     for user in DEMO_CUSTOMERS:
         recs: dict[str, Any] = {}
@@ -149,12 +160,16 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
 
         ok = wait_until(has_recs, 30, 0.5)
         items = recs.get("items", [])
-        report.add(f"recommendations for {user}", ok and victim not in
-                   {i["product_id"] for i in items},
-                   f"{len(items)} items, model {recs.get('model')}")
+        report.add(
+            f"recommendations for {user}",
+            ok and victim not in {i["product_id"] for i in items},
+            f"{len(items)} items, model {recs.get('model')}",
+        )
         for item in items[:3]:
-            console.print(f"  {user:>18}: {item['product_id']} {item.get('score', 0):.3f} "
-                          f"{item.get('reason', '')}")
+            console.print(
+                f"  {user:>18}: {item['product_id']} {item.get('score', 0):.3f} "
+                f"{item.get('reason', '')}"
+            )
     remaining = deadline - time.monotonic()
     if remaining > 0:
         console.print(f"running {remaining:.0f} s more…")
@@ -171,17 +186,21 @@ def _summary(platform: Platform, report: DemoReport) -> None:
     topics = settings.topics.model_dump()
     counts = count_records(settings, list(topics.values()))
     report.counts = counts
-    report.add("products flowed through the filter",
-               counts.get(settings.topics.filtered_products, 0) > 0,
-               f"{counts.get(settings.topics.filtered_products, 0)} records in filtered-products")
+    report.add(
+        "products flowed through the filter",
+        counts.get(settings.topics.filtered_products, 0) > 0,
+        f"{counts.get(settings.topics.filtered_products, 0)} records in filtered-products",
+    )
     restarts = {k: v for k, v in platform.supervisor.restarts().items() if v}
     report.add("no service crashed", not restarts, str(restarts or "none restarted"))
     from vitrina.lake.reader import row_counts
 
     rows = row_counts(settings)
-    report.add("every raw event lands in the lake",
-               rows.get("shop_products", 0) > 0 and rows.get("client_events", 0) > 0,
-               ", ".join(f"{k} {v}" for k, v in rows.items() if v) or "empty")
+    report.add(
+        "every raw event lands in the lake",
+        rows.get("shop_products", 0) > 0 and rows.get("client_events", 0) > 0,
+        ", ".join(f"{k} {v}" for k, v in rows.items() if v) or "empty",
+    )
     console = platform.console
     table = Table("topic", "records", title="what flowed")
     for name, count in counts.items():
@@ -189,6 +208,5 @@ def _summary(platform: Platform, report: DemoReport) -> None:
     console.print(table)
     checks = Table("check", "result", "detail", title="demo checks")
     for check in report.checks:
-        checks.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]",
-                       check.detail)
+        checks.add_row(check.name, "[green]ok[/]" if check.ok else "[red]FAILED[/]", check.detail)
     console.print(checks)

@@ -37,8 +37,7 @@ def _raise_stopped(signum: int, _frame: Any) -> None:
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
     """SIGTERM and SIGHUP raise Stopped (a KeyboardInterrupt) in the main thread."""
-    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM,
-                                                                    signal.SIGHUP)}
+    previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
@@ -125,9 +124,17 @@ class BrokerWatch:
     so the policy is tested with fakes and the real thing with the real broker.
     """
 
-    def __init__(self, is_running: Callable[[], bool], restart: Callable[[], str],
-                 apply_topics: Callable[[], str], emit: Emit, *, every_s: float = 2.0,
-                 retry_s: float = 5.0, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        is_running: Callable[[], bool],
+        restart: Callable[[], str],
+        apply_topics: Callable[[], str],
+        emit: Emit,
+        *,
+        every_s: float = 2.0,
+        retry_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.is_running, self.restart, self.apply_topics = is_running, restart, apply_topics
         self.emit, self.every_s, self.retry_s, self.clock = emit, every_s, retry_s, clock
         self.down_since: float | None = None
@@ -144,8 +151,11 @@ class BrokerWatch:
             if self.is_running():
                 return
             self.down_since = now
-            self.emit("broker", "red", "the embedded broker is down; restarting it "
-                      "(services retry meanwhile)")
+            self.emit(
+                "broker",
+                "red",
+                "the embedded broker is down; restarting it (services retry meanwhile)",
+            )
         try:
             address = self.restart()
             topics = self.apply_topics()
@@ -153,11 +163,19 @@ class BrokerWatch:
             self._next_check = now + self.retry_s
             if not self._failure_said:
                 self._failure_said = True
-                self.emit("broker", "red", f"restarting the broker failed: {exc}; retrying "
-                          f"every {self.retry_s:.0f} s (see <data_dir>/logs/broker.log)")
+                self.emit(
+                    "broker",
+                    "red",
+                    f"restarting the broker failed: {exc}; retrying "
+                    f"every {self.retry_s:.0f} s (see <data_dir>/logs/broker.log)",
+                )
             return
         self.restarts += 1
-        self.emit("broker", "green", f"broker back on {address} after "
-                  f"{now - self.down_since:.0f} s; topics re-applied ({topics})")
+        self.emit(
+            "broker",
+            "green",
+            f"broker back on {address} after "
+            f"{now - self.down_since:.0f} s; topics re-applied ({topics})",
+        )
         self.down_since = None
         self._failure_said = False

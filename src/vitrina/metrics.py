@@ -21,91 +21,131 @@ LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 1
 BATCH_BUCKETS = (1, 10, 50, 100, 250, 500, 1000, 5000)
 
 # -- every stream worker -------------------------------------------------------------
-CONSUMED = Counter("vitrina_worker_consumed_messages_total", "Messages read",
-                   ["service", "topic"])
-PRODUCED = Counter("vitrina_worker_produced_messages_total", "Messages written",
-                   ["service", "topic"])
-REJECTED = Counter("vitrina_worker_rejected_messages_total", "Invalid input messages",
-                   ["service", "reason"])
-DEAD_LETTERED = Counter("vitrina_worker_dead_lettered_messages_total",
-                        "Messages sent to dead-letters", ["service", "topic"])
-PROCESSING = Histogram("vitrina_worker_processing_seconds", "Time to process one batch",
-                       ["service"], buckets=LATENCY_BUCKETS)
-END_TO_END = Histogram("vitrina_worker_end_to_end_seconds",
-                       "Now minus the input record's timestamp, at output", ["service"],
-                       buckets=LATENCY_BUCKETS)
-BATCH_SIZE = Histogram("vitrina_worker_batch_size_messages", "Messages per batch", ["service"],
-                       buckets=BATCH_BUCKETS)
-LAG = Gauge("vitrina_worker_consumer_lag_messages",
-            "High watermark minus position, clamped at 0", ["service", "topic", "partition"])
-LAST_COMMIT = Gauge("vitrina_worker_last_commit_timestamp_seconds",
-                    "Unix time of the last successful offset commit", ["service"])
-BROKER_UP = Gauge("vitrina_worker_broker_up", "1 if the client reaches the broker",
-                  ["service"])
+CONSUMED = Counter("vitrina_worker_consumed_messages_total", "Messages read", ["service", "topic"])
+PRODUCED = Counter(
+    "vitrina_worker_produced_messages_total", "Messages written", ["service", "topic"]
+)
+REJECTED = Counter(
+    "vitrina_worker_rejected_messages_total", "Invalid input messages", ["service", "reason"]
+)
+DEAD_LETTERED = Counter(
+    "vitrina_worker_dead_lettered_messages_total",
+    "Messages sent to dead-letters",
+    ["service", "topic"],
+)
+PROCESSING = Histogram(
+    "vitrina_worker_processing_seconds",
+    "Time to process one batch",
+    ["service"],
+    buckets=LATENCY_BUCKETS,
+)
+END_TO_END = Histogram(
+    "vitrina_worker_end_to_end_seconds",
+    "Now minus the input record's timestamp, at output",
+    ["service"],
+    buckets=LATENCY_BUCKETS,
+)
+BATCH_SIZE = Histogram(
+    "vitrina_worker_batch_size_messages", "Messages per batch", ["service"], buckets=BATCH_BUCKETS
+)
+LAG = Gauge(
+    "vitrina_worker_consumer_lag_messages",
+    "High watermark minus position, clamped at 0",
+    ["service", "topic", "partition"],
+)
+LAST_COMMIT = Gauge(
+    "vitrina_worker_last_commit_timestamp_seconds",
+    "Unix time of the last successful offset commit",
+    ["service"],
+)
+BROKER_UP = Gauge("vitrina_worker_broker_up", "1 if the client reaches the broker", ["service"])
 
 # -- filter ----------------------------------------------------------------------------
 FILTER_PASSED = Counter("vitrina_filter_passed_total", "Products allowed")
 FILTER_BLOCKED = Counter("vitrina_filter_blocked_total", "Products blocked by a ban")
-FILTER_RETRACTED = Counter("vitrina_filter_retracted_total",
-                           "Published products withdrawn after a ban (tombstones)")
-FILTER_REINSTATED = Counter("vitrina_filter_reinstated_total",
-                            "Products republished after an unban")
+FILTER_RETRACTED = Counter(
+    "vitrina_filter_retracted_total", "Published products withdrawn after a ban (tombstones)"
+)
+FILTER_REINSTATED = Counter(
+    "vitrina_filter_reinstated_total", "Products republished after an unban"
+)
 FILTER_BAN_LIST_SIZE = Gauge("vitrina_filter_ban_list_size", "Products currently banned")
 
 # -- lake sink ---------------------------------------------------------------------------
 LAKE_FILES = Counter("vitrina_lake_files_written_total", "Parquet files written", ["dataset"])
 LAKE_ROWS = Counter("vitrina_lake_rows_written_total", "Rows written to the lake", ["dataset"])
 LAKE_BYTES = Counter("vitrina_lake_bytes_written_total", "Parquet bytes written", ["dataset"])
-LAKE_FLUSH = Histogram("vitrina_lake_flush_seconds", "Time to write one flush of all buffers",
-                       buckets=LATENCY_BUCKETS)
+LAKE_FLUSH = Histogram(
+    "vitrina_lake_flush_seconds", "Time to write one flush of all buffers", buckets=LATENCY_BUCKETS
+)
 LAKE_BUFFERED = Gauge("vitrina_lake_buffered_rows", "Rows waiting in memory for a flush")
-LAKE_LEFTOVERS = Counter("vitrina_lake_leftover_files_deleted_total",
-                         "Uncommitted files of a crashed run deleted before the replay",
-                         ["dataset"])
+LAKE_LEFTOVERS = Counter(
+    "vitrina_lake_leftover_files_deleted_total",
+    "Uncommitted files of a crashed run deleted before the replay",
+    ["dataset"],
+)
 
 # -- analytics job (the scheduler serves them on settings.ports.analytics) -------------------
 # Alert rules use these names (deploy/prometheus/rules/analytics.yml): status is
 # "success" or "failed".
-ANALYTICS_LAST_SUCCESS = Gauge("vitrina_analytics_last_success_timestamp_seconds",
-                               "Unix time the last analytics run finished successfully")
-ANALYTICS_RUN_SECONDS = Histogram("vitrina_analytics_run_seconds", "Duration of one analytics run",
-                                  buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600))
+ANALYTICS_LAST_SUCCESS = Gauge(
+    "vitrina_analytics_last_success_timestamp_seconds",
+    "Unix time the last analytics run finished successfully",
+)
+ANALYTICS_RUN_SECONDS = Histogram(
+    "vitrina_analytics_run_seconds",
+    "Duration of one analytics run",
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
 ANALYTICS_RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outcome", ["status"])
-ANALYTICS_RECOMMENDED_USERS = Gauge("vitrina_analytics_recommended_users",
-                                    "Customers with recommendations in the last run")
+ANALYTICS_RECOMMENDED_USERS = Gauge(
+    "vitrina_analytics_recommended_users", "Customers with recommendations in the last run"
+)
 
 # -- shop api / loader -----------------------------------------------------------------
-SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written",
-                        ["source"])
-SHOP_REJECTED = Counter("vitrina_shop_products_rejected_total", "Products refused",
-                        ["source", "reason"])
+SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written", ["source"])
+SHOP_REJECTED = Counter(
+    "vitrina_shop_products_rejected_total", "Products refused", ["source", "reason"]
+)
 
 # -- http apis ---------------------------------------------------------------------------
-API_REQUESTS = Counter("vitrina_api_requests_total", "HTTP requests",
-                       ["api", "method", "route", "status"])
-API_LATENCY = Histogram("vitrina_api_request_seconds", "HTTP request latency",
-                        ["api", "route"], buckets=LATENCY_BUCKETS)
+API_REQUESTS = Counter(
+    "vitrina_api_requests_total", "HTTP requests", ["api", "method", "route", "status"]
+)
+API_LATENCY = Histogram(
+    "vitrina_api_request_seconds", "HTTP request latency", ["api", "route"], buckets=LATENCY_BUCKETS
+)
 
 # -- client api --------------------------------------------------------------------------
 CLIENT_API_QUERY_LOG_FAILED = Counter(
     "vitrina_client_api_query_log_failed_total",
     "Search/recommendation log records not delivered to client-queries (never fails a request)",
-    ["reason"])
+    ["reason"],
+)
 CLIENT_API_VIEW_INVALID = Counter(
     "vitrina_client_api_view_invalid_records_total",
-    "Records of compacted topics the API view could not fold (logged, skipped)", ["topic"])
+    "Records of compacted topics the API view could not fold (logged, skipped)",
+    ["topic"],
+)
 CLIENT_API_ALERT_NOTIFICATIONS = Counter(
     "vitrina_client_api_alert_notifications_total",
-    "Alertmanager webhook notifications received, by notification status", ["status"])
+    "Alertmanager webhook notifications received, by notification status",
+    ["status"],
+)
 
 # -- search indexer ----------------------------------------------------------------------
-INDEXER_UPSERTED = Counter("vitrina_indexer_documents_upserted_total",
-                           "Product documents written to the search index")
-INDEXER_DELETED = Counter("vitrina_indexer_documents_deleted_total",
-                          "Product documents removed from the search index (tombstones)")
-INDEXER_COMMIT = Histogram("vitrina_indexer_commit_seconds",
-                           "Time to apply and commit one batch of index changes",
-                           buckets=LATENCY_BUCKETS)
+INDEXER_UPSERTED = Counter(
+    "vitrina_indexer_documents_upserted_total", "Product documents written to the search index"
+)
+INDEXER_DELETED = Counter(
+    "vitrina_indexer_documents_deleted_total",
+    "Product documents removed from the search index (tombstones)",
+)
+INDEXER_COMMIT = Histogram(
+    "vitrina_indexer_commit_seconds",
+    "Time to apply and commit one batch of index changes",
+    buckets=LATENCY_BUCKETS,
+)
 
 _server_lock = threading.Lock()
 _served: set[int] = set()
@@ -131,6 +171,7 @@ def serve_metrics(settings: Settings, port: int) -> None:
             raise ConfigError(
                 f"cannot serve /metrics on {host}:{port} ({setting}): {exc.strerror or exc}",
                 hint=f"another process uses port {port} — is Vitrina already running "
-                     f"(`vitrina status`)? Or choose a free port: set {setting}"
-                     + (f" (e.g. {env}=…)" if env else "")) from None
+                f"(`vitrina status`)? Or choose a free port: set {setting}"
+                + (f" (e.g. {env}=…)" if env else ""),
+            ) from None
         _served.add(port)

@@ -122,9 +122,15 @@ def http_ok(url: str) -> bool:
         return False
 
 
-def start_platform(settings: Settings, console: Console, *, monitoring: bool = False,
-                   mirror: bool = False, traffic: bool = True,
-                   only: list[str] | None = None) -> Platform:
+def start_platform(
+    settings: Settings,
+    console: Console,
+    *,
+    monitoring: bool = False,
+    mirror: bool = False,
+    traffic: bool = True,
+    only: list[str] | None = None,
+) -> Platform:
     """Start the broker, topics and every built service; return the running platform."""
 
     def emit(name: str, color: str, line: str) -> None:
@@ -134,19 +140,26 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
 
     unknown = sorted(set(only or []) - {spec.name for spec in SERVICES})
     if unknown:
-        raise ConfigError(f"unknown service(s): {', '.join(unknown)}",
-                          hint=f"--only takes: {', '.join(spec.name for spec in SERVICES)}")
+        raise ConfigError(
+            f"unknown service(s): {', '.join(unknown)}",
+            hint=f"--only takes: {', '.join(spec.name for spec in SERVICES)}",
+        )
     lock = PlatformLock(settings).acquire()  # refuses a second platform on this data dir
     try:
         os.umask(PRIVATE_UMASK)
         make_private(settings)
-        wanted = [spec for spec in SERVICES if (only is None or spec.name in only)
-                  and (traffic or spec.name != "traffic")]
+        wanted = [
+            spec
+            for spec in SERVICES
+            if (only is None or spec.name in only) and (traffic or spec.name != "traffic")
+        ]
         busy = ports_in_use(settings, [spec.port_field for spec in wanted])
         if busy:
-            raise ConfigError(f"ports already in use: {', '.join(busy)}",
-                              hint="another program listens there: stop it, or set other "
-                                   "ports (VITRINA__PORTS__<NAME>=…)")
+            raise ConfigError(
+                f"ports already in use: {', '.join(busy)}",
+                hint="another program listens there: stop it, or set other "
+                "ports (VITRINA__PORTS__<NAME>=…)",
+            )
         settings_file = children_settings(settings)
     except BaseException:
         lock.release()
@@ -163,8 +176,15 @@ def start_platform(settings: Settings, console: Console, *, monitoring: bool = F
     return platform
 
 
-def _start(platform: Platform, settings_file: Path, wanted: list[ServiceSpec], *, monitoring: bool,
-           mirror: bool, emit: Callable[[str, str, str], None]) -> None:
+def _start(
+    platform: Platform,
+    settings_file: Path,
+    wanted: list[ServiceSpec],
+    *,
+    monitoring: bool,
+    mirror: bool,
+    emit: Callable[[str, str, str], None],
+) -> None:
     from vitrina.kafka.admin import apply_topics
 
     settings, console, supervisor = platform.settings, platform.console, platform.supervisor
@@ -176,26 +196,28 @@ def _start(platform: Platform, settings_file: Path, wanted: list[ServiceSpec], *
         console.print(f"broker: {st.address} (pid {st.pid})")
         platform.broker_watch = watch_broker(settings, emit)
     report = apply_topics(settings)
-    console.print(f"topics: {len(report.created)} created, {len(report.unchanged)} unchanged, "
-                  f"{len(report.differs)} differ")
+    console.print(
+        f"topics: {len(report.created)} created, {len(report.unchanged)} unchanged, "
+        f"{len(report.differs)} differ"
+    )
     for spec in wanted:
-        supervisor.start(ProcessSpec(spec.name, vitrina_argv("run", spec.name,
-                                                             settings_file=settings_file)))
+        supervisor.start(
+            ProcessSpec(spec.name, vitrina_argv("run", spec.name, settings_file=settings_file))
+        )
         platform.services.append(spec.name)
     if mirror:
-        was_running = broker.status(settings, "mirror-broker",
-                                    settings.broker.mirror_port).running
+        was_running = broker.status(settings, "mirror-broker", settings.broker.mirror_port).running
         broker.start(settings, "mirror-broker", settings.broker.mirror_port)
         platform.started_mirror_broker = not was_running
-        supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror",
-                                                            settings_file=settings_file)))
+        supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror", settings_file=settings_file)))
         platform.services.append("mirror")
     if monitoring:
         from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
         webhook = client_api_webhook(settings) if "client-api" in platform.services else None
-        for name, argv in monitoring_processes(settings, services=list(platform.services),
-                                               webhook_url=webhook):
+        for name, argv in monitoring_processes(
+            settings, services=list(platform.services), webhook_url=webhook
+        ):
             supervisor.start(ProcessSpec(name, argv))
             platform.services.append(name)
 

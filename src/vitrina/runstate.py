@@ -65,8 +65,9 @@ class PlatformLock:
                 f"Vitrina is already running on data dir {self.settings.data_dir} "
                 f"(`vitrina up`, pid {pid})",
                 hint=f"use that one (`vitrina status`), stop it (Ctrl-C in its terminal or "
-                     f"`kill -TERM {pid}`), or start another with its own data_dir and "
-                     "ports") from None
+                f"`kill -TERM {pid}`), or start another with its own data_dir and "
+                "ports",
+            ) from None
         self._fh = fh
         self.write()
         return self
@@ -74,8 +75,12 @@ class PlatformLock:
     def write(self) -> None:
         if self._fh is None:
             return
-        state = {"pid": os.getpid(), "services": self.services, "started_at": time.time(),
-                 "data_dir": str(self.settings.data_dir)}
+        state = {
+            "pid": os.getpid(),
+            "services": self.services,
+            "started_at": time.time(),
+            "data_dir": str(self.settings.data_dir),
+        }
         self._fh.seek(0)
         self._fh.truncate()
         self._fh.write(json.dumps(state))

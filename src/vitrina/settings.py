@@ -108,8 +108,9 @@ def _backend_chooser(*classes: type[BaseModel]) -> BeforeValidator:
     a misspelt key is still an error. Without a `type`, a url's scheme chooses it.
     """
     by_type = {cls.model_fields["type"].default: cls for cls in classes}
-    schemes = {scheme: kind for kind, cls in by_type.items()
-               for scheme in getattr(cls, "url_schemes", ())}
+    schemes = {
+        scheme: kind for kind, cls in by_type.items() for scheme in getattr(cls, "url_schemes", ())
+    }
 
     def choose(value: Any) -> Any:
         if not isinstance(value, dict):
@@ -131,9 +132,11 @@ def _backend_chooser(*classes: type[BaseModel]) -> BeforeValidator:
     return BeforeValidator(choose)
 
 
-LakeBackend = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
-                        Field(discriminator="type"),
-                        _backend_chooser(FileLakeSettings, WebHdfsLakeSettings, S3LakeSettings)]
+LakeBackend = Annotated[
+    FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
+    Field(discriminator="type"),
+    _backend_chooser(FileLakeSettings, WebHdfsLakeSettings, S3LakeSettings),
+]
 
 
 _BACKEND_TAGS = {"file", "webhdfs", "s3", "embedded", "opensearch"}
@@ -149,9 +152,11 @@ class LakeSettings(_Frozen):
     pii_key: SecretStr | None = None
 
 
-SearchBackendChoice = Annotated[EmbeddedSearchSettings | OpenSearchSettings,
-                                Field(discriminator="type"),
-                                _backend_chooser(EmbeddedSearchSettings, OpenSearchSettings)]
+SearchBackendChoice = Annotated[
+    EmbeddedSearchSettings | OpenSearchSettings,
+    Field(discriminator="type"),
+    _backend_chooser(EmbeddedSearchSettings, OpenSearchSettings),
+]
 
 
 class SearchSettings(_Frozen):
@@ -302,8 +307,9 @@ def resolve_profile(name: str) -> Path | None:
     return path
 
 
-def load_settings(profile: str | None = None, *, settings_file: Path | None = None,
-                  **overrides: Any) -> Settings:
+def load_settings(
+    profile: str | None = None, *, settings_file: Path | None = None, **overrides: Any
+) -> Settings:
     """Build and validate the settings; raise ConfigError naming the bad key and the fix.
 
     `settings_file` (written by `write_settings_file`) is how `vitrina up` hands its resolved
@@ -323,8 +329,11 @@ def load_settings(profile: str | None = None, *, settings_file: Path | None = No
         lines = []
         for err in exc.errors():
             # A backend's union tag ("lake.backend.webhdfs.user") is not part of its key.
-            loc = [p for i, p in enumerate(err["loc"])
-                   if not (i and err["loc"][i - 1] == "backend" and p in _BACKEND_TAGS)]
+            loc = [
+                p
+                for i, p in enumerate(err["loc"])
+                if not (i and err["loc"][i - 1] == "backend" and p in _BACKEND_TAGS)
+            ]
             key = ".".join(str(p) for p in loc)
             env = "VITRINA__" + "__".join(str(p).upper() for p in loc)
             lines.append(f"{key}: {err['msg']} (set it in the profile file or as {env})")
@@ -362,9 +371,10 @@ def read_settings_file(path: Path) -> dict[str, Any]:
     try:
         data = json.loads(Path(path).read_text("utf-8"))
     except (OSError, ValueError) as exc:
-        raise ConfigError(f"cannot read the settings file {path}: {exc}",
-                          hint="it is written by `vitrina up`; start the service from there "
-                               "or use --profile") from None
+        raise ConfigError(
+            f"cannot read the settings file {path}: {exc}",
+            hint="it is written by `vitrina up`; start the service from there or use --profile",
+        ) from None
     if not isinstance(data, dict):
         raise ConfigError(f"the settings file {path} is not a JSON object")
     return data

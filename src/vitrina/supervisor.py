@@ -25,8 +25,18 @@ MAX_CRASHES = 5
 CRASH_WINDOW_S = 60.0
 STOP_GRACE_S = 10.0
 
-COLORS = ["cyan", "magenta", "green", "yellow", "blue", "bright_red", "bright_cyan",
-          "bright_magenta", "bright_green", "bright_yellow"]
+COLORS = [
+    "cyan",
+    "magenta",
+    "green",
+    "yellow",
+    "blue",
+    "bright_red",
+    "bright_cyan",
+    "bright_magenta",
+    "bright_green",
+    "bright_yellow",
+]
 
 
 @dataclass
@@ -57,8 +67,12 @@ def _die_with_parent() -> None:
 
 
 class Supervisor:
-    def __init__(self, log_dir: Path, emit: Callable[[str, str, str], None],
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        log_dir: Path,
+        emit: Callable[[str, str, str], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         """`emit(service, color, line)` prints one prefixed line (the CLI renders it)."""
         self.log_dir = log_dir
         self.emit = emit
@@ -83,9 +97,15 @@ class Supervisor:
     def _spawn(self, running: _Running) -> None:
         spec = running.spec
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(spec.env or {})}
-        proc = subprocess.Popen(spec.argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, env=env, start_new_session=True,
-                                preexec_fn=_die_with_parent)
+        proc = subprocess.Popen(
+            spec.argv,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env=env,
+            start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )
         running.proc = proc
         threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()
 
@@ -127,16 +147,20 @@ class Supervisor:
             if len(running.crashes) >= MAX_CRASHES:
                 running.gave_up = True
                 failed.append(running.spec.name)
-                self.emit(running.spec.name, "red",
-                          f"died {len(running.crashes)} times in {CRASH_WINDOW_S:.0f} s "
-                          f"(last exit code {code}); not restarting — see "
-                          f"{self.log_dir / (running.spec.name + '.log')}")
+                self.emit(
+                    running.spec.name,
+                    "red",
+                    f"died {len(running.crashes)} times in {CRASH_WINDOW_S:.0f} s "
+                    f"(last exit code {code}); not restarting — see "
+                    f"{self.log_dir / (running.spec.name + '.log')}",
+                )
                 continue
             delay = min(30.0, 2.0 ** (len(running.crashes) - 1))
             running.restarts += 1
             running.next_start = now + delay
-            self.emit(running.spec.name, "red",
-                      f"exited with code {code}; restarting in {delay:.0f} s")
+            self.emit(
+                running.spec.name, "red", f"exited with code {code}; restarting in {delay:.0f} s"
+            )
         return failed
 
     def alive(self, name: str) -> bool:

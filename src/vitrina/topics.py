@@ -32,19 +32,28 @@ class TopicSpec:
 
 # role -> (cleanup policy configs, key, value schema)
 _DECLARED: dict[str, tuple[dict[str, str], str, str]] = {
-    "shop_products": ({"cleanup.policy": "delete", "retention.ms": str(7 * DAY_MS)},
-                      "product_id", "product"),
+    "shop_products": (
+        {"cleanup.policy": "delete", "retention.ms": str(7 * DAY_MS)},
+        "product_id",
+        "product",
+    ),
     "banned_products": ({"cleanup.policy": "compact"}, "product_id", "ban"),
     "filtered_products": ({"cleanup.policy": "compact"}, "product_id", "product"),
-    "blocked_products": ({"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
-                         "product_id", "blocked_product"),
+    "blocked_products": (
+        {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
+        "product_id",
+        "blocked_product",
+    ),
     "orders": ({"cleanup.policy": "delete"}, "customer_id", "order"),
     "client_events": ({"cleanup.policy": "delete"}, "user_id", "client_event"),
     "client_queries": ({"cleanup.policy": "delete"}, "user_id", "client_query"),
     "recommendations": ({"cleanup.policy": "compact"}, "user_id", "recommendation"),
     "analytics_categories": ({"cleanup.policy": "compact"}, "category", "category_stats"),
-    "dead_letters": ({"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
-                     "original key", "original bytes"),
+    "dead_letters": (
+        {"cleanup.policy": "delete", "retention.ms": str(30 * DAY_MS)},
+        "original key",
+        "original bytes",
+    ),
     "withheld_products": ({"cleanup.policy": "compact"}, "product_id", "product"),
     "product_owners": ({"cleanup.policy": "compact"}, "product_id", "store_id (text)"),
 }

@@ -46,8 +46,9 @@ def _start(component: Any) -> None:
 @pytest.fixture(scope="session")
 def hdfs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[HdfsCluster]:
     _need_java()
-    cluster = HdfsCluster(tmp_path_factory.mktemp("hdfs"),
-                          ports=HdfsPorts(*(free_port() for _ in range(5))))
+    cluster = HdfsCluster(
+        tmp_path_factory.mktemp("hdfs"), ports=HdfsPorts(*(free_port() for _ in range(5)))
+    )
     _start(cluster)
     yield cluster
     cluster.stop()
@@ -68,8 +69,9 @@ def opensearch(tmp_path_factory: pytest.TempPathFactory) -> Iterator[OpenSearchN
     _need_java()
     if importlib.util.find_spec("opensearchpy") is None:
         pytest.skip("needs the opensearch extra: pip install 'vitrina[opensearch]'")
-    node = OpenSearchNode(tmp_path_factory.mktemp("opensearch"), http_port=free_port(),
-                          transport_port=free_port())
+    node = OpenSearchNode(
+        tmp_path_factory.mktemp("opensearch"), http_port=free_port(), transport_port=free_port()
+    )
     _start(node)
     yield node
     node.stop()
@@ -82,11 +84,18 @@ def lake_overrides(kind: str, request: pytest.FixtureRequest, tmp_path: Path) ->
         return {"type": "file", "url": (tmp_path / "lake").as_uri()}
     if kind == "webhdfs":
         cluster: HdfsCluster = request.getfixturevalue("hdfs")
-        return {"type": "webhdfs", "url": f"{cluster.webhdfs_url}/vitrina/{name}/lake",
-                "user": cluster.user}
+        return {
+            "type": "webhdfs",
+            "url": f"{cluster.webhdfs_url}/vitrina/{name}/lake",
+            "user": cluster.user,
+        }
     server: S3Server = request.getfixturevalue("s3")
-    return {"type": "s3", "url": f"s3://{server.buckets[0]}/{name}/lake",
-            "endpoint_url": server.endpoint_url, **S3_KEYS}
+    return {
+        "type": "s3",
+        "url": f"s3://{server.buckets[0]}/{name}/lake",
+        "endpoint_url": server.endpoint_url,
+        **S3_KEYS,
+    }
 
 
 def lake_env(backend: dict[str, Any]) -> dict[str, str]:

@@ -36,21 +36,29 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_a_product_opensearch_refuses_is_dead_lettered_and_the_indexer_keeps_running(
-        opensearch: OpenSearchNode, make_settings: Callable[..., Settings]) -> None:
+    opensearch: OpenSearchNode, make_settings: Callable[..., Settings]
+) -> None:
     from opensearchpy import OpenSearch
 
     from vitrina.search.opensearch import OpenSearchIndex, index_body
 
     index_name = f"vitrina-indexer-{uuid.uuid4().hex[:8]}"
-    settings = make_settings(search={"commit_seconds": 0.2, "backend": {
-        "type": "opensearch", "url": opensearch.url, "index": index_name}})
+    settings = make_settings(
+        search={
+            "commit_seconds": 0.2,
+            "backend": {"type": "opensearch", "url": opensearch.url, "index": index_name},
+        }
+    )
     body = index_body()
     body["mappings"]["properties"]["price"] = {"type": "integer"}  # ours is double
     OpenSearch(hosts=[opensearch.url], timeout=60).indices.create(index=index_name, body=body)
     catalog = list(generate_catalog(20, seed=11))
     assert all(p["price"]["amount"] < 2**31 for p in catalog)
-    bad = {**catalog[5], "product_id": "990001",
-           "price": {**catalog[5]["price"], "amount": 5_000_000_000}}
+    bad = {
+        **catalog[5],
+        "product_id": "990001",
+        "price": {**catalog[5]["price"], "amount": 5_000_000_000},
+    }
     records = [(p["product_id"], orjson.dumps(p)) for p in catalog[:10]]
     records.insert(4, (bad["product_id"], orjson.dumps(bad)))
     produce(settings, records)
@@ -69,12 +77,19 @@ def test_a_product_opensearch_refuses_is_dead_lettered_and_the_indexer_keeps_run
     thread.start()
     reader = OpenSearchIndex(OpenSearch(hosts=[opensearch.url], timeout=60), index_name)
     try:
-        def indexer_letters() -> list[Any]:
-            return [m for m in read_to_end(settings, [settings.topics.dead_letters])
-                    if headers_dict(m.headers()).get("service") == "indexer"]
 
-        letters = wait_for(lambda: indexer_letters() or failure or None, timeout=60,
-                           message="the refused product's dead letter")
+        def indexer_letters() -> list[Any]:
+            return [
+                m
+                for m in read_to_end(settings, [settings.topics.dead_letters])
+                if headers_dict(m.headers()).get("service") == "indexer"
+            ]
+
+        letters = wait_for(
+            lambda: indexer_letters() or failure or None,
+            timeout=60,
+            message="the refused product's dead letter",
+        )
         assert not failure, f"the indexer crashed: {failure[0]!r}"
         assert len(letters) == 1
         letter = letters[0]
@@ -82,34 +97,52 @@ def test_a_product_opensearch_refuses_is_dead_lettered_and_the_indexer_keeps_run
         assert "990001" in headers["error"]
         assert "HTTP 400" in headers["error"] and "price" in headers["error"], headers["error"]
         assert headers["source_topic"] == settings.topics.filtered_products
-        source = next(m for m in read_to_end(settings, [settings.topics.filtered_products])
-                      if m.key() == b"990001")
+        source = next(
+            m
+            for m in read_to_end(settings, [settings.topics.filtered_products])
+            if m.key() == b"990001"
+        )
         assert (headers["source_partition"], headers["source_offset"]) == (
-            str(source.partition()), str(source.offset()))
+            str(source.partition()),
+            str(source.offset()),
+        )
         assert letter.key() == b"990001"
         assert orjson.loads(letter.value()) == bad  # the original bytes, not a copy
 
         wait_for(lambda: reader.count() == 10, timeout=30, message="the 10 good products")
         assert reader.get("990001") is None
         first = catalog[0]
-        assert first["product_id"] in {h.product_id for h in
-                                       reader.search(first["name"], limit=5).hits}
+        assert first["product_id"] in {
+            h.product_id for h in reader.search(first["name"], limit=5).hits
+        }
 
         # Still running: a later product is indexed, and every offset commits.
         late = catalog[10]
         produce(settings, [(late["product_id"], orjson.dumps(late))])
-        wait_for(lambda: reader.get(late["product_id"]) is not None, timeout=30,
-                 message="a product sent after the refused one")
+        wait_for(
+            lambda: reader.get(late["product_id"]) is not None,
+            timeout=30,
+            message="a product sent after the refused one",
+        )
         assert not failure and thread.is_alive()
         probe = Consumer(consumer_config(settings, "test", group))
         try:
+
             def committed() -> int:
-                tps = probe.committed([TopicPartition(settings.topics.filtered_products, p)
-                                       for p in range(settings.kafka.partitions)], 10)
+                tps = probe.committed(
+                    [
+                        TopicPartition(settings.topics.filtered_products, p)
+                        for p in range(settings.kafka.partitions)
+                    ],
+                    10,
+                )
                 return sum(max(tp.offset, 0) for tp in tps)
 
-            wait_for(lambda: committed() == 12, timeout=30,
-                     message="all 12 offsets committed, the refused one included")
+            wait_for(
+                lambda: committed() == 12,
+                timeout=30,
+                message="all 12 offsets committed, the refused one included",
+            )
         finally:
             probe.close()
     finally:

@@ -42,64 +42,96 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
 def test_sink_writes_every_record_once_and_lake_cli_reads_it(
-        make_settings: Callable[..., Settings], lake_backend: dict[str, Any],
-        tmp_path: Path) -> None:
-    settings = make_settings(lake={"backend": lake_backend, "flush_records": 500,
-                                   "flush_seconds": 0.5})
+    make_settings: Callable[..., Settings], lake_backend: dict[str, Any], tmp_path: Path
+) -> None:
+    settings = make_settings(
+        lake={"backend": lake_backend, "flush_records": 500, "flush_seconds": 0.5}
+    )
     topic, total = settings.topics.client_events, 4000
-    produce(settings, topic, [(f"u-{i % 13}", j(event(i)), OLD_DAY_MS if i % 2 else None)
-                              for i in range(total)])
+    produce(
+        settings,
+        topic,
+        [(f"u-{i % 13}", j(event(i)), OLD_DAY_MS if i % 2 else None) for i in range(total)],
+    )
     writer = LakeWriter.from_settings(settings)
     stop, _ = run_in_thread(settings, f"lake-remote-{uuid.uuid4().hex[:6]}")
     try:
         # Timed from the first file, so the consumer group's join does not count.
-        wait_for(lambda: lake_rows(writer, "client_events") > 0, timeout=60, interval=0.05,
-                 message="the first lake file")
+        wait_for(
+            lambda: lake_rows(writer, "client_events") > 0,
+            timeout=60,
+            interval=0.05,
+            message="the first lake file",
+        )
         started = time.monotonic()
-        wait_for(lambda: lake_rows(writer, "client_events") >= total, timeout=90,
-                 interval=0.25, message=f"{total} rows in the {lake_backend['type']} lake")
+        wait_for(
+            lambda: lake_rows(writer, "client_events") >= total,
+            timeout=90,
+            interval=0.25,
+            message=f"{total} rows in the {lake_backend['type']} lake",
+        )
         elapsed = time.monotonic() - started
     finally:
         stop()
-    print(f"\nlake sink on {lake_backend['type']}: {total} records in {elapsed:.2f} s "
-          f"= {total / elapsed:,.0f} records/s (backlog after the first file, flush every 500)")
+    print(
+        f"\nlake sink on {lake_backend['type']}: {total} records in {elapsed:.2f} s "
+        f"= {total / elapsed:,.0f} records/s (backlog after the first file, flush every 500)"
+    )
 
     table = read_dataset(writer, "client_events", ["_partition", "_offset", "event_id"])
-    keys = set(zip(table.column("_partition").to_pylist(), table.column("_offset").to_pylist(),
-                   strict=True))
+    keys = set(
+        zip(
+            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
+        )
+    )
     assert len(keys) == table.num_rows == total
     assert {f.day.isoformat() for f in writer.files("client_events")} >= {"2024-05-01"}
     assert not writer.temp_files("client_events"), "a temporary file was left visible"
 
     env = {**settings_env(settings, **lake_env(lake_backend)), "COLUMNS": "200"}
     # ls: rows per date (half the events are stamped 2024-05-01); stats: the dataset total.
-    for command, rows in ((["ls", "client_events"], total // 2),
-                          (["stats", "client_events"], total)):
-        out = subprocess.run([sys.executable, "-m", "vitrina", "lake", *command], env=env,
-                             capture_output=True, text=True, timeout=120)
+    for command, rows in (
+        (["ls", "client_events"], total // 2),
+        (["stats", "client_events"], total),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "vitrina", "lake", *command],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert out.returncode == 0, out.stdout + out.stderr
         assert "client_events" in out.stdout and f"{rows:,}" in out.stdout, out.stdout
 
 
 @pytest.mark.parametrize("kind", ["webhdfs", "s3"])
 def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
-        kind: str, make_settings: Callable[..., Settings], request: pytest.FixtureRequest,
-        tmp_path: Path) -> None:
+    kind: str,
+    make_settings: Callable[..., Settings],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
     """The local-disk twin of this test is test_lake_sink.py's kill test."""
     backend = lake_overrides(kind, request, tmp_path)
     settings = make_settings(lake={"backend": backend})
     topic, total = settings.topics.client_events, 4000
     group = f"lake-kill-{uuid.uuid4().hex[:6]}"
     port = free_port()
-    env = {**sink_env(settings, group, port),
-           **{f"VITRINA__{k}": v for k, v in lake_env(backend).items()}}
+    env = {
+        **sink_env(settings, group, port),
+        **{f"VITRINA__{k}": v for k, v in lake_env(backend).items()},
+    }
     log = tmp_path / "sink.log"
     writer = LakeWriter.from_settings(settings)
 
     def feed(first: int, last: int) -> None:
         for start in range(first, last, 200):
-            produce(settings, topic, [(f"u-{i % 13}", j(event(i)), None)
-                                      for i in range(start, start + 200)])
+            produce(
+                settings,
+                topic,
+                [(f"u-{i % 13}", j(event(i)), None) for i in range(start, start + 200)],
+            )
             time.sleep(0.1)
 
     # The first half may still be arriving at the kill; the second half only after it, so
@@ -108,32 +140,47 @@ def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
     feeder.start()
     sink = start_sink(env, log)
     try:
-        wait_for(lambda: lake_rows(writer, "client_events") >= 600
-                 and max(committed(settings, group, topic).values()) > 0, timeout=90,
-                 interval=0.25, message=f"the first sink to write 600 rows and commit ({log})")
+        wait_for(
+            lambda: (
+                lake_rows(writer, "client_events") >= 600
+                and max(committed(settings, group, topic).values()) > 0
+            ),
+            timeout=90,
+            interval=0.25,
+            message=f"the first sink to write 600 rows and commit ({log})",
+        )
         os.kill(sink.pid, signal.SIGKILL)
         sink.wait(10)
         rows_at_kill = lake_rows(writer, "client_events")
         commits = committed(settings, group, topic)
-        before = {f.path for f in writer.files("client_events")
-                  if f.first_offset < commits.get(f.partition, -1)}
+        before = {
+            f.path
+            for f in writer.files("client_events")
+            if f.first_offset < commits.get(f.partition, -1)
+        }
         assert before, f"nothing committed at the kill: {commits}"
         feeder.join(60)
         assert not feeder.is_alive()
         feed(total // 2, total)
 
         sink = start_sink(env, log)
-        wait_for(lambda: sum(committed(settings, group, topic).values()) == total,
-                 timeout=120, interval=0.25,
-                 message=f"the restarted sink to commit all {total} records ({log})")
+        wait_for(
+            lambda: sum(committed(settings, group, topic).values()) == total,
+            timeout=120,
+            interval=0.25,
+            message=f"the restarted sink to commit all {total} records ({log})",
+        )
     finally:
         if sink.poll() is None:
             sink.send_signal(signal.SIGTERM)
             sink.wait(30)
 
     table = read_dataset(writer, "client_events", ["_partition", "_offset", "event_id"])
-    keys = set(zip(table.column("_partition").to_pylist(), table.column("_offset").to_pylist(),
-                   strict=True))
+    keys = set(
+        zip(
+            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
+        )
+    )
     assert rows_at_kill < total
     assert before <= {f.path for f in writer.files("client_events")}
     assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
@@ -142,8 +189,11 @@ def test_kill_9_of_the_sink_keeps_every_record_exactly_once(
 
 @pytest.mark.parametrize("kind", ["webhdfs", "s3"])
 def test_files_written_by_another_process_are_listed(
-        kind: str, make_settings: Callable[..., Settings], request: pytest.FixtureRequest,
-        tmp_path: Path) -> None:
+    kind: str,
+    make_settings: Callable[..., Settings],
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+) -> None:
     """Regression: s3fs cached directory listings, so a long-running reader that had listed a
     directory (AnalyticsLake.last_run) never saw what another process created in it later."""
     import pyarrow as pa
@@ -157,18 +207,22 @@ def test_files_written_by_another_process_are_listed(
     day = layout.record_date(OLD_DAY_MS)
     events = layout.file_path(reader.root, "client_events", day, 0, 0)
     orders = layout.file_path(reader.root, "orders", day, 0, 0)
-    code = ("import sys, fsspec; from vitrina.lake.filesystems import lake_filesystem;"
-            "from vitrina.settings import load_settings;"
-            "fs, _ = lake_filesystem(load_settings());"
-            "fs.pipe_file(sys.argv[1], sys.stdin.buffer.read())")
+    code = (
+        "import sys, fsspec; from vitrina.lake.filesystems import lake_filesystem;"
+        "from vitrina.settings import load_settings;"
+        "fs, _ = lake_filesystem(load_settings());"
+        "fs.pipe_file(sys.argv[1], sys.stdin.buffer.read())"
+    )
     env = settings_env(settings, **lake_env(backend))
     data = parquet_bytes(pa.table({"x": [1]}))
-    subprocess.run([sys.executable, "-c", code, events], input=data, env=env, check=True,
-                   timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", code, events], input=data, env=env, check=True, timeout=60
+    )
     assert [f.path for f in reader.files("client_events")] == [events]
     # A directory listing, as AnalyticsLake.last_run does for the runs of an output.
     assert reader.fs.ls(reader.root, detail=False) == [f"{reader.root}/client_events"]
     assert reader.files("orders") == []
-    subprocess.run([sys.executable, "-c", code, orders], input=data, env=env, check=True,
-                   timeout=60)
+    subprocess.run(
+        [sys.executable, "-c", code, orders], input=data, env=env, check=True, timeout=60
+    )
     assert [f.path for f in reader.files("orders")] == [orders]

@@ -32,8 +32,25 @@ BACKENDS = ("embedded", "opensearch")
 # backends — the same fields, boosts, query plan and query understanding. Floors as in
 # tests/unit/test_search_relevance.py.
 FLOORS = {"embedded": (0.95, 0.9), "opensearch": (0.95, 0.9)}
-HOSTILE = ['"', "name:(x AND", "*", "?", "\\", "a" * 5000, "😀" * 300, "\x00\x07", "DROP TABLE",
-           "{\"query\": 1}", "кроссовки~2^9", "/regex.*/", "<script>", "   ", "-", "||", "&&"]
+HOSTILE = [
+    '"',
+    "name:(x AND",
+    "*",
+    "?",
+    "\\",
+    "a" * 5000,
+    "😀" * 300,
+    "\x00\x07",
+    "DROP TABLE",
+    '{"query": 1}',
+    "кроссовки~2^9",
+    "/regex.*/",
+    "<script>",
+    "   ",
+    "-",
+    "||",
+    "&&",
+]
 
 
 def _open(kind: str, name: str, tmp: Path, request: pytest.FixtureRequest) -> SearchBackend:
@@ -44,13 +61,14 @@ def _open(kind: str, name: str, tmp: Path, request: pytest.FixtureRequest) -> Se
     from vitrina.search.opensearch import OpenSearchIndex
 
     node: OpenSearchNode = request.getfixturevalue("opensearch")
-    return OpenSearchIndex(OpenSearch(hosts=[node.url], timeout=60),
-                           f"vitrina-test-{name}-{uuid.uuid4().hex[:6]}")
+    return OpenSearchIndex(
+        OpenSearch(hosts=[node.url], timeout=60), f"vitrina-test-{name}-{uuid.uuid4().hex[:6]}"
+    )
 
 
 def _build(index: SearchBackend, products: list[dict[str, Any]]) -> SearchBackend:
     for start in range(0, len(products), 500):
-        index.upsert(products[start:start + 500])
+        index.upsert(products[start : start + 500])
     index.commit()
     return index
 
@@ -66,13 +84,17 @@ def catalog(judged: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def indexes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-            catalog: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def indexes(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    catalog: list[dict[str, Any]],
+) -> Iterator[dict[str, Any]]:
     """{"kind", "generated": (index, products), "seed": (index, products)} of one backend."""
     kind, tmp = request.param, tmp_path_factory.mktemp(f"search-{request.param}")
-    out: dict[str, Any] = {"kind": kind,
-                           "generated": (_build(_open(kind, "generated", tmp, request), catalog),
-                                         catalog)}
+    out: dict[str, Any] = {
+        "kind": kind,
+        "generated": (_build(_open(kind, "generated", tmp, request), catalog), catalog),
+    }
     if SEED_DIR.is_dir():
         seeds = seed_products()
         out["seed"] = (_build(_open(kind, "seed", tmp, request), seeds), seeds)
@@ -85,21 +107,26 @@ def indexes(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFac
 def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, Any]) -> None:
     scores = judged_scores({k: v for k, v in indexes.items() if k != "kind"}, judged)
     kind = indexes["kind"]
-    print(f"\n{kind}: MRR {scores['mrr']} recall@10 {scores['recall_at_10']} over "
-          f"{scores['queries']} queries; by kind {scores['by_kind']}; "
-          f"not first: {scores['not_first'][:12]}")
+    print(
+        f"\n{kind}: MRR {scores['mrr']} recall@10 {scores['recall_at_10']} over "
+        f"{scores['queries']} queries; by kind {scores['by_kind']}; "
+        f"not first: {scores['not_first'][:12]}"
+    )
     mrr_floor, recall_floor = FLOORS[kind]
     assert scores["mrr"] >= mrr_floor, scores
     assert scores["recall_at_10"] >= recall_floor, scores
 
 
-def test_filters_hold_for_every_hit(indexes: dict[str, Any],
-                                    catalog: list[dict[str, Any]]) -> None:
+def test_filters_hold_for_every_hit(indexes: dict[str, Any], catalog: list[dict[str, Any]]) -> None:
     index = indexes["generated"][0]
     category, brand = catalog[0]["category"], catalog[0]["brand"]
-    cases = [SearchFilters(category=category), SearchFilters(brand=brand.upper()),
-             SearchFilters(price_min=1000, price_max=5000), SearchFilters(in_stock=True),
-             SearchFilters(category=category, in_stock=True, price_max=20000)]
+    cases = [
+        SearchFilters(category=category),
+        SearchFilters(brand=brand.upper()),
+        SearchFilters(price_min=1000, price_max=5000),
+        SearchFilters(in_stock=True),
+        SearchFilters(category=category, in_stock=True, price_max=20000),
+    ]
     for filters in cases:
         page = index.search("", filters, limit=200)
         expected = [p for p in catalog if _matches(p, filters)]
@@ -110,23 +137,29 @@ def test_filters_hold_for_every_hit(indexes: dict[str, Any],
 
 def _matches(product: dict[str, Any], f: SearchFilters) -> bool:
     price = price_of(product)
-    return ((f.category is None or product["category"].lower() == f.category.lower())
-            and (f.brand is None or (product.get("brand") or "").lower() == f.brand.lower())
-            and (f.price_min is None or price >= f.price_min)
-            and (f.price_max is None or price <= f.price_max)
-            and (not f.in_stock or in_stock(product)))
+    return (
+        (f.category is None or product["category"].lower() == f.category.lower())
+        and (f.brand is None or (product.get("brand") or "").lower() == f.brand.lower())
+        and (f.price_min is None or price >= f.price_min)
+        and (f.price_max is None or price <= f.price_max)
+        and (not f.in_stock or in_stock(product))
+    )
 
 
 def test_sorting_and_paging(indexes: dict[str, Any], catalog: list[dict[str, Any]]) -> None:
     index = indexes["generated"][0]
     category = catalog[0]["category"]
-    for sort, ordered in (("price_asc", sorted), ("price_desc",
-                                                  lambda xs: sorted(xs, reverse=True))):
+    for sort, ordered in (
+        ("price_asc", sorted),
+        ("price_desc", lambda xs: sorted(xs, reverse=True)),
+    ):
         whole = index.search("", SearchFilters(category=category), sort=sort, limit=60)
         prices = [price_of(h.product) for h in whole.hits]
         assert prices == ordered(prices) and len(prices) == min(60, whole.total)
-        pages = [index.search("", SearchFilters(category=category), sort=sort, limit=20,
-                              offset=o).hits for o in (0, 20, 40)]
+        pages = [
+            index.search("", SearchFilters(category=category), sort=sort, limit=20, offset=o).hits
+            for o in (0, 20, 40)
+        ]
         paged = [price_of(h.product) for page in pages for h in page]
         assert paged == prices  # pages are consecutive slices of one order
         ids = [h.product_id for page in pages for h in page]
@@ -137,8 +170,9 @@ def test_sorting_and_paging(indexes: dict[str, Any], catalog: list[dict[str, Any
     assert not {h.product_id for h in text.hits} & {h.product_id for h in deeper.hits}
 
 
-def test_suggest_completes_the_last_word(indexes: dict[str, Any],
-                                         catalog: list[dict[str, Any]]) -> None:
+def test_suggest_completes_the_last_word(
+    indexes: dict[str, Any], catalog: list[dict[str, Any]]
+) -> None:
     index: Any = indexes["generated"][0]
     name = next(p["name"] for p in catalog if len(p["name"].split()[0]) >= 6)
     first = name.split()[0]
@@ -155,20 +189,25 @@ def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:
         assert page.total >= 0 and len(page.hits) <= 5, query
 
 
-def test_banned_product_is_withdrawn(request: pytest.FixtureRequest, tmp_path: Path,
-                                     catalog: list[dict[str, Any]],
-                                     indexes: dict[str, Any]) -> None:
+def test_banned_product_is_withdrawn(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
     kind = indexes["kind"]
     index = _build(_open(kind, "ban", tmp_path, request), catalog[:50])
     try:
         target = catalog[7]
         first_word = target["name"].split()[0]
-        assert target["product_id"] in {h.product_id for h in index.search(
-            target["name"], limit=50).hits}
+        assert target["product_id"] in {
+            h.product_id for h in index.search(target["name"], limit=50).hits
+        }
         index.delete([target["product_id"]])  # what the indexer does on a tombstone
         index.commit()
-        assert target["product_id"] not in {h.product_id for h in index.search(
-            first_word, limit=50).hits}
+        assert target["product_id"] not in {
+            h.product_id for h in index.search(first_word, limit=50).hits
+        }
         assert index.get(target["product_id"]) is None
         assert index.count() == 49
         index.upsert([target])  # unbanned: republished
@@ -180,9 +219,13 @@ def test_banned_product_is_withdrawn(request: pytest.FixtureRequest, tmp_path: P
 
 # -- OpenSearch only: typed bulk failures ------------------------------------------------------
 
+
 def test_a_document_opensearch_refuses_is_named_and_the_rest_is_written(
-        opensearch: OpenSearchNode, tmp_path: Path, request: pytest.FixtureRequest,
-        catalog: list[dict[str, Any]]) -> None:
+    opensearch: OpenSearchNode,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+    catalog: list[dict[str, Any]],
+) -> None:
     index: Any = _open("opensearch", "reject", tmp_path, request)
     try:
         # A brand of one 40 KB token: Lucene refuses terms over 32 KB in a keyword field.
@@ -190,8 +233,10 @@ def test_a_document_opensearch_refuses_is_named_and_the_rest_is_written(
         with pytest.raises(RejectedDocuments) as err:
             index.upsert([catalog[1], bad, catalog[2]])
         assert list(err.value.reasons) == ["990001"]
-        assert "immense term" in err.value.reasons["990001"] or "HTTP 400" in (
-            err.value.reasons["990001"])
+        assert (
+            "immense term" in err.value.reasons["990001"]
+            or "HTTP 400" in (err.value.reasons["990001"])
+        )
         index.commit()
         assert index.count() == 2  # the good documents of the batch are in
     finally:
@@ -204,8 +249,9 @@ def test_an_unreachable_cluster_is_unavailable_not_a_crash(tmp_path: Path) -> No
 
     from vitrina.search.opensearch import OpenSearchIndex
 
-    index = OpenSearchIndex(OpenSearch(hosts=[f"http://127.0.0.1:{free_port()}"], timeout=2,
-                                       max_retries=0), "nowhere")
+    index = OpenSearchIndex(
+        OpenSearch(hosts=[f"http://127.0.0.1:{free_port()}"], timeout=2, max_retries=0), "nowhere"
+    )
     with pytest.raises(UnavailableError, match="does not answer"):
         index.upsert([{"product_id": "1", "name": "x"}])
     with pytest.raises(UnavailableError):

@@ -22,8 +22,9 @@ from vitrina.settings import Settings
 
 
 def free_node_ports(count: int) -> tuple[NodePorts, ...]:
-    return tuple(NodePorts(free_port(), free_port(), free_port(), free_port())
-                 for _ in range(count))
+    return tuple(
+        NodePorts(free_port(), free_port(), free_port(), free_port()) for _ in range(count)
+    )
 
 
 @dataclass
@@ -39,12 +40,16 @@ class SecuredCluster:
     def secrets(self) -> Path:
         return self.plan.secrets
 
-    def settings_for(self, principal: str, data_dir: Path | None = None,
-                     **overrides: Any) -> Settings:
+    def settings_for(
+        self, principal: str, data_dir: Path | None = None, **overrides: Any
+    ) -> Settings:
         """Settings of `principal` (e.g. "filter") on the cluster: SASL_SSL, its password."""
-        return topology.settings_for(self.kafka, principal,
-                                     data_dir or self.plan.data_dir / "services" / principal,
-                                     **overrides)
+        return topology.settings_for(
+            self.kafka,
+            principal,
+            data_dir or self.plan.data_dir / "services" / principal,
+            **overrides,
+        )
 
     @property
     def admin_settings(self) -> Settings:
@@ -60,8 +65,12 @@ class SecuredCluster:
     def restart(self, node: int) -> None:
         """Start a killed node again and wait until no partition is under-replicated."""
         self.kafka.start_node(node)
-        wait_for(lambda: self.kafka.describe()["under_replicated"] == 0, timeout=120,
-                 interval=1.0, message=f"node {node} to catch up (no under-replicated partition)")
+        wait_for(
+            lambda: self.kafka.describe()["under_replicated"] == 0,
+            timeout=120,
+            interval=1.0,
+            message=f"node {node} to catch up (no under-replicated partition)",
+        )
 
     def healthy(self) -> bool:
         info = self.kafka.describe()
@@ -71,8 +80,12 @@ class SecuredCluster:
 @pytest.fixture(scope="session")
 def secured_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SecuredCluster]:
     data_dir = tmp_path_factory.mktemp("cluster")
-    plan = topology.Plan(data_dir=data_dir, primary_ports=free_node_ports(3),
-                         mirror_ports=free_node_ports(1), mm2_metrics_port=free_port())
+    plan = topology.Plan(
+        data_dir=data_dir,
+        primary_ports=free_node_ports(3),
+        mirror_ports=free_node_ports(1),
+        mm2_metrics_port=free_port(),
+    )
     topology.ensure_secrets(plan)
     cluster = topology.primary(plan)
     try:

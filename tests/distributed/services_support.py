@@ -38,37 +38,56 @@ def suffix_of(settings: Settings) -> str:
 def kafka_overrides(cluster: SecuredCluster, secrets: Path | None = None) -> dict[str, Any]:
     """The platform profile on the cluster (as in profiles/cluster.yaml), minus its ports."""
     secrets = secrets or cluster.secrets
-    return {"bootstrap_servers": cluster.bootstrap, "security_protocol": "SASL_SSL",
-            "sasl_mechanism": "SCRAM-SHA-512", "secrets_dir": secrets,
-            "ssl_ca_location": cluster.secrets / "ca.pem", "partitions": 3,
-            "replication_factor": 3, "min_insync_replicas": 2, "transactions": True,
-            "session_timeout_ms": 6000}
+    return {
+        "bootstrap_servers": cluster.bootstrap,
+        "security_protocol": "SASL_SSL",
+        "sasl_mechanism": "SCRAM-SHA-512",
+        "secrets_dir": secrets,
+        "ssl_ca_location": cluster.secrets / "ca.pem",
+        "partitions": 3,
+        "replication_factor": 3,
+        "min_insync_replicas": 2,
+        "transactions": True,
+        "session_timeout_ms": 6000,
+    }
 
 
-def platform_settings(cluster: SecuredCluster, data_dir: Path, suffix: str,
-                      secrets: Path | None = None, **overrides: Any) -> Settings:
+def platform_settings(
+    cluster: SecuredCluster,
+    data_dir: Path,
+    suffix: str,
+    secrets: Path | None = None,
+    **overrides: Any,
+) -> Settings:
     """Settings of the platform on the cluster: every client picks its own principal."""
     kafka = {**kafka_overrides(cluster, secrets), **overrides.pop("kafka", {})}
-    return load_settings(data_dir=data_dir, kafka=kafka, broker={"embedded": False},
-                         topics=topic_names(suffix), **overrides)
+    return load_settings(
+        data_dir=data_dir,
+        kafka=kafka,
+        broker={"embedded": False},
+        topics=topic_names(suffix),
+        **overrides,
+    )
 
 
 def platform_env(settings: Settings, **extra: str) -> dict[str, str]:
     """Environment giving a `vitrina` subprocess exactly `settings` (kafka, topics, data dir)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
     kafka = settings.kafka
-    env.update({
-        "VITRINA__DATA_DIR": str(settings.data_dir),
-        "VITRINA__BROKER__EMBEDDED": "false",
-        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
-        "VITRINA__KAFKA__SECURITY_PROTOCOL": kafka.security_protocol,
-        "VITRINA__KAFKA__SASL_MECHANISM": kafka.sasl_mechanism,
-        "VITRINA__KAFKA__PARTITIONS": str(kafka.partitions),
-        "VITRINA__KAFKA__REPLICATION_FACTOR": str(kafka.replication_factor),
-        "VITRINA__KAFKA__MIN_INSYNC_REPLICAS": str(kafka.min_insync_replicas),
-        "VITRINA__KAFKA__TRANSACTIONS": str(kafka.transactions).lower(),
-        "VITRINA__KAFKA__SESSION_TIMEOUT_MS": str(kafka.session_timeout_ms),
-    })
+    env.update(
+        {
+            "VITRINA__DATA_DIR": str(settings.data_dir),
+            "VITRINA__BROKER__EMBEDDED": "false",
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": kafka.bootstrap_servers,
+            "VITRINA__KAFKA__SECURITY_PROTOCOL": kafka.security_protocol,
+            "VITRINA__KAFKA__SASL_MECHANISM": kafka.sasl_mechanism,
+            "VITRINA__KAFKA__PARTITIONS": str(kafka.partitions),
+            "VITRINA__KAFKA__REPLICATION_FACTOR": str(kafka.replication_factor),
+            "VITRINA__KAFKA__MIN_INSYNC_REPLICAS": str(kafka.min_insync_replicas),
+            "VITRINA__KAFKA__TRANSACTIONS": str(kafka.transactions).lower(),
+            "VITRINA__KAFKA__SESSION_TIMEOUT_MS": str(kafka.session_timeout_ms),
+        }
+    )
     if kafka.secrets_dir is not None:
         env["VITRINA__KAFKA__SECRETS_DIR"] = str(kafka.secrets_dir)
     if kafka.ssl_ca_location is not None:
@@ -81,12 +100,14 @@ def platform_env(settings: Settings, **extra: str) -> dict[str, str]:
     return env
 
 
-def vitrina(args: list[str], env: dict[str, str], timeout: float = 120.0
-            ) -> tuple[subprocess.CompletedProcess[str], float]:
+def vitrina(
+    args: list[str], env: dict[str, str], timeout: float = 120.0
+) -> tuple[subprocess.CompletedProcess[str], float]:
     """Run one `vitrina` command; return the result and how long it took (seconds)."""
     started = time.monotonic()
-    result = subprocess.run([*VITRINA, *args], env=env, capture_output=True, text=True,
-                            timeout=timeout, check=False)
+    result = subprocess.run(
+        [*VITRINA, *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
+    )
     return result, time.monotonic() - started
 
 
@@ -98,15 +119,19 @@ def prepare(cluster: SecuredCluster, settings: Settings) -> None:
     from vitrina.kafka.clients import admin_config
     from vitrina.security.acl import _binding, describe_cluster_acls, plan_acls
 
-    admin_settings = settings.model_copy(update={"kafka": settings.kafka.model_copy(
-        update={"secrets_dir": cluster.secrets, "sasl_username": None})})
+    admin_settings = settings.model_copy(
+        update={
+            "kafka": settings.kafka.model_copy(
+                update={"secrets_dir": cluster.secrets, "sasl_username": None}
+            )
+        }
+    )
     apply_topics(admin_settings)
     admin = AdminClient(admin_config(admin_settings))
     have = set(describe_cluster_acls(admin))
     missing = [rule for rule in plan_acls(admin_settings) if rule not in have]
     if missing:
-        for fut in admin.create_acls([_binding(r) for r in missing],
-                                     request_timeout=30).values():
+        for fut in admin.create_acls([_binding(r) for r in missing], request_timeout=30).values():
             fut.result()
 
 

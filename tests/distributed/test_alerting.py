@@ -26,8 +26,10 @@ from vitrina.monitoring.cluster import ClusterMonitoring, Timings
 pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.monitoring]
 
 if shutil.which("prometheus") is None or shutil.which("prometheus-alertmanager") is None:
-    pytest.skip("needs Debian prometheus + prometheus-alertmanager (scripts/test.sh installs "
-                "them)", allow_module_level=True)
+    pytest.skip(
+        "needs Debian prometheus + prometheus-alertmanager (scripts/test.sh installs them)",
+        allow_module_level=True,
+    )
 
 FAKE_TOKEN = "123456789:AAfakefakefakefakefakefakefakefake"
 CHAT_ID = "-1001234567890"
@@ -40,7 +42,7 @@ class FakeTelegram(ThreadingHTTPServer):
 class _Handler(BaseHTTPRequestHandler):
     server: FakeTelegram
 
-    def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
         if self.path.endswith("/sendMessage"):
             ctype = self.headers.get("Content-Type", "")
@@ -48,10 +50,17 @@ class _Handler(BaseHTTPRequestHandler):
                 fields = json.loads(body)
             else:
                 from urllib.parse import parse_qs
+
                 fields = {k: v[0] for k, v in parse_qs(body.decode()).items()}
             self.server.messages.append({"path": self.path, **fields})
-        reply = {"ok": True, "result": {"message_id": len(self.server.messages), "date": 0,
-                                        "chat": {"id": int(CHAT_ID), "type": "supergroup"}}}
+        reply = {
+            "ok": True,
+            "result": {
+                "message_id": len(self.server.messages),
+                "date": 0,
+                "chat": {"id": int(CHAT_ID), "type": "supergroup"},
+            },
+        }
         data = json.dumps(reply).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -75,23 +84,35 @@ def telegram() -> Iterator[FakeTelegram]:
 
 
 @pytest.fixture
-def monitoring(healthy_cluster: SecuredCluster, telegram: FakeTelegram,
-               tmp_path: Path) -> Iterator[ClusterMonitoring]:
+def monitoring(
+    healthy_cluster: SecuredCluster, telegram: FakeTelegram, tmp_path: Path
+) -> Iterator[ClusterMonitoring]:
     token_file = tmp_path / "bot-token"
     token_file.write_text(FAKE_TOKEN)
     webhook = free_port()  # nothing listens: the operator webhook is not under test here
-    config = render_alertmanager(template_path().read_text(), {
-        "TELEGRAM_CHAT_ID": CHAT_ID, "TELEGRAM_BOT_TOKEN_FILE": str(token_file),
-        "ALERT_WEBHOOK_URL": f"http://127.0.0.1:{webhook}/hook",
-        "ALERTMANAGER_TEMPLATES_DIR": str(template_path().parent / "templates")})
+    config = render_alertmanager(
+        template_path().read_text(),
+        {
+            "TELEGRAM_CHAT_ID": CHAT_ID,
+            "TELEGRAM_BOT_TOKEN_FILE": str(token_file),
+            "ALERT_WEBHOOK_URL": f"http://127.0.0.1:{webhook}/hook",
+            "ALERTMANAGER_TEMPLATES_DIR": str(template_path().parent / "templates"),
+        },
+    )
     for receiver in config["receivers"]:
         for tg in receiver.get("telegram_configs", []):
             tg["api_url"] = f"http://127.0.0.1:{telegram.server_address[1]}"
     jmx = [f"127.0.0.1:{p.jmx}" for p in healthy_cluster.plan.primary_ports]
-    mon = ClusterMonitoring(tmp_path, {"kafka": jmx}, config, prometheus_port=free_port(),
-                            alertmanager_port=free_port(),
-                            timings=Timings(scrape="2s", evaluation="2s", rule_for="6s",
-                                            group_wait="1s", group_interval="2s"))
+    mon = ClusterMonitoring(
+        tmp_path,
+        {"kafka": jmx},
+        config,
+        prometheus_port=free_port(),
+        alertmanager_port=free_port(),
+        timings=Timings(
+            scrape="2s", evaluation="2s", rule_for="6s", group_wait="1s", group_interval="2s"
+        ),
+    )
     mon.start()
     try:
         yield mon
@@ -99,35 +120,60 @@ def monitoring(healthy_cluster: SecuredCluster, telegram: FakeTelegram,
         mon.stop()
 
 
-def test_broker_killed_pages_telegram_and_resolves(healthy_cluster: SecuredCluster,
-                                                  monitoring: ClusterMonitoring,
-                                                  telegram: FakeTelegram) -> None:
-    wait_for(lambda: _scraped(monitoring) == 3, timeout=60, interval=1,
-             message="Prometheus scraping the 3 JMX exporters")
+def test_broker_killed_pages_telegram_and_resolves(
+    healthy_cluster: SecuredCluster, monitoring: ClusterMonitoring, telegram: FakeTelegram
+) -> None:
+    wait_for(
+        lambda: _scraped(monitoring) == 3,
+        timeout=60,
+        interval=1,
+        message="Prometheus scraping the 3 JMX exporters",
+    )
     assert not monitoring.alerts("KafkaBrokerDown")
 
     healthy_cluster.kill(3)
-    wait_for(lambda: monitoring.alerts("KafkaBrokerDown"), timeout=90, interval=1,
-             message="KafkaBrokerDown to fire in Prometheus")
-    wait_for(lambda: _sent(telegram, "KafkaBrokerDown"), timeout=60, interval=0.5,
-             message="the Telegram message")
+    wait_for(
+        lambda: monitoring.alerts("KafkaBrokerDown"),
+        timeout=90,
+        interval=1,
+        message="KafkaBrokerDown to fire in Prometheus",
+    )
+    wait_for(
+        lambda: _sent(telegram, "KafkaBrokerDown"),
+        timeout=60,
+        interval=0.5,
+        message="the Telegram message",
+    )
     first = _sent(telegram, "KafkaBrokerDown")[0]
     assert first["chat_id"] == CHAT_ID and FAKE_TOKEN in first["path"]
 
     healthy_cluster.restart(3)
-    wait_for(lambda: not monitoring.alerts("KafkaBrokerDown")
-             and not monitoring.alerts("KafkaBrokerDown", state="pending"),
-             timeout=90, interval=1, message="KafkaBrokerDown to resolve")
-    wait_for(lambda: any("resolved" in m["text"].lower() for m in telegram.messages),
-             timeout=60, interval=0.5, message="the resolved message on Telegram")
+    wait_for(
+        lambda: (
+            not monitoring.alerts("KafkaBrokerDown")
+            and not monitoring.alerts("KafkaBrokerDown", state="pending")
+        ),
+        timeout=90,
+        interval=1,
+        message="KafkaBrokerDown to resolve",
+    )
+    wait_for(
+        lambda: any("resolved" in m["text"].lower() for m in telegram.messages),
+        timeout=60,
+        interval=0.5,
+        message="the resolved message on Telegram",
+    )
 
 
 def _scraped(mon: ClusterMonitoring) -> int:
     import httpx
 
     try:
-        body = httpx.get(f"{mon.prometheus_url}/api/v1/query",
-                         params={"query": 'sum(up{job="kafka"})'}, timeout=3).json()
+        body = httpx.get(
+            f"{mon.prometheus_url}/api/v1/query",
+            params={"query": 'sum(up{job="kafka"})'},
+            timeout=3,
+        ).json()
         result = body["data"]["result"]
     except (httpx.HTTPError, KeyError, ValueError):
         return 0

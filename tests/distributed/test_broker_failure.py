@@ -38,7 +38,8 @@ BANNED = 500
 
 
 def test_one_broker_killed_mid_load_then_a_second_then_restore(
-        healthy_cluster: SecuredCluster, tmp_path: Path) -> None:
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
     from vitrina.kafka.clients import producer_config
     from vitrina.kafka.inspect import read_to_end
     from vitrina.services.bans import BanService
@@ -62,12 +63,19 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
     def load() -> None:
         for chunk in chunks:
             try:
-                result = subprocess.run([*VITRINA, "shop", "load", str(chunk)], env=env,
-                                        capture_output=True, text=True, check=False,
-                                        timeout=240)
+                result = subprocess.run(
+                    [*VITRINA, "shop", "load", str(chunk)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                    timeout=240,
+                )
             except subprocess.TimeoutExpired as exc:
-                failures.append(f"`shop load {chunk.name}` hung > 240 s after a broker was "
-                                f"killed: {str(exc.stderr or '')[-1500:]}")
+                failures.append(
+                    f"`shop load {chunk.name}` hung > 240 s after a broker was "
+                    f"killed: {str(exc.stderr or '')[-1500:]}"
+                )
                 break
             if result.returncode != 0:
                 failures.append(result.stdout[-1000:] + result.stderr[-2000:])
@@ -88,9 +96,12 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
     flow = threading.Thread(target=load)
     try:
         flow.start()
-        wait_for(lambda: supervise() or _published(settings) >= 2000 or loaded.is_set(),
-                 timeout=120,
-                 interval=1.0, message="the first products through the filter")
+        wait_for(
+            lambda: supervise() or _published(settings) >= 2000 or loaded.is_set(),
+            timeout=120,
+            interval=1.0,
+            message="the first products through the filter",
+        )
         killed_at = _published(settings)
         healthy_cluster.kill(victim)  # 1. mid-load
         while flow.is_alive():
@@ -103,9 +114,13 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
             supervise()
             _published, last = committed_outputs(settings)
             return {k for k, alive in last.items() if alive} == allowed
-        wait_for(exact, timeout=240, interval=3.0,
-                 message=f"every allowed product published with broker {victim} down\n"
-                         f"{flt.tail()}")
+
+        wait_for(
+            exact,
+            timeout=240,
+            interval=3.0,
+            message=f"every allowed product published with broker {victim} down\n{flt.tail()}",
+        )
         published, _last = committed_outputs(settings)
         duplicates = {k: n for k, n in published.items() if n > 1}
         assert not duplicates, f"{len(duplicates)} products published more than once"
@@ -121,27 +136,40 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
         conf.pop("error_cb", None)
         producer = Producer(conf)
         for i in range(60):
-            producer.produce(settings.topics.orders, key=f"order-{i}".encode(), value=b"{}",
-                             on_delivery=lambda err, msg: reports.append((msg.key(), err)))
+            producer.produce(
+                settings.topics.orders,
+                key=f"order-{i}".encode(),
+                value=b"{}",
+                on_delivery=lambda err, msg: reports.append((msg.key(), err)),
+            )
         producer.flush(60)
         acknowledged = {key for key, err in reports if err is None}
         errors = {err.code() for key, err in reports if err is not None}
         assert len(reports) == 60
         assert not acknowledged, f"{len(acknowledged)} records acknowledged by one replica"
-        assert errors <= {KafkaError.NOT_ENOUGH_REPLICAS, KafkaError._MSG_TIMED_OUT,
-                          KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
-                          KafkaError.REQUEST_TIMED_OUT, KafkaError.NOT_LEADER_FOR_PARTITION}, \
-            errors
-        print(f"with 1 of 3 brokers: 0 of 60 acknowledged; errors {sorted(map(str, errors))}; "
-              f"filter exits during the test: {len(exits)}")
+        assert errors <= {
+            KafkaError.NOT_ENOUGH_REPLICAS,
+            KafkaError._MSG_TIMED_OUT,
+            KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+            KafkaError.REQUEST_TIMED_OUT,
+            KafkaError.NOT_LEADER_FOR_PARTITION,
+        }, errors
+        print(
+            f"with 1 of 3 brokers: 0 of 60 acknowledged; errors {sorted(map(str, errors))}; "
+            f"filter exits during the test: {len(exits)}"
+        )
     finally:
         # 3. restore: both back, everything catches up.
         began = time.monotonic()
         for node in (second, victim):
             if healthy_cluster.pid(node) is None:
                 healthy_cluster.kafka.start_node(node)
-        wait_for(lambda: healthy_cluster.kafka.describe()["under_replicated"] == 0,
-                 timeout=180, interval=2.0, message="no under-replicated partition")
+        wait_for(
+            lambda: healthy_cluster.kafka.describe()["under_replicated"] == 0,
+            timeout=180,
+            interval=2.0,
+            message="no under-replicated partition",
+        )
         print(f"restore: brokers back and in sync {time.monotonic() - began:.0f} s")
         flt.stop()
         bans.close()
@@ -165,8 +193,10 @@ def _published(settings: Any) -> int:
     consumer = Consumer(conf)
     try:
         topic = settings.topics.filtered_products
-        return sum(consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
-                   for p in range(settings.kafka.partitions))
+        return sum(
+            consumer.get_watermark_offsets(TopicPartition(topic, p), timeout=10)[1]
+            for p in range(settings.kafka.partitions)
+        )
     except KafkaException:
         return 0
     finally:

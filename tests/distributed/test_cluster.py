@@ -15,7 +15,8 @@ pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
 
 def test_three_brokers_an_active_controller_and_topics_as_code(
-        healthy_cluster: SecuredCluster) -> None:
+    healthy_cluster: SecuredCluster,
+) -> None:
     info = healthy_cluster.kafka.describe()
     assert info["brokers"] == [1, 2, 3]
     assert info["controller"] in (1, 2, 3)
@@ -59,8 +60,10 @@ def test_a_principal_without_acls_is_refused(healthy_cluster: SecuredCluster) ->
     futures = admin.create_topics([NewTopic(f"denied-{uuid.uuid4().hex[:6]}", 1, 3)])
     with pytest.raises(KafkaException) as info:
         next(iter(futures.values())).result(timeout=30)
-    assert info.value.args[0].code() in (KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                                         KafkaError.CLUSTER_AUTHORIZATION_FAILED)
+    assert info.value.args[0].code() in (
+        KafkaError.TOPIC_AUTHORIZATION_FAILED,
+        KafkaError.CLUSTER_AUTHORIZATION_FAILED,
+    )
 
 
 def test_a_taken_port_is_a_clear_error_and_nothing_is_left_running(tmp_path) -> None:  # type: ignore[no-untyped-def]

@@ -43,12 +43,18 @@ def mirror(secured_cluster: SecuredCluster) -> Iterator[Mirror]:
     names = {role: f"{default}-{suffix}" for role, default in TopicNames().model_dump().items()}
     target = topology.mirror(secured_cluster.plan)
     target.start()
-    mm2 = MirrorMaker(secured_cluster.kafka, target, secured_cluster.plan.root,
-                      topics=f".*-{suffix}", interval_s=INTERVAL_S)
+    mm2 = MirrorMaker(
+        secured_cluster.kafka,
+        target,
+        secured_cluster.plan.root,
+        topics=f".*-{suffix}",
+        interval_s=INTERVAL_S,
+    )
     try:
         a = secured_cluster.settings_for("admin", topics=names)
-        b = topology.settings_for(target, "admin", secured_cluster.plan.data_dir / "mirror-admin",
-                                  topics=names)
+        b = topology.settings_for(
+            target, "admin", secured_cluster.plan.data_dir / "mirror-admin", topics=names
+        )
         apply_topics(a)
         apply_acls(a)
         apply_acls(b)
@@ -68,19 +74,28 @@ def _conf(settings: Settings) -> dict[str, Any]:
     return conf
 
 
-def read_all(settings: Settings, topic: str, partitions: int,
-             expected: int) -> dict[int, list[tuple[Any, Any, Any]]]:
+def read_all(
+    settings: Settings, topic: str, partitions: int, expected: int
+) -> dict[int, list[tuple[Any, Any, Any]]]:
     """Every record of `topic` per partition (assign, from the beginning)."""
-    consumer = Consumer({**_conf(settings), "group.id": "vitrina-cli-mm2-check",
-                         "enable.auto.commit": False, "auto.offset.reset": "earliest"})
+    consumer = Consumer(
+        {
+            **_conf(settings),
+            "group.id": "vitrina-cli-mm2-check",
+            "enable.auto.commit": False,
+            "auto.offset.reset": "earliest",
+        }
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     got: dict[int, list[tuple[Any, Any, Any]]] = {p: [] for p in range(partitions)}
     try:
+
         def more() -> bool:
             for msg in consumer.consume(500, 1.0):
                 if msg.error() is None:
                     got[msg.partition()].append((msg.key(), msg.value(), msg.headers()))
             return sum(len(v) for v in got.values()) >= expected
+
         wait_for(more, timeout=90, interval=0, message=f"{expected} records in {topic}")
     finally:
         consumer.close()
@@ -93,8 +108,12 @@ def test_every_topic_arrives_with_keys_headers_and_order(mirror: Mirror) -> None
     per_topic = 40
     for topic in topics:
         for i in range(per_topic):
-            producer.produce(topic, key=f"k{i % 7}".encode(), value=f"{topic}:{i}".encode(),
-                             headers=[("seq", str(i).encode()), ("src", b"a")])
+            producer.produce(
+                topic,
+                key=f"k{i % 7}".encode(),
+                value=f"{topic}:{i}".encode(),
+                headers=[("seq", str(i).encode()), ("src", b"a")],
+            )
     assert producer.flush(60) == 0
     for topic in topics:
         partitions = 3
@@ -113,19 +132,24 @@ def test_consumer_group_fails_over_from_translated_offsets(mirror: Mirror) -> No
         producer.produce(topic, key=f"order-{i}".encode(), value=str(i).encode())
     assert producer.flush(60) == 0
 
-    consumer_conf = {"group.id": group, "enable.auto.commit": False,
-                     "auto.offset.reset": "earliest"}
+    consumer_conf = {
+        "group.id": group,
+        "enable.auto.commit": False,
+        "auto.offset.reset": "earliest",
+    }
     seen_a: list[bytes] = []
     expected = {str(i).encode() for i in range(total)}
     consumer = Consumer(_conf(mirror.a) | consumer_conf)
     consumer.subscribe([topic])
     try:
+
         def consumed_all() -> bool:
             for msg in consumer.consume(50, 1.0):
                 if msg.error() is None:
                     seen_a.append(msg.value())
                     consumer.commit(msg, asynchronous=False)
             return len(set(seen_a) & expected) == total
+
         wait_for(consumed_all, timeout=90, interval=0, message="the orders on A")
     finally:
         consumer.close()
@@ -137,22 +161,33 @@ def test_consumer_group_fails_over_from_translated_offsets(mirror: Mirror) -> No
     assert producer.flush(60) == 0
 
     # The checkpoint connector translates the group's offsets and commits them on B.
-    wait_for(lambda: _committed(mirror.b, group, topic) != {}, timeout=120, interval=1.0,
-             message="translated offsets of the group on B")
-    wait_for(lambda: sum(_committed(mirror.b, group, topic).values())
-             >= sum(committed_a.values()) - 10 * 3, timeout=60, interval=1.0,
-             message="translated offsets close to A's")
+    wait_for(
+        lambda: _committed(mirror.b, group, topic) != {},
+        timeout=120,
+        interval=1.0,
+        message="translated offsets of the group on B",
+    )
+    wait_for(
+        lambda: (
+            sum(_committed(mirror.b, group, topic).values()) >= sum(committed_a.values()) - 10 * 3
+        ),
+        timeout=60,
+        interval=1.0,
+        message="translated offsets close to A's",
+    )
 
     seen_b: list[bytes] = []
     consumer = Consumer(_conf(mirror.b) | consumer_conf)
     consumer.subscribe([topic])
     try:
+
         def rest() -> bool:
             for msg in consumer.consume(100, 1.0):
                 if msg.error() is None:
                     seen_b.append(msg.value())
             # (the topic also holds the previous test's records: a superset)
             return set(seen_a) | set(seen_b) >= {str(i).encode() for i in range(total + more)}
+
         wait_for(rest, timeout=90, interval=0, message="the rest of the orders on B")
     finally:
         consumer.close()

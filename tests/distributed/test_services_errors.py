@@ -45,10 +45,12 @@ def _assert_clean(stderr: str) -> None:
 
 def test_wrong_password_fails_fast_naming_principal_and_fix(platform: Settings) -> None:
     env = platform_env(platform, KAFKA__SASL_PASSWORD="not-the-password")
-    for args, principal in ((["topics", "list"], "admin"),
-                            (["acl", "apply", "--dry-run"], "admin"),
-                            (["ban", "add", "100042", "--reason", "test"], "admin"),
-                            (["shop", "load", str(sample_catalog())], "shop-load")):
+    for args, principal in (
+        (["topics", "list"], "admin"),
+        (["acl", "apply", "--dry-run"], "admin"),
+        (["ban", "add", "100042", "--reason", "test"], "admin"),
+        (["shop", "load", str(sample_catalog())], "shop-load"),
+    ):
         result, took = vitrina(args, env)
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         assert f"authentication failed for principal {principal}" in result.stderr, args
@@ -59,8 +61,9 @@ def test_wrong_password_fails_fast_naming_principal_and_fix(platform: Settings) 
 
 
 def test_run_indexer_and_lake_sink_exit_on_a_refused_login(platform: Settings) -> None:
-    env = platform_env(platform, KAFKA__SASL_PASSWORD="not-the-password", PORTS__INDEXER="0",
-                       PORTS__LAKE_SINK="0")
+    env = platform_env(
+        platform, KAFKA__SASL_PASSWORD="not-the-password", PORTS__INDEXER="0", PORTS__LAKE_SINK="0"
+    )
     for service in ("indexer", "lake-sink"):
         result, took = vitrina(["run", service], env, timeout=60)
         assert result.returncode != 0, service
@@ -69,8 +72,7 @@ def test_run_indexer_and_lake_sink_exit_on_a_refused_login(platform: Settings) -
         assert len(result.stderr.splitlines()) < 15  # not ~12 lines a second
 
 
-def test_untrusted_ca_fails_fast_naming_ssl_ca_location(platform: Settings,
-                                                        tmp_path: Path) -> None:
+def test_untrusted_ca_fails_fast_naming_ssl_ca_location(platform: Settings, tmp_path: Path) -> None:
     from vitrina.security.pki import make_ca
 
     other_ca = tmp_path / "other-ca.pem"
@@ -79,8 +81,10 @@ def test_untrusted_ca_fails_fast_naming_ssl_ca_location(platform: Settings,
     for args in (["topics", "list"], ["ban", "add", "100042", "--reason", "test"]):
         result, took = vitrina(args, env)
         assert result.returncode == 1, args
-        assert (f"TLS handshake failed: certificate not trusted (ssl.ca.location {other_ca})"
-                in result.stderr.replace("\n", " ").replace("  ", " ")), result.stderr
+        assert (
+            f"TLS handshake failed: certificate not trusted (ssl.ca.location {other_ca})"
+            in result.stderr.replace("\n", " ").replace("  ", " ")
+        ), result.stderr
         assert "VITRINA__KAFKA__SSL_CA_LOCATION" in result.stderr.replace("\n", "")
         assert took < FAST_S, (args, took)
         _assert_clean(result.stderr)
@@ -98,8 +102,9 @@ def test_acl_denial_names_principal_operation_and_topic(platform: Settings) -> N
     assert took < FAST_S
 
 
-def test_client_api_producer_is_refused_with_a_clear_error(healthy_cluster: SecuredCluster,
-                                                           platform: Settings) -> None:
+def test_client_api_producer_is_refused_with_a_clear_error(
+    healthy_cluster: SecuredCluster, platform: Settings
+) -> None:
     """The same refusal at the producer level (a delivery report), as a service sees it."""
     from confluent_kafka import Producer
 
@@ -107,20 +112,27 @@ def test_client_api_producer_is_refused_with_a_clear_error(healthy_cluster: Secu
     from vitrina.kafka.errors import KafkaAccessDenied, explain
 
     errors = []
-    producer = Producer(producer_config(platform, "client-api",
-                                        on_delivery=lambda err, _m: errors.append(err)))
+    producer = Producer(
+        producer_config(platform, "client-api", on_delivery=lambda err, _m: errors.append(err))
+    )
     producer.produce(platform.topics.shop_products, b"{}", b"1")
     producer.flush(15)
     assert errors and errors[0] is not None
-    problem = explain(errors[0], identity(platform, "client-api"), operation="WRITE",
-                      topic=platform.topics.shop_products)
+    problem = explain(
+        errors[0],
+        identity(platform, "client-api"),
+        operation="WRITE",
+        topic=platform.topics.shop_products,
+    )
     assert isinstance(problem, KafkaAccessDenied)
-    assert problem.message == (f"principal client-api is not allowed to WRITE topic "
-                               f"{platform.topics.shop_products}")
+    assert problem.message == (
+        f"principal client-api is not allowed to WRITE topic {platform.topics.shop_products}"
+    )
 
 
-def test_commands_connect_as_their_own_principal(healthy_cluster: SecuredCluster,
-                                                 platform: Settings, tmp_path: Path) -> None:
+def test_commands_connect_as_their_own_principal(
+    healthy_cluster: SecuredCluster, platform: Settings, tmp_path: Path
+) -> None:
     """Only shop-load's password: `shop load` works (it used to need admin and shop-load,
     which `security init` never created); `dlq replay` needs only admin (to read) and
     dlq-replay (to write)."""
@@ -133,14 +145,16 @@ def test_commands_connect_as_their_own_principal(healthy_cluster: SecuredCluster
     rejected = orjson.loads(result.stdout)["rejected"]
     assert rejected >= 1
     replayers = secrets_subset(healthy_cluster, tmp_path / "s2", ["admin", "dlq-replay"])
-    result, _ = vitrina(["dlq", "replay"], platform_env(platform,
-                                                       KAFKA__SECRETS_DIR=str(replayers)))
+    result, _ = vitrina(
+        ["dlq", "replay"], platform_env(platform, KAFKA__SECRETS_DIR=str(replayers))
+    )
     assert result.returncode == 0, result.stderr
     assert f"replayed {rejected}" in result.stdout
 
 
-def test_client_api_bans_with_its_own_principal(healthy_cluster: SecuredCluster,
-                                                platform: Settings, tmp_path: Path) -> None:
+def test_client_api_bans_with_its_own_principal(
+    healthy_cluster: SecuredCluster, platform: Settings, tmp_path: Path
+) -> None:
     """With only client-api's password the operator's ban answered 500 (it banned as admin)."""
     import httpx
     from tests.conftest import free_port, wait_for
@@ -150,19 +164,31 @@ def test_client_api_bans_with_its_own_principal(healthy_cluster: SecuredCluster,
     from vitrina.services.client_api import create_app
 
     only_api = secrets_subset(healthy_cluster, tmp_path / "s", ["client-api"])
-    settings = platform_settings(healthy_cluster, tmp_path / "api", suffix_of(platform),
-                                 secrets=only_api, api={"admin_token": "t0ken"})
+    settings = platform_settings(
+        healthy_cluster,
+        tmp_path / "api",
+        suffix_of(platform),
+        secrets=only_api,
+        api={"admin_token": "t0ken"},
+    )
     with UvicornThread(create_app(settings), free_port()) as server:
-        response = httpx.post(f"{server.url}/api/v1/bans/100042",
-                              headers={"Authorization": "Bearer t0ken"},
-                              json={"reason": "counterfeit"}, timeout=30)
+        response = httpx.post(
+            f"{server.url}/api/v1/bans/100042",
+            headers={"Authorization": "Bearer t0ken"},
+            json={"reason": "counterfeit"},
+            timeout=30,
+        )
         assert response.status_code == 201, response.text
-    wait_for(lambda: "100042" in BanService(platform).current(), 20,
-             message="the ban to be on the ban list")
+    wait_for(
+        lambda: "100042" in BanService(platform).current(),
+        20,
+        message="the ban to be on the ban list",
+    )
 
 
-def test_status_shows_the_external_cluster(healthy_cluster: SecuredCluster,
-                                           platform: Settings) -> None:
+def test_status_shows_the_external_cluster(
+    healthy_cluster: SecuredCluster, platform: Settings
+) -> None:
     env = platform_env(platform)
     result, _ = vitrina(["broker", "status"], env)
     assert result.returncode == 0, result.stderr
@@ -175,12 +201,16 @@ def test_status_shows_the_external_cluster(healthy_cluster: SecuredCluster,
     assert "kafka" not in result.stderr  # the cluster is not among the "down" ones
 
 
-def test_topics_apply_exits_nonzero_when_a_topic_differs(healthy_cluster: SecuredCluster,
-                                                         platform: Settings) -> None:
+def test_topics_apply_exits_nonzero_when_a_topic_differs(
+    healthy_cluster: SecuredCluster, platform: Settings
+) -> None:
     from vitrina.kafka.admin import create_topic
 
-    odd = platform.model_copy(update={"topics": platform.topics.model_copy(
-        update={"orders": f"{platform.topics.orders}-odd"})})
+    odd = platform.model_copy(
+        update={
+            "topics": platform.topics.model_copy(update={"orders": f"{platform.topics.orders}-odd"})
+        }
+    )
     create_topic(odd, odd.topics.orders, partitions=1)  # declared: 3
     result, _ = vitrina(["topics", "apply"], platform_env(odd))
     assert result.returncode == 1
@@ -199,16 +229,25 @@ def test_a_broker_away_is_said_once_while_the_worker_retries(tmp_path: Path) -> 
 
     from vitrina.settings import load_settings
 
-    settings = load_settings(data_dir=tmp_path / "data", broker={"embedded": False},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        broker={"embedded": False},
+        kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"},
+    )
     log = tmp_path / "indexer.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen([*VITRINA, "run", "indexer"],
-                                env=platform_env(settings, PORTS__INDEXER=str(free_port())),
-                                stdout=out, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [*VITRINA, "run", "indexer"],
+            env=platform_env(settings, PORTS__INDEXER=str(free_port())),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     try:
-        wait_for(lambda: "cannot reach the Kafka broker" in log.read_text(), 20,
-                 message="the first report")
+        wait_for(
+            lambda: "cannot reach the Kafka broker" in log.read_text(),
+            20,
+            message="the first report",
+        )
         time.sleep(8)  # an observation window: the client retries ~12 times a second
         assert proc.poll() is None  # still retrying, not crashed
     finally:

@@ -68,7 +68,7 @@ def small_catalogue(folder: Path, n: int) -> tuple[list[Path], list[str]]:
     size = -(-n // CHUNKS)
     for i in range(CHUNKS):
         path = folder / f"products-{i:02d}.jsonl"
-        path.write_bytes(b"".join(lines[i * size:(i + 1) * size]))
+        path.write_bytes(b"".join(lines[i * size : (i + 1) * size]))
         files.append(path)
     return files, ids
 
@@ -84,16 +84,22 @@ class Service:
 
     def start(self) -> None:
         log = open(self.logs / f"{self.name}-{self.kills}.log", "wb")  # noqa: SIM115
-        self.proc = subprocess.Popen([*VITRINA, "run", self.name], env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
+        self.proc = subprocess.Popen(
+            [*VITRINA, "run", self.name],
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         log.close()
 
     def kill_and_restart(self) -> None:
         assert self.proc is not None
         if self.proc.poll() is not None:
-            raise AssertionError(f"{self.name} exited by itself (code {self.proc.returncode}):"
-                                 f"\n{self.tail()}")
+            raise AssertionError(
+                f"{self.name} exited by itself (code {self.proc.returncode}):\n{self.tail()}"
+            )
         os.kill(self.proc.pid, signal.SIGKILL)
         self.proc.wait(10)
         self.kills += 1
@@ -130,24 +136,30 @@ def committed_outputs(settings: Settings) -> tuple[Counter[str], dict[str, bool]
 
 def run_with_kills(services: list[Service], rng: random.Random, window_s: float) -> None:
     """Kill each service KILLS times at random moments within `window_s` seconds."""
-    moments = sorted((rng.uniform(2.0, window_s), i) for i in range(len(services))
-                      for _ in range(KILLS))
+    moments = sorted(
+        (rng.uniform(2.0, window_s), i) for i in range(len(services)) for _ in range(KILLS)
+    )
     started = time.monotonic()
     for moment, index in moments:
         time.sleep(max(0.0, moment - (time.monotonic() - started)))
         services[index].kill_and_restart()
 
 
-def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: SecuredCluster,
-                                                              tmp_path: Path) -> None:
+def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
     from vitrina.lake.reader import read_dataset
     from vitrina.lake.writer import LakeWriter
     from vitrina.search.embedded import EmbeddedSearch
     from vitrina.services.bans import BanService
 
     rng = random.Random(20261130)
-    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix(),
-                                 lake={"flush_records": 2000, "flush_seconds": 1.0})
+    settings = platform_settings(
+        healthy_cluster,
+        tmp_path / "data",
+        new_suffix(),
+        lake={"flush_records": 2000, "flush_seconds": 1.0},
+    )
     prepare(healthy_cluster, settings)
     chunks, ids = small_catalogue(tmp_path, PRODUCTS)
     banned_before = set(rng.sample(ids, BANNED_BEFORE))
@@ -155,8 +167,14 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: Se
     bans = BanService(settings)
     bans.ban(sorted(banned_before), "counterfeit", "test")
 
-    env = platform_env(settings, PORTS__FILTER="0", PORTS__INDEXER="0", PORTS__LAKE_SINK="0",
-                       LAKE__FLUSH_RECORDS="2000", LAKE__FLUSH_SECONDS="1")
+    env = platform_env(
+        settings,
+        PORTS__FILTER="0",
+        PORTS__INDEXER="0",
+        PORTS__LAKE_SINK="0",
+        LAKE__FLUSH_RECORDS="2000",
+        LAKE__FLUSH_SECONDS="1",
+    )
     logs = tmp_path / "logs"
     logs.mkdir()
     services = [Service(name, env, logs) for name in SERVICES]
@@ -171,11 +189,16 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: Se
             for i, chunk in enumerate(chunks):
                 if stop.is_set():
                     return
-                result = subprocess.run([*VITRINA, "shop", "load", str(chunk)], env=env,
-                                        capture_output=True, text=True, check=False)
+                result = subprocess.run(
+                    [*VITRINA, "shop", "load", str(chunk)],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    check=False,
+                )
                 if result.returncode != 0:
                     failures.append(result.stdout[-1000:] + result.stderr[-2000:])
-                bans.ban(during[i * step:(i + 1) * step], "recalled", "test")
+                bans.ban(during[i * step : (i + 1) * step], "recalled", "test")
                 stop.wait(1.0)
         except Exception as exc:  # reported by the test, not lost in a thread
             failures.append(repr(exc))
@@ -220,13 +243,15 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: Se
                     f"{what}: visible {len(visible)} of {len(allowed)} allowed; missing "
                     f"{len(allowed - visible)}; leaked bans {len(visible - allowed)}; lake rows "
                     f"{lake_rows()}; indexed {len(index_ids())}, of them banned "
-                    f"{len(index_ids() - allowed)}\n"
-                    + "\n".join(s.tail() for s in services)) from None
+                    f"{len(index_ids() - allowed)}\n" + "\n".join(s.tail() for s in services)
+                ) from None
 
         settle("every allowed product in filtered-products, the index and the lake")
-        print(f"exactly-once: {PRODUCTS} products loaded in {loaded_s:.0f} s with "
-              f"{KILLS * len(services)} kills, all outputs exact "
-              f"{time.monotonic() - started:.0f} s after the start")
+        print(
+            f"exactly-once: {PRODUCTS} products loaded in {loaded_s:.0f} s with "
+            f"{KILLS * len(services)} kills, all outputs exact "
+            f"{time.monotonic() - started:.0f} s after the start"
+        )
         # Issue 11 item 1: a filter restarted behind a hanging transaction rebuilt its state
         # from a truncated view, and products banned afterwards stayed published.
         banned_after = set(rng.sample(sorted(allowed), BANNED_AFTER))
@@ -241,8 +266,13 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(healthy_cluster: Se
         assert not {k for k, alive in last.items() if alive} & (banned_during | banned_after)
         assert set(published) >= allowed | banned_after
         lake = read_dataset(writer, "shop_products", ["_partition", "_offset", "product_id"])
-        coordinates = list(zip(lake.column("_partition").to_pylist(),
-                               lake.column("_offset").to_pylist(), strict=True))
+        coordinates = list(
+            zip(
+                lake.column("_partition").to_pylist(),
+                lake.column("_offset").to_pylist(),
+                strict=True,
+            )
+        )
         assert len(coordinates) == len(set(coordinates)) == PRODUCTS  # each record once
         assert set(lake.column("product_id").to_pylist()) == set(ids)
         assert index_ids() == allowed

@@ -25,8 +25,18 @@ from vitrina.settings import Settings
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
-PORT_FIELDS = ["client_api", "shop_api", "filter", "indexer", "lake_sink", "analytics",
-               "traffic", "mirror", "prometheus", "alertmanager"]
+PORT_FIELDS = [
+    "client_api",
+    "shop_api",
+    "filter",
+    "indexer",
+    "lake_sink",
+    "analytics",
+    "traffic",
+    "mirror",
+    "prometheus",
+    "alertmanager",
+]
 
 
 def cluster_profile_env(settings: Settings, **extra: str) -> dict[str, str]:
@@ -45,9 +55,14 @@ def platform(healthy_cluster: SecuredCluster, tmp_path: Path) -> Settings:
 
 
 def test_demo_passes_on_the_cluster_profile(platform: Settings) -> None:
-    result = subprocess.run([*VITRINA, "demo", "--duration", "45"],
-                            env=cluster_profile_env(platform), capture_output=True, text=True,
-                            timeout=420, check=False)
+    result = subprocess.run(
+        [*VITRINA, "demo", "--duration", "45"],
+        env=cluster_profile_env(platform),
+        capture_output=True,
+        text=True,
+        timeout=420,
+        check=False,
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     assert "demo: every check passed" in out
@@ -59,8 +74,14 @@ def test_up_serves_search_on_the_cluster_profile(platform: Settings, tmp_path: P
     env = cluster_profile_env(platform)
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
-        up = subprocess.Popen([*VITRINA, "up"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                              stdin=subprocess.DEVNULL, start_new_session=True)
+        up = subprocess.Popen(
+            [*VITRINA, "up"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{env['VITRINA__PORTS__CLIENT_API']}"
 
     def found() -> bool:

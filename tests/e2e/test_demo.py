@@ -12,18 +12,32 @@ from tests.conftest import free_port
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-PORT_FIELDS = ["client_api", "shop_api", "filter", "indexer", "lake_sink", "analytics",
-               "traffic", "mirror", "prometheus", "alertmanager"]
+PORT_FIELDS = [
+    "client_api",
+    "shop_api",
+    "filter",
+    "indexer",
+    "lake_sink",
+    "analytics",
+    "traffic",
+    "mirror",
+    "prometheus",
+    "alertmanager",
+]
 
 
 def platform_env(data_dir: Path) -> dict[str, str]:
     """A private platform: its own data dir, broker port and service ports."""
     broker_port = free_port()
-    env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir),
-           "VITRINA__BROKER__PORT": str(broker_port),
-           "VITRINA__BROKER__MIRROR_PORT": str(free_port()),
-           "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{broker_port}",
-           "VITRINA__ANALYTICS__INTERVAL_S": "20", "COLUMNS": "160"}
+    env = {
+        **os.environ,
+        "VITRINA__DATA_DIR": str(data_dir),
+        "VITRINA__BROKER__PORT": str(broker_port),
+        "VITRINA__BROKER__MIRROR_PORT": str(free_port()),
+        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{broker_port}",
+        "VITRINA__ANALYTICS__INTERVAL_S": "20",
+        "COLUMNS": "160",
+    }
     env.update({f"VITRINA__PORTS__{f.upper()}": str(free_port()) for f in PORT_FIELDS})
     env.pop("VITRINA__PROFILE", None)
     return env
@@ -31,8 +45,14 @@ def platform_env(data_dir: Path) -> dict[str, str]:
 
 def test_demo_reports_everything_working(tmp_path: Path) -> None:
     env = platform_env(tmp_path / "data")
-    result = subprocess.run([sys.executable, "-m", "vitrina", "demo", "--duration", "45"],
-                            env=env, capture_output=True, text=True, timeout=400, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "vitrina", "demo", "--duration", "45"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=400,
+        check=False,
+    )
     out = result.stdout + result.stderr
     assert result.returncode == 0, out[-6000:]
     assert "demo: every check passed" in out

@@ -44,8 +44,13 @@ class Up:
     """`vitrina up` in the background; its output read line by line (until we stop reading)."""
 
     def __init__(self, env: dict[str, str], argv: list[str] | None = None) -> None:
-        self.proc = subprocess.Popen(argv or UP, env=env, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv or UP,
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
         self.lines: list[str] = []
         self.reading = True
         threading.Thread(target=self._read, daemon=True).start()
@@ -72,19 +77,24 @@ class Up:
                 self.proc.wait(10)
 
 
-@pytest.mark.parametrize(("signum", "close_pipe"), [
-    (signal.SIGTERM, False), (signal.SIGHUP, True), (signal.SIGINT, True)],
-    ids=["sigterm", "sighup-closed-pipe", "ctrl-c-closed-pipe"])
-def test_signals_stop_everything_in_order(tmp_path: Path, signum: int,
-                                          close_pipe: bool) -> None:
+@pytest.mark.parametrize(
+    ("signum", "close_pipe"),
+    [(signal.SIGTERM, False), (signal.SIGHUP, True), (signal.SIGINT, True)],
+    ids=["sigterm", "sighup-closed-pipe", "ctrl-c-closed-pipe"],
+)
+def test_signals_stop_everything_in_order(tmp_path: Path, signum: int, close_pipe: bool) -> None:
     """Issue 12 item 11: SIGTERM left the broker and every service running; so did Ctrl-C
     when the output was piped (the "stopping…" print failed on the closed pipe)."""
     data = tmp_path / "data"
     env = platform_env(data)
     up = Up(env)
     try:
-        wait_for(lambda: "platform running" in up.text(), 90, interval=0.5,
-                 message=f"`vitrina up` to start:\n{up.text()[-3000:]}")
+        wait_for(
+            lambda: "platform running" in up.text(),
+            90,
+            interval=0.5,
+            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
+        )
         broker_pid = int((data / "run" / "broker.pid").read_text())
         assert len(_our_processes(data)) >= 1, "the filter runs with this data dir's settings"
         if close_pipe:
@@ -106,37 +116,56 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
     --no-traffic."""
     data = tmp_path / "data"
     env = platform_env(data)
-    down = subprocess.run([*VITRINA, "status"], env=env, capture_output=True, text=True,
-                          timeout=60, check=False)
+    down = subprocess.run(
+        [*VITRINA, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert down.returncode == 1, down.stdout
     assert "DOWN" in down.stdout and "down:" in down.stderr
     up = Up(env, [*VITRINA, "up", "--only", "filter", "--only", "lake-sink", "--no-traffic"])
     try:
-        wait_for(lambda: "platform running" in up.text(), 120, interval=0.5,
-                 message=f"`vitrina up` to start:\n{up.text()[-3000:]}")
-        second = subprocess.run(UP, env=env, capture_output=True, text=True, timeout=60,
-                                check=False)
+        wait_for(
+            lambda: "platform running" in up.text(),
+            120,
+            interval=0.5,
+            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
+        )
+        second = subprocess.run(
+            UP, env=env, capture_output=True, text=True, timeout=60, check=False
+        )
         assert second.returncode != 0
         assert f"pid {up.proc.pid}" in second.stderr, second.stderr
         assert "platform running" not in second.stdout
         runs: list[subprocess.CompletedProcess[str]] = []
 
         def status_ok() -> bool:  # the filter serves /metrics once it has started
-            runs.append(subprocess.run([*VITRINA, "status"], env=env, capture_output=True,
-                                       text=True, timeout=60, check=False))
+            runs.append(
+                subprocess.run(
+                    [*VITRINA, "status"],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                    timeout=60,
+                    check=False,
+                )
+            )
             return runs[-1].returncode == 0
 
         log = data / "logs" / "filter.log"
         try:
             wait_for(status_ok, 90, interval=1.0, message="`vitrina status` to exit 0")
         except AssertionError:
-            raise AssertionError(runs[-1].stdout + (log.read_text()[-2000:]
-                                                    if log.is_file() else "")) from None
+            raise AssertionError(
+                runs[-1].stdout + (log.read_text()[-2000:] if log.is_file() else "")
+            ) from None
         assert "filter" in runs[-1].stdout and "traffic" not in runs[-1].stdout
         # Issue 12 item 10: lake and logs hold customer data — directories 700, files 600.
         lake = data / "lake"
-        wait_for(lambda: any(lake.rglob("*.parquet")), 90, interval=1.0,
-                 message="the sample catalogue in the lake")
+        wait_for(
+            lambda: any(lake.rglob("*.parquet")),
+            90,
+            interval=1.0,
+            message="the sample catalogue in the lake",
+        )
         for root in (data, data / "logs", lake):
             assert root.stat().st_mode & 0o777 == 0o700, root
         for path in [*lake.rglob("*"), *(data / "logs").iterdir()]:
@@ -145,6 +174,7 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
         up.proc.wait(60)
     finally:
         up.kill()
-    after = subprocess.run([*VITRINA, "status"], env=env, capture_output=True, text=True,
-                           timeout=60, check=False)
+    after = subprocess.run(
+        [*VITRINA, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert after.returncode == 1

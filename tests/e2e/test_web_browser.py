@@ -27,29 +27,56 @@ from vitrina.settings import Settings
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = [
-    pytest.mark.e2e, pytest.mark.browser, pytest.mark.integration,
-    pytest.mark.skipif(not os.path.exists(CHROMIUM),
-                       reason="needs Debian chromium: apt-get install -y chromium "
-                              "(scripts/install-system-deps.sh)"),
+    pytest.mark.e2e,
+    pytest.mark.browser,
+    pytest.mark.integration,
+    pytest.mark.skipif(
+        not os.path.exists(CHROMIUM),
+        reason="needs Debian chromium: apt-get install -y chromium "
+        "(scripts/install-system-deps.sh)",
+    ),
 ]
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 TIMEOUT_MS = 15_000
 
 
 @pytest.fixture(scope="module")
-def site(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-         ) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
+def site(
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
     settings = api_settings(broker_settings, tmp_path_factory.mktemp("web"))
     products = catalogue(120)
     seed_index(settings, products)
-    stats = [encode("category_stats", {
-        "category": name, "products": n, "min_price": 10.0, "avg_price": 100.0 * n,
-        "max_price": 999.0, "stock_available": n, "stock_reserved": 0, "orders": n * 2,
-        "revenue": 1000.0 * n, "computed_at": datetime(2026, 11, 1, tzinfo=UTC).isoformat()})
-        for name, n in (("Электроника", 7), ("<i>Спорт</i>", 3))]
-    produce(settings, settings.topics.analytics_categories,
-            [("Электроника", stats[0]), ("<i>Спорт</i>", stats[1])])
+    stats = [
+        encode(
+            "category_stats",
+            {
+                "category": name,
+                "products": n,
+                "min_price": 10.0,
+                "avg_price": 100.0 * n,
+                "max_price": 999.0,
+                "stock_available": n,
+                "stock_reserved": 0,
+                "orders": n * 2,
+                "revenue": 1000.0 * n,
+                "computed_at": datetime(2026, 11, 1, tzinfo=UTC).isoformat(),
+            },
+        )
+        for name, n in (("Электроника", 7), ("<i>Спорт</i>", 3))
+    ]
+    produce(
+        settings,
+        settings.topics.analytics_categories,
+        [("Электроника", stats[0]), ("<i>Спорт</i>", stats[1])],
+    )
     with ApiServer(settings) as server:
         yield settings, server.url, products
 
@@ -103,8 +130,7 @@ def test_filters_and_product_page(page: Any, site: Any) -> None:
     page.select_option("#sort", "price_asc")
     page.click("#search-form button[type=submit]")
     page.wait_for_selector("#results .card")
-    prices = page.eval_on_selector_all(
-        "#results .card", "cs => cs.map(c => c.dataset.productId)")
+    prices = page.eval_on_selector_all("#results .card", "cs => cs.map(c => c.dataset.productId)")
     by_id = {p["product_id"]: p for p in products}
     amounts = [by_id[pid]["price"]["amount"] for pid in prices]
     assert amounts == sorted(amounts) and all(a <= 2000 for a in amounts)
@@ -157,8 +183,7 @@ def test_category_charts_and_phone_width(browser: Any, site: Any) -> None:
         labels = page.eval_on_selector_all("#charts svg text", "ts => ts.map(t => t.textContent)")
         assert "<i>Спорт</i>" in labels, "category names are text, not markup"
         search(page, site[1], "клавиатура")
-        overflow = page.evaluate(
-            "document.documentElement.scrollWidth - window.innerWidth")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
         assert overflow <= 1, f"page is {overflow}px wider than a phone screen"
     finally:
         context.close()
@@ -169,8 +194,12 @@ def test_operator_sees_alerts_as_text_with_severity(page: Any, site: Any) -> Non
     from tests.integration.test_ops_alerts import HOSTILE, notification
 
     body = notification("VitrinaBrowserCheck", severity="critical")
-    posted = httpx.post(site[1] + "/api/v1/alerts/webhook", json=body, timeout=10,
-                        headers={"Authorization": f"Bearer {ADMIN}"})
+    posted = httpx.post(
+        site[1] + "/api/v1/alerts/webhook",
+        json=body,
+        timeout=10,
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
     assert posted.status_code == 202, posted.text
     page.goto(site[1] + "/#/ops")
     page.fill("#token", ADMIN)

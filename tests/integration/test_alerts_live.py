@@ -34,8 +34,9 @@ if __name__ != "__main__":
     from vitrina.settings import Settings, load_settings
 
     if not (shutil.which("prometheus") and shutil.which("prometheus-alertmanager")):
-        pytest.skip("apt-get install -y prometheus prometheus-alertmanager",
-                    allow_module_level=True)
+        pytest.skip(
+            "apt-get install -y prometheus prometheus-alertmanager", allow_module_level=True
+        )
 
 
 def get_json(url: str, **params: Any) -> Any:
@@ -48,8 +49,9 @@ def get_json(url: str, **params: Any) -> Any:
 
 def prometheus_alerts(settings: Settings, name: str) -> list[dict]:
     body = get_json(f"http://127.0.0.1:{settings.ports.prometheus}/api/v1/alerts") or {}
-    return [a for a in body.get("data", {}).get("alerts", [])
-            if a["labels"].get("alertname") == name]
+    return [
+        a for a in body.get("data", {}).get("alerts", []) if a["labels"].get("alertname") == name
+    ]
 
 
 def firing(settings: Settings, name: str) -> bool:
@@ -57,8 +59,10 @@ def firing(settings: Settings, name: str) -> bool:
 
 
 def scraped_broker_up(settings: Settings) -> float | None:
-    body = get_json(f"http://127.0.0.1:{settings.ports.prometheus}/api/v1/query",
-                    query="max(vitrina_worker_broker_up)")
+    body = get_json(
+        f"http://127.0.0.1:{settings.ports.prometheus}/api/v1/query",
+        query="max(vitrina_worker_broker_up)",
+    )
     result = (body or {}).get("data", {}).get("result", [])
     return float(result[0]["value"][1]) if result else None
 
@@ -67,20 +71,35 @@ def scraped_broker_up(settings: Settings) -> float | None:
 def live(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, Process]]]:
     port = free_port()
     settings = load_settings(
-        data_dir=tmp_path / "data", broker={"port": port},
+        data_dir=tmp_path / "data",
+        broker={"port": port},
         kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-        ports={"filter": free_port(), "prometheus": free_port(), "alertmanager": free_port()})
+        ports={"filter": free_port(), "prometheus": free_port(), "alertmanager": free_port()},
+    )
     broker.start(settings)
     apply_topics(settings)
     procs: dict[str, Process] = {}
     try:
-        procs["probe"] = Process("probe", [
-            sys.executable, __file__, "probe", settings.kafka.bootstrap_servers,
-            str(settings.ports.filter), settings.topics.shop_products], tmp_path / "probe.log")
+        procs["probe"] = Process(
+            "probe",
+            [
+                sys.executable,
+                __file__,
+                "probe",
+                settings.kafka.bootstrap_servers,
+                str(settings.ports.filter),
+                settings.topics.shop_products,
+            ],
+            tmp_path / "probe.log",
+        )
         # 1 s scrapes and evaluations, 2 s `for:`: the real rules with short windows.
-        for name, argv in monitoring_processes(settings, services=["filter"],
-                                               scrape_interval="1s", evaluation_interval="1s",
-                                               for_override="2s"):
+        for name, argv in monitoring_processes(
+            settings,
+            services=["filter"],
+            scrape_interval="1s",
+            evaluation_interval="1s",
+            for_override="2s",
+        ):
             procs[name] = Process(name, argv, tmp_path / f"{name}.log")
         yield settings, procs
     finally:
@@ -92,28 +111,39 @@ def live(tmp_path: Path) -> Iterator[tuple[Settings, dict[str, Process]]]:
 def test_broker_down_fires_then_resolves_after_restart(live) -> None:
     settings, procs = live
     logs = lambda: "\n".join(p.tail() for p in procs.values())  # noqa: E731
-    wait_for(lambda: scraped_broker_up(settings) == 1.0, 40,
-             message=f"Prometheus to scrape broker_up=1 from the worker\n{logs()}")
+    wait_for(
+        lambda: scraped_broker_up(settings) == 1.0,
+        40,
+        message=f"Prometheus to scrape broker_up=1 from the worker\n{logs()}",
+    )
     assert not firing(settings, "KafkaBrokerDown")  # healthy: quiet
 
     broker.stop(settings)
     stopped = time.monotonic()
-    wait_for(lambda: firing(settings, "KafkaBrokerDown"), 30,
-             message=f"KafkaBrokerDown to fire\n{logs()}")
+    wait_for(
+        lambda: firing(settings, "KafkaBrokerDown"),
+        30,
+        message=f"KafkaBrokerDown to fire\n{logs()}",
+    )
     fired_after = time.monotonic() - stopped
     alert = prometheus_alerts(settings, "KafkaBrokerDown")[0]
     assert alert["labels"]["severity"] == "critical"
     assert alert["annotations"]["runbook"]
     # Prometheus handed it to Alertmanager (the generated alerting config works).
     am = f"http://127.0.0.1:{settings.ports.alertmanager}/api/v2/alerts"
-    wait_for(lambda: any(a["labels"]["alertname"] == "KafkaBrokerDown"
-                         for a in get_json(am) or []), 15,
-             message=f"Alertmanager to receive KafkaBrokerDown\n{logs()}")
+    wait_for(
+        lambda: any(a["labels"]["alertname"] == "KafkaBrokerDown" for a in get_json(am) or []),
+        15,
+        message=f"Alertmanager to receive KafkaBrokerDown\n{logs()}",
+    )
 
     broker.start(settings)
     apply_topics(settings)  # memory storage: the restarted broker has no topics
-    wait_for(lambda: not prometheus_alerts(settings, "KafkaBrokerDown"), 45,
-             message=f"KafkaBrokerDown to resolve\n{logs()}")
+    wait_for(
+        lambda: not prometheus_alerts(settings, "KafkaBrokerDown"),
+        45,
+        message=f"KafkaBrokerDown to resolve\n{logs()}",
+    )
     # Resolved because the worker reaches the broker again, not because its series vanished.
     assert scraped_broker_up(settings) == 1.0
     print(f"KafkaBrokerDown fired {fired_after:.1f} s after the broker stopped")
@@ -127,23 +157,35 @@ def test_broker_down_inhibits_its_consequences(tmp_path: Path) -> None:
     try:
         base = f"http://127.0.0.1:{settings.ports.alertmanager}/api/v2"
         wait_for(lambda: get_json(f"{base}/status"), 20, message=f"Alertmanager\n{am.tail()}")
-        alerts = [{"labels": {"alertname": name, "severity": sev, **extra}}
-                  for name, sev, extra in [
-                      ("KafkaBrokerDown", "critical", {}),
-                      ("VitrinaConsumerLagGrowing", "warning",
-                       {"service": "indexer", "topic": "filtered-products"}),
-                      ("VitrinaApiErrorRate", "critical", {"api": "client"}),
-                      ("VitrinaDeadLetters", "warning", {"service": "filter"})]]
+        alerts = [
+            {"labels": {"alertname": name, "severity": sev, **extra}}
+            for name, sev, extra in [
+                ("KafkaBrokerDown", "critical", {}),
+                (
+                    "VitrinaConsumerLagGrowing",
+                    "warning",
+                    {"service": "indexer", "topic": "filtered-products"},
+                ),
+                ("VitrinaApiErrorRate", "critical", {"api": "client"}),
+                ("VitrinaDeadLetters", "warning", {"service": "filter"}),
+            ]
+        ]
         assert httpx.post(f"{base}/alerts", json=alerts, timeout=5).status_code == 200
 
         def states() -> dict[str, str] | None:
-            got = {a["labels"]["alertname"]: a["status"]["state"] for a in get_json(
-                f"{base}/alerts") or []}
+            got = {
+                a["labels"]["alertname"]: a["status"]["state"]
+                for a in get_json(f"{base}/alerts") or []
+            }
             return got if len(got) == 4 and got["VitrinaApiErrorRate"] == "suppressed" else None
 
         got = wait_for(states, 15, message=f"inhibition\n{am.tail()}")
-        assert got == {"KafkaBrokerDown": "active", "VitrinaConsumerLagGrowing": "suppressed",
-                       "VitrinaApiErrorRate": "suppressed", "VitrinaDeadLetters": "active"}
+        assert got == {
+            "KafkaBrokerDown": "active",
+            "VitrinaConsumerLagGrowing": "suppressed",
+            "VitrinaApiErrorRate": "suppressed",
+            "VitrinaDeadLetters": "active",
+        }
     finally:
         am.stop()
 

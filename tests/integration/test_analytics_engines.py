@@ -35,12 +35,17 @@ def _same(a: Any, b: Any) -> bool:
 
 def test_duckdb_and_spark_produce_identical_outputs(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path, analytics={"spark_master": "local[2]"})
-    info = write_generated_lake(LakeWriter.from_settings(settings), products=150,
-                                customer_count=30, messages=2500)
+    info = write_generated_lake(
+        LakeWriter.from_settings(settings), products=150, customer_count=30, messages=2500
+    )
     params = Params(as_of=info["end"].timestamp())
     duck = compute(settings, params, engine_name="duckdb")
-    spark = compute(settings, params, engine_name="spark",
-                    engine_options={"conf": SPARK_CONF, "stop_on_close": True})
+    spark = compute(
+        settings,
+        params,
+        engine_name="spark",
+        engine_options={"conf": SPARK_CONF, "stop_on_close": True},
+    )
     assert set(duck) == set(spark) == set(OUTPUTS)
     for name in OUTPUTS:
         left, right = duck[name].to_pylist(), spark[name].to_pylist()

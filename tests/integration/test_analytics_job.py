@@ -51,17 +51,26 @@ def test_recommendations_never_contain_banned_out_of_stock_or_bought(tmp_path: P
     settings = load_settings(data_dir=tmp_path)
     info = _lake(settings)
     out = compute(settings, Params(as_of=info["end"].timestamp()))
-    records = group_recommendations(out["recommendations"].to_pylist(), model="t",
-                                    generated_at=info["end"])
-    records += group_recommendations(out["popular"].to_pylist(), model="t",
-                                     generated_at=info["end"])
+    records = group_recommendations(
+        out["recommendations"].to_pylist(), model="t", generated_at=info["end"]
+    )
+    records += group_recommendations(
+        out["popular"].to_pylist(), model="t", generated_at=info["end"]
+    )
     out_of_stock = {p["product_id"] for p in info["catalog"] if p["stock"]["available"] == 0}
     bought = _bought(settings)
     assert len(records) > 50 and info["banned"] and out_of_stock
     for record in records:
         assert len(record["items"]) >= 10, record["user_id"]
-        assert forbidden_items(record, banned=info["banned"], out_of_stock=out_of_stock,
-                               bought=bought.get(record["user_id"], set())) == []
+        assert (
+            forbidden_items(
+                record,
+                banned=info["banned"],
+                out_of_stock=out_of_stock,
+                bought=bought.get(record["user_id"], set()),
+            )
+            == []
+        )
     reasons = {i["reason"] for r in records for i in r["items"]}
     assert any(r.startswith("похоже на то") for r in reasons)
     assert any(r.startswith("популярно в категории") for r in reasons)
@@ -70,14 +79,16 @@ def test_recommendations_never_contain_banned_out_of_stock_or_bought(tmp_path: P
 def test_category_stats_match_the_catalogue(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     info = _lake(settings, products=120, customer_count=20, messages=1500)
-    stats = {r["category"]: r for r in compute(settings, Params(as_of=2e9))["category_stats"]
-             .to_pylist()}
+    stats = {
+        r["category"]: r for r in compute(settings, Params(as_of=2e9))["category_stats"].to_pylist()
+    }
     live = [p for p in info["catalog"] if p["product_id"] not in info["banned"]]
     for category in {p["category"] for p in live}:
         mine = [p for p in live if p["category"] == category]
         assert stats[category]["products"] == len(mine)
         assert stats[category]["max_price"] == pytest.approx(
-            max(p["price"]["amount"] for p in mine), abs=0.01)
+            max(p["price"]["amount"] for p in mine), abs=0.01
+        )
         assert stats[category]["stock_available"] == sum(p["stock"]["available"] for p in mine)
     assert sum(r["orders"] for r in stats.values()) > 0
 
@@ -98,14 +109,16 @@ def test_empty_lake_is_a_clear_error_not_a_traceback(tmp_path: Path) -> None:
         compute(settings, Params(as_of=2e9))
     from vitrina.cli.main import app
 
-    result = CliRunner().invoke(app, ["analytics", "run", "--no-publish"],
-                                env={"VITRINA__DATA_DIR": str(tmp_path)})
+    result = CliRunner().invoke(
+        app, ["analytics", "run", "--no-publish"], env={"VITRINA__DATA_DIR": str(tmp_path)}
+    )
     assert result.exit_code == 1
     assert "vitrina up" in result.output and "Traceback" not in result.output
 
 
 def test_run_publishes_recommendations_and_categories(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings()
     _lake(settings, products=150, customer_count=25, messages=2500)
     report = run_job(settings)
@@ -123,7 +136,8 @@ def test_run_publishes_recommendations_and_categories(
 
 
 def test_a_failed_run_publishes_nothing_and_the_previous_run_keeps_serving(
-        make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch) -> None:
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Regression (issue 16): a NaN score used to fail the run after it had already published
     `analytics-categories` and written NaN outputs to the lake."""
     import pyarrow as pa
@@ -142,8 +156,9 @@ def test_a_failed_run_publishes_nothing_and_the_previous_run_keeps_serving(
         recs = out["recommendations"]
         scores = recs["score"].to_pylist()
         scores[0] = float("nan")
-        out["recommendations"] = recs.set_column(recs.schema.get_field_index("score"), "score",
-                                                 pa.array(scores, pa.float64()))
+        out["recommendations"] = recs.set_column(
+            recs.schema.get_field_index("score"), "score", pa.array(scores, pa.float64())
+        )
         return out
 
     monkeypatch.setattr(job, "compute", nan_scores)
@@ -160,8 +175,13 @@ def test_years_old_lake_gets_finite_scores_from_the_wall_clock_run(tmp_path: Pat
     from datetime import UTC, datetime
 
     settings = load_settings(data_dir=tmp_path)
-    _lake(settings, products=200, customer_count=40, messages=4000,
-          start=datetime(2017, 1, 1, tzinfo=UTC))
+    _lake(
+        settings,
+        products=200,
+        customer_count=40,
+        messages=4000,
+        start=datetime(2017, 1, 1, tzinfo=UTC),
+    )
     report = run_job(settings, publish_topics=False, now=datetime(2026, 11, 30, tzinfo=UTC))
     lake = AnalyticsLake.from_settings(settings)
     assert lake.last_run() == report.run_id
@@ -178,9 +198,11 @@ def test_cli_run_takes_an_explicit_as_of(tmp_path: Path) -> None:
 
     settings = load_settings(data_dir=tmp_path)
     _lake(settings, products=150, customer_count=25, messages=2500)
-    result = CliRunner().invoke(app, ["analytics", "run", "--no-publish", "--json",
-                                      "--as-of", "2030-01-01"],
-                                env={"VITRINA__DATA_DIR": str(tmp_path)})
+    result = CliRunner().invoke(
+        app,
+        ["analytics", "run", "--no-publish", "--json", "--as-of", "2030-01-01"],
+        env={"VITRINA__DATA_DIR": str(tmp_path)},
+    )
     assert result.exit_code == 0, result.output
     report = json.loads(result.output)
     assert report["rows"]["recommendations"] > 0
@@ -190,8 +212,7 @@ def test_cli_run_takes_an_explicit_as_of(tmp_path: Path) -> None:
 def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(analytics={"interval_s": 3600})
     _lake(settings, products=100, customer_count=15, messages=1200)
-    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total",
-                                       {"status": "success"}) or 0.0
+    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "success"}) or 0.0
     scheduler = AnalyticsScheduler(settings)
     thread = threading.Thread(target=scheduler.run, daemon=True)
     thread.start()
@@ -210,14 +231,14 @@ def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Set
     assert not thread.is_alive()
     after = REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "success"})
     assert after == before + 3
-    assert (REGISTRY.get_sample_value("vitrina_analytics_last_success_timestamp_seconds")
-            or 0) > 0
+    assert (REGISTRY.get_sample_value("vitrina_analytics_last_success_timestamp_seconds") or 0) > 0
 
 
 def test_scheduler_skips_an_empty_lake_instead_of_failing(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
-    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total",
-                                       {"status": "skipped"}) or 0.0
+    before = REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "skipped"}) or 0.0
     assert AnalyticsScheduler(settings).run_once() == "skipped"
-    assert REGISTRY.get_sample_value("vitrina_analytics_runs_total",
-                                     {"status": "skipped"}) == before + 1
+    assert (
+        REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "skipped"})
+        == before + 1
+    )

@@ -33,8 +33,7 @@ AUTH = {"Authorization": f"Bearer {ADMIN}"}
 
 
 @pytest.fixture(scope="module")
-def fuzz_url(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-             ) -> Iterator[str]:
+def fuzz_url(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     settings = api_settings(broker_settings, tmp_path_factory.mktemp("fuzz"))
     seed_index(settings, catalogue(150))
     with ApiServer(settings) as server:
@@ -58,8 +57,34 @@ def assert_clean(response: httpx.Response, allowed: tuple[int, ...] = (200,)) ->
     return body
 
 
-SYNTAX = ['"', "'", "(", ")", "[", "]", "{", "}", ":", "^", "~", "*", "?", "\\", "/",
-          "AND", "OR NOT", "+-", "title:", "*:*", "\x00", "\u202e", "🙂", "%", "&&", "||"]
+SYNTAX = [
+    '"',
+    "'",
+    "(",
+    ")",
+    "[",
+    "]",
+    "{",
+    "}",
+    ":",
+    "^",
+    "~",
+    "*",
+    "?",
+    "\\",
+    "/",
+    "AND",
+    "OR NOT",
+    "+-",
+    "title:",
+    "*:*",
+    "\x00",
+    "\u202e",
+    "🙂",
+    "%",
+    "&&",
+    "||",
+]
 
 
 def test_query_syntax_characters_never_break_search(http: httpx.Client) -> None:
@@ -81,11 +106,22 @@ def test_html_in_names_is_returned_as_data(http: httpx.Client) -> None:
     assert any(name.startswith(HOSTILE_NAME) for name in names), "JSON carries it verbatim"
 
 
-@pytest.mark.parametrize("params", [
-    {"limit": "ten"}, {"limit": 0}, {"limit": 101}, {"offset": -1}, {"price_min": "cheap"},
-    {"price_min": -5}, {"in_stock": "maybe"}, {"sort": "random"}, {"price_min": "nan"},
-    {"price_max": "1e400"}, {"category": "x" * 201},
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"limit": "ten"},
+        {"limit": 0},
+        {"limit": 101},
+        {"offset": -1},
+        {"price_min": "cheap"},
+        {"price_min": -5},
+        {"in_stock": "maybe"},
+        {"sort": "random"},
+        {"price_min": "nan"},
+        {"price_max": "1e400"},
+        {"category": "x" * 201},
+    ],
+)
 def test_wrong_types_are_422(http: httpx.Client, params: dict[str, Any]) -> None:
     response = http.get("/api/v1/search", params={"q": "x", **params})
     assert response.status_code == 422, response.text
@@ -109,13 +145,18 @@ def test_unknown_users_and_products(http: httpx.Client) -> None:
 
 
 def test_bad_event_bodies(http: httpx.Client) -> None:
-    for body in ({}, {"user_id": "", "type": "view", "product_id": "1"},
-                 {"user_id": "u", "type": "view", "product_id": "1", "rating": 6},
-                 {"user_id": "u", "type": "view", "product_id": "1", "extra": 1},
-                 [1, 2], "text"):
+    for body in (
+        {},
+        {"user_id": "", "type": "view", "product_id": "1"},
+        {"user_id": "u", "type": "view", "product_id": "1", "rating": 6},
+        {"user_id": "u", "type": "view", "product_id": "1", "extra": 1},
+        [1, 2],
+        "text",
+    ):
         assert_clean(http.post("/api/v1/events", json=body))
-    raw = http.post("/api/v1/events", content=b"\xff\xfe", headers={
-        "Content-Type": "application/json"})
+    raw = http.post(
+        "/api/v1/events", content=b"\xff\xfe", headers={"Content-Type": "application/json"}
+    )
     assert raw.status_code == 422
 
 
@@ -128,9 +169,13 @@ def test_openapi_fuzz_finds_no_server_error(fuzz_url: str) -> None:
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @hypothesis_settings(max_examples=30, deadline=None, database=None,
-                             phases=[Phase.explicit, Phase.generate],
-                             suppress_health_check=list(HealthCheck))
+        @hypothesis_settings(
+            max_examples=30,
+            deadline=None,
+            database=None,
+            phases=[Phase.explicit, Phase.generate],
+            suppress_health_check=list(HealthCheck),
+        )
         def no_server_error(case: Any) -> None:
             case.call_and_validate(headers=AUTH, checks=[not_a_server_error], timeout=30)
 

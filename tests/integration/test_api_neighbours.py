@@ -1,4 +1,4 @@
-""""Similar products" / "customers also bought" over the real client API, from a real
+""" "Similar products" / "customers also bought" over the real client API, from a real
 analytics run (DuckDB over a generated Parquet lake) and the real embedded index."""
 
 from __future__ import annotations
@@ -18,10 +18,12 @@ pytestmark = pytest.mark.integration
 
 
 def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
-        broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory) -> None:
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     settings = api_settings(broker_settings, tmp_path_factory.mktemp("neighbours"))
-    info = write_generated_lake(LakeWriter.from_settings(settings), products=200,
-                                customer_count=40, messages=4000)
+    info = write_generated_lake(
+        LakeWriter.from_settings(settings), products=200, customer_count=40, messages=4000
+    )
     catalog = info["catalog"]
     seed_index(settings, catalog)
     report = run_job(settings, publish_topics=False)
@@ -31,10 +33,12 @@ def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
     for row in rows:
         same = category[row["product_id"]] == category[row["other_id"]]
         assert row["kind"] == ("similar" if same else "also_bought")
-    target = max({r["product_id"] for r in rows},
-                 key=lambda p: sum(1 for r in rows if r["product_id"] == p))
+    target = max(
+        {r["product_id"] for r in rows}, key=lambda p: sum(1 for r in rows if r["product_id"] == p)
+    )
     expected = {r["other_id"] for r in rows if r["product_id"] == target}
     with ApiServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+
         def shown() -> list[dict[str, object]]:
             body = http.get(f"/api/v1/products/{target}/similar", params={"limit": 50}).json()
             assert body["run_id"] == report.run_id
@@ -46,10 +50,16 @@ def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
             assert item["product_id"] in expected and stock[str(item["product_id"])] > 0
             assert str(item["product_id"]) not in info["banned"]
         victim = str(items[0]["product_id"])
-        response = http.post(f"/api/v1/bans/{victim}", json={"reason": "qa"},
-                             headers={"Authorization": f"Bearer {ADMIN}"})
+        response = http.post(
+            f"/api/v1/bans/{victim}",
+            json={"reason": "qa"},
+            headers={"Authorization": f"Bearer {ADMIN}"},
+        )
         assert response.status_code == 201, response.text
-        wait_for(lambda: victim not in {str(i["product_id"]) for i in shown()}, 20,
-                 message="the banned neighbour to disappear")
+        wait_for(
+            lambda: victim not in {str(i["product_id"]) for i in shown()},
+            20,
+            message="the banned neighbour to disappear",
+        )
         unknown = http.get("/api/v1/products/999999/similar").json()
         assert unknown["similar"] == [] and unknown["also_bought"] == []

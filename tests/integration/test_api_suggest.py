@@ -22,8 +22,9 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def api(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-        ) -> Iterator[tuple[httpx.Client, list[dict[str, Any]]]]:
+def api(
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[httpx.Client, list[dict[str, Any]]]]:
     settings = api_settings(broker_settings, tmp_path_factory.mktemp("suggest"))
     products = catalogue()
     seed_index(settings, products)
@@ -38,7 +39,8 @@ def _names(client: httpx.Client, q: str) -> list[str]:
 
 
 def test_a_partly_typed_word_completes_to_product_names(
-        api: tuple[httpx.Client, list[dict[str, Any]]]) -> None:
+    api: tuple[httpx.Client, list[dict[str, Any]]],
+) -> None:
     client, _ = api
     names = _names(client, "клавиат")
     assert names and all("лавиатур" in n for n in names), names
@@ -48,12 +50,19 @@ def test_a_partly_typed_word_completes_to_product_names(
 
 
 def test_a_banned_product_is_never_suggested(
-        api: tuple[httpx.Client, list[dict[str, Any]]]) -> None:
+    api: tuple[httpx.Client, list[dict[str, Any]]],
+) -> None:
     client, products = api
     target = next(p for p in products if p["name"].startswith("Клавиатура распродана"))
     assert "Клавиатура распродана" in _names(client, "клавиатура распрод")
-    response = client.post(f"/api/v1/bans/{target['product_id']}", json={"reason": "qa"},
-                           headers={"Authorization": f"Bearer {ADMIN}"})
+    response = client.post(
+        f"/api/v1/bans/{target['product_id']}",
+        json={"reason": "qa"},
+        headers={"Authorization": f"Bearer {ADMIN}"},
+    )
     assert response.status_code == 201, response.text
-    wait_for(lambda: "Клавиатура распродана" not in _names(client, "клавиатура распрод"), 20,
-             message="the banned product to leave the suggestions")
+    wait_for(
+        lambda: "Клавиатура распродана" not in _names(client, "клавиатура распрод"),
+        20,
+        message="the banned product to leave the suggestions",
+    )

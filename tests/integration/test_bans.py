@@ -29,22 +29,32 @@ def test_ban_list_unban_round_trip(make_settings: Callable[..., Settings]) -> No
     assert [b.product_id for b in bans] == ["12", "13"]
     listed = service.list()
     assert listed == [
-        {"product_id": "12", "reason": "подделка", "banned_by": "anna",
-         "banned_at": "2026-03-01T12:00:00Z"},
-        {"product_id": "13", "reason": "подделка", "banned_by": "anna",
-         "banned_at": "2026-03-01T12:00:00Z"},
+        {
+            "product_id": "12",
+            "reason": "подделка",
+            "banned_by": "anna",
+            "banned_at": "2026-03-01T12:00:00Z",
+        },
+        {
+            "product_id": "13",
+            "reason": "подделка",
+            "banned_by": "anna",
+            "banned_at": "2026-03-01T12:00:00Z",
+        },
     ]
     service.ban(["12"], "жалоба", "boris")  # a second ban updates the record
     assert service.current()["12"]["banned_by"] == "boris"
     assert service.unban(["12"]) == ["12"]
     assert [b["product_id"] for b in service.list()] == ["13"]
-    tombstones = [m for m in read_to_end(settings, [settings.topics.banned_products])
-                  if m.value() is None]
+    tombstones = [
+        m for m in read_to_end(settings, [settings.topics.banned_products]) if m.value() is None
+    ]
     assert [m.key() for m in tombstones] == [b"12"]
 
 
 def test_malformed_ids_are_refused_and_nothing_is_written(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings()
     service = BanService(settings)
     with pytest.raises(BadRequestError) as err:
@@ -54,7 +64,9 @@ def test_malformed_ids_are_refused_and_nothing_is_written(
     assert "letters, digits" in (err.value.hint or "")
     # SKU-style ids are valid since contract v2 (85123A, dotted and dashed tokens).
     assert [b.product_id for b in service.ban(["85123A", "a-1.b_2"], "x", "y")] == [
-        "85123A", "a-1.b_2"]
+        "85123A",
+        "a-1.b_2",
+    ]
     with pytest.raises(BadRequestError):
         service.ban([], "x", "y")
     with pytest.raises(BadRequestError, match="reason"):
@@ -64,8 +76,9 @@ def test_malformed_ids_are_refused_and_nothing_is_written(
     assert [b["product_id"] for b in service.list()] == ["85123A", "a-1.b_2"]
 
 
-def test_import_accepts_object_and_plain_list(make_settings: Callable[..., Settings],
-                                             tmp_path: Path) -> None:
+def test_import_accepts_object_and_plain_list(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = make_settings()
     service = BanService(settings)
     obj = tmp_path / "bans.json"
@@ -85,14 +98,19 @@ def test_import_accepts_object_and_plain_list(make_settings: Callable[..., Setti
         service.import_file(broken, "x", "y")
 
 
-def test_cli_add_list_remove_import(make_settings: Callable[..., Settings],
-                                    tmp_path: Path) -> None:
+def test_cli_add_list_remove_import(make_settings: Callable[..., Settings], tmp_path: Path) -> None:
     settings = make_settings()
     env = {**settings_env(settings, DATA_DIR=str(tmp_path / "data")), "COLUMNS": "200"}
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vitrina", "ban", *args], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "vitrina", "ban", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     added = vitrina("add", "31", "32", "--reason", "контрафакт", "--by", "ivan")
     assert added.returncode == 0, added.stderr

@@ -17,18 +17,28 @@ from vitrina.settings import TopicNames
 pytestmark = pytest.mark.integration
 
 
-def vitrina(args: list[str], env: dict[str, str],
-            timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "vitrina", *args], env={**os.environ, **env},
-                          capture_output=True, text=True, timeout=timeout, check=False)
+def vitrina(
+    args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 @pytest.fixture
 def cli_env(tmp_path: Path) -> dict[str, str]:
     port = free_port()
-    return {"VITRINA__DATA_DIR": str(tmp_path / "data"), "VITRINA__BROKER__PORT": str(port),
-            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
-            "VITRINA__BROKER__ENGINE": TEST_BROKER}
+    return {
+        "VITRINA__DATA_DIR": str(tmp_path / "data"),
+        "VITRINA__BROKER__PORT": str(port),
+        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+        "VITRINA__BROKER__ENGINE": TEST_BROKER,
+    }
 
 
 def test_start_status_apply_twice_stop(cli_env: dict[str, str]) -> None:
@@ -67,9 +77,14 @@ def test_port_taken_is_a_clear_error(cli_env: dict[str, str]) -> None:
 
 
 def test_missing_binary_is_a_clear_error(cli_env: dict[str, str], tmp_path: Path) -> None:
-    result = vitrina(["broker", "start"], {**cli_env, "VITRINA__BROKER__ENGINE": "tansu",
-                                           "VITRINA__BROKER__BINARY":
-                                           str(tmp_path / "no-such-tansu")})
+    result = vitrina(
+        ["broker", "start"],
+        {
+            **cli_env,
+            "VITRINA__BROKER__ENGINE": "tansu",
+            "VITRINA__BROKER__BINARY": str(tmp_path / "no-such-tansu"),
+        },
+    )
     assert result.returncode == 1
     assert "not executable" in result.stderr and "Traceback" not in result.stderr
 
@@ -84,17 +99,20 @@ def test_broker_down_is_a_clear_error(cli_env: dict[str, str]) -> None:
 def test_apply_reports_differences(make_settings) -> None:  # type: ignore[no-untyped-def]
     settings = make_settings()
     # Pretend the declaration changed: more partitions than the topics have.
-    wider = make_settings(create_topics=False, kafka={"partitions": 5},
-                          topics=settings.topics.model_dump())
+    wider = make_settings(
+        create_topics=False, kafka={"partitions": 5}, topics=settings.topics.model_dump()
+    )
     report = apply_topics(wider)
     assert not report.created
-    assert any("partitions: declared 5, actual 3" in d
-               for d in report.differs[settings.topics.orders])
+    assert any(
+        "partitions: declared 5, actual 3" in d for d in report.differs[settings.topics.orders]
+    )
     assert describe_topics(admin_client(settings), [settings.topics.orders])
 
 
 def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
-        cli_env: dict[str, str]) -> None:
+    cli_env: dict[str, str],
+) -> None:
     """Issue 12 item 1: a restart (clean, or after kill -9) of the embedded broker used to
     forget every topic and committed offset (Tansu, memory storage)."""
     import signal
@@ -115,8 +133,7 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
     def records() -> int:
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "vitrina-cli-count"})
         try:
-            return int(consumer.get_watermark_offsets(TopicPartition("orders", 0),
-                                                      timeout=20)[1])
+            return int(consumer.get_watermark_offsets(TopicPartition("orders", 0), timeout=20)[1])
         finally:
             consumer.close()
 
@@ -127,8 +144,13 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
         for i in range(10):
             producer.produce("orders", key=b"k", value=str(i).encode(), partition=0)
         assert producer.flush(30) == 0
-        consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "vitrina-lake-sink",
-                             "enable.auto.commit": False})
+        consumer = Consumer(
+            {
+                "bootstrap.servers": bootstrap,
+                "group.id": "vitrina-lake-sink",
+                "enable.auto.commit": False,
+            }
+        )
         consumer.commit(offsets=[TopicPartition("orders", 0, 7)], asynchronous=False)
         consumer.close()
 

@@ -22,8 +22,9 @@ pytestmark = pytest.mark.integration
 def test_a_killed_broker_is_said_once_restarted_and_its_topics_reapplied(tmp_path: Path) -> None:
     """Issue 12 item 6: after kill -9 of the broker nothing noticed and nothing recovered."""
     port = free_port()
-    settings = load_settings(data_dir=tmp_path, broker={"port": port},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"})
+    settings = load_settings(
+        data_dir=tmp_path, broker={"port": port}, kafka={"bootstrap_servers": f"127.0.0.1:{port}"}
+    )
     first = broker.start(settings)
     try:
         apply_topics(settings)
@@ -58,8 +59,13 @@ def test_clients_never_create_topics(broker_settings, unique: str) -> None:
 
     missing = f"never-declared-{unique}"
     errors: list[str] = []
-    producer = Producer({**producer_config(broker_settings, "test"), "message.timeout.ms": 3000,
-                         "on_delivery": lambda err, _msg: errors.append(str(err))})
+    producer = Producer(
+        {
+            **producer_config(broker_settings, "test"),
+            "message.timeout.ms": 3000,
+            "on_delivery": lambda err, _msg: errors.append(str(err)),
+        }
+    )
     producer.produce(missing, b"x", b"k")
     producer.flush(10)
     admin = AdminClient({"bootstrap.servers": broker_settings.kafka.bootstrap_servers})

@@ -41,22 +41,36 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 def api_settings(broker: Settings, data_dir: Path) -> Settings:
     """Settings with unique topics (created) and a free API port, on the session broker."""
     suffix = uuid.uuid4().hex[:8]
-    names = {role: f"{default}-{suffix}"
-             for role, default in Settings().topics.model_dump().items()}
-    settings = load_settings(data_dir=data_dir, broker=broker.broker.model_dump(),
-                             kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
-                             topics=names, ports={"client_api": free_port()},
-                             api={"admin_token": ADMIN})
+    names = {
+        role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
+    }
+    settings = load_settings(
+        data_dir=data_dir,
+        broker=broker.broker.model_dump(),
+        kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
+        topics=names,
+        ports={"client_api": free_port()},
+        api={"admin_token": ADMIN},
+    )
     apply_topics(settings)
     return settings
 
 
 def catalogue(n: int = 300) -> list[dict[str, Any]]:
     products = list(generate_catalog(n, seed=7, now=NOW))
-    hostile = dict(products[0], product_id="990001", name=HOSTILE_NAME + " клавиатура",
-                   brand="<b>Evil</b>", category="Электроника")
-    sold_out = dict(products[1], product_id="990002", name="Клавиатура распродана",
-                    stock={"available": 0, "reserved": 0})
+    hostile = dict(
+        products[0],
+        product_id="990001",
+        name=HOSTILE_NAME + " клавиатура",
+        brand="<b>Evil</b>",
+        category="Электроника",
+    )
+    sold_out = dict(
+        products[1],
+        product_id="990002",
+        name="Клавиатура распродана",
+        stock={"available": 0, "reserved": 0},
+    )
     return [*products, hostile, sold_out]
 
 
@@ -86,8 +100,9 @@ class ApiServer(UvicornThread):
 
 
 @pytest.fixture(scope="module")
-def served(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
+def served(
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, str, list[dict[str, Any]]]]:
     settings = api_settings(broker_settings, tmp_path_factory.mktemp("api"))
     products = catalogue()
     seed_index(settings, products)
@@ -110,15 +125,18 @@ def test_search_returns_products_with_filters(client: httpx.Client) -> None:
     body = client.get("/api/v1/search", params={"q": "клавиатура", "limit": 5}).json()
     assert body["total"] >= 1 and 1 <= len(body["items"]) <= 5
     assert all({"name", "price", "category", "brand", "stock"} <= set(i) for i in body["items"])
-    cheap = client.get("/api/v1/search", params={"q": "", "price_max": 1000, "in_stock": True,
-                                                 "sort": "price_desc", "limit": 20}).json()
+    cheap = client.get(
+        "/api/v1/search",
+        params={"q": "", "price_max": 1000, "in_stock": True, "sort": "price_desc", "limit": 20},
+    ).json()
     prices = [i["price"]["amount"] for i in cheap["items"]]
     assert prices and all(p <= 1000 for p in prices) and prices == sorted(prices, reverse=True)
     assert all(i["in_stock"] for i in cheap["items"])
 
 
-def test_product_page_and_unknown_product(client: httpx.Client,
-                                          served: tuple[Settings, str, list[Any]]) -> None:
+def test_product_page_and_unknown_product(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     first = served[2][5]
     body = client.get(f"/api/v1/products/{first['product_id']}").json()
     assert body["name"] == first["name"] and body["description"] == first["description"]
@@ -128,8 +146,9 @@ def test_product_page_and_unknown_product(client: httpx.Client,
         assert response.json()["error"]["hint"]
 
 
-def test_search_is_logged_to_client_queries(client: httpx.Client,
-                                            served: tuple[Settings, str, list[Any]]) -> None:
+def test_search_is_logged_to_client_queries(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings = served[0]
     marker = f"гантели {uuid.uuid4().hex[:6]}"
     client.get("/api/v1/search", params={"q": marker, "user": "Charlie", "category": "Спорт"})
@@ -146,37 +165,52 @@ def test_search_is_logged_to_client_queries(client: httpx.Client,
     assert record["filters"]["category"] == "Спорт" and record["latency_ms"] >= 0
 
 
-def test_events_go_to_client_events(client: httpx.Client,
-                                    served: tuple[Settings, str, list[Any]]) -> None:
+def test_events_go_to_client_events(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings = served[0]
-    response = client.post("/api/v1/events", json={"user_id": "Eva", "type": "review",
-                                                   "product_id": "100001", "rating": 5})
+    response = client.post(
+        "/api/v1/events",
+        json={"user_id": "Eva", "type": "review", "product_id": "100001", "rating": 5},
+    )
     assert response.status_code == 202, response.text
     event_id = response.json()["event_id"]
-    events = [orjson.loads(m.value()) for m in
-              read_to_end(settings, [settings.topics.client_events], 10)]
+    events = [
+        orjson.loads(m.value()) for m in read_to_end(settings, [settings.topics.client_events], 10)
+    ]
     assert any(e["event_id"] == event_id and e["rating"] == 5 for e in events)
-    bad = client.post("/api/v1/events", json={"user_id": "Eva", "type": "steal",
-                                              "product_id": "1"})
+    bad = client.post("/api/v1/events", json={"user_id": "Eva", "type": "steal", "product_id": "1"})
     assert bad.status_code == 422 and bad.json()["error"]["field"] == "type"
 
 
 # -- recommendations ---------------------------------------------------------------------
-def test_recommendations_recheck_bans_and_stock(client: httpx.Client,
-                                                served: tuple[Settings, str, list[Any]]) -> None:
+def test_recommendations_recheck_bans_and_stock(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings, _, products = served
     in_stock = [p for p in products[:100] if p["stock"]["available"] > 0]
     banned, kept = in_stock[0]["product_id"], in_stock[1]["product_id"]
-    items = [{"product_id": pid, "score": 1.0 - i / 10, "reason": "test"}
-             for i, pid in enumerate([banned, "990002", kept])]
-    rec = encode("recommendation", {"user_id": "Eva", "items": items, "model": "als-test",
-                                    "generated_at": NOW.isoformat()})
-    popular = encode("recommendation", {"user_id": "__popular__", "model": "popular",
-                                        "items": [{"product_id": kept, "score": 9.0,
-                                                   "reason": "popular"}],
-                                        "generated_at": NOW.isoformat()})
-    ban = encode("ban", {"product_id": banned, "reason": "test", "banned_by": "test",
-                         "banned_at": NOW.isoformat()})
+    items = [
+        {"product_id": pid, "score": 1.0 - i / 10, "reason": "test"}
+        for i, pid in enumerate([banned, "990002", kept])
+    ]
+    rec = encode(
+        "recommendation",
+        {"user_id": "Eva", "items": items, "model": "als-test", "generated_at": NOW.isoformat()},
+    )
+    popular = encode(
+        "recommendation",
+        {
+            "user_id": "__popular__",
+            "model": "popular",
+            "items": [{"product_id": kept, "score": 9.0, "reason": "popular"}],
+            "generated_at": NOW.isoformat(),
+        },
+    )
+    ban = encode(
+        "ban",
+        {"product_id": banned, "reason": "test", "banned_by": "test", "banned_at": NOW.isoformat()},
+    )
     produce(settings, settings.topics.recommendations, [("Eva", rec), ("__popular__", popular)])
     produce(settings, settings.topics.banned_products, [(banned, ban)])
 
@@ -199,23 +233,42 @@ def test_recommendations_recheck_bans_and_stock(client: httpx.Client,
     assert [i["product_id"] for i in stranger["items"]] == [kept]
 
 
-def test_categories_from_view(client: httpx.Client,
-                              served: tuple[Settings, str, list[Any]]) -> None:
+def test_categories_from_view(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings = served[0]
-    stats = encode("category_stats", {
-        "category": "Спорт", "products": 10, "min_price": 1.0, "avg_price": 5.0,
-        "max_price": 9.0, "stock_available": 3, "stock_reserved": 1, "orders": 4,
-        "revenue": 20.0, "computed_at": NOW.isoformat()})
+    stats = encode(
+        "category_stats",
+        {
+            "category": "Спорт",
+            "products": 10,
+            "min_price": 1.0,
+            "avg_price": 5.0,
+            "max_price": 9.0,
+            "stock_available": 3,
+            "stock_reserved": 1,
+            "orders": 4,
+            "revenue": 20.0,
+            "computed_at": NOW.isoformat(),
+        },
+    )
     produce(settings, settings.topics.analytics_categories, [("Спорт", stats)])
-    rows = wait_for(lambda: client.get("/api/v1/analytics/categories").json()["categories"],
-                    20, message="category stats in the view")
+    rows = wait_for(
+        lambda: client.get("/api/v1/analytics/categories").json()["categories"],
+        20,
+        message="category stats in the view",
+    )
     assert rows[0]["category"] == "Спорт" and rows[0]["revenue"] == 20.0
 
 
 # -- operator routes ---------------------------------------------------------------------
 def test_admin_routes_need_the_token(client: httpx.Client) -> None:
-    for method, path in (("GET", "/api/v1/bans"), ("POST", "/api/v1/bans/100001"),
-                         ("DELETE", "/api/v1/bans/100001"), ("GET", "/api/v1/ops/topics")):
+    for method, path in (
+        ("GET", "/api/v1/bans"),
+        ("POST", "/api/v1/bans/100001"),
+        ("DELETE", "/api/v1/bans/100001"),
+        ("GET", "/api/v1/ops/topics"),
+    ):
         response = client.request(method, path, json={"reason": "x"})
         assert response.status_code == 401, path
         assert "Bearer" in response.json()["error"]["hint"]
@@ -223,15 +276,21 @@ def test_admin_routes_need_the_token(client: httpx.Client) -> None:
     assert wrong.status_code == 401
 
 
-def test_operator_sees_topics_messages_and_health(client: httpx.Client,
-                                                  served: tuple[Settings, str, list[Any]]) -> None:
+def test_operator_sees_topics_messages_and_health(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings = served[0]
     topics = client.get("/api/v1/ops/topics", headers=admin_headers()).json()["topics"]
     names = {t["topic"]: t for t in topics}
     assert settings.topics.recommendations in names
     assert all(t["approximate"] and t["messages_approx"] >= 0 for t in topics)
-    order = {"order_id": "o1", "customer_id": "Eva", "items": [{"product_id": "100001"}],
-             "email": "eva@example.com", "order_date": NOW.isoformat()}
+    order = {
+        "order_id": "o1",
+        "customer_id": "Eva",
+        "items": [{"product_id": "100001"}],
+        "email": "eva@example.com",
+        "order_date": NOW.isoformat(),
+    }
     produce(settings, settings.topics.orders, [("Eva", orjson.dumps(order))])
     path = f"/api/v1/ops/topics/{settings.topics.orders}/messages"
     msgs = client.get(path, headers=admin_headers()).json()["messages"]
@@ -244,13 +303,21 @@ def test_operator_sees_topics_messages_and_health(client: httpx.Client,
     assert rows["client-api"]["up"] and rows["client-api"]["requests"] > 0
 
 
-def test_dead_letters_with_reasons(client: httpx.Client,
-                                   served: tuple[Settings, str, list[Any]]) -> None:
+def test_dead_letters_with_reasons(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     settings = served[0]
     producer = Producer(producer_config(settings, "test"))
-    producer.produce(settings.topics.dead_letters, key=b"42", value=b"{broken",
-                     headers=[("error", b"malformed JSON: unexpected end"),
-                              ("source_topic", b"shop-products"), ("service", b"filter")])
+    producer.produce(
+        settings.topics.dead_letters,
+        key=b"42",
+        value=b"{broken",
+        headers=[
+            ("error", b"malformed JSON: unexpected end"),
+            ("source_topic", b"shop-products"),
+            ("service", b"filter"),
+        ],
+    )
     assert producer.flush(10) == 0
     rows = client.get("/api/v1/ops/dead-letters", headers=admin_headers()).json()["dead_letters"]
     assert rows[0]["reason"] == "malformed JSON: unexpected end"
@@ -285,14 +352,16 @@ def test_readyz_names_what_is_missing(broker_settings: Settings, tmp_path: Path)
 def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Path) -> None:
     """The query log must never fail or block a search, even with no broker at all."""
     dead = free_port()
-    settings = load_settings(data_dir=tmp_path / "d", kafka={"bootstrap_servers":
-                                                             f"127.0.0.1:{dead}"},
-                             ports={"client_api": free_port()}, api={"admin_token": ADMIN})
+    settings = load_settings(
+        data_dir=tmp_path / "d",
+        kafka={"bootstrap_servers": f"127.0.0.1:{dead}"},
+        ports={"client_api": free_port()},
+        api={"admin_token": ADMIN},
+    )
     seed_index(settings, catalogue(20))
     with ApiServer(settings) as server:
         started = time.monotonic()
-        response = httpx.get(f"{server.url}/api/v1/search", params={"q": "клавиатура"},
-                             timeout=10)
+        response = httpx.get(f"{server.url}/api/v1/search", params={"q": "клавиатура"}, timeout=10)
         assert response.status_code == 200 and time.monotonic() - started < 5
         ready = httpx.get(f"{server.url}/readyz", timeout=10).json()
         assert "broker" in ready["missing"]
@@ -301,8 +370,14 @@ def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Pa
 # -- the CLI client ----------------------------------------------------------------------
 def _cli(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VITRINA__PORTS__CLIENT_API": str(port), "COLUMNS": "200"}
-    return subprocess.run([sys.executable, "-m", "vitrina", "client", *args], env=env,
-                          capture_output=True, text=True, timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina", "client", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]) -> None:
@@ -323,9 +398,9 @@ def test_cli_client_says_when_the_api_is_down() -> None:
     assert "not running" in result.stderr and "vitrina run client-api" in result.stderr
 
 
-def test_ban_hides_product_at_once_and_unban_restores(client: httpx.Client,
-                                                      served: tuple[Settings, str, list[Any]]
-                                                      ) -> None:
+def test_ban_hides_product_at_once_and_unban_restores(
+    client: httpx.Client, served: tuple[Settings, str, list[Any]]
+) -> None:
     target = served[2][40]
     pid = target["product_id"]
 
@@ -334,15 +409,17 @@ def test_ban_hides_product_at_once_and_unban_restores(client: httpx.Client,
         return any(i["product_id"] == pid for i in items["items"])
 
     assert visible()
-    response = client.post(f"/api/v1/bans/{pid}", json={"reason": "counterfeit"},
-                           headers=admin_headers())
+    response = client.post(
+        f"/api/v1/bans/{pid}", json={"reason": "counterfeit"}, headers=admin_headers()
+    )
     assert response.status_code == 201, response.text
     assert response.json()["banned"][0]["reason"] == "counterfeit"
     # The index still has it (no filter/indexer here): the API's live ban re-check hides it.
     wait_for(lambda: not visible(), 20, message="the banned product to vanish from search")
     assert client.get(f"/api/v1/products/{pid}").status_code == 404
-    listed = client.get("/api/v1/bans", params={"source": "topic"},
-                        headers=admin_headers()).json()["bans"]
+    listed = client.get("/api/v1/bans", params={"source": "topic"}, headers=admin_headers()).json()[
+        "bans"
+    ]
     assert any(b["product_id"] == pid for b in listed)
     assert client.delete(f"/api/v1/bans/{pid}", headers=admin_headers()).status_code == 200
     wait_for(visible, 20, message="the unbanned product to come back")
@@ -352,22 +429,31 @@ def test_ban_hides_product_at_once_and_unban_restores(client: httpx.Client,
 
 def test_ban_bad_input_is_4xx(client: httpx.Client) -> None:
     headers = admin_headers()
-    assert client.post("/api/v1/bans/a%20b", json={"reason": "x"},
-                       headers=headers).status_code == 400
+    assert (
+        client.post("/api/v1/bans/a%20b", json={"reason": "x"}, headers=headers).status_code == 400
+    )
     assert client.post("/api/v1/bans/100001", json={}, headers=headers).status_code == 422
-    assert client.post("/api/v1/bans/100001", json={"reason": "   "},
-                       headers=headers).status_code == 400
-    assert client.post("/api/v1/bans/100001", content=b"{not json",
-                       headers={**headers, "Content-Type": "application/json"}
-                       ).status_code == 422
+    assert (
+        client.post("/api/v1/bans/100001", json={"reason": "   "}, headers=headers).status_code
+        == 400
+    )
+    assert (
+        client.post(
+            "/api/v1/bans/100001",
+            content=b"{not json",
+            headers={**headers, "Content-Type": "application/json"},
+        ).status_code
+        == 422
+    )
 
 
 # -- abuse limits (issue 12 item 8) and the shared error body (issue 13 item 5) ----------------
 def test_a_huge_body_is_413_before_it_is_read(client: httpx.Client) -> None:
     """An anonymous 500 MB POST to /events took client-api to 2 GB RSS."""
     huge = b'{"user_id": "' + b"x" * (2 * 1024 * 1024) + b'"}'
-    response = client.post("/api/v1/events", content=huge,
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/events", content=huge, headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413, response.text[:200]
     assert response.json()["error"]["status"] == 413
 
@@ -377,26 +463,35 @@ def test_a_huge_body_is_413_before_it_is_read(client: httpx.Client) -> None:
             yield b"x" * 65536
         yield b'"}'
 
-    response = client.post("/api/v1/events", content=chunks(),
-                           headers={"Content-Type": "application/json"})
+    response = client.post(
+        "/api/v1/events", content=chunks(), headers={"Content-Type": "application/json"}
+    )
     assert response.status_code == 413, response.text[:200]
 
 
 def test_purchases_come_from_orders_not_events(client: httpx.Client) -> None:
-    response = client.post("/api/v1/events", json={"user_id": "Eva", "type": "purchase",
-                                                   "product_id": "100001"})
+    response = client.post(
+        "/api/v1/events", json={"user_id": "Eva", "type": "purchase", "product_id": "100001"}
+    )
     assert response.status_code == 422
     assert "orders" in response.json()["error"]["message"]
 
 
 def test_events_are_rate_limited_per_client(broker_settings: Settings, tmp_path: Path) -> None:
     settings = api_settings(broker_settings, tmp_path).model_copy(
-        update={"api": api_settings(broker_settings, tmp_path).api.model_copy(
-            update={"events_per_second": 0.001, "events_burst": 3})})
+        update={
+            "api": api_settings(broker_settings, tmp_path).api.model_copy(
+                update={"events_per_second": 0.001, "events_burst": 3}
+            )
+        }
+    )
     event = {"user_id": "bot", "type": "view", "product_id": "100001"}
     with ApiServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        assert [http.post("/api/v1/events", json=event).status_code for _ in range(3)] == \
-            [202, 202, 202]
+        assert [http.post("/api/v1/events", json=event).status_code for _ in range(3)] == [
+            202,
+            202,
+            202,
+        ]
         throttled = http.post("/api/v1/events", json=event)
         assert throttled.status_code == 429, throttled.text
         assert throttled.headers["Retry-After"]
@@ -411,5 +506,6 @@ def test_openapi_lists_the_errors_it_returns(client: httpx.Client) -> None:
     assert {"413", "422", "429"} <= set(paths["/api/v1/events"]["post"]["responses"])
     error = paths["/api/v1/products/{product_id}"]["get"]["responses"]["404"]
     assert error["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"}
+        "$ref": "#/components/schemas/ErrorBody"
+    }
     assert "purchase" not in spec["components"]["schemas"]["EventIn"]["properties"]["type"]["enum"]

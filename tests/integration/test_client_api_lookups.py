@@ -40,20 +40,53 @@ class CountedSearch(EmbeddedSearch):
 
 
 def test_recommendations_look_each_item_up_once_and_copy_no_ban_list(
-        broker_settings: Settings, tmp_path: Path) -> None:
+    broker_settings: Settings, tmp_path: Path
+) -> None:
     settings = api_settings(broker_settings, tmp_path)
     products = catalogue()
     seed_index(settings, products)
     in_stock = [p["product_id"] for p in products[:100] if p["stock"]["available"] > 0]
     banned, kept = in_stock[:2]
-    items = [{"product_id": pid, "score": 1.0 - i / 10, "reason": "test"}
-             for i, pid in enumerate([banned, "990002", kept, in_stock[2]])]
-    produce(settings, settings.topics.recommendations, [("Eva", encode("recommendation", {
-        "user_id": "Eva", "items": items, "model": "als-test",
-        "generated_at": NOW.isoformat()}))])
-    produce(settings, settings.topics.banned_products, [(banned, encode("ban", {
-        "product_id": banned, "reason": "test", "banned_by": "test",
-        "banned_at": NOW.isoformat()}))])
+    items = [
+        {"product_id": pid, "score": 1.0 - i / 10, "reason": "test"}
+        for i, pid in enumerate([banned, "990002", kept, in_stock[2]])
+    ]
+    produce(
+        settings,
+        settings.topics.recommendations,
+        [
+            (
+                "Eva",
+                encode(
+                    "recommendation",
+                    {
+                        "user_id": "Eva",
+                        "items": items,
+                        "model": "als-test",
+                        "generated_at": NOW.isoformat(),
+                    },
+                ),
+            )
+        ],
+    )
+    produce(
+        settings,
+        settings.topics.banned_products,
+        [
+            (
+                banned,
+                encode(
+                    "ban",
+                    {
+                        "product_id": banned,
+                        "reason": "test",
+                        "banned_by": "test",
+                        "banned_at": NOW.isoformat(),
+                    },
+                ),
+            )
+        ],
+    )
     state = build_state(settings)
     index = CountedSearch(settings.search_path, readonly=True)
     index.gets = Counter()

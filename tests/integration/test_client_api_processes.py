@@ -41,17 +41,23 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_two_processes_serve_one_port_and_stop_together(broker_settings: Settings,
-                                                        tmp_path: Path) -> None:
+def test_two_processes_serve_one_port_and_stop_together(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
     settings = api_settings(broker_settings, tmp_path)
     seed_index(settings, catalogue(50))
     port = settings.ports.client_api
     env = settings_env(settings, PORTS__CLIENT_API=str(port), API__CLIENT_WORKERS="2")
     log_path = tmp_path / "client-api.log"
     with open(log_path, "wb") as log:
-        service = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "client-api"],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT,
-                                   stdin=subprocess.DEVNULL, start_new_session=True)
+        service = subprocess.Popen(
+            [sys.executable, "-m", "vitrina", "run", "client-api"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
     def tail() -> str:
         return log_path.read_text(errors="replace")[-1500:]
@@ -62,8 +68,12 @@ def test_two_processes_serve_one_port_and_stop_together(broker_settings: Setting
 
         def serving() -> bool:
             try:
-                return httpx.get(f"{url}/api/v1/search", params={"q": "клавиатура"},
-                                 timeout=5).status_code == 200
+                return (
+                    httpx.get(
+                        f"{url}/api/v1/search", params={"q": "клавиатура"}, timeout=5
+                    ).status_code
+                    == 200
+                )
             except httpx.HTTPError:
                 return False
 
@@ -72,8 +82,7 @@ def test_two_processes_serve_one_port_and_stop_together(broker_settings: Setting
         assert len(workers) == 2, (workers, tail())
         with httpx.Client(base_url=url, timeout=10) as client:
             for _ in range(20):  # new connections spread over both; every one answers
-                assert client.get("/healthz", headers={"Connection": "close"}
-                                  ).status_code == 200
+                assert client.get("/healthz", headers={"Connection": "close"}).status_code == 200
     finally:
         os.kill(service.pid, signal.SIGTERM)  # as the supervisor stops a service
         try:
@@ -82,5 +91,8 @@ def test_two_processes_serve_one_port_and_stop_together(broker_settings: Setting
             os.kill(service.pid, signal.SIGKILL)
             service.wait(5)
     assert service.returncode == 0, tail()
-    wait_for(lambda: not any(alive(pid) for pid in workers), 15,
-             message="every client API process to stop with the service")
+    wait_for(
+        lambda: not any(alive(pid) for pid in workers),
+        15,
+        message="every client API process to stop with the service",
+    )

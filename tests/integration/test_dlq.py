@@ -28,8 +28,15 @@ BAD = FIXTURES / "bad-records"
 @pytest.fixture
 def rejected(make_settings):
     settings = make_settings()
-    report = load_paths(settings, [BAD / "negative-price.json", BAD / "bad-currency.json",
-                                   BAD / "malformed-json.json", BAD / "two-bad-lines.jsonl"])
+    report = load_paths(
+        settings,
+        [
+            BAD / "negative-price.json",
+            BAD / "bad-currency.json",
+            BAD / "malformed-json.json",
+            BAD / "two-bad-lines.jsonl",
+        ],
+    )
     assert report.dead_lettered == 5
     return settings
 
@@ -66,8 +73,9 @@ def test_replay_reproduces_original_bytes_with_replay_count(rejected) -> None:
     assert len(read_dead_letters(settings)) == 5
     # Selecting by offset (P:O) picks exactly that record.
     target = read_dead_letters(settings)[2]
-    assert [d.ref for d in replay(settings, Selection(refs=(target.ref,)),
-                                  dry_run=True).chosen] == [target.ref]
+    assert [
+        d.ref for d in replay(settings, Selection(refs=(target.ref,)), dry_run=True).chosen
+    ] == [target.ref]
 
 
 def test_cli_list_and_show(rejected) -> None:
@@ -75,8 +83,14 @@ def test_cli_list_and_show(rejected) -> None:
     env = settings_env(settings)
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run([sys.executable, "-m", "vitrina", "dlq", *args], env=env,
-                              capture_output=True, text=True, timeout=60, check=False)
+        return subprocess.run(
+            [sys.executable, "-m", "vitrina", "dlq", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
 
     listed = vitrina("list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -102,11 +116,16 @@ class _ValidateProducts(Step):
 def test_replayed_record_is_validated_again_and_keeps_its_replay_count(rejected) -> None:
     settings = rejected
     replay(settings, Selection(reason="minimum"))
-    worker = StreamWorker(settings, _ValidateProducts(), [settings.topics.shop_products],
-                          group_id=f"dlq-test-{uuid.uuid4().hex[:8]}")
+    worker = StreamWorker(
+        settings,
+        _ValidateProducts(),
+        [settings.topics.shop_products],
+        group_id=f"dlq-test-{uuid.uuid4().hex[:8]}",
+    )
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
+
         def failed_again() -> list[DeadLetter]:
             return [d for d in read_dead_letters(settings) if d.service == worker.service]
 
@@ -119,8 +138,7 @@ def test_replayed_record_is_validated_again_and_keeps_its_replay_count(rejected)
     assert "price.amount" in again.error
 
 
-def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(
-        make_settings) -> None:
+def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(make_settings) -> None:
     """Filter and lake sink both reject a record; each replay adds ONE letter, not one per
     service, and a second replay does not re-send the re-rejections."""
     from vitrina.services.filter import build as build_filter
@@ -140,6 +158,7 @@ def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(
     for thread in threads:
         thread.start()
     try:
+
         def count(n: int) -> list[DeadLetter] | None:
             found = read_dead_letters(settings)
             return found if len(found) >= n else None
@@ -157,8 +176,10 @@ def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(
             # Its own consumer: a consumer is not to be used from two threads.
             reader = Consumer(consumer_config(settings, "test", worker.group_id))
             try:
-                tps = [TopicPartition(settings.topics.shop_products, p)
-                       for p in range(settings.kafka.partitions)]
+                tps = [
+                    TopicPartition(settings.topics.shop_products, p)
+                    for p in range(settings.kafka.partitions)
+                ]
                 return sum(max(0, tp.offset) for tp in reader.committed(tps, timeout=10)) == 3
             finally:
                 reader.close()

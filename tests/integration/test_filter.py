@@ -29,9 +29,14 @@ pytestmark = pytest.mark.integration
 
 
 def product(pid: int | str, version: int = 1, **extra: Any) -> dict[str, Any]:
-    return {"product_id": str(pid), "name": f"Товар {pid} v{version}",
-            "price": {"amount": 100.0 + version, "currency": "RUB"}, "category": "Тест",
-            "description": "x" * 200, **extra}
+    return {
+        "product_id": str(pid),
+        "name": f"Товар {pid} v{version}",
+        "price": {"amount": 100.0 + version, "currency": "RUB"},
+        "category": "Тест",
+        "description": "x" * 200,
+        **extra,
+    }
 
 
 def publish(settings: Settings, products: list[dict[str, Any]]) -> None:
@@ -79,13 +84,17 @@ def start_filter(unique: str) -> Iterator[Callable[..., RunningFilter]]:
 
 
 def filtered(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {k: orjson.loads(v) for k, v in
-            fold_latest(settings, settings.topics.filtered_products).items()}
+    return {
+        k: orjson.loads(v)
+        for k, v in fold_latest(settings, settings.topics.filtered_products).items()
+    }
 
 
 def blocked(settings: Settings) -> dict[str, dict[str, Any]]:
-    return {(m.key() or b"").decode(): orjson.loads(m.value())
-            for m in read_to_end(settings, [settings.topics.blocked_products])}
+    return {
+        (m.key() or b"").decode(): orjson.loads(m.value())
+        for m in read_to_end(settings, [settings.topics.blocked_products])
+    }
 
 
 def if_size(value: Any, size: int) -> Any:
@@ -94,15 +103,19 @@ def if_size(value: Any, size: int) -> Any:
 
 
 def test_ban_before_publication_blocks_with_the_reason(
-        make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]) -> None:
+    make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]
+) -> None:
     settings = make_settings()
     BanService(settings).ban(["1002", "1004"], "подделка", "moderator")
     publish(settings, [product(i) for i in range(1001, 1007)])
     start_filter(settings)
-    wait_for(lambda: set(filtered(settings)) == {"1001", "1003", "1005", "1006"},
-             message="allowed products in filtered-products")
-    audit = wait_for(lambda: if_size(blocked(settings), 2),
-                     message="banned products in blocked-products")
+    wait_for(
+        lambda: set(filtered(settings)) == {"1001", "1003", "1005", "1006"},
+        message="allowed products in filtered-products",
+    )
+    audit = wait_for(
+        lambda: if_size(blocked(settings), 2), message="banned products in blocked-products"
+    )
     assert set(audit) == {"1002", "1004"}
     assert audit["1002"]["ban"]["reason"] == "подделка"
     assert audit["1002"]["ban"]["banned_by"] == "moderator"
@@ -110,7 +123,8 @@ def test_ban_before_publication_blocks_with_the_reason(
 
 
 def test_ban_after_publication_retracts_update_stays_blocked_unban_republishes(
-        make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]) -> None:
+    make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]
+) -> None:
     settings = make_settings()
     bans = BanService(settings)
     publish(settings, [product(i) for i in range(2001, 2005)])
@@ -119,47 +133,67 @@ def test_ban_after_publication_retracts_update_stays_blocked_unban_republishes(
 
     bans.ban(["2002"], "жалоба покупателя", "ops")
     wait_for(lambda: "2002" not in filtered(settings), timeout=10, message="2002 retracted")
-    tombstones = [m for m in read_to_end(settings, [settings.topics.filtered_products])
-                  if m.key() == b"2002" and m.value() is None]
+    tombstones = [
+        m
+        for m in read_to_end(settings, [settings.topics.filtered_products])
+        if m.key() == b"2002" and m.value() is None
+    ]
     assert len(tombstones) == 1
 
     publish(settings, [product(2002, version=2)])
-    wait_for(lambda: blocked(settings).get("2002", {}).get("name") == "Товар 2002 v2",
-             message="the update of a banned product in blocked-products")
+    wait_for(
+        lambda: blocked(settings).get("2002", {}).get("name") == "Товар 2002 v2",
+        message="the update of a banned product in blocked-products",
+    )
     assert "2002" not in filtered(settings)
 
     bans.unban(["2002"])
-    republished = wait_for(lambda: filtered(settings).get("2002"), timeout=10,
-                           message="2002 republished")
+    republished = wait_for(
+        lambda: filtered(settings).get("2002"), timeout=10, message="2002 republished"
+    )
     assert republished["name"] == "Товар 2002 v2"  # the latest version, not the first
     assert set(filtered(settings)) == {"2001", "2002", "2003", "2004"}
 
 
 def test_two_replicas_each_see_every_ban(
-        make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]) -> None:
+    make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]
+) -> None:
     settings = make_settings()
     ids = [str(i) for i in range(3001, 3031)]
     publish(settings, [product(i) for i in ids])
     a = start_filter(settings, "a")
     b = start_filter(settings, "b")
     wait_for(lambda: len(filtered(settings)) == 30, message="30 products published")
-    wait_for(lambda: a.step.shelves and b.step.shelves and
-             len(a.step.shelves) + len(b.step.shelves) == settings.kafka.partitions,
-             message="both replicas own partitions")
+    wait_for(
+        lambda: (
+            a.step.shelves
+            and b.step.shelves
+            and len(a.step.shelves) + len(b.step.shelves) == settings.kafka.partitions
+        ),
+        message="both replicas own partitions",
+    )
     BanService(settings).ban(ids[:10], "партия брака", "ops")
-    wait_for(lambda: not set(ids[:10]) & set(filtered(settings)), timeout=10,
-             message="banned products retracted by whichever replica owns them")
+    wait_for(
+        lambda: not set(ids[:10]) & set(filtered(settings)),
+        timeout=10,
+        message="banned products retracted by whichever replica owns them",
+    )
     assert set(filtered(settings)) == set(ids[10:])
-    wait_for(lambda: set(a.step.ban_list) == set(b.step.ban_list) == set(ids[:10]),
-             message="every replica folded every ban")
+    wait_for(
+        lambda: set(a.step.ban_list) == set(b.step.ban_list) == set(ids[:10]),
+        message="every replica folded every ban",
+    )
     publish(settings, [product(i, version=2) for i in ids[:10]])
-    wait_for(lambda: sum(1 for v in blocked(settings).values()
-                         if v["name"].endswith("v2")) == 10, message="updates stay blocked")
+    wait_for(
+        lambda: sum(1 for v in blocked(settings).values() if v["name"].endswith("v2")) == 10,
+        message="updates stay blocked",
+    )
     assert not set(ids[:10]) & set(filtered(settings))
 
 
 def test_bad_records_go_to_dead_letters(
-        make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]) -> None:
+    make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]
+) -> None:
     settings = make_settings()
     producer = Producer(producer_config(settings, "test"))
     topic = settings.topics.shop_products
@@ -173,7 +207,8 @@ def test_bad_records_go_to_dead_letters(
     start_filter(settings)
     letters = wait_for(
         lambda: if_size(list(read_to_end(settings, [settings.topics.dead_letters])), 5),
-        message="5 dead letters")
+        message="5 dead letters",
+    )
     errors = {(m.key() or b"").decode(): headers_dict(m.headers()) for m in letters}
     assert "malformed JSON" in errors["1"]["error"]
     assert "name" in errors["42"]["error"]
@@ -185,8 +220,10 @@ def test_bad_records_go_to_dead_letters(
 
 
 def _env(settings: Settings, data_dir: Path) -> dict[str, str]:
-    return {**settings_env(settings, PORTS__FILTER=str(free_port()), LOG_LEVEL="WARNING"),
-            "VITRINA__DATA_DIR": str(data_dir)}
+    return {
+        **settings_env(settings, PORTS__FILTER=str(free_port()), LOG_LEVEL="WARNING"),
+        "VITRINA__DATA_DIR": str(data_dir),
+    }
 
 
 def has_records(settings: Settings, topic: str) -> bool:
@@ -197,7 +234,8 @@ def has_records(settings: Settings, topic: str) -> bool:
 
 @pytest.mark.slow
 def test_kill_9_mid_stream_and_restart_gives_exact_state(
-        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = make_settings()
     n = 20000
     ids = [str(100000 + i) for i in range(n)]
@@ -209,8 +247,12 @@ def test_kill_9_mid_stream_and_restart_gives_exact_state(
     first = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         # Kill as soon as outputs start to flow: mid-batch, mid-commit, wherever it is.
-        wait_for(lambda: has_records(settings, settings.topics.filtered_products),
-                 timeout=60, interval=0.02, message="the filter to start writing")
+        wait_for(
+            lambda: has_records(settings, settings.topics.filtered_products),
+            timeout=60,
+            interval=0.02,
+            message="the filter to start writing",
+        )
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
     finally:
@@ -222,12 +264,16 @@ def test_kill_9_mid_stream_and_restart_gives_exact_state(
     assert banned_while_down, "nothing was published before the kill"
     BanService(settings).ban(banned_while_down, "пока фильтр лежал", "ops")
     banned = banned_before | set(banned_while_down)
-    publish(settings, [product(i) for i in ids[n // 2:]])
+    publish(settings, [product(i) for i in ids[n // 2 :]])
     second = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
         allowed = set(ids) - banned
-        wait_for(lambda: set(fold_latest(settings, settings.topics.filtered_products)) == allowed,
-                 timeout=120, interval=1.0, message="exactly the allowed products published")
+        wait_for(
+            lambda: set(fold_latest(settings, settings.topics.filtered_products)) == allowed,
+            timeout=120,
+            interval=1.0,
+            message="exactly the allowed products published",
+        )
         audit = blocked(settings)
         assert banned <= set(audit)
         assert all(audit[pid]["ban"]["reason"] for pid in banned)

@@ -57,7 +57,8 @@ def index_of(settings: Settings) -> EmbeddedSearch | None:
 
 
 def test_products_searchable_tombstone_removes_invalid_dead_letters(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings(search={"commit_seconds": 0.2})
     catalog = list(generate_catalog(50, seed=7))
     produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog])
@@ -68,26 +69,43 @@ def test_products_searchable_tombstone_removes_invalid_dead_letters(
         index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
         wait_for(lambda: index.count() == 50, timeout=30, message="50 indexed products")
         first = catalog[0]
-        assert first["product_id"] in {h.product_id for h in
-                                       index.search(first["name"], limit=5).hits}
+        assert first["product_id"] in {
+            h.product_id for h in index.search(first["name"], limit=5).hits
+        }
 
         renamed = {**first, "name": "Гантели уникальные Zzyzx"}
-        produce(settings, [(first["product_id"], orjson.dumps(renamed)),
-                           (catalog[1]["product_id"], None),
-                           ("123", b"{not json"),
-                           ("124", orjson.dumps({"product_id": "124", "name": "без цены"}))])
-        wait_for(lambda: index.get(catalog[1]["product_id"]) is None, timeout=30,
-                 message="the tombstoned product to disappear")
+        produce(
+            settings,
+            [
+                (first["product_id"], orjson.dumps(renamed)),
+                (catalog[1]["product_id"], None),
+                ("123", b"{not json"),
+                ("124", orjson.dumps({"product_id": "124", "name": "без цены"})),
+            ],
+        )
+        wait_for(
+            lambda: index.get(catalog[1]["product_id"]) is None,
+            timeout=30,
+            message="the tombstoned product to disappear",
+        )
         assert index.count() == 49
         assert [h.product_id for h in index.search("zzyzx").hits] == [first["product_id"]]
 
         def dead_letters() -> list[dict[str, str]]:
-            return [headers_dict(m.headers())
-                    for m in read_to_end(settings, [settings.topics.dead_letters])]
+            return [
+                headers_dict(m.headers())
+                for m in read_to_end(settings, [settings.topics.dead_letters])
+            ]
 
-        letters = wait_for(lambda: [d for d in dead_letters() if d["service"] == "indexer"]
-                           if len(dead_letters()) >= 2 else None,
-                           timeout=30, message="2 dead letters")
+        letters = wait_for(
+            lambda: (
+                [d for d in dead_letters() if d["service"] == "indexer"]
+                if len(dead_letters()) >= 2
+                else None
+            ),
+            timeout=30,
+            message="2 dead letters",
+        )
         reasons = " | ".join(d["error"] for d in letters)
         assert "malformed JSON" in reasons and "price" in reasons
         assert {d["source_topic"] for d in letters} == {settings.topics.filtered_products}
@@ -115,12 +133,17 @@ def indexer_env(settings: Settings) -> dict[str, str]:
 
 def start_indexer(env: dict[str, str], group: str, log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as fh:
-        return subprocess.Popen([sys.executable, "-c", RUN_INDEXER, group, str(free_port())],
-                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-c", RUN_INDEXER, group, str(free_port())],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
-        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = make_settings()
     group, log = f"indexer-kill-{uuid.uuid4().hex[:6]}", tmp_path / "indexer.log"
     env = indexer_env(settings)
@@ -142,7 +165,7 @@ def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
 
     def feed() -> None:  # still producing while the indexer is killed: mid-stream for sure
         for start in range(0, len(records), 30):
-            produce(settings, records[start:start + 30])
+            produce(settings, records[start : start + 30])
             time.sleep(0.1)  # ~300 records/s: the 1,800 records take ~6 s
 
     feeder = threading.Thread(target=feed, daemon=True)
@@ -150,8 +173,11 @@ def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
     indexer = start_indexer(env, group, log)
     try:
         index = wait_for(lambda: index_of(settings), timeout=60, message="the index to exist")
-        wait_for(lambda: index.count() >= 100, timeout=60,
-                 message=f"the first indexer to index 100 products (log: {log})")
+        wait_for(
+            lambda: index.count() >= 100,
+            timeout=60,
+            message=f"the first indexer to index 100 products (log: {log})",
+        )
         mid_stream = feeder.is_alive()
         os.kill(indexer.pid, signal.SIGKILL)
         indexer.wait(10)
@@ -164,11 +190,16 @@ def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
         def converged() -> bool:
             if index.product_ids() != set(expected):
                 return False
-            return all((index.get(pid) or {}).get("name") == doc["name"]
-                       for pid, doc in expected.items())
+            return all(
+                (index.get(pid) or {}).get("name") == doc["name"] for pid, doc in expected.items()
+            )
 
-        wait_for(converged, timeout=90, interval=0.5,
-                 message=f"the index to equal the latest state (log: {log})")
+        wait_for(
+            converged,
+            timeout=90,
+            interval=0.5,
+            message=f"the index to equal the latest state (log: {log})",
+        )
         assert index.count() == len(expected)
     finally:
         indexer.send_signal(signal.SIGTERM)

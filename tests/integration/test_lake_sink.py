@@ -41,32 +41,61 @@ Record = tuple[str | None, bytes | None, int | None]  # key, value, timestamp ms
 
 
 def product(i: int) -> dict:
-    return {"product_id": str(1000 + i), "name": f"Товар {i}", "category": "Электроника",
-            "price": {"amount": 100.0 + i, "currency": "RUB"}, "tags": ["a", "b"],
-            "stock": {"available": i, "reserved": 0}, "updated_at": "2024-05-01T10:00:00Z"}
+    return {
+        "product_id": str(1000 + i),
+        "name": f"Товар {i}",
+        "category": "Электроника",
+        "price": {"amount": 100.0 + i, "currency": "RUB"},
+        "tags": ["a", "b"],
+        "stock": {"available": i, "reserved": 0},
+        "updated_at": "2024-05-01T10:00:00Z",
+    }
 
 
 def order(i: int) -> dict:
-    return {"order_id": f"o-{i}", "customer_id": f"c-{i % 7}", "email": f"user{i}@mail.ru",
-            "order_date": "2024-05-01T10:00:00Z", "state": "paid",
-            "items": [{"product_id": "1001", "quantity": 1, "price": 10.0},
-                      {"product_id": "1002", "quantity": 3}]}
+    return {
+        "order_id": f"o-{i}",
+        "customer_id": f"c-{i % 7}",
+        "email": f"user{i}@mail.ru",
+        "order_date": "2024-05-01T10:00:00Z",
+        "state": "paid",
+        "items": [
+            {"product_id": "1001", "quantity": 1, "price": 10.0},
+            {"product_id": "1002", "quantity": 3},
+        ],
+    }
 
 
 def event(i: int) -> dict:
-    return {"event_id": f"e-{i}", "user_id": f"u-{i % 11}", "type": "view",
-            "product_id": str(1000 + i % 50), "timestamp": "2024-05-01T10:00:00Z"}
+    return {
+        "event_id": f"e-{i}",
+        "user_id": f"u-{i % 11}",
+        "type": "view",
+        "product_id": str(1000 + i % 50),
+        "timestamp": "2024-05-01T10:00:00Z",
+    }
 
 
 def query(i: int) -> dict:
-    return {"query_id": f"q-{i}", "user_id": "u-1", "kind": "search", "query": "часы",
-            "filters": {"brand": "X"}, "result_count": i, "latency_ms": 1.5,
-            "timestamp": "2024-05-01T10:00:00Z"}
+    return {
+        "query_id": f"q-{i}",
+        "user_id": "u-1",
+        "kind": "search",
+        "query": "часы",
+        "filters": {"brand": "X"},
+        "result_count": i,
+        "latency_ms": 1.5,
+        "timestamp": "2024-05-01T10:00:00Z",
+    }
 
 
 def ban(i: int) -> dict:
-    return {"product_id": str(1000 + i), "reason": "подделка", "banned_by": "moderator",
-            "banned_at": "2024-05-01T10:00:00Z"}
+    return {
+        "product_id": str(1000 + i),
+        "reason": "подделка",
+        "banned_by": "moderator",
+        "banned_at": "2024-05-01T10:00:00Z",
+    }
 
 
 def j(value: dict) -> bytes:
@@ -116,38 +145,75 @@ def run_in_thread(settings: Settings, group: str) -> tuple[Callable[[], None], t
 
 
 def test_every_dataset_lands_typed_and_bad_records_are_dead_lettered(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings(lake={"flush_records": 20, "flush_seconds": 0.5})
     t = settings.topics
-    produce(settings, t.shop_products, [(str(1000 + i), j(product(i)), None) for i in range(30)]
-            + [("1", b"{not json", None),                                   # malformed
-               ("2", j({"product_id": "2", "name": "no price"}), None)])     # contract
-    produce(settings, t.blocked_products, [(str(1000 + i), j({**product(i), "ban": {
-        k: v for k, v in ban(i).items() if k != "product_id"}}), None) for i in range(3)])
-    produce(settings, t.banned_products, [(str(1000 + i), j(ban(i)), OLD_DAY_MS)
-                                          for i in range(3)]
-            + [("1000", None, None), ("not a product!", None, None)])         # unban; bad key
-    produce(settings, t.orders, [(f"c-{i}", j(order(i)), OLD_DAY_MS) for i in range(5)]
-            + [("c-x", None, None)])                                         # null order
+    produce(
+        settings,
+        t.shop_products,
+        [(str(1000 + i), j(product(i)), None) for i in range(30)]
+        + [
+            ("1", b"{not json", None),  # malformed
+            ("2", j({"product_id": "2", "name": "no price"}), None),
+        ],
+    )  # contract
+    produce(
+        settings,
+        t.blocked_products,
+        [
+            (
+                str(1000 + i),
+                j({**product(i), "ban": {k: v for k, v in ban(i).items() if k != "product_id"}}),
+                None,
+            )
+            for i in range(3)
+        ],
+    )
+    produce(
+        settings,
+        t.banned_products,
+        [(str(1000 + i), j(ban(i)), OLD_DAY_MS) for i in range(3)]
+        + [("1000", None, None), ("not a product!", None, None)],
+    )  # unban; bad key
+    produce(
+        settings,
+        t.orders,
+        [(f"c-{i}", j(order(i)), OLD_DAY_MS) for i in range(5)] + [("c-x", None, None)],
+    )  # null order
     produce(settings, t.client_events, [(f"u-{i}", j(event(i)), None) for i in range(7)])
     produce(settings, t.client_queries, [("u-1", j(query(i)), None) for i in range(4)])
-    expected = {"shop_products": 30, "blocked_products": 3, "banned_products": 4,
-                "orders": 10, "client_events": 7, "client_queries": 4}
+    expected = {
+        "shop_products": 30,
+        "blocked_products": 3,
+        "banned_products": 4,
+        "orders": 10,
+        "client_events": 7,
+        "client_queries": 4,
+    }
 
     writer = LakeWriter.from_settings(settings)
     stop, _ = run_in_thread(settings, f"lake-test-{uuid.uuid4().hex[:6]}")
     try:
-        wait_for(lambda: {r: lake_rows(writer, r) for r in DATASETS} == expected, timeout=60,
-                 message=f"lake rows {expected}")
+        wait_for(
+            lambda: {r: lake_rows(writer, r) for r in DATASETS} == expected,
+            timeout=60,
+            message=f"lake rows {expected}",
+        )
     finally:
         stop()
 
     for role in DATASETS:
         table = read_dataset(writer, role)
-        keys = set(zip(table.column("_topic").to_pylist(), table.column("_partition").to_pylist(),
-                       table.column("_offset").to_pylist(),
-                       table.column("line_no").to_pylist() if role == "orders"
-                       else [0] * table.num_rows, strict=True))
+        keys = set(
+            zip(
+                table.column("_topic").to_pylist(),
+                table.column("_partition").to_pylist(),
+                table.column("_offset").to_pylist(),
+                table.column("line_no").to_pylist() if role == "orders" else [0] * table.num_rows,
+                strict=True,
+            )
+        )
         assert len(keys) == table.num_rows == expected[role], role
         assert set(table.column("_topic").to_pylist()) == {getattr(t, role)}
 
@@ -165,7 +231,8 @@ def test_every_dataset_lands_typed_and_bad_records_are_dead_lettered(
 
     dead = [headers_dict(m.headers()) for m in read_to_end(settings, [t.dead_letters])]
     assert sorted(d["source_topic"] for d in dead) == sorted(
-        [t.shop_products, t.shop_products, t.banned_products, t.orders])
+        [t.shop_products, t.shop_products, t.banned_products, t.orders]
+    )
     assert all(d["service"] == "lake-sink" and d["error"] for d in dead)
     assert any("JSON" in d["error"] for d in dead)
     assert any("tombstone" in d["error"] for d in dead)
@@ -173,15 +240,24 @@ def test_every_dataset_lands_typed_and_bad_records_are_dead_lettered(
 
 def sink_env(settings: Settings, group: str, port: int) -> dict[str, str]:
     # Small files and batches so a kill lands between a flush and its commit.
-    return settings_env(settings, LAKE__CONSUMER_GROUP=group, LAKE__FLUSH_RECORDS="40",
-                        LAKE__FLUSH_SECONDS="0.3", WORKER__BATCH_SIZE="40",
-                        PORTS__LAKE_SINK=str(port))
+    return settings_env(
+        settings,
+        LAKE__CONSUMER_GROUP=group,
+        LAKE__FLUSH_RECORDS="40",
+        LAKE__FLUSH_SECONDS="0.3",
+        WORKER__BATCH_SIZE="40",
+        PORTS__LAKE_SINK=str(port),
+    )
 
 
 def start_sink(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     with log.open("ab") as fh:
-        return subprocess.Popen([sys.executable, "-m", "vitrina", "run", "lake-sink"],
-                                env=env, stdout=fh, stderr=subprocess.STDOUT)
+        return subprocess.Popen(
+            [sys.executable, "-m", "vitrina", "run", "lake-sink"],
+            env=env,
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
 
 
 def committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
@@ -198,12 +274,16 @@ def leftovers_deleted(port: int) -> float:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
     except httpx.HTTPError:
         return 0.0
-    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines()
-               if line.startswith("vitrina_lake_leftover_files_deleted_total{"))
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("vitrina_lake_leftover_files_deleted_total{")
+    )
 
 
 def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
-        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = make_settings()
     topic = settings.topics.client_events
     group = f"lake-kill-{uuid.uuid4().hex[:6]}"
@@ -215,9 +295,14 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
     # A producer still writing while the sink is killed: the kill is mid-stream for sure.
     def feed() -> None:
         for start in range(0, total, 200):
-            produce(settings, topic, [(f"u-{i % 13}", j(event(i)),
-                                       OLD_DAY_MS if i % 3 == 0 else None)
-                                      for i in range(start, start + 200)])
+            produce(
+                settings,
+                topic,
+                [
+                    (f"u-{i % 13}", j(event(i)), OLD_DAY_MS if i % 3 == 0 else None)
+                    for i in range(start, start + 200)
+                ],
+            )
             time.sleep(0.05)  # ~4k records/s: slower than the sink, so it keeps up live
 
     feeder = threading.Thread(target=feed, daemon=True)
@@ -225,38 +310,63 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
     sink = start_sink(env, log)
     try:
         # Kill once it has committed some offsets and written more files since.
-        wait_for(lambda: lake_rows(writer, "client_events") >= 800
-                 and max(committed(settings, group, topic).values()) > 0, timeout=60,
-                 message="the first sink to write 800 rows and commit")
+        wait_for(
+            lambda: (
+                lake_rows(writer, "client_events") >= 800
+                and max(committed(settings, group, topic).values()) > 0
+            ),
+            timeout=60,
+            message="the first sink to write 800 rows and commit",
+        )
         os.kill(sink.pid, signal.SIGKILL)
         sink.wait(10)
         rows_at_kill = lake_rows(writer, "client_events")
         commits = committed(settings, group, topic)
-        before = {f.path for f in writer.files("client_events")
-                  if f.first_offset < commits.get(f.partition, -1)}
+        before = {
+            f.path
+            for f in writer.files("client_events")
+            if f.first_offset < commits.get(f.partition, -1)
+        }
         beyond = [f for f in writer.files("client_events") if f.path not in before]
         assert before, f"nothing committed at the kill: {commits}"
         feeder.join(60)
         assert not feeder.is_alive()
 
         sink = start_sink(env, log)
-        wait_for(lambda: lake_rows(writer, "client_events") >= total, timeout=90,
-                 message=f"{total} rows after the restart (log: {log})")
+        wait_for(
+            lambda: lake_rows(writer, "client_events") >= total,
+            timeout=90,
+            message=f"{total} rows after the restart (log: {log})",
+        )
         if beyond:  # the crash left files past the commit: the restart must have removed them
-            wait_for(lambda: leftovers_deleted(port) >= len(beyond), timeout=10,
-                     message="leftover deletions in the restarted sink's metrics")
+            wait_for(
+                lambda: leftovers_deleted(port) >= len(beyond),
+                timeout=10,
+                message="leftover deletions in the restarted sink's metrics",
+            )
         # Give the sink time to (wrongly) write more, then check nothing is duplicated.
-        wait_for(lambda: all(v >= 0 for v in committed(settings, group, topic).values())
-                 and sum(committed(settings, group, topic).values()) == total, timeout=30,
-                 message="the restarted sink to commit everything")
+        wait_for(
+            lambda: (
+                all(v >= 0 for v in committed(settings, group, topic).values())
+                and sum(committed(settings, group, topic).values()) == total
+            ),
+            timeout=30,
+            message="the restarted sink to commit everything",
+        )
     finally:
         if sink.poll() is None:
             sink.send_signal(signal.SIGTERM)
             sink.wait(20)
 
     table = read_dataset(writer, "client_events", ["_topic", "_partition", "_offset", "event_id"])
-    keys = set(zip(table.column("_topic").to_pylist(), table.column("_partition").to_pylist(),
-                   table.column("_offset").to_pylist(), strict=True))
+    keys = set(
+        zip(
+            table.column("_topic").to_pylist(),
+            table.column("_partition").to_pylist(),
+            table.column("_offset").to_pylist(),
+            strict=True,
+        )
+    )
     assert rows_at_kill < total
     # Committed files survive the restart untouched (same names; nothing rewrote them).
     assert before <= {f.path for f in writer.files("client_events")}
@@ -265,8 +375,9 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
     assert {f.day.isoformat() for f in writer.files("client_events")} >= {"2024-05-01"}
 
 
-def test_a_fresh_broker_never_costs_the_lake_its_rows(broker_settings: Settings,
-                                                       tmp_path: Path) -> None:
+def test_a_fresh_broker_never_costs_the_lake_its_rows(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
     """Issue 12.1: the lake survives a broker that forgot everything (or a recreated topic).
 
     Broker A, then a fresh broker B on the same address (offsets start at 0 again under new
@@ -278,29 +389,40 @@ def test_a_fresh_broker_never_costs_the_lake_its_rows(broker_settings: Settings,
     from vitrina.settings import load_settings
 
     port = free_port()
-    settings = load_settings(data_dir=tmp_path / "data",
-                             broker={"port": port, "engine": broker_settings.broker.engine},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-                             lake={"flush_records": 20, "flush_seconds": 0.3})
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        broker={"port": port, "engine": broker_settings.broker.engine},
+        kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
+        lake={"flush_records": 20, "flush_seconds": 0.3},
+    )
     writer = LakeWriter.from_settings(settings)
     group, topic = "lake-incarnation", settings.topics.client_events
 
     def run_sink_until(rows: int) -> None:
         stop, _ = run_in_thread(settings, group)
         try:
-            wait_for(lambda: lake_rows(writer, "client_events") >= rows, timeout=90,
-                     message=f"{rows} lake rows")
+            wait_for(
+                lambda: lake_rows(writer, "client_events") >= rows,
+                timeout=90,
+                message=f"{rows} lake rows",
+            )
         finally:
             stop()
 
     def on_broker(name: str, first: int, count: int, rows: int) -> None:
-        wait_for(lambda: not broker.port_in_use("127.0.0.1", port), timeout=30,
-                 message="the previous broker to release its port")
+        wait_for(
+            lambda: not broker.port_in_use("127.0.0.1", port),
+            timeout=30,
+            message="the previous broker to release its port",
+        )
         broker.start(settings, name, port)
         try:
             apply_topics(settings)
-            produce(settings, topic, [(f"u-{i}", j(event(i)), None)
-                                      for i in range(first, first + count)])
+            produce(
+                settings,
+                topic,
+                [(f"u-{i}", j(event(i)), None) for i in range(first, first + count)],
+            )
             run_sink_until(rows)
         finally:
             broker.stop(settings, name)

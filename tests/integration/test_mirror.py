@@ -34,15 +34,27 @@ def _produce(settings: Settings, topic: str, start: int, count: int, partitions:
     producer = Producer({"bootstrap.servers": settings.kafka.bootstrap_servers, "linger.ms": 5})
     for i in range(start, start + count):
         value = None if i % 17 == 0 else f'{{"n": {i}}}'.encode()  # some tombstones
-        producer.produce(topic, key=f"k{i}".encode(), value=value, partition=i % partitions,
-                         headers=[("trace", f"t{i}".encode())], timestamp=1_700_000_000_000 + i)
+        producer.produce(
+            topic,
+            key=f"k{i}".encode(),
+            value=value,
+            partition=i % partitions,
+            headers=[("trace", f"t{i}".encode())],
+            timestamp=1_700_000_000_000 + i,
+        )
     assert producer.flush(15) == 0
 
 
 def _read_all(bootstrap: str, topic: str, partitions: int, expected: int) -> list[Record]:
     """Read every partition from the beginning to its end (EOF, not the high watermark)."""
-    consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused",
-                         "enable.partition.eof": True, "enable.auto.commit": False})
+    consumer = Consumer(
+        {
+            "bootstrap.servers": bootstrap,
+            "group.id": "unused",
+            "enable.partition.eof": True,
+            "enable.auto.commit": False,
+        }
+    )
     consumer.assign([TopicPartition(topic, p, 0) for p in range(partitions)])
     records: list[Record] = []
     eof: set[int] = set()
@@ -54,8 +66,16 @@ def _read_all(bootstrap: str, topic: str, partitions: int, expected: int) -> lis
                 assert err.code() == KafkaError._PARTITION_EOF, err
                 eof.add(msg.partition())
                 continue
-            records.append((msg.partition(), msg.offset(), msg.key(), msg.value(),
-                            list(msg.headers() or []), msg.timestamp()[1]))
+            records.append(
+                (
+                    msg.partition(),
+                    msg.offset(),
+                    msg.key(),
+                    msg.value(),
+                    list(msg.headers() or []),
+                    msg.timestamp()[1],
+                )
+            )
         return len(eof) == partitions and len(records) >= expected
 
     try:
@@ -65,8 +85,9 @@ def _read_all(bootstrap: str, topic: str, partitions: int, expected: int) -> lis
     return records
 
 
-def _run_in_thread(mirror: StreamWorker,
-                   until: Callable[[], bool] | None = None) -> threading.Thread:
+def _run_in_thread(
+    mirror: StreamWorker, until: Callable[[], bool] | None = None
+) -> threading.Thread:
     def run() -> None:
         with contextlib.suppress(CrashForTest):
             mirror.run(until=until)
@@ -98,7 +119,8 @@ def _source_offset(headers: list[tuple[str, Any]]) -> int:
 
 
 def test_every_record_replicated_once_in_order_across_restarts(
-        make_settings: Callable[..., Settings], mirror_port: int, unique: str) -> None:
+    make_settings: Callable[..., Settings], mirror_port: int, unique: str
+) -> None:
     source = make_settings()
     target = target_settings(source, f"127.0.0.1:{mirror_port}")
     topic = source.topics.shop_products
@@ -109,8 +131,11 @@ def test_every_record_replicated_once_in_order_across_restarts(
     first = build(source, target, group_id=group)
     thread = _run_in_thread(first)
     bootstrap = target.kafka.bootstrap_servers
-    wait_for(lambda: len(_read_all(bootstrap, topic, partitions, 0)) >= 100,
-             timeout=40, message="the first mirror to copy some records")
+    wait_for(
+        lambda: len(_read_all(bootstrap, topic, partitions, 0)) >= 100,
+        timeout=40,
+        message="the first mirror to copy some records",
+    )
     first.stop()  # mid-stream: more records arrive while it is down
     thread.join(20)
     assert not thread.is_alive()
@@ -118,8 +143,9 @@ def test_every_record_replicated_once_in_order_across_restarts(
     _produce(source, topic, 300, 300, partitions)
     # A mirror that dies without committing (kill -9): whatever it copied gets replayed.
     # (It would commit only every hour: the crash comes before any commit.)
-    no_commits = source.model_copy(update={"worker": source.worker.model_copy(
-        update={"commit_interval_s": 3600})})
+    no_commits = source.model_copy(
+        update={"worker": source.worker.model_copy(update={"commit_interval_s": 3600})}
+    )
     crashed = build(no_commits, target, group_id=group, step=CrashingMirror(50))
     _run_in_thread(crashed).join(60)
     assert crashed.producer.flush(10) == 0  # its copies reached the target, uncommitted
@@ -144,16 +170,20 @@ def test_every_record_replicated_once_in_order_across_restarts(
     # Same topics, same partition counts on the target (from the registry + source).
     from confluent_kafka.admin import AdminClient
 
-    src_meta = AdminClient({"bootstrap.servers": source.kafka.bootstrap_servers}).list_topics(
-        timeout=10).topics
+    src_meta = (
+        AdminClient({"bootstrap.servers": source.kafka.bootstrap_servers})
+        .list_topics(timeout=10)
+        .topics
+    )
     dst_meta = AdminClient({"bootstrap.servers": bootstrap}).list_topics(timeout=10).topics
     for name in second.topics:
         assert len(dst_meta[name].partitions) == len(src_meta[name].partitions), name
 
     originals = _read_all(source.kafka.bootstrap_servers, topic, partitions, 750)
     assert len(originals) == 750
-    by_source = {(p, off): (key, value, headers, ts) for p, off, key, value, headers, ts
-                 in originals}
+    by_source = {
+        (p, off): (key, value, headers, ts) for p, off, key, value, headers, ts in originals
+    }
     folded: dict[tuple[int, int], Record] = {}
     last_seen: dict[int, int] = {}
     for record in copies:

@@ -34,44 +34,65 @@ WEBHOOK = "/api/v1/alerts/webhook"
 HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 
-
-
 def alerts_settings(broker: Settings, data_dir: Path) -> Settings:
     """Unique topics, free ports for the API, Prometheus, Alertmanager and a dead `filter`."""
     suffix = uuid.uuid4().hex[:8]
-    names = {role: f"{default}-{suffix}"
-             for role, default in Settings().topics.model_dump().items()}
+    names = {
+        role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
+    }
     settings = load_settings(
-        data_dir=data_dir, broker=broker.broker.model_dump(),
-        kafka={"bootstrap_servers": broker.kafka.bootstrap_servers}, topics=names,
-        ports={"client_api": free_port(), "prometheus": free_port(),
-               "alertmanager": free_port(), "filter": free_port()},
-        api={"admin_token": ADMIN})
+        data_dir=data_dir,
+        broker=broker.broker.model_dump(),
+        kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
+        topics=names,
+        ports={
+            "client_api": free_port(),
+            "prometheus": free_port(),
+            "alertmanager": free_port(),
+            "filter": free_port(),
+        },
+        api={"admin_token": ADMIN},
+    )
     apply_topics(settings)
     return settings
 
 
-def notification(name: str = "VitrinaDeadLetters", status: str = "firing",
-                 **labels: str) -> dict[str, Any]:
+def notification(
+    name: str = "VitrinaDeadLetters", status: str = "firing", **labels: str
+) -> dict[str, Any]:
     """An Alertmanager webhook body as version 0.2x sends it (nanosecond timestamps)."""
     alert_labels = {"alertname": name, "severity": "warning", "service": "filter", **labels}
     return {
-        "version": "4", "groupKey": f'{{}}:{{alertname="{name}"}}', "truncatedAlerts": 0,
-        "status": status, "receiver": "operator", "groupLabels": {"alertname": name},
-        "commonLabels": alert_labels, "commonAnnotations": {},
+        "version": "4",
+        "groupKey": f'{{}}:{{alertname="{name}"}}',
+        "truncatedAlerts": 0,
+        "status": status,
+        "receiver": "operator",
+        "groupLabels": {"alertname": name},
+        "commonLabels": alert_labels,
+        "commonAnnotations": {},
         "externalURL": "http://127.0.0.1:9093",
-        "alerts": [{"status": status, "labels": alert_labels,
-                    "annotations": {"summary": f"{HOSTILE} dead letters",
-                                    "runbook": "read `vitrina dlq show`"},
-                    "startsAt": "2026-11-01T10:00:00.123456789Z",
-                    "endsAt": "0001-01-01T00:00:00Z",
-                    "generatorURL": "http://127.0.0.1:9090/graph", "fingerprint": "abc123"}],
+        "alerts": [
+            {
+                "status": status,
+                "labels": alert_labels,
+                "annotations": {
+                    "summary": f"{HOSTILE} dead letters",
+                    "runbook": "read `vitrina dlq show`",
+                },
+                "startsAt": "2026-11-01T10:00:00.123456789Z",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": "http://127.0.0.1:9090/graph",
+                "fingerprint": "abc123",
+            }
+        ],
     }
 
 
 @pytest.fixture(scope="module")
-def served(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
-           ) -> Iterator[tuple[Settings, str]]:
+def served(
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Settings, str]]:
     settings = alerts_settings(broker_settings, tmp_path_factory.mktemp("alerts"))
     with ApiServer(settings) as server:
         yield settings, server.url
@@ -81,8 +102,9 @@ def served(broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 def client(served: tuple[Settings, str]) -> Iterator[httpx.Client]:
     """Posts carry the webhook token, as Alertmanager's credentials_file does."""
     token = webhook_token(served[0])
-    with httpx.Client(base_url=served[1], timeout=30,
-                      headers={"Authorization": f"Bearer {token}"}) as http:
+    with httpx.Client(
+        base_url=served[1], timeout=30, headers={"Authorization": f"Bearer {token}"}
+    ) as http:
         yield http
 
 
@@ -101,7 +123,7 @@ def notifications_metric(client: httpx.Client, status: str) -> float:
     line = f'vitrina_client_api_alert_notifications_total{{status="{status}"}} '
     for row in client.get("/metrics").text.splitlines():
         if row.startswith(line):
-            return float(row[len(line):])
+            return float(row[len(line) :])
     return 0.0
 
 
@@ -137,14 +159,18 @@ def test_webhook_keeps_the_notification_for_the_view(client: httpx.Client) -> No
     assert alert["starts_at"].startswith("2026-11-01T10:00:00.123456")
 
 
-@pytest.mark.parametrize("mutate", [
-    lambda b: b.update(version="3"),
-    lambda b: b.update(status="exploded"),
-    lambda b: b.update(alerts=[]),
-    lambda b: b.pop("alerts"),
-    lambda b: b["alerts"][0].update(startsAt="yesterday"),
-    lambda b: b["alerts"][0].update(labels=["not", "a", "map"]),
-], ids=["version", "status", "no-alerts", "missing-alerts", "bad-time", "labels-type"])
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda b: b.update(version="3"),
+        lambda b: b.update(status="exploded"),
+        lambda b: b.update(alerts=[]),
+        lambda b: b.pop("alerts"),
+        lambda b: b["alerts"][0].update(startsAt="yesterday"),
+        lambda b: b["alerts"][0].update(labels=["not", "a", "map"]),
+    ],
+    ids=["version", "status", "no-alerts", "missing-alerts", "bad-time", "labels-type"],
+)
 def test_webhook_rejects_a_bad_body_with_422(client: httpx.Client, mutate: Any) -> None:
     body = notification()
     mutate(body)
@@ -157,8 +183,9 @@ def test_webhook_rejects_a_bad_body_with_422(client: httpx.Client, mutate: Any) 
 
 def test_webhook_rejects_non_json(client: httpx.Client) -> None:
     # What a cross-site form could send: it must not be taken as a notification.
-    response = client.post(WEBHOOK, content=b'{"version": "4"}',
-                           headers={"Content-Type": "text/plain"})
+    response = client.post(
+        WEBHOOK, content=b'{"version": "4"}', headers={"Content-Type": "text/plain"}
+    )
     assert response.status_code == 422
 
 
@@ -171,8 +198,9 @@ def test_webhook_needs_a_token_even_from_loopback(served: tuple[Settings, str]) 
         assert "alert-webhook.token" in refused.json()["error"]["hint"]
         # A stranger learns nothing about the schema: 401 before validation.
         assert anonymous.post(WEBHOOK, json={"x": 1}).status_code == 401
-        wrong = anonymous.post(WEBHOOK, json=notification(),
-                               headers={"Authorization": "Bearer nope"})
+        wrong = anonymous.post(
+            WEBHOOK, json=notification(), headers={"Authorization": "Bearer nope"}
+        )
         assert wrong.status_code == 401
         assert anonymous.post(WEBHOOK, json=notification(), headers=admin()).status_code == 202
     token_file = settings.secrets_dir / "alert-webhook.token"
@@ -192,27 +220,47 @@ def test_inbox_keeps_only_the_last_100(client: httpx.Client) -> None:
 
 
 @pytest.mark.monitoring
-@pytest.mark.skipif(not (shutil.which("prometheus") and shutil.which("prometheus-alertmanager")),
-                    reason="apt-get install -y prometheus prometheus-alertmanager")
-def test_real_prometheus_alert_shows_in_the_view(served: tuple[Settings, str],
-                                                 client: httpx.Client, tmp_path: Path) -> None:
+@pytest.mark.skipif(
+    not (shutil.which("prometheus") and shutil.which("prometheus-alertmanager")),
+    reason="apt-get install -y prometheus prometheus-alertmanager",
+)
+def test_real_prometheus_alert_shows_in_the_view(
+    served: tuple[Settings, str], client: httpx.Client, tmp_path: Path
+) -> None:
     settings, _ = served
     # `filter` is scraped on a free port where nothing listens: VitrinaServiceDown fires
     # after the 1 s `for:`; Alertmanager then posts it to this API's webhook.
-    processes = [Process(name, argv, tmp_path / f"{name}.log") for name, argv in
-                 monitoring_processes(settings, services=["filter", "client-api"],
-                                      scrape_interval="1s", evaluation_interval="1s",
-                                      for_override="1s",
-                                      webhook_url=client_api_webhook(settings))]
+    processes = [
+        Process(name, argv, tmp_path / f"{name}.log")
+        for name, argv in monitoring_processes(
+            settings,
+            services=["filter", "client-api"],
+            scrape_interval="1s",
+            evaluation_interval="1s",
+            for_override="1s",
+            webhook_url=client_api_webhook(settings),
+        )
+    ]
     try:
+
         def service_down() -> dict[str, Any] | None:
             body = ops_alerts(client)
-            return next((a for a in body["alerts"] if a["name"] == "VitrinaServiceDown"
-                         and a["service"] == "filter"), None)
+            return next(
+                (
+                    a
+                    for a in body["alerts"]
+                    if a["name"] == "VitrinaServiceDown" and a["service"] == "filter"
+                ),
+                None,
+            )
 
         try:
-            alert = wait_for(service_down, 40, interval=0.5,
-                             message="VitrinaServiceDown{job=filter} in /api/v1/ops/alerts")
+            alert = wait_for(
+                service_down,
+                40,
+                interval=0.5,
+                message="VitrinaServiceDown{job=filter} in /api/v1/ops/alerts",
+            )
         except AssertionError:
             raise AssertionError("\n".join(p.tail() for p in processes)) from None
         assert alert["severity"] == "critical"
@@ -221,12 +269,17 @@ def test_real_prometheus_alert_shows_in_the_view(served: tuple[Settings, str],
         body = ops_alerts(client)
         assert body["available"] is True
         # The client API itself is up, so it is not reported down.
-        assert not any(a["name"] == "VitrinaServiceDown" and a["service"] == "client-api"
-                       for a in body["alerts"])
+        assert not any(
+            a["name"] == "VitrinaServiceDown" and a["service"] == "client-api"
+            for a in body["alerts"]
+        )
 
         def delivered() -> bool:
-            return any(a["name"] == "VitrinaServiceDown" and a["service"] == "filter"
-                       for n in ops_alerts(client)["notifications"] for a in n["alerts"])
+            return any(
+                a["name"] == "VitrinaServiceDown" and a["service"] == "filter"
+                for n in ops_alerts(client)["notifications"]
+                for a in n["alerts"]
+            )
 
         # Alertmanager's group_wait is 5 s in the embedded config.
         wait_for(delivered, 30, interval=0.5, message="Alertmanager's webhook notification")

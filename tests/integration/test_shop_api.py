@@ -46,8 +46,9 @@ def _products(n: int, seed: int = 5) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def shop(make_settings) -> Iterator[tuple[Settings, httpx.Client, dict[str, str]]]:
-    settings = make_settings(ports={"shop_api": free_port()},
-                             api={"max_batch": 5, "max_body_bytes": 16384})
+    settings = make_settings(
+        ports={"shop_api": free_port()}, api={"max_batch": 5, "max_body_bytes": 16384}
+    )
     with ShopServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         yield settings, http, _tokens(settings)
 
@@ -86,10 +87,14 @@ def test_invalid_batch_is_refused_whole_with_every_error(shop) -> None:
     assert "nothing of the batch was written" in body["error"]["message"]
     assert body["error"]["status"] == 422
     assert [(e["index"], e["field"], e["rule"]) for e in body["error"]["errors"]] == [
-        (1, "price.amount", "minimum"), (3, "(root)", "required")]
+        (1, "price.amount", "minimum"),
+        (3, "(root)", "required"),
+    ]
     assert _written(settings) == []
-    assert 'vitrina_shop_products_rejected_total{reason="minimum",source="api"}' in \
-        http.get("/metrics").text
+    assert (
+        'vitrina_shop_products_rejected_total{reason="minimum",source="api"}'
+        in http.get("/metrics").text
+    )
 
 
 def test_tokens_and_store_ownership(shop) -> None:
@@ -119,16 +124,21 @@ def test_bad_bodies_get_precise_4xx(shop) -> None:
 
 
 def test_broker_away_is_503_and_nothing_accepted(make_settings) -> None:
-    settings = make_settings(create_topics=False, ports={"shop_api": free_port()},
-                             kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"})
+    settings = make_settings(
+        create_topics=False,
+        ports={"shop_api": free_port()},
+        kafka={"bootstrap_servers": f"127.0.0.1:{free_port()}"},
+    )
     token = _tokens(settings)["store_001"]
     with ShopServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         r = http.post("/api/v1/products", json=_products(1), headers=_auth(token))
         assert r.status_code == 503, r.text
         # Either the ownership view or the write says the broker is away; never a 500.
         assert r.headers["Retry-After"]
-        assert "ownership" in r.json()["error"]["message"] or \
-            "did not confirm" in r.json()["error"]["message"]
+        assert (
+            "ownership" in r.json()["error"]["message"]
+            or "did not confirm" in r.json()["error"]["message"]
+        )
         assert http.get("/healthz").status_code == 200
 
 
@@ -141,18 +151,23 @@ def _deep(levels: int) -> dict[str, Any]:
 
 def test_records_that_cannot_flow_are_4xx_naming_the_rule(make_settings) -> None:
     """Issue 12 item 4: nesting past orjson's limit or a record over Kafka's size was a 500."""
-    settings = make_settings(ports={"shop_api": free_port()},
-                             api={"max_body_bytes": 4 * 1024 * 1024})
+    settings = make_settings(
+        ports={"shop_api": free_port()}, api={"max_body_bytes": 4 * 1024 * 1024}
+    )
     token = _tokens(settings)["store_001"]
     [product] = _products(1, seed=21)
     with ShopServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        r = http.post("/api/v1/products", json={**product, "extra": _deep(300)},
-                      headers=_auth(token))
+        r = http.post(
+            "/api/v1/products", json={**product, "extra": _deep(300)}, headers=_auth(token)
+        )
         assert r.status_code == 422, r.text
         assert r.json()["error"]["errors"][0]["rule"] == "depth"
         deeper = orjson.dumps(product)[:-1] + b',"x":' + b'{"a":' * 1100 + b"1" + b"}" * 1101
-        r = http.post("/api/v1/products", content=deeper,
-                      headers={**_auth(token), "Content-Type": "application/json"})
+        r = http.post(
+            "/api/v1/products",
+            content=deeper,
+            headers={**_auth(token), "Content-Type": "application/json"},
+        )
         assert r.status_code == 422 and "rule: depth" in r.json()["error"]["message"], r.text
         big = {**product, "extra": "x" * (MAX_RECORD_BYTES + 10)}
         r = http.post("/api/v1/products", json=big, headers=_auth(token))
@@ -171,23 +186,31 @@ def test_a_store_cannot_overwrite_another_stores_product(make_settings, tmp_path
     catalogue.write_bytes(orjson.dumps([{**loaded, "store_id": "store_001"}]))
     assert load_paths(settings, [catalogue]).sent == 1  # the loader claims it for store_001
     with ShopServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
-        assert http.post("/api/v1/products", json=mine,
-                         headers=_auth(tokens["store_001"])).status_code == 200
+        assert (
+            http.post("/api/v1/products", json=mine, headers=_auth(tokens["store_001"])).status_code
+            == 200
+        )
         thief = {**mine, "name": "подмена", "price": {"amount": 1.0, "currency": "RUB"}}
         r = http.post("/api/v1/products", json=thief, headers=_auth(tokens["store_002"]))
         assert r.status_code == 403, r.text
         assert "rule: owner" in r.json()["error"]["message"]
         assert "store_001" in r.json()["error"]["message"]
         assert r.json()["error"]["errors"][0]["rule"] == "owner"
-        r = http.post("/api/v1/products", json={**loaded, "name": "подмена"},
-                      headers=_auth(tokens["store_002"]))
+        r = http.post(
+            "/api/v1/products",
+            json={**loaded, "name": "подмена"},
+            headers=_auth(tokens["store_002"]),
+        )
         assert r.status_code == 403, r.text
     # A new process (restart) folds ownership from the topic, not from memory.
     with ShopServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
         r = http.post("/api/v1/products", json=mine, headers=_auth(tokens["store_002"]))
         assert r.status_code == 403, r.text
-        r = http.post("/api/v1/products", json={**mine, "name": "обновлён"},
-                      headers=_auth(tokens["store_001"]))
+        r = http.post(
+            "/api/v1/products",
+            json={**mine, "name": "обновлён"},
+            headers=_auth(tokens["store_001"]),
+        )
         assert r.status_code == 200, r.text
     names = [p["name"] for p in _written(settings) if p["product_id"] == mine["product_id"]]
     assert names == [mine["name"], "обновлён"]
@@ -218,7 +241,9 @@ def test_one_contract_refuses_what_the_lake_cannot_store(shop) -> None:
     r = http.post("/api/v1/products", json=[a, b], headers=_auth(tokens["store_001"]))
     assert r.status_code == 422
     assert [(e["field"], e["rule"]) for e in r.json()["error"]["errors"]] == [
-        ("stock.available", "maximum"), ("created_at", "pattern")]
+        ("stock.available", "maximum"),
+        ("created_at", "pattern"),
+    ]
     assert _written(settings) == []
 
 
@@ -234,4 +259,5 @@ def test_openapi_documents_body_auth_and_errors(shop) -> None:
     assert spec["components"]["securitySchemes"]["StoreToken"]["scheme"] == "bearer"
     assert {"200", "400", "401", "403", "413", "422", "503"} <= set(post["responses"])
     assert post["responses"]["403"]["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/ErrorBody"}
+        "$ref": "#/components/schemas/ErrorBody"
+    }

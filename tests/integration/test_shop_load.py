@@ -45,27 +45,35 @@ def test_every_seed_catalogue_reaches_shop_products(make_settings) -> None:
     expected = [pid for f in sorted(SEED_DIR.iterdir()) for pid in _product_ids(f)]
     assert sum(f.sent for f in files) == len(expected) > 40
     skipped = {Path(f.path).name for f in files if f.shape == "schema"}
-    assert skipped == {"AndreyMinenDev_KafkaFinalProject__product_schema.json",
-                       "Sergeev-77_Kafka_final_project__good.schema.json"}
+    assert skipped == {
+        "AndreyMinenDev_KafkaFinalProject__product_schema.json",
+        "Sergeev-77_Kafka_final_project__good.schema.json",
+    }
     records = list(read_to_end(settings, [settings.topics.shop_products]))
     assert sorted(m.key().decode() for m in records) == sorted(expected)
     for msg in records:
         assert orjson.loads(msg.value())["product_id"] == msg.key().decode()
 
 
-def test_every_broken_record_lands_in_dead_letters_with_a_reason(make_settings,
-                                                                 tmp_path: Path) -> None:
+def test_every_broken_record_lands_in_dead_letters_with_a_reason(
+    make_settings, tmp_path: Path
+) -> None:
     settings = make_settings()
     # Huge inputs are generated here rather than committed.
     huge = tmp_path / "huge"
     huge.mkdir()
-    base = {"product_id": "300001", "price": {"amount": 1.0, "currency": "RUB"},
-            "category": "Книги"}
+    base = {
+        "product_id": "300001",
+        "price": {"amount": 1.0, "currency": "RUB"},
+        "category": "Книги",
+    }
     (huge / "long-name.json").write_bytes(orjson.dumps({**base, "name": "Я" * 600}))
     (huge / "long-description.json").write_bytes(
-        orjson.dumps({**base, "name": "Книга", "description": "слово " * 5000}))
+        orjson.dumps({**base, "name": "Книга", "description": "слово " * 5000})
+    )
     (huge / "over-one-mib.jsonl").write_bytes(
-        orjson.dumps({**base, "name": "Книга", "extra": "x" * (1 << 20)}) + b"\n")
+        orjson.dumps({**base, "name": "Книга", "extra": "x" * (1 << 20)}) + b"\n"
+    )
     report = load_paths(settings, [BAD, huge])
     files = sorted(BAD.iterdir()) + sorted(huge.iterdir())
     assert len(files) >= 15
@@ -102,29 +110,40 @@ def _deep(levels: int) -> dict[str, Any]:
     return node
 
 
-def test_records_that_cannot_flow_are_rejected_and_the_load_carries_on(make_settings,
-                                                                      tmp_path: Path) -> None:
+def test_records_that_cannot_flow_are_rejected_and_the_load_carries_on(
+    make_settings, tmp_path: Path
+) -> None:
     """Issue 12 item 4: a 300-deep record (orjson's limit) or one over the producer's max
     message size stopped the load with a traceback and skipped the valid records after it."""
     settings = make_settings()
     base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
     array = tmp_path / "array.json"
-    array.write_bytes(orjson.dumps([{**base, "product_id": "500001"},
-                                    {**base, "product_id": "500002", "x": _deep(100)}]
-                                   ).replace(b'"x":', b'"x":' + b'{"a":' * 200, 1)
-                      .replace(b"}]", b"}" * 200 + b"}]", 1))
+    array.write_bytes(
+        orjson.dumps(
+            [{**base, "product_id": "500001"}, {**base, "product_id": "500002", "x": _deep(100)}]
+        )
+        .replace(b'"x":', b'"x":' + b'{"a":' * 200, 1)
+        .replace(b"}]", b"}" * 200 + b"}]", 1)
+    )
     lines = tmp_path / "lines.jsonl"
-    lines.write_bytes(b"\n".join([
-        orjson.dumps({**base, "product_id": "500003", "x": _deep(80)}),
-        # Under the old 1 MiB limit, over librdkafka's 1,000,000-byte message.max.bytes.
-        orjson.dumps({**base, "product_id": "500004", "x": "y" * 990_000}),
-        orjson.dumps({**base, "product_id": "500005", "created_at": "2025-08-01 16:33:58"}),
-    ]) + b"\n")
+    lines.write_bytes(
+        b"\n".join(
+            [
+                orjson.dumps({**base, "product_id": "500003", "x": _deep(80)}),
+                # Under the old 1 MiB limit, over librdkafka's 1,000,000-byte message.max.bytes.
+                orjson.dumps({**base, "product_id": "500004", "x": "y" * 990_000}),
+                orjson.dumps({**base, "product_id": "500005", "created_at": "2025-08-01 16:33:58"}),
+            ]
+        )
+        + b"\n"
+    )
     report = load_paths(settings, [array, lines])
     assert (report.sent, report.rejected) == (2, 3), report.as_dict()
     assert report.reasons == {"nested too deep": 2, "record too large": 1}
-    written = {m.key().decode(): orjson.loads(m.value())
-               for m in read_to_end(settings, [settings.topics.shop_products])}
+    written = {
+        m.key().decode(): orjson.loads(m.value())
+        for m in read_to_end(settings, [settings.topics.shop_products])
+    }
     assert set(written) == {"500001", "500005"}
     assert written["500005"]["created_at"] == "2025-08-01T16:33:58Z"  # normalised at the door
     assert report.dead_lettered == 3
@@ -133,13 +152,22 @@ def test_records_that_cannot_flow_are_rejected_and_the_load_carries_on(make_sett
 def test_cli_reports_poison_records_without_a_traceback(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
     path = tmp_path / "deep.json"
-    path.write_bytes(b'[{"product_id": "600001", "name": "x", "category": "y", "price": '
-                     b'{"amount": 1, "currency": "RUB"}, "x": ' + b"[" * 300 + b"]" * 300 +
-                     b'}, {"product_id": "600002", "name": "x", "category": "y", "price": '
-                     b'{"amount": 1, "currency": "RUB"}}]')
-    result = subprocess.run([sys.executable, "-m", "vitrina", "shop", "load", "--json", str(path)],
-                            capture_output=True, text=True, env=settings_env(settings),
-                            timeout=60, check=False)
+    path.write_bytes(
+        b'[{"product_id": "600001", "name": "x", "category": "y", "price": '
+        b'{"amount": 1, "currency": "RUB"}, "x": '
+        + b"[" * 300
+        + b"]" * 300
+        + b'}, {"product_id": "600002", "name": "x", "category": "y", "price": '
+        b'{"amount": 1, "currency": "RUB"}}]'
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "vitrina", "shop", "load", "--json", str(path)],
+        capture_output=True,
+        text=True,
+        env=settings_env(settings),
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     summary = orjson.loads(result.stdout)
@@ -147,8 +175,9 @@ def test_cli_reports_poison_records_without_a_traceback(make_settings, tmp_path:
     assert summary["reasons"] == {"nested too deep": 1}
 
 
-def test_a_store_cannot_take_another_stores_product_by_loading_it(make_settings,
-                                                                  tmp_path: Path) -> None:
+def test_a_store_cannot_take_another_stores_product_by_loading_it(
+    make_settings, tmp_path: Path
+) -> None:
     """Issue 12 item 7 at the loader door: ownership is folded from product-owners."""
     settings = make_settings()
     base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
@@ -156,21 +185,32 @@ def test_a_store_cannot_take_another_stores_product_by_loading_it(make_settings,
     first.write_bytes(orjson.dumps([{**base, "product_id": "85123A", "store_id": "store_001"}]))
     assert load_paths(settings, [first]).sent == 1
     second = tmp_path / "second.json"
-    second.write_bytes(orjson.dumps([
-        {**base, "product_id": "85123A", "store_id": "store_002", "name": "подмена"},
-        {**base, "product_id": "085123A", "store_id": "store_002"}]))  # a distinct id
+    second.write_bytes(
+        orjson.dumps(
+            [
+                {**base, "product_id": "85123A", "store_id": "store_002", "name": "подмена"},
+                {**base, "product_id": "085123A", "store_id": "store_002"},
+            ]
+        )
+    )  # a distinct id
     report = load_paths(settings, [second])
     assert (report.sent, report.rejected) == (1, 1)
     assert report.reasons == {"product_id: owner": 1}
-    owners = {m.key().decode(): m.value().decode()
-              for m in read_to_end(settings, [settings.topics.product_owners])}
+    owners = {
+        m.key().decode(): m.value().decode()
+        for m in read_to_end(settings, [settings.topics.product_owners])
+    }
     assert owners == {"85123A": "store_001", "085123A": "store_002"}
 
 
 def test_html_in_a_name_is_valid_data(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
-    product = {"product_id": "400001", "name": "<script>alert('x')</script> Чайник",
-               "price": {"amount": 990.0, "currency": "RUB"}, "category": "Бытовая техника"}
+    product = {
+        "product_id": "400001",
+        "name": "<script>alert('x')</script> Чайник",
+        "price": {"amount": 990.0, "currency": "RUB"},
+        "category": "Бытовая техника",
+    }
     path = tmp_path / "html.json"
     path.write_bytes(orjson.dumps([product]))
     report = load_paths(settings, [path])
@@ -192,9 +232,22 @@ def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:
     settings = make_settings()
     env = settings_env(settings)
     result = subprocess.run(
-        [sys.executable, "-m", "vitrina", "shop", "load", "--json",
-         str(BAD / "negative-price.json"), str(SEED_DIR / "arigatory_kafka-final__products.json")],
-        capture_output=True, text=True, env=env, timeout=60, check=False)
+        [
+            sys.executable,
+            "-m",
+            "vitrina",
+            "shop",
+            "load",
+            "--json",
+            str(BAD / "negative-price.json"),
+            str(SEED_DIR / "arigatory_kafka-final__products.json"),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     summary = orjson.loads(result.stdout)
     assert (summary["sent"], summary["rejected"]) == (2, 1)

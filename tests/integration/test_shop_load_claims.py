@@ -16,14 +16,16 @@ from vitrina.services.shop_load import load_paths
 pytestmark = pytest.mark.integration
 
 
-def test_every_new_id_of_a_multi_batch_load_is_claimed_once(make_settings,
-                                                             tmp_path: Path) -> None:
+def test_every_new_id_of_a_multi_batch_load_is_claimed_once(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
     base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
     ids = [str(700000 + i) for i in range(2500)]  # 2 full batches and a partial one
     catalogue = tmp_path / "store1.jsonl"
-    catalogue.write_bytes(b"\n".join(
-        orjson.dumps({**base, "product_id": pid, "store_id": "store_001"}) for pid in ids))
+    catalogue.write_bytes(
+        b"\n".join(
+            orjson.dumps({**base, "product_id": pid, "store_id": "store_001"}) for pid in ids
+        )
+    )
     assert load_paths(settings, [catalogue]).delivered == len(ids)
     claims = Counter[str]()
     owners: dict[str, str] = {}

@@ -53,8 +53,15 @@ class JsonLinesSink(BatchSink[dict[str, Any]]):
 
 
 def event(i: int) -> bytes:
-    return orjson.dumps({"event_id": f"e-{i}", "user_id": "u-1", "type": "view",
-                         "product_id": "1001", "timestamp": "2024-05-01T10:00:00Z"})
+    return orjson.dumps(
+        {
+            "event_id": f"e-{i}",
+            "user_id": "u-1",
+            "type": "view",
+            "product_id": "1001",
+            "timestamp": "2024-05-01T10:00:00Z",
+        }
+    )
 
 
 def committed_total(settings: Settings, group: str, topic: str) -> int:
@@ -67,7 +74,8 @@ def committed_total(settings: Settings, group: str, topic: str) -> int:
 
 
 def test_a_toy_sink_in_one_class_writes_retries_and_dead_letters(
-        make_settings: Callable[..., Settings], tmp_path: Path) -> None:
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
     settings = make_settings()
     topic, group = settings.topics.client_events, f"toy-{uuid.uuid4().hex[:6]}"
     producer = Producer(producer_config(settings, "test"))
@@ -82,14 +90,18 @@ def test_a_toy_sink_in_one_class_writes_retries_and_dead_letters(
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     try:
-        wait_for(lambda: committed_total(settings, group, topic) == 13, timeout=60,
-                 message="all 13 records committed")
+        wait_for(
+            lambda: committed_total(settings, group, topic) == 13,
+            timeout=60,
+            message="all 13 records committed",
+        )
     finally:
         worker.stop()
         thread.join(30)
     assert not thread.is_alive()
     written = [orjson.loads(line)["event_id"] for line in out.read_bytes().splitlines()]
     assert sorted(written) == sorted(f"e-{i}" for i in range(12))  # once each, after 2 outages
-    [letter] = [headers_dict(m.headers()) for m in read_to_end(settings,
-                                                               [settings.topics.dead_letters])]
+    [letter] = [
+        headers_dict(m.headers()) for m in read_to_end(settings, [settings.topics.dead_letters])
+    ]
     assert letter["service"] == "toy-jsonl" and letter["source_offset"] == "12"

@@ -62,16 +62,23 @@ def test_service_runs_until_sigterm_and_serves_metrics(make_settings) -> None:
     settings = make_settings()
     port = free_port()
     env = settings_env(settings, PORTS__TRAFFIC=str(port))
-    proc = subprocess.Popen([sys.executable, "-m", "vitrina", "run", "traffic"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "vitrina", "run", "traffic"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
+
         def produced() -> bool:
             try:
                 text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
             except httpx.HTTPError:
                 return False
-            line = (f'vitrina_worker_produced_messages_total{{service="traffic",'
-                    f'topic="{settings.topics.client_events}"}}')
+            line = (
+                f'vitrina_worker_produced_messages_total{{service="traffic",'
+                f'topic="{settings.topics.client_events}"}}'
+            )
             return line in text
 
         wait_for(produced, 30, message="traffic to report produced messages")
@@ -86,9 +93,26 @@ def test_service_runs_until_sigterm_and_serves_metrics(make_settings) -> None:
 def test_generate_traffic_cli(make_settings) -> None:
     settings = make_settings()
     env = settings_env(settings)
-    result = subprocess.run([sys.executable, "-m", "vitrina", "generate", "traffic",
-                             "--rate", "100", "--duration", "1", "--seed", "3"],
-                            env=env, capture_output=True, text=True, timeout=60, check=False)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "vitrina",
+            "generate",
+            "traffic",
+            "--rate",
+            "100",
+            "--duration",
+            "1",
+            "--seed",
+            "3",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert result.returncode == 0, result.stderr
     assert "sent" in result.stdout and settings.topics.orders in result.stdout
     counts = count_records(settings, [settings.topics.orders, settings.topics.client_events])

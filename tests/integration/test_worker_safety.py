@@ -40,8 +40,12 @@ def deep(levels: int) -> Any:
     return value
 
 
-def send(settings: Settings, topic: str, records: list[tuple[str | None, bytes | None]],
-         partition: int | None = None) -> None:
+def send(
+    settings: Settings,
+    topic: str,
+    records: list[tuple[str | None, bytes | None]],
+    partition: int | None = None,
+) -> None:
     producer = Producer(producer_config(settings, "test"))
     for key, value in records:
         kwargs: dict[str, Any] = {} if partition is None else {"partition": partition}
@@ -60,13 +64,21 @@ def committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
 
 
 def letters(settings: Settings) -> list[dict[str, str]]:
-    return [headers_dict(m.headers())
-            for m in read_to_end(settings, [settings.topics.dead_letters])]
+    return [
+        headers_dict(m.headers()) for m in read_to_end(settings, [settings.topics.dead_letters])
+    ]
 
 
 def event(i: int) -> bytes:
-    return orjson.dumps({"event_id": f"e-{i}", "user_id": "u-1", "type": "view",
-                         "product_id": "1001", "timestamp": "2024-05-01T10:00:00Z"})
+    return orjson.dumps(
+        {
+            "event_id": f"e-{i}",
+            "user_id": "u-1",
+            "type": "view",
+            "product_id": "1001",
+            "timestamp": "2024-05-01T10:00:00Z",
+        }
+    )
 
 
 class Running:
@@ -132,12 +144,14 @@ def test_a_failed_sink_flush_commits_no_offsets(make_settings: Callable[..., Set
     running = Running(StreamWorker(settings, sink, [topic], group_id=group, sink=sink))
     running.thread.join(60)
     assert isinstance(running.error, OSError), running.error
-    assert all(offset < 0 for offset in committed(settings, group, topic).values()), \
+    assert all(offset < 0 for offset in committed(settings, group, topic).values()), (
         "offsets of records whose flush failed were committed"
+    )
 
 
 def test_indexer_dead_letters_an_unindexable_product_and_indexes_the_rest(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     from vitrina.search.embedded import EmbeddedSearch
 
     settings = make_settings(search={"commit_seconds": 0.2})
@@ -149,17 +163,24 @@ def test_indexer_dead_letters_an_unindexable_product_and_indexes_the_rest(
     send(settings, settings.topics.filtered_products, records, partition=0)
     running = Running(build_indexer(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}"))
     try:
+
         def indexed() -> int:
             try:
                 return EmbeddedSearch(settings.search_path, readonly=True).count()
             except Exception:
                 return 0
 
-        wait_for(lambda: indexed() == 100 or running.error, timeout=60,
-                 message="100 valid products indexed")
+        wait_for(
+            lambda: indexed() == 100 or running.error,
+            timeout=60,
+            message="100 valid products indexed",
+        )
         assert running.error is None, running.error
-        [letter] = wait_for(lambda: [d for d in letters(settings) if d["service"] == "indexer"],
-                            timeout=30, message="the poison product dead-lettered")
+        [letter] = wait_for(
+            lambda: [d for d in letters(settings) if d["service"] == "indexer"],
+            timeout=30,
+            message="the poison product dead-lettered",
+        )
         assert letter["source_offset"] == "50" and "nest" in letter["error"].lower()
     finally:
         running.stop()
@@ -168,15 +189,19 @@ def test_indexer_dead_letters_an_unindexable_product_and_indexes_the_rest(
 def _dumps_deep(value: Any) -> bytes:
     """JSON text of a value nested deeper than orjson can dump (written by hand)."""
     if isinstance(value, dict):
-        return b"{" + b",".join(orjson.dumps(k) + b":" + _dumps_deep(v)
-                                for k, v in value.items()) + b"}"
+        return (
+            b"{"
+            + b",".join(orjson.dumps(k) + b":" + _dumps_deep(v) for k, v in value.items())
+            + b"}"
+        )
     if isinstance(value, list):
         return b"[" + b",".join(_dumps_deep(v) for v in value) + b"]"
     return orjson.dumps(value)
 
 
 def test_lake_sink_dead_letters_an_unwritable_record_and_writes_the_rest(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
     catalog = list(generate_catalog(30, seed=5))
     poison = {**catalog[0], "product_id": "999002", "specifications": {"x": deep(300)}}
@@ -187,6 +212,7 @@ def test_lake_sink_dead_letters_an_unwritable_record_and_writes_the_rest(
     writer = LakeWriter.from_settings(settings)
     running = Running(build_lake_sink(settings, group_id=f"lake-{uuid.uuid4().hex[:6]}"))
     try:
+
         def rows() -> int:
             try:
                 return read_dataset(writer, "shop_products").num_rows
@@ -195,8 +221,11 @@ def test_lake_sink_dead_letters_an_unwritable_record_and_writes_the_rest(
 
         wait_for(lambda: rows() == 30 or running.error, timeout=60, message="30 lake rows")
         assert running.error is None, running.error
-        wait_for(lambda: [d for d in letters(settings) if d["source_offset"] == "10"],
-                 timeout=30, message="the poison record dead-lettered")
+        wait_for(
+            lambda: [d for d in letters(settings) if d["source_offset"] == "10"],
+            timeout=30,
+            message="the poison record dead-lettered",
+        )
     finally:
         running.stop()
 
@@ -212,7 +241,8 @@ class ValidateProducts(Step):
 
 
 def test_flood_stop_dead_letters_the_tripping_record_and_a_restart_repeats_none(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     # window 20, ratio 0.5: the 11th invalid record within 20 offsets trips the stop.
     settings = make_settings(worker={"dlq_window": 20, "dlq_flood_ratio": 0.5})
     topic, group = settings.topics.shop_products, f"flood-{uuid.uuid4().hex[:6]}"
@@ -228,36 +258,53 @@ def test_flood_stop_dead_letters_the_tripping_record_and_a_restart_repeats_none(
     second = Running(StreamWorker(settings, ValidateProducts(), [topic], group_id=group))
     second.thread.join(60)
     assert isinstance(second.error, DeadLetterFlood), second.error
-    found = wait_for(lambda: (lambda d: d if len(d) >= 22 else None)(letters(settings)),
-                     timeout=20, message="22 dead letters")
+    found = wait_for(
+        lambda: (lambda d: d if len(d) >= 22 else None)(letters(settings)),
+        timeout=20,
+        message="22 dead letters",
+    )
     offsets = [(d["source_partition"], d["source_offset"]) for d in found]
     assert len(offsets) == len(set(offsets)) == 22, "a record was dead-lettered twice"
 
 
 def test_flood_stop_then_restart_leaves_no_duplicate_lake_row(
-        make_settings: Callable[..., Settings]) -> None:
-    settings = make_settings(worker={"dlq_window": 20, "dlq_flood_ratio": 0.5},
-                             lake={"flush_records": 1000, "flush_seconds": 30})
+    make_settings: Callable[..., Settings],
+) -> None:
+    settings = make_settings(
+        worker={"dlq_window": 20, "dlq_flood_ratio": 0.5},
+        lake={"flush_records": 1000, "flush_seconds": 30},
+    )
     topic, group = settings.topics.client_events, f"flood-lake-{uuid.uuid4().hex[:6]}"
     # 11 invalid then 29 valid records: the stop comes with valid rows still buffered.
-    send(settings, topic, [("u-1", b"{not json") for _ in range(11)]
-         + [("u-1", event(i)) for i in range(29)], partition=0)
+    send(
+        settings,
+        topic,
+        [("u-1", b"{not json") for _ in range(11)] + [("u-1", event(i)) for i in range(29)],
+        partition=0,
+    )
     first = Running(build_lake_sink(settings, group_id=group))
     first.thread.join(60)
     assert isinstance(first.error, DeadLetterFlood), first.error
     writer = LakeWriter.from_settings(settings)
-    settings_fast = settings.model_copy(update={"lake": settings.lake.model_copy(
-        update={"flush_seconds": 0.3})})
+    settings_fast = settings.model_copy(
+        update={"lake": settings.lake.model_copy(update={"flush_seconds": 0.3})}
+    )
     second = Running(build_lake_sink(settings_fast, group_id=group))
     try:
-        wait_for(lambda: committed(settings, group, topic)[0] == 40, timeout=60,
-                 message="everything committed after the restart")
+        wait_for(
+            lambda: committed(settings, group, topic)[0] == 40,
+            timeout=60,
+            message="everything committed after the restart",
+        )
     finally:
         second.stop()
     assert second.error is None, second.error
     table = read_dataset(writer, "client_events", ["_partition", "_offset"])
-    keys = list(zip(table.column("_partition").to_pylist(), table.column("_offset").to_pylist(),
-                    strict=True))
+    keys = list(
+        zip(
+            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
+        )
+    )
     assert len(keys) == len(set(keys)) == 29, f"{len(keys)} rows, {len(set(keys))} distinct"
 
 
@@ -274,16 +321,20 @@ class Inflate(Step):
 
 
 def test_an_output_too_large_for_the_producer_is_dead_lettered_not_a_crash(
-        make_settings: Callable[..., Settings]) -> None:
+    make_settings: Callable[..., Settings],
+) -> None:
     settings = make_settings()
     topic, group = settings.topics.client_events, f"inflate-{uuid.uuid4().hex[:6]}"
-    send(settings, topic, [("small", b"x"), ("big", b"y" * 1000), ("small2", b"z")],
-         partition=0)
-    running = Running(StreamWorker(settings, Inflate(settings.topics.orders), [topic],
-                                   group_id=group))
+    send(settings, topic, [("small", b"x"), ("big", b"y" * 1000), ("small2", b"z")], partition=0)
+    running = Running(
+        StreamWorker(settings, Inflate(settings.topics.orders), [topic], group_id=group)
+    )
     try:
-        wait_for(lambda: committed(settings, group, topic)[0] == 3 or running.error,
-                 timeout=30, message="all three records committed")
+        wait_for(
+            lambda: committed(settings, group, topic)[0] == 3 or running.error,
+            timeout=30,
+            message="all three records committed",
+        )
         assert running.error is None, running.error
         [letter] = letters(settings)
         assert letter["source_offset"] == "1" and "exceeds" in letter["error"]

@@ -20,33 +20,79 @@ from vitrina.security.acl import (
 )
 from vitrina.settings import Settings, load_settings
 
-TOPIC_OPS = ("READ", "WRITE", "DESCRIBE", "CREATE", "DELETE", "ALTER", "ALTER_CONFIGS",
-             "DESCRIBE_CONFIGS")
-CLUSTER_OPS = ("CREATE", "ALTER", "DESCRIBE", "ALTER_CONFIGS", "DESCRIBE_CONFIGS",
-               "IDEMPOTENT_WRITE")
+TOPIC_OPS = (
+    "READ",
+    "WRITE",
+    "DESCRIBE",
+    "CREATE",
+    "DELETE",
+    "ALTER",
+    "ALTER_CONFIGS",
+    "DESCRIBE_CONFIGS",
+)
+CLUSTER_OPS = (
+    "CREATE",
+    "ALTER",
+    "DESCRIBE",
+    "ALTER_CONFIGS",
+    "DESCRIBE_CONFIGS",
+    "IDEMPOTENT_WRITE",
+)
 
 # The job of each service, written down independently of the plan (from DESIGN.md):
 # the READ and WRITE topics it needs. Everything else on data topics must be refused.
 JOBS: dict[str, tuple[set[str], set[str]]] = {
     "shop-api": ({"product-owners"}, {"shop-products", "product-owners", "dead-letters"}),
-    "filter": ({"shop-products", "banned-products", "filtered-products", "withheld-products"},
-               {"filtered-products", "blocked-products", "withheld-products", "dead-letters"}),
+    "filter": (
+        {"shop-products", "banned-products", "filtered-products", "withheld-products"},
+        {"filtered-products", "blocked-products", "withheld-products", "dead-letters"},
+    ),
     "indexer": ({"filtered-products"}, {"dead-letters"}),
-    "lake-sink": ({"shop-products", "orders", "client-events", "client-queries",
-                   "blocked-products", "banned-products"}, {"dead-letters"}),
-    "analytics": ({"banned-products", "filtered-products"},
-                  {"recommendations", "analytics-categories", "dead-letters"}),
-    "client-api": ({"recommendations", "banned-products", "filtered-products",
-                    "analytics-categories", "dead-letters"},
-                   {"client-queries", "client-events", "orders", "banned-products"}),
+    "lake-sink": (
+        {
+            "shop-products",
+            "orders",
+            "client-events",
+            "client-queries",
+            "blocked-products",
+            "banned-products",
+        },
+        {"dead-letters"},
+    ),
+    "analytics": (
+        {"banned-products", "filtered-products"},
+        {"recommendations", "analytics-categories", "dead-letters"},
+    ),
+    "client-api": (
+        {
+            "recommendations",
+            "banned-products",
+            "filtered-products",
+            "analytics-categories",
+            "dead-letters",
+        },
+        {"client-queries", "client-events", "orders", "banned-products"},
+    ),
     "traffic": ({"filtered-products"}, {"orders", "client-events", "client-queries"}),
     # `vitrina shop load`: the SHOP API's door from the command line.
     "shop-load": ({"product-owners"}, {"shop-products", "product-owners", "dead-letters"}),
     # `vitrina dlq replay`: back to any topic some service consumes (reads them as admin).
-    "dlq-replay": (set(), {"shop-products", "banned-products", "filtered-products",
-                           "withheld-products", "blocked-products", "orders", "client-events",
-                           "client-queries", "recommendations", "analytics-categories",
-                           "product-owners"}),
+    "dlq-replay": (
+        set(),
+        {
+            "shop-products",
+            "banned-products",
+            "filtered-products",
+            "withheld-products",
+            "blocked-products",
+            "orders",
+            "client-events",
+            "client-queries",
+            "recommendations",
+            "analytics-categories",
+            "product-owners",
+        },
+    ),
 }
 
 
@@ -65,21 +111,26 @@ def _topics(settings: Settings) -> list[str]:
 
 
 @pytest.mark.parametrize("service", sorted(JOBS))
-def test_service_can_do_exactly_its_job(rules: list[AclRule], settings: Settings,
-                                        service: str) -> None:
+def test_service_can_do_exactly_its_job(
+    rules: list[AclRule], settings: Settings, service: str
+) -> None:
     reads, writes = JOBS[service]
     for topic in _topics(settings):
         for op in TOPIC_OPS:
-            expected = ((op == "READ" and topic in reads) or (op == "WRITE" and topic in writes)
-                        or (op == "DESCRIBE" and topic in reads | writes))
+            expected = (
+                (op == "READ" and topic in reads)
+                or (op == "WRITE" and topic in writes)
+                or (op == "DESCRIBE" and topic in reads | writes)
+            )
             assert allowed(rules, service, op, TOPIC, topic) == expected, (service, op, topic)
     for op in CLUSTER_OPS:
         assert not allowed(rules, service, op, CLUSTER, CLUSTER_NAME), (service, op)
 
 
 @pytest.mark.parametrize("service", sorted(JOBS))
-def test_groups_and_transactional_ids_are_owned_by_prefix(rules: list[AclRule],
-                                                          service: str) -> None:
+def test_groups_and_transactional_ids_are_owned_by_prefix(
+    rules: list[AclRule], service: str
+) -> None:
     others = [s for s in JOBS if s != service]
     consumes = bool(JOBS[service][0])
     assert allowed(rules, service, "READ", GROUP, f"vitrina-{service}") == consumes
@@ -91,7 +142,8 @@ def test_groups_and_transactional_ids_are_owned_by_prefix(rules: list[AclRule],
 
 
 def test_admin_manages_topics_acls_and_bans_but_writes_no_product_data(
-        rules: list[AclRule], settings: Settings) -> None:
+    rules: list[AclRule], settings: Settings
+) -> None:
     for op in ("CREATE", "ALTER", "DESCRIBE"):
         assert allowed(rules, "admin", op, CLUSTER, CLUSTER_NAME)
     for topic in _topics(settings):
@@ -101,7 +153,8 @@ def test_admin_manages_topics_acls_and_bans_but_writes_no_product_data(
 
 
 def test_mirror_reads_everything_and_owns_only_its_internal_topics(
-        rules: list[AclRule], settings: Settings) -> None:
+    rules: list[AclRule], settings: Settings
+) -> None:
     for topic in _topics(settings):
         for op in ("READ", "DESCRIBE_CONFIGS", "CREATE", "WRITE"):
             assert allowed(rules, "mirror", op, TOPIC, topic)
@@ -127,9 +180,11 @@ def test_every_service_principal_has_rules(rules: list[AclRule]) -> None:
 
 
 def test_evaluator_follows_kafka_pattern_rules() -> None:
-    rules = [AclRule("User:a", TOPIC, PREFIXED, "orders-", "READ"),
-             AclRule("User:b", TOPIC, LITERAL, "*", "ALL"),
-             AclRule("User:c", TOPIC, LITERAL, "x", "ALTER_CONFIGS")]
+    rules = [
+        AclRule("User:a", TOPIC, PREFIXED, "orders-", "READ"),
+        AclRule("User:b", TOPIC, LITERAL, "*", "ALL"),
+        AclRule("User:c", TOPIC, LITERAL, "x", "ALTER_CONFIGS"),
+    ]
     assert allowed(rules, "a", "READ", TOPIC, "orders-eu")
     assert allowed(rules, "a", "DESCRIBE", TOPIC, "orders-eu")  # READ implies DESCRIBE
     assert not allowed(rules, "a", "READ", TOPIC, "orders")
@@ -139,8 +194,7 @@ def test_evaluator_follows_kafka_pattern_rules() -> None:
     assert not allowed(rules, "c", "DESCRIBE", TOPIC, "x")
 
 
-def test_diff_adds_missing_removes_stale_and_leaves_unmanaged_alone(
-        rules: list[AclRule]) -> None:
+def test_diff_adds_missing_removes_stale_and_leaves_unmanaged_alone(rules: list[AclRule]) -> None:
     assert not diff_acls(rules, rules).changed  # idempotent: applying twice changes nothing
     stale = AclRule("User:filter", TOPIC, LITERAL, "orders", "WRITE")
     foreign = AclRule("User:someone-else", TOPIC, LITERAL, "orders", "READ")
@@ -162,9 +216,20 @@ def test_apply_refuses_the_embedded_broker_before_connecting(settings: Settings)
 
 # -- every principal the code connects as exists (issue 11, item 2) ---------------------------
 
-_CLIENT_CALLS = {"producer_config", "consumer_config", "admin_config", "make_producer",
-                 "read_to_end", "topic_partitions", "read_partitions_to_end", "load_owners",
-                 "BanService", "StreamWorker", "OwnersView", "TopicFollower"}
+_CLIENT_CALLS = {
+    "producer_config",
+    "consumer_config",
+    "admin_config",
+    "make_producer",
+    "read_to_end",
+    "topic_partitions",
+    "read_partitions_to_end",
+    "load_owners",
+    "BanService",
+    "StreamWorker",
+    "OwnersView",
+    "TopicFollower",
+}
 
 
 def _principals_named_in_code() -> dict[str, set[str]]:
@@ -187,24 +252,29 @@ def _principals_named_in_code() -> dict[str, set[str]]:
                     if called.endswith("_config") or called == "make_producer":
                         names += node.args[1:2]
             elif isinstance(node, ast.Assign) and any(
-                    isinstance(t, ast.Name) and t.id in {"SERVICE", "PRINCIPAL"}
-                    for t in node.targets):
+                isinstance(t, ast.Name) and t.id in {"SERVICE", "PRINCIPAL"} for t in node.targets
+            ):
                 names.append(node.value)
             elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
                 # defaults of `principal` parameters ("admin", "shop-api", …)
                 args = node.args.args + node.args.kwonlyargs
-                defaults = [None] * (len(node.args.args) - len(node.args.defaults)) + list(
-                    node.args.defaults) + list(node.args.kw_defaults)
-                names += [d for a, d in zip(args, defaults, strict=True)
-                          if a.arg == "principal" and d is not None]
+                defaults = (
+                    [None] * (len(node.args.args) - len(node.args.defaults))
+                    + list(node.args.defaults)
+                    + list(node.args.kw_defaults)
+                )
+                names += [
+                    d
+                    for a, d in zip(args, defaults, strict=True)
+                    if a.arg == "principal" and d is not None
+                ]
             for name in names:
                 if isinstance(name, ast.Constant) and isinstance(name.value, str):
                     found.setdefault(name.value, set()).add(path.name)
     return found
 
 
-def test_every_principal_the_code_connects_as_is_created_and_planned(
-        rules: list[AclRule]) -> None:
+def test_every_principal_the_code_connects_as_is_created_and_planned(rules: list[AclRule]) -> None:
     """`shop load` connected as shop-load and `dlq replay` as dlq-replay, which `security
     init` never created (so they failed on SASL); the client API banned as admin."""
     from vitrina.security import ALL_PRINCIPALS

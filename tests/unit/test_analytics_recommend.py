@@ -37,8 +37,11 @@ def test_perfect_list_scores_one_and_empty_truth_scores_zero() -> None:
 @given(ids, ids, st.integers(min_value=1, max_value=15))
 def test_metrics_stay_in_unit_interval(recs: list[str], truth: list[str], k: int) -> None:
     relevant = set(truth)
-    for value in (precision_at(recs, relevant, k), recall_at(recs, relevant, k),
-                  ndcg_at(recs, relevant, k)):
+    for value in (
+        precision_at(recs, relevant, k),
+        recall_at(recs, relevant, k),
+        ndcg_at(recs, relevant, k),
+    ):
         assert 0.0 <= value <= 1.0 + 1e-12
 
 
@@ -56,9 +59,11 @@ def test_popularity_baseline_skips_bought_products() -> None:
 
 
 def test_grouped_records_follow_rank_and_satisfy_the_contract() -> None:
-    rows = [{"user_id": "u1", "rank": 2, "product_id": "200", "score": 0.5, "reason": "b"},
-            {"user_id": "u1", "rank": 1, "product_id": "100", "score": 0.9, "reason": "a"},
-            {"user_id": "u0", "rank": 1, "product_id": "300", "score": 1.0, "reason": "c"}]
+    rows = [
+        {"user_id": "u1", "rank": 2, "product_id": "200", "score": 0.5, "reason": "b"},
+        {"user_id": "u1", "rank": 1, "product_id": "100", "score": 0.9, "reason": "a"},
+        {"user_id": "u0", "rank": 1, "product_id": "300", "score": 1.0, "reason": "c"},
+    ]
     records = group_recommendations(rows, model="m", generated_at=datetime(2025, 1, 1, tzinfo=UTC))
     assert [r["user_id"] for r in records] == ["u0", "u1"]
     assert [i["product_id"] for i in records[1]["items"]] == ["100", "200"]

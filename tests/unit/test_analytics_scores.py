@@ -25,13 +25,32 @@ T0 = datetime(2017, 6, 1, tzinfo=UTC)
 
 
 def _products(ids: list[str], category: str = "Продукты") -> list[dict[str, Any]]:
-    return [{"product_id": p, "name": p, "category": category, "stock_available": 5,
-             "_timestamp": T0, "_partition": 0, "_offset": i} for i, p in enumerate(ids)]
+    return [
+        {
+            "product_id": p,
+            "name": p,
+            "category": category,
+            "stock_available": 5,
+            "_timestamp": T0,
+            "_partition": 0,
+            "_offset": i,
+        }
+        for i, p in enumerate(ids)
+    ]
 
 
 def _order(i: int, user: str, product: str, when: datetime) -> dict[str, Any]:
-    return {"order_id": f"o{i}", "customer_id": user, "order_date": when, "state": "created",
-            "line_no": 0, "product_id": product, "quantity": 1, "_partition": 0, "_offset": i}
+    return {
+        "order_id": f"o{i}",
+        "customer_id": user,
+        "order_date": when,
+        "state": "created",
+        "line_no": 0,
+        "product_id": product,
+        "quantity": 1,
+        "_partition": 0,
+        "_offset": i,
+    }
 
 
 def _engine(root: Path, data: dict[str, list[dict[str, Any]]], params: Params) -> DuckDBEngine:
@@ -51,18 +70,38 @@ def _engine(root: Path, data: dict[str, list[dict[str, Any]]], params: Params) -
 
 
 def test_a_purchase_counts_once(tmp_path: Path) -> None:
-    data = {"shop_products": _products(["a", "b"]),
-            "orders": [_order(0, "u1", "a", T0)],
-            "client_events": [{"user_id": "u1", "type": "purchase", "product_id": "a",
-                               "timestamp": T0, "_partition": 0, "_offset": 0},
-                              {"user_id": "u2", "type": "view", "product_id": "b",
-                               "timestamp": T0, "_partition": 0, "_offset": 1}]}
+    data = {
+        "shop_products": _products(["a", "b"]),
+        "orders": [_order(0, "u1", "a", T0)],
+        "client_events": [
+            {
+                "user_id": "u1",
+                "type": "purchase",
+                "product_id": "a",
+                "timestamp": T0,
+                "_partition": 0,
+                "_offset": 0,
+            },
+            {
+                "user_id": "u2",
+                "type": "view",
+                "product_id": "b",
+                "timestamp": T0,
+                "_partition": 0,
+                "_offset": 1,
+            },
+        ],
+    }
     engine = _engine(tmp_path, data, Params())
     weight = engine.scalar("SELECT weight FROM interactions WHERE user_id = 'u1'")
     assert weight == 5.0  # the order line alone (ORDER_WEIGHT), not 10
     # The purchase event still marks it bought: never recommended to u1.
-    assert engine.scalar("SELECT COUNT(*) FROM recommendations "
-                         "WHERE user_id = 'u1' AND product_id = 'a'") == 0
+    assert (
+        engine.scalar(
+            "SELECT COUNT(*) FROM recommendations WHERE user_id = 'u1' AND product_id = 'a'"
+        )
+        == 0
+    )
 
 
 def test_one_category_is_not_added_twice(tmp_path: Path) -> None:
@@ -80,39 +119,71 @@ def test_recency_is_measured_from_the_newest_fact_not_the_wall_clock(tmp_path: P
     engine = _engine(tmp_path, data, Params())
     assert engine.scalar("SELECT now FROM clock") == T0.timestamp()
     assert engine.scalar("SELECT weight FROM interactions WHERE user_id = 'u1'") == 5.0
-    assert math.isclose(engine.scalar("SELECT weight FROM interactions WHERE user_id = 'u2'"),
-                        2.5, rel_tol=1e-6)  # one half-life older
+    assert math.isclose(
+        engine.scalar("SELECT weight FROM interactions WHERE user_id = 'u2'"), 2.5, rel_tol=1e-6
+    )  # one half-life older
     explicit = _engine(tmp_path, data, Params(as_of=(T0 + timedelta(days=30)).timestamp()))
-    assert math.isclose(explicit.scalar("SELECT weight FROM interactions "
-                                        "WHERE user_id = 'u1'"), 2.5, rel_tol=1e-6)
+    assert math.isclose(
+        explicit.scalar("SELECT weight FROM interactions WHERE user_id = 'u1'"), 2.5, rel_tol=1e-6
+    )
 
 
-moments = st.datetimes(min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1),
-                       timezones=st.just(UTC))
+moments = st.datetimes(
+    min_value=datetime(1990, 1, 1), max_value=datetime(2030, 1, 1), timezones=st.just(UTC)
+)
 
 
 @settings(max_examples=15, deadline=None)
-@given(orders=st.lists(st.tuples(st.sampled_from(["u1", "u2", "u3"]),
-                                 st.sampled_from(["a", "b", "c", "d"]), moments),
-                       min_size=1, max_size=12),
-       views=st.lists(st.tuples(st.sampled_from(["u1", "u4"]), st.sampled_from(["a", "d"]),
-                                moments, st.sampled_from(["view", "review", "purchase"]),
-                                st.integers(1, 5)), max_size=6),
-       as_of=st.one_of(st.none(), st.floats(0, 4e9)),
-       half_life=st.floats(0.01, 3650))
-def test_scores_are_always_finite(orders: list[tuple[str, str, datetime]],
-                                  views: list[tuple[str, str, datetime, str, int]],
-                                  as_of: float | None, half_life: float) -> None:
-    data = {"shop_products": _products(["a", "b"]) + _products(["c", "d"], "Дом"),
-            "orders": [_order(i, u, p, t) for i, (u, p, t) in enumerate(orders)],
-            "client_events": [{"user_id": u, "type": kind, "product_id": p, "timestamp": t,
-                               "rating": r, "_partition": 0, "_offset": i}
-                              for i, (u, p, t, kind, r) in enumerate(views)]}
+@given(
+    orders=st.lists(
+        st.tuples(
+            st.sampled_from(["u1", "u2", "u3"]), st.sampled_from(["a", "b", "c", "d"]), moments
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    views=st.lists(
+        st.tuples(
+            st.sampled_from(["u1", "u4"]),
+            st.sampled_from(["a", "d"]),
+            moments,
+            st.sampled_from(["view", "review", "purchase"]),
+            st.integers(1, 5),
+        ),
+        max_size=6,
+    ),
+    as_of=st.one_of(st.none(), st.floats(0, 4e9)),
+    half_life=st.floats(0.01, 3650),
+)
+def test_scores_are_always_finite(
+    orders: list[tuple[str, str, datetime]],
+    views: list[tuple[str, str, datetime, str, int]],
+    as_of: float | None,
+    half_life: float,
+) -> None:
+    data = {
+        "shop_products": _products(["a", "b"]) + _products(["c", "d"], "Дом"),
+        "orders": [_order(i, u, p, t) for i, (u, p, t) in enumerate(orders)],
+        "client_events": [
+            {
+                "user_id": u,
+                "type": kind,
+                "product_id": p,
+                "timestamp": t,
+                "rating": r,
+                "_partition": 0,
+                "_offset": i,
+            }
+            for i, (u, p, t, kind, r) in enumerate(views)
+        ],
+    }
     with tempfile.TemporaryDirectory() as tmp:
         engine = _engine(Path(tmp), data, Params(as_of=as_of, half_life_days=half_life))
         for table in ("recommendations", "popular", "item_neighbours"):
-            bad = engine.scalar(f"SELECT COUNT(*) FROM {table} WHERE score IS NULL "
-                                "OR isnan(score) OR isinf(score) OR score < 0")
+            bad = engine.scalar(
+                f"SELECT COUNT(*) FROM {table} WHERE score IS NULL "
+                "OR isnan(score) OR isinf(score) OR score < 0"
+            )
             assert bad == 0, table
         assert engine.scalar("SELECT COUNT(*) FROM popular") >= 1
         engine.close()
@@ -123,8 +194,7 @@ def test_popularity_counts_customers_not_order_lines(tmp_path: Path) -> None:
     # the fill is what many people want (Instacart: distinct customers 1.21x order lines).
     orders = [_order(i, "heavy", "a", T0 + timedelta(days=i)) for i in range(6)]
     orders += [_order(10 + i, f"u{i}", "b", T0) for i in range(3)]
-    engine = _engine(tmp_path, {"shop_products": _products(["a", "b"]), "orders": orders},
-                     Params())
+    engine = _engine(tmp_path, {"shop_products": _products(["a", "b"]), "orders": orders}, Params())
     ranked = engine.fetch("popular", "rank").column("product_id").to_pylist()
     assert ranked == ["b", "a"]
 
@@ -137,15 +207,17 @@ def test_the_similarity_floor_prunes_without_changing_any_list(tmp_path: Path) -
     from vitrina.settings import load_settings
 
     config = load_settings(data_dir=tmp_path)
-    write_generated_lake(LakeWriter.from_settings(config), products=300, customer_count=80,
-                         messages=6000, seed=3)
+    write_generated_lake(
+        LakeWriter.from_settings(config), products=300, customer_count=80, messages=6000, seed=3
+    )
     engine = DuckDBEngine()
     params = Params()
     run_definitions(engine, AnalyticsLake.from_settings(config).inputs(), params)
     pruned = engine.fetch("recommendations", "user_id, rank").to_pylist()
     assert engine.scalar("SELECT COUNT(*) FROM cf_floor") > 0  # the floor is in play
-    engine.create("cf_floor", "SELECT CAST(0 AS INTEGER) AS u, 0.0 AS floor WHERE 1 = 0",
-                  materialize=False)
+    engine.create(
+        "cf_floor", "SELECT CAST(0 AS INTEGER) AS u, 0.0 AS floor WHERE 1 = 0", materialize=False
+    )
     for statement, sql in statements(params):
         if statement.name in ("ranked", "recommendations"):
             engine.create(statement.name, sql, statement.materialize)

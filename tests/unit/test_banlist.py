@@ -19,8 +19,12 @@ from vitrina.domain.banlist import (
     route,
 )
 
-BAN = {"product_id": "7", "reason": "counterfeit", "banned_by": "ops",
-       "banned_at": "2026-01-01T00:00:00+00:00"}
+BAN = {
+    "product_id": "7",
+    "reason": "counterfeit",
+    "banned_by": "ops",
+    "banned_at": "2026-01-01T00:00:00+00:00",
+}
 
 
 def kinds(effects: list[Effect]) -> list[tuple[str, int]]:
@@ -89,7 +93,9 @@ def test_unban_republishes_latest_then_releases() -> None:
 def test_allowed_update_after_unban_releases_stale_withheld_copy() -> None:
     shelf = Shelf(withheld={"7": b"v1"})
     assert [e.kind for e in on_product(shelf, "7", b"v2", route({"product_id": "7"}, {}))] == [
-        "publish", "release"]
+        "publish",
+        "release",
+    ]
 
 
 def test_reconcile_repairs_a_crash_between_ban_phases() -> None:
@@ -104,7 +110,8 @@ def test_reconcile_repairs_a_crash_between_ban_phases() -> None:
 def test_reconcile_repairs_a_crash_between_unban_phases() -> None:
     # publish landed, release did not
     assert kinds(reconcile(Shelf(visible={"7": b"v"}, withheld={"7": b"v"}), {})) == [
-        ("release", 2)]
+        ("release", 2)
+    ]
     # nothing landed
     assert kinds(reconcile(Shelf(withheld={"7": b"v"}), {})) == [("publish", 1), ("release", 2)]
 
@@ -128,8 +135,10 @@ def test_ids_from_document_accepts_the_documented_shapes() -> None:
     assert ids_from_document("12") is None
 
 
-events = st.lists(st.tuples(st.sampled_from(["product", "ban", "unban"]),
-                            st.sampled_from(["1", "2", "3"])), max_size=40)
+events = st.lists(
+    st.tuples(st.sampled_from(["product", "ban", "unban"]), st.sampled_from(["1", "2", "3"])),
+    max_size=40,
+)
 
 
 @given(events)

@@ -16,10 +16,20 @@ from vitrina.domain.generator import generate_catalog
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed-catalogs"
 
-_scalars = st.none() | st.booleans() | st.integers(-10**12, 10**12) | st.text(max_size=20) \
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(10**12), 10**12)
+    | st.text(max_size=20)
     | st.floats(allow_nan=False, allow_infinity=False)
-_json = st.recursive(_scalars, lambda inner: st.lists(inner, max_size=4)
-                     | st.dictionaries(st.text(max_size=8), inner, max_size=4), max_leaves=12)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=12,
+)
 _objects = st.dictionaries(st.text(max_size=10), _json, max_size=6)
 
 
@@ -58,7 +68,7 @@ def test_one_broken_line_costs_only_that_line(n: int, bad: st.DataObject) -> Non
     records = list(parse_catalog(b"\n".join(lines)).records)
     assert [r.ok for r in records] == [i != broken for i in range(n)]
     assert records[broken].where == f"line {broken + 1}"
-    assert [r.value for r in records if r.ok] == products[:broken] + products[broken + 1:]
+    assert [r.value for r in records if r.ok] == products[:broken] + products[broken + 1 :]
 
 
 def test_one_broken_array_element_costs_only_that_element() -> None:
@@ -81,8 +91,10 @@ def test_shapes_bom_empty_and_schemas() -> None:
     product = next(generate_catalog(1))
     assert parse_catalog(b"\xef\xbb\xbf" + orjson.dumps(product)).shape == "object"
     assert parse_catalog(b"  \n ").shape == "empty"
-    schema = parse_catalog(b'{"$schema": "http://json-schema.org/draft-07/schema#", '
-                           b'"type": "object", "properties": {}}')
+    schema = parse_catalog(
+        b'{"$schema": "http://json-schema.org/draft-07/schema#", '
+        b'"type": "object", "properties": {}}'
+    )
     assert schema.shape == "schema" and "JSON Schema" in (schema.skipped or "")
     [scalar] = parse_catalog(b"42").records
     assert scalar.value == 42  # a lone scalar becomes one record the contract rejects

@@ -31,12 +31,15 @@ def test_json_lines_are_parsed_once(monkeypatch: pytest.MonkeyPatch) -> None:
     assert len(parsed) <= len(products) + 1  # the first line may be looked at twice
 
 
-@pytest.mark.parametrize(("text", "shape"), [
-    (b'{"product_id": "1"}\n', "object"),
-    (b'{\n  "product_id": "1"\n}\n', "object"),
-    (b'{"product_id": "1"}\n{"product_id": "2"}\n', "jsonl"),
-    (b'{"product_id": "1"}\nnot json\n', "jsonl"),
-    (b'{"product_id": "1"\n', "jsonl"),
-])
+@pytest.mark.parametrize(
+    ("text", "shape"),
+    [
+        (b'{"product_id": "1"}\n', "object"),
+        (b'{\n  "product_id": "1"\n}\n', "object"),
+        (b'{"product_id": "1"}\n{"product_id": "2"}\n', "jsonl"),
+        (b'{"product_id": "1"}\nnot json\n', "jsonl"),
+        (b'{"product_id": "1"\n', "jsonl"),
+    ],
+)
 def test_the_shape_of_object_files_is_unchanged(text: bytes, shape: str) -> None:
     assert parse_catalog(text).shape == shape

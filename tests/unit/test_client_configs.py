@@ -32,8 +32,12 @@ def secrets_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def _secured(folder: Path, /, **kafka: object) -> Settings:
-    base = {"bootstrap_servers": "kafka-1:9093", "security_protocol": "SASL_SSL",
-            "secrets_dir": folder, "ssl_ca_location": folder / "ca.pem"}
+    base = {
+        "bootstrap_servers": "kafka-1:9093",
+        "security_protocol": "SASL_SSL",
+        "secrets_dir": folder,
+        "ssl_ca_location": folder / "ca.pem",
+    }
     return load_settings(kafka={**base, **kafka})
 
 
@@ -44,8 +48,9 @@ def test_embedded_default_is_plaintext_without_credentials() -> None:
 
 
 @pytest.mark.parametrize("principal", SERVICE_PRINCIPALS)
-def test_each_service_connects_as_itself_with_its_own_password(secrets_dir: Path,
-                                                               principal: str) -> None:
+def test_each_service_connects_as_itself_with_its_own_password(
+    secrets_dir: Path, principal: str
+) -> None:
     conf = consumer_config(_secured(secrets_dir), principal, f"vitrina-{principal}")
     assert conf["security.protocol"] == "SASL_SSL"
     assert conf["sasl.mechanism"] == "SCRAM-SHA-512"
@@ -101,21 +106,25 @@ def test_secrets_default_to_where_security_init_writes(secrets_dir: Path) -> Non
     link = data_dir / "secrets" / "kafka"
     if not link.exists():
         link.symlink_to(secrets_dir)
-    conf = producer_config(load_settings(data_dir=data_dir,
-                                         kafka={"security_protocol": "SASL_SSL"}), "filter")
+    conf = producer_config(
+        load_settings(data_dir=data_dir, kafka={"security_protocol": "SASL_SSL"}), "filter"
+    )
     assert conf["sasl.password"] == (secrets_dir / "filter.password").read_text().strip()
     assert conf["ssl.ca.location"] == str(link / "ca.pem")
     with pytest.raises(ConfigError, match=r"nowhere/secrets/kafka/filter\.password is missing"):
-        producer_config(load_settings(data_dir=data_dir / "nowhere",
-                                      kafka={"security_protocol": "SASL_SSL"}), "filter")
+        producer_config(
+            load_settings(data_dir=data_dir / "nowhere", kafka={"security_protocol": "SASL_SSL"}),
+            "filter",
+        )
     with pytest.raises(ConfigError, match="sasl_username is not set"):
         base = load_settings(kafka={"security_protocol": "SASL_PLAINTEXT"})
         producer_config(base, None)
 
 
 def test_explicit_password_overrides_the_file(secrets_dir: Path) -> None:
-    conf = producer_config(_secured(secrets_dir, sasl_password="from-env",
-                                    sasl_username="ops"), "filter")
+    conf = producer_config(
+        _secured(secrets_dir, sasl_password="from-env", sasl_username="ops"), "filter"
+    )
     assert (conf["sasl.username"], conf["sasl.password"]) == ("ops", "from-env")
 
 
@@ -123,6 +132,7 @@ def test_explicit_password_overrides_the_file(secrets_dir: Path) -> None:
 # The precise cause reaches the client's error_cb long before a request times out; these
 # unit tests pin the mapping. tests/distributed/test_services_errors.py checks it on a real
 # secured cluster (wrong password, untrusted CA, ACL denial each in < 10 s).
+
 
 def _ident(secrets_dir: Path, principal: str = "indexer") -> ClientIdentity:
     return identity(_secured(secrets_dir), principal)
@@ -141,9 +151,12 @@ def test_every_client_gets_an_error_watch_and_quiet_librdkafka(secrets_dir: Path
 
 
 def test_wrong_password_names_the_principal_its_password_file_and_the_fix(
-        secrets_dir: Path) -> None:
-    err = explain(KafkaError(KafkaError._AUTHENTICATION, "SASL authentication error: "
-                             "invalid credentials"), _ident(secrets_dir))
+    secrets_dir: Path,
+) -> None:
+    err = explain(
+        KafkaError(KafkaError._AUTHENTICATION, "SASL authentication error: invalid credentials"),
+        _ident(secrets_dir),
+    )
     assert isinstance(err, KafkaAuthError)
     assert err.message.startswith("authentication failed for principal indexer at kafka-1:9093")
     assert str(secrets_dir / "indexer.password") in (err.hint or "")
@@ -151,21 +164,29 @@ def test_wrong_password_names_the_principal_its_password_file_and_the_fix(
 
 
 @pytest.mark.parametrize("code", [KafkaError._SSL, KafkaError._TRANSPORT])
-def test_untrusted_ca_is_a_tls_error_naming_ssl_ca_location(secrets_dir: Path,
-                                                            code: int) -> None:
+def test_untrusted_ca_is_a_tls_error_naming_ssl_ca_location(secrets_dir: Path, code: int) -> None:
     # librdkafka reports the first failed handshake as _TRANSPORT, later ones as _SSL.
-    err = explain(KafkaError(code, "SSL handshake failed: error:0A000086:SSL routines::"
-                             "certificate verify failed"), _ident(secrets_dir))
+    err = explain(
+        KafkaError(
+            code, "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed"
+        ),
+        _ident(secrets_dir),
+    )
     assert isinstance(err, KafkaTlsError)
-    assert err.message.startswith("TLS handshake failed: certificate not trusted "
-                                  f"(ssl.ca.location {secrets_dir / 'ca.pem'})")
+    assert err.message.startswith(
+        f"TLS handshake failed: certificate not trusted (ssl.ca.location {secrets_dir / 'ca.pem'})"
+    )
     assert "VITRINA__KAFKA__SSL_CA_LOCATION" in (err.hint or "")
 
 
 def test_acl_denial_is_not_a_missing_topic(secrets_dir: Path) -> None:
     ident = _ident(secrets_dir, "client-api")
-    err = explain(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED), ident,
-                  operation="WRITE", topic="shop-products")
+    err = explain(
+        KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED),
+        ident,
+        operation="WRITE",
+        topic="shop-products",
+    )
     assert isinstance(err, KafkaAccessDenied) and err.status_code == 403
     assert err.message == "principal client-api is not allowed to WRITE topic shop-products"
     assert "vitrina acl plan" in (err.hint or "")
@@ -174,7 +195,8 @@ def test_acl_denial_is_not_a_missing_topic(secrets_dir: Path) -> None:
 
 
 def test_the_watch_raises_permanent_errors_and_says_transient_ones_once(
-        secrets_dir: Path, caplog: pytest.LogCaptureFixture) -> None:
+    secrets_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     now = [1000.0]
     watch = ErrorWatch(_ident(secrets_dir), clock=lambda: now[0])
     unique = f"kafka-{id(watch)}:9093"  # the reporter is process-wide: its own address
@@ -196,20 +218,25 @@ def test_a_login_cut_by_a_stopping_broker_is_not_a_wrong_password(secrets_dir: P
     """A broker killed mid-handshake also ends the login with _AUTHENTICATION: retry, don't
     stop the service with "authentication failed"."""
     watch = ErrorWatch(_ident(secrets_dir))
-    cut = KafkaError(KafkaError._AUTHENTICATION, "sasl_ssl://127.0.0.1:29092/1: SASL "
-                     "authentication error: Disconnected (after 2ms in state AUTH_REQ)")
+    cut = KafkaError(
+        KafkaError._AUTHENTICATION,
+        "sasl_ssl://127.0.0.1:29092/1: SASL "
+        "authentication error: Disconnected (after 2ms in state AUTH_REQ)",
+    )
     watch(cut)  # reported, not raised
     watch.check()
     assert explain(cut, _ident(secrets_dir)) is None
-    refused = KafkaError(KafkaError._AUTHENTICATION, "SASL authentication error: Authentication "
-                         "failed during authentication due to invalid credentials with SASL "
-                         "mechanism SCRAM-SHA-512")
+    refused = KafkaError(
+        KafkaError._AUTHENTICATION,
+        "SASL authentication error: Authentication "
+        "failed during authentication due to invalid credentials with SASL "
+        "mechanism SCRAM-SHA-512",
+    )
     with pytest.raises(KafkaAuthError):
         watch(refused)
 
 
 def test_an_unacknowledged_write_is_not_called_unreachable(secrets_dir: Path) -> None:
-    err = explain(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS), _ident(secrets_dir),
-                  topic="orders")
+    err = explain(KafkaError(KafkaError.NOT_ENOUGH_REPLICAS), _ident(secrets_dir), topic="orders")
     assert err is not None and "did not acknowledge the write to orders" in err.message
     assert "min.insync.replicas" in (err.hint or "")

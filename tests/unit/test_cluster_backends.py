@@ -17,8 +17,9 @@ def test_backends_join_the_topology_on_distinct_ports(tmp_path: Path) -> None:
     hdfs, node, s3 = by_type[HdfsCluster], by_type[OpenSearchNode], by_type[S3Server]
     assert all(c.root == plan.root for c in (hdfs, node, s3))  # type: ignore[attr-defined]
     ports = [*vars(hdfs.ports).values(), node.http_port, node.transport_port, s3.port]
-    kafka = {getattr(p, f) for p in (*plan.primary_ports, *plan.mirror_ports)
-             for f in vars(p)} | {plan.mm2_metrics_port}
+    kafka = {getattr(p, f) for p in (*plan.primary_ports, *plan.mirror_ports) for f in vars(p)} | {
+        plan.mm2_metrics_port
+    }
     assert len(ports) == len(set(ports)) and not set(ports) & kafka
 
 
@@ -36,8 +37,7 @@ def test_opensearch_modules_take_their_jars_out_of_lib() -> None:
     assert set(MODULES) == {"transport-netty4", "analysis-common"}
 
 
-def test_profile_keeps_lake_and_search_embedded_when_their_servers_are_down(
-        tmp_path: Path) -> None:
+def test_profile_keeps_lake_and_search_embedded_when_their_servers_are_down(tmp_path: Path) -> None:
     from vitrina.cluster.storage import profile_overrides
 
     assert profile_overrides(topology.Plan(data_dir=tmp_path)) == {}

@@ -29,19 +29,24 @@ def test_every_port_of_the_topology_is_distinct() -> None:
 def test_cluster_profile_matches_the_default_plan() -> None:
     import yaml
 
-    profile = yaml.safe_load((Path(topology.__file__).parents[1] / "profiles" / "cluster.yaml")
-                             .read_text())
-    assert profile["kafka"]["bootstrap_servers"] == topology.primary(
-        topology.Plan.at(Path("/tmp/x"))).bootstrap
+    profile = yaml.safe_load(
+        (Path(topology.__file__).parents[1] / "profiles" / "cluster.yaml").read_text()
+    )
+    assert (
+        profile["kafka"]["bootstrap_servers"]
+        == topology.primary(topology.Plan.at(Path("/tmp/x"))).bootstrap
+    )
 
 
 def test_secured_node_properties(tmp_path: Path) -> None:
     cluster = KafkaCluster("kafka", tmp_path, ports_from_base(40000, 3), secrets=tmp_path / "s")
     props = cluster.server_properties(2)
-    assert props["controller.quorum.voters"] == ("1@127.0.0.1:40002,2@127.0.0.1:40012,"
-                                                 "3@127.0.0.1:40022")
-    assert props["listener.security.protocol.map"] == ("INTERNAL:SSL,CLIENT:SASL_SSL,"
-                                                       "CONTROLLER:SSL")
+    assert props["controller.quorum.voters"] == (
+        "1@127.0.0.1:40002,2@127.0.0.1:40012,3@127.0.0.1:40022"
+    )
+    assert props["listener.security.protocol.map"] == (
+        "INTERNAL:SSL,CLIENT:SASL_SSL,CONTROLLER:SSL"
+    )
     assert props["allow.everyone.if.no.acl.found"] == "false"
     assert props["super.users"] == "User:broker;User:admin"
     assert props["min.insync.replicas"] == "2" and props["default.replication.factor"] == "3"
@@ -60,8 +65,13 @@ def test_single_plaintext_node(tmp_path: Path) -> None:
 
 def test_mirrormaker_properties_escape_regexes_and_keep_passwords_out(tmp_path: Path) -> None:
     a = KafkaCluster("kafka", tmp_path, ports_from_base(40000, 3), secrets=tmp_path / "s")
-    b = KafkaCluster("kafka-mirror", tmp_path, ports_from_base(40100, 1),
-                     secrets=tmp_path / "s", host_prefix="kafka-mirror")
+    b = KafkaCluster(
+        "kafka-mirror",
+        tmp_path,
+        ports_from_base(40100, 1),
+        secrets=tmp_path / "s",
+        host_prefix="kafka-mirror",
+    )
     mm2 = MirrorMaker(a, b, tmp_path, topics=r"orders\..*")
     props = mm2.properties()
     assert props["replication.policy.class"].endswith("IdentityReplicationPolicy")
@@ -69,14 +79,19 @@ def test_mirrormaker_properties_escape_regexes_and_keep_passwords_out(tmp_path: 
     assert props["replication.factor"] == "1"
     text = mm2.write_config().read_text()
     assert r"primary->mirror.topics=orders\\..*" in text
-    assert "${dir:" in text and "password=\"${dir:" in text
+    assert "${dir:" in text and 'password="${dir:' in text
 
 
 def test_cluster_status_when_nothing_runs(tmp_path: Path) -> None:
     env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "vitrina", "cluster", "status",
-                             "--base-port", "41092"], env=env, capture_output=True,
-                            text=True, timeout=120, check=False)
+    result = subprocess.run(
+        [sys.executable, "-m", "vitrina", "cluster", "status", "--base-port", "41092"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert result.returncode == 1
     assert "kafka" in result.stdout and "down" in result.stdout
     assert "Traceback" not in result.stderr

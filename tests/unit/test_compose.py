@@ -50,8 +50,10 @@ def _one_shot(svc: dict[str, Any]) -> bool:
 def test_validates_against_the_compose_spec_schema(compose: dict[str, Any]) -> None:
     schema = json.loads((COMPOSE_DIR / "compose-spec.schema.json").read_text())
     validator = jsonschema_rs.validator_for(schema)
-    errors = [f"{'/'.join(map(str, e.instance_path))}: {e.message}"
-              for e in validator.iter_errors(compose)]
+    errors = [
+        f"{'/'.join(map(str, e.instance_path))}: {e.message}"
+        for e in validator.iter_errors(compose)
+    ]
     assert errors == []
 
 
@@ -63,8 +65,9 @@ def test_schema_check_catches_a_broken_file(compose: dict[str, Any]) -> None:
     assert not jsonschema_rs.validator_for(schema).is_valid(broken)
 
 
-def test_every_reference_resolves(compose: dict[str, Any],
-                                  services: dict[str, dict[str, Any]]) -> None:
+def test_every_reference_resolves(
+    compose: dict[str, Any], services: dict[str, dict[str, Any]]
+) -> None:
     volumes = set(compose["volumes"])
     secrets = set(compose["secrets"])
     for name, svc in services.items():
@@ -84,8 +87,9 @@ def test_every_reference_resolves(compose: dict[str, Any],
                 assert (COMPOSE_DIR / source).exists(), f"{name}: {source} does not exist"
             else:
                 assert source in volumes, f"{name}: undeclared volume {source}"
-    build_files = {svc["build"].get("dockerfile", "Dockerfile")
-                   for svc in services.values() if "build" in svc}
+    build_files = {
+        svc["build"].get("dockerfile", "Dockerfile") for svc in services.values() if "build" in svc
+    }
     assert "deploy/docker/Dockerfile" in build_files
     assert (ROOT / "deploy" / "docker" / "Dockerfile").is_file()
 
@@ -98,10 +102,15 @@ def test_long_running_services_have_health_checks(services: dict[str, dict[str, 
         assert not check.get("disable") and check.get("test"), f"{name} has no health check"
 
 
-def test_every_secret_is_a_generated_file_and_none_is_inline(compose: dict[str, Any],
-                                                             services: dict[str, Any]) -> None:
-    generated = {f.name for f in build_material(
-        brokers=3, mirror_brokers=3, now=datetime.now(UTC), password=lambda: "x")}
+def test_every_secret_is_a_generated_file_and_none_is_inline(
+    compose: dict[str, Any], services: dict[str, Any]
+) -> None:
+    generated = {
+        f.name
+        for f in build_material(
+            brokers=3, mirror_brokers=3, now=datetime.now(UTC), password=lambda: "x"
+        )
+    }
     for name, spec in compose["secrets"].items():
         assert set(spec) == {"file"}, f"secret {name} must come from a file"
         assert spec["file"] == f"./secrets/{name}"
@@ -111,15 +120,17 @@ def test_every_secret_is_a_generated_file_and_none_is_inline(compose: dict[str, 
         env = svc.get("environment") or {}
         for key, value in env.items():
             if secretish.search(key):
-                assert key.endswith("_FILE") or str(value).startswith("/run/secrets/"), \
+                assert key.endswith("_FILE") or str(value).startswith("/run/secrets/"), (
                     f"{name}: {key} looks like an inline secret"
+                )
     text = COMPOSE_FILE.read_text()
     assert not re.search(r"password\s*=\s*\"?[^\"$/\s]", text, re.IGNORECASE)
     assert "/deploy/compose/secrets/" in (ROOT / ".gitignore").read_text()
 
 
 def test_every_vitrina_service_runs_from_one_image_as_its_principal(
-        services: dict[str, dict[str, Any]]) -> None:
+    services: dict[str, dict[str, Any]],
+) -> None:
     for spec in SERVICES:
         svc = services[spec.name]
         assert svc["command"] == ["vitrina", "run", spec.name]
@@ -145,12 +156,18 @@ def test_distributed_profile_matches_the_stack(services: dict[str, dict[str, Any
 
 def test_kafka_nodes_are_secured_and_replicated(services: dict[str, dict[str, Any]]) -> None:
     script = (COMPOSE_DIR / "kafka" / "start-kafka.sh").read_text()
-    for line in ["authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                 "allow.everyone.if.no.acl.found=false", "default.replication.factor=3",
-                 "min.insync.replicas=2", "CLIENT:SASL_SSL",
-                 "sasl.enabled.mechanisms=SCRAM-SHA-512", "ssl.keystore.type=PEM",
-                 "auto.create.topics.enable=false", "kafka-storage-scram.args",
-                 "javaagent:/opt/jmx/jmx_prometheus_javaagent.jar"]:
+    for line in [
+        "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found=false",
+        "default.replication.factor=3",
+        "min.insync.replicas=2",
+        "CLIENT:SASL_SSL",
+        "sasl.enabled.mechanisms=SCRAM-SHA-512",
+        "ssl.keystore.type=PEM",
+        "auto.create.topics.enable=false",
+        "kafka-storage-scram.args",
+        "javaagent:/opt/jmx/jmx_prometheus_javaagent.jar",
+    ]:
         assert line in script, line
     nodes = [n for n in services if re.fullmatch(r"kafka(-mirror)?-\d", n)]
     assert len(nodes) == 6
@@ -163,9 +180,11 @@ def test_kafka_nodes_are_secured_and_replicated(services: dict[str, dict[str, An
 
 
 def test_mirrormaker_keeps_names_and_covers_every_declared_topic() -> None:
-    props = dict(line.split("=", 1) for line in
-                 (COMPOSE_DIR / "mirrormaker" / "mm2.properties").read_text().splitlines()
-                 if "=" in line and not line.startswith("#"))
+    props = dict(
+        line.split("=", 1)
+        for line in (COMPOSE_DIR / "mirrormaker" / "mm2.properties").read_text().splitlines()
+        if "=" in line and not line.startswith("#")
+    )
     assert props["replication.policy.class"].endswith("IdentityReplicationPolicy")
     topics = set(props["primary->mirror.topics"].split("|"))
     assert topics == {s.name for s in declared_topics(load_settings())}
@@ -189,8 +208,13 @@ def test_schema_registration_covers_every_schema() -> None:
 
 def _compose_binary() -> list[str] | None:
     docker = shutil.which("docker")
-    if docker and subprocess.run([docker, "compose", "version"], capture_output=True,
-                                 check=False).returncode == 0:
+    if (
+        docker
+        and subprocess.run(
+            [docker, "compose", "version"], capture_output=True, check=False
+        ).returncode
+        == 0
+    ):
         return [docker, "compose"]
     legacy = shutil.which("docker-compose")
     return [legacy] if legacy else None
@@ -204,9 +228,15 @@ def test_docker_compose_config_accepts_it(tmp_path: Path) -> None:
     shutil.copytree(COMPOSE_DIR, stack)
     for other in ("prometheus", "grafana", "alertmanager"):
         shutil.copytree(ROOT / "deploy" / other, tmp_path / "deploy" / other)
-    write_material(stack / "secrets", build_material(brokers=3, mirror_brokers=3,
-                                                     now=datetime.now(UTC)))
+    write_material(
+        stack / "secrets", build_material(brokers=3, mirror_brokers=3, now=datetime.now(UTC))
+    )
     (stack / "secrets" / "telegram-bot-token").write_text("placeholder")
-    result = subprocess.run([*binary, "-f", str(stack / "docker-compose.yml"), "config", "-q"],
-                            capture_output=True, text=True, check=False, cwd=stack)
+    result = subprocess.run(
+        [*binary, "-f", str(stack / "docker-compose.yml"), "config", "-q"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=stack,
+    )
     assert result.returncode == 0, result.stderr

@@ -31,8 +31,9 @@ _NUMERIC = {"integer": {"number"}}
 def test_schema_file_is_up_to_date(name: str) -> None:
     path = SCHEMA_DIR / f"{name}.json"
     assert path.is_file(), f"{path} missing: run `vitrina contracts export`"
-    assert path.read_text("utf-8") == render(name), \
+    assert path.read_text("utf-8") == render(name), (
         f"{path.name} is stale: run `vitrina contracts export` and commit it"
+    )
 
 
 # -- the evolution guard -------------------------------------------------------------------
@@ -63,9 +64,13 @@ def _narrowed_types(old: set[str] | None, new: set[str] | None) -> set[str]:
     return lost
 
 
-def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
-                      old_root: dict[str, Any] | None = None,
-                      new_root: dict[str, Any] | None = None) -> list[str]:
+def incompatibilities(
+    old: dict[str, Any],
+    new: dict[str, Any],
+    path: str = "",
+    old_root: dict[str, Any] | None = None,
+    new_root: dict[str, Any] | None = None,
+) -> list[str]:
     """Changes that break readers or writers of the old version (empty = compatible)."""
     old_root, new_root = old_root or old, new_root or new
     old, new = _resolve(old, old_root), _resolve(new, new_root)
@@ -74,12 +79,21 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
     lost = _narrowed_types(_types(old), _types(new))
     if lost:
         problems.append(f"{where}: type narrowed (no longer accepts {sorted(lost)})")
-    for bound, tighter in (("maxLength", min), ("maximum", min), ("maxItems", min),
-                           ("minLength", max), ("minimum", max), ("minItems", max)):
+    for bound, tighter in (
+        ("maxLength", min),
+        ("maximum", min),
+        ("maxItems", min),
+        ("minLength", max),
+        ("minimum", max),
+        ("minItems", max),
+    ):
         if bound in new and (bound not in old or tighter(old[bound], new[bound]) != old[bound]):
             problems.append(f"{where}: {bound} narrowed ({old.get(bound)} → {new[bound]})")
-    if "pattern" in new and old.get("pattern") != new["pattern"] \
-            and (old.get("pattern"), new["pattern"]) not in PATTERN_WIDENINGS:
+    if (
+        "pattern" in new
+        and old.get("pattern") != new["pattern"]
+        and (old.get("pattern"), new["pattern"]) not in PATTERN_WIDENINGS
+    ):
         problems.append(f"{where}: pattern changed ({old.get('pattern')} → {new['pattern']})")
     for key in ("format", "const"):
         if key in new and old.get(key) != new[key]:
@@ -93,12 +107,16 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
     old_props, new_props = old.get("properties", {}), new.get("properties", {})
     problems += [f"{where}: field removed: {f}" for f in sorted(set(old_props) - set(new_props))]
     for field in sorted(set(old_props) & set(new_props)):
-        problems += incompatibilities(old_props[field], new_props[field],
-                                      f"{path}.{field}" if path else field, old_root, new_root)
+        problems += incompatibilities(
+            old_props[field],
+            new_props[field],
+            f"{path}.{field}" if path else field,
+            old_root,
+            new_root,
+        )
     for key in ("items", "additionalProperties"):
         if isinstance(old.get(key), dict) and isinstance(new.get(key), dict):
-            problems += incompatibilities(old[key], new[key], f"{where}[{key}]",
-                                          old_root, new_root)
+            problems += incompatibilities(old[key], new[key], f"{where}[{key}]", old_root, new_root)
     old_any, new_any = old.get("anyOf"), new.get("anyOf")
     if isinstance(old_any, list) and isinstance(new_any, list):
         if len(new_any) < len(old_any):
@@ -111,15 +129,20 @@ def incompatibilities(old: dict[str, Any], new: dict[str, Any], path: str = "",
 def undeclared(name: str, old: dict[str, Any], new: dict[str, Any]) -> list[str]:
     """Incompatibilities not declared in `CHANGES` for a version between old and new."""
     before, after = old.get("x-version", 1), new.get("x-version", 1)
-    declared = {problem for version, changes in CHANGES.get(name, {}).items()
-                if before < version <= after for problem in changes}
+    declared = {
+        problem
+        for version, changes in CHANGES.get(name, {}).items()
+        if before < version <= after
+        for problem in changes
+    }
     return [p for p in incompatibilities(old, new) if p not in declared]
 
 
 def _git(*args: str) -> str | None:
     try:
-        result = subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True,
-                                timeout=20, check=False)
+        result = subprocess.run(
+            ["git", *args], cwd=REPO, capture_output=True, text=True, timeout=20, check=False
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return result.stdout if result.returncode == 0 else None
@@ -146,21 +169,32 @@ def test_schema_evolves_compatibly(name: str) -> None:
         pytest.skip(f"{name}: no previous committed version to compare with")
     now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
     problems = undeclared(name, json.loads(before), now)
-    assert not problems, (f"{name}.json changed incompatibly: {problems}; add a new optional "
-                          "field or a new contract version instead")
+    assert not problems, (
+        f"{name}.json changed incompatibly: {problems}; add a new optional "
+        "field or a new contract version instead"
+    )
 
 
-_BASE = {"type": "object", "required": ["id"],
-         "properties": {"id": {"type": "string"}, "n": {"type": ["number", "null"]},
-                        "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}}}}
+_BASE = {
+    "type": "object",
+    "required": ["id"],
+    "properties": {
+        "id": {"type": "string"},
+        "n": {"type": ["number", "null"]},
+        "tags": {"type": "array", "items": {"type": "string", "maxLength": 50}},
+    },
+}
 
 
-@pytest.mark.parametrize(("change", "expected"), [
-    (lambda s: s["required"].append("n"), "required field added: n"),
-    (lambda s: s["properties"].pop("n"), "field removed: n"),
-    (lambda s: s["properties"]["n"].update(type="integer"), "n: type narrowed"),
-    (lambda s: s["properties"]["tags"]["items"].update(maxLength=10), "maxLength narrowed"),
-])
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        (lambda s: s["required"].append("n"), "required field added: n"),
+        (lambda s: s["properties"].pop("n"), "field removed: n"),
+        (lambda s: s["properties"]["n"].update(type="integer"), "n: type narrowed"),
+        (lambda s: s["properties"]["tags"]["items"].update(maxLength=10), "maxLength narrowed"),
+    ],
+)
 def test_guard_catches_incompatible_changes(change: Any, expected: str) -> None:
     new = json.loads(json.dumps(_BASE))
     change(new)
@@ -169,9 +203,9 @@ def test_guard_catches_incompatible_changes(change: Any, expected: str) -> None:
 
 def test_guard_allows_compatible_changes() -> None:
     new = json.loads(json.dumps(_BASE))
-    new["properties"]["extra"] = {"type": "string"}          # optional field added
+    new["properties"]["extra"] = {"type": "string"}  # optional field added
     new["properties"]["n"]["type"] = ["number", "string", "null"]  # widened
-    new["properties"]["tags"]["items"]["maxLength"] = 100    # relaxed
+    new["properties"]["tags"]["items"]["maxLength"] = 100  # relaxed
     assert incompatibilities(_BASE, new) == []
 
 
@@ -218,15 +252,18 @@ def test_schema_compatible_with_released_baseline(name: str) -> None:
     released = json.loads((BASELINE / f"{name}.json").read_text("utf-8"))
     now = json.loads((SCHEMA_DIR / f"{name}.json").read_text("utf-8"))
     problems = undeclared(name, released, now)
-    assert not problems, (f"{name}.json is incompatible with the released v1: {problems}; "
-                          "add a new optional field or a new contract version instead")
+    assert not problems, (
+        f"{name}.json is incompatible with the released v1: {problems}; "
+        "add a new optional field or a new contract version instead"
+    )
 
 
 @pytest.mark.parametrize(("old", "new"), sorted(PATTERN_WIDENINGS))
 @settings(max_examples=200, deadline=None)
 @given(data=st.data())
-def test_declared_pattern_widenings_accept_every_old_value(old: str, new: str,
-                                                           data: st.DataObject) -> None:
+def test_declared_pattern_widenings_accept_every_old_value(
+    old: str, new: str, data: st.DataObject
+) -> None:
     import re
 
     value = data.draw(st.from_regex(old, fullmatch=True))
@@ -255,9 +292,15 @@ def test_widened_product_id_is_still_refused_when_not_a_token() -> None:
 # -- issue 12 items 14-16: the seeds' own formats, one contract ---------------------------------
 def test_the_order_format_of_the_stores_generators_is_accepted() -> None:
     """Item 14: a generator's whole order stream was dead-lettered (and tripped the flood)."""
-    order = {"order_id": "o-1", "customer_id": "c-1", "items": [{"product_id": "85123A"}],
-             "order_date": "2025-08-01 16:33:58", "timestamp": "2025-08-13T13:44:54.019379",
-             "state": "created", "email": "a@b.c"}
+    order = {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": "85123A"}],
+        "order_date": "2025-08-01 16:33:58",
+        "timestamp": "2025-08-13T13:44:54.019379",
+        "state": "created",
+        "email": "a@b.c",
+    }
     validate("order", order)
     validate("order", {**order, "timestamp": 1755092694.019379})
     with pytest.raises(ContractError) as info:
@@ -265,14 +308,17 @@ def test_the_order_format_of_the_stores_generators_is_accepted() -> None:
     assert (info.value.field, info.value.rule) == ("order_date", "date-time")
 
 
-@pytest.mark.parametrize(("sent", "stored"), [
-    ("2025-08-01 16:33:58", "2025-08-01T16:33:58Z"),
-    ("2025-08-13T13:44:54.019379", "2025-08-13T13:44:54.019379Z"),
-    ("2025-08-01T19:33:58+03:00", "2025-08-01T16:33:58Z"),
-    ("2025-08-01T19:33:58+0300", "2025-08-01T16:33:58Z"),
-    (1754000000, "2025-07-31T22:13:20Z"),
-    ("2023-10-01T12:00:00Z", "2023-10-01T12:00:00Z"),
-])
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [
+        ("2025-08-01 16:33:58", "2025-08-01T16:33:58Z"),
+        ("2025-08-13T13:44:54.019379", "2025-08-13T13:44:54.019379Z"),
+        ("2025-08-01T19:33:58+03:00", "2025-08-01T16:33:58Z"),
+        ("2025-08-01T19:33:58+0300", "2025-08-01T16:33:58Z"),
+        (1754000000, "2025-07-31T22:13:20Z"),
+        ("2023-10-01T12:00:00Z", "2023-10-01T12:00:00Z"),
+    ],
+)
 def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
     from vitrina.contracts.door import admit_product
 
@@ -280,14 +326,18 @@ def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
     assert json.loads(admit_product(product))["created_at"] == stored
 
 
-@pytest.mark.parametrize(("change", "field", "rule"), [
-    ({"stock": {"available": 2**63, "reserved": 0}}, "stock.available", "maximum"),
-    ({"updated_at": "2016-12-31T23:59:60Z"}, "updated_at", "pattern"),
-    ({"extra": json.loads('{"a":' * 70 + "1" + "}" * 70)}, "(root)", "depth"),
-    ({"description": None, "blob": "x" * (960 * 1024)}, "(root)", "size"),
-])
-def test_what_the_lake_cannot_store_is_refused_at_the_door(change: dict[str, Any], field: str,
-                                                           rule: str) -> None:
+@pytest.mark.parametrize(
+    ("change", "field", "rule"),
+    [
+        ({"stock": {"available": 2**63, "reserved": 0}}, "stock.available", "maximum"),
+        ({"updated_at": "2016-12-31T23:59:60Z"}, "updated_at", "pattern"),
+        ({"extra": json.loads('{"a":' * 70 + "1" + "}" * 70)}, "(root)", "depth"),
+        ({"description": None, "blob": "x" * (960 * 1024)}, "(root)", "size"),
+    ],
+)
+def test_what_the_lake_cannot_store_is_refused_at_the_door(
+    change: dict[str, Any], field: str, rule: str
+) -> None:
     """Item 16 (and item 4): the index took stock 2^63 / a leap second, the lake refused."""
     from vitrina.contracts.door import admit_product
 

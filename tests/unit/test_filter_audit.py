@@ -6,8 +6,12 @@ import orjson
 
 from vitrina.services.filter import blocked_audit
 
-BAN = {"product_id": "7", "reason": "подделка", "banned_by": "ops",
-       "banned_at": "2024-05-01T10:00:00+00:00"}
+BAN = {
+    "product_id": "7",
+    "reason": "подделка",
+    "banned_by": "ops",
+    "banned_at": "2024-05-01T10:00:00+00:00",
+}
 
 
 def test_audit_is_the_product_plus_the_ban() -> None:
@@ -28,7 +32,14 @@ def test_audit_of_a_product_too_deep_for_orjson_to_write() -> None:
 
 
 def test_a_product_with_its_own_ban_field_is_re_encoded_not_spliced() -> None:
-    raw = orjson.dumps({"product_id": "7", "name": "n", "category": "Тест",
-                        "price": {"amount": 1.0, "currency": "RUB"}, "ban": "store's own"})
+    raw = orjson.dumps(
+        {
+            "product_id": "7",
+            "name": "n",
+            "category": "Тест",
+            "price": {"amount": 1.0, "currency": "RUB"},
+            "ban": "store's own",
+        }
+    )
     audit = orjson.loads(blocked_audit(raw, BAN, None))
     assert audit["ban"]["reason"] == "подделка"

@@ -13,8 +13,14 @@ from vitrina.lake import layout
 
 
 def test_datasets_are_the_raw_topic_roles() -> None:
-    assert set(layout.DATASETS) == {"shop_products", "banned_products", "blocked_products",
-                                    "orders", "client_events", "client_queries"}
+    assert set(layout.DATASETS) == {
+        "shop_products",
+        "banned_products",
+        "blocked_products",
+        "orders",
+        "client_events",
+        "client_queries",
+    }
     assert set(layout.CONTRACT_OF) == set(layout.DATASETS)
 
 
@@ -48,8 +54,10 @@ def test_typed_columns_match_the_contract() -> None:
 def test_paths_follow_the_layout() -> None:
     assert layout.dataset_path("file:///lake/", "orders") == "file:///lake/orders"
     assert layout.file_name(2, 1234) == "part-002-000000001234.parquet"
-    assert (layout.file_path("/lake", "orders", date(2024, 5, 1), 2, 1234)
-            == "/lake/orders/date=2024-05-01/part-002-000000001234.parquet")
+    assert (
+        layout.file_path("/lake", "orders", date(2024, 5, 1), 2, 1234)
+        == "/lake/orders/date=2024-05-01/part-002-000000001234.parquet"
+    )
 
 
 def test_unknown_dataset_and_negative_numbers_are_refused() -> None:
@@ -64,13 +72,20 @@ def test_file_names_round_trip(partition: int, offset: int) -> None:
     name = layout.file_name(partition, offset)
     assert layout.parse_file_name(name) == layout.FileId(partition, offset)
     assert layout.parse_file_name(f"/lake/orders/date=2024-01-01/{name}") == layout.FileId(
-        partition, offset)
+        partition, offset
+    )
 
 
-@pytest.mark.parametrize("name", [
-    ".part-001-000000000001.parquet.tmp-1a2b3c4d", "part-1-1.parquet", "README.md",
-    "part-001-000000000001.parquet.crc", "",
-])
+@pytest.mark.parametrize(
+    "name",
+    [
+        ".part-001-000000000001.parquet.tmp-1a2b3c4d",
+        "part-1-1.parquet",
+        "README.md",
+        "part-001-000000000001.parquet.crc",
+        "",
+    ],
+)
 def test_other_names_are_not_data_files(name: str) -> None:
     assert layout.parse_file_name(name) is None
 

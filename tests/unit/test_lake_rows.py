@@ -18,25 +18,55 @@ KEY = b"test-pii-key"
 TS = 1714561200000  # 2024-05-01T11:00:00Z
 
 PRODUCT = {
-    "product_id": "12345", "name": "Умные часы X", "description": "Водозащита",
-    "price": {"amount": 4999.9, "currency": "RUB"}, "category": "Электроника",
-    "brand": "XYZ", "stock": {"available": 10, "reserved": 2}, "sku": "XYZ-1",
-    "tags": ["часы", "гаджет"], "images": [{"url": "https://x/1.jpg", "alt": "front"}],
+    "product_id": "12345",
+    "name": "Умные часы X",
+    "description": "Водозащита",
+    "price": {"amount": 4999.9, "currency": "RUB"},
+    "category": "Электроника",
+    "brand": "XYZ",
+    "stock": {"available": 10, "reserved": 2},
+    "sku": "XYZ-1",
+    "tags": ["часы", "гаджет"],
+    "images": [{"url": "https://x/1.jpg", "alt": "front"}],
     "specifications": {"weight": "50g", "waterproof": True},
-    "created_at": "2024-04-01T10:00:00Z", "updated_at": "2024-04-02T10:00:00+03:00",
-    "index": "products", "store_id": "store-1",
+    "created_at": "2024-04-01T10:00:00Z",
+    "updated_at": "2024-04-02T10:00:00+03:00",
+    "index": "products",
+    "store_id": "store-1",
 }
-BAN = {"product_id": "12345", "reason": "counterfeit", "banned_by": "moderator",
-       "banned_at": "2024-05-01T10:00:00Z"}
-ORDER = {"order_id": "o-1", "customer_id": "c-1", "email": "Ivan.Petrov@Example.COM",
-         "order_date": "2024-05-01T09:00:00Z", "state": "paid",
-         "items": [{"product_id": "12345", "quantity": 2, "price": 10.5},
-                   {"product_id": "777"}]}
-EVENT = {"event_id": "e-1", "user_id": "u-1", "type": "review", "product_id": "12345",
-         "timestamp": "2024-05-01T09:00:00Z", "rating": 5, "text": "отлично"}
-QUERY = {"query_id": "q-1", "user_id": "u-1", "kind": "search", "query": "умные часы",
-         "filters": {"category": "Электроника", "in_stock": True}, "result_count": 7,
-         "latency_ms": 3.5, "timestamp": "2024-05-01T09:00:00Z"}
+BAN = {
+    "product_id": "12345",
+    "reason": "counterfeit",
+    "banned_by": "moderator",
+    "banned_at": "2024-05-01T10:00:00Z",
+}
+ORDER = {
+    "order_id": "o-1",
+    "customer_id": "c-1",
+    "email": "Ivan.Petrov@Example.COM",
+    "order_date": "2024-05-01T09:00:00Z",
+    "state": "paid",
+    "items": [{"product_id": "12345", "quantity": 2, "price": 10.5}, {"product_id": "777"}],
+}
+EVENT = {
+    "event_id": "e-1",
+    "user_id": "u-1",
+    "type": "review",
+    "product_id": "12345",
+    "timestamp": "2024-05-01T09:00:00Z",
+    "rating": 5,
+    "text": "отлично",
+}
+QUERY = {
+    "query_id": "q-1",
+    "user_id": "u-1",
+    "kind": "search",
+    "query": "умные часы",
+    "filters": {"category": "Электроника", "in_stock": True},
+    "result_count": 7,
+    "latency_ms": 3.5,
+    "timestamp": "2024-05-01T09:00:00Z",
+}
 
 
 def meta(key: str | None = "k", offset: int = 7) -> RecordMeta:
@@ -53,12 +83,21 @@ def ms(text: str) -> int:
     return int(datetime.fromisoformat(text).timestamp() * 1000)
 
 
-@pytest.mark.parametrize(("role", "value", "n"), [
-    ("shop_products", PRODUCT, 1), ("blocked_products", {**PRODUCT, "ban": {
-        k: BAN[k] for k in ("reason", "banned_by", "banned_at")}}, 1),
-    ("banned_products", BAN, 1), ("orders", ORDER, 2), ("client_events", EVENT, 1),
-    ("client_queries", QUERY, 1),
-])
+@pytest.mark.parametrize(
+    ("role", "value", "n"),
+    [
+        ("shop_products", PRODUCT, 1),
+        (
+            "blocked_products",
+            {**PRODUCT, "ban": {k: BAN[k] for k in ("reason", "banned_by", "banned_at")}},
+            1,
+        ),
+        ("banned_products", BAN, 1),
+        ("orders", ORDER, 2),
+        ("client_events", EVENT, 1),
+        ("client_queries", QUERY, 1),
+    ],
+)
 def test_every_dataset_converts_to_its_exact_schema(role: str, value: dict, n: int) -> None:
     rows = rows_for(role, value)
     assert len(rows) == n
@@ -82,16 +121,25 @@ def test_product_columns() -> None:
 
 
 def test_minimal_product_leaves_optional_columns_null() -> None:
-    minimal = {"product_id": "1", "name": "n", "price": {"amount": 1, "currency": "RUB"},
-               "category": "c"}
+    minimal = {
+        "product_id": "1",
+        "name": "n",
+        "price": {"amount": 1, "currency": "RUB"},
+        "category": "c",
+    }
     (row,) = to_table("shop_products", rows_for("shop_products", minimal)).to_pylist()
     assert row["stock_available"] is None and row["tags"] is None and row["created_at"] is None
     assert row["price_amount"] == 1.0
 
 
 def test_blocked_product_carries_the_ban() -> None:
-    (row,) = rows_for("blocked_products", {**PRODUCT, "ban": {
-        "reason": "fake", "banned_by": "m", "banned_at": "2024-05-01T10:00:00Z"}})
+    (row,) = rows_for(
+        "blocked_products",
+        {
+            **PRODUCT,
+            "ban": {"reason": "fake", "banned_by": "m", "banned_at": "2024-05-01T10:00:00Z"},
+        },
+    )
     assert (row["ban_reason"], row["banned_by"]) == ("fake", "m")
     assert row["banned_at"] == ms("2024-05-01T10:00:00+00:00")
 

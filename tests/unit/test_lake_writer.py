@@ -18,10 +18,22 @@ DAY = date(2024, 5, 1)
 
 
 def event_rows(partition: int, offsets: range) -> list[dict]:
-    return [{"_topic": "client-events", "_partition": partition, "_offset": o,
-             "_timestamp": 1714561200000 + o, "_key": "u-1", "event_id": f"e-{o}",
-             "user_id": "u-1", "type": "view", "product_id": "1",
-             "timestamp": 1714561200000, "rating": None} for o in offsets]
+    return [
+        {
+            "_topic": "client-events",
+            "_partition": partition,
+            "_offset": o,
+            "_timestamp": 1714561200000 + o,
+            "_key": "u-1",
+            "event_id": f"e-{o}",
+            "user_id": "u-1",
+            "type": "view",
+            "product_id": "1",
+            "timestamp": 1714561200000,
+            "rating": None,
+        }
+        for o in offsets
+    ]
 
 
 @pytest.fixture
@@ -40,8 +52,9 @@ def test_default_lake_is_a_local_directory_under_the_data_dir(tmp_path: Path) ->
 
 def test_write_names_the_file_by_partition_and_first_offset(writer: LakeWriter) -> None:
     written = writer.write("client_events", DAY, event_rows(2, range(40, 50)))
-    expected = Path(writer.root) / "client_events" / "date=2024-05-01" / \
-        "part-002-000000000040.parquet"
+    expected = (
+        Path(writer.root) / "client_events" / "date=2024-05-01" / "part-002-000000000040.parquet"
+    )
     assert written.path == str(expected) and written.rows == 10
     assert written.bytes == expected.stat().st_size > 0
     table = pq.read_table(expected)
@@ -64,17 +77,27 @@ def test_listing_and_deleting_uncommitted_files(writer: LakeWriter) -> None:
     writer.write("client_events", DAY, event_rows(0, range(5, 9)))
     writer.write("client_events", date(2024, 5, 2), event_rows(0, range(9, 12)))
     writer.write("client_events", DAY, event_rows(1, range(0, 5)))
-    leftover = Path(writer.root) / "client_events" / "date=2024-05-01" / \
-        ".part-000-000000000012.parquet.tmp-deadbeef"
+    leftover = (
+        Path(writer.root)
+        / "client_events"
+        / "date=2024-05-01"
+        / ".part-000-000000000012.parquet.tmp-deadbeef"
+    )
     leftover.write_bytes(b"half a file")
     assert [(f.partition, f.first_offset) for f in writer.files("client_events")] == [
-        (0, 0), (0, 5), (1, 0), (0, 9)]
+        (0, 0),
+        (0, 5),
+        (1, 0),
+        (0, 9),
+    ]
     assert [f.first_offset for f in writer.files("client_events", partition=0)] == [0, 5, 9]
 
     deleted = writer.delete_uncommitted("client_events", 0, committed=5)
     assert len(deleted) == 3 and not leftover.exists()
     assert [(f.partition, f.first_offset) for f in writer.files("client_events")] == [
-        (0, 0), (1, 0)]
+        (0, 0),
+        (1, 0),
+    ]
 
 
 def test_missing_dataset_lists_nothing(writer: LakeWriter) -> None:
@@ -83,23 +106,47 @@ def test_missing_dataset_lists_nothing(writer: LakeWriter) -> None:
 
 
 def test_webhdfs_backend_selects_the_webhdfs_filesystem(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, lake={"backend": {
-        "type": "webhdfs", "url": "webhdfs://namenode:9870/vitrina/lake", "user": "etl"}})
+    settings = load_settings(
+        data_dir=tmp_path,
+        lake={
+            "backend": {
+                "type": "webhdfs",
+                "url": "webhdfs://namenode:9870/vitrina/lake",
+                "user": "etl",
+            }
+        },
+    )
     url, kind, options = storage_options(settings)
-    assert (url, kind, options) == ("webhdfs://namenode:9870/vitrina/lake", "webhdfs",
-                                    {"user": "etl"})
+    assert (url, kind, options) == (
+        "webhdfs://namenode:9870/vitrina/lake",
+        "webhdfs",
+        {"user": "etl"},
+    )
     fs, root = lake_filesystem(settings)  # builds the client; connects only on first use
     assert "webhdfs" in fs.protocol and root == "/vitrina/lake"
 
 
 def test_s3_backend_options_and_install_hint(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, lake={"backend": {
-        "type": "s3", "url": "s3://bucket/lake", "endpoint_url": "http://minio:9000",
-        "access_key": "AK", "secret_key": "SK"}})
+    settings = load_settings(
+        data_dir=tmp_path,
+        lake={
+            "backend": {
+                "type": "s3",
+                "url": "s3://bucket/lake",
+                "endpoint_url": "http://minio:9000",
+                "access_key": "AK",
+                "secret_key": "SK",
+            }
+        },
+    )
     url, kind, options = storage_options(settings)
     assert url == "s3://bucket/lake" and kind == "s3"
-    assert options == {"client_kwargs": {"endpoint_url": "http://minio:9000"},
-                       "key": "AK", "secret": "SK", "use_listings_cache": False}
+    assert options == {
+        "client_kwargs": {"endpoint_url": "http://minio:9000"},
+        "key": "AK",
+        "secret": "SK",
+        "use_listings_cache": False,
+    }
     if importlib.util.find_spec("s3fs") is None:
         with pytest.raises(ConfigError) as err:
             lake_filesystem(settings)
@@ -112,7 +159,9 @@ def test_s3_backend_options_and_install_hint(tmp_path: Path) -> None:
 def test_url_that_does_not_match_the_backend_is_refused(tmp_path: Path) -> None:
     # Another type's url is dropped by the settings (its default applies); an hdfs:// url is
     # a webhdfs lake's NameNode RPC address, which fsspec cannot open without libhdfs.
-    settings = load_settings(data_dir=tmp_path, lake={"backend": {
-        "type": "webhdfs", "url": "hdfs://namenode:8020/vitrina/lake"}})
+    settings = load_settings(
+        data_dir=tmp_path,
+        lake={"backend": {"type": "webhdfs", "url": "hdfs://namenode:8020/vitrina/lake"}},
+    )
     with pytest.raises(ConfigError, match="does not match"):
         storage_options(settings)

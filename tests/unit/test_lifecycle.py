@@ -40,8 +40,13 @@ def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
         state["up"] = True
         return "127.0.0.1:1"
 
-    watch = BrokerWatch(lambda: state["up"], restart, lambda: "11 created",
-                        lambda name, color, line: said.append(line), clock=clock)
+    watch = BrokerWatch(
+        lambda: state["up"],
+        restart,
+        lambda: "11 created",
+        lambda name, color, line: said.append(line),
+        clock=clock,
+    )
     watch.check()
     assert said == [] and calls == []
     state["up"] = False
@@ -73,8 +78,11 @@ def test_logs_are_private(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     sup = Supervisor(logs, lambda *_: None)
     sup.start(ProcessSpec("one", [sys.executable, "-c", "print('customer data')"]))
-    wait_for(lambda: (logs / "one.log").is_file() and (logs / "one.log").read_text(), 10,
-             message="the log line")
+    wait_for(
+        lambda: (logs / "one.log").is_file() and (logs / "one.log").read_text(),
+        10,
+        message="the log line",
+    )
     sup.stop_all(grace=5)
     assert logs.stat().st_mode & 0o777 == 0o700
     assert (logs / "one.log").stat().st_mode & 0o777 == 0o600
@@ -86,9 +94,14 @@ def test_a_broken_console_does_not_stop_the_log_pump(tmp_path: Path) -> None:
 
     sup = Supervisor(tmp_path, emit)
     sup.start(ProcessSpec("chatty", [sys.executable, "-c", "print('a'); print('b')"]))
-    wait_for(lambda: (tmp_path / "chatty.log").is_file()
-             and (tmp_path / "chatty.log").read_text().split() == ["a", "b"], 10,
-             message="both lines in the log")
+    wait_for(
+        lambda: (
+            (tmp_path / "chatty.log").is_file()
+            and (tmp_path / "chatty.log").read_text().split() == ["a", "b"]
+        ),
+        10,
+        message="both lines in the log",
+    )
     sup.stop_all(grace=5)
 
 
@@ -111,12 +124,18 @@ def test_one_platform_per_data_dir_naming_the_running_pid(tmp_path: Path) -> Non
     settings = load_settings(data_dir=tmp_path)
     assert running_platform(settings) is None
     holder = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from vitrina.settings import "
-         "load_settings; from vitrina.runstate import PlatformLock; "
-         "lock = PlatformLock(load_settings(data_dir=Path(sys.argv[1])), ['filter']).acquire();"
-         " print('locked', flush=True); time.sleep(60)", str(tmp_path)],
-        stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from vitrina.settings import "
+            "load_settings; from vitrina.runstate import PlatformLock; "
+            "lock = PlatformLock(load_settings(data_dir=Path(sys.argv[1])), ['filter']).acquire();"
+            " print('locked', flush=True); time.sleep(60)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert holder.stdout is not None and holder.stdout.readline().strip() == "locked"
         with pytest.raises(AlreadyRunning) as info:
@@ -145,12 +164,18 @@ def test_up_only_refuses_an_unknown_service(tmp_path: Path) -> None:
 def test_services_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
     """kill -9 of `vitrina up` must not leave its services running as orphans."""
     parent = subprocess.Popen(
-        [sys.executable, "-c",
-         "import sys, time; from pathlib import Path; from vitrina.supervisor import "
-         "ProcessSpec, Supervisor; sup = Supervisor(Path(sys.argv[1]), lambda *a: None); "
-         "sup.start(ProcessSpec('sleeper', [sys.executable, '-c', 'import time; "
-         "time.sleep(120)'])); print(sup.pid('sleeper'), flush=True); time.sleep(120)",
-         str(tmp_path)], stdout=subprocess.PIPE, text=True)
+        [
+            sys.executable,
+            "-c",
+            "import sys, time; from pathlib import Path; from vitrina.supervisor import "
+            "ProcessSpec, Supervisor; sup = Supervisor(Path(sys.argv[1]), lambda *a: None); "
+            "sup.start(ProcessSpec('sleeper', [sys.executable, '-c', 'import time; "
+            "time.sleep(120)'])); print(sup.pid('sleeper'), flush=True); time.sleep(120)",
+            str(tmp_path),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     parent.kill()

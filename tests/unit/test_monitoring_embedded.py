@@ -21,22 +21,30 @@ from vitrina.settings import load_settings
 
 @pytest.fixture
 def settings(tmp_path: Path):
-    return load_settings(data_dir=tmp_path / "data",
-                         ports={"prometheus": 19990, "alertmanager": 19993, "filter": 19101})
+    return load_settings(
+        data_dir=tmp_path / "data",
+        ports={"prometheus": 19990, "alertmanager": 19993, "filter": 19101},
+    )
 
 
 def test_prometheus_config_scrapes_each_service_on_localhost(settings) -> None:
-    files = write_configs(settings, services=["filter", "client-api", "mirror"],
-                          scrape_interval="1s", evaluation_interval="1s")
+    files = write_configs(
+        settings,
+        services=["filter", "client-api", "mirror"],
+        scrape_interval="1s",
+        evaluation_interval="1s",
+    )
     config = yaml.safe_load(files.prometheus_yml.read_text())
-    targets = {job["job_name"]: job["static_configs"][0]["targets"]
-               for job in config["scrape_configs"]}
+    targets = {
+        job["job_name"]: job["static_configs"][0]["targets"] for job in config["scrape_configs"]
+    }
     assert targets["filter"] == ["127.0.0.1:19101"]
     assert targets["client-api"] == [f"127.0.0.1:{settings.ports.client_api}"]
     assert targets["mirror"] == [f"127.0.0.1:{settings.ports.mirror}"]
     assert targets["prometheus"] == ["127.0.0.1:19990"]
     assert config["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"] == [
-        "127.0.0.1:19993"]
+        "127.0.0.1:19993"
+    ]
     assert config["global"]["scrape_interval"] == "1s"
     assert config["global"]["scrape_timeout"] == "1s"  # never longer than the interval
     assert config["rule_files"] == [str(files.rules_dir / "*.yml")]
@@ -47,8 +55,9 @@ def test_default_targets_are_the_built_services(settings) -> None:
     from vitrina.services import SERVICES
 
     files = write_configs(settings)
-    jobs = {j["job_name"] for j in yaml.safe_load(files.prometheus_yml.read_text())[
-        "scrape_configs"]}
+    jobs = {
+        j["job_name"] for j in yaml.safe_load(files.prometheus_yml.read_text())["scrape_configs"]
+    }
     built = {s.name for s in SERVICES if s.available()}
     assert built and built <= jobs
     assert jobs - built == {"prometheus", "alertmanager"}
@@ -56,8 +65,12 @@ def test_default_targets_are_the_built_services(settings) -> None:
 
 def test_for_override_shortens_every_alert_and_keeps_the_rest(settings) -> None:
     files = write_configs(settings, for_override="2s")
-    rules = [r for path in files.rules_dir.glob("*.yml")
-             for g in yaml.safe_load(path.read_text())["groups"] for r in g["rules"]]
+    rules = [
+        r
+        for path in files.rules_dir.glob("*.yml")
+        for g in yaml.safe_load(path.read_text())["groups"]
+        for r in g["rules"]
+    ]
     assert rules and all(r["for"] == "2s" for r in rules)
     down = next(r for r in rules if r["alert"] == "KafkaBrokerDown")
     assert "max(vitrina_worker_broker_up) == 0" in down["expr"]
@@ -75,7 +88,8 @@ def test_alertmanager_config_webhook_or_none(settings) -> None:
     files = write_configs(settings, webhook_url=client_api_webhook(settings))
     receiver = yaml.safe_load(files.alertmanager_yml.read_text())["receivers"][0]
     assert receiver["webhook_configs"][0]["url"] == (
-        f"http://127.0.0.1:{settings.ports.client_api}/api/v1/alerts/webhook")
+        f"http://127.0.0.1:{settings.ports.client_api}/api/v1/alerts/webhook"
+    )
     token_file = receiver["webhook_configs"][0]["http_config"]["authorization"]["credentials_file"]
     assert token_file == str((settings.secrets_dir / "alert-webhook.token").resolve())
 
@@ -111,8 +125,12 @@ def test_firing_alerts_without_prometheus_is_a_clear_error(tmp_path) -> None:
     assert "vitrina up --monitoring" in (info.value.hint or "")
 
 
-VALUES = {"TELEGRAM_CHAT_ID": "-100123", "TELEGRAM_BOT_TOKEN_FILE": "/nonexistent",
-          "ALERT_WEBHOOK_URL": "http://x/hook", "ALERTMANAGER_TEMPLATES_DIR": "/t"}
+VALUES = {
+    "TELEGRAM_CHAT_ID": "-100123",
+    "TELEGRAM_BOT_TOKEN_FILE": "/nonexistent",
+    "ALERT_WEBHOOK_URL": "http://x/hook",
+    "ALERTMANAGER_TEMPLATES_DIR": "/t",
+}
 
 
 def test_render_refuses_missing_values_bad_chat_id_and_missing_token() -> None:
@@ -129,8 +147,9 @@ def test_render_refuses_a_file_that_is_not_a_token(tmp_path) -> None:
     token = tmp_path / "token"
     token.write_text("changeme\n")
     with pytest.raises(ConfigError, match="does not hold a Telegram bot token"):
-        am.render_alertmanager(am.template_path().read_text(),
-                               {**VALUES, "TELEGRAM_BOT_TOKEN_FILE": str(token)})
+        am.render_alertmanager(
+            am.template_path().read_text(), {**VALUES, "TELEGRAM_BOT_TOKEN_FILE": str(token)}
+        )
 
 
 def test_render_without_inlining_keeps_bot_token_file() -> None:

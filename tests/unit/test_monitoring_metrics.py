@@ -55,32 +55,50 @@ def committed_dashboards() -> dict[str, dict]:
 
 
 def test_referenced_metrics_ignores_labels_strings_and_functions() -> None:
-    expr = ('sum by (service, vitrina_fake_label) (rate(vitrina_worker_consumed_messages_total'
-            '{topic="vitrina_not_a_metric", job!="kafka_x"}[5m])) / on (service) '
-            'kafka_server_replicamanager_leadercount and histogram_quantile(0.9, '
-            'vitrina_api_request_seconds_bucket)')
-    assert referenced_metrics(expr) == {"vitrina_worker_consumed_messages_total",
-                                        "kafka_server_replicamanager_leadercount",
-                                        "vitrina_api_request_seconds_bucket"}
+    expr = (
+        "sum by (service, vitrina_fake_label) (rate(vitrina_worker_consumed_messages_total"
+        '{topic="vitrina_not_a_metric", job!="kafka_x"}[5m])) / on (service) '
+        "kafka_server_replicamanager_leadercount and histogram_quantile(0.9, "
+        "vitrina_api_request_seconds_bucket)"
+    )
+    assert referenced_metrics(expr) == {
+        "vitrina_worker_consumed_messages_total",
+        "kafka_server_replicamanager_leadercount",
+        "vitrina_api_request_seconds_bucket",
+    }
 
 
 def test_exposed_names_expand_counter_and_histogram_suffixes() -> None:
-    names = exposed_names([("vitrina_a_messages", "counter"), ("vitrina_b_seconds", "histogram"),
-                           ("vitrina_c_rows", "gauge")])
-    assert {"vitrina_a_messages_total", "vitrina_b_seconds_bucket", "vitrina_b_seconds_count",
-            "vitrina_c_rows"} <= names
+    names = exposed_names(
+        [
+            ("vitrina_a_messages", "counter"),
+            ("vitrina_b_seconds", "histogram"),
+            ("vitrina_c_rows", "gauge"),
+        ]
+    )
+    assert {
+        "vitrina_a_messages_total",
+        "vitrina_b_seconds_bucket",
+        "vitrina_b_seconds_count",
+        "vitrina_c_rows",
+    } <= names
     assert "vitrina_a_messages" not in names
 
 
 def test_unknown_metrics_reports_a_typo(registry_names: set[str]) -> None:
     bad = unknown_metrics(["rate(vitrina_worker_consumd_messages_total[5m])"], registry_names)
-    assert bad == {"rate(vitrina_worker_consumd_messages_total[5m])":
-                   {"vitrina_worker_consumd_messages_total"}}
+    assert bad == {
+        "rate(vitrina_worker_consumd_messages_total[5m])": {"vitrina_worker_consumd_messages_total"}
+    }
 
 
 def test_the_registry_holds_the_worker_metrics(registry_names: set[str]) -> None:
-    for name in ("vitrina_worker_broker_up", "vitrina_worker_consumer_lag_messages",
-                 "vitrina_worker_processing_seconds_bucket", "vitrina_api_requests_total"):
+    for name in (
+        "vitrina_worker_broker_up",
+        "vitrina_worker_consumer_lag_messages",
+        "vitrina_worker_processing_seconds_bucket",
+        "vitrina_api_requests_total",
+    ):
         assert name in registry_names
 
 
@@ -102,15 +120,19 @@ def test_kafka_rules_and_dashboards_use_jmx_exporter_names() -> None:
 
 
 def test_committed_dashboards_are_the_generated_ones() -> None:
-    assert committed_dashboards() == all_dashboards(), \
+    assert committed_dashboards() == all_dashboards(), (
         "run `vitrina monitoring dashboards` and commit deploy/grafana/dashboards"
+    )
 
 
 def test_the_four_dashboards_are_well_formed() -> None:
     boards = committed_dashboards()
     assert {b["title"] for b in boards.values()} == {
-        "Vitrina · Kafka cluster", "Vitrina · Pipeline flow", "Vitrina · APIs",
-        "Vitrina · Analytics and lake"}
+        "Vitrina · Kafka cluster",
+        "Vitrina · Pipeline flow",
+        "Vitrina · APIs",
+        "Vitrina · Analytics and lake",
+    }
     for board in boards.values():
         ids = [p["id"] for p in board["panels"]]
         assert len(ids) == len(set(ids)), board["uid"]

@@ -48,10 +48,18 @@ def all_alerts() -> dict[str, dict]:
 
 def test_the_issue_s_alerts_exist() -> None:
     names = set(all_alerts())
-    for expected in ("KafkaBrokerDown", "KafkaUnderReplicatedPartitions", "KafkaOfflinePartitions",
-                     "VitrinaConsumerLagGrowing", "VitrinaPipelineStalled", "VitrinaDeadLetters",
-                     "VitrinaServiceDown", "VitrinaAnalyticsStale", "VitrinaApiErrorRate",
-                     "VitrinaApiLatencyHigh"):
+    for expected in (
+        "KafkaBrokerDown",
+        "KafkaUnderReplicatedPartitions",
+        "KafkaOfflinePartitions",
+        "VitrinaConsumerLagGrowing",
+        "VitrinaPipelineStalled",
+        "VitrinaDeadLetters",
+        "VitrinaServiceDown",
+        "VitrinaAnalyticsStale",
+        "VitrinaApiErrorRate",
+        "VitrinaApiLatencyHigh",
+    ):
         assert expected in names
 
 
@@ -87,8 +95,9 @@ def test_promtool_check_distributed_config() -> None:
 
 
 def test_promtool_rule_unit_tests() -> None:
-    result = run(need("promtool"), "test", "rules", *(p.name for p in TEST_FILES),
-                 cwd=PROM / "tests")
+    result = run(
+        need("promtool"), "test", "rules", *(p.name for p in TEST_FILES), cwd=PROM / "tests"
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.count("SUCCESS") == len(TEST_FILES)
 
@@ -104,12 +113,15 @@ def test_promtool_accepts_the_embedded_config(tmp_path: Path) -> None:
 def rendered_distributed(tmp_path: Path) -> Path:
     token = tmp_path / "telegram-bot-token"
     token.write_text(TOKEN + "\n")
-    config = am.render_alertmanager(am.template_path().read_text(), {
-        "TELEGRAM_CHAT_ID": "-1001234567890",
-        "TELEGRAM_BOT_TOKEN_FILE": str(token),
-        "ALERT_WEBHOOK_URL": "http://client-api:8080/api/v1/alerts/webhook",
-        "ALERTMANAGER_TEMPLATES_DIR": str(ROOT / "deploy" / "alertmanager" / "templates"),
-    })
+    config = am.render_alertmanager(
+        am.template_path().read_text(),
+        {
+            "TELEGRAM_CHAT_ID": "-1001234567890",
+            "TELEGRAM_BOT_TOKEN_FILE": str(token),
+            "ALERT_WEBHOOK_URL": "http://client-api:8080/api/v1/alerts/webhook",
+            "ALERTMANAGER_TEMPLATES_DIR": str(ROOT / "deploy" / "alertmanager" / "templates"),
+        },
+    )
     return am.write_rendered(config, tmp_path / "alertmanager.yml")
 
 
@@ -120,11 +132,14 @@ def test_amtool_checks_the_rendered_distributed_config(tmp_path: Path) -> None:
     assert "1 templates" in result.stdout and "SUCCESS" in result.stdout
 
 
-@pytest.mark.parametrize(("labels", "receivers"), [
-    (["severity=critical", "alertname=KafkaBrokerDown"], "telegram-oncall,operator-webhook"),
-    (["severity=warning", "alertname=VitrinaDeadLetters"], "telegram-oncall,operator-webhook"),
-    (["alertname=Watchdog"], "operator-webhook"),
-])
+@pytest.mark.parametrize(
+    ("labels", "receivers"),
+    [
+        (["severity=critical", "alertname=KafkaBrokerDown"], "telegram-oncall,operator-webhook"),
+        (["severity=warning", "alertname=VitrinaDeadLetters"], "telegram-oncall,operator-webhook"),
+        (["alertname=Watchdog"], "operator-webhook"),
+    ],
+)
 def test_alert_routing(tmp_path: Path, labels: list[str], receivers: str) -> None:
     out = rendered_distributed(tmp_path)
     result = run(need("amtool"), "config", "routes", "test", f"--config.file={out}", *labels)
@@ -144,8 +159,11 @@ def test_both_deployments_inhibit_the_same_way() -> None:
     assert template["inhibit_rules"] == inhibit_rules()
     first = inhibit_rules()[0]
     assert first["source_matchers"] == ["alertname = KafkaBrokerDown"]
-    for consequence in ("VitrinaConsumerLagGrowing", "VitrinaPipelineStalled",
-                        "VitrinaApiErrorRate"):
+    for consequence in (
+        "VitrinaConsumerLagGrowing",
+        "VitrinaPipelineStalled",
+        "VitrinaApiErrorRate",
+    ):
         assert consequence in first["target_matchers"][0]
 
 
@@ -162,19 +180,39 @@ def test_telegram_message_template_renders_and_escapes_html(tmp_path: Path) -> N
     import json
 
     alert = {"startsAt": "2026-01-01T00:00:00Z", "generatorURL": "", "fingerprint": "a"}
-    data = {"receiver": "telegram-oncall", "status": "firing", "externalURL": "http://am",
-            "groupLabels": {}, "commonLabels": {"severity": "critical"}, "commonAnnotations": {},
-            "alerts": [
-                {**alert, "status": "firing", "endsAt": "0001-01-01T00:00:00Z",
-                 "labels": {"alertname": "VitrinaConsumerLagGrowing", "service": "indexer"},
-                 "annotations": {"summary": "lag <1000 & rising", "runbook": "add replicas"}},
-                {**alert, "status": "resolved", "endsAt": "2026-01-01T00:05:00Z",
-                 "labels": {"alertname": "KafkaBrokerDown"}, "annotations": {}}]}
+    data = {
+        "receiver": "telegram-oncall",
+        "status": "firing",
+        "externalURL": "http://am",
+        "groupLabels": {},
+        "commonLabels": {"severity": "critical"},
+        "commonAnnotations": {},
+        "alerts": [
+            {
+                **alert,
+                "status": "firing",
+                "endsAt": "0001-01-01T00:00:00Z",
+                "labels": {"alertname": "VitrinaConsumerLagGrowing", "service": "indexer"},
+                "annotations": {"summary": "lag <1000 & rising", "runbook": "add replicas"},
+            },
+            {
+                **alert,
+                "status": "resolved",
+                "endsAt": "2026-01-01T00:05:00Z",
+                "labels": {"alertname": "KafkaBrokerDown"},
+                "annotations": {},
+            },
+        ],
+    }
     (tmp_path / "data.json").write_text(json.dumps(data))
-    result = run(need("amtool"), "template", "render",
-                 f"--template.glob={ROOT / 'deploy' / 'alertmanager' / 'templates'}/*.tmpl",
-                 '--template.text={{ template "vitrina.telegram.message" . }}',
-                 f"--template.data={tmp_path / 'data.json'}")
+    result = run(
+        need("amtool"),
+        "template",
+        "render",
+        f"--template.glob={ROOT / 'deploy' / 'alertmanager' / 'templates'}/*.tmpl",
+        '--template.text={{ template "vitrina.telegram.message" . }}',
+        f"--template.data={tmp_path / 'data.json'}",
+    )
     assert result.returncode == 0, result.stderr
     text = result.stdout
     assert "<b>FIRING</b> [critical]" in text

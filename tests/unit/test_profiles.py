@@ -24,7 +24,8 @@ def test_cluster_profile_is_the_platform_on_cluster_up(clean_env: pytest.MonkeyP
     settings = load_settings()
     plan = topology.Plan(settings.data_dir)
     assert settings.kafka.bootstrap_servers == ",".join(
-        f"127.0.0.1:{p.client}" for p in plan.primary_ports)
+        f"127.0.0.1:{p.client}" for p in plan.primary_ports
+    )
     assert settings.kafka.security_protocol == "SASL_SSL"
     assert settings.kafka.transactions and settings.kafka.replication_factor == 3
     assert settings.kafka.sasl_username is None  # each service is its own principal
@@ -41,7 +42,8 @@ def test_distributed_profile_keeps_the_compose_names(clean_env: pytest.MonkeyPat
 
 
 def test_broker_start_refuses_to_start_tansu_for_an_external_cluster(
-        clean_env: pytest.MonkeyPatch, tmp_path: object) -> None:
+    clean_env: pytest.MonkeyPatch, tmp_path: object
+) -> None:
     from typer.testing import CliRunner
 
     from vitrina.cli.main import app

@@ -19,8 +19,16 @@ def test_embedded_backend_by_default(tmp_path: Path) -> None:
         search("часы", settings=settings)  # readers never create an index
     writer = open_search(settings)
     assert isinstance(writer, EmbeddedSearch) and writer.path == settings.search_path
-    writer.upsert([{"product_id": "1", "name": "Умные часы", "category": "Электроника",
-                    "price": {"amount": 10.0, "currency": "RUB"}}])
+    writer.upsert(
+        [
+            {
+                "product_id": "1",
+                "name": "Умные часы",
+                "category": "Электроника",
+                "price": {"amount": 10.0, "currency": "RUB"},
+            }
+        ]
+    )
     writer.commit()
     page = search("часов", {"category": "электроника"}, settings=settings)
     assert [h.product_id for h in page.hits] == ["1"]
@@ -29,8 +37,12 @@ def test_embedded_backend_by_default(tmp_path: Path) -> None:
 
 
 def test_opensearch_backend_by_type(tmp_path: Path) -> None:
-    settings = load_settings(data_dir=tmp_path, search={"backend": {
-        "type": "opensearch", "url": "http://127.0.0.1:1", "index": "products-x"}})
+    settings = load_settings(
+        data_dir=tmp_path,
+        search={
+            "backend": {"type": "opensearch", "url": "http://127.0.0.1:1", "index": "products-x"}
+        },
+    )
     backend = open_search(settings, readonly=True)
     assert isinstance(backend, OpenSearchIndex) and backend.index == "products-x"
     with pytest.raises(UnavailableError, match="opensearch"):

@@ -12,8 +12,13 @@ from vitrina.search.embedded import EmbeddedSearch
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"VITRINA__DATA_DIR": str(data_dir), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "vitrina", "search", *args], env=env,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina", "search", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_search_cli(tmp_path: Path) -> None:

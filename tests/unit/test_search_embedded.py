@@ -20,25 +20,54 @@ from vitrina.search.base import SearchFilters
 from vitrina.search.embedded import EmbeddedSearch
 
 
-def product(pid: str, name: str, *, price: float = 100.0, category: str = "Обувь",
-            brand: str = "Nike", available: int = 5, **extra: Any) -> dict[str, Any]:
-    return {"product_id": pid, "name": name, "description": extra.pop("description", ""),
-            "price": {"amount": price, "currency": "RUB"}, "category": category,
-            "brand": brand, "stock": {"available": available, "reserved": 0}, **extra}
+def product(
+    pid: str,
+    name: str,
+    *,
+    price: float = 100.0,
+    category: str = "Обувь",
+    brand: str = "Nike",
+    available: int = 5,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "product_id": pid,
+        "name": name,
+        "description": extra.pop("description", ""),
+        "price": {"amount": price, "currency": "RUB"},
+        "category": category,
+        "brand": brand,
+        "stock": {"available": available, "reserved": 0},
+        **extra,
+    }
 
 
 @pytest.fixture
 def index(tmp_path: Path) -> EmbeddedSearch:
     idx = EmbeddedSearch(tmp_path / "ix")
-    idx.upsert([
-        product("1", "Кроссовки беговые Nike A1", price=5000),
-        product("2", "Кроссовки беговые Adidas B2", price=3000, brand="Adidas", available=0),
-        product("3", "Умные часы Samsung C3", price=20000, category="Электроника",
-                brand="Samsung", tags=["умные часы", "гаджеты"],
-                specifications={"Защита": "IP68", "Вес": 40, "new": True, "x": None}),
-        product("4", "Гантели разборные Torneo", price=7000, category="Спорт и отдых",
-                brand="Torneo", description="Чугунные гантели для дома"),
-    ])
+    idx.upsert(
+        [
+            product("1", "Кроссовки беговые Nike A1", price=5000),
+            product("2", "Кроссовки беговые Adidas B2", price=3000, brand="Adidas", available=0),
+            product(
+                "3",
+                "Умные часы Samsung C3",
+                price=20000,
+                category="Электроника",
+                brand="Samsung",
+                tags=["умные часы", "гаджеты"],
+                specifications={"Защита": "IP68", "Вес": 40, "new": True, "x": None},
+            ),
+            product(
+                "4",
+                "Гантели разборные Torneo",
+                price=7000,
+                category="Спорт и отдых",
+                brand="Torneo",
+                description="Чугунные гантели для дома",
+            ),
+        ]
+    )
     idx.commit()
     return idx
 
@@ -82,8 +111,9 @@ def test_filters(index: EmbeddedSearch) -> None:
     assert ids(index.search("кроссовки", SearchFilters(brand="adidas"))) == ["2"]
     assert ids(index.search("кроссовки", SearchFilters(in_stock=True))) == ["1"]
     assert set(ids(index.search("", SearchFilters(category="ОБУВЬ")))) == {"1", "2"}
-    assert ids(index.search("", SearchFilters(price_min=4000, price_max=8000),
-                            sort="price_asc")) == ["1", "4"]
+    assert ids(
+        index.search("", SearchFilters(price_min=4000, price_max=8000), sort="price_asc")
+    ) == ["1", "4"]
     assert index.search("часы", SearchFilters(category="Обувь")).total == 0
 
 
@@ -96,11 +126,28 @@ def test_sort_and_paging(index: EmbeddedSearch) -> None:
     assert ids(page1) + ids(page2) == ["2", "1", "4", "3"]
 
 
-@pytest.mark.parametrize("query", [
-    '"', "(", ")", "title:", 'name:"кроссовки', "AND OR NOT", "+-&&||!(){}[]^\"~*?:\\/",
-    "кроссовки AND", "*", "\x00\x01", "\ud800", "\u200b\u200d\ufeff", "😀🔥",
-    "кроссовки" * 2000, "a " * 6000, "ｋｒｏｓｓ", "Ｎｉｋｅ",
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "(",
+        ")",
+        "title:",
+        'name:"кроссовки',
+        "AND OR NOT",
+        '+-&&||!(){}[]^"~*?:\\/',
+        "кроссовки AND",
+        "*",
+        "\x00\x01",
+        "\ud800",
+        "\u200b\u200d\ufeff",
+        "😀🔥",
+        "кроссовки" * 2000,
+        "a " * 6000,
+        "ｋｒｏｓｓ",
+        "Ｎｉｋｅ",
+    ],
+)
 def test_hostile_queries_never_crash(index: EmbeddedSearch, query: str) -> None:
     page = index.search(query)
     assert page.total >= 0 and len(page.hits) <= 10
@@ -119,12 +166,18 @@ def test_long_queries_are_truncated() -> None:
     assert len(query_words("кот " * 5000)) == 32
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"sort": "cheapest"}, {"limit": 0}, {"limit": 100_000}, {"offset": -1},
-    {"filters": SearchFilters(price_min=10, price_max=5)},
-    {"filters": SearchFilters(price_min=float("nan"))},
-    {"filters": SearchFilters(price_max=-1)},
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"sort": "cheapest"},
+        {"limit": 0},
+        {"limit": 100_000},
+        {"offset": -1},
+        {"filters": SearchFilters(price_min=10, price_max=5)},
+        {"filters": SearchFilters(price_min=float("nan"))},
+        {"filters": SearchFilters(price_max=-1)},
+    ],
+)
 def test_bad_requests_are_clear_errors(index: EmbeddedSearch, kwargs: dict[str, Any]) -> None:
     with pytest.raises(BadRequestError) as info:
         index.search("кроссовки", **kwargs)
@@ -142,8 +195,9 @@ def test_second_writer_is_refused(index: EmbeddedSearch) -> None:
         EmbeddedSearch(index.path)
 
 
-@settings(max_examples=150, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(query=st.text(max_size=300))
 def test_any_text_is_a_clean_result(index: EmbeddedSearch, query: str) -> None:
     page = index.search(query, limit=5)
@@ -168,8 +222,9 @@ def test_reader_in_another_process_sees_new_commits(tmp_path: Path) -> None:
     writer = EmbeddedSearch(tmp_path / "ix")
     writer.upsert([product("1", "Кеды"), *list(generate_catalog(20, seed=1))])
     writer.commit()
-    reader = subprocess.Popen([sys.executable, "-c", READER, str(tmp_path / "ix")],
-                              stdout=subprocess.PIPE, text=True)
+    reader = subprocess.Popen(
+        [sys.executable, "-c", READER, str(tmp_path / "ix")], stdout=subprocess.PIPE, text=True
+    )
     assert reader.stdout is not None
     assert reader.stdout.readline().strip() == "21"  # opened and read the first commit
     started = time.monotonic()

@@ -17,10 +17,17 @@ from vitrina.search.opensearch import (
     query_body,
 )
 
-PRODUCT = {"product_id": "42", "name": "Кроссовки беговые Nike", "description": "Лёгкие",
-           "price": {"amount": 4999.0, "currency": "RUB"}, "category": "Обувь", "brand": "Nike",
-           "stock": {"available": 3, "reserved": 0}, "tags": ["бег"],
-           "specifications": {"Размер": "42", "Вес": 300}}
+PRODUCT = {
+    "product_id": "42",
+    "name": "Кроссовки беговые Nike",
+    "description": "Лёгкие",
+    "price": {"amount": 4999.0, "currency": "RUB"},
+    "category": "Обувь",
+    "brand": "Nike",
+    "stock": {"available": 3, "reserved": 0},
+    "tags": ["бег"],
+    "specifications": {"Размер": "42", "Вес": 300},
+}
 
 
 def test_mapping_has_russian_analysis_and_exact_filter_keys() -> None:
@@ -52,8 +59,13 @@ def test_bulk_body_is_keyed_by_product_id() -> None:
 
 
 def test_query_dsl_filters_sort_paging_and_modes() -> None:
-    body = query_body("кроссовок", SearchFilters(category="Обувь", brand="NIKE", price_min=100,
-                                                 in_stock=True), "price_desc", 5, 10)
+    body = query_body(
+        "кроссовок",
+        SearchFilters(category="Обувь", brand="NIKE", price_min=100, in_stock=True),
+        "price_desc",
+        5,
+        10,
+    )
     assert body is not None
     filters = body["query"]["bool"]["filter"]
     assert {"term": {"category_key": "обувь"}} in filters
@@ -94,13 +106,24 @@ def test_hostile_queries_build_clean_bodies() -> None:
 
 
 def test_bulk_failures_are_typed_by_status() -> None:
-    response = {"errors": True, "items": [
-        {"index": {"_id": "1", "status": 201}},
-        {"index": {"_id": "2", "status": 400, "error": {
-            "type": "illegal_argument_exception", "reason": "immense term in field=brand_key"}}},
-        {"index": {"_id": "3", "status": 429, "error": {"type": "rejected_execution"}}},
-        {"delete": {"_id": "4", "status": 404, "error": {"type": "not_found"}}},
-    ]}
+    response = {
+        "errors": True,
+        "items": [
+            {"index": {"_id": "1", "status": 201}},
+            {
+                "index": {
+                    "_id": "2",
+                    "status": 400,
+                    "error": {
+                        "type": "illegal_argument_exception",
+                        "reason": "immense term in field=brand_key",
+                    },
+                }
+            },
+            {"index": {"_id": "3", "status": 429, "error": {"type": "rejected_execution"}}},
+            {"delete": {"_id": "4", "status": 404, "error": {"type": "not_found"}}},
+        ],
+    }
     permanent, transient = bulk_failures(response)
     assert list(permanent) == ["2"] and "immense term" in permanent["2"]
     assert list(transient) == ["3"]
@@ -124,9 +147,18 @@ def test_backends_are_chosen_by_type(tmp_path: object) -> None:
     from vitrina.search.opensearch import OpenSearchIndex
     from vitrina.settings import load_settings
 
-    settings = load_settings(data_dir=str(tmp_path), search={"backend": {
-        "type": "opensearch", "url": "http://127.0.0.1:9", "index": "ix", "shards": 3,
-        "replicas": 1}})
+    settings = load_settings(
+        data_dir=str(tmp_path),
+        search={
+            "backend": {
+                "type": "opensearch",
+                "url": "http://127.0.0.1:9",
+                "index": "ix",
+                "shards": 3,
+                "replicas": 1,
+            }
+        },
+    )
     backend = open_backend(settings, readonly=True)  # builds the client; connects on first use
     assert isinstance(backend, OpenSearchIndex)
     assert (backend.index, backend.shards, backend.replicas) == ("ix", 3, 1)

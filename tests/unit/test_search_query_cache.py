@@ -20,9 +20,15 @@ from vitrina.search.query_understanding import alternatives
 
 
 def product(pid: str, name: str, category: str = "Бытовая техника") -> dict[str, Any]:
-    return {"product_id": pid, "name": name, "description": "", "category": category,
-            "brand": "Polaris", "price": {"amount": 1000.0, "currency": "RUB"},
-            "stock": {"available": 3, "reserved": 0}}
+    return {
+        "product_id": pid,
+        "name": name,
+        "description": "",
+        "category": category,
+        "brand": "Polaris",
+        "price": {"amount": 1000.0, "currency": "RUB"},
+        "stock": {"available": 3, "reserved": 0},
+    }
 
 
 def test_a_cached_query_finds_a_compound_committed_later(tmp_path: Path) -> None:
@@ -37,8 +43,11 @@ def test_a_cached_query_finds_a_compound_committed_later(tmp_path: Path) -> None
     index.commit()
     assert {h.product_id for h in index.search("чайник").hits} == {"1", "2"}
     assert index.search("электрочайник").total == 1
-    wait_for(lambda: {h.product_id for h in reader.search("чайник").hits} == {"1", "2"},
-             timeout=10, message="the reader to find the compound committed after caching")
+    wait_for(
+        lambda: {h.product_id for h in reader.search("чайник").hits} == {"1", "2"},
+        timeout=10,
+        message="the reader to find the compound committed after caching",
+    )
     index.close()
 
 
@@ -67,14 +76,24 @@ def test_pruned_queries_find_and_rank_exactly_as_the_full_ones(tmp_path: Path) -
     index.upsert(list(generate_catalog(2000, seed=3)))
     index.commit()
     searcher = index._searcher()
-    for text in ("клавиатура", "умные часы", "наушники беспроводные", "велосипед",
-                 "самсунг", "лэптоп", "пылесос робот", "чайник", "мышка", "кроссовки"):
+    for text in (
+        "клавиатура",
+        "умные часы",
+        "наушники беспроводные",
+        "велосипед",
+        "самсунг",
+        "лэптоп",
+        "пылесос робот",
+        "чайник",
+        "мышка",
+        "кроссовки",
+    ):
         words = text.split()
         for mode in ("and", "or"):
             full = searcher.search(unpruned_query(index, words, mode), limit=20, count=True)
-            pruned = searcher.search(index._text_query(tuple(words), mode), limit=20,
-                                     count=True)
+            pruned = searcher.search(index._text_query(tuple(words), mode), limit=20, count=True)
             assert pruned.count == full.count, (text, mode)
-            assert [(round(s, 4), a.doc) for s, a in pruned.hits] == \
-                [(round(s, 4), a.doc) for s, a in full.hits], (text, mode)
+            assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
+                (round(s, 4), a.doc) for s, a in full.hits
+            ], (text, mode)
     index.close()

@@ -31,14 +31,17 @@ NEW_KINDS = ("compound", "synonym", "transliteration", "typo2")  # issue 16
 def is_relevant(rule: dict[str, Any], product: dict[str, Any]) -> bool:
     if "ids" in rule:
         return product["product_id"] in rule["ids"]
-    return bool(product["name"].startswith(rule.get("name_prefix", ""))
-                and rule.get("name_contains", "") in product["name"]
-                and rule.get("brand", product.get("brand")) == product.get("brand")
-                and rule.get("category", product.get("category")) == product.get("category"))
+    return bool(
+        product["name"].startswith(rule.get("name_prefix", ""))
+        and rule.get("name_contains", "") in product["name"]
+        and rule.get("brand", product.get("brand")) == product.get("brand")
+        and rule.get("category", product.get("category")) == product.get("category")
+    )
 
 
-def judged_scores(indexes: dict[str, tuple[EmbeddedSearch, list[dict[str, Any]]]],
-                  judged: dict[str, Any]) -> dict[str, Any]:
+def judged_scores(
+    indexes: dict[str, tuple[EmbeddedSearch, list[dict[str, Any]]]], judged: dict[str, Any]
+) -> dict[str, Any]:
     """MRR@10 and recall@10 (relevant in top 10 / min(relevant, 10)), overall and per kind.
 
     Each query runs on the index of its catalogue ("generated" unless it says "seed");
@@ -56,7 +59,8 @@ def judged_scores(indexes: dict[str, tuple[EmbeddedSearch, list[dict[str, Any]]]
         flags = [is_relevant(rule, h.product) for h in hits]
         rank = flags.index(True) + 1 if True in flags else None
         per_kind.setdefault(case["kind"], []).append(
-            (1 / rank if rank else 0.0, sum(flags) / min(n_relevant, 10)))
+            (1 / rank if rank else 0.0, sum(flags) / min(n_relevant, 10))
+        )
         if rank != 1:
             misses.append((case["query"], rank))
     every = [score for scores in per_kind.values() for score in scores]
@@ -65,10 +69,16 @@ def judged_scores(indexes: dict[str, tuple[EmbeddedSearch, list[dict[str, Any]]]
     def mrr(scores: list[tuple[float, float]]) -> float:
         return round(sum(rr for rr, _ in scores) / max(len(scores), 1), 4)
 
-    return {"mrr": mrr(every), "recall_at_10": round(sum(r for _, r in every) / n, 4),
-            "queries": len(every), "not_first": misses,
-            "by_kind": {kind: {"queries": len(scores), "mrr": mrr(scores)}
-                        for kind, scores in sorted(per_kind.items())}}
+    return {
+        "mrr": mrr(every),
+        "recall_at_10": round(sum(r for _, r in every) / n, 4),
+        "queries": len(every),
+        "not_first": misses,
+        "by_kind": {
+            kind: {"queries": len(scores), "mrr": mrr(scores)}
+            for kind, scores in sorted(per_kind.items())
+        },
+    }
 
 
 def seed_products() -> list[dict[str, Any]]:
@@ -105,13 +115,16 @@ def index_path(tmp_path_factory: pytest.TempPathFactory, catalog: list[dict[str,
 
 
 @pytest.fixture(scope="module")
-def indexes(tmp_path_factory: pytest.TempPathFactory, index_path: Path,
-            catalog: list[dict[str, Any]]) -> dict[str, tuple[EmbeddedSearch, list[Any]]]:
+def indexes(
+    tmp_path_factory: pytest.TempPathFactory, index_path: Path, catalog: list[dict[str, Any]]
+) -> dict[str, tuple[EmbeddedSearch, list[Any]]]:
     out = {"generated": (EmbeddedSearch(index_path, readonly=True), catalog)}
     if SEED_DIR.is_dir():
         seeds = seed_products()
-        out["seed"] = (EmbeddedSearch(_build(tmp_path_factory.mktemp("seed-index"), seeds),
-                                      readonly=True), seeds)
+        out["seed"] = (
+            EmbeddedSearch(_build(tmp_path_factory.mktemp("seed-index"), seeds), readonly=True),
+            seeds,
+        )
     return out
 
 
@@ -128,7 +141,8 @@ def test_judged_set_is_large_enough(judged: dict[str, Any], catalog: list[dict[s
 
 
 def test_default_analysis_meets_measured_floor(
-        indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]) -> None:
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]
+) -> None:
     scores = judged_scores(indexes, judged)
     print("stem+lemma", scores)
     # Floors a little under the measured values (see module docstring), so a regression in
@@ -140,23 +154,41 @@ def test_default_analysis_meets_measured_floor(
 
 
 def test_query_understanding_is_what_finds_the_new_kinds(
-        indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]) -> None:
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]
+) -> None:
     """Without synonyms, brands, compounds and 2-edit typos the new kinds fall far short."""
-    plain = {name: (EmbeddedSearch(index.path, readonly=True, understanding=False), products)
-             for name, (index, products) in indexes.items()}
+    plain = {
+        name: (EmbeddedSearch(index.path, readonly=True, understanding=False), products)
+        for name, (index, products) in indexes.items()
+    }
     without = judged_scores(plain, judged)["by_kind"]
     print("without understanding", without)
     assert all(without[kind]["mrr"] < 0.8 for kind in NEW_KINDS), without
 
 
-def test_stem_plus_lemma_is_the_best_analysis(index_path: Path, judged: dict[str, Any],
-                                              catalog: list[dict[str, Any]]) -> None:
+def test_stem_plus_lemma_is_the_best_analysis(
+    index_path: Path, judged: dict[str, Any], catalog: list[dict[str, Any]]
+) -> None:
     """Compare analyses on exact matching only (the fuzzy fallback would hide the difference)."""
-    original = {**judged, "queries": [c for c in judged["queries"]
-                                       if c["kind"] not in NEW_KINDS]}
-    scores = {analysis: judged_scores({"generated": (EmbeddedSearch(
-        index_path, readonly=True, analysis=analysis, matching="and", understanding=False),
-        catalog)}, original) for analysis in ("stem", "lemma", "stem+lemma")}
+    original = {**judged, "queries": [c for c in judged["queries"] if c["kind"] not in NEW_KINDS]}
+    scores = {
+        analysis: judged_scores(
+            {
+                "generated": (
+                    EmbeddedSearch(
+                        index_path,
+                        readonly=True,
+                        analysis=analysis,
+                        matching="and",
+                        understanding=False,
+                    ),
+                    catalog,
+                )
+            },
+            original,
+        )
+        for analysis in ("stem", "lemma", "stem+lemma")
+    }
     for analysis, score in scores.items():
         print(analysis, "(and only)", score["mrr"], score["recall_at_10"], score["not_first"])
     best = scores["stem+lemma"]
@@ -167,8 +199,12 @@ def test_stem_plus_lemma_is_the_best_analysis(index_path: Path, judged: dict[str
 
 def test_morphology_pairs_find_the_same_products(index_path: Path) -> None:
     index = EmbeddedSearch(index_path, readonly=True)
-    for a, b in [("кроссовок", "кроссовки"), ("гантель", "гантели"),
-                 ("клавиатура", "клавиатуры"), ("часы", "часов")]:
+    for a, b in [
+        ("кроссовок", "кроссовки"),
+        ("гантель", "гантели"),
+        ("клавиатура", "клавиатуры"),
+        ("часы", "часов"),
+    ]:
         ids_a = {h.product_id for h in index.search(a, limit=50).hits}
         ids_b = {h.product_id for h in index.search(b, limit=50).hits}
         assert ids_a and ids_a == ids_b, (a, b)

@@ -31,7 +31,8 @@ def test_transliteration_and_typo_distance() -> None:
 
 @given(st.text(max_size=30), st.lists(st.text(max_size=30), max_size=3))
 def test_alternatives_never_repeat_the_word_and_weigh_at_most_one(
-        word: str, lemmas: list[str]) -> None:
+    word: str, lemmas: list[str]
+) -> None:
     alts = alternatives(word, lemmas)
     assert len({a.word for a in alts}) == len(alts)
     for alt in alts:

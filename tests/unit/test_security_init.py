@@ -25,8 +25,9 @@ NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 @pytest.fixture(scope="module")
 def material() -> dict[str, bytes]:
     counter = iter(range(1000))
-    files = build_material(brokers=3, mirror_brokers=1, now=NOW,
-                           password=lambda: f"pw-{next(counter)}")
+    files = build_material(
+        brokers=3, mirror_brokers=1, now=NOW, password=lambda: f"pw-{next(counter)}"
+    )
     return {f.name: f.content for f in files}
 
 
@@ -39,13 +40,21 @@ def test_broker_chain_verifies_for_its_host_name(material: dict[str, bytes], hos
     ca = load_cert(material["ca.pem"])
     store = Store([ca])
     chain = _certs(material[f"{host}.keystore.pem"])
-    verifier = (PolicyBuilder().store(store).time(NOW + timedelta(days=1))
-                .build_server_verifier(x509.DNSName(host)))
+    verifier = (
+        PolicyBuilder()
+        .store(store)
+        .time(NOW + timedelta(days=1))
+        .build_server_verifier(x509.DNSName(host))
+    )
     verified = verifier.verify(chain[0], chain[1:])
     assert verified[-1] == ca
     # The same certificate must NOT pass for another broker's name.
-    other = (PolicyBuilder().store(store).time(NOW + timedelta(days=1))
-             .build_server_verifier(x509.DNSName("kafka-9")))
+    other = (
+        PolicyBuilder()
+        .store(store)
+        .time(NOW + timedelta(days=1))
+        .build_server_verifier(x509.DNSName("kafka-9"))
+    )
     with pytest.raises(x509.verification.VerificationError):
         other.verify(chain[0], chain[1:])
 
@@ -94,9 +103,14 @@ def test_files_are_private_and_second_run_refuses(tmp_path: Path) -> None:
     files = build_material(brokers=1, mirror_brokers=0, now=NOW)
     write_material(out, files)
     assert stat.S_IMODE(out.stat().st_mode) == 0o700
-    for name in ["ca-key.pem", "kafka-1.keystore.pem", "opensearch-key.pem",
-                 "kafka-storage-scram.args", *(f"{p}.password" for p in SERVICE_PRINCIPALS),
-                 *(f"{p}.properties" for p in SERVICE_PRINCIPALS)]:
+    for name in [
+        "ca-key.pem",
+        "kafka-1.keystore.pem",
+        "opensearch-key.pem",
+        "kafka-storage-scram.args",
+        *(f"{p}.password" for p in SERVICE_PRINCIPALS),
+        *(f"{p}.properties" for p in SERVICE_PRINCIPALS),
+    ]:
         assert stat.S_IMODE((out / name).stat().st_mode) == 0o600, name
     assert stat.S_IMODE((out / "ca.pem").stat().st_mode) == 0o644
     before = (out / "filter.password").read_bytes()
@@ -121,10 +135,18 @@ def test_cli_init_then_refuse_without_force(tmp_path: Path) -> None:
 
 
 def test_client_files_use_the_chosen_cluster_and_the_real_ca_path() -> None:
-    files = {f.name: f.content.decode() for f in build_material(
-        brokers=1, mirror_brokers=1, now=NOW, bootstrap="127.0.0.1:29092",
-        mirror_bootstrap="127.0.0.1:29192", ca_path="/srv/vitrina/secrets/ca.pem")
-        if f.name.endswith(".properties")}
+    files = {
+        f.name: f.content.decode()
+        for f in build_material(
+            brokers=1,
+            mirror_brokers=1,
+            now=NOW,
+            bootstrap="127.0.0.1:29092",
+            mirror_bootstrap="127.0.0.1:29192",
+            ca_path="/srv/vitrina/secrets/ca.pem",
+        )
+        if f.name.endswith(".properties")
+    }
     for name, props in files.items():
         want = "127.0.0.1:29192" if name == "mirror-target.properties" else "127.0.0.1:29092"
         assert f"bootstrap.servers={want}\n" in props, name
@@ -132,16 +154,27 @@ def test_client_files_use_the_chosen_cluster_and_the_real_ca_path() -> None:
         assert "/run/secrets" not in props and "kafka-1:9093" not in props
 
 
-def test_cli_writes_real_paths_and_says_how_to_format_with_the_scram_users(
-        tmp_path: Path) -> None:
+def test_cli_writes_real_paths_and_says_how_to_format_with_the_scram_users(tmp_path: Path) -> None:
     """Was: /run/secrets and kafka-N:9093 in every file, and a "next" hint without the
     SCRAM arguments a KRaft format needs."""
     from vitrina.cli.main import app
 
     out = tmp_path / "kafka"
-    result = CliRunner().invoke(app, ["security", "init", "--out", str(out), "--brokers", "1",
-                                      "--mirror-brokers", "0", "--bootstrap-servers",
-                                      "broker-a:9093,broker-b:9093"])
+    result = CliRunner().invoke(
+        app,
+        [
+            "security",
+            "init",
+            "--out",
+            str(out),
+            "--brokers",
+            "1",
+            "--mirror-brokers",
+            "0",
+            "--bootstrap-servers",
+            "broker-a:9093,broker-b:9093",
+        ],
+    )
     assert result.exit_code == 0, result.output
     props = (out / "filter.properties").read_text()
     assert "bootstrap.servers=broker-a:9093,broker-b:9093\n" in props
@@ -151,16 +184,17 @@ def test_cli_writes_real_paths_and_says_how_to_format_with_the_scram_users(
     assert "--cluster-id" in text and "acl apply" in text
 
 
-def test_cli_defaults_to_the_native_cluster_of_cluster_up(tmp_path: Path,
-                                                          monkeypatch: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_cli_defaults_to_the_native_cluster_of_cluster_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from vitrina.cli.main import app
     from vitrina.cluster import topology
 
     monkeypatch.delenv("VITRINA__PROFILE", raising=False)
     out = tmp_path / "kafka"
-    result = CliRunner().invoke(app, ["security", "init", "--out", str(out), "--brokers", "3",
-                                      "--mirror-brokers", "1"])
+    result = CliRunner().invoke(
+        app, ["security", "init", "--out", str(out), "--brokers", "3", "--mirror-brokers", "1"]
+    )
     assert result.exit_code == 0, result.output
     want = ",".join(f"127.0.0.1:{p.client}" for p in topology.Plan(tmp_path).primary_ports)
     assert f"bootstrap.servers={want}\n" in (out / "admin.properties").read_text()

@@ -110,8 +110,9 @@ def test_settings_file_hands_children_the_exact_settings(tmp_path: Path) -> None
 
     from vitrina.settings import write_settings_file
 
-    settings = load_settings("distributed", data_dir=tmp_path / "data",
-                             api={"admin_token": SecretStr("s3cret")})
+    settings = load_settings(
+        "distributed", data_dir=tmp_path / "data", api={"admin_token": SecretStr("s3cret")}
+    )
     path = write_settings_file(settings, tmp_path / "run" / "settings.json")
     assert path.stat().st_mode & 0o777 == 0o600
     again = load_settings(settings_file=path)

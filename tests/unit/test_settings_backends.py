@@ -20,8 +20,7 @@ def distributed(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
     return monkeypatch
 
 
-def test_lake_type_switches_to_s3_over_a_webhdfs_profile(distributed: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_lake_type_switches_to_s3_over_a_webhdfs_profile(distributed: pytest.MonkeyPatch) -> None:
     """Was: "lake.backend.s3.user: Extra inputs are not permitted"."""
     distributed.setenv("VITRINA__LAKE__BACKEND__TYPE", "s3")
     distributed.setenv("VITRINA__LAKE__BACKEND__ENDPOINT_URL", "http://127.0.0.1:9000")
@@ -31,8 +30,7 @@ def test_lake_type_switches_to_s3_over_a_webhdfs_profile(distributed: pytest.Mon
     assert backend.endpoint_url == "http://127.0.0.1:9000"
 
 
-def test_lake_type_switches_to_file_and_search_to_embedded(distributed: pytest.MonkeyPatch
-                                                           ) -> None:
+def test_lake_type_switches_to_file_and_search_to_embedded(distributed: pytest.MonkeyPatch) -> None:
     distributed.setenv("VITRINA__LAKE__BACKEND__TYPE", "file")
     distributed.setenv("VITRINA__SEARCH__BACKEND__TYPE", "embedded")
     settings = load_settings(data_dir="/tmp/vitrina-x")
@@ -41,8 +39,7 @@ def test_lake_type_switches_to_file_and_search_to_embedded(distributed: pytest.M
     assert isinstance(settings.search.backend, EmbeddedSearch)
 
 
-def test_the_profile_still_applies_when_nothing_switches(distributed: pytest.MonkeyPatch
-                                                         ) -> None:
+def test_the_profile_still_applies_when_nothing_switches(distributed: pytest.MonkeyPatch) -> None:
     settings = load_settings()
     assert isinstance(settings.lake.backend, WebHdfsLake)
     assert isinstance(settings.search.backend, OpenSearchBackend)
@@ -55,8 +52,7 @@ def test_a_url_alone_chooses_the_type(distributed: pytest.MonkeyPatch) -> None:
     assert isinstance(backend, S3Lake) and backend.url == "s3://bucket/lake"
 
 
-def test_misspelt_keys_and_unknown_types_are_still_errors(distributed: pytest.MonkeyPatch
-                                                          ) -> None:
+def test_misspelt_keys_and_unknown_types_are_still_errors(distributed: pytest.MonkeyPatch) -> None:
     distributed.setenv("VITRINA__LAKE__BACKEND__URLL", "s3://x")
     with pytest.raises(ConfigError) as err:
         load_settings()

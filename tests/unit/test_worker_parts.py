@@ -40,9 +40,15 @@ def commit(consumer: Any, **kwargs: Any) -> bool:
     return commit_offsets(consumer, OFFSETS, service="test", sleep=lambda _: None, **kwargs)
 
 
-@pytest.mark.parametrize("code", [KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT,
-                                  KafkaError.NOT_COORDINATOR,
-                                  KafkaError.COORDINATOR_LOAD_IN_PROGRESS])
+@pytest.mark.parametrize(
+    "code",
+    [
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+    ],
+)
 def test_a_transient_commit_error_is_retried_until_it_commits(code: int) -> None:
     consumer = FlakyConsumer(2, code)
     assert commit(consumer) is True

@@ -44,24 +44,55 @@ MAX_AGE_HALF_LIVES = 20.0
 # Columns each input must offer (DuckDB types). Missing columns become typed NULLs and a
 # missing dataset an empty relation, so a partial lake still runs.
 INPUT_COLUMNS: dict[str, dict[str, str]] = {
-    "shop_products": {"product_id": "VARCHAR", "name": "VARCHAR", "category": "VARCHAR",
-                      "brand": "VARCHAR", "price_amount": "DOUBLE",
-                      "stock_available": "BIGINT", "stock_reserved": "BIGINT",
-                      "_timestamp": "TIMESTAMPTZ", "_partition": "INTEGER",
-                      "_offset": "BIGINT"},
-    "banned_products": {"product_id": "VARCHAR", "tombstone": "BOOLEAN",
-                        "_timestamp": "TIMESTAMPTZ", "_partition": "INTEGER",
-                        "_offset": "BIGINT"},
-    "orders": {"order_id": "VARCHAR", "customer_id": "VARCHAR", "order_date": "TIMESTAMPTZ",
-               "state": "VARCHAR", "line_no": "INTEGER", "product_id": "VARCHAR",
-               "quantity": "BIGINT", "price": "DOUBLE", "_partition": "INTEGER",
-               "_offset": "BIGINT"},
-    "client_events": {"user_id": "VARCHAR", "type": "VARCHAR", "product_id": "VARCHAR",
-                      "timestamp": "TIMESTAMPTZ", "rating": "INTEGER",
-                      "_partition": "INTEGER", "_offset": "BIGINT"},
-    "client_queries": {"user_id": "VARCHAR", "kind": "VARCHAR", "query": "VARCHAR",
-                       "filters_json": "VARCHAR", "result_count": "BIGINT",
-                       "latency_ms": "DOUBLE", "timestamp": "TIMESTAMPTZ"},
+    "shop_products": {
+        "product_id": "VARCHAR",
+        "name": "VARCHAR",
+        "category": "VARCHAR",
+        "brand": "VARCHAR",
+        "price_amount": "DOUBLE",
+        "stock_available": "BIGINT",
+        "stock_reserved": "BIGINT",
+        "_timestamp": "TIMESTAMPTZ",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "banned_products": {
+        "product_id": "VARCHAR",
+        "tombstone": "BOOLEAN",
+        "_timestamp": "TIMESTAMPTZ",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "orders": {
+        "order_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "order_date": "TIMESTAMPTZ",
+        "state": "VARCHAR",
+        "line_no": "INTEGER",
+        "product_id": "VARCHAR",
+        "quantity": "BIGINT",
+        "price": "DOUBLE",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "client_events": {
+        "user_id": "VARCHAR",
+        "type": "VARCHAR",
+        "product_id": "VARCHAR",
+        "timestamp": "TIMESTAMPTZ",
+        "rating": "INTEGER",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "client_queries": {
+        "user_id": "VARCHAR",
+        "kind": "VARCHAR",
+        "query": "VARCHAR",
+        "filters_json": "VARCHAR",
+        "result_count": "BIGINT",
+        "latency_ms": "DOUBLE",
+        "timestamp": "TIMESTAMPTZ",
+    },
 }
 REQUIRED_INPUTS = ("shop_products", "orders")
 
@@ -106,8 +137,9 @@ class Params:
     popular_weight: float = 1.0
 
     def render(self) -> dict[str, str]:
-        values = {k: repr(float(v)) if isinstance(v, float) else str(v)
-                  for k, v in self.__dict__.items()}
+        values = {
+            k: repr(float(v)) if isinstance(v, float) else str(v) for k, v in self.__dict__.items()
+        }
         values["as_of"] = "NULL" if self.as_of is None else repr(float(self.as_of))
         values["decay"] = repr(math.log(2) / (self.half_life_days * 86400.0))
         values["max_age"] = repr(MAX_AGE_HALF_LIVES * self.half_life_days * 86400.0)
@@ -140,243 +172,364 @@ def input_projection(dataset: str, source: str | None, available: set[str]) -> s
 
 
 def _latest(table: str, columns: str) -> str:
-    return (f"SELECT {columns} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id "
-            f"ORDER BY _timestamp DESC, _partition DESC, _offset DESC) AS rn FROM {table}) AS t "
-            f"WHERE rn = 1")
+    return (
+        f"SELECT {columns} FROM (SELECT *, ROW_NUMBER() OVER (PARTITION BY product_id "
+        f"ORDER BY _timestamp DESC, _partition DESC, _offset DESC) AS rn FROM {table}) AS t "
+        f"WHERE rn = 1"
+    )
 
 
-_EVENT_CASE = ("CASE type " + " ".join(f"WHEN '{k}' THEN {v}" for k, v in EVENT_WEIGHTS.items())
-               + f" WHEN 'review' THEN CASE WHEN rating >= 4 THEN {REVIEW_LIKED} "
-               f"ELSE {REVIEW_DISLIKED} END ELSE 0.0 END")
+_EVENT_CASE = (
+    "CASE type "
+    + " ".join(f"WHEN '{k}' THEN {v}" for k, v in EVENT_WEIGHTS.items())
+    + f" WHEN 'review' THEN CASE WHEN rating >= 4 THEN {REVIEW_LIKED} "
+    f"ELSE {REVIEW_DISLIKED} END ELSE 0.0 END"
+)
 _CANCELLED = ", ".join(f"'{s}'" for s in CANCELLED_STATES)
 
 STATEMENTS: list[Statement] = [
     # -- catalogue ---------------------------------------------------------------------
-    Statement("products_latest", _latest(
-        "shop_products", f"product_id, name, COALESCE(category, '{NO_CATEGORY}') AS category, "
-        "brand, price_amount, stock_available, stock_reserved"), materialize=True),
-    Statement("banned", _latest("banned_products", "product_id, tombstone")
-              .replace("WHERE rn = 1", "WHERE rn = 1 AND NOT COALESCE(tombstone, FALSE)")),
-    Statement("catalogue", "SELECT p.* FROM products_latest AS p LEFT JOIN banned AS b "
-              "ON p.product_id = b.product_id WHERE b.product_id IS NULL", materialize=True),
+    Statement(
+        "products_latest",
+        _latest(
+            "shop_products",
+            f"product_id, name, COALESCE(category, '{NO_CATEGORY}') AS category, "
+            "brand, price_amount, stock_available, stock_reserved",
+        ),
+        materialize=True,
+    ),
+    Statement(
+        "banned",
+        _latest("banned_products", "product_id, tombstone").replace(
+            "WHERE rn = 1", "WHERE rn = 1 AND NOT COALESCE(tombstone, FALSE)"
+        ),
+    ),
+    Statement(
+        "catalogue",
+        "SELECT p.* FROM products_latest AS p LEFT JOIN banned AS b "
+        "ON p.product_id = b.product_id WHERE b.product_id IS NULL",
+        materialize=True,
+    ),
     # Unknown stock counts as out of stock: never recommend what may not ship.
-    Statement("recommendable", "SELECT product_id, category FROM catalogue "
-              "WHERE COALESCE(stock_available, 0) > 0", materialize=True),
+    Statement(
+        "recommendable",
+        "SELECT product_id, category FROM catalogue WHERE COALESCE(stock_available, 0) > 0",
+        materialize=True,
+    ),
     # -- facts (deduplicated by their Kafka position, cut at train_until) ----------------
-    Statement("order_lines", "SELECT order_id, customer_id, product_id, "
-              "COALESCE(quantity, 1) AS quantity, price, order_date AS ts FROM ("
-              "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset, line_no "
-              "ORDER BY order_id) AS dup FROM orders "
-              "WHERE epoch(order_date) < {train_until}) AS t "
-              f"WHERE dup = 1 AND COALESCE(state, '') NOT IN ({_CANCELLED})", materialize=True),
-    Statement("events", "SELECT user_id, product_id, type, rating, timestamp AS ts FROM ("
-              "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset "
-              "ORDER BY product_id) AS dup FROM client_events "
-              "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
-              "AND product_id IS NOT NULL) AS t WHERE dup = 1"),
+    Statement(
+        "order_lines",
+        "SELECT order_id, customer_id, product_id, "
+        "COALESCE(quantity, 1) AS quantity, price, order_date AS ts FROM ("
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset, line_no "
+        "ORDER BY order_id) AS dup FROM orders "
+        "WHERE epoch(order_date) < {train_until}) AS t "
+        f"WHERE dup = 1 AND COALESCE(state, '') NOT IN ({_CANCELLED})",
+        materialize=True,
+    ),
+    Statement(
+        "events",
+        "SELECT user_id, product_id, type, rating, timestamp AS ts FROM ("
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset "
+        "ORDER BY product_id) AS dup FROM client_events "
+        "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
+        "AND product_id IS NOT NULL) AS t WHERE dup = 1",
+    ),
     # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) -------
-    Statement("clock", "SELECT COALESCE(CAST({as_of} AS DOUBLE), MAX(t), 0.0) AS now FROM ("
-              "SELECT epoch(ts) AS t FROM order_lines UNION ALL "
-              "SELECT epoch(ts) AS t FROM events) AS s", materialize=True),
+    Statement(
+        "clock",
+        "SELECT COALESCE(CAST({as_of} AS DOUBLE), MAX(t), 0.0) AS now FROM ("
+        "SELECT epoch(ts) AS t FROM order_lines UNION ALL "
+        "SELECT epoch(ts) AS t FROM events) AS s",
+        materialize=True,
+    ),
     # -- implicit feedback ---------------------------------------------------------------
     # A purchase counts once: the order line. The `purchase` client event of the same item
     # only marks it bought (never recommended again), with no weight of its own.
     # The age is capped at {max_age} s (20 half-lives): the weight stays > 0, so no later
     # division can be 0/0, however old the data.
-    Statement("interactions", "SELECT user_id, product_id, "
-              "ROUND(SUM(w * EXP(-{decay} * LEAST(GREATEST(c.now - epoch(ts), 0.0), "
-              "{max_age}))), 9) AS weight, MAX(bought) AS bought FROM ("
-              f"SELECT customer_id AS user_id, product_id, ts, {ORDER_WEIGHT} AS w, 1 AS bought "
-              "FROM order_lines UNION ALL "
-              f"SELECT user_id, product_id, ts, {_EVENT_CASE} AS w, "
-              "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END AS bought FROM events) AS s "
-              "CROSS JOIN clock AS c GROUP BY user_id, product_id", materialize=True),
+    Statement(
+        "interactions",
+        "SELECT user_id, product_id, "
+        "ROUND(SUM(w * EXP(-{decay} * LEAST(GREATEST(c.now - epoch(ts), 0.0), "
+        "{max_age}))), 9) AS weight, MAX(bought) AS bought FROM ("
+        f"SELECT customer_id AS user_id, product_id, ts, {ORDER_WEIGHT} AS w, 1 AS bought "
+        "FROM order_lines UNION ALL "
+        f"SELECT user_id, product_id, ts, {_EVENT_CASE} AS w, "
+        "CASE WHEN type = 'purchase' THEN 1 ELSE 0 END AS bought FROM events) AS s "
+        "CROSS JOIN clock AS c GROUP BY user_id, product_id",
+        materialize=True,
+    ),
     Statement("bought", "SELECT user_id, product_id FROM interactions WHERE bought = 1"),
     # Dense integer keys for customers and products (ranked by their ids, so ordering by a
     # key is ordering by the id): the heavy joins, aggregates and rankings below hash and
     # sort 4-byte integers instead of strings, and ids come back only for published rows.
-    Statement("user_keys", "SELECT user_id, CAST(ROW_NUMBER() OVER (ORDER BY user_id) "
-              "AS INTEGER) AS u FROM (SELECT DISTINCT user_id FROM interactions) AS t",
-              materialize=True),
-    Statement("product_keys", "SELECT product_id, CAST(ROW_NUMBER() OVER (ORDER BY "
-              "product_id) AS INTEGER) AS p FROM (SELECT DISTINCT product_id "
-              "FROM interactions) AS t", materialize=True),
-    Statement("keyed", "SELECT k.u, pk.p, i.weight, i.bought FROM interactions AS i "
-              "JOIN user_keys AS k ON k.user_id = i.user_id "
-              "JOIN product_keys AS pk ON pk.product_id = i.product_id", materialize=True),
-    Statement("recommendable_keys", "SELECT pk.p, r.category FROM recommendable AS r "
-              "JOIN product_keys AS pk ON pk.product_id = r.product_id", materialize=True),
-    Statement("history", "SELECT u, p, weight, bought FROM ("
-              "SELECT *, ROW_NUMBER() OVER (PARTITION BY u "
-              "ORDER BY weight DESC, p) AS rn FROM keyed "
-              "WHERE weight > 0) AS t WHERE rn <= {max_history}", materialize=True),
+    Statement(
+        "user_keys",
+        "SELECT user_id, CAST(ROW_NUMBER() OVER (ORDER BY user_id) "
+        "AS INTEGER) AS u FROM (SELECT DISTINCT user_id FROM interactions) AS t",
+        materialize=True,
+    ),
+    Statement(
+        "product_keys",
+        "SELECT product_id, CAST(ROW_NUMBER() OVER (ORDER BY "
+        "product_id) AS INTEGER) AS p FROM (SELECT DISTINCT product_id "
+        "FROM interactions) AS t",
+        materialize=True,
+    ),
+    Statement(
+        "keyed",
+        "SELECT k.u, pk.p, i.weight, i.bought FROM interactions AS i "
+        "JOIN user_keys AS k ON k.user_id = i.user_id "
+        "JOIN product_keys AS pk ON pk.product_id = i.product_id",
+        materialize=True,
+    ),
+    Statement(
+        "recommendable_keys",
+        "SELECT pk.p, r.category FROM recommendable AS r "
+        "JOIN product_keys AS pk ON pk.product_id = r.product_id",
+        materialize=True,
+    ),
+    Statement(
+        "history",
+        "SELECT u, p, weight, bought FROM ("
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY u "
+        "ORDER BY weight DESC, p) AS rn FROM keyed "
+        "WHERE weight > 0) AS t WHERE rn <= {max_history}",
+        materialize=True,
+    ),
     # Item-item cosine over binary customer x product (who touched what): co-occurrence
     # normalised by both items' reach, so a bestseller is not similar to everything.
     Statement("item_reach", "SELECT p, COUNT(*) AS reach FROM history GROUP BY p"),
-    Statement("item_pairs", "SELECT a.p AS item, b.p AS other, COUNT(*) AS support "
-              "FROM history AS a JOIN history AS b ON a.u = b.u AND a.p <> b.p "
-              "JOIN recommendable_keys AS r ON r.p = b.p GROUP BY a.p, b.p"),
-    Statement("neighbours", "SELECT item, other, sim FROM ("
-              "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
-              "ORDER BY sim DESC, other) AS rn FROM ("
-              "SELECT p.item, p.other, ROUND(p.support / SQRT(CAST(ni.reach AS DOUBLE) "
-              "* nb.reach), 9) AS sim "
-              "FROM item_pairs AS p JOIN item_reach AS ni ON ni.p = p.item "
-              "JOIN item_reach AS nb ON nb.p = p.other "
-              "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
-              materialize=True),
+    Statement(
+        "item_pairs",
+        "SELECT a.p AS item, b.p AS other, COUNT(*) AS support "
+        "FROM history AS a JOIN history AS b ON a.u = b.u AND a.p <> b.p "
+        "JOIN recommendable_keys AS r ON r.p = b.p GROUP BY a.p, b.p",
+    ),
+    Statement(
+        "neighbours",
+        "SELECT item, other, sim FROM ("
+        "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
+        "ORDER BY sim DESC, other) AS rn FROM ("
+        "SELECT p.item, p.other, ROUND(p.support / SQRT(CAST(ni.reach AS DOUBLE) "
+        "* nb.reach), 9) AS sim "
+        "FROM item_pairs AS p JOIN item_reach AS ni ON ni.p = p.item "
+        "JOIN item_reach AS nb ON nb.p = p.other "
+        "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
+        materialize=True,
+    ),
     # Materialized: read twice (scores, and each customer's best score that scales them).
-    Statement("cf_scores", "SELECT h.u, n.other AS p, SUM(h.weight * n.sim) AS score, "
-              "MAX(h.bought) AS from_bought FROM history AS h "
-              "JOIN neighbours AS n ON h.p = n.item GROUP BY h.u, n.other",
-              materialize=True),
+    Statement(
+        "cf_scores",
+        "SELECT h.u, n.other AS p, SUM(h.weight * n.sim) AS score, "
+        "MAX(h.bought) AS from_bought FROM history AS h "
+        "JOIN neighbours AS n ON h.p = n.item GROUP BY h.u, n.other",
+        materialize=True,
+    ),
     # "Similar products" (same category) and "customers also bought" (other categories):
     # the recommender's own neighbours, served per product.
-    Statement("item_neighbours", "SELECT a.product_id, CAST(ROW_NUMBER() OVER ("
-              "PARTITION BY n.item ORDER BY n.sim DESC, n.other) AS BIGINT) AS rank, "
-              "b.product_id AS other_id, n.sim AS score, CASE WHEN a.category = b.category "
-              "THEN 'similar' ELSE 'also_bought' END AS kind FROM neighbours AS n "
-              "JOIN product_keys AS ka ON ka.p = n.item "
-              "JOIN product_keys AS kb ON kb.p = n.other "
-              "JOIN catalogue AS a ON a.product_id = ka.product_id "
-              "JOIN catalogue AS b ON b.product_id = kb.product_id"),
+    Statement(
+        "item_neighbours",
+        "SELECT a.product_id, CAST(ROW_NUMBER() OVER ("
+        "PARTITION BY n.item ORDER BY n.sim DESC, n.other) AS BIGINT) AS rank, "
+        "b.product_id AS other_id, n.sim AS score, CASE WHEN a.category = b.category "
+        "THEN 'similar' ELSE 'also_bought' END AS kind FROM neighbours AS n "
+        "JOIN product_keys AS ka ON ka.p = n.item "
+        "JOIN product_keys AS kb ON kb.p = n.other "
+        "JOIN catalogue AS a ON a.product_id = ka.product_id "
+        "JOIN catalogue AS b ON b.product_id = kb.product_id",
+    ),
     # -- popularity ----------------------------------------------------------------------
     # In distinct customers, not summed weight: one heavy buyer does not make a bestseller
     # (Instacart: recall 0.0335 vs 0.0324; generated lakes: +0.02 to +0.03).
-    Statement("popular_ranked", "SELECT product_id, p, category, popularity, "
-              "COALESCE(popularity / NULLIF(MAX(popularity) OVER (), 0.0), 0.0) "
-              "AS global_share, COALESCE(popularity / NULLIF(MAX(popularity) OVER ("
-              "PARTITION BY category), 0.0), 0.0) AS category_share, "
-              "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
-              "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
-              "AS category_rank FROM ("
-              "SELECT pk.product_id, i.p, r.category, CAST(COUNT(*) AS DOUBLE) AS popularity "
-              "FROM keyed AS i JOIN recommendable_keys AS r ON r.p = i.p "
-              "JOIN product_keys AS pk ON pk.p = i.p "
-              "GROUP BY pk.product_id, i.p, r.category) AS t", materialize=True),
-    Statement("user_categories", "SELECT u, category, "
-              "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
-              "FROM (SELECT u, category, w, ROW_NUMBER() OVER (PARTITION BY u "
-              "ORDER BY w DESC, category) AS rn FROM ("
-              "SELECT k.u, p.category, SUM(i.weight) AS w FROM interactions AS i "
-              "JOIN products_latest AS p ON p.product_id = i.product_id "
-              "JOIN user_keys AS k ON k.user_id = i.user_id WHERE i.weight > 0 "
-              "GROUP BY k.u, p.category) AS a) AS t WHERE rn <= 2"),
+    Statement(
+        "popular_ranked",
+        "SELECT product_id, p, category, popularity, "
+        "COALESCE(popularity / NULLIF(MAX(popularity) OVER (), 0.0), 0.0) "
+        "AS global_share, COALESCE(popularity / NULLIF(MAX(popularity) OVER ("
+        "PARTITION BY category), 0.0), 0.0) AS category_share, "
+        "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
+        "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
+        "AS category_rank FROM ("
+        "SELECT pk.product_id, i.p, r.category, CAST(COUNT(*) AS DOUBLE) AS popularity "
+        "FROM keyed AS i JOIN recommendable_keys AS r ON r.p = i.p "
+        "JOIN product_keys AS pk ON pk.p = i.p "
+        "GROUP BY pk.product_id, i.p, r.category) AS t",
+        materialize=True,
+    ),
+    Statement(
+        "user_categories",
+        "SELECT u, category, "
+        "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
+        "FROM (SELECT u, category, w, ROW_NUMBER() OVER (PARTITION BY u "
+        "ORDER BY w DESC, category) AS rn FROM ("
+        "SELECT k.u, p.category, SUM(i.weight) AS w FROM interactions AS i "
+        "JOIN products_latest AS p ON p.product_id = i.product_id "
+        "JOIN user_keys AS k ON k.user_id = i.user_id WHERE i.weight > 0 "
+        "GROUP BY k.u, p.category) AS a) AS t WHERE rn <= 2",
+    ),
     # -- recommendations: similarity leads, popularity fills -------------------------------
     # Two signals, each in [0, 1]: `cf` (similar to what the customer touched) and `fill`
     # (popular in a favourite category, or overall). A product's fill is the larger of its
     # two popularity scores, never their sum: with one category both are the same list.
     # Reasons travel as small codes and become text only for the rows published.
-    Statement("fill",
-              "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
-              "SELECT uc.u, p.p, {category_weight} * uc.share * p.category_share AS cat, "
-              "CAST(NULL AS DOUBLE) AS pop FROM user_categories AS uc "
-              "JOIN popular_ranked AS p ON p.category = uc.category "
-              "AND p.category_rank <= {category_fill} UNION ALL "
-              "SELECT k.u, p.p, CAST(NULL AS DOUBLE) AS cat, "
-              "{popular_weight} * p.global_share AS pop FROM user_keys AS k "
-              "CROSS JOIN popular_ranked AS p WHERE p.global_rank <= 3 * {top_k}) AS t "
-              "GROUP BY u, p"),
+    Statement(
+        "fill",
+        "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
+        "SELECT uc.u, p.p, {category_weight} * uc.share * p.category_share AS cat, "
+        "CAST(NULL AS DOUBLE) AS pop FROM user_categories AS uc "
+        "JOIN popular_ranked AS p ON p.category = uc.category "
+        "AND p.category_rank <= {category_fill} UNION ALL "
+        "SELECT k.u, p.p, CAST(NULL AS DOUBLE) AS cat, "
+        "{popular_weight} * p.global_share AS pop FROM user_keys AS k "
+        "CROSS JOIN popular_ranked AS p WHERE p.global_rank <= 3 * {top_k}) AS t "
+        "GROUP BY u, p",
+    ),
     # One row per (customer, product): the few fill rows joined onto the many similarity
     # rows (a hash join built on the fill), not one aggregate over all of them.
-    Statement("scored", "SELECT COALESCE(c.u, f.u) AS u, COALESCE(c.p, f.p) AS p, c.cf, "
-              "c.cf_code, f.cat, f.pop FROM ("
-              "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
-              "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code "
-              "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
-              "FROM cf_scores GROUP BY u) AS m ON m.u = s.u WHERE m.top > 0) AS c "
-              "FULL OUTER JOIN fill AS f ON f.u = c.u AND f.p = c.p"),
+    Statement(
+        "scored",
+        "SELECT COALESCE(c.u, f.u) AS u, COALESCE(c.p, f.p) AS p, c.cf, "
+        "c.cf_code, f.cat, f.pop FROM ("
+        "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
+        "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code "
+        "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
+        "FROM cf_scores GROUP BY u) AS m ON m.u = s.u WHERE m.top > 0) AS c "
+        "FULL OUTER JOIN fill AS f ON f.u = c.u AND f.p = c.p",
+    ),
     # Exact pruning before the ranking: a customer's top {top_k} not-bought products of the
     # global popular list all score at least the popularity of global rank top_k + n (n =
     # bought among the 3 x top_k offered), so a product with only a similarity score below
     # that floor can never reach the list. Outputs are identical; the ranking sorts far less.
-    Statement("cf_floor", "SELECT n.u, ROUND({popular_weight} * p.global_share, 6) AS floor "
-              "FROM (SELECT k.u, COUNT(b.p) AS n FROM user_keys AS k LEFT JOIN ("
-              "SELECT i.u, i.p FROM keyed AS i JOIN popular_ranked AS g ON g.p = i.p "
-              "AND g.global_rank <= 3 * {top_k} WHERE i.bought = 1) AS b ON b.u = k.u "
-              "GROUP BY k.u) AS n JOIN popular_ranked AS p "
-              "ON p.global_rank = {top_k} + n.n WHERE n.n <= 2 * {top_k}"),
+    Statement(
+        "cf_floor",
+        "SELECT n.u, ROUND({popular_weight} * p.global_share, 6) AS floor "
+        "FROM (SELECT k.u, COUNT(b.p) AS n FROM user_keys AS k LEFT JOIN ("
+        "SELECT i.u, i.p FROM keyed AS i JOIN popular_ranked AS g ON g.p = i.p "
+        "AND g.global_rank <= 3 * {top_k} WHERE i.bought = 1) AS b ON b.u = k.u "
+        "GROUP BY k.u) AS n JOIN popular_ranked AS p "
+        "ON p.global_rank = {top_k} + n.n WHERE n.n <= 2 * {top_k}",
+    ),
     # score = cf + fill; the reason shown is the stronger signal's (code 1-4).
-    Statement("ranked", "SELECT u, p, category, score, code, ROW_NUMBER() OVER ("
-              "PARTITION BY u ORDER BY score DESC, p) AS rank FROM ("
-              "SELECT s.u, s.p, r.category, "
-              "ROUND(COALESCE(s.cf, 0.0) + GREATEST(COALESCE(s.cat, 0.0), "
-              "COALESCE(s.pop, 0.0)), 6) AS score, "
-              "CASE WHEN COALESCE(s.cf, -1.0) >= GREATEST(COALESCE(s.cat, -1.0), "
-              "COALESCE(s.pop, -1.0)) THEN s.cf_code "
-              "WHEN COALESCE(s.cat, -1.0) >= COALESCE(s.pop, -1.0) THEN 3 ELSE 4 END AS code "
-              "FROM scored AS s JOIN recommendable_keys AS r ON r.p = s.p "
-              "LEFT JOIN keyed AS b ON b.u = s.u AND b.p = s.p AND b.bought = 1 "
-              "LEFT JOIN cf_floor AS f ON f.u = s.u WHERE b.p IS NULL AND (s.cat IS NOT NULL "
-              "OR s.pop IS NOT NULL OR ROUND(s.cf, 6) >= COALESCE(f.floor, 0.0))) AS t"),
-    Statement("recommendations", "SELECT k.user_id, CAST(t.rank AS BIGINT) AS rank, "
-              f"pk.product_id, t.score, CASE t.code WHEN 1 THEN '{REASON_BOUGHT}' "
-              f"WHEN 2 THEN '{REASON_VIEWED}' "
-              f"WHEN 3 THEN '{REASON_CATEGORY}' || t.category ELSE '{REASON_POPULAR}' END "
-              "AS reason FROM ranked AS t JOIN user_keys AS k ON k.u = t.u "
-              "JOIN product_keys AS pk ON pk.p = t.p WHERE t.rank <= {top_k}",
-              materialize=True),
-    Statement("popular", f"SELECT '{POPULAR_USER}' AS user_id, CAST(global_rank AS BIGINT) "
-              "AS rank, product_id, ROUND(global_share, 6) AS score, "
-              f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "
-              "WHERE global_rank <= {popular_n}"),
+    Statement(
+        "ranked",
+        "SELECT u, p, category, score, code, ROW_NUMBER() OVER ("
+        "PARTITION BY u ORDER BY score DESC, p) AS rank FROM ("
+        "SELECT s.u, s.p, r.category, "
+        "ROUND(COALESCE(s.cf, 0.0) + GREATEST(COALESCE(s.cat, 0.0), "
+        "COALESCE(s.pop, 0.0)), 6) AS score, "
+        "CASE WHEN COALESCE(s.cf, -1.0) >= GREATEST(COALESCE(s.cat, -1.0), "
+        "COALESCE(s.pop, -1.0)) THEN s.cf_code "
+        "WHEN COALESCE(s.cat, -1.0) >= COALESCE(s.pop, -1.0) THEN 3 ELSE 4 END AS code "
+        "FROM scored AS s JOIN recommendable_keys AS r ON r.p = s.p "
+        "LEFT JOIN keyed AS b ON b.u = s.u AND b.p = s.p AND b.bought = 1 "
+        "LEFT JOIN cf_floor AS f ON f.u = s.u WHERE b.p IS NULL AND (s.cat IS NOT NULL "
+        "OR s.pop IS NOT NULL OR ROUND(s.cf, 6) >= COALESCE(f.floor, 0.0))) AS t",
+    ),
+    Statement(
+        "recommendations",
+        "SELECT k.user_id, CAST(t.rank AS BIGINT) AS rank, "
+        f"pk.product_id, t.score, CASE t.code WHEN 1 THEN '{REASON_BOUGHT}' "
+        f"WHEN 2 THEN '{REASON_VIEWED}' "
+        f"WHEN 3 THEN '{REASON_CATEGORY}' || t.category ELSE '{REASON_POPULAR}' END "
+        "AS reason FROM ranked AS t JOIN user_keys AS k ON k.u = t.u "
+        "JOIN product_keys AS pk ON pk.p = t.p WHERE t.rank <= {top_k}",
+        materialize=True,
+    ),
+    Statement(
+        "popular",
+        f"SELECT '{POPULAR_USER}' AS user_id, CAST(global_rank AS BIGINT) "
+        "AS rank, product_id, ROUND(global_share, 6) AS score, "
+        f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "
+        "WHERE global_rank <= {popular_n}",
+    ),
     # -- category statistics and top products ---------------------------------------------
-    Statement("order_stats", f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
-              "COUNT(DISTINCT o.order_id) AS orders, "
-              "SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)) AS revenue "
-              "FROM order_lines AS o LEFT JOIN products_latest AS p "
-              "ON p.product_id = o.product_id GROUP BY 1"),
-    Statement("category_stats", "SELECT COALESCE(c.category, o.category) AS category, "
-              "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
-              "c.avg_price, c.max_price, "
-              "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
-              "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
-              "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
-              "ROUND(COALESCE(o.revenue, 0.0), 2) AS revenue FROM ("
-              "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
-              "ROUND(AVG(price_amount), 2) AS avg_price, ROUND(MAX(price_amount), 2) "
-              "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
-              "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
-              "FROM catalogue GROUP BY category) AS c "
-              "FULL OUTER JOIN order_stats AS o ON o.category = c.category"),
-    Statement("top_products", "SELECT CAST(rank AS BIGINT) AS rank, product_id, name, "
-              "category, units, orders, revenue FROM ("
-              "SELECT t.*, ROW_NUMBER() OVER (ORDER BY units DESC, revenue DESC, product_id) "
-              "AS rank FROM (SELECT o.product_id, COALESCE(MAX(p.name), '') AS name, "
-              f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
-              "CAST(SUM(o.quantity) AS BIGINT) AS units, "
-              "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
-              "ROUND(SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)), 2) AS revenue "
-              "FROM order_lines AS o LEFT JOIN products_latest AS p "
-              "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
-              "WHERE rank <= {top_n}"),
+    Statement(
+        "order_stats",
+        f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
+        "COUNT(DISTINCT o.order_id) AS orders, "
+        "SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)) AS revenue "
+        "FROM order_lines AS o LEFT JOIN products_latest AS p "
+        "ON p.product_id = o.product_id GROUP BY 1",
+    ),
+    Statement(
+        "category_stats",
+        "SELECT COALESCE(c.category, o.category) AS category, "
+        "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
+        "c.avg_price, c.max_price, "
+        "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
+        "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
+        "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
+        "ROUND(COALESCE(o.revenue, 0.0), 2) AS revenue FROM ("
+        "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
+        "ROUND(AVG(price_amount), 2) AS avg_price, ROUND(MAX(price_amount), 2) "
+        "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
+        "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
+        "FROM catalogue GROUP BY category) AS c "
+        "FULL OUTER JOIN order_stats AS o ON o.category = c.category",
+    ),
+    Statement(
+        "top_products",
+        "SELECT CAST(rank AS BIGINT) AS rank, product_id, name, "
+        "category, units, orders, revenue FROM ("
+        "SELECT t.*, ROW_NUMBER() OVER (ORDER BY units DESC, revenue DESC, product_id) "
+        "AS rank FROM (SELECT o.product_id, COALESCE(MAX(p.name), '') AS name, "
+        f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
+        "CAST(SUM(o.quantity) AS BIGINT) AS units, "
+        "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
+        "ROUND(SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)), 2) AS revenue "
+        "FROM order_lines AS o LEFT JOIN products_latest AS p "
+        "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
+        "WHERE rank <= {top_n}",
+    ),
     # -- search analytics ----------------------------------------------------------------
-    Statement("searches", "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
-              f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
-              "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
-              "AND epoch(timestamp) < {train_until}", materialize=True),
-    Statement("query_stats", "SELECT query, CAST(COUNT(*) AS BIGINT) AS searches, "
-              "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
-              "ROUND(AVG(result_count), 2) AS avg_results, "
-              "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
-              "AS zero_results FROM searches WHERE query <> '' GROUP BY query"),
-    Statement("search_top_queries", "SELECT CAST(rank AS BIGINT) AS rank, query, searches, "
-              "users, avg_results, zero_results FROM (SELECT *, ROW_NUMBER() OVER ("
-              "ORDER BY searches DESC, query) AS rank FROM query_stats) AS t "
-              "WHERE rank <= {top_n}"),
-    Statement("search_zero_results", "SELECT CAST(rank AS BIGINT) AS rank, query, "
-              "zero_results, searches FROM (SELECT *, ROW_NUMBER() OVER ("
-              "ORDER BY zero_results DESC, query) AS rank FROM query_stats "
-              "WHERE zero_results > 0) AS t WHERE rank <= {top_n}"),
-    Statement("search_by_category", "SELECT category, CAST(COUNT(*) AS BIGINT) AS searches, "
-              "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
-              "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
-              "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
-              "FROM searches GROUP BY category"),
+    Statement(
+        "searches",
+        "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
+        f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
+        "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
+        "AND epoch(timestamp) < {train_until}",
+        materialize=True,
+    ),
+    Statement(
+        "query_stats",
+        "SELECT query, CAST(COUNT(*) AS BIGINT) AS searches, "
+        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+        "ROUND(AVG(result_count), 2) AS avg_results, "
+        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+        "AS zero_results FROM searches WHERE query <> '' GROUP BY query",
+    ),
+    Statement(
+        "search_top_queries",
+        "SELECT CAST(rank AS BIGINT) AS rank, query, searches, "
+        "users, avg_results, zero_results FROM (SELECT *, ROW_NUMBER() OVER ("
+        "ORDER BY searches DESC, query) AS rank FROM query_stats) AS t "
+        "WHERE rank <= {top_n}",
+    ),
+    Statement(
+        "search_zero_results",
+        "SELECT CAST(rank AS BIGINT) AS rank, query, "
+        "zero_results, searches FROM (SELECT *, ROW_NUMBER() OVER ("
+        "ORDER BY zero_results DESC, query) AS rank FROM query_stats "
+        "WHERE zero_results > 0) AS t WHERE rank <= {top_n}",
+    ),
+    Statement(
+        "search_by_category",
+        "SELECT category, CAST(COUNT(*) AS BIGINT) AS searches, "
+        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+        "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
+        "FROM searches GROUP BY category",
+    ),
     # -- evaluation only: what customers bought after the cut -----------------------------
-    Statement("holdout", "SELECT DISTINCT customer_id AS user_id, product_id FROM orders "
-              "WHERE epoch(order_date) >= {train_until} "
-              f"AND COALESCE(state, '') NOT IN ({_CANCELLED})", tags=frozenset({"evaluation"})),
+    Statement(
+        "holdout",
+        "SELECT DISTINCT customer_id AS user_id, product_id FROM orders "
+        "WHERE epoch(order_date) >= {train_until} "
+        f"AND COALESCE(state, '') NOT IN ({_CANCELLED})",
+        tags=frozenset({"evaluation"}),
+    ),
 ]
 
 

@@ -41,8 +41,13 @@ class DuckDBEngine:
 
     name = "duckdb"
 
-    def __init__(self, filesystem: Any = None, threads: int | None = None,
-                 memory_limit: str | None = None, spill_dir: str | None = None) -> None:
+    def __init__(
+        self,
+        filesystem: Any = None,
+        threads: int | None = None,
+        memory_limit: str | None = None,
+        spill_dir: str | None = None,
+    ) -> None:
         import duckdb
 
         self.con = duckdb.connect(":memory:")
@@ -61,10 +66,15 @@ class DuckDBEngine:
     def register_input(self, files: InputFiles) -> None:
         source = None
         if files.urls:
-            source = (f"read_parquet({_quote_list(files.urls)}, union_by_name = true, "
-                      f"hive_partitioning = false)")
-        self.create(files.dataset, input_projection(files.dataset, source, set(files.columns)),
-                    materialize=False)
+            source = (
+                f"read_parquet({_quote_list(files.urls)}, union_by_name = true, "
+                f"hive_partitioning = false)"
+            )
+        self.create(
+            files.dataset,
+            input_projection(files.dataset, source, set(files.columns)),
+            materialize=False,
+        )
 
     def create(self, name: str, sql: str, materialize: bool) -> None:
         kind = "TABLE" if materialize else "VIEW"
@@ -99,9 +109,14 @@ def open_engine(settings: Settings, name: str | None = None, **options: Any) -> 
     raise ConfigError(f"unknown analytics engine {chosen!r}", hint="use duckdb or spark")
 
 
-def run_definitions(engine: Engine, inputs: dict[str, InputFiles], params: Params, *,
-                    evaluation: bool = False,
-                    on_step: Callable[[Statement], None] | None = None) -> None:
+def run_definitions(
+    engine: Engine,
+    inputs: dict[str, InputFiles],
+    params: Params,
+    *,
+    evaluation: bool = False,
+    on_step: Callable[[Statement], None] | None = None,
+) -> None:
     """Register the inputs and create every defined relation, in order."""
     for files in inputs.values():
         engine.register_input(files)

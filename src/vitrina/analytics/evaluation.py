@@ -42,25 +42,41 @@ def holdout_cutoff(lake: AnalyticsLake, holdout: float) -> float:
     if not lake.local:
         con.register_filesystem(lake.fs)
     listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
-    row = con.execute(f"SELECT quantile_cont(epoch(order_date), {1.0 - holdout}) "
-                  f"FROM read_parquet([{listed}], union_by_name = true)").fetchone()
+    row = con.execute(
+        f"SELECT quantile_cont(epoch(order_date), {1.0 - holdout}) "
+        f"FROM read_parquet([{listed}], union_by_name = true)"
+    ).fetchone()
     con.close()
     if row is None or row[0] is None:
-        raise EmptyLakeError(f"the orders in the lake at {lake.url} have no order dates",
-                             hint="generate traffic first: `vitrina up` or `vitrina demo`")
+        raise EmptyLakeError(
+            f"the orders in the lake at {lake.url} have no order dates",
+            hint="generate traffic first: `vitrina up` or `vitrina demo`",
+        )
     return float(row[0])
 
 
-def evaluate(settings: Any, *, engine_name: str | None = None, k: int = 10,
-             holdout: float = 0.2, progress: Progress | None = None,
-             engine_options: dict[str, Any] | None = None) -> EvaluationReport:
+def evaluate(
+    settings: Any,
+    *,
+    engine_name: str | None = None,
+    k: int = 10,
+    holdout: float = 0.2,
+    progress: Progress | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> EvaluationReport:
     """Precision/recall/NDCG@k and coverage of the recommender and the popularity baseline."""
     lake = AnalyticsLake.from_settings(settings)
     cut = holdout_cutoff(lake, holdout)
     # The same clock rule as `run`: recency from the newest fact before the cut.
     params = Params(train_until=cut, top_k=k)
-    out = compute(settings, params, engine_name=engine_name, evaluation=True,
-                  progress=progress, engine_options=engine_options)
+    out = compute(
+        settings,
+        params,
+        engine_name=engine_name,
+        evaluation=True,
+        progress=progress,
+        engine_options=engine_options,
+    )
     bought: dict[str, set[str]] = {}
     for row in out["bought"].to_pylist():
         bought.setdefault(row["user_id"], set()).add(row["product_id"])
@@ -79,13 +95,20 @@ def evaluate(settings: Any, *, engine_name: str | None = None, k: int = 10,
         raise EmptyLakeError(
             f"no customer in the lake at {lake.url} bought something new after the cut "
             f"({datetime.fromtimestamp(cut, UTC).isoformat()})",
-            hint="let the traffic generator run longer, or use a larger --holdout")
+            hint="let the traffic generator run longer, or use a larger --holdout",
+        )
     popular = [r["product_id"] for r in out["popular"].to_pylist()]
     baseline = {u: popularity_baseline(popular, bought.get(u, set()), k) for u in truth}
     catalogue = out["recommendable"].num_rows
     return EvaluationReport(
-        cutoff=datetime.fromtimestamp(cut, UTC).isoformat(), k=k,
-        engine=engine_name or settings.analytics.engine, users=len(truth),
-        cold_start_users=len(cold), catalogue=catalogue,
-        models={"recommender": ranking_metrics(recs, truth, k, catalogue),
-                "popularity": ranking_metrics(baseline, truth, k, catalogue)})
+        cutoff=datetime.fromtimestamp(cut, UTC).isoformat(),
+        k=k,
+        engine=engine_name or settings.analytics.engine,
+        users=len(truth),
+        cold_start_users=len(cold),
+        catalogue=catalogue,
+        models={
+            "recommender": ranking_metrics(recs, truth, k, catalogue),
+            "popularity": ranking_metrics(baseline, truth, k, catalogue),
+        },
+    )

@@ -48,9 +48,15 @@ class JobReport:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
 
 
-def compute(settings: Settings, params: Params, *, engine_name: str | None = None,
-            evaluation: bool = False, progress: Progress | None = None,
-            engine_options: dict[str, Any] | None = None) -> dict[str, pa.Table]:
+def compute(
+    settings: Settings,
+    params: Params,
+    *,
+    engine_name: str | None = None,
+    evaluation: bool = False,
+    progress: Progress | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> dict[str, pa.Table]:
     """Run every definition over the lake and fetch the outputs as Arrow tables."""
     lake = AnalyticsLake.from_settings(settings)
     inputs = lake.inputs()
@@ -58,17 +64,28 @@ def compute(settings: Settings, params: Params, *, engine_name: str | None = Non
     if not lake.local and (engine_name or settings.analytics.engine) == "duckdb":
         options.setdefault("filesystem", lake.fs)
     if (engine_name or settings.analytics.engine) == "spark":  # no WebHDFS in pyspark's Hadoop
-        inputs = {name: replace(files, urls=[hadoop_url(settings.lake.backend, u)
-                                             for u in files.urls])
-                  for name, files in inputs.items()}
+        inputs = {
+            name: replace(files, urls=[hadoop_url(settings.lake.backend, u) for u in files.urls])
+            for name, files in inputs.items()
+        }
     engine = open_engine(settings, engine_name, **options)
     try:
-        run_definitions(engine, inputs, params, evaluation=evaluation,
-                        on_step=(lambda s: progress(s.name)) if progress else None)
+        run_definitions(
+            engine,
+            inputs,
+            params,
+            evaluation=evaluation,
+            on_step=(lambda s: progress(s.name)) if progress else None,
+        )
         wanted = dict(OUTPUTS)
         if evaluation:
-            wanted.update({"holdout": "user_id, product_id", "bought": "user_id, product_id",
-                           "recommendable": "product_id"})
+            wanted.update(
+                {
+                    "holdout": "user_id, product_id",
+                    "bought": "user_id, product_id",
+                    "recommendable": "product_id",
+                }
+            )
         results = {}
         for name, order in wanted.items():
             results[name] = engine.fetch(name, order)
@@ -90,8 +107,9 @@ def category_records(table: pa.Table, computed_at: datetime) -> list[dict[str, A
     return [{**row, "computed_at": stamp} for row in table.to_pylist()]
 
 
-def recommendation_records(recs: pa.Table, popular: pa.Table, top_k: int,
-                           generated_at: datetime) -> list[dict[str, Any]]:
+def recommendation_records(
+    recs: pa.Table, popular: pa.Table, top_k: int, generated_at: datetime
+) -> list[dict[str, Any]]:
     records = group_recommendations(recs.to_pylist(), model=MODEL, generated_at=generated_at)
     top = [r for r in popular.to_pylist() if r["rank"] <= top_k]
     records += group_recommendations(top, model=f"{MODEL}/popular", generated_at=generated_at)
@@ -112,23 +130,27 @@ def check_outputs(results: dict[str, pa.Table]) -> None:
             if column in ("score", "product_id", "user_id", "other_id") and values.null_count:
                 raise InvalidOutputError(
                     f"analytics output {name}.{column} has {values.null_count} null values",
-                    hint="this is a bug in the definitions; the previous run keeps serving")
+                    hint="this is a bug in the definitions; the previous run keeps serving",
+                )
             if pa.types.is_floating(values.type):
                 bad = pc.sum(pc.invert(pc.fill_null(pc.is_finite(values), True))).as_py()
                 if bad:
                     raise InvalidOutputError(
                         f"analytics output {name}.{column} has {bad} NaN/infinite values",
-                        hint="this is a bug in the definitions; the previous run keeps serving")
+                        hint="this is a bug in the definitions; the previous run keeps serving",
+                    )
 
 
-def encoded(contract: str, key_field: str,
-            records: list[dict[str, Any]]) -> list[tuple[bytes, bytes]]:
+def encoded(
+    contract: str, key_field: str, records: list[dict[str, Any]]
+) -> list[tuple[bytes, bytes]]:
     """(key, value) of every record, each validated against `contract` (raises on the first)."""
     return [(str(r[key_field]).encode(), encode(contract, r)) for r in records]
 
 
-def publish(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]],
-            timeout_s: float = 60.0) -> int:
+def publish(
+    settings: Settings, topic: str, messages: list[tuple[bytes, bytes]], timeout_s: float = 60.0
+) -> int:
     """Produce already validated (key, value) messages; raise BrokerError unless all land."""
     from confluent_kafka import KafkaException, Producer
 
@@ -148,19 +170,28 @@ def publish(settings: Settings, topic: str, messages: list[tuple[bytes, bytes]],
             producer.poll(0)
         left = producer.flush(timeout_s)
     except KafkaException as exc:
-        raise BrokerError(f"cannot write to {topic}: {exc}",
-                          hint="is the broker running? `vitrina broker status`") from None
+        raise BrokerError(
+            f"cannot write to {topic}: {exc}", hint="is the broker running? `vitrina broker status`"
+        ) from None
     if left or errors:
         first = errors[0] if errors else f"{left} messages not delivered in {timeout_s:.0f}s"
-        raise BrokerError(f"writing {len(messages)} records to {topic} failed: {first}",
-                          hint="check `vitrina broker status` and `vitrina topics apply`")
+        raise BrokerError(
+            f"writing {len(messages)} records to {topic} failed: {first}",
+            hint="check `vitrina broker status` and `vitrina topics apply`",
+        )
     return len(messages)
 
 
-def run_job(settings: Settings, *, engine_name: str | None = None, publish_topics: bool = True,
-            now: datetime | None = None, as_of: datetime | None = None,
-            progress: Progress | None = None,
-            engine_options: dict[str, Any] | None = None) -> JobReport:
+def run_job(
+    settings: Settings,
+    *,
+    engine_name: str | None = None,
+    publish_topics: bool = True,
+    now: datetime | None = None,
+    as_of: datetime | None = None,
+    progress: Progress | None = None,
+    engine_options: dict[str, Any] | None = None,
+) -> JobReport:
     """Compute all analytics once and write them to the lake and Kafka, all or nothing.
 
     Order: compute → check every output and validate every record → write the run's lake
@@ -173,18 +204,26 @@ def run_job(settings: Settings, *, engine_name: str | None = None, publish_topic
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
     params = Params(as_of=as_of.timestamp() if as_of else None, top_k=settings.analytics.top_k)
-    results = compute(settings, params, engine_name=engine_name, progress=progress,
-                      engine_options=engine_options)
+    results = compute(
+        settings, params, engine_name=engine_name, progress=progress, engine_options=engine_options
+    )
     check_outputs(results)
-    recs = recommendation_records(results["recommendations"], results["popular"],
-                                  params.top_k, moment)
+    recs = recommendation_records(
+        results["recommendations"], results["popular"], params.top_k, moment
+    )
     messages = {
         settings.topics.analytics_categories: encoded(
-            "category_stats", "category", category_records(results["category_stats"], moment)),
-        settings.topics.recommendations: encoded("recommendation", "user_id", recs)}
+            "category_stats", "category", category_records(results["category_stats"], moment)
+        ),
+        settings.topics.recommendations: encoded("recommendation", "user_id", recs),
+    }
     lake = AnalyticsLake.from_settings(settings)
-    report = JobReport(run_id=run_id, engine=engine_name or settings.analytics.engine,
-                       generated_at=moment.isoformat(), duration_s=0.0)
+    report = JobReport(
+        run_id=run_id,
+        engine=engine_name or settings.analytics.engine,
+        generated_at=moment.isoformat(),
+        duration_s=0.0,
+    )
     for name, table in results.items():
         report.rows[name] = table.num_rows
         report.lake_paths[name] = lake.write_output(name, run_id, table)

@@ -72,15 +72,17 @@ class AnalyticsLake:
             for path in {files[0], files[-1]} if files else set():
                 with self.fs.open(path, "rb") as fh:
                     columns.update(pq.read_schema(fh).names)
-            found[dataset] = InputFiles(dataset, [self.address(p) for p in files],
-                                        frozenset(columns))
+            found[dataset] = InputFiles(
+                dataset, [self.address(p) for p in files], frozenset(columns)
+            )
         for dataset in REQUIRED_INPUTS:
             if not found[dataset].urls:
                 what = "orders" if dataset == "orders" else "products"
                 raise EmptyLakeError(
                     f"the lake at {self.url} has no {what} yet ({dataset}/ is empty)",
                     hint="run `vitrina up` or `vitrina shop load` first (the lake sink "
-                         "writes every topic to the lake), then `vitrina analytics run`")
+                    "writes every topic to the lake), then `vitrina analytics run`",
+                )
         return found
 
     # -- outputs -------------------------------------------------------------------------
@@ -106,8 +108,9 @@ class AnalyticsLake:
         base = f"{self.root}/{RUNS_DIR}"
         if not self.fs.exists(base):
             return None
-        names = sorted((p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False)),
-                       reverse=True)
+        names = sorted(
+            (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False)), reverse=True
+        )
         for marker in names:
             if marker.startswith("run=") and marker.endswith(".json"):
                 run = marker.removeprefix("run=").removesuffix(".json")
@@ -118,7 +121,9 @@ class AnalyticsLake:
     def read_output(self, name: str, run_id: str | None = None) -> pa.Table:
         run = run_id or self.last_run(name)
         if run is None:
-            raise EmptyLakeError(f"no analytics run has written {name} to {self.url} yet",
-                                 hint="run `vitrina analytics run` first")
+            raise EmptyLakeError(
+                f"no analytics run has written {name} to {self.url} yet",
+                hint="run `vitrina analytics run` first",
+            )
         with self.fs.open(self.output_path(name, run), "rb") as fh:
             return pq.read_table(fh)

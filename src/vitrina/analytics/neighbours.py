@@ -69,8 +69,11 @@ def item_neighbours(settings: Settings) -> ItemNeighbours:
         return _served[settings.lake_url]
 
 
-def neighbour_lists(found: dict[str, list[tuple[str, float]]], *, hidden: Any,
-                    limit: int) -> dict[str, list[tuple[str, float]]]:
+def neighbour_lists(
+    found: dict[str, list[tuple[str, float]]], *, hidden: Any, limit: int
+) -> dict[str, list[tuple[str, float]]]:
     """Each list without the products `hidden(product_id)` rejects, cut to `limit`."""
-    return {kind: [(pid, score) for pid, score in found.get(kind, []) if not hidden(pid)][:limit]
-            for kind in KINDS}
+    return {
+        kind: [(pid, score) for pid, score in found.get(kind, []) if not hidden(pid)][:limit]
+        for kind in KINDS
+    }

@@ -21,8 +21,8 @@ try:
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
     raise ConfigError(
         f"the spark analytics engine needs pyspark ({exc})",
-        hint="pip install 'vitrina[spark]' (and Java 17), or set "
-             "VITRINA__ANALYTICS__ENGINE=duckdb") from None
+        hint="pip install 'vitrina[spark]' (and Java 17), or set VITRINA__ANALYTICS__ENGINE=duckdb",
+    ) from None
 
 # 4 shuffle partitions: local[2] has two cores; Spark's default of 200 makes tiny stages
 # dominate. A cluster profile overrides it through spark_conf.
@@ -57,8 +57,12 @@ class SparkEngine:
 
     name = "spark"
 
-    def __init__(self, master: str = "local[2]", conf: dict[str, str] | None = None,
-                 stop_on_close: bool = False) -> None:
+    def __init__(
+        self,
+        master: str = "local[2]",
+        conf: dict[str, str] | None = None,
+        stop_on_close: bool = False,
+    ) -> None:
         self.spark = _session(master, conf or {})
         self.stop_on_close = stop_on_close
         self._persisted: list[DataFrame] = []
@@ -70,8 +74,11 @@ class SparkEngine:
             raw = self.spark.read.option("mergeSchema", "true").parquet(*urls)
             source = f"{files.dataset}__files"
             raw.createOrReplaceTempView(source)
-        self.create(files.dataset, input_projection(files.dataset, source, set(files.columns)),
-                    materialize=False)
+        self.create(
+            files.dataset,
+            input_projection(files.dataset, source, set(files.columns)),
+            materialize=False,
+        )
 
     def create(self, name: str, sql: str, materialize: bool) -> None:
         frame = self.spark.sql(to_spark_sql(sql))

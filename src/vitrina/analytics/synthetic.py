@@ -22,8 +22,20 @@ from vitrina.lake.writer import LakeWriter
 
 PARTITIONS = 3
 PII_KEY = b"synthetic-lake-key"  # test data only: emails are generated, not personal
-_QUERY_WORDS = ["смартфон", "ноутбук", "наушники", "кроссовки", "гантели", "куртка",
-                "кофемашина", "конструктор", "роман", "умная колонка", "фен", "палатка"]
+_QUERY_WORDS = [
+    "смартфон",
+    "ноутбук",
+    "наушники",
+    "кроссовки",
+    "гантели",
+    "куртка",
+    "кофемашина",
+    "конструктор",
+    "роман",
+    "умная колонка",
+    "фен",
+    "палатка",
+]
 _NONSENSE = ["ыфвафыва", "qwerty123", "телепорт домашний", "антигравитатор"]
 
 
@@ -31,9 +43,16 @@ def _partition(key: str) -> int:
     return zlib.crc32(key.encode()) % PARTITIONS
 
 
-def write_generated_lake(writer: LakeWriter, *, products: int = 300, customer_count: int = 60,
-                         messages: int = 6000, seed: int = 7, banned_share: float = 0.05,
-                         start: datetime | None = None) -> dict[str, Any]:
+def write_generated_lake(
+    writer: LakeWriter,
+    *,
+    products: int = 300,
+    customer_count: int = 60,
+    messages: int = 6000,
+    seed: int = 7,
+    banned_share: float = 0.05,
+    start: datetime | None = None,
+) -> dict[str, Any]:
     """Write a small realistic lake; return what was generated (for assertions)."""
     begin = start or datetime(2025, 3, 1, tzinfo=UTC)
     catalog = list(generate_catalog(products, seed=seed, now=begin))
@@ -43,8 +62,13 @@ def write_generated_lake(writer: LakeWriter, *, products: int = 300, customer_co
 
     def put(role: str, key: str, value: dict[str, Any] | None, ts_ms: int) -> None:
         part = 0 if role == "banned_products" else _partition(key)
-        meta = RecordMeta(topic=role.replace("_", "-"), partition=part,
-                          offset=offsets[(role, part)], timestamp_ms=ts_ms, key=key)
+        meta = RecordMeta(
+            topic=role.replace("_", "-"),
+            partition=part,
+            offset=offsets[(role, part)],
+            timestamp_ms=ts_ms,
+            key=key,
+        )
         offsets[(role, part)] += 1
         rows[(role, part)].extend(lake_rows(role, value, meta, PII_KEY))
 
@@ -53,18 +77,36 @@ def write_generated_lake(writer: LakeWriter, *, products: int = 300, customer_co
         put("shop_products", product["product_id"], product, base_ms)
     banned = [p["product_id"] for p in catalog[:: max(1, int(1 / banned_share))]]
     for pid in banned:
-        put("banned_products", pid, {"product_id": pid, "reason": "test", "banned_by": "qa",
-                                     "banned_at": begin.isoformat()}, base_ms + 1)
+        put(
+            "banned_products",
+            pid,
+            {
+                "product_id": pid,
+                "reason": "test",
+                "banned_by": "qa",
+                "banned_at": begin.isoformat(),
+            },
+            base_ms + 1,
+        )
     # One product banned then unbanned: it must be recommendable again.
     unbanned = catalog[1]["product_id"]
-    put("banned_products", unbanned, {"product_id": unbanned, "reason": "test",
-                                      "banned_by": "qa", "banned_at": begin.isoformat()},
-        base_ms + 2)
+    put(
+        "banned_products",
+        unbanned,
+        {
+            "product_id": unbanned,
+            "reason": "test",
+            "banned_by": "qa",
+            "banned_at": begin.isoformat(),
+        },
+        base_ms + 2,
+    )
     put("banned_products", unbanned, None, base_ms + 3)
 
     last_ms = base_ms
-    for role, message in generate_traffic(catalog, people, seed=seed,
-                                          start=begin + timedelta(hours=1), count=messages):
+    for role, message in generate_traffic(
+        catalog, people, seed=seed, start=begin + timedelta(hours=1), count=messages
+    ):
         key = message["customer_id"] if role == "orders" else message["user_id"]
         field = "order_date" if role == "orders" else "timestamp"
         last_ms = timestamp_ms(message[field], field) or last_ms
@@ -74,18 +116,33 @@ def write_generated_lake(writer: LakeWriter, *, products: int = 300, customer_co
         nonsense = i % 7 == 0
         text = _NONSENSE[i % len(_NONSENSE)] if nonsense else _QUERY_WORDS[i % len(_QUERY_WORDS)]
         category = list(CATALOGUE)[i % len(CATALOGUE)] if i % 3 == 0 else None
-        put("client_queries", user, {
-            "query_id": f"q{i}", "user_id": user, "kind": "search", "query": text,
-            "filters": {"category": category} if category else {},
-            "result_count": 0 if nonsense else 1 + i % 40, "latency_ms": 1.0 + i % 5,
-            "timestamp": (begin + timedelta(minutes=i)).isoformat()}, base_ms + i * 60000)
+        put(
+            "client_queries",
+            user,
+            {
+                "query_id": f"q{i}",
+                "user_id": user,
+                "kind": "search",
+                "query": text,
+                "filters": {"category": category} if category else {},
+                "result_count": 0 if nonsense else 1 + i % 40,
+                "latency_ms": 1.0 + i % 5,
+                "timestamp": (begin + timedelta(minutes=i)).isoformat(),
+            },
+            base_ms + i * 60000,
+        )
 
     for (role, _part), batch in sorted(rows.items()):
         for chunk_start in range(0, len(batch), 2000):
-            chunk = batch[chunk_start:chunk_start + 2000]
+            chunk = batch[chunk_start : chunk_start + 2000]
             writer.write(role, layout.record_date(int(chunk[0]["_timestamp"])), chunk)
-    return {"catalog": catalog, "customers": people, "banned": set(banned),
-            "unbanned": unbanned, "end": datetime.fromtimestamp(last_ms / 1000, tz=UTC)}
+    return {
+        "catalog": catalog,
+        "customers": people,
+        "banned": set(banned),
+        "unbanned": unbanned,
+        "end": datetime.fromtimestamp(last_ms / 1000, tz=UTC),
+    }
 
 
 # -- bulk lakes for benchmarks -------------------------------------------------------------
@@ -120,8 +177,9 @@ def _picks(start: int, count: int, products: int, users: int, categories: int) -
                   FROM range({start}, {start + count}) AS t(i)) AS a) AS b"""
 
 
-def write_bulk_lake(root: str, order_lines: int, *, products: int | None = None,
-                    customer_count: int | None = None) -> dict[str, int]:
+def write_bulk_lake(
+    root: str, order_lines: int, *, products: int | None = None, customer_count: int | None = None
+) -> dict[str, int]:
     """Write a lake of `order_lines` order lines (plus as many views) with DuckDB, in seconds.
 
     Local paths only (benchmarks). Files follow the lake layout, three source partitions.

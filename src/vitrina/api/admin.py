@@ -14,8 +14,9 @@ from vitrina.api.errors import error_responses
 from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
 from vitrina.errors import BadRequestError
 
-router = APIRouter(prefix="/api/v1", tags=["operator"],
-                   responses=error_responses(400, 401, 404, 422, 503))
+router = APIRouter(
+    prefix="/api/v1", tags=["operator"], responses=error_responses(400, 401, 404, 422, 503)
+)
 
 Operator = Annotated[str, Depends(require_admin)]
 App = Annotated[AppState, Depends(state)]
@@ -26,8 +27,10 @@ _previous_scrapes: dict[str, tuple[float, dict[str, float]]] = {}
 
 def _check_id(product_id: str) -> None:
     if not is_product_id(product_id):
-        raise BadRequestError(f"product id {product_id[:40]!r} is not valid",
-                              hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. 85123A")
+        raise BadRequestError(
+            f"product id {product_id[:40]!r} is not valid",
+            hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. 85123A",
+        )
 
 
 class BanIn(BaseModel):
@@ -52,8 +55,9 @@ def unban(app: App, operator: Operator, product_id: ProductId) -> dict[str, Any]
 
 
 @router.get("/bans")
-def list_bans(app: App, operator: Operator,
-              source: Annotated[str, Query(pattern="^(view|topic)$")] = "view") -> dict[str, Any]:
+def list_bans(
+    app: App, operator: Operator, source: Annotated[str, Query(pattern="^(view|topic)$")] = "view"
+) -> dict[str, Any]:
     """Current bans: from the API's live view (fast) or read from the topic to its end."""
     if source == "topic":
         bans = list(app.bans().list())
@@ -66,26 +70,36 @@ def list_bans(app: App, operator: Operator,
 def health(app: App, operator: Operator) -> dict[str, Any]:
     own = generate_latest().decode()
     services = ops.pipeline_health(app.settings, _previous_scrapes, own)
-    return {"services": services,
-            "view": {"loaded": app.view.loaded.is_set(), "error": app.view.error},
-            "note": "lag is clamped at 0: the embedded broker's high watermark under-reports"}
+    return {
+        "services": services,
+        "view": {"loaded": app.view.loaded.is_set(), "error": app.view.error},
+        "note": "lag is clamped at 0: the embedded broker's high watermark under-reports",
+    }
 
 
 @router.get("/ops/topics")
 def topics(app: App, operator: Operator) -> dict[str, Any]:
-    return {"topics": ops.topic_overview(app.settings),
-            "note": "sizes come from watermarks: approximate on the embedded broker"}
+    return {
+        "topics": ops.topic_overview(app.settings),
+        "note": "sizes come from watermarks: approximate on the embedded broker",
+    }
 
 
 @router.get("/ops/topics/{topic}/messages")
-def topic_messages(app: App, operator: Operator,
-                   topic: Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+$")],
-                   limit: Annotated[int, Query(ge=1, le=200)] = 20) -> dict[str, Any]:
+def topic_messages(
+    app: App,
+    operator: Operator,
+    topic: Annotated[str, Path(max_length=249, pattern=r"^[A-Za-z0-9._-]+$")],
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+) -> dict[str, Any]:
     return {"topic": topic, "messages": ops.latest_messages(app.settings, topic, limit)}
 
 
 @router.get("/ops/dead-letters")
-def dead_letters(app: App, operator: Operator,
-                 limit: Annotated[int, Query(ge=1, le=500)] = 50) -> dict[str, Any]:
-    return {"topic": app.settings.topics.dead_letters,
-            "dead_letters": ops.dead_letters(app.settings, limit)}
+def dead_letters(
+    app: App, operator: Operator, limit: Annotated[int, Query(ge=1, le=500)] = 50
+) -> dict[str, Any]:
+    return {
+        "topic": app.settings.topics.dead_letters,
+        "dead_letters": ops.dead_letters(app.settings, limit),
+    }

@@ -94,29 +94,44 @@ def _service(labels: dict[str, str]) -> str:
 def alert_row(alert: dict[str, Any]) -> dict[str, Any]:
     """A firing alert of `monitoring.embedded.firing_alerts` as the page shows it."""
     labels = alert.get("labels") or {}
-    return {"severity": alert.get("severity") or "none", "name": alert.get("name") or "",
-            "service": _service(labels), "instance": labels.get("instance", ""),
-            "summary": _clip(alert.get("summary") or ""),
-            "description": _clip(alert.get("description") or ""),
-            "runbook": _clip(alert.get("runbook") or ""), "since": alert.get("active_at")}
+    return {
+        "severity": alert.get("severity") or "none",
+        "name": alert.get("name") or "",
+        "service": _service(labels),
+        "instance": labels.get("instance", ""),
+        "summary": _clip(alert.get("summary") or ""),
+        "description": _clip(alert.get("description") or ""),
+        "runbook": _clip(alert.get("runbook") or ""),
+        "since": alert.get("active_at"),
+    }
 
 
 def notification_record(body: WebhookNotification, received_at: datetime) -> dict[str, Any]:
     """What the inbox keeps of one notification: small, display-ready, bounded."""
     kept = body.alerts[:ALERTS_PER_NOTIFICATION]
-    alerts = [{"status": a.status, "name": a.labels.get("alertname", ""),
-               "severity": a.labels.get("severity", "none"), "service": _service(a.labels),
-               "summary": _clip(a.annotations.get("summary", "")),
-               "runbook": _clip(a.annotations.get("runbook", "")),
-               "starts_at": a.starts_at.isoformat(),
-               # Alertmanager sends 0001-01-01 as "not ended" for firing alerts.
-               "ends_at": a.ends_at.isoformat() if a.ends_at and a.ends_at.year > 1 else None,
-               "fingerprint": a.fingerprint[:64]}
-              for a in kept]
-    return {"received_at": received_at.isoformat(), "status": body.status,
-            "receiver": _clip(body.receiver), "group_labels": body.group_labels,
-            "alerts": alerts,
-            "alerts_omitted": len(body.alerts) - len(kept) + body.truncated_alerts}
+    alerts = [
+        {
+            "status": a.status,
+            "name": a.labels.get("alertname", ""),
+            "severity": a.labels.get("severity", "none"),
+            "service": _service(a.labels),
+            "summary": _clip(a.annotations.get("summary", "")),
+            "runbook": _clip(a.annotations.get("runbook", "")),
+            "starts_at": a.starts_at.isoformat(),
+            # Alertmanager sends 0001-01-01 as "not ended" for firing alerts.
+            "ends_at": a.ends_at.isoformat() if a.ends_at and a.ends_at.year > 1 else None,
+            "fingerprint": a.fingerprint[:64],
+        }
+        for a in kept
+    ]
+    return {
+        "received_at": received_at.isoformat(),
+        "status": body.status,
+        "receiver": _clip(body.receiver),
+        "group_labels": body.group_labels,
+        "alerts": alerts,
+        "alerts_omitted": len(body.alerts) - len(kept) + body.truncated_alerts,
+    }
 
 
 WEBHOOK_TOKEN_FILE = "alert-webhook.token"
@@ -181,11 +196,13 @@ def webhook_access(request: Request, app: App) -> None:
     peer = request.client.host if request.client else None
     tokens = (webhook_token(app.settings), app.admin_token)
     if not webhook_allowed(request.headers.get("authorization", ""), *tokens):
-        raise AuthError(f"the alert webhook refused {peer or 'this client'}: it needs "
-                        "`Authorization: Bearer <token>`",
-                        hint=f"use the token in {app.settings.secrets_dir / WEBHOOK_TOKEN_FILE}"
-                             " (Alertmanager: webhook http_config.authorization."
-                             "credentials_file)")
+        raise AuthError(
+            f"the alert webhook refused {peer or 'this client'}: it needs "
+            "`Authorization: Bearer <token>`",
+            hint=f"use the token in {app.settings.secrets_dir / WEBHOOK_TOKEN_FILE}"
+            " (Alertmanager: webhook http_config.authorization."
+            "credentials_file)",
+        )
 
 
 def firing(settings: Settings) -> dict[str, Any]:
@@ -195,11 +212,14 @@ def firing(settings: Settings) -> dict[str, Any]:
     try:
         rows = [alert_row(a) for a in firing_alerts(settings)]
     except UnavailableError as exc:
-        return {"available": False, "hint": UNAVAILABLE_HINT, "reason": exc.message,
-                "alerts": []}
+        return {"available": False, "hint": UNAVAILABLE_HINT, "reason": exc.message, "alerts": []}
     except (AttributeError, TypeError):  # something else answers on Prometheus' port
-        return {"available": False, "hint": UNAVAILABLE_HINT, "alerts": [],
-                "reason": f"{prometheus_url(settings)} does not answer like Prometheus"}
+        return {
+            "available": False,
+            "hint": UNAVAILABLE_HINT,
+            "alerts": [],
+            "reason": f"{prometheus_url(settings)} does not answer like Prometheus",
+        }
     rows.sort(key=lambda r: (SEVERITY_ORDER.get(r["severity"], 9), r["name"], r["service"]))
     return {"available": True, "prometheus": prometheus_url(settings), "alerts": rows}
 
@@ -208,12 +228,19 @@ def firing(settings: Settings) -> dict[str, Any]:
 @router.get("/ops/alerts")
 def ops_alerts(app: App, operator: Operator, box: Inbox) -> dict[str, Any]:
     """Firing alerts (from Prometheus) and the recent webhook notifications (newest first)."""
-    return {**firing(app.settings), "notifications": box.recent(),
-            "notifications_received": box.received}
+    return {
+        **firing(app.settings),
+        "notifications": box.recent(),
+        "notifications_received": box.received,
+    }
 
 
-@router.post("/alerts/webhook", status_code=202, dependencies=[Depends(webhook_access)],
-             responses=error_responses(401, 413, 422))
+@router.post(
+    "/alerts/webhook",
+    status_code=202,
+    dependencies=[Depends(webhook_access)],
+    responses=error_responses(401, 413, 422),
+)
 def alert_webhook(box: Inbox, body: WebhookNotification) -> dict[str, Any]:
     """Alertmanager posts here with the webhook (or admin) bearer token."""
     box.add(notification_record(body, datetime.now(UTC)))

@@ -58,9 +58,10 @@ class AppState:
                 except Exception as exc:  # e.g. the index directory does not exist yet
                     self.search_error = f"{type(exc).__name__}: {exc}"
             if self.search_backend is None:
-                raise UnavailableError(f"the search index is not available: {self.search_error}",
-                                       hint="start the indexer (`vitrina up` or "
-                                            "`vitrina run indexer`) and retry")
+                raise UnavailableError(
+                    f"the search index is not available: {self.search_error}",
+                    hint="start the indexer (`vitrina up` or `vitrina run indexer`) and retry",
+                )
             return self.search_backend
 
     def stock_of(self, product_id: str) -> int | None:
@@ -69,8 +70,10 @@ class AppState:
 
     def top_in_stock(self, limit: int) -> list[dict[str, Any]]:
         page = self.search().search("", SearchFilters(in_stock=True), "relevance", limit, 0)
-        return [{"product_id": hit.product_id, "score": float(hit.score),
-                 "reason": "in stock now"} for hit in page.hits]
+        return [
+            {"product_id": hit.product_id, "score": float(hit.score), "reason": "in stock now"}
+            for hit in page.hits
+        ]
 
     def bans(self) -> Any:
         """The ban service (one producer for the process), created on first use."""
@@ -92,11 +95,18 @@ class AppState:
 
 
 def build_state(settings: Settings) -> AppState:
-    token = (settings.api.admin_token.get_secret_value() if settings.api.admin_token
-             else local_secret(settings, "admin.token"))
-    return AppState(settings=settings, view=LocalView(settings).start(),
-                    producer=ClientProducer(settings), admin_token=token,
-                    event_limiter=event_limiter(settings))
+    token = (
+        settings.api.admin_token.get_secret_value()
+        if settings.api.admin_token
+        else local_secret(settings, "admin.token")
+    )
+    return AppState(
+        settings=settings,
+        view=LocalView(settings).start(),
+        producer=ClientProducer(settings),
+        admin_token=token,
+        event_limiter=event_limiter(settings),
+    )
 
 
 def event_limiter(settings: Settings) -> RateLimiter:
@@ -119,11 +129,15 @@ def require_admin(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise AuthError("operator endpoints need a bearer token",
-                        hint="send `Authorization: Bearer <token>`; the token is in "
-                             f"{app_state.settings.secrets_dir / 'admin.token'} "
-                             "or settings api.admin_token")
+        raise AuthError(
+            "operator endpoints need a bearer token",
+            hint="send `Authorization: Bearer <token>`; the token is in "
+            f"{app_state.settings.secrets_dir / 'admin.token'} "
+            "or settings api.admin_token",
+        )
     if not hmac.compare_digest(token.strip().encode(), app_state.admin_token.encode()):
-        raise AuthError("the admin token is wrong",
-                        hint=f"use the token from {app_state.settings.secrets_dir / 'admin.token'}")
+        raise AuthError(
+            "the admin token is wrong",
+            hint=f"use the token from {app_state.settings.secrets_dir / 'admin.token'}",
+        )
     return request.headers.get("x-operator", "operator")[:200] or "operator"

@@ -28,7 +28,8 @@ class ErrorDetail(BaseModel):
     hint: str | None = Field(None, description="how to fix it")
     field: str | None = Field(None, description="the request field at fault (422)")
     errors: list[dict[str, Any]] | None = Field(
-        None, description="SHOP API: every invalid product of a batch (index, field, rule)")
+        None, description="SHOP API: every invalid product of a batch (index, field, rule)"
+    )
 
 
 class ErrorBody(BaseModel):
@@ -37,8 +38,7 @@ class ErrorBody(BaseModel):
     error: ErrorDetail
 
 
-def error_body(status: int, message: str, hint: str | None = None,
-               **extra: Any) -> dict[str, Any]:
+def error_body(status: int, message: str, hint: str | None = None, **extra: Any) -> dict[str, Any]:
     detail: dict[str, Any] = {"status": status, "message": message, "hint": hint}
     detail.update({k: v for k, v in extra.items() if v is not None})
     return {"error": detail}
@@ -46,13 +46,20 @@ def error_body(status: int, message: str, hint: str | None = None,
 
 def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """OpenAPI `responses` for the given statuses, all with the shared error body."""
-    meaning = {400: "bad request", 401: "missing or wrong bearer token",
-               403: "not allowed for this token", 404: "not found", 413: "too large",
-               422: "invalid input (names the field and the rule)",
-               429: "too many requests (see Retry-After)",
-               503: "a dependency is away; retry (see Retry-After)"}
-    return {status: {"model": ErrorBody, "description": meaning.get(status, "error")}
-            for status in statuses}
+    meaning = {
+        400: "bad request",
+        401: "missing or wrong bearer token",
+        403: "not allowed for this token",
+        404: "not found",
+        413: "too large",
+        422: "invalid input (names the field and the rule)",
+        429: "too many requests (see Retry-After)",
+        503: "a dependency is away; retry (see Retry-After)",
+    }
+    return {
+        status: {"model": ErrorBody, "description": meaning.get(status, "error")}
+        for status in statuses
+    }
 
 
 def _headers(status: int) -> dict[str, str] | None:
@@ -76,25 +83,37 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(VitrinaError)
     async def vitrina_error(_: Request, exc: VitrinaError) -> JSONResponse:
         extra = {"errors": getattr(exc, "errors", None)}
-        return JSONResponse(error_body(exc.status_code, exc.message, exc.hint, **extra),
-                            status_code=exc.status_code, headers=_headers(exc.status_code))
+        return JSONResponse(
+            error_body(exc.status_code, exc.message, exc.hint, **extra),
+            status_code=exc.status_code,
+            headers=_headers(exc.status_code),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
         field, message = _validation_message(exc)
-        body = error_body(422, message, "fix the field and retry; see /docs for the API",
-                          field=field)
+        body = error_body(
+            422, message, "fix the field and retry; see /docs for the API", field=field
+        )
         return JSONResponse(body, status_code=422)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
         hint = "see /docs for the API" if exc.status_code in (404, 405) else None
-        return JSONResponse(error_body(exc.status_code, str(exc.detail), hint),
-                            status_code=exc.status_code, headers=exc.headers)
+        return JSONResponse(
+            error_body(exc.status_code, str(exc.detail), hint),
+            status_code=exc.status_code,
+            headers=exc.headers,
+        )
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         log.exception("unexpected error")
-        return JSONResponse(error_body(500, f"internal error: {type(exc).__name__}",
-                                       "this is a bug; the server log has the details"),
-                            status_code=500)
+        return JSONResponse(
+            error_body(
+                500,
+                f"internal error: {type(exc).__name__}",
+                "this is a bug; the server log has the details",
+            ),
+            status_code=500,
+        )

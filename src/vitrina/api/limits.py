@@ -34,13 +34,24 @@ class BodyLimit:
         self.limit = limit
 
     async def _refuse(self, send: Send, size: str) -> None:
-        body = orjson.dumps(error_body(
-            413, f"request body {size}is over the {self.limit:,}-byte limit",
-            "send a smaller body (api.client_max_body_bytes)"))
-        await send({"type": "http.response.start", "status": 413,
-                    "headers": [(b"content-type", b"application/json"),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"connection", b"close")]})
+        body = orjson.dumps(
+            error_body(
+                413,
+                f"request body {size}is over the {self.limit:,}-byte limit",
+                "send a smaller body (api.client_max_body_bytes)",
+            )
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    (b"connection", b"close"),
+                ],
+            }
+        )
         await send({"type": "http.response.body", "body": body})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -89,8 +100,14 @@ class RateLimiter:
     distinct keys cannot exhaust memory.
     """
 
-    def __init__(self, rate: float, burst: int, *, max_clients: int = 10_000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        rate: float,
+        burst: int,
+        *,
+        max_clients: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate, self.burst, self.max_clients, self.clock = rate, burst, max_clients, clock
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
         self._lock = threading.Lock()
@@ -108,6 +125,8 @@ class RateLimiter:
 
     def check(self, key: str) -> None:
         if not self.allow(key):
-            raise TooManyRequests(f"too many events from {key}: the limit is "
-                                  f"{self.rate:g}/s (bursts of {self.burst})",
-                                  hint="slow down and retry after a few seconds")
+            raise TooManyRequests(
+                f"too many events from {key}: the limit is "
+                f"{self.rate:g}/s (bursts of {self.burst})",
+                hint="slow down and retry after a few seconds",
+            )

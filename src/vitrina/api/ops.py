@@ -75,8 +75,12 @@ def summarize_metrics(text: str) -> dict[str, float]:
     return out
 
 
-def with_rates(name: str, now: float, totals: dict[str, float],
-               previous: dict[str, tuple[float, dict[str, float]]]) -> dict[str, float]:
+def with_rates(
+    name: str,
+    now: float,
+    totals: dict[str, float],
+    previous: dict[str, tuple[float, dict[str, float]]],
+) -> dict[str, float]:
     """Messages per second since the previous scrape of the same service (0 on the first)."""
     rates: dict[str, float] = {}
     last = previous.get(name)
@@ -97,8 +101,12 @@ def _scrape(url: str, timeout: float) -> str | None:
         return None
 
 
-def pipeline_health(settings: Settings, previous: dict[str, tuple[float, dict[str, float]]],
-                    own_metrics: str, timeout: float = 1.0) -> list[dict[str, Any]]:
+def pipeline_health(
+    settings: Settings,
+    previous: dict[str, tuple[float, dict[str, float]]],
+    own_metrics: str,
+    timeout: float = 1.0,
+) -> list[dict[str, Any]]:
     """One row per service of `vitrina up`: up/down, totals and rates from its /metrics."""
     from vitrina.services import SERVICES
 
@@ -127,9 +135,14 @@ def pipeline_health(settings: Settings, previous: dict[str, tuple[float, dict[st
 
 # -- topics ------------------------------------------------------------------------------
 def _reader(settings: Settings) -> Consumer:
-    return Consumer(consumer_config(settings, "client-api",
-                                    f"vitrina-client-api-browse-{uuid.uuid4().hex[:8]}",
-                                    **{"enable.partition.eof": True}))
+    return Consumer(
+        consumer_config(
+            settings,
+            "client-api",
+            f"vitrina-client-api-browse-{uuid.uuid4().hex[:8]}",
+            **{"enable.partition.eof": True},
+        )
+    )
 
 
 def _partitions(consumer: Consumer, topic: str | None = None) -> dict[str, list[int]]:
@@ -137,10 +150,14 @@ def _partitions(consumer: Consumer, topic: str | None = None) -> dict[str, list[
         metadata = consumer.list_topics(topic, timeout=5)
     except KafkaException as exc:
         consumer.poll(0)  # its ErrorWatch raises a refused login or an untrusted CA as such
-        raise BrokerError(f"cannot reach the broker: {exc}",
-                          hint="is it running? `vitrina broker status`") from None
-    return {name: sorted(t.partitions) for name, t in metadata.topics.items()
-            if t.error is None and not name.startswith("__")}
+        raise BrokerError(
+            f"cannot reach the broker: {exc}", hint="is it running? `vitrina broker status`"
+        ) from None
+    return {
+        name: sorted(t.partitions)
+        for name, t in metadata.topics.items()
+        if t.error is None and not name.startswith("__")
+    }
 
 
 def topic_overview(settings: Settings) -> list[dict[str, Any]]:
@@ -153,23 +170,31 @@ def topic_overview(settings: Settings) -> list[dict[str, Any]]:
             size = 0
             for p in parts:
                 try:
-                    low, high = consumer.get_watermark_offsets(TopicPartition(name, p),
-                                                               timeout=2, cached=False)
+                    low, high = consumer.get_watermark_offsets(
+                        TopicPartition(name, p), timeout=2, cached=False
+                    )
                     size += max(0, high - max(low, 0))
                 except KafkaException:
                     continue
             spec = roles.get(name)
-            rows.append({"topic": name, "role": spec.role if spec else None,
-                         "partitions": len(parts), "messages_approx": size,
-                         "compacted": bool(spec and spec.compacted),
-                         "approximate": True})
+            rows.append(
+                {
+                    "topic": name,
+                    "role": spec.role if spec else None,
+                    "partitions": len(parts),
+                    "messages_approx": size,
+                    "compacted": bool(spec and spec.compacted),
+                    "approximate": True,
+                }
+            )
         return rows
     finally:
         consumer.close()
 
 
-def latest_messages(settings: Settings, topic: str, limit: int = 20,
-                    max_seconds: float = 3.0) -> list[dict[str, Any]]:
+def latest_messages(
+    settings: Settings, topic: str, limit: int = 20, max_seconds: float = 3.0
+) -> list[dict[str, Any]]:
     """The last `limit` records of every partition of `topic`, newest first."""
     consumer = _reader(settings)
     try:
@@ -179,8 +204,9 @@ def latest_messages(settings: Settings, topic: str, limit: int = 20,
         assignment = []
         for p in parts:
             try:
-                low, high = consumer.get_watermark_offsets(TopicPartition(topic, p),
-                                                           timeout=2, cached=False)
+                low, high = consumer.get_watermark_offsets(
+                    TopicPartition(topic, p), timeout=2, cached=False
+                )
             except KafkaException:
                 low, high = 0, 0
             assignment.append(TopicPartition(topic, p, max(low, high - limit, 0)))
@@ -197,14 +223,19 @@ def latest_messages(settings: Settings, topic: str, limit: int = 20,
                 raise
             for msg in batch:
                 key = msg.key()
-                tails[int(msg.partition() or 0)].append({
-                    "partition": msg.partition(), "offset": msg.offset(),
-                    "timestamp_ms": msg.timestamp()[1],
-                    "key": mask_emails(key.decode("utf-8", "replace")) if key else None,
-                    "headers": {k: mask_emails(v) for k, v in
-                                headers_dict(msg.headers()).items()},  # type: ignore[arg-type]
-                    "value": preview(msg.value()),
-                })
+                tails[int(msg.partition() or 0)].append(
+                    {
+                        "partition": msg.partition(),
+                        "offset": msg.offset(),
+                        "timestamp_ms": msg.timestamp()[1],
+                        "key": mask_emails(key.decode("utf-8", "replace")) if key else None,
+                        "headers": {
+                            k: mask_emails(v)
+                            for k, v in headers_dict(msg.headers()).items()  # type: ignore[arg-type]
+                        },
+                        "value": preview(msg.value()),
+                    }
+                )
         tail_reader.close()
         rows = [row for tail in tails.values() for row in tail]
         rows.sort(key=lambda r: (r["timestamp_ms"] or 0, r["offset"]), reverse=True)

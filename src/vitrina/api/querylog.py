@@ -35,11 +35,19 @@ MAX_QUERY = 10000  # client_query.query maxLength
 QUEUE_LIMIT = 100_000
 
 
-def query_record(kind: str, user_id: str, query: str, filters: dict[str, Any],
-                 result_count: int, latency_ms: float, now: datetime) -> dict[str, Any]:
+def query_record(
+    kind: str,
+    user_id: str,
+    query: str,
+    filters: dict[str, Any],
+    result_count: int,
+    latency_ms: float,
+    now: datetime,
+) -> dict[str, Any]:
     """Build a `client_query` record, trimming fields to the contract's limits."""
-    scalars = {k: v for k, v in filters.items()
-               if v is None or isinstance(v, str | int | float | bool)}
+    scalars = {
+        k: v for k, v in filters.items() if v is None or isinstance(v, str | int | float | bool)
+    }
     return {
         "query_id": uuid.uuid4().hex,
         "user_id": (user_id or "anonymous")[:MAX_USER],
@@ -63,8 +71,7 @@ class ClientProducer:
         self.producer = Producer(conf)
         self._queries: deque[tuple[Any, ...]] = deque()
         self._stop = threading.Event()
-        self._poller = threading.Thread(target=self._poll, name="client-api-producer",
-                                        daemon=True)
+        self._poller = threading.Thread(target=self._poll, name="client-api-producer", daemon=True)
         self._poller.start()
 
     def _poll(self) -> None:
@@ -86,24 +93,42 @@ class ClientProducer:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("undelivered").inc()
             log.warning("query log record not delivered: %s", err)
 
-    def log_query(self, kind: str, user_id: str, query: str, filters: dict[str, Any],
-                  result_count: int, latency_ms: float) -> None:
+    def log_query(
+        self,
+        kind: str,
+        user_id: str,
+        query: str,
+        filters: dict[str, Any],
+        result_count: int,
+        latency_ms: float,
+    ) -> None:
         """Queue one query-log record (O(1), on the request path); never raises."""
         if len(self._queries) >= QUEUE_LIMIT:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
             return
-        self._queries.append((kind, user_id, query, filters, result_count, latency_ms,
-                              datetime.now(UTC)))
+        self._queries.append(
+            (kind, user_id, query, filters, result_count, latency_ms, datetime.now(UTC))
+        )
 
-    def _produce_query(self, kind: str, user_id: str, query: str, filters: dict[str, Any],
-                       result_count: int, latency_ms: float, now: datetime) -> None:
+    def _produce_query(
+        self,
+        kind: str,
+        user_id: str,
+        query: str,
+        filters: dict[str, Any],
+        result_count: int,
+        latency_ms: float,
+        now: datetime,
+    ) -> None:
         try:
-            record = query_record(kind, user_id, query, filters, result_count, latency_ms,
-                                  now)
+            record = query_record(kind, user_id, query, filters, result_count, latency_ms, now)
             value = encode("client_query", record)
-            self.producer.produce(self.settings.topics.client_queries,
-                                  key=record["user_id"].encode(), value=value,
-                                  on_delivery=self._on_query_delivery)
+            self.producer.produce(
+                self.settings.topics.client_queries,
+                key=record["user_id"].encode(),
+                value=value,
+                on_delivery=self._on_query_delivery,
+            )
         except BufferError:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
         except ContractError as exc:
@@ -125,16 +150,21 @@ class ClientProducer:
 
         value = encode("client_event", event)
         try:
-            self.producer.produce(self.settings.topics.client_events,
-                                  key=event["user_id"].encode(), value=value,
-                                  on_delivery=delivered)
+            self.producer.produce(
+                self.settings.topics.client_events,
+                key=event["user_id"].encode(),
+                value=value,
+                on_delivery=delivered,
+            )
         except BufferError:
-            raise UnavailableError("the event queue is full",
-                                   hint="retry in a few seconds") from None
+            raise UnavailableError(
+                "the event queue is full", hint="retry in a few seconds"
+            ) from None
         if not done.wait(timeout_s) or failure:
             reason = failure[0] if failure else f"no acknowledgement in {timeout_s:.0f} s"
-            raise UnavailableError(f"event not stored: {reason}",
-                                   hint="the broker may be down; retry later")
+            raise UnavailableError(
+                f"event not stored: {reason}", hint="the broker may be down; retry later"
+            )
 
     def close(self) -> None:
         self._stop.set()

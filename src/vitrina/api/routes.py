@@ -85,8 +85,9 @@ class SearchResult(BaseModel):
     latency_ms: float
 
 
-@router.get("/search", response_model=SearchResult, tags=["customer"],
-            responses=error_responses(400))
+@router.get(
+    "/search", response_model=SearchResult, tags=["customer"], responses=error_responses(400)
+)
 async def search(
     app: Annotated[AppState, Depends(state)],
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="search text")] = "",
@@ -102,32 +103,56 @@ async def search(
     x_user_id: UserHeader = None,
 ) -> Response:
     started = time.perf_counter()
-    filters = SearchFilters(category=category or None, brand=brand or None,
-                            price_min=price_min, price_max=price_max, in_stock=in_stock)
+    filters = SearchFilters(
+        category=category or None,
+        brand=brand or None,
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=in_stock,
+    )
     page = app.search().search(q, filters, sort, limit, offset)
     is_banned = app.view.is_banned  # per hit: no copy of the whole ban list per request
-    items = [product_summary(hit.product, float(hit.score)) for hit in page.hits
-             if not is_banned(hit.product_id)]
+    items = [
+        product_summary(hit.product, float(hit.score))
+        for hit in page.hits
+        if not is_banned(hit.product_id)
+    ]
     hidden = len(page.hits) - len(items)
     latency_ms = (time.perf_counter() - started) * 1000
-    app.producer.log_query("search", user or x_user_id or "anonymous", q,
-                           {**filters.as_dict(), "sort": sort, "limit": limit, "offset": offset},
-                           page.total - hidden, latency_ms)
-    return json_response({"total": max(0, page.total - hidden), "limit": limit,
-                          "offset": offset, "items": items, "latency_ms": round(latency_ms, 3)})
+    app.producer.log_query(
+        "search",
+        user or x_user_id or "anonymous",
+        q,
+        {**filters.as_dict(), "sort": sort, "limit": limit, "offset": offset},
+        page.total - hidden,
+        latency_ms,
+    )
+    return json_response(
+        {
+            "total": max(0, page.total - hidden),
+            "limit": limit,
+            "offset": offset,
+            "items": items,
+            "latency_ms": round(latency_ms, 3),
+        }
+    )
 
 
 @router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))
-def product(app: Annotated[AppState, Depends(state)],
-            product_id: Annotated[str, Path(max_length=64)]) -> dict[str, Any]:
+def product(
+    app: Annotated[AppState, Depends(state)], product_id: Annotated[str, Path(max_length=64)]
+) -> dict[str, Any]:
     if not is_product_id(product_id):
-        raise NotFoundError(f"no product {product_id[:40]!r}",
-                            hint=f"product ids are {PRODUCT_ID_CHARS} characters, "
-                                 "e.g. /api/v1/products/12345")
+        raise NotFoundError(
+            f"no product {product_id[:40]!r}",
+            hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. /api/v1/products/12345",
+        )
     doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
     if doc is None:
-        raise NotFoundError(f"product {product_id} is not available",
-                            hint="it may be unknown, banned or not indexed yet")
+        raise NotFoundError(
+            f"product {product_id} is not available",
+            hint="it may be unknown, banned or not indexed yet",
+        )
     return {**doc, "in_stock": bool((doc.get("stock") or {}).get("available", 0))}
 
 
@@ -139,11 +164,12 @@ class RecommendationsOut(BaseModel):
     items: list[dict[str, Any]]
 
 
-@router.get("/recommendations/{user_id}", response_model=RecommendationsOut,
-            tags=["customer"])
-def recommendations(app: Annotated[AppState, Depends(state)],
-                    user_id: Annotated[str, Path(min_length=1, max_length=100)],
-                    limit: Annotated[int, Query(ge=1, le=100)] = 10) -> Response:
+@router.get("/recommendations/{user_id}", response_model=RecommendationsOut, tags=["customer"])
+def recommendations(
+    app: Annotated[AppState, Depends(state)],
+    user_id: Annotated[str, Path(min_length=1, max_length=100)],
+    limit: Annotated[int, Query(ge=1, le=100)] = 10,
+) -> Response:
     started = time.perf_counter()
     backend = app.search()
     docs: dict[str, dict[str, Any] | None] = {}  # one index lookup per item
@@ -154,20 +180,37 @@ def recommendations(app: Annotated[AppState, Depends(state)],
         return stock_available(docs[product_id])
 
     served = serve_recommendations(
-        user_id, app.view.recommendation(user_id), app.view.recommendation(POPULAR_USER),
-        BanCheck(app), stock_of, app.top_in_stock, limit)
+        user_id,
+        app.view.recommendation(user_id),
+        app.view.recommendation(POPULAR_USER),
+        BanCheck(app),
+        stock_of,
+        app.top_in_stock,
+        limit,
+    )
     items = []
     for item in served.items:
         pid = item["product_id"]
         doc = docs[pid] if pid in docs else backend.get(pid)
         items.append({**item, "product": product_summary(doc) if doc else None})
-    app.producer.log_query("recommendation", user_id, "", {"source": served.source,
-                                                           "limit": limit},
-                           len(items), (time.perf_counter() - started) * 1000)
+    app.producer.log_query(
+        "recommendation",
+        user_id,
+        "",
+        {"source": served.source, "limit": limit},
+        len(items),
+        (time.perf_counter() - started) * 1000,
+    )
     generated = served.generated_at
-    return json_response({"user_id": user_id, "source": served.source, "model": served.model,
-                          "generated_at": str(generated) if generated else None,
-                          "items": items})
+    return json_response(
+        {
+            "user_id": user_id,
+            "source": served.source,
+            "model": served.model,
+            "generated_at": str(generated) if generated else None,
+            "items": items,
+        }
+    )
 
 
 class EventIn(BaseModel):
@@ -198,16 +241,25 @@ class EventAccepted(BaseModel):
     status: str = "stored"
 
 
-@router.post("/events", status_code=202, response_model=EventAccepted, tags=["customer"],
-             responses=error_responses(413, 429))
-def post_event(app: Annotated[AppState, Depends(state)], event: EventIn,
-               request: Request) -> EventAccepted:
+@router.post(
+    "/events",
+    status_code=202,
+    response_model=EventAccepted,
+    tags=["customer"],
+    responses=error_responses(413, 429),
+)
+def post_event(
+    app: Annotated[AppState, Depends(state)], event: EventIn, request: Request
+) -> EventAccepted:
     """Store one customer action; at most api.events_per_second per client (429 beyond)."""
     if app.event_limiter is None:
         app.event_limiter = event_limiter(app.settings)
     app.event_limiter.check(request.client.host if request.client else "unknown")
-    record = {"event_id": uuid.uuid4().hex, **event.model_dump(exclude_none=True),
-              "timestamp": datetime.now(UTC).isoformat()}
+    record = {
+        "event_id": uuid.uuid4().hex,
+        **event.model_dump(exclude_none=True),
+        "timestamp": datetime.now(UTC).isoformat(),
+    }
     app.producer.publish_event(record)
     return EventAccepted(event_id=record["event_id"])
 
@@ -224,15 +276,22 @@ class SuggestOut(BaseModel):
 
 
 @router.get("/suggest", response_model=SuggestOut, tags=["customer"])
-def suggest(app: Annotated[AppState, Depends(state)],
-            q: Annotated[str, Query(max_length=200, description="text typed so far")] = "",
-            limit: Annotated[int, Query(ge=1, le=20)] = 8) -> SuggestOut:
+def suggest(
+    app: Annotated[AppState, Depends(state)],
+    q: Annotated[str, Query(max_length=200, description="text typed so far")] = "",
+    limit: Annotated[int, Query(ge=1, le=20)] = 8,
+) -> SuggestOut:
     """Completions as the customer types (product names; banned products never shown)."""
     backend = app.search()
     complete = getattr(backend, "suggest", None)  # backends without prefix completion:
-    found = (complete(q, limit + 5) if complete is not None  # their search results' names
-             else [{"product_id": h.product_id, "name": str(h.product.get("name") or "")}
-                   for h in backend.search(q, limit=limit + 5).hits])
+    found = (
+        complete(q, limit + 5)
+        if complete is not None  # their search results' names
+        else [
+            {"product_id": h.product_id, "name": str(h.product.get("name") or "")}
+            for h in backend.search(q, limit=limit + 5).hits
+        ]
+    )
     shown = [s for s in found if not app.view.is_banned(s["product_id"])][:limit]
     return SuggestOut(query=q, suggestions=shown)
 
@@ -245,10 +304,12 @@ class NeighboursOut(BaseModel):
 
 
 @router.get("/products/{product_id}/similar", response_model=NeighboursOut, tags=["customer"])
-def similar_products(app: Annotated[AppState, Depends(state)],
-                     product_id: Annotated[str, Path(max_length=64)],
-                     limit: Annotated[int, Query(ge=1, le=50)] = 6) -> NeighboursOut:
-    """"Similar products" (same category) and "customers also bought" (other categories):
+def similar_products(
+    app: Annotated[AppState, Depends(state)],
+    product_id: Annotated[str, Path(max_length=64)],
+    limit: Annotated[int, Query(ge=1, le=50)] = 6,
+) -> NeighboursOut:
+    """ "Similar products" (same category) and "customers also bought" (other categories):
     the recommender's item neighbours from the last analytics run, bans and stock re-checked."""
     from vitrina.analytics.neighbours import item_neighbours, neighbour_lists
 
@@ -258,6 +319,9 @@ def similar_products(app: Annotated[AppState, Depends(state)],
     lists: dict[str, list[dict[str, Any]]] = {}
     for kind, items in found.items():
         docs = ((backend.get(pid), score) for pid, score in items)
-        lists[kind] = [product_summary(doc, score) for doc, score in docs
-                       if doc and (doc.get("stock") or {}).get("available", 0)][:limit]
+        lists[kind] = [
+            product_summary(doc, score)
+            for doc, score in docs
+            if doc and (doc.get("stock") or {}).get("available", 0)
+        ][:limit]
     return NeighboursOut(product_id=product_id, run_id=reader.run_id, **lists)

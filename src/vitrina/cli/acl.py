@@ -10,16 +10,19 @@ from vitrina.settings import Settings
 
 app = typer.Typer(help="ACLs as code (least privilege per service).", no_args_is_help=True)
 
-BOOTSTRAP_HELP = ("Apply to this cluster instead of kafka.bootstrap_servers (e.g. the mirror "
-                  "cluster: kafka-mirror-1:9093).")
+BOOTSTRAP_HELP = (
+    "Apply to this cluster instead of kafka.bootstrap_servers (e.g. the mirror "
+    "cluster: kafka-mirror-1:9093)."
+)
 
 
 def _settings(bootstrap_servers: str | None) -> Settings:
     s = settings()
     if not bootstrap_servers:
         return s
-    return s.model_copy(update={"kafka": s.kafka.model_copy(
-        update={"bootstrap_servers": bootstrap_servers})})
+    return s.model_copy(
+        update={"kafka": s.kafka.model_copy(update={"bootstrap_servers": bootstrap_servers})}
+    )
 
 
 @app.command()
@@ -31,8 +34,13 @@ def plan() -> None:
     rules = plan_acls(settings())
     table = Table("principal", "operation", "resource", "name", "pattern")
     for r in rules:
-        table.add_row(r.principal, r.operation, r.resource_type,
-                      r.name + ("*" if r.pattern_type == PREFIXED else ""), r.pattern_type)
+        table.add_row(
+            r.principal,
+            r.operation,
+            r.resource_type,
+            r.name + ("*" if r.pattern_type == PREFIXED else ""),
+            r.pattern_type,
+        )
     console.print(table)
     console.print(f"{len(rules)} ACLs for {len({r.principal for r in rules})} principals")
 
@@ -49,9 +57,12 @@ def apply(
     with console.status("reading the cluster's ACLs…"):
         diff = apply_acls(_settings(bootstrap_servers), dry_run=dry_run)
     for line in diff.lines():
-        console.print(f"[green]{line}[/]" if line.startswith("+") else f"[red]{line}[/]",
-                      highlight=False)
+        console.print(
+            f"[green]{line}[/]" if line.startswith("+") else f"[red]{line}[/]", highlight=False
+        )
     verb = "would add" if dry_run else "added"
-    console.print(f"{verb} {len(diff.add)}, {'would remove' if dry_run else 'removed'} "
-                  f"{len(diff.remove)}, unchanged {diff.unchanged}, "
-                  f"left alone {diff.unmanaged} (unmanaged principals)")
+    console.print(
+        f"{verb} {len(diff.add)}, {'would remove' if dry_run else 'removed'} "
+        f"{len(diff.remove)}, unchanged {diff.unchanged}, "
+        f"left alone {diff.unmanaged} (unmanaged principals)"
+    )

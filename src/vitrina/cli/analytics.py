@@ -13,11 +13,11 @@ from rich.table import Table
 
 from vitrina.cli.common import console, fail, handle_errors, settings
 
-app = typer.Typer(help="Analytics and recommendations over the data lake.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Analytics and recommendations over the data lake.", no_args_is_help=True)
 
-EngineOption = typer.Option(None, "--engine", "-e",
-                            help="duckdb or spark (default: settings.analytics.engine).")
+EngineOption = typer.Option(
+    None, "--engine", "-e", help="duckdb or spark (default: settings.analytics.engine)."
+)
 
 
 @contextmanager
@@ -25,9 +25,14 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[str], N
     if quiet:
         yield lambda _step: None
         return
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(),
-                  TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total}"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task(label, total=total)
 
         def tick(step: str) -> None:
@@ -38,15 +43,20 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[str], N
 
 @app.command()
 @handle_errors
-def run(engine: str = EngineOption,
-        publish: bool = typer.Option(True, "--publish/--no-publish",
-                                     help="Write recommendations and category stats to Kafka."),
-        as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
-        as_of: datetime | None = typer.Option(
-            None, "--as-of", formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
-            help="Measure recency from this UTC moment (default: the newest order or event "
-                 "in the lake).")
-        ) -> None:
+def run(
+    engine: str = EngineOption,
+    publish: bool = typer.Option(
+        True, "--publish/--no-publish", help="Write recommendations and category stats to Kafka."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
+    as_of: datetime | None = typer.Option(
+        None,
+        "--as-of",
+        formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"],
+        help="Measure recency from this UTC moment (default: the newest order or event "
+        "in the lake).",
+    ),
+) -> None:
     """Compute category stats, top products, search analytics and recommendations once.
 
     All or nothing: the run is published and marked current only if every output is valid.
@@ -56,8 +66,7 @@ def run(engine: str = EngineOption,
     s = settings()
     moment = as_of.replace(tzinfo=UTC) if as_of and as_of.tzinfo is None else as_of
     with _progress(progress_steps() + 1 + int(publish), "analytics", as_json) as tick:
-        report = run_job(s, engine_name=engine, publish_topics=publish, progress=tick,
-                         as_of=moment)
+        report = run_job(s, engine_name=engine, publish_topics=publish, progress=tick, as_of=moment)
     if as_json:
         console.print_json(report.to_json())
         return
@@ -67,45 +76,52 @@ def run(engine: str = EngineOption,
     console.print(table)
     for topic, count in report.published.items():
         console.print(f"published {count} records to [bold]{topic}[/]")
-    console.print(f"[green]done[/] in {report.duration_s:.1f}s on {report.engine}: "
-                  f"recommendations for {report.customers} customers (+ __popular__)")
+    console.print(
+        f"[green]done[/] in {report.duration_s:.1f}s on {report.engine}: "
+        f"recommendations for {report.customers} customers (+ __popular__)"
+    )
 
 
 @app.command()
 @handle_errors
-def evaluate(engine: str = EngineOption,
-             k: int = typer.Option(10, "--k", min=1, help="List length to score."),
-             holdout: float = typer.Option(0.2, "--holdout", min=0.05, max=0.9,
-                                           help="Share of the order history held out."),
-             as_json: bool = typer.Option(False, "--json", help="Print JSON only.")) -> None:
+def evaluate(
+    engine: str = EngineOption,
+    k: int = typer.Option(10, "--k", min=1, help="List length to score."),
+    holdout: float = typer.Option(
+        0.2, "--holdout", min=0.05, max=0.9, help="Share of the order history held out."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON only."),
+) -> None:
     """Time-split holdout: precision/recall/NDCG@k and coverage vs a popularity baseline."""
     from vitrina.analytics.evaluation import evaluate as run_evaluation
     from vitrina.analytics.job import progress_steps
 
     with _progress(progress_steps(evaluation=True), "evaluate", as_json) as tick:
-        report = run_evaluation(settings(), engine_name=engine, k=k, holdout=holdout,
-                                progress=tick)
+        report = run_evaluation(settings(), engine_name=engine, k=k, holdout=holdout, progress=tick)
     if as_json:
         console.print_json(json.dumps(report.to_dict()))
         return
     metrics = [f"precision@{k}", f"recall@{k}", f"ndcg@{k}", "coverage"]
-    table = Table("model", *metrics,
-                  title=f"holdout after {report.cutoff}: {report.users} customers, "
-                        f"{report.cold_start_users} cold-start left out")
+    table = Table(
+        "model",
+        *metrics,
+        title=f"holdout after {report.cutoff}: {report.users} customers, "
+        f"{report.cold_start_users} cold-start left out",
+    )
     for model, values in report.models.items():
         table.add_row(model, *(f"{values[m]:.4f}" for m in metrics))
     console.print(table)
     rec, pop = (report.models[m][f"recall@{k}"] for m in ("recommender", "popularity"))
     verdict = "[green]beats[/]" if rec > pop else "[red]does not beat[/]"
-    console.print(f"recommender {verdict} popularity on recall@{k} "
-                  f"({rec:.4f} vs {pop:.4f})")
+    console.print(f"recommender {verdict} popularity on recall@{k} ({rec:.4f} vs {pop:.4f})")
 
 
 @app.command()
 @handle_errors
-def show(users: list[str] = typer.Argument(None, help="Customer ids (default: a few)."),
-         limit: int = typer.Option(5, "--limit", help="Customers shown when none given.")
-         ) -> None:
+def show(
+    users: list[str] = typer.Argument(None, help="Customer ids (default: a few)."),
+    limit: int = typer.Option(5, "--limit", help="Customers shown when none given."),
+) -> None:
     """Print recommendations of the last run for some customers (and the popular list)."""
     from vitrina.analytics.definitions import POPULAR_USER
     from vitrina.analytics.lakeio import AnalyticsLake
@@ -113,8 +129,10 @@ def show(users: list[str] = typer.Argument(None, help="Customer ids (default: a 
     lake = AnalyticsLake.from_settings(settings())
     run_id = lake.last_run()
     if run_id is None:
-        raise fail(f"no analytics run found in the lake at {lake.url}",
-                   hint="run `vitrina analytics run` first")
+        raise fail(
+            f"no analytics run found in the lake at {lake.url}",
+            hint="run `vitrina analytics run` first",
+        )
     rows = lake.read_output("recommendations", run_id).to_pylist()
     rows += lake.read_output("popular", run_id).to_pylist()
     by_user: dict[str, list[dict[str, object]]] = {}
@@ -128,6 +146,10 @@ def show(users: list[str] = typer.Argument(None, help="Customer ids (default: a 
             items = by_user.get(POPULAR_USER, [])
         table = Table("#", "product", "score", "reason", title=f"{user} (run {run_id})")
         for item in sorted(items, key=lambda r: int(str(r["rank"])))[:10]:
-            table.add_row(str(item["rank"]), str(item["product_id"]), f"{item['score']:.3f}",
-                          str(item["reason"]))
+            table.add_row(
+                str(item["rank"]),
+                str(item["product_id"]),
+                f"{item['score']:.3f}",
+                str(item["reason"]),
+            )
         console.print(table)

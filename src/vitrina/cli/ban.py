@@ -12,8 +12,7 @@ from vitrina.cli.common import console, handle_errors, settings
 if TYPE_CHECKING:
     from vitrina.services.bans import BanService
 
-app = typer.Typer(help="Ban products: banned products never reach customers.",
-                  no_args_is_help=True)
+app = typer.Typer(help="Ban products: banned products never reach customers.", no_args_is_help=True)
 
 
 def _service() -> BanService:
@@ -24,9 +23,11 @@ def _service() -> BanService:
 
 @app.command("add")
 @handle_errors
-def add(ids: list[str] = typer.Argument(..., help="Product ids (digits)."),
-        reason: str = typer.Option(..., "--reason", "-r", help="Why (shown in the audit)."),
-        by: str = typer.Option("operator", "--by", help="Who bans.")) -> None:
+def add(
+    ids: list[str] = typer.Argument(..., help="Product ids (digits)."),
+    reason: str = typer.Option(..., "--reason", "-r", help="Why (shown in the audit)."),
+    by: str = typer.Option("operator", "--by", help="Who bans."),
+) -> None:
     """Ban products; takes effect within a second, published ones are withdrawn."""
     bans = _service().ban(ids, reason, by)
     console.print(f"banned {len(bans)} product(s): {', '.join(b.product_id for b in bans)}")
@@ -52,8 +53,9 @@ def list_bans(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         return
     from rich.table import Table
 
-    table = Table("product_id", "reason", "banned_by", "banned_at",
-                  title=f"{len(bans)} banned product(s)")
+    table = Table(
+        "product_id", "reason", "banned_by", "banned_at", title=f"{len(bans)} banned product(s)"
+    )
     for ban in bans:
         table.add_row(ban["product_id"], ban["reason"], ban["banned_by"], ban["banned_at"])
     console.print(table)
@@ -61,9 +63,11 @@ def list_bans(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 
 @app.command("import")
 @handle_errors
-def import_file(path: Path = typer.Argument(..., help='JSON: {"product_id": [...]} or [...].'),
-                reason: str = typer.Option("imported", "--reason", "-r", help="Why."),
-                by: str = typer.Option("import", "--by", help="Who bans.")) -> None:
+def import_file(
+    path: Path = typer.Argument(..., help='JSON: {"product_id": [...]} or [...].'),
+    reason: str = typer.Option("imported", "--reason", "-r", help="Why."),
+    by: str = typer.Option("import", "--by", help="Who bans."),
+) -> None:
     """Ban every product id of a JSON file."""
     bans = _service().import_file(path, reason, by)
     console.print(f"banned {len(bans)} product(s) from {path}")

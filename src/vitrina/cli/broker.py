@@ -19,10 +19,12 @@ def start(mirror: bool = typer.Option(False, help="Start the second (mirror) bro
 
     s = settings()
     if not s.broker.embedded:
-        raise ConfigError(f"this profile uses an external cluster ({s.kafka.bootstrap_servers})"
-                          ", not the embedded broker",
-                          hint="`vitrina cluster up` starts the native Apache Kafka cluster; "
-                               "`vitrina broker status` shows the configured one")
+        raise ConfigError(
+            f"this profile uses an external cluster ({s.kafka.bootstrap_servers})"
+            ", not the embedded broker",
+            hint="`vitrina cluster up` starts the native Apache Kafka cluster; "
+            "`vitrina broker status` shows the configured one",
+        )
     name, port = ("mirror-broker", s.broker.mirror_port) if mirror else ("broker", s.broker.port)
     st = broker.start(s, name, port)
     console.print(f"{name} running: pid {st.pid}, {st.address} (log: {st.log})")
@@ -69,13 +71,18 @@ def _external_status(s: Settings) -> None:
     try:
         view = describe_cluster(s)
     except VitrinaError as exc:
-        console.print(f"kafka cluster {s.kafka.bootstrap_servers}: DOWN — {exc.message}",
-                      highlight=False, markup=False)
+        console.print(
+            f"kafka cluster {s.kafka.bootstrap_servers}: DOWN — {exc.message}",
+            highlight=False,
+            markup=False,
+        )
         if exc.hint:
             console.print(f"hint: {exc.hint}", highlight=False, markup=False)
         raise typer.Exit(1) from None
-    console.print(f"kafka cluster {view.bootstrap}: up, {len(view.brokers)} broker(s), "
-                  f"controller {view.controller if view.controller is not None else '?'}",
-                  highlight=False)
+    console.print(
+        f"kafka cluster {view.bootstrap}: up, {len(view.brokers)} broker(s), "
+        f"controller {view.controller if view.controller is not None else '?'}",
+        highlight=False,
+    )
     for node, address in view.brokers.items():
         console.print(f"  broker {node}  {address}", highlight=False)

@@ -9,8 +9,10 @@ from rich.table import Table
 
 from vitrina.cli.common import console, fail, handle_errors, settings
 
-app = typer.Typer(help="Search and recommendations as a customer sees them (via the client API).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Search and recommendations as a customer sees them (via the client API).",
+    no_args_is_help=True,
+)
 
 NOT_RUNNING_HINT = "start it with `vitrina up` or `vitrina run client-api`"
 
@@ -28,8 +30,9 @@ def call(url: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
 
     base = api_url(url)
     try:
-        response = httpx.get(base + path, params={k: v for k, v in params.items()
-                                                  if v is not None}, timeout=30)
+        response = httpx.get(
+            base + path, params={k: v for k, v in params.items() if v is not None}, timeout=30
+        )
     except httpx.ConnectError:
         raise fail(f"the client API is not running at {base}", NOT_RUNNING_HINT) from None
     except httpx.HTTPError as exc:
@@ -37,8 +40,10 @@ def call(url: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
     try:
         body: dict[str, Any] = response.json()
     except ValueError:
-        raise fail(f"unexpected answer from {base} (HTTP {response.status_code})",
-                   "is something else listening on that port?") from None
+        raise fail(
+            f"unexpected answer from {base} (HTTP {response.status_code})",
+            "is something else listening on that port?",
+        ) from None
     if response.status_code >= 400:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         raise fail(error.get("message") or f"HTTP {response.status_code}", error.get("hint"))
@@ -72,17 +77,35 @@ def search(
     url: str = typer.Option(None, "--url", help="Client API URL (default: from settings)."),
 ) -> None:
     """Search products as a customer."""
-    body = call(url, "/api/v1/search", {
-        "q": query, "user": user, "category": category, "brand": brand,
-        "price_min": price_min, "price_max": price_max, "in_stock": in_stock or None,
-        "sort": sort, "limit": limit, "offset": offset})
+    body = call(
+        url,
+        "/api/v1/search",
+        {
+            "q": query,
+            "user": user,
+            "category": category,
+            "brand": brand,
+            "price_min": price_min,
+            "price_max": price_max,
+            "in_stock": in_stock or None,
+            "sort": sort,
+            "limit": limit,
+            "offset": offset,
+        },
+    )
     table = Table(title=f"«{query}»: {body['total']} found ({body['latency_ms']:.1f} ms)")
     for column in ("id", "name", "price", "category", "brand", "stock"):
         table.add_column(column, justify="right" if column in ("price", "stock") else "left")
     for item in body["items"]:
         # Product text comes from stores: _plain escapes it so rich never interprets markup.
-        table.add_row(item["product_id"], _plain(item["name"]), _price(item),
-                      _plain(item["category"]), _plain(item.get("brand") or ""), _stock(item))
+        table.add_row(
+            item["product_id"],
+            _plain(item["name"]),
+            _price(item),
+            _plain(item["category"]),
+            _plain(item.get("brand") or ""),
+            _stock(item),
+        )
     console.print(table)
 
 
@@ -95,17 +118,26 @@ def recommend(
 ) -> None:
     """Show a customer's recommendations (popular products for a new customer)."""
     body = call(url, f"/api/v1/recommendations/{user}", {"limit": limit})
-    sources = {"personal": "personal", "popular": "popular (new or unknown customer)",
-               "top-in-stock": "top in-stock products (no popularity data yet)",
-               "none": "nothing to recommend yet"}
-    table = Table(title=f"Recommendations for {_plain(user)}: "
-                        f"{sources.get(body['source'], body['source'])}")
+    sources = {
+        "personal": "personal",
+        "popular": "popular (new or unknown customer)",
+        "top-in-stock": "top in-stock products (no popularity data yet)",
+        "none": "nothing to recommend yet",
+    }
+    table = Table(
+        title=f"Recommendations for {_plain(user)}: {sources.get(body['source'], body['source'])}"
+    )
     for column in ("id", "name", "price", "score", "why"):
         table.add_column(column)
     for item in body["items"]:
         product = item.get("product") or {}
-        table.add_row(item["product_id"], _plain(product.get("name") or "?"), _price(product),
-                      f"{item['score']:.3f}", _plain(item.get("reason", "")))
+        table.add_row(
+            item["product_id"],
+            _plain(product.get("name") or "?"),
+            _price(product),
+            f"{item['score']:.3f}",
+            _plain(item.get("reason", "")),
+        )
     console.print(table)
 
 

@@ -13,12 +13,16 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
-app = typer.Typer(help="The production topology (Apache Kafka x2 + MirrorMaker 2 …) natively.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="The production topology (Apache Kafka x2 + MirrorMaker 2 …) natively.",
+    no_args_is_help=True,
+)
 
 
-BASE_PORT_HELP = ("First port of cluster A (default 29092, what the `cluster` profile uses); "
-                  "every other port follows from it. Give the same to up, status and down.")
+BASE_PORT_HELP = (
+    "First port of cluster A (default 29092, what the `cluster` profile uses); "
+    "every other port follows from it. Give the same to up, status and down."
+)
 
 
 def _plan(base_port: int) -> object:
@@ -59,17 +63,23 @@ def write_profile(plan: object) -> str:
     profile.update(profile_overrides(plan))
     path = plan.root / "profile.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# written by `vitrina cluster up` (the cluster profile + this cluster)\n"
-                    + yaml.safe_dump(profile, sort_keys=False))
+    path.write_text(
+        "# written by `vitrina cluster up` (the cluster profile + this cluster)\n"
+        + yaml.safe_dump(profile, sort_keys=False)
+    )
     return str(path)
 
 
 @app.command()
 @handle_errors
 def up(
-    only: list[str] = typer.Option(None, "--only", help="Start only these components "
-                                   "(kafka, kafka-mirror, mirrormaker, monitoring, hdfs, "
-                                   "opensearch, s3)."),
+    only: list[str] = typer.Option(
+        None,
+        "--only",
+        help="Start only these components "
+        "(kafka, kafka-mirror, mirrormaker, monitoring, hdfs, "
+        "opensearch, s3).",
+    ),
     base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Start cluster A, cluster B, MirrorMaker 2 (and the rest of the topology), apply topics
@@ -95,22 +105,28 @@ def up(
             admin = topology.settings_for(cluster, "admin", plan.data_dir)
             if component.name == "kafka":
                 report = apply_topics(admin)
-                console.print(f"  topics: {len(report.created)} created, "
-                              f"{len(report.unchanged)} unchanged")
+                console.print(
+                    f"  topics: {len(report.created)} created, {len(report.unchanged)} unchanged"
+                )
             diff = apply_acls(admin)
             console.print(f"  ACLs: {len(diff.add)} added, {diff.unchanged} unchanged")
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
     profile = write_profile(plan)
-    console.print(f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
-                  "up (or demo); `vitrina cluster status`")
+    console.print(
+        f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
+        "up (or demo); `vitrina cluster status`"
+    )
 
 
 @app.command()
 @handle_errors
-def down(purge: bool = typer.Option(
-        False, "--purge", help="Also delete the clusters' data (not the secrets)."),
-         base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP)) -> None:
+def down(
+    purge: bool = typer.Option(
+        False, "--purge", help="Also delete the clusters' data (not the secrets)."
+    ),
+    base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP),
+) -> None:
     """Stop every component (reverse order), by recorded PID."""
     import shutil
 
@@ -139,8 +155,13 @@ def status(base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HE
     healthy = True
     for component in topology.components(plan):
         st = component.status()
-        state = ("[green]up[/]" if st.running and st.answering
-                 else "[yellow]running, not answering[/]" if st.running else "[red]down[/]")
+        state = (
+            "[green]up[/]"
+            if st.running and st.answering
+            else "[yellow]running, not answering[/]"
+            if st.running
+            else "[red]down[/]"
+        )
         healthy &= st.running and st.answering
         console.print(f"{st.name:13} {state}  {st.address}  {st.detail}", highlight=False)
     if not healthy:

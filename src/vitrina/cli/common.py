@@ -31,8 +31,7 @@ def set_profile(profile: str | None, settings_file: Path | None = None) -> None:
 
 def settings() -> Settings:
     if _state["settings"] is None:
-        _state["settings"] = load_settings(_state["profile"],
-                                           settings_file=_state["settings_file"])
+        _state["settings"] = load_settings(_state["profile"], settings_file=_state["settings_file"])
     return _state["settings"]
 
 

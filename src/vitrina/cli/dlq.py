@@ -6,8 +6,9 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
-app = typer.Typer(help="Dead letters: list, show, replay (nothing is ever deleted).",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Dead letters: list, show, replay (nothing is ever deleted).", no_args_is_help=True
+)
 
 
 def _preview(raw: bytes | None, limit: int) -> str:
@@ -19,8 +20,10 @@ def _preview(raw: bytes | None, limit: int) -> str:
 
 @app.command("list")
 @handle_errors
-def list_(latest: int = typer.Option(10, "--latest", "-n", help="Show the latest N records."),
-          as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+def list_(
+    latest: int = typer.Option(10, "--latest", "-n", help="Show the latest N records."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
     """Summary by source topic, service and reason, then the latest records."""
     from rich.table import Table
 
@@ -33,12 +36,26 @@ def list_(latest: int = typer.Option(10, "--latest", "-n", help="Show the latest
     if as_json:
         import orjson
 
-        console.print_json(orjson.dumps({
-            "total": len(letters),
-            "by_reason": [{"topic": t, "service": s, "reason": r, "count": c}
-                          for (t, s, r), c in counts.most_common()],
-            "latest": [{"ref": d.ref, "topic": d.source_topic, "service": d.service,
-                        "error": d.error} for d in recent]}).decode())
+        console.print_json(
+            orjson.dumps(
+                {
+                    "total": len(letters),
+                    "by_reason": [
+                        {"topic": t, "service": s, "reason": r, "count": c}
+                        for (t, s, r), c in counts.most_common()
+                    ],
+                    "latest": [
+                        {
+                            "ref": d.ref,
+                            "topic": d.source_topic,
+                            "service": d.service,
+                            "error": d.error,
+                        }
+                        for d in recent
+                    ],
+                }
+            ).decode()
+        )
         return
     if not letters:
         console.print("[green]no dead letters[/]")
@@ -59,8 +76,10 @@ def list_(latest: int = typer.Option(10, "--latest", "-n", help="Show the latest
 
 @app.command("show")
 @handle_errors
-def show(ref: str = typer.Argument(..., help="PARTITION:OFFSET (or OFFSET if unambiguous)."),
-         width: int = typer.Option(2000, help="Bytes of the value to preview.")) -> None:
+def show(
+    ref: str = typer.Argument(..., help="PARTITION:OFFSET (or OFFSET if unambiguous)."),
+    width: int = typer.Option(2000, help="Bytes of the value to preview."),
+) -> None:
     """One dead letter: headers, key and a preview of the original bytes."""
     from rich.table import Table
 
@@ -83,8 +102,9 @@ def replay(
     topic: str = typer.Option(None, "--topic", help="Only records from this source topic."),
     service: str = typer.Option(None, "--service", help="Only records rejected by this service."),
     reason: str = typer.Option(None, "--reason", help="Only records whose error contains this."),
-    offsets: list[str] = typer.Option(None, "--offset",
-                                      help="Only these records (P:O or O); repeatable."),
+    offsets: list[str] = typer.Option(
+        None, "--offset", help="Only these records (P:O or O); repeatable."
+    ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be replayed."),
 ) -> None:
     """Re-produce chosen records to their source topic (validated again; nothing deleted)."""
@@ -95,9 +115,13 @@ def replay(
     with console.status("reading dead-letters…"):
         report = run_replay(settings(), selection, dry_run=dry_run)
     verb = "would replay" if dry_run else "replayed"
-    console.print(f"[bold]{verb} {len(report.chosen)}[/] record(s): "
-                  + (", ".join(f"{t}: {n}" for t, n in report.by_topic.items()) or "none"))
+    console.print(
+        f"[bold]{verb} {len(report.chosen)}[/] record(s): "
+        + (", ".join(f"{t}: {n}" for t, n in report.by_topic.items()) or "none")
+    )
     if report.unreplayable:
         refs = ", ".join(d.ref for d in report.unreplayable[:10])
-        console.print(f"[yellow]{len(report.unreplayable)} record(s) have no known source "
-                      f"topic and were left alone: {refs}")
+        console.print(
+            f"[yellow]{len(report.unreplayable)} record(s) have no known source "
+            f"topic and were left alone: {refs}"
+        )

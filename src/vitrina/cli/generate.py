@@ -16,8 +16,12 @@ app = typer.Typer(help="Generate a catalogue file or live traffic.", no_args_is_
 def catalog(
     n: int = typer.Option(1000, "-n", "--count", min=1, help="Number of products."),
     seed: int = typer.Option(42, "--seed", help="Same seed → same catalogue."),
-    output: Path = typer.Option(Path("catalog.json"), "-o", "--output",
-                                help="File to write; .jsonl/.ndjson → JSON Lines, else array."),
+    output: Path = typer.Option(
+        Path("catalog.json"),
+        "-o",
+        "--output",
+        help="File to write; .jsonl/.ndjson → JSON Lines, else array.",
+    ),
 ) -> None:
     """Write a realistic Russian catalogue (categories, brands, prices, stock, specs)."""
     from rich.progress import Progress
@@ -41,8 +45,10 @@ def catalog(
         for chunk in dump_catalog(counted(), jsonl=jsonl):
             fh.write(chunk)
             written += len(chunk)
-    console.print(f"wrote {n} products ({written / 1e6:.1f} MB, "
-                  f"{'JSON Lines' if jsonl else 'JSON array'}) to {output}")
+    console.print(
+        f"wrote {n} products ({written / 1e6:.1f} MB, "
+        f"{'JSON Lines' if jsonl else 'JSON array'}) to {output}"
+    )
 
 
 @app.command("traffic")
@@ -50,9 +56,9 @@ def catalog(
 def traffic(
     rate: float = typer.Option(50.0, "--rate", "-r", min=0.1, help="Messages per second."),
     duration: float = typer.Option(30.0, "--duration", "-d", min=0.1, help="Seconds to run."),
-    catalog_file: Path = typer.Option(None, "--catalog",
-                                      help="Catalogue to pick products from "
-                                           "(default: the packaged sample)."),
+    catalog_file: Path = typer.Option(
+        None, "--catalog", help="Catalogue to pick products from (default: the packaged sample)."
+    ),
     seed: int = typer.Option(None, "--seed", help="Fix the sessions (ids repeat across runs)."),
 ) -> None:
     """Produce orders and client events (view, add_to_cart, purchase, review) to Kafka."""
@@ -66,10 +72,23 @@ def traffic(
     ensure_broker(s, s.topics.client_events)
     products = load_catalog(catalog_file)
     expected = int(rate * duration)
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed}"),
-                  TimeRemainingColumn(), console=console) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}"),
+        TimeRemainingColumn(),
+        console=console,
+    ) as bar:
         task = bar.add_task(f"traffic at {rate:g} msg/s", total=expected)
-        sent = run_traffic(s, rate=rate, duration=duration, catalog=products, seed=seed,
-                           on_sent=lambda k: bar.advance(task, k))
-    console.print(f"sent {sum(sent.values())} messages: {sent['orders']} orders to "
-                  f"{s.topics.orders}, {sent['client_events']} events to {s.topics.client_events}")
+        sent = run_traffic(
+            s,
+            rate=rate,
+            duration=duration,
+            catalog=products,
+            seed=seed,
+            on_sent=lambda k: bar.advance(task, k),
+        )
+    console.print(
+        f"sent {sum(sent.values())} messages: {sent['orders']} orders to "
+        f"{s.topics.orders}, {sent['client_events']} events to {s.topics.client_events}"
+    )

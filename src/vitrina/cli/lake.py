@@ -37,9 +37,11 @@ def _open_lake() -> tuple[Settings, LakeWriter]:
     s = settings()
     writer = LakeWriter.from_settings(s)
     if not lake_exists(writer):
-        raise fail(f"the lake at {s.lake_url} is empty (the directory does not exist yet)",
-                   hint="start the sink: `vitrina run lake-sink` (or `vitrina up`), "
-                        "then produce some records")
+        raise fail(
+            f"the lake at {s.lake_url} is empty (the directory does not exist yet)",
+            hint="start the sink: `vitrina run lake-sink` (or `vitrina up`), "
+            "then produce some records",
+        )
     return s, writer
 
 
@@ -56,8 +58,10 @@ def _roles(role: str | None) -> list[str]:
 
 @app.command("ls")
 @handle_errors
-def ls(role: str = typer.Argument(None, help="One dataset (e.g. orders); default: all."),
-       files: bool = typer.Option(False, "--files", "-f", help="List every file.")) -> None:
+def ls(
+    role: str = typer.Argument(None, help="One dataset (e.g. orders); default: all."),
+    files: bool = typer.Option(False, "--files", "-f", help="List every file."),
+) -> None:
     """Files, rows and bytes by dataset and date."""
     from vitrina.lake.reader import dataset_stats, file_stats
 
@@ -71,18 +75,22 @@ def ls(role: str = typer.Argument(None, help="One dataset (e.g. orders); default
         for day, (n_files, rows, size) in sorted(stats.dates.items()):
             table.add_row(name, day.isoformat(), str(n_files), f"{rows:,}", _size(size))
     if not total_files:
-        raise fail(f"the lake at {s.lake_url} has no data files"
-                   + (f" for {role}" if role else ""),
-                   hint="is `vitrina run lake-sink` running? it flushes every "
-                        f"{s.lake.flush_seconds:g} s")
+        raise fail(
+            f"the lake at {s.lake_url} has no data files" + (f" for {role}" if role else ""),
+            hint=f"is `vitrina run lake-sink` running? it flushes every {s.lake.flush_seconds:g} s",
+        )
     console.print(table)
     if files:
         detail = Table("file", "rows", "offsets", "size")
         for name in roles:
             for lake_file in writer.files(name):
                 st = file_stats(writer, lake_file)
-                detail.add_row(lake_file.path, f"{st.rows:,}",
-                               f"{st.min_offset}–{st.max_offset}", _size(lake_file.size))
+                detail.add_row(
+                    lake_file.path,
+                    f"{st.rows:,}",
+                    f"{st.min_offset}–{st.max_offset}",
+                    _size(lake_file.size),
+                )
         console.print(detail)
 
 
@@ -94,8 +102,7 @@ def stats(role: str = typer.Argument(None, help="One dataset; default: all.")) -
 
     roles = _roles(role)
     s, writer = _open_lake()
-    summary = Table("dataset", "files", "rows", "size", "newest record",
-                    title=f"lake {s.lake_url}")
+    summary = Table("dataset", "files", "rows", "size", "newest record", title=f"lake {s.lake_url}")
     partitions = Table("dataset", "partition", "files", "rows", "offsets")
     any_rows = False
     for name in roles:
@@ -103,10 +110,17 @@ def stats(role: str = typer.Argument(None, help="One dataset; default: all.")) -
         any_rows = any_rows or st.files > 0
         summary.add_row(name, str(st.files), f"{st.rows:,}", _size(st.bytes), _time(st.newest))
         for partition, rng in st.partitions.items():
-            partitions.add_row(name, str(partition), str(rng.files), f"{rng.rows:,}",
-                               f"{rng.min_offset}–{rng.max_offset}")
+            partitions.add_row(
+                name,
+                str(partition),
+                str(rng.files),
+                f"{rng.rows:,}",
+                f"{rng.min_offset}–{rng.max_offset}",
+            )
     if not any_rows:
-        raise fail(f"the lake at {s.lake_url} has no data files",
-                   hint="is `vitrina run lake-sink` running?")
+        raise fail(
+            f"the lake at {s.lake_url} has no data files",
+            hint="is `vitrina run lake-sink` running?",
+        )
     console.print(summary)
     console.print(partitions)

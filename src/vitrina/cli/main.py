@@ -44,16 +44,24 @@ app = typer.Typer(
 @app.callback()
 def _global(
     profile: str = typer.Option(
-        None, "--profile", "-p",
-        help="Settings profile: embedded (default), distributed, or a .yaml file."),
+        None,
+        "--profile",
+        "-p",
+        help="Settings profile: embedded (default), distributed, or a .yaml file.",
+    ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Log debug details."),
     settings_file: Path = typer.Option(
-        None, "--settings-file", help="Resolved settings (JSON) written by `vitrina up` for "
-        "the services it starts; replaces --profile and the environment."),
+        None,
+        "--settings-file",
+        help="Resolved settings (JSON) written by `vitrina up` for "
+        "the services it starts; replaces --profile and the environment.",
+    ),
 ) -> None:
     common.set_profile(profile, settings_file)
-    logging.basicConfig(level=logging.DEBUG if verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
 
 
 def _register() -> None:

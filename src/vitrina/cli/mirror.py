@@ -14,8 +14,12 @@ app = typer.Typer()
 @app.command()
 @handle_errors
 def mirror(
-    target: str = typer.Option(None, "--target", help="Bootstrap servers of the target cluster "
-                               "(default: the embedded mirror broker, broker.mirror_port)."),
+    target: str = typer.Option(
+        None,
+        "--target",
+        help="Bootstrap servers of the target cluster "
+        "(default: the embedded mirror broker, broker.mirror_port).",
+    ),
 ) -> None:
     """Replicate every declared topic to the mirror cluster until Ctrl-C (resumes on restart).
 
@@ -24,9 +28,12 @@ def mirror(
     from vitrina.services.mirror import main, target_settings
 
     s = settings()
-    logging.basicConfig(level=s.log_level, force=True,
-                        format="%(asctime)s mirror %(levelname)s %(message)s")
-    console.print(f"mirroring {s.kafka.bootstrap_servers} → "
-                  f"{target_settings(s, target).kafka.bootstrap_servers} (Ctrl-C stops; "
-                  f"metrics on :{s.ports.mirror}/metrics)")
+    logging.basicConfig(
+        level=s.log_level, force=True, format="%(asctime)s mirror %(levelname)s %(message)s"
+    )
+    console.print(
+        f"mirroring {s.kafka.bootstrap_servers} → "
+        f"{target_settings(s, target).kafka.bootstrap_servers} (Ctrl-C stops; "
+        f"metrics on :{s.ports.mirror}/metrics)"
+    )
     main(s, target)

@@ -9,8 +9,9 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
-app = typer.Typer(help="Prometheus, Alertmanager and Grafana: configs, dashboards, alerts.",
-                  no_args_is_help=True)
+app = typer.Typer(
+    help="Prometheus, Alertmanager and Grafana: configs, dashboards, alerts.", no_args_is_help=True
+)
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -25,9 +26,12 @@ def config(
     """Write the embedded prometheus.yml, rules and alertmanager.yml into <data_dir>/monitoring."""
     from vitrina.monitoring.embedded import write_configs
 
-    files = write_configs(settings(), scrape_interval=scrape_interval,
-                          evaluation_interval=evaluation_interval,
-                          webhook_url=webhook_url or None)
+    files = write_configs(
+        settings(),
+        scrape_interval=scrape_interval,
+        evaluation_interval=evaluation_interval,
+        webhook_url=webhook_url or None,
+    )
     console.print(f"prometheus:   {files.prometheus_yml}")
     console.print(f"alertmanager: {files.alertmanager_yml}")
     console.print(f"rules:        {files.rules_dir}")
@@ -56,8 +60,11 @@ def alerts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
 
 @app.command("dashboards")
 @handle_errors
-def dashboards(out: Path = typer.Option(REPO / "deploy" / "grafana" / "dashboards",
-                                        help="Folder for the Grafana JSON files.")) -> None:
+def dashboards(
+    out: Path = typer.Option(
+        REPO / "deploy" / "grafana" / "dashboards", help="Folder for the Grafana JSON files."
+    ),
+) -> None:
     """Write the Grafana dashboards (generated from vitrina.monitoring.dashboards)."""
     from vitrina.monitoring.dashboards import all_dashboards
 
@@ -72,27 +79,37 @@ def dashboards(out: Path = typer.Option(REPO / "deploy" / "grafana" / "dashboard
 def render_alertmanager(
     out: Path = typer.Option(..., help="Where to write the rendered alertmanager.yml (0600)."),
     template: Path = typer.Option(None, help="Template (default: deploy/alertmanager/…tmpl)."),
-    telegram_chat_id: str = typer.Option(..., envvar="TELEGRAM_CHAT_ID",
-                                         help="Numeric Telegram chat id."),
-    telegram_bot_token_file: Path = typer.Option(..., envvar="TELEGRAM_BOT_TOKEN_FILE",
-                                                 help="File holding the bot token."),
-    webhook_url: str = typer.Option(..., envvar="ALERT_WEBHOOK_URL",
-                                    help="Webhook receiver (e.g. the client API)."),
-    templates_dir: str = typer.Option("/etc/alertmanager/templates",
-                                      envvar="ALERTMANAGER_TEMPLATES_DIR",
-                                      help="Where Alertmanager finds templates/*.tmpl."),
-    inline_token: bool = typer.Option(True, help="Inline the token (Alertmanager < 0.26 has "
-                                                 "no bot_token_file)."),
+    telegram_chat_id: str = typer.Option(
+        ..., envvar="TELEGRAM_CHAT_ID", help="Numeric Telegram chat id."
+    ),
+    telegram_bot_token_file: Path = typer.Option(
+        ..., envvar="TELEGRAM_BOT_TOKEN_FILE", help="File holding the bot token."
+    ),
+    webhook_url: str = typer.Option(
+        ..., envvar="ALERT_WEBHOOK_URL", help="Webhook receiver (e.g. the client API)."
+    ),
+    templates_dir: str = typer.Option(
+        "/etc/alertmanager/templates",
+        envvar="ALERTMANAGER_TEMPLATES_DIR",
+        help="Where Alertmanager finds templates/*.tmpl.",
+    ),
+    inline_token: bool = typer.Option(
+        True, help="Inline the token (Alertmanager < 0.26 has no bot_token_file)."
+    ),
 ) -> None:
     """Render the distributed Alertmanager config from env / flags; secrets never in git."""
     from vitrina.monitoring import alertmanager as am
 
     source = template or am.template_path()
-    config = am.render_alertmanager(source.read_text("utf-8"), {
-        "TELEGRAM_CHAT_ID": telegram_chat_id,
-        "TELEGRAM_BOT_TOKEN_FILE": str(telegram_bot_token_file),
-        "ALERT_WEBHOOK_URL": webhook_url,
-        "ALERTMANAGER_TEMPLATES_DIR": templates_dir,
-    }, inline_token=inline_token)
+    config = am.render_alertmanager(
+        source.read_text("utf-8"),
+        {
+            "TELEGRAM_CHAT_ID": telegram_chat_id,
+            "TELEGRAM_BOT_TOKEN_FILE": str(telegram_bot_token_file),
+            "ALERT_WEBHOOK_URL": webhook_url,
+            "ALERTMANAGER_TEMPLATES_DIR": templates_dir,
+        },
+        inline_token=inline_token,
+    )
     am.write_rendered(config, out)
     console.print(f"wrote {out} (mode 0600)")

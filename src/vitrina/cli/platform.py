@@ -12,13 +12,19 @@ app = typer.Typer()
 @app.command()
 @handle_errors
 def up(
-    monitoring: bool = typer.Option(False, help="Also run Prometheus + Alertmanager "
-                                    "(Debian packages prometheus, prometheus-alertmanager)."),
+    monitoring: bool = typer.Option(
+        False,
+        help="Also run Prometheus + Alertmanager "
+        "(Debian packages prometheus, prometheus-alertmanager).",
+    ),
     mirror: bool = typer.Option(False, help="Also run a second broker and the mirror."),
     sample: bool = typer.Option(True, help="Load the sample catalogue."),
     traffic: bool = typer.Option(True, help="Generate demo orders and client events."),
-    only: list[str] = typer.Option(None, "--only", help="Start only these services "
-                                   "(repeatable), e.g. --only filter --only indexer."),
+    only: list[str] = typer.Option(
+        None,
+        "--only",
+        help="Start only these services (repeatable), e.g. --only filter --only indexer.",
+    ),
 ) -> None:
     """Start the whole platform on this machine; Ctrl-C, SIGTERM or SIGHUP stop it in order."""
     from vitrina.lifecycle import Stopped, pipe_safe_stdout, stop_on_signals
@@ -28,8 +34,9 @@ def up(
     s = settings()
     try:
         with stop_on_signals():
-            platform = start_platform(s, console, monitoring=monitoring, mirror=mirror,
-                                      traffic=traffic, only=only or None)
+            platform = start_platform(
+                s, console, monitoring=monitoring, mirror=mirror, traffic=traffic, only=only or None
+            )
             try:
                 if sample:
                     load_sample(s, console)
@@ -54,8 +61,9 @@ def demo(duration: float = typer.Option(90.0, help="Seconds to run before the su
     with stop_on_signals():
         report = run_demo(settings(), console, duration)
     if not report.ok:
-        raise fail("the demo found problems (see the checks above)",
-                   hint="logs are in <data_dir>/logs/")
+        raise fail(
+            "the demo found problems (see the checks above)", hint="logs are in <data_dir>/logs/"
+        )
     console.print("[bold green]demo: every check passed[/]")
 
 
@@ -92,9 +100,11 @@ def status() -> None:
     else:  # an external cluster: its own brokers, not the embedded one's address
         try:
             view = describe_cluster(s)
-            console.print(f"kafka       up  {len(view.brokers)} broker(s), controller "
-                          f"{view.controller}: {', '.join(view.brokers.values())}",
-                          highlight=False)
+            console.print(
+                f"kafka       up  {len(view.brokers)} broker(s), controller "
+                f"{view.controller}: {', '.join(view.brokers.values())}",
+                highlight=False,
+            )
         except VitrinaError as exc:
             console.print(f"kafka       DOWN  {exc.message}", highlight=False, markup=False)
             down.append("kafka")
@@ -110,5 +120,7 @@ def status() -> None:
         if not ok:
             down.append(spec.name)
     if down:
-        raise fail(f"down: {', '.join(down)}", hint="see <data_dir>/logs/<service>.log; "
-                   "`vitrina up` starts everything")
+        raise fail(
+            f"down: {', '.join(down)}",
+            hint="see <data_dir>/logs/<service>.log; `vitrina up` starts everything",
+        )

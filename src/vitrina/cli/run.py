@@ -9,8 +9,7 @@ import typer
 
 from vitrina.cli.common import handle_errors, settings
 
-app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).",
-                  no_args_is_help=True)
+app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).", no_args_is_help=True)
 
 
 def _runner(name: str):
@@ -21,8 +20,9 @@ def _runner(name: str):
         main = service(name).load()
         s = settings()
         os.umask(0o077)  # lake files, index, logs hold customer data: owner only (700/600)
-        logging.basicConfig(level=s.log_level, force=True,
-                            format=f"%(asctime)s {name} %(levelname)s %(message)s")
+        logging.basicConfig(
+            level=s.log_level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
+        )
         main(s)
 
     return command

@@ -12,15 +12,17 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings
 
-app = typer.Typer(help="Search the index directly (the API's engine and ranking; no live ban "
-                       "re-check, no query log — `vitrina client search` goes through the API).",
-                  invoke_without_command=True, no_args_is_help=False)
+app = typer.Typer(
+    help="Search the index directly (the API's engine and ranking; no live ban "
+    "re-check, no query log — `vitrina client search` goes through the API).",
+    invoke_without_command=True,
+    no_args_is_help=False,
+)
 
 
 # Options may follow the query (`vitrina search "часы" --brand X`): a group stops parsing
 # options at its first argument unless interspersed arguments are allowed.
-@app.callback(invoke_without_command=True,
-              context_settings={"allow_interspersed_args": True})
+@app.callback(invoke_without_command=True, context_settings={"allow_interspersed_args": True})
 @handle_errors
 def search_command(
     query: str = typer.Argument("", help="Words to look for; empty lists every product."),
@@ -29,8 +31,9 @@ def search_command(
     price_min: float = typer.Option(None, "--price-min", help="Lowest price, RUB."),
     price_max: float = typer.Option(None, "--price-max", help="Highest price, RUB."),
     in_stock: bool = typer.Option(False, "--in-stock", help="Only products in stock."),
-    sort: str = typer.Option("relevance", "--sort", "-s",
-                             help="relevance | price_asc | price_desc"),
+    sort: str = typer.Option(
+        "relevance", "--sort", "-s", help="relevance | price_asc | price_desc"
+    ),
     limit: int = typer.Option(10, "--limit", "-n", help="Results per page (1..1000)."),
     offset: int = typer.Option(0, "--offset", help="Skip this many results (paging)."),
     as_json: bool = typer.Option(False, "--json", help="Print the page as JSON."),
@@ -40,30 +43,54 @@ def search_command(
     from vitrina.search.api import search
     from vitrina.search.base import SearchFilters
 
-    filters = SearchFilters(category=category, brand=brand, price_min=price_min,
-                            price_max=price_max, in_stock=in_stock or None)
+    filters = SearchFilters(
+        category=category,
+        brand=brand,
+        price_min=price_min,
+        price_max=price_max,
+        in_stock=in_stock or None,
+    )
     page = search(query, filters, sort, limit, offset, settings=settings())  # type: ignore[arg-type]
     if as_json:
         import orjson
 
-        console.print_json(orjson.dumps({
-            "total": page.total,
-            "hits": [{"product_id": h.product_id, "score": h.score, "product": h.product}
-                     for h in page.hits]}).decode())
+        console.print_json(
+            orjson.dumps(
+                {
+                    "total": page.total,
+                    "hits": [
+                        {"product_id": h.product_id, "score": h.score, "product": h.product}
+                        for h in page.hits
+                    ],
+                }
+            ).decode()
+        )
         return
     table = Table(title=f"«{query}»: {page.total} found" if query else f"{page.total} products")
-    for column, justify in (("#", "right"), ("product_id", "left"), ("name", "left"),
-                            ("brand", "left"), ("category", "left"), ("price", "right"),
-                            ("stock", "right"), ("score", "right")):
+    for column, justify in (
+        ("#", "right"),
+        ("product_id", "left"),
+        ("name", "left"),
+        ("brand", "left"),
+        ("category", "left"),
+        ("price", "right"),
+        ("stock", "right"),
+        ("score", "right"),
+    ):
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for rank, hit in enumerate(page.hits, start=offset + 1):
         p = hit.product
         price = p.get("price") or {}
-        table.add_row(str(rank), hit.product_id, p.get("name", ""), p.get("brand") or "",
-                      p.get("category", ""),
-                      f"{price.get('amount', 0):,.2f} {price.get('currency', '')}".strip(),
-                      str((p.get("stock") or {}).get("available", "")),
-                      f"{hit.score:.2f}" if sort == "relevance" else "")
+        table.add_row(
+            str(rank),
+            hit.product_id,
+            p.get("name", ""),
+            p.get("brand") or "",
+            p.get("category", ""),
+            f"{price.get('amount', 0):,.2f} {price.get('currency', '')}".strip(),
+            str((p.get("stock") or {}).get("available", "")),
+            f"{hit.score:.2f}" if sort == "relevance" else "",
+        )
     console.print(table)
     if not page.hits:
         console.print("[yellow]nothing found[/] — try fewer words or drop a filter")

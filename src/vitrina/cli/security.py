@@ -22,8 +22,9 @@ def default_out() -> Path:
     return settings().secrets_dir / "kafka"
 
 
-def _cluster_addresses(out: Path, bootstrap: str | None,
-                       mirror_bootstrap: str | None) -> tuple[str | None, str | None, str]:
+def _cluster_addresses(
+    out: Path, bootstrap: str | None, mirror_bootstrap: str | None
+) -> tuple[str | None, str | None, str]:
     """Bootstrap, mirror bootstrap and CA path the client `.properties` should use.
 
     The compose folder keeps the containers' names (kafka-N:9093, /run/secrets/vitrina);
@@ -43,50 +44,84 @@ def _cluster_addresses(out: Path, bootstrap: str | None,
         else:
             from vitrina.cluster import topology
 
-            bootstrap = ",".join(f"127.0.0.1:{p.client}" for p in topology.Plan(
-                s.data_dir).primary_ports)
+            bootstrap = ",".join(
+                f"127.0.0.1:{p.client}" for p in topology.Plan(s.data_dir).primary_ports
+            )
             mirror_bootstrap = mirror_bootstrap or ",".join(
-                f"127.0.0.1:{p.client}" for p in topology.Plan(s.data_dir).mirror_ports)
+                f"127.0.0.1:{p.client}" for p in topology.Plan(s.data_dir).mirror_ports
+            )
     return bootstrap, mirror_bootstrap, str((out / "ca.pem").resolve())
 
 
 @app.command()
 @handle_errors
 def init(
-    out: Path = typer.Option(None, "--out", help="Folder to write to (default: "
-                             "deploy/compose/secrets in the repo, else <data_dir>/secrets/kafka)."),
+    out: Path = typer.Option(
+        None,
+        "--out",
+        help="Folder to write to (default: "
+        "deploy/compose/secrets in the repo, else <data_dir>/secrets/kafka).",
+    ),
     brokers: int = typer.Option(3, "--brokers", min=1, help="Brokers of the main cluster."),
-    mirror_brokers: int = typer.Option(3, "--mirror-brokers", min=0,
-                                       help="Brokers of the mirror cluster (0: none)."),
+    mirror_brokers: int = typer.Option(
+        3, "--mirror-brokers", min=0, help="Brokers of the mirror cluster (0: none)."
+    ),
     bootstrap_servers: str = typer.Option(
-        None, "--bootstrap-servers", help="The cluster the client .properties connect to "
-        "(default: kafka.bootstrap_servers, or `vitrina cluster up`'s brokers)."),
+        None,
+        "--bootstrap-servers",
+        help="The cluster the client .properties connect to "
+        "(default: kafka.bootstrap_servers, or `vitrina cluster up`'s brokers).",
+    ),
     mirror_bootstrap_servers: str = typer.Option(
-        None, "--mirror-bootstrap-servers", help="The mirror cluster, for MirrorMaker 2."),
+        None, "--mirror-bootstrap-servers", help="The mirror cluster, for MirrorMaker 2."
+    ),
     force: bool = typer.Option(False, "--force", help="Replace existing material (all of it)."),
 ) -> None:
     """Generate a local CA, broker certificates and per-service SCRAM credentials."""
     from vitrina.security.credentials import build_material, format_command, write_material
 
     target = out or default_out()
-    bootstrap, mirror_bootstrap, ca_path = _cluster_addresses(target, bootstrap_servers,
-                                                              mirror_bootstrap_servers)
+    bootstrap, mirror_bootstrap, ca_path = _cluster_addresses(
+        target, bootstrap_servers, mirror_bootstrap_servers
+    )
     with console.status("generating keys and certificates…"):
-        files = build_material(brokers=brokers, mirror_brokers=mirror_brokers,
-                               now=datetime.now(UTC), bootstrap=bootstrap,
-                               mirror_bootstrap=mirror_bootstrap, ca_path=ca_path)
+        files = build_material(
+            brokers=brokers,
+            mirror_brokers=mirror_brokers,
+            now=datetime.now(UTC),
+            bootstrap=bootstrap,
+            mirror_bootstrap=mirror_bootstrap,
+            ca_path=ca_path,
+        )
         written = write_material(target, files, force=force)
-    console.print(f"[green]wrote {len(written)} files[/] to {target} (folder 0700, secrets 0600)",
-                  highlight=False)
+    console.print(
+        f"[green]wrote {len(written)} files[/] to {target} (folder 0700, secrets 0600)",
+        highlight=False,
+    )
     args_file = target / "kafka-storage-scram.args"
-    console.print("next — the SCRAM users exist once each node's storage is formatted with them:",
-                  highlight=False)
-    console.print("  on this machine: `vitrina cluster up` (formats with them, applies ACLs)",
-                  highlight=False, markup=False)
+    console.print(
+        "next — the SCRAM users exist once each node's storage is formatted with them:",
+        highlight=False,
+    )
+    console.print(
+        "  on this machine: `vitrina cluster up` (formats with them, applies ACLs)",
+        highlight=False,
+        markup=False,
+    )
     # soft_wrap: one line, so the command can be copied as is
-    console.print(f"  your own brokers, once per node: {format_command(args_file)}",
-                  highlight=False, markup=False, soft_wrap=True)
-    console.print("  compose: docker compose -f deploy/compose/docker-compose.yml up -d",
-                  highlight=False, markup=False)
-    console.print("  then: `vitrina --profile <cluster|distributed> acl apply` "
-                  "(see docs/operations.md)", highlight=False, markup=False)
+    console.print(
+        f"  your own brokers, once per node: {format_command(args_file)}",
+        highlight=False,
+        markup=False,
+        soft_wrap=True,
+    )
+    console.print(
+        "  compose: docker compose -f deploy/compose/docker-compose.yml up -d",
+        highlight=False,
+        markup=False,
+    )
+    console.print(
+        "  then: `vitrina --profile <cluster|distributed> acl apply` (see docs/operations.md)",
+        highlight=False,
+        markup=False,
+    )

@@ -14,11 +14,11 @@ app = typer.Typer(help="Store catalogues: load files into shop-products.", no_ar
 @app.command("load")
 @handle_errors
 def load(
-    paths: list[Path] = typer.Argument(..., help="Catalogue files (JSON array, object, JSON "
-                                                  "Lines) or folders of them."),
+    paths: list[Path] = typer.Argument(
+        ..., help="Catalogue files (JSON array, object, JSON Lines) or folders of them."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    strict: bool = typer.Option(False, "--strict",
-                                help="Exit 2 when any record was rejected."),
+    strict: bool = typer.Option(False, "--strict", help="Exit 2 when any record was rejected."),
 ) -> None:
     """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
@@ -27,8 +27,14 @@ def load(
     from vitrina.services.shop_load import load_paths
 
     s = settings()
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  console=console, transient=as_json, disable=as_json) as bar:
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=as_json,
+        disable=as_json,
+    ) as bar:
 
         def on_file(path: Path, catalog: Catalog):
             task = bar.add_task(path.name[:40], total=catalog.estimate or None)
@@ -52,8 +58,14 @@ def _print_summary(report) -> None:
     for col in ("file", "shape", "records", "sent", "rejected", "note"):
         files.add_column(col, justify="right" if col in ("records", "sent", "rejected") else "left")
     for f in report.files:
-        files.add_row(Path(f.path).name, f.shape, str(f.records), str(f.sent), str(f.rejected),
-                      f.skipped or "")
+        files.add_row(
+            Path(f.path).name,
+            f.shape,
+            str(f.records),
+            str(f.sent),
+            str(f.rejected),
+            f.skipped or "",
+        )
     console.print(files)
     if report.reasons:
         reasons = Table(title="rejected, by reason (see `vitrina dlq list`)")
@@ -62,7 +74,9 @@ def _print_summary(report) -> None:
         for reason, count in report.reasons.most_common():
             reasons.add_row(reason, str(count))
         console.print(reasons)
-    console.print(f"[bold green]sent {report.sent}[/] (confirmed {report.delivered}), "
-                  f"[bold]{'[red]' if report.rejected else ''}rejected {report.rejected}"
-                  f"{'[/red]' if report.rejected else ''}[/] → dead-letters "
-                  f"(confirmed {report.dead_lettered})")
+    console.print(
+        f"[bold green]sent {report.sent}[/] (confirmed {report.delivered}), "
+        f"[bold]{'[red]' if report.rejected else ''}rejected {report.rejected}"
+        f"{'[/red]' if report.rejected else ''}[/] → dead-letters "
+        f"(confirmed {report.dead_lettered})"
+    )

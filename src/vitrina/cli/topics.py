@@ -28,15 +28,19 @@ def apply() -> None:
     for name, diffs in report.differs.items():
         for diff in diffs:
             console.print(f"[yellow]differs[/]   {name}: {diff}")
-    console.print(f"{len(report.created)} created, {len(report.unchanged)} unchanged, "
-                  f"{len(report.differs)} differ")
+    console.print(
+        f"{len(report.created)} created, {len(report.unchanged)} unchanged, "
+        f"{len(report.differs)} differ"
+    )
     if not report.matches:
-        raise fail(f"{len(report.differs)} topic(s) differ from their declaration: "
-                   f"{', '.join(sorted(report.differs))}",
-                   hint="partitions can only grow and the replication factor needs a "
-                        "reassignment: fix the topic on the cluster (kafka-topics --alter / "
-                        "kafka-reassign-partitions) or the declaration (kafka.partitions, "
-                        "kafka.replication_factor)")
+        raise fail(
+            f"{len(report.differs)} topic(s) differ from their declaration: "
+            f"{', '.join(sorted(report.differs))}",
+            hint="partitions can only grow and the replication factor needs a "
+            "reassignment: fix the topic on the cluster (kafka-topics --alter / "
+            "kafka-reassign-partitions) or the declaration (kafka.partitions, "
+            "kafka.replication_factor)",
+        )
 
 
 @app.command("list")
@@ -54,9 +58,15 @@ def list_() -> None:
     table.columns.insert(0, Column("topic", overflow="fold", min_width=18))
     for spec in specs:
         state = actual.get(spec.name)
-        table.add_row(spec.name, str(state.partitions if state else spec.partitions),
-                      str(spec.replication_factor), spec.configs.get("cleanup.policy", ""),
-                      spec.key, spec.value, "present" if state else "[red]missing[/]")
+        table.add_row(
+            spec.name,
+            str(state.partitions if state else spec.partitions),
+            str(spec.replication_factor),
+            spec.configs.get("cleanup.policy", ""),
+            spec.key,
+            spec.value,
+            "present" if state else "[red]missing[/]",
+        )
     for name in sorted(set(actual) - {s.name for s in specs}):
         table.add_row(name, str(actual[name].partitions), "", "", "", "", "not declared")
     console.print(table)

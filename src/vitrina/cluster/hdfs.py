@@ -32,10 +32,12 @@ if TYPE_CHECKING:
 NAMENODE_CLASS = "org.apache.hadoop.hdfs.server.namenode.NameNode"
 DATANODE_CLASS = "org.apache.hadoop.hdfs.server.datanode.DataNode"
 # Hadoop 3.4 reflects into java.base on Java 17 (reflection helpers, direct buffers).
-JVM_OPENS = ("--add-opens=java.base/java.lang=ALL-UNNAMED",
-             "--add-opens=java.base/java.nio=ALL-UNNAMED",
-             "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
-             "--add-opens=java.base/java.util=ALL-UNNAMED")
+JVM_OPENS = (
+    "--add-opens=java.base/java.lang=ALL-UNNAMED",
+    "--add-opens=java.base/java.nio=ALL-UNNAMED",
+    "--add-opens=java.base/sun.nio.ch=ALL-UNNAMED",
+    "--add-opens=java.base/java.util=ALL-UNNAMED",
+)
 
 
 @dataclass(frozen=True)
@@ -65,10 +67,12 @@ class HdfsCluster:
         self.root = Path(self.root)
         self.home = self.root / "hdfs"
         self.conf_dir = self.home / "conf"
-        self.namenode = ManagedProcess("hdfs-namenode", self.root, [], self._namenode_ready,
-                                       start_timeout_s=120)
-        self.datanode = ManagedProcess("hdfs-datanode", self.root, [], self._datanode_ready,
-                                       start_timeout_s=120)
+        self.namenode = ManagedProcess(
+            "hdfs-namenode", self.root, [], self._namenode_ready, start_timeout_s=120
+        )
+        self.datanode = ManagedProcess(
+            "hdfs-datanode", self.root, [], self._datanode_ready, start_timeout_s=120
+        )
 
     # -- addresses ---------------------------------------------------------------------
     @property
@@ -147,23 +151,35 @@ class HdfsCluster:
         for app in ("hdfs", "datanode", "secondary", "journal", "static"):
             (self.conf_dir / "webapps" / app / "WEB-INF").mkdir(parents=True, exist_ok=True)
         for file_name, props in self.site_properties().items():
-            body = "".join(f"  <property><name>{escape(k)}</name><value>{escape(v)}</value>"
-                           f"</property>\n" for k, v in props.items())
+            body = "".join(
+                f"  <property><name>{escape(k)}</name><value>{escape(v)}</value></property>\n"
+                for k, v in props.items()
+            )
             (self.conf_dir / file_name).write_text(
-                f'<?xml version="1.0"?>\n<configuration>\n{body}</configuration>\n')
+                f'<?xml version="1.0"?>\n<configuration>\n{body}</configuration>\n'
+            )
         (self.conf_dir / "log4j.properties").write_text(
             "log4j.rootLogger=WARN, console\n"
             "log4j.logger.org.apache.hadoop.hdfs.server.namenode.NameNode=INFO\n"
             "log4j.logger.org.apache.hadoop.hdfs.server.datanode.DataNode=INFO\n"
             "log4j.appender.console=org.apache.log4j.ConsoleAppender\n"
             "log4j.appender.console.layout=org.apache.log4j.PatternLayout\n"
-            "log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{1}: %m%n\n")
+            "log4j.appender.console.layout.ConversionPattern=%d{ISO8601} %p %c{1}: %m%n\n"
+        )
 
     def _argv(self, main_class: str, *args: str) -> list[str]:
         classpath = f"{self.conf_dir}:{jars.classpath('hadoop')}"
-        return java_argv(classpath, main_class, args, heap=self.heap,
-                         jvm_opts=[*JVM_OPENS, f"-Dhadoop.log.dir={self.root / 'logs'}",
-                                   f"-Duser.name={self.user}"])
+        return java_argv(
+            classpath,
+            main_class,
+            args,
+            heap=self.heap,
+            jvm_opts=[
+                *JVM_OPENS,
+                f"-Dhadoop.log.dir={self.root / 'logs'}",
+                f"-Duser.name={self.user}",
+            ],
+        )
 
     def format_once(self) -> None:
         """`hdfs namenode -format` the first time (the name dir has no VERSION yet)."""
@@ -174,12 +190,16 @@ class HdfsCluster:
         log = self.root / "logs" / "hdfs-format.log"
         log.parent.mkdir(parents=True, exist_ok=True)
         with open(log, "wb") as out:
-            proc = subprocess.run(self._argv(NAMENODE_CLASS, "-format", "-nonInteractive",
-                                             "-force"),
-                                  stdout=out, stderr=subprocess.STDOUT, timeout=180)
+            proc = subprocess.run(
+                self._argv(NAMENODE_CLASS, "-format", "-nonInteractive", "-force"),
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                timeout=180,
+            )
         if proc.returncode != 0:
-            raise ClusterError(f"formatting the HDFS NameNode failed (exit {proc.returncode})",
-                               hint=f"see {log}")
+            raise ClusterError(
+                f"formatting the HDFS NameNode failed (exit {proc.returncode})", hint=f"see {log}"
+            )
 
     # -- Component -----------------------------------------------------------------------
     def start(self) -> None:
@@ -198,8 +218,14 @@ class HdfsCluster:
         pid = self.namenode.pid()
         running = pid is not None and self.datanode.running()
         live = self.live_datanodes() if running else 0
-        return ComponentStatus(self.name, running, running and live > 0, self.webhdfs_url,
-                               pid, f"{live} live DataNode(s)")
+        return ComponentStatus(
+            self.name,
+            running,
+            running and live > 0,
+            self.webhdfs_url,
+            pid,
+            f"{live} live DataNode(s)",
+        )
 
 
 def component(plan: Plan) -> HdfsCluster:

@@ -26,8 +26,10 @@ class JarsError(VitrinaError):
 def pom_path(component: str) -> Path:
     path = DEPLOY_DIR / component / "pom.xml"
     if not path.is_file():
-        raise JarsError(f"no pom for component {component!r} at {path}",
-                        hint="components are the folders of deploy/ that hold a pom.xml")
+        raise JarsError(
+            f"no pom for component {component!r} at {path}",
+            hint="components are the folders of deploy/ that hold a pom.xml",
+        )
     return path
 
 
@@ -44,9 +46,11 @@ def check_tools() -> None:
     """Fail with what to install when Java or Maven is missing."""
     missing = [tool for tool in ("java", "mvn") if shutil.which(tool) is None]
     if missing:
-        raise JarsError(f"{' and '.join(missing)} not found on PATH",
-                        hint="install Java 17 and Maven (Debian: apt-get install -y "
-                             "openjdk-17-jre-headless maven)")
+        raise JarsError(
+            f"{' and '.join(missing)} not found on PATH",
+            hint="install Java 17 and Maven (Debian: apt-get install -y "
+            "openjdk-17-jre-headless maven)",
+        )
 
 
 def resolve(component: str, cache: Path = DEFAULT_CACHE, quiet: bool = True) -> Path:
@@ -58,15 +62,24 @@ def resolve(component: str, cache: Path = DEFAULT_CACHE, quiet: bool = True) -> 
     pom = pom_path(component)
     staging = target.with_name(target.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
-    cmd = ["mvn", "-B", "-f", str(pom), "dependency:copy-dependencies",
-           f"-DoutputDirectory={staging}", "-DincludeScope=runtime"]
+    cmd = [
+        "mvn",
+        "-B",
+        "-f",
+        str(pom),
+        "dependency:copy-dependencies",
+        f"-DoutputDirectory={staging}",
+        "-DincludeScope=runtime",
+    ]
     if quiet:
         cmd.insert(2, "-q")
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
-        raise JarsError(f"Maven could not resolve {component}:\n{tail}",
-                        hint="check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml)")
+        raise JarsError(
+            f"Maven could not resolve {component}:\n{tail}",
+            hint="check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml)",
+        )
     shutil.rmtree(target, ignore_errors=True)
     staging.rename(target)
     (target / _STAMP).touch()

@@ -61,8 +61,12 @@ class NodePorts:
 def ports_from_base(base: int, nodes: int, jmx: bool = True) -> list[NodePorts]:
     """Node i (1-based) listens on base+10(i-1) (client), +1 (internal), +2 (controller),
     +3 (JMX exporter)."""
-    return [NodePorts(base + 10 * i, base + 10 * i + 1, base + 10 * i + 2,
-                      base + 10 * i + 3 if jmx else None) for i in range(nodes)]
+    return [
+        NodePorts(
+            base + 10 * i, base + 10 * i + 1, base + 10 * i + 2, base + 10 * i + 3 if jmx else None
+        )
+        for i in range(nodes)
+    ]
 
 
 @dataclass
@@ -120,15 +124,19 @@ class KafkaCluster:
                     raise ClusterError(
                         f"cluster {self.name} in {self.home} was created with other ports "
                         f"({saved['ports']})",
-                        hint="use the same ports, or `vitrina cluster down --purge` to start over")
+                        hint="use the same ports, or `vitrina cluster down --purge` to start over",
+                    )
             else:
                 self._cluster_id = new_cluster_id()
         return self._cluster_id
 
     def _save_state(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True, mode=0o700)
-        (self.home / "cluster.json").write_text(json.dumps(
-            {"cluster_id": self.cluster_id, "ports": [asdict(p) for p in self.ports]}, indent=1))
+        (self.home / "cluster.json").write_text(
+            json.dumps(
+                {"cluster_id": self.cluster_id, "ports": [asdict(p) for p in self.ports]}, indent=1
+            )
+        )
 
     # -- configuration ---------------------------------------------------------------------
     def server_properties(self, node: int) -> dict[str, str]:
@@ -143,7 +151,7 @@ class KafkaCluster:
             "controller.listener.names": "CONTROLLER",
             "inter.broker.listener.name": "INTERNAL",
             "listeners": f"INTERNAL://{HOST}:{p.internal},CLIENT://{HOST}:{p.client},"
-                         f"CONTROLLER://{HOST}:{p.controller}",
+            f"CONTROLLER://{HOST}:{p.controller}",
             "advertised.listeners": f"INTERNAL://{HOST}:{p.internal},CLIENT://{HOST}:{p.client}",
             "log.dirs": str(self.node_dir(node) / "data"),
             "default.replication.factor": rf,
@@ -166,29 +174,30 @@ class KafkaCluster:
         if self.secured:
             assert self.secrets is not None
             host = f"{self.host_prefix}-{node}"
-            props.update({
-                "listener.security.protocol.map": "INTERNAL:SSL,CLIENT:SASL_SSL,CONTROLLER:SSL",
-                "ssl.keystore.type": "PEM",
-                "ssl.keystore.location": str(self.secrets / f"{host}.keystore.pem"),
-                "ssl.truststore.type": "PEM",
-                "ssl.truststore.location": str(self.secrets / "ca.pem"),
-                "ssl.endpoint.identification.algorithm": "https",
-                "ssl.client.auth": "required",
-                "listener.name.client.ssl.client.auth": "none",
-                "ssl.principal.mapping.rules": PRINCIPAL_RULE,
-                "sasl.enabled.mechanisms": MECHANISM,
-                "listener.name.client.scram-sha-512.sasl.jaas.config":
-                    "org.apache.kafka.common.security.scram.ScramLoginModule required;",
-                "authorizer.class.name":
-                    "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
-                "allow.everyone.if.no.acl.found": "false",
-                # broker: the nodes themselves (mTLS, not a client principal); admin: the
-                # only client super user (it applies the ACLs of every other principal).
-                "super.users": "User:broker;User:admin",
-            })
+            props.update(
+                {
+                    "listener.security.protocol.map": "INTERNAL:SSL,CLIENT:SASL_SSL,CONTROLLER:SSL",
+                    "ssl.keystore.type": "PEM",
+                    "ssl.keystore.location": str(self.secrets / f"{host}.keystore.pem"),
+                    "ssl.truststore.type": "PEM",
+                    "ssl.truststore.location": str(self.secrets / "ca.pem"),
+                    "ssl.endpoint.identification.algorithm": "https",
+                    "ssl.client.auth": "required",
+                    "listener.name.client.ssl.client.auth": "none",
+                    "ssl.principal.mapping.rules": PRINCIPAL_RULE,
+                    "sasl.enabled.mechanisms": MECHANISM,
+                    "listener.name.client.scram-sha-512.sasl.jaas.config": "org.apache.kafka.common.security.scram.ScramLoginModule required;",
+                    "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+                    "allow.everyone.if.no.acl.found": "false",
+                    # broker: the nodes themselves (mTLS, not a client principal); admin: the
+                    # only client super user (it applies the ACLs of every other principal).
+                    "super.users": "User:broker;User:admin",
+                }
+            )
         else:
             props["listener.security.protocol.map"] = (
-                "INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT")
+                "INTERNAL:PLAINTEXT,CLIENT:PLAINTEXT,CONTROLLER:PLAINTEXT"
+            )
         props.update(self.overrides)
         return props
 
@@ -207,9 +216,11 @@ class KafkaCluster:
         for user in self.principals:
             pw_file = self.secrets / f"{user}.password"
             if not pw_file.is_file():
-                raise ClusterError(f"no password for principal {user} in {self.secrets}",
-                                   hint="run `vitrina security init` (or `vitrina cluster up`, "
-                                        "which runs it when the folder is empty)")
+                raise ClusterError(
+                    f"no password for principal {user} in {self.secrets}",
+                    hint="run `vitrina security init` (or `vitrina cluster up`, "
+                    "which runs it when the folder is empty)",
+                )
             password = pw_file.read_text().strip()
             args += ["--add-scram", f"{MECHANISM}=[name={user},password={password}]"]
         return args
@@ -218,17 +229,29 @@ class KafkaCluster:
     def process(self, node: int) -> ManagedProcess:
         name = self.name if self.single_process_name else f"{self.name}-{node}"
         log = self.root / "logs" / f"{name}.log"
-        opts = [f"-Dlog4j2.configurationFile={deploy_file('log4j2.properties')}",
-                f"-Dvitrina.log.file={log}", f"-Dkafka.logs.dir={log.parent}"]
+        opts = [
+            f"-Dlog4j2.configurationFile={deploy_file('log4j2.properties')}",
+            f"-Dvitrina.log.file={log}",
+            f"-Dkafka.logs.dir={log.parent}",
+        ]
         jmx = self.ports[node - 1].jmx
         if jmx is not None:
             agent = jars.classpath_dir("kafka") / "jmx_prometheus_javaagent-1.0.1.jar"
             opts.append(f"-javaagent:{agent}={HOST}:{jmx}:{deploy_file('jmx-exporter.yml')}")
-        argv = java_argv(jars.classpath("kafka"), KAFKA_MAIN,
-                         [str(self.node_dir(node) / "server.properties")],
-                         heap=self.heap, jvm_opts=opts)
-        return ManagedProcess(name, self.root, argv, ready=lambda: self.node_answers(node),
-                              start_timeout_s=self.start_timeout_s)
+        argv = java_argv(
+            jars.classpath("kafka"),
+            KAFKA_MAIN,
+            [str(self.node_dir(node) / "server.properties")],
+            heap=self.heap,
+            jvm_opts=opts,
+        )
+        return ManagedProcess(
+            name,
+            self.root,
+            argv,
+            ready=lambda: self.node_answers(node),
+            start_timeout_s=self.start_timeout_s,
+        )
 
     def _format(self, node: int) -> None:
         import subprocess
@@ -236,17 +259,23 @@ class KafkaCluster:
         if (self.node_dir(node) / "data" / "meta.properties").is_file():
             return
         props = self._write_properties(node)
-        cmd = java_argv(jars.classpath("kafka"), STORAGE_TOOL,
-                        ["format", "-t", self.cluster_id, "-c", str(props),
-                         *self._scram_args()], heap="128m",
-                        jvm_opts=[f"-Dlog4j2.configurationFile="
-                                  f"{deploy_file('log4j2.properties')}",
-                                  f"-Dvitrina.log.file={self.root / 'logs' / 'format.log'}"])
+        cmd = java_argv(
+            jars.classpath("kafka"),
+            STORAGE_TOOL,
+            ["format", "-t", self.cluster_id, "-c", str(props), *self._scram_args()],
+            heap="128m",
+            jvm_opts=[
+                f"-Dlog4j2.configurationFile={deploy_file('log4j2.properties')}",
+                f"-Dvitrina.log.file={self.root / 'logs' / 'format.log'}",
+            ],
+        )
         proc = subprocess.run(cmd, capture_output=True, text=True)
         if proc.returncode != 0:
             tail = (proc.stdout + proc.stderr).strip()[-1500:]
-            raise ClusterError(f"formatting {self.name} node {node} failed:\n{tail}",
-                               hint=f"remove {self.node_dir(node)} to format it afresh")
+            raise ClusterError(
+                f"formatting {self.name} node {node} failed:\n{tail}",
+                hint=f"remove {self.node_dir(node)} to format it afresh",
+            )
 
     def start(self) -> None:
         """Format what is new, start every node, return once every node serves clients."""
@@ -256,14 +285,18 @@ class KafkaCluster:
             if proc.running():
                 continue
             ports = self.ports[node - 1]
-            taken = [port for port in (ports.client, ports.internal, ports.controller, ports.jmx)
-                     if port is not None and port_open(HOST, port)]
+            taken = [
+                port
+                for port in (ports.client, ports.internal, ports.controller, ports.jmx)
+                if port is not None and port_open(HOST, port)
+            ]
             if taken:
                 raise ClusterError(
                     f"{self.name} node {node}: port(s) {', '.join(map(str, taken))} on {HOST} "
                     "already taken by another process",
                     hint="stop that process (`ss -ltnp | grep <port>` names it) or start the "
-                         "cluster on other ports")
+                    "cluster on other ports",
+                )
         self._save_state()
         for node in range(1, self.size + 1):
             self._format(node)
@@ -303,16 +336,23 @@ class KafkaCluster:
     # -- health ----------------------------------------------------------------------------
     def client_config(self, principal: str = "admin") -> dict[str, Any]:
         """librdkafka settings to reach this cluster as `principal` (admin by default)."""
-        conf: dict[str, Any] = {"bootstrap.servers": self.bootstrap,
-                                "security.protocol": self.protocol,
-                                "socket.connection.setup.timeout.ms": 3000, "log_level": 0}
+        conf: dict[str, Any] = {
+            "bootstrap.servers": self.bootstrap,
+            "security.protocol": self.protocol,
+            "socket.connection.setup.timeout.ms": 3000,
+            "log_level": 0,
+        }
         if self.secured:
             assert self.secrets is not None
-            conf.update({
-                "sasl.mechanism": MECHANISM, "sasl.username": principal,
-                "sasl.password": (self.secrets / f"{principal}.password").read_text().strip(),
-                "ssl.ca.location": str(self.secrets / "ca.pem"),
-                "ssl.endpoint.identification.algorithm": "https"})
+            conf.update(
+                {
+                    "sasl.mechanism": MECHANISM,
+                    "sasl.username": principal,
+                    "sasl.password": (self.secrets / f"{principal}.password").read_text().strip(),
+                    "ssl.ca.location": str(self.secrets / "ca.pem"),
+                    "ssl.endpoint.identification.algorithm": "https",
+                }
+            )
         return conf
 
     def admin(self, **extra: Any) -> Any:
@@ -336,13 +376,23 @@ class KafkaCluster:
         """Brokers up, the active controller and under-replicated partitions, for `status`."""
         admin = self.admin()
         meta = admin.list_topics(timeout=timeout)
-        under = sum(1 for t in meta.topics.values() for p in t.partitions.values()
-                    if len(p.isrs) < len(p.replicas))
-        offline = sum(1 for t in meta.topics.values() for p in t.partitions.values()
-                      if p.leader < 0)
+        under = sum(
+            1
+            for t in meta.topics.values()
+            for p in t.partitions.values()
+            if len(p.isrs) < len(p.replicas)
+        )
+        offline = sum(
+            1 for t in meta.topics.values() for p in t.partitions.values() if p.leader < 0
+        )
         controller = self.active_controller()
-        return {"brokers": sorted(meta.brokers), "controller": controller,
-                "topics": len(meta.topics), "under_replicated": under, "offline": offline}
+        return {
+            "brokers": sorted(meta.brokers),
+            "controller": controller,
+            "topics": len(meta.topics),
+            "under_replicated": under,
+            "offline": offline,
+        }
 
     def active_controller(self) -> int | None:
         """The KRaft leader, from the nodes' JMX exporters (Kafka clients cannot ask it)."""
@@ -352,14 +402,17 @@ class KafkaCluster:
             if ports.jmx is None:
                 continue
             try:
-                with urllib.request.urlopen(f"http://{HOST}:{ports.jmx}/metrics",
-                                            timeout=2) as resp:
+                with urllib.request.urlopen(
+                    f"http://{HOST}:{ports.jmx}/metrics", timeout=2
+                ) as resp:
                     text = resp.read().decode()
             except OSError:
                 continue
             for line in text.splitlines():
-                if (line.startswith("kafka_controller_kafkacontroller_activecontrollercount")
-                        and float(line.split()[-1]) == 1.0):
+                if (
+                    line.startswith("kafka_controller_kafkacontroller_activecontrollercount")
+                    and float(line.split()[-1]) == 1.0
+                ):
                     return node
         return None
 
@@ -375,11 +428,19 @@ class KafkaCluster:
                 detail += f"; not answering: {exc}"
             else:
                 answering = True
-                detail += (f"; brokers {info['brokers']}, controller {info['controller']}, "
-                           f"{info['under_replicated']} under-replicated, "
-                           f"{info['offline']} offline partitions")
-        return ComponentStatus(self.name, len(running) == self.size, answering, self.bootstrap,
-                               running[0] if running else None, detail)
+                detail += (
+                    f"; brokers {info['brokers']}, controller {info['controller']}, "
+                    f"{info['under_replicated']} under-replicated, "
+                    f"{info['offline']} offline partitions"
+                )
+        return ComponentStatus(
+            self.name,
+            len(running) == self.size,
+            answering,
+            self.bootstrap,
+            running[0] if running else None,
+            detail,
+        )
 
 
 def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:

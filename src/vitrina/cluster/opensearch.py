@@ -30,10 +30,14 @@ VERSION = "2.19.6"
 MAIN_CLASS = "org.opensearch.bootstrap.OpenSearch"
 # module name -> (plugin class, jar name prefixes that belong to the module, not the server)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "transport-netty4": ("org.opensearch.transport.Netty4Plugin",
-                         ("transport-netty4-client-", "netty-")),
-    "analysis-common": ("org.opensearch.analysis.common.CommonAnalysisPlugin",
-                        ("analysis-common-",)),
+    "transport-netty4": (
+        "org.opensearch.transport.Netty4Plugin",
+        ("transport-netty4-client-", "netty-"),
+    ),
+    "analysis-common": (
+        "org.opensearch.analysis.common.CommonAnalysisPlugin",
+        ("analysis-common-",),
+    ),
 }
 # The permissions netty needs under OpenSearch's security manager (as in the distribution).
 NETTY_POLICY = """\
@@ -49,11 +53,16 @@ grant codeBase "${codebase.netty-transport}" {
 JVM_OPTS = (
     "-Dopensearch.networkaddress.cache.ttl=60",
     "-Dopensearch.networkaddress.cache.negative.ttl=10",
-    "-Dio.netty.noUnsafe=true", "-Dio.netty.noKeySetOptimization=true",
-    "-Dio.netty.recycler.maxCapacityPerThread=0", "-Dio.netty.allocator.numDirectArenas=0",
-    "-Dlog4j.shutdownHookEnabled=false", "-Dlog4j2.disable.jmx=true",
-    "-Djava.locale.providers=SPI,COMPAT", "-Djava.security.manager=allow",
-    "-XX:+HeapDumpOnOutOfMemoryError", "-XX:HeapDumpPath=/dev/null",
+    "-Dio.netty.noUnsafe=true",
+    "-Dio.netty.noKeySetOptimization=true",
+    "-Dio.netty.recycler.maxCapacityPerThread=0",
+    "-Dio.netty.allocator.numDirectArenas=0",
+    "-Dlog4j.shutdownHookEnabled=false",
+    "-Dlog4j2.disable.jmx=true",
+    "-Djava.locale.providers=SPI,COMPAT",
+    "-Djava.security.manager=allow",
+    "-XX:+HeapDumpOnOutOfMemoryError",
+    "-XX:HeapDumpPath=/dev/null",
 )
 
 
@@ -80,15 +89,19 @@ def _unprivileged_prefix() -> list[str]:
         return []
     unshare = shutil.which("unshare")
     if unshare is None:
-        raise ClusterError("OpenSearch cannot run as root and `unshare` is not installed",
-                           hint="run `vitrina cluster up` as a normal user, or install "
-                                "util-linux (apt-get install -y util-linux)")
+        raise ClusterError(
+            "OpenSearch cannot run as root and `unshare` is not installed",
+            hint="run `vitrina cluster up` as a normal user, or install "
+            "util-linux (apt-get install -y util-linux)",
+        )
     prefix = [unshare, "--user", "--map-user=1000", "--map-group=1000"]
     probe = subprocess.run([*prefix, "true"], capture_output=True, text=True)
     if probe.returncode != 0:  # e.g. a container whose seccomp profile forbids user namespaces
-        raise ClusterError(f"OpenSearch cannot run as root, and a user namespace is refused "
-                           f"here: {probe.stderr.strip()}",
-                           hint="run `vitrina cluster up` as a normal user")
+        raise ClusterError(
+            f"OpenSearch cannot run as root, and a user namespace is refused "
+            f"here: {probe.stderr.strip()}",
+            hint="run `vitrina cluster up` as a normal user",
+        )
     return prefix
 
 
@@ -106,8 +119,7 @@ class OpenSearchNode:
     def __post_init__(self) -> None:
         self.root = Path(self.root)
         self.home = self.root / "opensearch"
-        self.process = ManagedProcess("opensearch", self.root, [], self._ready,
-                                      start_timeout_s=180)
+        self.process = ManagedProcess("opensearch", self.root, [], self._ready, start_timeout_s=180)
 
     @property
     def url(self) -> str:
@@ -141,9 +153,11 @@ class OpenSearchNode:
         for module, (classname, _) in MODULES.items():
             (self.home / "modules" / module / "plugin-descriptor.properties").write_text(
                 f"description=OpenSearch module {module}\nversion={VERSION}\nname={module}\n"
-                f"classname={classname}\njava.version=11\nopensearch.version={VERSION}\n")
+                f"classname={classname}\njava.version=11\nopensearch.version={VERSION}\n"
+            )
         (self.home / "modules" / "transport-netty4" / "plugin-security.policy").write_text(
-            NETTY_POLICY)
+            NETTY_POLICY
+        )
         (self.home / "plugins").mkdir(exist_ok=True)
         config = self.home / "config"
         config.mkdir(exist_ok=True)
@@ -159,7 +173,8 @@ class OpenSearchNode:
             # 2 cores shared with Kafka, HDFS and Spark: a small, quiet node.
             "node.processors: 1\n"
             "cluster.routing.allocation.disk.threshold_enabled: false\n"
-            "action.auto_create_index: false\n")
+            "action.auto_create_index: false\n"
+        )
         (config / "log4j2.properties").write_text(
             "status = error\n"
             "appender.console.type = Console\n"
@@ -169,18 +184,26 @@ class OpenSearchNode:
             "rootLogger.level = warn\n"
             "rootLogger.appenderRef.console.ref = console\n"
             "logger.node.name = org.opensearch.node.Node\n"
-            "logger.node.level = info\n")
+            "logger.node.level = info\n"
+        )
         (config / "jvm.options").write_text("")
 
     def argv(self) -> list[str]:
         tmp = self.home / "tmp"
         tmp.mkdir(parents=True, exist_ok=True)
-        java = java_argv(f"{self.home / 'lib'}/*", MAIN_CLASS, heap=self.heap,
-                         jvm_opts=[*JVM_OPTS, f"-Djava.io.tmpdir={tmp}",
-                                   f"-Dopensearch.path.home={self.home}",
-                                   f"-Dopensearch.path.conf={self.home / 'config'}",
-                                   "-Dopensearch.distribution.type=tar",
-                                   "-Dopensearch.bundled_jdk=false"])
+        java = java_argv(
+            f"{self.home / 'lib'}/*",
+            MAIN_CLASS,
+            heap=self.heap,
+            jvm_opts=[
+                *JVM_OPTS,
+                f"-Djava.io.tmpdir={tmp}",
+                f"-Dopensearch.path.home={self.home}",
+                f"-Dopensearch.path.conf={self.home / 'config'}",
+                "-Dopensearch.distribution.type=tar",
+                "-Dopensearch.bundled_jdk=false",
+            ],
+        )
         return [*_unprivileged_prefix(), *java]
 
     # -- Component -----------------------------------------------------------------------
@@ -197,14 +220,17 @@ class OpenSearchNode:
         pid = self.process.pid()
         health = self._get("/_cluster/health") if pid else None
         detail = f"cluster {health.get('status')}" if health else ""
-        return ComponentStatus(self.name, pid is not None, health is not None, self.url, pid,
-                               detail)
+        return ComponentStatus(
+            self.name, pid is not None, health is not None, self.url, pid, detail
+        )
 
     def require(self) -> None:
         """Raise ClusterError unless the node answers (for clients that need it)."""
         if not self._ready():
-            raise ClusterError(f"OpenSearch at {self.url} does not answer",
-                               hint="start it: `vitrina cluster up` (see logs/opensearch.log)")
+            raise ClusterError(
+                f"OpenSearch at {self.url} does not answer",
+                hint="start it: `vitrina cluster up` (see logs/opensearch.log)",
+            )
 
 
 def component(plan: Plan) -> OpenSearchNode:

@@ -115,8 +115,9 @@ class ManagedProcess:
     def wait_ready(self) -> None:
         pid = self.pid()
         if pid is None:
-            raise ClusterError(f"{self.name} is not running:\n{self.log_tail()}",
-                               hint=f"see {self.log_file}")
+            raise ClusterError(
+                f"{self.name} is not running:\n{self.log_tail()}", hint=f"see {self.log_file}"
+            )
         proc = self._proc
         self._wait_ready(pid, proc if proc is not None and proc.pid == pid else None)
 
@@ -126,9 +127,15 @@ class ManagedProcess:
         env = dict(self.env if self.env is not None else os.environ)
         env.update(self.extra_env)
         with open(self.log_file, "ab") as log:
-            proc = subprocess.Popen(list(self.argv), stdout=log, stderr=subprocess.STDOUT,
-                                    stdin=subprocess.DEVNULL, env=env, cwd=self.cwd,
-                                    start_new_session=True)
+            proc = subprocess.Popen(
+                list(self.argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=env,
+                cwd=self.cwd,
+                start_new_session=True,
+            )
         self.pid_file.write_text(str(proc.pid))
         return proc.pid, proc
 
@@ -138,14 +145,18 @@ class ManagedProcess:
             exited = proc.poll() is not None if proc is not None else not pid_alive(pid)
             if exited:
                 self.pid_file.unlink(missing_ok=True)
-                raise ClusterError(f"{self.name} exited while starting:\n{self.log_tail()}",
-                                   hint=f"see {self.log_file}")
+                raise ClusterError(
+                    f"{self.name} exited while starting:\n{self.log_tail()}",
+                    hint=f"see {self.log_file}",
+                )
             if self.ready():
                 return
             time.sleep(0.25)
-        raise ClusterError(f"{self.name} (pid {pid}) did not become ready within "
-                           f"{self.start_timeout_s:.0f} s:\n{self.log_tail()}",
-                           hint=f"see {self.log_file}")
+        raise ClusterError(
+            f"{self.name} (pid {pid}) did not become ready within "
+            f"{self.start_timeout_s:.0f} s:\n{self.log_tail()}",
+            hint=f"see {self.log_file}",
+        )
 
     def stop(self, sig: int = signal.SIGTERM) -> bool:
         """Stop by recorded PID; False when it was not running. SIGKILL after the grace time."""
@@ -187,9 +198,24 @@ def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
-def java_argv(classpath: str, main_class: str, args: Sequence[str] = (),
-              heap: str = "256m", jvm_opts: Sequence[str] = ()) -> list[str]:
+def java_argv(
+    classpath: str,
+    main_class: str,
+    args: Sequence[str] = (),
+    heap: str = "256m",
+    jvm_opts: Sequence[str] = (),
+) -> list[str]:
     """A small-heap JVM command line (2 cores, many JVMs on one machine)."""
-    return ["java", f"-Xms{heap}", f"-Xmx{heap}", "-XX:+UseSerialGC",
-            "-XX:TieredStopAtLevel=1", "-Djava.awt.headless=true", *jvm_opts,
-            "-cp", classpath, main_class, *args]
+    return [
+        "java",
+        f"-Xms{heap}",
+        f"-Xmx{heap}",
+        "-XX:+UseSerialGC",
+        "-XX:TieredStopAtLevel=1",
+        "-Djava.awt.headless=true",
+        *jvm_opts,
+        "-cp",
+        classpath,
+        main_class,
+        *args,
+    ]

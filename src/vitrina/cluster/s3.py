@@ -28,8 +28,10 @@ def server_argv(host: str, port: int) -> list[str]:
     """moto's server of this interpreter's environment (the `s3` extra installs it)."""
     exe = shutil.which("moto_server", path=str(Path(sys.executable).parent))
     if exe is None:
-        raise ClusterError("moto's S3 server is not installed",
-                           hint="pip install 'vitrina[s3]' (it brings moto[server] and s3fs)")
+        raise ClusterError(
+            "moto's S3 server is not installed",
+            hint="pip install 'vitrina[s3]' (it brings moto[server] and s3fs)",
+        )
     return [exe, "-H", host, "-p", str(port)]
 
 
@@ -69,8 +71,10 @@ class S3Server:
         for bucket in self.buckets:
             status = self._request("PUT", f"/{bucket}")
             if status not in (200, 409):
-                raise ClusterError(f"could not create bucket {bucket!r} on {self.endpoint_url} "
-                                   f"(HTTP {status})", hint=f"see {self.process.log_file}")
+                raise ClusterError(
+                    f"could not create bucket {bucket!r} on {self.endpoint_url} (HTTP {status})",
+                    hint=f"see {self.process.log_file}",
+                )
 
     def start(self) -> None:
         if not self.process.running():
@@ -84,8 +88,14 @@ class S3Server:
     def status(self) -> ComponentStatus:
         pid = self.process.pid()
         answering = pid is not None and self._ready()
-        return ComponentStatus(self.name, pid is not None, answering, self.endpoint_url, pid,
-                               f"buckets: {', '.join(self.buckets)} (in memory)")
+        return ComponentStatus(
+            self.name,
+            pid is not None,
+            answering,
+            self.endpoint_url,
+            pid,
+            f"buckets: {', '.join(self.buckets)} (in memory)",
+        )
 
 
 def component(plan: Plan) -> S3Server:

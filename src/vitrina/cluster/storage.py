@@ -24,8 +24,14 @@ def profile_overrides(plan: Plan) -> dict[str, Any]:
     out: dict[str, Any] = {}
     hdfs = HdfsCluster(plan.root)
     if hdfs.status().answering:
-        out["lake"] = {"backend": {"type": "webhdfs", "url": hdfs.webhdfs_url + LAKE_PATH,
-                                   "user": hdfs.user, "rpc_url": hdfs.hdfs_url}}
+        out["lake"] = {
+            "backend": {
+                "type": "webhdfs",
+                "url": hdfs.webhdfs_url + LAKE_PATH,
+                "user": hdfs.user,
+                "rpc_url": hdfs.hdfs_url,
+            }
+        }
     node = OpenSearchNode(plan.root)
     if node.status().answering:
         out["search"] = {"backend": {"type": "opensearch", "url": node.url}}

@@ -39,8 +39,7 @@ MIRROR_NODES = 1
 @dataclass(frozen=True)
 class Plan:
     data_dir: Path
-    primary_ports: tuple[NodePorts, ...] = tuple(ports_from_base(PRIMARY_BASE_PORT,
-                                                                 PRIMARY_NODES))
+    primary_ports: tuple[NodePorts, ...] = tuple(ports_from_base(PRIMARY_BASE_PORT, PRIMARY_NODES))
     mirror_ports: tuple[NodePorts, ...] = tuple(ports_from_base(MIRROR_BASE_PORT, MIRROR_NODES))
     mm2_metrics_port: int = MM2_METRICS_PORT
     prometheus_port: int = PROMETHEUS_PORT
@@ -52,12 +51,14 @@ class Plan:
         """Every port relative to `base_port` (default 29092: A on 29092-29115, B on 29192…,
         Prometheus 29288, Alertmanager 29289, MirrorMaker 2 metrics 29290)."""
         shift = base_port - PRIMARY_BASE_PORT
-        return cls(data_dir=data_dir,
-                   primary_ports=tuple(ports_from_base(base_port, PRIMARY_NODES)),
-                   mirror_ports=tuple(ports_from_base(MIRROR_BASE_PORT + shift, MIRROR_NODES)),
-                   mm2_metrics_port=MM2_METRICS_PORT + shift,
-                   prometheus_port=PROMETHEUS_PORT + shift,
-                   alertmanager_port=ALERTMANAGER_PORT + shift)
+        return cls(
+            data_dir=data_dir,
+            primary_ports=tuple(ports_from_base(base_port, PRIMARY_NODES)),
+            mirror_ports=tuple(ports_from_base(MIRROR_BASE_PORT + shift, MIRROR_NODES)),
+            mm2_metrics_port=MM2_METRICS_PORT + shift,
+            prometheus_port=PROMETHEUS_PORT + shift,
+            alertmanager_port=ALERTMANAGER_PORT + shift,
+        )
 
     @property
     def root(self) -> Path:
@@ -77,12 +78,14 @@ def ensure_secrets(plan: Plan) -> bool:
         return False
     # The client .properties point at these clusters and this folder's ca.pem (not the
     # compose stack's kafka-N:9093 and /run/secrets).
-    files = build_material(brokers=len(plan.primary_ports), mirror_brokers=len(plan.mirror_ports),
-                           now=datetime.now(UTC),
-                           bootstrap=",".join(f"{HOST}:{p.client}" for p in plan.primary_ports),
-                           mirror_bootstrap=",".join(f"{HOST}:{p.client}"
-                                                     for p in plan.mirror_ports),
-                           ca_path=str((plan.secrets / "ca.pem").resolve()))
+    files = build_material(
+        brokers=len(plan.primary_ports),
+        mirror_brokers=len(plan.mirror_ports),
+        now=datetime.now(UTC),
+        bootstrap=",".join(f"{HOST}:{p.client}" for p in plan.primary_ports),
+        mirror_bootstrap=",".join(f"{HOST}:{p.client}" for p in plan.mirror_ports),
+        ca_path=str((plan.secrets / "ca.pem").resolve()),
+    )
     write_material(plan.secrets, files)
     return True
 
@@ -91,19 +94,36 @@ def principals(plan: Plan) -> tuple[str, ...]:
     """Every principal with a password in the secrets folder (SCRAM users at format time)."""
     from vitrina.security import ALL_PRINCIPALS
 
-    extra = sorted(p.stem for p in plan.secrets.glob("*.password")
-                   if p.stem not in ALL_PRINCIPALS and p.with_suffix(".properties").is_file())
+    extra = sorted(
+        p.stem
+        for p in plan.secrets.glob("*.password")
+        if p.stem not in ALL_PRINCIPALS and p.with_suffix(".properties").is_file()
+    )
     return tuple(ALL_PRINCIPALS) + tuple(extra)
 
 
 def primary(plan: Plan) -> KafkaCluster:
-    return KafkaCluster("kafka", plan.root, list(plan.primary_ports), secrets=plan.secrets,
-                        host_prefix="kafka", heap=plan.heap, principals=principals(plan))
+    return KafkaCluster(
+        "kafka",
+        plan.root,
+        list(plan.primary_ports),
+        secrets=plan.secrets,
+        host_prefix="kafka",
+        heap=plan.heap,
+        principals=principals(plan),
+    )
 
 
 def mirror(plan: Plan) -> KafkaCluster:
-    return KafkaCluster("kafka-mirror", plan.root, list(plan.mirror_ports), secrets=plan.secrets,
-                        host_prefix="kafka-mirror", heap=plan.heap, principals=principals(plan))
+    return KafkaCluster(
+        "kafka-mirror",
+        plan.root,
+        list(plan.mirror_ports),
+        secrets=plan.secrets,
+        host_prefix="kafka-mirror",
+        heap=plan.heap,
+        principals=principals(plan),
+    )
 
 
 def _mirrormaker(plan: Plan) -> Component:
@@ -118,12 +138,18 @@ def _monitoring(plan: Plan) -> Component:
     from vitrina.monitoring.cluster import ClusterMonitoring
     from vitrina.monitoring.embedded import alertmanager_config
 
-    targets = {"kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
-               "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
-               "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"]}
-    return ClusterMonitoring(plan.root, targets, alertmanager_config(None),
-                             prometheus_port=plan.prometheus_port,
-                             alertmanager_port=plan.alertmanager_port)
+    targets = {
+        "kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
+        "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
+        "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"],
+    }
+    return ClusterMonitoring(
+        plan.root,
+        targets,
+        alertmanager_config(None),
+        prometheus_port=plan.prometheus_port,
+        alertmanager_port=plan.alertmanager_port,
+    )
 
 
 COMPONENTS: list[tuple[str, str]] = [
@@ -159,23 +185,35 @@ def components(plan: Plan, only: list[str] | None = None) -> list[Component]:
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(
-            out.get(key), dict) else value
+        out[key] = (
+            _merge(out[key], value)
+            if isinstance(value, dict) and isinstance(out.get(key), dict)
+            else value
+        )
     return out
 
 
-def settings_for(cluster: KafkaCluster, principal: str, data_dir: Path,
-                 **overrides: Any) -> Settings:
+def settings_for(
+    cluster: KafkaCluster, principal: str, data_dir: Path, **overrides: Any
+) -> Settings:
     """Settings of one service principal on `cluster` (its own password from the secrets)."""
-    kafka: dict[str, Any] = {"bootstrap_servers": cluster.bootstrap,
-                             "replication_factor": min(3, cluster.size),
-                             "min_insync_replicas": min(2, cluster.size),
-                             "partitions": 3, "transactions": True,
-                             "security_protocol": cluster.protocol}
+    kafka: dict[str, Any] = {
+        "bootstrap_servers": cluster.bootstrap,
+        "replication_factor": min(3, cluster.size),
+        "min_insync_replicas": min(2, cluster.size),
+        "partitions": 3,
+        "transactions": True,
+        "security_protocol": cluster.protocol,
+    }
     if cluster.secured:
         assert cluster.secrets is not None
-        kafka.update({"sasl_mechanism": "SCRAM-SHA-512", "sasl_username": principal,
-                      "secrets_dir": cluster.secrets,
-                      "ssl_ca_location": cluster.secrets / "ca.pem"})
+        kafka.update(
+            {
+                "sasl_mechanism": "SCRAM-SHA-512",
+                "sasl_username": principal,
+                "secrets_dir": cluster.secrets,
+                "ssl_ca_location": cluster.secrets / "ca.pem",
+            }
+        )
     base: dict[str, Any] = {"data_dir": data_dir, "kafka": kafka, "broker": {"embedded": False}}
     return load_settings(**_merge(base, overrides))

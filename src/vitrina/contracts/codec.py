@@ -70,9 +70,12 @@ def check_depth(name: str, value: Any, raw: bytes | None = None) -> None:
     if raw is not None and not may_nest_deeper(raw):
         return
     if nesting_depth_over(value, MAX_DEPTH):
-        raise ContractError(f"{name}: objects/arrays nest deeper than {MAX_DEPTH} levels "
-                            "(rule: depth)", field="(root)", rule="depth",
-                            hint=f"flatten the record to at most {MAX_DEPTH} levels")
+        raise ContractError(
+            f"{name}: objects/arrays nest deeper than {MAX_DEPTH} levels (rule: depth)",
+            field="(root)",
+            rule="depth",
+            hint=f"flatten the record to at most {MAX_DEPTH} levels",
+        )
 
 
 def check_instants(name: str, value: Any) -> None:
@@ -84,8 +87,9 @@ def check_instants(name: str, value: Any) -> None:
         try:
             parse_instant(instant)
         except (ValueError, OverflowError, OSError) as exc:
-            raise ContractError(f"{name}: field {field}: {exc} (rule: date-time)",
-                                field=field, rule="date-time") from None
+            raise ContractError(
+                f"{name}: field {field}: {exc} (rule: date-time)", field=field, rule="date-time"
+            ) from None
 
 
 def is_valid(name: str, value: Any, raw: bytes | None = None) -> bool:

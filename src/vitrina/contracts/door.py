@@ -21,9 +21,13 @@ PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
 
 
 def too_large(size: int) -> ContractError:
-    return ContractError(f"product: the record is {size:,} bytes, over the "
-                         f"{MAX_RECORD_BYTES:,}-byte limit (rule: size)", field="(root)",
-                         rule="size", hint="trim the description/images or split the record")
+    return ContractError(
+        f"product: the record is {size:,} bytes, over the "
+        f"{MAX_RECORD_BYTES:,}-byte limit (rule: size)",
+        field="(root)",
+        rule="size",
+        hint="trim the description/images or split the record",
+    )
 
 
 def normalised(value: dict[str, Any]) -> dict[str, Any] | None:
@@ -47,8 +51,12 @@ def _instants_after_schema(value: dict[str, Any]) -> dict[str, Any] | None:
         instant = value.get(field)
         if instant is None:
             continue
-        if (type(instant) is str and len(instant) in (20, 27) and instant[-1] == "Z"
-                and instant[10] == "T"):
+        if (
+            type(instant) is str
+            and len(instant) in (20, 27)
+            and instant[-1] == "Z"
+            and instant[10] == "T"
+        ):
             try:
                 datetime.fromisoformat(instant)
                 continue

@@ -36,9 +36,12 @@ def _flatten_optional(node: Any) -> Any:
 def generated_schema(name: str) -> dict[str, Any]:
     model = CONTRACTS[name]
     body = _flatten_optional(model.model_json_schema(mode="validation"))
-    return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"https://vitrina.local/schemas/{name}.json",
-            "x-version": VERSIONS.get(name, 1), **body}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"https://vitrina.local/schemas/{name}.json",
+        "x-version": VERSIONS.get(name, 1),
+        **body,
+    }
 
 
 def render(name: str) -> str:

@@ -27,16 +27,22 @@ Scalar = str | int | float | bool | None
 PRODUCT_ID_V1 = r"^[0-9]{1,32}$"
 PATTERN_WIDENINGS: set[tuple[str, str]] = {(PRODUCT_ID_V1, PRODUCT_ID_PATTERN)}
 
-VERSIONS: dict[str, int] = {"product": 2, "blocked_product": 2, "order": 2, "ban": 2,
-                            "client_event": 2, "recommendation": 2}
+VERSIONS: dict[str, int] = {
+    "product": 2,
+    "blocked_product": 2,
+    "order": 2,
+    "ban": 2,
+    "client_event": 2,
+    "recommendation": 2,
+}
 
 # Narrowings the guard accepts, per contract and version, each with why no valid record
 # of the previous version is lost. Strings are the guard's own wording.
 _INT64_STOCK = {
-    f"stock|0.{field}: maximum narrowed (None → {MAX_INT64})":
-        "stock above int64 never reached the lake (dead-lettered there) while the index "
-        "showed it; now one rule refuses it at the door"
-    for field in ("available", "reserved")}
+    f"stock|0.{field}: maximum narrowed (None → {MAX_INT64})": "stock above int64 never reached the lake (dead-lettered there) while the index "
+    "showed it; now one rule refuses it at the door"
+    for field in ("available", "reserved")
+}
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
     "product": {2: _INT64_STOCK},
     "blocked_product": {2: _INT64_STOCK},
@@ -46,8 +52,10 @@ _INSTANT_BRANCHES: list[dict[str, Any]] = [
     {"type": "string", "pattern": INSTANT_PATTERN},
     {"type": "number", "minimum": 0, "maximum": MAX_EPOCH_S},
 ]
-_INSTANT_DOC = ("ISO 8601 (T or space; no zone = UTC; seconds 00..59) or epoch seconds; "
-                "normalised to YYYY-MM-DDTHH:MM:SS[.ffffff]Z at the door")
+_INSTANT_DOC = (
+    "ISO 8601 (T or space; no zone = UTC; seconds 00..59) or epoch seconds; "
+    "normalised to YYYY-MM-DDTHH:MM:SS[.ffffff]Z at the door"
+)
 
 
 def _instant(value: Any) -> Any:
@@ -56,12 +64,16 @@ def _instant(value: Any) -> Any:
     return value
 
 
-Instant = Annotated[str | float, AfterValidator(_instant),
-                    WithJsonSchema({"anyOf": _INSTANT_BRANCHES, "description": _INSTANT_DOC})]
+Instant = Annotated[
+    str | float,
+    AfterValidator(_instant),
+    WithJsonSchema({"anyOf": _INSTANT_BRANCHES, "description": _INSTANT_DOC}),
+]
 OptionalInstant = Annotated[
-    str | float | None, AfterValidator(_instant),
-    WithJsonSchema({"anyOf": [*_INSTANT_BRANCHES, {"type": "null"}],
-                    "description": _INSTANT_DOC})]
+    str | float | None,
+    AfterValidator(_instant),
+    WithJsonSchema({"anyOf": [*_INSTANT_BRANCHES, {"type": "null"}], "description": _INSTANT_DOC}),
+]
 
 
 class _Closed(BaseModel):
@@ -89,8 +101,11 @@ class Product(BaseModel):
 
     model_config = ConfigDict(extra="allow", title="product")
 
-    product_id: str = Field(pattern=PRODUCT_ID, description="ASCII token: letters, digits, "
-                            "-_. (≤ 64); compared as text, so 00090002 ≠ 90002")
+    product_id: str = Field(
+        pattern=PRODUCT_ID,
+        description="ASCII token: letters, digits, "
+        "-_. (≤ 64); compared as text, so 00090002 ≠ 90002",
+    )
     name: str = Field(min_length=1, max_length=500)
     description: str | None = Field(None, max_length=20000)
     price: Price

@@ -157,8 +157,11 @@ def on_ban(shelf: Shelf, product_id: str, ban: Mapping[str, Any]) -> list[Effect
     raw = shelf.visible.get(product_id)
     if raw is None:
         return []
-    return [Effect("withhold", product_id, raw), Effect("block", product_id, raw, dict(ban)),
-            Effect("retract", product_id, phase=2)]
+    return [
+        Effect("withhold", product_id, raw),
+        Effect("block", product_id, raw, dict(ban)),
+        Effect("retract", product_id, phase=2),
+    ]
 
 
 def on_unban(shelf: Shelf, product_id: str) -> list[Effect]:
@@ -206,8 +209,9 @@ def apply_effect(shelf: Shelf, effect: Effect) -> None:
         shelf.withheld.pop(pid, None)
 
 
-def fold_shelf(shelf: Shelf, kind: Literal["visible", "withheld"], product_id: str,
-               raw: bytes | None) -> None:
+def fold_shelf(
+    shelf: Shelf, kind: Literal["visible", "withheld"], product_id: str, raw: bytes | None
+) -> None:
     """Rebuild a shelf from its compacted sources, record by record (None = tombstone)."""
     target = shelf.visible if kind == "visible" else shelf.withheld
     if raw is None:

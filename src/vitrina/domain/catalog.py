@@ -19,8 +19,16 @@ from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
 # 1 GiB: a whole catalogue is read into memory; bigger files should be split or sent as JSONL
 # through the API in batches.
 MAX_CATALOG_BYTES = 1 << 30
-__all__ = ["MAX_CATALOG_BYTES", "MAX_RECORD_BYTES", "Catalog", "CatalogError", "Record",
-           "dump_catalog", "jsonl_records", "parse_catalog"]
+__all__ = [
+    "MAX_CATALOG_BYTES",
+    "MAX_RECORD_BYTES",
+    "Catalog",
+    "CatalogError",
+    "Record",
+    "dump_catalog",
+    "jsonl_records",
+    "parse_catalog",
+]
 _BOM = b"\xef\xbb\xbf"
 _WS = b" \t\r\n"
 
@@ -70,8 +78,7 @@ def _error(exc: Exception) -> str:
     return f"malformed JSON: {exc}"
 
 
-TOO_DEEP = (f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); "
-            "flatten it")
+TOO_DEEP = f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); flatten it"
 
 
 def _bad_json(position: int, where: str, raw: bytes, exc: Exception) -> Record:
@@ -82,8 +89,10 @@ def _bad_json(position: int, where: str, raw: bytes, exc: Exception) -> Record:
 
 def _too_big(raw: bytes, limit: int) -> str | None:
     if len(raw) > limit:
-        return (f"record is {len(raw):,} bytes, over the {limit:,}-byte limit "
-                f"(Kafka's max message size; rule: size); split or trim it")
+        return (
+            f"record is {len(raw):,} bytes, over the {limit:,}-byte limit "
+            f"(Kafka's max message size; rule: size); split or trim it"
+        )
     return None
 
 
@@ -178,14 +187,17 @@ def _lines(body: bytes) -> int:
     return body.count(b"\n") + 1
 
 
-def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
-                  max_record_bytes: int = MAX_RECORD_BYTES) -> Catalog:
+def parse_catalog(
+    data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES, max_record_bytes: int = MAX_RECORD_BYTES
+) -> Catalog:
     """Recognise the catalogue's shape and return its records; raise CatalogError if hopeless."""
     if len(data) > max_bytes:
-        raise CatalogError(f"catalogue is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
-                           "split it into smaller files or use JSON Lines")
+        raise CatalogError(
+            f"catalogue is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
+            "split it into smaller files or use JSON Lines"
+        )
     if data.startswith(_BOM):
-        data = data[len(_BOM):]
+        data = data[len(_BOM) :]
     body = data.strip(_WS)
     if not body:
         return Catalog("empty", skipped="the file is empty")
@@ -194,8 +206,9 @@ def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return Catalog("array", _array_fallback(body, max_record_bytes),
-                           estimate=body.count(b"\n{") or 1)
+            return Catalog(
+                "array", _array_fallback(body, max_record_bytes), estimate=body.count(b"\n{") or 1
+            )
         if not isinstance(whole, list):  # pragma: no cover - '[' always parses to a list
             raise CatalogError("a catalogue starting with '[' must be a JSON array")
         if len(whole) == 1 and is_json_schema(whole[0]):
@@ -211,13 +224,13 @@ def parse_catalog(data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES,
             except orjson.JSONDecodeError:
                 first_line = None
             if isinstance(first_line, dict):
-                return Catalog("jsonl", jsonl_records(body, max_record_bytes),
-                               estimate=_lines(body))
+                return Catalog(
+                    "jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body)
+                )
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return Catalog("jsonl", jsonl_records(body, max_record_bytes),
-                           estimate=_lines(body))
+            return Catalog("jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body))
         if is_json_schema(whole):
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
         return Catalog("object", _array([whole], max_record_bytes), estimate=1)

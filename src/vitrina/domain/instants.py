@@ -13,8 +13,10 @@ import re
 from datetime import UTC, datetime
 
 # Seconds 00..59 only: a leap second is refused by the contract itself, at the door.
-INSTANT_PATTERN = (r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
-                   r"(\.[0-9]{1,9})?(Z|z|[+-][0-9]{2}:?[0-9]{2})?$")
+INSTANT_PATTERN = (
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,9})?(Z|z|[+-][0-9]{2}:?[0-9]{2})?$"
+)
 # 253402300799: 9999-12-31T23:59:59Z, the last second a datetime can hold.
 MAX_EPOCH_S = 253_402_300_799
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?Z")
@@ -30,8 +32,10 @@ def parse_instant(value: object) -> datetime:
             raise ValueError(f"{value} is not epoch seconds between 0 and {MAX_EPOCH_S}")
         return datetime.fromtimestamp(value, UTC)
     if _INSTANT.match(value) is None or value.endswith("\n"):
-        raise ValueError(f"{value[:60]!r} is not an ISO 8601 date-time "
-                         "(e.g. 2025-08-01T16:33:58Z; seconds 00..59)")
+        raise ValueError(
+            f"{value[:60]!r} is not an ISO 8601 date-time "
+            "(e.g. 2025-08-01T16:33:58Z; seconds 00..59)"
+        )
     parsed = datetime.fromisoformat(value)  # ValueError for 2025-02-30 and the like
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)

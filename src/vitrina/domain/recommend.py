@@ -14,28 +14,43 @@ from datetime import datetime
 from typing import Any
 
 
-def group_recommendations(rows: Iterable[Mapping[str, Any]], *, model: str,
-                          generated_at: datetime) -> list[dict[str, Any]]:
+def group_recommendations(
+    rows: Iterable[Mapping[str, Any]], *, model: str, generated_at: datetime
+) -> list[dict[str, Any]]:
     """Rows (user_id, rank, product_id, score, reason) → one `recommendation` record per user.
 
     Items keep the order of `rank`; users come out sorted so output is deterministic.
     """
     by_user: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for row in rows:
-        item = {"product_id": str(row["product_id"]), "score": float(row["score"]),
-                "reason": str(row["reason"])}
+        item = {
+            "product_id": str(row["product_id"]),
+            "score": float(row["score"]),
+            "reason": str(row["reason"]),
+        }
         by_user.setdefault(str(row["user_id"]), []).append((int(row["rank"]), item))
-    return [{"user_id": user, "items": [item for _, item in sorted(items, key=lambda x: x[0])],
-             "model": model, "generated_at": generated_at.isoformat()}
-            for user, items in sorted(by_user.items())]
+    return [
+        {
+            "user_id": user,
+            "items": [item for _, item in sorted(items, key=lambda x: x[0])],
+            "model": model,
+            "generated_at": generated_at.isoformat(),
+        }
+        for user, items in sorted(by_user.items())
+    ]
 
 
-def forbidden_items(record: Mapping[str, Any], *, banned: set[str], out_of_stock: set[str],
-                    bought: set[str]) -> list[str]:
+def forbidden_items(
+    record: Mapping[str, Any], *, banned: set[str], out_of_stock: set[str], bought: set[str]
+) -> list[str]:
     """Products of a recommendation record that must never be shown to its user."""
-    return [item["product_id"] for item in record["items"]
-            if item["product_id"] in banned or item["product_id"] in out_of_stock
-            or item["product_id"] in bought]
+    return [
+        item["product_id"]
+        for item in record["items"]
+        if item["product_id"] in banned
+        or item["product_id"] in out_of_stock
+        or item["product_id"] in bought
+    ]
 
 
 def popularity_baseline(popular: Sequence[str], bought: set[str], k: int) -> list[str]:
@@ -64,8 +79,9 @@ def ndcg_at(recommended: Sequence[str], relevant: set[str], k: int) -> float:
     return dcg / ideal
 
 
-def ranking_metrics(lists: Mapping[str, Sequence[str]], truth: Mapping[str, set[str]],
-                    k: int, catalogue_size: int) -> dict[str, float]:
+def ranking_metrics(
+    lists: Mapping[str, Sequence[str]], truth: Mapping[str, set[str]], k: int, catalogue_size: int
+) -> dict[str, float]:
     """Mean precision/recall/NDCG@k over the users in `truth`, and catalogue coverage.
 
     A user in `truth` without a list counts as all misses (not skipped), so a model cannot
@@ -81,6 +97,10 @@ def ranking_metrics(lists: Mapping[str, Sequence[str]], truth: Mapping[str, set[
         precision += precision_at(recs, truth[user], k)
         recall += recall_at(recs, truth[user], k)
         ndcg += ndcg_at(recs, truth[user], k)
-    return {"users": float(len(users)), f"precision@{k}": precision / n,
-            f"recall@{k}": recall / n, f"ndcg@{k}": ndcg / n,
-            "coverage": len(shown) / catalogue_size if catalogue_size else 0.0}
+    return {
+        "users": float(len(users)),
+        f"precision@{k}": precision / n,
+        f"recall@{k}": recall / n,
+        f"ndcg@{k}": ndcg / n,
+        "coverage": len(shown) / catalogue_size if catalogue_size else 0.0,
+    }

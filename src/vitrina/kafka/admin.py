@@ -42,9 +42,12 @@ def admin_client(settings: Settings) -> AdminClient:
     return AdminClient(admin_config(settings))
 
 
-def describe_topics(admin: AdminClient, names: list[str] | None = None,
-                    timeout: float = 10.0, ident: ClientIdentity | None = None
-                    ) -> dict[str, TopicState]:
+def describe_topics(
+    admin: AdminClient,
+    names: list[str] | None = None,
+    timeout: float = 10.0,
+    ident: ClientIdentity | None = None,
+) -> dict[str, TopicState]:
     ident = ident or ClientIdentity("admin", "the bootstrap servers", "")
     metadata = fetch_metadata(admin, ident, timeout=timeout)
     states = {}
@@ -57,8 +60,9 @@ def describe_topics(admin: AdminClient, names: list[str] | None = None,
         resources = [ConfigResource("topic", n) for n in states]
         try:
             for res, fut in admin.describe_configs(resources, request_timeout=timeout).items():
-                states[res.name].configs = {k: v.value for k, v in fut.result().items()
-                                            if v.value is not None}
+                states[res.name].configs = {
+                    k: v.value for k, v in fut.result().items() if v.value is not None
+                }
         except KafkaException:
             pass  # configs are informative only; the embedded broker returns few
     return states
@@ -69,8 +73,10 @@ def _differences(spec: TopicSpec, state: TopicState) -> list[str]:
     if state.partitions != spec.partitions:
         diffs.append(f"partitions: declared {spec.partitions}, actual {state.partitions}")
     if state.replication_factor and state.replication_factor != spec.replication_factor:
-        diffs.append(f"replication factor: declared {spec.replication_factor}, "
-                     f"actual {state.replication_factor}")
+        diffs.append(
+            f"replication factor: declared {spec.replication_factor}, "
+            f"actual {state.replication_factor}"
+        )
     for key, want in spec.configs.items():
         have = state.configs.get(key)
         # The embedded broker returns only configs set explicitly: absent means unknown.
@@ -89,8 +95,10 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
     missing = [s for s in specs if s.name not in existing]
     if missing:
         futures = admin.create_topics(
-            [NewTopic(s.name, s.partitions, s.replication_factor, config=s.configs)
-             for s in missing],
+            [
+                NewTopic(s.name, s.partitions, s.replication_factor, config=s.configs)
+                for s in missing
+            ],
             request_timeout=timeout,
         )
         for name, fut in futures.items():
@@ -102,7 +110,8 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
                     report.unchanged.append(name)
                 else:
                     raise explain(exc, ident, operation="CREATE", topic=name) or BrokerError(
-                        f"could not create topic {name}: {exc}") from None
+                        f"could not create topic {name}: {exc}"
+                    ) from None
     for spec in specs:
         if spec.name in existing:
             diffs = _differences(spec, existing[spec.name])
@@ -113,12 +122,14 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
     return report
 
 
-def create_topic(settings: Settings, name: str, partitions: int = 1,
-                 configs: dict[str, str] | None = None) -> None:
+def create_topic(
+    settings: Settings, name: str, partitions: int = 1, configs: dict[str, str] | None = None
+) -> None:
     """Create one ad-hoc topic (tests, benchmarks); no error if it exists."""
     admin = admin_client(settings)
-    fut = admin.create_topics([NewTopic(name, partitions, settings.kafka.replication_factor,
-                                        config=configs or {})])[name]
+    fut = admin.create_topics(
+        [NewTopic(name, partitions, settings.kafka.replication_factor, config=configs or {})]
+    )[name]
     try:
         fut.result(15)
     except KafkaException as exc:
@@ -136,17 +147,22 @@ class ClusterView:
     topics: int
 
 
-def describe_cluster(settings: Settings, timeout: float = 5.0,
-                     principal: str = "admin") -> ClusterView:
+def describe_cluster(
+    settings: Settings, timeout: float = 5.0, principal: str = "admin"
+) -> ClusterView:
     """The brokers and controller of the configured cluster (embedded or external).
 
     Raises the precise error (unreachable, refused login, untrusted CA) within `timeout`.
     """
     ident = identity(settings, principal)
-    meta = fetch_metadata(AdminClient(admin_config(settings, principal)), ident,
-                          timeout=timeout)
+    meta = fetch_metadata(AdminClient(admin_config(settings, principal)), ident, timeout=timeout)
     brokers = {b.id: f"{b.host}:{b.port}" for b in meta.brokers.values()}
-    controller = meta.controller_id if meta.controller_id is not None and \
-        meta.controller_id >= 0 else None
-    return ClusterView(settings.kafka.bootstrap_servers, dict(sorted(brokers.items())),
-                       controller, len(meta.topics))
+    controller = (
+        meta.controller_id if meta.controller_id is not None and meta.controller_id >= 0 else None
+    )
+    return ClusterView(
+        settings.kafka.bootstrap_servers,
+        dict(sorted(brokers.items())),
+        controller,
+        len(meta.topics),
+    )

@@ -26,18 +26,23 @@ def _read_secret(path: Path) -> str:
         raise ConfigError(
             f"secret file {path} is missing",
             hint="run `vitrina security init` (or point kafka.secrets_dir at its folder), "
-                 "or set VITRINA__KAFKA__SASL_PASSWORD",
+            "or set VITRINA__KAFKA__SASL_PASSWORD",
         ) from None
     if not value:
-        raise ConfigError(f"secret file {path} is empty",
-                          hint="run `vitrina security init --force` to regenerate it")
+        raise ConfigError(
+            f"secret file {path} is empty",
+            hint="run `vitrina security init --force` to regenerate it",
+        )
     return value
 
 
 def _is_embedded(settings: Settings) -> bool:
     broker = settings.broker
-    local = {f"{h}:{p}" for h in (broker.host, "localhost", "127.0.0.1")
-             for p in (broker.port, broker.mirror_port)}
+    local = {
+        f"{h}:{p}"
+        for h in (broker.host, "localhost", "127.0.0.1")
+        for p in (broker.port, broker.mirror_port)
+    }
     return broker.embedded and settings.kafka.bootstrap_servers in local
 
 
@@ -63,10 +68,15 @@ def identity(settings: Settings, principal: str | None = None) -> ClientIdentity
     elif sasl and user:
         source = str(secrets_dir(settings) / f"{user}.password")
     tls = kafka.security_protocol in {"SSL", "SASL_SSL"}
-    return ClientIdentity(user, kafka.bootstrap_servers, kafka.security_protocol,
-                          kafka.sasl_mechanism if sasl else "",
-                          str(ca_location(settings)) if tls else None,
-                          source, _is_embedded(settings))
+    return ClientIdentity(
+        user,
+        kafka.bootstrap_servers,
+        kafka.security_protocol,
+        kafka.sasl_mechanism if sasl else "",
+        str(ca_location(settings)) if tls else None,
+        source,
+        _is_embedded(settings),
+    )
 
 
 def _watch(conf: dict[str, Any], ident: ClientIdentity) -> dict[str, Any]:
@@ -107,55 +117,72 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
             password = kafka.sasl_password.get_secret_value()
         else:
             password = _read_secret(secrets_dir(settings) / f"{user}.password")
-        conf.update({"sasl.mechanism": kafka.sasl_mechanism, "sasl.username": user,
-                     "sasl.password": password})
+        conf.update(
+            {
+                "sasl.mechanism": kafka.sasl_mechanism,
+                "sasl.username": user,
+                "sasl.password": password,
+            }
+        )
     if kafka.security_protocol in {"SSL", "SASL_SSL"}:
         ca = ca_location(settings)
         if not ca.is_file():
-            raise ConfigError(f"CA file {ca} does not exist",
-                              hint="run `vitrina security init` or set kafka.ssl_ca_location "
-                                   "(VITRINA__KAFKA__SSL_CA_LOCATION)")
+            raise ConfigError(
+                f"CA file {ca} does not exist",
+                hint="run `vitrina security init` or set kafka.ssl_ca_location "
+                "(VITRINA__KAFKA__SSL_CA_LOCATION)",
+            )
         conf["ssl.ca.location"] = str(ca)
         conf["ssl.endpoint.identification.algorithm"] = "https"
     conf["error_cb"] = ErrorWatch(identity(settings, principal))
     return conf
 
 
-def producer_config(settings: Settings, principal: str | None = None, *,
-                    transactional_id: str | None = None, **extra: Any) -> dict[str, Any]:
+def producer_config(
+    settings: Settings,
+    principal: str | None = None,
+    *,
+    transactional_id: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
     conf = base_config(settings, principal)
-    conf.update({
-        "acks": "all",
-        "enable.idempotence": True,
-        "compression.type": settings.kafka.compression,
-        # 20 ms: batches 1 KB products well without adding visible latency.
-        "linger.ms": 20,
-        "batch.num.messages": 10000,
-        "queue.buffering.max.messages": 500000,
-        "message.timeout.ms": 60000,
-        # Topics come from `vitrina topics apply` only: a producer must never create one
-        # (librdkafka's producer default is true; the embedded broker would make 4 partitions).
-        "allow.auto.create.topics": False,
-    })
+    conf.update(
+        {
+            "acks": "all",
+            "enable.idempotence": True,
+            "compression.type": settings.kafka.compression,
+            # 20 ms: batches 1 KB products well without adding visible latency.
+            "linger.ms": 20,
+            "batch.num.messages": 10000,
+            "queue.buffering.max.messages": 500000,
+            "message.timeout.ms": 60000,
+            # Topics come from `vitrina topics apply` only: a producer must never create one
+            # (librdkafka's producer default is true; the embedded broker would make 4 partitions).
+            "allow.auto.create.topics": False,
+        }
+    )
     if transactional_id:
         conf["transactional.id"] = transactional_id
     conf.update(extra)
     return _watch(conf, identity(settings, principal))
 
 
-def consumer_config(settings: Settings, principal: str | None, group_id: str | None,
-                    **extra: Any) -> dict[str, Any]:
+def consumer_config(
+    settings: Settings, principal: str | None, group_id: str | None, **extra: Any
+) -> dict[str, Any]:
     conf = base_config(settings, principal)
-    conf.update({
-        "group.id": group_id or f"vitrina-{principal or 'cli'}-reader",
-        "enable.auto.commit": False,
-        "enable.auto.offset.store": False,
-        "auto.offset.reset": "earliest",
-        "allow.auto.create.topics": False,
-        "session.timeout.ms": settings.kafka.session_timeout_ms,
-        "isolation.level": "read_committed",
-        "partition.assignment.strategy": "cooperative-sticky",
-    })
+    conf.update(
+        {
+            "group.id": group_id or f"vitrina-{principal or 'cli'}-reader",
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "allow.auto.create.topics": False,
+            "session.timeout.ms": settings.kafka.session_timeout_ms,
+            "isolation.level": "read_committed",
+            "partition.assignment.strategy": "cooperative-sticky",
+        }
+    )
     conf.update(extra)
     return _watch(conf, identity(settings, principal))
 

@@ -100,7 +100,8 @@ class DeadLetterPolicy:
             f"{len(recent)} of the last {self.window} records of {topic} partition {partition} "
             f"were invalid (up to offset {offset}); stopping instead of dead-lettering them all",
             hint="check the producer upstream; `vitrina dlq list` shows the reasons, "
-                 "`dlq replay` re-sends them after a fix")
+            "`dlq replay` re-sends them after a fix",
+        )
 
     def forget(self, topic: str, partition: int) -> None:
         """The partition moved to another worker: its window goes with it."""

@@ -91,8 +91,10 @@ class DeadLetter:
             return self.headers[HEADER_REPLAY_ROOT]
         if self.at_the_door:
             return f"dlq:{self.ref}"
-        return f"{self.source_topic}:{self.headers[HEADER_PARTITION]}:" \
-               f"{self.headers.get(HEADER_OFFSET, '?')}"
+        return (
+            f"{self.source_topic}:{self.headers[HEADER_PARTITION]}:"
+            f"{self.headers.get(HEADER_OFFSET, '?')}"
+        )
 
     @property
     def addressed_to(self) -> set[str]:
@@ -152,11 +154,22 @@ def read_dead_letters(settings: Settings, timeout: float = 60.0) -> list[DeadLet
 
     letters = []
     for msg in read_to_end(settings, [settings.topics.dead_letters], timeout):
-        raw = [(str(h[0]), h[1] if isinstance(h[1], bytes) else str(h[1] or "").encode())
-               for h in (msg.headers() or [])]
+        raw = [
+            (str(h[0]), h[1] if isinstance(h[1], bytes) else str(h[1] or "").encode())
+            for h in (msg.headers() or [])
+        ]
         _, ts = msg.timestamp()
-        letters.append(DeadLetter(msg.partition() or 0, msg.offset() or 0, msg.key(),
-                                  msg.value(), headers_dict(list(raw)), raw, ts))
+        letters.append(
+            DeadLetter(
+                msg.partition() or 0,
+                msg.offset() or 0,
+                msg.key(),
+                msg.value(),
+                headers_dict(list(raw)),
+                raw,
+                ts,
+            )
+        )
     letters.sort(key=lambda d: (d.partition, d.offset))
     return letters
 
@@ -168,20 +181,25 @@ def find(letters: list[DeadLetter], ref: str) -> DeadLetter:
         raise NotFoundError(f"no dead letter at {ref}", hint="see `vitrina dlq list`")
     if len(hits) > 1:
         refs = ", ".join(d.ref for d in hits)
-        raise NotFoundError(f"offset {ref} exists in several partitions ({refs})",
-                            hint="give it as PARTITION:OFFSET")
+        raise NotFoundError(
+            f"offset {ref} exists in several partitions ({refs})",
+            hint="give it as PARTITION:OFFSET",
+        )
     return hits[0]
 
 
-def replay_headers(letter: DeadLetter,
-                   services: set[str] | None = None) -> list[tuple[str, str | bytes | None]]:
+def replay_headers(
+    letter: DeadLetter, services: set[str] | None = None
+) -> list[tuple[str, str | bytes | None]]:
     """Headers of a replayed record: the dead letter's own, `replay_count` incremented, the
     root kept, addressed to the services that rejected it."""
     kept = [(k, v) for k, v in letter.raw_headers if k not in REPLAY_HEADERS]
     headers: list[tuple[str, str | bytes | None]] = [
-        *kept, (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),
+        *kept,
+        (HEADER_REPLAYS, str(letter.replay_count + 1).encode()),
         (HEADER_REPLAYED_FROM, f"{letter.partition}:{letter.offset}".encode()),
-        (HEADER_REPLAY_ROOT, letter.root.encode())]
+        (HEADER_REPLAY_ROOT, letter.root.encode()),
+    ]
     targets = letter.addressed_to if services is None else services
     if targets:
         headers.append((HEADER_REPLAY_FOR, ",".join(sorted(targets)).encode()))
@@ -210,12 +228,17 @@ class ReplayReport:
     dry_run: bool
 
     def as_dict(self) -> dict[str, Any]:
-        return {"chosen": len(self.chosen), "by_topic": dict(self.by_topic),
-                "unreplayable": [d.ref for d in self.unreplayable], "dry_run": self.dry_run}
+        return {
+            "chosen": len(self.chosen),
+            "by_topic": dict(self.by_topic),
+            "unreplayable": [d.ref for d in self.unreplayable],
+            "dry_run": self.dry_run,
+        }
 
 
-def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
-           timeout: float = 30.0) -> ReplayReport:
+def replay(
+    settings: Settings, selection: Selection, *, dry_run: bool = False, timeout: float = 30.0
+) -> ReplayReport:
     """Re-produce the chosen records to their source topics, each once (nothing is deleted)."""
     from vitrina.kafka.produce import produce
     from vitrina.kafka.worker import make_producer
@@ -224,11 +247,15 @@ def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
     services_of = {d.ref: services for d, services in picked}
     letters = [d for d, _ in picked]
     known = {getattr(settings.topics, role) for role in type(settings.topics).model_fields}
-    replayable = [d for d in letters if d.source_topic in known
-                  and d.source_topic != settings.topics.dead_letters]
+    replayable = [
+        d
+        for d in letters
+        if d.source_topic in known and d.source_topic != settings.topics.dead_letters
+    ]
     unreplayable = [d for d in letters if d not in replayable]
-    report = ReplayReport(replayable, Counter(d.source_topic for d in replayable),
-                          unreplayable, dry_run)
+    report = ReplayReport(
+        replayable, Counter(d.source_topic for d in replayable), unreplayable, dry_run
+    )
     if dry_run or not replayable:
         return report
     failures: list[str] = []
@@ -239,12 +266,19 @@ def replay(settings: Settings, selection: Selection, *, dry_run: bool = False,
 
     producer = make_producer(settings, "dlq-replay", on_delivery=delivered)
     for letter in replayable:
-        produce(producer, letter.source_topic, letter.value, letter.key,
-                headers=replay_headers(letter, services_of[letter.ref]))
+        produce(
+            producer,
+            letter.source_topic,
+            letter.value,
+            letter.key,
+            headers=replay_headers(letter, services_of[letter.ref]),
+        )
     remaining = producer.flush(timeout)
     if remaining or failures:
-        raise BrokerError(f"{remaining + len(failures)} of {len(replayable)} replayed records "
-                          f"were not confirmed by {settings.kafka.bootstrap_servers}"
-                          + (f": {failures[0]}" if failures else ""),
-                          hint="check `vitrina broker status` and replay again")
+        raise BrokerError(
+            f"{remaining + len(failures)} of {len(replayable)} replayed records "
+            f"were not confirmed by {settings.kafka.bootstrap_servers}"
+            + (f": {failures[0]}" if failures else ""),
+            hint="check `vitrina broker status` and replay again",
+        )
     return report

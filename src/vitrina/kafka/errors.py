@@ -69,8 +69,12 @@ class ClientIdentity:
 
 
 _AUTH = {KafkaError._AUTHENTICATION, KafkaError.SASL_AUTHENTICATION_FAILED}
-_UNREACHABLE = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RESOLVE,
-                KafkaError._TIMED_OUT}
+_UNREACHABLE = {
+    KafkaError._TRANSPORT,
+    KafkaError._ALL_BROKERS_DOWN,
+    KafkaError._RESOLVE,
+    KafkaError._TIMED_OUT,
+}
 _DENIED: dict[int, str] = {
     KafkaError.TOPIC_AUTHORIZATION_FAILED: "topic",
     KafkaError.GROUP_AUTHORIZATION_FAILED: "consumer group",
@@ -87,15 +91,17 @@ def is_refused_login(err: KafkaError) -> bool:
     """The broker said the credentials are wrong — not a connection lost mid-handshake
     (a broker stopping also ends a login with `_AUTHENTICATION`, "Disconnected")."""
     text = _text(err).lower()
-    return err.code() in _AUTH and ("invalid credentials" in text
-                                    or "authentication failed" in text)
+    return err.code() in _AUTH and (
+        "invalid credentials" in text or "authentication failed" in text
+    )
 
 
 def is_tls_failure(err: KafkaError) -> bool:
     text = _text(err)
     return err.code() == KafkaError._SSL or (
-        err.code() == KafkaError._TRANSPORT and ("certificate verify failed" in text
-                                                 or "SSL handshake" in text))
+        err.code() == KafkaError._TRANSPORT
+        and ("certificate verify failed" in text or "SSL handshake" in text)
+    )
 
 
 def auth_failed(ident: ClientIdentity) -> KafkaAuthError:
@@ -105,9 +111,10 @@ def auth_failed(ident: ClientIdentity) -> KafkaAuthError:
         f"authentication failed for principal {ident.principal} at {ident.bootstrap}: "
         f"the broker rejected the SASL{mech} credentials",
         hint=f"fix: use the password `vitrina security init` made for {ident.principal} "
-             f"(the password was read{source}), or create the user on the cluster "
-             f"(kafka-configs --alter --entity-type users --entity-name {ident.principal} "
-             f"--add-config 'SCRAM-SHA-512=[password=…]')")
+        f"(the password was read{source}), or create the user on the cluster "
+        f"(kafka-configs --alter --entity-type users --entity-name {ident.principal} "
+        f"--add-config 'SCRAM-SHA-512=[password=…]')",
+    )
 
 
 def tls_failed(ident: ClientIdentity, detail: str) -> KafkaTlsError:
@@ -119,43 +126,56 @@ def tls_failed(ident: ClientIdentity, detail: str) -> KafkaTlsError:
             f"TLS handshake failed: {what} (ssl.ca.location {ident.ca_location}) "
             f"at {ident.bootstrap}",
             hint="fix: point kafka.ssl_ca_location (VITRINA__KAFKA__SSL_CA_LOCATION) at the "
-                 "ca.pem that signed the brokers' certificates (`vitrina security init`), and "
-                 "connect by a name the certificates list (kafka-N, localhost, 127.0.0.1)")
-    return KafkaTlsError(f"TLS handshake failed at {ident.bootstrap}: {detail}",
-                         hint="fix: check kafka.security_protocol and kafka.ssl_ca_location; "
-                              "is this port a TLS listener?")
+            "ca.pem that signed the brokers' certificates (`vitrina security init`), and "
+            "connect by a name the certificates list (kafka-N, localhost, 127.0.0.1)",
+        )
+    return KafkaTlsError(
+        f"TLS handshake failed at {ident.bootstrap}: {detail}",
+        hint="fix: check kafka.security_protocol and kafka.ssl_ca_location; "
+        "is this port a TLS listener?",
+    )
 
 
 def unreachable(ident: ClientIdentity, detail: str = "") -> KafkaUnreachable:
     more = f" ({detail})" if detail else ""
     if ident.embedded:
-        hint = ("start it (`vitrina broker start` or `vitrina up`) or fix "
-                "kafka.bootstrap_servers / VITRINA__KAFKA__BOOTSTRAP_SERVERS")
+        hint = (
+            "start it (`vitrina broker start` or `vitrina up`) or fix "
+            "kafka.bootstrap_servers / VITRINA__KAFKA__BOOTSTRAP_SERVERS"
+        )
     else:
-        hint = ("is the cluster up? `vitrina broker status` checks kafka.bootstrap_servers "
-                "(`vitrina cluster status` for the native cluster); fix the address with "
-                "VITRINA__KAFKA__BOOTSTRAP_SERVERS")
-    return KafkaUnreachable(f"cannot reach the Kafka broker at {ident.bootstrap}{more}",
-                            hint=hint)
+        hint = (
+            "is the cluster up? `vitrina broker status` checks kafka.bootstrap_servers "
+            "(`vitrina cluster status` for the native cluster); fix the address with "
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS"
+        )
+    return KafkaUnreachable(f"cannot reach the Kafka broker at {ident.bootstrap}{more}", hint=hint)
 
 
-def denied(ident: ClientIdentity, operation: str, kind: str, name: str | None) -> \
-        KafkaAccessDenied:
+def denied(ident: ClientIdentity, operation: str, kind: str, name: str | None) -> KafkaAccessDenied:
     target = f"{kind} {name}" if name else kind
     return KafkaAccessDenied(
         f"{ident.who} is not allowed to {operation} {target}",
         hint="see what each principal may do with `vitrina acl plan`; run this as the "
-             "service that owns the operation, or change the plan and `vitrina acl apply`")
+        "service that owns the operation, or change the plan and `vitrina acl apply`",
+    )
 
 
 def missing_topic(ident: ClientIdentity, topic: str) -> BrokerError:
-    return BrokerError(f"topic {topic} does not exist on {ident.bootstrap}",
-                       hint="create the topics with `vitrina topics apply`")
+    return BrokerError(
+        f"topic {topic} does not exist on {ident.bootstrap}",
+        hint="create the topics with `vitrina topics apply`",
+    )
 
 
-def explain(err: KafkaError | KafkaException, ident: ClientIdentity, *,
-            operation: str = "use", topic: str | None = None,
-            group: str | None = None) -> BrokerError | None:
+def explain(
+    err: KafkaError | KafkaException,
+    ident: ClientIdentity,
+    *,
+    operation: str = "use",
+    topic: str | None = None,
+    group: str | None = None,
+) -> BrokerError | None:
     """The VitrinaError for a client error, or None when it is not one we can name."""
     if isinstance(err, KafkaException):
         if not err.args or not isinstance(err.args[0], KafkaError):
@@ -173,22 +193,26 @@ def explain(err: KafkaError | KafkaException, ident: ClientIdentity, *,
         return denied(ident, op, kind, name or (None if kind != "cluster" else ""))
     if code == KafkaError.UNKNOWN_TOPIC_OR_PART and topic:
         return missing_topic(ident, topic)
-    if code in (KafkaError._MSG_TIMED_OUT, KafkaError.NOT_ENOUGH_REPLICAS,
-                KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND):
+    if code in (
+        KafkaError._MSG_TIMED_OUT,
+        KafkaError.NOT_ENOUGH_REPLICAS,
+        KafkaError.NOT_ENOUGH_REPLICAS_AFTER_APPEND,
+    ):
         # Not "unreachable": with acks=all a write also waits while fewer replicas than
         # min.insync.replicas are in sync (a broker down of three is fine, two are not).
         return BrokerError(
             f"the cluster at {ident.bootstrap} did not acknowledge the write"
-            + (f" to {topic}" if topic else "") + f" ({_text(err)})",
+            + (f" to {topic}" if topic else "")
+            + f" ({_text(err)})",
             hint="are enough brokers up? acks=all waits for min.insync.replicas in-sync "
-                 "replicas: `vitrina broker status`; the write is safe to retry")
+            "replicas: `vitrina broker status`; the write is safe to retry",
+        )
     if code in _UNREACHABLE:
         return unreachable(ident, _text(err))
     return None
 
 
-def check_topic(ident: ClientIdentity, topic: str, metadata: Any,
-                operation: str = "READ") -> None:
+def check_topic(ident: ClientIdentity, topic: str, metadata: Any, operation: str = "READ") -> None:
     """Raise the right error when `topic` is missing or not visible to this principal."""
     info = metadata.topics.get(topic)
     if info is not None and info.error is None and info.partitions:
@@ -230,9 +254,14 @@ class ErrorWatch:
     `on_error` is called first with every error (e.g. a worker's broker-up metric).
     """
 
-    def __init__(self, ident: ClientIdentity, *, raise_permanent: bool = True,
-                 on_error: Callable[[KafkaError], None] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        ident: ClientIdentity,
+        *,
+        raise_permanent: bool = True,
+        on_error: Callable[[KafkaError], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ident = ident
         self.raise_permanent = raise_permanent
         self.on_error = on_error
@@ -250,18 +279,23 @@ class ErrorWatch:
         if self.problem is not None:
             return  # "all brokers down" after a refused login says nothing new
         if err.code() in _UNREACHABLE:
-            REPORTER.report((self.ident.bootstrap, "unreachable"),
-                            str(unreachable(self.ident).message), self.clock())
+            REPORTER.report(
+                (self.ident.bootstrap, "unreachable"),
+                str(unreachable(self.ident).message),
+                self.clock(),
+            )
             return
         if err.fatal():
             self.problem = self.problem or BrokerError(
                 f"fatal Kafka client error for {self.ident.who}: {_text(err)}",
-                hint="the client cannot continue; restart it (the supervisor does)")
+                hint="the client cannot continue; restart it (the supervisor does)",
+            )
             if self.raise_permanent:
                 raise self.problem
             return
-        REPORTER.report((self.ident.bootstrap, err.name()), f"kafka client: {_text(err)}",
-                        self.clock())
+        REPORTER.report(
+            (self.ident.bootstrap, err.name()), f"kafka client: {_text(err)}", self.clock()
+        )
 
     def check(self) -> None:
         """Raise the permanent problem seen so far, if any."""
@@ -269,8 +303,9 @@ class ErrorWatch:
             raise self.problem
 
 
-def wait_flushed(producer: Any, timeout: float, ident: ClientIdentity | None = None,
-                 step: float = 0.25) -> int:
+def wait_flushed(
+    producer: Any, timeout: float, ident: ClientIdentity | None = None, step: float = 0.25
+) -> int:
     """`producer.flush(timeout)` in short steps, so a permanent error raised by the
     ErrorWatch comes out at once instead of after the whole timeout. Returns what is left."""
     deadline = time.monotonic() + timeout
@@ -280,8 +315,13 @@ def wait_flushed(producer: Any, timeout: float, ident: ClientIdentity | None = N
             return int(left)
 
 
-def fetch_metadata(admin: Any, ident: ClientIdentity, topic: str | None = None,
-                   timeout: float = 10.0, step: float = 1.0) -> Any:
+def fetch_metadata(
+    admin: Any,
+    ident: ClientIdentity,
+    topic: str | None = None,
+    timeout: float = 10.0,
+    step: float = 1.0,
+) -> Any:
     """`list_topics` that fails fast with the precise cause.
 
     A metadata request only reports "transport failure" after its timeout; the cause
@@ -302,7 +342,6 @@ def fetch_metadata(admin: Any, ident: ClientIdentity, topic: str | None = None,
             raise unreachable(ident, detail) from None
 
 
-
 def init_transactions(producer: Any, timeout: float = 30.0, step: float = 1.0) -> None:
     """`producer.init_transactions(timeout)` in retriable steps, polling in between, so a
     wrong password or an untrusted CA ends it in about a second (raised by the ErrorWatch)
@@ -314,7 +353,9 @@ def init_transactions(producer: Any, timeout: float = 30.0, step: float = 1.0) -
             return
         except KafkaException as exc:
             err = exc.args[0] if exc.args else None
-            if not (isinstance(err, KafkaError) and err.retriable()) or \
-                    time.monotonic() >= deadline:
+            if (
+                not (isinstance(err, KafkaError) and err.retriable())
+                or time.monotonic() >= deadline
+            ):
                 raise
         producer.poll(0)  # serves error_cb

@@ -31,17 +31,31 @@ class TopicFollower:
     `group_id` only names where `commit` keeps a reader's own bookmark.
     """
 
-    def __init__(self, settings: Settings, partitions: list[TopicPartition], *,
-                 principal: str | None = "admin", group_id: str | None = None,
-                 **extra: Any) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        partitions: list[TopicPartition],
+        *,
+        principal: str | None = "admin",
+        group_id: str | None = None,
+        **extra: Any,
+    ) -> None:
         self.partitions = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
-        self.consumer = Consumer(consumer_config(
-            settings, principal, group_id or f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
-            **{"enable.partition.eof": True, **extra}))
+        self.consumer = Consumer(
+            consumer_config(
+                settings,
+                principal,
+                group_id or f"vitrina-{principal}-reader-{uuid.uuid4().hex[:8]}",
+                **{"enable.partition.eof": True, **extra},
+            )
+        )
         # From a partition's given offset, else OFFSET_BEGINNING (-2): the earliest record.
-        self.consumer.assign([TopicPartition(tp.topic, tp.partition,
-                                             tp.offset if tp.offset >= 0 else -2)
-                              for tp in partitions])
+        self.consumer.assign(
+            [
+                TopicPartition(tp.topic, tp.partition, tp.offset if tp.offset >= 0 else -2)
+                for tp in partitions
+            ]
+        )
         self._not_at_end = {(tp.topic, tp.partition) for tp in self.partitions}
 
     @property
@@ -49,8 +63,9 @@ class TopicFollower:
         """Every partition reached its end at least once."""
         return not self._not_at_end
 
-    def poll(self, max_records: int = 1000, timeout: float = 0.0, *,
-             strict: bool = True) -> list[Message]:
+    def poll(
+        self, max_records: int = 1000, timeout: float = 0.0, *, strict: bool = True
+    ) -> list[Message]:
         """Records available now (EOF events noted, not returned).
 
         Client errors raise BrokerError; with `strict=False` (a long-lived follower) only
@@ -64,8 +79,10 @@ class TopicFollower:
             elif err.code() == KafkaError._PARTITION_EOF:
                 self._not_at_end.discard((msg.topic(), msg.partition()))
             elif strict or err.fatal():
-                raise BrokerError(f"reading {msg.topic()}: {err}",
-                                  hint="is the broker running? `vitrina broker status`")
+                raise BrokerError(
+                    f"reading {msg.topic()}: {err}",
+                    hint="is the broker running? `vitrina broker status`",
+                )
             else:
                 log.warning("reading %s: %s", msg.topic(), err)
         return records
@@ -75,26 +92,35 @@ class TopicFollower:
         deadline = time.monotonic() + timeout
         while self._not_at_end:
             if time.monotonic() > deadline:
-                raise BrokerError(f"reading {sorted(self._not_at_end)} did not reach the end "
-                                  f"in {timeout:.0f} s", hint="the broker may be overloaded")
+                raise BrokerError(
+                    f"reading {sorted(self._not_at_end)} did not reach the end in {timeout:.0f} s",
+                    hint="the broker may be overloaded",
+                )
             yield from self.poll(1000, 0.2)
 
     def committed(self) -> dict[tuple[str, int], int]:
         """This reader's bookmark per partition (-1 when none) under its `group_id`."""
-        return {(tp.topic, tp.partition): tp.offset
-                for tp in self.consumer.committed(self.partitions, timeout=10)}
+        return {
+            (tp.topic, tp.partition): tp.offset
+            for tp in self.consumer.committed(self.partitions, timeout=10)
+        }
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        self.consumer.commit(offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()],
-                             asynchronous=False)
+        self.consumer.commit(
+            offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+        )
 
     def close(self) -> None:
         self.consumer.close()
 
 
-def read_partitions_to_end(settings: Settings, partitions: list[TopicPartition], *,
-                           principal: str | None = "admin",
-                           timeout: float = 60.0) -> Iterator[Message]:
+def read_partitions_to_end(
+    settings: Settings,
+    partitions: list[TopicPartition],
+    *,
+    principal: str | None = "admin",
+    timeout: float = 60.0,
+) -> Iterator[Message]:
     """Yield every record of the given partitions, from the beginning to each one's EOF."""
     if not partitions:
         return
@@ -105,8 +131,9 @@ def read_partitions_to_end(settings: Settings, partitions: list[TopicPartition],
         follower.close()
 
 
-def topic_partitions(settings: Settings, topic: str, principal: str | None = "admin",
-                     timeout: float = 10.0) -> list[TopicPartition]:
+def topic_partitions(
+    settings: Settings, topic: str, principal: str | None = "admin", timeout: float = 10.0
+) -> list[TopicPartition]:
     """Every partition of `topic`; a clear error if it is missing or not visible (ACLs)."""
     from confluent_kafka.admin import AdminClient
 
@@ -119,21 +146,25 @@ def topic_partitions(settings: Settings, topic: str, principal: str | None = "ad
     return [TopicPartition(topic, p) for p in sorted(meta.topics[topic].partitions)]
 
 
-def read_to_end(settings: Settings, topics: list[str], timeout: float = 30.0,
-                principal: str | None = "admin") -> Iterator[Message]:
+def read_to_end(
+    settings: Settings, topics: list[str], timeout: float = 30.0, principal: str | None = "admin"
+) -> Iterator[Message]:
     """Yield every record of `topics` (those that exist) from the beginning to each EOF."""
     from confluent_kafka.admin import AdminClient
 
     from vitrina.kafka.clients import admin_config, identity
     from vitrina.kafka.errors import fetch_metadata
 
-    metadata = fetch_metadata(AdminClient(admin_config(settings, principal)),
-                              identity(settings, principal), timeout=10)
-    partitions = [TopicPartition(topic, p) for topic in topics
-                  if (meta := metadata.topics.get(topic)) is not None and meta.error is None
-                  for p in sorted(meta.partitions)]
-    yield from read_partitions_to_end(settings, partitions, principal=principal,
-                                      timeout=timeout)
+    metadata = fetch_metadata(
+        AdminClient(admin_config(settings, principal)), identity(settings, principal), timeout=10
+    )
+    partitions = [
+        TopicPartition(topic, p)
+        for topic in topics
+        if (meta := metadata.topics.get(topic)) is not None and meta.error is None
+        for p in sorted(meta.partitions)
+    ]
+    yield from read_partitions_to_end(settings, partitions, principal=principal, timeout=timeout)
 
 
 def count_records(settings: Settings, topics: list[str], timeout: float = 60.0) -> dict[str, int]:
@@ -155,8 +186,9 @@ def fold_latest(settings: Settings, topic: str, timeout: float = 30.0) -> dict[s
     return state
 
 
-def topic_incarnation(settings: Settings, topic: str, principal: str | None = "admin",
-                      timeout: float = 10.0) -> str:
+def topic_incarnation(
+    settings: Settings, topic: str, principal: str | None = "admin", timeout: float = 10.0
+) -> str:
     """A short, stable name of this *incarnation* of `topic`: hash of cluster id + topic id.
 
     A broker that lost its data, or a topic deleted and created again, starts its offsets
@@ -173,14 +205,16 @@ def topic_incarnation(settings: Settings, topic: str, principal: str | None = "a
     admin = AdminClient(admin_config(settings, principal))
     try:
         cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""
-        [future] = admin.describe_topics(TopicCollection([topic]),
-                                         request_timeout=timeout).values()
+        [future] = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout).values()
         topic_id = str(future.result().topic_id or "")
     except Exception as exc:
-        raise BrokerError(f"cannot describe topic {topic}: {exc}",
-                          hint="is the broker up and the topic created? `vitrina topics "
-                               "apply`") from None
+        raise BrokerError(
+            f"cannot describe topic {topic}: {exc}",
+            hint="is the broker up and the topic created? `vitrina topics apply`",
+        ) from None
     if not topic_id or set(topic_id) <= {"A", "0", "=", "-"}:  # the all-zero (unset) id
-        raise BrokerError(f"the broker gives topic {topic} no topic id",
-                          hint="use a broker with topic ids (Apache Kafka ≥ 2.8, Tansu)")
+        raise BrokerError(
+            f"the broker gives topic {topic} no topic id",
+            hint="use a broker with topic ids (Apache Kafka ≥ 2.8, Tansu)",
+        )
     return hashlib.sha256(f"{cluster_id}/{topic_id}".encode()).hexdigest()[:10]

@@ -19,23 +19,41 @@ from vitrina.errors import BrokerError
 log = logging.getLogger(__name__)
 
 # Errors of a commit that a retry can cure (the coordinator moved, loaded or timed out).
-TRANSIENT = frozenset({
-    KafkaError.REQUEST_TIMED_OUT, KafkaError._TIMED_OUT, KafkaError._TRANSPORT,
-    KafkaError.COORDINATOR_LOAD_IN_PROGRESS, KafkaError.COORDINATOR_NOT_AVAILABLE,
-    KafkaError.NOT_COORDINATOR, KafkaError._WAIT_COORD, KafkaError.NETWORK_EXCEPTION,
-    KafkaError._ALL_BROKERS_DOWN,
-})
+TRANSIENT = frozenset(
+    {
+        KafkaError.REQUEST_TIMED_OUT,
+        KafkaError._TIMED_OUT,
+        KafkaError._TRANSPORT,
+        KafkaError.COORDINATOR_LOAD_IN_PROGRESS,
+        KafkaError.COORDINATOR_NOT_AVAILABLE,
+        KafkaError.NOT_COORDINATOR,
+        KafkaError._WAIT_COORD,
+        KafkaError.NETWORK_EXCEPTION,
+        KafkaError._ALL_BROKERS_DOWN,
+    }
+)
 # The group moved on: these partitions are (or are about to be) someone else's.
-REBALANCED = frozenset({
-    KafkaError.REBALANCE_IN_PROGRESS, KafkaError.ILLEGAL_GENERATION,
-    KafkaError.UNKNOWN_MEMBER_ID, KafkaError._ASSIGNMENT_LOST, KafkaError.FENCED_INSTANCE_ID,
-    KafkaError._STATE,
-})
+REBALANCED = frozenset(
+    {
+        KafkaError.REBALANCE_IN_PROGRESS,
+        KafkaError.ILLEGAL_GENERATION,
+        KafkaError.UNKNOWN_MEMBER_ID,
+        KafkaError._ASSIGNMENT_LOST,
+        KafkaError.FENCED_INSTANCE_ID,
+        KafkaError._STATE,
+    }
+)
 
 
-def commit_offsets(consumer: Consumer, offsets: list[TopicPartition], *, service: str,
-                   attempts: int = 5, backoff_s: float = 0.2,
-                   sleep: Callable[[float], None] = time.sleep) -> bool:
+def commit_offsets(
+    consumer: Consumer,
+    offsets: list[TopicPartition],
+    *,
+    service: str,
+    attempts: int = 5,
+    backoff_s: float = 0.2,
+    sleep: Callable[[float], None] = time.sleep,
+) -> bool:
     """Commit synchronously; True when committed (or nothing to commit), False when the
     partitions were lost to a rebalance. Raises BrokerError after `attempts` transient
     failures (the offsets stay pending; the supervisor restarts the worker)."""
@@ -50,18 +68,32 @@ def commit_offsets(consumer: Consumer, offsets: list[TopicPartition], *, service
             if code == KafkaError._NO_OFFSET:
                 return True
             if code in REBALANCED:
-                log.warning("%s: commit refused, the group rebalanced (%s); the next owner "
-                            "replays from the last commit", service, err)
+                log.warning(
+                    "%s: commit refused, the group rebalanced (%s); the next owner "
+                    "replays from the last commit",
+                    service,
+                    err,
+                )
                 return False
             if code not in TRANSIENT and not err.retriable():
-                raise BrokerError(f"{service}: commit failed: {err}",
-                                  hint="check the group's ACLs and the broker log") from None
+                raise BrokerError(
+                    f"{service}: commit failed: {err}",
+                    hint="check the group's ACLs and the broker log",
+                ) from None
             if attempt == attempts:
-                raise BrokerError(f"{service}: commit failed {attempts} times: {err}",
-                                  hint="is the broker overloaded or away? the offsets stay "
-                                       "uncommitted and are replayed") from None
-            log.warning("%s: commit failed (%s), retry %d/%d in %.1f s", service, err,
-                        attempt, attempts - 1, delay)
+                raise BrokerError(
+                    f"{service}: commit failed {attempts} times: {err}",
+                    hint="is the broker overloaded or away? the offsets stay "
+                    "uncommitted and are replayed",
+                ) from None
+            log.warning(
+                "%s: commit failed (%s), retry %d/%d in %.1f s",
+                service,
+                err,
+                attempt,
+                attempts - 1,
+                delay,
+            )
             sleep(delay)
             delay = min(delay * 2, 5.0)
     return False

@@ -31,19 +31,26 @@ class RecordTooLarge(ContractError):
     """A record larger than the producer's message.max.bytes."""
 
     def __init__(self, topic: str, size: int, limit: int = MAX_MESSAGE_BYTES) -> None:
-        super().__init__(f"record of {size:,} bytes for {topic} exceeds the {limit:,}-byte "
-                         f"limit", field="(root)", rule="maxBytes",
-                         hint="split or shrink the record; the broker refuses bigger records")
+        super().__init__(
+            f"record of {size:,} bytes for {topic} exceeds the {limit:,}-byte limit",
+            field="(root)",
+            rule="maxBytes",
+            hint="split or shrink the record; the broker refuses bigger records",
+        )
 
 
-def fits(key: bytes | str | None, value: bytes | None,
-         limit: int = MAX_MESSAGE_BYTES) -> bool:
+def fits(key: bytes | str | None, value: bytes | None, limit: int = MAX_MESSAGE_BYTES) -> bool:
     """True when a record of this key and value can be produced (a cheap pre-check)."""
     return len(value or b"") + len(key or b"") + _OVERHEAD_BYTES <= limit
 
 
-def produce(producer: Producer, topic: str, value: bytes | None,
-            key: bytes | str | None = None, **kwargs: Any) -> None:
+def produce(
+    producer: Producer,
+    topic: str,
+    value: bytes | None,
+    key: bytes | str | None = None,
+    **kwargs: Any,
+) -> None:
     """Produce one record, waiting (serving delivery reports) while the local queue is full.
 
     `kwargs` are confluent-kafka's: headers, partition, timestamp, on_delivery.
@@ -75,8 +82,13 @@ class DeliveryTracker:
             metrics.PRODUCED.labels(self.service, msg.topic()).inc()
 
 
-def make_producer(settings: Settings, principal: str, tracker: DeliveryTracker | None = None,
-                  transactional_id: str | None = None, **extra: Any) -> Producer:
+def make_producer(
+    settings: Settings,
+    principal: str,
+    tracker: DeliveryTracker | None = None,
+    transactional_id: str | None = None,
+    **extra: Any,
+) -> Producer:
     conf = producer_config(settings, principal, transactional_id=transactional_id, **extra)
     if tracker is not None:
         conf["on_delivery"] = tracker

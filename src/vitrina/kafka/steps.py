@@ -131,8 +131,10 @@ class BatchSink(Step, Generic[T]):
         return []
 
     def flush_if_due(self, now: float) -> None:
-        if self.buffer and (len(self.buffer) >= self.flush_records
-                            or now - (self._oldest or now) >= self.flush_seconds):
+        if self.buffer and (
+            len(self.buffer) >= self.flush_records
+            or now - (self._oldest or now) >= self.flush_seconds
+        ):
             self.flush()
 
     def flush(self) -> None:

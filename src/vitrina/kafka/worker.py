@@ -64,22 +64,34 @@ _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
 
 def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | None]:
     """The replay headers a record carries, and the services a replayed copy is for."""
-    carried = [(str(h[0]), h[1]) for h in (msg.headers() or [])
-               if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)]
-    targets = next((set(v.decode().split(",")) for k, v in carried if k == HEADER_REPLAY_FOR),
-                   None)
+    carried = [
+        (str(h[0]), h[1])
+        for h in (msg.headers() or [])
+        if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
+    ]
+    targets = next((set(v.decode().split(",")) for k, v in carried if k == HEADER_REPLAY_FOR), None)
     return carried, targets
 
 
 class StreamWorker:
     """Runs one Step (with its Sink / SideInput) over a consumer group until stopped."""
 
-    def __init__(self, settings: Settings, step: Step, topics: list[str], *, group_id: str,
-                 sink: Sink | None = None, side_input: SideInput | None = None,
-                 principal: str | None = None, instance_id: str | None = None,
-                 metrics_port: int | None = None, output_settings: Settings | None = None,
-                 transactions: bool | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        step: Step,
+        topics: list[str],
+        *,
+        group_id: str,
+        sink: Sink | None = None,
+        side_input: SideInput | None = None,
+        principal: str | None = None,
+        instance_id: str | None = None,
+        metrics_port: int | None = None,
+        output_settings: Settings | None = None,
+        transactions: bool | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.settings = settings
         self.step, self.sink, self.side_input = step, sink, side_input
         self.service = step.service
@@ -92,8 +104,11 @@ class StreamWorker:
         self._to_recover: list[TopicPartition] = []
         self._tracker = DeliveryTracker(self.service)
         # Outputs and offsets commit together only when both are Kafka records of one cluster.
-        self._transactional = (settings.kafka.transactions if transactions is None
-                               else transactions) and sink is None and output_settings is None
+        self._transactional = (
+            (settings.kafka.transactions if transactions is None else transactions)
+            and sink is None
+            and output_settings is None
+        )
         self._in_transaction = False
         self._failed = False
         self._retry_at: float | None = None
@@ -114,13 +129,22 @@ class StreamWorker:
         # more than the filter's whole decision; successes are counted when produced, and
         # flush() still waits for every acknowledgement before a commit.
         self.producer = make_producer(
-            output_settings or settings, principal, self._tracker,
+            output_settings or settings,
+            principal,
+            self._tracker,
             transactional_id=f"{group_id}-{instance}" if self._transactional else None,
-            **{"delivery.report.only.error": True})
-        self.consumer = Consumer(consumer_config(
-            settings, principal, group_id,
-            error_cb=self._on_client_error, stats_cb=self._on_stats,
-            **{"statistics.interval.ms": 5000}))
+            **{"delivery.report.only.error": True},
+        )
+        self.consumer = Consumer(
+            consumer_config(
+                settings,
+                principal,
+                group_id,
+                error_cb=self._on_client_error,
+                stats_cb=self._on_stats,
+                **{"statistics.interval.ms": 5000},
+            )
+        )
         if self._transactional:
             # In steps: a refused login ends it at once, not after 30 s (kafka/errors.py).
             init_transactions(self.producer, 30)
@@ -137,8 +161,11 @@ class StreamWorker:
 
     def _on_stats(self, stats_json: str) -> None:
         stats = orjson.loads(stats_json)
-        up = any(b.get("state") == "UP" for b in stats.get("brokers", {}).values()
-                 if b.get("nodeid", -1) >= 0)
+        up = any(
+            b.get("state") == "UP"
+            for b in stats.get("brokers", {}).values()
+            if b.get("nodeid", -1) >= 0
+        )
         metrics.BROKER_UP.labels(self.service).set(1 if up else 0)
 
     def _on_assign(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -166,8 +193,7 @@ class StreamWorker:
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Process until stop() or `until()` is true; commit what is durable on the way out."""
-        self.consumer.subscribe(self.topics, on_assign=self._on_assign,
-                                on_revoke=self._on_revoke)
+        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
         batch_size = self.settings.worker.batch_size
         timeout = self.settings.worker.poll_timeout_s
         try:
@@ -241,8 +267,9 @@ class StreamWorker:
             self.producer.begin_transaction()
             self._in_transaction = True
 
-    def _dead_letter(self, msg: Message, exc: Exception,
-                     carried: list[tuple[str, bytes]]) -> Output:
+    def _dead_letter(
+        self, msg: Message, exc: Exception, carried: list[tuple[str, bytes]]
+    ) -> Output:
         topic = msg.topic() or ""
         rule = exc.rule if isinstance(exc, ContractError) else ""
         metrics.REJECTED.labels(self.service, rule or "invalid").inc()
@@ -252,10 +279,17 @@ class StreamWorker:
         if not fits(msg.key(), value):  # the dead letter itself must fit: keep the start
             extra.append(("value_truncated_from", str(len(value or b"")).encode()))
             value = (value or b"")[:100_000]
-        return dead_letter(self.settings.topics.dead_letters, service=self.service,
-                           error=str(exc), key=msg.key(), value=value, source_topic=topic,
-                           partition=msg.partition() or 0, offset=msg.offset() or 0,
-                           extra_headers=extra)
+        return dead_letter(
+            self.settings.topics.dead_letters,
+            service=self.service,
+            error=str(exc),
+            key=msg.key(),
+            value=value,
+            source_topic=topic,
+            partition=msg.partition() or 0,
+            offset=msg.offset() or 0,
+            extra_headers=extra,
+        )
 
     def _process_batch(self, messages: list[Message]) -> DeadLetterFlood | None:
         started = time.perf_counter()
@@ -274,9 +308,11 @@ class StreamWorker:
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
                     continue
-                if err.fatal() or err.code() in (KafkaError.UNKNOWN_TOPIC_OR_PART,
-                                                 KafkaError.TOPIC_AUTHORIZATION_FAILED,
-                                                 KafkaError.GROUP_AUTHORIZATION_FAILED):
+                if err.fatal() or err.code() in (
+                    KafkaError.UNKNOWN_TOPIC_OR_PART,
+                    KafkaError.TOPIC_AUTHORIZATION_FAILED,
+                    KafkaError.GROUP_AUTHORIZATION_FAILED,
+                ):
                     raise BrokerError(f"{self.service}: consumer error: {err}")
                 log.warning("%s: consumer: %s", self.service, err)
                 continue
@@ -322,8 +358,10 @@ class StreamWorker:
         return flood
 
     def _count(self, consumed: dict[str, int], produced: dict[str, int]) -> None:
-        for counts, cache, metric in ((consumed, self._consumed, metrics.CONSUMED),
-                                      (produced, self._produced, metrics.PRODUCED)):
+        for counts, cache, metric in (
+            (consumed, self._consumed, metrics.CONSUMED),
+            (produced, self._produced, metrics.PRODUCED),
+        ):
             for topic, n in counts.items():
                 child = cache.get(topic)
                 if child is None:
@@ -344,8 +382,12 @@ class StreamWorker:
             else:
                 self.sink.flush_if_due(now)
         except UnavailableError as exc:
-            log.warning("%s: %s — retrying in %.1f s (consumption paused)", self.service,
-                        exc, self._retry_delay)
+            log.warning(
+                "%s: %s — retrying in %.1f s (consumption paused)",
+                self.service,
+                exc,
+                self._retry_delay,
+            )
             if self._retry_at is None:
                 self.consumer.pause(self.consumer.assignment())
             self._retry_at = now + self._retry_delay
@@ -383,7 +425,8 @@ class StreamWorker:
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
         if self._transactional:
             self.producer.send_offsets_to_transaction(
-                offsets, self.consumer.consumer_group_metadata(), 30)
+                offsets, self.consumer.consumer_group_metadata(), 30
+            )
             self.producer.commit_transaction(30)
             self._in_transaction = False
         else:
@@ -403,8 +446,10 @@ class StreamWorker:
             if self._tracker.error is not None:
                 break
         if self._tracker.error is not None:
-            raise BrokerError(f"{self.service}: an output was not delivered: "
-                              f"{self._tracker.error}; offsets not committed")
+            raise BrokerError(
+                f"{self.service}: an output was not delivered: "
+                f"{self._tracker.error}; offsets not committed"
+            )
 
     def _report_lag(self) -> None:
         now = self.clock()
@@ -420,6 +465,7 @@ class StreamWorker:
                 # The embedded broker can report a high watermark below the position:
                 # clamp at 0 rather than show negative lag.
                 metrics.LAG.labels(self.service, tp.topic, str(tp.partition)).set(
-                    max(0, high - tp.offset))
+                    max(0, high - tp.offset)
+                )
         except KafkaException as exc:
             log.debug("lag: %s", exc)

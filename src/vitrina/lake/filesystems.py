@@ -62,8 +62,9 @@ class S3LakeSettings(_Frozen):
     url_schemes: ClassVar[tuple[str, ...]] = ("s3",)
 
 
-LakeBackendSettings = Annotated[FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings,
-                                Field(discriminator="type")]
+LakeBackendSettings = Annotated[
+    FileLakeSettings | WebHdfsLakeSettings | S3LakeSettings, Field(discriminator="type")
+]
 
 
 @dataclass(frozen=True)
@@ -103,10 +104,16 @@ def _s3_options(backend: S3LakeSettings) -> dict[str, Any]:
 
 LAKE_BACKENDS: dict[str, LakeStorage] = {
     "file": LakeStorage(("file", "local", ""), _file_options),
-    "webhdfs": LakeStorage(("webhdfs",), _webhdfs_options,
-                           "fsspec's WebHDFS client needs `requests`: pip install requests"),
-    "s3": LakeStorage(("s3", "s3a"), _s3_options,
-                      "install the optional extra: pip install 'vitrina[s3]' (it brings s3fs)"),
+    "webhdfs": LakeStorage(
+        ("webhdfs",),
+        _webhdfs_options,
+        "fsspec's WebHDFS client needs `requests`: pip install requests",
+    ),
+    "s3": LakeStorage(
+        ("s3", "s3a"),
+        _s3_options,
+        "install the optional extra: pip install 'vitrina[s3]' (it brings s3fs)",
+    ),
 }
 
 
@@ -115,16 +122,21 @@ def storage_options(settings: Settings) -> tuple[str, str, dict[str, Any]]:
     backend = settings.lake.backend
     entry = LAKE_BACKENDS.get(backend.type)
     if entry is None:  # pragma: no cover - the settings union admits only registered types
-        raise ConfigError(f"unknown lake backend {backend.type!r}",
-                          hint=f"use one of: {', '.join(LAKE_BACKENDS)}")
+        raise ConfigError(
+            f"unknown lake backend {backend.type!r}", hint=f"use one of: {', '.join(LAKE_BACKENDS)}"
+        )
     url = settings.lake_url
     scheme = url.split("://", 1)[0] if "://" in url else ""
     if scheme not in entry.schemes:
         raise ConfigError(
             f"lake URL {url!r} does not match lake.backend.type={backend.type!r}",
             hint=f"use a {entry.schemes[0]}:// URL or change VITRINA__LAKE__BACKEND__TYPE"
-                 + (" (an hdfs:// NameNode address goes to lake.backend.rpc_url)"
-                    if scheme == "hdfs" else ""))
+            + (
+                " (an hdfs:// NameNode address goes to lake.backend.rpc_url)"
+                if scheme == "hdfs"
+                else ""
+            ),
+        )
     return url, backend.type, entry.options(backend)
 
 
@@ -136,8 +148,10 @@ def lake_filesystem(settings: Settings) -> tuple[fsspec.AbstractFileSystem, str]
     try:
         fs, root = fsspec.core.url_to_fs(url, **options)
     except ImportError as exc:
-        raise ConfigError(f"the {kind} lake backend cannot load its client: {exc}",
-                          hint=LAKE_BACKENDS[kind].install_hint) from None
+        raise ConfigError(
+            f"the {kind} lake backend cannot load its client: {exc}",
+            hint=LAKE_BACKENDS[kind].install_hint,
+        ) from None
     return fs, str(root).rstrip("/")
 
 

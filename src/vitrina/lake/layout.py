@@ -161,8 +161,9 @@ def file_name(partition: int, first_offset: int, incarnation: str = "") -> str:
     return f"part-{partition:03d}-{first_offset:012d}{suffix}.parquet"
 
 
-def file_path(root: str, role: str, day: date, partition: int, first_offset: int,
-              incarnation: str = "") -> str:
+def file_path(
+    root: str, role: str, day: date, partition: int, first_offset: int, incarnation: str = ""
+) -> str:
     return f"{partition_path(root, role, day)}/{file_name(partition, first_offset, incarnation)}"
 
 

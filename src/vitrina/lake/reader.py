@@ -108,11 +108,13 @@ def dataset_stats(writer: LakeWriter, role: str) -> DatasetStats:
         rng.files += 1
         rng.rows += st.rows
         if st.min_offset is not None:
-            rng.min_offset = st.min_offset if rng.min_offset is None else min(
-                rng.min_offset, st.min_offset)
+            rng.min_offset = (
+                st.min_offset if rng.min_offset is None else min(rng.min_offset, st.min_offset)
+            )
         if st.max_offset is not None:
-            rng.max_offset = st.max_offset if rng.max_offset is None else max(
-                rng.max_offset, st.max_offset)
+            rng.max_offset = (
+                st.max_offset if rng.max_offset is None else max(rng.max_offset, st.max_offset)
+            )
     out.partitions = dict(sorted(per_partition.items()))
     return out
 

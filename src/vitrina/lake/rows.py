@@ -38,8 +38,13 @@ class RecordMeta:
     key: str | None
 
     def columns(self) -> Row:
-        return {"_topic": self.topic, "_partition": self.partition, "_offset": self.offset,
-                "_timestamp": self.timestamp_ms, "_key": self.key}
+        return {
+            "_topic": self.topic,
+            "_partition": self.partition,
+            "_offset": self.offset,
+            "_timestamp": self.timestamp_ms,
+            "_key": self.key,
+        }
 
 
 def timestamp_ms(value: Any, field: str) -> int | None:
@@ -54,8 +59,9 @@ def timestamp_ms(value: Any, field: str) -> int | None:
         try:
             parsed = datetime.fromisoformat(str(value))
         except ValueError:
-            raise ContractError(f"field {field}: {value!r} is not an ISO 8601 date-time",
-                                field=field, rule="format") from None
+            raise ContractError(
+                f"field {field}: {value!r} is not an ISO 8601 date-time", field=field, rule="format"
+            ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return int(parsed.timestamp() * 1000)
@@ -65,8 +71,9 @@ def int64(value: Any, field: str) -> int | None:
     if value is None:
         return None
     if not -_INT64_MAX - 1 <= value <= _INT64_MAX:
-        raise ContractError(f"field {field}: {value} does not fit a 64-bit integer",
-                            field=field, rule="maximum")
+        raise ContractError(
+            f"field {field}: {value} does not fit a 64-bit integer", field=field, rule="maximum"
+        )
     return int(value)
 
 
@@ -76,8 +83,9 @@ def _json_text(value: Any, field: str) -> str | None:
     try:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (255)
-        raise ContractError(f"field {field}: cannot be stored as JSON text: {exc}",
-                            field=field, rule="depth") from None
+        raise ContractError(
+            f"field {field}: cannot be stored as JSON text: {exc}", field=field, rule="depth"
+        ) from None
 
 
 def product_row(value: dict[str, Any]) -> Row:
@@ -111,26 +119,38 @@ def shop_product_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
 def blocked_product_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
     ban = value.get("ban") or {}
     row = product_row(value)
-    row.update(ban_reason=ban.get("reason"), banned_by=ban.get("banned_by"),
-               banned_at=timestamp_ms(ban.get("banned_at"), "ban.banned_at"))
+    row.update(
+        ban_reason=ban.get("reason"),
+        banned_by=ban.get("banned_by"),
+        banned_at=timestamp_ms(ban.get("banned_at"), "ban.banned_at"),
+    )
     return [row]
 
 
 def ban_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
-    return [{"product_id": value["product_id"], "reason": value.get("reason"),
-             "banned_by": value.get("banned_by"),
-             "banned_at": timestamp_ms(value.get("banned_at"), "banned_at"),
-             "tombstone": False}]
+    return [
+        {
+            "product_id": value["product_id"],
+            "reason": value.get("reason"),
+            "banned_by": value.get("banned_by"),
+            "banned_at": timestamp_ms(value.get("banned_at"), "banned_at"),
+            "tombstone": False,
+        }
+    ]
 
 
 def unban_rows(key: str | None) -> list[Row]:
     """A tombstone in `banned-products` is an unban: a row with the key and tombstone=true."""
     if key is None or not _PRODUCT_ID.match(key):
-        raise ContractError(f"ban tombstone without a valid product_id key (key={key!r})",
-                            field="(key)", rule="pattern",
-                            hint="unbans are null values keyed by the product_id")
-    return [{"product_id": key, "reason": None, "banned_by": None, "banned_at": None,
-             "tombstone": True}]
+        raise ContractError(
+            f"ban tombstone without a valid product_id key (key={key!r})",
+            field="(key)",
+            rule="pattern",
+            hint="unbans are null values keyed by the product_id",
+        )
+    return [
+        {"product_id": key, "reason": None, "banned_by": None, "banned_at": None, "tombstone": True}
+    ]
 
 
 def order_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
@@ -145,27 +165,44 @@ def order_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
     rows = []
     for line_no, item in enumerate(value["items"]):
         price = item.get("price")
-        rows.append({**head, "line_no": line_no, "product_id": item["product_id"],
-                     "quantity": item.get("quantity", 1),
-                     "price": None if price is None else float(price)})
+        rows.append(
+            {
+                **head,
+                "line_no": line_no,
+                "product_id": item["product_id"],
+                "quantity": item.get("quantity", 1),
+                "price": None if price is None else float(price),
+            }
+        )
     return rows
 
 
 def client_event_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
-    return [{"event_id": value["event_id"], "user_id": value.get("user_id"),
-             "type": value.get("type"), "product_id": value.get("product_id"),
-             "timestamp": timestamp_ms(value.get("timestamp"), "timestamp"),
-             "rating": value.get("rating")}]
+    return [
+        {
+            "event_id": value["event_id"],
+            "user_id": value.get("user_id"),
+            "type": value.get("type"),
+            "product_id": value.get("product_id"),
+            "timestamp": timestamp_ms(value.get("timestamp"), "timestamp"),
+            "rating": value.get("rating"),
+        }
+    ]
 
 
 def client_query_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
-    return [{"query_id": value["query_id"], "user_id": value.get("user_id"),
-             "kind": value.get("kind"), "query": value.get("query", ""),
-             "filters_json": _json_text(value.get("filters") or {}, "filters"),
-             "result_count": int64(value.get("result_count"), "result_count"),
-             "latency_ms": None if value.get("latency_ms") is None
-             else float(value["latency_ms"]),
-             "timestamp": timestamp_ms(value.get("timestamp"), "timestamp")}]
+    return [
+        {
+            "query_id": value["query_id"],
+            "user_id": value.get("user_id"),
+            "kind": value.get("kind"),
+            "query": value.get("query", ""),
+            "filters_json": _json_text(value.get("filters") or {}, "filters"),
+            "result_count": int64(value.get("result_count"), "result_count"),
+            "latency_ms": None if value.get("latency_ms") is None else float(value["latency_ms"]),
+            "timestamp": timestamp_ms(value.get("timestamp"), "timestamp"),
+        }
+    ]
 
 
 CONVERTERS: dict[str, Callable[[dict[str, Any], bytes], list[Row]]] = {
@@ -178,8 +215,9 @@ CONVERTERS: dict[str, Callable[[dict[str, Any], bytes], list[Row]]] = {
 }
 
 
-def lake_rows(role: str, value: dict[str, Any] | None, meta: RecordMeta,
-              pii_key: bytes) -> list[Row]:
+def lake_rows(
+    role: str, value: dict[str, Any] | None, meta: RecordMeta, pii_key: bytes
+) -> list[Row]:
     """All lake rows for one validated record (None value = tombstone) with metadata columns."""
     if value is None:
         if role != "banned_products":

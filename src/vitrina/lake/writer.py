@@ -30,6 +30,7 @@ __all__ = ["LakeWriter", "lake_filesystem", "storage_options"]  # the backends: 
 COMPRESSION = "zstd"
 TEMP_MARK = ".tmp-"
 
+
 @dataclass(frozen=True)
 class LakeFile:
     """One data file of the lake, as its path says."""
@@ -118,8 +119,17 @@ class LakeWriter:
             day = layout.parse_date_dir(parts[-2]) if len(parts) > 1 else None
             if fid is None or day is None or (partition is not None and fid.partition != partition):
                 continue
-            found.append(LakeFile(role, day, fid.partition, fid.first_offset, path,
-                                  int(info.get("size") or 0), fid.incarnation))
+            found.append(
+                LakeFile(
+                    role,
+                    day,
+                    fid.partition,
+                    fid.first_offset,
+                    path,
+                    int(info.get("size") or 0),
+                    fid.incarnation,
+                )
+            )
         return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation))
 
     def temp_files(self, role: str) -> list[str]:
@@ -128,23 +138,35 @@ class LakeWriter:
             return []
         return [p for p in self.fs.find(base) if TEMP_MARK in p.rsplit("/", 1)[-1]]
 
-    def delete_uncommitted(self, role: str, partition: int, committed: int,
-                           incarnation: str = "") -> list[str]:
+    def delete_uncommitted(
+        self, role: str, partition: int, committed: int, incarnation: str = ""
+    ) -> list[str]:
         """Delete crash leftovers of one source partition of one topic incarnation: files
         whose first offset is at or past the group's committed offset hold data a replay
         will write again. Files of any other incarnation are the lake's history: kept."""
-        doomed = [f.path for f in self.files(role, partition)
-                  if f.incarnation == incarnation and f.first_offset >= committed]
+        doomed = [
+            f.path
+            for f in self.files(role, partition)
+            if f.incarnation == incarnation and f.first_offset >= committed
+        ]
         suffix = f"-{incarnation}.parquet" if incarnation else ".parquet"
-        doomed += [p for p in self.temp_files(role)
-                   if (name := p.rsplit("/", 1)[-1]).startswith(f".part-{partition:03d}-")
-                   and suffix + TEMP_MARK in name
-                   and (incarnation or name.count("-") == 3)]
+        doomed += [
+            p
+            for p in self.temp_files(role)
+            if (name := p.rsplit("/", 1)[-1]).startswith(f".part-{partition:03d}-")
+            and suffix + TEMP_MARK in name
+            and (incarnation or name.count("-") == 3)
+        ]
         for path in doomed:
             self.fs.rm_file(path)
         if doomed:
-            log.warning("lake: deleted %d uncommitted file(s) of %s partition %d from offset %d",
-                        len(doomed), role, partition, committed)
+            log.warning(
+                "lake: deleted %d uncommitted file(s) of %s partition %d from offset %d",
+                len(doomed),
+                role,
+                partition,
+                committed,
+            )
         return doomed
 
 

@@ -20,8 +20,12 @@ import yaml
 
 from vitrina.errors import ConfigError
 
-VARIABLES = ("TELEGRAM_CHAT_ID", "TELEGRAM_BOT_TOKEN_FILE", "ALERT_WEBHOOK_URL",
-             "ALERTMANAGER_TEMPLATES_DIR")
+VARIABLES = (
+    "TELEGRAM_CHAT_ID",
+    "TELEGRAM_BOT_TOKEN_FILE",
+    "ALERT_WEBHOOK_URL",
+    "ALERTMANAGER_TEMPLATES_DIR",
+)
 # Telegram chat ids are integers; groups and channels are negative (-100…).
 _CHAT_ID = re.compile(r"^-?\d{1,20}$")
 # Telegram bot tokens look like 123456789:AA…; refuse an obviously wrong file early.
@@ -33,23 +37,30 @@ def template_path() -> Path:
     return Path(__file__).resolve().parents[3] / "deploy" / "alertmanager" / "alertmanager.yml.tmpl"
 
 
-def render_alertmanager(template: str, values: Mapping[str, str], *,
-                        inline_token: bool = True) -> dict[str, Any]:
+def render_alertmanager(
+    template: str, values: Mapping[str, str], *, inline_token: bool = True
+) -> dict[str, Any]:
     """Fill the template; with `inline_token`, replace bot_token_file by the token it holds."""
     missing = [name for name in VARIABLES if not values.get(name)]
     if missing:
-        raise ConfigError(f"missing deploy-time value(s): {', '.join(missing)}",
-                          hint="export them (e.g. TELEGRAM_CHAT_ID=-100123…, "
-                               "TELEGRAM_BOT_TOKEN_FILE=/run/secrets/telegram-bot-token) "
-                               "or pass the matching --flags")
+        raise ConfigError(
+            f"missing deploy-time value(s): {', '.join(missing)}",
+            hint="export them (e.g. TELEGRAM_CHAT_ID=-100123…, "
+            "TELEGRAM_BOT_TOKEN_FILE=/run/secrets/telegram-bot-token) "
+            "or pass the matching --flags",
+        )
     if not _CHAT_ID.match(values["TELEGRAM_CHAT_ID"]):
-        raise ConfigError(f"TELEGRAM_CHAT_ID {values['TELEGRAM_CHAT_ID']!r} is not a number",
-                          hint="use the numeric chat id (groups are negative, e.g. -1001234567890)")
+        raise ConfigError(
+            f"TELEGRAM_CHAT_ID {values['TELEGRAM_CHAT_ID']!r} is not a number",
+            hint="use the numeric chat id (groups are negative, e.g. -1001234567890)",
+        )
     try:
         text = string.Template(template).substitute(values)
     except (KeyError, ValueError) as exc:
-        raise ConfigError(f"the Alertmanager template has an unknown placeholder: {exc}",
-                          hint=f"known placeholders: {', '.join(VARIABLES)}") from None
+        raise ConfigError(
+            f"the Alertmanager template has an unknown placeholder: {exc}",
+            hint=f"known placeholders: {', '.join(VARIABLES)}",
+        ) from None
     config: dict[str, Any] = yaml.safe_load(text)
     if inline_token:
         for receiver in config.get("receivers", []):
@@ -63,12 +74,16 @@ def read_bot_token(path: Path) -> str:
     try:
         token = path.read_text("utf-8").strip()
     except FileNotFoundError:
-        raise ConfigError(f"Telegram bot token file {path} does not exist",
-                          hint="write the token from @BotFather into it (mode 0600) or fix "
-                               "TELEGRAM_BOT_TOKEN_FILE") from None
+        raise ConfigError(
+            f"Telegram bot token file {path} does not exist",
+            hint="write the token from @BotFather into it (mode 0600) or fix "
+            "TELEGRAM_BOT_TOKEN_FILE",
+        ) from None
     if not _BOT_TOKEN.match(token):
-        raise ConfigError(f"{path} does not hold a Telegram bot token",
-                          hint="expected the form 123456789:AA… as given by @BotFather")
+        raise ConfigError(
+            f"{path} does not hold a Telegram bot token",
+            hint="expected the form 123456789:AA… as given by @BotFather",
+        )
     return token
 
 

@@ -64,14 +64,18 @@ class ClusterMonitoring:
         return f"http://{LOCALHOST}:{self.alertmanager_port}"
 
     def prometheus_config(self) -> dict[str, Any]:
-        jobs = [{"job_name": job, "static_configs": [{"targets": targets}]}
-                for job, targets in self.targets.items()]
+        jobs = [
+            {"job_name": job, "static_configs": [{"targets": targets}]}
+            for job, targets in self.targets.items()
+        ]
         am = f"{LOCALHOST}:{self.alertmanager_port}"
         return {
-            "global": {"scrape_interval": self.timings.scrape,
-                       "evaluation_interval": self.timings.evaluation,
-                       "scrape_timeout": min(self.timings.scrape, "10s", key=_seconds),
-                       "external_labels": {"deployment": "cluster"}},
+            "global": {
+                "scrape_interval": self.timings.scrape,
+                "evaluation_interval": self.timings.evaluation,
+                "scrape_timeout": min(self.timings.scrape, "10s", key=_seconds),
+                "external_labels": {"deployment": "cluster"},
+            },
             "rule_files": [str(self.home / "rules" / "*.yml")],
             "scrape_configs": jobs,
             "alerting": {"alertmanagers": [{"static_configs": [{"targets": [am]}]}]},
@@ -81,8 +85,10 @@ class ClusterMonitoring:
         config = yaml.safe_load(yaml.safe_dump(self.alertmanager_config))  # deep copy
 
         def retime(route: dict[str, Any]) -> None:
-            for key, value in (("group_wait", self.timings.group_wait),
-                               ("group_interval", self.timings.group_interval)):
+            for key, value in (
+                ("group_wait", self.timings.group_wait),
+                ("group_interval", self.timings.group_interval),
+            ):
                 if value is not None:
                     route[key] = value
             for child in route.get("routes", []):
@@ -98,28 +104,46 @@ class ClusterMonitoring:
             old.unlink()
         for source in sorted(rules_source_dir().glob("*.yml")):
             doc = rules_with_for(yaml.safe_load(source.read_text("utf-8")), self.timings.rule_for)
-            (rules / source.name).write_text(yaml.safe_dump(doc, sort_keys=False,
-                                                            allow_unicode=True), "utf-8")
-        (self.home / "prometheus.yml").write_text(yaml.safe_dump(self.prometheus_config(),
-                                                                 sort_keys=False))
+            (rules / source.name).write_text(
+                yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), "utf-8"
+            )
+        (self.home / "prometheus.yml").write_text(
+            yaml.safe_dump(self.prometheus_config(), sort_keys=False)
+        )
         am = self.home / "alertmanager.yml"
         am.touch(mode=0o600)  # may hold the bot token
-        am.write_text(yaml.safe_dump(self._alertmanager_config(), sort_keys=False,
-                                     allow_unicode=True))
+        am.write_text(
+            yaml.safe_dump(self._alertmanager_config(), sort_keys=False, allow_unicode=True)
+        )
 
     def processes(self) -> list[ManagedProcess]:
-        prometheus = ManagedProcess("prometheus", self.root, [
-            prometheus_binary(), f"--config.file={self.home / 'prometheus.yml'}",
-            f"--storage.tsdb.path={self.home / 'prometheus-data'}",
-            "--storage.tsdb.retention.time=2d",
-            f"--web.listen-address={LOCALHOST}:{self.prometheus_port}", "--web.enable-lifecycle",
-        ], ready=lambda: port_open(LOCALHOST, self.prometheus_port), start_timeout_s=60)
-        alertmanager = ManagedProcess("alertmanager", self.root, [
-            alertmanager_binary(), f"--config.file={self.home / 'alertmanager.yml'}",
-            f"--storage.path={self.home / 'alertmanager-data'}",
-            f"--web.listen-address={LOCALHOST}:{self.alertmanager_port}",
-            "--cluster.listen-address=",
-        ], ready=lambda: port_open(LOCALHOST, self.alertmanager_port), start_timeout_s=60)
+        prometheus = ManagedProcess(
+            "prometheus",
+            self.root,
+            [
+                prometheus_binary(),
+                f"--config.file={self.home / 'prometheus.yml'}",
+                f"--storage.tsdb.path={self.home / 'prometheus-data'}",
+                "--storage.tsdb.retention.time=2d",
+                f"--web.listen-address={LOCALHOST}:{self.prometheus_port}",
+                "--web.enable-lifecycle",
+            ],
+            ready=lambda: port_open(LOCALHOST, self.prometheus_port),
+            start_timeout_s=60,
+        )
+        alertmanager = ManagedProcess(
+            "alertmanager",
+            self.root,
+            [
+                alertmanager_binary(),
+                f"--config.file={self.home / 'alertmanager.yml'}",
+                f"--storage.path={self.home / 'alertmanager-data'}",
+                f"--web.listen-address={LOCALHOST}:{self.alertmanager_port}",
+                "--cluster.listen-address=",
+            ],
+            ready=lambda: port_open(LOCALHOST, self.alertmanager_port),
+            start_timeout_s=60,
+        )
         return [alertmanager, prometheus]
 
     def start(self) -> None:
@@ -135,13 +159,22 @@ class ClusterMonitoring:
         pids = [p.pid() for p in self.processes()]
         running = all(pid is not None for pid in pids)
         answering = running and port_open(LOCALHOST, self.prometheus_port)
-        return ComponentStatus(self.name, running, answering, self.prometheus_url,
-                               pids[-1], f"alertmanager {self.alertmanager_url}")
+        return ComponentStatus(
+            self.name,
+            running,
+            answering,
+            self.prometheus_url,
+            pids[-1],
+            f"alertmanager {self.alertmanager_url}",
+        )
 
     # -- reading back ----------------------------------------------------------------------
     def alerts(self, name: str | None = None, state: str = "firing") -> list[dict[str, Any]]:
         import httpx
 
         body = httpx.get(f"{self.prometheus_url}/api/v1/alerts", timeout=3).json()
-        return [a for a in body["data"]["alerts"] if a.get("state") == state
-                and (name is None or a["labels"].get("alertname") == name)]
+        return [
+            a
+            for a in body["data"]["alerts"]
+            if a.get("state") == state and (name is None or a["labels"].get("alertname") == name)
+        ]

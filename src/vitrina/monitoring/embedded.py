@@ -21,8 +21,10 @@ from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.settings import Settings
 
 LOCALHOST = "127.0.0.1"
-INSTALL_HINT = ("install the Debian packages: `apt-get install -y prometheus "
-                "prometheus-alertmanager` (or run scripts/install-system-deps.sh as root)")
+INSTALL_HINT = (
+    "install the Debian packages: `apt-get install -y prometheus "
+    "prometheus-alertmanager` (or run scripts/install-system-deps.sh as root)"
+)
 # Path of the client API's alert webhook, for `write_configs(webhook_url=...)`.
 WEBHOOK_PATH = "/api/v1/alerts/webhook"
 
@@ -35,8 +37,10 @@ def rules_source_dir() -> Path:
     repo = Path(__file__).resolve().parents[3] / "deploy" / "prometheus" / "rules"
     if repo.is_dir():
         return repo
-    raise VitrinaError("the Prometheus alert rules were not found",
-                       hint="reinstall vitrina (the wheel ships them) or run from the repository")
+    raise VitrinaError(
+        "the Prometheus alert rules were not found",
+        hint="reinstall vitrina (the wheel ships them) or run from the repository",
+    )
 
 
 def _binary(names: tuple[str, ...]) -> str:
@@ -45,8 +49,9 @@ def _binary(names: tuple[str, ...]) -> str:
         found = shutil.which(name)
         if found:
             return found
-    raise VitrinaError(f"{names[0]} is not installed (looked for {', '.join(names)} on PATH)",
-                       hint=INSTALL_HINT)
+    raise VitrinaError(
+        f"{names[0]} is not installed (looked for {', '.join(names)} on PATH)", hint=INSTALL_HINT
+    )
 
 
 def prometheus_binary() -> str:
@@ -59,8 +64,9 @@ def alertmanager_binary() -> str:
 
 
 # -- pure config builders ----------------------------------------------------------------
-def scrape_targets(settings: Settings, services: Iterable[str] | None = None
-                   ) -> list[tuple[str, int]]:
+def scrape_targets(
+    settings: Settings, services: Iterable[str] | None = None
+) -> list[tuple[str, int]]:
     """(job, port) for every service to scrape; job = the service name of SERVICES."""
     from vitrina.services import SERVICES
 
@@ -71,27 +77,40 @@ def scrape_targets(settings: Settings, services: Iterable[str] | None = None
         wanted = list(services)
         by_name = {s.name: s.port_field for s in SERVICES}
         by_name.setdefault("mirror", "mirror")
-        targets = [(name, getattr(settings.ports, by_name[name]))
-                   for name in wanted if name in by_name]
+        targets = [
+            (name, getattr(settings.ports, by_name[name])) for name in wanted if name in by_name
+        ]
     return targets
 
 
-def prometheus_config(settings: Settings, targets: list[tuple[str, int]], rule_files: list[str],
-                      *, scrape_interval: str = "15s", evaluation_interval: str = "15s",
-                      alertmanager: bool = True) -> dict[str, Any]:
+def prometheus_config(
+    settings: Settings,
+    targets: list[tuple[str, int]],
+    rule_files: list[str],
+    *,
+    scrape_interval: str = "15s",
+    evaluation_interval: str = "15s",
+    alertmanager: bool = True,
+) -> dict[str, Any]:
     """prometheus.yml as a dict: one job per service, itself and Alertmanager, the rules."""
     jobs: list[dict[str, Any]] = [
         {"job_name": job, "static_configs": [{"targets": [f"{LOCALHOST}:{port}"]}]}
         for job, port in targets
     ]
-    jobs.append({"job_name": "prometheus", "static_configs": [
-        {"targets": [f"{LOCALHOST}:{settings.ports.prometheus}"]}]})
+    jobs.append(
+        {
+            "job_name": "prometheus",
+            "static_configs": [{"targets": [f"{LOCALHOST}:{settings.ports.prometheus}"]}],
+        }
+    )
     config: dict[str, Any] = {
-        "global": {"scrape_interval": scrape_interval,
-                   "evaluation_interval": evaluation_interval,
-                   # Scrapes must finish within the interval; 10 s is Prometheus' default.
-                   "scrape_timeout": min(scrape_interval, "10s", key=_seconds),
-                   "external_labels": {"deployment": "embedded"}},
+        "global": {
+            "scrape_interval": scrape_interval,
+            "evaluation_interval": evaluation_interval,
+            # Scrapes must finish within the interval; 10 s is Prometheus' default.
+            "scrape_timeout": min(scrape_interval, "10s", key=_seconds),
+            "external_labels": {"deployment": "embedded"},
+        },
         "rule_files": rule_files,
         "scrape_configs": jobs,
     }
@@ -102,8 +121,7 @@ def prometheus_config(settings: Settings, targets: list[tuple[str, int]], rule_f
     return config
 
 
-def alertmanager_config(webhook_url: str | None,
-                        token_file: Path | None = None) -> dict[str, Any]:
+def alertmanager_config(webhook_url: str | None, token_file: Path | None = None) -> dict[str, Any]:
     """alertmanager.yml for one machine: group by alert, inhibit consequences of KafkaBrokerDown.
 
     With no webhook the receiver is a sink: alerts are still visible in Alertmanager's UI and
@@ -114,7 +132,8 @@ def alertmanager_config(webhook_url: str | None,
         receiver["webhook_configs"] = [{"url": webhook_url, "send_resolved": True}]
         if token_file is not None:  # the client API's webhook needs its bearer token
             receiver["webhook_configs"][0]["http_config"] = {
-                "authorization": {"type": "Bearer", "credentials_file": str(token_file)}}
+                "authorization": {"type": "Bearer", "credentials_file": str(token_file)}
+            }
     return {
         "route": {
             "receiver": "operator",
@@ -132,26 +151,32 @@ def alertmanager_config(webhook_url: str | None,
 
 def inhibit_rules() -> list[dict[str, Any]]:
     """Shared by both deployments: a dead broker explains lag, stalls and API errors."""
-    return [{
-        "source_matchers": ["alertname = KafkaBrokerDown"],
-        "target_matchers": [
-            'alertname =~ "KafkaClientDisconnected|VitrinaConsumerLagGrowing|'
-            'VitrinaWorkerStalled|VitrinaPipelineStalled|VitrinaApiErrorRate|'
-            'VitrinaApiLatencyHigh|VitrinaAnalyticsStale|VitrinaAnalyticsFailing"'],
-    }, {
-        # A flood explains the single dead letters; a stalled worker explains its lag.
-        "source_matchers": ["alertname = VitrinaDeadLetterFlood"],
-        "target_matchers": ["alertname = VitrinaDeadLetters"],
-        "equal": ["service"],
-    }, {
-        "source_matchers": ["alertname = VitrinaWorkerStalled"],
-        "target_matchers": ["alertname = VitrinaConsumerLagGrowing"],
-        "equal": ["service"],
-    }, {
-        # A broker that is down (or partitions without leader) explains under-replication.
-        "source_matchers": ['alertname =~ "KafkaBrokerDown|KafkaOfflinePartitions"'],
-        "target_matchers": ["alertname = KafkaUnderReplicatedPartitions"],
-    }]
+    return [
+        {
+            "source_matchers": ["alertname = KafkaBrokerDown"],
+            "target_matchers": [
+                'alertname =~ "KafkaClientDisconnected|VitrinaConsumerLagGrowing|'
+                "VitrinaWorkerStalled|VitrinaPipelineStalled|VitrinaApiErrorRate|"
+                'VitrinaApiLatencyHigh|VitrinaAnalyticsStale|VitrinaAnalyticsFailing"'
+            ],
+        },
+        {
+            # A flood explains the single dead letters; a stalled worker explains its lag.
+            "source_matchers": ["alertname = VitrinaDeadLetterFlood"],
+            "target_matchers": ["alertname = VitrinaDeadLetters"],
+            "equal": ["service"],
+        },
+        {
+            "source_matchers": ["alertname = VitrinaWorkerStalled"],
+            "target_matchers": ["alertname = VitrinaConsumerLagGrowing"],
+            "equal": ["service"],
+        },
+        {
+            # A broker that is down (or partitions without leader) explains under-replication.
+            "source_matchers": ['alertname =~ "KafkaBrokerDown|KafkaOfflinePartitions"'],
+            "target_matchers": ["alertname = KafkaUnderReplicatedPartitions"],
+        },
+    ]
 
 
 def rules_with_for(doc: dict[str, Any], for_override: str | None) -> dict[str, Any]:
@@ -193,10 +218,15 @@ def monitoring_dir(settings: Settings) -> Path:
     return settings.data_dir / "monitoring"
 
 
-def write_configs(settings: Settings, *, services: Iterable[str] | None = None,
-                  scrape_interval: str = "15s", evaluation_interval: str = "15s",
-                  for_override: str | None = None,
-                  webhook_url: str | None = None) -> MonitoringFiles:
+def write_configs(
+    settings: Settings,
+    *,
+    services: Iterable[str] | None = None,
+    scrape_interval: str = "15s",
+    evaluation_interval: str = "15s",
+    for_override: str | None = None,
+    webhook_url: str | None = None,
+) -> MonitoringFiles:
     """Write prometheus.yml, the rules and alertmanager.yml into <data_dir>/monitoring/."""
     root = monitoring_dir(settings).resolve()
     rules_dir = root / "rules"
@@ -206,13 +236,24 @@ def write_configs(settings: Settings, *, services: Iterable[str] | None = None,
     for source in sorted(rules_source_dir().glob("*.yml")):
         doc = yaml.safe_load(source.read_text("utf-8"))
         (rules_dir / source.name).write_text(
-            yaml.safe_dump(rules_with_for(doc, for_override), sort_keys=False,
-                           allow_unicode=True), "utf-8")
-    files = MonitoringFiles(root, root / "prometheus.yml", root / "alertmanager.yml", rules_dir,
-                            root / "prometheus-data", root / "alertmanager-data")
-    config = prometheus_config(settings, scrape_targets(settings, services),
-                               [str(rules_dir / "*.yml")], scrape_interval=scrape_interval,
-                               evaluation_interval=evaluation_interval)
+            yaml.safe_dump(rules_with_for(doc, for_override), sort_keys=False, allow_unicode=True),
+            "utf-8",
+        )
+    files = MonitoringFiles(
+        root,
+        root / "prometheus.yml",
+        root / "alertmanager.yml",
+        rules_dir,
+        root / "prometheus-data",
+        root / "alertmanager-data",
+    )
+    config = prometheus_config(
+        settings,
+        scrape_targets(settings, services),
+        [str(rules_dir / "*.yml")],
+        scrape_interval=scrape_interval,
+        evaluation_interval=evaluation_interval,
+    )
     files.prometheus_yml.write_text(yaml.safe_dump(config, sort_keys=False), "utf-8")
     token_file = None
     if webhook_url:
@@ -221,7 +262,8 @@ def write_configs(settings: Settings, *, services: Iterable[str] | None = None,
         webhook_token(settings)  # generated on first use
         token_file = (settings.secrets_dir / WEBHOOK_TOKEN_FILE).resolve()
     files.alertmanager_yml.write_text(
-        yaml.safe_dump(alertmanager_config(webhook_url, token_file), sort_keys=False), "utf-8")
+        yaml.safe_dump(alertmanager_config(webhook_url, token_file), sort_keys=False), "utf-8"
+    )
     return files
 
 
@@ -231,22 +273,26 @@ def client_api_webhook(settings: Settings) -> str:
 
 
 def prometheus_argv(settings: Settings, files: MonitoringFiles) -> list[str]:
-    return [prometheus_binary(),
-            f"--config.file={files.prometheus_yml}",
-            f"--storage.tsdb.path={files.prometheus_data}",
-            # 2 d: a development machine needs hours of history, not weeks of disk.
-            "--storage.tsdb.retention.time=2d",
-            f"--web.listen-address={LOCALHOST}:{settings.ports.prometheus}",
-            "--web.enable-lifecycle"]
+    return [
+        prometheus_binary(),
+        f"--config.file={files.prometheus_yml}",
+        f"--storage.tsdb.path={files.prometheus_data}",
+        # 2 d: a development machine needs hours of history, not weeks of disk.
+        "--storage.tsdb.retention.time=2d",
+        f"--web.listen-address={LOCALHOST}:{settings.ports.prometheus}",
+        "--web.enable-lifecycle",
+    ]
 
 
 def alertmanager_argv(settings: Settings, files: MonitoringFiles) -> list[str]:
-    return [alertmanager_binary(),
-            f"--config.file={files.alertmanager_yml}",
-            f"--storage.path={files.alertmanager_data}",
-            f"--web.listen-address={LOCALHOST}:{settings.ports.alertmanager}",
-            # Empty: no HA gossip (it would listen on 0.0.0.0:9094).
-            "--cluster.listen-address="]
+    return [
+        alertmanager_binary(),
+        f"--config.file={files.alertmanager_yml}",
+        f"--storage.path={files.alertmanager_data}",
+        f"--web.listen-address={LOCALHOST}:{settings.ports.alertmanager}",
+        # Empty: no HA gossip (it would listen on 0.0.0.0:9094).
+        "--cluster.listen-address=",
+    ]
 
 
 def monitoring_processes(settings: Settings, **config: Any) -> list[tuple[str, list[str]]]:
@@ -258,8 +304,10 @@ def monitoring_processes(settings: Settings, **config: Any) -> list[tuple[str, l
     prometheus, alertmanager = prometheus_binary(), alertmanager_binary()  # fail before writing
     del prometheus, alertmanager
     files = write_configs(settings, **config)
-    return [("prometheus", prometheus_argv(settings, files)),
-            ("alertmanager", alertmanager_argv(settings, files))]
+    return [
+        ("prometheus", prometheus_argv(settings, files)),
+        ("alertmanager", alertmanager_argv(settings, files)),
+    ]
 
 
 def prometheus_url(settings: Settings) -> str:
@@ -276,8 +324,10 @@ def alerts(settings: Settings, *, timeout: float = 2.0) -> list[dict[str, Any]]:
         response.raise_for_status()
         body = response.json()
     except (httpx.HTTPError, ValueError) as exc:
-        raise UnavailableError(f"Prometheus does not answer at {url}: {exc}",
-                               hint="start it with `vitrina up --monitoring`") from None
+        raise UnavailableError(
+            f"Prometheus does not answer at {url}: {exc}",
+            hint="start it with `vitrina up --monitoring`",
+        ) from None
     return list(body.get("data", {}).get("alerts", []))
 
 
@@ -290,13 +340,17 @@ def firing_alerts(settings: Settings, *, timeout: float = 2.0) -> list[dict[str,
             continue
         labels = alert.get("labels", {})
         notes = alert.get("annotations", {})
-        result.append({"name": labels.get("alertname", ""),
-                       "severity": labels.get("severity", "none"),
-                       "labels": labels,
-                       "summary": notes.get("summary", ""),
-                       "description": notes.get("description", ""),
-                       "runbook": notes.get("runbook", ""),
-                       "active_at": alert.get("activeAt"),
-                       "value": alert.get("value")})
+        result.append(
+            {
+                "name": labels.get("alertname", ""),
+                "severity": labels.get("severity", "none"),
+                "labels": labels,
+                "summary": notes.get("summary", ""),
+                "description": notes.get("description", ""),
+                "runbook": notes.get("runbook", ""),
+                "active_at": alert.get("activeAt"),
+                "value": alert.get("value"),
+            }
+        )
     result.sort(key=lambda a: (order.get(a["severity"], 9), a["name"]))
     return result

@@ -14,20 +14,22 @@ from collections.abc import Iterable
 # Kafka rules (github.com/prometheus/jmx_exporter, example_configs/kafka-2_0_0.yml:
 # `kafka.<type><>Value` → `kafka_<type>_<name>_<attribute>` lower-cased, `…Count` for
 # meters). The distributed compose stack runs that agent on every broker (port 7071).
-JMX_EXPORTER_METRICS: frozenset[str] = frozenset({
-    "kafka_server_replicamanager_underreplicatedpartitions",
-    "kafka_server_replicamanager_partitioncount",
-    "kafka_server_replicamanager_leadercount",
-    "kafka_server_replicamanager_isrshrinks_total",
-    "kafka_server_replicamanager_isrexpands_total",
-    "kafka_controller_kafkacontroller_offlinepartitionscount",
-    "kafka_controller_kafkacontroller_activecontrollercount",
-    "kafka_server_brokertopicmetrics_messagesin_total",
-    "kafka_server_brokertopicmetrics_bytesin_total",
-    "kafka_server_brokertopicmetrics_bytesout_total",
-    "kafka_network_requestmetrics_requests_total",
-    "kafka_log_log_size",
-})
+JMX_EXPORTER_METRICS: frozenset[str] = frozenset(
+    {
+        "kafka_server_replicamanager_underreplicatedpartitions",
+        "kafka_server_replicamanager_partitioncount",
+        "kafka_server_replicamanager_leadercount",
+        "kafka_server_replicamanager_isrshrinks_total",
+        "kafka_server_replicamanager_isrexpands_total",
+        "kafka_controller_kafkacontroller_offlinepartitionscount",
+        "kafka_controller_kafkacontroller_activecontrollercount",
+        "kafka_server_brokertopicmetrics_messagesin_total",
+        "kafka_server_brokertopicmetrics_bytesin_total",
+        "kafka_server_brokertopicmetrics_bytesout_total",
+        "kafka_network_requestmetrics_requests_total",
+        "kafka_log_log_size",
+    }
+)
 
 _NAME = re.compile(r"(?<![A-Za-z0-9_:])((?:vitrina|kafka)_[A-Za-z0-9_:]*)")
 _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
@@ -66,8 +68,11 @@ def unknown_metrics(exprs: Iterable[str], known: set[str]) -> dict[str, set[str]
     """Map expression → the names it references that are neither known nor JMX exporter ones."""
     bad: dict[str, set[str]] = {}
     for expr in exprs:
-        missing = {name for name in referenced_metrics(expr)
-                   if name not in known and name not in JMX_EXPORTER_METRICS}
+        missing = {
+            name
+            for name in referenced_metrics(expr)
+            if name not in known and name not in JMX_EXPORTER_METRICS
+        }
         if missing:
             bad[expr] = missing
     return bad

@@ -53,11 +53,13 @@ def lemma_text(text: str) -> str:
 def stem_analyzer() -> Any:
     import tantivy
 
-    return (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-            .filter(tantivy.Filter.remove_long(40))
-            .filter(tantivy.Filter.lowercase())
-            .filter(tantivy.Filter.stemmer("russian"))
-            .build())
+    return (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("russian"))
+        .build()
+    )
 
 
 def register_analyzers(index: Any) -> None:
@@ -65,10 +67,17 @@ def register_analyzers(index: Any) -> None:
     import tantivy
 
     index.register_tokenizer(STEM_TOKENIZER, stem_analyzer())
-    index.register_tokenizer(LEMMA_TOKENIZER, tantivy.TextAnalyzerBuilder(
-        tantivy.Tokenizer.whitespace()).filter(tantivy.Filter.lowercase()).build())
-    key = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw()).filter(
-        tantivy.Filter.lowercase()).build()
+    index.register_tokenizer(
+        LEMMA_TOKENIZER,
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace())
+        .filter(tantivy.Filter.lowercase())
+        .build(),
+    )
+    key = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.raw())
+        .filter(tantivy.Filter.lowercase())
+        .build()
+    )
     index.register_tokenizer(KEY_TOKENIZER, key)
     index.register_fast_field_tokenizer(KEY_TOKENIZER, key)
 

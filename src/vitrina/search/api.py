@@ -18,9 +18,16 @@ def open_search(settings: Settings, readonly: bool = False) -> SearchBackend:
     return open_backend(settings, readonly=readonly)
 
 
-def search(query: str, filters: SearchFilters | dict[str, Any] | None = None,
-           sort: SortOrder = "relevance", limit: int = 10, offset: int = 0, *,
-           backend: SearchBackend | None = None, settings: Settings | None = None) -> SearchPage:
+def search(
+    query: str,
+    filters: SearchFilters | dict[str, Any] | None = None,
+    sort: SortOrder = "relevance",
+    limit: int = 10,
+    offset: int = 0,
+    *,
+    backend: SearchBackend | None = None,
+    settings: Settings | None = None,
+) -> SearchPage:
     """Search products; opens (and closes) a read-only backend unless one is given."""
     if isinstance(filters, dict):
         filters = SearchFilters(**filters)

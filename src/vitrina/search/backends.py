@@ -49,8 +49,9 @@ class OpenSearchSettings(_Frozen):
     url_schemes: ClassVar[tuple[str, ...]] = ("http", "https")  # a url alone chooses the type
 
 
-SearchBackendSettings = Annotated[EmbeddedSearchSettings | OpenSearchSettings,
-                                  Field(discriminator="type")]
+SearchBackendSettings = Annotated[
+    EmbeddedSearchSettings | OpenSearchSettings, Field(discriminator="type")
+]
 
 
 def _open_embedded(settings: Settings, readonly: bool) -> SearchBackend:
@@ -63,8 +64,9 @@ def _open_opensearch(settings: Settings, readonly: bool) -> SearchBackend:
     try:
         from vitrina.search.opensearch import OpenSearchIndex
     except ModuleNotFoundError as exc:
-        raise ConfigError(f"the opensearch backend needs {exc.name}",
-                          hint="pip install 'vitrina[opensearch]'") from None
+        raise ConfigError(
+            f"the opensearch backend needs {exc.name}", hint="pip install 'vitrina[opensearch]'"
+        ) from None
     backend: Any = settings.search.backend
     return OpenSearchIndex.from_settings(backend, readonly=readonly)
 
@@ -80,6 +82,8 @@ def open_backend(settings: Settings, readonly: bool = False) -> SearchBackend:
     kind = settings.search.backend.type
     opener = SEARCH_BACKENDS.get(kind)
     if opener is None:  # pragma: no cover - the settings union admits only registered types
-        raise ConfigError(f"unknown search backend {kind!r}",
-                          hint=f"set search.backend.type to one of: {', '.join(SEARCH_BACKENDS)}")
+        raise ConfigError(
+            f"unknown search backend {kind!r}",
+            hint=f"set search.backend.type to one of: {', '.join(SEARCH_BACKENDS)}",
+        )
     return opener(settings, readonly)

@@ -49,8 +49,14 @@ class SearchBackend(Protocol):
     def commit(self) -> None:
         """Make every upsert/delete so far durable and visible."""
 
-    def search(self, query: str, filters: SearchFilters | None = None,
-               sort: SortOrder = "relevance", limit: int = 10, offset: int = 0) -> SearchPage: ...
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+    ) -> SearchPage: ...
 
     def get(self, product_id: str) -> dict[str, Any] | None: ...
 
@@ -62,8 +68,9 @@ class SearchBackend(Protocol):
 def check_request(filters: SearchFilters | None, sort: str, limit: int, offset: int) -> None:
     """Reject impossible requests with a clear BadRequestError (both backends share it)."""
     if sort not in SORT_ORDERS:
-        raise BadRequestError(f"unknown sort {sort!r}",
-                              hint="use relevance, price_asc or price_desc")
+        raise BadRequestError(
+            f"unknown sort {sort!r}", hint="use relevance, price_asc or price_desc"
+        )
     if not 1 <= limit <= MAX_LIMIT:
         raise BadRequestError(f"limit {limit} is out of range", hint=f"use 1..{MAX_LIMIT}")
     if not 0 <= offset <= MAX_OFFSET:
@@ -72,8 +79,10 @@ def check_request(filters: SearchFilters | None, sort: str, limit: int, offset: 
         lo, hi = filters.price_min, filters.price_max
         for name, value in (("price_min", lo), ("price_max", hi)):
             if value is not None and (value != value or value < 0):  # NaN or negative
-                raise BadRequestError(f"{name}={value} is not a valid price",
-                                      hint="use a number ≥ 0")
+                raise BadRequestError(
+                    f"{name}={value} is not a valid price", hint="use a number ≥ 0"
+                )
         if lo is not None and hi is not None and lo > hi:
-            raise BadRequestError(f"price_min {lo} is above price_max {hi}",
-                                  hint="swap them or drop one")
+            raise BadRequestError(
+                f"price_min {lo} is above price_max {hi}", hint="swap them or drop one"
+            )

@@ -51,8 +51,11 @@ Analysis = Literal["stem", "lemma", "stem+lemma"]
 Matching = Literal["and", "or", "and_then_or"]
 # Each mode is tried only when the previous one found nothing: all words, any word, then
 # one edit away from any word's stem.
-MATCHING_MODES: dict[str, list[str]] = {"and": ["and"], "or": ["or"],
-                                        "and_then_or": ["and", "or", "fuzzy"]}
+MATCHING_MODES: dict[str, list[str]] = {
+    "and": ["and"],
+    "or": ["or"],
+    "and_then_or": ["and", "or", "fuzzy"],
+}
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
 FUZZY_MIN_CHARS = 5
 
@@ -82,9 +85,16 @@ def build_schema() -> Any:
 class EmbeddedSearch:
     """SearchBackend over tantivy. `readonly` opens without taking the writer lock."""
 
-    def __init__(self, path: Path, *, readonly: bool = False, analysis: Analysis = "stem+lemma",
-                 matching: Matching = "and_then_or", writer_heap_bytes: int = 64_000_000,
-                 understanding: bool = True) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        readonly: bool = False,
+        analysis: Analysis = "stem+lemma",
+        matching: Matching = "and_then_or",
+        writer_heap_bytes: int = 64_000_000,
+        understanding: bool = True,
+    ) -> None:
         self.path = Path(path)
         self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
         self.readonly = readonly
@@ -104,34 +114,43 @@ class EmbeddedSearch:
             if not (self.path / "meta.json").is_file():
                 raise UnavailableError(
                     f"no search index at {self.path}",
-                    hint="start the indexer: `vitrina run indexer` (or `vitrina up`)")
+                    hint="start the indexer: `vitrina run indexer` (or `vitrina up`)",
+                )
         else:
             self.path.mkdir(parents=True, exist_ok=True)
             if not (self.path / "meta.json").is_file():
                 marker.write_text(SCHEMA_VERSION)
         if marker.is_file() and marker.read_text().strip() != SCHEMA_VERSION:
-            raise ConfigError(f"search index {self.path} has an old schema",
-                              hint="delete the directory and replay filtered-products "
-                                   "(reset the indexer's consumer group)")
+            raise ConfigError(
+                f"search index {self.path} has an old schema",
+                hint="delete the directory and replay filtered-products "
+                "(reset the indexer's consumer group)",
+            )
         try:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except (OSError, ValueError) as exc:
-            raise UnavailableError(f"cannot open search index {self.path}: {exc}",
-                                   hint="check the path and its permissions") from None
+            raise UnavailableError(
+                f"cannot open search index {self.path}: {exc}",
+                hint="check the path and its permissions",
+            ) from None
         register_analyzers(self.index)
         if not readonly:
             try:
                 self._writer = self.index.writer(heap_size=writer_heap_bytes, num_threads=0)
             except ValueError as exc:
-                raise UnavailableError(f"search index {self.path} is locked: {exc}",
-                                       hint="another indexer is running; stop it first") from None
+                raise UnavailableError(
+                    f"search index {self.path} is locked: {exc}",
+                    hint="another indexer is running; stop it first",
+                ) from None
         self.index.reload()
 
     # -- writes -------------------------------------------------------------------------
     def _require_writer(self) -> Any:
         if self._writer is None:
-            raise ConfigError("the search index was opened read-only",
-                              hint="open it with readonly=False (only the indexer writes)")
+            raise ConfigError(
+                "the search index was opened read-only",
+                hint="open it with readonly=False (only the indexer writes)",
+            )
         return self._writer
 
     def _document(self, product: dict[str, Any]) -> Any:
@@ -176,8 +195,9 @@ class EmbeddedSearch:
             self._generation = generation
             self._text_query.cache_clear()
 
-    def _term_clauses(self, word: str, weight: float = 1.0,
-                      searcher: Any = None) -> list[tuple[Any, Any]]:
+    def _term_clauses(
+        self, word: str, weight: float = 1.0, searcher: Any = None
+    ) -> list[tuple[Any, Any]]:
         """Should-clauses for one word; with a `searcher`, only terms it has documents for."""
         clauses: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
@@ -190,17 +210,35 @@ class EmbeddedSearch:
                 for name, boost in BOOSTS.items():
                     if absent(name, stem):
                         continue
-                    clauses.append((should, tantivy.Query.boost_query(
-                        tantivy.Query.term_query(self.schema, name, stem), boost * weight)))
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, name, stem), boost * weight
+                            ),
+                        )
+                    )
         if self.analysis in ("lemma", "stem+lemma"):
             for form in lemmas(word):
                 if not absent("name_lemma", form):
-                    clauses.append((should, tantivy.Query.boost_query(
-                        tantivy.Query.term_query(self.schema, "name_lemma", form),
-                        BOOSTS["name"] * weight)))
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, "name_lemma", form),
+                                BOOSTS["name"] * weight,
+                            ),
+                        )
+                    )
                 if not absent("body_lemma", form):
-                    clauses.append((should, tantivy.Query.boost_query(
-                        tantivy.Query.term_query(self.schema, "body_lemma", form), weight)))
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, "body_lemma", form), weight
+                            ),
+                        )
+                    )
         return clauses
 
     def _word_clause(self, word: str) -> Any:
@@ -225,12 +263,24 @@ class EmbeddedSearch:
         if self.understanding and is_cyrillic(word):
             words.append(transliterate(word))
         clauses = [
-            (tantivy.Occur.Should, tantivy.Query.boost_query(
-                tantivy.Query.fuzzy_term_query(
-                    self.schema, name, stem,
-                    distance=fuzzy_distance(stem) if self.understanding else 1), boost))
-            for w in words for stem in stems(w) if len(stem) >= FUZZY_MIN_CHARS
-            for name, boost in BOOSTS.items() if name != "specifications"]
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.fuzzy_term_query(
+                        self.schema,
+                        name,
+                        stem,
+                        distance=fuzzy_distance(stem) if self.understanding else 1,
+                    ),
+                    boost,
+                ),
+            )
+            for w in words
+            for stem in stems(w)
+            if len(stem) >= FUZZY_MIN_CHARS
+            for name, boost in BOOSTS.items()
+            if name != "specifications"
+        ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
     def _build_text_query(self, words: tuple[str, ...], mode: str) -> Any:
@@ -246,22 +296,35 @@ class EmbeddedSearch:
             return []
         out = []
         if filters.category:
-            out.append(tantivy.Query.term_query(self.schema, "category_key",
-                                                filter_key(filters.category)))
+            out.append(
+                tantivy.Query.term_query(self.schema, "category_key", filter_key(filters.category))
+            )
         if filters.brand:
-            out.append(tantivy.Query.term_query(self.schema, "brand_key",
-                                                filter_key(filters.brand)))
+            out.append(
+                tantivy.Query.term_query(self.schema, "brand_key", filter_key(filters.brand))
+            )
         if filters.price_min is not None or filters.price_max is not None:
-            out.append(tantivy.Query.range_query(
-                self.schema, "price", tantivy.FieldType.Float,
-                lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
-                upper_bound=float(filters.price_max if filters.price_max is not None else 1e15)))
+            out.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "price",
+                    tantivy.FieldType.Float,
+                    lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
+                    upper_bound=float(filters.price_max if filters.price_max is not None else 1e15),
+                )
+            )
         if filters.in_stock:
             out.append(tantivy.Query.term_query(self.schema, "in_stock", True))
         return out
 
-    def search(self, query: str, filters: SearchFilters | None = None,
-               sort: SortOrder = "relevance", limit: int = 10, offset: int = 0) -> SearchPage:
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+    ) -> SearchPage:
         check_request(filters, sort, limit, offset)
         words = query_words(query)
         if not words and clean_query(query):
@@ -273,12 +336,14 @@ class EmbeddedSearch:
             modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
         result: Any = None
         for mode in modes:
-            text = (tantivy.Query.all_query() if mode == "all"
-                    else self._text_query(tuple(words), mode))
+            text = (
+                tantivy.Query.all_query() if mode == "all" else self._text_query(tuple(words), mode)
+            )
             if text is None:
                 continue
             full = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_clauses])
+                [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_clauses]
+            )
             kwargs: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
             if sort != "relevance":
                 kwargs["order_by_field"] = "price"
@@ -298,10 +363,12 @@ class EmbeddedSearch:
 
     def _name_clauses(self, word: str) -> list[tuple[Any, Any]]:
         should = tantivy.Occur.Should
-        return ([(should, tantivy.Query.term_query(self.schema, "name", stem))
-                 for stem in stems(word)]
-                + [(should, tantivy.Query.term_query(self.schema, "name_lemma", form))
-                   for form in lemmas(word)])
+        return [
+            (should, tantivy.Query.term_query(self.schema, "name", stem)) for stem in stems(word)
+        ] + [
+            (should, tantivy.Query.term_query(self.schema, "name_lemma", form))
+            for form in lemmas(word)
+        ]
 
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions as the customer types: products whose name has the earlier words and a
@@ -321,8 +388,9 @@ class EmbeddedSearch:
             patterns.append(re.escape(transliterate(last)) + ".*")
             if len(last) >= MIN_COMPOUND_PART:
                 patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
-        typed = [(should, tantivy.Query.regex_query(self.schema, "name", p))
-                 for p in patterns] + self._name_clauses(last)
+        typed = [
+            (should, tantivy.Query.regex_query(self.schema, "name", p)) for p in patterns
+        ] + self._name_clauses(last)
         clauses.append((must, tantivy.Query.boolean_query(typed)))
         searcher = self._searcher()
         result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
@@ -336,8 +404,9 @@ class EmbeddedSearch:
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()
-        result = searcher.search(tantivy.Query.term_query(self.schema, "product_id",
-                                                          str(product_id)), limit=1)
+        result = searcher.search(
+            tantivy.Query.term_query(self.schema, "product_id", str(product_id)), limit=1
+        )
         if not result.hits:
             return None
         return orjson.loads(bytes(searcher.doc(result.hits[0][1])["stored"][0]))

@@ -18,7 +18,9 @@ class RejectedDocuments(VitrinaError):
 
     def __init__(self, reasons: dict[str, str]) -> None:
         first = next(iter(reasons.items()), ("?", "?"))
-        super().__init__(f"the search index refused {len(reasons)} document(s), "
-                         f"e.g. product {first[0]}: {first[1]}",
-                         hint="dead-letter them with the reason; fix the product and resend it")
+        super().__init__(
+            f"the search index refused {len(reasons)} document(s), "
+            f"e.g. product {first[0]}: {first[1]}",
+            hint="dead-letter them with the reason; fix the product and resend it",
+        )
         self.reasons = dict(reasons)

@@ -15,8 +15,14 @@ from vitrina.search.analysis import lemma_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
-BOOSTS: dict[str, float] = {"name": 4.0, "brand": 2.0, "category": 2.0, "tags": 1.5,
-                            "description": 1.0, "specifications": 0.5}
+BOOSTS: dict[str, float] = {
+    "name": 4.0,
+    "brand": 2.0,
+    "category": 2.0,
+    "tags": 1.5,
+    "description": 1.0,
+    "specifications": 0.5,
+}
 TEXT_FIELDS = tuple(BOOSTS)
 BODY_FIELDS = ("brand", "category", "tags", "description", "specifications")
 
@@ -25,13 +31,15 @@ def index_fields(product: dict[str, Any]) -> dict[str, Any]:
     """Every indexed field of one product (the stored copy of the product is the backend's)."""
     doc = search_document(product)
     fields: dict[str, Any] = {name: normalize_text(doc[name]) for name in TEXT_FIELDS}
-    fields.update({
-        "product_id": doc["product_id"],
-        "name_lemma": lemma_text(doc["name"]),
-        "body_lemma": lemma_text(" ".join(doc[n] for n in BODY_FIELDS)),
-        "category_key": filter_key(doc["category"]),
-        "brand_key": filter_key(doc["brand"]),
-        "price": doc["price"],
-        "in_stock": doc["in_stock"],
-    })
+    fields.update(
+        {
+            "product_id": doc["product_id"],
+            "name_lemma": lemma_text(doc["name"]),
+            "body_lemma": lemma_text(" ".join(doc[n] for n in BODY_FIELDS)),
+            "category_key": filter_key(doc["category"]),
+            "brand_key": filter_key(doc["brand"]),
+            "price": doc["price"],
+            "in_stock": doc["in_stock"],
+        }
+    )
     return fields

@@ -54,13 +54,25 @@ def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
             "analysis": {
                 "char_filter": {"yo": {"type": "mapping", "mappings": ["ё => е", "Ё => Е"]}},
                 "filter": {"ru_stemmer": {"type": "stemmer", "language": "russian"}},
-                "normalizer": {"key": {"type": "custom", "char_filter": ["yo"],
-                                       "filter": ["lowercase", "trim"]}},
+                "normalizer": {
+                    "key": {
+                        "type": "custom",
+                        "char_filter": ["yo"],
+                        "filter": ["lowercase", "trim"],
+                    }
+                },
                 "analyzer": {
-                    "ru_text": {"type": "custom", "tokenizer": "standard", "char_filter": ["yo"],
-                                "filter": ["lowercase", "ru_stemmer"]},
-                    "ru_lemma": {"type": "custom", "tokenizer": "whitespace",
-                                 "filter": ["lowercase"]},
+                    "ru_text": {
+                        "type": "custom",
+                        "tokenizer": "standard",
+                        "char_filter": ["yo"],
+                        "filter": ["lowercase", "ru_stemmer"],
+                    },
+                    "ru_lemma": {
+                        "type": "custom",
+                        "tokenizer": "whitespace",
+                        "filter": ["lowercase"],
+                    },
                 },
             },
         },
@@ -87,8 +99,9 @@ def index_document(product: dict[str, Any]) -> dict[str, Any]:
     return {**index_fields(product), "product": product}
 
 
-def bulk_lines(index: str, upserts: list[dict[str, Any]],
-               deletes: list[str]) -> list[dict[str, Any]]:
+def bulk_lines(
+    index: str, upserts: list[dict[str, Any]], deletes: list[str]
+) -> list[dict[str, Any]]:
     """Bulk actions keyed by product_id: deletes first, then (idempotent) full replacements."""
     lines: list[dict[str, Any]] = []
     for product_id in deletes:
@@ -120,17 +133,28 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
 
 
 _STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
-_FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()
-                 if name != "specifications"]
+_FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
 
 
 def _term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
     """One word on the stemmed fields and its lemmas on the lemma fields (scores add up)."""
     return [
-        {"multi_match": {"query": word, "fields": _STEM_FIELDS, "type": "most_fields",
-                         "boost": weight}},
-        {"multi_match": {"query": lemma_text(word), "fields": ["name_lemma^4", "body_lemma"],
-                         "type": "most_fields", "boost": weight}},
+        {
+            "multi_match": {
+                "query": word,
+                "fields": _STEM_FIELDS,
+                "type": "most_fields",
+                "boost": weight,
+            }
+        },
+        {
+            "multi_match": {
+                "query": lemma_text(word),
+                "fields": ["name_lemma^4", "body_lemma"],
+                "type": "most_fields",
+                "boost": weight,
+            }
+        },
     ]
 
 
@@ -145,9 +169,19 @@ def word_clause(word: str) -> dict[str, Any]:
 def fuzzy_clause(word: str) -> dict[str, Any] | None:
     """Stems a few edits away, and a Cyrillic word's Latin spelling: the last resort only."""
     words = [word, transliterate(word)] if is_cyrillic(word) else [word]
-    should = [{"multi_match": {"query": w, "fields": _FUZZY_FIELDS, "type": "most_fields",
-                               "fuzziness": fuzzy_distance(stem)}}
-              for w in words for stem in stems(w)[:1] if len(stem) >= FUZZY_MIN_CHARS]
+    should = [
+        {
+            "multi_match": {
+                "query": w,
+                "fields": _FUZZY_FIELDS,
+                "type": "most_fields",
+                "fuzziness": fuzzy_distance(stem),
+            }
+        }
+        for w in words
+        for stem in stems(w)[:1]
+        if len(stem) >= FUZZY_MIN_CHARS
+    ]
     return {"bool": {"should": should, "minimum_should_match": 1}} if should else None
 
 
@@ -163,8 +197,14 @@ def text_clause(words: list[str], mode: str) -> dict[str, Any] | None:
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
-def query_body(query: str, filters: SearchFilters | None = None, sort: SortOrder = "relevance",
-               limit: int = 10, offset: int = 0, mode: str = "and") -> dict[str, Any] | None:
+def query_body(
+    query: str,
+    filters: SearchFilters | None = None,
+    sort: SortOrder = "relevance",
+    limit: int = 10,
+    offset: int = 0,
+    mode: str = "and",
+) -> dict[str, Any] | None:
     """The search request body of one mode; None when there is nothing to look for."""
     check_request(filters, sort, limit, offset)
     words = query_words(query)
@@ -175,12 +215,16 @@ def query_body(query: str, filters: SearchFilters | None = None, sort: SortOrder
         return None
     body: dict[str, Any] = {
         "query": {"bool": {"must": [text], "filter": filter_clauses(filters)}},
-        "from": offset, "size": limit, "track_total_hits": True,
+        "from": offset,
+        "size": limit,
+        "track_total_hits": True,
         "_source": ["product"],
     }
     if sort != "relevance":
-        body["sort"] = [{"price": {"order": "asc" if sort == "price_asc" else "desc"}},
-                        {"product_id": {"order": "asc"}}]
+        body["sort"] = [
+            {"price": {"order": "asc" if sort == "price_asc" else "desc"}},
+            {"product_id": {"order": "asc"}},
+        ]
     return body
 
 
@@ -191,9 +235,10 @@ def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     if not words:
         return None
     *done, last = words
-    typed: list[dict[str, Any]] = [{"prefix": {"name": {"value": p}}}
-                                   for p in dict.fromkeys([last, *(
-                                       [transliterate(last)] if is_cyrillic(last) else [])])]
+    typed: list[dict[str, Any]] = [
+        {"prefix": {"name": {"value": p}}}
+        for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
+    ]
     typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
     must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
     must.append({"bool": {"should": typed, "minimum_should_match": 1}})
@@ -205,9 +250,13 @@ def page_from_response(response: dict[str, Any]) -> SearchPage:
     hits = response.get("hits") or {}
     total = hits.get("total") or 0
     total = total.get("value", 0) if isinstance(total, dict) else int(total)
-    return SearchPage(total=int(total), hits=[
-        SearchHit(str(h["_id"]), float(h.get("_score") or 0.0), h["_source"]["product"])
-        for h in hits.get("hits", [])])
+    return SearchPage(
+        total=int(total),
+        hits=[
+            SearchHit(str(h["_id"]), float(h.get("_score") or 0.0), h["_source"]["product"])
+            for h in hits.get("hits", [])
+        ],
+    )
 
 
 def bulk_failures(response: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
@@ -215,22 +264,25 @@ def bulk_failures(response: dict[str, Any]) -> tuple[dict[str, str], dict[str, s
     permanent: dict[str, str] = {}
     transient: dict[str, str] = {}
     for item in response.get("items", []) if response.get("errors") else []:
-        (action, result), = item.items()
+        ((action, result),) = item.items()
         error, status = result.get("error"), int(result.get("status") or 0)
         if not error or (action == "delete" and status == 404):
             continue
-        reason = (f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict)
-                  else str(error))
+        reason = (
+            f"{error.get('type')}: {error.get('reason')}" if isinstance(error, dict) else str(error)
+        )
         (transient if status in TRANSIENT_STATUSES else permanent)[str(result.get("_id"))] = (
-            f"opensearch refused to {action} it (HTTP {status}) — {reason}"[:1000])
+            f"opensearch refused to {action} it (HTTP {status}) — {reason}"[:1000]
+        )
     return permanent, transient
 
 
 class OpenSearchIndex:
     """SearchBackend over an OpenSearch index (created with `index_body` on first write)."""
 
-    def __init__(self, client: Any, index: str, *, readonly: bool = False,
-                 shards: int = 1, replicas: int = 0) -> None:
+    def __init__(
+        self, client: Any, index: str, *, readonly: bool = False, shards: int = 1, replicas: int = 0
+    ) -> None:
         self.client = client
         self.index = index
         self.readonly = readonly
@@ -242,15 +294,27 @@ class OpenSearchIndex:
         auth = None
         if backend.username:
             if backend.password is None:
-                raise ConfigError("search.backend.password is not set",
-                                  hint="set VITRINA__SEARCH__BACKEND__PASSWORD")
+                raise ConfigError(
+                    "search.backend.password is not set",
+                    hint="set VITRINA__SEARCH__BACKEND__PASSWORD",
+                )
             auth = (backend.username, backend.password.get_secret_value())
-        client = OpenSearch(hosts=[backend.url], http_auth=auth,
-                            verify_certs=backend.verify_certs,
-                            ca_certs=str(backend.ca_certs) if backend.ca_certs else None,
-                            timeout=backend.timeout_s, max_retries=2, retry_on_timeout=True)
-        return cls(client, backend.index, readonly=readonly, shards=backend.shards,
-                   replicas=backend.replicas)
+        client = OpenSearch(
+            hosts=[backend.url],
+            http_auth=auth,
+            verify_certs=backend.verify_certs,
+            ca_certs=str(backend.ca_certs) if backend.ca_certs else None,
+            timeout=backend.timeout_s,
+            max_retries=2,
+            retry_on_timeout=True,
+        )
+        return cls(
+            client,
+            backend.index,
+            readonly=readonly,
+            shards=backend.shards,
+            replicas=backend.replicas,
+        )
 
     def _call(self, what: str, func: Any, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -258,40 +322,51 @@ class OpenSearchIndex:
         except OpenSearchNotFound:
             raise
         except (OpenSearchConnectionError, ConnectionTimeout) as exc:
-            raise UnavailableError(f"opensearch {what}: the cluster does not answer ({exc})",
-                                   hint="check search.backend.url and that the cluster is "
-                                        "up; the batch is retried") from None
+            raise UnavailableError(
+                f"opensearch {what}: the cluster does not answer ({exc})",
+                hint="check search.backend.url and that the cluster is up; the batch is retried",
+            ) from None
         except TransportError as exc:
             status = exc.status_code if isinstance(exc.status_code, int) else 0
             if status in TRANSIENT_STATUSES:
-                raise UnavailableError(f"opensearch {what} failed (HTTP {status}): {exc}",
-                                       hint="the cluster is busy or failing; the batch is "
-                                            "retried") from None
-            raise VitrinaError(f"opensearch {what} was refused (HTTP {status}): {exc}",
-                               hint="a bug or a mismatched index; see the cluster log") from None
+                raise UnavailableError(
+                    f"opensearch {what} failed (HTTP {status}): {exc}",
+                    hint="the cluster is busy or failing; the batch is retried",
+                ) from None
+            raise VitrinaError(
+                f"opensearch {what} was refused (HTTP {status}): {exc}",
+                hint="a bug or a mismatched index; see the cluster log",
+            ) from None
 
     def ensure_index(self) -> None:
         if self._ensured or self.readonly:
             return
         if not self._call("exists", self.client.indices.exists, index=self.index):
-            self._call("create index", self.client.indices.create, index=self.index,
-                       body=index_body(self.shards, self.replicas))
+            self._call(
+                "create index",
+                self.client.indices.create,
+                index=self.index,
+                body=index_body(self.shards, self.replicas),
+            )
         self._ensured = True
 
     def _bulk(self, lines: list[dict[str, Any]]) -> None:
         if self.readonly:
-            raise ConfigError("the search index was opened read-only",
-                              hint="open it with readonly=False (only the indexer writes)")
+            raise ConfigError(
+                "the search index was opened read-only",
+                hint="open it with readonly=False (only the indexer writes)",
+            )
         if not lines:
             return
         self.ensure_index()
-        permanent, transient = bulk_failures(
-            self._call("bulk", self.client.bulk, body=lines))
+        permanent, transient = bulk_failures(self._call("bulk", self.client.bulk, body=lines))
         if transient:
             pid, reason = next(iter(transient.items()))
-            raise UnavailableError(f"opensearch could not write {len(transient)} document(s) "
-                                   f"now, e.g. {pid}: {reason}",
-                                   hint="the cluster is busy; the batch is retried")
+            raise UnavailableError(
+                f"opensearch could not write {len(transient)} document(s) "
+                f"now, e.g. {pid}: {reason}",
+                hint="the cluster is busy; the batch is retried",
+            )
         if permanent:
             raise RejectedDocuments(permanent)
 
@@ -306,8 +381,14 @@ class OpenSearchIndex:
         self.ensure_index()
         self._call("refresh", self.client.indices.refresh, index=self.index)
 
-    def search(self, query: str, filters: SearchFilters | None = None,
-               sort: SortOrder = "relevance", limit: int = 10, offset: int = 0) -> SearchPage:
+    def search(
+        self,
+        query: str,
+        filters: SearchFilters | None = None,
+        sort: SortOrder = "relevance",
+        limit: int = 10,
+        offset: int = 0,
+    ) -> SearchPage:
         words = query_words(query)
         modes = MODES if len(words) > 1 else ("and", "fuzzy")  # "or" of one word is "and"
         page = SearchPage(total=0)
@@ -316,11 +397,14 @@ class OpenSearchIndex:
             if body is None:
                 continue
             try:
-                page = page_from_response(self._call("search", self.client.search,
-                                                     index=self.index, body=body))
+                page = page_from_response(
+                    self._call("search", self.client.search, index=self.index, body=body)
+                )
             except OpenSearchNotFound:
-                raise UnavailableError(f"no search index {self.index!r}",
-                                       hint="start the indexer: `vitrina run indexer`") from None
+                raise UnavailableError(
+                    f"no search index {self.index!r}",
+                    hint="start the indexer: `vitrina run indexer`",
+                ) from None
             if page.total or not words:
                 break
         return page
@@ -331,8 +415,9 @@ class OpenSearchIndex:
         if body is None:
             return []
         try:
-            page = page_from_response(self._call("suggest", self.client.search,
-                                                 index=self.index, body=body))
+            page = page_from_response(
+                self._call("suggest", self.client.search, index=self.index, body=body)
+            )
         except OpenSearchNotFound:
             return []
         seen: dict[str, dict[str, str]] = {}

@@ -10,8 +10,17 @@ from __future__ import annotations
 # service name; `shop load` is shop-load, `dlq replay` dlq-replay, the operator's CLI admin).
 # tests/unit/test_acl_plan.py checks that every principal named in the code is listed here.
 SERVICE_PRINCIPALS: tuple[str, ...] = (
-    "shop-api", "shop-load", "filter", "indexer", "lake-sink", "analytics", "client-api",
-    "traffic", "mirror", "dlq-replay", "admin",
+    "shop-api",
+    "shop-load",
+    "filter",
+    "indexer",
+    "lake-sink",
+    "analytics",
+    "client-api",
+    "traffic",
+    "mirror",
+    "dlq-replay",
+    "admin",
 )
 # Infrastructure that talks Kafka too (not Vitrina code, but least privilege all the same).
 INFRA_PRINCIPALS: tuple[str, ...] = ("schema-registry",)

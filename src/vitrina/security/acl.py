@@ -47,8 +47,10 @@ class AclRule:
     permission: str = "ALLOW"
 
     def __str__(self) -> str:
-        return (f"{self.principal} {self.permission} {self.operation} on {self.resource_type} "
-                f"{self.name}{'*' if self.pattern_type == PREFIXED else ''}")
+        return (
+            f"{self.principal} {self.permission} {self.operation} on {self.resource_type} "
+            f"{self.name}{'*' if self.pattern_type == PREFIXED else ''}"
+        )
 
 
 @dataclass(frozen=True)
@@ -66,34 +68,58 @@ ALL_ROLES = "*"  # in `reads`: every declared topic
 # The platform's data flow (DESIGN.md), as access rights. Every writer may dead-letter.
 SERVICE_ACCESS: dict[str, ServiceAccess] = {
     # It folds product-owners (who owns an id) and claims new ids there.
-    "shop-api": ServiceAccess(reads=("product_owners",),
-                              writes=("shop_products", "product_owners", "dead_letters"),
-                              consumer=True),
+    "shop-api": ServiceAccess(
+        reads=("product_owners",),
+        writes=("shop_products", "product_owners", "dead_letters"),
+        consumer=True,
+    ),
     # The filter rebuilds its per-partition state from its own compacted outputs.
-    "filter": ServiceAccess(reads=("shop_products", "banned_products", "filtered_products",
-                                   "withheld_products"),
-                            writes=("filtered_products", "blocked_products",
-                                    "withheld_products", "dead_letters"),
-                            consumer=True, transactional=True),
-    "indexer": ServiceAccess(reads=("filtered_products",), writes=("dead_letters",),
-                             consumer=True, transactional=True),
-    "lake-sink": ServiceAccess(reads=("shop_products", "orders", "client_events",
-                                      "client_queries", "blocked_products", "banned_products"),
-                               writes=("dead_letters",), consumer=True, transactional=True),
-    "analytics": ServiceAccess(reads=("banned_products", "filtered_products"),
-                               writes=("recommendations", "analytics_categories",
-                                       "dead_letters"),
-                               consumer=True, transactional=True),
+    "filter": ServiceAccess(
+        reads=("shop_products", "banned_products", "filtered_products", "withheld_products"),
+        writes=("filtered_products", "blocked_products", "withheld_products", "dead_letters"),
+        consumer=True,
+        transactional=True,
+    ),
+    "indexer": ServiceAccess(
+        reads=("filtered_products",), writes=("dead_letters",), consumer=True, transactional=True
+    ),
+    "lake-sink": ServiceAccess(
+        reads=(
+            "shop_products",
+            "orders",
+            "client_events",
+            "client_queries",
+            "blocked_products",
+            "banned_products",
+        ),
+        writes=("dead_letters",),
+        consumer=True,
+        transactional=True,
+    ),
+    "analytics": ServiceAccess(
+        reads=("banned_products", "filtered_products"),
+        writes=("recommendations", "analytics_categories", "dead_letters"),
+        consumer=True,
+        transactional=True,
+    ),
     # Serves recommendations from a view of the compacted topic, re-checked against bans
     # and stock; its operator view bans/unbans and shows dead letters.
-    "client-api": ServiceAccess(reads=("recommendations", "banned_products", "filtered_products",
-                                       "analytics_categories", "dead_letters"),
-                                writes=("client_queries", "client_events", "orders",
-                                        "banned_products"),
-                                consumer=True),
-    "traffic": ServiceAccess(reads=("filtered_products",),
-                             writes=("orders", "client_events", "client_queries"),
-                             consumer=True),
+    "client-api": ServiceAccess(
+        reads=(
+            "recommendations",
+            "banned_products",
+            "filtered_products",
+            "analytics_categories",
+            "dead_letters",
+        ),
+        writes=("client_queries", "client_events", "orders", "banned_products"),
+        consumer=True,
+    ),
+    "traffic": ServiceAccess(
+        reads=("filtered_products",),
+        writes=("orders", "client_events", "client_queries"),
+        consumer=True,
+    ),
     "mirror": ServiceAccess(reads=(ALL_ROLES,), consumer=True),
     "admin": ServiceAccess(reads=(ALL_ROLES,), writes=("banned_products",), consumer=True),
 }
@@ -101,9 +127,18 @@ SERVICE_ACCESS: dict[str, ServiceAccess] = {
 SERVICE_ACCESS["shop-load"] = SERVICE_ACCESS["shop-api"]
 # `vitrina dlq replay` re-produces dead letters to their source topics: any topic a service
 # consumes (the operator reads the dead letters as admin).
-SERVICE_ACCESS["dlq-replay"] = ServiceAccess(writes=tuple(sorted(
-    {role for access in SERVICE_ACCESS.values() for role in access.reads
-     if role not in (ALL_ROLES, "dead_letters")})))
+SERVICE_ACCESS["dlq-replay"] = ServiceAccess(
+    writes=tuple(
+        sorted(
+            {
+                role
+                for access in SERVICE_ACCESS.values()
+                for role in access.reads
+                if role not in (ALL_ROLES, "dead_letters")
+            }
+        )
+    )
+)
 
 
 def user(principal: str) -> str:
@@ -120,17 +155,18 @@ def plan_acls(settings: Settings) -> list[AclRule]:
     every = sorted(topics.values())
     rules: list[AclRule] = []
     for service, access in SERVICE_ACCESS.items():
-        reads = every if ALL_ROLES in access.reads else [topics[r] for r in access.reads
-                                                          if r in topics]
+        reads = (
+            every if ALL_ROLES in access.reads else [topics[r] for r in access.reads if r in topics]
+        )
         rules += _topic_rules(service, reads, ["READ"])
-        rules += _topic_rules(service, [topics[r] for r in access.writes if r in topics],
-                              ["WRITE"])
+        rules += _topic_rules(service, [topics[r] for r in access.writes if r in topics], ["WRITE"])
         prefix = f"vitrina-{service}"
         if access.consumer:
             rules.append(AclRule(user(service), GROUP, PREFIXED, prefix, "READ"))
         if access.transactional:
-            rules += [AclRule(user(service), TXN, PREFIXED, prefix, op)
-                      for op in ("WRITE", "DESCRIBE")]
+            rules += [
+                AclRule(user(service), TXN, PREFIXED, prefix, op) for op in ("WRITE", "DESCRIBE")
+            ]
     rules += _admin_rules(every) + _mirror_rules(every) + _schema_registry_rules()
     return sorted(set(rules))
 
@@ -140,8 +176,10 @@ def _admin_rules(every: list[str]) -> list[AclRule]:
     (server.properties) so that the very first `acl apply` can run; these rules say what it
     needs, so removing it from super.users later keeps everything working."""
     admin = "admin"
-    rules = [AclRule(user(admin), CLUSTER, LITERAL, CLUSTER_NAME, op)
-             for op in ("CREATE", "ALTER", "DESCRIBE", "DESCRIBE_CONFIGS")]
+    rules = [
+        AclRule(user(admin), CLUSTER, LITERAL, CLUSTER_NAME, op)
+        for op in ("CREATE", "ALTER", "DESCRIBE", "DESCRIBE_CONFIGS")
+    ]
     rules += _topic_rules(admin, every, ["CREATE", "ALTER", "ALTER_CONFIGS", "DELETE"])
     rules.append(AclRule(user(admin), GROUP, PREFIXED, "vitrina-cli", "READ"))
     return rules
@@ -158,17 +196,23 @@ def _mirror_rules(every: list[str]) -> list[AclRule]:
     mirror = "mirror"
     rules = _topic_rules(mirror, every, ["DESCRIBE_CONFIGS", "CREATE", "WRITE", "ALTER_CONFIGS"])
     # heartbeats on each cluster, and the source's heartbeats replicated to the target.
-    internal = ["heartbeats", f"{MM2_SOURCE_ALIAS}.heartbeats",
-                f"{MM2_SOURCE_ALIAS}.checkpoints.internal"]
+    internal = [
+        "heartbeats",
+        f"{MM2_SOURCE_ALIAS}.heartbeats",
+        f"{MM2_SOURCE_ALIAS}.checkpoints.internal",
+    ]
     rules += _topic_rules(mirror, internal, ["CREATE", "READ", "WRITE", "DESCRIBE_CONFIGS"])
-    rules += [AclRule(user(mirror), TOPIC, PREFIXED, "mm2-", op)
-              for op in ("CREATE", "READ", "WRITE", "DESCRIBE_CONFIGS")]
-    rules += [AclRule(user(mirror), GROUP, LITERAL, f"{alias}-mm2", "READ")
-              for alias in (MM2_SOURCE_ALIAS, MM2_TARGET_ALIAS)]
+    rules += [
+        AclRule(user(mirror), TOPIC, PREFIXED, "mm2-", op)
+        for op in ("CREATE", "READ", "WRITE", "DESCRIBE_CONFIGS")
+    ]
+    rules += [
+        AclRule(user(mirror), GROUP, LITERAL, f"{alias}-mm2", "READ")
+        for alias in (MM2_SOURCE_ALIAS, MM2_TARGET_ALIAS)
+    ]
     # Checkpoints translate the offsets of Vitrina's consumer groups to the mirror, and
     # sync.group.offsets commits them there (an offset commit needs READ on the group).
-    rules += [AclRule(user(mirror), GROUP, PREFIXED, "vitrina-", op)
-              for op in ("DESCRIBE", "READ")]
+    rules += [AclRule(user(mirror), GROUP, PREFIXED, "vitrina-", op) for op in ("DESCRIBE", "READ")]
     rules.append(AclRule(user(mirror), CLUSTER, LITERAL, CLUSTER_NAME, "DESCRIBE"))
     return rules
 
@@ -189,6 +233,7 @@ def managed_principals() -> set[str]:
 
 # -- the evaluator ------------------------------------------------------------------------
 
+
 def _matches(rule: AclRule, resource_type: str, name: str) -> bool:
     if rule.resource_type != resource_type:
         return False
@@ -197,16 +242,23 @@ def _matches(rule: AclRule, resource_type: str, name: str) -> bool:
     return name.startswith(rule.name)
 
 
-def allowed(rules: Iterable[AclRule], principal: str, operation: str, resource_type: str,
-            name: str) -> bool:
+def allowed(
+    rules: Iterable[AclRule], principal: str, operation: str, resource_type: str, name: str
+) -> bool:
     """Would Kafka's StandardAuthorizer (no DENY rules, no super user) allow this?"""
     ops = {operation, "ALL"} | _IMPLIES.get(operation, set())
     who = {user(principal), "User:*"}
-    return any(r.permission == "ALLOW" and r.principal in who and r.operation in ops
-               and _matches(r, resource_type, name) for r in rules)
+    return any(
+        r.permission == "ALLOW"
+        and r.principal in who
+        and r.operation in ops
+        and _matches(r, resource_type, name)
+        for r in rules
+    )
 
 
 # -- diff and apply (edge) ----------------------------------------------------------------
+
 
 @dataclass
 class AclDiff:
@@ -223,15 +275,20 @@ class AclDiff:
         return [f"+ {r}" for r in self.add] + [f"- {r}" for r in self.remove]
 
 
-def diff_acls(planned: Iterable[AclRule], current: Iterable[AclRule],
-              managed: set[str] | None = None) -> AclDiff:
+def diff_acls(
+    planned: Iterable[AclRule], current: Iterable[AclRule], managed: set[str] | None = None
+) -> AclDiff:
     """What to add and remove to turn `current` into `planned` (pure)."""
     managed = managed if managed is not None else managed_principals()
     want = set(planned)
     have = set(current)
     ours = {r for r in have if r.principal in managed}
-    return AclDiff(add=sorted(want - have), remove=sorted(ours - want),
-                   unchanged=len(want & have), unmanaged=len(have - ours))
+    return AclDiff(
+        add=sorted(want - have),
+        remove=sorted(ours - want),
+        unchanged=len(want & have),
+        unmanaged=len(have - ours),
+    )
 
 
 # confluent-kafka names Kafka's CLUSTER resource type (code 4) BROKER.
@@ -252,15 +309,31 @@ def describe_cluster_acls(admin: object, timeout: float = 15.0) -> list[AclRule]
 
     # None = any name / principal / host (the stubs say str, the API takes None).
     anything: Any = None
-    flt = AclBindingFilter(ResourceType.ANY, anything, ResourcePatternType.ANY, anything,
-                           anything, AclOperation.ANY, AclPermissionType.ANY)
+    flt = AclBindingFilter(
+        ResourceType.ANY,
+        anything,
+        ResourcePatternType.ANY,
+        anything,
+        anything,
+        AclOperation.ANY,
+        AclPermissionType.ANY,
+    )
     try:
         bindings = admin.describe_acls(flt, request_timeout=timeout).result()  # type: ignore[attr-defined]
     except KafkaException as exc:
         raise _acl_error("describe ACLs", exc) from None
-    return [AclRule(b.principal, _FROM_CLIENT.get(b.restype.name, b.restype.name),
-                    b.resource_pattern_type.name, b.name, b.operation.name, b.host,
-                    b.permission_type.name) for b in bindings]
+    return [
+        AclRule(
+            b.principal,
+            _FROM_CLIENT.get(b.restype.name, b.restype.name),
+            b.resource_pattern_type.name,
+            b.name,
+            b.operation.name,
+            b.host,
+            b.permission_type.name,
+        )
+        for b in bindings
+    ]
 
 
 def _binding(rule: AclRule, *, as_filter: bool = False) -> Any:
@@ -275,20 +348,30 @@ def _binding(rule: AclRule, *, as_filter: bool = False) -> Any:
     )
 
     cls = AclBindingFilter if as_filter else AclBinding
-    return cls(ResourceType[_TO_CLIENT.get(rule.resource_type, rule.resource_type)], rule.name,
-                      ResourcePatternType[rule.pattern_type], rule.principal, rule.host,
-                      AclOperation[rule.operation], AclPermissionType[rule.permission])
+    return cls(
+        ResourceType[_TO_CLIENT.get(rule.resource_type, rule.resource_type)],
+        rule.name,
+        ResourcePatternType[rule.pattern_type],
+        rule.principal,
+        rule.host,
+        AclOperation[rule.operation],
+        AclPermissionType[rule.permission],
+    )
 
 
 def _acl_error(what: str, exc: Exception) -> BrokerError:
     text = str(exc)
     if "SECURITY_DISABLED" in text or "No Authorizer" in text:
-        return BrokerError(f"cannot {what}: the cluster has no authorizer configured",
-                           hint="ACLs need Apache Kafka with authorizer.class.name set; the "
-                                "embedded broker has none (use `vitrina acl plan`)")
+        return BrokerError(
+            f"cannot {what}: the cluster has no authorizer configured",
+            hint="ACLs need Apache Kafka with authorizer.class.name set; the "
+            "embedded broker has none (use `vitrina acl plan`)",
+        )
     if "AUTHORIZATION" in text:
-        return BrokerError(f"cannot {what}: not authorized ({text})",
-                           hint="run as the admin principal (super user), see docs/operations.md")
+        return BrokerError(
+            f"cannot {what}: not authorized ({text})",
+            hint="run as the admin principal (super user), see docs/operations.md",
+        )
     return BrokerError(f"cannot {what}: {text}", hint="is the cluster reachable?")
 
 
@@ -296,12 +379,15 @@ def _refuse_embedded(settings: Settings, dry_run: bool) -> None:
     """The embedded broker (Tansu) has no authorizer, and its CreateAcls reply aborts
     librdkafka: refuse before sending anything."""
     broker = settings.broker
-    embedded = {f"{h}:{p}" for h in (broker.host, "localhost")
-                for p in (broker.port, broker.mirror_port)}
+    embedded = {
+        f"{h}:{p}" for h in (broker.host, "localhost") for p in (broker.port, broker.mirror_port)
+    }
     if broker.embedded and not dry_run and settings.kafka.bootstrap_servers in embedded:
-        raise ConfigError("the embedded broker has no ACLs to apply",
-                          hint="use `vitrina acl plan` / `acl apply --dry-run` here, and "
-                               "`--profile distributed` against Apache Kafka")
+        raise ConfigError(
+            "the embedded broker has no ACLs to apply",
+            hint="use `vitrina acl plan` / `acl apply --dry-run` here, and "
+            "`--profile distributed` against Apache Kafka",
+        )
 
 
 def apply_acls(settings: Settings, *, dry_run: bool = False, timeout: float = 15.0) -> AclDiff:
@@ -321,17 +407,26 @@ def apply_acls(settings: Settings, *, dry_run: bool = False, timeout: float = 15
         return diff
     try:
         if diff.add:
-            for fut in admin.create_acls([_binding(r) for r in diff.add],
-                                         request_timeout=timeout).values():
+            for fut in admin.create_acls(
+                [_binding(r) for r in diff.add], request_timeout=timeout
+            ).values():
                 fut.result()
         if diff.remove:
-            for fut in admin.delete_acls([_binding(r, as_filter=True) for r in diff.remove],
-                                         request_timeout=timeout).values():
+            for fut in admin.delete_acls(
+                [_binding(r, as_filter=True) for r in diff.remove], request_timeout=timeout
+            ).values():
                 fut.result()
     except KafkaException as exc:
         raise _acl_error("apply ACLs", exc) from None
     return diff
 
 
-__all__ = ["BROKER_PRINCIPAL", "AclDiff", "AclRule", "allowed", "apply_acls", "diff_acls",
-           "plan_acls"]
+__all__ = [
+    "BROKER_PRINCIPAL",
+    "AclDiff",
+    "AclRule",
+    "allowed",
+    "apply_acls",
+    "diff_acls",
+    "plan_acls",
+]

@@ -41,8 +41,10 @@ def broker_hosts(brokers: int, prefix: str = "kafka") -> list[str]:
 def format_command(args_file: Path | str) -> str:
     """How to format a KRaft node's storage with these SCRAM users (`xargs` keeps the
     quoted `--add-scram 'SCRAM-SHA-512=[name=…,password=…]'` arguments whole)."""
-    return (f"xargs -a {args_file} kafka-storage.sh format --cluster-id <cluster-id> "
-            f"--config server.properties")
+    return (
+        f"xargs -a {args_file} kafka-storage.sh format --cluster-id <cluster-id> "
+        f"--config server.properties"
+    )
 
 
 def scram_args(passwords: dict[str, str]) -> str:
@@ -51,16 +53,18 @@ def scram_args(passwords: dict[str, str]) -> str:
     KRaft keeps SCRAM credentials in the metadata log, so the first users must be added when
     the storage is formatted (there is no ZooKeeper to write them to beforehand).
     """
-    return "".join(f"--add-scram '{MECHANISM}=[name={user},password={pw}]'\n"
-                   for user, pw in passwords.items())
+    return "".join(
+        f"--add-scram '{MECHANISM}=[name={user},password={pw}]'\n" for user, pw in passwords.items()
+    )
 
 
 # Inside the compose stack's containers (deploy/compose mounts the folder here).
 COMPOSE_CA = "/run/secrets/vitrina/ca.pem"
 
 
-def client_properties(principal: str, password: str, bootstrap: str,
-                      ca_path: str = COMPOSE_CA) -> str:
+def client_properties(
+    principal: str, password: str, bootstrap: str, ca_path: str = COMPOSE_CA
+) -> str:
     """A Java client property file (kafka-*.sh --command-config, MirrorMaker 2)."""
     return (
         f"# Kafka client settings for principal {principal}; generated, do not commit.\n"
@@ -84,11 +88,17 @@ BROKER_JAAS = (
 )
 
 
-def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
-                   password: Callable[[], str] = lambda: secrets.token_urlsafe(32),
-                   principals: tuple[str, ...] = ALL_PRINCIPALS,
-                   bootstrap: str | None = None, mirror_bootstrap: str | None = None,
-                   ca_path: str = COMPOSE_CA) -> list[SecretFile]:
+def build_material(
+    *,
+    brokers: int,
+    mirror_brokers: int,
+    now: datetime,
+    password: Callable[[], str] = lambda: secrets.token_urlsafe(32),
+    principals: tuple[str, ...] = ALL_PRINCIPALS,
+    bootstrap: str | None = None,
+    mirror_bootstrap: str | None = None,
+    ca_path: str = COMPOSE_CA,
+) -> list[SecretFile]:
     """Every file of the security folder, as data.
 
     The client `.properties` point at `bootstrap` / `mirror_bootstrap` and trust `ca_path`:
@@ -98,35 +108,51 @@ def build_material(*, brokers: int, mirror_brokers: int, now: datetime,
     if brokers < 1:
         raise ConfigError("--brokers must be at least 1", hint="the compose stack uses 3")
     ca = make_ca(now)
-    files = [SecretFile("ca.pem", ca.cert_pem, PUBLIC),
-             SecretFile("ca-key.pem", ca.key_pem, PRIVATE)]
-    clusters = [(broker_hosts(brokers), "kafka"), (broker_hosts(mirror_brokers, "kafka-mirror"),
-                                                    "kafka-mirror")]
+    files = [
+        SecretFile("ca.pem", ca.cert_pem, PUBLIC),
+        SecretFile("ca-key.pem", ca.key_pem, PRIVATE),
+    ]
+    clusters = [
+        (broker_hosts(brokers), "kafka"),
+        (broker_hosts(mirror_brokers, "kafka-mirror"), "kafka-mirror"),
+    ]
     for hosts, _ in clusters:
         for host in hosts:
             # localhost + 127.0.0.1: an operator may port-forward to one broker and keep
             # hostname verification on.
             leaf = issue_server_cert(ca, host, [host, "localhost", "127.0.0.1"], now)
-            files += [SecretFile(f"{host}.pem", leaf.cert_pem, PUBLIC),
-                      SecretFile(f"{host}.keystore.pem", keystore_pem(leaf, ca), PRIVATE)]
+            files += [
+                SecretFile(f"{host}.pem", leaf.cert_pem, PUBLIC),
+                SecretFile(f"{host}.keystore.pem", keystore_pem(leaf, ca), PRIVATE),
+            ]
     search: Issued = issue_server_cert(ca, "opensearch", ["opensearch", "localhost"], now)
-    files += [SecretFile("opensearch.pem", search.cert_pem + ca.cert_pem, PUBLIC),
-              SecretFile("opensearch-key.pem", search.key_pem, PRIVATE)]
+    files += [
+        SecretFile("opensearch.pem", search.cert_pem + ca.cert_pem, PUBLIC),
+        SecretFile("opensearch-key.pem", search.key_pem, PRIVATE),
+    ]
 
     passwords = {principal: password() for principal in principals}
     bootstrap = bootstrap or ",".join(f"{h}:9093" for h in clusters[0][0])
     mirror_bootstrap = mirror_bootstrap or ",".join(f"{h}:9093" for h in clusters[1][0])
     for principal, pw in passwords.items():
         files.append(SecretFile(f"{principal}.password", pw.encode(), PRIVATE))
-        files.append(SecretFile(
-            f"{principal}.properties",
-            client_properties(principal, pw, bootstrap, ca_path).encode(), PRIVATE))
+        files.append(
+            SecretFile(
+                f"{principal}.properties",
+                client_properties(principal, pw, bootstrap, ca_path).encode(),
+                PRIVATE,
+            )
+        )
     if mirror_brokers:
-        files.append(SecretFile(
-            "mirror-target.properties",
-            client_properties("mirror", passwords.get("mirror", ""), mirror_bootstrap,
-                              ca_path).encode(),
-            PRIVATE))
+        files.append(
+            SecretFile(
+                "mirror-target.properties",
+                client_properties(
+                    "mirror", passwords.get("mirror", ""), mirror_bootstrap, ca_path
+                ).encode(),
+                PRIVATE,
+            )
+        )
     for name in EXTRA_PASSWORDS:
         # "-Vt9": OpenSearch demands upper, lower, digit and special characters.
         files.append(SecretFile(f"{name}.password", (password() + "-Vt9").encode(), PRIVATE))
@@ -144,9 +170,11 @@ def write_material(out: Path, files: list[SecretFile], *, force: bool = False) -
     existing = [f.name for f in files if (out / f.name).exists()]
     if existing and not force:
         shown = ", ".join(existing[:3]) + (" …" if len(existing) > 3 else "")
-        raise ConfigError(f"security material already exists in {out} ({shown})",
-                          hint="keep it, or pass --force to replace ALL of it (then rotate: "
-                               "see docs/operations.md)")
+        raise ConfigError(
+            f"security material already exists in {out} ({shown})",
+            hint="keep it, or pass --force to replace ALL of it (then rotate: "
+            "see docs/operations.md)",
+        )
     out.mkdir(parents=True, exist_ok=True, mode=0o700)
     os.chmod(out, 0o700)
     written = []

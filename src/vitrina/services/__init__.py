@@ -31,20 +31,47 @@ class ServiceSpec:
 
 # Start order of `vitrina up`; stop order is the reverse.
 SERVICES: list[ServiceSpec] = [
-    ServiceSpec("filter", "vitrina.services.filter:main", "filter",
-                "shop-products → filtered-products / blocked-products, live ban list"),
-    ServiceSpec("indexer", "vitrina.services.indexer:main", "indexer",
-                "filtered-products → search index"),
-    ServiceSpec("lake-sink", "vitrina.services.lake_sink:main", "lake_sink",
-                "raw topics → Parquet data lake"),
-    ServiceSpec("shop-api", "vitrina.services.shop_api:main", "shop_api",
-                "HTTP: stores POST products", http=True),
-    ServiceSpec("client-api", "vitrina.services.client_api:main", "client_api",
-                "HTTP: search, recommendations, web page, operator view", http=True),
-    ServiceSpec("analytics", "vitrina.services.analytics_scheduler:main", "analytics",
-                "periodic analytics + recommendations job"),
-    ServiceSpec("traffic", "vitrina.services.traffic:main", "traffic",
-                "demo traffic: orders and client events"),
+    ServiceSpec(
+        "filter",
+        "vitrina.services.filter:main",
+        "filter",
+        "shop-products → filtered-products / blocked-products, live ban list",
+    ),
+    ServiceSpec(
+        "indexer", "vitrina.services.indexer:main", "indexer", "filtered-products → search index"
+    ),
+    ServiceSpec(
+        "lake-sink",
+        "vitrina.services.lake_sink:main",
+        "lake_sink",
+        "raw topics → Parquet data lake",
+    ),
+    ServiceSpec(
+        "shop-api",
+        "vitrina.services.shop_api:main",
+        "shop_api",
+        "HTTP: stores POST products",
+        http=True,
+    ),
+    ServiceSpec(
+        "client-api",
+        "vitrina.services.client_api:main",
+        "client_api",
+        "HTTP: search, recommendations, web page, operator view",
+        http=True,
+    ),
+    ServiceSpec(
+        "analytics",
+        "vitrina.services.analytics_scheduler:main",
+        "analytics",
+        "periodic analytics + recommendations job",
+    ),
+    ServiceSpec(
+        "traffic",
+        "vitrina.services.traffic:main",
+        "traffic",
+        "demo traffic: orders and client events",
+    ),
 ]
 
 

@@ -36,8 +36,12 @@ def trigger_path(settings: Settings) -> Path:
 class AnalyticsScheduler:
     """Decides when the job runs; the job itself is injected so tests can count runs."""
 
-    def __init__(self, settings: Settings, job: Callable[[Settings], Any] | None = None,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        job: Callable[[Settings], Any] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         if job is None:
             from vitrina.analytics.job import run_job
 

@@ -50,9 +50,12 @@ def decode_ban(raw: bytes | None) -> dict[str, Any] | None:
 class BanService:
     """Writes and reads the ban list. Time is injected (`clock`) for deterministic tests."""
 
-    def __init__(self, settings: Settings,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
-                 principal: str = PRINCIPAL) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        principal: str = PRINCIPAL,
+    ) -> None:
         self.settings = settings
         self.principal = principal
         self.topic = settings.topics.banned_products
@@ -76,13 +79,22 @@ class BanService:
         # Short flush steps: a wrong password or an untrusted CA is raised at once (by the
         # client's ErrorWatch) instead of after the whole timeout.
         if wait_flushed(self._producer, FLUSH_TIMEOUT_S) > 0 or errors:
-            problem = explain(first_error[0], identity(self.settings, self.principal),
-                              operation="WRITE", topic=self.topic) if first_error else None
+            problem = (
+                explain(
+                    first_error[0],
+                    identity(self.settings, self.principal),
+                    operation="WRITE",
+                    topic=self.topic,
+                )
+                if first_error
+                else None
+            )
             if problem is not None:
                 raise problem
-            raise BrokerError(f"the ban list was not fully written: {errors or 'timed out'}",
-                              hint="check the broker (`vitrina broker status`) and retry; "
-                                   "banning is idempotent")
+            raise BrokerError(
+                f"the ban list was not fully written: {errors or 'timed out'}",
+                hint="check the broker (`vitrina broker status`) and retry; banning is idempotent",
+            )
 
     @staticmethod
     def _valid_ids(ids: list[Any]) -> list[str]:
@@ -92,7 +104,8 @@ class BanService:
                 f"malformed product id(s): {', '.join(bad[:20])}"
                 + (f" and {len(bad) - 20} more" if len(bad) > 20 else ""),
                 hint="a product id is 1 to 64 ASCII letters, digits, '-', '_' or '.', "
-                     "e.g. 100042 or 85123A; nothing was changed")
+                "e.g. 100042 or 85123A; nothing was changed",
+            )
         if not valid:
             raise BadRequestError("no product ids given", hint="pass at least one product id")
         return valid
@@ -106,8 +119,10 @@ class BanService:
         if not banned_by:
             raise BadRequestError("a ban needs an author", hint="pass --by NAME")
         now = self.clock()
-        bans = [Ban(product_id=pid, reason=reason[:1000], banned_by=banned_by[:200],
-                    banned_at=now) for pid in valid]
+        bans = [
+            Ban(product_id=pid, reason=reason[:1000], banned_by=banned_by[:200], banned_at=now)
+            for pid in valid
+        ]
         self._produce([(b.product_id, encode("ban", b)) for b in bans])
         return bans
 
@@ -117,8 +132,10 @@ class BanService:
         current = self.current()
         missing = [pid for pid in valid if pid not in current]
         if missing:
-            raise NotFoundError(f"not banned: {', '.join(missing[:20])}",
-                                hint="see `vitrina ban list`; nothing was changed")
+            raise NotFoundError(
+                f"not banned: {', '.join(missing[:20])}",
+                hint="see `vitrina ban list`; nothing was changed",
+            )
         self._produce([(pid, None) for pid in valid])
         return valid
 
@@ -129,12 +146,16 @@ class BanService:
         except FileNotFoundError:
             raise BadRequestError(f"{path} does not exist", hint="give a JSON file") from None
         except orjson.JSONDecodeError as exc:
-            raise BadRequestError(f"{path} is not valid JSON: {exc}",
-                                  hint='use {"product_id": ["1", "2"]} or ["1", "2"]') from None
+            raise BadRequestError(
+                f"{path} is not valid JSON: {exc}",
+                hint='use {"product_id": ["1", "2"]} or ["1", "2"]',
+            ) from None
         ids = ids_from_document(document)
         if ids is None:
-            raise BadRequestError(f"{path}: expected a list of ids or an object with a "
-                                  f"product_id list", hint='e.g. {"product_id": ["100042"]}')
+            raise BadRequestError(
+                f"{path}: expected a list of ids or an object with a product_id list",
+                hint='e.g. {"product_id": ["100042"]}',
+            )
         return self.ban(ids, reason, banned_by)
 
     # -- reading -------------------------------------------------------------------------

@@ -44,9 +44,11 @@ log = logging.getLogger(__name__)
 API = "client"
 WEB_DIR = Path(str(resources.files("vitrina") / "web"))
 # No inline scripts or styles, no third-party origins: product names come from stores.
-CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-       "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-       "form-action 'self'")
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
 
 
 class MeasureAndSecure:
@@ -55,8 +57,11 @@ class MeasureAndSecure:
     (Starlette's BaseHTTPMiddleware costs about a third of a small request's time.)
     """
 
-    HEADERS = (("content-security-policy", CSP), ("x-content-type-options", "nosniff"),
-               ("referrer-policy", "no-referrer"))
+    HEADERS = (
+        ("content-security-policy", CSP),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "no-referrer"),
+    )
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -115,10 +120,13 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
         finally:
             app.state.vitrina.close()
 
-    app = FastAPI(title="Vitrina client API", version="1",
-                  description="Search, recommendations and events for customers of "
-                              "«Покупай выгодно»; bans and pipeline health for operators.",
-                  lifespan=lifespan)
+    app = FastAPI(
+        title="Vitrina client API",
+        version="1",
+        description="Search, recommendations and events for customers of "
+        "«Покупай выгодно»; bans and pipeline health for operators.",
+        lifespan=lifespan,
+    )
     app.state.vitrina = app_state
     app.state.alert_inbox = alerts.AlertInbox()
     install_error_handlers(app)
@@ -157,11 +165,15 @@ def main(settings: Settings) -> None:
 
     host, port = settings.api.host, settings.ports.client_api
     workers = settings.api.client_workers
-    print(f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
-          + (f", {workers} processes" if workers > 1 else ""), flush=True)
+    print(
+        f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
+        + (f", {workers} processes" if workers > 1 else ""),
+        flush=True,
+    )
     if workers <= 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning",
-                    access_log=False)
+        uvicorn.run(
+            create_app(settings), host=host, port=port, log_level="warning", access_log=False
+        )
         return
     serve_processes(settings, workers)
 
@@ -190,13 +202,16 @@ def serve_processes(settings: Settings, workers: int) -> None:
     except OSError as exc:
         raise UnavailableError(
             f"cannot listen on {settings.api.host}:{settings.ports.client_api}: {exc}",
-            hint="another process holds the port: stop it or set ports.client_api") from None
+            hint="another process holds the port: stop it or set ports.client_api",
+        ) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     # fork: the children inherit the bound socket and the settings; no threads exist yet.
     context = multiprocessing.get_context("fork")
-    children = [context.Process(target=_serve_one, args=(settings, sock),
-                                name=f"client-api-{i}") for i in range(workers)]
+    children = [
+        context.Process(target=_serve_one, args=(settings, sock), name=f"client-api-{i}")
+        for i in range(workers)
+    ]
     for child in children:
         child.start()
     stop = threading.Event()
@@ -215,5 +230,6 @@ def serve_processes(settings: Settings, workers: int) -> None:
     sock.close()
     if not stop.is_set():
         dead = [f"{c.name} (exit {c.exitcode})" for c in children if c.exitcode]
-        raise SystemExit(f"client API worker died: {', '.join(dead) or 'unknown'}; "
-                         "see its log above")
+        raise SystemExit(
+            f"client API worker died: {', '.join(dead) or 'unknown'}; see its log above"
+        )

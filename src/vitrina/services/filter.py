@@ -107,15 +107,18 @@ class FilterStep(Step):
         """Read the whole ban list to its end (partition EOF) before any product is judged."""
         partitions = topic_partitions(self.settings, self.bans_topic, SERVICE)
         # The group only bookmarks which invalid ban records were dead-lettered already.
-        self._bans = TopicFollower(self.settings, partitions, principal=SERVICE,
-                                   group_id=f"{self.group_id}-ban-letters")
+        self._bans = TopicFollower(
+            self.settings, partitions, principal=SERVICE, group_id=f"{self.group_id}-ban-letters"
+        )
         try:
             for msg in self._bans.read_to_end(timeout):
                 self._fold_ban_record(msg, act=False)
         except BrokerError as exc:
-            raise BrokerError(f"the ban list {self.bans_topic} did not load: {exc.message}",
-                              hint="is the broker overloaded? the filter judges nothing "
-                                   "until the whole ban list is loaded") from None
+            raise BrokerError(
+                f"the ban list {self.bans_topic} did not load: {exc.message}",
+                hint="is the broker overloaded? the filter judges nothing "
+                "until the whole ban list is loaded",
+            ) from None
         self._drop_rejects_already_dead_lettered()
         metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
         log.info("ban list loaded: %d banned products", len(self.ban_list))
@@ -143,8 +146,10 @@ class FilterStep(Step):
         assert self._bans is not None
         done = self._bans.committed()
         self._rejects.rejected = [
-            (msg, exc) for msg, exc in self._rejects.rejected
-            if (msg.offset() or 0) >= done.get((msg.topic() or "", msg.partition() or 0), -1)]
+            (msg, exc)
+            for msg, exc in self._rejects.rejected
+            if (msg.offset() or 0) >= done.get((msg.topic() or "", msg.partition() or 0), -1)
+        ]
 
     def _bookmark(self, rejected: list[tuple[Message, Exception]]) -> Callable[[], None]:
         marks: dict[tuple[str, int], int] = {}
@@ -171,8 +176,11 @@ class FilterStep(Step):
         try:
             ban = decode_ban(msg.value())
             if ban is not None and ban["product_id"] != key:
-                raise ContractError(f"ban key {key!r} differs from product_id "
-                                    f"{ban['product_id']!r}", field="product_id", rule="key")
+                raise ContractError(
+                    f"ban key {key!r} differs from product_id {ban['product_id']!r}",
+                    field="product_id",
+                    rule="key",
+                )
         except ContractError as exc:
             # Not a ban: never silently ignored — it goes to dead-letters with the reason.
             log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
@@ -195,9 +203,12 @@ class FilterStep(Step):
         product_id = product["product_id"]
         key = message.key()
         if key is None or key.decode("utf-8", "replace") != product_id:
-            raise ContractError(f"record key {key!r} is not the product_id {product_id!r}",
-                                field="product_id", rule="key",
-                                hint="stores' records must be keyed by product_id")
+            raise ContractError(
+                f"record key {key!r} is not the product_id {product_id!r}",
+                field="product_id",
+                rule="key",
+                hint="stores' records must be keyed by product_id",
+            )
         partition = cast(int, message.partition())
         shelf = self.shelves.get(partition)
         if shelf is None:
@@ -215,8 +226,9 @@ class FilterStep(Step):
             self._blocked += 1
         return outputs
 
-    def _output(self, partition: int, effect: Effect,
-                product: dict[str, Any] | None = None) -> Output:
+    def _output(
+        self, partition: int, effect: Effect, product: dict[str, Any] | None = None
+    ) -> Output:
         pid = effect.product_id
         if effect.kind == "publish":
             return Output(self.filtered, pid, effect.raw, partition=partition)
@@ -264,14 +276,18 @@ class FilterStep(Step):
         for msg in read_partitions_to_end(self.settings, sources, principal=SERVICE):
             key = (msg.key() or b"").decode("utf-8", "replace")
             kind: Literal["visible", "withheld"] = (
-                "visible" if msg.topic() == self.filtered else "withheld")
+                "visible" if msg.topic() == self.filtered else "withheld"
+            )
             fold_shelf(shelves[cast(int, msg.partition())], kind, key, msg.value())
         self.shelves.update(shelves)
         effects = [(p, e) for p, shelf in shelves.items() for e in reconcile(shelf, self.ban_list)]
         if effects:
             log.info("repairing %d records after assignment of %s", len(effects), numbers)
-        log.info("assigned %s: %d products rebuilt", numbers,
-                 sum(len(s.visible) + len(s.withheld) for s in shelves.values()))
+        log.info(
+            "assigned %s: %d products rebuilt",
+            numbers,
+            sum(len(s.visible) + len(s.withheld) for s in shelves.values()),
+        )
         return SideWork(phases=self._phases(effects))
 
     def drop(self, partitions: list[TopicPartition]) -> None:
@@ -309,13 +325,20 @@ def check_partitions(settings: Settings) -> None:
     for name in (topics.filtered_products, topics.withheld_products):
         have = len(topic_partitions(settings, name, SERVICE))
         if have < inputs:
-            raise ConfigError(f"{name} has {have} partitions but {topics.shop_products} has "
-                              f"{inputs}", hint=f"add partitions to {name} (the filter writes "
-                                                f"each product to its input partition number)")
+            raise ConfigError(
+                f"{name} has {have} partitions but {topics.shop_products} has {inputs}",
+                hint=f"add partitions to {name} (the filter writes "
+                f"each product to its input partition number)",
+            )
 
 
-def build(settings: Settings, *, group_id: str = GROUP_ID, instance_id: str | None = None,
-          metrics_port: int | None = None) -> tuple[FilterStep, StreamWorker]:
+def build(
+    settings: Settings,
+    *,
+    group_id: str = GROUP_ID,
+    instance_id: str | None = None,
+    metrics_port: int | None = None,
+) -> tuple[FilterStep, StreamWorker]:
     """Assemble the filter: ban list loaded to its end, then the worker (not yet running).
 
     shop-products ─▶ decode + validate + route (FilterStep.process) ─▶ filtered / blocked /
@@ -324,9 +347,16 @@ def build(settings: Settings, *, group_id: str = GROUP_ID, instance_id: str | No
     check_partitions(settings)
     step = FilterStep(settings, group_id)
     step.load_ban_list()
-    worker = StreamWorker(settings, step, [settings.topics.shop_products], group_id=group_id,
-                          side_input=step, principal=SERVICE, instance_id=instance_id,
-                          metrics_port=metrics_port)
+    worker = StreamWorker(
+        settings,
+        step,
+        [settings.topics.shop_products],
+        group_id=group_id,
+        side_input=step,
+        principal=SERVICE,
+        instance_id=instance_id,
+        metrics_port=metrics_port,
+    )
     return step, worker
 
 

@@ -37,9 +37,12 @@ def product_id_of(key: bytes | str | None) -> str:
     """The product_id a tombstone's key names; a tombstone without a usable key is invalid."""
     text = key.decode("utf-8", "replace") if isinstance(key, bytes) else (key or "")
     if not is_product_id(text):
-        raise ContractError(f"tombstone with key {text[:50]!r} names no product_id",
-                            field="(key)", rule="pattern",
-                            hint="filtered-products is keyed by product_id")
+        raise ContractError(
+            f"tombstone with key {text[:50]!r} names no product_id",
+            field="(key)",
+            rule="pattern",
+            hint="filtered-products is keyed by product_id",
+        )
     return text
 
 
@@ -73,8 +76,13 @@ class IndexerStep(BatchSink[Change]):
     service = "indexer"
     flush_records = 5000
 
-    def __init__(self, backend: SearchBackend, commit_seconds: float,
-                 clock: Any = time.monotonic, dead_letters_topic: str = "dead-letters") -> None:
+    def __init__(
+        self,
+        backend: SearchBackend,
+        commit_seconds: float,
+        clock: Any = time.monotonic,
+        dead_letters_topic: str = "dead-letters",
+    ) -> None:
         super().__init__(clock)
         self.backend = backend
         self.flush_seconds = commit_seconds
@@ -88,10 +96,21 @@ class IndexerStep(BatchSink[Change]):
         else:
             product = decode("product", value)
             pid = str(product["product_id"])
-        carried = tuple((str(h[0]), h[1]) for h in (message.headers() or [])
-                        if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes))
-        return Change(pid, product, message.topic() or "", message.partition() or 0,
-                      message.offset() or 0, key, value, carried)
+        carried = tuple(
+            (str(h[0]), h[1])
+            for h in (message.headers() or [])
+            if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
+        )
+        return Change(
+            pid,
+            product,
+            message.topic() or "",
+            message.partition() or 0,
+            message.offset() or 0,
+            key,
+            value,
+            carried,
+        )
 
     def write(self, batch: list[Change]) -> None:
         started = time.perf_counter()
@@ -114,13 +133,20 @@ class IndexerStep(BatchSink[Change]):
         for pid, reason in refused.items():
             change = changes.get(pid)
             if change is None:  # the backend named an id we did not send: say so, keep going
-                log.error("indexer: the search index refused product %s, which was not in "
-                          "the batch: %s", pid, reason)
+                log.error(
+                    "indexer: the search index refused product %s, which was not in the batch: %s",
+                    pid,
+                    reason,
+                )
                 continue
             self.dead_lettered.append(self._dead_letter(change, reason))
         if refused:
-            log.warning("indexer: %d document(s) refused by the search index, dead-lettered; "
-                        "e.g. product %s: %s", len(refused), *next(iter(refused.items())))
+            log.warning(
+                "indexer: %d document(s) refused by the search index, dead-lettered; "
+                "e.g. product %s: %s",
+                len(refused),
+                *next(iter(refused.items())),
+            )
         metrics.INDEXER_UPSERTED.inc(len(upserts))
         metrics.INDEXER_DELETED.inc(len(deletes))
         metrics.INDEXER_COMMIT.observe(time.perf_counter() - started)
@@ -132,26 +158,41 @@ class IndexerStep(BatchSink[Change]):
         if not fits(change.key, value):  # the dead letter itself must fit: keep the start
             extra.append(("value_truncated_from", str(len(value or b"")).encode()))
             value = (value or b"")[:100_000]
-        return dead_letter(self.dead_letters_topic, service=self.service,
-                           error=f"the search index refused product {change.product_id}: "
-                                 f"{reason}",
-                           key=change.key, value=value, source_topic=change.topic,
-                           partition=change.partition, offset=change.offset,
-                           extra_headers=extra)
+        return dead_letter(
+            self.dead_letters_topic,
+            service=self.service,
+            error=f"the search index refused product {change.product_id}: {reason}",
+            key=change.key,
+            value=value,
+            source_topic=change.topic,
+            partition=change.partition,
+            offset=change.offset,
+            extra_headers=extra,
+        )
 
     def close(self) -> None:
         self.backend.close()
 
 
-def build_worker(settings: Settings, *, group_id: str | None = None,
-                 metrics_port: int | None = None) -> StreamWorker:
+def build_worker(
+    settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
+) -> StreamWorker:
     """decode (product or tombstone; invalid → dead-letters) → batch → index → commit."""
     from vitrina.search.api import open_search
 
-    step = IndexerStep(open_search(settings), settings.search.commit_seconds,
-                       dead_letters_topic=settings.topics.dead_letters)
-    return StreamWorker(settings, step, [settings.topics.filtered_products], sink=step,
-                        group_id=group_id or GROUP_ID, metrics_port=metrics_port)
+    step = IndexerStep(
+        open_search(settings),
+        settings.search.commit_seconds,
+        dead_letters_topic=settings.topics.dead_letters,
+    )
+    return StreamWorker(
+        settings,
+        step,
+        [settings.topics.filtered_products],
+        sink=step,
+        group_id=group_id or GROUP_ID,
+        metrics_port=metrics_port,
+    )
 
 
 def main(settings: Settings) -> None:

@@ -48,8 +48,13 @@ class LakeSink(Step):
 
     service = SERVICE
 
-    def __init__(self, settings: Settings, writer: LakeWriter, key: bytes,
-                 wall_clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        writer: LakeWriter,
+        key: bytes,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
         self.settings = settings
         self.writer = writer
         self.pii_key = key
@@ -65,12 +70,16 @@ class LakeSink(Step):
     # -- decode → rows → buffer ------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
         # A consumed record (not an error event) always has topic, partition and offset.
-        topic, partition, offset = str(message.topic()), message.partition() or 0, \
-            message.offset() or 0
+        topic, partition, offset = (
+            str(message.topic()),
+            message.partition() or 0,
+            message.offset() or 0,
+        )
         role = self.role_of[topic]
         raw = message.value()
-        value = None if raw is None and role == "banned_products" else decode(
-            CONTRACT_OF[role], raw)
+        value = (
+            None if raw is None and role == "banned_products" else decode(CONTRACT_OF[role], raw)
+        )
         ts_type, ts = message.timestamp()
         if ts_type == 0 or ts is None or ts < 0:
             ts = int(self.wall_clock() * 1000)  # no broker timestamp: file it under today
@@ -90,8 +99,10 @@ class LakeSink(Step):
             return
         if self._oldest is None:
             self._oldest = now
-        if (now - self._oldest >= self.flush_seconds
-                or self.buffered >= MEMORY_FACTOR * self.flush_records):
+        if (
+            now - self._oldest >= self.flush_seconds
+            or self.buffered >= MEMORY_FACTOR * self.flush_records
+        ):
             self.flush()
             return
         full = [k for k, rows in self.buffers.items() if len(rows) >= self.flush_records]
@@ -123,25 +134,29 @@ class LakeSink(Step):
     def recover(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Delete this incarnation's files past the committed offset of newly assigned
         partitions (before any of their records is processed)."""
-        mine = [TopicPartition(tp.topic, tp.partition) for tp in partitions
-                if tp.topic in self.role_of]
+        mine = [
+            TopicPartition(tp.topic, tp.partition) for tp in partitions if tp.topic in self.role_of
+        ]
         if not mine:
             return
         for topic in {tp.topic for tp in mine}:
             # Asked at every assignment: a topic recreated while we ran is a new incarnation.
             self.incarnations[self.role_of[topic]] = topic_incarnation(
-                self.settings, topic, SERVICE)
+                self.settings, topic, SERVICE
+            )
         try:
             committed = consumer.committed(mine, timeout=15)
         except KafkaException as exc:
-            raise BrokerError(f"{SERVICE}: cannot read committed offsets: {exc}",
-                              hint="is the broker up? the supervisor will restart the sink") \
-                from None
+            raise BrokerError(
+                f"{SERVICE}: cannot read committed offsets: {exc}",
+                hint="is the broker up? the supervisor will restart the sink",
+            ) from None
         for tp in committed:
             start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
             role = self.role_of[tp.topic]
-            deleted = self.writer.delete_uncommitted(role, tp.partition, start,
-                                                     self.incarnations[role])
+            deleted = self.writer.delete_uncommitted(
+                role, tp.partition, start, self.incarnations[role]
+            )
             if deleted:
                 metrics.LAKE_LEFTOVERS.labels(role).inc(len(deleted))
         self.drop(mine)
@@ -172,13 +187,19 @@ def raw_topics(settings: Settings) -> list[str]:
     return [getattr(settings.topics, role) for role in DATASETS]
 
 
-def build_worker(settings: Settings, *, group_id: str | None = None,
-                 metrics_port: int | None = None) -> StreamWorker:
+def build_worker(
+    settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
+) -> StreamWorker:
     """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
     step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
-    return StreamWorker(settings, step, raw_topics(settings), sink=step,
-                        group_id=group_id or settings.lake.consumer_group,
-                        metrics_port=metrics_port)
+    return StreamWorker(
+        settings,
+        step,
+        raw_topics(settings),
+        sink=step,
+        group_id=group_id or settings.lake.consumer_group,
+        metrics_port=metrics_port,
+    )
 
 
 def main(settings: Settings) -> None:

@@ -29,8 +29,10 @@ class NotOwner(VitrinaError):
 
 
 def owner_message(product_id: str, owner: str, store: str) -> str:
-    return (f"product {product_id} belongs to {owner}, not {store} (rule: owner — a product "
-            "id belongs to the store that first published it)")
+    return (
+        f"product {product_id} belongs to {owner}, not {store} (rule: owner — a product "
+        "id belongs to the store that first published it)"
+    )
 
 
 OWNER_HINT = "use a product id of your own store"
@@ -57,8 +59,9 @@ class Owners:
     def get(self, product_id: str) -> str | None:
         return self.by_product.get(product_id)
 
-    def claim_all(self, items: list[tuple[str, str]]
-                  ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
+    def claim_all(
+        self, items: list[tuple[str, str]]
+    ) -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
         """Claim (product_id, store) pairs, all or nothing.
 
         Returns (new claims, conflicts as (id, owner, store)); with conflicts nothing is claimed.
@@ -87,8 +90,9 @@ class Owners:
         return len(self.by_product)
 
 
-def load_owners(settings: Settings, principal: str | None = "admin",
-                timeout: float = 60.0) -> Owners:
+def load_owners(
+    settings: Settings, principal: str | None = "admin", timeout: float = 60.0
+) -> Owners:
     """The owners as of now (read to the end once): for one-shot loads."""
     owners = Owners()
     for msg in read_to_end(settings, [settings.topics.product_owners], timeout, principal):
@@ -122,7 +126,8 @@ class OwnersView:
         if not self.loaded.wait(timeout):
             raise UnavailableError(
                 "product ownership is still loading" + (f" ({self.error})" if self.error else ""),
-                hint="retry in a few seconds; is the broker up and `vitrina topics apply` done?")
+                hint="retry in a few seconds; is the broker up and `vitrina topics apply` done?",
+            )
         return self.owners
 
     def _run(self) -> None:
@@ -135,8 +140,9 @@ class OwnersView:
                 self._stop.wait(2.0)
 
     def _follow(self) -> None:
-        partitions = topic_partitions(self.settings, self.settings.topics.product_owners,
-                                      self.principal)
+        partitions = topic_partitions(
+            self.settings, self.settings.topics.product_owners, self.principal
+        )
         follower = TopicFollower(self.settings, partitions, principal=self.principal)
         try:
             while not self._stop.is_set():

@@ -49,8 +49,9 @@ class ServedRecommendations:
     removed: int = 0  # items dropped at serve time (banned or out of stock)
 
 
-def allowed_items(items: list[dict[str, Any]], banned: Mapping[str, Any],
-                  stock_of: Callable[[str], int | None]) -> tuple[list[dict[str, Any]], int]:
+def allowed_items(
+    items: list[dict[str, Any]], banned: Mapping[str, Any], stock_of: Callable[[str], int | None]
+) -> tuple[list[dict[str, Any]], int]:
     """Keep items that are not banned and in stock now; `stock_of` is None for unknown ids."""
     kept = []
     for item in items:
@@ -61,11 +62,15 @@ def allowed_items(items: list[dict[str, Any]], banned: Mapping[str, Any],
     return kept, len(items) - len(kept)
 
 
-def serve_recommendations(user_id: str, personal: dict[str, Any] | None,
-                          popular: dict[str, Any] | None, banned: Mapping[str, Any],
-                          stock_of: Callable[[str], int | None],
-                          top_in_stock: Callable[[int], list[dict[str, Any]]],
-                          limit: int) -> ServedRecommendations:
+def serve_recommendations(
+    user_id: str,
+    personal: dict[str, Any] | None,
+    popular: dict[str, Any] | None,
+    banned: Mapping[str, Any],
+    stock_of: Callable[[str], int | None],
+    top_in_stock: Callable[[int], list[dict[str, Any]]],
+    limit: int,
+) -> ServedRecommendations:
     """Choose what to show: personal list, else popular, else the top in-stock products.
 
     A customer never gets an error: an unknown user, or one whose every recommended item
@@ -78,8 +83,14 @@ def serve_recommendations(user_id: str, personal: dict[str, Any] | None,
         kept, dropped = allowed_items(list(record.get("items", [])), banned, stock_of)
         removed += dropped
         if kept:
-            return ServedRecommendations(user_id, source, kept[:limit], record.get("model"),
-                                         record.get("generated_at"), removed)
+            return ServedRecommendations(
+                user_id,
+                source,
+                kept[:limit],
+                record.get("model"),
+                record.get("generated_at"),
+                removed,
+            )
     fallback = [item for item in top_in_stock(limit * 2) if item["product_id"] not in banned]
     if fallback:
         return ServedRecommendations(user_id, "top-in-stock", fallback[:limit], removed=removed)
@@ -169,15 +180,20 @@ class LocalView:
         except KafkaException as exc:
             self.error = f"broker unreachable: {exc}"
             return None
-        missing = [t for t in self._folds if t not in metadata.topics
-                   or metadata.topics[t].error is not None]
+        missing = [
+            t
+            for t in self._folds
+            if t not in metadata.topics or metadata.topics[t].error is not None
+        ]
         if missing:
             self.error = f"topics missing: {', '.join(missing)} (run `vitrina topics apply`)"
             return None
         self.error = None
-        return TopicFollower(self.settings, [TopicPartition(t, p) for t in self._folds
-                                             for p in metadata.topics[t].partitions],
-                             principal="client-api")
+        return TopicFollower(
+            self.settings,
+            [TopicPartition(t, p) for t in self._folds for p in metadata.topics[t].partitions],
+            principal="client-api",
+        )
 
     def _run(self) -> None:
         follower: TopicFollower | None = None

@@ -68,8 +68,12 @@ class InvalidBatch(VitrinaError):
 
     status_code = 422
 
-    def __init__(self, message: str, errors: list[dict[str, Any]],
-                 hint: str = "fix the listed products and send the request again") -> None:
+    def __init__(
+        self,
+        message: str,
+        errors: list[dict[str, Any]],
+        hint: str = "fix the listed products and send the request again",
+    ) -> None:
         super().__init__(message, hint=hint)
         self.errors = errors
 
@@ -93,8 +97,12 @@ class ProductWriter:
         self.bootstrap = settings.kafka.bootstrap_servers
         self.producer = producer or make_producer(settings, "shop-api")
 
-    def write(self, products: list[tuple[str, bytes]], timeout: float,
-              claims: list[tuple[str, str]] | None = None) -> None:
+    def write(
+        self,
+        products: list[tuple[str, bytes]],
+        timeout: float,
+        claims: list[tuple[str, str]] | None = None,
+    ) -> None:
         """Write ownership `claims` (product_id, store) and `products`; wait for every ack."""
         outcome: list[KafkaError | None] = []
 
@@ -116,7 +124,8 @@ class ProductWriter:
             raise UnavailableError(
                 f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
                 f"{len(outcome) - len(errors)} of {len(records)} confirmed",
-                hint="retry later; products are keyed by product_id, so sending again is safe")
+                hint="retry later; products are keyed by product_id, so sending again is safe",
+            )
 
     def close(self) -> None:
         self.producer.flush(5)
@@ -146,8 +155,10 @@ def shop_tokens(settings: Settings) -> dict[str, str]:
 def store_for(authorization: str | None, tokens: dict[str, str]) -> str:
     """The store a `Bearer` token belongs to; AuthError (401) otherwise."""
     if not authorization or not authorization.lower().startswith("bearer "):
-        raise AuthError("missing Authorization: Bearer <token> header",
-                        hint=f"use your store's token (see <data_dir>/secrets/{TOKENS_FILE})")
+        raise AuthError(
+            "missing Authorization: Bearer <token> header",
+            hint=f"use your store's token (see <data_dir>/secrets/{TOKENS_FILE})",
+        )
     given = authorization[7:].strip()
     for token, store in tokens.items():
         if hmac.compare_digest(given.encode(), token.encode()):
@@ -165,8 +176,10 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     if isinstance(body, list) and not body:
         raise BadRequestError("the array is empty", hint="send at least one product")
     if len(products) > max_batch:
-        raise PayloadTooLarge(f"batch of {len(products)} products is over the limit of "
-                              f"{max_batch}", hint=f"split it into batches of ≤ {max_batch}")
+        raise PayloadTooLarge(
+            f"batch of {len(products)} products is over the limit of {max_batch}",
+            hint=f"split it into batches of ≤ {max_batch}",
+        )
     errors: list[dict[str, Any]] = []
     foreign: list[int] = []
     admitted: list[tuple[str, bytes]] = []
@@ -180,34 +193,52 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
             value = admit_product(product)  # first: `product` may not even be an object
             admitted.append((product["product_id"], value))
         except ContractError as exc:
-            errors.append({"index": index, "field": exc.field, "rule": exc.rule,
-                           "message": exc.message})
+            errors.append(
+                {"index": index, "field": exc.field, "rule": exc.rule, "message": exc.message}
+            )
     if foreign:
-        raise Forbidden(f"products at index {foreign[:20]} name another store in store_id; "
-                        f"your token is for {store}; nothing of the batch was written",
-                        hint="send only your own products or omit store_id")
+        raise Forbidden(
+            f"products at index {foreign[:20]} name another store in store_id; "
+            f"your token is for {store}; nothing of the batch was written",
+            hint="send only your own products or omit store_id",
+        )
     if errors:
         where = "; ".join(f"[{e['index']}] {e['field']}: {e['rule']}" for e in errors[:20])
-        raise InvalidBatch(f"{len(errors)} of {len(products)} products are invalid ({where}); "
-                           "nothing of the batch was written", errors)
+        raise InvalidBatch(
+            f"{len(errors)} of {len(products)} products are invalid ({where}); "
+            "nothing of the batch was written",
+            errors,
+        )
     return admitted
 
 
-def claim_batch(owners: Owners, admitted: list[tuple[str, bytes]],
-                store: str) -> list[tuple[str, str]]:
+def claim_batch(
+    owners: Owners, admitted: list[tuple[str, bytes]], store: str
+) -> list[tuple[str, str]]:
     """The new ownership claims of a batch; NotYours (403, rule owner) if any id is taken."""
     new, conflicts = owners.claim_all([(product_id, store) for product_id, _ in admitted])
     if conflicts:
         index = {product_id: i for i, (product_id, _) in enumerate(admitted)}
-        errors = [{"index": index[pid], "field": "product_id", "rule": "owner",
-                   "message": owner_message(pid, owner, store)}
-                  for pid, owner, store in conflicts]
-        where = "; ".join(f"[{e['index']}] {pid} → {owner}"
-                          for e, (pid, owner, _) in zip(errors[:20], conflicts, strict=False))
-        raise NotYours(f"{len(conflicts)} of {len(admitted)} products belong to another store "
-                       f"({where}; rule: owner — a product id belongs to the store that first "
-                       "published it); nothing of the batch was written", errors,
-                       hint="use product ids of your own store")
+        errors = [
+            {
+                "index": index[pid],
+                "field": "product_id",
+                "rule": "owner",
+                "message": owner_message(pid, owner, store),
+            }
+            for pid, owner, store in conflicts
+        ]
+        where = "; ".join(
+            f"[{e['index']}] {pid} → {owner}"
+            for e, (pid, owner, _) in zip(errors[:20], conflicts, strict=False)
+        )
+        raise NotYours(
+            f"{len(conflicts)} of {len(admitted)} products belong to another store "
+            f"({where}; rule: owner — a product id belongs to the store that first "
+            "published it); nothing of the batch was written",
+            errors,
+            hint="use product ids of your own store",
+        )
     return new
 
 
@@ -216,24 +247,31 @@ def parse_body(raw: bytes) -> Any:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
         if "depth" in str(exc):
-            raise ContractError(f"the body nests deeper than {MAX_DEPTH} levels (rule: depth)",
-                                field="(root)", rule="depth",
-                                hint=f"flatten products to at most {MAX_DEPTH} levels") from None
-        raise BadRequestError(f"malformed JSON: {exc}",
-                              hint="send a product object or an array of them") from None
+            raise ContractError(
+                f"the body nests deeper than {MAX_DEPTH} levels (rule: depth)",
+                field="(root)",
+                rule="depth",
+                hint=f"flatten products to at most {MAX_DEPTH} levels",
+            ) from None
+        raise BadRequestError(
+            f"malformed JSON: {exc}", hint="send a product object or an array of them"
+        ) from None
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"request body of {int(declared):,} bytes is over the "
-                              f"{limit:,}-byte limit", hint="send smaller batches")
+        raise PayloadTooLarge(
+            f"request body of {int(declared):,} bytes is over the {limit:,}-byte limit",
+            hint="send smaller batches",
+        )
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
         if len(body) > limit:
-            raise PayloadTooLarge(f"request body is over the {limit:,}-byte limit",
-                                  hint="send smaller batches")
+            raise PayloadTooLarge(
+                f"request body is over the {limit:,}-byte limit", hint="send smaller batches"
+            )
     return bytes(body)
 
 
@@ -255,24 +293,42 @@ class Accepted(BaseModel):
 # door, not FastAPI, validates it, so errors name the contract's rules).
 def _request_body(max_batch: int) -> dict[str, Any]:
     ref = {"$ref": "#/components/schemas/Product"}
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": {
-        "oneOf": [ref, {"type": "array", "items": ref, "minItems": 1, "maxItems": max_batch}]}}},
-        "description": "one product or a JSON array of products (the `product` contract)"},
-        "security": [{"StoreToken": []}]}
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "oneOf": [
+                            ref,
+                            {"type": "array", "items": ref, "minItems": 1, "maxItems": max_batch},
+                        ]
+                    }
+                }
+            },
+            "description": "one product or a JSON array of products (the `product` contract)",
+        },
+        "security": [{"StoreToken": []}],
+    }
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
     if app.openapi_schema:
         return app.openapi_schema
-    spec = get_openapi(title=app.title, version=app.version, description=app.description,
-                       routes=app.routes)
+    spec = get_openapi(
+        title=app.title, version=app.version, description=app.description, routes=app.routes
+    )
     product = Product.model_json_schema(ref_template="#/components/schemas/{model}")
     schemas = spec.setdefault("components", {}).setdefault("schemas", {})
     schemas.update(product.pop("$defs", {}))
     schemas["Product"] = product
-    spec["components"]["securitySchemes"] = {"StoreToken": {
-        "type": "http", "scheme": "bearer",
-        "description": f"your store's token (generated into <data_dir>/secrets/{TOKENS_FILE})"}}
+    spec["components"]["securitySchemes"] = {
+        "StoreToken": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": f"your store's token (generated into <data_dir>/secrets/{TOKENS_FILE})",
+        }
+    }
     app.openapi_schema = spec
     return spec
 
@@ -296,11 +352,14 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         if "writer" in state:  # deliver what is still in flight before exiting
             await run_in_threadpool(state["writer"].close)
 
-    app = FastAPI(title="Vitrina SHOP API", lifespan=lifespan,
-                  description="Stores send products to «Покупай выгодно». Authenticate with "
-                              "your store's bearer token; errors share one body "
-                              "(`{\"error\": {status, message, hint, errors?}}`).",
-                  version="2")
+    app = FastAPI(
+        title="Vitrina SHOP API",
+        lifespan=lifespan,
+        description="Stores send products to «Покупай выгодно». Authenticate with "
+        "your store's bearer token; errors share one body "
+        '(`{"error": {status, message, hint, errors?}}`).',
+        version="2",
+    )
     install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
@@ -320,9 +379,13 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         metrics.API_LATENCY.labels(API, path).observe(time.perf_counter() - started)
         return response
 
-    @app.post("/api/v1/products", summary="Send one product or a batch (JSON array)",
-              response_model=Accepted, openapi_extra=_request_body(settings.api.max_batch),
-              responses=error_responses(400, 401, 403, 413, 422, 503))
+    @app.post(
+        "/api/v1/products",
+        summary="Send one product or a batch (JSON array)",
+        response_model=Accepted,
+        openapi_extra=_request_body(settings.api.max_batch),
+        responses=error_responses(400, 401, 403, 413, 422, 503),
+    )
     async def post_products(request: Request) -> Accepted:
         """All or nothing: 200 only when the broker confirmed every product of the batch."""
         try:
@@ -340,8 +403,9 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
             owners.release(claims)
             raise
         metrics.SHOP_ACCEPTED.labels("api").inc(len(admitted))
-        return Accepted(accepted=len(admitted), store_id=store,
-                        product_ids=[key for key, _ in admitted])
+        return Accepted(
+            accepted=len(admitted), store_id=store, product_ids=[key for key, _ in admitted]
+        )
 
     @app.get("/healthz", summary="Liveness")
     async def healthz() -> dict[str, str]:
@@ -359,6 +423,10 @@ def main(settings: Settings) -> None:
     import uvicorn
 
     app = create_app(settings)
-    log.info("SHOP API on http://%s:%d (tokens: %s)", settings.api.host,
-             settings.ports.shop_api, settings.secrets_dir / TOKENS_FILE)
+    log.info(
+        "SHOP API on http://%s:%d (tokens: %s)",
+        settings.api.host,
+        settings.ports.shop_api,
+        settings.secrets_dir / TOKENS_FILE,
+    )
     uvicorn.run(app, host=settings.api.host, port=settings.ports.shop_api, log_level="warning")

@@ -54,8 +54,7 @@ def check_product(record: Record) -> tuple[str, bytes]:
     return record.value["product_id"], value
 
 
-_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large",
-                  "depth": "nested too deep"}
+_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
 
 
 def reason_of(exc: ContractError) -> str:
@@ -64,8 +63,12 @@ def reason_of(exc: ContractError) -> str:
 
 
 def owner_conflict(product_id: str, owner: str, store: str) -> ContractError:
-    return ContractError(owner_message(product_id, owner, store), field="product_id",
-                         rule=OWNER_RULE, hint=OWNER_HINT)
+    return ContractError(
+        owner_message(product_id, owner, store),
+        field="product_id",
+        rule=OWNER_RULE,
+        hint=OWNER_HINT,
+    )
 
 
 def key_of(record: Record) -> bytes | None:
@@ -80,8 +83,13 @@ def catalogue_files(paths: Iterable[Path]) -> list[Path]:
     files: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix.lower() in CATALOG_SUFFIXES))
+            files.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file() and p.suffix.lower() in CATALOG_SUFFIXES
+                )
+            )
         elif path.is_file():
             files.append(path)
         else:
@@ -97,8 +105,12 @@ def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
     # As shop-load itself (not admin): a wrong password, an untrusted CA or a missing ACL is
     # named here, in about a second, before any record is read.
     ident = identity(settings, SERVICE)
-    admin = AdminClient({**admin_config(settings, SERVICE),
-                         "socket.connection.setup.timeout.ms": int(timeout * 1000)})
+    admin = AdminClient(
+        {
+            **admin_config(settings, SERVICE),
+            "socket.connection.setup.timeout.ms": int(timeout * 1000),
+        }
+    )
     # A topic created a moment ago (`vitrina topics apply` just before) may not be in every
     # broker's metadata yet: Apache Kafka propagates it asynchronously. Ask again for up to
     # TOPIC_GRACE_S before saying it does not exist; a denial is reported at once.
@@ -162,9 +174,14 @@ class LoadReport:
         return sum(f.rejected for f in self.files)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"sent": self.sent, "rejected": self.rejected, "delivered": self.delivered,
-                "dead_lettered": self.dead_lettered, "reasons": dict(self.reasons),
-                "files": [vars(f) for f in self.files]}
+        return {
+            "sent": self.sent,
+            "rejected": self.rejected,
+            "delivered": self.delivered,
+            "dead_lettered": self.dead_lettered,
+            "reasons": dict(self.reasons),
+            "files": [vars(f) for f in self.files],
+        }
 
 
 Progress = Callable[[int], None]
@@ -173,9 +190,14 @@ Progress = Callable[[int], None]
 class ShopLoader:
     """Validates catalogue records and produces them; one producer for a whole load."""
 
-    def __init__(self, settings: Settings, *, source: str = "file",
-                 producer: Producer | None = None,
-                 owners: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        source: str = "file",
+        producer: Producer | None = None,
+        owners: dict[str, str] | None = None,
+    ) -> None:
         self.settings = settings
         self.topic = settings.topics.shop_products
         self.owners_topic = settings.topics.product_owners
@@ -188,13 +210,19 @@ class ShopLoader:
         # Error-only delivery reports: a Python callback per delivered product would cost
         # more than its validation; flush() still waits for every acknowledgement.
         only_errors: dict[str, Any] = {"delivery.report.only.error": True}
-        self.producer = producer or make_producer(settings, SERVICE, on_delivery=self.deliveries,
-                                                  **only_errors)
+        self.producer = producer or make_producer(
+            settings, SERVICE, on_delivery=self.deliveries, **only_errors
+        )
         self.report = LoadReport()
         self._accepted = metrics.SHOP_ACCEPTED.labels(source)
 
-    def _produce(self, topic: str, key: bytes | str | None, value: bytes,
-                 headers: list[tuple[str, str | bytes | None]] | None = None) -> None:
+    def _produce(
+        self,
+        topic: str,
+        key: bytes | str | None,
+        value: bytes,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
+    ) -> None:
         produce(self.producer, topic, value, key, headers=headers)  # waits while queue full
 
     def _claim(self, claims: list[tuple[str, str]]) -> None:
@@ -211,8 +239,9 @@ class ShopLoader:
         self.produced[topic] += len(claims)
         claims.clear()
 
-    def load_catalog(self, catalog: Catalog, name: str,
-                     progress: Progress | None = None) -> FileReport:
+    def load_catalog(
+        self, catalog: Catalog, name: str, progress: Progress | None = None
+    ) -> FileReport:
         """Produce every record of one parsed catalogue; never stops on a bad record."""
         report = FileReport(name, catalog.shape, skipped=catalog.skipped)
         self.report.files.append(report)
@@ -228,8 +257,9 @@ class ShopLoader:
         self._accepted.inc(report.sent)
         return report
 
-    def _load_records(self, catalog: Catalog, name: str, report: FileReport,
-                      progress: Progress | None) -> None:
+    def _load_records(
+        self, catalog: Catalog, name: str, report: FileReport, progress: Progress | None
+    ) -> None:
         # The hot loop: locals instead of attribute lookups, a yes/no schema check first and
         # the detailed (slower) validation only for the records that fail it.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
@@ -298,18 +328,26 @@ class ShopLoader:
             return report
         return self.load_catalog(catalog, name, progress)
 
-    def _reject(self, record: Record, exc: ContractError, name: str,
-                key: bytes | None = None) -> None:
+    def _reject(
+        self, record: Record, exc: ContractError, name: str, key: bytes | None = None
+    ) -> None:
         reason = reason_of(exc)
         self.report.reasons[reason] += 1
         metrics.SHOP_REJECTED.labels(self.source, exc.rule or "invalid").inc()
         # A record too large for Kafka cannot be dead-lettered whole: its first 1,000 bytes.
         value = record.raw[:1000] if exc.rule == "size" and record.raw else record.raw
-        out = dead_letter(self.dlq, service=SERVICE, error=f"{record.where}: {exc}",
-                          key=key if key is not None else key_of(record), value=value,
-                          source_topic=self.topic,
-                          extra_headers=[("source_file", name.encode()),
-                                         ("source_position", record.where.encode())])
+        out = dead_letter(
+            self.dlq,
+            service=SERVICE,
+            error=f"{record.where}: {exc}",
+            key=key if key is not None else key_of(record),
+            value=value,
+            source_topic=self.topic,
+            extra_headers=[
+                ("source_file", name.encode()),
+                ("source_position", record.where.encode()),
+            ],
+        )
         self._produce(out.topic, out.key, out.value or b"", list(out.headers or []))
         self.produced[out.topic] += 1
 
@@ -328,8 +366,9 @@ class ShopLoader:
             from vitrina.kafka.clients import identity
             from vitrina.kafka.errors import KafkaAccessDenied, KafkaAuthError, explain
 
-            problem = explain(first, identity(self.settings, SERVICE), operation="WRITE",
-                              topic=self.topic)
+            problem = explain(
+                first, identity(self.settings, SERVICE), operation="WRITE", topic=self.topic
+            )
             if isinstance(problem, KafkaAccessDenied | KafkaAuthError):
                 raise problem
         if remaining or failed:
@@ -338,12 +377,17 @@ class ShopLoader:
                 f"{self.settings.kafka.bootstrap_servers} (first error: "
                 f"{self.deliveries.first_error})",
                 hint="check `vitrina broker status` and load again; products are keyed by "
-                     "product_id, so loading twice is safe")
+                "product_id, so loading twice is safe",
+            )
         return self.report
 
 
-def load_paths(settings: Settings, paths: Iterable[Path], *,
-               on_file: Callable[[Path, Catalog], Progress | None] | None = None) -> LoadReport:
+def load_paths(
+    settings: Settings,
+    paths: Iterable[Path],
+    *,
+    on_file: Callable[[Path, Catalog], Progress | None] | None = None,
+) -> LoadReport:
     """`vitrina shop load`: every catalogue file under `paths` into `shop-products`."""
     files = catalogue_files(paths)
     if not files:

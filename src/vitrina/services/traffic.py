@@ -44,12 +44,19 @@ def sample_catalog_bytes() -> bytes:
 def load_catalog(path: Path | None) -> list[dict[str, Any]]:
     """Products of a catalogue file (default: the packaged sample); invalid records skipped."""
     data = path.read_bytes() if path else sample_catalog_bytes()
-    products = [r.value for r in parse_catalog(data).records
-                if r.ok and isinstance(r.value, dict) and "product_id" in r.value
-                and isinstance(r.value.get("price"), dict)]
+    products = [
+        r.value
+        for r in parse_catalog(data).records
+        if r.ok
+        and isinstance(r.value, dict)
+        and "product_id" in r.value
+        and isinstance(r.value.get("price"), dict)
+    ]
     if not products:
-        raise VitrinaError(f"no products in {path or 'the sample catalogue'}",
-                           hint="give a catalogue made by `vitrina generate catalog`")
+        raise VitrinaError(
+            f"no products in {path or 'the sample catalogue'}",
+            hint="give a catalogue made by `vitrina generate catalog`",
+        )
     return products
 
 
@@ -61,11 +68,17 @@ def stamp(topic: str, message: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {**message, "timestamp": iso}
 
 
-def run_traffic(settings: Settings, *, rate: float, duration: float | None = None,
-                catalog: list[dict[str, Any]] | None = None, seed: int | None = None,
-                stop: threading.Event | None = None,
-                on_sent: Callable[[int], None] | None = None,
-                clock: Callable[[], float] = time.monotonic) -> Counter[str]:
+def run_traffic(
+    settings: Settings,
+    *,
+    rate: float,
+    duration: float | None = None,
+    catalog: list[dict[str, Any]] | None = None,
+    seed: int | None = None,
+    stop: threading.Event | None = None,
+    on_sent: Callable[[int], None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+) -> Counter[str]:
     """Produce about `rate` messages/s for `duration` s (or until `stop`); returns counts."""
     if rate <= 0:
         raise VitrinaError(f"rate must be positive, got {rate}", hint="e.g. --rate 50")
@@ -74,8 +87,7 @@ def run_traffic(settings: Settings, *, rate: float, duration: float | None = Non
     # Without a seed every run differs, so order and event ids stay unique across restarts.
     seed = seed if seed is not None else time.time_ns()
     people = customers(CUSTOMERS, seed=42)  # the same population every run: stable preferences
-    stream = generate_traffic(products, people, seed=seed, start=datetime.now(UTC),
-                              count=2**62)
+    stream = generate_traffic(products, people, seed=seed, start=datetime.now(UTC), count=2**62)
     topics = {"orders": settings.topics.orders, "client_events": settings.topics.client_events}
     failures: list[str] = []
 
@@ -98,8 +110,12 @@ def run_traffic(settings: Settings, *, rate: float, duration: float | None = Non
             for _ in range(max(0, due)):
                 kind, message = next(stream)
                 value = stamp(kind, message, datetime.now(UTC))
-                produce(producer, topics[kind], encode(CONTRACT[kind], value),
-                        str(value[KEY_FIELD[kind]]))
+                produce(
+                    producer,
+                    topics[kind],
+                    encode(CONTRACT[kind], value),
+                    str(value[KEY_FIELD[kind]]),
+                )
                 sent[kind] += 1
                 total += 1
             if due > 0 and on_sent:
@@ -121,7 +137,11 @@ def main(settings: Settings) -> None:
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())
-    log.info("traffic: %.0f msg/s to %s and %s", SERVICE_RATE, settings.topics.orders,
-             settings.topics.client_events)
+    log.info(
+        "traffic: %.0f msg/s to %s and %s",
+        SERVICE_RATE,
+        settings.topics.orders,
+        settings.topics.client_events,
+    )
     sent = run_traffic(settings, rate=SERVICE_RATE, stop=stop)
     log.info("traffic stopped: %s", dict(sent))
