@@ -119,6 +119,8 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
 
     from confluent_kafka import Consumer, Producer, TopicPartition
 
+    from vitrina.kafka.offsets import commit_offsets, committed_offsets
+
     env = {**cli_env, "VITRINA__BROKER__ENGINE": "kafka"}
     bootstrap = env["VITRINA__KAFKA__BOOTSTRAP_SERVERS"]
     pid_file = Path(env["VITRINA__DATA_DIR"]) / "run" / "broker.pid"
@@ -126,7 +128,9 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
     def committed() -> int:
         consumer = Consumer({"bootstrap.servers": bootstrap, "group.id": "vitrina-lake-sink"})
         try:
-            return int(consumer.committed([TopicPartition("orders", 0)], timeout=20)[0].offset)
+            # Right after a (re)start the coordinator loads __consumer_offsets: wait it out.
+            [tp] = committed_offsets(consumer, [TopicPartition("orders", 0)], service="test")
+            return int(tp.offset)
         finally:
             consumer.close()
 
@@ -151,7 +155,9 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
                 "enable.auto.commit": False,
             }
         )
-        consumer.commit(offsets=[TopicPartition("orders", 0, 7)], asynchronous=False)
+        assert commit_offsets(
+            consumer, [TopicPartition("orders", 0, 7)], service="test", attempts=10
+        )
         consumer.close()
 
         for how in ("stop", "kill -9"):

@@ -14,7 +14,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
-from vitrina.kafka.offsets import commit_offsets
+from vitrina.kafka.offsets import commit_offsets, committed_offsets
 from vitrina.kafka.produce import MAX_MESSAGE_BYTES, RecordTooLarge, fits
 
 
@@ -73,6 +73,47 @@ def test_a_permanent_commit_error_raises_at_once() -> None:
     consumer = FlakyConsumer(1, KafkaError.GROUP_AUTHORIZATION_FAILED)
     with pytest.raises(BrokerError):
         commit(consumer)
+    assert consumer.calls == 1
+
+
+class LoadingCoordinator:
+    """Answers `committed` with NOT_COORDINATOR `failures` times (a broker just started)."""
+
+    def __init__(self, failures: int, code: int = KafkaError.NOT_COORDINATOR) -> None:
+        self.failures, self.code, self.calls = failures, code, 0
+
+    def committed(self, partitions: list[TopicPartition], timeout: float) -> list[TopicPartition]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise KafkaException(KafkaError(self.code))
+        return [TopicPartition(tp.topic, tp.partition, 7) for tp in partitions]
+
+
+def test_committed_offsets_wait_out_a_loading_coordinator() -> None:
+    """Regression: the filter crashed on 'Failed to get committed offsets: Not coordinator'
+    right after the embedded Apache Kafka started (vitrina demo)."""
+    consumer = LoadingCoordinator(3)
+    [tp] = committed_offsets(consumer, OFFSETS, service="test", sleep=lambda _: None)  # type: ignore[arg-type]
+    assert tp.offset == 7 and consumer.calls == 4
+
+
+def test_committed_offsets_give_up_with_the_last_error_after_the_timeout() -> None:
+    ticks = iter(range(0, 1000, 5))
+    with pytest.raises(BrokerError, match="for 20 s"):
+        committed_offsets(
+            LoadingCoordinator(10**6),  # type: ignore[arg-type]
+            OFFSETS,
+            service="test",
+            timeout_s=20,
+            sleep=lambda _: None,
+            clock=lambda: float(next(ticks)),
+        )
+
+
+def test_committed_offsets_fail_at_once_on_a_permanent_error() -> None:
+    consumer = LoadingCoordinator(1, KafkaError.GROUP_AUTHORIZATION_FAILED)
+    with pytest.raises(BrokerError, match="cannot read committed offsets"):
+        committed_offsets(consumer, OFFSETS, service="test", sleep=lambda _: None)  # type: ignore[arg-type]
     assert consumer.calls == 1
 
 

@@ -16,6 +16,7 @@ from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
 
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.offsets import commit_offsets, committed_offsets
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,7 @@ class TopicFollower:
         **extra: Any,
     ) -> None:
         self.partitions = [TopicPartition(tp.topic, tp.partition) for tp in partitions]
+        self.service = principal or "reader"
         self.consumer = Consumer(
             consumer_config(
                 settings,
@@ -102,12 +104,14 @@ class TopicFollower:
         """This reader's bookmark per partition (-1 when none) under its `group_id`."""
         return {
             (tp.topic, tp.partition): tp.offset
-            for tp in self.consumer.committed(self.partitions, timeout=10)
+            for tp in committed_offsets(self.consumer, self.partitions, service=self.service)
         }
 
     def commit(self, offsets: dict[tuple[str, int], int]) -> None:
-        self.consumer.commit(
-            offsets=[TopicPartition(t, p, o) for (t, p), o in offsets.items()], asynchronous=False
+        commit_offsets(
+            self.consumer,
+            [TopicPartition(t, p, o) for (t, p), o in offsets.items()],
+            service=self.service,
         )
 
     def close(self) -> None:

@@ -97,3 +97,38 @@ def commit_offsets(
             sleep(delay)
             delay = min(delay * 2, 5.0)
     return False
+
+
+def committed_offsets(
+    consumer: Consumer,
+    partitions: list[TopicPartition],
+    *,
+    service: str,
+    timeout_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> list[TopicPartition]:
+    """The group's committed offsets, waiting out a coordinator that is moving or still
+    loading `__consumer_offsets` (right after a broker start Apache Kafka answers
+    NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS for a few seconds). Raises BrokerError
+    with the last error after `timeout_s`, or at once for an error a retry cannot cure."""
+    deadline = clock() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            return list(consumer.committed(partitions, timeout=min(15.0, timeout_s)))
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if err.code() not in TRANSIENT and not err.retriable():
+                raise BrokerError(
+                    f"{service}: cannot read committed offsets: {err}",
+                    hint="check the group's ACLs and the broker log",
+                ) from None
+            if clock() + delay > deadline:
+                raise BrokerError(
+                    f"{service}: cannot read committed offsets for {timeout_s:.0f} s: {err}",
+                    hint="is the broker up? the supervisor restarts the worker",
+                ) from None
+            log.info("%s: committed offsets not available yet (%s), retrying", service, err)
+            sleep(delay)
+            delay = min(delay * 2, 2.0)

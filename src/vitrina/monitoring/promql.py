@@ -23,6 +23,9 @@ JMX_EXPORTER_METRICS: frozenset[str] = frozenset(
         "kafka_server_replicamanager_isrexpands_total",
         "kafka_controller_kafkacontroller_offlinepartitionscount",
         "kafka_controller_kafkacontroller_activecontrollercount",
+        # KRaft: kafka.controller:type=KafkaController,name=FencedBrokerCount (brokers the
+        # active controller has fenced, e.g. killed ones); KafkaBrokerDown uses it.
+        "kafka_controller_kafkacontroller_fencedbrokercount",
         "kafka_server_brokertopicmetrics_messagesin_total",
         "kafka_server_brokertopicmetrics_bytesin_total",
         "kafka_server_brokertopicmetrics_bytesout_total",

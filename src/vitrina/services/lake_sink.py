@@ -22,9 +22,9 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
-from vitrina.errors import BrokerError
 from vitrina.kafka.deadletter import Output
 from vitrina.kafka.inspect import topic_incarnation
+from vitrina.kafka.offsets import committed_offsets
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
@@ -144,13 +144,7 @@ class LakeSink(Step):
             self.incarnations[self.role_of[topic]] = topic_incarnation(
                 self.settings, topic, SERVICE
             )
-        try:
-            committed = consumer.committed(mine, timeout=15)
-        except KafkaException as exc:
-            raise BrokerError(
-                f"{SERVICE}: cannot read committed offsets: {exc}",
-                hint="is the broker up? the supervisor will restart the sink",
-            ) from None
+        committed = committed_offsets(consumer, mine, service=SERVICE)
         for tp in committed:
             start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
             role = self.role_of[tp.topic]
