@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from vitrina.cluster.process import pid_alive
 from vitrina.errors import BrokerError
 from vitrina.settings import Settings
 
@@ -73,21 +74,6 @@ def _log_file(settings: Settings, name: str) -> Path:
     path = settings.data_dir / "logs"
     path.mkdir(parents=True, exist_ok=True)
     return path / f"{name}.log"
-
-
-def pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie child still "exists"; treat it as dead.
-    with contextlib.suppress(OSError):
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        if stat.rsplit(")", 1)[1].split()[0] == "Z":
-            return False
-    return True
 
 
 def _read_pid(path: Path) -> int | None:
