@@ -21,7 +21,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-POPULAR_USER = "__popular__"  # recommendation record for unknown/new customers
+from vitrina.domain.recommend import POPULAR_USER
+
 REASON_BOUGHT = "похоже на то, что вы покупали"
 REASON_VIEWED = "похоже на то, что вы смотрели"
 REASON_CATEGORY = "популярно в категории "

@@ -21,9 +21,10 @@ from vitrina.api.deps import AppState, event_limiter, state, stock_available
 from vitrina.api.errors import error_responses
 from vitrina.contracts.models import PRODUCT_ID
 from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
+from vitrina.domain.recommend import POPULAR_USER
 from vitrina.errors import NotFoundError
 from vitrina.search.base import SearchFilters
-from vitrina.services.recs_view import POPULAR_USER, serve_recommendations
+from vitrina.services.recs_view import serve_recommendations
 
 # Every customer route may answer 422 (a parameter out of range) or 503 (index away).
 router = APIRouter(prefix="/api/v1", responses=error_responses(422, 503))

@@ -123,8 +123,8 @@ def show(
     limit: int = typer.Option(5, "--limit", help="Customers shown when none given."),
 ) -> None:
     """Print recommendations of the last run for some customers (and the popular list)."""
-    from vitrina.analytics.definitions import POPULAR_USER
     from vitrina.analytics.lakeio import AnalyticsLake
+    from vitrina.domain.recommend import POPULAR_USER
 
     lake = AnalyticsLake.from_settings(settings())
     run_id = lake.last_run()

@@ -13,6 +13,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+# The recommendation record every unknown or new customer gets (popular products).
+POPULAR_USER = "__popular__"
+
 
 def group_recommendations(
     rows: Iterable[Mapping[str, Any]], *, model: str, generated_at: datetime

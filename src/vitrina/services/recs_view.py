@@ -35,8 +35,6 @@ from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
 
-POPULAR_USER = "__popular__"
-
 
 # -- pure core ---------------------------------------------------------------------------
 @dataclass(frozen=True)
