@@ -446,11 +446,14 @@ STATEMENTS: list[Statement] = [
         "WHERE global_rank <= {popular_n}",
     ),
     # -- category statistics and top products ---------------------------------------------
+    # Money is summed and averaged as DECIMAL: exact, so the cents do not depend on the order
+    # in which a parallel engine (DuckDB threads, Spark partitions) adds the rows.
     Statement(
         "order_stats",
         f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
         "COUNT(DISTINCT o.order_id) AS orders, "
-        "SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)) AS revenue "
+        "SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) AS DECIMAL(28, 6))) "
+        "AS revenue "
         "FROM order_lines AS o LEFT JOIN products_latest AS p "
         "ON p.product_id = o.product_id GROUP BY 1",
     ),
@@ -462,9 +465,10 @@ STATEMENTS: list[Statement] = [
         "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
         "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
         "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
-        "ROUND(COALESCE(o.revenue, 0.0), 2) AS revenue FROM ("
+        "CAST(ROUND(COALESCE(o.revenue, 0.0), 2) AS DOUBLE) AS revenue FROM ("
         "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
-        "ROUND(AVG(price_amount), 2) AS avg_price, ROUND(MAX(price_amount), 2) "
+        "CAST(ROUND(AVG(CAST(price_amount AS DECIMAL(28, 6))), 2) AS DOUBLE) AS avg_price, "
+        "ROUND(MAX(price_amount), 2) "
         "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
         "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
         "FROM catalogue GROUP BY category) AS c "
@@ -479,7 +483,8 @@ STATEMENTS: list[Statement] = [
         f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
         "CAST(SUM(o.quantity) AS BIGINT) AS units, "
         "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
-        "ROUND(SUM(o.quantity * COALESCE(o.price, p.price_amount, 0.0)), 2) AS revenue "
+        "CAST(ROUND(SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) "
+        "AS DECIMAL(28, 6))), 2) AS DOUBLE) AS revenue "
         "FROM order_lines AS o LEFT JOIN products_latest AS p "
         "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
         "WHERE rank <= {top_n}",
