@@ -95,3 +95,23 @@ def test_cluster_status_when_nothing_runs(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "kafka" in result.stdout and "down" in result.stdout
     assert "Traceback" not in result.stderr
+
+
+def test_a_cluster_id_that_starts_with_a_dash_still_formats(tmp_path: Path) -> None:
+    """CI failure on 5212e79: one cluster id in 64 starts with "-", and `kafka-storage format
+    -t -Xyz…` read it as an option ("argument --cluster-id/-t: expected one argument"), so the
+    embedded broker failed to start in a fresh data dir. Uses the real storage tool (the jars
+    `vitrina cluster install` fetched)."""
+    cluster = KafkaCluster("broker", tmp_path, [NodePorts(19092, 19093, 19094)], strict_ports=False)
+    cluster._cluster_id = "-" + "A" * 21
+    cluster._format(1)
+    meta = (cluster.node_dir(1) / "data" / "meta.properties").read_text()
+    assert f"cluster.id={cluster._cluster_id}" in meta
+
+
+def test_new_cluster_ids_never_start_with_a_dash() -> None:
+    from vitrina.cluster.kafka import new_cluster_id
+
+    ids = [new_cluster_id() for _ in range(2000)]
+    assert all(len(i) == 22 and not i.startswith("-") for i in ids)
+    assert len(set(ids)) == len(ids)

@@ -46,8 +46,13 @@ def deploy_file(name: str) -> Path:
 
 
 def new_cluster_id() -> str:
-    """Kafka's cluster id format: a UUID as 22 characters of URL-safe base64."""
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+    """Kafka's cluster id format: a UUID as 22 characters of URL-safe base64. Like Kafka's own
+    `Uuid.randomUuid`, never one that starts with "-": command-line tools read it as an option
+    (1 draw in 64 made `kafka-storage format -t <id>` fail)."""
+    while True:
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode()
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 @dataclass(frozen=True)
@@ -262,7 +267,7 @@ class KafkaCluster:
         cmd = java_argv(
             jars.classpath("kafka"),
             STORAGE_TOOL,
-            ["format", "-t", self.cluster_id, "-c", str(props), *self._scram_args()],
+            ["format", f"--cluster-id={self.cluster_id}", "-c", str(props), *self._scram_args()],
             heap="128m",
             jvm_opts=[
                 f"-Dlog4j2.configurationFile={deploy_file('log4j2.properties')}",
