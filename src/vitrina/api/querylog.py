@@ -16,6 +16,7 @@ import logging
 import threading
 import uuid
 from collections import deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,29 +36,35 @@ MAX_QUERY = 10000  # client_query.query maxLength
 QUEUE_LIMIT = 100_000
 
 
-def query_record(
-    kind: str,
-    user_id: str,
-    query: str,
-    filters: dict[str, Any],
-    result_count: int,
-    latency_ms: float,
-    now: datetime,
-) -> dict[str, Any]:
-    """Build a `client_query` record, trimming fields to the contract's limits."""
-    scalars = {
-        k: v for k, v in filters.items() if v is None or isinstance(v, str | int | float | bool)
-    }
-    return {
-        "query_id": uuid.uuid4().hex,
-        "user_id": (user_id or "anonymous")[:MAX_USER],
-        "kind": kind,
-        "query": query[:MAX_QUERY],
-        "filters": {k: (v[:200] if isinstance(v, str) else v) for k, v in scalars.items()},
-        "result_count": max(0, int(result_count)),
-        "latency_ms": max(0.0, float(latency_ms)),
-        "timestamp": now.isoformat(),
-    }
+@dataclass(frozen=True, slots=True)
+class LoggedQuery:
+    """One search or recommendation request, as the request path hands it to the log."""
+
+    kind: str
+    user_id: str
+    query: str
+    filters: dict[str, Any]
+    result_count: int
+    latency_ms: float
+    at: datetime
+
+    def record(self) -> dict[str, Any]:
+        """The `client_query` record, fields trimmed to the contract's limits."""
+        scalars = {
+            k: v
+            for k, v in self.filters.items()
+            if v is None or isinstance(v, str | int | float | bool)
+        }
+        return {
+            "query_id": uuid.uuid4().hex,
+            "user_id": (self.user_id or "anonymous")[:MAX_USER],
+            "kind": self.kind,
+            "query": self.query[:MAX_QUERY],
+            "filters": {k: (v[:200] if isinstance(v, str) else v) for k, v in scalars.items()},
+            "result_count": max(0, int(self.result_count)),
+            "latency_ms": max(0.0, float(self.latency_ms)),
+            "timestamp": self.at.isoformat(),
+        }
 
 
 class ClientProducer:
@@ -69,7 +76,7 @@ class ClientProducer:
         conf = producer_config(settings, "client-api")
         conf.update({"message.timeout.ms": 10000, "linger.ms": 5})
         self.producer = Producer(conf)
-        self._queries: deque[tuple[Any, ...]] = deque()
+        self._queries: deque[LoggedQuery] = deque()
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="client-api-producer", daemon=True)
         self._poller.start()
@@ -85,7 +92,7 @@ class ClientProducer:
     def _drain(self) -> None:
         """Build, validate and produce every queued query-log record (the thread's job)."""
         while self._queries:
-            self._produce_query(*self._queries.popleft())
+            self._produce_query(self._queries.popleft())
 
     @staticmethod
     def _on_query_delivery(err: KafkaError | None, msg: Message) -> None:
@@ -107,21 +114,12 @@ class ClientProducer:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
             return
         self._queries.append(
-            (kind, user_id, query, filters, result_count, latency_ms, datetime.now(UTC))
+            LoggedQuery(kind, user_id, query, filters, result_count, latency_ms, datetime.now(UTC))
         )
 
-    def _produce_query(
-        self,
-        kind: str,
-        user_id: str,
-        query: str,
-        filters: dict[str, Any],
-        result_count: int,
-        latency_ms: float,
-        now: datetime,
-    ) -> None:
+    def _produce_query(self, entry: LoggedQuery) -> None:
         try:
-            record = query_record(kind, user_id, query, filters, result_count, latency_ms, now)
+            record = entry.record()
             value = encode("client_query", record)
             self.producer.produce(
                 self.settings.topics.client_queries,
