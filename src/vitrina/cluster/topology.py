@@ -15,7 +15,7 @@ secured the same way (same CA, same SCRAM users), so a consumer fails over by ch
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -102,28 +102,26 @@ def principals(plan: Plan) -> tuple[str, ...]:
     return tuple(ALL_PRINCIPALS) + tuple(extra)
 
 
-def primary(plan: Plan) -> KafkaCluster:
+def _cluster(plan: Plan, name: str, ports: Sequence[NodePorts]) -> KafkaCluster:
+    """Cluster A ("kafka") and the mirror ("kafka-mirror") differ only in name and ports; the
+    name also prefixes the nodes' certificates."""
     return KafkaCluster(
-        "kafka",
+        name,
         plan.root,
-        list(plan.primary_ports),
+        list(ports),
         secrets=plan.secrets,
-        host_prefix="kafka",
+        host_prefix=name,
         heap=plan.heap,
         principals=principals(plan),
     )
+
+
+def primary(plan: Plan) -> KafkaCluster:
+    return _cluster(plan, "kafka", plan.primary_ports)
 
 
 def mirror(plan: Plan) -> KafkaCluster:
-    return KafkaCluster(
-        "kafka-mirror",
-        plan.root,
-        list(plan.mirror_ports),
-        secrets=plan.secrets,
-        host_prefix="kafka-mirror",
-        heap=plan.heap,
-        principals=principals(plan),
-    )
+    return _cluster(plan, "kafka-mirror", plan.mirror_ports)
 
 
 def _mirrormaker(plan: Plan) -> Component:
