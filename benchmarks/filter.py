@@ -143,7 +143,7 @@ def filter_run(settings: Settings, n: int, latency_bans: int) -> dict[str, Any]:
     """The real filter in a thread of this process until it has judged n products."""
     from vitrina.services.filter import build
 
-    step, worker = build(settings, group_id=f"filter-{time.time_ns()}", instance_id="bench")
+    _step, worker = build(settings, group_id=f"filter-{time.time_ns()}", instance_id="bench")
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
     started = 0.0
@@ -206,7 +206,9 @@ def side_main(args: argparse.Namespace) -> int:
 # -- the parent: broker, input, ABBA over child processes ---------------------------------
 
 
-def child(args: argparse.Namespace, tmp: Path, bootstrap: str, side: str, run: int, **kw: Any):
+def child(
+    args: argparse.Namespace, tmp: Path, bootstrap: str, side: str, run: int, **kw: Any
+) -> dict[str, Any]:
     cmd = [sys.executable, str(HERE), "--side", side, "--run", str(run), "--n", str(args.n)]
     cmd += ["--data-dir", str(tmp), "--bootstrap", bootstrap, "--banned", str(tmp / "banned")]
     cmd += ["--latency-bans", str(kw.get("latency_bans", 0))]
