@@ -48,6 +48,11 @@ def text_words(text: str) -> list[str]:
     return _WORD.findall(normalize_text(text))
 
 
+def normalized_words(text: str) -> list[str]:
+    """`text_words` of a text that is already `normalize_text`-ed (no second normalisation)."""
+    return _WORD.findall(text)
+
+
 def in_stock(product: dict[str, Any]) -> bool:
     stock = product.get("stock") or {}
     return int(stock.get("available") or 0) > 0

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitrina.domain.search_document import filter_key, normalize_text, search_document
-from vitrina.search.analysis import lemma_text
+from vitrina.search.analysis import normalized_lemma_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -30,12 +30,14 @@ BODY_FIELDS = ("brand", "category", "tags", "description", "specifications")
 def index_fields(product: dict[str, Any]) -> dict[str, Any]:
     """Every indexed field of one product (the stored copy of the product is the backend's)."""
     doc = search_document(product)
+    # Each field normalised once; the lemma fields reuse it (normalising a space-joined text
+    # equals joining the normalised parts: NFKC and lower case do not cross a space).
     fields: dict[str, Any] = {name: normalize_text(doc[name]) for name in TEXT_FIELDS}
     fields.update(
         {
             "product_id": doc["product_id"],
-            "name_lemma": lemma_text(doc["name"]),
-            "body_lemma": lemma_text(" ".join(doc[n] for n in BODY_FIELDS)),
+            "name_lemma": normalized_lemma_text(fields["name"]),
+            "body_lemma": normalized_lemma_text(" ".join([fields[n] for n in BODY_FIELDS])),
             "category_key": filter_key(doc["category"]),
             "brand_key": filter_key(doc["brand"]),
             "price": doc["price"],

@@ -1,0 +1,118 @@
+"""The fast indexing path gives the same index as the plain definitions it replaced.
+
+`index_fields` lemmatises whitespace tokens through a bounded cache, normalises each field
+once, and the stem analyzer no longer lowercases text that is already lower case; `upsert`
+deletes only products that may have a document. Each is checked against the plain
+definition (hypothesis over any text) or against the index's visible behaviour.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import tantivy
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vitrina.domain.search_document import normalize_text, text_words
+from vitrina.search import analysis
+from vitrina.search.analysis import lemma_text, lemmas, stem_analyzer
+from vitrina.search.embedded import EmbeddedSearch
+from vitrina.search.fields import BODY_FIELDS, index_fields
+
+TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЩΣς ,.—-_\t\n")),
+    ),
+    max_size=60,
+)
+
+
+def plain_lemma_text(text: str) -> str:
+    """The definition before the token cache: every word of the text, each of its lemmas."""
+    return " ".join(form for word in text_words(text) for form in lemmas(word))
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_lemma_text_equals_the_per_word_definition(text: str) -> None:
+    assert lemma_text(text) == plain_lemma_text(text)
+    assert lemma_text(text) == plain_lemma_text(text)  # the second time from the cache
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from([*BODY_FIELDS, "name"]), TEXT))
+def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str]) -> None:
+    product: dict[str, Any] = {"product_id": "1", **texts}
+    if "tags" in texts:
+        product["tags"] = texts["tags"].split(",")
+    if "specifications" in texts:
+        product["specifications"] = {"a": texts["specifications"]}
+    fields = index_fields(product)
+    raw = {
+        "name": product.get("name") or "",
+        "brand": product.get("brand") or "",
+        "category": product.get("category") or "",
+        "description": product.get("description") or "",
+        "tags": " ".join(product.get("tags") or []),
+        "specifications": " ".join(v for v in (product.get("specifications") or {}).values() if v),
+    }
+    assert fields["name_lemma"] == plain_lemma_text(raw["name"])
+    assert fields["body_lemma"] == plain_lemma_text(" ".join(raw[n] for n in BODY_FIELDS))
+    assert fields["category_key"] == normalize_text(raw["category"]).strip()
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_stem_analyzer_without_lowercase_gives_the_same_tokens(text: str) -> None:
+    with_lowercase = (
+        tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+        .filter(tantivy.Filter.remove_long(40))
+        .filter(tantivy.Filter.lowercase())
+        .filter(tantivy.Filter.stemmer("russian"))
+        .build()
+    )
+    normalized = normalize_text(text)
+    assert stem_analyzer().analyze(normalized) == with_lowercase.analyze(normalized)
+
+
+def test_the_token_cache_is_bounded(monkeypatch: Any) -> None:
+    monkeypatch.setattr(analysis, "LEMMA_CACHE_WORDS", 3)
+    analysis._LEMMA_STRINGS.clear()
+    for word in ("кроссовки", "гантели", "часы", "клавиатура", "ноутбуки"):
+        lemma_text(word)
+    assert len(analysis._LEMMA_STRINGS) <= 3
+    assert lemma_text("кроссовки") == plain_lemma_text("кроссовки")
+
+
+def doc(pid: str, name: str) -> dict[str, Any]:
+    return {"product_id": pid, "name": name, "price": {"amount": 1.0}, "stock": {"available": 1}}
+
+
+def test_upserts_in_several_calls_before_one_commit_keep_the_last(tmp_path: Path) -> None:
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert([doc("1", "Кеды первые"), doc("2", "Часы")])
+    idx.upsert([doc("1", "Кеды вторые")])
+    idx.upsert([doc("3", "Гантели"), doc("3", "Гантели разборные")])
+    idx.commit()
+    assert idx.count() == 3
+    assert idx.get("1")["name"] == "Кеды вторые"
+    assert idx.get("3")["name"] == "Гантели разборные"
+    idx.close()
+
+
+def test_a_reopened_writer_replaces_committed_documents(tmp_path: Path) -> None:
+    first = EmbeddedSearch(tmp_path / "ix")
+    first.upsert([doc(str(i), f"Товар {i}") for i in range(50)])
+    first.commit()
+    first.close()
+    del first
+    second = EmbeddedSearch(tmp_path / "ix")
+    second.upsert([doc("7", "Товар семь обновлён"), doc("100", "Новый")])
+    second.commit()
+    assert second.count() == 51
+    assert second.get("7")["name"] == "Товар семь обновлён"
+    assert [h.product_id for h in second.search("обновлен").hits] == ["7"]
+    second.close()
