@@ -9,7 +9,8 @@ Vocabulary:
   (a record sets a ban, a tombstone removes it);
 - shelf: what the filter knows about the products of ONE input partition — ``visible``
   (published in ``filtered-products``) and ``withheld`` (latest version of a banned product,
-  kept so an unban can republish it);
+  remembered so an unban can republish it) — as WHERE each latest version can be read
+  again, not its bytes;
 - effects: what must be written. ``phase`` orders them: phase-1 effects must be durable before
   phase-2 effects are written, so a crash between the two never loses a product version
   (the copy is kept before the original is removed).
@@ -107,46 +108,67 @@ def ids_from_document(document: Any) -> list[Any] | None:
 
 # -- the shelf of one partition, and the effects that keep filtered-products right ----------
 
+# Where a product version's bytes can be read again (the filter encodes a topic and an
+# offset in one int: services/filter_versions.py). The shelf keeps these, not the bytes: a
+# 1 KB product costs ~100 bytes of state instead of ~1.1 KB, and retraction re-reads the
+# few versions a ban or an unban needs.
+Where = int
+
 
 @dataclass
 class Shelf:
-    """What one filter replica knows about the products of one input partition."""
+    """What one filter replica knows about the products of one input partition: where the
+    latest version of each published (`visible`) and banned (`withheld`) product is."""
 
-    visible: dict[str, bytes] = field(default_factory=dict)
-    withheld: dict[str, bytes] = field(default_factory=dict)
+    visible: dict[str, Where] = field(default_factory=dict)
+    withheld: dict[str, Where] = field(default_factory=dict)
 
     def __contains__(self, product_id: object) -> bool:
         return product_id in self.visible or product_id in self.withheld
 
-    def latest(self, product_id: str) -> bytes | None:
-        return self.visible.get(product_id, self.withheld.get(product_id))
+    def __len__(self) -> int:
+        return len(self.visible) + len(self.withheld)
 
 
 class Effect(NamedTuple):
-    """One record to write. `raw` is the product's bytes (None for tombstones).
+    """One record to write, about the product version at `at`.
 
+    `raw` is the version's bytes when they are at hand (a product that just arrived); None
+    for tombstones and for effects of a ban, an unban or a repair, whose bytes the filter
+    re-reads from `at` before writing (`needs_bytes`).
     A NamedTuple, not a dataclass: one is built per product on the hot path.
     """
 
     kind: EffectKind
     product_id: str
+    at: Where = -1
     raw: bytes | None = None
     ban: dict[str, Any] | None = None
     phase: int = 1
 
+    @property
+    def needs_bytes(self) -> bool:
+        return self.raw is None and self.kind in ("publish", "withhold", "block")
 
-def on_product(shelf: Shelf, product_id: str, raw: bytes, verdict: Route) -> list[Effect]:
-    """A new version of a product arrived: publish it, or block and withhold it.
+
+def on_product(
+    shelf: Shelf, product_id: str, raw: bytes, verdict: Route, at: Where
+) -> list[Effect]:
+    """A new version of a product (its bytes `raw`, readable again at `at`) arrived: publish
+    it, or block and withhold it.
 
     These effects are guarded by the input offset (committed only after they are durable),
     so they need no phases: a crash replays the whole record.
     """
     if verdict.allowed:
-        effects = [Effect("publish", product_id, raw)]
+        effects = [Effect("publish", product_id, at, raw)]
         if product_id in shelf.withheld:
             effects.append(Effect("release", product_id))
         return effects
-    effects = [Effect("block", product_id, raw, verdict.ban), Effect("withhold", product_id, raw)]
+    effects = [
+        Effect("block", product_id, at, raw, verdict.ban),
+        Effect("withhold", product_id, at, raw),
+    ]
     if product_id in shelf.visible:
         effects.append(Effect("retract", product_id))
     return effects
@@ -154,22 +176,22 @@ def on_product(shelf: Shelf, product_id: str, raw: bytes, verdict: Route) -> lis
 
 def on_ban(shelf: Shelf, product_id: str, ban: Mapping[str, Any]) -> list[Effect]:
     """A ban arrived: retract the product if it is published here (copy first, then remove)."""
-    raw = shelf.visible.get(product_id)
-    if raw is None:
+    at = shelf.visible.get(product_id)
+    if at is None:
         return []
     return [
-        Effect("withhold", product_id, raw),
-        Effect("block", product_id, raw, dict(ban)),
+        Effect("withhold", product_id, at),
+        Effect("block", product_id, at, ban=dict(ban)),
         Effect("retract", product_id, phase=2),
     ]
 
 
 def on_unban(shelf: Shelf, product_id: str) -> list[Effect]:
     """An unban arrived: republish the withheld latest version (publish first, then release)."""
-    raw = shelf.withheld.get(product_id)
-    if raw is None:
+    at = shelf.withheld.get(product_id)
+    if at is None:
         return []
-    return [Effect("publish", product_id, raw), Effect("release", product_id, phase=2)]
+    return [Effect("publish", product_id, at), Effect("release", product_id, phase=2)]
 
 
 def reconcile(shelf: Shelf, ban_list: BanList) -> list[Effect]:
@@ -179,19 +201,19 @@ def reconcile(shelf: Shelf, ban_list: BanList) -> list[Effect]:
     visible is retracted, an unbanned product still withheld is republished or released.
     """
     effects: list[Effect] = []
-    for product_id, raw in shelf.visible.items():
+    for product_id, at in shelf.visible.items():
         ban = ban_list.get(product_id)
         if ban is not None:
             if product_id not in shelf.withheld:
                 # Banned while no replica owned it (e.g. the filter was down): as on_ban.
-                effects.append(Effect("withhold", product_id, raw))
-                effects.append(Effect("block", product_id, raw, dict(ban)))
+                effects.append(Effect("withhold", product_id, at))
+                effects.append(Effect("block", product_id, at, ban=dict(ban)))
             effects.append(Effect("retract", product_id, phase=2))
         elif product_id in shelf.withheld:
             effects.append(Effect("release", product_id, phase=2))
-    for product_id, raw in shelf.withheld.items():
+    for product_id, at in shelf.withheld.items():
         if product_id not in ban_list and product_id not in shelf.visible:
-            effects.append(Effect("publish", product_id, raw))
+            effects.append(Effect("publish", product_id, at))
             effects.append(Effect("release", product_id, phase=2))
     return effects
 
@@ -199,22 +221,22 @@ def reconcile(shelf: Shelf, ban_list: BanList) -> list[Effect]:
 def apply_effect(shelf: Shelf, effect: Effect) -> None:
     """Update the in-memory shelf to what the effect writes."""
     pid = effect.product_id
-    if effect.kind == "publish" and effect.raw is not None:
-        shelf.visible[pid] = effect.raw
+    if effect.kind == "publish":
+        shelf.visible[pid] = effect.at
     elif effect.kind == "retract":
         shelf.visible.pop(pid, None)
-    elif effect.kind == "withhold" and effect.raw is not None:
-        shelf.withheld[pid] = effect.raw
+    elif effect.kind == "withhold":
+        shelf.withheld[pid] = effect.at
     elif effect.kind == "release":
         shelf.withheld.pop(pid, None)
 
 
 def fold_shelf(
-    shelf: Shelf, kind: Literal["visible", "withheld"], product_id: str, raw: bytes | None
+    shelf: Shelf, kind: Literal["visible", "withheld"], product_id: str, at: Where | None
 ) -> None:
     """Rebuild a shelf from its compacted sources, record by record (None = tombstone)."""
     target = shelf.visible if kind == "visible" else shelf.withheld
-    if raw is None:
+    if at is None:
         target.pop(product_id, None)
     else:
-        target[product_id] = raw
+        target[product_id] = at

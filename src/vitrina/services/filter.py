@@ -40,7 +40,7 @@ compacted where customers see them, so a replay never creates a second visible c
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, Literal, cast
 
 import orjson
@@ -64,10 +64,18 @@ from vitrina.domain.banlist import (
 )
 from vitrina.errors import BrokerError, ConfigError, ContractError
 from vitrina.kafka.deadletter import Output
-from vitrina.kafka.inspect import TopicFollower, read_partitions_to_end, topic_partitions
+from vitrina.kafka.inspect import TopicFollower, topic_partitions
 from vitrina.kafka.steps import SideWork, Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.services.bans import decode_ban
+from vitrina.services.filter_versions import (
+    FILTERED,
+    SHOP,
+    WITHHELD,
+    VersionReader,
+    Wanted,
+    where,
+)
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -96,6 +104,9 @@ class FilterStep(Step):
         self.ban_list: BanList = {}
         self.shelves: dict[int, Shelf] = {}
         self._bans: TopicFollower | None = None
+        self.versions = VersionReader(
+            settings, SERVICE, self.input_topic, self.filtered, self.withheld
+        )
         self._rejects = SideWork()
         # Counted locally, published to Prometheus once per poll (catch_up): a counter
         # increment per product costs a lock.
@@ -112,7 +123,7 @@ class FilterStep(Step):
         )
         try:
             for msg in self._bans.read_to_end(timeout):
-                self._fold_ban_record(msg, act=False)
+                self._fold_ban_record(msg)
         except BrokerError as exc:
             raise BrokerError(
                 f"the ban list {self.bans_topic} did not load: {exc.message}",
@@ -130,9 +141,14 @@ class FilterStep(Step):
         work, self._rejects = self._rejects, SideWork()
         if self._bans is None:
             return work
-        effects: list[tuple[int, Effect]] = []
+        changed: dict[str, None] = {}
         for msg in self._bans.poll(1000):
-            effects += self._fold_ban_record(msg, act=True)
+            key = self._fold_ban_record(msg)
+            if key is not None:
+                changed[key] = None
+        # Acted on once per product, on its state after the whole poll: a ban and its unban
+        # in one poll leave the product as it was (not withheld while unbanned).
+        effects = self._act_on_bans(changed)
         metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
         work.rejected += self._rejects.rejected
         self._rejects = SideWork()
@@ -171,7 +187,8 @@ class FilterStep(Step):
             metrics.FILTER_BLOCKED.inc(self._blocked)
             self._blocked = 0
 
-    def _fold_ban_record(self, msg: Message, *, act: bool) -> list[tuple[int, Effect]]:
+    def _fold_ban_record(self, msg: Message) -> str | None:
+        """Fold one ban-list record; the product id when the ban list changed."""
         key = (msg.key() or b"").decode("utf-8", "replace")
         try:
             ban = decode_ban(msg.value())
@@ -185,16 +202,21 @@ class FilterStep(Step):
             # Not a ban: never silently ignored — it goes to dead-letters with the reason.
             log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)
             self._rejects.rejected.append((msg, exc))
-            return []
+            return None
         change = fold_ban(self.ban_list, key, ban)
-        if not act or change.kind == "unchanged":
-            return []
-        for partition, shelf in self.shelves.items():
-            if key in shelf:
-                if ban is not None:
-                    return [(partition, e) for e in on_ban(shelf, key, ban)]
-                return [(partition, e) for e in on_unban(shelf, key)]
-        return []
+        return None if change.kind == "unchanged" else key
+
+    def _act_on_bans(self, product_ids: Iterable[str]) -> list[tuple[int, Effect]]:
+        """Retract newly banned products, republish unbanned ones (the shelf that holds each)."""
+        effects: list[tuple[int, Effect]] = []
+        for key in product_ids:
+            ban = self.ban_list.get(key)
+            for partition, shelf in self.shelves.items():
+                if key in shelf:
+                    found = on_ban(shelf, key, ban) if ban is not None else on_unban(shelf, key)
+                    effects += [(partition, e) for e in found]
+                    break
+        return effects
 
     # -- products ------------------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
@@ -214,7 +236,8 @@ class FilterStep(Step):
         if shelf is None:
             shelf = self.shelves[partition] = Shelf()
         verdict = route(product, self.ban_list)
-        effects = on_product(shelf, product_id, raw, verdict)
+        at = cast(int, message.offset()) << 2 | SHOP  # = where(SHOP, offset), inlined
+        effects = on_product(shelf, product_id, raw, verdict, at)
         # Every output is built before the shelf changes: a record that cannot be written
         # is dead-lettered and leaves the state as it was.
         outputs = [self._output(partition, effect, product) for effect in effects]
@@ -243,6 +266,7 @@ class FilterStep(Step):
 
     def _phases(self, effects: list[tuple[int, Effect]]) -> list[list[Output]]:
         """Ban-triggered effects as phases: each durable before the next is written."""
+        effects = self._with_bytes(effects)
         phases = []
         for phase in sorted({e.phase for _, e in effects}):
             outputs = []
@@ -256,6 +280,41 @@ class FilterStep(Step):
                 self._count(effect)
             phases.append(outputs)
         return phases
+
+    def _with_bytes(self, effects: list[tuple[int, Effect]]) -> list[tuple[int, Effect]]:
+        """Effects of bans, unbans and repairs with their versions' bytes re-read (batched).
+
+        A version found nowhere (services/filter_versions.py: only when a topic was deleted
+        or truncated by hand) is logged: a banned product is still retracted but no copy is
+        kept (an unban cannot republish it; the store's next update of it will); an unbanned
+        product's withheld entry is released and it stays unpublished until that update.
+        """
+        wanted = {
+            i: Wanted(p, e.at, e.product_id, "withheld" if e.kind == "publish" else "visible")
+            for i, (p, e) in enumerate(effects)
+            if e.needs_bytes
+        }
+        if not wanted:
+            return effects
+        found = self.versions.read(wanted.values())
+        kept: list[tuple[int, Effect]] = []
+        for i, (p, e) in enumerate(effects):
+            w = wanted.get(i)
+            if w is None:
+                kept.append((p, e))
+            elif w in found:
+                kept.append((p, e._replace(raw=found[w])))
+            else:
+                log.error(
+                    "product %s: its latest version (%s) is in none of %s; %s",
+                    e.product_id,
+                    w.at,
+                    self.versions.topics,
+                    "retracted without a copy; it returns with its next update"
+                    if w.shelf == "visible"
+                    else "not republished; it returns with its next update",
+                )
+        return kept
 
     @staticmethod
     def _count(effect: Effect) -> None:
@@ -273,12 +332,21 @@ class FilterStep(Step):
         sources = [TopicPartition(self.filtered, p) for p in numbers]
         sources += [TopicPartition(self.withheld, p) for p in numbers]
         shelves = {p: Shelf() for p in numbers}
-        for msg in read_partitions_to_end(self.settings, sources, principal=SERVICE):
-            key = (msg.key() or b"").decode("utf-8", "replace")
-            kind: Literal["visible", "withheld"] = (
-                "visible" if msg.topic() == self.filtered else "withheld"
-            )
-            fold_shelf(shelves[cast(int, msg.partition())], kind, key, msg.value())
+        # Small prefetch queues: the rebuild keeps only offsets, the fetch buffers would
+        # otherwise be the biggest thing in memory while it runs.
+        small: dict[str, Any] = {"queued.max.messages.kbytes": 8192}
+        reader = TopicFollower(self.settings, sources, principal=SERVICE, **small)
+        try:
+            for msg in reader.read_to_end(60.0):
+                key = (msg.key() or b"").decode("utf-8", "replace")
+                visible = msg.topic() == self.filtered
+                kind: Literal["visible", "withheld"] = "visible" if visible else "withheld"
+                at = None
+                if msg.value() is not None:
+                    at = where(FILTERED if visible else WITHHELD, cast(int, msg.offset()))
+                fold_shelf(shelves[cast(int, msg.partition())], kind, key, at)
+        finally:
+            reader.close()
         self.shelves.update(shelves)
         effects = [(p, e) for p, shelf in shelves.items() for e in reconcile(shelf, self.ban_list)]
         if effects:
@@ -286,7 +354,7 @@ class FilterStep(Step):
         log.info(
             "assigned %s: %d products rebuilt",
             numbers,
-            sum(len(s.visible) + len(s.withheld) for s in shelves.values()),
+            sum(len(s) for s in shelves.values()),
         )
         return SideWork(phases=self._phases(effects))
 
@@ -297,6 +365,7 @@ class FilterStep(Step):
 
     def close(self) -> None:
         self._publish_counts()
+        self.versions.close()
         if self._bans is not None:
             self._bans.close()
             self._bans = None

@@ -1,0 +1,192 @@
+"""Where the filter's product versions are, and reading them back when a ban or unban needs them.
+
+The filter's shelves (domain/banlist.Shelf) keep, per product, WHERE the latest version can
+be read again — not its bytes (at 1M products the bytes were ~1.2 GB of the filter's RSS):
+- SHOP: an offset in `shop-products` partition p (a version judged since this replica took
+  the partition; the input record itself);
+- FILTERED / WITHHELD: an offset in `filtered-products` / `withheld-products` partition p (a
+  version found when the shelf was rebuilt from those compacted topics).
+One int per product: ``offset << 2 | source``.
+
+Reading back (`VersionReader.read`) is batched: one long-lived consumer, assign() at the first
+wanted offset of each partition, nearby offsets read in one pass, far ones reached by seek().
+A version whose record is gone — `shop-products` deletes after its retention (7 days), a
+compacted topic drops superseded records — is looked up instead in the filter's own compacted
+topic, which holds the latest version of every product on the shelf by construction:
+`filtered-products` p for a published product, `withheld-products` p for a withheld one (one
+scan of that partition, read to its end). Only a version missing from there too (the topic
+was deleted or truncated by hand) is reported missing; the filter then still retracts a banned
+product but cannot keep its copy (services/filter.py says what it does).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from collections.abc import Iterable
+from typing import Any, Literal, NamedTuple
+
+from confluent_kafka import Consumer, KafkaError, TopicPartition
+
+from vitrina.errors import BrokerError
+from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.inspect import TopicFollower
+from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SHOP, FILTERED, WITHHELD = 0, 1, 2
+# A far wanted offset is reached by seek() rather than by reading the records in between:
+# ~200 records of ~1 KB cost about as much as the fetch round trip a seek costs.
+_SEEK_GAP = 200
+# Small prefetch queues: this reader fetches a few records at a time; librdkafka's default
+# (64 MB per consumer) would show in the filter's RSS.
+_READER_CONFIG: dict[str, Any] = {"enable.partition.eof": True, "queued.max.messages.kbytes": 2048}
+
+
+def where(source: int, offset: int) -> int:
+    """The shelf's location of the record at `offset` of `source` (SHOP/FILTERED/WITHHELD)."""
+    return offset << 2 | source
+
+
+def source_of(at: int) -> int:
+    return at & 3
+
+
+def offset_of(at: int) -> int:
+    return at >> 2
+
+
+class Wanted(NamedTuple):
+    """One version to read: its partition, location, product and shelf it is on."""
+
+    partition: int
+    at: int
+    product_id: str
+    shelf: Literal["visible", "withheld"]
+
+
+class VersionReader:
+    """Reads product versions back by location, falling back to the filter's own topics."""
+
+    def __init__(
+        self, settings: Settings, principal: str, shop: str, filtered: str, withheld: str
+    ) -> None:
+        self.settings = settings
+        self.principal = principal
+        self.topics = (shop, filtered, withheld)
+        self._consumer: Consumer | None = None
+
+    def read(self, wanted: Iterable[Wanted], timeout: float = 60.0) -> dict[Wanted, bytes]:
+        """The bytes of every wanted version that can still be found (missing ones absent)."""
+        wanted = list(dict.fromkeys(wanted))
+        if not wanted:
+            return {}
+        deadline = time.monotonic() + timeout
+        found = self._read_exact(wanted, deadline)
+        missing = [w for w in wanted if w not in found]
+        if missing:
+            found.update(self._read_latest(missing, deadline))
+        return found
+
+    # -- by exact offset -------------------------------------------------------------------
+    def _reader(self) -> Consumer:
+        if self._consumer is None:
+            self._consumer = Consumer(
+                consumer_config(
+                    self.settings,
+                    self.principal,
+                    f"vitrina-{self.principal}-versions",  # never commits; assign() only
+                    **_READER_CONFIG,
+                )
+            )
+        return self._consumer
+
+    def _read_exact(self, wanted: list[Wanted], deadline: float) -> dict[Wanted, bytes]:
+        queues: dict[tuple[str, int], deque[int]] = {}
+        by_place: dict[tuple[str, int, int], list[Wanted]] = {}
+        for w in wanted:
+            place = (self.topics[source_of(w.at)], w.partition)
+            by_place.setdefault((*place, offset_of(w.at)), []).append(w)
+        for topic, partition, offset in sorted(by_place):
+            queues.setdefault((topic, partition), deque()).append(offset)
+        consumer = self._reader()
+        consumer.assign([TopicPartition(t, p, q[0]) for (t, p), q in queues.items()])
+        found: dict[Wanted, bytes] = {}
+        try:
+            while queues:
+                if time.monotonic() > deadline:
+                    raise BrokerError(
+                        f"re-reading {len(wanted)} product versions did not finish in time",
+                        hint="the broker may be overloaded; the filter restarts and repairs",
+                    )
+                for msg in consumer.consume(500, 0.2):
+                    place = (msg.topic() or "", msg.partition() or 0)
+                    queue = queues.get(place)
+                    if queue is None:
+                        continue  # done with this partition; a prefetched record
+                    err = msg.error()
+                    if err is not None:
+                        if err.code() != KafkaError._PARTITION_EOF:
+                            raise BrokerError(f"re-reading {place[0]}: {err}")
+                        del queues[place]  # the rest is not there (beyond the end)
+                        continue
+                    offset = msg.offset() or 0
+                    while queue and queue[0] < offset:
+                        queue.popleft()  # deleted or compacted away: found later, or not
+                    if queue and queue[0] == offset:
+                        queue.popleft()
+                        key = (msg.key() or b"").decode("utf-8", "replace")
+                        value = msg.value()
+                        for w in by_place[(*place, offset)]:
+                            if value is not None and key == w.product_id:
+                                found[w] = value
+                    if not queue:
+                        del queues[place]
+                    elif queue[0] - offset > _SEEK_GAP:
+                        consumer.seek(TopicPartition(place[0], place[1], queue[0]))
+        finally:
+            consumer.unassign()
+        return found
+
+    # -- the latest version, from the filter's own compacted topic ---------------------------
+    def _read_latest(self, wanted: list[Wanted], deadline: float) -> dict[Wanted, bytes]:
+        _, filtered, withheld = self.topics
+        keys: dict[tuple[str, int], dict[str, list[Wanted]]] = {}
+        for w in wanted:
+            place = (filtered if w.shelf == "visible" else withheld, w.partition)
+            keys.setdefault(place, {}).setdefault(w.product_id, []).append(w)
+        log.info(
+            "%d product versions are no longer at their offsets; scanning %s for them",
+            len(wanted),
+            sorted(keys),
+        )
+        latest: dict[tuple[str, int, str], bytes | None] = {}
+        follower = TopicFollower(
+            self.settings,
+            [TopicPartition(t, p) for t, p in keys],
+            principal=self.principal,
+            **_READER_CONFIG,
+        )
+        try:
+            for msg in follower.read_to_end(max(1.0, deadline - time.monotonic())):
+                place = (msg.topic() or "", msg.partition() or 0)
+                key = (msg.key() or b"").decode("utf-8", "replace")
+                if key in keys[place]:
+                    latest[(*place, key)] = msg.value()
+        finally:
+            follower.close()
+        found: dict[Wanted, bytes] = {}
+        for (topic, partition), products in keys.items():
+            for product_id, ws in products.items():
+                value = latest.get((topic, partition, product_id))
+                if value is not None:
+                    for w in ws:
+                        found[w] = value
+        return found
+
+    def close(self) -> None:
+        if self._consumer is not None:
+            self._consumer.close()
+            self._consumer = None
