@@ -31,6 +31,12 @@ log = logging.getLogger("vitrina.kafka")
 # The same "still failing" line at most once a minute per (address, kind): the client keeps
 # retrying in the background, the operator needs to know, not to read it twelve times a second.
 REPEAT_S = 60.0
+# A TLS handshake cut by a closed connection is a killed broker once, a non-TLS port when it
+# keeps happening: librdkafka reconnects after 0.1, 0.2, 0.4 … s, so a PLAINTEXT listener
+# cuts 5 handshakes in about 2 s, while one broker killed cuts one per connection (a consumer
+# has two to a broker: the broker and the group coordinator).
+CUT_HANDSHAKES = 5
+CUT_WINDOW_S = 30.0
 
 
 class KafkaAuthError(BrokerError):
@@ -96,8 +102,25 @@ def is_refused_login(err: KafkaError) -> bool:
     )
 
 
-def is_tls_failure(err: KafkaError) -> bool:
+def is_cut_handshake(err: KafkaError) -> bool:
+    """A TLS handshake that ended because the connection closed, with no verdict on the
+    certificate: a broker killed (or stopping) mid-handshake, or — when it happens again and
+    again — a port that is not a TLS listener. Only repetition tells them apart."""
     text = _text(err)
+    return (
+        err.code() in (KafkaError._SSL, KafkaError._TRANSPORT)
+        and "SSL handshake" in text
+        and "Disconnected" in text
+        and "certificate" not in text
+    )
+
+
+def is_tls_failure(err: KafkaError) -> bool:
+    """A TLS failure that is a verdict (untrusted CA, wrong host name, protocol mismatch),
+    not a connection cut during the handshake (see `is_cut_handshake`)."""
+    text = _text(err)
+    if is_cut_handshake(err):
+        return False
     return err.code() == KafkaError._SSL or (
         err.code() == KafkaError._TRANSPORT
         and ("certificate verify failed" in text or "SSL handshake" in text)
@@ -267,10 +290,21 @@ class ErrorWatch:
         self.on_error = on_error
         self.clock = clock
         self.problem: BrokerError | None = None
+        self._cuts: list[float] = []  # when TLS handshakes were cut (is_cut_handshake)
+
+    def _cut_again(self, now: float) -> bool:
+        """Note a cut handshake; True when they repeat like a port that does not speak TLS."""
+        self._cuts = [t for t in self._cuts if now - t < CUT_WINDOW_S] + [now]
+        return len(self._cuts) >= CUT_HANDSHAKES
 
     def __call__(self, err: KafkaError) -> None:
         if self.on_error is not None:
             self.on_error(err)
+        if is_cut_handshake(err) and self._cut_again(self.clock()):
+            self.problem = self.problem or tls_failed(self.ident, _text(err))
+            if self.raise_permanent:
+                raise self.problem
+            return
         if is_refused_login(err) or is_tls_failure(err):
             self.problem = self.problem or explain(err, self.ident)
             if self.raise_permanent:

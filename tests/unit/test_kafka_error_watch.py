@@ -1,0 +1,62 @@
+"""ErrorWatch on broker failure: a broker killed mid-handshake is transient, not a TLS error."""
+
+from __future__ import annotations
+
+import pytest
+from confluent_kafka import KafkaError
+
+from vitrina.kafka.errors import (
+    CUT_HANDSHAKES,
+    CUT_WINDOW_S,
+    ClientIdentity,
+    ErrorWatch,
+    KafkaTlsError,
+    explain,
+    is_tls_failure,
+)
+
+IDENT = ClientIdentity("filter", "127.0.0.1:1,127.0.0.1:2", "SASL_SSL", "SCRAM-SHA-512", "ca.pem")
+
+# What librdkafka 2.x said when one of three brokers was killed -9 under the filter
+# (tests/distributed/test_broker_failure.py): the filter stopped with "TLS handshake failed".
+CUT = KafkaError(
+    KafkaError._TRANSPORT,
+    "GroupCoordinator: 127.0.0.1:59709: SSL handshake failed: Disconnected: connection reset "
+    "by peer: connecting to a PLAINTEXT broker listener? (after 18ms in state SSL_HANDSHAKE)",
+)
+
+
+def test_a_handshake_cut_by_a_killed_broker_is_retried_not_a_tls_error() -> None:
+    now = [0.0]
+    watch = ErrorWatch(IDENT, clock=lambda: now[0])
+    for _ in range(CUT_HANDSHAKES - 1):  # a kill cuts one handshake per connection
+        watch(CUT)
+        now[0] += 1.0
+    watch.check()  # nothing permanent
+    assert not is_tls_failure(CUT)
+    assert not isinstance(explain(CUT, IDENT), KafkaTlsError)
+    # Spread out (broker restarts over hours), the cuts never add up to a verdict.
+    now[0] += CUT_WINDOW_S
+    for _ in range(CUT_HANDSHAKES - 1):
+        watch(CUT)
+    watch.check()
+
+
+def test_handshakes_cut_again_and_again_mean_a_port_that_is_not_tls() -> None:
+    now = [0.0]
+    watch = ErrorWatch(IDENT, clock=lambda: now[0])
+    with pytest.raises(KafkaTlsError, match="is this port a TLS listener"):
+        for _ in range(CUT_HANDSHAKES):
+            watch(CUT)
+            now[0] += 0.3  # librdkafka's reconnect backoff: 0.1, 0.2, 0.4 … s
+    with pytest.raises(KafkaTlsError):
+        watch.check()
+
+
+def test_an_untrusted_certificate_is_still_a_tls_error_at_once() -> None:
+    untrusted = KafkaError(
+        KafkaError._SSL,
+        "SSL handshake failed: error:0A000086:SSL routines::certificate verify failed",
+    )
+    with pytest.raises(KafkaTlsError, match="certificate not trusted"):
+        ErrorWatch(IDENT)(untrusted)
