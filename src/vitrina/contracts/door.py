@@ -12,9 +12,15 @@ from typing import Any
 
 import orjson
 
-from vitrina.contracts.codec import INSTANT_FIELDS, check_depth, check_instants, validate
+from vitrina.contracts.codec import (
+    INSTANT_FIELDS,
+    _validator,
+    check_depth,
+    check_instants,
+    validate,
+)
 from vitrina.domain.instants import canonical_instant, is_canonical
-from vitrina.domain.limits import MAX_RECORD_BYTES
+from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
 from vitrina.errors import ContractError
 
 PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
@@ -86,3 +92,34 @@ def admit_product(value: Any, raw: bytes | None = None) -> bytes:
     """The full door: validate, normalise, size-check; ContractError naming the rule."""
     validate("product", value, raw)
     return admit_checked(value, raw)
+
+
+def _canonical_and_real(instant: Any) -> bool:
+    """A canonical instant (the door's output form) that is a real day; False = look closer."""
+    if type(instant) is not str or len(instant) not in (20, 27) or instant[-1] != "Z":
+        return False
+    try:
+        datetime.fromisoformat(instant)
+    except ValueError:
+        return False
+    return instant[10] == "T"
+
+
+def check_product(value: Any, raw: bytes) -> None:
+    """The whole `product` contract for a record from shop-products (the filter's hot path).
+
+    The same rules as `codec.validate("product", ...)`, in the cheapest order for a record
+    that passed a door already: one compiled schema check, the bracket count for depth, and
+    canonical instants that only need to be real days. Anything else goes the slow way,
+    which raises ContractError naming the rule.
+    """
+    if (
+        raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH  # cannot nest deeper (limits.py)
+        and _PRODUCT.is_valid(value)
+        and all(value.get(f) is None or _canonical_and_real(value[f]) for f in PRODUCT_INSTANTS)
+    ):
+        return
+    validate("product", value, raw)
+
+
+_PRODUCT = _validator("product")

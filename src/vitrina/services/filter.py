@@ -47,7 +47,8 @@ import orjson
 from confluent_kafka import Message, TopicPartition
 
 from vitrina import metrics
-from vitrina.contracts.codec import decode, encode
+from vitrina.contracts.codec import encode, loads
+from vitrina.contracts.door import check_product
 from vitrina.domain.banlist import (
     BanList,
     Effect,
@@ -220,8 +221,9 @@ class FilterStep(Step):
 
     # -- products ------------------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
-        raw = cast(bytes, message.value())
-        product = decode("product", raw)
+        raw = message.value()
+        product = loads(raw)
+        check_product(product, cast(bytes, raw))
         product_id = product["product_id"]
         key = message.key()
         if key is None or key.decode("utf-8", "replace") != product_id:
@@ -235,8 +237,16 @@ class FilterStep(Step):
         shelf = self.shelves.get(partition)
         if shelf is None:
             shelf = self.shelves[partition] = Shelf()
-        verdict = route(product, self.ban_list)
         at = cast(int, message.offset()) << 2 | SHOP  # = where(SHOP, offset), inlined
+        if product_id not in self.ban_list and product_id not in shelf.withheld:
+            # on_product's common case, inlined (it runs for nearly every record): allowed,
+            # nothing withheld to release -> publish.
+            published = Output(self.filtered, key, raw, None, partition)
+            shelf.visible[product_id] = at
+            self._passed += 1
+            return [published]
+        raw = cast(bytes, raw)
+        verdict = route(product, self.ban_list)
         effects = on_product(shelf, product_id, raw, verdict, at)
         # Every output is built before the shelf changes: a record that cannot be written
         # is dead-lettered and leaves the state as it was.
