@@ -13,9 +13,11 @@ poll interval (0.2 s). Every replica reads the WHOLE ban list, so replicas need 
 co-partitioning of bans and products: any replica can judge any product.
 
 Retraction and reinstatement need the latest version of each product. Each replica keeps a
-"shelf" per input partition it owns (domain/banlist.Shelf): the products it has published and
-the latest versions of banned products (withheld). Both are rebuilt on assignment from
-compacted topics, so the state survives restarts and moves with the partition:
+"shelf" per input partition it owns (domain/banlist.Shelf): WHERE the latest version of each
+product it has published, and of each banned product (withheld), can be read again — one int,
+not the bytes; a ban or unban re-reads the versions it needs (services/filter_versions.py).
+Both are rebuilt on assignment from compacted topics, so the state survives restarts and
+moves with the partition:
 - `filtered-products` partition p: what is published; the filter writes a product to the
   SAME partition number it read it from (explicit partition), so partition p of the output
   holds exactly the products of input partition p — co-partitioned by construction, whatever
@@ -74,8 +76,8 @@ from vitrina.services.filter_versions import (
     SHOP,
     WITHHELD,
     VersionReader,
-    Wanted,
     where,
+    with_bytes,
 )
 from vitrina.settings import Settings
 
@@ -276,7 +278,7 @@ class FilterStep(Step):
 
     def _phases(self, effects: list[tuple[int, Effect]]) -> list[list[Output]]:
         """Ban-triggered effects as phases: each durable before the next is written."""
-        effects = self._with_bytes(effects)
+        effects = with_bytes(self.versions, effects)
         phases = []
         for phase in sorted({e.phase for _, e in effects}):
             outputs = []
@@ -290,41 +292,6 @@ class FilterStep(Step):
                 self._count(effect)
             phases.append(outputs)
         return phases
-
-    def _with_bytes(self, effects: list[tuple[int, Effect]]) -> list[tuple[int, Effect]]:
-        """Effects of bans, unbans and repairs with their versions' bytes re-read (batched).
-
-        A version found nowhere (services/filter_versions.py: only when a topic was deleted
-        or truncated by hand) is logged: a banned product is still retracted but no copy is
-        kept (an unban cannot republish it; the store's next update of it will); an unbanned
-        product's withheld entry is released and it stays unpublished until that update.
-        """
-        wanted = {
-            i: Wanted(p, e.at, e.product_id, "withheld" if e.kind == "publish" else "visible")
-            for i, (p, e) in enumerate(effects)
-            if e.needs_bytes
-        }
-        if not wanted:
-            return effects
-        found = self.versions.read(wanted.values())
-        kept: list[tuple[int, Effect]] = []
-        for i, (p, e) in enumerate(effects):
-            w = wanted.get(i)
-            if w is None:
-                kept.append((p, e))
-            elif w in found:
-                kept.append((p, e._replace(raw=found[w])))
-            else:
-                log.error(
-                    "product %s: its latest version (%s) is in none of %s; %s",
-                    e.product_id,
-                    w.at,
-                    self.versions.topics,
-                    "retracted without a copy; it returns with its next update"
-                    if w.shelf == "visible"
-                    else "not republished; it returns with its next update",
-                )
-        return kept
 
     @staticmethod
     def _count(effect: Effect) -> None:

@@ -29,6 +29,7 @@ from typing import Any, Literal, NamedTuple
 
 from confluent_kafka import Consumer, KafkaError, TopicPartition
 
+from vitrina.domain.banlist import Effect
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.inspect import TopicFollower
@@ -190,3 +191,41 @@ class VersionReader:
         if self._consumer is not None:
             self._consumer.close()
             self._consumer = None
+
+
+def with_bytes(
+    reader: VersionReader, effects: list[tuple[int, Effect]]
+) -> list[tuple[int, Effect]]:
+    """Effects (partition, effect) of bans, unbans and repairs, their versions' bytes re-read.
+
+    A version found nowhere (only when a topic was deleted or truncated by hand) is logged
+    and its effect dropped: a banned product is still retracted but no copy is kept (an
+    unban cannot republish it; the store's next update of it will); an unbanned product's
+    withheld entry is released and it stays unpublished until that update.
+    """
+    wanted = {
+        i: Wanted(p, e.at, e.product_id, "withheld" if e.kind == "publish" else "visible")
+        for i, (p, e) in enumerate(effects)
+        if e.needs_bytes
+    }
+    if not wanted:
+        return effects
+    found = reader.read(wanted.values())
+    kept: list[tuple[int, Effect]] = []
+    for i, (p, e) in enumerate(effects):
+        w = wanted.get(i)
+        if w is None:
+            kept.append((p, e))
+        elif w in found:
+            kept.append((p, e._replace(raw=found[w])))
+        else:
+            log.error(
+                "product %s: its latest version (%s) is in none of %s; %s",
+                e.product_id,
+                w.at,
+                reader.topics,
+                "retracted without a copy; it returns with its next update"
+                if w.shelf == "visible"
+                else "not republished; it returns with its next update",
+            )
+    return kept
