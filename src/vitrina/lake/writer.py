@@ -78,12 +78,17 @@ class LakeWriter:
 
     def write(self, role: str, day: date, rows: list[Row], incarnation: str = "") -> Written:
         """Write one batch of rows of one (dataset, partition, date) as one Parquet file."""
-        first = rows[0]
-        partition, first_offset = int(first["_partition"]), int(first["_offset"])
-        data = parquet_bytes(to_table(role, rows))
+        return self.write_table(role, day, to_table(role, rows), incarnation)
+
+    def write_table(self, role: str, day: date, table: pa.Table, incarnation: str = "") -> Written:
+        """Write one (dataset, partition, date) batch, already columnar, as one Parquet file,
+        named by the partition and offset of its first row."""
+        partition = int(table.column("_partition")[0].as_py())
+        first_offset = int(table.column("_offset")[0].as_py())
+        data = parquet_bytes(table)
         path = layout.file_path(self.root, role, day, partition, first_offset, incarnation)
         self._put_atomic(path, data)
-        return Written(path, len(rows), len(data))
+        return Written(path, table.num_rows, len(data))
 
     def _put_atomic(self, path: str, data: bytes) -> None:
         directory, name = path.rsplit("/", 1)

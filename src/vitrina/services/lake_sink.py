@@ -9,6 +9,11 @@ leftovers of a crashed run, whose batches the replay may cut differently — are
 (in the loop, before the partition's first record). Together: every record exactly once in
 the lake. A new incarnation of a topic (a broker that forgot its data, a recreated topic)
 writes new names and never deletes or overwrites the files of an earlier one.
+
+Products (the large records) are kept as flat tuples of column values and converted column
+by column when their file is written (`lake.columns`), not row by row; a product that only
+fails there (an integer beyond int64) is found by the per-record path and dead-lettered
+after the write, before its offset commits (`take_dead_letters`).
 """
 
 from __future__ import annotations
@@ -17,20 +22,25 @@ import logging
 import time
 from collections.abc import Callable
 from datetime import date
+from typing import Any
 
+import pyarrow as pa
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
-from vitrina.kafka.deadletter import Output
+from vitrina.errors import ContractError
+from vitrina.kafka.deadletter import REPLAY_HEADERS, Output, dead_letter
 from vitrina.kafka.inspect import topic_incarnation
 from vitrina.kafka.offsets import committed_offsets
+from vitrina.kafka.produce import fits
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
+from vitrina.lake.columns import COLUMNAR, META, VALUES, ColumnarUnfit, lake_table, warm_up
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, Row, lake_rows
-from vitrina.lake.writer import LakeWriter
+from vitrina.lake.writer import LakeWriter, to_table
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +51,10 @@ SERVICE = "lake-sink"
 MEMORY_FACTOR = 4
 
 BufferKey = tuple[str, int, date]
+# A product waiting for its file: (offset, timestamp ms, key, raw value, raw key, replay
+# headers, *column values) — the raw bytes only for the per-record path and a dead letter.
+Pending = tuple[Any, ...]
+_DAY_MS = 86_400_000
 
 
 class LakeSink(Step):
@@ -62,8 +76,12 @@ class LakeSink(Step):
         self.flush_records = settings.lake.flush_records
         self.flush_seconds = settings.lake.flush_seconds
         self.role_of = {getattr(settings.topics, role): role for role in DATASETS}
-        self.buffers: dict[BufferKey, list[Row]] = {}
+        # Rows (small records, converted as they arrive) or Pending products (columnar).
+        self.buffers: dict[BufferKey, list[Any]] = {}
         self.buffered = 0
+        self.dead_lettered: list[Output] = []  # refused when written; the worker sends them
+        self._days: dict[int, date] = {}  # ms // day → date: one datetime per day, not record
+        warm_up()
         self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
         self._oldest: float | None = None  # worker clock when the current buffers began
 
@@ -83,17 +101,90 @@ class LakeSink(Step):
         ts_type, ts = message.timestamp()
         if ts_type == 0 or ts is None or ts < 0:
             ts = int(self.wall_clock() * 1000)  # no broker timestamp: file it under today
+        day = self._days.get(ts // _DAY_MS)
+        if day is None:
+            day = self._days[ts // _DAY_MS] = record_date(ts)
         raw_key = message.key()
         key = raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else raw_key
-        meta = RecordMeta(topic, partition, offset, ts, key)
-        rows = lake_rows(role, value, meta, self.pii_key)
-        self.buffers.setdefault((role, partition, record_date(ts)), []).extend(rows)
-        self.buffered += len(rows)
-        metrics.LAKE_BUFFERED.set(self.buffered)
+        if role in COLUMNAR and value is not None:
+            headers = message.headers()
+            carried = (
+                [(str(h[0]), h[1]) for h in headers if h[0] in REPLAY_HEADERS and h[1]]
+                if headers
+                else None
+            )
+            items: list[Any] = [(offset, ts, key, raw, raw_key, carried, *VALUES[role](value))]
+        else:
+            meta = RecordMeta(topic, partition, offset, ts, key)
+            items = lake_rows(role, value, meta, self.pii_key)
+        buffer = self.buffers.get((role, partition, day))
+        if buffer is None:
+            self.buffers[(role, partition, day)] = items
+        else:
+            buffer.extend(items)
+        self.buffered += len(items)
         return []
+
+    def _table(
+        self, role: str, partition: int, items: list[Any]
+    ) -> tuple[pa.Table | None, list[Output]]:
+        """The file's table (None: nothing left to write) and the dead letters of records it
+        can not hold. Products go column by column, or record by record when a value does
+        not convert: the per-record path names the culprit."""
+        if role not in COLUMNAR:
+            return to_table(role, items), []
+        topic = getattr(self.settings.topics, role)
+        try:
+            return lake_table(role, topic, partition, items), []
+        except ColumnarUnfit:
+            pass
+        rows: list[Row] = []
+        dead: list[Output] = []
+        for pending in items:
+            offset, ts, key, raw = pending[:4]
+            try:
+                converted = lake_rows(
+                    role,
+                    decode(CONTRACT_OF[role], raw),
+                    RecordMeta(topic, partition, offset, ts, key),
+                    self.pii_key,
+                )
+                to_table(role, converted)  # a value Arrow refuses fails here, alone
+            except (ContractError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
+                dead.append(self._dead_letter(topic, partition, pending, exc))
+                continue
+            rows.extend(converted)
+        return (to_table(role, rows) if rows else None), dead
+
+    def _dead_letter(self, topic: str, partition: int, pending: Pending, exc: Exception) -> Output:
+        offset, _, _, raw, raw_key, carried = pending[:META]
+        rule = exc.rule if isinstance(exc, ContractError) else ""
+        metrics.REJECTED.labels(SERVICE, rule or "unwritable").inc()
+        metrics.DEAD_LETTERED.labels(SERVICE, topic).inc()
+        extra = list(carried or [])
+        if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
+            extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
+            raw = (raw or b"")[:100_000]
+        return dead_letter(
+            self.settings.topics.dead_letters,
+            service=SERVICE,
+            error=f"the lake cannot store this record: {exc}",
+            key=raw_key,
+            value=raw,
+            source_topic=topic,
+            partition=partition,
+            offset=offset,
+            extra_headers=extra,
+        )
+
+    def take_dead_letters(self) -> list[Output]:
+        """Records the last writes refused, handed to the worker once (before the commit)."""
+        taken, self.dead_lettered = self.dead_lettered, []
+        return taken
 
     # -- flushing ------------------------------------------------------------------------------
     def flush_if_due(self, now: float) -> None:
+        metrics.LAKE_BUFFERED.set(self.buffered)  # once per poll, not once per record
         if not self.buffered:
             self._oldest = None
             return
@@ -117,10 +208,17 @@ class LakeSink(Step):
     def _write(self, keys: list[BufferKey]) -> None:
         started = time.perf_counter()
         for key in keys:
-            rows = self.buffers.pop(key)
-            role, _, day = key
-            written = self.writer.write(role, day, rows, self.incarnations.get(role, ""))
-            self.buffered -= written.rows
+            role, partition, day = key
+            items = self.buffers[key]
+            table, dead = self._table(role, partition, items)
+            if table is not None:
+                written = self.writer.write_table(role, day, table, self.incarnations.get(role, ""))
+            # Only once written: a write retried later must not dead-letter them twice.
+            self.dead_lettered += dead
+            del self.buffers[key]
+            self.buffered -= len(items)
+            if table is None:
+                continue  # every record of it was dead-lettered
             metrics.LAKE_FILES.labels(role).inc()
             metrics.LAKE_ROWS.labels(role).inc(written.rows)
             metrics.LAKE_BYTES.labels(role).inc(written.bytes)

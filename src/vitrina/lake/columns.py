@@ -1,0 +1,143 @@
+"""Validated product records → one Arrow table per file, column by column: no I/O.
+
+The per-record path (`rows.lake_rows`: a dict per row kept until the flush, then
+`pa.Table.from_pylist`) cost ~30 µs a product, most of it in keeping thousands of parsed
+dicts alive (allocation, cache misses, the garbage collector walking them). Here a record
+leaves one flat tuple of its column values (texts, numbers, the JSON texts of its open maps)
+and its parsed dict dies at once; at the flush each column is handed to Arrow whole, and
+the instants are parsed by Arrow's ISO 8601 parser for the whole column.
+
+The per-record path stays the definition: a batch this path cannot convert (`ColumnarUnfit`:
+a value Arrow refuses, an integer beyond int64) is converted record by record by the caller,
+which finds the culprit and dead-letters it. Values equal the per-record path's, except that
+an instant with a fraction of a millisecond is truncated exactly (that path goes through a
+float).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+import pyarrow as pa
+
+from vitrina.errors import ContractError
+from vitrina.lake import layout
+from vitrina.lake.rows import timestamp_ms
+
+# Microseconds first: Arrow's parser refuses a string with more digits than the unit holds.
+_TS_US = pa.timestamp("us", tz="UTC")
+# Pending record = (offset, timestamp ms, key, raw value, raw key, replay headers, *values)
+META = 6
+
+
+class ColumnarUnfit(Exception):
+    """This batch needs the per-record path (which says which record is wrong and why)."""
+
+
+def instants(values: list[Any] | tuple[Any, ...], field: str) -> pa.Array:
+    """ISO 8601 texts (or None) → timestamp('ms', UTC), parsed by Arrow for the whole column.
+
+    Arrow refuses what it can not read exactly (no zone, a leap second, 2025-02-30, epoch
+    numbers, nanoseconds): then each value goes through `rows.timestamp_ms`, the definition,
+    which also raises the ContractError that dead-letters a wrong one.
+    """
+    try:
+        parsed = pa.array(values, pa.string()).cast(_TS_US)
+        return parsed.cast(layout.TS, safe=False)  # µs → ms truncates, as the definition does
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return pa.array([timestamp_ms(v, field) for v in values], pa.int64()).cast(layout.TS)
+
+
+def _json_bytes(value: Any, field: str) -> bytes | None:
+    if value is None:
+        return None
+    try:
+        return orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
+    except orjson.JSONEncodeError as exc:  # e.g. nested deeper than orjson writes (255)
+        raise ContractError(
+            f"field {field}: cannot be stored as JSON text: {exc}", field=field, rule="depth"
+        ) from None
+
+
+def product_values(v: dict[str, Any]) -> tuple[Any, ...]:
+    """A product's column values in the order of the dataset's data fields."""
+    price = v.get("price") or {}
+    stock = v.get("stock") or {}
+    return (
+        v["product_id"],
+        v.get("name"),
+        v.get("description"),
+        price.get("amount"),
+        price.get("currency"),
+        v.get("category"),
+        v.get("brand"),
+        stock.get("available"),
+        stock.get("reserved"),
+        v.get("sku"),
+        v.get("tags"),
+        v.get("store_id"),
+        v.get("created_at"),
+        v.get("updated_at"),
+        _json_bytes(v.get("specifications"), "specifications"),
+        _json_bytes(v.get("images"), "images"),
+    )
+
+
+def blocked_product_values(v: dict[str, Any]) -> tuple[Any, ...]:
+    ban = v.get("ban") or {}
+    return (*product_values(v), ban.get("reason"), ban.get("banned_by"), ban.get("banned_at"))
+
+
+#: Datasets converted column by column (their records are the lake's large ones).
+VALUES: dict[str, Callable[[dict[str, Any]], tuple[Any, ...]]] = {
+    "shop_products": product_values,
+    "blocked_products": blocked_product_values,
+}
+COLUMNAR: frozenset[str] = frozenset(VALUES)
+
+
+def _array(values: Any, field: pa.Field) -> pa.Array:
+    if field.type == layout.TS:
+        return instants(values, field.name)
+    return pa.array(values, field.type)
+
+
+def lake_table(role: str, topic: str, partition: int, pending: list[tuple[Any, ...]]) -> pa.Table:
+    """One Arrow table of a (dataset, partition) batch with the dataset's exact schema.
+
+    ColumnarUnfit when a value does not convert exactly (then use the per-record path).
+    """
+    columns = list(zip(*pending, strict=True))
+    n = len(pending)
+    schema = layout.schema_for(role)
+    data_fields = list(schema)[len(layout.METADATA_FIELDS) :]
+    try:
+        # Arrow checks as it converts: no float → int truncation, no int beyond int64,
+        # no non-text in a text column.
+        arrays = [
+            pa.array([topic] * n, pa.string()),
+            pa.array([partition] * n, pa.int32()),
+            pa.array(columns[0], pa.int64()),
+            pa.array(columns[1], layout.TS),
+            pa.array(columns[2], pa.string()),
+            *(_array(columns[META + i], f) for i, f in enumerate(data_fields)),
+        ]
+        return pa.Table.from_arrays(arrays, schema=schema)
+    except (
+        pa.ArrowInvalid,
+        pa.ArrowTypeError,
+        ContractError,
+        OverflowError,
+        TypeError,
+        ValueError,
+    ) as exc:
+        raise ColumnarUnfit(str(exc)) from None
+
+
+def warm_up() -> None:
+    """Load what Arrow loads on its first conversion (numpy, the cast kernels: ~0.5 s) now,
+    at start-up, not inside the first flush."""
+    instants(["2025-01-01T00:00:00Z"], "warm_up")
+    pa.array([1.0, None], pa.float64())
