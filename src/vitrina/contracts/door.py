@@ -79,7 +79,8 @@ def admit_checked(value: dict[str, Any], raw: bytes | None) -> bytes:
 
     `raw` (the original bytes) is produced as-is when nothing needed normalising.
     """
-    check_depth("product", value, raw)
+    if raw is None or raw.count(b"{") + raw.count(b"[") > MAX_DEPTH:  # else cannot nest deeper
+        check_depth("product", value, raw)
     fixed = _instants_after_schema(value)
     if fixed is not None or raw is None:
         raw = orjson.dumps(fixed if fixed is not None else value)
@@ -94,15 +95,21 @@ def admit_product(value: Any, raw: bytes | None = None) -> bytes:
     return admit_checked(value, raw)
 
 
-def _canonical_and_real(instant: Any) -> bool:
-    """A canonical instant (the door's output form) that is a real day; False = look closer."""
-    if type(instant) is not str or len(instant) not in (20, 27) or instant[-1] != "Z":
-        return False
-    try:
-        datetime.fromisoformat(instant)
-    except ValueError:
-        return False
-    return instant[10] == "T"
+def _instants_canonical_and_real(value: dict[str, Any]) -> bool:
+    """Every instant canonical (the door's output form) and a real day; False = look closer."""
+    for field in PRODUCT_INSTANTS:
+        instant = value.get(field)
+        if instant is None:
+            continue
+        if type(instant) is not str or len(instant) not in (20, 27) or instant[-1] != "Z":
+            return False
+        try:
+            datetime.fromisoformat(instant)
+        except ValueError:
+            return False
+        if instant[10] != "T":
+            return False
+    return True
 
 
 def check_product(value: Any, raw: bytes) -> None:
@@ -116,7 +123,7 @@ def check_product(value: Any, raw: bytes) -> None:
     if (
         raw.count(b"{") + raw.count(b"[") <= MAX_DEPTH  # cannot nest deeper (limits.py)
         and _PRODUCT.is_valid(value)
-        and all(value.get(f) is None or _canonical_and_real(value[f]) for f in PRODUCT_INSTANTS)
+        and _instants_canonical_and_real(value)
     ):
         return
     validate("product", value, raw)
