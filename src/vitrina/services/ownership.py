@@ -16,7 +16,8 @@ import logging
 import threading
 
 from vitrina.errors import UnavailableError, VitrinaError
-from vitrina.kafka.inspect import TopicFollower, read_to_end, topic_partitions
+from vitrina.kafka.inspect import TopicFollower, topic_partitions
+from vitrina.kafka.lifecycle import release
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -93,10 +94,36 @@ class Owners:
 def load_owners(
     settings: Settings, principal: str | None = "admin", timeout: float = 60.0
 ) -> Owners:
-    """The owners as of now (read to the end once): for one-shot loads."""
+    """The owners as of now (read to the end once): for one-shot loads.
+
+    Every wait has a deadline: the read (`timeout`, then BrokerError), and letting go of the
+    reader and of the metadata client (kafka/lifecycle.py) — a broker killed meanwhile must
+    not hang `vitrina shop load` in librdkafka's close.
+    """
+    from confluent_kafka import TopicPartition
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.kafka.clients import admin_config, identity
+    from vitrina.kafka.errors import check_topic, fetch_metadata
+
+    topic = settings.topics.product_owners
+    ident = identity(settings, principal)
+    admin = [AdminClient(admin_config(settings, principal))]
+    try:
+        metadata = fetch_metadata(admin[0], ident, topic, timeout=min(timeout, 10.0))
+    finally:
+        release(admin, "the product-owners metadata client")
+    check_topic(ident, topic, metadata)
+    partitions = [TopicPartition(topic, p) for p in sorted(metadata.topics[topic].partitions)]
     owners = Owners()
-    for msg in read_to_end(settings, [settings.topics.product_owners], timeout, principal):
-        owners.fold(msg.key(), msg.value())
+    follower = TopicFollower(settings, partitions, principal=principal)
+    try:
+        for msg in follower.read_to_end(timeout):
+            owners.fold(msg.key(), msg.value())
+    finally:
+        reader = [follower.consumer]
+        del follower  # the reader's only reference is now `reader`
+        release(reader, "the product-owners reader")
     return owners
 
 

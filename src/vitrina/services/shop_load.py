@@ -31,6 +31,7 @@ from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
+from vitrina.kafka.lifecycle import release
 from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
@@ -105,26 +106,31 @@ def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
     # As shop-load itself (not admin): a wrong password, an untrusted CA or a missing ACL is
     # named here, in about a second, before any record is read.
     ident = identity(settings, SERVICE)
-    admin = AdminClient(
-        {
-            **admin_config(settings, SERVICE),
-            "socket.connection.setup.timeout.ms": int(timeout * 1000),
-        }
-    )
+    admin = [
+        AdminClient(
+            {
+                **admin_config(settings, SERVICE),
+                "socket.connection.setup.timeout.ms": int(timeout * 1000),
+            }
+        )
+    ]
     # A topic created a moment ago (`vitrina topics apply` just before) may not be in every
     # broker's metadata yet: Apache Kafka propagates it asynchronously. Ask again for up to
     # TOPIC_GRACE_S before saying it does not exist; a denial is reported at once.
     grace_ends = time.monotonic() + TOPIC_GRACE_S
-    while True:
-        metadata = fetch_metadata(admin, ident, topic, timeout)
-        info = metadata.topics.get(topic)
-        err = info.error if info is not None else None
-        denied = err is not None and err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
-        ready = info is not None and err is None and bool(info.partitions)
-        if ready or denied or time.monotonic() >= grace_ends:
-            check_topic(ident, topic, metadata, "WRITE")
-            return
-        time.sleep(0.2)
+    try:
+        while True:
+            metadata = fetch_metadata(admin[0], ident, topic, timeout)
+            info = metadata.topics.get(topic)
+            err = info.error if info is not None else None
+            denied = err is not None and err.code() == KafkaError.TOPIC_AUTHORIZATION_FAILED
+            ready = info is not None and err is None and bool(info.partitions)
+            if ready or denied or time.monotonic() >= grace_ends:
+                break
+            time.sleep(0.2)
+    finally:
+        release(admin, "the shop-load metadata client")  # with a deadline, see lifecycle
+    check_topic(ident, topic, metadata, "WRITE")
 
 
 @dataclass
@@ -395,17 +401,24 @@ def load_paths(
     ensure_broker(settings, settings.topics.shop_products)
     ensure_broker(settings, settings.topics.product_owners)
     loader = ShopLoader(settings, owners=load_owners(settings, SERVICE).by_product)
-    for path in files:
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            loader.report.files.append(FileReport(str(path), "unreadable", skipped=str(exc)))
-            continue
-        try:
-            catalog = parse_catalog(data)
-        except CatalogError as exc:
-            loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
-            continue
-        progress = on_file(path, catalog) if on_file else None
-        loader.load_catalog(catalog, str(path), progress)
-    return loader.finish()
+    try:
+        for path in files:
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                loader.report.files.append(FileReport(str(path), "unreadable", skipped=str(exc)))
+                continue
+            try:
+                catalog = parse_catalog(data)
+            except CatalogError as exc:
+                loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
+                continue
+            progress = on_file(path, catalog) if on_file else None
+            loader.load_catalog(catalog, str(path), progress)
+        return loader.finish()
+    finally:
+        # Every write is confirmed (or reported) by now: destroy the producer with a
+        # deadline instead of at exit, where librdkafka could wait for ever (lifecycle.py).
+        producer: list[Any] = [loader.producer]
+        del loader.producer
+        release(producer, "the shop-load producer")
