@@ -46,11 +46,16 @@ class Record(NamedTuple):
     """
 
     position: int
-    where: str
+    unit: str  # "line" (JSON Lines) or "item" (array); `where` says both
     value: Any = None
     error: str | None = None
     raw: bytes | None = None
     rule: str | None = None  # with `error`: json | size | depth
+
+    @property
+    def where(self) -> str:
+        """E.g. `line 12`: built when a message needs it, not for every record."""
+        return f"{self.unit} {self.position}"
 
     @property
     def ok(self) -> bool:
@@ -83,10 +88,10 @@ def _error(exc: Exception) -> str:
 TOO_DEEP = f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); flatten it"
 
 
-def _bad_json(position: int, where: str, raw: bytes, exc: Exception) -> Record:
+def _bad_json(position: int, unit: str, raw: bytes, exc: Exception) -> Record:
     if "depth" in str(exc) or "ecursion" in str(exc):
-        return Record(position, where, error=TOO_DEEP, raw=raw[:1000], rule="depth")
-    return Record(position, where, error=_error(exc), raw=raw, rule="json")
+        return Record(position, unit, error=TOO_DEEP, raw=raw[:1000], rule="depth")
+    return Record(position, unit, error=_error(exc), raw=raw, rule="json")
 
 
 def _too_big(raw: bytes, limit: int) -> str | None:
@@ -98,14 +103,14 @@ def _too_big(raw: bytes, limit: int) -> str | None:
     return None
 
 
-def _one(position: int, where: str, raw: bytes, limit: int) -> Record:
+def _one(position: int, unit: str, raw: bytes, limit: int) -> Record:
     too_big = _too_big(raw, limit)
     if too_big:
-        return Record(position, where, error=too_big, raw=raw[:1000], rule="size")
+        return Record(position, unit, error=too_big, raw=raw[:1000], rule="size")
     try:
-        return Record(position, where, value=orjson.loads(raw), raw=raw)
+        return Record(position, unit, value=orjson.loads(raw), raw=raw)
     except orjson.JSONDecodeError as exc:
-        return _bad_json(position, where, raw, exc)
+        return _bad_json(position, unit, raw, exc)
 
 
 def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
@@ -116,14 +121,14 @@ def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record
         if not line:
             continue
         if len(line) > limit:
-            yield _one(line_no, f"line {line_no}", line, limit)
+            yield _one(line_no, "line", line, limit)
             continue
         try:
             value = loads(line)
         except decode_error as exc:
-            yield _bad_json(line_no, f"line {line_no}", line, exc)
+            yield _bad_json(line_no, "line", line, exc)
         else:
-            yield Record(line_no, f"line {line_no}", value, None, line)
+            yield Record(line_no, "line", value, None, line)
 
 
 def _split_array(data: bytes) -> Iterator[tuple[int, bytes]]:
@@ -168,7 +173,7 @@ def _array_fallback(data: bytes, limit: int) -> Iterator[Record]:
         if not piece:
             continue
         index += 1
-        yield _one(index, f"item {index}", piece, limit)
+        yield _one(index, "item", piece, limit)
 
 
 def _array(values: list[Any], limit: int) -> Iterator[Record]:
@@ -176,13 +181,13 @@ def _array(values: list[Any], limit: int) -> Iterator[Record]:
         try:
             raw = orjson.dumps(value)
         except orjson.JSONEncodeError as exc:  # nested too deep to serialise again
-            yield _bad_json(index, f"item {index}", b"", exc)
+            yield _bad_json(index, "item", b"", exc)
             continue
         too_big = _too_big(raw, limit)
         if too_big:
-            yield Record(index, f"item {index}", error=too_big, raw=raw[:1000], rule="size")
+            yield Record(index, "item", error=too_big, raw=raw[:1000], rule="size")
         else:
-            yield Record(index, f"item {index}", value=value, raw=raw)
+            yield Record(index, "item", value=value, raw=raw)
 
 
 def _lines(body: bytes) -> int:
