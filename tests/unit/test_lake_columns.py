@@ -98,3 +98,15 @@ def test_an_unfit_batch_dead_letters_only_the_culprit(tmp_path: Path) -> None:
     headers = headers_dict(dead[0].headers)
     assert headers["source_offset"] == "2" and "stock.available" in headers["error"]
     assert dead[0].value == orjson.dumps(values[2])
+
+
+def test_an_impossible_instant_is_dead_lettered_with_the_codec_reason(tmp_path: Path) -> None:
+    # The sink's decode leaves instants to the columnar path; the per-record path's codec
+    # decode refuses 2025-02-30 as the door does.
+    config = load_settings(data_dir=tmp_path)
+    sink = LakeSink(config, LakeWriter.from_settings(config), b"key")
+    values = catalogue(3)
+    values[0]["created_at"] = "2025-02-30T10:00:00Z"
+    table, dead = sink._table("shop_products", 0, pending("shop_products", values))
+    assert table is not None and table.num_rows == 2
+    assert len(dead) == 1 and "date-time" in headers_dict(dead[0].headers)["error"]
