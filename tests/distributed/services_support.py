@@ -144,3 +144,19 @@ def secrets_subset(cluster: SecuredCluster, folder: Path, principals: list[str])
         (folder / src.name).write_bytes(src.read_bytes())
         os.chmod(folder / src.name, 0o600)
     return folder
+
+
+def stacks_of(pid: int) -> str:
+    """Python and native stacks of a running process (py-spy), for a test that found it hung."""
+    spy = Path(sys.executable).parent / "py-spy"
+    try:
+        out = subprocess.run(
+            [str(spy), "dump", "--native", "--pid", str(pid)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+        return out.stdout + out.stderr
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"(no stacks: py-spy: {exc})"
