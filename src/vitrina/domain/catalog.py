@@ -116,8 +116,17 @@ def _one(position: int, unit: str, raw: bytes, limit: int) -> Record:
 def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
     """Records of JSON Lines bytes; positions are 1-based line numbers (blank lines count)."""
     loads, decode_error = orjson.loads, orjson.JSONDecodeError
-    for line_no, line in enumerate(data.split(b"\n"), 1):
-        line = line.strip(_WS)
+    # Line by line with find(), not data.split(): no list of every line held at once (a
+    # second copy of the whole catalogue), and each line is parsed while it is in cache.
+    find, size = data.find, len(data)
+    start = line_no = 0
+    while start <= size:
+        end = find(b"\n", start)
+        if end < 0:
+            end = size
+        line_no += 1
+        line = data[start:end].strip(_WS)
+        start = end + 1
         if not line:
             continue
         if len(line) > limit:
