@@ -60,3 +60,15 @@ def test_an_untrusted_certificate_is_still_a_tls_error_at_once() -> None:
     )
     with pytest.raises(KafkaTlsError, match="certificate not trusted"):
         ErrorWatch(IDENT)(untrusted)
+
+
+def test_the_report_names_which_broker_went_away(caplog: pytest.LogCaptureFixture) -> None:
+    # One of three brokers down: the line says which one and why, not only the bootstrap list.
+    ident = ClientIdentity("shop-load", f"127.0.0.1:{id(caplog)},127.0.0.1:2", "SASL_SSL")
+    refused = KafkaError(
+        KafkaError._TRANSPORT,
+        "sasl_ssl://127.0.0.1:2/2: Connect to ipv4#127.0.0.1:2 failed: Connection refused",
+    )
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        ErrorWatch(ident)(refused)
+    assert "sasl_ssl://127.0.0.1:2/2: Connect to ipv4#127.0.0.1:2 failed" in caplog.text

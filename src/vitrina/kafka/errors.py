@@ -315,7 +315,7 @@ class ErrorWatch:
         if err.code() in _UNREACHABLE:
             REPORTER.report(
                 (self.ident.bootstrap, "unreachable"),
-                str(unreachable(self.ident).message),
+                unreachable(self.ident, _text(err)).message,
                 self.clock(),
             )
             return
