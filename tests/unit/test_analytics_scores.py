@@ -53,7 +53,13 @@ def _order(i: int, user: str, product: str, when: datetime) -> dict[str, Any]:
     }
 
 
-def _engine(root: Path, data: dict[str, list[dict[str, Any]]], params: Params) -> DuckDBEngine:
+def _engine(
+    root: Path,
+    data: dict[str, list[dict[str, Any]]],
+    params: Params,
+    *,
+    evaluation: bool = False,
+) -> DuckDBEngine:
     engine = DuckDBEngine()
     inputs = {}
     for dataset in INPUT_COLUMNS:
@@ -65,7 +71,7 @@ def _engine(root: Path, data: dict[str, list[dict[str, Any]]], params: Params) -
             pq.write_table(pa.Table.from_pylist(rows), path)
             urls, columns = [str(path)], set(rows[0])
         inputs[dataset] = InputFiles(dataset, urls, frozenset(columns))
-    run_definitions(engine, inputs, params)
+    run_definitions(engine, inputs, params, evaluation=evaluation)
     return engine
 
 
@@ -111,6 +117,21 @@ def test_one_category_is_not_added_twice(tmp_path: Path) -> None:
     # "new" bought only x (nobody else did): no similarity, popularity fills with "top".
     score = engine.scalar("SELECT score FROM recommendations WHERE user_id = 'new'")
     assert score == 1.0  # popular_weight x share 1.0, not category + global = 2.0
+
+
+def test_the_category_fill_shows_its_category(tmp_path: Path) -> None:
+    orders = [_order(i, f"u{i}", "top", T0) for i in range(3)]
+    orders += [_order(5, "other", "b1", T0), _order(9, "new", "x", T0)]
+    products = _products(["top"], category="A") + _products(["b1", "x"], category="B")
+    engine = _engine(tmp_path, {"shop_products": products, "orders": orders}, Params())
+    # "new" bought only x (no co-buyers): the list is the fill, b1 as the best of the
+    # customer's category, top as the bestseller overall.
+    reasons = dict(
+        engine.con.execute(
+            "SELECT product_id, reason FROM recommendations WHERE user_id = 'new'"
+        ).fetchall()
+    )
+    assert reasons == {"b1": "популярно в категории B", "top": "популярно у покупателей"}
 
 
 def test_recency_is_measured_from_the_newest_fact_not_the_wall_clock(tmp_path: Path) -> None:
