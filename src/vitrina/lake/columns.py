@@ -62,9 +62,14 @@ def _json_bytes(value: Any, field: str) -> bytes | None:
 
 
 def product_values(v: dict[str, Any]) -> tuple[Any, ...]:
-    """A product's column values in the order of the dataset's data fields."""
+    """A product's column values in the order of the dataset's data fields.
+
+    Only atoms and tuples (tags as a tuple): the garbage collector stops tracking such a
+    tuple once it has seen it, so thousands of buffered products cost its passes nothing.
+    """
     price = v.get("price") or {}
     stock = v.get("stock") or {}
+    tags = v.get("tags")
     return (
         v["product_id"],
         v.get("name"),
@@ -76,7 +81,7 @@ def product_values(v: dict[str, Any]) -> tuple[Any, ...]:
         stock.get("available"),
         stock.get("reserved"),
         v.get("sku"),
-        v.get("tags"),
+        tags if tags is None else tuple(tags),
         v.get("store_id"),
         v.get("created_at"),
         v.get("updated_at"),

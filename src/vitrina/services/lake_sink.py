@@ -118,7 +118,7 @@ class LakeSink(Step):
         if columnar is not None:
             headers = message.headers()
             carried = (
-                [(str(h[0]), h[1]) for h in headers if h[0] in REPLAY_HEADERS and h[1]]
+                tuple((str(h[0]), h[1]) for h in headers if h[0] in REPLAY_HEADERS and h[1])
                 if headers
                 else None
             )
