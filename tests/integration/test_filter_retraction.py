@@ -8,7 +8,7 @@ import logging
 from collections.abc import Callable
 
 import pytest
-from confluent_kafka import TopicPartition
+from confluent_kafka import Producer, TopicPartition
 from confluent_kafka.admin import AdminClient
 from tests.conftest import wait_for
 from tests.integration.test_filter import (
@@ -20,9 +20,10 @@ from tests.integration.test_filter import (
     start_filter,
 )
 
-from vitrina.kafka.clients import admin_config
+from vitrina.kafka.clients import admin_config, producer_config
 from vitrina.kafka.inspect import topic_partitions
 from vitrina.services.bans import BanService
+from vitrina.services.filter_versions import SHOP, VersionReader, Wanted, where
 from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -118,3 +119,32 @@ def test_ban_and_unban_when_the_input_records_were_deleted(
     )
     assert set(filtered(settings)) == {"7001", "7002"}
     assert caplog.text.count("no longer at their offsets") == 2  # the fallback, both times
+
+
+def test_version_reader_reads_near_and_far_offsets_in_one_batch(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Offsets close together are read in one pass, far ones reached by seek; an offset with
+    no record (here: past the end) is looked for in the filter's own topic, then missing."""
+    settings = make_settings()
+    topics = settings.topics
+    producer = Producer(producer_config(settings, "test"))
+    for i in range(1200):
+        producer.produce(topics.shop_products, f"v{i}".encode(), str(i), partition=0)
+    assert producer.flush(30) == 0
+    reader = VersionReader(
+        settings, "filter", topics.shop_products, topics.filtered_products, topics.withheld_products
+    )
+    try:
+        offsets = [3, 4, 150, 700, 1199]  # gaps above and below the seek threshold
+        wanted = [Wanted(0, where(SHOP, o), str(o), "visible") for o in offsets]
+        gone = Wanted(0, where(SHOP, 5000), "5000", "withheld")
+        wrong_key = Wanted(0, where(SHOP, 10), "11", "visible")
+        found = reader.read([*wanted, gone, wrong_key])
+        assert {w.product_id: v for w, v in found.items()} == {
+            str(o): f"v{o}".encode() for o in offsets
+        }
+        again = reader.read(wanted[:2])  # the same consumer serves the next batch
+        assert len(again) == 2
+    finally:
+        reader.close()

@@ -119,7 +119,21 @@ class VersionReader:
         for topic, partition, offset in sorted(by_place):
             queues.setdefault((topic, partition), deque()).append(offset)
         consumer = self._reader()
+        # Only offsets inside [low, high) are read: one before the start (deleted by
+        # retention) or past the end would make the consumer reset to the earliest record.
+        for (topic, partition), offsets in list(queues.items()):
+            low, high = consumer.get_watermark_offsets(
+                TopicPartition(topic, partition), timeout=max(1.0, deadline - time.monotonic())
+            )
+            kept = deque(o for o in offsets if low <= o < high)
+            if kept:
+                queues[(topic, partition)] = kept
+            else:
+                del queues[(topic, partition)]
+        if not queues:
+            return {}
         consumer.assign([TopicPartition(t, p, q[0]) for (t, p), q in queues.items()])
+        sought: dict[tuple[str, int], int] = {}
         found: dict[Wanted, bytes] = {}
         try:
             while queues:
@@ -151,7 +165,9 @@ class VersionReader:
                                 found[w] = value
                     if not queue:
                         del queues[place]
-                    elif queue[0] - offset > _SEEK_GAP:
+                    elif queue[0] - offset > _SEEK_GAP and sought.get(place) != queue[0]:
+                        # Once per target: records fetched before the seek may still arrive.
+                        sought[place] = queue[0]
                         consumer.seek(TopicPartition(place[0], place[1], queue[0]))
         finally:
             consumer.unassign()
