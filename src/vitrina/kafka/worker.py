@@ -90,6 +90,7 @@ class StreamWorker:
         metrics_port: int | None = None,
         output_settings: Settings | None = None,
         transactions: bool | None = None,
+        consumer_extra: dict[str, Any] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.settings = settings
@@ -142,7 +143,7 @@ class StreamWorker:
                 group_id,
                 error_cb=self._on_client_error,
                 stats_cb=self._on_stats,
-                **{"statistics.interval.ms": 5000},
+                **{"statistics.interval.ms": 5000, **(consumer_extra or {})},
             )
         )
         if self._transactional:

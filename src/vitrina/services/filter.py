@@ -402,6 +402,9 @@ def build(
         principal=SERVICE,
         instance_id=instance_id,
         metrics_port=metrics_port,
+        # 16 MB of prefetched products (~13k), not librdkafka's 64 MB: the filter's RSS
+        # target is 300 MB, and 13k records cover more than a poll interval at full speed.
+        consumer_extra={"queued.max.messages.kbytes": 16384},
     )
     return step, worker
 
