@@ -25,6 +25,7 @@ _PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)  # one rule: domain/limits.py
 # JSON allows (and orjson parses) integers up to 2**64 - 1; the lake's columns are int64.
 # Refusing the record here dead-letters it instead of crashing every flush that holds it.
 _INT64_MAX = 2**63 - 1
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,11 @@ def timestamp_ms(value: Any, field: str) -> int | None:
             ) from None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
-    return int(parsed.timestamp() * 1000)
+    # Exact integer arithmetic (a float timestamp is 1 ms off for some far dates), truncated
+    # toward zero like Arrow's own conversion in lake/columns.py.
+    delta = parsed - _EPOCH
+    micros = (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+    return micros // 1000 if micros >= 0 else -(-micros // 1000)
 
 
 def int64(value: Any, field: str) -> int | None:

@@ -148,9 +148,9 @@ class LakeSink(Step):
 
     def _table(
         self, role: str, partition: int, items: list[Any]
-    ) -> tuple[pa.Table | None, list[Output]]:
-        """The file's table (None: nothing left to write) and the dead letters of records it
-        can not hold. Products go column by column, or record by record when a value does
+    ) -> tuple[pa.Table | None, list[tuple[Output, str]]]:
+        """The file's table (None: nothing left to write) and the dead letters (with the rule
+        broken) of records it can not hold. Products go column by column, or record by record when a value does
         not convert: the per-record path names the culprit."""
         if role not in COLUMNAR:
             return to_table(role, items), []
@@ -160,7 +160,7 @@ class LakeSink(Step):
         except ColumnarUnfit:
             pass
         rows: list[Row] = []
-        dead: list[Output] = []
+        dead: list[tuple[Output, str]] = []
         for pending in items:
             offset, ts, key, raw = pending[:4]
             try:
@@ -177,16 +177,17 @@ class LakeSink(Step):
             rows.extend(converted)
         return (to_table(role, rows) if rows else None), dead
 
-    def _dead_letter(self, topic: str, partition: int, pending: Pending, exc: Exception) -> Output:
+    def _dead_letter(
+        self, topic: str, partition: int, pending: Pending, exc: Exception
+    ) -> tuple[Output, str]:
+        """The dead letter of a record the lake cannot hold, and the rule it broke."""
         offset, _, _, raw, raw_key, carried = pending[:META]
-        rule = exc.rule if isinstance(exc, ContractError) else ""
-        metrics.REJECTED.labels(SERVICE, rule or "unwritable").inc()
-        metrics.DEAD_LETTERED.labels(SERVICE, topic).inc()
-        extra = list(carried or [])
+        rule = (exc.rule if isinstance(exc, ContractError) else "") or "unwritable"
+        extra = list(carried or ())
         if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
             extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
             raw = (raw or b"")[:100_000]
-        return dead_letter(
+        letter = dead_letter(
             self.settings.topics.dead_letters,
             service=SERVICE,
             error=f"the lake cannot store this record: {exc}",
@@ -197,6 +198,7 @@ class LakeSink(Step):
             offset=offset,
             extra_headers=extra,
         )
+        return letter, rule
 
     def take_dead_letters(self) -> list[Output]:
         """Records the last writes refused, handed to the worker once (before the commit)."""
@@ -235,7 +237,10 @@ class LakeSink(Step):
             if table is not None:
                 written = self.writer.write_table(role, day, table, self.incarnations.get(role, ""))
             # Only once written: a write retried later must not dead-letter them twice.
-            self.dead_lettered += dead
+            for letter, rule in dead:
+                self.dead_lettered.append(letter)
+                metrics.REJECTED.labels(SERVICE, rule).inc()
+                metrics.DEAD_LETTERED.labels(SERVICE, getattr(self.settings.topics, role)).inc()
             del self.buffers[key]
             self.buffered -= len(items)
             if table is None:
