@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from vitrina.errors import VitrinaError
 
@@ -29,9 +28,12 @@ class DeadLetterFlood(VitrinaError):
     """Too much of the input is invalid: stop loudly instead of dead-lettering everything."""
 
 
-@dataclass(frozen=True)
-class Output:
-    """One record a step wants written."""
+class Output(NamedTuple):
+    """One record a step wants written.
+
+    A NamedTuple, not a frozen dataclass: one is built per record on every worker's hot
+    path, and the dataclass's __init__ cost ~1.3 us of the filter's ~11 us per product.
+    """
 
     topic: str
     key: bytes | str | None
