@@ -396,7 +396,16 @@ def local_secret(settings: Settings, name: str, *, nbytes: int = 24) -> str:
         return path.read_text().strip()
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     value = secrets.token_urlsafe(nbytes)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    # Written aside, then linked into place: processes starting together (the client API's
+    # workers) all get the one secret that won, never a half-written or a second one.
+    aside = path.with_name(f".{name}.{os.getpid()}.new")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as fh:
         fh.write(value + "\n")
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        aside.unlink(missing_ok=True)
     return value
