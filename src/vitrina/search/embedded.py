@@ -167,7 +167,9 @@ class EmbeddedSearch:
         searcher = self.index.searcher()
         if searcher.num_docs:
             query = tantivy.Query.term_set_query(self.schema, "product_id", product_ids)
-            result = searcher.search(query, limit=len(product_ids))
+            result: Any = searcher.search(query, limit=len(product_ids), count=True)
+            if result.count > len(result.hits):  # an id with two documents: take them all
+                result = searcher.search(query, limit=result.count)
             present.update(searcher.doc(address)["product_id"][0] for _, address in result.hits)
         return present
 
