@@ -72,6 +72,6 @@ def test_the_model_beats_popularity_on_a_clear_co_purchase_structure(tmp_path: P
     pop = ranking_metrics(baseline, truth, 10, len(catalogue))["recall@10"]
     assert len(truth) == BUNDLES * CUSTOMERS_PER_BUNDLE
     # Every held-out bundle product is a top co-purchase of the customer's history: the
-    # model finds most of them (0.89 measured), popularity the new bestsellers only (0.28).
+    # model finds most of them (0.88 measured), popularity the new bestsellers only (0.28).
     assert model >= 0.8, (model, pop)
     assert model >= 2 * pop, (model, pop)

@@ -125,14 +125,15 @@ class Params:
     train_until: float = 1e12  # no cut: far beyond any timestamp
     half_life_days: float = 30.0  # a 30-day-old signal counts half
     # The customer's most often touched items (undecayed signal weight, then recency) used
-    # for similarity and scoring. 30 x 30 neighbours, chosen on a validation split carved
-    # from Instacart's training orders (docs/recommendations-and-search.md): 15 x 20 scored
-    # 0.0336 there vs 0.0382, and lost to popularity on a sparse generated lake.
+    # for similarity and scoring. 30 items x 20 neighbours, chosen on a validation split
+    # carved from Instacart's training orders (docs/recommendations-and-search.md): 0.0402
+    # there vs 0.0387 with 30 neighbours (and a third fewer similarity rows); 15 x 20 scored
+    # 0.0336 and lost to popularity on a sparse generated lake.
     max_history: int = 30
     # Of those, the items that count co-buyers (the pair join grows with its square): 20
     # costs 20 % less CPU at 1M order lines but lost to popularity on a sparse generated lake.
     pair_history: int = 30
-    neighbours: int = 30  # most similar items kept per item
+    neighbours: int = 20  # most similar items kept per item
     # Similarity = co-buyers / (reach_item^a x reach_other^b). b < a: a neighbour is not
     # penalised as much for being popular (Instacart validation: b 0.2 -> 0.0382, 0.5 ->
     # 0.0336 at the same sizes), while a bestseller item still does not dominate every list.

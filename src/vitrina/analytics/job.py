@@ -27,7 +27,7 @@ from vitrina.errors import BrokerError, VitrinaError
 from vitrina.lake.filesystems import hadoop_url
 from vitrina.settings import Settings
 
-MODEL = "item-cf-v3"  # v3: 30 x 30 binary, asymmetric reach normalisation, similarity leads
+MODEL = "item-cf-v3"  # v3: 30 history x 20 neighbours, binary, asymmetric reach, cf leads
 Progress = Callable[[str], None]
 
 
