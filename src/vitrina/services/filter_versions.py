@@ -142,33 +142,37 @@ class VersionReader:
                         f"re-reading {len(wanted)} product versions did not finish in time",
                         hint="the broker may be overloaded; the filter restarts and repairs",
                     )
-                for msg in consumer.consume(500, 0.2):
-                    place = (msg.topic() or "", msg.partition() or 0)
-                    queue = queues.get(place)
-                    if queue is None:
-                        continue  # done with this partition; a prefetched record
-                    err = msg.error()
-                    if err is not None:
-                        if err.code() != KafkaError._PARTITION_EOF:
-                            raise BrokerError(f"re-reading {place[0]}: {err}")
-                        del queues[place]  # the rest is not there (beyond the end)
-                        continue
-                    offset = msg.offset() or 0
-                    while queue and queue[0] < offset:
-                        queue.popleft()  # deleted or compacted away: found later, or not
-                    if queue and queue[0] == offset:
-                        queue.popleft()
-                        key = (msg.key() or b"").decode("utf-8", "replace")
-                        value = msg.value()
-                        for w in by_place[(*place, offset)]:
-                            if value is not None and key == w.product_id:
-                                found[w] = value
-                    if not queue:
-                        del queues[place]
-                    elif queue[0] - offset > _SEEK_GAP and sought.get(place) != queue[0]:
-                        # Once per target: records fetched before the seek may still arrive.
-                        sought[place] = queue[0]
-                        consumer.seek(TopicPartition(place[0], place[1], queue[0]))
+                # poll(), not consume(500, ...): consume waits out its whole timeout unless
+                # 500 records arrive, and a ban usually needs one record.
+                msg = consumer.poll(0.2)
+                if msg is None:
+                    continue
+                place = (msg.topic() or "", msg.partition() or 0)
+                queue = queues.get(place)
+                if queue is None:
+                    continue  # done with this partition; a prefetched record
+                err = msg.error()
+                if err is not None:
+                    if err.code() != KafkaError._PARTITION_EOF:
+                        raise BrokerError(f"re-reading {place[0]}: {err}")
+                    del queues[place]  # the rest is not there (beyond the end)
+                    continue
+                offset = msg.offset() or 0
+                while queue and queue[0] < offset:
+                    queue.popleft()  # deleted or compacted away: found later, or not
+                if queue and queue[0] == offset:
+                    queue.popleft()
+                    key = (msg.key() or b"").decode("utf-8", "replace")
+                    value = msg.value()
+                    for w in by_place[(*place, offset)]:
+                        if value is not None and key == w.product_id:
+                            found[w] = value
+                if not queue:
+                    del queues[place]
+                elif queue[0] - offset > _SEEK_GAP and sought.get(place) != queue[0]:
+                    # Once per target: records fetched before the seek may still arrive.
+                    sought[place] = queue[0]
+                    consumer.seek(TopicPartition(place[0], place[1], queue[0]))
         finally:
             consumer.unassign()
         return found
