@@ -256,6 +256,7 @@ BENCHES = [
             ),
         ],
         interleaved=True,
+        timeout_s=1200,  # 12 runs at 100k in the full run
         load=lambda d: dig(d, "load_average", "median"),
     ),
     Bench(
