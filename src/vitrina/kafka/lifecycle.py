@@ -17,8 +17,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-# 10 s: closing a reader without group membership takes milliseconds, destroying a client
-# whose broker just died well under a second (measured on the 3-broker cluster).
+# 10 s: a reader without group membership closes in milliseconds (0.00-0.03 s in 8 trials on
+# the 3-broker cluster, each just after its group coordinator was killed -9).
 RELEASE_S = 10.0
 
 
