@@ -115,6 +115,36 @@ def test_products_searchable_tombstone_removes_invalid_dead_letters(
     assert not thread.is_alive()
 
 
+def test_caught_up_indexer_commits_at_once_and_waits_for_no_full_batch(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Product -> searchable was ~1 s at low traffic: librdkafka's consume(500, t) waited the
+    whole poll timeout unless 500 records were there, and the index committed only every
+    `commit_seconds`. Both set beyond the waits here (20 s, 60 s): the fix makes a caught-up
+    worker take what is waiting and commit at once."""
+    settings = make_settings(search={"commit_seconds": 60}, worker={"poll_timeout_s": 20})
+    catalog = list(generate_catalog(3, seed=8))
+    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        produce(settings, [(catalog[0]["product_id"], orjson.dumps(catalog[0]))])
+        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
+        wait_for(lambda: index.count() == 1, timeout=30, message="the first product indexed")
+        for product in catalog[1:]:
+            produce(settings, [(product["product_id"], orjson.dumps(product))])
+            wait_for(
+                lambda product=product: index.get(product["product_id"]) is not None,
+                timeout=10,
+                message=f"product {product['product_id']} searchable before the timers",
+            )
+    finally:
+        worker.stop()
+        produce(settings, [("wake-up", None)])  # ends the worker's current poll
+        thread.join(30)
+    assert not thread.is_alive()
+
+
 RUN_INDEXER = """
 import sys
 from vitrina.services.indexer import build_worker

@@ -22,6 +22,21 @@ from vitrina.settings import Settings
 log = logging.getLogger(__name__)
 
 
+def consume_ready(consumer: Consumer, size: int, timeout: float) -> list[Message]:
+    """What is waiting, up to `size`; waits up to `timeout` only while nothing is.
+
+    librdkafka's `consume(n, t)` returns early only once n messages are there: at low traffic
+    every hop of the pipeline waited the whole poll timeout (0.2 s) for each record.
+    """
+    messages = consumer.consume(size, 0)
+    if messages or timeout <= 0:
+        return messages
+    first = consumer.poll(timeout)
+    if first is None:
+        return []
+    return [first, *consumer.consume(size - 1, 0)] if size > 1 else [first]
+
+
 class TopicFollower:
     """Reads partitions from their beginning to their true end, then follows new records.
 
@@ -74,7 +89,7 @@ class TopicFollower:
         fatal ones do, and transient ones are logged — the client reconnects by itself.
         """
         records = []
-        for msg in self.consumer.consume(max_records, timeout):
+        for msg in consume_ready(self.consumer, max_records, timeout):
             err = msg.error()
             if err is None:
                 records.append(msg)

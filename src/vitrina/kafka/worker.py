@@ -40,6 +40,7 @@ from vitrina.kafka.deadletter import (
     dead_letter,
 )
 from vitrina.kafka.errors import init_transactions
+from vitrina.kafka.inspect import consume_ready
 from vitrina.kafka.offsets import commit_offsets
 from vitrina.kafka.produce import (
     MAX_MESSAGE_BYTES,
@@ -202,14 +203,14 @@ class StreamWorker:
                 self._recover()
                 if self.side_input is not None:
                     self._do(self.side_input.catch_up())
-                messages = self.consumer.consume(batch_size, timeout)
+                messages = consume_ready(self.consumer, batch_size, timeout)
                 if messages:
                     self._recover()
                     flood = self._process_batch(messages)
                     if flood is not None:
                         self.commit(force=True)
                         raise flood
-                self._write_sink(force=False)
+                self._write_sink(force=False, idle=len(messages) < batch_size)
                 self.commit()
                 self._report_lag()
             self.commit(force=True)
@@ -370,15 +371,20 @@ class StreamWorker:
                 child.inc(n)
 
     # -- the sink's writes, retried while its backend is away ------------------------------
-    def _write_sink(self, force: bool) -> bool:
-        """Let the sink write (all of it when forced); False while its backend is away."""
+    def _write_sink(self, force: bool, idle: bool = False) -> bool:
+        """Let the sink write (all of it when forced, or when the input is drained and the
+        sink asks for it with `flush_when_idle`); False while its backend is away."""
         if self.sink is None:
             return True
         now = self.clock()
         if self._retry_at is not None and now < self._retry_at and not force:
             return False
         try:
-            if force or self._retry_at is not None:
+            if (
+                force
+                or self._retry_at is not None
+                or (idle and getattr(self.sink, "flush_when_idle", False))
+            ):
                 self.sink.flush()
             else:
                 self.sink.flush_if_due(now)

@@ -75,6 +75,10 @@ class IndexerStep(BatchSink[Change]):
 
     service = "indexer"
     flush_records = 5000
+    # Caught up with filtered-products: commit at once, so a new product is searchable in
+    # milliseconds, not after `commit_seconds`. Under load batches fill and commits come
+    # every `flush_records` or `commit_seconds` as before.
+    flush_when_idle = True
 
     def __init__(
         self,
