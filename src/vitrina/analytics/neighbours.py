@@ -1,8 +1,8 @@
 """Serving the recommender's item neighbours: "similar products" and "customers also bought".
 
-Both lists come from the same model as the personal recommendations: the item-item cosine
-neighbours (`item_neighbours`, one row per product and neighbour, written by every committed
-`analytics run`). A neighbour in the product's own category is an alternative ("similar"),
+Both lists come from the same model as the personal recommendations: its item-item
+neighbours (co-buyers normalised by both products' reach; `item_neighbours`, one row per
+product and neighbour, written by every committed `analytics run`). A neighbour in the product's own category is an alternative ("similar"),
 one in another category a complement ("also_bought"). The client API reads the newest
 committed run from the lake and re-reads it when a newer run is committed.
 """
