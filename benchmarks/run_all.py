@@ -202,6 +202,12 @@ BENCHES = [
                 lambda d: dig(d, "freshness", "p95_ms"),
                 lt(500),
             ),
+            Target(
+                "ban -> gone from the index p95, ms",
+                "< 500",
+                lambda d: dig(d, "freshness", "ban_to_gone", "p95_ms"),
+                lt(500),
+            ),
         ],
         timeout_s=1200,  # the index build runs 12 times (ABBA, 3 rounds)
     ),

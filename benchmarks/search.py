@@ -18,7 +18,9 @@ index latency.
 
 Freshness: an embedded broker plus `vitrina run filter` and `vitrina run indexer` as
 subprocesses; a product is produced to shop-products and the time until `search()` in this
-process returns it is measured (p50/p95). Falls back to producing to filtered-products when
+process returns it is measured (p50/p95); then the product is banned (`BanService`, as
+`vitrina ban add` does) and the time until search no longer returns it is measured
+(`ban_to_gone`, p95 target < 0.5 s). Falls back to producing to filtered-products when
 the filter service is not available, and says so.
 """
 
@@ -314,6 +316,7 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
     from vitrina.kafka.clients import producer_config
     from vitrina.search.embedded import EmbeddedSearch
     from vitrina.services import service
+    from vitrina.services.bans import BanService
     from vitrina.settings import load_settings
 
     data_dir = Path(tempfile.mkdtemp(prefix="vitrina-bench-"))
@@ -384,8 +387,19 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
         send(0, "разогревочный")
         if wait_found("разогревочный", "900000", 90) is None:
             raise RuntimeError(f"the pipeline never indexed the warm-up product; see {data_dir}")
+
+        def wait_gone(word: str, product_id: str, timeout: float) -> float | None:
+            deadline = time.perf_counter() + timeout
+            while time.perf_counter() < deadline:
+                assert index is not None
+                if all(h.product_id != product_id for h in index.search(word, limit=5).hits):
+                    return time.perf_counter()
+                time.sleep(0.005)
+            return None
+
+        bans = BanService(settings) if with_filter else None
         task = progress.add_task("freshness", total=samples)
-        latencies, missed = [], 0
+        latencies, missed, ban_latencies, ban_missed = [], 0, [], 0
         for i in range(1, samples + 1):
             word = f"свежесть{i:05d}"
             sent = send(i, word)
@@ -394,7 +408,17 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
                 missed += 1
             else:
                 latencies.append((found - sent) * 1000)
+                if bans is not None:  # ban -> gone from the index (filter -> tombstone -> index)
+                    bans.ban([str(900_000 + i)], reason="benchmark", banned_by="bench")
+                    banned = time.perf_counter()
+                    gone = wait_gone(word, str(900_000 + i), 10)
+                    if gone is None:
+                        ban_missed += 1
+                    else:
+                        ban_latencies.append((gone - banned) * 1000)
             progress.advance(task)
+        if bans is not None:
+            bans.close()
         clients.clear()  # close the producer before the broker stops: no reconnect noise
         return {
             "path": f"{source.split('-')[0]}-products → search",
@@ -403,6 +427,11 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
             "missed": missed,
             "p50_ms": round(percentile(latencies, 0.5), 1) if latencies else None,
             "p95_ms": round(percentile(latencies, 0.95), 1) if latencies else None,
+            "ban_to_gone": {
+                "missed": ban_missed,
+                "p50_ms": round(percentile(ban_latencies, 0.5), 1) if ban_latencies else None,
+                "p95_ms": round(percentile(ban_latencies, 0.95), 1) if ban_latencies else None,
+            },
             "commit_seconds": settings.search.commit_seconds,
         }
     finally:
