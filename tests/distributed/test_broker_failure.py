@@ -121,12 +121,13 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
             _published, last = committed_outputs(settings)
             return {k for k, alive in last.items() if alive} == allowed
 
-        wait_for(
-            exact,
-            timeout=240,
-            interval=3.0,
-            message=f"every allowed product published with broker {victim} down\n{flt.tail()}",
-        )
+        try:
+            wait_for(exact, timeout=240, interval=3.0, message="every allowed product published")
+        except AssertionError as exc:
+            stacks = stacks_of(flt.proc.pid) if flt.proc and flt.proc.poll() is None else ""
+            raise AssertionError(
+                f"{exc} with broker {victim} down; the filter's log:\n{flt.tail()}\n{stacks}"
+            ) from None
         published, _last = committed_outputs(settings)
         duplicates = {k: n for k, n in published.items() if n > 1}
         assert not duplicates, f"{len(duplicates)} products published more than once"
