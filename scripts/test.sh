@@ -12,7 +12,7 @@ scripts/install-kafka.sh
 # Gates before the tests: lint, format and types (issue 13: CI runs them).
 echo "==> ruff check, ruff format --check, mypy src"
 .venv/bin/ruff check src tests benchmarks
-.venv/bin/ruff format --check --quiet src tests benchmarks
+.venv/bin/ruff format --check --quiet .
 .venv/bin/mypy src
 .venv/bin/python -m pytest -q tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).

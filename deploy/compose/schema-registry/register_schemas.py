@@ -44,8 +44,11 @@ def main(url: str) -> int:
             return 1
         for subject, path in subjects().items():
             body = {"schemaType": "JSON", "schema": json.dumps(json.loads(path.read_text()))}
-            resp = client.post(f"/subjects/{subject}/versions", json=body,
-                               headers={"Content-Type": "application/vnd.schemaregistry.v1+json"})
+            resp = client.post(
+                f"/subjects/{subject}/versions",
+                json=body,
+                headers={"Content-Type": "application/vnd.schemaregistry.v1+json"},
+            )
             if resp.status_code >= 300:
                 print(f"{subject}: {resp.status_code} {resp.text}", file=sys.stderr)
                 return 1
