@@ -10,7 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import uvicorn
-from tests.conftest import wait_for
+from tests.conftest import free_port, wait_for
+
+
+def private_ports_env() -> dict[str, str]:
+    """A free port for every service's HTTP/metrics port (`ports.*`), as environment."""
+    from vitrina.settings import ServicePorts
+
+    return {
+        f"VITRINA__PORTS__{name.upper()}": str(free_port()) for name in ServicePorts.model_fields
+    }
 
 
 class UvicornThread:

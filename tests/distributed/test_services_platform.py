@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from tests.conftest import free_port, wait_for
+from tests.conftest import wait_for
 from tests.distributed.conftest import SecuredCluster
 from tests.distributed.services_support import (
     VITRINA,
@@ -20,29 +20,17 @@ from tests.distributed.services_support import (
     platform_settings,
     prepare,
 )
+from tests.support import private_ports_env
 
 from vitrina.settings import Settings
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
-PORT_FIELDS = [
-    "client_api",
-    "shop_api",
-    "filter",
-    "indexer",
-    "lake_sink",
-    "analytics",
-    "traffic",
-    "mirror",
-    "prometheus",
-    "alertmanager",
-]
-
 
 def cluster_profile_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The `cluster` profile, pointed at the test cluster's ports and a private data dir."""
     env = platform_env(settings, PROFILE="cluster", ANALYTICS__INTERVAL_S="20", **extra)
-    env.update({f"VITRINA__PORTS__{f.upper()}": str(free_port()) for f in PORT_FIELDS})
+    env.update(private_ports_env())
     env["COLUMNS"] = "160"
     return env
 

@@ -9,21 +9,9 @@ from pathlib import Path
 
 import pytest
 from tests.conftest import free_port
+from tests.support import private_ports_env
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-PORT_FIELDS = [
-    "client_api",
-    "shop_api",
-    "filter",
-    "indexer",
-    "lake_sink",
-    "analytics",
-    "traffic",
-    "mirror",
-    "prometheus",
-    "alertmanager",
-]
 
 
 def platform_env(data_dir: Path) -> dict[str, str]:
@@ -38,7 +26,7 @@ def platform_env(data_dir: Path) -> dict[str, str]:
         "VITRINA__ANALYTICS__INTERVAL_S": "20",
         "COLUMNS": "160",
     }
-    env.update({f"VITRINA__PORTS__{f.upper()}": str(free_port()) for f in PORT_FIELDS})
+    env.update(private_ports_env())
     env.pop("VITRINA__PROFILE", None)
     return env
 
