@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import time
 import uuid
@@ -18,10 +19,42 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "seed-catal
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+# Ports handed out in this run: a server started later must never get one twice.
+_HANDED_OUT: set[int] = set()
+# Listening ports are drawn from here, below the kernel's ephemeral range (see below).
+_LISTEN_RANGE_LOW = 20000
+
+
+def ephemeral_range_low() -> int:
+    """The first port the kernel gives outgoing connections (Linux default 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+    """A port nothing listens on, for a server a test starts a moment later.
+
+    Drawn below the kernel's ephemeral range: bind(0) hands out an ephemeral port, and any
+    client's outgoing connection (a broker's, a Kafka client's) could take that very port
+    before our server binds it: the JMX exporter once failed to start that way. Outgoing
+    connections never get a port below the range, and no port is handed out twice per run.
+    """
+    high = ephemeral_range_low()
+    rng = random.Random()
+    for _ in range(500):
+        port = rng.randrange(_LISTEN_RANGE_LOW, high)
+        if port in _HANDED_OUT:
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        _HANDED_OUT.add(port)
+        return port
+    raise RuntimeError(f"no free port in {_LISTEN_RANGE_LOW}-{high} after 500 tries")
 
 
 def wait_for(
