@@ -14,7 +14,7 @@ echo "==> ruff check, ruff format --check, mypy src"
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy src
-.venv/bin/python -m pytest -q tests "$@"
+.venv/bin/python -m pytest -q --durations=25 tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
 VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q tests/integration/test_broker.py \
   tests/integration/test_filter.py tests/integration/test_bans.py
