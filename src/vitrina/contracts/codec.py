@@ -43,7 +43,8 @@ def schema(name: str) -> dict[str, Any]:
 
 
 @cache
-def _validator(name: str) -> Any:
+def validator(name: str) -> Any:
+    """The compiled schema of contract `name` (jsonschema-rs), for hot yes/no checks."""
     return jsonschema_rs.validator_for(schema(name), validate_formats=True)
 
 
@@ -96,7 +97,7 @@ def is_valid(name: str, value: Any, raw: bytes | None = None) -> bool:
     """Yes/no for hot loops: the same rules as `validate`, without building the message."""
     try:
         check_depth(name, value, raw)
-        if not _validator(name).is_valid(value):
+        if not validator(name).is_valid(value):
             return False
         check_instants(name, value)
     except ContractError:
@@ -107,11 +108,11 @@ def is_valid(name: str, value: Any, raw: bytes | None = None) -> bool:
 def validate(name: str, value: Any, raw: bytes | None = None) -> None:
     """Raise ContractError for the first rule `value` breaks in contract `name`."""
     check_depth(name, value, raw)
-    validator = _validator(name)
-    if validator.is_valid(value):
+    compiled = validator(name)
+    if compiled.is_valid(value):
         check_instants(name, value)
         return
-    err = _most_specific(next(iter(validator.iter_errors(value))))
+    err = _most_specific(next(iter(compiled.iter_errors(value))))
     field = _path(err.instance_path)
     rule = str(list(err.schema_path)[-1]) if list(err.schema_path) else "schema"
     message = err.message if len(err.message) <= 300 else err.message[:300] + "…"

@@ -8,17 +8,19 @@ the size of the bytes that will really be produced.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 
 from vitrina.contracts.codec import (
     INSTANT_FIELDS,
-    _validator,
     check_depth,
     check_instants,
+    loads,
     validate,
+    validator,
 )
+from vitrina.contracts.product_check import CanonicalProduct, canonical_product
 from vitrina.domain.instants import canonical_instant, is_canonical
 from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
 from vitrina.errors import ContractError
@@ -129,4 +131,30 @@ def check_product(value: Any, raw: bytes) -> None:
     validate("product", value, raw)
 
 
-_PRODUCT = _validator("product")
+def judge_product(raw: bytes | None) -> tuple[str, dict[str, Any] | None]:
+    """The product_id of a shop-products record that keeps the whole `product` contract.
+
+    One msgspec pass over the bytes accepts nearly every record (product_check.py), without
+    building a dict; the rest are parsed and checked the slow way, and their parsed value is
+    returned too. ContractError naming the rule when the record breaks the contract.
+    """
+    if raw is not None:
+        product = canonical_product(raw)
+        if product is not None:
+            return product.product_id, None
+    value = loads(raw)
+    check_product(value, cast(bytes, raw))
+    return value["product_id"], value
+
+
+def admit_canonical(raw: bytes) -> CanonicalProduct | None:
+    """A product the door lets through with its bytes as they are; None: `admit_product` decides.
+
+    Valid, every instant canonical already (nothing to rewrite) and within the size limit.
+    """
+    if len(raw) > MAX_RECORD_BYTES:
+        return None
+    return canonical_product(raw)
+
+
+_PRODUCT = validator("product")

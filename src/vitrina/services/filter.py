@@ -50,7 +50,7 @@ from confluent_kafka import Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import encode, loads
-from vitrina.contracts.door import check_product
+from vitrina.contracts.door import judge_product
 from vitrina.domain.banlist import (
     BanList,
     Effect,
@@ -224,9 +224,9 @@ class FilterStep(Step):
     # -- products ------------------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
         raw = message.value()
-        product = loads(raw)
-        check_product(product, cast(bytes, raw))
-        product_id = product["product_id"]
+        # One pass over the bytes for nearly every record; `product` (a dict) only when the
+        # slow path parsed it or a ban needs it below.
+        product_id, product = judge_product(raw)
         key = message.key()
         if key is None or key.decode("utf-8", "replace") != product_id:
             raise ContractError(
@@ -248,6 +248,8 @@ class FilterStep(Step):
             self._passed += 1
             return [published]
         raw = cast(bytes, raw)
+        if product is None:
+            product = loads(raw)
         verdict = route(product, self.ban_list)
         effects = on_product(shelf, product_id, raw, verdict, at)
         # Every output is built before the shelf changes: a record that cannot be written

@@ -1,0 +1,104 @@
+"""The `product` contract as ONE pass over the bytes, for the hot loops (filter, shop load).
+
+`canonical_product(raw)` decodes and validates a record in a single C-level msgspec pass:
+no dict of the whole product, no second walk by the schema validator, no bracket count for
+depth. It answers only "surely valid, in the door's canonical form" or "look closer" (None):
+the JSON Schema file stays the one authority (codec.validate), run on every record this
+check does not accept. So the check may be STRICTER than the contract, never looser:
+
+- every field of the schema is typed with the schema's own limits (maxLength counts code
+  points in both; `\\A…\\Z` anchors, because Python's `$` also matches before a final
+  newline and the schema's does not);
+- unknown fields are refused here (the schema allows them): a skipped value would be neither
+  typed nor depth-checked, so such records take the slow path; with only known fields the
+  record nests at most 3 levels, far under MAX_DEPTH;
+- instants only in the canonical `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` form, and real days
+  (2025-02-30 is refused by `datetime.fromisoformat`); epoch numbers and other zones take
+  the slow path, which accepts and (at the door) normalises them;
+- msgspec refuses JSON that orjson refuses (lone surrogates, bad UTF-8, NaN, trailing
+  commas), so accepted bytes can be forwarded as they are.
+
+tests/unit/test_product_check.py holds this to the schema: fixtures, seed catalogues,
+generated products and hypothesis-mutated records.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+from msgspec import Meta, Struct
+
+from vitrina.domain.limits import MAX_INT64
+
+__all__ = ["CanonicalProduct", "canonical_product"]
+
+# The schema's patterns (schemas/product.json) anchored with \A…\Z for Python's re.
+_PRODUCT_ID = r"\A[A-Za-z0-9._-]{1,64}\Z"
+_CURRENCY = r"\A[A-Z]{3}\Z"
+# The door's canonical instant (domain/instants.py), narrowed to the schema's hour/minute/
+# second ranges: a subset of both the schema pattern and instants._CANONICAL.
+_CANONICAL_INSTANT = (
+    r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?Z\Z"
+)
+
+
+Text200 = Annotated[str, Meta(max_length=200)]
+Instant = Annotated[str, Meta(pattern=_CANONICAL_INSTANT)]
+Count = Annotated[int, Meta(ge=0, le=MAX_INT64)]
+SpecValue = str | int | float | bool | None
+
+
+class _Price(Struct, forbid_unknown_fields=True):
+    amount: Annotated[float, Meta(ge=0, le=1_000_000_000_000)]
+    currency: Annotated[str, Meta(pattern=_CURRENCY)]
+
+
+class _Stock(Struct, forbid_unknown_fields=True):
+    available: Count
+    reserved: Count
+
+
+class _Image(Struct, forbid_unknown_fields=True):
+    url: Annotated[str, Meta(max_length=2048)]
+    alt: Annotated[str, Meta(max_length=1000)] | None = None
+
+
+class CanonicalProduct(Struct, forbid_unknown_fields=True):
+    """A product that keeps the contract with every instant canonical (schemas/product.json)."""
+
+    product_id: Annotated[str, Meta(pattern=_PRODUCT_ID)]
+    name: Annotated[str, Meta(min_length=1, max_length=500)]
+    price: _Price
+    category: Annotated[str, Meta(min_length=1, max_length=200)]
+    brand: Text200 | None = None
+    description: Annotated[str, Meta(max_length=20_000)] | None = None
+    created_at: Instant | None = None
+    updated_at: Instant | None = None
+    images: Annotated[list[_Image], Meta(max_length=50)] | None = None
+    index: Text200 | None = None
+    sku: Text200 | None = None
+    specifications: dict[str, SpecValue] | None = None
+    stock: _Stock | None = None
+    store_id: Text200 | None = None
+    tags: Annotated[list[str], Meta(max_length=100)] | None = None
+
+
+_DECODE = msgspec.json.Decoder(CanonicalProduct).decode
+
+
+def canonical_product(raw: bytes) -> CanonicalProduct | None:
+    """The product when `raw` surely keeps the contract in canonical form; None: look closer."""
+    try:
+        product = _DECODE(raw)
+    except msgspec.DecodeError:  # ValidationError is a DecodeError too
+        return None
+    try:
+        if product.created_at is not None:
+            datetime.fromisoformat(product.created_at)
+        if product.updated_at is not None:
+            datetime.fromisoformat(product.updated_at)
+    except ValueError:  # no such day: codec.validate names the rule
+        return None
+    return product
