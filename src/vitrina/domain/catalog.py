@@ -70,6 +70,9 @@ class Catalog:
     records: Iterable[Record] = field(default_factory=list)
     skipped: str | None = None
     estimate: int = 0  # records expected (exact for arrays, lines for JSON Lines), for progress
+    # JSON Lines: the bytes `records` reads, for a reader that checks the lines itself
+    # (`vitrina shop load` checks and forwards them in one pass, without a dict per line).
+    body: bytes | None = None
 
 
 def is_json_schema(value: Any) -> bool:
@@ -113,9 +116,8 @@ def _one(position: int, unit: str, raw: bytes, limit: int) -> Record:
         return _bad_json(position, unit, raw, exc)
 
 
-def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
-    """Records of JSON Lines bytes; positions are 1-based line numbers (blank lines count)."""
-    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+def jsonl_lines(data: bytes) -> Iterator[tuple[int, bytes]]:
+    """(1-based line number, line) of JSON Lines bytes; blank lines are skipped but counted."""
     # Line by line with find(), not data.split(): no list of every line held at once (a
     # second copy of the whole catalogue), and each line is parsed while it is in cache.
     find, size = data.find, len(data)
@@ -127,8 +129,19 @@ def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record
         line_no += 1
         line = data[start:end].strip(_WS)
         start = end + 1
-        if not line:
-            continue
+        if line:
+            yield line_no, line
+
+
+def jsonl_record(line_no: int, line: bytes, limit: int = MAX_RECORD_BYTES) -> Record:
+    """The record of one JSON Lines line (parsed, or the reason it is not a record)."""
+    return _one(line_no, "line", line, limit)
+
+
+def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record]:
+    """Records of JSON Lines bytes; positions are 1-based line numbers (blank lines count)."""
+    loads, decode_error = orjson.loads, orjson.JSONDecodeError
+    for line_no, line in jsonl_lines(data):
         if len(line) > limit:
             yield _one(line_no, "line", line, limit)
             continue
@@ -245,18 +258,20 @@ def parse_catalog(
                 first_line = None
             if isinstance(first_line, dict):
                 return Catalog(
-                    "jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body)
+                    "jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body), body=body
                 )
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
-            return Catalog("jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body))
+            return Catalog(
+                "jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body), body=body
+            )
         if is_json_schema(whole):
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
         return Catalog("object", _array([whole], max_record_bytes), estimate=1)
     # Any other start (a scalar, garbage): read it line by line, so each bad line becomes one
     # rejected record with its reason and a garbage first line costs only that line.
-    return Catalog("jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body))
+    return Catalog("jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body), body=body)
 
 
 def dump_catalog(products: Iterable[dict[str, Any]], *, jsonl: bool) -> Iterator[bytes]:

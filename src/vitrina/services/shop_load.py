@@ -14,20 +14,24 @@ import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-import jsonschema_rs
 from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
-from vitrina.contracts.codec import schema
-from vitrina.contracts.door import admit_checked, admit_product, too_large
-from vitrina.domain.catalog import Catalog, CatalogError, Record, parse_catalog
+from vitrina.contracts.door import admit_canonical, admit_product, too_large
+from vitrina.domain.catalog import (
+    Catalog,
+    CatalogError,
+    Record,
+    jsonl_lines,
+    jsonl_record,
+    parse_catalog,
+)
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
@@ -53,6 +57,25 @@ def check_product(record: Record) -> tuple[str, bytes]:
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
     value = admit_product(record.value, record.raw)  # first: it may not be an object
     return record.value["product_id"], value
+
+
+Candidate = tuple[int, bytes | None, Record | None]
+
+
+def candidates(catalog: Catalog) -> Iterator[Candidate]:
+    """(position, bytes to check in one pass, parsed record) for every product position.
+
+    JSON Lines are not parsed here: each line's bytes are checked as they are, and a line
+    is parsed (jsonl_record) only when the one-pass check sends it the slow way. Records
+    already parsed (arrays, one object) come with their bytes; a record that did not parse
+    comes without bytes to check, straight to the slow path that names its error.
+    """
+    if catalog.body is not None:
+        for line_no, line in jsonl_lines(catalog.body):
+            yield line_no, line, None
+        return
+    for record in catalog.records:
+        yield record.position, (record.raw if record.error is None else None), record
 
 
 _SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
@@ -144,12 +167,6 @@ class Deliveries:
         if err is not None:
             self.failed[msg.topic() or ""] += 1
             self.first_error = self.first_error or err
-
-
-@cache
-def _product_validator() -> Any:
-    """The compiled `product` schema (the codec's file) for the hot loop's yes/no check."""
-    return jsonschema_rs.validator_for(schema("product"), validate_formats=True)
 
 
 @dataclass
@@ -266,48 +283,47 @@ class ShopLoader:
     def _load_records(
         self, catalog: Catalog, name: str, report: FileReport, progress: Progress | None
     ) -> None:
-        # The hot loop: locals instead of attribute lookups, a yes/no schema check first and
-        # the detailed (slower) validation only for the records that fail it.
+        # The hot loop: locals instead of attribute lookups. One msgspec pass checks a record
+        # that is valid with canonical instants and forwards its bytes as they are (nearly
+        # every record); the rest take the full door, which normalises or names the rule.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
-        is_valid = _product_validator().is_valid
         owners = self.owners
         claims: list[tuple[str, str]] = []  # new (product_id, store): produced per 1000
         seen = sent = rejected = 0
         try:
-            for record in catalog.records:
+            for position, raw, record in candidates(catalog):
                 seen += 1
-                value = record.value
-                if record.error is None and is_valid(value):
-                    product_id = value["product_id"]
-                    try:
-                        out = admit_checked(value, record.raw)  # depth, instants, size
-                        store = value.get("store_id")
-                        if owners is not None and store is not None:
-                            owner = owners.get(product_id)
-                            if owner is not None and owner != store:
-                                raise owner_conflict(product_id, owner, store)
-                        try:
-                            produce(topic, out, product_id)
-                        except BufferError:  # local queue full: wait for deliveries
-                            self._produce(topic, product_id, out)
-                        except KafkaException:  # over the client's message.max.bytes
-                            raise too_large(len(out)) from None
-                        if owners is not None and store is not None and owner is None:
-                            owners[product_id] = store
-                            claims.append((product_id, store))
-                    except ContractError as exc:
-                        self._reject(record, exc, name)
-                        rejected += 1
+                product = admit_canonical(raw) if raw is not None else None
+                try:
+                    if product is not None:
+                        product_id, store = product.product_id, product.store_id
+                        out = cast(bytes, raw)  # the one-pass check accepted these bytes
                     else:
-                        sent += 1
-                else:
+                        if record is None:  # a JSON Lines line, parsed only now
+                            record = jsonl_record(position, cast(bytes, raw))
+                        product_id, out = check_product(record)
+                        store = record.value.get("store_id")
+                    owner = None
+                    if owners is not None and store is not None:
+                        owner = owners.get(product_id)
+                        if owner is not None and owner != store:
+                            raise owner_conflict(product_id, owner, store)
                     try:
-                        check_product(record)
-                    except ContractError as exc:
-                        self._reject(record, exc, name)
-                        rejected += 1
-                    else:  # pragma: no cover - both checks use the same schema
-                        raise AssertionError(f"{record.where}: validators disagree")
+                        produce(topic, out, product_id)
+                    except BufferError:  # local queue full: wait for deliveries
+                        self._produce(topic, product_id, out)
+                    except KafkaException:  # over the client's message.max.bytes
+                        raise too_large(len(out)) from None
+                    if owners is not None and store is not None and owner is None:
+                        owners[product_id] = store
+                        claims.append((product_id, store))
+                except ContractError as exc:
+                    if record is None:
+                        record = jsonl_record(position, cast(bytes, raw))
+                    self._reject(record, exc, name)
+                    rejected += 1
+                else:
+                    sent += 1
                 # Serve callbacks and progress every 1000 records: cheap, keeps queue moving.
                 if seen % 1000 == 0:
                     if claims:
