@@ -19,6 +19,17 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from vitrina.api.deps import AppState, event_limiter, state, stock_available
 from vitrina.api.errors import error_responses
+from vitrina.api.fast_search import (
+    MAX_FILTER_CHARS,
+    MAX_LIMIT,
+    MAX_OFFSET,
+    MAX_QUERY_CHARS,
+    MAX_USER_CHARS,
+    PRICE_MAX,
+    SearchRequest,
+    product_summary,
+    search_response,
+)
 from vitrina.contracts.models import PRODUCT_ID
 from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
 from vitrina.domain.recommend import POPULAR_USER
@@ -29,9 +40,10 @@ from vitrina.services.recs_view import serve_recommendations
 # Every customer route may answer 422 (a parameter out of range) or 503 (index away).
 router = APIRouter(prefix="/api/v1", responses=error_responses(422, 503))
 
-MAX_QUERY_CHARS = 10_000  # longer queries are refused (422), not truncated silently
-UserParam = Annotated[str | None, Query(max_length=100, description="customer id for the log")]
-UserHeader = Annotated[str | None, Header(alias="X-User-Id", max_length=100)]
+UserParam = Annotated[
+    str | None, Query(max_length=MAX_USER_CHARS, description="customer id for the log")
+]
+UserHeader = Annotated[str | None, Header(alias="X-User-Id", max_length=MAX_USER_CHARS)]
 
 
 def json_response(body: dict[str, Any]) -> Response:
@@ -61,23 +73,6 @@ class BanCheck(Mapping[str, Any]):
         raise TypeError("BanCheck answers `in` only; use app.view.bans() for the whole list")
 
 
-def product_summary(product: dict[str, Any], score: float | None = None) -> dict[str, Any]:
-    """The fields a results list shows; the rest is on the product page."""
-    stock = product.get("stock") or {}
-    summary = {
-        "product_id": product.get("product_id"),
-        "name": product.get("name"),
-        "price": product.get("price"),
-        "category": product.get("category"),
-        "brand": product.get("brand"),
-        "stock": stock or None,
-        "in_stock": bool(stock.get("available", 0)),
-    }
-    if score is not None:
-        summary["score"] = score
-    return summary
-
-
 class SearchResult(BaseModel):
     total: int
     limit: int
@@ -91,52 +86,36 @@ class SearchResult(BaseModel):
 )
 async def search(
     app: Annotated[AppState, Depends(state)],
+    # Longer queries are refused (422), not truncated silently.
     q: Annotated[str, Query(max_length=MAX_QUERY_CHARS, description="search text")] = "",
-    category: Annotated[str | None, Query(max_length=200)] = None,
-    brand: Annotated[str | None, Query(max_length=200)] = None,
-    price_min: Annotated[float | None, Query(ge=0, le=1e12)] = None,
-    price_max: Annotated[float | None, Query(ge=0, le=1e12)] = None,
+    category: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+    brand: Annotated[str | None, Query(max_length=MAX_FILTER_CHARS)] = None,
+    price_min: Annotated[float | None, Query(ge=0, le=PRICE_MAX)] = None,
+    price_max: Annotated[float | None, Query(ge=0, le=PRICE_MAX)] = None,
     in_stock: bool | None = None,
     sort: Literal["relevance", "price_asc", "price_desc"] = "relevance",
-    limit: Annotated[int, Query(ge=1, le=100)] = 10,
-    offset: Annotated[int, Query(ge=0, le=10_000)] = 0,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = 10,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
     user: UserParam = None,
     x_user_id: UserHeader = None,
 ) -> Response:
-    started = time.perf_counter()
-    filters = SearchFilters(
-        category=category or None,
-        brand=brand or None,
-        price_min=price_min,
-        price_max=price_max,
-        in_stock=in_stock,
+    # Requests in the plain form never get here: api/fast_search.py answers them with the
+    # same search_response(), after the same limits (its constants are the ones used here).
+    request = SearchRequest(
+        q=q,
+        filters=SearchFilters(
+            category=category or None,
+            brand=brand or None,
+            price_min=price_min,
+            price_max=price_max,
+            in_stock=in_stock,
+        ),
+        sort=sort,
+        limit=limit,
+        offset=offset,
+        user=user or x_user_id or "anonymous",
     )
-    page = app.search().search(q, filters, sort, limit, offset)
-    is_banned = app.view.is_banned  # per hit: no copy of the whole ban list per request
-    items = [
-        product_summary(hit.product, float(hit.score))
-        for hit in page.hits
-        if not is_banned(hit.product_id)
-    ]
-    hidden = len(page.hits) - len(items)
-    latency_ms = (time.perf_counter() - started) * 1000
-    app.producer.log_query(
-        "search",
-        user or x_user_id or "anonymous",
-        q,
-        {**filters.as_dict(), "sort": sort, "limit": limit, "offset": offset},
-        page.total - hidden,
-        latency_ms,
-    )
-    return json_response(
-        {
-            "total": max(0, page.total - hidden),
-            "limit": limit,
-            "offset": offset,
-            "items": items,
-            "latency_ms": round(latency_ms, 3),
-        }
-    )
+    return Response(search_response(app, request), media_type="application/json")
 
 
 @router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))

@@ -34,6 +34,7 @@ from vitrina import metrics
 from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
 from vitrina.api.errors import install_error_handlers
+from vitrina.api.fast_search import FastSearch
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
@@ -130,6 +131,8 @@ def create_app(settings: Settings, app_state: AppState | None = None) -> FastAPI
     app.state.vitrina = app_state
     app.state.alert_inbox = alerts.AlertInbox()
     install_error_handlers(app)
+    # Innermost: plain-form searches skip FastAPI's routing and parameter machinery.
+    app.add_middleware(FastSearch)
     app.add_middleware(BodyLimit, limit=settings.api.client_max_body_bytes)
     app.add_middleware(MeasureAndSecure)
     app.include_router(routes.router)
