@@ -26,16 +26,9 @@ from vitrina.domain.search_document import (
     query_words,
 )
 from vitrina.errors import ConfigError, UnavailableError
-from vitrina.search.analysis import (
-    KEY_TOKENIZER,
-    LEMMA_TOKENIZER,
-    STEM_TOKENIZER,
-    lemmas,
-    register_analyzers,
-    stems,
-)
+from vitrina.search.analysis import lemmas, register_analyzers, stems
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
-from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
+from vitrina.search.fields import BOOSTS, index_fields
 from vitrina.search.query_understanding import (
     COMPOUND_PREFIXES,
     MIN_COMPOUND_PART,
@@ -44,8 +37,8 @@ from vitrina.search.query_understanding import (
     is_cyrillic,
     transliterate,
 )
+from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema
 
-SCHEMA_VERSION = "1"
 MARKER = "vitrina-search-schema"
 Analysis = Literal["stem", "lemma", "stem+lemma"]
 Matching = Literal["and", "or", "and_then_or"]
@@ -63,23 +56,14 @@ FUZZY_MIN_CHARS = 5
 # is a tree of a few hundred tantivy term queries (alternatives × fields), ~50 KB at most.
 QUERY_CACHE_SIZE = 4096
 
+# 256 MB: the writer's budget before it flushes a segment (split between its threads; pages
+# are taken as documents arrive, so a caught-up indexer committing small batches uses little
+# of it). At 64 MB a 100k-product replay flushed 4 segments and merged them again; at 256 MB
+# it flushes 2 (~4 % less CPU, and less waiting on merges: benchmarks/search.py).
+WRITER_HEAP_BYTES = 256_000_000
+
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
 RELOAD_INTERVAL_S = 0.1
-
-
-def build_schema() -> Any:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("product_id", stored=True, tokenizer_name="raw")
-    for name in TEXT_FIELDS:
-        sb.add_text_field(name, tokenizer_name=STEM_TOKENIZER)
-    sb.add_text_field("name_lemma", tokenizer_name=LEMMA_TOKENIZER)
-    sb.add_text_field("body_lemma", tokenizer_name=LEMMA_TOKENIZER)
-    sb.add_text_field("category_key", fast=True, tokenizer_name=KEY_TOKENIZER)
-    sb.add_text_field("brand_key", fast=True, tokenizer_name=KEY_TOKENIZER)
-    sb.add_float_field("price", indexed=True, fast=True)
-    sb.add_boolean_field("in_stock", indexed=True, fast=True)
-    sb.add_bytes_field("stored", stored=True)
-    return sb.build()
 
 
 class EmbeddedSearch:
@@ -92,7 +76,7 @@ class EmbeddedSearch:
         readonly: bool = False,
         analysis: Analysis = "stem+lemma",
         matching: Matching = "and_then_or",
-        writer_heap_bytes: int = 64_000_000,
+        writer_heap_bytes: int = WRITER_HEAP_BYTES,
         understanding: bool = True,
     ) -> None:
         self.path = Path(path)
@@ -109,7 +93,6 @@ class EmbeddedSearch:
         # not match adds nothing to a BM25 sum); emptied when a commit lands.
         self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._build_text_query)
         self._generation: tuple[int, int, int] | None = None
-        self.schema = build_schema()
         marker = self.path / MARKER
         if readonly:
             if not (self.path / "meta.json").is_file():
@@ -121,12 +104,17 @@ class EmbeddedSearch:
             self.path.mkdir(parents=True, exist_ok=True)
             if not (self.path / "meta.json").is_file():
                 marker.write_text(SCHEMA_VERSION)
-        if marker.is_file() and marker.read_text().strip() != SCHEMA_VERSION:
+        # An index written before the marker existed has version 1's schema.
+        version = marker.read_text().strip() if marker.is_file() else "1"
+        if version not in KNOWN_VERSIONS:
             raise ConfigError(
-                f"search index {self.path} has an old schema",
+                f"search index {self.path} has schema version {version!r}, which this "
+                f"version of vitrina does not know ({', '.join(KNOWN_VERSIONS)})",
                 hint="delete the directory and replay filtered-products "
-                "(reset the indexer's consumer group)",
+                "(reset the indexer's consumer group), or upgrade vitrina",
             )
+        self.schema_version = version
+        self.schema = build_schema(version)
         try:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except (OSError, ValueError) as exc:
