@@ -51,6 +51,7 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
     if "specifications" in texts:
         product["specifications"] = {"a": texts["specifications"]}
     fields = index_fields(product)
+    assert index_fields(product) == fields  # the second time from the short-field cache
     raw = {
         "name": product.get("name") or "",
         "brand": product.get("brand") or "",
@@ -62,6 +63,8 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
     assert fields["name_lemma"] == plain_lemma_text(raw["name"])
     assert fields["body_lemma"] == plain_lemma_text(" ".join(raw[n] for n in BODY_FIELDS))
     assert fields["category_key"] == normalize_text(raw["category"]).strip()
+    assert fields["brand_key"] == normalize_text(raw["brand"]).strip()
+    assert all(fields[n] == normalize_text(raw[n]) for n in raw)
 
 
 @settings(max_examples=300, deadline=None)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitrina.domain.search_document import filter_key, normalize_text, search_document
+from vitrina.domain.search_document import normalize_text, search_document
 from vitrina.search.analysis import normalized_lemma_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
@@ -27,21 +27,60 @@ TEXT_FIELDS = tuple(BOOSTS)
 BODY_FIELDS = ("brand", "category", "tags", "description", "specifications")
 
 
+# 100k texts: far more brands, categories, tag sets and specification sets than a catalogue
+# has (the generated one: a few thousand); texts over 200 characters are not kept.
+SHORT_FIELD_CACHE = 100_000
+SHORT_FIELD_CHARS = 200
+
+
+class _ShortFields(dict[str, tuple[str, str]]):
+    """Raw text of a field with few distinct values (brand, category, tags, specifications)
+    → (normalised text, its lemma string): each distinct value analysed once. Bounded:
+    emptied when full."""
+
+    def __missing__(self, raw: str) -> tuple[str, str]:
+        normalized = normalize_text(raw)
+        analysed = (normalized, normalized_lemma_text(normalized))
+        if len(raw) <= SHORT_FIELD_CHARS:
+            if len(self) >= SHORT_FIELD_CACHE:
+                self.clear()
+            self[raw] = analysed
+        return analysed
+
+
+_SHORT = _ShortFields()
+
+
 def index_fields(product: dict[str, Any]) -> dict[str, Any]:
     """Every indexed field of one product (the stored copy of the product is the backend's)."""
     doc = search_document(product)
-    # Each field normalised once; the lemma fields reuse it (normalising a space-joined text
-    # equals joining the normalised parts: NFKC and lower case do not cross a space).
-    fields: dict[str, Any] = {name: normalize_text(doc[name]) for name in TEXT_FIELDS}
-    fields.update(
-        {
-            "product_id": doc["product_id"],
-            "name_lemma": normalized_lemma_text(fields["name"]),
-            "body_lemma": normalized_lemma_text(" ".join([fields[n] for n in BODY_FIELDS])),
-            "category_key": filter_key(doc["category"]),
-            "brand_key": filter_key(doc["brand"]),
-            "price": doc["price"],
-            "in_stock": doc["in_stock"],
-        }
+    name = normalize_text(doc["name"])
+    description = normalize_text(doc["description"])
+    brand, brand_lemmas = _SHORT[doc["brand"]]
+    category, category_lemmas = _SHORT[doc["category"]]
+    tags, tags_lemmas = _SHORT[doc["tags"]]
+    specifications, specifications_lemmas = _SHORT[doc["specifications"]]
+    # body_lemma is the lemma text of the BODY_FIELDS joined by spaces: a space never joins
+    # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
+    body = (
+        brand_lemmas,
+        category_lemmas,
+        tags_lemmas,
+        normalized_lemma_text(description),
+        specifications_lemmas,
     )
-    return fields
+    return {
+        "name": name,
+        "brand": brand,
+        "category": category,
+        "tags": tags,
+        "description": description,
+        "specifications": specifications,
+        "product_id": doc["product_id"],
+        "name_lemma": normalized_lemma_text(name),
+        "body_lemma": " ".join(filter(None, body)),
+        "category_key": category.strip(),  # filter_key: normalised and trimmed
+        "brand_key": brand.strip(),
+        "price": doc["price"],
+        "in_stock": doc["in_stock"],
+    }
