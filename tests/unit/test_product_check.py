@@ -111,6 +111,13 @@ def test_generated_products_take_the_one_pass_way() -> None:
     [
         ({"product_id": "abc\n"}, "Python's $ matches before a final newline; the schema's not"),
         ({"product_id": "a" * 65}, "id too long"),
+        ({"product_id": ""}, "id empty"),
+        ({"product_id": "ид-1"}, "id letters are ASCII"),
+        ({"product_id": "a b"}, "no space in an id"),
+        ({"product_id": "١٢٣"}, "Arabic-Indic digits are no [0-9]"),
+        ({"price": {"amount": 1, "currency": "RUБ"}}, "currency letters are ASCII"),
+        ({"price": {"amount": 1, "currency": "RU"}}, "currency has 3 letters"),
+        ({"price": {"amount": 1, "currency": "rub"}}, "currency is upper case"),
         ({"price": {"amount": 1, "currency": "RUB", "vat": 20}}, "price allows no extra field"),
         ({"price": {"amount": 1.0, "currency": "RUB\n"}}, "currency pattern"),
         ({"price": {"amount": True, "currency": "RUB"}}, "a boolean is no number"),
