@@ -14,7 +14,7 @@ import gc
 import logging
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -23,12 +23,11 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
-from vitrina.contracts.door import admit_canonical, admit_product, too_large
+from vitrina.contracts.door import admit_product, too_large
 from vitrina.domain.catalog import (
     Catalog,
     CatalogError,
     Record,
-    jsonl_lines,
     jsonl_record,
     parse_catalog,
 )
@@ -39,6 +38,7 @@ from vitrina.kafka.lifecycle import release
 from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
+from vitrina.services.shop_lines import candidates
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,25 +57,6 @@ def check_product(record: Record) -> tuple[str, bytes]:
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
     value = admit_product(record.value, record.raw)  # first: it may not be an object
     return record.value["product_id"], value
-
-
-Candidate = tuple[int, bytes | None, Record | None]
-
-
-def candidates(catalog: Catalog) -> Iterator[Candidate]:
-    """(position, bytes to check in one pass, parsed record) for every product position.
-
-    JSON Lines are not parsed here: each line's bytes are checked as they are, and a line
-    is parsed (jsonl_record) only when the one-pass check sends it the slow way. Records
-    already parsed (arrays, one object) come with their bytes; a record that did not parse
-    comes without bytes to check, straight to the slow path that names its error.
-    """
-    if catalog.body is not None:
-        for line_no, line in jsonl_lines(catalog.body):
-            yield line_no, line, None
-        return
-    for record in catalog.records:
-        yield record.position, (record.raw if record.error is None else None), record
 
 
 _SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
@@ -283,21 +264,20 @@ class ShopLoader:
     def _load_records(
         self, catalog: Catalog, name: str, report: FileReport, progress: Progress | None
     ) -> None:
-        # The hot loop: locals instead of attribute lookups. One msgspec pass checks a record
-        # that is valid with canonical instants and forwards its bytes as they are (nearly
-        # every record); the rest take the full door, which normalises or names the rule.
+        # The hot loop: locals instead of attribute lookups. One msgspec pass
+        # (services/shop_lines.py) checks a record that is valid with canonical instants,
+        # whose bytes go out as they are (nearly every record); the rest take the full door
+        # here, which normalises the instants or names the rule.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
         owners = self.owners
         claims: list[tuple[str, str]] = []  # new (product_id, store): produced per 1000
         seen = sent = rejected = 0
         try:
-            for position, raw, record in candidates(catalog):
+            for position, raw, record, checked_id, store in candidates(catalog):
                 seen += 1
-                product = admit_canonical(raw) if raw is not None else None
                 try:
-                    if product is not None:
-                        product_id, store = product.product_id, product.store_id
-                        out = cast(bytes, raw)  # the one-pass check accepted these bytes
+                    if checked_id is not None:  # the one-pass check accepted these bytes
+                        product_id, out = checked_id, cast(bytes, raw)
                     else:
                         if record is None:  # a JSON Lines line, parsed only now
                             record = jsonl_record(position, cast(bytes, raw))

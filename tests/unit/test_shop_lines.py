@@ -1,0 +1,53 @@
+"""The loader's candidates: one-pass verdicts agree with the full door, positions with the parser."""
+
+from __future__ import annotations
+
+import orjson
+
+from vitrina.contracts.door import admit_product
+from vitrina.domain.catalog import dump_catalog, parse_catalog
+from vitrina.domain.generator import generate_catalog
+from vitrina.errors import ContractError
+from vitrina.services.shop_lines import candidates
+
+
+def mixed_catalogue(jsonl: bool) -> bytes:
+    products = list(generate_catalog(6, seed=5))
+    products[1]["created_at"] = "2025-08-01 16:33:58+03:00"  # valid, normalised at the door
+    products[2]["warehouse"] = {"shelf": 3}  # valid, unknown field: the slow way
+    products[3]["price"] = {"amount": -1, "currency": "RUB"}  # invalid
+    if not jsonl:
+        return b"".join(dump_catalog(products, jsonl=False))
+    lines = [orjson.dumps(p) for p in products]
+    lines.insert(2, b"")  # a blank line still counts
+    lines.insert(4, b'{"product_id": "x",')  # malformed JSON
+    return b"\r\n".join(lines) + b"\n"
+
+
+def test_verdicts_agree_with_the_full_door_and_positions_with_the_parser() -> None:
+    for jsonl in (True, False):
+        data = mixed_catalogue(jsonl)
+        expected = [r.position for r in parse_catalog(data).records]
+        seen = list(candidates(parse_catalog(data)))
+        assert [c[0] for c in seen] == expected
+        fast = 0
+        for _position, raw, _record, product_id, store in seen:
+            if product_id is None:
+                continue
+            fast += 1
+            value = orjson.loads(raw)  # accepted bytes go out as they are: the door agrees
+            assert admit_product(value, raw) == raw
+            assert (product_id, store) == (value["product_id"], value.get("store_id"))
+        assert fast == 3, jsonl  # the three plain products; the rest take the slow way
+
+
+def test_the_slow_way_still_names_the_rule() -> None:
+    data = mixed_catalogue(jsonl=True)
+    slow = [c for c in candidates(parse_catalog(data)) if c[3] is None]
+    rules = []
+    for _position, raw, _record, _id, _store in slow:
+        try:
+            admit_product(orjson.loads(raw or b"null"), raw)
+        except (ContractError, orjson.JSONDecodeError) as exc:
+            rules.append(getattr(exc, "rule", "json"))
+    assert rules == ["json", "minimum"]
