@@ -301,7 +301,14 @@ def main() -> int:
             blocked = sum(1 for _ in read_to_end(settings, [out_settings.topics.blocked_products]))
         finally:
             broker.stop(settings)
-    result: dict[str, Any] = {"benchmark": "filter", "products": args.n, "bans": args.bans}
+    result: dict[str, Any] = {
+        "benchmark": "filter",
+        "products": args.n,
+        "bans": args.bans,
+        # The embedded broker: Apache Kafka (one KRaft node) unless VITRINA__BROKER__ENGINE
+        # says tansu.
+        "broker": f"embedded {settings.broker.engine}",
+    }
     if measured is not None:
         result |= {
             "filter_msg_per_s": round(measured["candidate"]["median"]),
