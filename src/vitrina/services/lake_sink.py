@@ -18,6 +18,7 @@ after the write, before its offset commits (`take_dead_letters`).
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 from collections.abc import Callable
@@ -50,6 +51,12 @@ SERVICE = "lake-sink"
 # Flush everything once this many rows are buffered in total, whatever their age:
 # bounds memory when records spread over many (dataset, partition, date) buffers.
 MEMORY_FACTOR = 4
+
+# 50,000 allocations between the collector's youngest-generation passes (CPython: 700). A
+# record leaves ~20 short-lived containers (its parsed product) that all die by reference
+# count, so those passes found nothing to free and cost ~17 % of the sink's CPU (~30 -> ~25
+# us/record). Reference cycles are still collected, every 50,000 allocations.
+GC_GEN0_THRESHOLD = 50_000
 
 BufferKey = tuple[str, int, date]
 # A product waiting for its file: (offset, timestamp ms, key, raw value, raw key, replay
@@ -305,10 +312,17 @@ def raw_topics(settings: Settings) -> list[str]:
     return [getattr(settings.topics, role) for role in DATASETS]
 
 
+def relax_gc() -> None:
+    """Fewer passes of the garbage collector in this process (see GC_GEN0_THRESHOLD)."""
+    gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(max(gen0, GC_GEN0_THRESHOLD), gen1, gen2)
+
+
 def build_worker(
     settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
 ) -> StreamWorker:
     """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
+    relax_gc()
     step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
     return StreamWorker(
         settings,
