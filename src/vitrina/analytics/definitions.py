@@ -165,12 +165,17 @@ class Params:
 
 @dataclass(frozen=True)
 class Statement:
-    """One named relation: `name` AS (`sql`). `materialize` keeps it (reused or costly)."""
+    """One named relation: `name` AS (`sql`). `materialize` keeps it (reused or costly).
+
+    A `model` statement has no SQL: the engine hands its input relations to the Python
+    function `model.STEPS[model]` and stores the Arrow table it returns.
+    """
 
     name: str
     sql: str
     materialize: bool = False
     tags: frozenset[str] = field(default_factory=frozenset)
+    model: str = ""
 
 
 def input_projection(dataset: str, source: str | None, available: set[str]) -> str:
@@ -324,37 +329,19 @@ STATEMENTS: list[Statement] = [
         "SELECT u, p FROM history WHERE rn <= {pair_history}",
         materialize=True,
     ),
-    Statement("item_reach", "SELECT p, COUNT(*) AS reach FROM pair_history GROUP BY p"),
-    Statement(
-        "item_pairs",
-        "SELECT a.p AS item, b.p AS other, COUNT(*) AS support "
-        "FROM pair_history AS a JOIN pair_history AS b ON a.u = b.u AND a.p <> b.p "
-        "JOIN recommendable_keys AS r ON r.p = b.p GROUP BY a.p, b.p",
-    ),
-    Statement(
-        "neighbours",
-        "SELECT item, other, sim FROM ("
-        "SELECT item, other, sim, ROW_NUMBER() OVER (PARTITION BY item "
-        "ORDER BY sim DESC, other) AS rn FROM ("
-        "SELECT p.item, p.other, ROUND(p.support / (POWER(CAST(ni.reach AS DOUBLE), "
-        "{sim_item_exponent}) * POWER(CAST(nb.reach AS DOUBLE), {sim_other_exponent})), 9) "
-        "AS sim "
-        "FROM item_pairs AS p JOIN item_reach AS ni ON ni.p = p.item "
-        "JOIN item_reach AS nb ON nb.p = p.other "
-        "WHERE p.support >= {min_support}) AS s) AS t WHERE rn <= {neighbours}",
-        materialize=True,
-    ),
+    # The two heavy steps are sparse matrix products in Python (`model.py`, which says why),
+    # the same code for both engines: `neighbours` (item, other, sim) keeps each item's
+    # {neighbours} most similar recommendable items, similarity = co-buyers /
+    # (reach_item^a x reach_other^b) over pairs with >= {min_support} co-buyers.
+    Statement("neighbours", "", materialize=True, model="neighbours"),
+    Statement("bought_keys", "SELECT u, p FROM keyed WHERE bought = 1"),
     # A product's similarity score: the sum of its similarities to the customer's history
     # items, each counted once (binary: weighting them by recency or frequency lost on the
     # Instacart validation split). Materialized: read twice (scores, and each customer's best
     # score that scales them).
-    Statement(
-        "cf_scores",
-        "SELECT h.u, n.other AS p, SUM(n.sim) AS score, "
-        "MAX(h.bought) AS from_bought FROM history AS h "
-        "JOIN neighbours AS n ON h.p = n.item GROUP BY h.u, n.other",
-        materialize=True,
-    ),
+    # Scores of products that cannot reach a customer's list whatever their fill are left
+    # out (model.cf_scores says how; the published lists are unchanged).
+    Statement("cf_scores", "", materialize=True, model="cf_scores"),
     # "Similar products" (same category) and "customers also bought" (other categories):
     # the recommender's own neighbours, served per product.
     Statement(

@@ -27,6 +27,10 @@ class Engine(Protocol):
 
     def fetch(self, name: str, order_by: str) -> pa.Table: ...
 
+    def table(self, name: str) -> pa.Table: ...
+
+    def put(self, name: str, table: pa.Table) -> None: ...
+
     def scalar(self, sql: str) -> Any: ...
 
     def close(self) -> None: ...
@@ -83,9 +87,19 @@ class DuckDBEngine:
     def fetch(self, name: str, order_by: str) -> pa.Table:
         return self.con.sql(f"SELECT * FROM {name} ORDER BY {order_by}").to_arrow_table()
 
+    def table(self, name: str) -> pa.Table:
+        return self.con.sql(f"SELECT * FROM {name}").to_arrow_table()
+
+    def put(self, name: str, table: pa.Table) -> None:
+        self.con.register("__vitrina_put", table)
+        try:
+            self.con.execute(f"CREATE OR REPLACE TEMP TABLE {name} AS SELECT * FROM __vitrina_put")
+        finally:
+            self.con.unregister("__vitrina_put")
+
     def scalar(self, sql: str) -> Any:
-        row = self.con.execute(sql).fetchone()
-        return row[0] if row else None
+        rows = self.con.execute(sql).fetchall()  # to the end: no unfinished result left
+        return rows[0][0] if rows else None
 
     def close(self) -> None:
         self.con.close()
@@ -121,6 +135,12 @@ def run_definitions(
     for files in inputs.values():
         engine.register_input(files)
     for statement, sql in statements(params, evaluation=evaluation):
-        engine.create(statement.name, sql, statement.materialize)
+        if statement.model:
+            from vitrina.analytics.model import STEPS
+
+            reads, step = STEPS[statement.model]
+            engine.put(statement.name, step({n: engine.table(n) for n in reads}, params))
+        else:
+            engine.create(statement.name, sql, statement.materialize)
         if on_step is not None:
             on_step(statement)

@@ -91,6 +91,14 @@ class SparkEngine:
         frame = self.spark.sql(to_spark_sql(f"SELECT * FROM {name} ORDER BY {order_by}"))
         return frame.toArrow()
 
+    def table(self, name: str) -> pa.Table:
+        return self.spark.table(name).toArrow()
+
+    def put(self, name: str, table: pa.Table) -> None:
+        frame = self.spark.createDataFrame(table).persist(StorageLevel.MEMORY_AND_DISK)
+        self._persisted.append(frame)
+        frame.createOrReplaceTempView(name)
+
     def scalar(self, sql: str) -> Any:
         rows = self.spark.sql(to_spark_sql(sql)).collect()
         return rows[0][0] if rows else None
