@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import orjson
 
-from vitrina.services.filter import blocked_audit
+from vitrina.services.filter_outputs import blocked_audit
 
 BAN = {
     "product_id": "7",

@@ -45,18 +45,16 @@ import logging
 from collections.abc import Callable, Iterable
 from typing import Any, Literal, cast
 
-import orjson
 from confluent_kafka import Message, TopicPartition
 
 from vitrina import metrics
-from vitrina.contracts.codec import encode, loads
+from vitrina.contracts.codec import loads
 from vitrina.contracts.door import judge_product
 from vitrina.domain.banlist import (
     BanList,
     Effect,
     Shelf,
     apply_effect,
-    ban_info,
     fold_ban,
     fold_shelf,
     on_ban,
@@ -65,12 +63,13 @@ from vitrina.domain.banlist import (
     reconcile,
     route,
 )
-from vitrina.errors import BrokerError, ConfigError, ContractError
+from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import Output
 from vitrina.kafka.inspect import TopicFollower, topic_partitions
 from vitrina.kafka.steps import SideWork, Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.services.bans import decode_ban
+from vitrina.services.filter_outputs import blocked_audit, check_partitions
 from vitrina.services.filter_versions import (
     FILTERED,
     SHOP,
@@ -348,36 +347,6 @@ class FilterStep(Step):
         if self._bans is not None:
             self._bans.close()
             self._bans = None
-
-
-def blocked_audit(raw: bytes, ban: dict[str, Any], product: dict[str, Any] | None) -> bytes:
-    """The blocked-products record: the product as sent, plus the ban that blocked it.
-
-    Spliced into the product's own bytes, never re-serialised: cheaper, and a product that
-    orjson can parse but not write (nesting deeper than 255) still gets its audit record.
-    """
-    body = raw.rstrip()
-    if body.endswith(b"}") and b'"ban"' not in body:
-        head = body[:-1].rstrip()
-        sep = b"" if head.endswith(b"{") else b","
-        return head + sep + b'"ban":' + orjson.dumps(ban_info(ban)) + b"}"
-    audit = dict(product if product is not None else orjson.loads(raw))
-    audit["ban"] = ban_info(ban)
-    return encode("blocked_product", audit)
-
-
-def check_partitions(settings: Settings) -> None:
-    """Co-partitioning by construction needs outputs with at least the input's partitions."""
-    topics = settings.topics
-    inputs = len(topic_partitions(settings, topics.shop_products, SERVICE))
-    for name in (topics.filtered_products, topics.withheld_products):
-        have = len(topic_partitions(settings, name, SERVICE))
-        if have < inputs:
-            raise ConfigError(
-                f"{name} has {have} partitions but {topics.shop_products} has {inputs}",
-                hint=f"add partitions to {name} (the filter writes "
-                f"each product to its input partition number)",
-            )
 
 
 def build(

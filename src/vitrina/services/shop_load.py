@@ -15,11 +15,10 @@ import logging
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
-from confluent_kafka import KafkaError, KafkaException, Message, Producer
+from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
@@ -39,6 +38,7 @@ from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
 from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
 from vitrina.services.shop_lines import candidates
+from vitrina.services.shop_report import Deliveries, FileReport, LoadReport, reason_of
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -57,14 +57,6 @@ def check_product(record: Record) -> tuple[str, bytes]:
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
     value = admit_product(record.value, record.raw)  # first: it may not be an object
     return record.value["product_id"], value
-
-
-_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
-
-
-def reason_of(exc: ContractError) -> str:
-    """A short, countable reason for the summary: `<field>: <rule>`."""
-    return _SHORT_REASONS.get(exc.rule) or f"{exc.field}: {exc.rule}"
 
 
 def owner_conflict(product_id: str, owner: str, store: str) -> ContractError:
@@ -135,57 +127,6 @@ def ensure_broker(settings: Settings, topic: str, timeout: float = 8.0) -> None:
     finally:
         release(admin, "the shop-load metadata client")  # with a deadline, see lifecycle
     check_topic(ident, topic, metadata, "WRITE")
-
-
-@dataclass
-class Deliveries:
-    """Counts failed deliveries per topic (the producer reports errors only, see below)."""
-
-    failed: Counter[str] = field(default_factory=Counter)
-    first_error: KafkaError | None = None
-
-    def __call__(self, err: KafkaError | None, msg: Message) -> None:
-        if err is not None:
-            self.failed[msg.topic() or ""] += 1
-            self.first_error = self.first_error or err
-
-
-@dataclass
-class FileReport:
-    path: str
-    shape: str
-    records: int = 0
-    sent: int = 0
-    rejected: int = 0
-    skipped: str | None = None
-
-
-@dataclass
-class LoadReport:
-    """What a load did: sent / rejected (by reason) per file; delivery confirmed by the broker."""
-
-    files: list[FileReport] = field(default_factory=list)
-    reasons: Counter[str] = field(default_factory=Counter)
-    delivered: int = 0
-    dead_lettered: int = 0
-
-    @property
-    def sent(self) -> int:
-        return sum(f.sent for f in self.files)
-
-    @property
-    def rejected(self) -> int:
-        return sum(f.rejected for f in self.files)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "sent": self.sent,
-            "rejected": self.rejected,
-            "delivered": self.delivered,
-            "dead_lettered": self.dead_lettered,
-            "reasons": dict(self.reasons),
-            "files": [vars(f) for f in self.files],
-        }
 
 
 Progress = Callable[[int], None]

@@ -1,0 +1,73 @@
+"""What a shop load did: per file sent / rejected (by reason), and what the broker confirmed.
+
+Plain records of the load (services/shop_load.py), reported by `vitrina shop load` and the
+benchmarks; the producer's error-only delivery callback counts what was not confirmed.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from confluent_kafka import KafkaError, Message
+
+from vitrina.errors import ContractError
+
+_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
+
+
+def reason_of(exc: ContractError) -> str:
+    """A short, countable reason for the summary: `<field>: <rule>`."""
+    return _SHORT_REASONS.get(exc.rule) or f"{exc.field}: {exc.rule}"
+
+
+@dataclass
+class Deliveries:
+    """Counts failed deliveries per topic (the loader asks for error-only delivery reports)."""
+
+    failed: Counter[str] = field(default_factory=Counter)
+    first_error: KafkaError | None = None
+
+    def __call__(self, err: KafkaError | None, msg: Message) -> None:
+        if err is not None:
+            self.failed[msg.topic() or ""] += 1
+            self.first_error = self.first_error or err
+
+
+@dataclass
+class FileReport:
+    path: str
+    shape: str
+    records: int = 0
+    sent: int = 0
+    rejected: int = 0
+    skipped: str | None = None
+
+
+@dataclass
+class LoadReport:
+    """What a load did: sent / rejected (by reason) per file; delivery confirmed by the broker."""
+
+    files: list[FileReport] = field(default_factory=list)
+    reasons: Counter[str] = field(default_factory=Counter)
+    delivered: int = 0
+    dead_lettered: int = 0
+
+    @property
+    def sent(self) -> int:
+        return sum(f.sent for f in self.files)
+
+    @property
+    def rejected(self) -> int:
+        return sum(f.rejected for f in self.files)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sent": self.sent,
+            "rejected": self.rejected,
+            "delivered": self.delivered,
+            "dead_lettered": self.dead_lettered,
+            "reasons": dict(self.reasons),
+            "files": [vars(f) for f in self.files],
+        }
