@@ -55,6 +55,12 @@ FUZZY_MIN_CHARS = 5
 # 4096 distinct (words, mode) pairs: the head of a shop's query distribution. A cached query
 # is a tree of a few hundred tantivy term queries (alternatives × fields), ~50 KB at most.
 QUERY_CACHE_SIZE = 4096
+# 256 result pages of at most 20 hits (~25 MB of product dicts at most): a shop's head queries
+# answered without running them, as Solr's queryResultCache does; emptied with the query cache
+# when a commit lands (so never staler than RELOAD_INTERVAL_S). Bans are not the index's
+# business: callers re-check them on every hit of every page, cached or not.
+PAGE_CACHE_SIZE = 256
+PAGE_CACHE_MAX_LIMIT = 20
 
 # 256 MB: the writer's budget before it flushes a segment (split between its threads; pages
 # are taken as documents arrive, so a caught-up indexer committing small batches uses little
@@ -92,6 +98,7 @@ class EmbeddedSearch:
         # has (most compound/transliterated alternatives are absent, and a clause that can
         # not match adds nothing to a BM25 sum); emptied when a commit lands.
         self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._build_text_query)
+        self._page = lru_cache(maxsize=PAGE_CACHE_SIZE)(self._run_search)
         self._generation: tuple[int, int, int] | None = None
         marker = self.path / MARKER
         if readonly:
@@ -186,6 +193,7 @@ class EmbeddedSearch:
         self._uncommitted.clear()  # committed: the reloaded searcher finds them now
         self._last_reload = time.monotonic()
         self._text_query.cache_clear()
+        self._page.cache_clear()
 
     # -- reads --------------------------------------------------------------------------
     def _searcher(self) -> Any:
@@ -207,6 +215,7 @@ class EmbeddedSearch:
         if generation != self._generation:
             self._generation = generation
             self._text_query.cache_clear()
+            self._page.cache_clear()
 
     def _term_clauses(
         self, word: str, weight: float = 1.0, searcher: Any = None
@@ -338,7 +347,23 @@ class EmbeddedSearch:
         limit: int = 10,
         offset: int = 0,
     ) -> SearchPage:
+        """One page of results. Pages may be shared between callers (the page cache): read
+        them, never change them."""
         check_request(filters, sort, limit, offset)
+        self._searcher()  # a commit landed: reload, and forget cached queries and pages
+        if limit > PAGE_CACHE_MAX_LIMIT:
+            return self._run_search(query, filters, sort, limit, offset)
+        page: SearchPage = self._page(query, filters, sort, limit, offset)
+        return page
+
+    def _run_search(
+        self,
+        query: str,
+        filters: SearchFilters | None,
+        sort: SortOrder,
+        limit: int,
+        offset: int,
+    ) -> SearchPage:
         words = query_words(query)
         if not words and clean_query(query):
             return SearchPage(total=0)  # only symbols/emoji: nothing to look for
