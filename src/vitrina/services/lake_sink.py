@@ -31,6 +31,7 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
+from vitrina.contracts.product_check import canonical_product
 from vitrina.errors import ContractError
 from vitrina.kafka.deadletter import REPLAY_HEADERS, Output, dead_letter
 from vitrina.kafka.inspect import topic_incarnation
@@ -38,7 +39,15 @@ from vitrina.kafka.offsets import committed_offsets
 from vitrina.kafka.produce import fits
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
-from vitrina.lake.columns import COLUMNAR, META, VALUES, ColumnarUnfit, lake_table, warm_up
+from vitrina.lake.columns import (
+    COLUMNAR,
+    META,
+    VALUES,
+    ColumnarUnfit,
+    canonical_product_values,
+    lake_table,
+    warm_up,
+)
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, Row, lake_rows
@@ -110,8 +119,13 @@ class LakeSink(Step):
         raw = message.value()
         columnar = self._columnar.get(role)
         value: dict[str, Any] | None = None  # None: a tombstone (an unban)
+        values: tuple[Any, ...] | None = None
+        if role == "shop_products" and raw is not None:
+            canonical = canonical_product(raw)  # one pass; None: the schema decides
+            values = None if canonical is None else canonical_product_values(canonical)
         if columnar is not None:
-            product = self._decode_product(role, raw, columnar)
+            if values is None:
+                values = VALUES[role](self._decode_product(role, raw, columnar))
         elif raw is not None or role != "banned_products":
             value = decode(CONTRACT_OF[role], raw)
         ts_type, ts = message.timestamp()
@@ -122,14 +136,14 @@ class LakeSink(Step):
             day = self._days[ts // _DAY_MS] = record_date(ts)
         raw_key = message.key()
         key = raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else raw_key
-        if columnar is not None:
+        if values is not None:  # a columnar dataset's record
             headers = message.headers()
             carried = (
                 tuple((str(h[0]), h[1]) for h in headers if h[0] in REPLAY_HEADERS and h[1])
                 if headers
                 else None
             )
-            items: list[Any] = [(offset, ts, key, raw, raw_key, carried, *VALUES[role](product))]
+            items: list[Any] = [(offset, ts, key, raw, raw_key, carried, *values)]
         else:
             meta = RecordMeta(topic, partition, offset, ts, key)
             items = lake_rows(role, value, meta, self.pii_key)
