@@ -415,8 +415,9 @@ STATEMENTS: list[Statement] = [
     ),
     # Exact pruning before the ranking: a customer's top {top_k} not-bought products of the
     # global popular list all score at least the popularity of global rank top_k + n (n =
-    # bought among the 3 x top_k offered), so a product with only a similarity score below
-    # that floor can never reach the list. Outputs are identical; the ranking sorts far less.
+    # bought among the 3 x top_k offered), so a product scoring below that floor (by
+    # similarity, fill or both) can never reach the list. Outputs are identical; the
+    # ranking sorts far less.
     Statement(
         "cf_floor",
         "SELECT n.u, ROUND({popular_weight} * p.global_share, 6) AS floor "
@@ -426,12 +427,14 @@ STATEMENTS: list[Statement] = [
         "GROUP BY k.u) AS n JOIN popular_ranked AS p "
         "ON p.global_rank = {top_k} + n.n WHERE n.n <= 2 * {top_k}",
     ),
-    # score = cf + fill; the reason shown is the stronger signal's (code 1-4).
+    # score = cf + fill; the reason shown is the stronger signal's (code 1-4). Only rows at
+    # or above the customer's floor are ranked (see cf_floor: top_k products of the popular
+    # list reach it, so a product below it cannot make the list, whatever its signals).
     Statement(
         "ranked",
         "SELECT u, p, category, score, code, ROW_NUMBER() OVER ("
         "PARTITION BY u ORDER BY score DESC, p) AS rank FROM ("
-        "SELECT s.u, s.p, r.category, "
+        "SELECT s.u, s.p, r.category, f.floor, "
         "ROUND(COALESCE(s.cf, 0.0) + GREATEST(COALESCE(s.cat, 0.0), "
         "COALESCE(s.pop, 0.0)), 6) AS score, "
         "CASE WHEN COALESCE(s.cf, -1.0) >= GREATEST(COALESCE(s.cat, -1.0), "
@@ -439,8 +442,8 @@ STATEMENTS: list[Statement] = [
         "WHEN COALESCE(s.cat, -1.0) >= COALESCE(s.pop, -1.0) THEN 3 ELSE 4 END AS code "
         "FROM scored AS s JOIN recommendable_keys AS r ON r.p = s.p "
         "LEFT JOIN keyed AS b ON b.u = s.u AND b.p = s.p AND b.bought = 1 "
-        "LEFT JOIN cf_floor AS f ON f.u = s.u WHERE b.p IS NULL AND (s.cat IS NOT NULL "
-        "OR s.pop IS NOT NULL OR ROUND(s.cf, 6) >= COALESCE(f.floor, 0.0))) AS t",
+        "LEFT JOIN cf_floor AS f ON f.u = s.u WHERE b.p IS NULL) AS t "
+        "WHERE score >= COALESCE(floor, 0.0)",
     ),
     Statement(
         "recommendations",
