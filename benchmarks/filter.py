@@ -8,8 +8,9 @@ ones, commit at the end (no schema validation, no state). Candidate B is the rea
 run A B B A for `--rounds` rounds (benchmarks/abba.py), EACH RUN IN ITS OWN PROCESS with its
 own fresh consumer group and output topics, so every side reads all n records from the
 broker and its peak RSS is its own (not the benchmark's). Prints JSON: the median ratio
-(target ≥ 0.85), its spread, the load average, the filter's peak RSS (target ≤ 300 MB at
-200k), banned products leaked (target 0) and the ban → tombstone latency (p95 target
+(target ≥ 0.85), its spread, the load average, each side's CPU µs per record (every thread
+of its process: steadier than msg/s on a loaded machine), the filter's peak RSS (target
+≤ 300 MB at 200k), banned products leaked (target 0) and the ban → tombstone latency (p95 target
 < 0.5 s), timed in the last filter run by banning published products one by one.
 
     .venv/bin/python benchmarks/filter.py                        # 200k products, 3 rounds
@@ -56,6 +57,12 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process so far, every thread (librdkafka's too), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def peak_rss_mb() -> int:
@@ -105,14 +112,14 @@ def plain_loop(settings: Settings, n: int, banned: set[str], out_topic: str) -> 
     consumer = Consumer(consumer_config(settings, "bench", f"plain-{time.time_ns()}"))
     producer = Producer(producer_config(settings, "bench"))
     consumer.subscribe([settings.topics.shop_products])
-    seen, started = 0, 0.0
+    seen, started, cpu_started = 0, 0.0, 0.0
     positions: dict[int, int] = {}
     while seen < n:
         for msg in consumer.consume(500, 0.2):
             if msg.error():
                 continue
             if not started:
-                started = time.perf_counter()
+                started, cpu_started = time.perf_counter(), cpu_s()
             seen += 1
             positions[msg.partition()] = msg.offset() + 1
             if orjson.loads(msg.value())["product_id"] in banned:
@@ -130,8 +137,14 @@ def plain_loop(settings: Settings, n: int, banned: set[str], out_topic: str) -> 
         asynchronous=False,
     )
     elapsed = time.perf_counter() - started
+    cpu_us = (cpu_s() - cpu_started) / n * 1e6
     consumer.close()
-    return {"rate": n / elapsed, "seconds": round(elapsed, 3), "peak_rss_mb": peak_rss_mb()}
+    return {
+        "rate": n / elapsed,
+        "seconds": round(elapsed, 3),
+        "cpu_us_per_record": round(cpu_us, 2),
+        "peak_rss_mb": peak_rss_mb(),
+    }
 
 
 def judged() -> float:
@@ -146,11 +159,11 @@ def filter_run(settings: Settings, n: int, latency_bans: int) -> dict[str, Any]:
     _step, worker = build(settings, group_id=f"filter-{time.time_ns()}", instance_id="bench")
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
-    started = 0.0
+    started = cpu_started = 0.0
     while True:
         done = judged()
         if done and not started:
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), cpu_s()
         if done >= n:
             break
         if not thread.is_alive():
@@ -158,10 +171,12 @@ def filter_run(settings: Settings, n: int, latency_bans: int) -> dict[str, Any]:
         time.sleep(0.005)  # polling an in-process counter, 5 ms resolution
     worker.producer.flush(120)
     elapsed = time.perf_counter() - started
+    cpu_us = (cpu_s() - cpu_started) / n * 1e6
     # The filter's peak, taken before the latency part reads filtered-products into a dict.
     result: dict[str, Any] = {
         "rate": n / elapsed,
         "seconds": round(elapsed, 3),
+        "cpu_us_per_record": round(cpu_us, 2),
         "peak_rss_mb": peak_rss_mb(),
     }
     if latency_bans:
@@ -319,12 +334,21 @@ def main() -> int:
             "load_average": measured["load_average"],
             "rounds": measured["rounds"],
             "order": measured["order"],
+            # CPU per record of each side's process (every thread), less sensitive to a
+            # loaded machine than msg/s: what the filter costs beyond the plain loop.
+            "filter_cpu_us_per_record": statistics.median(
+                r["cpu_us_per_record"] for r in measured["candidate_runs"]
+            ),
+            "plain_loop_cpu_us_per_record": statistics.median(
+                r["cpu_us_per_record"] for r in measured["baseline_runs"]
+            ),
             "filter_peak_rss_mb": max(r["peak_rss_mb"] for r in measured["candidate_runs"]),
             "plain_loop_peak_rss_mb": max(r["peak_rss_mb"] for r in measured["baseline_runs"]),
         }
     else:
         result |= {
             "filter_msg_per_s": round(single["rate"]),
+            "filter_cpu_us_per_record": single["cpu_us_per_record"],
             "filter_peak_rss_mb": single["peak_rss_mb"],
             "load_average": {"before": load_before, "after": load_average()},
         }

@@ -3,7 +3,8 @@
 Both run in the same process against the same broker, into fresh topics with the same
 producer settings (acks=all, idempotent, lz4), interleaved raw, load, load, raw for --rounds
 rounds (benchmarks/abba.py); the median ratio (with its spread and the load average) shows
-what parsing + validation + ownership + dead-letter bookkeeping cost on top of Kafka itself.
+what parsing + validation + ownership + dead-letter bookkeeping cost on top of Kafka itself,
+and each side's client CPU per product (steadier than the rate on a loaded machine).
 Prints JSON. Target: ratio ≥ 0.7.
 
     .venv/bin/python benchmarks/shop_load.py            # 200k products, own broker
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import resource
+import statistics
 import sys
 import tempfile
 import time
@@ -64,6 +67,12 @@ def wait_for_leaders(settings: Settings, topics: list[str], timeout: float = 60.
             return
         time.sleep(0.2)
     raise SystemExit(f"topics without leaders after {timeout:.0f} s")
+
+
+def cpu_s() -> float:
+    """CPU seconds of this process so far, every thread (librdkafka's too), user + system."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def raw_produce(settings: Settings, topic: str, records: list[tuple[str, bytes]]) -> float:
@@ -171,8 +180,10 @@ def main(argv: list[str] | None = None) -> None:
 
         def raw_run() -> dict[str, float]:
             with console.status(f"raw produce ({args.n:,} products)"):
+                cpu = cpu_s()
                 seconds = raw_produce(settings, fresh("raw"), records)
-            return {"rate": args.n / seconds, "seconds": round(seconds, 3)}
+                cpu_us = (cpu_s() - cpu) / args.n * 1e6
+            return {"rate": args.n / seconds, "seconds": round(seconds, 3), "cpu_us": cpu_us}
 
         def load_run() -> dict[str, float]:
             run = load_settings(
@@ -181,10 +192,12 @@ def main(argv: list[str] | None = None) -> None:
                 topics={**names, "shop_products": fresh("load"), "product_owners": fresh("owners")},
             )
             with console.status(f"shop load ({args.n:,} products)"):
+                cpu = cpu_s()
                 seconds, delivered = load_path(run, data)
+                cpu_us = (cpu_s() - cpu) / args.n * 1e6
             if delivered != args.n:
                 raise SystemExit(f"loader confirmed {delivered} of {args.n}")
-            return {"rate": args.n / seconds, "seconds": round(seconds, 3)}
+            return {"rate": args.n / seconds, "seconds": round(seconds, 3), "cpu_us": cpu_us}
 
         measured = abba(raw_run, load_run, args.rounds)
         result = {
@@ -199,6 +212,14 @@ def main(argv: list[str] | None = None) -> None:
             "load_average": measured["load_average"],
             "rounds": measured["rounds"],
             "order": measured["order"],
+            # Client-side CPU per product (this process, every thread; the broker's not):
+            # steadier than products/s on a loaded machine.
+            "load_cpu_us_per_record": round(
+                statistics.median(r["cpu_us"] for r in measured["candidate_runs"]), 2
+            ),
+            "raw_cpu_us_per_record": round(
+                statistics.median(r["cpu_us"] for r in measured["baseline_runs"]), 2
+            ),
             "load_seconds": [r["seconds"] for r in measured["candidate_runs"]],
             "raw_seconds": [r["seconds"] for r in measured["baseline_runs"]],
             "target_ratio": 0.7,
