@@ -165,6 +165,12 @@ BENCHES = [
                 lambda d: d.get("products_per_s"),
                 informational,
             ),
+            Target(
+                "shop load / raw produce, client CPU us per product",
+                "report",
+                lambda d: f"{d.get('load_cpu_us_per_record')} / {d.get('raw_cpu_us_per_record')}",
+                informational,
+            ),
         ],
         interleaved=True,
         load=lambda d: dig(d, "load_average", "median"),
@@ -222,6 +228,14 @@ BENCHES = [
                 lambda d: d.get("ratio"),
                 ge(0.85),
                 lambda d: spread_of(d.get("ratio_spread")),
+            ),
+            Target(
+                "filter / plain loop, CPU us per record",
+                "report",
+                lambda d: (
+                    f"{d.get('filter_cpu_us_per_record')} / {d.get('plain_loop_cpu_us_per_record')}"
+                ),
+                informational,
             ),
             Target(
                 "filter peak RSS at 200k, MB (the filter's own process)",
