@@ -22,6 +22,7 @@ import argparse
 import json
 import resource
 import socket
+import statistics
 import sys
 import tempfile
 import threading
@@ -74,11 +75,12 @@ def load_input(settings: Settings, n: int) -> int:
     return total
 
 
-def baseline(settings: Settings, n: int) -> float:
-    """Plain consumer: read and parse every record until all n are seen. msg/s."""
+def baseline(settings: Settings, n: int) -> dict[str, float]:
+    """Plain consumer: read and parse every record until all n are seen. msg/s, and the
+    process's CPU per record (librdkafka's threads included)."""
     consumer = Consumer(consumer_config(settings, "bench", f"raw-{time.time_ns()}"))
     consumer.subscribe([settings.topics.shop_products])
-    seen, started = 0, 0.0
+    seen, started, cpu = 0, 0.0, 0.0
     deadline = time.monotonic() + 600
     while seen < n and time.monotonic() < deadline:
         for msg in consumer.consume(1000, 0.5):
@@ -87,14 +89,15 @@ def baseline(settings: Settings, n: int) -> float:
                     raise RuntimeError(str(msg.error()))
                 continue
             if not started:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
             orjson.loads(msg.value() or b"null")
             seen += 1
     elapsed = time.perf_counter() - started
+    cpu_us = (time.process_time() - cpu) / n * 1e6
     consumer.close()
     if seen < n:
         raise RuntimeError(f"baseline read only {seen} of {n}")
-    return n / elapsed
+    return {"rate": n / elapsed, "cpu_us": cpu_us}
 
 
 def rows_written() -> float:
@@ -112,7 +115,7 @@ def sink(settings: Settings, n: int, progress: Progress) -> dict[str, Any]:
 
     def timed(message: Message) -> Any:
         if not first:
-            first.append(time.perf_counter())
+            first.extend((time.perf_counter(), time.process_time()))
         return process(message)
 
     worker.step.process = timed  # type: ignore[method-assign]
@@ -124,12 +127,16 @@ def sink(settings: Settings, n: int, progress: Progress) -> dict[str, Any]:
     while rows_written() - before < n and time.monotonic() < deadline:
         progress.update(task, completed=rows_written() - before)
         time.sleep(0.05)  # polling a counter for the progress bar, not a correctness wait
-    done = time.perf_counter()
+    done, cpu = time.perf_counter(), time.process_time()
     worker.stop()
     thread.join(60)
     if rows_written() - before < n:
         raise RuntimeError(f"sink wrote only {rows_written() - before:.0f} of {n} rows")
-    return {"msg_per_s": n / (done - first[0]), "seconds": done - first[0]}
+    return {
+        "msg_per_s": n / (done - first[0]),
+        "seconds": done - first[0],
+        "cpu_us": (cpu - first[1]) / n * 1e6,
+    }
 
 
 def sink_run(settings: Settings, n: int, lake_dir: Path) -> dict[str, Any]:
@@ -158,6 +165,7 @@ def sink_run(settings: Settings, n: int, lake_dir: Path) -> dict[str, Any]:
     return {
         "rate": result["msg_per_s"],
         "seconds": round(result["seconds"], 2),
+        "cpu_us": result["cpu_us"],
         "files": stats.files,
         "rows": stats.rows,
         "parquet_bytes": stats.bytes,
@@ -188,7 +196,7 @@ def main() -> None:
             apply_topics(settings)
             json_bytes = load_input(settings, n)
             measured = abba(
-                lambda: {"rate": baseline(settings, n)},
+                lambda: baseline(settings, n),
                 lambda: sink_run(settings, n, Path(tmp) / f"lake-{next(runs)}"),
                 args.rounds,
             )
@@ -212,6 +220,12 @@ def main() -> None:
                 "rounds": measured["rounds"],
                 "order": measured["order"],
                 "sink_seconds": [r["seconds"] for r in sinks],
+                # The process's CPU per record while each side ran (librdkafka's threads
+                # included): what other processes' load changes least.
+                "sink_cpu_us_per_record": round(statistics.median(r["cpu_us"] for r in sinks), 1),
+                "baseline_cpu_us_per_record": round(
+                    statistics.median(r["cpu_us"] for r in measured["baseline_runs"]), 1
+                ),
                 "files": sinks[-1]["files"],
                 "rows": sinks[-1]["rows"],
                 "parquet_bytes": sinks[-1]["parquet_bytes"],
