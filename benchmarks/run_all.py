@@ -189,6 +189,15 @@ BENCHES = [
                 load=lambda d: dig(d, "index_build", "load_average", "median"),
             ),
             Target(
+                "search index build, CPU us per doc (now / previous path)",
+                "report",
+                lambda d: (
+                    f"{round(dig(d, 'index_build', 'cpu_us_per_doc') or 0, 1)} / "
+                    f"{round(dig(d, 'index_build', 'baseline_cpu_us_per_doc') or 0, 1)}"
+                ),
+                informational,
+            ),
+            Target(
                 "search query p99, ms (in-process)",
                 "report",
                 lambda d: dig(d, "query_ms", "p99"),
@@ -270,6 +279,14 @@ BENCHES = [
                 lambda d: d.get("ratio_sink_to_baseline"),
                 ge(0.6),
                 lambda d: spread_of(d.get("ratio_spread")),
+            ),
+            Target(
+                "lake sink / consume + parse, CPU us per record",
+                "report",
+                lambda d: (
+                    f"{d.get('sink_cpu_us_per_record')} / {d.get('baseline_cpu_us_per_record')}"
+                ),
+                informational,
             ),
             Target(
                 "lake exactly once", "true", lambda d: d.get("exactly_once"), lambda v: v is True
