@@ -237,9 +237,9 @@ def test_the_similarity_floor_prunes_without_changing_any_list(tmp_path: Path) -
     pruned = engine.fetch("recommendations", "user_id, rank").to_pylist()
     assert engine.scalar("SELECT COUNT(*) FROM cf_floor") > 0  # the floor is in play
     engine.create(
-        "cf_floor", "SELECT CAST(0 AS INTEGER) AS u, 0.0 AS floor WHERE 1 = 0", materialize=False
+        "cf_floor", "SELECT CAST(0 AS INTEGER) AS u, 0.0 AS floor WHERE 1 = 0", materialize=True
     )
-    for statement, sql in statements(params):
-        if statement.name in ("ranked", "recommendations"):
+    for statement, sql in statements(params):  # everything the floor prunes, without it
+        if statement.name in ("fill", "scored", "ranked", "recommendations"):
             engine.create(statement.name, sql, statement.materialize)
     assert engine.fetch("recommendations", "user_id, rank").to_pylist() == pruned

@@ -384,35 +384,6 @@ STATEMENTS: list[Statement] = [
         "JOIN user_keys AS k ON k.user_id = i.user_id WHERE i.weight > 0 "
         "GROUP BY k.u, p.category) AS a) AS t WHERE rn <= 2",
     ),
-    # -- recommendations: similarity leads, popularity fills -------------------------------
-    # Two signals, each in [0, 1]: `cf` (similar to what the customer touched) and `fill`
-    # (popular in a favourite category, or overall). A product's fill is the larger of its
-    # two popularity scores, never their sum: with one category both are the same list.
-    # Reasons travel as small codes and become text only for the rows published.
-    Statement(
-        "fill",
-        "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
-        "SELECT uc.u, p.p, {category_weight} * uc.share * p.category_share AS cat, "
-        "CAST(NULL AS DOUBLE) AS pop FROM user_categories AS uc "
-        "JOIN popular_ranked AS p ON p.category = uc.category "
-        "AND p.category_rank <= {category_fill} UNION ALL "
-        "SELECT k.u, p.p, CAST(NULL AS DOUBLE) AS cat, "
-        "{popular_weight} * p.global_share AS pop FROM user_keys AS k "
-        "CROSS JOIN popular_ranked AS p WHERE p.global_rank <= 3 * {top_k}) AS t "
-        "GROUP BY u, p",
-    ),
-    # One row per (customer, product): the few fill rows joined onto the many similarity
-    # rows (a hash join built on the fill), not one aggregate over all of them.
-    Statement(
-        "scored",
-        "SELECT COALESCE(c.u, f.u) AS u, COALESCE(c.p, f.p) AS p, c.cf, "
-        "c.cf_code, f.cat, f.pop FROM ("
-        "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
-        "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code "
-        "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
-        "FROM cf_scores GROUP BY u) AS m ON m.u = s.u WHERE m.top > 0) AS c "
-        "FULL OUTER JOIN fill AS f ON f.u = c.u AND f.p = c.p",
-    ),
     # Exact pruning before the ranking: a customer's top {top_k} not-bought products of the
     # global popular list all score at least the popularity of global rank top_k + n (n =
     # bought among the 3 x top_k offered), so a product scoring below that floor (by
@@ -426,6 +397,55 @@ STATEMENTS: list[Statement] = [
         "AND g.global_rank <= 3 * {top_k} WHERE i.bought = 1) AS b ON b.u = k.u "
         "GROUP BY k.u) AS n JOIN popular_ranked AS p "
         "ON p.global_rank = {top_k} + n.n WHERE n.n <= 2 * {top_k}",
+        materialize=True,
+    ),
+    # -- recommendations: similarity leads, popularity fills -------------------------------
+    # Two signals, each in [0, 1]: `cf` (similar to what the customer touched) and `fill`
+    # (popular in a favourite category, or overall). A product's fill is the larger of its
+    # two popularity scores, never their sum: with one category both are the same list.
+    # Reasons travel as small codes and become text only for the rows published.
+    # A product's fill values: popular in the customer's favourite categories (`cat`), and
+    # overall (`pop`); each NULL where the product is not on that list.
+    Statement(
+        "fill_of",
+        "SELECT p.p, p.category, CASE WHEN p.category_rank <= {category_fill} "
+        "THEN {category_weight} * p.category_share END AS cat_share, "
+        "CASE WHEN p.global_rank <= 3 * {top_k} THEN {popular_weight} * p.global_share END "
+        "AS pop FROM popular_ranked AS p WHERE p.category_rank <= {category_fill} "
+        "OR p.global_rank <= 3 * {top_k}",
+        materialize=True,
+    ),
+    # Fill rows offered on their own: only those at or above the customer's floor (below
+    # it a product cannot reach the list by fill alone; with a similarity score its fill
+    # comes with it, in `scored`).
+    Statement(
+        "fill",
+        "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
+        "SELECT uc.u, f.p, uc.share * f.cat_share AS cat, CAST(NULL AS DOUBLE) AS pop "
+        "FROM user_categories AS uc JOIN fill_of AS f ON f.category = uc.category "
+        "LEFT JOIN cf_floor AS fl ON fl.u = uc.u WHERE f.cat_share IS NOT NULL "
+        "AND ROUND(uc.share * f.cat_share, 6) >= COALESCE(fl.floor, 0.0) UNION ALL "
+        "SELECT k.u, f.p, CAST(NULL AS DOUBLE) AS cat, f.pop FROM user_keys AS k "
+        "CROSS JOIN fill_of AS f LEFT JOIN cf_floor AS fl ON fl.u = k.u "
+        "WHERE f.pop IS NOT NULL AND ROUND(f.pop, 6) >= COALESCE(fl.floor, 0.0)) AS t "
+        "GROUP BY u, p",
+    ),
+    # One row per (customer, product): similarity rows with their own fill, and the fill
+    # rows offered on their own.
+    Statement(
+        "scored",
+        "SELECT u, p, MAX(cf) AS cf, MAX(cf_code) AS cf_code, MAX(cat) AS cat, "
+        "MAX(pop) AS pop FROM ("
+        "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
+        "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code, "
+        "uc.share * f.cat_share AS cat, f.pop "
+        "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
+        "FROM cf_scores GROUP BY u) AS m ON m.u = s.u "
+        "LEFT JOIN fill_of AS f ON f.p = s.p "
+        "LEFT JOIN user_categories AS uc ON uc.u = s.u AND uc.category = f.category "
+        "WHERE m.top > 0 UNION ALL "
+        "SELECT u, p, CAST(NULL AS DOUBLE) AS cf, CAST(NULL AS INTEGER) AS cf_code, cat, pop "
+        "FROM fill) AS t GROUP BY u, p",
     ),
     # score = cf + fill; the reason shown is the stronger signal's (code 1-4). Only rows at
     # or above the customer's floor are ranked (see cf_floor: top_k products of the popular
