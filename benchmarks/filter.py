@@ -336,11 +336,11 @@ def main() -> int:
             "order": measured["order"],
             # CPU per record of each side's process (every thread), less sensitive to a
             # loaded machine than msg/s: what the filter costs beyond the plain loop.
-            "filter_cpu_us_per_record": statistics.median(
-                r["cpu_us_per_record"] for r in measured["candidate_runs"]
+            "filter_cpu_us_per_record": round(
+                statistics.median(r["cpu_us_per_record"] for r in measured["candidate_runs"]), 2
             ),
-            "plain_loop_cpu_us_per_record": statistics.median(
-                r["cpu_us_per_record"] for r in measured["baseline_runs"]
+            "plain_loop_cpu_us_per_record": round(
+                statistics.median(r["cpu_us_per_record"] for r in measured["baseline_runs"]), 2
             ),
             "filter_peak_rss_mb": max(r["peak_rss_mb"] for r in measured["candidate_runs"]),
             "plain_loop_peak_rss_mb": max(r["peak_rss_mb"] for r in measured["baseline_runs"]),
