@@ -66,9 +66,21 @@ def _top_per_row(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(row, column, score) of each row's `n` best entries, by score desc, column asc.
 
+    `rows` must be non-decreasing (CSR order). Each long row's n-th best score is found
+    with np.partition (linear), entries below it dropped, and only the few left sorted.
     Scores are rounded to 9 decimals, so as integers (x 1e9) they keep their order and
-    their ties exactly; the sort is then two integer keys.
+    their ties exactly.
     """
+    bounds = np.flatnonzero(np.diff(rows)) + 1
+    starts = np.concatenate(([0], bounds))
+    ends = np.concatenate((bounds, [len(rows)]))
+    threshold = np.full(len(starts), -np.inf)
+    for i in np.flatnonzero(ends - starts > n).tolist():
+        segment = score[starts[i] : ends[i]]
+        threshold[i] = np.partition(segment, len(segment) - n)[len(segment) - n]
+    lengths = ends - starts
+    near = score >= np.repeat(threshold, lengths)
+    rows, cols, score = rows[near], cols[near], score[near]
     order = np.lexsort((cols, -np.rint(score * 1e9).astype(np.int64), rows))
     rows, cols, score = rows[order], cols[order], score[order]
     first = np.arange(len(rows)) - np.searchsorted(rows, rows, side="left") < n
