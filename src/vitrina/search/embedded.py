@@ -63,9 +63,9 @@ PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_LIMIT = 20
 
 # 256 MB: the writer's budget before it flushes a segment (split between its threads; pages
-# are taken as documents arrive, so a caught-up indexer committing small batches uses little
-# of it). At 64 MB a 100k-product replay flushed 4 segments and merged them again; at 256 MB
-# it flushes 2 (~4 % less CPU, and less waiting on merges: benchmarks/search.py).
+# are taken as documents arrive). It matters for a bulk build with one commit: 100k products
+# flushed 4 segments at 64 MB and merged them again, 2 at 256 MB (~4 % less CPU,
+# benchmarks/search.py). The indexer commits every 5,000 products, under either budget.
 WRITER_HEAP_BYTES = 256_000_000
 
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
