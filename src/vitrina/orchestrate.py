@@ -202,7 +202,11 @@ def _start(
     )
     for spec in wanted:
         supervisor.start(
-            ProcessSpec(spec.name, vitrina_argv("run", spec.name, settings_file=settings_file))
+            ProcessSpec(
+                spec.name,
+                vitrina_argv("run", spec.name, settings_file=settings_file),
+                nice=spec.nice,
+            )
         )
         platform.services.append(spec.name)
     if mirror:

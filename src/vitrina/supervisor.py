@@ -45,6 +45,9 @@ class ProcessSpec:
     argv: list[str]
     env: dict[str, str] | None = None
     restart: bool = True
+    # Added to the supervisor's own niceness: batch work (lake sink, analytics) yields the
+    # CPU to what users wait on (the APIs, the filter, the indexer).
+    nice: int = 0
 
 
 @dataclass
@@ -64,6 +67,17 @@ def _die_with_parent() -> None:
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def _child_setup(nice: int) -> Callable[[], None]:
+    """What the child runs before exec: die with the supervisor, then lower its priority."""
+
+    def setup() -> None:
+        _die_with_parent()
+        if nice:
+            os.nice(nice)
+
+    return setup
 
 
 class Supervisor:
@@ -104,7 +118,7 @@ class Supervisor:
             stdin=subprocess.DEVNULL,
             env=env,
             start_new_session=True,
-            preexec_fn=_die_with_parent,
+            preexec_fn=_child_setup(spec.nice),
         )
         running.proc = proc
         threading.Thread(target=self._pump, args=(spec.name, proc), daemon=True).start()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 from tests.conftest import wait_for
 
+from vitrina.services import SERVICES
 from vitrina.supervisor import MAX_CRASHES, ProcessSpec, Supervisor
 
 
@@ -48,3 +50,30 @@ def test_restarts_a_crashed_service_then_gives_up(tmp_path: Path) -> None:
     assert sup.restarts()["crashy"] == MAX_CRASHES - 1
     assert any("exited with code 3" in e for e in events)
     assert any("not restarting" in e for e in events)
+
+
+def _niceness(pid: int) -> int:
+    # /proc/<pid>/stat: field 19 is the nice value; the command name (field 2) may hold spaces.
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[16])
+
+
+def test_a_batch_service_runs_at_a_lower_priority_than_the_rest(tmp_path: Path) -> None:
+    sup = Supervisor(tmp_path, lambda n, c, line: None)
+    script = "import time; time.sleep(60)"
+    sup.start(ProcessSpec("api", [sys.executable, "-c", script]))
+    sup.start(ProcessSpec("batch", [sys.executable, "-c", script], nice=7))
+    try:
+        api, batch = sup.pid("api"), sup.pid("batch")
+        assert api is not None and batch is not None
+        own = _niceness(os.getpid())
+        assert _niceness(api) == own
+        assert _niceness(batch) == min(own + 7, 19)
+    finally:
+        sup.stop_all(grace=5)
+
+
+def test_up_starts_the_lake_sink_and_analytics_below_the_apis_and_the_filter() -> None:
+    nice = {spec.name: spec.nice for spec in SERVICES}
+    assert nice["analytics"] > 0 and nice["lake-sink"] > 0
+    assert nice["client-api"] == nice["shop-api"] == nice["filter"] == nice["indexer"] == 0

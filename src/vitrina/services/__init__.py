@@ -16,6 +16,9 @@ class ServiceSpec:
     port_field: str  # attribute of settings.ports serving /metrics (and HTTP for APIs)
     description: str
     http: bool = False  # serves a web API on its port (else a metrics-only port)
+    # Niceness `vitrina up` adds: batch work yields the CPU to what users wait on (search,
+    # recommendations, a ban taking effect); on a small machine they share the same cores.
+    nice: int = 0
 
     def load(self) -> Callable[[Settings], None]:
         module_name, func = self.target.split(":")
@@ -45,6 +48,7 @@ SERVICES: list[ServiceSpec] = [
         "vitrina.services.lake_sink:main",
         "lake_sink",
         "raw topics → Parquet data lake",
+        nice=5,
     ),
     ServiceSpec(
         "shop-api",
@@ -65,12 +69,14 @@ SERVICES: list[ServiceSpec] = [
         "vitrina.services.analytics_scheduler:main",
         "analytics",
         "periodic analytics + recommendations job",
+        nice=10,
     ),
     ServiceSpec(
         "traffic",
         "vitrina.services.traffic:main",
         "traffic",
         "demo traffic: orders and client events",
+        nice=5,
     ),
 ]
 
