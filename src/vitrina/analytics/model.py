@@ -18,15 +18,20 @@ every ranking has a total tie-break.
 from __future__ import annotations
 
 import itertools
+import os
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-# Rows of the intermediate product computed at once: bounds memory (~12 bytes per row).
-BLOCK_WORK = 20_000_000
+# Rows of the intermediate product computed at once per worker: bounds memory (~12 bytes
+# per row, a few copies while filtering).
+BLOCK_WORK = 10_000_000
+# Blocks run on this many threads: scipy's sparse products and numpy release the GIL.
+WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 
 def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], data: Any = None) -> Any:
@@ -39,6 +44,23 @@ def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], data: An
 
 def _ints(table: pa.Table, name: str) -> np.ndarray:
     return np.asarray(table[name].to_numpy(zero_copy_only=False), dtype=np.int64)
+
+
+def _map_blocks(
+    step: Callable[[int, int], tuple[np.ndarray, ...]], blocks: list[tuple[int, int]]
+) -> list[tuple[np.ndarray, ...]]:
+    """step(start, end) for every block, on WORKERS threads, results in block order."""
+    if WORKERS == 1 or len(blocks) < 2:
+        return [step(a, b) for a, b in blocks]
+    with ThreadPoolExecutor(WORKERS, thread_name_prefix="vitrina-model") as pool:
+        return list(pool.map(lambda ab: step(*ab), blocks))
+
+
+def _columns(parts: list[tuple[np.ndarray, ...]], n: int) -> list[np.ndarray]:
+    """The blocks' i-th arrays concatenated, for each of n (an empty array if none)."""
+    if not parts:
+        return [np.zeros(0) for _ in range(n)]
+    return [np.concatenate([part[i] for part in parts]) for i in range(n)]
 
 
 def _values(m: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
@@ -104,8 +126,8 @@ def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     # Work of an item's row of Pᵀ P: the summed history length of its customers.
     per_user = np.diff(x.indptr).astype(np.float64)
     work = xt @ per_user
-    items, others, sims = [], [], []
-    for start, end in _row_blocks(work):
+
+    def step(start: int, end: int) -> tuple[np.ndarray, ...]:
         block = (xt[start:end] @ x).tocsr()
         rows = np.repeat(np.arange(start, end), np.diff(block.indptr))
         keep = block.data >= params.min_support
@@ -117,15 +139,14 @@ def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
             / (reach[rows] ** params.sim_item_exponent * reach[cols] ** params.sim_other_exponent),
             9,
         )
-        r, c, s = _top_per_row(rows, cols, sim, params.neighbours)
-        items.append(r)
-        others.append(c)
-        sims.append(s)
+        return _top_per_row(rows, cols, sim, params.neighbours)
+
+    items, others, sims = _columns(_map_blocks(step, _row_blocks(work)), 3)
     return pa.table(
         {
-            "item": pa.array(np.concatenate(items or [np.zeros(0, np.int64)]), pa.int32()),
-            "other": pa.array(np.concatenate(others or [np.zeros(0, np.int64)]), pa.int32()),
-            "sim": pa.array(np.concatenate(sims or [np.zeros(0)]), pa.float64()),
+            "item": pa.array(items.astype(np.int32), pa.int32()),
+            "other": pa.array(others.astype(np.int32), pa.int32()),
+            "sim": pa.array(sims.astype(np.float64), pa.float64()),
         }
     )
 
@@ -155,8 +176,8 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     margin = max(params.category_weight, params.popular_weight, 0.0) + 2e-6
     prune = params.cf_weight > 0
     work = h @ np.diff(sim.indptr).astype(np.float64)
-    out_u, out_p, out_s, out_b = [], [], [], []
-    for start, end in _row_blocks(work):
+
+    def step(start: int, end: int) -> tuple[np.ndarray, ...]:
         scores = (h[start:end] @ sim).tocsr()
         via_bought = (from_bought[start:end] @ linked).tocsr()
         rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
@@ -170,17 +191,15 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
             floor = kth - margin * top / params.cf_weight
             keep = scores.data >= floor[rows]
         fb = _values(via_bought, rows[keep], cols[keep]) > 0
-        out_u.append(rows[keep] + start)
-        out_p.append(cols[keep])
-        out_s.append(scores.data[keep])
-        out_b.append(fb.astype(np.int64))
-    empty = np.zeros(0, np.int64)
+        return rows[keep] + start, cols[keep], scores.data[keep], fb
+
+    u, p, score, fb = _columns(_map_blocks(step, _row_blocks(work)), 4)
     return pa.table(
         {
-            "u": pa.array(np.concatenate(out_u or [empty]), pa.int32()),
-            "p": pa.array(np.concatenate(out_p or [empty]), pa.int32()),
-            "score": pa.array(np.concatenate(out_s or [np.zeros(0)]), pa.float64()),
-            "from_bought": pa.array(np.concatenate(out_b or [empty]), pa.int32()),
+            "u": pa.array(u.astype(np.int32), pa.int32()),
+            "p": pa.array(p.astype(np.int32), pa.int32()),
+            "score": pa.array(score.astype(np.float64), pa.float64()),
+            "from_bought": pa.array(fb.astype(np.int32), pa.int32()),
         }
     )
 
