@@ -11,7 +11,9 @@ the lake. A new incarnation of a topic (a broker that forgot its data, a recreat
 writes new names and never deletes or overwrites the files of an earlier one.
 
 Products (the large records) are kept as flat tuples of column values and converted column
-by column when their file is written (`lake.columns`), not row by row; a product that only
+by column when their file is written (`lake.columns`), not row by row; a shop product the
+door's one-pass check accepts (`contracts.product_check`) gets its tuple without a dict or
+a schema walk, any other is judged by the JSON Schema as before. A product that only
 fails there (an integer beyond int64) is found by the per-record path and dead-lettered
 after the write, before its offset commits (`take_dead_letters`).
 """
