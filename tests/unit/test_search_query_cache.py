@@ -63,9 +63,9 @@ def unpruned_query(index: EmbeddedSearch, words: list[str], mode: str) -> Any:
     """The query as it was built before pruning: every alternative's every term."""
     clauses = []
     for word in words:
-        terms = index._term_clauses(word)
+        terms = index._queries.term_clauses(word)
         for alt in alternatives(word, lemmas(word)):
-            terms += index._term_clauses(alt.word, alt.weight)
+            terms += index._queries.term_clauses(alt.word, alt.weight)
         clauses.append(tantivy.Query.boolean_query(terms))
     occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
     return tantivy.Query.boolean_query([(occur, c) for c in clauses])

@@ -22,25 +22,22 @@ import tantivy
 
 from vitrina.domain.search_document import (
     clean_query,
-    filter_key,
     query_words,
 )
 from vitrina.errors import ConfigError, UnavailableError
-from vitrina.search.analysis import lemmas, register_analyzers, stems
+from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
-from vitrina.search.fields import BOOSTS, index_fields
+from vitrina.search.fields import index_fields
 from vitrina.search.query_understanding import (
     COMPOUND_PREFIXES,
     MIN_COMPOUND_PART,
-    alternatives,
-    fuzzy_distance,
     is_cyrillic,
     transliterate,
 )
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema
+from vitrina.search.tantivy_query import Analysis, TantivyQueries
 
 MARKER = "vitrina-search-schema"
-Analysis = Literal["stem", "lemma", "stem+lemma"]
 Matching = Literal["and", "or", "and_then_or"]
 # Each mode is tried only when the previous one found nothing: all words, any word, then
 # one edit away from any word's stem.
@@ -49,8 +46,6 @@ MATCHING_MODES: dict[str, list[str]] = {
     "or": ["or"],
     "and_then_or": ["and", "or", "fuzzy"],
 }
-# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
-FUZZY_MIN_CHARS = 5
 
 # 4096 distinct (words, mode) pairs: the head of a shop's query distribution. A cached query
 # is a tree of a few hundred tantivy term queries (alternatives × fields), ~50 KB at most.
@@ -86,18 +81,12 @@ class EmbeddedSearch:
         understanding: bool = True,
     ) -> None:
         self.path = Path(path)
-        self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
         self.readonly = readonly
         self.analysis = analysis
         self.matching = matching
         self._writer: Any = None
         self._uncommitted: set[str] = set()  # product_ids added since the last commit
         self._last_reload = 0.0
-        # Building a query (stems, lemmas, alternatives: ~140 term queries per word) cost more
-        # than running it: built once per distinct query, keeping only the terms the index
-        # has (most compound/transliterated alternatives are absent, and a clause that can
-        # not match adds nothing to a BM25 sum); emptied when a commit lands.
-        self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._build_text_query)
         self._page = lru_cache(maxsize=PAGE_CACHE_SIZE)(self._run_search)
         self._generation: tuple[int, int, int] | None = None
         marker = self.path / MARKER
@@ -130,6 +119,12 @@ class EmbeddedSearch:
                 hint="check the path and its permissions",
             ) from None
         register_analyzers(self.index)
+        self._queries = TantivyQueries(self.index, self.schema, analysis, understanding)
+        # Building a query (stems, lemmas, alternatives: ~140 term queries per word) cost more
+        # than running it: built once per distinct query, keeping only the terms the index
+        # has (most compound/transliterated alternatives are absent); emptied when a commit
+        # lands.
+        self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._queries.text_query)
         if not readonly:
             try:
                 self._writer = self.index.writer(heap_size=writer_heap_bytes, num_threads=0)
@@ -217,128 +212,6 @@ class EmbeddedSearch:
             self._text_query.cache_clear()
             self._page.cache_clear()
 
-    def _term_clauses(
-        self, word: str, weight: float = 1.0, searcher: Any = None
-    ) -> list[tuple[Any, Any]]:
-        """Should-clauses for one word; with a `searcher`, only terms it has documents for."""
-        clauses: list[tuple[Any, Any]] = []
-        should = tantivy.Occur.Should
-
-        def absent(field: str, term: str) -> bool:
-            return searcher is not None and not searcher.doc_freq(field, term)
-
-        if self.analysis in ("stem", "stem+lemma"):
-            for stem in stems(word):
-                for name, boost in BOOSTS.items():
-                    if absent(name, stem):
-                        continue
-                    clauses.append(
-                        (
-                            should,
-                            tantivy.Query.boost_query(
-                                tantivy.Query.term_query(self.schema, name, stem), boost * weight
-                            ),
-                        )
-                    )
-        if self.analysis in ("lemma", "stem+lemma"):
-            for form in lemmas(word):
-                if not absent("name_lemma", form):
-                    clauses.append(
-                        (
-                            should,
-                            tantivy.Query.boost_query(
-                                tantivy.Query.term_query(self.schema, "name_lemma", form),
-                                BOOSTS["name"] * weight,
-                            ),
-                        )
-                    )
-                if not absent("body_lemma", form):
-                    clauses.append(
-                        (
-                            should,
-                            tantivy.Query.boost_query(
-                                tantivy.Query.term_query(self.schema, "body_lemma", form), weight
-                            ),
-                        )
-                    )
-        return clauses
-
-    def _word_clause(self, word: str) -> Any:
-        """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
-        searcher = self.index.searcher()
-        forms = [(word, 1.0)]
-        if self.understanding:
-            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
-        clauses = [c for w, weight in forms for c in self._term_clauses(w, weight, searcher)]
-        if clauses:
-            return tantivy.Query.boolean_query(clauses)
-        # None of its terms is in the index: a word that matches nothing (so "all words"
-        # finds nothing), unless it has no terms at all (then it is no word: left out).
-        if any(self._term_clauses(w, weight) for w, weight in forms):
-            return tantivy.Query.empty_query()
-        return None
-
-    def _fuzzy_clause(self, word: str) -> Any:
-        """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
-        Latin spelling (хуавэй → huawei): the last resort only."""
-        words = [word]
-        if self.understanding and is_cyrillic(word):
-            words.append(transliterate(word))
-        clauses = [
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.boost_query(
-                    tantivy.Query.fuzzy_term_query(
-                        self.schema,
-                        name,
-                        stem,
-                        distance=fuzzy_distance(stem) if self.understanding else 1,
-                    ),
-                    boost,
-                ),
-            )
-            for w in words
-            for stem in stems(w)
-            if len(stem) >= FUZZY_MIN_CHARS
-            for name, boost in BOOSTS.items()
-            if name != "specifications"
-        ]
-        return tantivy.Query.boolean_query(clauses) if clauses else None
-
-    def _build_text_query(self, words: tuple[str, ...], mode: str) -> Any:
-        build = self._fuzzy_clause if mode == "fuzzy" else self._word_clause
-        clauses = [c for c in (build(w) for w in words) if c is not None]
-        if not clauses:
-            return None
-        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
-        return tantivy.Query.boolean_query([(occur, c) for c in clauses])
-
-    def _filter_clauses(self, filters: SearchFilters | None) -> list[Any]:
-        if filters is None:
-            return []
-        out = []
-        if filters.category:
-            out.append(
-                tantivy.Query.term_query(self.schema, "category_key", filter_key(filters.category))
-            )
-        if filters.brand:
-            out.append(
-                tantivy.Query.term_query(self.schema, "brand_key", filter_key(filters.brand))
-            )
-        if filters.price_min is not None or filters.price_max is not None:
-            out.append(
-                tantivy.Query.range_query(
-                    self.schema,
-                    "price",
-                    tantivy.FieldType.Float,
-                    lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
-                    upper_bound=float(filters.price_max if filters.price_max is not None else 1e15),
-                )
-            )
-        if filters.in_stock:
-            out.append(tantivy.Query.term_query(self.schema, "in_stock", True))
-        return out
-
     def search(
         self,
         query: str,
@@ -367,7 +240,7 @@ class EmbeddedSearch:
         words = query_words(query)
         if not words and clean_query(query):
             return SearchPage(total=0)  # only symbols/emoji: nothing to look for
-        filter_clauses = self._filter_clauses(filters)
+        filter_clauses = self._queries.filter_clauses(filters)
         searcher = self._searcher()
         modes = MATCHING_MODES[self.matching] if words else ["all"]
         if len(words) == 1:
@@ -399,15 +272,6 @@ class EmbeddedSearch:
             hits.append(SearchHit(str(product["product_id"]), score, product))
         return SearchPage(total=int(result.count or 0), hits=hits)
 
-    def _name_clauses(self, word: str) -> list[tuple[Any, Any]]:
-        should = tantivy.Occur.Should
-        return [
-            (should, tantivy.Query.term_query(self.schema, "name", stem)) for stem in stems(word)
-        ] + [
-            (should, tantivy.Query.term_query(self.schema, "name_lemma", form))
-            for form in lemmas(word)
-        ]
-
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions as the customer types: products whose name has the earlier words and a
         word starting with the last, partly typed one (`ноутб` → «Ноутбук Lenovo B43»).
@@ -420,7 +284,7 @@ class EmbeddedSearch:
         *done, last = words
         should, must = tantivy.Occur.Should, tantivy.Occur.Must
         # Names only, no alternatives: suggestions must come back within a keystroke.
-        clauses = [(must, tantivy.Query.boolean_query(self._name_clauses(w))) for w in done]
+        clauses = [(must, tantivy.Query.boolean_query(self._queries.name_clauses(w))) for w in done]
         patterns = [re.escape(last) + ".*"]
         if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
             patterns.append(re.escape(transliterate(last)) + ".*")
@@ -428,7 +292,7 @@ class EmbeddedSearch:
                 patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
         typed = [
             (should, tantivy.Query.regex_query(self.schema, "name", p)) for p in patterns
-        ] + self._name_clauses(last)
+        ] + self._queries.name_clauses(last)
         clauses.append((must, tantivy.Query.boolean_query(typed)))
         searcher = self._searcher()
         result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)

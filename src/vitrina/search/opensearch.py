@@ -30,6 +30,7 @@ from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder,
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
 from vitrina.search.query_understanding import (
+    FUZZY_MIN_CHARS,
     alternatives,
     fuzzy_distance,
     is_cyrillic,
@@ -38,8 +39,6 @@ from vitrina.search.query_understanding import (
 
 # The embedded index's plan: all words, then any word, then a few edits away.
 MODES = ("and", "or", "fuzzy")
-# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words.
-FUZZY_MIN_CHARS = 5
 # Bulk item statuses that mean "try again later", not "this document is wrong".
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 

@@ -226,6 +226,11 @@ def transliterate(word: str) -> str:
     return "".join(_TRANSLIT.get(ch, ch) for ch in word.replace("ё", "е"))
 
 
+# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
+# backends leave them out of the fuzzy fallback).
+FUZZY_MIN_CHARS = 5
+
+
 def fuzzy_distance(stem: str) -> int:
     """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2."""
     if len(stem) >= 6:

@@ -1,0 +1,168 @@
+"""Tantivy queries from a customer's words: stems and lemmas per field, the words'
+alternatives (synonyms, brands, compounds), typo-tolerant stems, and the filters.
+
+Queries are built from words, never parsed as query syntax. A clause is kept only when the
+index has documents for its term (a clause that can not match adds nothing to a BM25 sum),
+so a built query belongs to one index generation: `EmbeddedSearch` caches it until a commit.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import tantivy
+
+from vitrina.domain.search_document import filter_key
+from vitrina.search.analysis import lemmas, stems
+from vitrina.search.base import SearchFilters
+from vitrina.search.fields import BOOSTS
+from vitrina.search.query_understanding import (
+    FUZZY_MIN_CHARS,
+    alternatives,
+    fuzzy_distance,
+    is_cyrillic,
+    transliterate,
+)
+
+Analysis = Literal["stem", "lemma", "stem+lemma"]
+
+
+class TantivyQueries:
+    """Builds the queries `EmbeddedSearch` runs against `index`."""
+
+    def __init__(self, index: Any, schema: Any, analysis: Analysis, understanding: bool) -> None:
+        self.index = index
+        self.schema = schema
+        self.analysis = analysis
+        self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
+
+    def term_clauses(
+        self, word: str, weight: float = 1.0, searcher: Any = None
+    ) -> list[tuple[Any, Any]]:
+        """Should-clauses for one word; with a `searcher`, only terms it has documents for."""
+        clauses: list[tuple[Any, Any]] = []
+        should = tantivy.Occur.Should
+
+        def absent(field: str, term: str) -> bool:
+            return searcher is not None and not searcher.doc_freq(field, term)
+
+        if self.analysis in ("stem", "stem+lemma"):
+            for stem in stems(word):
+                for name, boost in BOOSTS.items():
+                    if absent(name, stem):
+                        continue
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, name, stem), boost * weight
+                            ),
+                        )
+                    )
+        if self.analysis in ("lemma", "stem+lemma"):
+            for form in lemmas(word):
+                if not absent("name_lemma", form):
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, "name_lemma", form),
+                                BOOSTS["name"] * weight,
+                            ),
+                        )
+                    )
+                if not absent("body_lemma", form):
+                    clauses.append(
+                        (
+                            should,
+                            tantivy.Query.boost_query(
+                                tantivy.Query.term_query(self.schema, "body_lemma", form), weight
+                            ),
+                        )
+                    )
+        return clauses
+
+    def word_clause(self, word: str) -> Any:
+        """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+        searcher = self.index.searcher()
+        forms = [(word, 1.0)]
+        if self.understanding:
+            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
+        clauses = [c for w, weight in forms for c in self.term_clauses(w, weight, searcher)]
+        if clauses:
+            return tantivy.Query.boolean_query(clauses)
+        # None of its terms is in the index: a word that matches nothing (so "all words"
+        # finds nothing), unless it has no terms at all (then it is no word: left out).
+        if any(self.term_clauses(w, weight) for w, weight in forms):
+            return tantivy.Query.empty_query()
+        return None
+
+    def fuzzy_clause(self, word: str) -> Any:
+        """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
+        Latin spelling (хуавэй → huawei): the last resort only."""
+        words = [word]
+        if self.understanding and is_cyrillic(word):
+            words.append(transliterate(word))
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.fuzzy_term_query(
+                        self.schema,
+                        name,
+                        stem,
+                        distance=fuzzy_distance(stem) if self.understanding else 1,
+                    ),
+                    boost,
+                ),
+            )
+            for w in words
+            for stem in stems(w)
+            if len(stem) >= FUZZY_MIN_CHARS
+            for name, boost in BOOSTS.items()
+            if name != "specifications"
+        ]
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def text_query(self, words: tuple[str, ...], mode: str) -> Any:
+        build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
+        clauses = [c for c in (build(w) for w in words) if c is not None]
+        if not clauses:
+            return None
+        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        return tantivy.Query.boolean_query([(occur, c) for c in clauses])
+
+    def filter_clauses(self, filters: SearchFilters | None) -> list[Any]:
+        if filters is None:
+            return []
+        out = []
+        if filters.category:
+            out.append(
+                tantivy.Query.term_query(self.schema, "category_key", filter_key(filters.category))
+            )
+        if filters.brand:
+            out.append(
+                tantivy.Query.term_query(self.schema, "brand_key", filter_key(filters.brand))
+            )
+        if filters.price_min is not None or filters.price_max is not None:
+            out.append(
+                tantivy.Query.range_query(
+                    self.schema,
+                    "price",
+                    tantivy.FieldType.Float,
+                    lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
+                    upper_bound=float(filters.price_max if filters.price_max is not None else 1e15),
+                )
+            )
+        if filters.in_stock:
+            out.append(tantivy.Query.term_query(self.schema, "in_stock", True))
+        return out
+
+    def name_clauses(self, word: str) -> list[tuple[Any, Any]]:
+        should = tantivy.Occur.Should
+        return [
+            (should, tantivy.Query.term_query(self.schema, "name", stem)) for stem in stems(word)
+        ] + [
+            (should, tantivy.Query.term_query(self.schema, "name_lemma", form))
+            for form in lemmas(word)
+        ]
