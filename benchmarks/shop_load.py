@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import resource
+import shutil
 import statistics
 import sys
 import tempfile
@@ -230,6 +231,8 @@ def main(argv: list[str] | None = None) -> None:
     finally:
         if started_broker is not None:
             broker.stop(started_broker)
+        # The broker's log of every run (~1 GB at 200k) goes with it.
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
