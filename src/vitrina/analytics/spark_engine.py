@@ -16,6 +16,7 @@ from vitrina.analytics.lakeio import InputFiles
 from vitrina.errors import ConfigError
 
 try:
+    import pyspark
     from pyspark import StorageLevel
     from pyspark.sql import DataFrame, SparkSession
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
@@ -23,6 +24,8 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         f"the spark analytics engine needs pyspark ({exc})",
         hint="pip install 'vitrina[spark]' (and Java 17), or set VITRINA__ANALYTICS__ENGINE=duckdb",
     ) from None
+
+_SPARK_MAJOR = int(pyspark.__version__.split(".")[0])
 
 # 4 shuffle partitions: local[2] has two cores; Spark's default of 200 makes tiny stages
 # dominate. A cluster profile overrides it through spark_conf.
@@ -95,7 +98,9 @@ class SparkEngine:
         return self.spark.table(name).toArrow()
 
     def put(self, name: str, table: pa.Table) -> None:
-        frame = self.spark.createDataFrame(table).persist(StorageLevel.MEMORY_AND_DISK)
+        # pyspark 4 takes an Arrow table as is; 3.5 takes pandas (converted through Arrow).
+        data: Any = table if _SPARK_MAJOR >= 4 else table.to_pandas()
+        frame = self.spark.createDataFrame(data).persist(StorageLevel.MEMORY_AND_DISK)
         self._persisted.append(frame)
         frame.createOrReplaceTempView(name)
 
