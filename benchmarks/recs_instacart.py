@@ -19,6 +19,9 @@ Models compared on the same split:
 - `rp3beta`: the popularity-penalised random walk (Paudel et al. 2017), α 0.8, β 0.3,
   200 neighbours per item;
 - `ease`: EASE (Steck 2019), closed form over products with ≥ 2 customers, λ = 200;
+- `ease_topN` (N = 1000, 2000, 3000, 5000): EASE, λ = 200, over only the N products with the
+  most distinct customers (the rest get no EASE score), blended as `analytics run` blends
+  (10 x score / the customer's best + Vitrina's popularity fill); a bounded N x N inverse;
 - `user_knn`: 20 most similar customers (cosine);
 - `ease_user_knn`: EASE and user-kNN, each scaled to [0, 1] per customer, summed 1 : 0.25;
 - `sequence`: "next new item" transitions, earlier items → items first bought later;
@@ -252,6 +255,36 @@ def ease(m: Matrix) -> dict[str, list[str]]:
     return m.lists(ease_scores(m))
 
 
+def ease_top(
+    m: Matrix, n: int, lam: float = 200.0, cf_weight: float = 10.0
+) -> dict[str, list[str]]:
+    """EASE over the n products with the most distinct customers, Vitrina's popularity fill.
+
+    The other products get no EASE score. Per customer, as `analytics run` blends: cf =
+    cf_weight x score / the customer's best positive score (negatives count 0), plus the
+    fill = distinct customers / the most's, for the 3 x K most popular products (one
+    category here, so category and global fill are the same list, taken once).
+    """
+    keep = np.argsort(-m.buyers, kind="stable")[:n]
+    x = m.binary[:, keep]
+    gram = (x.T @ x).toarray()
+    gram[np.diag_indices_from(gram)] += lam
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    fill = np.zeros(len(m.items))
+    ranked = np.argsort(-m.buyers, kind="stable")[: 3 * K]
+    fill[ranked] = m.buyers[ranked] / m.buyers.max()
+
+    def score(i: int) -> np.ndarray:
+        s = np.zeros(len(m.items))
+        s[keep] = np.maximum(np.asarray(x[i] @ weights).ravel(), 0.0)
+        top = s.max()
+        return (cf_weight * s / top if top > 0 else s) + fill
+
+    return m.lists(score)
+
+
 def user_knn_scores(m: Matrix, k: int = 20) -> Callable[[int], Any]:
     import scipy.sparse as sp
 
@@ -385,6 +418,7 @@ def main() -> None:
         "item_cosine": lambda: item_cosine(m),
         "rp3beta": lambda: rp3beta(m),
         "ease": lambda: ease(m),
+        **{f"ease_top{n}": (lambda n=n: ease_top(m, n)) for n in (1000, 2000, 3000, 5000)},
         "user_knn": lambda: user_knn(m),
         "ease_user_knn": lambda: ease_user_knn(m),
         "sequence": lambda: sequence(m),
