@@ -6,8 +6,9 @@
 
 Each benchmark runs in its own process (its JSON read back from stdout); those that compare
 a candidate with a baseline interleave them A B B A for >= 3 rounds themselves (api,
-shop_load, filter) and report the median ratio, its spread and the load average; for the others
-the table says "single run" and shows the 1-minute load average before and after. The
+shop_load, filter, lake, and search's index build against its previous path) and report the
+median, its spread and the load average; analytics is a single run, for which the table says
+"single run" and shows the 1-minute load average before and after. The
 machine is shared: read every number next to its load average (2 cores: above 2, work was
 queued). Prints the table, then where the JSON (every benchmark's whole output) went.
 """
