@@ -14,6 +14,11 @@ median, spread and load average.
     .venv/bin/python benchmarks/api.py --n 5000   # quick
     .venv/bin/python benchmarks/api.py --wrk      # also wrk at 1/8/32/128 clients
     .venv/bin/python benchmarks/api.py --httpx    # also the Python (httpx) client at 32
+    .venv/bin/python benchmarks/api.py --platform # with the rest of the platform running
+
+`--platform` measures as users see it: `vitrina up --only` the other services (filter,
+indexer, lake sink, SHOP API, analytics, demo traffic) on the same broker and data dir, at the
+priorities `vitrina up` gives them, while both sides run.
 """
 
 from __future__ import annotations
@@ -272,6 +277,36 @@ def start_api(env: dict[str, str], url: str, log: Path) -> subprocess.Popen[byte
         time.sleep(0.2)
 
 
+# Everything `vitrina up` runs but the client API, which the benchmark starts itself.
+PLATFORM = "filter,indexer,lake-sink,shop-api,analytics,traffic"
+
+
+def start_platform(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
+    """`vitrina up --only PLATFORM` on the benchmark's broker and data dir; ready once it says
+    "platform running" (every service started, the sample catalogue loaded)."""
+    ports = {
+        f"VITRINA__PORTS__{name.upper()}": str(free_port())
+        for name in ("shop_api", "filter", "indexer", "lake_sink", "analytics", "traffic")
+    }
+    env = {**env, **ports}
+    with open(log, "wb") as out:
+        up = subprocess.Popen(
+            [sys.executable, "-m", "vitrina", "up"]
+            + [arg for name in PLATFORM.split(",") for arg in ("--only", name)],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and up.poll() is None:
+        if "platform running" in log.read_text(errors="replace"):
+            return up
+        time.sleep(0.5)
+    up.terminate()
+    raise SystemExit(f"the platform did not come up in 120 s:\n{log.read_text()[-2000:]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
@@ -293,6 +328,11 @@ def main() -> None:
         "--wrk", action="store_true", help="also wrk at 1/8/32/128 connections, once each"
     )
     parser.add_argument(
+        "--platform",
+        action="store_true",
+        help=f"run the rest of the platform meanwhile (vitrina up --only {PLATFORM})",
+    )
+    parser.add_argument(
         "--httpx",
         action="store_true",
         help="also the Python httpx client at 32 (it is the bottleneck)",
@@ -312,7 +352,7 @@ def main() -> None:
         )
         workers = args.workers or settings.api.client_workers
         broker.start(settings)
-        server = None
+        server = platform = None
         script = data_dir / "mix.lua"
         mix = zipf_mix() if args.mix == "zipf" else QUERIES
         script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in wrk_paths(mix)))
@@ -323,11 +363,14 @@ def main() -> None:
                 **os.environ,
                 "VITRINA__DATA_DIR": str(data_dir),
                 "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+                "VITRINA__BROKER__PORT": str(port),
                 "VITRINA__PORTS__CLIENT_API": str(api_port),
                 "VITRINA__API__CLIENT_WORKERS": str(workers),
             }
             url = f"http://127.0.0.1:{api_port}"
             server = start_api(env, url, data_dir / "client-api.log")
+            if args.platform:
+                platform = start_platform(env, data_dir / "platform.log")
             wrk_run(url, 32, 1, str(script))  # warm-up: every process loads its searcher
             index = EmbeddedSearch(settings.search_path, readonly=True)
             in_process(index, 0.5, mix)
@@ -343,9 +386,10 @@ def main() -> None:
             if args.httpx:
                 httpx_row = asyncio.run(over_http(url, 2000, 32))
         finally:
-            if server is not None:
-                server.terminate()
-                server.wait(15)
+            for process in (platform, server):
+                if process is not None:
+                    process.terminate()  # `vitrina up` stops its services in order
+                    process.wait(60)
             broker.stop(settings)
 
     best = max(result["candidate_runs"], key=lambda r: r["rps"])
@@ -356,6 +400,7 @@ def main() -> None:
                 "benchmark": "client_api_search",
                 "products": args.n,
                 "mix": args.mix,
+                "platform_running": args.platform,
                 "distinct_searches": len(set(wrk_paths(mix))),
                 "index_build_s": round(index_s, 2),
                 "workers": workers,
