@@ -169,6 +169,9 @@ class AnalyticsSettings(_Frozen):
     spark_master: str = "local[2]"
     interval_s: float = Field(60.0, gt=0)
     top_k: int = Field(10, ge=1)
+    # The recommender's EASE covers this many products (those with the most customers): a
+    # dense N x N matrix, 8 N² bytes (2000: 32 MB); the rest are offered by popularity only.
+    ease_products: int = Field(2000, ge=1, le=20_000)
     # DuckDB keeps intermediate tables in memory (12 GB peak measured at 5M order lines);
     # past this limit it spills to <data_dir>/tmp/duckdb instead.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB)$")

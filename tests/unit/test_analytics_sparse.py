@@ -1,75 +1,107 @@
-"""The recommender's sparse steps (analytics/model.py) against plain-Python references."""
+"""The recommender's EASE steps (analytics/model.py) against plain numpy references."""
 
 from __future__ import annotations
 
 import random
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute
+import pytest
 
 from vitrina.analytics import model
 from vitrina.analytics.definitions import Params
 
 
-def _pair_history(seed: int) -> tuple[pa.Table, pa.Table]:
+def _history(seed: int) -> tuple[pa.Table, pa.Table, pa.Table]:
+    """(history, bought_keys, recommendable_keys) of a small random lake."""
     rng = random.Random(seed)
     rows = {(u, rng.randint(1, 40)) for u in range(1, 120) for _ in range(rng.randint(1, 9))}
     u, p = zip(*sorted(rows), strict=True)
+    flags = [int(rng.random() < 0.7) for _ in u]
     allowed = [q for q in range(1, 41) if q % 7]  # some products not recommendable
-    history = pa.table({"u": pa.array(u, pa.int32()), "p": pa.array(p, pa.int32())})
-    return history, pa.table({"p": pa.array(allowed, pa.int32())})
-
-
-def _reference_neighbours(history: pa.Table, allowed: pa.Table, params: Params) -> list[tuple]:
-    by_user: dict[int, set[int]] = defaultdict(set)
-    for row in history.to_pylist():
-        by_user[row["u"]].add(row["p"])
-    reach = Counter(p for items in by_user.values() for p in items)
-    support: Counter[tuple[int, int]] = Counter()
-    for items in by_user.values():
-        for a in items:
-            for b in items:
-                if a != b:
-                    support[(a, b)] += 1
-    ok = set(allowed["p"].to_pylist())
-    per_item: dict[int, list[tuple[float, int]]] = defaultdict(list)
-    for (a, b), n in support.items():
-        if n >= params.min_support and b in ok:
-            sim = round(
-                n / (reach[a] ** params.sim_item_exponent * reach[b] ** params.sim_other_exponent),
-                9,
-            )
-            per_item[a].append((sim, b))
-    out = []
-    for a in sorted(per_item):
-        best = sorted(per_item[a], key=lambda t: (-t[0], t[1]))[: params.neighbours]
-        out += [(a, b, sim) for sim, b in best]
-    return out
-
-
-def test_neighbours_match_a_plain_python_count_with_every_tie_broken_by_id() -> None:
-    params = Params(neighbours=5, min_support=2)
-    for seed in (1, 2, 3):
-        history, allowed = _pair_history(seed)
-        got = model.neighbours({"pair_history": history, "recommendable_keys": allowed}, params)
-        rows = sorted(zip(*(got[c].to_pylist() for c in ("item", "other", "sim")), strict=True))
-        want = sorted(_reference_neighbours(history, allowed, params))
-        assert rows == want
-
-
-def test_neighbours_do_not_depend_on_row_order_or_block_size(monkeypatch) -> None:
-    params = Params(neighbours=4, min_support=1)
-    history, allowed = _pair_history(7)
-    inputs = {"pair_history": history, "recommendable_keys": allowed}
-    first = model.neighbours(inputs, params)
-    shuffled = history.take(pa.array(random.Random(0).sample(range(len(history)), len(history))))
-    monkeypatch.setattr(model, "BLOCK_WORK", 50)  # many small blocks
-    second = model.neighbours({**inputs, "pair_history": shuffled}, params)
-    assert first.sort_by([("item", "ascending"), ("other", "ascending")]).equals(
-        second.sort_by([("item", "ascending"), ("other", "ascending")])
+    history = pa.table(
+        {
+            "u": pa.array(u, pa.int32()),
+            "p": pa.array(p, pa.int32()),
+            "bought": pa.array(flags, pa.int32()),
+        }
     )
+    bought = history.filter(pa.compute.equal(history["bought"], 1)).select(["u", "p"])
+    return history, bought, pa.table({"p": pa.array(allowed, pa.int32())})
+
+
+def _reference_ease(
+    history: pa.Table, n: int, lam: float, rho: float
+) -> tuple[list[int], np.ndarray]:
+    """Plain numpy EASE over the n products with most customers (ties by key)."""
+    pairs = sorted(set(zip(history["u"].to_pylist(), history["p"].to_pylist(), strict=True)))
+    buyers = Counter(p for _, p in pairs)
+    products = sorted(sorted(buyers, key=lambda q: (-buyers[q], q))[:n])
+    users = sorted({u for u, _ in pairs})
+    x = np.zeros((len(users), len(products)))
+    for u, p in pairs:
+        if p in products:
+            x[users.index(u), products.index(p)] = 1.0
+    gram = x.T @ x
+    inverse = np.linalg.inv(gram + lam * np.eye(len(products)) + rho * np.diag(np.diag(gram)))
+    weights = np.eye(len(products)) - inverse @ np.diag(1.0 / np.diag(inverse))
+    return products, weights
+
+
+@pytest.mark.parametrize("n", [40, 12])
+def test_ease_scores_match_a_plain_numpy_closed_form(n: int) -> None:
+    params = Params(ease_products=n, ease_lambda=5.0, ease_diagonal=0.5, top_k=10**6)
+    for seed in (1, 2, 3):
+        history, bought, allowed = _history(seed)
+        inputs = {"history": history, "bought_keys": bought, "recommendable_keys": allowed}
+        products, weights = _reference_ease(history, n, params.ease_lambda, params.ease_diagonal)
+        assert np.allclose(np.diag(weights), 0.0)
+        ok = set(allowed["p"].to_pylist())
+        want: dict[tuple[int, int], float] = {}
+        for u in sorted(set(history["u"].to_pylist())):
+            row = np.zeros(len(products))
+            for r in history.filter(pa.compute.equal(history["u"], u)).to_pylist():
+                if r["p"] in products:
+                    row[products.index(r["p"])] = 1.0
+            for j, score in enumerate(np.round(row @ weights, 9)):
+                if score > 0 and products[j] in ok:
+                    want[(u, products[j])] = score
+        got = model.cf_scores(inputs, params)
+        rows = zip(*(got[c].to_pylist() for c in ("u", "p", "score")), strict=True)
+        have = {(u, p): s for u, p, s in rows}
+        assert have.keys() == want.keys()
+        assert np.allclose([have[k] for k in want], [want[k] for k in want], rtol=1e-9)
+        # Neighbours: each product's largest positive weights towards recommendable others.
+        nb = model.neighbours(inputs, replace(params, neighbours=3))
+        expected = []
+        for i, a in enumerate(products):
+            best = sorted(
+                (-round(weights[i, j], 9), b)
+                for j, b in enumerate(products)
+                if b != a and b in ok and round(weights[i, j], 9) > 0
+            )[:3]
+            expected += [(a, b) for _, b in best]
+        assert sorted(zip(nb["item"].to_pylist(), nb["other"].to_pylist(), strict=True)) == sorted(
+            expected
+        )
+
+
+def test_ease_does_not_depend_on_row_order_or_block_size(monkeypatch) -> None:
+    params = Params(ease_products=25, top_k=3)
+    history, bought, allowed = _history(7)
+    inputs = {"history": history, "bought_keys": bought, "recommendable_keys": allowed}
+    first = model.cf_scores(inputs, params), model.neighbours(inputs, params)
+    shuffled = history.take(pa.array(random.Random(0).sample(range(len(history)), len(history))))
+    monkeypatch.setattr(model, "DENSE_BLOCK", 50)  # many small blocks
+    inputs = {**inputs, "history": shuffled}
+    second = model.cf_scores(inputs, params), model.neighbours(inputs, params)
+    for a, b in zip(first, second, strict=True):
+        keys = [(c, "ascending") for c in a.column_names[:2]]
+        assert a.sort_by(keys).equals(b.sort_by(keys))
 
 
 def test_pruned_similarity_scores_leave_every_list_unchanged(tmp_path: Path) -> None:

@@ -10,8 +10,8 @@ Rules that keep the two dialects in step:
 - scores are rounded before they are ranked and every ranking has a total tie-break, so
   float summation order (which differs between engines) cannot reorder results.
 
-The recommender is item-item collaborative filtering (co-occurrence over who touched what,
-normalised by both items' reach), with two fallbacks that fill a customer's list and break
+The recommender is EASE (a closed-form linear item-item model, `model.py`) over the
+products with the most customers, with two fallbacks that fill a customer's list and break
 its near-ties: popular products in the customer's favourite categories (recency-weighted
 affinity), then globally popular products. Banned, out-of-stock and
 already-bought products are removed last, so no tier can leak them.
@@ -124,24 +124,22 @@ class Params:
     top_k: int = 10
     train_until: float = 1e12  # no cut: far beyond any timestamp
     half_life_days: float = 30.0  # a 30-day-old signal counts half
-    # The customer's most often touched items (undecayed signal weight, then recency) used
-    # for similarity and scoring. 30 items x 20 neighbours, chosen on a validation split
-    # carved from Instacart's training orders (docs/recommendations-and-search.md): 0.0402
-    # there vs 0.0387 with 30 neighbours (and a third fewer similarity rows); 15 x 20 scored
-    # 0.0336 and lost to popularity on a sparse generated lake.
-    max_history: int = 30
-    # Of those, the items that count co-buyers (the pair join grows with its square): 20
-    # costs 20 % less CPU at 1M order lines but lost to popularity on a sparse generated lake.
-    pair_history: int = 30
-    neighbours: int = 20  # most similar items kept per item
-    # Similarity = co-buyers / (reach_item^a x reach_other^b). b < a: a neighbour is not
-    # penalised as much for being popular (Instacart validation: b 0.2 -> 0.0382, 0.5 ->
-    # 0.0336 at the same sizes), while a bestseller item still does not dominate every list.
-    sim_item_exponent: float = 0.5
-    sim_other_exponent: float = 0.2
-    # Customers an item pair needs in common: 2 drops one-off coincidences (Instacart
-    # validation 0.0387 vs 0.0382, generated lakes ahead on 3 of 4) and 13 % of the CPU.
-    min_support: int = 2
+    # The customer's most often touched items (undecayed signal weight, then recency): the
+    # history row EASE learns and scores from. Instacart validation: 30 / 100 / 200 / 500
+    # items 0.0402 / 0.0404 / 0.0472 / 0.0474 (EASE needs the whole basket history).
+    max_history: int = 500
+    neighbours: int = 20  # "similar products" kept per product (B's largest entries)
+    # EASE over the products with the most customers (settings: analytics.ease_products).
+    # Instacart validation (docs/recommendations-and-search.md), recall@10 new items:
+    # 1000 / 2000 / 3000 / 5000 products 0.0438 / 0.0474 / 0.0455 / 0.0483 vs 0.0402 for
+    # the item-item model it replaced; 2000 is within noise of 5000 at 1/15 of the inverse.
+    ease_products: int = 2000
+    # Regularisation λ + ρ·(the product's customers) on B's diagonal. A plain λ could not
+    # serve both data sets: Instacart validation needs λ ≥ 200 (λ 100: 0.0431), while at
+    # λ 200 the generated lakes fall behind popularity (0.0945 vs 0.1036). λ 20, ρ 3:
+    # Instacart 0.0467, generated lakes ahead of popularity on all four (docs).
+    ease_lambda: float = 20.0
+    ease_diagonal: float = 3.0
     category_fill: int = 20  # popular items per favourite category offered as fill
     popular_n: int = 100  # length of the global popular list
     top_n: int = 50  # rows of top products / top queries
@@ -321,24 +319,15 @@ STATEMENTS: list[Statement] = [
         "WHERE weight > 0) AS t WHERE rn <= {max_history}",
         materialize=True,
     ),
-    # Item-item similarity over binary customer x product (who touched what): co-occurrence
-    # normalised by both items' reach (asymmetrically, see Params), so a bestseller is not
-    # similar to everything.
-    Statement(
-        "pair_history",
-        "SELECT u, p FROM history WHERE rn <= {pair_history}",
-        materialize=True,
-    ),
-    # The two heavy steps are sparse matrix products in Python (`model.py`, which says why),
-    # the same code for both engines: `neighbours` (item, other, sim) keeps each item's
-    # {neighbours} most similar recommendable items, similarity = co-buyers /
-    # (reach_item^a x reach_other^b) over pairs with >= {min_support} co-buyers.
+    # The model is EASE over the {ease_products} products with the most customers, in
+    # Python (`model.py`, which says why), the same code for both engines: `neighbours`
+    # (item, other, sim) keeps each product's {neighbours} largest positive weights in B
+    # towards recommendable products.
     Statement("neighbours", "", materialize=True, model="neighbours"),
     Statement("bought_keys", "SELECT u, p FROM keyed WHERE bought = 1"),
-    # A product's similarity score: the sum of its similarities to the customer's history
-    # items, each counted once (binary: weighting them by recency or frequency lost on the
-    # Instacart validation split). Materialized: read twice (scores, and each customer's best
-    # score that scales them).
+    # A product's model score: the customer's history row (binary: weighting by recency or
+    # frequency lost on the Instacart validation split) · B, positive scores only.
+    # Materialized: read twice (scores, and each customer's best score that scales them).
     # Scores of products that cannot reach a customer's list whatever their fill are left
     # out (model.cf_scores says how; the published lists are unchanged).
     Statement("cf_scores", "", materialize=True, model="cf_scores"),

@@ -68,7 +68,7 @@ def evaluate(
     lake = AnalyticsLake.from_settings(settings)
     cut = holdout_cutoff(lake, holdout)
     # The same clock rule as `run`: recency from the newest fact before the cut.
-    params = Params(train_until=cut, top_k=k)
+    params = Params(train_until=cut, top_k=k, ease_products=settings.analytics.ease_products)
     out = compute(
         settings,
         params,

@@ -203,7 +203,11 @@ def run_job(
     started = time.monotonic()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
     run_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
-    params = Params(as_of=as_of.timestamp() if as_of else None, top_k=settings.analytics.top_k)
+    params = Params(
+        as_of=as_of.timestamp() if as_of else None,
+        top_k=settings.analytics.top_k,
+        ease_products=settings.analytics.ease_products,
+    )
     results = compute(
         settings, params, engine_name=engine_name, progress=progress, engine_options=engine_options
     )

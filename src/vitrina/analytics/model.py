@@ -1,13 +1,12 @@
-"""The recommender's two heavy steps as sparse matrix algebra, shared by DuckDB and Spark.
+"""The recommender's model steps: EASE over the most-bought products, shared by DuckDB and Spark.
 
-Why Python and not SQL (`definitions.py` holds everything else): item-item similarity is
-C = Pᵀ P over the customer x product history P, and the similarity scores are H S (history
-x item neighbours). In SQL both are a join plus a GROUP BY over (item, item) or (customer,
-item) keys: at 5M order lines that is 217M pair rows hashed into ~100M groups, and 150M
-score rows, 60 s and 35 s of the job's ~110 s on two cores (EXPLAIN ANALYZE), growing
-super-linearly as the groups outgrow the caches and the memory limit. scipy's sparse
-product accumulates each row in a dense array indexed by column (no hashing), in bounded
-blocks of rows, so the same arithmetic costs seconds and memory stays bounded.
+The model is EASE (Steck 2019): B = I - P diag(1/diag(P)), P = (Xᵀ X + λ I)⁻¹ over the
+binary customer x product history X, restricted to the `ease_products` products with the
+most customers (a dense N x N inverse: N = 2000 is 32 MB; all 50k products of a 5M-line
+lake would be 20 GB). A customer's score is their history row · B. Why Python and not
+SQL (`definitions.py` holds everything else): a matrix inverse has no SQL form, and the
+scores are a (customer x N) dense product, which numpy/scipy compute in bounded blocks
+of customers while SQL would hash ~customers x N (customer, product) groups.
 
 Both engines hand the same input relations to these functions and get back the same
 Arrow tables, so their outputs stay identical by construction. Every result is
@@ -17,8 +16,8 @@ every ranking has a total tie-break.
 
 from __future__ import annotations
 
-import itertools
 import os
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -27,9 +26,15 @@ import numpy as np
 import pyarrow as pa
 import scipy.sparse as sp
 
-# Rows of the intermediate product computed at once per worker: bounds memory (~12 bytes
-# per row, a few copies while filtering).
-BLOCK_WORK = 10_000_000
+# Customers x EASE products scored at once per worker (dense float64, a few copies).
+DENSE_BLOCK = 2_000_000
+# The last EASE solution: (key, (products, B)).
+_CACHE: list[tuple[tuple[Any, ...], tuple[np.ndarray, np.ndarray]]] = []
+_CACHE_LOCK = threading.Lock()
+# The smallest score that rounds (9 decimals) above 0.
+POSITIVE = 5.000001e-10
+# The pruning's k-th best score is looked for among this many most-bought EASE products.
+PROBE_PRODUCTS = 256
 # Blocks run on this many threads: scipy's sparse products and numpy release the GIL.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
 
@@ -63,26 +68,6 @@ def _columns(parts: list[tuple[np.ndarray, ...]], n: int) -> list[np.ndarray]:
     return [np.concatenate([part[i] for part in parts]) for i in range(n)]
 
 
-def _values(m: Any, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """m[rows[i], cols[i]] for every i, as a flat array (empty in, empty out)."""
-    if not len(rows):
-        return np.zeros(0)
-    return np.asarray(m[rows, cols]).ravel()
-
-
-def _row_blocks(work: np.ndarray) -> list[tuple[int, int]]:
-    """Contiguous row ranges whose summed `work` stays near BLOCK_WORK."""
-    edges = [0]
-    total = np.cumsum(work)
-    start_work = 0.0
-    while edges[-1] < len(work):
-        nxt = int(np.searchsorted(total, start_work + BLOCK_WORK, side="right"))
-        nxt = max(nxt, edges[-1] + 1)
-        edges.append(min(nxt, len(work)))
-        start_work = float(total[edges[-1] - 1])
-    return list(itertools.pairwise(edges))
-
-
 def _top_per_row(
     rows: np.ndarray, cols: np.ndarray, score: np.ndarray, n: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -109,39 +94,65 @@ def _top_per_row(
     return rows[first], cols[first], score[first]
 
 
-def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
-    """Each item's most similar recommendable items: (item, other, sim).
+def _ease(history: pa.Table, params: Any) -> tuple[np.ndarray, np.ndarray]:
+    """EASE (Steck 2019) over the `ease_products` products most customers have in history.
 
-    support = customers with both items in their pair history (≥ min_support);
-    sim = round(support / (reach_item^a x reach_other^b), 9), reach = customers of the item.
+    Returns (products, B): the product keys (ascending) and the dense N x N weights
+    B = I - P diag(1/diag(P)), P = (G + λ I + ρ diag(G))⁻¹, G = Xᵀ X, X the binary customer x product
+    history restricted to those products; B's diagonal is 0. Products rank by distinct
+    customers, ties by key, so the choice does not depend on the row order.
     """
-    u, p = _ints(tables["pair_history"], "u"), _ints(tables["pair_history"], "p")
-    allowed = _ints(tables["recommendable_keys"], "p")
-    size = int(max(p.max(initial=0), allowed.max(initial=0))) + 1
+    u, p = _ints(history, "u"), _ints(history, "p")
+    # Both model steps need B: the second reuses the first's when the history holds the
+    # same (u, p) pairs in any order (a changed lake or parameter always recomputes).
+    mixed = (u.astype(np.uint64) << np.uint64(32)) | p.astype(np.uint64)
+    mixed = mixed * np.uint64(0x9E3779B97F4A7C15)
+    mixed ^= mixed >> np.uint64(29)
+    fingerprint = (
+        len(u),
+        int(np.bitwise_xor.reduce(mixed, initial=np.uint64(0))),
+        int(mixed.sum()),
+    )
+    key = (fingerprint, params.ease_products, params.ease_lambda, params.ease_diagonal)
+    with _CACHE_LOCK:
+        if _CACHE and _CACHE[0][0] == key:
+            return _CACHE[0][1]
+    size = int(p.max(initial=0)) + 1
     x = _matrix(u, p, (int(u.max(initial=0)) + 1, size))
-    xt = x.T.tocsr()
-    reach = np.diff(xt.indptr).astype(np.float64)
-    recommendable = np.zeros(size, bool)
-    recommendable[allowed] = True
-    # Work of an item's row of Pᵀ P: the summed history length of its customers.
-    per_user = np.diff(x.indptr).astype(np.float64)
-    work = xt @ per_user
+    x.data[:] = 1.0
+    buyers = np.bincount(x.indices, minlength=size)
+    order = np.lexsort((np.arange(size), -buyers))[: params.ease_products]
+    products = np.sort(order[buyers[order] > 0])
+    xs = x[:, products]
+    gram = (xs.T @ xs).toarray()
+    # L2 λ + ρ·G_ii (dropout-like, Steck 2020): a product's weights are damped in proportion
+    # to its customers, so one fixed λ does not over- or under-fit lakes of different sizes.
+    gram[np.diag_indices_from(gram)] += params.ease_lambda + params.ease_diagonal * np.diag(gram)
+    inverse = np.linalg.inv(gram)
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    weights.setflags(write=False)
+    with _CACHE_LOCK:
+        _CACHE[:] = [(key, (products, weights))]
+    return products, weights
 
-    def step(start: int, end: int) -> tuple[np.ndarray, ...]:
-        block = (xt[start:end] @ x).tocsr()
-        rows = np.repeat(np.arange(start, end), np.diff(block.indptr))
-        keep = block.data >= params.min_support
-        rows, cols, support = rows[keep], block.indices[keep].astype(np.int64), block.data[keep]
-        keep = (cols != rows) & recommendable[cols]
-        rows, cols, support = rows[keep], cols[keep], support[keep]
-        sim = np.round(
-            support
-            / (reach[rows] ** params.sim_item_exponent * reach[cols] ** params.sim_other_exponent),
-            9,
-        )
-        return _top_per_row(rows, cols, sim, params.neighbours)
 
-    items, others, sims = _columns(_map_blocks(step, _row_blocks(work)), 3)
+def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
+    """Each product's most similar recommendable products by the EASE weights: (item, other, sim).
+
+    sim = round(B[item, other], 9), positive entries only, the `neighbours` largest per item
+    (ties by key): the products whose purchase the model predicts most from this one.
+    """
+    products, weights = _ease(tables["history"], params)
+    allowed = _ints(tables["recommendable_keys"], "p")
+    ok = np.isin(products, allowed)
+    sim = np.where(ok[None, :], np.round(weights, 9), 0.0)
+    # Per row, the candidates at or above its k-th largest value (ties all kept, so the
+    # exact tie-break by key happens in _top_per_row over these few).
+    k = min(params.neighbours, len(products))
+    kth = -np.partition(-sim, k - 1, axis=1)[:, k - 1] if k else np.zeros(len(products))
+    r, c = np.nonzero((sim > 0) & (sim >= kth[:, None]))
+    items, others, sims = _top_per_row(products[r], products[c], sim[r, c], params.neighbours)
     return pa.table(
         {
             "item": pa.array(items.astype(np.int32), pa.int32()),
@@ -152,48 +163,64 @@ def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
 
 
 def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
-    """Per customer, the similarity score of each candidate: (u, p, score, from_bought).
+    """Per customer, the EASE score of each candidate: (u, p, score, from_bought).
 
-    score = sum of the product's similarities to the customer's history items; from_bought
-    = 1 if one of those items was bought. Candidates that provably cannot reach the
-    customer's top_k are left out: a product whose similarity, scaled as `scored` does
-    (cf_weight x score / the customer's best), trails the top_k-th eligible (not bought)
-    candidate by more than the largest fill score can add, stays out of the list whatever
-    its fill. The customer's best row always stays, so the scaling is unchanged.
+    score = round(the customer's history row (binary, the EASE products) · B, 9), positive
+    scores of recommendable products only; from_bought = 1 if the bought history items alone score
+    the product above 0. Candidates that provably cannot reach the customer's top_k are
+    left out: a product whose score, scaled as `scored` does (cf_weight x score / the
+    customer's best), trails the top_k-th eligible (not bought) candidate by more than the
+    largest fill score can add, stays out of the list whatever its fill. The customer's
+    best row always stays, so the scaling is unchanged.
     """
-    history, nb, bought = tables["history"], tables["neighbours"], tables["bought_keys"]
+    history, bought = tables["history"], tables["bought_keys"]
+    products, weights = _ease(history, params)
     hu, hp, hb = _ints(history, "u"), _ints(history, "p"), _ints(history, "bought")
-    ni, no = _ints(nb, "item"), _ints(nb, "other")
     bu, bp = _ints(bought, "u"), _ints(bought, "p")
-    size = int(max(hp.max(initial=0), ni.max(initial=0), no.max(initial=0), bp.max(initial=0))) + 1
+    allowed = _ints(tables["recommendable_keys"], "p")
+    size = int(max(hp.max(initial=0), bp.max(initial=0), allowed.max(initial=0))) + 1
     users = int(max(hu.max(initial=0), bu.max(initial=0))) + 1
-    sim = _matrix(ni, no, (size, size), nb["sim"].to_numpy(zero_copy_only=False).astype(float))
-    linked = sim.copy()
-    linked.data[:] = 1.0
-    h = _matrix(hu, hp, (users, size))
-    from_bought = _matrix(hu[hb == 1], hp[hb == 1], (users, size))
-    owned = _matrix(bu, bp, (users, size))
+    column = np.full(size, -1)
+    column[products] = np.arange(len(products))
+    ok = np.isin(products, allowed)
+    n = len(products)
+
+    def restricted(rows: np.ndarray, cols: np.ndarray) -> Any:
+        inside = column[cols] >= 0
+        return _matrix(rows[inside], column[cols[inside]], (users, n))
+
+    from_bought = restricted(hu[hb == 1], hp[hb == 1])
+    from_other = restricted(hu[hb != 1], hp[hb != 1])
+    reach = np.bincount(from_bought.indices, minlength=n) + np.bincount(
+        from_other.indices, minlength=n
+    )
+    probe = np.sort(np.lexsort((np.arange(n), -reach))[: max(PROBE_PRODUCTS, 4 * params.top_k)])
+    probe = probe[ok[probe]]
+    owned = restricted(bu, bp)
     margin = max(params.category_weight, params.popular_weight, 0.0) + 2e-6
     prune = params.cf_weight > 0
-    work = h @ np.diff(sim.indptr).astype(np.float64)
+    rows_per_block = max(1, DENSE_BLOCK // max(n, 1))
+    blocks = [(a, min(a + rows_per_block, users)) for a in range(0, users, rows_per_block)]
 
     def step(start: int, end: int) -> tuple[np.ndarray, ...]:
-        scores = (h[start:end] @ sim).tocsr()
-        via_bought = (from_bought[start:end] @ linked).tocsr()
-        rows = np.repeat(np.arange(scores.shape[0]), np.diff(scores.indptr))
-        cols = scores.indices.astype(np.int64)
-        keep = np.ones(len(cols), bool)
-        if prune and len(cols):
-            top = np.zeros(scores.shape[0])
-            np.maximum.at(top, rows, scores.data)
-            is_owned = _values(owned[start:end], rows, cols) > 0
-            kth = _kth_best(scores, ~is_owned, params.top_k)
-            floor = kth - margin * top / params.cf_weight
-            keep = scores.data >= floor[rows]
-        fb = _values(via_bought, rows[keep], cols[keep]) > 0
-        return rows[keep] + start, cols[keep], scores.data[keep], fb
+        by_bought = np.asarray(from_bought[start:end] @ weights)
+        scores = by_bought + np.asarray(from_other[start:end] @ weights)
+        scores[:, ~ok] = 0.0
+        keep = scores >= POSITIVE  # = round(score, 9) > 0
+        if prune and len(probe) > params.top_k:
+            # The k-th best eligible score among the most-bought products only: a lower
+            # bound of the true k-th best, so the floor stays exact, at 1/8 of the sort.
+            part = scores[:, probe]
+            eligible = np.where(
+                (part > 0) & (owned[start:end][:, probe].toarray() == 0), part, -np.inf
+            )
+            kth = -np.partition(-eligible, params.top_k - 1, axis=1)[:, params.top_k - 1]
+            floor = kth - margin * scores.max(axis=1) / params.cf_weight
+            keep &= scores >= floor[:, None]
+        r, c = np.nonzero(keep)
+        return r + start, products[c], np.round(scores[r, c], 9), by_bought[r, c] >= POSITIVE
 
-    u, p, score, fb = _columns(_map_blocks(step, _row_blocks(work)), 4)
+    u, p, score, fb = _columns(_map_blocks(step, blocks), 4)
     return pa.table(
         {
             "u": pa.array(u.astype(np.int32), pa.int32()),
@@ -204,25 +231,8 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     )
 
 
-def _kth_best(scores: Any, eligible: np.ndarray, k: int) -> np.ndarray:
-    """Per row of a CSR block, the k-th largest eligible value (-inf if fewer than k).
-
-    Rows are at most max_history x neighbours long, so a padded dense block and
-    np.partition (linear) do it without a sort.
-    """
-    lengths = np.diff(scores.indptr)
-    width = int(lengths.max(initial=0))
-    if width < k:
-        return np.full(scores.shape[0], -np.inf)
-    rows = np.repeat(np.arange(scores.shape[0]), lengths)
-    position = np.arange(len(rows)) - scores.indptr[rows]
-    pad = np.full((scores.shape[0], width), np.inf)
-    pad[rows, position] = np.where(eligible, -scores.data, np.inf)
-    return -np.partition(pad, k - 1, axis=1)[:, k - 1]
-
-
 # Model steps by name: the relations each reads, and the function computing it.
 STEPS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pa.Table], Any], pa.Table]]] = {
-    "neighbours": (("pair_history", "recommendable_keys"), neighbours),
-    "cf_scores": (("history", "neighbours", "bought_keys"), cf_scores),
+    "neighbours": (("history", "recommendable_keys"), neighbours),
+    "cf_scores": (("history", "bought_keys", "recommendable_keys"), cf_scores),
 }
