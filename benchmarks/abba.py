@@ -2,18 +2,26 @@
 A B B A in every round, so a load spike hits both sides alike; the result is the median
 ratio over rounds, its spread (min–max), and the 1-minute load average around each run.
 
-Every benchmark in this directory imports `abba` and `load_average`; `run_all.py` reads the
-`ratio` and `load_average` of each benchmark's JSON.
+Every benchmark in this directory imports `abba`, `load_average` and `free_port` from here;
+`run_all.py` reads the `ratio` and `load_average` of each benchmark's JSON.
 """
 
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 from collections.abc import Callable
 from typing import Any
 
 Side = Callable[[], dict[str, Any]]  # one timed run: {"rate": per-second, ...extras}
+
+
+def free_port() -> int:
+    """A free port on 127.0.0.1 for a broker or server the benchmark starts at once."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def load_average() -> float:

@@ -30,7 +30,6 @@ import os
 import random
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -40,7 +39,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from abba import abba, load_average
+from abba import abba, free_port, load_average
 from rich.console import Console
 from rich.progress import Progress
 
@@ -104,12 +103,6 @@ def zipf_mix(distinct: int = DISTINCT, length: int = SEQUENCE) -> list[tuple[str
     ranked = ranked[:distinct]
     weights = [1 / rank for rank in range(1, len(ranked) + 1)]
     return [(q, dict(opts)) for q, opts in rng.choices(ranked, weights, k=length)]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def percentile(values: list[float], q: float) -> float:

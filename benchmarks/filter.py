@@ -24,7 +24,6 @@ import argparse
 import json
 import random
 import resource
-import socket
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, load_average
+from abba import abba, free_port, load_average
 from confluent_kafka import Consumer, Producer, TopicPartition
 from rich.console import Console
 
@@ -51,12 +50,6 @@ from vitrina.settings import Settings, load_settings
 
 console = Console(stderr=True)
 HERE = Path(__file__).resolve()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def cpu_s() -> float:

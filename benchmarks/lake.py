@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import json
 import resource
-import socket
 import statistics
 import sys
 import tempfile
@@ -31,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba
+from abba import abba, free_port
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 from prometheus_client import REGISTRY
 from rich.console import Console
@@ -48,12 +47,6 @@ from vitrina.lake.reader import dataset_stats, read_dataset
 from vitrina.lake.writer import LakeWriter
 from vitrina.services.lake_sink import build_worker
 from vitrina.settings import Settings, load_settings
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def load_input(settings: Settings, n: int) -> int:

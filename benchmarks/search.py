@@ -30,7 +30,6 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba
+from abba import abba, free_port
 from rich.console import Console
 from rich.progress import Progress
 
@@ -51,12 +50,6 @@ JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def build_index(catalog: list[dict[str, Any]], path: Path, progress: Progress) -> float:

@@ -25,7 +25,7 @@ import uuid
 from pathlib import Path
 
 import orjson
-from abba import abba
+from abba import abba, free_port
 from confluent_kafka import Producer
 from rich.console import Console
 
@@ -38,14 +38,6 @@ from vitrina.services.shop_load import ShopLoader
 from vitrina.settings import Settings, load_settings
 
 console = Console(stderr=True)
-
-
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_for_leaders(settings: Settings, topics: list[str], timeout: float = 60.0) -> None:
@@ -142,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
         bootstrap = args.bootstrap
         settings = load_settings(data_dir=tmp, kafka={"bootstrap_servers": bootstrap})
     else:
-        port = _free_port()
+        port = free_port()
         bootstrap = f"127.0.0.1:{port}"
         settings = load_settings(
             data_dir=tmp, broker={"port": port}, kafka={"bootstrap_servers": bootstrap}
