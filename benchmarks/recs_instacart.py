@@ -234,14 +234,20 @@ def rp3beta(m: Matrix, alpha: float = 0.8, beta: float = 0.3, k: int = 200) -> d
     return m.lists(lambda i: (m.binary[i] @ walk).toarray())
 
 
-def ease_scores(m: Matrix, lam: float = 200.0, min_buyers: int = 2) -> Callable[[int], Any]:
-    keep = np.where(m.buyers >= min_buyers)[0]
-    x = m.binary[:, keep]
+def ease_weights(x: Any, lam: float) -> np.ndarray:
+    """EASE's closed form (Steck 2019): B = I - P diag(1/diag(P)), P = (XᵀX + λI)⁻¹, diag 0."""
     gram = (x.T @ x).toarray()
     gram[np.diag_indices_from(gram)] += lam
     inverse = np.linalg.inv(gram)
     weights = -inverse / np.diag(inverse)
     np.fill_diagonal(weights, 0.0)
+    return np.asarray(weights)
+
+
+def ease_scores(m: Matrix, lam: float = 200.0, min_buyers: int = 2) -> Callable[[int], Any]:
+    keep = np.where(m.buyers >= min_buyers)[0]
+    x = m.binary[:, keep]
+    weights = ease_weights(x, lam)
 
     def score(i: int) -> np.ndarray:
         s = np.zeros(len(m.items))
@@ -267,11 +273,7 @@ def ease_top(
     """
     keep = np.argsort(-m.buyers, kind="stable")[:n]
     x = m.binary[:, keep]
-    gram = (x.T @ x).toarray()
-    gram[np.diag_indices_from(gram)] += lam
-    inverse = np.linalg.inv(gram)
-    weights = -inverse / np.diag(inverse)
-    np.fill_diagonal(weights, 0.0)
+    weights = ease_weights(x, lam)
     fill = np.zeros(len(m.items))
     ranked = np.argsort(-m.buyers, kind="stable")[: 3 * K]
     fill[ranked] = m.buyers[ranked] / m.buyers.max()
