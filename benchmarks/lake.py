@@ -45,7 +45,7 @@ from vitrina.kafka.worker import produce_output
 from vitrina.lake.filesystems import FileLakeSettings
 from vitrina.lake.reader import dataset_stats, read_dataset
 from vitrina.lake.writer import LakeWriter
-from vitrina.services.lake_sink import build_worker
+from vitrina.services.lake_sink import build_worker, relax_gc
 from vitrina.settings import Settings, load_settings
 
 
@@ -102,6 +102,7 @@ def rows_written() -> float:
 
 def sink(settings: Settings, n: int, progress: Progress) -> dict[str, Any]:
     """The real sink in a thread until all n rows are in Parquet and committed. msg/s."""
+    relax_gc()  # as `vitrina run lake-sink` does (process-wide: later baseline runs share it)
     worker = build_worker(settings, group_id=f"lake-bench-{time.time_ns()}")
     first: list[float] = []
     process = worker.step.process

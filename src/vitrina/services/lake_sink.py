@@ -338,7 +338,6 @@ def build_worker(
     settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
 ) -> StreamWorker:
     """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
-    relax_gc()
     step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
     return StreamWorker(
         settings,
@@ -352,6 +351,7 @@ def build_worker(
 
 def main(settings: Settings) -> None:
     """Run the lake sink until SIGTERM/SIGINT; /metrics on settings.ports.lake_sink."""
+    relax_gc()  # a process-wide setting: the sink's own process only, not a test's
     worker = build_worker(settings, metrics_port=settings.ports.lake_sink)
     worker.install_signal_handlers()
     log.info("%s: %s → %s", SERVICE, ", ".join(worker.topics), settings.lake_url)
