@@ -8,6 +8,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v amtool >/dev/null 2>&1 || need+=(prometheus-alertmanager)
 # docker-compose (v1, Debian): `docker-compose config` validates deploy/compose offline.
 command -v docker-compose >/dev/null 2>&1 || need+=(docker-compose)
+# wrk: the load generator of benchmarks/api.py (run_all.py), so benchmarks run on a fresh clone.
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then
   echo "==> system packages present"
   exit 0
