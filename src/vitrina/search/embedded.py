@@ -164,18 +164,25 @@ class EmbeddedSearch:
         return present
 
     def upsert(self, products: list[dict[str, Any]]) -> None:
-        """Replace each product's document. A delete-by-term costs far more than the add
-        (tantivy applies it to every segment it writes: 8k → 13k docs/s without them), so
-        it is issued only for products that may have a document already."""
+        """Replace each product's document (the last copy of a product_id in `products`
+        wins). A delete-by-term costs far more than the add (tantivy applies it to every
+        segment it writes: 8k → 13k docs/s without them), so it is issued only for products
+        that may have a document already.
+
+        Every document is built before the first is handed over, then all are added at
+        once: tantivy's indexing threads, woken by the first, find the rest queued. Handed
+        over one by one as built, each add woke a parked thread (a futex syscall, ~13 % of
+        the calling thread's time). A delete applies to documents added before it, so the
+        deletes go first."""
         writer = self._require_writer()
-        product_ids = [str(product["product_id"]) for product in products]
-        present = self._indexed_ids(product_ids) if product_ids else set()
-        for product_id, product in zip(product_ids, products, strict=True):
-            if product_id in present:
-                writer.delete_documents_by_term("product_id", product_id)
-            present.add(product_id)  # a second copy in the same call replaces the first
-            writer.add_document(self._document(product))
-        self._uncommitted.update(product_ids)
+        latest = {str(product["product_id"]): product for product in products}
+        documents = [self._document(product) for product in latest.values()]
+        present = self._indexed_ids(list(latest)) if latest else set()
+        for product_id in present:
+            writer.delete_documents_by_term("product_id", product_id)
+        for document in documents:
+            writer.add_document(document)
+        self._uncommitted.update(latest)
 
     def delete(self, product_ids: list[str]) -> None:
         writer = self._require_writer()
