@@ -14,7 +14,12 @@ echo "==> ruff check, ruff format --check, mypy src"
 .venv/bin/ruff check src tests benchmarks
 .venv/bin/ruff format --check --quiet .
 .venv/bin/mypy src
-.venv/bin/python -m pytest -q --durations=25 tests "$@"
+# Two pytest-xdist workers (VITRINA_TEST_WORKERS; 0 = serial): most of a test's time is
+# waiting on brokers and child processes, so two overlap well even on 2 cores. Groups
+# (tests/conftest.py): tests/distributed on one worker (one secured cluster), tests/backends
+# on one worker, every other file on one worker; each worker has its own session broker.
+WORKERS="${VITRINA_TEST_WORKERS:-2}"
+.venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup --durations=25 tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
-VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q tests/integration/test_broker.py \
-  tests/integration/test_filter.py tests/integration/test_bans.py
+VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup \
+  tests/integration/test_broker.py tests/integration/test_filter.py tests/integration/test_bans.py

@@ -33,18 +33,33 @@ def ephemeral_range_low() -> int:
         return 32768
 
 
+def listen_range() -> tuple[int, int]:
+    """This test process's slice of [20000, ephemeral low): under pytest-xdist each worker
+    (PYTEST_XDIST_WORKER gwN of PYTEST_XDIST_WORKER_COUNT) draws from its own slice, so two
+    workers can never hand out the same port (each knows only its own handed-out set)."""
+    low, high = _LISTEN_RANGE_LOW, ephemeral_range_low()
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    count = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1)
+    if not worker.startswith("gw") or count < 2:
+        return low, high
+    index = int(worker[2:]) % count
+    size = (high - low) // count
+    return low + index * size, low + (index + 1) * size
+
+
 def free_port() -> int:
     """A port nothing listens on, for a server a test starts a moment later.
 
     Drawn below the kernel's ephemeral range: bind(0) hands out an ephemeral port, and any
     client's outgoing connection (a broker's, a Kafka client's) could take that very port
     before our server binds it: the JMX exporter once failed to start that way. Outgoing
-    connections never get a port below the range, and no port is handed out twice per run.
+    connections never get a port below the range, and no port is handed out twice per run
+    (nor by two xdist workers: `listen_range`).
     """
-    high = ephemeral_range_low()
+    low, high = listen_range()
     rng = random.Random()
     for _ in range(500):
-        port = rng.randrange(_LISTEN_RANGE_LOW, high)
+        port = rng.randrange(low, high)
         if port in _HANDED_OUT:
             continue
         with socket.socket() as sock:
@@ -54,7 +69,7 @@ def free_port() -> int:
                 continue
         _HANDED_OUT.add(port)
         return port
-    raise RuntimeError(f"no free port in {_LISTEN_RANGE_LOW}-{high} after 500 tries")
+    raise RuntimeError(f"no free port in {low}-{high} after 500 tries")
 
 
 def wait_for(
@@ -81,6 +96,28 @@ TEST_BROKER = os.environ.get("VITRINA_TEST_BROKER", "kafka")
 
 def pytest_report_header() -> str:
     return f"vitrina test broker: {TEST_BROKER} (VITRINA_TEST_BROKER=kafka|tansu)"
+
+
+# Under pytest-xdist (`scripts/test.sh` runs `-n 2 --dist loadgroup`) tests are sent to
+# workers in groups: every test of tests/distributed shares one group (one secured cluster,
+# started once, tests that kill and restart its nodes one after another), so do the tests of
+# tests/backends (one HDFS, OpenSearch and S3 server); any other file is its own group, so its
+# tests run in file order on one worker and module-scoped fixtures start once, as in a serial
+# run. Each worker has its own session broker (`broker_settings`) and its own port slice.
+_SHARED_GROUPS = {"distributed": "secured-cluster", "backends": "backend-servers"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.pluginmanager.hasplugin("xdist") or config.getoption("dist", "no") == "no":
+        return
+    root = Path(__file__).parent
+    for item in items:
+        try:
+            relative = item.path.relative_to(root)
+        except ValueError:
+            continue
+        group = _SHARED_GROUPS.get(relative.parts[0], relative.as_posix())
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 @pytest.fixture(scope="session")
