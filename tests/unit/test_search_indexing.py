@@ -17,9 +17,9 @@ from hypothesis import strategies as st
 
 from vitrina.domain.search_document import normalize_text, text_words
 from vitrina.search import analysis
-from vitrina.search.analysis import lemma_text, lemmas, stem_analyzer
+from vitrina.search.analysis import lemma_text, lemmas, stem_analyzer, stem_text
 from vitrina.search.embedded import EmbeddedSearch
-from vitrina.search.fields import BODY_FIELDS, index_fields
+from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields
 
 TEXT = st.text(
     alphabet=st.one_of(
@@ -81,6 +81,33 @@ def test_stem_analyzer_without_lowercase_gives_the_same_tokens(text: str) -> Non
     assert stem_analyzer().analyze(normalized) == with_lowercase.analyze(normalized)
 
 
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_stem_text_split_at_spaces_gives_the_stem_analyzers_tokens(text: str) -> None:
+    """Schema v3 indexes stem_text with the whitespace tokenizer: the same tokens (so terms
+    and field lengths) as v2's ru_stem analyzer over the normalised text."""
+    normalized = normalize_text(text)
+    spaces = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
+    assert spaces.analyze(stem_text(normalized)) == stem_analyzer().analyze(normalized)
+    assert spaces.analyze(stem_text(normalized)) == stem_analyzer().analyze(normalized)  # cached
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(st.sampled_from([*BODY_FIELDS, "name"]), TEXT))
+def test_stemmed_index_fields_hold_the_stem_text_of_each_field(texts: dict[str, str]) -> None:
+    product: dict[str, Any] = {"product_id": "1", **texts}
+    if "tags" in texts:
+        product["tags"] = texts["tags"].split(",")
+    if "specifications" in texts:
+        product["specifications"] = {"a": texts["specifications"]}
+    plain, stemmed = index_fields(product), index_fields(product, stemmed=True)
+    for name in TEXT_FIELDS:
+        assert stemmed[name] == stem_text(plain[name])
+    assert {k: v for k, v in stemmed.items() if k not in TEXT_FIELDS} == {
+        k: v for k, v in plain.items() if k not in TEXT_FIELDS
+    }
+
+
 def test_the_token_cache_is_bounded(monkeypatch: Any) -> None:
     monkeypatch.setattr(analysis, "LEMMA_CACHE_WORDS", 3)
     analysis._LEMMA_STRINGS.clear()
@@ -88,6 +115,11 @@ def test_the_token_cache_is_bounded(monkeypatch: Any) -> None:
         lemma_text(word)
     assert len(analysis._LEMMA_STRINGS) <= 3
     assert lemma_text("кроссовки") == plain_lemma_text("кроссовки")
+    analysis._STEM_STRINGS.clear()
+    for word in ("кроссовки", "гантели", "часы", "клавиатура", "ноутбуки"):
+        stem_text(word)
+    assert len(analysis._STEM_STRINGS) <= 3
+    assert stem_text("кроссовки") == " ".join(stem_analyzer().analyze("кроссовки"))
 
 
 def doc(pid: str, name: str) -> dict[str, Any]:

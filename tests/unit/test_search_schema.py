@@ -1,5 +1,7 @@
 """The embedded index's schema versions: new indexes keep no positions (no query uses
-them), and an index written with version 1's schema still opens, takes writes and answers."""
+them) and take their text fields stemmed already (version 3), with the same terms, counts
+and scores as version 2; indexes written with versions 1 and 2 still open, take writes and
+answer."""
 
 from __future__ import annotations
 
@@ -8,8 +10,10 @@ from pathlib import Path
 import pytest
 import tantivy
 
+from vitrina.domain.generator import generate_catalog
 from vitrina.errors import ConfigError
 from vitrina.search.embedded import MARKER, EmbeddedSearch
+from vitrina.search.fields import TEXT_FIELDS
 from vitrina.search.schema import SCHEMA_VERSION, build_schema
 
 
@@ -25,11 +29,11 @@ def product(pid: str, name: str) -> dict[str, object]:
     }
 
 
-def test_new_index_is_version_2_without_positions(tmp_path: Path) -> None:
+def test_new_index_is_version_3_without_positions(tmp_path: Path) -> None:
     index = EmbeddedSearch(tmp_path / "ix")
     index.upsert([product("1", "Кроссовки беговые Nike")])
     index.commit()
-    assert (tmp_path / "ix" / MARKER).read_text() == SCHEMA_VERSION == "2"
+    assert (tmp_path / "ix" / MARKER).read_text() == SCHEMA_VERSION == "3"
     assert [h.product_id for h in index.search("кроссовок").hits] == ["1"]
     assert [h.product_id for h in index.search("кроссовки", filters=None).hits] == ["1"]
     # No API query is a phrase: positions are not indexed, so tantivy refuses one.
@@ -39,13 +43,20 @@ def test_new_index_is_version_2_without_positions(tmp_path: Path) -> None:
     index.close()
 
 
-def test_version_1_index_still_opens_writes_and_searches(tmp_path: Path) -> None:
-    path = tmp_path / "ix"
+def older_index(path: Path, version: str) -> EmbeddedSearch:
+    """A writer on an index created as a previous release created it."""
     path.mkdir()
-    tantivy.Index(build_schema("1"), path=str(path))  # as the previous release created it
-    (path / MARKER).write_text("1")
+    tantivy.Index(build_schema(version), path=str(path))
+    (path / MARKER).write_text(version)
     index = EmbeddedSearch(path)
-    assert index.schema_version == "1"
+    assert index.schema_version == version
+    return index
+
+
+@pytest.mark.parametrize("version", ["1", "2"])
+def test_older_index_still_opens_writes_and_searches(tmp_path: Path, version: str) -> None:
+    path = tmp_path / "ix"
+    index = older_index(path, version)
     index.upsert([product("7", "Кроссовки беговые Adidas")])
     index.commit()
     reader = EmbeddedSearch(path, readonly=True)
@@ -61,3 +72,32 @@ def test_unknown_schema_version_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="schema version '99'") as info:
         EmbeddedSearch(path, readonly=True)
     assert "delete the directory" in (info.value.hint or "")
+
+
+def test_version_3_indexes_the_same_terms_and_scores_as_version_2(tmp_path: Path) -> None:
+    """v3 stems in Python (stem_text) what v2's tantivy analyzer stemmed: every query finds
+    the same products with the same BM25 scores (same terms, same token counts)."""
+    catalog = [*generate_catalog(400, seed=3), product("1", "Санкт-Петербург: кроссовки!")]
+    v2, v3 = older_index(tmp_path / "v2", "2"), EmbeddedSearch(tmp_path / "v3")
+    for index in (v2, v3):
+        index.upsert(catalog)
+        index.commit()
+    queries = ["кроссовки", "петербург", "смартфон samsung", "чайник", "книги", "эксмо роман"]
+    queries += [str(p["name"]).split()[0] for p in catalog[:40]]
+
+    def results(index: EmbeddedSearch, query: str) -> list[tuple[float, str]]:
+        return sorted(
+            (-round(h.score, 4), h.product_id) for h in index.search(query, limit=500).hits
+        )
+
+    for query in queries:
+        assert results(v3, query) == results(v2, query), query
+    for typed in ("санкт-пет", "кроссовки бег"):  # regexes run over the same terms
+        assert sorted(map(str, v3.suggest(typed, 50))) == sorted(map(str, v2.suggest(typed, 50)))
+    assert v3.suggest("санкт-пет")
+    searchers = v2.index.searcher(), v3.index.searcher()
+    for term in ("кроссовк", "петербург", "санкт", "эксм", "книг", "смартфон"):
+        for field in TEXT_FIELDS:
+            assert searchers[1].doc_freq(field, term) == searchers[0].doc_freq(field, term)
+    v2.close()
+    v3.close()

@@ -34,7 +34,7 @@ from vitrina.search.query_understanding import (
     is_cyrillic,
     transliterate,
 )
-from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema
+from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
 
 MARKER = "vitrina-search-schema"
@@ -111,6 +111,7 @@ class EmbeddedSearch:
             )
         self.schema_version = version
         self.schema = build_schema(version)
+        self._prestemmed = prestemmed(version)
         try:
             self.index = tantivy.Index(self.schema, path=str(self.path), reuse=True)
         except (OSError, ValueError) as exc:
@@ -146,7 +147,7 @@ class EmbeddedSearch:
 
     def _document(self, product: dict[str, Any]) -> Any:
         # The same indexed fields as the OpenSearch backend (search/fields.py).
-        fields = index_fields(product)
+        fields = index_fields(product, stemmed=self._prestemmed)
         fields["stored"] = orjson.dumps(product)
         return tantivy.Document.from_dict(fields, self.schema)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitrina.domain.search_document import normalize_text, search_document
-from vitrina.search.analysis import normalized_lemma_text
+from vitrina.search.analysis import normalized_lemma_text, stem_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -33,14 +33,14 @@ SHORT_FIELD_CACHE = 100_000
 SHORT_FIELD_CHARS = 200
 
 
-class _ShortFields(dict[str, tuple[str, str]]):
+class _ShortFields(dict[str, tuple[str, str, str]]):
     """Raw text of a field with few distinct values (brand, category, tags, specifications)
-    → (normalised text, its lemma string): each distinct value analysed once. Bounded:
-    emptied when full."""
+    → (normalised text, its lemma string, its stem string): each distinct value analysed
+    once. Bounded: emptied when full."""
 
-    def __missing__(self, raw: str) -> tuple[str, str]:
+    def __missing__(self, raw: str) -> tuple[str, str, str]:
         normalized = normalize_text(raw)
-        analysed = (normalized, normalized_lemma_text(normalized))
+        analysed = (normalized, normalized_lemma_text(normalized), stem_text(normalized))
         if len(raw) <= SHORT_FIELD_CHARS:
             if len(self) >= SHORT_FIELD_CACHE:
                 self.clear()
@@ -51,15 +51,18 @@ class _ShortFields(dict[str, tuple[str, str]]):
 _SHORT = _ShortFields()
 
 
-def index_fields(product: dict[str, Any]) -> dict[str, Any]:
-    """Every indexed field of one product (the stored copy of the product is the backend's)."""
+def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str, Any]:
+    """Every indexed field of one product (the stored copy of the product is the backend's).
+
+    `stemmed`: the TEXT_FIELDS hold their `stem_text` (the embedded index's schema v3, whose
+    text fields are split at spaces), not the normalised text the index's analyzer stems."""
     doc = search_document(product)
     name = normalize_text(doc["name"])
     description = normalize_text(doc["description"])
-    brand, brand_lemmas = _SHORT[doc["brand"]]
-    category, category_lemmas = _SHORT[doc["category"]]
-    tags, tags_lemmas = _SHORT[doc["tags"]]
-    specifications, specifications_lemmas = _SHORT[doc["specifications"]]
+    brand, brand_lemmas, brand_stems = _SHORT[doc["brand"]]
+    category, category_lemmas, category_stems = _SHORT[doc["category"]]
+    tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
+    specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     # body_lemma is the lemma text of the BODY_FIELDS joined by spaces: a space never joins
     # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
     body = (
@@ -69,13 +72,25 @@ def index_fields(product: dict[str, Any]) -> dict[str, Any]:
         normalized_lemma_text(description),
         specifications_lemmas,
     )
+    if stemmed:
+        texts = (
+            stem_text(name),
+            brand_stems,
+            category_stems,
+            tags_stems,
+            stem_text(description),
+            specifications_stems,
+        )
+    else:
+        texts = (name, brand, category, tags, description, specifications)
+    name_text, brand_text, category_text, tags_text, description_text, specs_text = texts
     return {
-        "name": name,
-        "brand": brand,
-        "category": category,
-        "tags": tags,
-        "description": description,
-        "specifications": specifications,
+        "name": name_text,
+        "brand": brand_text,
+        "category": category_text,
+        "tags": tags_text,
+        "description": description_text,
+        "specifications": specs_text,
         "product_id": doc["product_id"],
         "name_lemma": normalized_lemma_text(name),
         "body_lemma": " ".join(filter(None, body)),
