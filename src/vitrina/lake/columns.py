@@ -91,19 +91,31 @@ def product_values(v: dict[str, Any]) -> tuple[Any, ...]:
     )
 
 
-def canonical_product_values(p: CanonicalProduct) -> tuple[Any, ...] | None:
-    """`product_values` of a product `contracts.product_check` accepted (decoded and checked
-    in one pass, no dict); None when its dict could differ (an image without `alt` may have
-    had `"alt": null` or no key; an integer beyond 64 bits, which orjson parses as a float):
-    then the caller takes the dict path."""
+def canonical_json_columns(p: CanonicalProduct) -> tuple[bytes | None, bytes | None] | None:
+    """The specifications and images JSON texts of a product `contracts.product_check`
+    accepted; None when its dict could differ (an image without `alt` may have had `"alt":
+    null` or no key; an integer beyond 64 bits, which orjson parses as a float): then the
+    caller takes the dict path."""
     images = p.images
     if images is not None and any(image.alt is None for image in images):
         return None
-    price, stock, tags = p.price, p.stock, p.tags
     try:
         specifications = _json_bytes(p.specifications, "specifications")
     except ContractError:
         return None
+    if images is None:
+        return specifications, None
+    # Keys written in sorted order already (alt < url): no sort needed.
+    return specifications, orjson.dumps([{"alt": image.alt, "url": image.url} for image in images])
+
+
+def canonical_product_values(p: CanonicalProduct) -> tuple[Any, ...] | None:
+    """`product_values` of a product `contracts.product_check` accepted (decoded and checked
+    in one pass, no dict); None where `canonical_json_columns` declines."""
+    json_columns = canonical_json_columns(p)
+    if json_columns is None:
+        return None
+    price, stock, tags = p.price, p.stock, p.tags
     return (
         p.product_id,
         p.name,
@@ -119,13 +131,7 @@ def canonical_product_values(p: CanonicalProduct) -> tuple[Any, ...] | None:
         p.store_id,
         p.created_at,
         p.updated_at,
-        specifications,
-        None
-        if images is None
-        else orjson.dumps(
-            [{"alt": image.alt, "url": image.url} for image in images],
-            option=orjson.OPT_SORT_KEYS,
-        ),
+        *json_columns,
     )
 
 

@@ -10,12 +10,15 @@ leftovers of a crashed run, whose batches the replay may cut differently — are
 the lake. A new incarnation of a topic (a broker that forgot its data, a recreated topic)
 writes new names and never deletes or overwrites the files of an earlier one.
 
-Products (the large records) are kept as flat tuples of column values and converted column
-by column when their file is written (`lake.columns`), not row by row; a shop product the
-door's one-pass check accepts (`contracts.product_check`) gets its tuple without a dict or
-a schema walk, any other is judged by the JSON Schema as before. A product that only
-fails there (an integer beyond int64) is found by the per-record path and dead-lettered
-after the write, before its offset commits (`take_dead_letters`).
+Products (the large records) are not kept as dicts. One the door's one-pass check accepts
+(`contracts.product_check`) keeps its raw bytes and its two JSON columns, and Arrow's JSON
+reader parses a whole file's batch of them at once (`lake.raw_columns`); any other is judged
+by the JSON Schema as before and kept as a flat tuple of column values (`lake.columns`).
+Building a file's table, encoding the Parquet and writing the file run on a background
+thread (`lake_sink_writes`) while this one decodes the next records; offsets commit only once
+nothing is buffered and every file is written. A product that only fails in the conversion
+(an integer beyond int64) is found by the per-record path (`lake_sink_tables`) and
+dead-lettered after the write, before its offset commits (`take_dead_letters`).
 """
 
 from __future__ import annotations
@@ -34,31 +37,27 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
 from vitrina.contracts.product_check import canonical_product
-from vitrina.errors import ContractError
-from vitrina.kafka.deadletter import REPLAY_HEADERS, Output, dead_letter
+from vitrina.kafka.deadletter import REPLAY_HEADERS, Output
 from vitrina.kafka.inspect import topic_incarnation
 from vitrina.kafka.offsets import committed_offsets
-from vitrina.kafka.produce import fits
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.lake.columns import (
     COLUMNAR,
-    META,
     VALUES,
-    ColumnarUnfit,
-    canonical_product_values,
-    lake_table,
     warm_up,
 )
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
-from vitrina.lake.rows import RecordMeta, Row, lake_rows
-from vitrina.lake.writer import LakeWriter, to_table
+from vitrina.lake.raw_columns import raw_values
+from vitrina.lake.rows import RecordMeta, lake_rows
+from vitrina.lake.writer import LakeWriter, Written
+from vitrina.services.lake_sink_tables import SERVICE, file_table
+from vitrina.services.lake_sink_writes import BackgroundWrites, Job
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SERVICE = "lake-sink"
 # Flush everything once this many rows are buffered in total, whatever their age:
 # bounds memory when records spread over many (dataset, partition, date) buffers.
 MEMORY_FACTOR = 4
@@ -70,9 +69,9 @@ MEMORY_FACTOR = 4
 GC_GEN0_THRESHOLD = 50_000
 
 BufferKey = tuple[str, int, date]
-# A product waiting for its file: (offset, timestamp ms, key, raw value, raw key, replay
-# headers, *column values) — the raw bytes only for the per-record path and a dead letter.
-Pending = tuple[Any, ...]
+# What a background write returns: the file (None: every record dead-lettered), its dead
+# letters with their rules, and how long it took.
+Outcome = tuple[Written | None, list[tuple[Output, str]], float]
 _DAY_MS = 86_400_000
 
 
@@ -108,6 +107,8 @@ class LakeSink(Step):
         warm_up()
         self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
         self._oldest: float | None = None  # worker clock when the current buffers began
+        self.writes = BackgroundWrites(self._write_one)
+        self._failed: BaseException | None = None  # a background write's error, raised next
 
     # -- decode → rows → buffer ------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
@@ -124,7 +125,7 @@ class LakeSink(Step):
         values: tuple[Any, ...] | None = None
         if role == "shop_products" and raw is not None:
             canonical = canonical_product(raw)  # one pass; None: the schema decides
-            values = None if canonical is None else canonical_product_values(canonical)
+            values = None if canonical is None else raw_values(canonical, raw)
         if columnar is not None:
             if values is None:
                 values = VALUES[role](self._decode_product(role, raw, columnar))
@@ -172,56 +173,8 @@ class LakeSink(Step):
     def _table(
         self, role: str, partition: int, items: list[Any]
     ) -> tuple[pa.Table | None, list[tuple[Output, str]]]:
-        """The file's table (None: nothing left to write) and the dead letters (with the rule
-        broken) of records it can not hold. Products go column by column, or record by record when a value does
-        not convert: the per-record path names the culprit."""
-        if role not in COLUMNAR:
-            return to_table(role, items), []
-        topic = getattr(self.settings.topics, role)
-        try:
-            return lake_table(role, topic, partition, items), []
-        except ColumnarUnfit:
-            pass
-        rows: list[Row] = []
-        dead: list[tuple[Output, str]] = []
-        for pending in items:
-            offset, ts, key, raw = pending[:4]
-            try:
-                converted = lake_rows(
-                    role,
-                    decode(CONTRACT_OF[role], raw),
-                    RecordMeta(topic, partition, offset, ts, key),
-                    self.pii_key,
-                )
-                to_table(role, converted)  # a value Arrow refuses fails here, alone
-            except (ContractError, pa.ArrowInvalid, pa.ArrowTypeError, OverflowError) as exc:
-                dead.append(self._dead_letter(topic, partition, pending, exc))
-                continue
-            rows.extend(converted)
-        return (to_table(role, rows) if rows else None), dead
-
-    def _dead_letter(
-        self, topic: str, partition: int, pending: Pending, exc: Exception
-    ) -> tuple[Output, str]:
-        """The dead letter of a record the lake cannot hold, and the rule it broke."""
-        offset, _, _, raw, raw_key, carried = pending[:META]
-        rule = (exc.rule if isinstance(exc, ContractError) else "") or "unwritable"
-        extra = list(carried or ())
-        if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
-            extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
-            raw = (raw or b"")[:100_000]
-        letter = dead_letter(
-            self.settings.topics.dead_letters,
-            service=SERVICE,
-            error=f"the lake cannot store this record: {exc}",
-            key=raw_key,
-            value=raw,
-            source_topic=topic,
-            partition=partition,
-            offset=offset,
-            extra_headers=extra,
-        )
-        return letter, rule
+        """The file's table and the dead letters of records it can not hold (`file_table`)."""
+        return file_table(self.settings, self.pii_key, role, partition, items)
 
     def take_dead_letters(self) -> list[Output]:
         """Records the last writes refused, handed to the worker once (before the commit)."""
@@ -230,6 +183,7 @@ class LakeSink(Step):
 
     # -- flushing ------------------------------------------------------------------------------
     def flush_if_due(self, now: float) -> None:
+        self._collect(wait_for=0)
         metrics.LAKE_BUFFERED.set(self.buffered)  # once per poll, not once per record
         if not self.buffered:
             self._oldest = None
@@ -240,42 +194,90 @@ class LakeSink(Step):
             now - self._oldest >= self.flush_seconds
             or self.buffered >= MEMORY_FACTOR * self.flush_records
         ):
-            self.flush()
+            self.flush(wait=False)
             return
         full = [k for k, rows in self.buffers.items() if len(rows) >= self.flush_records]
         if full:
             self._write(full)
 
-    def flush(self) -> None:
+    def flush(self, wait: bool = True) -> None:
+        """Write every buffer; with `wait`, return once all files are written (raising the
+        error of one that was not: its records are buffered again for the retry)."""
+        self._collect(wait_for=0)
         if self.buffered:
             self._write(list(self.buffers))
         self._oldest = None
+        if wait:
+            self._collect(wait_for=-1)
 
     def _write(self, keys: list[BufferKey]) -> None:
-        started = time.perf_counter()
+        """Hand these buffers to the background writer (one file each)."""
         for key in keys:
-            role, partition, day = key
-            items = self.buffers[key]
-            table, dead = self._table(role, partition, items)
-            if table is not None:
-                written = self.writer.write_table(role, day, table, self.incarnations.get(role, ""))
+            items = self.buffers.pop(key)
+            self.buffered -= len(items)
+            self._outcomes(self.writes.submit(key, items))
+        metrics.LAKE_BUFFERED.set(self.buffered)
+
+    def _write_one(self, key: BufferKey, items: list[Any]) -> Outcome:
+        """On the writer thread: one buffer → its table → one Parquet file."""
+        started = time.perf_counter()
+        role, partition, day = key
+        table, dead = self._table(role, partition, items)
+        written = None
+        if table is not None:
+            written = self.writer.write_table(role, day, table, self.incarnations.get(role, ""))
+        return written, dead, time.perf_counter() - started
+
+    def _collect(self, wait_for: int) -> None:
+        """Act on finished writes; raise a failed write's error (its records buffered again)."""
+        self._outcomes(self.writes.completed(wait_for))
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+
+    def _outcomes(self, jobs: list[Job]) -> None:
+        for job in jobs:
+            exc = job.future.exception()
+            role = job.key[0]
+            if exc is not None:
+                # Back in front of what arrived since (lower offsets first); written again
+                # by the retry, under the same file name.
+                self.buffers[job.key] = job.items + self.buffers.get(job.key, [])
+                self.buffered += len(job.items)
+                self._failed = self._failed or exc
+                continue
+            written, dead, seconds = job.future.result()
             # Only once written: a write retried later must not dead-letter them twice.
             for letter, rule in dead:
                 self.dead_lettered.append(letter)
                 metrics.REJECTED.labels(SERVICE, rule).inc()
                 metrics.DEAD_LETTERED.labels(SERVICE, getattr(self.settings.topics, role)).inc()
-            del self.buffers[key]
-            self.buffered -= len(items)
-            if table is None:
+            metrics.LAKE_FLUSH.observe(seconds)
+            if written is None:
                 continue  # every record of it was dead-lettered
             metrics.LAKE_FILES.labels(role).inc()
             metrics.LAKE_ROWS.labels(role).inc(written.rows)
             metrics.LAKE_BYTES.labels(role).inc(written.bytes)
-        metrics.LAKE_BUFFERED.set(self.buffered)
-        metrics.LAKE_FLUSH.observe(time.perf_counter() - started)
 
     def durable(self) -> bool:
-        return self.buffered == 0
+        """Nothing buffered, every file written and its dead letters taken: offsets may
+        commit. Waits for the writes in flight once nothing is buffered (after a full
+        flush), so the commit follows the files at once."""
+        if self.buffered:
+            return False
+        try:
+            self._collect(wait_for=-1)
+        except Exception as exc:  # raised again by the next flush, in the worker's retry
+            self._failed = exc
+            return False
+        return not self.buffered and not self.dead_lettered
+
+    def _settle(self) -> None:
+        """Wait for every write; a failure stays for the next flush to raise."""
+        try:
+            self._collect(wait_for=-1)
+        except Exception as exc:
+            self._failed = exc
 
     # -- crash leftovers ---------------------------------------------------------------------
     def recover(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
@@ -286,6 +288,7 @@ class LakeSink(Step):
         ]
         if not mine:
             return
+        self._settle()  # no write of ours runs while leftovers are deleted
         for topic in {tp.topic for tp in mine}:
             # Asked at every assignment: a topic recreated while we ran is a new incarnation.
             self.incarnations[self.role_of[topic]] = topic_incarnation(
@@ -305,6 +308,7 @@ class LakeSink(Step):
     def drop(self, partitions: list[TopicPartition]) -> None:
         """Rows still buffered for these partitions: the replay from the last commit brings
         them again (to us or to their next owner)."""
+        self._settle()
         for tp in partitions:
             role = self.role_of.get(tp.topic)
             for key in [k for k in self.buffers if k[0] == role and k[1] == tp.partition]:
@@ -312,7 +316,8 @@ class LakeSink(Step):
         metrics.LAKE_BUFFERED.set(self.buffered)
 
     def close(self) -> None:
-        return None
+        """Wait for the writes in flight (their files are complete, committed or not)."""
+        self._outcomes(self.writes.close())
 
 
 def _log_start(consumer: Consumer, tp: TopicPartition) -> int:
@@ -335,9 +340,14 @@ def relax_gc() -> None:
 
 
 def build_worker(
-    settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
+    settings: Settings,
+    *,
+    group_id: str | None = None,
+    metrics_port: int | None = None,
+    consumer_extra: dict[str, Any] | None = None,
 ) -> StreamWorker:
-    """The sink as a StreamWorker (used by `main` and by tests that run it in a thread)."""
+    """The sink as a StreamWorker (used by `main` and by tests that run it in a thread;
+    `consumer_extra`: librdkafka settings a benchmark gives its baseline too)."""
     step = LakeSink(settings, LakeWriter.from_settings(settings), pii_key(settings))
     return StreamWorker(
         settings,
@@ -346,6 +356,7 @@ def build_worker(
         sink=step,
         group_id=group_id or settings.lake.consumer_group,
         metrics_port=metrics_port,
+        consumer_extra=consumer_extra,
     )
 
 
