@@ -16,6 +16,11 @@ over the same documents, is a naive scan: lower-cased text of every product, a p
 matches when it contains every query word (no morphology) — the ratio is baseline latency /
 index latency.
 
+Indexer replay: `IndexerStep.write` (the indexer's write path: a commit per 5,000-record
+batch) over the same products into a fresh index, against the same replay into a schema
+version 2 index, A B B A; `segments` is the documents per segment it leaves once tantivy's
+merges finished.
+
 Freshness: an embedded broker plus `vitrina run filter` and `vitrina run indexer` as
 subprocesses; a product is produced to shop-products and the time until `search()` in this
 process returns it is measured (p50/p95); then the product is banned (`BanService`, as
@@ -201,6 +206,84 @@ def index_build_abba(
         "order": measured["order"],
         "abba_rounds": measured["rounds"],
         "target_docs_per_s": 30_000,
+    }
+
+
+def segments_of(path: Path) -> list[int]:
+    """Documents per segment of the index at `path` (its meta.json), largest first."""
+    meta = json.loads((path / "meta.json").read_text("utf-8"))
+    return sorted((int(seg["max_doc"]) for seg in meta["segments"]), reverse=True)
+
+
+def indexer_replay(catalog: list[dict[str, Any]], path: Path, progress: Progress) -> float:
+    """The indexer's own write path over a replay of filtered-products: IndexerStep.write
+    per 5,000-record batch (its flush_records), so a commit per batch, into a fresh index."""
+    from vitrina.search.embedded import EmbeddedSearch
+    from vitrina.services.indexer import Change, IndexerStep
+
+    changes = [
+        Change(str(p["product_id"]), p, "filtered-products", 0, i, None, None)
+        for i, p in enumerate(catalog)
+    ]
+    task = progress.add_task("indexer replay", total=len(catalog))
+    started = time.perf_counter()
+    step = IndexerStep(EmbeddedSearch(path), commit_seconds=0.5)
+    for start in range(0, len(changes), step.flush_records):
+        batch = changes[start : start + step.flush_records]
+        step.write(batch)
+        progress.advance(task, len(batch))
+    step.close()  # waits for tantivy's merges: their CPU is part of the replay
+    progress.remove_task(task)
+    return time.perf_counter() - started
+
+
+def indexer_replay_abba(
+    catalog: list[dict[str, Any]], tmp: Path, rounds: int, progress: Progress
+) -> dict[str, Any]:
+    """The indexer's replay into a schema version 2 index (tantivy stems the text fields)
+    (A) and into a new index (B, version 3: stemmed once per distinct token), interleaved
+    A B B A; segments left after the merges that ran."""
+    import tantivy
+
+    from vitrina.search.embedded import MARKER
+    from vitrina.search.schema import build_schema
+
+    n = len(catalog)
+    runs = iter(range(1_000_000))
+    segments: dict[str, list[int]] = {}
+
+    def replay(version: str | None) -> dict[str, float]:
+        path = tmp / f"replay-{next(runs)}"
+        if version is not None:  # an index created by the previous release
+            path.mkdir()
+            tantivy.Index(build_schema(version), path=str(path))
+            (path / MARKER).write_text(version)
+        cpu = time.process_time()
+        seconds = indexer_replay(catalog, path, progress)
+        cpu_us = (time.process_time() - cpu) / n * 1e6
+        segments[version or "new"] = segments_of(path)
+        shutil.rmtree(path, ignore_errors=True)
+        return {"rate": n / seconds, "seconds": round(seconds, 2), "cpu_us": cpu_us}
+
+    measured = abba(lambda: replay("2"), lambda: replay(None), rounds)
+    return {
+        "docs_per_s": round(measured["candidate"]["median"]),
+        "docs_per_s_spread": measured["candidate"],
+        "baseline": "the same replay into a schema version 2 index",
+        "baseline_docs_per_s": measured["baseline"],
+        "speedup": measured["ratio"],
+        "cpu_us_per_doc": statistics.median(r["cpu_us"] for r in measured["candidate_runs"]),
+        "baseline_cpu_us_per_doc": statistics.median(
+            r["cpu_us"] for r in measured["baseline_runs"]
+        ),
+        "commit_every": 5000,
+        # tantivy's LogMergePolicy (not configurable from tantivy-py): segments under 10k
+        # documents share the lowest level and 8 of one level are merged into one.
+        "segments": segments.get("new"),
+        "baseline_segments": segments.get("2"),
+        "load_average": measured["load_average"],
+        "order": measured["order"],
+        "abba_rounds": measured["rounds"],
     }
 
 
@@ -456,6 +539,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="passes over the query list")
     parser.add_argument("--abba", type=int, default=3, help="interleaved rounds (>= 3)")
     parser.add_argument("--freshness", type=int, default=40, help="freshness samples (0: skip)")
+    parser.add_argument(
+        "--replay",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also the indexer's replay (commit per 5,000), v2 vs new index, ABBA",
+    )
     args = parser.parse_args()
 
     from vitrina.domain.generator import generate_catalog
@@ -471,6 +560,9 @@ def main() -> None:
     with progress_bar as progress, tempfile.TemporaryDirectory() as tmp:
         catalog = list(generate_catalog(args.n, seed=42))
         result["index_build"] = index_build_abba(catalog, Path(tmp), args.abba, progress)
+        result["index_build"]["segments"] = segments_of(Path(tmp) / "ix")
+        if args.replay:
+            result["indexer_replay"] = indexer_replay_abba(catalog, Path(tmp), args.abba, progress)
         # Baseline (A, one pass of the naive scan) and index (B, --rounds passes)
         # interleaved A B B A, --abba rounds: a load spike hits both sides alike.
         ours: list[float] = []
