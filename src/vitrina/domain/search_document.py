@@ -84,7 +84,7 @@ def search_document(product: dict[str, Any]) -> dict[str, Any]:
         "brand": product.get("brand") or "",
         "category": product.get("category") or "",
         "tags": " ".join(tags),
-        "specifications": " ".join(s for s in (_scalar_text(v) for v in specs.values()) if s),
+        "specifications": " ".join(filter(None, map(_scalar_text, specs.values()))),
         "price": price_of(product),
         "in_stock": in_stock(product),
     }

@@ -103,6 +103,15 @@ def stem_text(text: str) -> str:
     return " ".join(filter(None, map(_STEM_STRINGS.__getitem__, text.split())))
 
 
+def stem_and_lemma_text(text: str) -> tuple[str, str]:
+    """(`stem_text`, `normalized_lemma_text`) of a `normalize_text`-ed text, split once."""
+    tokens = text.split()
+    return (
+        " ".join(filter(None, map(_STEM_STRINGS.__getitem__, tokens))),
+        " ".join(filter(None, map(_LEMMA_STRINGS.__getitem__, tokens))),
+    )
+
+
 @lru_cache(maxsize=1)
 def stem_analyzer() -> Any:
     import tantivy

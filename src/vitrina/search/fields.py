@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitrina.domain.search_document import normalize_text, search_document
-from vitrina.search.analysis import normalized_lemma_text, stem_text
+from vitrina.search.analysis import normalized_lemma_text, stem_and_lemma_text, stem_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -63,27 +63,24 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
     category, category_lemmas, category_stems = _SHORT[doc["category"]]
     tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
+    if stemmed:
+        name_text, name_lemmas = stem_and_lemma_text(name)
+        description_text, description_lemmas = stem_and_lemma_text(description)
+        brand_text, category_text = brand_stems, category_stems
+        tags_text, specs_text = tags_stems, specifications_stems
+    else:
+        name_text, name_lemmas = name, normalized_lemma_text(name)
+        description_text, description_lemmas = description, normalized_lemma_text(description)
+        brand_text, category_text, tags_text, specs_text = brand, category, tags, specifications
     # body_lemma is the lemma text of the BODY_FIELDS joined by spaces: a space never joins
     # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
     body = (
         brand_lemmas,
         category_lemmas,
         tags_lemmas,
-        normalized_lemma_text(description),
+        description_lemmas,
         specifications_lemmas,
     )
-    if stemmed:
-        texts = (
-            stem_text(name),
-            brand_stems,
-            category_stems,
-            tags_stems,
-            stem_text(description),
-            specifications_stems,
-        )
-    else:
-        texts = (name, brand, category, tags, description, specifications)
-    name_text, brand_text, category_text, tags_text, description_text, specs_text = texts
     return {
         "name": name_text,
         "brand": brand_text,
@@ -92,7 +89,7 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
         "description": description_text,
         "specifications": specs_text,
         "product_id": doc["product_id"],
-        "name_lemma": normalized_lemma_text(name),
+        "name_lemma": name_lemmas,
         "body_lemma": " ".join(filter(None, body)),
         "category_key": category.strip(),  # filter_key: normalised and trimmed
         "brand_key": brand.strip(),
