@@ -8,9 +8,23 @@ consumer group (and, for the sink, a fresh lake directory), so a load spike on t
 machine hits both sides alike. Reports the median msg/s of both, the median ratio with its
 spread, the load average around each run, files/bytes written, the Parquet size relative to
 the JSON bytes, peak RSS, and the exactly-once check of every sink run (distinct offsets ==
-rows == n). Timers start at the first record each reader sees, so the group join (~3 s) is
-not counted; the sink's timer ends when its last row is in Parquet (up to --flush-seconds
-after its last record: the age flush of the last, partial files).
+rows == n).
+
+Fair to both sides (each point was wrong before, and is why the ratio changed with n):
+- the same librdkafka settings for both readers, with a prefetch queue larger than the input
+  (`client_settings`). At the default 64 MiB a reader faster than the fetch loop empties the
+  queue and waits for refills: 100k x 1.2 KB = 120 MB capped the baseline near 55k msg/s,
+  while 50k (60 MB) fitted and it ran at its parse speed (194k msg/s) — a 3.5x swing of the
+  baseline, not of the work. Measured with the default consumer at 100k: 16 MiB -> 20k
+  msg/s, 64 MiB -> 47-58k, 1 GiB -> 84-87k;
+- the same process-wide GC setting (`relax_gc`, as the sink's own process runs) for every
+  run, not only for the runs after the first sink;
+- no polling in the measured process: the sink's end is an event, not a progress bar
+  collecting the whole metrics registry every 50 ms (~9 % of the process's samples);
+- both timers start at the first record each reader sees (the group join is not counted) and
+  both readers stop at the n-th record: the sink then writes its last, partial files at once
+  and commits, and its timer ends when that commit is done (before, it also counted up to
+  --flush-seconds of waiting for the age flush of records it had already processed).
 
     .venv/bin/python benchmarks/lake.py            # 100k products, 3 ABBA rounds
     .venv/bin/python benchmarks/lake.py --n 20000  # scaled down
@@ -68,10 +82,18 @@ def load_input(settings: Settings, n: int) -> int:
     return total
 
 
-def baseline(settings: Settings, n: int) -> dict[str, float]:
+def client_settings(n: int, json_bytes: int) -> dict[str, Any]:
+    """librdkafka settings both readers get: a prefetch queue that holds the whole input."""
+    return {
+        "queued.max.messages.kbytes": min(2_097_151, max(65_536, 2 * json_bytes // 1024)),
+        "queued.min.messages": max(100_000, n),
+    }
+
+
+def baseline(settings: Settings, n: int, client: dict[str, Any]) -> dict[str, float]:
     """Plain consumer: read and parse every record until all n are seen. msg/s, and the
     process's CPU per record (librdkafka's threads included)."""
-    consumer = Consumer(consumer_config(settings, "bench", f"raw-{time.time_ns()}"))
+    consumer = Consumer(consumer_config(settings, "bench", f"raw-{time.time_ns()}", **client))
     consumer.subscribe([settings.topics.shop_products])
     seen, started, cpu = 0, 0.0, 0.0
     deadline = time.monotonic() + 600
@@ -100,40 +122,47 @@ def rows_written() -> float:
     )
 
 
-def sink(settings: Settings, n: int, progress: Progress) -> dict[str, Any]:
-    """The real sink in a thread until all n rows are in Parquet and committed. msg/s."""
-    relax_gc()  # as `vitrina run lake-sink` does (process-wide: later baseline runs share it)
-    worker = build_worker(settings, group_id=f"lake-bench-{time.time_ns()}")
+def sink(settings: Settings, n: int, client: dict[str, Any]) -> dict[str, Any]:
+    """The real sink in a thread until it has processed all n records, written them to
+    Parquet and committed their offsets. msg/s and CPU per record, as the baseline's."""
+    worker = build_worker(settings, group_id=f"lake-bench-{time.time_ns()}", consumer_extra=client)
     first: list[float] = []
-    process = worker.step.process
+    end: list[float] = []
+    seen = [0]
+    finished = threading.Event()
+    process, commit = worker.step.process, worker.commit
 
     def timed(message: Message) -> Any:
         if not first:
             first.extend((time.perf_counter(), time.process_time()))
+        seen[0] += 1
+        if seen[0] == n:
+            worker.stop()  # the input's end: the loop writes what is buffered and commits
         return process(message)
 
+    def timed_commit(force: bool = False) -> None:
+        commit(force)
+        if force and seen[0] >= n and not end and rows_written() - before >= n:
+            end.extend((time.perf_counter(), time.process_time()))
+            finished.set()
+
     worker.step.process = timed  # type: ignore[method-assign]
+    worker.commit = timed_commit  # type: ignore[method-assign]
     before = rows_written()
     thread = threading.Thread(target=worker.run, daemon=True)
     thread.start()
-    task = progress.add_task("lake sink", total=n)
-    deadline = time.monotonic() + 900
-    while rows_written() - before < n and time.monotonic() < deadline:
-        progress.update(task, completed=rows_written() - before)
-        time.sleep(0.05)  # polling a counter for the progress bar, not a correctness wait
-    done, cpu = time.perf_counter(), time.process_time()
-    worker.stop()
+    finished.wait(900)
     thread.join(60)
-    if rows_written() - before < n:
+    if not end:
         raise RuntimeError(f"sink wrote only {rows_written() - before:.0f} of {n} rows")
     return {
-        "msg_per_s": n / (done - first[0]),
-        "seconds": done - first[0],
-        "cpu_us": (cpu - first[1]) / n * 1e6,
+        "msg_per_s": n / (end[0] - first[0]),
+        "seconds": end[0] - first[0],
+        "cpu_us": (end[1] - first[1]) / n * 1e6,
     }
 
 
-def sink_run(settings: Settings, n: int, lake_dir: Path) -> dict[str, Any]:
+def sink_run(settings: Settings, n: int, lake_dir: Path, client: dict[str, Any]) -> dict[str, Any]:
     """One sink run into its own lake directory; msg/s, files, bytes, exactly once."""
     run_settings = settings.model_copy(
         update={
@@ -142,8 +171,7 @@ def sink_run(settings: Settings, n: int, lake_dir: Path) -> dict[str, Any]:
             )
         }
     )
-    with Progress(transient=True, console=Console(stderr=True)) as progress:
-        result = sink(run_settings, n, progress)
+    result = sink(run_settings, n, client)
     writer = LakeWriter.from_settings(run_settings)
     stats = dataset_stats(writer, "shop_products")
     table = read_dataset(writer, "shop_products", ["_partition", "_offset"])
@@ -185,13 +213,15 @@ def main() -> None:
             lake={"flush_records": args.flush_records, "flush_seconds": args.flush_seconds},
         )
         runs = iter(range(1_000_000))
+        relax_gc()  # as `vitrina run lake-sink` does; process-wide, so for both sides
         broker.start(settings)
         try:
             apply_topics(settings)
             json_bytes = load_input(settings, n)
+            client = client_settings(n, json_bytes)
             measured = abba(
-                lambda: baseline(settings, n),
-                lambda: sink_run(settings, n, Path(tmp) / f"lake-{next(runs)}"),
+                lambda: baseline(settings, n, client),
+                lambda: sink_run(settings, n, Path(tmp) / f"lake-{next(runs)}", client),
                 args.rounds,
             )
         finally:
@@ -228,6 +258,7 @@ def main() -> None:
                 "exactly_once": exactly_once,
                 "flush_records": args.flush_records,
                 "flush_seconds": args.flush_seconds,
+                "client_settings": client,
                 "peak_rss_mb": round(peak_mb),
                 "target_ratio": 0.6,
             },
