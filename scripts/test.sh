@@ -19,7 +19,8 @@ echo "==> ruff check, ruff format --check, mypy src"
 # (tests/conftest.py): tests/distributed on one worker (one secured cluster), tests/backends
 # on one worker, every other file on one worker; each worker has its own session broker.
 WORKERS="${VITRINA_TEST_WORKERS:-2}"
-.venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup --durations=25 tests "$@"
+.venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup --no-loadscope-reorder \
+  --durations=25 tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
 VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup \
   tests/integration/test_broker.py tests/integration/test_filter.py tests/integration/test_bans.py

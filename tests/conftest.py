@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import socket
 import time
 import uuid
@@ -104,13 +105,25 @@ def pytest_report_header() -> str:
 # tests/backends (one HDFS, OpenSearch and S3 server); any other file is its own group, so its
 # tests run in file order on one worker and module-scoped fixtures start once, as in a serial
 # run. Each worker has its own session broker (`broker_settings`) and its own port slice.
+# The longest groups go first (with --no-loadscope-reorder the workers take groups in this
+# order): the cluster's tests, the backends', then e2e, integration and, to fill the gaps at
+# the end, the many short unit files.
 _SHARED_GROUPS = {"distributed": "secured-cluster", "backends": "backend-servers"}
+_FIRST = ("distributed", "backends", "e2e", "integration")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if not config.pluginmanager.hasplugin("xdist") or config.getoption("dist", "no") == "no":
         return
     root = Path(__file__).parent
+
+    def top(item: pytest.Item) -> str:
+        try:
+            return item.path.relative_to(root).parts[0]
+        except ValueError:
+            return ""
+
+    items.sort(key=lambda item: _FIRST.index(top(item)) if top(item) in _FIRST else len(_FIRST))
     for item in items:
         try:
             relative = item.path.relative_to(root)
@@ -118,6 +131,22 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             continue
         group = _SHARED_GROUPS.get(relative.parts[0], relative.as_posix())
         item.add_marker(pytest.mark.xdist_group(group))
+
+
+def _group_coordinator_ready(bootstrap: str) -> bool:
+    """True once the broker answers a consumer group's offset fetch (its coordinator is up)."""
+    from confluent_kafka import Consumer, KafkaException, TopicPartition
+
+    consumer = Consumer(
+        {"bootstrap.servers": bootstrap, "group.id": "vitrina-test-warmup", "log_level": 0}
+    )
+    try:
+        consumer.committed([TopicPartition("vitrina-test-warmup", 0)], timeout=5)
+        return True
+    except KafkaException:
+        return False
+    finally:
+        consumer.close()
 
 
 @pytest.fixture(scope="session")
@@ -135,7 +164,22 @@ def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
         kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
     )
     broker.start(settings)
+    if TEST_BROKER == "kafka":
+        # A fresh Kafka answers metadata before its group coordinator is up: the first test
+        # on it (each xdist worker's first) got NOT_COORDINATOR from `committed()`.
+        wait_for(
+            lambda: _group_coordinator_ready(settings.kafka.bootstrap_servers),
+            timeout=60,
+            interval=0.2,
+            message="the session broker's group coordinator",
+        )
     yield settings
+    # The session's data dir is thrown away: a clean shutdown (up to 20 s with the thousands of
+    # partitions a session creates) buys nothing here, so SIGKILL; `stop` drops the PID file.
+    # (A clean stop is tested where it matters: tests/integration/test_broker.py.)
+    pid = broker.status(settings).pid
+    if pid is not None:
+        os.kill(pid, signal.SIGKILL)
     broker.stop(settings)
 
 
