@@ -55,7 +55,7 @@ _SCHEMA = pa.schema(
 # specifications, images (kept as sorted-key JSON by the sink) and index are not columns
 # here: the reader skips them.
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore")
-_BLOCK = 1 << 24  # one block per batch of ~5,000 products; more blocks parse on more threads
+_BLOCK = 1 << 24  # one block per batch of ~5,000 products: on the writer thread, no pool
 
 
 _ENCODE = msgspec.json.Encoder().encode
@@ -84,7 +84,7 @@ def raw_product_table(topic: str, partition: int, items: list[tuple[Any, ...]]) 
     try:
         parsed = pj.read_json(
             io.BytesIO(data),
-            read_options=pj.ReadOptions(use_threads=True, block_size=max(_BLOCK, len(data) + 1)),
+            read_options=pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1)),
             parse_options=_PARSE,
         )
         if parsed.num_rows != n:
