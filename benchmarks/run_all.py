@@ -270,7 +270,7 @@ BENCHES = [
     ),
     Bench(
         "lake",
-        # 50k: at 20k the last files' age flush (1 s) is a fifth of the sink's time
+        # 50k: lake.py measures both sides alike at any size (its docstring), 100k in --full
         ["--n", "50000", "--rounds", "3"],
         [],
         [
