@@ -60,8 +60,17 @@ PAGE_CACHE_MAX_LIMIT = 20
 # 256 MB: the writer's budget before it flushes a segment (split between its threads; pages
 # are taken as documents arrive). It matters for a bulk build with one commit: 100k products
 # flushed 4 segments at 64 MB and merged them again, 2 at 256 MB (~4 % less CPU,
-# benchmarks/search.py). The indexer commits every 5,000 products, under either budget.
+# benchmarks/search.py; two threads then, one segment now). The indexer commits every 5,000
+# products, under either budget.
 WRITER_HEAP_BYTES = 256_000_000
+
+# 1 indexing thread: one Python thread feeds the writer, building a document in ~30 µs of CPU
+# that tantivy indexes in ~20 (schema v3), so one thread keeps up. Tantivy's default (one
+# per core) split each commit into a segment per thread — a term dictionary each, more
+# merges — for ~5 µs more CPU per product on 100k (bulk or a commit per 5,000; ABBA at load
+# 7-25, benchmarks/search.py) and no faster build. tantivy-py holds the GIL in add_document,
+# so a second feeding thread would not help either.
+WRITER_THREADS = 1
 
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
 RELOAD_INTERVAL_S = 0.1
@@ -128,7 +137,9 @@ class EmbeddedSearch:
         self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._queries.text_query)
         if not readonly:
             try:
-                self._writer = self.index.writer(heap_size=writer_heap_bytes, num_threads=0)
+                self._writer = self.index.writer(
+                    heap_size=writer_heap_bytes, num_threads=WRITER_THREADS
+                )
             except ValueError as exc:
                 raise UnavailableError(
                     f"search index {self.path} is locked: {exc}",
