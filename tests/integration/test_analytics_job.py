@@ -256,3 +256,22 @@ def test_scheduler_skips_an_empty_lake_instead_of_failing(tmp_path: Path) -> Non
         REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "skipped"})
         == before + 1
     )
+
+
+def test_the_ease_products_setting_reaches_the_model_in_run_and_evaluate(tmp_path: Path) -> None:
+    """`analytics.ease_products` bounds the EASE model in `run` and in `evaluate` alike."""
+    from vitrina.analytics import model
+
+    settings = load_settings(data_dir=tmp_path, analytics={"ease_products": 7})
+    _lake(settings, products=150, customer_count=40, messages=4000)
+    run_job(settings, publish_topics=False)
+    neighbours = AnalyticsLake.from_settings(settings).read_output("item_neighbours")
+    products = set(neighbours["product_id"].to_pylist()) | set(
+        neighbours["other_id"].to_pylist()
+    )
+    assert 2 <= len(products) <= 7, products
+    # evaluate publishes nothing: its solve (the model's cache key) shows the parameter.
+    model._CACHE.clear()
+    evaluate(settings, k=10)
+    (key, (solved, _)), = model._CACHE
+    assert key[1] == 7 and len(solved) == 7
