@@ -266,12 +266,10 @@ def test_the_ease_products_setting_reaches_the_model_in_run_and_evaluate(tmp_pat
     _lake(settings, products=150, customer_count=40, messages=4000)
     run_job(settings, publish_topics=False)
     neighbours = AnalyticsLake.from_settings(settings).read_output("item_neighbours")
-    products = set(neighbours["product_id"].to_pylist()) | set(
-        neighbours["other_id"].to_pylist()
-    )
+    products = set(neighbours["product_id"].to_pylist()) | set(neighbours["other_id"].to_pylist())
     assert 2 <= len(products) <= 7, products
     # evaluate publishes nothing: its solve (the model's cache key) shows the parameter.
     model._CACHE.clear()
     evaluate(settings, k=10)
-    (key, (solved, _)), = model._CACHE
+    ((key, (solved, _)),) = model._CACHE
     assert key[1] == 7 and len(solved) == 7
