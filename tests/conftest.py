@@ -100,37 +100,56 @@ def pytest_report_header() -> str:
 
 
 # Under pytest-xdist (`scripts/test.sh` runs `-n 2 --dist loadgroup`) tests are sent to
-# workers in groups: every test of tests/distributed shares one group (one secured cluster,
-# started once, tests that kill and restart its nodes one after another), so do the tests of
-# tests/backends (one HDFS, OpenSearch and S3 server); any other file is its own group, so its
-# tests run in file order on one worker and module-scoped fixtures start once, as in a serial
-# run. Each worker has its own session broker (`broker_settings`) and its own port slice.
-# The longest groups go first (with --no-loadscope-reorder the workers take groups in this
-# order): the cluster's tests, the backends', then e2e, integration and, to fill the gaps at
-# the end, the many short unit files.
+# workers in groups (`suite_scope`): every test of tests/distributed shares one group (one
+# secured cluster, started once, tests that kill and restart its nodes one after another), so
+# do the tests of tests/backends (one HDFS, OpenSearch and S3 server); any other file is its
+# own group, so its tests run in file order on one worker and module-scoped fixtures start
+# once, as in a serial run. Each worker has its own session broker (`broker_settings`) and
+# its own port slice. The groups are ours (`pytest_xdist_make_scheduler`): xdist 3.8 puts
+# `xdist_group` marks into `item._nodeid`, which pytest 9.2's node ids no longer read, so
+# marks would silently group nothing. The longest groups go first (with
+# --no-loadscope-reorder the workers take groups in collection order): the cluster's tests,
+# the backends', then e2e, integration and, to fill the gaps at the end, the unit files.
 _SHARED_GROUPS = {"distributed": "secured-cluster", "backends": "backend-servers"}
 _FIRST = ("distributed", "backends", "e2e", "integration")
 
 
+def suite_scope(nodeid: str) -> str:
+    """The group of a test: its shared group (tests/distributed, tests/backends) or its file."""
+    path = nodeid.split("::", 1)[0]
+    parts = path.split("/")
+    if len(parts) > 2 and parts[0] == "tests" and parts[1] in _SHARED_GROUPS:
+        return _SHARED_GROUPS[parts[1]]
+    return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist", "no") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SuiteScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return suite_scope(nodeid)
+
+    return SuiteScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    if not config.pluginmanager.hasplugin("xdist") or config.getoption("dist", "no") == "no":
+    # An xdist worker runs with dist "no" and `loadgroup` set (xdist.remote.setup_config).
+    if not getattr(config.option, "loadgroup", False):
         return
     root = Path(__file__).parent
 
-    def top(item: pytest.Item) -> str:
+    def rank(item: pytest.Item) -> int:
         try:
-            return item.path.relative_to(root).parts[0]
+            top = item.path.relative_to(root).parts[0]
         except ValueError:
-            return ""
+            return len(_FIRST)
+        return _FIRST.index(top) if top in _FIRST else len(_FIRST)
 
-    items.sort(key=lambda item: _FIRST.index(top(item)) if top(item) in _FIRST else len(_FIRST))
-    for item in items:
-        try:
-            relative = item.path.relative_to(root)
-        except ValueError:
-            continue
-        group = _SHARED_GROUPS.get(relative.parts[0], relative.as_posix())
-        item.add_marker(pytest.mark.xdist_group(group))
+    items.sort(key=rank)  # stable: file order and test order within a file stay
 
 
 def _group_coordinator_ready(bootstrap: str) -> bool:
