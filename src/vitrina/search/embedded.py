@@ -66,10 +66,11 @@ WRITER_HEAP_BYTES = 256_000_000
 
 # 1 indexing thread: one Python thread feeds the writer, building a document in ~30 µs of CPU
 # that tantivy indexes in ~20 (schema v3), so one thread keeps up. Tantivy's default (one
-# per core) split each commit into a segment per thread — a term dictionary each, more
-# merges — for ~5 µs more CPU per product on 100k (bulk or a commit per 5,000; ABBA at load
-# 7-25, benchmarks/search.py) and no faster build. tantivy-py holds the GIL in add_document,
-# so a second feeding thread would not help either.
+# per core) split each commit into a segment per thread (a term dictionary each, more
+# merges): replaying 100k products with the indexer's commit per 5,000 cost ~89 µs of CPU
+# per product with two threads, ~74 with one, and no faster (ABBA, 3 rounds at load 8-22);
+# a bulk build with one commit showed no clear difference. tantivy-py holds the GIL in
+# add_document, so a second feeding thread would not help either.
 WRITER_THREADS = 1
 
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
