@@ -62,14 +62,21 @@ class SecuredCluster:
         """kill -9 node 1..3."""
         self.kafka.kill(node)
 
-    def restart(self, node: int) -> None:
-        """Start a killed node again and wait until no partition is under-replicated."""
-        self.kafka.start_node(node)
+    def restart(self, *nodes: int, timeout: float = 120.0) -> None:
+        """Start killed nodes again, all at once (two nodes of three down have no controller
+        quorum: one by one, the first waits for the second), and wait until no partition is
+        under-replicated."""
+        procs = [self.kafka.process(node) for node in nodes]
+        for node, proc in zip(nodes, procs, strict=True):
+            self.kafka._write_properties(node)  # as start_node does
+            proc.launch()
+        for proc in procs:
+            proc.wait_ready()
         wait_for(
             lambda: self.kafka.describe()["under_replicated"] == 0,
-            timeout=120,
+            timeout=timeout,
             interval=1.0,
-            message=f"node {node} to catch up (no under-replicated partition)",
+            message=f"node(s) {nodes} to catch up (no under-replicated partition)",
         )
 
     def healthy(self) -> bool:
@@ -98,7 +105,7 @@ def secured_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Secure
 @pytest.fixture
 def healthy_cluster(secured_cluster: SecuredCluster) -> SecuredCluster:
     """The session cluster, with all three nodes back (a failed test may have left one down)."""
-    for node in (1, 2, 3):
-        if secured_cluster.pid(node) is None:
-            secured_cluster.restart(node)
+    down = [node for node in (1, 2, 3) if secured_cluster.pid(node) is None]
+    if down:
+        secured_cluster.restart(*down)
     return secured_cluster

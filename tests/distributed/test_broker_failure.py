@@ -1,6 +1,6 @@
 """Broker failure on the secured 3-node cluster (RF 3, min.insync.replicas 2), real processes.
 
-1. kill -9 one broker while 50k products flow through `vitrina shop load` and the filter
+1. kill -9 one broker while 20k products flow through `vitrina shop load` and the filter
    (transactions on): the load goes on; afterwards filtered-products (read_committed) holds
    every allowed product exactly once and no banned one.
 2. A second broker down (one of three left): an acks=all producer is not acknowledged
@@ -34,7 +34,10 @@ from tests.distributed.test_services_exactly_once import Service, committed_outp
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(900)]
 
-PRODUCTS = 50_000
+# 20k (was 50k): the broker still dies mid-load (once 2000 are published; an assertion below
+# checks it was before the end) and most of the load flows with it down; the 30k more were
+# volume, not coverage.
+PRODUCTS = 20_000
 BANNED = 500
 
 
@@ -167,15 +170,8 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
     finally:
         # 3. restore: both back, everything catches up.
         began = time.monotonic()
-        for node in (second, victim):
-            if healthy_cluster.pid(node) is None:
-                healthy_cluster.kafka.start_node(node)
-        wait_for(
-            lambda: healthy_cluster.kafka.describe()["under_replicated"] == 0,
-            timeout=180,
-            interval=2.0,
-            message="no under-replicated partition",
-        )
+        down = [node for node in (second, victim) if healthy_cluster.pid(node) is None]
+        healthy_cluster.restart(*down, timeout=180)
         print(f"restore: brokers back and in sync {time.monotonic() - began:.0f} s")
         flt.stop()
         bans.close()

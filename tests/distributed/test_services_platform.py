@@ -29,7 +29,10 @@ pytestmark = [pytest.mark.distributed, pytest.mark.slow]
 
 def cluster_profile_env(settings: Settings, **extra: str) -> dict[str, str]:
     """The `cluster` profile, pointed at the test cluster's ports and a private data dir."""
-    env = platform_env(settings, PROFILE="cluster", ANALYTICS__INTERVAL_S="20", **extra)
+    # Lake files every second (default 5 s): the demo waits for orders in the lake.
+    env = platform_env(
+        settings, PROFILE="cluster", ANALYTICS__INTERVAL_S="20", LAKE__FLUSH_SECONDS="1", **extra
+    )
     env.update(private_ports_env())
     env["COLUMNS"] = "160"
     return env
@@ -44,7 +47,7 @@ def platform(healthy_cluster: SecuredCluster, tmp_path: Path) -> Settings:
 
 def test_demo_passes_on_the_cluster_profile(platform: Settings) -> None:
     result = subprocess.run(
-        [*VITRINA, "demo", "--duration", "45"],
+        [*VITRINA, "demo", "--duration", "20"],  # no idle padding after the checks
         env=cluster_profile_env(platform),
         capture_output=True,
         text=True,
