@@ -9,7 +9,8 @@ import sqlglot
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vitrina.analytics.definitions import INPUT_COLUMNS, Params, input_projection, statements
+from vitrina.analytics.definitions import Params, statements
+from vitrina.analytics.relations import INPUT_COLUMNS, input_projection
 from vitrina.contracts.codec import validate
 from vitrina.domain.recommend import (
     forbidden_items,

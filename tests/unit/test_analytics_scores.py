@@ -17,9 +17,10 @@ import pyarrow.parquet as pq
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitrina.analytics.definitions import INPUT_COLUMNS, Params
+from vitrina.analytics.definitions import Params
 from vitrina.analytics.engines import DuckDBEngine, run_definitions
 from vitrina.analytics.lakeio import InputFiles
+from vitrina.analytics.relations import INPUT_COLUMNS
 
 T0 = datetime(2017, 6, 1, tzinfo=UTC)
 

@@ -20,8 +20,10 @@ already-bought products are removed last, so no tier can leak them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from vitrina.analytics.relations import Statement
+from vitrina.analytics.reports import REPORT_STATEMENTS
 from vitrina.domain.recommend import POPULAR_USER
 
 REASON_BOUGHT = "похоже на то, что вы покупали"
@@ -29,8 +31,6 @@ REASON_VIEWED = "похоже на то, что вы смотрели"
 REASON_CATEGORY = "популярно в категории "
 REASON_POPULAR = "популярно у покупателей"
 NO_CATEGORY = "(без категории)"
-NOT_IN_CATALOGUE = "(нет в каталоге)"
-ALL_CATEGORIES = "(все)"
 CANCELLED_STATES = ("cancelled", "canceled")
 
 # Implicit-feedback weight of one signal. A purchase says the most and counts once, as its
@@ -43,60 +43,6 @@ REVIEW_DISLIKED = 0.5
 # Older signals count as if 20 half-lives old (weight x 2^-20 ~ 1e-6): never 0, never NaN.
 MAX_AGE_HALF_LIVES = 20.0
 
-# Columns each input must offer (DuckDB types). Missing columns become typed NULLs and a
-# missing dataset an empty relation, so a partial lake still runs.
-INPUT_COLUMNS: dict[str, dict[str, str]] = {
-    "shop_products": {
-        "product_id": "VARCHAR",
-        "name": "VARCHAR",
-        "category": "VARCHAR",
-        "brand": "VARCHAR",
-        "price_amount": "DOUBLE",
-        "stock_available": "BIGINT",
-        "stock_reserved": "BIGINT",
-        "_timestamp": "TIMESTAMPTZ",
-        "_partition": "INTEGER",
-        "_offset": "BIGINT",
-    },
-    "banned_products": {
-        "product_id": "VARCHAR",
-        "tombstone": "BOOLEAN",
-        "_timestamp": "TIMESTAMPTZ",
-        "_partition": "INTEGER",
-        "_offset": "BIGINT",
-    },
-    "orders": {
-        "order_id": "VARCHAR",
-        "customer_id": "VARCHAR",
-        "order_date": "TIMESTAMPTZ",
-        "state": "VARCHAR",
-        "line_no": "INTEGER",
-        "product_id": "VARCHAR",
-        "quantity": "BIGINT",
-        "price": "DOUBLE",
-        "_partition": "INTEGER",
-        "_offset": "BIGINT",
-    },
-    "client_events": {
-        "user_id": "VARCHAR",
-        "type": "VARCHAR",
-        "product_id": "VARCHAR",
-        "timestamp": "TIMESTAMPTZ",
-        "rating": "INTEGER",
-        "_partition": "INTEGER",
-        "_offset": "BIGINT",
-    },
-    "client_queries": {
-        "user_id": "VARCHAR",
-        "kind": "VARCHAR",
-        "query": "VARCHAR",
-        "filters_json": "VARCHAR",
-        "result_count": "BIGINT",
-        "latency_ms": "DOUBLE",
-        "timestamp": "TIMESTAMPTZ",
-    },
-}
-REQUIRED_INPUTS = ("shop_products", "orders")
 
 # Outputs fetched after a run, with their sort order (so results compare row by row).
 OUTPUTS: dict[str, str] = {
@@ -159,36 +105,6 @@ class Params:
         values["decay"] = repr(math.log(2) / (self.half_life_days * 86400.0))
         values["max_age"] = repr(MAX_AGE_HALF_LIVES * self.half_life_days * 86400.0)
         return values
-
-
-@dataclass(frozen=True)
-class Statement:
-    """One named relation: `name` AS (`sql`). `materialize` keeps it (reused or costly).
-
-    A `model` statement has no SQL: the engine hands its input relations to the Python
-    function `model.STEPS[model]` and stores the Arrow table it returns.
-    """
-
-    name: str
-    sql: str
-    materialize: bool = False
-    tags: frozenset[str] = field(default_factory=frozenset)
-    model: str = ""
-
-
-def input_projection(dataset: str, source: str | None, available: set[str]) -> str:
-    """SELECT that shapes raw lake data into the declared input columns (typed NULL if absent).
-
-    `source` is the engine's relation over the files; None means the dataset has no files.
-    """
-    cols = []
-    for name, sql_type in INPUT_COLUMNS[dataset].items():
-        expr = f'"{name}"' if source is not None and name in available else "NULL"
-        cols.append(f'CAST({expr} AS {sql_type}) AS "{name}"')
-    body = ", ".join(cols)
-    if source is None:
-        return f"SELECT {body} WHERE 1 = 0"
-    return f"SELECT {body} FROM {source}"
 
 
 def _latest(table: str, columns: str) -> str:
@@ -471,89 +387,7 @@ STATEMENTS: list[Statement] = [
         f"'{REASON_POPULAR}' AS reason, category FROM popular_ranked "
         "WHERE global_rank <= {popular_n}",
     ),
-    # -- category statistics and top products ---------------------------------------------
-    # Money is summed and averaged as DECIMAL: exact, so the cents do not depend on the order
-    # in which a parallel engine (DuckDB threads, Spark partitions) adds the rows.
-    Statement(
-        "order_stats",
-        f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
-        "COUNT(DISTINCT o.order_id) AS orders, "
-        "SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) AS DECIMAL(28, 6))) "
-        "AS revenue "
-        "FROM order_lines AS o LEFT JOIN products_latest AS p "
-        "ON p.product_id = o.product_id GROUP BY 1",
-    ),
-    Statement(
-        "category_stats",
-        "SELECT COALESCE(c.category, o.category) AS category, "
-        "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
-        "c.avg_price, c.max_price, "
-        "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
-        "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
-        "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
-        "CAST(ROUND(COALESCE(o.revenue, 0.0), 2) AS DOUBLE) AS revenue FROM ("
-        "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
-        "CAST(ROUND(AVG(CAST(price_amount AS DECIMAL(28, 6))), 2) AS DOUBLE) AS avg_price, "
-        "ROUND(MAX(price_amount), 2) "
-        "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
-        "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
-        "FROM catalogue GROUP BY category) AS c "
-        "FULL OUTER JOIN order_stats AS o ON o.category = c.category",
-    ),
-    Statement(
-        "top_products",
-        "SELECT CAST(rank AS BIGINT) AS rank, product_id, name, "
-        "category, units, orders, revenue FROM ("
-        "SELECT t.*, ROW_NUMBER() OVER (ORDER BY units DESC, revenue DESC, product_id) "
-        "AS rank FROM (SELECT o.product_id, COALESCE(MAX(p.name), '') AS name, "
-        f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
-        "CAST(SUM(o.quantity) AS BIGINT) AS units, "
-        "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
-        "CAST(ROUND(SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) "
-        "AS DECIMAL(28, 6))), 2) AS DOUBLE) AS revenue "
-        "FROM order_lines AS o LEFT JOIN products_latest AS p "
-        "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
-        "WHERE rank <= {top_n}",
-    ),
-    # -- search analytics ----------------------------------------------------------------
-    Statement(
-        "searches",
-        "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
-        f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
-        "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
-        "AND epoch(timestamp) < {train_until}",
-        materialize=True,
-    ),
-    Statement(
-        "query_stats",
-        "SELECT query, CAST(COUNT(*) AS BIGINT) AS searches, "
-        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
-        "ROUND(AVG(result_count), 2) AS avg_results, "
-        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
-        "AS zero_results FROM searches WHERE query <> '' GROUP BY query",
-    ),
-    Statement(
-        "search_top_queries",
-        "SELECT CAST(rank AS BIGINT) AS rank, query, searches, "
-        "users, avg_results, zero_results FROM (SELECT *, ROW_NUMBER() OVER ("
-        "ORDER BY searches DESC, query) AS rank FROM query_stats) AS t "
-        "WHERE rank <= {top_n}",
-    ),
-    Statement(
-        "search_zero_results",
-        "SELECT CAST(rank AS BIGINT) AS rank, query, "
-        "zero_results, searches FROM (SELECT *, ROW_NUMBER() OVER ("
-        "ORDER BY zero_results DESC, query) AS rank FROM query_stats "
-        "WHERE zero_results > 0) AS t WHERE rank <= {top_n}",
-    ),
-    Statement(
-        "search_by_category",
-        "SELECT category, CAST(COUNT(*) AS BIGINT) AS searches, "
-        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
-        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
-        "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
-        "FROM searches GROUP BY category",
-    ),
+    *REPORT_STATEMENTS,
     # -- evaluation only: what customers bought after the cut -----------------------------
     Statement(
         "holdout",

@@ -13,8 +13,9 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from vitrina.analytics.definitions import Params, Statement, input_projection, statements
+from vitrina.analytics.definitions import Params, statements
 from vitrina.analytics.lakeio import InputFiles
+from vitrina.analytics.relations import Statement, input_projection
 from vitrina.settings import Settings
 
 

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
-from vitrina.analytics.definitions import INPUT_COLUMNS, REQUIRED_INPUTS
+from vitrina.analytics.relations import INPUT_COLUMNS, REQUIRED_INPUTS
 from vitrina.errors import VitrinaError
 from vitrina.lake.filesystems import engine_url
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes

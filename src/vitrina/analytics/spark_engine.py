@@ -11,8 +11,8 @@ from typing import Any
 import pyarrow as pa
 import sqlglot
 
-from vitrina.analytics.definitions import input_projection
 from vitrina.analytics.lakeio import InputFiles
+from vitrina.analytics.relations import input_projection
 from vitrina.errors import ConfigError
 
 try:

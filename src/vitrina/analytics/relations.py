@@ -1,0 +1,94 @@
+"""The relations the batch job reads and the shape of one statement (shared by both engines).
+
+Inputs are declared with their DuckDB types; a missing column becomes a typed NULL and a
+missing dataset an empty relation (`input_projection`), so a partial lake still runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Columns each input must offer (DuckDB types). Missing columns become typed NULLs and a
+# missing dataset an empty relation, so a partial lake still runs.
+INPUT_COLUMNS: dict[str, dict[str, str]] = {
+    "shop_products": {
+        "product_id": "VARCHAR",
+        "name": "VARCHAR",
+        "category": "VARCHAR",
+        "brand": "VARCHAR",
+        "price_amount": "DOUBLE",
+        "stock_available": "BIGINT",
+        "stock_reserved": "BIGINT",
+        "_timestamp": "TIMESTAMPTZ",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "banned_products": {
+        "product_id": "VARCHAR",
+        "tombstone": "BOOLEAN",
+        "_timestamp": "TIMESTAMPTZ",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "orders": {
+        "order_id": "VARCHAR",
+        "customer_id": "VARCHAR",
+        "order_date": "TIMESTAMPTZ",
+        "state": "VARCHAR",
+        "line_no": "INTEGER",
+        "product_id": "VARCHAR",
+        "quantity": "BIGINT",
+        "price": "DOUBLE",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "client_events": {
+        "user_id": "VARCHAR",
+        "type": "VARCHAR",
+        "product_id": "VARCHAR",
+        "timestamp": "TIMESTAMPTZ",
+        "rating": "INTEGER",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
+    },
+    "client_queries": {
+        "user_id": "VARCHAR",
+        "kind": "VARCHAR",
+        "query": "VARCHAR",
+        "filters_json": "VARCHAR",
+        "result_count": "BIGINT",
+        "latency_ms": "DOUBLE",
+        "timestamp": "TIMESTAMPTZ",
+    },
+}
+REQUIRED_INPUTS = ("shop_products", "orders")
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One named relation: `name` AS (`sql`). `materialize` keeps it (reused or costly).
+
+    A `model` statement has no SQL: the engine hands its input relations to the Python
+    function `model.STEPS[model]` and stores the Arrow table it returns.
+    """
+
+    name: str
+    sql: str
+    materialize: bool = False
+    tags: frozenset[str] = field(default_factory=frozenset)
+    model: str = ""
+
+
+def input_projection(dataset: str, source: str | None, available: set[str]) -> str:
+    """SELECT that shapes raw lake data into the declared input columns (typed NULL if absent).
+
+    `source` is the engine's relation over the files; None means the dataset has no files.
+    """
+    cols = []
+    for name, sql_type in INPUT_COLUMNS[dataset].items():
+        expr = f'"{name}"' if source is not None and name in available else "NULL"
+        cols.append(f'CAST({expr} AS {sql_type}) AS "{name}"')
+    body = ", ".join(cols)
+    if source is None:
+        return f"SELECT {body} WHERE 1 = 0"
+    return f"SELECT {body} FROM {source}"

@@ -1,0 +1,98 @@
+"""Category statistics, top products and search analytics: the job's report statements.
+
+Plain SQL over the relations `definitions.py` builds first (`order_lines`, `products_latest`,
+`catalogue`) and over `client_queries`; the same DuckDB-dialect rules apply (see there).
+"""
+
+from __future__ import annotations
+
+from vitrina.analytics.relations import Statement
+
+NOT_IN_CATALOGUE = "(нет в каталоге)"
+ALL_CATEGORIES = "(все)"
+
+REPORT_STATEMENTS: list[Statement] = [
+    # -- category statistics and top products ---------------------------------------------
+    # Money is summed and averaged as DECIMAL: exact, so the cents do not depend on the order
+    # in which a parallel engine (DuckDB threads, Spark partitions) adds the rows.
+    Statement(
+        "order_stats",
+        f"SELECT COALESCE(p.category, '{NOT_IN_CATALOGUE}') AS category, "
+        "COUNT(DISTINCT o.order_id) AS orders, "
+        "SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) AS DECIMAL(28, 6))) "
+        "AS revenue "
+        "FROM order_lines AS o LEFT JOIN products_latest AS p "
+        "ON p.product_id = o.product_id GROUP BY 1",
+    ),
+    Statement(
+        "category_stats",
+        "SELECT COALESCE(c.category, o.category) AS category, "
+        "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
+        "c.avg_price, c.max_price, "
+        "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
+        "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
+        "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
+        "CAST(ROUND(COALESCE(o.revenue, 0.0), 2) AS DOUBLE) AS revenue FROM ("
+        "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
+        "CAST(ROUND(AVG(CAST(price_amount AS DECIMAL(28, 6))), 2) AS DOUBLE) AS avg_price, "
+        "ROUND(MAX(price_amount), 2) "
+        "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
+        "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
+        "FROM catalogue GROUP BY category) AS c "
+        "FULL OUTER JOIN order_stats AS o ON o.category = c.category",
+    ),
+    Statement(
+        "top_products",
+        "SELECT CAST(rank AS BIGINT) AS rank, product_id, name, "
+        "category, units, orders, revenue FROM ("
+        "SELECT t.*, ROW_NUMBER() OVER (ORDER BY units DESC, revenue DESC, product_id) "
+        "AS rank FROM (SELECT o.product_id, COALESCE(MAX(p.name), '') AS name, "
+        f"COALESCE(MAX(p.category), '{NOT_IN_CATALOGUE}') AS category, "
+        "CAST(SUM(o.quantity) AS BIGINT) AS units, "
+        "CAST(COUNT(DISTINCT o.order_id) AS BIGINT) AS orders, "
+        "CAST(ROUND(SUM(CAST(o.quantity * COALESCE(o.price, p.price_amount, 0.0) "
+        "AS DECIMAL(28, 6))), 2) AS DOUBLE) AS revenue "
+        "FROM order_lines AS o LEFT JOIN products_latest AS p "
+        "ON p.product_id = o.product_id GROUP BY o.product_id) AS t) AS r "
+        "WHERE rank <= {top_n}",
+    ),
+    # -- search analytics ----------------------------------------------------------------
+    Statement(
+        "searches",
+        "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
+        f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
+        "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
+        "AND epoch(timestamp) < {train_until}",
+        materialize=True,
+    ),
+    Statement(
+        "query_stats",
+        "SELECT query, CAST(COUNT(*) AS BIGINT) AS searches, "
+        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+        "ROUND(AVG(result_count), 2) AS avg_results, "
+        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+        "AS zero_results FROM searches WHERE query <> '' GROUP BY query",
+    ),
+    Statement(
+        "search_top_queries",
+        "SELECT CAST(rank AS BIGINT) AS rank, query, searches, "
+        "users, avg_results, zero_results FROM (SELECT *, ROW_NUMBER() OVER ("
+        "ORDER BY searches DESC, query) AS rank FROM query_stats) AS t "
+        "WHERE rank <= {top_n}",
+    ),
+    Statement(
+        "search_zero_results",
+        "SELECT CAST(rank AS BIGINT) AS rank, query, "
+        "zero_results, searches FROM (SELECT *, ROW_NUMBER() OVER ("
+        "ORDER BY zero_results DESC, query) AS rank FROM query_stats "
+        "WHERE zero_results > 0) AS t WHERE rank <= {top_n}",
+    ),
+    Statement(
+        "search_by_category",
+        "SELECT category, CAST(COUNT(*) AS BIGINT) AS searches, "
+        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users, "
+        "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
+        "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
+        "FROM searches GROUP BY category",
+    ),
+]
