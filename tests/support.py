@@ -84,3 +84,32 @@ def settings_env(settings: Any, **extra: str) -> dict[str, str]:
         env[f"VITRINA__TOPICS__{role.upper()}"] = name
     env.update({f"VITRINA__{key}": value for key, value in extra.items()})
     return env
+
+
+class ConsumedRecord:
+    """A consumed shop-products record as a sink reads it (unit tests; the integration tests
+    use the real broker)."""
+
+    def __init__(self, offset: int, value: bytes) -> None:
+        self._offset, self._value = offset, value
+
+    def topic(self) -> str:
+        return "shop-products"
+
+    def partition(self) -> int:
+        return 0
+
+    def offset(self) -> int:
+        return self._offset
+
+    def value(self) -> bytes:
+        return self._value
+
+    def key(self) -> bytes:
+        return b"k"
+
+    def timestamp(self) -> tuple[int, int]:
+        return (1, 1714561200000 + self._offset)
+
+    def headers(self) -> None:
+        return None

@@ -12,6 +12,7 @@ import orjson
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.support import ConsumedRecord
 
 from vitrina.contracts.product_check import canonical_product
 from vitrina.domain.generator import generate_catalog
@@ -120,34 +121,6 @@ def test_any_accepted_product_equals_the_dict_path(
         assert fast == product_values(orjson.loads(raw))
 
 
-class Record:
-    """A consumed record as the sink reads it (the integration tests use the real broker)."""
-
-    def __init__(self, offset: int, value: bytes) -> None:
-        self._offset, self._value = offset, value
-
-    def topic(self) -> str:
-        return "shop-products"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def value(self) -> bytes:
-        return self._value
-
-    def key(self) -> bytes:
-        return b"k"
-
-    def timestamp(self) -> tuple[int, int]:
-        return (1, 1714561200000 + self._offset)
-
-    def headers(self) -> None:
-        return None
-
-
 def test_the_sink_writes_both_paths_as_the_per_record_definition(tmp_path: Path) -> None:
     from vitrina.lake.rows import RecordMeta, lake_rows
     from vitrina.lake.writer import LakeWriter, to_table
@@ -161,7 +134,7 @@ def test_the_sink_writes_both_paths_as_the_per_record_definition(tmp_path: Path)
     products[2]["vendor_note"] = {"a": [1, 2]}  # an unknown field: the schema decides
     products[3]["created_at"] = "2024-04-02 10:00:00+03:00"  # not canonical: the schema
     for offset, product in enumerate(products):
-        sink.process(Record(offset, orjson.dumps(product)))  # type: ignore[arg-type]
+        sink.process(ConsumedRecord(offset, orjson.dumps(product)))  # type: ignore[arg-type]
     [items] = sink.buffers.values()
     table, dead = sink._table("shop_products", 0, items)
     rows = [

@@ -15,6 +15,7 @@ import orjson
 import pyarrow as pa
 import pytest
 from tests.conftest import wait_for
+from tests.support import ConsumedRecord
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import UnavailableError
@@ -25,34 +26,6 @@ from vitrina.services.lake_sink import LakeSink
 from vitrina.settings import Settings, load_settings
 
 PRODUCTS = [orjson.dumps(p) for p in generate_catalog(9, seed=31)]
-
-
-class Record:
-    """A consumed shop-products record as the sink reads it."""
-
-    def __init__(self, offset: int) -> None:
-        self._offset = offset
-
-    def topic(self) -> str:
-        return "shop-products"
-
-    def partition(self) -> int:
-        return 0
-
-    def offset(self) -> int:
-        return self._offset
-
-    def value(self) -> bytes:
-        return PRODUCTS[self._offset]
-
-    def key(self) -> bytes:
-        return b"k"
-
-    def timestamp(self) -> tuple[int, int]:
-        return (1, 1714561200000 + self._offset)
-
-    def headers(self) -> None:
-        return None
 
 
 class GatedWriter(LakeWriter):
@@ -84,7 +57,7 @@ def offsets(writer: LakeWriter) -> list[int]:
 
 def feed(sink: LakeSink, first: int, count: int) -> None:
     for offset in range(first, first + count):
-        sink.process(Record(offset))  # type: ignore[arg-type]
+        sink.process(ConsumedRecord(offset, PRODUCTS[offset]))  # type: ignore[arg-type]
 
 
 def test_the_consumer_goes_on_while_a_file_is_written(tmp_path: Path) -> None:
