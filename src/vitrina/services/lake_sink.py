@@ -265,12 +265,8 @@ class LakeSink(Step):
         flush), so the commit follows the files at once."""
         if self.buffered:
             return False
-        try:
-            self._collect(wait_for=-1)
-        except Exception as exc:  # raised again by the next flush, in the worker's retry
-            self._failed = exc
-            return False
-        return not self.buffered and not self.dead_lettered
+        self._settle()  # a failed write is raised again by the next flush (worker's retry)
+        return self._failed is None and not self.buffered and not self.dead_lettered
 
     def _settle(self) -> None:
         """Wait for every write; a failure stays for the next flush to raise."""
