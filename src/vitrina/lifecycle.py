@@ -72,30 +72,28 @@ class PipeSafe:
             os.dup2(devnull, self.stream.fileno())
             os.close(devnull)
 
-    def write(self, text: str) -> int:
-        if self.broken:
-            return len(text)
+    @contextlib.contextmanager
+    def _detach_on_broken_pipe(self) -> Iterator[None]:
+        """Run a write or flush; a reader that went away (EPIPE, EIO, closed) detaches."""
         try:
-            return self.stream.write(text)
+            yield
         except (BrokenPipeError, ValueError):
             self._detach()
         except OSError as exc:
             if exc.errno not in (errno.EPIPE, errno.EIO):
                 raise
             self._detach()
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            with self._detach_on_broken_pipe():
+                return self.stream.write(text)
         return len(text)
 
     def flush(self) -> None:
-        if self.broken:
-            return
-        try:
-            self.stream.flush()
-        except (BrokenPipeError, ValueError):
-            self._detach()
-        except OSError as exc:
-            if exc.errno not in (errno.EPIPE, errno.EIO):
-                raise
-            self._detach()
+        if not self.broken:
+            with self._detach_on_broken_pipe():
+                self.stream.flush()
 
     def isatty(self) -> bool:
         return not self.broken and self.stream.isatty()
