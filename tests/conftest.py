@@ -202,6 +202,30 @@ def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
     broker.stop(settings)
 
 
+def settings_on_broker(
+    broker: Settings, data_dir: Path, create_topics: bool = True, **overrides: Any
+) -> Settings:
+    """Settings bound to `broker`'s cluster, `data_dir` and unique topic names (created).
+
+    Overrides are nested dicts as `load_settings` takes them; `topics` and `kafka` are merged
+    into the unique names and the broker's bootstrap servers.
+    """
+    from vitrina.kafka.admin import apply_topics
+
+    suffix = overrides.pop("suffix", None) or uuid.uuid4().hex[:8]
+    names = {
+        role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
+    }
+    names.update(overrides.pop("topics", {}))
+    kafka = {"bootstrap_servers": broker.kafka.bootstrap_servers, **overrides.pop("kafka", {})}
+    settings = load_settings(
+        data_dir=data_dir, broker=broker.broker.model_dump(), kafka=kafka, topics=names, **overrides
+    )
+    if create_topics:
+        apply_topics(settings)
+    return settings
+
+
 @pytest.fixture
 def make_settings(broker_settings: Settings, tmp_path: Path) -> Callable[..., Settings]:
     """Settings bound to the session broker, a fresh data dir and unique topic names.
@@ -211,26 +235,10 @@ def make_settings(broker_settings: Settings, tmp_path: Path) -> Callable[..., Se
     suffix = uuid.uuid4().hex[:8]
 
     def factory(create_topics: bool = True, **overrides: Any) -> Settings:
-        from vitrina.kafka.admin import apply_topics
-
-        names = {
-            role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
-        }
-        names.update(overrides.pop("topics", {}))
-        kafka = {
-            "bootstrap_servers": broker_settings.kafka.bootstrap_servers,
-            **overrides.pop("kafka", {}),
-        }
-        settings = load_settings(
-            data_dir=overrides.pop("data_dir", tmp_path / "data"),
-            broker=broker_settings.broker.model_dump(),
-            kafka=kafka,
-            topics=names,
-            **overrides,
+        data_dir = overrides.pop("data_dir", tmp_path / "data")
+        return settings_on_broker(
+            broker_settings, data_dir, create_topics, suffix=suffix, **overrides
         )
-        if create_topics:
-            apply_topics(settings)
-        return settings
 
     return factory
 

@@ -20,12 +20,11 @@ import httpx
 import orjson
 import pytest
 from confluent_kafka import Producer
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, settings_on_broker, wait_for
 from tests.support import UvicornThread
 
 from vitrina.contracts.codec import encode
 from vitrina.domain.generator import generate_catalog
-from vitrina.kafka.admin import apply_topics
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.inspect import read_to_end
 from vitrina.services.client_api import create_app
@@ -40,20 +39,9 @@ NOW = datetime(2026, 11, 1, tzinfo=UTC)
 
 def api_settings(broker: Settings, data_dir: Path) -> Settings:
     """Settings with unique topics (created) and a free API port, on the session broker."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
-    }
-    settings = load_settings(
-        data_dir=data_dir,
-        broker=broker.broker.model_dump(),
-        kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
-        topics=names,
-        ports={"client_api": free_port()},
-        api={"admin_token": ADMIN},
+    return settings_on_broker(
+        broker, data_dir, ports={"client_api": free_port()}, api={"admin_token": ADMIN}
     )
-    apply_topics(settings)
-    return settings
 
 
 def catalogue(n: int = 300) -> list[dict[str, Any]]:

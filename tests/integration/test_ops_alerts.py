@@ -19,14 +19,13 @@ from typing import Any
 
 import httpx
 import pytest
-from tests.conftest import free_port, wait_for
+from tests.conftest import free_port, settings_on_broker, wait_for
 from tests.integration.test_client_api import ADMIN, ApiServer
 from tests.support import ChildProcess as Process
 
 from vitrina.api.alerts import INBOX_SIZE, webhook_token
-from vitrina.kafka.admin import apply_topics
 from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
-from vitrina.settings import Settings, load_settings
+from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -36,25 +35,8 @@ HOSTILE = '<img src=x onerror="window.__pwned=1">'
 
 def alerts_settings(broker: Settings, data_dir: Path) -> Settings:
     """Unique topics, free ports for the API, Prometheus, Alertmanager and a dead `filter`."""
-    suffix = uuid.uuid4().hex[:8]
-    names = {
-        role: f"{default}-{suffix}" for role, default in Settings().topics.model_dump().items()
-    }
-    settings = load_settings(
-        data_dir=data_dir,
-        broker=broker.broker.model_dump(),
-        kafka={"bootstrap_servers": broker.kafka.bootstrap_servers},
-        topics=names,
-        ports={
-            "client_api": free_port(),
-            "prometheus": free_port(),
-            "alertmanager": free_port(),
-            "filter": free_port(),
-        },
-        api={"admin_token": ADMIN},
-    )
-    apply_topics(settings)
-    return settings
+    ports = {name: free_port() for name in ("client_api", "prometheus", "alertmanager", "filter")}
+    return settings_on_broker(broker, data_dir, ports=ports, api={"admin_token": ADMIN})
 
 
 def notification(
