@@ -244,3 +244,22 @@ def test_the_similarity_floor_prunes_without_changing_any_list(tmp_path: Path) -
         if statement.name in ("fill", "scored", "ranked", "recommendations"):
             engine.create(statement.name, sql, statement.materialize)
     assert engine.fetch("recommendations", "user_id, rank").to_pylist() == pruned
+
+
+def test_history_keeps_a_heavy_customers_most_touched_items_and_a_light_ones_all(
+    tmp_path: Path,
+) -> None:
+    # "heavy" touched 5 products (3 of them twice), "light" 2: with max_history 3, only
+    # heavy's 3 most touched stay (ranked by strength), light keeps both.
+    products = ["a", "b", "c", "d", "e"]
+    orders = [_order(i, "heavy", p, T0) for i, p in enumerate(products)]
+    orders += [_order(10 + i, "heavy", p, T0 + timedelta(days=1)) for i, p in enumerate("ace")]
+    orders += [_order(20, "light", "a", T0), _order(21, "light", "b", T0)]
+    data = {"shop_products": _products(products), "orders": orders}
+    engine = _engine(tmp_path, data, Params(max_history=3))
+    kept = engine.con.execute(
+        "SELECT k.user_id, pk.product_id FROM history AS h "
+        "JOIN user_keys AS k ON k.u = h.u JOIN product_keys AS pk ON pk.p = h.p "
+        "ORDER BY 1, 2"
+    ).fetchall()
+    assert kept == [("heavy", "a"), ("heavy", "c"), ("heavy", "e"), ("light", "a"), ("light", "b")]

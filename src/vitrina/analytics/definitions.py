@@ -170,6 +170,7 @@ STATEMENTS: list[Statement] = [
         "ORDER BY product_id) AS dup FROM client_events "
         "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
         "AND product_id IS NOT NULL) AS t WHERE dup = 1",
+        materialize=True,  # read twice (the clock, interactions): deduplicated once
     ),
     # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) -------
     Statement(
@@ -227,12 +228,22 @@ STATEMENTS: list[Statement] = [
         "JOIN product_keys AS pk ON pk.product_id = r.product_id",
         materialize=True,
     ),
+    # A customer's {max_history} most often touched items. Only customers with more than
+    # that are ranked: the rest keep every item (5M lines: no customer has over 100, and
+    # the ranking of all 9.6M rows was 3 s of CPU).
+    Statement(
+        "history_sizes",
+        "SELECT u, COUNT(*) AS n FROM keyed WHERE weight > 0 GROUP BY u",
+        materialize=True,
+    ),
     Statement(
         "history",
-        "SELECT u, p, bought, rn FROM ("
-        "SELECT *, ROW_NUMBER() OVER (PARTITION BY u "
-        "ORDER BY strength DESC, weight DESC, p) AS rn FROM keyed "
-        "WHERE weight > 0) AS t WHERE rn <= {max_history}",
+        "SELECT i.u, i.p, i.bought FROM keyed AS i JOIN history_sizes AS s ON s.u = i.u "
+        "WHERE i.weight > 0 AND s.n <= {max_history} UNION ALL "
+        "SELECT u, p, bought FROM (SELECT i.u, i.p, i.bought, ROW_NUMBER() OVER ("
+        "PARTITION BY i.u ORDER BY i.strength DESC, i.weight DESC, i.p) AS rn "
+        "FROM keyed AS i JOIN history_sizes AS s ON s.u = i.u "
+        "WHERE i.weight > 0 AND s.n > {max_history}) AS t WHERE rn <= {max_history}",
         materialize=True,
     ),
     # The model is EASE over the {ease_products} products with the most customers, in
@@ -272,22 +283,31 @@ STATEMENTS: list[Statement] = [
         "ROW_NUMBER() OVER (ORDER BY popularity DESC, product_id) AS global_rank, "
         "ROW_NUMBER() OVER (PARTITION BY category ORDER BY popularity DESC, product_id) "
         "AS category_rank FROM ("
-        "SELECT pk.product_id, i.p, r.category, CAST(COUNT(*) AS DOUBLE) AS popularity "
-        "FROM keyed AS i JOIN recommendable_keys AS r ON r.p = i.p "
-        "JOIN product_keys AS pk ON pk.p = i.p "
-        "GROUP BY pk.product_id, i.p, r.category) AS t",
+        "SELECT pk.product_id, c.p, r.category, CAST(c.n AS DOUBLE) AS popularity "
+        "FROM (SELECT p, COUNT(*) AS n FROM keyed GROUP BY p) AS c "
+        "JOIN recommendable_keys AS r ON r.p = c.p "
+        "JOIN product_keys AS pk ON pk.p = c.p) AS t",
         materialize=True,
     ),
+    # Every keyed product's category (banned ones too: they still say what a customer likes).
+    Statement(
+        "product_categories",
+        "SELECT pk.p, l.category FROM product_keys AS pk "
+        "JOIN products_latest AS l ON l.product_id = pk.product_id",
+        materialize=True,
+    ),
+    # A customer's favourite categories, from the 4-byte keys rather than the string ids.
+    # Materialized: read twice (the fill, and each similarity row's own fill in `scored`).
     Statement(
         "user_categories",
         "SELECT u, category, "
         "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
         "FROM (SELECT u, category, w, ROW_NUMBER() OVER (PARTITION BY u "
         "ORDER BY w DESC, category) AS rn FROM ("
-        "SELECT k.u, p.category, SUM(i.weight) AS w FROM interactions AS i "
-        "JOIN products_latest AS p ON p.product_id = i.product_id "
-        "JOIN user_keys AS k ON k.user_id = i.user_id WHERE i.weight > 0 "
-        "GROUP BY k.u, p.category) AS a) AS t WHERE rn <= 2",
+        "SELECT i.u, c.category, SUM(i.weight) AS w FROM keyed AS i "
+        "JOIN product_categories AS c ON c.p = i.p WHERE i.weight > 0 "
+        "GROUP BY i.u, c.category) AS a) AS t WHERE rn <= 2",
+        materialize=True,
     ),
     # Exact pruning before the ranking: a customer's top {top_k} not-bought products of the
     # global popular list all score at least the popularity of global rank top_k + n (n =

@@ -199,34 +199,49 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     owned = restricted(bu, bp)
     margin = max(params.category_weight, params.popular_weight, 0.0) + 2e-6
     prune = params.cf_weight > 0
+    # Only recommendable products are scored: B's other columns would be computed and
+    # zeroed (each column of history · B is summed on its own, so the scores kept are the
+    # same to the bit). A zeroed column still counted as 0 in the customer's best score.
+    scored_columns = np.flatnonzero(ok)
+    candidates = products[scored_columns]
+    scored_weights = np.ascontiguousarray(weights[:, scored_columns])
+    unscored_zero = not ok.all()
+    probe_at = np.searchsorted(scored_columns, probe)  # probe holds recommendable ones only
+    owned_probe = owned[:, probe].tocsr()
     rows_per_block = max(1, DENSE_BLOCK // max(n, 1))
     blocks = [(a, min(a + rows_per_block, users)) for a in range(0, users, rows_per_block)]
 
     def step(start: int, end: int) -> tuple[np.ndarray, ...]:
-        by_bought = np.asarray(from_bought[start:end] @ weights)
-        scores = by_bought + np.asarray(from_other[start:end] @ weights)
-        scores[:, ~ok] = 0.0
+        by_bought = np.asarray(from_bought[start:end] @ scored_weights)
+        scores = by_bought + np.asarray(from_other[start:end] @ scored_weights)
         keep = scores >= POSITIVE  # = round(score, 9) > 0
         if prune and len(probe) > params.top_k:
             # The k-th best eligible score among the most-bought products only: a lower
             # bound of the true k-th best, so the floor stays exact, at 1/8 of the sort.
-            part = scores[:, probe]
-            eligible = np.where(
-                (part > 0) & (owned[start:end][:, probe].toarray() == 0), part, -np.inf
-            )
+            part = scores[:, probe_at]
+            eligible = np.where((part > 0) & (owned_probe[start:end].toarray() == 0), part, -np.inf)
             kth = -np.partition(-eligible, params.top_k - 1, axis=1)[:, params.top_k - 1]
-            floor = kth - margin * scores.max(axis=1) / params.cf_weight
+            best = scores.max(axis=1)
+            if unscored_zero:
+                best = np.maximum(best, 0.0)
+            floor = kth - margin * best / params.cf_weight
             keep &= scores >= floor[:, None]
         r, c = np.nonzero(keep)
-        return r + start, products[c], np.round(scores[r, c], 9), by_bought[r, c] >= POSITIVE
+        # In the output's types already: the concatenation is the only copy of 7M+ rows.
+        return (
+            (r + start).astype(np.int32),
+            candidates[c].astype(np.int32),
+            np.round(scores[r, c], 9),
+            (by_bought[r, c] >= POSITIVE).astype(np.int32),
+        )
 
     u, p, score, fb = _columns(_map_blocks(step, blocks), 4)
     return pa.table(
         {
-            "u": pa.array(u.astype(np.int32), pa.int32()),
-            "p": pa.array(p.astype(np.int32), pa.int32()),
-            "score": pa.array(score.astype(np.float64), pa.float64()),
-            "from_bought": pa.array(fb.astype(np.int32), pa.int32()),
+            "u": pa.array(u.astype(np.int32, copy=False), pa.int32()),
+            "p": pa.array(p.astype(np.int32, copy=False), pa.int32()),
+            "score": pa.array(score.astype(np.float64, copy=False), pa.float64()),
+            "from_bought": pa.array(fb.astype(np.int32, copy=False), pa.int32()),
         }
     )
 
