@@ -16,6 +16,7 @@ from tests.support import settings_env
 from vitrina.errors import BrokerError
 from vitrina.kafka.deadletter import headers_dict
 from vitrina.kafka.inspect import read_to_end
+from vitrina.services.ownership import load_owners
 from vitrina.services.shop_load import ensure_broker, load_paths
 
 pytestmark = pytest.mark.integration
@@ -196,11 +197,7 @@ def test_a_store_cannot_take_another_stores_product_by_loading_it(
     report = load_paths(settings, [second])
     assert (report.sent, report.rejected) == (1, 1)
     assert report.reasons == {"product_id: owner": 1}
-    owners = {
-        m.key().decode(): m.value().decode()
-        for m in read_to_end(settings, [settings.topics.product_owners])
-    }
-    assert owners == {"85123A": "store_001", "085123A": "store_002"}
+    assert load_owners(settings).by_product == {"85123A": "store_001", "085123A": "store_002"}
 
 
 def test_html_in_a_name_is_valid_data(make_settings, tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
 """Ownership claims written per batch by `shop load` (issue 15): every new product id of a
-load larger than one batch (1,000 records) is claimed exactly once, by its store, and a
-second store is refused for any of them in the next load."""
+load larger than one batch (1,000 records) is claimed exactly once, by its store, in batch
+records (ownership.py) that sit in the partition of each of their ids, and a second store is
+refused for any of them in the next load."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ import orjson
 import pytest
 
 from vitrina.kafka.inspect import read_to_end
+from vitrina.kafka.produce import make_producer
+from vitrina.services.ownership import BATCH_PREFIX, Owners, claim_partition, load_owners
 from vitrina.services.shop_load import load_paths
 
 pytestmark = pytest.mark.integration
@@ -28,13 +31,42 @@ def test_every_new_id_of_a_multi_batch_load_is_claimed_once(make_settings, tmp_p
     )
     assert load_paths(settings, [catalogue]).delivered == len(ids)
     claims = Counter[str]()
-    owners: dict[str, str] = {}
+    batches = 0
     for msg in read_to_end(settings, [settings.topics.product_owners]):
-        claims[msg.key().decode()] += 1
-        owners[msg.key().decode()] = msg.value().decode()
+        assert msg.key().startswith(BATCH_PREFIX), "shop load writes claims in batches"
+        batches += 1
+        for product_id, store in orjson.loads(msg.value()).items():
+            claims[product_id] += 1
+            assert store == "store_001"
+            assert msg.partition() == claim_partition(product_id, settings.kafka.partitions)
     assert set(claims) == set(ids) and max(claims.values()) == 1
-    assert set(owners.values()) == {"store_001"}
+    assert batches <= 3 * settings.kafka.partitions  # per 1,000 records, one per partition
+    assert load_owners(settings).by_product == dict.fromkeys(ids, "store_001")
     taken = tmp_path / "store2.jsonl"
     taken.write_bytes(orjson.dumps({**base, "product_id": ids[-1], "store_id": "store_002"}))
     report = load_paths(settings, [taken])
     assert (report.sent, report.rejected) == (0, 1), report.as_dict()
+
+
+def test_a_batch_sits_where_the_default_partitioner_puts_each_of_its_ids(make_settings) -> None:
+    """The SHOP API's one-id claims go where librdkafka's default partitioner puts their key;
+    claim_partition must name that partition, so both forms of one id's claims share it."""
+    settings = make_settings()
+    topic = settings.topics.product_owners
+    producer = make_producer(settings, "shop-api")
+    landed: dict[str, int] = {}
+
+    def delivered(err: object, msg: object) -> None:
+        assert err is None, err
+        landed[msg.key().decode()] = msg.partition()  # type: ignore[attr-defined]
+
+    ids = [f"id-{i}" for i in range(60)] + ["85123A", "Z.z_9-"]
+    for product_id in ids:
+        producer.produce(topic, b"store_001", product_id, on_delivery=delivered)
+    assert producer.flush(30) == 0
+    assert landed == {i: claim_partition(i, settings.kafka.partitions) for i in ids}
+    assert len(set(landed.values())) > 1, "the ids spread over several partitions"
+    owners = Owners()
+    for msg in read_to_end(settings, [topic]):
+        owners.fold(msg.key(), msg.value())
+    assert owners.by_product == dict.fromkeys(ids, "store_001")

@@ -1,10 +1,18 @@
 """Who owns a product id: the store that first published it, folded from `product-owners`.
 
-`product-owners` is a compacted topic keyed by product_id whose value is the owning
-store_id (UTF-8 text). The doors (SHOP API, `vitrina shop load`) write a claim the first
-time they see a product id with a store, and refuse a product whose id another store owns
-(403 / dead letter, rule `owner`). The fold keeps the *first* claim per id, so ownership
-survives restarts of the API and of the broker's clients; it is never process memory only.
+`product-owners` is a compacted topic of claims in two forms, both folded the same way:
+
+- one id: key product_id, value the owning store_id (UTF-8 text) — the SHOP API's claims;
+- a batch (`vitrina shop load`): key `claims:<unique id>`, value a JSON object
+  {product_id: store_id, ...}. A product id never contains `:` (the contract's pattern), so
+  the two keys cannot be confused; the key is unique, so compaction never drops a batch.
+  Every id of a batch hashes to the batch's partition (librdkafka's default partitioner,
+  CRC-32 of the key), so all the claims for one id stay in one partition, in write order.
+
+The doors (SHOP API, `vitrina shop load`) write a claim the first time they see a product id
+with a store, and refuse a product whose id another store owns (403 / dead letter, rule
+`owner`). The fold keeps the *first* claim per id, so ownership survives restarts of the API
+and of the broker's clients; it is never process memory only.
 
 Limit: two doors claiming the same new id in the same instant both succeed once; the fold
 (first claim in the topic wins) then decides for every later write.
@@ -14,6 +22,11 @@ from __future__ import annotations
 
 import logging
 import threading
+import uuid
+import zlib
+from collections.abc import Callable, Iterable
+
+import orjson
 
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.inspect import TopicFollower, topic_partitions
@@ -23,6 +36,39 @@ from vitrina.settings import Settings
 log = logging.getLogger(__name__)
 
 OWNER_RULE = "owner"
+# Keys of claim batches; `:` is outside the product_id pattern (schemas/product.json).
+BATCH_PREFIX = b"claims:"
+
+ClaimRecord = tuple[int, bytes, bytes]  # (partition, key, value) of one claim batch
+
+
+def claim_partition(product_id: str, partitions: int) -> int:
+    """The partition librdkafka's default partitioner (consistent_random: CRC-32 of the key)
+    gives a one-id claim keyed by `product_id`: where a batch holding that id must go too."""
+    return zlib.crc32(product_id.encode()) % partitions
+
+
+def claim_batches(
+    claims: Iterable[tuple[str, str]],
+    partitions: int,
+    batch_key: Callable[[], str] = lambda: uuid.uuid4().hex,
+) -> list[ClaimRecord]:
+    """(product_id, store_id) claims as one batch record per partition (see the module doc).
+
+    Each batch maps its ids to their stores; `batch_key` makes the key unique (injected so
+    tests can fix it).
+    """
+    by_partition: dict[int, dict[str, str]] = {}
+    for product_id, store in claims:
+        partition = claim_partition(product_id, partitions)
+        batch = by_partition.get(partition)
+        if batch is None:
+            batch = by_partition[partition] = {}
+        batch[product_id] = store
+    return [
+        (partition, BATCH_PREFIX + batch_key().encode(), orjson.dumps(batch))
+        for partition, batch in sorted(by_partition.items())
+    ]
 
 
 class NotOwner(VitrinaError):
@@ -51,11 +97,31 @@ class Owners:
         self._lock = threading.Lock()
 
     def fold(self, key: bytes | None, value: bytes | None) -> None:
+        """Take one product-owners record (either form) into account; first claim wins."""
         if not key or not value:
+            return
+        if key.startswith(BATCH_PREFIX):
+            self._fold_batch(key, value)
             return
         product_id = key.decode("utf-8", "replace")
         with self._lock:
             self.by_product.setdefault(product_id, value.decode("utf-8", "replace"))
+
+    def _fold_batch(self, key: bytes, value: bytes) -> None:
+        try:
+            batch = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            batch = None
+        if not isinstance(batch, dict):
+            # Only the doors write here; a broken batch is logged, never a reason to stop
+            # folding every claim after it.
+            log.warning("product-owners: batch %r is not a JSON object; skipped", key[:80])
+            return
+        with self._lock:
+            setdefault = self.by_product.setdefault
+            for product_id, store in batch.items():
+                if isinstance(store, str) and store:
+                    setdefault(product_id, store)
 
     def get(self, product_id: str) -> str | None:
         return self.by_product.get(product_id)

@@ -36,7 +36,13 @@ from vitrina.kafka.deadletter import dead_letter
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
-from vitrina.services.ownership import OWNER_HINT, OWNER_RULE, load_owners, owner_message
+from vitrina.services.ownership import (
+    OWNER_HINT,
+    OWNER_RULE,
+    claim_batches,
+    load_owners,
+    owner_message,
+)
 from vitrina.services.shop_lines import candidates
 from vitrina.services.shop_report import Deliveries, FileReport, LoadReport, reason_of
 from vitrina.settings import Settings
@@ -159,6 +165,7 @@ class ShopLoader:
             settings, SERVICE, on_delivery=self.deliveries, **only_errors
         )
         self.report = LoadReport()
+        self._owners_partitions: int | None = None
         self._accepted = metrics.SHOP_ACCEPTED.labels(source)
 
     def _produce(
@@ -171,18 +178,35 @@ class ShopLoader:
         produce(self.producer, topic, value, key, headers=headers)  # waits while queue full
 
     def _claim(self, claims: list[tuple[str, str]]) -> None:
-        """Write a batch of ownership claims to product-owners (one record per product id,
-        keyed by it, as the fold reads them) in one tight loop, then forget the batch."""
-        produce, topic = self.producer.produce, self.owners_topic
-        encoded: dict[str, bytes] = {}
-        for product_id, store in claims:
-            value = encoded.get(store) or encoded.setdefault(store, store.encode())
-            try:
-                produce(topic, value, product_id)
-            except BufferError:  # local queue full: wait for deliveries
-                self._produce(topic, product_id, value)
-        self.produced[topic] += len(claims)
+        """Write a batch of ownership claims to product-owners, then forget the batch.
+
+        One record per partition holding every id of the batch that hashes there (the
+        batch form, ownership.py): a record per product id cost the load a third of its
+        time (two records per product instead of one).
+        """
+        for partition, key, value in claim_batches(claims, self._owner_partitions()):
+            produce(self.producer, self.owners_topic, value, key, partition=partition)
+            self.produced[self.owners_topic] += 1
         claims.clear()
+
+    def _owner_partitions(self) -> int:
+        """How many partitions product-owners has (asked once per load)."""
+        if self._owners_partitions is None:
+            topic = self.owners_topic
+            try:
+                metadata = self.producer.list_topics(topic, timeout=10).topics.get(topic)
+            except KafkaException as exc:
+                raise BrokerError(
+                    f"could not read {topic}'s partitions: {exc}",
+                    hint="check `vitrina broker status`; loading again is safe",
+                ) from None
+            if metadata is None or metadata.error is not None or not metadata.partitions:
+                raise BrokerError(
+                    f"{topic} is missing at {self.settings.kafka.bootstrap_servers}",
+                    hint="run `vitrina topics apply` first",
+                )
+            self._owners_partitions = len(metadata.partitions)
+        return self._owners_partitions
 
     def load_catalog(
         self, catalog: Catalog, name: str, progress: Progress | None = None
@@ -212,6 +236,7 @@ class ShopLoader:
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
         owners = self.owners
         claims: list[tuple[str, str]] = []  # new (product_id, store): produced per 1000
+        stores: dict[str, str] = {}
         seen = sent = rejected = 0
         try:
             for position, raw, record, checked_id, store in candidates(catalog):
@@ -236,6 +261,8 @@ class ShopLoader:
                     except KafkaException:  # over the client's message.max.bytes
                         raise too_large(len(out)) from None
                     if owners is not None and store is not None and owner is None:
+                        # One string per store, not one per product, kept for the load.
+                        store = stores.setdefault(store, store)
                         owners[product_id] = store
                         claims.append((product_id, store))
                 except ContractError as exc:
