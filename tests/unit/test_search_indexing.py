@@ -11,13 +11,21 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
 import tantivy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vitrina.domain.generator import generate_catalog
 from vitrina.domain.search_document import normalize_text, text_words
 from vitrina.search import analysis
-from vitrina.search.analysis import lemma_text, lemmas, stem_analyzer, stem_text
+from vitrina.search.analysis import (
+    lemma_text,
+    lemmas,
+    stem_analyzer,
+    stem_and_lemma_text,
+    stem_text,
+)
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields
 
@@ -151,3 +159,31 @@ def test_a_reopened_writer_replaces_committed_documents(tmp_path: Path) -> None:
     assert second.get("7")["name"] == "Товар семь обновлён"
     assert [h.product_id for h in second.search("обновлен").hits] == ["7"]
     second.close()
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_stem_and_lemma_strings_are_the_terms_joined_by_single_spaces(text: str) -> None:
+    """The token caches keep each token's terms with a trailing space and the texts are
+    their concatenation less the last space: exactly the terms joined by single spaces."""
+    normalized = normalize_text(text)
+    stems = " ".join(t for t in stem_analyzer().analyze(normalized) if t)
+    assert stem_text(normalized) == stems
+    assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))
+    assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))  # cached
+
+
+def test_documents_built_without_the_schema_equal_the_schema_typed_ones(tmp_path: Path) -> None:
+    """`_document` lets tantivy type each value from its Python type: the same values as
+    the schema-typed document, also for a whole-number price and a missing stock."""
+    index = EmbeddedSearch(tmp_path / "ix")
+    odd = [
+        {"product_id": "7", "name": "Гантели", "price": {"amount": 500}},
+        {"product_id": 8, "name": "Часы", "price": {"amount": "12.5"}, "stock": {"available": 0}},
+    ]
+    for product in [*generate_catalog(50, seed=9), *odd]:
+        fields = index_fields(product, stemmed=True)
+        fields["stored"] = orjson.dumps(product)
+        typed = tantivy.Document.from_dict(fields, index.schema).to_dict()
+        assert index._document(product).to_dict() == typed
+    index.close()

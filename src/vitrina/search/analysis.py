@@ -8,6 +8,7 @@ right reading. The judged set (tests/fixtures/judged-queries.json) measured stem
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
@@ -55,16 +56,16 @@ class _LemmaStrings(dict[str, str]):
     """Whitespace token → the lemmas of its words joined by spaces, for indexing: each distinct
     token (`продаж,` `магазина.`) is split into words and analysed once (pymorphy3 costs ~50 µs
     a word, a dict hit ~50 ns, the word regex over a whole field more than both). Splitting at
-    whitespace first gives the same words: whitespace is never part of a word. Bounded:
-    emptied when full."""
+    whitespace first gives the same words: whitespace is never part of a word. Each value
+    ends with its separator (see `_joined`). Bounded: emptied when full."""
 
     def __missing__(self, token: str) -> str:
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
-        joined = self[token] = " ".join(
-            form for word in normalized_words(token) for form in lemmas(word)
+        terms = self[token] = "".join(
+            form + " " for word in normalized_words(token) for form in lemmas(word)
         )
-        return joined
+        return terms
 
 
 _LEMMA_STRINGS = _LemmaStrings()
@@ -77,7 +78,15 @@ def lemma_text(text: str) -> str:
 
 def normalized_lemma_text(text: str) -> str:
     """`lemma_text` of a text that is already `normalize_text`-ed (the indexing hot path)."""
-    return " ".join(filter(None, map(_LEMMA_STRINGS.__getitem__, text.split())))
+    return _joined(map(_LEMMA_STRINGS.__getitem__, text.split()))
+
+
+def _joined(terms: Iterable[str]) -> str:
+    """The token caches' values (`"term term "`, or `""` for a token without terms: `—`)
+    concatenated, less the last separator: the terms joined by single spaces. Cheaper than
+    `" ".join(filter(None, ...))` over the terms (~10 % of the Python build time per
+    document): no empty strings to filter out, no separator to insert."""
+    return "".join(terms)[:-1]
 
 
 class _StemStrings(dict[str, str]):
@@ -85,13 +94,14 @@ class _StemStrings(dict[str, str]):
     indexing: the Snowball stemmer and the Unicode word split were ~17 % of the build CPU when
     tantivy ran them on every occurrence; a dict hit costs ~50 ns. The simple tokenizer splits
     at every non-alphanumeric character, whitespace included, so stemming whitespace tokens
-    one by one gives the same tokens as stemming the whole text. Bounded: emptied when full."""
+    one by one gives the same tokens as stemming the whole text. Each value ends with its
+    separator (see `_joined`). Bounded: emptied when full."""
 
     def __missing__(self, token: str) -> str:
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
-        joined = self[token] = " ".join(filter(None, stem_analyzer().analyze(token)))
-        return joined
+        terms = self[token] = "".join(stem + " " for stem in stem_analyzer().analyze(token) if stem)
+        return terms
 
 
 _STEM_STRINGS = _StemStrings()
@@ -100,15 +110,15 @@ _STEM_STRINGS = _StemStrings()
 def stem_text(text: str) -> str:
     """A `normalize_text`-ed text as space-separated stems: the tokens the ru_stem analyzer
     gives for it, for a field indexed with the whitespace tokenizer (STEMMED_TOKENIZER)."""
-    return " ".join(filter(None, map(_STEM_STRINGS.__getitem__, text.split())))
+    return _joined(map(_STEM_STRINGS.__getitem__, text.split()))
 
 
 def stem_and_lemma_text(text: str) -> tuple[str, str]:
     """(`stem_text`, `normalized_lemma_text`) of a `normalize_text`-ed text, split once."""
     tokens = text.split()
     return (
-        " ".join(filter(None, map(_STEM_STRINGS.__getitem__, tokens))),
-        " ".join(filter(None, map(_LEMMA_STRINGS.__getitem__, tokens))),
+        _joined(map(_STEM_STRINGS.__getitem__, tokens)),
+        _joined(map(_LEMMA_STRINGS.__getitem__, tokens)),
     )
 
 
