@@ -16,13 +16,13 @@ float).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import orjson
 import pyarrow as pa
 
-from vitrina.contracts.product_check import CanonicalProduct
+from vitrina.contracts.product_check import CanonicalProduct, _Image
 from vitrina.errors import ContractError
 from vitrina.lake import layout
 from vitrina.lake.rows import timestamp_ms
@@ -93,20 +93,29 @@ def product_values(v: dict[str, Any]) -> tuple[Any, ...]:
 
 def canonical_json_columns(p: CanonicalProduct) -> tuple[bytes | None, bytes | None] | None:
     """The specifications and images JSON texts of a product `contracts.product_check`
-    accepted; None when its dict could differ (an image without `alt` may have had `"alt":
-    null` or no key; an integer beyond 64 bits, which orjson parses as a float): then the
-    caller takes the dict path."""
-    images = p.images
+    accepted (`json_columns`)."""
+    return json_columns(p.specifications, p.images)
+
+
+def json_columns(
+    specifications: dict[str, Any] | None, images: Sequence[_Image] | None
+) -> tuple[bytes | None, bytes | None] | None:
+    """The specifications and images JSON texts of a product's parts as
+    `contracts.product_check` types them; None when the dict path's could differ (an image
+    without `alt` may have had `"alt": null` or no key; an integer beyond 64 bits, which
+    orjson parses as a float): then the caller takes the dict path."""
     if images is not None and any(image.alt is None for image in images):
         return None
     try:
-        specifications = _json_bytes(p.specifications, "specifications")
+        specifications_json = _json_bytes(specifications, "specifications")
     except ContractError:
         return None
     if images is None:
-        return specifications, None
+        return specifications_json, None
     # Keys written in sorted order already (alt < url): no sort needed.
-    return specifications, orjson.dumps([{"alt": image.alt, "url": image.url} for image in images])
+    return specifications_json, orjson.dumps(
+        [{"alt": image.alt, "url": image.url} for image in images]
+    )
 
 
 def canonical_product_values(p: CanonicalProduct) -> tuple[Any, ...] | None:

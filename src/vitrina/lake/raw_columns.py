@@ -36,7 +36,7 @@ RAW_ITEM = META + 3
 _TEXT = pa.string()
 _TS_US = pa.timestamp("us", tz="UTC")
 # The plain columns as they sit in the product JSON; instants as text (parsed by `instants`).
-_SCHEMA = pa.schema(
+RAW_SCHEMA = pa.schema(
     [
         ("product_id", _TEXT),
         ("name", _TEXT),
@@ -54,7 +54,7 @@ _SCHEMA = pa.schema(
 )
 # specifications, images (kept as sorted-key JSON by the sink) and index are not columns
 # here: the reader skips them.
-_PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="ignore")
+_PARSE = pj.ParseOptions(explicit_schema=RAW_SCHEMA, unexpected_field_behavior="ignore")
 _BLOCK = 1 << 24  # one block per batch of ~5,000 products: on the writer thread, no pool
 
 

@@ -10,15 +10,19 @@ leftovers of a crashed run, whose batches the replay may cut differently — are
 the lake. A new incarnation of a topic (a broker that forgot its data, a recreated topic)
 writes new names and never deletes or overwrites the files of an earlier one.
 
-Products (the large records) are not kept as dicts. One the door's one-pass check accepts
-(`contracts.product_check`) keeps its raw bytes and its two JSON columns, and Arrow's JSON
-reader parses a whole file's batch of them at once (`lake.raw_columns`); any other is judged
-by the JSON Schema as before and kept as a flat tuple of column values (`lake.columns`).
-Building a file's table, encoding the Parquet and writing the file run on a background
-thread (`lake_sink_writes`) while this one decodes the next records; offsets commit only once
-nothing is buffered and every file is written. A product that only fails in the conversion
-(an integer beyond int64) is found by the per-record path (`lake_sink_tables`) and
-dead-lettered after the write, before its offset commits (`take_dead_letters`).
+Products (the large records) are not parsed on arrival: the consumer thread keeps each
+one's raw bytes and metadata, and when its file is due the writer thread checks and parses
+the whole batch at once (`lake.product_batch`: Arrow's JSON reader and vectorised checks of
+the contract). A record it is not sure of is judged alone as before (the door's one-pass
+check, then the JSON Schema) and kept as a flat tuple of column values (`lake.columns`), or
+dead-lettered with the reason the worker gives on arrival. Blocked products are judged on
+arrival by the JSON Schema and kept as such tuples. Building a file's table, encoding the
+Parquet and writing the file run on a background thread (`lake_sink_writes`) while this one
+takes the next records; offsets commit only once nothing is buffered and every file is
+written. Dead letters of a file's batch (a product that breaks its contract, or one that
+only fails in the conversion, like an integer beyond int64) are handed to the worker after
+the write, before their offsets commit (`take_dead_letters`); they do not count towards the
+worker's dead-letter flood policy, which sees the records refused on arrival only.
 """
 
 from __future__ import annotations
@@ -36,7 +40,6 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
-from vitrina.contracts.product_check import canonical_product
 from vitrina.kafka.deadletter import REPLAY_HEADERS, Output
 from vitrina.kafka.inspect import topic_incarnation
 from vitrina.kafka.offsets import committed_offsets
@@ -49,7 +52,6 @@ from vitrina.lake.columns import (
 )
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
-from vitrina.lake.raw_columns import raw_values
 from vitrina.lake.rows import RecordMeta, lake_rows
 from vitrina.lake.writer import LakeWriter, Written
 from vitrina.services.lake_sink_tables import SERVICE, file_table
@@ -122,12 +124,11 @@ class LakeSink(Step):
         raw = message.value()
         columnar = self._columnar.get(role)
         value: dict[str, Any] | None = None  # None: a tombstone (an unban)
-        values: tuple[Any, ...] | None = None
-        if role == "shop_products" and raw is not None:
-            canonical = canonical_product(raw)  # one pass; None: the schema decides
-            values = None if canonical is None else raw_values(canonical, raw)
+        values: tuple[Any, ...] = ()
         if columnar is not None:
-            if values is None:
+            # A product is kept raw, checked and parsed with its file's batch on the writer
+            # thread (`lake.product_batch`); a blocked product (or an empty value) here.
+            if role != "shop_products" or raw is None:
                 values = VALUES[role](self._decode_product(role, raw, columnar))
         elif raw is not None or role != "banned_products":
             value = decode(CONTRACT_OF[role], raw)
@@ -139,10 +140,14 @@ class LakeSink(Step):
             day = self._days[ts // _DAY_MS] = record_date(ts)
         raw_key = message.key()
         key = raw_key.decode("utf-8", "replace") if isinstance(raw_key, bytes) else raw_key
-        if values is not None:  # a columnar dataset's record
+        if value is None and role in COLUMNAR:  # a columnar dataset's record
             headers = message.headers()
             carried = (
-                tuple((str(h[0]), h[1]) for h in headers if h[0] in REPLAY_HEADERS and h[1])
+                tuple(
+                    (str(h[0]), h[1])
+                    for h in headers
+                    if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
+                )
                 if headers
                 else None
             )

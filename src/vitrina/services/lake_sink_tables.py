@@ -12,11 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from vitrina.contracts.codec import decode, loads
+from vitrina.contracts.codec import check_depth, decode, loads, validate, validator
 from vitrina.contracts.product_check import canonical_product
 from vitrina.errors import ContractError
-from vitrina.kafka.deadletter import Output, dead_letter
+from vitrina.kafka.deadletter import HEADER_REPLAY_FOR, Output, dead_letter
 from vitrina.kafka.produce import fits
 from vitrina.lake.columns import (
     COLUMNAR,
@@ -27,6 +28,7 @@ from vitrina.lake.columns import (
     lake_table,
 )
 from vitrina.lake.layout import CONTRACT_OF
+from vitrina.lake.product_batch import product_batch
 from vitrina.lake.raw_columns import RAW_ITEM, RawUnfit, raw_product_table
 from vitrina.lake.rows import RecordMeta, Row, lake_rows
 from vitrina.lake.writer import to_table
@@ -43,11 +45,42 @@ def file_table(
     settings: Settings, pii_key: bytes, role: str, partition: int, items: list[Any]
 ) -> tuple[pa.Table | None, list[tuple[Output, str]]]:
     """The file's table (None: nothing left to write) and the dead letters (with the rule
-    broken) of records it can not hold. Products go column by column, or record by record when a value does
-    not convert: the per-record path names the culprit."""
+    broken) of records it can not hold. Raw products are checked and parsed per batch
+    (`lake.product_batch`); those it is not sure of, and any other product, go column by
+    column, or record by record when a value does not convert: the per-record path names
+    the culprit."""
     if role not in COLUMNAR:
         return to_table(role, items), []
     topic = getattr(settings.topics, role)
+    dead: list[tuple[Output, str]] = []
+    fast: pa.Table | None = None
+    if any(len(item) == META for item in items):
+        raw = [i for i, item in enumerate(items) if len(item) == META]
+        fast, rows, _ = product_batch(topic, partition, [items[i] for i in raw])
+        taken = {raw[i] for i in rows}
+        rest: list[Any] = []
+        for position, item in enumerate(items):
+            if position in taken:
+                continue
+            if len(item) == META:  # not sure in the batch: judged alone, as on arrival
+                try:
+                    item = (*item, *checked_values(role, item[3]))
+                except ContractError as exc:
+                    letter = contract_dead_letter(settings, topic, partition, item, exc)
+                    if letter is not None:
+                        dead.append(letter)
+                    continue
+            rest.append(item)
+        items = rest
+    slow, refused = _values_table(settings, pii_key, role, topic, partition, items)
+    return _in_offset_order(fast, slow), dead + refused
+
+
+def _values_table(
+    settings: Settings, pii_key: bytes, role: str, topic: str, partition: int, items: list[Any]
+) -> tuple[pa.Table | None, list[tuple[Output, str]]]:
+    if not items:
+        return None, []
     if any(len(item) == RAW_ITEM for item in items):
         if all(len(item) == RAW_ITEM for item in items):
             try:
@@ -76,6 +109,63 @@ def file_table(
             continue
         rows.extend(converted)
     return (to_table(role, rows) if rows else None), dead
+
+
+def _in_offset_order(fast: pa.Table | None, slow: pa.Table | None) -> pa.Table | None:
+    """One table of the batch's two parts, rows in offset order as the buffer held them
+    (a buffer is one partition's records in consumption order: offsets increase)."""
+    if fast is None or slow is None:
+        return fast if slow is None else slow
+    table = pa.concat_tables([fast, slow])
+    return table.take(pc.sort_indices(table.column("_offset")))
+
+
+def checked_values(role: str, raw: bytes | None) -> tuple[Any, ...]:
+    """A product's column values, judged alone: the door's one-pass check, else the JSON
+    Schema (ContractError naming field and rule). Without the codec's instant check: the
+    column path parses every instant itself, and an impossible one (2025-02-30) sends the
+    batch through the per-record path, where the codec's decode dead-letters it."""
+    if raw is not None:
+        canonical = canonical_product(raw)
+        values = None if canonical is None else canonical_product_values(canonical)
+        if values is not None:
+            return values
+    contract = CONTRACT_OF[role]
+    value = loads(raw)
+    check_depth(contract, value, raw)
+    if not validator(contract).is_valid(value):
+        validate(contract, value, raw)  # raises the ContractError naming field and rule
+    return VALUES[role](value)
+
+
+def contract_dead_letter(
+    settings: Settings, topic: str, partition: int, pending: Pending, exc: ContractError
+) -> tuple[Output, str] | None:
+    """The dead letter of a record that breaks its contract, as the worker writes one on
+    arrival (`StreamWorker._dead_letter`): its reason, headers and rule. None for a replayed
+    record another of the services it was replayed for dead-letters (the first of them)."""
+    offset, _, _, raw, raw_key, carried = pending[:META]
+    targets = next(
+        (set(v.decode().split(",")) for k, v in carried or () if k == HEADER_REPLAY_FOR), None
+    )
+    if targets and sorted(targets)[0] != SERVICE:
+        return None
+    extra = list(carried or ())
+    if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
+        extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
+        raw = (raw or b"")[:100_000]
+    letter = dead_letter(
+        settings.topics.dead_letters,
+        service=SERVICE,
+        error=str(exc),
+        key=raw_key,
+        value=raw,
+        source_topic=topic,
+        partition=partition,
+        offset=offset,
+        extra_headers=extra,
+    )
+    return letter, exc.rule or "invalid"
 
 
 def as_values(item: Pending) -> Pending:

@@ -1,0 +1,361 @@
+"""A file's batch of raw products → the lake table of those that surely keep the contract.
+
+The sink's consumer thread keeps only each product's raw bytes and metadata (no parse); the
+check happens here, per batch, on the sink's writer thread, with no Python work per record
+on the way: Arrow's JSON reader parses the whole batch in C++ (the GIL released) with the
+product's explicit types, inferring only what the contract leaves open (the
+`specifications` map, and unknown fields, which it appends as extra columns or struct
+fields), and vectorised checks (`pyarrow.compute`) enforce the schema per row: required
+fields present and non-null, lengths in code points, ranges, the product_id / currency /
+canonical-instant patterns, tag and image counts, no unknown field. The two JSON columns
+(sorted-key JSON texts, as orjson writes them) are assembled from the parsed strings.
+
+Like `contracts.product_check` it may be STRICTER than the contract, never looser: a row it
+is not sure of — a JSON null that may sit in `specifications` (null and absent parse alike),
+a number there (orjson's float text), a text orjson would escape, an unknown field, an image
+without `alt` — is returned to the caller, which judges it record by record as before
+(`product_check.canonical_product`, then the JSON Schema) and dead-letters it with the same
+reason. A batch Arrow refuses as a whole (bad UTF-8, a lone surrogate, a wrong type, a
+duplicate key, a day that does not exist) goes that way entirely. Accepted rows hold exactly
+the values of the per-record path (tests/unit/test_lake_product_batch.py).
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import numpy
+import orjson
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.json as pj
+
+from vitrina.lake import layout
+from vitrina.lake.raw_columns import RAW_SCHEMA
+
+_TEXT = pa.string()
+_IMAGE = pa.struct([("url", _TEXT), ("alt", _TEXT)])
+# The plain columns, `index` (not a lake column, but a field the contract limits) and the
+# images; `specifications` and any unknown field are inferred.
+_SCHEMA = RAW_SCHEMA.append(pa.field("index", _TEXT)).append(pa.field("images", pa.list_(_IMAGE)))
+_KNOWN = frozenset(_SCHEMA.names) | {"specifications"}
+_PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer")
+_BLOCK = 1 << 24  # one block per batch: on the writer thread, no pool
+_TS_US = pa.timestamp("us", tz="UTC")
+# The schema's patterns, anchored (RE2's `$` is the end of the text, never before a "\n").
+_PRODUCT_ID = r"^[A-Za-z0-9._-]{1,64}$"
+_CURRENCY = r"^[A-Z]{3}$"
+_INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?Z$"
+# (field, shortest, longest, required) of each plain text the contract limits.
+_TEXTS = (
+    ("name", 1, 500, True),
+    ("category", 1, 200, True),
+    ("description", 0, 20_000, False),
+    ("brand", 0, 200, False),
+    ("sku", 0, 200, False),
+    ("store_id", 0, 200, False),
+    ("index", 0, 200, False),
+)
+_MAX_TAGS, _MAX_IMAGES, _MAX_URL, _MAX_ALT = 100, 50, 2048, 1000
+_MAX_AMOUNT = 1_000_000_000_000.0
+
+
+class _Unfit(Exception):
+    """The batch as a whole needs the per-record path."""
+
+
+def product_batch(
+    topic: str, partition: int, items: list[tuple[Any, ...]]
+) -> tuple[pa.Table | None, list[int], list[int]]:
+    """The table of the batch's records that surely keep the contract, the positions (in
+    `items`) of its rows, and the positions of the records it leaves to the caller.
+
+    `items` are the sink's raw products: (offset, ts, key, raw value, raw key, headers).
+    """
+    # One line each (JSON Lines), and no backslash: then no text holds a character orjson
+    # escapes (a quote, a backslash, a control character), so the JSON columns are the
+    # parsed texts in quotes.
+    taken = [i for i, item in enumerate(items) if b"\\" not in item[3] and b"\n" not in item[3]]
+    try:
+        if not taken:
+            raise _Unfit("no record on one line")
+        raws = [items[i][3] for i in taken]
+        parsed = _parse(raws)
+        ok = _rows_ok(parsed, raws)
+        specifications = _specifications_json(_specifications(parsed))
+        images = _images_json(parsed.column("images"))
+        ok = pc.and_(ok, pc.and_(specifications[1], images[1]))
+        keep = ok.to_pylist()
+        rows = [i for i, good in zip(taken, keep, strict=True) if good]
+        if not rows:
+            raise _Unfit("no row sure")
+        if len(rows) < len(parsed):
+            parsed = parsed.filter(ok)
+            specifications = (specifications[0].filter(ok), ok)
+            images = (images[0].filter(ok), ok)
+        created = _instants(parsed.column("created_at"))
+        updated = _instants(parsed.column("updated_at"))
+    except (_Unfit, pa.ArrowException, ValueError):  # UTF-8, types, duplicates, no such day
+        return None, [], list(range(len(items)))
+    left = sorted(set(range(len(items))) - set(rows))
+    table = _table(
+        topic,
+        partition,
+        [items[i] for i in rows],
+        parsed,
+        specifications[0],
+        images[0],
+        created,
+        updated,
+    )
+    return table, rows, left
+
+
+def _parse(raws: list[bytes]) -> pa.Table:
+    data = b"\n".join(raws)
+    # Arrow's reader copies bytes into its strings unchecked: bad UTF-8 (which orjson, and
+    # so the contract, refuses) is found here, for the whole batch at once.
+    ends = pa.array([0, len(data)], pa.int64()).buffers()[1]
+    pa.LargeStringArray.from_buffers(1, ends, pa.py_buffer(data)).validate(full=True)
+    parsed = pj.read_json(
+        io.BytesIO(data),
+        read_options=pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1)),
+        parse_options=_PARSE,
+    )
+    if parsed.num_rows != len(raws):
+        raise _Unfit(f"{parsed.num_rows} rows parsed from {len(raws)} records")
+    if parsed.schema.field("price").type.num_fields != 2:
+        raise _Unfit("a price with an unknown field")  # refused by the contract
+    if parsed.schema.field("stock").type.num_fields != 2:
+        raise _Unfit("a stock with an unknown field")  # refused by the contract
+    if parsed.schema.field("images").type.value_type != _IMAGE:
+        raise _Unfit("an image with an unknown field")  # kept in images_json: dict path
+    return parsed.combine_chunks()
+
+
+def _all(checks: list[Any]) -> pa.Array:
+    ok = checks[0]
+    for check in checks[1:]:
+        ok = pc.and_(ok, check)
+    return ok
+
+
+def _rows_ok(parsed: pa.Table, raws: list[bytes]) -> pa.Array:
+    """Per row: true when every field but the two JSON columns keeps the contract, and no
+    unknown field is set (no nulls in the answer)."""
+    price = _column(parsed, "price")
+    stock = _column(parsed, "stock")
+    amount = price.field("amount")
+    checks = [
+        price.is_valid(),
+        _matches(parsed.column("product_id"), _PRODUCT_ID, required=True),
+        _matches(price.field("currency"), _CURRENCY, required=True),
+        pc.fill_null(
+            pc.and_(pc.greater_equal(amount, 0), pc.less_equal(amount, _MAX_AMOUNT)), False
+        ),
+        _matches(parsed.column("created_at"), _INSTANT, required=False),
+        _matches(parsed.column("updated_at"), _INSTANT, required=False),
+        _tags_ok(_column(parsed, "tags")),
+        # A stock, when given, holds both counts, neither negative.
+        pc.or_(
+            stock.is_null(),
+            pc.fill_null(
+                pc.and_(
+                    pc.greater_equal(stock.field("available"), 0),
+                    pc.greater_equal(stock.field("reserved"), 0),
+                ),
+                False,
+            ),
+        ),
+    ]
+    for name, shortest, longest, required in _TEXTS:
+        length = pc.utf8_length(parsed.column(name))
+        fits = pc.and_(pc.greater_equal(length, shortest), pc.less_equal(length, longest))
+        checks.append(pc.fill_null(fits, not required))
+    # A JSON null in `specifications` parses as an absent key: a row holding a "null"
+    # anywhere (even inside a text) and a specifications map is left to the dict path.
+    nulls = pa.array([b"null" in raw for raw in raws])
+    checks.append(pc.or_(pc.invert(nulls), _specifications(parsed).is_null()))
+    for name in parsed.column_names:
+        if name not in _KNOWN:  # an unknown field: the dict path ignores it, but checks it
+            checks.append(parsed.column(name).is_null())
+    ok = _all(checks)
+    return ok.combine_chunks() if isinstance(ok, pa.ChunkedArray) else ok
+
+
+def _specifications(parsed: pa.Table) -> Any:
+    """The inferred `specifications` column (all null when no record of the batch has it)."""
+    if "specifications" in parsed.column_names:
+        return parsed.column("specifications")
+    return pa.chunked_array([pa.nulls(parsed.num_rows)])
+
+
+def _column(parsed: pa.Table, name: str) -> Any:
+    return parsed.column(name).combine_chunks()
+
+
+def _matches(texts: Any, pattern: str, required: bool) -> Any:
+    """A null value (absent or JSON null) fails a required field and passes an optional one."""
+    return pc.fill_null(pc.match_substring_regex(texts, pattern), not required)
+
+
+def _per_row(lists: pa.ListArray, element_ok: Any) -> pa.Array:
+    """Per list: true when every element is ok (true for an empty or null list)."""
+    bad = pc.invert(pc.fill_null(element_ok, False))
+    if not pc.any(bad).as_py():
+        return pa.array([True] * len(lists))
+    parents = pc.list_parent_indices(lists).filter(bad)
+    return pc.invert(
+        pc.is_in(pa.array(range(len(lists)), pa.int64()), value_set=parents.cast(pa.int64()))
+    )
+
+
+def _tags_ok(tags: pa.ListArray) -> pa.Array:
+    """At most 100 tags, none of them null (a tag is a string)."""
+    count = pc.fill_null(pc.less_equal(pc.list_value_length(tags), _MAX_TAGS), True)
+    return pc.and_(count, _per_row(tags, pc.is_valid(pc.list_flatten(tags))))
+
+
+def _images_json(column: Any) -> tuple[pa.Array, pa.Array]:
+    """The images JSON texts, and per row whether they are sure: at most 50 images, each
+    with a url (≤ 2048 code points) and an alt (≤ 1000; an absent alt and a null one parse
+    alike)."""
+    images: pa.ListArray = column.combine_chunks()
+    flat = pc.list_flatten(images)
+    url, alt = flat.field("url"), flat.field("alt")
+    element_ok = _all(
+        [
+            flat.is_valid(),
+            pc.less_equal(pc.utf8_length(url), _MAX_URL),
+            pc.less_equal(pc.utf8_length(alt), _MAX_ALT),
+        ]
+    )
+    count = pc.fill_null(pc.less_equal(pc.list_value_length(images), _MAX_IMAGES), True)
+    ok = pc.and_(count, _per_row(images, element_ok))
+    # Keys in sorted order (alt < url), as orjson's OPT_SORT_KEYS writes them.
+    each = pc.binary_join_element_wise('{"alt":"', alt, '","url":"', url, '"}', "")
+    starts = images.offsets
+    lists = pa.ListArray.from_arrays(
+        pc.subtract(starts, starts[0]), pc.fill_null(each, ""), mask=images.is_null()
+    )
+    text = pc.binary_join_element_wise("[", pc.binary_join(lists, ","), "]", "")
+    return text, ok
+
+
+def _specifications_json(column: Any) -> tuple[pa.Array, pa.Array]:
+    """The specifications JSON texts, and per row whether they are sure: a map of texts and
+    booleans (numbers take the per-record path: orjson's float text), keys in sorted order.
+
+    Each row holds a few of the batch's keys: the pieces `"key":value` are made per key for
+    the rows that hold it, then ordered by (row, key) and joined per row."""
+    specifications = column.combine_chunks()
+    n = len(specifications)
+    kind = specifications.type
+    if pa.types.is_null(kind):
+        return pa.nulls(n, _TEXT), pa.array([True] * n)
+    if not pa.types.is_struct(kind):  # not an object: the contract refuses it
+        return pa.nulls(n, _TEXT), specifications.is_null()
+    order = sorted(range(kind.num_fields), key=lambda i: kind.field(i).name)
+    checks = [pa.array([True] * n)]
+    rows, pieces = [], []
+    for rank, index in enumerate(order):
+        field = kind.field(index)
+        values = specifications.field(index)
+        if pa.types.is_null(field.type):
+            continue  # JSON nulls only: rows holding one are left by `_rows_ok`
+        if not (pa.types.is_string(field.type) or pa.types.is_boolean(field.type)):
+            checks.append(values.is_null())  # a number, a list, an object: not sure
+            continue
+        held = pc.indices_nonzero(values.is_valid())
+        if not len(held):
+            continue
+        key = orjson.dumps(field.name).decode() + ":"  # the key as orjson writes it
+        value = values.take(held)
+        if pa.types.is_string(field.type):
+            piece = pc.binary_join_element_wise(key + '"', value, '"', "")
+        else:
+            piece = pc.if_else(value, key + "true", key + "false")
+        rows.append(pc.add(pc.multiply(held, len(order)), rank))
+        pieces.append(piece)
+    if pieces:
+        at = pa.concat_arrays(rows)
+        sort = pc.sort_indices(at)
+        row_of = pc.divide(at.take(sort), len(order))
+        counts = pc.value_counts(row_of).flatten()
+        per_row = numpy.zeros(n + 1, numpy.int64)
+        per_row[pc.add(counts[0], 1).to_numpy()] = counts[1].to_numpy()
+        offsets = pa.array(per_row.cumsum(), pa.int32())
+        joined = pc.binary_join(
+            pa.ListArray.from_arrays(offsets, pa.concat_arrays(pieces).take(sort)), ","
+        )
+    else:
+        joined = pa.array([""] * n, _TEXT)
+    text = pc.if_else(
+        specifications.is_valid(), pc.binary_join_element_wise("{", joined, "}", ""), None
+    )
+    return text, _all(checks)
+
+
+def _instants(texts: Any) -> pa.Array:
+    """Canonical instant texts → timestamp('ms', UTC) as `columns.instants` casts them;
+    ArrowInvalid for a day that does not exist."""
+    texts = texts.combine_chunks() if isinstance(texts, pa.ChunkedArray) else texts
+    return texts.cast(_TS_US).cast(layout.TS, safe=False)
+
+
+def _table(
+    topic: str,
+    partition: int,
+    items: list[tuple[Any, ...]],
+    parsed: pa.Table,
+    specifications: pa.Array,
+    images: pa.Array,
+    created: pa.Array,
+    updated: pa.Array,
+) -> pa.Table:
+    n = len(items)
+    offsets, timestamps, keys = [], [], []
+    for item in items:
+        offsets.append(item[0])
+        timestamps.append(item[1])
+        keys.append(item[2])
+    price = _column(parsed, "price")
+    stock = _column(parsed, "stock")
+    arrays = [
+        pa.array([topic] * n, _TEXT),
+        pa.array([partition] * n, pa.int32()),
+        pa.array(offsets, pa.int64()),
+        pa.array(timestamps, layout.TS),
+        pa.array(keys, _TEXT),
+        _column(parsed, "product_id"),
+        _column(parsed, "name"),
+        _column(parsed, "description"),
+        price.field("amount"),
+        price.field("currency"),
+        _column(parsed, "category"),
+        _column(parsed, "brand"),
+        stock.field("available"),
+        stock.field("reserved"),
+        _column(parsed, "sku"),
+        _column(parsed, "tags"),
+        _column(parsed, "store_id"),
+        created,
+        updated,
+        specifications,
+        images,
+    ]
+    return pa.Table.from_arrays(arrays, schema=layout.schema_for("shop_products"))
+
+
+def reordered(tables: list[tuple[pa.Table, list[int]]]) -> pa.Table | None:
+    """Tables of parts of one batch, each with its rows' positions → one table in batch
+    order (the order the per-record path writes)."""
+    present = [(t, p) for t, p in tables if t is not None and t.num_rows]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0][0]
+    table = pa.concat_tables([t for t, _ in present])
+    positions = pa.array([i for _, p in present for i in p], pa.int64())
+    return table.take(pc.sort_indices(positions))
