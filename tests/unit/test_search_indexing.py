@@ -11,12 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
 import tantivy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitrina.domain.generator import generate_catalog
 from vitrina.domain.search_document import normalize_text, text_words
 from vitrina.search import analysis
 from vitrina.search.analysis import (
@@ -171,19 +169,3 @@ def test_stem_and_lemma_strings_are_the_terms_joined_by_single_spaces(text: str)
     assert stem_text(normalized) == stems
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))  # cached
-
-
-def test_documents_built_without_the_schema_equal_the_schema_typed_ones(tmp_path: Path) -> None:
-    """`_document` lets tantivy type each value from its Python type: the same values as
-    the schema-typed document, also for a whole-number price and a missing stock."""
-    index = EmbeddedSearch(tmp_path / "ix")
-    odd = [
-        {"product_id": "7", "name": "Гантели", "price": {"amount": 500}},
-        {"product_id": 8, "name": "Часы", "price": {"amount": "12.5"}, "stock": {"available": 0}},
-    ]
-    for product in [*generate_catalog(50, seed=9), *odd]:
-        fields = index_fields(product, stemmed=True)
-        fields["stored"] = orjson.dumps(product)
-        typed = tantivy.Document.from_dict(fields, index.schema).to_dict()
-        assert index._document(product).to_dict() == typed
-    index.close()

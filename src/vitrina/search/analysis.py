@@ -83,9 +83,9 @@ def normalized_lemma_text(text: str) -> str:
 
 def _joined(terms: Iterable[str]) -> str:
     """The token caches' values (`"term term "`, or `""` for a token without terms: `—`)
-    concatenated, less the last separator: the terms joined by single spaces. Cheaper than
-    `" ".join(filter(None, ...))` over the terms (~10 % of the Python build time per
-    document): no empty strings to filter out, no separator to insert."""
+    concatenated, less the last separator: the terms joined by single spaces, with no
+    empty strings to filter out and no separator to insert (~4 % less than
+    `" ".join(filter(None, ...))`: ~0.3 µs a product, name and description)."""
     return "".join(terms)[:-1]
 
 
