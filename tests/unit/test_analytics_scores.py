@@ -263,3 +263,37 @@ def test_history_keeps_a_heavy_customers_most_touched_items_and_a_light_ones_all
         "ORDER BY 1, 2"
     ).fetchall()
     assert kept == [("heavy", "a"), ("heavy", "c"), ("heavy", "e"), ("light", "a"), ("light", "b")]
+
+
+def test_scored_equals_merging_similarity_and_fill_rows_by_aggregate(tmp_path: Path) -> None:
+    # `scored` adds a fill row only where no similarity row exists, because a similarity row
+    # carries the same fill values: the same rows as merging both by MAX per (u, p).
+    from vitrina.analytics.lakeio import AnalyticsLake
+    from vitrina.analytics.synthetic import write_generated_lake
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.settings import load_settings
+
+    config = load_settings(data_dir=tmp_path)
+    write_generated_lake(
+        LakeWriter.from_settings(config), products=300, customer_count=80, messages=6000, seed=4
+    )
+    engine = DuckDBEngine()
+    run_definitions(engine, AnalyticsLake.from_settings(config).inputs(), Params())
+    both = engine.scalar(
+        "SELECT COUNT(*) FROM fill AS l JOIN cf_scores AS c ON c.u = l.u AND c.p = l.p"
+    )
+    assert both > 0  # products with both a similarity and a fill row are in play
+    merged = engine.con.execute(
+        "SELECT u, p, MAX(cf), MAX(cf_code), MAX(cat), MAX(pop) FROM ("
+        "SELECT s.u, s.p, 10.0 * s.score / m.top AS cf, "
+        "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code, "
+        "uc.share * f.cat_share AS cat, f.pop FROM cf_scores AS s JOIN (SELECT u, "
+        "MAX(score) AS top FROM cf_scores GROUP BY u) AS m ON m.u = s.u "
+        "LEFT JOIN fill_of AS f ON f.p = s.p LEFT JOIN user_categories AS uc "
+        "ON uc.u = s.u AND uc.category = f.category UNION ALL "
+        "SELECT u, p, NULL, NULL, cat, pop FROM fill) AS t GROUP BY u, p ORDER BY u, p"
+    ).fetchall()
+    scored = engine.con.execute(
+        "SELECT u, p, cf, cf_code, cat, pop FROM scored ORDER BY u, p"
+    ).fetchall()
+    assert scored == merged

@@ -289,24 +289,33 @@ STATEMENTS: list[Statement] = [
         "JOIN product_keys AS pk ON pk.p = c.p) AS t",
         materialize=True,
     ),
-    # Every keyed product's category (banned ones too: they still say what a customer likes).
+    # Every keyed product's category (banned ones too: they still say what a customer likes)
+    # as a 4-byte key ranked by name, so ordering by the key is ordering by the name.
     Statement(
-        "product_categories",
-        "SELECT pk.p, l.category FROM product_keys AS pk "
-        "JOIN products_latest AS l ON l.product_id = pk.product_id",
+        "category_keys",
+        "SELECT category, CAST(ROW_NUMBER() OVER (ORDER BY category) AS INTEGER) AS c "
+        "FROM (SELECT DISTINCT category FROM products_latest) AS t",
         materialize=True,
     ),
-    # A customer's favourite categories, from the 4-byte keys rather than the string ids.
+    Statement(
+        "product_categories",
+        "SELECT pk.p, ck.c FROM product_keys AS pk "
+        "JOIN products_latest AS l ON l.product_id = pk.product_id "
+        "JOIN category_keys AS ck ON ck.category = l.category",
+        materialize=True,
+    ),
+    # A customer's favourite categories, aggregated over the 4-byte keys, not the strings.
     # Materialized: read twice (the fill, and each similarity row's own fill in `scored`).
     Statement(
         "user_categories",
-        "SELECT u, category, "
+        "SELECT t.u, ck.category, t.share FROM (SELECT u, c, "
         "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
-        "FROM (SELECT u, category, w, ROW_NUMBER() OVER (PARTITION BY u "
-        "ORDER BY w DESC, category) AS rn FROM ("
-        "SELECT i.u, c.category, SUM(i.weight) AS w FROM keyed AS i "
-        "JOIN product_categories AS c ON c.p = i.p WHERE i.weight > 0 "
-        "GROUP BY i.u, c.category) AS a) AS t WHERE rn <= 2",
+        "FROM (SELECT u, c, w, ROW_NUMBER() OVER (PARTITION BY u "
+        "ORDER BY w DESC, c) AS rn FROM ("
+        "SELECT i.u, pc.c, SUM(i.weight) AS w FROM keyed AS i "
+        "JOIN product_categories AS pc ON pc.p = i.p WHERE i.weight > 0 "
+        "GROUP BY i.u, pc.c) AS a) AS b WHERE rn <= 2) AS t "
+        "JOIN category_keys AS ck ON ck.c = t.c",
         materialize=True,
     ),
     # Exact pruning before the ranking: a customer's top {top_k} not-bought products of the
@@ -356,11 +365,13 @@ STATEMENTS: list[Statement] = [
         "GROUP BY u, p",
     ),
     # One row per (customer, product): similarity rows with their own fill, and the fill
-    # rows offered on their own.
+    # rows offered on their own for products without a similarity row. A similarity row
+    # already carries the same fill values as the product's fill row (the same fill_of and
+    # user_categories rows, the same products), so the two need no merging aggregate: the
+    # fill row is only added where no similarity row exists (every cf_scores row scores
+    # > 0, so every customer with one passes `m.top > 0`).
     Statement(
         "scored",
-        "SELECT u, p, MAX(cf) AS cf, MAX(cf_code) AS cf_code, MAX(cat) AS cat, "
-        "MAX(pop) AS pop FROM ("
         "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
         "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code, "
         "uc.share * f.cat_share AS cat, f.pop "
@@ -369,8 +380,9 @@ STATEMENTS: list[Statement] = [
         "LEFT JOIN fill_of AS f ON f.p = s.p "
         "LEFT JOIN user_categories AS uc ON uc.u = s.u AND uc.category = f.category "
         "WHERE m.top > 0 UNION ALL "
-        "SELECT u, p, CAST(NULL AS DOUBLE) AS cf, CAST(NULL AS INTEGER) AS cf_code, cat, pop "
-        "FROM fill) AS t GROUP BY u, p",
+        "SELECT l.u, l.p, CAST(NULL AS DOUBLE) AS cf, CAST(NULL AS INTEGER) AS cf_code, "
+        "l.cat, l.pop FROM fill AS l LEFT JOIN cf_scores AS c ON c.u = l.u AND c.p = l.p "
+        "WHERE c.p IS NULL",
     ),
     # score = cf + fill; the reason shown is the stronger signal's (code 1-4). Only rows at
     # or above the customer's floor are ranked (see cf_floor: top_k products of the popular

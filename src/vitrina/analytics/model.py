@@ -48,7 +48,8 @@ def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], data: An
 
 
 def _ints(table: pa.Table, name: str) -> np.ndarray:
-    return np.asarray(table[name].to_numpy(zero_copy_only=False), dtype=np.int64)
+    # int32 as the engines hand keys over: scipy's index type, so no int64 copy is made.
+    return np.asarray(table[name].to_numpy(zero_copy_only=False), dtype=np.int32)
 
 
 def _map_blocks(
@@ -180,8 +181,8 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     allowed = _ints(tables["recommendable_keys"], "p")
     size = int(max(hp.max(initial=0), bp.max(initial=0), allowed.max(initial=0))) + 1
     users = int(max(hu.max(initial=0), bu.max(initial=0))) + 1
-    column = np.full(size, -1)
-    column[products] = np.arange(len(products))
+    column = np.full(size, -1, dtype=np.int32)
+    column[products] = np.arange(len(products), dtype=np.int32)
     ok = np.isin(products, allowed)
     n = len(products)
 
@@ -213,8 +214,9 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
 
     def step(start: int, end: int) -> tuple[np.ndarray, ...]:
         by_bought = np.asarray(from_bought[start:end] @ scored_weights)
-        scores = by_bought + np.asarray(from_other[start:end] @ scored_weights)
-        keep = scores >= POSITIVE  # = round(score, 9) > 0
+        scores = np.asarray(from_other[start:end] @ scored_weights)
+        scores += by_bought  # in place: the same sums as by_bought + by_other
+        threshold: Any = POSITIVE  # = round(score, 9) > 0
         if prune and len(probe) > params.top_k:
             # The k-th best eligible score among the most-bought products only: a lower
             # bound of the true k-th best, so the floor stays exact, at 1/8 of the sort.
@@ -225,8 +227,9 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
             if unscored_zero:
                 best = np.maximum(best, 0.0)
             floor = kth - margin * best / params.cf_weight
-            keep &= scores >= floor[:, None]
-        r, c = np.nonzero(keep)
+            # One pass: score >= POSITIVE and score >= floor.
+            threshold = np.maximum(floor, POSITIVE)[:, None]
+        r, c = np.nonzero(scores >= threshold)
         # In the output's types already: the concatenation is the only copy of 7M+ rows.
         return (
             (r + start).astype(np.int32),
