@@ -13,7 +13,13 @@ import pytest
 
 from vitrina.kafka.inspect import read_to_end
 from vitrina.kafka.produce import make_producer
-from vitrina.services.ownership import BATCH_PREFIX, Owners, claim_partition, load_owners
+from vitrina.services.ownership import (
+    BATCH_PREFIX,
+    Owners,
+    OwnersView,
+    claim_partition,
+    load_owners,
+)
 from vitrina.services.shop_load import load_paths
 
 pytestmark = pytest.mark.integration
@@ -42,6 +48,11 @@ def test_every_new_id_of_a_multi_batch_load_is_claimed_once(make_settings, tmp_p
     assert set(claims) == set(ids) and max(claims.values()) == 1
     assert batches <= 3 * settings.kafka.partitions  # per 1,000 records, one per partition
     assert load_owners(settings).by_product == dict.fromkeys(ids, "store_001")
+    view = OwnersView(settings).start()  # the SHOP API's view folds the batches too
+    try:
+        assert view.ready(timeout=30).by_product == dict.fromkeys(ids, "store_001")
+    finally:
+        view.stop()
     taken = tmp_path / "store2.jsonl"
     taken.write_bytes(orjson.dumps({**base, "product_id": ids[-1], "store_id": "store_002"}))
     report = load_paths(settings, [taken])
