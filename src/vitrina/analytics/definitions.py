@@ -387,6 +387,8 @@ STATEMENTS: list[Statement] = [
     # score = cf + fill; the reason shown is the stronger signal's (code 1-4). Only rows at
     # or above the customer's floor are ranked (see cf_floor: top_k products of the popular
     # list reach it, so a product below it cannot make the list, whatever its signals).
+    # Bought products are removed through the bought rows of recommendable products only:
+    # the others cannot match a ranked row, and the hash table holds fewer.
     Statement(
         "ranked",
         "SELECT u, p, category, score, code, ROW_NUMBER() OVER ("
@@ -398,7 +400,8 @@ STATEMENTS: list[Statement] = [
         "COALESCE(s.pop, -1.0)) THEN s.cf_code "
         "WHEN COALESCE(s.cat, -1.0) >= COALESCE(s.pop, -1.0) THEN 3 ELSE 4 END AS code "
         "FROM scored AS s JOIN recommendable_keys AS r ON r.p = s.p "
-        "LEFT JOIN keyed AS b ON b.u = s.u AND b.p = s.p AND b.bought = 1 "
+        "LEFT JOIN (SELECT i.u, i.p FROM keyed AS i JOIN recommendable_keys AS rk "
+        "ON rk.p = i.p WHERE i.bought = 1) AS b ON b.u = s.u AND b.p = s.p "
         "LEFT JOIN cf_floor AS f ON f.u = s.u WHERE b.p IS NULL) AS t "
         "WHERE score >= COALESCE(floor, 0.0)",
     ),
