@@ -23,6 +23,7 @@ from vitrina.lake.filesystems import lake_filesystem
 from vitrina.lake.reader import read_dataset
 from vitrina.lake.writer import LakeWriter, Written
 from vitrina.services.lake_sink import LakeSink
+from vitrina.services.lake_sink_writes import BackgroundWrites
 from vitrina.settings import Settings, load_settings
 
 PRODUCTS = [orjson.dumps(p) for p in generate_catalog(9, seed=31)]
@@ -103,3 +104,23 @@ def test_close_waits_for_the_write_in_flight(tmp_path: Path) -> None:
     sink.flush_if_due(0.0)
     sink.close()
     assert offsets(writer) == [0, 1, 2]
+
+
+def test_two_writer_threads_hand_outcomes_back_in_submission_order() -> None:
+    """The first file still being written while the second is done: the second's outcome
+    waits for the first's (the consumer acts on writes in the order it made them)."""
+    first_may_finish = threading.Event()
+
+    def work(key: str, items: list[int]) -> str:
+        if key == "first":
+            assert first_may_finish.wait(10)
+        return key
+
+    writes = BackgroundWrites(work, max_in_flight=2, threads=2)
+    writes.submit("first", [1])
+    writes.submit("second", [2])
+    second = writes._jobs[1].future
+    wait_for(second.done, timeout=10, message="the second write runs beside the first")
+    assert writes.completed() == []  # the first is not done: nothing handed back yet
+    first_may_finish.set()
+    assert [job.future.result() for job in writes.close()] == ["first", "second"]

@@ -8,15 +8,18 @@ product's explicit types, inferring only what the contract leaves open (the
 fields), and vectorised checks (`pyarrow.compute`) enforce the schema per row: required
 fields present and non-null, lengths in code points, ranges, the product_id / currency /
 canonical-instant patterns, tag and image counts, no unknown field. The two JSON columns
-(sorted-key JSON texts, as orjson writes them) are assembled from the parsed strings.
+(sorted-key JSON texts, as orjson writes them) are assembled from the parsed strings,
+escaped as orjson escapes them.
 
 Like `contracts.product_check` it may be STRICTER than the contract, never looser: a row it
 is not sure of — a JSON null that may sit in `specifications` (null and absent parse alike),
-a number there (orjson's float text), a text orjson would escape, an unknown field, an image
-without `alt` — is returned to the caller, which judges it record by record as before
-(`product_check.canonical_product`, then the JSON Schema) and dead-letters it with the same
-reason. A batch Arrow refuses as a whole (bad UTF-8, a lone surrogate, a wrong type, a
-duplicate key, a day that does not exist) goes that way entirely. Accepted rows hold exactly
+a number there (orjson's float text), a control character orjson writes as \\u00XX, an
+unknown field, an image without `alt` — is returned to the caller, which judges it record
+by record as before (`product_check.canonical_product`, then the JSON Schema) and
+dead-letters it with the same reason. A batch Arrow refuses as a whole (bad UTF-8, a wrong
+type, a duplicate key, a day that does not exist, a type met two ways) goes that way
+entirely. The batch's explicit schema (with the `specifications` keys met so far) is kept
+between batches: inference costs about twice the parse. Accepted rows hold exactly
 the values of the per-record path (tests/unit/test_lake_product_batch.py).
 """
 
@@ -61,6 +64,21 @@ _MAX_TAGS, _MAX_IMAGES, _MAX_URL, _MAX_ALT = 100, 50, 2048, 1000
 _MAX_AMOUNT = 1_000_000_000_000.0
 
 
+# What orjson writes escaped, in the order to replace it (the backslash first); any other
+# control character (written as \u00XX) leaves its row to the per-record path.
+_ESCAPES: tuple[tuple[str, str], ...] = (
+    ("\\", "\\\\"),
+    ('"', '\\"'),
+    ("\n", "\\n"),
+    ("\r", "\\r"),
+    ("\t", "\\t"),
+    ("\b", "\\b"),
+    ("\f", "\\f"),
+)
+_OTHER_CONTROL = "[\\x00-\\x07\\x0b\\x0e-\\x1f]"
+_NEEDS_ESCAPE = '["\\\\\\x00-\\x1f]'
+
+
 class _Unfit(Exception):
     """The batch as a whole needs the per-record path."""
 
@@ -73,18 +91,16 @@ def product_batch(
 
     `items` are the sink's raw products: (offset, ts, key, raw value, raw key, headers).
     """
-    # One line each (JSON Lines), and no backslash: then no text holds a character orjson
-    # escapes (a quote, a backslash, a control character), so the JSON columns are the
-    # parsed texts in quotes.
-    taken = [i for i, item in enumerate(items) if b"\\" not in item[3] and b"\n" not in item[3]]
+    taken = [i for i, item in enumerate(items) if b"\n" not in item[3]]  # JSON Lines
     try:
         if not taken:
             raise _Unfit("no record on one line")
         raws = [items[i][3] for i in taken]
-        parsed = _parse(raws)
-        ok = _rows_ok(parsed, raws)
-        specifications = _specifications_json(_specifications(parsed))
-        images = _images_json(parsed.column("images"))
+        parsed, records = _parse(raws)
+        ok = _rows_ok(parsed, records)
+        escapes = pc.any(pc.match_substring(records, "\\")).as_py()  # else none is escaped
+        specifications = _specifications_json(_specifications(parsed), escapes)
+        images = _images_json(parsed.column("images"), escapes)
         ok = pc.and_(ok, pc.and_(specifications[1], images[1]))
         keep = ok.to_pylist()
         rows = [i for i, good in zip(taken, keep, strict=True) if good]
@@ -112,17 +128,24 @@ def product_batch(
     return table, rows, left
 
 
-def _parse(raws: list[bytes]) -> pa.Table:
+def _parse(raws: list[bytes]) -> tuple[pa.Table, pa.Array]:
+    """The batch parsed, and its records as one text array over the same bytes (each with
+    the line break that follows it)."""
     data = b"\n".join(raws)
+    ends = numpy.zeros(len(raws) + 1, numpy.int64)
+    numpy.cumsum([len(raw) + 1 for raw in raws], out=ends[1:])
+    ends[-1] = len(data)
+    records = pa.LargeStringArray.from_buffers(len(raws), pa.py_buffer(ends), pa.py_buffer(data))
     # Arrow's reader copies bytes into its strings unchecked: bad UTF-8 (which orjson, and
     # so the contract, refuses) is found here, for the whole batch at once.
-    ends = pa.array([0, len(data)], pa.int64()).buffers()[1]
-    pa.LargeStringArray.from_buffers(1, ends, pa.py_buffer(data)).validate(full=True)
-    parsed = pj.read_json(
-        io.BytesIO(data),
-        read_options=pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1)),
-        parse_options=_PARSE,
-    )
+    records.validate(full=True)
+    read = pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1))
+    known = _KNOWN_SCHEMA[0]
+    try:  # the schema of earlier batches: no inference, and no unknown field at all
+        parsed = pj.read_json(io.BytesIO(data), read_options=read, parse_options=known)
+    except pa.ArrowInvalid:  # a new specification key (or a batch to refuse)
+        parsed = pj.read_json(io.BytesIO(data), read_options=read, parse_options=_PARSE)
+        _learn(known, parsed.schema)
     if parsed.num_rows != len(raws):
         raise _Unfit(f"{parsed.num_rows} rows parsed from {len(raws)} records")
     if parsed.schema.field("price").type.num_fields != 2:
@@ -131,7 +154,37 @@ def _parse(raws: list[bytes]) -> pa.Table:
         raise _Unfit("a stock with an unknown field")  # refused by the contract
     if parsed.schema.field("images").type.value_type != _IMAGE:
         raise _Unfit("an image with an unknown field")  # kept in images_json: dict path
-    return parsed.combine_chunks()
+    return parsed.combine_chunks(), records
+
+
+# The explicit schema of the last batches read with `specifications` inferred (a struct of
+# every key met, texts or booleans): inferring costs about twice the parse of explicit
+# types. Read with unexpected fields an error, a batch with a key not met yet (or anything
+# unknown) is read again with inference, and its keys are added.
+_KNOWN_SCHEMA = [pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="error")]
+_MAX_KEYS = 1000  # an open map: stop learning rather than grow without bound
+
+
+def _learn(known: pj.ParseOptions, schema: pa.Schema) -> None:
+    if "specifications" not in schema.names or set(schema.names) != _KNOWN:
+        return
+    met = schema.field("specifications").type
+    if not pa.types.is_struct(met):
+        return
+    fields = {}
+    if "specifications" in known.explicit_schema.names:
+        fields = {f.name: f for f in known.explicit_schema.field("specifications").type}
+    for field in met:
+        if not (pa.types.is_string(field.type) or pa.types.is_boolean(field.type)):
+            return
+        if fields.setdefault(field.name, field).type != field.type:
+            return
+    if len(fields) > _MAX_KEYS:
+        return
+    specifications = pa.field("specifications", pa.struct(list(fields.values())))
+    _KNOWN_SCHEMA[0] = pj.ParseOptions(
+        explicit_schema=_SCHEMA.append(specifications), unexpected_field_behavior="error"
+    )
 
 
 def _all(checks: list[Any]) -> pa.Array:
@@ -141,7 +194,7 @@ def _all(checks: list[Any]) -> pa.Array:
     return ok
 
 
-def _rows_ok(parsed: pa.Table, raws: list[bytes]) -> pa.Array:
+def _rows_ok(parsed: pa.Table, records: pa.Array) -> pa.Array:
     """Per row: true when every field but the two JSON columns keeps the contract, and no
     unknown field is set (no nulls in the answer)."""
     price = _column(parsed, "price")
@@ -175,7 +228,7 @@ def _rows_ok(parsed: pa.Table, raws: list[bytes]) -> pa.Array:
         checks.append(pc.fill_null(fits, not required))
     # A JSON null in `specifications` parses as an absent key: a row holding a "null"
     # anywhere (even inside a text) and a specifications map is left to the dict path.
-    nulls = pa.array([b"null" in raw for raw in raws])
+    nulls = pc.match_substring(records, "null")
     checks.append(pc.or_(pc.invert(nulls), _specifications(parsed).is_null()))
     for name in parsed.column_names:
         if name not in _KNOWN:  # an unknown field: the dict path ignores it, but checks it
@@ -200,6 +253,21 @@ def _matches(texts: Any, pattern: str, required: bool) -> Any:
     return pc.fill_null(pc.match_substring_regex(texts, pattern), not required)
 
 
+def _quoted(texts: Any, escapes: bool) -> tuple[Any, Any]:
+    """Texts as orjson writes them (in quotes, escaped), and per text whether that is sure
+    (false for a control character written as \\u00XX; null for a null text)."""
+    sure = pc.is_valid(texts)
+    if escapes:
+        needs = pc.fill_null(pc.match_substring_regex(texts, _NEEDS_ESCAPE), False)
+        if needs.true_count:  # escaped where needed only (a few texts of the batch)
+            escaped = texts.filter(needs)
+            for character, replacement in _ESCAPES:
+                escaped = pc.replace_substring(escaped, character, replacement)
+            texts = pc.replace_with_mask(texts, needs, escaped)
+            sure = pc.invert(pc.match_substring_regex(texts, _OTHER_CONTROL))
+    return pc.binary_join_element_wise('"', texts, '"', ""), sure
+
+
 def _per_row(lists: pa.ListArray, element_ok: Any) -> pa.Array:
     """Per list: true when every element is ok (true for an empty or null list)."""
     bad = pc.invert(pc.fill_null(element_ok, False))
@@ -217,24 +285,28 @@ def _tags_ok(tags: pa.ListArray) -> pa.Array:
     return pc.and_(count, _per_row(tags, pc.is_valid(pc.list_flatten(tags))))
 
 
-def _images_json(column: Any) -> tuple[pa.Array, pa.Array]:
+def _images_json(column: Any, escapes: bool) -> tuple[pa.Array, pa.Array]:
     """The images JSON texts, and per row whether they are sure: at most 50 images, each
     with a url (≤ 2048 code points) and an alt (≤ 1000; an absent alt and a null one parse
     alike)."""
     images: pa.ListArray = column.combine_chunks()
     flat = pc.list_flatten(images)
     url, alt = flat.field("url"), flat.field("alt")
+    quoted_url, url_sure = _quoted(url, escapes)
+    quoted_alt, alt_sure = _quoted(alt, escapes)
     element_ok = _all(
         [
             flat.is_valid(),
             pc.less_equal(pc.utf8_length(url), _MAX_URL),
             pc.less_equal(pc.utf8_length(alt), _MAX_ALT),
+            url_sure,
+            alt_sure,
         ]
     )
     count = pc.fill_null(pc.less_equal(pc.list_value_length(images), _MAX_IMAGES), True)
     ok = pc.and_(count, _per_row(images, element_ok))
     # Keys in sorted order (alt < url), as orjson's OPT_SORT_KEYS writes them.
-    each = pc.binary_join_element_wise('{"alt":"', alt, '","url":"', url, '"}', "")
+    each = pc.binary_join_element_wise('{"alt":', quoted_alt, ',"url":', quoted_url, "}", "")
     starts = images.offsets
     lists = pa.ListArray.from_arrays(
         pc.subtract(starts, starts[0]), pc.fill_null(each, ""), mask=images.is_null()
@@ -243,7 +315,7 @@ def _images_json(column: Any) -> tuple[pa.Array, pa.Array]:
     return text, ok
 
 
-def _specifications_json(column: Any) -> tuple[pa.Array, pa.Array]:
+def _specifications_json(column: Any, escapes: bool) -> tuple[pa.Array, pa.Array]:
     """The specifications JSON texts, and per row whether they are sure: a map of texts and
     booleans (numbers take the per-record path: orjson's float text), keys in sorted order.
 
@@ -258,7 +330,11 @@ def _specifications_json(column: Any) -> tuple[pa.Array, pa.Array]:
         return pa.nulls(n, _TEXT), specifications.is_null()
     order = sorted(range(kind.num_fields), key=lambda i: kind.field(i).name)
     checks = [pa.array([True] * n)]
-    rows, pieces = [], []
+    # Per held (row, key): where it sorts, the key as orjson writes it, and the value.
+    at: list[pa.Array] = []
+    keys: list[pa.Array] = []
+    texts: list[pa.Array] = []  # string values, escaped together below
+    literals: list[tuple[pa.Array, pa.Array, pa.Array]] = []  # (at, key, true/false)
     for rank, index in enumerate(order):
         field = kind.field(index)
         values = specifications.field(index)
@@ -270,18 +346,29 @@ def _specifications_json(column: Any) -> tuple[pa.Array, pa.Array]:
         held = pc.indices_nonzero(values.is_valid())
         if not len(held):
             continue
-        key = orjson.dumps(field.name).decode() + ":"  # the key as orjson writes it
-        value = values.take(held)
+        where = pc.add(pc.multiply(held, len(order)), rank)
+        key = pa.repeat(orjson.dumps(field.name).decode() + ":", len(held))
         if pa.types.is_string(field.type):
-            piece = pc.binary_join_element_wise(key + '"', value, '"', "")
+            at.append(where)
+            keys.append(key)
+            texts.append(values.take(held))
         else:
-            piece = pc.if_else(value, key + "true", key + "false")
-        rows.append(pc.add(pc.multiply(held, len(order)), rank))
-        pieces.append(piece)
+            literals.append((where, key, pc.if_else(values.take(held), "true", "false")))
+    pieces: list[pa.Array] = []
+    if texts:
+        quoted, sure = _quoted(pa.concat_arrays(texts), escapes)
+        pieces.append(pc.binary_join_element_wise(pa.concat_arrays(keys), quoted, ""))
+        if sure.false_count:
+            rows = pc.divide(pa.concat_arrays(at).filter(pc.invert(sure)), len(order))
+            everyone = pa.array(range(n), pa.int64())
+            checks.append(pc.invert(pc.is_in(everyone, value_set=rows)))
+    for where, key, literal in literals:
+        at.append(where)
+        pieces.append(pc.binary_join_element_wise(key, literal, ""))
     if pieces:
-        at = pa.concat_arrays(rows)
-        sort = pc.sort_indices(at)
-        row_of = pc.divide(at.take(sort), len(order))
+        held_at = pa.concat_arrays(at)
+        sort = pc.sort_indices(held_at)
+        row_of = pc.divide(held_at.take(sort), len(order))
         counts = pc.value_counts(row_of).flatten()
         per_row = numpy.zeros(n + 1, numpy.int64)
         per_row[pc.add(counts[0], 1).to_numpy()] = counts[1].to_numpy()

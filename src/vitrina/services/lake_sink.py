@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -70,6 +71,12 @@ MEMORY_FACTOR = 4
 # us/record). Reference cycles are still collected, every 50,000 allocations.
 GC_GEN0_THRESHOLD = 50_000
 
+# Files built and written at once, and queued. Building a file's table (Arrow's JSON reader)
+# and writing it (zstd, fsync) mostly run without the GIL: two threads keep a second core
+# busy while the consumer thread, which now only keeps raw bytes, waits on them.
+WRITER_THREADS = int(os.environ.get("VITRINA_LAKE_WRITERS", "2"))
+WRITES_IN_FLIGHT = 3
+
 BufferKey = tuple[str, int, date]
 # What a background write returns: the file (None: every record dead-lettered), its dead
 # letters with their rules, and how long it took.
@@ -109,7 +116,9 @@ class LakeSink(Step):
         warm_up()
         self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
         self._oldest: float | None = None  # worker clock when the current buffers began
-        self.writes = BackgroundWrites(self._write_one)
+        self.writes = BackgroundWrites(
+            self._write_one, max_in_flight=WRITES_IN_FLIGHT, threads=WRITER_THREADS
+        )
         self._failed: BaseException | None = None  # a background write's error, raised next
 
     # -- decode → rows → buffer ------------------------------------------------------------

@@ -34,11 +34,18 @@ class Job:
 
 
 class BackgroundWrites:
-    """Runs `work(key, items)` for each submitted buffer on one thread, in order."""
+    """Runs `work(key, items)` for each submitted buffer on `threads` threads; outcomes are
+    collected in submission order."""
 
-    def __init__(self, work: Callable[[BufferKey, list[Any]], Any], max_in_flight: int = 2):
+    def __init__(
+        self,
+        work: Callable[[BufferKey, list[Any]], Any],
+        max_in_flight: int = 2,
+        threads: int = 1,
+    ):
         self._work = work
         self._max = max(1, max_in_flight)
+        self._threads = max(1, threads)
         self._jobs: deque[Job] = deque()
         self._pool: ThreadPoolExecutor | None = None
 
@@ -51,7 +58,7 @@ class BackgroundWrites:
         while len(self._jobs) >= self._max:
             finished += self.completed(wait_for=1)
         if self._pool is None:
-            self._pool = ThreadPoolExecutor(1, thread_name_prefix="lake-writer")
+            self._pool = ThreadPoolExecutor(self._threads, thread_name_prefix="lake-writer")
         self._jobs.append(Job(key, items, self._pool.submit(self._work, key, items)))
         return finished
 
