@@ -57,12 +57,14 @@ QUERY_CACHE_SIZE = 4096
 PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_LIMIT = 20
 
-# 256 MB: the writer's budget before it flushes a segment (split between its threads; pages
-# are taken as documents arrive). It matters for a bulk build with one commit: 100k products
-# flushed 4 segments at 64 MB and merged them again, 2 at 256 MB (~4 % less CPU,
-# benchmarks/search.py; two threads then, one segment now). The indexer commits every 5,000
-# products, under either budget.
-WRITER_HEAP_BYTES = 256_000_000
+# 32 MB: the writer's budget before it flushes a segment (pages are taken as documents
+# arrive). It matters only for a bulk build with one commit (the indexer commits every 5,000
+# products, a few MB): a segment is written by the indexing thread while the Python thread
+# goes on building documents, and the commit writes only the rest. 100k products flush at
+# ~55k (2 segments, not merged: LogMergePolicy merges 8); at 256 MB they were one segment
+# written after the last document, 3-5 µs of the build's wall time per product with the
+# feeding thread idle. At 16 MB segments of ~8k documents were merged again (more CPU).
+WRITER_HEAP_BYTES = 32_000_000
 
 # 1 indexing thread: one Python thread feeds the writer, building a document in ~30 µs of CPU
 # that tantivy indexes in ~20 (schema v3), so one thread keeps up. Tantivy's default (one
