@@ -4,6 +4,7 @@ and batches (`shop load`); the fold reads both, first claim wins either way."""
 from __future__ import annotations
 
 import zlib
+from collections.abc import Callable
 from itertools import count
 
 import orjson
@@ -15,7 +16,7 @@ from vitrina.services.ownership import BATCH_PREFIX, Owners, claim_batches, clai
 PRODUCT_IDS = st.from_regex(r"\A[A-Za-z0-9._-]{1,64}\Z")
 
 
-def _keys() -> object:
+def _keys() -> Callable[[], str]:
     numbers = count()
     return lambda: f"test-{next(numbers)}"
 
