@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import os
 import time
 from collections.abc import Callable
 from datetime import date
@@ -74,7 +73,7 @@ GC_GEN0_THRESHOLD = 50_000
 # Files built and written at once, and queued. Building a file's table (Arrow's JSON reader)
 # and writing it (zstd, fsync) mostly run without the GIL: two threads keep a second core
 # busy while the consumer thread, which now only keeps raw bytes, waits on them.
-WRITER_THREADS = int(os.environ.get("VITRINA_LAKE_WRITERS", "2"))
+WRITER_THREADS = 2
 WRITES_IN_FLIGHT = 3
 
 BufferKey = tuple[str, int, date]
