@@ -70,3 +70,8 @@ def test_batches_hold_every_claim_once_in_the_partition_of_its_id(
 def test_claim_partition_is_crc32_of_the_key() -> None:
     assert claim_partition("100001", 3) == zlib.crc32(b"100001") % 3
     assert claim_partition("100001", 1) == 0
+
+
+def test_inside_one_batch_the_first_claim_of_an_id_wins_too() -> None:
+    records = claim_batches([("A1", "s1"), ("A1", "s2")], 1, batch_key=_keys())
+    assert [orjson.loads(value) for _, _, value in records] == [{"A1": "s1"}]

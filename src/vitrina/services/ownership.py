@@ -64,7 +64,7 @@ def claim_batches(
         batch = by_partition.get(partition)
         if batch is None:
             batch = by_partition[partition] = {}
-        batch[product_id] = store
+        batch.setdefault(product_id, store)  # first claim wins, inside a batch too
     return [
         (partition, BATCH_PREFIX + batch_key().encode(), orjson.dumps(batch))
         for partition, batch in sorted(by_partition.items())
