@@ -21,7 +21,12 @@ from tests.support import ConsumedRecord
 from vitrina.contracts.codec import decode
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import ContractError
-from vitrina.kafka.deadletter import HEADER_ERROR, HEADER_REPLAY_FOR, HEADER_SERVICE
+from vitrina.kafka.deadletter import (
+    HEADER_ERROR,
+    HEADER_REPLAY_FOR,
+    HEADER_SERVICE,
+    DeadLetterFlood,
+)
 from vitrina.lake.product_batch import product_batch
 from vitrina.lake.rows import RecordMeta, lake_rows
 from vitrina.lake.writer import LakeWriter, to_table
@@ -294,4 +299,21 @@ def test_the_sink_checks_products_with_their_file_and_dead_letters_before_commit
     [letter] = sink.take_dead_letters()
     assert letter.value == raws[2] and letter.topic == config.topics.dead_letters
     assert sink.durable()
+    sink.close()
+
+
+def test_a_partition_mostly_invalid_stops_the_sink_as_the_worker_would(tmp_path: Path) -> None:
+    """The worker's flood rule holds for records refused with their file's batch too."""
+    config = load_settings(data_dir=tmp_path, worker={"dlq_window": 10, "dlq_flood_ratio": 0.5})
+    sink = LakeSink(config, LakeWriter.from_settings(config), b"key")
+    bad = product(price={"amount": -1, "currency": "RUB"})
+    for offset in range(4):  # 4 of 10: under the limit
+        sink.process(ConsumedRecord(offset, bad))  # type: ignore[arg-type]
+    sink.flush()
+    assert len(sink.take_dead_letters()) == 4
+    for offset in range(4, 10):  # 10 of the last 10
+        sink.process(ConsumedRecord(offset, bad))  # type: ignore[arg-type]
+    with pytest.raises(DeadLetterFlood):
+        sink.flush()
+    assert not sink.durable()
     sink.close()

@@ -17,12 +17,12 @@ the contract). A record it is not sure of is judged alone as before (the door's 
 check, then the JSON Schema) and kept as a flat tuple of column values (`lake.columns`), or
 dead-lettered with the reason the worker gives on arrival. Blocked products are judged on
 arrival by the JSON Schema and kept as such tuples. Building a file's table, encoding the
-Parquet and writing the file run on a background thread (`lake_sink_writes`) while this one
+Parquet and writing the file run on background threads (`lake_sink_writes`) while this one
 takes the next records; offsets commit only once nothing is buffered and every file is
 written. Dead letters of a file's batch (a product that breaks its contract, or one that
 only fails in the conversion, like an integer beyond int64) are handed to the worker after
-the write, before their offsets commit (`take_dead_letters`); they do not count towards the
-worker's dead-letter flood policy, which sees the records refused on arrival only.
+the write, before their offsets commit (`take_dead_letters`); the worker's flood rule
+counts them too (`DeadLetterPolicy`: the next flush raises DeadLetterFlood).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
-from vitrina.kafka.deadletter import REPLAY_HEADERS, Output
+from vitrina.kafka.deadletter import HEADER_OFFSET, REPLAY_HEADERS, DeadLetterPolicy, Output
 from vitrina.kafka.inspect import topic_incarnation
 from vitrina.kafka.offsets import committed_offsets
 from vitrina.kafka.steps import Step
@@ -106,6 +106,10 @@ class LakeSink(Step):
         self.buffers: dict[BufferKey, list[Any]] = {}
         self.buffered = 0
         self.dead_lettered: list[Output] = []  # refused when written; the worker sends them
+        # The worker's flood rule, for the records refused with their file's batch (the
+        # worker counts only those it refuses on arrival): one partition mostly invalid
+        # stops the sink loudly instead of dead-lettering all of it.
+        self.policy = DeadLetterPolicy(settings.worker.dlq_window, settings.worker.dlq_flood_ratio)
         self._days: dict[int, date] = {}  # ms // day → date: one datetime per day, not record
         # The products' contract validators (the same schema files the codec compiles).
         self._columnar = {
@@ -260,11 +264,17 @@ class LakeSink(Step):
                 self._failed = self._failed or exc
                 continue
             written, dead, seconds = job.future.result()
+            topic = getattr(self.settings.topics, role)
+            for letter, _ in dead:
+                offset = int(dict(letter.headers or []).get(HEADER_OFFSET, b"-1"))
+                flood = self.policy.invalid(topic, job.key[1], offset)
+                if flood is not None:  # raised by the next flush: the worker stops
+                    self._failed = self._failed or flood
             # Only once written: a write retried later must not dead-letter them twice.
             for letter, rule in dead:
                 self.dead_lettered.append(letter)
                 metrics.REJECTED.labels(SERVICE, rule).inc()
-                metrics.DEAD_LETTERED.labels(SERVICE, getattr(self.settings.topics, role)).inc()
+                metrics.DEAD_LETTERED.labels(SERVICE, topic).inc()
             metrics.LAKE_FLUSH.observe(seconds)
             if written is None:
                 continue  # every record of it was dead-lettered
@@ -319,6 +329,7 @@ class LakeSink(Step):
         them again (to us or to their next owner)."""
         self._settle()
         for tp in partitions:
+            self.policy.forget(tp.topic, tp.partition)  # its window goes with the partition
             role = self.role_of.get(tp.topic)
             for key in [k for k in self.buffers if k[0] == role and k[1] == tp.partition]:
                 self.buffered -= len(self.buffers.pop(key))
