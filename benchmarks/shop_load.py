@@ -20,10 +20,11 @@ with time.thread_time against an unreachable broker, so only the Python side cou
 - splitting lines and the two generators (shop_lines.candidates): ~0.8 us;
 - producer.produce(): ~1.8 us, the same as the raw side's; librdkafka's threads ~2.7 us more
   on both sides;
-- ownership: the lookup and insert in a dict growing to every id ~0.55 us; the claims
-  ~0.2 us since they go out as one batch record per partition per 1,000 products. One
-  claim record per product cost ~2.3 us of client CPU (its produce(), librdkafka's work on
-  a second record), and the broker stored twice as many records.
+- ownership, ~1.3 us: the lookup in a dict growing to every id ~0.7 (a cache miss or two
+  per product), the insert and the claims ~0.5. Claims go out as one batch record per
+  partition per 1,000 products; one claim record per product cost ~0.5 us more of the
+  main thread (A/B, same harness) and doubled the records librdkafka and the broker handle,
+  which the client-CPU numbers of a shared 2-core machine could not separate from noise.
 """
 
 from __future__ import annotations
