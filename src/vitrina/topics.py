@@ -55,7 +55,11 @@ _DECLARED: dict[str, tuple[dict[str, str], str, str]] = {
         "original bytes",
     ),
     "withheld_products": ({"cleanup.policy": "compact"}, "product_id", "product"),
-    "product_owners": ({"cleanup.policy": "compact"}, "product_id", "store_id (text)"),
+    "product_owners": (
+        {"cleanup.policy": "compact"},
+        "product_id, or claims:<unique id> for a batch",
+        "store_id (text); a batch: JSON {product_id: store_id}",
+    ),
 }
 
 
