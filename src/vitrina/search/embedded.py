@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import time
-from functools import lru_cache
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -35,6 +35,7 @@ from vitrina.search.query_understanding import (
     transliterate,
 )
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
+from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
 
 MARKER = "vitrina-search-schema"
@@ -51,9 +52,10 @@ MATCHING_MODES: dict[str, list[str]] = {
 # is a tree of a few hundred tantivy term queries (alternatives × fields), ~50 KB at most.
 QUERY_CACHE_SIZE = 4096
 # 256 result pages of at most 20 hits (~25 MB of product dicts at most): a shop's head queries
-# answered without running them, as Solr's queryResultCache does; emptied with the query cache
-# when a commit lands (so never staler than RELOAD_INTERVAL_S). Bans are not the index's
-# business: callers re-check them on every hit of every page, cached or not.
+# answered without running them, as Solr's queryResultCache does. In a reader, a page (and a
+# built query) outlives the commit that superseded its generation by at most STALE_S
+# (search/stale_cache.py); the writer empties both at its own commit. Bans are not the
+# index's business: callers re-check them on every hit of every page, cached or not.
 PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_LIMIT = 20
 
@@ -91,6 +93,8 @@ class EmbeddedSearch:
         matching: Matching = "and_then_or",
         writer_heap_bytes: int = WRITER_HEAP_BYTES,
         understanding: bool = True,
+        clock: Callable[[], float] = time.monotonic,
+        stale_s: float = STALE_S,
     ) -> None:
         self.path = Path(path)
         self.readonly = readonly
@@ -98,9 +102,12 @@ class EmbeddedSearch:
         self.matching = matching
         self._writer: Any = None
         self._uncommitted: set[str] = set()  # product_ids added since the last commit
-        self._last_reload = 0.0
-        self._page = lru_cache(maxsize=PAGE_CACHE_SIZE)(self._run_search)
-        self._generation: tuple[int, int, int] | None = None
+        self._clock = clock
+        self._last_reload = clock()
+        # Index generations this reader noticed; cached pages and queries are tagged with one.
+        self._generations = Generations(stale_s, clock)
+        self._pages: GenerationCache[SearchPage] = GenerationCache(PAGE_CACHE_SIZE)
+        self._meta_version: tuple[int, int, int] | None = self._meta_json_version()
         marker = self.path / MARKER
         if readonly:
             if not (self.path / "meta.json").is_file():
@@ -135,9 +142,9 @@ class EmbeddedSearch:
         self._queries = TantivyQueries(self.index, self.schema, analysis, understanding)
         # Building a query (stems, lemmas, alternatives: ~140 term queries per word) cost more
         # than running it: built once per distinct query, keeping only the terms the index
-        # has (most compound/transliterated alternatives are absent); emptied when a commit
-        # lands.
-        self._text_query = lru_cache(maxsize=QUERY_CACHE_SIZE)(self._queries.text_query)
+        # has (most compound/transliterated alternatives are absent), so tagged with the
+        # generation it was built against, like a page.
+        self._queries_built: GenerationCache[Any] = GenerationCache(QUERY_CACHE_SIZE)
         if not readonly:
             try:
                 self._writer = self.index.writer(
@@ -208,31 +215,34 @@ class EmbeddedSearch:
         self._require_writer().commit()
         self.index.reload()
         self._uncommitted.clear()  # committed: the reloaded searcher finds them now
-        self._last_reload = time.monotonic()
-        self._text_query.cache_clear()
-        self._page.cache_clear()
+        self._last_reload = self._clock()
+        self._queries_built.clear()  # the writer's own reads see its commit at once
+        self._pages.clear()
 
     # -- reads --------------------------------------------------------------------------
     def _searcher(self) -> Any:
-        now = time.monotonic()
+        now = self._clock()
         if self.readonly and now - self._last_reload >= RELOAD_INTERVAL_S:
-            self._forget_queries_if_committed()  # before the reload: never miss a commit
+            self._notice_commit()  # before the reload: never miss a commit
             self.index.reload()
             self._last_reload = now
         return self.index.searcher()
 
-    def _forget_queries_if_committed(self) -> None:
-        """Cached queries leave out terms the index did not have: a commit (a new meta.json,
-        written by rename) may have added them, so the cache starts again."""
+    def _meta_json_version(self) -> tuple[int, int, int] | None:
         try:
             st = (self.path / "meta.json").stat()
-            generation: tuple[int, int, int] | None = (st.st_ino, st.st_mtime_ns, st.st_size)
         except OSError:
-            generation = None
-        if generation != self._generation:
-            self._generation = generation
-            self._text_query.cache_clear()
-            self._page.cache_clear()
+            return None
+        return (st.st_ino, st.st_mtime_ns, st.st_size)
+
+    def _notice_commit(self) -> None:
+        """A commit (a new meta.json, written by rename) starts a new generation: pages and
+        queries cached against older ones are served for at most STALE_S more (a built
+        query leaves out terms the index did not have; a page misses new products)."""
+        version = self._meta_json_version()
+        if version != self._meta_version:
+            self._meta_version = version
+            self._generations.advance()
 
     def search(
         self,
@@ -245,11 +255,32 @@ class EmbeddedSearch:
         """One page of results. Pages may be shared between callers (the page cache): read
         them, never change them."""
         check_request(filters, sort, limit, offset)
-        self._searcher()  # a commit landed: reload, and forget cached queries and pages
+        self._searcher()  # a commit landed: reload, start a new generation
+        oldest = self._generations.oldest_servable()
         if limit > PAGE_CACHE_MAX_LIMIT:
-            return self._run_search(query, filters, sort, limit, offset)
-        page: SearchPage = self._page(query, filters, sort, limit, offset)
+            return self._run_search(query, filters, sort, limit, offset, oldest)[0]
+        key = (query, filters, sort, limit, offset)
+        cached = self._pages.get(key, oldest)
+        if cached is not None:
+            return cached[0]
+        page, generation = self._run_search(query, filters, sort, limit, offset, oldest)
+        self._pages.put(key, page, generation)
         return page
+
+    def _text_query(self, words: tuple[str, ...], mode: str) -> Any:
+        """The built query for these words (cached; None when no word has terms)."""
+        return self._built_query(words, mode, self._generations.oldest_servable())[0]
+
+    def _built_query(self, words: tuple[str, ...], mode: str, oldest: int) -> tuple[Any, int]:
+        """The query and the generation it was built against (cached while servable)."""
+        key = (words, mode)
+        cached = self._queries_built.get(key, oldest)
+        if cached is not None:
+            return cached
+        generation = self._generations.current  # before building: never tag it too new
+        query = self._queries.text_query(words, mode)
+        self._queries_built.put(key, query, generation)
+        return query, generation
 
     def _run_search(
         self,
@@ -258,10 +289,14 @@ class EmbeddedSearch:
         sort: SortOrder,
         limit: int,
         offset: int,
-    ) -> SearchPage:
+        oldest: int,
+    ) -> tuple[SearchPage, int]:
+        """The page, and the oldest generation it depends on (its searcher's or a cached
+        query's), which is how long it may be cached."""
+        generation = self._generations.current  # before the searcher: never tag it too new
         words = query_words(query)
         if not words and clean_query(query):
-            return SearchPage(total=0)  # only symbols/emoji: nothing to look for
+            return SearchPage(total=0), generation  # only symbols/emoji: nothing to look for
         filter_clauses = self._queries.filter_clauses(filters)
         searcher = self._searcher()
         modes = MATCHING_MODES[self.matching] if words else ["all"]
@@ -269,9 +304,11 @@ class EmbeddedSearch:
             modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
         result: Any = None
         for mode in modes:
-            text = (
-                tantivy.Query.all_query() if mode == "all" else self._text_query(tuple(words), mode)
-            )
+            if mode == "all":
+                text = tantivy.Query.all_query()
+            else:
+                text, built = self._built_query(tuple(words), mode, oldest)
+                generation = min(generation, built)
             if text is None:
                 continue
             full = tantivy.Query.boolean_query(
@@ -285,14 +322,14 @@ class EmbeddedSearch:
             if result.count:
                 break
         if result is None:
-            return SearchPage(total=0)
+            return SearchPage(total=0), generation
         hits = []
         for key, address in result.hits:
             doc = searcher.doc(address)
             product = orjson.loads(bytes(doc["stored"][0]))
             score = float(key) if sort == "relevance" else 0.0
             hits.append(SearchHit(str(product["product_id"]), score, product))
-        return SearchPage(total=int(result.count or 0), hits=hits)
+        return SearchPage(total=int(result.count or 0), hits=hits), generation
 
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions as the customer types: products whose name has the earlier words and a
