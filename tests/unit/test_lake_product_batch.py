@@ -27,6 +27,7 @@ from vitrina.kafka.deadletter import (
     HEADER_SERVICE,
     DeadLetterFlood,
 )
+from vitrina.lake import product_batch as product_batch_module
 from vitrina.lake.product_batch import product_batch
 from vitrina.lake.rows import RecordMeta, lake_rows
 from vitrina.lake.writer import LakeWriter, to_table
@@ -166,6 +167,20 @@ EDGES = {
         colour=[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]
     ),
     "long index": product(index="x" * 201),
+    "spec braces in a text": product(specifications={"a": "x}y{", "b": "}"}),
+    "spec key order": product(
+        specifications={"😀": "x", "\uffff": "y", "a b": "z", "a": "w", "A": True, "я": "v"}
+    ),
+    "spec key named specifications": product(specifications={"specifications": "x"}),
+    "spec control escapes": product(specifications={"a": "\x00\x0b\x1f\x7f\u2028/"}),
+    "spec nested in an unknown field": product(colour={"specifications": {"a": "b"}}),
+    "spec only nested in an unknown field": product(
+        specifications=DROP, colour={"specifications": {"a": "b"}}
+    ),
+    "spec nested in an image": product(
+        images=[{"url": "u", "alt": "a", "specifications": {"a": "b"}}]
+    ),
+    "spec spaced": json.dumps(dict(next(iter(generate_catalog(1, seed=33))))).encode(),
     "emoji": product(name="😀 ж\u2028"),
 }
 
@@ -178,6 +193,27 @@ def test_an_edge_record_among_good_ones(case: str) -> None:
     taken, _ = check(raws)
     if not valid(EDGES[case]):
         assert 1 not in taken
+
+
+def test_specifications_are_cut_out_as_text_for_a_generated_catalogue() -> None:
+    # The fast path itself (`specifications` never parsed) takes every record, and writes
+    # them as the struct path (and so the definition) does.
+    items = items_of([orjson.dumps(p) for p in generate_catalog(600, seed=40)])
+    table, sure = product_batch_module._cut_batch(TOPIC, PARTITION, items)
+    assert sure == list(range(len(items)))
+    assert table.equals(definition(items))
+
+
+def test_a_record_the_cut_leaves_is_parsed_with_its_specifications() -> None:
+    good = [orjson.dumps(p) for p in generate_catalog(3, seed=41)]
+    cut_short = product(specifications={"a": "x}y", "b": "c"})  # a brace inside a text
+    spaced = json.dumps(dict(next(iter(generate_catalog(1, seed=42))))).encode()
+    null = product(specifications=None)
+    raws = [good[0], cut_short, spaced, null, good[1], good[2]]
+    _, sure = product_batch_module._cut_batch(TOPIC, PARTITION, items_of(raws))
+    assert sure == [0, 4, 5]
+    taken, left = check(raws)  # the struct path takes the others, as the definition
+    assert taken == [0, 1, 2, 3, 4, 5] and not left
 
 
 def test_a_batch_arrow_refuses_is_left_whole() -> None:

@@ -34,7 +34,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.json as pj
 
-from vitrina.lake import layout
+from vitrina.lake import layout, specifications_text
 from vitrina.lake.raw_columns import RAW_SCHEMA
 
 _TEXT = pa.string()
@@ -44,6 +44,11 @@ _IMAGE = pa.struct([("url", _TEXT), ("alt", _TEXT)])
 _SCHEMA = RAW_SCHEMA.append(pa.field("index", _TEXT)).append(pa.field("images", pa.list_(_IMAGE)))
 _KNOWN = frozenset(_SCHEMA.names) | {"specifications"}
 _PARSE = pj.ParseOptions(explicit_schema=_SCHEMA, unexpected_field_behavior="infer")
+# `specifications` cut out (`{}` in the lines): an empty struct, no key to parse; an
+# unknown field anywhere fails the first read, the second reports it as an extra column.
+_CUT_SCHEMA = _SCHEMA.append(pa.field("specifications", pa.struct([])))
+_CUT = pj.ParseOptions(explicit_schema=_CUT_SCHEMA, unexpected_field_behavior="error")
+_CUT_INFER = pj.ParseOptions(explicit_schema=_CUT_SCHEMA, unexpected_field_behavior="infer")
 _BLOCK = 1 << 24  # one block per batch: on the writer thread, no pool
 _TS_US = pa.timestamp("us", tz="UTC")
 # The schema's patterns, anchored (RE2's `$` is the end of the text, never before a "\n").
@@ -90,7 +95,84 @@ def product_batch(
     `items`) of its rows, and the positions of the records it leaves to the caller.
 
     `items` are the sink's raw products: (offset, ts, key, raw value, raw key, headers).
+    First with `specifications` cut out as text (`lake.specifications_text`); the records
+    that leaves (and a batch it refuses) with `specifications` parsed as a struct.
     """
+    lines = [i for i, item in enumerate(items) if b"\n" not in item[3]]  # JSON Lines
+    parts: list[tuple[pa.Table, list[int]]] = []
+    rest = lines
+    if lines:
+        try:
+            table, sure = _cut_batch(topic, partition, [items[i] for i in lines])
+            parts.append((table, [lines[i] for i in sure]))
+            taken = set(sure)
+            rest = [line for i, line in enumerate(lines) if i not in taken]
+        except (_Unfit, pa.ArrowException, ValueError):  # UTF-8, types, duplicates, days
+            pass
+    if rest:
+        table, rows, _ = _struct_batch(topic, partition, [items[i] for i in rest])
+        if table is not None:
+            parts.append((table, [rest[i] for i in rows]))
+    rows = sorted(position for _, positions in parts for position in positions)
+    left = sorted(set(range(len(items))) - set(rows))
+    return reordered(parts), rows, left
+
+
+def _cut_batch(
+    topic: str, partition: int, items: list[tuple[Any, ...]]
+) -> tuple[pa.Table, list[int]]:
+    """The table of the records sure with `specifications` cut out as text, and their
+    positions; _Unfit (or an Arrow error) when none is."""
+    raws = [item[3] for item in items]
+    data, cut_texts, left = specifications_text.cut_objects(raws)
+    texts, cut = specifications_text.cut_texts(cut_texts)
+    not_cut = pc.indices_nonzero(pc.and_(texts.is_valid(), pc.invert(cut))).to_pylist()
+    left = sorted(left + not_cut)
+    if left:
+        specifications_text.blank_lines(data, raws, left)
+    # Arrow's reader copies bytes into its strings unchecked: bad UTF-8 (which orjson, and
+    # so the contract, refuses) is found here, for the whole batch at once.
+    whole = numpy.array([0, len(data)], numpy.int64)
+    buffer = pa.py_buffer(data)
+    pa.LargeStringArray.from_buffers(1, pa.py_buffer(whole), buffer).validate(full=True)
+    read = pj.ReadOptions(use_threads=False, block_size=max(_BLOCK, len(data) + 1))
+    try:
+        parsed = pj.read_json(pa.BufferReader(buffer), read_options=read, parse_options=_CUT)
+    except pa.ArrowInvalid:  # an unknown field (or a batch to refuse): its rows are left
+        parsed = pj.read_json(pa.BufferReader(buffer), read_options=read, parse_options=_CUT_INFER)
+    parsed = _parsed_fits(parsed, len(raws))
+    if parsed.schema.field("specifications").type.num_fields:  # a key not cut out
+        raise _Unfit("specifications parsed")
+    specifications, specifications_sure = specifications_text.sorted_json(texts)
+    images = _images_json(parsed.column("images"), b"\\" in data)
+    ok = _all([_rows_ok(parsed, None, False), images[1], specifications_sure])
+    if left:
+        everyone = pa.array(range(len(raws)), pa.int64())
+        ok = pc.and_(ok, pc.invert(pc.is_in(everyone, value_set=pa.array(left, pa.int64()))))
+    sure = pc.indices_nonzero(ok).to_pylist()
+    if not sure:
+        raise _Unfit("no row sure")
+    if len(sure) < len(parsed):
+        parsed = parsed.filter(ok)
+        specifications = specifications.filter(ok)
+        images = (images[0].filter(ok), ok)
+    table = _table(
+        topic,
+        partition,
+        [items[i] for i in sure],
+        parsed,
+        specifications,
+        images[0],
+        _instants(parsed.column("created_at")),
+        _instants(parsed.column("updated_at")),
+    )
+    return table, sure
+
+
+def _struct_batch(
+    topic: str, partition: int, items: list[tuple[Any, ...]]
+) -> tuple[pa.Table | None, list[int], list[int]]:
+    """As `product_batch`, with `specifications` parsed as a struct of the keys met."""
     taken = [i for i, item in enumerate(items) if b"\n" not in item[3]]  # JSON Lines
     try:
         if not taken:
@@ -146,15 +228,20 @@ def _parse(raws: list[bytes]) -> tuple[pa.Table, pa.Array, bytes]:
     except pa.ArrowInvalid:  # a new specification key (or a batch to refuse)
         parsed = pj.read_json(io.BytesIO(data), read_options=read, parse_options=_PARSE)
         _learn(known, parsed.schema)
-    if parsed.num_rows != len(raws):
-        raise _Unfit(f"{parsed.num_rows} rows parsed from {len(raws)} records")
+    return _parsed_fits(parsed, len(raws)), records, data
+
+
+def _parsed_fits(parsed: pa.Table, records: int) -> pa.Table:
+    """The parsed batch in one chunk; _Unfit when its rows or nested types are not sure."""
+    if parsed.num_rows != records:
+        raise _Unfit(f"{parsed.num_rows} rows parsed from {records} records")
     if parsed.schema.field("price").type.num_fields != 2:
         raise _Unfit("a price with an unknown field")  # refused by the contract
     if parsed.schema.field("stock").type.num_fields != 2:
         raise _Unfit("a stock with an unknown field")  # refused by the contract
     if parsed.schema.field("images").type.value_type != _IMAGE:
         raise _Unfit("an image with an unknown field")  # kept in images_json: dict path
-    return parsed.combine_chunks(), records, data
+    return parsed.combine_chunks()
 
 
 # The explicit schema of the last batches read with `specifications` inferred (a struct of
@@ -194,7 +281,7 @@ def _all(checks: list[Any]) -> pa.Array:
     return ok
 
 
-def _rows_ok(parsed: pa.Table, records: pa.Array, any_null: bool) -> pa.Array:
+def _rows_ok(parsed: pa.Table, records: pa.Array | None, any_null: bool) -> pa.Array:
     """Per row: true when every field but the two JSON columns keeps the contract, and no
     unknown field is set (no nulls in the answer)."""
     price = _column(parsed, "price")
@@ -228,7 +315,8 @@ def _rows_ok(parsed: pa.Table, records: pa.Array, any_null: bool) -> pa.Array:
         checks.append(pc.fill_null(fits, not required))
     # A JSON null in `specifications` parses as an absent key: a row holding a "null"
     # anywhere (even inside a text) and a specifications map is left to the dict path.
-    if any_null:  # (a search of the batch's bytes first: the row-wise one costs more)
+    if any_null and records is not None:  # (a search of the batch's bytes first: the
+        # row-wise one costs more)
         nulls = pc.match_substring(records, "null")
         checks.append(pc.or_(pc.invert(nulls), _specifications(parsed).is_null()))
     for name in parsed.column_names:
