@@ -165,3 +165,32 @@ def test_url_that_does_not_match_the_backend_is_refused(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="does not match"):
         storage_options(settings)
+
+
+def test_a_product_file_encodes_repeated_values_only_and_reads_back_equal(
+    writer: LakeWriter,
+) -> None:
+    import duckdb
+    import orjson
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.lake.product_batch import product_batch
+
+    raws = [orjson.dumps(p) for p in generate_catalog(300, seed=44)]
+    items = [(i, 1714561200000 + i, f"k{i}", raw, b"k", None) for i, raw in enumerate(raws)]
+    table, _, _ = product_batch("shop-products", 1, items)
+    assert table is not None and table.num_rows == len(raws)
+    written = writer.write_table("shop_products", DAY, table)
+    assert pq.read_table(written.path).equals(table)
+    counted = duckdb.sql(f"SELECT count(*), sum(_offset) FROM '{written.path}'").fetchall()
+    assert counted == [(300, sum(range(300)))]
+    metadata = pq.ParquetFile(written.path).metadata.row_group(0)
+    column = {metadata.column(i).path_in_schema: metadata.column(i) for i in range(21)}
+    # Dictionary pages where values repeat, none where they rarely do.
+    assert "RLE_DICTIONARY" in column["category"].encodings
+    assert "RLE_DICTIONARY" in column["tags.list.element"].encodings
+    assert "RLE_DICTIONARY" not in column["description"].encodings
+    assert "RLE_DICTIONARY" not in column["product_id"].encodings
+    # The readers' file ranges (offsets, timestamps) keep their statistics; long texts none.
+    assert column["_offset"].statistics.has_min_max
+    assert column["description"].statistics is None

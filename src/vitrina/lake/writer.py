@@ -56,9 +56,45 @@ def to_table(role: str, rows: list[Row]) -> pa.Table:
     return pa.Table.from_pylist(rows, schema=layout.schema_for(role))
 
 
-def parquet_bytes(table: pa.Table) -> bytes:
+# Per product dataset, the columns whose values repeat within a file: dictionary-encoded.
+# Elsewhere (ids, names, descriptions, prices, offsets) Arrow would build a dictionary, find
+# it too large and drop it; and min/max statistics of the long texts prune nothing. Measured
+# on 5,000 generated products: 2.0 -> 1.6 us a product to encode, 516 -> 439 KB a file
+# (tests/unit/test_lake_writer.py reads them back equal).
+_REPEATED = [
+    "_topic",
+    "_partition",
+    "price_currency",
+    "category",
+    "brand",
+    "stock_available",
+    "stock_reserved",
+    "tags.list.element",
+    "store_id",
+    "specifications_json",  # a product line's products share their specifications
+]
+DICTIONARY: dict[str, list[str]] = {
+    "shop_products": _REPEATED,
+    "blocked_products": [*_REPEATED, "ban_reason", "banned_by"],
+}
+_LONG_TEXTS = frozenset({"name", "description", "specifications_json", "images_json"})
+
+
+def parquet_bytes(table: pa.Table, role: str | None = None) -> bytes:
+    """The table as one zstd Parquet file (a product dataset's with its own encodings)."""
     sink = pa.BufferOutputStream()
-    pq.write_table(table, sink, compression=COMPRESSION)
+    dictionary = DICTIONARY.get(role or "")
+    if dictionary is None:
+        pq.write_table(table, sink, compression=COMPRESSION)
+    else:
+        statistics = [name for name in table.schema.names if name not in _LONG_TEXTS]
+        pq.write_table(
+            table,
+            sink,
+            compression=COMPRESSION,
+            use_dictionary=dictionary,
+            write_statistics=statistics,
+        )
     return bytes(sink.getvalue())
 
 
@@ -85,7 +121,7 @@ class LakeWriter:
         named by the partition and offset of its first row."""
         partition = int(table.column("_partition")[0].as_py())
         first_offset = int(table.column("_offset")[0].as_py())
-        data = parquet_bytes(table)
+        data = parquet_bytes(table, role)
         path = layout.file_path(self.root, role, day, partition, first_offset, incarnation)
         self._put_atomic(path, data)
         return Written(path, table.num_rows, len(data))
