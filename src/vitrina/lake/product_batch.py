@@ -56,7 +56,7 @@ _PRODUCT_ID = r"^[A-Za-z0-9._-]{1,64}$"
 _CURRENCY = r"^[A-Z]{3}$"
 _INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?Z$"
 # (field, shortest, longest, required) of each plain text the contract limits.
-_TEXTS = (
+_TEXTS = (  # (every shortest is 0 or 1: `_rows_ok` counts bytes where it can)
     ("name", 1, 500, True),
     ("category", 1, 200, True),
     ("description", 0, 20_000, False),
@@ -310,7 +310,7 @@ def _rows_ok(parsed: pa.Table, records: pa.Array | None, any_null: bool) -> pa.A
         ),
     ]
     for name, shortest, longest, required in _TEXTS:
-        length = pc.utf8_length(parsed.column(name))
+        length = _length(parsed.column(name), longest)
         fits = pc.and_(pc.greater_equal(length, shortest), pc.less_equal(length, longest))
         checks.append(pc.fill_null(fits, not required))
     # A JSON null in `specifications` parses as an absent key: a row holding a "null"
@@ -324,6 +324,16 @@ def _rows_ok(parsed: pa.Table, records: pa.Array | None, any_null: bool) -> pa.A
             checks.append(parsed.column(name).is_null())
     ok = _all(checks)
     return ok.combine_chunks() if isinstance(ok, pa.ChunkedArray) else ok
+
+
+def _length(texts: Any, longest: int) -> Any:
+    """Per text, a length that compares with `longest` (and with 0 or 1) as its code points
+    do: its bytes (code points ≤ bytes, and ≥ 1 exactly when bytes are), unless a text is
+    longer in bytes than allowed; then its code points (the UTF-8 count costs more)."""
+    length = pc.binary_length(texts)
+    if (pc.max(length).as_py() or 0) > longest:
+        return pc.utf8_length(texts)
+    return length
 
 
 def _specifications(parsed: pa.Table) -> Any:
@@ -386,8 +396,8 @@ def _images_json(column: Any, escapes: bool) -> tuple[pa.Array, pa.Array]:
     element_ok = _all(
         [
             flat.is_valid(),
-            pc.less_equal(pc.utf8_length(url), _MAX_URL),
-            pc.less_equal(pc.utf8_length(alt), _MAX_ALT),
+            pc.less_equal(_length(url, _MAX_URL), _MAX_URL),
+            pc.less_equal(_length(alt, _MAX_ALT), _MAX_ALT),
             url_sure,
             alt_sure,
         ]
@@ -491,11 +501,7 @@ def _table(
     updated: pa.Array,
 ) -> pa.Table:
     n = len(items)
-    offsets, timestamps, keys = [], [], []
-    for item in items:
-        offsets.append(item[0])
-        timestamps.append(item[1])
-        keys.append(item[2])
+    offsets, timestamps, keys = list(zip(*items, strict=True))[:3]
     price = _column(parsed, "price")
     stock = _column(parsed, "stock")
     arrays = [

@@ -57,6 +57,8 @@ def file_table(
     if any(len(item) == META for item in items):
         raw = [i for i, item in enumerate(items) if len(item) == META]
         fast, rows, _ = product_batch(topic, partition, [items[i] for i in raw])
+        if len(rows) == len(items):  # every record raw and taken: nothing else to convert
+            return fast, []
         taken = {raw[i] for i in rows}
         rest: list[Any] = []
         for position, item in enumerate(items):
