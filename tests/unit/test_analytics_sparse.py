@@ -54,7 +54,11 @@ def _reference_ease(
 
 @pytest.mark.parametrize("n", [40, 12])
 def test_ease_scores_match_a_plain_numpy_closed_form(n: int) -> None:
-    params = Params(ease_products=n, ease_lambda=5.0, ease_diagonal=0.5, top_k=10**6)
+    # The EASE math alone: no model check (on these random histories it would rightly
+    # fall back to popularity and leave no scores to compare).
+    params = Params(
+        ease_products=n, ease_lambda=5.0, ease_diagonal=0.5, top_k=10**6, model_check_customers=0
+    )
     for seed in (1, 2, 3):
         history, bought, allowed = _history(seed)
         inputs = {"history": history, "bought_keys": bought, "recommendable_keys": allowed}
@@ -91,7 +95,7 @@ def test_ease_scores_match_a_plain_numpy_closed_form(n: int) -> None:
 
 
 def test_ease_does_not_depend_on_row_order_or_block_size(monkeypatch) -> None:
-    params = Params(ease_products=25, top_k=3)
+    params = Params(ease_products=25, top_k=3, model_check_customers=0)
     history, bought, allowed = _history(7)
     inputs = {"history": history, "bought_keys": bought, "recommendable_keys": allowed}
     first = model.cf_scores(inputs, params), model.neighbours(inputs, params)
@@ -104,8 +108,16 @@ def test_ease_does_not_depend_on_row_order_or_block_size(monkeypatch) -> None:
         assert a.sort_by(keys).equals(b.sort_by(keys))
 
 
-def test_pruned_similarity_scores_leave_every_list_unchanged(tmp_path: Path) -> None:
-    """cf_scores drops candidates that cannot reach a list: the lists must not change."""
+@pytest.mark.parametrize("share", [1.0, 0.3])
+def test_pruned_similarity_scores_leave_every_list_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, share: float
+) -> None:
+    """cf_scores drops candidates that cannot reach a list: the lists must not change.
+
+    Also where the model check gave the model a weaker lead (share 0.3 of cf_weight): the
+    pruning's margin must follow the weight used.
+    """
+    from vitrina.analytics import guard
     from vitrina.analytics.definitions import statements
     from vitrina.analytics.engines import DuckDBEngine, run_definitions
     from vitrina.analytics.lakeio import AnalyticsLake
@@ -118,12 +130,15 @@ def test_pruned_similarity_scores_leave_every_list_unchanged(tmp_path: Path) -> 
         LakeWriter.from_settings(config), products=300, customer_count=80, messages=6000, seed=5
     )
     params = Params(top_k=5)
+    outcome = guard.ModelCheck(share=share, customers=0, hits=(), hidden=0)
+    monkeypatch.setattr(guard, "check", lambda *_: outcome)
     engine = DuckDBEngine()
     try:
         run_definitions(engine, AnalyticsLake.from_settings(config).inputs(), params)
         pruned_rows = engine.scalar("SELECT COUNT(*) FROM cf_scores")
         pruned = engine.fetch("recommendations", "user_id, rank").to_pylist()
         reads, step = model.STEPS["cf_scores"]
+        assert engine.scalar("SELECT MAX(weight) FROM model_check") == share * params.cf_weight
         everything = step({n: engine.table(n) for n in reads}, replace(params, top_k=10**6))
         assert everything.num_rows > pruned_rows  # the pruning is in play
         engine.put("cf_scores", everything)

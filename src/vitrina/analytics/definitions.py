@@ -54,6 +54,7 @@ OUTPUTS: dict[str, str] = {
     "recommendations": "user_id, rank",
     "popular": "rank",
     "item_neighbours": "product_id, rank",
+    "model_check": "weight",
 }
 
 
@@ -94,6 +95,9 @@ class Params:
     # validation 0.0382 vs 0.0395 (noise), generated lakes ahead of popularity on all four
     # evaluated at 10, level on one at 1.
     cf_weight: float = 10.0
+    # Customers whose hidden history items check the model against popularity before its
+    # scores are used (`guard.py`); 0 = no check, the model leads with cf_weight.
+    model_check_customers: int = 3000
     category_weight: float = 1.0
     popular_weight: float = 1.0
 
@@ -257,6 +261,10 @@ STATEMENTS: list[Statement] = [
     # Materialized: read twice (scores, and each customer's best score that scales them).
     # Scores of products that cannot reach a customer's list whatever their fill are left
     # out (model.cf_scores says how; the published lists are unchanged).
+    # Never worse than popularity, by evidence: the model's scores lead with the weight
+    # (a share of {cf_weight}, 0 = popularity alone) that finds the most hidden history
+    # items on this lake (`guard.py`); one row, read by `scored`, kept in the run's report.
+    Statement("model_check", "", materialize=True, model="model_check"),
     Statement("cf_scores", "", materialize=True, model="cf_scores"),
     # "Similar products" (same category) and "customers also bought" (other categories):
     # the recommender's own neighbours, served per product.
@@ -351,13 +359,16 @@ STATEMENTS: list[Statement] = [
     ),
     # Fill rows offered on their own: only those at or above the customer's floor (below
     # it a product cannot reach the list by fill alone; with a similarity score its fill
-    # comes with it, in `scored`).
+    # comes with it, in `scored`). Where the model check fell back to popularity alone
+    # (share 0, no similarity rows), the favourite-category fill goes too: the lists are
+    # then the global popular list minus what the customer bought, as the baseline is.
     Statement(
         "fill",
         "SELECT u, p, MAX(cat) AS cat, MAX(pop) AS pop FROM ("
         "SELECT uc.u, f.p, uc.share * f.cat_share AS cat, CAST(NULL AS DOUBLE) AS pop "
         "FROM user_categories AS uc JOIN fill_of AS f ON f.category = uc.category "
-        "LEFT JOIN cf_floor AS fl ON fl.u = uc.u WHERE f.cat_share IS NOT NULL "
+        "CROSS JOIN model_check AS w "
+        "LEFT JOIN cf_floor AS fl ON fl.u = uc.u WHERE f.cat_share IS NOT NULL AND w.share > 0 "
         "AND ROUND(uc.share * f.cat_share, 6) >= COALESCE(fl.floor, 0.0) UNION ALL "
         "SELECT k.u, f.p, CAST(NULL AS DOUBLE) AS cat, f.pop FROM user_keys AS k "
         "CROSS JOIN fill_of AS f LEFT JOIN cf_floor AS fl ON fl.u = k.u "
@@ -372,11 +383,11 @@ STATEMENTS: list[Statement] = [
     # > 0, so every customer with one passes `m.top > 0`).
     Statement(
         "scored",
-        "SELECT s.u, s.p, {cf_weight} * s.score / m.top AS cf, "
+        "SELECT s.u, s.p, w.weight * s.score / m.top AS cf, "
         "CASE WHEN s.from_bought = 1 THEN 1 ELSE 2 END AS cf_code, "
         "uc.share * f.cat_share AS cat, f.pop "
         "FROM cf_scores AS s JOIN (SELECT u, MAX(score) AS top "
-        "FROM cf_scores GROUP BY u) AS m ON m.u = s.u "
+        "FROM cf_scores GROUP BY u) AS m ON m.u = s.u CROSS JOIN model_check AS w "
         "LEFT JOIN fill_of AS f ON f.p = s.p "
         "LEFT JOIN user_categories AS uc ON uc.u = s.u AND uc.category = f.category "
         "WHERE m.top > 0 UNION ALL "

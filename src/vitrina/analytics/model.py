@@ -28,8 +28,8 @@ import scipy.sparse as sp
 
 # Customers x EASE products scored at once per worker (dense float64, a few copies).
 DENSE_BLOCK = 2_000_000
-# The last EASE solution: (key, (products, B)).
-_CACHE: list[tuple[tuple[Any, ...], tuple[np.ndarray, np.ndarray]]] = []
+# The last EASE solution: (key, solution).
+_CACHE: list[tuple[tuple[Any, ...], EaseSolution]] = []
 _CACHE_LOCK = threading.Lock()
 # The smallest score that rounds (9 decimals) above 0.
 POSITIVE = 5.000001e-10
@@ -103,21 +103,50 @@ def _ease(history: pa.Table, params: Any) -> tuple[np.ndarray, np.ndarray]:
     history restricted to those products; B's diagonal is 0. Products rank by distinct
     customers, ties by key, so the choice does not depend on the row order.
     """
+    solution = ease_solution(history, params)
+    return solution.products, solution.weights
+
+
+class EaseSolution:
+    """What one EASE solve leaves: the products, X (all products, binary CSR), G and B."""
+
+    def __init__(self, products: np.ndarray, x: Any, gram: np.ndarray, weights: np.ndarray):
+        self.products, self.x, self.gram, self.weights = products, x, gram, weights
+
+
+def solve(gram: np.ndarray, params: Any) -> np.ndarray:
+    """B from G = Xᵀ X (not changed): I - P diag(1/diag(P)), P = (G + λ I + ρ diag(G))⁻¹."""
+    regularised = gram.copy()
+    # L2 λ + ρ·G_ii (dropout-like, Steck 2020): a product's weights are damped in proportion
+    # to its customers, so one fixed λ does not over- or under-fit lakes of different sizes.
+    regularised[np.diag_indices_from(regularised)] += (
+        params.ease_lambda + params.ease_diagonal * np.diag(gram)
+    )
+    inverse = np.linalg.inv(regularised)
+    weights = -inverse / np.diag(inverse)
+    np.fill_diagonal(weights, 0.0)
+    weights.setflags(write=False)
+    return weights
+
+
+def history_key(history: pa.Table) -> tuple[int, int, int]:
+    """A fingerprint of the history's (u, p) pairs that does not depend on their order."""
     u, p = _ints(history, "u"), _ints(history, "p")
-    # Both model steps need B: the second reuses the first's when the history holds the
-    # same (u, p) pairs in any order (a changed lake or parameter always recomputes).
     mixed = (u.astype(np.uint64) << np.uint64(32)) | p.astype(np.uint64)
     mixed = mixed * np.uint64(0x9E3779B97F4A7C15)
     mixed ^= mixed >> np.uint64(29)
-    fingerprint = (
-        len(u),
-        int(np.bitwise_xor.reduce(mixed, initial=np.uint64(0))),
-        int(mixed.sum()),
-    )
-    key = (fingerprint, params.ease_products, params.ease_lambda, params.ease_diagonal)
+    return (len(u), int(np.bitwise_xor.reduce(mixed, initial=np.uint64(0))), int(mixed.sum()))
+
+
+def ease_solution(history: pa.Table, params: Any) -> EaseSolution:
+    """The EASE solve of `_ease`, cached: every model step of a run shares one."""
+    # The model steps all need B: later ones reuse the first's when the history holds the
+    # same (u, p) pairs in any order (a changed lake or parameter always recomputes).
+    key = (history_key(history), params.ease_products, params.ease_lambda, params.ease_diagonal)
     with _CACHE_LOCK:
         if _CACHE and _CACHE[0][0] == key:
             return _CACHE[0][1]
+    u, p = _ints(history, "u"), _ints(history, "p")
     size = int(p.max(initial=0)) + 1
     x = _matrix(u, p, (int(u.max(initial=0)) + 1, size))
     x.data[:] = 1.0
@@ -126,16 +155,11 @@ def _ease(history: pa.Table, params: Any) -> tuple[np.ndarray, np.ndarray]:
     products = np.sort(order[buyers[order] > 0])
     xs = x[:, products]
     gram = (xs.T @ xs).toarray()
-    # L2 λ + ρ·G_ii (dropout-like, Steck 2020): a product's weights are damped in proportion
-    # to its customers, so one fixed λ does not over- or under-fit lakes of different sizes.
-    gram[np.diag_indices_from(gram)] += params.ease_lambda + params.ease_diagonal * np.diag(gram)
-    inverse = np.linalg.inv(gram)
-    weights = -inverse / np.diag(inverse)
-    np.fill_diagonal(weights, 0.0)
-    weights.setflags(write=False)
+    gram.setflags(write=False)
+    solution = EaseSolution(products, x, gram, solve(gram, params))
     with _CACHE_LOCK:
-        _CACHE[:] = [(key, (products, weights))]
-    return products, weights
+        _CACHE[:] = [(key, solution)]
+    return solution
 
 
 def neighbours(tables: dict[str, pa.Table], params: Any) -> pa.Table:
@@ -174,7 +198,20 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     largest fill score can add, stays out of the list whatever its fill. The customer's
     best row always stays, so the scaling is unchanged.
     """
+    from vitrina.analytics.guard import check
+
     history, bought = tables["history"], tables["bought_keys"]
+    # The weight the lake's own evidence supports (guard.py): 0 = popularity alone.
+    weight = check(history, tables["recommendable_keys"], params).share * params.cf_weight
+    if weight <= 0:
+        return pa.table(
+            {
+                "u": pa.array([], pa.int32()),
+                "p": pa.array([], pa.int32()),
+                "score": pa.array([], pa.float64()),
+                "from_bought": pa.array([], pa.int32()),
+            }
+        )
     products, weights = _ease(history, params)
     hu, hp, hb = _ints(history, "u"), _ints(history, "p"), _ints(history, "bought")
     bu, bp = _ints(bought, "u"), _ints(bought, "p")
@@ -199,7 +236,7 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     probe = probe[ok[probe]]
     owned = restricted(bu, bp)
     margin = max(params.category_weight, params.popular_weight, 0.0) + 2e-6
-    prune = params.cf_weight > 0
+    prune = True
     # Only recommendable products are scored: B's other columns would be computed and
     # zeroed (each column of history · B is summed on its own, so the scores kept are the
     # same to the bit). A zeroed column still counted as 0 in the customer's best score.
@@ -226,7 +263,7 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
             best = scores.max(axis=1)
             if unscored_zero:
                 best = np.maximum(best, 0.0)
-            floor = kth - margin * best / params.cf_weight
+            floor = kth - margin * best / weight
             # One pass: score >= POSITIVE and score >= floor.
             threshold = np.maximum(floor, POSITIVE)[:, None]
         r, c = np.nonzero(scores >= threshold)
@@ -249,8 +286,16 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     )
 
 
+def model_check(tables: dict[str, pa.Table], params: Any) -> pa.Table:
+    """The `model_check` step (guard.py): the weight the model's scores lead with."""
+    from vitrina.analytics.guard import model_check
+
+    return model_check(tables, params)
+
+
 # Model steps by name: the relations each reads, and the function computing it.
 STEPS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pa.Table], Any], pa.Table]]] = {
     "neighbours": (("history", "recommendable_keys"), neighbours),
+    "model_check": (("history", "recommendable_keys"), model_check),
     "cf_scores": (("history", "bought_keys", "recommendable_keys"), cf_scores),
 }
