@@ -28,6 +28,8 @@ K = 10
 BOOTSTRAP = 2000
 # One category for data sets that have none (Instacart's sample ships no aisles).
 CATEGORY = "Продукты"
+# The `model_check` row of every `vitrina` run (analytics/guard.py), for the report.
+MODEL_CHECKS: list[dict[str, Any]] = []
 
 
 def write_lake(
@@ -339,6 +341,7 @@ def vitrina(
         settings = load_settings(data_dir=Path(tmp))
         write_lake(Path(settings.lake_url.removeprefix("file://")), cols, categories, brand)
         out = compute(settings, params or Params(as_of=None))
+    MODEL_CHECKS.extend(out["model_check"].to_pylist())
     lists: dict[str, list[str]] = {}
     for row in out["recommendations"].to_pylist():
         lists.setdefault(row["user_id"], []).append(row["product_id"])

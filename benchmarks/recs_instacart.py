@@ -54,6 +54,7 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from recs_common import (
+    MODEL_CHECKS,
     K,
     Matrix,
     ease,
@@ -215,6 +216,7 @@ def main() -> None:
                 if "vitrina" in results
                 else None,
                 "models": results,
+                "vitrina_model_check": MODEL_CHECKS,
             },
             indent=2,
         )

