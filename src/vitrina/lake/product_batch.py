@@ -109,6 +109,8 @@ def product_batch(
             rest = [line for i, line in enumerate(lines) if i not in taken]
         except (_Unfit, pa.ArrowException, ValueError):  # UTF-8, types, duplicates, days
             pass
+    if parts and not rest and len(lines) == len(items):  # all taken at once (usual)
+        return parts[0][0], lines, []
     if rest:
         table, rows, _ = _struct_batch(topic, partition, [items[i] for i in rest])
         if table is not None:
@@ -159,7 +161,7 @@ def _cut_batch(
     table = _table(
         topic,
         partition,
-        [items[i] for i in sure],
+        items if len(sure) == len(items) else [items[i] for i in sure],
         parsed,
         specifications,
         images[0],
