@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -153,6 +154,23 @@ def test_run_publishes_recommendations_and_categories(
     lake = AnalyticsLake.from_settings(settings)
     assert lake.last_run() == report.run_id
     assert lake.read_output("category_stats").num_rows == report.rows["category_stats"]
+
+
+def test_the_run_reports_its_model_check(tmp_path: Path) -> None:
+    """Which way the model check went is in the run's report (marker) and in the lake."""
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=150, customer_count=40, messages=4000)
+    report = run_job(settings, publish_topics=False)
+    check = report.model_check
+    assert check["customers"] > 0 and check["share"] in (0.0, 1.0)
+    assert check["weight"] == check["share"] * Params().cf_weight
+    assert check["chosen_hits"] == (
+        check["model_hits"] if check["share"] else check["popularity_hits"]
+    )
+    last = json.loads((settings.data_dir / "run" / "analytics-last.json").read_text())
+    assert last["model_check"] == check
+    lake = AnalyticsLake.from_settings(settings)
+    assert lake.read_output("model_check").to_pylist() == [check]
 
 
 def test_a_failed_run_publishes_nothing_and_the_previous_run_keeps_serving(

@@ -186,8 +186,9 @@ def _fold(
     for share in CHECK_SHARES:
         total = share * params.cf_weight * cf + fill[None, :]
         total[touched] = -np.inf
-        # Top k per customer, ties by column (product key): stable sort of the negated score.
-        top_k = np.argsort(-total, axis=1, kind="stable")[:, :k]
+        # Top k per customer (which of equal scores at the k-th place is taken depends only
+        # on the values, so both engines and any row order get the same).
+        top_k = np.argpartition(-total, k - 1, axis=1)[:, :k]
         valid = np.take_along_axis(total, top_k, axis=1) > 0
         per_customer.append((np.take_along_axis(hit, top_k, axis=1) & valid).sum(axis=1))
     return per_customer

@@ -43,6 +43,9 @@ class JobReport:
     customers: int = 0
     published: dict[str, int] = field(default_factory=dict)
     lake_paths: dict[str, str] = field(default_factory=dict)
+    # The model's check against popularity on this lake (analytics/guard.py): the weight
+    # its scores led with (0: popularity alone) and the hidden-item hits behind it.
+    model_check: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), ensure_ascii=False, indent=2)
@@ -228,6 +231,7 @@ def run_job(
         generated_at=moment.isoformat(),
         duration_s=0.0,
     )
+    report.model_check = next(iter(results["model_check"].to_pylist()), {})
     for name, table in results.items():
         report.rows[name] = table.num_rows
         report.lake_paths[name] = lake.write_output(name, run_id, table)
