@@ -16,9 +16,14 @@ last 5 (10, 15) first and hold out the 5 before; `validation-all` pools the thre
 `time` cuts the whole history at its 80 % time quantile (what `analytics evaluate` does):
 what people with a training history rated after the cut is the truth. Every held-out film
 is new to its person (a film is rated once), so recall@10 here is the issue's "new items".
+`--keep 0.1` keeps a random tenth of the ratings (~7 per person): the sparse shape where
+EASE leading the list loses to popularity (`vitrina_unchecked`: the model check off) and
+the model check (analytics/guard.py) falls back to popularity alone. Each Vitrina run's
+`model_check` row is in the JSON (`vitrina_model_check`).
 
     .venv/bin/python benchmarks/recs_movielens.py                 # prints one JSON object
     .venv/bin/python benchmarks/recs_movielens.py --split time --only vitrina,ease
+    .venv/bin/python benchmarks/recs_movielens.py --keep 0.1 --only vitrina,vitrina_unchecked
 """
 
 from __future__ import annotations
