@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,7 +55,8 @@ QUERY_CACHE_SIZE = 4096
 # 256 result pages of at most 20 hits (~25 MB of product dicts at most): a shop's head queries
 # answered without running them, as Solr's queryResultCache does. In a reader, a page (and a
 # built query) outlives the commit that superseded its generation by at most STALE_S
-# (search/stale_cache.py); the writer empties both at its own commit. Bans are not the
+# (search/stale_cache.py), and only while all its products are still indexed and it found
+# something; the writer empties both at its own commit. Bans are not the
 # index's business: callers re-check them on every hit of every page, cached or not.
 PAGE_CACHE_SIZE = 256
 PAGE_CACHE_MAX_LIMIT = 20
@@ -79,6 +81,12 @@ WRITER_THREADS = 1
 
 # 0.1 s: a reader checks for new commits at most 10 times a second; freshness target is 2 s.
 RELOAD_INTERVAL_S = 0.1
+
+
+@dataclass(slots=True)
+class _CachedPage:
+    page: SearchPage
+    alive_in: int = -1  # the latest generation in which every hit was seen still indexed
 
 
 class EmbeddedSearch:
@@ -106,7 +114,7 @@ class EmbeddedSearch:
         self._last_reload = clock()
         # Index generations this reader noticed; cached pages and queries are tagged with one.
         self._generations = Generations(stale_s, clock)
-        self._pages: GenerationCache[SearchPage] = GenerationCache(PAGE_CACHE_SIZE)
+        self._pages: GenerationCache[_CachedPage] = GenerationCache(PAGE_CACHE_SIZE)
         self._meta_version: tuple[int, int, int] | None = self._meta_json_version()
         marker = self.path / MARKER
         if readonly:
@@ -255,17 +263,42 @@ class EmbeddedSearch:
         """One page of results. Pages may be shared between callers (the page cache): read
         them, never change them."""
         check_request(filters, sort, limit, offset)
-        self._searcher()  # a commit landed: reload, start a new generation
+        searcher = self._searcher()  # a commit landed: reload, start a new generation
         oldest = self._generations.oldest_servable()
-        if limit > PAGE_CACHE_MAX_LIMIT:
-            return self._run_search(query, filters, sort, limit, offset, oldest)[0]
         key = (query, filters, sort, limit, offset)
-        cached = self._pages.get(key, oldest)
-        if cached is not None:
-            return cached[0]
+        cached = self._pages.get(key, oldest) if limit <= PAGE_CACHE_MAX_LIMIT else None
+        if cached is not None and self._still_servable(cached[0], cached[1], searcher):
+            return cached[0].page
         page, generation = self._run_search(query, filters, sort, limit, offset, oldest)
-        self._pages.put(key, page, generation)
+        if not page.hits and generation < self._generations.current:
+            # Found nothing with an older query: the commits since may have brought the terms
+            # (a new product's new word), so ask again with queries of the current generation.
+            page, generation = self._run_search(
+                query, filters, sort, limit, offset, self._generations.current
+            )
+        if limit <= PAGE_CACHE_MAX_LIMIT:
+            self._pages.put(key, _CachedPage(page, generation), generation)
         return page
+
+    def _still_servable(self, cached: _CachedPage, generation: int, searcher: Any) -> bool:
+        """A page of an older generation (within STALE_S) is served only if it found
+        something and every product on it is still in the index: deletes (bans, withdrawals)
+        take effect as soon as their commit is noticed; only new matches may lag."""
+        current = self._generations.current
+        if generation == current or cached.alive_in == current:
+            return True
+        if not cached.page.hits:
+            return False
+        ids = {hit.product_id for hit in cached.page.hits}
+        # Term queries, not a term-set query: ~25 µs for 10 ids against ~200 (100k products).
+        should = tantivy.Occur.Should
+        query = tantivy.Query.boolean_query(
+            [(should, tantivy.Query.term_query(self.schema, "product_id", pid)) for pid in ids]
+        )
+        if searcher.search(query, limit=1, count=True).count < len(ids):
+            return False
+        cached.alive_in = current
+        return True
 
     def _text_query(self, words: tuple[str, ...], mode: str) -> Any:
         """The built query for these words (cached; None when no word has terms)."""
