@@ -8,7 +8,8 @@ bottleneck) at 32 connections, interleaved A B B A for --rounds rounds. The sequ
 Zipf-weighted draw from 1,000 distinct searches (`--mix zipf`, default: the index's page
 cache sees a realistic share of repeats, on both sides) or 16 searches (`--mix fixed`). The ratio B/A is the
 cost of HTTP + FastAPI + the query log; target >= 0.5 with p99 < 20 ms. Prints JSON with the
-median, spread and load average.
+median, spread and load average, and CPU per search on both sides (the API's processes' CPU
+per wrk request, from /proc): steadier than rates on a shared machine.
 
     .venv/bin/python benchmarks/api.py            # 100k products
     .venv/bin/python benchmarks/api.py --n 5000   # quick
@@ -143,7 +144,7 @@ def in_process(
 ) -> dict[str, Any]:
     """The query mix in this process, one thread, for `seconds`."""
     latencies = []
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     i = 0
     while time.perf_counter() - started < seconds:
         q, opts = mix[i % len(mix)]
@@ -152,8 +153,10 @@ def in_process(
         t0 = time.perf_counter()
         index.search(q, filters, opts.get("sort", "relevance"), 10, 0)
         latencies.append(time.perf_counter() - t0)
+    cpu_s = time.process_time() - cpu_started
     return {
         **summary(latencies, time.perf_counter() - started),
+        "cpu_us_per_search": round(cpu_s / max(1, len(latencies)) * 1e6, 1),
         "rate": len(latencies) / (time.perf_counter() - started),
         "load_average": load_average(),
     }
@@ -208,10 +211,34 @@ def to_ms(text: str) -> float:
     return round(float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit], 3)
 
 
-def wrk_run(url: str, connections: int, seconds: float, script: str) -> dict[str, Any]:
-    """wrk (C, not Python: the client is not the bottleneck) for `seconds`."""
+def server_cpu_s(pid: int | None) -> float:
+    """CPU seconds (user + system) used so far by a server process and its live children (the
+    API's worker processes): CPU per request is steadier than rates on a shared machine."""
+    if pid is None:
+        return 0.0
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    pending = [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            fields = Path(f"/proc/{current}/stat").read_text().rsplit(")", 1)[1].split()
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:  # gone meanwhile, or no /proc (not Linux)
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        pending.extend(int(child) for child in children)
+    return total
+
+
+def wrk_run(
+    url: str, connections: int, seconds: float, script: str, server_pid: int | None = None
+) -> dict[str, Any]:
+    """wrk (C, not Python: the client is not the bottleneck) for `seconds`; with the server's
+    pid, also the server's CPU per request."""
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is not installed: apt-get install -y wrk")
+    cpu_before = server_cpu_s(server_pid)
     out = subprocess.run(
         [
             "wrk",
@@ -230,7 +257,9 @@ def wrk_run(url: str, connections: int, seconds: float, script: str) -> dict[str
         text=True,
         check=True,
     ).stdout
+    cpu_s = server_cpu_s(server_pid) - cpu_before
     rps = float(re.search(r"Requests/sec:\s+([0-9.]+)", out).group(1))  # type: ignore[union-attr]
+    requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[union-attr]
     lat = dict(re.findall(r"\s+(50|99)%\s+([0-9.]+\w+)", out))
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     socket_errors = re.search(r"Socket errors: (.*)", out)
@@ -240,6 +269,9 @@ def wrk_run(url: str, connections: int, seconds: float, script: str) -> dict[str
         "rate": rps,
         "p50_ms": to_ms(lat["50"]) if "50" in lat else None,
         "p99_ms": to_ms(lat["99"]) if "99" in lat else None,
+        "server_cpu_us_per_request": (
+            round(cpu_s / requests * 1e6, 1) if server_pid is not None and requests else None
+        ),
         "non_2xx": int(errors.group(1)) if errors else 0,
         "socket_errors": socket_errors.group(1) if socket_errors else None,
         "load_average": load_average(),
@@ -362,6 +394,7 @@ def main() -> None:
             }
             url = f"http://127.0.0.1:{api_port}"
             server = start_api(env, url, data_dir / "client-api.log")
+            api_pid = server.pid
             if args.platform:
                 platform = start_platform(env, data_dir / "platform.log")
             wrk_run(url, 32, 1, str(script))  # warm-up: every process loads its searcher
@@ -369,12 +402,13 @@ def main() -> None:
             in_process(index, 0.5, mix)
             result = abba(
                 lambda: in_process(index, args.seconds, mix),
-                lambda: wrk_run(url, 32, args.seconds, str(script)),
+                lambda: wrk_run(url, 32, args.seconds, str(script), api_pid),
                 args.rounds,
             )
             if args.wrk:
                 wrk_rows = [
-                    wrk_run(url, c, max(args.seconds, 5), str(script)) for c in (1, 8, 32, 128)
+                    wrk_run(url, c, max(args.seconds, 5), str(script), api_pid)
+                    for c in (1, 8, 32, 128)
                 ]
             if args.httpx:
                 httpx_row = asyncio.run(over_http(url, 2000, 32))
@@ -387,6 +421,7 @@ def main() -> None:
 
     best = max(result["candidate_runs"], key=lambda r: r["rps"])
     p99s = sorted(r["p99_ms"] for r in result["candidate_runs"] if r["p99_ms"] is not None)
+    cpus = sorted(r["server_cpu_us_per_request"] for r in result["candidate_runs"])
     print(
         json.dumps(
             {
@@ -405,6 +440,11 @@ def main() -> None:
                     "max": p99s[-1],
                 },
                 "http_best_run": best,
+                "server_cpu_us_per_request_at_32": {
+                    "median": cpus[len(cpus) // 2],
+                    "min": cpus[0],
+                    "max": cpus[-1],
+                },
                 "ratio_http_to_in_process_rps": result["ratio"]["median"],
                 "ratio": result["ratio"],
                 "load_average": result["load_average"],
