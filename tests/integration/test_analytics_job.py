@@ -120,6 +120,7 @@ def test_recommender_beats_popularity_on_a_sparse_lake(
     report = evaluate(settings, k=10)
     rec, pop = report.models["recommender"], report.models["popularity"]
     assert rec["recall@10"] >= pop["recall@10"], report.to_dict()
+    assert report.model_check["share"] == (1.0 if ahead else 0.0), report.model_check
     if ahead:
         assert rec["recall@10"] > pop["recall@10"], report.to_dict()
 

@@ -119,3 +119,19 @@ def test_the_check_can_be_switched_off() -> None:
     history, _, allowed = _history(3)
     off = guard.check(history, allowed, Params(model_check_customers=0))
     assert off.share == 1.0 and off.customers == 0
+
+
+def test_a_lead_within_noise_falls_back_to_popularity() -> None:
+    """The model must be ahead by more than 1.64 standard errors of the paired lead."""
+    import numpy as np
+
+    popularity = np.zeros(100, np.int64)
+    # 10 customers found one hidden item more with the model: lead 10, error sqrt(10).
+    ahead = popularity.copy()
+    ahead[:10] = 1
+    assert guard.choose([ahead, popularity]) == 1.0
+    # 10 more, 8 fewer: lead 2, error sqrt(18): level, so popularity alone.
+    other = popularity.copy()
+    other[10:18] = 1
+    assert guard.choose([ahead, other]) == 0.0
+    assert guard.choose([popularity, popularity]) == 0.0

@@ -28,6 +28,8 @@ class EvaluationReport:
     cold_start_users: int
     catalogue: int
     models: dict[str, dict[str, float]] = field(default_factory=dict)
+    # The run's model check (analytics/guard.py): whether the model led or popularity alone.
+    model_check: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,4 +113,5 @@ def evaluate(
             "recommender": ranking_metrics(recs, truth, k, catalogue),
             "popularity": ranking_metrics(baseline, truth, k, catalogue),
         },
+        model_check=next(iter(out["model_check"].to_pylist()), {}),
     )
