@@ -135,3 +135,14 @@ def test_a_lead_within_noise_falls_back_to_popularity() -> None:
     other[10:18] = 1
     assert guard.choose([ahead, other]) == 0.0
     assert guard.choose([popularity, popularity]) == 0.0
+
+
+def test_published_lists_name_the_model_that_made_them() -> None:
+    """A run that fell back to popularity alone must not label its lists as the model's."""
+    from vitrina.analytics.job import FALLBACK_MODEL, MODEL, served_model
+
+    kept = guard.ModelCheck(share=1.0, customers=10, hits=(5, 1), hidden=20).table(10.0)
+    fell_back = guard.ModelCheck(share=0.0, customers=10, hits=(1, 5), hidden=20).table(10.0)
+    assert served_model(kept) == MODEL
+    assert served_model(fell_back) == FALLBACK_MODEL
+    assert served_model(pa.table({"weight": pa.array([], pa.float64())})) == MODEL

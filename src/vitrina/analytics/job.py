@@ -27,7 +27,10 @@ from vitrina.errors import BrokerError, VitrinaError
 from vitrina.lake.filesystems import hadoop_url
 from vitrina.settings import Settings
 
-MODEL = "item-cf-v3"  # v3: 30 history x 20 neighbours, binary, asymmetric reach, cf leads
+MODEL = "ease-v1"  # EASE over the most-bought products, popularity breaks ties and fills
+# When the model check (guard.py) finds the model no better than popularity on this lake, the
+# lists are popularity alone, and the records say so.
+FALLBACK_MODEL = "popularity"
 Progress = Callable[[str], None]
 
 
@@ -111,12 +114,23 @@ def category_records(table: pa.Table, computed_at: datetime) -> list[dict[str, A
 
 
 def recommendation_records(
-    recs: pa.Table, popular: pa.Table, top_k: int, generated_at: datetime
+    recs: pa.Table,
+    popular: pa.Table,
+    top_k: int,
+    generated_at: datetime,
+    model: str = MODEL,
 ) -> list[dict[str, Any]]:
-    records = group_recommendations(recs.to_pylist(), model=MODEL, generated_at=generated_at)
+    records = group_recommendations(recs.to_pylist(), model=model, generated_at=generated_at)
     top = [r for r in popular.to_pylist() if r["rank"] <= top_k]
-    records += group_recommendations(top, model=f"{MODEL}/popular", generated_at=generated_at)
+    records += group_recommendations(top, model=f"{model}/popular", generated_at=generated_at)
     return records
+
+
+def served_model(model_check: pa.Table) -> str:
+    """The model a run's lists come from: the model, or popularity alone when the model
+    check found the model no better on this lake (a weight of 0)."""
+    rows = model_check.to_pylist()
+    return FALLBACK_MODEL if rows and not rows[0]["weight"] else MODEL
 
 
 class InvalidOutputError(VitrinaError):
@@ -216,7 +230,11 @@ def run_job(
     )
     check_outputs(results)
     recs = recommendation_records(
-        results["recommendations"], results["popular"], params.top_k, moment
+        results["recommendations"],
+        results["popular"],
+        params.top_k,
+        moment,
+        model=served_model(results["model_check"]),
     )
     messages = {
         settings.topics.analytics_categories: encoded(
