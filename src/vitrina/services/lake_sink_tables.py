@@ -146,28 +146,13 @@ def contract_dead_letter(
     """The dead letter of a record that breaks its contract, as the worker writes one on
     arrival (`StreamWorker._dead_letter`): its reason, headers and rule. None for a replayed
     record another of the services it was replayed for dead-letters (the first of them)."""
-    offset, _, _, raw, raw_key, carried = pending[:META]
+    *_, carried = pending[:META]
     targets = next(
         (set(v.decode().split(",")) for k, v in carried or () if k == HEADER_REPLAY_FOR), None
     )
     if targets and sorted(targets)[0] != SERVICE:
         return None
-    extra = list(carried or ())
-    if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
-        extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
-        raw = (raw or b"")[:100_000]
-    letter = dead_letter(
-        settings.topics.dead_letters,
-        service=SERVICE,
-        error=str(exc),
-        key=raw_key,
-        value=raw,
-        source_topic=topic,
-        partition=partition,
-        offset=offset,
-        extra_headers=extra,
-    )
-    return letter, exc.rule or "invalid"
+    return _letter(settings, topic, partition, pending, str(exc)), exc.rule or "invalid"
 
 
 def as_values(item: Pending) -> Pending:
@@ -186,16 +171,23 @@ def lake_dead_letter(
     settings: Settings, topic: str, partition: int, pending: Pending, exc: Exception
 ) -> tuple[Output, str]:
     """The dead letter of a record the lake cannot hold, and the rule it broke."""
-    offset, _, _, raw, raw_key, carried = pending[:META]
     rule = (exc.rule if isinstance(exc, ContractError) else "") or "unwritable"
+    error = f"the lake cannot store this record: {exc}"
+    return _letter(settings, topic, partition, pending, error), rule
+
+
+def _letter(settings: Settings, topic: str, partition: int, pending: Pending, error: str) -> Output:
+    """The dead letter of a pending record, with its replay headers; a value too large for
+    a dead letter keeps its start and says how long it was."""
+    offset, _, _, raw, raw_key, carried = pending[:META]
     extra = list(carried or ())
     if not fits(raw_key, raw):  # the dead letter itself must fit: keep the start
         extra.append(("value_truncated_from", str(len(raw or b"")).encode()))
         raw = (raw or b"")[:100_000]
-    letter = dead_letter(
+    return dead_letter(
         settings.topics.dead_letters,
         service=SERVICE,
-        error=f"the lake cannot store this record: {exc}",
+        error=error,
         key=raw_key,
         value=raw,
         source_topic=topic,
@@ -203,4 +195,3 @@ def lake_dead_letter(
         offset=offset,
         extra_headers=extra,
     )
-    return letter, rule
