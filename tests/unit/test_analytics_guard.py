@@ -16,7 +16,7 @@ from typing import Any
 
 import pyarrow as pa
 import pytest
-from tests.unit.test_analytics_model import _co_purchase_lake
+from tests.unit.test_analytics_model import _co_purchase_lake, held_out_lists
 from tests.unit.test_analytics_scores import T0, _engine, _order, _products
 from tests.unit.test_analytics_sparse import _history
 
@@ -59,17 +59,7 @@ def _recalls(
         tmp_path, {"shop_products": _products(catalogue), "orders": orders}, params, evaluation=True
     )
     try:
-        bought: dict[str, set[str]] = {}
-        for row in engine.fetch("bought", "user_id, product_id").to_pylist():
-            bought.setdefault(row["user_id"], set()).add(row["product_id"])
-        truth: dict[str, set[str]] = {}
-        for row in engine.fetch("holdout", "user_id, product_id").to_pylist():
-            if row["product_id"] not in bought[row["user_id"]]:
-                truth.setdefault(row["user_id"], set()).add(row["product_id"])
-        recs: dict[str, list[str]] = {}
-        for row in engine.fetch("recommendations", "user_id, rank").to_pylist():
-            recs.setdefault(row["user_id"], []).append(row["product_id"])
-        popular = engine.fetch("popular", "rank").column("product_id").to_pylist()
+        bought, truth, recs, popular = held_out_lists(engine)
         (check,) = engine.fetch("model_check", "weight").to_pylist()
     finally:
         engine.close()

@@ -50,12 +50,11 @@ def _co_purchase_lake(seed: int) -> tuple[list[dict[str, Any]], list[str], float
     return orders, catalogue, cut.timestamp()
 
 
-def test_the_model_beats_popularity_on_a_clear_co_purchase_structure(tmp_path: Path) -> None:
-    orders, catalogue, cut = _co_purchase_lake(seed=5)
-    params = Params(train_until=cut, as_of=cut)
-    engine = _engine(
-        tmp_path, {"shop_products": _products(catalogue), "orders": orders}, params, evaluation=True
-    )
+def held_out_lists(
+    engine: Any,
+) -> tuple[dict[str, set[str]], dict[str, set[str]], dict[str, list[str]], list[str]]:
+    """An evaluation run's lists: each customer's bought products, held-out products they
+    had not bought (the truth), their recommendations in rank order, and the popular list."""
     bought: dict[str, set[str]] = {}
     for row in engine.fetch("bought", "user_id, product_id").to_pylist():
         bought.setdefault(row["user_id"], set()).add(row["product_id"])
@@ -67,6 +66,16 @@ def test_the_model_beats_popularity_on_a_clear_co_purchase_structure(tmp_path: P
     for row in engine.fetch("recommendations", "user_id, rank").to_pylist():
         recs.setdefault(row["user_id"], []).append(row["product_id"])
     popular = engine.fetch("popular", "rank").column("product_id").to_pylist()
+    return bought, truth, recs, popular
+
+
+def test_the_model_beats_popularity_on_a_clear_co_purchase_structure(tmp_path: Path) -> None:
+    orders, catalogue, cut = _co_purchase_lake(seed=5)
+    params = Params(train_until=cut, as_of=cut)
+    engine = _engine(
+        tmp_path, {"shop_products": _products(catalogue), "orders": orders}, params, evaluation=True
+    )
+    bought, truth, recs, popular = held_out_lists(engine)
     baseline = {u: popularity_baseline(popular, bought[u], 10) for u in truth}
     model = ranking_metrics(recs, truth, 10, len(catalogue))["recall@10"]
     pop = ranking_metrics(baseline, truth, 10, len(catalogue))["recall@10"]
