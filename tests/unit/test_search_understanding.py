@@ -5,7 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vitrina.search.query_understanding import alternatives, fuzzy_distance, transliterate
+from vitrina.search.query_understanding import (
+    alternatives,
+    fuzzy_distance,
+    misspelt_brand,
+    transliterate,
+    transliterate_english,
+)
 
 
 def _words(word: str, lemmas: list[str]) -> dict[str, str]:
@@ -19,6 +25,27 @@ def test_the_issue_examples() -> None:
     assert _words("мышку", ["мышка"])["мышь"] == "synonym"
     assert _words("самсунг", ["самсунг"])["samsung"] == "brand"
     assert _words("айфон", ["айфон"])["iphone"] == "brand"
+
+
+def test_diminutives_in_ik_and_chik_and_their_synonyms() -> None:
+    """Found by the probe queries (written without reading the word lists)."""
+    assert _words("кедики", ["кедик"])["кед"] == "diminutive"
+    assert _words("телевизорчик", ["телевизорчик"])["телевизор"] == "diminutive"
+    assert _words("ноутик", ["ноутик"])["ноутбук"] == "synonym"  # ноутик → ноут → ноутбук
+    assert "бл" not in _words("блик", ["блик"])  # a two-letter base is no word
+
+
+def test_a_brand_spelt_one_letter_off_is_still_the_brand() -> None:
+    assert _words("сенхайзер", ["сенхайзер"])["sennheiser"] == "brand"  # сеннхайзер
+    assert misspelt_brand("филлипс") == "philips"
+    assert misspelt_brand("сумка") is None  # too short to guess
+    assert misspelt_brand("sennheiser") is None  # Latin words need no dictionary
+    assert _words("делонги", ["делонг"])["de'longhi"] == "brand"  # as the index splits it
+
+
+def test_english_style_transliteration() -> None:
+    assert transliterate_english("клинмастер") == "clinmaster"  # 2 edits from cleanmaster
+    assert transliterate_english("кейс") == "keys"
 
 
 def test_transliteration_and_typo_distance() -> None:

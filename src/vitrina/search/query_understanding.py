@@ -123,7 +123,7 @@ BRANDS: dict[str, str] = {
     "эдифайер": "edifier",
     "тефаль": "tefal",
     "браун": "braun",
-    "делонги": "delonghi",
+    "делонги": "de'longhi",  # as catalogues write it: the index splits it into de + longhi
     "хуавей": "huawei",
     "хуавэй": "huawei",
     "тплинк": "tp",
@@ -156,6 +156,8 @@ COMPOUND_PREFIXES = (
 MIN_COMPOUND_PART = 4  # shorter parts (кот, чай) join too many unrelated compounds
 
 _DIMINUTIVE = (
+    ("чик", ""),  # телевизорчик → телевизор
+    ("ик", ""),  # кедик (кедики) → кед, ноутик → ноут
     ("ечка", "ка"),
     ("очка", "ка"),
     ("ечек", "ок"),
@@ -226,6 +228,19 @@ def transliterate(word: str) -> str:
     return "".join(_TRANSLIT.get(ch, ch) for ch in word.replace("ё", "е"))
 
 
+def transliterate_english(word: str) -> str:
+    """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
+    before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys);
+    the rest as `transliterate`."""
+    word = word.replace("ё", "е")
+    return "".join(
+        "c"
+        if ch == "к" and word[i + 1 : i + 2] not in ("е", "и", "й", "ы")
+        else _TRANSLIT.get(ch, ch)
+        for i, ch in enumerate(word)
+    )
+
+
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
 # backends leave them out of the fuzzy fallback).
 FUZZY_MIN_CHARS = 5
@@ -236,6 +251,33 @@ def fuzzy_distance(stem: str) -> int:
     if len(stem) >= 6:
         return 2
     return 1 if len(stem) >= 5 else 0
+
+
+def _deletions(word: str) -> set[str]:
+    """The word with any one letter left out."""
+    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+
+
+# One edit away from a brand spelling (a letter missing, extra or different, or two
+# swapped): every spelling and its one-letter deletions, so a lookup is a few set probes
+# instead of an edit distance to each of the spellings (symmetric deletion).
+MISSPELT_BRAND_MIN_CHARS = 6  # shorter spellings are one edit from too many words
+MISSPELT_BRAND_WEIGHT = 0.9
+_BRAND_DELETIONS: dict[str, str] = {}
+for _spelling, _brand in BRANDS.items():
+    if len(_spelling) >= MISSPELT_BRAND_MIN_CHARS:
+        for _variant in {_spelling, *_deletions(_spelling)}:
+            _BRAND_DELETIONS.setdefault(_variant, _brand)
+
+
+def misspelt_brand(word: str) -> str | None:
+    """The brand a Cyrillic spelling one edit from a known one means (сенхайзер → sennheiser)."""
+    if len(word) < MISSPELT_BRAND_MIN_CHARS or not is_cyrillic(word):
+        return None
+    for variant in (word, *sorted(_deletions(word))):
+        if variant in _BRAND_DELETIONS:
+            return _BRAND_DELETIONS[variant]
+    return None
 
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
@@ -255,8 +297,17 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         for synonym in SYNONYMS.get(key, ()):
             add(synonym, SYNONYM_WEIGHT, "synonym")
         for suffix, replacement in _DIMINUTIVE:
-            if key.endswith(suffix) and len(key) - len(suffix) >= 2:
-                add(key[: -len(suffix)] + replacement, DIMINUTIVE_WEIGHT, "diminutive")
+            # -ик/-чик need a longer base: a two-letter one (блик → бл) is no word
+            if key.endswith(suffix) and len(key) - len(suffix) >= 2 + (replacement == ""):
+                base = key[: -len(suffix)] + replacement
+                add(base, DIMINUTIVE_WEIGHT, "diminutive")
+                for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
+                    add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
+    if not any(key in BRANDS for key in keys):  # сенхайзер → сеннхайзер → sennheiser
+        for key in keys:
+            brand = misspelt_brand(key)
+            if brand:
+                add(brand, MISSPELT_BRAND_WEIGHT, "brand")
     for base in list(lemmas) or [word]:
         if is_cyrillic(base) and len(base) >= MIN_COMPOUND_PART:
             for prefix in COMPOUND_PREFIXES:

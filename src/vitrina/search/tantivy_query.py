@@ -18,13 +18,18 @@ from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.query_understanding import (
     FUZZY_MIN_CHARS,
+    MIN_COMPOUND_PART,
     alternatives,
     fuzzy_distance,
     is_cyrillic,
     transliterate,
+    transliterate_english,
 )
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
+
+# A compound found as two words of the index ranks a little under the word as typed.
+COMPOUND_SPLIT_WEIGHT = 0.8
 
 
 class TantivyQueries:
@@ -91,10 +96,34 @@ class TantivyQueries:
         clauses = [c for w, weight in forms for c in self.term_clauses(w, weight, searcher)]
         if clauses:
             return tantivy.Query.boolean_query(clauses)
+        if self.understanding:
+            parts = self.compound_parts(word, searcher)
+            if parts:  # фитнесбраслет → фитнес + браслет: both words, as the name has them
+                return tantivy.Query.boolean_query(
+                    [
+                        (tantivy.Occur.Must, tantivy.Query.boolean_query(part))
+                        for part in (
+                            self.term_clauses(w, COMPOUND_SPLIT_WEIGHT, searcher) for w in parts
+                        )
+                    ]
+                )
         # None of its terms is in the index: a word that matches nothing (so "all words"
         # finds nothing), unless it has no terms at all (then it is no word: left out).
         if any(self.term_clauses(w, weight) for w, weight in forms):
             return tantivy.Query.empty_query()
+        return None
+
+    def compound_parts(self, word: str, searcher: Any) -> tuple[str, str] | None:
+        """Two words the index has whose concatenation is `word` (a compound written as one
+        word where names hyphenate or space it: фитнесбраслет, кофемашина → кофе машина is
+        the other way round and an alternative). The longest first part wins; stems only,
+        so trying every split costs a few dictionary probes, not a lemmatisation each."""
+        if not is_cyrillic(word) or len(word) < 2 * MIN_COMPOUND_PART:
+            return None
+        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
+            parts = (word[:cut], word[cut:])
+            if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
+                return parts
         return None
 
     def fuzzy_clause(self, word: str) -> Any:
@@ -102,7 +131,7 @@ class TantivyQueries:
         Latin spelling (хуавэй → huawei): the last resort only."""
         words = [word]
         if self.understanding and is_cyrillic(word):
-            words.append(transliterate(word))
+            words += dict.fromkeys([transliterate(word), transliterate_english(word)])
         clauses = [
             (
                 tantivy.Occur.Should,
