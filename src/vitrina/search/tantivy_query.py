@@ -28,6 +28,8 @@ from vitrina.search.query_understanding import (
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
 
+# Fields the fuzzy stage looks in: a typo in a specification value finds too much.
+FUZZY_FIELDS = tuple(name for name in BOOSTS if name != "specifications")
 # A compound found as two words of the index ranks a little under the word as typed.
 COMPOUND_SPLIT_WEIGHT = 0.8
 
@@ -129,9 +131,12 @@ class TantivyQueries:
     def fuzzy_clause(self, word: str) -> Any:
         """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
         Latin spelling (хуавэй → huawei): the last resort only."""
-        words = [word]
+        words = [(word, FUZZY_FIELDS)]
         if self.understanding and is_cyrillic(word):
-            words += dict.fromkeys([transliterate(word), transliterate_english(word)])
+            words.append((transliterate(word), FUZZY_FIELDS))
+            english = transliterate_english(word)  # клинмастер → clinmaster ~ cleanmaster
+            if english != words[-1][0]:  # a Latin name is in the name or brand: 2 fields, not 5
+                words.append((english, ("name", "brand")))
         clauses = [
             (
                 tantivy.Occur.Should,
@@ -145,11 +150,11 @@ class TantivyQueries:
                     boost,
                 ),
             )
-            for w in words
+            for w, fields in words
             for stem in stems(w)
             if len(stem) >= FUZZY_MIN_CHARS
             for name, boost in BOOSTS.items()
-            if name != "specifications"
+            if name in fields
         ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
