@@ -5,9 +5,11 @@ for the extra words to look for and adds them to that word's clause with the wei
 so the exact word still ranks first. Four kinds of misses are covered:
 
 - near-synonyms and diminutives (лэптоп → ноутбук, ложечка → ложка, мышку → мышь): a small
-  dictionary over lemmas plus the regular diminutive suffixes (-очка/-ечка → -ка);
+  dictionary over lemmas plus the regular diminutive suffixes (-очка/-ечка → -ка,
+  -ик/-чик → the bare word);
 - Cyrillic spellings of Latin brands (самсунг → samsung, айфон → iphone): a dictionary of
-  the common ones; `transliterate` gives any other word a Latin twin for the fuzzy stage;
+  the common ones, also one letter off (`misspelt_brand`); `transliterate` and
+  `transliterate_english` give any other word Latin twins for the fuzzy stage;
 - a word inside a compound (велосипед → электровелосипед): the word with each productive
   Russian compound prefix;
 - typos beyond one edit: `fuzzy_distance` allows two edits for long words.

@@ -116,10 +116,10 @@ class TantivyQueries:
         return None
 
     def compound_parts(self, word: str, searcher: Any) -> tuple[str, str] | None:
-        """Two words the index has whose concatenation is `word` (a compound written as one
-        word where names hyphenate or space it: фитнесбраслет, кофемашина → кофе машина is
-        the other way round and an alternative). The longest first part wins; stems only,
-        so trying every split costs a few dictionary probes, not a lemmatisation each."""
+        """Two words the index has whose concatenation is `word`: a compound typed as one
+        word where names hyphenate or space it (фитнесбраслет ← Фитнес-браслет). The longest
+        first part wins; stems only, so trying every cut costs a few dictionary probes,
+        not a lemmatisation each."""
         if not is_cyrillic(word) or len(word) < 2 * MIN_COMPOUND_PART:
             return None
         for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
