@@ -9,6 +9,7 @@ from vitrina.search.query_understanding import (
     alternatives,
     fuzzy_distance,
     misspelt_brand,
+    misspelt_meanings,
     transliterate,
     transliterate_english,
 )
@@ -35,6 +36,10 @@ def test_diminutives_in_ik_and_chik_and_their_synonyms() -> None:
     assert "бл" not in _words("блик", ["блик"])  # a two-letter base is no word
 
 
+def test_compounds_of_a_diminutive_base() -> None:
+    assert _words("самокатик", ["самокатик"])["электросамокат"] == "compound"
+
+
 def test_a_brand_spelt_one_letter_off_is_still_the_brand() -> None:
     assert _words("сенхайзер", ["сенхайзер"])["sennheiser"] == "brand"  # сеннхайзер
     assert misspelt_brand("филлипс") == "philips"
@@ -43,9 +48,19 @@ def test_a_brand_spelt_one_letter_off_is_still_the_brand() -> None:
     assert _words("делонги", ["делонг"])["de'longhi"] == "brand"  # as the index splits it
 
 
+def test_a_dictionary_word_two_letters_off_means_what_the_word_means() -> None:
+    """For the fuzzy stage: a typo on a colloquial form is 3 edits from the index's stem."""
+    assert {a.word for a in misspelt_meanings("микраволнофка")} == {"микроволновый", "печь"}
+    assert {a.word for a in misspelt_meanings("сковаротка")} == {"сковорода"}
+    assert misspelt_meanings("телевизор") == []
+    assert misspelt_meanings("сковородка") == []  # the word itself is no typo
+
+
 def test_english_style_transliteration() -> None:
     assert transliterate_english("клинмастер") == "clinmaster"  # 2 edits from cleanmaster
     assert transliterate_english("кейс") == "keys"
+    assert transliterate_english("глория") == "gloria"  # Gloria Jeans
+    assert _words("глория", ["глория"])["gloria"] == "brand"
 
 
 def test_transliteration_and_typo_distance() -> None:

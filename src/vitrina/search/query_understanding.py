@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
 SYNONYMS: dict[str, tuple[str, ...]] = {
@@ -232,9 +233,11 @@ def transliterate(word: str) -> str:
 
 def transliterate_english(word: str) -> str:
     """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
-    before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys);
-    the rest as `transliterate`."""
+    before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys),
+    and a final -ия is -ia (глория → gloria); the rest as `transliterate`."""
     word = word.replace("ё", "е")
+    if word.endswith("ия"):
+        return transliterate_english(word[:-2]) + "ia"
     return "".join(
         "c"
         if ch == "к" and word[i + 1 : i + 2] not in ("е", "и", "й", "ы")
@@ -260,26 +263,90 @@ def _deletions(word: str) -> set[str]:
     return {word[:i] + word[i + 1 :] for i in range(len(word))}
 
 
-# One edit away from a brand spelling (a letter missing, extra or different, or two
-# swapped): every spelling and its one-letter deletions, so a lookup is a few set probes
-# instead of an edit distance to each of the spellings (symmetric deletion).
-MISSPELT_BRAND_MIN_CHARS = 6  # shorter spellings are one edit from too many words
-MISSPELT_BRAND_WEIGHT = 0.9
-_BRAND_DELETIONS: dict[str, str] = {}
-for _spelling, _brand in BRANDS.items():
-    if len(_spelling) >= MISSPELT_BRAND_MIN_CHARS:
-        for _variant in {_spelling, *_deletions(_spelling)}:
-            _BRAND_DELETIONS.setdefault(_variant, _brand)
+# A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:
+# one edit for words of 6+ letters, two for 9+ (сенхайзер → сеннхайзер, микраволнофка →
+# микроволновка). Every spelling and its deletions are indexed, so a lookup is a few dozen
+# set probes instead of an edit distance to each of the words (symmetric deletion); the
+# candidates it finds are then checked with a real edit distance.
+MISSPELT_MIN_CHARS = 6  # shorter spellings are one edit from too many words
+MISSPELT_TWO_EDITS_CHARS = 9
+MISSPELT_WEIGHT = 0.9
+
+
+def _allowed_edits(word: str) -> int:
+    if len(word) >= MISSPELT_TWO_EDITS_CHARS:
+        return 2
+    return 1 if len(word) >= MISSPELT_MIN_CHARS else 0
+
+
+def _variants(word: str, deletions: int) -> set[str]:
+    """The word with up to `deletions` letters left out."""
+    found = {word}
+    for _ in range(deletions):
+        found |= {w[:i] + w[i + 1 :] for w in found for i in range(len(w))}
+    return found
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Levenshtein distance with adjacent swaps (optimal string alignment)."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+_DICTIONARY_VARIANTS: dict[str, set[str]] = {}
+for _spelling in (*BRANDS, *SYNONYMS):
+    for _variant in _variants(_spelling, _allowed_edits(_spelling)):
+        _DICTIONARY_VARIANTS.setdefault(_variant, set()).add(_spelling)
+
+
+@lru_cache(maxsize=65_536)  # a query's words repeat across customers
+def misspelt_word(word: str, max_edits: int = 2) -> str | None:
+    """The dictionary word (a key of BRANDS or SYNONYMS) a Cyrillic `word` is a typo of.
+    Two edits cost ~100-200 µs (a hundred deletions to probe), one ~10 µs: query words get
+    one, and two only in the fuzzy stage, when nothing else matched."""
+    edits = min(_allowed_edits(word), max_edits)
+    if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
+        return None
+    candidates = {
+        spelling
+        for variant in _variants(word, edits)
+        for spelling in _DICTIONARY_VARIANTS.get(variant, ())
+    }
+    scored = sorted(
+        (distance, spelling)
+        for spelling in candidates
+        if (distance := _edit_distance(word, spelling)) <= min(edits, _allowed_edits(spelling))
+    )
+    return scored[0][1] if scored else None
 
 
 def misspelt_brand(word: str) -> str | None:
-    """The brand a Cyrillic spelling one edit from a known one means (сенхайзер → sennheiser)."""
-    if len(word) < MISSPELT_BRAND_MIN_CHARS or not is_cyrillic(word):
-        return None
-    for variant in (word, *sorted(_deletions(word))):
-        if variant in _BRAND_DELETIONS:
-            return _BRAND_DELETIONS[variant]
-    return None
+    """The brand a Cyrillic spelling an edit or two from a known one means (сенхайзер)."""
+    spelling = misspelt_word(word)
+    return BRANDS.get(spelling) if spelling else None
+
+
+def misspelt_meanings(word: str) -> list[Alternative]:
+    """What a word two edits from a dictionary word means (микраволнофка → микроволновка →
+    микроволновый, печь): for the fuzzy stage, where stems can be at most two edits off and
+    a typo on top of a colloquial form (сковаротка ← сковородка) is three from the stem."""
+    spelling = misspelt_word(word)
+    if spelling is None:
+        return []
+    found = [Alternative(BRANDS[spelling], MISSPELT_WEIGHT, "brand")] if spelling in BRANDS else []
+    return found + [
+        Alternative(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
+        for synonym in SYNONYMS.get(spelling, ())
+    ]
 
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
@@ -293,6 +360,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
 
     if is_cyrillic(word):  # нова → nova: a Latin name typed in Cyrillic, letter by letter
         add(transliterate(word), TRANSLIT_WEIGHT, "brand")
+        add(transliterate_english(word), TRANSLIT_WEIGHT, "brand")  # глория → gloria
+    bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)
     for key in keys:
         if key in BRANDS:
             add(BRANDS[key], BRAND_WEIGHT, "brand")
@@ -303,14 +372,17 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
             if key.endswith(suffix) and len(key) - len(suffix) >= 2 + (replacement == ""):
                 base = key[: -len(suffix)] + replacement
                 add(base, DIMINUTIVE_WEIGHT, "diminutive")
+                bases.append(base)
                 for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
                     add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
-    if not any(key in BRANDS for key in keys):  # сенхайзер → сеннхайзер → sennheiser
-        for key in keys:
-            brand = misspelt_brand(key)
-            if brand:
-                add(brand, MISSPELT_BRAND_WEIGHT, "brand")
-    for base in list(lemmas) or [word]:
+    if not any(key in BRANDS or key in SYNONYMS for key in keys):
+        for key in keys:  # сенхайзер → сеннхайзер → sennheiser
+            spelling = misspelt_word(key, max_edits=1)
+            if spelling in BRANDS:
+                add(BRANDS[spelling], MISSPELT_WEIGHT, "brand")
+            for synonym in SYNONYMS.get(spelling or "", ()):  # сковаротка → сковорода
+                add(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
+    for base in dict.fromkeys([*(list(lemmas) or [word]), *bases]):
         if is_cyrillic(base) and len(base) >= MIN_COMPOUND_PART:
             for prefix in COMPOUND_PREFIXES:
                 if not base.startswith(prefix):

@@ -22,6 +22,7 @@ from vitrina.search.query_understanding import (
     alternatives,
     fuzzy_distance,
     is_cyrillic,
+    misspelt_meanings,
     transliterate,
     transliterate_english,
 )
@@ -156,10 +157,38 @@ class TantivyQueries:
             for name, boost in BOOSTS.items()
             if name in fields
         ]
+        if self.understanding and is_cyrillic(word):
+            searcher = self.index.searcher()
+            clauses += [
+                clause
+                for alt in misspelt_meanings(word)
+                for clause in self.term_clauses(alt.word, alt.weight, searcher)
+            ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def joined_compounds(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """Adjacent words joined where one of them is not in the index and together they
+        are (саунд бар → саундбар): a compound typed as two words, the other way round
+        from `compound_parts`."""
+        searcher = self.index.searcher()
+
+        def known(word: str) -> bool:  # doc_freq probes only: no query objects built
+            return any(searcher.doc_freq(name, stem) for stem in stems(word) for name in BOOSTS)
+
+        out: list[str] = []
+        for word in words:
+            if out and is_cyrillic(word) and not (known(out[-1]) and known(word)):
+                joined = out[-1] + word
+                if known(joined):
+                    out[-1] = joined
+                    continue
+            out.append(word)
+        return tuple(out)
 
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
+        if self.understanding and len(words) > 1:
+            words = self.joined_compounds(words)
         clauses = [c for c in (build(w) for w in words) if c is not None]
         if not clauses:
             return None
