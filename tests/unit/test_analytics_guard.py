@@ -98,7 +98,6 @@ def test_the_check_does_not_depend_on_row_order() -> None:
     history, _, allowed = _history(7)
     first = guard.model_check({"history": history, "recommendable_keys": allowed}, params)
     order = random.Random(0).sample(range(len(history)), len(history))
-    guard._CACHE.clear()
     shuffled = {"history": history.take(pa.array(order)), "recommendable_keys": allowed}
     second = guard.model_check(shuffled, params)
     assert first.equals(second)

@@ -25,14 +25,13 @@ the `model_check` output (one row), kept in the lake and in the run's report.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pyarrow as pa
 
-from vitrina.analytics.model import _ints, _matrix, ease_solution, history_key, solve
+from vitrina.analytics.model import _ints, _matrix, ease_solution, solve
 
 # Shares of cf_weight tried: the shipped blend, and popularity alone. Weaker shares in
 # between (0.3, 0.1, 0.03) were tried and dropped: picking the best of several on the
@@ -44,8 +43,6 @@ CHECK_SHARES = (1.0, 0.0)
 SIGNIFICANT = 1.64
 # Each fold hides a fifth of each checked customer's history (at least one item).
 FOLDS = 5
-_CACHE: list[tuple[tuple[Any, ...], ModelCheck]] = []
-_CACHE_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -81,29 +78,11 @@ def _hash(values: np.ndarray) -> np.ndarray:
 
 
 def check(history: pa.Table, recommendable: pa.Table, params: Any) -> ModelCheck:
-    """The share of cf_weight this lake's evidence supports (cached per history and params)."""
+    """The share of cf_weight this lake's evidence supports (once per run: the
+    `model_check` step; `cf_scores` reads that step's row)."""
     if params.model_check_customers <= 0 or params.cf_weight <= 0:
         return ModelCheck(share=1.0, customers=0, hits=(), hidden=0)
-    allowed = _ints(recommendable, "p")
-    key = (
-        history_key(history),
-        len(allowed),
-        int(_hash(allowed).sum()),
-        params.model_check_customers,
-        params.top_k,
-        params.ease_products,
-        params.ease_lambda,
-        params.ease_diagonal,
-        params.cf_weight,
-        params.popular_weight,
-    )
-    with _CACHE_LOCK:
-        if _CACHE and _CACHE[0][0] == key:
-            return _CACHE[0][1]
-    outcome = _measure(history, allowed, params)
-    with _CACHE_LOCK:
-        _CACHE[:] = [(key, outcome)]
-    return outcome
+    return _measure(history, _ints(recommendable, "p"), params)
 
 
 def _measure(history: pa.Table, allowed: np.ndarray, params: Any) -> ModelCheck:

@@ -198,11 +198,8 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     largest fill score can add, stays out of the list whatever its fill. The customer's
     best row always stays, so the scaling is unchanged.
     """
-    from vitrina.analytics.guard import check
-
     history, bought = tables["history"], tables["bought_keys"]
-    # The weight the lake's own evidence supports (guard.py): 0 = popularity alone.
-    weight = check(history, tables["recommendable_keys"], params).share * params.cf_weight
+    weight = _checked_weight(tables, params)
     if weight <= 0:
         return pa.table(
             {
@@ -286,6 +283,23 @@ def cf_scores(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     )
 
 
+def _checked_weight(tables: dict[str, pa.Table], params: Any) -> float:
+    """The weight the model's scores lead with, as the run's `model_check` step found it on
+    this lake (guard.py; 0 = popularity alone); measured here for a caller without it."""
+    checked = tables.get("model_check")
+    if checked is None:
+        from vitrina.analytics.guard import check
+
+        return (
+            check(
+                history=tables["history"], recommendable=tables["recommendable_keys"], params=params
+            ).share
+            * params.cf_weight
+        )
+    weights = checked.column("weight").to_pylist()
+    return float(weights[0]) if weights else params.cf_weight
+
+
 def model_check(tables: dict[str, pa.Table], params: Any) -> pa.Table:
     """The `model_check` step (guard.py): the weight the model's scores lead with."""
     from vitrina.analytics.guard import model_check
@@ -297,5 +311,5 @@ def model_check(tables: dict[str, pa.Table], params: Any) -> pa.Table:
 STEPS: dict[str, tuple[tuple[str, ...], Callable[[dict[str, pa.Table], Any], pa.Table]]] = {
     "neighbours": (("history", "recommendable_keys"), neighbours),
     "model_check": (("history", "recommendable_keys"), model_check),
-    "cf_scores": (("history", "bought_keys", "recommendable_keys"), cf_scores),
+    "cf_scores": (("history", "bought_keys", "recommendable_keys", "model_check"), cf_scores),
 }
