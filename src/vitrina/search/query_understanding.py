@@ -262,11 +262,6 @@ def fuzzy_distance(stem: str) -> int:
     return 1 if len(stem) >= 5 else 0
 
 
-def _deletions(word: str) -> set[str]:
-    """The word with any one letter left out."""
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
-
-
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:
 # one edit for words of 6+ letters, two for 9+ (сенхайзер → сеннхайзер, микраволнофка →
 # микроволновка). Every spelling and its deletions are indexed, so a lookup is a few dozen
