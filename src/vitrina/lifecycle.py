@@ -36,8 +36,17 @@ def _raise_stopped(signum: int, _frame: Any) -> None:
 
 @contextlib.contextmanager
 def stop_on_signals() -> Iterator[None]:
-    """SIGTERM and SIGHUP raise Stopped (a KeyboardInterrupt) in the main thread."""
+    """SIGTERM and SIGHUP raise Stopped (a KeyboardInterrupt) in the main thread; SIGINT
+    raises KeyboardInterrupt even when it was ignored at start.
+
+    A shell that is not interactive starts its background jobs (`vitrina up &` in a script)
+    with SIGINT ignored, and Python then leaves it ignored: `kill -INT` did nothing and only
+    SIGTERM stopped the platform. Ctrl-C is documented as the way to stop it, so it must work
+    however the process was started.
+    """
     previous = {sig: signal.signal(sig, _raise_stopped) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        previous[signal.SIGINT] = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         yield
     finally:

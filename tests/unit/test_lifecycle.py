@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -183,3 +184,35 @@ def test_services_do_not_outlive_a_killed_supervisor(tmp_path: Path) -> None:
     from vitrina.broker import pid_alive
 
     wait_for(lambda: not pid_alive(child), 20, message="the orphaned service to stop")
+
+
+def test_sigint_stops_a_process_started_with_sigint_ignored() -> None:
+    """A script's background job (`vitrina up &`) starts with SIGINT ignored; before the fix
+    `kill -INT` left it running and only SIGTERM stopped it."""
+    program = (
+        "import sys, time\n"
+        "from vitrina.lifecycle import stop_on_signals\n"
+        "with stop_on_signals():\n"
+        "    try:\n"
+        "        print('ready', flush=True)\n"
+        "        time.sleep(60)\n"
+        "    except KeyboardInterrupt:\n"
+        "        print('interrupted', flush=True)\n"
+        "        sys.exit(3)\n"
+    )
+    child = subprocess.Popen(
+        [sys.executable, "-c", program],
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN),
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline().strip() == "ready"
+        child.send_signal(signal.SIGINT)
+        assert child.wait(timeout=20) == 3
+        assert child.stdout.read().strip() == "interrupted"
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
