@@ -3,10 +3,12 @@
 The same interface, the same indexed fields (`search.fields.index_fields`) and the same query
 plan as the embedded index: every word (or one of its alternatives: synonyms, brands,
 compounds — `query_understanding`) must match; when nothing does, any word may; when still
-nothing, words a few edits away. Stems come from the server's Russian analyzer; lemmas are
-computed here with pymorphy3 and indexed into whitespace-analysed fields, so кроссовок ↔
-кроссовки matches on both deployments. Request bodies are built by pure functions
-(`index_body`, `bulk_lines`, `query_body`) that unit tests check without a server.
+nothing, words a few edits away; compounds split or joined as the index suggests (one probe
+request, only for a query nothing has every word of: `search.opensearch_query`). Stems come
+from the server's Russian analyzer; lemmas are computed here with pymorphy3 and indexed into
+whitespace-analysed fields, so кроссовок ↔ кроссовки matches on both deployments. Request
+bodies are built by pure functions (`index_body`, `bulk_lines`, and `query_body` in
+`search.opensearch_query`) that unit tests check without a server.
 
 Failures are typed for the indexer: a document the cluster refuses for good (a mapping
 error, an immense term) → `RejectedDocuments` naming each product and the reason, after
@@ -22,19 +24,19 @@ from opensearchpy import ConnectionError as OpenSearchConnectionError
 from opensearchpy import ConnectionTimeout, OpenSearch, TransportError
 from opensearchpy import NotFoundError as OpenSearchNotFound
 
-from vitrina.domain.search_document import clean_query, filter_key, query_words
+from vitrina.domain.search_document import query_words
 from vitrina.errors import ConfigError, UnavailableError, VitrinaError
-from vitrina.search.analysis import lemma_text, lemmas, stems
 from vitrina.search.backends import OpenSearchSettings
-from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
+from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.errors import RejectedDocuments
-from vitrina.search.fields import BOOSTS, TEXT_FIELDS, index_fields
-from vitrina.search.query_understanding import (
-    FUZZY_MIN_CHARS,
-    alternatives,
-    fuzzy_distance,
-    is_cyrillic,
-    transliterate,
+from vitrina.search.fields import TEXT_FIELDS, index_fields
+from vitrina.search.opensearch_query import (
+    Compounds,
+    compound_probe_body,
+    compounds_from_counts,
+    probe_counts,
+    query_body,
+    suggest_body,
 )
 
 # The embedded index's plan: all words, then any word, then a few edits away.
@@ -109,140 +111,6 @@ def bulk_lines(
         lines.append({"index": {"_index": index, "_id": str(product["product_id"])}})
         lines.append(index_document(product))
     return lines
-
-
-def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
-    if filters is None:
-        return []
-    out: list[dict[str, Any]] = []
-    if filters.category:
-        out.append({"term": {"category_key": filter_key(filters.category)}})
-    if filters.brand:
-        out.append({"term": {"brand_key": filter_key(filters.brand)}})
-    price: dict[str, float] = {}
-    if filters.price_min is not None:
-        price["gte"] = float(filters.price_min)
-    if filters.price_max is not None:
-        price["lte"] = float(filters.price_max)
-    if price:
-        out.append({"range": {"price": price}})
-    if filters.in_stock:
-        out.append({"term": {"in_stock": True}})
-    return out
-
-
-_STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
-_FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
-
-
-def _term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
-    """One word on the stemmed fields and its lemmas on the lemma fields (scores add up)."""
-    return [
-        {
-            "multi_match": {
-                "query": word,
-                "fields": _STEM_FIELDS,
-                "type": "most_fields",
-                "boost": weight,
-            }
-        },
-        {
-            "multi_match": {
-                "query": lemma_text(word),
-                "fields": ["name_lemma^4", "body_lemma"],
-                "type": "most_fields",
-                "boost": weight,
-            }
-        },
-    ]
-
-
-def word_clause(word: str) -> dict[str, Any]:
-    """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
-    should = _term_clauses(word)
-    for alt in alternatives(word, lemmas(word)):
-        should += _term_clauses(alt.word, alt.weight)
-    return {"bool": {"should": should, "minimum_should_match": 1}}
-
-
-def fuzzy_clause(word: str) -> dict[str, Any] | None:
-    """Stems a few edits away, and a Cyrillic word's Latin spelling: the last resort only."""
-    words = [word, transliterate(word)] if is_cyrillic(word) else [word]
-    should = [
-        {
-            "multi_match": {
-                "query": w,
-                "fields": _FUZZY_FIELDS,
-                "type": "most_fields",
-                "fuzziness": fuzzy_distance(stem),
-            }
-        }
-        for w in words
-        for stem in stems(w)[:1]
-        if len(stem) >= FUZZY_MIN_CHARS
-    ]
-    return {"bool": {"should": should, "minimum_should_match": 1}} if should else None
-
-
-def text_clause(words: list[str], mode: str) -> dict[str, Any] | None:
-    if mode == "fuzzy":
-        clauses = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
-    else:
-        clauses = [word_clause(w) for w in words]
-    if not clauses:
-        return None
-    if mode == "and":
-        return {"bool": {"must": clauses}}
-    return {"bool": {"should": clauses, "minimum_should_match": 1}}
-
-
-def query_body(
-    query: str,
-    filters: SearchFilters | None = None,
-    sort: SortOrder = "relevance",
-    limit: int = 10,
-    offset: int = 0,
-    mode: str = "and",
-) -> dict[str, Any] | None:
-    """The search request body of one mode; None when there is nothing to look for."""
-    check_request(filters, sort, limit, offset)
-    words = query_words(query)
-    if not words and clean_query(query):
-        return None
-    text = text_clause(words, mode) if words else {"match_all": {}}
-    if text is None:
-        return None
-    body: dict[str, Any] = {
-        "query": {"bool": {"must": [text], "filter": filter_clauses(filters)}},
-        "from": offset,
-        "size": limit,
-        "track_total_hits": True,
-        "_source": ["product"],
-    }
-    if sort != "relevance":
-        body["sort"] = [
-            {"price": {"order": "asc" if sort == "price_asc" else "desc"}},
-            {"product_id": {"order": "asc"}},
-        ]
-    return body
-
-
-def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
-    """Completions as the customer types: names with the earlier words and a word starting
-    with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
-    words = query_words(text)
-    if not words:
-        return None
-    *done, last = words
-    typed: list[dict[str, Any]] = [
-        {"prefix": {"name": {"value": p}}}
-        for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
-    ]
-    typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
-    must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
-    must.append({"bool": {"should": typed, "minimum_should_match": 1}})
-    # Twice the limit: several products share a name; distinct names are kept.
-    return {"query": {"bool": {"must": must}}, "size": limit * 2, "_source": ["product"]}
 
 
 def page_from_response(response: dict[str, Any]) -> SearchPage:
@@ -389,24 +257,45 @@ class OpenSearchIndex:
         offset: int = 0,
     ) -> SearchPage:
         words = query_words(query)
-        modes = MODES if len(words) > 1 else ("and", "fuzzy")  # "or" of one word is "and"
-        page = SearchPage(total=0)
+        page = self._page(query_body(query, filters, sort, limit, offset, "and"))
+        if page.total or not words:
+            return page
+        # Nothing has every word: ask the index how to read compounds (one probe, only
+        # here, so a query that finds something costs one request as before), then all words
+        # again if that changed them, any word, and words a few edits away.
+        compounds = self._compounds(words)
+        modes: tuple[str, ...] = MODES if compounds else MODES[1:]
+        if len(compounds.words if compounds else words) == 1:
+            modes = tuple(m for m in modes if m != "or")  # "or" of one word is "and"
         for mode in modes:
-            body = query_body(query, filters, sort, limit, offset, mode)
-            if body is None:
-                continue
-            try:
-                page = page_from_response(
-                    self._call("search", self.client.search, index=self.index, body=body)
-                )
-            except OpenSearchNotFound:
-                raise UnavailableError(
-                    f"no search index {self.index!r}",
-                    hint="start the indexer: `vitrina run indexer`",
-                ) from None
-            if page.total or not words:
+            page = self._page(query_body(query, filters, sort, limit, offset, mode, compounds))
+            if page.total:
                 break
         return page
+
+    def _compounds(self, words: list[str]) -> Compounds | None:
+        """Words to join or split, from the doc counts of one probe request."""
+        body = compound_probe_body(words)
+        if body is None:
+            return None
+        return compounds_from_counts(words, probe_counts(self._search_request(body)))
+
+    def _page(self, body: dict[str, Any] | None) -> SearchPage:
+        return (
+            SearchPage(total=0) if body is None else page_from_response(self._search_request(body))
+        )
+
+    def _search_request(self, body: dict[str, Any]) -> dict[str, Any]:
+        try:
+            response: dict[str, Any] = self._call(
+                "search", self.client.search, index=self.index, body=body
+            )
+        except OpenSearchNotFound:
+            raise UnavailableError(
+                f"no search index {self.index!r}",
+                hint="start the indexer: `vitrina run indexer`",
+            ) from None
+        return response
 
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Distinct product names completing `text`, best first (the caller re-checks bans)."""
