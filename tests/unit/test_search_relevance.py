@@ -6,8 +6,14 @@ default (stem+lemma, query understanding, all words → any word → fuzzy): MRR
 0.98; the issue-16 kinds (113 queries: compound 22, synonym 37, transliteration 33, typo2 21)
 1.0, 0.97, 1.0, 0.95, and 0.14-0.78 without query understanding. 59 of them ("probe": true)
 were written after the dictionaries, without reading them: MRR 0.86 before the general fixes
-they led to, 0.98 after (велик still misses); 18 more written after those fixes: 0.78
-before the next ones, 1.0 after. Exact matching only: stem+lemma is
+they led to, 0.98 after (велик still missed); 18 more written after those fixes: 0.78
+before the next ones, 1.0 after. Round 3 (65, "probe": 3, written by another engineer from the
+names only): 0.85 before its fixes (compound 0.89, synonym 0.79, transliteration 0.95, typo2
+1.0, keyboard layout 0.0), 1.0 after; 24 more written after those fixes ("probe": 4): 1.0 at
+the first run (0.71 on the code before round 3), 0.96 once a prefixed compound had to match
+its adjective too (электрочайник must not find a glass teapot): аудиоколонка misses. All
+287: MRR 0.997. Exact matching only:
+stem+lemma is
 the best analysis (lemmas fix кроссовок; stems keep words missing from the dictionary
 matchable).
 """
@@ -161,15 +167,20 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
 ) -> None:
     """The "probe" queries were written from the catalogues' names without reading the word
     lists: 59 (MRR 0.86 before the general fixes they led to), then 18 more after those
-    fixes (0.78 before the next ones). Only велик still misses.
-    Issue 16's floors: ≥ 0.9 on each new kind, ≥ 0.95 overall."""
-    probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe")]}
-    scores = judged_scores(indexes, probe)
-    print("probe", scores)
-    assert scores["queries"] == len(probe["queries"]) >= 40
-    assert scores["mrr"] >= 0.95, scores
-    for kind in NEW_KINDS:
-        assert scores["by_kind"][kind]["mrr"] >= 0.9, (kind, scores)
+    fixes (0.78 before the next ones), then round 3's 65 (0.85 before its fixes) and 24
+    written after them. Issue 16's floors: ≥ 0.9 on each new kind, ≥ 0.95 overall, on all
+    rounds together and on round 3, and on queries typed on the Latin keyboard layout.
+    Round 4 alone has 4-5 queries a kind: its one miss (аудиоколонка) leaves compound at
+    0.75, which is what is asserted there."""
+    for rounds, kind_floor in (((1, 2, 3, 4), 0.9), ((3,), 0.9), ((4,), 0.75)):
+        probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
+        scores = judged_scores(indexes, probe)
+        print("probe", rounds, scores)
+        assert scores["queries"] == len(probe["queries"]) >= 20
+        assert scores["mrr"] >= 0.95, (rounds, scores)
+        for kind in (*NEW_KINDS, "layout"):
+            if kind in scores["by_kind"]:
+                assert scores["by_kind"][kind]["mrr"] >= kind_floor, (rounds, kind, scores)
 
 
 def test_a_compound_typed_as_one_word_finds_its_hyphenated_name(
@@ -193,6 +204,39 @@ def test_a_compound_typed_as_two_words_finds_the_one_word_name(
     assert not plain.search("саунд бар", limit=3).hits
 
 
+def test_a_query_typed_on_the_latin_layout_finds_the_russian_words(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]],
+) -> None:
+    """yjen,er is ноутбук typed with the Latin layout on; the comma (the б key) splits it."""
+    index, _ = indexes["generated"]
+    for query, name in (
+        ("yjen,er", "Ноутбук"),  # split at б
+        ("cvfhnajy", "Смартфон"),
+        ("yjen,er ktyjdj", "Ноутбук Lenovo"),  # two words, one of them split
+    ):
+        hits = index.search(query, limit=3).hits
+        assert hits and hits[0].product["name"].startswith(name), (query, hits)
+    plain = EmbeddedSearch(index.path, readonly=True, understanding=False)
+    assert not plain.search("yjen,er", limit=3).hits
+    assert index.search("samsung", limit=1).hits[0].product["brand"] == "Samsung"  # Latin stays
+
+
+def test_a_prefixed_compound_finds_names_that_write_it_as_two_words(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]],
+) -> None:
+    """электрощетка: the name says Электрическая зубная щётка. роботпылесос: Робот-пылесос
+    (both words) ranks above a product that has only пылесос."""
+    index, _ = indexes["generated"]
+    hits = index.search("электрощетка", limit=3).hits
+    assert hits and hits[0].product["name"].startswith("Электрическая зубная щётка"), hits
+    plain = EmbeddedSearch(index.path, readonly=True, understanding=False)
+    assert not plain.search("электрощетка", limit=3).hits
+    if "seed" in indexes:
+        seed, _ = indexes["seed"]
+        hits = seed.search("роботпылесос", limit=3).hits
+        assert hits and hits[0].product["name"].startswith("Робот-пылесос"), hits
+
+
 def test_query_understanding_is_what_finds_the_new_kinds(
     indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]
 ) -> None:
@@ -210,7 +254,12 @@ def test_stem_plus_lemma_is_the_best_analysis(
     index_path: Path, judged: dict[str, Any], catalog: list[dict[str, Any]]
 ) -> None:
     """Compare analyses on exact matching only (the fuzzy fallback would hide the difference)."""
-    original = {**judged, "queries": [c for c in judged["queries"] if c["kind"] not in NEW_KINDS]}
+    original = {
+        **judged,
+        "queries": [
+            c for c in judged["queries"] if c["kind"] not in NEW_KINDS and not c.get("probe")
+        ],
+    }
     scores = {
         analysis: judged_scores(
             {

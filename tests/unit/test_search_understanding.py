@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.query_understanding import (
+    BRANDS,
+    SYNONYMS,
+    _allowed_edits,
     alternatives,
+    compound_meaning,
     fuzzy_distance,
+    inflected_keys,
+    is_cyrillic,
     misspelt_brand,
     misspelt_meanings,
+    misspelt_word,
     transliterate,
     transliterate_english,
 )
@@ -80,3 +88,102 @@ def test_alternatives_never_repeat_the_word_and_weigh_at_most_one(
     for alt in alts:
         assert alt.word not in {word, *lemmas}
         assert 0 < alt.weight <= 1.0
+
+
+def test_clipped_words_and_their_case_forms() -> None:
+    """Probe round 3: clipped words (велик, моник, пылик) missed, and pymorphy3 misreads
+    their case forms (моники → моника), so the dictionary is also looked up by stem."""
+    from vitrina.search.analysis import lemmas
+
+    assert _words("велик", list(lemmas("велик")))["велосипед"] == "synonym"
+    assert _words("велики", list(lemmas("велики")))["велосипед"] == "synonym"
+    assert _words("моники", list(lemmas("моники")))["монитор"] == "synonym"
+    assert _words("пылика", list(lemmas("пылика")))["пылесос"] == "synonym"
+    assert _words("холодосы", list(lemmas("холодосы")))["холодильник"] == "synonym"
+    assert "моник" in inflected_keys("моники")
+    assert inflected_keys("дела") == ()  # stem дел: too short to mean the brand Dell
+    assert inflected_keys("monitor") == ()
+
+
+def test_a_prefixed_compound_means_its_adjective_and_its_base() -> None:
+    """электрощетка: the catalogue says Электрическая зубная щётка."""
+    assert compound_meaning("электрощетка") == ("электрический", "щетка")
+    assert compound_meaning("смартлампа") == ("умный", "лампа")
+    assert compound_meaning("смартфон") is None  # фон: too short a part
+    assert compound_meaning("щетка") is None
+    assert compound_meaning("фотоаппарат") is None  # no one adjective for фото
+
+
+def test_english_j_is_written_dzh_or_zh() -> None:
+    assert transliterate_english("жбл") == "jbl"
+    assert transliterate_english("джбл") == "jbl"
+    assert _words("жбл", ["жбл"])["jbl"] == "brand"
+    assert transliterate("жбл") == "zhbl"  # the letter-by-letter twin stays
+
+
+def test_keyboard_twin_of_a_word_typed_on_the_wrong_layout() -> None:
+    assert keyboard_twin("yjen") == "ноут"
+    assert keyboard_twin("cvfhnajy") == "смартфон"
+    assert keyboard_twin("ыфьыгтп") == "samsung"
+    assert keyboard_twin("iphone15") is None  # digits: not a layout slip
+    assert keyboard_twin("хлеб") is None  # х and б are punctuation keys on the Latin layout
+
+
+def _reference_edit_distance(a: str, b: str) -> int:
+    """The hand-written optimal string alignment distance rapidfuzz replaced."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, previous2[j - 2] + 1)
+            current.append(cost)
+        previous2, previous = previous, current
+    return previous[-1]
+
+
+def _reference_misspelt_word(word: str, max_edits: int) -> str | None:
+    """The nearest dictionary spelling within the allowed edits, by brute force."""
+    edits = min(_allowed_edits(word), max_edits)
+    if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
+        return None
+    scored = sorted(
+        (distance, spelling)
+        for spelling in {*BRANDS, *SYNONYMS}
+        if abs(len(spelling) - len(word)) <= edits  # the distance is at least that
+        and (distance := _reference_edit_distance(word, spelling))
+        <= min(edits, _allowed_edits(spelling))
+    )
+    return scored[0][1] if scored else None
+
+
+def _typos(word: str) -> list[str]:
+    """Every word one deletion, swap or substitution (by а) away."""
+    out = [word[:i] + word[i + 1 :] for i in range(len(word))]
+    out += [word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(len(word) - 1)]
+    return out + [word[:i] + "а" + word[i + 1 :] for i in range(len(word))]
+
+
+def test_rapidfuzz_lookup_gives_the_hand_written_answers_on_the_dictionary() -> None:
+    """misspelt_word moved to rapidfuzz (OSA in C): same answers as the hand-written
+    distance on every dictionary word with one and two typos."""
+    words = [typo for spelling in sorted({*BRANDS, *SYNONYMS}) for typo in _typos(spelling)[::2]]
+    words += [twice for word in words[::11] for twice in _typos(word)[::4]]
+    found = 0
+    for word in words:
+        for max_edits in (1, 2):
+            expected = _reference_misspelt_word(word, max_edits)
+            assert misspelt_word.__wrapped__(word, max_edits) == expected, (word, max_edits)
+            found += expected is not None
+    assert found > len(words) // 2  # the comparison is not all "no match"
+
+
+@settings(deadline=None)  # the brute-force reference is slow Python on a busy machine
+@given(st.text(alphabet="абвгдеклмнопрстуя", min_size=5, max_size=12))
+def test_rapidfuzz_lookup_matches_the_hand_written_one_on_any_word(word: str) -> None:
+    for max_edits in (1, 2):
+        assert misspelt_word.__wrapped__(word, max_edits) == _reference_misspelt_word(
+            word, max_edits
+        )

@@ -4,14 +4,16 @@ Pure functions over words (no index, no I/O): a backend asks `alternatives(word,
 for the extra words to look for and adds them to that word's clause with the weight given,
 so the exact word still ranks first. Four kinds of misses are covered:
 
-- near-synonyms and diminutives (лэптоп → ноутбук, ложечка → ложка, мышку → мышь): a small
-  dictionary over lemmas plus the regular diminutive suffixes (-очка/-ечка → -ка,
-  -ик/-чик → the bare word);
+- near-synonyms, clipped words and diminutives (лэптоп → ноутбук, велик → велосипед,
+  ложечка → ложка, мышку → мышь): small dictionaries over lemmas (`word_lists`), looked up
+  by stem too for case forms the morphological dictionary misreads (моники), plus the
+  regular diminutive suffixes (-очка/-ечка → -ка, -ик/-чик → the bare word);
 - Cyrillic spellings of Latin brands (самсунг → samsung, айфон → iphone): a dictionary of
   the common ones, also one letter off (`misspelt_brand`); `transliterate` and
   `transliterate_english` give any other word Latin twins for the fuzzy stage;
 - a word inside a compound (велосипед → электровелосипед): the word with each productive
-  Russian compound prefix;
+  Russian compound prefix, and the other way round (`compound_meaning`: электрощетка →
+  электрический + щетка);
 - typos beyond one edit: `fuzzy_distance` allows two edits for long words.
 """
 
@@ -21,121 +23,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-# Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "лэптоп": ("ноутбук",),
-    "лептоп": ("ноутбук",),
-    "ноут": ("ноутбук",),
-    "нетбук": ("ноутбук",),
-    "ультрабук": ("ноутбук",),
-    "мышка": ("мышь",),
-    "мышь": ("мышка",),
-    "телефон": ("смартфон",),
-    "мобильник": ("смартфон", "телефон"),
-    "мобила": ("смартфон", "телефон"),
-    "смартфон": ("телефон",),
-    "айфон": ("смартфон",),
-    "телек": ("телевизор",),
-    "телик": ("телевизор",),
-    "зомбоящик": ("телевизор",),
-    "кофеварка": ("кофемашина",),
-    "кофемашина": ("кофеварка",),
-    "микроволновка": ("микроволновый", "печь"),
-    "микроволновый": ("микроволновка",),
-    "свч": ("микроволновый", "печь"),
-    "кроссы": ("кроссовок", "кроссовки"),
-    "кроссовка": ("кроссовок",),
-    "наушнички": ("наушник",),
-    "наушничек": ("наушник",),
-    "ухо": ("наушник",),
-    "часики": ("часы",),
-    "смартчасы": ("умный", "часы"),
-    "пылесосик": ("пылесос",),
-    "чайничек": ("чайник",),
-    "сковородка": ("сковорода",),
-    "сковородочка": ("сковорода",),
-    "книжка": ("книга",),
-    "книжечка": ("книга",),
-    "джинсики": ("джинсы",),
-    "курточка": ("куртка",),
-    "футболочка": ("футболка",),
-    "рюкзачок": ("рюкзак",),
-    "палаточка": ("палатка",),
-    "гантелька": ("гантель",),
-    "лампочка": ("лампа",),
-    "розеточка": ("розетка",),
-    "колоночка": ("колонка",),
-    "ложечка": ("ложка",),
-    "вилочка": ("вилка",),
-    "чашечка": ("чашка",),
-    "кружечка": ("кружка",),
-    "тарелочка": ("тарелка",),
-    "сумочка": ("сумка",),
-    "планшетик": ("планшет",),
-    "телефончик": ("телефон", "смартфон"),
-    "кофемолка": ("кофемашина",),
-    "саундбара": ("саундбар",),
-}
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
 
-# Cyrillic spellings of Latin brands and product words → the Latin word as catalogues write it.
-BRANDS: dict[str, str] = {
-    "самсунг": "samsung",
-    "самсун": "samsung",
-    "сямсунг": "samsung",
-    "айфон": "iphone",
-    "айфона": "iphone",
-    "айпад": "ipad",
-    "эпл": "apple",
-    "эппл": "apple",
-    "апл": "apple",
-    "сяоми": "xiaomi",
-    "ксиаоми": "xiaomi",
-    "ксяоми": "xiaomi",
-    "шаоми": "xiaomi",
-    "хонор": "honor",
-    "леново": "lenovo",
-    "асус": "asus",
-    "асер": "acer",
-    "эйсер": "acer",
-    "делл": "dell",
-    "дел": "dell",
-    "филипс": "philips",
-    "бош": "bosch",
-    "найк": "nike",
-    "найки": "nike",
-    "адидас": "adidas",
-    "адик": "adidas",
-    "пума": "puma",
-    "асикс": "asics",
-    "сони": "sony",
-    "лего": "lego",
-    "джибиэль": "jbl",
-    "джбл": "jbl",
-    "реалми": "realme",
-    "рилми": "realme",
-    "текно": "tecno",
-    "логитек": "logitech",
-    "логитеч": "logitech",
-    "поларис": "polaris",
-    "редмонд": "redmond",
-    "маршал": "marshall",
-    "маршалл": "marshall",
-    "сеннхайзер": "sennheiser",
-    "зенхайзер": "sennheiser",
-    "эдифаер": "edifier",
-    "эдифайер": "edifier",
-    "тефаль": "tefal",
-    "браун": "braun",
-    "делонги": "de'longhi",  # as catalogues write it: the index splits it into de + longhi
-    "хуавей": "huawei",
-    "хуавэй": "huawei",
-    "тплинк": "tp",
-    "нивея": "nivea",
-    "гарньер": "garnier",
-    "лореаль": "oreal",
-    "икеа": "ikea",
-    "акара": "aqara",
-}
+from vitrina.search.analysis import stems
+from vitrina.search.word_lists import BRANDS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -238,13 +130,16 @@ def transliterate(word: str) -> str:
 def transliterate_english(word: str) -> str:
     """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
     before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys),
-    and a final -ия is -ia (глория → gloria); the rest as `transliterate`."""
-    word = word.replace("ё", "е")
+    a final -ия is -ia (глория → gloria), and English J, written дж or just ж, is j
+    (джбл, жбл → jbl); the rest as `transliterate`."""
+    word = word.replace("ё", "е").replace("дж", "ж")
     if word.endswith("ия"):
         return transliterate_english(word[:-2]) + "ia"
     return "".join(
         "c"
         if ch == "к" and word[i + 1 : i + 2] not in ("е", "и", "й", "ы")
+        else "j"
+        if ch == "ж"
         else _TRANSLIT.get(ch, ch)
         for i, ch in enumerate(word)
     )
@@ -264,9 +159,9 @@ def fuzzy_distance(stem: str) -> int:
 
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:
 # one edit for words of 6+ letters, two for 9+ (сенхайзер → сеннхайзер, микраволнофка →
-# микроволновка). Every spelling and its deletions are indexed, so a lookup is a few dozen
-# set probes instead of an edit distance to each of the words (symmetric deletion); the
-# candidates it finds are then checked with a real edit distance.
+# микроволновка). rapidfuzz compares the word with every spelling in one C call (~5 µs a
+# word; the hand-written symmetric-deletion lookup it replaced took 10-35 µs and gave the
+# same answers: tests/unit/test_search_understanding.py compares them).
 MISSPELT_MIN_CHARS = 6  # shorter spellings are one edit from too many words
 MISSPELT_TWO_EDITS_CHARS = 9
 MISSPELT_WEIGHT = 0.9
@@ -278,54 +173,33 @@ def _allowed_edits(word: str) -> int:
     return 1 if len(word) >= MISSPELT_MIN_CHARS else 0
 
 
-def _variants(word: str, deletions: int) -> set[str]:
-    """The word with up to `deletions` letters left out."""
-    found = {word}
-    for _ in range(deletions):
-        found |= {w[:i] + w[i + 1 :] for w in found for i in range(len(w))}
-    return found
-
-
-def _edit_distance(a: str, b: str) -> int:
-    """Levenshtein distance with adjacent swaps (optimal string alignment)."""
-    previous2: list[int] = []
-    previous = list(range(len(b) + 1))
-    for i, ca in enumerate(a, 1):
-        current = [i]
-        for j, cb in enumerate(b, 1):
-            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
-            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
-                cost = min(cost, previous2[j - 2] + 1)
-            current.append(cost)
-        previous2, previous = previous, current
-    return previous[-1]
-
-
-_DICTIONARY_VARIANTS: dict[str, set[str]] = {}
-for _spelling in (*BRANDS, *SYNONYMS):
-    for _variant in _variants(_spelling, _allowed_edits(_spelling)):
-        _DICTIONARY_VARIANTS.setdefault(_variant, set()).add(_spelling)
+# Spellings long enough to be guessed from a typo.
+_SPELLINGS = [
+    spelling for spelling in dict.fromkeys((*BRANDS, *SYNONYMS)) if _allowed_edits(spelling)
+]
 
 
 @lru_cache(maxsize=65_536)  # a query's words repeat across customers
 def misspelt_word(word: str, max_edits: int = 2) -> str | None:
-    """The dictionary word (a key of BRANDS or SYNONYMS) a Cyrillic `word` is a typo of.
-    Two edits cost ~100-200 µs (a hundred deletions to probe), one ~10 µs: query words get
-    one, and two only in the fuzzy stage, when nothing else matched."""
+    """The dictionary word (a key of BRANDS or SYNONYMS) a Cyrillic `word` is a typo of:
+    the nearest by edit distance with adjacent swaps (optimal string alignment), then the
+    first alphabetically. Query words get one edit, and two only in the fuzzy stage, when
+    nothing else matched."""
     edits = min(_allowed_edits(word), max_edits)
     if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
         return None
-    candidates = {
-        spelling
-        for variant in _variants(word, edits)
-        for spelling in _DICTIONARY_VARIANTS.get(variant, ())
-    }
-    scored = sorted(
-        (distance, spelling)
-        for spelling in candidates
-        if (distance := _edit_distance(word, spelling)) <= min(edits, _allowed_edits(spelling))
+    close = process.extract(
+        word, _SPELLINGS, scorer=OSA.distance, processor=None, score_cutoff=edits, limit=None
     )
-    return scored[0][1] if scored else None
+    best = min(
+        (
+            (distance, spelling)
+            for spelling, distance, _ in close
+            if distance <= _allowed_edits(spelling)
+        ),
+        default=None,
+    )
+    return best[1] if best else None
 
 
 def misspelt_brand(word: str) -> str | None:
@@ -346,6 +220,54 @@ def misspelt_meanings(word: str) -> list[Alternative]:
         Alternative(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         for synonym in SYNONYMS.get(spelling, ())
     ]
+
+
+# Stems this short are shared by unrelated words (дел: дело, делать and the brand Dell).
+MIN_INFLECTED_STEM = 4
+
+
+@lru_cache(maxsize=1)
+def _keys_by_stem() -> dict[str, tuple[str, ...]]:
+    found: dict[str, list[str]] = {}
+    for key in dict.fromkeys((*BRANDS, *SYNONYMS)):
+        for stem in stems(key):
+            if len(stem) >= MIN_INFLECTED_STEM:
+                found.setdefault(stem, []).append(key)
+    return {stem: tuple(keys) for stem, keys in found.items()}
+
+
+@lru_cache(maxsize=65_536)  # a stem costs a tantivy analyzer call; query words repeat
+def inflected_keys(word: str) -> tuple[str, ...]:
+    """Dictionary words (keys of BRANDS or SYNONYMS) that `word` is a case form of, by
+    Snowball stem, as the index joins forms: slang the morphological dictionary misreads
+    (моники → моника, велики → большой) still finds моник and велик."""
+    if not is_cyrillic(word):
+        return ()
+    by_stem = _keys_by_stem()
+    return tuple(key for stem in stems(word) for key in by_stem.get(stem, ()) if key != word)
+
+
+# Compound prefixes → the adjective catalogues write instead (Электрическая зубная щётка for
+# электрощетка, Умная лампа for смартлампа). Only prefixes with one clear adjective: the base
+# alone would find the wrong goods (электрочайник → a glass teapot).
+PREFIX_ADJECTIVES = {
+    "электро": "электрический",
+    "смарт": "умный",
+    "вело": "велосипедный",
+    "авто": "автомобильный",
+    "мото": "мотоциклетный",
+}
+
+
+def compound_meaning(word: str) -> tuple[str, str] | None:
+    """The adjective and the word a prefixed compound stands for (электрощетка →
+    электрический, щетка; смартлампа → умный, лампа): both must match."""
+    if not is_cyrillic(word):
+        return None
+    for prefix, adjective in PREFIX_ADJECTIVES.items():
+        if word.startswith(prefix) and len(word) - len(prefix) >= MIN_COMPOUND_PART:
+            return adjective, word[len(prefix) :]
+    return None
 
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
@@ -376,6 +298,11 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
                     add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
     if not any(key in BRANDS or key in SYNONYMS for key in keys):
+        for key in inflected_keys(word):  # моники → моник → монитор
+            if key in BRANDS:
+                add(BRANDS[key], BRAND_WEIGHT, "brand")
+            for synonym in SYNONYMS.get(key, ()):
+                add(synonym, SYNONYM_WEIGHT, "synonym")
         for key in keys:  # сенхайзер → сеннхайзер → sennheiser
             spelling = misspelt_word(key, max_edits=1)
             if spelling in BRANDS:

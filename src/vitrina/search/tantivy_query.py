@@ -1,5 +1,6 @@
 """Tantivy queries from a customer's words: stems and lemmas per field, the words'
-alternatives (synonyms, brands, compounds), typo-tolerant stems, and the filters.
+alternatives (synonyms, brands, compounds), typo-tolerant stems, words typed with the other
+keyboard layout, and the filters.
 
 Queries are built from words, never parsed as query syntax. A clause is kept only when the
 index has documents for its term (a clause that can not match adds nothing to a BM25 sum),
@@ -16,10 +17,12 @@ from vitrina.domain.search_document import filter_key
 from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
+from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
 from vitrina.search.query_understanding import (
     FUZZY_MIN_CHARS,
     MIN_COMPOUND_PART,
     alternatives,
+    compound_meaning,
     fuzzy_distance,
     is_cyrillic,
     misspelt_meanings,
@@ -90,31 +93,53 @@ class TantivyQueries:
                     )
         return clauses
 
+    def alternative_clauses(self, word: str, searcher: Any) -> list[tuple[Any, Any]]:
+        """Clauses of the word's alternatives (synonyms, brands, compounds) the index has."""
+        return [
+            clause
+            for alt in alternatives(word, lemmas(word))
+            for clause in self.term_clauses(alt.word, alt.weight, searcher)
+        ]
+
     def word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
         searcher = self.index.searcher()
+        clauses = self.term_clauses(word, 1.0, searcher)
+        if self.understanding and not clauses:
+            clauses = self.alternative_clauses(word, searcher)
+            parts = None if clauses else self.compound_parts(word, searcher)
+            split = self.all_of(parts, searcher) if parts else None
+            if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
+                clauses.append(split)
+            twin = keyboard_twin(word)
+            if not clauses and twin is not None:  # yjen → ноут → ноутбук
+                clauses = self.term_clauses(twin, 1.0, searcher)
+                clauses += self.alternative_clauses(twin, searcher)
+        elif self.understanding:
+            clauses += self.alternative_clauses(word, searcher)
+        meaning = compound_meaning(word) if self.understanding else None
+        both = self.all_of(meaning, searcher) if meaning is not None else None
+        if both is not None:  # электрощетка: Электрическая зубная щётка, Чайник электрический
+            clauses.append(both)
+        if clauses:
+            return tantivy.Query.boolean_query(clauses)
         forms = [(word, 1.0)]
         if self.understanding:
             forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
-        clauses = [c for w, weight in forms for c in self.term_clauses(w, weight, searcher)]
-        if clauses:
-            return tantivy.Query.boolean_query(clauses)
-        if self.understanding:
-            parts = self.compound_parts(word, searcher)
-            if parts:  # фитнесбраслет → фитнес + браслет: both words, as the name has them
-                return tantivy.Query.boolean_query(
-                    [
-                        (tantivy.Occur.Must, tantivy.Query.boolean_query(part))
-                        for part in (
-                            self.term_clauses(w, COMPOUND_SPLIT_WEIGHT, searcher) for w in parts
-                        )
-                    ]
-                )
         # None of its terms is in the index: a word that matches nothing (so "all words"
         # finds nothing), unless it has no terms at all (then it is no word: left out).
         if any(self.term_clauses(w, weight) for w, weight in forms):
             return tantivy.Query.empty_query()
         return None
+
+    def all_of(self, words: tuple[str, str], searcher: Any) -> tuple[Any, Any] | None:
+        """A should-clause matching products that have both words (a compound's parts);
+        None when no product has one of them."""
+        parts = [self.term_clauses(w, COMPOUND_SPLIT_WEIGHT, searcher) for w in words]
+        if not all(parts):
+            return None
+        both = [(tantivy.Occur.Must, tantivy.Query.boolean_query(part)) for part in parts]
+        return (tantivy.Occur.Should, tantivy.Query.boolean_query(both))
 
     def compound_parts(self, word: str, searcher: Any) -> tuple[str, str] | None:
         """Two words the index has whose concatenation is `word`: a compound typed as one
@@ -185,10 +210,42 @@ class TantivyQueries:
             out.append(word)
         return tuple(out)
 
+    def joined_layout_splits(self, words: tuple[str, ...]) -> tuple[str, ...]:
+        """Adjacent Latin words the index does not have joined back into the one Russian
+        word they were typed as with the wrong layout: the keys of б ю ж э х ъ ё are
+        punctuation on the Latin layout, so the query's words were split there (yjen,er →
+        yjen + er → ноутбук)."""
+        searcher = self.index.searcher()
+
+        def known(word: str) -> bool:
+            return any(searcher.doc_freq(name, stem) for stem in stems(word) for name in BOOSTS)
+
+        def latin_unknown(word: str) -> bool:
+            return word.isascii() and word.isalpha() and not known(word)
+
+        out: list[str] = []
+        for word in words:
+            if out and latin_unknown(word) and latin_unknown(out[-1]):
+                joined = next(
+                    (
+                        candidate
+                        for letter in SPLITTING_KEYS
+                        if known(
+                            candidate := f"{keyboard_twin(out[-1])}{letter}{keyboard_twin(word)}"
+                        )
+                    ),
+                    None,
+                )
+                if joined is not None:
+                    out[-1] = joined
+                    continue
+            out.append(word)
+        return tuple(out)
+
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
         if self.understanding and len(words) > 1:
-            words = self.joined_compounds(words)
+            words = self.joined_compounds(self.joined_layout_splits(words))
         clauses = [c for c in (build(w) for w in words) if c is not None]
         if not clauses:
             return None
