@@ -1,6 +1,6 @@
-"""The OpenSearch query builder's compound rules and fuzzy stage, without a server: which doc
-counts the probe asks for, how the answers split or join words, and what the bodies hold.
-The same rules against a real node: tests/backends/test_search_backends.py."""
+"""The OpenSearch query builder's index-dependent rules and fuzzy stage, without a server:
+which doc counts the probe asks for, how the answers join, split or re-key words, and what
+the bodies hold. The same rules against a real node: tests/backends/test_search_backends.py."""
 
 from __future__ import annotations
 
@@ -8,78 +8,105 @@ import json
 
 from vitrina.search.opensearch_query import (
     MAX_SPLIT_CHARS,
-    Compounds,
-    compound_probe_body,
-    compounds_from_counts,
+    Reading,
     fuzzy_clause,
+    probe_body,
     probe_counts,
     query_body,
+    read_words,
 )
 
 
-def _questions(words: list[str]) -> set[str]:
-    body = compound_probe_body(words)
+def _questions(words: list[str], matched_nothing: frozenset[str] = frozenset()) -> set[str]:
+    body = probe_body(words, matched_nothing)
     assert body is not None and body["size"] == 0
-    return set(body["aggs"]["compounds"]["filters"]["filters"])
+    return set(body["aggs"]["questions"]["filters"]["filters"])
 
 
 def test_the_probe_asks_only_what_the_rules_need() -> None:
-    assert compound_probe_body(["чайник"]) is None  # too short to cut, nothing to join
-    assert compound_probe_body(["samsung"]) is None
-    assert compound_probe_body(["я" * (MAX_SPLIT_CHARS + 1)]) is None
+    assert probe_body(["чайник"]) is not None  # it may be typed on the other layout
+    assert probe_body(["чайник"], frozenset(["чайник"])) is None  # known to match nothing
+    assert probe_body(["щётка"]) is None  # too short to cut, ё has no Latin-layout key
+    assert probe_body(["я" * (MAX_SPLIT_CHARS + 1)], frozenset(["я" * 31])) is None
     one = _questions(["фитнесбраслет"])
     assert {"matches фитнесбраслет", "name фитнес", "name браслет"} <= one
     assert not any(q.startswith("known") for q in one)  # one word: nothing to join
-    two = _questions(["саунд", "бар"])
+    two = _questions(["саунд", "бар"], frozenset(["саунд", "бар"]))
     assert two == {"known саунд", "known бар", "known саундбар"}
     assert "known samsungбар" in _questions(["samsung", "бар"])  # the first may be Latin
     assert "known барsamsung" not in _questions(["бар", "samsung"])  # a Latin word never joins
+    layout = _questions(["yjen", "er"])
+    assert {"known ноутбук", "known ноутюук", "matches yjen", "matches er"} <= layout
 
 
 def test_a_word_the_index_lacks_is_split_longest_first_part_first() -> None:
     counts = {"matches фитнесбраслет": 0, "name фитнес": 3, "name браслет": 9}
-    assert compounds_from_counts(["фитнесбраслет"], counts) == Compounds(
+    assert read_words(["фитнесбраслет"], counts) == Reading(
         ("фитнесбраслет",), {"фитнесбраслет": ("фитнес", "браслет")}
     )
     longer = {**counts, "name фитнесбрас": 1, "name лет": 5, "name фитнесб": 1, "name раслет": 1}
-    found = compounds_from_counts(["фитнесбраслет"], longer)
+    found = read_words(["фитнесбраслет"], longer)
     assert found is not None and found.splits["фитнесбраслет"] == ("фитнесб", "раслет")
-    assert compounds_from_counts(["фитнесбраслет"], {**counts, "matches фитнесбраслет": 2}) is None
-    assert compounds_from_counts(["фитнесбраслет"], {**counts, "name браслет": 0}) is None
+    assert read_words(["фитнесбраслет"], {**counts, "matches фитнесбраслет": 2}) is None
+    # No split: the same keys on the Latin layout (б is a comma there: no such word here).
+    assert read_words(["фитнесбраслет"], {**counts, "name браслет": 0}) is None
+    assert read_words(["кофемашинка"], {"matches кофемашинка": 0}) == Reading(
+        ("кофемашинка",), twins={"кофемашинка": "rjatvfibyrf"}
+    )
 
 
 def test_adjacent_words_join_when_not_both_known_and_the_join_is() -> None:
     counts = {"known бар": 4, "known саундбар": 7}
-    assert compounds_from_counts(["саунд", "бар"], counts) == Compounds(("саундбар",), {})
-    assert compounds_from_counts(["саунд", "бар"], {**counts, "known саунд": 1}) is None
-    assert compounds_from_counts(["саунд", "бар"], {"known бар": 4}) is None
+    assert read_words(["саунд", "бар"], counts) == Reading(("саундбар",))
+    assert read_words(["саунд", "бар"], {**counts, "known саунд": 1}) is None
+    assert read_words(["саунд", "бар"], {"known бар": 4}) is None
     # Left to right, as the embedded builder joins: each step's join must be known.
     three = {"known фитнесбрас": 1, "known фитнесбраслет": 2}
-    assert compounds_from_counts(["фитнес", "брас", "лет"], three) == Compounds(
-        ("фитнесбраслет",), {}
+    assert read_words(["фитнес", "брас", "лет"], three) == Reading(("фитнесбраслет",))
+    assert read_words(["фитнес", "брас", "лет"], {"known фитнесбраслет": 2}) is None
+
+
+def test_words_typed_on_the_latin_layout_are_read_on_the_russian_one() -> None:
+    # yjen,er: the comma is the б key, so the query's words are yjen and er.
+    assert read_words(["yjen", "er"], {"known ноутбук": 5}) == Reading(("ноутбук",))
+    assert read_words(["yjen", "er"], {"known ноутбук": 5, "known er": 1}) is None
+    # One word that matches nothing: its twin (ыщтн → sony), Latin words the other way.
+    assert read_words(["ыщтн"], {}, frozenset(["ыщтн"])) == Reading(
+        ("ыщтн",), twins={"ыщтн": "sony"}
     )
-    assert compounds_from_counts(["фитнес", "брас", "лет"], {"known фитнесбраслет": 2}) is None
+    assert read_words(["cvfhnajy"], {"matches cvfhnajy": 0}) == Reading(
+        ("cvfhnajy",), twins={"cvfhnajy": "смартфон"}
+    )
+    assert read_words(["samsung"], {"matches samsung": 3}) is None
 
 
 def test_probe_counts_read_the_filters_aggregation() -> None:
     response = {
-        "aggregations": {"compounds": {"buckets": {"name фитнес": {"doc_count": 3}, "known x": {}}}}
+        "aggregations": {"questions": {"buckets": {"name фитнес": {"doc_count": 3}, "known x": {}}}}
     }
     assert probe_counts(response) == {"name фитнес": 3, "known x": 0}
     assert probe_counts({}) == {}
 
 
-def test_a_split_word_needs_both_parts() -> None:
-    compounds = Compounds(("фитнесбраслет", "samsung"), {"фитнесбраслет": ("фитнес", "браслет")})
-    body = query_body("фитнесбраслет samsung", mode="and", compounds=compounds)
+def test_bodies_follow_the_reading() -> None:
+    reading = Reading(("фитнесбраслет", "samsung"), {"фитнесбраслет": ("фитнес", "браслет")})
+    body = query_body("фитнесбраслет samsung", mode="and", reading=reading)
     assert body is not None
     split, brand = body["query"]["bool"]["must"][0]["bool"]["must"]
-    parts = split["bool"]["must"]
+    (both,) = split["bool"]["should"]  # the word itself matches nothing: not sent
+    parts = both["bool"]["must"]
     assert [p["bool"]["should"][0]["multi_match"]["query"] for p in parts] == ["фитнес", "браслет"]
     assert parts[0]["bool"]["should"][0]["multi_match"]["boost"] < 1  # under the typed word
     assert "samsung" in json.dumps(brand)
-    joined = query_body("саунд бар", mode="and", compounds=Compounds(("саундбар",), {}))
+    joined = query_body("саунд бар", mode="and", reading=Reading(("саундбар",)))
     assert joined is not None and len(joined["query"]["bool"]["must"][0]["bool"]["must"]) == 1
+    twin = query_body("ыщтн", reading=Reading(("ыщтн",), twins={"ыщтн": "sony"}))
+    assert '"query": "sony"' in json.dumps(twin) and "ыщтн" not in json.dumps(twin)
+
+
+def test_a_prefixed_compound_also_looks_for_its_adjective_and_base() -> None:
+    body = json.dumps(query_body("электрощетка"), ensure_ascii=False)
+    assert '"query": "электрический"' in body and '"query": "щетка"' in body
 
 
 def test_the_fuzzy_stage_spells_english_style_and_knows_two_letter_typos() -> None:

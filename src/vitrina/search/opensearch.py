@@ -3,11 +3,11 @@
 The same interface, the same indexed fields (`search.fields.index_fields`) and the same query
 plan as the embedded index: every word (or one of its alternatives: synonyms, brands,
 compounds — `query_understanding`) must match; when nothing does, any word may; when still
-nothing, words a few edits away; compounds split or joined as the index suggests (one probe
-request, only for a query nothing has every word of: `search.opensearch_query`). Stems come
-from the server's Russian analyzer; lemmas are computed here with pymorphy3 and indexed into
-whitespace-analysed fields, so кроссовок ↔ кроссовки matches on both deployments. Request
-bodies are built by pure functions (`index_body`, `bulk_lines`, and `query_body` in
+nothing, words a few edits away; compounds split or joined and words typed on the other
+keyboard layout, as the index suggests (one probe request, only for a query nothing has
+every word of: `search.opensearch_query`). Stems come from the server's Russian analyzer;
+lemmas are computed here with pymorphy3 and indexed into whitespace-analysed fields, so
+кроссовок ↔ кроссовки matches on both deployments. Request bodies are built by pure functions (`index_body`, `bulk_lines`, and `query_body` in
 `search.opensearch_query`) that unit tests check without a server.
 
 Failures are typed for the indexer: a document the cluster refuses for good (a mapping
@@ -31,11 +31,12 @@ from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
 from vitrina.search.opensearch_query import (
-    Compounds,
-    compound_probe_body,
-    compounds_from_counts,
+    Reading,
+    filter_clauses,
+    probe_body,
     probe_counts,
     query_body,
+    read_words,
     suggest_body,
 )
 
@@ -260,25 +261,27 @@ class OpenSearchIndex:
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
         if page.total or not words:
             return page
-        # Nothing has every word: ask the index how to read compounds (one probe, only
-        # here, so a query that finds something costs one request as before), then all words
-        # again if that changed them, any word, and words a few edits away.
-        compounds = self._compounds(words)
-        modes: tuple[str, ...] = MODES if compounds else MODES[1:]
-        if len(compounds.words if compounds else words) == 1:
+        # Nothing has every word: ask the index how to read them (compounds, keyboard
+        # layout: one probe, only here, so a query that finds something costs one request as
+        # before), then all words again if that changed them, any word, a few edits away.
+        reading = self._reading(words, filters)
+        modes: tuple[str, ...] = MODES if reading else MODES[1:]
+        if len(reading.words if reading else words) == 1:
             modes = tuple(m for m in modes if m != "or")  # "or" of one word is "and"
         for mode in modes:
-            page = self._page(query_body(query, filters, sort, limit, offset, mode, compounds))
+            page = self._page(query_body(query, filters, sort, limit, offset, mode, reading))
             if page.total:
                 break
         return page
 
-    def _compounds(self, words: list[str]) -> Compounds | None:
-        """Words to join or split, from the doc counts of one probe request."""
-        body = compound_probe_body(words)
-        if body is None:
-            return None
-        return compounds_from_counts(words, probe_counts(self._search_request(body)))
+    def _reading(self, words: list[str], filters: SearchFilters | None) -> Reading | None:
+        """The words as the index suggests reading them, from one probe's doc counts. One
+        word that found nothing without filters matches nothing: not asked again."""
+        unfiltered_one = len(words) == 1 and not filter_clauses(filters)
+        matched_nothing = frozenset(words) if unfiltered_one else frozenset()
+        body = probe_body(words, matched_nothing)
+        counts = probe_counts(self._search_request(body)) if body is not None else {}
+        return read_words(words, counts, matched_nothing)
 
     def _page(self, body: dict[str, Any] | None) -> SearchPage:
         return (

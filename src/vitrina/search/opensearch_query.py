@@ -5,22 +5,26 @@ Every word (or one of its alternatives: synonyms, brands, compounds — `query_u
 must match; when nothing does, any word may; when still nothing, words a few edits away,
 their English-style Latin spelling, and dictionary words two letters off.
 
-Compounds depend on what the index holds: a word the index lacks is split into two words it
-has (фитнесбраслет → фитнес + браслет), and two adjacent words are joined when they are not
-both in the index and together they are (саунд бар → саундбар). The embedded builder asks its
-term dictionary; here one probe request asks the cluster (`compound_probe_body`: a `filters`
-aggregation, one doc count per question), and only after the plain "all words" query found
-nothing. Why a probe and not index-side analysis: a decompounder needs a word list or a
-hyphenation grammar, and shingles (tokens joined without a separator) would mean a new
-mapping and a reindex of every deployed index and would match across any two adjacent words
-of a name; the probe needs neither, applies exactly the embedded rules, and leaves queries
-that find something as they were (same request, same ranking, no extra round trip).
+Some rules depend on what the index holds: a word the index lacks is split into two words it
+has (фитнесбраслет → фитнес + браслет) or looked for as typed on the other keyboard layout
+(ыщтн → sony); two adjacent words are joined when they are not both in the index and together
+they are (саунд бар → саундбар; yjen er → ноутбук, split by the Latin layout at the б key).
+The embedded builder asks its term dictionary; here one probe request asks the cluster
+(`probe_body`: a `filters` aggregation, one doc count per question), and only after the
+plain "all words" query found nothing — as then some word matches nothing, which is when
+these rules apply. Why a probe and not index-side analysis: a decompounder needs a word
+list or a hyphenation grammar, and shingles (tokens joined without a separator) would mean
+a new mapping and a reindex of every deployed index and would match across any two adjacent
+words of a name; the probe needs neither, applies the embedded rules as they are, and
+leaves queries that find something as they were (same request, same ranking, no extra
+round trip).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 from vitrina.domain.search_document import clean_query, filter_key, query_words
@@ -28,10 +32,12 @@ from vitrina.search.analysis import lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
+from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
 from vitrina.search.query_understanding import (
     FUZZY_MIN_CHARS,
     MIN_COMPOUND_PART,
     alternatives,
+    compound_meaning,
     fuzzy_distance,
     is_cyrillic,
     misspelt_meanings,
@@ -56,12 +62,15 @@ ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
 
 
 @dataclass(frozen=True)
-class Compounds:
+class Reading:
     """A zero-hit query's words as the index suggests reading them: adjacent words joined
-    (саунд бар → саундбар) and words to look for as two (фитнесбраслет → фитнес, браслет)."""
+    (саунд бар → саундбар; yjen er → ноутбук, typed on the Latin layout, split at the б key),
+    words looked for as two (фитнесбраслет → фитнес, браслет), and words looked for as the
+    same keys give them on the other layout (ктyjdj → леново)."""
 
     words: tuple[str, ...]
     splits: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    twins: Mapping[str, str] = field(default_factory=dict)
 
 
 def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
@@ -110,17 +119,34 @@ def term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
     ]
 
 
-def word_clause(word: str) -> dict[str, Any]:
-    """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+def forms_clauses(word: str) -> list[dict[str, Any]]:
+    """The word as typed and its alternatives (synonyms, brands, compounds)."""
     should = term_clauses(word)
     for alt in alternatives(word, dictionary_lemmas(word)):
         should += term_clauses(alt.word, alt.weight)
-    return _any(should)
+    return should
 
 
 def split_clause(parts: tuple[str, str]) -> dict[str, Any]:
-    """Both parts of a compound the index has only as two words (Фитнес-браслет)."""
+    """Both parts of a compound the index has only as two words (Фитнес-браслет), or a
+    prefixed compound's adjective and base (Электрическая зубная щётка)."""
     return {"bool": {"must": [_any(term_clauses(p, COMPOUND_SPLIT_WEIGHT)) for p in parts]}}
+
+
+def word_clause(word: str, reading: Reading | None = None) -> dict[str, Any]:
+    """The word as typed or any of its alternatives — or, where the `reading` says the
+    index has neither, its two parts or its other-layout twin — or, for a prefixed compound,
+    its adjective and base together (электрощетка → электрический + щетка)."""
+    if reading is not None and word in reading.splits:
+        should = [split_clause(reading.splits[word])]
+    elif reading is not None and word in reading.twins:
+        should = forms_clauses(reading.twins[word])
+    else:
+        should = forms_clauses(word)
+    meaning = compound_meaning(word)
+    if meaning is not None:
+        should.append(split_clause(meaning))
+    return _any(should)
 
 
 def _fuzzy(text: str, fields: list[str]) -> dict[str, Any] | None:
@@ -156,13 +182,12 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
 
 
 def text_clause(
-    words: list[str], mode: str, splits: Mapping[str, tuple[str, str]] | None = None
+    words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
-    splits = splits or {}
     if mode == "fuzzy":
         clauses = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
     else:
-        clauses = [split_clause(splits[w]) if w in splits else word_clause(w) for w in words]
+        clauses = [word_clause(w, reading) for w in words]
     if not clauses:
         return None
     if mode == "and":
@@ -177,16 +202,15 @@ def query_body(
     limit: int = 10,
     offset: int = 0,
     mode: str = "and",
-    compounds: Compounds | None = None,
+    reading: Reading | None = None,
 ) -> dict[str, Any] | None:
     """The search request body of one mode; None when there is nothing to look for.
-    `compounds`: the query's words read as the probe said (`compounds_from_counts`)."""
+    `reading`: the query's words as the probe said to read them (`read_words`)."""
     check_request(filters, sort, limit, offset)
-    words = list(compounds.words) if compounds else query_words(query)
+    words = list(reading.words) if reading else query_words(query)
     if not words and clean_query(query):
         return None
-    splits = compounds.splits if compounds else None
-    text = text_clause(words, mode, splits) if words else {"match_all": {}}
+    text = text_clause(words, mode, reading) if words else {"match_all": {}}
     if text is None:
         return None
     body: dict[str, Any] = {
@@ -204,7 +228,7 @@ def query_body(
     return body
 
 
-# -- compounds: what the index holds ---------------------------------------------------------
+# -- compounds and keyboard layouts: what the index holds -------------------------------------
 
 
 def _cuts(word: str) -> list[tuple[str, str]]:
@@ -215,6 +239,16 @@ def _cuts(word: str) -> list[tuple[str, str]]:
         (word[:cut], word[cut:])
         for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
     ]
+
+
+def _latin(word: str) -> bool:
+    return word.isascii() and word.isalpha()
+
+
+def _layout_joins(first: str, second: str) -> list[str]:
+    """One Russian word two Latin-layout words may have been, split at a key that is
+    punctuation on the Latin layout (yjen + er → ноутбук), in `SPLITTING_KEYS` order."""
+    return [f"{keyboard_twin(first)}{key}{keyboard_twin(second)}" for key in SPLITTING_KEYS]
 
 
 def _spans(words: list[str]) -> list[str]:
@@ -228,67 +262,95 @@ def _spans(words: list[str]) -> list[str]:
     return found
 
 
-def _questions(words: list[str]) -> dict[str, dict[str, Any]]:
-    """Filter name → query, the doc counts the compound rules need:
-    `known X` — a stem of X in some text field (`joined_compounds` in tantivy_query);
-    `matches W` — W or an alternative matches something (else W may be split);
-    `name P` — a stem of part P in some product name (`compound_parts`)."""
-    out: dict[str, dict[str, Any]] = {}
+def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Filter name → query, the doc counts the rules need (names as in tantivy_query):
+    `known X` — a stem of X in some text field (`joined_compounds`, `joined_layout_splits`);
+    `matches W` — W or an alternative matches something (else W may be split, or typed on
+    the other layout); `name P` — a stem of part P in some product name (`compound_parts`).
+    Words of `matched_nothing` are known to match nothing: not asked."""
+    texts: list[str] = []
     if len(words) > 1:
-        for text in _spans(words):
-            out[f"known {text}"] = {"multi_match": {"query": text, "fields": list(BOOSTS)}}
+        texts += _spans(words)
+        for first, second in pairwise(words):
+            if _latin(first) and _latin(second):
+                texts += _layout_joins(first, second)
+    out = {
+        f"known {text}": {"multi_match": {"query": text, "fields": list(BOOSTS)}} for text in texts
+    }
     for word in words:
         cuts = _cuts(word)
-        if cuts:
-            out[f"matches {word}"] = word_clause(word)
+        if (cuts or keyboard_twin(word) is not None) and word not in matched_nothing:
+            out[f"matches {word}"] = _any(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
     return out
 
 
-def compound_probe_body(words: list[str]) -> dict[str, Any] | None:
-    """One request for every doc count the compound rules need; None when there is no
-    question (one short word, or words the rules never join or split). The customer's
-    filters are left out on purpose: the rules ask what the index holds, as doc_freq does."""
-    questions = _questions(words)
+def probe_body(
+    words: list[str], matched_nothing: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
+    """One request for every doc count the rules need; None when there is no question.
+    The customer's filters are left out on purpose: the rules ask what the index holds,
+    as doc_freq does."""
+    questions = _questions(words, matched_nothing)
     if not questions:
         return None
-    return {"size": 0, "aggs": {"compounds": {"filters": {"filters": questions}}}}
+    return {"size": 0, "aggs": {"questions": {"filters": {"filters": questions}}}}
 
 
 def probe_counts(response: dict[str, Any]) -> dict[str, int]:
-    buckets = ((response.get("aggregations") or {}).get("compounds") or {}).get("buckets") or {}
+    buckets = ((response.get("aggregations") or {}).get("questions") or {}).get("buckets") or {}
     return {name: int(bucket.get("doc_count") or 0) for name, bucket in buckets.items()}
 
 
-def compounds_from_counts(words: list[str], counts: Mapping[str, int]) -> Compounds | None:
-    """The embedded builder's compound rules over the probe's doc counts; None when they
-    change nothing. Joins first (a joined word is in the index, so it is never split)."""
+def read_words(
+    words: list[str], counts: Mapping[str, int], matched_nothing: frozenset[str] = frozenset()
+) -> Reading | None:
+    """The embedded builder's rules over the probe's doc counts, in its order: words split
+    by the Latin layout joined, then compounds joined (a joined word is in the index, so it
+    is never split nor twinned), then each word that matches nothing split, else twinned.
+    None when they change nothing. A join the probe did not ask about (of a layout-joined
+    word with its neighbour, of more than three words) is not made."""
 
     def known(text: str) -> bool:
         return counts.get(f"known {text}", 0) > 0
 
+    def matches(word: str) -> bool:
+        return word not in matched_nothing and counts.get(f"matches {word}", 1) > 0
+
     joined: list[str] = []
     for word in words:
-        if (
-            joined
-            and is_cyrillic(word)
-            and not (known(joined[-1]) and known(word))
-            and known(joined[-1] + word)
-        ):
-            joined[-1] += word
-            continue
+        latin_unknown = [_latin(w) and not known(w) for w in (joined[-1:] or [""]) + [word]]
+        if joined and all(latin_unknown):
+            layout = next((w for w in _layout_joins(joined[-1], word) if known(w)), None)
+            if layout is not None:
+                joined[-1] = layout
+                continue
         joined.append(word)
-    splits: dict[str, tuple[str, str]] = {}
+    words_read: list[str] = []
     for word in joined:
-        if word in words and not counts.get(f"matches {word}", 1):
-            for parts in _cuts(word):
-                if all(counts.get(f"name {part}", 0) for part in parts):
-                    splits[word] = parts
-                    break
-    if joined == words and not splits:
+        if (
+            words_read
+            and is_cyrillic(word)
+            and not (known(words_read[-1]) and known(word))
+            and known(words_read[-1] + word)
+        ):
+            words_read[-1] += word
+            continue
+        words_read.append(word)
+    splits: dict[str, tuple[str, str]] = {}
+    twins: dict[str, str] = {}
+    for word in (w for w in words_read if w in words and not matches(w)):
+        parts = next(
+            (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
+        )
+        if parts is not None:
+            splits[word] = parts
+        elif (twin := keyboard_twin(word)) is not None:
+            twins[word] = twin
+    if words_read == words and not splits and not twins:
         return None
-    return Compounds(tuple(joined), splits)
+    return Reading(tuple(words_read), splits, twins)
 
 
 def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
