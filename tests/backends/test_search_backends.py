@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.unit.test_search_relevance import JUDGED, SEED_DIR, judged_scores, seed_products
+from tests.unit.test_search_relevance import (
+    JUDGED,
+    NEW_KINDS,
+    SEED_DIR,
+    judged_scores,
+    seed_products,
+)
 
 from vitrina.cluster.opensearch import OpenSearchNode
 from vitrina.domain.generator import generate_catalog
@@ -117,6 +123,9 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
     mrr_floor, recall_floor = FLOORS[kind]
     assert scores["mrr"] >= mrr_floor, scores
     assert scores["recall_at_10"] >= recall_floor, scores
+    for query_kind in (*NEW_KINDS, "layout"):  # issue 16's floor on each kind, both backends
+        if query_kind in scores["by_kind"]:
+            assert scores["by_kind"][query_kind]["mrr"] >= 0.9, (query_kind, scores)
 
 
 @pytest.mark.parametrize(
