@@ -213,6 +213,9 @@ class ApiSettings(_Frozen):
     # Client API processes on one socket: 2 uses both cores of the reference machine for
     # CPU-bound search (benchmarks/api.py); each process keeps its own view of the topics.
     client_workers: int = Field(2, ge=1, le=32)
+    # The client API's HTTP server: uvicorn (httptools + uvloop) or granian (Rust, ASGI);
+    # benchmarks/api.py --server uvicorn,granian compares them in one run.
+    client_server: Literal["uvicorn", "granian"] = "uvicorn"
 
 
 class WorkerSettings(_Frozen):

@@ -1,5 +1,7 @@
-"""`vitrina run client-api` with api.client_workers = 2: two processes answer on one port
-(one search each, in parallel), and SIGTERM to the service stops every one of them."""
+"""`vitrina run client-api` with api.client_workers = 2, on each HTTP server it can use
+(`api.client_server`: uvicorn, granian): two processes answer on one port (a search each),
+SIGTERM to the service stops every one of them after the app's shutdown ran (query log
+flushed), and a worker that dies stops the service with an error that says so."""
 
 from __future__ import annotations
 
@@ -7,6 +9,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
@@ -18,6 +22,8 @@ from tests.support import settings_env
 from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
+
+STOPPED = "stopped: query log flushed"
 
 
 def children_of(pid: int) -> set[int]:
@@ -41,16 +47,52 @@ def alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_two_processes_serve_one_port_and_stop_together(
-    broker_settings: Settings, tmp_path: Path
-) -> None:
+@dataclass
+class Service:
+    process: subprocess.Popen[bytes]
+    url: str
+    log_path: Path
+
+    def tail(self) -> str:
+        return self.log_path.read_text(errors="replace")[-3000:]
+
+    def searches(self) -> bool:
+        try:
+            response = httpx.get(f"{self.url}/api/v1/search", params={"q": "клавиатура"}, timeout=5)
+        except httpx.HTTPError:
+            return False
+        return response.status_code == 200 and bool(response.json()["items"])
+
+    def stop(self) -> int:
+        if self.process.poll() is None:
+            os.kill(self.process.pid, signal.SIGTERM)  # as the supervisor stops a service
+        try:
+            return self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            os.kill(self.process.pid, signal.SIGKILL)
+            self.process.wait(5)
+            raise AssertionError(
+                f"the client API ignored SIGTERM for 30 s\n{self.tail()}"
+            ) from None
+
+
+@pytest.fixture(params=["uvicorn", "granian"])
+def service(
+    request: pytest.FixtureRequest, broker_settings: Settings, tmp_path: Path
+) -> Iterator[Service]:
+    """The client API with 2 processes of the server under test, serving a search."""
     settings = api_settings(broker_settings, tmp_path)
     seed_index(settings, catalogue(50))
     port = settings.ports.client_api
-    env = settings_env(settings, PORTS__CLIENT_API=str(port), API__CLIENT_WORKERS="2")
+    env = settings_env(
+        settings,
+        PORTS__CLIENT_API=str(port),
+        API__CLIENT_WORKERS="2",
+        API__CLIENT_SERVER=request.param,
+    )
     log_path = tmp_path / "client-api.log"
     with open(log_path, "wb") as log:
-        service = subprocess.Popen(
+        process = subprocess.Popen(
             [sys.executable, "-m", "vitrina", "run", "client-api"],
             env=env,
             stdout=log,
@@ -58,41 +100,46 @@ def test_two_processes_serve_one_port_and_stop_together(
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-
-    def tail() -> str:
-        return log_path.read_text(errors="replace")[-1500:]
-
-    workers: set[int] = set()
+    running = Service(process, f"http://127.0.0.1:{port}", log_path)
     try:
-        url = f"http://127.0.0.1:{port}"
-
-        def serving() -> bool:
-            try:
-                return (
-                    httpx.get(
-                        f"{url}/api/v1/search", params={"q": "клавиатура"}, timeout=5
-                    ).status_code
-                    == 200
-                )
-            except httpx.HTTPError:
-                return False
-
-        wait_for(serving, 60, message=f"the client API to serve\n{tail()}")
-        workers = children_of(service.pid)
-        assert len(workers) == 2, (workers, tail())
-        with httpx.Client(base_url=url, timeout=10) as client:
-            for _ in range(20):  # new connections spread over both; every one answers
-                assert client.get("/healthz", headers={"Connection": "close"}).status_code == 200
+        wait_for(running.searches, 60, message=f"the client API to serve\n{running.tail()}")
+        yield running
     finally:
-        os.kill(service.pid, signal.SIGTERM)  # as the supervisor stops a service
-        try:
-            service.wait(20)
-        except subprocess.TimeoutExpired:
-            os.kill(service.pid, signal.SIGKILL)
-            service.wait(5)
-    assert service.returncode == 0, tail()
+        if process.poll() is None:
+            running.stop()
+
+
+def test_two_processes_serve_one_port_and_stop_together(service: Service) -> None:
+    workers = children_of(service.process.pid)
+    assert len(workers) == 2, (workers, service.tail())
+    with httpx.Client(base_url=service.url, timeout=10) as client:
+        for _ in range(20):  # new connections spread over both; every one answers
+            assert client.get("/healthz", headers={"Connection": "close"}).status_code == 200
+            response = client.get(
+                "/api/v1/search", params={"q": "клавиатура"}, headers={"Connection": "close"}
+            )
+            assert response.status_code == 200 and response.json()["items"]
+    assert service.stop() == 0, service.tail()
     wait_for(
         lambda: not any(alive(pid) for pid in workers),
         15,
         message="every client API process to stop with the service",
     )
+    # Each process ran the app's shutdown (lifespan): its query log flushed, clients closed.
+    assert service.tail().count(STOPPED) == 2, service.tail()
+    assert "Traceback" not in service.tail()
+
+
+def test_a_dead_worker_stops_the_service_with_an_error(service: Service) -> None:
+    workers = sorted(children_of(service.process.pid))
+    assert len(workers) == 2, (workers, service.tail())
+    os.kill(workers[0], signal.SIGKILL)
+    wait_for(
+        lambda: service.process.poll() is not None,
+        30,
+        message=f"the service to stop when a worker died\n{service.tail()}",
+    )
+    assert service.process.returncode == 1, service.tail()
+    assert "client API worker died" in service.tail()
+    wait_for(lambda: not alive(workers[1]), 15, message="the other worker to stop")
+    assert STOPPED in service.tail()  # the surviving worker still shut down in order

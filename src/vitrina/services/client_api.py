@@ -1,7 +1,8 @@
 """The client API: search, recommendations, events, the web page and the operator view.
 
-`vitrina run client-api` serves it with uvicorn on settings.api.host:ports.client_api, which
-also serves /metrics. Errors use the body shared with the SHOP API (api/errors.py):
+`vitrina run client-api` serves it with uvicorn (or granian: api.client_server,
+services/client_api_granian.py) on settings.api.host:ports.client_api, which also serves
+/metrics. Errors use the body shared with the SHOP API (api/errors.py):
 ``{"error": {"status", "message", "hint"}}``; nothing a client sends produces a 500. Request
 bodies over api.client_max_body_bytes are refused (413) before they are read into memory,
 and events are rate-limited per client (429, api/limits.py).
@@ -13,6 +14,7 @@ import contextlib
 import gc
 import logging
 import multiprocessing
+import os
 import signal
 import socket
 import threading
@@ -132,6 +134,9 @@ def create_app(
             yield
         finally:
             app.state.vitrina.close()
+            # Operators (and tests) see that the query log was flushed and clients closed:
+            # a server that skipped the lifespan's shutdown would lose queued records.
+            log.info("client API process %d stopped: query log flushed", os.getpid())
 
     app = FastAPI(
         title="Vitrina client API",
@@ -175,17 +180,24 @@ def create_app(
 
 
 def main(settings: Settings) -> None:
-    """Serve until SIGTERM/SIGINT (uvicorn handles both); `api.client_workers` processes."""
-    import uvicorn
-
+    """Serve until SIGTERM/SIGINT; `api.client_workers` processes of `api.client_server`."""
     host, port = settings.api.host, settings.ports.client_api
     workers = settings.api.client_workers
+    server = settings.api.client_server
     print(
         f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
-        + (f", {workers} processes" if workers > 1 else ""),
+        + (f", {workers} processes" if workers > 1 else "")
+        + (f", {server}" if server != "uvicorn" else ""),
         flush=True,
     )
+    if server == "granian":
+        from vitrina.services.client_api_granian import serve_granian
+
+        serve_granian(settings, workers)
+        return
     if workers <= 1:
+        import uvicorn
+
         uvicorn.run(
             create_app(settings, freeze_gc=True),
             host=host,

@@ -1,0 +1,90 @@
+"""The client API served by granian (`api.client_server: granian`): a Rust HTTP server with an
+ASGI interface, instead of uvicorn.
+
+Same app (`client_api.create_app`, built in each worker after the fork), same worker count,
+same host and port, the app's lifespan runs (`--interface asgi`: the view, the producer and
+the query log start and are flushed and closed on stop). Granian's own supervisor runs the
+workers: SIGTERM/SIGINT stop them all; a worker that dies stops the service with exit status
+1 (the supervisor restarts it), as `client_api.serve_processes` does for uvicorn.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import socket
+from functools import partial
+from typing import Any
+
+from vitrina.errors import ConfigError, UnavailableError
+from vitrina.settings import Settings
+
+INSTALL_HINT = "pip install 'granian>=2.8.9' (or set api.client_server: uvicorn)"
+
+
+def check_port_free(host: str, port: int) -> None:
+    """Fail with a clear error when another process holds the port. Granian's workers bind
+    with SO_REUSEPORT, which a second server of the same user would silently share; this
+    plain bind (no SO_REUSEPORT) fails on any holder."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        probe.bind((host, port))
+    except OSError as exc:
+        raise UnavailableError(
+            f"cannot listen on {host}:{port}: {exc}",
+            hint="another process holds the port: stop it or set ports.client_api",
+        ) from None
+    finally:
+        probe.close()
+
+
+def _worker_app(settings: Settings) -> Any:
+    """Runs in each granian worker: die with the parent (even when it is SIGKILLed), then
+    build this process's app (its own view, producer and index reader)."""
+    from vitrina.services.client_api import create_app
+
+    with contextlib.suppress(OSError, AttributeError):
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    return create_app(settings, freeze_gc=True)
+
+
+def serve_granian(settings: Settings, workers: int) -> None:
+    """Serve until SIGTERM/SIGINT with `workers` granian processes; SystemExit naming the
+    cause when a worker dies."""
+    try:
+        from granian.constants import HTTPModes, Interfaces, Loops
+        from granian.log import LogLevels
+        from granian.server import MPServer
+    except ImportError:
+        raise ConfigError(
+            "api.client_server is granian, but granian is not installed", hint=INSTALL_HINT
+        ) from None
+    host, port = settings.api.host, settings.ports.client_api
+    check_port_free(host, port)
+    # Processes, not granian's free-threaded MTServer: search is CPU-bound Python.
+    server = MPServer(
+        "vitrina.services.client_api:create_app",  # a label only: the loader below builds it
+        address=host,
+        port=port,
+        interface=Interfaces.ASGI,  # with lifespan: start-up and shutdown of the app's state
+        workers=workers,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        websockets=False,
+        backlog=2048,
+        log_level=LogLevels.warning,
+        log_access=False,
+        workers_kill_timeout=15,
+    )
+    try:
+        # partial, not a lambda: it pickles should multiprocessing ever spawn, not fork.
+        server.serve(target_loader=partial(_worker_app, settings), wrap_loader=False)
+    except SystemExit as exc:
+        if exc.code:
+            raise SystemExit(
+                f"client API worker died (granian exit {exc.code}); see its log above"
+            ) from None
+        raise
