@@ -93,39 +93,33 @@ class TantivyQueries:
                     )
         return clauses
 
-    def alternative_clauses(self, word: str, searcher: Any) -> list[tuple[Any, Any]]:
-        """Clauses of the word's alternatives (synonyms, brands, compounds) the index has."""
-        return [
-            clause
-            for alt in alternatives(word, lemmas(word))
-            for clause in self.term_clauses(alt.word, alt.weight, searcher)
-        ]
+    def forms_clauses(self, forms: list[tuple[str, float]], searcher: Any) -> list[Any]:
+        """Clauses of the (word, weight) forms the index has."""
+        return [c for w, weight in forms for c in self.term_clauses(w, weight, searcher)]
 
     def word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
         searcher = self.index.searcher()
-        clauses = self.term_clauses(word, 1.0, searcher)
+        forms = [(word, 1.0)]
+        if self.understanding:
+            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
+        clauses = self.forms_clauses(forms, searcher)
         if self.understanding and not clauses:
-            clauses = self.alternative_clauses(word, searcher)
-            parts = None if clauses else self.compound_parts(word, searcher)
+            parts = self.compound_parts(word, searcher)
             split = self.all_of(parts, searcher) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
             twin = keyboard_twin(word)
             if not clauses and twin is not None:  # yjen → ноут → ноутбук
-                clauses = self.term_clauses(twin, 1.0, searcher)
-                clauses += self.alternative_clauses(twin, searcher)
-        elif self.understanding:
-            clauses += self.alternative_clauses(word, searcher)
+                twin_forms = [(twin, 1.0)]
+                twin_forms += [(alt.word, alt.weight) for alt in alternatives(twin, lemmas(twin))]
+                clauses = self.forms_clauses(twin_forms, searcher)
         meaning = compound_meaning(word) if self.understanding else None
         both = self.all_of(meaning, searcher) if meaning is not None else None
         if both is not None:  # электрощетка: Электрическая зубная щётка, Чайник электрический
             clauses.append(both)
         if clauses:
             return tantivy.Query.boolean_query(clauses)
-        forms = [(word, 1.0)]
-        if self.understanding:
-            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
         # None of its terms is in the index: a word that matches nothing (so "all words"
         # finds nothing), unless it has no terms at all (then it is no word: left out).
         if any(self.term_clauses(w, weight) for w, weight in forms):
