@@ -16,6 +16,13 @@ per wrk request, from /proc): steadier than rates on a shared machine.
     .venv/bin/python benchmarks/api.py --wrk      # also wrk at 1/8/32/128 clients
     .venv/bin/python benchmarks/api.py --httpx    # also the Python (httpx) client at 32
     .venv/bin/python benchmarks/api.py --platform # with the rest of the platform running
+    .venv/bin/python benchmarks/api.py --server uvicorn,granian  # both servers, interleaved
+
+`--server A,B` starts one client API per HTTP server (`api.client_server`), each on its own
+port with the same workers, index and broker, and interleaves them in every round:
+in-process, A, B, B, A, in-process (and A B B A at each `--wrk` client count). The top-level
+figures (`http`, `ratio`, `wrk`, ...) are the first server's; `servers` has each server's, and
+`server_comparison` the per-round ratio B/A of req/s and of p99 and CPU per request.
 
 `--platform` measures as users see it: `vitrina up --only` the other services (filter,
 indexer, lake sink, SHOP API, analytics, demo traffic) on the same broker and data dir, at the
@@ -31,16 +38,18 @@ import os
 import random
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from abba import abba, free_port, load_average
+from abba import Side, free_port, load_average, spread
 from rich.console import Console
 from rich.progress import Progress
 
@@ -332,6 +341,54 @@ def start_platform(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit(f"the platform did not come up in 120 s:\n{log.read_text()[-2000:]}")
 
 
+def interleave(
+    sides: dict[str, Side], names: list[str], rounds: int
+) -> tuple[dict[str, list[dict[str, Any]]], list[float]]:
+    """`rounds` rounds of in-process, names..., reversed(names)..., in-process (A B B A for
+    one server): a load spike hits every side alike. Returns each side's runs per round."""
+    order = ["in-process", *names, *reversed(names), "in-process"]
+    runs: dict[str, list[dict[str, Any]]] = {name: [] for name in order}
+    loads: list[float] = []
+    for _ in range(max(1, rounds)):
+        for name in order:
+            loads.append(load_average())
+            runs[name].append(sides[name]())
+    loads.append(load_average())
+    return runs, loads
+
+
+def per_round(runs: list[dict[str, Any]], per: int, key: str) -> list[float]:
+    """The mean of `key` over each round's `per` runs of one side."""
+    values = [r[key] for r in runs]
+    return [statistics.fmean(values[i : i + per]) for i in range(0, len(values), per)]
+
+
+def median_spread(values: list[float]) -> dict[str, float]:
+    ordered = sorted(values)
+    return {"median": ordered[len(ordered) // 2], "min": ordered[0], "max": ordered[-1]}
+
+
+def server_summary(
+    runs: list[dict[str, Any]], in_process_runs: list[dict[str, Any]], rounds: int
+) -> dict[str, Any]:
+    """One server's wrk runs at 32: req/s, p99, CPU per request, and per-round HTTP /
+    in-process ratio (each side's mean over its two runs of the round)."""
+    per = len(runs) // rounds
+    http = per_round(runs, per, "rps")
+    local = per_round(in_process_runs, 2, "rate")
+    return {
+        "http": spread([r["rps"] for r in runs]),
+        "http_p99_ms_at_32": median_spread([r["p99_ms"] for r in runs if r["p99_ms"]]),
+        "http_p50_ms_at_32": median_spread([r["p50_ms"] for r in runs if r["p50_ms"]]),
+        "server_cpu_us_per_request_at_32": median_spread(
+            [r["server_cpu_us_per_request"] for r in runs]
+        ),
+        "ratio": spread([h / a if a else 0.0 for h, a in zip(http, local, strict=True)]),
+        "http_best_run": max(runs, key=lambda r: r["rps"]),
+        "runs": runs,
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
@@ -344,13 +401,21 @@ def main() -> None:
         help="client API processes (default: settings api.client_workers)",
     )
     parser.add_argument(
+        "--server",
+        default=None,
+        help="HTTP server(s) of the client API, comma-separated, interleaved: uvicorn, "
+        "granian (default: settings api.client_server)",
+    )
+    parser.add_argument(
         "--mix",
         choices=["zipf", "fixed"],
         default="zipf",
         help=f"zipf: {DISTINCT} distinct searches, Zipf-weighted (default); fixed: 16 searches",
     )
     parser.add_argument(
-        "--wrk", action="store_true", help="also wrk at 1/8/32/128 connections, once each"
+        "--wrk",
+        action="store_true",
+        help="also wrk at 1/8/32/128 connections, once each (A B B A with two servers)",
     )
     parser.add_argument(
         "--platform",
@@ -368,16 +433,19 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="vitrina-bench-api-") as tmp:
         data_dir = Path(tmp)
-        port, api_port = free_port(), free_port()
+        port = free_port()
         settings = load_settings(
             data_dir=data_dir,
             broker={"port": port},
             kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
-            ports={"client_api": api_port},
         )
         workers = args.workers or settings.api.client_workers
+        names = (args.server or settings.api.client_server).split(",")
+        if len(set(names)) != len(names) or not set(names) <= {"uvicorn", "granian"}:
+            raise SystemExit(f"--server: distinct names of uvicorn, granian; got {args.server}")
         broker.start(settings)
-        server = platform = None
+        servers: dict[str, subprocess.Popen[bytes]] = {}
+        platform = None
         script = data_dir / "mix.lua"
         mix = zipf_mix() if args.mix == "zipf" else QUERIES
         script.write_text(WRK_SCRIPT % ", ".join(json.dumps(p) for p in wrk_paths(mix)))
@@ -389,39 +457,71 @@ def main() -> None:
                 "VITRINA__DATA_DIR": str(data_dir),
                 "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
                 "VITRINA__BROKER__PORT": str(port),
-                "VITRINA__PORTS__CLIENT_API": str(api_port),
                 "VITRINA__API__CLIENT_WORKERS": str(workers),
             }
-            url = f"http://127.0.0.1:{api_port}"
-            server = start_api(env, url, data_dir / "client-api.log")
-            api_pid = server.pid
+            urls: dict[str, str] = {}
+            for name in names:
+                api_port = free_port()
+                urls[name] = f"http://127.0.0.1:{api_port}"
+                server_env = {
+                    **env,
+                    "VITRINA__PORTS__CLIENT_API": str(api_port),
+                    "VITRINA__API__CLIENT_SERVER": name,
+                }
+                servers[name] = start_api(
+                    server_env, urls[name], data_dir / f"client-api-{name}.log"
+                )
             if args.platform:
-                platform = start_platform(env, data_dir / "platform.log")
-            wrk_run(url, 32, 1, str(script))  # warm-up: every process loads its searcher
+                # The platform's own client API port is never used (--only leaves it out).
+                platform = start_platform(
+                    {**env, "VITRINA__PORTS__CLIENT_API": str(free_port())},
+                    data_dir / "platform.log",
+                )
+            for name in names:  # warm-up: every process loads its searcher
+                wrk_run(urls[name], 32, 1, str(script))
             index = EmbeddedSearch(settings.search_path, readonly=True)
             in_process(index, 0.5, mix)
-            result = abba(
-                lambda: in_process(index, args.seconds, mix),
-                lambda: wrk_run(url, 32, args.seconds, str(script), api_pid),
-                args.rounds,
-            )
+            sides: dict[str, Side] = {"in-process": lambda: in_process(index, args.seconds, mix)}
+            for name in names:
+                sides[name] = partial(
+                    wrk_run, urls[name], 32, args.seconds, str(script), servers[name].pid
+                )
+            runs, loads = interleave(sides, names, args.rounds)
             if args.wrk:
-                wrk_rows = [
-                    wrk_run(url, c, max(args.seconds, 5), str(script), api_pid)
-                    for c in (1, 8, 32, 128)
-                ]
+                for clients in (1, 8, 32, 128):
+                    for name in [*names, *reversed(names)] if len(names) > 1 else names:
+                        row = wrk_run(
+                            urls[name],
+                            clients,
+                            max(args.seconds, 5),
+                            str(script),
+                            servers[name].pid,
+                        )
+                        wrk_rows.append({"server": name, **row})
             if args.httpx:
-                httpx_row = asyncio.run(over_http(url, 2000, 32))
+                httpx_row = asyncio.run(over_http(urls[names[0]], 2000, 32))
         finally:
-            for process in (platform, server):
+            for process in (platform, *servers.values()):
                 if process is not None:
                     process.terminate()  # `vitrina up` stops its services in order
                     process.wait(60)
             broker.stop(settings)
 
-    best = max(result["candidate_runs"], key=lambda r: r["rps"])
-    p99s = sorted(r["p99_ms"] for r in result["candidate_runs"] if r["p99_ms"] is not None)
-    cpus = sorted(r["server_cpu_us_per_request"] for r in result["candidate_runs"])
+    rounds = max(1, args.rounds)
+    by_server = {name: server_summary(runs[name], runs["in-process"], rounds) for name in names}
+    first = by_server[names[0]]
+    comparison = None
+    if len(names) == 2:
+        a, b = (runs[name] for name in names)
+        comparison = {
+            f"{key}_{names[1]}_to_{names[0]}": spread(
+                [
+                    y / x if x else 0.0
+                    for x, y in zip(per_round(a, 2, key), per_round(b, 2, key), strict=True)
+                ]
+            )
+            for key in ("rps", "p99_ms", "server_cpu_us_per_request")
+        }
     print(
         json.dumps(
             {
@@ -432,30 +532,34 @@ def main() -> None:
                 "distinct_searches": len(set(wrk_paths(mix))),
                 "index_build_s": round(index_s, 2),
                 "workers": workers,
-                "in_process": result["baseline"],
-                "http": result["candidate"],
-                "http_p99_ms_at_32": {
-                    "median": p99s[len(p99s) // 2],
-                    "min": p99s[0],
-                    "max": p99s[-1],
+                "server": names[0],
+                "in_process": spread([r["rate"] for r in runs["in-process"]]),
+                "in_process_cpu_us_per_search": median_spread(
+                    [r["cpu_us_per_search"] for r in runs["in-process"]]
+                ),
+                "http": first["http"],
+                "http_p99_ms_at_32": first["http_p99_ms_at_32"],
+                "http_best_run": first["http_best_run"],
+                "server_cpu_us_per_request_at_32": first["server_cpu_us_per_request_at_32"],
+                "ratio_http_to_in_process_rps": first["ratio"]["median"],
+                "ratio": first["ratio"],
+                "load_average": spread(loads),
+                "rounds": rounds,
+                "order": " ".join(["in-process", *names, *reversed(names), "in-process"]),
+                "servers": {
+                    name: {k: v for k, v in summary.items() if k != "runs"}
+                    for name, summary in by_server.items()
                 },
-                "http_best_run": best,
-                "server_cpu_us_per_request_at_32": {
-                    "median": cpus[len(cpus) // 2],
-                    "min": cpus[0],
-                    "max": cpus[-1],
-                },
-                "ratio_http_to_in_process_rps": result["ratio"]["median"],
-                "ratio": result["ratio"],
-                "load_average": result["load_average"],
-                "rounds": result["rounds"],
-                "order": result["order"],
-                "wrk": wrk_rows,
+                "server_comparison": comparison,
+                "runs_at_32": {name: by_server[name]["runs"] for name in names},
+                "wrk": [r for r in wrk_rows if r["server"] == names[0]],
+                "wrk_by_server": wrk_rows if len(names) > 1 else None,
                 "httpx_32": httpx_row,
                 "targets": {"ratio": ">= 0.5", "p99_ms_at_32": "< 20"},
-                "note": "A = one thread calling the backend in this process; B = wrk at 32 "
-                f"connections against uvicorn ({workers} processes) + FastAPI + query log to "
-                "Kafka; shared 2-core machine, wrk itself uses CPU there",
+                "note": "in-process = one thread calling the backend in this process; "
+                f"HTTP = wrk at 32 connections against {', '.join(names)} ({workers} "
+                "processes each) + FastAPI + query log to Kafka; shared 2-core machine, wrk "
+                "itself uses CPU there",
             },
             indent=2,
         )
