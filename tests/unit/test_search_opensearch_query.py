@@ -6,13 +6,12 @@ from __future__ import annotations
 
 import json
 
-from vitrina.search.opensearch_query import (
+from vitrina.search.opensearch_query import MAX_QUERY_TERMS, fuzzy_clause, query_body
+from vitrina.search.opensearch_reading import (
     MAX_SPLIT_CHARS,
     Reading,
-    fuzzy_clause,
     probe_body,
     probe_counts,
-    query_body,
     read_words,
 )
 
@@ -116,3 +115,28 @@ def test_the_fuzzy_stage_spells_english_style_and_knows_two_letter_typos() -> No
     typo = json.dumps(fuzzy_clause("сковаротка"), ensure_ascii=False)
     assert '"query": "сковорода"' in typo  # сковородка's meaning, not a fuzzy stem
     assert fuzzy_clause("кот") is None  # too short for any of it
+
+
+def _term_queries(node: object) -> int:
+    """Term queries a body makes the cluster run: each word of a multi_match per field."""
+    if isinstance(node, dict):
+        if "multi_match" in node:
+            match = node["multi_match"]
+            return len(match["query"].split()) * len(match["fields"])
+        return sum(_term_queries(v) for v in node.values())
+    return sum(_term_queries(v) for v in node) if isinstance(node, list) else 0
+
+
+def test_a_long_query_stays_under_the_clusters_clause_limit() -> None:
+    """Four or five long Cyrillic words with all their alternatives (16 compound prefixes
+    each) passed Lucene's 1024 term queries, and the cluster answered HTTP 500."""
+    query = "робот пылесос с влажной уборкой для дома и квартиры xiaomi"
+    for mode in ("and", "or"):
+        body = query_body(query, mode=mode)
+        assert body is not None and _term_queries(body) <= MAX_QUERY_TERMS
+        text = json.dumps(body, ensure_ascii=False)
+        for word in ("робот", "пылесос", "влажной", "уборкой", "квартиры", "xiaomi"):
+            assert f'"query": "{word}"' in text  # every word as typed stays
+        assert '"query": "pylesos"' in text  # the best alternatives too
+    short = json.dumps(query_body("пылесос"), ensure_ascii=False)
+    assert '"query": "электропылесос"' in short  # a short query keeps all its alternatives

@@ -5,7 +5,7 @@ plan as the embedded index: every word (or one of its alternatives: synonyms, br
 compounds — `query_understanding`) must match; when nothing does, any word may; when still
 nothing, words a few edits away; compounds split or joined and words typed on the other
 keyboard layout, as the index suggests (one probe request, only for a query nothing has
-every word of: `search.opensearch_query`). Stems come from the server's Russian analyzer;
+every word of: `search.opensearch_reading`). Stems come from the server's Russian analyzer;
 lemmas are computed here with pymorphy3 and indexed into whitespace-analysed fields, so
 кроссовок ↔ кроссовки matches on both deployments. Request bodies are built by pure functions (`index_body`, `bulk_lines`, and `query_body` in
 `search.opensearch_query`) that unit tests check without a server.
@@ -30,15 +30,8 @@ from vitrina.search.backends import OpenSearchSettings
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
-from vitrina.search.opensearch_query import (
-    Reading,
-    filter_clauses,
-    probe_body,
-    probe_counts,
-    query_body,
-    read_words,
-    suggest_body,
-)
+from vitrina.search.opensearch_query import filter_clauses, query_body, suggest_body
+from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
 
 # The embedded index's plan: all words, then any word, then a few edits away.
 MODES = ("and", "or", "fuzzy")

@@ -1,0 +1,170 @@
+"""How to read a query that found nothing, as the index suggests (the OpenSearch side of the
+embedded builder's rules that depend on what the index holds, `tantivy_query`).
+
+A word the index lacks is split into two words it
+has (фитнесбраслет → фитнес + браслет) or looked for as typed on the other keyboard layout
+(ыщтн → sony); two adjacent words are joined when they are not both in the index and together
+they are (саунд бар → саундбар; yjen er → ноутбук, split by the Latin layout at the б key).
+The embedded builder asks its term dictionary; here one probe request asks the cluster
+(`probe_body`: a `filters` aggregation, one doc count per question), and only after the
+plain "all words" query found nothing — as then some word matches nothing, which is when
+these rules apply. Why a probe and not index-side analysis: a decompounder needs a word
+list or a hyphenation grammar, and shingles (tokens joined without a separator) would mean
+a new mapping and a reindex of every deployed index and would match across any two adjacent
+words of a name; the probe needs neither, applies the embedded rules as they are, and
+leaves queries that find something as they were (same request, same ranking, no extra
+round trip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from itertools import pairwise
+from typing import Any
+
+from vitrina.search.fields import BOOSTS
+from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
+from vitrina.search.opensearch_query import any_of, forms_clauses
+from vitrina.search.query_understanding import MIN_COMPOUND_PART, is_cyrillic
+
+# Words longer than this are not cut: the longest two-part compounds of the catalogues are
+# ~20 letters, and each cut is two more questions in the probe (a 256-letter word: 500).
+MAX_SPLIT_CHARS = 30
+# Joins of up to three typed words (фитнес брас лет): longer spans would add a question per
+# span to the probe of every long zero-hit query for compounds nobody types.
+MAX_JOINED_WORDS = 3
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A zero-hit query's words as the index suggests reading them: adjacent words joined
+    (саунд бар → саундбар; yjen er → ноутбук, typed on the Latin layout, split at the б key),
+    words looked for as two (фитнесбраслет → фитнес, браслет), and words looked for as the
+    same keys give them on the other layout (ктyjdj → леново)."""
+
+    words: tuple[str, ...]
+    splits: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    twins: Mapping[str, str] = field(default_factory=dict)
+
+
+def _cuts(word: str) -> list[tuple[str, str]]:
+    """Two-part readings of a Cyrillic word, the longest first part first."""
+    if not is_cyrillic(word) or not 2 * MIN_COMPOUND_PART <= len(word) <= MAX_SPLIT_CHARS:
+        return []
+    return [
+        (word[:cut], word[cut:])
+        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
+    ]
+
+
+def _latin(word: str) -> bool:
+    return word.isascii() and word.isalpha()
+
+
+def _layout_joins(first: str, second: str) -> list[str]:
+    """One Russian word two Latin-layout words may have been, split at a key that is
+    punctuation on the Latin layout (yjen + er → ноутбук), in `SPLITTING_KEYS` order."""
+    return [f"{keyboard_twin(first)}{key}{keyboard_twin(second)}" for key in SPLITTING_KEYS]
+
+
+def _spans(words: list[str]) -> list[str]:
+    """Adjacent words joined, as a join may need them: every word after the first Cyrillic."""
+    found: list[str] = []
+    for start in range(len(words)):
+        for end in range(start + 1, min(start + MAX_JOINED_WORDS, len(words)) + 1):
+            if end - start > 1 and not is_cyrillic(words[end - 1]):
+                break
+            found.append("".join(words[start:end]))
+    return found
+
+
+def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, dict[str, Any]]:
+    """Filter name → query, the doc counts the rules need (names as in tantivy_query):
+    `known X` — a stem of X in some text field (`joined_compounds`, `joined_layout_splits`);
+    `matches W` — W or an alternative matches something (else W may be split, or typed on
+    the other layout); `name P` — a stem of part P in some product name (`compound_parts`).
+    Words of `matched_nothing` are known to match nothing: not asked."""
+    texts: list[str] = []
+    if len(words) > 1:
+        texts += _spans(words)
+        for first, second in pairwise(words):
+            if _latin(first) and _latin(second):
+                texts += _layout_joins(first, second)
+    out = {
+        f"known {text}": {"multi_match": {"query": text, "fields": list(BOOSTS)}} for text in texts
+    }
+    for word in words:
+        cuts = _cuts(word)
+        if (cuts or keyboard_twin(word) is not None) and word not in matched_nothing:
+            out[f"matches {word}"] = any_of(forms_clauses(word))
+        for part in (p for cut in cuts for p in cut):
+            out[f"name {part}"] = {"match": {"name": part}}
+    return out
+
+
+def probe_body(
+    words: list[str], matched_nothing: frozenset[str] = frozenset()
+) -> dict[str, Any] | None:
+    """One request for every doc count the rules need; None when there is no question.
+    The customer's filters are left out on purpose: the rules ask what the index holds,
+    as doc_freq does."""
+    questions = _questions(words, matched_nothing)
+    if not questions:
+        return None
+    return {"size": 0, "aggs": {"questions": {"filters": {"filters": questions}}}}
+
+
+def probe_counts(response: dict[str, Any]) -> dict[str, int]:
+    buckets = ((response.get("aggregations") or {}).get("questions") or {}).get("buckets") or {}
+    return {name: int(bucket.get("doc_count") or 0) for name, bucket in buckets.items()}
+
+
+def read_words(
+    words: list[str], counts: Mapping[str, int], matched_nothing: frozenset[str] = frozenset()
+) -> Reading | None:
+    """The embedded builder's rules over the probe's doc counts, in its order: words split
+    by the Latin layout joined, then compounds joined (a joined word is in the index, so it
+    is never split nor twinned), then each word that matches nothing split, else twinned.
+    None when they change nothing. A join the probe did not ask about (of a layout-joined
+    word with its neighbour, of more than three words) is not made."""
+
+    def known(text: str) -> bool:
+        return counts.get(f"known {text}", 0) > 0
+
+    def matches(word: str) -> bool:
+        return word not in matched_nothing and counts.get(f"matches {word}", 1) > 0
+
+    joined: list[str] = []
+    for word in words:
+        latin_unknown = [_latin(w) and not known(w) for w in (joined[-1:] or [""]) + [word]]
+        if joined and all(latin_unknown):
+            layout = next((w for w in _layout_joins(joined[-1], word) if known(w)), None)
+            if layout is not None:
+                joined[-1] = layout
+                continue
+        joined.append(word)
+    words_read: list[str] = []
+    for word in joined:
+        if (
+            words_read
+            and is_cyrillic(word)
+            and not (known(words_read[-1]) and known(word))
+            and known(words_read[-1] + word)
+        ):
+            words_read[-1] += word
+            continue
+        words_read.append(word)
+    splits: dict[str, tuple[str, str]] = {}
+    twins: dict[str, str] = {}
+    for word in (w for w in words_read if w in words and not matches(w)):
+        parts = next(
+            (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
+        )
+        if parts is not None:
+            splits[word] = parts
+        elif (twin := keyboard_twin(word)) is not None:
+            twins[word] = twin
+    if words_read == words and not splits and not twins:
+        return None
+    return Reading(tuple(words_read), splits, twins)
