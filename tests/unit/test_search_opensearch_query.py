@@ -140,3 +140,27 @@ def test_a_long_query_stays_under_the_clusters_clause_limit() -> None:
         assert '"query": "pylesos"' in text  # the best alternatives too
     short = json.dumps(query_body("пылесос"), ensure_ascii=False)
     assert '"query": "электропылесос"' in short  # a short query keeps all its alternatives
+
+
+def test_a_long_query_of_typos_expands_each_fuzzy_term_less() -> None:
+    """The cluster rewrites a fuzzy term into up to max_expansions term queries per field
+    (50 by default): ten typos × three spellings × five fields could pass the limit."""
+    one = query_body("клавиатурв", mode="fuzzy")
+    assert one is not None and "max_expansions" not in json.dumps(one)  # OpenSearch's 50
+    query = "клавиатурв механичесская игравая подсвеиткой беспроводнная сенсорнная мышька"
+    body = query_body(query, mode="fuzzy")
+    assert body is not None
+    fuzzy_terms = exact_terms = 0
+    stack: list[object] = [body]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            match = node.get("multi_match")
+            if match and "fuzziness" in match:
+                fuzzy_terms += len(match["fields"]) * match["max_expansions"]
+            elif match:
+                exact_terms += len(match["fields"]) * len(match["query"].split())
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+    assert fuzzy_terms and fuzzy_terms + exact_terms <= MAX_QUERY_TERMS

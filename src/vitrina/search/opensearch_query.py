@@ -46,6 +46,7 @@ COMPOUND_SPLIT_WEIGHT = 0.8
 # is the client's (words per field), the rest is left for filters and tokenizer surprises.
 MAX_QUERY_TERMS = 900
 _TOKEN = re.compile(r"\w+")
+MAX_FUZZY_EXPANSIONS = 50  # OpenSearch's default max_expansions
 
 STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
 FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
@@ -206,11 +207,36 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
     return any_of(should) if should else None
 
 
+def _multi_matches(node: Any) -> list[dict[str, Any]]:
+    if isinstance(node, dict):
+        found = [node["multi_match"]] if "multi_match" in node else []
+        return found + [m for value in node.values() for m in _multi_matches(value)]
+    return [m for item in node for m in _multi_matches(item)] if isinstance(node, list) else []
+
+
+def _fuzzy_within_budget(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A fuzzy term becomes up to `max_expansions` term queries per field (its nearest
+    terms) when the cluster rewrites it; a long query of typos gets fewer per term, so the
+    whole stays under MAX_QUERY_TERMS. Short queries keep OpenSearch's 50."""
+    matches = _multi_matches(clauses)
+    fuzzy = [m for m in matches if "fuzziness" in m]
+    exact = sum(
+        len(m["fields"]) * len(_TOKEN.findall(m["query"])) for m in matches if m not in fuzzy
+    )
+    slots = sum(len(m["fields"]) for m in fuzzy)
+    expansions = (MAX_QUERY_TERMS - exact) // slots if slots else MAX_FUZZY_EXPANSIONS
+    if expansions < MAX_FUZZY_EXPANSIONS:
+        for match in fuzzy:
+            match["max_expansions"] = max(1, expansions)
+    return clauses
+
+
 def text_clause(
     words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
     if mode == "fuzzy":
-        clauses = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
+        fuzzy = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
+        clauses = _fuzzy_within_budget(fuzzy)
     else:
         plans = _within_budget([_word_plan(w, reading) for w in words])
         clauses = [plan.clause() for plan in plans]
