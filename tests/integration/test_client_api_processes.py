@@ -143,3 +143,17 @@ def test_a_dead_worker_stops_the_service_with_an_error(service: Service) -> None
     assert "client API worker died" in service.tail()
     wait_for(lambda: not alive(workers[1]), 15, message="the other worker to stop")
     assert STOPPED in service.tail()  # the surviving worker still shut down in order
+
+
+def test_workers_die_with_a_killed_service(service: Service) -> None:
+    """SIGKILL leaves the service no chance to stop its workers: they die with it (the
+    kernel's parent-death signal), not serve on as orphans holding the port."""
+    workers = children_of(service.process.pid)
+    assert len(workers) == 2, (workers, service.tail())
+    os.kill(service.process.pid, signal.SIGKILL)
+    service.process.wait(10)
+    wait_for(
+        lambda: not any(alive(pid) for pid in workers),
+        20,
+        message=f"the workers to die with the killed service\n{service.tail()}",
+    )
