@@ -31,7 +31,8 @@ def test_the_probe_asks_only_what_the_rules_need() -> None:
     assert {"matches фитнесбраслет", "name фитнес", "name браслет"} <= one
     assert not any(q.startswith("known") for q in one)  # one word: nothing to join
     two = _questions(["саунд", "бар"], frozenset(["саунд", "бар"]))
-    assert two == {"known саунд", "known бар", "known саундбар"}
+    # Joins, and for "any word" whether a word matches on the Latin layout (б has no letter).
+    assert two == {"known саунд", "known бар", "known саундбар", "matches cfeyl"}
     assert "known samsungбар" in _questions(["samsung", "бар"])  # the first may be Latin
     assert "known барsamsung" not in _questions(["бар", "samsung"])  # a Latin word never joins
     layout = _questions(["yjen", "er"])
@@ -164,3 +165,22 @@ def test_a_long_query_of_typos_expands_each_fuzzy_term_less() -> None:
         elif isinstance(node, list):
             stack.extend(node)
     assert fuzzy_terms and fuzzy_terms + exact_terms <= MAX_QUERY_TERMS
+
+
+def test_any_word_looks_fuzzily_for_a_word_nothing_matches() -> None:
+    """нордвей велосипед: велосипед matches, нордвей nothing (not as typed, split, on the
+    other layout or as an adjective + base), so "any word" looks for нордвей fuzzily."""
+    words = ["нордвей", "велосипед"]
+    counts = {"matches нордвей": 0, "matches yjhldtq": 0, "matches велосипед": 40}
+    counts |= {"known нордвей": 0, "known велосипед": 40, "known нордвейвелосипед": 0}
+    reading = read_words(words, counts)
+    assert reading == Reading(("нордвей", "велосипед"), unmatched=frozenset(["нордвей"]))
+    assert not reading.rereads(words)  # "all words" would ask the same again: skipped
+    body = json.dumps(query_body("нордвей велосипед", mode="or", reading=reading))
+    assert '"fuzziness"' in body and '"query": "nordvey"' in body
+    assert '"fuzziness"' not in json.dumps(query_body("нордвей велосипед", mode="or"))
+    twin_matches = read_words(words, {**counts, "matches yjhldtq": 2})
+    assert twin_matches == Reading(tuple(words), twins={"нордвей": "yjhldtq"})
+    assert read_words(["нордвей"], {}, frozenset(["нордвей"])) == Reading(
+        ("нордвей",), twins={"нордвей": "yjhldtq"}
+    )  # one word: no "any word" stage

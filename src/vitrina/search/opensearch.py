@@ -258,7 +258,7 @@ class OpenSearchIndex:
         # layout: one probe, only here, so a query that finds something costs one request as
         # before), then all words again if that changed them, any word, a few edits away.
         reading = self._reading(words, filters)
-        modes: tuple[str, ...] = MODES if reading else MODES[1:]
+        modes: tuple[str, ...] = MODES if reading and reading.rereads(words) else MODES[1:]
         if len(reading.words if reading else words) == 1:
             modes = tuple(m for m in modes if m != "or")  # "or" of one word is "and"
         for mode in modes:

@@ -238,8 +238,12 @@ def text_clause(
         fuzzy = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
         clauses = _fuzzy_within_budget(fuzzy)
     else:
-        plans = _within_budget([_word_plan(w, reading) for w in words])
+        unmatched = reading.unmatched if reading is not None and mode == "or" else frozenset()
+        plans = _within_budget([_word_plan(w, reading) for w in words if w not in unmatched])
         clauses = [plan.clause() for plan in plans]
+        # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
+        fuzzy = [c for c in (fuzzy_clause(w) for w in words if w in unmatched) if c]
+        clauses = _fuzzy_within_budget(clauses + fuzzy) if fuzzy else clauses
     if not clauses:
         return None
     if mode == "and":

@@ -25,8 +25,8 @@ from typing import Any
 
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
-from vitrina.search.opensearch_query import any_of, forms_clauses
-from vitrina.search.query_understanding import MIN_COMPOUND_PART, is_cyrillic
+from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
+from vitrina.search.query_understanding import MIN_COMPOUND_PART, compound_meaning, is_cyrillic
 
 # Words longer than this are not cut: the longest two-part compounds of the catalogues are
 # ~20 letters, and each cut is two more questions in the probe (a 256-letter word: 500).
@@ -46,6 +46,14 @@ class Reading:
     words: tuple[str, ...]
     splits: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     twins: Mapping[str, str] = field(default_factory=dict)
+    # Words nothing in the index matches, read every way: "any word" looks for them fuzzily
+    # (нордвей велосипед: велосипед matches, so the fuzzy stage, where нордвей ~ Nordway,
+    # would never run and the brand's bicycles would rank anywhere among the others).
+    unmatched: frozenset[str] = frozenset()
+
+    def rereads(self, words: list[str]) -> bool:
+        """Whether "all words" would look for anything else than it did."""
+        return self.words != tuple(words) or bool(self.splits) or bool(self.twins)
 
 
 def _cuts(word: str) -> list[tuple[str, str]]:
@@ -83,23 +91,32 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
     """Filter name → query, the doc counts the rules need (names as in tantivy_query):
     `known X` — a stem of X in some text field (`joined_compounds`, `joined_layout_splits`);
     `matches W` — W or an alternative matches something (else W may be split, or typed on
-    the other layout); `name P` — a stem of part P in some product name (`compound_parts`).
-    Words of `matched_nothing` are known to match nothing: not asked."""
+    the other layout, and "any word" looks for it fuzzily); `name P` — a stem of part P in
+    some product name (`compound_parts`); `both A B` — some product has both (a prefixed
+    compound's adjective and base, `compound_meaning`). Words of `matched_nothing` are known
+    to match nothing: not asked."""
     texts: list[str] = []
     if len(words) > 1:
         texts += _spans(words)
         for first, second in pairwise(words):
             if _latin(first) and _latin(second):
                 texts += _layout_joins(first, second)
-    out = {
+    out: dict[str, dict[str, Any]] = {
         f"known {text}": {"multi_match": {"query": text, "fields": list(BOOSTS)}} for text in texts
     }
     for word in words:
-        cuts = _cuts(word)
-        if (cuts or keyboard_twin(word) is not None) and word not in matched_nothing:
+        cuts, twin = _cuts(word), keyboard_twin(word)
+        if (cuts or twin is not None or len(words) > 1) and word not in matched_nothing:
             out[f"matches {word}"] = any_of(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
+        if len(words) > 1:  # for "any word": is there any way the word matches?
+            if twin is not None:
+                out[f"matches {twin}"] = any_of(forms_clauses(twin))
+            if (meaning := compound_meaning(word)) is not None:
+                out[f"both {' '.join(meaning)}"] = {
+                    "bool": {"must": [any_of(term_clauses(part)) for part in meaning]}
+                }
     return out
 
 
@@ -125,8 +142,9 @@ def read_words(
 ) -> Reading | None:
     """The embedded builder's rules over the probe's doc counts, in its order: words split
     by the Latin layout joined, then compounds joined (a joined word is in the index, so it
-    is never split nor twinned), then each word that matches nothing split, else twinned.
-    None when they change nothing. A join the probe did not ask about (of a layout-joined
+    is never split nor twinned), then each word that matches nothing split, else twinned,
+    and if still nothing matches it, marked for a fuzzy look in "any word". None when they
+    change nothing. A join the probe did not ask about (of a layout-joined
     word with its neighbour, of more than three words) is not made."""
 
     def known(text: str) -> bool:
@@ -157,14 +175,25 @@ def read_words(
         words_read.append(word)
     splits: dict[str, tuple[str, str]] = {}
     twins: dict[str, str] = {}
+    unmatched: set[str] = set()
     for word in (w for w in words_read if w in words and not matches(w)):
         parts = next(
             (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
         )
+        twin = keyboard_twin(word)
         if parts is not None:
             splits[word] = parts
-        elif (twin := keyboard_twin(word)) is not None:
+        elif twin is not None and counts.get(f"matches {twin}", 1):  # asked if 2+ words
             twins[word] = twin
-    if words_read == words and not splits and not twins:
+        meaning = compound_meaning(word)
+        if (
+            parts is None
+            and (twin is None or not counts.get(f"matches {twin}", 0))
+            and (meaning is None or not counts.get(f"both {' '.join(meaning)}", 0))
+        ):
+            unmatched.add(word)
+    if len(words_read) < 2:
+        unmatched.clear()  # one word has no "any word" stage
+    if words_read == words and not splits and not twins and not unmatched:
         return None
-    return Reading(tuple(words_read), splits, twins)
+    return Reading(tuple(words_read), splits, twins, frozenset(unmatched))
