@@ -11,8 +11,11 @@ before the next ones, 1.0 after. Round 3 (65, "probe": 3, written by another eng
 names only): 0.85 before its fixes (compound 0.89, synonym 0.79, transliteration 0.95, typo2
 1.0, keyboard layout 0.0), 1.0 after; 24 more written after those fixes ("probe": 4): 1.0 at
 the first run (0.71 on the code before round 3), 0.96 once a prefixed compound had to match
-its adjective too (электрочайник must not find a glass teapot): аудиоколонка misses. All
-287: MRR 0.997. Exact matching only:
+its adjective too (электрочайник must not find a glass teapot): аудиоколонка misses.
+Round 5 (73, "probe": 5, written by a fifth engineer from every category's names before
+reading the word lists or the code): 0.887 before its fixes (compound 0.93, synonym 0.88,
+transliteration 0.78, typo2 1.0), 0.973 after (synonym 0.88: звуковая панель, мишка
+плюшевый miss). All 360: MRR 0.99. Exact matching only:
 stem+lemma is
 the best analysis (lemmas fix кроссовок; stems keep words missing from the dictionary
 matchable).
@@ -171,8 +174,15 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     written after them. Issue 16's floors: ≥ 0.9 on each new kind, ≥ 0.95 overall, on all
     rounds together and on round 3, and on queries typed on the Latin keyboard layout.
     Round 4 alone has 4-5 queries a kind: its one miss (аудиоколонка) leaves compound at
-    0.75, which is what is asserted there."""
-    for rounds, kind_floor in (((1, 2, 3, 4), 0.9), ((3,), 0.9), ((4,), 0.75)):
+    0.75, which is what is asserted there. Round 5 (73, another author, before its fixes
+    0.887) is 0.973 after them, but its synonyms stay at 0.88 (two of 17 miss: a phrase
+    synonym, звуковая панель → саундбар, and мишка плюшевый): 0.85 there."""
+    for rounds, kind_floor in (
+        ((1, 2, 3, 4, 5), 0.9),
+        ((3,), 0.9),
+        ((4,), 0.75),
+        ((5,), 0.85),
+    ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
         print("probe", rounds, scores)
@@ -235,6 +245,51 @@ def test_a_prefixed_compound_finds_names_that_write_it_as_two_words(
         seed, _ = indexes["seed"]
         hits = seed.search("роботпылесос", limit=3).hits
         assert hits and hits[0].product["name"].startswith("Робот-пылесос"), hits
+
+
+def test_a_brand_found_only_by_fuzzy_matching_counts_next_to_a_word_that_matches(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]],
+) -> None:
+    """нордвей велосипед: велосипед matches, so "any word" finds bicycles and the fuzzy
+    stage, where нордвей → nordvey ~ nordway, never ran; the brand ranked 8th. A word the
+    index has nothing for now brings its fuzzy clause to "any word" (probe round 5)."""
+    index, _ = indexes["generated"]
+    for query, brand, name in (
+        ("нордвей велосипед", "Nordway", "Велосипед"),
+        ("остин футболка", "O'stin", "Футболка"),
+    ):
+        hits = index.search(query, limit=3).hits
+        assert hits and hits[0].product["brand"] == brand, (query, hits)
+        assert hits[0].product["name"].startswith(name), (query, hits)
+
+
+def test_every_generated_catalogue_brand_said_in_russian_finds_the_brand(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], catalog: list[dict[str, Any]]
+) -> None:
+    """Each brand of the generated catalogue typed as it is said in Russian finds that
+    brand first, by the dictionary or by transliteration (probe round 5 found бифри, лайм,
+    хэппи бэби, аутвенчер missing)."""
+    index, _ = indexes["generated"]
+    said = {
+        "ASUS": "асус", "Acer": "асер", "Adidas": "адидас", "Aqara": "акара", "Asics": "асикс",
+        "Befree": "бифри", "Bosch": "бош", "Braun": "браун", "Chicco": "чикко",
+        "De'Longhi": "делонги", "Dell": "делл", "Demix": "демикс", "Edifier": "эдифайер",
+        "Gardena": "гардена", "Garnier": "гарньер", "Gloria Jeans": "глория джинс",
+        "Happy Baby": "хэппи бэби", "Hasbro": "хасбро", "Hoff": "хофф", "Honor": "хонор",
+        "IKEA": "икеа", "JBL": "джибиэль", "Kettler": "кеттлер", "L'Oréal": "лореаль",
+        "LEGO": "лего", "Lenovo": "леново", "Lime": "лайм", "Logitech": "логитек",
+        "Marshall": "маршал", "Natura Siberica": "натура сиберика", "Nike": "найк",
+        "Nivea": "нивея", "Nordway": "нордвей", "O'stin": "остин", "Outventure": "аутвенчер",
+        "Philips": "филипс", "Polaris": "поларис", "Puma": "пума", "Ralf Ringer": "ральф рингер",
+        "Realme": "реалми", "Redmond": "редмонд", "Samsung": "самсунг", "Sber": "сбер",
+        "Sennheiser": "сеннхайзер", "Sony": "сони", "TP-Link": "тп линк", "Tecno": "текно",
+        "Tefal": "тефаль", "Torneo": "торнео", "Xiaomi": "сяоми", "Zarina": "зарина",
+    }  # fmt: skip
+    latin = {p["brand"] for p in catalog if p.get("brand", "").isascii()}
+    assert latin <= set(said), latin - set(said)
+    for brand, spelling in said.items():
+        hits = index.search(spelling, limit=1).hits
+        assert hits and hits[0].product["brand"] == brand, (spelling, hits)
 
 
 def test_query_understanding_is_what_finds_the_new_kinds(

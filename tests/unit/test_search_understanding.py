@@ -12,6 +12,7 @@ from vitrina.search.query_understanding import (
     _allowed_edits,
     alternatives,
     compound_meaning,
+    e_for_e,
     fuzzy_distance,
     inflected_keys,
     is_cyrillic,
@@ -112,6 +113,43 @@ def test_a_prefixed_compound_means_its_adjective_and_its_base() -> None:
     assert compound_meaning("смартфон") is None  # фон: too short a part
     assert compound_meaning("щетка") is None
     assert compound_meaning("фотоаппарат") is None  # no one adjective for фото
+
+
+def test_tur_is_a_prefix_for_turisticheskiy() -> None:
+    """турпалатка: the catalogue says Палатка туристическая (probe round 5)."""
+    assert compound_meaning("турпалатка") == ("туристический", "палатка")
+    assert compound_meaning("турник") is None  # ник: too short a part
+
+
+def test_a_leading_e_typed_for_e_finds_the_dictionary_word() -> None:
+    """ейсер is эйсер (Acer): too short for the one-edit dictionary lookup (probe round 5)."""
+    assert e_for_e("ейсер") == ("эйсер",)
+    assert _words("ейсер", ["ейсер"])["acer"] == "brand"
+    assert e_for_e("еда") == ()  # эда is no dictionary word
+    assert e_for_e("эйсер") == ()
+
+
+def test_ight_is_written_ait() -> None:
+    """буклайт → buklight: two edits from booklight, which the fuzzy stage allows; the
+    letter-by-letter buklayt is four (probe round 5)."""
+    assert transliterate("буклайт") == "buklight"
+    assert transliterate("брайтхоум") == "brighthoum"
+    assert transliterate_english("лайтифай").startswith("light")
+
+
+def test_every_generated_catalogue_brand_said_in_russian_is_the_brand() -> None:
+    """Brands whose English reading is far from their letters (бифри, аутвенчер, хэппи бэби)
+    are in the dictionary; the others are reached by transliteration (test_search_relevance
+    checks those on the index)."""
+    for spelling, brand in (
+        ("бифри", "befree"),
+        ("лайм", "lime"),
+        ("хэппи", "happy"),
+        ("бэби", "baby"),
+        ("беби", "baby"),
+        ("аутвенчер", "outventure"),
+    ):
+        assert _words(spelling, [spelling]).get(brand) == "brand", spelling
 
 
 def test_english_j_is_written_dzh_or_zh() -> None:

@@ -123,16 +123,19 @@ def is_cyrillic(word: str) -> bool:
 
 
 def transliterate(word: str) -> str:
-    """A Cyrillic word in Latin letters (самсунг → samsung); other words unchanged."""
-    return "".join(_TRANSLIT.get(ch, ch) for ch in word.replace("ё", "е"))
+    """A Cyrillic word in Latin letters (самсунг → samsung); other words unchanged. -айт is
+    English -ight, as brands spell it (буклайт → buklight, two edits from booklight;
+    брайт → bright)."""
+    word = word.replace("ё", "е").replace("айт", "ight")
+    return "".join(_TRANSLIT.get(ch, ch) for ch in word)
 
 
 def transliterate_english(word: str) -> str:
     """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
     before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys),
     a final -ия is -ia (глория → gloria), and English J, written дж or just ж, is j
-    (джбл, жбл → jbl); the rest as `transliterate`."""
-    word = word.replace("ё", "е").replace("дж", "ж")
+    (джбл, жбл → jbl), -айт is -ight; the rest as `transliterate`."""
+    word = word.replace("ё", "е").replace("дж", "ж").replace("айт", "ight")
     if word.endswith("ия"):
         return transliterate_english(word[:-2]) + "ia"
     return "".join(
@@ -256,6 +259,7 @@ PREFIX_ADJECTIVES = {
     "вело": "велосипедный",
     "авто": "автомобильный",
     "мото": "мотоциклетный",
+    "тур": "туристический",  # турпалатка, турковрик: Палатка туристическая
 }
 
 
@@ -270,9 +274,20 @@ def compound_meaning(word: str) -> tuple[str, str] | None:
     return None
 
 
+def e_for_e(word: str) -> tuple[str, ...]:
+    """The dictionary word a word typed with е for a leading э is (ейсер → эйсер, екшн →
+    экшн): people skip э as they skip ё, and stems and edits do not join them for words
+    of five letters or fewer."""
+    if word.startswith("е") and len(word) > 2:
+        spelling = "э" + word[1:]
+        if spelling in BRANDS or spelling in SYNONYMS:
+            return (spelling,)
+    return ()
+
+
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
-    keys = list(dict.fromkeys([word, *lemmas]))
+    keys = list(dict.fromkeys([word, *lemmas, *e_for_e(word)]))
     found: dict[str, Alternative] = {}
 
     def add(alt: str, weight: float, kind: str) -> None:

@@ -99,6 +99,30 @@ class TantivyQueries:
 
     def word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+        clauses, forms = self.matching_clauses(word)
+        if clauses:
+            return tantivy.Query.boolean_query(clauses)
+        # None of its terms is in the index: a word that matches nothing (so "all words"
+        # finds nothing), unless it has no terms at all (then it is no word: left out).
+        if any(self.term_clauses(w, weight) for w, weight in forms):
+            return tantivy.Query.empty_query()
+        return None
+
+    def word_or_fuzzy_clause(self, word: str) -> Any:
+        """For "any word": the word's clause, or its fuzzy clause when nothing in the index
+        matches the word or its alternatives. Otherwise a misspelt or Cyrillic-spelt brand
+        next to a word that matches (нордвей велосипед, ейсер ноутбук) is dropped there,
+        the fuzzy stage never runs, and the brand's products rank anywhere among the other
+        word's."""
+        clauses, forms = self.matching_clauses(word)
+        if clauses:
+            return tantivy.Query.boolean_query(clauses)
+        if not any(self.term_clauses(w, weight) for w, weight in forms):
+            return None
+        return self.fuzzy_clause(word) or tantivy.Query.empty_query()
+
+    def matching_clauses(self, word: str) -> tuple[list[Any], list[tuple[str, float]]]:
+        """The clauses of the word and its alternatives the index has, and the forms tried."""
         searcher = self.index.searcher()
         forms = [(word, 1.0)]
         if self.understanding:
@@ -118,13 +142,7 @@ class TantivyQueries:
         both = self.all_of(meaning, searcher) if meaning is not None else None
         if both is not None:  # электрощетка: Электрическая зубная щётка, Чайник электрический
             clauses.append(both)
-        if clauses:
-            return tantivy.Query.boolean_query(clauses)
-        # None of its terms is in the index: a word that matches nothing (so "all words"
-        # finds nothing), unless it has no terms at all (then it is no word: left out).
-        if any(self.term_clauses(w, weight) for w, weight in forms):
-            return tantivy.Query.empty_query()
-        return None
+        return clauses, forms
 
     def all_of(self, words: tuple[str, str], searcher: Any) -> tuple[Any, Any] | None:
         """A should-clause matching products that have both words (a compound's parts);
@@ -240,6 +258,8 @@ class TantivyQueries:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
         if self.understanding and len(words) > 1:
             words = self.joined_compounds(self.joined_layout_splits(words))
+        if self.understanding and mode == "or":
+            build = self.word_or_fuzzy_clause
         clauses = [c for c in (build(w) for w in words) if c is not None]
         if not clauses:
             return None

@@ -148,4 +148,15 @@ BRANDS: dict[str, str] = {
     "лореаль": "oreal",
     "икеа": "ikea",
     "акара": "aqara",
+    # Catalogue brands whose English reading is far from their letters, so neither
+    # transliteration nor two edits reach them (found by typing every generated-catalogue
+    # brand the way it is said: tests/unit/test_search_understanding.py).
+    "бифри": "befree",
+    "лайм": "lime",
+    "хэппи": "happy",
+    "хеппи": "happy",
+    "бэби": "baby",
+    "беби": "baby",
+    "аутвенчер": "outventure",
+    "хоф": "hoff",
 }
