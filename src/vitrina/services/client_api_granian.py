@@ -71,7 +71,7 @@ def serve_granian(settings: Settings, workers: int) -> None:
         port=port,
         interface=Interfaces.ASGI,  # with lifespan: start-up and shutdown of the app's state
         workers=workers,
-        loop=Loops.uvloop,
+        loop=Loops(settings.api.client_event_loop),
         http=HTTPModes.http1,
         websockets=False,
         backlog=2048,
