@@ -404,7 +404,8 @@ def main() -> None:
         "--server",
         default=None,
         help="HTTP server(s) of the client API, comma-separated, interleaved: uvicorn, "
-        "granian (default: settings api.client_server)",
+        "granian, each optionally /asyncio for asyncio's event loop instead of uvloop "
+        "(default: settings api.client_server)",
     )
     parser.add_argument(
         "--mix",
@@ -441,8 +442,9 @@ def main() -> None:
         )
         workers = args.workers or settings.api.client_workers
         names = (args.server or settings.api.client_server).split(",")
-        if len(set(names)) != len(names) or not set(names) <= {"uvicorn", "granian"}:
-            raise SystemExit(f"--server: distinct names of uvicorn, granian; got {args.server}")
+        known = {f"{s}{loop}" for s in ("uvicorn", "granian") for loop in ("", "/asyncio")}
+        if len(set(names)) != len(names) or not set(names) <= known:
+            raise SystemExit(f"--server: distinct names of {sorted(known)}; got {args.server}")
         broker.start(settings)
         servers: dict[str, subprocess.Popen[bytes]] = {}
         platform = None
@@ -466,10 +468,12 @@ def main() -> None:
                 server_env = {
                     **env,
                     "VITRINA__PORTS__CLIENT_API": str(api_port),
-                    "VITRINA__API__CLIENT_SERVER": name,
+                    "VITRINA__API__CLIENT_SERVER": name.split("/")[0],
+                    # "uvicorn/asyncio": asyncio's own event loop instead of uvloop
+                    "VITRINA__API__CLIENT_EVENT_LOOP": [*name.split("/"), "uvloop"][1],
                 }
                 servers[name] = start_api(
-                    server_env, urls[name], data_dir / f"client-api-{name}.log"
+                    server_env, urls[name], data_dir / f"client-api-{name.replace('/', '-')}.log"
                 )
             if args.platform:
                 # The platform's own client API port is never used (--only leaves it out).
