@@ -101,6 +101,18 @@ ANALYTICS_RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outc
 ANALYTICS_RECOMMENDED_USERS = Gauge(
     "vitrina_analytics_recommended_users", "Customers with recommendations in the last run"
 )
+# The last run's model check (analytics/guard.py): 1 when the model's lead over popularity
+# was significant and it is served, 0 when the run fell back to popularity alone; and how
+# many hidden history items each list found (list = "model" | "popularity").
+ANALYTICS_MODEL_SHARE = Gauge(
+    "vitrina_analytics_model_share",
+    "Share of the recommender model kept by the last run's check (0 = popularity alone)",
+)
+ANALYTICS_MODEL_CHECK_HITS = Gauge(
+    "vitrina_analytics_model_check_hits",
+    "Hidden history items found by each list in the last run's model check",
+    ["list"],
+)
 
 # -- shop api / loader -----------------------------------------------------------------
 SHOP_ACCEPTED = Counter("vitrina_shop_products_accepted_total", "Products written", ["source"])

@@ -13,6 +13,7 @@ from prometheus_client import REGISTRY
 from tests.conftest import wait_for
 from typer.testing import CliRunner
 
+from vitrina import metrics
 from vitrina.analytics.definitions import POPULAR_USER, Params
 from vitrina.analytics.evaluation import evaluate
 from vitrina.analytics.job import compute, run_job
@@ -271,6 +272,27 @@ def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Set
     after = REGISTRY.get_sample_value("vitrina_analytics_runs_total", {"status": "success"})
     assert after == before + 3
     assert (REGISTRY.get_sample_value("vitrina_analytics_last_success_timestamp_seconds") or 0) > 0
+
+
+def test_the_scheduler_exports_the_model_check_as_gauges(tmp_path: Path) -> None:
+    """The alert VitrinaRecommenderOnPopularity reads vitrina_analytics_model_share: after a
+    run it holds that run's choice, and the hit gauges hold the run's hidden-item hits."""
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=150, customer_count=40, messages=4000)
+    reports: list[Any] = []
+
+    def job(s: Settings) -> Any:
+        reports.append(run_job(s, publish_topics=False))
+        return reports[-1]
+
+    metrics.ANALYTICS_MODEL_SHARE.set(-1)  # no run yet: a value no check gives
+    assert AnalyticsScheduler(settings, job=job).run_once() == "success"
+    check = reports[0].model_check
+    assert REGISTRY.get_sample_value("vitrina_analytics_model_share") == check["share"]
+    for name, key in (("model", "model_hits"), ("popularity", "popularity_hits")):
+        value = REGISTRY.get_sample_value("vitrina_analytics_model_check_hits", {"list": name})
+        assert value == check[key]
+    assert check["model_hits"] + check["popularity_hits"] > 0
 
 
 def test_scheduler_skips_an_empty_lake_instead_of_failing(tmp_path: Path) -> None:

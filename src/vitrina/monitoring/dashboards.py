@@ -300,6 +300,14 @@ ANALYTICS = Dashboard(
             unit="s",
         ),
         _p(
+            "Model check: hidden history items found",
+            ('vitrina_analytics_model_check_hits{list="model"}', "model"),
+            ('vitrina_analytics_model_check_hits{list="popularity"}', "popularity"),
+            unit="short",
+            description="The last run's check; the model is served only when its lead is "
+            "significant, else popularity alone (alert VitrinaRecommenderOnPopularity after 6 h).",
+        ),
+        _p(
             "Recommendations and category stats written",
             (
                 f"sum by (topic) "

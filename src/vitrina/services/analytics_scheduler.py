@@ -29,6 +29,18 @@ POLL_S = 0.5  # how often the trigger file is looked at; on-demand runs start wi
 EMPTY_LAKE_RETRY_S = 10.0
 
 
+def publish_model_check(row: dict[str, Any]) -> None:
+    """Export the run's `model_check` row (analytics/guard.py) as gauges (alert
+    VitrinaRecommenderOnPopularity); a report without the row leaves the last values."""
+    if "share" not in row:
+        return
+    metrics.ANALYTICS_MODEL_SHARE.set(float(row["share"]))
+    metrics.ANALYTICS_MODEL_CHECK_HITS.labels(list="model").set(int(row.get("model_hits", 0)))
+    metrics.ANALYTICS_MODEL_CHECK_HITS.labels(list="popularity").set(
+        int(row.get("popularity_hits", 0))
+    )
+
+
 def trigger_path(settings: Settings) -> Path:
     return settings.data_dir / "run" / "analytics.trigger"
 
@@ -87,6 +99,7 @@ class AnalyticsScheduler:
             status = "success"
             metrics.ANALYTICS_LAST_SUCCESS.set(time.time())
             metrics.ANALYTICS_RECOMMENDED_USERS.set(getattr(report, "customers", 0))
+            publish_model_check(getattr(report, "model_check", None) or {})
             log.info("analytics run done in %.1fs", time.monotonic() - started)
         metrics.ANALYTICS_RUN_SECONDS.observe(time.monotonic() - started)
         metrics.ANALYTICS_RUNS.labels(status=status).inc()
