@@ -51,3 +51,39 @@ def test_the_slow_way_still_names_the_rule() -> None:
         except (ContractError, orjson.JSONDecodeError) as exc:
             rules.append(getattr(exc, "rule", "json"))
     assert rules == ["json", "minimum"]
+
+
+def pretty_stream(products: list[dict[str, object]]) -> bytes:
+    """Pretty-printed objects one after another, a blank line between (no array, no commas)."""
+    return b"\n\n".join(orjson.dumps(p, option=orjson.OPT_INDENT_2) for p in products) + b"\n"
+
+
+def test_pretty_printed_objects_one_after_another_are_a_catalogue() -> None:
+    """Stores that `json.dump` product after product into one file (seen in a course repo)."""
+    products = list(generate_catalog(3, seed=7))
+    data = pretty_stream(products)
+    catalog = parse_catalog(data)
+    records = list(catalog.records)
+    assert catalog.shape == "objects"
+    assert [r.value for r in records] == products
+    starts = [n + 1 for n, line in enumerate(data.split(b"\n")) if line == b"{"]
+    assert [r.where for r in records] == [f"line {n}" for n in starts]  # where each one begins
+    for _position, raw, record, _id, _store in candidates(parse_catalog(data)):
+        assert record is not None and admit_product(record.value, raw)
+
+
+def test_a_broken_object_in_a_stream_costs_only_itself() -> None:
+    products = list(generate_catalog(3, seed=7))
+    pretty = [orjson.dumps(p, option=orjson.OPT_INDENT_2) for p in products]
+    pretty[1] = pretty[1].replace(b",\n", b"\n", 1)  # a missing comma
+    data = b"\n".join(pretty)
+    records = list(parse_catalog(data).records)
+    assert [(r.ok, r.rule) for r in records] == [(True, None), (False, "json"), (True, None)]
+    assert records[2].value == products[2]
+
+
+def test_jsonl_with_a_broken_first_line_stays_line_by_line() -> None:
+    lines = [b'{"product_id": "1",', b'{"product_id": "2"}', b'{"product_id": "3"}']
+    catalog = parse_catalog(b"\n".join(lines))
+    assert catalog.shape == "jsonl"
+    assert [(r.position, r.ok) for r in catalog.records] == [(1, False), (2, True), (3, True)]

@@ -1,4 +1,5 @@
-"""Parse store catalogues in any of the shapes stores send: JSON array, single object, JSON Lines.
+"""Parse store catalogues in any of the shapes stores send: JSON array, single object, JSON Lines,
+or pretty-printed objects one after another (a store that dumps product after product).
 
 The parser yields one `Record` per product position, each holding either the parsed value or
 the parse error, so one broken line or array element never stops a load. Files that are JSON
@@ -8,6 +9,7 @@ Hostile input (too large, too deep) gives a clear error instead of exhausting me
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -66,7 +68,7 @@ class Record(NamedTuple):
 class Catalog:
     """A parsed catalogue: its shape and a stream of records (empty when `skipped`)."""
 
-    shape: str  # "array" | "object" | "jsonl" | "schema" | "empty"
+    shape: str  # "array" | "object" | "jsonl" | "objects" | "schema" | "empty"
     records: Iterable[Record] = field(default_factory=list)
     skipped: str | None = None
     estimate: int = 0  # records expected (exact for arrays, lines for JSON Lines), for progress
@@ -212,6 +214,57 @@ def _array(values: list[Any], limit: int) -> Iterator[Record]:
             yield Record(index, "item", value=value, raw=raw)
 
 
+_SCAN = json.JSONDecoder(parse_constant=lambda _: None).raw_decode  # boundaries only
+_STREAM_GAP = re.compile(r"[ \t\r\n,]*")  # between objects: whitespace, a stray comma
+
+
+def _stream_pieces(text: str) -> Iterator[tuple[int, str, bool]]:
+    """(1-based start line, text, parsed as one value) of concatenated JSON values.
+
+    Python's C scanner finds where each value ends (the pieces are parsed again with orjson,
+    so both agree on what is valid); a broken value runs to the next line starting with `{`.
+    """
+    end, size, line, counted = 0, len(text), 1, 0
+    while True:
+        start = _STREAM_GAP.match(text, end).end()  # type: ignore[union-attr]
+        if start >= size:
+            return
+        line += text.count("\n", counted, start)
+        counted = start
+        try:
+            end = _SCAN(text, start)[1]
+            yield line, text[start:end], True
+        except (ValueError, RecursionError):
+            end = text.find("\n{", start + 1)
+            end = size if end < 0 else end + 1
+            yield line, text[start:end], False
+
+
+def _stream(data: bytes, limit: int) -> Catalog | None:
+    """Pretty-printed objects one after another; None when the data is not of that shape.
+
+    The shape is recognised by its first value that parses spanning several lines (a JSON
+    Lines value never does); broken JSON Lines stay line by line (each line its own record).
+    """
+    text = data.decode("utf-8", "surrogateescape")
+    pieces = _stream_pieces(text)
+    seen: list[tuple[int, str, bool]] = []
+    for piece in pieces:
+        seen.append(piece)
+        if piece[2]:
+            if "\n" not in piece[1].rstrip():
+                return None
+            break
+    else:
+        return None
+
+    def records() -> Iterator[Record]:
+        for line, piece, _parsed in (*seen, *pieces):
+            yield _one(line, "line", piece.encode("utf-8", "surrogateescape"), limit)
+
+    return Catalog("objects", records(), estimate=data.count(b"\n{") + 1)
+
+
 def _lines(body: bytes) -> int:
     return body.count(b"\n") + (not body.endswith(b"\n"))
 
@@ -263,6 +316,9 @@ def parse_catalog(
         try:
             whole = orjson.loads(body)
         except orjson.JSONDecodeError:
+            stream = _stream(body, max_record_bytes)
+            if stream is not None:
+                return stream
             return Catalog(
                 "jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body), body=body
             )
