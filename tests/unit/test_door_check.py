@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from vitrina.contracts.codec import validate
-from vitrina.contracts.door import check_product
+from vitrina.contracts.door import admit_product, check_product
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import ContractError
 
@@ -59,3 +59,57 @@ def test_instants_that_are_no_day_are_refused(instant: str) -> None:
     with pytest.raises(ContractError) as caught:
         check_product(value, orjson.dumps(value))
     assert caught.value.rule == rule_of(validate, value, orjson.dumps(value))
+
+
+# Shapes real stores send that the door rewrites into the contract's form (docs/contracts.md).
+def _plain() -> dict[str, object]:
+    return dict(next(iter(generate_catalog(1, seed=3))))
+
+
+@pytest.mark.parametrize(
+    ("sent", "stored"),
+    [("9247", 9247), ("4999.99", 4999.99), ("1 299,00", 1299.0), ("1\u00a0299,5", 1299.5)],
+)
+def test_a_price_sent_as_text_is_admitted_as_a_number(sent: str, stored: float) -> None:
+    value = {**_plain(), "price": {"amount": sent, "currency": "RUB"}}
+    out = orjson.loads(admit_product(value))
+    assert out["price"] == {"amount": stored, "currency": "RUB"}
+    validate("product", out)
+    check_product(out, orjson.dumps(out))  # what the workers see keeps the contract
+
+
+def test_stock_counts_sent_as_text_are_admitted_as_integers() -> None:
+    value = {**_plain(), "stock": {"available": "119", "reserved": "93"}}
+    assert orjson.loads(admit_product(value))["stock"] == {"available": 119, "reserved": 93}
+
+
+@pytest.mark.parametrize("amount", ["дорого", "1,299", "-5", "1e3", "NaN", "", "9" * 5000])
+def test_text_that_is_no_plain_amount_is_still_refused(amount: str) -> None:
+    value = {**_plain(), "price": {"amount": amount, "currency": "RUB"}}
+    with pytest.raises(ContractError) as caught:
+        admit_product(value)
+    assert caught.value.field == "price.amount" and caught.value.rule == "type"
+
+
+def test_camel_case_field_names_are_admitted_in_snake_case() -> None:
+    snake = {**_plain(), "store_id": "store_007", "updated_at": "2025-04-06T10:04:04Z"}
+    names = {"product_id": "productId", "created_at": "createdAt", "updated_at": "updatedAt"}
+    camel = {names.get(k, k): v for k, v in snake.items() if k != "store_id"}
+    camel["storeId"] = "store_007"
+    assert orjson.loads(admit_product(camel)) == orjson.loads(admit_product(snake))
+
+
+def test_both_doors_take_id_and_store_from_the_admitted_product() -> None:
+    from vitrina.domain.catalog import Record
+    from vitrina.services.shop_api import check_batch
+    from vitrina.services.shop_load import check_product as load_check
+
+    camel = {**_plain(), "productId": "85123A", "storeId": "store_007"}
+    camel["price"] = {"amount": "1 299,00", "currency": "RUB"}
+    del camel["product_id"]
+    camel.pop("store_id", None)  # sent only as storeId
+    product_id, out, store = load_check(Record(1, "item", camel, raw=orjson.dumps(camel)))
+    assert (product_id, store) == ("85123A", "store_007")
+    [(api_id, api_out)] = check_batch([camel], "store_007", 10)
+    assert api_id == "85123A" and api_out == out
+    assert orjson.loads(out)["price"]["amount"] == 1299.0

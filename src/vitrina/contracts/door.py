@@ -1,8 +1,10 @@
 """The door: what every entry point (SHOP API, `vitrina shop load`) does to a product.
 
-One function decides, so the index and the lake agree on validity: the `product` contract
+One function decides, so the index and the lake agree on validity: the shapes real stores
+send rewritten into the contract's form (domain/product_shapes.py), the `product` contract
 (schema + depth + real instants), the instants normalised to their canonical UTC form, and
-the size of the bytes that will really be produced.
+the size of the bytes that will really be produced. What leaves the door is in the
+contract's own form, so the workers check it with the contract alone.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from vitrina.contracts.codec import (
 from vitrina.contracts.product_check import CanonicalProduct, canonical_product
 from vitrina.domain.instants import canonical_instant, is_canonical
 from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
+from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import ContractError
 
 PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
@@ -91,10 +94,23 @@ def admit_checked(value: dict[str, Any], raw: bytes | None) -> bytes:
     return raw
 
 
-def admit_product(value: Any, raw: bytes | None = None) -> bytes:
-    """The full door: validate, normalise, size-check; ContractError naming the rule."""
+def admitted_product(value: Any, raw: bytes | None = None) -> tuple[Any, bytes]:
+    """The full door: the product as admitted (store shapes rewritten) and its bytes.
+
+    Callers take the product id and store from the returned product, not from what was
+    sent (a store may send `productId`). ContractError naming the rule otherwise.
+    """
+    if isinstance(value, dict):
+        fixed = store_shapes(value)
+        if fixed is not None:
+            value, raw = fixed, None
     validate("product", value, raw)
-    return admit_checked(value, raw)
+    return value, admit_checked(value, raw)
+
+
+def admit_product(value: Any, raw: bytes | None = None) -> bytes:
+    """The full door: rewrite, validate, normalise, size-check; ContractError naming the rule."""
+    return admitted_product(value, raw)[1]
 
 
 def _instants_canonical_and_real(value: dict[str, Any]) -> bool:

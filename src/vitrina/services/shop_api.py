@@ -31,9 +31,10 @@ from pydantic import BaseModel
 
 from vitrina import metrics
 from vitrina.api.errors import error_responses, install_error_handlers
-from vitrina.contracts.door import admit_product
+from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
 from vitrina.domain.limits import MAX_DEPTH
+from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import (
     AuthError,
     BadRequestError,
@@ -185,13 +186,14 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     admitted: list[tuple[str, bytes]] = []
     for index, product in enumerate(products):
         if isinstance(product, dict):
+            product = store_shapes(product) or product  # `storeId` is the store too
             owner = product.setdefault("store_id", store)
             if owner != store:
                 foreign.append(index)
                 continue
         try:
-            value = admit_product(product)  # first: `product` may not even be an object
-            admitted.append((product["product_id"], value))
+            value, out = admitted_product(product)  # first: `product` may not be an object
+            admitted.append((value["product_id"], out))
         except ContractError as exc:
             errors.append(
                 {"index": index, "field": exc.field, "rule": exc.rule, "message": exc.message}

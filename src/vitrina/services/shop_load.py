@@ -22,7 +22,7 @@ from confluent_kafka import KafkaError, KafkaException, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
-from vitrina.contracts.door import admit_product, too_large
+from vitrina.contracts.door import admitted_product, too_large
 from vitrina.domain.catalog import (
     Catalog,
     CatalogError,
@@ -57,12 +57,12 @@ FLUSH_TIMEOUT_S = 60.0
 TOPIC_GRACE_S = 3.0
 
 
-def check_product(record: Record) -> tuple[str, bytes]:
-    """The key and bytes to produce for one parsed record, or ContractError saying why not."""
+def check_product(record: Record) -> tuple[str, bytes, str | None]:
+    """Key, bytes and store of one parsed record as the door admits it; ContractError if not."""
     if record.error is not None:
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
-    value = admit_product(record.value, record.raw)  # first: it may not be an object
-    return record.value["product_id"], value
+    value, out = admitted_product(record.value, record.raw)  # first: it may not be an object
+    return value["product_id"], out, value.get("store_id")
 
 
 def owner_conflict(product_id: str, owner: str, store: str) -> ContractError:
@@ -247,8 +247,7 @@ class ShopLoader:
                     else:
                         if record is None:  # a JSON Lines line, parsed only now
                             record = jsonl_record(position, cast(bytes, raw))
-                        product_id, out = check_product(record)
-                        store = record.value.get("store_id")
+                        product_id, out, store = check_product(record)
                     owner = None
                     if owners is not None and store is not None:
                         owner = owners.get(product_id)

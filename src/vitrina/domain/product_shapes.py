@@ -1,0 +1,93 @@
+"""Shapes of a product that real stores send and the door rewrites into the contract's form.
+
+Pure: a product in, a rewritten copy out (None when nothing needed rewriting), never an
+error — what cannot be rewritten is left as sent, so the contract check names the rule
+broken. Each shape was found in stores' catalogues (docs/contracts.md, "Shapes the door
+rewrites"); shapes refused on purpose (a numeric product_id, tags as one text, nested
+specifications) stay refused.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+__all__ = ["CAMEL_CASE", "store_shapes", "text_amount", "text_count"]
+
+# A Java store's default JSON names the top-level fields in camelCase (productId, createdAt,
+# updatedAt, storeId); the other fields of the format are one word in both spellings.
+CAMEL_CASE = {
+    "productId": "product_id",
+    "createdAt": "created_at",
+    "updatedAt": "updated_at",
+    "storeId": "store_id",
+}
+# An amount as text: plain digits with a `.` fraction ("4999.99"), or thousands grouped by
+# spaces and a `.` or `,` fraction of 1-2 digits ("1 299,00"), or a `,` fraction ("4999,99").
+# "1,299" is not one: a comma before three digits may be a thousands separator.
+_AMOUNT = re.compile(
+    r"(?:[0-9]+(?:\.[0-9]+)?"
+    r"|[0-9]{1,3}(?:[ \u00a0\u202f][0-9]{3})+(?:[.,][0-9]{1,2})?"
+    r"|[0-9]+,[0-9]{1,2})"
+)
+_GROUP = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, ",": "."})
+_COUNT = re.compile(r"[0-9]+")
+# 32 characters: far above any price or stock (the contract caps them at 1e12 and 2^63 - 1),
+# far below Python's 4,300-digit limit for int() of a text.
+_MAX_TEXT = 32
+
+
+def text_amount(text: str) -> int | float | None:
+    """The number an amount sent as text stands for; None when it is no plain amount."""
+    text = text.strip()
+    if len(text) > _MAX_TEXT or not _AMOUNT.fullmatch(text):
+        return None
+    number = text.translate(_GROUP)
+    return int(number) if number.isdigit() else float(number)
+
+
+def text_count(text: str) -> int | None:
+    """The count a stock figure sent as text stands for ("119"); None otherwise."""
+    text = text.strip()
+    if len(text) > _MAX_TEXT or not _COUNT.fullmatch(text):
+        return None
+    return int(text)
+
+
+def _amount_fixed(price: Any) -> dict[str, Any] | None:
+    if not isinstance(price, dict) or not isinstance(price.get("amount"), str):
+        return None
+    amount = text_amount(price["amount"])
+    return None if amount is None else {**price, "amount": amount}
+
+
+def _stock_fixed(stock: Any) -> dict[str, Any] | None:
+    if not isinstance(stock, dict):
+        return None
+    changed = {}
+    for field in ("available", "reserved"):
+        if isinstance(stock.get(field), str):
+            count = text_count(stock[field])
+            if count is not None:
+                changed[field] = count
+    return {**stock, **changed} if changed else None
+
+
+def store_shapes(product: dict[str, Any]) -> dict[str, Any] | None:
+    """A copy of `product` in the contract's form, or None when it is in that form already."""
+    renamed = [
+        (camel, snake) for camel, snake in CAMEL_CASE.items() if camel in product
+    ]  # rare: one dict lookup per name is all a snake_case product costs
+    price = _amount_fixed(product.get("price"))
+    stock = _stock_fixed(product.get("stock"))
+    if not renamed and price is None and stock is None:
+        return None
+    fixed = dict(product)
+    for camel, snake in renamed:
+        if snake not in fixed:  # both spellings sent: the snake_case one is the product's
+            fixed[snake] = fixed.pop(camel)
+    if price is not None:
+        fixed["price"] = price
+    if stock is not None:
+        fixed["stock"] = stock
+    return fixed
