@@ -3,6 +3,13 @@
 Naming: ``vitrina_<service>_<what>_<unit>``. Metrics shared by every stream worker live
 under the ``worker`` service name with a ``service`` label (filter, indexer, lake-sink…), so
 one alert rule covers all of them.
+
+An unlabelled gauge is exported, as 0, by every process that imports its module, and a 0
+can mean something (`time() - vitrina_analytics_last_success_timestamp_seconds` of every
+other service fired VitrinaAnalyticsStale). So a gauge only one service sets lives in that
+service's module (the analytics job's metrics in `services/analytics_scheduler.py`,
+`vitrina_filter_ban_list_size` in `services/filter.py`, `vitrina_lake_buffered_rows` in
+`services/lake_sink.py`), which only that service's process imports.
 """
 
 from __future__ import annotations
@@ -69,7 +76,6 @@ FILTER_RETRACTED = Counter(
 FILTER_REINSTATED = Counter(
     "vitrina_filter_reinstated_total", "Products republished after an unban"
 )
-FILTER_BAN_LIST_SIZE = Gauge("vitrina_filter_ban_list_size", "Products currently banned")
 
 # -- lake sink ---------------------------------------------------------------------------
 LAKE_FILES = Counter("vitrina_lake_files_written_total", "Parquet files written", ["dataset"])
@@ -78,40 +84,10 @@ LAKE_BYTES = Counter("vitrina_lake_bytes_written_total", "Parquet bytes written"
 LAKE_FLUSH = Histogram(
     "vitrina_lake_flush_seconds", "Time to write one flush of all buffers", buckets=LATENCY_BUCKETS
 )
-LAKE_BUFFERED = Gauge("vitrina_lake_buffered_rows", "Rows waiting in memory for a flush")
 LAKE_LEFTOVERS = Counter(
     "vitrina_lake_leftover_files_deleted_total",
     "Uncommitted files of a crashed run deleted before the replay",
     ["dataset"],
-)
-
-# -- analytics job (the scheduler serves them on settings.ports.analytics) -------------------
-# Alert rules use these names (deploy/prometheus/rules/analytics.yml): status is
-# "success" or "failed".
-ANALYTICS_LAST_SUCCESS = Gauge(
-    "vitrina_analytics_last_success_timestamp_seconds",
-    "Unix time the last analytics run finished successfully",
-)
-ANALYTICS_RUN_SECONDS = Histogram(
-    "vitrina_analytics_run_seconds",
-    "Duration of one analytics run",
-    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
-)
-ANALYTICS_RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outcome", ["status"])
-ANALYTICS_RECOMMENDED_USERS = Gauge(
-    "vitrina_analytics_recommended_users", "Customers with recommendations in the last run"
-)
-# The last run's model check (analytics/guard.py): 1 when the model's lead over popularity
-# was significant and it is served, 0 when the run fell back to popularity alone; and how
-# many hidden history items each list found (list = "model" | "popularity").
-ANALYTICS_MODEL_SHARE = Gauge(
-    "vitrina_analytics_model_share",
-    "Share of the recommender model kept by the last run's check (0 = popularity alone)",
-)
-ANALYTICS_MODEL_CHECK_HITS = Gauge(
-    "vitrina_analytics_model_check_hits",
-    "Hidden history items found by each list in the last run's model check",
-    ["list"],
 )
 
 # -- shop api / loader -----------------------------------------------------------------

@@ -13,7 +13,6 @@ from prometheus_client import REGISTRY
 from tests.conftest import wait_for
 from typer.testing import CliRunner
 
-from vitrina import metrics
 from vitrina.analytics.definitions import POPULAR_USER, Params
 from vitrina.analytics.evaluation import evaluate
 from vitrina.analytics.job import compute, run_job
@@ -23,7 +22,7 @@ from vitrina.contracts.codec import decode
 from vitrina.domain.recommend import forbidden_items, group_recommendations
 from vitrina.kafka.inspect import fold_latest
 from vitrina.lake.writer import LakeWriter
-from vitrina.services.analytics_scheduler import AnalyticsScheduler, trigger_path
+from vitrina.services.analytics_scheduler import MODEL_SHARE, AnalyticsScheduler, trigger_path
 from vitrina.settings import Settings, load_settings
 
 pytestmark = pytest.mark.integration
@@ -285,7 +284,7 @@ def test_the_scheduler_exports_the_model_check_as_gauges(tmp_path: Path) -> None
         reports.append(run_job(s, publish_topics=False))
         return reports[-1]
 
-    metrics.ANALYTICS_MODEL_SHARE.set(-1)  # no run yet: a value no check gives
+    MODEL_SHARE.set(-1)  # no run yet: a value no check gives
     assert AnalyticsScheduler(settings, job=job).run_once() == "success"
     check = reports[0].model_check
     assert REGISTRY.get_sample_value("vitrina_analytics_model_share") == check["share"]

@@ -150,3 +150,41 @@ def test_grafana_provisioning_points_at_the_dashboards() -> None:
     assert datasource["datasources"][0]["uid"] == "prometheus"
     provider = yaml.safe_load((prov / "dashboards" / "vitrina.yml").read_text())["providers"][0]
     assert provider["type"] == "file" and provider["options"]["path"]
+
+
+# The unlabelled vitrina_* gauges each service's process may export (as 0 before it sets
+# them). Any other process exporting one made alerts fire for the wrong job: every service
+# served vitrina_analytics_last_success_timestamp_seconds 0, so VitrinaAnalyticsStale fired
+# for the filter, the indexer, the lake sink and the traffic generator.
+OWN_GAUGES = {
+    "filter": {"vitrina_filter_ban_list_size"},
+    "lake-sink": {"vitrina_lake_buffered_rows"},
+    "analytics": {
+        "vitrina_analytics_last_success_timestamp_seconds",
+        "vitrina_analytics_recommended_users",
+        "vitrina_analytics_model_share",
+    },
+}
+
+
+def test_each_service_process_exports_only_its_own_unlabelled_gauges() -> None:
+    import subprocess
+    import sys
+
+    from vitrina.services import SERVICES
+
+    probe = (
+        "import importlib, sys\n"
+        "importlib.import_module(sys.argv[1])\n"
+        "from prometheus_client import REGISTRY\n"
+        "print('\\n'.join(s.name for f in REGISTRY.collect() if f.type == 'gauge'"
+        " for s in f.samples if not s.labels and s.name.startswith('vitrina_')))\n"
+    )
+    exported = {}
+    for spec in SERVICES:
+        module = spec.target.split(":")[0]
+        out = subprocess.run(
+            [sys.executable, "-c", probe, module], capture_output=True, text=True, check=True
+        ).stdout
+        exported[spec.name] = set(out.split())
+    assert exported == {spec.name: OWN_GAUGES.get(spec.name, set()) for spec in SERVICES}

@@ -18,6 +18,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from prometheus_client import Counter, Gauge, Histogram
+
 from vitrina import metrics
 from vitrina.errors import VitrinaError
 from vitrina.settings import Settings
@@ -29,16 +31,45 @@ POLL_S = 0.5  # how often the trigger file is looked at; on-demand runs start wi
 EMPTY_LAKE_RETRY_S = 10.0
 
 
+# -- the analytics job's metrics (served on settings.ports.analytics; here, not in
+# vitrina.metrics, so that no other process exports them as 0: see that module's docstring).
+# Alert rules use these names (deploy/prometheus/rules/analytics.yml): status is
+# "success", "skipped" or "failed".
+LAST_SUCCESS = Gauge(
+    "vitrina_analytics_last_success_timestamp_seconds",
+    "Unix time the last analytics run finished successfully",
+)
+RUN_SECONDS = Histogram(
+    "vitrina_analytics_run_seconds",
+    "Duration of one analytics run",
+    buckets=(0.1, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600),
+)
+RUNS = Counter("vitrina_analytics_runs_total", "Analytics runs by outcome", ["status"])
+RECOMMENDED_USERS = Gauge(
+    "vitrina_analytics_recommended_users", "Customers with recommendations in the last run"
+)
+# The last run's model check (analytics/guard.py): 1 when the model's lead over popularity
+# was significant and it is served, 0 when the run fell back to popularity alone; and how
+# many hidden history items each list found (list = "model" | "popularity").
+MODEL_SHARE = Gauge(
+    "vitrina_analytics_model_share",
+    "Share of the recommender model kept by the last run's check (0 = popularity alone)",
+)
+MODEL_CHECK_HITS = Gauge(
+    "vitrina_analytics_model_check_hits",
+    "Hidden history items found by each list in the last run's model check",
+    ["list"],
+)
+
+
 def publish_model_check(row: dict[str, Any]) -> None:
     """Export the run's `model_check` row (analytics/guard.py) as gauges (alert
     VitrinaRecommenderOnPopularity); a report without the row leaves the last values."""
     if "share" not in row:
         return
-    metrics.ANALYTICS_MODEL_SHARE.set(float(row["share"]))
-    metrics.ANALYTICS_MODEL_CHECK_HITS.labels(list="model").set(int(row.get("model_hits", 0)))
-    metrics.ANALYTICS_MODEL_CHECK_HITS.labels(list="popularity").set(
-        int(row.get("popularity_hits", 0))
-    )
+    MODEL_SHARE.set(float(row["share"]))
+    MODEL_CHECK_HITS.labels(list="model").set(int(row.get("model_hits", 0)))
+    MODEL_CHECK_HITS.labels(list="popularity").set(int(row.get("popularity_hits", 0)))
 
 
 def trigger_path(settings: Settings) -> Path:
@@ -93,16 +124,16 @@ class AnalyticsScheduler:
             log.error("analytics run failed: %s", exc)
             status = "failed"
         except Exception:
-            metrics.ANALYTICS_RUNS.labels(status="failed").inc()
+            RUNS.labels(status="failed").inc()
             raise
         else:
             status = "success"
-            metrics.ANALYTICS_LAST_SUCCESS.set(time.time())
-            metrics.ANALYTICS_RECOMMENDED_USERS.set(getattr(report, "customers", 0))
+            LAST_SUCCESS.set(time.time())
+            RECOMMENDED_USERS.set(getattr(report, "customers", 0))
             publish_model_check(getattr(report, "model_check", None) or {})
             log.info("analytics run done in %.1fs", time.monotonic() - started)
-        metrics.ANALYTICS_RUN_SECONDS.observe(time.monotonic() - started)
-        metrics.ANALYTICS_RUNS.labels(status=status).inc()
+        RUN_SECONDS.observe(time.monotonic() - started)
+        RUNS.labels(status=status).inc()
         self.runs[status] += 1
         return status
 

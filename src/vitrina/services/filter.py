@@ -46,6 +46,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Literal, cast
 
 from confluent_kafka import Message, TopicPartition
+from prometheus_client import Gauge
 
 from vitrina import metrics
 from vitrina.contracts.codec import loads
@@ -79,6 +80,9 @@ from vitrina.services.filter_versions import (
     with_bytes,
 )
 from vitrina.settings import Settings
+
+# Here, not in vitrina.metrics: only the filter's process exports it (that module's docstring).
+BAN_LIST_SIZE = Gauge("vitrina_filter_ban_list_size", "Products currently banned")
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +137,7 @@ class FilterStep(Step):
                 "until the whole ban list is loaded",
             ) from None
         self._drop_rejects_already_dead_lettered()
-        metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+        BAN_LIST_SIZE.set(len(self.ban_list))
         log.info("ban list loaded: %d banned products", len(self.ban_list))
         return len(self.ban_list)
 
@@ -151,7 +155,7 @@ class FilterStep(Step):
         # Acted on once per product, on its state after the whole poll: a ban and its unban
         # in one poll leave the product as it was (not withheld while unbanned).
         effects = self._act_on_bans(changed)
-        metrics.FILTER_BAN_LIST_SIZE.set(len(self.ban_list))
+        BAN_LIST_SIZE.set(len(self.ban_list))
         work.rejected += self._rejects.rejected
         self._rejects = SideWork()
         if work.rejected:

@@ -37,6 +37,7 @@ from typing import Any
 import jsonschema_rs
 import pyarrow as pa
 from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from prometheus_client import Gauge
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
@@ -59,6 +60,9 @@ from vitrina.services.lake_sink_writes import BackgroundWrites, Job
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
+
+# Here, not in vitrina.metrics: only the lake sink's process exports it (that module's docstring).
+BUFFERED = Gauge("vitrina_lake_buffered_rows", "Rows waiting in memory for a flush")
 
 # Flush everything once this many rows are buffered in total, whatever their age:
 # bounds memory when records spread over many (dataset, partition, date) buffers.
@@ -201,7 +205,7 @@ class LakeSink(Step):
     # -- flushing ------------------------------------------------------------------------------
     def flush_if_due(self, now: float) -> None:
         self._collect(wait_for=0)
-        metrics.LAKE_BUFFERED.set(self.buffered)  # once per poll, not once per record
+        BUFFERED.set(self.buffered)  # once per poll, not once per record
         if not self.buffered:
             self._oldest = None
             return
@@ -233,7 +237,7 @@ class LakeSink(Step):
             items = self.buffers.pop(key)
             self.buffered -= len(items)
             self._outcomes(self.writes.submit(key, items))
-        metrics.LAKE_BUFFERED.set(self.buffered)
+        BUFFERED.set(self.buffered)
 
     def _write_one(self, key: BufferKey, items: list[Any]) -> Outcome:
         """On the writer thread: one buffer → its table → one Parquet file."""
@@ -333,7 +337,7 @@ class LakeSink(Step):
             role = self.role_of.get(tp.topic)
             for key in [k for k in self.buffers if k[0] == role and k[1] == tp.partition]:
                 self.buffered -= len(self.buffers.pop(key))
-        metrics.LAKE_BUFFERED.set(self.buffered)
+        BUFFERED.set(self.buffered)
 
     def close(self) -> None:
         """Wait for the writes in flight (their files are complete, committed or not)."""
