@@ -87,3 +87,24 @@ def test_jsonl_with_a_broken_first_line_stays_line_by_line() -> None:
     catalog = parse_catalog(b"\n".join(lines))
     assert catalog.shape == "jsonl"
     assert [(r.position, r.ok) for r in catalog.records] == [(1, False), (2, True), (3, True)]
+
+
+def test_a_catalogue_wrapped_in_one_key_is_its_products() -> None:
+    """`{"products": [...]}`: the array under the only key is the catalogue, at both doors."""
+    from vitrina.services.shop_api import check_batch
+
+    products = [{**p, "store_id": "store_001"} for p in generate_catalog(2, seed=7)]
+    for key in ("products", "items"):
+        catalog = parse_catalog(orjson.dumps({key: products}))
+        assert catalog.shape == "array" and [r.value for r in catalog.records] == products
+    admitted = check_batch({"products": products}, "store_001", 10)
+    assert [pid for pid, _ in admitted] == [p["product_id"] for p in products]
+    one = parse_catalog(orjson.dumps({"products": products, "store": "x"}))  # not a wrapper
+    assert one.shape == "object"
+
+
+def test_the_api_reads_a_body_with_a_byte_order_mark_as_shop_load_does() -> None:
+    from vitrina.services.shop_api import parse_body
+
+    product = next(iter(generate_catalog(1, seed=7)))
+    assert parse_body(b"\xef\xbb\xbf" + orjson.dumps(product)) == product

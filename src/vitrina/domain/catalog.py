@@ -23,6 +23,7 @@ from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
 # through the API in batches.
 MAX_CATALOG_BYTES = 1 << 30
 __all__ = [
+    "BOM",
     "MAX_CATALOG_BYTES",
     "MAX_RECORD_BYTES",
     "Catalog",
@@ -31,8 +32,9 @@ __all__ = [
     "dump_catalog",
     "jsonl_records",
     "parse_catalog",
+    "wrapped_products",
 ]
-_BOM = b"\xef\xbb\xbf"
+BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, which Windows tools put first
 _WS = b" \t\r\n"
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 
@@ -84,6 +86,16 @@ def is_json_schema(value: Any) -> bool:
     if "$schema" in value:
         return True
     return value.get("type") == "object" and isinstance(value.get("properties"), dict)
+
+
+def wrapped_products(value: Any) -> list[Any] | None:
+    """The products of a catalogue wrapped in one key (`{"products": [...]}`); None otherwise."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    [inner] = value.values()
+    if isinstance(inner, list) and inner and all(isinstance(item, dict) for item in inner):
+        return inner
+    return None
 
 
 def _error(exc: Exception) -> str:
@@ -278,8 +290,8 @@ def parse_catalog(
             f"catalogue is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
             "split it into smaller files or use JSON Lines"
         )
-    if data.startswith(_BOM):
-        data = data[len(_BOM) :]
+    if data.startswith(BOM):
+        data = data[len(BOM) :]
     start = _NON_WS.search(data)
     if start is None:
         return Catalog("empty", skipped="the file is empty")
@@ -324,6 +336,9 @@ def parse_catalog(
             )
         if is_json_schema(whole):
             return Catalog("schema", skipped="the file is a JSON Schema, not a catalogue")
+        inner = wrapped_products(whole)
+        if inner is not None:
+            return Catalog("array", _array(inner, max_record_bytes), estimate=len(inner))
         return Catalog("object", _array([whole], max_record_bytes), estimate=1)
     # Any other start (a scalar, garbage): read it line by line, so each bad line becomes one
     # rejected record with its reason and a garbage first line costs only that line.

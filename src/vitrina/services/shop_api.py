@@ -33,6 +33,7 @@ from vitrina import metrics
 from vitrina.api.errors import error_responses, install_error_handlers
 from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
+from vitrina.domain.catalog import BOM, wrapped_products
 from vitrina.domain.limits import MAX_DEPTH
 from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import (
@@ -173,7 +174,7 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     Raises with every problem: 403 for products naming another store, 422 for products the
     door refuses (contract, depth, size — each error names its rule).
     """
-    products = body if isinstance(body, list) else [body]
+    products = body if isinstance(body, list) else (wrapped_products(body) or [body])
     if isinstance(body, list) and not body:
         raise BadRequestError("the array is empty", hint="send at least one product")
     if len(products) > max_batch:
@@ -245,6 +246,8 @@ def claim_batch(
 
 
 def parse_body(raw: bytes) -> Any:
+    if raw.startswith(BOM):  # as `shop load` reads a file: Windows tools write one
+        raw = raw[len(BOM) :]
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
