@@ -38,15 +38,20 @@ def test_an_unknown_server_names_the_key() -> None:
     assert "client_server" in exc.value.message
 
 
-def test_a_held_port_is_refused_with_a_hint() -> None:
+@pytest.mark.parametrize(
+    "take",
+    [check_port_free, lambda host, port: listening_socket(host, port).close()],
+    ids=["granian's check", "uvicorn's socket"],
+)
+def test_a_held_port_is_refused_with_a_hint(take: Callable[[str, int], None]) -> None:
     with socket.socket() as holder:
         holder.bind(("127.0.0.1", 0))
         holder.listen(1)
         port = holder.getsockname()[1]
         with pytest.raises(UnavailableError) as exc:
-            check_port_free("127.0.0.1", port)
+            take("127.0.0.1", port)
     assert str(port) in exc.value.message and "ports.client_api" in (exc.value.hint or "")
-    check_port_free("127.0.0.1", port)  # released: free again
+    take("127.0.0.1", port)  # released: free again
 
 
 def test_granian_missing_says_how_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -90,13 +95,3 @@ def test_connections_on_the_shared_socket_send_without_delay(
     finally:
         loop.close()
     assert nodelay and nodelay[0] != 0
-
-
-def test_a_taken_port_is_refused_for_uvicorn_too() -> None:
-    with socket.socket() as holder:
-        holder.bind(("127.0.0.1", 0))
-        holder.listen(1)
-        port = holder.getsockname()[1]
-        with pytest.raises(UnavailableError) as exc:
-            listening_socket("127.0.0.1", port)
-    assert str(port) in exc.value.message
