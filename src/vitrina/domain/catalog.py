@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any, NamedTuple
 
 import orjson
@@ -228,6 +229,12 @@ def _array(values: list[Any], limit: int) -> Iterator[Record]:
 
 _SCAN = json.JSONDecoder(parse_constant=lambda _: None).raw_decode  # boundaries only
 _STREAM_GAP = re.compile(r"[ \t\r\n,]*")  # between objects: whitespace, a stray comma
+# A broken value costs a scan up to ~1,000 levels deep (Python's recursion limit) when what
+# follows is unclosed objects: `{"a":` line after line took 45 s for 6 MB. So a file is not
+# taken for a stream after 100 broken values without a good one, and a stream stops being
+# read after 1,000 broken values in a row (one record says so).
+_STREAM_TRIES = 100
+_STREAM_BROKEN_RUN = 1000
 
 
 def _stream_pieces(text: str) -> Iterator[tuple[int, str, bool]]:
@@ -267,11 +274,25 @@ def _stream(data: bytes, limit: int) -> Catalog | None:
             if "\n" not in piece[1].rstrip():
                 return None
             break
+        if len(seen) >= _STREAM_TRIES:
+            return None
     else:
         return None
 
     def records() -> Iterator[Record]:
-        for line, piece, _parsed in (*seen, *pieces):
+        broken = 0
+        for line, piece, parsed in chain(seen, pieces):  # lazily: not (*seen, *pieces)
+            broken = 0 if parsed else broken + 1
+            if broken > _STREAM_BROKEN_RUN:
+                yield Record(
+                    line,
+                    "line",
+                    error=f"malformed JSON: {_STREAM_BROKEN_RUN:,} broken objects in a row; "
+                    "the rest of the file was not read (fix the file and load it again)",
+                    raw=piece[:1000].encode("utf-8", "surrogateescape"),
+                    rule="json",
+                )
+                return
             yield _one(line, "line", piece.encode("utf-8", "surrogateescape"), limit)
 
     return Catalog("objects", records(), estimate=data.count(b"\n{") + 1)
