@@ -113,3 +113,12 @@ def test_both_doors_take_id_and_store_from_the_admitted_product() -> None:
     [(api_id, api_out)] = check_batch([camel], "store_007", 10)
     assert api_id == "85123A" and api_out == out
     assert orjson.loads(out)["price"]["amount"] == 1299.0
+
+
+def test_a_missing_field_says_what_a_product_needs() -> None:
+    """A record of another format (`id`, a bare price) is refused saying how to fix it."""
+    value = {"id": "prod-001", "name": "Ноутбук", "price": 89999.0, "currency": "RUB"}
+    with pytest.raises(ContractError) as caught:
+        admit_product(value)
+    assert caught.value.rule == "required"
+    assert "product_id, name, price {amount, currency}, category" in str(caught.value)

@@ -29,6 +29,8 @@ from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import ContractError
 
 PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
+# The hint of a `required` refusal: what every product has (the Product schema: /docs).
+NEEDED = "a product needs product_id, name, price {amount, currency}, category (see /docs)"
 
 
 def too_large(size: int) -> ContractError:
@@ -104,7 +106,12 @@ def admitted_product(value: Any, raw: bytes | None = None) -> tuple[Any, bytes]:
         fixed = store_shapes(value)
         if fixed is not None:
             value, raw = fixed, None
-    validate("product", value, raw)
+    try:
+        validate("product", value, raw)
+    except ContractError as exc:
+        if exc.rule == "required" and exc.hint is None:
+            exc.hint = NEEDED
+        raise
     return value, admit_checked(value, raw)
 
 
