@@ -142,6 +142,11 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         ("cvfhnajy", "Смартфон"),  # смартфон on the Latin layout
         ("нордвей велосипед", "Велосипед горный Nordway"),  # any word: нордвей ~ nordway
         ("остин футболка", "Футболка хлопковая O'stin"),
+        ("звуковая панель", "Саундбар"),  # a phrase synonym (word_lists.PHRASE_SYNONYMS)
+        ("мишка плюшевый", "Мягкая игрушка"),  # the same, in either word order
+        ("плюшевый мишка", "Мягкая игрушка"),
+        ("аудиоколонка", "Портативная колонка"),  # no name has аудио: the prefix's base
+        ("аквадатчик", "Датчик протечки"),
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(
@@ -150,6 +155,16 @@ def test_how_people_type_finds_the_product_on_both_backends(
     hits = indexes["generated"][0].search(query, limit=3).hits
     names = [h.product["name"] for h in hits]
     assert names and names[0].startswith(name_prefix), (indexes["kind"], query, names)
+
+
+def test_a_cyrillic_brand_ranks_above_fuzzy_near_misses_of_other_brands(
+    indexes: dict[str, Any],
+) -> None:
+    """лориаль is L'Oréal a letter off; its Latin spelling lorial is two edits from
+    Gloria, which it found as often as L'Oréal on the embedded index."""
+    hits = indexes["generated"][0].search("лориаль", limit=10).hits
+    brands = [h.product["brand"] for h in hits]
+    assert brands and set(brands) == {"L'Oréal"}, (indexes["kind"], brands)
 
 
 def test_a_split_compound_keeps_the_filters(indexes: dict[str, Any]) -> None:

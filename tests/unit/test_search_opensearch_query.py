@@ -184,3 +184,34 @@ def test_any_word_looks_fuzzily_for_a_word_nothing_matches() -> None:
     assert read_words(["нордвей"], {}, frozenset(["нордвей"])) == Reading(
         ("нордвей",), twins={"нордвей": "yjhldtq"}
     )  # one word: no "any word" stage
+
+
+def test_a_phrase_is_its_words_or_its_meaning() -> None:
+    """звуковая панель: "all words" asks for both words, or for саундбар (a phrase synonym,
+    `word_lists.PHRASE_SYNONYMS`); "any word" adds the meaning as one more word."""
+    body = query_body("звуковая панель", mode="and")
+    assert body is not None
+    (phrase,) = body["query"]["bool"]["must"][0]["bool"]["must"]
+    words, meaning = phrase["bool"]["should"]
+    assert len(words["bool"]["must"]) == 2
+    assert '"query": "саундбар"' in json.dumps(meaning, ensure_ascii=False)
+    any_word = query_body("мишка плюшевый", mode="or")
+    assert any_word is not None
+    should = any_word["query"]["bool"]["must"][0]["bool"]["should"]
+    assert len(should) == 3  # мишка, плюшевый, and their meaning
+    assert '"query": "мягкий"' in json.dumps(should[2], ensure_ascii=False)
+    plain = query_body("звуковая колонка", mode="and")
+    assert plain is not None and len(plain["query"]["bool"]["must"][0]["bool"]["must"]) == 2
+
+
+def test_a_prefixed_compound_no_name_has_is_read_as_its_base() -> None:
+    """аудиоколонка: no name has аудио, so it is no split; колонка is in names (the probe
+    asks each cut's parts already), so the word is looked for as колонка, under a word as
+    typed."""
+    reading = read_words(["аудиоколонка"], {"name колонка": 40}, frozenset(["аудиоколонка"]))
+    assert reading == Reading(("аудиоколонка",), bases={"аудиоколонка": "колонка"})
+    assert reading.rereads(["аудиоколонка"])
+    body = json.dumps(query_body("аудиоколонка", reading=reading), ensure_ascii=False)
+    assert '"query": "колонка"' in body and '"query": "аудиоколонка"' not in body
+    no_base = read_words(["аудиоколонка"], {}, frozenset(["аудиоколонка"]))
+    assert no_base is not None and not no_base.bases  # колонка in no name: not read so

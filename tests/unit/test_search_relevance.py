@@ -181,14 +181,14 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((1, 2, 3, 4, 5), 0.9),
         ((3,), 0.9),
         ((4,), 0.75),
-        ((5,), 0.85),
+        ((5,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
         print("probe", rounds, scores)
         assert scores["queries"] == len(probe["queries"]) >= 20
         assert scores["mrr"] >= 0.95, (rounds, scores)
-        for kind in (*NEW_KINDS, "layout"):
+        for kind in (*NEW_KINDS, "layout", "phrase"):
             if kind in scores["by_kind"]:
                 assert scores["by_kind"][kind]["mrr"] >= kind_floor, (rounds, kind, scores)
 
@@ -352,3 +352,51 @@ def test_morphology_pairs_find_the_same_products(index_path: Path) -> None:
         ids_a = {h.product_id for h in index.search(a, limit=50).hits}
         ids_b = {h.product_id for h in index.search(b, limit=50).hits}
         assert ids_a and ids_a == ids_b, (a, b)
+
+
+def test_a_phrase_that_names_one_product_finds_it(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]],
+) -> None:
+    """звуковая панель, мишка плюшевый: no product has both words; the phrase means саундбар,
+    мягкая игрушка (`word_lists.PHRASE_SYNONYMS`, probe round 5's two misses)."""
+    index, _ = indexes["generated"]
+    for query, name in (
+        ("звуковая панель", "Саундбар"),
+        ("мишка плюшевый", "Мягкая игрушка"),
+        ("плюшевый мишка", "Мягкая игрушка"),
+        ("звуковая панель sony", "Саундбар Sony"),
+    ):
+        hits = index.search(query, limit=3).hits
+        assert hits and all(h.product["name"].startswith(name) for h in hits), (query, hits)
+    plain = EmbeddedSearch(index.path, readonly=True, understanding=False)
+    assert not plain.search("звуковая панель", limit=3).hits
+
+
+def test_a_prefixed_compound_no_name_has_finds_its_base(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]],
+) -> None:
+    """аудиоколонка (round 4), аквадатчик (round 6): no name has аудио or аква."""
+    index, _ = indexes["generated"]
+    for query, name in (("аудиоколонка", "Портативная колонка"), ("аквадатчик", "Датчик")):
+        hits = index.search(query, limit=3).hits
+        assert hits and hits[0].product["name"].startswith(name), (query, hits)
+
+
+def test_a_cyrillic_brand_ranks_above_fuzzy_near_misses_of_other_brands(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], tmp_path: Path
+) -> None:
+    """лориаль found Gloria Jeans (lorial is two edits from gloria) as often as L'Oréal.
+    Now the dictionary spells L'Oréal as the index does (oréal), and, for brands it does not
+    know, the fuzzy stage ranks a Latin spelling one edit off above one two edits off
+    (tantivy scores every term a fuzzy query finds alike)."""
+    index, _ = indexes["generated"]
+    hits = index.search("лориаль", limit=10).hits
+    assert hits and all(h.product["brand"] == "L'Oréal" for h in hits), hits
+    base = {"description": "", "category": "Разное", "price": {"amount": 1, "currency": "RUB"}}
+    products = [
+        {**base, "product_id": "1", "name": "Куртка Gloria Jeans", "brand": "Gloria Jeans"},
+        {**base, "product_id": "2", "name": "Крем Loreal", "brand": "Loreal"},
+    ]
+    small = _build(tmp_path / "brands", products)
+    hits = EmbeddedSearch(small, readonly=True).search("лориал", limit=2).hits  # not in BRANDS
+    assert [h.product_id for h in hits] == ["2", "1"], hits

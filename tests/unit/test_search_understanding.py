@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from vitrina.domain.generator import CATALOGUE
+from vitrina.domain.search_document import query_words
+from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.query_understanding import (
     BRANDS,
+    PHRASE_SYNONYMS,
     SYNONYMS,
     _allowed_edits,
     alternatives,
@@ -19,6 +25,8 @@ from vitrina.search.query_understanding import (
     misspelt_brand,
     misspelt_meanings,
     misspelt_word,
+    phrase_matches,
+    prefix_base,
     transliterate,
     transliterate_english,
 )
@@ -225,3 +233,58 @@ def test_rapidfuzz_lookup_matches_the_hand_written_one_on_any_word(word: str) ->
         assert misspelt_word.__wrapped__(word, max_edits) == _reference_misspelt_word(
             word, max_edits
         )
+
+
+def _meanings(query: str) -> list[tuple[tuple[str, ...], ...]]:
+    return [match.meanings for match in phrase_matches(tuple(query_words(query)))]
+
+
+def test_a_phrase_that_names_one_product_means_that_product_in_any_word_order() -> None:
+    """звуковая панель is a саундбар, плюшевый мишка a мягкая игрушка (probe round 5 missed
+    both): phrases matched on lemmas, so case forms and either word order count."""
+    assert _meanings("звуковая панель") == [(("саундбар",),)]
+    assert _meanings("звуковую панель lg") == [(("саундбар",),)]
+    for query in ("мишка плюшевый", "плюшевый мишка", "плюшевого мишку"):
+        assert _meanings(query) == [(("мягкий", "игрушка"), ("медведь",))], query
+    assert _meanings("стиральная машинка") == [(("стиральный", "машина"),)]
+    assert _meanings("сушилка для волос") == [(("фен",),)]  # three words
+    assert _meanings("куртка на осень") == [(("демисезонный",),)]  # a phrase for an adjective
+    match = phrase_matches(("купить", "стиральную", "машинку"))[0]
+    assert (match.start, match.end) == (1, 3)
+    assert _meanings("звуковая колонка") == []
+    assert _meanings("панель") == []
+
+
+def test_every_phrase_synonym_key_is_lemmas_a_query_can_match() -> None:
+    """A key word that is not its own lemma could never match (the query's words are
+    compared by their lemmas)."""
+    for key in PHRASE_SYNONYMS:
+        assert 2 <= len(key) <= 3, key
+        for word in key:
+            assert word in lemmas(word), (key, word)
+
+
+def test_a_prefix_without_one_adjective_is_read_as_its_base() -> None:
+    """аудиоколонка (probe round 4) and аквадатчик (round 6): no product name has аудио or
+    аква, so the word is not two words of the index; what follows the prefix is."""
+    assert prefix_base("аудиоколонка") == "колонка"
+    assert prefix_base("аквадатчик") == "датчик"
+    assert prefix_base("электрочайник") is None  # электро is электрический + чайник
+    assert prefix_base("аудио") is None
+    assert prefix_base("колонка") is None
+    assert prefix_base("audiokolonka") is None
+
+
+def test_dictionary_brands_are_spelt_as_the_index_has_them() -> None:
+    """лореаль meant oreal, a term no index has (L'Oréal is l + oréal), so лориаль found
+    Gloria Jeans (lorial ~ gloria) as often as L'Oréal. Every dictionary value that is a
+    generated-catalogue brand's word without its accents is that word."""
+
+    def folded(word: str) -> str:
+        return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode()
+
+    brand_words = {w for brands, _ in CATALOGUE.values() for b in brands for w in query_words(b)}
+    for value in set(BRANDS.values()):
+        for word in brand_words:
+            assert folded(value) != folded(word) or value == word, (value, word)
+    assert _words("лориаль", ["лориаль"])["oréal"] == "brand"

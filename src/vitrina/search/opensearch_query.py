@@ -23,12 +23,16 @@ from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
 from vitrina.search.query_understanding import (
+    COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
+    SYNONYM_WEIGHT,
+    PhraseMatch,
     alternatives,
     compound_meaning,
     fuzzy_distance,
     is_cyrillic,
     misspelt_meanings,
+    phrase_matches,
     transliterate,
     transliterate_english,
 )
@@ -132,6 +136,8 @@ class _WordPlan:
 def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
     if reading is not None and word in reading.splits:
         plan = _WordPlan([], [reading.splits[word]])
+    elif reading is not None and word in reading.bases:  # аудиоколонка → колонка
+        plan = _WordPlan([(reading.bases[word], COMPOUND_WEIGHT)], [])
     elif reading is not None and word in reading.twins:
         plan = _WordPlan(_forms(reading.twins[word]), [])
     else:
@@ -231,16 +237,35 @@ def _fuzzy_within_budget(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return clauses
 
 
+def meanings_clause(phrase: PhraseMatch) -> dict[str, Any]:
+    """Any meaning of a phrase (звуковая панель → саундбар), each with all its words."""
+    return any_of(
+        [
+            {"bool": {"must": [any_of(term_clauses(w, SYNONYM_WEIGHT)) for w in meaning]}}
+            for meaning in phrase.meanings
+        ]
+    )
+
+
 def text_clause(
     words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
+    phrases = phrase_matches(tuple(words))
     if mode == "fuzzy":
         fuzzy = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
-        clauses = _fuzzy_within_budget(fuzzy)
+        clauses = _fuzzy_within_budget(fuzzy) + [meanings_clause(p) for p in phrases]
+    elif mode == "and":  # a phrase: all its words, or one of its meanings (звуковая панель)
+        plans = _within_budget([_word_plan(w, reading) for w in words])
+        built: list[dict[str, Any] | None] = [plan.clause() for plan in plans]
+        for phrase in reversed(phrases):
+            span = [c for c in built[phrase.start : phrase.end] if c is not None]
+            both = {"bool": {"must": span}}
+            built[phrase.start : phrase.end] = [any_of([both, meanings_clause(phrase)])]
+        clauses = [c for c in built if c is not None]
     else:
-        unmatched = reading.unmatched if reading is not None and mode == "or" else frozenset()
+        unmatched = reading.unmatched if reading is not None else frozenset()
         plans = _within_budget([_word_plan(w, reading) for w in words if w not in unmatched])
-        clauses = [plan.clause() for plan in plans]
+        clauses = [plan.clause() for plan in plans] + [meanings_clause(p) for p in phrases]
         # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
         fuzzy = [c for c in (fuzzy_clause(w) for w in words if w in unmatched) if c]
         clauses = _fuzzy_within_budget(clauses + fuzzy) if fuzzy else clauses

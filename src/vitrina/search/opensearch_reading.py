@@ -26,7 +26,12 @@ from typing import Any
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
-from vitrina.search.query_understanding import MIN_COMPOUND_PART, compound_meaning, is_cyrillic
+from vitrina.search.query_understanding import (
+    MIN_COMPOUND_PART,
+    compound_meaning,
+    is_cyrillic,
+    prefix_base,
+)
 
 # Words longer than this are not cut: the longest two-part compounds of the catalogues are
 # ~20 letters, and each cut is two more questions in the probe (a 256-letter word: 500).
@@ -50,10 +55,14 @@ class Reading:
     # (нордвей велосипед: велосипед matches, so the fuzzy stage, where нордвей ~ Nordway,
     # would never run and the brand's bicycles would rank anywhere among the others).
     unmatched: frozenset[str] = frozenset()
+    # Words looked for by what follows a compound prefix (аудиоколонка → колонка).
+    bases: Mapping[str, str] = field(default_factory=dict)
 
     def rereads(self, words: list[str]) -> bool:
         """Whether "all words" would look for anything else than it did."""
-        return self.words != tuple(words) or bool(self.splits) or bool(self.twins)
+        return (
+            self.words != tuple(words) or bool(self.splits) or bool(self.twins) or bool(self.bases)
+        )
 
 
 def _cuts(word: str) -> list[tuple[str, str]]:
@@ -175,25 +184,30 @@ def read_words(
         words_read.append(word)
     splits: dict[str, tuple[str, str]] = {}
     twins: dict[str, str] = {}
+    bases: dict[str, str] = {}
     unmatched: set[str] = set()
     for word in (w for w in words_read if w in words and not matches(w)):
         parts = next(
             (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
         )
         twin = keyboard_twin(word)
+        base = prefix_base(word) if parts is None else None
         if parts is not None:
             splits[word] = parts
+        elif base is not None and counts.get(f"name {base}", 0):  # one of the cuts asked
+            bases[word] = base
         elif twin is not None and counts.get(f"matches {twin}", 1):  # asked if 2+ words
             twins[word] = twin
         meaning = compound_meaning(word)
         if (
             parts is None
+            and word not in bases
             and (twin is None or not counts.get(f"matches {twin}", 0))
             and (meaning is None or not counts.get(f"both {' '.join(meaning)}", 0))
         ):
             unmatched.add(word)
     if len(words_read) < 2:
         unmatched.clear()  # one word has no "any word" stage
-    if words_read == words and not splits and not twins and not unmatched:
+    if words_read == words and not splits and not twins and not unmatched and not bases:
         return None
-    return Reading(tuple(words_read), splits, twins, frozenset(unmatched))
+    return Reading(tuple(words_read), splits, twins, frozenset(unmatched), bases)

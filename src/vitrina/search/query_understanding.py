@@ -22,12 +22,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import permutations
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from vitrina.search.analysis import stems
-from vitrina.search.word_lists import BRANDS, SYNONYMS
+from vitrina.search.analysis import lemmas, stems
+from vitrina.search.word_lists import BRANDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -272,6 +273,65 @@ def compound_meaning(word: str) -> tuple[str, str] | None:
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_COMPOUND_PART:
             return adjective, word[len(prefix) :]
     return None
+
+
+def prefix_base(word: str) -> str | None:
+    """The word after a compound prefix that has no one adjective (аудиоколонка → колонка,
+    аквадатчик → датчик): what to look for when the index has nothing for the whole word
+    and cannot split it into two words it has (аудио is in no name). Prefixes with an
+    adjective are read as adjective + base instead (`compound_meaning`)."""
+    if not is_cyrillic(word):
+        return None
+    for prefix in sorted(COMPOUND_PREFIXES, key=len, reverse=True):
+        if (
+            prefix not in PREFIX_ADJECTIVES
+            and word.startswith(prefix)
+            and len(word) - len(prefix) >= MIN_COMPOUND_PART
+        ):
+            return word[len(prefix) :]
+    return None
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """Query words `start:end` are a phrase of `PHRASE_SYNONYMS`: also look for any of
+    `meanings` (each a phrase whose words must all match)."""
+
+    start: int
+    end: int
+    meanings: tuple[tuple[str, ...], ...]
+
+
+_PHRASE_LENGTHS = sorted({len(key) for key in PHRASE_SYNONYMS}, reverse=True)
+
+
+def _is_phrase(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
+    """Whether the words are the key's lemmas in some order (each word as typed or by one
+    of its dictionary lemmas)."""
+    readings = [{word, *lemmas(word)} for word in words]
+    return any(
+        all(lemma in reading for lemma, reading in zip(order, readings, strict=True))
+        for order in permutations(key)
+    )
+
+
+@lru_cache(maxsize=65_536)  # query word tuples repeat across customers
+def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
+    """The phrases of `PHRASE_SYNONYMS` among adjacent query words, in any word order
+    (плюшевый мишка, мишка плюшевый), longest first, not overlapping."""
+    found: list[PhraseMatch] = []
+    taken: set[int] = set()
+    for length in _PHRASE_LENGTHS:
+        for start in range(len(words) - length + 1):
+            span = range(start, start + length)
+            if taken.intersection(span):
+                continue
+            for key, meanings in PHRASE_SYNONYMS.items():
+                if len(key) == length and _is_phrase(words[start : start + length], key):
+                    found.append(PhraseMatch(start, start + length, meanings))
+                    taken.update(span)
+                    break
+    return tuple(sorted(found, key=lambda match: match.start))
 
 
 def e_for_e(word: str) -> tuple[str, ...]:

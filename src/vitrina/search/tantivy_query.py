@@ -19,13 +19,18 @@ from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
 from vitrina.search.query_understanding import (
+    COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
     MIN_COMPOUND_PART,
+    SYNONYM_WEIGHT,
+    PhraseMatch,
     alternatives,
     compound_meaning,
     fuzzy_distance,
     is_cyrillic,
     misspelt_meanings,
+    phrase_matches,
+    prefix_base,
     transliterate,
     transliterate_english,
 )
@@ -133,6 +138,9 @@ class TantivyQueries:
             split = self.all_of(parts, searcher) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
+            base = prefix_base(word) if split is None else None
+            if base is not None and any(searcher.doc_freq("name", s) for s in stems(base)):
+                clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)  # аудиоколонка
             twin = keyboard_twin(word)
             if not clauses and twin is not None:  # yjen → ноут → ноутбук
                 twin_forms = [(twin, 1.0)]
@@ -195,6 +203,7 @@ class TantivyQueries:
             if name in fields
         ]
         if self.understanding and is_cyrillic(word):
+            clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
             searcher = self.index.searcher()
             clauses += [
                 clause
@@ -202,6 +211,25 @@ class TantivyQueries:
                 for clause in self.term_clauses(alt.word, alt.weight, searcher)
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def nearer_brand_clauses(self, spellings: list[str]) -> list[tuple[Any, Any]]:
+        """The Latin spellings of a Cyrillic word once more, one edit away, in name and
+        brand: tantivy scores every term a fuzzy query finds alike, so without them a brand
+        two edits off (лориаль → lorial ~ gloria) tied with the one a letter off. Lucene
+        (OpenSearch) already scores nearer terms higher."""
+        return [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.fuzzy_term_query(self.schema, name, stem, distance=1),
+                    BOOSTS[name],
+                ),
+            )
+            for w in dict.fromkeys(spellings)
+            for stem in stems(w)
+            if fuzzy_distance(stem) == 2
+            for name in ("name", "brand")
+        ]
 
     def joined_compounds(self, words: tuple[str, ...]) -> tuple[str, ...]:
         """Adjacent words joined where one of them is not in the index and together they
@@ -260,11 +288,38 @@ class TantivyQueries:
             words = self.joined_compounds(self.joined_layout_splits(words))
         if self.understanding and mode == "or":
             build = self.word_or_fuzzy_clause
-        clauses = [c for c in (build(w) for w in words) if c is not None]
+        phrases = phrase_matches(words) if self.understanding else ()
+        built = [build(w) for w in words]
+        clauses = [c for c in built if c is not None]
+        meanings = [(phrase, self.meanings_clause(phrase)) for phrase in phrases]
+        if mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
+            for phrase, meaning in reversed(meanings):
+                if meaning is not None:
+                    span = [c for c in built[phrase.start : phrase.end] if c is not None]
+                    both = [tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in span])]
+                    built[phrase.start : phrase.end] = [self.any_clause([*both, meaning])]
+            clauses = [c for c in built if c is not None]
+        else:  # any word: a meaning counts as one more word
+            clauses += [meaning for _, meaning in meanings if meaning is not None]
         if not clauses:
             return None
         occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
         return tantivy.Query.boolean_query([(occur, c) for c in clauses])
+
+    @staticmethod
+    def any_clause(clauses: list[Any]) -> Any:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Should, c) for c in clauses])
+
+    def meanings_clause(self, phrase: PhraseMatch) -> Any:
+        """Any meaning of a phrase (each with all its words) the index has; None if none."""
+        searcher = self.index.searcher()
+        found = []
+        for meaning in phrase.meanings:
+            parts = [self.term_clauses(w, SYNONYM_WEIGHT, searcher) for w in meaning]
+            if all(parts):
+                must = [(tantivy.Occur.Must, tantivy.Query.boolean_query(p)) for p in parts]
+                found.append(tantivy.Query.boolean_query(must))
+        return self.any_clause(found) if found else None
 
     def filter_clauses(self, filters: SearchFilters | None) -> list[Any]:
         if filters is None:
