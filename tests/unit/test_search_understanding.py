@@ -288,3 +288,9 @@ def test_dictionary_brands_are_spelt_as_the_index_has_them() -> None:
         for word in brand_words:
             assert folded(value) != folded(word) or value == word, (value, word)
     assert _words("лориаль", ["лориаль"])["oréal"] == "brand"
+
+
+def test_air_is_written_eir() -> None:
+    """эйрбит → airbit, one edit from AirBeat; letter by letter eyrbit is three (round 6)."""
+    assert transliterate_english("эйрбит") == "airbit"
+    assert transliterate_english("эйрподс") == "airpods"

@@ -10,6 +10,9 @@ _TO_RUSSIAN = str.maketrans(_LATIN_KEYS, _RUSSIAN_KEYS)
 _TO_LATIN = str.maketrans(_RUSSIAN_KEYS, _LATIN_KEYS)
 # Latin keys of Russian letters that `query_words` drops as punctuation, splitting the word.
 SPLITTING_KEYS = "бюжэхъё"
+# Latin fragments this short (the l of l;bycs, д|жинсы) count as unknown when joining a
+# split back: sizes (S, XL) and initials (the l of L'Oréal) are in the index.
+SHORT_LATIN_FRAGMENT = 2
 
 
 def keyboard_twin(word: str) -> str | None:

@@ -24,7 +24,7 @@ from itertools import pairwise
 from typing import Any
 
 from vitrina.search.fields import BOOSTS
-from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
+from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
@@ -164,7 +164,10 @@ def read_words(
 
     joined: list[str] = []
     for word in words:
-        latin_unknown = [_latin(w) and not known(w) for w in (joined[-1:] or [""]) + [word]]
+        latin_unknown = [
+            _latin(w) and (len(w) <= SHORT_LATIN_FRAGMENT or not known(w))
+            for w in (joined[-1:] or [""]) + [word]
+        ]
         if joined and all(latin_unknown):
             layout = next((w for w in _layout_joins(joined[-1], word) if known(w)), None)
             if layout is not None:

@@ -135,8 +135,9 @@ def transliterate_english(word: str) -> str:
     """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
     before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys),
     a final -ия is -ia (глория → gloria), and English J, written дж or just ж, is j
-    (джбл, жбл → jbl), -айт is -ight; the rest as `transliterate`."""
-    word = word.replace("ё", "е").replace("дж", "ж").replace("айт", "ight")
+    (джбл, жбл → jbl), -айт is -ight, эйр is air (эйрбит → airbit, one edit from airbeat;
+    эйрподс); the rest as `transliterate`."""
+    word = word.replace("ё", "е").replace("дж", "ж").replace("айт", "ight").replace("эйр", "air")
     if word.endswith("ия"):
         return transliterate_english(word[:-2]) + "ia"
     return "".join(

@@ -17,7 +17,7 @@ from vitrina.domain.search_document import filter_key
 from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
-from vitrina.search.keyboard_layout import SPLITTING_KEYS, keyboard_twin
+from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.query_understanding import (
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
@@ -41,6 +41,9 @@ Analysis = Literal["stem", "lemma", "stem+lemma"]
 FUZZY_FIELDS = tuple(name for name in BOOSTS if name != "specifications")
 # A compound found as two words of the index ranks a little under the word as typed.
 COMPOUND_SPLIT_WEIGHT = 0.8
+# In "any word", a word found only fuzzily counts like a word found exactly: an exact term
+# scores its boost × BM25 (~5-7 on the judged catalogues), a fuzzy one its boost alone.
+ANY_WORD_FUZZY_BOOST = 5.0
 
 
 class TantivyQueries:
@@ -124,7 +127,13 @@ class TantivyQueries:
             return tantivy.Query.boolean_query(clauses)
         if not any(self.term_clauses(w, weight) for w, weight in forms):
             return None
-        return self.fuzzy_clause(word) or tantivy.Query.empty_query()
+        fuzzy = self.fuzzy_clause(word)
+        if fuzzy is None:
+            return tantivy.Query.empty_query()
+        # A fuzzy match scores its field's boost alone, no BM25: next to a word that matches
+        # exactly (наушники эйрбит) it would add a fifth of that word's score and rank
+        # nowhere among the other word's products.
+        return tantivy.Query.boost_query(fuzzy, ANY_WORD_FUZZY_BOOST)
 
     def matching_clauses(self, word: str) -> tuple[list[Any], list[tuple[str, float]]]:
         """The clauses of the word and its alternatives the index has, and the forms tried."""
@@ -261,7 +270,8 @@ class TantivyQueries:
             return any(searcher.doc_freq(name, stem) for stem in stems(word) for name in BOOSTS)
 
         def latin_unknown(word: str) -> bool:
-            return word.isascii() and word.isalpha() and not known(word)
+            short = len(word) <= SHORT_LATIN_FRAGMENT
+            return word.isascii() and word.isalpha() and (short or not known(word))
 
         out: list[str] = []
         for word in words:
