@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import orjson
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vitrina.contracts.door import admit_product
 from vitrina.domain.catalog import dump_catalog, parse_catalog
@@ -118,3 +120,24 @@ def test_unclosed_objects_line_after_line_are_not_scanned_for_ever() -> None:
     records = list(parse_catalog(stream + b"\n" + opened).records)
     assert records[0].ok and not records[-1].ok and len(records) <= 1_002
     assert "not read" in (records[-1].error or "")
+
+
+_texts = st.text(max_size=8)
+_values = st.none() | st.booleans() | st.integers(-(10**9), 10**9) | _texts
+_objects = st.dictionaries(  # non-empty: `{}` pretty-prints on one line, as JSON Lines do
+    _texts,
+    _values | st.lists(_values, max_size=3) | st.dictionaries(_texts, _values, max_size=3),
+    min_size=1,
+    max_size=5,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    objects=st.lists(_objects, min_size=2, max_size=6), gap=st.sampled_from(["\n", "\n\n", "\r\n"])
+)
+def test_any_objects_one_after_another_read_back_equal(
+    objects: list[dict[str, object]], gap: str
+) -> None:
+    data = gap.encode().join(orjson.dumps(o, option=orjson.OPT_INDENT_2) for o in objects)
+    assert [r.value for r in parse_catalog(data).records] == objects
