@@ -145,6 +145,10 @@ def test_a_long_query_stays_under_the_clusters_clause_limit() -> None:
         assert '"query": "pylesos"' in text  # the best alternatives too
     short = json.dumps(query_body("пылесос"), ensure_ascii=False)
     assert '"query": "электропылесос"' in short  # a short query keeps all its alternatives
+    phrases = "звуковая панель плюшевый мишка стиральная машинка сушилка для волос на зиму"
+    for mode in ("and", "or", "fuzzy"):  # the phrases' meanings count too
+        body = query_body(phrases, mode=mode)
+        assert body is not None and _term_queries(body) <= MAX_QUERY_TERMS, mode
 
 
 def test_a_long_query_of_typos_expands_each_fuzzy_term_less() -> None:

@@ -159,13 +159,13 @@ def _terms(text: str) -> int:
     return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * len(lemma_text(text).split())
 
 
-def _within_budget(plans: list[_WordPlan]) -> list[_WordPlan]:
+def _within_budget(plans: list[_WordPlan], reserved: int = 0) -> list[_WordPlan]:
     """The plans with the least-weighted alternatives (compounds first, of the last words
-    first) left out until the query has at most MAX_QUERY_TERMS terms; every word as typed
-    (or its twin or parts) stays. Short queries are far under and left whole."""
-    total = sum(_terms(text) for plan in plans for text, _ in plan.forms) + sum(
-        _terms(a) + _terms(b) for plan in plans for a, b in plan.pairs
-    )
+    first) left out until the query has at most MAX_QUERY_TERMS terms with the `reserved`
+    ones (phrases' meanings); every word as typed (or its twin or parts) stays. Short
+    queries are far under and left whole."""
+    total = reserved + sum(_terms(text) for plan in plans for text, _ in plan.forms)
+    total += sum(_terms(a) + _terms(b) for plan in plans for a, b in plan.pairs)
     if total <= MAX_QUERY_TERMS:
         return plans
     dropped: set[tuple[int, int]] = set()
@@ -251,11 +251,12 @@ def text_clause(
     words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
     phrases = phrase_matches(tuple(words))
+    meaning_terms = sum(_terms(w) for p in phrases for meaning in p.meanings for w in meaning)
     if mode == "fuzzy":
         fuzzy = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
-        clauses = _fuzzy_within_budget(fuzzy) + [meanings_clause(p) for p in phrases]
+        clauses = _fuzzy_within_budget(fuzzy + [meanings_clause(p) for p in phrases])
     elif mode == "and":  # a phrase: all its words, or one of its meanings (звуковая панель)
-        plans = _within_budget([_word_plan(w, reading) for w in words])
+        plans = _within_budget([_word_plan(w, reading) for w in words], meaning_terms)
         built: list[dict[str, Any] | None] = [plan.clause() for plan in plans]
         for phrase in reversed(phrases):
             span = [c for c in built[phrase.start : phrase.end] if c is not None]
@@ -264,7 +265,8 @@ def text_clause(
         clauses = [c for c in built if c is not None]
     else:
         unmatched = reading.unmatched if reading is not None else frozenset()
-        plans = _within_budget([_word_plan(w, reading) for w in words if w not in unmatched])
+        kept = [_word_plan(w, reading) for w in words if w not in unmatched]
+        plans = _within_budget(kept, meaning_terms)
         clauses = [plan.clause() for plan in plans] + [meanings_clause(p) for p in phrases]
         # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
         fuzzy = [c for c in (fuzzy_clause(w) for w in words if w in unmatched) if c]
