@@ -7,9 +7,11 @@ running here, so the product stays in the index, and the page must still stop sh
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from tests.integration.test_client_api import (
@@ -139,6 +141,55 @@ def test_filters_and_product_page(page: Any, site: Any) -> None:
     page.wait_for_selector("#product-name")
     assert page.text_content("#product-name") == by_id[first]["name"]
     assert by_id[first]["description"] in page.text_content("#product")
+
+
+def shown_ids(page: Any) -> list[str]:
+    return page.eval_on_selector_all("#results .card", "cs => cs.map(c => c.dataset.productId)")
+
+
+def test_a_search_lives_in_the_address_for_links_reloads_and_back(page: Any, site: Any) -> None:
+    """The search and its filters, sort and page are in the URL: a link opens the same
+    results, the product page's back link and the browser's Back return to them.
+    (Waits are Playwright's expect/selectors: the page's CSP forbids the eval that
+    wait_for_function's polling needs.)"""
+    from playwright.sync_api import expect
+
+    _, url, products = site
+    card = '#results .card[data-product-id="{}"]'.format
+    page.goto(url + "/#/")
+    page.fill("#price_max", "50000")
+    page.select_option("#sort", "price_asc")
+    page.click("#search-form button[type=submit]")
+    expect(page).to_have_url(re.compile(r"#/\?.*price_max=50000.*sort=price_asc"))
+    page.wait_for_selector("#results .card")
+    first_page = shown_ids(page)
+    link = page.url
+    page.click("#next")
+    expect(page).to_have_url(re.compile(r"offset=12"))
+    page.wait_for_selector(card(first_page[0]), state="detached")
+    second_page = shown_ids(page)
+    assert second_page and not set(second_page) & set(first_page)
+    page.go_back()  # Back steps to the first page of results
+    page.wait_for_selector(card(first_page[0]))
+    assert shown_ids(page) == first_page and page.input_value("#price_max") == "50000"
+
+    fresh = page.context.new_page()  # the link in a new tab: the same form and results
+    fresh.goto(link)
+    fresh.wait_for_selector(card(first_page[0]))
+    expect(fresh.locator("#sort")).to_have_value("price_asc")
+    assert fresh.input_value("#price_max") == "50000" and shown_ids(fresh) == first_page
+    fresh.close()
+
+    wanted = products[5]  # a plain query string from outside: /?q=…
+    page.goto(url + "/?q=" + quote(wanted["name"]))
+    page.wait_for_selector(card(wanted["product_id"]))
+    expect(page.locator("#q")).to_have_value(wanted["name"])
+    page.click(card(wanted["product_id"]) + " a.name")
+    page.wait_for_selector("#product-name")
+    page.click("#view-product a.back")  # "← к результатам": the same search, not a blank one
+    page.wait_for_selector(card(wanted["product_id"]))
+    expect(page.locator("#q")).to_have_value(wanted["name"])
+    assert page.console_errors == []
 
 
 def test_operator_bans_and_product_vanishes(page: Any, site: Any) -> None:

@@ -7,6 +7,7 @@ const $ = (sel) => document.querySelector(sel);
 const PAGE = 12; // results per page: four rows of three cards on a laptop
 const TOKEN_KEY = "vitrina.adminToken";
 let searchOffset = 0;
+let lastSearchHash = "#/"; // where "← к результатам" goes back to
 let opsTimer = null;
 
 function el(tag, attrs = {}, ...children) {
@@ -70,6 +71,41 @@ function productCard(product, extra) {
 }
 
 // -- search --------------------------------------------------------------------------------
+// The search's state lives in the address (#/?q=…&category=…&offset=12), so a search can be
+// bookmarked, shared and reloaded, and Back/Forward step through searches and pages.
+const FILTER_FIELDS = ["category", "brand", "price_min", "price_max"];
+
+function searchState() {
+  const state = new URLSearchParams();
+  const q = $("#q").value.trim();
+  if (q) state.set("q", q);
+  for (const id of FILTER_FIELDS) {
+    const v = $("#" + id).value.trim();
+    if (v) state.set(id, v);
+  }
+  if ($("#in_stock").checked) state.set("in_stock", "true");
+  if ($("#sort").value !== "relevance") state.set("sort", $("#sort").value);
+  if (searchOffset > 0) state.set("offset", String(searchOffset));
+  return state;
+}
+
+function applySearchState(state) {
+  $("#q").value = state.get("q") || "";
+  for (const id of FILTER_FIELDS) $("#" + id).value = state.get(id) || "";
+  $("#in_stock").checked = state.get("in_stock") === "true";
+  const sort = state.get("sort");
+  $("#sort").value = [...$("#sort").options].some((o) => o.value === sort) ? sort : "relevance";
+  const offset = Number.parseInt(state.get("offset") || "0", 10);
+  searchOffset = Number.isFinite(offset) && offset > 0 ? offset - (offset % PAGE) : 0;
+}
+
+function goSearch() {
+  const state = searchState().toString();
+  const hash = "#/" + (state ? "?" + state : "");
+  if (location.hash === hash) runSearch(); // the same search again: no hashchange
+  else location.hash = hash; // route() runs it
+}
+
 function searchParams() {
   const params = new URLSearchParams();
   params.set("q", $("#q").value);
@@ -329,20 +365,27 @@ function route() {
   document.querySelectorAll(".view").forEach((v) => { v.hidden = v.id !== "view-" + view; });
   document.querySelectorAll("nav a").forEach((a) => a.classList.toggle("active", a.dataset.nav === view));
   clearInterval(opsTimer);
-  if (view === "product") showProduct(decodeURIComponent(arg));
+  if (view === "product") {
+    $("#view-product .back").setAttribute("href", lastSearchHash);
+    showProduct(decodeURIComponent(arg));
+  }
   else if (view === "stats") showStats();
   else if (view === "ops") { refreshOps(); opsTimer = setInterval(refreshOps, 5000); }
   else if (view === "recs") {
     const user = sessionStorage.getItem("vitrina.user");
     if (user) { $("#recs-user").value = user; showRecs(user); }
-  } else if (view === "search") runSearch();
+  } else if (view === "search") {
+    applySearchState(new URLSearchParams(arg.startsWith("?") ? arg.slice(1) : ""));
+    lastSearchHash = hash;
+    runSearch();
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); searchOffset = 0; runSearch(); });
+  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); searchOffset = 0; goSearch(); });
   $("#q").addEventListener("input", scheduleSuggest);
-  $("#prev").addEventListener("click", () => { searchOffset = Math.max(0, searchOffset - PAGE); runSearch(); });
-  $("#next").addEventListener("click", () => { searchOffset += PAGE; runSearch(); });
+  $("#prev").addEventListener("click", () => { searchOffset = Math.max(0, searchOffset - PAGE); goSearch(); });
+  $("#next").addEventListener("click", () => { searchOffset += PAGE; goSearch(); });
   $("#recs-form").addEventListener("submit", (e) => { e.preventDefault(); showRecs($("#recs-user").value.trim()); });
   $("#token-form").addEventListener("submit", (e) => {
     e.preventDefault();
@@ -358,5 +401,9 @@ document.addEventListener("DOMContentLoaded", () => {
       body: { reason: $("#ban-reason").value.trim() } }));
   });
   window.addEventListener("hashchange", route);
+  // A link from outside may carry the search as a query string: /?q=велосипед.
+  if (location.search && !location.hash) {
+    history.replaceState(null, "", location.pathname + "#/" + location.search);
+  }
   route();
 });
