@@ -1,0 +1,134 @@
+"""Query-building cost: the search's query understanding at a git revision (A) against the
+working tree (B), interleaved A B B A.
+
+    .venv/bin/python benchmarks/query_cost.py --base HEAD~3
+    .venv/bin/python benchmarks/query_cost.py --base 1b00260 --n 20000 --rounds 3
+
+Every judged query (`tests/fixtures/judged-queries.json`) is built uncached, in all three
+stages the embedded backend tries (all words, any word, fuzzy), by `TantivyQueries` directly
+(not through its LRU), and the thread CPU per query is measured; one unmeasured pass warms
+the word caches first. Both sides read one shared index of --n generated products built with
+the working tree's code, and each side runs in its own interpreter whose `vitrina` is that
+side's source (`git archive BASE src` for A), so a rule added or removed between the two is
+all that differs. Prints one JSON object: `ratio` is B's queries per CPU-second over A's
+(below 1: the change made query building dearer), with the per-query mean, p50 and p99 of
+every run, and the load average around each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import statistics
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+from abba import abba
+
+ROOT = Path(__file__).resolve().parents[1]
+JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
+PASSES = 3  # measured passes over the judged queries per run
+
+
+def one_side(src: str, index_path: str) -> dict[str, float]:
+    """Runs in the side's own interpreter (`--side`): build every judged query's three
+    stages with that side's code; thread CPU per query."""
+    sys.path.insert(0, src)
+    import vitrina
+
+    if not vitrina.__file__ or not vitrina.__file__.startswith(src):
+        raise SystemExit(f"imported {vitrina.__file__}, not the side's source {src}")
+    from vitrina.domain.search_document import query_words
+    from vitrina.search.embedded import EmbeddedSearch
+
+    judged = json.loads(JUDGED.read_text("utf-8"))["queries"]
+    queries = [tuple(query_words(case["query"])) for case in judged]
+    index = EmbeddedSearch(Path(index_path), readonly=True)
+    builder = index._queries
+
+    def one_pass() -> list[float]:
+        micros = []
+        for words in queries:
+            started = time.thread_time_ns()
+            for mode in ("and", "or", "fuzzy"):
+                builder.text_query(words, mode)
+            micros.append((time.thread_time_ns() - started) / 1000)
+        return micros
+
+    one_pass()  # word caches warm, as in a running API
+    times = sorted(t for _ in range(PASSES) for t in one_pass())
+    mean = statistics.fmean(times)
+    return {
+        "rate": 1e6 / mean,
+        "queries": len(queries),
+        "mean_us": round(mean, 1),
+        "p50_us": round(times[len(times) // 2], 1),
+        "p99_us": round(times[int(len(times) * 0.99)], 1),
+    }
+
+
+def extract(rev: str, into: Path) -> Path:
+    """`src/` as it is at `rev`, unpacked under `into`."""
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "src"], capture_output=True, check=True
+    ).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def build_index(path: Path, n: int) -> None:
+    sys.path.insert(0, str(ROOT / "src"))
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.search.embedded import EmbeddedSearch
+
+    writer = EmbeddedSearch(path)
+    products = list(generate_catalog(n, seed=42))
+    for start in range(0, len(products), 5000):
+        writer.upsert(products[start : start + 5000])
+    writer.commit()
+    writer.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--base", default="HEAD", help="git revision of side A (default HEAD)")
+    parser.add_argument("--n", type=int, default=20_000, help="generated products in the index")
+    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument("--side", nargs=2, metavar=("SRC", "INDEX"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.side:
+        print(json.dumps(one_side(*args.side)))
+        return
+    with tempfile.TemporaryDirectory(prefix="vitrina-query-cost-") as tmp:
+        base_src = extract(args.base, Path(tmp) / "base")
+        index = Path(tmp) / "index"
+        build_index(index, args.n)
+
+        def side(src: Path):
+            def run() -> dict[str, float]:
+                out = subprocess.run(
+                    [sys.executable, __file__, "--side", str(src), str(index)],
+                    capture_output=True,
+                    text=True,
+                    check=True,
+                ).stdout
+                return json.loads(out.strip().splitlines()[-1])
+
+            return run
+
+        result = abba(side(base_src), side(ROOT / "src"), rounds=args.rounds)
+    print(
+        json.dumps(
+            {"benchmark": "query_cost", "base": args.base, "products": args.n, **result}, indent=2
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
