@@ -110,6 +110,16 @@ def test_tokens_and_store_ownership(shop) -> None:
     assert (settings.secrets_dir / "shop-tokens.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_store_can_send_json_lines(shop) -> None:
+    _settings, http, tokens = shop
+    products = _products(2)
+    body = b"".join(orjson.dumps(p) + b"\n" for p in products)
+    headers = {**_auth(tokens["store_001"]), "Content-Type": "application/x-ndjson"}
+    r = http.post("/api/v1/products", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    assert r.json()["product_ids"] == [p["product_id"] for p in products]
+
+
 def test_bad_bodies_get_precise_4xx(shop) -> None:
     _settings, http, tokens = shop
     headers = {**_auth(tokens["store_001"]), "Content-Type": "application/json"}

@@ -112,6 +112,27 @@ def test_the_api_reads_a_body_with_a_byte_order_mark_as_shop_load_does() -> None
     assert parse_body(b"\xef\xbb\xbf" + orjson.dumps(product)) == product
 
 
+def test_the_api_reads_json_lines_and_objects_one_after_another_as_shop_load_does() -> None:
+    import pytest
+
+    from vitrina.errors import BadRequestError
+    from vitrina.services.shop_api import parse_body
+
+    products = list(generate_catalog(3, seed=7))
+    lines = b"\n".join(orjson.dumps(p) for p in products) + b"\n"
+    assert parse_body(lines) == products
+    assert parse_body(lines.replace(b"\n", b"\r\n")) == products  # Windows line ends
+    pretty = b"\n".join(orjson.dumps(p, option=orjson.OPT_INDENT_2) for p in products)
+    assert parse_body(pretty) == products
+    broken = lines.replace(orjson.dumps(products[1]), b'{"product_id": "1",', 1)
+    with pytest.raises(BadRequestError) as caught:  # all or nothing, the record named
+        parse_body(broken)
+    assert "1 of 3 records" in caught.value.message and "line 2" in caught.value.message
+    with pytest.raises(BadRequestError) as caught:  # one broken value: the plain message
+        parse_body(b'{"product_id": ')
+    assert caught.value.message.startswith("malformed JSON")
+
+
 def test_unclosed_objects_line_after_line_are_not_scanned_for_ever() -> None:
     """Each `{"a":` line made the stream scanner parse ~1,000 levels deep: 6 MB took 45 s."""
     opened = b'{"a":\n' * 200_000

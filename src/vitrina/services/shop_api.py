@@ -33,7 +33,7 @@ from vitrina import metrics
 from vitrina.api.errors import error_responses, install_error_handlers
 from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
-from vitrina.domain.catalog import BOM, wrapped_products
+from vitrina.domain.catalog import BOM, parse_catalog, wrapped_products
 from vitrina.domain.limits import MAX_DEPTH
 from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import (
@@ -258,9 +258,38 @@ def parse_body(raw: bytes) -> Any:
                 rule="depth",
                 hint=f"flatten products to at most {MAX_DEPTH} levels",
             ) from None
+        several = several_products(raw)
+        if several is not None:
+            return several
         raise BadRequestError(
-            f"malformed JSON: {exc}", hint="send a product object or an array of them"
+            f"malformed JSON: {exc}",
+            hint="send a product object, an array of them, or JSON Lines (one product a line)",
         ) from None
+
+
+def several_products(raw: bytes) -> list[Any] | None:
+    """A body of two or more objects, one a line (JSON Lines) or one after another, read as
+    `shop load` reads such a file (domain/catalog.parse_catalog): the products, or None when
+    the body is not of those shapes. All or nothing, like a batch: one record that is not
+    JSON refuses the body, naming it."""
+    start = raw.lstrip(b" \t\r\n")[:1]
+    if start != b"{":
+        return None
+    catalog = parse_catalog(raw, max_bytes=len(raw) + 1)
+    if catalog.shape not in ("jsonl", "objects"):
+        return None
+    records = list(catalog.records)
+    broken = [r for r in records if not r.ok]
+    if len(records) < 2 or len(broken) == len(records):
+        return None  # one value, or nothing that parses: the plain "malformed JSON" says it
+    if broken:
+        where = "; ".join(f"{r.where}: {r.error}" for r in broken[:5])
+        raise BadRequestError(
+            f"{len(broken)} of {len(records)} records are not valid JSON ({where}); "
+            "nothing of the batch was written",
+            hint="fix those records, or send a JSON array",
+        )
+    return [r.value for r in records]
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
@@ -311,7 +340,9 @@ def _request_body(max_batch: int) -> dict[str, Any]:
                     }
                 }
             },
-            "description": "one product or a JSON array of products (the `product` contract)",
+            "description": "one product or a JSON array of products (the `product` contract); "
+            "also JSON Lines (one product a line) and objects one after another, as "
+            "`vitrina shop load` reads them",
         },
         "security": [{"StoreToken": []}],
     }
