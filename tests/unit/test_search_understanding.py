@@ -11,6 +11,7 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
 from vitrina.search.query_understanding import (
     BRANDS,
     PHRASE_SYNONYMS,
@@ -294,3 +295,43 @@ def test_air_is_written_eir() -> None:
     """эйрбит → airbit, one edit from AirBeat; letter by letter eyrbit is three (round 6)."""
     assert transliterate_english("эйрбит") == "airbit"
     assert transliterate_english("эйрподс") == "airpods"
+
+
+def _roles(query: str) -> tuple[list[str], list[float]]:
+    words = query_words(query)
+    roles = query_roles(words)
+    return [w for i, w in enumerate(words) if i in roles.optional], list(roles.weights)
+
+
+def test_function_and_intent_words_are_optional() -> None:
+    """Prepositions, particles, pronouns (что-нибудь is что + нибудь) and intent words in
+    any form (купить, недорого, лучший → хороший, ищу → искать) never need to match."""
+    assert _roles("что-нибудь для кухни")[0] == ["что", "нибудь", "для"]
+    assert _roles("купить кроссовки для бега недорого")[0] == ["купить", "для", "недорого"]
+    assert _roles("ищу лучший фен")[0] == ["ищу", "лучший"]
+    assert _roles("нужен ноутбук асус")[0] == ["нужен"]
+    assert _roles("посоветуйте роман на выходные")[0] == ["посоветуйте", "на"]
+    for product_words in ("палатка туристическая", "детский велосипед", "кеды белые"):
+        assert _roles(product_words)[0] == []
+
+
+def test_a_query_of_optional_words_only_keeps_them() -> None:
+    """Nothing else to look for: «для» alone, «что новое» are still searched."""
+    assert query_roles(["для"]) == QueryRoles(frozenset(), (1.0,))
+    assert query_roles(["что", "новое"]).optional == frozenset()
+
+
+def test_what_a_product_is_for_weighs_less_than_the_product() -> None:
+    """«X для / к / под Y»: Y's words weigh PURPOSE_WEIGHT; another preposition ends Y;
+    with no product word before the preposition there is no X, so nothing weighs less."""
+    low = PURPOSE_WEIGHT
+    assert _roles("наушники для айфона")[1] == [1.0, 1.0, low]
+    assert _roles("наушники к айфону")[1] == [1.0, 1.0, low]
+    assert _roles("сумка под ноутбук")[1] == [1.0, 1.0, low]
+    assert _roles("датчик протечки воды для ванной")[1] == [1.0, 1.0, 1.0, 1.0, low]
+    assert _roles("наушники для бега с микрофоном")[1] == [1.0, 1.0, low, 1.0, 1.0]
+    assert _roles("что-нибудь для кухни")[1] == [1.0] * 4
+    assert _roles("купить для кухни чайник")[1] == [1.0] * 4
+    # на and с say what the product is like, not what it is for
+    assert _roles("палатка на 4 человека")[1] == [1.0] * 4
+    assert _roles("микроволновка с грилем")[1] == [1.0] * 3

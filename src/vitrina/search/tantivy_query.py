@@ -18,6 +18,7 @@ from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
+from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
@@ -298,9 +299,19 @@ class TantivyQueries:
             words = self.joined_compounds(self.joined_layout_splits(words))
         if self.understanding and mode == "or":
             build = self.word_or_fuzzy_clause
+        roles = query_roles(words) if self.understanding else None
+        optional = [roles is not None and i in roles.optional for i in range(len(words))]
         phrases = phrase_matches(words) if self.understanding else ()
-        built = [build(w) for w in words]
-        clauses = [c for c in built if c is not None]
+        # An optional word (для, купить …) is looked for as typed in every stage: it only
+        # adds to the score of products something else found.
+        built = [
+            self.word_clause(w) if opt else build(w) for w, opt in zip(words, optional, strict=True)
+        ]
+        if roles is not None:  # «X для Y»: Y's words weigh less
+            built = [
+                c if c is None or weight == 1.0 else tantivy.Query.boost_query(c, weight)
+                for c, weight in zip(built, roles.weights, strict=True)
+            ]
         meanings = [(phrase, self.meanings_clause(phrase)) for phrase in phrases]
         if mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
             for phrase, meaning in reversed(meanings):
@@ -308,13 +319,21 @@ class TantivyQueries:
                     span = [c for c in built[phrase.start : phrase.end] if c is not None]
                     both = [tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in span])]
                     built[phrase.start : phrase.end] = [self.any_clause([*both, meaning])]
-            clauses = [c for c in built if c is not None]
-        else:  # any word: a meaning counts as one more word
-            clauses += [meaning for _, meaning in meanings if meaning is not None]
-        if not clauses:
+                    optional[phrase.start : phrase.end] = [False]
+        needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
+        extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
+        if mode != "and":  # any word: a meaning counts as one more word
+            needed += [meaning for _, meaning in meanings if meaning is not None]
+        if not needed:  # the other words have no terms at all: the optional ones are all
+            needed, extra = extra, []
+        if not needed:
             return None
         occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
-        return tantivy.Query.boolean_query([(occur, c) for c in clauses])
+        query = tantivy.Query.boolean_query([(occur, c) for c in needed])
+        if not extra:
+            return query
+        should = [(tantivy.Occur.Should, c) for c in extra]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should])
 
     @staticmethod
     def any_clause(clauses: list[Any]) -> Any:

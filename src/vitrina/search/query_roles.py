@@ -1,0 +1,96 @@
+"""What each word of a sentence-like query does: names the product, says what it is for,
+or only carries the sentence (shoppers type «наушники для айфона», «купить кроссовки
+недорого», «что-нибудь для кухни»).
+
+Three roles, pure functions over the query's words, read by both backends:
+
+* function words (prepositions, conjunctions, particles, pronouns) and intent or filler
+  words (купить, недорого, лучший, ищу …) are *optional*: they add to a product's score when
+  it has them (Фен для волос for «фен для волос»), are never needed in "all words", and
+  never find a product alone in "any word" or the fuzzy stage — «для» is in most names and
+  descriptions (Фен для волос, «подходит для дома»), so alone it found hair dryers for
+  «зарядка для телефона»;
+* in «X для / к / под Y» the words of Y say what X is for: they weigh less than X's, so
+  «наушники для айфона» ranks headphones above smartphones and «рюкзак для ноутбука»
+  backpacks above laptops; a product whose name has both (Фен для волос) still ranks first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from vitrina.search.analysis import lemmas
+
+# Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
+# outrank Y found in a name, tags and description together (Ноутбук for «мышь для
+# ноутбука» scored ~1.7 × a mouse on the judged catalogue); 0.3 leaves a margin.
+PURPOSE_WEIGHT = 0.3
+# Prepositions whose object is what the product is for: «чехол для телефона», «наушники к
+# айфону», «сумка под ноутбук». Not «на» (палатка на 4 человека, куртка на осень: what the
+# product is like) nor «с» (микроволновка с грилем: a part of it).
+PURPOSE_PREPOSITIONS = frozenset({"для", "к", "ко", "под", "подо"})
+# As typed (normalised: lower case, ё → е). Short, closed classes: a word here never names
+# a product. «что-нибудь» is two query words, что + нибудь.
+FUNCTION_WORDS = frozenset(
+    {
+        # prepositions
+        *("в", "во", "на", "с", "со", "из", "изо", "к", "ко", "по", "под", "подо", "для"),
+        *("без", "безо", "от", "ото", "до", "за", "у", "о", "об", "обо", "при", "про"),
+        *("над", "через", "около", "возле", "вместо", "кроме", "среди"),
+        # conjunctions and particles
+        *("и", "или", "а", "но", "да", "либо", "чтобы", "если", "не", "ни", "ли", "же"),
+        *("бы", "вот", "ну", "то", "нибудь", "кое", "еще", "уже", "только", "очень"),
+        # pronouns and question words
+        *("я", "мне", "меня", "мы", "нам", "нас", "ты", "тебе", "вы", "вам", "он", "она"),
+        *("они", "ему", "ей", "им", "их", "его", "ее", "мой", "моя", "мое", "мои", "моему"),
+        *("моей", "свой", "свою", "своему", "своей", "наш", "нашу", "это", "этот", "эта"),
+        *("эти", "такой", "такая", "такие", "что", "чем", "чему", "кто", "кому", "где"),
+        *("как", "куда", "когда", "какой", "какая", "какое", "какие", "какую", "каком"),
+        *("какого", "который", "которая", "которые", "сколько"),
+    }
+)
+# Intent, filler and praise words, by lemma (pymorphy3's normal forms, ё as е): what the
+# shopper wants to do or how good it should be, never what it is.
+INTENT_LEMMAS = frozenset(
+    {
+        *("купить", "покупать", "заказать", "искать", "найти", "хотеть", "нужный", "нужно"),
+        *("надо", "посоветовать", "подсказать", "выбрать", "подобрать", "подарить"),
+        *("недорого", "недорогой", "дешевый", "дешево", "бюджетный", "хороший", "лучший"),
+        *("новый", "качественный", "самый", "пожалуйста", "срочно", "онлайн"),
+    }
+)
+
+
+@dataclass(frozen=True)
+class QueryRoles:
+    """`optional`: positions of words scored but never needed; `weights`: each word's
+    weight (PURPOSE_WEIGHT for what the product is for, 1.0 otherwise)."""
+
+    optional: frozenset[int]
+    weights: tuple[float, ...]
+
+
+def is_optional_word(word: str) -> bool:
+    """A function word, or an intent / filler / praise word in any of its forms."""
+    return word in FUNCTION_WORDS or any(form in INTENT_LEMMAS for form in lemmas(word))
+
+
+def query_roles(words: Sequence[str]) -> QueryRoles:
+    """The roles of a query's (normalised) words. A query of optional words only («что
+    новое») keeps them all as words to match: there is nothing else to look for."""
+    optional = frozenset(i for i, word in enumerate(words) if is_optional_word(word))
+    if len(optional) == len(words):
+        return QueryRoles(frozenset(), (1.0,) * len(words))
+    weights = []
+    purpose = False  # inside Y of «X для Y»
+    seen_product_word = False
+    for i, word in enumerate(words):
+        if word in PURPOSE_PREPOSITIONS:
+            purpose = seen_product_word  # «для кухни» alone: кухни is all there is
+        elif word in FUNCTION_WORDS:
+            purpose = False  # another preposition: «наушники для бега с микрофоном»
+        elif i not in optional and not purpose:
+            seen_product_word = True
+        weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
+    return QueryRoles(optional, tuple(weights))
