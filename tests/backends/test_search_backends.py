@@ -150,6 +150,12 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         ("аквадатчик", "Датчик протечки"),
         ("l;bycs", "Джинсы"),  # джинсы on the Latin layout; l alone is a word (L'Oréal)
         ("дачик пратечки", "Датчик протечки"),  # a fuzzy word counts in "any word"
+        ("мышь для ноутбука", "Мышь беспроводная"),  # what it is for weighs less
+        ("рюкзак для ноутбука", "Рюкзак городской"),
+        ("наушники к смартфону", "Наушники беспроводные"),
+        ("фен для волос", "Фен для волос"),  # the whole phrase in a name still ranks first
+        ("что подарить ребенку энциклопедию", "Детская энциклопедия"),  # intent words
+        ("купить кроссовки для бега недорого", "Кроссовки беговые"),
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(
@@ -158,6 +164,17 @@ def test_how_people_type_finds_the_product_on_both_backends(
     hits = indexes["generated"][0].search(query, limit=3).hits
     names = [h.product["name"] for h in hits]
     assert names and names[0].startswith(name_prefix), (indexes["kind"], query, names)
+
+
+@pytest.mark.parametrize("query", ["зарядка для телефона", "что-нибудь для кухни"])
+def test_a_function_word_alone_finds_nothing_in_any_word_or_fuzzy(
+    indexes: dict[str, Any], query: str
+) -> None:
+    """«для» is in many names (Фен для волос) and every generated description: alone it
+    found hair dryers for «зарядка для телефона». Now it only adds to what else matched."""
+    hits = indexes["generated"][0].search(query, limit=10).hits
+    names = [h.product["name"] for h in hits]
+    assert not any(" для " in name for name in names), (indexes["kind"], query, names)
 
 
 def test_a_cyrillic_brand_ranks_above_fuzzy_near_misses_of_other_brands(

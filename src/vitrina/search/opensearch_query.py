@@ -22,6 +22,7 @@ from vitrina.search.analysis import lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
+from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
@@ -247,35 +248,64 @@ def meanings_clause(phrase: PhraseMatch) -> dict[str, Any]:
     )
 
 
+def _weighted(clause: dict[str, Any], weight: float) -> dict[str, Any]:
+    return clause if weight == 1.0 else {"bool": {"must": [clause], "boost": weight}}
+
+
 def text_clause(
     words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
     phrases = phrase_matches(tuple(words))
     meaning_terms = sum(_terms(w) for p in phrases for meaning in p.meanings for w in meaning)
+    roles = query_roles(words)
+    optional = [i in roles.optional for i in range(len(words))]
+    # An optional word (для, купить …) is looked for as typed in every stage: it only adds
+    # to the score of products something else found (`search.query_roles`).
+    built: list[dict[str, Any] | None]
     if mode == "fuzzy":
-        fuzzy = [c for c in (fuzzy_clause(w) for w in words) if c is not None]
-        clauses = _fuzzy_within_budget(fuzzy + [meanings_clause(p) for p in phrases])
+        built = [
+            word_clause(w) if opt else fuzzy_clause(w)
+            for w, opt in zip(words, optional, strict=True)
+        ]
     elif mode == "and":  # a phrase: all its words, or one of its meanings (звуковая панель)
         plans = _within_budget([_word_plan(w, reading) for w in words], meaning_terms)
-        built: list[dict[str, Any] | None] = [plan.clause() for plan in plans]
+        built = [plan.clause() for plan in plans]
+    else:
+        unmatched = reading.unmatched if reading is not None else frozenset()
+        kept = [i for i, w in enumerate(words) if w not in unmatched or optional[i]]
+        plans = _within_budget([_word_plan(words[i], reading) for i in kept], meaning_terms)
+        built = [None] * len(words)
+        for i, plan in zip(kept, plans, strict=True):
+            built[i] = plan.clause()
+        # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
+        for i, w in enumerate(words):
+            if w in unmatched and not optional[i]:
+                built[i] = fuzzy_clause(w)
+    built = [
+        c if c is None else _weighted(c, weight)
+        for c, weight in zip(built, roles.weights, strict=True)  # «X для Y»: Y weighs less
+    ]
+    if mode == "and":
         for phrase in reversed(phrases):
             span = [c for c in built[phrase.start : phrase.end] if c is not None]
             both = {"bool": {"must": span}}
             built[phrase.start : phrase.end] = [any_of([both, meanings_clause(phrase)])]
-        clauses = [c for c in built if c is not None]
-    else:
-        unmatched = reading.unmatched if reading is not None else frozenset()
-        kept = [_word_plan(w, reading) for w in words if w not in unmatched]
-        plans = _within_budget(kept, meaning_terms)
-        clauses = [plan.clause() for plan in plans] + [meanings_clause(p) for p in phrases]
-        # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
-        fuzzy = [c for c in (fuzzy_clause(w) for w in words if w in unmatched) if c]
-        clauses = _fuzzy_within_budget(clauses + fuzzy) if fuzzy else clauses
-    if not clauses:
+            optional[phrase.start : phrase.end] = [False]
+    needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
+    extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
+    if mode != "and":  # any word (and the fuzzy stage): a meaning counts as one more word
+        needed += [meanings_clause(p) for p in phrases]
+    if not needed:
+        needed, extra = extra, []
+    if not needed:
         return None
+    if mode != "and":  # fuzzy terms (of the fuzzy stage, of unmatched words) within budget
+        _fuzzy_within_budget(needed + extra)
     if mode == "and":
-        return {"bool": {"must": clauses}}
-    return any_of(clauses)
+        return {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
+    if not extra:
+        return any_of(needed)
+    return {"bool": {"must": [any_of(needed)], "should": extra}}
 
 
 def query_body(
