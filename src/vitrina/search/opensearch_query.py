@@ -259,14 +259,11 @@ def text_clause(
     meaning_terms = sum(_terms(w) for p in phrases for meaning in p.meanings for w in meaning)
     roles = query_roles(words)
     optional = [i in roles.optional for i in range(len(words))]
-    # An optional word (для, купить …) is looked for as typed in every stage: it only adds
-    # to the score of products something else found (`search.query_roles`).
+    # An optional word (для, купить …) is looked for as typed: it only adds to the score of
+    # products something else found (`search.query_roles`); the fuzzy stage leaves it out.
     built: list[dict[str, Any] | None]
     if mode == "fuzzy":
-        built = [
-            word_clause(w) if opt else fuzzy_clause(w)
-            for w, opt in zip(words, optional, strict=True)
-        ]
+        built = [None if opt else fuzzy_clause(w) for w, opt in zip(words, optional, strict=True)]
     elif mode == "and":  # a phrase: all its words, or one of its meanings (звуковая панель)
         plans = _within_budget([_word_plan(w, reading) for w in words], meaning_terms)
         built = [plan.clause() for plan in plans]

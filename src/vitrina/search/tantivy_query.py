@@ -302,10 +302,12 @@ class TantivyQueries:
         roles = query_roles(words) if self.understanding else None
         optional = [roles is not None and i in roles.optional for i in range(len(words))]
         phrases = phrase_matches(words) if self.understanding else ()
-        # An optional word (для, купить …) is looked for as typed in every stage: it only
-        # adds to the score of products something else found.
+        # An optional word (для, купить …) is looked for as typed: it only adds to the score
+        # of products something else found; the fuzzy stage leaves it out (typos of a
+        # function word find nothing, and its exact clause was the stage's dearest part).
         built = [
-            self.word_clause(w) if opt else build(w) for w, opt in zip(words, optional, strict=True)
+            (None if mode == "fuzzy" else self.word_clause(w)) if opt else build(w)
+            for w, opt in zip(words, optional, strict=True)
         ]
         if roles is not None:  # «X для Y»: Y's words weigh less
             built = [
