@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 
-from vitrina.search.opensearch_query import MAX_QUERY_TERMS, fuzzy_clause, query_body
+from vitrina.search.opensearch_query import MAX_QUERY_TERMS, fuzzy_clause, query_body, text_clause
 from vitrina.search.opensearch_reading import (
     MAX_SPLIT_CHARS,
     Reading,
@@ -14,6 +14,7 @@ from vitrina.search.opensearch_reading import (
     probe_counts,
     read_words,
 )
+from vitrina.search.query_roles import PURPOSE_WEIGHT
 
 
 def _questions(words: list[str], matched_nothing: frozenset[str] = frozenset()) -> set[str]:
@@ -223,3 +224,19 @@ def test_a_prefixed_compound_no_name_has_is_read_as_its_base() -> None:
     assert '"query": "колонка"' in body and '"query": "аудиоколонка"' not in body
     no_base = read_words(["аудиоколонка"], {}, frozenset(["аудиоколонка"]))
     assert no_base is not None and not no_base.bases  # колонка in no name: not read so
+
+
+def test_optional_words_only_add_to_a_score_and_what_it_is_for_weighs_less() -> None:
+    """«мышь для ноутбука»: для is a `should` beside the needed words (never enough alone),
+    ноутбука is boosted PURPOSE_WEIGHT, and the fuzzy stage leaves для out."""
+    words = ["мышь", "для", "ноутбука"]
+    for mode in ("and", "or"):
+        clause = text_clause(words, mode)
+        assert clause is not None
+        should = json.dumps(clause["bool"]["should"], ensure_ascii=False)
+        assert '"для"' in should and "мышь" not in should and "ноутбук" not in should
+        needed = json.dumps(clause["bool"]["must"], ensure_ascii=False)
+        assert '"для"' not in needed
+        assert f'"boost": {PURPOSE_WEIGHT}' in needed
+    fuzzy = json.dumps(text_clause(words, "fuzzy"), ensure_ascii=False)
+    assert '"для"' not in fuzzy and "ноутбука" in fuzzy  # мышь: too short for fuzzy
