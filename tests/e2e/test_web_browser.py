@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, quote_plus
 
 import pytest
 from tests.integration.test_client_api import (
@@ -105,10 +105,14 @@ def page(browser: Any) -> Iterator[Any]:
 
 
 def search(page: Any, url: str, text: str) -> None:
+    """Search for `text` and wait until the list shows that search's answer. (Waits are
+    selectors and `expect`: the page's CSP forbids the eval wait_for_function polls with.)"""
+    from playwright.sync_api import expect
+
     page.goto(url + "/#/")
     page.fill("#q", text)
     page.click("#search-form button[type=submit]")
-    page.wait_for_function("document.querySelector('#summary').textContent.length > 0")
+    expect(page.locator("#results")).to_have_attribute("data-q", text)
 
 
 def test_search_shows_results_and_escapes_store_text(page: Any, site: Any) -> None:
@@ -149,9 +153,7 @@ def shown_ids(page: Any) -> list[str]:
 
 def test_a_search_lives_in_the_address_for_links_reloads_and_back(page: Any, site: Any) -> None:
     """The search and its filters, sort and page are in the URL: a link opens the same
-    results, the product page's back link and the browser's Back return to them.
-    (Waits are Playwright's expect/selectors: the page's CSP forbids the eval that
-    wait_for_function's polling needs.)"""
+    results, the product page's back link and the browser's Back return to them."""
     from playwright.sync_api import expect
 
     _, url, products = site
@@ -192,6 +194,34 @@ def test_a_search_lives_in_the_address_for_links_reloads_and_back(page: Any, sit
     assert page.console_errors == []
 
 
+def test_a_slow_answer_to_an_older_search_does_not_replace_a_newer_one(
+    page: Any, site: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    _, url, products = site
+    first, second = products[3]["name"], products[4]["name"]
+    held: list[Any] = []
+    page.goto(url + "/#/")
+    expect(page.locator("#results")).to_have_attribute("data-q", "")
+    page.route(
+        re.compile(r".*/api/v1/search\?q=" + re.escape(quote_plus(first)) + "&.*"),
+        lambda route: held.append(route),
+    )
+    page.fill("#q", first)
+    page.click("#search-form button[type=submit]")
+    expect(page).to_have_url(re.compile(re.escape(quote_plus(first))))
+    page.fill("#q", second)
+    page.click("#search-form button[type=submit]")
+    expect(page.locator("#results")).to_have_attribute("data-q", second)
+    assert len(held) == 1, "the first search's request was held back"
+    with page.expect_response(lambda r: quote_plus(first) in r.url):
+        held[0].continue_()  # the older search answers last
+    with pytest.raises(AssertionError):  # and must not replace the newer one's list
+        expect(page.locator("#results")).to_have_attribute("data-q", first, timeout=1500)
+    assert page.locator(f'#results .card[data-product-id="{products[4]["product_id"]}"]').count()
+
+
 def test_operator_bans_and_product_vanishes(page: Any, site: Any) -> None:
     _, url, products = site
     target = products[10]
@@ -209,7 +239,7 @@ def test_operator_bans_and_product_vanishes(page: Any, site: Any) -> None:
     page.wait_for_selector(f'#bans tr[data-ban="{target["product_id"]}"]')
     assert page.locator("#health tbody tr").count() >= 1
     search(page, url, target["name"])
-    page.wait_for_function(f"!document.querySelector('{selector}')", timeout=TIMEOUT_MS)
+    page.wait_for_selector(selector, state="detached")
     page.goto(url + f"/#/product/{target['product_id']}")
     page.wait_for_selector("#error:not([hidden])")
     assert "not available" in page.text_content("#error")

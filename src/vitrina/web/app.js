@@ -121,18 +121,24 @@ function searchParams() {
   return params;
 }
 
+let searchSeq = 0; // a slower answer to an older search must not replace a newer one's
+
 async function runSearch() {
   showError("");
+  const seq = ++searchSeq;
+  const q = $("#q").value;
   try {
     const body = await api("/api/v1/search?" + searchParams().toString());
+    if (seq !== searchSeq) return;
     const list = $("#results");
     list.replaceChildren(...body.items.map((p) => productCard(p)));
+    list.dataset.q = q; // which search the list shows (the browser tests wait on it)
     $("#summary").textContent = body.total
       ? `Найдено: ${body.total} · показаны ${body.offset + 1}–${body.offset + body.items.length} · ${body.latency_ms.toFixed(1)} мс`
       : "Ничего не найдено";
     $("#prev").disabled = body.offset === 0;
     $("#next").disabled = body.offset + body.items.length >= body.total;
-  } catch (e) { showError(e.message); }
+  } catch (e) { if (seq === searchSeq) showError(e.message); }
 }
 
 // -- suggest as you type -----------------------------------------------------------------------
