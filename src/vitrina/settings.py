@@ -213,9 +213,11 @@ class ApiSettings(_Frozen):
     # Client API processes on one socket: 2 uses both cores of the reference machine for
     # CPU-bound search (benchmarks/api.py); each process keeps its own view of the topics.
     client_workers: int = Field(2, ge=1, le=32)
-    # The client API's HTTP server: uvicorn (httptools + uvloop) or granian (Rust, ASGI);
-    # benchmarks/api.py --server uvicorn,granian compares them in one run.
-    client_server: Literal["uvicorn", "granian"] = "uvicorn"
+    # The client API's HTTP server: granian (Rust, ASGI) or uvicorn (httptools + uvloop).
+    # granian: p99 at 128 clients ~55 ms against uvicorn's ~0.5-0.6 s, the same p99 at 32,
+    # ~10 % fewer req/s at 32 and ~30 % fewer at 1 (benchmarks/api.py --server
+    # granian,uvicorn; docs/architecture.md, HTTP APIs).
+    client_server: Literal["uvicorn", "granian"] = "granian"
     # The client API's event loop (either server): uvloop, or asyncio's own — fairer to
     # connections under overload (p99 at 128 clients ~0.28 vs 0.6-1.2 s) for ~13 % more CPU
     # per request (benchmarks/api.py --server uvicorn,uvicorn/asyncio).

@@ -19,9 +19,9 @@ from vitrina.services.client_api_granian import check_port_free, serve_granian
 from vitrina.settings import load_settings
 
 
-def test_uvicorn_is_the_default_and_granian_selectable() -> None:
-    assert load_settings().api.client_server == "uvicorn"
-    assert load_settings(api={"client_server": "granian"}).api.client_server == "granian"
+def test_granian_is_the_default_and_uvicorn_selectable() -> None:
+    assert load_settings().api.client_server == "granian"
+    assert load_settings(api={"client_server": "uvicorn"}).api.client_server == "uvicorn"
 
 
 def test_uvloop_is_the_default_loop_and_asyncio_selectable() -> None:

@@ -1,7 +1,7 @@
 """The client API: search, recommendations, events, the web page and the operator view.
 
-`vitrina run client-api` serves it with uvicorn (or granian: api.client_server,
-services/client_api_granian.py) on settings.api.host:ports.client_api, which also serves
+`vitrina run client-api` serves it with granian (services/client_api_granian.py) or uvicorn
+(api.client_server) on settings.api.host:ports.client_api, which also serves
 /metrics. Errors use the body shared with the SHOP API (api/errors.py):
 ``{"error": {"status", "message", "hint"}}``; nothing a client sends produces a 500. Request
 bodies over api.client_max_body_bytes are refused (413) before they are read into memory,
@@ -187,7 +187,7 @@ def main(settings: Settings) -> None:
     print(
         f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
         + (f", {workers} processes" if workers > 1 else "")
-        + (f", {server}" if server != "uvicorn" else ""),
+        + f" of {server}",
         flush=True,
     )
     if server == "granian":
