@@ -24,6 +24,7 @@ from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
+    COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
     SYNONYM_WEIGHT,
@@ -41,9 +42,6 @@ from vitrina.search.query_understanding import (
 if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
     from vitrina.search.opensearch_reading import Reading
 
-# A compound found as two words of the index ranks a little under the word as typed (the
-# embedded builder's weight, `tantivy_query.COMPOUND_SPLIT_WEIGHT`).
-COMPOUND_SPLIT_WEIGHT = 0.8
 # Lucene's limit on the term queries of one search (OpenSearch's
 # `indices.query.bool.max_clause_count`, 1024 by default; past it the cluster answers HTTP
 # 500). Every alternative costs a term per field (6 stemmed, 2 lemma fields): four or five

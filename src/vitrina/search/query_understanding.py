@@ -106,6 +106,8 @@ _TRANSLIT = {
 SYNONYM_WEIGHT = 0.8
 BRAND_WEIGHT = 1.0  # самсунг *is* Samsung
 COMPOUND_WEIGHT = 0.7
+# A word the index lacks found as two words it has (фитнесбраслет → фитнес + браслет).
+COMPOUND_SPLIT_WEIGHT = 0.8
 TRANSLIT_WEIGHT = 0.9
 DIMINUTIVE_WEIGHT = 0.8
 

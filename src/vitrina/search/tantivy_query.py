@@ -20,6 +20,7 @@ from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
+    COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
     MIN_COMPOUND_PART,
@@ -40,8 +41,6 @@ Analysis = Literal["stem", "lemma", "stem+lemma"]
 
 # Fields the fuzzy stage looks in: a typo in a specification value finds too much.
 FUZZY_FIELDS = tuple(name for name in BOOSTS if name != "specifications")
-# A compound found as two words of the index ranks a little under the word as typed.
-COMPOUND_SPLIT_WEIGHT = 0.8
 # In "any word", a word found only fuzzily counts like a word found exactly: an exact term
 # scores its boost × BM25 (~5-7 on the judged catalogues), a fuzzy one its boost alone.
 ANY_WORD_FUZZY_BOOST = 5.0
