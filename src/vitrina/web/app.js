@@ -109,7 +109,7 @@ function goSearch() {
 function searchParams() {
   const params = new URLSearchParams();
   params.set("q", $("#q").value);
-  for (const id of ["category", "brand", "price_min", "price_max"]) {
+  for (const id of FILTER_FIELDS) {
     const v = $("#" + id).value.trim();
     if (v) params.set(id, v);
   }
