@@ -15,7 +15,9 @@ app = typer.Typer(help="Store catalogues: load files into shop-products.", no_ar
 @handle_errors
 def load(
     paths: list[Path] = typer.Argument(
-        ..., help="Catalogue files (JSON array, object, JSON Lines) or folders of them."
+        ...,
+        help='Catalogue files (JSON array, object, {"products": [...]}, JSON Lines, objects '
+        "one after another) or folders of them.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     strict: bool = typer.Option(False, "--strict", help="Exit 2 when any record was rejected."),
