@@ -210,7 +210,7 @@ class ApiSettings(_Frozen):
     # clicks far less; a script posting 300 events in 3 s is throttled (429).
     events_per_second: float = Field(5.0, gt=0)
     events_burst: int = Field(20, ge=1)
-    # Client API processes on one socket: 2 uses both cores of the reference machine for
+    # Client API processes on one port: 2 uses both cores of the reference machine for
     # CPU-bound search (benchmarks/api.py); each process keeps its own view of the topics.
     client_workers: int = Field(2, ge=1, le=32)
     # The client API's HTTP server: granian (Rust, ASGI) or uvicorn (httptools + uvloop).
