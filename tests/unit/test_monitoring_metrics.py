@@ -188,3 +188,19 @@ def test_each_service_process_exports_only_its_own_unlabelled_gauges() -> None:
         ).stdout
         exported[spec.name] = set(out.split())
     assert exported == {spec.name: OWN_GAUGES.get(spec.name, set()) for spec in SERVICES}
+
+
+def test_the_model_share_says_nothing_before_a_run_has_checked_the_model() -> None:
+    """vitrina_analytics_model_share == 0 for 6 h fires VitrinaRecommenderOnPopularity: before
+    any run (an empty lake, failing runs) the gauge is NaN, which no comparison matches, not
+    the 0 that means "popularity alone"."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import vitrina.services.analytics_scheduler\n"
+        "from prometheus_client import REGISTRY\n"
+        "print(REGISTRY.get_sample_value('vitrina_analytics_model_share'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "nan"

@@ -55,6 +55,9 @@ MODEL_SHARE = Gauge(
     "vitrina_analytics_model_share",
     "Share of the recommender model kept by the last run's check (0 = popularity alone)",
 )
+# NaN until a run has checked the model: a 0 before any run (an empty lake, failing runs)
+# would say "popularity alone" and fire VitrinaRecommenderOnPopularity (`== 0`) after 6 h.
+MODEL_SHARE.set(float("nan"))
 MODEL_CHECK_HITS = Gauge(
     "vitrina_analytics_model_check_hits",
     "Hidden history items found by each list in the last run's model check",
