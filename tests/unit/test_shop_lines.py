@@ -162,3 +162,22 @@ def test_any_objects_one_after_another_read_back_equal(
 ) -> None:
     data = gap.encode().join(orjson.dumps(o, option=orjson.OPT_INDENT_2) for o in objects)
     assert [r.value for r in parse_catalog(data).records] == objects
+
+
+def test_json_lines_with_a_too_large_product_are_refused_as_the_array_is() -> None:
+    """A product over the record size limit is the door's refusal (422, its index, rule
+    size) whether the batch came as an array or as JSON Lines — not "not valid JSON"."""
+    import pytest
+
+    from vitrina.domain.limits import MAX_RECORD_BYTES
+    from vitrina.services.shop_api import InvalidBatch, check_batch, parse_body
+
+    small, big = ({**p, "store_id": "store_001"} for p in generate_catalog(2, seed=7))
+    big["specifications"] = {f"k{i}": "д" * 50 for i in range(MAX_RECORD_BYTES // 50)}
+    refusals = []
+    for body in (orjson.dumps([small, big]), orjson.dumps(small) + b"\n" + orjson.dumps(big)):
+        with pytest.raises(InvalidBatch) as caught:
+            check_batch(parse_body(body), "store_001", 10)
+        refusals.append(caught.value.errors)
+    assert refusals[0] == refusals[1]
+    assert [(e["index"], e["rule"]) for e in refusals[1]] == [(1, "size")]

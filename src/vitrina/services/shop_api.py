@@ -275,7 +275,9 @@ def several_products(raw: bytes) -> list[Any] | None:
     start = raw.lstrip(b" \t\r\n")[:1]
     if start != b"{":
         return None
-    catalog = parse_catalog(raw, max_bytes=len(raw) + 1)
+    # No record size limit here: a product over it is the door's refusal (422, rule size),
+    # as in an array, not a record that is "not valid JSON".
+    catalog = parse_catalog(raw, max_bytes=len(raw) + 1, max_record_bytes=len(raw) + 1)
     if catalog.shape not in ("jsonl", "objects"):
         return None
     records = list(catalog.records)
