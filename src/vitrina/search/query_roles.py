@@ -89,7 +89,7 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
         if word in PURPOSE_PREPOSITIONS:
             purpose = seen_product_word  # «для кухни» alone: кухни is all there is
         elif word in FUNCTION_WORDS:
-            purpose = False  # another preposition: «наушники для бега с микрофоном»
+            purpose = False  # another function word: «наушники для бега с микрофоном», и, или
         elif i not in optional and not purpose:
             seen_product_word = True
         weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
