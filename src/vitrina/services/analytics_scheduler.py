@@ -5,7 +5,8 @@ from `vitrina analytics run --via-service`) or sending SIGUSR1 to the process. A
 finds the lake still empty is "skipped", not failed: the platform was just started. A
 VitrinaError (broker away, bad settings) fails the run, which is retried at the next tick;
 anything else crashes the service so its supervisor restarts it (house rule 4).
-Metrics: vitrina_analytics_last_success_timestamp_seconds, _run_seconds, _runs_total{status}.
+Metrics (defined below): vitrina_analytics_last_success_timestamp_seconds, _run_seconds,
+_runs_total{status}, _recommended_users, _model_share, _model_check_hits{list}.
 """
 
 from __future__ import annotations
