@@ -186,8 +186,7 @@ def main(settings: Settings) -> None:
     server = settings.api.client_server
     print(
         f"client API and web page: http://{host}:{port}/  (API docs: /docs)"
-        + (f", {workers} processes" if workers > 1 else "")
-        + f" of {server}",
+        + (f", {workers} processes of {server}" if workers > 1 else f", {server}"),
         flush=True,
     )
     if server == "granian":
