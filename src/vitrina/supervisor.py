@@ -20,6 +20,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from vitrina.lifecycle import die_with_parent
+
 # A service that dies this many times within CRASH_WINDOW_S is given up on.
 MAX_CRASHES = 5
 CRASH_WINDOW_S = 60.0
@@ -60,20 +62,11 @@ class _Running:
     next_start: float = 0.0
 
 
-def _die_with_parent() -> None:
-    """In the child: SIGTERM when the supervisor dies, even by SIGKILL (Linux prctl)."""
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
-
-
 def _child_setup(nice: int) -> Callable[[], None]:
     """What the child runs before exec: die with the supervisor, then lower its priority."""
 
     def setup() -> None:
-        _die_with_parent()
+        die_with_parent()  # SIGTERM when the supervisor dies, even by SIGKILL
         if nice:
             os.nice(nice)
 

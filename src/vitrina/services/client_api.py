@@ -10,7 +10,6 @@ and events are rate-limited per client (429, api/limits.py).
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import logging
 import multiprocessing
@@ -41,6 +40,7 @@ from vitrina.api.fast_search import FastSearch
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
+from vitrina.lifecycle import die_with_parent
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -214,10 +214,7 @@ def _serve_one(settings: Settings, sock: socket.socket) -> None:
     listening socket; the kernel spreads connections over the workers."""
     import uvicorn
 
-    with contextlib.suppress(OSError, AttributeError):  # die with the parent, even by SIGKILL
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent()
     config = uvicorn.Config(
         create_app(settings, freeze_gc=True),
         loop=settings.api.client_event_loop,
@@ -225,6 +222,14 @@ def _serve_one(settings: Settings, sock: socket.socket) -> None:
         access_log=False,
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def port_taken(host: str, port: int, exc: OSError) -> UnavailableError:
+    """The error both servers give when the client API's port cannot be bound."""
+    return UnavailableError(
+        f"cannot listen on {host}:{port}: {exc}",
+        hint="another process holds the port: stop it or set ports.client_api",
+    )
 
 
 def listening_socket(host: str, port: int) -> socket.socket:
@@ -239,10 +244,7 @@ def listening_socket(host: str, port: int) -> socket.socket:
         sock.bind((host, port))
     except OSError as exc:
         sock.close()
-        raise UnavailableError(
-            f"cannot listen on {host}:{port}: {exc}",
-            hint="another process holds the port: stop it or set ports.client_api",
-        ) from None
+        raise port_taken(host, port, exc) from None
     sock.listen(2048)
     sock.set_inheritable(True)
     return sock

@@ -10,13 +10,13 @@ workers: SIGTERM/SIGINT stop them all; a worker that dies stops the service with
 
 from __future__ import annotations
 
-import contextlib
-import signal
 import socket
 from functools import partial
 from typing import Any
 
-from vitrina.errors import ConfigError, UnavailableError
+from vitrina.errors import ConfigError
+from vitrina.lifecycle import die_with_parent
+from vitrina.services.client_api import port_taken
 from vitrina.settings import Settings
 
 INSTALL_HINT = "pip install 'granian>=2.8.9' (or set api.client_server: uvicorn)"
@@ -31,10 +31,7 @@ def check_port_free(host: str, port: int) -> None:
     try:
         probe.bind((host, port))
     except OSError as exc:
-        raise UnavailableError(
-            f"cannot listen on {host}:{port}: {exc}",
-            hint="another process holds the port: stop it or set ports.client_api",
-        ) from None
+        raise port_taken(host, port, exc) from None
     finally:
         probe.close()
 
@@ -44,10 +41,7 @@ def _worker_app(settings: Settings) -> Any:
     build this process's app (its own view, producer and index reader)."""
     from vitrina.services.client_api import create_app
 
-    with contextlib.suppress(OSError, AttributeError):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    die_with_parent()
     return create_app(settings, freeze_gc=True)
 
 
