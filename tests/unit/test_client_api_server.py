@@ -72,19 +72,19 @@ def test_connections_on_the_shared_socket_send_without_delay(
     port = listening.getsockname()[1]
     nodelay: list[int] = []
 
-    class Record(asyncio.Protocol):
-        def connection_made(self, transport: asyncio.BaseTransport) -> None:
-            sock = transport.get_extra_info("socket")
-            nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
-            transport.close()
-
     async def accept_one() -> None:
+        accepted = asyncio.Event()
+
+        class Record(asyncio.Protocol):
+            def connection_made(self, transport: asyncio.BaseTransport) -> None:
+                sock = transport.get_extra_info("socket")
+                nodelay.append(sock.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+                accepted.set()
+                transport.close()
+
         server = await asyncio.get_running_loop().create_server(Record, sock=listening)
         _, writer = await asyncio.open_connection("127.0.0.1", port)
-        for _ in range(200):  # up to 2 s for the server side to accept
-            if nodelay:
-                break
-            await asyncio.sleep(0.01)
+        await asyncio.wait_for(accepted.wait(), timeout=5)  # the server side accepted
         writer.close()
         server.close()
         await server.wait_closed()
