@@ -120,7 +120,9 @@ def test_the_fuzzy_stage_spells_english_style_and_knows_two_letter_typos() -> No
     assert '"query": "klinmaster"' in clause  # letter by letter, every fuzzy field
     typo = json.dumps(fuzzy_clause("сковаротка"), ensure_ascii=False)
     assert '"query": "сковорода"' in typo  # сковородка's meaning, not a fuzzy stem
-    assert fuzzy_clause("кот") is None  # too short for any of it
+    short = json.dumps(fuzzy_clause("кот"), ensure_ascii=False)  # too short for a fuzzy stem:
+    assert "fuzziness" not in short and '"query": "кто", "fields": ["name^4"]' in short  # swaps
+    assert fuzzy_clause("я") is None
 
 
 def _term_queries(node: object) -> int:
@@ -201,9 +203,13 @@ def test_a_phrase_is_its_words_or_its_meaning() -> None:
     body = query_body("звуковая панель", mode="and")
     assert body is not None
     (phrase,) = body["query"]["bool"]["must"][0]["bool"]["must"]
-    words, meaning = phrase["bool"]["should"]
+    (either,) = phrase["bool"]["must"]
+    words, meaning = either["bool"]["should"]
     assert len(words["bool"]["must"]) == 2
     assert '"query": "саундбар"' in json.dumps(meaning, ensure_ascii=False)
+    # each word as typed still adds to the score (яндекс станция: Яндекс's speakers first)
+    typed = json.dumps(phrase["bool"]["should"], ensure_ascii=False)
+    assert len(phrase["bool"]["should"]) == 2 and '"query": "звуковая"' in typed
     any_word = query_body("мишка плюшевый", mode="or")
     assert any_word is not None
     should = any_word["query"]["bool"]["must"][0]["bool"]["should"]

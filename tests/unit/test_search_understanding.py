@@ -19,18 +19,24 @@ from vitrina.search.query_understanding import (
     _allowed_edits,
     alternatives,
     compound_meaning,
+    compound_meanings,
     e_for_e,
+    english_spellings,
     fuzzy_distance,
     inflected_keys,
     is_cyrillic,
+    joined_dictionary_words,
     misspelt_brand,
     misspelt_meanings,
     misspelt_word,
+    model_code_twin,
     phrase_matches,
     prefix_base,
+    swapped_neighbours,
     transliterate,
     transliterate_english,
 )
+from vitrina.search.word_lists import ENGLISH_WORDS
 
 
 def _words(word: str, lemmas: list[str]) -> dict[str, str]:
@@ -335,3 +341,70 @@ def test_what_a_product_is_for_weighs_less_than_the_product() -> None:
     # на and с say what the product is like, not what it is for
     assert _roles("палатка на 4 человека")[1] == [1.0] * 4
     assert _roles("микроволновка с грилем")[1] == [1.0] * 3
+
+
+def test_english_product_words_mean_the_russian_ones() -> None:
+    """laptop, headphones, backpack typed in Latin, вотч in Cyrillic (probe round 8): the
+    English name of each product type of the catalogues (`word_lists.ENGLISH_WORDS`)."""
+    assert _words("laptop", ["laptop"])["ноутбук"] == "synonym"
+    assert _words("headphones", ["headphones"])["наушник"] == "synonym"
+    assert _words("backpack", [])["рюкзак"] == "synonym"
+    assert _words("вотч", ["вотч"])["часы"] == "synonym"
+    assert "смартфон" in _words("сотовый", ["сотовый"])  # сотовый [телефон]
+    for word, meanings in ENGLISH_WORDS.items():
+        assert word == word.lower() and meanings and all(is_cyrillic(m) for m in meanings)
+
+
+def test_two_words_that_together_are_a_dictionary_word_are_joined() -> None:
+    """sound bar → soundbar (→ саундбар): a compound typed as two words, known from the word
+    lists where the index has only the Russian word. Not when a word is one alone."""
+    assert joined_dictionary_words(("sound", "bar")) == ("soundbar",)
+    assert joined_dictionary_words(["саундбар", "sound", "bar", "sony"]) == (
+        "саундбар",
+        "soundbar",
+        "sony",
+    )
+    assert joined_dictionary_words(("смарт", "часы")) == ("смарт", "часы")  # смарт is a word
+    assert joined_dictionary_words(("смарт", "вотч")) == ("смарт", "вотч")
+    assert joined_dictionary_words(("кеды", "nike")) == ("кеды", "nike")
+
+
+def test_swapped_neighbours_are_swapped_back() -> None:
+    """роамн → роман, фне → фен, волсо → волос: the stemmer cuts the misspelt word elsewhere
+    (роамн stays, роман is рома) and stems under five letters get no fuzzy match."""
+    assert "роман" in swapped_neighbours("роамн")
+    assert "фен" in swapped_neighbours("фне")
+    assert "волос" in swapped_neighbours("волсо")
+    assert "эксмо" in swapped_neighbours("эксом")
+    assert swapped_neighbours("аа") == [] and swapped_neighbours("клавиатруа") == []
+    assert swapped_neighbours("ааб") == ["аба"]  # equal neighbours are no swap
+    assert all(len(w) == 5 for w in swapped_neighbours("ромна"))
+
+
+def test_a_model_code_typed_with_cyrillic_lookalikes_is_the_latin_code() -> None:
+    """нова х11: х is the Latin x the code has (X11); р36 is P36."""
+    assert model_code_twin("х11") == "x11"
+    assert model_code_twin("р36") == "p36"
+    assert model_code_twin("16гб") is None  # г looks like no Latin letter: a unit, not a code
+    assert model_code_twin("x11") is None and model_code_twin("нова") is None
+    assert _words("х11", ["х11"])["x11"] == "brand"
+
+
+def test_f_is_also_spelt_ph_in_english() -> None:
+    """альфа → alfa and alpha (Smartphone Alpha): ph is two edits from f, past a short
+    stem's fuzzy match."""
+    assert english_spellings("альфа") == ["alfa", "alpha"]
+    assert english_spellings("нова") == ["nova"]
+    assert "philips" in english_spellings("филипс")
+
+
+def test_elektro_is_electric_or_electronic() -> None:
+    """электрокнига: Электронная книга (probe round 8) — and still never the bare base:
+    электрочайник must not find a glass teapot (test_search_query_cache)."""
+    assert compound_meanings("электрокнига") == [
+        ("электрический", "книга"),
+        ("электронный", "книга"),
+    ]
+    assert compound_meanings("смартлампа") == [("умный", "лампа")]
+    assert compound_meanings("щетка") == []
+    assert prefix_base("электрокофеварка") is None  # электро has adjectives: no bare base

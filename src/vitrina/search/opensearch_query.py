@@ -27,16 +27,19 @@ from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
+    MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     PhraseMatch,
     alternatives,
-    compound_meaning,
+    compound_meanings,
+    english_spellings,
     fuzzy_distance,
     is_cyrillic,
+    joined_dictionary_words,
     misspelt_meanings,
     phrase_matches,
+    swapped_neighbours,
     transliterate,
-    transliterate_english,
 )
 
 if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
@@ -55,6 +58,7 @@ STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
 FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
 # An English-style Latin spelling is a name typed in Cyrillic: it is in the name or the brand.
 ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
+SWAPPED_FIELDS = [f"name^{BOOSTS['name']:g}"]
 
 
 def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
@@ -141,8 +145,8 @@ def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
         plan = _WordPlan(_forms(reading.twins[word]), [])
     else:
         plan = _WordPlan(_forms(word), [])
-    meaning = compound_meaning(word)
-    return plan if meaning is None else _WordPlan(plan.forms, [*plan.pairs, meaning])
+    meanings = compound_meanings(word)
+    return plan if not meanings else _WordPlan(plan.forms, [*plan.pairs, *meanings])
 
 
 def word_clause(word: str, reading: Reading | None = None) -> dict[str, Any]:
@@ -197,18 +201,24 @@ def _fuzzy(text: str, fields: list[str]) -> dict[str, Any] | None:
 def fuzzy_clause(word: str) -> dict[str, Any] | None:
     """The last resort: stems a few edits away; a Cyrillic word's Latin spellings, letter by
     letter (хуавэй → huawei) and English-style in name and brand (клинмастер → clinmaster,
-    two edits from CleanMaster); and what a word two letters off a dictionary word means
-    (сковаротка → сковородка → сковорода: three edits from the index's stem)."""
+    two edits from CleanMaster; альфа → alpha); what a word two letters off a dictionary
+    word means (сковаротка → сковородка → сковорода: three edits from the index's stem);
+    and the word with two neighbours swapped back (роамн → роман, фне → фен)."""
     spellings = [(word, FUZZY_FIELDS)]
     if is_cyrillic(word):
         spellings.append((transliterate(word), FUZZY_FIELDS))
-        english = transliterate_english(word)
-        if english != spellings[-1][0]:
-            spellings.append((english, ENGLISH_FIELDS))
+        for english in english_spellings(word):
+            if all(english != text for text, _ in spellings):
+                spellings.append((english, ENGLISH_FIELDS))
     should = [c for text, fields in spellings if (c := _fuzzy(text, fields)) is not None]
     if is_cyrillic(word):
         for alt in misspelt_meanings(word):
             should += term_clauses(alt.word, alt.weight)
+    # in the name only, a term a variant: one no name has matches nothing
+    should += [
+        {"multi_match": {"query": swapped, "fields": SWAPPED_FIELDS, "boost": MISSPELT_WEIGHT}}
+        for swapped in swapped_neighbours(word)
+    ]
     return any_of(should) if should else None
 
 
@@ -255,6 +265,8 @@ def text_clause(
 ) -> dict[str, Any] | None:
     phrases = phrase_matches(tuple(words))
     meaning_terms = sum(_terms(w) for p in phrases for meaning in p.meanings for w in meaning)
+    if mode == "and":  # and each phrase word once more, as typed (below)
+        meaning_terms += sum(_terms(w) for p in phrases for w in words[p.start : p.end])
     roles = query_roles(words)
     optional = [i in roles.optional for i in range(len(words))]
     # An optional word (для, купить …) is looked for as typed: it only adds to the score of
@@ -284,7 +296,11 @@ def text_clause(
         for phrase in reversed(phrases):
             span = [c for c in built[phrase.start : phrase.end] if c is not None]
             both = {"bool": {"must": span}}
-            built[phrase.start : phrase.end] = [any_of([both, meanings_clause(phrase)])]
+            # each word of the phrase, as typed, still counts (яндекс станция: Яндекс's
+            # speakers first)
+            either = any_of([both, meanings_clause(phrase)])
+            typed = [any_of(term_clauses(w)) for w in words[phrase.start : phrase.end]]
+            built[phrase.start : phrase.end] = [{"bool": {"must": [either], "should": typed}}]
             optional[phrase.start : phrase.end] = [False]
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
@@ -315,7 +331,7 @@ def query_body(
     """The search request body of one mode; None when there is nothing to look for.
     `reading`: the query's words as the probe said to read them (`read_words`)."""
     check_request(filters, sort, limit, offset)
-    words = list(reading.words) if reading else query_words(query)
+    words = list(reading.words) if reading else list(joined_dictionary_words(query_words(query)))
     if not words and clean_query(query):
         return None
     text = text_clause(words, mode, reading) if words else {"match_all": {}}

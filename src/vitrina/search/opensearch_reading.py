@@ -28,7 +28,7 @@ from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS,
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
-    compound_meaning,
+    compound_meanings,
     is_cyrillic,
     prefix_base,
 )
@@ -102,7 +102,7 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
     `matches W` — W or an alternative matches something (else W may be split, or typed on
     the other layout, and "any word" looks for it fuzzily); `name P` — a stem of part P in
     some product name (`compound_parts`); `both A B` — some product has both (a prefixed
-    compound's adjective and base, `compound_meaning`). Words of `matched_nothing` are known
+    compound's adjective and base, `compound_meanings`). Words of `matched_nothing` are known
     to match nothing: not asked."""
     texts: list[str] = []
     if len(words) > 1:
@@ -122,7 +122,7 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
         if len(words) > 1:  # for "any word": is there any way the word matches?
             if twin is not None:
                 out[f"matches {twin}"] = any_of(forms_clauses(twin))
-            if (meaning := compound_meaning(word)) is not None:
+            for meaning in compound_meanings(word):
                 out[f"both {' '.join(meaning)}"] = {
                     "bool": {"must": [any_of(term_clauses(part)) for part in meaning]}
                 }
@@ -195,18 +195,18 @@ def read_words(
         )
         twin = keyboard_twin(word)
         base = prefix_base(word) if parts is None else None
+        both = any(counts.get(f"both {' '.join(m)}", 0) for m in compound_meanings(word))
         if parts is not None:
             splits[word] = parts
         elif base is not None and counts.get(f"name {base}", 0):  # one of the cuts asked
             bases[word] = base
         elif twin is not None and counts.get(f"matches {twin}", 1):  # asked if 2+ words
             twins[word] = twin
-        meaning = compound_meaning(word)
         if (
             parts is None
             and word not in bases
             and (twin is None or not counts.get(f"matches {twin}", 0))
-            and (meaning is None or not counts.get(f"both {' '.join(meaning)}", 0))
+            and not both
         ):
             unmatched.add(word)
     if len(words_read) < 2:

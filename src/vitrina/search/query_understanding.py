@@ -152,6 +152,16 @@ def transliterate_english(word: str) -> str:
     )
 
 
+def english_spellings(word: str) -> list[str]:
+    """`transliterate_english`, and for a word with ф also the spelling with ph (альфа →
+    alpha, two edits from alfa): English writes the sound both ways, and a name's ph is two
+    edits from f, past what a short stem's fuzzy match allows."""
+    english = transliterate_english(word)
+    if "ф" not in word:
+        return [english]
+    return [english, transliterate_english(word.replace("ф", "пх"))]
+
+
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
 # backends leave them out of the fuzzy fallback).
 FUZZY_MIN_CHARS = 5
@@ -229,6 +239,58 @@ def misspelt_meanings(word: str) -> list[Alternative]:
     ]
 
 
+# Cyrillic letters that look like Latin ones, as a model code typed on the Russian layout has
+# them (х11 for X11, р36 for P36): the code is found by the letters it looks like.
+_LOOKALIKE = str.maketrans("аверкмнорстух", "abepkmhopctyx")
+
+
+def model_code_twin(word: str) -> str | None:
+    """A model code typed with Cyrillic look-alike letters in Latin ones (х11 → x11): a word
+    of letters and digits whose Cyrillic letters all have a Latin twin; None otherwise."""
+    if not (is_cyrillic(word) and any(ch.isdigit() for ch in word)):
+        return None
+    twin = word.translate(_LOOKALIKE)
+    return twin if twin.isascii() else None
+
+
+# Swapped neighbours are looked for in words this long at most: a longer stem's fuzzy match
+# already allows two edits, and each swap is one more term to look up.
+MAX_SWAPPED_CHARS = 7
+
+
+def swapped_neighbours(word: str) -> list[str]:
+    """The word with two adjacent letters swapped back, each way (роамн → роман, фне → фен):
+    the commonest typo on a phone. The stemmer cuts a misspelt word elsewhere (роамн stays
+    роамн, роман is рома: two edits apart), and stems under five letters get no fuzzy
+    match at all, so short words with a swap found nothing."""
+    if not 3 <= len(word) <= MAX_SWAPPED_CHARS or not word.isalpha():
+        return []
+    return list(
+        dict.fromkeys(
+            word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+            for i in range(len(word) - 1)
+            if word[i] != word[i + 1]
+        )
+    )
+
+
+def joined_dictionary_words(words: Iterable[str]) -> tuple[str, ...]:
+    """Adjacent words joined where together they are a dictionary word and neither is one
+    alone (sound bar → soundbar → саундбар): a compound typed as two words, known from the
+    word lists rather than from the index (which has саундбар, not soundbar)."""
+
+    def known(word: str) -> bool:
+        return word in SYNONYMS or word in BRANDS
+
+    out: list[str] = []
+    for word in words:
+        if out and known(out[-1] + word) and not known(out[-1]) and not known(word):
+            out[-1] += word
+            continue
+        out.append(word)
+    return tuple(out)
+
+
 # Stems this short are shared by unrelated words (дел: дело, делать and the brand Dell).
 MIN_INFLECTED_STEM = 4
 
@@ -254,28 +316,35 @@ def inflected_keys(word: str) -> tuple[str, ...]:
     return tuple(key for stem in stems(word) for key in by_stem.get(stem, ()) if key != word)
 
 
-# Compound prefixes → the adjective catalogues write instead (Электрическая зубная щётка for
-# электрощетка, Умная лампа for смартлампа). Only prefixes with one clear adjective: the base
-# alone would find the wrong goods (электрочайник → a glass teapot).
-PREFIX_ADJECTIVES = {
-    "электро": "электрический",
-    "смарт": "умный",
-    "вело": "велосипедный",
-    "авто": "автомобильный",
-    "мото": "мотоциклетный",
-    "тур": "туристический",  # турпалатка, турковрик: Палатка туристическая
+# Compound prefixes → the adjectives catalogues write instead (Электрическая зубная щётка for
+# электрощетка, Умная лампа for смартлампа, Электронная книга for электрокнига). Only
+# prefixes with clear adjectives: the base alone would find the wrong goods (электрочайник →
+# a glass teapot).
+PREFIX_ADJECTIVES: dict[str, tuple[str, ...]] = {
+    "электро": ("электрический", "электронный"),
+    "смарт": ("умный",),
+    "вело": ("велосипедный",),
+    "авто": ("автомобильный",),
+    "мото": ("мотоциклетный",),
+    "тур": ("туристический",),  # турпалатка, турковрик: Палатка туристическая
 }
 
 
-def compound_meaning(word: str) -> tuple[str, str] | None:
-    """The adjective and the word a prefixed compound stands for (электрощетка →
-    электрический, щетка; смартлампа → умный, лампа): both must match."""
+def compound_meanings(word: str) -> list[tuple[str, str]]:
+    """The adjectives and the word a prefixed compound stands for (электрощетка →
+    электрический or электронный, щетка; смартлампа → умный, лампа): an adjective and the
+    word must both match."""
     if not is_cyrillic(word):
-        return None
-    for prefix, adjective in PREFIX_ADJECTIVES.items():
+        return []
+    for prefix, adjectives in PREFIX_ADJECTIVES.items():
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_COMPOUND_PART:
-            return adjective, word[len(prefix) :]
-    return None
+            return [(adjective, word[len(prefix) :]) for adjective in adjectives]
+    return []
+
+
+def compound_meaning(word: str) -> tuple[str, str] | None:
+    """The first of `compound_meanings` (электрощетка → электрический, щетка), or None."""
+    return next(iter(compound_meanings(word)), None)
 
 
 def prefix_base(word: str) -> str | None:
@@ -360,6 +429,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     if is_cyrillic(word):  # нова → nova: a Latin name typed in Cyrillic, letter by letter
         add(transliterate(word), TRANSLIT_WEIGHT, "brand")
         add(transliterate_english(word), TRANSLIT_WEIGHT, "brand")  # глория → gloria
+        if (code := model_code_twin(word)) is not None:  # х11 → x11
+            add(code, BRAND_WEIGHT, "brand")
     bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)
     for key in keys:
         if key in BRANDS:

@@ -24,17 +24,20 @@ from vitrina.search.query_understanding import (
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
     MIN_COMPOUND_PART,
+    MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     PhraseMatch,
     alternatives,
-    compound_meaning,
+    compound_meanings,
+    english_spellings,
     fuzzy_distance,
     is_cyrillic,
+    joined_dictionary_words,
     misspelt_meanings,
     phrase_matches,
     prefix_base,
+    swapped_neighbours,
     transliterate,
-    transliterate_english,
 )
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
@@ -142,6 +145,8 @@ class TantivyQueries:
         if self.understanding:
             forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
         clauses = self.forms_clauses(forms, searcher)
+        meanings = compound_meanings(word) if self.understanding else []
+        boths = [both for m in meanings if (both := self.all_of(m, searcher)) is not None]
         if self.understanding and not clauses:
             parts = self.compound_parts(word, searcher)
             split = self.all_of(parts, searcher) if parts else None
@@ -155,10 +160,9 @@ class TantivyQueries:
                 twin_forms = [(twin, 1.0)]
                 twin_forms += [(alt.word, alt.weight) for alt in alternatives(twin, lemmas(twin))]
                 clauses = self.forms_clauses(twin_forms, searcher)
-        meaning = compound_meaning(word) if self.understanding else None
-        both = self.all_of(meaning, searcher) if meaning is not None else None
-        if both is not None:  # электрощетка: Электрическая зубная щётка, Чайник электрический
-            clauses.append(both)
+        # электрощетка: Электрическая зубная щётка, Чайник электрический; электрокнига:
+        # Электронная книга
+        clauses += boths
         return clauses, forms
 
     def all_of(self, words: tuple[str, str], searcher: Any) -> tuple[Any, Any] | None:
@@ -189,9 +193,10 @@ class TantivyQueries:
         words = [(word, FUZZY_FIELDS)]
         if self.understanding and is_cyrillic(word):
             words.append((transliterate(word), FUZZY_FIELDS))
-            english = transliterate_english(word)  # клинмастер → clinmaster ~ cleanmaster
-            if english != words[-1][0]:  # a Latin name is in the name or brand: 2 fields, not 5
-                words.append((english, ("name", "brand")))
+            # клинмастер → clinmaster ~ cleanmaster; альфа → alfa, alpha
+            for english in english_spellings(word):
+                if all(english != w for w, _ in words):  # a Latin name: in name or brand
+                    words.append((english, ("name", "brand")))
         clauses = [
             (
                 tantivy.Occur.Should,
@@ -218,6 +223,20 @@ class TantivyQueries:
                 clause
                 for alt in misspelt_meanings(word)
                 for clause in self.term_clauses(alt.word, alt.weight, searcher)
+            ]
+        if self.understanding:  # роамн → роман, фне → фен: the word as some name has it
+            searcher = self.index.searcher()
+            clauses += [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.term_query(self.schema, "name", stem),
+                        BOOSTS["name"] * MISSPELT_WEIGHT,
+                    ),
+                )
+                for swapped in swapped_neighbours(word)
+                for stem in stems(swapped)
+                if searcher.doc_freq("name", stem)
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
@@ -295,6 +314,7 @@ class TantivyQueries:
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
         if self.understanding and len(words) > 1:
+            words = joined_dictionary_words(words)  # sound bar → soundbar (→ саундбар)
             words = self.joined_compounds(self.joined_layout_splits(words))
         if self.understanding and mode == "or":
             build = self.word_or_fuzzy_clause
@@ -314,12 +334,23 @@ class TantivyQueries:
                 for c, weight in zip(built, roles.weights, strict=True)
             ]
         meanings = [(phrase, self.meanings_clause(phrase)) for phrase in phrases]
+        searcher = self.index.searcher() if phrases else None
         if mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
             for phrase, meaning in reversed(meanings):
                 if meaning is not None:
                     span = [c for c in built[phrase.start : phrase.end] if c is not None]
                     both = [tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in span])]
-                    built[phrase.start : phrase.end] = [self.any_clause([*both, meaning])]
+                    # each word of the phrase, as typed, still counts (яндекс станция: a
+                    # smart speaker, and Яндекс's first)
+                    typed = [  # (should, term query) each
+                        clause
+                        for w in words[phrase.start : phrase.end]
+                        for clause in self.term_clauses(w, 1.0, searcher)
+                    ]
+                    either = (tantivy.Occur.Must, self.any_clause([*both, meaning]))
+                    built[phrase.start : phrase.end] = [
+                        tantivy.Query.boolean_query([either, *typed])
+                    ]
                     optional[phrase.start : phrase.end] = [False]
         needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
         extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]

@@ -31,11 +31,68 @@ CLIPPED_WORDS: dict[str, tuple[str, ...]] = {
     "планшетник": ("планшет",),
     "плазма": ("телевизор",),
     "зарядка": ("зарядный",),
+    "сотовый": ("смартфон", "телефон"),  # сотовый [телефон]
+}
+
+# English product words as shoppers type them, in Latin (laptop, headphones) and in the
+# Cyrillic spellings in use (вотч, хедфоны, йогамат): the English name of every product type
+# of the two catalogues (electronics, home, clothes, sport, kids, books), plus the common
+# plural a shopper types. Chosen from the catalogues' product types, not from any query.
+ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
+    "laptop": ("ноутбук",),
+    "notebook": ("ноутбук",),
+    "headphones": ("наушник",),
+    "headphone": ("наушник",),
+    "earphones": ("наушник",),
+    "earbuds": ("наушник",),
+    "хедфоны": ("наушник",),
+    "backpack": ("рюкзак",),
+    "soundbar": ("саундбар",),
+    "smartphone": ("смартфон",),
+    "phone": ("смартфон", "телефон"),
+    "tablet": ("планшет",),
+    "monitor": ("монитор",),
+    "keyboard": ("клавиатура",),
+    "mouse": ("мышь",),
+    "speaker": ("колонка",),
+    "watch": ("часы",),
+    "вотч": ("часы",),
+    "smartwatch": ("умный", "часы"),
+    "смартвотч": ("умный", "часы"),
+    "smart": ("умный",),
+    "tent": ("палатка",),
+    "bike": ("велосипед",),
+    "bicycle": ("велосипед",),
+    "sneakers": ("кроссовок", "кеды"),
+    "boots": ("ботинок",),
+    "jeans": ("джинсы",),
+    "jacket": ("куртка",),
+    "kettle": ("чайник", "электрочайник"),
+    "vacuum": ("пылесос",),
+    "microwave": ("микроволновый", "печь"),
+    "stroller": ("коляска",),
+    "toy": ("игрушка",),
+    "book": ("книга",),
+    "ebook": ("электронный", "книга"),
+    "pan": ("сковорода",),
+    "dumbbells": ("гантель",),
+    "yogamat": ("коврик", "йога"),
+    "йогамат": ("коврик", "йога"),
+    "lamp": ("лампа",),
+    "socket": ("розетка",),
+    "sensor": ("датчик",),
+    "scooter": ("самокат", "электросамокат"),
+    "camera": ("камера",),
+    "tv": ("телевизор",),
+    "hairdryer": ("фен",),
+    "toothbrush": ("зубной", "щетка"),
+    "cream": ("крем",),
 }
 
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     **CLIPPED_WORDS,
+    **ENGLISH_WORDS,
     "лэптоп": ("ноутбук",),
     "лептоп": ("ноутбук",),
     "ноут": ("ноутбук",),
