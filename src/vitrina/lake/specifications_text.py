@@ -68,11 +68,16 @@ def cut_objects(raws: list[bytes]) -> tuple[bytearray, list[bytes | None], list[
     return data, texts, left
 
 
-def cut_texts(texts: list[bytes | None]) -> tuple[pa.Array, pa.Array]:
-    """The cut objects as texts (null where none), and per text whether it is sure: a flat,
-    compact object of texts and booleans with orjson's escapes (false for null)."""
-    array = pa.array(texts, pa.binary()).cast(_TEXT)  # UTF-8 checked here
-    return array, pc.fill_null(pc.match_substring_regex(array, _OBJECT), False)
+def cut_texts(texts: list[bytes | None]) -> tuple[pa.DictionaryArray, pa.Array]:
+    """The cut objects as texts (null where none), dictionary-encoded, and per text whether
+    it is sure: a flat, compact object of texts and booleans with orjson's escapes (false
+    for null). A product line's products share their specifications (5,000 generated
+    products hold ~1,650 distinct objects): the check here and the sort in `sorted_json`
+    run once per distinct text."""
+    encoded = pc.dictionary_encode(pa.array(texts, pa.binary()))
+    distinct = encoded.dictionary.cast(_TEXT)  # UTF-8 checked here
+    sure = pc.match_substring_regex(distinct, _OBJECT).take(encoded.indices)
+    return pa.DictionaryArray.from_arrays(encoded.indices, distinct), pc.fill_null(sure, False)
 
 
 def blank_lines(data: bytearray, raws: list[bytes], positions: list[int]) -> None:
@@ -89,7 +94,11 @@ def sorted_json(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Sure objects' texts → the same objects with their keys in orjson's sorted order
     (code point order, as UTF-8 bytes compare), and per row whether that is sure: false for
     a key written with an escape (its order is the unescaped text's) or met twice (orjson
-    keeps the last value). Null texts stay null (and sure)."""
+    keeps the last value). Null texts stay null (and sure). A dictionary array: each
+    distinct text is sorted once."""
+    if isinstance(texts, pa.DictionaryArray):
+        text, sure = sorted_json(texts.dictionary)
+        return text.take(texts.indices), pc.fill_null(sure.take(texts.indices), True)
     n = len(texts)
     inner = pc.utf8_slice_codeunits(texts, 1, -1)
     marked = pc.replace_substring_regex(inner, _PAIR_AND_COMMA, "\\0" + _MARK)
