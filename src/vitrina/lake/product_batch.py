@@ -79,10 +79,15 @@ def product_batch(
     rest = lines
     if lines:
         try:
-            table, sure = _cut_batch(topic, partition, [items[i] for i in lines])
-            parts.append((table, [lines[i] for i in sure]))
-            taken = set(sure)
-            rest = [line for i, line in enumerate(lines) if i not in taken]
+            batch = items if len(lines) == len(items) else [items[i] for i in lines]
+            table, sure = _cut_batch(topic, partition, batch)
+            if len(sure) == len(lines):  # every line sure (usual): no position to map
+                parts.append((table, lines))
+                rest = []
+            else:
+                parts.append((table, [lines[i] for i in sure]))
+                taken = set(sure)
+                rest = [line for i, line in enumerate(lines) if i not in taken]
         except (_Unfit, pa.ArrowException, ValueError):  # UTF-8, types, duplicates, days
             pass
     if parts and not rest and len(lines) == len(items):  # all taken at once (usual)
