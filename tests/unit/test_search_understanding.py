@@ -11,6 +11,7 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
 from vitrina.search.query_understanding import (
     BRANDS,
@@ -408,3 +409,48 @@ def test_elektro_is_electric_or_electronic() -> None:
     assert compound_meanings("смартлампа") == [("умный", "лампа")]
     assert compound_meanings("щетка") == []
     assert prefix_base("электрокофеварка") is None  # электро has adjectives: no bare base
+
+
+def test_a_number_glued_to_its_unit_is_two_words() -> None:
+    """512гб, 20л, 2000вт: the catalogues write "512 ГБ", so the glued word found nothing and
+    the number, which says which product is meant, was lost (probe rounds 8 and 9)."""
+    assert split_number_units(["смартфон", "512гб"]) == ("смартфон", "512", "гб")
+    assert split_number_units(query_words("рюкзак 20л")) == ("рюкзак", "20", "л")
+    assert split_number_units(query_words("55дюймов")) == ("55", "дюймов")
+    assert split_number_units(query_words("бутылка 1.5л")) == ("бутылка", "1", "5", "л")
+    assert split_number_units(["144hz"]) == ("144", "hz")
+    # a letter run that is no unit is a model code or a resolution: kept as the index has it
+    assert split_number_units(["4к", "x11", "a60", "s300", "512"]) == (
+        "4к",
+        "x11",
+        "a60",
+        "s300",
+        "512",
+    )
+
+
+def test_a_numeral_prefix_is_its_digit_for_what_goods_count() -> None:
+    """двухместная палатка: the catalogue says "2 места"; only the counted words split, as
+    other words begin with a numeral too."""
+    assert split_number_units(["двухместная", "палатка"]) == ("2", "местная", "палатка")
+    assert split_number_units(["трехспальное"]) == ("3", "спальное")
+    assert split_number_units(["двухъярусная"]) == ("2", "ярусная")
+    for word in ("одноразовые", "семинар", "пятновыводитель", "двухцветный"):
+        assert split_number_units([word]) == (word,)
+
+
+def test_an_english_word_typed_in_cyrillic_means_what_it_means_in_latin() -> None:
+    """мтб is mtb (горный велосипед), as велосипед mtb already found."""
+    assert {"горный", "велосипед"} <= set(_words("мтб", ["мтб"]))
+
+
+def test_round_9_word_lists() -> None:
+    """Latin words of the specifications in Cyrillic, trade names used for the kind of
+    goods, and slang (probe round 9)."""
+    assert _words("блютуз", ["блютуз"])["bluetooth"] == "brand"
+    assert _words("зигби", ["зигби"])["zigbee"] == "brand"
+    assert _words("гарнитура", ["гарнитура"])["наушник"] == "synonym"
+    assert {"активный", "шумоподавление"} <= set(_words("шумодав", ["шумодав"]))
+    assert {"экшн", "камера"} <= set(_words("гопро", ["гопро"]))
+    assert {"электронный", "книга"} <= set(_words("киндл", ["киндл"]))
+    assert "беговой" in _words("running", ["running"])

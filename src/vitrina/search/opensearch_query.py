@@ -22,6 +22,7 @@ from vitrina.search.analysis import lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
+from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
@@ -331,7 +332,11 @@ def query_body(
     """The search request body of one mode; None when there is nothing to look for.
     `reading`: the query's words as the probe said to read them (`read_words`)."""
     check_request(filters, sort, limit, offset)
-    words = list(reading.words) if reading else list(joined_dictionary_words(query_words(query)))
+    words = (
+        list(reading.words)
+        if reading
+        else list(joined_dictionary_words(split_number_units(query_words(query))))
+    )
     if not words and clean_query(query):
         return None
     text = text_clause(words, mode, reading) if words else {"match_all": {}}

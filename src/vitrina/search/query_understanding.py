@@ -28,7 +28,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
 from vitrina.search.analysis import lemmas, stems
-from vitrina.search.word_lists import BRANDS, PHRASE_SYNONYMS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -429,6 +429,11 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     if is_cyrillic(word):  # нова → nova: a Latin name typed in Cyrillic, letter by letter
         add(transliterate(word), TRANSLIT_WEIGHT, "brand")
         add(transliterate_english(word), TRANSLIT_WEIGHT, "brand")  # глория → gloria
+        # an English word or abbreviation typed in Cyrillic means what it means in Latin
+        # (мтб → mtb → горный велосипед, раннинг → running → беговой)
+        for latin in (transliterate(word), transliterate_english(word)):
+            for synonym in ENGLISH_WORDS.get(latin, ()):
+                add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         if (code := model_code_twin(word)) is not None:  # х11 → x11
             add(code, BRAND_WEIGHT, "brand")
     bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)

@@ -18,6 +18,7 @@ from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
+from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
@@ -313,6 +314,8 @@ class TantivyQueries:
 
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
+        if self.understanding:
+            words = split_number_units(words)  # 512гб → 512 гб, двухместная → 2 местная
         if self.understanding and len(words) > 1:
             words = joined_dictionary_words(words)  # sound bar → soundbar (→ саундбар)
             words = self.joined_compounds(self.joined_layout_splits(words))

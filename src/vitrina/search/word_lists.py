@@ -87,12 +87,33 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "hairdryer": ("фен",),
     "toothbrush": ("зубной", "щетка"),
     "cream": ("крем",),
+    # probe round 9: words of the names' adjectives and the common abbreviations
+    "running": ("беговой",),
+    "shoes": ("обувь",),
+    "mtb": ("горный", "велосипед"),  # also typed in Cyrillic: мтб (its transliteration)
+    "anc": ("активный", "шумоподавление"),
+}
+
+# Trade names shoppers use for the whole kind of goods (ксерокс for any copier, памперсы for
+# nappies): the ones of product kinds both catalogues sell, and the few everybody knows.
+# Chosen by going over the catalogues' product types, not from any query.
+TRADE_NAMES: dict[str, tuple[str, ...]] = {
+    "киндл": ("электронный", "книга"),
+    "покетбук": ("электронный", "книга"),
+    "гопро": ("экшн", "камера"),
+    "ксерокс": ("копир", "мфу"),
+    "памперс": ("подгузник",),
+    "памперсы": ("подгузник",),
+    "болгарка": ("шлифмашина",),
 }
 
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
 SYNONYMS: dict[str, tuple[str, ...]] = {
     **CLIPPED_WORDS,
     **ENGLISH_WORDS,
+    **TRADE_NAMES,
+    "гарнитура": ("наушник",),  # a headset: the catalogues' headphones
+    "шумодав": ("шумоподавление", "активный"),  # slang for active noise cancelling
     "лэптоп": ("ноутбук",),
     "лептоп": ("ноутбук",),
     "ноут": ("ноутбук",),
@@ -255,4 +276,10 @@ BRANDS: dict[str, str] = {
     "беби": "baby",
     "аутвенчер": "outventure",
     "хоф": "hoff",
+    # Latin technical words of the catalogues' specifications (Bluetooth, Zigbee, USB-C), as
+    # they are typed in Cyrillic: transliteration is too far from the English spelling.
+    "блютуз": "bluetooth",
+    "блютус": "bluetooth",
+    "зигби": "zigbee",
+    "юсб": "usb",
 }

@@ -1,0 +1,58 @@
+"""Numbers as shoppers type them, for both search backends: glued to their unit (512гб,
+20л) or as a compound's numeral prefix (двухместная). Pure functions over query words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+# Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
+# "16 ГБ", "2000 Вт", so the index has the number and the unit as two words and never the
+# glued one. The units of the catalogues' specifications and the common ones beside them,
+# Cyrillic and Latin; a letter run that is no unit (4к, x11, a60) stays glued: it is a
+# model code or a resolution the index has as one word.
+NUMBER_UNITS = frozenset(
+    (
+        *("гб", "тб", "мб", "кб", "гц", "ггц", "вт", "квт", "ватт", "в", "мач", "мп"),
+        *("л", "литр", "литра", "литров", "мл", "см", "мм", "м", "км", "кг", "г", "гр"),
+        *("мин", "ч", "час", "часа", "часов", "дюйм", "дюйма", "дюймов", "дюймы"),
+        *("шт", "мес", "лет", "год", "года", "мест", "места", "деталей", "дней", "дня"),
+        *("gb", "tb", "mb", "hz", "ghz", "w", "kw", "mah", "mp", "ml", "cm", "mm", "kg", "km"),
+    )
+)
+_NUMBER_GLUED = re.compile(r"(\d+)([^\W\d_]+)")
+# Numeral prefixes of Russian compounds (двухместная, трехспальное, четырехколесный) and
+# the number each stands for: the catalogues write it as a digit ("2 места", "2-спальное").
+NUMERAL_PREFIXES = (
+    ("одно", "1"),
+    ("двух", "2"),
+    ("трех", "3"),
+    ("четырех", "4"),
+    ("пяти", "5"),
+    ("шести", "6"),
+    ("семи", "7"),
+    ("восьми", "8"),
+)
+# What a numeral prefix counts in goods' names (двухместная палатка, трехспальное бельё,
+# двухкамерный холодильник, четырехконфорочная плита, двухъярусная кровать): only these,
+# since other words start with a numeral too (одноразовый, семинар, пятновыводитель).
+COUNTED_STEMS = ("мест", "спальн", "комнатн", "камерн", "конфорочн", "колесн", "ъярусн", "ядерн")
+
+
+def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
+    """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
+    prefix as its digit (двухместная → 2 местная): the catalogues write numbers as digits
+    apart from their units, so the glued word finds nothing and the number, which decides
+    which product is meant, was lost."""
+    out: list[str] = []
+    for word in words:
+        glued = _NUMBER_GLUED.fullmatch(word)
+        if glued is not None and glued.group(2) in NUMBER_UNITS:
+            out += [glued.group(1), glued.group(2)]
+            continue
+        prefix = next((p for p in NUMERAL_PREFIXES if word.startswith(p[0])), None)
+        if prefix is not None and word[len(prefix[0]) :].startswith(COUNTED_STEMS):
+            out += [prefix[1], word[len(prefix[0]) :].lstrip("ъ")]
+            continue
+        out.append(word)
+    return tuple(out)
