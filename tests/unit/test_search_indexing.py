@@ -15,7 +15,7 @@ import tantivy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitrina.domain.search_document import normalize_text, text_words
+from vitrina.domain.search_document import normalize_text, specification_text, text_words
 from vitrina.search import analysis
 from vitrina.search.analysis import (
     lemma_text,
@@ -64,7 +64,11 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
         "category": product.get("category") or "",
         "description": product.get("description") or "",
         "tags": " ".join(product.get("tags") or []),
-        "specifications": " ".join(v for v in (product.get("specifications") or {}).values() if v),
+        "specifications": " ".join(  # key and value; the key alone for a yes, none for a no
+            filter(None, (specification_text(k, v) for k, v in product["specifications"].items()))
+        )
+        if "specifications" in product
+        else "",
     }
     assert fields["name_lemma"] == plain_lemma_text(raw["name"])
     assert fields["body_lemma"] == plain_lemma_text(" ".join(raw[n] for n in BODY_FIELDS))

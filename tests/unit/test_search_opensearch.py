@@ -48,7 +48,7 @@ def test_document_is_the_shared_index_fields_plus_the_product() -> None:
     assert "кроссовок" in doc["name_lemma"].split()
     assert doc["category_key"] == "обувь" and doc["brand_key"] == "nike"
     assert doc["in_stock"] is True and doc["price"] == 4999.0
-    assert doc["specifications"] == "42 300" and doc["product"] == PRODUCT
+    assert doc["specifications"] == "размер 42 вес 300" and doc["product"] == PRODUCT
 
 
 def test_bulk_body_is_keyed_by_product_id() -> None:

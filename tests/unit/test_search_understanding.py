@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vitrina.domain.generator import CATALOGUE
-from vitrina.domain.search_document import query_words
+from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.number_units import split_number_units
@@ -18,6 +18,7 @@ from vitrina.search.query_understanding import (
     PHRASE_SYNONYMS,
     SYNONYMS,
     _allowed_edits,
+    adjective_nouns,
     alternatives,
     compound_meaning,
     compound_meanings,
@@ -454,3 +455,73 @@ def test_round_9_word_lists() -> None:
     assert {"экшн", "камера"} <= set(_words("гопро", ["гопро"]))
     assert {"электронный", "книга"} <= set(_words("киндл", ["киндл"]))
     assert "беговой" in _words("running", ["running"])
+
+
+def test_a_material_adjective_also_means_its_noun() -> None:
+    """шерстяная куртка, льняные джинсы: the catalogues write the material as a noun
+    ("Материал: шерсть"), so the adjective matched nothing (probe round 10). The noun comes
+    from the adjective's suffix (-ян-, -ан-, -ов-, -ев-, -н-), with a dropped vowel back."""
+    for word, lemma, noun in (
+        ("шерстяная", "шерстяной", "шерст"),
+        ("льняные", "льняной", "лен"),
+        ("кожаные", "кожаный", "кож"),
+        ("текстильные", "текстильный", "текстиль"),
+        ("сатиновое", "сатиновый", "сатин"),
+        ("каучуковый", "каучуковый", "каучук"),
+        ("алюминиевые", "алюминиевый", "алюминий"),
+        ("хлопковая", "хлопковый", "хлопок"),
+        ("деревянный", "деревянный", "дерев"),
+    ):
+        assert noun in adjective_nouns(lemma), (lemma, adjective_nouns(lemma))
+        assert _words(word, [lemma])[noun] == "synonym", word
+    # no suffix, or a stump too short to be a noun
+    for lemma in ("умный", "синий", "детский", "механический", "белый"):
+        assert adjective_nouns(lemma) == (), lemma
+
+
+def test_a_specification_says_its_key_when_the_product_has_the_feature() -> None:
+    """ "Подсветка: нет" said «нет»; "Влажная уборка: да" said «да»: neither found the
+    feature, and a key alone would find products that lack it (probe round 10)."""
+    specs = {
+        "Подсветка": "нет",
+        "Влажная уборка": "да",
+        "Отделение для ноутбука": '15.6"',
+        "Цвет": "белый",
+        "Вес": None,
+    }
+    text = search_document({"product_id": "1", "specifications": specs})["specifications"]
+    assert text == 'Влажная уборка Отделение для ноутбука 15.6" Цвет белый'
+
+
+def test_what_follows_bez_is_what_the_product_must_not_have() -> None:
+    """клавиатура без подсветки: подсветки is left out of what must match and any product
+    that has it is left out; another function word ends it; без alone keeps its word."""
+    assert query_roles(["клавиатура", "без", "подсветки"]).absent == frozenset({2})
+    assert query_roles(["куртка", "без", "капюшона", "для", "бега"]).absent == frozenset({2})
+    assert query_roles(["без", "сахара"]).absent == frozenset()
+    assert query_roles(["клавиатура", "с", "подсветкой"]).absent == frozenset()
+
+
+def test_a_unit_spelt_out_after_a_number_is_its_abbreviation() -> None:
+    """наушники 40 часов: the specifications write "40 ч"; «часов» alone found watches."""
+    assert split_number_units(["наушники", "40", "часов"]) == ("наушники", "40", "ч")
+    assert split_number_units(["рюкзак", "25", "литров"]) == ("рюкзак", "25", "л")
+    assert split_number_units(["фен", "1200", "ватт"]) == ("фен", "1200", "вт")
+    assert split_number_units(["умных", "часов"]) == ("умных", "часов")  # no number: watches
+
+
+def test_unstressed_e_and_i_typed_for_each_other_find_the_dictionary_word() -> None:
+    """бефри for бифри (Befree): five letters get no edit, and stems do not join them."""
+    assert e_for_e("бефри") == ("бифри",)
+    assert _words("бефри", ["бефри"])["befree"] == "brand"
+    assert e_for_e("бифри") == ()
+
+
+def test_round_10_word_lists() -> None:
+    """Product types' other names (экран, дисплей → монитор; ветровка; кофеаппарат), TWS in
+    Cyrillic, and Wi-Fi typed in Cyrillic (probe round 10)."""
+    assert _words("экран", ["экран"])["монитор"] == "synonym"
+    assert _words("ветровка", ["ветровка"])["куртка"] == "synonym"
+    assert _words("кофеаппарат", ["кофеаппарат"])["кофемашина"] == "synonym"
+    assert _words("твс", ["твс"])["tws"] == "brand"
+    assert phrase_matches(("вай", "фай", "лампа"))[0].meanings == (("wi", "fi"),)

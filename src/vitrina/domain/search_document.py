@@ -69,6 +69,28 @@ def _scalar_text(value: Any) -> str:
     return str(value)
 
 
+# Values that say a product lacks what the key names ("Влажная уборка: нет", "Подсветка:
+# нет") and that it has it ("Влажная уборка: да"): on their own they say nothing a shopper
+# types, the key does.
+_SPEC_ABSENT = frozenset(("нет", "no", "false", "none", "отсутствует"))
+_SPEC_PRESENT = frozenset(("да", "yes", "true", "есть"))
+
+
+def specification_text(key: Any, value: Any) -> str:
+    """What one specification says a shopper may search for: the key with its value
+    (Подсветка RGB, Отделение для ноутбука 15.6"), the key alone for a yes (Влажная уборка),
+    nothing for a no — the key of a feature the product lacks must not find it (probe round
+    10: клавиатура с подсветкой found keyboards without one as often as with)."""
+    name = _scalar_text(key)
+    if value is True:
+        return name
+    text = _scalar_text(value)
+    said = normalize_text(text).strip()
+    if not said or said in _SPEC_ABSENT:
+        return ""
+    return name if said in _SPEC_PRESENT else f"{name} {text}".strip()
+
+
 def search_document(product: dict[str, Any]) -> dict[str, Any]:
     """The searchable view of one (validated) product.
 
@@ -84,7 +106,9 @@ def search_document(product: dict[str, Any]) -> dict[str, Any]:
         "brand": product.get("brand") or "",
         "category": product.get("category") or "",
         "tags": " ".join(tags),
-        "specifications": " ".join(filter(None, map(_scalar_text, specs.values()))),
+        "specifications": " ".join(
+            filter(None, (specification_text(k, v) for k, v in specs.items()))
+        ),
         "price": price_of(product),
         "in_stock": in_stock(product),
     }

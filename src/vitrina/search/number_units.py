@@ -21,6 +21,24 @@ NUMBER_UNITS = frozenset(
     )
 )
 _NUMBER_GLUED = re.compile(r"(\d+)([^\W\d_]+)")
+# A unit spelt out after a number (40 часов, 25 литров, 1200 ватт) as the catalogues'
+# specifications abbreviate it ("Время работы: 40 ч", "Объём: 25 л"): the spelt word is in
+# no specification, and «часов» alone finds watches.
+SPELT_UNITS: dict[str, str] = {
+    **dict.fromkeys(("час", "часа", "часов"), "ч"),
+    **dict.fromkeys(("минута", "минуты", "минут"), "мин"),
+    **dict.fromkeys(("литр", "литра", "литров"), "л"),
+    **dict.fromkeys(("миллилитр", "миллилитра", "миллилитров"), "мл"),
+    **dict.fromkeys(("ватт", "ватта", "ваттов"), "вт"),
+    **dict.fromkeys(("сантиметр", "сантиметра", "сантиметров"), "см"),
+    **dict.fromkeys(("миллиметр", "миллиметра", "миллиметров"), "мм"),
+    **dict.fromkeys(("килограмм", "килограмма", "килограммов"), "кг"),
+    **dict.fromkeys(("гигабайт", "гигабайта", "гигабайтов"), "гб"),
+    **dict.fromkeys(("терабайт", "терабайта", "терабайтов"), "тб"),
+    **dict.fromkeys(("мегапиксель", "мегапикселя", "мегапикселей"), "мп"),
+    **dict.fromkeys(("герц", "герца"), "гц"),
+    **dict.fromkeys(("месяц", "месяца", "месяцев"), "мес"),
+}
 # Numeral prefixes of Russian compounds (двухместная, трехспальное, четырехколесный) and
 # the number each stands for: the catalogues write it as a digit ("2 места", "2-спальное").
 NUMERAL_PREFIXES = (
@@ -41,7 +59,8 @@ COUNTED_STEMS = ("мест", "спальн", "комнатн", "камерн", "
 
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
-    prefix as its digit (двухместная → 2 местная): the catalogues write numbers as digits
+    prefix as its digit (двухместная → 2 местная), and a unit spelt out after a number as
+    its abbreviation (40 часов → 40 ч): the catalogues write numbers as digits
     apart from their units, so the glued word finds nothing and the number, which decides
     which product is meant, was lost."""
     out: list[str] = []
@@ -49,6 +68,9 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
         glued = _NUMBER_GLUED.fullmatch(word)
         if glued is not None and glued.group(2) in NUMBER_UNITS:
             out += [glued.group(1), glued.group(2)]
+            continue
+        if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
+            out.append(SPELT_UNITS[word])
             continue
         prefix = next((p for p in NUMERAL_PREFIXES if word.startswith(p[0])), None)
         if prefix is not None and word[len(prefix[0]) :].startswith(COUNTED_STEMS):

@@ -303,6 +303,10 @@ def text_clause(
             typed = [any_of(term_clauses(w)) for w in words[phrase.start : phrase.end]]
             built[phrase.start : phrase.end] = [{"bool": {"must": [either], "should": typed}}]
             optional[phrase.start : phrase.end] = [False]
+    # «без подсветки»: a product whose text has the word is left out, in every stage
+    absent = [any_of(term_clauses(words[i])) for i in sorted(roles.absent)]
+    for i in roles.absent:
+        built[i] = None
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
     if mode != "and":  # any word (and the fuzzy stage): a meaning counts as one more word
@@ -313,11 +317,16 @@ def text_clause(
         return None
     if mode != "and":  # fuzzy terms (of the fuzzy stage, of unmatched words) within budget
         _fuzzy_within_budget(needed + extra)
+    out: dict[str, Any]
     if mode == "and":
-        return {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
-    if not extra:
-        return any_of(needed)
-    return {"bool": {"must": [any_of(needed)], "should": extra}}
+        out = {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
+    elif not extra:
+        out = any_of(needed)
+    else:
+        out = {"bool": {"must": [any_of(needed)], "should": extra}}
+    if absent:
+        return {"bool": {"must": [out], "must_not": absent}}
+    return out
 
 
 def query_body(

@@ -12,7 +12,10 @@ Three roles, pure functions over the query's words, read by both backends:
   «зарядка для телефона»;
 * in «X для / к / под Y» the words of Y say what X is for: they weigh less than X's, so
   «наушники для айфона» ranks headphones above smartphones and «рюкзак для ноутбука»
-  backpacks above laptops; a product whose name has both (Фен для волос) still ranks first.
+  backpacks above laptops; a product whose name has both (Фен для волос) still ranks first;
+* in «X без Y» Y is what the product must not have (клавиатура без подсветки): a product
+  whose text has Y is left out — its specifications name a feature only when the product
+  has it (`domain.search_document.specification_text`).
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ PURPOSE_WEIGHT = 0.3
 # айфону», «сумка под ноутбук». Not «на» (палатка на 4 человека, куртка на осень: what the
 # product is like) nor «с» (микроволновка с грилем: a part of it).
 PURPOSE_PREPOSITIONS = frozenset({"для", "к", "ко", "под", "подо"})
+# «без подсветки», «безо льда»: what follows is what the product lacks.
+ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
 # As typed (normalised: lower case, ё → е). Short, closed classes: a word here never names
 # a product. «что-нибудь» is two query words, что + нибудь.
 FUNCTION_WORDS = frozenset(
@@ -65,10 +70,12 @@ INTENT_LEMMAS = frozenset(
 @dataclass(frozen=True)
 class QueryRoles:
     """`optional`: positions of words scored but never needed; `weights`: each word's
-    weight (PURPOSE_WEIGHT for what the product is for, 1.0 otherwise)."""
+    weight (PURPOSE_WEIGHT for what the product is for, 1.0 otherwise); `absent`: positions
+    of words a product must not have (after без), never among the optional ones."""
 
     optional: frozenset[int]
     weights: tuple[float, ...]
+    absent: frozenset[int] = frozenset()
 
 
 def is_optional_word(word: str) -> bool:
@@ -93,4 +100,15 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
         elif i not in optional and not purpose:
             seen_product_word = True
         weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
-    return QueryRoles(optional, tuple(weights))
+    absent: set[int] = set()
+    lacking = False  # inside Y of «X без Y»
+    for i, word in enumerate(words):
+        if word in ABSENCE_PREPOSITIONS:
+            lacking = True
+        elif word in FUNCTION_WORDS:
+            lacking = False
+        elif lacking and i not in optional:
+            absent.add(i)
+    if not set(range(len(words))) - optional - absent:  # «без сахара» alone: look for it
+        absent = set()
+    return QueryRoles(optional, tuple(weights), frozenset(absent))

@@ -408,13 +408,56 @@ def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
 
 def e_for_e(word: str) -> tuple[str, ...]:
     """The dictionary word a word typed with е for a leading э is (ейсер → эйсер, екшн →
-    экшн): people skip э as they skip ё, and stems and edits do not join them for words
-    of five letters or fewer."""
+    экшн), or with е for и or и for е (бефри → бифри): people skip э as they skip ё and
+    mix unstressed е and и, and stems and edits do not join them for words of five
+    letters or fewer."""
     if word.startswith("е") and len(word) > 2:
         spelling = "э" + word[1:]
         if spelling in BRANDS or spelling in SYNONYMS:
             return (spelling,)
-    return ()
+    if word in BRANDS or word in SYNONYMS or len(word) < 4:
+        return ()
+    # unstressed е and и sound alike and are typed for each other (бефри for бифри): one
+    # swapped, where that gives a dictionary word (five-letter words get no edit otherwise)
+    swaps = (
+        word[:i] + ("и" if ch == "е" else "е") + word[i + 1 :]
+        for i, ch in enumerate(word)
+        if ch in "еи"
+    )
+    return tuple(spelling for spelling in swaps if spelling in BRANDS or spelling in SYNONYMS)
+
+
+# A relative adjective is its noun and a suffix (шерст|ян|ой, кож|ан|ый, сатин|ов|ый,
+# алюмини|ев|ый, текстиль|н|ый): a material or property the catalogues write as the noun
+# ("Материал: шерсть"), the shopper as the adjective (шерстяная куртка). Longest first.
+RELATIVE_SUFFIXES = ("янн", "анн", "ян", "ан", "ев", "ов", "н")  # деревянный: дерев|янн|ый
+ADJECTIVE_ENDINGS = ("ый", "ий", "ой")
+MIN_ADJECTIVE_NOUN = 3  # кож(а), лен: shorter stumps (ум from умный) are no noun
+ADJECTIVE_NOUN_WEIGHT = 0.8
+
+
+def adjective_nouns(lemma: str) -> tuple[str, ...]:
+    """The nouns a relative adjective (as its dictionary lemma) is made from: шерстяной →
+    шерст (шерсть), кожаный → кож (кожа), льняной → лен (лён: a dropped vowel comes back),
+    хлопковый → хлопк, хлопок, алюминиевый → алюминий. Stems, as the index joins forms; a
+    stump the index lacks matches nothing."""
+    if not is_cyrillic(lemma) or not lemma.endswith(ADJECTIVE_ENDINGS):
+        return ()
+    base = lemma[:-2]
+    suffix = next((s for s in RELATIVE_SUFFIXES if base.endswith(s)), None)
+    if suffix is None:
+        return ()
+    stem = base[: -len(suffix)]
+    if len(stem) < MIN_ADJECTIVE_NOUN:
+        return ()
+    found = [stem]
+    if len(stem) >= 2 and stem[-2] == "ь":  # льн → лен
+        found.append(stem[:-2] + "е" + stem[-1])
+    elif len(stem) >= 2 and stem[-1] in "кн" and stem[-2] not in "аеиоуыэюяь":  # хлопк
+        found.append(stem[:-1] + "о" + stem[-1])
+    if stem.endswith("и"):  # алюмини → алюминий
+        found.append(stem + "й")
+    return tuple(n for n in dict.fromkeys(found) if len(n) >= MIN_ADJECTIVE_NOUN)
 
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
@@ -436,6 +479,9 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         if (code := model_code_twin(word)) is not None:  # х11 → x11
             add(code, BRAND_WEIGHT, "brand")
+    for lemma in list(lemmas) or [word]:  # шерстяная → шерсть: the material's noun
+        for noun in adjective_nouns(lemma):
+            add(noun, ADJECTIVE_NOUN_WEIGHT, "synonym")
     bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)
     for key in keys:
         if key in BRANDS:

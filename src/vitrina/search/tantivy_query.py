@@ -355,6 +355,10 @@ class TantivyQueries:
                         tantivy.Query.boolean_query([either, *typed])
                     ]
                     optional[phrase.start : phrase.end] = [False]
+        # «без подсветки»: a product whose text has the word is left out, in every stage
+        absent = [self.word_clause(words[i]) for i in sorted(roles.absent)] if roles else []
+        for i in roles.absent if roles else ():
+            built[i] = None
         needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
         extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
         if mode != "and":  # any word: a meaning counts as one more word
@@ -365,10 +369,11 @@ class TantivyQueries:
             return None
         occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
         query = tantivy.Query.boolean_query([(occur, c) for c in needed])
-        if not extra:
+        if not extra and not absent:
             return query
         should = [(tantivy.Occur.Should, c) for c in extra]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should])
+        must_not = [(tantivy.Occur.MustNot, c) for c in absent if c is not None]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should, *must_not])
 
     @staticmethod
     def any_clause(clauses: list[Any]) -> Any:
