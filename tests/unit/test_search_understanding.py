@@ -519,9 +519,14 @@ def test_unstressed_e_and_i_typed_for_each_other_find_the_dictionary_word() -> N
 
 def test_round_10_word_lists() -> None:
     """Product types' other names (экран, дисплей → монитор; ветровка; кофеаппарат), TWS in
-    Cyrillic, and Wi-Fi typed in Cyrillic (probe round 10)."""
+    Cyrillic, Wi-Fi typed in Cyrillic, and a property's other words (обложка is the
+    переплёт, беспроводная зарядка the индукционная; probe round 10)."""
     assert _words("экран", ["экран"])["монитор"] == "synonym"
     assert _words("ветровка", ["ветровка"])["куртка"] == "synonym"
     assert _words("кофеаппарат", ["кофеаппарат"])["кофемашина"] == "synonym"
     assert _words("твс", ["твс"])["tws"] == "brand"
     assert phrase_matches(("вай", "фай", "лампа"))[0].meanings == (("wi", "fi"),)
+    assert _words("обложка", ["обложка"])["переплет"] == "synonym"
+    assert _words("свитчами", ["свитч"])["переключатель"] == "synonym"
+    wireless = phrase_matches(("щетка", "с", "беспроводной", "зарядкой"))
+    assert wireless[0].meanings == (("индукционный", "зарядка"),)

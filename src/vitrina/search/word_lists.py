@@ -174,6 +174,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "ветровка": ("куртка",),  # a light jacket: the catalogues' Куртка демисезонная
     "кофеаппарат": ("кофемашина",),
     "кофемашинка": ("кофемашина",),
+    # and the specifications' words for a property said otherwise (a book's обложка is its
+    # переплёт; a keyboard's свитчи are its переключатели)
+    "обложка": ("переплет",),
+    "свитч": ("переключатель",),
 }
 
 # Phrases of two or three words that name one product another way (звуковая панель is a
@@ -215,6 +219,8 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     # Wi-Fi, as the specifications write it, is two words of the index (wi, fi): typed in
     # Cyrillic (probe round 10); wifi and вайфай as one word still find nothing
     ("вай", "фай"): (("wi", "fi"),),
+    # wireless charging is what the specifications call inductive (индукционная)
+    ("беспроводный", "зарядка"): (("индукционный", "зарядка"),),
 }
 
 # Cyrillic spellings of Latin brands and product words → the Latin word as catalogues write it.
