@@ -355,8 +355,13 @@ class TantivyQueries:
                         tantivy.Query.boolean_query([either, *typed])
                     ]
                     optional[phrase.start : phrase.end] = [False]
-        # «без подсветки»: a product whose text has the word is left out, in every stage
-        absent = [self.word_clause(words[i]) for i in sorted(roles.absent)] if roles else []
+        # «без подсветки»: a product whose text has the word as typed is left out, in every
+        # stage (its alternatives are not: OpenSearch leaves out the same products)
+        absent = [
+            tantivy.Query.boolean_query(terms)
+            for i in sorted(roles.absent if roles else ())
+            if (terms := self.term_clauses(words[i]))
+        ]
         for i in roles.absent if roles else ():
             built[i] = None
         needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
@@ -372,7 +377,7 @@ class TantivyQueries:
         if not extra and not absent:
             return query
         should = [(tantivy.Occur.Should, c) for c in extra]
-        must_not = [(tantivy.Occur.MustNot, c) for c in absent if c is not None]
+        must_not = [(tantivy.Occur.MustNot, c) for c in absent]
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should, *must_not])
 
     @staticmethod
