@@ -530,3 +530,9 @@ def test_round_10_word_lists() -> None:
     assert _words("свитчами", ["свитч"])["переключатель"] == "synonym"
     wireless = phrase_matches(("щетка", "с", "беспроводной", "зарядкой"))
     assert wireless[0].meanings == (("индукционный", "зарядка"),)
+
+
+def test_a_basic_colour_is_also_its_english_name() -> None:
+    """клавиатура с коричневыми свитчами: the specifications say «Brown» (probe round 10)."""
+    assert _words("коричневыми", ["коричневый"])["brown"] == "synonym"
+    assert {"grey", "gray"} <= set(_words("серый", ["серый"]))

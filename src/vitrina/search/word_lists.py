@@ -178,6 +178,20 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # переплёт; a keyboard's свитчи are its переключатели)
     "обложка": ("переплет",),
     "свитч": ("переключатель",),
+    # the basic colours, a closed class: specifications write some in English (a
+    # keyboard's Brown, Blue, Red switches; the seed's Red Switch)
+    "красный": ("red",),
+    "синий": ("blue",),
+    "голубой": ("blue",),
+    "коричневый": ("brown",),
+    "черный": ("black",),
+    "белый": ("white",),
+    "серый": ("grey", "gray"),
+    "зеленый": ("green",),
+    "желтый": ("yellow",),
+    "розовый": ("pink",),
+    "фиолетовый": ("purple",),
+    "оранжевый": ("orange",),
 }
 
 # Phrases of two or three words that name one product another way (звуковая панель is a
