@@ -23,18 +23,20 @@ from vitrina.search.query_understanding import (
     compound_meaning,
     compound_meanings,
     e_for_e,
-    english_spellings,
     fuzzy_distance,
     inflected_keys,
-    is_cyrillic,
     joined_dictionary_words,
     misspelt_brand,
     misspelt_meanings,
     misspelt_word,
-    model_code_twin,
     phrase_matches,
     prefix_base,
     swapped_neighbours,
+)
+from vitrina.search.transliteration import (
+    english_spellings,
+    is_cyrillic,
+    model_code_twin,
     transliterate,
     transliterate_english,
 )

@@ -32,12 +32,14 @@ from vitrina.search.fields import index_fields
 from vitrina.search.query_understanding import (
     COMPOUND_PREFIXES,
     MIN_COMPOUND_PART,
-    is_cyrillic,
-    transliterate,
 )
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
+from vitrina.search.transliteration import (
+    is_cyrillic,
+    transliterate,
+)
 
 MARKER = "vitrina-search-schema"
 Matching = Literal["and", "or", "and_then_or"]

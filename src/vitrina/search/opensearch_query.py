@@ -33,13 +33,15 @@ from vitrina.search.query_understanding import (
     PhraseMatch,
     alternatives,
     compound_meanings,
-    english_spellings,
     fuzzy_distance,
-    is_cyrillic,
     joined_dictionary_words,
     misspelt_meanings,
     phrase_matches,
     swapped_neighbours,
+)
+from vitrina.search.transliteration import (
+    english_spellings,
+    is_cyrillic,
     transliterate,
 )
 

@@ -29,8 +29,10 @@ from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
     compound_meanings,
-    is_cyrillic,
     prefix_base,
+)
+from vitrina.search.transliteration import (
+    is_cyrillic,
 )
 
 # Words longer than this are not cut: the longest two-part compounds of the catalogues are

@@ -1,0 +1,99 @@
+"""Cyrillic words in Latin letters, for both search backends' fuzzy and brand matching.
+
+Pure functions over one word: `transliterate` (самсунг → samsung), the English-style
+spelling a brand typed in Cyrillic more likely has (`transliterate_english`,
+`english_spellings`), and a model code typed with Cyrillic look-alike letters
+(`model_code_twin`: х11 → x11). Split out of `query_understanding`, which uses them.
+"""
+
+from __future__ import annotations
+
+_TRANSLIT = {
+    "а": "a",
+    "б": "b",
+    "в": "v",
+    "г": "g",
+    "д": "d",
+    "е": "e",
+    "ж": "zh",
+    "з": "z",
+    "и": "i",
+    "й": "y",
+    "к": "k",
+    "л": "l",
+    "м": "m",
+    "н": "n",
+    "о": "o",
+    "п": "p",
+    "р": "r",
+    "с": "s",
+    "т": "t",
+    "у": "u",
+    "ф": "f",
+    "х": "h",
+    "ц": "ts",
+    "ч": "ch",
+    "ш": "sh",
+    "щ": "sch",
+    "ъ": "",
+    "ы": "y",
+    "ь": "",
+    "э": "e",
+    "ю": "yu",
+    "я": "ya",
+}
+
+
+def is_cyrillic(word: str) -> bool:
+    return any("а" <= ch <= "я" or ch == "ё" for ch in word)
+
+
+def transliterate(word: str) -> str:
+    """A Cyrillic word in Latin letters (самсунг → samsung); other words unchanged. -айт is
+    English -ight, as brands spell it (буклайт → buklight, two edits from booklight;
+    брайт → bright)."""
+    word = word.replace("ё", "е").replace("айт", "ight")
+    return "".join(_TRANSLIT.get(ch, ch) for ch in word)
+
+
+def transliterate_english(word: str) -> str:
+    """The Latin spelling an English name typed in Cyrillic more likely has: к is c except
+    before е, и, й, ы (клинмастер → clinmaster, two edits from cleanmaster; кейс stays keys),
+    a final -ия is -ia (глория → gloria), and English J, written дж or just ж, is j
+    (джбл, жбл → jbl), -айт is -ight, эйр is air (эйрбит → airbit, one edit from airbeat;
+    эйрподс); the rest as `transliterate`."""
+    word = word.replace("ё", "е").replace("дж", "ж").replace("айт", "ight").replace("эйр", "air")
+    if word.endswith("ия"):
+        return transliterate_english(word[:-2]) + "ia"
+    return "".join(
+        "c"
+        if ch == "к" and word[i + 1 : i + 2] not in ("е", "и", "й", "ы")
+        else "j"
+        if ch == "ж"
+        else _TRANSLIT.get(ch, ch)
+        for i, ch in enumerate(word)
+    )
+
+
+def english_spellings(word: str) -> list[str]:
+    """`transliterate_english`, and for a word with ф also the spelling with ph (альфа →
+    alpha, two edits from alfa): English writes the sound both ways, and a name's ph is two
+    edits from f, past what a short stem's fuzzy match allows."""
+    english = transliterate_english(word)
+    if "ф" not in word:
+        return [english]
+    return [english, transliterate_english(word.replace("ф", "пх"))]
+
+
+# Cyrillic letters that look like Latin ones, as a model code typed on the Russian layout has
+# them (х11 for X11, р36 for P36): the code is found by the letters it looks like.
+_LOOKALIKE = str.maketrans("аверкмнорстух", "abepkmhopctyx")
+
+
+def model_code_twin(word: str) -> str | None:
+    """A model code typed with Cyrillic look-alike letters in Latin ones (х11 → x11): a word
+    of letters and digits whose Cyrillic letters all have a Latin twin; None otherwise."""
+    if not (is_cyrillic(word) and any(ch.isdigit() for ch in word)):
+        return None
+    twin = word.translate(_LOOKALIKE)
+    return twin if twin.isascii() else None
