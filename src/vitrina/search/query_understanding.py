@@ -386,12 +386,14 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         if alt not in keys and (alt not in found or found[alt].weight < weight):
             found[alt] = Alternative(alt, weight, kind)
 
-    if is_cyrillic(word):  # нова → nova: a Latin name typed in Cyrillic, letter by letter
-        add(transliterate(word), TRANSLIT_WEIGHT, "brand")
-        add(transliterate_english(word), TRANSLIT_WEIGHT, "brand")  # глория → gloria
+    if is_cyrillic(word):
+        # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria
+        latins = (transliterate(word), transliterate_english(word))
+        for latin in latins:
+            add(latin, TRANSLIT_WEIGHT, "brand")
         # an English word or abbreviation typed in Cyrillic means what it means in Latin
         # (мтб → mtb → горный велосипед, раннинг → running → беговой)
-        for latin in (transliterate(word), transliterate_english(word)):
+        for latin in latins:
             for synonym in ENGLISH_WORDS.get(latin, ()):
                 add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         if (code := model_code_twin(word)) is not None:  # х11 → x11
