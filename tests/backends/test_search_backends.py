@@ -177,6 +177,14 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         ("экран для компьютера", "Монитор"),  # a product type's other name
         ("ветровка", "Куртка демисезонная"),
         ("джинсы бефри", "Джинсы прямые Befree"),  # unstressed е typed for и (бифри)
+        # probe round 11
+        ("робопылесос", "Пылесос робот"),  # a compound's longest ending a name has
+        ("радиомышь", "Мышь беспроводная"),
+        ("стереонаушники", "Наушники беспроводные"),
+        ("кедды найк", "Кеды Nike"),  # a doubled letter typed once
+        ("t-shirt", "Футболка хлопковая"),  # an English product word, t and shirt joined
+        ("smart plug", "Умная розетка"),
+        ("конверсы", "Кеды"),  # a trade name for the kind of goods
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(
@@ -195,6 +203,7 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("смартфон альфа", "Смартфон Alpha"),  # ф spelt ph (alpha)
         ("гопро", "Экшн-камера"),  # a trade name for the kind of goods
         ("киндл", "Электронная книга"),
+        ("смартфон на снапдрагоне", "Смартфон Alpha"),  # a Latin name with a case ending
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(
@@ -226,6 +235,8 @@ def test_how_people_type_finds_the_seed_product_on_both_backends(
         ("рюкзак с отделением для ноутбука", "Отделение для ноутбука", '15.6"'),
         ("наушники 40 часов", "Время работы", "40 ч"),  # a spelt-out unit abbreviated
         ("вай фай лампа", "Протокол", "Wi-Fi"),  # Wi-Fi typed in Cyrillic
+        ("розетка вайфай", "Протокол", "Wi-Fi"),  # the phrase as one word (round 11)
+        ("wifi розетка", "Протокол", "Wi-Fi"),
     ],
 )
 def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(

@@ -232,6 +232,31 @@ def test_a_prefixed_compound_no_name_has_is_read_as_its_base() -> None:
     assert no_base is not None and not no_base.bases  # колонка in no name: not read so
 
 
+def test_a_compound_is_read_as_the_longest_ending_a_name_has() -> None:
+    """робопылесос (probe round 11): робо is no listed prefix; the probe asks each cut's
+    parts, and the longest ending some name has is what the word is looked for as."""
+    counts = {"name пылесос": 50, "name есос": 0}
+    reading = read_words(["робопылесос"], counts, frozenset(["робопылесос"]))
+    assert reading == Reading(("робопылесос",), bases={"робопылесос": "пылесос"})
+    assert {"name пылесос", "name сос"} & _questions(["робопылесос"]) == {"name пылесос"}
+    teapot = read_words(["электрочайник"], {"name чайник": 9}, frozenset(["электрочайник"]))
+    assert teapot is None or not teapot.bases  # an adjective's prefix: never its base
+
+
+def test_a_latin_name_with_a_case_ending_is_read_as_its_normal_forms_spelling() -> None:
+    """смартфон на снапдрагоне: the probe asks whether snapdragon matches; if so, and the word
+    as typed does not, it is looked for as snapdragon (probe round 11)."""
+    words = ["смартфон", "на", "снапдрагоне"]
+    assert "matches snapdragon" in _questions(words)
+    asked = dict.fromkeys(_questions(words), 0)  # the probe answers every question
+    counts = {**asked, "matches смартфон": 9, "matches на": 9, "matches snapdragon": 1}
+    reading = read_words(words, counts)
+    assert reading is not None and reading.latins == {"снапдрагоне": "snapdragon"}
+    assert "снапдрагоне" not in reading.unmatched
+    body = json.dumps(query_body(" ".join(words), reading=reading), ensure_ascii=False)
+    assert '"query": "snapdragon"' in body
+
+
 def test_optional_words_only_add_to_a_score_and_what_it_is_for_weighs_less() -> None:
     """«мышь для ноутбука»: для is a `should` beside the needed words (never enough alone),
     ноутбука is boosted PURPOSE_WEIGHT, and the fuzzy stage leaves для out."""

@@ -20,6 +20,7 @@ from vitrina.search.query_understanding import (
     _allowed_edits,
     adjective_nouns,
     alternatives,
+    compound_endings,
     compound_meaning,
     compound_meanings,
     e_for_e,
@@ -40,6 +41,7 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
+from vitrina.search.typed_shapes import doubled_letters_once, latin_lemmas, phrases_apart
 from vitrina.search.word_lists import ENGLISH_WORDS
 
 
@@ -538,3 +540,63 @@ def test_a_basic_colour_is_also_its_english_name() -> None:
     """клавиатура с коричневыми свитчами: the specifications say «Brown» (probe round 10)."""
     assert _words("коричневыми", ["коричневый"])["brown"] == "synonym"
     assert {"grey", "gray"} <= set(_words("серый", ["серый"]))
+
+
+def test_a_compound_the_index_lacks_is_looked_for_by_its_ending() -> None:
+    """робопылесос, радиомышь, стереонаушники, спортбраслет (probe round 11): any prefix, not
+    only a listed one — the backends take the first ending some product's name has, longest
+    first, after the listed prefix's base. Never after a prefix with an adjective:
+    электрочайник must not find a glass teapot."""
+    assert compound_endings("робопылесос")[:4] == ["пылесос", "ылесос", "лесос", "есос"]
+    assert compound_endings("робопылесос").index("пылесос") == 0
+    assert "мышь" in compound_endings("радиомышь")
+    assert "наушники" in compound_endings("стереонаушники")
+    assert compound_endings("аквадатчик")[0] == "датчик"  # the listed prefix's base first
+    assert compound_endings("электрочайник") == []
+    assert compound_endings("смартлампа") == []
+    assert compound_endings("мышь") == []  # too short to have a prefix and a word
+    assert compound_endings("sportbracelet") == []
+
+
+def test_a_doubled_letter_is_typed_once() -> None:
+    """кедды найк ranked winter boots first (probe round 11): кедды is one held key from
+    кеды, and a five-letter word gets no fuzzy match."""
+    assert doubled_letters_once("кедды") == ("кеды",)
+    assert doubled_letters_once("маниторр") == ("манитор",)
+    assert set(doubled_letters_once("ссумкка")) == {"сумкка", "ссумка"}
+    assert _words("кедды", ["кедды"])["кеды"] == "synonym"
+    assert doubled_letters_once("кеды") == ()
+    assert doubled_letters_once("ccc") == ()  # too short
+    assert doubled_letters_once("marshall") == ()  # Latin names as typed
+
+
+def test_a_phrase_typed_as_one_word_gets_its_space_back() -> None:
+    """розетка вайфай, wifi: the word lists' phrase вай фай, and its meaning wi fi, as the
+    index has Wi-Fi (probe round 11; round 10 left it)."""
+    assert phrases_apart(["розетка", "вайфай"]) == ("розетка", "вай", "фай")
+    assert phrases_apart(["wifi"]) == ("wi", "fi")
+    assert joined_dictionary_words(("розетка", "вайфай")) == ("розетка", "вай", "фай")
+    assert phrase_matches(joined_dictionary_words(("вайфай",)))[0].meanings == (("wi", "fi"),)
+    assert phrases_apart(["вай", "фай", "розетка"]) == ("вай", "фай", "розетка")
+
+
+def test_a_latin_name_with_a_russian_case_ending_is_its_dictionary_forms_spelling() -> None:
+    """смартфон на снапдрагоне: snapdragone is a fuzzy match at best; the guessed normal
+    form снапдрагон is Snapdragon exactly (probe round 11). Words of the dictionary get
+    none: щетки is Russian, not a name."""
+    assert "snapdragon" in latin_lemmas("снапдрагоне")
+    assert latin_lemmas("щетки") == ()
+    assert latin_lemmas("snapdragon") == ()
+    assert latin_lemmas("я" * 31) == ()
+
+
+def test_round_11_word_lists() -> None:
+    """The product types ENGLISH_WORDS still lacked (smart plug, bed linen, garden tools,
+    T-shirt) and Converse for canvas sneakers (probe round 11)."""
+    assert _words("plug", ["plug"])["розетка"] == "synonym"
+    assert _words("linen", ["linen"])["белье"] == "synonym"
+    assert _words("garden", ["garden"])["садовый"] == "synonym"
+    assert _words("tools", ["tools"])["инструмент"] == "synonym"
+    assert joined_dictionary_words(("t", "shirt")) == ("tshirt",)
+    assert _words("tshirt", ["tshirt"])["футболка"] == "synonym"
+    assert _words("конверсы", ["конверс"])["кеды"] == "synonym"

@@ -44,6 +44,13 @@ def _lemmas(word: str) -> tuple[str, ...]:
     return tuple(forms) or (word,)
 
 
+@lru_cache(maxsize=65_536)  # query words repeat across customers
+def is_dictionary_word(word: str) -> bool:
+    """Whether pymorphy3's dictionary has the Cyrillic word (not only a guess from its
+    ending): снапдрагоне is no Russian word, щетки is."""
+    return _is_cyrillic(word) and bool(_morph().word_is_known(word))
+
+
 # 200k words: the generated catalogue's vocabulary is a few thousand words; real catalogues
 # stay well under this, and each entry is ~200 bytes.
 LEMMA_CACHE_WORDS = 200_000

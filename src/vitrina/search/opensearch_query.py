@@ -30,6 +30,7 @@ from vitrina.search.query_understanding import (
     FUZZY_MIN_CHARS,
     MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
+    TRANSLIT_WEIGHT,
     PhraseMatch,
     alternatives,
     compound_meanings,
@@ -144,6 +145,8 @@ def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
         plan = _WordPlan([], [reading.splits[word]])
     elif reading is not None and word in reading.bases:  # аудиоколонка → колонка
         plan = _WordPlan([(reading.bases[word], COMPOUND_WEIGHT)], [])
+    elif reading is not None and word in reading.latins:  # снапдрагоне → snapdragon
+        plan = _WordPlan([(reading.latins[word], TRANSLIT_WEIGHT)], [])
     elif reading is not None and word in reading.twins:
         plan = _WordPlan(_forms(reading.twins[word]), [])
     else:

@@ -28,12 +28,13 @@ from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS,
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
+    compound_endings,
     compound_meanings,
-    prefix_base,
 )
 from vitrina.search.transliteration import (
     is_cyrillic,
 )
+from vitrina.search.typed_shapes import latin_lemmas
 
 # Words longer than this are not cut: the longest two-part compounds of the catalogues are
 # ~20 letters, and each cut is two more questions in the probe (a 256-letter word: 500).
@@ -59,11 +60,18 @@ class Reading:
     unmatched: frozenset[str] = frozenset()
     # Words looked for by what follows a compound prefix (аудиоколонка → колонка).
     bases: Mapping[str, str] = field(default_factory=dict)
+    # Latin names typed in Cyrillic with a case ending, looked for as their dictionary
+    # form's Latin spelling (снапдрагоне → snapdragon).
+    latins: Mapping[str, str] = field(default_factory=dict)
 
     def rereads(self, words: list[str]) -> bool:
         """Whether "all words" would look for anything else than it did."""
         return (
-            self.words != tuple(words) or bool(self.splits) or bool(self.twins) or bool(self.bases)
+            self.words != tuple(words)
+            or bool(self.splits)
+            or bool(self.twins)
+            or bool(self.bases)
+            or bool(self.latins)
         )
 
 
@@ -121,6 +129,8 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
             out[f"matches {word}"] = any_of(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
+        for latin in latin_lemmas(word):  # снапдрагоне → snapdragon, if it matches nothing
+            out[f"matches {latin}"] = any_of(forms_clauses(latin))
         if len(words) > 1:  # for "any word": is there any way the word matches?
             if twin is not None:
                 out[f"matches {twin}"] = any_of(forms_clauses(twin))
@@ -190,29 +200,36 @@ def read_words(
     splits: dict[str, tuple[str, str]] = {}
     twins: dict[str, str] = {}
     bases: dict[str, str] = {}
+    latins: dict[str, str] = {}
     unmatched: set[str] = set()
     for word in (w for w in words_read if w in words and not matches(w)):
         parts = next(
             (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
         )
         twin = keyboard_twin(word)
-        base = prefix_base(word) if parts is None else None
+        # the cuts asked for each ending: аудиоколонка → колонка, робопылесос → пылесос
+        endings = compound_endings(word) if parts is None else []
+        base = next((e for e in endings if counts.get(f"name {e}", 0)), None)
         both = any(counts.get(f"both {' '.join(m)}", 0) for m in compound_meanings(word))
+        latin = next((w for w in latin_lemmas(word) if counts.get(f"matches {w}", 0)), None)
         if parts is not None:
             splits[word] = parts
-        elif base is not None and counts.get(f"name {base}", 0):  # one of the cuts asked
+        elif base is not None:
             bases[word] = base
         elif twin is not None and counts.get(f"matches {twin}", 1):  # asked if 2+ words
             twins[word] = twin
+        elif latin is not None:
+            latins[word] = latin
         if (
             parts is None
             and word not in bases
+            and word not in latins
             and (twin is None or not counts.get(f"matches {twin}", 0))
             and not both
         ):
             unmatched.add(word)
     if len(words_read) < 2:
         unmatched.clear()  # one word has no "any word" stage
-    if words_read == words and not splits and not twins and not unmatched and not bases:
+    if words_read == words and not (splits or twins or unmatched or bases or latins):
         return None
-    return Reading(tuple(words_read), splits, twins, frozenset(unmatched), bases)
+    return Reading(tuple(words_read), splits, twins, frozenset(unmatched), bases, latins)

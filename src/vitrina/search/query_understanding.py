@@ -34,6 +34,7 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
+from vitrina.search.typed_shapes import doubled_letters_once, phrases_apart
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
@@ -194,13 +195,14 @@ def swapped_neighbours(word: str) -> list[str]:
 def joined_dictionary_words(words: Iterable[str]) -> tuple[str, ...]:
     """Adjacent words joined where together they are a dictionary word and neither is one
     alone (sound bar → soundbar → саундбар): a compound typed as two words, known from the
-    word lists rather than from the index (which has саундбар, not soundbar)."""
+    word lists rather than from the index (which has саундбар, not soundbar). A phrase of
+    the word lists typed as one word gets its space back first (вайфай → вай фай)."""
 
     def known(word: str) -> bool:
         return word in SYNONYMS or word in BRANDS
 
     out: list[str] = []
-    for word in words:
+    for word in phrases_apart(list(words)):
         if out and known(out[-1] + word) and not known(out[-1]) and not known(word):
             out[-1] += word
             continue
@@ -262,6 +264,20 @@ def compound_meanings(word: str) -> list[tuple[str, str]]:
 def compound_meaning(word: str) -> tuple[str, str] | None:
     """The first of `compound_meanings` (электрощетка → электрический, щетка), or None."""
     return next(iter(compound_meanings(word)), None)
+
+
+def compound_endings(word: str) -> list[str]:
+    """What a compound the index lacks may be looked for by, best first: the word after a
+    known prefix with no one adjective (`prefix_base`), then its endings of at least
+    MIN_COMPOUND_PART letters after at least as many, longest first (робопылесос →
+    пылесос, радиомышь → мышь, стереонаушники → наушники); the first one some product's
+    name has is taken. None for a prefix with an adjective: электрочайник must not find a
+    glass teapot (`compound_meanings` reads it as adjective + base)."""
+    if not is_cyrillic(word) or any(word.startswith(p) for p in PREFIX_ADJECTIVES):
+        return []
+    base = prefix_base(word)
+    endings = [word[cut:] for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)]
+    return list(dict.fromkeys([base, *endings] if base else endings))
 
 
 def prefix_base(word: str) -> str | None:
@@ -385,6 +401,9 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     def add(alt: str, weight: float, kind: str) -> None:
         if alt not in keys and (alt not in found or found[alt].weight < weight):
             found[alt] = Alternative(alt, weight, kind)
+
+    for once in doubled_letters_once(word):  # кедды → кеды: a key held too long
+        add(once, MISSPELT_WEIGHT, "synonym")
 
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria

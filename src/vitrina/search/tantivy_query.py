@@ -27,14 +27,15 @@ from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
     MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
+    TRANSLIT_WEIGHT,
     PhraseMatch,
     alternatives,
+    compound_endings,
     compound_meanings,
     fuzzy_distance,
     joined_dictionary_words,
     misspelt_meanings,
     phrase_matches,
-    prefix_base,
     swapped_neighbours,
 )
 from vitrina.search.transliteration import (
@@ -42,6 +43,7 @@ from vitrina.search.transliteration import (
     is_cyrillic,
     transliterate,
 )
+from vitrina.search.typed_shapes import latin_lemmas
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
 
@@ -155,14 +157,17 @@ class TantivyQueries:
             split = self.all_of(parts, searcher) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
-            base = prefix_base(word) if split is None else None
-            if base is not None and any(searcher.doc_freq("name", s) for s in stems(base)):
-                clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)  # аудиоколонка
+            base = None if split is not None else self.compound_ending(word, searcher)
+            if base is not None:  # аудиоколонка → колонка, робопылесос → пылесос
+                clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)
             twin = keyboard_twin(word)
             if not clauses and twin is not None:  # yjen → ноут → ноутбук
                 twin_forms = [(twin, 1.0)]
                 twin_forms += [(alt.word, alt.weight) for alt in alternatives(twin, lemmas(twin))]
                 clauses = self.forms_clauses(twin_forms, searcher)
+            if not clauses:  # на снапдрагоне → snapdragon
+                latins = [(latin, TRANSLIT_WEIGHT) for latin in latin_lemmas(word)]
+                clauses = self.forms_clauses(latins, searcher)
         # электрощетка: Электрическая зубная щётка, Чайник электрический; электрокнига:
         # Электронная книга
         clauses += boths
@@ -189,6 +194,18 @@ class TantivyQueries:
             if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
                 return parts
         return None
+
+    @staticmethod
+    def compound_ending(word: str, searcher: Any) -> str | None:
+        """The first of `compound_endings` some product's name has, or None."""
+        return next(
+            (
+                ending
+                for ending in compound_endings(word)
+                if any(searcher.doc_freq("name", stem) for stem in stems(ending))
+            ),
+            None,
+        )
 
     def fuzzy_clause(self, word: str) -> Any:
         """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
@@ -318,8 +335,9 @@ class TantivyQueries:
         build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
         if self.understanding:
             words = split_number_units(words)  # 512гб → 512 гб, двухместная → 2 местная
+        if self.understanding:  # sound bar → soundbar (→ саундбар); вайфай → вай фай
+            words = joined_dictionary_words(words)
         if self.understanding and len(words) > 1:
-            words = joined_dictionary_words(words)  # sound bar → soundbar (→ саундбар)
             words = self.joined_compounds(self.joined_layout_splits(words))
         if self.understanding and mode == "or":
             build = self.word_or_fuzzy_clause

@@ -92,6 +92,22 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "shoes": ("обувь",),
     "mtb": ("горный", "велосипед"),  # also typed in Cyrillic: мтб (its transliteration)
     "anc": ("активный", "шумоподавление"),
+    # probe round 11: the product types the list still lacked, found by going over every
+    # type of both catalogues once more (a plug is a socket, a bulb a lamp; a T-shirt, bed
+    # linen, garden tools, an encyclopedia, a novel, a leak sensor, a fitness tracker)
+    "plug": ("розетка",),
+    "bulb": ("лампа", "лампочка"),
+    "tshirt": ("футболка",),
+    "linen": ("белье",),
+    "bedding": ("постельный", "белье"),
+    "garden": ("садовый",),
+    "tool": ("инструмент",),
+    "tools": ("инструмент",),
+    "encyclopedia": ("энциклопедия",),
+    "novel": ("роман",),
+    "leak": ("протечка",),
+    "tracker": ("трекер", "браслет"),
+    "fitness": ("фитнес",),
 }
 
 # Trade names shoppers use for the whole kind of goods (ксерокс for any copier, памперсы for
@@ -105,6 +121,8 @@ TRADE_NAMES: dict[str, tuple[str, ...]] = {
     "памперс": ("подгузник",),
     "памперсы": ("подгузник",),
     "болгарка": ("шлифмашина",),
+    "конверсы": ("кеды",),  # Converse for any canvas sneakers (probe round 11)
+    "конверс": ("кеды",),
 }
 
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.

@@ -1,0 +1,70 @@
+"""Shapes of a typed word the index never has: a letter doubled by a sticky key (кедды for
+кеды), a phrase of the word lists typed as one word (вайфай for вай фай, wifi for Wi-Fi), a
+Latin name typed in Cyrillic with a Russian case ending (на снапдрагоне for Snapdragon).
+Pure functions over words, for both backends (`query_understanding` applies them).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from vitrina.search.analysis import is_dictionary_word, lemmas
+from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
+from vitrina.search.word_lists import PHRASE_SYNONYMS
+
+# Words shorter than this keep their letters: a doubled letter of a 3-letter word (осс) is
+# as likely the word itself.
+MIN_DOUBLED_WORD = 4
+_DOUBLED = re.compile(r"(.)\1")
+
+
+@lru_cache(maxsize=65_536)  # query words repeat across customers
+def doubled_letters_once(word: str) -> tuple[str, ...]:
+    """The word with one doubled letter typed once, each in turn (кедды → кеды, маниторр →
+    манитор): a key held a moment too long. Stems join no such pair and words of five
+    letters or fewer get no fuzzy match, so a short word with a doubled letter found
+    nothing. Cyrillic only: a Latin model code (a60, x11) or brand (Marshall) is as typed."""
+    if len(word) < MIN_DOUBLED_WORD or not is_cyrillic(word):
+        return ()
+    return tuple(
+        dict.fromkeys(word[: m.start()] + word[m.start() + 1 :] for m in _DOUBLED.finditer(word))
+    )
+
+
+# A phrase of the word lists (a key or a meaning) typed without its space: вайфай is вай
+# фай, wifi is wi fi, as the index has Wi-Fi. Built once at import.
+_PHRASES_TYPED_AS_ONE: dict[str, tuple[str, ...]] = {
+    "".join(words): words
+    for key, meanings in PHRASE_SYNONYMS.items()
+    for words in (key, *meanings)
+    if len(words) == 2
+}
+
+
+def phrases_apart(words: tuple[str, ...] | list[str]) -> tuple[str, ...]:
+    """The query's words with a phrase typed as one word given its space back (розетка
+    вайфай → розетка вай фай, which is a phrase of the word lists: wi fi)."""
+    return tuple(part for word in words for part in _PHRASES_TYPED_AS_ONE.get(word, (word,)))
+
+
+# A longer "word" is no name (a held key, pasted text): not worth a look-up.
+MAX_NAME_CHARS = 30
+
+
+@lru_cache(maxsize=65_536)
+def latin_lemmas(word: str) -> tuple[str, ...]:
+    """The Latin spellings of the forms pymorphy3 guesses for a Cyrillic word its dictionary
+    lacks, other than the word itself (на снапдрагоне → снапдрагон → snapdragon): a Latin
+    name declined as a Russian noun. For a word nothing in the index matches, only: the
+    word's own spellings (snapdragone) are a fuzzy match at best, ranked below the products
+    an exact word finds."""
+    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
+        return ()
+    found = [
+        latin
+        for lemma in lemmas(word)
+        if lemma != word.replace("ё", "е") and is_cyrillic(lemma)
+        for latin in (transliterate(lemma), *english_spellings(lemma))
+    ]
+    return tuple(dict.fromkeys(found))
