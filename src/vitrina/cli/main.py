@@ -26,6 +26,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),
     ("search", "vitrina.cli.search"),
+    ("index", "vitrina.cli.index"),
     ("lake", "vitrina.cli.lake"),
     ("client", "vitrina.cli.client"),
     ("monitoring", "vitrina.cli.monitoring"),

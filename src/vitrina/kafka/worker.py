@@ -104,6 +104,9 @@ class StreamWorker:
         self.policy = DeadLetterPolicy(settings.worker.dlq_window, settings.worker.dlq_flood_ratio)
         self._pending: dict[tuple[str, int], int] = {}
         self._to_recover: list[TopicPartition] = []
+        # Where each partition's end was when the consumer last reached it; filled only with
+        # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
+        self.reached_end: dict[tuple[str, int], int] = {}
         self._tracker = DeliveryTracker(self.service)
         # Outputs and offsets commit together only when both are Kafka records of one cluster.
         self._transactional = (
@@ -309,6 +312,7 @@ class StreamWorker:
             err = msg.error()
             if err is not None:
                 if err.code() == KafkaError._PARTITION_EOF:
+                    self.reached_end[(msg.topic() or "", msg.partition() or 0)] = msg.offset() or 0
                     continue
                 if err.fatal() or err.code() in (
                     KafkaError.UNKNOWN_TOPIC_OR_PART,

@@ -179,7 +179,11 @@ class IndexerStep(BatchSink[Change]):
 
 
 def build_worker(
-    settings: Settings, *, group_id: str | None = None, metrics_port: int | None = None
+    settings: Settings,
+    *,
+    group_id: str | None = None,
+    metrics_port: int | None = None,
+    consumer_extra: dict[str, Any] | None = None,
 ) -> StreamWorker:
     """decode (product or tombstone; invalid → dead-letters) → batch → index → commit."""
     from vitrina.search.api import open_search
@@ -196,6 +200,7 @@ def build_worker(
         sink=step,
         group_id=group_id or GROUP_ID,
         metrics_port=metrics_port,
+        consumer_extra=consumer_extra,
     )
 
 

@@ -1,0 +1,52 @@
+"""`vitrina index rebuild`: build the search index again from filtered-products."""
+
+from __future__ import annotations
+
+import typer
+
+from vitrina.cli.common import console, handle_errors, settings
+
+app = typer.Typer(help="The search index: rebuild it from filtered-products.", no_args_is_help=True)
+
+
+@app.command("rebuild")
+@handle_errors
+def rebuild_command(
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+    group: str = typer.Option(
+        "vitrina-indexer", "--group", help="The indexer's consumer group (to rewind)."
+    ),
+) -> None:
+    """Drop the index and replay filtered-products into it (the platform must be stopped).
+
+    For an upgrade that changes how products are indexed. Safe to stop at any moment: run it
+    again, or start the platform, and indexing resumes where it stopped.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    from vitrina.services.index_rebuild import rebuild
+
+    s = settings()
+    with Progress(
+        TextColumn("re-indexing filtered-products"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=as_json,
+        disable=as_json,
+    ) as bar:
+        task = bar.add_task("rebuild", total=None)
+        report = rebuild(
+            s,
+            group_id=group,
+            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )
+    if as_json:
+        import orjson
+
+        console.print_json(orjson.dumps(report.as_dict()).decode())
+    else:
+        console.print(
+            f"rebuilt the {report.backend} index: {report.documents} products from "
+            f"{report.records} records in {report.seconds:.1f} s"
+        )
