@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from vitrina import broker
-from vitrina.errors import ConfigError
+from vitrina.errors import ConfigError, VitrinaError
 from vitrina.lifecycle import BrokerWatch, signals_ignored
 from vitrina.runstate import PlatformLock, children_settings, make_private
 from vitrina.services import SERVICES, ServiceSpec
@@ -235,6 +235,51 @@ def load_sample(settings: Settings, console: Console, path: Path | None = None) 
     argv = vitrina_argv("shop", "load", str(catalog), settings_file=children_settings(settings))
     result = subprocess.run(argv, check=False)
     return result.returncode == 0
+
+
+def wait_searchable(
+    settings: Settings,
+    console: Console,
+    path: Path | None = None,
+    timeout: float = 60.0,
+    settle: float = 3.0,
+) -> bool:
+    """Until the search index holds the sample catalogue, so the page finds it from its
+    first search: as many products as the sample has, or a count that stopped growing for
+    `settle` seconds (banned products never arrive); at most `timeout` seconds."""
+    import orjson
+
+    from vitrina.search.api import open_search
+
+    catalog = path or sample_catalog()
+    products = orjson.loads(catalog.read_bytes()) if catalog.is_file() else []
+    expected = len(products) if isinstance(products, list) else 1
+    started = last_change = time.monotonic()
+    count = 0
+    with console.status("indexing the sample catalogue…"):
+        while (now := time.monotonic()) - started < timeout:
+            try:
+                backend = open_search(settings, readonly=True)
+                try:
+                    seen = backend.count()
+                finally:
+                    backend.close()
+            except VitrinaError:  # no index yet, or the backend is still starting
+                seen = 0
+            if seen != count:
+                count, last_change = seen, now
+            if count >= expected or (count and now - last_change >= settle):
+                console.print(
+                    f"search: {count} products searchable ({now - started:.1f} s after the "
+                    "sample was sent)"
+                )
+                return True
+            time.sleep(0.2)
+    console.print(
+        f"[yellow]search: {count} of the sample's {expected} products indexed after "
+        f"{timeout:.0f} s; see `vitrina status` and {settings.data_dir / 'logs'}[/]"
+    )
+    return False
 
 
 def print_urls(platform: Platform) -> None:

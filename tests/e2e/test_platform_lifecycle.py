@@ -178,3 +178,34 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
         [*VITRINA, "status"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert after.returncode == 1
+
+
+def test_up_prints_the_urls_once_the_sample_catalogue_is_searchable(tmp_path: Path) -> None:
+    """A new user's first search, sent as soon as `vitrina up` printed the page's address,
+    found nothing: the sample catalogue had been sent but not indexed yet."""
+    from vitrina.search.embedded import EmbeddedSearch
+
+    data = tmp_path / "data"
+    up = Up(
+        platform_env(data),
+        [*VITRINA, "up", "--only", "filter", "--only", "indexer", "--no-traffic"],
+    )
+    try:
+        wait_for(
+            lambda: "platform running" in up.text() or up.proc.poll() is not None,
+            120,
+            interval=0.05,
+            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
+        )
+        index = EmbeddedSearch(data / "search-index", readonly=True)  # at once, no waiting
+        try:
+            assert index.count() >= 300, up.text()
+            assert index.search("часы", limit=5).hits
+        finally:
+            index.close()
+        text = up.text()
+        assert text.index("products searchable") < text.index("platform running"), text
+        up.proc.send_signal(signal.SIGTERM)
+        up.proc.wait(60)
+    finally:
+        up.kill()

@@ -28,7 +28,13 @@ def up(
 ) -> None:
     """Start the whole platform on this machine; Ctrl-C, SIGTERM or SIGHUP stop it in order."""
     from vitrina.lifecycle import Stopped, pipe_safe_stdout, stop_on_signals
-    from vitrina.orchestrate import load_sample, print_urls, start_platform, supervise_forever
+    from vitrina.orchestrate import (
+        load_sample,
+        print_urls,
+        start_platform,
+        supervise_forever,
+        wait_searchable,
+    )
 
     pipe_safe_stdout()  # `vitrina up | head -1` must not prevent the shutdown
     s = settings()
@@ -38,8 +44,9 @@ def up(
                 s, console, monitoring=monitoring, mirror=mirror, traffic=traffic, only=only or None
             )
             try:
-                if sample:
-                    load_sample(s, console)
+                indexing = {"filter", "indexer"} <= set(platform.services)
+                if sample and load_sample(s, console) and indexing:
+                    wait_searchable(s, console)  # the page's first search finds the sample
                 print_urls(platform)
                 console.print("[bold]platform running — Ctrl-C stops it[/]")
             except BaseException:
