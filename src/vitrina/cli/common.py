@@ -23,6 +23,20 @@ F = TypeVar("F", bound=Callable[..., Any])
 _state: dict[str, Any] = {"profile": None, "settings": None, "settings_file": None}
 
 
+def counting_bar(quiet: bool) -> Any:
+    """A rich progress bar that counts (`done/total`), off and gone when output is JSON."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=console,
+        transient=quiet,
+        disable=quiet,
+    )
+
+
 def set_profile(profile: str | None, settings_file: Path | None = None) -> None:
     _state["profile"] = profile
     _state["settings_file"] = settings_file

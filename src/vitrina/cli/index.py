@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings
+from vitrina.cli.common import console, counting_bar, handle_errors, settings
 
 app = typer.Typer(help="The search index: rebuild it from filtered-products.", no_args_is_help=True)
 
@@ -22,20 +22,11 @@ def rebuild_command(
     For an upgrade that changes how products are indexed. Safe to stop at any moment: run it
     again, or start the platform, and indexing resumes where it stopped.
     """
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from vitrina.services.index_rebuild import rebuild
 
     s = settings()
-    with Progress(
-        TextColumn("re-indexing filtered-products"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=as_json,
-        disable=as_json,
-    ) as bar:
-        task = bar.add_task("rebuild", total=None)
+    with counting_bar(as_json) as bar:
+        task = bar.add_task("re-indexing filtered-products", total=None)
         report = rebuild(
             s,
             group_id=group,

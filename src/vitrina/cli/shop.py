@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings
+from vitrina.cli.common import console, counting_bar, handle_errors, settings
 
 app = typer.Typer(help="Store catalogues: load files into shop-products.", no_args_is_help=True)
 
@@ -23,20 +23,11 @@ def load(
     strict: bool = typer.Option(False, "--strict", help="Exit 2 when any record was rejected."),
 ) -> None:
     """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
     from vitrina.domain.catalog import Catalog
     from vitrina.services.shop_load import load_paths
 
     s = settings()
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=console,
-        transient=as_json,
-        disable=as_json,
-    ) as bar:
+    with counting_bar(as_json) as bar:
 
         def on_file(path: Path, catalog: Catalog):
             task = bar.add_task(path.name[:40], total=catalog.estimate or None)
