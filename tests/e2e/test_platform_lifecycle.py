@@ -6,6 +6,7 @@ by `vitrina up --only …` on private ports and a private data dir.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -180,16 +181,18 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
     assert after.returncode == 1
 
 
-def test_up_prints_the_urls_once_the_sample_catalogue_is_searchable(tmp_path: Path) -> None:
+def test_up_prints_the_urls_once_the_sample_is_searchable_and_rebuild_works_after_it(
+    tmp_path: Path,
+) -> None:
     """A new user's first search, sent as soon as `vitrina up` printed the page's address,
-    found nothing: the sample catalogue had been sent but not indexed yet."""
+    found nothing: the sample catalogue had been sent but not indexed yet. Once the platform
+    is stopped (its embedded broker with it), `vitrina index rebuild` starts the broker,
+    rebuilds the index from filtered-products and stops the broker again."""
     from vitrina.search.embedded import EmbeddedSearch
 
     data = tmp_path / "data"
-    up = Up(
-        platform_env(data),
-        [*VITRINA, "up", "--only", "filter", "--only", "indexer", "--no-traffic"],
-    )
+    env = platform_env(data)
+    up = Up(env, [*VITRINA, "up", "--only", "filter", "--only", "indexer", "--no-traffic"])
     try:
         wait_for(
             lambda: "platform running" in up.text() or up.proc.poll() is not None,
@@ -209,3 +212,17 @@ def test_up_prints_the_urls_once_the_sample_catalogue_is_searchable(tmp_path: Pa
         up.proc.wait(60)
     finally:
         up.kill()
+    rebuilt = subprocess.run(
+        [*VITRINA, "index", "rebuild", "--json"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+    assert rebuilt.returncode == 0, rebuilt.stderr
+    assert json.loads(rebuilt.stdout)["documents"] == 300
+    status = subprocess.run(
+        [*VITRINA, "broker", "status"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert "not running" in status.stdout, status.stdout

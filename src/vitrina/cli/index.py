@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import typer
 
 from vitrina.cli.common import console, counting_bar, handle_errors, settings
@@ -19,19 +21,32 @@ def rebuild_command(
 ) -> None:
     """Drop the index and replay filtered-products into it (the platform must be stopped).
 
-    For an upgrade that changes how products are indexed. Safe to stop at any moment: run it
-    again, or start the platform, and indexing resumes where it stopped.
+    For an upgrade that changes how products are indexed. The embedded broker is started for
+    the rebuild when it is not running. Safe to stop at any moment: run it again, or start
+    the platform, and indexing resumes where it stopped.
     """
+    from vitrina import broker
     from vitrina.services.index_rebuild import rebuild
 
     s = settings()
-    with counting_bar(as_json) as bar:
-        task = bar.add_task("re-indexing filtered-products", total=None)
-        report = rebuild(
-            s,
-            group_id=group,
-            on_progress=lambda done, total: bar.update(task, completed=done, total=total),
-        )
+    # The embedded broker stops with `vitrina up`: start it for the rebuild, stop it after.
+    own_broker = s.broker.embedded and not broker.status(s).running
+    if own_broker:
+        with console.status("starting the embedded broker…"):
+            broker.start(s)
+    try:
+        with counting_bar(as_json) as bar:
+            tasks: list[Any] = []  # the bar appears with the replay, not before the checks
+
+            def progress(done: int, total: int) -> None:
+                if not tasks:
+                    tasks.append(bar.add_task("re-indexing filtered-products", total=total))
+                bar.update(tasks[0], completed=done, total=total)
+
+            report = rebuild(s, group_id=group, on_progress=progress)
+    finally:
+        if own_broker:
+            broker.stop(s)
     if as_json:
         import orjson
 
