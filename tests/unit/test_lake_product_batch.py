@@ -28,6 +28,7 @@ from vitrina.kafka.deadletter import (
     DeadLetterFlood,
 )
 from vitrina.lake import product_batch as product_batch_module
+from vitrina.lake import specifications_text
 from vitrina.lake.product_batch import product_batch
 from vitrina.lake.rows import RecordMeta, lake_rows
 from vitrina.lake.writer import LakeWriter, to_table
@@ -214,6 +215,27 @@ def test_a_record_the_cut_leaves_is_parsed_with_its_specifications() -> None:
     assert sure == [0, 4, 5]
     taken, left = check(raws)  # the struct path takes the others, as the definition
     assert taken == [0, 1, 2, 3, 4, 5] and not left
+
+
+def test_specifications_are_checked_and_sorted_once_across_batches(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A distinct object is learnt by the first batch that meets it; later batches (and the
+    # same batch again) look it up and write what the definition writes, sure or not.
+    escaped_key = product(specifications={'a"b': "x", "a": "y"})  # sorted unescaped: left
+    repeated_key = product(specifications={"a": "x"}).replace(b'{"a":"x"}', b'{"b":"1","b":"2"}')
+    good = [orjson.dumps(p) for p in generate_catalog(40, seed=43)]
+    raws = [good[0], escaped_key, repeated_key, *good[1:]]
+    known = specifications_text._KNOWN
+    known.clear()
+    first = check(raws)
+    assert len(known) == len({raw.split(b'"specifications":')[1].split(b"}")[0] for raw in raws})
+    cut, _, sure = known[b'{"b":"1","b":"2"}']
+    assert cut and not sure
+    assert check(raws) == first  # every text known
+    assert check(list(reversed(raws)))[0]
+    monkeypatch.setattr(specifications_text, "_KNOWN_MAX", 3)  # forgotten as it goes
+    assert check(raws) == first and len(known) <= 3 + len(raws)
 
 
 def test_a_batch_arrow_refuses_is_left_whole() -> None:

@@ -108,8 +108,8 @@ def _cut_batch(
     positions; _Unfit (or an Arrow error) when none is."""
     raws = [item[3] for item in items]
     data, cut_texts, left = specifications_text.cut_objects(raws)
-    texts, cut = specifications_text.cut_texts(cut_texts)
-    not_cut = pc.indices_nonzero(pc.and_(texts.is_valid(), pc.invert(cut))).to_pylist()
+    cut, specifications, specifications_sure = specifications_text.lake_texts(cut_texts)
+    not_cut = pc.indices_nonzero(pc.and_(specifications.is_valid(), pc.invert(cut))).to_pylist()
     left = sorted(left + not_cut)
     if left:
         specifications_text.blank_lines(data, raws, left)
@@ -126,7 +126,6 @@ def _cut_batch(
     parsed = _parsed_fits(parsed, len(raws))
     if parsed.schema.field("specifications").type.num_fields:  # a key not cut out
         raise _Unfit("specifications parsed")
-    specifications, specifications_sure = specifications_text.sorted_json(texts)
     images = images_json(parsed.column("images"), b"\\" in data)
     ok = all_of([rows_ok(parsed, None, False, _KNOWN), images[1], specifications_sure])
     if left:

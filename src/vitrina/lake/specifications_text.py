@@ -70,16 +70,57 @@ def cut_objects(raws: list[bytes]) -> tuple[bytearray, list[bytes | None], list[
     return data, texts, left
 
 
-def cut_texts(texts: list[bytes | None]) -> tuple[pa.DictionaryArray, pa.Array]:
-    """The cut objects as texts (null where none), dictionary-encoded, and per text whether
-    it is sure: a flat, compact object of texts and booleans with orjson's escapes (false
-    for null). A product line's products share their specifications (5,000 generated
-    products hold ~1,650 distinct objects): the check here and the sort in `sorted_json`
-    run once per distinct text."""
+def lake_texts(texts: list[bytes | None]) -> tuple[pa.Array, pa.Array, pa.Array]:
+    """The cut objects (None where none is cut) → per row: whether the cut text is sure to
+    blank (a flat, compact object of texts and booleans with orjson's escapes; false for
+    None), the lake's sorted-key JSON text (null for None), and whether that text is sure
+    (`sorted_json`; true for None).
+
+    A product line's products share their specifications (5,000 generated products hold
+    ~1,650 distinct objects, 100,000 hold ~2,500): each distinct text is checked and sorted
+    once per process, not once per batch (`_KNOWN`), and a batch looks it up."""
     encoded = pc.dictionary_encode(pa.array(texts, pa.binary()))
-    distinct = encoded.dictionary.cast(_TEXT)  # UTF-8 checked here
-    sure = pc.match_substring_regex(distinct, _OBJECT).take(encoded.indices)
-    return pa.DictionaryArray.from_arrays(encoded.indices, distinct), pc.fill_null(sure, False)
+    distinct = encoded.dictionary
+    keys = distinct.to_pylist()
+    missing = [i for i, key in enumerate(keys) if key not in _KNOWN]
+    if missing:
+        _learn(keys, distinct.take(missing) if len(missing) < len(keys) else distinct, missing)
+    known = [_KNOWN.get(key) or _learned(key) for key in keys]
+    indices = encoded.indices
+    cut = pa.array([k[0] for k in known], pa.bool_()).take(indices)
+    text = pa.array([k[1] for k in known], pa.binary()).view(_TEXT).take(indices)
+    sure = pa.array([k[2] for k in known], pa.bool_()).take(indices)
+    return pc.fill_null(cut, False), text, pc.fill_null(sure, True)
+
+
+# Cut text → (sure to blank, sorted text, sorted text sure), across batches and threads
+# (a dict's get and set are atomic). 20,000 distinct objects (~4 MB at ~200 bytes): then
+# forgotten at once and learnt again; a catalogue holds a few thousand.
+_KNOWN: dict[bytes, tuple[bool, bytes | None, bool]] = {}
+_KNOWN_MAX = 20_000
+
+
+def _learn(keys: list[bytes], texts: pa.Array, positions: list[int]) -> None:
+    """Check and sort these distinct texts (raises ArrowInvalid for bad UTF-8, as a batch
+    Arrow refuses) and remember them."""
+    checked = texts.cast(_TEXT)  # UTF-8 checked here
+    cut = pc.fill_null(pc.match_substring_regex(checked, _OBJECT), False).to_pylist()
+    text, sure = sorted_json(checked)
+    if len(_KNOWN) + len(positions) > _KNOWN_MAX:
+        _KNOWN.clear()
+    for position, c, t, s in zip(
+        positions, cut, text.cast(pa.binary()).to_pylist(), sure.to_pylist(), strict=True
+    ):
+        _KNOWN[keys[position]] = (c, t, s)
+
+
+def _learned(key: bytes | None) -> tuple[bool | None, bytes | None, bool | None]:
+    """A key `_learn` has not kept (None: no object cut; or one forgotten meanwhile by
+    another thread's batch: learnt again alone)."""
+    if key is None:
+        return (None, None, None)
+    _learn([key], pa.array([key], pa.binary()), [0])
+    return _KNOWN.get(key) or _learned(key)
 
 
 def blank_lines(data: bytearray, raws: list[bytes], positions: list[int]) -> None:
@@ -96,11 +137,7 @@ def sorted_json(texts: pa.Array) -> tuple[pa.Array, pa.Array]:
     """Sure objects' texts → the same objects with their keys in orjson's sorted order
     (code point order, as UTF-8 bytes compare), and per row whether that is sure: false for
     a key written with an escape (its order is the unescaped text's) or met twice (orjson
-    keeps the last value). Null texts stay null (and sure). A dictionary array: each
-    distinct text is sorted once."""
-    if isinstance(texts, pa.DictionaryArray):
-        text, sure = sorted_json(texts.dictionary)
-        return text.take(texts.indices), pc.fill_null(sure.take(texts.indices), True)
+    keeps the last value). Null texts stay null (and sure)."""
     n = len(texts)
     inner = pc.utf8_slice_codeunits(texts, 1, -1)
     marked = pc.replace_substring_regex(inner, _PAIR_AND_COMMA, "\\0" + _MARK)
