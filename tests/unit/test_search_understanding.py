@@ -11,6 +11,12 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.model_codes import (
+    code_cuts,
+    codes_without_a_digit,
+    joinable,
+    joined_spellings,
+)
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
 from vitrina.search.query_understanding import (
@@ -600,3 +606,34 @@ def test_round_11_word_lists() -> None:
     assert joined_dictionary_words(("t", "shirt")) == ("tshirt",)
     assert _words("tshirt", ["tshirt"])["футболка"] == "synonym"
     assert _words("конверсы", ["конверс"])["кеды"] == "synonym"
+
+
+def test_a_glued_model_code_is_cut_at_its_letter_digit_boundaries() -> None:
+    """Probe round 12: abc5g is ABC 5G, a31pro is A31 Pro, booklight2 is BookLight 2; the
+    backends take the first cut whose parts the index has, and only for a word it lacks."""
+    assert code_cuts("a31pro") == (("a31", "pro"), ("a", "31pro"))
+    assert code_cuts("abc5g") == (("abc5", "g"), ("abc", "5g"))
+    assert code_cuts("booklight2") == (("booklight", "2"),)
+    assert code_cuts("а31про") == ()  # про is no Latin look-alike: not a code
+    assert code_cuts("а31") == (("a", "31"),)  # Cyrillic look-alikes read as the code
+    for word in ("ноутбук", "128", "pro", "x" * 40):
+        assert code_cuts(word) == ()
+
+
+def test_a_name_or_code_split_by_a_space_may_be_joined() -> None:
+    """pulse one → pulseone (PulseOne), м 89 → m89 (M89): two Latin words, or one letter and
+    a number; Cyrillic words are the compounds' rule already."""
+    assert joinable("pulse", "one") and joinable("м", "89") and joinable("x", "11")
+    assert not joinable("ноутбук", "89") and not joinable("xl", "42") and not joinable("x", "y1")
+    assert joined_spellings("м89") == ("м89", "m89")
+    assert joined_spellings("pulseone") == ("pulseone",)
+    assert joined_spellings("саундбар") == ("саундбар",)
+
+
+def test_a_model_code_with_a_digit_too_many_drops_one() -> None:
+    """а311 → a31 (a doubled digit's first), then a11; two digits stay as typed."""
+    assert codes_without_a_digit("а311") == ("a31", "a11")
+    assert codes_without_a_digit("a311")[0] == "a31"
+    assert codes_without_a_digit("rtx4060") == ("rtx060", "rtx460", "rtx400", "rtx406")
+    for word in ("s17", "a31", "4060", "ноутбук", "a31pro"):
+        assert codes_without_a_digit(word) == ()

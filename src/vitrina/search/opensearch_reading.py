@@ -25,6 +25,12 @@ from typing import Any
 
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
+from vitrina.search.model_codes import (
+    code_cuts,
+    codes_without_a_digit,
+    joinable,
+    joined_spellings,
+)
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
@@ -77,12 +83,22 @@ class Reading:
 
 def _cuts(word: str) -> list[tuple[str, str]]:
     """Two-part readings of a Cyrillic word, the longest first part first."""
+    codes = list(code_cuts(word))  # abc5g → abc + 5g (ABC 5G), a31pro → a31 + pro
     if not is_cyrillic(word) or not 2 * MIN_COMPOUND_PART <= len(word) <= MAX_SPLIT_CHARS:
-        return []
+        return codes
     return [
-        (word[:cut], word[cut:])
-        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
+        *(
+            (word[:cut], word[cut:])
+            for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
+        ),
+        *codes,
     ]
+
+
+def latin_readings(word: str) -> tuple[str, ...]:
+    """What a word the index lacks may be in Latin letters: a Latin name's dictionary form
+    (снапдрагоне → snapdragon), a model code with a digit too many (а311 → a31)."""
+    return (*latin_lemmas(word), *codes_without_a_digit(word))
 
 
 def _latin(word: str) -> bool:
@@ -100,9 +116,12 @@ def _spans(words: list[str]) -> list[str]:
     found: list[str] = []
     for start in range(len(words)):
         for end in range(start + 1, min(start + MAX_JOINED_WORDS, len(words)) + 1):
-            if end - start > 1 and not is_cyrillic(words[end - 1]):
+            if end - start > 1 and not (
+                is_cyrillic(words[end - 1]) or joinable(words[end - 2], words[end - 1])
+            ):
                 break
-            found.append("".join(words[start:end]))
+            joined = "".join(words[start:end])
+            found += joined_spellings(joined) if end - start > 1 else [joined]
     return found
 
 
@@ -129,7 +148,7 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
             out[f"matches {word}"] = any_of(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
-        for latin in latin_lemmas(word):  # снапдрагоне → snapdragon, if it matches nothing
+        for latin in latin_readings(word):  # снапдрагоне → snapdragon, а311 → a31
             out[f"matches {latin}"] = any_of(forms_clauses(latin))
         if len(words) > 1:  # for "any word": is there any way the word matches?
             if twin is not None:
@@ -190,12 +209,14 @@ def read_words(
     for word in joined:
         if (
             words_read
-            and is_cyrillic(word)
+            and (is_cyrillic(word) or joinable(words_read[-1], word))
             and not (known(words_read[-1]) and known(word))
-            and known(words_read[-1] + word)
         ):
-            words_read[-1] += word
-            continue
+            # pulse one → pulseone, м 89 → m89: a name or code split by a space
+            spelt = next((j for j in joined_spellings(words_read[-1] + word) if known(j)), None)
+            if spelt is not None:
+                words_read[-1] = spelt
+                continue
         words_read.append(word)
     splits: dict[str, tuple[str, str]] = {}
     twins: dict[str, str] = {}
@@ -211,7 +232,7 @@ def read_words(
         endings = compound_endings(word) if parts is None else []
         base = next((e for e in endings if counts.get(f"name {e}", 0)), None)
         both = any(counts.get(f"both {' '.join(m)}", 0) for m in compound_meanings(word))
-        latin = next((w for w in latin_lemmas(word) if counts.get(f"matches {w}", 0)), None)
+        latin = next((w for w in latin_readings(word) if counts.get(f"matches {w}", 0)), None)
         if parts is not None:
             splits[word] = parts
         elif base is not None:

@@ -9,6 +9,7 @@ so a built query belongs to one index generation: `EmbeddedSearch` caches it unt
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any, Literal
 
 import tantivy
@@ -18,6 +19,7 @@ from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
+from vitrina.search.model_codes import code_cuts, codes_without_a_digit, joinable, joined_spellings
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
@@ -165,8 +167,9 @@ class TantivyQueries:
                 twin_forms = [(twin, 1.0)]
                 twin_forms += [(alt.word, alt.weight) for alt in alternatives(twin, lemmas(twin))]
                 clauses = self.forms_clauses(twin_forms, searcher)
-            if not clauses:  # на снапдрагоне → snapdragon
+            if not clauses:  # на снапдрагоне → snapdragon; а311 → a31 (a digit too many)
                 latins = [(latin, TRANSLIT_WEIGHT) for latin in latin_lemmas(word)]
+                latins += [(code, TRANSLIT_WEIGHT) for code in codes_without_a_digit(word)]
                 clauses = self.forms_clauses(latins, searcher)
         # электрощетка: Электрическая зубная щётка, Чайник электрический; электрокнига:
         # Электронная книга
@@ -187,10 +190,11 @@ class TantivyQueries:
         word where names hyphenate or space it (фитнесбраслет ← Фитнес-браслет). The longest
         first part wins; stems only, so trying every cut costs a few dictionary probes,
         not a lemmatisation each."""
-        if not is_cyrillic(word) or len(word) < 2 * MIN_COMPOUND_PART:
-            return None
-        for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1):
-            parts = (word[:cut], word[cut:])
+        cuts: Iterable[tuple[str, str]] = code_cuts(word)  # abc5g → abc + 5g (ABC 5G)
+        if is_cyrillic(word) and len(word) >= 2 * MIN_COMPOUND_PART:
+            last = len(word) - MIN_COMPOUND_PART
+            cuts = [*((word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)), *cuts]
+        for parts in cuts:
             if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
                 return parts
         return None
@@ -290,9 +294,14 @@ class TantivyQueries:
 
         out: list[str] = []
         for word in words:
-            if out and is_cyrillic(word) and not (known(out[-1]) and known(word)):
-                joined = out[-1] + word
-                if known(joined):
+            if (
+                out
+                and (is_cyrillic(word) or joinable(out[-1], word))
+                and not (known(out[-1]) and known(word))
+            ):
+                # pulse one → pulseone, м 89 → m89: a name or code split by a space
+                joined = next((j for j in joined_spellings(out[-1] + word) if known(j)), None)
+                if joined is not None:
                     out[-1] = joined
                     continue
             out.append(word)

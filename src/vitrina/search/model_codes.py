@@ -1,0 +1,69 @@
+"""How a shopper who knows the product types its model name or code, and the index does not
+have it that way: glued to the next word (abc5g for ABC 5G, a31pro for A31 Pro, booklight2
+for BookLight 2), split by a space (м 89 for M89, pulse one for PulseOne) or with a digit
+too many (а311 for A31). Pure functions over words; each backend asks its index whether the
+reading they offer is there (`tantivy_query`, `opensearch_reading`) and uses it only for a
+word the index lacks.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from vitrina.search.transliteration import model_code_twin
+
+# A letter↔digit boundary inside a word: where a code meets a word or a number.
+_BOUNDARY = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
+_CODE = re.compile(r"([a-z]+)(\d{3,})")
+# A glued "word" longer than this is no model name (a held key, pasted text).
+MAX_CODE_CHARS = 20
+
+
+def latin_code(word: str) -> str:
+    """The word in Latin letters if it is a code typed with Cyrillic look-alikes (а31 →
+    a31), else the word."""
+    return model_code_twin(word) or word
+
+
+@lru_cache(maxsize=65_536)  # query words repeat across customers
+def code_cuts(word: str) -> tuple[tuple[str, str], ...]:
+    """Two-part readings of a Latin word of letters and digits at each letter↔digit
+    boundary, the longest first part first (a31pro → a31 + pro, a + 31pro; abc5g → abc5 + g,
+    abc + 5g): a model name glued to its number or to the next word."""
+    word = latin_code(word)
+    if not word.isascii() or not word.isalnum() or len(word) > MAX_CODE_CHARS:
+        return ()
+    cuts = [m.start() for m in _BOUNDARY.finditer(word)]
+    return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
+
+
+def joinable(first: str, second: str) -> bool:
+    """Whether two adjacent typed words may be one name split by a space, other than a
+    Cyrillic compound (which `joined_compounds` reads already): two Latin words (pulse
+    one), or one letter and a number (м 89, a model code)."""
+    if first.isascii() and first.isalpha() and second.isascii() and second.isalpha():
+        return True
+    return len(first) == 1 and first.isalpha() and second.isdigit()
+
+
+def joined_spellings(joined: str) -> tuple[str, ...]:
+    """The ways two words joined may be in the index: as typed, and a code typed with
+    Cyrillic look-alikes in Latin letters (м89 → m89). A Cyrillic name's Latin spellings are
+    not asked: эйр бит → эйрбит → airbit is AirBeat only fuzzily (see the search docs)."""
+    return tuple(dict.fromkeys((joined, latin_code(joined))))
+
+
+@lru_cache(maxsize=65_536)
+def codes_without_a_digit(word: str) -> tuple[str, ...]:
+    """A model code with three digits or more, each digit left out in turn, a doubled
+    digit's first (a311 → a31, a11): a digit typed twice or one too many. Letters then
+    digits only; two digits are left as typed (s17 → s1, s7 would be other products more
+    often than this one)."""
+    match = _CODE.fullmatch(latin_code(word))
+    if match is None:
+        return ()
+    letters, digits = match.groups()
+    doubled = [i for i in range(1, len(digits)) if digits[i] == digits[i - 1]]
+    order = [*doubled, *(i for i in range(len(digits)) if i not in doubled)]
+    return tuple(dict.fromkeys(letters + digits[:i] + digits[i + 1 :] for i in order))
