@@ -16,6 +16,7 @@ from vitrina.search.model_codes import (
     codes_without_a_digit,
     joinable,
     joined_spellings,
+    short_words_joined,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
@@ -637,3 +638,13 @@ def test_a_model_code_with_a_digit_too_many_drops_one() -> None:
     assert codes_without_a_digit("rtx4060") == ("rtx060", "rtx460", "rtx400", "rtx406")
     for word in ("s17", "a31", "4060", "ноутбук", "a31pro"):
         assert codes_without_a_digit(word) == ()
+
+
+def test_short_halves_of_a_name_are_joined_for_the_fuzzy_stage() -> None:
+    """эйр бит про: эйр and бит are too short for a fuzzy match each; эйрбит (airbit) is two
+    edits from AirBeat. про is optional here (a preposition): never joined."""
+    words = ("эйр", "бит", "про")
+    assert short_words_joined(words, (False, False, True)) == ("эйрбит",)
+    assert short_words_joined(("наушники", "jbl"), (False, False)) == ()  # one is long enough
+    assert short_words_joined(("тв", "4к"), (False, False)) == ()  # 4к has a digit
+    assert short_words_joined(("тв", "ок"), (False, False)) == ()  # still too short joined
