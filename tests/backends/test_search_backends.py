@@ -217,7 +217,8 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("телефон abc5g", "Смартфон ABC 5G"),  # a glued code cut where the index has parts
         ("электронная книга booklight2", "Электронная книга BookLight 2"),
         ("часы pulse one", "Умные часы PulseOne"),  # a name split by a space joined
-        ("эйр бит про", "Наушники AirBeat Pro"),  # short halves joined in the fuzzy stage
+        ("эйр бит про", "Наушники AirBeat Pro"),  # halves joined in the fuzzy stage
+        ("клин мастер", "Робот-пылесос CleanMaster X5"),
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(

@@ -12,11 +12,11 @@ from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.model_codes import (
+    adjacent_words_joined,
     code_cuts,
     codes_without_a_digit,
     joinable,
     joined_spellings,
-    short_words_joined,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
@@ -640,11 +640,12 @@ def test_a_model_code_with_a_digit_too_many_drops_one() -> None:
         assert codes_without_a_digit(word) == ()
 
 
-def test_short_halves_of_a_name_are_joined_for_the_fuzzy_stage() -> None:
-    """эйр бит про: эйр and бит are too short for a fuzzy match each; эйрбит (airbit) is two
-    edits from AirBeat. про is optional here (a preposition): never joined."""
-    words = ("эйр", "бит", "про")
-    assert short_words_joined(words, (False, False, True)) == ("эйрбит",)
-    assert short_words_joined(("наушники", "jbl"), (False, False)) == ()  # one is long enough
-    assert short_words_joined(("тв", "4к"), (False, False)) == ()  # 4к has a digit
-    assert short_words_joined(("тв", "ок"), (False, False)) == ()  # still too short joined
+def test_halves_of_a_name_are_joined_for_the_fuzzy_stage() -> None:
+    """эйр бит про: no word matches (эйр, бит too short for a fuzzy match); эйрбит (airbit)
+    is two edits from AirBeat; клин мастер → клинмастер (clinmaster) from CleanMaster. про is
+    optional here (a preposition): never joined; codes are joined before (`joinable`)."""
+    assert adjacent_words_joined(("эйр", "бит", "про"), (False, False, True)) == ("эйрбит",)
+    assert adjacent_words_joined(("клин", "мастер"), (False, False)) == ("клинмастер",)
+    assert adjacent_words_joined(("тв", "4к"), (False, False)) == ()  # 4к has a digit
+    assert adjacent_words_joined(("тв", "ок"), (False, False)) == ()  # too short joined
+    assert adjacent_words_joined(("a" * 15, "b" * 15), (False, False)) == ()  # no name

@@ -1,8 +1,8 @@
 """How a shopper who knows the product types its model name or code, and the index does not
 have it that way: glued to the next word (abc5g for ABC 5G, a31pro for A31 Pro, booklight2
 for BookLight 2), split by a space (м 89 for M89, pulse one for PulseOne) or with a digit
-too many (а311 for A31); and, in the fuzzy stage, two short halves of a name joined (эйр
-бит for AirBeat). Pure functions over words; each backend asks its index whether the
+too many (а311 for A31); and, in the fuzzy stage, two halves of a name joined (эйр бит
+for AirBeat). Pure functions over words; each backend asks its index whether the
 reading they offer is there (`tantivy_query`, `opensearch_reading`) and uses it only for a
 word the index lacks.
 """
@@ -73,18 +73,17 @@ def codes_without_a_digit(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(letters + digits[:i] + digits[i + 1 :] for i in order))
 
 
-def short_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tuple[str, ...]:
-    """For the fuzzy stage: two adjacent words each too short for a fuzzy match of its own,
-    joined (эйр бит → эйрбит → airbit, two edits from AirBeat): a name split by a space,
-    whose halves no index word is near. Optional words (для, про …) are not joined."""
+def adjacent_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tuple[str, ...]:
+    """For the fuzzy stage, where no word matched as typed: each two adjacent words joined,
+    a name split by a space (эйр бит → эйрбит → airbit, two edits from AirBeat; клин мастер
+    → clinmaster). Optional words (для, про …) are not joined, nor words with digits (codes
+    are `joinable`'s), nor a join longer than a name (MAX_CODE_CHARS)."""
     found = [
         first + second
         for (first, opt_a), (second, opt_b) in pairwise(zip(words, optional, strict=True))
         if not (opt_a or opt_b)
         and first.isalpha()
         and second.isalpha()
-        and len(first) < FUZZY_MIN_CHARS
-        and len(second) < FUZZY_MIN_CHARS
-        and len(first) + len(second) >= FUZZY_MIN_CHARS
+        and FUZZY_MIN_CHARS <= len(first) + len(second) <= MAX_CODE_CHARS
     ]
     return tuple(dict.fromkeys(found))

@@ -20,11 +20,11 @@ from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.model_codes import (
+    adjacent_words_joined,
     code_cuts,
     codes_without_a_digit,
     joinable,
     joined_spellings,
-    short_words_joined,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
@@ -402,7 +402,7 @@ class TantivyQueries:
         needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
         extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
         if mode == "fuzzy" and self.understanding:  # эйр бит → эйрбит ~ AirBeat
-            joined = (self.fuzzy_clause(j) for j in short_words_joined(words, optional))
+            joined = (self.fuzzy_clause(j) for j in adjacent_words_joined(words, optional))
             needed += [c for c in joined if c is not None]
         if mode != "and":  # any word: a meaning counts as one more word
             needed += [meaning for _, meaning in meanings if meaning is not None]
