@@ -17,6 +17,7 @@ from vitrina.search.model_codes import (
     codes_without_a_digit,
     joinable,
     joined_spellings,
+    name_spellings,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
@@ -649,3 +650,8 @@ def test_halves_of_a_name_are_joined_for_the_fuzzy_stage() -> None:
     assert adjacent_words_joined(("тв", "4к"), (False, False)) == ()  # 4к has a digit
     assert adjacent_words_joined(("тв", "ок"), (False, False)) == ()  # too short joined
     assert adjacent_words_joined(("a" * 15, "b" * 15), (False, False)) == ()  # no name
+
+
+def test_a_joined_pair_is_looked_for_as_a_names_spellings() -> None:
+    assert name_spellings("эйрбит") == ("эйрбит", "eyrbit", "airbit")
+    assert name_spellings("pulseone") == ("pulseone",)

@@ -15,7 +15,12 @@ from functools import lru_cache
 from itertools import pairwise
 
 from vitrina.search.query_understanding import FUZZY_MIN_CHARS
-from vitrina.search.transliteration import model_code_twin
+from vitrina.search.transliteration import (
+    english_spellings,
+    is_cyrillic,
+    model_code_twin,
+    transliterate,
+)
 
 # A letter↔digit boundary inside a word: where a code meets a word or a number.
 _BOUNDARY = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
@@ -87,3 +92,15 @@ def adjacent_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tup
         and FUZZY_MIN_CHARS <= len(first) + len(second) <= MAX_CODE_CHARS
     ]
     return tuple(dict.fromkeys(found))
+
+
+@lru_cache(maxsize=65_536)
+def name_spellings(joined: str) -> tuple[str, ...]:
+    """How a joined pair may be spelt in a name or brand: as typed and, typed in Cyrillic,
+    letter by letter and English-style (эйрбит → eyrbit, airbit). The fuzzy stage looks for
+    these in name and brand only — a joined pair is a name — with none of a typed word's
+    other readings (misspellings of dictionary words, swapped letters): those cost ~4 % of
+    all query building when every pair had them."""
+    if not is_cyrillic(joined):
+        return (joined,)
+    return tuple(dict.fromkeys((joined, transliterate(joined), *english_spellings(joined))))

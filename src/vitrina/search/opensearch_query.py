@@ -22,7 +22,7 @@ from vitrina.search.analysis import lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
-from vitrina.search.model_codes import adjacent_words_joined
+from vitrina.search.model_codes import adjacent_words_joined, name_spellings
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
@@ -316,8 +316,11 @@ def text_clause(
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
     if mode == "fuzzy":  # эйр бит → эйрбит ~ AirBeat
-        joined = (fuzzy_clause(j) for j in adjacent_words_joined(words, optional))
-        needed += [c for c in joined if c is not None]
+        joined = (
+            [c for spelt in name_spellings(j) if (c := _fuzzy(spelt, ENGLISH_FIELDS)) is not None]
+            for j in adjacent_words_joined(words, optional)
+        )
+        needed += [any_of(clauses) for clauses in joined if clauses]
     if mode != "and":  # any word (and the fuzzy stage): a meaning counts as one more word
         needed += [meanings_clause(p) for p in phrases]
     if not needed:

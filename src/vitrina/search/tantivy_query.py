@@ -25,6 +25,7 @@ from vitrina.search.model_codes import (
     codes_without_a_digit,
     joinable,
     joined_spellings,
+    name_spellings,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
@@ -270,6 +271,25 @@ class TantivyQueries:
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
+    def name_fuzzy_clause(self, joined: str) -> Any:
+        """Two adjacent words joined, a few edits from a name or brand (эйрбит ~ airbeat)."""
+        clauses = [
+            (
+                tantivy.Occur.Should,
+                tantivy.Query.boost_query(
+                    tantivy.Query.fuzzy_term_query(
+                        self.schema, name, stem, distance=fuzzy_distance(stem)
+                    ),
+                    BOOSTS[name],
+                ),
+            )
+            for spelling in name_spellings(joined)
+            for stem in stems(spelling)
+            if len(stem) >= FUZZY_MIN_CHARS
+            for name in ("name", "brand")
+        ]
+        return tantivy.Query.boolean_query(clauses) if clauses else None
+
     def nearer_brand_clauses(self, spellings: list[str]) -> list[tuple[Any, Any]]:
         """The Latin spellings of a Cyrillic word once more, one edit away, in name and
         brand: tantivy scores every term a fuzzy query finds alike, so without them a brand
@@ -402,7 +422,7 @@ class TantivyQueries:
         needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
         extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
         if mode == "fuzzy" and self.understanding:  # эйр бит → эйрбит ~ AirBeat
-            joined = (self.fuzzy_clause(j) for j in adjacent_words_joined(words, optional))
+            joined = (self.name_fuzzy_clause(j) for j in adjacent_words_joined(words, optional))
             needed += [c for c in joined if c is not None]
         if mode != "and":  # any word: a meaning counts as one more word
             needed += [meaning for _, meaning in meanings if meaning is not None]
