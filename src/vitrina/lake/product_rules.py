@@ -131,6 +131,12 @@ def _matches(texts: Any, pattern: str, required: bool) -> Any:
 def _quoted(texts: Any, escapes: bool) -> tuple[Any, Any]:
     """Texts as orjson writes them (in quotes, escaped), and per text whether that is sure
     (false for a control character written as \\u00XX; null for a null text)."""
+    texts, sure = _escaped(texts, escapes)
+    return pc.binary_join_element_wise('"', texts, '"', ""), sure
+
+
+def _escaped(texts: Any, escapes: bool) -> tuple[Any, Any]:
+    """`_quoted` without the quotes."""
     sure = pc.is_valid(texts)
     if escapes:
         needs = pc.fill_null(pc.match_substring_regex(texts, _NEEDS_ESCAPE), False)
@@ -140,7 +146,7 @@ def _quoted(texts: Any, escapes: bool) -> tuple[Any, Any]:
                 escaped = pc.replace_substring(escaped, character, replacement)
             texts = pc.replace_with_mask(texts, needs, escaped)
             sure = pc.invert(pc.match_substring_regex(texts, _OTHER_CONTROL))
-    return pc.binary_join_element_wise('"', texts, '"', ""), sure
+    return texts, sure
 
 
 def _per_row(lists: pa.ListArray, element_ok: Any) -> pa.Array:
@@ -167,8 +173,8 @@ def images_json(column: Any, escapes: bool) -> tuple[pa.Array, pa.Array]:
     images: pa.ListArray = column.combine_chunks()
     flat = pc.list_flatten(images)
     url, alt = flat.field("url"), flat.field("alt")
-    quoted_url, url_sure = _quoted(url, escapes)
-    quoted_alt, alt_sure = _quoted(alt, escapes)
+    escaped_url, url_sure = _escaped(url, escapes)
+    escaped_alt, alt_sure = _escaped(alt, escapes)
     element_ok = all_of(
         [
             flat.is_valid(),
@@ -181,7 +187,7 @@ def images_json(column: Any, escapes: bool) -> tuple[pa.Array, pa.Array]:
     count = pc.fill_null(pc.less_equal(pc.list_value_length(images), _MAX_IMAGES), True)
     ok = pc.and_(count, _per_row(images, element_ok))
     # Keys in sorted order (alt < url), as orjson's OPT_SORT_KEYS writes them.
-    each = pc.binary_join_element_wise('{"alt":', quoted_alt, ',"url":', quoted_url, "}", "")
+    each = pc.binary_join_element_wise('{"alt":"', escaped_alt, '","url":"', escaped_url, '"}', "")
     starts = images.offsets
     lists = pa.ListArray.from_arrays(
         pc.subtract(starts, starts[0]), pc.fill_null(each, ""), mask=images.is_null()
