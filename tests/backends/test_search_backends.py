@@ -193,6 +193,7 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         # probe round 12
         ("смартфон tecno a31pro", "Смартфон Tecno A31 Pro"),  # a code glued to Pro: cut
         ("ноутбук дел м 89", "Ноутбук Dell M89"),  # a code split by a space: joined
+        ("наушники jbl c-21", "Наушники беспроводные JBL C21"),  # both halves are words
         ("смартфон текно а311", "Смартфон Tecno A31 Pro"),  # a digit too many dropped
     ],
 )

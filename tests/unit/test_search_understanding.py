@@ -18,6 +18,7 @@ from vitrina.search.model_codes import (
     joinable,
     joined_spellings,
     name_spellings,
+    split_code,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
@@ -655,3 +656,11 @@ def test_halves_of_a_name_are_joined_for_the_fuzzy_stage() -> None:
 def test_a_joined_pair_is_looked_for_as_a_names_spellings() -> None:
     assert name_spellings("эйрбит") == ("эйрбит", "eyrbit", "airbit")
     assert name_spellings("pulseone") == ("pulseone",)
+
+
+def test_a_code_split_by_a_space_or_hyphen_is_joined_even_if_both_halves_are_words() -> None:
+    """c-21, c 21: c (USB-C) and 21 (21 скорость) are both in the index, so the rule «not
+    both known» would keep them apart; a letter and a number is a code."""
+    assert split_code("c", "21") and split_code("м", "89")
+    assert not split_code("pulse", "one") and not split_code("xl", "42")
+    assert not split_code("c", "d")

@@ -47,13 +47,20 @@ def code_cuts(word: str) -> tuple[tuple[str, str], ...]:
     return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
 
 
+def split_code(first: str, second: str) -> bool:
+    """One letter and a number: a model code split by a space or a hyphen (м 89, c-21).
+    Both halves are in any large index (c of USB-C, 21 of 21 скорость), so such a pair is
+    joined whenever the index has the join, not only when a half is unknown."""
+    return len(first) == 1 and first.isalpha() and second.isdigit()
+
+
 def joinable(first: str, second: str) -> bool:
     """Whether two adjacent typed words may be one name split by a space, other than a
     Cyrillic compound (which `joined_compounds` reads already): two Latin words (pulse
     one), or one letter and a number (м 89, a model code)."""
     if first.isascii() and first.isalpha() and second.isascii() and second.isalpha():
         return True
-    return len(first) == 1 and first.isalpha() and second.isdigit()
+    return split_code(first, second)
 
 
 def joined_spellings(joined: str) -> tuple[str, ...]:

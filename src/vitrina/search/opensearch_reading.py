@@ -30,6 +30,7 @@ from vitrina.search.model_codes import (
     codes_without_a_digit,
     joinable,
     joined_spellings,
+    split_code,
 )
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
@@ -210,7 +211,7 @@ def read_words(
         if (
             words_read
             and (is_cyrillic(word) or joinable(words_read[-1], word))
-            and not (known(words_read[-1]) and known(word))
+            and (split_code(words_read[-1], word) or not (known(words_read[-1]) and known(word)))
         ):
             # pulse one → pulseone, м 89 → m89: a name or code split by a space
             spelt = next((j for j in joined_spellings(words_read[-1] + word) if known(j)), None)

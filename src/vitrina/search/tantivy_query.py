@@ -26,6 +26,7 @@ from vitrina.search.model_codes import (
     joinable,
     joined_spellings,
     name_spellings,
+    split_code,
 )
 from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import query_roles
@@ -323,7 +324,7 @@ class TantivyQueries:
             if (
                 out
                 and (is_cyrillic(word) or joinable(out[-1], word))
-                and not (known(out[-1]) and known(word))
+                and (split_code(out[-1], word) or not (known(out[-1]) and known(word)))
             ):
                 # pulse one → pulseone, м 89 → m89: a name or code split by a space
                 joined = next((j for j in joined_spellings(out[-1] + word) if known(j)), None)
