@@ -86,16 +86,18 @@ def codes_without_a_digit(word: str) -> tuple[str, ...]:
 
 
 def adjacent_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tuple[str, ...]:
-    """For the fuzzy stage, where no word matched as typed: each two adjacent words joined,
-    a name split by a space (эйр бит → эйрбит → airbit, two edits from AirBeat; клин мастер
-    → clinmaster). Optional words (для, про …) are not joined, nor words with digits (codes
-    are `joinable`'s), nor a join longer than a name (MAX_CODE_CHARS)."""
+    """For the fuzzy stage, where no word matched as typed: two adjacent words joined where
+    one of them is too short for a fuzzy match of its own, a name split by a space (эйр бит
+    → эйрбит → airbit, two edits from AirBeat; клин мастер → clinmaster). Optional words
+    (для, про …) are not joined, nor words with digits (codes are `joinable`'s), nor a join
+    longer than a name (MAX_CODE_CHARS). Two long halves each get their own fuzzy look."""
     found = [
         first + second
         for (first, opt_a), (second, opt_b) in pairwise(zip(words, optional, strict=True))
         if not (opt_a or opt_b)
         and first.isalpha()
         and second.isalpha()
+        and min(len(first), len(second)) < FUZZY_MIN_CHARS  # a half no fuzzy match finds
         and FUZZY_MIN_CHARS <= len(first) + len(second) <= MAX_CODE_CHARS
     ]
     return tuple(dict.fromkeys(found))
@@ -103,11 +105,12 @@ def adjacent_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tup
 
 @lru_cache(maxsize=65_536)
 def name_spellings(joined: str) -> tuple[str, ...]:
-    """How a joined pair may be spelt in a name or brand: as typed and, typed in Cyrillic,
-    letter by letter and English-style (эйрбит → eyrbit, airbit). The fuzzy stage looks for
-    these in name and brand only — a joined pair is a name — with none of a typed word's
+    """How a joined pair may be spelt in a name or brand: a Latin pair as typed, a Cyrillic
+    one letter by letter and English-style (эйрбит → eyrbit, airbit). The fuzzy stage looks
+    for these in name and brand only — a joined pair is a name — with none of a typed word's
     other readings (misspellings of dictionary words, swapped letters): those cost ~4 % of
     all query building when every pair had them."""
     if not is_cyrillic(joined):
         return (joined,)
-    return tuple(dict.fromkeys((joined, transliterate(joined), *english_spellings(joined))))
+    # not as typed: a Cyrillic compound the index has is joined exactly (joined_compounds)
+    return tuple(dict.fromkeys((transliterate(joined), *english_spellings(joined))))
