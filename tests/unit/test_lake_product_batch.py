@@ -224,12 +224,16 @@ def test_specifications_are_checked_and_sorted_once_across_batches(
     # same batch again) look it up and write what the definition writes, sure or not.
     escaped_key = product(specifications={'a"b': "x", "a": "y"})  # sorted unescaped: left
     repeated_key = product(specifications={"a": "x"}).replace(b'{"a":"x"}', b'{"b":"1","b":"2"}')
+    long = {"a": "я" * 1100}  # 2,2xx bytes: checked and sorted with its batch, not kept
     good = [orjson.dumps(p) for p in generate_catalog(40, seed=43)]
-    raws = [good[0], escaped_key, repeated_key, *good[1:]]
+    raws = [good[0], escaped_key, repeated_key, product(specifications=long), *good[1:]]
     known = specifications_text._KNOWN
     known.clear()
     first = check(raws)
-    assert len(known) == len({raw.split(b'"specifications":')[1].split(b"}")[0] for raw in raws})
+    assert 3 in first[0]
+    texts = {raw.split(b'"specifications":')[1].split(b"}")[0] for raw in raws}
+    assert len(known) == len(texts) - 1
+    assert orjson.dumps(long) not in known
     cut, _, sure = known[b'{"b":"1","b":"2"}']
     assert cut and not sure
     assert check(raws) == first  # every text known

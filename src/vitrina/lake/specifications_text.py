@@ -82,10 +82,10 @@ def lake_texts(texts: list[bytes | None]) -> tuple[pa.Array, pa.Array, pa.Array]
     encoded = pc.dictionary_encode(pa.array(texts, pa.binary()))
     distinct = encoded.dictionary
     keys = distinct.to_pylist()
-    missing = [i for i, key in enumerate(keys) if key not in _KNOWN]
-    if missing:
-        _learn(keys, distinct.take(missing) if len(missing) < len(keys) else distinct, missing)
-    known = [_KNOWN.get(key) or _learned(key) for key in keys]
+    cached = [_KNOWN.get(key) for key in keys]
+    missing = [i for i, value in enumerate(cached) if value is None]
+    learnt = iter(_learn(distinct.take(missing)) if missing else ())
+    known = [next(learnt) if value is None else value for value in cached]
     indices = encoded.indices
     cut = pa.array([k[0] for k in known], pa.bool_()).take(indices)
     text = pa.array([k[1] for k in known], pa.binary()).view(_TEXT).take(indices)
@@ -94,33 +94,27 @@ def lake_texts(texts: list[bytes | None]) -> tuple[pa.Array, pa.Array, pa.Array]
 
 
 # Cut text → (sure to blank, sorted text, sorted text sure), across batches and threads
-# (a dict's get and set are atomic). 20,000 distinct objects (~4 MB at ~200 bytes): then
-# forgotten at once and learnt again; a catalogue holds a few thousand.
+# (a dict's get and set are atomic). At most 10,000 texts of at most 2,048 bytes (~40 MB at
+# worst, ~4 MB for 10,000 of ~200 bytes): then forgotten at once and learnt again; a
+# catalogue holds a few thousand, and a longer text is checked and sorted with its batch.
 _KNOWN: dict[bytes, tuple[bool, bytes | None, bool]] = {}
-_KNOWN_MAX = 20_000
+_KNOWN_MAX = 10_000
+_KNOWN_LONGEST = 2_048
 
 
-def _learn(keys: list[bytes], texts: pa.Array, positions: list[int]) -> None:
+def _learn(texts: pa.Array) -> list[tuple[bool, bytes | None, bool]]:
     """Check and sort these distinct texts (raises ArrowInvalid for bad UTF-8, as a batch
-    Arrow refuses) and remember them."""
+    Arrow refuses), remember those short enough, and return them all."""
     checked = texts.cast(_TEXT)  # UTF-8 checked here
     cut = pc.fill_null(pc.match_substring_regex(checked, _OBJECT), False).to_pylist()
     text, sure = sorted_json(checked)
-    if len(_KNOWN) + len(positions) > _KNOWN_MAX:
+    learnt = list(zip(cut, text.cast(pa.binary()).to_pylist(), sure.to_pylist(), strict=True))
+    if len(_KNOWN) + len(learnt) > _KNOWN_MAX:
         _KNOWN.clear()
-    for position, c, t, s in zip(
-        positions, cut, text.cast(pa.binary()).to_pylist(), sure.to_pylist(), strict=True
-    ):
-        _KNOWN[keys[position]] = (c, t, s)
-
-
-def _learned(key: bytes | None) -> tuple[bool | None, bytes | None, bool | None]:
-    """A key `_learn` has not kept (None: no object cut; or one forgotten meanwhile by
-    another thread's batch: learnt again alone)."""
-    if key is None:
-        return (None, None, None)
-    _learn([key], pa.array([key], pa.binary()), [0])
-    return _KNOWN.get(key) or _learned(key)
+    for key, value in zip(texts.to_pylist(), learnt, strict=True):
+        if len(key) <= _KNOWN_LONGEST:
+            _KNOWN[key] = value
+    return learnt
 
 
 def blank_lines(data: bytearray, raws: list[bytes], positions: list[int]) -> None:
