@@ -30,10 +30,9 @@ from vitrina.search.backends import OpenSearchSettings
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
-from vitrina.search.number_units import split_number_units
 from vitrina.search.opensearch_query import filter_clauses, query_body, suggest_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
-from vitrina.search.query_understanding import joined_dictionary_words
+from vitrina.search.query_plan import rewritten_words
 
 # The embedded index's plan: all words, then any word, then a few edits away.
 MODES = ("and", "or", "fuzzy")
@@ -252,9 +251,7 @@ class OpenSearchIndex:
         limit: int = 10,
         offset: int = 0,
     ) -> SearchPage:
-        words = list(
-            joined_dictionary_words(split_number_units(query_words(query)))
-        )  # sound bar → soundbar
+        words = list(rewritten_words(query_words(query)))  # sound bar → soundbar
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
         if page.total or not words:
             return page

@@ -1,14 +1,14 @@
-"""OpenSearch request bodies from a customer's words: the embedded index's query plan
-(`tantivy_query`) in the query DSL, as pure functions unit tests check without a server.
+"""OpenSearch request bodies from a customer's words: the query plan (`query_plan`, the
+one the embedded index translates too) in the query DSL, as pure functions unit tests check
+without a server.
 
 Every word (or one of its alternatives: synonyms, brands, compounds — `query_understanding`)
 must match; when nothing does, any word may; when still nothing, words a few edits away,
 their English-style Latin spelling, and dictionary words two letters off. A long query
 leaves out its least-weighted alternatives to stay under the cluster's limit of term
-queries a search (`MAX_QUERY_TERMS`); the embedded index has no such limit.
-
-The rules that depend on what the index holds (compounds split or joined, the other
-keyboard layout) are read from one probe request: `search.opensearch_reading`.
+queries a search (`MAX_QUERY_TERMS`); the embedded index has no such limit. What the index
+holds (compounds split or joined, the other keyboard layout) is read from one probe
+request: `search.opensearch_reading`.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from vitrina.search.analysis import lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
-from vitrina.search.model_codes import adjacent_words_joined, name_spellings
-from vitrina.search.number_units import split_number_units
-from vitrina.search.query_roles import query_roles
+from vitrina.search.model_codes import name_spellings
+from vitrina.search.query_plan import PlannedWord, QueryPlan, assemble, plan_query, rewritten_words
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
@@ -36,16 +35,10 @@ from vitrina.search.query_understanding import (
     alternatives,
     compound_meanings,
     fuzzy_distance,
-    joined_dictionary_words,
     misspelt_meanings,
-    phrase_matches,
     swapped_neighbours,
 )
-from vitrina.search.transliteration import (
-    english_spellings,
-    is_cyrillic,
-    transliterate,
-)
+from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
 
 if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
     from vitrina.search.opensearch_reading import Reading
@@ -263,82 +256,89 @@ def meanings_clause(phrase: PhraseMatch) -> dict[str, Any]:
     )
 
 
-def _weighted(clause: dict[str, Any], weight: float) -> dict[str, Any]:
-    return clause if weight == 1.0 else {"bool": {"must": [clause], "boost": weight}}
-
-
 def text_clause(
     words: list[str], mode: str, reading: Reading | None = None
 ) -> dict[str, Any] | None:
-    phrases = phrase_matches(tuple(words))
-    meaning_terms = sum(_terms(w) for p in phrases for meaning in p.meanings for w in meaning)
-    if mode == "and":  # and each phrase word once more, as typed (below)
-        meaning_terms += sum(_terms(w) for p in phrases for w in words[p.start : p.end])
-    roles = query_roles(words)
-    optional = [i in roles.optional for i in range(len(words))]
-    # An optional word (для, купить …) is looked for as typed: it only adds to the score of
-    # products something else found (`search.query_roles`); the fuzzy stage leaves it out.
-    built: list[dict[str, Any] | None]
-    if mode == "fuzzy":
-        built = [None if opt else fuzzy_clause(w) for w, opt in zip(words, optional, strict=True)]
-    elif mode == "and":  # a phrase: all its words, or one of its meanings (звуковая панель)
-        plans = _within_budget([_word_plan(w, reading) for w in words], meaning_terms)
-        built = [plan.clause() for plan in plans]
-    else:
-        unmatched = reading.unmatched if reading is not None else frozenset()
-        kept = [i for i, w in enumerate(words) if w not in unmatched or optional[i]]
-        plans = _within_budget([_word_plan(words[i], reading) for i in kept], meaning_terms)
-        built = [None] * len(words)
-        for i, plan in zip(kept, plans, strict=True):
-            built[i] = plan.clause()
-        # "any word": a word nothing matches is looked for fuzzily (нордвей → Nordway)
-        for i, w in enumerate(words):
-            if w in unmatched and not optional[i]:
-                built[i] = fuzzy_clause(w)
-    built = [
-        c if c is None else _weighted(c, weight)
-        for c, weight in zip(built, roles.weights, strict=True)  # «X для Y»: Y weighs less
-    ]
-    if mode == "and":
-        for phrase in reversed(phrases):
-            span = [c for c in built[phrase.start : phrase.end] if c is not None]
-            both = {"bool": {"must": span}}
-            # each word of the phrase, as typed, still counts (яндекс станция: Яндекс's
-            # speakers first)
-            either = any_of([both, meanings_clause(phrase)])
-            typed = [any_of(term_clauses(w)) for w in words[phrase.start : phrase.end]]
-            built[phrase.start : phrase.end] = [{"bool": {"must": [either], "should": typed}}]
-            optional[phrase.start : phrase.end] = [False]
-    # «без подсветки»: a product whose text has the word is left out, in every stage
-    absent = [any_of(term_clauses(words[i])) for i in sorted(roles.absent)]
-    for i in roles.absent:
-        built[i] = None
-    needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
-    extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
-    if mode == "fuzzy":  # эйр бит → эйрбит ~ AirBeat
-        joined = (
-            [c for spelt in name_spellings(j) if (c := _fuzzy(spelt, ENGLISH_FIELDS)) is not None]
-            for j in adjacent_words_joined(words, optional)
+    """The words' query of one stage: planned (`query_plan`), then translated into the
+    query DSL."""
+    plan = plan_query(tuple(words), mode)
+    return assemble(plan, _OpenSearchClauses(plan, reading))
+
+
+class _OpenSearchClauses:
+    """A query plan's pieces as query DSL (`query_plan.Clauses`). Its own, unlike the
+    embedded index's: what the index holds comes from the probe's `reading` (a word's split
+    parts, base, Latin spelling or other-layout twin; in "any word", the `unmatched` words
+    nothing matches, which go straight to their fuzzy clause), not from term-by-term probes;
+    and a long query leaves out its least-weighted alternatives, and its fuzzy terms get
+    fewer expansions, to stay under the cluster's MAX_QUERY_TERMS (tantivy has no limit)."""
+
+    def __init__(self, plan: QueryPlan, reading: Reading | None) -> None:
+        self.unmatched = reading.unmatched if reading is not None else frozenset()
+        words = [w.word for w in plan.words]
+        reserved = sum(_terms(w) for p in plan.phrases for meaning in p.meanings for w in meaning)
+        if plan.mode == "and":  # and each phrase word once more, as typed
+            reserved += sum(_terms(w) for p in plan.phrases for w in words[p.start : p.end])
+        exact = [i for i, w in enumerate(plan.words) if self._exact(w)]
+        plans = _within_budget([_word_plan(words[i], reading) for i in exact], reserved)
+        self.plans = dict(zip(exact, plans, strict=True))
+
+    def _exact(self, planned: PlannedWord) -> bool:
+        return planned.request == "word" or (
+            planned.request == "word_or_fuzzy" and planned.word not in self.unmatched
         )
-        needed += [any_of(clauses) for clauses in joined if clauses]
-    if mode != "and":  # any word (and the fuzzy stage): a meaning counts as one more word
-        needed += [meanings_clause(p) for p in phrases]
-    if not needed:
-        needed, extra = extra, []
-    if not needed:
-        return None
-    if mode != "and":  # fuzzy terms (of the fuzzy stage, of unmatched words) within budget
-        _fuzzy_within_budget(needed + extra)
-    out: dict[str, Any]
-    if mode == "and":
-        out = {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
-    elif not extra:
-        out = any_of(needed)
-    else:
-        out = {"bool": {"must": [any_of(needed)], "should": extra}}
-    if absent:
-        return {"bool": {"must": [out], "must_not": absent}}
-    return out
+
+    def word(self, index: int, planned: PlannedWord) -> dict[str, Any] | None:
+        if self._exact(planned):
+            return self.plans[index].clause()
+        return fuzzy_clause(planned.word)  # "any word": nothing matches it (нордвей → Nordway)
+
+    def weighted(self, clause: dict[str, Any], weight: float) -> dict[str, Any]:
+        return {"bool": {"must": [clause], "boost": weight}}
+
+    def meaning(self, phrase: PhraseMatch) -> dict[str, Any]:
+        return meanings_clause(phrase)
+
+    def typed(self, word: str) -> list[dict[str, Any]]:
+        return [any_of(term_clauses(word))]
+
+    def absent(self, word: str) -> dict[str, Any]:
+        return any_of(term_clauses(word))
+
+    def joined(self, joined: str) -> dict[str, Any] | None:
+        spelt = [c for s in name_spellings(joined) if (c := _fuzzy(s, ENGLISH_FIELDS)) is not None]
+        return any_of(spelt) if spelt else None
+
+    def all_of(self, clauses: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"bool": {"must": clauses}}
+
+    def any_of(self, clauses: list[dict[str, Any]]) -> dict[str, Any]:
+        return any_of(clauses)
+
+    def with_should(self, must: dict[str, Any], should: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"bool": {"must": [must], "should": should}}
+
+    def query(
+        self,
+        mode: str,
+        needed: list[dict[str, Any]],
+        extra: list[dict[str, Any]],
+        absent: list[dict[str, Any]],
+    ) -> dict[str, Any]:
+        if mode != "and":  # fuzzy terms (of the fuzzy stage, of unmatched words) within budget
+            _fuzzy_within_budget(needed + extra)
+        out: dict[str, Any]
+        if mode == "and":
+            out = (
+                {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
+            )
+        elif not extra:
+            out = any_of(needed)
+        else:
+            out = {"bool": {"must": [any_of(needed)], "should": extra}}
+        if absent:
+            return {"bool": {"must": [out], "must_not": absent}}
+        return out
 
 
 def query_body(
@@ -353,11 +353,7 @@ def query_body(
     """The search request body of one mode; None when there is nothing to look for.
     `reading`: the query's words as the probe said to read them (`read_words`)."""
     check_request(filters, sort, limit, offset)
-    words = (
-        list(reading.words)
-        if reading
-        else list(joined_dictionary_words(split_number_units(query_words(query))))
-    )
+    words = list(reading.words) if reading else list(rewritten_words(query_words(query)))
     if not words and clean_query(query):
         return None
     text = text_clause(words, mode, reading) if words else {"match_all": {}}

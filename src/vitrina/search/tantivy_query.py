@@ -1,6 +1,7 @@
 """Tantivy queries from a customer's words: stems and lemmas per field, the words'
 alternatives (synonyms, brands, compounds), typo-tolerant stems, words typed with the other
-keyboard layout, and the filters.
+keyboard layout, and the filters. The query is assembled from the words' plan
+(`query_plan`, shared with OpenSearch); this module translates its pieces.
 
 Queries are built from words, never parsed as query syntax. A clause is kept only when the
 index has documents for its term (a clause that can not match adds nothing to a BM25 sum),
@@ -9,7 +10,6 @@ so a built query belongs to one index generation: `EmbeddedSearch` caches it unt
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any, Literal
 
 import tantivy
@@ -18,41 +18,25 @@ from vitrina.domain.search_document import filter_key
 from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
-from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
-from vitrina.search.model_codes import (
-    adjacent_words_joined,
-    code_cuts,
-    codes_without_a_digit,
-    joinable,
-    joined_spellings,
-    name_spellings,
-    split_code,
-)
-from vitrina.search.number_units import split_number_units
-from vitrina.search.query_roles import query_roles
+from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.model_codes import codes_without_a_digit, name_spellings
+from vitrina.search.query_plan import PlannedWord, assemble, plan_query, rewritten_words
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
     FUZZY_MIN_CHARS,
-    MIN_COMPOUND_PART,
     MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
     PhraseMatch,
     alternatives,
-    compound_endings,
     compound_meanings,
     fuzzy_distance,
-    joined_dictionary_words,
     misspelt_meanings,
-    phrase_matches,
     swapped_neighbours,
 )
-from vitrina.search.transliteration import (
-    english_spellings,
-    is_cyrillic,
-    transliterate,
-)
+from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words
+from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
 from vitrina.search.typed_shapes import latin_lemmas
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
@@ -167,11 +151,11 @@ class TantivyQueries:
         meanings = compound_meanings(word) if self.understanding else []
         boths = [both for m in meanings if (both := self.all_of(m, searcher)) is not None]
         if self.understanding and not clauses:
-            parts = self.compound_parts(word, searcher)
+            parts = compound_parts(searcher, word)
             split = self.all_of(parts, searcher) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
-            base = None if split is not None else self.compound_ending(word, searcher)
+            base = None if split is not None else compound_ending(searcher, word)
             if base is not None:  # аудиоколонка → колонка, робопылесос → пылесос
                 clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)
             twin = keyboard_twin(word)
@@ -196,32 +180,6 @@ class TantivyQueries:
             return None
         both = [(tantivy.Occur.Must, tantivy.Query.boolean_query(part)) for part in parts]
         return (tantivy.Occur.Should, tantivy.Query.boolean_query(both))
-
-    def compound_parts(self, word: str, searcher: Any) -> tuple[str, str] | None:
-        """Two words the index has whose concatenation is `word`: a compound typed as one
-        word where names hyphenate or space it (фитнесбраслет ← Фитнес-браслет). The longest
-        first part wins; stems only, so trying every cut costs a few dictionary probes,
-        not a lemmatisation each."""
-        cuts: Iterable[tuple[str, str]] = code_cuts(word)  # abc5g → abc + 5g (ABC 5G)
-        if is_cyrillic(word) and len(word) >= 2 * MIN_COMPOUND_PART:
-            last = len(word) - MIN_COMPOUND_PART
-            cuts = [*((word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)), *cuts]
-        for parts in cuts:
-            if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
-                return parts
-        return None
-
-    @staticmethod
-    def compound_ending(word: str, searcher: Any) -> str | None:
-        """The first of `compound_endings` some product's name has, or None."""
-        return next(
-            (
-                ending
-                for ending in compound_endings(word)
-                if any(searcher.doc_freq("name", stem) for stem in stems(ending))
-            ),
-            None,
-        )
 
     def fuzzy_clause(self, word: str) -> Any:
         """Stems a few edits away (сковородку → сковород, typos), and a Cyrillic word's
@@ -321,134 +279,14 @@ class TantivyQueries:
             for name in ("name", "brand")
         ]
 
-    def joined_compounds(self, words: tuple[str, ...]) -> tuple[str, ...]:
-        """Adjacent words joined where one of them is not in the index and together they
-        are (саунд бар → саундбар): a compound typed as two words, the other way round
-        from `compound_parts`."""
-        searcher = self.index.searcher()
-
-        def known(word: str) -> bool:  # doc_freq probes only: no query objects built
-            return any(searcher.doc_freq(name, stem) for stem in stems(word) for name in BOOSTS)
-
-        out: list[str] = []
-        for word in words:
-            if (
-                out
-                and (is_cyrillic(word) or joinable(out[-1], word))
-                and (split_code(out[-1], word) or not (known(out[-1]) and known(word)))
-            ):
-                # pulse one → pulseone, м 89 → m89: a name or code split by a space
-                joined = next((j for j in joined_spellings(out[-1] + word) if known(j)), None)
-                if joined is not None:
-                    out[-1] = joined
-                    continue
-            out.append(word)
-        return tuple(out)
-
-    def joined_layout_splits(self, words: tuple[str, ...]) -> tuple[str, ...]:
-        """Adjacent Latin words the index does not have joined back into the one Russian
-        word they were typed as with the wrong layout: the keys of б ю ж э х ъ ё are
-        punctuation on the Latin layout, so the query's words were split there (yjen,er →
-        yjen + er → ноутбук)."""
-        searcher = self.index.searcher()
-
-        def known(word: str) -> bool:
-            return any(searcher.doc_freq(name, stem) for stem in stems(word) for name in BOOSTS)
-
-        def latin_unknown(word: str) -> bool:
-            short = len(word) <= SHORT_LATIN_FRAGMENT
-            return word.isascii() and word.isalpha() and (short or not known(word))
-
-        out: list[str] = []
-        for word in words:
-            if out and latin_unknown(word) and latin_unknown(out[-1]):
-                joined = next(
-                    (
-                        candidate
-                        for letter in SPLITTING_KEYS
-                        if known(
-                            candidate := f"{keyboard_twin(out[-1])}{letter}{keyboard_twin(word)}"
-                        )
-                    ),
-                    None,
-                )
-                if joined is not None:
-                    out[-1] = joined
-                    continue
-            out.append(word)
-        return tuple(out)
-
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
-        build = self.fuzzy_clause if mode == "fuzzy" else self.word_clause
+        """The query of one stage: the words read as the index suggests (`tantivy_reading`),
+        planned (`query_plan`), then translated into tantivy clauses."""
         if self.understanding:
-            words = split_number_units(words)  # 512гб → 512 гб, двухместная → 2 местная
-        if self.understanding:  # sound bar → soundbar (→ саундбар); вайфай → вай фай
-            words = joined_dictionary_words(words)
+            words = rewritten_words(words)
         if self.understanding and len(words) > 1:
-            words = self.joined_compounds(self.joined_layout_splits(words))
-        if self.understanding and mode == "or":
-            build = self.word_or_fuzzy_clause
-        roles = query_roles(words) if self.understanding else None
-        optional = [roles is not None and i in roles.optional for i in range(len(words))]
-        phrases = phrase_matches(words) if self.understanding else ()
-        # An optional word (для, купить …) is looked for as typed: it only adds to the score
-        # of products something else found; the fuzzy stage leaves it out (typos of a
-        # function word find nothing, and its exact clause was the stage's dearest part).
-        built = [
-            (None if mode == "fuzzy" else self.word_clause(w)) if opt else build(w)
-            for w, opt in zip(words, optional, strict=True)
-        ]
-        if roles is not None:  # «X для Y»: Y's words weigh less
-            built = [
-                c if c is None or weight == 1.0 else tantivy.Query.boost_query(c, weight)
-                for c, weight in zip(built, roles.weights, strict=True)
-            ]
-        meanings = [(phrase, self.meanings_clause(phrase)) for phrase in phrases]
-        searcher = self.index.searcher() if phrases else None
-        if mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
-            for phrase, meaning in reversed(meanings):
-                if meaning is not None:
-                    span = [c for c in built[phrase.start : phrase.end] if c is not None]
-                    both = [tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in span])]
-                    # each word of the phrase, as typed, still counts (яндекс станция: a
-                    # smart speaker, and Яндекс's first)
-                    typed = [  # (should, term query) each
-                        clause
-                        for w in words[phrase.start : phrase.end]
-                        for clause in self.term_clauses(w, 1.0, searcher)
-                    ]
-                    either = (tantivy.Occur.Must, self.any_clause([*both, meaning]))
-                    built[phrase.start : phrase.end] = [
-                        tantivy.Query.boolean_query([either, *typed])
-                    ]
-                    optional[phrase.start : phrase.end] = [False]
-        # «без подсветки»: a product whose text has the word as typed is left out, in every
-        # stage (its alternatives are not: OpenSearch leaves out the same products)
-        absent = [
-            tantivy.Query.boolean_query(terms)
-            for i in sorted(roles.absent if roles else ())
-            if (terms := self.term_clauses(words[i]))
-        ]
-        for i in roles.absent if roles else ():
-            built[i] = None
-        needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
-        extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
-        if mode == "fuzzy" and self.understanding:  # эйр бит → эйрбит ~ AirBeat
-            joined = (self.name_fuzzy_clause(j) for j in adjacent_words_joined(words, optional))
-            needed += [c for c in joined if c is not None]
-        if mode != "and":  # any word: a meaning counts as one more word
-            needed += [meaning for _, meaning in meanings if meaning is not None]
-        if not needed:  # the other words have no terms at all: the optional ones are all
-            needed, extra = extra, []
-        if not needed:
-            return None
-        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
-        query = tantivy.Query.boolean_query([(occur, c) for c in needed])
-        if not extra and not absent:
-            return query
-        should = [(tantivy.Occur.Should, c) for c in extra]
-        must_not = [(tantivy.Occur.MustNot, c) for c in absent]
-        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should, *must_not])
+            words = read_words(self.index.searcher(), words)
+        return assemble(plan_query(words, mode, self.understanding), _TantivyClauses(self))
 
     @staticmethod
     def any_clause(clauses: list[Any]) -> Any:
@@ -499,3 +337,64 @@ class TantivyQueries:
             (should, tantivy.Query.term_query(self.schema, "name_lemma", form))
             for form in lemmas(word)
         ]
+
+
+class _TantivyClauses:
+    """A query plan's pieces as tantivy clauses (`query_plan.Clauses`). Its own, unlike
+    OpenSearch's: terms are kept only where the index has documents for them (doc-freq
+    probes: a clause that cannot match adds nothing to a BM25 sum, and a word none of whose
+    terms is in the index matches nothing), a word of "any word" found only fuzzily is
+    boosted to count like an exact one (a fuzzy term here scores its boost alone, no BM25),
+    and there is no term budget (no cluster limit on term queries)."""
+
+    def __init__(self, queries: TantivyQueries) -> None:
+        self.queries = queries
+        self._searcher: Any = None
+
+    def searcher(self) -> Any:
+        if self._searcher is None:
+            self._searcher = self.queries.index.searcher()
+        return self._searcher
+
+    def word(self, index: int, planned: PlannedWord) -> Any:
+        if planned.request == "fuzzy":
+            return self.queries.fuzzy_clause(planned.word)
+        if planned.request == "word_or_fuzzy":
+            return self.queries.word_or_fuzzy_clause(planned.word)
+        return self.queries.word_clause(planned.word)
+
+    def weighted(self, clause: Any, weight: float) -> Any:
+        return tantivy.Query.boost_query(clause, weight)
+
+    def meaning(self, phrase: PhraseMatch) -> Any:
+        return self.queries.meanings_clause(phrase)
+
+    def typed(self, word: str) -> list[Any]:
+        return [q for _, q in self.queries.term_clauses(word, 1.0, self.searcher())]
+
+    def absent(self, word: str) -> Any:
+        terms = self.queries.term_clauses(word)  # every term: no probe, nothing to save
+        return tantivy.Query.boolean_query(terms) if terms else None
+
+    def joined(self, joined: str) -> Any:
+        return self.queries.name_fuzzy_clause(joined)
+
+    def all_of(self, clauses: list[Any]) -> Any:
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
+
+    def any_of(self, clauses: list[Any]) -> Any:
+        return TantivyQueries.any_clause(clauses)
+
+    def with_should(self, must: Any, should: list[Any]) -> Any:
+        return tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, must), *((tantivy.Occur.Should, c) for c in should)]
+        )
+
+    def query(self, mode: str, needed: list[Any], extra: list[Any], absent: list[Any]) -> Any:
+        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        query = tantivy.Query.boolean_query([(occur, c) for c in needed])
+        if not extra and not absent:
+            return query
+        should = [(tantivy.Occur.Should, c) for c in extra]
+        must_not = [(tantivy.Occur.MustNot, c) for c in absent]
+        return tantivy.Query.boolean_query([(tantivy.Occur.Must, query), *should, *must_not])

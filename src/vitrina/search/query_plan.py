@@ -1,0 +1,155 @@
+"""One plan of a text query for both backends: what each word is asked for in a stage, how
+much it weighs, which words are optional or must be absent, which phrases fold into one
+clause, which adjacent words the fuzzy stage joins — and how those pieces make one query.
+
+Both backends build their query from this plan (`assemble`); each only translates it into
+its own clauses through a small `Clauses` adapter (`tantivy_query`: tantivy.Query objects,
+probed term by term against the index; `opensearch_query`: query DSL dicts, within the
+cluster's term budget). A rule of assembly written here holds on both: written twice, once
+per backend, the two drifted apart whenever one was changed and the other forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal, Protocol, TypeVar
+
+from vitrina.search.model_codes import adjacent_words_joined
+from vitrina.search.number_units import split_number_units
+from vitrina.search.query_roles import query_roles
+from vitrina.search.query_understanding import (
+    PhraseMatch,
+    joined_dictionary_words,
+    phrase_matches,
+)
+
+# What a stage asks of one word: the word or its alternatives ("word"); that, or its fuzzy
+# clause when the index has neither ("word_or_fuzzy": "any word", so a misspelt brand next
+# to a word that matches still counts); stems a few edits away ("fuzzy").
+WordRequest = Literal["word", "word_or_fuzzy", "fuzzy"]
+C = TypeVar("C")
+
+
+@dataclass(frozen=True)
+class PlannedWord:
+    """One query word in one stage. `request` None: the stage leaves it out (an optional
+    word's typos find nothing, and its exact clause was the fuzzy stage's dearest part)."""
+
+    word: str
+    request: WordRequest | None
+    optional: bool = False  # для, купить …: only adds to what the other words found
+    weight: float = 1.0  # «X для Y»: Y's words weigh less
+    absent: bool = False  # «без подсветки»: products with the word as typed are left out
+
+
+@dataclass(frozen=True)
+class QueryPlan:
+    """A text query of one stage (`mode`: "and", "or" or "fuzzy"), built from its words."""
+
+    mode: str
+    words: tuple[PlannedWord, ...]
+    # «звуковая панель»: in "and", the phrase's words all or one of its meanings, each typed
+    # word still counting; in "or" and "fuzzy", a meaning counts as one more word
+    phrases: tuple[PhraseMatch, ...] = ()
+    joined: tuple[str, ...] = ()  # the fuzzy stage's adjacent words joined (эйр бит → эйрбит)
+
+
+def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
+    """The rewrites that need no index: 512гб → 512 гб, двухместная → 2 местная; sound bar
+    → soundbar, вайфай → вай фай. The index-dependent ones (compounds, keyboard layout, model
+    codes) each backend reads its own way: doc-freq probes, one probe request."""
+    return joined_dictionary_words(split_number_units(words))
+
+
+def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) -> QueryPlan:
+    """The plan of `words` (already rewritten) in stage `mode`; without `understanding`
+    (the embedded index's plain analysis) every word is needed, alike, as typed."""
+    roles = query_roles(words) if understanding else None
+    planned = []
+    for i, word in enumerate(words):
+        optional = roles is not None and i in roles.optional
+        request: WordRequest | None
+        if mode == "fuzzy":
+            request = None if optional else "fuzzy"
+        elif mode == "or" and understanding and not optional:
+            request = "word_or_fuzzy"
+        else:
+            request = "word"
+        weight = roles.weights[i] if roles is not None else 1.0
+        absent = roles is not None and i in roles.absent
+        planned.append(PlannedWord(word, request, optional, weight, absent))
+    joined: tuple[str, ...] = ()
+    if mode == "fuzzy" and understanding:
+        joined = tuple(adjacent_words_joined(words, [w.optional for w in planned]))
+    phrases = phrase_matches(words) if understanding else ()
+    return QueryPlan(mode, tuple(planned), phrases, joined)
+
+
+class Clauses(Protocol[C]):
+    """A backend's translation of a plan's pieces into its clauses."""
+
+    def word(self, index: int, planned: PlannedWord) -> C | None:
+        """The word's clause for its request; None when it has no terms at all."""
+
+    def weighted(self, clause: C, weight: float) -> C: ...
+
+    def meaning(self, phrase: PhraseMatch) -> C | None:
+        """Any of the phrase's meanings, each with all its words; None if none can match."""
+
+    def typed(self, word: str) -> list[C]:
+        """Should-clauses of a phrase's word as typed."""
+
+    def absent(self, word: str) -> C | None:
+        """What a product must not have: the word as typed."""
+
+    def joined(self, joined: str) -> C | None:
+        """Two adjacent words joined, a few edits from a name or brand."""
+
+    def all_of(self, clauses: list[C]) -> C: ...
+
+    def any_of(self, clauses: list[C]) -> C: ...
+
+    def with_should(self, must: C, should: list[C]) -> C: ...
+
+    def query(self, mode: str, needed: list[C], extra: list[C], absent: list[C]) -> C:
+        """The whole: every needed clause ("and") or any of them, the extra ones adding to
+        the score, the absent ones excluding."""
+
+
+def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
+    """The query of `plan` in a backend's clauses; None when nothing is left to look for."""
+    words = plan.words
+    built = [clauses.word(i, w) if w.request is not None else None for i, w in enumerate(words)]
+    built = [
+        c if c is None or w.weight == 1.0 else clauses.weighted(c, w.weight)
+        for c, w in zip(built, words, strict=True)
+    ]
+    optional = [w.optional for w in words]
+    meanings = [clauses.meaning(phrase) for phrase in plan.phrases]
+    if plan.mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
+        for phrase, meaning in reversed(list(zip(plan.phrases, meanings, strict=True))):
+            if meaning is None:
+                continue
+            span = [c for c in built[phrase.start : phrase.end] if c is not None]
+            either = clauses.any_of([clauses.all_of(span), meaning])
+            # each word of the phrase, as typed, still counts (яндекс станция: a smart
+            # speaker, and Яндекс's first)
+            typed = [c for w in words[phrase.start : phrase.end] for c in clauses.typed(w.word)]
+            built[phrase.start : phrase.end] = [clauses.with_should(either, typed)]
+            optional[phrase.start : phrase.end] = [False]
+    # «без подсветки»: left out in every stage, as typed (its alternatives are not)
+    absent = [c for w in words if w.absent and (c := clauses.absent(w.word)) is not None]
+    for i, w in enumerate(words):  # indexes of the words as typed, as before phrase folding
+        if w.absent:
+            built[i] = None
+    needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
+    extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
+    needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
+    if plan.mode != "and":  # any word (and the fuzzy stage): a meaning counts as one word more
+        needed += [m for m in meanings if m is not None]
+    if not needed:  # the other words have no terms at all: the optional ones are all
+        needed, extra = extra, []
+    if not needed:
+        return None
+    return clauses.query(plan.mode, needed, extra, absent)
