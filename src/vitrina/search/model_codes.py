@@ -3,7 +3,7 @@ have it that way: glued to the next word (abc5g for ABC 5G, a31pro for A31 Pro, 
 for BookLight 2), split by a space (м 89 for M89, pulse one for PulseOne) or with a digit
 too many (а311 for A31); and, in the fuzzy stage, two halves of a name joined (эйр бит
 for AirBeat). Pure functions over words; each backend asks its index whether the
-reading they offer is there (`tantivy_query`, `opensearch_reading`) and uses it only for a
+reading they offer is there (`tantivy_reading`, `opensearch_reading`) and uses it only for a
 word the index lacks.
 """
 

@@ -1,5 +1,5 @@
 """How to read a query that found nothing, as the index suggests (the OpenSearch side of the
-embedded builder's rules that depend on what the index holds, `tantivy_query`).
+embedded builder's rules that depend on what the index holds, `tantivy_reading`).
 
 A word the index lacks is split into two words it
 has (фитнесбраслет → фитнес + браслет) or looked for as typed on the other keyboard layout
@@ -127,7 +127,7 @@ def _spans(words: list[str]) -> list[str]:
 
 
 def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, dict[str, Any]]:
-    """Filter name → query, the doc counts the rules need (names as in tantivy_query):
+    """Filter name → query, the doc counts the rules need (names as in tantivy_reading):
     `known X` — a stem of X in some text field (`joined_compounds`, `joined_layout_splits`);
     `matches W` — W or an alternative matches something (else W may be split, or typed on
     the other layout, and "any word" looks for it fuzzily); `name P` — a stem of part P in
