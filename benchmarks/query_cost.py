@@ -13,6 +13,10 @@ side's source (`git archive BASE src` for A), so a rule added or removed between
 all that differs. Prints one JSON object: `ratio` is B's queries per CPU-second over A's
 (below 1: the change made query building dearer), with the per-query mean, p50 and p99 of
 every run, and the load average around each.
+
+`--cold`: each query built with the word caches of `search.analysis` emptied first (its
+lemmas, dictionary checks …; pymorphy3's loaded dictionary stays): what a query made of
+words no customer typed before costs — the long tail, and a hostile client's gibberish.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
 PASSES = 3  # measured passes over the judged queries per run
 
 
-def one_side(src: str, index_path: str) -> dict[str, float]:
+def one_side(src: str, index_path: str, cold: bool = False) -> dict[str, float]:
     """Runs in the side's own interpreter (`--side`): build every judged query's three
     stages with that side's code; thread CPU per query."""
     sys.path.insert(0, src)
@@ -50,10 +54,18 @@ def one_side(src: str, index_path: str) -> dict[str, float]:
     queries = [tuple(query_words(case["query"])) for case in judged]
     index = EmbeddedSearch(Path(index_path), readonly=True)
     builder = index._queries
+    from vitrina.search import analysis
+
+    word_caches = [
+        f for name, f in vars(analysis).items() if hasattr(f, "cache_clear") and name != "_morph"
+    ]
 
     def one_pass() -> list[float]:
         micros = []
         for words in queries:
+            if cold:
+                for cache in word_caches:
+                    cache.cache_clear()
             started = time.thread_time_ns()
             for mode in ("and", "or", "fuzzy"):
                 builder.text_query(words, mode)
@@ -100,10 +112,13 @@ def main() -> None:
     parser.add_argument("--base", default="HEAD", help="git revision of side A (default HEAD)")
     parser.add_argument("--n", type=int, default=20_000, help="generated products in the index")
     parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument(
+        "--cold", action="store_true", help="empty the word caches before each query"
+    )
     parser.add_argument("--side", nargs=2, metavar=("SRC", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(one_side(*args.side)))
+        print(json.dumps(one_side(*args.side, cold=args.cold)))
         return
     with tempfile.TemporaryDirectory(prefix="vitrina-query-cost-") as tmp:
         base_src = extract(args.base, Path(tmp) / "base")
@@ -113,7 +128,14 @@ def main() -> None:
         def side(src: Path):
             def run() -> dict[str, float]:
                 out = subprocess.run(
-                    [sys.executable, __file__, "--side", str(src), str(index)],
+                    [
+                        sys.executable,
+                        __file__,
+                        "--side",
+                        str(src),
+                        str(index),
+                        *(["--cold"] if args.cold else []),
+                    ],
                     capture_output=True,
                     text=True,
                     check=True,
@@ -125,7 +147,14 @@ def main() -> None:
         result = abba(side(base_src), side(ROOT / "src"), rounds=args.rounds)
     print(
         json.dumps(
-            {"benchmark": "query_cost", "base": args.base, "products": args.n, **result}, indent=2
+            {
+                "benchmark": "query_cost",
+                "base": args.base,
+                "products": args.n,
+                "word_caches": "emptied before each query" if args.cold else "warm",
+                **result,
+            },
+            indent=2,
         )
     )
 

@@ -234,3 +234,59 @@ def test_reader_in_another_process_sees_new_commits(tmp_path: Path) -> None:
     assert reader.stdout.readline().strip() == "seen"
     assert time.monotonic() - started < 5
     assert reader.wait(10) == 0
+
+
+def _gibberish(n_words: int, seed: int) -> str:
+    import random
+
+    rng = random.Random(seed)
+    letters = "абвгдежзийклмнопрстуфхцчшщыэюя"
+    return " ".join("".join(rng.choice(letters) for _ in range(7)) for _ in range(n_words))
+
+
+def test_a_made_up_form_is_not_lemmatised_by_guessing(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A typed word made ~35 compound alternatives (электро+word, вело+word …), each
+    lemmatised by pymorphy3's guess from its ending: 173 guesses, ~15 ms, to build one typo
+    query; a 32-word gibberish query cost ~250 ms of CPU."""
+    from vitrina.search import analysis
+
+    guessed: list[str] = []
+    morph = analysis._morph()
+    real = morph.parse
+    monkeypatch.setattr(morph, "parse", lambda word: guessed.append(word) or real(word))
+    assert analysis.form_lemmas("электроантипригорная", guess=False) == ("электроантипригорная",)
+    assert guessed == []
+    assert analysis.form_lemmas("кроссовок", guess=False) == analysis.lemmas("кроссовок")
+    assert "самсунг" in analysis.form_lemmas("самсунгом")  # the typed word keeps its guess
+    assert analysis.form_lemma_text("электроантипригорная", guess=False) == "электроантипригорная"
+
+
+def test_building_a_long_gibberish_query_does_bounded_work(
+    index: EmbeddedSearch, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work, not time: pymorphy3 parses about one word per typed word (its own prefix
+    analysis parses a word's rest too; ~1,000 parses before, one per compound alternative),
+    and fuzzy clauses are built for at most MAX_FUZZY_WORDS words, however long the query."""
+    from vitrina.search import analysis
+    from vitrina.search.query_plan import MAX_FUZZY_WORDS, plan_query
+    from vitrina.search.tantivy_query import TantivyQueries
+
+    words = tuple(query_words(_gibberish(32, seed=5)))
+    assert len(words) == 32
+    guessed: list[str] = []
+    morph = analysis._morph()
+    real = morph.parse
+    monkeypatch.setattr(morph, "parse", lambda word: guessed.append(word) or real(word))
+    fuzzy: list[str] = []
+    real_fuzzy = TantivyQueries.fuzzy_clause
+    monkeypatch.setattr(
+        TantivyQueries,
+        "fuzzy_clause",
+        lambda self, word: fuzzy.append(word) or real_fuzzy(self, word),
+    )
+    assert index.search(" ".join(words)).total == 0
+    assert len(guessed) <= 2 * len(words)
+    assert len(fuzzy) <= 2 * MAX_FUZZY_WORDS  # the "any word" stage and the fuzzy stage
+    for mode in ("or", "fuzzy"):
+        requests = [w.request for w in plan_query(words, mode).words]
+        assert sum(r in ("fuzzy", "word_or_fuzzy") for r in requests) == MAX_FUZZY_WORDS

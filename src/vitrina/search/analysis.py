@@ -59,6 +59,33 @@ lemmas = lru_cache(maxsize=LEMMA_CACHE_WORDS)(_lemmas)
 lemmas.__doc__ = "All dictionary lemmas of one normalised word (itself if unknown or not Cyrillic)."
 
 
+def form_lemmas(word: str, guess: bool = True) -> tuple[str, ...]:
+    """The lemmas a query form is looked up by. With `guess` off — for a compound
+    alternative query understanding made up (электро+word, вело+word …, see
+    `query_understanding.word_forms`) — a word pymorphy3's dictionary does not know is
+    looked up as itself: guessing its lemmas from its ending costs 0.1–0.7 ms a word, ~18
+    are made up per typed word, and the form's stem, looked up as well, finds the same
+    names. A typed word keeps its guess: a Cyrillic brand's case form (самсунгом) reaches
+    the guessed lemma its indexed form has."""
+    return lemmas(word) if guess else _unguessed_lemmas(word)
+
+
+@lru_cache(maxsize=LEMMA_CACHE_WORDS)  # one cache hit per made-up form, as `lemmas` is
+def _unguessed_lemmas(word: str) -> tuple[str, ...]:
+    if not _is_cyrillic(word) or is_dictionary_word(word):
+        return lemmas(word)
+    return (word,)
+
+
+def form_lemma_text(word: str, guess: bool = True) -> str:
+    """`lemma_text` of one query form, with `form_lemmas`' rule for made-up forms."""
+    if guess:
+        return lemma_text(word)
+    return " ".join(
+        f for w in normalized_words(normalize_text(word)) for f in form_lemmas(w, False)
+    )
+
+
 class _LemmaStrings(dict[str, str]):
     """Whitespace token → the lemmas of its words joined by spaces, for indexing: each distinct
     token (`продаж,` `магазина.`) is split into words and analysed once (pymorphy3 costs ~50 µs

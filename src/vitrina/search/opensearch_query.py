@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vitrina.domain.search_document import clean_query, filter_key, query_words
-from vitrina.search.analysis import lemma_text, stems
+from vitrina.search.analysis import form_lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
@@ -31,12 +31,13 @@ from vitrina.search.query_understanding import (
     MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
+    Form,
     PhraseMatch,
-    alternatives,
     compound_meanings,
     fuzzy_distance,
     misspelt_meanings,
     swapped_neighbours,
+    word_forms,
 )
 from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
 
@@ -83,8 +84,9 @@ def any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
     return {"bool": {"should": clauses, "minimum_should_match": 1}}
 
 
-def term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
-    """One word on the stemmed fields and its lemmas on the lemma fields (scores add up)."""
+def term_clauses(word: str, weight: float = 1.0, guess: bool = True) -> list[dict[str, Any]]:
+    """One word on the stemmed fields and its lemmas on the lemma fields (scores add up);
+    `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`)."""
     return [
         {
             "multi_match": {
@@ -96,7 +98,7 @@ def term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
         },
         {
             "multi_match": {
-                "query": lemma_text(word),
+                "query": form_lemma_text(word, guess),
                 "fields": ["name_lemma^4", "body_lemma"],
                 "type": "most_fields",
                 "boost": weight,
@@ -107,12 +109,11 @@ def term_clauses(word: str, weight: float = 1.0) -> list[dict[str, Any]]:
 
 def forms_clauses(word: str) -> list[dict[str, Any]]:
     """The word as typed and its alternatives (synonyms, brands, compounds)."""
-    return [c for text, weight in _forms(word) for c in term_clauses(text, weight)]
+    return [c for text, weight, guess in _forms(word) for c in term_clauses(text, weight, guess)]
 
 
-def _forms(word: str) -> list[tuple[str, float]]:
-    alts = alternatives(word, dictionary_lemmas(word))
-    return [(word, 1.0), *((alt.word, alt.weight) for alt in alts)]
+def _forms(word: str) -> list[Form]:
+    return word_forms(word, dictionary_lemmas(word))
 
 
 def split_clause(parts: tuple[str, str]) -> dict[str, Any]:
@@ -126,11 +127,13 @@ class _WordPlan:
     """What one word's clause looks for: forms, each enough alone (the first is the word as
     typed, or its twin), and pairs of words both needed (split parts, adjective + base)."""
 
-    forms: list[tuple[str, float]]
+    forms: list[Form]
     pairs: list[tuple[str, str]]
 
     def clause(self) -> dict[str, Any]:
-        should = [c for text, weight in self.forms for c in term_clauses(text, weight)]
+        should = [
+            c for text, weight, guess in self.forms for c in term_clauses(text, weight, guess)
+        ]
         return any_of(should + [split_clause(pair) for pair in self.pairs])
 
 
@@ -138,9 +141,9 @@ def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
     if reading is not None and word in reading.splits:
         plan = _WordPlan([], [reading.splits[word]])
     elif reading is not None and word in reading.bases:  # аудиоколонка → колонка
-        plan = _WordPlan([(reading.bases[word], COMPOUND_WEIGHT)], [])
+        plan = _WordPlan([(reading.bases[word], COMPOUND_WEIGHT, True)], [])
     elif reading is not None and word in reading.latins:  # снапдрагоне → snapdragon
-        plan = _WordPlan([(reading.latins[word], TRANSLIT_WEIGHT)], [])
+        plan = _WordPlan([(reading.latins[word], TRANSLIT_WEIGHT, True)], [])
     elif reading is not None and word in reading.twins:
         plan = _WordPlan(_forms(reading.twins[word]), [])
     else:
@@ -156,10 +159,11 @@ def word_clause(word: str, reading: Reading | None = None) -> dict[str, Any]:
     return _word_plan(word, reading).clause()
 
 
-def _terms(text: str) -> int:
+def _terms(text: str, guess: bool = True) -> int:
     """Term queries one form costs at most: a term per word per stemmed field, and one per
-    lemma per lemma field."""
-    return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * len(lemma_text(text).split())
+    lemma per lemma field (a made-up form's lemmas not guessed, as `term_clauses` sends it)."""
+    lemma_terms = len(form_lemma_text(text, guess).split())
+    return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * lemma_terms
 
 
 def _within_budget(plans: list[_WordPlan], reserved: int = 0) -> list[_WordPlan]:
@@ -167,17 +171,18 @@ def _within_budget(plans: list[_WordPlan], reserved: int = 0) -> list[_WordPlan]
     first) left out until the query has at most MAX_QUERY_TERMS terms with the `reserved`
     ones (phrases' meanings); every word as typed (or its twin or parts) stays. Short
     queries are far under and left whole."""
-    total = reserved + sum(_terms(text) for plan in plans for text, _ in plan.forms)
+    total = reserved + sum(_terms(text, guess) for plan in plans for text, _, guess in plan.forms)
     total += sum(_terms(a) + _terms(b) for plan in plans for a, b in plan.pairs)
     if total <= MAX_QUERY_TERMS:
         return plans
     dropped: set[tuple[int, int]] = set()
-    optional = [(w, -i, j) for i, p in enumerate(plans) for j, (_, w) in enumerate(p.forms) if j]
+    optional = [(f[1], -i, j) for i, p in enumerate(plans) for j, f in enumerate(p.forms) if j]
     for _, minus_i, j in sorted(optional):
         if total <= MAX_QUERY_TERMS:
             break
         dropped.add((-minus_i, j))
-        total -= _terms(plans[-minus_i].forms[j][0])
+        text, _, guess = plans[-minus_i].forms[j]
+        total -= _terms(text, guess)
     return [
         _WordPlan([f for j, f in enumerate(plan.forms) if (i, j) not in dropped], plan.pairs)
         for i, plan in enumerate(plans)

@@ -29,6 +29,10 @@ from vitrina.search.query_understanding import (
 # to a word that matches still counts); stems a few edits away ("fuzzy").
 WordRequest = Literal["word", "word_or_fuzzy", "fuzzy"]
 C = TypeVar("C")
+# Fuzzy clauses for at most this many words of a query (the first ones): each costs ~1–3 ms
+# of an index's automaton walks, a query may have 32 words (a 32-word gibberish query cost
+# ~100 ms of CPU), and the longest judged query has 6.
+MAX_FUZZY_WORDS = 8
 
 
 @dataclass(frozen=True)
@@ -67,15 +71,18 @@ def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) ->
     (the embedded index's plain analysis) every word is needed, alike, as typed."""
     roles = query_roles(words) if understanding else None
     planned = []
+    fuzzy_left = MAX_FUZZY_WORDS
     for i, word in enumerate(words):
         optional = roles is not None and i in roles.optional
         request: WordRequest | None
         if mode == "fuzzy":
-            request = None if optional else "fuzzy"
-        elif mode == "or" and understanding and not optional:
+            request = None if optional or not fuzzy_left else "fuzzy"
+        elif mode == "or" and understanding and not optional and fuzzy_left:
             request = "word_or_fuzzy"
         else:
             request = "word"
+        if request in ("fuzzy", "word_or_fuzzy"):
+            fuzzy_left -= 1
         weight = roles.weights[i] if roles is not None else 1.0
         absent = roles is not None and i in roles.absent
         planned.append(PlannedWord(word, request, optional, weight, absent))

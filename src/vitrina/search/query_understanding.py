@@ -453,3 +453,17 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 if not base.startswith(prefix):
                     add(prefix + base, COMPOUND_WEIGHT, "compound")
     return list(found.values())
+
+
+# A form to look a query word up by: (text, weight, whether its lemmas may be guessed).
+Form = tuple[str, float, bool]
+
+
+def word_forms(word: str, word_lemmas: Iterable[str] = ()) -> list[Form]:
+    """The word as typed (its lemmas guessed if pymorphy3 does not know it) and its
+    alternatives. A compound alternative (электро+word, вело+word …: ~18 made up per word)
+    is not lemmatised by guessing (`analysis.form_lemmas`): each guess cost 0.1–0.7 ms, a
+    typo query made up to 173 of them (~15 ms to build), and the compound's stem, looked up
+    as well, finds the same names. Synonyms, brands and diminutives keep their guesses."""
+    alts = alternatives(word, word_lemmas)
+    return [(word, 1.0, True), *((a.word, a.weight, a.kind != "compound") for a in alts)]

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import tantivy
 
 from vitrina.domain.search_document import filter_key
-from vitrina.search.analysis import lemmas, stems
+from vitrina.search.analysis import form_lemmas, lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
@@ -28,12 +28,13 @@ from vitrina.search.query_understanding import (
     MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
+    Form,
     PhraseMatch,
-    alternatives,
     compound_meanings,
     fuzzy_distance,
     misspelt_meanings,
     swapped_neighbours,
+    word_forms,
 )
 from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words
 from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
@@ -62,9 +63,10 @@ class TantivyQueries:
         self._name_fuzzy: dict[str, Any] = {}
 
     def term_clauses(
-        self, word: str, weight: float = 1.0, searcher: Any = None
+        self, word: str, weight: float = 1.0, searcher: Any = None, guess: bool = True
     ) -> list[tuple[Any, Any]]:
-        """Should-clauses for one word; with a `searcher`, only terms it has documents for."""
+        """Should-clauses for one word; with a `searcher`, only terms it has documents for.
+        `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`)."""
         clauses: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
 
@@ -85,7 +87,7 @@ class TantivyQueries:
                         )
                     )
         if self.analysis in ("lemma", "stem+lemma"):
-            for form in lemmas(word):
+            for form in form_lemmas(word, guess):
                 if not absent("name_lemma", form):
                     clauses.append(
                         (
@@ -107,9 +109,11 @@ class TantivyQueries:
                     )
         return clauses
 
-    def forms_clauses(self, forms: list[tuple[str, float]], searcher: Any) -> list[Any]:
-        """Clauses of the (word, weight) forms the index has."""
-        return [c for w, weight in forms for c in self.term_clauses(w, weight, searcher)]
+    def forms_clauses(self, forms: list[Form], searcher: Any) -> list[Any]:
+        """Clauses of the forms (`word_forms`) the index has."""
+        return [
+            c for w, weight, guess in forms for c in self.term_clauses(w, weight, searcher, guess)
+        ]
 
     def word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
@@ -118,7 +122,7 @@ class TantivyQueries:
             return tantivy.Query.boolean_query(clauses)
         # None of its terms is in the index: a word that matches nothing (so "all words"
         # finds nothing), unless it has no terms at all (then it is no word: left out).
-        if any(self.term_clauses(w, weight) for w, weight in forms):
+        if any(self.term_clauses(w, weight, guess=guess) for w, weight, guess in forms):
             return tantivy.Query.empty_query()
         return None
 
@@ -131,7 +135,7 @@ class TantivyQueries:
         clauses, forms = self.matching_clauses(word)
         if clauses:
             return tantivy.Query.boolean_query(clauses)
-        if not any(self.term_clauses(w, weight) for w, weight in forms):
+        if not any(self.term_clauses(w, weight, guess=guess) for w, weight, guess in forms):
             return None
         fuzzy = self.fuzzy_clause(word)
         if fuzzy is None:
@@ -141,12 +145,10 @@ class TantivyQueries:
         # nowhere among the other word's products.
         return tantivy.Query.boost_query(fuzzy, ANY_WORD_FUZZY_BOOST)
 
-    def matching_clauses(self, word: str) -> tuple[list[Any], list[tuple[str, float]]]:
+    def matching_clauses(self, word: str) -> tuple[list[Any], list[Form]]:
         """The clauses of the word and its alternatives the index has, and the forms tried."""
         searcher = self.index.searcher()
-        forms = [(word, 1.0)]
-        if self.understanding:
-            forms += [(alt.word, alt.weight) for alt in alternatives(word, lemmas(word))]
+        forms = word_forms(word, lemmas(word)) if self.understanding else [(word, 1.0, True)]
         clauses = self.forms_clauses(forms, searcher)
         meanings = compound_meanings(word) if self.understanding else []
         boths = [both for m in meanings if (both := self.all_of(m, searcher)) is not None]
@@ -160,12 +162,10 @@ class TantivyQueries:
                 clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)
             twin = keyboard_twin(word)
             if not clauses and twin is not None:  # yjen → ноут → ноутбук
-                twin_forms = [(twin, 1.0)]
-                twin_forms += [(alt.word, alt.weight) for alt in alternatives(twin, lemmas(twin))]
-                clauses = self.forms_clauses(twin_forms, searcher)
+                clauses = self.forms_clauses(word_forms(twin, lemmas(twin)), searcher)
             if not clauses:  # на снапдрагоне → snapdragon; а311 → a31 (a digit too many)
-                latins = [(latin, TRANSLIT_WEIGHT) for latin in latin_lemmas(word)]
-                latins += [(code, TRANSLIT_WEIGHT) for code in codes_without_a_digit(word)]
+                latins = [(latin, TRANSLIT_WEIGHT, True) for latin in latin_lemmas(word)]
+                latins += [(code, TRANSLIT_WEIGHT, True) for code in codes_without_a_digit(word)]
                 clauses = self.forms_clauses(latins, searcher)
         # электрощетка: Электрическая зубная щётка, Чайник электрический; электрокнига:
         # Электронная книга
