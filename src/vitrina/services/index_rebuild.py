@@ -6,13 +6,14 @@ offsets rebuilds the index with the code's current text analysis. That is what a
 that changes how documents are indexed needs (docs/troubleshooting.md).
 
 The rebuild is the indexer itself (the same step, batches and dead letters), run in the
-`vitrina-indexer` group until it has consumed what the topic held when the rebuild began.
-The order makes a kill -9 at any moment harmless:
+`vitrina-indexer` group until every partition is read to its end (its end-of-partition
+event; the embedded broker's end offsets run short). The order makes a kill -9 at any
+moment harmless:
 
 1. refuse while anything else indexes: `vitrina up` on this data dir (its lock), a member
    in the indexer's group, or (embedded) a writer holding the index's lock;
-2. move the group's offsets back to the earliest ones — the index still holds everything,
-   so an indexer started now would only upsert what it already has;
+2. join the group and commit its earliest offsets — the index still holds everything, so
+   an indexer started now would only upsert what it already has;
 3. drop the index (embedded: its directory; OpenSearch: the index, created again with the
    current mapping on the first write);
 4. replay: offsets are committed only after the index committed their batch, so a rebuild
@@ -95,7 +96,7 @@ def _refuse_if_indexing(settings: Settings, group_id: str) -> None:
         try:  # taking the writer lock proves no indexer holds it
             EmbeddedSearch(settings.search_path).close()
         except UnavailableError as exc:
-            raise IndexerRunning(str(exc), hint=exc.hint) from None
+            raise IndexerRunning(exc.message, hint=exc.hint) from None
 
 
 def _rewind(
