@@ -68,7 +68,7 @@ def committed(settings: Settings, group: str) -> dict[int, int]:
 
 
 def ends(settings: Settings) -> dict[int, int]:
-    """Each partition's last offset + 1, read to the end (the embedded broker's end offsets
+    """Each partition's last offset + 1, read to the end (Tansu's end offsets
     from ListOffsets run short, so they are not used)."""
     last = {tp.partition: -1001 for tp in partitions(settings)}
     for msg in read_to_end(settings, [settings.topics.filtered_products]):

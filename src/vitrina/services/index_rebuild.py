@@ -7,7 +7,7 @@ that changes how documents are indexed needs (docs/troubleshooting.md).
 
 The rebuild is the indexer itself (the same step, batches and dead letters), run in the
 `vitrina-indexer` group until every partition is read to its end (its end-of-partition
-event; the embedded broker's end offsets run short). The order makes a kill -9 at any
+event; Tansu's end offsets run short). The order makes a kill -9 at any
 moment harmless:
 
 1. refuse while anything else indexes: `vitrina up` on this data dir (its lock), a member
@@ -103,9 +103,9 @@ def _rewind(
     settings: Settings, group_id: str, timeout_s: float = 60.0
 ) -> tuple[dict[tuple[str, int], int], int]:
     """Commit the earliest offsets for the group; each partition's earliest offset and an
-    estimate of the records to replay (the embedded broker's end offsets run short).
+    estimate of the records to replay (Tansu's end offsets run short).
 
-    The commit is made as a member of the group: the embedded broker refuses one from
+    The commit is made as a member of the group: Tansu (broker.engine=tansu) refuses one from
     outside a group that ever had a member, Apache Kafka one from outside a group with
     members. A member that gets only some of the partitions shares the group: refused.
     """
@@ -179,7 +179,7 @@ def rebuild(
         lows, estimate = _rewind(settings, group_id)
         _drop_index(settings)
         # Caught up = every partition read to its end (end-of-partition events), not the
-        # end offsets read at the start: those run short on the embedded broker.
+        # end offsets read at the start: those run short on Tansu.
         worker = build_worker(
             settings, group_id=group_id, consumer_extra={"enable.partition.eof": True}
         )
