@@ -50,7 +50,12 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
-from vitrina.search.typed_shapes import doubled_letters_once, latin_lemmas, phrases_apart
+from vitrina.search.typed_shapes import (
+    doubled_letters_once,
+    latin_lemmas,
+    phrases_apart,
+    short_word_slips,
+)
 from vitrina.search.word_lists import ENGLISH_WORDS
 
 
@@ -665,3 +670,52 @@ def test_a_code_split_by_a_space_or_hyphen_is_joined_even_if_both_halves_are_wor
     assert split_code("c", "21") and split_code("м", "89")
     assert not split_code("pulse", "one") and not split_code("xl", "42")
     assert not split_code("c", "d")
+
+
+def test_a_slip_in_a_short_dictionary_word_finds_it() -> None:
+    """Probe round 13: words of five letters or fewer get no edit, so сонни, бошь, хонр,
+    асерр, браунн found only fuzzy near-misses of other brands (саундбр сонни ranked Edifier
+    first). A letter doubled, a soft sign added, a vowel dropped: the dictionary word, and
+    only a word of the word lists, so other words get no clause more."""
+    for typed, spelling in (
+        ("сонни", "сони"),
+        ("асерр", "асер"),
+        ("браунн", "браун"),
+        ("бошь", "бош"),
+        ("хонр", "хонор"),
+    ):
+        assert spelling in short_word_slips(typed), typed
+        assert BRANDS[spelling] in _words(typed, [typed]), typed
+    for word in ("кран", "мышь", "сони", "ноутбук", "касса", "sonny"):
+        assert short_word_slips(word) == (), word  # a word Russian has, or a key as typed
+
+
+def test_e_typed_for_e_after_a_consonant_is_looked_for_as_e() -> None:
+    """фэн браунн: фэн is фен as it is said; three letters get no fuzzy match. A leading э
+    is the word's own (экшн), and a dictionary word keeps its spelling (хэппи)."""
+    assert _words("фэн", ["фэн"])["фен"] == "synonym"
+    assert "екшн" not in _words("экшн", ["экшн"])
+    assert "хеппи" not in _words("хэппи", ["хэппи"])
+
+
+def test_latin_glued_to_a_russian_word_is_cut_where_the_scripts_meet() -> None:
+    """jblколонка, ноутбукasus, iphone15чехол: a brand or model glued to the product word;
+    jbl is too short a part for a compound's cut."""
+    assert code_cuts("jblколонка") == (("jbl", "колонка"),)
+    assert code_cuts("ноутбукasus") == (("ноутбук", "asus"),)
+    assert code_cuts("iphone15чехол")[0] == ("iphone15", "чехол")
+    assert code_cuts("128гб") == () and code_cuts("колонка") == ()
+
+
+def test_a_prefix_sad_is_garden_and_kilowatts_are_watts() -> None:
+    """садинструменты is садовые инструменты (as тур- is туристический); 1,5 квт is the
+    catalogues' 1500 Вт, typed with a comma (split into two words), a point or glued."""
+    assert compound_meaning("садинструменты") == ("садовый", "инструменты")
+    assert split_number_units(["чайник", "1", "5", "квт"]) == ("чайник", "1500", "вт")
+    assert split_number_units(["чайник", "2квт"]) == ("чайник", "2000", "вт")
+    assert split_number_units(["1", "25", "kw"]) == ("1250", "вт")
+    assert split_number_units(["квт"]) == ("квт",)  # no number: as typed
+
+
+def test_round_13_word_lists() -> None:
+    assert _words("читалка", ["читалка"])["книга"] == "synonym"

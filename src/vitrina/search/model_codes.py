@@ -25,6 +25,9 @@ from vitrina.search.transliteration import (
 # A letter↔digit boundary inside a word: where a code meets a word or a number.
 _BOUNDARY = re.compile(r"(?<=[a-z])(?=\d)|(?<=\d)(?=[a-z])")
 _CODE = re.compile(r"([a-z]+)(\d{3,})")
+# A Latin↔Cyrillic boundary inside a word: a brand or model glued to a Russian word
+# (jblколонка, iphoneчехол, ноутбукasus).
+_SCRIPT_BOUNDARY = re.compile(r"(?<=[a-z\d])(?=[а-яё])|(?<=[а-яё])(?=[a-z\d])")
 # A glued "word" longer than this is no model name (a held key, pasted text).
 MAX_CODE_CHARS = 20
 
@@ -41,8 +44,13 @@ def code_cuts(word: str) -> tuple[tuple[str, str], ...]:
     boundary, the longest first part first (a31pro → a31 + pro, a + 31pro; abc5g → abc5 + g,
     abc + 5g): a model name glued to its number or to the next word."""
     word = latin_code(word)
-    if not word.isascii() or not word.isalnum() or len(word) > MAX_CODE_CHARS:
+    if not word.isalnum() or len(word) > MAX_CODE_CHARS:
         return ()
+    if not word.isascii():  # jblколонка → jbl + колонка: the scripts meet, cut there
+        if not any("a" <= ch <= "z" for ch in word):
+            return ()
+        cuts = [m.start() for m in _SCRIPT_BOUNDARY.finditer(word)]
+        return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
     cuts = [m.start() for m in _BOUNDARY.finditer(word)]
     return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
 

@@ -39,6 +39,10 @@ SPELT_UNITS: dict[str, str] = {
     **dict.fromkeys(("герц", "герца"), "гц"),
     **dict.fromkeys(("месяц", "месяца", "месяцев"), "мес"),
 }
+# Units a thousand of another (1,5 квт): the catalogues write power in watts ("1500 Вт").
+KILO_UNITS: dict[str, str] = {
+    **dict.fromkeys(("квт", "киловатт", "киловатта", "kw"), "вт"),
+}
 # Numeral prefixes of Russian compounds (двухместная, трехспальное, четырехколесный) and
 # the number each stands for: the catalogues write it as a digit ("2 места", "2-спальное").
 NUMERAL_PREFIXES = (
@@ -67,7 +71,13 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     for word in words:
         glued = _NUMBER_GLUED.fullmatch(word)
         if glued is not None and glued.group(2) in NUMBER_UNITS:
-            out += [glued.group(1), glued.group(2)]
+            out.append(glued.group(1))
+            word = glued.group(2)
+            if word not in KILO_UNITS:
+                out.append(word)
+                continue
+        if word in KILO_UNITS and out and out[-1].isdigit():
+            out[-1:] = [*_thousands(out), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
             continue
         if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
             out.append(SPELT_UNITS[word])
@@ -78,3 +88,14 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             continue
         out.append(word)
     return tuple(out)
+
+
+def _thousands(out: list[str]) -> list[str]:
+    """The number before a kilo-unit in thousands of the base unit: 2 → 2000, and a decimal
+    typed as two words (1,5 and 1.5 are split at the comma, popped here) → 1500; a number
+    after more than two digits is read as a whole number of its own."""
+    whole, fraction = out[-1], ""
+    if len(out) >= 2 and out[-2].isdigit() and len(out[-1]) <= 2:
+        whole, fraction = out.pop(-2), out[-1]
+    watts = int(whole) * 1000 + int((fraction + "00")[:3] or 0)
+    return [str(watts)]

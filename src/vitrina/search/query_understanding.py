@@ -34,7 +34,7 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
-from vitrina.search.typed_shapes import doubled_letters_once, phrases_apart
+from vitrina.search.typed_shapes import doubled_letters_once, phrases_apart, short_word_slips
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
@@ -246,6 +246,7 @@ PREFIX_ADJECTIVES: dict[str, tuple[str, ...]] = {
     "авто": ("автомобильный",),
     "мото": ("мотоциклетный",),
     "тур": ("туристический",),  # турпалатка, турковрик: Палатка туристическая
+    "сад": ("садовый",),  # садинструменты: Набор садовых инструментов
 }
 
 
@@ -395,7 +396,7 @@ def adjective_nouns(lemma: str) -> tuple[str, ...]:
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
-    keys = list(dict.fromkeys([word, *lemmas, *e_for_e(word)]))
+    keys = list(dict.fromkeys([word, *lemmas, *e_for_e(word), *short_word_slips(word)]))
     found: dict[str, Alternative] = {}
 
     def add(alt: str, weight: float, kind: str) -> None:
@@ -404,6 +405,10 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
 
     for once in doubled_letters_once(word):  # кедды → кеды: a key held too long
         add(once, MISSPELT_WEIGHT, "synonym")
+    if "э" in word[1:] and word not in BRANDS and word not in SYNONYMS:
+        # фэн → фен: э typed for е after a consonant, as it is said (a leading э is a
+        # word's own: экшн, эйсер); stems and edits miss it in a three-letter word
+        add(word[0] + word[1:].replace("э", "е"), MISSPELT_WEIGHT, "synonym")
 
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria

@@ -11,7 +11,7 @@ from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, lemmas
 from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
-from vitrina.search.word_lists import PHRASE_SYNONYMS
+from vitrina.search.word_lists import BRANDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Words shorter than this keep their letters: a doubled letter of a 3-letter word (осс) is
 # as likely the word itself.
@@ -30,6 +30,41 @@ def doubled_letters_once(word: str) -> tuple[str, ...]:
     return tuple(
         dict.fromkeys(word[: m.start()] + word[m.start() + 1 :] for m in _DOUBLED.finditer(word))
     )
+
+
+# Dictionary words of five letters or fewer get no edit (`misspelt_word`: one edit from too
+# many words), so a slip in a short brand found nothing but fuzzy near-misses (хонр, бошь,
+# сонни). The slips a short word takes without becoming another word: a vowel dropped, a
+# soft sign added, a letter doubled. Built once at import: {word less a vowel: words}.
+_VOWELS = "аеиоуыэюя"
+_SHORT_SPELLINGS = [w for w in dict.fromkeys((*BRANDS, *SYNONYMS)) if 4 <= len(w) <= 5]
+_VOWEL_DROPPED: dict[str, tuple[str, ...]] = {}
+for _spelling in _SHORT_SPELLINGS:
+    if is_cyrillic(_spelling):
+        for _i, _ch in enumerate(_spelling):
+            if _ch in _VOWELS:
+                _typed = _spelling[:_i] + _spelling[_i + 1 :]
+                _VOWEL_DROPPED[_typed] = (*_VOWEL_DROPPED.get(_typed, ()), _spelling)
+
+
+def _known(word: str) -> bool:
+    return word in BRANDS or word in SYNONYMS
+
+
+@lru_cache(maxsize=65_536)
+def short_word_slips(word: str) -> tuple[str, ...]:
+    """Dictionary words (keys of BRANDS or SYNONYMS) a Cyrillic word the dictionaries lack is
+    one slip from: a letter doubled (сонни → сони, асерр → асер), a soft sign added (бошь →
+    бош) or a vowel dropped (хонр → хонор) — a word Russian has (кран for экран) is as
+    typed. Only words found in the word lists, so no clause is added for other words."""
+    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or _known(word):
+        return ()
+    found = [w for w in doubled_letters_once(word) if _known(w)]
+    if len(word) >= MIN_DOUBLED_WORD and word.endswith("ь") and _known(word[:-1]):
+        found.append(word[:-1])
+    if word in _VOWEL_DROPPED and not is_dictionary_word(word):
+        found += _VOWEL_DROPPED[word]
+    return tuple(dict.fromkeys(found))
 
 
 # A phrase of the word lists (a key or a meaning) typed without its space: вайфай is вай
