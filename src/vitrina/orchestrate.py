@@ -44,9 +44,22 @@ class Platform:
     lock: PlatformLock | None = None
     broker_watch: BrokerWatch | None = None
     stopped: bool = False
+    # Built but held back until `start_deferred` (`vitrina up`: the client API, so its port
+    # answers only once the sample catalogue is searchable).
+    deferred: list[ProcessSpec] = field(default_factory=list)
 
     def url(self, port_field: str) -> str:
         return f"http://{self.settings.api.host}:{getattr(self.settings.ports, port_field)}"
+
+    def start_deferred(self) -> None:
+        """Start the services held back at `start_platform(defer=…)`."""
+        for spec in self.deferred:
+            self.supervisor.start(spec)
+            self.services.append(spec.name)
+        self.deferred = []
+        if self.lock is not None:
+            self.lock.services = list(self.services)
+            self.lock.write()
 
     def stop(self) -> None:
         """Stop everything in reverse order; signals are ignored meanwhile (bounded: grace)."""
@@ -130,8 +143,10 @@ def start_platform(
     mirror: bool = False,
     traffic: bool = True,
     only: list[str] | None = None,
+    defer: tuple[str, ...] = (),
 ) -> Platform:
-    """Start the broker, topics and every built service; return the running platform."""
+    """Start the broker, topics and every built service; return the running platform.
+    Services named in `defer` are built but started only by `Platform.start_deferred`."""
 
     def emit(name: str, color: str, line: str) -> None:
         text = Text(f"{name:>12} │ ", style=color)
@@ -167,7 +182,15 @@ def start_platform(
     supervisor = Supervisor(settings.data_dir / "logs", emit)
     platform = Platform(settings, supervisor, console, lock=lock)
     try:
-        _start(platform, settings_file, wanted, monitoring=monitoring, mirror=mirror, emit=emit)
+        _start(
+            platform,
+            settings_file,
+            wanted,
+            monitoring=monitoring,
+            mirror=mirror,
+            emit=emit,
+            defer=defer,
+        )
     except BaseException:
         platform.stop()
         raise
@@ -184,6 +207,7 @@ def _start(
     monitoring: bool,
     mirror: bool,
     emit: Callable[[str, str, str], None],
+    defer: tuple[str, ...] = (),
 ) -> None:
     from vitrina.kafka.admin import apply_topics
 
@@ -201,13 +225,13 @@ def _start(
         f"{len(report.differs)} differ"
     )
     for spec in wanted:
-        supervisor.start(
-            ProcessSpec(
-                spec.name,
-                vitrina_argv("run", spec.name, settings_file=settings_file),
-                nice=spec.nice,
-            )
+        process = ProcessSpec(
+            spec.name, vitrina_argv("run", spec.name, settings_file=settings_file), nice=spec.nice
         )
+        if spec.name in defer:
+            platform.deferred.append(process)
+            continue
+        supervisor.start(process)
         platform.services.append(spec.name)
     if mirror:
         was_running = broker.status(settings, "mirror-broker", settings.broker.mirror_port).running
@@ -218,10 +242,9 @@ def _start(
     if monitoring:
         from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
-        webhook = client_api_webhook(settings) if "client-api" in platform.services else None
-        for name, argv in monitoring_processes(
-            settings, services=list(platform.services), webhook_url=webhook
-        ):
+        expected = [*platform.services, *(p.name for p in platform.deferred)]
+        webhook = client_api_webhook(settings) if "client-api" in expected else None
+        for name, argv in monitoring_processes(settings, services=expected, webhook_url=webhook):
             supervisor.start(ProcessSpec(name, argv))
             platform.services.append(name)
 

@@ -181,33 +181,49 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
     assert after.returncode == 1
 
 
-def test_up_prints_the_urls_once_the_sample_is_searchable_and_rebuild_works_after_it(
+def test_the_page_answers_once_the_sample_is_searchable_and_rebuild_works_after_it(
     tmp_path: Path,
 ) -> None:
-    """A new user's first search, sent as soon as `vitrina up` printed the page's address,
-    found nothing: the sample catalogue had been sent but not indexed yet. Once the platform
-    is stopped (its embedded broker with it), `vitrina index rebuild` starts the broker,
-    rebuilds the index from filtered-products and stops the broker again."""
+    """A new user's first search, sent the moment the web page answered, found nothing: the
+    sample catalogue had been sent but not indexed yet. The client API now starts once the
+    sample is searchable, so its very first answer finds it. Once the platform is stopped
+    (its embedded broker with it), `vitrina index rebuild` starts the broker, rebuilds the
+    index from filtered-products and stops the broker again."""
+    import httpx
+
     from vitrina.search.embedded import EmbeddedSearch
 
     data = tmp_path / "data"
     env = platform_env(data)
-    up = Up(env, [*VITRINA, "up", "--only", "filter", "--only", "indexer", "--no-traffic"])
+    search = f"http://127.0.0.1:{env['VITRINA__PORTS__CLIENT_API']}/api/v1/search"
+    argv = [*VITRINA, "up", "--only", "filter", "--only", "indexer", "--only", "client-api"]
+    up = Up(env, [*argv, "--no-traffic"])
+    first: list[httpx.Response] = []
+
+    def first_answer() -> bool:  # the port's first answer, whatever it says
+        try:
+            first.append(httpx.get(search, params={"q": "часы"}, timeout=5))
+        except httpx.HTTPError:
+            return up.proc.poll() is not None
+        return True
+
     try:
+        wait_for(first_answer, 180, interval=0.05, message=f"the client API:\n{up.text()[-3000:]}")
+        assert first and first[0].status_code == 200, up.text()
+        assert first[0].json()["total"] > 0, (first[0].text, up.text())
         wait_for(
             lambda: "platform running" in up.text() or up.proc.poll() is not None,
             120,
             interval=0.05,
             message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
         )
-        index = EmbeddedSearch(data / "search-index", readonly=True)  # at once, no waiting
+        index = EmbeddedSearch(data / "search-index", readonly=True)
         try:
             assert index.count() >= 300, up.text()
-            assert index.search("часы", limit=5).hits
         finally:
             index.close()
         text = up.text()
-        assert text.index("products searchable") < text.index("platform running"), text
+        assert text.index("products searchable") < text.index("web page:"), text
         up.proc.send_signal(signal.SIGTERM)
         up.proc.wait(60)
     finally:

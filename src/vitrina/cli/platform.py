@@ -29,24 +29,37 @@ def up(
     """Start the whole platform on this machine; Ctrl-C, SIGTERM or SIGHUP stop it in order."""
     from vitrina.lifecycle import Stopped, pipe_safe_stdout, stop_on_signals
     from vitrina.orchestrate import (
+        http_ok,
         load_sample,
         print_urls,
         start_platform,
         supervise_forever,
         wait_searchable,
+        wait_until,
     )
 
     pipe_safe_stdout()  # `vitrina up | head -1` must not prevent the shutdown
     s = settings()
     try:
         with stop_on_signals():
+            # With the sample, the client API (and its web page) starts once the sample is
+            # searchable: a first search sent the moment the page answered found nothing.
             platform = start_platform(
-                s, console, monitoring=monitoring, mirror=mirror, traffic=traffic, only=only or None
+                s,
+                console,
+                monitoring=monitoring,
+                mirror=mirror,
+                traffic=traffic,
+                only=only or None,
+                defer=("client-api",) if sample else (),
             )
             try:
                 indexing = {"filter", "indexer"} <= set(platform.services)
                 if sample and load_sample(s, console) and indexing:
-                    wait_searchable(s, console)  # the page's first search finds the sample
+                    wait_searchable(s, console)
+                platform.start_deferred()
+                if "client-api" in platform.services:
+                    wait_until(lambda: http_ok(f"{platform.url('client_api')}/healthz"), 60)
                 print_urls(platform)
                 console.print("[bold]platform running — Ctrl-C stops it[/]")
             except BaseException:
