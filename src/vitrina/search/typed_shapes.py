@@ -35,7 +35,9 @@ def doubled_letters_once(word: str) -> tuple[str, ...]:
 # Dictionary words of five letters or fewer get no edit (`misspelt_word`: one edit from too
 # many words), so a slip in a short brand found nothing but fuzzy near-misses (хонр, бошь,
 # сонни). The slips a short word takes without becoming another word: a vowel dropped, a
-# soft sign added, a letter doubled. Built once at import: {word less a vowel: words}.
+# soft sign added, a letter doubled. Built once at import: {word less a vowel: words}, for
+# typed words of four letters or more (a three-letter one — сни, ика, пма — is as likely an
+# abbreviation or another word).
 _VOWELS = "аеиоуыэюя"
 _SHORT_SPELLINGS = [w for w in dict.fromkeys((*BRANDS, *SYNONYMS)) if 4 <= len(w) <= 5]
 _VOWEL_DROPPED: dict[str, tuple[str, ...]] = {}
@@ -44,6 +46,8 @@ for _spelling in _SHORT_SPELLINGS:
         for _i, _ch in enumerate(_spelling):
             if _ch in _VOWELS:
                 _typed = _spelling[:_i] + _spelling[_i + 1 :]
+                if len(_typed) < 4:
+                    continue
                 _VOWEL_DROPPED[_typed] = (*_VOWEL_DROPPED.get(_typed, ()), _spelling)
 
 
