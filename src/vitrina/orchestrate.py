@@ -22,7 +22,7 @@ from rich.console import Console
 from rich.text import Text
 
 from vitrina import broker
-from vitrina.errors import ConfigError, VitrinaError
+from vitrina.errors import ConfigError
 from vitrina.lifecycle import BrokerWatch, signals_ignored
 from vitrina.runstate import PlatformLock, children_settings, make_private
 from vitrina.services import SERVICES, ServiceSpec
@@ -273,36 +273,41 @@ def wait_searchable(
     import orjson
 
     from vitrina.search.api import open_search
+    from vitrina.search.base import SearchBackend
 
     catalog = path or sample_catalog()
     products = orjson.loads(catalog.read_bytes()) if catalog.is_file() else []
     expected = len(products) if isinstance(products, list) else 1
-    started = last_change = time.monotonic()
-    count = 0
-    with console.status("indexing the sample catalogue…"):
-        while (now := time.monotonic()) - started < timeout:
-            try:
-                backend = open_search(settings, readonly=True)
-                try:
-                    seen = backend.count()
-                finally:
-                    backend.close()
-            except VitrinaError:  # no index yet, or the backend is still starting
-                seen = 0
-            if seen != count:
-                count, last_change = seen, now
-            if count >= expected or (count and now - last_change >= settle):
-                console.print(
-                    f"search: {count} products searchable ({now - started:.1f} s after the "
-                    "sample was sent)"
-                )
-                return True
-            time.sleep(0.2)
-    console.print(
-        f"[yellow]search: {count} of the sample's {expected} products indexed after "
-        f"{timeout:.0f} s; see `vitrina status` and {settings.data_dir / 'logs'}[/]"
-    )
-    return False
+    started = time.monotonic()
+    seen = {"count": 0, "changed": started}
+    opened: list[SearchBackend] = []  # once the index exists; its count() reloads
+
+    def searchable() -> bool:
+        if not opened:
+            opened.append(open_search(settings, readonly=True))  # raises until it exists
+        count, now = opened[0].count(), time.monotonic()
+        if count != seen["count"]:
+            seen.update(count=count, changed=now)
+        return count >= expected or (count > 0 and now - seen["changed"] >= settle)
+
+    try:
+        with console.status("indexing the sample catalogue…"):
+            found = wait_until(searchable, timeout, interval=0.2)
+    finally:
+        for backend in opened:
+            backend.close()
+    count = int(seen["count"])
+    if found:
+        console.print(
+            f"search: {count} products searchable "
+            f"({time.monotonic() - started:.1f} s after the sample was sent)"
+        )
+    else:
+        console.print(
+            f"[yellow]search: {count} of the sample's {expected} products indexed after "
+            f"{timeout:.0f} s; see `vitrina status` and {settings.data_dir / 'logs'}[/]"
+        )
+    return found
 
 
 def print_urls(platform: Platform) -> None:

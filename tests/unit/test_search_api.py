@@ -48,3 +48,17 @@ def test_opensearch_backend_by_type(tmp_path: Path) -> None:
     with pytest.raises(UnavailableError, match="opensearch"):
         backend.count()  # nothing listens on port 1: a clear error, not a traceback
     backend.close()
+
+
+def test_dropping_an_opensearch_index_of_a_cluster_away_is_a_clear_error(tmp_path: Path) -> None:
+    """`vitrina index rebuild` dropped the index through the raw client: a cluster that does
+    not answer was a traceback, not an error naming it."""
+    settings = load_settings(
+        data_dir=tmp_path,
+        search={"backend": {"type": "opensearch", "url": "http://127.0.0.1:1", "index": "p-y"}},
+    )
+    backend = open_search(settings)
+    assert isinstance(backend, OpenSearchIndex)
+    with pytest.raises(UnavailableError, match="delete index"):
+        backend.drop()
+    backend.close()

@@ -46,12 +46,12 @@ def code_cuts(word: str) -> tuple[tuple[str, str], ...]:
     word = latin_code(word)
     if not word.isalnum() or len(word) > MAX_CODE_CHARS:
         return ()
+    boundary = _BOUNDARY
     if not word.isascii():  # jblколонка → jbl + колонка: the scripts meet, cut there
         if not any("a" <= ch <= "z" for ch in word):
             return ()
-        cuts = [m.start() for m in _SCRIPT_BOUNDARY.finditer(word)]
-        return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
-    cuts = [m.start() for m in _BOUNDARY.finditer(word)]
+        boundary = _SCRIPT_BOUNDARY
+    cuts = [m.start() for m in boundary.finditer(word)]
     return tuple((word[:cut], word[cut:]) for cut in reversed(cuts))
 
 

@@ -212,6 +212,14 @@ class OpenSearchIndex:
             )
         self._ensured = True
 
+    def drop(self) -> None:
+        """Delete the index, if there is one; the next write creates it with `index_body`
+        (`vitrina index rebuild`). A cluster away is an UnavailableError, as for a write."""
+        self._call(
+            "delete index", self.client.indices.delete, index=self.index, ignore_unavailable=True
+        )
+        self._ensured = False
+
     def _bulk(self, lines: list[dict[str, Any]]) -> None:
         if self.readonly:
             raise ConfigError(

@@ -68,14 +68,16 @@ def group_members(settings: Settings, group_id: str, timeout: float = 10.0) -> l
     """Who is in the group now ("client_id@host"), or None when the broker cannot say."""
     from confluent_kafka.admin import AdminClient
 
-    admin = AdminClient(admin_config(settings, PRINCIPAL))
+    box: list[Any] = [AdminClient(admin_config(settings, PRINCIPAL))]
     try:
-        description = admin.describe_consumer_groups([group_id], request_timeout=timeout)[
-            group_id
-        ].result()
+        description = (
+            box[0].describe_consumer_groups([group_id], request_timeout=timeout)[group_id].result()
+        )
     except KafkaException as exc:
         log.info("index rebuild: the broker does not describe group %s: %s", group_id, exc)
         return None
+    finally:
+        release(box, "index rebuild: admin client")
     return [f"{m.client_id}@{m.host}" for m in description.members]
 
 
@@ -155,7 +157,7 @@ def _drop_index(settings: Settings) -> None:
 
     index = OpenSearchIndex.from_settings(backend)
     try:
-        index.client.indices.delete(index=index.index, ignore_unavailable=True)
+        index.drop()
     finally:
         index.close()
 
