@@ -39,16 +39,22 @@ def doubled_letters_once(word: str) -> tuple[str, ...]:
 # typed words of four letters or more (a three-letter one — сни, ика, пма — is as likely an
 # abbreviation or another word).
 _VOWELS = "аеиоуыэюя"
-_SHORT_SPELLINGS = [w for w in dict.fromkeys((*BRANDS, *SYNONYMS)) if 4 <= len(w) <= 5]
-_VOWEL_DROPPED: dict[str, tuple[str, ...]] = {}
-for _spelling in _SHORT_SPELLINGS:
-    if is_cyrillic(_spelling):
-        for _i, _ch in enumerate(_spelling):
-            if _ch in _VOWELS:
-                _typed = _spelling[:_i] + _spelling[_i + 1 :]
-                if len(_typed) < 4:
-                    continue
-                _VOWEL_DROPPED[_typed] = (*_VOWEL_DROPPED.get(_typed, ()), _spelling)
+
+
+def _vowels_dropped() -> dict[str, tuple[str, ...]]:
+    """{a short list word less one vowel: the words}, typed words of four letters or more."""
+    found: dict[str, tuple[str, ...]] = {}
+    for spelling in dict.fromkeys((*BRANDS, *SYNONYMS)):
+        if not (4 <= len(spelling) <= 5 and is_cyrillic(spelling)):
+            continue
+        for i, ch in enumerate(spelling):
+            typed = spelling[:i] + spelling[i + 1 :]
+            if ch in _VOWELS and len(typed) >= 4:
+                found[typed] = (*found.get(typed, ()), spelling)
+    return found
+
+
+_VOWEL_DROPPED = _vowels_dropped()
 
 
 def _known(word: str) -> bool:
