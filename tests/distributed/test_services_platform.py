@@ -5,6 +5,7 @@ client API search, bans, analytics."""
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 from pathlib import Path
@@ -19,9 +20,11 @@ from tests.distributed.services_support import (
     platform_env,
     platform_settings,
     prepare,
+    vitrina,
 )
 from tests.support import private_ports_env
 
+from vitrina.search.embedded import EmbeddedSearch
 from vitrina.settings import Settings
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
@@ -61,7 +64,9 @@ def test_demo_passes_on_the_cluster_profile(platform: Settings) -> None:
     assert "authentication failed" not in out and "not allowed" not in out
 
 
-def test_up_serves_search_on_the_cluster_profile(platform: Settings, tmp_path: Path) -> None:
+def test_up_serves_search_and_index_rebuild_works_on_the_cluster_profile(
+    platform: Settings, tmp_path: Path
+) -> None:
     env = cluster_profile_env(platform)
     log = tmp_path / "up.log"
     with open(log, "wb") as out:
@@ -96,3 +101,21 @@ def test_up_serves_search_on_the_cluster_profile(platform: Settings, tmp_path: P
             up.wait(10)
     text = log.read_text(errors="replace")
     assert "authentication failed" not in text and "not allowed" not in text
+    assert up.returncode is not None
+
+    # `vitrina index rebuild` on the secured cluster: the indexer's principal and ACLs (READ
+    # and DESCRIBE on its group and filtered-products) cover what it calls; the index it
+    # leaves holds exactly what the platform had indexed from the same compacted topic.
+    before = EmbeddedSearch(platform.search_path, readonly=True)
+    indexed = before.product_ids()
+    before.close()
+    result, _ = vitrina(["index", "rebuild", "--json"], env, timeout=240)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    after = EmbeddedSearch(platform.search_path, readonly=True)
+    try:
+        assert after.product_ids() == indexed
+    finally:
+        after.close()
+    assert report["documents"] == len(indexed) > 0, report
+    assert "authentication failed" not in result.stderr and "not allowed" not in result.stderr
