@@ -24,12 +24,14 @@ from vitrina.services.recs_view import LocalView
 from vitrina.settings import load_settings
 
 
-def product(pid: str, name: str, available: int = 3) -> dict[str, Any]:
+def product(
+    pid: str, name: str, available: int = 3, category: str = "Бытовая техника"
+) -> dict[str, Any]:
     return {
         "product_id": pid,
         "name": name,
         "description": "",
-        "category": "Бытовая техника",
+        "category": category,
         "brand": "Polaris",
         "price": {"amount": 1000.0, "currency": "RUB"},
         "stock": {"available": available, "reserved": 0},
@@ -86,7 +88,7 @@ class Clock:
 
 def test_a_reader_serves_a_page_for_at_most_stale_s_after_a_commit(tmp_path: Path) -> None:
     writer = EmbeddedSearch(tmp_path / "ix")
-    writer.upsert([product("1", "Чайник стеклянный")])
+    writer.upsert([product("1", "Чайник стеклянный", category="Посуда")])  # no appliance
     writer.commit()
     clock = Clock()
     reader = EmbeddedSearch(tmp_path / "ix", readonly=True, clock=clock)

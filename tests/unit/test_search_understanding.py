@@ -53,6 +53,7 @@ from vitrina.search.transliteration import (
 from vitrina.search.typed_shapes import (
     doubled_letters_once,
     latin_lemmas,
+    o_for_yo,
     phrases_apart,
     short_word_slips,
 )
@@ -424,6 +425,7 @@ def test_elektro_is_electric_or_electronic() -> None:
     assert compound_meanings("электрокнига") == [
         ("электрический", "книга"),
         ("электронный", "книга"),
+        ("техника", "книга"),  # probe round 14: an appliance's category (Бытовая техника)
     ]
     assert compound_meanings("смартлампа") == [("умный", "лампа")]
     assert compound_meanings("щетка") == []
@@ -720,3 +722,38 @@ def test_a_prefix_sad_is_garden_and_kilowatts_are_watts() -> None:
 
 def test_round_13_word_lists() -> None:
     assert _words("читалка", ["читалка"])["книга"] == "synonym"
+
+
+def test_a_collective_numeral_is_how_many_places() -> None:
+    """палатка на четверых is «Вместимость: 4 места» (probe round 14); the digit comes with
+    its places, since a bare 2 is in every description («от 2 дней»)."""
+    assert split_number_units(["палатка", "на", "четверых"]) == ("палатка", "на", "4", "места")
+    assert split_number_units(["на", "двоих"]) == ("на", "2", "места")
+    assert split_number_units(["двое"]) == ("двое",)  # only the forms «на N» takes
+
+
+def test_o_typed_for_yo_after_a_hushing_consonant() -> None:
+    """чорные кросовки: ё typed as heard after ч, ж, ш, щ (probe round 14), where the typed
+    word is no Russian word and the other spelling is; the alternative is a misspelling."""
+    assert o_for_yo("чорные") == ("черные",)
+    assert o_for_yo("жолтый") == ("желтый",)
+    assert o_for_yo("шолковая") == ("шелковая",)
+    assert o_for_yo("шорты") == () and o_for_yo("шоколад") == ()  # words as typed
+    assert o_for_yo("черные") == () and o_for_yo("кросовки") == ()
+    assert _words("чорные", ["чорный"])["черные"] == "synonym"
+
+
+def test_a_diminutive_in_echka_after_a_vowel_is_yka() -> None:
+    """маечка is майка (not мака), гаечка гайка; майка is what the catalogues call a
+    футболка (probe round 14: маечка красная)."""
+    assert _words("маечка", ["маечка"])["майка"] == "diminutive"
+    assert _words("маечка", ["маечка"])["футболка"] == "synonym"
+    assert "гайка" in _words("гаечка", ["гаечка"])
+    assert "ложка" in _words("ложечка", ["ложечка"])  # a consonant before: -ечка → -ка
+
+
+def test_round_14_word_lists() -> None:
+    """моющий пылесос is one with wet cleaning, as the specifications say."""
+    assert _words("моющий", ["моющий", "мыть"])["влажный"] == "synonym"
+    assert _words("моющая", ["моющий", "мыть"])["влажный"] == "synonym"
+    assert SYNONYMS["майка"] == ("футболка",)

@@ -61,10 +61,26 @@ NUMERAL_PREFIXES = (
 COUNTED_STEMS = ("мест", "спальн", "комнатн", "камерн", "конфорочн", "колесн", "ъярусн", "ядерн")
 
 
+# Collective numerals (на двоих, на четверых): how many people a product is for, which the
+# catalogues write as places ("Вместимость: 2 места"); the digit alone is in every
+# description («от 2 дней»), so the unit comes with it.
+COLLECTIVE_NUMERALS: dict[str, str] = {
+    "двоих": "2",
+    "троих": "3",
+    "четверых": "4",
+    "пятерых": "5",
+    "шестерых": "6",
+    "семерых": "7",
+    "восьмерых": "8",
+}
+PLACES = "места"
+
+
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
-    prefix as its digit (двухместная → 2 местная), and a unit spelt out after a number as
-    its abbreviation (40 часов → 40 ч): the catalogues write numbers as digits
+    prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
+    четверых → на 4 места), and a unit spelt out after a number as its abbreviation (40
+    часов → 40 ч): the catalogues write numbers as digits
     apart from their units, so the glued word finds nothing and the number, which decides
     which product is meant, was lost."""
     out: list[str] = []
@@ -81,6 +97,9 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             continue
         if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
             out.append(SPELT_UNITS[word])
+            continue
+        if word in COLLECTIVE_NUMERALS:  # на четверых → на 4 места
+            out += [COLLECTIVE_NUMERALS[word], PLACES]
             continue
         prefix = next((p for p in NUMERAL_PREFIXES if word.startswith(p[0])), None)
         if prefix is not None and word[len(prefix[0]) :].startswith(COUNTED_STEMS):

@@ -34,7 +34,12 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
-from vitrina.search.typed_shapes import doubled_letters_once, phrases_apart, short_word_slips
+from vitrina.search.typed_shapes import (
+    doubled_letters_once,
+    o_for_yo,
+    phrases_apart,
+    short_word_slips,
+)
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
@@ -72,6 +77,10 @@ _DIMINUTIVE = (
     ("ичка", "ка"),
     ("ушка", "а"),
 )
+
+
+# -ечка after a vowel stands for -йка (маечка → майка, гаечка → гайка, линеечка → линейка)
+VOWELS = frozenset("аеиоуыэюя")
 
 
 # Weights relative to the word as typed (1.0): a meaning the customer probably intended,
@@ -240,7 +249,9 @@ def inflected_keys(word: str) -> tuple[str, ...]:
 # prefixes with clear adjectives: the base alone would find the wrong goods (электрочайник →
 # a glass teapot).
 PREFIX_ADJECTIVES: dict[str, tuple[str, ...]] = {
-    "электро": ("электрический", "электронный"),
+    # техника: an appliance's category says it is electric (Бытовая техника), where its
+    # name, electric by nature, does not (электрокофемашина: Кофемашина)
+    "электро": ("электрический", "электронный", "техника"),
     "смарт": ("умный",),
     "вело": ("велосипедный",),
     "авто": ("автомобильный",),
@@ -410,6 +421,9 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         # word's own: экшн, эйсер); stems and edits miss it in a three-letter word
         add(word[0] + word[1:].replace("э", "е"), MISSPELT_WEIGHT, "synonym")
 
+    for yo in o_for_yo(word):  # чорные → черные: ё typed as heard after ч
+        add(yo, MISSPELT_WEIGHT, "synonym")
+
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria
         latins = (transliterate(word), transliterate_english(word))
@@ -435,6 +449,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
             # -ик/-чик need a longer base: a two-letter one (блик → бл) is no word
             if key.endswith(suffix) and len(key) - len(suffix) >= 2 + (replacement == ""):
                 base = key[: -len(suffix)] + replacement
+                if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
+                    base = base[:-2] + "йка"
                 add(base, DIMINUTIVE_WEIGHT, "diminutive")
                 if len(base) >= MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS:
                     bases.append(base)

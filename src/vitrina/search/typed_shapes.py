@@ -77,6 +77,30 @@ def short_word_slips(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
+# After ж, ч, ш, щ Russian writes ё (as е without dots) where it is heard as о: чёрный,
+# жёлтый, шёлковый; shoppers type it as heard (чорный, жолтый, шолковый).
+_O_FOR_YO = re.compile(r"(?<=[жчшщ])о")
+
+
+@lru_cache(maxsize=65_536)
+def o_for_yo(word: str) -> tuple[str, ...]:
+    """The word with an о after ж, ч, ш or щ read as ё, where that gives a word Russian has
+    and the typed one is none (чорные → черные, жолтый → желтый; шорты, чокер are words as
+    typed). Stems keep the о, and a six-letter word gets one edit only in the fuzzy stage,
+    where чорные found running shoes of every colour before the black ones."""
+    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or "о" not in word:
+        return ()
+    spots = [m.start() for m in _O_FOR_YO.finditer(word)]
+    if not spots or is_dictionary_word(word):
+        return ()
+    found = []
+    for i in spots:
+        spelling = word[:i] + "е" + word[i + 1 :]
+        if is_dictionary_word(spelling):
+            found.append(spelling)
+    return tuple(found)
+
+
 # A phrase of the word lists (a key or a meaning) typed without its space: вайфай is вай
 # фай, wifi is wi fi, as the index has Wi-Fi. Built once at import.
 _PHRASES_TYPED_AS_ONE: dict[str, tuple[str, ...]] = {

@@ -169,6 +169,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "джинсики": ("джинсы",),
     "курточка": ("куртка",),
     "футболочка": ("футболка",),
+    "майка": ("футболка",),
+    # a washing vacuum cleaner is one with wet cleaning (specifications: «Влажная уборка»,
+    # named only where the product has it)
+    "моющий": ("влажный",),
     "рюкзачок": ("рюкзак",),
     "палаточка": ("палатка",),
     "гантелька": ("гантель",),
