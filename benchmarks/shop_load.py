@@ -25,6 +25,25 @@ with time.thread_time against an unreachable broker, so only the Python side cou
   partition per 1,000 products; one claim record per product cost ~0.5 us more of the
   main thread (A/B, same harness) and doubled the records librdkafka and the broker handle,
   which the client-CPU numbers of a shared 2-core machine could not separate from noise.
+
+Tried and not kept (issue 15 item 5): checking a chunk of lines columnar, as the lake sink
+does (lake/product_rules.py; `specifications` cut out as text, pyarrow.json.read_json over
+the joined chunk, the vectorised rules, ids and stores read from the columns) costs more
+main-thread CPU than the one-pass check it would replace: 6.2 us a product at 5,000 lines a
+chunk, 6.7 at 2,000, 7.8 at 1,000, against msgspec's 4.7-5.0 (50k generated products, the
+specifications texts learnt already; ~12 on a first pass). Arrow's reader alone is ~3.1 us a
+product with `specifications` cut out, the chunk's UTF-8 check 0.7, the cut 0.9, the rules
+1.2-2.0: the parse alone costs what msgspec's typed decode does, before any rule runs, and
+the reader's threads would only move that CPU onto the core the broker and librdkafka use.
+Fusing line splitting into the check's generator saved ~0.1 us (8.12 -> 8.07), noise.
+Nor `specifications` and `tags` decoded as msgspec.Raw with each distinct text's verdict
+cached (50k products hold ~2,500 and ~210 of them): the decode drops from 4.5 to 3.2 us,
+but msgspec checks every duplicate of a typed key and only the last of a Raw one, and the
+guards that make that exact (no backslash in the line, each key once: three byte searches
+of ~1.2 kB) bring it to 5.5.
+So at ~1.2 kB a product the ratio stays near 0.4 (client CPU 10.5 vs 3.75 us): if the rate
+follows the client CPU, 0.7 needs ~5.6 us a product, ~1.7 us above the raw side's, less than
+orjson.loads (2.75 us) or decoding the line to a str (1.3 us) alone.
 """
 
 from __future__ import annotations
