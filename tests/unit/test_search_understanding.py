@@ -757,3 +757,12 @@ def test_round_14_word_lists() -> None:
     assert _words("моющий", ["моющий", "мыть"])["влажный"] == "synonym"
     assert _words("моющая", ["моющий", "мыть"])["влажный"] == "synonym"
     assert SYNONYMS["майка"] == ("футболка",)
+
+
+def test_a_model_line_suffix_in_cyrillic_is_the_names_latin_word() -> None:
+    """смартфон самсунг лайт: Lite, not light (the transliterations give light, maks,
+    plyus); про, ультра, мини already come out as the names write them."""
+    for typed, latin in (("лайт", "lite"), ("макс", "max"), ("плюс", "plus")):
+        assert _words(typed, [typed])[latin] == "brand"
+    assert "light" in _words("лайт", ["лайт"])  # буклайт's reading stays
+    assert transliterate("про") == "pro" and transliterate("ультра") == "ultra"

@@ -262,6 +262,12 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
 
 # Cyrillic spellings of Latin brands and product words → the Latin word as catalogues write it.
 BRANDS: dict[str, str] = {
+    # model-line suffixes as the names write them (Samsung P52 Lite, Gloria Jeans P36 Max):
+    # a closed class of Latin words whose Cyrillic spellings the transliterations miss
+    # (лайт → light, макс → maks, плюс → plyus); про, ультра, мини, нео come out right
+    "лайт": "lite",
+    "макс": "max",
+    "плюс": "plus",
     "самсунг": "samsung",
     "самсун": "samsung",
     "сямсунг": "samsung",
