@@ -292,6 +292,7 @@ def test_a_cyrillic_model_line_suffix_finds_that_line_on_both_backends(
         ("чайник 2квт", "Мощность", "2000 Вт"),
         # probe round 14
         ("палатка на четверых", "Вместимость", "4 места"),  # a collective numeral: places
+        ("полуторное постельное белье", "Размер", "1.5-спальное"),  # one and a half: 1.5
         ("чорные кросовки", "Цвет", "чёрный"),  # ё typed as о after ч
         ("моющий робот пылесос", "Влажная уборка", "да"),  # washing: wet cleaning
     ],

@@ -732,6 +732,15 @@ def test_a_collective_numeral_is_how_many_places() -> None:
     assert split_number_units(["двое"]) == ("двое",)  # only the forms «на N» takes
 
 
+def test_one_and_a_half_is_1_5() -> None:
+    """полуторное постельное белье (round 10's miss) is «Размер: 1.5-спальное», which the
+    query parser reads as 1 and 5, as it reads 1.5 typed; полтора литра is 1.5 л."""
+    assert split_number_units(["полуторное", "белье"]) == ("1", "5", "белье")
+    assert split_number_units(["полутороспальное"]) == ("1", "5", "спальное")
+    assert split_number_units(["на", "полтора", "литра"]) == ("на", "1", "5", "л")
+    assert split_number_units(["полуторка"]) == ("полуторка",)  # a noun: as typed
+
+
 def test_o_typed_for_yo_after_a_hushing_consonant() -> None:
     """чорные кросовки: ё typed as heard after ч, ж, ш, щ (probe round 14), where the typed
     word is no Russian word and the other spelling is; the alternative is a misspelling."""

@@ -74,12 +74,16 @@ COLLECTIVE_NUMERALS: dict[str, str] = {
     "восьмерых": "8",
 }
 PLACES = "места"
+# One and a half (полтора литра, полуторное бельё, полутороспальное): the catalogues write
+# 1.5, which the query parser reads as the two words 1 and 5, as it reads 1.5 typed.
+ONE_AND_A_HALF = ("1", "5")
+_ONE_AND_A_HALF_WORDS = frozenset({"полтора", "полторы"})
 
 
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
-    четверых → на 4 места), and a unit spelt out after a number as its abbreviation (40
+    четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), and a unit spelt out after a number as its abbreviation (40
     часов → 40 ч): the catalogues write numbers as digits
     apart from their units, so the glued word finds nothing and the number, which decides
     which product is meant, was lost."""
@@ -97,6 +101,12 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             continue
         if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
             out.append(SPELT_UNITS[word])
+            continue
+        if word in _ONE_AND_A_HALF_WORDS or word.startswith("полуторн"):  # полуторное → 1 5
+            out += ONE_AND_A_HALF
+            continue
+        if word.startswith("полуторо") and word[8:].startswith(COUNTED_STEMS):
+            out += [*ONE_AND_A_HALF, word[8:]]  # полутороспальное → 1 5 спальное
             continue
         if word in COLLECTIVE_NUMERALS:  # на четверых → на 4 места
             out += [COLLECTIVE_NUMERALS[word], PLACES]
