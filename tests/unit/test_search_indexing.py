@@ -15,7 +15,13 @@ import tantivy
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from vitrina.domain.search_document import normalize_text, specification_text, text_words
+from vitrina.domain import search_document
+from vitrina.domain.search_document import (
+    normalize_text,
+    specification_text,
+    specifications_text,
+    text_words,
+)
 from vitrina.search import analysis
 from vitrina.search.analysis import (
     lemma_text,
@@ -173,3 +179,55 @@ def test_stem_and_lemma_strings_are_the_terms_joined_by_single_spaces(text: str)
     assert stem_text(normalized) == stems
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))  # cached
+
+
+SCALAR = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-2, 2),
+    st.sampled_from([0.0, -0.0, 1.0, 1.5]),
+    st.sampled_from(["1", "да", "Нет", "IP68", " ", ""]),
+    TEXT,
+)
+
+
+def plain_specifications_text(specs: dict[Any, Any]) -> str:
+    return " ".join(filter(None, (specification_text(k, v) for k, v in specs.items())))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.dictionaries(st.sampled_from(["Вес", "Цвет", 1, True]), SCALAR), max_size=4))
+def test_specifications_text_equals_the_pair_by_pair_definition(sets: list[Any]) -> None:
+    """Cached or not, in any order: 1, 1.0, True and -0.0 are equal keys of a dict yet
+    read differently (Вес 1, Вес 1.0, Вес, Вес -0.0)."""
+    for specs in sets + sets[::-1]:
+        assert specifications_text(specs) == plain_specifications_text(specs)
+
+
+def test_equal_specifications_are_worked_out_once(monkeypatch: Any) -> None:
+    calls: list[Any] = []
+
+    def counted(key: Any, value: Any) -> str:
+        calls.append(key)
+        return specification_text(key, value)
+
+    monkeypatch.setattr(search_document, "specification_text", counted)
+    search_document._SPECIFICATION_TEXTS.clear()
+    first = {"Материал": "Лён", "Подсветка": "нет", "Размер": "42"}
+    second = dict(first)  # equal, another object (as each decoded product's is)
+    assert specifications_text(first) == specifications_text(second) == "Материал Лён Размер 42"
+    assert len(calls) == 3
+    numbers = {"Вес": 1}  # not kept (1 == True == 1.0): worked out each time, still right
+    assert specifications_text(numbers) == specifications_text(numbers) == "Вес 1"
+    assert specifications_text({"Вес": True}) == "Вес"
+    assert len(calls) == 6
+    assert specifications_text({"Вес": [1, 2]}) == "Вес [1, 2]"  # unhashable: not kept
+
+
+def test_the_specifications_cache_is_bounded(monkeypatch: Any) -> None:
+    monkeypatch.setattr(search_document, "SPECIFICATIONS_CACHE", 3)
+    search_document._SPECIFICATION_TEXTS.clear()
+    for size in range(5):
+        specifications_text({"Размер": str(size)})
+    assert len(search_document._SPECIFICATION_TEXTS) <= 3
+    assert specifications_text({"Размер": "0"}) == "Размер 0"
