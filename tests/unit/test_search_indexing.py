@@ -8,6 +8,8 @@ definition (hypothesis over any text) or against the index's visible behaviour.
 
 from __future__ import annotations
 
+import sys
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +28,7 @@ from vitrina.search import analysis
 from vitrina.search.analysis import (
     lemma_text,
     lemmas,
+    raw_stem_and_lemma_text,
     stem_analyzer,
     stem_and_lemma_text,
     stem_text,
@@ -231,3 +234,51 @@ def test_the_specifications_cache_is_bounded(monkeypatch: Any) -> None:
         specifications_text({"Размер": str(size)})
     assert len(search_document._SPECIFICATION_TEXTS) <= 3
     assert specifications_text({"Размер": "0"}) == "Размер 0"
+
+
+RAW_TEXT = st.text(
+    alphabet=st.one_of(
+        st.characters(codec="utf-8"),
+        # NFKC splits (¨ ´ ½ ﬁ), combining marks, final sigma, no-break and odd spaces
+        st.sampled_from(list("абвЁЩΣςσ¨´½ﬁＡ\u0301\u0308\u00a0\u2002\u3000\x1c\x85 \t\n")),
+    ),
+    max_size=60,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(RAW_TEXT)
+def test_raw_tokens_give_the_normalised_texts_stems_and_lemmas(text: str) -> None:
+    expected = stem_and_lemma_text(normalize_text(text))
+    assert raw_stem_and_lemma_text(text) == expected
+    assert raw_stem_and_lemma_text(text) == expected  # the second time from the caches
+
+
+def test_normalising_never_crosses_whitespace() -> None:
+    """Why a text's tokens may be normalised one by one (`raw_stem_and_lemma_text`): for
+    every whitespace character and every assigned character on either side, normalising the
+    whole equals normalising each piece, and whitespace stays whitespace."""
+    chars = [
+        chr(c)
+        for c in range(sys.maxunicode + 1)
+        if unicodedata.category(chr(c)) not in ("Cn", "Cs", "Co")
+    ]
+    spaces = [c for c in chars if c.isspace()]
+    words = [c for c in chars if not c.isspace()]
+    pieces = list(map(normalize_text, words))
+    for space in spaces:
+        assert normalize_text(space) and normalize_text(space).isspace()
+        assert normalize_text(space.join(words)) == normalize_text(space).join(pieces)
+        # final sigma: lower() looks past case-ignorable characters, never past whitespace
+        assert normalize_text(f"аΣ{space}б") == f"аς{normalize_text(space)}б"
+
+
+def test_a_token_is_looked_up_as_written_and_the_caches_are_bounded(monkeypatch: Any) -> None:
+    analysis._RAW_STEMS.clear()
+    assert raw_stem_and_lemma_text("Ноутбук «Lenovo»") == ("ноутбук lenovo", "ноутбук lenovo")
+    assert set(analysis._RAW_STEMS) == {"Ноутбук", "«Lenovo»"}
+    monkeypatch.setattr(analysis, "RAW_TOKEN_CACHE", 3)
+    for word in ("Кроссовки", "Гантели", "Часы", "Клавиатура", "Ноутбуки"):
+        raw_stem_and_lemma_text(word)
+    assert len(analysis._RAW_STEMS) <= 3 and len(analysis._RAW_LEMMAS) <= 3
+    assert raw_stem_and_lemma_text("Кроссовки") == stem_and_lemma_text("кроссовки")

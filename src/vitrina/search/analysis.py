@@ -156,6 +156,47 @@ def stem_and_lemma_text(text: str) -> tuple[str, str]:
     )
 
 
+# 100k tokens as written (Ноутбук, ноутбук, «ноутбук» apart) in each of the two caches: more
+# than a catalogue's names and descriptions have (the generated one's: 1,805), each entry
+# a token and its terms, ~200 bytes — ~40 MB for both at worst.
+RAW_TOKEN_CACHE = 100_000
+
+
+class _RawTokenTerms(dict[str, str]):
+    """Whitespace token of a text not yet `normalize_text`-ed → the terms `normalized` (the
+    stem or the lemma strings) has for its words, ending with their separator (see
+    `_joined`): a name or description is split as it came instead of normalised whole
+    first (~1.2 µs a product). The same words: normalising never joins or splits text
+    across whitespace (whitespace stays whitespace, nothing composes with it, and lower()'s
+    final-sigma rule stops at it), so the words of the whole normalised text are those of
+    each token normalised and split again (a token may split: NFKC turns ¨ into a space and
+    a diaeresis). Bounded: emptied when full."""
+
+    def __init__(self, normalized: dict[str, str]) -> None:
+        super().__init__()
+        self._normalized = normalized
+
+    def __missing__(self, token: str) -> str:
+        if len(self) >= RAW_TOKEN_CACHE:
+            self.clear()
+        words = normalize_text(token).split()
+        terms = self[token] = "".join(map(self._normalized.__getitem__, words))
+        return terms
+
+
+_RAW_STEMS = _RawTokenTerms(_STEM_STRINGS)
+_RAW_LEMMAS = _RawTokenTerms(_LEMMA_STRINGS)
+
+
+def raw_stem_and_lemma_text(text: str) -> tuple[str, str]:
+    """`stem_and_lemma_text(normalize_text(text))`, from the text's tokens as written."""
+    tokens = text.split()
+    return (
+        _joined(map(_RAW_STEMS.__getitem__, tokens)),
+        _joined(map(_RAW_LEMMAS.__getitem__, tokens)),
+    )
+
+
 @lru_cache(maxsize=1)
 def stem_analyzer() -> Any:
     import tantivy

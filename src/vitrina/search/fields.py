@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from vitrina.domain.search_document import normalize_text, search_document
-from vitrina.search.analysis import normalized_lemma_text, stem_and_lemma_text, stem_text
+from vitrina.search.analysis import normalized_lemma_text, raw_stem_and_lemma_text, stem_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -57,18 +57,17 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
     `stemmed`: the TEXT_FIELDS hold their `stem_text` (the embedded index's schema v3, whose
     text fields are split at spaces), not the normalised text the index's analyzer stems."""
     doc = search_document(product)
-    name = normalize_text(doc["name"])
-    description = normalize_text(doc["description"])
     brand, brand_lemmas, brand_stems = _SHORT[doc["brand"]]
     category, category_lemmas, category_stems = _SHORT[doc["category"]]
     tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     if stemmed:
-        name_text, name_lemmas = stem_and_lemma_text(name)
-        description_text, description_lemmas = stem_and_lemma_text(description)
+        name_text, name_lemmas = raw_stem_and_lemma_text(doc["name"])
+        description_text, description_lemmas = raw_stem_and_lemma_text(doc["description"])
         brand_text, category_text = brand_stems, category_stems
         tags_text, specs_text = tags_stems, specifications_stems
     else:
+        name, description = normalize_text(doc["name"]), normalize_text(doc["description"])
         name_text, name_lemmas = name, normalized_lemma_text(name)
         description_text, description_lemmas = description, normalized_lemma_text(description)
         brand_text, category_text, tags_text, specs_text = brand, category, tags, specifications
