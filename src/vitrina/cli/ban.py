@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 from vitrina.cli.common import console, handle_errors, settings
+from vitrina.domain.limits import PRODUCT_ID_CHARS
 
 if TYPE_CHECKING:
     from vitrina.services.bans import BanService
@@ -24,7 +25,7 @@ def _service() -> BanService:
 @app.command("add")
 @handle_errors
 def add(
-    ids: list[str] = typer.Argument(..., help="Product ids (digits)."),
+    ids: list[str] = typer.Argument(..., help=f"Product ids ({PRODUCT_ID_CHARS})."),
     reason: str = typer.Option(..., "--reason", "-r", help="Why (shown in the audit)."),
     by: str = typer.Option("operator", "--by", help="Who bans."),
 ) -> None:
