@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from typer.testing import CliRunner
 
 from vitrina.cli.main import app
@@ -29,3 +32,16 @@ def test_ban_add_help_states_the_product_id_rule_it_applies() -> None:
     assert result.exit_code == 0
     assert "(digits)" not in result.output
     assert " ".join(PRODUCT_ID_CHARS.split()) in " ".join(result.output.split())
+
+
+def test_dlq_replay_refuses_a_malformed_offset_before_reading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `vitrina dlq replay --offset zz` printed "replayed 0 record(s): none" and exited 0.
+    monkeypatch.setenv("VITRINA__DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VITRINA__KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # never reached
+    for args in (["--offset", "zz"], ["--offset", "2:0", "--offset", "2:x", "--dry-run"]):
+        result = CliRunner().invoke(app, ["dlq", "replay", *args])
+        assert result.exit_code == 1, result.output
+        assert "not a dead letter's ref (P:O or O)" in result.output
+        assert "cannot reach" not in result.output
