@@ -1,4 +1,4 @@
-"""What `vitrina --help` tells a new user matches what the commands do."""
+"""What a new user meets first: the help says what the commands do; a mistyped ref is refused."""
 
 from __future__ import annotations
 
