@@ -182,7 +182,7 @@ class BrokerWatch:
             "broker",
             "green",
             f"broker back on {address} after "
-            f"{now - self.down_since:.0f} s; topics re-applied ({topics})",
+            f"{self.clock() - self.down_since:.0f} s; topics re-applied ({topics})",
         )
         self.down_since = None
         self._failure_said = False

@@ -63,6 +63,30 @@ def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
     assert len(said) == 3
 
 
+def test_broker_watch_counts_the_restart_itself_in_the_downtime() -> None:
+    """A broker killed with -9 came back ~14 s later, and `vitrina up` said "broker back on
+    127.0.0.1:19092 after 0 s": the downtime was measured before the restart ran."""
+    clock, said = Clock(), []
+    state = {"up": True}
+
+    def restart() -> str:
+        clock.now += 14.0  # starting the broker takes time
+        state["up"] = True
+        return "127.0.0.1:1"
+
+    watch = BrokerWatch(
+        lambda: state["up"],
+        restart,
+        lambda: "ok",
+        lambda n, c, line: said.append(line),
+        clock=clock,
+    )
+    state["up"] = False
+    clock.now += 2.5
+    watch.check()
+    assert "after 14 s" in said[-1], said
+
+
 def test_a_closed_console_goes_quiet_instead_of_raising(tmp_path: Path) -> None:
     read, write = os.pipe()
     stream = os.fdopen(write, "w")
