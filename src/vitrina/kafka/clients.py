@@ -25,7 +25,10 @@ def _read_secret(path: Path) -> str:
     except FileNotFoundError:
         raise ConfigError(
             f"secret file {path} is missing",
-            hint="run `vitrina security init` (or point kafka.secrets_dir at its folder), "
+            # `security init` alone writes deploy/compose/secrets inside the repository (for
+            # compose), not this folder: name the folder, so the hint works wherever it runs.
+            hint=f"run `vitrina cluster up` (it creates them) or `vitrina security init --out "
+            f"{path.parent}`, point kafka.secrets_dir at the folder that holds them, "
             "or set VITRINA__KAFKA__SASL_PASSWORD",
         ) from None
     if not value:
@@ -129,7 +132,8 @@ def base_config(settings: Settings, principal: str | None = None) -> dict[str, A
         if not ca.is_file():
             raise ConfigError(
                 f"CA file {ca} does not exist",
-                hint="run `vitrina security init` or set kafka.ssl_ca_location "
+                hint=f"run `vitrina cluster up` (it creates it) or `vitrina security init "
+                f"--out {ca.parent}`, or set kafka.ssl_ca_location "
                 "(VITRINA__KAFKA__SSL_CA_LOCATION)",
             )
         conf["ssl.ca.location"] = str(ca)
