@@ -71,6 +71,9 @@ class DemoClient:
             f"/api/v1/bans/{product_id}", json={"reason": reason}, headers=self.admin
         ).raise_for_status()
 
+    def unban(self, product_id: str) -> None:
+        self.http.delete(f"/api/v1/bans/{product_id}", headers=self.admin).raise_for_status()
+
     def recommend(self, user: str) -> dict[str, Any]:
         resp = self.http.get(f"/api/v1/recommendations/{user}")
         resp.raise_for_status()
@@ -170,6 +173,20 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
                 f"  {user:>18}: {item['product_id']} {item.get('score', 0):.3f} "
                 f"{item.get('reason', '')}"
             )
+    # The ban is lifted again, so the demo leaves the ban list as it found it (the next
+    # `vitrina up` on this data dir loaded the demo's ban and lacked the product); unbanning
+    # republishes the product's latest version, so it comes back to search.
+    console.rule("lift the ban")
+    t0 = time.monotonic()
+    client.unban(victim)
+    back = wait_until(
+        lambda: victim in {_pid_of(h) for h in client.search("часы", limit=100)}, 30, 0.1
+    )
+    report.add(
+        "unbanned product returns to search",
+        back,
+        f"{victim} back after {time.monotonic() - t0:.2f} s" if back else victim,
+    )
     remaining = deadline - time.monotonic()
     if remaining > 0:
         console.print(f"running {remaining:.0f} s more…")

@@ -50,6 +50,9 @@ def test_demo_reports_everything_working(tmp_path: Path) -> None:
     assert result.returncode == 0, out[-6000:]
     assert "demo: every check passed" in out
     assert "banned product disappears from search" in out
+    # The demo lifts its ban again: the next `vitrina up` on the data dir loaded it and hid
+    # the product, and the product comes back to search.
+    assert "unbanned product returns to search" in out
     assert "FAILED" not in out
     # Everything it started is stopped: no broker PID left behind.
     assert not (tmp_path / "data" / "run" / "broker.pid").exists()
