@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Apache Kafka 4.1 (broker + tools), MirrorMaker 2 and the Prometheus JMX exporter from Maven
-# Central into ~/.cache/vitrina/jars (deploy/*/pom.xml; checksums verified by Maven). Nothing
+# Central into ~/.cache/vitrina/jars (deploy/kafka/pom.xml; checksums verified by Maven; the
+# HDFS and OpenSearch jars are scripts/install-backends.sh's, for the tests). Nothing
 # is committed. Idempotent: a complete cache is reused. Needs Java 17 and Maven (and .venv:
 # run scripts/bootstrap.sh first); without them it says what to install.
 set -euo pipefail
@@ -13,4 +14,4 @@ if [ ${#missing[@]} -gt 0 ]; then
   exit 1
 fi
 echo "==> Kafka, MirrorMaker 2 and the JMX exporter jars (Maven Central)"
-exec .venv/bin/vitrina cluster install
+exec .venv/bin/vitrina cluster install kafka

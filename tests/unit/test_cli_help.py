@@ -45,3 +45,28 @@ def test_dlq_replay_refuses_a_malformed_offset_before_reading_anything(
         assert result.exit_code == 1, result.output
         assert "not a dead letter's ref (P:O or O)" in result.output
         assert "cannot reach" not in result.output
+
+
+def test_cluster_install_resolves_only_the_components_asked_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # `make up` ran `vitrina cluster install`, which resolved every deploy/*/pom.xml: a new
+    # user's first start also fetched Hadoop (65 MB) and OpenSearch (46 MB) it never uses.
+    from vitrina.cluster import jars
+
+    resolved: list[str] = []
+
+    def resolve(component: str) -> Path:
+        resolved.append(component)
+        return jars.DEPLOY_DIR / component
+
+    monkeypatch.setattr(jars, "resolve", resolve)
+    result = CliRunner().invoke(app, ["cluster", "install", "kafka"])
+    assert result.exit_code == 0, result.output
+    assert resolved == ["kafka"]
+    result = CliRunner().invoke(app, ["cluster", "install", "kafak"])
+    assert result.exit_code == 1 and "kafak" in result.output and "choose from" in result.output
+    assert resolved == ["kafka"]
+    result = CliRunner().invoke(app, ["cluster", "install"])
+    assert result.exit_code == 0, result.output
+    assert resolved == ["kafka", "hadoop", "kafka", "opensearch"]

@@ -33,13 +33,27 @@ def _plan(base_port: int) -> object:
 
 @app.command()
 @handle_errors
-def install() -> None:
+def install(
+    components: list[str] = typer.Argument(
+        None,
+        help="Only these deploy/<component>/pom.xml (kafka: the broker, MirrorMaker 2 and the "
+        "JMX exporter; hadoop; opensearch). Default: all of them.",
+        show_default=False,
+    ),
+) -> None:
     """Resolve Apache Kafka, MirrorMaker 2, the JMX exporter (and every other deploy/*/pom.xml)
     from Maven Central into ~/.cache/vitrina/jars. Idempotent; checksums verified by Maven."""
     from vitrina.cluster import jars
+    from vitrina.errors import ConfigError
 
-    for pom in sorted(jars.DEPLOY_DIR.glob("*/pom.xml")):
-        component = pom.parent.name
+    known = sorted(pom.parent.name for pom in jars.DEPLOY_DIR.glob("*/pom.xml"))
+    unknown = sorted(set(components or ()) - set(known))
+    if unknown:
+        raise ConfigError(
+            f"no deploy/<component>/pom.xml for {', '.join(unknown)}",
+            hint=f"choose from {', '.join(known)}",
+        )
+    for component in components or known:
         with console.status(f"resolving {component} with Maven…"):
             path = jars.resolve(component)
         console.print(f"{component}: {len(list(path.glob('*.jar')))} jars in {path}")
