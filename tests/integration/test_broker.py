@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import TEST_BROKER, free_port
 
 from vitrina.kafka.admin import admin_client, apply_topics, describe_topics
-from vitrina.settings import TopicNames
+from vitrina.settings import Settings, TopicNames
 
 pytestmark = pytest.mark.integration
 
@@ -173,3 +173,26 @@ def test_kafka_broker_keeps_topics_records_and_offsets_across_restarts(
             assert committed() == 7, how
     finally:
         vitrina(["broker", "stop"], env)
+
+
+def test_status_from_another_data_dir_names_the_broker_that_answers(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    """Run from another folder (the data dir .vitrina is relative), `vitrina status` said
+    "broker DOWN 127.0.0.1:19092" while that broker answered, and `broker status` "not
+    running"; both now say a broker answers there that this data dir did not start."""
+    env = {
+        "VITRINA__DATA_DIR": str(tmp_path / "elsewhere"),
+        "VITRINA__BROKER__PORT": str(broker_settings.broker.port),
+        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": broker_settings.kafka.bootstrap_servers,
+        "VITRINA__BROKER__ENGINE": TEST_BROKER,
+        "COLUMNS": "200",
+    }
+    st = vitrina(["broker", "status"], env)
+    assert st.returncode == 3, st.stdout + st.stderr
+    assert "a broker answers on" in st.stdout and "not one started from this data" in st.stdout
+    status = vitrina(["status"], env)
+    broker_line = next(line for line in status.stdout.splitlines() if line.startswith("broker"))
+    assert "up" in broker_line and "not started from this data dir" in broker_line
+    assert "note: this data dir" in status.stdout
+    assert "down: " in status.stderr and "broker" not in status.stderr.split("down: ")[1]

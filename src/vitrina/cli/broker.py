@@ -61,6 +61,14 @@ def status(mirror: bool = typer.Option(False, help="The mirror broker.")) -> Non
     elif st.running:
         console.print(f"{name}: running (pid {st.pid}) but NOT answering on {st.address}")
         raise typer.Exit(1)
+    elif broker.answers_kafka(st.address, 1.5):
+        console.print(
+            f"{name}: a broker answers on {st.address}, but not one started from this data "
+            f"dir ({s.data_dir.resolve()}): run from the folder where it was started, or set "
+            "VITRINA__DATA_DIR",
+            highlight=False,
+        )
+        raise typer.Exit(3)
     else:
         console.print(f"{name}: not running (start it with `vitrina broker start`)")
         raise typer.Exit(3)

@@ -111,11 +111,19 @@ def status() -> None:
     else:
         console.print("platform    not running on this data dir (start it: `vitrina up`)")
     expected = set(running.get("services", [])) if running else {spec.name for spec in SERVICES}
-    down = []
+    down: list[str] = []
+    answering: list[str] = []  # services that answer
+    foreign = False  # a broker answers that this data dir did not start
     if identity(s).embedded:
         st = broker.status(s)
-        console.print(f"broker      {'up' if st.answering else 'DOWN'}  {st.address}")
-        if not st.answering:
+        foreign = not st.running and broker.answers_kafka(st.address, 1.5)
+        if foreign:
+            console.print(
+                f"broker      up  {st.address} (not started from this data dir)", highlight=False
+            )
+        else:
+            console.print(f"broker      {'up' if st.answering else 'DOWN'}  {st.address}")
+        if not (st.answering or foreign):
             down.append("broker")
     else:  # an external cluster: its own brokers, not the embedded one's address
         try:
@@ -137,8 +145,18 @@ def status() -> None:
         except httpx.HTTPError:
             ok = False
         console.print(f"{spec.name:<11} {'up' if ok else 'DOWN'}  :{port}")
-        if not ok:
+        if ok:
+            answering.append(spec.name)
+        else:
             down.append(spec.name)
+    if foreign or (not running and answering):
+        # The data dir is relative (.vitrina): run from another folder, this command saw no
+        # platform and called the broker that answered DOWN (issue found by a new-user walk).
+        console.print(
+            f"note: this data dir ({s.data_dir.resolve()}) started none of what answers; "
+            "run `vitrina` from the folder where `vitrina up` runs, or set VITRINA__DATA_DIR",
+            highlight=False,
+        )
     if down:
         raise fail(
             f"down: {', '.join(down)}",
