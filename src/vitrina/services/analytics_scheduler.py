@@ -122,7 +122,14 @@ class AnalyticsScheduler:
         try:
             report = self.job(self.settings)
         except EmptyLakeError as exc:
-            log.warning("analytics skipped: %s", exc)
+            # Inside the platform the error's own hint ("run `vitrina up` … first") misleads:
+            # the platform is running, and its lake sink has not written the data yet.
+            log.warning(
+                "analytics skipped: %s; retrying within %.0f s (the lake sink writes what the "
+                "platform receives)",
+                exc.message,
+                EMPTY_LAKE_RETRY_S,
+            )
             status = "skipped"
         except VitrinaError as exc:
             log.error("analytics run failed: %s", exc)
