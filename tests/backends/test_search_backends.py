@@ -211,6 +211,11 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         # probe round 14
         ("электрокофемашина", "Кофемашина"),  # электро- as an appliance's category too
         ("маечка", "Футболка хлопковая"),  # -ечка after a vowel is -йка: майка
+        # probe round 15
+        ("электрощеточка", "Электрическая зубная щётка"),  # a diminutive inside a compound
+        ("джейбиэль саундбар", "Саундбар JBL"),  # a brand spelt by its letters' names
+        ("делонджи кофемашина", "Кофемашина De'Longhi"),  # дж typed for g
+        ("кофеварочная машина", "Кофемашина"),  # an adjective in -очный is its noun in -ка
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(

@@ -233,6 +233,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((12,), 0.9),
         ((13,), 0.9),
         ((14,), 0.9),
+        ((15,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

@@ -52,10 +52,13 @@ from vitrina.search.transliteration import (
 )
 from vitrina.search.typed_shapes import (
     doubled_letters_once,
+    dzh_for_g,
+    ka_noun,
     latin_lemmas,
     o_for_yo,
     phrases_apart,
     short_word_slips,
+    spelt_out_letters,
 )
 from vitrina.search.word_lists import ENGLISH_WORDS
 
@@ -775,3 +778,39 @@ def test_a_model_line_suffix_in_cyrillic_is_the_names_latin_word() -> None:
         assert _words(typed, [typed])[latin] == "brand"
     assert "light" in _words("лайт", ["лайт"])  # буклайт's reading stays
     assert transliterate("про") == "pro" and transliterate("ультра") == "ultra"
+
+
+def test_a_prefixed_compound_of_a_diminutive_is_its_adjective_and_the_base() -> None:
+    """электрощеточка: электрический + щетка (probe round 15); -ик is left alone, so
+    электрочайник gets no extra pair (чайник is no diminutive of чайн)."""
+    assert ("электрический", "щетка") in compound_meanings("электрощеточка")
+    assert compound_meanings("электрочайник") == [
+        ("электрический", "чайник"),
+        ("электронный", "чайник"),
+        ("техника", "чайник"),
+    ]
+
+
+def test_a_brand_spelt_by_its_letters_names_is_the_abbreviation() -> None:
+    """джейбиэль (джей би эль) is JBL; only abbreviations the brand list has, so ordinary
+    words spell nothing (probe round 15)."""
+    assert spelt_out_letters("джейбиэль") == ("jbl",)
+    assert _words("джейбиэль", ["джейбиэль"])["jbl"] == "brand"
+    for word in ("сити", "эмаль", "кеды", "пиар", "саундбар"):
+        assert spelt_out_letters(word) == (), word
+
+
+def test_dzh_typed_for_g_gives_the_dictionary_spelling() -> None:
+    """делонджи is делонги (De'Longhi): a Latin g before i said as дж (probe round 15)."""
+    assert dzh_for_g("делонджи") == ("делонги",)
+    assert _words("делонджи", ["делонджи"])["de'longhi"] == "brand"
+    assert dzh_for_g("джинсы") == () and dzh_for_g("гардена") == ()
+
+
+def test_an_adjective_in_ochny_is_its_noun_in_ka() -> None:
+    """кофеварочная машина: кофеварка, hence кофемашина (probe round 15); only nouns of the
+    word lists, so other adjectives add nothing."""
+    assert ka_noun("кофеварочный") == "кофеварка"
+    assert ka_noun("молочный") is None and ka_noun("беговой") is None
+    words = _words("кофеварочная", ["кофеварочный"])
+    assert "кофеварка" in words and "кофемашина" in words

@@ -36,9 +36,12 @@ from vitrina.search.transliteration import (
 )
 from vitrina.search.typed_shapes import (
     doubled_letters_once,
+    dzh_for_g,
+    ka_noun,
     o_for_yo,
     phrases_apart,
     short_word_slips,
+    spelt_out_letters,
 )
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
@@ -269,8 +272,29 @@ def compound_meanings(word: str) -> list[tuple[str, str]]:
         return []
     for prefix, adjectives in PREFIX_ADJECTIVES.items():
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_COMPOUND_PART:
-            return [(adjective, word[len(prefix) :]) for adjective in adjectives]
+            base = word[len(prefix) :]
+            # электрощеточка: электрический + щетка, the diminutive's base (-очка, -ечка …;
+            # not -ик: электрочайник's чайник is no diminutive of чайн)
+            bases = [base, *(b for b in diminutive_bases(base, bare=False) if len(b) >= 4)]
+            return [(adjective, b) for b in dict.fromkeys(bases) for adjective in adjectives]
     return []
+
+
+def diminutive_bases(word: str, bare: bool = True) -> list[str]:
+    """The words a diminutive may be made from (щеточка → щетка, маечка → майка, кедик →
+    кед); with `bare` False, only suffixes that replace letters (-очка, -ечка …), not -ик/-чик,
+    which also end plain words."""
+    found = []
+    for suffix, replacement in _DIMINUTIVE:
+        if not bare and replacement == "":
+            continue
+        # -ик/-чик need a longer base: a two-letter one (блик → бл) is no word
+        if word.endswith(suffix) and len(word) - len(suffix) >= 2 + (replacement == ""):
+            base = word[: -len(suffix)] + replacement
+            if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
+                base = base[:-2] + "йка"
+            found.append(base)
+    return found
 
 
 def compound_meaning(word: str) -> tuple[str, str] | None:
@@ -407,7 +431,9 @@ def adjective_nouns(lemma: str) -> tuple[str, ...]:
 
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
-    keys = list(dict.fromkeys([word, *lemmas, *e_for_e(word), *short_word_slips(word)]))
+    keys = list(
+        dict.fromkeys([word, *lemmas, *e_for_e(word), *short_word_slips(word), *dzh_for_g(word)])
+    )
     found: dict[str, Alternative] = {}
 
     def add(alt: str, weight: float, kind: str) -> None:
@@ -436,26 +462,27 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         if (code := model_code_twin(word)) is not None:  # х11 → x11
             add(code, BRAND_WEIGHT, "brand")
+    for latin in spelt_out_letters(word):  # джейбиэль → jbl: the letters' names
+        add(latin, BRAND_WEIGHT, "brand")
     for lemma in list(lemmas) or [word]:  # шерстяная → шерсть: the material's noun
         for noun in adjective_nouns(lemma):
             add(noun, ADJECTIVE_NOUN_WEIGHT, "synonym")
+        if (ka := ka_noun(lemma)) is not None:  # кофеварочная → кофеварка, кофемашина
+            add(ka, ADJECTIVE_NOUN_WEIGHT, "synonym")
+            for synonym in SYNONYMS.get(ka, ()):
+                add(synonym, ADJECTIVE_NOUN_WEIGHT * SYNONYM_WEIGHT, "synonym")
     bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)
     for key in keys:
         if key in BRANDS:
             add(BRANDS[key], BRAND_WEIGHT, "brand")
         for synonym in SYNONYMS.get(key, ()):
             add(synonym, SYNONYM_WEIGHT, "synonym")
-        for suffix, replacement in _DIMINUTIVE:
-            # -ик/-чик need a longer base: a two-letter one (блик → бл) is no word
-            if key.endswith(suffix) and len(key) - len(suffix) >= 2 + (replacement == ""):
-                base = key[: -len(suffix)] + replacement
-                if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
-                    base = base[:-2] + "йка"
-                add(base, DIMINUTIVE_WEIGHT, "diminutive")
-                if len(base) >= MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS:
-                    bases.append(base)
-                for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
-                    add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
+        for base in diminutive_bases(key):
+            add(base, DIMINUTIVE_WEIGHT, "diminutive")
+            if len(base) >= MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS:
+                bases.append(base)
+            for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
+                add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
     if not any(key in BRANDS or key in SYNONYMS for key in keys):
         for key in inflected_keys(word):  # моники → моник → монитор
             if key in BRANDS:

@@ -137,3 +137,59 @@ def latin_lemmas(word: str) -> tuple[str, ...]:
         for latin in (transliterate(lemma), *english_spellings(lemma))
     ]
     return tuple(dict.fromkeys(found))
+
+
+# Russian names of Latin letters, as an abbreviated brand is said and then typed (джейбиэль
+# for JBL, элджи for LG, эйчпи for HP). Single-vowel names (а, и, о, ю) are left out: with
+# them ordinary words (сити, тио) spell letters too.
+_LETTER_NAMES = {
+    "эй": "a", "би": "b", "си": "c", "ди": "d", "эф": "f", "джи": "g", "жи": "g",
+    "эйч": "h", "аш": "h", "ай": "i", "джей": "j", "жей": "j", "кей": "k", "кэй": "k",
+    "эль": "l", "эл": "l", "эм": "m", "эн": "n", "оу": "o", "пи": "p", "кью": "q",
+    "ар": "r", "эр": "r", "эс": "s", "ти": "t", "ви": "v", "дабл": "w", "экс": "x",
+    "икс": "x", "уай": "y", "зед": "z", "зет": "z",
+}  # fmt: skip
+_BRAND_LATINS = frozenset(BRANDS.values())
+MIN_SPELT_LETTERS = 2
+
+
+@lru_cache(maxsize=65_536)
+def spelt_out_letters(word: str) -> tuple[str, ...]:
+    """The brand abbreviations a word spells with the letters' Russian names (джейбиэль →
+    jbl: джей би эль): only abbreviations the brand list has, so an ordinary word gets
+    nothing."""
+    if not is_cyrillic(word) or len(word) > MAX_NAME_CHARS:
+        return ()
+    # readings[i]: the letter strings word[:i] spells
+    readings: list[set[str]] = [set() for _ in range(len(word) + 1)]
+    readings[0].add("")
+    for i in range(len(word)):
+        for name, letter in _LETTER_NAMES.items():
+            if readings[i] and word.startswith(name, i):
+                readings[i + len(name)].update(r + letter for r in readings[i])
+    return tuple(
+        sorted(r for r in readings[-1] if len(r) >= MIN_SPELT_LETTERS and r in _BRAND_LATINS)
+    )
+
+
+def dzh_for_g(word: str) -> tuple[str, ...]:
+    """The dictionary word a word typed with дж for г is (делонджи → делонги): a Latin g
+    before i or e is said both ways, and дж is two letters, past one edit in a short name."""
+    if "дж" not in word or word in BRANDS or word in SYNONYMS:
+        return ()
+    spelling = word.replace("дж", "г")
+    return (spelling,) if spelling in BRANDS or spelling in SYNONYMS else ()
+
+
+# The relational adjective of a noun in -ка is -очный/-ечный (кофеварочная машина:
+# кофеварка, розеточный: розетка, палаточный: палатка).
+_KA_ADJECTIVE = ("очный", "ечный")
+
+
+def ka_noun(lemma: str) -> str | None:
+    """The word-list noun in -ка an adjective in -очный/-ечный is made from (кофеварочный →
+    кофеварка), or None: only nouns of the word lists, so other adjectives cost nothing."""
+    if not lemma.endswith(_KA_ADJECTIVE):
+        return None
+    noun = lemma[: -len("очный")] + "ка"
+    return noun if noun in SYNONYMS else None
