@@ -24,6 +24,7 @@ from vitrina.search.number_units import split_number_units
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
 from vitrina.search.query_understanding import (
     BRANDS,
+    MIN_TWO_DROPPED_CHARS,
     PHRASE_SYNONYMS,
     SYNONYMS,
     _allowed_edits,
@@ -226,12 +227,15 @@ def _reference_misspelt_word(word: str, max_edits: int) -> str | None:
     edits = min(_allowed_edits(word), max_edits)
     if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
         return None
+    # two letters dropped from a spelling of MISSPELT_TWO_EDITS_CHARS+ (сенхайзр ←
+    # сеннхайзер) count in the fuzzy stage from MIN_TWO_DROPPED_CHARS letters
+    dropped = max_edits >= 2 and len(word) >= MIN_TWO_DROPPED_CHARS
     scored = sorted(
         (distance, spelling)
         for spelling in {*BRANDS, *SYNONYMS}
-        if abs(len(spelling) - len(word)) <= edits  # the distance is at least that
-        and (distance := _reference_edit_distance(word, spelling))
-        <= min(edits, _allowed_edits(spelling))
+        if abs(len(spelling) - len(word)) <= max(edits, 2 * dropped)  # the distance is ≥
+        and (distance := _reference_edit_distance(word, spelling)) <= _allowed_edits(spelling)
+        and (distance <= edits or (dropped and distance == 2 and len(spelling) - len(word) == 2))
     )
     return scored[0][1] if scored else None
 
@@ -814,3 +818,20 @@ def test_an_adjective_in_ochny_is_its_noun_in_ka() -> None:
     assert ka_noun("молочный") is None and ka_noun("беговой") is None
     words = _words("кофеварочная", ["кофеварочный"])
     assert "кофеварка" in words and "кофемашина" in words
+
+
+def test_two_letters_dropped_from_a_long_spelling_are_found_in_the_fuzzy_stage() -> None:
+    """сенхайзр is сеннхайзер less н and е: two edits from an 8-letter word, allowed only as
+    two dropped letters and only in the fuzzy stage (probe round 15: наушнеки сенхайзр)."""
+    assert misspelt_word("сенхайзр") == "сеннхайзер"
+    assert misspelt_brand("сенхайзр") == "sennheiser"
+    assert misspelt_word("сенхайзр", max_edits=1) is None  # the other stages: one edit
+    # two letters changed in an 8-letter word stay beyond it (dropped ones only)
+    assert "смартфон" in SYNONYMS and misspelt_word("смортфан") is None
+
+
+def test_a_one_letter_part_joins_a_known_word() -> None:
+    """e-book is e + book: ebook (электронная книга), not book (any book)."""
+    assert joined_dictionary_words(["e", "book"]) == ("ebook",)
+    assert joined_dictionary_words(["книга", "e"]) == ("книга", "e")
+    assert joined_dictionary_words(["sound", "bar"]) == ("soundbar",)

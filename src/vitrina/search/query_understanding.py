@@ -126,6 +126,9 @@ def fuzzy_distance(stem: str) -> int:
 MISSPELT_MIN_CHARS = 6  # shorter spellings are one edit from too many words
 MISSPELT_TWO_EDITS_CHARS = 9
 MISSPELT_WEIGHT = 0.9
+# Two letters missing (a length difference of two at distance two) are allowed from words
+# of 7 letters: the spelling they come from then has 9+, where two edits are allowed anyway.
+MIN_TWO_DROPPED_CHARS = 7
 
 
 def _allowed_edits(word: str) -> int:
@@ -149,14 +152,23 @@ def misspelt_word(word: str, max_edits: int = 2) -> str | None:
     edits = min(_allowed_edits(word), max_edits)
     if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
         return None
+    # two letters dropped from a long spelling (сенхайзр ← сеннхайзер): two edits for a
+    # word under MISSPELT_TWO_EDITS_CHARS, in the fuzzy stage only
+    dropped = max_edits >= 2 and len(word) >= MIN_TWO_DROPPED_CHARS
     close = process.extract(
-        word, _SPELLINGS, scorer=OSA.distance, processor=None, score_cutoff=edits, limit=None
+        word,
+        _SPELLINGS,
+        scorer=OSA.distance,
+        processor=None,
+        score_cutoff=max(edits, 2 if dropped else 0),
+        limit=None,
     )
     best = min(
         (
             (distance, spelling)
             for spelling, distance, _ in close
             if distance <= _allowed_edits(spelling)
+            and (distance <= edits or len(spelling) - len(word) == distance)
         ),
         default=None,
     )
@@ -215,7 +227,10 @@ def joined_dictionary_words(words: Iterable[str]) -> tuple[str, ...]:
 
     out: list[str] = []
     for word in phrases_apart(list(words)):
-        if out and known(out[-1] + word) and not known(out[-1]) and not known(word):
+        # a one-letter part joins a known word too (e-book → ebook, not e + book: the
+        # letter alone is no word, and book alone is any book)
+        alone = not known(out[-1]) and not known(word) if out else False
+        if out and known(out[-1] + word) and (alone or min(len(out[-1]), len(word)) == 1):
             out[-1] += word
             continue
         out.append(word)
