@@ -11,6 +11,14 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.misspellings import (
+    MIN_TWO_DROPPED_CHARS,
+    _allowed_edits,
+    fuzzy_distance,
+    misspelt_brand,
+    misspelt_word,
+    swapped_neighbours,
+)
 from vitrina.search.model_codes import (
     adjacent_words_joined,
     code_cuts,
@@ -21,28 +29,21 @@ from vitrina.search.model_codes import (
     split_code,
 )
 from vitrina.search.number_units import split_number_units
+from vitrina.search.phrases import (
+    phrase_matches,
+)
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
 from vitrina.search.query_understanding import (
-    BRANDS,
-    MIN_TWO_DROPPED_CHARS,
-    PHRASE_SYNONYMS,
-    SYNONYMS,
-    _allowed_edits,
     adjective_nouns,
     alternatives,
     compound_endings,
     compound_meaning,
     compound_meanings,
     e_for_e,
-    fuzzy_distance,
     inflected_keys,
     joined_dictionary_words,
-    misspelt_brand,
     misspelt_meanings,
-    misspelt_word,
-    phrase_matches,
     prefix_base,
-    swapped_neighbours,
 )
 from vitrina.search.transliteration import (
     english_spellings,
@@ -61,7 +62,12 @@ from vitrina.search.typed_shapes import (
     short_word_slips,
     spelt_out_letters,
 )
-from vitrina.search.word_lists import ENGLISH_WORDS
+from vitrina.search.word_lists import (
+    BRANDS,
+    ENGLISH_WORDS,
+    PHRASE_SYNONYMS,
+    SYNONYMS,
+)
 
 
 def _words(word: str, lemmas: list[str]) -> dict[str, str]:

@@ -14,7 +14,9 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
-from vitrina.search.query_understanding import FUZZY_MIN_CHARS
+from vitrina.search.misspellings import (
+    FUZZY_MIN_CHARS,
+)
 from vitrina.search.transliteration import (
     english_spellings,
     is_cyrillic,

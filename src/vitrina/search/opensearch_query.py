@@ -22,21 +22,25 @@ from vitrina.search.analysis import form_lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
+from vitrina.search.misspellings import (
+    FUZZY_MIN_CHARS,
+    MISSPELT_WEIGHT,
+    fuzzy_distance,
+    swapped_neighbours,
+)
 from vitrina.search.model_codes import name_spellings
+from vitrina.search.phrases import (
+    PhraseMatch,
+)
 from vitrina.search.query_plan import PlannedWord, QueryPlan, assemble, plan_query, rewritten_words
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
-    FUZZY_MIN_CHARS,
-    MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
     Form,
-    PhraseMatch,
     compound_meanings,
-    fuzzy_distance,
     misspelt_meanings,
-    swapped_neighbours,
     word_forms,
 )
 from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate

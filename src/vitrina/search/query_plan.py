@@ -17,11 +17,13 @@ from typing import Literal, Protocol, TypeVar
 
 from vitrina.search.model_codes import adjacent_words_joined
 from vitrina.search.number_units import split_number_units
+from vitrina.search.phrases import (
+    PhraseMatch,
+    phrase_matches,
+)
 from vitrina.search.query_roles import query_roles
 from vitrina.search.query_understanding import (
-    PhraseMatch,
     joined_dictionary_words,
-    phrase_matches,
 )
 
 # What a stage asks of one word: the word or its alternatives ("word"); that, or its fuzzy

@@ -9,12 +9,13 @@ so the exact word still ranks first. Four kinds of misses are covered:
   by stem too for case forms the morphological dictionary misreads (моники), plus the
   regular diminutive suffixes (-очка/-ечка → -ка, -ик/-чик → the bare word);
 - Cyrillic spellings of Latin brands (самсунг → samsung, айфон → iphone): a dictionary of
-  the common ones, also one letter off (`misspelt_brand`); `transliterate` and
+  the common ones, also one letter off (`misspellings.misspelt_brand`); `transliterate` and
   `transliterate_english` give any other word Latin twins for the fuzzy stage;
 - a word inside a compound (велосипед → электровелосипед): the word with each productive
   Russian compound prefix, and the other way round (`compound_meaning`: электрощетка →
   электрический + щетка);
-- typos beyond one edit: `fuzzy_distance` allows two edits for long words.
+- typos beyond one edit: `misspellings.fuzzy_distance` allows two edits for long words,
+  and `misspellings.misspelt_word` finds the dictionary word a typo is.
 """
 
 from __future__ import annotations
@@ -22,12 +23,9 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from itertools import permutations
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
-from vitrina.search.analysis import lemmas, stems
+from vitrina.search.analysis import stems
+from vitrina.search.misspellings import MISSPELT_WEIGHT, misspelt_word
 from vitrina.search.transliteration import (
     is_cyrillic,
     model_code_twin,
@@ -43,7 +41,7 @@ from vitrina.search.typed_shapes import (
     short_word_slips,
     spelt_out_letters,
 )
-from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -106,81 +104,6 @@ class Alternative:
     kind: str  # synonym | brand | compound | diminutive
 
 
-# 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
-# backends leave them out of the fuzzy fallback).
-FUZZY_MIN_CHARS = 5
-
-
-def fuzzy_distance(stem: str) -> int:
-    """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2."""
-    if len(stem) >= 6:
-        return 2
-    return 1 if len(stem) >= 5 else 0
-
-
-# A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:
-# one edit for words of 6+ letters, two for 9+ (сенхайзер → сеннхайзер, микраволнофка →
-# микроволновка). rapidfuzz compares the word with every spelling in one C call (~5 µs a
-# word; the hand-written symmetric-deletion lookup it replaced took 10-35 µs and gave the
-# same answers: tests/unit/test_search_understanding.py compares them).
-MISSPELT_MIN_CHARS = 6  # shorter spellings are one edit from too many words
-MISSPELT_TWO_EDITS_CHARS = 9
-MISSPELT_WEIGHT = 0.9
-# Two letters missing (a length difference of two at distance two) are allowed from words
-# of 7 letters: the spelling they come from then has 9+, where two edits are allowed anyway.
-MIN_TWO_DROPPED_CHARS = 7
-
-
-def _allowed_edits(word: str) -> int:
-    if len(word) >= MISSPELT_TWO_EDITS_CHARS:
-        return 2
-    return 1 if len(word) >= MISSPELT_MIN_CHARS else 0
-
-
-# Spellings long enough to be guessed from a typo.
-_SPELLINGS = [
-    spelling for spelling in dict.fromkeys((*BRANDS, *SYNONYMS)) if _allowed_edits(spelling)
-]
-
-
-@lru_cache(maxsize=65_536)  # a query's words repeat across customers
-def misspelt_word(word: str, max_edits: int = 2) -> str | None:
-    """The dictionary word (a key of BRANDS or SYNONYMS) a Cyrillic `word` is a typo of:
-    the nearest by edit distance with adjacent swaps (optimal string alignment), then the
-    first alphabetically. Query words get one edit, and two only in the fuzzy stage, when
-    nothing else matched."""
-    edits = min(_allowed_edits(word), max_edits)
-    if not edits or not is_cyrillic(word) or word in BRANDS or word in SYNONYMS:
-        return None
-    # two letters dropped from a long spelling (сенхайзр ← сеннхайзер): two edits for a
-    # word under MISSPELT_TWO_EDITS_CHARS, in the fuzzy stage only
-    dropped = max_edits >= 2 and len(word) >= MIN_TWO_DROPPED_CHARS
-    close = process.extract(
-        word,
-        _SPELLINGS,
-        scorer=OSA.distance,
-        processor=None,
-        score_cutoff=max(edits, 2 if dropped else 0),
-        limit=None,
-    )
-    best = min(
-        (
-            (distance, spelling)
-            for spelling, distance, _ in close
-            if distance <= _allowed_edits(spelling)
-            and (distance <= edits or len(spelling) - len(word) == distance)
-        ),
-        default=None,
-    )
-    return best[1] if best else None
-
-
-def misspelt_brand(word: str) -> str | None:
-    """The brand a Cyrillic spelling an edit or two from a known one means (сенхайзер)."""
-    spelling = misspelt_word(word)
-    return BRANDS.get(spelling) if spelling else None
-
-
 def misspelt_meanings(word: str) -> list[Alternative]:
     """What a word two edits from a dictionary word means (микраволнофка → микроволновка →
     микроволновый, печь): for the fuzzy stage, where stems can be at most two edits off and
@@ -193,27 +116,6 @@ def misspelt_meanings(word: str) -> list[Alternative]:
         Alternative(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         for synonym in SYNONYMS.get(spelling, ())
     ]
-
-
-# Swapped neighbours are looked for in words this long at most: a longer stem's fuzzy match
-# already allows two edits, and each swap is one more term to look up.
-MAX_SWAPPED_CHARS = 7
-
-
-def swapped_neighbours(word: str) -> list[str]:
-    """The word with two adjacent letters swapped back, each way (роамн → роман, фне → фен):
-    the commonest typo on a phone. The stemmer cuts a misspelt word elsewhere (роамн stays
-    роамн, роман is рома: two edits apart), and stems under five letters get no fuzzy
-    match at all, so short words with a swap found nothing."""
-    if not 3 <= len(word) <= MAX_SWAPPED_CHARS or not word.isalpha():
-        return []
-    return list(
-        dict.fromkeys(
-            word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-            for i in range(len(word) - 1)
-            if word[i] != word[i + 1]
-        )
-    )
 
 
 def joined_dictionary_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -346,48 +248,6 @@ def prefix_base(word: str) -> str | None:
         ):
             return word[len(prefix) :]
     return None
-
-
-@dataclass(frozen=True)
-class PhraseMatch:
-    """Query words `start:end` are a phrase of `PHRASE_SYNONYMS`: also look for any of
-    `meanings` (each a phrase whose words must all match)."""
-
-    start: int
-    end: int
-    meanings: tuple[tuple[str, ...], ...]
-
-
-_PHRASE_LENGTHS = sorted({len(key) for key in PHRASE_SYNONYMS}, reverse=True)
-
-
-def _is_phrase(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
-    """Whether the words are the key's lemmas in some order (each word as typed or by one
-    of its dictionary lemmas)."""
-    readings = [{word, *lemmas(word)} for word in words]
-    return any(
-        all(lemma in reading for lemma, reading in zip(order, readings, strict=True))
-        for order in permutations(key)
-    )
-
-
-@lru_cache(maxsize=65_536)  # query word tuples repeat across customers
-def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
-    """The phrases of `PHRASE_SYNONYMS` among adjacent query words, in any word order
-    (плюшевый мишка, мишка плюшевый), longest first, not overlapping."""
-    found: list[PhraseMatch] = []
-    taken: set[int] = set()
-    for length in _PHRASE_LENGTHS:
-        for start in range(len(words) - length + 1):
-            span = range(start, start + length)
-            if taken.intersection(span):
-                continue
-            for key, meanings in PHRASE_SYNONYMS.items():
-                if len(key) == length and _is_phrase(words[start : start + length], key):
-                    found.append(PhraseMatch(start, start + length, meanings))
-                    taken.update(span)
-                    break
-    return tuple(sorted(found, key=lambda match: match.start))
 
 
 def e_for_e(word: str) -> tuple[str, ...]:

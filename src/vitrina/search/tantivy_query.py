@@ -19,21 +19,25 @@ from vitrina.search.analysis import form_lemmas, lemmas, stems
 from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.misspellings import (
+    FUZZY_MIN_CHARS,
+    MISSPELT_WEIGHT,
+    fuzzy_distance,
+    swapped_neighbours,
+)
 from vitrina.search.model_codes import codes_without_a_digit, name_spellings
+from vitrina.search.phrases import (
+    PhraseMatch,
+)
 from vitrina.search.query_plan import PlannedWord, assemble, plan_query, rewritten_words
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
-    FUZZY_MIN_CHARS,
-    MISSPELT_WEIGHT,
     SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
     Form,
-    PhraseMatch,
     compound_meanings,
-    fuzzy_distance,
     misspelt_meanings,
-    swapped_neighbours,
     word_forms,
 )
 from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words

@@ -1,0 +1,53 @@
+"""Phrases of the word lists among a query's words (плюшевый мишка → мягкая игрушка), in any
+word order: the query plan (`query_plan`) looks for each phrase's meanings as well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from itertools import permutations
+
+from vitrina.search.analysis import lemmas
+from vitrina.search.word_lists import PHRASE_SYNONYMS
+
+
+@dataclass(frozen=True)
+class PhraseMatch:
+    """Query words `start:end` are a phrase of `PHRASE_SYNONYMS`: also look for any of
+    `meanings` (each a phrase whose words must all match)."""
+
+    start: int
+    end: int
+    meanings: tuple[tuple[str, ...], ...]
+
+
+_PHRASE_LENGTHS = sorted({len(key) for key in PHRASE_SYNONYMS}, reverse=True)
+
+
+def _is_phrase(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
+    """Whether the words are the key's lemmas in some order (each word as typed or by one
+    of its dictionary lemmas)."""
+    readings = [{word, *lemmas(word)} for word in words]
+    return any(
+        all(lemma in reading for lemma, reading in zip(order, readings, strict=True))
+        for order in permutations(key)
+    )
+
+
+@lru_cache(maxsize=65_536)  # query word tuples repeat across customers
+def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
+    """The phrases of `PHRASE_SYNONYMS` among adjacent query words, in any word order
+    (плюшевый мишка, мишка плюшевый), longest first, not overlapping."""
+    found: list[PhraseMatch] = []
+    taken: set[int] = set()
+    for length in _PHRASE_LENGTHS:
+        for start in range(len(words) - length + 1):
+            span = range(start, start + length)
+            if taken.intersection(span):
+                continue
+            for key, meanings in PHRASE_SYNONYMS.items():
+                if len(key) == length and _is_phrase(words[start : start + length], key):
+                    found.append(PhraseMatch(start, start + length, meanings))
+                    taken.update(span)
+                    break
+    return tuple(sorted(found, key=lambda match: match.start))
