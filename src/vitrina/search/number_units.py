@@ -74,6 +74,9 @@ COLLECTIVE_NUMERALS: dict[str, str] = {
     "восьмерых": "8",
 }
 PLACES = "места"
+# A Latin letter said by its name after a number (5 джи, 4 кей, 3 ди): the catalogues write
+# 5G, 4K, 3D, one word; the spelt name is in no name, and the number alone is in many.
+NUMBER_LETTERS = {"джи": "g", "жи": "g", "кей": "k", "кэй": "k", "ди": "d"}
 # One and a half (полтора литра, полуторное бельё, полутороспальное): the catalogues write
 # 1.5, which the query parser reads as the two words 1 and 5, as it reads 1.5 typed.
 ONE_AND_A_HALF = ("1", "5")
@@ -83,10 +86,11 @@ _ONE_AND_A_HALF_WORDS = frozenset({"полтора", "полторы"})
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
-    четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), and a unit spelt out after a number as its abbreviation (40
-    часов → 40 ч): the catalogues write numbers as digits
-    apart from their units, so the glued word finds nothing and the number, which decides
-    which product is meant, was lost."""
+    четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), a unit spelt out
+    after a number as its abbreviation (40 часов → 40 ч), a letter said by its name as the
+    number's letter (5 джи → 5g): the catalogues write numbers as digits apart from their
+    units, so the glued word finds nothing and the number, which decides which product is
+    meant, was lost."""
     out: list[str] = []
     for word in words:
         glued = _NUMBER_GLUED.fullmatch(word)
@@ -98,6 +102,9 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
                 continue
         if word in KILO_UNITS and out and out[-1].isdigit():
             out[-1:] = [*_thousands(out), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
+            continue
+        if word in NUMBER_LETTERS and out and out[-1].isdigit():  # 5 джи → 5g
+            out[-1] += NUMBER_LETTERS[word]
             continue
         if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
             out.append(SPELT_UNITS[word])

@@ -129,21 +129,26 @@ def split_clause(parts: tuple[str, str]) -> dict[str, Any]:
 @dataclass(frozen=True)
 class _WordPlan:
     """What one word's clause looks for: forms, each enough alone (the first is the word as
-    typed, or its twin), and pairs of words both needed (split parts, adjective + base)."""
+    typed, or its twin), and pairs of words both needed (split parts, adjective + base) —
+    in "any word", a split's parts each counting (`either`)."""
 
     forms: list[Form]
     pairs: list[tuple[str, str]]
+    either: bool = False
 
     def clause(self) -> dict[str, Any]:
         should = [
             c for text, weight, guess in self.forms for c in term_clauses(text, weight, guess)
         ]
+        if self.either and self.pairs:  # фитнесчасы xyz: часы and xyz outweigh фитнес+часы
+            should += [any_of(term_clauses(p, COMPOUND_SPLIT_WEIGHT)) for p in self.pairs[0]]
+            return any_of(should + [split_clause(pair) for pair in self.pairs[1:]])
         return any_of(should + [split_clause(pair) for pair in self.pairs])
 
 
-def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
+def _word_plan(word: str, reading: Reading | None, either: bool = False) -> _WordPlan:
     if reading is not None and word in reading.splits:
-        plan = _WordPlan([], [reading.splits[word]])
+        plan = _WordPlan([], [reading.splits[word]], either)
     elif reading is not None and word in reading.bases:  # аудиоколонка → колонка
         plan = _WordPlan([(reading.bases[word], COMPOUND_WEIGHT, True)], [])
     elif reading is not None and word in reading.latins:  # снапдрагоне → snapdragon
@@ -153,7 +158,7 @@ def _word_plan(word: str, reading: Reading | None) -> _WordPlan:
     else:
         plan = _WordPlan(_forms(word), [])
     meanings = compound_meanings(word)
-    return plan if not meanings else _WordPlan(plan.forms, [*plan.pairs, *meanings])
+    return plan if not meanings else _WordPlan(plan.forms, [*plan.pairs, *meanings], plan.either)
 
 
 def word_clause(word: str, reading: Reading | None = None) -> dict[str, Any]:
@@ -188,7 +193,9 @@ def _within_budget(plans: list[_WordPlan], reserved: int = 0) -> list[_WordPlan]
         text, _, guess = plans[-minus_i].forms[j]
         total -= _terms(text, guess)
     return [
-        _WordPlan([f for j, f in enumerate(plan.forms) if (i, j) not in dropped], plan.pairs)
+        _WordPlan(
+            [f for j, f in enumerate(plan.forms) if (i, j) not in dropped], plan.pairs, plan.either
+        )
         for i, plan in enumerate(plans)
     ]
 
@@ -289,7 +296,8 @@ class _OpenSearchClauses:
         if plan.mode == "and":  # and each phrase word once more, as typed
             reserved += sum(_terms(w) for p in plan.phrases for w in words[p.start : p.end])
         exact = [i for i, w in enumerate(plan.words) if self._exact(w)]
-        plans = _within_budget([_word_plan(words[i], reading) for i in exact], reserved)
+        either = plan.mode == "or"  # "any word": a split compound's parts count each
+        plans = _within_budget([_word_plan(words[i], reading, either) for i in exact], reserved)
         self.plans = dict(zip(exact, plans, strict=True))
 
     def _exact(self, planned: PlannedWord) -> bool:

@@ -36,12 +36,13 @@ from vitrina.search.typed_shapes import (
     doubled_letters_once,
     dzh_for_g,
     ka_noun,
+    more_latin_spellings,
     o_for_yo,
     phrases_apart,
     short_word_slips,
     spelt_out_letters,
 )
-from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -193,7 +194,10 @@ def compound_meanings(word: str) -> list[tuple[str, str]]:
             # электрощеточка: электрический + щетка, the diminutive's base (-очка, -ечка …;
             # not -ик: электрочайник's чайник is no diminutive of чайн)
             bases = [base, *(b for b in diminutive_bases(base, bare=False) if len(b) >= 4)]
-            return [(adjective, b) for b in dict.fromkeys(bases) for adjective in adjectives]
+            pairs = [(adjective, b) for b in dict.fromkeys(bases) for adjective in adjectives]
+            # садинвентарь → садовый инвентарь, a phrase whose meaning is садовый инструмент
+            meanings = [m for pair in pairs for m in PHRASE_SYNONYMS.get(pair, ()) if len(m) == 2]
+            return pairs + [(first, second) for first, second in meanings]
     return []
 
 
@@ -328,7 +332,7 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria
         latins = (transliterate(word), transliterate_english(word))
-        for latin in latins:
+        for latin in (*latins, *more_latin_spellings(word)):  # люксор → luxor, авс → abc
             add(latin, TRANSLIT_WEIGHT, "brand")
         # an English word or abbreviation typed in Cyrillic means what it means in Latin
         # (мтб → mtb → горный велосипед, раннинг → running → беговой)
@@ -370,6 +374,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 add(BRANDS[spelling], MISSPELT_WEIGHT, "brand")
             for synonym in SYNONYMS.get(spelling or "", ()):  # сковаротка → сковорода
                 add(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
+            if spelling in SYNONYMS:  # смратфон → смартфон itself, not only телефон
+                add(spelling, MISSPELT_WEIGHT, "synonym")
     for base in dict.fromkeys([*(list(lemmas) or [word]), *bases]):
         if is_cyrillic(base) and len(base) >= MIN_COMPOUND_PART:
             for prefix in COMPOUND_PREFIXES:

@@ -136,7 +136,7 @@ class TantivyQueries:
         next to a word that matches (нордвей велосипед, ейсер ноутбук) is dropped there,
         the fuzzy stage never runs, and the brand's products rank anywhere among the other
         word's."""
-        clauses, forms = self.matching_clauses(word)
+        clauses, forms = self.matching_clauses(word, either=True)
         if clauses:
             return tantivy.Query.boolean_query(clauses)
         if not any(self.term_clauses(w, weight, guess=guess) for w, weight, guess in forms):
@@ -149,8 +149,9 @@ class TantivyQueries:
         # nowhere among the other word's products.
         return tantivy.Query.boost_query(fuzzy, ANY_WORD_FUZZY_BOOST)
 
-    def matching_clauses(self, word: str) -> tuple[list[Any], list[Form]]:
-        """The clauses of the word and its alternatives the index has, and the forms tried."""
+    def matching_clauses(self, word: str, either: bool = False) -> tuple[list[Any], list[Form]]:
+        """The clauses of the word and its alternatives the index has, and the forms tried;
+        `either` ("any word"): a compound split in two counts each part it finds."""
         searcher = self.index.searcher()
         forms = word_forms(word, lemmas(word)) if self.understanding else [(word, 1.0, True)]
         clauses = self.forms_clauses(forms, searcher)
@@ -158,7 +159,7 @@ class TantivyQueries:
         boths = [both for m in meanings if (both := self.all_of(m, searcher)) is not None]
         if self.understanding and not clauses:
             parts = compound_parts(searcher, word)
-            split = self.all_of(parts, searcher) if parts else None
+            split = self.all_of(parts, searcher, either) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
             base = None if split is not None else compound_ending(searcher, word)
@@ -176,13 +177,16 @@ class TantivyQueries:
         clauses += boths
         return clauses, forms
 
-    def all_of(self, words: tuple[str, str], searcher: Any) -> tuple[Any, Any] | None:
-        """A should-clause matching products that have both words (a compound's parts);
-        None when no product has one of them."""
+    def all_of(
+        self, words: tuple[str, str], searcher: Any, either: bool = False
+    ) -> tuple[Any, Any] | None:
+        """A should-clause matching products that have both words (a compound's parts) —
+        or, `either`, each word adding to the score; None when no product has one of them."""
         parts = [self.term_clauses(w, COMPOUND_SPLIT_WEIGHT, searcher) for w in words]
         if not all(parts):
             return None
-        both = [(tantivy.Occur.Must, tantivy.Query.boolean_query(part)) for part in parts]
+        occur = tantivy.Occur.Should if either else tantivy.Occur.Must
+        both = [(occur, tantivy.Query.boolean_query(part)) for part in parts]
         return (tantivy.Occur.Should, tantivy.Query.boolean_query(both))
 
     def fuzzy_clause(self, word: str) -> Any:

@@ -95,5 +95,26 @@ def model_code_twin(word: str) -> str | None:
     of letters and digits whose Cyrillic letters all have a Latin twin; None otherwise."""
     if not (is_cyrillic(word) and any(ch.isdigit() for ch in word)):
         return None
+    return lookalike_twin(word)
+
+
+def lookalike_twin(word: str) -> str | None:
+    """The word in the Latin letters its Cyrillic ones look like (авс → abc), or None when
+    a letter has no Latin twin."""
     twin = word.translate(_LOOKALIKE)
     return twin if twin.isascii() else None
+
+
+# Consonants after which ю is English u (люкс → lux, компьютер → computer).
+_CONSONANTS = "бвгджзклмнпрстфхцчшщ"
+
+
+def english_x_spelling(word: str) -> str | None:
+    """The English spelling of a name with кс, English x said as two sounds (люксор →
+    luxor, three edits from lyucsor), ю after a consonant as u; None without кс."""
+    if "кс" not in word:
+        return None
+    spelt = "".join(
+        "у" if ch == "ю" and i and word[i - 1] in _CONSONANTS else ch for i, ch in enumerate(word)
+    )
+    return transliterate_english(spelt.replace("кс", "x"))

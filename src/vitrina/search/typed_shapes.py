@@ -10,7 +10,14 @@ import re
 from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, lemmas
-from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
+from vitrina.search.transliteration import (
+    english_spellings,
+    english_x_spelling,
+    is_cyrillic,
+    lookalike_twin,
+    transliterate,
+    transliterate_english,
+)
 from vitrina.search.word_lists import BRANDS, PHRASE_SYNONYMS, SYNONYMS
 
 # Words shorter than this keep their letters: a doubled letter of a 3-letter word (осс) is
@@ -193,3 +200,26 @@ def ka_noun(lemma: str) -> str | None:
         return None
     noun = lemma[: -len("очный")] + "ка"
     return noun if noun in SYNONYMS else None
+
+
+# An abbreviation typed with the Cyrillic letters that look like its Latin ones (авс for
+# ABC) has this many letters: a longer word is a word.
+MIN_LOOKALIKE_LETTERS, MAX_LOOKALIKE_LETTERS = 2, 4
+
+
+@lru_cache(maxsize=65_536)
+def more_latin_spellings(word: str) -> tuple[str, ...]:
+    """Latin spellings of a Cyrillic word pymorphy3's dictionary lacks, beyond its letter by
+    letter ones: English x said кс (люксор → luxor), a short abbreviation in look-alike
+    letters (авс → abc; transliterated it is avs), and a name with a letter doubled by a
+    sticky key (новва → нова → nova). A dictionary word gets none, so Russian words cost
+    nothing more."""
+    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
+        return ()
+    found = [english_x_spelling(word)]
+    if MIN_LOOKALIKE_LETTERS <= len(word) <= MAX_LOOKALIKE_LETTERS and word.isalpha():
+        found.append(lookalike_twin(word))
+    for once in doubled_letters_once(word):
+        found += [transliterate(once), transliterate_english(once)]
+    own = (transliterate(word), transliterate_english(word))
+    return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))

@@ -108,6 +108,14 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "leak": ("протечка",),
     "tracker": ("трекер", "браслет"),
     "fitness": ("фитнес",),
+    # probe round 16: the seed catalogues' e-readers and coffee maker, whose English names
+    # the list still lacked (ридер and букридер are how Russian shops spell e-reader)
+    "reader": ("электронный", "книга"),
+    "ereader": ("электронный", "книга"),
+    "ридер": ("электронный", "книга"),
+    "букридер": ("электронный", "книга"),
+    "coffeemaker": ("кофеварка",),
+    "coffeemachine": ("кофемашина", "кофеварка"),
 }
 
 # Trade names shoppers use for the whole kind of goods (ксерокс for any copier, памперсы for
