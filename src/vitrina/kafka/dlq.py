@@ -20,7 +20,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from vitrina.errors import BrokerError, NotFoundError
+from vitrina.errors import BadRequestError, BrokerError, NotFoundError
 from vitrina.kafka.deadletter import (
     HEADER_ERROR,
     HEADER_OFFSET,
@@ -118,6 +118,9 @@ def reason_of(error: str) -> str:
     return error.split(":", 1)[0][:80] or "unknown"
 
 
+_REF = re.compile(r"\d+(:\d+)?")  # a dead letter's offset, alone or as partition:offset
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which dead letters a replay picks; empty criteria match everything."""
@@ -126,6 +129,16 @@ class Selection:
     service: str | None = None
     reason: str | None = None
     refs: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # A mistyped ref matched nothing, and the replay said "replayed 0 record(s)", exit 0.
+        malformed = [ref for ref in self.refs if not _REF.fullmatch(ref)]
+        if malformed:
+            raise BadRequestError(
+                f"--offset {', '.join(malformed)}: not a dead letter's ref (P:O or O)",
+                hint="use the refs `vitrina dlq list` shows, e.g. --offset 2:0; "
+                "nothing was replayed",
+            )
 
     def matches(self, letter: DeadLetter) -> bool:
         if self.topic and letter.source_topic != self.topic:
