@@ -115,6 +115,12 @@ def status(settings: Settings, name: str = "broker", port: int | None = None) ->
     )
 
 
+def answers_for_another_data_dir(st: BrokerStatus) -> bool:
+    """No broker of this data dir runs, yet one answers at its address: another data dir's
+    (`vitrina` run from another folder: the default data dir, .vitrina, is relative)."""
+    return not st.running and answers_kafka(st.address, 1.5)
+
+
 def start(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
     """Start the broker (idempotent) and wait until it answers the Kafka protocol."""
     port = port or settings.broker.port

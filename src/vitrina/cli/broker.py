@@ -61,7 +61,7 @@ def status(mirror: bool = typer.Option(False, help="The mirror broker.")) -> Non
     elif st.running:
         console.print(f"{name}: running (pid {st.pid}) but NOT answering on {st.address}")
         raise typer.Exit(1)
-    elif broker.answers_kafka(st.address, 1.5):
+    elif broker.answers_for_another_data_dir(st):
         console.print(
             f"{name}: a broker answers on {st.address}, but not one started from this data "
             f"dir ({s.data_dir.resolve()}): run from the folder where it was started, or set "

@@ -112,11 +112,11 @@ def status() -> None:
         console.print("platform    not running on this data dir (start it: `vitrina up`)")
     expected = set(running.get("services", [])) if running else {spec.name for spec in SERVICES}
     down: list[str] = []
-    answering: list[str] = []  # services that answer
+    any_up = False  # a service answers
     foreign = False  # a broker answers that this data dir did not start
     if identity(s).embedded:
         st = broker.status(s)
-        foreign = not st.running and broker.answers_kafka(st.address, 1.5)
+        foreign = broker.answers_for_another_data_dir(st)
         if foreign:
             console.print(
                 f"broker      up  {st.address} (not started from this data dir)", highlight=False
@@ -145,11 +145,10 @@ def status() -> None:
         except httpx.HTTPError:
             ok = False
         console.print(f"{spec.name:<11} {'up' if ok else 'DOWN'}  :{port}")
-        if ok:
-            answering.append(spec.name)
-        else:
+        any_up = any_up or ok
+        if not ok:
             down.append(spec.name)
-    if foreign or (not running and answering):
+    if foreign or (not running and any_up):
         # The data dir is relative (.vitrina): run from another folder, this command saw no
         # platform and called the broker that answered DOWN (issue found by a new-user walk).
         console.print(
