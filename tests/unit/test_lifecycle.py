@@ -7,6 +7,7 @@ import signal
 import socket
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -28,9 +29,24 @@ class Clock:
         return self.now
 
 
+def broker_watch(
+    state: dict[str, int | bool], restart: Callable[[], str], clock: Clock
+) -> tuple[BrokerWatch, list[str]]:
+    """A watch over fakes: the broker is up while state["up"]; the lines it says."""
+    said: list[str] = []
+    watch = BrokerWatch(
+        lambda: bool(state["up"]),
+        restart,
+        lambda: "11 created",
+        lambda _name, _color, line: said.append(line),
+        clock=clock,
+    )
+    return watch, said
+
+
 def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
     """Issue 12 item 6: a dead broker went unnoticed (7,700 client errors in 50 s)."""
-    clock, said, calls = Clock(), [], []
+    clock, calls = Clock(), []
     state = {"up": True, "fail": 2}
 
     def restart() -> str:
@@ -41,13 +57,7 @@ def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
         state["up"] = True
         return "127.0.0.1:1"
 
-    watch = BrokerWatch(
-        lambda: state["up"],
-        restart,
-        lambda: "11 created",
-        lambda name, color, line: said.append(line),
-        clock=clock,
-    )
+    watch, said = broker_watch(state, restart, clock)
     watch.check()
     assert said == [] and calls == []
     state["up"] = False
@@ -66,7 +76,7 @@ def test_broker_watch_says_once_restarts_and_reapplies_topics() -> None:
 def test_broker_watch_counts_the_restart_itself_in_the_downtime() -> None:
     """A broker killed with -9 came back ~14 s later, and `vitrina up` said "broker back on
     127.0.0.1:19092 after 0 s": the downtime was measured before the restart ran."""
-    clock, said = Clock(), []
+    clock = Clock()
     state = {"up": True}
 
     def restart() -> str:
@@ -74,13 +84,7 @@ def test_broker_watch_counts_the_restart_itself_in_the_downtime() -> None:
         state["up"] = True
         return "127.0.0.1:1"
 
-    watch = BrokerWatch(
-        lambda: state["up"],
-        restart,
-        lambda: "ok",
-        lambda n, c, line: said.append(line),
-        clock=clock,
-    )
+    watch, said = broker_watch(state, restart, clock)
     state["up"] = False
     clock.now += 2.5
     watch.check()
