@@ -6,6 +6,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from vitrina.search.word_lists import LETTER_NAMES
+
 # Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
 # "16 ГБ", "2000 Вт", so the index has the number and the unit as two words and never the
 # glued one. The units of the catalogues' specifications and the common ones beside them,
@@ -76,7 +78,8 @@ COLLECTIVE_NUMERALS: dict[str, str] = {
 PLACES = "места"
 # A Latin letter said by its name after a number (5 джи, 4 кей, 3 ди): the catalogues write
 # 5G, 4K, 3D, one word; the spelt name is in no name, and the number alone is in many.
-NUMBER_LETTERS = {"джи": "g", "жи": "g", "кей": "k", "кэй": "k", "ди": "d"}
+# (the names of word_lists.LETTER_NAMES whose letter follows a number in the catalogues)
+NUMBER_LETTERS = {name: letter for name, letter in LETTER_NAMES.items() if letter in "gkd"}
 # One and a half (полтора литра, полуторное бельё, полутороспальное): the catalogues write
 # 1.5, which the query parser reads as the two words 1 and 5, as it reads 1.5 typed.
 ONE_AND_A_HALF = ("1", "5")

@@ -18,7 +18,7 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
-from vitrina.search.word_lists import BRANDS, PHRASE_SYNONYMS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, LETTER_NAMES, PHRASE_SYNONYMS, SYNONYMS
 
 # Words shorter than this keep their letters: a doubled letter of a 3-letter word (осс) is
 # as likely the word itself.
@@ -146,16 +146,6 @@ def latin_lemmas(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-# Russian names of Latin letters, as an abbreviated brand is said and then typed (джейбиэль
-# for JBL, элджи for LG, эйчпи for HP). Single-vowel names (а, и, о, ю) are left out: with
-# them ordinary words (сити, тио) spell letters too.
-_LETTER_NAMES = {
-    "эй": "a", "би": "b", "си": "c", "ди": "d", "эф": "f", "джи": "g", "жи": "g",
-    "эйч": "h", "аш": "h", "ай": "i", "джей": "j", "жей": "j", "кей": "k", "кэй": "k",
-    "эль": "l", "эл": "l", "эм": "m", "эн": "n", "оу": "o", "пи": "p", "кью": "q",
-    "ар": "r", "эр": "r", "эс": "s", "ти": "t", "ви": "v", "дабл": "w", "экс": "x",
-    "икс": "x", "уай": "y", "зед": "z", "зет": "z",
-}  # fmt: skip
 _BRAND_LATINS = frozenset(BRANDS.values())
 MIN_SPELT_LETTERS = 2
 
@@ -171,7 +161,7 @@ def spelt_out_letters(word: str) -> tuple[str, ...]:
     readings: list[set[str]] = [set() for _ in range(len(word) + 1)]
     readings[0].add("")
     for i in range(len(word)):
-        for name, letter in _LETTER_NAMES.items():
+        for name, letter in LETTER_NAMES.items():
             if readings[i] and word.startswith(name, i):
                 readings[i + len(name)].update(r + letter for r in readings[i])
     return tuple(

@@ -351,3 +351,14 @@ BRANDS: dict[str, str] = {
     "юсб": "usb",
     "твс": "tws",  # true wireless earphones: the seed catalogue's "type: TWS"
 }
+
+# Russian names of Latin letters, as an abbreviated brand is said and then typed (джейбиэль
+# for JBL, элджи for LG, эйчпи for HP). Single-vowel names (а, и, о, ю) are left out: with
+# them ordinary words (сити, тио) spell letters too.
+LETTER_NAMES = {
+    "эй": "a", "би": "b", "си": "c", "ди": "d", "эф": "f", "джи": "g", "жи": "g",
+    "эйч": "h", "аш": "h", "ай": "i", "джей": "j", "жей": "j", "кей": "k", "кэй": "k",
+    "эль": "l", "эл": "l", "эм": "m", "эн": "n", "оу": "o", "пи": "p", "кью": "q",
+    "ар": "r", "эр": "r", "эс": "s", "ти": "t", "ви": "v", "дабл": "w", "экс": "x",
+    "икс": "x", "уай": "y", "зед": "z", "зет": "z",
+}  # fmt: skip
