@@ -130,3 +130,20 @@ def test_cli_add_list_remove_import(make_settings: Callable[..., Settings], tmp_
     assert imported.returncode == 0 and "banned 1 product(s)" in imported.stdout
     final = json.loads(vitrina("list", "--json").stdout)
     assert {b["product_id"]: b["reason"] for b in final} == {"32": "контрафакт", "33": "список"}
+
+
+def test_a_ban_with_no_broker_says_the_broker_is_unreachable(tmp_path: Path) -> None:
+    """With no broker, `ban add` waited the whole 30 s flush timeout and said only "the ban
+    list was not fully written: timed out"; it now asks the broker for the ban-list topic
+    first and says which broker is unreachable and how to check it."""
+    from tests.conftest import free_port
+
+    from vitrina.kafka.errors import KafkaUnreachable
+    from vitrina.settings import load_settings
+
+    address = f"127.0.0.1:{free_port()}"  # nothing listens there
+    settings = load_settings(data_dir=tmp_path, kafka={"bootstrap_servers": address})
+    with pytest.raises(KafkaUnreachable) as caught:
+        BanService(settings).ban(["12"], "подделка", "anna")
+    assert f"cannot reach the Kafka broker at {address}" in caught.value.message
+    assert "vitrina broker status" in (caught.value.hint or "")

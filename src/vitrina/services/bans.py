@@ -27,7 +27,7 @@ from vitrina.contracts.models import Ban
 from vitrina.domain.banlist import BanList, fold_ban, ids_from_document, parse_product_ids
 from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
 from vitrina.kafka.clients import identity, producer_config
-from vitrina.kafka.errors import explain, wait_flushed
+from vitrina.kafka.errors import check_topic, explain, fetch_metadata, wait_flushed
 from vitrina.kafka.inspect import read_partitions_to_end, topic_partitions
 from vitrina.kafka.produce import produce
 from vitrina.settings import Settings
@@ -36,6 +36,9 @@ from vitrina.settings import Settings
 # passes its own.
 PRINCIPAL = "admin"
 FLUSH_TIMEOUT_S = 30.0
+# A ban is written only once the broker has answered for the ban-list topic: with no broker,
+# a plain produce waited the whole flush timeout and said only "timed out".
+METADATA_TIMEOUT_S = 10.0
 
 
 def decode_ban(raw: bytes | None) -> dict[str, Any] | None:
@@ -65,7 +68,11 @@ class BanService:
     # -- writing -------------------------------------------------------------------------
     def _produce(self, records: list[tuple[str, bytes | None]]) -> None:
         if self._producer is None:
-            self._producer = Producer(producer_config(self.settings, self.principal))
+            producer = Producer(producer_config(self.settings, self.principal))
+            ident = identity(self.settings, self.principal)
+            metadata = fetch_metadata(producer, ident, self.topic, METADATA_TIMEOUT_S)
+            check_topic(ident, self.topic, metadata, operation="WRITE")
+            self._producer = producer
         errors: list[str] = []
         first_error: list[KafkaError] = []
 
