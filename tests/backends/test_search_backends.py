@@ -261,6 +261,8 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("фитнесчасы xyz", "Умные часы XYZ"),  # in "any word", a split's parts count each
         ("букридер", "Электронная книга"),  # an English product word in Cyrillic
         ("coffee maker", "Кофеварка AromaBrew"),
+        # probe round 17
+        ("лампочка которую можно включать с телефона", "Умная лампочка"),  # a clause
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(

@@ -32,7 +32,7 @@ from vitrina.search.number_units import split_number_units
 from vitrina.search.phrases import (
     phrase_matches,
 )
-from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, query_roles
+from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, is_optional_word, query_roles
 from vitrina.search.query_understanding import (
     adjective_nouns,
     alternatives,
@@ -904,3 +904,35 @@ def test_a_prefixed_compound_read_as_a_phrase_has_the_phrases_meaning() -> None:
     ]
     assert ("садовый", "инструмент") not in compound_meanings("садлейка")
     assert len(compound_meanings("электрощетка")) == 3
+
+
+def test_the_purpose_ends_at_a_number() -> None:
+    """монитор для игр 165 гц: 165 гц is what the monitor is like, not what it is for — it
+    weighs as the product's words (probe round 17: 1 of 8 165 Hz monitors in the top 10)."""
+    roles = query_roles(["монитор", "для", "игр", "165", "гц"])
+    assert roles.weights == (1.0, 1.0, PURPOSE_WEIGHT, 1.0, 1.0)
+    # without a number Y goes on as before
+    assert query_roles(["мышь", "для", "ноутбука"]).weights == (1.0, 1.0, PURPOSE_WEIGHT)
+
+
+def test_a_clause_about_what_it_does_weighs_as_the_purpose_to_the_end() -> None:
+    """лампочка которую можно включать с телефона: the clause's own preposition (с) does
+    not close it, so телефона weighs 0.3 and phones no longer outrank the bulb (probe
+    round 17); можно is an optional filler word."""
+    words = ["лампочка", "которую", "можно", "включать", "с", "телефона"]
+    roles = query_roles(words)
+    assert roles.optional == frozenset({1, 2, 4})
+    assert roles.weights[0] == 1.0
+    assert roles.weights[3] == roles.weights[5] == PURPOSE_WEIGHT
+    # a clause with nothing before it is all there is
+    assert query_roles(["чтобы", "мыть", "полы"]).weights == (1.0, 1.0, 1.0)
+
+
+def test_a_comparative_with_po_is_optional() -> None:
+    """помощнее, подешевле: how it should compare, never what it is (probe round 17:
+    саундбар помощнее 300 ватт found no product with every word)."""
+    for word in ("помощнее", "подешевле", "побольше", "полегче"):
+        assert is_optional_word(word), word
+    for word in ("мощный", "мощность", "мощнее", "подушка", "повербанк"):
+        assert not is_optional_word(word), word
+    assert query_roles(["саундбар", "помощнее", "300", "вт"]).optional == frozenset({1})

@@ -51,6 +51,16 @@ def is_dictionary_word(word: str) -> bool:
     return _is_cyrillic(word) and bool(_morph().word_is_known(word))
 
 
+@lru_cache(maxsize=65_536)
+def is_soft_comparative(word: str) -> bool:
+    """Whether every reading of the word is a comparative with по- (помощнее, подешевле,
+    побольше: pymorphy3's Cmp2): how the product should compare, never what it is. Each
+    starts with по and ends in е, so other words cost no parse."""
+    shaped = word.startswith("по") and word.endswith("е") and len(word) <= 40
+    parses = _morph().parse(word) if shaped else []
+    return bool(parses) and all("Cmp2" in parse.tag for parse in parses)
+
+
 # 200k words: the generated catalogue's vocabulary is a few thousand words; real catalogues
 # stay well under this, and each entry is ~200 bytes.
 LEMMA_CACHE_WORDS = 200_000

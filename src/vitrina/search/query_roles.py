@@ -13,6 +13,9 @@ Three roles, pure functions over the query's words, read by both backends:
 * in «X для / к / под Y» the words of Y say what X is for: they weigh less than X's, so
   «наушники для айфона» ranks headphones above smartphones and «рюкзак для ноутбука»
   backpacks above laptops; a product whose name has both (Фен для волос) still ranks first;
+  Y ends at a number (монитор для игр 165 гц: 165 гц is what X is like), and a clause
+  opened by который/чтобы weighs as Y to the end (лампочка которую можно включать с
+  телефона); comparatives with по- (помощнее, подешевле) are optional;
 * in «X без Y» Y is what the product must not have (клавиатура без подсветки): a product
   whose text has Y is left out — its specifications name a feature only when the product
   has it (`domain.search_document.specification_text`).
@@ -23,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vitrina.search.analysis import lemmas
+from vitrina.search.analysis import is_soft_comparative, lemmas
 
 # Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
 # outrank Y found in a name, tags and description together (Ноутбук for «мышь для
@@ -53,7 +56,15 @@ FUNCTION_WORDS = frozenset(
         *("эти", "такой", "такая", "такие", "что", "чего", "чем", "чему", "кто", "кому", "где"),
         *("как", "куда", "когда", "какой", "какая", "какое", "какие", "какую", "каком"),
         *("какого", "который", "которая", "которые", "сколько"),
+        *("которое", "которую", "которой", "которым", "которых"),
     }
+)
+# Words that open a clause about what the product does or is for («лампочка которую можно
+# включать с телефона», «пылесос чтобы мыть полы»): the clause's words weigh as Y of «X
+# для Y» to the end of the query — the clause has its own prepositions (с телефона), so
+# a function word inside it does not close it.
+CLAUSE_WORDS = frozenset(
+    {"который", "которая", "которое", "которые", "которую", "которой", "которым", "чтобы"}
 )
 # Intent, filler and praise words, by lemma (pymorphy3's normal forms, ё as е): what the
 # shopper wants to do or how good it should be, never what it is.
@@ -62,7 +73,7 @@ INTENT_LEMMAS = frozenset(
         *("купить", "покупать", "заказать", "искать", "найти", "хотеть", "нужный", "нужно"),
         *("надо", "посоветовать", "подсказать", "выбрать", "подобрать", "подарить"),
         *("недорого", "недорогой", "дешевый", "дешево", "бюджетный", "хороший", "лучший"),
-        *("новый", "качественный", "самый", "пожалуйста", "срочно", "онлайн"),
+        *("новый", "качественный", "самый", "пожалуйста", "срочно", "онлайн", "можно"),
     }
 )
 
@@ -79,8 +90,13 @@ class QueryRoles:
 
 
 def is_optional_word(word: str) -> bool:
-    """A function word, or an intent / filler / praise word in any of its forms."""
-    return word in FUNCTION_WORDS or any(form in INTENT_LEMMAS for form in lemmas(word))
+    """A function word, an intent / filler / praise word in any of its forms, or a
+    comparative with по- (помощнее, подешевле: how it should compare, not what it is)."""
+    return (
+        word in FUNCTION_WORDS
+        or any(form in INTENT_LEMMAS for form in lemmas(word))
+        or is_soft_comparative(word)
+    )
 
 
 def query_roles(words: Sequence[str]) -> QueryRoles:
@@ -91,12 +107,19 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
         return QueryRoles(frozenset(), (1.0,) * len(words))
     weights = []
     purpose = False  # inside Y of «X для Y»
+    clause = False  # after «которую», «чтобы»: to the end
     seen_product_word = False
     for i, word in enumerate(words):
-        if word in PURPOSE_PREPOSITIONS:
+        if word in CLAUSE_WORDS:
+            clause = purpose = seen_product_word
+        elif clause:
+            pass
+        elif word in PURPOSE_PREPOSITIONS:
             purpose = seen_product_word  # «для кухни» alone: кухни is all there is
-        elif word in FUNCTION_WORDS:
-            purpose = False  # another function word: «наушники для бега с микрофоном», и, или
+        elif word in FUNCTION_WORDS or word.isdigit():
+            # another function word: «наушники для бега с микрофоном», и, или; a number
+            # says what X is like (монитор для игр 165 гц), not what it is for
+            purpose = False
         elif i not in optional and not purpose:
             seen_product_word = True
         weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
