@@ -262,6 +262,8 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("букридер", "Электронная книга"),  # an English product word in Cyrillic
         ("coffee maker", "Кофеварка AromaBrew"),
         # probe round 17
+        ("смартфон эй би си", "Смартфон ABC"),  # letters said one by one: abc
+        ("эйбиси 5джи", "Смартфон ABC 5G"),  # glued, and a letter glued to its number
         ("лампочка которую можно включать с телефона", "Умная лампочка"),  # a clause
     ],
 )

@@ -59,6 +59,7 @@ from vitrina.search.typed_shapes import (
     dzh_for_g,
     ka_noun,
     latin_lemmas,
+    letters_said_apart,
     more_latin_spellings,
     o_for_yo,
     phrases_apart,
@@ -936,3 +937,31 @@ def test_a_comparative_with_po_is_optional() -> None:
     for word in ("мощный", "мощность", "мощнее", "подушка", "повербанк"):
         assert not is_optional_word(word), word
     assert query_roles(["саундбар", "помощнее", "300", "вт"]).optional == frozenset({1})
+
+
+def test_a_letter_name_glued_to_a_number_and_thousands_said_as_a_word() -> None:
+    """5джи is 5 джи is 5g (probe round 17: эйбиси 5джи found nothing); a thousand said as a
+    word multiplies the number before it, полторы тысячи is 1500 (round 16's open miss read
+    it as 1 5 тысячи)."""
+    assert split_number_units(["эйбиси", "5джи"]) == ("эйбиси", "5g")
+    assert split_number_units(["4кей"]) == ("4k",)
+    assert split_number_units(["полторы", "тысячи"]) == ("1500",)
+    assert split_number_units(["до", "5", "тысяч"]) == ("до", "5000")
+    assert split_number_units(["15", "тыс", "рублей"]) == ("15000", "рублей")
+    assert split_number_units(["тысяча", "мелочей"]) == ("тысяча", "мелочей")  # no number
+
+
+def test_letters_said_one_by_one_are_the_abbreviation_the_index_may_have() -> None:
+    """смартфон эй би си: the letters' names apart are joined (эйбиси) and read as abc,
+    though abc is no brand of the word lists — any abbreviation of 3+ letters from a word
+    pymorphy3 does not know (probe round 17); a dictionary word (сити, пиар) still spells
+    nothing, nor do two letters outside the brand list."""
+    assert letters_said_apart(["смартфон", "эй", "би", "си"]) == ("смартфон", "эйбиси")
+    assert letters_said_apart(["часы", "икс", "уай", "зед"]) == ("часы", "иксуайзед")
+    assert letters_said_apart(["эй", "смартфон", "си"]) == ("эй", "смартфон", "си")
+    assert spelt_out_letters("эйбиси") == ("abc",)
+    assert spelt_out_letters("иксуайзед") == ("xyz",)
+    assert _words("эйбиси", ["эйбиси"])["abc"] == "brand"
+    assert spelt_out_letters("биби") == ()  # two letters: only the brand list's
+    for word in ("сити", "эмаль", "пиар", "сиди"):
+        assert spelt_out_letters(word) == (), word

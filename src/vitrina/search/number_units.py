@@ -45,6 +45,9 @@ SPELT_UNITS: dict[str, str] = {
 KILO_UNITS: dict[str, str] = {
     **dict.fromkeys(("квт", "киловатт", "киловатта", "kw"), "вт"),
 }
+# A thousand said as a word after a number (5 тысяч, полторы тысячи, 15 тыс): prices are
+# written in digits (5000), and «тысяч» is in no product's text.
+THOUSANDS = frozenset({"тысяча", "тысячи", "тысяч", "тыс", "тысячу"})
 # Numeral prefixes of Russian compounds (двухместная, трехспальное, четырехколесный) and
 # the number each stands for: the catalogues write it as a digit ("2 места", "2-спальное").
 NUMERAL_PREFIXES = (
@@ -91,12 +94,15 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
     четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), a unit spelt out
     after a number as its abbreviation (40 часов → 40 ч), a letter said by its name as the
-    number's letter (5 джи → 5g): the catalogues write numbers as digits apart from their
+    number's letter (5 джи, 5джи → 5g), thousands said as a word (полторы тысячи → 1500): the catalogues write numbers as digits apart from their
     units, so the glued word finds nothing and the number, which decides which product is
     meant, was lost."""
     out: list[str] = []
     for word in words:
         glued = _NUMBER_GLUED.fullmatch(word)
+        if glued is not None and glued.group(2) in NUMBER_LETTERS:  # 5джи → 5g, as 5 джи
+            out.append(glued.group(1) + NUMBER_LETTERS[glued.group(2)])
+            continue
         if glued is not None and glued.group(2) in NUMBER_UNITS:
             out.append(glued.group(1))
             word = glued.group(2)
@@ -105,6 +111,9 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
                 continue
         if word in KILO_UNITS and out and out[-1].isdigit():
             out[-1:] = [*_thousands(out), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
+            continue
+        if word in THOUSANDS and out and out[-1].isdigit():  # 5 тысяч → 5000
+            out[-1:] = _thousands(out)  # полторы тысячи → 1 5 → 1500
             continue
         if word in NUMBER_LETTERS and out and out[-1].isdigit():  # 5 джи → 5g
             out[-1] += NUMBER_LETTERS[word]

@@ -7,6 +7,7 @@ Pure functions over words, for both backends (`query_understanding` applies them
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, lemmas
@@ -148,13 +149,17 @@ def latin_lemmas(word: str) -> tuple[str, ...]:
 
 _BRAND_LATINS = frozenset(BRANDS.values())
 MIN_SPELT_LETTERS = 2
+# An abbreviation the brand list lacks (эйбиси → abc, the seed catalogues' ABC) is read from
+# a word pymorphy3 does not know with at least this many letters' names: two names make
+# too many short words (биби, кейси), and a dictionary word (сити, пиар) is a word.
+MIN_UNLISTED_SPELT_LETTERS = 3
 
 
 @lru_cache(maxsize=65_536)
 def spelt_out_letters(word: str) -> tuple[str, ...]:
-    """The brand abbreviations a word spells with the letters' Russian names (джейбиэль →
-    jbl: джей би эль): only abbreviations the brand list has, so an ordinary word gets
-    nothing."""
+    """The abbreviations a word spells with the letters' Russian names (джейбиэль → jbl:
+    джей би эль; эйбиси → abc): those of the brand list, and from a word pymorphy3's
+    dictionary lacks any of 3+ letters, so an ordinary word gets nothing."""
     if not is_cyrillic(word) or len(word) > MAX_NAME_CHARS:
         return ()
     # readings[i]: the letter strings word[:i] spells
@@ -164,9 +169,32 @@ def spelt_out_letters(word: str) -> tuple[str, ...]:
         for name, letter in LETTER_NAMES.items():
             if readings[i] and word.startswith(name, i):
                 readings[i + len(name)].update(r + letter for r in readings[i])
+    if not readings[-1]:
+        return ()
+    unlisted = not is_dictionary_word(word)
     return tuple(
-        sorted(r for r in readings[-1] if len(r) >= MIN_SPELT_LETTERS and r in _BRAND_LATINS)
+        sorted(
+            r
+            for r in readings[-1]
+            if len(r) >= MIN_SPELT_LETTERS
+            and (r in _BRAND_LATINS or (unlisted and len(r) >= MIN_UNLISTED_SPELT_LETTERS))
+        )
     )
+
+
+def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
+    """Two or more adjacent words that are each a letter's name joined into one word
+    (смартфон эй би си → смартфон эйбиси), which `spelt_out_letters` reads as the
+    abbreviation (abc): the letters of a brand or model said one by one."""
+    out: list[str] = []
+    run = 0  # how many of out's last words are letters' names
+    for word in words:
+        if word in LETTER_NAMES and run:
+            out[-1] += word
+        else:
+            out.append(word)
+        run = run + 1 if word in LETTER_NAMES else 0
+    return tuple(out)
 
 
 def dzh_for_g(word: str) -> tuple[str, ...]:
