@@ -264,6 +264,7 @@ def test_how_people_type_finds_the_product_on_both_backends(
         # probe round 17
         ("смартфон эй би си", "Смартфон ABC"),  # letters said one by one: abc
         ("эйбиси 5джи", "Смартфон ABC 5G"),  # glued, and a letter glued to its number
+        ("фитнесбраслетик", "Фитнес-браслет FitGo"),  # a compound's diminutive, cut
         ("лампочка которую можно включать с телефона", "Умная лампочка"),  # a clause
     ],
 )

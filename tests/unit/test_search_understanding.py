@@ -39,6 +39,8 @@ from vitrina.search.query_understanding import (
     compound_endings,
     compound_meaning,
     compound_meanings,
+    compound_parts_of,
+    diminutive_compounds,
     e_for_e,
     inflected_keys,
     joined_dictionary_words,
@@ -965,3 +967,13 @@ def test_letters_said_one_by_one_are_the_abbreviation_the_index_may_have() -> No
     assert spelt_out_letters("биби") == ()  # two letters: only the brand list's
     for word in ("сити", "эмаль", "пиар", "сиди"):
         assert spelt_out_letters(word) == (), word
+
+
+def test_a_diminutive_of_a_compound_is_cut_as_the_compound() -> None:
+    """фитнесбраслетик → фитнесбраслет → фитнес + браслет (probe round 17: nothing found):
+    the diminutive's base is cut into two words as the compound itself is; the cuts of
+    the word as typed come first."""
+    assert diminutive_compounds("фитнесбраслетик") == ["фитнесбраслет"]
+    assert ("фитнес", "браслет") in compound_parts_of("фитнесбраслет")
+    assert compound_parts_of("фитнесбраслет")[0] == ("фитнесбра", "слет")  # longest first
+    assert diminutive_compounds("чайник") == []  # a base too short to be a compound

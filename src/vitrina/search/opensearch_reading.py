@@ -37,6 +37,8 @@ from vitrina.search.query_understanding import (
     MIN_COMPOUND_PART,
     compound_endings,
     compound_meanings,
+    compound_parts_of,
+    diminutive_compounds,
 )
 from vitrina.search.transliteration import (
     is_cyrillic,
@@ -93,6 +95,8 @@ def _cuts(word: str) -> list[tuple[str, str]]:
             for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
         ),
         *codes,
+        # фитнесбраслетик → фитнесбраслет → фитнес + браслет: a compound's diminutive
+        *(cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)),
     ]
 
 

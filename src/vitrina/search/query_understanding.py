@@ -218,6 +218,19 @@ def diminutive_bases(word: str, bare: bool = True) -> list[str]:
     return found
 
 
+def diminutive_compounds(word: str) -> list[str]:
+    """The compounds a diminutive of a compound may be made from (фитнесбраслетик →
+    фитнесбраслет): cut into two words by the index, as the compound itself is."""
+    return [b for b in diminutive_bases(word) if len(b) >= 2 * MIN_COMPOUND_PART]
+
+
+def compound_parts_of(word: str) -> list[tuple[str, str]]:
+    """Every cut of a Cyrillic word into two parts of MIN_COMPOUND_PART+ letters, the
+    longest first part first."""
+    last = len(word) - MIN_COMPOUND_PART
+    return [(word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)]
+
+
 def compound_meaning(word: str) -> tuple[str, str] | None:
     """The first of `compound_meanings` (электрощетка → электрический, щетка), or None."""
     return next(iter(compound_meanings(word)), None)

@@ -15,7 +15,12 @@ from vitrina.search.analysis import stems
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.model_codes import code_cuts, joinable, joined_spellings, split_code
-from vitrina.search.query_understanding import MIN_COMPOUND_PART, compound_endings
+from vitrina.search.query_understanding import (
+    MIN_COMPOUND_PART,
+    compound_endings,
+    compound_parts_of,
+    diminutive_compounds,
+)
 from vitrina.search.transliteration import is_cyrillic
 
 
@@ -92,6 +97,8 @@ def compound_parts(searcher: Any, word: str) -> tuple[str, str] | None:
     if is_cyrillic(word) and len(word) >= 2 * MIN_COMPOUND_PART:
         last = len(word) - MIN_COMPOUND_PART
         cuts = [*((word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)), *cuts]
+        # фитнесбраслетик → фитнесбраслет → фитнес + браслет: a compound's diminutive
+        cuts += [cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)]
     for parts in cuts:
         if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
             return parts
