@@ -345,6 +345,34 @@ def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
     assert specs and all(v == value for v in specs), (indexes["kind"], query, specs)
 
 
+@pytest.mark.parametrize(
+    ("query", "low", "high"),
+    [
+        ("планшет до 15000", None, 15000),
+        ("кеды дешевле 5 тысяч", None, 5000),
+        ("монитор от 50000 рублей", 50000, None),
+    ],
+)
+def test_a_price_typed_in_the_query_filters_on_both_backends(
+    indexes: dict[str, Any], catalog: list[dict[str, Any]], query: str, low: Any, high: Any
+) -> None:
+    """Probe round 17: «до 15000» is a price bound, not a number to match; every hit is of
+    the type asked for and within the bound, and every product that fits is found."""
+    page = indexes["generated"][0].search(query, limit=100)
+    kind = query.split()[0]
+    prices = [h.product["price"]["amount"] for h in page.hits]
+    assert prices and all(h.product["name"].lower().startswith(kind) for h in page.hits), query
+    assert all((low is None or p >= low) and (high is None or p <= high) for p in prices)
+    fitting = [
+        p
+        for p in catalog
+        if p["name"].lower().startswith(kind)
+        and (low is None or p["price"]["amount"] >= low)
+        and (high is None or p["price"]["amount"] <= high)
+    ]
+    assert page.total == len(fitting), (indexes["kind"], query, page.total, len(fitting))
+
+
 @pytest.mark.parametrize("query", ["зарядка для телефона", "что-нибудь для кухни"])
 def test_a_function_word_alone_finds_nothing_in_any_word_or_fuzzy(
     indexes: dict[str, Any], query: str

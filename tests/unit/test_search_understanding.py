@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
+from vitrina.search.base import SearchFilters
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     MIN_TWO_DROPPED_CHARS,
@@ -32,6 +33,7 @@ from vitrina.search.number_units import split_number_units
 from vitrina.search.phrases import (
     phrase_matches,
 )
+from vitrina.search.price_words import price_from_words, with_price_from_words
 from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, is_optional_word, query_roles
 from vitrina.search.query_understanding import (
     adjective_nouns,
@@ -977,3 +979,22 @@ def test_a_diminutive_of_a_compound_is_cut_as_the_compound() -> None:
     assert ("фитнес", "браслет") in compound_parts_of("фитнесбраслет")
     assert compound_parts_of("фитнесбраслет")[0] == ("фитнесбра", "слет")  # longest first
     assert diminutive_compounds("чайник") == []  # a base too short to be a compound
+
+
+def test_a_price_typed_in_the_query_is_a_price_filter() -> None:
+    """планшет до 15000, часы дешевле 5 тысяч, от 3000 рублей: a bound on the price, the
+    number and the currency left out of the words (probe round 17); до/от before a unit
+    (до 30 км, от 8 лет, от 1000 деталей) or a small number is no price, and a query that
+    names no price is searched exactly as typed."""
+    assert price_from_words("планшет до 15000") == ("планшет", None, 15000.0)
+    assert price_from_words("умные часы до 5000 рублей") == ("умные часы", None, 5000.0)
+    assert price_from_words("часы дешевле 5 тысяч") == ("часы", None, 5000.0)
+    assert price_from_words("ноутбук от 50 тыс до 90 тыс руб") == ("ноутбук", 50000.0, 90000.0)
+    for query in ("самокат до 30 км", "конструктор от 8 лет", "конструктор от 1000 деталей"):
+        assert price_from_words(query) is None, query
+    assert price_from_words("наушники до 50") is None
+    assert price_from_words("до 5000") is None  # nothing else to look for
+    text, filters = with_price_from_words("кроссовки от 3000 р", SearchFilters(price_min=5000))
+    assert text == "кроссовки" and filters == SearchFilters(price_min=5000)  # the narrower
+    text, filters = with_price_from_words("кроссовки до 3000", SearchFilters(price_min=5000))
+    assert text == "кроссовки до 3000" and filters == SearchFilters(price_min=5000)

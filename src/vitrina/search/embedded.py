@@ -29,6 +29,7 @@ from vitrina.errors import ConfigError, UnavailableError
 from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import index_fields
+from vitrina.search.price_words import with_price_from_words
 from vitrina.search.query_understanding import (
     COMPOUND_PREFIXES,
     MIN_COMPOUND_PART,
@@ -263,7 +264,8 @@ class EmbeddedSearch:
         offset: int = 0,
     ) -> SearchPage:
         """One page of results. Pages may be shared between callers (the page cache): read
-        them, never change them."""
+        them, never change them. A price typed in the query (до 15000) is a price filter."""
+        query, filters = with_price_from_words(query, filters)
         check_request(filters, sort, limit, offset)
         searcher = self._searcher()  # a commit landed: reload, start a new generation
         oldest = self._generations.oldest_servable()

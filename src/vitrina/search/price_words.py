@@ -1,0 +1,77 @@
+"""A price typed into the query («планшет до 15000», «часы дешевле 5 тысяч», «кроссовки от
+3000 рублей»): a bound on the price, not words to match. Prices are no product's text, so
+the number found only products whose specifications happened to have it (15000 mAh) and
+the bound was lost. Pure functions over the query, for both backends, which read the bound
+as the price filter of `SearchFilters` (the narrower of it and the caller's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vitrina.domain.search_document import query_words
+from vitrina.search.base import SearchFilters
+from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_units
+
+# Words before a number that make it a ceiling or a floor. «до» and «от» also bound ages,
+# distances and counts (от 8 лет, до 30 км, от 1000 деталей): a unit after the number
+# makes it that, not a price.
+CEILING_WORDS = frozenset({"до", "дешевле"})
+FLOOR_WORDS = frozenset({"от", "дороже"})
+CURRENCY_WORDS = frozenset(
+    {"р", "руб", "рубль", "рубля", "рублей", "рублях", "rub", "rur", "₽", "тр", "тыр"}
+)
+# A price is at least this: «до 50» is a size, a speed or an age far more often, and the
+# catalogues sell nothing under 100 ₽.
+MIN_PRICE = 100
+# Counted things after a number that NUMBER_UNITS lacks in the forms typed after «до/от».
+_UNIT_WORDS = frozenset({"деталь", "детали", "страниц", "человек", "штук", "размер"})
+
+
+def price_from_words(query: str) -> tuple[str, float | None, float | None] | None:
+    """(the query without the price words, a floor, a ceiling), or None when the query
+    names no price — then it is searched exactly as typed. A query of a price only («до
+    5000») keeps its words: there is nothing else to look for."""
+    words = list(split_number_units(query_words(query)))
+    floor: float | None = None
+    ceiling: float | None = None
+    kept: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        number = words[i + 1] if i + 1 < len(words) else ""
+        after = words[i + 2] if i + 2 < len(words) else ""
+        bound = word in CEILING_WORDS or word in FLOOR_WORDS
+        unit = after in NUMBER_UNITS or after in SPELT_UNITS or after in _UNIT_WORDS
+        if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
+            if word in CEILING_WORDS:
+                ceiling = float(number)
+            else:
+                floor = float(number)
+            i += 3 if after in CURRENCY_WORDS else 2
+            continue
+        kept.append(word)
+        i += 1
+    if (floor is None and ceiling is None) or not kept:
+        return None
+    return " ".join(kept), floor, ceiling
+
+
+def with_price_from_words(
+    query: str, filters: SearchFilters | None
+) -> tuple[str, SearchFilters | None]:
+    """The query to search and the filters with the typed price bound added (the narrower
+    of the typed bound and the caller's)."""
+    found = price_from_words(query)
+    if found is None:
+        return query, filters
+    text, floor, ceiling = found
+    given = filters or SearchFilters()
+    if floor is not None and (given.price_min is None or floor > given.price_min):
+        given = replace(given, price_min=floor)
+    if ceiling is not None and (given.price_max is None or ceiling < given.price_max):
+        given = replace(given, price_max=ceiling)
+    low, high = given.price_min, given.price_max
+    if low is not None and high is not None and low > high:  # it contradicts the caller's
+        return query, filters
+    return text, given
