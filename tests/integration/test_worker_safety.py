@@ -341,3 +341,52 @@ def test_an_output_too_large_for_the_producer_is_dead_lettered_not_a_crash(
         assert len(list(read_to_end(settings, [settings.topics.orders]))) == 2
     finally:
         running.stop()
+
+
+@pytest.mark.parametrize("replay_for", [b"\xff\xfe", b",", b""])
+def test_a_broken_replay_header_is_dead_lettered_not_a_crash_loop(
+    make_settings: Callable[..., Settings], replay_for: bytes
+) -> None:
+    """`replay_for` is written by `dlq replay`; a record produced around it may carry any
+    bytes there. Seen: b"\\xff\\xfe" crashed the filter and the lake sink on every restart
+    (UnicodeDecodeError) until the supervisor gave up on both."""
+    settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
+    topic = settings.topics.client_events
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(topic, event(1), "u-1", partition=0, headers=[("replay_for", replay_for)])
+    producer.produce(topic, event(2), "u-1", partition=0)
+    assert producer.flush(30) == 0
+    for build in (
+        lambda group: StreamWorker(settings, ValidateEvents(), [topic], group_id=group),
+        lambda group: build_lake_sink(settings, group_id=group),
+    ):
+        group = f"replay-hdr-{uuid.uuid4().hex[:6]}"
+        running = Running(build(group))
+        try:
+            wait_for(
+                lambda: committed(settings, group, topic)[0] == 2 or running.error,  # noqa: B023
+                timeout=60,
+                message="both records committed",
+            )
+        finally:
+            running.stop()
+        assert running.error is None, running.error
+    found = wait_for(
+        lambda: (lambda d: d if len(d) >= 2 else None)(letters(settings)),
+        timeout=20,
+        message="the record dead-lettered by both services",
+    )
+    assert sorted(d["service"] for d in found) == ["lake-sink", "toy-event-validator"]
+    assert {d["source_offset"] for d in found} == {"0"}
+    assert all("replay_for" in d["error"] for d in found), found
+    assert all("replay_for" not in d for d in found), "the broken header is not carried on"
+
+
+class ValidateEvents(Step):
+    """A consumer of client-events that decodes and validates, writes nothing."""
+
+    service = "toy-event-validator"
+
+    def process(self, message: Message) -> list[Output]:
+        decode("client_event", message.value())
+        return []

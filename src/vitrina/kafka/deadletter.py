@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
-from vitrina.errors import VitrinaError
+from vitrina.errors import ContractError, VitrinaError
 
 HEADER_TOPIC = "source_topic"
 HEADER_PARTITION = "source_partition"
@@ -68,6 +69,31 @@ def dead_letter(
         *(extra_headers or []),
     ]
     return Output(dlq_topic, key, value if value is not None else b"", headers)
+
+
+def replay_targets(carried: Iterable[tuple[str, bytes]]) -> set[str] | None:
+    """The services a replayed copy is for (its `replay_for` header); None for a record that
+    is no replay.
+
+    ContractError when the header names no service: a record produced around `dlq replay`
+    may carry any bytes there, and must be dead-lettered like any invalid input — not crash
+    every worker of its topic (undecodable) nor be skipped by all of them (empty).
+    """
+    for key, value in carried:
+        if key == HEADER_REPLAY_FOR:
+            try:
+                names = {name for name in value.decode().split(",") if name}
+            except UnicodeDecodeError:
+                names = set()
+            if not names:
+                raise ContractError(
+                    f"header {HEADER_REPLAY_FOR} {value[:100]!r} names no service "
+                    "(`vitrina dlq replay` writes service names separated by commas)",
+                    field=HEADER_REPLAY_FOR,
+                    rule="header",
+                )
+            return names
+    return None
 
 
 def headers_dict(headers: list[tuple[str, bytes | None]] | None) -> dict[str, str]:

@@ -32,12 +32,12 @@ from vitrina import metrics
 from vitrina.errors import BrokerError, ContractError, UnavailableError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.deadletter import (
-    HEADER_REPLAY_FOR,
     REPLAY_HEADERS,
     DeadLetterFlood,
     DeadLetterPolicy,
     Output,
     dead_letter,
+    replay_targets,
 )
 from vitrina.kafka.errors import init_transactions
 from vitrina.kafka.inspect import consume_ready
@@ -70,8 +70,7 @@ def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | N
         for h in (msg.headers() or [])
         if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
     ]
-    targets = next((set(v.decode().split(",")) for k, v in carried if k == HEADER_REPLAY_FOR), None)
-    return carried, targets
+    return carried, replay_targets(carried)
 
 
 class StreamWorker:
@@ -328,13 +327,13 @@ class StreamWorker:
             consumed[topic] = consumed.get(topic, 0) + 1
             carried: list[tuple[str, bytes]] = []
             targets: set[str] | None = None
-            if msg.headers():  # only replayed and special records carry headers
-                carried, targets = _replay_headers(msg)
-            if targets is not None and self.service not in targets:
-                # A replay meant for another service: this one handled the original already.
-                self._pending[(topic, partition)] = offset + 1
-                continue
             try:
+                if msg.headers():  # only replayed and special records carry headers
+                    carried, targets = _replay_headers(msg)  # a broken header: ContractError
+                if targets is not None and self.service not in targets:
+                    # A replay meant for another service: this one handled the original.
+                    self._pending[(topic, partition)] = offset + 1
+                    continue
                 outputs = self.step.process(msg)
                 for out in outputs:  # inline, not fits(): this runs for every output
                     if out.value is not None and len(out.value) > _MAX_VALUE_BYTES:

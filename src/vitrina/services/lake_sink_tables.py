@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 from vitrina.contracts.codec import check_depth, decode, loads, validate, validator
 from vitrina.contracts.product_check import canonical_product
 from vitrina.errors import ContractError
-from vitrina.kafka.deadletter import HEADER_REPLAY_FOR, Output, dead_letter
+from vitrina.kafka.deadletter import Output, dead_letter, replay_targets
 from vitrina.kafka.produce import fits
 from vitrina.lake.columns import (
     COLUMNAR,
@@ -147,9 +147,7 @@ def contract_dead_letter(
     arrival (`StreamWorker._dead_letter`): its reason, headers and rule. None for a replayed
     record another of the services it was replayed for dead-letters (the first of them)."""
     *_, carried = pending[:META]
-    targets = next(
-        (set(v.decode().split(",")) for k, v in carried or () if k == HEADER_REPLAY_FOR), None
-    )
+    targets = replay_targets(carried or ())  # checked by the worker on arrival
     if targets and sorted(targets)[0] != SERVICE:
         return None
     return _letter(settings, topic, partition, pending, str(exc)), exc.rule or "invalid"
