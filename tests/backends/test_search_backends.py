@@ -225,6 +225,8 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         ("наушнеки сенхайзр", "Наушники беспроводные Sennheiser"),  # two letters dropped
         # probe round 16 (round 11's miss): a compound read as a phrase of the word lists
         ("садинвентарь", "Набор садовых инструментов"),
+        # probe round 17
+        ("смартбраслеты самсунг", "Фитнес-браслет Samsung"),  # a trade name, any case
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(

@@ -998,3 +998,9 @@ def test_a_price_typed_in_the_query_is_a_price_filter() -> None:
     assert text == "кроссовки" and filters == SearchFilters(price_min=5000)  # the narrower
     text, filters = with_price_from_words("кроссовки до 3000", SearchFilters(price_min=5000))
     assert text == "кроссовки до 3000" and filters == SearchFilters(price_min=5000)
+
+
+def test_round_17_word_lists() -> None:
+    """смарт-браслет, the trade name of a fitness bracelet, in any case form (probe round
+    17: смартбраслеты самсунг ranked Samsung phones first)."""
+    assert "браслет" in _words("смартбраслеты", ["смартбраслеты"])
