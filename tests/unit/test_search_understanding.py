@@ -1004,3 +1004,12 @@ def test_round_17_word_lists() -> None:
     """смарт-браслет, the trade name of a fitness bracelet, in any case form (probe round
     17: смартбраслеты самсунг ranked Samsung phones first)."""
     assert "браслет" in _words("смартбраслеты", ["смартбраслеты"])
+
+
+def test_robo_is_a_prefix_meaning_robot() -> None:
+    """робопылесос: a robot vacuum (probe round 17: the cordless one ranked first — робо-
+    was a prefix with no meaning, leaving пылесос alone); the base is still looked for
+    (a vacuum is still one), the robot and the vacuum together rank first."""
+    assert compound_meanings("робопылесос") == [("робот", "пылесос")]
+    assert compound_meanings("роботпылесос") == [("робот", "пылесос")]
+    assert compound_endings("робопылесос")[0] == "пылесос"

@@ -180,15 +180,20 @@ PREFIX_ADJECTIVES: dict[str, tuple[str, ...]] = {
     "тур": ("туристический",),  # турпалатка, турковрик: Палатка туристическая
     "сад": ("садовый",),  # садинструменты: Набор садовых инструментов
 }
+# Prefixes that are a clipped noun (робопылесос: Робот-пылесос, Пылесос робот): read as the
+# noun and the base like an adjective's prefix, but a product of the base's kind alone is
+# still one (a vacuum for робопылесос, ranked below the robots), so the base is looked for
+# too (`compound_endings`). робот before робо: the first prefix a word starts with is taken.
+PREFIX_NOUNS: dict[str, tuple[str, ...]] = {"робот": ("робот",), "робо": ("робот",)}
 
 
 def compound_meanings(word: str) -> list[tuple[str, str]]:
     """The adjectives and the word a prefixed compound stands for (электрощетка →
-    электрический or электронный, щетка; смартлампа → умный, лампа): an adjective and the
-    word must both match."""
+    электрический or электронный, щетка; смартлампа → умный, лампа; робопылесос → робот,
+    пылесос): an adjective and the word must both match."""
     if not is_cyrillic(word):
         return []
-    for prefix, adjectives in PREFIX_ADJECTIVES.items():
+    for prefix, adjectives in (*PREFIX_ADJECTIVES.items(), *PREFIX_NOUNS.items()):
         if word.startswith(prefix) and len(word) - len(prefix) >= MIN_COMPOUND_PART:
             base = word[len(prefix) :]
             # электрощеточка: электрический + щетка, the diminutive's base (-очка, -ечка …;
