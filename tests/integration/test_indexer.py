@@ -115,6 +115,41 @@ def test_products_searchable_tombstone_removes_invalid_dead_letters(
     assert not thread.is_alive()
 
 
+def test_a_record_keyed_by_another_product_is_dead_lettered_not_indexed(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """filtered-products is compacted by key and the index keyed by product_id: a record
+    whose key names another product (produced around the filter) would be indexed under an
+    id its key does not hold, so the key's tombstone could never withdraw it. Seen on
+    `vitrina up`: key `k9`, product `p1-big` was indexed, not dead-lettered."""
+    settings = make_settings(search={"commit_seconds": 0.2})
+    stray, good = list(generate_catalog(2, seed=11))
+    produce(
+        settings,
+        [("k-other", orjson.dumps(stray)), (good["product_id"], orjson.dumps(good))],
+    )
+    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
+        wait_for(lambda: index.get(good["product_id"]), timeout=30, message="the good product")
+        letters = wait_for(
+            lambda: [
+                headers_dict(m.headers())
+                for m in read_to_end(settings, [settings.topics.dead_letters])
+            ],
+            timeout=30,
+            message="a dead letter",
+        )
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert index.get(stray["product_id"]) is None
+    assert len(letters) == 1 and letters[0]["service"] == "indexer"
+    assert "k-other" in letters[0]["error"] and stray["product_id"] in letters[0]["error"]
+
+
 def test_caught_up_indexer_commits_at_once_and_waits_for_no_full_batch(
     make_settings: Callable[..., Settings],
 ) -> None:
