@@ -71,29 +71,48 @@ def dead_letter(
     return Output(dlq_topic, key, value if value is not None else b"", headers)
 
 
-def replay_targets(carried: Iterable[tuple[str, bytes]]) -> set[str] | None:
+def replay_targets(
+    carried: Iterable[tuple[str, bytes]], topic: str | None = None
+) -> set[str] | None:
     """The services a replayed copy is for (its `replay_for` header); None for a record that
     is no replay.
 
-    ContractError when the header names no service: a record produced around `dlq replay`
-    may carry any bytes there, and must be dead-lettered like any invalid input — not crash
-    every worker of its topic (undecodable) nor be skipped by all of them (empty).
+    ContractError when the header names no service, or (given the record's `topic`) when
+    the copy's `replay_root` is not a record of that topic, as `dlq replay` always writes
+    it: a record produced around `dlq replay` may carry any bytes there, and must be
+    dead-lettered like any invalid input — not crash every worker of its topic
+    (undecodable) nor be skipped by all of them (addressed to no one of theirs).
     """
-    for key, value in carried:
-        if key == HEADER_REPLAY_FOR:
-            try:
-                names = {name for name in value.decode().split(",") if name}
-            except UnicodeDecodeError:
-                names = set()
-            if not names:
-                raise ContractError(
-                    f"header {HEADER_REPLAY_FOR} {value[:100]!r} names no service "
-                    "(`vitrina dlq replay` writes service names separated by commas)",
-                    field=HEADER_REPLAY_FOR,
-                    rule="header",
-                )
-            return names
-    return None
+    headers: dict[str, bytes] = {}
+    for key, raw in carried:
+        headers.setdefault(key, raw)  # the first of a repeated header, as before
+    value = headers.get(HEADER_REPLAY_FOR)
+    if value is None:
+        return None
+    try:
+        names = {name for name in value.decode().split(",") if name}
+    except UnicodeDecodeError:
+        names = set()
+    if not names:
+        raise ContractError(
+            f"header {HEADER_REPLAY_FOR} {value[:100]!r} names no service "
+            "(`vitrina dlq replay` writes service names separated by commas)",
+            field=HEADER_REPLAY_FOR,
+            rule="header",
+        )
+    if topic is not None:
+        root = headers.get(HEADER_REPLAY_ROOT, b"").decode("utf-8", "replace")
+        source, _, where = root.rpartition(":")
+        source, _, partition = source.rpartition(":")
+        if source != topic or not partition.isdigit() or not where.isdigit():
+            raise ContractError(
+                f"header {HEADER_REPLAY_FOR} names {sorted(names)} but {HEADER_REPLAY_ROOT} "
+                f"{root[:100]!r} is no record of {topic}: not a copy `vitrina dlq replay` "
+                "wrote, so no service may skip it",
+                field=HEADER_REPLAY_ROOT,
+                rule="header",
+            )
+    return names
 
 
 def headers_dict(headers: list[tuple[str, bytes | None]] | None) -> dict[str, str]:

@@ -70,7 +70,7 @@ def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | N
         for h in (msg.headers() or [])
         if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
     ]
-    return carried, replay_targets(carried)
+    return carried, replay_targets(carried, msg.topic())
 
 
 class StreamWorker:
