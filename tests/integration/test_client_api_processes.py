@@ -6,7 +6,9 @@ flushed), and a worker that dies stops the service with an error that says so.""
 from __future__ import annotations
 
 import os
+import resource
 import signal
+import socket
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -157,3 +159,34 @@ def test_workers_die_with_a_killed_service(service: Service) -> None:
         20,
         message=f"the workers to die with the killed service\n{service.tail()}",
     )
+
+
+def test_many_idle_connections_do_not_stop_search(service: Service) -> None:
+    """Seen on `vitrina up`: 2,000 connections that never finish their request headers
+    (slowloris) left granian's two processes no connection slot (its backpressure,
+    backlog / workers = 1,024 each, counts open connections): every new search timed out
+    until the header timeout (30 s) dropped them. Search must stay up."""
+    idle = 2_600  # more than the 2 × 1,024 slots granian had
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < idle + 500:
+        pytest.skip(f"open-file limit {hard} is too low for {idle} connections")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (idle + 500, hard))
+    port = int(service.url.rsplit(":", 1)[1])
+    sockets = []
+    try:
+        for _ in range(idle):
+            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock.sendall(b"GET /api/v1/search?q=x HTTP/1.1\r\nHost: x\r\n")  # never finished
+            sockets.append(sock)
+        for _ in range(10):  # new connections: each lands on either process
+            response = httpx.get(
+                f"{service.url}/api/v1/search",
+                params={"q": "клавиатура"},
+                headers={"Connection": "close"},
+                timeout=5,
+            )
+            assert response.status_code == 200 and response.json()["items"]
+    finally:
+        for sock in sockets:
+            sock.close()
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))

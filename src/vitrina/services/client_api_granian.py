@@ -10,6 +10,7 @@ workers: SIGTERM/SIGINT stop them all; a worker that dies stops the service with
 
 from __future__ import annotations
 
+import resource
 import socket
 from functools import partial
 from typing import Any
@@ -20,6 +21,32 @@ from vitrina.services.client_api import port_taken
 from vitrina.settings import Settings
 
 INSTALL_HINT = "pip install 'granian>=2.8.9' (or set api.client_server: uvicorn)"
+# Open files kept for the rest of the process (index segments, Kafka sockets, logs).
+_RESERVED_FILES = 512
+# Without an open-file limit (RLIM_INFINITY), as many connections as a default Linux
+# nr_open allows per process.
+_MAX_FILES = 1 << 20
+
+
+def connection_slots() -> int:
+    """Granian's `backpressure` for each worker process: as many connections as its
+    open-file limit allows (raised to the hard limit first; the workers inherit it).
+
+    Granian holds one backpressure slot per open connection, idle ones included (a client
+    slow to send its headers, a keep-alive connection between requests): with its default
+    (backlog / workers = 1,024 each) 2,000 idle connections took every slot, and every new
+    search waited until granian's 30 s header timeout dropped them. Slots then bound only
+    what the process can hold, as uvicorn's accept loop is bounded.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+        except (ValueError, OSError):
+            pass  # keep the soft limit the process was given
+    files = _MAX_FILES if soft == resource.RLIM_INFINITY else soft
+    return max(1024, files - _RESERVED_FILES)
 
 
 def check_port_free(host: str, port: int) -> None:
@@ -69,6 +96,7 @@ def serve_granian(settings: Settings, workers: int) -> None:
         http=HTTPModes.http1,
         websockets=False,
         backlog=2048,
+        backpressure=connection_slots(),
         log_level=LogLevels.warning,
         log_access=False,
         workers_kill_timeout=15,
