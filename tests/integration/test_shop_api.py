@@ -110,6 +110,24 @@ def test_tokens_and_store_ownership(shop) -> None:
     assert (settings.secrets_dir / "shop-tokens.json").stat().st_mode & 0o777 == 0o600
 
 
+def test_a_store_id_that_names_no_store_is_not_another_stores(shop) -> None:
+    """Seen on the running platform: `"store_id": null`, which the contract allows (a product
+    without a store), and `"store_id": 5` were both refused with 403 "name another store"."""
+    settings, http, tokens = shop
+    first, second = _products(2, seed=13)
+    r = http.post(
+        "/api/v1/products", json={**first, "store_id": None}, headers=_auth(tokens["store_002"])
+    )
+    assert r.status_code == 200, r.text
+    assert [p["store_id"] for p in _written(settings)] == ["store_002"]
+    r = http.post(
+        "/api/v1/products", json={**second, "store_id": 5}, headers=_auth(tokens["store_002"])
+    )
+    assert r.status_code == 422, r.text
+    [error] = r.json()["error"]["errors"]
+    assert (error["field"], error["rule"]) == ("store_id", "type")
+
+
 def test_a_store_can_send_json_lines(shop) -> None:
     _settings, http, tokens = shop
     products = _products(2)

@@ -188,10 +188,13 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     for index, product in enumerate(products):
         if isinstance(product, dict):
             product = store_shapes(product) or product  # `storeId` is the store too
-            owner = product.setdefault("store_id", store)
-            if owner != store:
+            owner = product.get("store_id")
+            if owner is None:  # omitted or null (the contract's "no store"): the token's
+                product["store_id"] = store
+            elif isinstance(owner, str) and owner != store:
                 foreign.append(index)
                 continue
+            # A store_id that is no text is the contract's to refuse (422, rule type).
         try:
             value, out = admitted_product(product)  # first: `product` may not be an object
             admitted.append((value["product_id"], out))
