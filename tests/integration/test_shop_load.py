@@ -102,6 +102,7 @@ def test_every_broken_record_lands_in_dead_letters_with_a_reason(
     assert reasons["nested too deep"] == 1
     assert reasons["stock.available: maximum"] == 1
     assert reasons["created_at: pattern"] == 2  # "вчера" and the leap second
+    assert reasons["array not closed"] == 1  # a file cut between two items
 
 
 def _deep(levels: int) -> dict[str, Any]:

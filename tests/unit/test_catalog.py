@@ -81,6 +81,19 @@ def test_one_broken_array_element_costs_only_that_element() -> None:
     assert [r.value for r in records[1:]] == products[1:]
 
 
+@pytest.mark.parametrize("tail", [b"", b",", b", ", b",\n  "])
+def test_an_array_cut_between_elements_says_so(tail: bytes) -> None:
+    """Seen with `vitrina shop load`: `[{…},{…},{…},` (an upload cut short) sent its three
+    products and reported nothing wrong; the rest of the catalogue was lost silently."""
+    products = list(generate_catalog(3, seed=2))
+    body = b"[" + b",".join(orjson.dumps(p) for p in products) + tail
+    records = list(parse_catalog(body).records)
+    assert [r.value["product_id"] for r in records if r.ok] == [p["product_id"] for p in products]
+    [cut] = [r for r in records if not r.ok]
+    assert cut.rule == "truncated" and cut.position == 4
+    assert "not closed" in (cut.error or "") and "truncated" in (cut.error or "")
+
+
 def test_original_bytes_are_kept_for_jsonl() -> None:
     line = b'{"product_id": "1",  "name": "x"}'
     first, second = parse_catalog(line + b"\n" + line.replace(b'"1"', b'"2"')).records

@@ -55,7 +55,7 @@ class Record(NamedTuple):
     value: Any = None
     error: str | None = None
     raw: bytes | None = None
-    rule: str | None = None  # with `error`: json | size | depth
+    rule: str | None = None  # with `error`: json | size | depth | truncated
 
     @property
     def where(self) -> str:
@@ -168,11 +168,12 @@ def jsonl_records(data: bytes, limit: int = MAX_RECORD_BYTES) -> Iterator[Record
             yield Record(line_no, "line", value, None, line)
 
 
-def _split_array(data: bytes) -> Iterator[tuple[int, bytes]]:
+def _split_array(data: bytes) -> Iterator[tuple[int, bytes | None]]:
     """Split a (possibly broken) top-level JSON array into element byte slices.
 
     Used only when the array as a whole does not parse: brackets and strings are tracked so
-    a broken element costs only that element. Yields (offset, bytes) per element.
+    a broken element costs only that element. Yields (offset, bytes) per element, and last
+    (offset, None) when the data ends before the array's closing `]`.
     """
     depth = 0
     in_string = escape = False
@@ -201,11 +202,23 @@ def _split_array(data: bytes) -> Iterator[tuple[int, bytes]]:
             yield element_start, data[element_start:i]
             element_start = i + 1
     yield element_start, data[element_start:]  # unterminated array: last piece is an error
+    yield len(data), None
+
+
+ARRAY_NOT_CLOSED = (
+    "the array is not closed with ']': the file ends after item {last} — it may be "
+    "truncated (an upload or export cut short) and the rest of the catalogue missing; "
+    "send the whole file again (rule: truncated)"
+)
 
 
 def _array_fallback(data: bytes, limit: int) -> Iterator[Record]:
     index = 0
     for _offset, piece in _split_array(data):
+        if piece is None:  # the items before were read; say the rest may be lost
+            error = ARRAY_NOT_CLOSED.format(last=index)
+            yield Record(index + 1, "item", error=error, raw=data[-200:], rule="truncated")
+            return
         piece = piece.strip(_WS)
         if not piece:
             continue

@@ -14,7 +14,12 @@ from confluent_kafka import KafkaError, Message
 
 from vitrina.errors import ContractError
 
-_SHORT_REASONS = {"json": "malformed JSON", "size": "record too large", "depth": "nested too deep"}
+_SHORT_REASONS = {
+    "json": "malformed JSON",
+    "size": "record too large",
+    "depth": "nested too deep",
+    "truncated": "array not closed",
+}
 
 
 def reason_of(exc: ContractError) -> str:
