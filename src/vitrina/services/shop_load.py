@@ -95,6 +95,11 @@ def catalogue_files(paths: Iterable[Path]) -> list[Path]:
             )
         elif path.is_file():
             files.append(path)
+        elif path.exists():  # a FIFO, a socket, a device: read to no end or not at all
+            raise VitrinaError(
+                f"{path} is not a regular file or a folder",
+                hint="give catalogue files or folders (copy a stream to a file first)",
+            )
         else:
             raise VitrinaError(f"{path} does not exist", hint="give catalogue files or folders")
     return files
