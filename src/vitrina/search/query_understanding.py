@@ -26,6 +26,11 @@ from functools import lru_cache
 
 from vitrina.search.analysis import stems
 from vitrina.search.misspellings import MISSPELT_WEIGHT, misspelt_word
+from vitrina.search.relational_words import (
+    ADJECTIVE_NOUN_WEIGHT,
+    adjective_nouns,
+    noun_adjectives,
+)
 from vitrina.search.transliteration import (
     is_cyrillic,
     model_code_twin,
@@ -293,39 +298,6 @@ def e_for_e(word: str) -> tuple[str, ...]:
     return tuple(spelling for spelling in swaps if spelling in BRANDS or spelling in SYNONYMS)
 
 
-# A relative adjective is its noun and a suffix (шерст|ян|ой, кож|ан|ый, сатин|ов|ый,
-# алюмини|ев|ый, текстиль|н|ый): a material or property the catalogues write as the noun
-# ("Материал: шерсть"), the shopper as the adjective (шерстяная куртка). Longest first.
-RELATIVE_SUFFIXES = ("янн", "анн", "ян", "ан", "ев", "ов", "н")  # деревянный: дерев|янн|ый
-ADJECTIVE_ENDINGS = ("ый", "ий", "ой")
-MIN_ADJECTIVE_NOUN = 3  # кож(а), лен: shorter stumps (ум from умный) are no noun
-ADJECTIVE_NOUN_WEIGHT = 0.8
-
-
-def adjective_nouns(lemma: str) -> tuple[str, ...]:
-    """The nouns a relative adjective (as its dictionary lemma) is made from: шерстяной →
-    шерст (шерсть), кожаный → кож (кожа), льняной → лен (лён: a dropped vowel comes back),
-    хлопковый → хлопк, хлопок, алюминиевый → алюминий. Stems, as the index joins forms; a
-    stump the index lacks matches nothing."""
-    if not is_cyrillic(lemma) or not lemma.endswith(ADJECTIVE_ENDINGS):
-        return ()
-    base = lemma[:-2]
-    suffix = next((s for s in RELATIVE_SUFFIXES if base.endswith(s)), None)
-    if suffix is None:
-        return ()
-    stem = base[: -len(suffix)]
-    if len(stem) < MIN_ADJECTIVE_NOUN:
-        return ()
-    found = [stem]
-    if len(stem) >= 2 and stem[-2] == "ь":  # льн → лен
-        found.append(stem[:-2] + "е" + stem[-1])
-    elif len(stem) >= 2 and stem[-1] in "кн" and stem[-2] not in "аеиоуыэюяь":  # хлопк
-        found.append(stem[:-1] + "о" + stem[-1])
-    if stem.endswith("и"):  # алюмини → алюминий
-        found.append(stem + "й")
-    return tuple(n for n in dict.fromkeys(found) if len(n) >= MIN_ADJECTIVE_NOUN)
-
-
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
     keys = list(
@@ -364,6 +336,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     for lemma in list(lemmas) or [word]:  # шерстяная → шерсть: the material's noun
         for noun in adjective_nouns(lemma):
             add(noun, ADJECTIVE_NOUN_WEIGHT, "synonym")
+        for adjective in noun_adjectives(lemma):  # для игр → игровой
+            add(adjective, ADJECTIVE_NOUN_WEIGHT, "synonym")
         if (ka := ka_noun(lemma)) is not None:  # кофеварочная → кофеварка, кофемашина
             add(ka, ADJECTIVE_NOUN_WEIGHT, "synonym")
             for synonym in SYNONYMS.get(ka, ()):
