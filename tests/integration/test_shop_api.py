@@ -128,6 +128,27 @@ def test_a_store_id_that_names_no_store_is_not_another_stores(shop) -> None:
     assert (error["field"], error["rule"]) == ("store_id", "type")
 
 
+def test_a_compressed_body_is_refused_for_what_it_is(shop) -> None:
+    """Seen: a gzip body (Content-Encoding: gzip) was read as JSON and refused with 400
+    "str is not valid UTF-8", which sends the store looking for an encoding problem."""
+    import gzip
+
+    settings, http, tokens = shop
+    [product] = _products(1, seed=17)
+    headers = {
+        **_auth(tokens["store_001"]),
+        "Content-Type": "application/json",
+        "Content-Encoding": "gzip",
+    }
+    r = http.post("/api/v1/products", content=gzip.compress(orjson.dumps(product)), headers=headers)
+    assert r.status_code == 415, r.text
+    assert "gzip" in r.json()["error"]["message"]
+    assert _written(settings) == []
+    headers["Content-Encoding"] = "identity"
+    r = http.post("/api/v1/products", content=orjson.dumps(product), headers=headers)
+    assert r.status_code == 200, r.text
+
+
 def test_a_store_can_send_json_lines(shop) -> None:
     _settings, http, tokens = shop
     products = _products(2)

@@ -52,6 +52,7 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         403: "not allowed for this token",
         404: "not found",
         413: "too large",
+        415: "unsupported body encoding",
         422: "invalid input (names the field and the rule)",
         429: "too many requests (see Retry-After)",
         503: "a dependency is away; retry (see Retry-After)",

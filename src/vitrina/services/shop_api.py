@@ -65,6 +65,10 @@ class Forbidden(VitrinaError):
     status_code = 403
 
 
+class UnsupportedEncoding(VitrinaError):
+    status_code = 415
+
+
 class InvalidBatch(VitrinaError):
     """Some products of a request are invalid; carries every error."""
 
@@ -298,6 +302,13 @@ def several_products(raw: bytes) -> list[Any] | None:
 
 
 async def _read_body(request: Request, limit: int) -> bytes:
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        # Not decompressed here: a compressed body's size says nothing of what it holds.
+        raise UnsupportedEncoding(
+            f"Content-Encoding {encoding[:40]!r} is not accepted: the body must be plain JSON",
+            hint="send the body uncompressed (batches of ≤ api.max_batch products)",
+        )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
@@ -425,7 +436,7 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         summary="Send one product or a batch (JSON array)",
         response_model=Accepted,
         openapi_extra=_request_body(settings.api.max_batch),
-        responses=error_responses(400, 401, 403, 413, 422, 503),
+        responses=error_responses(400, 401, 403, 413, 415, 422, 503),
     )
     async def post_products(request: Request) -> Accepted:
         """All or nothing: 200 only when the broker confirmed every product of the batch."""
