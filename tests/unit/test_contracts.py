@@ -308,6 +308,23 @@ def test_the_order_format_of_the_stores_generators_is_accepted() -> None:
     assert (info.value.field, info.value.rule) == ("order_date", "date-time")
 
 
+def test_an_order_price_is_bounded_like_a_product_price() -> None:
+    """Seen on `vitrina up`: one order produced with an item at 1e308 (quantity 100,000)
+    reached the lake, and every analytics run after it failed ("Could not cast value inf
+    to DECIMAL(28,6)"): no statistics or recommendations any more. A price is bounded like
+    a product's (price.amount ≤ 1e12), so the lake sink dead-letters such an order."""
+    order = {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": "100006", "quantity": 100000, "price": 1e12}],
+        "order_date": "2026-11-30T10:00:00Z",
+    }
+    validate("order", order)
+    with pytest.raises(ContractError) as info:
+        validate("order", {**order, "items": [{"product_id": "100006", "price": 1e308}]})
+    assert (info.value.field, info.value.rule) == ("items[0].price", "maximum")
+
+
 @pytest.mark.parametrize(
     ("sent", "stored"),
     [

@@ -30,7 +30,7 @@ PATTERN_WIDENINGS: set[tuple[str, str]] = {(PRODUCT_ID_V1, PRODUCT_ID_PATTERN)}
 VERSIONS: dict[str, int] = {
     "product": 2,
     "blocked_product": 2,
-    "order": 2,
+    "order": 3,
     "ban": 2,
     "client_event": 2,
     "recommendation": 2,
@@ -46,6 +46,14 @@ _INT64_STOCK = {
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
     "product": {2: _INT64_STOCK},
     "blocked_product": {2: _INT64_STOCK},
+    "order": {
+        3: {
+            "items[items].price: maximum narrowed (None → 1000000000000.0)": "an item price "
+            "over 1e12 (a product's own price bound) × its quantity overflowed the analytics' "
+            "money type: the order reached the lake and every analytics run after it failed, "
+            "so no such order was ever used; now the lake sink dead-letters it with the rule"
+        }
+    },
 }
 
 _INSTANT_BRANCHES: list[dict[str, Any]] = [
@@ -151,7 +159,9 @@ class OrderItem(BaseModel):
     model_config = ConfigDict(extra="allow")
     product_id: str = Field(pattern=PRODUCT_ID)
     quantity: int = Field(1, ge=1, le=100000)
-    price: float | None = Field(None, ge=0)
+    # ≤ 1e12, as a product's price.amount: a larger price × quantity overflows the
+    # analytics' money type (DECIMAL(28, 6)) — one such order failed every run after it.
+    price: float | None = Field(None, ge=0, le=1e12)
 
 
 class Order(BaseModel):
