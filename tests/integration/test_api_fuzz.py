@@ -160,6 +160,17 @@ def test_bad_event_bodies(http: httpx.Client) -> None:
     assert raw.status_code == 422
 
 
+def test_an_unparsable_event_body_says_what_to_send(http: httpx.Client) -> None:
+    """Seen: a body nested 10,000 deep, or bytes that are no UTF-8 JSON, got 400 "There was
+    an error parsing the body" with no hint."""
+    headers = {"Content-Type": "application/json"}
+    for body in (b"[" * 10_000 + b"]" * 10_000, b"\xff\xfe\x00"):
+        response = http.post("/api/v1/events", content=body, headers=headers)
+        error = assert_clean(response)["error"]
+        assert response.status_code == 400, response.text
+        assert error["hint"] and "JSON" in error["hint"], error
+
+
 # -- schema-driven fuzzing ---------------------------------------------------------------
 def test_openapi_fuzz_finds_no_server_error(fuzz_url: str) -> None:
     """Every operation of the spec, 30 generated requests each (operator ones with the token)."""

@@ -100,7 +100,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
-        hint = "see /docs for the API" if exc.status_code in (404, 405) else None
+        hint = {
+            404: "see /docs for the API",
+            405: "see /docs for the API",
+            # FastAPI's answer to a body it cannot parse at all (not UTF-8, nested too deep).
+            400: "send one JSON object, UTF-8 encoded, nested at most a few levels (see /docs)",
+        }.get(exc.status_code)
         return JSONResponse(
             error_body(exc.status_code, str(exc.detail), hint),
             status_code=exc.status_code,
