@@ -7,9 +7,11 @@ as the price filter of `SearchFilters` (the narrower of it and the caller's).
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 from vitrina.domain.search_document import query_words
+from vitrina.search.analysis import _morph
 from vitrina.search.base import SearchFilters
 from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_units
 
@@ -24,15 +26,56 @@ CURRENCY_WORDS = frozenset(
 # A price is at least this: «до 50» is a size, a speed or an age far more often, and the
 # catalogues sell nothing under 100 ₽.
 MIN_PRICE = 100
-# Counted things after a number that NUMBER_UNITS lacks in the forms typed after «до/от».
-_UNIT_WORDS = frozenset({"деталь", "детали", "страниц", "человек", "штук", "размер"})
+# Counted things after a number that NUMBER_UNITS lacks in the forms typed after «до/от»
+# and that are no genitive plural (see `_counted`).
+_UNIT_WORDS = frozenset({"деталь", "детали", "человек", "размер", "люмен", "лм"})
+# A bound typed the short way: 5к / 5k / 5тыс (thousands), 5000р / 5000руб (the currency
+# glued on), 5 000 (digits grouped by a space).
+_GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс)")
+_GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
+_DIGIT_GROUP = re.compile(r"\d{3}")
+
+
+def _counted(word: str) -> bool:
+    """A noun in the genitive plural after the number is what is counted (от 1000 деталей,
+    до 200 мест, до 4 ампер, от 5 лет): not a price. The currency words are checked first."""
+    return any(
+        parse.score >= 0.2 and {"NOUN", "gent", "plur"} <= parse.tag.grammemes
+        for parse in _morph().parse(word)
+    )
+
+
+def _bound_words(words: list[str]) -> list[str]:
+    """The query's words with a bound's short forms written out (до 5к → до 5000, от 5000р →
+    от 5000 р, до 5 000 → до 5000); only right after a bound word, so 4к in «телевизор 4к»
+    and «5 000» elsewhere stay as typed."""
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        word = words[i]
+        out.append(word)
+        i += 1
+        if (word not in CEILING_WORDS and word not in FLOOR_WORDS) or i >= len(words):
+            continue
+        number = words[i]
+        if m := _GLUED_THOUSANDS.fullmatch(number):
+            out.append(str(int(m[1]) * 1000))
+        elif m := _GLUED_CURRENCY.fullmatch(number):
+            out.extend((m[1], "р"))
+        elif number.isdigit() and i + 1 < len(words) and _DIGIT_GROUP.fullmatch(words[i + 1]):
+            out.append(number + words[i + 1])
+            i += 1
+        else:
+            continue
+        i += 1
+    return out
 
 
 def price_from_words(query: str) -> tuple[str, float | None, float | None] | None:
     """(the query without the price words, a floor, a ceiling), or None when the query
     names no price — then it is searched exactly as typed. A query of a price only («до
     5000») keeps its words: there is nothing else to look for."""
-    words = list(split_number_units(query_words(query)))
+    words = _bound_words(list(split_number_units(query_words(query))))
     floor: float | None = None
     ceiling: float | None = None
     kept: list[str] = []
@@ -42,7 +85,12 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
         number = words[i + 1] if i + 1 < len(words) else ""
         after = words[i + 2] if i + 2 < len(words) else ""
         bound = word in CEILING_WORDS or word in FLOOR_WORDS
-        unit = after in NUMBER_UNITS or after in SPELT_UNITS or after in _UNIT_WORDS
+        unit = after not in CURRENCY_WORDS and (
+            after in NUMBER_UNITS
+            or after in SPELT_UNITS
+            or after in _UNIT_WORDS
+            or (bool(after) and _counted(after))
+        )
         if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
             if word in CEILING_WORDS:
                 ceiling = float(number)
