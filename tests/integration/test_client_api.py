@@ -324,6 +324,15 @@ def test_health_ready_metrics_and_page(client: httpx.Client) -> None:
     assert "script-src 'self'" in page.headers["content-security-policy"]
 
 
+def test_health_checks_and_the_page_answer_head(client: httpx.Client) -> None:
+    """Seen: `curl -I` (HEAD), what uptime monitors and load balancers send, got 405 from
+    /, /healthz and /readyz."""
+    for path in ("/", "/healthz", "/readyz"):
+        response = client.head(path)
+        assert response.status_code == 200, (path, response.status_code)
+        assert response.content == b""
+
+
 def test_readyz_names_what_is_missing(broker_settings: Settings, tmp_path: Path) -> None:
     settings = api_settings(broker_settings, tmp_path / "noindex")
     with ApiServer(settings) as server:

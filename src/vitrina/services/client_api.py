@@ -156,10 +156,13 @@ def create_app(
     app.include_router(admin.router)
     app.include_router(alerts.router)
 
+    # GET and HEAD: uptime monitors and load balancers probe with HEAD (`curl -I`).
+    @app.head("/healthz", include_in_schema=False)
     @app.get("/healthz", tags=["health"])
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
+    @app.head("/readyz", include_in_schema=False)
     @app.get("/readyz", tags=["health"])
     def readyz(request: Request) -> JSONResponse:
         missing = readiness(request.app.state.vitrina)
@@ -171,6 +174,7 @@ def create_app(
     def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    @app.head("/", include_in_schema=False)
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
         return FileResponse(WEB_DIR / "index.html")
