@@ -326,3 +326,38 @@ def test_the_ease_products_setting_reaches_the_model_in_run_and_evaluate(tmp_pat
     evaluate(settings, k=10)
     ((key, solution),) = model._CACHE
     assert key[1] == 7 and len(solution.products) == 7
+
+
+def test_a_price_outside_the_contract_reads_as_unknown_not_a_failed_run(tmp_path: Path) -> None:
+    """One order line priced 1e308 (or inf, NaN, negative) in the lake made every run fail
+    ("Could not cast value inf to DECIMAL(28,6)"): the contract now refuses it, but a lake
+    written before that, or by another writer, still holds it. Such a price reads as unknown,
+    exactly as a missing one does (the product's catalogue price is used)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def lake_with(prices: list[float | None], product_price: float | None) -> dict[str, Any]:
+        settings = load_settings(data_dir=tmp_path / str(len(list(tmp_path.iterdir()))))
+        _lake(settings, products=120, customer_count=20, messages=1500)
+        writer = LakeWriter.from_settings(settings)
+        orders = sorted(writer.files("orders"), key=lambda f: f.path)[0].path
+        table = pq.read_table(orders)
+        price = table.column("price").to_pylist()
+        price[: len(prices)] = prices
+        table = table.set_column(
+            table.schema.get_field_index("price"), "price", pa.array(price, pa.float64())
+        )
+        pq.write_table(table, orders)
+        products = sorted(writer.files("shop_products"), key=lambda f: f.path)[0].path
+        table = pq.read_table(products)
+        amount = table.column("price_amount").to_pylist()
+        amount[0] = product_price
+        index = table.schema.get_field_index("price_amount")
+        table = table.set_column(index, "price_amount", pa.array(amount, pa.float64()))
+        pq.write_table(table, products)
+        return compute(settings, Params(as_of=2e9))
+
+    hostile = lake_with([1e308, float("inf"), float("nan"), -5.0], float("inf"))
+    unknown = lake_with([None, None, None, None], None)
+    for name in ("category_stats", "top_products"):
+        assert hostile[name].to_pylist() == unknown[name].to_pylist(), name
