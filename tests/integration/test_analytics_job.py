@@ -329,14 +329,17 @@ def test_the_ease_products_setting_reaches_the_model_in_run_and_evaluate(tmp_pat
 
 
 def test_a_price_outside_the_contract_reads_as_unknown_not_a_failed_run(tmp_path: Path) -> None:
-    """One order line priced 1e308 (or inf, NaN, negative) in the lake made every run fail
-    ("Could not cast value inf to DECIMAL(28,6)"): the contract now refuses it, but a lake
-    written before that, or by another writer, still holds it. Such a price reads as unknown,
-    exactly as a missing one does (the product's catalogue price is used)."""
+    """One order line priced 1e308 (or inf, NaN, negative; or of 2^62 items) in the lake
+    made every run fail ("Could not cast value inf to DECIMAL(28,6)"): the contract now
+    refuses it, but a lake written before that, or by another writer, still holds it. Such a
+    price or quantity reads as unknown, exactly as a missing one does (the product's
+    catalogue price, one item)."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    def lake_with(prices: list[float | None], product_price: float | None) -> dict[str, Any]:
+    def lake_with(
+        prices: list[float | None], quantity: int | None, product_price: float | None
+    ) -> dict[str, Any]:
         settings = load_settings(data_dir=tmp_path / str(len(list(tmp_path.iterdir()))))
         _lake(settings, products=120, customer_count=20, messages=1500)
         writer = LakeWriter.from_settings(settings)
@@ -346,6 +349,11 @@ def test_a_price_outside_the_contract_reads_as_unknown_not_a_failed_run(tmp_path
         price[: len(prices)] = prices
         table = table.set_column(
             table.schema.get_field_index("price"), "price", pa.array(price, pa.float64())
+        )
+        quantities = table.column("quantity").to_pylist()
+        quantities[len(prices)] = quantity
+        table = table.set_column(
+            table.schema.get_field_index("quantity"), "quantity", pa.array(quantities, pa.int64())
         )
         pq.write_table(table, orders)
         products = sorted(writer.files("shop_products"), key=lambda f: f.path)[0].path
@@ -357,7 +365,7 @@ def test_a_price_outside_the_contract_reads_as_unknown_not_a_failed_run(tmp_path
         pq.write_table(table, products)
         return compute(settings, Params(as_of=2e9))
 
-    hostile = lake_with([1e308, float("inf"), float("nan"), -5.0], float("inf"))
-    unknown = lake_with([None, None, None, None], None)
+    hostile = lake_with([1e308, float("inf"), float("nan"), -5.0], 2**62, float("inf"))
+    unknown = lake_with([None, None, None, None], None, None)
     for name in ("category_stats", "top_products"):
         assert hostile[name].to_pylist() == unknown[name].to_pylist(), name

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from vitrina.analytics.relations import Statement
 from vitrina.analytics.reports import REPORT_STATEMENTS
-from vitrina.contracts.models import Price
+from vitrina.contracts.models import OrderItem, Price
 from vitrina.domain.recommend import POPULAR_USER
 
 REASON_BOUGHT = "похоже на то, что вы покупали"
@@ -43,10 +43,11 @@ REVIEW_LIKED = 4.0
 REVIEW_DISLIKED = 0.5
 # Older signals count as if 20 half-lives old (weight x 2^-20 ~ 1e-6): never 0, never NaN.
 MAX_AGE_HALF_LIVES = 20.0
-# A price outside the contract's bounds (a lake written before a bound, or by another
-# writer: 1e308, inf, NaN, negative) reads as unknown; one such row made every run fail
-# (DuckDB: "Could not cast value inf to DECIMAL(28,6)").
+# A price or quantity outside the contract's bounds (a lake written before a bound, or by
+# another writer: 1e308, inf, NaN, negative, 2^62 items) reads as unknown, as a missing one
+# does; one such row made every run fail (DuckDB: "Could not cast value inf to DECIMAL(28,6)").
 MAX_AMOUNT = next(m.le for m in Price.model_fields["amount"].metadata if hasattr(m, "le"))
+MAX_QUANTITY = next(m.le for m in OrderItem.model_fields["quantity"].metadata if hasattr(m, "le"))
 
 
 # Outputs fetched after a run, with their sort order (so results compare row by row).
@@ -167,7 +168,7 @@ STATEMENTS: list[Statement] = [
     Statement(
         "order_lines",
         "SELECT order_id, customer_id, product_id, "
-        "COALESCE(quantity, 1) AS quantity, "
+        f"CASE WHEN quantity BETWEEN 1 AND {MAX_QUANTITY} THEN quantity ELSE 1 END AS quantity, "
         f"CASE WHEN price BETWEEN 0 AND {MAX_AMOUNT:.0f} THEN price END AS price, "
         "order_date AS ts FROM ("
         "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset, line_no "
