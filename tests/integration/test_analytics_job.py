@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -369,3 +370,45 @@ def test_a_price_outside_the_contract_reads_as_unknown_not_a_failed_run(tmp_path
     unknown = lake_with([None, None, None, None], None, None)
     for name in ("category_stats", "top_products"):
         assert hostile[name].to_pylist() == unknown[name].to_pylist(), name
+
+
+def test_one_order_dated_in_the_future_does_not_move_the_clock(tmp_path: Path) -> None:
+    """Recency is measured from the newest fact in the lake: one order dated 2999 (orders
+    reach Kafka from the stores' own generators, any instant) made every other fact 20
+    half-lives old, so every customer's recency weights became equal. A fact dated after the
+    wall clock (+ 1 day) is no clock; the order itself is still counted."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    from vitrina.analytics.reports import NOT_IN_CATALOGUE
+
+    def outputs(future_order: bool) -> dict[str, Any]:
+        settings = load_settings(data_dir=tmp_path / ("future" if future_order else "plain"))
+        _lake(settings, products=120, customer_count=20, messages=1500)
+        if future_order:
+            writer = LakeWriter.from_settings(settings)
+            source = sorted(writer.files("orders"), key=lambda f: f.path)[0].path
+            row = pq.read_table(source).slice(0, 1)
+            future = datetime(2999, 1, 1, tzinfo=UTC)
+            for name, value in (
+                ("_offset", 10**12),
+                ("order_id", "o-future"),
+                ("customer_id", "c-future"),  # a new customer, one item no one else bought
+                ("product_id", "p-future"),
+                ("order_date", future),
+            ):
+                index = row.schema.get_field_index(name)
+                column = pa.array([value], row.schema.field(name).type)
+                row = row.set_column(index, row.schema.field(name), column)
+            folder = Path(source).parent.parent / "date=2999-01-01"
+            folder.mkdir()
+            pq.write_table(row, folder / "part-000-001000000000000.parquet")
+        return compute(settings, Params())
+
+    plain, future = outputs(False), outputs(True)
+    counted = {r["category"]: r["orders"] for r in future["category_stats"].to_pylist()}
+    assert counted[NOT_IN_CATALOGUE] == 1  # the order is in the statistics
+    others = pc.field("user_id") != "c-future"
+    mine = future["recommendations"].filter(others)
+    assert mine.to_pylist() == plain["recommendations"].to_pylist()

@@ -20,6 +20,7 @@ already-bought products are removed last, so no tier can leak them.
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 from vitrina.analytics.relations import Statement
@@ -74,6 +75,10 @@ class Params:
     """
 
     as_of: float | None = None
+    # Facts dated after this (epoch s; None: a day after the wall clock) cannot be the
+    # newest: one order dated 2999 made every other fact 20 half-lives old, and every
+    # customer's recency weights equal.
+    clock_limit: float | None = None
     top_k: int = 10
     train_until: float = 1e12  # no cut: far beyond any timestamp
     half_life_days: float = 30.0  # a 30-day-old signal counts half
@@ -112,6 +117,8 @@ class Params:
             k: repr(float(v)) if isinstance(v, float) else str(v) for k, v in self.__dict__.items()
         }
         values["as_of"] = "NULL" if self.as_of is None else repr(float(self.as_of))
+        limit = time.time() + 86400.0 if self.clock_limit is None else self.clock_limit
+        values["clock_limit"] = repr(float(limit))
         values["decay"] = repr(math.log(2) / (self.half_life_days * 86400.0))
         values["max_age"] = repr(MAX_AGE_HALF_LIVES * self.half_life_days * 86400.0)
         return values
@@ -186,10 +193,12 @@ STATEMENTS: list[Statement] = [
         "AND product_id IS NOT NULL) AS t WHERE dup = 1",
         materialize=True,  # read twice (the clock, interactions): deduplicated once
     ),
-    # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) -------
+    # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) that
+    # is not dated in the future (`clock_limit`) -------------------------------------------
     Statement(
         "clock",
-        "SELECT COALESCE(CAST({as_of} AS DOUBLE), MAX(t), 0.0) AS now FROM ("
+        "SELECT COALESCE(CAST({as_of} AS DOUBLE), "
+        "MAX(CASE WHEN t <= {clock_limit} THEN t END), 0.0) AS now FROM ("
         "SELECT epoch(ts) AS t FROM order_lines UNION ALL "
         "SELECT epoch(ts) AS t FROM events) AS s",
         materialize=True,
