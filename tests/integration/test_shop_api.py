@@ -149,6 +149,18 @@ def test_a_compressed_body_is_refused_for_what_it_is(shop) -> None:
     assert r.status_code == 200, r.text
 
 
+def test_a_utf16_body_is_refused_for_what_it_is(shop) -> None:
+    """Seen: a UTF-16 body got 400 "malformed JSON: str is not valid UTF-8: surrogates not
+    allowed: line 1 column 1", which does not say what to change."""
+    _settings, http, tokens = shop
+    [product] = _products(1, seed=19)
+    headers = {**_auth(tokens["store_001"]), "Content-Type": "application/json"}
+    body = orjson.dumps(product).decode().encode("utf-16")
+    r = http.post("/api/v1/products", content=body, headers=headers)
+    assert r.status_code == 400, r.text
+    assert "UTF-16" in r.json()["error"]["message"]
+
+
 def test_a_store_can_send_json_lines(shop) -> None:
     _settings, http, tokens = shop
     products = _products(2)

@@ -94,6 +94,17 @@ def test_an_array_cut_between_elements_says_so(tail: bytes) -> None:
     assert "not closed" in (cut.error or "") and "truncated" in (cut.error or "")
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_file_is_named_for_what_it_is(encoding: str) -> None:
+    """Seen with `vitrina shop load`: a UTF-16 catalogue (what Windows PowerShell writes)
+    was one record "malformed JSON: str is not valid UTF-8: surrogates not allowed"."""
+    products = list(generate_catalog(2, seed=3))
+    catalog = parse_catalog(orjson.dumps(products).decode().encode(encoding))
+    [record] = list(catalog.records)
+    assert catalog.shape == "utf-16" and record.rule == "encoding"
+    assert "UTF-16" in (record.error or "") and "UTF-8" in (record.error or "")
+
+
 def test_original_bytes_are_kept_for_jsonl() -> None:
     line = b'{"product_id": "1",  "name": "x"}'
     first, second = parse_catalog(line + b"\n" + line.replace(b'"1"', b'"2"')).records

@@ -36,6 +36,11 @@ __all__ = [
     "wrapped_products",
 ]
 BOM = b"\xef\xbb\xbf"  # UTF-8 byte order mark, which Windows tools put first
+UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+NOT_UTF8 = (
+    "the text is UTF-16 (what Windows PowerShell writes by default), not UTF-8; save it "
+    "as UTF-8, e.g. `iconv -f UTF-16 -t UTF-8` (rule: encoding)"
+)
 _WS = b" \t\r\n"
 _NON_WS = re.compile(rb"[^ \t\r\n]")
 
@@ -55,7 +60,7 @@ class Record(NamedTuple):
     value: Any = None
     error: str | None = None
     raw: bytes | None = None
-    rule: str | None = None  # with `error`: json | size | depth | truncated
+    rule: str | None = None  # with `error`: json | size | depth | truncated | encoding
 
     @property
     def where(self) -> str:
@@ -71,7 +76,7 @@ class Record(NamedTuple):
 class Catalog:
     """A parsed catalogue: its shape and a stream of records (empty when `skipped`)."""
 
-    shape: str  # "array" | "object" | "jsonl" | "objects" | "schema" | "empty"
+    shape: str  # "array" | "object" | "jsonl" | "objects" | "schema" | "empty" | "utf-16"
     records: Iterable[Record] = field(default_factory=list)
     skipped: str | None = None
     estimate: int = 0  # records expected (exact for arrays, lines for JSON Lines), for progress
@@ -315,6 +320,17 @@ def _lines(body: bytes) -> int:
     return body.count(b"\n") + (not body.endswith(b"\n"))
 
 
+def is_utf16(data: bytes) -> bool:
+    """UTF-16 text: JSON's first two characters (ASCII) each with a NUL byte before or
+    after it, after a UTF-16 byte order mark if there is one (FF FE alone, followed by
+    UTF-8, is only bytes that are not UTF-8)."""
+    head = data[2:6] if data[:2] in UTF16_BOMS else data[:4]
+    return len(head) == 4 and (
+        (head[1] == head[3] == 0 and head[0] != 0 and head[2] != 0)
+        or (head[0] == head[2] == 0 and head[1] != 0 and head[3] != 0)
+    )
+
+
 def parse_catalog(
     data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES, max_record_bytes: int = MAX_RECORD_BYTES
 ) -> Catalog:
@@ -326,6 +342,9 @@ def parse_catalog(
         )
     if data.startswith(BOM):
         data = data[len(BOM) :]
+    if is_utf16(data):  # one record saying so, not a "malformed JSON" that hides why
+        error = Record(1, "line", error=NOT_UTF8, raw=data[:1000], rule="encoding")
+        return Catalog("utf-16", [error], estimate=1)
     start = _NON_WS.search(data)
     if start is None:
         return Catalog("empty", skipped="the file is empty")

@@ -33,7 +33,7 @@ from vitrina import metrics
 from vitrina.api.errors import error_responses, install_error_handlers
 from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
-from vitrina.domain.catalog import BOM, parse_catalog, wrapped_products
+from vitrina.domain.catalog import BOM, NOT_UTF8, is_utf16, parse_catalog, wrapped_products
 from vitrina.domain.limits import MAX_DEPTH
 from vitrina.domain.product_shapes import store_shapes
 from vitrina.errors import (
@@ -255,6 +255,10 @@ def claim_batch(
 def parse_body(raw: bytes) -> Any:
     if raw.startswith(BOM):  # as `shop load` reads a file: Windows tools write one
         raw = raw[len(BOM) :]
+    if is_utf16(raw):
+        raise BadRequestError(
+            f"the body is not UTF-8: {NOT_UTF8}", hint="send the body encoded as UTF-8"
+        )
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

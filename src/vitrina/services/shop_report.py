@@ -19,6 +19,7 @@ _SHORT_REASONS = {
     "size": "record too large",
     "depth": "nested too deep",
     "truncated": "array not closed",
+    "encoding": "not UTF-8",
 }
 
 
