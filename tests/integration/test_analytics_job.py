@@ -412,3 +412,30 @@ def test_one_order_dated_in_the_future_does_not_move_the_clock(tmp_path: Path) -
     others = pc.field("user_id") != "c-future"
     mine = future["recommendations"].filter(others)
     assert mine.to_pylist() == plain["recommendations"].to_pylist()
+
+
+def test_a_search_logged_as_endless_does_not_fail_every_run(tmp_path: Path) -> None:
+    """Two client-queries records of latency_ms 1e308 (the contract bounds it below only)
+    made the search statistics' average latency infinite, so the output check refused every
+    run after them. Such a latency reads as unknown, as a missing one does."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from vitrina.analytics.job import check_outputs
+
+    def outputs(latency: float | None) -> dict[str, Any]:
+        settings = load_settings(data_dir=tmp_path / str(latency))
+        _lake(settings, products=120, customer_count=20, messages=1500)
+        writer = LakeWriter.from_settings(settings)
+        source = sorted(writer.files("client_queries"), key=lambda f: f.path)[0].path
+        table = pq.read_table(source)
+        values = table.column("latency_ms").to_pylist()
+        values[:2] = [latency, latency]
+        index = table.schema.get_field_index("latency_ms")
+        table = table.set_column(index, "latency_ms", pa.array(values, pa.float64()))
+        pq.write_table(table, source)
+        return compute(settings, Params(as_of=2e9))
+
+    endless, unknown = outputs(1e308), outputs(None)
+    check_outputs(endless)
+    assert endless["search_by_category"].to_pylist() == unknown["search_by_category"].to_pylist()

@@ -10,6 +10,9 @@ from vitrina.analytics.relations import Statement
 
 NOT_IN_CATALOGUE = "(нет в каталоге)"
 ALL_CATEGORIES = "(все)"
+# A search logged as slower than an hour is no measurement: two records of 1e308 ms (the
+# contract bounds latency_ms below only) made the average infinite and every run fail.
+MAX_LATENCY_MS = 3_600_000
 
 REPORT_STATEMENTS: list[Statement] = [
     # -- category statistics and top products ---------------------------------------------
@@ -61,7 +64,9 @@ REPORT_STATEMENTS: list[Statement] = [
         "searches",
         "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
         f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
-        "AS category, latency_ms FROM client_queries WHERE kind = 'search' "
+        "AS category, "
+        f"CASE WHEN latency_ms BETWEEN 0 AND {MAX_LATENCY_MS} THEN latency_ms END AS latency_ms "
+        "FROM client_queries WHERE kind = 'search' "
         "AND epoch(timestamp) < {train_until}",
         materialize=True,
     ),
