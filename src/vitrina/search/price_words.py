@@ -34,11 +34,14 @@ _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "ра
 _GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс)")
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
 _DIGIT_GROUP = re.compile(r"\d{3}")
+_RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 
 
 def _counted(word: str) -> bool:
     """A noun in the genitive plural after the number is what is counted (от 1000 деталей,
     до 200 мест, до 4 ампер, от 5 лет): not a price. The currency words are checked first."""
+    if not _RUSSIAN_LETTERS.issuperset(word):  # pymorphy3 fails on a letter with no name
+        return False
     return any(
         parse.score >= 0.2 and {"NOUN", "gent", "plur"} <= parse.tag.grammemes
         for parse in _morph().parse(word)
