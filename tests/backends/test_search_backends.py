@@ -229,6 +229,11 @@ def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, 
         ("садинвентарь", "Набор садовых инструментов"),
         # probe round 17
         ("смартбраслеты самсунг", "Фитнес-браслет Samsung"),  # a trade name, any case
+        # probe round 18
+        ("noutbuk asus", "Ноутбук ASUS"),  # a Russian word typed in Latin letters
+        ("pylesos robot", "Пылесос робот"),
+        ("сковорода антипригарнаятефаль", "Сковорода антипригарная Tefal"),  # no space
+        ("маунтинбайк", "Велосипед горный"),  # an English loan word as heard
     ],
 )
 def test_how_people_type_finds_the_product_on_both_backends(
@@ -271,6 +276,8 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("фитнесбраслетик", "Фитнес-браслет FitGo"),  # a compound's diminutive, cut
         ("робопылесос", "Робот-пылесос CleanMaster"),  # робо- is робот
         ("лампочка которую можно включать с телефона", "Умная лампочка"),  # a clause
+        # probe round 18
+        ("нова икс 11", "Смартфон Nova X11"),  # a letter said by its name, then a number
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(

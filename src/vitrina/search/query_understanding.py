@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vitrina.search.analysis import stems
+from vitrina.search.analysis import is_dictionary_word, stems
 from vitrina.search.misspellings import MISSPELT_WEIGHT, misspelt_word
 from vitrina.search.relational_words import (
     ADJECTIVE_NOUN_WEIGHT,
@@ -32,6 +32,7 @@ from vitrina.search.relational_words import (
     noun_adjectives,
 )
 from vitrina.search.transliteration import (
+    cyrillic_spelling,
     is_cyrillic,
     model_code_twin,
     transliterate,
@@ -98,6 +99,7 @@ COMPOUND_WEIGHT = 0.7
 # A word the index lacks found as two words it has (фитнесбраслет → фитнес + браслет).
 COMPOUND_SPLIT_WEIGHT = 0.8
 TRANSLIT_WEIGHT = 0.9
+_LATIN_BRANDS = frozenset(BRANDS.values())
 DIMINUTIVE_WEIGHT = 0.8
 
 
@@ -331,6 +333,13 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
         if (code := model_code_twin(word)) is not None:  # х11 → x11
             add(code, BRAND_WEIGHT, "brand")
+    elif (
+        word not in ENGLISH_WORDS
+        and word not in _LATIN_BRANDS
+        and (russian := cyrillic_spelling(word)) is not None
+        and (is_dictionary_word(russian) or russian in SYNONYMS)  # else no guess: costly
+    ):  # noutbuk → ноутбук: a Russian word typed in Latin letters (no Russian layout)
+        add(russian, TRANSLIT_WEIGHT, "synonym")
     for latin in spelt_out_letters(word):  # джейбиэль → jbl: the letters' names
         add(latin, BRAND_WEIGHT, "brand")
     for lemma in list(lemmas) or [word]:  # шерстяная → шерсть: the material's noun

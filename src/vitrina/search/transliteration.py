@@ -118,3 +118,41 @@ def english_x_spelling(word: str) -> str | None:
         "у" if ch == "ю" and i and word[i - 1] in _CONSONANTS else ch for i, ch in enumerate(word)
     )
     return transliterate_english(spelt.replace("кс", "x"))
+
+
+# A Russian word typed in Latin letters, as people write it without a Russian layout
+# (noutbuk, pylesos, kofemashina): the letters and pairs of the common informal spelling,
+# longest first. y is ы after a consonant and й after a vowel; a leading e is э (elektro).
+_CYRILLIC_PAIRS = (
+    ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"),
+    ("sh", "ш"), ("ya", "я"), ("yu", "ю"), ("yo", "е"), ("ye", "е"),
+)  # fmt: skip
+_CYRILLIC_LETTERS = str.maketrans("abvgdezijklmnoprstufhcwxq", "абвгдезийклмнопрстуфхквхк")
+_VOWELS = "aeiouy"
+# shorter Latin words are abbreviations and sizes (tv, xl, usb) more often than Russian words
+MIN_LATIN_RUSSIAN_CHARS = 4
+
+
+def cyrillic_spelling(word: str) -> str | None:
+    """The Russian word a word of Latin letters spells (noutbuk → ноутбук, pylesos →
+    пылесос, kofemashina → кофемашина), or None for a word of other characters or
+    shorter than `MIN_LATIN_RUSSIAN_CHARS`."""
+    if not (word.isascii() and word.isalpha()) or len(word) < MIN_LATIN_RUSSIAN_CHARS:
+        return None
+    out: list[str] = []
+    i = 0
+    while i < len(word):
+        pair = next((p for p in _CYRILLIC_PAIRS if word.startswith(p[0], i)), None)
+        if pair is not None and not (pair[0][0] == "y" and i and word[i - 1] not in _VOWELS):
+            out.append(pair[1])
+            i += len(pair[0])
+            continue
+        ch = word[i]
+        if ch == "y":
+            out.append("й" if i and word[i - 1] in _VOWELS else "ы")
+        elif ch == "e" and i == 0:
+            out.append("э")
+        else:
+            out.append(ch.translate(_CYRILLIC_LETTERS))
+        i += 1
+    return "".join(out)

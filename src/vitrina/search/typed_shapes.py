@@ -182,6 +182,11 @@ def spelt_out_letters(word: str) -> tuple[str, ...]:
     )
 
 
+# Letters' names that are also Russian words (ай; ар, a unit of area; эль, ale) do not make
+# a code with the number after them (участок 6 ар is no model code).
+CODE_LETTER_NAMES = frozenset(LETTER_NAMES) - {"ай", "ар", "эль"}
+
+
 def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
     """Two or more adjacent words that are each a letter's name joined into one word
     (смартфон эй би си → смартфон эйбиси), which `spelt_out_letters` reads as the
@@ -191,6 +196,10 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
     for word in words:
         if word in LETTER_NAMES and run:
             out[-1] += word
+        elif word.isdigit() and run == 1 and out[-1] in CODE_LETTER_NAMES:
+            # нова икс 11 → x11: one letter said by its name, then a number, is a model
+            # code (X11, S300), which the catalogues write as one word
+            out[-1] = LETTER_NAMES[out[-1]] + word
         else:
             out.append(word)
         run = run + 1 if word in LETTER_NAMES else 0
@@ -241,3 +250,42 @@ def more_latin_spellings(word: str) -> tuple[str, ...]:
         found += [transliterate(once), transliterate_english(once)]
     own = (transliterate(word), transliterate_english(word))
     return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
+
+
+# A brand glued to a word is cut off where the brand has this many letters and the word
+# at least MIN_GLUED_WORD: shorter brand keys (лг, сбер, нова) end or begin too many
+# misspelt ordinary words.
+MIN_GLUED_BRAND, MIN_GLUED_WORD = 5, 4
+_RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+
+
+def brands_glued_apart(words: Iterable[str]) -> tuple[str, ...]:
+    """A Cyrillic word pymorphy3 does not know that is a dictionary brand glued to a word,
+    with the space missed (антипригарнаятефаль → антипригарная тефаль, тефальсковорода →
+    тефаль сковорода): the glued word finds nothing, its two halves do. A word it knows,
+    or the word lists have, is left whole."""
+    out: list[str] = []
+    for word in words:
+        out += _brand_cut(word) or (word,)
+    return tuple(out)
+
+
+@lru_cache(maxsize=65_536)
+def _brand_cut(word: str) -> tuple[str, str] | None:
+    shortest = MIN_GLUED_BRAND + MIN_GLUED_WORD
+    if not shortest <= len(word) <= MAX_NAME_CHARS or not _RUSSIAN_LETTERS.issuperset(word):
+        return None
+    cuts = [
+        (word[:c], word[c:])
+        for c in range(MIN_GLUED_WORD, len(word) - MIN_GLUED_WORD + 1)
+        if (c >= MIN_GLUED_BRAND and word[:c] in BRANDS)
+        or (len(word) - c >= MIN_GLUED_BRAND and word[c:] in BRANDS)
+    ]
+    if not cuts or word in BRANDS or word in SYNONYMS or is_dictionary_word(word):
+        return None
+
+    def fit(cut: tuple[str, str]) -> tuple[bool, int]:  # a known word left, a long brand
+        brand, other = cut if cut[0] in BRANDS else cut[::-1]
+        return is_dictionary_word(other), len(brand)
+
+    return max(cuts, key=fit)

@@ -63,6 +63,8 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "tent": ("палатка",),
     "bike": ("велосипед",),
     "bicycle": ("велосипед",),
+    "mountainbike": ("горный", "велосипед"),
+    "маунтинбайк": ("горный", "велосипед"),  # the English loan word, typed as heard
     "sneakers": ("кроссовок", "кеды"),
     "boots": ("ботинок",),
     "jeans": ("джинсы",),
