@@ -439,3 +439,22 @@ def test_a_search_logged_as_endless_does_not_fail_every_run(tmp_path: Path) -> N
     endless, unknown = outputs(1e308), outputs(None)
     check_outputs(endless)
     assert endless["search_by_category"].to_pylist() == unknown["search_by_category"].to_pylist()
+
+
+@pytest.mark.parametrize("which", [0, 1])  # the first file (its schema is read), a middle one
+def test_a_damaged_lake_file_is_named_not_a_traceback(tmp_path: Path, which: int) -> None:
+    """A lake file cut in half (a disk, a copy, a hand edit: the sink writes whole files)
+    failed `analytics run` with DuckDB's own traceback; the error now names the file and
+    what to do, and nothing is computed from the rest as if it were whole."""
+    from vitrina.analytics.lakeio import UnreadableLakeFile
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=120, customer_count=20, messages=1500)
+    files = sorted(LakeWriter.from_settings(settings).files("orders"), key=lambda f: f.path)
+    damaged = Path(files[which].path)
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[: len(data) // 2])
+    with pytest.raises(UnreadableLakeFile) as caught:
+        compute(settings, Params(as_of=2e9))
+    assert str(damaged) in caught.value.message
+    assert "move it out of the lake" in (caught.value.hint or "")

@@ -20,7 +20,7 @@ import pyarrow as pa
 
 from vitrina.analytics.definitions import OUTPUTS, POPULAR_USER, STATEMENTS, Params
 from vitrina.analytics.engines import open_engine, run_definitions
-from vitrina.analytics.lakeio import AnalyticsLake
+from vitrina.analytics.lakeio import AnalyticsLake, named_input, unreadable
 from vitrina.contracts.codec import encode
 from vitrina.domain.recommend import group_recommendations
 from vitrina.errors import BrokerError, VitrinaError
@@ -98,6 +98,13 @@ def compute(
             if progress:
                 progress(f"fetch {name}")
         return results
+    except VitrinaError:
+        raise
+    except Exception as exc:  # an engine's own error: say which lake file, if it names one
+        named = named_input(str(exc), inputs)
+        if named is None:
+            raise
+        raise unreadable(named, str(exc)) from exc
     finally:
         engine.close()
 

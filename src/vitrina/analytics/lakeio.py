@@ -34,6 +34,32 @@ class EmptyLakeError(VitrinaError):
     status_code = 409
 
 
+class UnreadableLakeFile(VitrinaError):
+    """A lake file an engine cannot read: damaged outside Vitrina (the sink writes whole
+    files only, through temp-and-rename)."""
+
+
+def unreadable(path: str, reason: str) -> UnreadableLakeFile:
+    lines = [line for line in reason.strip().splitlines() if line.strip()]
+    first = lines[0].replace(f"'{path}'", "it").replace(path, "it") if lines else "no reason"
+    return UnreadableLakeFile(
+        f"the lake file {path} cannot be read ({first})",
+        hint="the lake sink writes each file whole (a temp file, then a rename), so it was "
+        "damaged outside Vitrina (disk, copy, hand edit): restore it or move it out of the "
+        "lake, then run again; the previous analytics run keeps serving",
+    )
+
+
+def named_input(reason: str, inputs: dict[str, InputFiles]) -> str | None:
+    """The input file an engine's error names, if any (by its path, whatever the scheme)."""
+    for files in inputs.values():
+        for url in files.urls:
+            path = url.split("://", 1)[-1]
+            if url in reason or path in reason:
+                return url
+    return None
+
+
 @dataclass(frozen=True)
 class InputFiles:
     """One input dataset: its file URLs (as engines address them) and the columns they hold."""
@@ -71,7 +97,10 @@ class AnalyticsLake:
             # First and last file: the schema only grows, so these two cover the history.
             for path in {files[0], files[-1]} if files else set():
                 with self.fs.open(path, "rb") as fh:
-                    columns.update(pq.read_schema(fh).names)
+                    try:
+                        columns.update(pq.read_schema(fh).names)
+                    except (pa.ArrowInvalid, OSError) as exc:
+                        raise unreadable(path, str(exc)) from exc
             found[dataset] = InputFiles(
                 dataset, [self.address(p) for p in files], frozenset(columns)
             )
