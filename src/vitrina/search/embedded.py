@@ -11,7 +11,6 @@ how the catalogue is browsed by category/brand/price filters alone.
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,17 +29,10 @@ from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import index_fields
 from vitrina.search.price_words import with_price_from_words
-from vitrina.search.query_understanding import (
-    COMPOUND_PREFIXES,
-    MIN_COMPOUND_PART,
-)
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
-from vitrina.search.transliteration import (
-    is_cyrillic,
-    transliterate,
-)
+from vitrina.search.tantivy_requests import filter_clauses, suggestions
 
 MARKER = "vitrina-search-schema"
 Matching = Literal["and", "or", "and_then_or"]
@@ -334,7 +326,7 @@ class EmbeddedSearch:
         words = query_words(query)
         if not words and clean_query(query):
             return SearchPage(total=0), generation  # only symbols/emoji: nothing to look for
-        filter_clauses = self._queries.filter_clauses(filters)
+        filter_queries = filter_clauses(self.schema, filters)
         searcher = self._searcher()
         modes = MATCHING_MODES[self.matching] if words else ["all"]
         if len(words) == 1:
@@ -349,7 +341,7 @@ class EmbeddedSearch:
             if text is None:
                 continue
             full = tantivy.Query.boolean_query(
-                [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_clauses]
+                [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_queries]
             )
             kwargs: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
             if sort != "relevance":
@@ -374,31 +366,7 @@ class EmbeddedSearch:
 
         Distinct names, best first, each with its product_id (the caller re-checks bans).
         """
-        words = query_words(text)
-        if not words:
-            return []
-        *done, last = words
-        should, must = tantivy.Occur.Should, tantivy.Occur.Must
-        # Names only, no alternatives: suggestions must come back within a keystroke.
-        clauses = [(must, tantivy.Query.boolean_query(self._queries.name_clauses(w))) for w in done]
-        patterns = [re.escape(last) + ".*"]
-        if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
-            patterns.append(re.escape(transliterate(last)) + ".*")
-            if len(last) >= MIN_COMPOUND_PART:
-                patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
-        typed = [
-            (should, tantivy.Query.regex_query(self.schema, "name", p)) for p in patterns
-        ] + self._queries.name_clauses(last)
-        clauses.append((must, tantivy.Query.boolean_query(typed)))
-        searcher = self._searcher()
-        result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
-        seen: dict[str, dict[str, str]] = {}
-        for _score, address in result.hits:
-            product = orjson.loads(bytes(searcher.doc(address)["stored"][0]))
-            name = str(product.get("name") or "")
-            if name and name not in seen:
-                seen[name] = {"product_id": str(product["product_id"]), "name": name}
-        return list(seen.values())[:limit]
+        return suggestions(self._searcher(), self.schema, self._queries, text, limit)
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()

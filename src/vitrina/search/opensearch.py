@@ -30,8 +30,9 @@ from vitrina.search.backends import OpenSearchSettings
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
-from vitrina.search.opensearch_query import filter_clauses, query_body, suggest_body
+from vitrina.search.opensearch_query import query_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
+from vitrina.search.opensearch_requests import filter_clauses, suggest_body
 from vitrina.search.price_words import with_price_from_words
 from vitrina.search.query_plan import rewritten_words
 

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vitrina.domain.search_document import clean_query, filter_key, query_words
+from vitrina.domain.search_document import clean_query, query_words
 from vitrina.search.analysis import form_lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
@@ -29,6 +29,7 @@ from vitrina.search.misspellings import (
     swapped_neighbours,
 )
 from vitrina.search.model_codes import name_spellings
+from vitrina.search.opensearch_requests import filter_clauses
 from vitrina.search.phrases import (
     PhraseMatch,
 )
@@ -62,26 +63,6 @@ FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name !=
 # An English-style Latin spelling is a name typed in Cyrillic: it is in the name or the brand.
 ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
 SWAPPED_FIELDS = [f"name^{BOOSTS['name']:g}"]
-
-
-def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
-    if filters is None:
-        return []
-    out: list[dict[str, Any]] = []
-    if filters.category:
-        out.append({"term": {"category_key": filter_key(filters.category)}})
-    if filters.brand:
-        out.append({"term": {"brand_key": filter_key(filters.brand)}})
-    price: dict[str, float] = {}
-    if filters.price_min is not None:
-        price["gte"] = float(filters.price_min)
-    if filters.price_max is not None:
-        price["lte"] = float(filters.price_max)
-    if price:
-        out.append({"range": {"price": price}})
-    if filters.in_stock:
-        out.append({"term": {"in_stock": True}})
-    return out
 
 
 def any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -389,21 +370,3 @@ def query_body(
             {"product_id": {"order": "asc"}},
         ]
     return body
-
-
-def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
-    """Completions as the customer types: names with the earlier words and a word starting
-    with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
-    words = query_words(text)
-    if not words:
-        return None
-    *done, last = words
-    typed: list[dict[str, Any]] = [
-        {"prefix": {"name": {"value": p}}}
-        for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
-    ]
-    typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
-    must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
-    must.append({"bool": {"should": typed, "minimum_should_match": 1}})
-    # Twice the limit: several products share a name; distinct names are kept.
-    return {"query": {"bool": {"must": must}}, "size": limit * 2, "_source": ["product"]}

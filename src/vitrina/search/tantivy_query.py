@@ -1,6 +1,6 @@
 """Tantivy queries from a customer's words: stems and lemmas per field, the words'
 alternatives (synonyms, brands, compounds), typo-tolerant stems, words typed with the other
-keyboard layout, and the filters. The query is assembled from the words' plan
+keyboard layout (the filters and suggest: `tantivy_requests`). The query is assembled from the words' plan
 (`query_plan`, shared with OpenSearch); this module translates its pieces.
 
 Queries are built from words, never parsed as query syntax. A clause is kept only when the
@@ -14,9 +14,7 @@ from typing import Any, Literal
 
 import tantivy
 
-from vitrina.domain.search_document import filter_key
 from vitrina.search.analysis import form_lemmas, lemmas, stems
-from vitrina.search.base import SearchFilters
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
@@ -310,32 +308,6 @@ class TantivyQueries:
                 must = [(tantivy.Occur.Must, tantivy.Query.boolean_query(p)) for p in parts]
                 found.append(tantivy.Query.boolean_query(must))
         return self.any_clause(found) if found else None
-
-    def filter_clauses(self, filters: SearchFilters | None) -> list[Any]:
-        if filters is None:
-            return []
-        out = []
-        if filters.category:
-            out.append(
-                tantivy.Query.term_query(self.schema, "category_key", filter_key(filters.category))
-            )
-        if filters.brand:
-            out.append(
-                tantivy.Query.term_query(self.schema, "brand_key", filter_key(filters.brand))
-            )
-        if filters.price_min is not None or filters.price_max is not None:
-            out.append(
-                tantivy.Query.range_query(
-                    self.schema,
-                    "price",
-                    tantivy.FieldType.Float,
-                    lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
-                    upper_bound=float(filters.price_max if filters.price_max is not None else 1e15),
-                )
-            )
-        if filters.in_stock:
-            out.append(tantivy.Query.term_query(self.schema, "in_stock", True))
-        return out
 
     def name_clauses(self, word: str) -> list[tuple[Any, Any]]:
         should = tantivy.Occur.Should

@@ -1,0 +1,51 @@
+"""The parts of an OpenSearch request besides its text: the filters every hit must match,
+and suggest-as-you-type (names only, no alternatives). Moved out of `opensearch_query` as
+they were; pure functions unit tests check without a server."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from vitrina.domain.search_document import filter_key, query_words
+from vitrina.search.base import SearchFilters
+from vitrina.search.transliteration import is_cyrillic, transliterate
+
+
+def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
+    """The filters as query-DSL clauses every hit must match: category and brand by their
+    normalised keys, a price range, in stock."""
+    if filters is None:
+        return []
+    out: list[dict[str, Any]] = []
+    if filters.category:
+        out.append({"term": {"category_key": filter_key(filters.category)}})
+    if filters.brand:
+        out.append({"term": {"brand_key": filter_key(filters.brand)}})
+    price: dict[str, float] = {}
+    if filters.price_min is not None:
+        price["gte"] = float(filters.price_min)
+    if filters.price_max is not None:
+        price["lte"] = float(filters.price_max)
+    if price:
+        out.append({"range": {"price": price}})
+    if filters.in_stock:
+        out.append({"term": {"in_stock": True}})
+    return out
+
+
+def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
+    """Completions as the customer types: names with the earlier words and a word starting
+    with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
+    words = query_words(text)
+    if not words:
+        return None
+    *done, last = words
+    typed: list[dict[str, Any]] = [
+        {"prefix": {"name": {"value": p}}}
+        for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
+    ]
+    typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
+    must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
+    must.append({"bool": {"should": typed, "minimum_should_match": 1}})
+    # Twice the limit: several products share a name; distinct names are kept.
+    return {"query": {"bool": {"must": must}}, "size": limit * 2, "_source": ["product"]}

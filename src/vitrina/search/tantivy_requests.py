@@ -1,0 +1,73 @@
+"""The parts of an embedded-index request besides its text: the filters every hit must
+match, and suggest-as-you-type (names only, no alternatives: suggestions must come back
+within a keystroke). Moved out of `tantivy_query` and `embedded` as they were."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import orjson
+import tantivy
+
+from vitrina.domain.search_document import filter_key, query_words
+from vitrina.search.base import SearchFilters
+from vitrina.search.query_understanding import COMPOUND_PREFIXES, MIN_COMPOUND_PART
+from vitrina.search.tantivy_query import TantivyQueries
+from vitrina.search.transliteration import is_cyrillic, transliterate
+
+
+def filter_clauses(schema: Any, filters: SearchFilters | None) -> list[Any]:
+    """The filters as tantivy clauses every hit must match: category and brand by their
+    normalised keys, a price range, in stock."""
+    if filters is None:
+        return []
+    out = []
+    if filters.category:
+        out.append(tantivy.Query.term_query(schema, "category_key", filter_key(filters.category)))
+    if filters.brand:
+        out.append(tantivy.Query.term_query(schema, "brand_key", filter_key(filters.brand)))
+    if filters.price_min is not None or filters.price_max is not None:
+        out.append(
+            tantivy.Query.range_query(
+                schema,
+                "price",
+                tantivy.FieldType.Float,
+                lower_bound=float(filters.price_min if filters.price_min is not None else 0.0),
+                upper_bound=float(filters.price_max if filters.price_max is not None else 1e15),
+            )
+        )
+    if filters.in_stock:
+        out.append(tantivy.Query.term_query(schema, "in_stock", True))
+    return out
+
+
+def suggestions(
+    searcher: Any, schema: Any, queries: TantivyQueries, text: str, limit: int
+) -> list[dict[str, str]]:
+    """Products whose name has the earlier words and a word starting with the last, partly
+    typed one: distinct names, best first, each with its product_id."""
+    words = query_words(text)
+    if not words:
+        return []
+    *done, last = words
+    should, must = tantivy.Occur.Should, tantivy.Occur.Must
+    # Names only, no alternatives: suggestions must come back within a keystroke.
+    clauses = [(must, tantivy.Query.boolean_query(queries.name_clauses(w))) for w in done]
+    patterns = [re.escape(last) + ".*"]
+    if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
+        patterns.append(re.escape(transliterate(last)) + ".*")
+        if len(last) >= MIN_COMPOUND_PART:
+            patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
+    typed = [
+        (should, tantivy.Query.regex_query(schema, "name", p)) for p in patterns
+    ] + queries.name_clauses(last)
+    clauses.append((must, tantivy.Query.boolean_query(typed)))
+    result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
+    seen: dict[str, dict[str, str]] = {}
+    for _score, address in result.hits:
+        product = orjson.loads(bytes(searcher.doc(address)["stored"][0]))
+        name = str(product.get("name") or "")
+        if name and name not in seen:
+            seen[name] = {"product_id": str(product["product_id"]), "name": name}
+    return list(seen.values())[:limit]
