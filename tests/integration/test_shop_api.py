@@ -182,6 +182,10 @@ def test_bad_bodies_get_precise_4xx(shop) -> None:
     assert r.status_code == 413 and "byte limit" in r.json()["error"]["message"]
     r = http.post("/api/v1/products", json=[], headers=headers)
     assert r.status_code == 400
+    # Seen: the wrapper with an empty list was judged as one product (422 "product_id is a
+    # required property"), not as the empty batch it is.
+    r = http.post("/api/v1/products", json={"products": []}, headers=headers)
+    assert r.status_code == 400 and "empty" in r.json()["error"]["message"], r.text
 
 
 def test_broker_away_is_503_and_nothing_accepted(make_settings) -> None:

@@ -181,6 +181,10 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     products = body if isinstance(body, list) else (wrapped_products(body) or [body])
     if isinstance(body, list) and not body:
         raise BadRequestError("the array is empty", hint="send at least one product")
+    if isinstance(body, dict) and list(body.values()) == [[]]:  # {"products": []}
+        raise BadRequestError(
+            f"the list under {next(iter(body))[:40]!r} is empty", hint="send at least one product"
+        )
     if len(products) > max_batch:
         raise PayloadTooLarge(
             f"batch of {len(products)} products is over the limit of {max_batch}",
