@@ -9,12 +9,25 @@ Every benchmark in this directory imports `abba`, `load_average` and `free_port`
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import statistics
+import sys
 from collections.abc import Callable
 from typing import Any
 
 Side = Callable[[], dict[str, Any]]  # one timed run: {"rate": per-second, ...extras}
+
+
+def stop_cleanly_on_sigterm() -> None:
+    """SIGTERM (`kill`, a CI timeout) as Ctrl-C: the benchmark's `finally` blocks stop the
+    broker and servers it started. Python's default for SIGTERM exits without them, and a
+    benchmark's broker and client API outlived it (found orphaned after `pkill -f api.py`)."""
+
+    def exit_cleanly(signum: int, _frame: object) -> None:
+        sys.exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, exit_cleanly)
 
 
 def free_port() -> int:

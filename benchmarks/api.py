@@ -49,7 +49,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from abba import Side, free_port, load_average, spread
+from abba import Side, free_port, load_average, spread, stop_cleanly_on_sigterm
 from rich.console import Console
 from rich.progress import Progress
 
@@ -390,6 +390,7 @@ def server_summary(
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--n", type=int, default=100_000, help="products in the index")
     parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, free_port, load_average
+from abba import abba, free_port, load_average, stop_cleanly_on_sigterm
 from confluent_kafka import Consumer, Producer, TopicPartition
 from rich.console import Console
 
@@ -244,6 +244,7 @@ def summary_latency(latencies: list[float]) -> dict[str, Any]:
 
 
 def main() -> int:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="products")
     parser.add_argument("--bans", type=int, default=1000, help="bans before the stream")

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, free_port
+from abba import abba, free_port, stop_cleanly_on_sigterm
 from confluent_kafka import Consumer, KafkaError, Message, Producer
 from prometheus_client import REGISTRY
 from rich.console import Console
@@ -196,6 +196,7 @@ def sink_run(settings: Settings, n: int, lake_dir: Path, client: dict[str, Any])
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="products to write")
     parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3)")

@@ -44,7 +44,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, free_port
+from abba import abba, free_port, stop_cleanly_on_sigterm
 from rich.console import Console
 from rich.progress import Progress
 
@@ -554,6 +554,7 @@ def freshness(samples: int, progress: Progress) -> dict[str, Any]:
 
 
 def main() -> None:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="generated products")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the query list")

@@ -60,7 +60,7 @@ import uuid
 from pathlib import Path
 
 import orjson
-from abba import abba, free_port
+from abba import abba, free_port, stop_cleanly_on_sigterm
 from confluent_kafka import Producer
 from rich.console import Console
 
@@ -151,6 +151,7 @@ def load_path(settings: Settings, data: bytes) -> tuple[float, int]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="products (default 200k)")
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
