@@ -47,6 +47,7 @@ from vitrina.search.query_understanding import (
     joined_dictionary_words,
     misspelt_meanings,
     prefix_base,
+    word_forms,
 )
 from vitrina.search.relational_words import adjective_nouns, noun_adjectives
 from vitrina.search.transliteration import (
@@ -1076,3 +1077,15 @@ def test_round_18_word_lists() -> None:
     """маунтинбайк, the English loan word typed as heard, is a горный велосипед (probe
     round 18: nothing was found)."""
     assert {"горный", "велосипед"} <= set(_words("маунтинбайк", []))
+
+
+def test_a_slip_put_right_is_not_lemmatised_by_guessing() -> None:
+    """кедды → кеды, фэн → фен: a spelling slip's correction is looked up by its
+    dictionary lemmas, or as itself when pymorphy3 does not know it — never guessed, as a
+    made-up compound is not (a 32-word gibberish query made 10 guesses more, one per slip:
+    `test_building_a_long_gibberish_query_does_bounded_work`)."""
+    slips = {a.word: a.guess for a in alternatives("кедды", ["кедды"])}
+    assert slips["кеды"] is False
+    forms = {form: guess for form, _, guess in word_forms("фэн", ["фэн"])}
+    assert forms["фен"] is False and forms["фэн"] is True
+    assert all(guess for form, _, guess in word_forms("лэптоп", []) if form == "ноутбук")

@@ -41,6 +41,7 @@ from vitrina.search.transliteration import (
 from vitrina.search.typed_shapes import (
     doubled_letters_once,
     dzh_for_g,
+    e_for_e,
     ka_noun,
     more_latin_spellings,
     o_for_yo,
@@ -110,6 +111,7 @@ class Alternative:
     word: str
     weight: float
     kind: str  # synonym | brand | compound | diminutive
+    guess: bool = True  # its lemmas guessed if pymorphy3 does not know it (`word_forms`)
 
 
 def misspelt_meanings(word: str) -> list[Alternative]:
@@ -279,27 +281,6 @@ def prefix_base(word: str) -> str | None:
     return None
 
 
-def e_for_e(word: str) -> tuple[str, ...]:
-    """The dictionary word a word typed with е for a leading э is (ейсер → эйсер, екшн →
-    экшн), or with е for и or и for е (бефри → бифри): people skip э as they skip ё and
-    mix unstressed е and и, and stems and edits do not join them for words of five
-    letters or fewer."""
-    if word.startswith("е") and len(word) > 2:
-        spelling = "э" + word[1:]
-        if spelling in BRANDS or spelling in SYNONYMS:
-            return (spelling,)
-    if word in BRANDS or word in SYNONYMS or len(word) < 4:
-        return ()
-    # unstressed е and и sound alike and are typed for each other (бефри for бифри): one
-    # swapped, where that gives a dictionary word (five-letter words get no edit otherwise)
-    swaps = (
-        word[:i] + ("и" if ch == "е" else "е") + word[i + 1 :]
-        for i, ch in enumerate(word)
-        if ch in "еи"
-    )
-    return tuple(spelling for spelling in swaps if spelling in BRANDS or spelling in SYNONYMS)
-
-
 def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     """What else the (normalised) query `word` with dictionary `lemmas` may mean."""
     keys = list(
@@ -307,16 +288,16 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     )
     found: dict[str, Alternative] = {}
 
-    def add(alt: str, weight: float, kind: str) -> None:
+    def add(alt: str, weight: float, kind: str, guess: bool = True) -> None:
         if alt not in keys and (alt not in found or found[alt].weight < weight):
-            found[alt] = Alternative(alt, weight, kind)
+            found[alt] = Alternative(alt, weight, kind, guess)
 
     for once in doubled_letters_once(word):  # кедды → кеды: a key held too long
-        add(once, MISSPELT_WEIGHT, "synonym")
+        add(once, MISSPELT_WEIGHT, "synonym", guess=False)
     if "э" in word[1:] and word not in BRANDS and word not in SYNONYMS:
         # фэн → фен: э typed for е after a consonant, as it is said (a leading э is a
         # word's own: экшн, эйсер); stems and edits miss it in a three-letter word
-        add(word[0] + word[1:].replace("э", "е"), MISSPELT_WEIGHT, "synonym")
+        add(word[0] + word[1:].replace("э", "е"), MISSPELT_WEIGHT, "synonym", guess=False)
 
     for yo in o_for_yo(word):  # чорные → черные: ё typed as heard after ч
         add(yo, MISSPELT_WEIGHT, "synonym")
@@ -394,6 +375,10 @@ def word_forms(word: str, word_lemmas: Iterable[str] = ()) -> list[Form]:
     alternatives. A compound alternative (электро+word, вело+word …: ~18 made up per word)
     is not lemmatised by guessing (`analysis.form_lemmas`): each guess cost 0.1–0.7 ms, a
     typo query made up to 173 of them (~15 ms to build), and the compound's stem, looked up
-    as well, finds the same names. Synonyms, brands and diminutives keep their guesses."""
+    as well, finds the same names; nor is a slip put right (кедды → кеды, фэн → фен). The
+    rest — synonyms, brands, diminutives — keep their guesses."""
     alts = alternatives(word, word_lemmas)
-    return [(word, 1.0, True), *((a.word, a.weight, a.kind != "compound") for a in alts)]
+    return [
+        (word, 1.0, True),
+        *((a.word, a.weight, a.guess and a.kind != "compound") for a in alts),
+    ]

@@ -206,6 +206,27 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
     return tuple(out)
 
 
+def e_for_e(word: str) -> tuple[str, ...]:
+    """The dictionary word a word typed with е for a leading э is (ейсер → эйсер, екшн →
+    экшн), or with е for и or и for е (бефри → бифри): people skip э as they skip ё and
+    mix unstressed е and и, and stems and edits do not join them for words of five
+    letters or fewer."""
+    if word.startswith("е") and len(word) > 2:
+        spelling = "э" + word[1:]
+        if spelling in BRANDS or spelling in SYNONYMS:
+            return (spelling,)
+    if word in BRANDS or word in SYNONYMS or len(word) < 4:
+        return ()
+    # unstressed е and и sound alike and are typed for each other (бефри for бифри): one
+    # swapped, where that gives a dictionary word (five-letter words get no edit otherwise)
+    swaps = (
+        word[:i] + ("и" if ch == "е" else "е") + word[i + 1 :]
+        for i, ch in enumerate(word)
+        if ch in "еи"
+    )
+    return tuple(spelling for spelling in swaps if spelling in BRANDS or spelling in SYNONYMS)
+
+
 def dzh_for_g(word: str) -> tuple[str, ...]:
     """The dictionary word a word typed with дж for г is (делонджи → делонги): a Latin g
     before i or e is said both ways, and дж is two letters, past one edit in a short name."""
