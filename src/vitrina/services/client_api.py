@@ -14,6 +14,7 @@ import gc
 import logging
 import multiprocessing
 import os
+import re
 import signal
 import socket
 import threading
@@ -46,6 +47,7 @@ from vitrina.settings import Settings
 log = logging.getLogger(__name__)
 
 API = "client"
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
 WEB_DIR = Path(str(resources.files("vitrina") / "web"))
 # No inline scripts or styles, no third-party origins: product names come from stores.
 CSP = (
@@ -76,6 +78,8 @@ class MeasureAndSecure:
             return
         started = time.perf_counter()
         status = 500
+        if not scope["query_string"].isascii():
+            scope["query_string"] = percent_encoded(scope["query_string"])
 
         async def send_with_headers(message: Message) -> None:
             nonlocal status
@@ -92,6 +96,14 @@ class MeasureAndSecure:
             path = getattr(scope.get("route"), "path", "unmatched")
             metrics.API_REQUESTS.labels(API, scope["method"], path, str(status)).inc()
             metrics.API_LATENCY.labels(API, path).observe(time.perf_counter() - started)
+
+
+def percent_encoded(query_string: bytes) -> bytes:
+    """A query typed with its letters as they are (`curl '…/search?q=часы'` sends raw UTF-8;
+    browsers percent-encode) read as the same query: both servers hand the bytes over as
+    they came and Starlette decodes them as latin-1, so «часы» became mojibake and found
+    nothing. Every byte above 0x7F is percent-encoded; the rest is left as it came."""
+    return _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], query_string)
 
 
 def readiness(app_state: AppState) -> dict[str, str]:
