@@ -250,3 +250,34 @@ def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:
     summary = orjson.loads(result.stdout)
     assert (summary["sent"], summary["rejected"]) == (2, 1)
     assert summary["reasons"] == {"price.amount: minimum": 1}
+
+
+def test_a_file_over_the_size_limit_is_refused_unread_and_fails_strict(
+    make_settings, tmp_path: Path
+) -> None:
+    """A catalogue over the 1 GiB limit was read whole into memory before being refused (a
+    20 GB file would not fit), and `--strict` exited 0 for it: only rejected records
+    counted, not a file refused whole. Its size is now checked before it is read, and
+    `--strict` exits 2 when any file was refused."""
+    from vitrina.domain.catalog import MAX_CATALOG_BYTES
+
+    settings = make_settings()
+    big = tmp_path / "huge.json"
+    with open(big, "wb") as f:
+        f.truncate(MAX_CATALOG_BYTES + 1)  # sparse: no disk used, nothing worth reading
+    command = [sys.executable, "-m", "vitrina", "shop", "load", "--json", "--strict"]
+    command += [str(big), str(SEED_DIR / "arigatory_kafka-final__products.json")]
+    result = subprocess.run(
+        # Address space of 1 GiB: reading the whole file would fail.
+        ["prlimit", f"--as={MAX_CATALOG_BYTES}", *command],
+        capture_output=True,
+        text=True,
+        env=settings_env(settings),
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 2, result.stderr
+    summary = orjson.loads(result.stdout)
+    assert (summary["sent"], summary["refused_files"]) == (2, 1)
+    (refused,) = [f for f in summary["files"] if f["path"] == str(big)]
+    assert refused["shape"] == "invalid" and "over the" in refused["skipped"]

@@ -20,7 +20,9 @@ def load(
         "one after another) or folders of them.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-    strict: bool = typer.Option(False, "--strict", help="Exit 2 when any record was rejected."),
+    strict: bool = typer.Option(
+        False, "--strict", help="Exit 2 when any record was rejected or a file refused whole."
+    ),
 ) -> None:
     """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
     from vitrina.domain.catalog import Catalog
@@ -40,7 +42,7 @@ def load(
         console.print_json(orjson.dumps(report.as_dict()).decode())
     else:
         _print_summary(report)
-    if strict and report.rejected:
+    if strict and (report.rejected or report.refused_files):
         raise typer.Exit(2)
 
 

@@ -30,6 +30,7 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "Record",
+    "check_size",
     "dump_catalog",
     "jsonl_records",
     "parse_catalog",
@@ -331,15 +332,21 @@ def is_utf16(data: bytes) -> bool:
     )
 
 
+def check_size(size: int, max_bytes: int = MAX_CATALOG_BYTES) -> None:
+    """CatalogError for a catalogue over the limit: callers check a file's size before
+    reading it (a 20 GB file would not fit in memory to be refused)."""
+    if size > max_bytes:
+        raise CatalogError(
+            f"catalogue is {size:,} bytes, over the {max_bytes:,}-byte limit; "
+            "split it into smaller files or use JSON Lines"
+        )
+
+
 def parse_catalog(
     data: bytes, *, max_bytes: int = MAX_CATALOG_BYTES, max_record_bytes: int = MAX_RECORD_BYTES
 ) -> Catalog:
     """Recognise the catalogue's shape and return its records; raise CatalogError if hopeless."""
-    if len(data) > max_bytes:
-        raise CatalogError(
-            f"catalogue is {len(data):,} bytes, over the {max_bytes:,}-byte limit; "
-            "split it into smaller files or use JSON Lines"
-        )
+    check_size(len(data), max_bytes)
     if data.startswith(BOM):
         data = data[len(BOM) :]
     if is_utf16(data):  # one record saying so, not a "malformed JSON" that hides why

@@ -27,6 +27,7 @@ from vitrina.domain.catalog import (
     Catalog,
     CatalogError,
     Record,
+    check_size,
     jsonl_record,
     parse_catalog,
 )
@@ -372,9 +373,13 @@ def load_paths(
     try:
         for path in files:
             try:
+                check_size(path.stat().st_size)
                 data = path.read_bytes()
             except OSError as exc:
                 loader.report.files.append(FileReport(str(path), "unreadable", skipped=str(exc)))
+                continue
+            except CatalogError as exc:
+                loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
                 continue
             try:
                 catalog = parse_catalog(data)

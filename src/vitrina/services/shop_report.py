@@ -41,6 +41,10 @@ class Deliveries:
             self.first_error = self.first_error or err
 
 
+# FileReport.shape of a file refused as a whole (see shop_load.load_paths).
+REFUSED_SHAPES = frozenset({"unreadable", "invalid"})
+
+
 @dataclass
 class FileReport:
     path: str
@@ -68,10 +72,17 @@ class LoadReport:
     def rejected(self) -> int:
         return sum(f.rejected for f in self.files)
 
+    @property
+    def refused_files(self) -> int:
+        """Files refused whole (unreadable, over the size limit): nothing of them was sent.
+        A schema or an empty file is skipped, not refused."""
+        return sum(f.shape in REFUSED_SHAPES for f in self.files)
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "sent": self.sent,
             "rejected": self.rejected,
+            "refused_files": self.refused_files,
             "delivered": self.delivered,
             "dead_lettered": self.dead_lettered,
             "reasons": dict(self.reasons),
