@@ -133,6 +133,12 @@ def test_ids_from_document_accepts_the_documented_shapes() -> None:
     assert ids_from_document("12") is None
 
 
+def test_an_import_object_without_a_product_id_is_shown_as_it_is() -> None:
+    """`ban import` of [{"id": 5}] said "malformed product id(s): None"."""
+    ids = ids_from_document([{"product_id": "3"}, {"id": 5}])
+    assert parse_product_ids(ids or []) == (["3"], ["{'id': 5}"])
+
+
 events = st.lists(
     st.tuples(st.sampled_from(["product", "ban", "unban"]), st.sampled_from(["1", "2", "3"])),
     max_size=40,

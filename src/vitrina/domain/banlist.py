@@ -102,7 +102,10 @@ def ids_from_document(document: Any) -> list[Any] | None:
             return [ids]
         return None
     if isinstance(document, list):
-        return [item.get("product_id") if isinstance(item, dict) else item for item in document]
+        # An object without a product_id stays itself: the error then shows it, not None.
+        return [
+            item.get("product_id", item) if isinstance(item, dict) else item for item in document
+        ]
     return None
 
 
