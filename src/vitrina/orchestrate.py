@@ -62,7 +62,8 @@ class Platform:
             self.lock.write()
 
     def stop(self) -> None:
-        """Stop everything in reverse order; signals are ignored meanwhile (bounded: grace)."""
+        """Stop every service (together, bounded by one grace), then the brokers; signals
+        are ignored meanwhile."""
         if self.stopped:
             return
         self.stopped = True

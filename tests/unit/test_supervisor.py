@@ -33,6 +33,37 @@ def test_prefixes_output_and_stops_in_reverse_order(tmp_path: Path) -> None:
     assert (tmp_path / "one.log").read_text().strip() == "hello"
 
 
+def test_services_stop_together_not_one_grace_after_another(tmp_path: Path) -> None:
+    """Each service on SIGTERM waits until every other one has had its SIGTERM too (as
+    services waiting out a restarting broker do): stopped one after another, the first was
+    killed at its grace before the second was even told to stop, and a Ctrl-C of `vitrina
+    up` took 35 s. Stopped together, both exit cleanly."""
+    script = (
+        "import pathlib, signal, sys, time\n"
+        "me, other = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])\n"
+        "def stop(*_):\n"
+        "    me.touch()\n"
+        "    deadline = time.monotonic() + 20\n"
+        "    while not other.exists() and time.monotonic() < deadline:\n"
+        "        time.sleep(0.01)\n"
+        "    sys.exit(0 if other.exists() else 1)\n"
+        "signal.signal(signal.SIGTERM, stop)\n"
+        "print('ready', flush=True)\n"
+        "while True:\n"
+        "    time.sleep(1)\n"
+    )
+    lines: list[tuple[str, str]] = []
+    sup = Supervisor(tmp_path, lambda name, color, line: lines.append((name, line)))
+    one, two = tmp_path / "one.stopping", tmp_path / "two.stopping"
+    sup.start(ProcessSpec("one", [sys.executable, "-c", script, str(one), str(two)]))
+    sup.start(ProcessSpec("two", [sys.executable, "-c", script, str(two), str(one)]))
+    wait_for(lambda: {("one", "ready"), ("two", "ready")} <= set(lines), 10, message="ready")
+    procs = [r.proc for r in sup._procs]
+    sup.stop_all(grace=5)
+    assert [p.returncode for p in procs if p is not None] == [0, 0], lines
+    assert not any("did not stop in time" in line for _, line in lines)
+
+
 def test_restarts_a_crashed_service_then_gives_up(tmp_path: Path) -> None:
     clock = FakeClock()
     events: list[str] = []
