@@ -165,6 +165,19 @@ def test_deep_nesting_in_an_unknown_field_is_refused_with_the_depth_rule() -> No
     assert caught.value.rule == "depth"
 
 
+def test_a_record_over_the_doors_size_limit_is_refused_by_the_filter_too() -> None:
+    """A valid 990,000-byte product produced straight to shop-products (around the doors,
+    which refuse anything over 960 KiB) was published, indexed and shown in search."""
+    from vitrina.domain.limits import MAX_RECORD_BYTES
+
+    value = {**BASE, "description": "д" * (MAX_RECORD_BYTES // 2)}
+    raw = orjson.dumps(value)
+    assert len(raw) > MAX_RECORD_BYTES
+    with pytest.raises(ContractError) as caught:
+        judge_product(raw)
+    assert caught.value.rule == "size"
+
+
 # -- property tests: random values in every field, random bytes anywhere --------------------
 
 json_scalars = st.one_of(

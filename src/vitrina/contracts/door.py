@@ -162,6 +162,8 @@ def judge_product(raw: bytes | None) -> tuple[str, dict[str, Any] | None]:
     returned too. ContractError naming the rule when the record breaks the contract.
     """
     if raw is not None:
+        if len(raw) > MAX_RECORD_BYTES:  # refused at the doors; produced around them here
+            raise too_large(len(raw))
         product = canonical_product(raw)
         if product is not None:
             return product.product_id, None
