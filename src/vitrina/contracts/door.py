@@ -43,6 +43,19 @@ def too_large(size: int) -> ContractError:
     )
 
 
+def check_record_key(key: bytes | None, product_id: str, hint: str) -> None:
+    """ContractError unless a product record is keyed by its own product_id: the topics are
+    compacted by key and the index keyed by product_id, so a record under another key could
+    never be withdrawn by its product's tombstone."""
+    if key is None or key.decode("utf-8", "replace") != product_id:
+        raise ContractError(
+            f"record key {key!r} is not the product_id {product_id!r}",
+            field="product_id",
+            rule="key",
+            hint=hint,
+        )
+
+
 def normalised(value: dict[str, Any]) -> dict[str, Any] | None:
     """A copy with canonical instants, or None when every instant is canonical already."""
     changed: dict[str, Any] = {}

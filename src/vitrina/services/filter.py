@@ -50,7 +50,7 @@ from prometheus_client import Gauge
 
 from vitrina import metrics
 from vitrina.contracts.codec import loads
-from vitrina.contracts.door import judge_product
+from vitrina.contracts.door import check_record_key, judge_product
 from vitrina.domain.banlist import (
     BanList,
     Effect,
@@ -231,13 +231,7 @@ class FilterStep(Step):
         # slow path parsed it or a ban needs it below.
         product_id, product = judge_product(raw)
         key = message.key()
-        if key is None or key.decode("utf-8", "replace") != product_id:
-            raise ContractError(
-                f"record key {key!r} is not the product_id {product_id!r}",
-                field="product_id",
-                rule="key",
-                hint="stores' records must be keyed by product_id",
-            )
+        check_record_key(key, product_id, "stores' records must be keyed by product_id")
         partition = cast(int, message.partition())
         shelf = self.shelves.get(partition)
         if shelf is None:

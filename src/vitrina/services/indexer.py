@@ -19,6 +19,7 @@ from confluent_kafka import Message
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
+from vitrina.contracts.door import check_record_key
 from vitrina.domain.limits import is_product_id
 from vitrina.errors import ContractError
 from vitrina.kafka.deadletter import REPLAY_HEADERS, Output, dead_letter
@@ -100,15 +101,9 @@ class IndexerStep(BatchSink[Change]):
         else:
             product = decode("product", value)
             pid = str(product["product_id"])
-            if key is None or key.decode("utf-8", "replace") != pid:
-                # Compacted by key, indexed by product_id: such a record could never be
-                # withdrawn by its product's tombstone.
-                raise ContractError(
-                    f"record key {key!r} is not the product_id {pid!r}",
-                    field="product_id",
-                    rule="key",
-                    hint="filtered-products is keyed by product_id (the filter writes it so)",
-                )
+            check_record_key(
+                key, pid, "filtered-products is keyed by product_id (the filter writes it so)"
+            )
         carried = tuple(
             (str(h[0]), h[1])
             for h in (message.headers() or [])
