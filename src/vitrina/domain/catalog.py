@@ -96,11 +96,12 @@ def is_json_schema(value: Any) -> bool:
 
 
 def wrapped_products(value: Any) -> list[Any] | None:
-    """The products of a catalogue wrapped in one key (`{"products": [...]}`); None otherwise."""
+    """The products of a catalogue wrapped in one key (`{"products": [...]}`, `[]` when that
+    list is empty); None otherwise."""
     if not isinstance(value, dict) or len(value) != 1:
         return None
     [inner] = value.values()
-    if isinstance(inner, list) and inner and all(isinstance(item, dict) for item in inner):
+    if isinstance(inner, list) and all(isinstance(item, dict) for item in inner):
         return inner
     return None
 

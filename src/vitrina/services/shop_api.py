@@ -178,13 +178,10 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     Raises with every problem: 403 for products naming another store, 422 for products the
     door refuses (contract, depth, size — each error names its rule).
     """
-    products = body if isinstance(body, list) else (wrapped_products(body) or [body])
-    if isinstance(body, list) and not body:
-        raise BadRequestError("the array is empty", hint="send at least one product")
-    if isinstance(body, dict) and list(body.values()) == [[]]:  # {"products": []}
-        raise BadRequestError(
-            f"the list under {next(iter(body))[:40]!r} is empty", hint="send at least one product"
-        )
+    wrapped = None if isinstance(body, list) else wrapped_products(body)
+    products = body if isinstance(body, list) else [body] if wrapped is None else wrapped
+    if not products:  # [] or {"products": []}
+        raise BadRequestError("the list of products is empty", hint="send at least one product")
     if len(products) > max_batch:
         raise PayloadTooLarge(
             f"batch of {len(products)} products is over the limit of {max_batch}",
