@@ -373,16 +373,11 @@ def load_paths(
     try:
         for path in files:
             try:
-                check_size(path.stat().st_size)
-                data = path.read_bytes()
+                check_size(path.stat().st_size)  # before reading: it may not fit in memory
+                catalog = parse_catalog(path.read_bytes())
             except OSError as exc:
                 loader.report.files.append(FileReport(str(path), "unreadable", skipped=str(exc)))
                 continue
-            except CatalogError as exc:
-                loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
-                continue
-            try:
-                catalog = parse_catalog(data)
             except CatalogError as exc:
                 loader.report.files.append(FileReport(str(path), "invalid", skipped=str(exc)))
                 continue
