@@ -61,6 +61,21 @@ def is_soft_comparative(word: str) -> bool:
     return bool(parses) and all("Cmp2" in parse.tag for parse in parses)
 
 
+_RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
+
+
+@lru_cache(maxsize=65_536)
+def is_counted_noun(word: str) -> bool:
+    """Whether the word reads as a noun in the genitive plural: what a number counts (от 1000
+    деталей, до 200 мест, до 4 ампер, от 5 лет), so the number is no price."""
+    if not _RUSSIAN_LETTERS.issuperset(word):  # pymorphy3 fails on a letter with no name
+        return False
+    return any(
+        parse.score >= 0.2 and {"NOUN", "gent", "plur"} <= parse.tag.grammemes
+        for parse in _morph().parse(word)
+    )
+
+
 # 200k words: the generated catalogue's vocabulary is a few thousand words; real catalogues
 # stay well under this, and each entry is ~200 bytes.
 LEMMA_CACHE_WORDS = 200_000

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from vitrina.domain.search_document import query_words
-from vitrina.search.analysis import _morph
+from vitrina.search.analysis import is_counted_noun
 from vitrina.search.base import SearchFilters
 from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_units
 
@@ -27,25 +27,13 @@ CURRENCY_WORDS = frozenset(
 # catalogues sell nothing under 100 ₽.
 MIN_PRICE = 100
 # Counted things after a number that NUMBER_UNITS lacks in the forms typed after «до/от»
-# and that are no genitive plural (see `_counted`).
+# and that are no genitive plural (see `analysis.is_counted_noun`).
 _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "размер", "люмен", "лм"})
 # A bound typed the short way: 5к / 5k / 5тыс (thousands), 5000р / 5000руб (the currency
 # glued on), 5 000 (digits grouped by a space).
 _GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс)")
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
 _DIGIT_GROUP = re.compile(r"\d{3}")
-_RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
-
-
-def _counted(word: str) -> bool:
-    """A noun in the genitive plural after the number is what is counted (от 1000 деталей,
-    до 200 мест, до 4 ампер, от 5 лет): not a price. The currency words are checked first."""
-    if not _RUSSIAN_LETTERS.issuperset(word):  # pymorphy3 fails on a letter with no name
-        return False
-    return any(
-        parse.score >= 0.2 and {"NOUN", "gent", "plur"} <= parse.tag.grammemes
-        for parse in _morph().parse(word)
-    )
 
 
 def _bound_words(words: list[str]) -> list[str]:
@@ -92,7 +80,7 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
             after in NUMBER_UNITS
             or after in SPELT_UNITS
             or after in _UNIT_WORDS
-            or (bool(after) and _counted(after))
+            or (bool(after) and is_counted_noun(after))
         )
         if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
             if word in CEILING_WORDS:
