@@ -22,6 +22,9 @@ from __future__ import annotations
 import math
 import time
 from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
 
 from vitrina.analytics.relations import Statement
 from vitrina.analytics.reports import REPORT_STATEMENTS
@@ -44,11 +47,18 @@ REVIEW_LIKED = 4.0
 REVIEW_DISLIKED = 0.5
 # Older signals count as if 20 half-lives old (weight x 2^-20 ~ 1e-6): never 0, never NaN.
 MAX_AGE_HALF_LIVES = 20.0
+
+
+def _upper_bound(model: type[BaseModel], field: str) -> Any:
+    """The contract's `le` bound of one field (pydantic keeps it in the field's metadata)."""
+    return next(m.le for m in model.model_fields[field].metadata if hasattr(m, "le"))
+
+
 # A price or quantity outside the contract's bounds (a lake written before a bound, or by
 # another writer: 1e308, inf, NaN, negative, 2^62 items) reads as unknown, as a missing one
 # does; one such row made every run fail (DuckDB: "Could not cast value inf to DECIMAL(28,6)").
-MAX_AMOUNT = next(m.le for m in Price.model_fields["amount"].metadata if hasattr(m, "le"))
-MAX_QUANTITY = next(m.le for m in OrderItem.model_fields["quantity"].metadata if hasattr(m, "le"))
+MAX_AMOUNT = _upper_bound(Price, "amount")
+MAX_QUANTITY = _upper_bound(OrderItem, "quantity")
 
 
 # Outputs fetched after a run, with their sort order (so results compare row by row).
