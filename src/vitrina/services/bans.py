@@ -41,13 +41,25 @@ FLUSH_TIMEOUT_S = 30.0
 METADATA_TIMEOUT_S = 10.0
 
 
-def decode_ban(raw: bytes | None) -> dict[str, Any] | None:
-    """A ban-list record's value: the ban, or None for a tombstone (unban)."""
+def decode_ban(raw: bytes | None, key: str) -> dict[str, Any] | None:
+    """A ban-list record's value: the ban, or None for a tombstone (unban).
+
+    ContractError for a record that is not a ban, and for a ban under another key than its
+    product_id: the list is folded (and compacted) by key, so such a record would ban one
+    product for one reader and another for the next. The filter, `ban list` and the client
+    API all read the list through here, so they agree on what is banned."""
     if raw is None:
         return None
     from vitrina.contracts.codec import decode
 
-    return decode("ban", raw)
+    ban = decode("ban", raw)
+    if ban["product_id"] != key:
+        raise ContractError(
+            f"ban key {key!r} differs from product_id {ban['product_id']!r}",
+            field="product_id",
+            rule="key",
+        )
+    return ban
 
 
 class BanService:
@@ -173,7 +185,7 @@ class BanService:
         for msg in read_partitions_to_end(self.settings, partitions, principal=self.principal):
             key = (msg.key() or b"").decode("utf-8", "replace")
             try:
-                fold_ban(bans, key, decode_ban(msg.value()))
+                fold_ban(bans, key, decode_ban(msg.value(), key))
             except ContractError:
                 continue  # an invalid record is not a ban; the filter dead-letters it
         return bans

@@ -197,13 +197,7 @@ class FilterStep(Step):
         """Fold one ban-list record; the product id when the ban list changed."""
         key = (msg.key() or b"").decode("utf-8", "replace")
         try:
-            ban = decode_ban(msg.value())
-            if ban is not None and ban["product_id"] != key:
-                raise ContractError(
-                    f"ban key {key!r} differs from product_id {ban['product_id']!r}",
-                    field="product_id",
-                    rule="key",
-                )
+            ban = decode_ban(msg.value(), key)
         except ContractError as exc:
             # Not a ban: never silently ignored — it goes to dead-letters with the reason.
             log.warning("invalid ban-list record at offset %s: %s", msg.offset(), exc)

@@ -31,6 +31,7 @@ from vitrina.contracts.codec import decode
 from vitrina.errors import ContractError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.inspect import TopicFollower
+from vitrina.services.bans import decode_ban
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -149,7 +150,11 @@ class LocalView:
                 table.pop(name, None)
             return
         try:
-            record = decode(contract, value)
+            if topic == self.settings.topics.banned_products:
+                # keyed by its own product_id, or not a ban: the filter decides the same
+                record = decode_ban(value, name) or {}
+            else:
+                record = decode(contract, value)
         except ContractError as exc:
             # Producers validate on produce, so this is rare; the view cannot dead-letter a
             # topic it does not own, so it counts and logs instead of dropping silently.

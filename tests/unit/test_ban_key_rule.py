@@ -1,0 +1,48 @@
+"""A ban record under another key than its product_id is no ban, for every reader.
+
+Seen on the cluster (a principal with WRITE on banned-products wrote key 100005, value
+product_id 100006): the filter dead-lettered it and kept 100005 published and indexed, but
+the client API's view folded it as a ban of 100005 and answered 404 for a product the
+catalogue shows, and `ban list` listed it.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from vitrina.contracts.codec import encode
+from vitrina.contracts.models import Ban
+from vitrina.errors import ContractError
+from vitrina.services.bans import decode_ban
+from vitrina.services.recs_view import LocalView
+from vitrina.settings import load_settings
+
+
+def ban_of(product_id: str) -> bytes:
+    return encode(
+        "ban",
+        Ban(product_id=product_id, reason="t", banned_by="test", banned_at=datetime.now(UTC)),
+    )
+
+
+def test_a_ban_under_another_key_is_refused() -> None:
+    assert decode_ban(ban_of("100005"), "100005") is not None
+    assert decode_ban(None, "100005") is None
+    with pytest.raises(ContractError, match="differs from product_id"):
+        decode_ban(ban_of("100006"), "100005")
+
+
+def test_the_client_api_view_does_not_ban_the_key_of_a_mismatched_record(
+    tmp_path: Path,
+) -> None:
+    settings = load_settings(data_dir=tmp_path / "data")
+    view = LocalView(settings)  # not started: the test folds the records itself
+    topic = settings.topics.banned_products
+    view.apply(topic, b"100005", ban_of("100006"))
+    assert not view.is_banned("100005")
+    assert not view.is_banned("100006")
+    view.apply(topic, b"100007", ban_of("100007"))
+    assert view.is_banned("100007")
