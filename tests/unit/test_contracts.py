@@ -8,18 +8,30 @@ touched it. Adding a required field, removing a field or narrowing a type fails 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema_rs
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from vitrina.contracts import validate
 from vitrina.contracts.export import SCHEMA_DIR, render
-from vitrina.contracts.models import CHANGES, CONTRACTS, PATTERN_WIDENINGS
+from vitrina.contracts.models import CHANGES, CONTRACTS, PATTERN_WIDENINGS, PRODUCT_ID_V2
 from vitrina.domain.generator import generate_catalog
+from vitrina.domain.limits import (
+    INVISIBLE,
+    PRODUCT_ID_PATTERN,
+    VISIBLE_PATTERN,
+    is_blank,
+    is_product_id,
+    re2_pattern,
+)
 from vitrina.errors import ContractError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -273,7 +285,7 @@ def test_declared_pattern_widenings_accept_every_old_value(
 def test_guard_accepts_a_declared_narrowing_only_with_a_version_bump() -> None:
     released = json.loads((BASELINE / "product.json").read_text("utf-8"))
     now = json.loads((SCHEMA_DIR / "product.json").read_text("utf-8"))
-    assert now["x-version"] == 2
+    assert now["x-version"] >= 2  # v2: the int64 stock bound; v3: ids and blank names
     assert undeclared("product", released, now) == []
     same_version = {**now, "x-version": released.get("x-version", 1)}
     assert any("maximum narrowed" in p for p in undeclared("product", released, same_version))
@@ -287,6 +299,77 @@ def test_widened_product_id_is_still_refused_when_not_a_token() -> None:
         with pytest.raises(ContractError) as info:
             validate("product", {**product, "product_id": bad})
         assert info.value.field == "product_id"
+
+
+def test_dot_segment_ids_are_refused_by_every_contract_that_names_a_product() -> None:
+    """Seen by an outsider: products `.` and `..` were accepted, indexed and found, but no
+    page opened them (browsers and HTTP clients resolve dot segments: /api/v1/products/..
+    is /api/v1/), nor could an unban reach them. v3 refuses both; other dotted ids stay."""
+    product = next(generate_catalog(1))
+    for good in ("...", ".5", "..a", "a.", "a..", "." + "x" * 63, ".." + "x" * 62):
+        validate("product", {**product, "product_id": good})
+    for bad in (".", "..", ".." + "x" * 63):
+        with pytest.raises(ContractError) as info:
+            validate("product", {**product, "product_id": bad})
+        assert (info.value.field, info.value.rule) == ("product_id", "pattern")
+    with pytest.raises(ContractError, match=re.escape("not '.' or '..'")):
+        validate("product", {**product, "product_id": ".."})
+    order = {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": ".."}],
+        "order_date": "2026-11-30T10:00:00Z",
+    }
+    with pytest.raises(ContractError) as info:
+        validate("order", order)
+    assert info.value.field == "items[0].product_id"
+    ban = {"product_id": ".", "reason": "r", "banned_by": "b", "banned_at": "2026-11-30T10:00:00Z"}
+    with pytest.raises(ContractError):
+        validate("ban", ban)
+
+
+_ID_VALIDATOR = jsonschema_rs.validator_for({"type": "string", "pattern": PRODUCT_ID_PATTERN})
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.from_regex(PRODUCT_ID_V2, fullmatch=True) | st.text(".a-", max_size=66))
+def test_product_ids_are_the_v2_tokens_but_the_two_dot_segments(text: str) -> None:
+    """The pattern is spelt without a lookahead (RE2 reads it too); it must mean exactly
+    "a v2 id, but not `.` or `..`" in Python, Rust (the schema validator) and RE2."""
+    expected = re.fullmatch(PRODUCT_ID_V2, text) is not None and text not in (".", "..")
+    assert is_product_id(text) == expected
+    assert _ID_VALIDATOR.is_valid(text) == expected
+    re2 = pc.match_substring_regex(pa.array([text]), re2_pattern(PRODUCT_ID_PATTERN))
+    assert re2.to_pylist() == [expected]
+
+
+def test_blank_names_and_categories_are_refused_with_what_is_wrong() -> None:
+    """Seen by an outsider: a product named "   " (or only zero-width characters) was
+    accepted, indexed and shown as a blank line in search. v3 asks for one character that
+    shows, in the name and in the category; the error says so instead of quoting a regex."""
+    product = next(generate_catalog(1))
+    for blank in (" ", "\u200b", "\u00a0\u2060\ufeff", "\t\n\u3000", "\u00ad\u202e"):
+        for field in ("name", "category"):
+            with pytest.raises(ContractError) as info:
+                validate("product", {**product, field: blank})
+            assert (info.value.field, info.value.rule) == (field, "pattern")
+            assert "no visible character" in str(info.value)
+    for shown in (" a ", "\u200bж", ".", "😀", "\u00a0-\u00a0"):
+        validate("product", {**product, "name": shown, "category": shown})
+
+
+def test_the_visible_pattern_means_the_same_in_every_engine_that_reads_it() -> None:
+    """The schema's pattern is read by Rust (jsonschema-rs), Python's re, RE2 (the
+    lake's vectorised check) and str.strip (the one-pass check): every code point of the
+    BMP's first 12k and a few beyond must get one answer from all of them."""
+    chars = [chr(c) for c in [*range(0xD800), 0xFEFF, 0xFFFE, 0x1F600]]
+    expected = [not is_blank(c) for c in chars]
+    assert expected.count(False) == len(INVISIBLE)
+    assert [re.search(VISIBLE_PATTERN, c) is not None for c in chars] == expected
+    schema = jsonschema_rs.validator_for({"type": "string", "pattern": VISIBLE_PATTERN})
+    assert [schema.is_valid(c) for c in chars] == expected
+    re2 = pc.match_substring_regex(pa.array(chars), re2_pattern(VISIBLE_PATTERN))
+    assert re2.to_pylist() == expected
 
 
 # -- issue 12 items 14-16: the seeds' own formats, one contract ---------------------------------

@@ -183,6 +183,13 @@ EDGES = {
     ),
     "spec spaced": json.dumps(dict(next(iter(generate_catalog(1, seed=33))))).encode(),
     "emoji": product(name="😀 ж\u2028"),
+    "dot id": product(product_id="."),
+    "dots id": product(product_id=".."),
+    "three dots id": product(product_id="..."),
+    "dot-led id": product(product_id=".5"),
+    "blank name": product(name=" \u200b\u00a0"),
+    "blank category": product(category="\u3000\ufeff"),
+    "name spaced": product(name="\u00a0ж\u200b"),
 }
 
 

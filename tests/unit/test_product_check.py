@@ -130,6 +130,11 @@ def test_generated_products_take_the_one_pass_way() -> None:
         ({"created_at": "2025-08-01T16:33:60Z"}, "leap second"),
         ({"updated_at": "0000-01-01T00:00:00Z"}, "year 0"),
         ({"tags": ["a", 1]}, "tags are strings"),
+        ({"product_id": "."}, "a dot segment: no URL reaches it"),
+        ({"product_id": ".."}, "a dot segment: no URL reaches it"),
+        ({"name": " \u200b\u00a0\ufeff"}, "a name with nothing that shows"),
+        ({"name": "\u2003\u2060"}, "a name with nothing that shows"),
+        ({"category": "\t\u3000"}, "a category with nothing that shows"),
     ],
 )
 def test_near_misses_are_never_accepted(change: dict[str, Any], why: str) -> None:

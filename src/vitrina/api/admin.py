@@ -29,7 +29,7 @@ def _check_id(product_id: str) -> None:
     if not is_product_id(product_id):
         raise BadRequestError(
             f"product id {product_id[:40]!r} is not valid",
-            hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. 85123A",
+            hint=f"product ids are {PRODUCT_ID_CHARS}; e.g. 85123A",
         )
 
 

@@ -125,7 +125,7 @@ def product(
     if not is_product_id(product_id):
         raise NotFoundError(
             f"no product {product_id[:40]!r}",
-            hint=f"product ids are {PRODUCT_ID_CHARS} characters, e.g. /api/v1/products/12345",
+            hint=f"product ids are {PRODUCT_ID_CHARS}; e.g. /api/v1/products/12345",
         )
     doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
     if doc is None:

@@ -18,7 +18,12 @@ import orjson
 from pydantic import BaseModel
 
 from vitrina.domain.instants import parse_instant
-from vitrina.domain.limits import MAX_DEPTH, may_nest_deeper, nesting_depth_over
+from vitrina.domain.limits import (
+    MAX_DEPTH,
+    PATTERN_MEANINGS,
+    may_nest_deeper,
+    nesting_depth_over,
+)
 from vitrina.errors import ContractError
 
 SCHEMA_PACKAGE = "vitrina.contracts"
@@ -116,6 +121,10 @@ def validate(name: str, value: Any, raw: bytes | None = None) -> None:
     field = _path(err.instance_path)
     rule = str(list(err.schema_path)[-1]) if list(err.schema_path) else "schema"
     message = err.message if len(err.message) <= 300 else err.message[:300] + "…"
+    meaning = PATTERN_MEANINGS.get(getattr(err.kind, "pattern", None) or "")
+    if rule == "pattern" and meaning is not None:  # what the rule means, not its regex
+        shown = repr(err.instance) if len(repr(err.instance)) <= 80 else "the value"
+        message = f"{shown} {meaning}"
     raise ContractError(f"{name}: field {field}: {message} (rule: {rule})", field=field, rule=rule)
 
 

@@ -18,22 +18,27 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from vitrina.domain.instants import INSTANT_PATTERN, MAX_EPOCH_S, parse_instant
-from vitrina.domain.limits import MAX_INT64, PRODUCT_ID_PATTERN
+from vitrina.domain.limits import MAX_INT64, PRODUCT_ID_PATTERN, VISIBLE_PATTERN
 
 PRODUCT_ID = PRODUCT_ID_PATTERN
 Scalar = str | int | float | bool | None
 
 # v1 ids were digits only; v2 ids are ASCII tokens (SKUs like 85123A). Every v1 id is a v2 id.
+# The ids of the next versions (product v3 …) are v2's without `.` and `..` (see CHANGES).
 PRODUCT_ID_V1 = r"^[0-9]{1,32}$"
-PATTERN_WIDENINGS: set[tuple[str, str]] = {(PRODUCT_ID_V1, PRODUCT_ID_PATTERN)}
+PRODUCT_ID_V2 = r"^[A-Za-z0-9._-]{1,64}$"
+PATTERN_WIDENINGS: set[tuple[str, str]] = {
+    (PRODUCT_ID_V1, PRODUCT_ID_V2),
+    (PRODUCT_ID_V1, PRODUCT_ID_PATTERN),
+}
 
 VERSIONS: dict[str, int] = {
-    "product": 2,
-    "blocked_product": 2,
-    "order": 3,
-    "ban": 2,
-    "client_event": 2,
-    "recommendation": 2,
+    "product": 3,
+    "blocked_product": 3,
+    "order": 4,
+    "ban": 3,
+    "client_event": 3,
+    "recommendation": 3,
 }
 
 # Narrowings the guard accepts, per contract and version, each with why no valid record
@@ -43,16 +48,42 @@ _INT64_STOCK = {
     "showed it; now one rule refuses it at the door"
     for field in ("available", "reserved")
 }
+# Product v3 (and the contracts that name a product): an id is not `.` or `..`, a name and
+# a category show at least one character.
+_DOT_IDS = (
+    "no URL could reach a product, ban or order line with the id `.` or `..` (browsers and "
+    "HTTP clients resolve dot segments: /api/v1/products/.. is /api/v1/), so its page, its "
+    "unban and its record in the API were out of reach; no store id is only dots"
+)
+_BLANK = (
+    "a name or category of only spaces or invisible characters showed as blank in search, "
+    "on the product page and in the statistics; no store catalogue has one"
+)
+
+
+def _id_changes(where: str) -> dict[str, str]:
+    return {f"{where}: pattern changed ({PRODUCT_ID_V2} → {PRODUCT_ID_PATTERN})": _DOT_IDS}
+
+
+_PRODUCT_V3 = {
+    **_id_changes("product_id"),
+    f"name: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
+    f"category: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
+}
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
-    "product": {2: _INT64_STOCK},
-    "blocked_product": {2: _INT64_STOCK},
+    "product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
+    "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
+    "ban": {3: _id_changes("product_id")},
+    "client_event": {3: _id_changes("product_id")},
+    "recommendation": {3: _id_changes("items[items].product_id")},
     "order": {
+        4: _id_changes("items[items].product_id"),
         3: {
             "items[items].price: maximum narrowed (None → 1000000000000.0)": "an item price "
             "over 1e12 (a product's own price bound) × its quantity overflowed the analytics' "
             "money type: the order reached the lake and every analytics run after it failed, "
             "so no such order was ever used; now the lake sink dead-letters it with the rule"
-        }
+        },
     },
 }
 
@@ -114,10 +145,10 @@ class Product(BaseModel):
         description="ASCII token: letters, digits, "
         "-_. (≤ 64); compared as text, so 00090002 ≠ 90002",
     )
-    name: str = Field(min_length=1, max_length=500)
+    name: str = Field(min_length=1, max_length=500, pattern=VISIBLE_PATTERN)
     description: str | None = Field(None, max_length=20000)
     price: Price
-    category: str = Field(min_length=1, max_length=200)
+    category: str = Field(min_length=1, max_length=200, pattern=VISIBLE_PATTERN)
     brand: str | None = Field(None, max_length=200)
     stock: Stock | None = None
     sku: str | None = Field(None, max_length=200)

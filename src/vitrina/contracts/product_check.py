@@ -30,15 +30,16 @@ from typing import Annotated
 import msgspec
 from msgspec import Meta, Struct
 
-from vitrina.domain.limits import MAX_INT64
+from vitrina.domain.limits import INVISIBLE, MAX_INT64
 
 __all__ = ["CanonicalProduct", "canonical_product"]
 
-# The schema's patterns `^[A-Za-z0-9._-]{1,64}$` and `^[A-Z]{3}$` as a length (msgspec) and
+# The schema's patterns (ids: `^[A-Za-z0-9._-]{1,64}$` but not `.` or `..`) and `^[A-Z]{3}$` as a length (msgspec) and
 # "nothing left after stripping the allowed characters" (str.strip in C): the same texts,
 # at half the cost of a regex search per record.
 _PRODUCT_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 _CURRENCY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_DOT_SEGMENTS = frozenset({".", ".."})
 # The door's canonical instant (domain/instants.py), narrowed to the schema's hour/minute/
 # second ranges: a subset of both the schema pattern and instants._CANONICAL.
 _CANONICAL_INSTANT = (
@@ -99,6 +100,12 @@ def canonical_product(raw: bytes) -> CanonicalProduct | None:
     except msgspec.DecodeError:  # ValidationError is a DecodeError too
         return None
     if product.product_id.strip(_PRODUCT_ID_CHARS) or product.price.currency.strip(_CURRENCY_CHARS):
+        return None
+    # Not `.` or `..`; a name and a category with a character that shows (the schema's
+    # patterns, domain/limits.py).
+    if product.product_id in _DOT_SEGMENTS:
+        return None
+    if not product.name.strip(INVISIBLE) or not product.category.strip(INVISIBLE):
         return None
     try:
         if product.created_at is not None:

@@ -18,14 +18,11 @@ Vocabulary:
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from vitrina.domain.limits import PRODUCT_ID_PATTERN
-
-PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)  # one rule: domain/limits.py
+from vitrina.domain.limits import is_product_id
 
 BanList = dict[str, dict[str, Any]]
 EffectKind = Literal["publish", "retract", "withhold", "release", "block"]
@@ -83,7 +80,7 @@ def parse_product_ids(values: Iterable[Any]) -> tuple[list[str], list[str]]:
             bad.append(repr(value))
             continue
         text = str(value).strip()
-        if not PRODUCT_ID.match(text):
+        if not is_product_id(text):  # one rule: domain/limits.py
             bad.append(repr(value))
         elif text not in seen:
             seen.add(text)

@@ -20,16 +20,56 @@ MAX_RECORD_BYTES = 960 * 1024
 # Integers are stored as int64 in the lake (Parquet) and the index.
 MAX_INT64 = 2**63 - 1
 
-# A product id is an ASCII token: letters, digits, `-`, `_`, `.`, 1..64 characters. Ids are
-# compared as text: `00090002` and `90002` are two different products.
-PRODUCT_ID_PATTERN = r"^[A-Za-z0-9._-]{1,64}$"
-PRODUCT_ID_CHARS = "letters, digits, '-', '_' or '.', at most 64"
-_PRODUCT_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A product id is an ASCII token: letters, digits, `-`, `_`, `.`, 1..64 characters, but not
+# `.` or `..`: those are dot segments, which every browser and HTTP client resolves in a URL
+# path, so /api/v1/products/.. could never reach the product. Spelt without a lookahead,
+# so RE2 (the lake's vectorised check) reads the same pattern. Ids are compared as text:
+# `00090002` and `90002` are two different products.
+PRODUCT_ID_PATTERN = (
+    r"^([A-Za-z0-9_-][A-Za-z0-9._-]{0,63}|\.[A-Za-z0-9_-][A-Za-z0-9._-]{0,62}"
+    r"|\.\.[A-Za-z0-9._-]{1,62})$"
+)
+PRODUCT_ID_CHARS = "letters, digits, '-', '_' or '.', at most 64 characters, not '.' or '..'"
+_PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)
+
+# Characters that show nothing: white space (Unicode's, not only ASCII's), zero-width and
+# joiner characters, direction marks and embeddings, the soft hyphen, the byte-order mark.
+# A name or category made only of them shows as blank on every page and in every list.
+INVISIBLE = (
+    "\t\n\x0b\x0c\r \x85\xa0\xad\u1680\u180e"
+    + "".join(map(chr, range(0x2000, 0x2010)))
+    + "".join(map(chr, range(0x2028, 0x2030)))
+    + "".join(map(chr, range(0x205F, 0x2065)))
+    + "\u3000\ufeff"
+)
+# "Somewhere a character that shows" (a JSON Schema `pattern` is found anywhere in the
+# text), in ECMA-262 escapes as JSON Schema specifies; Rust's and Python's regexes read it
+# alike, RE2 after `re2_pattern`.
+VISIBLE_PATTERN = (
+    r"[^\t\n\x0b\f\r \x85\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+)
+
+
+def re2_pattern(pattern: str) -> str:
+    """An ECMA pattern's `\\uXXXX` escapes as RE2 writes them (`\\x{XXXX}`)."""
+    return re.sub(r"\\u([0-9A-Fa-f]{4})", r"\\x{\1}", pattern)
+
+
+# What a pattern means, for the error a sender reads instead of the regex.
+PATTERN_MEANINGS = {
+    PRODUCT_ID_PATTERN: f"is not a product id ({PRODUCT_ID_CHARS})",
+    VISIBLE_PATTERN: "has no visible character (only spaces or invisible characters)",
+}
 
 
 def is_product_id(text: object) -> bool:
     """True for a valid product id (the whole string; no surrounding whitespace)."""
     return isinstance(text, str) and _PRODUCT_ID.fullmatch(text) is not None
+
+
+def is_blank(text: str) -> bool:
+    """True when no character of `text` shows (see INVISIBLE)."""
+    return not text.strip(INVISIBLE)
 
 
 def nesting_depth_over(value: Any, limit: int = MAX_DEPTH) -> bool:

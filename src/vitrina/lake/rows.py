@@ -8,7 +8,6 @@ without a per-value conversion.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,12 +15,11 @@ from typing import Any
 
 import orjson
 
-from vitrina.domain.limits import PRODUCT_ID_PATTERN
+from vitrina.domain.limits import is_product_id
 from vitrina.errors import ContractError
 from vitrina.lake.pii import email_hash
 
 Row = dict[str, Any]
-_PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)  # one rule: domain/limits.py
 # JSON allows (and orjson parses) integers up to 2**64 - 1; the lake's columns are int64.
 # Refusing the record here dead-letters it instead of crashing every flush that holds it.
 _INT64_MAX = 2**63 - 1
@@ -146,7 +144,7 @@ def ban_rows(value: dict[str, Any], pii_key: bytes) -> list[Row]:
 
 def unban_rows(key: str | None) -> list[Row]:
     """A tombstone in `banned-products` is an unban: a row with the key and tombstone=true."""
-    if key is None or not _PRODUCT_ID.match(key):
+    if not is_product_id(key):  # one rule: domain/limits.py
         raise ContractError(
             f"ban tombstone without a valid product_id key (key={key!r})",
             field="(key)",
