@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vitrina.cluster import topology
 from vitrina.cluster.kafka import KafkaCluster, NodePorts, ports_from_base
 from vitrina.cluster.mirrormaker import MirrorMaker
@@ -115,3 +117,25 @@ def test_new_cluster_ids_never_start_with_a_dash() -> None:
     ids = [new_cluster_id() for _ in range(2000)]
     assert all(len(i) == 22 and not i.startswith("-") for i in ids)
     assert len(set(ids)) == len(ids)
+
+
+def test_cluster_up_only_takes_commas_and_refuses_an_unknown_component(tmp_path: Path) -> None:
+    # `vitrina cluster up --only kafka,kafka-mirror,mirrormaker` started nothing and printed
+    # "cluster up": the one item "kafka,kafka-mirror,mirrormaker" matched no component.
+    from typer.testing import CliRunner
+
+    from vitrina.cli.main import app
+    from vitrina.cluster import topology
+    from vitrina.cluster.process import ClusterError
+
+    plan = topology.Plan.at(tmp_path, 29092)
+    names = [c.name for c in topology.components(plan, ["kafka,kafka-mirror", "mirrormaker"])]
+    assert names == ["kafka", "kafka-mirror", "mirrormaker"]
+    with pytest.raises(ClusterError, match="no cluster component named kafak"):
+        topology.components(plan, ["kafak"])
+    result = CliRunner().invoke(
+        app, ["cluster", "up", "--only", "kafak"], env={"VITRINA__DATA_DIR": str(tmp_path)}
+    )
+    assert result.exit_code != 0
+    assert "no cluster component named kafak" in result.output
+    assert not (tmp_path / "secrets").exists()  # refused before anything was done

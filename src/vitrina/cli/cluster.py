@@ -105,11 +105,12 @@ def up(
 
     plan = _plan(base_port)
     assert isinstance(plan, topology.Plan)
+    selected = topology.components(plan, only)  # an unknown name: refused before anything
     with console.status("resolving the Kafka jars (first time: a few minutes)…"):
         jars.resolve("kafka")
     if topology.ensure_secrets(plan):
         console.print(f"security material written to {plan.secrets} (folder 0700)")
-    for component in topology.components(plan, only):
+    for component in selected:
         began = time.monotonic()
         with console.status(f"starting {component.name}…"):
             component.start()

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vitrina.cluster.kafka import HOST, KafkaCluster, NodePorts, ports_from_base
-from vitrina.cluster.process import Component
+from vitrina.cluster.process import ClusterError, Component
 from vitrina.settings import Settings, load_settings
 
 # Ports of `vitrina cluster up` (tests pass free ports instead). Node i of cluster A:
@@ -162,7 +162,20 @@ COMPONENTS: list[tuple[str, str]] = [
 
 
 def components(plan: Plan, only: list[str] | None = None) -> list[Component]:
-    """The components in start order (modules not built yet are skipped)."""
+    """The components in start order (modules not built yet are skipped).
+
+    `only`: names, each item also a comma-separated list (`--only kafka,kafka-mirror`);
+    ClusterError for a name that is no component (it used to select nothing, and
+    `cluster up` said "cluster up" having started nothing)."""
+    if only is not None:
+        only = [name.strip() for item in only for name in item.split(",") if name.strip()]
+        known = [name for name, _target in COMPONENTS]
+        unknown = sorted(set(only) - set(known))
+        if unknown:
+            raise ClusterError(
+                f"no cluster component named {', '.join(unknown)}",
+                hint=f"choose from {', '.join(known)} (repeat --only or separate with commas)",
+            )
     found: list[Component] = []
     for name, target in COMPONENTS:
         if only is not None and name not in only:
