@@ -87,6 +87,12 @@ NUMBER_LETTERS = {name: letter for name, letter in LETTER_NAMES.items() if lette
 # 1.5, which the query parser reads as the two words 1 and 5, as it reads 1.5 typed.
 ONE_AND_A_HALF = ("1", "5")
 _ONE_AND_A_HALF_WORDS = frozenset({"полтора", "полторы"})
+# A number typed with its case ending before what it counts (4х местная, 2-х местная, 3-х
+# спальное, 5-ти дверный): the ending (двух, трех, пяти…) says nothing the digit does not, and
+# glued to the digit it is a word no product has. Only before a counted stem, as for the
+# numeral prefixes: 2х20 кг and 4х4 are sizes, not case forms.
+NUMBER_ENDINGS = frozenset({"х", "ти", "ми", "и"})
+_NUMBER_WITH_ENDING = re.compile(r"(\d+)(х|ти|ми|и)")
 
 
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
@@ -94,11 +100,12 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
     четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), a unit spelt out
     after a number as its abbreviation (40 часов → 40 ч), a letter said by its name as the
-    number's letter (5 джи, 5джи → 5g), thousands said as a word (полторы тысячи → 1500): the catalogues write numbers as digits apart from their
+    number's letter (5 джи, 5джи → 5g), thousands said as a word (полторы тысячи → 1500),
+    a number's case ending dropped before what it counts (4х местная → 4 местная): the catalogues write numbers as digits apart from their
     units, so the glued word finds nothing and the number, which decides which product is
     meant, was lost."""
     out: list[str] = []
-    for word in words:
+    for word in _without_number_endings(tuple(words)):
         glued = _NUMBER_GLUED.fullmatch(word)
         if glued is not None and glued.group(2) in NUMBER_LETTERS:  # 5джи → 5g, as 5 джи
             out.append(glued.group(1) + NUMBER_LETTERS[glued.group(2)])
@@ -136,6 +143,19 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             continue
         out.append(word)
     return tuple(out)
+
+
+def _without_number_endings(words: tuple[str, ...]) -> list[str]:
+    """4х местная → 4 местная, 2 х местная (2-х, split at the hyphen) → 2 местная: a
+    number's case ending dropped where the next word is a counted stem."""
+    out: list[str] = []
+    for i, word in enumerate(words):
+        counted = i + 1 < len(words) and words[i + 1].startswith(COUNTED_STEMS)
+        if counted and word in NUMBER_ENDINGS and out and out[-1].isdigit():
+            continue  # 2 х местная: the ending typed apart after the hyphen
+        ending = _NUMBER_WITH_ENDING.fullmatch(word) if counted else None
+        out.append(ending.group(1) if ending is not None else word)
+    return out
 
 
 def _thousands(out: list[str]) -> list[str]:

@@ -76,6 +76,11 @@ INTENT_LEMMAS = frozenset(
         *("новый", "качественный", "самый", "пожалуйста", "срочно", "онлайн", "можно"),
     }
 )
+# A size said without a number (большая мягкая игрушка, маленький рюкзак): how it should
+# be, which no product's text says; the number beside it (60 см), if any, says what it is.
+# By the stem of the full adjective, not by lemma: pymorphy3 reads велик (a bicycle) as
+# the short form of большой.
+SIZE_WORD_STEMS = ("больш", "небольш", "маленьк", "огромн")
 
 
 @dataclass(frozen=True)
@@ -90,12 +95,14 @@ class QueryRoles:
 
 
 def is_optional_word(word: str) -> bool:
-    """A function word, an intent / filler / praise word in any of its forms, or a
-    comparative with по- (помощнее, подешевле: how it should compare, not what it is)."""
+    """A function word, an intent / filler / praise word in any of its forms, a
+    comparative with по- (помощнее, подешевле: how it should compare, not what it is), or
+    a size said without a number (большая, маленький)."""
     return (
         word in FUNCTION_WORDS
         or any(form in INTENT_LEMMAS for form in lemmas(word))
         or is_soft_comparative(word)
+        or word.startswith(SIZE_WORD_STEMS)
     )
 
 

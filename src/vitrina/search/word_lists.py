@@ -32,6 +32,7 @@ CLIPPED_WORDS: dict[str, tuple[str, ...]] = {
     "плазма": ("телевизор",),
     "зарядка": ("зарядный",),
     "сотовый": ("смартфон", "телефон"),  # сотовый [телефон]
+    "саб": ("сабвуфер",),
 }
 
 # English product words as shoppers type them, in Latin (laptop, headphones) and in the
