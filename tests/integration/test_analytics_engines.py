@@ -6,8 +6,10 @@ One SparkSession for the module (the JVM takes seconds to start) and a tiny lake
 from __future__ import annotations
 
 import math
+import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import pytest
 
@@ -56,3 +58,18 @@ def test_duckdb_and_spark_produce_identical_outputs(tmp_path: Path) -> None:
             assert a.keys() == b.keys()
             diffs = {k: (a[k], b[k]) for k in a if not _same(a[k], b[k])}
             assert not diffs, f"{name} row {i}: {diffs}"
+
+
+def test_spark_keeps_its_warehouse_out_of_the_working_directory() -> None:
+    """Seen after `make test`: an empty `spark-warehouse/` in the clone's root. Spark creates
+    its warehouse directory at the first session, in the working directory unless told
+    otherwise, although the engine only ever makes temp views."""
+    from vitrina.analytics.spark_engine import SparkEngine
+
+    engine = SparkEngine("local[1]", conf=SPARK_CONF, stop_on_close=True)
+    try:
+        warehouse = Path(urlparse(engine.spark.conf.get("spark.sql.warehouse.dir")).path)
+    finally:
+        engine.close()
+    assert warehouse.is_relative_to(tempfile.gettempdir()), warehouse
+    assert not warehouse.is_relative_to(Path.cwd()), warehouse

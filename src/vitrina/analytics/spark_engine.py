@@ -6,7 +6,9 @@ here. One SparkSession per process is reused (starting the JVM costs seconds).
 
 from __future__ import annotations
 
+import tempfile
 import warnings
+from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -47,6 +49,10 @@ DEFAULT_CONF = {
     # 4g: 5M order lines peak around 3 GB of driver heap in local mode.
     "spark.driver.memory": "4g",
     "spark.sql.execution.arrow.pyspark.enabled": "true",
+    # The engine makes temp views only, never a managed table, but Spark creates its
+    # warehouse directory at the first session anyway: `spark-warehouse/` in whatever
+    # directory `analytics run` was started from (a clone's root after `make test`).
+    "spark.sql.warehouse.dir": str(Path(tempfile.gettempdir()) / "vitrina-spark-warehouse"),
 }
 
 
