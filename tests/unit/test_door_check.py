@@ -115,9 +115,72 @@ def test_both_doors_take_id_and_store_from_the_admitted_product() -> None:
     assert orjson.loads(out)["price"]["amount"] == 1299.0
 
 
+def test_a_flat_catalogue_is_admitted_in_the_contracts_form() -> None:
+    """Seen in another store's catalogue (20 products, every one refused as "product_id is
+    a required property"): `id`, a bare `price` with a top-level `currency`, `quantity`.
+    They are the contract's fields in another spelling; the rest stays as sent."""
+    flat = {
+        "id": "prod-001",
+        "name": "Ноутбук Dell XPS 13",
+        "category": "electronics",
+        "price": 89999.00,
+        "currency": "RUB",
+        "quantity": 42,
+        "seller_id": "seller-tech-001",
+        "tags": ["laptop"],
+        "created_at": "2024-01-10T08:00:00Z",
+    }
+    out = orjson.loads(admit_product(flat))
+    assert out == {
+        "product_id": "prod-001",
+        "name": "Ноутбук Dell XPS 13",
+        "category": "electronics",
+        "price": {"amount": 89999.0, "currency": "RUB"},
+        "stock": {"available": 42, "reserved": 0},
+        "seller_id": "seller-tech-001",
+        "tags": ["laptop"],
+        "created_at": "2024-01-10T08:00:00Z",
+    }
+    check_product(out, orjson.dumps(out))  # what the workers see keeps the contract
+    texts = orjson.loads(admit_product({**flat, "price": "89 999,00", "quantity": "42"}))
+    assert texts == out
+    camel = {**flat, "storeId": "store_007"}
+    assert orjson.loads(admit_product(camel))["store_id"] == "store_007"
+    # The contract's own fields win: only what is absent is taken from the flat ones.
+    both = {**flat, "product_id": "A-1", "stock": {"available": 1, "reserved": 1}}
+    kept = orjson.loads(admit_product(both))
+    assert (kept["product_id"], kept["id"]) == ("A-1", "prod-001")
+    assert (kept["stock"], kept["quantity"]) == ({"available": 1, "reserved": 1}, 42)
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "rule"),
+    [
+        ({"currency": None}, "price", "type"),  # no currency is guessed
+        ({"currency": "руб"}, "price", "type"),
+        ({"price": "дорого"}, "price", "type"),
+        ({"id": 1001}, "(root)", "required"),  # ids are text: a number may have lost zeros
+    ],
+)
+def test_a_flat_field_that_is_not_unambiguous_is_still_refused(
+    change: dict[str, object], field: str, rule: str
+) -> None:
+    value = {"id": "p-1", "name": "Н", "category": "c", "price": 10.0, "currency": "RUB"}
+    with pytest.raises(ContractError) as caught:
+        admit_product({**value, **change})
+    assert (caught.value.field, caught.value.rule) == (field, rule)
+
+
+@pytest.mark.parametrize("quantity", [-1, 2.5, "много", True])
+def test_a_quantity_that_is_no_count_stays_an_extra_field(quantity: object) -> None:
+    value = {"id": "p-1", "name": "Н", "category": "c", "price": 10.0, "currency": "RUB"}
+    out = orjson.loads(admit_product({**value, "quantity": quantity}))
+    assert "stock" not in out and out["quantity"] == quantity
+
+
 def test_a_missing_field_says_what_a_product_needs() -> None:
-    """A record of another format (`id`, a bare price) is refused saying how to fix it."""
-    value = {"id": "prod-001", "name": "Ноутбук", "price": 89999.0, "currency": "RUB"}
+    """A record without an id in any spelling is refused saying how to fix it."""
+    value = {"sku": "prod-001", "name": "Ноутбук", "price": 89999.0, "currency": "RUB"}
     with pytest.raises(ContractError) as caught:
         admit_product(value)
     assert caught.value.rule == "required"

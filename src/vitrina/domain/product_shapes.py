@@ -32,6 +32,7 @@ _AMOUNT = re.compile(
 )
 _GROUP = str.maketrans({" ": None, "\u00a0": None, "\u202f": None, ",": "."})
 _COUNT = re.compile(r"[0-9]+")
+_CURRENCY = re.compile(r"[A-Z]{3}")  # the contract's price.currency
 # 32 characters: far above any price or stock (the contract caps them at 1e12 and 2^63 - 1),
 # far below Python's 4,300-digit limit for int() of a text.
 _MAX_TEXT = 32
@@ -73,8 +74,37 @@ def _stock_fixed(stock: Any) -> dict[str, Any] | None:
     return {**stock, **changed} if changed else None
 
 
+def _flat_fixed(product: dict[str, Any]) -> dict[str, Any] | None:
+    """A flat product (`id`, a bare `price` with a top-level `currency`, `quantity`) with
+    those fields in the contract's form; None when it has none of them to rewrite. Each
+    field only when the contract's own one is absent and the value is unambiguous: a text
+    id, an amount with its currency (none is guessed), a whole non-negative count."""
+    fixed: dict[str, Any] = {}
+    if "product_id" not in product and isinstance(product.get("id"), str):
+        fixed["product_id"] = product["id"]
+    price, currency = product.get("price"), product.get("currency")
+    if isinstance(currency, str) and _CURRENCY.fullmatch(currency):
+        amount = text_amount(price) if isinstance(price, str) else price
+        if isinstance(amount, int | float) and not isinstance(amount, bool):
+            fixed["price"] = {"amount": amount, "currency": currency}
+    quantity = product.get("quantity")
+    if "stock" not in product:
+        count = text_count(quantity) if isinstance(quantity, str) else quantity
+        if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
+            fixed["stock"] = {"available": count, "reserved": 0}
+    if not fixed:
+        return None
+    moved = {"product_id": "id", "price": "currency", "stock": "quantity"}
+    rest = {k: v for k, v in product.items() if k not in {moved[f] for f in fixed}}
+    return {**rest, **fixed}
+
+
 def store_shapes(product: dict[str, Any]) -> dict[str, Any] | None:
     """A copy of `product` in the contract's form, or None when it is in that form already."""
+    if "id" in product or "currency" in product or "quantity" in product:  # rare: 3 lookups
+        flat = _flat_fixed(product)
+        if flat is not None:
+            return store_shapes(flat) or flat
     renamed = [
         (camel, snake) for camel, snake in CAMEL_CASE.items() if camel in product
     ]  # rare: one dict lookup per name is all a snake_case product costs
