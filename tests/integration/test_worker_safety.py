@@ -351,8 +351,11 @@ def test_an_output_too_large_for_the_producer_is_dead_lettered_not_a_crash(
         [("replay_for", b"")],
         [("replay_for", b"garbage")],
         [("replay_for", b"filter"), ("replay_root", b"shop-products:0:7")],
+        # Seen on the cluster: a well-formed copy addressed to a service that does not read
+        # the topic was skipped by every reader (neither in the lake nor dead-lettered).
+        [("replay_for", b"ghost"), ("replay_root", b"{topic}:0:0"), ("replay_count", b"1")],
     ],
-    ids=["not-utf8", "comma", "empty", "no-root", "root-of-another-topic"],
+    ids=["not-utf8", "comma", "empty", "no-root", "root-of-another-topic", "for-no-reader"],
 )
 def test_a_broken_replay_header_is_dead_lettered_not_a_crash_loop(
     make_settings: Callable[..., Settings], headers: list[tuple[str, bytes]]
@@ -364,6 +367,7 @@ def test_a_broken_replay_header_is_dead_lettered_not_a_crash_loop(
     dead-letters."""
     settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
     topic = settings.topics.client_events
+    headers = [(k, v.replace(b"{topic}", topic.encode())) for k, v in headers]
     producer = Producer(producer_config(settings, "test"))
     producer.produce(topic, event(1), "u-1", partition=0, headers=headers)
     producer.produce(topic, event(2), "u-1", partition=0)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -72,7 +72,9 @@ def dead_letter(
 
 
 def replay_targets(
-    carried: Iterable[tuple[str, bytes]], topic: str | None = None
+    carried: Iterable[tuple[str, bytes]],
+    topic: str | None = None,
+    readers: Collection[str] | None = None,
 ) -> set[str] | None:
     """The services a replayed copy is for (its `replay_for` header); None for a record that
     is no replay.
@@ -82,6 +84,8 @@ def replay_targets(
     it: a record produced around `dlq replay` may carry any bytes there, and must be
     dead-lettered like any invalid input — not crash every worker of its topic
     (undecodable) nor be skipped by all of them (addressed to no one of theirs).
+    Given the services that read `topic` (`readers`), a copy addressed to none of them
+    (`replay_for: ghost`) is a ContractError too: every reader would skip it.
     """
     headers: dict[str, bytes] = {}
     for key, raw in carried:
@@ -112,6 +116,13 @@ def replay_targets(
                 field=HEADER_REPLAY_ROOT,
                 rule="header",
             )
+    if readers is not None and names.isdisjoint(readers):
+        raise ContractError(
+            f"header {HEADER_REPLAY_FOR} names {sorted(names)}, none of which reads {topic} "
+            f"(its readers: {', '.join(sorted(readers))}): every reader would skip it",
+            field=HEADER_REPLAY_FOR,
+            rule="header",
+        )
     return names
 
 

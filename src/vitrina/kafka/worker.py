@@ -51,6 +51,7 @@ from vitrina.kafka.produce import (
     produce_output,
 )
 from vitrina.kafka.steps import SideInput, SideWork, Sink, Step
+from vitrina.security.acl import readers_of
 from vitrina.settings import Settings
 
 __all__ = ["DeliveryTracker", "Step", "StreamWorker", "make_producer", "produce_output"]
@@ -63,14 +64,17 @@ _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
 
 
-def _replay_headers(msg: Message) -> tuple[list[tuple[str, bytes]], set[str] | None]:
-    """The replay headers a record carries, and the services a replayed copy is for."""
+def _replay_headers(
+    msg: Message, readers: frozenset[str]
+) -> tuple[list[tuple[str, bytes]], set[str] | None]:
+    """The replay headers a record carries, and the services a replayed copy is for
+    (`readers`: the services that read its topic, one of which it must be for)."""
     carried = [
         (str(h[0]), h[1])
         for h in (msg.headers() or [])
         if h[0] in REPLAY_HEADERS and isinstance(h[1], bytes)
     ]
-    return carried, replay_targets(carried, msg.topic())
+    return carried, replay_targets(carried, msg.topic(), readers)
 
 
 class StreamWorker:
@@ -102,6 +106,7 @@ class StreamWorker:
         self.stop_event = threading.Event()
         self.policy = DeadLetterPolicy(settings.worker.dlq_window, settings.worker.dlq_flood_ratio)
         self._pending: dict[tuple[str, int], int] = {}
+        self._readers: dict[str, frozenset[str]] = {}  # services reading a topic (ACL plan)
         self._to_recover: list[TopicPartition] = []
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
@@ -329,7 +334,10 @@ class StreamWorker:
             targets: set[str] | None = None
             try:
                 if msg.headers():  # only replayed and special records carry headers
-                    carried, targets = _replay_headers(msg)  # a broken header: ContractError
+                    readers = self._readers.get(topic)
+                    if readers is None:
+                        readers = self._readers[topic] = readers_of(self.settings, topic)
+                    carried, targets = _replay_headers(msg, readers | {self.service})
                 if targets is not None and self.service not in targets:
                     # A replay meant for another service: this one handled the original.
                     self._pending[(topic, partition)] = offset + 1

@@ -141,6 +141,17 @@ SERVICE_ACCESS["dlq-replay"] = ServiceAccess(
 )
 
 
+def readers_of(settings: Settings, topic: str) -> frozenset[str]:
+    """The services that consume `topic` (by its role in SERVICE_ACCESS; not the operator
+    nor the mirror, which read everything)."""
+    role = next((r for r, name in settings.topics.model_dump().items() if name == topic), None)
+    return frozenset(
+        service
+        for service, access in SERVICE_ACCESS.items()
+        if role is not None and role in access.reads
+    )
+
+
 def user(principal: str) -> str:
     return f"User:{principal}"
 
