@@ -178,6 +178,14 @@ def test_a_quantity_that_is_no_count_stays_an_extra_field(quantity: object) -> N
     assert "stock" not in out and out["quantity"] == quantity
 
 
+def test_a_quantity_in_a_product_of_the_contracts_form_is_left_alone() -> None:
+    """There it may count something else (the bottles in a pack), not the stock."""
+    value = {**_plain(), "quantity": 6}
+    value.pop("stock", None)
+    out = orjson.loads(admit_product(value))
+    assert "stock" not in out and out["quantity"] == 6
+
+
 def test_a_missing_field_says_what_a_product_needs() -> None:
     """A record without an id in any spelling is refused saying how to fix it."""
     value = {"sku": "prod-001", "name": "Ноутбук", "price": 89999.0, "currency": "RUB"}

@@ -34,9 +34,9 @@ from vitrina.domain.limits import INVISIBLE, MAX_INT64
 
 __all__ = ["CanonicalProduct", "canonical_product"]
 
-# The schema's patterns (ids: `^[A-Za-z0-9._-]{1,64}$` but not `.` or `..`) and `^[A-Z]{3}$` as a length (msgspec) and
-# "nothing left after stripping the allowed characters" (str.strip in C): the same texts,
-# at half the cost of a regex search per record.
+# The schema's patterns (ids: `^[A-Za-z0-9._-]{1,64}$` but not `.` or `..`; `^[A-Z]{3}$`)
+# as a length (msgspec) and "nothing left after stripping the allowed characters" (str.strip
+# in C): the same texts, at half the cost of a regex search per record.
 _PRODUCT_ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-"
 _CURRENCY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _DOT_SEGMENTS = frozenset({".", ".."})

@@ -78,7 +78,8 @@ def _flat_fixed(product: dict[str, Any]) -> dict[str, Any] | None:
     """A flat product (`id`, a bare `price` with a top-level `currency`, `quantity`) with
     those fields in the contract's form; None when it has none of them to rewrite. Each
     field only when the contract's own one is absent and the value is unambiguous: a text
-    id, an amount with its currency (none is guessed), a whole non-negative count."""
+    id, an amount with its currency (none is guessed), a whole non-negative count beside
+    one of the others."""
     fixed: dict[str, Any] = {}
     if "product_id" not in product and isinstance(product.get("id"), str):
         fixed["product_id"] = product["id"]
@@ -88,7 +89,9 @@ def _flat_fixed(product: dict[str, Any]) -> dict[str, Any] | None:
         if isinstance(amount, int | float) and not isinstance(amount, bool):
             fixed["price"] = {"amount": amount, "currency": currency}
     quantity = product.get("quantity")
-    if "stock" not in product:
+    # Only beside another flat field: a product in the contract's form may send `quantity`
+    # for something else (the units in a pack), so it stays an extra field there.
+    if fixed and "stock" not in product:
         count = text_count(quantity) if isinstance(quantity, str) else quantity
         if isinstance(count, int) and not isinstance(count, bool) and count >= 0:
             fixed["stock"] = {"available": count, "reserved": 0}
