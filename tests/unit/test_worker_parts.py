@@ -14,7 +14,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
-from vitrina.kafka.offsets import commit_offsets, committed_offsets
+from vitrina.kafka.offsets import commit_offsets, committed_offsets, watermark_offsets
 from vitrina.kafka.produce import MAX_MESSAGE_BYTES, RecordTooLarge, fits
 
 
@@ -152,3 +152,34 @@ def test_record_too_large_is_a_contract_error_with_a_hint() -> None:
     assert not fits(b"k", b"x" * MAX_MESSAGE_BYTES)
     exc = RecordTooLarge("shop-products", 2_000_000)
     assert isinstance(exc, ContractError) and "2,000,000 bytes" in str(exc) and exc.hint
+
+
+class MovingLeader:
+    """get_watermark_offsets fails `failures` times with `code`, then answers (0, 9)."""
+
+    def __init__(self, failures: int, code: int) -> None:
+        self.failures, self.code, self.calls = failures, code, 0
+
+    def get_watermark_offsets(self, tp: TopicPartition, timeout: float) -> tuple[int, int]:
+        self.calls += 1
+        if self.calls <= self.failures:
+            raise KafkaException(KafkaError(self.code))
+        return 0, 9
+
+
+@pytest.mark.parametrize("code", [KafkaError.NOT_LEADER_FOR_PARTITION, KafkaError._DESTROY_BROKER])
+def test_watermarks_wait_out_a_leader_that_moves(code: int) -> None:
+    """Regression: with a broker killed on the cluster, the filter crashed re-reading product
+    versions on 'Failed to get watermark offsets: Not leader for partition' (and 'Broker
+    handle destroyed') and rebuilt its whole shelf after the restart."""
+    consumer = MovingLeader(3, code)
+    tp = TopicPartition("shop-products", 0)
+    assert watermark_offsets(consumer, tp, service="filter", sleep=lambda _: None) == (0, 9)  # type: ignore[arg-type]
+    assert consumer.calls == 4
+    with pytest.raises(BrokerError, match="authorization"):
+        watermark_offsets(
+            MovingLeader(1, KafkaError.TOPIC_AUTHORIZATION_FAILED),  # type: ignore[arg-type]
+            tp,
+            service="filter",
+            sleep=lambda _: None,
+        )

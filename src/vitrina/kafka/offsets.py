@@ -132,3 +132,60 @@ def committed_offsets(
             log.info("%s: committed offsets not available yet (%s), retrying", service, err)
             sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+# A partition's leader moving (a broker killed, or restarted and taking its partitions
+# back) answers these to a watermark request for a few seconds; a retry reaches the new one.
+_LEADER_MOVING = frozenset(
+    {
+        KafkaError.NOT_LEADER_FOR_PARTITION,
+        KafkaError.LEADER_NOT_AVAILABLE,
+        KafkaError._DESTROY_BROKER,  # the connection to the killed leader was torn down
+    }
+)
+
+
+def watermark_offsets(
+    consumer: Consumer,
+    tp: TopicPartition,
+    *,
+    service: str,
+    timeout_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> tuple[int, int]:
+    """A partition's (low, high) watermarks, waiting out a leader that is moving. Seen on
+    the cluster: a broker killed mid-read made the filter crash on 'Failed to get watermark
+    offsets: Not leader for partition' (and '… Broker handle destroyed'), then rebuild its
+    whole shelf after the restart. BrokerError after `timeout_s`, or at once for an error
+    a retry cannot cure."""
+    deadline = clock() + timeout_s
+    delay = 0.2
+    while True:
+        try:
+            low, high = consumer.get_watermark_offsets(
+                tp, timeout=max(1.0, min(15.0, deadline - clock()))
+            )
+            return int(low), int(high)
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            if err.code() not in TRANSIENT | _LEADER_MOVING and not err.retriable():
+                raise BrokerError(
+                    f"{service}: cannot read the offsets of {tp.topic} [{tp.partition}]: {err}",
+                    hint="check the topic's ACLs and the broker log",
+                ) from None
+            if clock() + delay > deadline:
+                raise BrokerError(
+                    f"{service}: cannot read the offsets of {tp.topic} [{tp.partition}] "
+                    f"for {timeout_s:.0f} s: {err}",
+                    hint="is the broker up? the supervisor restarts the worker",
+                ) from None
+            log.info(
+                "%s: offsets of %s [%d] not available (%s), retrying",
+                service,
+                tp.topic,
+                tp.partition,
+                err,
+            )
+            sleep(delay)
+            delay = min(delay * 2, 2.0)

@@ -33,6 +33,7 @@ from vitrina.domain.banlist import Effect
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.inspect import TopicFollower
+from vitrina.kafka.offsets import watermark_offsets
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -124,8 +125,11 @@ class VersionReader:
         # Only offsets inside [low, high) are read: one before the start (deleted by
         # retention) or past the end would make the consumer reset to the earliest record.
         for (topic, partition), offsets in list(queues.items()):
-            low, high = consumer.get_watermark_offsets(
-                TopicPartition(topic, partition), timeout=max(1.0, deadline - time.monotonic())
+            low, high = watermark_offsets(
+                consumer,
+                TopicPartition(topic, partition),
+                service=self.principal,
+                timeout_s=max(1.0, deadline - time.monotonic()),
             )
             kept = deque(o for o in offsets if low <= o < high)
             if kept:

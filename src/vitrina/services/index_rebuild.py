@@ -35,7 +35,7 @@ from vitrina.errors import BrokerError, UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config, consumer_config
 from vitrina.kafka.inspect import topic_partitions
 from vitrina.kafka.lifecycle import release
-from vitrina.kafka.offsets import commit_offsets
+from vitrina.kafka.offsets import commit_offsets, watermark_offsets
 from vitrina.runstate import PlatformLock
 from vitrina.services.indexer import GROUP_ID, build_worker
 from vitrina.settings import Settings
@@ -118,7 +118,7 @@ def _rewind(
     try:
         earliest, lows, estimate = [], {}, 0
         for tp in partitions:
-            low, high = consumer.get_watermark_offsets(tp, timeout=10)
+            low, high = watermark_offsets(consumer, tp, service="index rebuild")
             earliest.append(TopicPartition(topic, tp.partition, low))
             lows[(topic, tp.partition)] = low
             estimate += max(0, high - low)
