@@ -14,7 +14,12 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
-from vitrina.kafka.offsets import commit_offsets, committed_offsets, watermark_offsets
+from vitrina.kafka.offsets import (
+    commit_offsets,
+    commit_transaction,
+    committed_offsets,
+    watermark_offsets,
+)
 from vitrina.kafka.produce import MAX_MESSAGE_BYTES, RecordTooLarge, fits
 
 
@@ -183,3 +188,45 @@ def test_watermarks_wait_out_a_leader_that_moves(code: int) -> None:
             service="filter",
             sleep=lambda _: None,
         )
+
+
+class LoadingTxnCoordinator:
+    """A transactional producer whose send_offsets_to_transaction first fails `failures` times
+    with `error`; records what was called."""
+
+    def __init__(self, failures: int, error: KafkaError) -> None:
+        self.failures, self.error = failures, error
+        self.calls: list[str] = []
+
+    def send_offsets_to_transaction(self, offsets: Any, meta: Any, timeout: float) -> None:
+        self.calls.append("send_offsets")
+        if self.calls.count("send_offsets") <= self.failures:
+            raise KafkaException(self.error)
+
+    def commit_transaction(self, timeout: float) -> None:
+        self.calls.append("commit")
+
+    def abort_transaction(self, timeout: float) -> None:
+        self.calls.append("abort")
+
+
+def test_a_transaction_commit_waits_out_a_loading_coordinator() -> None:
+    """Regression: right after a broker restart on the cluster, the filter crashed with a
+    traceback on 'Failed to commit offsets to transaction: Coordinator load in progress'."""
+    loading = KafkaError(KafkaError.COORDINATOR_LOAD_IN_PROGRESS, retriable=True)
+    producer = LoadingTxnCoordinator(2, loading)
+    commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
+    assert producer.calls == ["send_offsets"] * 3 + ["commit"]
+
+
+def test_a_fenced_or_aborting_transaction_is_a_clear_error() -> None:
+    fenced = KafkaError(KafkaError._FENCED, fatal=True)
+    with pytest.raises(BrokerError, match="failed for good"):
+        commit_transaction(
+            LoadingTxnCoordinator(1, fenced), OFFSETS, None, service="filter", sleep=lambda _: None
+        )
+    abortable = KafkaError(KafkaError.INVALID_TXN_STATE, txn_requires_abort=True)
+    producer = LoadingTxnCoordinator(1, abortable)
+    with pytest.raises(BrokerError, match="it was aborted"):
+        commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
+    assert producer.calls == ["send_offsets", "abort"]

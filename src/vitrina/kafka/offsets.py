@@ -8,9 +8,11 @@ replays from the last commit and our idempotent outputs make that harmless.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections.abc import Callable
+from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -187,5 +189,57 @@ def watermark_offsets(
                 tp.partition,
                 err,
             )
+            sleep(delay)
+            delay = min(delay * 2, 2.0)
+
+
+def commit_transaction(
+    producer: Any,
+    offsets: list[TopicPartition] | None,
+    group_metadata: Any,
+    *,
+    service: str,
+    timeout_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
+) -> None:
+    """Add the consumed `offsets` to the open transaction (None: none to add) and commit it,
+    retrying what librdkafka calls retriable. Seen on the cluster: right after a broker
+    restart the filter crashed on 'Failed to commit offsets to transaction: Coordinator
+    load in progress' — a state the same call gets past a second later.
+
+    A transaction that must be aborted, a fenced producer (another instance took over its
+    transactional id) or no success within `timeout_s` raise BrokerError naming it: the
+    worker stops and its restart resumes from the last committed transaction, whose
+    outputs are the only ones read_committed readers see."""
+    deadline = clock() + timeout_s
+    delay = 0.2
+    sent = offsets is None
+    while True:
+        try:
+            if not sent:
+                producer.send_offsets_to_transaction(offsets, group_metadata, 30)
+                sent = True
+            producer.commit_transaction(30)
+            return
+        except KafkaException as exc:
+            err: KafkaError = exc.args[0]
+            what = "adding offsets to" if not sent else "committing"
+            if err.fatal():
+                raise BrokerError(
+                    f"{service}: {what} the transaction failed for good: {err.str()}",
+                    hint="a fenced producer means another instance took over this "
+                    "transactional id (a zombie is stopped so); the supervisor restarts the "
+                    "worker, which resumes from the last committed transaction",
+                ) from None
+            if err.txn_requires_abort() or not err.retriable() or clock() + delay > deadline:
+                with contextlib.suppress(KafkaException):
+                    producer.abort_transaction(30)
+                raise BrokerError(
+                    f"{service}: {what} the transaction failed: {err.str()}; it was aborted",
+                    hint="is the broker up? the supervisor restarts the worker, which resumes "
+                    "from the last committed transaction",
+                ) from None
+            log.warning("%s: %s the transaction: %s, retrying", service, what, err.str())
             sleep(delay)
             delay = min(delay * 2, 2.0)

@@ -41,7 +41,7 @@ from vitrina.kafka.deadletter import (
 )
 from vitrina.kafka.errors import init_transactions
 from vitrina.kafka.inspect import consume_ready
-from vitrina.kafka.offsets import commit_offsets
+from vitrina.kafka.offsets import commit_offsets, commit_transaction
 from vitrina.kafka.produce import (
     MAX_MESSAGE_BYTES,
     DeliveryTracker,
@@ -434,7 +434,7 @@ class StreamWorker:
             return
         if not self._pending or (self.sink is not None and not self.sink.durable()):
             if self._in_transaction and not self._pending:
-                self.producer.commit_transaction(30)
+                commit_transaction(self.producer, None, None, service=self.service)
                 self._in_transaction = False
             # Not durable yet (a sink still buffering): try again on the next loop, right
             # after its flush, instead of waiting out another interval.
@@ -442,10 +442,12 @@ class StreamWorker:
         self._last_commit = self.clock()
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
         if self._transactional:
-            self.producer.send_offsets_to_transaction(
-                offsets, self.consumer.consumer_group_metadata(), 30
+            commit_transaction(
+                self.producer,
+                offsets,
+                self.consumer.consumer_group_metadata(),
+                service=self.service,
             )
-            self.producer.commit_transaction(30)
             self._in_transaction = False
         else:
             self._flush_outputs()
