@@ -139,3 +139,39 @@ def test_cluster_up_only_takes_commas_and_refuses_an_unknown_component(tmp_path:
     assert result.exit_code != 0
     assert "no cluster component named kafak" in result.output
     assert not (tmp_path / "secrets").exists()  # refused before anything was done
+
+
+def test_the_active_controller_is_found_behind_slow_jmx_exporters(tmp_path: Path) -> None:
+    # On the loaded cluster a JMX exporter scrape took 3-6 s; asked one after another with
+    # 2 s each, `vitrina cluster status` said "controller None" while node 1 was it.
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    def exporter(active: bool) -> ThreadingHTTPServer:
+        class Slow(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                time.sleep(2.5)
+                body = f"kafka_controller_kafkacontroller_activecontrollercount {float(active)}\n"
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(body.encode())
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        return server
+
+    servers = [exporter(active=node == 3) for node in (1, 2, 3)]
+    try:
+        ports = [NodePorts(1, 2, 3, s.server_address[1]) for s in servers]
+        cluster = KafkaCluster("kafka", tmp_path, ports)
+        started = time.monotonic()
+        assert cluster.active_controller() == 3
+        assert time.monotonic() - started < 6.0  # asked at once, not one after another
+    finally:
+        for s in servers:
+            s.shutdown()
+            s.server_close()
