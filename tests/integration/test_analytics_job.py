@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -439,6 +440,36 @@ def test_a_search_logged_as_endless_does_not_fail_every_run(tmp_path: Path) -> N
     endless, unknown = outputs(1e308), outputs(None)
     check_outputs(endless)
     assert endless["search_by_category"].to_pylist() == unknown["search_by_category"].to_pylist()
+
+
+def test_a_query_log_record_produced_twice_is_counted_once(tmp_path: Path) -> None:
+    """The query log's journal produces a record again when a kill -9 came between its
+    delivery and its acknowledgement (api/query_journal.py): the copy carries the same
+    query_id at another offset, and the search statistics count it once."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=120, customer_count=20, messages=1500)
+    before = compute(settings, Params(as_of=2e9))
+    writer = LakeWriter.from_settings(settings)
+    before_files = writer.files("client_queries")
+    source = sorted(before_files, key=lambda f: f.path)[0].path
+    table = pq.read_table(source)
+    copies = table.set_column(
+        table.schema.get_field_index("_offset"), "_offset", pc.add(table.column("_offset"), 10**9)
+    )
+    partition, first, incarnation = re.fullmatch(
+        r"part-(\d+)-(\d+)(-[0-9a-z]+)?\.parquet", Path(source).name
+    ).groups()  # type: ignore[union-attr]
+    copy = f"part-{partition}-{int(first) + 10**9:0{len(first)}d}{incarnation or ''}.parquet"
+    pq.write_table(copies, str(Path(source).with_name(copy)))
+    assert len(writer.files("client_queries")) == len(before_files) + 1
+    after = compute(settings, Params(as_of=2e9))
+    assert table.num_rows > 0
+    for name in ("search_top_queries", "search_zero_results", "search_by_category"):
+        assert after[name].num_rows, name
+        assert after[name].to_pylist() == before[name].to_pylist(), name
 
 
 @pytest.mark.parametrize("which", [0, 1])  # the first file (its schema is read), a middle one

@@ -52,6 +52,7 @@ INPUT_COLUMNS: dict[str, dict[str, str]] = {
         "_offset": "BIGINT",
     },
     "client_queries": {
+        "query_id": "VARCHAR",
         "user_id": "VARCHAR",
         "kind": "VARCHAR",
         "query": "VARCHAR",
@@ -59,6 +60,8 @@ INPUT_COLUMNS: dict[str, dict[str, str]] = {
         "result_count": "BIGINT",
         "latency_ms": "DOUBLE",
         "timestamp": "TIMESTAMPTZ",
+        "_partition": "INTEGER",
+        "_offset": "BIGINT",
     },
 }
 REQUIRED_INPUTS = ("shop_products", "orders")

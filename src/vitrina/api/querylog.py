@@ -1,29 +1,35 @@
-"""The client API's Kafka producer: query log (fire-and-forget) and client events (acknowledged).
+"""The client API's Kafka producer: query log (journalled) and client events (acknowledged).
 
 Search and recommendation requests are logged to `client-queries` without ever blocking or
-failing the request, and off the request path: a request only appends a tuple to a bounded
-in-memory queue; the producer's background thread builds, validates and produces the
-records in batches and serves delivery reports. A full queue or an undeliverable record is
-counted in `vitrina_client_api_query_log_failed_total` instead of reaching the customer.
-Client events are data the analytics need, so `publish_event` waits for the broker's
-acknowledgement and raises UnavailableError (503) when it does not come: the caller may
-retry.
+failing the request: a request writes its record as one line to the process's journal
+(`api.query_journal`: local disk, so a kill -9 or a long broker outage loses nothing) and
+appends it to an in-memory queue; the producer's background thread validates and produces
+the records in batches, marks them done in the journal once acknowledged, and produces
+again what was not delivered. A full queue, an unwritable journal or a record the contract
+refuses is counted in `vitrina_client_api_query_log_failed_total` instead of reaching the
+customer. Client events are data the analytics need, so `publish_event` waits for the
+broker's acknowledgement and raises UnavailableError (503) when it does not come: the caller
+may retry.
 """
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
+import time
 import uuid
 from collections import deque
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from confluent_kafka import KafkaError, Message, Producer
 
 from vitrina import metrics
-from vitrina.contracts.codec import encode
+from vitrina.api.query_journal import QueryJournal, Segment
+from vitrina.contracts.codec import encode, validate
 from vitrina.errors import ContractError, UnavailableError
 from vitrina.kafka.clients import producer_config
 from vitrina.settings import Settings
@@ -34,6 +40,8 @@ MAX_USER = 100  # client_query.user_id maxLength
 MAX_QUERY = 10000  # client_query.query maxLength
 # 100k pending log records (~10 s at 10k req/s): beyond, new ones are counted and dropped.
 QUEUE_LIMIT = 100_000
+ROTATE_S = 1.0  # a journal segment takes lines this long, then is deleted once all are done
+RETRY_S = 5.0  # an undelivered record is produced again after this long
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +56,7 @@ class LoggedQuery:
     latency_ms: float
     at: datetime
 
-    def record(self) -> dict[str, Any]:
+    def record(self, query_id: str) -> dict[str, Any]:
         """The `client_query` record, fields trimmed to the contract's limits."""
         scalars = {
             k: v
@@ -56,7 +64,7 @@ class LoggedQuery:
             if v is None or isinstance(v, str | int | float | bool)
         }
         return {
-            "query_id": uuid.uuid4().hex,
+            "query_id": query_id,
             "user_id": (self.user_id or "anonymous")[:MAX_USER],
             "kind": self.kind,
             "query": self.query[:MAX_QUERY],
@@ -67,38 +75,73 @@ class LoggedQuery:
         }
 
 
+# A queued record: its journal line and place (segment None: the journal could not take
+# it), and the record itself (None when recovered from a journal: parsed from the line).
+Queued = tuple[bytes, Segment | None, int, dict[str, Any] | None]
+
+
 class ClientProducer:
     """One idempotent producer shared by every request of the API process."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
-        # 10 s: a logged query older than that is not worth a retry; events wait separately.
+        # 10 s: events wait separately; an undelivered query-log record is retried.
         conf = producer_config(settings, "client-api")
         conf.update({"message.timeout.ms": 10000, "linger.ms": 5})
         self.producer = Producer(conf)
-        self._queries: deque[LoggedQuery] = deque()
+        self._queries: deque[Queued] = deque()
+        self._retry: deque[tuple[float, Queued]] = deque()
+        # Query ids: this process's random prefix and a counter (no urandom per request).
+        self._id_prefix = uuid.uuid4().hex[:20]
+        self._ids = itertools.count()
+        self.journal = QueryJournal(settings.data_dir / "query-log")
+        for segment, number, line in self.journal.recover():
+            self._queries.append((line + b"\n", segment, number, None))
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="client-api-producer", daemon=True)
         self._poller.start()
 
     def _poll(self) -> None:
+        rotated = time.monotonic()
         while not self._stop.is_set():
             self._drain()
             # 50 ms: a logged query waits at most this long; delivery reports (events wait
             # for theirs) return from poll at once.
             self.producer.poll(0.05)
+            now = time.monotonic()
+            while self._retry and self._retry[0][0] <= now:
+                self._queries.append(self._retry.popleft()[1])
+            if now - rotated >= ROTATE_S:
+                rotated = now
+                self._journal_step(self.journal.rotate)
+            self._journal_step(self.journal.collect)
         self._drain()
 
+    @staticmethod
+    def _journal_step(step: Any, *args: Any) -> None:
+        try:
+            step(*args)
+        except OSError as exc:  # a full or failing disk must not stop the query log
+            metrics.CLIENT_API_QUERY_LOG_FAILED.labels("journal").inc()
+            log.warning("query log journal: %s", exc)
+
     def _drain(self) -> None:
-        """Build, validate and produce every queued query-log record (the thread's job)."""
+        """Validate and produce every queued query-log record (the thread's job)."""
         while self._queries:
             self._produce_query(self._queries.popleft())
 
-    @staticmethod
-    def _on_query_delivery(err: KafkaError | None, msg: Message) -> None:
+    def _on_query_delivery(self, queued: Queued, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("undelivered").inc()
-            log.warning("query log record not delivered: %s", err)
+            log.warning("query log record not delivered (retried in %.0f s): %s", RETRY_S, err)
+            if len(self._retry) < QUEUE_LIMIT:
+                self._retry.append((time.monotonic() + RETRY_S, queued))
+            return
+        self._done(queued)
+
+    def _done(self, queued: Queued) -> None:
+        if queued[1] is not None:
+            self._journal_step(self.journal.done, queued[1], queued[2])
 
     def log_query(
         self,
@@ -109,29 +152,49 @@ class ClientProducer:
         result_count: int,
         latency_ms: float,
     ) -> None:
-        """Queue one query-log record (O(1), on the request path); never raises."""
+        """Journal and queue one query-log record (on the request path); never raises."""
         if len(self._queries) >= QUEUE_LIMIT:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
             return
-        self._queries.append(
-            LoggedQuery(kind, user_id, query, filters, result_count, latency_ms, datetime.now(UTC))
-        )
-
-    def _produce_query(self, entry: LoggedQuery) -> None:
         try:
-            record = entry.record()
-            value = encode("client_query", record)
+            entry = LoggedQuery(
+                kind, user_id, query, filters, result_count, latency_ms, datetime.now(UTC)
+            )
+            record = entry.record(f"{self._id_prefix}{next(self._ids):x}")
+            line = orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+        except Exception as exc:  # logging must never fail a search
+            metrics.CLIENT_API_QUERY_LOG_FAILED.labels("invalid").inc()
+            log.warning("query log record not built: %s", exc)
+            return
+        segment: Segment | None = None
+        number = -1
+        try:
+            segment, number = self.journal.append(line)
+        except OSError as exc:  # still produced, only not kept through a kill -9
+            metrics.CLIENT_API_QUERY_LOG_FAILED.labels("journal").inc()
+            log.warning("query log journal: %s", exc)
+        self._queries.append((line, segment, number, record))
+
+    def _produce_query(self, queued: Queued) -> None:
+        line, _, _, record = queued
+        try:
+            if record is None:  # recovered from a journal
+                record = orjson.loads(line)
+            validate("client_query", record)
             self.producer.produce(
                 self.settings.topics.client_queries,
-                key=record["user_id"].encode(),
-                value=value,
-                on_delivery=self._on_query_delivery,
+                key=str(record["user_id"]).encode(),
+                value=line[:-1],
+                on_delivery=lambda err, msg: self._on_query_delivery(queued, err, msg),
             )
-        except BufferError:
+        except BufferError:  # librdkafka's queue is full: later
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("queue_full").inc()
-        except ContractError as exc:
+            if len(self._retry) < QUEUE_LIMIT:
+                self._retry.append((time.monotonic() + RETRY_S, queued))
+        except (ContractError, orjson.JSONDecodeError, KeyError, TypeError) as exc:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("invalid").inc()
             log.warning("query log record invalid: %s", exc)
+            self._done(queued)  # refused for good: recovery must not produce it again
         except Exception as exc:  # logging must never fail a search
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("error").inc()
             log.warning("query log failed: %s", exc)
@@ -165,6 +228,9 @@ class ClientProducer:
             )
 
     def close(self) -> None:
+        """Stop the thread and deliver what is queued; what the broker did not acknowledge
+        stays in the journal for the next process to produce."""
         self._stop.set()
         self._poller.join(5)
         self.producer.flush(2)
+        self._journal_step(self.journal.close)

@@ -1,0 +1,167 @@
+"""The query log's journal: a search's record is on local disk before its request returns,
+so a kill -9 of a client API process, or a broker away longer than the producer waits,
+loses none of it.
+
+Each process appends its records, one JSON line each, to its own segment file in
+`<data_dir>/query-log/` (O_APPEND, one write(2) a line: once it returns the line is in the
+kernel's page cache, which a killed process cannot take with it; a machine crash can lose
+the last lines). Beside each segment, `<segment>.acked` lists the numbers of its lines the
+broker acknowledged (or the contract refused: retrying cannot help them). The writer starts
+a new segment every second and deletes a full one once every line of it is done.
+
+Every segment is held under an exclusive flock by the process that writes or recovers it.
+A process that starts takes each segment whose lock is free — its writer is dead — and
+produces the lines not done. A line delivered in the instant before its acknowledgement
+was written is produced twice; both copies carry the same `query_id`, and the analytics
+count a query id once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import threading
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+SUFFIX = ".jsonl"
+ACKED = ".acked"
+_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_APPEND
+
+
+@dataclass(eq=False)
+class Segment:
+    """One journal file: `lines` written (or found, when recovered), `done` of them."""
+
+    path: Path
+    fd: int
+    ack_fd: int
+    lines: int = 0
+    done: int = 0
+    sealed: bool = False  # no line will be added: deleted once every line is done
+
+    def finished(self) -> bool:
+        return self.sealed and self.done >= self.lines
+
+
+def _locked(fd: int) -> bool:
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+class QueryJournal:
+    """The segments of one process: the one it appends to, and those it recovered."""
+
+    def __init__(self, directory: Path) -> None:
+        directory.mkdir(parents=True, exist_ok=True)
+        self.directory = directory
+        self._lock = threading.Lock()  # request threads append; the producer thread rotates
+        self.current = self._new_segment()
+        self.segments: list[Segment] = [self.current]
+
+    def _new_segment(self) -> Segment:
+        """A new segment, locked before it is visible under its name (a recovering process
+        must never take a live one for an orphan)."""
+        name = f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        hidden = self.directory / f".{name}.tmp"
+        fd = os.open(hidden, _FLAGS, 0o600)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        path = self.directory / f"{name}{SUFFIX}"
+        ack_fd = os.open(path.with_suffix(ACKED), _FLAGS, 0o600)
+        os.rename(hidden, path)
+        return Segment(path, fd, ack_fd)
+
+    def append(self, line: bytes) -> tuple[Segment, int]:
+        """Write one line (ending in a line break); its segment and number. OSError when the
+        disk refuses it."""
+        with self._lock:
+            segment = self.current
+            os.write(segment.fd, line)
+            number = segment.lines
+            segment.lines += 1
+        return segment, number
+
+    def done(self, segment: Segment, number: int) -> None:
+        """The line was delivered (or refused for good): recovery will not produce it."""
+        os.write(segment.ack_fd, b"%d\n" % number)
+        segment.done += 1
+
+    def rotate(self) -> None:
+        """Seal the current segment (if it has lines) and start a new one."""
+        if not self.current.lines:
+            return
+        fresh = self._new_segment()
+        with self._lock:
+            old, self.current = self.current, fresh
+        old.sealed = True
+        self.segments.append(fresh)
+
+    def collect(self) -> None:
+        """Delete the segments whose every line is done (names first, then the locks)."""
+        for segment in [s for s in self.segments if s.finished()]:
+            self.segments.remove(segment)
+            for path in (segment.path, segment.path.with_suffix(ACKED)):
+                with contextlib.suppress(FileNotFoundError):
+                    path.unlink()
+            os.close(segment.ack_fd)
+            os.close(segment.fd)
+
+    def recover(self) -> list[tuple[Segment, int, bytes]]:
+        """Take every orphaned segment; the (segment, number, line) of its lines not done."""
+        pending: list[tuple[Segment, int, bytes]] = []
+        for path in sorted(self.directory.glob(f"*{SUFFIX}")):
+            if any(path == s.path for s in self.segments):
+                continue
+            try:
+                fd = os.open(path, os.O_RDONLY)
+            except FileNotFoundError:
+                continue  # finished and deleted meanwhile
+            if not _locked(fd) or os.fstat(fd).st_nlink == 0:  # alive, or just deleted
+                os.close(fd)
+                continue
+            found = _read(fd)
+            acked = path.with_suffix(ACKED)
+            done = {int(n) for n in _lines(acked) if n.isdigit()}
+            segment = Segment(path, fd, os.open(acked, _FLAGS, 0o600), len(found), sealed=True)
+            segment.done = sum(1 for n in range(len(found)) if n in done)
+            self.segments.append(segment)
+            pending += [(segment, n, line) for n, line in enumerate(found) if n not in done]
+            log.info("query log: recovered %d record(s) from %s", segment.lines, path.name)
+        for acked in self.directory.glob(f"*{ACKED}"):  # a segment deleted before its list
+            if not acked.with_suffix(SUFFIX).exists():
+                with contextlib.suppress(FileNotFoundError):
+                    acked.unlink()
+        return pending
+
+    def close(self) -> None:
+        """Seal the current segment, delete the finished ones and let go of the rest (the
+        next process to start recovers them)."""
+        self.current.sealed = True
+        self.collect()
+        for segment in self.segments:
+            os.close(segment.ack_fd)
+            os.close(segment.fd)
+        self.segments = []
+
+
+def _read(fd: int) -> list[bytes]:
+    """The complete lines of a segment (a last line without its line break is dropped)."""
+    chunks = []
+    while chunk := os.read(fd, 1 << 20):
+        chunks.append(chunk)
+    return b"".join(chunks).split(b"\n")[:-1]
+
+
+def _lines(path: Path) -> list[bytes]:
+    try:
+        return path.read_bytes().split(b"\n")
+    except FileNotFoundError:
+        return []

@@ -1,0 +1,79 @@
+"""The query log's journal: what a killed process leaves is recovered once, a live one's
+segments are never taken, and done segments are deleted."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from vitrina.api.query_journal import ACKED, SUFFIX, QueryJournal
+
+
+def _names(directory: Path) -> set[str]:
+    return {p.name for p in directory.iterdir()}
+
+
+def test_a_dead_writers_lines_not_done_are_recovered_once(tmp_path: Path) -> None:
+    # A child process journals five lines, marks two done and dies by SIGKILL.
+    script = f"""
+import os, signal
+from pathlib import Path
+from vitrina.api.query_journal import QueryJournal
+journal = QueryJournal(Path({str(tmp_path)!r}))
+placed = [journal.append(b'{{"n": %d}}\\n' % n) for n in range(5)]
+journal.done(*placed[0])
+journal.done(*placed[2])
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    child = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    assert child.returncode == -9
+    journal = QueryJournal(tmp_path)
+    pending = journal.recover()
+    assert [line for _, _, line in pending] == [b'{"n": 1}', b'{"n": 3}', b'{"n": 4}']
+    second = QueryJournal(tmp_path)
+    assert second.recover() == []  # held by the first: never twice
+    second.close()
+    for segment, number, _ in pending:
+        journal.done(segment, number)
+    journal.collect()
+    journal.close()
+    assert _names(tmp_path) == set()  # the dead writer's files and our own, all deleted
+
+
+def test_a_live_writers_segment_is_not_taken(tmp_path: Path) -> None:
+    writer = QueryJournal(tmp_path)
+    writer.append(b'{"n": 0}\n')
+    other = QueryJournal(tmp_path)
+    assert other.recover() == []
+    other.close()
+    writer.close()  # let go with a line not done: the next process recovers it
+    assert [line for _, _, line in QueryJournal(tmp_path).recover()] == [b'{"n": 0}']
+
+
+def test_segments_rotate_and_a_done_one_is_deleted(tmp_path: Path) -> None:
+    journal = QueryJournal(tmp_path)
+    first = journal.append(b"a\n")
+    journal.rotate()
+    second = journal.append(b"b\n")
+    assert first[0] is not second[0] and len(_names(tmp_path)) == 4  # two segments, two lists
+    journal.done(*first)
+    journal.collect()
+    assert _names(tmp_path) == {second[0].path.name, second[0].path.with_suffix(ACKED).name}
+    journal.rotate()
+    journal.done(*second)
+    journal.collect()
+    assert {Path(n).suffix for n in _names(tmp_path)} == {SUFFIX, ACKED}  # only the new one
+    journal.close()
+    assert _names(tmp_path) == set()
+
+
+def test_a_line_cut_by_a_crash_is_not_recovered(tmp_path: Path) -> None:
+    """A machine crash may leave a last line without its line break: it is dropped, not
+    produced as a broken record."""
+    path = tmp_path / f"1-abc{SUFFIX}"
+    path.write_bytes(b'{"n": 0}\n{"n": 1')
+    pending = QueryJournal(tmp_path).recover()
+    assert [line for _, _, line in pending] == [b'{"n": 0}']
+    assert os.path.exists(path)
