@@ -91,9 +91,10 @@ def _external_status(s: Settings) -> None:
             console.print(f"hint: {exc.hint}", highlight=False, markup=False)
         raise typer.Exit(1) from None
     console.print(
-        f"kafka cluster {view.bootstrap}: up, {len(view.brokers)} broker(s), "
-        f"controller {view.controller if view.controller is not None else '?'}",
+        f"kafka cluster {view.bootstrap}: up, {len(view.brokers)} broker(s)"
+        + (f" — {view.health}" if view.health else ""),
         highlight=False,
+        markup=False,
     )
     for node, address in view.brokers.items():
         console.print(f"  broker {node}  {address}", highlight=False)

@@ -128,11 +128,16 @@ def status() -> None:
     else:  # an external cluster: its own brokers, not the embedded one's address
         try:
             view = describe_cluster(s)
+            state = "DEGRADED" if view.writes_wait else "up"
             console.print(
-                f"kafka       up  {len(view.brokers)} broker(s), controller "
-                f"{view.controller}: {', '.join(view.brokers.values())}",
+                f"kafka       {state}  {len(view.brokers)} broker(s): "
+                f"{', '.join(view.brokers.values())}"
+                + (f" — {view.health}" if view.health else ""),
                 highlight=False,
+                markup=False,
             )
+            if state != "up":
+                down.append("kafka")
         except VitrinaError as exc:
             console.print(f"kafka       DOWN  {exc.message}", highlight=False, markup=False)
             down.append("kafka")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka import KafkaException
 from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
@@ -139,30 +140,102 @@ def create_topic(
 
 @dataclass
 class ClusterView:
-    """What the cluster at kafka.bootstrap_servers says about itself (metadata)."""
+    """What the cluster at kafka.bootstrap_servers says about itself (metadata).
+
+    No controller: on KRaft the metadata's controller id is a random live broker (clients
+    cannot reach the quorum), and `status` printed "controller 1", then "controller 3", while
+    node 3 led the quorum all along (its JMX said so). `vitrina cluster status` reads the
+    real one from the nodes' JMX exporters."""
 
     bootstrap: str
     brokers: dict[int, str]  # node id -> host:port as advertised
-    controller: int | None
     topics: int
+    under_replicated: int = 0  # partitions with fewer in-sync replicas than replicas
+    below_min_isr: int = 0  # partitions refusing acks=all writes (ISR < min.insync.replicas)
+    offline: int = 0  # partitions without a leader
+    # Listed in the metadata but refusing connections: with two of three KRaft nodes down
+    # the quorum is gone and the survivor's metadata still lists the dead (ISR unchanged).
+    silent: tuple[int, ...] = ()
+    min_insync: int = 1
+
+    @property
+    def writes_wait(self) -> bool:
+        """acks=all writes cannot complete: partitions offline or under min.insync, or fewer
+        answering brokers than min.insync.replicas."""
+        answering = len(self.brokers) - len(self.silent)
+        return bool(self.offline or self.below_min_isr or answering < self.min_insync)
+
+    @property
+    def health(self) -> str:
+        """'' when every partition is fully in sync, else what is wrong, worst first."""
+        parts = []
+        if self.silent:
+            parts.append(
+                f"broker(s) {', '.join(map(str, self.silent))} listed but not answering"
+                + (
+                    f" — fewer than min.insync.replicas ({self.min_insync}) answer: writes "
+                    "wait until a broker returns"
+                    if len(self.brokers) - len(self.silent) < self.min_insync
+                    else ""
+                )
+            )
+        if self.offline:
+            parts.append(f"{self.offline} partition(s) offline")
+        if self.below_min_isr:
+            parts.append(
+                f"{self.below_min_isr} partition(s) below min.insync.replicas: writes to "
+                "them wait until a broker returns"
+            )
+        if self.under_replicated:
+            parts.append(f"{self.under_replicated} under-replicated")
+        return "; ".join(parts)
+
+
+def partition_health(topics: Any, min_insync: int) -> tuple[int, int, int]:
+    """(under-replicated, below min.insync.replicas, offline) over metadata topics."""
+    under = below = offline = 0
+    for topic in topics.values():
+        for p in topic.partitions.values():
+            if p.leader < 0:
+                offline += 1
+            elif len(p.isrs) < min(min_insync, len(p.replicas)):
+                below += 1
+            if len(p.isrs) < len(p.replicas):
+                under += 1
+    return under, below, offline
 
 
 def describe_cluster(
     settings: Settings, timeout: float = 5.0, principal: str = "admin"
 ) -> ClusterView:
-    """The brokers and controller of the configured cluster (embedded or external).
+    """The brokers of the configured cluster (embedded or external) and its partitions' health.
 
     Raises the precise error (unreachable, refused login, untrusted CA) within `timeout`.
     """
     ident = identity(settings, principal)
     meta = fetch_metadata(AdminClient(admin_config(settings, principal)), ident, timeout=timeout)
     brokers = {b.id: f"{b.host}:{b.port}" for b in meta.brokers.values()}
-    controller = (
-        meta.controller_id if meta.controller_id is not None and meta.controller_id >= 0 else None
-    )
+    min_insync = min(settings.kafka.min_insync_replicas, len(brokers)) if brokers else 1
+    under, below, offline = partition_health(meta.topics, min_insync)
+    silent = tuple(node for node, b in sorted(meta.brokers.items()) if not _answers(b.host, b.port))
     return ClusterView(
         settings.kafka.bootstrap_servers,
         dict(sorted(brokers.items())),
-        controller,
         len(meta.topics),
+        under,
+        below,
+        offline,
+        silent,
+        min_insync,
     )
+
+
+def _answers(host: str, port: int, timeout: float = 2.0) -> bool:
+    """Something accepts connections at host:port (a killed broker's port refuses them)."""
+    import socket
+
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
