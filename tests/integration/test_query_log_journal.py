@@ -108,3 +108,22 @@ def test_searches_logged_while_the_broker_is_away_reach_it_later(
     finally:
         producer.close()
     assert list((settings.data_dir / "query-log").iterdir()) == []
+
+
+def test_an_unwritable_journal_does_not_stop_the_query_log(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """A data dir where the journal cannot be made (here `query-log` is a file) must not
+    keep the client API from starting: searches are still logged, only not through a
+    kill -9."""
+    settings = make_settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    (settings.data_dir / "query-log").write_text("not a directory")
+    marker = f"nojournal-{tmp_path.name}"
+    producer = ClientProducer(settings)
+    try:
+        assert producer.journal is None
+        producer.log_query("search", "u-1", marker, {}, 1, 0.5)
+        wait_for(lambda: _logged(settings, marker) == [marker], 60, message="the search logged")
+    finally:
+        producer.close()

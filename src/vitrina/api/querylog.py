@@ -94,9 +94,14 @@ class ClientProducer:
         # Query ids: this process's random prefix and a counter (no urandom per request).
         self._id_prefix = uuid.uuid4().hex[:20]
         self._ids = itertools.count()
-        self.journal = QueryJournal(settings.data_dir / "query-log")
-        for segment, number, line in self.journal.recover():
-            self._queries.append((line + b"\n", segment, number, None))
+        self.journal: QueryJournal | None = None
+        try:
+            self.journal = QueryJournal(settings.data_dir / "query-log")
+            for segment, number, line in self.journal.recover():
+                self._queries.append((line + b"\n", segment, number, None))
+        except OSError as exc:  # searches are served and logged, only not through a kill -9
+            metrics.CLIENT_API_QUERY_LOG_FAILED.labels("journal").inc()
+            log.warning("query log journal unavailable, records kept in memory only: %s", exc)
         self._stop = threading.Event()
         self._poller = threading.Thread(target=self._poll, name="client-api-producer", daemon=True)
         self._poller.start()
@@ -111,10 +116,11 @@ class ClientProducer:
             now = time.monotonic()
             while self._retry and self._retry[0][0] <= now:
                 self._queries.append(self._retry.popleft()[1])
-            if now - rotated >= ROTATE_S:
-                rotated = now
-                self._journal_step(self.journal.rotate)
-            self._journal_step(self.journal.collect)
+            if self.journal is not None:
+                if now - rotated >= ROTATE_S:
+                    rotated = now
+                    self._journal_step(self.journal.rotate)
+                self._journal_step(self.journal.collect)
         self._drain()
 
     @staticmethod
@@ -140,7 +146,7 @@ class ClientProducer:
         self._done(queued)
 
     def _done(self, queued: Queued) -> None:
-        if queued[1] is not None:
+        if queued[1] is not None and self.journal is not None:
             self._journal_step(self.journal.done, queued[1], queued[2])
 
     def log_query(
@@ -169,7 +175,8 @@ class ClientProducer:
         segment: Segment | None = None
         number = -1
         try:
-            segment, number = self.journal.append(line)
+            if self.journal is not None:
+                segment, number = self.journal.append(line)
         except OSError as exc:  # still produced, only not kept through a kill -9
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("journal").inc()
             log.warning("query log journal: %s", exc)
@@ -233,4 +240,5 @@ class ClientProducer:
         self._stop.set()
         self._poller.join(5)
         self.producer.flush(2)
-        self._journal_step(self.journal.close)
+        if self.journal is not None:
+            self._journal_step(self.journal.close)
