@@ -406,3 +406,50 @@ class ValidateEvents(Step):
     def process(self, message: Message) -> list[Output]:
         decode("client_event", message.value())
         return []
+
+
+def test_lake_sink_refuses_a_ban_keyed_by_another_product(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Seen on the cluster: a banned-products record keyed 100005 with product_id 100006 was
+    dead-lettered by the filter but written to the lake as a ban of 100006, which analytics
+    reads; the sink now refuses it as the filter does (bans.decode_ban)."""
+    settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
+
+    def ban(pid: str) -> bytes:
+        return orjson.dumps(
+            {
+                "product_id": pid,
+                "reason": "t",
+                "banned_by": "t",
+                "banned_at": "2026-01-01T00:00:00Z",
+            }
+        )
+
+    send(
+        settings,
+        settings.topics.banned_products,
+        [("100005", ban("100006")), ("100007", ban("100007"))],
+        partition=0,
+    )
+    writer = LakeWriter.from_settings(settings)
+    running = Running(build_lake_sink(settings, group_id=f"lake-{uuid.uuid4().hex[:6]}"))
+    try:
+
+        def banned() -> list[str]:
+            try:
+                return read_dataset(writer, "banned_products").column("product_id").to_pylist()
+            except Exception:
+                return []
+
+        wait_for(lambda: banned() or running.error, timeout=60, message="the valid ban in the lake")
+        assert running.error is None, running.error
+        found = wait_for(
+            lambda: [d for d in letters(settings) if d["source_offset"] == "0"],
+            timeout=30,
+            message="the mismatched ban dead-lettered",
+        )
+        assert "differs from product_id" in found[0]["error"]
+        assert banned() == ["100007"]
+    finally:
+        running.stop()

@@ -55,6 +55,7 @@ from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, lake_rows
 from vitrina.lake.writer import LakeWriter, Written
+from vitrina.services.bans import decode_ban
 from vitrina.services.lake_sink_tables import SERVICE, file_table
 from vitrina.services.lake_sink_writes import BackgroundWrites, Job
 from vitrina.settings import Settings
@@ -146,7 +147,11 @@ class LakeSink(Step):
             # thread (`lake.product_batch`); a blocked product (or an empty value) here.
             if role != "shop_products" or raw is None:
                 values = VALUES[role](self._decode_product(role, raw, columnar))
-        elif raw is not None or role != "banned_products":
+        elif role == "banned_products":
+            if raw is not None:  # keyed by its own product_id, or no ban (as for the filter)
+                ban_key = message.key()
+                value = decode_ban(raw, ban_key.decode("utf-8", "replace") if ban_key else "")
+        else:
             value = decode(CONTRACT_OF[role], raw)
         ts_type, ts = message.timestamp()
         if ts_type == 0 or ts is None or ts < 0:
