@@ -175,3 +175,18 @@ def test_the_active_controller_is_found_behind_slow_jmx_exporters(tmp_path: Path
         for s in servers:
             s.shutdown()
             s.server_close()
+
+
+def test_mirror_lag_counts_what_mm2_has_not_copied_not_end_offset_differences() -> None:
+    # Seen on the cluster after MM2 kills: B held 250k more shop-products records than A
+    # (re-copies) while MM2 was still 41k behind, and A's filtered-products ended 659k
+    # offsets past B's (commit markers, never copied) with nothing left to copy; the end
+    # offset difference said 0 for the first and 659k for the second.
+    from vitrina.cluster.mirrormaker import topic_lag
+
+    ends = {"shop-products": {0: 1000, 1: 500}, "filtered-products": {0: 900}}
+    copied = {("shop-products", 0): 899, ("shop-products", 1): 499, ("filtered-products", 0): 897}
+    assert topic_lag(ends, copied) == {"shop-products": 100, "filtered-products": 2}
+    markers = {("filtered-products", 0)}
+    assert topic_lag(ends, copied, markers) == {"shop-products": 100, "filtered-products": 0}
+    assert topic_lag({"orders": {0: 7}}, {}) == {"orders": 7}  # nothing copied yet
