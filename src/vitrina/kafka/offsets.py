@@ -12,7 +12,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
@@ -114,26 +114,16 @@ def committed_offsets(
     loading `__consumer_offsets` (right after a broker start Apache Kafka answers
     NOT_COORDINATOR / COORDINATOR_LOAD_IN_PROGRESS for a few seconds). Raises BrokerError
     with the last error after `timeout_s`, or at once for an error a retry cannot cure."""
-    deadline = clock() + timeout_s
-    delay = 0.2
-    while True:
-        try:
-            return list(consumer.committed(partitions, timeout=min(15.0, timeout_s)))
-        except KafkaException as exc:
-            err: KafkaError = exc.args[0]
-            if err.code() not in TRANSIENT and not err.retriable():
-                raise BrokerError(
-                    f"{service}: cannot read committed offsets: {err}",
-                    hint="check the group's ACLs and the broker log",
-                ) from None
-            if clock() + delay > deadline:
-                raise BrokerError(
-                    f"{service}: cannot read committed offsets for {timeout_s:.0f} s: {err}",
-                    hint="is the broker up? the supervisor restarts the worker",
-                ) from None
-            log.info("%s: committed offsets not available yet (%s), retrying", service, err)
-            sleep(delay)
-            delay = min(delay * 2, 2.0)
+    return _waiting_out(
+        lambda deadline: list(consumer.committed(partitions, timeout=min(15.0, timeout_s))),
+        TRANSIENT,
+        "committed offsets",
+        "check the group's ACLs and the broker log",
+        service=service,
+        timeout_s=timeout_s,
+        sleep=sleep,
+        clock=clock,
+    )
 
 
 # A partition's leader moving (a broker killed, or restarted and taking its partitions
@@ -161,34 +151,59 @@ def watermark_offsets(
     offsets: Not leader for partition' (and '… Broker handle destroyed'), then rebuild its
     whole shelf after the restart. BrokerError after `timeout_s`, or at once for an error
     a retry cannot cure."""
+
+    def read(deadline: float) -> tuple[int, int]:
+        low, high = consumer.get_watermark_offsets(
+            tp, timeout=max(1.0, min(15.0, deadline - clock()))
+        )
+        return int(low), int(high)
+
+    return _waiting_out(
+        read,
+        TRANSIENT | _LEADER_MOVING,
+        f"the offsets of {tp.topic} [{tp.partition}]",
+        "check the topic's ACLs and the broker log",
+        service=service,
+        timeout_s=timeout_s,
+        sleep=sleep,
+        clock=clock,
+    )
+
+
+T = TypeVar("T")
+
+
+def _waiting_out(
+    call: Callable[[float], T],
+    transient: frozenset[int] | set[int],
+    what: str,
+    denied_hint: str,
+    *,
+    service: str,
+    timeout_s: float,
+    sleep: Callable[[float], None],
+    clock: Callable[[], float],
+) -> T:
+    """`call(deadline)`, again with backoff while the broker answers an error in
+    `transient` (or one librdkafka calls retriable), until `timeout_s`; BrokerError naming
+    `what` then, or at once for any other error."""
     deadline = clock() + timeout_s
     delay = 0.2
     while True:
         try:
-            low, high = consumer.get_watermark_offsets(
-                tp, timeout=max(1.0, min(15.0, deadline - clock()))
-            )
-            return int(low), int(high)
+            return call(deadline)
         except KafkaException as exc:
             err: KafkaError = exc.args[0]
-            if err.code() not in TRANSIENT | _LEADER_MOVING and not err.retriable():
+            if err.code() not in transient and not err.retriable():
                 raise BrokerError(
-                    f"{service}: cannot read the offsets of {tp.topic} [{tp.partition}]: {err}",
-                    hint="check the topic's ACLs and the broker log",
+                    f"{service}: cannot read {what}: {err}", hint=denied_hint
                 ) from None
             if clock() + delay > deadline:
                 raise BrokerError(
-                    f"{service}: cannot read the offsets of {tp.topic} [{tp.partition}] "
-                    f"for {timeout_s:.0f} s: {err}",
+                    f"{service}: cannot read {what} for {timeout_s:.0f} s: {err}",
                     hint="is the broker up? the supervisor restarts the worker",
                 ) from None
-            log.info(
-                "%s: offsets of %s [%d] not available (%s), retrying",
-                service,
-                tp.topic,
-                tp.partition,
-                err,
-            )
+            log.info("%s: %s not available yet (%s), retrying", service, what, err)
             sleep(delay)
             delay = min(delay * 2, 2.0)
 
