@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from vitrina.api.query_journal import ACKED, SUFFIX, QueryJournal
 
 
@@ -20,6 +22,8 @@ def test_a_dead_writers_lines_not_done_are_recovered_once(tmp_path: Path) -> Non
     script = f"""
 import os, signal
 from pathlib import Path
+
+import pytest
 from vitrina.api.query_journal import QueryJournal
 journal = QueryJournal(Path({str(tmp_path)!r}))
 placed = [journal.append(b'{{"n": %d}}\\n' % n) for n in range(5)]
@@ -77,3 +81,29 @@ def test_a_line_cut_by_a_crash_is_not_recovered(tmp_path: Path) -> None:
     pending = QueryJournal(tmp_path).recover()
     assert [line for _, _, line in pending] == [b'{"n": 0}']
     assert os.path.exists(path)
+
+
+def test_undelivered_query_log_records_are_reported_once_not_per_record(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the journal every undelivered record is retried, so a warning per record (as
+    before) would have written one for every search, again at every retry, for as long as
+    the broker is away. They are counted and reported at most every WARN_EVERY_S."""
+    from confluent_kafka import KafkaError
+
+    from vitrina.api.querylog import WARN_EVERY_S, ClientProducer
+    from vitrina.settings import load_settings
+
+    settings = load_settings(data_dir=tmp_path, kafka={"bootstrap_servers": "127.0.0.1:9"})
+    producer = ClientProducer(settings)
+    try:
+        timeout = KafkaError(KafkaError._MSG_TIMED_OUT)
+        with caplog.at_level("WARNING", logger="vitrina.api.querylog"):
+            for n in range(200):
+                producer._on_query_delivery((b"{}\n", None, n, {}), timeout, None)  # type: ignore[arg-type]
+        warnings = [r for r in caplog.records if "not delivered" in r.getMessage()]
+        assert len(warnings) == 1 and WARN_EVERY_S >= 10
+        assert len(producer._retry) == 200  # every one of them is retried
+    finally:
+        producer._retry.clear()
+        producer.close()

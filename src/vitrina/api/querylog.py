@@ -42,6 +42,7 @@ MAX_QUERY = 10000  # client_query.query maxLength
 QUEUE_LIMIT = 100_000
 ROTATE_S = 1.0  # a journal segment takes lines this long, then is deleted once all are done
 RETRY_S = 5.0  # an undelivered record is produced again after this long
+WARN_EVERY_S = 30.0  # undelivered records are reported at most this often
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,7 @@ class ClientProducer:
         self.producer = Producer(conf)
         self._queries: deque[Queued] = deque()
         self._retry: deque[tuple[float, Queued]] = deque()
+        self._undelivered, self._warned_at = 0, -WARN_EVERY_S
         # Query ids: this process's random prefix and a counter (no urandom per request).
         self._id_prefix = uuid.uuid4().hex[:20]
         self._ids = itertools.count()
@@ -139,9 +141,20 @@ class ClientProducer:
     def _on_query_delivery(self, queued: Queued, err: KafkaError | None, msg: Message) -> None:
         if err is not None:
             metrics.CLIENT_API_QUERY_LOG_FAILED.labels("undelivered").inc()
-            log.warning("query log record not delivered (retried in %.0f s): %s", RETRY_S, err)
+            now = time.monotonic()
+            self._undelivered += 1
+            # Once per WARN_EVERY_S, not per record: a broker away for minutes would
+            # otherwise write a warning for every search, again at every retry.
+            if now - self._warned_at >= WARN_EVERY_S:
+                log.warning(
+                    "query log: %d record(s) not delivered (retried every %.0f s): %s",
+                    self._undelivered,
+                    RETRY_S,
+                    err,
+                )
+                self._warned_at, self._undelivered = now, 0
             if len(self._retry) < QUEUE_LIMIT:
-                self._retry.append((time.monotonic() + RETRY_S, queued))
+                self._retry.append((now + RETRY_S, queued))
             return
         self._done(queued)
 
