@@ -151,6 +151,20 @@ def test_records_that_cannot_flow_are_rejected_and_the_load_carries_on(
     assert report.dead_lettered == 3
 
 
+def run_shop_load(
+    settings: Any, *args: str, prefix: list[str] | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`vitrina shop load ARGS` in its own process (after `prefix`, e.g. prlimit)."""
+    return subprocess.run(
+        [*(prefix or []), sys.executable, "-m", "vitrina", "shop", "load", *args],
+        capture_output=True,
+        text=True,
+        env=settings_env(settings),
+        timeout=timeout,
+        check=False,
+    )
+
+
 def test_cli_reports_poison_records_without_a_traceback(make_settings, tmp_path: Path) -> None:
     settings = make_settings()
     path = tmp_path / "deep.json"
@@ -162,14 +176,7 @@ def test_cli_reports_poison_records_without_a_traceback(make_settings, tmp_path:
         + b'}, {"product_id": "600002", "name": "x", "category": "y", "price": '
         b'{"amount": 1, "currency": "RUB"}}]'
     )
-    result = subprocess.run(
-        [sys.executable, "-m", "vitrina", "shop", "load", "--json", str(path)],
-        capture_output=True,
-        text=True,
-        env=settings_env(settings),
-        timeout=60,
-        check=False,
-    )
+    result = run_shop_load(settings, "--json", str(path))
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr
     summary = orjson.loads(result.stdout)
@@ -228,23 +235,11 @@ def test_broker_away_is_a_clear_error_naming_the_address(make_settings) -> None:
 
 def test_cli_prints_a_summary_and_exits_zero(make_settings) -> None:
     settings = make_settings()
-    env = settings_env(settings)
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "vitrina",
-            "shop",
-            "load",
-            "--json",
-            str(BAD / "negative-price.json"),
-            str(SEED_DIR / "arigatory_kafka-final__products.json"),
-        ],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        check=False,
+    result = run_shop_load(
+        settings,
+        "--json",
+        str(BAD / "negative-price.json"),
+        str(SEED_DIR / "arigatory_kafka-final__products.json"),
     )
     assert result.returncode == 0, result.stderr
     summary = orjson.loads(result.stdout)
@@ -265,16 +260,15 @@ def test_a_file_over_the_size_limit_is_refused_unread_and_fails_strict(
     big = tmp_path / "huge.json"
     with open(big, "wb") as f:
         f.truncate(MAX_CATALOG_BYTES + 1)  # sparse: no disk used, nothing worth reading
-    command = [sys.executable, "-m", "vitrina", "shop", "load", "--json", "--strict"]
-    command += [str(big), str(SEED_DIR / "arigatory_kafka-final__products.json")]
-    result = subprocess.run(
+    result = run_shop_load(
+        settings,
+        "--json",
+        "--strict",
+        str(big),
+        str(SEED_DIR / "arigatory_kafka-final__products.json"),
         # Address space of 1 GiB: reading the whole file would fail.
-        ["prlimit", f"--as={MAX_CATALOG_BYTES}", *command],
-        capture_output=True,
-        text=True,
-        env=settings_env(settings),
+        prefix=["prlimit", f"--as={MAX_CATALOG_BYTES}"],
         timeout=120,
-        check=False,
     )
     assert result.returncode == 2, result.stderr
     summary = orjson.loads(result.stdout)
