@@ -44,6 +44,7 @@ BANNED = 500
 def test_one_broker_killed_mid_load_then_a_second_then_restore(
     healthy_cluster: SecuredCluster, tmp_path: Path
 ) -> None:
+    from vitrina.kafka.admin import describe_cluster
     from vitrina.kafka.clients import producer_config
     from vitrina.kafka.inspect import read_to_end
     from vitrina.services.bans import BanService
@@ -136,6 +137,15 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
         assert not duplicates, f"{len(duplicates)} products published more than once"
         assert not set(published) & banned
         assert not exits, f"the filter exited with two of three brokers up:\n{exits[0]}"
+        # What `vitrina status` reads: it said "kafka up 2 broker(s)" and hid the
+        # under-replicated partitions; writes still go on with two of three.
+        wait_for(
+            lambda: describe_cluster(settings).under_replicated > 0,
+            timeout=60,
+            interval=2.0,
+            message="status to report the under-replicated partitions",
+        )
+        assert not describe_cluster(settings).writes_wait
 
         # 2. a second broker down: one replica left, below min.insync.replicas = 2.
         healthy_cluster.kill(second)
@@ -152,6 +162,10 @@ def test_one_broker_killed_mid_load_then_a_second_then_restore(
                 on_delivery=lambda err, msg: reports.append((msg.key(), err)),
             )
         producer.flush(60)
+        # With one broker left `status` said "up", exit 0, while every write waited.
+        stalled = describe_cluster(settings)
+        assert stalled.writes_wait, stalled
+        assert stalled.health, stalled
         acknowledged = {key for key, err in reports if err is None}
         errors = {err.code() for key, err in reports if err is not None}
         assert len(reports) == 60
