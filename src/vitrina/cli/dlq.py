@@ -119,6 +119,10 @@ def replay(
         f"[bold]{verb} {len(report.chosen)}[/] record(s): "
         + (", ".join(f"{t}: {n}" for t, n in report.by_topic.items()) or "none")
     )
+    for letter, why in report.refused[:10]:
+        console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
+    if len(report.refused) > 10:
+        console.print(f"[yellow]… and {len(report.refused) - 10} more another store owns")
     if report.unreplayable:
         refs = ", ".join(d.ref for d in report.unreplayable[:10])
         console.print(

@@ -239,12 +239,15 @@ class ReplayReport:
     by_topic: Counter[str]
     unreplayable: list[DeadLetter]
     dry_run: bool
+    # Products another store owns (the doors' owner rule, `ownership.replay_ownership`)
+    refused: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
             "chosen": len(self.chosen),
             "by_topic": dict(self.by_topic),
             "unreplayable": [d.ref for d in self.unreplayable],
+            "refused": [{"ref": d.ref, "why": why} for d, why in self.refused],
             "dry_run": self.dry_run,
         }
 
@@ -266,8 +269,12 @@ def replay(
         if d.source_topic in known and d.source_topic != settings.topics.dead_letters
     ]
     unreplayable = [d for d in letters if d not in replayable]
+    refused, claims = _owner_rule(settings, replayable)
+    if refused:
+        out = {d.ref for d, _ in refused}
+        replayable = [d for d in replayable if d.ref not in out]
     report = ReplayReport(
-        replayable, Counter(d.source_topic for d in replayable), unreplayable, dry_run
+        replayable, Counter(d.source_topic for d in replayable), unreplayable, dry_run, refused
     )
     if dry_run or not replayable:
         return report
@@ -278,6 +285,8 @@ def replay(
             failures.append(str(err))
 
     producer = make_producer(settings, "dlq-replay", on_delivery=delivered)
+    if claims:  # before the products, as the doors write them
+        _claim(settings, producer, claims, timeout)
     for letter in replayable:
         produce(
             producer,
@@ -295,3 +304,40 @@ def replay(
             hint="check `vitrina broker status` and replay again",
         )
     return report
+
+
+def _owner_rule(
+    settings: Settings, letters: list[DeadLetter]
+) -> tuple[list[tuple[DeadLetter, str]], list[tuple[str, str]]]:
+    """Of the letters bound for shop-products, those another store owns (with why), and the
+    claims of the new ids among the rest."""
+    from vitrina.services.ownership import replay_ownership
+
+    products = [d for d in letters if d.source_topic == settings.topics.shop_products]
+    if not products:
+        return [], []
+    why, claims = replay_ownership(settings, [d.value for d in products])
+    return [(products[i], reason) for i, reason in sorted(why.items())], claims
+
+
+def _claim(
+    settings: Settings, producer: Any, claims: list[tuple[str, str]], timeout: float
+) -> None:
+    """Write the claims (`ownership.claim_batches`) and wait until the broker has them."""
+    from vitrina.kafka.produce import produce
+    from vitrina.services.ownership import claim_batches
+
+    topic = settings.topics.product_owners
+    metadata = producer.list_topics(topic, timeout=10).topics.get(topic)
+    if metadata is None or metadata.error is not None or not metadata.partitions:
+        raise BrokerError(
+            f"could not read {topic}'s partitions to claim replayed products",
+            hint="check `vitrina broker status` and `vitrina topics apply`, then replay again",
+        )
+    for partition, key, value in claim_batches(claims, len(metadata.partitions)):
+        produce(producer, topic, value, key, partition=partition)
+    if producer.flush(timeout):
+        raise BrokerError(
+            f"{topic} did not confirm the claims of replayed products; nothing was replayed",
+            hint="check `vitrina broker status` and replay again",
+        )

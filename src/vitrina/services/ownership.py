@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 
 import orjson
 
-from vitrina.errors import UnavailableError, VitrinaError
+from vitrina.errors import ContractError, UnavailableError, VitrinaError
 from vitrina.kafka.inspect import TopicFollower, topic_partitions
 from vitrina.kafka.lifecycle import release
 from vitrina.settings import Settings
@@ -191,6 +191,35 @@ def load_owners(
         del follower  # the reader's only reference is now `reader`
         release(reader, "the product-owners reader")
     return owners
+
+
+def replay_ownership(
+    settings: Settings, values: list[bytes | None], principal: str = "admin"
+) -> tuple[dict[int, str], list[tuple[str, str]]]:
+    """The doors' owner rule for products `vitrina dlq replay` sends back to shop-products:
+    {position: why} of those whose id another store owns, and the claims of new ids (written
+    before the products, as the doors do). Nothing downstream of the doors checks ownership,
+    so a replay that skipped this published a product the door had refused as another
+    store's. A value the door does not admit, or one without a store_id, claims nothing:
+    it is replayed as before, and the filter judges it."""
+    from vitrina.contracts.door import admitted_product
+
+    owners = load_owners(settings, principal)
+    refused: dict[int, str] = {}
+    claims: list[tuple[str, str]] = []
+    for position, value in enumerate(values):
+        try:  # the id and store as the door reads them (a store's own shape rewritten)
+            product, _ = admitted_product(orjson.loads(value or b""), value)
+        except (orjson.JSONDecodeError, ContractError):
+            continue  # no product the door admits: the filter refuses it again, unpublished
+        product_id, store = product["product_id"], product.get("store_id")
+        if not store:
+            continue
+        new, conflicts = owners.claim_all([(product_id, store)])
+        if conflicts:
+            refused[position] = owner_message(*conflicts[0])
+        claims += new
+    return refused, claims
 
 
 class OwnersView:
