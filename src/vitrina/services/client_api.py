@@ -14,7 +14,6 @@ import gc
 import logging
 import multiprocessing
 import os
-import re
 import signal
 import socket
 import threading
@@ -37,7 +36,7 @@ from vitrina import metrics
 from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
 from vitrina.api.errors import install_error_handlers
-from vitrina.api.fast_search import FastSearch
+from vitrina.api.fast_search import API, SECURITY_HEADERS, ClientApp, percent_encoded
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
@@ -46,15 +45,7 @@ from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
 
-API = "client"
-_NON_ASCII = re.compile(rb"[\x80-\xff]")
 WEB_DIR = Path(str(resources.files("vitrina") / "web"))
-# No inline scripts or styles, no third-party origins: product names come from stores.
-CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
-    "form-action 'self'"
-)
 
 
 class MeasureAndSecure:
@@ -63,11 +54,7 @@ class MeasureAndSecure:
     (Starlette's BaseHTTPMiddleware costs about a third of a small request's time.)
     """
 
-    HEADERS = (
-        ("content-security-policy", CSP),
-        ("x-content-type-options", "nosniff"),
-        ("referrer-policy", "no-referrer"),
-    )
+    HEADERS = SECURITY_HEADERS
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -96,14 +83,6 @@ class MeasureAndSecure:
             path = getattr(scope.get("route"), "path", "unmatched")
             metrics.API_REQUESTS.labels(API, scope["method"], path, str(status)).inc()
             metrics.API_LATENCY.labels(API, path).observe(time.perf_counter() - started)
-
-
-def percent_encoded(query_string: bytes) -> bytes:
-    """A query typed with its letters as they are (`curl '…/search?q=часы'` sends raw UTF-8;
-    browsers percent-encode) read as the same query: both servers hand the bytes over as
-    they came and Starlette decodes them as latin-1, so «часы» became mojibake and found
-    nothing. Every byte above 0x7F is percent-encoded; the rest is left as it came."""
-    return _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], query_string)
 
 
 def readiness(app_state: AppState) -> dict[str, str]:
@@ -150,7 +129,7 @@ def create_app(
             # a server that skipped the lifespan's shutdown would lose queued records.
             log.info("client API process %d stopped: query log flushed", os.getpid())
 
-    app = FastAPI(
+    app = ClientApp(
         title="Vitrina client API",
         version="1",
         description="Search, recommendations and events for customers of "
@@ -160,8 +139,7 @@ def create_app(
     app.state.vitrina = app_state
     app.state.alert_inbox = alerts.AlertInbox()
     install_error_handlers(app)
-    # Innermost: plain-form searches skip FastAPI's routing and parameter machinery.
-    app.add_middleware(FastSearch)
+    # Plain-form searches skip all of these (api/fast_search.py: ClientApp).
     app.add_middleware(BodyLimit, limit=settings.api.client_max_body_bytes)
     app.add_middleware(MeasureAndSecure)
     app.include_router(routes.router)
