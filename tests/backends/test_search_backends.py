@@ -363,6 +363,9 @@ def test_a_cyrillic_model_line_suffix_finds_that_line_on_both_backends(
         # probe round 19
         ("палатка 4х местная", "Вместимость", "4 места"),  # a number's case ending dropped
         ("палатка 2-х местная", "Вместимость", "2 места"),
+        # probe round 20: a quantity in the neighbouring unit (the catalogue's)
+        ("коврик для йоги 1 см", "Толщина", "10 мм"),
+        ("робот пылесос 2,5 часа работы", "Время работы", "150 мин"),
     ],
 )
 def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
@@ -382,6 +385,7 @@ def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
         ("игрушка мягкая большая 60см", "Высота", "60 см"),
         ("саундбар с беспроводным сабом", "Сабвуфер", "беспроводной"),
         ("палатка 4х местная", "Вместимость", "4 места"),
+        ("коврик для йоги 1 см", "Толщина", "10 мм"),  # probe round 20: 1 см is 10 мм
     ],
 )
 def test_every_product_that_fits_fills_the_first_page_on_both_backends(

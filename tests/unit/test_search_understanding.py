@@ -29,8 +29,9 @@ from vitrina.search.model_codes import (
     name_spellings,
     split_code,
 )
-from vitrina.search.number_units import split_number_units
+from vitrina.search.number_units import converted_units, split_number_units
 from vitrina.search.phrases import (
+    PhraseMatch,
     phrase_matches,
 )
 from vitrina.search.price_words import price_from_words, with_price_from_words
@@ -1121,3 +1122,21 @@ def test_round_19_word_lists() -> None:
     """саб, the clipped сабвуфер (probe round 19: саундбар с беспроводным сабом)."""
     assert "сабвуфер" in _words("саб", ["саб"])
     assert "сабвуфер" in _words("сабом", ["саб"])
+
+
+def test_a_number_with_its_unit_is_also_the_quantity_in_the_neighbouring_unit() -> None:
+    """коврик для йоги 1 см: the catalogue writes a mat's thickness as 10 мм (probe round
+    20: a 10-mm mat ranked 3rd, recall 2 of 10); робот пылесос 2,5 часа: run time is 150
+    мин. Either is asked for, the typed pair or the converted one; only whole numbers come
+    out, and a decimal is one digit after the comma (2 20 кг is two numbers)."""
+    assert converted_units(("коврик", "1", "см")) == ((1, 3, ("10", "мм")),)
+    assert converted_units(("2", "5", "ч")) == ((0, 3, ("150", "мин")),)
+    assert converted_units(("300", "мм")) == ((0, 2, ("30", "см")),)
+    assert converted_units(("1", "тб")) == ((0, 2, ("1000", "гб")),)
+    assert converted_units(("1", "5", "л")) == ((0, 3, ("1500", "мл")),)
+    assert converted_units(("500", "мл")) == ()  # no whole number of litres
+    assert converted_units(("4", "мм")) == ()
+    assert converted_units(("2", "20", "кг")) == ((1, 3, ("20000", "г")),)
+    assert converted_units(("см", "1")) == () and converted_units(("1",)) == ()
+    words = tuple(split_number_units(query_words("робот пылесос 2,5 часа работы")))
+    assert PhraseMatch(2, 5, (("150", "мин"),)) in phrase_matches(words)

@@ -79,6 +79,19 @@ COLLECTIVE_NUMERALS: dict[str, str] = {
     "восьмерых": "8",
 }
 PLACES = "места"
+# The same quantity in the neighbouring unit (1 см = 10 мм, 2,5 ч = 150 мин, 1 тб = 1000
+# гб): the catalogues write a yoga mat's thickness in мм, a pan's diameter in см, a robot
+# vacuum's run time in мин, a headphone's in ч, so a shopper's unit is often not the
+# specification's. Pairs (larger unit, smaller unit, factor), over the abbreviations
+# `split_number_units` leaves (квт is rewritten to вт there already).
+UNIT_CONVERSIONS = (
+    ("см", "мм", 10),
+    ("м", "см", 100),
+    ("ч", "мин", 60),
+    ("л", "мл", 1000),
+    ("кг", "г", 1000),
+    ("тб", "гб", 1000),
+)
 # A Latin letter said by its name after a number (5 джи, 4 кей, 3 ди): the catalogues write
 # 5G, 4K, 3D, one word; the spelt name is in no name, and the number alone is in many.
 # (the names of word_lists.LETTER_NAMES whose letter follows a number in the catalogues)
@@ -167,3 +180,35 @@ def _thousands(out: list[str]) -> list[str]:
         whole, fraction = out.pop(-2), out[-1]
     watts = int(whole) * 1000 + int((fraction + "00")[:3] or 0)
     return [str(watts)]
+
+
+def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, str]], ...]:
+    """Each number with its unit (words as `split_number_units` leaves them: 1 см, 2 5 ч for
+    2,5 ч) and the same quantity in the neighbouring unit, as (start, end, (number, unit)):
+    1 см → 10 мм, 2 5 ч → 150 мин, 300 мм → 30 см; only whole numbers come out (500 мл is
+    no whole number of л). For a phrase of both backends' query plan (`phrases`): the typed
+    pair or the converted one."""
+    found: list[tuple[int, int, tuple[str, str]]] = []
+    for i, unit in enumerate(words):
+        if i == 0 or not words[i - 1].isdigit():
+            continue
+        start, whole, fraction = i - 1, words[i - 1], ""
+        if i >= 2 and words[i - 2].isdigit() and len(words[i - 1]) == 1:  # 2,5 → 2 5
+            start, whole, fraction = i - 2, words[i - 2], words[i - 1]
+        converted = _converted(whole, fraction, unit)
+        if converted is not None:
+            found.append((start, i + 1, converted))
+    return tuple(found)
+
+
+def _converted(whole: str, fraction: str, unit: str) -> tuple[str, str] | None:
+    """The quantity `whole`,`fraction` `unit` in the neighbouring unit, when a whole number."""
+    for large, small, factor in UNIT_CONVERSIONS:
+        if unit == large:  # 2,5 ч → 150 мин: scaled by 10^len(fraction) to stay in integers
+            scale = 10 ** len(fraction)
+            value, rest = divmod((int(whole) * scale + int(fraction or 0)) * factor, scale)
+            return (str(value), small) if not rest and value else None
+        if unit == small and not fraction:  # 300 мм → 30 см
+            value, rest = divmod(int(whole), factor)
+            return (str(value), large) if not rest and value else None
+    return None

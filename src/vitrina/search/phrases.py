@@ -1,5 +1,6 @@
 """Phrases of the word lists among a query's words (плюшевый мишка → мягкая игрушка), in any
-word order: the query plan (`query_plan`) looks for each phrase's meanings as well."""
+word order, and a number with its unit in the neighbouring unit (1 см → 10 мм): the query
+plan (`query_plan`) looks for each phrase's meanings as well."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from functools import lru_cache
 from itertools import permutations
 
 from vitrina.search.analysis import lemmas
+from vitrina.search.number_units import converted_units
 from vitrina.search.word_lists import PHRASE_SYNONYMS
 
 
@@ -37,9 +39,14 @@ def _is_phrase(words: tuple[str, ...], key: tuple[str, ...]) -> bool:
 @lru_cache(maxsize=65_536)  # query word tuples repeat across customers
 def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
     """The phrases of `PHRASE_SYNONYMS` among adjacent query words, in any word order
-    (плюшевый мишка, мишка плюшевый), longest first, not overlapping."""
+    (плюшевый мишка, мишка плюшевый), longest first, not overlapping; then each number with
+    its unit, whose meaning is the same quantity in the neighbouring unit (коврик 1 см: 10
+    мм, as the specifications write a mat's thickness)."""
     found: list[PhraseMatch] = []
     taken: set[int] = set()
+    for start, end, converted in converted_units(words):
+        found.append(PhraseMatch(start, end, (converted,)))
+        taken.update(range(start, end))
     for length in _PHRASE_LENGTHS:
         for start in range(len(words) - length + 1):
             span = range(start, start + length)
