@@ -32,7 +32,7 @@ from vitrina.search.relational_words import (
     noun_adjectives,
 )
 from vitrina.search.transliteration import (
-    cyrillic_spelling,
+    cyrillic_spellings,
     is_cyrillic,
     model_code_twin,
     transliterate,
@@ -317,9 +317,14 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     elif (
         word not in ENGLISH_WORDS
         and word not in _LATIN_BRANDS
-        and (russian := cyrillic_spelling(word)) is not None
-        and (is_dictionary_word(russian) or russian in SYNONYMS)  # else no guess: costly
-    ):  # noutbuk → ноутбук: a Russian word typed in Latin letters (no Russian layout)
+        and (
+            russian := next(
+                (r for r in cyrillic_spellings(word) if is_dictionary_word(r) or r in SYNONYMS),
+                None,  # else no guess: costly
+            )
+        )
+        is not None
+    ):  # noutbuk → ноутбук, chainik → чайник: a Russian word typed in Latin letters
         add(russian, TRANSLIT_WEIGHT, "synonym")
     for latin in spelt_out_letters(word):  # джейбиэль → jbl: the letters' names
         add(latin, BRAND_WEIGHT, "brand")

@@ -8,6 +8,8 @@ spelling a brand typed in Cyrillic more likely has (`transliterate_english`,
 
 from __future__ import annotations
 
+import re
+
 _TRANSLIT = {
     "а": "a",
     "б": "b",
@@ -156,3 +158,19 @@ def cyrillic_spelling(word: str) -> str | None:
             out.append(ch.translate(_CYRILLIC_LETTERS))
         i += 1
     return "".join(out)
+
+
+def cyrillic_spellings(word: str) -> tuple[str, ...]:
+    """`cyrillic_spelling`, then the same with i after a vowel and before a consonant or at
+    the end as й (chainik → чайник, maika → майка, not чаиник): the informal spelling writes
+    й as i as often as y, and which one a word has only the dictionary can tell."""
+    plain = cyrillic_spelling(word)
+    if plain is None:
+        return ()
+    short_i = _VOWEL_I.sub(r"\1й", plain)
+    return (plain,) if short_i == plain else (plain, short_i)
+
+
+# и after a vowel and not before one (чаиник → чайник); the spelling with и is tried first,
+# so a word that has и there (герои, заика) keeps it
+_VOWEL_I = re.compile(r"([аеоуыэяю])и(?![аеиоуыэюя])")
