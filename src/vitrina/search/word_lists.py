@@ -33,6 +33,10 @@ CLIPPED_WORDS: dict[str, tuple[str, ...]] = {
     "зарядка": ("зарядный",),
     "сотовый": ("смартфон", "телефон"),  # сотовый [телефон]
     "саб": ("сабвуфер",),
+    # probe round 20: a hard drive's slang and its English abbreviation (хард, hdd), the one
+    # storage device of the catalogues, named only «жесткий диск» there
+    "хард": ("жесткий", "диск"),
+    "hdd": ("жесткий", "диск"),
 }
 
 # English product words as shoppers type them, in Latin (laptop, headphones) and in the
@@ -119,6 +123,8 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "букридер": ("электронный", "книга"),
     "coffeemaker": ("кофеварка",),
     "coffeemachine": ("кофемашина", "кофеварка"),
+    # probe round 20: keyboard as Russian gamers spell it (кейборд), like хедфоны above
+    "кейборд": ("клавиатура",),
 }
 
 # Trade names shoppers use for the whole kind of goods (ксерокс for any copier, памперсы for
@@ -256,6 +262,7 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("постельный", "комплект"): (("постельный", "белье"),),
     ("датчик", "утечка"): (("датчик", "протечка"),),
     ("датчик", "затопление"): (("датчик", "протечка"),),
+    ("датчик", "залив"): (("датчик", "протечка"),),  # probe round 20: the third common name
     ("садовый", "инвентарь"): (("садовый", "инструмент"),),
     ("на", "зима"): (("зимний",),),
     ("на", "осень"): (("демисезонный",),),
