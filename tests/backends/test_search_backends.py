@@ -286,6 +286,11 @@ def test_how_people_type_finds_the_product_on_both_backends(
         ("лампочка которую можно включать с телефона", "Умная лампочка"),  # a clause
         # probe round 18
         ("нова икс 11", "Смартфон Nova X11"),  # a letter said by its name, then a number
+        # probe round 21: a unit's Latin spelling, glued (120Hz) or apart (5000 mAh); a
+        # diagonal in см as inches
+        ("телефон амолед 120 гц", "Смартфон Nova X11"),
+        ("смартфон 5000 мач", "Смартфон Nova X11"),
+        ("телевизор 140 см", "4K Телевизор VisionPro 55"),
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(
@@ -389,6 +394,7 @@ def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
         ("саундбар с беспроводным сабом", "Сабвуфер", "беспроводной"),
         ("палатка 4х местная", "Вместимость", "4 места"),
         ("коврик для йоги 1 см", "Толщина", "10 мм"),  # probe round 20: 1 см is 10 мм
+        ("монитор 81 см", "Диагональ", '32"'),  # probe round 21: a diagonal in см is inches
     ],
 )
 def test_every_product_that_fits_fills_the_first_page_on_both_backends(

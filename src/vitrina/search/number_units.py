@@ -201,6 +201,63 @@ def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, 
     return tuple(found)
 
 
+# The Latin spellings of the units (the seed catalogues write "5000 mAh", "120Hz", "350W"):
+# a shopper types мач, гц, вт. Both ways: a Latin unit typed finds the Cyrillic one.
+LATIN_UNITS: dict[str, str] = {
+    "гц": "hz",
+    "вт": "w",
+    "мач": "mah",
+    "мп": "mp",
+    "гб": "gb",
+    "тб": "tb",
+    "мл": "ml",
+    "мм": "mm",
+    "см": "cm",
+    "кг": "kg",
+    "км": "km",
+}
+_CYRILLIC_UNITS = {latin: cyrillic for cyrillic, latin in LATIN_UNITS.items()}
+# A screen's diagonal in см (телевизор 140 см) is the catalogues' inches (55"), to the nearest
+# whole inch, which the index has as the bare number: only from 50 см (a 20" monitor) up —
+# below that см are a pan's diameter or a toy's height, never a diagonal — and only where
+# the whole inch is within 0.25" of the centimetres (140 см = 55.1").
+CM_PER_INCH = 2.54
+MIN_DIAGONAL_CM = 50
+INCH_TOLERANCE = 0.25
+
+
+def unit_readings(
+    words: tuple[str, ...],
+) -> tuple[tuple[int, int, tuple[tuple[str, ...], ...]], ...]:
+    """Each number with its unit and what else the catalogues may write for it, as (start,
+    end, meanings): the quantity in the neighbouring unit (`converted_units`: 1 см → 10 мм),
+    the unit's Latin spelling apart and glued to the number (5000 мач → 5000 mah, 5000mah;
+    120 гц → 120hz, as the seed catalogues write it: the index has "120hz" as one word), and
+    a diagonal in см as its whole inches (81 см → 32). For a phrase of both backends' plan."""
+    converted = {start: (end, found) for start, end, found in converted_units(words)}
+    out: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
+    for i, unit in enumerate(words):
+        if i == 0 or not words[i - 1].isdigit():
+            continue
+        start = i - 1
+        if i >= 2 and words[i - 2].isdigit() and len(words[i - 1]) == 1:  # 2,5 → 2 5
+            start = i - 2
+        meanings: list[tuple[str, ...]] = []
+        if start in converted and converted[start][0] == i + 1:
+            meanings.append(converted[start][1])
+        other = LATIN_UNITS.get(unit) or _CYRILLIC_UNITS.get(unit)
+        if other is not None and start == i - 1:
+            number = words[start]
+            meanings += [(number, other), (number + other,)]
+        if unit in ("см", "cm") and start == i - 1 and int(words[start]) >= MIN_DIAGONAL_CM:
+            inches = int(words[start]) / CM_PER_INCH
+            if abs(inches - round(inches)) <= INCH_TOLERANCE:
+                meanings.append((str(round(inches)),))
+        if meanings:
+            out.append((start, i + 1, tuple(dict.fromkeys(meanings))))
+    return tuple(out)
+
+
 def _converted(whole: str, fraction: str, unit: str) -> tuple[str, str] | None:
     """The quantity `whole`,`fraction` `unit` in the neighbouring unit, when a whole number."""
     for large, small, factor in UNIT_CONVERSIONS:

@@ -9,7 +9,7 @@ from functools import lru_cache
 from itertools import permutations
 
 from vitrina.search.analysis import lemmas
-from vitrina.search.number_units import converted_units
+from vitrina.search.number_units import unit_readings
 from vitrina.search.word_lists import PHRASE_SYNONYMS
 
 
@@ -44,8 +44,8 @@ def phrase_matches(words: tuple[str, ...]) -> tuple[PhraseMatch, ...]:
     мм, as the specifications write a mat's thickness)."""
     found: list[PhraseMatch] = []
     taken: set[int] = set()
-    for start, end, converted in converted_units(words):
-        found.append(PhraseMatch(start, end, (converted,)))
+    for start, end, meanings in unit_readings(words):
+        found.append(PhraseMatch(start, end, meanings))
         taken.update(range(start, end))
     for length in _PHRASE_LENGTHS:
         for start in range(len(words) - length + 1):
