@@ -395,6 +395,7 @@ def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
         ("палатка 4х местная", "Вместимость", "4 места"),
         ("коврик для йоги 1 см", "Толщина", "10 мм"),  # probe round 20: 1 см is 10 мм
         ("монитор 81 см", "Диагональ", '32"'),  # probe round 21: a diagonal in см is inches
+        ("коляска тросточка", "Складывание", "трость"),  # тросточка: a diminutive of трость
     ],
 )
 def test_every_product_that_fits_fills_the_first_page_on_both_backends(

@@ -42,6 +42,7 @@ from vitrina.search.query_understanding import (
     compound_meaning,
     compound_meanings,
     compound_parts_of,
+    diminutive_bases,
     diminutive_compounds,
     e_for_e,
     inflected_keys,
@@ -1186,4 +1187,13 @@ def test_a_unit_is_also_its_latin_spelling_and_a_diagonal_in_cm_its_inches() -> 
     assert unit_readings(("робот", "5")) == () and unit_readings(("мач",)) == ()
     words = tuple(split_number_units(query_words("смартфон 5000мач")))
     assert PhraseMatch(1, 3, (("5000", "mah"), ("5000mah",))) in phrase_matches(words)
+
+
+def test_a_diminutive_in_ochka_may_be_of_a_word_in_soft_sign() -> None:
+    """коляска тросточка: a cane-folding stroller, трость (probe round 21: ranked 2nd, recall
+    0.7); кисточка → кисть, косточка → кость, as лампочка → лампка stays a non-word the
+    index lacks."""
+    assert "трость" in diminutive_bases("тросточка")
+    assert "кисть" in diminutive_bases("кисточка")
+    assert "ложка" in diminutive_bases("ложечка")
 
