@@ -287,10 +287,11 @@ def test_how_people_type_finds_the_product_on_both_backends(
         # probe round 18
         ("нова икс 11", "Смартфон Nova X11"),  # a letter said by its name, then a number
         # probe round 21: a unit's Latin spelling, glued (120Hz) or apart (5000 mAh); a
-        # diagonal in см as inches
+        # diagonal in см as inches; a compound prefix typed after its word
         ("телефон амолед 120 гц", "Смартфон Nova X11"),
         ("смартфон 5000 мач", "Смартфон Nova X11"),
         ("телевизор 140 см", "4K Телевизор VisionPro 55"),
+        ("самокат электро глайд", "Электросамокат Glide"),
     ],
 )
 def test_how_people_type_finds_the_seed_product_on_both_backends(

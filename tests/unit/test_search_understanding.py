@@ -49,6 +49,7 @@ from vitrina.search.query_understanding import (
     joined_dictionary_words,
     misspelt_meanings,
     prefix_base,
+    prefix_typed_after,
     word_forms,
 )
 from vitrina.search.relational_words import adjective_nouns, noun_adjectives
@@ -1196,4 +1197,12 @@ def test_a_diminutive_in_ochka_may_be_of_a_word_in_soft_sign() -> None:
     assert "трость" in diminutive_bases("тросточка")
     assert "кисть" in diminutive_bases("кисточка")
     assert "ложка" in diminutive_bases("ложечка")
+
+
+def test_a_compound_prefix_typed_after_its_word() -> None:
+    """самокат электро глайд: электросамокат (probe round 21: e-books ranked first, on
+    электро alone); both backends join it only where the index has the compound."""
+    assert prefix_typed_after("самокат", "электро") == "электросамокат"
+    assert prefix_typed_after("электро", "самокат") is None
+    assert prefix_typed_after("tv", "смарт") is None and prefix_typed_after("кот", "аква") is None
 

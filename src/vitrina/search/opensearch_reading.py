@@ -39,6 +39,7 @@ from vitrina.search.query_understanding import (
     compound_meanings,
     compound_parts_of,
     diminutive_compounds,
+    prefix_typed_after,
 )
 from vitrina.search.transliteration import (
     is_cyrillic,
@@ -141,6 +142,7 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
     texts: list[str] = []
     if len(words) > 1:
         texts += _spans(words)
+        texts += [j for a, b in pairwise(words) if (j := prefix_typed_after(a, b)) is not None]
         for first, second in pairwise(words):
             if _latin(first) and _latin(second):
                 texts += _layout_joins(first, second)
@@ -212,6 +214,10 @@ def read_words(
         joined.append(word)
     words_read: list[str] = []
     for word in joined:
+        after = prefix_typed_after(words_read[-1], word) if words_read else None
+        if after is not None and known(after):  # самокат электро → электросамокат
+            words_read[-1] = after
+            continue
         if (
             words_read
             and (is_cyrillic(word) or joinable(words_read[-1], word))

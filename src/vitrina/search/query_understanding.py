@@ -70,6 +70,19 @@ COMPOUND_PREFIXES = (
     "аква",
     "робот",
 )
+
+
+def prefix_typed_after(first: str, second: str) -> str | None:
+    """A compound prefix typed apart after its word (самокат электро → электросамокат): the
+    compound to look for, when `second` is a prefix and `first` a Cyrillic word; both
+    backends join it only when the index has it (типа самокат электро: a scooter that is
+    electric, the catalogues' one word). Before its word (электро самокат) the join of
+    adjacent words finds it already."""
+    if second in COMPOUND_PREFIXES and len(first) >= MIN_COMPOUND_PART and is_cyrillic(first):
+        return second + first
+    return None
+
+
 # Compounds of a diminutive's base (самокатик → электросамокат) only for longer bases:
 # -ик also ends plain words (чайник → чайн, датчик → датч), and 16 prefixes for each such
 # stump were 12 % more term lookups per query.

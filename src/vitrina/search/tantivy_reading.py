@@ -20,6 +20,7 @@ from vitrina.search.query_understanding import (
     compound_endings,
     compound_parts_of,
     diminutive_compounds,
+    prefix_typed_after,
 )
 from vitrina.search.transliteration import is_cyrillic
 
@@ -40,6 +41,10 @@ def joined_compounds(searcher: Any, words: tuple[str, ...]) -> tuple[str, ...]:
     from `compound_parts`."""
     out: list[str] = []
     for word in words:
+        after = prefix_typed_after(out[-1], word) if out else None
+        if after is not None and known(searcher, after):  # самокат электро → электросамокат
+            out[-1] = after
+            continue
         if (
             out
             and (is_cyrillic(word) or joinable(out[-1], word))
