@@ -397,6 +397,7 @@ def test_the_number_or_attribute_asked_for_ranks_first_on_both_backends(
         ("коврик для йоги 1 см", "Толщина", "10 мм"),  # probe round 20: 1 см is 10 мм
         ("монитор 81 см", "Диагональ", '32"'),  # probe round 21: a diagonal in см is inches
         ("коляска тросточка", "Складывание", "трость"),  # тросточка: a diminutive of трость
+        ("зубная щетка юсб си", "Зарядка", "USB-C"),  # си after a Latin word is the letter c
     ],
 )
 def test_every_product_that_fits_fills_the_first_page_on_both_backends(

@@ -193,7 +193,21 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
     abbreviation (abc): the letters of a brand or model said one by one."""
     out: list[str] = []
     run = 0  # how many of out's last words are letters' names
-    for word in words:
+    words = tuple(words)
+    for i, word in enumerate(words):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if (
+            word in CODE_LETTER_NAMES
+            and not run
+            and out
+            and _read_as_latin(out[-1])
+            and after not in LETTER_NAMES
+            and not after.isdigit()
+        ):
+            # юсб си → юсб c: one letter said by its name after a Latin word (USB-C, Wi-Fi 6
+            # E) is that letter, a word of its own as the index has it (usb-c: usb, c)
+            out.append(LETTER_NAMES[word])
+            continue
         if word in LETTER_NAMES and run:
             out[-1] += word
         elif word.isdigit() and run == 1 and out[-1] in CODE_LETTER_NAMES:
@@ -204,6 +218,12 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
             out.append(word)
         run = run + 1 if word in LETTER_NAMES else 0
     return tuple(out)
+
+
+def _read_as_latin(word: str) -> bool:
+    """A Latin word, or a Cyrillic one the word lists read as Latin (юсб → usb)."""
+    latin = BRANDS.get(word, word)
+    return latin.isascii() and latin.isalpha()
 
 
 def e_for_e(word: str) -> tuple[str, ...]:
