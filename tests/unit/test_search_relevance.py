@@ -249,7 +249,11 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     (63: an outside reviewer's untuned set — the issue's four kinds, English and Latin-letter
     words, letters said by name, number+unit phrases in another unit; half seed; before
     0.938 embedded, 0.954 OpenSearch, recall@10 0.947 / 0.960): 1.0 on both after, recall
-    0.998 / 0.997."""
+    0.998 / 0.997. Round 21 (54: a new author's untuned set — units in another unit or
+    spelling, a number after a typo, diminutives, Cyrillic spellings of Latin words; half
+    seed; before 0.913 embedded, 0.925 OpenSearch, recall@10 0.950 on both): 0.988 on both
+    after, recall 1.0 — synonym 0.939 (электронная книжка букслайт ranks BookLight 3rd),
+    hence 0.9."""
     for rounds, kind_floor in (
         ((1, 2, 3, 4, 5), 0.9),
         ((3,), 0.9),
@@ -270,6 +274,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((18,), 0.9),
         ((19,), 0.9),
         ((20,), 0.9),
+        ((21,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
