@@ -194,3 +194,60 @@ def test_a_product_file_encodes_repeated_values_only_and_reads_back_equal(
     # The readers' file ranges (offsets, timestamps) keep their statistics; long texts none.
     assert column["_offset"].statistics.has_min_max
     assert column["description"].statistics is None
+
+
+def test_to_table_builds_what_from_pylist_built_for_every_per_record_dataset() -> None:
+    """`to_table` builds columns, not row by row; the table is the one Arrow's row-wise
+    `from_pylist` gave, nulls and missing keys included, and a value Arrow refuses still
+    raises (the sink's per-record path dead-letters the record that has it)."""
+    import pyarrow as pa
+
+    from vitrina.lake.rows import RecordMeta, lake_rows
+    from vitrina.lake.writer import to_table
+
+    key = b"k" * 32
+    at = "2026-12-01T10:00:00+00:00"
+    records = {
+        "orders": {
+            "order_id": "o-1",
+            "customer_id": "c-1",
+            "email": "a@b.ru",
+            "order_date": at,
+            "state": "paid",
+            "items": [
+                {"product_id": "1", "quantity": 2, "price": 10.5},
+                {"product_id": "2"},
+            ],
+        },
+        "client_events": {"event_id": "e-1", "user_id": "u", "type": "view", "timestamp": at},
+        "client_queries": {
+            "query_id": "q-1",
+            "user_id": "u",
+            "kind": "search",
+            "query": "часы",
+            "filters": {"in_stock": True},
+            "result_count": 3,
+            "latency_ms": 0.5,
+            "timestamp": at,
+        },
+        "banned_products": {
+            "product_id": "1",
+            "reason": "r",
+            "banned_by": "op",
+            "banned_at": at,
+        },
+    }
+    for role, value in records.items():
+        rows = [
+            row
+            for offset in range(3)
+            for row in lake_rows(role, value, RecordMeta("t", 0, offset, 1, "k"), key)
+        ]
+        rows[0] = {k: v for k, v in rows[0].items() if k not in ("_key",)}  # a missing key
+        assert to_table(role, rows).equals(
+            pa.Table.from_pylist(rows, schema=layout.schema_for(role))
+        ), role
+    bad = lake_rows("client_queries", records["client_queries"], RecordMeta("t", 0, 0, 1, "k"), key)
+    bad[0]["result_count"] = "three"
+    with pytest.raises((pa.ArrowInvalid, pa.ArrowTypeError)):
+        to_table("client_queries", bad)
