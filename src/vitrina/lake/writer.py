@@ -52,14 +52,8 @@ class Written:
 
 
 def to_table(role: str, rows: list[Row]) -> pa.Table:
-    """Rows (dicts) → an Arrow table with the dataset's exact schema, built column by column:
-    `Table.from_pylist` read every row's dict once per field, ~12–18 µs a client-query row
-    against ~2.4 (the same table; under `benchmarks/api.py --platform` the lake sink takes a
-    query-log record for every search). A missing key is a null, as there."""
-    schema = layout.schema_for(role)
-    return pa.Table.from_pydict(
-        {name: [row.get(name) for row in rows] for name in schema.names}, schema=schema
-    )
+    """Rows (dicts) → an Arrow table with the dataset's exact schema."""
+    return pa.Table.from_pylist(rows, schema=layout.schema_for(role))
 
 
 # Per product dataset, the columns whose values repeat within a file: dictionary-encoded.
