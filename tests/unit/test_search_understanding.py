@@ -56,6 +56,7 @@ from vitrina.search.relational_words import adjective_nouns, noun_adjectives
 from vitrina.search.transliteration import (
     cyrillic_spelling,
     cyrillic_spellings,
+    english_sound_spelling,
     english_spellings,
     english_x_spelling,
     is_cyrillic,
@@ -1217,3 +1218,18 @@ def test_one_letter_said_by_its_name_after_a_latin_word_is_that_letter() -> None
     assert letters_said_apart(("смартфон", "эй", "би", "си")) == ("смартфон", "эйбиси")
     assert letters_said_apart(("колонка", "си")) == ("колонка", "си")
     assert letters_said_apart(("lenovo", "ай")) == ("lenovo", "ай")  # ай: also a word
+
+
+
+def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:
+    """мышка рапидфайр, игровая мышь рэпидфаир: RapidFire (probe round 22: 3rd on both
+    backends — rapidfayr is three edits from rapidfire, past the fuzzy stage's two); -айр
+    and its spellings are English -ire, э after a consonant the a of rapid. Only for a word
+    pymorphy3 does not know (a Russian word keeps its letters)."""
+    assert english_sound_spelling("рапидфайр") == "rapidfire"
+    assert english_sound_spelling("рэпидфаир") == "rapidfire"
+    assert english_sound_spelling("файер") == "fire"
+    assert english_sound_spelling("самсунг") is None
+    assert "rapidfire" in more_latin_spellings("рэпидфаир")
+    assert "rapidfire" in [a.word for a in alternatives("рапидфайр")]
+    assert more_latin_spellings("пэр") == ()  # a dictionary word: its letters only

@@ -87,6 +87,21 @@ def english_spellings(word: str) -> list[str]:
     return [english, transliterate_english(word.replace("ф", "пх"))]
 
 
+# English sounds Russian writes otherwise, as a name is heard (Rapid Fire → рэпид файр):
+# a final -айр/-аир/-аер/-айер is English -ire (fire, wire), and э after a consonant is
+# the English a of rapid, happy. Both at once are three edits and more from the letters.
+_ENGLISH_IRE = re.compile(r"(?:айер|айр|аир|аер)$")
+_ENGLISH_A = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])э")
+
+
+def english_sound_spelling(word: str) -> str | None:
+    """The English spelling of a name whose sounds Russian writes otherwise: -айр is -ire,
+    э after a consonant is a (рапидфайр, рэпидфаир → rapidfire); None when neither is in
+    the word."""
+    spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", word))
+    return None if spelt == word else transliterate_english(spelt)
+
+
 # Cyrillic letters that look like Latin ones, as a model code typed on the Russian layout has
 # them (х11 for X11, р36 for P36): the code is found by the letters it looks like.
 _LOOKALIKE = str.maketrans("аверкмнорстух", "abepkmhopctyx")

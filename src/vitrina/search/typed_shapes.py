@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, lemmas
 from vitrina.search.transliteration import (
+    english_sound_spelling,
     english_spellings,
     english_x_spelling,
     is_cyrillic,
@@ -278,13 +279,14 @@ MIN_LOOKALIKE_LETTERS, MAX_LOOKALIKE_LETTERS = 2, 4
 @lru_cache(maxsize=65_536)
 def more_latin_spellings(word: str) -> tuple[str, ...]:
     """Latin spellings of a Cyrillic word pymorphy3's dictionary lacks, beyond its letter by
-    letter ones: English x said кс (люксор → luxor), a short abbreviation in look-alike
-    letters (авс → abc; transliterated it is avs), and a name with a letter doubled by a
+    letter ones: English x said кс (люксор → luxor), English -ire and a as Russian writes
+    them (рэпидфаир → rapidfire), a short abbreviation in look-alike letters (авс → abc;
+    transliterated it is avs), and a name with a letter doubled by a
     sticky key (новва → нова → nova). A dictionary word gets none, so Russian words cost
     nothing more."""
     if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
         return ()
-    found = [english_x_spelling(word)]
+    found = [english_x_spelling(word), english_sound_spelling(word)]
     if MIN_LOOKALIKE_LETTERS <= len(word) <= MAX_LOOKALIKE_LETTERS and word.isalpha():
         found.append(lookalike_twin(word))
     for once in doubled_letters_once(word):
