@@ -1233,3 +1233,13 @@ def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:
     assert "rapidfire" in more_latin_spellings("рэпидфаир")
     assert "rapidfire" in [a.word for a in alternatives("рапидфайр")]
     assert more_latin_spellings("пэр") == ()  # a dictionary word: its letters only
+
+
+
+def test_a_vowel_said_as_itself_ends_a_run_of_letters_names() -> None:
+    """фитнес-трекер эм эн о: MNO (probe round 22: FitGo ranked first, о matching nothing);
+    о, а, и alone are Russian words, so only after two letters' names."""
+    assert letters_said_apart(("трекер", "эм", "эн", "о")) == ("трекер", "эмэноу")
+    assert "mno" in spelt_out_letters("эмэноу")
+    assert letters_said_apart(("часы", "эм", "о")) == ("часы", "эм", "о")
+    assert letters_said_apart(("чай", "и", "кофе")) == ("чай", "и", "кофе")

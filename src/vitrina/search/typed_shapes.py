@@ -188,6 +188,12 @@ def spelt_out_letters(word: str) -> tuple[str, ...]:
 CODE_LETTER_NAMES = frozenset(LETTER_NAMES) - {"ай", "ар", "эль"}
 
 
+# A vowel said as itself (о, а, и: Russian words alone, so no letter in LETTER_NAMES) is
+# the letter after two or more letters' names: эм эн о is MNO, and nothing else.
+VOWEL_LETTER_NAMES = {"о": "оу", "а": "эй", "и": "ай"}
+MIN_RUN_BEFORE_VOWEL = 2
+
+
 def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
     """Two or more adjacent words that are each a letter's name joined into one word
     (смартфон эй би си → смартфон эйбиси), which `spelt_out_letters` reads as the
@@ -211,6 +217,11 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
             continue
         if word in LETTER_NAMES and run:
             out[-1] += word
+        elif word in VOWEL_LETTER_NAMES and run >= MIN_RUN_BEFORE_VOWEL:
+            # эм эн о → эмэноу (mno): a vowel said as itself ends a run of letters' names
+            out[-1] += VOWEL_LETTER_NAMES[word]
+            run = 0
+            continue
         elif word.isdigit() and run == 1 and out[-1] in CODE_LETTER_NAMES:
             # нова икс 11 → x11: one letter said by its name, then a number, is a model
             # code (X11, S300), which the catalogues write as one word
