@@ -66,16 +66,32 @@ def _vowels_dropped() -> dict[str, tuple[str, ...]]:
 _VOWEL_DROPPED = _vowels_dropped()
 
 
+def _doubles_typed_once() -> dict[str, tuple[str, ...]]:
+    """{a list word with a doubled letter typed once: the words} (хепи → хеппи, маршал →
+    маршалл), typed words of four letters or more: a double said as one sound."""
+    found: dict[str, tuple[str, ...]] = {}
+    for spelling in dict.fromkeys((*BRANDS, *SYNONYMS)):
+        if not is_cyrillic(spelling):
+            continue
+        for typed in doubled_letters_once(spelling):
+            if len(typed) >= 4 and not _known(typed):
+                found[typed] = (*found.get(typed, ()), spelling)
+    return found
+
+
 def _known(word: str) -> bool:
     return word in BRANDS or word in SYNONYMS
+
+
+_DOUBLE_TYPED_ONCE = _doubles_typed_once()
 
 
 @lru_cache(maxsize=65_536)
 def short_word_slips(word: str) -> tuple[str, ...]:
     """Dictionary words (keys of BRANDS or SYNONYMS) a Cyrillic word the dictionaries lack is
     one slip from: a letter doubled (сонни → сони, асерр → асер), a soft sign added (бошь →
-    бош) or a vowel dropped (хонр → хонор) — a word Russian has (кран for экран) is as
-    typed. Only words found in the word lists, so no clause is added for other words."""
+    бош), a vowel dropped (хонр → хонор) or a double typed once (хепи → хеппи) — a word
+    Russian has (кран for экран) is as typed. Only words found in the word lists, so no clause is added for other words."""
     if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or _known(word):
         return ()
     found = [w for w in doubled_letters_once(word) if _known(w)]
@@ -83,6 +99,8 @@ def short_word_slips(word: str) -> tuple[str, ...]:
         found.append(word[:-1])
     if word in _VOWEL_DROPPED and not is_dictionary_word(word):
         found += _VOWEL_DROPPED[word]
+    if word in _DOUBLE_TYPED_ONCE and not is_dictionary_word(word):
+        found += _DOUBLE_TYPED_ONCE[word]
     return tuple(dict.fromkeys(found))
 
 
