@@ -224,6 +224,15 @@ _CYRILLIC_UNITS = {latin: cyrillic for cyrillic, latin in LATIN_UNITS.items()}
 CM_PER_INCH = 2.54
 MIN_DIAGONAL_CM = 50
 INCH_TOLERANCE = 0.25
+# Below 50 см a number of см is a diagonal only where a query word names a screen
+# (смартфон экран 17 см, планшет 28 см, электронная книга 15 см): then the whole inch
+# within 0.25", else the inch to a tenth, as phones are written (17 см → 6.7"); from 8 см,
+# the smallest screen the catalogues have (a 1.4" watch face is 3.5 см, never asked in см).
+SCREEN_STEMS = (
+    "смартфон", "телефон", "планшет", "экран", "диагонал", "читалк", "электронн", "ноутбук",
+    "ноут", "монитор", "телевизор", "телек", "телик",
+)  # fmt: skip
+MIN_SCREEN_CM = 8
 
 
 def unit_readings(
@@ -235,6 +244,7 @@ def unit_readings(
     120 гц → 120hz, as the seed catalogues write it: the index has "120hz" as one word), and
     a diagonal in см as its whole inches (81 см → 32). For a phrase of both backends' plan."""
     converted = {start: (end, found) for start, end, found in converted_units(words)}
+    screen = any(word.startswith(SCREEN_STEMS) for word in words)
     out: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
     for i, unit in enumerate(words):
         if i == 0 or not words[i - 1].isdigit():
@@ -249,13 +259,25 @@ def unit_readings(
         if other is not None and start == i - 1:
             number = words[start]
             meanings += [(number, other), (number + other,)]
-        if unit in ("см", "cm") and start == i - 1 and int(words[start]) >= MIN_DIAGONAL_CM:
-            inches = int(words[start]) / CM_PER_INCH
-            if abs(inches - round(inches)) <= INCH_TOLERANCE:
-                meanings.append((str(round(inches)),))
+        if unit in ("см", "cm") and start == i - 1:
+            meanings += _diagonal_inches(int(words[start]), screen)
         if meanings:
             out.append((start, i + 1, tuple(dict.fromkeys(meanings))))
     return tuple(out)
+
+
+def _diagonal_inches(cm: int, screen: bool) -> list[tuple[str, ...]]:
+    """A diagonal in см as the catalogues' inches: the whole inch (81 см → 32, within 0.25"),
+    and below 50 см only for a screen, else to a tenth (17 см → 6 7, as 6.7" is indexed)."""
+    if cm < MIN_DIAGONAL_CM and not (screen and cm >= MIN_SCREEN_CM):
+        return []
+    inches = cm / CM_PER_INCH
+    if abs(inches - round(inches)) <= INCH_TOLERANCE:
+        return [(str(round(inches)),)]
+    if cm >= MIN_DIAGONAL_CM:
+        return []
+    whole, tenth = divmod(round(inches * 10), 10)
+    return [(str(whole), str(tenth))]
 
 
 def _converted(whole: str, fraction: str, unit: str) -> tuple[str, str] | None:
