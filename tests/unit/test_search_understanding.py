@@ -1220,7 +1220,6 @@ def test_one_letter_said_by_its_name_after_a_latin_word_is_that_letter() -> None
     assert letters_said_apart(("lenovo", "ай")) == ("lenovo", "ай")  # ай: also a word
 
 
-
 def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:
     """мышка рапидфайр, игровая мышь рэпидфаир: RapidFire (probe round 22: 3rd on both
     backends — rapidfayr is three edits from rapidfire, past the fuzzy stage's two); -айр
@@ -1235,7 +1234,6 @@ def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:
     assert more_latin_spellings("пэр") == ()  # a dictionary word: its letters only
 
 
-
 def test_a_vowel_said_as_itself_ends_a_run_of_letters_names() -> None:
     """фитнес-трекер эм эн о: MNO (probe round 22: FitGo ranked first, о matching nothing);
     о, а, и alone are Russian words, so only after two letters' names."""
@@ -1245,14 +1243,12 @@ def test_a_vowel_said_as_itself_ends_a_run_of_letters_names() -> None:
     assert letters_said_apart(("чай", "и", "кофе")) == ("чай", "и", "кофе")
 
 
-
 def test_a_double_typed_once_is_the_word_lists_word() -> None:
     """коляска хепи бейби: Happy Baby (probe round 22: nothing found — хепи is a four-letter
     word, too short for an edit); a double said as one sound, for list words only."""
     assert short_word_slips("хепи") == ("хеппи",)
     assert "happy" in [a.word for a in alternatives("хепи")]
     assert short_word_slips("кофе") == ()
-
 
 
 def test_below_50_cm_a_screens_size_is_its_inches() -> None:
@@ -1266,3 +1262,11 @@ def test_below_50_cm_a_screens_size_is_its_inches() -> None:
     assert ("11",) not in unit_readings(("сковорода", "28", "см"))[0][2]
     assert ("10",) not in unit_readings(("мягкая", "игрушка", "25", "см"))[0][2]
     assert ("55",) in unit_readings(("телевизор", "140", "см"))[0][2]
+
+
+def test_round_22_word_lists() -> None:
+    """ушки пульс про (slang for headphones: nothing found), галакси таб самсунг (tab, the
+    tablet lines' word: 4th), хепи бейби (the spelling of baby with ей)."""
+    assert "наушник" in [a.word for a in alternatives("ушки")]
+    assert "планшет" in [a.word for a in alternatives("таб")]
+    assert "baby" in [a.word for a in alternatives("бейби")]

@@ -56,6 +56,7 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "smartphone": ("смартфон",),
     "phone": ("смартфон", "телефон"),
     "tablet": ("планшет",),
+    "tab": ("планшет",),  # Galaxy Tab, Lenovo Tab: the tablet lines' word, таб in Cyrillic
     "monitor": ("монитор",),
     "keyboard": ("клавиатура",),
     "mouse": ("мышь",),
@@ -175,6 +176,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "наушнички": ("наушник",),
     "наушничек": ("наушник",),
     "ухо": ("наушник",),
+    "ушки": ("наушник",),  # slang for headphones; pymorphy3 reads it as ушко
     "часики": ("часы",),
     "смартчасы": ("умный", "часы"),
     # смарт-браслет: the trade name of a fitness bracelet (no name says умный браслет)
@@ -353,6 +355,7 @@ BRANDS: dict[str, str] = {
     "хеппи": "happy",
     "бэби": "baby",
     "беби": "baby",
+    "бейби": "baby",
     "аутвенчер": "outventure",
     "хоф": "hoff",
     # Latin technical words of the catalogues' specifications (Bluetooth, Zigbee, USB-C), as
