@@ -253,6 +253,10 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     spelling, a number after a typo, diminutives, Cyrillic spellings of Latin words; half
     seed; before 0.913 embedded, 0.925 OpenSearch, recall@10 0.950 on both): 0.988 on both
     after, recall 1.0 — synonym 0.939 (электронная книжка букслайт ranks BookLight 3rd),
+    hence 0.9. Round 22 (65: a new author's untuned set — Latin names as heard, units the
+    seed specifications write in Latin, см under 50 for a screen, colloquial words; 25 seed;
+    before 0.900 embedded, 0.890 OpenSearch, recall@10 0.957 on both): 0.992 embedded, 0.972
+    OpenSearch after, recall 1.0 — typo2 0.938 (кдеы пума черные ranks a black pair 2nd),
     hence 0.9."""
     for rounds, kind_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -275,6 +279,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((19,), 0.9),
         ((20,), 0.9),
         ((21,), 0.9),
+        ((22,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
