@@ -1270,3 +1270,29 @@ def test_round_22_word_lists() -> None:
     assert "наушник" in [a.word for a in alternatives("ушки")]
     assert "планшет" in [a.word for a in alternatives("таб")]
     assert "baby" in [a.word for a in alternatives("бейби")]
+
+
+def test_a_name_said_as_two_words_is_joined_in_any_word_too() -> None:
+    """мышка рапид фаер, ридер бук лайт, эир бит наушники: RapidFire, BookLight, AirBeat
+    (probe round 23: 3rd-4th on both backends). The other word (мышка) matches, so "any
+    word" answers and the fuzzy stage, which joined the pair, never ran; "any word" joins
+    them too now. A function word is still never joined."""
+    from vitrina.search.query_plan import plan_query
+
+    assert "рапидфаер" in plan_query(("мышка", "рапид", "фаер"), "or").joined
+    assert "буклайт" in plan_query(("ридер", "бук", "лайт"), "or").joined
+    assert plan_query(("мышка", "рапид", "фаер"), "and").joined == ()
+    assert plan_query(("мышь", "для", "ноутбука"), "or").joined == ()
+
+
+def test_english_one_and_air_as_russian_writes_them() -> None:
+    """часы пульс ван: PulseOne (probe round 23: 2nd; умные часы пульс ван 6th since round
+    21): a final -ван after a name is one; эир (эйр without й) is air (эир бит → airbit,
+    two edits from AirBeat); a joined pair is also spelt as English sounds (рапидфаер →
+    rapidfire). диван and ван alone keep their letters."""
+    assert english_sound_spelling("пульсван") == "pulsone"
+    assert english_sound_spelling("диван") is None
+    assert english_sound_spelling("ван") is None
+    assert "pulsone" in name_spellings("пульсван")
+    assert "rapidfire" in name_spellings("рапидфаер")
+    assert transliterate_english("эирбит") == "airbit"

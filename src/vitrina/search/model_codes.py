@@ -18,6 +18,7 @@ from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
 )
 from vitrina.search.transliteration import (
+    english_sound_spelling,
     english_spellings,
     is_cyrillic,
     model_code_twin,
@@ -96,7 +97,8 @@ def codes_without_a_digit(word: str) -> tuple[str, ...]:
 
 
 def adjacent_words_joined(words: Sequence[str], optional: Sequence[bool]) -> tuple[str, ...]:
-    """For the fuzzy stage, where no word matched as typed: two adjacent words joined where
+    """For "any word" and the fuzzy stage (a name split by a space beside a word that
+    matches: мышка рапид фаер, probe round 23): two adjacent words joined where
     one of them is too short for a fuzzy match of its own, a name split by a space (эйр бит
     → эйрбит → airbit, two edits from AirBeat; клин мастер → clinmaster). Optional words
     (для, про …) are not joined, nor words with digits (codes are `joinable`'s), nor a join
@@ -123,4 +125,6 @@ def name_spellings(joined: str) -> tuple[str, ...]:
     if not is_cyrillic(joined):
         return (joined,)
     # not as typed: a Cyrillic compound the index has is joined exactly (joined_compounds)
-    return tuple(dict.fromkeys((transliterate(joined), *english_spellings(joined))))
+    sounds = english_sound_spelling(joined)  # рапид фаер → rapidfire, пульс ван → pulsone
+    spellings = (transliterate(joined), *english_spellings(joined), *([sounds] if sounds else []))
+    return tuple(dict.fromkeys(spellings))

@@ -59,7 +59,7 @@ class QueryPlan:
     # «звуковая панель»: in "and", the phrase's words all or one of its meanings, each typed
     # word still counting; in "or" and "fuzzy", a meaning counts as one more word
     phrases: tuple[PhraseMatch, ...] = ()
-    joined: tuple[str, ...] = ()  # the fuzzy stage's adjacent words joined (эйр бит → эйрбит)
+    joined: tuple[str, ...] = ()  # "any word"'s and fuzzy's adjacent words joined (эйр бит)
 
 
 def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -94,7 +94,9 @@ def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) ->
         absent = roles is not None and i in roles.absent
         planned.append(PlannedWord(word, request, optional, weight, absent))
     joined: tuple[str, ...] = ()
-    if mode == "fuzzy" and understanding:
+    # "any word" too: a name said as two words (рапид фаер, бук лайт) beside a word that
+    # matches (мышка) ends the search there, and the fuzzy stage that joins them never runs
+    if mode in ("or", "fuzzy") and understanding:
         joined = tuple(adjacent_words_joined(words, [w.optional for w in planned]))
     phrases = phrase_matches(words) if understanding else ()
     return QueryPlan(mode, tuple(planned), phrases, joined)

@@ -292,7 +292,7 @@ class TantivyQueries:
             words = rewritten_words(words)
         if self.understanding and len(words) > 1:
             words = read_words(self.index.searcher(), words)
-        return assemble(plan_query(words, mode, self.understanding), _TantivyClauses(self))
+        return assemble(plan_query(words, mode, self.understanding), _TantivyClauses(self, mode))
 
     @staticmethod
     def any_clause(clauses: list[Any]) -> Any:
@@ -327,8 +327,9 @@ class _TantivyClauses:
     boosted to count like an exact one (a fuzzy term here scores its boost alone, no BM25),
     and there is no term budget (no cluster limit on term queries)."""
 
-    def __init__(self, queries: TantivyQueries) -> None:
+    def __init__(self, queries: TantivyQueries, mode: str = "and") -> None:
         self.queries = queries
+        self.mode = mode
         self._searcher: Any = None
 
     def searcher(self) -> Any:
@@ -357,7 +358,11 @@ class _TantivyClauses:
         return tantivy.Query.boolean_query(terms) if terms else None
 
     def joined(self, joined: str) -> Any:
-        return self.queries.name_fuzzy_clause(joined)
+        clause = self.queries.name_fuzzy_clause(joined)
+        if clause is None or self.mode != "or":
+            return clause
+        # "any word": the pair counts like a word found exactly, as a fuzzy word does there
+        return tantivy.Query.boost_query(clause, ANY_WORD_FUZZY_BOOST)
 
     def all_of(self, clauses: list[Any]) -> Any:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])

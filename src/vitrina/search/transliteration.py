@@ -65,6 +65,7 @@ def transliterate_english(word: str) -> str:
     (джбл, жбл → jbl), -айт is -ight, эйр is air (эйрбит → airbit, one edit from airbeat;
     эйрподс); the rest as `transliterate`."""
     word = word.replace("ё", "е").replace("дж", "ж").replace("айт", "ight").replace("эйр", "air")
+    word = word.replace("эир", "air")  # эйр typed without й (эирбит)
     if word.endswith("ия"):
         return transliterate_english(word[:-2]) + "ia"
     return "".join(
@@ -92,13 +93,16 @@ def english_spellings(word: str) -> list[str]:
 # the English a of rapid, happy. Both at once are three edits and more from the letters.
 _ENGLISH_IRE = re.compile(r"(?:айер|айр|аир|аер)$")
 _ENGLISH_A = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])э")
+# a name's last word "one" said as Russian writes it, joined to the name (пульсван → pulsone,
+# one edit from PulseOne; ван плюс); after three letters, so диван or ван alone stay
+_ENGLISH_ONE = re.compile(r"(?<=\w{4})ван$")
 
 
 def english_sound_spelling(word: str) -> str | None:
     """The English spelling of a name whose sounds Russian writes otherwise: -айр is -ire,
-    э after a consonant is a (рапидфайр, рэпидфаир → rapidfire); None when neither is in
-    the word."""
-    spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", word))
+    э after a consonant is a (рапидфайр, рэпидфаир → rapidfire), a final -ван after a
+    name is one (пульсван → pulsone); None when none is in the word."""
+    spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", _ENGLISH_ONE.sub("one", word)))
     return None if spelt == word else transliterate_english(spelt)
 
 
