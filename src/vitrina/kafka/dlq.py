@@ -325,16 +325,10 @@ def _claim(
 ) -> None:
     """Write the claims (`ownership.claim_batches`) and wait until the broker has them."""
     from vitrina.kafka.produce import produce
-    from vitrina.services.ownership import claim_batches
+    from vitrina.services.ownership import claim_batches, owner_partitions
 
     topic = settings.topics.product_owners
-    metadata = producer.list_topics(topic, timeout=10).topics.get(topic)
-    if metadata is None or metadata.error is not None or not metadata.partitions:
-        raise BrokerError(
-            f"could not read {topic}'s partitions to claim replayed products",
-            hint="check `vitrina broker status` and `vitrina topics apply`, then replay again",
-        )
-    for partition, key, value in claim_batches(claims, len(metadata.partitions)):
+    for partition, key, value in claim_batches(claims, owner_partitions(producer, settings)):
         produce(producer, topic, value, key, partition=partition)
     if producer.flush(timeout):
         raise BrokerError(

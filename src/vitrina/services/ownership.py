@@ -25,10 +25,11 @@ import threading
 import uuid
 import zlib
 from collections.abc import Callable, Iterable
+from typing import Any
 
 import orjson
 
-from vitrina.errors import ContractError, UnavailableError, VitrinaError
+from vitrina.errors import BrokerError, ContractError, UnavailableError, VitrinaError
 from vitrina.kafka.inspect import TopicFollower, topic_partitions
 from vitrina.kafka.lifecycle import release
 from vitrina.settings import Settings
@@ -69,6 +70,27 @@ def claim_batches(
         (partition, BATCH_PREFIX + batch_key().encode(), orjson.dumps(batch))
         for partition, batch in sorted(by_partition.items())
     ]
+
+
+def owner_partitions(producer: Any, settings: Settings) -> int:
+    """How many partitions product-owners has, from `producer`'s metadata: where each claim
+    batch goes (`claim_batches`). BrokerError naming what is wrong when it cannot be read."""
+    from confluent_kafka import KafkaException
+
+    topic = settings.topics.product_owners
+    try:
+        metadata = producer.list_topics(topic, timeout=10).topics.get(topic)
+    except KafkaException as exc:
+        raise BrokerError(
+            f"could not read {topic}'s partitions: {exc}",
+            hint="check `vitrina broker status`; trying again is safe",
+        ) from None
+    if metadata is None or metadata.error is not None or not metadata.partitions:
+        raise BrokerError(
+            f"{topic} is missing at {settings.kafka.bootstrap_servers}",
+            hint="run `vitrina topics apply` first",
+        )
+    return len(metadata.partitions)
 
 
 class NotOwner(VitrinaError):

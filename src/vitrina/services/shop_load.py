@@ -43,6 +43,7 @@ from vitrina.services.ownership import (
     claim_batches,
     load_owners,
     owner_message,
+    owner_partitions,
 )
 from vitrina.services.shop_lines import candidates
 from vitrina.services.shop_report import Deliveries, FileReport, LoadReport, reason_of
@@ -198,20 +199,7 @@ class ShopLoader:
     def _owner_partitions(self) -> int:
         """How many partitions product-owners has (asked once per load)."""
         if self._owners_partitions is None:
-            topic = self.owners_topic
-            try:
-                metadata = self.producer.list_topics(topic, timeout=10).topics.get(topic)
-            except KafkaException as exc:
-                raise BrokerError(
-                    f"could not read {topic}'s partitions: {exc}",
-                    hint="check `vitrina broker status`; loading again is safe",
-                ) from None
-            if metadata is None or metadata.error is not None or not metadata.partitions:
-                raise BrokerError(
-                    f"{topic} is missing at {self.settings.kafka.bootstrap_servers}",
-                    hint="run `vitrina topics apply` first",
-                )
-            self._owners_partitions = len(metadata.partitions)
+            self._owners_partitions = owner_partitions(self.producer, self.settings)
         return self._owners_partitions
 
     def load_catalog(
