@@ -19,6 +19,7 @@ give the same values.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from typing import Any, NamedTuple, cast
@@ -80,15 +81,6 @@ class SearchRequest(NamedTuple):
     limit: int
     offset: int
     user: str
-
-
-class RouteLabel(NamedTuple):
-    """What MeasureAndSecure reads from scope["route"] for its metric label."""
-
-    path: str
-
-
-ROUTE = RouteLabel(PATH)
 
 
 def search_response(app: AppState, request: SearchRequest) -> bytes:
@@ -222,22 +214,18 @@ def percent_encoded(query_string: bytes) -> bytes:
     return _NON_ASCII.sub(lambda byte: b"%%%02X" % byte[0][0], query_string)
 
 
-class _Measured:
-    """The metric series of a fast-path answer, bound once (a `labels()` lookup each time
-    cost more than the increment)."""
-
-    def __init__(self) -> None:
-        self.requests = metrics.API_REQUESTS.labels(API, "GET", PATH, "200")
-        self.latency = metrics.API_LATENCY.labels(API, PATH)
-
-
-_measured: _Measured | None = None
+@functools.cache
+def _measured() -> tuple[Any, Any]:
+    """The request counter and latency histogram of a fast-path answer, bound once (a
+    `labels()` lookup each time cost more than the increment)."""
+    return metrics.API_REQUESTS.labels(API, "GET", PATH, "200"), metrics.API_LATENCY.labels(
+        API, PATH
+    )
 
 
 async def answer(app_state: AppState, scope: Scope, send: Send) -> bool:
     """Answer GET /api/v1/search in the strict form; False: not answered (nothing was sent),
     the whole stack and the FastAPI route take the request."""
-    global _measured
     started = time.perf_counter()
     header = _user_header(scope)
     if header is False:
@@ -252,7 +240,6 @@ async def answer(app_state: AppState, scope: Scope, send: Send) -> bool:
         body = search_response(app_state, request)
     except Exception:  # e.g. the index is away: the route answers with its error body
         return False
-    scope["route"] = ROUTE
     try:
         await send(
             {
@@ -263,10 +250,9 @@ async def answer(app_state: AppState, scope: Scope, send: Send) -> bool:
         )
         await send({"type": "http.response.body", "body": body})
     finally:
-        if _measured is None:
-            _measured = _Measured()
-        _measured.requests.inc()
-        _measured.latency.observe(time.perf_counter() - started)
+        requests, latency = _measured()
+        requests.inc()
+        latency.observe(time.perf_counter() - started)
     return True
 
 
