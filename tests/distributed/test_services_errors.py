@@ -152,6 +152,67 @@ def test_commands_connect_as_their_own_principal(
     assert f"replayed {rejected}" in result.stdout
 
 
+def test_dlq_replay_keeps_the_owner_rule_under_the_clusters_acls(
+    healthy_cluster: SecuredCluster, platform: Settings, tmp_path: Path
+) -> None:
+    """`dlq replay` with only the admin and dlq-replay passwords, on the secured cluster:
+    a product the door refused because another store owns its id stays out of shop-products
+    (admin reads product-owners), and a door letter of a new id is claimed for its store
+    before it is replayed (dlq-replay writes product-owners under its ACLs)."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+    from vitrina.kafka.inspect import read_to_end
+    from vitrina.services.ownership import load_owners
+
+    def product(pid: str, store: str) -> bytes:
+        return orjson.dumps(
+            {
+                "product_id": pid,
+                "name": f"Чайник {store}",
+                "category": "Бытовая техника",
+                "price": {"amount": 1000.0, "currency": "RUB"},
+                "store_id": store,
+            }
+        )
+
+    loader = platform_env(
+        platform,
+        KAFKA__SECRETS_DIR=str(secrets_subset(healthy_cluster, tmp_path / "s1", ["shop-load"])),
+    )
+    for name, pid, store in (("owner", "400001", "store_001"), ("intruder", "400001", "store_002")):
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(product(pid, store) + b"\n")
+        result, _ = vitrina(["shop", "load", "--json", str(path)], loader)
+        assert result.returncode == 0, result.stderr
+    letter = dead_letter(  # a door letter of a new id, refused for a reason that has passed
+        platform.topics.dead_letters,
+        service="shop-load",
+        error="the broker was away",
+        key=b"400002",
+        value=product("400002", "store_003"),
+        source_topic=platform.topics.shop_products,
+    )
+    producer = Producer(producer_config(platform, "admin"))
+    producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
+    assert producer.flush(30) == 0
+    replayers = secrets_subset(healthy_cluster, tmp_path / "s2", ["admin", "dlq-replay"])
+    result, _ = vitrina(
+        ["dlq", "replay", "--service", "shop-load"],
+        platform_env(platform, KAFKA__SECRETS_DIR=str(replayers)),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "replayed 1" in result.stdout
+    assert "belongs to store_001, not store_002" in " ".join(result.stdout.split())
+    stores = {
+        (msg.key(), orjson.loads(msg.value())["store_id"])
+        for msg in read_to_end(platform, [platform.topics.shop_products], timeout=60)
+    }
+    assert stores == {(b"400001", "store_001"), (b"400002", "store_003")}
+    assert load_owners(platform).get("400002") == "store_003"
+
+
 def test_client_api_bans_with_its_own_principal(
     healthy_cluster: SecuredCluster, platform: Settings, tmp_path: Path
 ) -> None:
