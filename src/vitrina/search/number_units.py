@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from vitrina.search.word_lists import LETTER_NAMES
 
@@ -188,17 +188,24 @@ def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, 
     1 см → 10 мм, 2 5 ч → 150 мин, 300 мм → 30 см; only whole numbers come out (500 мл is
     no whole number of л). For a phrase of both backends' query plan (`phrases`): the typed
     pair or the converted one."""
-    found: list[tuple[int, int, tuple[str, str]]] = []
+    return tuple(
+        (start, end, converted)
+        for start, end, whole, fraction, unit in _quantities(words)
+        if (converted := _converted(whole, fraction, unit)) is not None
+    )
+
+
+def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, str]]:
+    """Each number followed by a word (its unit, maybe), as (start, end, whole, fraction,
+    unit): 1 см → (…, "1", "", "см"); 2,5 ч, which `split_number_units` leaves as 2 5 ч, →
+    (…, "2", "5", "ч")."""
     for i, unit in enumerate(words):
         if i == 0 or not words[i - 1].isdigit():
             continue
-        start, whole, fraction = i - 1, words[i - 1], ""
         if i >= 2 and words[i - 2].isdigit() and len(words[i - 1]) == 1:  # 2,5 → 2 5
-            start, whole, fraction = i - 2, words[i - 2], words[i - 1]
-        converted = _converted(whole, fraction, unit)
-        if converted is not None:
-            found.append((start, i + 1, converted))
-    return tuple(found)
+            yield i - 2, i + 1, words[i - 2], words[i - 1], unit
+        else:
+            yield i - 1, i + 1, words[i - 1], "", unit
 
 
 # The Latin spellings of the units (the seed catalogues write "5000 mAh", "120Hz", "350W"):
@@ -243,26 +250,20 @@ def unit_readings(
     the unit's Latin spelling apart and glued to the number (5000 мач → 5000 mah, 5000mah;
     120 гц → 120hz, as the seed catalogues write it: the index has "120hz" as one word), and
     a diagonal in см as its whole inches (81 см → 32). For a phrase of both backends' plan."""
-    converted = {start: (end, found) for start, end, found in converted_units(words)}
     screen = any(word.startswith(SCREEN_STEMS) for word in words)
     out: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
-    for i, unit in enumerate(words):
-        if i == 0 or not words[i - 1].isdigit():
-            continue
-        start = i - 1
-        if i >= 2 and words[i - 2].isdigit() and len(words[i - 1]) == 1:  # 2,5 → 2 5
-            start = i - 2
+    for start, end, whole, fraction, unit in _quantities(words):
         meanings: list[tuple[str, ...]] = []
-        if start in converted and converted[start][0] == i + 1:
-            meanings.append(converted[start][1])
+        converted = _converted(whole, fraction, unit)
+        if converted is not None:
+            meanings.append(converted)
         other = LATIN_UNITS.get(unit) or _CYRILLIC_UNITS.get(unit)
-        if other is not None and start == i - 1:
-            number = words[start]
-            meanings += [(number, other), (number + other,)]
-        if unit in ("см", "cm") and start == i - 1:
-            meanings += _diagonal_inches(int(words[start]), screen)
+        if other is not None and not fraction:
+            meanings += [(whole, other), (whole + other,)]
+        if unit in ("см", "cm") and not fraction:
+            meanings += _diagonal_inches(int(whole), screen)
         if meanings:
-            out.append((start, i + 1, tuple(dict.fromkeys(meanings))))
+            out.append((start, end, tuple(dict.fromkeys(meanings))))
     return tuple(out)
 
 
