@@ -129,12 +129,18 @@ def test_search_shows_results_and_escapes_store_text(page: Any, site: Any) -> No
 
 
 def test_filters_and_product_page(page: Any, site: Any) -> None:
+    from playwright.sync_api import expect
+
     _, url, products = site
     page.goto(url + "/#/")
     page.fill("#price_max", "2000")
     page.check("#in_stock")
     page.select_option("#sort", "price_asc")
     page.click("#search-form button[type=submit]")
+    # The filtered search's answer, not the unfiltered list the page showed first: waiting
+    # for any card read that list once (4409.99 first) when it was still on the page.
+    results = page.locator("#results")
+    expect(results).to_have_attribute("data-search", "price_max=2000&in_stock=true&sort=price_asc")
     page.wait_for_selector("#results .card")
     prices = page.eval_on_selector_all("#results .card", "cs => cs.map(c => c.dataset.productId)")
     by_id = {p["product_id"]: p for p in products}

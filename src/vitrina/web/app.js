@@ -127,12 +127,14 @@ async function runSearch() {
   showError("");
   const seq = ++searchSeq;
   const q = $("#q").value;
+  const state = searchState().toString(); // as the address bar has it (#/?…)
   try {
     const body = await api("/api/v1/search?" + searchParams().toString());
     if (seq !== searchSeq) return;
     const list = $("#results");
     list.replaceChildren(...body.items.map((p) => productCard(p)));
     list.dataset.q = q; // which search the list shows (the browser tests wait on it)
+    list.dataset.search = state; // and with which filters, sort and page
     $("#summary").textContent = body.total
       ? `Найдено: ${body.total} · показаны ${body.offset + 1}–${body.offset + body.items.length} · ${body.latency_ms.toFixed(1)} мс`
       : "Ничего не найдено";
