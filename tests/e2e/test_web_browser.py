@@ -169,6 +169,10 @@ def test_a_search_lives_in_the_address_for_links_reloads_and_back(page: Any, sit
     page.select_option("#sort", "price_asc")
     page.click("#search-form button[type=submit]")
     expect(page).to_have_url(re.compile(r"#/\?.*price_max=50000.*sort=price_asc"))
+    # that search's answer, not the unfiltered list shown before it (data-search, app.js)
+    expect(page.locator("#results")).to_have_attribute(
+        "data-search", "price_max=50000&sort=price_asc"
+    )
     page.wait_for_selector("#results .card")
     first_page = shown_ids(page)
     link = page.url
