@@ -221,10 +221,15 @@ def test_replay_of_a_door_rejection_keeps_the_owner_rule(make_settings, tmp_path
             [
                 product("300001", "store_002", "Чайник чужой"),  # owned by store_001: refused
                 {**product("300002", "store_002", "Утюг"), "price": {"amount": -1}},  # invalid
+                {  # names no store: may not replace an owned product either
+                    k: v
+                    for k, v in product("300001", "", "Чайник без магазина").items()
+                    if k != "store_id"
+                },
             ]
         )
     )
-    assert load_paths(settings, [intruder]).dead_lettered == 2
+    assert load_paths(settings, [intruder]).dead_lettered == 3
     # A valid product of a new id refused at the door for a reason that has passed (a door
     # letter written here by hand: the doors admit every valid new id).
     from confluent_kafka import Producer
@@ -249,12 +254,14 @@ def test_replay_of_a_door_rejection_keeps_the_owner_rule(make_settings, tmp_path
         for msg in read_to_end(settings, [settings.topics.shop_products])
     }
     assert (b"300001", "store_002") not in stores  # the owner's product was not overwritten
+    assert (b"300001", None) not in stores
     assert (b"300001", "store_001") in stores
     assert (b"300002", "store_002") in stores  # replayed: the filter judges it (and refuses it)
     assert (b"300003", "store_003") in stores
     assert report.by_topic == {settings.topics.shop_products: 2}
-    [(refused, why)] = report.refused
-    assert refused.key == b"300001" and "belongs to store_001" in why
+    assert len(report.refused) == 2
+    for refused, why in report.refused:
+        assert refused.key == b"300001" and "belongs to store_001" in why
     # A product the door admits is claimed for its store, as at the door; the invalid one not.
     owners = load_owners(settings)
     assert owners.get("300003") == "store_003" and owners.get("300002") is None

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import pytest
 
+from vitrina.kafka.dlq import read_dead_letters
 from vitrina.kafka.inspect import read_to_end
 from vitrina.kafka.produce import make_producer
 from vitrina.services.ownership import (
@@ -81,3 +82,39 @@ def test_a_batch_sits_where_the_default_partitioner_puts_each_of_its_ids(make_se
     for msg in read_to_end(settings, [topic]):
         owners.fold(msg.key(), msg.value())
     assert owners.by_product == dict.fromkeys(ids, "store_001")
+
+
+def test_a_product_without_store_id_cannot_replace_an_owned_one(
+    make_settings, tmp_path: Path
+) -> None:
+    """A load that names no store may add new ids (unclaimed, as before) but not replace a
+    product another store owns: before, the owner rule was only checked when the product
+    named a store, so leaving `store_id` out overwrote store_001's product."""
+    settings = make_settings()
+    base = {"category": "Книги", "price": {"amount": 1.0, "currency": "RUB"}}
+    owned = tmp_path / "owner.json"
+    owned.write_bytes(
+        orjson.dumps([{**base, "name": "Книга", "product_id": "710001", "store_id": "store_001"}])
+    )
+    assert load_paths(settings, [owned]).delivered == 1
+    anonymous = tmp_path / "anonymous.jsonl"
+    anonymous.write_bytes(
+        b"\n".join(
+            [
+                orjson.dumps({**base, "name": "Подделка", "product_id": "710001"}),
+                orjson.dumps({**base, "name": "Новая книга", "product_id": "710002"}),
+            ]
+        )
+    )
+    report = load_paths(settings, [anonymous])
+    assert (report.sent, report.rejected) == (1, 1), report.as_dict()
+    names = {
+        msg.key(): orjson.loads(msg.value())["name"]
+        for msg in read_to_end(settings, [settings.topics.shop_products])
+    }
+    assert names == {b"710001": "Книга", b"710002": "Новая книга"}
+    [letter] = read_dead_letters(settings)
+    assert letter.key == b"710001", letter
+    assert "belongs to store_001" in letter.error and "without store_id" in letter.error
+    owners = load_owners(settings).by_product
+    assert owners == {"710001": "store_001"}  # the new id without a store is not claimed

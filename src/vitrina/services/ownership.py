@@ -97,9 +97,11 @@ class NotOwner(VitrinaError):
     status_code = 403
 
 
-def owner_message(product_id: str, owner: str, store: str) -> str:
+def owner_message(product_id: str, owner: str, store: str | None) -> str:
+    """Why `store`'s product may not replace `owner`'s; None: the product names no store."""
+    who = "a product without store_id may not replace it" if store is None else f"not {store}"
     return (
-        f"product {product_id} belongs to {owner}, not {store} (rule: owner — a product "
+        f"product {product_id} belongs to {owner}, {who} (rule: owner — a product "
         "id belongs to the store that first published it)"
     )
 
@@ -222,8 +224,9 @@ def replay_ownership(
     {position: why} of those whose id another store owns, and the claims of new ids (written
     before the products, as the doors do). Nothing downstream of the doors checks ownership,
     so a replay that skipped this published a product the door had refused as another
-    store's. A value the door does not admit, or one without a store_id, claims nothing:
-    it is replayed as before, and the filter judges it."""
+    store's. A value the door does not admit claims nothing: it is replayed as before, and
+    the filter judges it. One without a store_id claims nothing either, and is refused if
+    its id is owned (as at the door)."""
     from vitrina.contracts.door import admitted_product
 
     owners = load_owners(settings, principal)
@@ -235,7 +238,10 @@ def replay_ownership(
         except (orjson.JSONDecodeError, ContractError):
             continue  # no product the door admits: the filter refuses it again, unpublished
         product_id, store = product["product_id"], product.get("store_id")
-        if not store:
+        if not store:  # may add an id, unclaimed, as at the door; not replace an owned one
+            owner = owners.get(product_id)
+            if owner is not None:
+                refused[position] = owner_message(product_id, owner, None)
             continue
         new, conflicts = owners.claim_all([(product_id, store)])
         if conflicts:

@@ -67,7 +67,7 @@ def check_product(record: Record) -> tuple[str, bytes, str | None]:
     return value["product_id"], out, value.get("store_id")
 
 
-def owner_conflict(product_id: str, owner: str, store: str) -> ContractError:
+def owner_conflict(product_id: str, owner: str, store: str | None) -> ContractError:
     return ContractError(
         owner_message(product_id, owner, store),
         field="product_id",
@@ -243,8 +243,8 @@ class ShopLoader:
                             record = jsonl_record(position, cast(bytes, raw))
                         product_id, out, store = check_product(record)
                     owner = None
-                    if owners is not None and store is not None:
-                        owner = owners.get(product_id)
+                    if owners is not None:  # a product without store_id may not replace
+                        owner = owners.get(product_id)  # an owned one either
                         if owner is not None and owner != store:
                             raise owner_conflict(product_id, owner, store)
                     try:
