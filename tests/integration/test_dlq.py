@@ -5,6 +5,7 @@ from __future__ import annotations
 import subprocess
 import sys
 import threading
+import time
 import uuid
 
 import orjson
@@ -265,3 +266,80 @@ def test_replay_of_a_door_rejection_keeps_the_owner_rule(make_settings, tmp_path
     # A product the door admits is claimed for its store, as at the door; the invalid one not.
     owners = load_owners(settings)
     assert owners.get("300003") == "store_003" and owners.get("300002") is None
+
+
+def test_replay_never_puts_back_a_version_older_than_its_topic_holds(make_settings) -> None:
+    """A rejected version replayed after its product was sent again would become the
+    latest record of its id: the older price published over the newer one (or an old ban
+    over a later unban). Such a letter is not replayed; one whose id has nothing newer is.
+    Both kinds of letter: a worker's (source offset) and the door's (no offset: its time)."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+
+    settings = make_settings()
+    topic = settings.topics.shop_products
+    producer = Producer(producer_config(settings, "test"))
+    where: dict[bytes, tuple[int, int]] = {}
+
+    def product(pid: str, amount: float) -> bytes:
+        return orjson.dumps(
+            {
+                "product_id": pid,
+                "name": f"Товар {pid}",
+                "category": "Электроника",
+                "price": {"amount": amount, "currency": "RUB"},
+                "store_id": "store_001",
+            }
+        )
+
+    clock = iter(range(int(time.time() * 1000) - 60_000, 10**15, 1000))  # a second apart
+
+    def send(pid: str, amount: float) -> tuple[int, int]:
+        def delivered(err: object, msg: Message) -> None:
+            assert err is None, err
+            where[msg.key()] = (msg.partition(), msg.offset())
+
+        producer.produce(
+            topic, product(pid, amount), pid.encode(), on_delivery=delivered, timestamp=next(clock)
+        )
+        assert producer.flush(10) == 0
+        return where[pid.encode()]
+
+    def letter(pid: str, amount: float, at: tuple[int, int] | None) -> None:
+        partition, offset = at or (-1, -1)
+        out = dead_letter(
+            settings.topics.dead_letters,
+            service="filter" if at else "shop-load",
+            error="rejected for a reason since fixed",
+            key=pid.encode(),
+            value=product(pid, amount),
+            source_topic=topic,
+            partition=partition,
+            offset=offset,
+        )
+        producer.produce(out.topic, out.value, out.key, headers=out.headers, timestamp=next(clock))
+        assert producer.flush(10) == 0
+
+    letter("400001", 100.0, send("400001", 100.0))  # the filter refused v1 ...
+    send("400001", 200.0)  # ... and the store sent v2 since: v1 stays out
+    letter("400002", 100.0, send("400002", 100.0))  # refused, nothing newer: replayed
+    send("400003", 100.0)  # an older version, then the door refused v2: replayed
+    letter("400003", 200.0, None)
+    letter("400004", 100.0, None)  # the door refused v1 ...
+    send("400004", 300.0)  # ... and v2 got in after it: v1 stays out
+    report = replay(settings, Selection())
+    assert sorted(d.key for d, _ in report.superseded) == [b"400001", b"400004"]
+    for _, why in report.superseded:
+        assert "newer" in why, why
+    replayed = [
+        (msg.key(), orjson.loads(msg.value())["price"]["amount"])
+        for msg in read_to_end(settings, [topic])
+        if dict(msg.headers() or []).get("replay_count")
+    ]
+    assert sorted(replayed) == [(b"400002", 100.0), (b"400003", 200.0)]
+    assert report.by_topic == {topic: 2}
+    assert report.as_dict()["superseded"] == [
+        {"ref": d.ref, "why": why} for d, why in report.superseded
+    ]

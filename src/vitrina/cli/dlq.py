@@ -123,6 +123,10 @@ def replay(
         console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
     if len(report.refused) > 10:
         console.print(f"[yellow]… and {len(report.refused) - 10} more another store owns")
+    for letter, why in report.superseded[:10]:
+        console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
+    if len(report.superseded) > 10:
+        console.print(f"[yellow]… and {len(report.superseded) - 10} more with newer records")
     if report.unreplayable:
         refs = ", ".join(d.ref for d in report.unreplayable[:10])
         console.print(

@@ -18,7 +18,9 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple, cast
+
+from confluent_kafka import TopicPartition
 
 from vitrina.errors import BadRequestError, BrokerError, NotFoundError
 from vitrina.kafka.deadletter import (
@@ -241,6 +243,8 @@ class ReplayReport:
     dry_run: bool
     # Products another store owns (the doors' owner rule, `ownership.replay_ownership`)
     refused: list[tuple[DeadLetter, str]] = field(default_factory=list)
+    # Versions older than a record of the same id their topic holds (`superseded`)
+    superseded: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -248,6 +252,7 @@ class ReplayReport:
             "by_topic": dict(self.by_topic),
             "unreplayable": [d.ref for d in self.unreplayable],
             "refused": [{"ref": d.ref, "why": why} for d, why in self.refused],
+            "superseded": [{"ref": d.ref, "why": why} for d, why in self.superseded],
             "dry_run": self.dry_run,
         }
 
@@ -269,12 +274,21 @@ def replay(
         if d.source_topic in known and d.source_topic != settings.topics.dead_letters
     ]
     unreplayable = [d for d in letters if d not in replayable]
+    stale = superseded(settings, replayable)
+    if stale:
+        out = {d.ref for d, _ in stale}
+        replayable = [d for d in replayable if d.ref not in out]
     refused, claims = _owner_rule(settings, replayable)
     if refused:
         out = {d.ref for d, _ in refused}
         replayable = [d for d in replayable if d.ref not in out]
     report = ReplayReport(
-        replayable, Counter(d.source_topic for d in replayable), unreplayable, dry_run, refused
+        replayable,
+        Counter(d.source_topic for d in replayable),
+        unreplayable,
+        dry_run,
+        refused,
+        stale,
     )
     if dry_run or not replayable:
         return report
@@ -304,6 +318,104 @@ def replay(
             hint="check `vitrina broker status` and replay again",
         )
     return report
+
+
+# Topics whose consumers keep the latest record of each key (a product, a ban): a replayed
+# older record would become the latest.
+LATEST_PER_KEY = ("shop_products", "filtered_products", "withheld_products", "banned_products")
+
+
+def superseded(settings: Settings, letters: list[DeadLetter]) -> list[tuple[DeadLetter, str]]:
+    """The letters (bound for a topic of LATEST_PER_KEY) whose topic already holds a later
+    record of the same key, with why: replaying one would put an older version back over
+    the newer — an old price over the one the store sent since, an old ban over a later
+    unban. Later: past the rejected record's offset in its partition; for a letter from
+    the door (no offset), written at or after the letter's time (at: one millisecond
+    cannot order them, and keeping the topic's record is the safe side). Copies replayed
+    from the same original do not count. The topic is read from those points to its end."""
+    from vitrina.kafka.inspect import TopicFollower
+
+    state = {getattr(settings.topics, role) for role in LATEST_PER_KEY}
+    letters = [d for d in letters if d.source_topic in state and d.key is not None]
+    if not letters:
+        return []
+    starts: dict[tuple[str, int], int] = {}  # (topic, partition) -> first offset to read
+    for d in letters:
+        if not d.at_the_door:
+            at = (d.source_topic, int(d.headers[HEADER_PARTITION]))
+            starts[at] = min(starts.get(at, _END), int(d.headers.get(HEADER_OFFSET, -1)) + 1)
+    door_topics = {d.source_topic for d in letters if d.at_the_door}
+    for topic in door_topics:
+        since = min(d.timestamp_ms for d in letters if d.at_the_door and d.source_topic == topic)
+        for at, offset in _offsets_at(settings, topic, since).items():
+            starts[at] = min(starts.get(at, _END), offset)
+    wanted = {d.key for d in letters}
+    later: dict[tuple[str, bytes], list[_Later]] = {}
+    partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(starts.items()) if o < _END]
+    follower = TopicFollower(settings, partitions, principal="admin")
+    try:
+        for msg in follower.read_to_end():
+            key = msg.key()
+            if key in wanted:
+                headers = cast(list[tuple[str, bytes | None]], msg.headers() or [])
+                root = headers_dict(headers).get(HEADER_REPLAY_ROOT, "")
+                found = _Later(msg.partition() or 0, msg.offset() or 0, msg.timestamp()[1], root)
+                later.setdefault((msg.topic() or "", cast(bytes, key)), []).append(found)
+    finally:
+        follower.close()
+    stale = []
+    for d in letters:
+        key = cast(bytes, d.key)
+        for record in later.get((d.source_topic, key), []):
+            if record.root == d.root:
+                continue  # a copy of this very record, replayed before
+            if d.at_the_door:
+                newer = record.timestamp_ms >= d.timestamp_ms
+            else:
+                newer = record.partition == int(d.headers[HEADER_PARTITION]) and (
+                    record.offset > int(d.headers.get(HEADER_OFFSET, -1))
+                )
+            if newer:
+                why = (
+                    f"{d.source_topic} holds a newer record of {key.decode(errors='replace')} "
+                    f"({record.partition}:{record.offset}); replaying this older one would "
+                    "replace it"
+                )
+                stale.append((d, why))
+                break
+    return stale
+
+
+class _Later(NamedTuple):
+    """A record of a wanted key read past a letter's point."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    root: str  # its replay_root: "" unless it is a replayed copy
+
+
+_END = 1 << 62
+
+
+def _offsets_at(settings: Settings, topic: str, since_ms: int) -> dict[tuple[str, int], int]:
+    """Each partition's first offset written at or after `since_ms` (partitions with none
+    left out)."""
+    from confluent_kafka import Consumer
+
+    from vitrina.kafka.clients import consumer_config
+    from vitrina.kafka.inspect import topic_partitions
+
+    consumer = Consumer(consumer_config(settings, "admin", None))
+    try:
+        asked = [
+            TopicPartition(topic, tp.partition, since_ms)
+            for tp in topic_partitions(settings, topic)
+        ]
+        found = consumer.offsets_for_times(asked, timeout=10)
+    finally:
+        consumer.close()
+    return {(tp.topic, tp.partition): tp.offset for tp in found if tp.offset >= 0}
 
 
 def _owner_rule(
