@@ -158,7 +158,8 @@ def test_dlq_replay_keeps_the_owner_rule_under_the_clusters_acls(
     """`dlq replay` with only the admin and dlq-replay passwords, on the secured cluster:
     a product the door refused because another store owns its id stays out of shop-products
     (admin reads product-owners), and a door letter of a new id is claimed for its store
-    before it is replayed (dlq-replay writes product-owners under its ACLs)."""
+    before it is replayed (dlq-replay writes product-owners under its ACLs); a door letter
+    whose product was sent again since is left (admin reads shop-products past it)."""
     from confluent_kafka import Producer
 
     from vitrina.kafka.clients import producer_config
@@ -196,7 +197,23 @@ def test_dlq_replay_keeps_the_owner_rule_under_the_clusters_acls(
     )
     producer = Producer(producer_config(platform, "admin"))
     producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
+    # A door letter whose product the store sent again since: the replay leaves it.
+    older = dead_letter(
+        platform.topics.dead_letters,
+        service="shop-load",
+        error="the broker was away",
+        key=b"400003",
+        value=product("400003", "store_003"),
+        source_topic=platform.topics.shop_products,
+    )
+    producer.produce(older.topic, older.value, older.key, headers=older.headers)
     assert producer.flush(30) == 0
+    newer = tmp_path / "newer.jsonl"
+    newer.write_bytes(
+        orjson.dumps({**orjson.loads(product("400003", "store_003")), "name": "Чайник новый"})
+    )
+    result, _ = vitrina(["shop", "load", "--json", str(newer)], loader)
+    assert result.returncode == 0, result.stderr
     replayers = secrets_subset(healthy_cluster, tmp_path / "s2", ["admin", "dlq-replay"])
     result, _ = vitrina(
         ["dlq", "replay", "--service", "shop-load"],
@@ -205,11 +222,17 @@ def test_dlq_replay_keeps_the_owner_rule_under_the_clusters_acls(
     assert result.returncode == 0, result.stderr
     assert "replayed 1" in result.stdout
     assert "belongs to store_001, not store_002" in " ".join(result.stdout.split())
-    stores = {
-        (msg.key(), orjson.loads(msg.value())["store_id"])
+    assert "holds a newer record of 400003" in " ".join(result.stdout.split())
+    records = [
+        (msg.key(), orjson.loads(msg.value())["store_id"], orjson.loads(msg.value())["name"])
         for msg in read_to_end(platform, [platform.topics.shop_products], timeout=60)
+    ]
+    assert {(key, store) for key, store, _ in records} == {
+        (b"400001", "store_001"),
+        (b"400002", "store_003"),
+        (b"400003", "store_003"),
     }
-    assert stores == {(b"400001", "store_001"), (b"400002", "store_003")}
+    assert [name for key, _, name in records if key == b"400003"] == ["Чайник новый"]
     assert load_owners(platform).get("400002") == "store_003"
 
 
