@@ -105,6 +105,28 @@ def test_a_catalogue_wrapped_in_one_key_is_its_products() -> None:
     assert one.shape == "object"
 
 
+def test_a_page_of_an_api_dump_is_its_products() -> None:
+    """`{"items": [...], "total": 120, "page": 3, "next": "..."}` — a catalogue saved from a
+    paginated API — is its products at both doors: the paging fields say nothing of a
+    product. Anything else beside the list (a store, a second list) is not guessed at."""
+    from vitrina.services.shop_api import check_batch
+
+    products = [{**p, "store_id": "store_001"} for p in generate_catalog(2, seed=7)]
+    page = {"items": products, "total": 120, "page": 3, "per_page": 2, "next": "/p?page=4"}
+    catalog = parse_catalog(orjson.dumps(page))
+    assert catalog.shape == "array" and [r.value for r in catalog.records] == products
+    admitted = check_batch(page, "store_001", 10)
+    assert [pid for pid, _ in admitted] == [p["product_id"] for p in products]
+    assert list(parse_catalog(orjson.dumps({"products": [], "total": 0})).records) == []
+    for not_paging in (
+        {"products": products, "total": 2, "store": "x"},
+        {"products": products, "more": products},
+        {"products": products, "total": {"value": 2}},
+        {**products[0], "total": 2},  # a product with a field named like paging
+    ):
+        assert parse_catalog(orjson.dumps(not_paging)).shape == "object", not_paging
+
+
 def test_the_api_reads_a_body_with_a_byte_order_mark_as_shop_load_does() -> None:
     from vitrina.services.shop_api import parse_body
 

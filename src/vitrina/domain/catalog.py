@@ -95,12 +95,30 @@ def is_json_schema(value: Any) -> bool:
     return value.get("type") == "object" and isinstance(value.get("properties"), dict)
 
 
+# Fields of a page saved from a paginated API, beside its list: they say nothing of a product.
+PAGING_FIELDS = frozenset(
+    {
+        "total", "total_count", "totalCount", "count", "page", "pages", "total_pages",
+        "totalPages", "per_page", "perPage", "page_size", "pageSize", "limit", "offset",
+        "next", "previous", "prev", "has_more", "hasMore", "cursor", "next_cursor", "nextCursor",
+    }
+)  # fmt: skip
+_SCALARS = (str, int, float, bool, type(None))
+
+
 def wrapped_products(value: Any) -> list[Any] | None:
     """The products of a catalogue wrapped in one key (`{"products": [...]}`, `[]` when that
-    list is empty); None otherwise."""
-    if not isinstance(value, dict) or len(value) != 1:
+    list is empty), alone or beside paging fields with plain values (`{"items": [...],
+    "total": 120, "page": 3}`, PAGING_FIELDS); None otherwise — anything else beside the list
+    (a store, a second list) may say something of the products, and is not guessed at."""
+    if not isinstance(value, dict):
         return None
-    [inner] = value.values()
+    rest = [v for k, v in value.items() if k not in PAGING_FIELDS]
+    if len(rest) != 1 or not all(
+        isinstance(v, _SCALARS) for k, v in value.items() if k in PAGING_FIELDS
+    ):
+        return None
+    [inner] = rest
     if isinstance(inner, list) and all(isinstance(item, dict) for item in inner):
         return inner
     return None
