@@ -343,3 +343,72 @@ def test_replay_never_puts_back_a_version_older_than_its_topic_holds(make_settin
     assert report.as_dict()["superseded"] == [
         {"ref": d.ref, "why": why} for d, why in report.superseded
     ]
+
+
+def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings, tmp_path) -> None:
+    """Replaying the same dead letters twice (an operator's second run, or a rerun after a
+    kill -9 in the middle of the first) sent every record again: an order counted twice by
+    the analytics, which deduplicate by Kafka position. A letter whose copy its topic already
+    holds is not sent again; one whose copy failed again (a newer letter) is."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+
+    settings = make_settings()
+    orders = settings.topics.orders
+    producer = Producer(producer_config(settings, "test"))
+    landed: list[tuple[int, int]] = []
+
+    def delivered(err: object, msg: Message) -> None:
+        assert err is None, err
+        landed.append((msg.partition(), msg.offset()))
+
+    order = orjson.dumps({"order_id": "o-1", "customer_id": "c-1", "items": []})
+    producer.produce(orders, order, b"c-1", on_delivery=delivered)
+    assert producer.flush(10) == 0
+    [(partition, offset)] = landed
+    for out in (
+        dead_letter(  # a worker's letter of that order
+            settings.topics.dead_letters,
+            service="lake-sink",
+            error="a reason since fixed",
+            key=b"c-1",
+            value=order,
+            source_topic=orders,
+            partition=partition,
+            offset=offset,
+        ),
+        dead_letter(  # a door's letter (no offset)
+            settings.topics.dead_letters,
+            service="shop-load",
+            error="a reason since fixed",
+            key=b"500001",
+            value=orjson.dumps(
+                {
+                    "product_id": "500001",
+                    "name": "Лампа",
+                    "category": "Дом",
+                    "price": {"amount": 10.0, "currency": "RUB"},
+                }
+            ),
+            source_topic=settings.topics.shop_products,
+        ),
+    ):
+        producer.produce(out.topic, out.value, out.key, headers=out.headers)
+    assert producer.flush(10) == 0
+    first = replay(settings, Selection())
+    assert first.by_topic == {orders: 1, settings.topics.shop_products: 1}
+    again = replay(settings, Selection())
+    assert again.by_topic == {} and again.chosen == []
+    assert sorted(d.key for d, _ in again.replayed_before) == [b"500001", b"c-1"]
+    assert all("already replayed" in why for _, why in again.replayed_before)
+
+    def copies(topic: str) -> int:
+        return sum(
+            1
+            for msg in read_to_end(settings, [topic])
+            if dict(msg.headers() or []).get("replay_root")
+        )
+
+    assert copies(orders) == 1 and copies(settings.topics.shop_products) == 1

@@ -127,6 +127,14 @@ def replay(
         console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
     if len(report.superseded) > 10:
         console.print(f"[yellow]… and {len(report.superseded) - 10} more with newer records")
+    if report.replayed_before:
+        refs = ", ".join(d.ref for d, _ in report.replayed_before[:10])
+        more = "…" if len(report.replayed_before) > 10 else ""
+        console.print(
+            f"{len(report.replayed_before)} record(s) already replayed (their copies are in "
+            f"their topics; not sent again): {refs}{more}",
+            highlight=False,
+        )
     if report.unreplayable:
         refs = ", ".join(d.ref for d in report.unreplayable[:10])
         console.print(

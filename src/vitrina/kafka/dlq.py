@@ -9,7 +9,9 @@ often it was replayed before: letters are grouped by their root (the original
 topic:partition:offset, kept in `replay_root` through every replay) and the latest
 generation of each root is sent, addressed (`replay_for`) to the services that rejected it.
 Other services skip the copy; if it fails again, only the first addressed service
-dead-letters it — one new letter per replay, not one per service.
+dead-letters it — one new letter per replay, not one per service. A letter whose copy its
+topic already holds (a second run, a rerun after a kill -9) is not sent again, nor one
+older than a record of the same key its topic holds (`already_in_topics`).
 """
 
 from __future__ import annotations
@@ -243,8 +245,10 @@ class ReplayReport:
     dry_run: bool
     # Products another store owns (the doors' owner rule, `ownership.replay_ownership`)
     refused: list[tuple[DeadLetter, str]] = field(default_factory=list)
-    # Versions older than a record of the same id their topic holds (`superseded`)
+    # Versions older than a record of the same id their topic holds, and letters whose copy
+    # their topic holds already (`already_in_topics`)
     superseded: list[tuple[DeadLetter, str]] = field(default_factory=list)
+    replayed_before: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -253,6 +257,7 @@ class ReplayReport:
             "unreplayable": [d.ref for d in self.unreplayable],
             "refused": [{"ref": d.ref, "why": why} for d, why in self.refused],
             "superseded": [{"ref": d.ref, "why": why} for d, why in self.superseded],
+            "replayed_before": [{"ref": d.ref, "why": why} for d, why in self.replayed_before],
             "dry_run": self.dry_run,
         }
 
@@ -274,9 +279,9 @@ def replay(
         if d.source_topic in known and d.source_topic != settings.topics.dead_letters
     ]
     unreplayable = [d for d in letters if d not in replayable]
-    stale = superseded(settings, replayable)
-    if stale:
-        out = {d.ref for d, _ in stale}
+    stale, copied = already_in_topics(settings, replayable)
+    if stale or copied:
+        out = {d.ref for d, _ in [*stale, *copied]}
         replayable = [d for d in replayable if d.ref not in out]
     refused, claims = _owner_rule(settings, replayable)
     if refused:
@@ -289,6 +294,7 @@ def replay(
         dry_run,
         refused,
         stale,
+        copied,
     )
     if dry_run or not replayable:
         return report
@@ -323,52 +329,88 @@ def replay(
 # Topics whose consumers keep the latest record of each key (a product, a ban): a replayed
 # older record would become the latest.
 LATEST_PER_KEY = ("shop_products", "filtered_products", "withheld_products", "banned_products")
+_END = 1 << 62
 
 
-def superseded(settings: Settings, letters: list[DeadLetter]) -> list[tuple[DeadLetter, str]]:
-    """The letters (bound for a topic of LATEST_PER_KEY) whose topic already holds a later
-    record of the same key, with why: replaying one would put an older version back over
-    the newer — an old price over the one the store sent since, an old ban over a later
-    unban. Later: past the rejected record's offset in its partition; for a letter from
-    the door (no offset), written at or after the letter's time (at: one millisecond
-    cannot order them, and keeping the topic's record is the safe side). Copies replayed
-    from the same original do not count. The topic is read from those points to its end."""
+class _Later(NamedTuple):
+    """A record read past a letter's point: its place, and its replay_root / replay_count
+    ("" / 0 unless it is a replayed copy)."""
+
+    partition: int
+    offset: int
+    timestamp_ms: int
+    root: str
+    replays: int
+
+
+def already_in_topics(
+    settings: Settings, letters: list[DeadLetter]
+) -> tuple[list[tuple[DeadLetter, str]], list[tuple[DeadLetter, str]]]:
+    """Of the letters, (superseded, replayed before), each with why. Their source topics are
+    read from each letter's point to their end, once.
+
+    Replayed before: the topic holds a copy of this generation of the letter (its root, a
+    replay_count above the letter's) — sending it again would duplicate the record (an
+    order counted twice). A copy that failed again left a newer letter, which is replayed.
+
+    Superseded (topics of LATEST_PER_KEY): the topic holds a later record of the same key —
+    replaying would put an older version back over the newer (an old price over the one the
+    store sent since, an old ban over a later unban). Later: past the rejected record's
+    offset in its partition; for a letter from the door (no offset), written at or after the
+    letter's time (the same millisecond counts: keeping what the topic holds is the safe
+    side). Copies of the same original do not count."""
     from vitrina.kafka.inspect import TopicFollower
 
-    state = {getattr(settings.topics, role) for role in LATEST_PER_KEY}
-    letters = [d for d in letters if d.source_topic in state and d.key is not None]
     if not letters:
-        return []
+        return [], []
+    state = {getattr(settings.topics, role) for role in LATEST_PER_KEY}
     starts: dict[tuple[str, int], int] = {}  # (topic, partition) -> first offset to read
-    for d in letters:
-        if not d.at_the_door:
+    for d in letters:  # a later version of a worker's letter: past its record's offset
+        if d.source_topic in state and not d.at_the_door:
             at = (d.source_topic, int(d.headers[HEADER_PARTITION]))
             starts[at] = min(starts.get(at, _END), int(d.headers.get(HEADER_OFFSET, -1)) + 1)
-    door_topics = {d.source_topic for d in letters if d.at_the_door}
-    for topic in door_topics:
-        since = min(d.timestamp_ms for d in letters if d.at_the_door and d.source_topic == topic)
+    for topic in {d.source_topic for d in letters}:  # copies (and the door's later versions)
+        since = min(d.timestamp_ms for d in letters if d.source_topic == topic)
         for at, offset in _offsets_at(settings, topic, since).items():
             starts[at] = min(starts.get(at, _END), offset)
-    wanted = {d.key for d in letters}
-    later: dict[tuple[str, bytes], list[_Later]] = {}
+    keys = {d.key for d in letters if d.source_topic in state}
+    roots = {d.root for d in letters}
+    by_key: dict[tuple[str, bytes], list[_Later]] = {}
+    by_root: dict[str, list[_Later]] = {}
     partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(starts.items()) if o < _END]
     follower = TopicFollower(settings, partitions, principal="admin")
     try:
         for msg in follower.read_to_end():
-            key = msg.key()
-            if key in wanted:
-                headers = cast(list[tuple[str, bytes | None]], msg.headers() or [])
-                root = headers_dict(headers).get(HEADER_REPLAY_ROOT, "")
-                found = _Later(msg.partition() or 0, msg.offset() or 0, msg.timestamp()[1], root)
-                later.setdefault((msg.topic() or "", cast(bytes, key)), []).append(found)
+            key, raw = msg.key(), msg.headers()
+            headers = headers_dict(cast(list[tuple[str, bytes | None]], raw)) if raw else {}
+            root = headers.get(HEADER_REPLAY_ROOT, "")
+            if key not in keys and root not in roots:
+                continue
+            replays = (
+                int(headers[HEADER_REPLAYS]) if headers.get(HEADER_REPLAYS, "").isdigit() else 0
+            )
+            found = _Later(
+                msg.partition() or 0, msg.offset() or 0, msg.timestamp()[1], root, replays
+            )
+            if root in roots:
+                by_root.setdefault(root, []).append(found)
+            if key in keys:
+                by_key.setdefault((msg.topic() or "", cast(bytes, key)), []).append(found)
     finally:
         follower.close()
-    stale = []
+    stale, copied = [], []
     for d in letters:
-        key = cast(bytes, d.key)
-        for record in later.get((d.source_topic, key), []):
+        copy = next((r for r in by_root.get(d.root, []) if r.replays > d.replay_count), None)
+        if copy is not None:
+            why = (
+                f"already replayed: {d.source_topic} holds its copy ({copy.partition}:"
+                f"{copy.offset}); sending it again would duplicate it"
+            )
+            copied.append((d, why))
+            continue
+        for record in by_key.get((d.source_topic, cast(bytes, d.key)), []):
             if record.root == d.root:
-                continue  # a copy of this very record, replayed before
+                continue  # a copy of this very record
             if d.at_the_door:
                 newer = record.timestamp_ms >= d.timestamp_ms
             else:
@@ -376,26 +418,14 @@ def superseded(settings: Settings, letters: list[DeadLetter]) -> list[tuple[Dead
                     record.offset > int(d.headers.get(HEADER_OFFSET, -1))
                 )
             if newer:
+                name = cast(bytes, d.key).decode(errors="replace")
                 why = (
-                    f"{d.source_topic} holds a newer record of {key.decode(errors='replace')} "
-                    f"({record.partition}:{record.offset}); replaying this older one would "
-                    "replace it"
+                    f"{d.source_topic} holds a newer record of {name} ({record.partition}:"
+                    f"{record.offset}); replaying this older one would replace it"
                 )
                 stale.append((d, why))
                 break
-    return stale
-
-
-class _Later(NamedTuple):
-    """A record of a wanted key read past a letter's point."""
-
-    partition: int
-    offset: int
-    timestamp_ms: int
-    root: str  # its replay_root: "" unless it is a replayed copy
-
-
-_END = 1 << 62
+    return stale, copied
 
 
 def _offsets_at(settings: Settings, topic: str, since_ms: int) -> dict[tuple[str, int], int]:
