@@ -112,7 +112,7 @@ def replay(
     from vitrina.kafka.dlq import replay as run_replay
 
     selection = Selection(topic, service, reason, tuple(offsets or ()))
-    with console.status("reading dead-letters…"):
+    with console.status("reading dead-letters and what their topics hold since…"):
         report = run_replay(settings(), selection, dry_run=dry_run)
     verb = "would replay" if dry_run else "replayed"
     console.print(
