@@ -412,3 +412,6 @@ def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings, 
         )
 
     assert copies(orders) == 1 and copies(settings.topics.shop_products) == 1
+    # --again: an operator's escape hatch, for a copy a consumer lost
+    assert replay(settings, Selection(), again=True).by_topic == first.by_topic
+    assert copies(orders) == 2

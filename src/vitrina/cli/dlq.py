@@ -106,6 +106,12 @@ def replay(
         None, "--offset", help="Only these records (P:O or O); repeatable."
     ),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would be replayed."),
+    again: bool = typer.Option(
+        False,
+        "--again",
+        help="Also send records already replayed (their copies are in their topics): "
+        "only for a copy a consumer lost.",
+    ),
 ) -> None:
     """Re-produce chosen records to their source topic (validated again; nothing deleted)."""
     from vitrina.kafka.dlq import Selection
@@ -113,7 +119,7 @@ def replay(
 
     selection = Selection(topic, service, reason, tuple(offsets or ()))
     with console.status("reading dead-letters and what their topics hold since…"):
-        report = run_replay(settings(), selection, dry_run=dry_run)
+        report = run_replay(settings(), selection, dry_run=dry_run, again=again)
     verb = "would replay" if dry_run else "replayed"
     console.print(
         f"[bold]{verb} {len(report.chosen)}[/] record(s): "
@@ -132,7 +138,7 @@ def replay(
         more = "…" if len(report.replayed_before) > 10 else ""
         console.print(
             f"{len(report.replayed_before)} record(s) already replayed (their copies are in "
-            f"their topics; not sent again): {refs}{more}",
+            f"their topics; not sent again, --again sends them): {refs}{more}",
             highlight=False,
         )
     if report.unreplayable:

@@ -263,9 +263,15 @@ class ReplayReport:
 
 
 def replay(
-    settings: Settings, selection: Selection, *, dry_run: bool = False, timeout: float = 30.0
+    settings: Settings,
+    selection: Selection,
+    *,
+    dry_run: bool = False,
+    again: bool = False,
+    timeout: float = 30.0,
 ) -> ReplayReport:
-    """Re-produce the chosen records to their source topics, each once (nothing is deleted)."""
+    """Re-produce the chosen records to their source topics, each once (nothing is deleted).
+    `again`: also those whose copies their topics hold already (a copy a consumer lost)."""
     from vitrina.kafka.produce import produce
     from vitrina.kafka.worker import make_producer
 
@@ -280,6 +286,8 @@ def replay(
     ]
     unreplayable = [d for d in letters if d not in replayable]
     stale, copied = already_in_topics(settings, replayable)
+    if again:
+        copied = []
     if stale or copied:
         out = {d.ref for d, _ in [*stale, *copied]}
         replayable = [d for d in replayable if d.ref not in out]
