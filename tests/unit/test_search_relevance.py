@@ -259,7 +259,13 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     OpenSearch after, recall 1.0 — typo2 0.938 (кдеы пума черные ranks a black pair 2nd),
     hence 0.9. Round 23 (50: a new author's untuned set — Latin names said as two words,
     Cyrillic model codes, colloquial words, свч/бт; 22 seed; before 0.933 on both backends,
-    recall@10 1.0): 1.0 on both after (the pair joined in "any word" too; -ван is one)."""
+    recall@10 1.0): 1.0 on both after (the pair joined in "any word" too; -ван is one).
+    Round 24 (63: a new author's untuned set — Latin names in Cyrillic as heard, glued Latin
+    units of the seed specifications said otherwise, colloquial words, a typo beside a
+    colour; 25 seed; before 0.903 on both backends, recall@10 0.897 / 0.900): 1.0 on both
+    after (a colour's typo is the nearest colour, a swap the dictionary word, -ка its
+    adjective, a Latin name's case ending dropped, its English sounds fuzzy-matched, гиг,
+    уан, бт)."""
     for rounds, kind_floor in (
         ((1, 2, 3, 4, 5), 0.9),
         ((3,), 0.9),
@@ -283,6 +289,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((21,), 0.9),
         ((22,), 0.9),
         ((23,), 0.9),
+        ((24,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

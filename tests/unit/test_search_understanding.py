@@ -17,7 +17,9 @@ from vitrina.search.misspellings import (
     _allowed_edits,
     fuzzy_distance,
     misspelt_brand,
+    misspelt_colour,
     misspelt_word,
+    swapped_dictionary_words,
     swapped_neighbours,
 )
 from vitrina.search.model_codes import (
@@ -69,6 +71,7 @@ from vitrina.search.typed_shapes import (
     brands_glued_apart,
     doubled_letters_once,
     dzh_for_g,
+    ka_adjective,
     ka_noun,
     latin_lemmas,
     letters_said_apart,
@@ -1296,3 +1299,77 @@ def test_english_one_and_air_as_russian_writes_them() -> None:
     assert "pulsone" in name_spellings("пульсван")
     assert "rapidfire" in name_spellings("рапидфаер")
     assert transliterate_english("эирбит") == "airbit"
+
+
+def test_a_colours_typo_is_the_one_nearest_colour() -> None:
+    """джынсы прямые сирые, фен для волос чорнвй (probe round 24: 2 of 10 grey jeans, a
+    black dryer 2nd): colours are an edit or two apart (серые, синие), so the fuzzy stage
+    found the wrong one or never ran. One colour nearer than every other is taken; a
+    dictionary word only when it reads as an adjective (белье, one edit from белые, is
+    linen); a colour itself is left alone."""
+    assert misspelt_colour("сирые", adjective=True) == "серый"
+    assert misspelt_colour("чорнвй") == "черный"
+    assert misspelt_colour("бклые") == "белый"
+    assert misspelt_colour("белье") is None
+    assert misspelt_colour("сирые") is None  # a dictionary word read as no adjective
+    assert misspelt_colour("черные") is None
+    assert misspelt_colour("синие") is None
+    assert "серый" in [a.word for a in alternatives("сирые", ["сирый"])]
+
+
+def test_a_noun_in_ka_stands_for_its_adjective() -> None:
+    """палатка всесезонка (probe round 24: 2nd, 6 of 10), демисезонка: the
+    shop's word for the goods is the adjective's stem with -ка; only for words the
+    dictionary lacks (колонка is no колонный) and adjectives it has. полуторка is 1.5-bed
+    linen, as полуторное is."""
+    assert ka_adjective("всесезонка") == "всесезонный"
+    assert ka_adjective("демисезонку") == "демисезонный"
+    assert ka_adjective("колонка") is None
+    assert ka_adjective("футболка") is None
+    assert "всесезонный" in [a.word for a in alternatives("всесезонка")]
+    assert split_number_units(("белье", "полуторка")) == ("белье", "1", "5")
+
+
+def test_round_24_sounds_units_and_case_endings() -> None:
+    """пульс уан часы (PulseOne 2nd), ноутбук на райзене (2nd, 4 of 10), телефон 256 гигов
+    (6th): уан is one as ван is; ай before a consonant is English y (but -айт is -ight); a
+    Cyrillic name's case ending is dropped for its Latin spelling; гиг and кило are the
+    units said."""
+    assert english_sound_spelling("пульсуан") == "pulsone"
+    assert english_sound_spelling("райзен") == "ryzen"
+    assert english_sound_spelling("дайсон") == "dyson"
+    assert english_sound_spelling("лайтифай") is None
+    assert "ryzen" in more_latin_spellings("райзене")
+    assert split_number_units(("телефон", "256", "гигов")) == ("телефон", "256", "гб")
+    assert split_number_units(("гантели", "5", "кило")) == ("гантели", "5", "кг")
+
+
+def test_round_24_word_lists() -> None:
+    """бт мышь (Bluetooth mice 2nd, 3 of 10), ибук (nothing), художка эксмо (9 of 10 novels),
+    колонка для телевизора (no soundbar in the ten)."""
+    assert "bluetooth" in [a.word for a in alternatives("бт")]
+    assert "книга" in [a.word for a in alternatives("ибук")]
+    assert "роман" in [a.word for a in alternatives("художка")]
+    assert ("саундбар",) in PHRASE_SYNONYMS[("колонка", "для", "телевизор")]
+
+
+def test_a_swap_the_dictionary_undoes_is_looked_for_in_all_words() -> None:
+    """кдеы пума черные (round 22's miss: a grey pair first, серые being two edits from
+    черные in the fuzzy stage, the only one that tried swaps): кеды is an alternative now.
+    A dictionary word, or one whose swaps are no words, gets none."""
+    assert swapped_dictionary_words("кдеы") == ("кеды",)
+    assert "кеды" in [a.word for a in alternatives("кдеы")]
+    assert swapped_dictionary_words("кеды") == ()
+    assert swapped_dictionary_words("фитгоу") == ()
+
+
+def test_a_glued_names_english_sounds_are_fuzzy_matched_too() -> None:
+    """смарт часы пульсван (6th since round 18), электронная книжка букслайт (3rd since
+    round 21): the word's fuzzy match met only its letters (pulsvan, bucslight), three
+    edits and more from PulseOne and BookLight; its English sounds are looked for too —
+    -ван is one, у between consonants oo, and к after it k (bookslight: one edit). A
+    dictionary word is no name and keeps its letters only."""
+    assert "pulsone" in english_spellings("пульсван")
+    assert "bookslight" in english_spellings("букслайт")
+    assert english_spellings("ноутбук") == ["noutbuc"]
+    assert english_spellings("альфа") == ["alfa", "alpha"]

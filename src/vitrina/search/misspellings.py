@@ -12,8 +12,9 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
+from vitrina.search.analysis import is_dictionary_word
 from vitrina.search.transliteration import is_cyrillic
-from vitrina.search.word_lists import BRANDS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, COLOURS, SYNONYMS
 
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
 # backends leave them out of the fuzzy fallback).
@@ -84,6 +85,50 @@ def misspelt_word(word: str, max_edits: int = 2) -> str | None:
     return best[1] if best else None
 
 
+_HARD_ENDINGS = ("ый", "ой", "ая", "ое", "ые", "ого", "ую", "ым", "ых", "ом", "ыми")
+_SOFT_ENDINGS = ("ий", "ей", "яя", "ее", "ие", "его", "юю", "им", "их", "ем", "ими")
+# Every case form of every colour → its lemma (серых → серый).
+_COLOUR_FORMS = {
+    colour[:-2] + ending: colour
+    for colour in COLOURS
+    for ending in (_SOFT_ENDINGS if colour.endswith("ий") else _HARD_ENDINGS)
+}
+MIN_COLOUR_TYPO_CHARS = 4  # срые → серые; three letters are one edit from too much
+COLOUR_TWO_EDITS_CHARS = 6  # чорнвй → черный: two edits from six letters
+
+
+@lru_cache(maxsize=65_536)
+def misspelt_colour(word: str, adjective: bool = False) -> str | None:
+    """The colour (a lemma of COLOURS) a typo is, when one colour is nearer than every
+    other (сирые → серый: one edit, синие two; чорнвй → черный): colours are an edit or
+    two apart, so the fuzzy stage, which allows two edits for any stem, found the wrong one
+    or ran too late (a word that matches ends the search before it). A word the dictionary
+    lacks gets up to two edits; a dictionary word one, and only when it reads as an
+    adjective (`adjective`: сирые is сирый, and белье, one edit from белые, stays linen)."""
+    word = word.replace("ё", "е")
+    if len(word) < MIN_COLOUR_TYPO_CHARS or word in _COLOUR_FORMS or not is_cyrillic(word):
+        return None
+    if is_dictionary_word(word):
+        if not adjective:
+            return None
+        edits = 1
+    else:
+        edits = 2 if len(word) >= COLOUR_TWO_EDITS_CHARS else 1
+    close = process.extract(
+        word,
+        list(_COLOUR_FORMS),
+        scorer=OSA.distance,
+        processor=None,
+        score_cutoff=edits,
+        limit=None,
+    )
+    if not close:
+        return None
+    best = min(distance for _, distance, _ in close)
+    colours = {_COLOUR_FORMS[form] for form, distance, _ in close if distance == best}
+    return colours.pop() if len(colours) == 1 else None
+
+
 def misspelt_brand(word: str) -> str | None:
     """The brand a Cyrillic spelling an edit or two from a known one means (сенхайзер)."""
     spelling = misspelt_word(word)
@@ -109,3 +154,14 @@ def swapped_neighbours(word: str) -> list[str]:
             if word[i] != word[i + 1]
         )
     )
+
+
+@lru_cache(maxsize=65_536)
+def swapped_dictionary_words(word: str) -> tuple[str, ...]:
+    """The dictionary words a Cyrillic word the dictionary lacks is with two neighbours
+    swapped back (кдеы → кеды): so "all words" looks for them. Before, swaps were tried
+    only in the fuzzy stage, where the colour beside them (кдеы пума черные) was fuzzy
+    too, and серые two edits from черные ranked a grey pair first."""
+    if not is_cyrillic(word) or is_dictionary_word(word):
+        return ()
+    return tuple(twin for twin in swapped_neighbours(word) if is_dictionary_word(twin))

@@ -36,6 +36,9 @@ SPELT_UNITS: dict[str, str] = {
     **dict.fromkeys(("миллиметр", "миллиметра", "миллиметров"), "мм"),
     **dict.fromkeys(("килограмм", "килограмма", "килограммов"), "кг"),
     **dict.fromkeys(("гигабайт", "гигабайта", "гигабайтов"), "гб"),
+    # clipped as said (256 гигов, 5 кило: probe round 24)
+    **dict.fromkeys(("гиг", "гига", "гигов"), "гб"),
+    **dict.fromkeys(("кило",), "кг"),
     **dict.fromkeys(("терабайт", "терабайта", "терабайтов"), "тб"),
     **dict.fromkeys(("мегапиксель", "мегапикселя", "мегапикселей"), "мп"),
     **dict.fromkeys(("герц", "герца"), "гц"),
@@ -118,7 +121,8 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     units, so the glued word finds nothing and the number, which decides which product is
     meant, was lost."""
     out: list[str] = []
-    for word in _without_number_endings(tuple(words)):
+    words = tuple(words)
+    for word in _without_number_endings(words):
         glued = _NUMBER_GLUED.fullmatch(word)
         if glued is not None and glued.group(2) in NUMBER_LETTERS:  # 5джи → 5g, as 5 джи
             out.append(glued.group(1) + NUMBER_LETTERS[glued.group(2)])
@@ -141,7 +145,13 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
         if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
             out.append(SPELT_UNITS[word])
             continue
-        if word in _ONE_AND_A_HALF_WORDS or word.startswith("полуторн"):  # полуторное → 1 5
+        # полуторное → 1 5; полуторка too beside another word (постельное белье полуторка:
+        # 1.5-bed linen, probe round 24), alone it is a noun (the lorry) and stays
+        if (
+            word in _ONE_AND_A_HALF_WORDS
+            or word.startswith("полуторн")
+            or (word.startswith("полуторк") and len(words) > 1)
+        ):
             out += ONE_AND_A_HALF
             continue
         if word.startswith("полуторо") and word[8:].startswith(COUNTED_STEMS):

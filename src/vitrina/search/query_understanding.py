@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, stems
-from vitrina.search.misspellings import MISSPELT_WEIGHT, misspelt_word
+from vitrina.search.misspellings import (
+    MISSPELT_WEIGHT,
+    misspelt_colour,
+    misspelt_word,
+    swapped_dictionary_words,
+)
 from vitrina.search.relational_words import (
     ADJECTIVE_NOUN_WEIGHT,
     adjective_nouns,
@@ -42,6 +47,7 @@ from vitrina.search.typed_shapes import (
     doubled_letters_once,
     dzh_for_g,
     e_for_e,
+    ka_adjective,
     ka_noun,
     more_latin_spellings,
     o_for_yo,
@@ -315,6 +321,16 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
 
     for yo in o_for_yo(word):  # чорные → черные: ё typed as heard after ч
         add(yo, MISSPELT_WEIGHT, "synonym")
+    # сирые → серый: a colour's typo put right to the one nearest colour, before the fuzzy
+    # stage, where серые and синие are both two edits from it
+    reads_as_adjective = any(lemma.endswith(("ый", "ий", "ой")) for lemma in lemmas)
+    if (colour := misspelt_colour(word, reads_as_adjective)) is not None:
+        add(colour, MISSPELT_WEIGHT, "synonym")
+    if word not in BRANDS and word not in SYNONYMS:
+        for twin in swapped_dictionary_words(word):  # кдеы → кеды, in "all words" too
+            add(twin, MISSPELT_WEIGHT, "synonym")
+    if (ka_adj := ka_adjective(word)) is not None:  # всесезонка → всесезонный
+        add(ka_adj, SYNONYM_WEIGHT, "synonym")
 
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from vitrina.search.analysis import is_dictionary_word
+
 _TRANSLIT = {
     "а": "a",
     "б": "b",
@@ -81,11 +83,23 @@ def transliterate_english(word: str) -> str:
 def english_spellings(word: str) -> list[str]:
     """`transliterate_english`, and for a word with ф also the spelling with ph (альфа →
     alpha, two edits from alfa): English writes the sound both ways, and a name's ph is two
-    edits from f, past what a short stem's fuzzy match allows."""
+    edits from f, past what a short stem's fuzzy match allows. Then the name as English
+    sounds are spelt (`english_sound_spelling`: пульсван → pulsone) and with у between
+    consonants as oo (букслайт → bookslight, one edit from booklight): fuzzy matching a
+    glued name (probe round 24: смарт часы пульсван 6th, букслайт 3rd) met only its
+    letters, three edits and more from the name."""
     english = transliterate_english(word)
-    if "ф" not in word:
-        return [english]
-    return [english, transliterate_english(word.replace("ф", "пх"))]
+    found = [english]
+    if "ф" in word:
+        found.append(transliterate_english(word.replace("ф", "пх")))
+    if is_dictionary_word(word):  # a Russian word is no name: its letters are enough
+        return found
+    if (sounds := english_sound_spelling(word)) is not None:
+        found.append(sounds)
+    if _ENGLISH_OO.search(word):
+        # ook: English k after oo (book, look), where к is otherwise c (бук → booc)
+        found.append(transliterate_english(_ENGLISH_OO.sub("oo", word).replace("ooк", "ook")))
+    return list(dict.fromkeys(found))
 
 
 # English sounds Russian writes otherwise, as a name is heard (Rapid Fire → рэпид файр):
@@ -95,14 +109,21 @@ _ENGLISH_IRE = re.compile(r"(?:айер|айр|аир|аер)$")
 _ENGLISH_A = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])э")
 # a name's last word "one" said as Russian writes it, joined to the name (пульсван → pulsone,
 # one edit from PulseOne; ван плюс); after three letters, so диван or ван alone stay
-_ENGLISH_ONE = re.compile(r"(?<=\w{4})ван$")
+_ENGLISH_ONE = re.compile(r"(?<=\w{4})(?:ван|уан)$")  # уан: one as spelt (probe round 24)
+# English oo said у between consonants (бук → book, фуд → food)
+_ENGLISH_OO = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])у(?=[бвгджзклмнпрстфхцчшщ])")
+# English y said as ай before a consonant, as Russian writes it (райзен → ryzen, дайсон →
+# dyson); not before т: -айт is -ight (`transliterate_english`)
+_ENGLISH_Y = re.compile(r"ай(?=[бвгджзклмнпрсфхцчшщ])")
 
 
 def english_sound_spelling(word: str) -> str | None:
     """The English spelling of a name whose sounds Russian writes otherwise: -айр is -ire,
-    э after a consonant is a (рапидфайр, рэпидфаир → rapidfire), a final -ван after a
-    name is one (пульсван → pulsone); None when none is in the word."""
+    э after a consonant is a (рапидфайр, рэпидфаир → rapidfire), a final -ван or -уан
+    after a name is one (пульсван, пульсуан → pulsone), ай before a consonant but т is y
+    (райзен → ryzen); None when none is in the word."""
     spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", _ENGLISH_ONE.sub("one", word)))
+    spelt = _ENGLISH_Y.sub("y", spelt)
     return None if spelt == word else transliterate_english(spelt)
 
 

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from vitrina.search.analysis import is_dictionary_word, lemmas
+from vitrina.search.analysis import is_dictionary_word, lemmas, stems
 from vitrina.search.transliteration import (
     english_sound_spelling,
     english_spellings,
@@ -300,9 +300,31 @@ def ka_noun(lemma: str) -> str | None:
     return noun if noun in SYNONYMS else None
 
 
+# A noun in -ка made from an adjective in -ный, the shop's word for the goods (всесезонка:
+# всесезонная палатка, демисезонка): its case forms as typed.
+_KA_NOUN_ENDINGS = ("ка", "ку", "ки")
+MIN_KA_NOUN_CHARS = 7  # shorter stumps (банка → банный) are words of their own
+
+
+@lru_cache(maxsize=65_536)
+def ka_adjective(word: str) -> str | None:
+    """The adjective in -ный a colloquial noun in -ка stands for (всесезонка → всесезонный,
+    демисезонку → демисезонный), or None: only for words the dictionary lacks (колонка
+    is no колонный), and only an adjective it has."""
+    if len(word) < MIN_KA_NOUN_CHARS or not word.endswith(_KA_NOUN_ENDINGS):
+        return None
+    if not is_cyrillic(word) or is_dictionary_word(word):
+        return None
+    adjective = word[:-2] + "ный"
+    return adjective if is_dictionary_word(adjective) else None
+
+
 # An abbreviation typed with the Cyrillic letters that look like its Latin ones (авс for
 # ABC) has this many letters: a longer word is a word.
 MIN_LOOKALIKE_LETTERS, MAX_LOOKALIKE_LETTERS = 2, 4
+
+
+MIN_DECLINED_NAME_STEM = 4  # a shorter stem's Latin spelling is one edit from too much
 
 
 @lru_cache(maxsize=65_536)
@@ -311,8 +333,8 @@ def more_latin_spellings(word: str) -> tuple[str, ...]:
     letter ones: English x said кс (люксор → luxor), English -ire and a as Russian writes
     them (рэпидфаир → rapidfire), a short abbreviation in look-alike letters (авс → abc;
     transliterated it is avs), and a name with a letter doubled by a
-    sticky key (новва → нова → nova). A dictionary word gets none, so Russian words cost
-    nothing more."""
+    sticky key (новва → нова → nova), and a name's spellings without its Russian case ending
+    (на райзене → ryzen). A dictionary word gets none, so Russian words cost nothing more."""
     if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
         return ()
     found = [english_x_spelling(word), english_sound_spelling(word)]
@@ -320,6 +342,9 @@ def more_latin_spellings(word: str) -> tuple[str, ...]:
         found.append(lookalike_twin(word))
     for once in doubled_letters_once(word):
         found += [transliterate(once), transliterate_english(once)]
+    for stem in stems(word):  # на райзене → райзен → ryzen: a name with a case ending
+        if stem != word and len(stem) >= MIN_DECLINED_NAME_STEM:
+            found += [transliterate_english(stem), english_sound_spelling(stem)]
     own = (transliterate(word), transliterate_english(word))
     return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
 

@@ -165,6 +165,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "телек": ("телевизор",),
     "телик": ("телевизор",),
     "читалка": ("электронный", "книга"),  # an e-reader's everyday name
+    # e-book as Russian says it (ибук, ебук: probe round 24), e-book and ebook being there
+    "ибук": ("электронный", "книга"),
+    "ебук": ("электронный", "книга"),
+    "художка": ("художественный", "роман"),  # fiction, as readers call it
     "зомбоящик": ("телевизор",),
     "кофеварка": ("кофемашина",),
     "кофемашина": ("кофеварка",),
@@ -280,6 +284,9 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("вай", "фай"): (("wi", "fi"),),
     # wireless charging is what the specifications call inductive (индукционная)
     ("беспроводный", "зарядка"): (("индукционный", "зарядка"),),
+    # a speaker for the TV is what shops call a soundbar (probe round 24)
+    ("колонка", "для", "телевизор"): (("саундбар",),),
+    ("колонка", "к", "телевизор"): (("саундбар",),),
 }
 
 # Cyrillic spellings of Latin brands and product words → the Latin word as catalogues write it.
@@ -365,7 +372,17 @@ BRANDS: dict[str, str] = {
     "зигби": "zigbee",
     "юсб": "usb",
     "твс": "tws",  # true wireless earphones: the seed catalogue's "type: TWS"
+    "бт": "bluetooth",  # its everyday abbreviation (бт наушники, бт мышь: probe round 24)
 }
+
+# Colours as the catalogues' specifications name them ("Цвет: серый") and the common ones
+# beside them: a closed class whose words are an edit or two apart (серые, синие, черные),
+# so a typo in one is put right to the nearest (`misspellings.misspelt_colour`).
+COLOURS = (
+    *("черный", "белый", "серый", "синий", "красный", "зеленый", "желтый", "розовый"),
+    *("голубой", "бежевый", "коричневый", "фиолетовый", "оранжевый", "стальной"),
+    *("серебристый", "золотистый", "бордовый"),
+)
 
 # Russian names of Latin letters, as an abbreviated brand is said and then typed (джейбиэль
 # for JBL, элджи for LG, эйчпи for HP). Single-vowel names (а, и, о, ю) are left out: with
