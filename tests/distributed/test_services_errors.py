@@ -187,26 +187,19 @@ def test_dlq_replay_keeps_the_owner_rule_under_the_clusters_acls(
         path.write_bytes(product(pid, store) + b"\n")
         result, _ = vitrina(["shop", "load", "--json", str(path)], loader)
         assert result.returncode == 0, result.stderr
-    letter = dead_letter(  # a door letter of a new id, refused for a reason that has passed
-        platform.topics.dead_letters,
-        service="shop-load",
-        error="the broker was away",
-        key=b"400002",
-        value=product("400002", "store_003"),
-        source_topic=platform.topics.shop_products,
-    )
     producer = Producer(producer_config(platform, "admin"))
-    producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
-    # A door letter whose product the store sent again since: the replay leaves it.
-    older = dead_letter(
-        platform.topics.dead_letters,
-        service="shop-load",
-        error="the broker was away",
-        key=b"400003",
-        value=product("400003", "store_003"),
-        source_topic=platform.topics.shop_products,
-    )
-    producer.produce(older.topic, older.value, older.key, headers=older.headers)
+    # A door letter of a new id, refused for a reason that has passed (replayed), and one
+    # whose product the store sent again since (the replay leaves it).
+    for pid in ("400002", "400003"):
+        letter = dead_letter(
+            platform.topics.dead_letters,
+            service="shop-load",
+            error="the broker was away",
+            key=pid.encode(),
+            value=product(pid, "store_003"),
+            source_topic=platform.topics.shop_products,
+        )
+        producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
     assert producer.flush(30) == 0
     newer = tmp_path / "newer.jsonl"
     newer.write_bytes(
