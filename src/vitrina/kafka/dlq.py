@@ -279,12 +279,11 @@ def replay(
     services_of = {d.ref: services for d, services in picked}
     letters = [d for d, _ in picked]
     known = {getattr(settings.topics, role) for role in type(settings.topics).model_fields}
-    replayable = [
-        d
-        for d in letters
-        if d.source_topic in known and d.source_topic != settings.topics.dead_letters
-    ]
-    unreplayable = [d for d in letters if d not in replayable]
+    known.discard(settings.topics.dead_letters)
+    # By topic, not `d not in replayable`: that compared every letter with every other
+    # (dataclass equality), 37 s for 10,000 letters.
+    replayable = [d for d in letters if d.source_topic in known]
+    unreplayable = [d for d in letters if d.source_topic not in known]
     stale, copied = already_in_topics(settings, replayable)
     if again:
         copied = []
