@@ -342,7 +342,7 @@ def test_how_people_type_finds_the_seed_product_on_both_backends(
 @pytest.mark.parametrize(
     ("query", "name_prefix", "spec", "value"),
     [
-        ("джынсы прямые сирые", "Джинсы прямые", "Цвет", "серый"),  # the nearest colour
+        ("джынсы прямые сирые", "Джинсы прямые", "Цвет", "серый"),  # the nearest colour, жи
         ("фен для волос чорнвй", "Фен для волос", "Цвет", "чёрный"),
         ("кдеы пума черные", "Кеды Puma", "Цвет", "чёрный"),  # a swap put right early
         ("палатка всесезонка", "Палатка туристическая", "Сезонность", "всесезонная"),

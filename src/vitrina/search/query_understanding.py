@@ -47,6 +47,7 @@ from vitrina.search.typed_shapes import (
     doubled_letters_once,
     dzh_for_g,
     e_for_e,
+    hushing_spelt_right,
     ka_adjective,
     ka_noun,
     more_latin_spellings,
@@ -321,6 +322,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
 
     for yo in o_for_yo(word):  # чорные → черные: ё typed as heard after ч
         add(yo, MISSPELT_WEIGHT, "synonym")
+    for right in hushing_spelt_right(word):  # джынсы → джинсы: жи/ши written as heard
+        add(right, MISSPELT_WEIGHT, "synonym")
     # сирые → серый: a colour's typo put right to the one nearest colour, before the fuzzy
     # stage, where серые and синие are both two edits from it
     reads_as_adjective = any(lemma.endswith(("ый", "ий", "ой")) for lemma in lemmas)
