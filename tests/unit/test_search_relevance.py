@@ -264,8 +264,8 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     units of the seed specifications said otherwise, colloquial words, a typo beside a
     colour; 25 seed; before 0.903 on both backends, recall@10 0.897 / 0.900): 1.0 on both
     after (a colour's typo is the nearest colour, a swap the dictionary word, -ка its
-    adjective, a Latin name's case ending dropped, its English sounds fuzzy-matched, гиг,
-    уан, бт)."""
+    adjective, a Latin name's case ending dropped, its English sounds fuzzy-matched, жи/ши
+    as the rule spells them, гиг, уан, бт)."""
     for rounds, kind_floor in (
         ((1, 2, 3, 4, 5), 0.9),
         ((3,), 0.9),
