@@ -464,3 +464,31 @@ def test_a_replay_does_not_compare_every_letter_with_every_other(
     report = replay(settings, Selection(), dry_run=True)
     assert len(report.chosen) == n - n // 10 and len(report.unreplayable) == n // 10
     assert len(compared) < n, f"{len(compared)} comparisons of letters for {n} letters"
+
+
+def test_a_letter_without_a_key_is_replayed_beside_keyless_records(make_settings) -> None:
+    """A door letter without a key (a line that was no JSON) and a keyless record written to
+    its topic after it: the replay has no version to compare (no key) and sends the letter.
+    The first version of the superseded check crashed here (AttributeError on the key)."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+
+    settings = make_settings()
+    topic = settings.topics.shop_products
+    producer = Producer(producer_config(settings, "test"))
+    now = int(time.time() * 1000)
+    letter = dead_letter(
+        settings.topics.dead_letters,
+        service="shop-load",
+        error="malformed JSON",
+        key=None,
+        value=b"{not json",
+        source_topic=topic,
+    )
+    producer.produce(letter.topic, letter.value, None, headers=letter.headers, timestamp=now)
+    producer.produce(topic, b"{}", None, timestamp=now + 1000)  # keyless, written after it
+    assert producer.flush(10) == 0
+    report = replay(settings, Selection())
+    assert report.by_topic == {topic: 1} and report.superseded == []

@@ -375,12 +375,13 @@ def already_in_topics(
     for d in letters:  # a later version of a worker's letter: past its record's offset
         if d.source_topic in state and not d.at_the_door:
             at = (d.source_topic, int(d.headers[HEADER_PARTITION]))
-            starts[at] = min(starts.get(at, _END), int(d.headers.get(HEADER_OFFSET, -1)) + 1)
+            starts[at] = min(starts.get(at, _END), _source_offset(d) + 1)
     for topic in {d.source_topic for d in letters}:  # copies (and the door's later versions)
-        since = min(d.timestamp_ms for d in letters if d.source_topic == topic)
+        # 0 for a letter without a time: read from the start (-1 would mean "the end")
+        since = max(0, min(d.timestamp_ms for d in letters if d.source_topic == topic))
         for at, offset in _offsets_at(settings, topic, since).items():
             starts[at] = min(starts.get(at, _END), offset)
-    keys = {d.key for d in letters if d.source_topic in state}
+    keys = {d.key for d in letters if d.source_topic in state and d.key is not None}
     roots = {d.root for d in letters}
     by_key: dict[tuple[str, bytes], list[_Later]] = {}
     by_root: dict[str, list[_Later]] = {}
@@ -415,17 +416,19 @@ def already_in_topics(
             )
             copied.append((d, why))
             continue
-        for record in by_key.get((d.source_topic, cast(bytes, d.key)), []):
+        if d.key is None:  # no key, no version of it to compare
+            continue
+        for record in by_key.get((d.source_topic, d.key), []):
             if record.root == d.root:
                 continue  # a copy of this very record
             if d.at_the_door:
                 newer = record.timestamp_ms >= d.timestamp_ms
             else:
                 newer = record.partition == int(d.headers[HEADER_PARTITION]) and (
-                    record.offset > int(d.headers.get(HEADER_OFFSET, -1))
+                    record.offset > _source_offset(d)
                 )
             if newer:
-                name = cast(bytes, d.key).decode(errors="replace")
+                name = d.key.decode(errors="replace")
                 why = (
                     f"{d.source_topic} holds a newer record of {name} ({record.partition}:"
                     f"{record.offset}); replaying this older one would replace it"
@@ -433,6 +436,12 @@ def already_in_topics(
                 stale.append((d, why))
                 break
     return stale, copied
+
+
+def _source_offset(letter: DeadLetter) -> int:
+    """The rejected record's offset in its partition; -1 when the header holds none."""
+    text = letter.headers.get(HEADER_OFFSET, "")
+    return int(text) if text.isdigit() else -1
 
 
 def _offsets_at(settings: Settings, topic: str, since_ms: int) -> dict[tuple[str, int], int]:
