@@ -345,7 +345,7 @@ def test_replay_never_puts_back_a_version_older_than_its_topic_holds(make_settin
     ]
 
 
-def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings, tmp_path) -> None:
+def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings) -> None:
     """Replaying the same dead letters twice (an operator's second run, or a rerun after a
     kill -9 in the middle of the first) sent every record again: an order counted twice by
     the analytics, which deduplicate by Kafka position. A letter whose copy its topic already

@@ -73,10 +73,7 @@ class DeadLetter:
 
     @property
     def replay_count(self) -> int:
-        try:
-            return int(self.headers.get(HEADER_REPLAYS, "0"))
-        except ValueError:
-            return 0
+        return replays_of(self.headers)
 
     @property
     def reason(self) -> str:
@@ -86,6 +83,17 @@ class DeadLetter:
     def at_the_door(self) -> bool:
         """Rejected before it entered its topic (shop load, SHOP API): no source offset."""
         return not self.headers.get(HEADER_PARTITION, "").isdigit()
+
+    @property
+    def source_partition(self) -> int:
+        """The rejected record's partition in its topic; -1 at the door."""
+        return -1 if self.at_the_door else int(self.headers[HEADER_PARTITION])
+
+    @property
+    def source_offset(self) -> int:
+        """The rejected record's offset in its partition; -1 when the header holds none."""
+        text = self.headers.get(HEADER_OFFSET, "")
+        return int(text) if text.isdigit() else -1
 
     @property
     def root(self) -> str:
@@ -108,6 +116,12 @@ class DeadLetter:
         if self.service and not self.at_the_door:
             services.add(self.service)
         return services
+
+
+def replays_of(headers: dict[str, str]) -> int:
+    """A record's `replay_count` header (a dead letter's, or a replayed copy's); 0 if none."""
+    text = headers.get(HEADER_REPLAYS, "")
+    return int(text) if text.isdigit() else 0
 
 
 def reason_of(error: str) -> str:
@@ -374,8 +388,8 @@ def already_in_topics(
     starts: dict[tuple[str, int], int] = {}  # (topic, partition) -> first offset to read
     for d in letters:  # a later version of a worker's letter: past its record's offset
         if d.source_topic in state and not d.at_the_door:
-            at = (d.source_topic, int(d.headers[HEADER_PARTITION]))
-            starts[at] = min(starts.get(at, _END), _source_offset(d) + 1)
+            at = (d.source_topic, d.source_partition)
+            starts[at] = min(starts.get(at, _END), d.source_offset + 1)
     for topic in {d.source_topic for d in letters}:  # copies (and the door's later versions)
         # 0 for a letter without a time: read from the start (-1 would mean "the end")
         since = max(0, min(d.timestamp_ms for d in letters if d.source_topic == topic))
@@ -394,11 +408,12 @@ def already_in_topics(
             root = headers.get(HEADER_REPLAY_ROOT, "")
             if key not in keys and root not in roots:
                 continue
-            replays = (
-                int(headers[HEADER_REPLAYS]) if headers.get(HEADER_REPLAYS, "").isdigit() else 0
-            )
             found = _Later(
-                msg.partition() or 0, msg.offset() or 0, msg.timestamp()[1], root, replays
+                msg.partition() or 0,
+                msg.offset() or 0,
+                msg.timestamp()[1],
+                root,
+                replays_of(headers),
             )
             if root in roots:
                 by_root.setdefault(root, []).append(found)
@@ -424,9 +439,7 @@ def already_in_topics(
             if d.at_the_door:
                 newer = record.timestamp_ms >= d.timestamp_ms
             else:
-                newer = record.partition == int(d.headers[HEADER_PARTITION]) and (
-                    record.offset > _source_offset(d)
-                )
+                newer = record.partition == d.source_partition and record.offset > d.source_offset
             if newer:
                 name = d.key.decode(errors="replace")
                 why = (
@@ -436,12 +449,6 @@ def already_in_topics(
                 stale.append((d, why))
                 break
     return stale, copied
-
-
-def _source_offset(letter: DeadLetter) -> int:
-    """The rejected record's offset in its partition; -1 when the header holds none."""
-    text = letter.headers.get(HEADER_OFFSET, "")
-    return int(text) if text.isdigit() else -1
 
 
 def _offsets_at(settings: Settings, topic: str, since_ms: int) -> dict[tuple[str, int], int]:
