@@ -5,11 +5,14 @@ refused for any of them in the next load."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from collections import Counter
 from pathlib import Path
 
 import orjson
 import pytest
+from tests.support import settings_env
 
 from vitrina.kafka.dlq import read_dead_letters
 from vitrina.kafka.inspect import read_to_end
@@ -118,3 +121,83 @@ def test_a_product_without_store_id_cannot_replace_an_owned_one(
     assert "belongs to store_001" in letter.error and "without store_id" in letter.error
     owners = load_owners(settings).by_product
     assert owners == {"710001": "store_001"}  # the new id without a store is not claimed
+
+
+# `shop load` in a child process that dies (os._exit, as under kill -9) as it is about to
+# produce its 1,500th product, once everything it had produced before reached the broker:
+# a kill at any moment of the load is this, for some count.
+DIE_AT_A_PRODUCT = """
+import os, sys
+from pathlib import Path
+from vitrina.services.shop_load import ShopLoader, load_paths
+from vitrina.settings import load_settings
+
+class DieAtProduct:
+    def __init__(self, producer, topic, count):
+        self.producer, self.topic, self.count = producer, topic, count
+
+    def produce(self, topic, *args, **kwargs):
+        if topic == self.topic:
+            self.count -= 1
+            if self.count == 0:
+                self.producer.flush(30)
+                os._exit(9)
+        return self.producer.produce(topic, *args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.producer, name)
+
+    def __len__(self):
+        return len(self.producer)
+
+init = ShopLoader.__init__
+
+def dying(self, *args, **kwargs):
+    init(self, *args, **kwargs)
+    self.producer = DieAtProduct(self.producer, self.topic, int(sys.argv[2]))
+
+ShopLoader.__init__ = dying
+load_paths(load_settings(), [Path(sys.argv[1])])
+"""
+
+
+def test_a_loader_killed_mid_load_leaves_no_published_product_unclaimed(
+    make_settings, tmp_path: Path
+) -> None:
+    """Every product a killed `shop load` published is claimed by its store, so another
+    store can not take it over before the first loads again. Before, claims followed their
+    products (one batch per 1,000): a loader that died between the two left up to 1,000
+    products published and unclaimed, and a second store's load replaced them."""
+    settings = make_settings()
+    base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
+    ids = [str(720000 + i) for i in range(2500)]
+    catalogue = tmp_path / "store1.jsonl"
+    catalogue.write_bytes(
+        b"\n".join(
+            orjson.dumps({**base, "product_id": pid, "store_id": "store_001"}) for pid in ids
+        )
+    )
+    child = subprocess.run(
+        [sys.executable, "-c", DIE_AT_A_PRODUCT, str(catalogue), "1500"],
+        env=settings_env(settings),
+        capture_output=True,
+        timeout=120,
+    )
+    assert child.returncode == 9, child.stderr.decode(errors="replace")[-2000:]
+    published = {
+        msg.key().decode() for msg in read_to_end(settings, [settings.topics.shop_products])
+    }
+    assert len(published) == 1499, "every product before the 1,500th reached the broker"
+    owners = load_owners(settings).by_product
+    unclaimed = sorted(published - set(owners))
+    assert not unclaimed, f"{len(unclaimed)} published products without a claim"
+    assert {owners[pid] for pid in published} == {"store_001"}
+    rival = tmp_path / "store2.jsonl"
+    rival.write_bytes(
+        b"\n".join(
+            orjson.dumps({**base, "name": "Чужая", "product_id": pid, "store_id": "store_002"})
+            for pid in sorted(published)
+        )
+    )
+    report = load_paths(settings, [rival])
+    assert (report.sent, report.rejected) == (0, len(published)), report.as_dict()

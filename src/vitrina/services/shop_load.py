@@ -13,12 +13,12 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, cast
 
-from confluent_kafka import KafkaError, KafkaException, Producer
+from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
@@ -57,6 +57,9 @@ CATALOG_SUFFIXES = {".json", ".jsonl", ".ndjson"}
 FLUSH_TIMEOUT_S = 60.0
 # 3 s: a just-created topic reaches a single KRaft broker's metadata in well under a second.
 TOPIC_GRACE_S = 3.0
+# Blocks of 1,000 checked products that may wait for their claims' acknowledgement while
+# the loader checks the next ones; past that it waits (memory: references to their bytes).
+BLOCKS_AHEAD = 16
 
 
 def check_product(record: Record) -> tuple[str, bytes, str | None]:
@@ -173,6 +176,11 @@ class ShopLoader:
         )
         self.report = LoadReport()
         self._owners_partitions: int | None = None
+        # Claims go out on a producer of their own: the products they cover wait for their
+        # acknowledgement (`_publish`), not for the products' own.
+        self.claims_producer: Producer | None = None
+        # Blocks of checked products and their claims' unacknowledged record counts.
+        self._unclaimed: deque[tuple[list[int], list[tuple[str, bytes]]]] = deque()
         self._accepted = metrics.SHOP_ACCEPTED.labels(source)
 
     def _produce(
@@ -184,17 +192,83 @@ class ShopLoader:
     ) -> None:
         produce(self.producer, topic, value, key, headers=headers)  # waits while queue full
 
-    def _claim(self, claims: list[tuple[str, str]]) -> None:
-        """Write a batch of ownership claims to product-owners, then forget the batch.
+    def _claim(self, claims: list[tuple[str, str]]) -> list[int]:
+        """Write a batch of ownership claims to product-owners, then forget the batch; the
+        returned one-item list counts its records not yet acknowledged.
 
         One record per partition holding every id of the batch that hashes there (the
         batch form, ownership.py), not one per product id: the load writes ~1 record per
         product instead of 2, and its main thread saves a produce() per product.
         """
+        pending = [0]
+        if not claims:
+            return pending
+        if self.claims_producer is None:
+            # A few records per 1,000 products, with a delivery report for each.
+            self.claims_producer = make_producer(self.settings, SERVICE)
+
+        def acknowledged(err: KafkaError | None, msg: Message) -> None:
+            if err is None:
+                pending[0] -= 1
+            else:
+                self.deliveries(err, msg)
+
         for partition, key, value in claim_batches(claims, self._owner_partitions()):
-            produce(self.producer, self.owners_topic, value, key, partition=partition)
+            pending[0] += 1
+            produce(
+                self.claims_producer,
+                self.owners_topic,
+                value,
+                key,
+                partition=partition,
+                on_delivery=acknowledged,
+            )
             self.produced[self.owners_topic] += 1
         claims.clear()
+        return pending
+
+    def _hand_over(self, products: list[tuple[str, bytes]], pending: list[int]) -> None:
+        """Products to publish once their claims (`pending`, from `_claim`) are acknowledged:
+        a loader killed at any moment leaves no published product unclaimed, for another
+        store to take over before this one loads again. The main thread does not wait for
+        the acknowledgement while it can check the next blocks instead."""
+        self._unclaimed.append((pending, products))
+        self._publish(wait_all=False)
+
+    def _publish(self, wait_all: bool) -> None:
+        """Produce the blocks whose claims are acknowledged, in their order; wait for the
+        oldest when more than BLOCKS_AHEAD wait (or for all, with `wait_all`)."""
+        waiting = self._unclaimed
+        deadline = time.monotonic() + FLUSH_TIMEOUT_S
+        while waiting:
+            pending, products = waiting[0]
+            if pending[0] and self.claims_producer is not None:
+                must = wait_all or len(waiting) > BLOCKS_AHEAD
+                self.claims_producer.poll(0.05 if must else 0)
+                if self.deliveries.failed[self.owners_topic]:
+                    raise self._claims_failed("was refused")
+                if pending[0]:
+                    if not must:
+                        return
+                    if time.monotonic() >= deadline:
+                        raise self._claims_failed(f"not confirmed in {FLUSH_TIMEOUT_S:.0f} s")
+                    continue
+            waiting.popleft()
+            topic, produce_one = self.topic, self.producer.produce
+            for product_id, out in products:
+                try:
+                    produce_one(topic, out, product_id)
+                except BufferError:  # local queue full: wait for deliveries
+                    self._produce(topic, product_id, out)
+
+    def _claims_failed(self, what: str) -> BrokerError:
+        return BrokerError(
+            f"an ownership claim written to {self.owners_topic} at "
+            f"{self.settings.kafka.bootstrap_servers} {what} (first error: "
+            f"{self.deliveries.first_error}); the products it covers were not published",
+            hint="check `vitrina broker status` and load again; products are keyed by "
+            "product_id, so loading twice is safe",
+        )
 
     def _owner_partitions(self) -> int:
         """How many partitions product-owners has (asked once per load)."""
@@ -229,7 +303,10 @@ class ShopLoader:
         # here, which normalises the instants or names the rule.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
         owners = self.owners
-        claims: list[tuple[str, str]] = []  # new (product_id, store): produced per 1000
+        # With ownership checks, a product is published after its claim is acknowledged:
+        # a block's products and claims (per 1,000 records) go to `_hand_over`.
+        claims: list[tuple[str, str]] = []  # new (product_id, store) of this block
+        block: list[tuple[str, bytes]] = []
         stores: dict[str, str] = {}
         seen = sent = rejected = 0
         try:
@@ -242,22 +319,24 @@ class ShopLoader:
                         if record is None:  # a JSON Lines line, parsed only now
                             record = jsonl_record(position, cast(bytes, raw))
                         product_id, out, store = check_product(record)
-                    owner = None
-                    if owners is not None:  # a product without store_id may not replace
-                        owner = owners.get(product_id)  # an owned one either
+                    if owners is None:
+                        try:
+                            produce(topic, out, product_id)
+                        except BufferError:  # local queue full: wait for deliveries
+                            self._produce(topic, product_id, out)
+                        except KafkaException:  # over the client's message.max.bytes
+                            raise too_large(len(out)) from None
+                    else:  # a product without store_id may not replace an owned one either
+                        owner = owners.get(product_id)
                         if owner is not None and owner != store:
                             raise owner_conflict(product_id, owner, store)
-                    try:
-                        produce(topic, out, product_id)
-                    except BufferError:  # local queue full: wait for deliveries
-                        self._produce(topic, product_id, out)
-                    except KafkaException:  # over the client's message.max.bytes
-                        raise too_large(len(out)) from None
-                    if owners is not None and store is not None and owner is None:
-                        # One string per store, not one per product, kept for the load.
-                        store = stores.setdefault(store, store)
-                        owners[product_id] = store
-                        claims.append((product_id, store))
+                        # The door kept it within MAX_RECORD_BYTES: it fits a record.
+                        block.append((product_id, out))
+                        if store is not None and owner is None:
+                            # One string per store, not one per product, kept for the load.
+                            store = stores.setdefault(store, store)
+                            owners[product_id] = store
+                            claims.append((product_id, store))
                 except ContractError as exc:
                     if record is None:
                         record = jsonl_record(position, cast(bytes, raw))
@@ -267,14 +346,16 @@ class ShopLoader:
                     sent += 1
                 # Serve callbacks and progress every 1000 records: cheap, keeps queue moving.
                 if seen % 1000 == 0:
-                    if claims:
-                        self._claim(claims)
+                    if owners is not None:
+                        self._hand_over(block, self._claim(claims))
+                        block = []
                     poll(0)
                     if progress:
                         progress(1000)
+            if owners is not None:
+                self._hand_over(block, self._claim(claims))
+                self._publish(wait_all=True)
         finally:
-            if claims:
-                self._claim(claims)
             report.records += seen
             report.sent += sent
             report.rejected += rejected
@@ -376,5 +457,9 @@ def load_paths(
         # Every write is confirmed (or reported) by now: destroy the producer with a
         # deadline instead of at exit, where librdkafka could wait for ever (lifecycle.py).
         producer: list[Any] = [loader.producer]
+        claims: list[Any] = [loader.claims_producer]
         del loader.producer
+        loader.claims_producer = None
         release(producer, "the shop-load producer")
+        if claims[0] is not None:
+            release(claims, "the shop-load claims producer")
