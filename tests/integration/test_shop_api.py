@@ -326,3 +326,47 @@ def test_openapi_documents_body_auth_and_errors(shop) -> None:
     assert post["responses"]["403"]["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/ErrorBody"
     }
+
+
+class _Watched:
+    """A producer that notes, in order, each claim's acknowledgement and each product's
+    produce() (confluent-kafka's Producer can not be subclassed for produce alone)."""
+
+    def __init__(self, producer: Any, owners_topic: str) -> None:
+        self.producer, self.owners_topic = producer, owners_topic
+        self.events: list[tuple[str, Any]] = []
+
+    def produce(self, topic: str, value: Any, key: Any, on_delivery: Any = None, **kw: Any) -> None:
+        if topic == self.owners_topic:
+
+            def acknowledged(err: Any, msg: Any) -> None:
+                self.events.append(("claim acknowledged", err))
+                on_delivery(err, msg)
+
+            self.producer.produce(topic, value, key, on_delivery=acknowledged, **kw)
+        else:
+            self.events.append(("product produced", None))
+            self.producer.produce(topic, value, key, on_delivery=on_delivery, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+def test_a_batchs_products_are_produced_after_its_claims_are_acknowledged(make_settings) -> None:
+    """An API killed between a batch's claims and its products must leave claims without
+    products, never a product published unclaimed for another store to take over: before,
+    both went out together and the API only waited for all of them at the end."""
+    from vitrina.kafka.produce import make_producer
+    from vitrina.services.shop_api import ProductWriter
+
+    settings = make_settings()
+    watched = _Watched(make_producer(settings, "shop-api"), settings.topics.product_owners)
+    writer = ProductWriter(settings, producer=watched)  # type: ignore[arg-type]
+    products = [(p["product_id"], orjson.dumps(p)) for p in generate_catalog(20, seed=3)]
+    writer.write(products, 30, claims=[(key, "store_001") for key, _ in products])
+    kinds = [kind for kind, _ in watched.events]
+    assert kinds.count("claim acknowledged") == 20 and kinds.count("product produced") == 20
+    assert kinds[:20] == ["claim acknowledged"] * 20, kinds
+    assert all(err is None for _, err in watched.events)
+    published = {m.key().decode() for m in read_to_end(settings, [settings.topics.shop_products])}
+    assert published == {key for key, _ in products}

@@ -109,17 +109,33 @@ class ProductWriter:
         timeout: float,
         claims: list[tuple[str, str]] | None = None,
     ) -> None:
-        """Write ownership `claims` (product_id, store) and `products`; wait for every ack."""
+        """Write ownership `claims` (product_id, store) and, once the broker has acknowledged
+        them, `products`; wait for every ack. A product is never published before its claim:
+        an API killed in between leaves claims without products, never the reverse."""
+        deadline = time.monotonic() + timeout
+        if claims:
+            self._send(
+                [(self.owners_topic, key, store.encode()) for key, store in claims],
+                deadline,
+                timeout,
+                "the ownership claims; no product of the batch was written",
+            )
+        self._send([(self.topic, key, value) for key, value in products], deadline, timeout)
+
+    def _send(
+        self,
+        records: list[tuple[str, str, bytes]],
+        deadline: float,
+        timeout: float,
+        what: str = "the write",
+    ) -> None:
         outcome: list[KafkaError | None] = []
 
         def delivered(err: KafkaError | None, _msg: Message) -> None:
             outcome.append(err)
 
-        records = [(self.owners_topic, key, store.encode()) for key, store in claims or []]
-        records += [(self.topic, key, value) for key, value in products]
         for topic, key, value in records:
             produce(self.producer, topic, value, key, on_delivery=delivered)
-        deadline = time.monotonic() + timeout
         while len(outcome) < len(records) and time.monotonic() < deadline:
             self.producer.flush(min(0.2, max(0.0, deadline - time.monotonic())))
         errors = [e for e in outcome if e is not None]
@@ -128,7 +144,7 @@ class ProductWriter:
             self.producer.purge(in_queue=True, in_flight=False, blocking=False)
             detail = errors[0] if errors else f"no confirmation within {timeout:.0f} s"
             raise UnavailableError(
-                f"the broker at {self.bootstrap} did not confirm the write ({detail}); "
+                f"the broker at {self.bootstrap} did not confirm {what} ({detail}); "
                 f"{len(outcome) - len(errors)} of {len(records)} confirmed",
                 hint="retry later; products are keyed by product_id, so sending again is safe",
             )
