@@ -204,8 +204,10 @@ class ShopLoader:
         if not claims:
             return pending
         if self.claims_producer is None:
-            # A few records per 1,000 products, with a delivery report for each.
-            self.claims_producer = make_producer(self.settings, SERVICE)
+            # A few records per 1,000 products, with a delivery report for each, and a
+            # shorter linger than the products' (they wait for it).
+            claims_linger: dict[str, Any] = {"linger.ms": 5}
+            self.claims_producer = make_producer(self.settings, SERVICE, **claims_linger)
 
         def acknowledged(err: KafkaError | None, msg: Message) -> None:
             if err is None:
@@ -352,9 +354,8 @@ class ShopLoader:
                     poll(0)
                     if progress:
                         progress(1000)
-            if owners is not None:
+            if owners is not None:  # the last blocks wait for `finish`, not for each file
                 self._hand_over(block, self._claim(claims))
-                self._publish(wait_all=True)
         finally:
             report.records += seen
             report.sent += sent
@@ -397,6 +398,7 @@ class ShopLoader:
 
     def finish(self, timeout: float = FLUSH_TIMEOUT_S) -> LoadReport:
         """Wait until the broker confirmed every write; raise BrokerError if it did not."""
+        self._publish(wait_all=True)  # the products still waiting for their claims
         deadline = time.monotonic() + timeout
         remaining = self.producer.flush(min(timeout, 1.0))
         while remaining > 0 and time.monotonic() < deadline:
