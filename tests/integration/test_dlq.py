@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 import uuid
+from typing import Any
 
 import orjson
 import pytest
@@ -494,3 +495,63 @@ def test_a_letter_without_a_key_is_replayed_beside_keyless_records(make_settings
     assert producer.flush(10) == 0
     report = replay(settings, Selection())
     assert report.by_topic == {topic: 1} and report.superseded == []
+
+
+def test_replay_publishes_nothing_when_its_claims_are_refused(make_settings, monkeypatch) -> None:
+    """A new id replayed from the door is claimed first; when the broker refuses that claim,
+    its product must not be published unclaimed. Before, the replay only waited for the
+    claims' flush, which returns once a refused record is gone, and then wrote the product.
+    The refusal is simulated (the claim's delivery report carries an authorisation error):
+    the embedded broker refuses no record of a topic it has."""
+    from confluent_kafka import KafkaError, Producer
+
+    from vitrina.errors import BrokerError
+    from vitrina.kafka import worker
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+
+    settings = make_settings()
+    owners_topic = settings.topics.product_owners
+    real_make_producer = worker.make_producer
+
+    class RefusingClaims:
+        def __init__(self, producer: Any, on_delivery: Any) -> None:
+            self.producer, self.on_delivery = producer, on_delivery
+
+        def produce(self, topic: str, *args: Any, **kwargs: Any) -> None:
+            if topic == owners_topic:
+                self.on_delivery(KafkaError(KafkaError.TOPIC_AUTHORIZATION_FAILED), None)
+                return
+            self.producer.produce(topic, *args, **kwargs)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self.producer, name)
+
+    def make_producer(settings: Any, principal: str, **extra: Any) -> Any:
+        return RefusingClaims(
+            real_make_producer(settings, principal, **extra), extra["on_delivery"]
+        )
+
+    letter = dead_letter(
+        settings.topics.dead_letters,
+        service="shop-load",
+        error="the broker was away",
+        key=b"300011",
+        value=orjson.dumps(
+            {
+                "product_id": "300011",
+                "name": "Тостер",
+                "category": "Электроника",
+                "price": {"amount": 100.0, "currency": "RUB"},
+                "store_id": "store_003",
+            }
+        ),
+        source_topic=settings.topics.shop_products,
+    )
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
+    assert producer.flush(10) == 0
+    monkeypatch.setattr(worker, "make_producer", make_producer)
+    with pytest.raises(BrokerError, match="claims"):
+        replay(settings, Selection(service="shop-load"))
+    assert list(read_to_end(settings, [settings.topics.shop_products])) == []

@@ -328,6 +328,13 @@ def replay(
     producer = make_producer(settings, "dlq-replay", on_delivery=delivered)
     if claims:  # before the products, as the doors write them
         _claim(settings, producer, claims, timeout)
+        if failures:  # a refused claim is gone from the queue too: flush() cannot tell
+            raise BrokerError(
+                f"{settings.topics.product_owners} refused the claims of replayed products "
+                f"({failures[0]}); nothing was replayed",
+                hint="check the dlq-replay principal's ACLs (`vitrina acl plan`) and "
+                "`vitrina broker status`, and replay again",
+            )
     for letter in replayable:
         produce(
             producer,
