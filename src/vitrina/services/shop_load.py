@@ -237,11 +237,12 @@ class ShopLoader:
         self._unclaimed.append((pending, products))
         self._publish(wait_all=False)
 
-    def _publish(self, wait_all: bool) -> None:
+    def _publish(self, wait_all: bool, timeout: float = FLUSH_TIMEOUT_S) -> None:
         """Produce the blocks whose claims are acknowledged, in their order; wait for the
-        oldest when more than BLOCKS_AHEAD wait (or for all, with `wait_all`)."""
+        oldest when more than BLOCKS_AHEAD wait (or for all, with `wait_all`), at most
+        `timeout` seconds."""
         waiting = self._unclaimed
-        deadline = time.monotonic() + FLUSH_TIMEOUT_S
+        deadline = time.monotonic() + timeout
         while waiting:
             pending, products = waiting[0]
             if pending[0] and self.claims_producer is not None:
@@ -253,7 +254,7 @@ class ShopLoader:
                     if not must:
                         return
                     if time.monotonic() >= deadline:
-                        raise self._claims_failed(f"not confirmed in {FLUSH_TIMEOUT_S:.0f} s")
+                        raise self._claims_failed(f"not confirmed in {timeout:.0f} s")
                     continue
             waiting.popleft()
             topic, produce_one = self.topic, self.producer.produce
@@ -398,7 +399,7 @@ class ShopLoader:
 
     def finish(self, timeout: float = FLUSH_TIMEOUT_S) -> LoadReport:
         """Wait until the broker confirmed every write; raise BrokerError if it did not."""
-        self._publish(wait_all=True)  # the products still waiting for their claims
+        self._publish(wait_all=True, timeout=timeout)  # products waiting for their claims
         deadline = time.monotonic() + timeout
         remaining = self.producer.flush(min(timeout, 1.0))
         while remaining > 0 and time.monotonic() < deadline:
