@@ -113,3 +113,27 @@ class ConsumedRecord:
 
     def headers(self) -> None:
         return None
+
+
+class WatchedClaims:
+    """A producer that notes, in order, each claim's acknowledgement and each product's
+    produce() (confluent-kafka's Producer can not be subclassed for produce alone)."""
+
+    def __init__(self, producer: Any, owners_topic: str) -> None:
+        self.producer, self.owners_topic = producer, owners_topic
+        self.events: list[tuple[str, Any]] = []
+
+    def produce(self, topic: str, value: Any, key: Any, on_delivery: Any = None, **kw: Any) -> None:
+        if topic == self.owners_topic:
+
+            def acknowledged(err: Any, msg: Any) -> None:
+                self.events.append(("claim acknowledged", err))
+                on_delivery(err, msg)
+
+            self.producer.produce(topic, value, key, on_delivery=acknowledged, **kw)
+        else:
+            self.events.append(("product produced", None))
+            self.producer.produce(topic, value, key, on_delivery=on_delivery, **kw)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)

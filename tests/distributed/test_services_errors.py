@@ -333,3 +333,53 @@ def test_a_broker_away_is_said_once_while_the_worker_retries(tmp_path: Path) -> 
     text = log.read_text()
     assert text.count("cannot reach the Kafka broker") == 1, text[-2000:]
     assert "[thrd:" not in text
+
+
+def test_shop_api_writes_claims_before_products_under_the_clusters_acls(
+    healthy_cluster: SecuredCluster, platform: Settings, tmp_path: Path
+) -> None:
+    """The SHOP API's writer, with only shop-api's password: every new claim is acknowledged
+    by the cluster before the first product is produced (before 37e4dc7 both went out at
+    once), and the products and claims are there afterwards."""
+    from tests.conftest import wait_for
+    from tests.support import WatchedClaims
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.errors import UnavailableError
+    from vitrina.kafka.inspect import read_to_end
+    from vitrina.kafka.produce import make_producer
+    from vitrina.services.ownership import load_owners
+    from vitrina.services.shop_api import ProductWriter
+
+    only_shop = secrets_subset(healthy_cluster, tmp_path / "s", ["shop-api"])
+    settings = platform_settings(
+        healthy_cluster, tmp_path / "shop", suffix_of(platform), secrets=only_shop
+    )
+    watched = WatchedClaims(make_producer(settings, "shop-api"), settings.topics.product_owners)
+    writer = ProductWriter(settings, producer=watched)  # type: ignore[arg-type]
+    products = [(p["product_id"], orjson.dumps(p)) for p in generate_catalog(10, seed=5)]
+
+    def written() -> bool:
+        """Written; False while a broker has not yet seen the ACLs just granted (the
+        refusal must then have stopped the batch before any product)."""
+        watched.events.clear()
+        try:
+            writer.write(products, 60, claims=[(key, "store_001") for key, _ in products])
+        except UnavailableError as exc:
+            if "authorization" not in str(exc).lower():
+                raise
+            assert "product produced" not in [kind for kind, _ in watched.events]
+            return False
+        return True
+
+    try:
+        wait_for(written, 60, interval=1.0, message="the ACLs granted to reach every broker")
+    finally:
+        writer.close()
+    kinds = [kind for kind, _ in watched.events]
+    assert kinds == ["claim acknowledged"] * 10 + ["product produced"] * 10, kinds
+    assert all(err is None for _, err in watched.events)
+    published = {m.key().decode() for m in read_to_end(platform, [platform.topics.shop_products])}
+    assert published == {key for key, _ in products}
+    owners = load_owners(platform).by_product
+    assert {owners.get(key) for key, _ in products} == {"store_001"}

@@ -9,7 +9,7 @@ import httpx
 import orjson
 import pytest
 from tests.conftest import free_port
-from tests.support import UvicornThread
+from tests.support import UvicornThread, WatchedClaims
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.domain.limits import MAX_RECORD_BYTES
@@ -328,30 +328,6 @@ def test_openapi_documents_body_auth_and_errors(shop) -> None:
     }
 
 
-class _Watched:
-    """A producer that notes, in order, each claim's acknowledgement and each product's
-    produce() (confluent-kafka's Producer can not be subclassed for produce alone)."""
-
-    def __init__(self, producer: Any, owners_topic: str) -> None:
-        self.producer, self.owners_topic = producer, owners_topic
-        self.events: list[tuple[str, Any]] = []
-
-    def produce(self, topic: str, value: Any, key: Any, on_delivery: Any = None, **kw: Any) -> None:
-        if topic == self.owners_topic:
-
-            def acknowledged(err: Any, msg: Any) -> None:
-                self.events.append(("claim acknowledged", err))
-                on_delivery(err, msg)
-
-            self.producer.produce(topic, value, key, on_delivery=acknowledged, **kw)
-        else:
-            self.events.append(("product produced", None))
-            self.producer.produce(topic, value, key, on_delivery=on_delivery, **kw)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.producer, name)
-
-
 def test_a_batchs_products_are_produced_after_its_claims_are_acknowledged(make_settings) -> None:
     """An API killed between a batch's claims and its products must leave claims without
     products, never a product published unclaimed for another store to take over: before,
@@ -360,7 +336,7 @@ def test_a_batchs_products_are_produced_after_its_claims_are_acknowledged(make_s
     from vitrina.services.shop_api import ProductWriter
 
     settings = make_settings()
-    watched = _Watched(make_producer(settings, "shop-api"), settings.topics.product_owners)
+    watched = WatchedClaims(make_producer(settings, "shop-api"), settings.topics.product_owners)
     writer = ProductWriter(settings, producer=watched)  # type: ignore[arg-type]
     products = [(p["product_id"], orjson.dumps(p)) for p in generate_catalog(20, seed=3)]
     writer.write(products, 30, claims=[(key, "store_001") for key, _ in products])
