@@ -4,15 +4,47 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
+import traceback
+from collections.abc import Callable
 
 import typer
 
-from vitrina.cli.common import handle_errors, settings
+from vitrina.cli.common import fail, handle_errors, settings
+from vitrina.errors import VitrinaError
+from vitrina.settings import Settings
 
 app = typer.Typer(help="Run one service in the foreground (Ctrl-C stops it).", no_args_is_help=True)
 
 
-def _runner(name: str):
+def run_service(main: Callable[[Settings], None], s: Settings) -> None:
+    """Run a service's `main`; when it fails, say why and exit at once (code 1).
+
+    A failed service is restarted by its supervisor, and the restart must not wait on the
+    failed process: tearing down the interpreter destroys the service's Kafka clients, and
+    librdkafka's destroy has no deadline (confluentinc/librdkafka#4519). Seen on the cluster:
+    the filter printed its error and then stayed alive, doing nothing, for minutes. Exiting
+    without the teardown is safe because the design already survives a kill -9 at any
+    moment; what had to be durable was written and committed before the error.
+    """
+    try:
+        main(s)
+    except VitrinaError as exc:
+        fail(exc.message, exc.hint)  # prints the message and its hint
+        _exit_now(1)
+    except Exception:
+        traceback.print_exc()
+        _exit_now(1)
+
+
+def _exit_now(code: int) -> None:
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
+def _runner(name: str) -> Callable[[], None]:
     @handle_errors
     def command() -> None:
         from vitrina.services import service
@@ -23,7 +55,7 @@ def _runner(name: str):
         logging.basicConfig(
             level=s.log_level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
         )
-        main(s)
+        run_service(main, s)
 
     return command
 
