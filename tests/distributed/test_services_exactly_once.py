@@ -23,6 +23,7 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -287,3 +288,174 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
         for s in services:
             s.stop()
         bans.close()
+
+
+FREEZE_S = 12.0  # longer than the session timeout (6 s): the group expels the member
+
+
+def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression: after its group coordinator was killed (rehearsals of stop 30), the
+    filter's offsets were refused ('Unknown member', 'Specified group generation id is not
+    valid') — its session had expired meanwhile — and it aborted its transaction and exited,
+    or hung. A process frozen for longer than its session timeout (SIGSTOP here; a long GC
+    pause, a stalled VM elsewhere) meets the same refusal on every broker. The filter must
+    abort what it wrote since its last commit, read it again, and carry on: every allowed
+    product published once, no banned one, and the process never exits."""
+    from confluent_kafka import Producer
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.kafka.clients import producer_config
+    from vitrina.services.bans import BanService
+
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    catalogue = [orjson.dumps(p) for p in generate_catalog(40_000, seed=5)]
+    ids = [orjson.loads(raw)["product_id"] for raw in catalogue]
+    banned = set(random.Random(5).sample(ids, 400))
+    bans = BanService(settings)
+    bans.ban(sorted(banned), "counterfeit", "test")
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    filter_ = Service("filter", platform_env(settings, PORTS__FILTER="0"), logs)
+    stop = threading.Event()
+    sent: list[str] = []
+
+    def stream() -> None:
+        """A steady flow (~1,000 products a second), so a freeze finds work uncommitted."""
+        producer = Producer(producer_config(settings, "admin"))
+        topic = settings.topics.shop_products
+        for raw, pid in zip(catalogue, ids, strict=True):
+            if stop.is_set():
+                break
+            producer.produce(topic, raw, pid.encode())
+            sent.append(pid)
+            if len(sent) % 100 == 0:
+                producer.poll(0)
+                stop.wait(0.1)
+        assert producer.flush(60) == 0
+
+    flow = threading.Thread(target=stream)
+    try:
+        wait_for(
+            lambda: "products rebuilt" in filter_.tail(),
+            timeout=60,
+            message="the filter to take its partitions",
+        )
+        flow.start()
+        assert filter_.proc is not None
+        for _ in range(2):
+            stop.wait(3.0)
+            os.kill(filter_.proc.pid, signal.SIGSTOP)
+            time.sleep(FREEZE_S)
+            os.kill(filter_.proc.pid, signal.SIGCONT)
+        stop.wait(5.0)
+        stop.set()
+        flow.join(120)
+        allowed = set(sent) - banned
+        assert len(sent) > 10_000
+
+        def exact() -> bool:
+            if filter_.proc is not None and filter_.proc.poll() is not None:
+                raise AssertionError(f"the filter exited:\n{filter_.tail()}")
+            _published, last = committed_outputs(settings)
+            return {k for k, alive in last.items() if alive} == allowed
+
+        wait_for(exact, timeout=120, interval=2.0, message="every allowed product published")
+        published, _last = committed_outputs(settings)
+        assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
+        assert not set(published) & banned
+        # The freezes did what the test is about: the group moved on, and the filter learnt it
+        # from its refused offsets (rewound) or from its heartbeat first (expelled).
+        log = (logs / "filter-0.log").read_text(errors="replace")
+        assert "rewound" in log or "expelled" in log, filter_.tail()
+        assert filter_.proc.poll() is None
+    finally:
+        stop.set()
+        if flow.is_alive():
+            flow.join(120)
+        filter_.stop()
+        bans.close()
+
+
+class RefusesOneProduce:
+    """The filter's transactional producer, whose `at`-th produce() fails as librdkafka's
+    does once it has set an abortable error on the open transaction ('Erroneous state')."""
+
+    def __init__(self, producer: Any, at: int) -> None:
+        self.producer, self.at, self.calls, self.refused = producer, at, 0, 0
+
+    def produce(self, *args: Any, **kwargs: Any) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
+        self.calls += 1
+        if self.calls == self.at:
+            self.refused += 1
+            raise KafkaException(
+                KafkaError(KafkaError._STATE, "Unable to produce message: Local: Erroneous state")
+            )
+        self.producer.produce(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression: a produce in the transaction after an abort failed with 'Erroneous state'
+    (seen once in four runs of the freeze test above), and the filter exited. The open
+    transaction must be aborted and its records read again: every allowed product
+    published once, the worker still running."""
+    from confluent_kafka import Producer
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.kafka.clients import producer_config
+    from vitrina.services.bans import BanService
+    from vitrina.services.filter import build
+
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    catalogue = [orjson.dumps(p) for p in generate_catalog(5_000, seed=7)]
+    ids = [orjson.loads(raw)["product_id"] for raw in catalogue]
+    banned = set(ids[::50])
+    bans = BanService(settings)
+    bans.ban(sorted(banned), "counterfeit", "test")
+    producer = Producer(producer_config(settings, "admin"))
+    for raw, pid in zip(catalogue, ids, strict=True):
+        producer.produce(settings.topics.shop_products, raw, pid.encode())
+    assert producer.flush(60) == 0
+
+    _step, worker = build(settings, instance_id=f"refuses-{new_suffix()}")
+    refusing = RefusesOneProduce(worker.producer, at=2_000)
+    worker.producer = refusing  # type: ignore[assignment]
+    crashed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:  # reported by the test
+            crashed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    allowed = set(ids) - banned
+    try:
+
+        def exact() -> bool:
+            if crashed:
+                raise AssertionError(f"the filter stopped: {crashed[0]!r}")
+            _published, last = committed_outputs(settings)
+            return {k for k, alive in last.items() if alive} == allowed
+
+        wait_for(exact, timeout=120, interval=1.0, message="every allowed product published")
+    finally:
+        worker.stop()
+        thread.join(60)
+        bans.close()
+    assert refusing.refused == 1
+    published, _last = committed_outputs(settings)
+    assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
+    assert not set(published) & banned
+    assert not crashed

@@ -15,6 +15,7 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
 from vitrina.kafka.offsets import (
+    GroupMovedOn,
     commit_offsets,
     commit_transaction,
     committed_offsets,
@@ -209,6 +210,10 @@ class LoadingTxnCoordinator:
     def abort_transaction(self, timeout: float) -> None:
         self.calls.append("abort")
 
+    def flush(self, timeout: float) -> int:
+        self.calls.append("flush")
+        return 0
+
 
 def test_a_transaction_commit_waits_out_a_loading_coordinator() -> None:
     """Regression: right after a broker restart on the cluster, the filter crashed with a
@@ -230,3 +235,14 @@ def test_a_fenced_or_aborting_transaction_is_a_clear_error() -> None:
     with pytest.raises(BrokerError, match="it was aborted"):
         commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
     assert producer.calls == ["send_offsets", "abort"]
+
+
+@pytest.mark.parametrize("code", [KafkaError.UNKNOWN_MEMBER_ID, KafkaError.ILLEGAL_GENERATION])
+def test_offsets_refused_because_the_group_moved_on_abort_and_say_so(code: int) -> None:
+    """The worker tells this apart from a failure: it rewinds and carries on (the cluster
+    test `test_a_filter_frozen_past_its_session_timeout_carries_on_exactly`)."""
+    moved = KafkaError(code, txn_requires_abort=True)
+    producer = LoadingTxnCoordinator(1, moved)
+    with pytest.raises(GroupMovedOn, match="moved on"):
+        commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
+    assert producer.calls == ["send_offsets", "flush", "abort"]  # flush: librdkafka#4849

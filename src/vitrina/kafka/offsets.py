@@ -208,6 +208,12 @@ def _waiting_out(
             delay = min(delay * 2, 2.0)
 
 
+class GroupMovedOn(BrokerError):
+    """The consumer group moved on while a transaction was open (this member's session
+    expired, or a rebalance bumped the generation): its offsets were refused and the
+    transaction aborted. Not a failure of the worker: it rewinds and carries on."""
+
+
 def commit_transaction(
     producer: Any,
     offsets: list[TopicPartition] | None,
@@ -223,7 +229,11 @@ def commit_transaction(
     restart the filter crashed on 'Failed to commit offsets to transaction: Coordinator
     load in progress' — a state the same call gets past a second later.
 
-    A transaction that must be aborted, a fenced producer (another instance took over its
+    Offsets refused because the group moved on (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION…:
+    seen on the cluster when the group's coordinator was killed and this member's session
+    expired before a new one took the group) abort the transaction and raise GroupMovedOn:
+    the caller undoes in memory what the aborted records did and carries on. Any other
+    transaction that must be aborted, a fenced producer (another instance took over its
     transactional id) or no success within `timeout_s` raise BrokerError naming it: the
     worker stops and its restart resumes from the last committed transaction, whose
     outputs are the only ones read_committed readers see."""
@@ -247,6 +257,13 @@ def commit_transaction(
                     "transactional id (a zombie is stopped so); the supervisor restarts the "
                     "worker, which resumes from the last committed transaction",
                 ) from None
+            if not sent and err.code() in REBALANCED:
+                abort_transaction(producer, service=service)
+                raise GroupMovedOn(
+                    f"{service}: the consumer group moved on ({err.str()}); the open "
+                    "transaction was aborted",
+                    hint="its records are read again from the last committed offsets",
+                ) from None
             if err.txn_requires_abort() or not err.retriable() or clock() + delay > deadline:
                 with contextlib.suppress(KafkaException):
                     producer.abort_transaction(30)
@@ -258,3 +275,27 @@ def commit_transaction(
             log.warning("%s: %s the transaction: %s, retrying", service, what, err.str())
             sleep(delay)
             delay = min(delay * 2, 2.0)
+
+
+FLUSH_BEFORE_ABORT_S = 10.0
+
+
+def abort_transaction(producer: Any, *, service: str) -> None:
+    """Abort the open transaction, to go on with a new one; BrokerError when even the abort
+    fails: the producer cannot go on, and the worker's restart resumes from the last
+    committed transaction.
+
+    The records in flight are waited for first (at most `FLUSH_BEFORE_ABORT_S`): an abort
+    sent while a transaction's first records travel can reach the coordinator before their
+    partitions are added to it, and the coordinator refuses to end an empty transaction
+    with a fatal INVALID_TXN_STATE (confluentinc/librdkafka#4849). Seen here: the filter's
+    abort right after a produce failed so, and the producer could not go on."""
+    try:
+        producer.flush(FLUSH_BEFORE_ABORT_S)
+        producer.abort_transaction(30)
+    except KafkaException as exc:
+        raise BrokerError(
+            f"{service}: aborting the transaction failed: {exc.args[0].str()}",
+            hint="the supervisor restarts the worker, which resumes from the last committed "
+            "transaction",
+        ) from None

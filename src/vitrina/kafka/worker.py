@@ -26,7 +26,14 @@ from collections.abc import Callable
 from typing import Any
 
 import orjson
-from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
+from confluent_kafka import (
+    OFFSET_BEGINNING,
+    Consumer,
+    KafkaError,
+    KafkaException,
+    Message,
+    TopicPartition,
+)
 
 from vitrina import metrics
 from vitrina.errors import BrokerError, ContractError, UnavailableError
@@ -41,7 +48,14 @@ from vitrina.kafka.deadletter import (
 )
 from vitrina.kafka.errors import init_transactions
 from vitrina.kafka.inspect import consume_ready
-from vitrina.kafka.offsets import commit_offsets, commit_transaction
+from vitrina.kafka.lifecycle import release
+from vitrina.kafka.offsets import (
+    GroupMovedOn,
+    abort_transaction,
+    commit_offsets,
+    commit_transaction,
+    committed_offsets,
+)
 from vitrina.kafka.produce import (
     MAX_MESSAGE_BYTES,
     DeliveryTracker,
@@ -108,6 +122,7 @@ class StreamWorker:
         self._pending: dict[tuple[str, int], int] = {}
         self._readers: dict[str, frozenset[str]] = {}  # services reading a topic (ACL plan)
         self._to_recover: list[TopicPartition] = []
+        self._revoking: set[tuple[str, int]] = set()  # partitions in an on_revoke callback
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
         self.reached_end: dict[tuple[str, int], int] = {}
@@ -183,8 +198,35 @@ class StreamWorker:
         self._to_recover.extend(partitions)
 
     def _on_revoke(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        gone = {(tp.topic, tp.partition) for tp in partitions}
         if not self._failed:
-            self.commit(force=True)
+            self._revoking = gone  # a rewind in this commit must not seek them
+            try:
+                self.commit(force=True)
+            finally:
+                self._revoking = set()
+        self._forget(partitions)
+
+    def _on_lost(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
+        """The group expelled this member (its session expired: a process frozen for longer
+        than the session timeout, a coordinator that moved): the partitions may be another
+        member's already, so their offsets cannot be committed. With transactions, what was
+        written since the last commit is aborted (the next owner reads it again); without,
+        the outputs are flushed and the commit is refused, as on a revoke."""
+        if not self._transactional or self._failed:
+            self._on_revoke(consumer, partitions)
+            return
+        if self._in_transaction:
+            log.warning(
+                "%s: expelled from the consumer group; aborting the open transaction",
+                self.service,
+            )
+            abort_transaction(self.producer, service=self.service)
+        self._rewind(lost=partitions)
+        self._forget(partitions)
+
+    def _forget(self, partitions: list[TopicPartition]) -> None:
+        """Let go of what this process kept for partitions that are no longer its own."""
         gone = {(tp.topic, tp.partition) for tp in partitions}
         for key in gone:
             self._pending.pop(key, None)
@@ -202,24 +244,32 @@ class StreamWorker:
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Process until stop() or `until()` is true; commit what is durable on the way out."""
-        self.consumer.subscribe(self.topics, on_assign=self._on_assign, on_revoke=self._on_revoke)
+        self.consumer.subscribe(
+            self.topics,
+            on_assign=self._on_assign,
+            on_revoke=self._on_revoke,
+            on_lost=self._on_lost,
+        )
         batch_size = self.settings.worker.batch_size
         timeout = self.settings.worker.poll_timeout_s
+        aborted = 0  # transactions aborted in a row, without a commit in between
         try:
             while not self.stop_event.is_set() and not (until and until()):
-                self._recover()
-                if self.side_input is not None:
-                    self._do(self.side_input.catch_up())
-                messages = consume_ready(self.consumer, batch_size, timeout)
-                if messages:
-                    self._recover()
-                    flood = self._process_batch(messages)
-                    if flood is not None:
-                        self.commit(force=True)
-                        raise flood
-                self._write_sink(force=False, idle=len(messages) < batch_size)
-                self.commit()
-                self._report_lag()
+                try:
+                    self._step(batch_size, timeout)
+                    aborted = 0 if not self._in_transaction else aborted
+                except KafkaException as exc:
+                    aborted += 1
+                    if not self._abortable(exc) or aborted > 3:
+                        raise
+                    log.warning(
+                        "%s: the transaction cannot go on (%s); aborting it and reading "
+                        "its records again",
+                        self.service,
+                        exc.args[0],
+                    )
+                    abort_transaction(self.producer, service=self.service)
+                    self._rewind()
             self.commit(force=True)
         except BaseException:
             self._failed = True  # nothing processed since the last commit may commit now
@@ -228,7 +278,34 @@ class StreamWorker:
             for part in (self.sink, self.side_input):
                 if part is not None:
                     part.close()
-            self.consumer.close()
+            # With a deadline: a close after the group moved on, or with the coordinator
+            # gone, can wait for ever (kafka/lifecycle.py); a stop must not.
+            release([self.consumer], f"the {self.service} consumer")
+
+    def _step(self, batch_size: int, timeout: float) -> None:
+        self._recover()
+        if self.side_input is not None:
+            self._do(self.side_input.catch_up())
+        messages = consume_ready(self.consumer, batch_size, timeout)
+        if messages:
+            self._recover()
+            flood = self._process_batch(messages)
+            if flood is not None:
+                self.commit(force=True)
+                raise flood
+        self._write_sink(force=False, idle=len(messages) < batch_size)
+        self.commit()
+        self._report_lag()
+
+    def _abortable(self, exc: KafkaException) -> bool:
+        """An error the open transaction's abort cures. Seen on the cluster: right after an
+        abort for a group that moved on, a produce in the next transaction failed with
+        'Erroneous state' (librdkafka had set an abortable error on it), and the filter
+        exited. Once is a hiccup; the caller gives up after a few in a row."""
+        if not self._transactional:
+            return False
+        err: KafkaError = exc.args[0]
+        return not err.fatal() and (err.txn_requires_abort() or err.code() == KafkaError._STATE)
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -244,16 +321,23 @@ class StreamWorker:
 
     def _do(self, work: SideWork) -> None:
         """Write a side input's phases, each durable before the next; dead-letter its rejects."""
-        for msg, exc in work.rejected:
-            self.write([self._dead_letter(msg, exc, [])], durable=False)
-        for outputs in work.phases:
-            self.write(outputs, durable=True)
-        if work.rejected and not work.phases:
-            self.write([], durable=True)
-        if work.done is not None:
-            if self._transactional:
-                self.commit(force=True)  # the writes exist only once their transaction commits
-            work.done()
+        for _ in range(3):
+            for msg, exc in work.rejected:
+                self.write([self._dead_letter(msg, exc, [])], durable=False)
+            for outputs in work.phases:
+                self.write(outputs, durable=True)
+            if work.rejected and not work.phases:
+                self.write([], durable=True)
+            if work.done is None:
+                return
+            # With transactions the writes exist only once their transaction commits.
+            if not self._transactional or self.commit(force=True):
+                work.done()
+                return
+            # The group moved on and the transaction was aborted: the rebuild after the
+            # rewind derives the phases again; the dead letters are written again here.
+            work = SideWork(rejected=work.rejected, done=work.done)
+        raise BrokerError(f"{self.service}: the consumer group kept moving on; stopping")
 
     def write(self, outputs: list[Output], *, durable: bool = False) -> None:
         """Write records that no input offset guards (a side input's phased writes).
@@ -421,44 +505,91 @@ class StreamWorker:
         return True
 
     # -- commit ---------------------------------------------------------------------------
-    def commit(self, force: bool = False) -> None:
-        """Commit consumed offsets once their outputs are durable.
+    def commit(self, force: bool = False) -> bool:
+        """Commit consumed offsets once their outputs are durable; True when everything
+        consumed so far is committed.
 
         Unless forced, at most once per `worker.commit_interval_s`: each commit waits for
         every output to be acknowledged, which per batch would cap throughput.
         """
         if force:
             if not self._write_sink(force=True):
-                return
+                return False
         elif self.clock() - self._last_commit < self.settings.worker.commit_interval_s:
-            return
+            return False
         if not self._pending or (self.sink is not None and not self.sink.durable()):
             if self._in_transaction and not self._pending:
                 commit_transaction(self.producer, None, None, service=self.service)
                 self._in_transaction = False
             # Not durable yet (a sink still buffering): try again on the next loop, right
             # after its flush, instead of waiting out another interval.
-            return
+            return not self._pending
         self._last_commit = self.clock()
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
         if self._transactional:
-            commit_transaction(
-                self.producer,
-                offsets,
-                self.consumer.consumer_group_metadata(),
-                service=self.service,
-            )
+            try:
+                commit_transaction(
+                    self.producer,
+                    offsets,
+                    self.consumer.consumer_group_metadata(),
+                    service=self.service,
+                )
+            except GroupMovedOn as exc:
+                log.warning("%s", exc.message)
+                self._rewind()
+                return False
             self._in_transaction = False
         else:
             self._flush_outputs()
             # A transient failure is retried inside; on a rebalance the revoke callback
             # drops the lost partitions' offsets. Either way nothing pending is dropped here.
             if not commit_offsets(self.consumer, offsets, service=self.service):
-                return
+                return False
         metrics.LAST_COMMIT.labels(self.service).set(time.time())
         for tp in offsets:  # newer offsets may have arrived meanwhile (revoke in a commit)
             if self._pending.get((tp.topic, tp.partition)) == tp.offset:
                 del self._pending[(tp.topic, tp.partition)]
+        return not self._pending
+
+    def _rewind(self, lost: list[TopicPartition] | None = None) -> None:
+        """The open transaction was aborted because the group moved on: undo in this process
+        what its records did, as a restart would, without one. Every partition still owned
+        goes back to its committed offset, and its state (the filter's shelves) is dropped
+        and rebuilt from the committed outputs before the next record; the `lost` ones are
+        someone else's now. Seen on the cluster: the filter exited instead, on 'Specified
+        group generation id is not valid' after its coordinator was killed."""
+        self._in_transaction = False
+        self._pending.clear()
+        gone = {(tp.topic, tp.partition) for tp in lost or []} | self._revoking
+        owned = [tp for tp in self.consumer.assignment() if (tp.topic, tp.partition) not in gone]
+        every = owned + list(lost or [])
+        for tp in every:
+            self.policy.forget(tp.topic, tp.partition)
+            self.reached_end.pop((tp.topic, tp.partition), None)
+        for part in (self.sink, self.side_input):
+            if part is not None:
+                part.drop(every)
+        if owned:
+            for tp in committed_offsets(self.consumer, owned, service=self.service):
+                if tp.offset < 0:  # nothing committed yet: from the start (auto.offset.reset)
+                    tp.offset = OFFSET_BEGINNING
+                try:
+                    self.consumer.seek(tp)
+                except KafkaException as exc:
+                    raise BrokerError(
+                        f"{self.service}: cannot rewind {tp.topic} [{tp.partition}] after "
+                        f"the group moved on: {exc.args[0]}"
+                    ) from None
+        keys = {(tp.topic, tp.partition) for tp in every}
+        self._to_recover = [
+            tp for tp in self._to_recover if (tp.topic, tp.partition) not in keys
+        ] + owned
+        if owned:
+            log.info(
+                "%s: rewound %d partitions to their committed offsets; their state is rebuilt",
+                self.service,
+                len(owned),
+            )
 
     def _flush_outputs(self) -> None:
         """Wait until every produced record is acknowledged; crash if one was refused."""
