@@ -149,28 +149,16 @@ def run_with_kills(services: list[Service], rng: random.Random, window_s: float)
         services[index].kill_and_restart()
 
 
-def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
-    healthy_cluster: SecuredCluster, tmp_path: Path
-) -> None:
-    from vitrina.lake.reader import read_dataset
-    from vitrina.lake.writer import LakeWriter
-    from vitrina.search.embedded import EmbeddedSearch
-    from vitrina.services.bans import BanService
-
-    rng = random.Random(20261130)
+def services_settings(cluster: SecuredCluster, tmp_path: Path) -> tuple[Settings, dict[str, str]]:
+    """Settings on fresh topic names (created, ACLs granted), and the services' environment:
+    no metrics ports, small and frequent lake files."""
     settings = platform_settings(
-        healthy_cluster,
+        cluster,
         tmp_path / "data",
         new_suffix(),
         lake={"flush_records": 2000, "flush_seconds": 1.0},
     )
-    prepare(healthy_cluster, settings)
-    chunks, ids = small_catalogue(tmp_path, PRODUCTS)
-    banned_before = set(rng.sample(ids, BANNED_BEFORE))
-    banned_during = set(rng.sample(sorted(set(ids) - banned_before), BANNED_DURING))
-    bans = BanService(settings)
-    bans.ban(sorted(banned_before), "counterfeit", "test")
-
+    prepare(cluster, settings)
     env = platform_env(
         settings,
         PORTS__FILTER="0",
@@ -179,6 +167,52 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
         LAKE__FLUSH_RECORDS="2000",
         LAKE__FLUSH_SECONDS="1",
     )
+    return settings, env
+
+
+def lake_coordinates(settings: Settings) -> list[tuple[int, int]]:
+    """(partition, offset) of every shop-products row in the lake."""
+    from vitrina.lake.reader import read_dataset
+    from vitrina.lake.writer import LakeWriter
+
+    lake = read_dataset(
+        LakeWriter.from_settings(settings), "shop_products", ["_partition", "_offset"]
+    )
+    return list(
+        zip(lake.column("_partition").to_pylist(), lake.column("_offset").to_pylist(), strict=True)
+    )
+
+
+def index_ids(settings: Settings) -> set[str]:
+    from vitrina.search.embedded import EmbeddedSearch
+
+    search = EmbeddedSearch(settings.search_path, readonly=True)
+    try:
+        return search.product_ids()
+    finally:
+        search.close()
+
+
+def none_exited(services: list[Service]) -> None:
+    for s in services:
+        if s.proc is not None and s.proc.poll() is not None:
+            raise AssertionError(f"{s.name} exited:\n{s.tail()}")
+
+
+def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    from vitrina.lake.reader import read_dataset
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.services.bans import BanService
+
+    rng = random.Random(20261130)
+    settings, env = services_settings(healthy_cluster, tmp_path)
+    chunks, ids = small_catalogue(tmp_path, PRODUCTS)
+    banned_before = set(rng.sample(ids, BANNED_BEFORE))
+    banned_during = set(rng.sample(sorted(set(ids) - banned_before), BANNED_DURING))
+    bans = BanService(settings)
+    bans.ban(sorted(banned_before), "counterfeit", "test")
     logs = tmp_path / "logs"
     logs.mkdir()
     services = [Service(name, env, logs) for name in SERVICES]
@@ -222,20 +256,11 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
         def lake_rows() -> int:
             return read_dataset(writer, "shop_products", ["_offset"]).num_rows
 
-        def index_ids() -> set[str]:
-            search = EmbeddedSearch(settings.search_path, readonly=True)
-            try:
-                return search.product_ids()
-            finally:
-                search.close()
-
         def done() -> bool:
-            for s in services:
-                if s.proc is not None and s.proc.poll() is not None:
-                    raise AssertionError(f"{s.name} exited:\n{s.tail()}")
+            none_exited(services)
             _published, last = committed_outputs(settings)
             visible = {k for k, alive in last.items() if alive}
-            return visible == allowed and lake_rows() >= PRODUCTS and index_ids() == allowed
+            return visible == allowed and lake_rows() >= PRODUCTS and index_ids(settings) == allowed
 
         def settle(what: str) -> None:
             try:
@@ -246,8 +271,9 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
                 raise AssertionError(
                     f"{what}: visible {len(visible)} of {len(allowed)} allowed; missing "
                     f"{len(allowed - visible)}; leaked bans {len(visible - allowed)}; lake rows "
-                    f"{lake_rows()}; indexed {len(index_ids())}, of them banned "
-                    f"{len(index_ids() - allowed)}\n" + "\n".join(s.tail() for s in services)
+                    f"{lake_rows()}; indexed {len(index_ids(settings))}, of them banned "
+                    f"{len(index_ids(settings) - allowed)}\n"
+                    + "\n".join(s.tail() for s in services)
                 ) from None
 
         settle("every allowed product in filtered-products, the index and the lake")
@@ -280,7 +306,7 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
         )
         assert len(coordinates) == len(set(coordinates)) == PRODUCTS  # each record once
         assert set(lake.column("product_id").to_pylist()) == set(ids)
-        assert index_ids() == allowed
+        assert index_ids(settings) == allowed
         assert all(s.kills == KILLS for s in services)
     finally:
         stop.set()
@@ -293,7 +319,7 @@ def test_filter_indexer_and_lake_sink_are_exact_under_kill_9(
 FREEZE_S = 12.0  # longer than the session timeout (6 s): the group expels the member
 
 
-def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
+def test_services_frozen_past_their_session_timeout_carry_on_exactly(
     healthy_cluster: SecuredCluster, tmp_path: Path
 ) -> None:
     """Regression: after its group coordinator was killed (rehearsals of stop 30), the
@@ -301,16 +327,17 @@ def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
     valid') — its session had expired meanwhile — and it aborted its transaction and exited,
     or hung. A process frozen for longer than its session timeout (SIGSTOP here; a long GC
     pause, a stalled VM elsewhere) meets the same refusal on every broker. The filter must
-    abort what it wrote since its last commit, read it again, and carry on: every allowed
-    product published once, no banned one, and the process never exits."""
+    abort what it wrote since its last commit, read it again, and carry on; the indexer and
+    the lake sink (no transactions: their outputs are idempotent) must carry on as well:
+    every allowed product published and indexed once, no banned one, every record in the
+    lake once, and no process exits."""
     from confluent_kafka import Producer
 
     from vitrina.domain.generator import generate_catalog
     from vitrina.kafka.clients import producer_config
     from vitrina.services.bans import BanService
 
-    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
-    prepare(healthy_cluster, settings)
+    settings, env = services_settings(healthy_cluster, tmp_path)
     catalogue = [orjson.dumps(p) for p in generate_catalog(40_000, seed=5)]
     ids = [orjson.loads(raw)["product_id"] for raw in catalogue]
     banned = set(random.Random(5).sample(ids, 400))
@@ -318,7 +345,8 @@ def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
     bans.ban(sorted(banned), "counterfeit", "test")
     logs = tmp_path / "logs"
     logs.mkdir()
-    filter_ = Service("filter", platform_env(settings, PORTS__FILTER="0"), logs)
+    services = [Service(name, env, logs) for name in SERVICES]
+    filter_ = services[0]
     stop = threading.Event()
     sent: list[str] = []
 
@@ -344,12 +372,15 @@ def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
             message="the filter to take its partitions",
         )
         flow.start()
-        assert filter_.proc is not None
         for _ in range(2):
             stop.wait(3.0)
-            os.kill(filter_.proc.pid, signal.SIGSTOP)
+            for s in services:
+                assert s.proc is not None
+                os.kill(s.proc.pid, signal.SIGSTOP)
             time.sleep(FREEZE_S)
-            os.kill(filter_.proc.pid, signal.SIGCONT)
+            for s in services:
+                assert s.proc is not None
+                os.kill(s.proc.pid, signal.SIGCONT)
         stop.wait(5.0)
         stop.set()
         flow.join(120)
@@ -357,25 +388,37 @@ def test_a_filter_frozen_past_its_session_timeout_carries_on_exactly(
         assert len(sent) > 10_000
 
         def exact() -> bool:
-            if filter_.proc is not None and filter_.proc.poll() is not None:
-                raise AssertionError(f"the filter exited:\n{filter_.tail()}")
+            none_exited(services)
             _published, last = committed_outputs(settings)
-            return {k for k, alive in last.items() if alive} == allowed
+            visible = {k for k, alive in last.items() if alive}
+            return (
+                visible == allowed
+                and len(lake_coordinates(settings)) >= len(sent)
+                and index_ids(settings) == allowed
+            )
 
-        wait_for(exact, timeout=120, interval=2.0, message="every allowed product published")
+        wait_for(
+            exact,
+            timeout=120,
+            interval=2.0,
+            message="every allowed product published and indexed, every record in the lake",
+        )
         published, _last = committed_outputs(settings)
         assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
         assert not set(published) & banned
+        coordinates = lake_coordinates(settings)
+        assert len(coordinates) == len(set(coordinates)) == len(sent)  # each record once
         # The freezes did what the test is about: the group moved on, and the filter learnt it
         # from its refused offsets (rewound) or from its heartbeat first (expelled).
         log = (logs / "filter-0.log").read_text(errors="replace")
         assert "rewound" in log or "expelled" in log, filter_.tail()
-        assert filter_.proc.poll() is None
+        assert all(s.proc is not None and s.proc.poll() is None for s in services)
     finally:
         stop.set()
         if flow.is_alive():
             flow.join(120)
-        filter_.stop()
+        for s in services:
+            s.stop()
         bans.close()
 
 
@@ -429,7 +472,7 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
 
     _step, worker = build(settings, instance_id=f"refuses-{new_suffix()}")
     refusing = RefusesOneProduce(worker.producer, at=2_000)
-    worker.producer = refusing  # type: ignore[assignment]
+    worker.producer = refusing
     crashed: list[BaseException] = []
 
     def run() -> None:
