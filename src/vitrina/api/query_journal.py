@@ -5,9 +5,10 @@ loses none of it.
 Each process appends its records, one JSON line each, to its own segment file in
 `<data_dir>/query-log/` (O_APPEND, one write(2) a line: once it returns the line is in the
 kernel's page cache, which a killed process cannot take with it; a segment sealed with
-lines not yet delivered is fsync'd, so a machine crash loses at most the last second's). Beside each segment, `<segment>.acked` lists the numbers of its lines the
-broker acknowledged (or the contract refused: retrying cannot help them). The writer starts
-a new segment every second and deletes a full one once every line of it is done.
+lines not yet delivered is fsync'd, so a machine crash loses at most the last second's).
+Beside each segment, `<segment>.acked` lists the numbers of its lines the broker
+acknowledged (or the contract refused: retrying cannot help them). The writer starts a new
+segment every second and deletes a full one once every line of it is done.
 
 Every segment is held under an exclusive flock by the process that writes or recovers it.
 A process that starts takes each segment whose lock is free — its writer is dead — and

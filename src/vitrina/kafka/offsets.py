@@ -288,8 +288,9 @@ def abort_transaction(producer: Any, *, service: str) -> None:
     The records in flight are waited for first (at most `FLUSH_BEFORE_ABORT_S`): an abort
     sent while a transaction's first records travel can reach the coordinator before their
     partitions are added to it, and the coordinator refuses to end an empty transaction
-    with a fatal INVALID_TXN_STATE (confluentinc/librdkafka#4849). Seen here: the filter's
-    abort right after a produce failed so, and the producer could not go on."""
+    with a fatal INVALID_TXN_STATE (confluentinc/librdkafka#4849). Seen in the cluster test
+    that refuses one of the filter's produces: the abort right after it failed so, and the
+    producer could not go on."""
     try:
         producer.flush(FLUSH_BEFORE_ABORT_S)
         producer.abort_transaction(30)
