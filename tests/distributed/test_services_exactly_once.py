@@ -502,3 +502,84 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
     assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
     assert not set(published) & banned
     assert not crashed
+
+
+class StallsOnce:
+    """The filter's transactional producer, whose first send_offsets_to_transaction blocks
+    for ever, as librdkafka's did with the group coordinator killed (#5456, #5511)."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer, self.stalled = producer, 0
+
+    def send_offsets_to_transaction(self, *args: Any) -> None:
+        if not self.stalled:
+            self.stalled += 1
+            threading.Event().wait()
+        self.producer.send_offsets_to_transaction(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
+    healthy_cluster: SecuredCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (a full rehearsal of this session): with its group coordinator killed, the
+    filter blocked in send_offsets_to_transaction for the test's 240 s — librdkafka ignored
+    the call's timeout. Past a deadline the filter takes a new producer (its
+    init_transactions fences the stuck one and aborts its transaction) and reads the
+    aborted records again: every allowed product published once, the worker running."""
+    from confluent_kafka import Producer
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.kafka import offsets
+    from vitrina.kafka.clients import producer_config
+    from vitrina.services.bans import BanService
+    from vitrina.services.filter import build
+
+    monkeypatch.setattr(offsets, "SEND_OFFSETS_DEADLINE_S", 3.0, raising=False)
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    catalogue = [orjson.dumps(p) for p in generate_catalog(5_000, seed=8)]
+    ids = [orjson.loads(raw)["product_id"] for raw in catalogue]
+    banned = set(ids[::50])
+    bans = BanService(settings)
+    bans.ban(sorted(banned), "counterfeit", "test")
+    producer = Producer(producer_config(settings, "admin"))
+    for raw, pid in zip(catalogue, ids, strict=True):
+        producer.produce(settings.topics.shop_products, raw, pid.encode())
+    assert producer.flush(60) == 0
+
+    _step, worker = build(settings, instance_id=f"stalls-{new_suffix()}")
+    stalling = StallsOnce(worker.producer)
+    worker.producer = stalling
+    crashed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            worker.run()
+        except BaseException as exc:  # reported by the test
+            crashed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    allowed = set(ids) - banned
+    try:
+
+        def exact() -> bool:
+            if crashed:
+                raise AssertionError(f"the filter stopped: {crashed[0]!r}")
+            _published, last = committed_outputs(settings)
+            return {k for k, alive in last.items() if alive} == allowed
+
+        wait_for(exact, timeout=120, interval=1.0, message="every allowed product published")
+    finally:
+        worker.stop()
+        thread.join(60)
+        bans.close()
+    assert stalling.stalled == 1
+    assert worker.producer is not stalling  # replaced
+    published, _last = committed_outputs(settings)
+    assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
+    assert not set(published) & banned
+    assert not crashed

@@ -7,6 +7,7 @@ tests/integration/test_worker_safety.py).
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 import pytest
@@ -16,6 +17,7 @@ from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
 from vitrina.kafka.offsets import (
     GroupMovedOn,
+    ProducerStuck,
     commit_offsets,
     commit_transaction,
     committed_offsets,
@@ -246,3 +248,22 @@ def test_offsets_refused_because_the_group_moved_on_abort_and_say_so(code: int) 
     with pytest.raises(GroupMovedOn, match="moved on"):
         commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
     assert producer.calls == ["send_offsets", "flush", "abort"]  # flush: librdkafka#4849
+
+
+def test_a_send_offsets_that_never_returns_is_given_up_at_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """librdkafka#5456/#5511: with the group coordinator killed, send_offsets_to_transaction
+    ignored its 30 s timeout and blocked the filter for good (a cluster rehearsal: 240 s)."""
+    from vitrina.kafka import offsets
+
+    class Stuck(LoadingTxnCoordinator):
+        def send_offsets_to_transaction(self, offsets: Any, meta: Any, timeout: float) -> None:
+            self.calls.append("send_offsets")
+            threading.Event().wait()  # as librdkafka did
+
+    monkeypatch.setattr(offsets, "SEND_OFFSETS_DEADLINE_S", 0.3)
+    producer = Stuck(0, KafkaError(KafkaError._TIMED_OUT))
+    with pytest.raises(ProducerStuck, match="did not return within"):
+        commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
+    assert producer.calls == ["send_offsets"]  # never committed: the new producer aborts it

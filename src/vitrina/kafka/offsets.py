@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -214,6 +215,42 @@ class GroupMovedOn(BrokerError):
     transaction aborted. Not a failure of the worker: it rewinds and carries on."""
 
 
+class ProducerStuck(BrokerError):
+    """`send_offsets_to_transaction` did not return within its deadline: librdkafka can wait
+    for ever for a group coordinator that was killed (confluentinc/librdkafka#5456: the
+    call's timeout is never checked; #5511: a coordinator gone from the metadata is never
+    looked up again). The producer is left to its blocked call; the caller takes a new one."""
+
+
+# send_offsets_to_transaction's own timeout (30 s) plus a margin: past that it is stuck.
+SEND_OFFSETS_DEADLINE_S = 45.0
+
+
+def _send_offsets(producer: Any, offsets: Any, group_metadata: Any, *, service: str) -> None:
+    """`producer.send_offsets_to_transaction` in a thread of its own, waited for at most
+    SEND_OFFSETS_DEADLINE_S: ProducerStuck past that; its error, if it raised one."""
+    done = threading.Event()
+    failed: list[BaseException] = []
+
+    def call() -> None:
+        try:
+            producer.send_offsets_to_transaction(offsets, group_metadata, 30)
+        except BaseException as exc:  # handed to the caller below
+            failed.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=call, name=f"{service} send offsets", daemon=True).start()
+    if not done.wait(SEND_OFFSETS_DEADLINE_S):
+        raise ProducerStuck(
+            f"{service}: adding the offsets to the transaction did not return within "
+            f"{SEND_OFFSETS_DEADLINE_S:.0f} s (a killed group coordinator, librdkafka#5456)",
+            hint="the worker takes a new producer, which aborts the stuck transaction",
+        )
+    if failed:
+        raise failed[0]
+
+
 def commit_transaction(
     producer: Any,
     offsets: list[TopicPartition] | None,
@@ -243,7 +280,7 @@ def commit_transaction(
     while True:
         try:
             if not sent:
-                producer.send_offsets_to_transaction(offsets, group_metadata, 30)
+                _send_offsets(producer, offsets, group_metadata, service=service)
                 sent = True
             producer.commit_transaction(30)
             return

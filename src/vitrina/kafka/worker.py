@@ -51,6 +51,7 @@ from vitrina.kafka.inspect import consume_ready
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import (
     GroupMovedOn,
+    ProducerStuck,
     abort_transaction,
     commit_offsets,
     commit_transaction,
@@ -149,16 +150,22 @@ class StreamWorker:
         # killed predecessor and aborts the transaction it left open, at once instead of
         # after the transaction timeout. Replicas on one host need distinct instance ids.
         instance = instance_id or socket.gethostname()
+
         # Delivery reports for failures only: a Python callback per delivered record costs
         # more than the filter's whole decision; successes are counted when produced, and
         # flush() still waits for every acknowledgement before a commit.
-        self.producer = make_producer(
-            output_settings or settings,
-            principal,
-            self._tracker,
-            transactional_id=f"{group_id}-{instance}" if self._transactional else None,
-            **{"delivery.report.only.error": True},
-        )
+        def new_producer() -> Any:
+            return make_producer(
+                output_settings or settings,
+                principal,
+                self._tracker,
+                transactional_id=f"{group_id}-{instance}" if self._transactional else None,
+                **{"delivery.report.only.error": True},
+            )
+
+        self._new_producer = new_producer
+        self._stuck: list[Any] = []  # producers left to a call that never returned
+        self.producer = new_producer()
         self.consumer = Consumer(
             consumer_config(
                 settings,
@@ -538,6 +545,11 @@ class StreamWorker:
                 log.warning("%s", exc.message)
                 self._rewind()
                 return False
+            except ProducerStuck as exc:
+                log.warning("%s; taking a new producer", exc.message)
+                self._replace_producer()
+                self._rewind()
+                return False
             self._in_transaction = False
         else:
             self._flush_outputs()
@@ -550,6 +562,15 @@ class StreamWorker:
             if self._pending.get((tp.topic, tp.partition)) == tp.offset:
                 del self._pending[(tp.topic, tp.partition)]
         return not self._pending
+
+    def _replace_producer(self) -> None:
+        """Leave the stuck producer to its blocked call (destroying a client while a call
+        blocks in it is unsafe; it is reclaimed when the process exits) and take a new one
+        with the same transactional id: its init_transactions fences the stuck one and
+        aborts the transaction it left open, so none of its records are ever committed."""
+        self._stuck.append(self.producer)
+        self.producer = self._new_producer()
+        init_transactions(self.producer, 30)
 
     def _rewind(self, lost: list[TopicPartition] | None = None) -> None:
         """The open transaction was aborted because the group moved on: undo in this process
