@@ -38,6 +38,8 @@ from tests.distributed.services_support import (
     prepare,
 )
 
+from vitrina.kafka.deadletter import headers_dict
+from vitrina.kafka.inspect import read_to_end
 from vitrina.settings import Settings
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow]
@@ -424,17 +426,19 @@ def test_services_frozen_past_their_session_timeout_carry_on_exactly(
 
 
 class RefusesOneProduce:
-    """The filter's transactional producer, whose `at`-th produce() fails as librdkafka's
-    does once it has set an abortable error on the open transaction ('Erroneous state')."""
+    """The filter's transactional producer, whose `at`-th produce() (to `topic`, or to any)
+    fails as librdkafka's does once it has set an abortable error on the open transaction
+    ('Erroneous state')."""
 
-    def __init__(self, producer: Any, at: int) -> None:
-        self.producer, self.at, self.calls, self.refused = producer, at, 0, 0
+    def __init__(self, producer: Any, at: int, topic: str | None = None) -> None:
+        self.producer, self.at, self.topic, self.calls, self.refused = producer, at, topic, 0, 0
 
     def produce(self, *args: Any, **kwargs: Any) -> None:
         from confluent_kafka import KafkaError, KafkaException
 
-        self.calls += 1
-        if self.calls == self.at:
+        if self.topic is None or (args[0] if args else kwargs.get("topic")) == self.topic:
+            self.calls += 1
+        if self.calls == self.at and not self.refused:
             self.refused += 1
             raise KafkaException(
                 KafkaError(KafkaError._STATE, "Unable to produce message: Local: Erroneous state")
@@ -445,10 +449,16 @@ class RefusesOneProduce:
         return getattr(self.producer, name)
 
 
-def filter_exact_with(cluster: SecuredCluster, tmp_path: Path, wrap: Callable[[Any], Any]) -> Any:
-    """An in-process filter (transactions on) whose producer is `wrap(producer)`, over 5,000
-    products of which every 50th is banned: it must publish every allowed one exactly once,
-    none banned, and never stop. Returns the worker, stopped."""
+def filter_exact_with(
+    cluster: SecuredCluster,
+    tmp_path: Path,
+    wrap: Callable[[Any, Settings], Any],
+    bad_bans: dict[bytes, bytes] | None = None,
+) -> Any:
+    """An in-process filter (transactions on) whose producer is `wrap(producer, settings)`,
+    over 5,000 products of which every 50th is banned: it must publish every allowed one
+    exactly once, none banned, and never stop. `bad_bans` (key → value) go to the ban list first, raw.
+    Returns the worker, stopped."""
     from confluent_kafka import Producer
 
     from vitrina.domain.generator import generate_catalog
@@ -464,12 +474,14 @@ def filter_exact_with(cluster: SecuredCluster, tmp_path: Path, wrap: Callable[[A
     bans = BanService(settings)
     bans.ban(sorted(banned), "counterfeit", "test")
     producer = Producer(producer_config(settings, "admin"))
+    for key, value in (bad_bans or {}).items():
+        producer.produce(settings.topics.banned_products, value, key)
     for raw, pid in zip(catalogue, ids, strict=True):
         producer.produce(settings.topics.shop_products, raw, pid.encode())
     assert producer.flush(60) == 0
 
     _step, worker = build(settings, instance_id=f"wrapped-{new_suffix()}")
-    worker.producer = wrap(worker.producer)
+    worker.producer = wrap(worker.producer, settings)
     crashed: list[BaseException] = []
 
     def run() -> None:
@@ -510,12 +522,38 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
     published once, the worker still running."""
     refusing: list[RefusesOneProduce] = []
 
-    def wrap(producer: Any) -> RefusesOneProduce:
+    def wrap(producer: Any, _settings: Settings) -> RefusesOneProduce:
         refusing.append(RefusesOneProduce(producer, at=2_000))
         return refusing[0]
 
     filter_exact_with(healthy_cluster, tmp_path, wrap)
     assert refusing[0].refused == 1
+
+
+def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written_again(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression: the dead letter of an invalid ban record went out in a transaction that
+    was then aborted (a refused produce), and was not written again until the next restart.
+    It must be written again in the process, and once."""
+    refusing: list[RefusesOneProduce] = []
+
+    def wrap(producer: Any, settings: Settings) -> RefusesOneProduce:
+        refusing.append(RefusesOneProduce(producer, at=1, topic=settings.topics.dead_letters))
+        return refusing[0]
+
+    worker = filter_exact_with(
+        healthy_cluster, tmp_path, wrap, bad_bans={b"9": b'{"product_id": "9"}'}
+    )
+    assert refusing[0].refused == 1
+    settings = worker.settings
+
+    def letters() -> list[Any]:
+        return [m for m in read_to_end(settings, [settings.topics.dead_letters]) if m.key() == b"9"]
+
+    found = wait_for(letters, timeout=30, message="the bad ban record's dead letter")
+    assert len(found) == 1, [headers_dict(m.headers()) for m in found]
+    assert headers_dict(found[0].headers())["source_topic"] == settings.topics.banned_products
 
 
 class StallsOnce:
@@ -548,7 +586,7 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
     monkeypatch.setattr(offsets, "SEND_OFFSETS_DEADLINE_S", 3.0, raising=False)
     stalling: list[StallsOnce] = []
 
-    def wrap(producer: Any) -> StallsOnce:
+    def wrap(producer: Any, _settings: Settings) -> StallsOnce:
         stalling.append(StallsOnce(producer))
         return stalling[0]
 

@@ -124,6 +124,8 @@ class StreamWorker:
         self._readers: dict[str, frozenset[str]] = {}  # services reading a topic (ACL plan)
         self._to_recover: list[TopicPartition] = []
         self._revoking: set[tuple[str, int]] = set()  # partitions in an on_revoke callback
+        # A side input's rejects whose dead letters were in an aborted transaction.
+        self._rejects_again: SideWork | None = None
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
         self.reached_end: dict[tuple[str, int], int] = {}
@@ -291,6 +293,9 @@ class StreamWorker:
 
     def _step(self, batch_size: int, timeout: float) -> None:
         self._recover()
+        if self._rejects_again is not None:
+            work, self._rejects_again = self._rejects_again, None
+            self._do(work)
         if self.side_input is not None:
             self._do(self.side_input.catch_up())
         messages = consume_ready(self.consumer, batch_size, timeout)
@@ -329,12 +334,20 @@ class StreamWorker:
     def _do(self, work: SideWork) -> None:
         """Write a side input's phases, each durable before the next; dead-letter its rejects."""
         for _ in range(3):
-            for msg, exc in work.rejected:
-                self.write([self._dead_letter(msg, exc, [])], durable=False)
-            for outputs in work.phases:
-                self.write(outputs, durable=True)
-            if work.rejected and not work.phases:
-                self.write([], durable=True)
+            try:
+                for msg, exc in work.rejected:
+                    self.write([self._dead_letter(msg, exc, [])], durable=False)
+                for outputs in work.phases:
+                    self.write(outputs, durable=True)
+                if work.rejected and not work.phases:
+                    self.write([], durable=True)
+            except KafkaException:
+                # The loop may abort the transaction and rewind (an abortable error): the
+                # rebuild derives the phases again, the dead letters are kept to be written
+                # again (seen: lost until the next start, whose bookmark had not moved).
+                if work.rejected:
+                    self._rejects_again = SideWork(rejected=work.rejected, done=work.done)
+                raise
             if work.done is None:
                 return
             # With transactions the writes exist only once their transaction commits.
