@@ -490,7 +490,7 @@ def filter_exact_with(
         except BaseException as exc:  # reported by the test
             crashed.append(exc)
 
-    thread = threading.Thread(target=run)
+    thread = threading.Thread(target=run, daemon=True)  # a blocked worker must not hang pytest
     thread.start()
     allowed = set(ids) - banned
     try:
@@ -583,7 +583,7 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
     aborted records again: every allowed product published once, the worker running."""
     from vitrina.kafka import offsets
 
-    monkeypatch.setattr(offsets, "SEND_OFFSETS_DEADLINE_S", 3.0, raising=False)
+    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 3.0, raising=False)
     stalling: list[StallsOnce] = []
 
     def wrap(producer: Any, _settings: Settings) -> StallsOnce:
@@ -593,3 +593,49 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
     worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
     assert stalling[0].stalled == 1
     assert worker.producer is not stalling[0]  # replaced
+
+
+class HangsCommitting:
+    """The filter's transactional producer, whose first commit_transaction never returns:
+    after committing (`commits=True`: the commit reached the coordinator, its answer did
+    not come back) or without committing."""
+
+    def __init__(self, producer: Any, commits: bool) -> None:
+        self.producer, self.commits, self.hung = producer, commits, 0
+
+    def commit_transaction(self, *args: Any) -> None:
+        if not self.hung:
+            self.hung += 1
+            if self.commits:
+                self.producer.commit_transaction(*args)
+            threading.Event().wait()
+        self.producer.commit_transaction(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+@pytest.mark.parametrize("commits", [True, False], ids=["committed-then-hung", "hung"])
+def test_a_producer_stuck_committing_is_replaced_and_nothing_is_published_twice(
+    healthy_cluster: SecuredCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    commits: bool,
+) -> None:
+    """A commit_transaction that never returns (as send_offsets_to_transaction did, above)
+    blocked the filter for good. Past the deadline the filter takes a new producer and
+    rewinds to the group's committed offsets, read after the new producer's
+    init_transactions settled the stuck transaction: moved on if it committed, not if it
+    was aborted. Either way every allowed product is published once."""
+    from vitrina.kafka import offsets
+
+    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 3.0, raising=False)
+    hanging: list[HangsCommitting] = []
+
+    def wrap(producer: Any, _settings: Settings) -> HangsCommitting:
+        hanging.append(HangsCommitting(producer, commits))
+        return hanging[0]
+
+    worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
+    assert hanging[0].hung == 1
+    assert worker.producer is not hanging[0]  # replaced

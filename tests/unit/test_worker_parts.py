@@ -262,8 +262,28 @@ def test_a_send_offsets_that_never_returns_is_given_up_at_its_deadline(
             self.calls.append("send_offsets")
             threading.Event().wait()  # as librdkafka did
 
-    monkeypatch.setattr(offsets, "SEND_OFFSETS_DEADLINE_S", 0.3)
+    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 0.3)
     producer = Stuck(0, KafkaError(KafkaError._TIMED_OUT))
     with pytest.raises(ProducerStuck, match="did not return within"):
         commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
     assert producer.calls == ["send_offsets"]  # never committed: the new producer aborts it
+
+
+def test_a_commit_that_never_returns_is_given_up_at_its_deadline(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The same watchdog on commit_transaction: the worker then takes a new producer, whose
+    init_transactions settles the stuck transaction either way, and rewinds to the offsets
+    committed with it (the cluster test `…_stuck_committing_…`)."""
+    from vitrina.kafka import offsets
+
+    class Stuck(LoadingTxnCoordinator):
+        def commit_transaction(self, timeout: float) -> None:
+            self.calls.append("commit")
+            threading.Event().wait()
+
+    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 0.3)
+    producer = Stuck(0, KafkaError(KafkaError._TIMED_OUT))
+    with pytest.raises(ProducerStuck, match="committing the transaction did not return"):
+        commit_transaction(producer, OFFSETS, None, service="filter", sleep=lambda _: None)
+    assert producer.calls == ["send_offsets", "commit"]

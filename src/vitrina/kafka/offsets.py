@@ -216,36 +216,39 @@ class GroupMovedOn(BrokerError):
 
 
 class ProducerStuck(BrokerError):
-    """`send_offsets_to_transaction` did not return within its deadline: librdkafka can wait
-    for ever for a group coordinator that was killed (confluentinc/librdkafka#5456: the
-    call's timeout is never checked; #5511: a coordinator gone from the metadata is never
-    looked up again). The producer is left to its blocked call; the caller takes a new one."""
+    """A transactional call did not return within its deadline: librdkafka can wait for ever
+    for a coordinator that was killed (confluentinc/librdkafka#5456: the call's timeout is
+    never checked; #5511: a coordinator gone from the metadata is never looked up again).
+    The producer is left to its blocked call; the caller takes a new one, whose
+    init_transactions settles the stuck transaction (completes a commit the coordinator had
+    begun, aborts anything else), and rewinds to the offsets committed with it."""
 
 
-# send_offsets_to_transaction's own timeout (30 s) plus a margin: past that it is stuck.
-SEND_OFFSETS_DEADLINE_S = 45.0
+# A transactional call's own timeout (30 s) plus a margin: past that it is stuck.
+TRANSACTION_CALL_DEADLINE_S = 45.0
 
 
-def _send_offsets(producer: Any, offsets: Any, group_metadata: Any, *, service: str) -> None:
-    """`producer.send_offsets_to_transaction` in a thread of its own, waited for at most
-    SEND_OFFSETS_DEADLINE_S: ProducerStuck past that; its error, if it raised one."""
+def _within_deadline(call: Callable[[], None], what: str, *, service: str) -> None:
+    """`call()` in a thread of its own, waited for at most TRANSACTION_CALL_DEADLINE_S:
+    ProducerStuck past that; its error, if it raised one."""
     done = threading.Event()
     failed: list[BaseException] = []
 
-    def call() -> None:
+    def run() -> None:
         try:
-            producer.send_offsets_to_transaction(offsets, group_metadata, 30)
+            call()
         except BaseException as exc:  # handed to the caller below
             failed.append(exc)
         finally:
             done.set()
 
-    threading.Thread(target=call, name=f"{service} send offsets", daemon=True).start()
-    if not done.wait(SEND_OFFSETS_DEADLINE_S):
+    threading.Thread(target=run, name=f"{service} {what}", daemon=True).start()
+    if not done.wait(TRANSACTION_CALL_DEADLINE_S):
         raise ProducerStuck(
-            f"{service}: adding the offsets to the transaction did not return within "
-            f"{SEND_OFFSETS_DEADLINE_S:.0f} s (a killed group coordinator, librdkafka#5456)",
-            hint="the worker takes a new producer, which aborts the stuck transaction",
+            f"{service}: {what} did not return within {TRANSACTION_CALL_DEADLINE_S:.0f} s "
+            "(a killed coordinator, librdkafka#5456)",
+            hint="the worker takes a new producer, which settles the stuck transaction, and "
+            "reads again from the offsets committed with it",
         )
     if failed:
         raise failed[0]
@@ -280,9 +283,17 @@ def commit_transaction(
     while True:
         try:
             if not sent:
-                _send_offsets(producer, offsets, group_metadata, service=service)
+                _within_deadline(
+                    lambda: producer.send_offsets_to_transaction(offsets, group_metadata, 30),
+                    "adding the offsets to the transaction",
+                    service=service,
+                )
                 sent = True
-            producer.commit_transaction(30)
+            _within_deadline(
+                lambda: producer.commit_transaction(30),
+                "committing the transaction",
+                service=service,
+            )
             return
         except KafkaException as exc:
             err: KafkaError = exc.args[0]

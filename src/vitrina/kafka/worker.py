@@ -538,32 +538,16 @@ class StreamWorker:
         elif self.clock() - self._last_commit < self.settings.worker.commit_interval_s:
             return False
         if not self._pending or (self.sink is not None and not self.sink.durable()):
-            if self._in_transaction and not self._pending:
-                commit_transaction(self.producer, None, None, service=self.service)
-                self._in_transaction = False
+            if self._in_transaction and not self._pending and not self._commit_transaction(None):
+                return False
             # Not durable yet (a sink still buffering): try again on the next loop, right
             # after its flush, instead of waiting out another interval.
             return not self._pending
         self._last_commit = self.clock()
         offsets = [TopicPartition(t, p, o) for (t, p), o in self._pending.items()]
         if self._transactional:
-            try:
-                commit_transaction(
-                    self.producer,
-                    offsets,
-                    self.consumer.consumer_group_metadata(),
-                    service=self.service,
-                )
-            except GroupMovedOn as exc:
-                log.warning("%s", exc.message)
-                self._rewind()
+            if not self._commit_transaction(offsets):
                 return False
-            except ProducerStuck as exc:
-                log.warning("%s; taking a new producer", exc.message)
-                self._replace_producer()
-                self._rewind()
-                return False
-            self._in_transaction = False
         else:
             self._flush_outputs()
             # A transient failure is retried inside; on a rebalance the revoke callback
@@ -576,11 +560,36 @@ class StreamWorker:
                 del self._pending[(tp.topic, tp.partition)]
         return not self._pending
 
+    def _commit_transaction(self, offsets: list[TopicPartition] | None) -> bool:
+        """Commit the open transaction with `offsets` (None: none to add); False when it
+        was aborted, or left to a stuck producer, and the worker rewound instead."""
+        try:
+            commit_transaction(
+                self.producer,
+                offsets,
+                self.consumer.consumer_group_metadata() if offsets else None,
+                service=self.service,
+            )
+        except GroupMovedOn as exc:
+            log.warning("%s", exc.message)
+            self._rewind()
+            return False
+        except ProducerStuck as exc:
+            log.warning("%s; taking a new producer", exc.message)
+            self._replace_producer()
+            self._rewind()
+            return False
+        self._in_transaction = False
+        return True
+
     def _replace_producer(self) -> None:
         """Leave the stuck producer to its blocked call (destroying a client while a call
         blocks in it is unsafe; it is reclaimed when the process exits) and take a new one
         with the same transactional id: its init_transactions fences the stuck one and
-        aborts the transaction it left open, so none of its records are ever committed."""
+        settles the transaction it left open — completes it if the coordinator had begun
+        its commit, aborts it otherwise. The rewind that follows reads the group's committed
+        offsets after that, so they say which: committed records are not read again,
+        aborted ones are."""
         self._stuck.append(self.producer)
         self.producer = self._new_producer()
         init_transactions(self.producer, 30)
