@@ -149,65 +149,6 @@ def test_a_failed_sink_flush_commits_no_offsets(make_settings: Callable[..., Set
     )
 
 
-class CommitsOnceThenHangs:
-    """A consumer whose second synchronous commit never returns (librdkafka#5511, #3740: a
-    commit deferred until the group has a coordinator, which it never looks up again)."""
-
-    def __init__(self, consumer: Any) -> None:
-        self.consumer, self.commits = consumer, 0
-
-    def commit(self, *args: Any, **kwargs: Any) -> Any:
-        self.commits += 1
-        if self.commits == 2:
-            threading.Event().wait()
-        return self.consumer.commit(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.consumer, name)
-
-
-def test_a_lake_sink_whose_commit_never_returns_stops_and_its_restart_is_exact(
-    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Before, the sink waited in the commit for ever. It must stop with the cause within
-    the deadline (its supervisor restarts it), and a restart must leave every record in the
-    lake once."""
-    from vitrina.kafka import offsets
-
-    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 2.0)
-    settings = make_settings()
-    topic, group = settings.topics.client_events, f"stuck-{uuid.uuid4().hex[:6]}"
-    send(settings, topic, [("u-1", event(i)) for i in range(50)])
-    worker = build_lake_sink(settings, group_id=group)
-    hanging = CommitsOnceThenHangs(worker.consumer)
-    worker.consumer = hanging  # type: ignore[assignment]
-    first = Running(worker)
-    wait_for(lambda: hanging.commits >= 1, timeout=60, message="the first commit")
-    send(settings, topic, [("u-2", event(i)) for i in range(50, 100)])
-    first.thread.join(60)
-    assert not first.thread.is_alive(), "the sink is still waiting in its commit"
-    assert "did not return within" in str(first.error), first.error
-    second = Running(build_lake_sink(settings, group_id=group))
-    try:
-        lake = LakeWriter.from_settings(settings)
-
-        def rows() -> Any:
-            table = read_dataset(lake, "client_events", ["_partition", "_offset"])
-            return table if table.num_rows >= 100 else None
-
-        table = wait_for(rows, timeout=60, message="100 events in the lake")
-    finally:
-        second.stop()
-    pairs = list(
-        zip(
-            table.column("_partition").to_pylist(),
-            table.column("_offset").to_pylist(),
-            strict=True,
-        )
-    )
-    assert len(pairs) == len(set(pairs)) == 100
-
-
 def test_indexer_dead_letters_an_unindexable_product_and_indexes_the_rest(
     make_settings: Callable[..., Settings],
 ) -> None:

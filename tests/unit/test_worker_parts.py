@@ -16,7 +16,6 @@ from confluent_kafka import KafkaError, KafkaException, TopicPartition
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import DeadLetterFlood, DeadLetterPolicy
 from vitrina.kafka.offsets import (
-    ConsumerStuck,
     GroupMovedOn,
     ProducerStuck,
     commit_offsets,
@@ -83,26 +82,6 @@ def test_a_permanent_commit_error_raises_at_once() -> None:
     with pytest.raises(BrokerError):
         commit(consumer)
     assert consumer.calls == 1
-
-
-def test_a_commit_that_never_returns_stops_the_worker_at_its_deadline(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    """librdkafka defers a synchronous commit until the group has a coordinator, for ever if
-    it never looks one up again (#5511, #3740): the indexer or lake sink would stall for
-    good. Past the deadline the commit raises, naming the cause; the restart resumes."""
-    from vitrina.kafka import offsets
-
-    class Stuck(FlakyConsumer):
-        def commit(self, offsets: list[TopicPartition], asynchronous: bool) -> None:
-            self.calls += 1
-            threading.Event().wait()  # as librdkafka would
-
-    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 0.3)
-    consumer = Stuck(0, KafkaError._TIMED_OUT)
-    with pytest.raises(ConsumerStuck, match="committing the consumed offsets did not return"):
-        commit(consumer)
-    assert consumer.calls == 1 and not consumer.commits
 
 
 class LoadingCoordinator:

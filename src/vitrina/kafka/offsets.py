@@ -59,22 +59,11 @@ def commit_offsets(
 ) -> bool:
     """Commit synchronously; True when committed (or nothing to commit), False when the
     partitions were lost to a rebalance. Raises BrokerError after `attempts` transient
-    failures (the offsets stay pending; the supervisor restarts the worker).
-
-    A commit that does not return within TRANSACTION_CALL_DEADLINE_S raises BrokerError
-    too: librdkafka defers a commit until the group has a coordinator, for ever if it never
-    looks one up again (#5511, #3740). The worker then stops, and its restart (new clients)
-    reads again from the last committed offsets, as after any failure; its outputs are
-    idempotent (index upserts, lake rows by partition and offset)."""
+    failures (the offsets stay pending; the supervisor restarts the worker)."""
     delay = backoff_s
     for attempt in range(1, attempts + 1):
         try:
-            _within_deadline(
-                lambda: consumer.commit(offsets=offsets, asynchronous=False),
-                "committing the consumed offsets",
-                service=service,
-                stuck=ConsumerStuck,
-            )
+            consumer.commit(offsets=offsets, asynchronous=False)
             return True
         except KafkaException as exc:
             err: KafkaError = exc.args[0]
@@ -235,32 +224,13 @@ class ProducerStuck(BrokerError):
     begun, aborts anything else), and rewinds to the offsets committed with it."""
 
 
-class ConsumerStuck(BrokerError):
-    """A consumer's offset commit did not return within its deadline (see commit_offsets):
-    the worker stops, and its supervisor restarts it with new clients."""
-
-
-# A transactional call's own timeout (30 s) plus a margin: past that it is stuck. Also the
-# deadline of a consumer's synchronous commit, which has no timeout of its own.
+# A transactional call's own timeout (30 s) plus a margin: past that it is stuck.
 TRANSACTION_CALL_DEADLINE_S = 45.0
 
-_STUCK_HINTS = {
-    ProducerStuck: "the worker takes a new producer, which settles the stuck transaction, "
-    "and reads again from the offsets committed with it",
-    ConsumerStuck: "the service exits and its supervisor restarts it; it reads again from "
-    "the last committed offsets",
-}
 
-
-def _within_deadline(
-    call: Callable[[], object],
-    what: str,
-    *,
-    service: str,
-    stuck: type[BrokerError] = ProducerStuck,
-) -> None:
+def _within_deadline(call: Callable[[], None], what: str, *, service: str) -> None:
     """`call()` in a thread of its own, waited for at most TRANSACTION_CALL_DEADLINE_S:
-    `stuck` past that; its error, if it raised one."""
+    ProducerStuck past that; its error, if it raised one."""
     done = threading.Event()
     failed: list[BaseException] = []
 
@@ -274,10 +244,11 @@ def _within_deadline(
 
     threading.Thread(target=run, name=f"{service} {what}", daemon=True).start()
     if not done.wait(TRANSACTION_CALL_DEADLINE_S):
-        raise stuck(
+        raise ProducerStuck(
             f"{service}: {what} did not return within {TRANSACTION_CALL_DEADLINE_S:.0f} s "
-            "(a killed coordinator, librdkafka#5456, #5511)",
-            hint=_STUCK_HINTS[stuck],
+            "(a killed coordinator, librdkafka#5456)",
+            hint="the worker takes a new producer, which settles the stuck transaction, and "
+            "reads again from the offsets committed with it",
         )
     if failed:
         raise failed[0]
