@@ -66,6 +66,14 @@ LAST_COMMIT = Gauge(
     ["service"],
 )
 BROKER_UP = Gauge("vitrina_worker_broker_up", "1 if the client reaches the broker", ["service"])
+# reason: group_moved_on (offsets refused), partitions_lost (expelled), abortable_error (a
+# produce refused in an abortable transaction), producer_stuck (a transactional call past its
+# deadline: the producer was replaced).
+REWINDS = Counter(
+    "vitrina_worker_rewinds_total",
+    "Open transactions given up and read again from the committed offsets, in process",
+    ["service", "reason"],
+)
 
 # -- filter ----------------------------------------------------------------------------
 FILTER_PASSED = Counter("vitrina_filter_passed_total", "Products allowed")

@@ -425,6 +425,14 @@ def test_services_frozen_past_their_session_timeout_carry_on_exactly(
         bans.close()
 
 
+def rewinds(reason: str) -> float:
+    """The filter's in-process rewinds for `reason` so far (vitrina_worker_rewinds_total)."""
+    from prometheus_client import REGISTRY
+
+    labels = {"service": "filter", "reason": reason}
+    return REGISTRY.get_sample_value("vitrina_worker_rewinds_total", labels) or 0.0
+
+
 class RefusesOneProduce:
     """The filter's transactional producer, whose `at`-th produce() (to `topic`, or to any)
     fails as librdkafka's does once it has set an abortable error on the open transaction
@@ -526,8 +534,10 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
         refusing.append(RefusesOneProduce(producer, at=2_000))
         return refusing[0]
 
+    before = rewinds("abortable_error")
     filter_exact_with(healthy_cluster, tmp_path, wrap)
     assert refusing[0].refused == 1
+    assert rewinds("abortable_error") == before + 1  # counted for the alert
 
 
 def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written_again(
@@ -590,9 +600,11 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
         stalling.append(StallsOnce(producer))
         return stalling[0]
 
+    before = rewinds("producer_stuck")
     worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
     assert stalling[0].stalled == 1
     assert worker.producer is not stalling[0]  # replaced
+    assert rewinds("producer_stuck") == before + 1
 
 
 class HangsCommitting:
@@ -636,6 +648,8 @@ def test_a_producer_stuck_committing_is_replaced_and_nothing_is_published_twice(
         hanging.append(HangsCommitting(producer, commits))
         return hanging[0]
 
+    before = rewinds("producer_stuck")
     worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
     assert hanging[0].hung == 1
     assert worker.producer is not hanging[0]  # replaced
+    assert rewinds("producer_stuck") == before + 1

@@ -231,7 +231,7 @@ class StreamWorker:
                 self.service,
             )
             abort_transaction(self.producer, service=self.service)
-        self._rewind(lost=partitions)
+        self._rewind("partitions_lost", lost=partitions)
         self._forget(partitions)
 
     def _forget(self, partitions: list[TopicPartition]) -> None:
@@ -278,7 +278,7 @@ class StreamWorker:
                         exc.args[0],
                     )
                     abort_transaction(self.producer, service=self.service)
-                    self._rewind()
+                    self._rewind("abortable_error")
             self.commit(force=True)
         except BaseException:
             self._failed = True  # nothing processed since the last commit may commit now
@@ -572,12 +572,12 @@ class StreamWorker:
             )
         except GroupMovedOn as exc:
             log.warning("%s", exc.message)
-            self._rewind()
+            self._rewind("group_moved_on")
             return False
         except ProducerStuck as exc:
             log.warning("%s; taking a new producer", exc.message)
             self._replace_producer()
-            self._rewind()
+            self._rewind("producer_stuck")
             return False
         self._in_transaction = False
         return True
@@ -594,13 +594,14 @@ class StreamWorker:
         self.producer = self._new_producer()
         init_transactions(self.producer, 30)
 
-    def _rewind(self, lost: list[TopicPartition] | None = None) -> None:
+    def _rewind(self, reason: str, lost: list[TopicPartition] | None = None) -> None:
         """The open transaction was aborted because the group moved on: undo in this process
         what its records did, as a restart would, without one. Every partition still owned
         goes back to its committed offset, and its state (the filter's shelves) is dropped
         and rebuilt from the committed outputs before the next record; the `lost` ones are
         someone else's now. Seen on the cluster: the filter exited instead, on 'Specified
         group generation id is not valid' after its coordinator was killed."""
+        metrics.REWINDS.labels(self.service, reason).inc()
         self._in_transaction = False
         self._pending.clear()
         gone = {(tp.topic, tp.partition) for tp in lost or []} | self._revoking

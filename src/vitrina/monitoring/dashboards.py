@@ -196,6 +196,15 @@ PIPELINE = Dashboard(
             unit="s",
         ),
         _p(
+            "Transactions given up and read again",
+            (
+                f"sum by (service, reason) (increase(vitrina_worker_rewinds_total{{{SVC}}}[{R}]))",
+                "{{service}} {{reason}}",
+            ),
+            description="in process, without a restart: the group moved on, the partitions "
+            "were lost, an abortable error, or a stuck producer replaced",
+        ),
+        _p(
             "Search index changes",
             (f"rate(vitrina_indexer_documents_upserted_total[{R}])", "upserted"),
             (f"rate(vitrina_indexer_documents_deleted_total[{R}])", "deleted"),

@@ -157,7 +157,8 @@ def inhibit_rules() -> list[dict[str, Any]]:
             "target_matchers": [
                 'alertname =~ "KafkaClientDisconnected|VitrinaConsumerLagGrowing|'
                 "VitrinaWorkerStalled|VitrinaPipelineStalled|VitrinaApiErrorRate|"
-                'VitrinaApiLatencyHigh|VitrinaAnalyticsStale|VitrinaAnalyticsFailing"'
+                "VitrinaApiLatencyHigh|VitrinaAnalyticsStale|VitrinaAnalyticsFailing|"
+                'VitrinaWorkerRewinding"'
             ],
         },
         {
