@@ -595,7 +595,8 @@ class StreamWorker:
         init_transactions(self.producer, 30)
 
     def _rewind(self, reason: str, lost: list[TopicPartition] | None = None) -> None:
-        """The open transaction was aborted because the group moved on: undo in this process
+        """The open transaction was given up (`reason`: the group moved on, the partitions
+        were lost, an abortable error, or a stuck producer was replaced): undo in this process
         what its records did, as a restart would, without one. Every partition still owned
         goes back to its committed offset, and its state (the filter's shelves) is dropped
         and rebuilt from the committed outputs before the next record; the `lost` ones are
