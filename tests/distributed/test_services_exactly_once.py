@@ -566,6 +566,51 @@ def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written
     assert headers_dict(found[0].headers())["source_topic"] == settings.topics.banned_products
 
 
+class RefusesOneCommit:
+    """The filter's transactional producer, whose first commit_transaction fails with an
+    error that requires an abort, as librdkafka's did after a freeze ('skipped sequence
+    numbers', a full rehearsal of the freeze test above); nothing is committed."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer, self.refused = producer, 0
+
+    def commit_transaction(self, *args: Any) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
+        if not self.refused:
+            self.refused += 1
+            raise KafkaException(
+                KafkaError(
+                    KafkaError._GAPLESS_GUARANTEE,
+                    "skipped sequence numbers",
+                    txn_requires_abort=True,
+                )
+            )
+        self.producer.commit_transaction(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+def test_a_commit_that_must_be_aborted_is_aborted_and_read_again(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression (a full rehearsal): after a freeze, the filter's commit failed with
+    'skipped sequence numbers', an error librdkafka says requires an abort; the filter
+    aborted and exited. It must abort, read the records again and carry on: every allowed
+    product published once."""
+    refusing: list[RefusesOneCommit] = []
+
+    def wrap(producer: Any, _settings: Settings) -> RefusesOneCommit:
+        refusing.append(RefusesOneCommit(producer))
+        return refusing[0]
+
+    before = rewinds("abortable_error")
+    filter_exact_with(healthy_cluster, tmp_path, wrap)
+    assert refusing[0].refused == 1
+    assert rewinds("abortable_error") == before + 1
+
+
 class StallsOnce:
     """The filter's transactional producer, whose first send_offsets_to_transaction blocks
     for ever, as librdkafka's did with the group coordinator killed (#5456, #5511)."""

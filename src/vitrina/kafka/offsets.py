@@ -215,6 +215,12 @@ class GroupMovedOn(BrokerError):
     transaction aborted. Not a failure of the worker: it rewinds and carries on."""
 
 
+class TransactionAborted(BrokerError):
+    """The transaction hit an error librdkafka says its abort cures (txn_requires_abort, e.g.
+    'skipped sequence numbers' after a process froze past its session): it was aborted, and
+    its records are to be read again. Not a failure of the worker."""
+
+
 class ProducerStuck(BrokerError):
     """A transactional call did not return within its deadline: librdkafka can wait for ever
     for a coordinator that was killed (confluentinc/librdkafka#5456: the call's timeout is
@@ -272,8 +278,9 @@ def commit_transaction(
     Offsets refused because the group moved on (UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION…:
     seen on the cluster when the group's coordinator was killed and this member's session
     expired before a new one took the group) abort the transaction and raise GroupMovedOn:
-    the caller undoes in memory what the aborted records did and carries on. Any other
-    transaction that must be aborted, a fenced producer (another instance took over its
+    the caller undoes in memory what the aborted records did and carries on. So does any
+    other error that requires an abort (TransactionAborted; seen after a freeze: 'skipped
+    sequence numbers'). A fenced producer (another instance took over its
     transactional id) or no success within `timeout_s` raise BrokerError naming it: the
     worker stops and its restart resumes from the last committed transaction, whose
     outputs are the only ones read_committed readers see."""
@@ -312,7 +319,13 @@ def commit_transaction(
                     "transaction was aborted",
                     hint="its records are read again from the last committed offsets",
                 ) from None
-            if err.txn_requires_abort() or not err.retriable() or clock() + delay > deadline:
+            if err.txn_requires_abort():
+                abort_transaction(producer, service=service)
+                raise TransactionAborted(
+                    f"{service}: {what} the transaction failed ({err.str()}); it was aborted",
+                    hint="its records are read again from the last committed offsets",
+                ) from None
+            if not err.retriable() or clock() + delay > deadline:
                 with contextlib.suppress(KafkaException):
                     producer.abort_transaction(30)
                 raise BrokerError(

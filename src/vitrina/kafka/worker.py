@@ -52,6 +52,7 @@ from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import (
     GroupMovedOn,
     ProducerStuck,
+    TransactionAborted,
     abort_transaction,
     commit_offsets,
     commit_transaction,
@@ -126,6 +127,7 @@ class StreamWorker:
         self._revoking: set[tuple[str, int]] = set()  # partitions in an on_revoke callback
         # A side input's rejects whose dead letters were in an aborted transaction.
         self._rejects_again: SideWork | None = None
+        self._aborted_commits = 0  # commits that required an abort, in a row
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
         self.reached_end: dict[tuple[str, int], int] = {}
@@ -574,12 +576,20 @@ class StreamWorker:
             log.warning("%s", exc.message)
             self._rewind("group_moved_on")
             return False
+        except TransactionAborted as exc:
+            self._aborted_commits += 1
+            if self._aborted_commits > 3:  # cured by nothing: stop, the restart resumes
+                raise
+            log.warning("%s; reading its records again", exc.message)
+            self._rewind("abortable_error")
+            return False
         except ProducerStuck as exc:
             log.warning("%s; taking a new producer", exc.message)
             self._replace_producer()
             self._rewind("producer_stuck")
             return False
         self._in_transaction = False
+        self._aborted_commits = 0
         return True
 
     def _replace_producer(self) -> None:
