@@ -319,13 +319,15 @@ def commit_transaction(
                     "transaction was aborted",
                     hint="its records are read again from the last committed offsets",
                 ) from None
-            if err.txn_requires_abort():
+            if err.txn_requires_abort() or not err.retriable():
+                # Not retriable either way: once aborted, the records are read again (the
+                # worker gives up after a few in a row, e.g. for a missing ACL).
                 abort_transaction(producer, service=service)
                 raise TransactionAborted(
                     f"{service}: {what} the transaction failed ({err.str()}); it was aborted",
                     hint="its records are read again from the last committed offsets",
                 ) from None
-            if not err.retriable() or clock() + delay > deadline:
+            if clock() + delay > deadline:
                 with contextlib.suppress(KafkaException):
                     producer.abort_transaction(30)
                 raise BrokerError(
