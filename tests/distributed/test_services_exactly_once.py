@@ -636,20 +636,33 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
     the call's timeout. Past a deadline the filter takes a new producer (its
     init_transactions fences the stuck one and aborts its transaction) and reads the
     aborted records again: every allowed product published once, the worker running."""
+    stalling = replaced_when_stuck(healthy_cluster, tmp_path, monkeypatch, StallsOnce)
+    assert stalling.stalled == 1
+
+
+def replaced_when_stuck(
+    cluster: SecuredCluster,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    stuck: Callable[[Any], Any],
+) -> Any:
+    """The filter, exact (filter_exact_with), with `stuck(producer)` as its producer, one of
+    whose calls never returns (deadline 3 s): the worker must replace it, and count one
+    producer_stuck rewind. Returns the stuck wrapper."""
     from vitrina.kafka import offsets
 
     monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 3.0, raising=False)
-    stalling: list[StallsOnce] = []
+    wrappers: list[Any] = []
 
-    def wrap(producer: Any, _settings: Settings) -> StallsOnce:
-        stalling.append(StallsOnce(producer))
-        return stalling[0]
+    def wrap(producer: Any, _settings: Settings) -> Any:
+        wrappers.append(stuck(producer))
+        return wrappers[0]
 
     before = rewinds("producer_stuck")
-    worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
-    assert stalling[0].stalled == 1
-    assert worker.producer is not stalling[0]  # replaced
+    worker = filter_exact_with(cluster, tmp_path, wrap)
+    assert worker.producer is not wrappers[0]  # replaced
     assert rewinds("producer_stuck") == before + 1
+    return wrappers[0]
 
 
 class HangsCommitting:
@@ -684,17 +697,7 @@ def test_a_producer_stuck_committing_is_replaced_and_nothing_is_published_twice(
     rewinds to the group's committed offsets, read after the new producer's
     init_transactions settled the stuck transaction: moved on if it committed, not if it
     was aborted. Either way every allowed product is published once."""
-    from vitrina.kafka import offsets
-
-    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 3.0, raising=False)
-    hanging: list[HangsCommitting] = []
-
-    def wrap(producer: Any, _settings: Settings) -> HangsCommitting:
-        hanging.append(HangsCommitting(producer, commits))
-        return hanging[0]
-
-    before = rewinds("producer_stuck")
-    worker = filter_exact_with(healthy_cluster, tmp_path, wrap)
-    assert hanging[0].hung == 1
-    assert worker.producer is not hanging[0]  # replaced
-    assert rewinds("producer_stuck") == before + 1
+    hanging = replaced_when_stuck(
+        healthy_cluster, tmp_path, monkeypatch, lambda p: HangsCommitting(p, commits)
+    )
+    assert hanging.hung == 1
