@@ -328,8 +328,8 @@ def commit_transaction(
                     hint="its records are read again from the last committed offsets",
                 ) from None
             if clock() + delay > deadline:
-                with contextlib.suppress(KafkaException):
-                    producer.abort_transaction(30)
+                with contextlib.suppress(BrokerError):  # the failure to report is the commit's
+                    abort_transaction(producer, service=service)
                 raise BrokerError(
                     f"{service}: {what} the transaction failed: {err.str()}; it was aborted",
                     hint="is the broker up? the supervisor restarts the worker, which resumes "

@@ -78,6 +78,8 @@ log = logging.getLogger(__name__)
 _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 # Backoff of a sink whose backend is away: first retry after 0.5 s, then doubling to 30 s.
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
+# Transactions given up in a row for abortable errors before the worker stops instead.
+MAX_ABORTS_IN_ROW = 3
 
 
 def _replay_headers(
@@ -127,7 +129,7 @@ class StreamWorker:
         self._revoking: set[tuple[str, int]] = set()  # partitions in an on_revoke callback
         # A side input's rejects whose dead letters were in an aborted transaction.
         self._rejects_again: SideWork | None = None
-        self._aborted_commits = 0  # commits that required an abort, in a row
+        self._aborts_in_row = 0  # transactions given up for an abortable error, no commit since
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
         self.reached_end: dict[tuple[str, int], int] = {}
@@ -263,15 +265,12 @@ class StreamWorker:
         )
         batch_size = self.settings.worker.batch_size
         timeout = self.settings.worker.poll_timeout_s
-        aborted = 0  # transactions aborted in a row, without a commit in between
         try:
             while not self.stop_event.is_set() and not (until and until()):
                 try:
                     self._step(batch_size, timeout)
-                    aborted = 0 if not self._in_transaction else aborted
                 except KafkaException as exc:
-                    aborted += 1
-                    if not self._abortable(exc) or aborted > 3:
+                    if not self._abortable(exc) or not self._may_abort_again():
                         raise
                     log.warning(
                         "%s: the transaction cannot go on (%s); aborting it and reading "
@@ -320,6 +319,13 @@ class StreamWorker:
             return False
         err: KafkaError = exc.args[0]
         return not err.fatal() and (err.txn_requires_abort() or err.code() == KafkaError._STATE)
+
+    def _may_abort_again(self) -> bool:
+        """Count one more transaction given up for an abortable error (a refused produce or
+        commit); False past MAX_ABORTS_IN_ROW with no commit in between: nothing cures it,
+        so the worker stops and its restart resumes."""
+        self._aborts_in_row += 1
+        return self._aborts_in_row <= MAX_ABORTS_IN_ROW
 
     def stop(self) -> None:
         self.stop_event.set()
@@ -577,8 +583,7 @@ class StreamWorker:
             self._rewind("group_moved_on")
             return False
         except TransactionAborted as exc:
-            self._aborted_commits += 1
-            if self._aborted_commits > 3:  # cured by nothing: stop, the restart resumes
+            if not self._may_abort_again():
                 raise
             log.warning("%s; reading its records again", exc.message)
             self._rewind("abortable_error")
@@ -589,7 +594,7 @@ class StreamWorker:
             self._rewind("producer_stuck")
             return False
         self._in_transaction = False
-        self._aborted_commits = 0
+        self._aborts_in_row = 0
         return True
 
     def _replace_producer(self) -> None:
