@@ -465,8 +465,8 @@ def filter_exact_with(
 ) -> Any:
     """An in-process filter (transactions on) whose producer is `wrap(producer, settings)`,
     over 5,000 products of which every 50th is banned: it must publish every allowed one
-    exactly once, none banned, and never stop. `bad_bans` (key → value) go to the ban list first, raw.
-    Returns the worker, stopped."""
+    exactly once, none banned, and never stop. `bad_bans` (key → value) go to the ban list
+    first, raw. Returns the worker, stopped, and the wrapped producer."""
     from confluent_kafka import Producer
 
     from vitrina.domain.generator import generate_catalog
@@ -489,7 +489,7 @@ def filter_exact_with(
     assert producer.flush(60) == 0
 
     _step, worker = build(settings, instance_id=f"wrapped-{new_suffix()}")
-    worker.producer = wrap(worker.producer, settings)
+    wrapped = worker.producer = wrap(worker.producer, settings)
     crashed: list[BaseException] = []
 
     def run() -> None:
@@ -518,7 +518,7 @@ def filter_exact_with(
     assert not {k: n for k, n in published.items() if n > 1}, "published more than once"
     assert not set(published) & banned
     assert not crashed
-    return worker
+    return worker, wrapped
 
 
 def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
@@ -528,15 +528,11 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
     (seen once in four runs of the freeze test above), and the filter exited. The open
     transaction must be aborted and its records read again: every allowed product
     published once, the worker still running."""
-    refusing: list[RefusesOneProduce] = []
-
-    def wrap(producer: Any, _settings: Settings) -> RefusesOneProduce:
-        refusing.append(RefusesOneProduce(producer, at=2_000))
-        return refusing[0]
-
     before = rewinds("abortable_error")
-    filter_exact_with(healthy_cluster, tmp_path, wrap)
-    assert refusing[0].refused == 1
+    _worker, refusing = filter_exact_with(
+        healthy_cluster, tmp_path, lambda p, _s: RefusesOneProduce(p, at=2_000)
+    )
+    assert refusing.refused == 1
     assert rewinds("abortable_error") == before + 1  # counted for the alert
 
 
@@ -546,16 +542,13 @@ def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written
     """Regression: the dead letter of an invalid ban record went out in a transaction that
     was then aborted (a refused produce), and was not written again until the next restart.
     It must be written again in the process, and once."""
-    refusing: list[RefusesOneProduce] = []
-
-    def wrap(producer: Any, settings: Settings) -> RefusesOneProduce:
-        refusing.append(RefusesOneProduce(producer, at=1, topic=settings.topics.dead_letters))
-        return refusing[0]
-
-    worker = filter_exact_with(
-        healthy_cluster, tmp_path, wrap, bad_bans={b"9": b'{"product_id": "9"}'}
+    worker, refusing = filter_exact_with(
+        healthy_cluster,
+        tmp_path,
+        lambda p, s: RefusesOneProduce(p, at=1, topic=s.topics.dead_letters),
+        bad_bans={b"9": b'{"product_id": "9"}'},
     )
-    assert refusing[0].refused == 1
+    assert refusing.refused == 1
     settings = worker.settings
 
     def letters() -> list[Any]:
@@ -566,18 +559,18 @@ def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written
     assert headers_dict(found[0].headers())["source_topic"] == settings.topics.banned_products
 
 
-class RefusesOneCommit:
-    """The filter's transactional producer, whose first commit_transaction fails with an
-    error that requires an abort, as librdkafka's did after a freeze ('skipped sequence
-    numbers', a full rehearsal of the freeze test above); nothing is committed."""
+class RefusesCommits:
+    """The filter's transactional producer, whose first `times` commit_transaction calls fail
+    with an error that requires an abort, as librdkafka's did after a freeze ('skipped
+    sequence numbers', a full rehearsal of the freeze test above); nothing is committed."""
 
-    def __init__(self, producer: Any) -> None:
-        self.producer, self.refused = producer, 0
+    def __init__(self, producer: Any, times: int = 1) -> None:
+        self.producer, self.times, self.refused = producer, times, 0
 
     def commit_transaction(self, *args: Any) -> None:
         from confluent_kafka import KafkaError, KafkaException
 
-        if not self.refused:
+        if self.refused < self.times:
             self.refused += 1
             raise KafkaException(
                 KafkaError(
@@ -599,16 +592,31 @@ def test_a_commit_that_must_be_aborted_is_aborted_and_read_again(
     'skipped sequence numbers', an error librdkafka says requires an abort; the filter
     aborted and exited. It must abort, read the records again and carry on: every allowed
     product published once."""
-    refusing: list[RefusesOneCommit] = []
+    before = rewinds("abortable_error")
+    _worker, refusing = filter_exact_with(
+        healthy_cluster, tmp_path, lambda p, _s: RefusesCommits(p)
+    )
+    assert refusing.refused == 1
+    assert rewinds("abortable_error") == before + 1
 
-    def wrap(producer: Any, _settings: Settings) -> RefusesOneCommit:
-        refusing.append(RefusesOneCommit(producer))
+
+def test_commits_refused_every_time_stop_the_filter_after_a_few(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """An abortable error that no abort cures (every commit refused) must not loop for
+    ever: after MAX_ABORTS_IN_ROW transactions given up with no commit in between, the
+    filter stops with the cause, and its supervisor restarts it."""
+    from vitrina.kafka.worker import MAX_ABORTS_IN_ROW
+
+    refusing: list[RefusesCommits] = []
+
+    def wrap(producer: Any, _settings: Settings) -> RefusesCommits:
+        refusing.append(RefusesCommits(producer, times=1_000))
         return refusing[0]
 
-    before = rewinds("abortable_error")
-    filter_exact_with(healthy_cluster, tmp_path, wrap)
-    assert refusing[0].refused == 1
-    assert rewinds("abortable_error") == before + 1
+    with pytest.raises(AssertionError, match="the filter stopped: TransactionAborted"):
+        filter_exact_with(healthy_cluster, tmp_path, wrap)
+    assert refusing[0].refused == MAX_ABORTS_IN_ROW + 1
 
 
 class StallsOnce:
@@ -652,17 +660,11 @@ def replaced_when_stuck(
     from vitrina.kafka import offsets
 
     monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 3.0, raising=False)
-    wrappers: list[Any] = []
-
-    def wrap(producer: Any, _settings: Settings) -> Any:
-        wrappers.append(stuck(producer))
-        return wrappers[0]
-
     before = rewinds("producer_stuck")
-    worker = filter_exact_with(cluster, tmp_path, wrap)
-    assert worker.producer is not wrappers[0]  # replaced
+    worker, wrapped = filter_exact_with(cluster, tmp_path, lambda p, _s: stuck(p))
+    assert worker.producer is not wrapped  # replaced
     assert rewinds("producer_stuck") == before + 1
-    return wrappers[0]
+    return wrapped
 
 
 class HangsCommitting:
