@@ -4,7 +4,8 @@ Builds an index of N generated products (vitrina.domain.generator, real embedded
 starts its own embedded broker and `vitrina run client-api` as a subprocess (its
 `api.client_workers` processes), then replays the same query sequence (A) in-process
 through the backend, one thread, and (B) over HTTP from wrk (C, its own process: not the
-bottleneck) at 32 connections, interleaved A B B A for --rounds rounds. The sequence is a
+bottleneck) at 32 connections, interleaved A B A B A (in-process, HTTP,
+in-process, HTTP, in-process) for --rounds rounds. The sequence is a
 Zipf-weighted draw from 1,000 distinct searches (`--mix zipf`, default: the index's page
 cache sees a realistic share of repeats, on both sides) or 16 searches (`--mix fixed`). The ratio B/A is the
 cost of HTTP + FastAPI + the query log; target >= 0.5 with p99 < 20 ms. Prints JSON with the
@@ -20,7 +21,11 @@ per wrk request, from /proc): steadier than rates on a shared machine.
 
 `--server A,B` starts one client API per HTTP server (`api.client_server`), each on its own
 port with the same workers, index and broker, and interleaves them in every round:
-in-process, A, B, B, A, in-process (and A B B A at each `--wrk` client count). The top-level
+in-process, A, B, in-process, B, A, in-process (and A B B A at each `--wrk` client count).
+No server's run follows its own: with in-process, A, B, B, A, in-process, two identical
+servers (an A/A run, 100k, `--platform`) gave the second a p99 0.78× the first's
+(0.75-1.03 over 3 rounds; the same in two more runs with either server second), because
+its second run came straight after its first, on warm processes. The top-level
 figures (`http`, `ratio`, `wrk`, ...) are the first server's; `servers` has each server's, and
 `server_comparison` the per-round ratio B/A of req/s and of p99 and CPU per request.
 
@@ -341,12 +346,23 @@ def start_platform(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     raise SystemExit(f"the platform did not come up in 120 s:\n{log.read_text()[-2000:]}")
 
 
+def round_order(names: list[str]) -> list[str]:
+    """One round's runs: in-process, names..., in-process, reversed(names)..., in-process.
+    Each server's two runs sit at the same mean position (a drift in load hits every side
+    alike), and none follows a run of its own: one server's run right after its own (A B
+    B A) found its processes warm and gave it a lower p99 (see the module's docstring)."""
+    return ["in-process", *names, "in-process", *reversed(names), "in-process"]
+
+
+IN_PROCESS_PER_ROUND = 3  # round_order's in-process runs
+
+
 def interleave(
     sides: dict[str, Side], names: list[str], rounds: int
 ) -> tuple[dict[str, list[dict[str, Any]]], list[float]]:
-    """`rounds` rounds of in-process, names..., reversed(names)..., in-process (A B B A for
-    one server): a load spike hits every side alike. Returns each side's runs per round."""
-    order = ["in-process", *names, *reversed(names), "in-process"]
+    """`rounds` rounds of `round_order`: a load spike hits every side alike. Returns each
+    side's runs per round."""
+    order = round_order(names)
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in order}
     loads: list[float] = []
     for _ in range(max(1, rounds)):
@@ -372,10 +388,10 @@ def server_summary(
     runs: list[dict[str, Any]], in_process_runs: list[dict[str, Any]], rounds: int
 ) -> dict[str, Any]:
     """One server's wrk runs at 32: req/s, p99, CPU per request, and per-round HTTP /
-    in-process ratio (each side's mean over its two runs of the round)."""
+    in-process ratio (each side's mean over its runs of the round)."""
     per = len(runs) // rounds
     http = per_round(runs, per, "rps")
-    local = per_round(in_process_runs, 2, "rate")
+    local = per_round(in_process_runs, IN_PROCESS_PER_ROUND, "rate")
     return {
         "http": spread([r["rps"] for r in runs]),
         "http_p99_ms_at_32": median_spread([r["p99_ms"] for r in runs if r["p99_ms"]]),
@@ -550,7 +566,7 @@ def main() -> None:
                 "ratio": first["ratio"],
                 "load_average": spread(loads),
                 "rounds": rounds,
-                "order": " ".join(["in-process", *names, *reversed(names), "in-process"]),
+                "order": " ".join(round_order(names)),
                 "servers": {
                     name: {k: v for k, v in summary.items() if k != "runs"}
                     for name, summary in by_server.items()
