@@ -5,7 +5,7 @@ Same broker, same input topic (n × ~1.2 KB products from the deterministic gene
 consume, `orjson.loads` the value, check the product_id against a set, produce the allowed
 ones, commit at the end (no schema validation, no state). Candidate B is the real filter
 (`services/filter.build`: validation, routing, per-partition shelves, audit records). They
-run A B B A for `--rounds` rounds (benchmarks/abba.py), EACH RUN IN ITS OWN PROCESS with its
+run A B B A and B A A B by turns for `--rounds` rounds (benchmarks/abba.py), EACH RUN IN ITS OWN PROCESS with its
 own fresh consumer group and output topics, so every side reads all n records from the
 broker and its peak RSS is its own (not the benchmark's). Prints JSON: the median ratio
 (target ≥ 0.85), its spread, the load average, each side's CPU µs per record (every thread
@@ -248,7 +248,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="products")
     parser.add_argument("--bans", type=int, default=1000, help="bans before the stream")
-    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument("--rounds", type=int, default=4, help="ABBA/BAAB rounds (even, >= 4)")
     parser.add_argument(
         "--latency-bans", type=int, default=50, help="published products banned one by one"
     )

@@ -3,7 +3,7 @@
 Same embedded broker, same input (n × ~1.2 KB generated products in shop-products). The
 baseline reads every record and parses its JSON (no validation, no files); the sink
 validates, converts to typed columns, writes zstd Parquet atomically and commits. The two
-run interleaved A B B A for --rounds rounds (benchmarks/abba.py), each run with a fresh
+run interleaved, A B B A and B A A B by turns, for --rounds rounds (benchmarks/abba.py), each run with a fresh
 consumer group (and, for the sink, a fresh lake directory), so a load spike on this shared
 machine hits both sides alike. Reports the median msg/s of both, the median ratio with its
 spread, the load average around each run, files/bytes written, the Parquet size relative to
@@ -26,7 +26,7 @@ Fair to both sides (each point was wrong before, and is why the ratio changed wi
   and commits, and its timer ends when that commit is done (before, it also counted up to
   --flush-seconds of waiting for the age flush of records it had already processed).
 
-    .venv/bin/python benchmarks/lake.py            # 100k products, 3 ABBA rounds
+    .venv/bin/python benchmarks/lake.py            # 100k products, 4 rounds
     .venv/bin/python benchmarks/lake.py --n 20000  # scaled down
 """
 
@@ -199,7 +199,7 @@ def main() -> None:
     stop_cleanly_on_sigterm()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="products to write")
-    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3)")
+    parser.add_argument("--rounds", type=int, default=4, help="ABBA/BAAB rounds (even, >= 4)")
     parser.add_argument("--flush-records", type=int, default=5000, help="lake.flush_records")
     # 1 s: the default 5 s age flush would dominate a short run
     parser.add_argument("--flush-seconds", type=float, default=1.0, help="lake.flush_seconds")

@@ -1,5 +1,5 @@
 """Query-building cost: the search's query understanding at a git revision (A) against the
-working tree (B), interleaved A B B A.
+working tree (B), interleaved A B B A and B A A B by turns.
 
     .venv/bin/python benchmarks/query_cost.py --base HEAD~3
     .venv/bin/python benchmarks/query_cost.py --base 1b00260 --n 20000 --rounds 3
@@ -111,7 +111,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--base", default="HEAD", help="git revision of side A (default HEAD)")
     parser.add_argument("--n", type=int, default=20_000, help="generated products in the index")
-    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument("--rounds", type=int, default=4, help="ABBA/BAAB rounds (even, >= 4)")
     parser.add_argument(
         "--cold", action="store_true", help="empty the word caches before each query"
     )

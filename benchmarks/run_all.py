@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/run_all.py --only api,shop_load --json /tmp/all.json
 
 Each benchmark runs in its own process (its JSON read back from stdout); those that compare
-a candidate with a baseline interleave them A B B A for >= 3 rounds themselves (api,
-shop_load, filter, lake, and search's index build against its previous path) and report the
+a candidate with a baseline interleave them themselves (shop_load, filter, lake, and
+search's index build against its previous path: A B B A and B A A B by turns, 4 rounds;
+api: in-process, HTTP, in-process, HTTP, in-process, 3 rounds) and report the
 median, its spread and the load average; analytics is a single run, for which the table says
 "single run" and shows the 1-minute load average before and after. The
 machine is shared: read every number next to its load average (2 cores: above 2, work was
@@ -150,8 +151,8 @@ BENCHES = [
     ),
     Bench(
         "shop_load",
-        ["--n", "100000", "--rounds", "3"],
-        ["--n", "200000", "--rounds", "3"],
+        ["--n", "100000", "--rounds", "4"],
+        ["--n", "200000", "--rounds", "4"],
         [
             Target(
                 "shop load / raw produce",
@@ -225,12 +226,12 @@ BENCHES = [
                 lt(500),
             ),
         ],
-        timeout_s=1200,  # the index build runs 12 times (ABBA, 3 rounds)
+        timeout_s=1200,  # the index build runs 16 times (4 rounds)
     ),
     Bench(
         "filter",
-        ["--n", "20000", "--rounds", "3", "--latency-bans", "10"],
-        ["--n", "200000", "--rounds", "3"],
+        ["--n", "20000", "--rounds", "4", "--latency-bans", "10"],
+        ["--n", "200000", "--rounds", "4"],
         [
             Target(
                 "filter / plain loop parsing JSON",
@@ -271,7 +272,7 @@ BENCHES = [
     Bench(
         "lake",
         # 50k: lake.py measures both sides alike at any size (its docstring), 100k in --full
-        ["--n", "50000", "--rounds", "3"],
+        ["--n", "50000", "--rounds", "4"],
         [],
         [
             Target(

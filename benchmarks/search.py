@@ -9,8 +9,8 @@ understanding (synonyms, Cyrillic brands, compounds, 2-edit typos).
 
 Prints one JSON object. Index build: the current build (upserts in 5,000-product chunks,
 one commit, as the indexer does) against the previous build path (per-word lemmas, a delete
-before every add) over the same documents, interleaved A B B A for --abba rounds after one
-unmeasured warm-up; `index_build.docs_per_s` is the current path's median (target ≥ 30k),
+before every add) over the same documents, interleaved A B B A and B A A B by turns for
+--abba rounds after one unmeasured warm-up; `index_build.docs_per_s` is the current path's median (target ≥ 30k),
 `speedup` the median ratio with its spread. Queries: the baseline, measured in the same run
 over the same documents, is a naive scan: lower-cased text of every product, a product
 matches when it contains every query word (no morphology) — the ratio is baseline latency /
@@ -157,7 +157,7 @@ def build_index_legacy(catalog: list[dict[str, Any]], path: Path, progress: Prog
 def index_build_abba(
     catalog: list[dict[str, Any]], tmp: Path, rounds: int, progress: Progress
 ) -> dict[str, Any]:
-    """Previous path (A) and current path (B) interleaved A B B A, each into a fresh
+    """Previous path (A) and current path (B) interleaved (benchmarks/abba.py), each into a fresh
     directory; the last current-path index (tmp/"ix") serves the query measurements."""
     runs = iter(range(1_000_000))
     n = len(catalog)
@@ -558,7 +558,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=100_000, help="generated products")
     parser.add_argument("--rounds", type=int, default=5, help="passes over the query list")
-    parser.add_argument("--abba", type=int, default=3, help="interleaved rounds (>= 3)")
+    parser.add_argument("--abba", type=int, default=4, help="ABBA/BAAB rounds (even, >= 4)")
     parser.add_argument("--freshness", type=int, default=40, help="freshness samples (0: skip)")
     parser.add_argument(
         "--replay",
@@ -585,7 +585,7 @@ def main() -> None:
         if args.replay:
             result["indexer_replay"] = indexer_replay_abba(catalog, Path(tmp), args.abba, progress)
         # Baseline (A, one pass of the naive scan) and index (B, --rounds passes)
-        # interleaved A B B A, --abba rounds: a load spike hits both sides alike.
+        # interleaved A B B A / B A A B, --abba rounds: a load spike hits both sides alike.
         ours: list[float] = []
         base: list[float] = []
 

@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200_000, help="products (default 200k)")
     parser.add_argument("--bootstrap", help="use this broker instead of starting one")
-    parser.add_argument("--rounds", type=int, default=3, help="ABBA rounds (>= 3 to trust)")
+    parser.add_argument("--rounds", type=int, default=4, help="ABBA/BAAB rounds (even, >= 4)")
     parser.add_argument(
         "--shape",
         choices=["jsonl", "array"],

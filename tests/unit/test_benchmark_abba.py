@@ -1,0 +1,31 @@
+"""benchmarks/abba.py runs A B B A and B A A B by turns: an A/A run of the lake benchmark
+(the same sink on both sides) gave B/A 1.23 with A B B A every round, because a round's
+first run was its slowest. Here a side's speed depends only on its position in the round."""
+
+from __future__ import annotations
+
+import statistics
+import sys
+from pathlib import Path
+from typing import Any
+
+BENCHMARKS = str(Path(__file__).resolve().parents[2] / "benchmarks")
+
+
+def test_a_round_s_first_run_being_slow_favours_neither_side() -> None:
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        from abba import abba
+    finally:
+        sys.path.remove(BENCHMARKS)
+    calls = iter(range(1_000))
+
+    def side() -> dict[str, Any]:
+        position = next(calls) % 4  # its place in the round
+        return {"rate": 80.0 if position == 0 else 100.0}
+
+    result = abba(side, side, rounds=4)
+    # Identical sides: A B B A rounds favour B as much as B A A B rounds favour A (with
+    # A B B A every round, every ratio was 1.111).
+    assert sorted(result["ratio"]["values"]) == [0.9, 0.9, 1.1111, 1.1111]
+    assert abs(statistics.median(result["ratio"]["values"]) - 1.0) < 0.01
