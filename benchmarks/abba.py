@@ -51,19 +51,25 @@ def spread(values: list[float]) -> dict[str, Any]:
     }
 
 
-def abba(baseline: Side, candidate: Side, rounds: int = 3, key: str = "rate") -> dict[str, Any]:
+def abba(
+    baseline: Side, candidate: Side, rounds: int = 4, key: str = "rate", warm_up: bool = True
+) -> dict[str, Any]:
     """Run A B B A and B A A B by turns, `rounds` rounds (an even number runs each order
     as often); ratio per round = mean(B[key]) / mean(A[key]).
 
     Not A B B A every round: an A/A run of the lake benchmark (the sink on both sides,
     100k, 3 rounds) gave B/A 1.23, 0.99, 1.23, because a round's first run was the slowest
     (84-94k against 102-124k msg/s). By turns over 4 rounds: 1.18, 0.96, 1.13, 0.96,
-    median 1.05 — the first round's runs still warm up the broker, and an odd count of
-    rounds still favours B."""
+    median 1.05 — the first round's runs still warmed up the broker, and an odd count of
+    rounds still favours B. So with `warm_up` each side runs once, unmeasured, first: the
+    same A/A run then gave 1.01, 0.97, 1.16, 1.04, median 1.03."""
     a_runs: list[dict[str, Any]] = []
     b_runs: list[dict[str, Any]] = []
     ratios: list[float] = []
     loads: list[float] = []
+    if warm_up:
+        baseline()
+        candidate()
     for number in range(max(1, rounds)):
         round_a: list[dict[str, Any]] = []
         round_b: list[dict[str, Any]] = []

@@ -10,8 +10,9 @@ understanding (synonyms, Cyrillic brands, compounds, 2-edit typos).
 Prints one JSON object. Index build: the current build (upserts in 5,000-product chunks,
 one commit, as the indexer does) against the previous build path (per-word lemmas, a delete
 before every add) over the same documents, interleaved A B B A and B A A B by turns for
---abba rounds after one unmeasured warm-up; `index_build.docs_per_s` is the current path's median (target ≥ 30k),
-`speedup` the median ratio with its spread. Queries: the baseline, measured in the same run
+--abba rounds after unmeasured warm-ups (5,000 products, then one build of each path);
+`index_build.docs_per_s` is the current path's median (target ≥ 30k), `speedup` the median
+ratio with its spread. Queries: the baseline, measured in the same run
 over the same documents, is a naive scan: lower-cased text of every product, a product
 matches when it contains every query word (no morphology) — the ratio is baseline latency /
 index latency.

@@ -24,8 +24,25 @@ def test_a_round_s_first_run_being_slow_favours_neither_side() -> None:
         position = next(calls) % 4  # its place in the round
         return {"rate": 80.0 if position == 0 else 100.0}
 
-    result = abba(side, side, rounds=4)
+    result = abba(side, side, rounds=4, warm_up=False)
     # Identical sides: A B B A rounds favour B as much as B A A B rounds favour A (with
     # A B B A every round, every ratio was 1.111).
     assert sorted(result["ratio"]["values"]) == [0.9, 0.9, 1.1111, 1.1111]
     assert abs(statistics.median(result["ratio"]["values"]) - 1.0) < 0.01
+
+
+def test_each_side_s_first_run_is_a_warm_up_and_not_measured() -> None:
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        from abba import abba
+    finally:
+        sys.path.remove(BENCHMARKS)
+    runs = {"a": 0, "b": 0}
+
+    def side(name: str) -> dict[str, Any]:
+        runs[name] += 1
+        return {"rate": 10.0 if runs[name] == 1 else 100.0}  # cold the first time
+
+    result = abba(lambda: side("a"), lambda: side("b"), rounds=4)
+    assert runs == {"a": 9, "b": 9}
+    assert result["ratio"]["values"] == [1.0, 1.0, 1.0, 1.0]
