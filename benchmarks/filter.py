@@ -273,7 +273,8 @@ def main() -> int:
             broker.start(settings)
         try:
             apply_topics(settings)
-            runs = 1 if args.rss_only else 4 * max(1, args.rounds)
+            # 4 runs a round, and each side's unmeasured warm-up run (abba)
+            runs = 1 if args.rss_only else 4 * max(1, args.rounds) + 2
             for run in range(runs):  # every run's outputs exist before the first is timed
                 apply_topics(run_settings(tmp, bootstrap, run))
                 create_topic(settings, f"bench-plain-{run}", settings.kafka.partitions)
@@ -283,7 +284,7 @@ def main() -> int:
             BanService(settings).ban(banned, "benchmark", "bench")
             numbers = iter(range(runs))
             last: dict[str, Any] = {}
-            filter_runs = 2 * max(1, args.rounds)
+            filter_runs = 2 * max(1, args.rounds) + 1  # the warm-up's too
 
             def plain_side() -> dict[str, Any]:
                 return child(args, tmp, bootstrap, "plain", next(numbers))

@@ -197,7 +197,8 @@ def main(argv: list[str] | None = None) -> None:
         # metadata, which is not what either side costs.
         step = iter(range(1_000_000))
         planned = {
-            kind: [f"bench-{kind}-{suffix}-{i}" for i in range(2 * args.rounds)]
+            # 2 runs a round, and each side's unmeasured warm-up run (abba)
+            kind: [f"bench-{kind}-{suffix}-{i}" for i in range(2 * args.rounds + 1)]
             for kind in ("raw", "load", "owners")
         }
         with console.status("creating the runs' topics"):
