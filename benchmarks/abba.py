@@ -8,6 +8,7 @@ Every benchmark in this directory imports `abba`, `load_average` and `free_port`
 
 from __future__ import annotations
 
+import math
 import os
 import signal
 import socket
@@ -40,6 +41,14 @@ def free_port() -> int:
 def load_average() -> float:
     """The 1-minute load average now (2 cores: above 2 means work was queued)."""
     return round(os.getloadavg()[0], 2)
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The nearest-rank q-quantile: the ceil(q n)-th smallest (every benchmark's p50, p95
+    and p99; they had three definitions, one of which gave the smaller of two values as
+    their p95)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
 
 
 def spread(values: list[float]) -> dict[str, Any]:

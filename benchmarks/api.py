@@ -54,7 +54,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 import httpx
-from abba import Side, free_port, load_average, spread, stop_cleanly_on_sigterm
+from abba import Side, free_port, load_average, percentile, spread, stop_cleanly_on_sigterm
 from rich.console import Console
 from rich.progress import Progress
 
@@ -118,11 +118,6 @@ def zipf_mix(distinct: int = DISTINCT, length: int = SEQUENCE) -> list[tuple[str
     ranked = ranked[:distinct]
     weights = [1 / rank for rank in range(1, len(ranked) + 1)]
     return [(q, dict(opts)) for q, opts in rng.choices(ranked, weights, k=length)]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else 0.0
 
 
 def summary(latencies: list[float], elapsed: float) -> dict[str, float]:

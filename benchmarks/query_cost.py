@@ -32,7 +32,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from abba import abba
+from abba import abba, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
@@ -79,8 +79,8 @@ def one_side(src: str, index_path: str, cold: bool = False) -> dict[str, float]:
         "rate": 1e6 / mean,
         "queries": len(queries),
         "mean_us": round(mean, 1),
-        "p50_us": round(times[len(times) // 2], 1),
-        "p99_us": round(times[int(len(times) * 0.99)], 1),
+        "p50_us": round(percentile(times, 0.5), 1),
+        "p99_us": round(percentile(times, 0.99), 1),
     }
 
 

@@ -45,17 +45,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, free_port, stop_cleanly_on_sigterm
+from abba import abba, free_port, percentile, stop_cleanly_on_sigterm
 from rich.console import Console
 from rich.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def build_index(catalog: list[dict[str, Any]], path: Path, progress: Progress) -> float:

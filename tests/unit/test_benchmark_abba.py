@@ -46,3 +46,16 @@ def test_each_side_s_first_run_is_a_warm_up_and_not_measured() -> None:
     result = abba(lambda: side("a"), lambda: side("b"), rounds=4)
     assert runs == {"a": 9, "b": 9}
     assert result["ratio"]["values"] == [1.0, 1.0, 1.0, 1.0]
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    sys.path.insert(0, BENCHMARKS)
+    try:
+        from abba import percentile
+    finally:
+        sys.path.remove(BENCHMARKS)
+    hundred = [float(i) for i in range(100, 0, -1)]
+    assert percentile(hundred, 0.99) == 99.0
+    assert percentile(hundred, 0.5) == 50.0
+    assert percentile([float(i) for i in range(1, 11)], 0.95) == 10.0
+    assert percentile([0.2, 0.1], 0.95) == 0.2  # the filter's p95 of 2 was 0.1
