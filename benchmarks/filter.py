@@ -13,7 +13,7 @@ of its process: steadier than msg/s on a loaded machine), the filter's peak RSS 
 ≤ 300 MB at 200k), banned products leaked (target 0) and the ban → tombstone latency (p95 target
 < 0.5 s), timed in the last filter run by banning published products one by one.
 
-    .venv/bin/python benchmarks/filter.py                        # 200k products, 3 rounds
+    .venv/bin/python benchmarks/filter.py                        # 200k products, 4 rounds
     .venv/bin/python benchmarks/filter.py --n 20000              # scaled down
     .venv/bin/python benchmarks/filter.py --n 1000000 --rss-only # one filter run: its RSS
 """

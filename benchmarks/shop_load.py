@@ -1,8 +1,8 @@
 """Benchmark: products/s through the real `shop load` path vs a raw produce of the same bytes.
 
 Both run in the same process against the same broker, into fresh topics with the same
-producer settings (acks=all, idempotent, lz4), interleaved raw, load, load, raw for --rounds
-rounds (benchmarks/abba.py); the median ratio (with its spread and the load average) shows
+producer settings (acks=all, idempotent, lz4), interleaved raw, load, load, raw and load, raw,
+raw, load by turns for --rounds rounds after a warm-up run of each (benchmarks/abba.py); the median ratio (with its spread and the load average) shows
 what parsing + validation + ownership + dead-letter bookkeeping cost on top of Kafka itself,
 and each side's client CPU per product (steadier than the rate on a loaded machine).
 Prints JSON. Target: ratio ≥ 0.7.
