@@ -1,6 +1,7 @@
 """Interleaved measurement for a noisy shared machine: baseline A and candidate B run as
-A B B A in every round, so a load spike hits both sides alike; the result is the median
-ratio over rounds, its spread (min–max), and the 1-minute load average around each run.
+A B B A and B A A B by turns, after an unmeasured warm-up run of each, so a load spike hits
+both sides alike; the result is the median ratio over rounds, its spread (min–max), and the
+1-minute load average around each run.
 
 Every benchmark in this directory imports `abba`, `load_average` and `free_port` from here;
 `run_all.py` reads the `ratio` and `load_average` of each benchmark's JSON.
@@ -58,6 +59,12 @@ def spread(values: list[float]) -> dict[str, Any]:
         "max": round(max(values), 4),
         "values": [round(v, 4) for v in values],
     }
+
+
+def runs_of_each_side(rounds: int, warm_up: bool = True) -> int:
+    """How often `abba` calls each side: for a benchmark that prepares every run's topics
+    before the first is timed."""
+    return 2 * max(1, rounds) + (1 if warm_up else 0)
 
 
 def abba(

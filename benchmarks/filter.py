@@ -34,7 +34,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from abba import abba, free_port, load_average, percentile, stop_cleanly_on_sigterm
+from abba import (
+    abba,
+    free_port,
+    load_average,
+    percentile,
+    runs_of_each_side,
+    stop_cleanly_on_sigterm,
+)
 from confluent_kafka import Consumer, Producer, TopicPartition
 from rich.console import Console
 
@@ -274,8 +281,7 @@ def main() -> int:
             broker.start(settings)
         try:
             apply_topics(settings)
-            # 4 runs a round, and each side's unmeasured warm-up run (abba)
-            runs = 1 if args.rss_only else 4 * max(1, args.rounds) + 2
+            runs = 1 if args.rss_only else 2 * runs_of_each_side(args.rounds)
             for run in range(runs):  # every run's outputs exist before the first is timed
                 apply_topics(run_settings(tmp, bootstrap, run))
                 create_topic(settings, f"bench-plain-{run}", settings.kafka.partitions)
@@ -285,7 +291,7 @@ def main() -> int:
             BanService(settings).ban(banned, "benchmark", "bench")
             numbers = iter(range(runs))
             last: dict[str, Any] = {}
-            filter_runs = 2 * max(1, args.rounds) + 1  # the warm-up's too
+            filter_runs = runs_of_each_side(args.rounds)
 
             def plain_side() -> dict[str, Any]:
                 return child(args, tmp, bootstrap, "plain", next(numbers))

@@ -63,7 +63,7 @@ import uuid
 from pathlib import Path
 
 import orjson
-from abba import abba, free_port, stop_cleanly_on_sigterm
+from abba import abba, free_port, runs_of_each_side, stop_cleanly_on_sigterm
 from confluent_kafka import Producer
 from rich.console import Console
 
@@ -197,8 +197,7 @@ def main(argv: list[str] | None = None) -> None:
         # metadata, which is not what either side costs.
         step = iter(range(1_000_000))
         planned = {
-            # 2 runs a round, and each side's unmeasured warm-up run (abba)
-            kind: [f"bench-{kind}-{suffix}-{i}" for i in range(2 * args.rounds + 1)]
+            kind: [f"bench-{kind}-{suffix}-{i}" for i in range(runs_of_each_side(args.rounds))]
             for kind in ("raw", "load", "owners")
         }
         with console.status("creating the runs' topics"):
