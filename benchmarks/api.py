@@ -21,7 +21,7 @@ per wrk request, from /proc): steadier than rates on a shared machine.
 
 `--server A,B` starts one client API per HTTP server (`api.client_server`), each on its own
 port with the same workers, index and broker, and interleaves them in every round:
-in-process, A, B, in-process, B, A, in-process (and A B B A at each `--wrk` client count).
+in-process, A, B, in-process, B, A, in-process (and A B A B at each `--wrk` client count).
 No server's run follows its own: with in-process, A, B, B, A, in-process, two identical
 servers (an A/A run, 100k, `--platform`) gave the second a p99 0.78× the first's
 (0.75-1.03 over 3 rounds; the same in two more runs with either server second), because
@@ -428,7 +428,7 @@ def main() -> None:
     parser.add_argument(
         "--wrk",
         action="store_true",
-        help="also wrk at 1/8/32/128 connections, once each (A B B A with two servers)",
+        help="also wrk at 1/8/32/128 connections, once each (A B A B with two servers)",
     )
     parser.add_argument(
         "--platform",
@@ -505,7 +505,8 @@ def main() -> None:
             runs, loads = interleave(sides, names, args.rounds)
             if args.wrk:
                 for clients in (1, 8, 32, 128):
-                    for name in [*names, *reversed(names)] if len(names) > 1 else names:
+                    # A B A B: neither server's run follows its own (as in round_order)
+                    for name in [*names, *names] if len(names) > 1 else names:
                         row = wrk_run(
                             urls[name],
                             clients,
