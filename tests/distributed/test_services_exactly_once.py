@@ -411,10 +411,11 @@ def test_services_frozen_past_their_session_timeout_carry_on_exactly(
         assert not set(published) & banned
         coordinates = lake_coordinates(settings)
         assert len(coordinates) == len(set(coordinates)) == len(sent)  # each record once
-        # The freezes did what the test is about: the group moved on, and the filter learnt it
-        # from its refused offsets (rewound) or from its heartbeat first (expelled).
-        log = (logs / "filter-0.log").read_text(errors="replace")
-        assert "rewound" in log or "expelled" in log, filter_.tail()
+        # The freezes did what the test is about: the group moved on, and each service learnt
+        # it from its refused offsets (rewound) or from its heartbeat first (expelled).
+        for s in services:
+            log = (logs / f"{s.name}-0.log").read_text(errors="replace")
+            assert "rewound" in log or "expelled" in log, s.tail()
         assert all(s.proc is not None and s.proc.poll() is None for s in services)
     finally:
         stop.set()
@@ -423,6 +424,38 @@ def test_services_frozen_past_their_session_timeout_carry_on_exactly(
         for s in services:
             s.stop()
         bans.close()
+
+
+def test_an_idle_filter_frozen_past_its_session_says_it_was_expelled(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression (CI of stop 33): a freeze that ended between two transactions lost the
+    filter its partitions, and it took them back, but its log said nothing of it — the
+    warning was written only when a transaction was open. An idle filter has none open."""
+    _settings, env = services_settings(healthy_cluster, tmp_path)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    filter_ = Service("filter", env, logs)
+    try:
+        wait_for(
+            lambda: "products rebuilt" in filter_.tail(),
+            timeout=60,
+            message="the filter to take its partitions",
+        )
+        assert filter_.proc is not None
+        os.kill(filter_.proc.pid, signal.SIGSTOP)
+        time.sleep(FREEZE_S)
+        os.kill(filter_.proc.pid, signal.SIGCONT)
+        wait_for(
+            lambda: filter_.tail().count("products rebuilt") >= 2,
+            timeout=60,
+            message="the filter to take its partitions back",
+        )
+        assert "expelled from the consumer group" in filter_.tail(), filter_.tail()
+        assert "no transaction was open" in filter_.tail()
+        assert filter_.proc.poll() is None
+    finally:
+        filter_.stop()
 
 
 def rewinds(reason: str) -> float:
