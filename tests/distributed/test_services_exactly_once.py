@@ -497,11 +497,13 @@ def filter_exact_with(
     tmp_path: Path,
     wrap: Callable[[Any, Settings], Any],
     bad_bans: dict[bytes, bytes] | None = None,
+    wrap_replacements: bool = False,
 ) -> Any:
     """An in-process filter (transactions on) whose producer is `wrap(producer, settings)`,
     over 5,000 products of which every 50th is banned: it must publish every allowed one
     exactly once, none banned, and never stop. `bad_bans` (key → value) go to the ban list
-    first, raw. Returns the worker, stopped, and the wrapped producer."""
+    first, raw; `wrap_replacements`: the producers the worker takes in place of a stuck one
+    are wrapped too. Returns the worker, stopped, and the (first) wrapped producer."""
     from confluent_kafka import Producer
 
     from vitrina.domain.generator import generate_catalog
@@ -525,6 +527,9 @@ def filter_exact_with(
 
     _step, worker = build(settings, instance_id=f"wrapped-{new_suffix()}")
     wrapped = worker.producer = wrap(worker.producer, settings)
+    if wrap_replacements:
+        new_producer = worker._new_producer
+        worker._new_producer = lambda: wrap(new_producer(), settings)
     crashed: list[BaseException] = []
 
     def run() -> None:
@@ -681,6 +686,36 @@ def test_a_producer_stuck_adding_offsets_is_replaced_and_the_filter_carries_on(
     aborted records again: every allowed product published once, the worker running."""
     stalling = replaced_when_stuck(healthy_cluster, tmp_path, monkeypatch, StallsOnce)
     assert stalling.stalled == 1
+
+
+class StallsAlways(StallsOnce):
+    """A producer every one of whose send_offsets_to_transaction blocks for ever."""
+
+    def send_offsets_to_transaction(self, *args: Any) -> None:
+        self.stalled += 1
+        threading.Event().wait()
+
+
+def test_producers_stuck_again_and_again_stop_the_filter_after_a_few(
+    healthy_cluster: SecuredCluster, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each stuck producer is left to its blocked call (its threads, sockets and buffers
+    with it) and only a restart reclaims them: replaced without bound, a coordinator that
+    keeps hanging calls grew the process for ever. Past MAX_STUCK_PRODUCERS the filter
+    stops with the cause, and its supervisor restarts it."""
+    from vitrina.kafka import offsets
+    from vitrina.kafka.worker import MAX_STUCK_PRODUCERS
+
+    monkeypatch.setattr(offsets, "TRANSACTION_CALL_DEADLINE_S", 2.0, raising=False)
+    stalling: list[StallsAlways] = []
+
+    def wrap(producer: Any, _settings: Settings) -> StallsAlways:
+        stalling.append(StallsAlways(producer))
+        return stalling[-1]
+
+    with pytest.raises(AssertionError, match="producers stuck"):
+        filter_exact_with(healthy_cluster, tmp_path, wrap, wrap_replacements=True)
+    assert [p.stalled for p in stalling] == [1] * (MAX_STUCK_PRODUCERS + 1)
 
 
 def replaced_when_stuck(

@@ -80,6 +80,9 @@ _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
 # Transactions given up in a row for abortable errors before the worker stops instead.
 MAX_ABORTS_IN_ROW = 3
+# Producers left to a call that never returned (each keeps its threads, sockets and buffers
+# until the process exits) before the worker stops instead, for its restart to reclaim them.
+MAX_STUCK_PRODUCERS = 3
 
 
 def _replay_headers(
@@ -597,6 +600,13 @@ class StreamWorker:
             self._rewind("abortable_error")
             return False
         except ProducerStuck as exc:
+            if len(self._stuck) >= MAX_STUCK_PRODUCERS:
+                raise BrokerError(
+                    f"{exc.message}; {len(self._stuck) + 1} producers stuck in this "
+                    "process, each kept until it exits: the worker stops",
+                    hint="its restart (the supervisor's) reclaims them and resumes from the "
+                    "committed offsets; see the broker log for the coordinator's trouble",
+                ) from None
             log.warning("%s; taking a new producer", exc.message)
             self._replace_producer()
             self._rewind("producer_stuck")
