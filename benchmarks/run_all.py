@@ -270,6 +270,30 @@ BENCHES = [
         load=lambda d: dig(d, "load_average", "median"),
     ),
     Bench(
+        "filter_rebuild",
+        ["--n", "50000", "--rounds", "4"],
+        ["--n", "200000", "--rounds", "4"],
+        [
+            Target(
+                "filter state rebuild, products a second (shipped reader)",
+                "report",
+                lambda d: dig(d, "candidate", "median"),
+                informational,
+                lambda d: spread_of(d.get("candidate")),
+            ),
+            Target(
+                "filter state rebuild / the reader before (1 s pause on a full queue)",
+                "report",
+                lambda d: dig(d, "ratio", "median"),
+                informational,
+                lambda d: spread_of(d.get("ratio")),
+            ),
+        ],
+        interleaved=True,
+        timeout_s=900,
+        load=lambda d: dig(d, "load_average", "median"),
+    ),
+    Bench(
         "lake",
         # 50k: lake.py measures both sides alike at any size (its docstring), 100k in --full
         ["--n", "50000", "--rounds", "4"],

@@ -1,6 +1,7 @@
 """The benchmarks that plan their runs' topics ahead run to the end at a tiny size: each
 side's unmeasured warm-up needs a run of its own (shop_load ran out of topics with a
-StopIteration when the warm-up came), and the filter's ban latency goes to its last run.
+StopIteration when the warm-up came), the filter's ban latency goes to its last run, and
+the filter's rebuild runs with both readers.
 Timing is not checked (no timing asserts in tests); what each prints is."""
 
 from __future__ import annotations
@@ -43,3 +44,12 @@ def test_filter_benchmark_measures_its_ban_latency_on_the_last_run() -> None:
     latency = result["ban_to_tombstone_s"]
     assert latency["n"] == 2 and latency["missed"] == 0
     assert latency["p95"] == latency["max"] >= latency["p50"]
+
+
+def test_filter_rebuild_benchmark_rebuilds_every_product_with_both_readers() -> None:
+    result = run_benchmark("filter_rebuild.py", "--n", "300", "--rounds", "2")
+    assert result["rounds"] == 2
+    runs = result["runs"]["baseline"] + result["runs"]["candidate"]
+    assert len(runs) == 8  # 2 rounds of 4 runs (each run exits unless all 300 are rebuilt)
+    assert result["candidate"]["reader"]["fetch.queue.backoff.ms"] <= 50
+    assert "fetch.queue.backoff.ms" not in result["baseline"]["reader"]

@@ -14,10 +14,11 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import Producer
+from confluent_kafka import Producer, TopicPartition
 from tests.conftest import free_port, wait_for
 from tests.support import settings_env
 
+import vitrina.services.filter as filter_service
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import headers_dict
 from vitrina.kafka.inspect import fold_latest, read_to_end
@@ -287,3 +288,41 @@ def test_kill_9_mid_stream_and_restart_gives_exact_state(
             second.kill()
             pytest.fail("the filter did not stop on SIGTERM")
     assert second.returncode == 0, second.stderr.read().decode()[-2000:] if second.stderr else ""
+
+
+def test_the_rebuild_reads_without_librdkafkas_pause_after_a_full_queue(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: the rebuild's reader had a small prefetch queue (8 MB) and librdkafka's
+    default 1 s pause after a full one (`fetch.queue.backoff.ms`), so it waited instead of
+    reading: 200k published products took 12-16 s to rebuild at 0.5 s of CPU, and each
+    start, rebalance and rewind of the filter waited that long (1.9 s with a 10 ms pause;
+    benchmarks/filter_rebuild.py measures it). The rebuild of published products runs with
+    a bounded queue and a short pause, and rebuilds every one of them."""
+    settings = make_settings()
+    producer = Producer(producer_config(settings, "test"))
+    for i in range(500):
+        producer.produce(settings.topics.filtered_products, orjson.dumps(product(i)), str(i))
+    assert producer.flush(30) == 0
+    readers: list[dict[str, Any]] = []
+    follower = filter_service.TopicFollower
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        readers.append(kwargs)
+        return follower(*args, **kwargs)
+
+    step, worker = build(settings)
+    try:
+        monkeypatch.setattr(filter_service, "TopicFollower", recording)
+        partitions = [
+            TopicPartition(settings.topics.shop_products, p)
+            for p in range(settings.kafka.partitions)
+        ]
+        step.recover(partitions)
+        assert sum(len(shelf) for shelf in step.shelves.values()) == 500
+        [reader] = readers
+        assert int(reader["fetch.queue.backoff.ms"]) <= 50
+        assert int(reader["queued.max.messages.kbytes"]) <= 16384  # the filter's RSS target
+    finally:
+        step.close()
+        worker.consumer.close()

@@ -90,6 +90,18 @@ SERVICE = "filter"
 GROUP_ID = "vitrina-filter"
 
 
+# The rebuild's reader. A small prefetch queue: the rebuild keeps only offsets, the fetch
+# buffers would otherwise be the biggest thing in memory while it runs. With a queue that
+# small, librdkafka's 1 s pause after a full queue (fetch.queue.backoff.ms, default 1000)
+# made the rebuild wait instead of read: 200k published products took 12-16 s to rebuild,
+# at 0.5 s of CPU, against 1.9 s with 10 ms (benchmarks/filter_rebuild.py) — and every
+# start, rebalance and rewind of the filter waits for its rebuild.
+REBUILD_READER: dict[str, Any] = {
+    "queued.max.messages.kbytes": 8192,
+    "fetch.queue.backoff.ms": 10,
+}
+
+
 class FilterStep(Step):
     """Judges products against the live ban list and keeps filtered-products right.
 
@@ -302,10 +314,7 @@ class FilterStep(Step):
         sources = [TopicPartition(self.filtered, p) for p in numbers]
         sources += [TopicPartition(self.withheld, p) for p in numbers]
         shelves = {p: Shelf() for p in numbers}
-        # Small prefetch queues: the rebuild keeps only offsets, the fetch buffers would
-        # otherwise be the biggest thing in memory while it runs.
-        small: dict[str, Any] = {"queued.max.messages.kbytes": 8192}
-        reader = TopicFollower(self.settings, sources, principal=SERVICE, **small)
+        reader = TopicFollower(self.settings, sources, principal=SERVICE, **REBUILD_READER)
         try:
             for msg in reader.read_to_end(60.0):
                 key = (msg.key() or b"").decode("utf-8", "replace")
