@@ -15,7 +15,9 @@ Fair to both sides (each point was wrong before, and is why the ratio changed wi
   (`client_settings`). At the default 64 MiB a reader faster than the fetch loop empties the
   queue and waits for refills: 100k x 1.2 KB = 120 MB capped the baseline near 55k msg/s,
   while 50k (60 MB) fitted and it ran at its parse speed (194k msg/s) — a 3.5x swing of the
-  baseline, not of the work. Measured with the default consumer at 100k: 16 MiB -> 20k
+  baseline, not of the work. (The cause, found later: librdkafka's 1 s pause after a full
+  queue, `fetch.queue.backoff.ms`; every consumer now has 50 ms, kafka/clients.py, and the
+  sink as it runs in production went from 84k to 133k msg/s at 100k.) Measured with the default consumer at 100k: 16 MiB -> 20k
   msg/s, 64 MiB -> 47-58k, 1 GiB -> 84-87k;
 - the same process-wide GC setting (`relax_gc`, as the sink's own process runs) for every
   run, not only for the runs after the first sink;
