@@ -375,10 +375,9 @@ def build(
         instance_id=instance_id,
         metrics_port=metrics_port,
         # 16 MB of prefetched products (~13k), not librdkafka's 64 MB: the filter's RSS
-        # target is 300 MB, and 13k records cover more than a poll interval at full speed.
-        # With a queue that small, librdkafka's 1 s pause after a full queue
-        # (fetch.queue.backoff.ms) would starve the filter: 13k records last < 1 s.
-        consumer_extra={"queued.max.messages.kbytes": 16384, "fetch.queue.backoff.ms": 50},
+        # target is 300 MB, and 13k records cover more than a poll interval at full speed
+        # (every consumer's short pause after a full queue, kafka/clients.py, keeps it fed).
+        consumer_extra={"queued.max.messages.kbytes": 16384},
     )
     return step, worker
 
