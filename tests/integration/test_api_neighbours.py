@@ -63,3 +63,9 @@ def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
         )
         unknown = http.get("/api/v1/products/999999/similar").json()
         assert unknown["similar"] == [] and unknown["also_bought"] == []
+        # A path that cannot name a product: 404 on the page and on its neighbours alike
+        # (the neighbours answered 200 with empty lists).
+        for path in ("/api/v1/products/a%00b", "/api/v1/products/a%00b/similar"):
+            malformed = http.get(path)
+            assert malformed.status_code == 404, (path, malformed.text)
+            assert "product ids are" in malformed.json()["error"]["hint"]

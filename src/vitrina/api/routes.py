@@ -118,15 +118,20 @@ async def search(
     return Response(search_response(app, request), media_type="application/json")
 
 
-@router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))
-def product(
-    app: Annotated[AppState, Depends(state)], product_id: Annotated[str, Path(max_length=64)]
-) -> dict[str, Any]:
+def _check_product_id(product_id: str) -> None:
+    """404 for a path that cannot name a product (the product page and its neighbours)."""
     if not is_product_id(product_id):
         raise NotFoundError(
             f"no product {product_id[:40]!r}",
             hint=f"product ids are {PRODUCT_ID_CHARS}; e.g. /api/v1/products/12345",
         )
+
+
+@router.get("/products/{product_id}", tags=["customer"], responses=error_responses(404))
+def product(
+    app: Annotated[AppState, Depends(state)], product_id: Annotated[str, Path(max_length=64)]
+) -> dict[str, Any]:
+    _check_product_id(product_id)
     doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
     if doc is None:
         raise NotFoundError(
@@ -283,7 +288,12 @@ class NeighboursOut(BaseModel):
     also_bought: list[dict[str, Any]]
 
 
-@router.get("/products/{product_id}/similar", response_model=NeighboursOut, tags=["customer"])
+@router.get(
+    "/products/{product_id}/similar",
+    response_model=NeighboursOut,
+    tags=["customer"],
+    responses=error_responses(404),
+)
 def similar_products(
     app: Annotated[AppState, Depends(state)],
     product_id: Annotated[str, Path(max_length=64)],
@@ -293,6 +303,7 @@ def similar_products(
     the recommender's item neighbours from the last analytics run, bans and stock re-checked."""
     from vitrina.analytics.neighbours import item_neighbours, neighbour_lists
 
+    _check_product_id(product_id)
     reader = item_neighbours(app.settings)
     found = neighbour_lists(reader.of(product_id), hidden=app.view.is_banned, limit=limit * 2)
     backend = app.search()
