@@ -15,8 +15,9 @@ import errno
 import os
 import signal
 import sys
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import IO, Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -32,6 +33,42 @@ class Stopped(KeyboardInterrupt):
 
 def _raise_stopped(signum: int, _frame: Any) -> None:
     raise Stopped(signum)
+
+
+def on_signals(signals: Iterable[int], act: Callable[[int], None]) -> None:
+    """Call `act(signum)` for each of these signals, on a thread of its own (daemon).
+
+    A Python signal handler runs in the main thread between two bytecodes, possibly inside
+    `threading.Event.wait()` or `.set()` of the very event it would set; both hold that
+    event's lock, which is not re-entrant. A handler that called `event.set()` therefore
+    blocked the main thread for ever when a second signal came during the first one's
+    `set()`. Such bursts happen: PR_SET_PDEATHSIG (`die_with_parent`) sends its SIGTERM
+    again each time the child is handed to another thread of its dying parent. Seen: after
+    `kill -9` of `vitrina up`, the traffic service hung in four nested handlers, orphaned,
+    holding its metrics port, and the next `vitrina up` refused to start. This handler only
+    writes the signal's number to a pipe (no lock); the thread reads it and acts."""
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(write_fd, False)
+
+    def handler(signum: int, _frame: Any) -> None:
+        with contextlib.suppress(OSError):  # a full pipe: enough wake-ups are pending
+            os.write(write_fd, bytes([signum]))
+
+    def watch() -> None:
+        while True:
+            for signum in os.read(read_fd, 64):
+                act(signum)
+
+    threading.Thread(target=watch, name="signals", daemon=True).start()
+    for sig in signals:
+        signal.signal(sig, handler)
+
+
+def stop_event(signals: Iterable[int] = (signal.SIGTERM, signal.SIGINT)) -> threading.Event:
+    """An event these signals set (`on_signals`): a service's stop flag."""
+    stop = threading.Event()
+    on_signals(signals, lambda _: stop.set())
+    return stop
 
 
 @contextlib.contextmanager

@@ -244,3 +244,58 @@ def test_sigint_stops_a_process_started_with_sigint_ignored() -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+# A second signal that comes while the first one's handler is inside the stop event's set()
+# (or while the main thread is inside its wait()): the handler runs with the event's lock
+# held by its own thread. Each service's handler is called in that state, in a process of
+# its own, so a handler that blocks fails the test by timeout instead of hanging the suite.
+_NESTED_SIGNAL = """
+import signal, sys, threading
+from types import SimpleNamespace
+from vitrina.settings import load_settings
+
+kind = sys.argv[1]
+if kind == "worker":  # filter, indexer, lake sink, mirror
+    from vitrina.kafka.worker import StreamWorker
+    holder = SimpleNamespace(stop_event=threading.Event())
+    StreamWorker.install_signal_handlers(holder)
+    event = holder.stop_event
+elif kind == "analytics":
+    from vitrina.services.analytics_scheduler import AnalyticsScheduler
+    scheduler = AnalyticsScheduler(load_settings(data_dir=sys.argv[2]), job=lambda _: None)
+    scheduler.install_signal_handlers()
+    event = scheduler._stop
+else:  # traffic, the client API's process supervisor
+    from vitrina.lifecycle import stop_event
+    event = stop_event()
+handler = signal.getsignal(signal.SIGTERM)
+with event._cond:  # the lock Event.set() and Event.wait() hold (not re-entrant)
+    handler(signal.SIGTERM, None)
+    handler(signal.SIGTERM, None)
+print("set" if event.wait(10) else "not set", flush=True)
+"""
+
+
+@pytest.mark.parametrize("kind", ["worker", "analytics", "service"])
+def test_a_stop_signal_inside_the_stop_events_own_lock_does_not_hang_the_service(
+    kind: str, tmp_path: Path
+) -> None:
+    """Regression: every service's SIGTERM handler called `stop_event.set()` in the signal
+    handler. After `kill -9` of `vitrina up`, PR_SET_PDEATHSIG sent its SIGTERM again as
+    the child was handed from one dying thread of the supervisor to the next; the traffic
+    service's main thread was left blocked in four nested handlers (py-spy: Event.set inside
+    Event.set), orphaned, holding its metrics port, and the next `vitrina up` refused to
+    start ("ports already in use"). Handlers now only write to a pipe (`on_signals`)."""
+    try:
+        child = subprocess.run(
+            [sys.executable, "-c", _NESTED_SIGNAL, kind, str(tmp_path)],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the {kind}'s signal handler blocked on its stop event's lock")
+    assert child.returncode == 0, child.stderr[-2000:]
+    assert child.stdout.strip() == "set"

@@ -67,6 +67,7 @@ from vitrina.kafka.produce import (
     produce_output,
 )
 from vitrina.kafka.steps import SideInput, SideWork, Sink, Step
+from vitrina.lifecycle import on_signals
 from vitrina.security.acl import readers_of
 from vitrina.settings import Settings
 
@@ -263,8 +264,7 @@ class StreamWorker:
 
     # -- the loop -----------------------------------------------------------------------
     def install_signal_handlers(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, lambda *_: self.stop_event.set())
+        on_signals((signal.SIGTERM, signal.SIGINT), lambda _: self.stop_event.set())
 
     def run(self, until: Callable[[], bool] | None = None) -> None:
         """Process until stop() or `until()` is true; commit what is durable on the way out."""

@@ -23,6 +23,7 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from vitrina import metrics
 from vitrina.errors import VitrinaError
+from vitrina.lifecycle import on_signals
 from vitrina.settings import Settings
 
 log = logging.getLogger("vitrina.analytics")
@@ -110,9 +111,8 @@ class AnalyticsScheduler:
         self._wake.set()
 
     def install_signal_handlers(self) -> None:
-        signal.signal(signal.SIGUSR1, self.request_run)
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
+        on_signals((signal.SIGUSR1,), self.request_run)
+        on_signals((signal.SIGTERM, signal.SIGINT), self.stop)
 
     # -- one run -------------------------------------------------------------------------
     def run_once(self) -> str:

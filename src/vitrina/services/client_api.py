@@ -14,9 +14,7 @@ import gc
 import logging
 import multiprocessing
 import os
-import signal
 import socket
-import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -40,7 +38,7 @@ from vitrina.api.fast_search import API, SECURITY_HEADERS, ClientApp, percent_en
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
-from vitrina.lifecycle import die_with_parent
+from vitrina.lifecycle import die_with_parent, stop_event
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -257,9 +255,7 @@ def serve_processes(settings: Settings, workers: int) -> None:
     ]
     for child in children:
         child.start()
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = stop_event()
     while not stop.is_set() and all(child.is_alive() for child in children):
         stop.wait(0.5)
     for child in children:

@@ -8,7 +8,6 @@ against its contract and produces it keyed by customer / user id.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from collections import Counter
@@ -25,6 +24,7 @@ from vitrina.domain.generator import customers, generate_traffic
 from vitrina.errors import VitrinaError
 from vitrina.kafka.produce import produce
 from vitrina.kafka.worker import make_producer
+from vitrina.lifecycle import stop_event
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -134,9 +134,7 @@ def run_traffic(
 def main(settings: Settings) -> None:
     """`vitrina run traffic`: ~20 msg/s forever, metrics on settings.ports.traffic."""
     metrics.serve_metrics(settings, settings.ports.traffic)
-    stop = threading.Event()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, lambda *_: stop.set())
+    stop = stop_event()
     log.info(
         "traffic: %.0f msg/s to %s and %s",
         SERVICE_RATE,
