@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from vitrina.cluster.process import pid_alive
 from vitrina.errors import BrokerError
+from vitrina.lifecycle import die_with_parent
 from vitrina.settings import Settings
 
 if TYPE_CHECKING:
@@ -121,8 +122,17 @@ def answers_for_another_data_dir(st: BrokerStatus) -> bool:
     return not st.running and answers_kafka(st.address, 1.5)
 
 
-def start(settings: Settings, name: str = "broker", port: int | None = None) -> BrokerStatus:
-    """Start the broker (idempotent) and wait until it answers the Kafka protocol."""
+def start(
+    settings: Settings,
+    name: str = "broker",
+    port: int | None = None,
+    *,
+    die_with_starter: bool = False,
+) -> BrokerStatus:
+    """Start the broker (idempotent) and wait until it answers the Kafka protocol.
+
+    `die_with_starter`: the broker gets SIGTERM (a clean shutdown) when this process dies,
+    even by SIGKILL, as `vitrina up`'s services do; `vitrina broker start` leaves it running."""
     port = port or settings.broker.port
     host = settings.broker.host
     current = status(settings, name, port)
@@ -139,7 +149,7 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
             hint="stop that process or choose another port with VITRINA__BROKER__PORT",
         )
     if settings.broker.engine == "kafka":
-        return _start_kafka(settings, name, port)
+        return _start_kafka(settings, name, port, die_with_starter)
     binary = binary_path(settings)
     log_path = _log_file(settings, name)
     url = f"tcp://{host}:{port}"
@@ -161,6 +171,7 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=die_with_parent if die_with_starter else None,
         )
     _pid_file(settings, name).write_text(str(proc.pid))
     deadline = time.monotonic() + settings.broker.start_timeout_s
@@ -183,7 +194,12 @@ def start(settings: Settings, name: str = "broker", port: int | None = None) -> 
     )
 
 
-def kafka_node(settings: Settings, name: str = "broker", port: int | None = None) -> KafkaCluster:
+def kafka_node(
+    settings: Settings,
+    name: str = "broker",
+    port: int | None = None,
+    die_with_starter: bool = False,
+) -> KafkaCluster:
     """The single-node Apache Kafka of the embedded broker `name` (data: <data_dir>/<name>)."""
     from vitrina.cluster.kafka import KafkaCluster, NodePorts
 
@@ -200,6 +216,7 @@ def kafka_node(settings: Settings, name: str = "broker", port: int | None = None
         heap="384m",
         strict_ports=False,
         single_process_name=True,
+        die_with_starter=die_with_starter,
         start_timeout_s=max(60.0, settings.broker.start_timeout_s),
         overrides={
             "listeners": f"INTERNAL://{settings.broker.host}:"
@@ -211,10 +228,10 @@ def kafka_node(settings: Settings, name: str = "broker", port: int | None = None
     )
 
 
-def _start_kafka(settings: Settings, name: str, port: int) -> BrokerStatus:
+def _start_kafka(settings: Settings, name: str, port: int, die_with_starter: bool) -> BrokerStatus:
     from vitrina.errors import VitrinaError
 
-    node = kafka_node(settings, name, port)
+    node = kafka_node(settings, name, port, die_with_starter)
     try:
         node.start()
     except VitrinaError as exc:

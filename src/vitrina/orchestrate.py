@@ -101,8 +101,8 @@ def watch_broker(settings: Settings, emit: Callable[[str, str, str], None]) -> B
     """The embedded broker's watch: restart it with `broker.start`, topics with apply_topics."""
     from vitrina.kafka.admin import apply_topics
 
-    def restart() -> str:
-        return broker.start(settings).address
+    def restart() -> str:  # in the supervisor's main thread, as PR_SET_PDEATHSIG needs
+        return broker.start(settings, die_with_starter=True).address
 
     def topics() -> str:
         report = apply_topics(settings)
@@ -216,7 +216,9 @@ def _start(
     if settings.broker.embedded:
         was_running = broker.status(settings).running
         with console.status("starting the embedded broker…"):
-            st = broker.start(settings)
+            # Dies with `vitrina up` even on kill -9, like the services (a broker that was
+            # running before, e.g. `vitrina broker start`, is left as it is).
+            st = broker.start(settings, die_with_starter=True)
         platform.started_broker = not was_running
         console.print(f"broker: {st.address} (pid {st.pid})")
         platform.broker_watch = watch_broker(settings, emit)
@@ -236,7 +238,7 @@ def _start(
         platform.services.append(spec.name)
     if mirror:
         was_running = broker.status(settings, "mirror-broker", settings.broker.mirror_port).running
-        broker.start(settings, "mirror-broker", settings.broker.mirror_port)
+        broker.start(settings, "mirror-broker", settings.broker.mirror_port, die_with_starter=True)
         platform.started_mirror_broker = not was_running
         supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror", settings_file=settings_file)))
         platform.services.append("mirror")

@@ -111,6 +111,37 @@ def test_signals_stop_everything_in_order(tmp_path: Path, signum: int, close_pip
     assert not (data / "run" / "broker.pid").exists()
 
 
+def test_nothing_outlives_a_killed_up(tmp_path: Path) -> None:
+    """Regression: after `kill -9` of `vitrina up` its services died with it (SIGTERM from
+    the kernel, PR_SET_PDEATHSIG), but the embedded broker it had started ran on as an
+    orphan, for ever: the next `vitrina up` took it as a broker started by someone else and
+    left it running when it stopped. The broker now dies with the `vitrina up` that started
+    it, with a clean shutdown."""
+    data = tmp_path / "data"
+    env = platform_env(data)
+    up = Up(env)
+    try:
+        wait_for(
+            lambda: "platform running" in up.text(),
+            90,
+            interval=0.5,
+            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
+        )
+        broker_pid = int((data / "run" / "broker.pid").read_text())
+        assert broker_pid in _our_processes(data)
+        up.proc.kill()
+        up.proc.wait(10)
+        wait_for(
+            lambda: not pid_alive(broker_pid),
+            60,
+            message="the broker to stop with the killed `vitrina up` that started it",
+        )
+        wait_for(lambda: _our_processes(data) == [], 30, message="every service to stop")
+    finally:
+        up.kill()
+        subprocess.run([*VITRINA, "broker", "stop"], env=env, capture_output=True, check=False)
+
+
 def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
     """Issue 12 items 12-13: a second `up` on the same data dir "ran" and broke the first;
     `vitrina status` exited 0 with everything down and showed `traffic down` under

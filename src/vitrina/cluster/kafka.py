@@ -97,6 +97,7 @@ class KafkaCluster:
     strict_ports: bool = True
     # True: the node's process is named after the cluster ("broker"), not "<name>-<i>".
     single_process_name: bool = False
+    die_with_starter: bool = False  # ManagedProcess.die_with_starter, for every node
     _cluster_id: str | None = field(default=None, init=False, repr=False)
 
     # -- layout ----------------------------------------------------------------------------
@@ -261,6 +262,7 @@ class KafkaCluster:
             argv,
             ready=lambda: self.node_answers(node),
             start_timeout_s=self.start_timeout_s,
+            die_with_starter=self.die_with_starter,
         )
 
     def _format(self, node: int) -> None:

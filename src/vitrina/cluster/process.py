@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Protocol
 
 from vitrina.errors import VitrinaError
+from vitrina.lifecycle import die_with_parent
 
 
 class ClusterError(VitrinaError):
@@ -74,6 +75,9 @@ class ManagedProcess:
     start_timeout_s: float = 90.0
     stop_timeout_s: float = 20.0
     extra_env: dict[str, str] = field(default_factory=dict)
+    # True: SIGTERM when the process that started it dies, even by SIGKILL (`vitrina up`'s
+    # embedded broker); False: it outlives its starter (`vitrina broker start`, clusters).
+    die_with_starter: bool = False
     _proc: subprocess.Popen[bytes] | None = field(default=None, init=False, repr=False)
 
     @property
@@ -135,6 +139,7 @@ class ManagedProcess:
                 env=env,
                 cwd=self.cwd,
                 start_new_session=True,
+                preexec_fn=die_with_parent if self.die_with_starter else None,
             )
         self.pid_file.write_text(str(proc.pid))
         return proc.pid, proc
