@@ -67,6 +67,14 @@ class Up:
     def text(self) -> str:
         return "".join(self.lines)
 
+    def wait_running(self, timeout: float = 90) -> None:
+        wait_for(
+            lambda: "platform running" in self.text(),
+            timeout,
+            interval=0.5,
+            message=f"`vitrina up` to start:\n{self.text()[-3000:]}",
+        )
+
     def kill(self) -> None:
         """After a failed assertion: SIGTERM (so it stops its children), SIGKILL if it hangs."""
         if self.proc.poll() is None:
@@ -90,12 +98,7 @@ def test_signals_stop_everything_in_order(tmp_path: Path, signum: int, close_pip
     env = platform_env(data)
     up = Up(env)
     try:
-        wait_for(
-            lambda: "platform running" in up.text(),
-            90,
-            interval=0.5,
-            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
-        )
+        up.wait_running()
         broker_pid = int((data / "run" / "broker.pid").read_text())
         assert len(_our_processes(data)) >= 1, "the filter runs with this data dir's settings"
         if close_pipe:
@@ -121,12 +124,7 @@ def test_nothing_outlives_a_killed_up(tmp_path: Path) -> None:
     env = platform_env(data)
     up = Up(env)
     try:
-        wait_for(
-            lambda: "platform running" in up.text(),
-            90,
-            interval=0.5,
-            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
-        )
+        up.wait_running()
         broker_pid = int((data / "run" / "broker.pid").read_text())
         assert broker_pid in _our_processes(data)
         up.proc.kill()
@@ -155,12 +153,7 @@ def test_second_up_refuses_and_status_tells_the_truth(tmp_path: Path) -> None:
     assert "DOWN" in down.stdout and "down:" in down.stderr
     up = Up(env, [*VITRINA, "up", "--only", "filter", "--only", "lake-sink", "--no-traffic"])
     try:
-        wait_for(
-            lambda: "platform running" in up.text(),
-            120,
-            interval=0.5,
-            message=f"`vitrina up` to start:\n{up.text()[-3000:]}",
-        )
+        up.wait_running(120)
         second = subprocess.run(
             UP, env=env, capture_output=True, text=True, timeout=60, check=False
         )
