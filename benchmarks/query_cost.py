@@ -14,6 +14,11 @@ all that differs. Prints one JSON object: `ratio` is B's queries per CPU-second 
 (below 1: the change made query building dearer), with the per-query mean, p50 and p99 of
 every run, and the load average around each.
 
+`--queries gibberish`: whole searches (every stage built and run, as `EmbeddedSearch.search`
+runs them, its page and query caches emptied before each) of 200 made-up queries of 1-10
+words: what a client typing nonsense costs a server process, whose event loop waits
+meanwhile.
+
 `--cold`: each query built with the word caches of `search.analysis` emptied first (its
 lemmas, dictionary checks …; pymorphy3's loaded dictionary stays): what a query made of
 words no customer typed before costs — the long tail, and a hostile client's gibberish.
@@ -24,6 +29,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import random
 import statistics
 import subprocess
 import sys
@@ -31,17 +37,35 @@ import tarfile
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from abba import abba, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
 PASSES = 3  # measured passes over the judged queries per run
+GIBBERISH_QUERIES = 200
 
 
-def one_side(src: str, index_path: str, cold: bool = False) -> dict[str, float]:
+def gibberish(n: int = GIBBERISH_QUERIES) -> list[str]:
+    """`n` distinct queries of 1-10 made-up Cyrillic words (3-9 letters), a fixed draw."""
+    rng = random.Random(29)
+    letters = "абвгдежзиклмнопрстуфхцчшщэюя"
+    return [
+        " ".join(
+            "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
+            for _ in range(rng.randint(1, 10))
+        )
+        for _ in range(n)
+    ]
+
+
+def one_side(
+    src: str, index_path: str, cold: bool = False, queries_of: str = "judged"
+) -> dict[str, float]:
     """Runs in the side's own interpreter (`--side`): build every judged query's three
-    stages with that side's code; thread CPU per query."""
+    stages with that side's code; thread CPU per query. `queries_of` "gibberish": whole
+    searches (stages built and run) of made-up words, the index's caches emptied first."""
     sys.path.insert(0, src)
     import vitrina
 
@@ -59,6 +83,8 @@ def one_side(src: str, index_path: str, cold: bool = False) -> dict[str, float]:
     word_caches = [
         f for name, f in vars(analysis).items() if hasattr(f, "cache_clear") and name != "_morph"
     ]
+    if queries_of == "gibberish":
+        return searches(index, gibberish(), word_caches if cold else [])
 
     def one_pass() -> list[float]:
         micros = []
@@ -78,6 +104,35 @@ def one_side(src: str, index_path: str, cold: bool = False) -> dict[str, float]:
     return {
         "rate": 1e6 / mean,
         "queries": len(queries),
+        "mean_us": round(mean, 1),
+        "p50_us": round(percentile(times, 0.5), 1),
+        "p99_us": round(percentile(times, 0.99), 1),
+    }
+
+
+def searches(index: Any, texts: list[str], word_caches: list[Any]) -> dict[str, float]:
+    """Thread CPU of each whole search of `texts`, none answered from the index's caches
+    (nor from `word_caches`, emptied too): what a client typing made-up words costs a
+    server process (its event loop waits meanwhile)."""
+
+    def one_pass() -> list[float]:
+        micros = []
+        for text in texts:
+            for cache in word_caches:
+                cache.cache_clear()
+            index._pages.clear()
+            index._queries_built.clear()
+            started = time.thread_time_ns()
+            index.search(text)
+            micros.append((time.thread_time_ns() - started) / 1000)
+        return micros
+
+    one_pass()
+    times = sorted(t for _ in range(PASSES) for t in one_pass())
+    mean = statistics.fmean(times)
+    return {
+        "rate": 1e6 / mean,
+        "queries": len(texts),
         "mean_us": round(mean, 1),
         "p50_us": round(percentile(times, 0.5), 1),
         "p99_us": round(percentile(times, 0.99), 1),
@@ -115,10 +170,17 @@ def main() -> None:
     parser.add_argument(
         "--cold", action="store_true", help="empty the word caches before each query"
     )
+    parser.add_argument(
+        "--queries",
+        choices=("judged", "gibberish"),
+        default="judged",
+        help="judged: every judged query's three stages built; gibberish: whole searches "
+        f"of {GIBBERISH_QUERIES} made-up queries of 1-10 words, uncached",
+    )
     parser.add_argument("--side", nargs=2, metavar=("SRC", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.side:
-        print(json.dumps(one_side(*args.side, cold=args.cold)))
+        print(json.dumps(one_side(*args.side, cold=args.cold, queries_of=args.queries)))
         return
     with tempfile.TemporaryDirectory(prefix="vitrina-query-cost-") as tmp:
         base_src = extract(args.base, Path(tmp) / "base")
@@ -135,6 +197,8 @@ def main() -> None:
                         str(src),
                         str(index),
                         *(["--cold"] if args.cold else []),
+                        "--queries",
+                        args.queries,
                     ],
                     capture_output=True,
                     text=True,
@@ -152,6 +216,7 @@ def main() -> None:
                 "base": args.base,
                 "products": args.n,
                 "word_caches": "emptied before each query" if args.cold else "warm",
+                "queries": args.queries,
                 **result,
             },
             indent=2,

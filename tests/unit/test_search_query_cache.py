@@ -10,11 +10,13 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 import tantivy
 from tests.conftest import wait_for
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.search.analysis import lemmas
+from vitrina.search.base import SearchFilters
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.query_understanding import alternatives
 
@@ -98,4 +100,122 @@ def test_pruned_queries_find_and_rank_exactly_as_the_full_ones(tmp_path: Path) -
             assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
                 (round(s, 4), a.doc) for s, a in full.hits
             ], (text, mode)
+    index.close()
+
+
+def _stage_by_stage(index: EmbeddedSearch, text: str, filters: SearchFilters) -> list[Any]:
+    """The search as the stages were run before their shortcuts: every stage's whole query
+    built (`assemble`, no "all words" stop) and run until one finds something."""
+    from vitrina.domain.search_document import query_words
+    from vitrina.search.query_plan import assemble, plan_query, rewritten_words
+    from vitrina.search.tantivy_query import _TantivyClauses
+    from vitrina.search.tantivy_reading import read_words
+    from vitrina.search.tantivy_requests import filter_clauses
+
+    searcher = index._searcher()
+    words = rewritten_words(tuple(query_words(text)))
+    if len(words) > 1:
+        words = read_words(searcher, words)
+    modes = ["and", "or", "fuzzy"] if len(words) > 1 else ["and", "fuzzy"]
+    for mode in modes:
+        query = assemble(plan_query(words, mode), _TantivyClauses(index._queries, mode))
+        if query is None:
+            continue
+        full = tantivy.Query.boolean_query(
+            [(tantivy.Occur.Must, query)]
+            + [(tantivy.Occur.Must, f) for f in filter_clauses(index.schema, filters)]
+        )
+        result = searcher.search(full, limit=10, count=True)
+        if result.count:
+            return [(round(score, 4), address.doc) for score, address in result.hits]
+    return []
+
+
+def _gibberish(rng: Any, n_words: int) -> str:
+    letters = "абвгдежзиклмнопрстуфхцчшщэюя"
+    return " ".join(
+        "".join(rng.choice(letters) for _ in range(rng.randint(3, 9))) for _ in range(n_words)
+    )
+
+
+def test_the_stage_shortcuts_find_and_rank_exactly_as_every_stage_in_full(
+    tmp_path: Path,
+) -> None:
+    """ "All words" stops at a needed word the index lacks, and the fuzzy stage is skipped
+    when "any word" already asked its clauses: neither may change a result — typed words,
+    misspelt ones, gibberish and their mixes, with and without filters."""
+    import random
+
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert(list(generate_catalog(2000, seed=3)))
+    # phrases whose words no product has, found by a meaning in "all words"
+    index.upsert([product("s1", "Саундбар Samsung HW-T420"), product("s2", "Фен Polaris")])
+    index.commit()
+    rng = random.Random(11)
+    typed = [
+        "звуковая панель",
+        "звуковая панель samsung",
+        "сушилка для волос",
+        "чайник электрический",
+        "наушнкии беспроводные",
+        "кросовки найк мужские",
+        "ноутбк леново",
+        "умные часы самсунг",
+        "мышь для ноутбука",
+        "звуковая панель",
+        "пылесос робот без мешка",
+        "электровелосипед",
+        "гантели 10 кг",
+    ]
+    texts = typed + [_gibberish(rng, rng.randint(1, 10)) for _ in range(40)]
+    texts += [f"{t} {_gibberish(rng, rng.randint(1, 2))}" for t in typed]
+    texts += [f"{_gibberish(rng, 1)} {t}" for t in typed]
+    searcher = index._searcher()
+    compared = found = 0
+    for text in texts:
+        for filters in (SearchFilters(), SearchFilters(in_stock=True, price_max=5000)):
+            page = index.search(text, filters, limit=10)
+            expected = _stage_by_stage(index, text, filters)
+            addresses = {
+                searcher.doc(a)["product_id"][0]: a.doc
+                for _, a in searcher.search(tantivy.Query.all_query(), limit=3000).hits
+            }
+            got = [(round(h.score, 4), addresses[h.product_id]) for h in page.hits]
+            assert got == expected, (text, filters)
+            compared += 1
+            found += bool(expected)
+    assert compared == 2 * len(texts) and found > len(typed)  # both kinds were compared
+    index.close()
+
+
+def test_a_query_of_words_the_index_lacks_is_built_once_per_word(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work, not time: a query of 8 words no product has builds one word's clauses in "all
+    words" (was: all 8, each with its ~80 alternatives probed) and each word's fuzzy clause
+    once, in "any word" (was: again in the fuzzy stage, which then ran the same clauses)."""
+    import random
+
+    from vitrina.search.tantivy_query import TantivyQueries
+
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert(list(generate_catalog(500, seed=3)))
+    index.commit()
+    text = _gibberish(random.Random(5), 8)
+    built: list[tuple[str, bool]] = []
+    fuzzy: list[str] = []
+    real_matching, real_fuzzy = TantivyQueries.matching_clauses, TantivyQueries.fuzzy_clause
+
+    def matching(self: TantivyQueries, word: str, either: bool = False) -> Any:
+        built.append((word, either))
+        return real_matching(self, word, either)
+
+    monkeypatch.setattr(TantivyQueries, "matching_clauses", matching)
+    monkeypatch.setattr(
+        TantivyQueries, "fuzzy_clause", lambda self, w: fuzzy.append(w) or real_fuzzy(self, w)
+    )
+    assert index.search(text).total == 0
+    assert [either for _, either in built].count(False) == 1  # "all words" stopped at once
+    assert [either for _, either in built].count(True) == 8  # "any word": every word
+    assert sorted(fuzzy) == sorted(text.split())  # once each: no fuzzy stage after it
     index.close()

@@ -298,18 +298,21 @@ class EmbeddedSearch:
 
     def _text_query(self, words: tuple[str, ...], mode: str) -> Any:
         """The built query for these words (cached; None when no word has terms)."""
-        return self._built_query(words, mode, self._generations.oldest_servable())[0]
+        return self._built_query(words, mode, self._generations.oldest_servable())[0][0]
 
-    def _built_query(self, words: tuple[str, ...], mode: str, oldest: int) -> tuple[Any, int]:
-        """The query and the generation it was built against (cached while servable)."""
+    def _built_query(
+        self, words: tuple[str, ...], mode: str, oldest: int
+    ) -> tuple[tuple[Any, bool], int]:
+        """The query (and whether it covers the fuzzy stage's, `TantivyQueries.stage_query`)
+        and the generation it was built against (cached while servable)."""
         key = (words, mode)
         cached = self._queries_built.get(key, oldest)
         if cached is not None:
             return cached
         generation = self._generations.current  # before building: never tag it too new
-        query = self._queries.text_query(words, mode)
-        self._queries_built.put(key, query, generation)
-        return query, generation
+        built = self._queries.stage_query(words, mode)
+        self._queries_built.put(key, built, generation)
+        return built, generation
 
     def _run_search(
         self,
@@ -332,12 +335,16 @@ class EmbeddedSearch:
         if len(words) == 1:
             modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
         result: Any = None
+        covered = False  # the stage before found nothing and asked all this one would
         for mode in modes:
+            if mode == "fuzzy" and covered:
+                break
             if mode == "all":
                 text = tantivy.Query.all_query()
             else:
-                text, built = self._built_query(tuple(words), mode, oldest)
+                (text, covers_fuzzy), built = self._built_query(tuple(words), mode, oldest)
                 generation = min(generation, built)
+                covered = covers_fuzzy
             if text is None:
                 continue
             full = tantivy.Query.boolean_query(

@@ -27,7 +27,13 @@ from vitrina.search.model_codes import codes_without_a_digit, name_spellings
 from vitrina.search.phrases import (
     PhraseMatch,
 )
-from vitrina.search.query_plan import PlannedWord, assemble, plan_query, rewritten_words
+from vitrina.search.query_plan import (
+    PlannedWord,
+    QueryPlan,
+    assemble,
+    plan_query,
+    rewritten_words,
+)
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
@@ -119,14 +125,18 @@ class TantivyQueries:
 
     def word_clause(self, word: str) -> Any:
         """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
+        return self.word_clause_matching(word)[0]
+
+    def word_clause_matching(self, word: str) -> tuple[Any, bool]:
+        """`word_clause`, and whether it matches nothing in the index (an empty query)."""
         clauses, forms = self.matching_clauses(word)
         if clauses:
-            return tantivy.Query.boolean_query(clauses)
+            return tantivy.Query.boolean_query(clauses), False
         # None of its terms is in the index: a word that matches nothing (so "all words"
         # finds nothing), unless it has no terms at all (then it is no word: left out).
         if any(self.term_clauses(w, weight, guess=guess) for w, weight, guess in forms):
-            return tantivy.Query.empty_query()
-        return None
+            return tantivy.Query.empty_query(), True
+        return None, False
 
     def word_or_fuzzy_clause(self, word: str) -> Any:
         """For "any word": the word's clause, or its fuzzy clause when nothing in the index
@@ -134,18 +144,23 @@ class TantivyQueries:
         next to a word that matches (нордвей велосипед, ейсер ноутбук) is dropped there,
         the fuzzy stage never runs, and the brand's products rank anywhere among the other
         word's."""
+        return self.word_or_fuzzy_clause_how(word)[0]
+
+    def word_or_fuzzy_clause_how(self, word: str) -> tuple[Any, bool]:
+        """`word_or_fuzzy_clause`, and whether it is the word's fuzzy clause (or, when that
+        is None, an empty query): what the fuzzy stage asks of the word, as it asks it."""
         clauses, forms = self.matching_clauses(word, either=True)
         if clauses:
-            return tantivy.Query.boolean_query(clauses)
+            return tantivy.Query.boolean_query(clauses), False
         if not any(self.term_clauses(w, weight, guess=guess) for w, weight, guess in forms):
-            return None
+            return None, False
         fuzzy = self.fuzzy_clause(word)
         if fuzzy is None:
-            return tantivy.Query.empty_query()
+            return tantivy.Query.empty_query(), True
         # A fuzzy match scores its field's boost alone, no BM25: next to a word that matches
         # exactly (наушники эйрбит) it would add a fifth of that word's score and rank
         # nowhere among the other word's products.
-        return tantivy.Query.boost_query(fuzzy, ANY_WORD_FUZZY_BOOST)
+        return tantivy.Query.boost_query(fuzzy, ANY_WORD_FUZZY_BOOST), True
 
     def matching_clauses(self, word: str, either: bool = False) -> tuple[list[Any], list[Form]]:
         """The clauses of the word and its alternatives the index has, and the forms tried;
@@ -288,11 +303,30 @@ class TantivyQueries:
     def text_query(self, words: tuple[str, ...], mode: str) -> Any:
         """The query of one stage: the words read as the index suggests (`tantivy_reading`),
         planned (`query_plan`), then translated into tantivy clauses."""
+        return self.stage_query(words, mode)[0]
+
+    def stage_query(self, words: tuple[str, ...], mode: str) -> tuple[Any, bool]:
+        """`text_query`, and whether it matches every product the fuzzy stage's query
+        would (so when it finds nothing, neither would that stage).
+
+        Two shortcuts that change no result, only what a query of words the index lacks
+        costs (a hostile client's gibberish, 8 words: ~45 → ~25 ms): "all words" stops at
+        the first needed word that matches nothing — outside a phrase, whose meaning could
+        stand in for it, "all words" then finds nothing, so the words after it are not
+        built; and "any word" tells when each word it would ask fuzzily took its fuzzy
+        clause, as the fuzzy stage then asks the same clauses of the same words (its
+        optional and budget-exceeding words left out: a subset of the same should-clauses).
+        """
         if self.understanding:
             words = rewritten_words(words)
         if self.understanding and len(words) > 1:
             words = read_words(self.index.searcher(), words)
-        return assemble(plan_query(words, mode, self.understanding), _TantivyClauses(self, mode))
+        plan = plan_query(words, mode, self.understanding)
+        clauses = _TantivyClauses(self, mode)
+        if mode == "and" and clauses.a_needed_word_matches_nothing(plan):
+            return tantivy.Query.empty_query(), False
+        query = assemble(plan, clauses)
+        return query, mode == "or" and self.understanding and clauses.all_fuzzy
 
     @staticmethod
     def any_clause(clauses: list[Any]) -> Any:
@@ -331,6 +365,25 @@ class _TantivyClauses:
         self.queries = queries
         self.mode = mode
         self._searcher: Any = None
+        self._built: dict[int, Any] = {}  # a word's clause, built ahead by the check below
+        # "any word": every word asked "word_or_fuzzy" took its fuzzy clause
+        self.all_fuzzy = True
+
+    def a_needed_word_matches_nothing(self, plan: QueryPlan) -> bool:
+        """Whether a needed word ("all words": not optional, not absent, in no phrase) has
+        terms but none the index has: the stage then finds nothing. Builds the words in
+        order up to that one; `word` reuses what it built."""
+        in_phrases = {i for phrase in plan.phrases for i in range(phrase.start, phrase.end)}
+        for i, planned in enumerate(plan.words):
+            if planned.request != "word" or planned.optional or planned.absent:
+                continue
+            if i in in_phrases:
+                continue
+            clause, nothing = self.queries.word_clause_matching(planned.word)
+            if nothing:
+                return True
+            self._built[i] = clause
+        return False
 
     def searcher(self) -> Any:
         if self._searcher is None:
@@ -338,10 +391,14 @@ class _TantivyClauses:
         return self._searcher
 
     def word(self, index: int, planned: PlannedWord) -> Any:
+        if index in self._built:
+            return self._built[index]
         if planned.request == "fuzzy":
             return self.queries.fuzzy_clause(planned.word)
         if planned.request == "word_or_fuzzy":
-            return self.queries.word_or_fuzzy_clause(planned.word)
+            clause, fuzzy = self.queries.word_or_fuzzy_clause_how(planned.word)
+            self.all_fuzzy = self.all_fuzzy and fuzzy
+            return clause
         return self.queries.word_clause(planned.word)
 
     def weighted(self, clause: Any, weight: float) -> Any:
