@@ -41,6 +41,8 @@ class AppState:
     search_backend: SearchBackend | None = None
     search_error: str | None = None
     ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
+    # vitrina.analytics.neighbours.ItemNeighbours, following the lake (build_state starts it)
+    neighbours: Any = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- search index --------------------------------------------------------------------
@@ -87,6 +89,8 @@ class AppState:
 
     def close(self) -> None:
         self.view.stop()
+        if self.neighbours is not None:
+            self.neighbours.stop()
         if self.ban_service is not None:
             self.ban_service.close()
         self.producer.close()
@@ -100,12 +104,16 @@ def build_state(settings: Settings) -> AppState:
         if settings.api.admin_token
         else local_secret(settings, "admin.token")
     )
+    from vitrina.analytics.neighbours import item_neighbours
+
     return AppState(
         settings=settings,
         view=LocalView(settings).start(),
         producer=ClientProducer(settings),
         admin_token=token,
         event_limiter=event_limiter(settings),
+        # the product page's lists: read off the request path, before the first one
+        neighbours=item_neighbours(settings).start(),
     )
 
 

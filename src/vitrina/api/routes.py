@@ -304,8 +304,8 @@ def similar_products(
     from vitrina.analytics.neighbours import item_neighbours, neighbour_lists
 
     _check_product_id(product_id)
-    reader = item_neighbours(app.settings)
-    found = neighbour_lists(reader.of(product_id), hidden=app.view.is_banned, limit=limit * 2)
+    run_id, of_product = item_neighbours(app.settings).lists(product_id)
+    found = neighbour_lists(of_product, hidden=app.view.is_banned, limit=limit * 2)
     backend = app.search()
     lists: dict[str, list[dict[str, Any]]] = {}
     for kind, items in found.items():
@@ -315,4 +315,4 @@ def similar_products(
             for doc, score in docs
             if doc and (doc.get("stock") or {}).get("available", 0)
         ][:limit]
-    return NeighboursOut(product_id=product_id, run_id=reader.run_id, **lists)
+    return NeighboursOut(product_id=product_id, run_id=run_id, **lists)

@@ -1,0 +1,112 @@
+"""The product page's neighbour lists are read from the lake off the request path.
+
+Real parts: a local lake (fsspec), real Parquet outputs and run markers as `analytics run`
+commits them; the lake is wrapped only to record which thread read it.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+import fsspec
+import pyarrow as pa
+from tests.conftest import wait_for
+
+from vitrina.analytics.lakeio import AnalyticsLake
+from vitrina.analytics.neighbours import ItemNeighbours
+
+
+def commit(lake: AnalyticsLake, run: str, rows: list[tuple[str, int, str, float, str]]) -> None:
+    table = pa.table(
+        {
+            "product_id": [r[0] for r in rows],
+            "rank": pa.array([r[1] for r in rows], pa.int64()),
+            "other_id": [r[2] for r in rows],
+            "score": [r[3] for r in rows],
+            "kind": [r[4] for r in rows],
+        }
+    )
+    lake.write_output("item_neighbours", run, table)
+    lake.commit_run(run, b"{}")
+
+
+class Recorded(AnalyticsLake):
+    """The real lake, noting the thread of every read."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(fsspec.filesystem("file"), str(root), str(root))
+        self.readers: list[str] = []
+
+    def last_run(self, name: str = "recommendations") -> str | None:
+        self.readers.append(threading.current_thread().name)
+        return super().last_run(name)
+
+    def read_output(self, name: str, run_id: str | None = None) -> Any:
+        self.readers.append(threading.current_thread().name)
+        return super().read_output(name, run_id)
+
+
+def test_a_started_reader_serves_without_reading_the_lake_and_follows_new_runs(
+    tmp_path: Path,
+) -> None:
+    """Each server process's first product page read the whole run (~0.2 s, more with a
+    bigger model) and so did the first one after every committed run, holding the lock all
+    other product pages waited on. Started, the reader does it in a thread of its own."""
+    lake = Recorded(tmp_path / "lake")
+    commit(
+        lake,
+        "20261203T010000Z-a",
+        [
+            ("1", 1, "2", 0.9, "similar"),
+            ("1", 2, "3", 0.5, "also_bought"),
+            ("2", 1, "1", 0.9, "similar"),
+        ],
+    )
+    reader = ItemNeighbours(lake, refresh_s=0.2).start()
+    try:
+        assert reader.lists("1") == (
+            "20261203T010000Z-a",
+            {"similar": [("2", 0.9)], "also_bought": [("3", 0.5)]},
+        )
+        assert reader.of("9") == {"similar": [], "also_bought": []}
+        commit(lake, "20261203T020000Z-b", [("1", 1, "4", 0.7, "similar")])
+        wait_for(
+            lambda: reader.lists("1")[0] == "20261203T020000Z-b",
+            timeout=10,
+            message="the newer run to be served",
+        )
+        assert reader.of("1") == {"similar": [("4", 0.7)], "also_bought": []}
+        assert reader.of("2") == {"similar": [], "also_bought": []}  # not in the newer run
+        assert lake.readers and set(lake.readers) == {"item-neighbours"}
+    finally:
+        reader.stop()
+
+
+def test_a_reader_not_started_reads_the_lake_itself(tmp_path: Path) -> None:
+    lake = Recorded(tmp_path / "lake")
+    reader = ItemNeighbours(lake)
+    assert reader.lists("1") == (None, {"similar": [], "also_bought": []})  # no run yet
+    commit(lake, "20261203T010000Z-a", [("1", 1, "2", 0.9, "similar")])
+    reader._checked = float("-inf")  # its next look (every REFRESH_S)
+    assert reader.lists("1") == ("20261203T010000Z-a", {"similar": [("2", 0.9)], "also_bought": []})
+    assert set(lake.readers) == {threading.current_thread().name}
+
+
+def test_a_lake_that_fails_keeps_the_run_served(tmp_path: Path) -> None:
+    lake = Recorded(tmp_path / "lake")
+    commit(lake, "20261203T010000Z-a", [("1", 1, "2", 0.9, "similar")])
+    reader = ItemNeighbours(lake, refresh_s=0.1).start()
+    try:
+        assert reader.lists("1")[0] == "20261203T010000Z-a"  # waits for the first read
+        # a newer run marker whose output file is unreadable
+        commit(lake, "20261203T020000Z-b", [("1", 1, "5", 0.1, "similar")])
+        (Path(lake.output_path("item_neighbours", "20261203T020000Z-b"))).write_bytes(b"nope")
+        wait_for(lambda: len(lake.readers) > 6, timeout=10, message="a few more looks")
+        assert reader.lists("1") == (
+            "20261203T010000Z-a",
+            {"similar": [("2", 0.9)], "also_bought": []},
+        )
+    finally:
+        reader.stop()
