@@ -36,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -98,12 +99,18 @@ def one_side(
             micros.append((time.thread_time_ns() - started) / 1000)
         return micros
 
-    one_pass()  # word caches warm, as in a running API
+    return measured(one_pass, len(queries))
+
+
+def measured(one_pass: Callable[[], list[float]], queries: int) -> dict[str, float]:
+    """One unmeasured pass (word caches warm, as in a running API), then PASSES measured:
+    the rate, mean, p50 and p99 of the microseconds per query."""
+    one_pass()
     times = sorted(t for _ in range(PASSES) for t in one_pass())
     mean = statistics.fmean(times)
     return {
         "rate": 1e6 / mean,
-        "queries": len(queries),
+        "queries": queries,
         "mean_us": round(mean, 1),
         "p50_us": round(percentile(times, 0.5), 1),
         "p99_us": round(percentile(times, 0.99), 1),
@@ -127,16 +134,7 @@ def searches(index: Any, texts: list[str], word_caches: list[Any]) -> dict[str, 
             micros.append((time.thread_time_ns() - started) / 1000)
         return micros
 
-    one_pass()
-    times = sorted(t for _ in range(PASSES) for t in one_pass())
-    mean = statistics.fmean(times)
-    return {
-        "rate": 1e6 / mean,
-        "queries": len(texts),
-        "mean_us": round(mean, 1),
-        "p50_us": round(percentile(times, 0.5), 1),
-        "p99_us": round(percentile(times, 0.99), 1),
-    }
+    return measured(one_pass, len(texts))
 
 
 def extract(rev: str, into: Path) -> Path:
