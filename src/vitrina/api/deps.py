@@ -43,6 +43,7 @@ class AppState:
     ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
     # vitrina.analytics.neighbours.ItemNeighbours, following the lake (build_state starts it)
     neighbours: Any = None
+    admin_client: Any = None  # confluent_kafka AdminClient for /readyz, created on first use
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # -- search index --------------------------------------------------------------------
@@ -76,6 +77,19 @@ class AppState:
             {"product_id": hit.product_id, "score": float(hit.score), "reason": "in stock now"}
             for hit in page.hits
         ]
+
+    def admin(self) -> Any:
+        """One admin client for the process's readiness checks: a new one per /readyz
+        cost ~55 ms (its threads, a connection, on the secured cluster a TLS and SASL
+        handshake) and a connection the broker set up and tore down for every probe."""
+        with self._lock:
+            if self.admin_client is None:
+                from confluent_kafka.admin import AdminClient
+
+                from vitrina.kafka.clients import admin_config
+
+                self.admin_client = AdminClient(admin_config(self.settings, "client-api"))
+            return self.admin_client
 
     def bans(self) -> Any:
         """The ban service (one producer for the process), created on first use."""

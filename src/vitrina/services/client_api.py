@@ -22,7 +22,6 @@ from importlib import resources
 from pathlib import Path
 
 from confluent_kafka import KafkaException
-from confluent_kafka.admin import AdminClient
 from fastapi import FastAPI, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -37,7 +36,6 @@ from vitrina.api.errors import install_error_handlers
 from vitrina.api.fast_search import API, SECURITY_HEADERS, ClientApp, percent_encoded
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
-from vitrina.kafka.clients import admin_config
 from vitrina.lifecycle import die_with_parent, stop_event
 from vitrina.settings import Settings
 
@@ -87,7 +85,7 @@ def readiness(app_state: AppState) -> dict[str, str]:
     """What is missing for the API to serve: {} when ready."""
     missing: dict[str, str] = {}
     try:
-        AdminClient(admin_config(app_state.settings, "client-api")).list_topics(timeout=2)
+        app_state.admin().list_topics(timeout=2)
     except KafkaException as exc:
         missing["broker"] = f"unreachable at {app_state.settings.kafka.bootstrap_servers}: {exc}"
     try:
