@@ -222,6 +222,10 @@ class ApiSettings(_Frozen):
     # connections under overload (p99 at 128 clients ~0.28 vs 0.6-1.2 s) for ~13 % more CPU
     # per request (benchmarks/api.py --server uvicorn,uvicorn/asyncio).
     client_event_loop: Literal["uvloop", "asyncio"] = "uvloop"
+    # Both APIs close a connection whose request headers have not all arrived this many
+    # seconds after it opened (or after the previous response): slowloris clients held
+    # uvicorn's connections for ever (api/http_protocol.py); granian's default is 30 s too.
+    header_timeout_s: float = Field(30.0, gt=0, le=3600)
 
 
 class WorkerSettings(_Frozen):

@@ -187,11 +187,14 @@ def main(settings: Settings) -> None:
     if workers <= 1:
         import uvicorn
 
+        from vitrina.api.http_protocol import with_header_timeout
+
         uvicorn.run(
             create_app(settings, freeze_gc=True),
             host=host,
             port=port,
             loop=settings.api.client_event_loop,
+            http=with_header_timeout(settings.api.header_timeout_s),  # slowloris
             log_level="warning",
             access_log=False,
         )
@@ -204,10 +207,13 @@ def _serve_one(settings: Settings, sock: socket.socket) -> None:
     listening socket; the kernel spreads connections over the workers."""
     import uvicorn
 
+    from vitrina.api.http_protocol import with_header_timeout
+
     die_with_parent()
     config = uvicorn.Config(
         create_app(settings, freeze_gc=True),
         loop=settings.api.client_event_loop,
+        http=with_header_timeout(settings.api.header_timeout_s),  # slowloris
         log_level="warning",
         access_log=False,
     )

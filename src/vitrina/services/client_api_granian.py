@@ -77,6 +77,7 @@ def serve_granian(settings: Settings, workers: int) -> None:
     cause when a worker dies."""
     try:
         from granian.constants import HTTPModes, Interfaces, Loops
+        from granian.http import HTTP1Settings
         from granian.log import LogLevels
         from granian.server import MPServer
     except ImportError:
@@ -94,6 +95,8 @@ def serve_granian(settings: Settings, workers: int) -> None:
         workers=workers,
         loop=Loops(settings.api.client_event_loop),
         http=HTTPModes.http1,
+        # its header_read_timeout, in ms: api.header_timeout_s, as the uvicorn servers'
+        http1_settings=HTTP1Settings(header_read_timeout=int(settings.api.header_timeout_s * 1000)),
         websockets=False,
         backlog=2048,
         backpressure=connection_slots(),

@@ -495,6 +495,8 @@ def main(settings: Settings) -> None:
     """`vitrina run shop-api`: serve on settings.api.host : settings.ports.shop_api."""
     import uvicorn
 
+    from vitrina.api.http_protocol import with_header_timeout
+
     app = create_app(settings)
     log.info(
         "SHOP API on http://%s:%d (tokens: %s)",
@@ -502,4 +504,10 @@ def main(settings: Settings) -> None:
         settings.ports.shop_api,
         settings.secrets_dir / TOKENS_FILE,
     )
-    uvicorn.run(app, host=settings.api.host, port=settings.ports.shop_api, log_level="warning")
+    uvicorn.run(
+        app,
+        host=settings.api.host,
+        port=settings.ports.shop_api,
+        log_level="warning",
+        http=with_header_timeout(settings.api.header_timeout_s),  # slowloris
+    )

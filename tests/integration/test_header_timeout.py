@@ -1,0 +1,106 @@
+"""Slowloris: a client that opens connections and sends a header line now and then.
+
+uvicorn (the SHOP API's server) has no timeout for a request's headers, so such connections
+stayed open for ever: 3,000 were all open after 20 s, and the process's open-file limit is
+all it takes to stop every store's uploads. Both APIs now close a connection whose headers
+have not all arrived `api.header_timeout_s` after it opened or after its previous response.
+Real servers (`vitrina run shop-api` on uvicorn, `vitrina run client-api` on granian) and
+real sockets.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from tests.conftest import free_port, settings_on_broker, wait_for
+
+from vitrina.settings import Settings, write_settings_file
+
+pytestmark = pytest.mark.integration
+
+TIMEOUT_S = 2.0
+
+
+@contextlib.contextmanager
+def served(settings: Settings, service: str, port: int) -> Iterator[str]:
+    path = write_settings_file(settings, settings.data_dir / "run" / "settings.json")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vitrina", "--settings-file", str(path), "run", service],
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+
+        def up() -> bool:
+            try:
+                return httpx.get(f"{url}/healthz", timeout=2).status_code == 200
+            except httpx.HTTPError:
+                return False
+
+        wait_for(up, timeout=60, message=f"{service} to answer")
+        yield url
+    finally:
+        process.terminate()
+        process.wait(30)
+
+
+def closed(conn: socket.socket) -> bool:
+    """Whether the server closed the connection (a read sees its end or a reset)."""
+    conn.settimeout(0.1)
+    try:
+        return conn.recv(1024) == b""
+    except TimeoutError:
+        return False
+    except OSError:
+        return True
+
+
+def trickle(port: int, path: bytes) -> socket.socket:
+    conn = socket.create_connection(("127.0.0.1", port), timeout=5)
+    conn.sendall(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n")
+    return conn
+
+
+@pytest.mark.parametrize("service", ["shop-api", "client-api"])
+def test_a_connection_whose_headers_never_end_is_closed(
+    broker_settings: Settings, tmp_path: Path, service: str
+) -> None:
+    port = free_port()
+    name = service.replace("-", "_")
+    settings = settings_on_broker(
+        broker_settings,
+        tmp_path / "d",
+        ports={name: port},
+        api={"header_timeout_s": TIMEOUT_S, "client_workers": 1},
+    )
+    with served(settings, service, port) as url:
+        slow = [trickle(port, b"/healthz") for _ in range(20)]
+        started = time.monotonic()
+
+        def all_closed(slow: list[socket.socket] = slow) -> bool:
+            for conn in slow:  # a header line now and then: never the blank line
+                with contextlib.suppress(OSError):
+                    conn.sendall(b"X-Slow: 1\r\n")
+            return all(closed(conn) for conn in slow)
+
+        wait_for(all_closed, timeout=30, message="the slow connections to be closed")
+        assert time.monotonic() - started >= TIMEOUT_S * 0.9  # by the deadline, not at once
+        # a request that completes its headers in time is served, and on a kept-alive
+        # connection the next one is too
+        with httpx.Client(base_url=url, timeout=10) as http:
+            assert http.get("/healthz").status_code == 200
+            time.sleep(TIMEOUT_S / 2)
+            assert http.get("/healthz").status_code == 200
+        for conn in slow:
+            conn.close()
