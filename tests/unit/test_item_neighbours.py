@@ -12,6 +12,7 @@ from typing import Any
 
 import fsspec
 import pyarrow as pa
+import pytest
 from tests.conftest import wait_for
 
 from vitrina.analytics.lakeio import AnalyticsLake
@@ -108,5 +109,30 @@ def test_a_lake_that_fails_keeps_the_run_served(tmp_path: Path) -> None:
             "20261203T010000Z-a",
             {"similar": [("2", 0.9)], "also_bought": []},
         )
+    finally:
+        reader.stop()
+
+
+def test_a_lake_client_that_cannot_be_made_does_not_stop_the_api_starting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Simulated (settings validation stops the misconfigurations found here first): the
+    client API starts without the thread, and the route reads the lake itself as before."""
+    from vitrina.analytics import neighbours
+    from vitrina.api.deps import following_neighbours
+    from vitrina.errors import ConfigError
+    from vitrina.settings import load_settings
+
+    def refuse(settings: Any) -> AnalyticsLake:
+        raise ConfigError("the s3 lake backend cannot load its client")
+
+    monkeypatch.setattr(AnalyticsLake, "from_settings", refuse)
+    monkeypatch.setattr(neighbours, "_served", {})
+    assert following_neighbours(load_settings(data_dir=tmp_path / "d")) is None
+    monkeypatch.undo()
+    monkeypatch.setattr(neighbours, "_served", {})
+    reader = following_neighbours(load_settings(data_dir=tmp_path / "d"))
+    try:
+        assert isinstance(reader, ItemNeighbours) and reader.lists("1")[0] is None
     finally:
         reader.stop()

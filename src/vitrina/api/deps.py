@@ -8,6 +8,7 @@ a hint, and /readyz says what is missing.
 from __future__ import annotations
 
 import hmac
+import logging
 import threading
 from dataclasses import dataclass, field
 from typing import Any
@@ -21,6 +22,8 @@ from vitrina.search.api import open_search
 from vitrina.search.base import SearchBackend, SearchFilters
 from vitrina.services.recs_view import LocalView
 from vitrina.settings import Settings, local_secret
+
+log = logging.getLogger(__name__)
 
 
 def stock_available(doc: dict[str, Any] | None) -> int | None:
@@ -118,17 +121,27 @@ def build_state(settings: Settings) -> AppState:
         if settings.api.admin_token
         else local_secret(settings, "admin.token")
     )
-    from vitrina.analytics.neighbours import item_neighbours
-
     return AppState(
         settings=settings,
         view=LocalView(settings).start(),
         producer=ClientProducer(settings),
         admin_token=token,
         event_limiter=event_limiter(settings),
-        # the product page's lists: read off the request path, before the first one
-        neighbours=item_neighbours(settings).start(),
+        neighbours=following_neighbours(settings),
     )
+
+
+def following_neighbours(settings: Settings) -> Any:
+    """The product page's lists, read off the request path from before the first one; None
+    (the route then reads them itself, and says what fails) when the lake's client cannot
+    even be made: the rest of the API still starts."""
+    from vitrina.analytics.neighbours import item_neighbours
+
+    try:
+        return item_neighbours(settings).start()
+    except Exception as exc:
+        log.warning("item neighbours not followed: %s", exc)
+        return None
 
 
 def event_limiter(settings: Settings) -> RateLimiter:
