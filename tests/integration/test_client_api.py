@@ -377,6 +377,22 @@ def test_readiness_checks_reuse_one_admin_client(
         state.close()
 
 
+def test_the_index_and_its_dictionaries_are_loaded_before_the_first_request(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    """Seen: each server process's first search took ~45 ms more (pymorphy3's dictionaries
+    and the query rules loaded then), and what they loaded escaped the start-up gc.freeze."""
+    from vitrina.search import analysis
+
+    settings = api_settings(broker_settings, tmp_path / "w")
+    seed_index(settings, catalogue(20))
+    analysis._morph.cache_clear()
+    app = create_app(settings)
+    with UvicornThread(app, settings.ports.client_api):  # started: its lifespan has run
+        assert analysis._morph.cache_info().currsize == 1
+        assert app.state.vitrina.search_backend is not None
+
+
 def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Path) -> None:
     """The query log must never fail or block a search, even with no broker at all."""
     dead = free_port()

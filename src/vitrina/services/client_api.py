@@ -99,6 +99,17 @@ def readiness(app_state: AppState) -> dict[str, str]:
     return missing
 
 
+def warm_search(app_state: AppState) -> None:
+    """Open the index and search one word before serving, as Solr's firstSearcher queries
+    do: a process's first search paid ~45 ms for loading pymorphy3's dictionaries and the
+    query rules, and what they load is then frozen out of the collector with the rest of
+    start-up. Without an index yet, the first search opens it later, as before."""
+    try:
+        app_state.search().search("товар", None, "relevance", 1, 0)
+    except Exception as exc:  # no index yet, OpenSearch away: /readyz says so, not this
+        log.info("search not warmed before serving: %s", exc)
+
+
 def create_app(
     settings: Settings, app_state: AppState | None = None, *, freeze_gc: bool = False
 ) -> FastAPI:
@@ -111,6 +122,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "vitrina", None) is None:
             app.state.vitrina = app_state or build_state(settings)
+        warm_search(app.state.vitrina)
         # What start-up built (modules, routes, schemas, the view) lives as long as the
         # process: frozen out of the collector, a full collection walks only what requests
         # allocate (pauses under load were a p99 source).
