@@ -175,6 +175,9 @@ class AnalyticsSettings(_Frozen):
     # DuckDB keeps intermediate tables in memory (12 GB peak measured at 5M order lines);
     # past this limit it spills to <data_dir>/tmp/duckdb instead.
     duckdb_memory_limit: str = Field("4GB", pattern=r"^[0-9]+(\.[0-9]+)?\s*(KB|MB|GB|TB)$")
+    # Committed runs whose outputs stay in the lake (the newest is served; older ones are
+    # there to compare and to fall back on): every run was kept, ~1,440 a day at 60 s.
+    keep_runs: int = Field(24, ge=2)
 
 
 class ServicePorts(_Frozen):

@@ -489,3 +489,53 @@ def test_a_damaged_lake_file_is_named_not_a_traceback(tmp_path: Path, which: int
         compute(settings, Params(as_of=2e9))
     assert str(damaged) in caught.value.message
     assert "move it out of the lake" in (caught.value.hint or "")
+
+
+def test_the_lake_keeps_the_newest_runs_only(tmp_path: Path) -> None:
+    """Seen: every run's outputs stayed in the lake for ever (30 runs in the demo's first
+    18 minutes, ~1,440 a day at the default 60 s), and every reader listed all markers."""
+    from datetime import timedelta
+
+    settings = load_settings(data_dir=tmp_path, analytics={"keep_runs": 2})
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    lake = AnalyticsLake.from_settings(settings)
+    start = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+    # a run killed after writing an output, long before, and one started just now
+    lake.write_output("popular", "20261203T010000000000Z", _popular_table())
+    lake.write_output("popular", "20261203T115900000000Z", _popular_table())
+    runs = [
+        run_job(settings, publish_topics=False, now=start + timedelta(minutes=i)).run_id
+        for i in range(4)
+    ]
+    assert lake.committed_runs() == runs[-2:]
+    assert lake.last_run() == runs[-1] and lake.read_output("recommendations").num_rows
+    kept = {runs[-2], runs[-1], "20261203T115900000000Z"}  # the young uncommitted one too
+    for dataset in sorted((tmp_path / "lake").glob("analytics_*")):
+        if dataset.name == "analytics_runs":
+            continue
+        found = {p.name.removeprefix("run=") for p in dataset.glob("run=*")}
+        assert found <= kept and {runs[-2], runs[-1]} <= found, (dataset.name, found)
+
+
+def _popular_table() -> Any:
+    import pyarrow as pa
+
+    return pa.table({"product_id": ["1"], "score": [1.0]})
+
+
+def test_pruning_runs_never_deletes_the_run_served(tmp_path: Path) -> None:
+    import pyarrow as pa
+
+    lake = AnalyticsLake.from_settings(load_settings(data_dir=tmp_path))
+    table = pa.table({"product_id": ["1"], "score": [1.0]})
+    for minute in range(5):
+        run = f"20261203T12{minute:02d}00000000Z"
+        lake.write_output("popular", run, table)
+        lake.commit_run(run, b"{}")
+    with pytest.raises(ValueError):
+        lake.prune_runs(0, datetime(2026, 12, 3, 13, tzinfo=UTC))
+    assert lake.prune_runs(1, datetime(2026, 12, 3, 13, tzinfo=UTC)) == [
+        f"20261203T12{m:02d}00000000Z" for m in range(4)
+    ]
+    assert lake.last_run("popular") == "20261203T120400000000Z"
+    assert lake.read_output("popular").num_rows == 1

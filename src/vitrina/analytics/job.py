@@ -10,6 +10,7 @@ Both topics are compacted, so the latest run per key is what a reader folds to.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
@@ -20,12 +21,14 @@ import pyarrow as pa
 
 from vitrina.analytics.definitions import OUTPUTS, POPULAR_USER, STATEMENTS, Params
 from vitrina.analytics.engines import open_engine, run_definitions
-from vitrina.analytics.lakeio import AnalyticsLake, named_input, unreadable
+from vitrina.analytics.lakeio import RUN_ID_FORMAT, AnalyticsLake, named_input, unreadable
 from vitrina.contracts.codec import encode
 from vitrina.domain.recommend import group_recommendations
 from vitrina.errors import BrokerError, VitrinaError
 from vitrina.lake.filesystems import hadoop_url
 from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
 
 MODEL = "ease-v1"  # EASE over the most-bought products, popularity breaks ties and fills
 # When the model check (guard.py) finds the model no better than popularity on this lake, the
@@ -226,7 +229,7 @@ def run_job(
     """
     started = time.monotonic()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
-    run_id = moment.strftime("%Y%m%dT%H%M%S%fZ")
+    run_id = moment.strftime(RUN_ID_FORMAT)
     params = Params(
         as_of=as_of.timestamp() if as_of else None,
         top_k=settings.analytics.top_k,
@@ -270,6 +273,12 @@ def run_job(
             progress("publish")
     report.duration_s = round(time.monotonic() - started, 3)
     lake.commit_run(run_id, report.to_json().encode())
+    try:  # the lake kept every run's outputs: ~1,440 a day at the default interval
+        pruned = lake.prune_runs(settings.analytics.keep_runs, moment)
+        if pruned:
+            log.info("analytics: %d older runs deleted from the lake", len(pruned))
+    except (OSError, VitrinaError) as exc:  # the run is committed: pruning waits for the next
+        log.warning("analytics: older runs not deleted: %s", exc)
     status = settings.data_dir / "run" / "analytics-last.json"
     status.parent.mkdir(parents=True, exist_ok=True)
     status.write_text(report.to_json(), encoding="utf-8")

@@ -10,6 +10,7 @@ half-written run is never served (each file appears atomically through temp-and-
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 import fsspec
 import pyarrow as pa
@@ -26,6 +27,9 @@ OUTPUT_PREFIX = "analytics_"
 # Output relation -> lake dataset suffix, where the names differ (the brief's lake names).
 LAKE_NAMES = {"category_stats": "categories"}
 RUNS_DIR = "analytics_runs"  # one marker per committed (current-able) run
+RUN_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"  # a run's id: its start, UTC (sorts as time)
+# A run without a marker this long after it started failed or was killed: its outputs go.
+ABANDONED_AFTER = timedelta(hours=6)
 
 
 class EmptyLakeError(VitrinaError):
@@ -132,19 +136,57 @@ class AnalyticsLake:
         self.writer._put_atomic(path, report)
         return path
 
-    def last_run(self, name: str = "recommendations") -> str | None:
-        """The newest committed run that wrote `name`."""
+    def committed_runs(self) -> list[str]:
+        """Every committed run, oldest first (run ids sort as their start times)."""
         base = f"{self.root}/{RUNS_DIR}"
         if not self.fs.exists(base):
-            return None
-        names = sorted(
-            (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False)), reverse=True
+            return []
+        names = (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
+        return sorted(
+            n.removeprefix("run=").removesuffix(".json")
+            for n in names
+            if n.startswith("run=") and n.endswith(".json")
         )
-        for marker in names:
-            if marker.startswith("run=") and marker.endswith(".json"):
-                run = marker.removeprefix("run=").removesuffix(".json")
-                if self.fs.exists(self.output_path(name, run)):
-                    return run
+
+    def prune_runs(
+        self, keep: int, now: datetime, abandoned_after: timedelta = ABANDONED_AFTER
+    ) -> list[str]:
+        """Delete all but the newest `keep` committed runs (marker and outputs), and the
+        outputs of runs never committed (failed or killed) that started before the oldest
+        kept one and `abandoned_after` before `now` (a run still writing is younger).
+        Returns the runs deleted. Readers follow the newest marker, which is kept."""
+        if keep < 1:
+            raise ValueError("keep at least the current run")
+        committed = self.committed_runs()
+        kept = set(committed[-keep:])
+        if not kept:
+            return []
+        oldest_kept = min(kept)
+        doomed = set(committed[:-keep])
+        for run in sorted(doomed):  # markers first: no reader picks a run being deleted
+            self.fs.rm(f"{self.root}/{RUNS_DIR}/run={run}.json")
+        cutoff = (now - abandoned_after).strftime(RUN_ID_FORMAT)
+        deleted = set(doomed)
+        for dataset in self.fs.ls(self.root, detail=False):
+            name = dataset.rstrip("/").rsplit("/", 1)[-1]
+            if not name.startswith(OUTPUT_PREFIX) or name == RUNS_DIR:
+                continue
+            for path in self.fs.ls(dataset, detail=False):
+                entry = path.rstrip("/").rsplit("/", 1)[-1]
+                if not entry.startswith("run="):
+                    continue
+                run = entry.removeprefix("run=")
+                abandoned = run not in kept and run < oldest_kept and run < cutoff
+                if run in doomed or (abandoned and run not in committed):
+                    self.fs.rm(path, recursive=True)
+                    deleted.add(run)
+        return sorted(deleted)
+
+    def last_run(self, name: str = "recommendations") -> str | None:
+        """The newest committed run that wrote `name`."""
+        for run in reversed(self.committed_runs()):
+            if self.fs.exists(self.output_path(name, run)):
+                return run
         return None
 
     def read_output(self, name: str, run_id: str | None = None) -> pa.Table:
