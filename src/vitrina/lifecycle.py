@@ -225,12 +225,13 @@ class BrokerWatch:
         self._failure_said = False
 
 
-def die_with_parent() -> None:
-    """In a child process: SIGTERM when the parent dies, even by SIGKILL (Linux prctl
-    PR_SET_PDEATHSIG; a no-op elsewhere). The supervisor's services and the client API's
-    worker processes (uvicorn's and granian's) use it."""
+def die_with_parent(signum: int = signal.SIGTERM) -> None:
+    """In a child process: `signum` (SIGTERM: a clean stop) when the parent dies, even by
+    SIGKILL (Linux prctl PR_SET_PDEATHSIG; a no-op elsewhere). The supervisor's services
+    and the client API's worker processes (uvicorn's and granian's) use it; a granian
+    worker asks SIGKILL until its app has started (`client_api_granian`)."""
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         pr_set_pdeathsig = 1
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, int(signum))

@@ -377,20 +377,23 @@ def test_readiness_checks_reuse_one_admin_client(
         state.close()
 
 
-def test_the_index_and_its_dictionaries_are_loaded_before_the_first_request(
+def test_a_server_process_warms_its_search_before_serving(
     broker_settings: Settings, tmp_path: Path
 ) -> None:
     """Seen: each server process's first search took ~45 ms more (pymorphy3's dictionaries
-    and the query rules loaded then), and what they loaded escaped the start-up gc.freeze."""
+    and the query rules loaded then), and what they loaded escaped the start-up gc.freeze.
+    `warm_up` runs in each process before its server's loop (granian's loader, uvicorn's)."""
     from vitrina.search import analysis
+    from vitrina.services.client_api import warm_up
 
     settings = api_settings(broker_settings, tmp_path / "w")
+    warm_up(settings)  # no index yet: logged, nothing raised
     seed_index(settings, catalogue(20))
-    analysis._morph.cache_clear()
-    app = create_app(settings)
-    with UvicornThread(app, settings.ports.client_api):  # started: its lifespan has run
-        assert analysis._morph.cache_info().currsize == 1
-        assert app.state.vitrina.search_backend is not None
+    for cache in vars(analysis).values():
+        if hasattr(cache, "cache_clear"):
+            cache.cache_clear()
+    warm_up(settings)
+    assert analysis._morph.cache_info().currsize == 1
 
 
 def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Path) -> None:

@@ -5,12 +5,14 @@ flushed), and a worker that dies stops the service with an error that says so.""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import resource
 import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -220,3 +222,44 @@ def test_a_query_typed_in_raw_utf8_finds_what_the_encoded_one_does(service: Serv
         assert [i["product_id"] for i in found["items"]] == [
             i["product_id"] for i in encoded.json()["items"]
         ]
+
+
+@pytest.mark.parametrize("server", ["granian"])
+def test_workers_die_with_a_service_killed_while_they_start(
+    server: str, broker_settings: Settings, tmp_path: Path
+) -> None:
+    """Seen in CI (1 run in ~15 under load): a granian worker whose parent died while it
+    was running the app's start-up (its lifespan) got the parent-death SIGTERM there and
+    hung for ever, an orphan holding the port (py-spy: in granian's signal handler, inside
+    `run_until_complete(lifespan.startup())`). The service is killed at moments spread
+    over its start-up; no worker may outlive it."""
+    settings = api_settings(broker_settings, tmp_path)
+    seed_index(settings, catalogue(50))
+    env = settings_env(
+        settings,
+        PORTS__CLIENT_API=str(settings.ports.client_api),
+        API__CLIENT_WORKERS="2",
+        API__CLIENT_SERVER=server,
+    )
+    orphans: list[int] = []
+    for delay in (0.6, 0.8, 1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.4, 2.8):
+        process = subprocess.Popen(
+            [sys.executable, "-m", "vitrina", "run", "client-api"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        time.sleep(delay)
+        workers = children_of(process.pid)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+        try:
+            wait_for(lambda w=workers: not any(alive(p) for p in w), 20, message="workers")
+        except AssertionError:
+            orphans += [p for p in workers if alive(p)]
+            for pid in workers:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+    assert not orphans, f"workers outlived their killed service: {orphans}"

@@ -16,7 +16,7 @@ import multiprocessing
 import os
 import socket
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from importlib import resources
 from pathlib import Path
@@ -37,6 +37,7 @@ from vitrina.api.fast_search import API, SECURITY_HEADERS, ClientApp, percent_en
 from vitrina.api.limits import BodyLimit
 from vitrina.errors import UnavailableError, VitrinaError
 from vitrina.lifecycle import die_with_parent, stop_event
+from vitrina.search.api import open_search
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -99,36 +100,48 @@ def readiness(app_state: AppState) -> dict[str, str]:
     return missing
 
 
-def warm_search(app_state: AppState) -> None:
-    """Open the index and search one word before serving, as Solr's firstSearcher queries
-    do: a process's first search paid ~45 ms for loading pymorphy3's dictionaries and the
-    query rules, and what they load is then frozen out of the collector with the rest of
-    start-up. Without an index yet, the first search opens it later, as before."""
+def warm_up(settings: Settings) -> None:
+    """Search one word before the server's loop starts, as Solr's firstSearcher queries do:
+    a process's first search paid ~45 ms for loading pymorphy3's dictionaries and the query
+    rules, and what they load is then frozen out of the collector with the rest of
+    start-up. Before the loop, not in the app's lifespan: a SIGTERM (the parent-death
+    signal) during granian's lifespan start-up could hang the worker for ever, and here it
+    simply ends the process. Without an index yet (or OpenSearch away) it logs one line."""
     try:
-        app_state.search().search("товар", None, "relevance", 1, 0)
-    except Exception as exc:  # no index yet, OpenSearch away: /readyz says so, not this
+        backend = open_search(settings, readonly=True)
+        try:
+            backend.search("товар", None, "relevance", 1, 0)
+        finally:
+            backend.close()
+    except Exception as exc:  # no index yet: /readyz says so, not this
         log.info("search not warmed before serving: %s", exc)
 
 
 def create_app(
-    settings: Settings, app_state: AppState | None = None, *, freeze_gc: bool = False
+    settings: Settings,
+    app_state: AppState | None = None,
+    *,
+    freeze_gc: bool = False,
+    on_started: Callable[[], None] | None = None,
 ) -> FastAPI:
     """Build the ASGI app; its Kafka clients start with the app and stop with it.
 
     `freeze_gc`: the server process owns the app (`vitrina run client-api`), so what
-    start-up built is frozen out of the garbage collector once it has started."""
+    start-up built is frozen out of the garbage collector once it has started.
+    `on_started`: called once the app's start-up is done, before it serves."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if getattr(app.state, "vitrina", None) is None:
             app.state.vitrina = app_state or build_state(settings)
-        warm_search(app.state.vitrina)
         # What start-up built (modules, routes, schemas, the view) lives as long as the
         # process: frozen out of the collector, a full collection walks only what requests
         # allocate (pauses under load were a p99 source).
         if freeze_gc:
             gc.collect()
             gc.freeze()
+        if on_started is not None:
+            on_started()
         try:
             yield
         finally:
@@ -201,6 +214,7 @@ def main(settings: Settings) -> None:
 
         from vitrina.api.http_protocol import with_header_timeout
 
+        warm_up(settings)
         uvicorn.run(
             create_app(settings, freeze_gc=True),
             host=host,
@@ -222,6 +236,7 @@ def _serve_one(settings: Settings, sock: socket.socket) -> None:
     from vitrina.api.http_protocol import with_header_timeout
 
     die_with_parent()
+    warm_up(settings)
     config = uvicorn.Config(
         create_app(settings, freeze_gc=True),
         loop=settings.api.client_event_loop,

@@ -11,6 +11,7 @@ workers: SIGTERM/SIGINT stop them all; a worker that dies stops the service with
 from __future__ import annotations
 
 import resource
+import signal
 import socket
 from functools import partial
 from typing import Any
@@ -65,11 +66,18 @@ def check_port_free(host: str, port: int) -> None:
 
 def _worker_app(settings: Settings) -> Any:
     """Runs in each granian worker: die with the parent (even when it is SIGKILLed), then
-    build this process's app (its own view, producer and index reader)."""
-    from vitrina.services.client_api import create_app
+    build this process's app (its own view, producer and index reader).
 
-    die_with_parent()
-    return create_app(settings, freeze_gc=True)
+    Until the app has started, the parent's death is a SIGKILL, then a SIGTERM (a clean
+    stop, the query log flushed): a SIGTERM that reached a worker inside granian's
+    lifespan start-up hung it for ever in granian's signal handler, an orphan holding the
+    port (py-spy; killed services in CI, and every few starts on a loaded machine). Nothing
+    is lost: a starting worker has answered nothing yet."""
+    from vitrina.services.client_api import create_app, warm_up
+
+    die_with_parent(signal.SIGKILL)
+    warm_up(settings)  # before granian installs its signal handlers and runs the lifespan
+    return create_app(settings, freeze_gc=True, on_started=die_with_parent)
 
 
 def serve_granian(settings: Settings, workers: int) -> None:
