@@ -158,11 +158,10 @@ class AnalyticsLake:
         if keep < 1:
             raise ValueError("keep at least the current run")
         committed = self.committed_runs()
-        kept = set(committed[-keep:])
-        if not kept:
+        if not committed:
             return []
-        oldest_kept = min(kept)
-        doomed = set(committed[:-keep])
+        oldest_kept = committed[-keep:][0]
+        doomed, known = set(committed[:-keep]), set(committed)
         for run in sorted(doomed):  # markers first: no reader picks a run being deleted
             self.fs.rm(f"{self.root}/{RUNS_DIR}/run={run}.json")
         cutoff = (now - abandoned_after).strftime(RUN_ID_FORMAT)
@@ -176,8 +175,8 @@ class AnalyticsLake:
                 if not entry.startswith("run="):
                     continue
                 run = entry.removeprefix("run=")
-                abandoned = run not in kept and run < oldest_kept and run < cutoff
-                if run in doomed or (abandoned and run not in committed):
+                abandoned = run not in known and run < min(oldest_kept, cutoff)
+                if run in doomed or abandoned:
                     self.fs.rm(path, recursive=True)
                     deleted.add(run)
         return sorted(deleted)

@@ -304,7 +304,8 @@ def similar_products(
     from vitrina.analytics.neighbours import item_neighbours, neighbour_lists
 
     _check_product_id(product_id)
-    run_id, of_product = item_neighbours(app.settings).lists(product_id)
+    reader = app.neighbours or item_neighbours(app.settings)  # followed since start-up
+    run_id, of_product = reader.lists(product_id)
     found = neighbour_lists(of_product, hidden=app.view.is_banned, limit=limit * 2)
     backend = app.search()
     lists: dict[str, list[dict[str, Any]]] = {}

@@ -123,12 +123,9 @@ class TantivyQueries:
             c for w, weight, guess in forms for c in self.term_clauses(w, weight, searcher, guess)
         ]
 
-    def word_clause(self, word: str) -> Any:
-        """The word as typed, or any of its alternatives (synonyms, brands, compounds)."""
-        return self.word_clause_matching(word)[0]
-
-    def word_clause_matching(self, word: str) -> tuple[Any, bool]:
-        """`word_clause`, and whether it matches nothing in the index (an empty query)."""
+    def word_clause(self, word: str) -> tuple[Any, bool]:
+        """The word as typed, or any of its alternatives (synonyms, brands, compounds); and
+        whether it matches nothing in the index (an empty query)."""
         clauses, forms = self.matching_clauses(word)
         if clauses:
             return tantivy.Query.boolean_query(clauses), False
@@ -138,17 +135,13 @@ class TantivyQueries:
             return tantivy.Query.empty_query(), True
         return None, False
 
-    def word_or_fuzzy_clause(self, word: str) -> Any:
+    def word_or_fuzzy_clause(self, word: str) -> tuple[Any, bool]:
         """For "any word": the word's clause, or its fuzzy clause when nothing in the index
         matches the word or its alternatives. Otherwise a misspelt or Cyrillic-spelt brand
         next to a word that matches (нордвей велосипед, ейсер ноутбук) is dropped there,
         the fuzzy stage never runs, and the brand's products rank anywhere among the other
-        word's."""
-        return self.word_or_fuzzy_clause_how(word)[0]
-
-    def word_or_fuzzy_clause_how(self, word: str) -> tuple[Any, bool]:
-        """`word_or_fuzzy_clause`, and whether it is the word's fuzzy clause (or, when that
-        is None, an empty query): what the fuzzy stage asks of the word, as it asks it."""
+        word's. And whether it is the word's fuzzy clause (or, when that is None, an empty
+        query): what the fuzzy stage asks of the word, as it asks it."""
         clauses, forms = self.matching_clauses(word, either=True)
         if clauses:
             return tantivy.Query.boolean_query(clauses), False
@@ -379,7 +372,7 @@ class _TantivyClauses:
                 continue
             if i in in_phrases:
                 continue
-            clause, nothing = self.queries.word_clause_matching(planned.word)
+            clause, nothing = self.queries.word_clause(planned.word)
             if nothing:
                 return True
             self._built[i] = clause
@@ -396,10 +389,10 @@ class _TantivyClauses:
         if planned.request == "fuzzy":
             return self.queries.fuzzy_clause(planned.word)
         if planned.request == "word_or_fuzzy":
-            clause, fuzzy = self.queries.word_or_fuzzy_clause_how(planned.word)
+            clause, fuzzy = self.queries.word_or_fuzzy_clause(planned.word)
             self.all_fuzzy = self.all_fuzzy and fuzzy
             return clause
-        return self.queries.word_clause(planned.word)
+        return self.queries.word_clause(planned.word)[0]
 
     def weighted(self, clause: Any, weight: float) -> Any:
         return tantivy.Query.boost_query(clause, weight)
