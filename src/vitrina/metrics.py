@@ -92,6 +92,11 @@ LAKE_BYTES = Counter("vitrina_lake_bytes_written_total", "Parquet bytes written"
 LAKE_FLUSH = Histogram(
     "vitrina_lake_flush_seconds", "Time to write one flush of all buffers", buckets=LATENCY_BUCKETS
 )
+LAKE_COMPACTED = Counter(
+    "vitrina_lake_files_compacted_total",
+    "Small lake files merged into a larger one and deleted (lake compaction)",
+    ["dataset"],
+)
 LAKE_LEFTOVERS = Counter(
     "vitrina_lake_leftover_files_deleted_total",
     "Uncommitted files of a crashed run deleted before the replay",

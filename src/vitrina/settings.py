@@ -146,6 +146,10 @@ class LakeSettings(_Frozen):
     backend: LakeBackend = FileLakeSettings()
     flush_records: int = Field(5000, ge=1)
     flush_seconds: float = Field(5.0, gt=0)
+    # The sink merges its partitions' small files below the committed offset into files of
+    # up to compact_target_bytes (lake/compaction.py), a round at most this often; 0: never.
+    compact_interval_s: float = Field(300.0, ge=0)
+    compact_target_bytes: int = Field(128 * 1024 * 1024, ge=1)
     # Consumer group of `vitrina run lake-sink` (tests and second lakes use their own).
     consumer_group: str = "vitrina-lake-sink"
     # Keyed hash for personal data (emails). Empty: generated into <data_dir>/secrets.

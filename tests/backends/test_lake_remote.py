@@ -226,3 +226,35 @@ def test_files_written_by_another_process_are_listed(
         [sys.executable, "-c", code, orders], input=data, env=env, check=True, timeout=60
     )
     assert [f.path for f in reader.files("orders")] == [orders]
+
+
+@pytest.mark.parametrize("stop_at", ["decided", "replaced", None])
+def test_compaction_merges_and_recovers_on_every_backend(
+    make_settings: Callable[..., Settings], lake_backend: dict[str, Any], stop_at: str | None
+) -> None:
+    """Compaction's steps (a hidden merged file, its intent, a rename over the first file —
+    on HDFS a delete then a rename, on S3 a copy — and the deletes) on each backend, whole
+    or stopped at a step and completed by `finish_merges`: every record once."""
+    from tests.unit.test_lake_compaction import Stop
+    from tests.unit.test_lake_compaction import stop_at as crash
+    from tests.unit.test_lake_writer import event_rows
+
+    from vitrina.lake.compaction import MARK, compact, finish_merges, merge, plan
+    from vitrina.lake.layout import record_date
+
+    settings = make_settings(create_topics=False, lake={"backend": lake_backend})
+    writer = LakeWriter.from_settings(settings)
+    day = record_date(OLD_DAY_MS)
+    for start in range(0, 50, 10):
+        writer.write("client_events", day, event_rows(0, range(start, start + 10)), "inc1")
+    if stop_at is None:
+        assert compact(writer, "client_events", {0: 40}, "inc1", 1 << 30).absorbed == 3
+    else:
+        group = plan(writer.files("client_events"), 40, 1 << 30)[0]
+        with pytest.raises(Stop):
+            merge(writer, group, crash_at=crash(stop_at))
+        assert finish_merges(writer, "client_events", {0}, "inc1") == 1
+    assert [f.first_offset for f in writer.files("client_events")] == [0, 40]
+    assert writer.hidden_files("client_events", MARK) == []
+    table = read_dataset(writer, "client_events", ["_offset"])
+    assert sorted(table.column("_offset").to_pylist()) == list(range(50))

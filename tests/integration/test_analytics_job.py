@@ -539,3 +539,46 @@ def test_pruning_runs_never_deletes_the_run_served(tmp_path: Path) -> None:
     ]
     assert lake.last_run("popular") == "20261203T120400000000Z"
     assert lake.read_output("popular").num_rows == 1
+
+
+def test_a_run_reads_the_lake_again_when_compaction_merged_a_listed_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sink's compaction deletes small files once a merged file holds their rows; a run
+    that listed them before reads a file that is gone. It lists again, and counts each
+    order once (not an `UnreadableLakeFile` blaming the disk)."""
+    import pyarrow.parquet as pq
+
+    from vitrina.lake.compaction import compact
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=120, customer_count=20, messages=1500)
+    writer = LakeWriter.from_settings(settings)
+    for whole in writer.files("orders"):  # as a sink flushing often writes them: small files
+        rows = pq.read_table(whole.path).to_pylist()
+        Path(whole.path).unlink()
+        offsets = sorted({row["_offset"] for row in rows})  # an order's lines share one
+        for start in range(0, len(offsets), 5):
+            chunk = [r for r in rows if r["_offset"] in offsets[start : start + 5]]
+            writer.write("orders", whole.day, chunk, whole.incarnation)
+    before = compute(settings, Params(as_of=2e9))
+    files = writer.files("orders")
+    assert len(files) > 12, "several orders files per partition to merge"
+    listed = AnalyticsLake.inputs
+    calls = []
+
+    def listed_then_merged(self: AnalyticsLake) -> Any:
+        inputs = listed(self)
+        if not calls:  # the first listing only: compaction runs between listing and reading
+            for incarnation in {f.incarnation for f in files}:
+                committed = {f.partition: 1 << 60 for f in files}
+                assert compact(writer, "orders", committed, incarnation, 1 << 30).absorbed
+        calls.append(inputs)
+        return inputs
+
+    monkeypatch.setattr(AnalyticsLake, "inputs", listed_then_merged)
+    after = compute(settings, Params(as_of=2e9))
+    assert len(calls) == 2
+    assert len(writer.files("orders")) < len(files)
+    for name in ("category_stats", "recommendations", "popular"):
+        assert after[name].equals(before[name]), name

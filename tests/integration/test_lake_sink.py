@@ -8,6 +8,7 @@ exactly once by (topic, partition, offset).
 from __future__ import annotations
 
 import os
+import random
 import signal
 import subprocess
 import sys
@@ -373,6 +374,90 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
     assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
     assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
     assert {f.day.isoformat() for f in writer.files("client_events")} >= {"2024-05-01"}
+
+
+def compacted(port: int) -> float:
+    try:
+        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
+    except httpx.HTTPError:
+        return 0.0
+    return sum(
+        float(line.rsplit(" ", 1)[1])
+        for line in text.splitlines()
+        if line.startswith("vitrina_lake_files_compacted_total{")
+    )
+
+
+def test_compaction_killed_at_random_moments_keeps_every_record_exactly_once(
+    make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """The sink merges its small files below the committed offset while it writes new ones;
+    kill -9 at random moments (a merge half done, a flush not committed) and restart: the
+    lake holds every record once, in fewer, larger files, and no merge is left half done."""
+    settings = make_settings()
+    topic = settings.topics.client_events
+    group = f"lake-compact-{uuid.uuid4().hex[:6]}"
+    port = free_port()
+    env = {
+        **sink_env(settings, group, port),
+        "VITRINA__LAKE__COMPACT_INTERVAL_S": "0.3",
+        "VITRINA__LAKE__COMPACT_TARGET_BYTES": "60000",
+    }
+    log = tmp_path / "sink.log"
+    writer = LakeWriter.from_settings(settings)
+    total, chunk = 6000, 100
+    rng = random.Random(20261203)
+
+    def feed() -> None:  # ~1,000 records a second for 6 s: kills land while it writes
+        for start in range(0, total, chunk):
+            produce(
+                settings,
+                topic,
+                [
+                    (f"u-{i % 13}", j(event(i)), OLD_DAY_MS if i % 3 == 0 else None)
+                    for i in range(start, start + chunk)
+                ],
+            )
+            time.sleep(0.1)
+
+    feeder = threading.Thread(target=feed, daemon=True)
+    feeder.start()
+    sink = start_sink(env, log)
+    try:
+        for _ in range(3):
+            wait_for(lambda: compacted(port) > 0, timeout=60, message=f"a merge ({log})")
+            # Rounds every 0.3 s, flushes every 0.3 s: the kill lands in either, at random.
+            time.sleep(rng.uniform(0, 0.6))
+            os.kill(sink.pid, signal.SIGKILL)
+            sink.wait(10)
+            sink = start_sink(env, log)
+        feeder.join(60)
+        assert not feeder.is_alive()
+        wait_for(
+            lambda: sum(v for v in committed(settings, group, topic).values() if v > 0) == total,
+            timeout=90,
+            message=f"the last sink to commit all {total} records ({log})",
+        )
+        # Flushes of 40 records are 200+ files; merged to ~30 KB-60 KB, ~30 remain.
+        wait_for(
+            lambda: len(writer.files("client_events")) <= 40,
+            timeout=30,
+            message="the last sink to merge what it committed",
+        )
+    finally:
+        if sink.poll() is None:
+            sink.send_signal(signal.SIGTERM)
+            sink.wait(20)
+
+    table = read_dataset(writer, "client_events", ["_partition", "_offset", "event_id"])
+    keys = set(
+        zip(
+            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
+        )
+    )
+    assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
+    assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
+    assert writer.hidden_files("client_events", ".compact-") == []
 
 
 def test_a_fresh_broker_never_costs_the_lake_its_rows(

@@ -43,6 +43,11 @@ class UnreadableLakeFile(VitrinaError):
     files only, through temp-and-rename)."""
 
 
+class InputVanished(VitrinaError):
+    """A listed input file was deleted before an engine read it: the lake sink's compaction
+    merged it into another (`lake.compaction`). Listing the inputs again finds its rows."""
+
+
 def unreadable(path: str, reason: str) -> UnreadableLakeFile:
     lines = [line for line in reason.strip().splitlines() if line.strip()]
     first = lines[0].replace(f"'{path}'", "it").replace(path, "it") if lines else "no reason"
@@ -92,6 +97,10 @@ class AnalyticsLake:
         """A path inside the filesystem as an engine opens it (plain path when local)."""
         return engine_url(self.url, path)  # keeps the host:port Spark needs (webhdfs://)
 
+    def vanished(self, url: str) -> bool:
+        """True when the input file at this engine URL is gone (merged by compaction)."""
+        return not self.fs.exists(self.fs._strip_protocol(url))
+
     def inputs(self) -> dict[str, InputFiles]:
         """Every input dataset with its files; raise EmptyLakeError if a required one is empty."""
         found: dict[str, InputFiles] = {}
@@ -100,11 +109,13 @@ class AnalyticsLake:
             columns: set[str] = set()
             # First and last file: the schema only grows, so these two cover the history.
             for path in {files[0], files[-1]} if files else set():
-                with self.fs.open(path, "rb") as fh:
-                    try:
+                try:
+                    with self.fs.open(path, "rb") as fh:
                         columns.update(pq.read_schema(fh).names)
-                    except (pa.ArrowInvalid, OSError) as exc:
-                        raise unreadable(path, str(exc)) from exc
+                except FileNotFoundError as exc:
+                    raise InputVanished(f"the lake file {path} was merged away") from exc
+                except (pa.ArrowInvalid, OSError) as exc:
+                    raise unreadable(path, str(exc)) from exc
             found[dataset] = InputFiles(
                 dataset, [self.address(p) for p in files], frozenset(columns)
             )

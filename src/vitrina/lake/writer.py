@@ -10,8 +10,11 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import fsspec
 import pyarrow as pa
@@ -80,21 +83,24 @@ DICTIONARY: dict[str, list[str]] = {
 _LONG_TEXTS = frozenset({"name", "description", "specifications_json", "images_json"})
 
 
+def parquet_options(schema: pa.Schema, role: str | None = None) -> dict[str, Any]:
+    """Parquet writer options of a dataset's files: zstd, and a product dataset's own
+    encodings (the same for a flushed file and a compacted one)."""
+    dictionary = DICTIONARY.get(role or "")
+    if dictionary is None:
+        return {"compression": COMPRESSION}
+    statistics = [name for name in schema.names if name not in _LONG_TEXTS]
+    return {
+        "compression": COMPRESSION,
+        "use_dictionary": dictionary,
+        "write_statistics": statistics,
+    }
+
+
 def parquet_bytes(table: pa.Table, role: str | None = None) -> bytes:
     """The table as one zstd Parquet file (a product dataset's with its own encodings)."""
     sink = pa.BufferOutputStream()
-    dictionary = DICTIONARY.get(role or "")
-    if dictionary is None:
-        pq.write_table(table, sink, compression=COMPRESSION)
-    else:
-        statistics = [name for name in table.schema.names if name not in _LONG_TEXTS]
-        pq.write_table(
-            table,
-            sink,
-            compression=COMPRESSION,
-            use_dictionary=dictionary,
-            write_statistics=statistics,
-        )
+    pq.write_table(table, sink, **parquet_options(table.schema, role))
     return bytes(sink.getvalue())
 
 
@@ -138,14 +144,36 @@ class LakeWriter:
                 fh.write(data)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.replace(temp, path)
-            _fsync_dir(directory)
         else:
             self.fs.makedirs(directory, exist_ok=True)
             self.fs.pipe_file(temp, data)
-            if self.fs.exists(path):
-                self.fs.rm_file(path)  # HDFS rename does not overwrite
-            self.fs.mv(temp, path)
+        self.move(temp, path)
+
+    @contextmanager
+    def create(self, path: str) -> Iterator[Any]:
+        """A new file at `path` (no temporary: for hidden files), durable once closed."""
+        if not self._local:
+            with self.fs.open(path, "wb") as fh:
+                yield fh
+            return
+        os.makedirs(path.rsplit("/", 1)[0], exist_ok=True)
+        with open(path, "wb") as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        _fsync_dir(path.rsplit("/", 1)[0])
+
+    def move(self, source: str, target: str) -> None:
+        """Rename `source` over `target`: atomic on a local disk (and made durable); on HDFS
+        the target is deleted first (its rename does not overwrite); on an object store a
+        server-side copy, then the source's delete."""
+        if self._local:
+            os.replace(source, target)
+            _fsync_dir(target.rsplit("/", 1)[0])
+            return
+        if "webhdfs" in _protocols(self.fs) and self.fs.exists(target):
+            self.fs.rm_file(target)
+        self.fs.mv(source, target)
 
     # -- listing -------------------------------------------------------------------------
     def files(self, role: str, partition: int | None = None) -> list[LakeFile]:
@@ -174,10 +202,14 @@ class LakeWriter:
         return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation))
 
     def temp_files(self, role: str) -> list[str]:
+        return self.hidden_files(role, TEMP_MARK)
+
+    def hidden_files(self, role: str, mark: str) -> list[str]:
+        """Paths of one dataset whose name holds `mark` (temporaries, compaction's files)."""
         base = layout.dataset_path(self.root, role)
         if not self.fs.exists(base):
             return []
-        return [p for p in self.fs.find(base) if TEMP_MARK in p.rsplit("/", 1)[-1]]
+        return [p for p in self.fs.find(base) if mark in p.rsplit("/", 1)[-1]]
 
     def delete_uncommitted(
         self, role: str, partition: int, committed: int, incarnation: str = ""

@@ -29,8 +29,10 @@ from __future__ import annotations
 
 import gc
 import logging
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from datetime import date
 from typing import Any
 
@@ -41,6 +43,7 @@ from prometheus_client import Gauge
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
+from vitrina.errors import VitrinaError
 from vitrina.kafka.deadletter import HEADER_OFFSET, REPLAY_HEADERS, DeadLetterPolicy, Output
 from vitrina.kafka.inspect import topic_incarnation
 from vitrina.kafka.offsets import committed_offsets
@@ -51,6 +54,7 @@ from vitrina.lake.columns import (
     VALUES,
     warm_up,
 )
+from vitrina.lake.compaction import Compacted, compact, finish_merges
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, lake_rows
@@ -128,6 +132,13 @@ class LakeSink(Step):
             self._write_one, max_in_flight=WRITES_IN_FLIGHT, threads=WRITER_THREADS
         )
         self._failed: BaseException | None = None  # a background write's error, raised next
+        # Compaction of this sink's partitions (lake.compaction), a round on its own thread.
+        self.compact_interval = settings.lake.compact_interval_s
+        self._consumer: Consumer | None = None  # known from the first assignment
+        self._compact_at: float | None = None  # worker clock of the next round
+        self._compaction: Future[Compacted] | None = None
+        self._compactor: ThreadPoolExecutor | None = None
+        self._stop_compaction = threading.Event()
 
     # -- decode → rows → buffer ------------------------------------------------------------
     def process(self, message: Message) -> list[Output]:
@@ -210,6 +221,7 @@ class LakeSink(Step):
     # -- flushing ------------------------------------------------------------------------------
     def flush_if_due(self, now: float) -> None:
         self._collect(wait_for=0)
+        self._compact_if_due(now)
         BUFFERED.set(self.buffered)  # once per poll, not once per record
         if not self.buffered:
             self._oldest = None
@@ -307,21 +319,109 @@ class LakeSink(Step):
         except Exception as exc:
             self._failed = exc
 
+    # -- compaction ---------------------------------------------------------------------------
+    def _compact_if_due(self, now: float) -> None:
+        """Collect a finished round; start the next once due (`lake.compact_interval_s`):
+        over the partitions assigned now, below the group's committed offsets."""
+        if self._compaction is not None:
+            if not self._compaction.done():
+                return
+            self._compacted(self._compaction)
+            self._compaction = None
+        if not self.compact_interval or self._consumer is None:
+            return
+        if self._compact_at is None:  # the first round a minute after start at the most
+            self._compact_at = now + min(60.0, self.compact_interval)
+        if now < self._compact_at:
+            return
+        self._compact_at = now + self.compact_interval
+        mine = [tp for tp in self._consumer.assignment() if tp.topic in self.role_of]
+        if not mine:
+            return
+        try:
+            offsets = committed_offsets(self._consumer, mine, service=SERVICE, timeout_s=10)
+        except VitrinaError as exc:  # the broker away: the next round asks again
+            log.warning("lake: compaction skipped, no committed offsets: %s", exc)
+            return
+        rounds: dict[str, dict[int, int]] = {}
+        for tp in offsets:
+            if tp.offset > 0 and tp.topic in self.role_of:
+                rounds.setdefault(self.role_of[tp.topic], {})[tp.partition] = tp.offset
+        if not rounds:
+            return
+        if self._compactor is None:
+            self._compactor = ThreadPoolExecutor(1, thread_name_prefix="lake-compaction")
+        self._stop_compaction.clear()
+        self._compaction = self._compactor.submit(self._compact, rounds, dict(self.incarnations))
+
+    def _compact(
+        self, rounds: dict[str, dict[int, int]], incarnations: dict[str, str]
+    ) -> Compacted:
+        """On the compaction thread: one round over every dataset."""
+        total = Compacted()
+        for role, committed in rounds.items():
+            if self._stop_compaction.is_set():
+                break
+            if role not in incarnations:
+                continue
+            outcome = compact(
+                self.writer,
+                role,
+                committed,
+                incarnations[role],
+                self.settings.lake.compact_target_bytes,
+                self._stop_compaction,
+            )
+            total.merged += outcome.merged
+            total.absorbed += outcome.absorbed
+            total.finished += outcome.finished
+            total.by_dataset.update(outcome.by_dataset)
+        return total
+
+    def _compacted(self, future: Future[Compacted]) -> None:
+        exc = future.exception()
+        if exc is not None:  # its files are whole; a decided merge completes next round
+            log.warning("lake: compaction failed, retried next round: %s", exc)
+            return
+        outcome = future.result()
+        for role, absorbed in outcome.by_dataset.items():
+            metrics.LAKE_COMPACTED.labels(role).inc(absorbed)
+        if outcome.merged:
+            log.info(
+                "lake: compaction merged %d files into %d",
+                outcome.absorbed + outcome.merged,
+                outcome.merged,
+            )
+
+    def _settle_compaction(self) -> None:
+        """Stop a round between two merges and wait for it (before partitions move)."""
+        if self._compaction is None:
+            return
+        self._stop_compaction.set()
+        wait([self._compaction])
+        self._compacted(self._compaction)
+        self._compaction = None
+
     # -- crash leftovers ---------------------------------------------------------------------
     def recover(self, consumer: Consumer, partitions: list[TopicPartition]) -> None:
         """Delete this incarnation's files past the committed offset of newly assigned
-        partitions (before any of their records is processed)."""
+        partitions (before any of their records is processed), after completing merges a
+        stop cut short."""
+        self._consumer = consumer
         mine = [
             TopicPartition(tp.topic, tp.partition) for tp in partitions if tp.topic in self.role_of
         ]
         if not mine:
             return
         self._settle()  # no write of ours runs while leftovers are deleted
+        self._settle_compaction()
         for topic in {tp.topic for tp in mine}:
+            role = self.role_of[topic]
             # Asked at every assignment: a topic recreated while we ran is a new incarnation.
-            self.incarnations[self.role_of[topic]] = topic_incarnation(
-                self.settings, topic, SERVICE
-            )
+            self.incarnations[role] = topic_incarnation(self.settings, topic, SERVICE)
+            # Merges a stop cut short are completed first: the cleanup deletes by name.
+            assigned = {tp.partition for tp in mine if tp.topic == topic}
+            finish_merges(self.writer, role, assigned, self.incarnations[role])
         committed = committed_offsets(consumer, mine, service=SERVICE)
         for tp in committed:
             start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
@@ -337,6 +437,7 @@ class LakeSink(Step):
         """Rows still buffered for these partitions: the replay from the last commit brings
         them again (to us or to their next owner)."""
         self._settle()
+        self._settle_compaction()  # the next owner may merge them: no round of ours runs
         for tp in partitions:
             self.policy.forget(tp.topic, tp.partition)  # its window goes with the partition
             role = self.role_of.get(tp.topic)
@@ -345,8 +446,12 @@ class LakeSink(Step):
         BUFFERED.set(self.buffered)
 
     def close(self) -> None:
-        """Wait for the writes in flight (their files are complete, committed or not)."""
+        """Wait for the writes in flight (their files are complete, committed or not) and
+        stop compaction between two merges."""
         self._outcomes(self.writes.close())
+        self._settle_compaction()
+        if self._compactor is not None:
+            self._compactor.shutdown(wait=True)
 
 
 def _log_start(consumer: Consumer, tp: TopicPartition) -> int:

@@ -1,0 +1,242 @@
+"""Compaction of the lake's small files, run by the lake sink over its own partitions.
+
+The sink writes a file per (dataset, partition, date) every `lake.flush_seconds`: at a
+steady trickle that is ~720 files an hour per partition, and every reader (DuckDB, Spark,
+`vitrina lake stats`) pays per file. Compaction merges a partition's files of one date and
+one topic incarnation into files of up to `lake.compact_target_bytes`, keeping the layout:
+the merged file takes the name of its first (lowest-offset) file, its rows in offset order.
+
+Only files wholly below the group's committed offset are merged. The sink's crash recovery
+deletes this incarnation's files whose first offset is at or past the committed offset
+(`LakeWriter.delete_uncommitted`) and the replay writes them again; a merged file is named
+by an offset below it, so recovery never deletes one, and none of its rows is ever replayed.
+
+A merge is crash-safe at every step:
+
+1. the merged rows are written to a hidden `.compact-<first file's name>`;
+2. an intent `.compact-<first file's name>.json` names the file it replaces and the files it
+   absorbs — from here the merge is decided;
+3. the merged file replaces the first file (a rename);
+4. the absorbed files are deleted, then the intent.
+
+`finish_merges` (run by the sink when it is assigned a partition, and before each round)
+completes every decided merge (steps 3-4, each idempotent) and deletes a merged file no
+complete intent names. So after a kill at any moment the lake holds every record exactly
+once. A reader listing files between steps 3 and 4 sees the absorbed rows twice (the
+analytics facts are deduplicated by Kafka position); one opening a file deleted after it was
+listed retries (`analytics.job.compute`).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Collection
+from dataclasses import dataclass, field
+
+import orjson
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from vitrina.lake import layout
+from vitrina.lake.writer import LakeFile, LakeWriter, parquet_options
+
+log = logging.getLogger(__name__)
+
+MARK = ".compact-"
+INTENT_SUFFIX = ".json"
+# Rows gathered before a row group is written: bounds the memory of a merge (a row group
+# of products at ~2 KB a row is ~100 MB in Arrow) while keeping row groups large.
+ROW_GROUP_ROWS = 50_000
+
+
+@dataclass(frozen=True)
+class Intent:
+    """A decided merge: the file name the merged file takes, and the names it absorbs."""
+
+    into: str
+    absorbed: list[str]
+
+
+@dataclass
+class Compacted:
+    """What one round of compaction did."""
+
+    merged: int = 0  # files written by merges
+    absorbed: int = 0  # files deleted because a merged file holds their rows
+    finished: int = 0  # decided merges of an earlier (killed) round completed
+    by_dataset: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+
+
+def plan(files: list[LakeFile], committed: int, target_bytes: int) -> list[list[LakeFile]]:
+    """Groups of files to merge, from one partition's files of one incarnation: per date,
+    files below `committed` and smaller than half the target, in offset order, gathered
+    while their sizes add up to at most `target_bytes`; a group has two files or more."""
+    by_day: dict[object, list[LakeFile]] = defaultdict(list)
+    for f in files:
+        if f.first_offset < committed and f.size < target_bytes // 2:
+            by_day[f.day].append(f)
+    groups: list[list[LakeFile]] = []
+    for day in sorted(by_day):  # type: ignore[type-var]
+        group: list[LakeFile] = []
+        size = 0
+        for f in sorted(by_day[day], key=lambda f: f.first_offset):
+            if group and size + f.size > target_bytes:
+                if len(group) > 1:
+                    groups.append(group)
+                group, size = [], 0
+            group.append(f)
+            size += f.size
+        if len(group) > 1:
+            groups.append(group)
+    return groups
+
+
+def _hidden_path(lake_file: LakeFile) -> str:
+    directory, name = lake_file.path.rsplit("/", 1)
+    return f"{directory}/{MARK}{name}"
+
+
+def merge(
+    writer: LakeWriter,
+    group: list[LakeFile],
+    crash_at: Callable[[str], None] | None = None,
+) -> int:
+    """Merge `group` (one partition's files of one date, in offset order) into its first
+    file; returns the files absorbed. Files whose schema differs from the first one's (an
+    older layout) stay out of the merge. `crash_at(step)` is a test's hook."""
+    step = crash_at or (lambda _: None)
+    first = group[0]
+    merged_path = _hidden_path(first)
+    with writer.fs.open(first.path, "rb") as fh:
+        schema = pq.read_schema(fh)
+    taken: list[LakeFile] = []
+    pending: list[pa.Table] = []
+    rows = 0
+    with (
+        writer.create(merged_path) as handle,
+        pq.ParquetWriter(handle, schema, **parquet_options(schema, first.role)) as out,
+    ):
+        for lake_file in group:
+            with writer.fs.open(lake_file.path, "rb") as fh:
+                table = pq.read_table(fh)
+            if not table.schema.equals(schema, check_metadata=False):
+                continue
+            taken.append(lake_file)
+            pending.append(table)
+            rows += table.num_rows
+            if rows >= ROW_GROUP_ROWS:
+                out.write_table(pa.concat_tables(pending))
+                pending, rows = [], 0
+        if pending:
+            out.write_table(pa.concat_tables(pending))
+    absorbed = [f for f in taken if f.path != first.path]
+    if not absorbed:  # nothing to merge after all: no intent, the merged copy goes
+        writer.fs.rm_file(merged_path)
+        return 0
+    step("merged")
+    intent = Intent(first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed])
+    with writer.create(merged_path + INTENT_SUFFIX) as fh:
+        fh.write(orjson.dumps({"into": intent.into, "absorbed": intent.absorbed}))
+    step("decided")
+    _roll_forward(writer, merged_path, intent, step)
+    return len(absorbed)
+
+
+def _roll_forward(
+    writer: LakeWriter, merged_path: str, intent: Intent, step: Callable[[str], None]
+) -> None:
+    """Steps 3-4 of a decided merge; each is skipped when already done."""
+    directory = merged_path.rsplit("/", 1)[0]
+    if writer.fs.exists(merged_path):
+        writer.move(merged_path, f"{directory}/{intent.into}")
+    step("replaced")
+    for name in intent.absorbed:
+        path = f"{directory}/{name}"
+        if writer.fs.exists(path):
+            writer.fs.rm_file(path)
+        step("absorbed")
+    writer.fs.rm_file(merged_path + INTENT_SUFFIX)
+
+
+def finish_merges(
+    writer: LakeWriter, role: str, partitions: Collection[int], incarnation: str
+) -> int:
+    """Complete the decided merges of these partitions' files of one incarnation and delete
+    merged files never decided (a kill before or while the intent was written); returns
+    the merges completed."""
+    hidden = writer.hidden_files(role, MARK)
+    intents = {p for p in hidden if p.endswith(INTENT_SUFFIX)}
+    finished = 0
+    for path in sorted(hidden):
+        name = path.rsplit("/", 1)[1]
+        base = name[len(MARK) :].removesuffix(INTENT_SUFFIX)
+        fid = layout.parse_file_name(base)
+        if fid is None or fid.partition not in partitions or fid.incarnation != incarnation:
+            continue
+        if path in intents:
+            intent = _read_intent(writer, path)
+            merged_path = path.removesuffix(INTENT_SUFFIX)
+            if intent is None:  # cut short while written: nothing was moved yet
+                if writer.fs.exists(merged_path):
+                    writer.fs.rm_file(merged_path)
+                writer.fs.rm_file(path)
+                continue
+            _roll_forward(writer, merged_path, intent, lambda _: None)
+            finished += 1
+        elif path + INTENT_SUFFIX not in intents:
+            writer.fs.rm_file(path)  # merged, never decided: its files are all still there
+    if finished:
+        log.warning(
+            "lake: completed %d merge(s) of %s cut short by a stop (partitions %s)",
+            finished,
+            role,
+            ", ".join(map(str, sorted(partitions))),
+        )
+    return finished
+
+
+def _read_intent(writer: LakeWriter, path: str) -> Intent | None:
+    try:
+        value = orjson.loads(writer.fs.cat_file(path))
+    except (orjson.JSONDecodeError, FileNotFoundError):
+        return None
+    into = value.get("into") if isinstance(value, dict) else None
+    absorbed = value.get("absorbed") if isinstance(value, dict) else None
+    if not isinstance(into, str) or not isinstance(absorbed, list):
+        return None
+    names = [into, *absorbed]
+    # Names of lake files in the intent's own directory, nothing else.
+    if not all(isinstance(n, str) and layout.parse_file_name(n) and "/" not in n for n in names):
+        return None
+    return Intent(into, list(absorbed))
+
+
+def compact(
+    writer: LakeWriter,
+    role: str,
+    committed: dict[int, int],
+    incarnation: str,
+    target_bytes: int,
+    stop: threading.Event | None = None,
+) -> Compacted:
+    """One round over one dataset: for each partition (→ its committed offset), finish
+    what a stop cut short, then merge what `plan` groups. Returns between merges once
+    `stop` is set."""
+    outcome = Compacted()
+    outcome.finished += finish_merges(writer, role, set(committed), incarnation)
+    files = [f for f in writer.files(role) if f.incarnation == incarnation]
+    for partition, offset in sorted(committed.items()):
+        if stop is not None and stop.is_set():
+            break
+        mine = [f for f in files if f.partition == partition]
+        for group in plan(mine, offset, target_bytes):
+            if stop is not None and stop.is_set():
+                break
+            absorbed = merge(writer, group)
+            if absorbed:
+                outcome.merged += 1
+                outcome.absorbed += absorbed
+                outcome.by_dataset[role] += absorbed
+    return outcome
