@@ -323,6 +323,29 @@ BENCHES = [
         load=lambda d: dig(d, "load_average", "median"),
     ),
     Bench(
+        "lake_files",
+        ["--messages", "20000", "--rounds", "2"],
+        ["--messages", "60000", "--per-file", "5", "--rounds", "4"],
+        [
+            Target(
+                "analytics over compacted / small lake files",
+                "report",
+                lambda d: dig(d, "ratio", "median"),
+                informational,
+                lambda d: f"{d.get('files_small')} -> {d.get('files_compacted')} files",
+            ),
+            Target(
+                "compaction keeps the outputs",
+                "true",
+                lambda d: d.get("same_outputs"),
+                lambda v: v is True,
+            ),
+        ],
+        interleaved=True,
+        timeout_s=1200,
+        load=lambda d: dig(d, "load_average", "median"),
+    ),
+    Bench(
         "analytics",
         ["--sizes", "500000", "--engines", "duckdb"],
         ["--sizes", "1000000,5000000", "--engines", "duckdb,spark"],
