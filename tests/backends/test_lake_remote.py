@@ -253,7 +253,7 @@ def test_compaction_merges_and_recovers_on_every_backend(
         group = plan(writer.files("client_events"), 40, 1 << 30)[0]
         with pytest.raises(Stop):
             merge(writer, group, crash_at=crash(stop_at))
-        assert finish_merges(writer, "client_events", {0}, "inc1") == 1
+        assert finish_merges(writer, "client_events", {0}) == 1
     assert [f.first_offset for f in writer.files("client_events")] == [0, 40]
     assert writer.hidden_files("client_events", MARK) == []
     table = read_dataset(writer, "client_events", ["_offset"])

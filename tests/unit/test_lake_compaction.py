@@ -113,7 +113,7 @@ def test_a_merge_stopped_at_any_step_leaves_every_record_once(
         merge(writer, group, crash_at=stop_at(step))
     assert hidden(writer), "a stopped merge leaves its hidden files"
 
-    finished = finish_merges(writer, ROLE, {0}, INC)
+    finished = finish_merges(writer, ROLE, {0})
     assert finished == (0 if step == "merged" else 1)
     assert positions(writer) == before
     assert hidden(writer) == []
@@ -134,10 +134,10 @@ def test_an_intent_cut_short_is_undone_and_other_partitions_are_not_touched(
     # Partition 0's intent was cut short while written: nothing was moved yet.
     intent0 = next(p for p in hidden(writer) if "part-000" in p and p.endswith(".json"))
     Path(intent0).write_bytes(b'{"into": "part-000-0000')
-    assert finish_merges(writer, ROLE, {0}, INC) == 0
+    assert finish_merges(writer, ROLE, {0}) == 0
     assert [f.first_offset for f in writer.files(ROLE, 0)] == [0, 10, 20]
     assert all("part-001" in p for p in hidden(writer))  # partition 1's merge is not ours here
-    assert finish_merges(writer, ROLE, {1}, INC) == 0  # stopped before its intent: undone too
+    assert finish_merges(writer, ROLE, {1}) == 0  # stopped before its intent: undone too
     assert hidden(writer) == [] and positions(writer) == before
 
 
@@ -150,7 +150,7 @@ def test_an_intent_naming_files_elsewhere_is_not_followed(writer: LakeWriter) ->
     Path(intent).write_bytes(
         b'{"into": "part-000-000000000000-abc123.parquet", "absorbed": ["../x"]}'
     )
-    finish_merges(writer, ROLE, {0}, INC)
+    finish_merges(writer, ROLE, {0})
     assert [f.first_offset for f in writer.files(ROLE, 0)] == [0, 10, 20]
 
 
@@ -174,3 +174,33 @@ def test_another_incarnations_files_are_never_merged(writer: LakeWriter) -> None
     assert outcome.absorbed == 2
     left = sorted((f.incarnation, f.first_offset) for f in writer.files(ROLE, 0))
     assert left == [("abc123", 0), ("old1", 0), ("old1", 10), ("old1", 20)]
+
+
+def test_a_merge_cut_short_before_the_topic_was_recreated_is_completed(
+    writer: LakeWriter,
+) -> None:
+    """The next sink works on the new incarnation's files; a decided merge of the old
+    one's must not leave its rows twice for ever."""
+    write_files(writer, 0, range(0, 30, 10))
+    before = positions(writer)
+    group = plan(writer.files(ROLE), committed=30, target_bytes=1 << 30)[0]
+    with pytest.raises(Stop):
+        merge(writer, group, crash_at=stop_at("replaced"))
+    assert positions(writer) != before  # the absorbed rows, twice
+    assert compact(writer, ROLE, {0: 5}, "new1", 1 << 30).finished == 1
+    assert positions(writer) == before and hidden(writer) == []
+
+
+def test_a_merge_reads_and_writes_in_bounded_row_groups(
+    writer: LakeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compaction, "ROW_GROUP_BYTES", 2000)
+    monkeypatch.setattr(compaction, "READ_BATCH_ROWS", 4)
+    write_files(writer, 0, range(0, 100, 10))
+    before = positions(writer)
+    assert compact(writer, ROLE, {0: 100}, INC, 1 << 30).absorbed == 9
+    (merged,) = writer.files(ROLE, 0)
+    meta = pq.ParquetFile(merged.path).metadata
+    assert meta.num_row_groups > 3 and meta.num_rows == 100
+    assert pq.read_table(merged.path).column("_offset").to_pylist() == list(range(100))
+    assert positions(writer) == before

@@ -46,9 +46,10 @@ log = logging.getLogger(__name__)
 
 MARK = ".compact-"
 INTENT_SUFFIX = ".json"
-# Rows gathered before a row group is written: bounds the memory of a merge (a row group
-# of products at ~2 KB a row is ~100 MB in Arrow) while keeping row groups large.
-ROW_GROUP_ROWS = 50_000
+# Arrow bytes gathered before a row group is written: bounds the memory of a merge (files
+# are read batch by batch) while keeping row groups large (~10k products, ~100k orders).
+ROW_GROUP_BYTES = 32 * 1024 * 1024
+READ_BATCH_ROWS = 8192
 
 
 @dataclass(frozen=True)
@@ -112,25 +113,28 @@ def merge(
     with writer.fs.open(first.path, "rb") as fh:
         schema = pq.read_schema(fh)
     taken: list[LakeFile] = []
-    pending: list[pa.Table] = []
-    rows = 0
+    pending: list[pa.RecordBatch] = []
+    size = 0
     with (
         writer.create(merged_path) as handle,
         pq.ParquetWriter(handle, schema, **parquet_options(schema, first.role)) as out,
     ):
         for lake_file in group:
             with writer.fs.open(lake_file.path, "rb") as fh:
-                table = pq.read_table(fh)
-            if not table.schema.equals(schema, check_metadata=False):
-                continue
-            taken.append(lake_file)
-            pending.append(table)
-            rows += table.num_rows
-            if rows >= ROW_GROUP_ROWS:
-                out.write_table(pa.concat_tables(pending))
-                pending, rows = [], 0
+                source = pq.ParquetFile(fh)
+                if not source.schema_arrow.equals(schema, check_metadata=False):
+                    continue
+                taken.append(lake_file)
+                # Batch by batch: a file may be a large merged one (held whole, tens of MB
+                # of Parquet would be hundreds of MB of Arrow in the sink's memory).
+                for batch in source.iter_batches(batch_size=READ_BATCH_ROWS):
+                    pending.append(batch)
+                    size += batch.nbytes
+                    if size >= ROW_GROUP_BYTES:
+                        out.write_table(pa.Table.from_batches(pending, schema))
+                        pending, size = [], 0
         if pending:
-            out.write_table(pa.concat_tables(pending))
+            out.write_table(pa.Table.from_batches(pending, schema))
     absorbed = [f for f in taken if f.path != first.path]
     if not absorbed:  # nothing to merge after all: no intent, the merged copy goes
         writer.fs.rm_file(merged_path)
@@ -160,12 +164,11 @@ def _roll_forward(
     writer.fs.rm_file(merged_path + INTENT_SUFFIX)
 
 
-def finish_merges(
-    writer: LakeWriter, role: str, partitions: Collection[int], incarnation: str
-) -> int:
-    """Complete the decided merges of these partitions' files of one incarnation and delete
-    merged files never decided (a kill before or while the intent was written); returns
-    the merges completed."""
+def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) -> int:
+    """Complete the decided merges of these partitions' files and delete merged files never
+    decided (a kill before or while the intent was written); returns the merges completed.
+    Of any topic incarnation: a merge a kill cut short before the topic was recreated is
+    completed too (no sink merges an older incarnation's files)."""
     hidden = writer.hidden_files(role, MARK)
     intents = {p for p in hidden if p.endswith(INTENT_SUFFIX)}
     finished = 0
@@ -173,7 +176,7 @@ def finish_merges(
         name = path.rsplit("/", 1)[1]
         base = name[len(MARK) :].removesuffix(INTENT_SUFFIX)
         fid = layout.parse_file_name(base)
-        if fid is None or fid.partition not in partitions or fid.incarnation != incarnation:
+        if fid is None or fid.partition not in partitions:
             continue
         if path in intents:
             intent = _read_intent(writer, path)
@@ -225,7 +228,7 @@ def compact(
     what a stop cut short, then merge what `plan` groups. Returns between merges once
     `stop` is set."""
     outcome = Compacted()
-    outcome.finished += finish_merges(writer, role, set(committed), incarnation)
+    outcome.finished += finish_merges(writer, role, set(committed))
     files = [f for f in writer.files(role) if f.incarnation == incarnation]
     for partition, offset in sorted(committed.items()):
         if stop is not None and stop.is_set():

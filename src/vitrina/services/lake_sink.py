@@ -421,7 +421,7 @@ class LakeSink(Step):
             self.incarnations[role] = topic_incarnation(self.settings, topic, SERVICE)
             # Merges a stop cut short are completed first: the cleanup deletes by name.
             assigned = {tp.partition for tp in mine if tp.topic == topic}
-            finish_merges(self.writer, role, assigned, self.incarnations[role])
+            finish_merges(self.writer, role, assigned)
         committed = committed_offsets(consumer, mine, service=SERVICE)
         for tp in committed:
             start = tp.offset if tp.offset >= 0 else _log_start(consumer, tp)
