@@ -22,9 +22,9 @@ A merge is crash-safe at every step:
 `finish_merges` (run by the sink when it is assigned a partition, and before each round)
 completes every decided merge (steps 3-4, each idempotent) and deletes a merged file no
 complete intent names. So after a kill at any moment the lake holds every record exactly
-once. A reader listing files between steps 3 and 4 sees the absorbed rows twice (the
-analytics facts are deduplicated by Kafka position); one opening a file deleted after it was
-listed retries (`analytics.job.compute`).
+once. A listing (`LakeWriter.files`) between steps 3 and 4 leaves out the absorbed files,
+so readers see every record once at every step; one opening a file deleted after it was
+listed lists again (`analytics.job.compute`).
 """
 
 from __future__ import annotations
@@ -35,29 +35,20 @@ from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
-import orjson
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vitrina.lake import layout
+from vitrina.lake.layout import MergeIntent
 from vitrina.lake.writer import LakeFile, LakeWriter, parquet_options
 
 log = logging.getLogger(__name__)
 
-MARK = ".compact-"
-INTENT_SUFFIX = ".json"
+MARK, INTENT_SUFFIX = layout.COMPACT_MARK, layout.INTENT_SUFFIX
 # Arrow bytes gathered before a row group is written: bounds the memory of a merge (files
 # are read batch by batch) while keeping row groups large (~10k products, ~100k orders).
 ROW_GROUP_BYTES = 32 * 1024 * 1024
 READ_BATCH_ROWS = 8192
-
-
-@dataclass(frozen=True)
-class Intent:
-    """A decided merge: the file name the merged file takes, and the names it absorbs."""
-
-    into: str
-    absorbed: list[str]
 
 
 @dataclass
@@ -140,16 +131,16 @@ def merge(
         writer.fs.rm_file(merged_path)
         return 0
     step("merged")
-    intent = Intent(first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed])
+    intent = MergeIntent(first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed])
     with writer.create(merged_path + INTENT_SUFFIX) as fh:
-        fh.write(orjson.dumps({"into": intent.into, "absorbed": intent.absorbed}))
+        fh.write(intent.to_json())
     step("decided")
     _roll_forward(writer, merged_path, intent, step)
     return len(absorbed)
 
 
 def _roll_forward(
-    writer: LakeWriter, merged_path: str, intent: Intent, step: Callable[[str], None]
+    writer: LakeWriter, merged_path: str, intent: MergeIntent, step: Callable[[str], None]
 ) -> None:
     """Steps 3-4 of a decided merge; each is skipped when already done."""
     directory = merged_path.rsplit("/", 1)[0]
@@ -200,20 +191,11 @@ def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) ->
     return finished
 
 
-def _read_intent(writer: LakeWriter, path: str) -> Intent | None:
+def _read_intent(writer: LakeWriter, path: str) -> MergeIntent | None:
     try:
-        value = orjson.loads(writer.fs.cat_file(path))
-    except (orjson.JSONDecodeError, FileNotFoundError):
+        return MergeIntent.from_json(writer.fs.cat_file(path))
+    except FileNotFoundError:
         return None
-    into = value.get("into") if isinstance(value, dict) else None
-    absorbed = value.get("absorbed") if isinstance(value, dict) else None
-    if not isinstance(into, str) or not isinstance(absorbed, list):
-        return None
-    names = [into, *absorbed]
-    # Names of lake files in the intent's own directory, nothing else.
-    if not all(isinstance(n, str) and layout.parse_file_name(n) and "/" not in n for n in names):
-        return None
-    return Intent(into, list(absorbed))
 
 
 def compact(

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
+import orjson
 import pyarrow as pa
 
 TS = pa.timestamp("ms", tz="UTC")
@@ -116,6 +117,11 @@ CONTRACT_OF: dict[str, str] = {
     "client_queries": "client_query",
 }
 
+# Compaction's hidden files (lake/compaction.py) beside a date's data files: the merged file
+# `.compact-<name of the file it replaces>` and its intent, that name + `.json`.
+COMPACT_MARK = ".compact-"
+INTENT_SUFFIX = ".json"
+
 _FILE_RE = re.compile(r"^part-(\d{3,})-(\d{12,})(?:-([0-9a-z]{1,32}))?\.parquet$")
 _INCARNATION_RE = re.compile(r"^[0-9a-z]{1,32}$")
 _DATE_DIR_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
@@ -190,3 +196,32 @@ def parse_date_dir(name: str) -> date | None:
 def record_date(timestamp_ms: int) -> date:
     """The UTC date a record belongs to, from its Kafka timestamp (ms since the epoch)."""
     return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC).date()
+
+
+@dataclass(frozen=True)
+class MergeIntent:
+    """A decided merge: the data file the merged file replaces, and the data files (of the
+    same directory) whose rows it holds and that are deleted after the replace."""
+
+    into: str
+    absorbed: list[str]
+
+    def to_json(self) -> bytes:
+        return orjson.dumps({"into": self.into, "absorbed": self.absorbed})
+
+    @classmethod
+    def from_json(cls, data: bytes) -> MergeIntent | None:
+        """None for anything but a whole intent naming data files of its own directory
+        (one cut short by a kill while it was written, or not ours)."""
+        try:
+            value = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return None
+        into = value.get("into") if isinstance(value, dict) else None
+        absorbed = value.get("absorbed") if isinstance(value, dict) else None
+        if not isinstance(into, str) or not isinstance(absorbed, list):
+            return None
+        names = [into, *absorbed]
+        if not all(isinstance(n, str) and "/" not in n and parse_file_name(n) for n in names):
+            return None
+        return cls(into, list(absorbed))

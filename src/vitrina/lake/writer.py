@@ -182,7 +182,11 @@ class LakeWriter:
         if not self.fs.exists(base):
             return []
         found = []
-        for path, info in self.fs.find(base, detail=True).items():
+        listing = self.fs.find(base, detail=True)
+        merged_away = self._merged_away(listing)
+        for path, info in listing.items():
+            if path in merged_away:
+                continue
             parts = path.rstrip("/").split("/")
             fid = layout.parse_file_name(parts[-1])
             day = layout.parse_date_dir(parts[-2]) if len(parts) > 1 else None
@@ -200,6 +204,25 @@ class LakeWriter:
                 )
             )
         return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation))
+
+    def _merged_away(self, listing: dict[str, Any]) -> set[str]:
+        """Data files whose rows a merged file already holds: a merge (lake/compaction.py)
+        whose merged file has replaced its first file (the hidden copy is gone) and whose
+        deletes are not done. A listing in that moment would hold those rows twice."""
+        away: set[str] = set()
+        for path in listing:
+            directory, name = path.rsplit("/", 1)
+            if not name.startswith(layout.COMPACT_MARK) or not name.endswith(layout.INTENT_SUFFIX):
+                continue
+            if path.removesuffix(layout.INTENT_SUFFIX) in listing:
+                continue  # not replaced yet: every file still holds only its own rows
+            try:
+                intent = layout.MergeIntent.from_json(self.fs.cat_file(path))
+            except FileNotFoundError:
+                continue  # completed since the listing: the absorbed files are gone too
+            if intent is not None:
+                away.update(f"{directory}/{absorbed}" for absorbed in intent.absorbed)
+        return away
 
     def temp_files(self, role: str) -> list[str]:
         return self.hidden_files(role, TEMP_MARK)
