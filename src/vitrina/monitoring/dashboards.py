@@ -334,6 +334,7 @@ ANALYTICS = Dashboard(
             "Lake files and bytes",
             (f"sum(rate(vitrina_lake_files_written_total[{R}]))", "files/s"),
             (f"sum(rate(vitrina_lake_bytes_written_total[{R}]))", "bytes/s"),
+            (f"sum(rate(vitrina_lake_files_compacted_total[{R}]))", "files merged away/s"),
             unit="short",
         ),
         _p(
