@@ -270,16 +270,31 @@ def committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
         consumer.close()
 
 
-def leftovers_deleted(port: int) -> float:
+def metric_total(port: int, name: str) -> float:
+    """The sum over labels of one counter on a sink's /metrics (0 while it is away)."""
     try:
         text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
     except httpx.HTTPError:
         return 0.0
     return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("vitrina_lake_leftover_files_deleted_total{")
+        float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(name + "{")
     )
+
+
+def leftovers_deleted(port: int) -> float:
+    return metric_total(port, "vitrina_lake_leftover_files_deleted_total")
+
+
+def assert_events_once(writer: LakeWriter, total: int) -> None:
+    """The lake's client events are e-0 … e-(total-1), each record once by position."""
+    table = read_dataset(writer, "client_events", ["_partition", "_offset", "event_id"])
+    keys = set(
+        zip(
+            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
+        )
+    )
+    assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
+    assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
 
 
 def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
@@ -359,33 +374,15 @@ def test_kill_9_mid_stream_then_restart_keeps_every_record_exactly_once(
             sink.send_signal(signal.SIGTERM)
             sink.wait(20)
 
-    table = read_dataset(writer, "client_events", ["_topic", "_partition", "_offset", "event_id"])
-    keys = set(
-        zip(
-            table.column("_topic").to_pylist(),
-            table.column("_partition").to_pylist(),
-            table.column("_offset").to_pylist(),
-            strict=True,
-        )
-    )
     assert rows_at_kill < total
     # Committed files survive the restart untouched (same names; nothing rewrote them).
     assert before <= {f.path for f in writer.files("client_events")}
-    assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
-    assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
+    assert_events_once(writer, total)  # one topic: its records by (partition, offset)
     assert {f.day.isoformat() for f in writer.files("client_events")} >= {"2024-05-01"}
 
 
 def compacted(port: int) -> float:
-    try:
-        text = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=2).text
-    except httpx.HTTPError:
-        return 0.0
-    return sum(
-        float(line.rsplit(" ", 1)[1])
-        for line in text.splitlines()
-        if line.startswith("vitrina_lake_files_compacted_total{")
-    )
+    return metric_total(port, "vitrina_lake_files_compacted_total")
 
 
 def test_compaction_killed_at_random_moments_keeps_every_record_exactly_once(
@@ -449,14 +446,7 @@ def test_compaction_killed_at_random_moments_keeps_every_record_exactly_once(
             sink.send_signal(signal.SIGTERM)
             sink.wait(20)
 
-    table = read_dataset(writer, "client_events", ["_partition", "_offset", "event_id"])
-    keys = set(
-        zip(
-            table.column("_partition").to_pylist(), table.column("_offset").to_pylist(), strict=True
-        )
-    )
-    assert len(keys) == table.num_rows == total, f"{table.num_rows} rows, {len(keys)} distinct"
-    assert set(table.column("event_id").to_pylist()) == {f"e-{i}" for i in range(total)}
+    assert_events_once(writer, total)
     assert writer.hidden_files("client_events", ".compact-") == []
 
 

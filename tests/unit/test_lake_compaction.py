@@ -213,3 +213,24 @@ def test_a_merge_reads_and_writes_in_bounded_row_groups(
     assert meta.num_row_groups > 3 and meta.num_rows == 100
     assert pq.read_table(merged.path).column("_offset").to_pylist() == list(range(100))
     assert positions(writer) == before
+
+
+def test_a_frozen_sink_whose_merged_file_was_deleted_keeps_every_file(
+    writer: LakeWriter,
+) -> None:
+    """A sink frozen past its session while it merged: the partition's next owner deletes
+    its merged copy as undecided; thawed, the sink writes its intent and goes on. It must
+    not delete the files it meant to absorb, nor may readers skip them."""
+    write_files(writer, 0, range(0, 30, 10))
+    before = positions(writer)
+    group = plan(writer.files(ROLE), committed=30, target_bytes=1 << 30)[0]
+
+    def next_owner_meanwhile(step: str) -> None:
+        if step == "merged":  # the merged copy written, its intent not yet
+            assert finish_merges(writer, ROLE, {0}) == 0  # deletes it: undecided
+        if step == "decided":  # the intent written: readers list the lake now
+            assert positions(writer) == before
+
+    assert merge(writer, group, crash_at=next_owner_meanwhile) == 0
+    assert len(on_disk(writer)) == 3 and positions(writer) == before
+    assert hidden(writer) == []

@@ -19,6 +19,11 @@ A merge is crash-safe at every step:
 3. the merged file replaces the first file (a rename);
 4. the absorbed files are deleted, then the intent.
 
+The intent holds the merged file's row count: a merged file is moved, and the absorbed
+files deleted, only when the file in hand has that many rows. Otherwise the intent is
+dropped and every file left as it is — the case of a sink frozen past its session while it
+merged, whose merged copy the partition's next owner deleted as undecided.
+
 `finish_merges` (run by the sink when it is assigned a partition, and before each round)
 completes every decided merge (steps 3-4, each idempotent) and deletes a merged file no
 complete intent names. So after a kill at any moment the lake holds every record exactly
@@ -29,6 +34,7 @@ listed lists again (`analytics.job.compute`).
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 from collections import defaultdict
@@ -105,7 +111,7 @@ def merge(
         schema = pq.read_schema(fh)
     taken: list[LakeFile] = []
     pending: list[pa.RecordBatch] = []
-    size = 0
+    size = rows = 0
     with (
         writer.create(merged_path) as handle,
         pq.ParquetWriter(handle, schema, **parquet_options(schema, first.role)) as out,
@@ -121,6 +127,7 @@ def merge(
                 for batch in source.iter_batches(batch_size=READ_BATCH_ROWS):
                     pending.append(batch)
                     size += batch.nbytes
+                    rows += batch.num_rows
                     if size >= ROW_GROUP_BYTES:
                         out.write_table(pa.Table.from_batches(pending, schema))
                         pending, size = [], 0
@@ -131,28 +138,45 @@ def merge(
         writer.fs.rm_file(merged_path)
         return 0
     step("merged")
-    intent = MergeIntent(first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed])
+    intent = MergeIntent(
+        first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed], rows
+    )
     with writer.create(merged_path + INTENT_SUFFIX) as fh:
         fh.write(intent.to_json())
     step("decided")
-    _roll_forward(writer, merged_path, intent, step)
-    return len(absorbed)
+    return len(absorbed) if _roll_forward(writer, merged_path, intent, step) else 0
 
 
 def _roll_forward(
     writer: LakeWriter, merged_path: str, intent: MergeIntent, step: Callable[[str], None]
-) -> None:
-    """Steps 3-4 of a decided merge; each is skipped when already done."""
+) -> bool:
+    """Steps 3-4 of a decided merge, each skipped when already done; False (the intent
+    dropped, every file left) when the merged file is not this intent's: a sink frozen past
+    its session while it merged, whose merged copy the partition's next owner deleted as
+    undecided (or replaced by its own), must not delete the files it meant to absorb."""
     directory = merged_path.rsplit("/", 1)[0]
+    target = f"{directory}/{intent.into}"
     if writer.fs.exists(merged_path):
-        writer.move(merged_path, f"{directory}/{intent.into}")
+        if writer.rows_in(merged_path) != intent.rows:
+            return _drop_intent(writer, merged_path)
+        writer.move(merged_path, target)
     step("replaced")
+    if writer.rows_in(target) != intent.rows:
+        return _drop_intent(writer, merged_path)
     for name in intent.absorbed:
         path = f"{directory}/{name}"
         if writer.fs.exists(path):
             writer.fs.rm_file(path)
         step("absorbed")
     writer.fs.rm_file(merged_path + INTENT_SUFFIX)
+    return True
+
+
+def _drop_intent(writer: LakeWriter, merged_path: str) -> bool:
+    log.warning("lake: a merge into %s was undone: its merged file is gone", merged_path)
+    with contextlib.suppress(FileNotFoundError):
+        writer.fs.rm_file(merged_path + INTENT_SUFFIX)
+    return False
 
 
 def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) -> int:
@@ -177,8 +201,7 @@ def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) ->
                     writer.fs.rm_file(merged_path)
                 writer.fs.rm_file(path)
                 continue
-            _roll_forward(writer, merged_path, intent, lambda _: None)
-            finished += 1
+            finished += _roll_forward(writer, merged_path, intent, lambda _: None)
         elif path + INTENT_SUFFIX not in intents:
             writer.fs.rm_file(path)  # merged, never decided: its files are all still there
     if finished:

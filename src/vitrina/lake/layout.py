@@ -205,9 +205,10 @@ class MergeIntent:
 
     into: str
     absorbed: list[str]
+    rows: int  # the merged file's: how a reader tells it from the file it replaces
 
     def to_json(self) -> bytes:
-        return orjson.dumps({"into": self.into, "absorbed": self.absorbed})
+        return orjson.dumps({"into": self.into, "absorbed": self.absorbed, "rows": self.rows})
 
     @classmethod
     def from_json(cls, data: bytes) -> MergeIntent | None:
@@ -217,11 +218,12 @@ class MergeIntent:
             value = orjson.loads(data)
         except orjson.JSONDecodeError:
             return None
-        into = value.get("into") if isinstance(value, dict) else None
-        absorbed = value.get("absorbed") if isinstance(value, dict) else None
-        if not isinstance(into, str) or not isinstance(absorbed, list):
+        if not isinstance(value, dict):
+            return None
+        into, absorbed, rows = value.get("into"), value.get("absorbed"), value.get("rows")
+        if not isinstance(into, str) or not isinstance(absorbed, list) or type(rows) is not int:
             return None
         names = [into, *absorbed]
         if not all(isinstance(n, str) and "/" not in n and parse_file_name(n) for n in names):
             return None
-        return cls(into, list(absorbed))
+        return cls(into, list(absorbed), rows)

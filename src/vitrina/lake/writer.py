@@ -220,9 +220,19 @@ class LakeWriter:
                 intent = layout.MergeIntent.from_json(self.fs.cat_file(path))
             except FileNotFoundError:
                 continue  # completed since the listing: the absorbed files are gone too
-            if intent is not None:
+            # Only once the first file is the merged one (not when its merged copy was lost).
+            if intent is not None and self.rows_in(f"{directory}/{intent.into}") == intent.rows:
                 away.update(f"{directory}/{absorbed}" for absorbed in intent.absorbed)
         return away
+
+    def rows_in(self, path: str) -> int | None:
+        """A Parquet file's row count from its footer; None when it is missing or not whole
+        (still being written)."""
+        try:
+            with self.fs.open(path, "rb") as fh:
+                return int(pq.read_metadata(fh).num_rows)
+        except (FileNotFoundError, pa.ArrowInvalid, OSError):
+            return None
 
     def temp_files(self, role: str) -> list[str]:
         return self.hidden_files(role, TEMP_MARK)
