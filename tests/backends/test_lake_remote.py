@@ -242,7 +242,7 @@ def test_compaction_merges_and_recovers_on_every_backend(
     for start in range(0, 50, 10):
         writer.write("client_events", day, event_rows(0, range(start, start + 10)), "inc1")
     if stop_at is None:
-        assert compact(writer, "client_events", {0: 40}, "inc1", 1 << 30).absorbed == 3
+        assert compact(writer, "client_events", {0: 40}, "inc1", 1 << 30).absorbed == 4
     else:
         group = plan(writer.files("client_events"), 40, 1 << 30)[0]
         with pytest.raises(Stop):

@@ -248,6 +248,9 @@ def sink_env(settings: Settings, group: str, port: int) -> dict[str, str]:
         LAKE__FLUSH_SECONDS="0.3",
         WORKER__BATCH_SIZE="40",
         PORTS__LAKE_SINK=str(port),
+        # No merges: these tests check the crash cleanup by file names (the merge test
+        # turns them on).
+        LAKE__COMPACT_INTERVAL_S="0",
     )
 
 

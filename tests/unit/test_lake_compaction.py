@@ -75,9 +75,11 @@ def test_files_below_the_committed_offset_merge_into_the_first_one(writer: LakeW
     # Files starting below 150 became one file named by offset 0; those at or past it stay.
     assert p0 == [0, 150, 160, 170, 180, 190]
     assert p1 == [0, 30, 40]
-    assert (outcome.merged, outcome.absorbed) == (2, 14 + 2)
+    assert (outcome.merged, outcome.absorbed) == (2, 15 + 3)  # the first files too
     assert positions(writer) == before  # nothing lost, nothing twice
-    merged = pq.read_table(writer.files(ROLE, 0)[0].path)
+    first = writer.files(ROLE, 0)[0]
+    assert first.path.endswith("part-000-000000000000-abc123.g1.parquet")
+    merged = pq.read_table(first.path)
     assert merged.column("_offset").to_pylist() == list(range(150))  # in offset order
     assert hidden(writer) == []
     # The sink's crash recovery deletes files from the committed offset on: never a merged one.
@@ -114,9 +116,13 @@ def test_a_merge_stopped_at_any_step_leaves_every_record_once(
     before = positions(writer)
     group = plan(writer.files(ROLE), committed=60, target_bytes=1 << 30)[0]
 
+    first = Path(group[0].path)
+    original = first.read_bytes()
     with pytest.raises(Stop):
         merge(writer, group, crash_at=stop_at(step))
     assert hidden(writer), "a stopped merge leaves its hidden files"
+    if first.exists():  # no file is ever overwritten: a reader that opened it reads it whole
+        assert first.read_bytes() == original
     # Readers meanwhile see every record once: before the replace the files as they were,
     # after it the merged file without the absorbed ones still on disk.
     assert positions(writer) == before
@@ -169,7 +175,7 @@ def test_files_of_an_older_layout_stay_out_of_a_merge(writer: LakeWriter) -> Non
     write_files(writer, 0, range(30, 40, 10))
     before = positions(writer)
     outcome = compact(writer, ROLE, {0: 40}, INC, target_bytes=1 << 30)
-    assert outcome.absorbed == 2
+    assert outcome.absorbed == 3
     assert [f.first_offset for f in writer.files(ROLE, 0)] == [0, 20]
     assert positions(writer) == before
 
@@ -179,7 +185,7 @@ def test_another_incarnations_files_are_never_merged(writer: LakeWriter) -> None
     for start in range(0, 30, 10):
         writer.write(ROLE, DAY, event_rows(0, range(start, start + 10)), "old1")
     outcome = compact(writer, ROLE, {0: 30}, INC, target_bytes=1 << 30)
-    assert outcome.absorbed == 2
+    assert outcome.absorbed == 3
     left = sorted((f.incarnation, f.first_offset) for f in writer.files(ROLE, 0))
     assert left == [("abc123", 0), ("old1", 0), ("old1", 10), ("old1", 20)]
 
@@ -194,7 +200,7 @@ def test_a_merge_cut_short_before_the_topic_was_recreated_is_completed(
     group = plan(writer.files(ROLE), committed=30, target_bytes=1 << 30)[0]
     with pytest.raises(Stop):
         merge(writer, group, crash_at=stop_at("replaced"))
-    assert len(on_disk(writer)) == 3  # the merged file and the two it absorbed
+    assert len(on_disk(writer)) == 4  # the merged file and the three it absorbed
     assert compact(writer, ROLE, {0: 5}, "new1", 1 << 30).finished == 1
     assert positions(writer) == before and hidden(writer) == []
     assert len(on_disk(writer)) == 1
@@ -207,7 +213,7 @@ def test_a_merge_reads_and_writes_in_bounded_row_groups(
     monkeypatch.setattr(compaction, "READ_BATCH_ROWS", 4)
     write_files(writer, 0, range(0, 100, 10))
     before = positions(writer)
-    assert compact(writer, ROLE, {0: 100}, INC, 1 << 30).absorbed == 9
+    assert compact(writer, ROLE, {0: 100}, INC, 1 << 30).absorbed == 10
     (merged,) = writer.files(ROLE, 0)
     meta = pq.ParquetFile(merged.path).metadata
     assert meta.num_row_groups > 3 and meta.num_rows == 100
@@ -234,3 +240,13 @@ def test_a_frozen_sink_whose_merged_file_was_deleted_keeps_every_file(
     assert merge(writer, group, crash_at=next_owner_meanwhile) == 0
     assert len(on_disk(writer)) == 3 and positions(writer) == before
     assert hidden(writer) == []
+
+
+def test_a_merged_file_merges_again_one_generation_on(writer: LakeWriter) -> None:
+    write_files(writer, 0, range(0, 30, 10))
+    compact(writer, ROLE, {0: 30}, INC, 1 << 30)
+    write_files(writer, 0, range(30, 60, 10))
+    before = positions(writer)
+    assert compact(writer, ROLE, {0: 60}, INC, 1 << 30).absorbed == 4  # .g1 and three
+    assert [Path(p).name for p in on_disk(writer)] == ["part-000-000000000000-abc123.g2.parquet"]
+    assert positions(writer) == before == [(0, o) for o in range(60)]

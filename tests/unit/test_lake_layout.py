@@ -76,9 +76,26 @@ def test_file_names_round_trip(partition: int, offset: int) -> None:
     )
 
 
+@given(
+    st.integers(0, 999),
+    st.integers(0, 10**12 - 1),
+    st.sampled_from(["", "1a2b3c4d"]),
+    st.integers(0, 10**9 - 1),
+)
+def test_merged_file_names_round_trip(
+    partition: int, offset: int, incarnation: str, generation: int
+) -> None:
+    name = layout.file_name(partition, offset, incarnation, generation)
+    assert name.endswith(f".g{generation}.parquet") == (generation > 0)
+    assert layout.parse_file_name(name) == layout.FileId(partition, offset, incarnation, generation)
+
+
 @pytest.mark.parametrize(
     "name",
     [
+        "part-001-000000000001-abc.g0.parquet",  # generation 0 is the plain name
+        "part-001-000000000001-abc.g.parquet",
+        ".compact-part-001-000000000001-abc.g1.parquet",
         ".part-001-000000000001.parquet.tmp-1a2b3c4d",
         "part-1-1.parquet",
         "README.md",

@@ -4,7 +4,9 @@ The sink writes a file per (dataset, partition, date) every `lake.flush_seconds`
 steady trickle that is ~720 files an hour per partition, and every reader (DuckDB, Spark,
 `vitrina lake stats`) pays per file. Compaction merges a partition's files of one date and
 one topic incarnation into files of up to `lake.compact_target_bytes`, keeping the layout:
-the merged file takes the name of its first (lowest-offset) file, its rows in offset order.
+the merged file is named by its first (lowest) offset, as the file it starts with, one
+generation on (`….g1.parquet`, then `.g2`…), its rows in offset order. No file is ever
+overwritten.
 
 Only files wholly below the group's committed offset are merged. The sink's crash recovery
 deletes this incarnation's files whose first offset is at or past the committed offset
@@ -13,10 +15,10 @@ by an offset below it, so recovery never deletes one, and none of its rows is ev
 
 A merge is crash-safe at every step:
 
-1. the merged rows are written to a hidden `.compact-<first file's name>`;
-2. an intent `.compact-<first file's name>.json` names the file it replaces and the files it
-   absorbs — from here the merge is decided;
-3. the merged file replaces the first file (a rename);
+1. the merged rows are written to a hidden `.compact-<merged file's name>`;
+2. an intent `.compact-<merged file's name>.json` names the merged file, the files it
+   absorbs (the first one too) and its row count — from here the merge is decided;
+3. the merged file is renamed into place;
 4. the absorbed files are deleted, then the intent.
 
 The intent holds the merged file's row count: a merged file is moved, and the absorbed
@@ -27,9 +29,10 @@ merged, whose merged copy the partition's next owner deleted as undecided.
 `finish_merges` (run by the sink when it is assigned a partition, and before each round)
 completes every decided merge (steps 3-4, each idempotent) and deletes a merged file no
 complete intent names. So after a kill at any moment the lake holds every record exactly
-once. A listing (`LakeWriter.files`) between steps 3 and 4 leaves out the absorbed files,
-so readers see every record once at every step; one opening a file deleted after it was
-listed lists again (`analytics.job.compute`).
+once. A listing (`LakeWriter.files`) that holds the merged file leaves out the files it
+absorbed, and one that does not holds them unchanged (none is overwritten): a reader sees
+every record once at every step. One opening a file deleted after it was listed lists
+again (`analytics.job.compute`).
 """
 
 from __future__ import annotations
@@ -91,9 +94,12 @@ def plan(files: list[LakeFile], committed: int, target_bytes: int) -> list[list[
     return groups
 
 
-def _hidden_path(lake_file: LakeFile) -> str:
-    directory, name = lake_file.path.rsplit("/", 1)
-    return f"{directory}/{MARK}{name}"
+def _merged_name(first: LakeFile) -> str:
+    """The merged file's name: its first file's, one generation on (never an existing one:
+    the first file of the group is the newest generation of its first offset)."""
+    return layout.file_name(
+        first.partition, first.first_offset, first.incarnation, first.generation + 1
+    )
 
 
 def merge(
@@ -106,7 +112,9 @@ def merge(
     older layout) stay out of the merge. `crash_at(step)` is a test's hook."""
     step = crash_at or (lambda _: None)
     first = group[0]
-    merged_path = _hidden_path(first)
+    directory = first.path.rsplit("/", 1)[0]
+    merged_name = _merged_name(first)
+    merged_path = f"{directory}/{MARK}{merged_name}"
     with writer.fs.open(first.path, "rb") as fh:
         schema = pq.read_schema(fh)
     taken: list[LakeFile] = []
@@ -133,18 +141,15 @@ def merge(
                         pending, size = [], 0
         if pending:
             out.write_table(pa.Table.from_batches(pending, schema))
-    absorbed = [f for f in taken if f.path != first.path]
-    if not absorbed:  # nothing to merge after all: no intent, the merged copy goes
+    if len(taken) < 2:  # nothing to merge after all: no intent, the merged copy goes
         writer.fs.rm_file(merged_path)
         return 0
     step("merged")
-    intent = MergeIntent(
-        first.path.rsplit("/", 1)[1], [f.path.rsplit("/", 1)[1] for f in absorbed], rows
-    )
+    intent = MergeIntent(merged_name, [f.path.rsplit("/", 1)[1] for f in taken], rows)
     with writer.create(merged_path + INTENT_SUFFIX) as fh:
         fh.write(intent.to_json())
     step("decided")
-    return len(absorbed) if _roll_forward(writer, merged_path, intent, step) else 0
+    return len(taken) if _roll_forward(writer, merged_path, intent, step) else 0
 
 
 def _roll_forward(

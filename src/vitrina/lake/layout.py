@@ -1,6 +1,7 @@
 """The lake layout: a contract the analytics code reads against. Change it only with them.
 
     {root}/{role}/date={YYYY-MM-DD}/part-{partition:03d}-{first_offset:012d}-{incarnation}.parquet
+    … and a file compaction merged: part-…-{incarnation}.g{generation}.parquet
 
 One dataset directory per topic *role* (not the topic name, which settings may override);
 `date` is the UTC date of the Kafka record timestamp. A file is named by its source
@@ -9,7 +10,9 @@ file instead of adding a duplicate. Offsets only mean something within one *inca
 a topic (a broker that lost its data, a deleted and recreated topic start again at 0), so
 the name ends with the incarnation: a short hash of the cluster id and the topic id. Files
 of another incarnation are never deleted or overwritten; files without one (written before
-incarnations existed) count as another incarnation. Every row carries the metadata columns `_topic`,
+incarnations existed) count as another incarnation. A merged file (lake/compaction.py) is
+named by its first row too, with a generation one above the file it replaces, so no file
+is ever overwritten. Every row carries the metadata columns `_topic`,
 `_partition`, `_offset`, `_timestamp`, `_key`.
 """
 
@@ -122,19 +125,23 @@ CONTRACT_OF: dict[str, str] = {
 COMPACT_MARK = ".compact-"
 INTENT_SUFFIX = ".json"
 
-_FILE_RE = re.compile(r"^part-(\d{3,})-(\d{12,})(?:-([0-9a-z]{1,32}))?\.parquet$")
+_FILE_RE = re.compile(
+    r"^part-(\d{3,})-(\d{12,})(?:-([0-9a-z]{1,32}))?(?:\.g([1-9]\d{0,8}))?\.parquet$"
+)
 _INCARNATION_RE = re.compile(r"^[0-9a-z]{1,32}$")
 _DATE_DIR_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
 @dataclass(frozen=True, order=True)
 class FileId:
-    """What a lake file's name says: source partition, offset of its first record, and the
-    topic incarnation the offset belongs to ("" for files written before incarnations)."""
+    """What a lake file's name says: source partition, offset of its first record, the
+    topic incarnation the offset belongs to ("" for files written before incarnations),
+    and, for a file compaction merged, its generation (`.g1`, `.g2`…: 0 for a flushed one)."""
 
     partition: int
     first_offset: int
     incarnation: str = ""
+    generation: int = 0
 
 
 def schema_for(role: str) -> pa.Schema:
@@ -158,13 +165,16 @@ def partition_path(root: str, role: str, day: date) -> str:
     return f"{dataset_path(root, role)}/{date_dir(day)}"
 
 
-def file_name(partition: int, first_offset: int, incarnation: str = "") -> str:
+def file_name(partition: int, first_offset: int, incarnation: str = "", generation: int = 0) -> str:
     if partition < 0 or first_offset < 0:
         raise ValueError(f"partition and offset must be >= 0, got {partition}, {first_offset}")
     if incarnation and not _INCARNATION_RE.match(incarnation):
         raise ValueError(f"incarnation must be 1-32 characters [0-9a-z], got {incarnation!r}")
+    if not 0 <= generation < 10**9:
+        raise ValueError(f"generation must be 0 to 999999999, got {generation}")
     suffix = f"-{incarnation}" if incarnation else ""
-    return f"part-{partition:03d}-{first_offset:012d}{suffix}.parquet"
+    merged = f".g{generation}" if generation else ""
+    return f"part-{partition:03d}-{first_offset:012d}{suffix}{merged}.parquet"
 
 
 def file_path(
@@ -174,12 +184,14 @@ def file_path(
 
 
 def parse_file_name(name: str) -> FileId | None:
-    """`part-002-000000001234-1a2b3c4d.parquet` → FileId(2, 1234, "1a2b3c4d"); None for
-    anything else (temp files)."""
+    """`part-002-000000001234-1a2b3c4d.parquet` → FileId(2, 1234, "1a2b3c4d");
+    `….g3.parquet` → generation 3; None for anything else (temp files)."""
     match = _FILE_RE.match(name.rsplit("/", 1)[-1])
     if match is None:
         return None
-    return FileId(int(match.group(1)), int(match.group(2)), match.group(3) or "")
+    return FileId(
+        int(match.group(1)), int(match.group(2)), match.group(3) or "", int(match.group(4) or 0)
+    )
 
 
 def parse_date_dir(name: str) -> date | None:
@@ -200,8 +212,8 @@ def record_date(timestamp_ms: int) -> date:
 
 @dataclass(frozen=True)
 class MergeIntent:
-    """A decided merge: the data file the merged file replaces, and the data files (of the
-    same directory) whose rows it holds and that are deleted after the replace."""
+    """A decided merge: the merged file's name, the data files (of the same directory) whose
+    rows it holds, deleted once it is in place, and its row count."""
 
     into: str
     absorbed: list[str]

@@ -45,6 +45,7 @@ class LakeFile:
     path: str
     size: int = 0
     incarnation: str = ""
+    generation: int = 0  # a merged file's (lake/compaction.py); 0 for a flushed one
 
 
 @dataclass(frozen=True)
@@ -201,27 +202,31 @@ class LakeWriter:
                     path,
                     int(info.get("size") or 0),
                     fid.incarnation,
+                    fid.generation,
                 )
             )
-        return sorted(found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation))
+        return sorted(
+            found, key=lambda f: (f.day, f.partition, f.first_offset, f.incarnation, f.generation)
+        )
 
     def _merged_away(self, listing: dict[str, Any]) -> set[str]:
-        """Data files whose rows a merged file already holds: a merge (lake/compaction.py)
-        whose merged file has replaced its first file (the hidden copy is gone) and whose
-        deletes are not done. A listing in that moment would hold those rows twice."""
+        """Data files whose rows a merged file in this listing already holds: a merge
+        (lake/compaction.py) whose merged file is in place and whose deletes are not done.
+        A listing in that moment would hold those rows twice."""
         away: set[str] = set()
         for path in listing:
             directory, name = path.rsplit("/", 1)
             if not name.startswith(layout.COMPACT_MARK) or not name.endswith(layout.INTENT_SUFFIX):
                 continue
-            if path.removesuffix(layout.INTENT_SUFFIX) in listing:
-                continue  # not replaced yet: every file still holds only its own rows
             try:
                 intent = layout.MergeIntent.from_json(self.fs.cat_file(path))
             except FileNotFoundError:
                 continue  # completed since the listing: the absorbed files are gone too
-            # Only once the first file is the merged one (not when its merged copy was lost).
-            if intent is not None and self.rows_in(f"{directory}/{intent.into}") == intent.rows:
+            if intent is None:
+                continue
+            merged = f"{directory}/{intent.into}"
+            # Listed, and this intent's (a merged file is renamed into place once whole).
+            if merged in listing and self.rows_in(merged) == intent.rows:
                 away.update(f"{directory}/{absorbed}" for absorbed in intent.absorbed)
         return away
 

@@ -389,7 +389,7 @@ class LakeSink(Step):
         if outcome.merged:
             log.info(
                 "lake: compaction merged %d files into %d",
-                outcome.absorbed + outcome.merged,
+                outcome.absorbed,
                 outcome.merged,
             )
 
