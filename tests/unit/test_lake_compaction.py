@@ -250,3 +250,38 @@ def test_a_merged_file_merges_again_one_generation_on(writer: LakeWriter) -> Non
     assert compact(writer, ROLE, {0: 60}, INC, 1 << 30).absorbed == 4  # .g1 and three
     assert [Path(p).name for p in on_disk(writer)] == ["part-000-000000000000-abc123.g2.parquet"]
     assert positions(writer) == before == [(0, o) for o in range(60)]
+
+
+def two_sinks(writer: LakeWriter, at: str) -> None:
+    """A sink frozen past its session merges 0-29 while the partition's next owner, at
+    `at`, merges 0-49 (two files more): every record once, whichever order they end in."""
+    write_files(writer, 0, range(0, 50, 10))
+    before = positions(writer)
+    frozen = plan(writer.files(ROLE), committed=30, target_bytes=1 << 30)[0]
+
+    def next_owner_meanwhile(step: str) -> None:
+        if step == at:
+            if at == "merged":  # a round: completes or undoes what is not its own first
+                assert compact(writer, ROLE, {0: 50}, INC, 1 << 30).absorbed == 5
+            else:  # a merge it had planned already
+                owner = [f for f in writer.files(ROLE) if f.first_offset < 50]
+                assert merge(writer, owner) == 5
+
+    assert merge(writer, frozen, crash_at=next_owner_meanwhile) == 0
+    assert positions(writer) == before
+    assert [Path(p).name for p in on_disk(writer)] == ["part-000-000000000000-abc123.g1.parquet"]
+    assert hidden(writer) == []
+
+
+def test_a_frozen_sink_s_merge_undone_by_the_next_owner_s_round_deletes_nothing(
+    writer: LakeWriter,
+) -> None:
+    two_sinks(writer, "merged")
+
+
+def test_a_frozen_sink_never_renames_its_merge_over_the_next_owner_s(
+    writer: LakeWriter,
+) -> None:
+    """Both decided: the next owner's merged file (five files' rows) is in place first; the
+    frozen sink's (three files') must not replace it — the last two files' rows would go."""
+    two_sinks(writer, "decided")

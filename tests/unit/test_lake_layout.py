@@ -114,3 +114,17 @@ def test_date_dirs_and_record_dates_are_utc() -> None:
     # 23:30 at UTC-1 is already the next day in UTC
     late = datetime(2024, 1, 1, 23, 30, tzinfo=timezone(timedelta(hours=-1)))
     assert layout.record_date(int(late.timestamp() * 1000)) == date(2024, 1, 2)
+
+
+def test_a_merge_s_hidden_file_and_intent_name_the_merged_file() -> None:
+    into = layout.file_name(3, 40, "abc123", 2)
+    hidden = layout.merged_file_name(into, "0123abcd")
+    assert hidden == f".compact-0123abcd-{into}"
+    assert layout.merged_file_of(f"/lake/orders/date=2024-05-01/{hidden}") == into
+    assert layout.merged_file_of(".compact-0123abcd-README.md") is None
+    assert layout.merged_file_of(f".compact-{into}") is None  # no token
+    intent = layout.MergeIntent(into, [layout.file_name(3, 40, "abc123", 1)], 7)
+    assert layout.MergeIntent.from_json(intent.to_json(), f"/d/{hidden}.json") == intent
+    other = layout.merged_file_name(layout.file_name(3, 41, "abc123"), "0123abcd")
+    assert layout.MergeIntent.from_json(intent.to_json(), f"/d/{other}.json") is None
+    assert layout.MergeIntent.from_json(b'{"into": "x"', f"/d/{hidden}.json") is None

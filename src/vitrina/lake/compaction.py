@@ -15,10 +15,12 @@ by an offset below it, so recovery never deletes one, and none of its rows is ev
 
 A merge is crash-safe at every step:
 
-1. the merged rows are written to a hidden `.compact-<merged file's name>`;
-2. an intent `.compact-<merged file's name>.json` names the merged file, the files it
-   absorbs (the first one too) and its row count — from here the merge is decided;
-3. the merged file is renamed into place;
+1. the merged rows are written to a hidden `.compact-<token>-<merged file's name>` (the
+   token is the merge's own: two sinks that both believe they own a partition, one of
+   them frozen past its session, never write the same file);
+2. an intent, that name + `.json`, names the merged file, the files it absorbs (the first
+   one too) and its row count — from here the merge is decided;
+3. the merged file is renamed into place, never over an existing file;
 4. the absorbed files are deleted, then the intent.
 
 The intent holds the merged file's row count: a merged file is moved, and the absorbed
@@ -40,6 +42,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
@@ -114,7 +117,7 @@ def merge(
     first = group[0]
     directory = first.path.rsplit("/", 1)[0]
     merged_name = _merged_name(first)
-    merged_path = f"{directory}/{MARK}{merged_name}"
+    merged_path = f"{directory}/{layout.merged_file_name(merged_name, uuid.uuid4().hex[:8])}"
     with writer.fs.open(first.path, "rb") as fh:
         schema = pq.read_schema(fh)
     taken: list[LakeFile] = []
@@ -161,10 +164,13 @@ def _roll_forward(
     undecided (or replaced by its own), must not delete the files it meant to absorb."""
     directory = merged_path.rsplit("/", 1)[0]
     target = f"{directory}/{intent.into}"
-    if writer.fs.exists(merged_path):
-        if writer.rows_in(merged_path) != intent.rows:
-            return _drop_intent(writer, merged_path)
-        writer.move(merged_path, target)
+    # Never over an existing file: another merge's (a sink that also believed it owned the
+    # partition) stays, and this merge goes on below only if that file is the same.
+    if writer.fs.exists(merged_path) and not (
+        writer.rows_in(merged_path) == intent.rows
+        and writer.move(merged_path, target, overwrite=False)
+    ):
+        _remove(writer, merged_path)
     step("replaced")
     if writer.rows_in(target) != intent.rows:
         return _drop_intent(writer, merged_path)
@@ -179,9 +185,13 @@ def _roll_forward(
 
 def _drop_intent(writer: LakeWriter, merged_path: str) -> bool:
     log.warning("lake: a merge into %s was undone: its merged file is gone", merged_path)
-    with contextlib.suppress(FileNotFoundError):
-        writer.fs.rm_file(merged_path + INTENT_SUFFIX)
+    _remove(writer, merged_path + INTENT_SUFFIX)
     return False
+
+
+def _remove(writer: LakeWriter, path: str) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        writer.fs.rm_file(path)
 
 
 def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) -> int:
@@ -193,22 +203,20 @@ def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) ->
     intents = {p for p in hidden if p.endswith(INTENT_SUFFIX)}
     finished = 0
     for path in sorted(hidden):
-        name = path.rsplit("/", 1)[1]
-        base = name[len(MARK) :].removesuffix(INTENT_SUFFIX)
-        fid = layout.parse_file_name(base)
+        merged_path = path.removesuffix(INTENT_SUFFIX)
+        into = layout.merged_file_of(merged_path)
+        fid = layout.parse_file_name(into) if into else None
         if fid is None or fid.partition not in partitions:
             continue
         if path in intents:
             intent = _read_intent(writer, path)
-            merged_path = path.removesuffix(INTENT_SUFFIX)
             if intent is None:  # cut short while written: nothing was moved yet
-                if writer.fs.exists(merged_path):
-                    writer.fs.rm_file(merged_path)
-                writer.fs.rm_file(path)
+                _remove(writer, merged_path)
+                _remove(writer, path)
                 continue
             finished += _roll_forward(writer, merged_path, intent, lambda _: None)
         elif path + INTENT_SUFFIX not in intents:
-            writer.fs.rm_file(path)  # merged, never decided: its files are all still there
+            _remove(writer, path)  # merged, never decided: its files are all still there
     if finished:
         log.warning(
             "lake: completed %d merge(s) of %s cut short by a stop (partitions %s)",
@@ -221,7 +229,7 @@ def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) ->
 
 def _read_intent(writer: LakeWriter, path: str) -> MergeIntent | None:
     try:
-        return MergeIntent.from_json(writer.fs.cat_file(path))
+        return MergeIntent.from_json(writer.fs.cat_file(path), path)
     except FileNotFoundError:
         return None
 

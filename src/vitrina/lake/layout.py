@@ -120,14 +120,15 @@ CONTRACT_OF: dict[str, str] = {
     "client_queries": "client_query",
 }
 
-# Compaction's hidden files (lake/compaction.py) beside a date's data files: the merged file
-# `.compact-<name of the file it replaces>` and its intent, that name + `.json`.
+# Compaction's hidden files (lake/compaction.py) beside a date's data files: the merged rows
+# `.compact-<token>-<merged file's name>` and its intent, that name + `.json`.
 COMPACT_MARK = ".compact-"
 INTENT_SUFFIX = ".json"
 
 _FILE_RE = re.compile(
     r"^part-(\d{3,})-(\d{12,})(?:-([0-9a-z]{1,32}))?(?:\.g([1-9]\d{0,8}))?\.parquet$"
 )
+_MERGED_RE = re.compile(r"^\.compact-[0-9a-f]{8}-(part-[^/]+\.parquet)$")
 _INCARNATION_RE = re.compile(r"^[0-9a-z]{1,32}$")
 _DATE_DIR_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
@@ -223,8 +224,9 @@ class MergeIntent:
         return orjson.dumps({"into": self.into, "absorbed": self.absorbed, "rows": self.rows})
 
     @classmethod
-    def from_json(cls, data: bytes) -> MergeIntent | None:
-        """None for anything but a whole intent naming data files of its own directory
+    def from_json(cls, data: bytes, path: str) -> MergeIntent | None:
+        """The intent at `path` (`<hidden merged file>.json`); None for anything but a whole
+        intent naming data files of its own directory and the merged file its name is for
         (one cut short by a kill while it was written, or not ours)."""
         try:
             value = orjson.loads(data)
@@ -238,4 +240,20 @@ class MergeIntent:
         names = [into, *absorbed]
         if not all(isinstance(n, str) and "/" not in n and parse_file_name(n) for n in names):
             return None
+        if merged_file_of(path.removesuffix(INTENT_SUFFIX)) != into:
+            return None
         return cls(into, list(absorbed), rows)
+
+
+def merged_file_name(into: str, token: str) -> str:
+    """The hidden name a merge writes its rows to, unique to the merge (two sinks that
+    both believe they own a partition never write the same file)."""
+    return f"{COMPACT_MARK}{token}-{into}"
+
+
+def merged_file_of(name: str) -> str | None:
+    """The data file name a hidden merged file is for; None for any other name."""
+    match = _MERGED_RE.match(name.rsplit("/", 1)[-1])
+    if match is None or parse_file_name(match.group(1)) is None:
+        return None
+    return match.group(1)

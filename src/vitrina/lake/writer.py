@@ -164,17 +164,29 @@ class LakeWriter:
             os.fsync(fh.fileno())
         _fsync_dir(path.rsplit("/", 1)[0])
 
-    def move(self, source: str, target: str) -> None:
-        """Rename `source` over `target`: atomic on a local disk (and made durable); on HDFS
+    def move(self, source: str, target: str, overwrite: bool = True) -> bool:
+        """Rename `source` to `target`: atomic on a local disk (and made durable); on HDFS
         the target is deleted first (its rename does not overwrite); on an object store a
-        server-side copy, then the source's delete."""
+        server-side copy, then the source's delete. Without `overwrite`, False (nothing
+        moved) when `target` exists — on a local disk checked atomically (a hard link)."""
         if self._local:
-            os.replace(source, target)
+            if overwrite:
+                os.replace(source, target)
+            else:
+                try:
+                    os.link(source, target)
+                except FileExistsError:
+                    return False
+                os.unlink(source)
             _fsync_dir(target.rsplit("/", 1)[0])
-            return
-        if "webhdfs" in _protocols(self.fs) and self.fs.exists(target):
-            self.fs.rm_file(target)
+            return True
+        if self.fs.exists(target):
+            if not overwrite:
+                return False
+            if "webhdfs" in _protocols(self.fs):
+                self.fs.rm_file(target)  # HDFS rename does not overwrite
         self.fs.mv(source, target)
+        return True
 
     # -- listing -------------------------------------------------------------------------
     def files(self, role: str, partition: int | None = None) -> list[LakeFile]:
@@ -219,7 +231,7 @@ class LakeWriter:
             if not name.startswith(layout.COMPACT_MARK) or not name.endswith(layout.INTENT_SUFFIX):
                 continue
             try:
-                intent = layout.MergeIntent.from_json(self.fs.cat_file(path))
+                intent = layout.MergeIntent.from_json(self.fs.cat_file(path), path)
             except FileNotFoundError:
                 continue  # completed since the listing: the absorbed files are gone too
             if intent is None:
