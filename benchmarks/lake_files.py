@@ -26,29 +26,13 @@ from abba import abba, load_average, spread, stop_cleanly_on_sigterm
 
 from vitrina.analytics.definitions import Params
 from vitrina.analytics.job import compute
-from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.analytics.synthetic import as_small_files, write_generated_lake
 from vitrina.lake.compaction import compact
 from vitrina.lake.layout import DATASETS
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import Settings, load_settings
 
 SPLIT = ("orders", "client_events", "client_queries")  # the trickling datasets
-
-
-def small_files(writer: LakeWriter, per_file: int) -> None:
-    """Rewrite each trickling dataset's files as files of `per_file` Kafka records."""
-    import pyarrow.parquet as pq
-
-    for role in SPLIT:
-        for whole in writer.files(role):
-            table = pq.read_table(whole.path)
-            Path(whole.path).unlink()
-            offsets = sorted(set(table.column("_offset").to_pylist()))
-            rows = table.to_pylist()
-            for start in range(0, len(offsets), per_file):
-                wanted = set(offsets[start : start + per_file])  # an order's lines share one
-                chunk = [r for r in rows if r["_offset"] in wanted]
-                writer.write(role, whole.day, chunk, whole.incarnation)
 
 
 def compact_all(writer: LakeWriter) -> dict[str, Any]:
@@ -89,7 +73,7 @@ def main() -> None:
         merged = load_settings(data_dir=root / "merged")
         writer = LakeWriter.from_settings(small)
         write_generated_lake(writer, products=500, customer_count=200, messages=args.messages)
-        small_files(writer, args.per_file)
+        as_small_files(writer, SPLIT, args.per_file)
         shutil.copytree(root / "small", root / "merged")
         merged_writer = LakeWriter.from_settings(merged)
         compaction = compact_all(merged_writer)

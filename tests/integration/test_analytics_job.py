@@ -19,7 +19,7 @@ from vitrina.analytics.definitions import POPULAR_USER, Params
 from vitrina.analytics.evaluation import evaluate
 from vitrina.analytics.job import compute, run_job
 from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError
-from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.analytics.synthetic import as_small_files, write_generated_lake
 from vitrina.contracts.codec import decode
 from vitrina.domain.recommend import forbidden_items, group_recommendations
 from vitrina.kafka.inspect import fold_latest
@@ -548,20 +548,12 @@ def test_a_run_reads_the_lake_again_when_compaction_merged_a_listed_file(
     """The sink's compaction deletes small files once a merged file holds their rows; a run
     (or an evaluation) that listed them before reads a file that is gone. It lists again,
     and counts each order once (not an `UnreadableLakeFile` blaming the disk)."""
-    import pyarrow.parquet as pq
-
     from vitrina.lake.compaction import compact
 
     settings = load_settings(data_dir=tmp_path)
     _lake(settings, products=120, customer_count=20, messages=1500)
     writer = LakeWriter.from_settings(settings)
-    for whole in writer.files("orders"):  # as a sink flushing often writes them: small files
-        rows = pq.read_table(whole.path).to_pylist()
-        Path(whole.path).unlink()
-        offsets = sorted({row["_offset"] for row in rows})  # an order's lines share one
-        for start in range(0, len(offsets), 5):
-            chunk = [r for r in rows if r["_offset"] in offsets[start : start + 5]]
-            writer.write("orders", whole.day, chunk, whole.incarnation)
+    as_small_files(writer, ("orders",), 5)  # as a sink flushing often writes them
     outcome = {
         "run": lambda: compute(settings, Params(as_of=2e9)),
         "evaluate": lambda: evaluate(settings).to_dict(),

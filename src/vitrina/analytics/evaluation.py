@@ -14,8 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from vitrina.analytics.definitions import Params
-from vitrina.analytics.job import VANISHED_RETRIES, Progress, compute
-from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError, named_input
+from vitrina.analytics.job import Progress, compute
+from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError, InputFiles
 from vitrina.domain.recommend import popularity_baseline, ranking_metrics
 
 
@@ -39,24 +39,20 @@ def holdout_cutoff(lake: AnalyticsLake, holdout: float) -> float:
     """Epoch seconds splitting the order history: the last `holdout` share is held out."""
     import duckdb
 
-    for attempt in range(1, VANISHED_RETRIES + 1):
-        inputs = lake.inputs()
+    def quantile(inputs: dict[str, InputFiles]) -> Any:
         con = duckdb.connect(":memory:")
-        if not lake.local:
-            con.register_filesystem(lake.fs)
-        listed = ", ".join("'" + f.replace("'", "''") + "'" for f in inputs["orders"].urls)
         try:
-            row = con.execute(
+            if not lake.local:
+                con.register_filesystem(lake.fs)
+            listed = ", ".join("'" + f.replace("'", "''") + "'" for f in inputs["orders"].urls)
+            return con.execute(
                 f"SELECT quantile_cont(epoch(order_date), {1.0 - holdout}) "
                 f"FROM read_parquet([{listed}], union_by_name = true)"
             ).fetchone()
-            break
-        except duckdb.IOException as exc:  # a listed file merged away: list again
-            named = named_input(str(exc), inputs)
-            if attempt == VANISHED_RETRIES or named is None or not lake.vanished(named):
-                raise
         finally:
             con.close()
+
+    row = lake.read_listed(quantile)
     if row is None or row[0] is None:
         raise EmptyLakeError(
             f"the orders in the lake at {lake.url} have no order dates",

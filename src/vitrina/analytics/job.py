@@ -21,13 +21,7 @@ import pyarrow as pa
 
 from vitrina.analytics.definitions import OUTPUTS, POPULAR_USER, STATEMENTS, Params
 from vitrina.analytics.engines import open_engine, run_definitions
-from vitrina.analytics.lakeio import (
-    RUN_ID_FORMAT,
-    AnalyticsLake,
-    InputVanished,
-    named_input,
-    unreadable,
-)
+from vitrina.analytics.lakeio import RUN_ID_FORMAT, AnalyticsLake, InputFiles
 from vitrina.contracts.codec import encode
 from vitrina.domain.recommend import group_recommendations
 from vitrina.errors import BrokerError, VitrinaError
@@ -35,10 +29,6 @@ from vitrina.lake.filesystems import hadoop_url
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
-
-# Listings of the inputs a run tries when a listed file vanished before it was read (the
-# lake sink's compaction merged it): a round of compaction takes seconds, a run more.
-VANISHED_RETRIES = 3
 
 MODEL = "ease-v1"  # EASE over the most-bought products, popularity breaks ties and fills
 # When the model check (guard.py) finds the model no better than popularity on this lake, the
@@ -76,31 +66,26 @@ def compute(
     progress: Progress | None = None,
     engine_options: dict[str, Any] | None = None,
 ) -> dict[str, pa.Table]:
-    """Run every definition over the lake and fetch the outputs as Arrow tables; listed
-    again when an input file vanished under the run (the lake sink's compaction)."""
+    """Run every definition over the lake and fetch the outputs as Arrow tables (over a
+    fresh listing if an input file vanished under the run: `AnalyticsLake.read_listed`)."""
     lake = AnalyticsLake.from_settings(settings)
-    for attempt in range(1, VANISHED_RETRIES + 1):
-        try:
-            return _compute(
-                settings, params, lake, engine_name, evaluation, progress, engine_options
-            )
-        except InputVanished as exc:
-            if attempt == VANISHED_RETRIES:
-                raise
-            log.info("analytics: %s; listing the lake again", exc.message)
-    raise AssertionError("unreachable")
+    return lake.read_listed(
+        lambda inputs: _compute(
+            settings, params, lake, inputs, engine_name, evaluation, progress, engine_options
+        )
+    )
 
 
 def _compute(
     settings: Settings,
     params: Params,
     lake: AnalyticsLake,
+    inputs: dict[str, InputFiles],
     engine_name: str | None,
     evaluation: bool,
     progress: Progress | None,
     engine_options: dict[str, Any] | None,
 ) -> dict[str, pa.Table]:
-    inputs = lake.inputs()
     options = dict(engine_options or {})
     if not lake.local and (engine_name or settings.analytics.engine) == "duckdb":
         options.setdefault("filesystem", lake.fs)
@@ -133,15 +118,6 @@ def _compute(
             if progress:
                 progress(f"fetch {name}")
         return results
-    except VitrinaError:
-        raise
-    except Exception as exc:  # an engine's own error: say which lake file, if it names one
-        named = named_input(str(exc), inputs)
-        if named is None:
-            raise
-        if lake.vanished(named):
-            raise InputVanished(f"the lake file {named} was merged away") from exc
-        raise unreadable(named, str(exc)) from exc
     finally:
         engine.close()
 

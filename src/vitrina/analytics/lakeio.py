@@ -9,8 +9,11 @@ half-written run is never served (each file appears atomically through temp-and-
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 import fsspec
 import pyarrow as pa
@@ -23,11 +26,17 @@ from vitrina.lake.filesystems import engine_url
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
 from vitrina.settings import Settings
 
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
 OUTPUT_PREFIX = "analytics_"
 # Output relation -> lake dataset suffix, where the names differ (the brief's lake names).
 LAKE_NAMES = {"category_stats": "categories"}
 RUNS_DIR = "analytics_runs"  # one marker per committed (current-able) run
 RUN_ID_FORMAT = "%Y%m%dT%H%M%S%fZ"  # a run's id: its start, UTC (sorts as time)
+# Listings of the inputs a reader tries when a listed file vanished before it was read (the
+# lake sink's compaction merged it): a round of compaction takes seconds, a run more.
+VANISHED_RETRIES = 3
 # A run without a marker this long after it started failed or was killed: its outputs go.
 ABANDONED_AFTER = timedelta(hours=6)
 
@@ -60,10 +69,13 @@ def unreadable(path: str, reason: str) -> UnreadableLakeFile:
 
 
 def named_input(reason: str, inputs: dict[str, InputFiles]) -> str | None:
-    """The input file an engine's error names, if any (by its path, whatever the scheme)."""
+    """The input file an engine's error names, if any (by its path, whatever the scheme
+    and authority: Spark reads webhdfs:// files through the NameNode's hdfs:// address)."""
     for files in inputs.values():
         for url in files.urls:
             path = url.split("://", 1)[-1]
+            if "://" in url:
+                path = "/" + path.split("/", 1)[-1]  # without the authority
             if url in reason or path in reason:
                 return url
     return None
@@ -100,6 +112,32 @@ class AnalyticsLake:
     def vanished(self, url: str) -> bool:
         """True when the input file at this engine URL is gone (merged by compaction)."""
         return not self.fs.exists(self.fs._strip_protocol(url))
+
+    def read_listed(self, read: Callable[[dict[str, InputFiles]], T]) -> T:
+        """`read(inputs)` over a listing of the input files, listed again (up to
+        VANISHED_RETRIES times) when a listed file was gone before it was read: the lake
+        sink's compaction merged it. An engine's error naming a listed file that is still
+        there is an UnreadableLakeFile (damaged outside Vitrina)."""
+        for _ in range(VANISHED_RETRIES - 1):
+            try:
+                return self._read_once(read)
+            except InputVanished as exc:
+                log.info("analytics: %s; listing the lake again", exc.message)
+        return self._read_once(read)
+
+    def _read_once(self, read: Callable[[dict[str, InputFiles]], T]) -> T:
+        inputs = self.inputs()
+        try:
+            return read(inputs)
+        except VitrinaError:
+            raise
+        except Exception as exc:  # an engine's own error: say which lake file, if it names one
+            named = named_input(str(exc), inputs)
+            if named is None:
+                raise
+            if self.vanished(named):
+                raise InputVanished(f"the lake file {named} was merged away") from exc
+            raise unreadable(named, str(exc)) from exc
 
     def inputs(self) -> dict[str, InputFiles]:
         """Every input dataset with its files; raise EmptyLakeError if a required one is empty."""

@@ -241,3 +241,20 @@ def write_bulk_lake(
             con.execute(f"COPY ({query}) TO '{path}' (FORMAT parquet, COMPRESSION zstd)")
     con.close()
     return {"order_lines": order_lines, "products": n_products, "customers": n_users}
+
+
+def as_small_files(writer: LakeWriter, roles: tuple[str, ...], per_file: int) -> None:
+    """Rewrite these datasets' files as files of `per_file` Kafka records each, as a sink
+    flushing every few seconds writes a trickle (an order's lines share one record)."""
+    import pyarrow.parquet as pq
+
+    for role in roles:
+        for whole in writer.files(role):
+            table = pq.read_table(whole.path)
+            writer.fs.rm_file(whole.path)
+            offsets = sorted(set(table.column("_offset").to_pylist()))
+            rows = table.to_pylist()
+            for start in range(0, len(offsets), per_file):
+                wanted = set(offsets[start : start + per_file])
+                chunk = [r for r in rows if r["_offset"] in wanted]
+                writer.write(role, whole.day, chunk, whole.incarnation)

@@ -45,7 +45,8 @@ import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Callable, Collection
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from datetime import date
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -70,19 +71,18 @@ class Compacted:
     merged: int = 0  # files written by merges
     absorbed: int = 0  # files deleted because a merged file holds their rows
     finished: int = 0  # decided merges of an earlier (killed) round completed
-    by_dataset: dict[str, int] = field(default_factory=lambda: defaultdict(int))
 
 
 def plan(files: list[LakeFile], committed: int, target_bytes: int) -> list[list[LakeFile]]:
     """Groups of files to merge, from one partition's files of one incarnation: per date,
     files below `committed` and smaller than half the target, in offset order, gathered
     while their sizes add up to at most `target_bytes`; a group has two files or more."""
-    by_day: dict[object, list[LakeFile]] = defaultdict(list)
+    by_day: dict[date, list[LakeFile]] = defaultdict(list)
     for f in files:
         if f.first_offset < committed and f.size < target_bytes // 2:
             by_day[f.day].append(f)
     groups: list[list[LakeFile]] = []
-    for day in sorted(by_day):  # type: ignore[type-var]
+    for day in sorted(by_day):
         group: list[LakeFile] = []
         size = 0
         for f in sorted(by_day[day], key=lambda f: f.first_offset):
@@ -259,5 +259,4 @@ def compact(
             if absorbed:
                 outcome.merged += 1
                 outcome.absorbed += absorbed
-                outcome.by_dataset[role] += absorbed
     return outcome

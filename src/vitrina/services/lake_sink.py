@@ -32,7 +32,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
@@ -136,7 +136,7 @@ class LakeSink(Step):
         self.compact_interval = settings.lake.compact_interval_s
         self._consumer: Consumer | None = None  # known from the first assignment
         self._compact_at: float | None = None  # worker clock of the next round
-        self._compaction: Future[Compacted] | None = None
+        self._compaction: Future[dict[str, Compacted]] | None = None
         self._compactor: ThreadPoolExecutor | None = None
         self._stop_compaction = threading.Event()
 
@@ -356,50 +356,44 @@ class LakeSink(Step):
 
     def _compact(
         self, rounds: dict[str, dict[int, int]], incarnations: dict[str, str]
-    ) -> Compacted:
+    ) -> dict[str, Compacted]:
         """On the compaction thread: one round over every dataset."""
-        total = Compacted()
+        done: dict[str, Compacted] = {}
         for role, committed in rounds.items():
             if self._stop_compaction.is_set():
                 break
-            if role not in incarnations:
-                continue
-            outcome = compact(
-                self.writer,
-                role,
-                committed,
-                incarnations[role],
-                self.settings.lake.compact_target_bytes,
-                self._stop_compaction,
-            )
-            total.merged += outcome.merged
-            total.absorbed += outcome.absorbed
-            total.finished += outcome.finished
-            total.by_dataset.update(outcome.by_dataset)
-        return total
+            if role in incarnations:
+                done[role] = compact(
+                    self.writer,
+                    role,
+                    committed,
+                    incarnations[role],
+                    self.settings.lake.compact_target_bytes,
+                    self._stop_compaction,
+                )
+        return done
 
-    def _compacted(self, future: Future[Compacted]) -> None:
+    def _compacted(self, future: Future[dict[str, Compacted]]) -> None:
         exc = future.exception()
         if exc is not None:  # its files are whole; a decided merge completes next round
             log.warning("lake: compaction failed, retried next round: %s", exc)
             return
-        outcome = future.result()
-        for role, absorbed in outcome.by_dataset.items():
-            metrics.LAKE_COMPACTED.labels(role).inc(absorbed)
-        if outcome.merged:
-            log.info(
-                "lake: compaction merged %d files into %d",
-                outcome.absorbed,
-                outcome.merged,
-            )
+        for role, outcome in future.result().items():
+            metrics.LAKE_COMPACTED.labels(role).inc(outcome.absorbed)
+            if outcome.merged:
+                log.info(
+                    "lake: compaction merged %d %s files into %d",
+                    outcome.absorbed,
+                    role,
+                    outcome.merged,
+                )
 
     def _settle_compaction(self) -> None:
         """Stop a round between two merges and wait for it (before partitions move)."""
         if self._compaction is None:
             return
         self._stop_compaction.set()
-        wait([self._compaction])
-        self._compacted(self._compaction)
+        self._compacted(self._compaction)  # waits for it
         self._compaction = None
 
     # -- crash leftovers ---------------------------------------------------------------------
