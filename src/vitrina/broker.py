@@ -116,6 +116,18 @@ def status(settings: Settings, name: str = "broker", port: int | None = None) ->
     )
 
 
+def start_for_command(settings: Settings) -> bool:
+    """Whether a command that needs the broker (`index rebuild`, `lake compact`) must start
+    the embedded one: it is not running and the settings point at it. Not when they point at
+    another broker (a test's, a shared one), which the command uses as it is."""
+    st = status(settings)
+    return (
+        settings.broker.embedded
+        and not st.running
+        and settings.kafka.bootstrap_servers == st.address
+    )
+
+
 def answers_for_another_data_dir(st: BrokerStatus) -> bool:
     """No broker of this data dir runs, yet one answers at its address: another data dir's
     (`vitrina` run from another folder: the default data dir, .vitrina, is relative)."""

@@ -26,10 +26,10 @@ from tests.support import settings_env
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.clients import consumer_config, producer_config
-from vitrina.kafka.inspect import read_to_end, topic_partitions
+from vitrina.kafka.inspect import group_members, read_to_end, topic_partitions
 from vitrina.runstate import AlreadyRunning, PlatformLock
 from vitrina.search.embedded import EmbeddedSearch
-from vitrina.services.index_rebuild import IndexerRunning, group_members, rebuild
+from vitrina.services.index_rebuild import PRINCIPAL, IndexerRunning, rebuild
 from vitrina.services.indexer import build_worker
 from vitrina.settings import Settings
 
@@ -228,7 +228,11 @@ def test_rebuild_killed_halfway_then_run_again_converges(
     assert len(index_ids(settings)) < len(fold)  # halfway for sure
     # Apache Kafka lists the killed consumer as a member until its session times out (the
     # rebuild refuses till then, as beside a live indexer); the embedded broker lists none.
-    wait_for(lambda: group_members(settings, group) == [], timeout=30, message="the group empty")
+    wait_for(
+        lambda: group_members(settings, group, PRINCIPAL) == [],
+        timeout=30,
+        message="the group empty",
+    )
 
     report = rebuild(settings, group_id=group)
 

@@ -180,14 +180,21 @@ def test_files_of_an_older_layout_stay_out_of_a_merge(writer: LakeWriter) -> Non
     assert positions(writer) == before
 
 
-def test_another_incarnations_files_are_never_merged(writer: LakeWriter) -> None:
+def test_an_older_incarnation_merges_whole_the_current_one_below_its_commit(
+    writer: LakeWriter,
+) -> None:
+    """A topic deleted and created again: the older incarnation's files are all final (no
+    sink replays them), so they merge whatever the current incarnation's commit is — nothing
+    else ever would; the current one's only below its committed offset."""
     write_files(writer, 0, range(0, 30, 10))
-    for start in range(0, 30, 10):
+    for start in range(0, 50, 10):
         writer.write(ROLE, DAY, event_rows(0, range(start, start + 10)), "old1")
-    outcome = compact(writer, ROLE, {0: 30}, INC, target_bytes=1 << 30)
-    assert outcome.absorbed == 3
-    left = sorted((f.incarnation, f.first_offset) for f in writer.files(ROLE, 0))
-    assert left == [("abc123", 0), ("old1", 0), ("old1", 10), ("old1", 20)]
+    before = positions(writer)
+    outcome = compact(writer, ROLE, {0: 20}, INC, target_bytes=1 << 30)
+    assert (outcome.merged, outcome.absorbed) == (2, 2 + 5)
+    left = sorted((f.incarnation, f.first_offset, f.generation) for f in writer.files(ROLE, 0))
+    assert left == [("abc123", 0, 1), ("abc123", 20, 0), ("old1", 0, 1)]
+    assert positions(writer) == before
 
 
 def test_a_merge_cut_short_before_the_topic_was_recreated_is_completed(

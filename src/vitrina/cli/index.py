@@ -30,7 +30,7 @@ def rebuild_command(
 
     s = settings()
     # The embedded broker stops with `vitrina up`: start it for the rebuild, stop it after.
-    own_broker = s.broker.embedded and not broker.status(s).running
+    own_broker = broker.start_for_command(s)
     if own_broker:
         with console.status("starting the embedded broker…"):
             broker.start(s)

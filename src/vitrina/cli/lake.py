@@ -1,4 +1,5 @@
-"""`vitrina lake ls|stats`: what the data lake holds, read from Parquet footers."""
+"""`vitrina lake ls|stats|compact`: what the data lake holds (read from Parquet footers), and
+its small files merged by hand."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import TYPE_CHECKING
 import typer
 from rich.table import Table
 
-from vitrina.cli.common import console, fail, handle_errors, settings
+from vitrina.cli.common import console, counting_bar, fail, handle_errors, settings
 
 if TYPE_CHECKING:  # the lake modules import pyarrow: only when a lake command runs
     from vitrina.lake.writer import LakeWriter
@@ -124,3 +125,66 @@ def stats(role: str = typer.Argument(None, help="One dataset; default: all.")) -
         )
     console.print(summary)
     console.print(partitions)
+
+
+@app.command()
+@handle_errors
+def compact(
+    role: str = typer.Argument(None, help="One dataset; default: all."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Show what would merge; write nothing."),
+) -> None:
+    """Merge small files now (the platform stopped): what the sink does every few minutes.
+
+    Merges each partition's files of one date below the sink's committed offset, and every
+    file of an older incarnation of a topic, into files of up to lake.compact_target_bytes.
+    Safe to stop at any moment: the next run or the sink completes what was decided. The
+    embedded broker is started for it when it is not running.
+    """
+    from vitrina import broker
+    from vitrina.services.lake_compact import compact_lake, plan_lake, refuse_if_sinking
+
+    roles = _roles(role)
+    s, writer = _open_lake()
+    own_broker = broker.start_for_command(s)
+    if own_broker:
+        with console.status("starting the embedded broker…"):
+            broker.start(s)
+    try:
+        if not dry_run:
+            refuse_if_sinking(s)  # asked again under the platform lock, before any merge
+        with console.status("reading the lake and the sink's committed offsets…"):
+            plans = plan_lake(s, writer, roles)
+        if not plans:
+            raise fail(
+                f"the lake at {s.lake_url} has no data files" + (f" for {role}" if role else ""),
+                hint="is `vitrina run lake-sink` running?",
+            )
+        table = Table(
+            "dataset", "files", "to merge", "into", "uncommitted partitions", title="compaction"
+        )
+        for plan in plans:
+            idle = [str(p) for p, offset in sorted(plan.committed.items()) if not offset]
+            table.add_row(
+                plan.role,
+                str(plan.files),
+                str(plan.absorbs),
+                str(len(plan.groups)),
+                ", ".join(idle) or "—",
+            )
+        console.print(table)
+        groups = sum(len(p.groups) for p in plans)
+        if dry_run or not groups:
+            console.print("nothing to merge" if not groups else "dry run: nothing written")
+            return
+        with counting_bar(False) as bar:
+            task = bar.add_task("merging", total=groups)
+            reports = compact_lake(s, writer, plans, lambda _g, _n: bar.advance(task))
+    finally:
+        if own_broker:
+            broker.stop(s)
+    for report in reports:
+        console.print(
+            f"{report.plan.role}: {report.plan.files} → {report.files_after} files "
+            f"({report.done.absorbed} merged into {report.done.merged}, "
+            f"{report.done.finished} cut short completed) in {report.seconds:.1f} s"
+        )

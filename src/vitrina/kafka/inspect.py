@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaError, Message, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
@@ -212,6 +212,28 @@ def fold_latest(settings: Settings, topic: str, timeout: float = 30.0) -> dict[s
         else:
             state[key] = msg.value()
     return state
+
+
+def group_members(
+    settings: Settings, group_id: str, principal: str, timeout: float = 10.0
+) -> list[str] | None:
+    """Who is in the group now ("client_id@host"), or None when the broker cannot say."""
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.kafka.clients import admin_config
+    from vitrina.kafka.lifecycle import release
+
+    box: list[Any] = [AdminClient(admin_config(settings, principal))]
+    try:
+        description = (
+            box[0].describe_consumer_groups([group_id], request_timeout=timeout)[group_id].result()
+        )
+    except KafkaException as exc:
+        log.info("the broker does not describe group %s: %s", group_id, exc)
+        return None
+    finally:
+        release(box, f"{principal}: admin client")
+    return [f"{m.client_id}@{m.host}" for m in description.members]
 
 
 def topic_incarnation(

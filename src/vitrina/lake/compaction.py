@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import sys
 import threading
 import uuid
 from collections import defaultdict
@@ -61,6 +62,8 @@ MARK, INTENT_SUFFIX = layout.COMPACT_MARK, layout.INTENT_SUFFIX
 # Arrow bytes gathered before a row group is written: bounds the memory of a merge (files
 # are read batch by batch) while keeping row groups large (~10k products, ~100k orders).
 ROW_GROUP_BYTES = 32 * 1024 * 1024
+# "Below every offset": an older incarnation's files are all final.
+CLOSED = sys.maxsize
 READ_BATCH_ROWS = 8192
 
 
@@ -198,7 +201,7 @@ def finish_merges(writer: LakeWriter, role: str, partitions: Collection[int]) ->
     """Complete the decided merges of these partitions' files and delete merged files never
     decided (a kill before or while the intent was written); returns the merges completed.
     Of any topic incarnation: a merge a kill cut short before the topic was recreated is
-    completed too (no sink merges an older incarnation's files)."""
+    completed too."""
     hidden = writer.hidden_files(role, MARK)
     intents = {p for p in hidden if p.endswith(INTENT_SUFFIX)}
     finished = 0
@@ -234,6 +237,24 @@ def _read_intent(writer: LakeWriter, path: str) -> MergeIntent | None:
         return None
 
 
+def plan_round(
+    files: list[LakeFile], committed: dict[int, int], incarnation: str, target_bytes: int
+) -> list[list[LakeFile]]:
+    """The groups one round merges, over the partitions of `committed` (→ the group's
+    committed offset): the current incarnation's files below that offset, and every file of
+    an older incarnation of the topic (deleted and created again: its records are final, no
+    sink reads it any more, and the crash cleanup only deletes the current one's files)."""
+    by_source: dict[tuple[str, int], list[LakeFile]] = defaultdict(list)
+    for f in files:
+        if f.partition in committed:
+            by_source[(f.incarnation, f.partition)].append(f)
+    groups: list[list[LakeFile]] = []
+    for (inc, partition), mine in sorted(by_source.items()):
+        below = committed[partition] if inc == incarnation else CLOSED
+        groups += plan(mine, below, target_bytes)
+    return groups
+
+
 def compact(
     writer: LakeWriter,
     role: str,
@@ -241,22 +262,20 @@ def compact(
     incarnation: str,
     target_bytes: int,
     stop: threading.Event | None = None,
+    merged: Callable[[list[LakeFile], int], None] | None = None,
 ) -> Compacted:
     """One round over one dataset: for each partition (→ its committed offset), finish
-    what a stop cut short, then merge what `plan` groups. Returns between merges once
-    `stop` is set."""
+    what a stop cut short, then merge what `plan_round` groups; `merged(group, absorbed)`
+    after each merge (a progress bar's hook). Returns between merges once `stop` is set."""
     outcome = Compacted()
     outcome.finished += finish_merges(writer, role, set(committed))
-    files = [f for f in writer.files(role) if f.incarnation == incarnation]
-    for partition, offset in sorted(committed.items()):
+    for group in plan_round(writer.files(role), committed, incarnation, target_bytes):
         if stop is not None and stop.is_set():
             break
-        mine = [f for f in files if f.partition == partition]
-        for group in plan(mine, offset, target_bytes):
-            if stop is not None and stop.is_set():
-                break
-            absorbed = merge(writer, group)
-            if absorbed:
-                outcome.merged += 1
-                outcome.absorbed += absorbed
+        absorbed = merge(writer, group)
+        if absorbed:
+            outcome.merged += 1
+            outcome.absorbed += absorbed
+        if merged is not None:
+            merged(group, absorbed)
     return outcome

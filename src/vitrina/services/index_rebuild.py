@@ -29,11 +29,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, TopicPartition
 
 from vitrina.errors import BrokerError, UnavailableError, VitrinaError
-from vitrina.kafka.clients import admin_config, consumer_config
-from vitrina.kafka.inspect import topic_partitions
+from vitrina.kafka.clients import consumer_config
+from vitrina.kafka.inspect import group_members, topic_partitions
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import commit_offsets, watermark_offsets
 from vitrina.runstate import PlatformLock
@@ -64,25 +64,8 @@ class RebuildReport:
         }
 
 
-def group_members(settings: Settings, group_id: str, timeout: float = 10.0) -> list[str] | None:
-    """Who is in the group now ("client_id@host"), or None when the broker cannot say."""
-    from confluent_kafka.admin import AdminClient
-
-    box: list[Any] = [AdminClient(admin_config(settings, PRINCIPAL))]
-    try:
-        description = (
-            box[0].describe_consumer_groups([group_id], request_timeout=timeout)[group_id].result()
-        )
-    except KafkaException as exc:
-        log.info("index rebuild: the broker does not describe group %s: %s", group_id, exc)
-        return None
-    finally:
-        release(box, "index rebuild: admin client")
-    return [f"{m.client_id}@{m.host}" for m in description.members]
-
-
 def _refuse_if_indexing(settings: Settings, group_id: str) -> None:
-    members = group_members(settings, group_id)
+    members = group_members(settings, group_id, PRINCIPAL)
     if members:
         raise IndexerRunning(
             f"the indexer is running: group {group_id} has {len(members)} member(s) "

@@ -362,15 +362,23 @@ class LakeSink(Step):
         for role, committed in rounds.items():
             if self._stop_compaction.is_set():
                 break
-            if role in incarnations:
-                done[role] = compact(
-                    self.writer,
-                    role,
-                    committed,
-                    incarnations[role],
-                    self.settings.lake.compact_target_bytes,
-                    self._stop_compaction,
-                )
+            if role not in incarnations:
+                continue
+            # Asked again: a round merges every file of an incarnation other than the
+            # current one (all final), so the current one must be the broker's now, not
+            # the one of our last assignment (a topic created again since).
+            topic = getattr(self.settings.topics, role)
+            if incarnations.get(role) != topic_incarnation(self.settings, topic, SERVICE):
+                log.warning("lake: %s was created again; compaction waits for a rebalance", topic)
+                continue
+            done[role] = compact(
+                self.writer,
+                role,
+                committed,
+                incarnations[role],
+                self.settings.lake.compact_target_bytes,
+                self._stop_compaction,
+            )
         return done
 
     def _compacted(self, future: Future[dict[str, Compacted]]) -> None:
