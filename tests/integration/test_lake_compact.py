@@ -9,6 +9,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -24,10 +25,13 @@ from tests.integration.test_lake_sink import (
     sink_env,
     start_sink,
 )
+from tests.unit.test_lake_writer import event_rows
 
 from vitrina.kafka.clients import consumer_config
-from vitrina.kafka.inspect import group_members
+from vitrina.kafka.inspect import group_members, topic_incarnation
+from vitrina.lake.pii import pii_key
 from vitrina.lake.writer import LakeWriter
+from vitrina.services.lake_sink import LakeSink
 from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
@@ -100,3 +104,27 @@ def test_compact_refuses_while_the_sink_runs_then_merges_only_what_it_committed(
     assert all(len(after[p]) <= 2 for p in offsets if p)  # the other partitions: all merged
     assert_events_once(writer, total)
     assert writer.hidden_files("client_events", ".compact-") == []
+
+
+def test_a_round_on_a_stale_incarnation_merges_nothing(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A round merges every file of an incarnation other than the current one. A sink whose
+    assignment predates the topic's recreation knows an older incarnation as current, so it
+    would take the new incarnation's files — committed or not — for old ones: the round asks
+    the broker first and merges nothing of a dataset whose incarnation moved on."""
+    settings = make_settings()
+    writer = LakeWriter.from_settings(settings)
+    current = topic_incarnation(settings, settings.topics.client_events, "lake-sink")
+    for start in range(0, 40, 10):  # uncommitted: the group has no offset at all
+        writer.write(
+            "client_events", date(2024, 5, 1), event_rows(0, range(start, start + 10)), current
+        )
+    sink = LakeSink(settings, writer, pii_key(settings))
+    try:
+        assert sink._compact({"client_events": {0: 5}}, {"client_events": "stale1"}) == {}
+        assert [f.first_offset for f in writer.files("client_events")] == [0, 10, 20, 30]
+        done = sink._compact({"client_events": {0: 25}}, {"client_events": current})
+        assert done["client_events"].absorbed == 3  # below the commit, as the round's rule
+    finally:
+        sink.close()
