@@ -183,6 +183,8 @@ def compact(
         if own_broker:
             broker.stop(s)
     for report in reports:
+        if not (report.done.merged or report.done.finished):
+            continue
         console.print(
             f"{report.plan.role}: {report.plan.files} → {report.files_after} files "
             f"({report.done.absorbed} merged into {report.done.merged}, "
