@@ -144,6 +144,28 @@ def test_unknown_users_and_products(http: httpx.Client) -> None:
     assert http.get("/api/v1/nope").status_code == 404
 
 
+def test_a_user_id_with_a_control_character_is_422_wherever_it_is_given(
+    http: httpx.Client,
+) -> None:
+    """Seen: a user id with a newline or an escape was accepted, logged to client-queries
+    and stored in the lake. Every door the client API has for one answers 422 naming it:
+    the recommendations path, the search's `user` parameter (the fast path and FastAPI's
+    give one answer) and X-User-Id header, an event's user_id."""
+    for user in ("a\nb", "\x1b[2J", "x\x00", "\x85"):
+        response = http.get(f"/api/v1/recommendations/{quote(user, safe='')}")
+        assert response.status_code == 422, (user, response.text)
+        for extra in ({}, {"sort": "price_asc", "limit": "3"}):
+            response = http.get("/api/v1/search", params={"q": "чайник", "user": user, **extra})
+            assert response.status_code == 422, (user, extra, response.text)
+            assert response.json()["error"]["field"] == "user"
+        body = {"user_id": user, "type": "view", "product_id": "1"}
+        assert http.post("/api/v1/events", json=body).status_code == 422
+    tab = http.get("/api/v1/search", params={"q": "чайник"}, headers={"X-User-Id": "a\tb"})
+    assert tab.status_code == 422, tab.text
+    fine = http.get("/api/v1/search", params={"q": "чайник", "user": "Анна Петрова"})
+    assert fine.status_code == 200, fine.text
+
+
 def test_bad_event_bodies(http: httpx.Client) -> None:
     for body in (
         {},

@@ -27,9 +27,11 @@ from vitrina.domain.generator import generate_catalog
 from vitrina.domain.limits import (
     INVISIBLE,
     PRODUCT_ID_PATTERN,
+    USER_ID_PATTERN,
     VISIBLE_PATTERN,
     is_blank,
     is_product_id,
+    is_user_id,
     re2_pattern,
 )
 from vitrina.errors import ContractError
@@ -370,6 +372,39 @@ def test_the_visible_pattern_means_the_same_in_every_engine_that_reads_it() -> N
     assert [schema.is_valid(c) for c in chars] == expected
     re2 = pc.match_substring_regex(pa.array(chars), re2_pattern(VISIBLE_PATTERN))
     assert re2.to_pylist() == expected
+
+
+def test_customer_ids_with_a_control_character_are_refused_by_every_contract_that_takes_one() -> (
+    None
+):
+    """Seen: a user id with a newline, NUL or escape was accepted by the client API and
+    landed in the lake and the analytics. Orders v5, client events v4, client queries v2
+    refuse it with what is wrong; the API's rule (is_user_id, Rust's regex in FastAPI) and
+    the schema's (jsonschema-rs) give one answer for every character."""
+    order = {
+        "order_id": "o1",
+        "customer_id": "c1",
+        "items": [{"product_id": "1", "quantity": 1}],
+        "order_date": "2024-05-01T10:00:00Z",
+    }
+    event = {"event_id": "e", "user_id": "u", "type": "view", "product_id": "1"}
+    event["timestamp"] = "2024-05-01T10:00:00Z"
+    query = {"query_id": "q", "user_id": "u", "kind": "search", "result_count": 0}
+    query |= {"latency_ms": 1.0, "timestamp": "2024-05-01T10:00:00Z"}
+    records = {"order": (order, "customer_id"), "client_event": (event, "user_id")}
+    records["client_query"] = (query, "user_id")
+    for contract, (record, field) in records.items():
+        for fine in ("Анна Петрова", "user@example", "😀", "a" * 100, " x "):
+            validate(contract, {**record, field: fine})
+        for bad in ("a\nb", "a\n", "\x00", "tab\there", "\x1b[31m", "\x7f", "x\x85"):
+            with pytest.raises(ContractError) as info:
+                validate(contract, {**record, field: bad})
+            assert (info.value.field, info.value.rule) == (field, "pattern")
+            assert "control character" in str(info.value)
+    schema = jsonschema_rs.validator_for({"type": "string", "pattern": USER_ID_PATTERN})
+    chars = [chr(c) for c in range(0x200)]
+    assert [schema.is_valid(c) for c in chars] == [is_user_id(c) for c in chars]
+    assert sum(not is_user_id(c) for c in chars) == 32 + 1 + 32
 
 
 # -- issue 12 items 14-16: the seeds' own formats, one contract ---------------------------------

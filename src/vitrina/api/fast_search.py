@@ -31,6 +31,7 @@ from starlette.types import Receive, Scope, Send
 
 from vitrina import metrics
 from vitrina.api.deps import AppState
+from vitrina.domain.limits import has_control
 from vitrina.search.base import SearchFilters, SortOrder
 
 PATH = "/api/v1/search"
@@ -177,6 +178,8 @@ def parse_search(query_string: bytes, user_header: str | None) -> SearchRequest 
         return None
     if user_header is not None and len(user_header) > MAX_USER_CHARS:
         return None
+    if has_control(params.get("user", "")) or (user_header and has_control(user_header)):
+        return None  # FastAPI answers 422, naming the parameter
     return SearchRequest(
         q=params.get("q", ""),
         filters=SearchFilters(

@@ -31,7 +31,12 @@ from vitrina.api.fast_search import (
     search_response,
 )
 from vitrina.contracts.models import PRODUCT_ID
-from vitrina.domain.limits import PRODUCT_ID_CHARS, is_product_id
+from vitrina.domain.limits import (
+    NO_CONTROL_PATTERN,
+    PRODUCT_ID_CHARS,
+    USER_ID_PATTERN,
+    is_product_id,
+)
 from vitrina.domain.recommend import POPULAR_USER
 from vitrina.errors import NotFoundError
 from vitrina.search.base import SearchFilters
@@ -41,9 +46,16 @@ from vitrina.services.recs_view import serve_recommendations
 router = APIRouter(prefix="/api/v1", responses=error_responses(422, 503))
 
 UserParam = Annotated[
-    str | None, Query(max_length=MAX_USER_CHARS, description="customer id for the log")
+    str | None,
+    Query(
+        max_length=MAX_USER_CHARS,
+        pattern=NO_CONTROL_PATTERN,
+        description="customer id for the log (no control characters)",
+    ),
 ]
-UserHeader = Annotated[str | None, Header(alias="X-User-Id", max_length=MAX_USER_CHARS)]
+UserHeader = Annotated[
+    str | None, Header(alias="X-User-Id", max_length=MAX_USER_CHARS, pattern=NO_CONTROL_PATTERN)
+]
 
 
 def json_response(body: dict[str, Any]) -> Response:
@@ -152,7 +164,7 @@ class RecommendationsOut(BaseModel):
 @router.get("/recommendations/{user_id}", response_model=RecommendationsOut, tags=["customer"])
 def recommendations(
     app: Annotated[AppState, Depends(state)],
-    user_id: Annotated[str, Path(min_length=1, max_length=100)],
+    user_id: Annotated[str, Path(min_length=1, max_length=100, pattern=USER_ID_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Response:
     started = time.perf_counter()
@@ -207,7 +219,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=100, pattern=USER_ID_PATTERN)
     type: Literal["view", "add_to_cart", "review"]
     product_id: str = Field(pattern=PRODUCT_ID)
     rating: int | None = Field(None, ge=1, le=5)

@@ -18,7 +18,13 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from vitrina.domain.instants import INSTANT_PATTERN, MAX_EPOCH_S, parse_instant
-from vitrina.domain.limits import MAX_INT64, PRODUCT_ID_PATTERN, VISIBLE_PATTERN
+from vitrina.domain.limits import (
+    MAX_INT64,
+    MAX_USER_ID_CHARS,
+    PRODUCT_ID_PATTERN,
+    USER_ID_PATTERN,
+    VISIBLE_PATTERN,
+)
 
 PRODUCT_ID = PRODUCT_ID_PATTERN
 Scalar = str | int | float | bool | None
@@ -35,9 +41,10 @@ PATTERN_WIDENINGS: set[tuple[str, str]] = {
 VERSIONS: dict[str, int] = {
     "product": 3,
     "blocked_product": 3,
-    "order": 4,
+    "order": 5,
     "ban": 3,
-    "client_event": 3,
+    "client_event": 4,
+    "client_query": 2,
     "recommendation": 3,
 }
 
@@ -70,13 +77,27 @@ _PRODUCT_V3 = {
     f"name: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
     f"category: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
 }
+# Order v5, client_event v4, client_query v2: a customer id has no control character.
+_CONTROL = (
+    "an id with a newline, tab, NUL or escape broke every log line and terminal that printed "
+    "it and could not be typed back into a URL or the CLI; no door ever issued one (the "
+    "traffic generator's ids and a browser's are printable), only a hand-made request could"
+)
+
+
+def _user_id_change(where: str) -> dict[str, str]:
+    return {f"{where}: pattern changed (None → {USER_ID_PATTERN})": _CONTROL}
+
+
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
     "product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
     "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
     "ban": {3: _id_changes("product_id")},
-    "client_event": {3: _id_changes("product_id")},
+    "client_event": {3: _id_changes("product_id"), 4: _user_id_change("user_id")},
+    "client_query": {2: _user_id_change("user_id")},
     "recommendation": {3: _id_changes("items[items].product_id")},
     "order": {
+        5: _user_id_change("customer_id"),
         4: _id_changes("items[items].product_id"),
         3: {
             "items[items].price: maximum narrowed (None → 1000000000000.0)": "an item price "
@@ -199,7 +220,7 @@ class Order(BaseModel):
     model_config = ConfigDict(extra="allow", title="order")
 
     order_id: str = Field(min_length=1, max_length=100)
-    customer_id: str = Field(min_length=1, max_length=100)
+    customer_id: str = Field(min_length=1, max_length=MAX_USER_ID_CHARS, pattern=USER_ID_PATTERN)
     items: list[OrderItem] = Field(min_length=1, max_length=1000)
     email: str | None = Field(None, max_length=320, description="personal data: hashed in the lake")
     order_date: Instant
@@ -214,7 +235,7 @@ class ClientEvent(_Closed):
     model_config = ConfigDict(extra="forbid", title="client_event")
 
     event_id: str = Field(min_length=1, max_length=100)
-    user_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=MAX_USER_ID_CHARS, pattern=USER_ID_PATTERN)
     type: EventType
     product_id: str = Field(pattern=PRODUCT_ID)
     timestamp: datetime
@@ -226,7 +247,7 @@ class ClientQuery(_Closed):
     model_config = ConfigDict(extra="forbid", title="client_query")
 
     query_id: str = Field(min_length=1, max_length=100)
-    user_id: str = Field(min_length=1, max_length=100)
+    user_id: str = Field(min_length=1, max_length=MAX_USER_ID_CHARS, pattern=USER_ID_PATTERN)
     kind: Literal["search", "recommendation"]
     query: str = Field("", max_length=10000)
     filters: dict[str, Scalar] = Field(default_factory=dict)

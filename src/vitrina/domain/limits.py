@@ -55,16 +55,38 @@ def re2_pattern(pattern: str) -> str:
     return re.sub(r"\\u([0-9A-Fa-f]{4})", r"\\x{\1}", pattern)
 
 
+# A customer id (orders' customer_id, events' and queries' user_id): any text of 1..100
+# characters without a control character (C0, DEL, C1: a newline, a tab, NUL, an escape),
+# which would break the lines of every log and terminal that prints it and cannot be typed
+# back into a URL or the CLI. Anchored for JSON Schema (Rust's `$` is the end of the text);
+# `is_user_id` uses fullmatch, since Python's `$` also matches before a final newline.
+USER_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
+NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"  # the same, or empty (an optional parameter)
+MAX_USER_ID_CHARS = 100
+_USER_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f]{{1,{MAX_USER_ID_CHARS}}}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
 # What a pattern means, for the error a sender reads instead of the regex.
 PATTERN_MEANINGS = {
     PRODUCT_ID_PATTERN: f"is not a product id ({PRODUCT_ID_CHARS})",
     VISIBLE_PATTERN: "has no visible character (only spaces or invisible characters)",
+    USER_ID_PATTERN: "has a control character (a newline, a tab, NUL…)",
 }
 
 
 def is_product_id(text: object) -> bool:
     """True for a valid product id (the whole string; no surrounding whitespace)."""
     return isinstance(text, str) and _PRODUCT_ID.fullmatch(text) is not None
+
+
+def is_user_id(text: str) -> bool:
+    """True for a customer id: 1..100 characters, none of them a control character."""
+    return _USER_ID.fullmatch(text) is not None
+
+
+def has_control(text: str) -> bool:
+    """True when `text` holds a control character (see USER_ID_PATTERN)."""
+    return _CONTROL.search(text) is not None
 
 
 def is_blank(text: str) -> bool:
