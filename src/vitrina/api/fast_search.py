@@ -31,13 +31,13 @@ from starlette.types import Receive, Scope, Send
 
 from vitrina import metrics
 from vitrina.api.deps import AppState
-from vitrina.domain.limits import has_control
+from vitrina.domain.limits import MAX_USER_ID_CHARS, has_control
 from vitrina.search.base import SearchFilters, SortOrder
 
 PATH = "/api/v1/search"
 MAX_QUERY_CHARS = 10_000  # the route's Query(max_length=...) limits, kept in one place
 MAX_FILTER_CHARS = 200
-MAX_USER_CHARS = 100
+MAX_USER_CHARS = MAX_USER_ID_CHARS
 MAX_LIMIT = 100
 MAX_OFFSET = 10_000
 PRICE_MAX = 1e12

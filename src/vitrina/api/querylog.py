@@ -30,13 +30,14 @@ from confluent_kafka import KafkaError, Message, Producer
 from vitrina import metrics
 from vitrina.api.query_journal import QueryJournal, Segment
 from vitrina.contracts.codec import encode, validate
+from vitrina.domain.limits import MAX_USER_ID_CHARS
 from vitrina.errors import ContractError, UnavailableError
 from vitrina.kafka.clients import producer_config
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
 
-MAX_USER = 100  # client_query.user_id maxLength
+MAX_USER = MAX_USER_ID_CHARS  # client_query.user_id maxLength
 MAX_QUERY = 10000  # client_query.query maxLength
 # 100k pending log records (~10 s at 10k req/s): beyond, new ones are counted and dropped.
 QUEUE_LIMIT = 100_000

@@ -164,7 +164,7 @@ class RecommendationsOut(BaseModel):
 @router.get("/recommendations/{user_id}", response_model=RecommendationsOut, tags=["customer"])
 def recommendations(
     app: Annotated[AppState, Depends(state)],
-    user_id: Annotated[str, Path(min_length=1, max_length=100, pattern=USER_ID_PATTERN)],
+    user_id: Annotated[str, Path(min_length=1, max_length=MAX_USER_CHARS, pattern=USER_ID_PATTERN)],
     limit: Annotated[int, Query(ge=1, le=100)] = 10,
 ) -> Response:
     started = time.perf_counter()
@@ -219,7 +219,7 @@ class EventIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    user_id: str = Field(min_length=1, max_length=100, pattern=USER_ID_PATTERN)
+    user_id: str = Field(min_length=1, max_length=MAX_USER_CHARS, pattern=USER_ID_PATTERN)
     type: Literal["view", "add_to_cart", "review"]
     product_id: str = Field(pattern=PRODUCT_ID)
     rating: int | None = Field(None, ge=1, le=5)

@@ -59,11 +59,10 @@ def re2_pattern(pattern: str) -> str:
 # characters without a control character (C0, DEL, C1: a newline, a tab, NUL, an escape),
 # which would break the lines of every log and terminal that prints it and cannot be typed
 # back into a URL or the CLI. Anchored for JSON Schema (Rust's `$` is the end of the text);
-# `is_user_id` uses fullmatch, since Python's `$` also matches before a final newline.
+# Python's code asks `has_control` instead: its `$` also matches before a final newline.
 USER_ID_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]+$"
 NO_CONTROL_PATTERN = r"^[^\x00-\x1f\x7f-\x9f]*$"  # the same, or empty (an optional parameter)
 MAX_USER_ID_CHARS = 100
-_USER_ID = re.compile(rf"[^\x00-\x1f\x7f-\x9f]{{1,{MAX_USER_ID_CHARS}}}")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 
 # What a pattern means, for the error a sender reads instead of the regex.
@@ -77,11 +76,6 @@ PATTERN_MEANINGS = {
 def is_product_id(text: object) -> bool:
     """True for a valid product id (the whole string; no surrounding whitespace)."""
     return isinstance(text, str) and _PRODUCT_ID.fullmatch(text) is not None
-
-
-def is_user_id(text: str) -> bool:
-    """True for a customer id: 1..100 characters, none of them a control character."""
-    return _USER_ID.fullmatch(text) is not None
 
 
 def has_control(text: str) -> bool:

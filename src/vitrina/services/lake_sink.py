@@ -368,7 +368,7 @@ class LakeSink(Step):
             # current one (all final), so the current one must be the broker's now, not
             # the one of our last assignment (a topic created again since).
             topic = getattr(self.settings.topics, role)
-            if incarnations.get(role) != topic_incarnation(self.settings, topic, SERVICE):
+            if incarnations[role] != topic_incarnation(self.settings, topic, SERVICE):
                 log.warning("lake: %s was created again; compaction waits for a rebalance", topic)
                 continue
             done[role] = compact(
