@@ -794,6 +794,14 @@ def test_a_diminutive_in_echka_after_a_vowel_is_yka() -> None:
     assert "ложка" in _words("ложечка", ["ложечка"])  # a consonant before: -ечка → -ка
 
 
+def test_a_diminutive_in_iyka_is_a_noun_in_iya() -> None:
+    """энциклопедийка found nothing (a made-up query of this session's probe): a noun in
+    -ия makes its diminutive in -ийка; батарейка and линейка (-ейка) are not taken for one."""
+    assert _words("энциклопедийка", ["энциклопедийка"])["энциклопедия"] == "diminutive"
+    assert "энциклопедия" in _words("энциклопедийку", ["энциклопедийка"])
+    assert not any(w.endswith("ия") for w in _words("батарейка", ["батарейка"]))
+
+
 def test_round_14_word_lists() -> None:
     """моющий пылесос is one with wet cleaning, as the specifications say."""
     assert _words("моющий", ["моющий", "мыть"])["влажный"] == "synonym"
