@@ -252,3 +252,31 @@ def test_compaction_merges_and_recovers_on_every_backend(
     assert writer.hidden_files("client_events", MARK) == []
     table = read_dataset(writer, "client_events", ["_offset"])
     assert sorted(table.column("_offset").to_pylist()) == list(range(50))
+
+
+def test_a_rename_never_lands_over_a_file_nor_fails_silently(
+    make_settings: Callable[..., Settings], lake_backend: dict[str, Any]
+) -> None:
+    """`LakeWriter.move`, which puts every data file and every merged file in place: without
+    `overwrite` it leaves an existing target alone (False), with it it replaces it, and a
+    rename the file system did not make is an error. Seen on HDFS: WebHDFS answers a rename
+    it refused with `{"boolean": false}`, which fsspec's `mv` dropped — a file the sink
+    believed in place (its offsets then committed) was not there."""
+    settings = make_settings(create_topics=False, lake={"backend": lake_backend})
+    writer = LakeWriter.from_settings(settings)
+    root = f"{writer.root}/renames-{uuid.uuid4().hex[:6]}"
+    writer.fs.makedirs(root, exist_ok=True)
+    for name in ("a", "b", "c"):
+        writer.fs.pipe_file(f"{root}/{name}", name.encode())
+
+    assert writer.move(f"{root}/a", f"{root}/b", overwrite=False) is False
+    assert writer.fs.cat_file(f"{root}/a") == b"a" and writer.fs.cat_file(f"{root}/b") == b"b"
+    assert writer.move(f"{root}/a", f"{root}/b") is True
+    assert writer.fs.cat_file(f"{root}/b") == b"a" and not writer.fs.exists(f"{root}/a")
+    # Into a directory that does not exist: HDFS refuses, an object store has no directories.
+    elsewhere = f"{root}/no-such-dir/c"
+    try:
+        moved = writer.move(f"{root}/c", elsewhere)
+    except OSError:
+        moved = False
+    assert moved == writer.fs.exists(elsewhere), "a rename reported but not made"

@@ -165,10 +165,12 @@ class LakeWriter:
         _fsync_dir(path.rsplit("/", 1)[0])
 
     def move(self, source: str, target: str, overwrite: bool = True) -> bool:
-        """Rename `source` to `target`: atomic on a local disk (and made durable); on HDFS
-        the target is deleted first (its rename does not overwrite); on an object store a
-        server-side copy, then the source's delete. Without `overwrite`, False (nothing
-        moved) when `target` exists — on a local disk checked atomically (a hard link)."""
+        """Rename `source` to `target`: atomic on a local disk (and made durable) and on
+        HDFS (whose rename never overwrites: with `overwrite` the target is deleted first);
+        on an object store a server-side copy, then the source's delete. Without
+        `overwrite`, False (nothing moved) when `target` exists — on a local disk and on
+        HDFS checked atomically (a hard link; the rename itself), on an object store
+        before the copy. OSError when the file system did not rename."""
         if self._local:
             if overwrite:
                 os.replace(source, target)
@@ -180,13 +182,27 @@ class LakeWriter:
                 os.unlink(source)
             _fsync_dir(target.rsplit("/", 1)[0])
             return True
-        if self.fs.exists(target):
-            if not overwrite:
-                return False
-            if "webhdfs" in _protocols(self.fs):
-                self.fs.rm_file(target)  # HDFS rename does not overwrite
+        if "webhdfs" in _protocols(self.fs):
+            return self._hdfs_rename(source, target, overwrite)
+        if self.fs.exists(target) and not overwrite:
+            return False
         self.fs.mv(source, target)
         return True
+
+    def _hdfs_rename(self, source: str, target: str, overwrite: bool) -> bool:
+        """WebHDFS answers a rename it did not make (the target exists, its directory does
+        not, the source is gone) with `{"boolean": false}`, not an error, and fsspec's `mv`
+        drops the answer: a file the sink believed in place was not, its offsets committed."""
+        if overwrite and self.fs.exists(target):
+            self.fs.rm_file(target)
+        answer = self.fs._call(
+            "RENAME", method="put", path=source, destination=self.fs._strip_protocol(target)
+        )
+        if answer.json().get("boolean"):
+            return True
+        if not overwrite and self.fs.exists(target):
+            return False
+        raise OSError(f"HDFS did not rename {source} to {target}")
 
     # -- listing -------------------------------------------------------------------------
     def files(self, role: str, partition: int | None = None) -> list[LakeFile]:
