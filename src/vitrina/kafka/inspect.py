@@ -9,14 +9,14 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from confluent_kafka import Consumer, KafkaError, KafkaException, Message, TopicPartition
 
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
-from vitrina.kafka.offsets import commit_offsets, committed_offsets
+from vitrina.kafka.offsets import TRANSIENT, _waiting_out, commit_offsets, committed_offsets
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -237,13 +237,23 @@ def group_members(
 
 
 def topic_incarnation(
-    settings: Settings, topic: str, principal: str | None = "admin", timeout: float = 10.0
+    settings: Settings,
+    topic: str,
+    principal: str | None = "admin",
+    timeout: float = 10.0,
+    *,
+    wait_s: float = 60.0,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> str:
     """A short, stable name of this *incarnation* of `topic`: hash of cluster id + topic id.
 
     A broker that lost its data, or a topic deleted and created again, starts its offsets
     at 0 again under a new topic id: whatever is named by offsets (lake files) must say
-    which incarnation the offsets belong to. Raises BrokerError when the broker gives no id.
+    which incarnation the offsets belong to. A transient error (a broker not reached, a
+    request timed out) is asked again for up to `wait_s`: the lake sink asks at every
+    assignment, and one refused connection right after it was frozen made it exit (a
+    cluster test). Raises BrokerError when the broker gives no id, or at once when the
+    topic does not exist.
     """
     import hashlib
 
@@ -253,13 +263,37 @@ def topic_incarnation(
     from vitrina.kafka.clients import admin_config
 
     admin = AdminClient(admin_config(settings, principal))
-    try:
+    missing = BrokerError(
+        f"cannot describe topic {topic}: it does not exist",
+        hint="is the topic created? `vitrina topics apply`",
+    )
+
+    def ask(_deadline: float) -> tuple[str, str]:
         cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""
         [future] = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout).values()
-        topic_id = str(future.result().topic_id or "")
-    except Exception as exc:
+        try:
+            return cluster_id, str(future.result().topic_id or "")
+        except KafkaException as exc:
+            if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise missing from None  # retriable to librdkafka, not to us
+            raise
+
+    try:
+        cluster_id, topic_id = _waiting_out(
+            ask,
+            TRANSIENT,
+            f"topic {topic}'s id",
+            "check the principal's ACLs (DESCRIBE on the topic)",
+            service=principal or "vitrina",
+            timeout_s=wait_s,
+            sleep=sleep,
+            clock=time.monotonic,
+        )
+    except BrokerError as exc:
+        if exc is missing:
+            raise
         raise BrokerError(
-            f"cannot describe topic {topic}: {exc}",
+            f"cannot describe topic {topic}: {exc.message}",
             hint="is the broker up and the topic created? `vitrina topics apply`",
         ) from None
     if not topic_id or set(topic_id) <= {"A", "0", "=", "-"}:  # the all-zero (unset) id
