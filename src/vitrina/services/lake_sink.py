@@ -367,8 +367,10 @@ class LakeSink(Step):
             # Asked again: a round merges every file of an incarnation other than the
             # current one (all final), so the current one must be the broker's now, not
             # the one of our last assignment (a topic created again since).
+            # Not waited out (wait_s=0): a stop or a rebalance waits for this round, and the
+            # next round asks again anyway.
             topic = getattr(self.settings.topics, role)
-            if incarnations[role] != topic_incarnation(self.settings, topic, SERVICE):
+            if incarnations[role] != topic_incarnation(self.settings, topic, SERVICE, wait_s=0):
                 log.warning("lake: %s was created again; compaction waits for a rebalance", topic)
                 continue
             done[role] = compact(
