@@ -236,6 +236,10 @@ def group_members(
     return [f"{m.client_id}@{m.host}" for m in description.members]
 
 
+class TopicMissing(BrokerError):
+    """The topic asked about does not exist (not worth asking again)."""
+
+
 def topic_incarnation(
     settings: Settings,
     topic: str,
@@ -263,10 +267,6 @@ def topic_incarnation(
     from vitrina.kafka.clients import admin_config
 
     admin = AdminClient(admin_config(settings, principal))
-    missing = BrokerError(
-        f"cannot describe topic {topic}: it does not exist",
-        hint="is the topic created? `vitrina topics apply`",
-    )
 
     def ask(_deadline: float) -> tuple[str, str]:
         cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""
@@ -275,7 +275,11 @@ def topic_incarnation(
             return cluster_id, str(future.result().topic_id or "")
         except KafkaException as exc:
             if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
-                raise missing from None  # retriable to librdkafka, not to us
+                # Retriable to librdkafka, not to us: _waiting_out passes it on at once.
+                raise TopicMissing(
+                    f"cannot describe topic {topic}: it does not exist",
+                    hint="is the topic created? `vitrina topics apply`",
+                ) from None
             raise
 
     try:
@@ -289,9 +293,9 @@ def topic_incarnation(
             sleep=sleep,
             clock=time.monotonic,
         )
+    except TopicMissing:
+        raise
     except BrokerError as exc:
-        if exc is missing:
-            raise
         raise BrokerError(
             f"cannot describe topic {topic}: {exc.message}",
             hint="is the broker up and the topic created? `vitrina topics apply`",
