@@ -38,7 +38,7 @@ from typing import Any
 
 import jsonschema_rs
 import pyarrow as pa
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from prometheus_client import Gauge
 
 from vitrina import metrics
@@ -46,7 +46,7 @@ from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
 from vitrina.errors import VitrinaError
 from vitrina.kafka.deadletter import HEADER_OFFSET, REPLAY_HEADERS, DeadLetterPolicy, Output
 from vitrina.kafka.inspect import topic_incarnation
-from vitrina.kafka.offsets import committed_offsets
+from vitrina.kafka.offsets import committed_offsets, watermark_offsets
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.lake.columns import (
@@ -458,13 +458,18 @@ class LakeSink(Step):
             self._compactor.shutdown(wait=True)
 
 
-def _log_start(consumer: Consumer, tp: TopicPartition) -> int:
-    """No committed offset: the group starts at the log start (auto.offset.reset=earliest)."""
-    try:
-        low, _ = consumer.get_watermark_offsets(tp, timeout=10)
-        return max(0, int(low))
-    except KafkaException:
-        return 0
+def _log_start(
+    consumer: Consumer, tp: TopicPartition, sleep: Callable[[float], None] = time.sleep
+) -> int:
+    """No committed offset: the group starts at the log start (auto.offset.reset=earliest).
+
+    Files from there on are deleted as replayable, so the log start must be the broker's:
+    a transient error is asked again, any other is BrokerError (the worker exits and is
+    restarted). Taking 0 for an error, as before, deleted files below a log start that
+    retention had moved on: rows no replay brings back.
+    """
+    low, _ = watermark_offsets(consumer, tp, service=SERVICE, sleep=sleep)
+    return max(0, low)
 
 
 def raw_topics(settings: Settings) -> list[str]:
