@@ -149,6 +149,26 @@ def test_a_compressed_body_is_refused_for_what_it_is(shop) -> None:
     assert r.status_code == 200, r.text
 
 
+def test_a_form_upload_is_refused_for_what_it_is(shop) -> None:
+    """Seen: `curl -F file=@catalog.json` (multipart/form-data) was read as JSON and refused
+    with 400 "malformed JSON: no digit after sign", which says nothing of the upload."""
+    settings, http, tokens = shop
+    [product] = _products(1, seed=19)
+    r = http.post(
+        "/api/v1/products",
+        files={"file": ("catalog.json", orjson.dumps([product]), "application/json")},
+        headers=_auth(tokens["store_001"]),
+    )
+    assert r.status_code == 415, r.text
+    assert "multipart/form-data" in r.json()["error"]["message"]
+    assert "--data-binary" in r.json()["error"]["hint"]
+    assert _written(settings) == []
+    # `curl -d` sends the catalogue as application/x-www-form-urlencoded: still read as JSON.
+    headers = {**_auth(tokens["store_001"]), "Content-Type": "application/x-www-form-urlencoded"}
+    r = http.post("/api/v1/products", content=orjson.dumps([product]), headers=headers)
+    assert r.status_code == 200, r.text
+
+
 def test_a_utf16_body_is_refused_for_what_it_is(shop) -> None:
     """Seen: a UTF-16 body got 400 "malformed JSON: str is not valid UTF-8: surrogates not
     allowed: line 1 column 1", which does not say what to change."""

@@ -330,6 +330,17 @@ async def _read_body(request: Request, limit: int) -> bytes:
             f"Content-Encoding {encoding[:40]!r} is not accepted: the body must be plain JSON",
             hint="send the body uncompressed (batches of ≤ api.max_batch products)",
         )
+    media = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media == "multipart/form-data":
+        # `curl -F file=@catalog.json`: the body is the form's envelope, not the catalogue;
+        # read as JSON it was refused as "malformed JSON: no digit after sign". Any other
+        # type is read as JSON (`curl -d` says application/x-www-form-urlencoded).
+        raise UnsupportedEncoding(
+            "a form upload (multipart/form-data) is not accepted: the body must be the "
+            "catalogue itself, JSON",
+            hint="send the file as the body: curl --data-binary @catalog.json "
+            "-H 'Content-Type: application/json' …",
+        )
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PayloadTooLarge(
