@@ -99,7 +99,7 @@ def pytest_report_header() -> str:
     return f"vitrina test broker: {TEST_BROKER} (VITRINA_TEST_BROKER=kafka|tansu)"
 
 
-# Under pytest-xdist (`scripts/test.sh` runs `-n 2 --dist loadgroup`) tests are sent to
+# Under pytest-xdist (`scripts/test.sh` runs `-n 3 --dist loadgroup`) tests are sent to
 # workers in groups (`suite_scope`): every test of tests/distributed shares one group (one
 # secured cluster, started once, tests that kill and restart its nodes one after another), so
 # do the tests of tests/backends (one HDFS, OpenSearch and S3 server); any other file is its
