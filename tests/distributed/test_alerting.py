@@ -130,9 +130,10 @@ def test_broker_killed_pages_telegram_and_resolves(
         message="Prometheus scraping the 3 JMX exporters",
     )
     # Quiet before the kill, so the page below is the kill's. Waited for, not asserted at
-    # once: a node the test before restarted can still be fenced by the controller for a
-    # few seconds (a rehearsal with three test workers saw the alert firing from the first
-    # scrapes, with all three exporters up), and the rule is evaluated every 2 s.
+    # once: this is the first test on the session's cluster, whose first scrapes can miss
+    # an exporter not serving yet or see the controller still counting a broker as fenced,
+    # and the rule is evaluated every 2 s (a rehearsal with three test workers saw it still
+    # firing when all three exporters were up).
     wait_for(
         lambda: (
             not monitoring.alerts("KafkaBrokerDown")
