@@ -135,10 +135,7 @@ def test_broker_killed_pages_telegram_and_resolves(
     # and the rule is evaluated every 2 s (a rehearsal with three test workers saw it still
     # firing when all three exporters were up).
     wait_for(
-        lambda: (
-            not monitoring.alerts("KafkaBrokerDown")
-            and not monitoring.alerts("KafkaBrokerDown", state="pending")
-        ),
+        lambda: _quiet(monitoring, "KafkaBrokerDown"),
         timeout=90,
         interval=1,
         message="a quiet KafkaBrokerDown with all three brokers up",
@@ -162,10 +159,7 @@ def test_broker_killed_pages_telegram_and_resolves(
 
     healthy_cluster.restart(3)
     wait_for(
-        lambda: (
-            not monitoring.alerts("KafkaBrokerDown")
-            and not monitoring.alerts("KafkaBrokerDown", state="pending")
-        ),
+        lambda: _quiet(monitoring, "KafkaBrokerDown"),
         timeout=90,
         interval=1,
         message="KafkaBrokerDown to resolve",
@@ -176,6 +170,11 @@ def test_broker_killed_pages_telegram_and_resolves(
         interval=0.5,
         message="the resolved message on Telegram",
     )
+
+
+def _quiet(mon: ClusterMonitoring, alert: str) -> bool:
+    """Neither firing nor pending."""
+    return not mon.alerts(alert) and not mon.alerts(alert, state="pending")
 
 
 def _scraped(mon: ClusterMonitoring) -> int:
