@@ -78,15 +78,18 @@ def wait_for(
     timeout: float = 20.0,
     interval: float = 0.1,
     message: str = "condition",
+    explain: Callable[[], str] | None = None,
 ) -> Any:
-    """Poll `condition` until it returns a truthy value; fail with `message` after `timeout`."""
+    """Poll `condition` until it returns a truthy value; fail with `message` after `timeout`,
+    and with what `explain` returns then (the state that kept the condition false)."""
     deadline = time.monotonic() + timeout
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}")
+            why = f" ({explain()})" if explain is not None else ""
+            raise AssertionError(f"timed out after {timeout:.0f}s waiting for {message}{why}")
         time.sleep(interval)
 
 

@@ -109,8 +109,13 @@ def monitoring(
         config,
         prometheus_port=free_port(),
         alertmanager_port=free_port(),
+        # A scrape of a broker's exporter walks every MBean, per partition too, so it slows
+        # as the session cluster gathers topics: 1 s idle with 100 topics here, 2 s with 300,
+        # and a CI run (three test workers sharing the CPU) saw all three targets time out at
+        # 2 s for a whole minute. 350 topics and three busy CPU hogs reproduce that; with a
+        # 10 s interval (so a 10 s timeout, the production one) the test passes under both.
         timings=Timings(
-            scrape="2s", evaluation="2s", rule_for="6s", group_wait="1s", group_interval="2s"
+            scrape="10s", evaluation="2s", rule_for="6s", group_wait="1s", group_interval="2s"
         ),
     )
     mon.start()
@@ -128,12 +133,14 @@ def test_broker_killed_pages_telegram_and_resolves(
         timeout=60,
         interval=1,
         message="Prometheus scraping the 3 JMX exporters",
+        explain=lambda: _targets(monitoring),
     )
     # Quiet before the kill, so the page below is the kill's. Waited for, not asserted at
-    # once: this is the first test on the session's cluster, whose first scrapes can miss
-    # an exporter not serving yet or see the controller still counting a broker as fenced,
-    # and the rule is evaluated every 2 s (a rehearsal with three test workers saw it still
-    # firing when all three exporters were up).
+    # once: the session's cluster may be fresh, or have had a node just restarted (by the
+    # healthy_cluster fixture or a test before), so the first scrapes can miss an exporter not
+    # serving yet or see the controller still counting a broker as fenced, and the rule is
+    # evaluated every 2 s (a rehearsal with three test workers saw it still firing when all
+    # three exporters were up).
     wait_for(
         lambda: _quiet(monitoring, "KafkaBrokerDown"),
         timeout=90,
@@ -190,6 +197,22 @@ def _scraped(mon: ClusterMonitoring) -> int:
     except (httpx.HTTPError, KeyError, ValueError):
         return 0
     return int(float(result[0]["value"][1])) if result else 0
+
+
+def _targets(mon: ClusterMonitoring) -> str:
+    """Each target's health, last scrape time and last error, as Prometheus reports them."""
+    import httpx
+
+    try:
+        body = httpx.get(f"{mon.prometheus_url}/api/v1/targets", timeout=3).json()
+        active = body["data"]["activeTargets"]
+    except (httpx.HTTPError, KeyError, ValueError) as exc:
+        return f"no targets from Prometheus: {exc!r}"
+    return "; ".join(
+        f"{t['scrapeUrl']} {t['health']} in {t.get('lastScrapeDuration', 0):.2f}s"
+        + (f": {t['lastError']}" if t.get("lastError") else "")
+        for t in active
+    )
 
 
 def _sent(telegram: FakeTelegram, text: str) -> list[dict[str, Any]]:
