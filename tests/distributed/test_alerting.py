@@ -1,4 +1,5 @@
-"""KafkaBrokerDown from the brokers' JMX metrics, through Alertmanager to Telegram.
+"""KafkaBrokerDown from the brokers' JMX metrics, through Alertmanager to Telegram; and the
+Kafka dashboard's traffic panel on the same Prometheus, counting each message once.
 
 Real: the 3 brokers with their JMX exporter agents, Prometheus and Alertmanager (Debian
 packages), the committed rules and the distributed Alertmanager template. Fake (cannot run
@@ -22,6 +23,7 @@ from tests.distributed.conftest import SecuredCluster
 
 from vitrina.monitoring.alertmanager import render_alertmanager, template_path
 from vitrina.monitoring.cluster import ClusterMonitoring, Timings
+from vitrina.monitoring.dashboards import all_dashboards, expressions
 
 pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.monitoring]
 
@@ -177,6 +179,72 @@ def test_broker_killed_pages_telegram_and_resolves(
         interval=0.5,
         message="the resolved message on Telegram",
     )
+
+
+def test_the_kafka_dashboard_counts_each_message_once(
+    healthy_cluster: SecuredCluster, monitoring: ClusterMonitoring, tmp_path: Path
+) -> None:
+    """The "Messages in per broker" panel, its rate taken off (the counter itself), moves by
+    what was produced: N messages to a new topic move it by N, not 2N."""
+    import re
+
+    from confluent_kafka import Producer
+    from confluent_kafka.admin import NewTopic
+
+    [panel] = [
+        e
+        for e in expressions(all_dashboards()["vitrina-kafka.json"])
+        if "brokertopicmetrics_messagesin" in e
+    ]
+    counter = "sum(" + re.sub(r"rate\((.+)\[\$__rate_interval\]\)", r"\1", panel) + ")"
+    assert "rate" not in counter, counter
+    wait_for(
+        lambda: _scraped(monitoring) == 3,
+        timeout=60,
+        interval=1,
+        message="Prometheus scraping the 3 JMX exporters",
+        explain=lambda: _targets(monitoring),
+    )
+    before = _value(monitoring, counter)
+    topic, n = f"dashboard-{tmp_path.name}", 1000
+    admin = healthy_cluster.kafka.admin()
+    admin.create_topics([NewTopic(topic, 3, 3)])[topic].result(timeout=30)
+    producer = Producer(healthy_cluster.kafka.client_config())
+    for i in range(n):
+        producer.produce(topic, b"x", key=str(i).encode())
+    assert producer.flush(30) == 0
+
+    # Every message of the topic scraped (only this test writes it), and at that same instant:
+    ours = f'sum(kafka_server_brokertopicmetrics_messagesin_total{{topic="{topic}"}})'
+    at = wait_for(
+        lambda: _instant_when(monitoring, ours, n),
+        timeout=60,
+        interval=1,
+        message=f"Prometheus to have scraped the {n} messages of {topic}",
+    )
+    moved = _value(monitoring, counter, at) - before
+    # Other writes (offset commits) can add a few; a double count adds n.
+    assert n <= moved < 1.5 * n, f"the panel moved by {moved:.0f} for {n} messages: {panel}"
+
+
+def _instant_when(mon: ClusterMonitoring, query: str, value: float) -> float | None:
+    """Now, if `query` is `value` now (so other queries can be asked at that same instant)."""
+    import time
+
+    at = time.time()
+    return at if _value(mon, query, at) == value else None
+
+
+def _value(mon: ClusterMonitoring, query: str, at: float | None = None) -> float:
+    """An instant query's single value (0 when it has no series)."""
+    import httpx
+
+    params: dict[str, Any] = {"query": query}
+    if at is not None:
+        params["time"] = at
+    body = httpx.get(f"{mon.prometheus_url}/api/v1/query", params=params, timeout=3).json()
+    result = body["data"]["result"]
+    return float(result[0]["value"][1]) if result else 0.0
 
 
 def _quiet(mon: ClusterMonitoring, alert: str) -> bool:

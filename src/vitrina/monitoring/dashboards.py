@@ -48,6 +48,10 @@ def _p(
 
 SVC = 'service=~"$service"'
 R = "$__rate_interval"
+# A broker's BrokerTopicMetrics come twice under one name: once per topic (label `topic`)
+# and once for all topics together (no label). Summing both counts every message twice;
+# `topic=""` keeps the all-topics series only.
+ALL_TOPICS = 'topic=""'
 
 KAFKA = Dashboard(
     "vitrina-kafka",
@@ -76,15 +80,19 @@ KAFKA = Dashboard(
         _p(
             "Messages in per broker",
             (
-                f"sum by (instance) (rate(kafka_server_brokertopicmetrics_messagesin_total[{R}]))",
+                "sum by (instance) (rate("
+                f"kafka_server_brokertopicmetrics_messagesin_total{{{ALL_TOPICS}}}[{R}]))",
                 "{{instance}}",
             ),
             unit="ops",
         ),
         _p(
             "Bytes in / out",
-            (f"sum(rate(kafka_server_brokertopicmetrics_bytesin_total[{R}]))", "in"),
-            (f"sum(rate(kafka_server_brokertopicmetrics_bytesout_total[{R}]))", "out"),
+            (f"sum(rate(kafka_server_brokertopicmetrics_bytesin_total{{{ALL_TOPICS}}}[{R}]))", "in"),
+            (
+                f"sum(rate(kafka_server_brokertopicmetrics_bytesout_total{{{ALL_TOPICS}}}[{R}]))",
+                "out",
+            ),
             unit="Bps",
         ),
         _p(
