@@ -88,7 +88,10 @@ KAFKA = Dashboard(
         ),
         _p(
             "Bytes in / out",
-            (f"sum(rate(kafka_server_brokertopicmetrics_bytesin_total{{{ALL_TOPICS}}}[{R}]))", "in"),
+            (
+                f"sum(rate(kafka_server_brokertopicmetrics_bytesin_total{{{ALL_TOPICS}}}[{R}]))",
+                "in",
+            ),
             (
                 f"sum(rate(kafka_server_brokertopicmetrics_bytesout_total{{{ALL_TOPICS}}}[{R}]))",
                 "out",
