@@ -215,25 +215,51 @@ def fold_latest(settings: Settings, topic: str, timeout: float = 30.0) -> dict[s
 
 
 def group_members(
-    settings: Settings, group_id: str, principal: str, timeout: float = 10.0
-) -> list[str] | None:
-    """Who is in the group now ("client_id@host"), or None when the broker cannot say."""
+    settings: Settings,
+    group_id: str,
+    principal: str,
+    timeout: float = 10.0,
+    *,
+    wait_s: float = 30.0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Who is in the group now ("client_id@host"); [] for a group without members (or
+    none at all).
+
+    Asked before work that must not run beside the group's members (`index rebuild`, `lake
+    compact`): a transient error is asked again for up to `wait_s`, and a broker that still
+    cannot say is BrokerError — the command stops instead of guessing "nobody".
+    """
     from confluent_kafka.admin import AdminClient
 
     from vitrina.kafka.clients import admin_config
     from vitrina.kafka.lifecycle import release
 
     box: list[Any] = [AdminClient(admin_config(settings, principal))]
+
+    def ask(_deadline: float) -> list[str]:
+        future = box[0].describe_consumer_groups([group_id], request_timeout=timeout)[group_id]
+        try:
+            description = future.result()
+        except KafkaException as exc:
+            if exc.args[0].code() == KafkaError.GROUP_ID_NOT_FOUND:
+                return []  # a group never joined (DescribeGroups v6 says so, older ones "Dead")
+            raise
+        return [f"{m.client_id}@{m.host}" for m in description.members]
+
     try:
-        description = (
-            box[0].describe_consumer_groups([group_id], request_timeout=timeout)[group_id].result()
+        return _waiting_out(
+            ask,
+            TRANSIENT,
+            f"the members of group {group_id}",
+            "check the principal's ACLs (DESCRIBE on the group)",
+            service=principal,
+            timeout_s=wait_s,
+            sleep=sleep,
+            clock=time.monotonic,
         )
-    except KafkaException as exc:
-        log.info("the broker does not describe group %s: %s", group_id, exc)
-        return None
     finally:
         release(box, f"{principal}: admin client")
-    return [f"{m.client_id}@{m.host}" for m in description.members]
 
 
 class TopicMissing(BrokerError):

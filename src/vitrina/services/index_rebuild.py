@@ -65,7 +65,12 @@ class RebuildReport:
 
 
 def _refuse_if_indexing(settings: Settings, group_id: str) -> None:
-    members = group_members(settings, group_id, PRINCIPAL)
+    try:
+        members = group_members(settings, group_id, PRINCIPAL)
+    except BrokerError as exc:
+        raise BrokerError(
+            f"cannot tell whether the indexer runs: {exc.message}", hint=exc.hint
+        ) from None
     if members:
         raise IndexerRunning(
             f"the indexer is running: group {group_id} has {len(members)} member(s) "

@@ -28,7 +28,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from vitrina.errors import VitrinaError
+from vitrina.errors import BrokerError, VitrinaError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.inspect import group_members, topic_incarnation, topic_partitions
 from vitrina.kafka.lifecycle import release
@@ -85,7 +85,12 @@ def _committed(settings: Settings, topic: str, partitions: set[int]) -> dict[int
 
 def refuse_if_sinking(settings: Settings) -> None:
     group = settings.lake.consumer_group
-    members = group_members(settings, group, SERVICE)
+    try:
+        members = group_members(settings, group, SERVICE)
+    except BrokerError as exc:
+        raise BrokerError(
+            f"cannot tell whether the lake sink runs: {exc.message}", hint=exc.hint
+        ) from None
     if members:
         interval = settings.lake.compact_interval_s
         merges = (
