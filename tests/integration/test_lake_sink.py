@@ -510,3 +510,72 @@ def test_a_fresh_broker_never_costs_the_lake_its_rows(
     on_broker("incarnation-a", 80, 20, 100)
     ids = read_dataset(writer, "client_events", ["event_id"]).column("event_id").to_pylist()
     assert sorted(ids) == sorted(f"e-{i}" for i in range(100)), "rows lost or doubled"
+
+
+@pytest.mark.parametrize("new", [30, 100], ids=["fewer-records-than-before", "more"])
+def test_a_topic_recreated_under_a_running_sink_costs_the_lake_no_rows(
+    make_settings: Callable[..., Settings], new: int
+) -> None:
+    """A topic deleted and created again while the sink runs, without a restart (its
+    consumer is not told: no rebalance, no error). Regression, both ways it went wrong:
+    - fewer records than before: the old positions are out of range, the consumer starts
+      the new topic at 0, and its files took (overwrote) the names of the old incarnation's
+      files of the same day, partition and first offset: 40 rows became 30;
+    - more: the consumer went on from the old positions, and the new records below them
+      never reached the lake."""
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.kafka.clients import admin_config
+
+    settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
+    topic = settings.topics.client_events
+    writer = LakeWriter.from_settings(settings)
+
+    def rows_and_files() -> str:
+        names = sorted(f.path.rsplit("/", 1)[-1] for f in writer.files("client_events"))
+        return f"{lake_rows(writer, 'client_events')} rows in {names}"
+
+    produce(settings, topic, [(f"u-{i}", j(event(i)), None) for i in range(40)])
+    stop, _ = run_in_thread(settings, f"lake-test-{uuid.uuid4().hex[:6]}")
+    try:
+        wait_for(
+            lambda: lake_rows(writer, "client_events") == 40,
+            timeout=60,
+            message="the first incarnation's 40 rows",
+            explain=rows_and_files,
+        )
+        admin = AdminClient(admin_config(settings))
+        admin.delete_topics([topic])[topic].result(timeout=30)
+        wait_for(
+            lambda: topic not in admin.list_topics(timeout=10).topics,
+            timeout=30,
+            message=f"{topic} to be deleted",
+        )
+        wait_for(
+            lambda: created_again(settings, topic),
+            timeout=30,
+            interval=0.5,
+            message=f"{topic} to be created again",
+        )
+        produce(settings, topic, [(f"u-{i}", j(event(i)), None) for i in range(40, 40 + new)])
+        wait_for(
+            lambda: lake_rows(writer, "client_events") >= 40 + new,
+            timeout=90,
+            message=f"the second incarnation's {new} rows beside the first's 40",
+            explain=rows_and_files,
+        )
+    finally:
+        stop()
+    ids = read_dataset(writer, "client_events", ["event_id"]).column("event_id").to_pylist()
+    assert sorted(ids) == sorted(f"e-{i}" for i in range(40 + new)), "rows lost or doubled"
+
+
+def created_again(settings: Settings, topic: str) -> bool:
+    """Create `topic` again; False while the broker is still deleting the old one."""
+    from vitrina.errors import BrokerError
+    from vitrina.kafka.admin import apply_topics
+
+    try:
+        return topic in apply_topics(settings).created
+    except BrokerError:
+        return False

@@ -266,6 +266,14 @@ class TopicMissing(BrokerError):
     """The topic asked about does not exist (not worth asking again)."""
 
 
+class TopicRecreated(BrokerError):
+    """A topic a worker reads was deleted and created again while it ran. Its consumer is
+    not told (librdkafka does not follow topic ids: it reads the new topic on from the old
+    positions, or from its start when those are out of range, with no rebalance), so the
+    worker rewinds: what it read since its last commit is dropped, and the new topic is
+    read from its committed offsets (none: the broker deleted them with the old topic)."""
+
+
 def topic_incarnation(
     settings: Settings,
     topic: str,
@@ -274,6 +282,7 @@ def topic_incarnation(
     *,
     wait_s: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
+    admin: Any = None,
 ) -> str:
     """A short, stable name of this *incarnation* of `topic`: hash of cluster id + topic id.
 
@@ -292,7 +301,8 @@ def topic_incarnation(
 
     from vitrina.kafka.clients import admin_config
 
-    admin = AdminClient(admin_config(settings, principal))
+    if admin is None:  # else the caller's own (asked often: one client, not one a call)
+        admin = AdminClient(admin_config(settings, principal))
 
     def ask(_deadline: float) -> tuple[str, str]:
         cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""

@@ -47,7 +47,7 @@ from vitrina.kafka.deadletter import (
     replay_targets,
 )
 from vitrina.kafka.errors import init_transactions
-from vitrina.kafka.inspect import consume_ready
+from vitrina.kafka.inspect import TopicRecreated, consume_ready
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import (
     GroupMovedOn,
@@ -522,6 +522,10 @@ class StreamWorker:
                 self.sink.flush()
             else:
                 self.sink.flush_if_due(now)
+        except TopicRecreated as exc:
+            log.warning("%s", exc)
+            self._rewind("topic_recreated")
+            return False
         except UnavailableError as exc:
             log.warning(
                 "%s: %s — retrying in %.1f s (consumption paused)",

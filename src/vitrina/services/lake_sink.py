@@ -45,7 +45,8 @@ from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
 from vitrina.errors import VitrinaError
 from vitrina.kafka.deadletter import HEADER_OFFSET, REPLAY_HEADERS, DeadLetterPolicy, Output
-from vitrina.kafka.inspect import topic_incarnation
+from vitrina.kafka.inspect import TopicMissing, TopicRecreated, topic_incarnation
+from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import committed_offsets, watermark_offsets
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
@@ -127,6 +128,7 @@ class LakeSink(Step):
         }
         warm_up()
         self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
+        self._admin: list[Any] = []  # the admin client that checks them before each write
         self._oldest: float | None = None  # worker clock when the current buffers began
         self.writes = BackgroundWrites(
             self._write_one, max_in_flight=WRITES_IN_FLIGHT, threads=WRITER_THREADS
@@ -250,11 +252,41 @@ class LakeSink(Step):
 
     def _write(self, keys: list[BufferKey]) -> None:
         """Hand these buffers to the background writer (one file each)."""
+        self._check_incarnations({key[0] for key in keys})
         for key in keys:
             items = self.buffers.pop(key)
             self.buffered -= len(items)
             self._outcomes(self.writes.submit(key, items))
         BUFFERED.set(self.buffered)
+
+    def _check_incarnations(self, roles: set[str]) -> None:
+        """Each topic is still the incarnation its files will be named after: TopicRecreated
+        when it was deleted and created again since the assignment. Asked before every write,
+        so a new incarnation's records never go into files named by the old one (same day,
+        partition and first offset: they replaced its files, a test saw 40 rows become 30).
+        What was read before this check, the topic still the old one then, is the old one's."""
+        for role in roles:
+            known = self.incarnations.get(role)
+            if not known:
+                continue
+            topic = getattr(self.settings.topics, role)
+            if not self._admin:
+                from confluent_kafka.admin import AdminClient
+
+                from vitrina.kafka.clients import admin_config
+
+                self._admin.append(AdminClient(admin_config(self.settings, SERVICE)))
+            try:
+                now = topic_incarnation(self.settings, topic, SERVICE, admin=self._admin[0])
+            except TopicMissing:
+                continue  # deleted, not created again: all that was read is the old one's
+            if now != known:
+                raise TopicRecreated(
+                    f"lake: {topic} was deleted and created again (incarnation {known} → "
+                    f"{now}); what was read since the last commit is dropped and the new "
+                    "topic read from its start",
+                    hint="the old incarnation's files stay in the lake, named by it",
+                )
 
     def _write_one(self, key: BufferKey, items: list[Any]) -> Outcome:
         """On the writer thread: one buffer → its table → one Parquet file."""
@@ -456,6 +488,8 @@ class LakeSink(Step):
         self._settle_compaction()
         if self._compactor is not None:
             self._compactor.shutdown(wait=True)
+        if self._admin:
+            release(self._admin, "lake sink: admin client")
 
 
 def _log_start(
