@@ -86,3 +86,25 @@ def test_a_taken_port_is_a_clear_error_and_nothing_is_left_running(tmp_path) -> 
     assert f"port(s) {ports[0].client}" in info.value.message
     assert "already taken" in info.value.message
     assert all(cluster.process(n).pid() is None for n in (1, 2, 3))
+
+
+def test_the_brokers_export_every_kafka_metric_the_rules_and_dashboards_may_use(
+    healthy_cluster: SecuredCluster,
+) -> None:
+    """JMX_EXPORTER_METRICS is the list the rule and dashboard checks take kafka_* names
+    from (tests/unit/test_monitoring_metrics.py): every name in it must come out of the
+    brokers' own exporter agents, with the committed rules (deploy/kafka/jmx-exporter.yml)."""
+    import urllib.request
+
+    from vitrina.monitoring.promql import JMX_EXPORTER_METRICS
+
+    exported: set[str] = set()
+    for ports in healthy_cluster.plan.primary_ports:
+        with urllib.request.urlopen(f"http://127.0.0.1:{ports.jmx}/metrics", timeout=30) as r:
+            text = r.read().decode()
+        exported |= {
+            line.split("{", 1)[0].split(" ", 1)[0]
+            for line in text.splitlines()
+            if line and not line.startswith("#")
+        }
+    assert sorted(JMX_EXPORTER_METRICS - exported) == []

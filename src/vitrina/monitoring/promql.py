@@ -29,8 +29,6 @@ JMX_EXPORTER_METRICS: frozenset[str] = frozenset(
         "kafka_server_brokertopicmetrics_messagesin_total",
         "kafka_server_brokertopicmetrics_bytesin_total",
         "kafka_server_brokertopicmetrics_bytesout_total",
-        "kafka_network_requestmetrics_requests_total",
-        "kafka_log_log_size",
     }
 )
 
