@@ -294,8 +294,6 @@ def topic_incarnation(
     cluster test). Raises BrokerError when the broker gives no id, or at once when the
     topic does not exist.
     """
-    import hashlib
-
     from confluent_kafka import TopicCollection
     from confluent_kafka.admin import AdminClient
 
@@ -341,4 +339,28 @@ def topic_incarnation(
             f"the broker gives topic {topic} no topic id",
             hint="use a broker with topic ids (Apache Kafka ≥ 2.8, Tansu)",
         )
+    return incarnation_of(cluster_id, topic_id)
+
+
+def incarnation_of(cluster_id: str, topic_id: str) -> str:
+    """The incarnation name of a topic id on a cluster (see topic_incarnation)."""
+    import hashlib
+
     return hashlib.sha256(f"{cluster_id}/{topic_id}".encode()).hexdigest()[:10]
+
+
+def topic_ids(admin: Any, topics: list[str], timeout: float = 10.0) -> dict[str, str | None]:
+    """Each topic's id now, in one request (None: the topic does not exist). Errors other
+    than a missing topic are raised (KafkaException)."""
+    from confluent_kafka import TopicCollection
+
+    futures = admin.describe_topics(TopicCollection(topics), request_timeout=timeout)
+    ids: dict[str, str | None] = {}
+    for topic, future in futures.items():
+        try:
+            ids[topic] = str(future.result().topic_id or "")
+        except KafkaException as exc:
+            if exc.args[0].code() != KafkaError.UNKNOWN_TOPIC_OR_PART:
+                raise
+            ids[topic] = None
+    return ids
