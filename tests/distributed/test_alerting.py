@@ -74,7 +74,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def telegram() -> Iterator[FakeTelegram]:
     server = FakeTelegram(("127.0.0.1", free_port()), _Handler)
     server.messages = []
@@ -85,10 +85,15 @@ def telegram() -> Iterator[FakeTelegram]:
     server.server_close()
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def monitoring(
-    healthy_cluster: SecuredCluster, telegram: FakeTelegram, tmp_path: Path
+    secured_cluster: SecuredCluster,
+    telegram: FakeTelegram,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ClusterMonitoring]:
+    """One Prometheus + Alertmanager for the module's tests (each start costs ~20-30 s); each
+    test asks for `healthy_cluster` itself."""
+    tmp_path = tmp_path_factory.mktemp("monitoring")
     token_file = tmp_path / "bot-token"
     token_file.write_text(FAKE_TOKEN)
     webhook = free_port()  # nothing listens: the operator webhook is not under test here
@@ -104,7 +109,7 @@ def monitoring(
     for receiver in config["receivers"]:
         for tg in receiver.get("telegram_configs", []):
             tg["api_url"] = f"http://127.0.0.1:{telegram.server_address[1]}"
-    jmx = [f"127.0.0.1:{p.jmx}" for p in healthy_cluster.plan.primary_ports]
+    jmx = [f"127.0.0.1:{p.jmx}" for p in secured_cluster.plan.primary_ports]
     mon = ClusterMonitoring(
         tmp_path,
         {"kafka": jmx},
@@ -150,6 +155,9 @@ def test_broker_killed_pages_telegram_and_resolves(
         message="a quiet KafkaBrokerDown with all three brokers up",
     )
 
+    # Only what Telegram gets from here on counts: the fixtures are the module's, and a
+    # first scrape may have paged (and resolved) before this test.
+    before = len(telegram.messages)
     healthy_cluster.kill(3)
     wait_for(
         lambda: monitoring.alerts("KafkaBrokerDown"),
@@ -158,14 +166,15 @@ def test_broker_killed_pages_telegram_and_resolves(
         message="KafkaBrokerDown to fire in Prometheus",
     )
     wait_for(
-        lambda: _sent(telegram, "KafkaBrokerDown"),
+        lambda: _sent(telegram, "KafkaBrokerDown", since=before),
         timeout=60,
         interval=0.5,
         message="the Telegram message",
     )
-    first = _sent(telegram, "KafkaBrokerDown")[0]
+    first = _sent(telegram, "KafkaBrokerDown", since=before)[0]
     assert first["chat_id"] == CHAT_ID and FAKE_TOKEN in first["path"]
 
+    fired = len(telegram.messages)
     healthy_cluster.restart(3)
     wait_for(
         lambda: _quiet(monitoring, "KafkaBrokerDown"),
@@ -174,7 +183,7 @@ def test_broker_killed_pages_telegram_and_resolves(
         message="KafkaBrokerDown to resolve",
     )
     wait_for(
-        lambda: any("resolved" in m["text"].lower() for m in telegram.messages),
+        lambda: any("resolved" in m["text"].lower() for m in telegram.messages[fired:]),
         timeout=60,
         interval=0.5,
         message="the resolved message on Telegram",
@@ -283,5 +292,5 @@ def _targets(mon: ClusterMonitoring) -> str:
     )
 
 
-def _sent(telegram: FakeTelegram, text: str) -> list[dict[str, Any]]:
-    return [m for m in telegram.messages if text in m.get("text", "")]
+def _sent(telegram: FakeTelegram, text: str, since: int = 0) -> list[dict[str, Any]]:
+    return [m for m in telegram.messages[since:] if text in m.get("text", "")]
