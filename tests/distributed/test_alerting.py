@@ -135,13 +135,7 @@ def monitoring(
 def test_broker_killed_pages_telegram_and_resolves(
     healthy_cluster: SecuredCluster, monitoring: ClusterMonitoring, telegram: FakeTelegram
 ) -> None:
-    wait_for(
-        lambda: _scraped(monitoring) == 3,
-        timeout=60,
-        interval=1,
-        message="Prometheus scraping the 3 JMX exporters",
-        explain=lambda: _targets(monitoring),
-    )
+    _wait_scraped(monitoring)
     # Quiet before the kill, so the page below is the kill's. Waited for, not asserted at
     # once: the session's cluster may be fresh, or have had a node just restarted (by the
     # healthy_cluster fixture or a test before), so the first scrapes can miss an exporter not
@@ -207,13 +201,7 @@ def test_the_kafka_dashboard_counts_each_message_once(
     ]
     counter = "sum(" + re.sub(r"rate\((.+)\[\$__rate_interval\]\)", r"\1", panel) + ")"
     assert "rate" not in counter, counter
-    wait_for(
-        lambda: _scraped(monitoring) == 3,
-        timeout=60,
-        interval=1,
-        message="Prometheus scraping the 3 JMX exporters",
-        explain=lambda: _targets(monitoring),
-    )
+    _wait_scraped(monitoring)
     before = _value(monitoring, counter)
     topic, n = f"dashboard-{tmp_path.name}", 1000
     admin = healthy_cluster.kafka.admin()
@@ -259,6 +247,16 @@ def _value(mon: ClusterMonitoring, query: str, at: float | None = None) -> float
 def _quiet(mon: ClusterMonitoring, alert: str) -> bool:
     """Neither firing nor pending."""
     return not mon.alerts(alert) and not mon.alerts(alert, state="pending")
+
+
+def _wait_scraped(mon: ClusterMonitoring) -> None:
+    wait_for(
+        lambda: _scraped(mon) == 3,
+        timeout=60,
+        interval=1,
+        message="Prometheus scraping the 3 JMX exporters",
+        explain=lambda: _targets(mon),
+    )
 
 
 def _scraped(mon: ClusterMonitoring) -> int:

@@ -222,13 +222,15 @@ def group_members(
     *,
     wait_s: float = 30.0,
     sleep: Callable[[float], None] = time.sleep,
+    who: str = "",
 ) -> list[str]:
     """Who is in the group now ("client_id@host"); [] for a group without members (or
     none at all).
 
     Asked before work that must not run beside the group's members (`index rebuild`, `lake
     compact`): a transient error is asked again for up to `wait_s`, and a broker that still
-    cannot say is BrokerError — the command stops instead of guessing "nobody".
+    cannot say is BrokerError ("cannot tell whether {who} runs") — the command stops
+    instead of guessing "nobody".
     """
     from confluent_kafka.admin import AdminClient
 
@@ -258,6 +260,10 @@ def group_members(
             sleep=sleep,
             clock=time.monotonic,
         )
+    except BrokerError as exc:
+        if not who:
+            raise
+        raise BrokerError(f"cannot tell whether {who} runs: {exc.message}", hint=exc.hint) from None
     finally:
         release(box, f"{principal}: admin client")
 

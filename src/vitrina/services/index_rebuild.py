@@ -65,12 +65,7 @@ class RebuildReport:
 
 
 def _refuse_if_indexing(settings: Settings, group_id: str) -> None:
-    try:
-        members = group_members(settings, group_id, PRINCIPAL)
-    except BrokerError as exc:
-        raise BrokerError(
-            f"cannot tell whether the indexer runs: {exc.message}", hint=exc.hint
-        ) from None
+    members = group_members(settings, group_id, PRINCIPAL, who="the indexer")
     if members:
         raise IndexerRunning(
             f"the indexer is running: group {group_id} has {len(members)} member(s) "

@@ -28,7 +28,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, TopicPartition
 
-from vitrina.errors import BrokerError, VitrinaError
+from vitrina.errors import VitrinaError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.inspect import group_members, topic_incarnation, topic_partitions
 from vitrina.kafka.lifecycle import release
@@ -85,12 +85,7 @@ def _committed(settings: Settings, topic: str, partitions: set[int]) -> dict[int
 
 def refuse_if_sinking(settings: Settings) -> None:
     group = settings.lake.consumer_group
-    try:
-        members = group_members(settings, group, SERVICE)
-    except BrokerError as exc:
-        raise BrokerError(
-            f"cannot tell whether the lake sink runs: {exc.message}", hint=exc.hint
-        ) from None
+    members = group_members(settings, group, SERVICE, who="the lake sink")
     if members:
         interval = settings.lake.compact_interval_s
         merges = (
