@@ -38,16 +38,16 @@ from typing import Any
 
 import jsonschema_rs
 import pyarrow as pa
-from confluent_kafka import Consumer, KafkaException, Message, TopicPartition
+from confluent_kafka import Consumer, Message, TopicPartition
 from prometheus_client import Gauge
 
 from vitrina import metrics
 from vitrina.contracts.codec import check_depth, decode, loads, schema, validate
-from vitrina.errors import BrokerError, UnavailableError, VitrinaError
+from vitrina.errors import VitrinaError
 from vitrina.kafka.deadletter import HEADER_OFFSET, REPLAY_HEADERS, DeadLetterPolicy, Output
-from vitrina.kafka.inspect import TopicRecreated, incarnation_of, topic_ids, topic_incarnation
-from vitrina.kafka.lifecycle import release
-from vitrina.kafka.offsets import TRANSIENT, committed_offsets, watermark_offsets
+from vitrina.kafka.incarnations import IncarnationCheck
+from vitrina.kafka.inspect import topic_incarnation
+from vitrina.kafka.offsets import committed_offsets, watermark_offsets
 from vitrina.kafka.steps import Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.lake.columns import (
@@ -128,8 +128,7 @@ class LakeSink(Step):
         }
         warm_up()
         self.incarnations: dict[str, str] = {}  # role -> incarnation of its topic
-        self._admin: list[Any] = []  # the admin client that checks them before each write
-        self._cluster_id = ""
+        self._check = IncarnationCheck(settings, SERVICE, "lake")  # before every write
         self._oldest: float | None = None  # worker clock when the current buffers began
         self.writes = BackgroundWrites(
             self._write_one, max_in_flight=WRITES_IN_FLIGHT, threads=WRITER_THREADS
@@ -253,56 +252,19 @@ class LakeSink(Step):
 
     def _write(self, keys: list[BufferKey]) -> None:
         """Hand these buffers to the background writer (one file each)."""
-        self._check_incarnations({key[0] for key in keys})
+        # Each topic still the incarnation its files are named after: else a new one's
+        # records would take (and replace) the old one's file names, as a test saw.
+        self._check(
+            {
+                getattr(self.settings.topics, role): self.incarnations.get(role, "")
+                for role in {key[0] for key in keys}
+            }
+        )
         for key in keys:
             items = self.buffers.pop(key)
             self.buffered -= len(items)
             self._outcomes(self.writes.submit(key, items))
         BUFFERED.set(self.buffered)
-
-    def _check_incarnations(self, roles: set[str]) -> None:
-        """Each topic is still the incarnation its files will be named after: TopicRecreated
-        when it was deleted and created again since the assignment. Asked before every write
-        (one DescribeTopics request, ~1-2 ms), so a new incarnation's records never go into
-        files named by the old one (same day, partition and first offset: they replaced its
-        files, a test saw 40 rows become 30). What was read before this check, the topic
-        still the old one then, is the old one's."""
-        known = {
-            getattr(self.settings.topics, role): self.incarnations[role]
-            for role in roles
-            if self.incarnations.get(role)
-        }
-        if not known:
-            return
-        if not self._admin:
-            from confluent_kafka.admin import AdminClient
-
-            from vitrina.kafka.clients import admin_config
-
-            self._admin.append(AdminClient(admin_config(self.settings, SERVICE)))
-        try:
-            if not self._cluster_id:
-                # Asked once: a new cluster gives its topics new ids, which the check sees.
-                self._cluster_id = self._admin[0].list_topics(timeout=10).cluster_id or ""
-            ids = topic_ids(self._admin[0], list(known))
-        except KafkaException as exc:
-            err = exc.args[0]
-            what = f"lake: cannot check {', '.join(known)} before writing: {err}"
-            if err.code() in TRANSIENT or err.retriable():  # the worker pauses and retries
-                raise UnavailableError(what) from None
-            raise BrokerError(what, hint="check the lake sink's ACLs (DESCRIBE)") from None
-        for topic, incarnation in known.items():
-            topic_id = ids.get(topic)
-            if topic_id is None:
-                continue  # deleted, not created again: all that was read is the old one's
-            now = incarnation_of(self._cluster_id, topic_id)
-            if now != incarnation:
-                raise TopicRecreated(
-                    f"lake: {topic} was deleted and created again (incarnation {incarnation} "
-                    f"→ {now}); what was read since the last commit is dropped and the new "
-                    "topic read from its start",
-                    hint="the old incarnation's files stay in the lake, named by it",
-                )
 
     def _write_one(self, key: BufferKey, items: list[Any]) -> Outcome:
         """On the writer thread: one buffer → its table → one Parquet file."""
@@ -504,8 +466,7 @@ class LakeSink(Step):
         self._settle_compaction()
         if self._compactor is not None:
             self._compactor.shutdown(wait=True)
-        if self._admin:
-            release(self._admin, "lake sink: admin client")
+        self._check.close()
 
 
 def _log_start(

@@ -1,0 +1,78 @@
+"""Which incarnation of its input topics a sink read, checked before it writes.
+
+A topic deleted and created again while a worker runs is not told to its consumer:
+librdkafka does not follow topic ids, so there is no rebalance and no error; it reads the
+new topic on from the old positions (skipping the records below them), or from 0 when those
+are out of range. A sink that asks each topic's incarnation (`inspect.topic_incarnation`) at
+assignment checks it again before every write: on a change it raises TopicRecreated, and
+the worker rewinds (`vitrina_worker_rewinds_total{reason="topic_recreated"}`) to the new
+topic's committed offsets — none, the broker deleted them with the old topic — so to its
+start. What was read before a check that found the topic unchanged is the old topic's.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from confluent_kafka import KafkaException
+
+from vitrina.errors import BrokerError, UnavailableError
+from vitrina.kafka.inspect import TopicRecreated, incarnation_of, topic_ids, topic_incarnation
+from vitrina.kafka.lifecycle import release
+from vitrina.kafka.offsets import TRANSIENT
+from vitrina.settings import Settings
+
+
+class IncarnationCheck:
+    """One admin client (the sink's principal) that asks topic ids before writes: one
+    DescribeTopics request a check (~1-2 ms), the cluster id asked once (a new cluster gives
+    its topics new ids, which the check sees)."""
+
+    def __init__(self, settings: Settings, principal: str, service: str) -> None:
+        self.settings, self.principal, self.service = settings, principal, service
+        self._admin: list[Any] = []
+        self._cluster_id = ""
+
+    def now(self, topic: str) -> str:
+        """The topic's incarnation now (at an assignment; transient errors waited out)."""
+        return topic_incarnation(self.settings, topic, self.principal)
+
+    def __call__(self, known: dict[str, str]) -> None:
+        """TopicRecreated when a topic of `known` (topic → incarnation read) is another
+        incarnation now; UnavailableError when the broker cannot say (the worker pauses and
+        retries the write); a topic deleted and not created again passes (all that was read
+        is the old one's)."""
+        known = {topic: inc for topic, inc in known.items() if inc}
+        if not known:
+            return
+        if not self._admin:
+            from confluent_kafka.admin import AdminClient
+
+            from vitrina.kafka.clients import admin_config
+
+            self._admin.append(AdminClient(admin_config(self.settings, self.principal)))
+        try:
+            if not self._cluster_id:
+                self._cluster_id = self._admin[0].list_topics(timeout=10).cluster_id or ""
+            ids = topic_ids(self._admin[0], list(known))
+        except KafkaException as exc:
+            err = exc.args[0]
+            what = f"{self.service}: cannot check {', '.join(known)} before writing: {err}"
+            if err.code() in TRANSIENT or err.retriable():
+                raise UnavailableError(what) from None
+            raise BrokerError(what, hint=f"check {self.principal}'s ACLs (DESCRIBE)") from None
+        for topic, incarnation in known.items():
+            topic_id = ids.get(topic)
+            if topic_id is None:
+                continue
+            now = incarnation_of(self._cluster_id, topic_id)
+            if now != incarnation:
+                raise TopicRecreated(
+                    f"{self.service}: {topic} was deleted and created again (incarnation "
+                    f"{incarnation} → {now}); what was read since the last commit is dropped "
+                    "and the new topic read from its start"
+                )
+
+    def close(self) -> None:
+        if self._admin:
+            release(self._admin, f"{self.service}: admin client")
