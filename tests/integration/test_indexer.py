@@ -273,3 +273,49 @@ def test_kill_9_mid_stream_then_restart_converges_to_latest_state(
         except subprocess.TimeoutExpired:
             indexer.kill()
     assert indexer.returncode == 0, log.read_text()
+
+
+def test_a_topic_recreated_under_a_running_indexer_gets_all_its_products_indexed(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """filtered-products deleted and created again while the indexer runs, the new topic
+    holding more records than the old one. A guard, not a regression test: it passed before
+    the lake sink's fix too. The consumer is not told (no rebalance, no error), yet the
+    worker read the new topic from its start here — while a bare consumer that never commits
+    was seen to go on from the old positions, skipping the records below them (a probe on
+    this broker). Were the indexer to do that, the new products below them would never be
+    indexed, and this test would fail."""
+    from confluent_kafka.admin import AdminClient
+    from tests.integration.test_lake_sink import created_again
+
+    from vitrina.kafka.clients import admin_config
+
+    settings = make_settings(search={"commit_seconds": 0.2})
+    topic = settings.topics.filtered_products
+    catalog = list(generate_catalog(140, seed=11))
+    produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog[:40]])
+    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    try:
+        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
+        wait_for(lambda: index.count() == 40, timeout=30, message="40 indexed products")
+        admin = AdminClient(admin_config(settings))
+        admin.delete_topics([topic])[topic].result(timeout=30)
+        wait_for(
+            lambda: created_again(settings, topic),
+            timeout=30,
+            interval=0.5,
+            message=f"{topic} to be created again",
+        )
+        produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog[40:]])
+        wait_for(
+            lambda: index.count() == 140,
+            timeout=60,
+            message="the new topic's 100 products beside the old 40",
+            explain=lambda: f"{index.count()} indexed",
+        )
+    finally:
+        worker.stop()
+        thread.join(30)
+    assert not thread.is_alive()
