@@ -381,7 +381,11 @@ class LakeSink(Step):
             # next round asks again anyway.
             topic = getattr(self.settings.topics, role)
             if incarnations[role] != topic_incarnation(self.settings, topic, SERVICE, wait_s=0):
-                log.warning("lake: %s was created again; compaction waits for a rebalance", topic)
+                log.warning(
+                    "lake: %s was created again; compaction waits until the sink takes the "
+                    "new incarnation (at its next write)",
+                    topic,
+                )
                 continue
             done[role] = compact(
                 self.writer,
