@@ -194,3 +194,34 @@ def test_a_product_file_encodes_repeated_values_only_and_reads_back_equal(
     # The readers' file ranges (offsets, timestamps) keep their statistics; long texts none.
     assert column["_offset"].statistics.has_min_max
     assert column["description"].statistics is None
+
+
+def test_a_file_merged_away_between_listing_and_reading_is_listed_again(
+    writer: LakeWriter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression (a CI run, the sink running beside the reader): compaction merged two files
+    and deleted them after `files` listed them and before they were read, and read_dataset
+    raised FileNotFoundError. Here the merge happens right after the first listing."""
+    from vitrina.lake.reader import read_dataset
+
+    writer.write("client_events", DAY, event_rows(0, range(0, 5)))
+    writer.write("client_events", DAY, event_rows(0, range(5, 9)))
+    listed = writer.files("client_events")
+    calls = 0
+    real_files = LakeWriter.files
+
+    def files_then_merge(self: LakeWriter, role: str, partition: int | None = None) -> list:
+        nonlocal calls
+        calls += 1
+        found = real_files(self, role, partition)
+        if calls == 1:  # a merge right after this listing: one file of all rows, sources gone
+            merged = writer.write("client_events", DAY, event_rows(0, range(0, 9)))
+            for f in listed:
+                if f.path != merged.path:
+                    writer.fs.rm(f.path)
+        return found
+
+    monkeypatch.setattr(LakeWriter, "files", files_then_merge)
+    ids = read_dataset(writer, "client_events", ["event_id"]).column("event_id").to_pylist()
+    assert sorted(ids) == sorted(f"e-{o}" for o in range(9))
+    assert calls == 2

@@ -48,14 +48,28 @@ class DatasetStats:
     partitions: dict[int, PartitionRange] = field(default_factory=dict)
 
 
-def read_dataset(writer: LakeWriter, role: str, columns: list[str] | None = None) -> pa.Table:
-    """Every row of one dataset (empty table with the schema when there is none)."""
+def read_dataset(
+    writer: LakeWriter, role: str, columns: list[str] | None = None, attempts: int = 5
+) -> pa.Table:
+    """Every row of one dataset (empty table with the schema when there is none).
+
+    A running sink may delete a listed file before it is read: a merge of compaction (its
+    rows are in the merged file by then) or the crash cleanup of a rewind (its rows are read
+    again). Each listing is whole on its own (`LakeWriter.files`), so a file gone is listed
+    and read again, up to `attempts` times."""
     schema = layout.schema_for(role)
-    paths = [f.path for f in writer.files(role)]
-    if not paths:
-        return schema.empty_table() if columns is None else schema.empty_table().select(columns)
-    dataset = pads.dataset(paths, schema=schema, format="parquet", filesystem=writer.fs)
-    return dataset.to_table(columns=columns)
+    for attempt in range(1, attempts + 1):
+        paths = [f.path for f in writer.files(role)]
+        if not paths:
+            empty = schema.empty_table()
+            return empty if columns is None else empty.select(columns)
+        try:  # both open the files: the dataset (their sizes) and the read
+            dataset = pads.dataset(paths, schema=schema, format="parquet", filesystem=writer.fs)
+            return dataset.to_table(columns=columns)
+        except FileNotFoundError:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _column_range(meta: pq.FileMetaData, name: str) -> tuple[Any, Any]:
