@@ -225,13 +225,19 @@ class BrokerWatch:
         self._failure_said = False
 
 
-def die_with_parent(signum: int = signal.SIGTERM) -> None:
+def die_with_parent(signum: int = signal.SIGTERM, parent: int | None = None) -> None:
     """In a child process: `signum` (SIGTERM: a clean stop) when the parent dies, even by
     SIGKILL (Linux prctl PR_SET_PDEATHSIG; a no-op elsewhere). The supervisor's services
     and the client API's worker processes (uvicorn's and granian's) use it; a granian
-    worker asks SIGKILL until its app has started (`client_api_granian`)."""
+    worker asks SIGKILL until its app has started (`client_api_granian`).
+
+    `parent`: the parent's pid, known before the fork. A parent that died before the prctl
+    (the child already handed to init) never sends the signal, so the child sends it to
+    itself: a CI run saw a granian worker outlive its service killed during start-up."""
     with contextlib.suppress(OSError, AttributeError):
         import ctypes
 
         pr_set_pdeathsig = 1
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(pr_set_pdeathsig, int(signum))
+    if parent is not None and os.getppid() != parent:
+        os.kill(os.getpid(), signum)

@@ -65,8 +65,10 @@ class _Running:
 def _child_setup(nice: int) -> Callable[[], None]:
     """What the child runs before exec: die with the supervisor, then lower its priority."""
 
+    parent = os.getpid()  # the supervisor, known before the fork
+
     def setup() -> None:
-        die_with_parent()  # SIGTERM when the supervisor dies, even by SIGKILL
+        die_with_parent(parent=parent)  # SIGTERM when the supervisor dies, even by SIGKILL
         if nice:
             os.nice(nice)
 

@@ -228,14 +228,14 @@ def main(settings: Settings) -> None:
     serve_processes(settings, workers)
 
 
-def _serve_one(settings: Settings, sock: socket.socket) -> None:
+def _serve_one(settings: Settings, sock: socket.socket, parent: int | None = None) -> None:
     """One worker process: its own app state (view, producer, index reader) on the shared
     listening socket; the kernel spreads connections over the workers."""
     import uvicorn
 
     from vitrina.api.http_protocol import with_header_timeout
 
-    die_with_parent()
+    die_with_parent(parent=parent)
     warm_up(settings)
     config = uvicorn.Config(
         create_app(settings, freeze_gc=True),
@@ -281,7 +281,9 @@ def serve_processes(settings: Settings, workers: int) -> None:
     # fork: the children inherit the bound socket and the settings; no threads exist yet.
     context = multiprocessing.get_context("fork")
     children = [
-        context.Process(target=_serve_one, args=(settings, sock), name=f"client-api-{i}")
+        context.Process(
+            target=_serve_one, args=(settings, sock, os.getpid()), name=f"client-api-{i}"
+        )
         for i in range(workers)
     ]
     for child in children:

@@ -10,6 +10,7 @@ workers: SIGTERM/SIGINT stop them all; a worker that dies stops the service with
 
 from __future__ import annotations
 
+import os
 import resource
 import signal
 import socket
@@ -64,7 +65,7 @@ def check_port_free(host: str, port: int) -> None:
         probe.close()
 
 
-def _worker_app(settings: Settings) -> Any:
+def _worker_app(settings: Settings, parent: int | None = None) -> Any:
     """Runs in each granian worker: die with the parent (even when it is SIGKILLed), then
     build this process's app (its own view, producer and index reader).
 
@@ -75,7 +76,7 @@ def _worker_app(settings: Settings) -> Any:
     is lost: a starting worker has answered nothing yet."""
     from vitrina.services.client_api import create_app, warm_up
 
-    die_with_parent(signal.SIGKILL)
+    die_with_parent(signal.SIGKILL, parent)
     warm_up(settings)  # before granian installs its signal handlers and runs the lifespan
     return create_app(settings, freeze_gc=True, on_started=die_with_parent)
 
@@ -114,7 +115,7 @@ def serve_granian(settings: Settings, workers: int) -> None:
     )
     try:
         # partial, not a lambda: it pickles should multiprocessing ever spawn, not fork.
-        server.serve(target_loader=partial(_worker_app, settings), wrap_loader=False)
+        server.serve(target_loader=partial(_worker_app, settings, os.getpid()), wrap_loader=False)
     except SystemExit as exc:
         if exc.code:
             raise SystemExit(
