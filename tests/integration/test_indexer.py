@@ -28,6 +28,7 @@ from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import headers_dict
 from vitrina.kafka.inspect import read_to_end
+from vitrina.kafka.worker import StreamWorker
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.services.indexer import build_worker
 from vitrina.settings import Settings
@@ -56,18 +57,32 @@ def index_of(settings: Settings) -> EmbeddedSearch | None:
         return None  # the indexer has not created it yet
 
 
+def indexer_thread(settings: Settings) -> tuple[StreamWorker, threading.Thread]:
+    """An indexer of its own group, running on a thread."""
+    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
+    thread = threading.Thread(target=worker.run, daemon=True)
+    thread.start()
+    return worker, thread
+
+
+def indexed(settings: Settings, count: int) -> EmbeddedSearch:
+    """The index, once it holds `count` products."""
+    index: EmbeddedSearch = wait_for(
+        lambda: index_of(settings), timeout=30, message="the index to exist"
+    )
+    wait_for(lambda: index.count() == count, timeout=30, message=f"{count} indexed products")
+    return index
+
+
 def test_products_searchable_tombstone_removes_invalid_dead_letters(
     make_settings: Callable[..., Settings],
 ) -> None:
     settings = make_settings(search={"commit_seconds": 0.2})
     catalog = list(generate_catalog(50, seed=7))
     produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog])
-    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
+    worker, thread = indexer_thread(settings)
     try:
-        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
-        wait_for(lambda: index.count() == 50, timeout=30, message="50 indexed products")
+        index = indexed(settings, 50)
         first = catalog[0]
         assert first["product_id"] in {
             h.product_id for h in index.search(first["name"], limit=5).hits
@@ -294,12 +309,9 @@ def test_a_topic_recreated_under_a_running_indexer_gets_all_its_products_indexed
     topic = settings.topics.filtered_products
     catalog = list(generate_catalog(140, seed=11))
     produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog[:40]])
-    worker = build_worker(settings, group_id=f"indexer-{uuid.uuid4().hex[:6]}")
-    thread = threading.Thread(target=worker.run, daemon=True)
-    thread.start()
+    worker, thread = indexer_thread(settings)
     try:
-        index = wait_for(lambda: index_of(settings), timeout=30, message="the index to exist")
-        wait_for(lambda: index.count() == 40, timeout=30, message="40 indexed products")
+        index = indexed(settings, 40)
         admin = AdminClient(admin_config(settings))
         admin.delete_topics([topic])[topic].result(timeout=30)
         wait_for(
