@@ -40,8 +40,9 @@ def fake_admin(failures: list[int], describe_error: int | None = None) -> type:
                 raise KafkaException(KafkaError(failures.pop(0)))
             return SimpleNamespace(cluster_id="c1")
 
-        def describe_topics(self, _topics: Any, request_timeout: float) -> dict[str, Any]:
-            return {"t": FakeFuture(describe_error)}
+        def describe_topics(self, topics: Any, request_timeout: float) -> dict[str, Any]:
+            # Keyed by topic name, as the real AdminClient's futures are.
+            return {name: FakeFuture(describe_error) for name in topics.topic_names}
 
     return FakeAdmin
 

@@ -17,7 +17,7 @@ from typing import Any
 from confluent_kafka import KafkaException
 
 from vitrina.errors import BrokerError, UnavailableError
-from vitrina.kafka.inspect import TopicRecreated, incarnation_of, topic_ids, topic_incarnation
+from vitrina.kafka.inspect import TopicRecreated, incarnation_of, topic_ids
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import TRANSIENT
 from vitrina.settings import Settings
@@ -32,10 +32,6 @@ class IncarnationCheck:
         self.settings, self.principal, self.service = settings, principal, service
         self._admin: list[Any] = []
         self._cluster_id = ""
-
-    def now(self, topic: str) -> str:
-        """The topic's incarnation now (at an assignment; transient errors waited out)."""
-        return topic_incarnation(self.settings, topic, self.principal)
 
     def __call__(self, known: dict[str, str]) -> None:
         """TopicRecreated when a topic of `known` (topic → incarnation read) is another

@@ -288,7 +288,6 @@ def topic_incarnation(
     *,
     wait_s: float = 60.0,
     sleep: Callable[[float], None] = time.sleep,
-    admin: Any = None,
 ) -> str:
     """A short, stable name of this *incarnation* of `topic`: hash of cluster id + topic id.
 
@@ -300,27 +299,22 @@ def topic_incarnation(
     cluster test). Raises BrokerError when the broker gives no id, or at once when the
     topic does not exist.
     """
-    from confluent_kafka import TopicCollection
     from confluent_kafka.admin import AdminClient
 
     from vitrina.kafka.clients import admin_config
 
-    if admin is None:  # else the caller's own (asked often: one client, not one a call)
-        admin = AdminClient(admin_config(settings, principal))
+    admin = AdminClient(admin_config(settings, principal))
 
     def ask(_deadline: float) -> tuple[str, str]:
         cluster_id = admin.list_topics(topic, timeout=timeout).cluster_id or ""
-        [future] = admin.describe_topics(TopicCollection([topic]), request_timeout=timeout).values()
-        try:
-            return cluster_id, str(future.result().topic_id or "")
-        except KafkaException as exc:
-            if exc.args[0].code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
-                # Retriable to librdkafka, not to us: _waiting_out passes it on at once.
-                raise TopicMissing(
-                    f"cannot describe topic {topic}: it does not exist",
-                    hint="is the topic created? `vitrina topics apply`",
-                ) from None
-            raise
+        topic_id = topic_ids(admin, [topic], timeout)[topic]
+        if topic_id is None:
+            # Not a KafkaException (librdkafka calls it retriable): _waiting_out passes it on.
+            raise TopicMissing(
+                f"cannot describe topic {topic}: it does not exist",
+                hint="is the topic created? `vitrina topics apply`",
+            )
+        return cluster_id, topic_id
 
     try:
         cluster_id, topic_id = _waiting_out(

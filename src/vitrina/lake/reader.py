@@ -6,6 +6,7 @@ Statistics come from Parquet footers only (row counts, min/max of `_offset` and
 
 from __future__ import annotations
 
+import contextlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -58,18 +59,22 @@ def read_dataset(
     again). Each listing is whole on its own (`LakeWriter.files`), so a file gone is listed
     and read again, up to `attempts` times."""
     schema = layout.schema_for(role)
-    for attempt in range(1, attempts + 1):
-        paths = [f.path for f in writer.files(role)]
-        if not paths:
-            empty = schema.empty_table()
-            return empty if columns is None else empty.select(columns)
-        try:  # both open the files: the dataset (their sizes) and the read
-            dataset = pads.dataset(paths, schema=schema, format="parquet", filesystem=writer.fs)
-            return dataset.to_table(columns=columns)
-        except FileNotFoundError:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
+    for _ in range(attempts - 1):
+        with contextlib.suppress(FileNotFoundError):
+            return _read_listed(writer, role, schema, columns)
+    return _read_listed(writer, role, schema, columns)
+
+
+def _read_listed(
+    writer: LakeWriter, role: str, schema: pa.Schema, columns: list[str] | None
+) -> pa.Table:
+    """The files listed now, read (both open them: the dataset its sizes, then the read)."""
+    paths = [f.path for f in writer.files(role)]
+    if not paths:
+        empty = schema.empty_table()
+        return empty if columns is None else empty.select(columns)
+    dataset = pads.dataset(paths, schema=schema, format="parquet", filesystem=writer.fs)
+    return dataset.to_table(columns=columns)
 
 
 def _column_range(meta: pq.FileMetaData, name: str) -> tuple[Any, Any]:
