@@ -87,11 +87,45 @@ def test_every_reference_resolves(
                 assert (COMPOSE_DIR / source).exists(), f"{name}: {source} does not exist"
             else:
                 assert source in volumes, f"{name}: undeclared volume {source}"
-    build_files = {
-        svc["build"].get("dockerfile", "Dockerfile") for svc in services.values() if "build" in svc
-    }
-    assert "deploy/docker/Dockerfile" in build_files
-    assert (ROOT / "deploy" / "docker" / "Dockerfile").is_file()
+    builds = {name: svc["build"] for name, svc in services.items() if "build" in svc}
+    assert {b.get("dockerfile") for b in builds.values()} >= {"deploy/docker/Dockerfile"}
+    for name, build in builds.items():
+        context = (COMPOSE_DIR / build["context"]).resolve()
+        dockerfile = context / build.get("dockerfile", "Dockerfile")
+        assert dockerfile.is_file(), f"{name}: no {dockerfile}"
+        for source in _copied_sources(dockerfile.read_text()):
+            assert (context / source).exists(), f"{name}: {dockerfile} copies missing {source}"
+
+
+def _copied_sources(dockerfile: str) -> list[str]:
+    """The build-context paths a Dockerfile's COPY instructions read (not `--from` stages)."""
+    sources = []
+    for line in dockerfile.splitlines():
+        words = line.split()
+        if not words or words[0].upper() != "COPY":
+            continue
+        args = [w for w in words[1:] if not w.startswith("--")]
+        if any(w.startswith("--from") for w in words[1:]) or args[0].startswith("["):
+            continue
+        sources += args[:-1]
+    return sources
+
+
+def test_the_kafka_image_copies_the_native_clusters_exporter_rules(
+    services: dict[str, dict[str, Any]],
+) -> None:
+    """One rules file for both deployments: the compose image and `vitrina cluster up`'s
+    nodes export the same metrics (two copies had to be edited alike before)."""
+    node = next(
+        svc for svc in services.values() if svc.get("image", "").startswith("vitrina-kafka")
+    )
+    context = (COMPOSE_DIR / node["build"]["context"]).resolve()
+    dockerfile = (context / node["build"].get("dockerfile", "Dockerfile")).read_text()
+    rules = [s for s in _copied_sources(dockerfile) if s.endswith("jmx-exporter.yml")]
+    assert [(context / s).resolve() for s in rules] == [
+        ROOT / "deploy" / "kafka" / "jmx-exporter.yml"
+    ]
+    assert len(list((ROOT / "deploy").rglob("jmx-exporter.yml"))) == 1
 
 
 def test_long_running_services_have_health_checks(services: dict[str, dict[str, Any]]) -> None:
