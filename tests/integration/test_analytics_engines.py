@@ -15,7 +15,7 @@ import pytest
 
 from vitrina.analytics.definitions import OUTPUTS, Params
 from vitrina.analytics.job import compute
-from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.analytics.synthetic import add_incarnation, copy_records, write_generated_lake
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import load_settings
 
@@ -37,9 +37,12 @@ def _same(a: Any, b: Any) -> bool:
 
 def test_duckdb_and_spark_produce_identical_outputs(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path, analytics={"spark_master": "local[2]"})
-    info = write_generated_lake(
-        LakeWriter.from_settings(settings), products=150, customer_count=30, messages=2500
-    )
+    writer = LakeWriter.from_settings(settings)
+    info = write_generated_lake(writer, products=150, customer_count=30, messages=2500)
+    # Both engines read each file's incarnation from its name and each record once: a
+    # second incarnation of the orders (the same offsets again), every event twice.
+    add_incarnation(writer, "orders", "b2", "order_id")
+    copy_records(writer, "client_events")
     params = Params(as_of=info["end"].timestamp())
     duck = compute(settings, params, engine_name="duckdb")
     spark = compute(

@@ -181,27 +181,23 @@ STATEMENTS: list[Statement] = [
         "SELECT product_id, category FROM catalogue WHERE COALESCE(stock_available, 0) > 0",
         materialize=True,
     ),
-    # -- facts (deduplicated by their Kafka position, cut at train_until) ----------------
+    # -- facts (cut at train_until; each Kafka record once: engines.run_definitions reads
+    # a record's copies once, by its incarnation, partition and offset) -------------------
     Statement(
         "order_lines",
         "SELECT order_id, customer_id, product_id, "
         f"CASE WHEN quantity BETWEEN 1 AND {MAX_QUANTITY} THEN quantity ELSE 1 END AS quantity, "
         f"CASE WHEN price BETWEEN 0 AND {MAX_AMOUNT:.0f} THEN price END AS price, "
-        "order_date AS ts FROM ("
-        "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset, line_no "
-        "ORDER BY order_id) AS dup FROM orders "
-        "WHERE epoch(order_date) < {train_until}) AS t "
-        f"WHERE dup = 1 AND COALESCE(state, '') NOT IN ({_CANCELLED})",
+        "order_date AS ts FROM orders WHERE epoch(order_date) < {train_until} "
+        f"AND COALESCE(state, '') NOT IN ({_CANCELLED})",
         materialize=True,
     ),
     Statement(
         "events",
-        "SELECT user_id, product_id, type, rating, timestamp AS ts FROM ("
-        "SELECT *, ROW_NUMBER() OVER (PARTITION BY _partition, _offset "
-        "ORDER BY product_id) AS dup FROM client_events "
+        "SELECT user_id, product_id, type, rating, timestamp AS ts FROM client_events "
         "WHERE epoch(timestamp) < {train_until} AND user_id IS NOT NULL "
-        "AND product_id IS NOT NULL) AS t WHERE dup = 1",
-        materialize=True,  # read twice (the clock, interactions): deduplicated once
+        "AND product_id IS NOT NULL",
+        materialize=True,  # read twice (the clock, interactions)
     ),
     # -- the clock: recency is measured from the newest fact in the lake (or `as_of`) that
     # is not dated in the future (`clock_limit`) -------------------------------------------

@@ -8,6 +8,7 @@ compute) lives in `definitions.py`, once. `open_engine(settings)` picks the engi
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -15,8 +16,16 @@ import pyarrow as pa
 
 from vitrina.analytics.definitions import Params, statements
 from vitrina.analytics.lakeio import InputFiles
-from vitrina.analytics.relations import Statement, input_projection
+from vitrina.analytics.relations import (
+    RECORD_KEYS,
+    Statement,
+    duplicates_sql,
+    each_once_sql,
+    input_projection,
+)
 from vitrina.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 class Engine(Protocol):
@@ -73,7 +82,7 @@ class DuckDBEngine:
         if files.urls:
             source = (
                 f"read_parquet({_quote_list(files.urls)}, union_by_name = true, "
-                f"hive_partitioning = false)"
+                f"hive_partitioning = false, filename = true)"
             )
         self.create(
             files.dataset,
@@ -124,6 +133,22 @@ def open_engine(settings: Settings, name: str | None = None, **options: Any) -> 
     raise ConfigError(f"unknown analytics engine {chosen!r}", hint="use duckdb or spark")
 
 
+def _each_record_once(engine: Engine, dataset: str) -> None:
+    """Read a fact dataset's copies of one record once. Checked first, as copying is
+    rare and the check cheap: at 5M order lines, ~0.5 s against ~4 s for a ranking of
+    every record (which the statements did at every run before)."""
+    copies = engine.scalar(duplicates_sql(dataset))
+    if not copies:
+        return
+    log.warning(
+        "analytics: the lake holds %d %s records more than once; each is read once",
+        copies,
+        dataset,
+    )
+    engine.create(f"{dataset}__each_once", each_once_sql(dataset), materialize=True)
+    engine.create(dataset, f"SELECT * FROM {dataset}__each_once", materialize=False)
+
+
 def run_definitions(
     engine: Engine,
     inputs: dict[str, InputFiles],
@@ -132,9 +157,12 @@ def run_definitions(
     evaluation: bool = False,
     on_step: Callable[[Statement], None] | None = None,
 ) -> None:
-    """Register the inputs and create every defined relation, in order."""
+    """Register the inputs (each Kafka record once) and create every defined relation, in
+    order."""
     for files in inputs.values():
         engine.register_input(files)
+        if files.urls and files.dataset in RECORD_KEYS:
+            _each_record_once(engine, files.dataset)
     for statement, sql in statements(params, evaluation=evaluation):
         if statement.model:
             from vitrina.analytics.model import STEPS

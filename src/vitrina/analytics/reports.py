@@ -68,10 +68,10 @@ REPORT_STATEMENTS: list[Statement] = [
         f"CASE WHEN latency_ms BETWEEN 0 AND {MAX_LATENCY_MS} THEN latency_ms END AS latency_ms "
         "FROM ("
         # A query id counted once: the query log's journal may produce a record again
-        # after a kill -9 (api/query_journal.py); a lake without ids: each record once.
-        "SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(query_id, "
-        "CAST(_partition AS VARCHAR) || '/' || CAST(_offset AS VARCHAR)) "
-        "ORDER BY _partition, _offset) AS dup FROM client_queries "
+        # after a kill -9 (api/query_journal.py); a record without an id counts once.
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY COALESCE(query_id, _incarnation || '/' "
+        "|| CAST(_partition AS VARCHAR) || '/' || CAST(_offset AS VARCHAR)) "
+        "ORDER BY _incarnation, _partition, _offset) AS dup FROM client_queries "
         "WHERE kind = 'search' AND epoch(timestamp) < {train_until}) AS q WHERE dup = 1",
         materialize=True,
     ),

@@ -90,6 +90,8 @@ class SparkEngine:
         if files.urls:
             urls = [u if "://" in u else f"file://{u}" for u in files.urls]
             raw = self.spark.read.option("mergeSchema", "true").parquet(*urls)
+            # Each row's file (its name holds the topic incarnation), as DuckDB's `filename`.
+            raw = raw.select("*", raw["_metadata.file_path"].alias("filename"))
             source = f"{files.dataset}__files"
             raw.createOrReplaceTempView(source)
         self.create(

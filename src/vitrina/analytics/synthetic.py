@@ -18,7 +18,7 @@ from typing import Any
 from vitrina.domain.generator import CATALOGUE, customers, generate_catalog, generate_traffic
 from vitrina.lake import layout
 from vitrina.lake.rows import RecordMeta, lake_rows, timestamp_ms
-from vitrina.lake.writer import LakeWriter
+from vitrina.lake.writer import LakeWriter, parquet_bytes
 
 PARTITIONS = 3
 PII_KEY = b"synthetic-lake-key"  # test data only: emails are generated, not personal
@@ -258,3 +258,37 @@ def as_small_files(writer: LakeWriter, roles: tuple[str, ...], per_file: int) ->
                 wanted = set(offsets[start : start + per_file])
                 chunk = [r for r in rows if r["_offset"] in wanted]
                 writer.write(role, whole.day, chunk, whole.incarnation)
+
+
+def add_incarnation(writer: LakeWriter, role: str, incarnation: str, renamed: str) -> int:
+    """Add the records of another incarnation of a dataset's topic (deleted and created
+    again, or a broker that lost its data): the same partitions and offsets as each file
+    holds now, other records (the string column `renamed` suffixed "-b"). Returns the rows."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for f in writer.files(role):
+        table = pq.read_table(f.path)
+        index = table.schema.get_field_index(renamed)
+        table = table.set_column(
+            index, renamed, pc.binary_join_element_wise(table[renamed], "-b", "")
+        )
+        writer.write_table(role, f.day, table, incarnation)
+        rows += table.num_rows
+    return rows
+
+
+def copy_records(writer: LakeWriter, role: str) -> int:
+    """Write each file of a dataset again under another name (its first offset moved past
+    any real one): every record twice in the lake, as an older sink could leave it. Returns
+    the rows copied."""
+    import pyarrow.parquet as pq
+
+    rows = 0
+    for f in writer.files(role):
+        name = layout.file_name(f.partition, f.first_offset + 10**11, f.incarnation, f.generation)
+        table = pq.read_table(f.path)
+        writer._put_atomic(f"{f.path.rsplit('/', 1)[0]}/{name}", parquet_bytes(table))
+        rows += table.num_rows
+    return rows

@@ -130,6 +130,10 @@ _FILE_RE = re.compile(
 )
 _MERGED_RE = re.compile(r"^\.compact-[0-9a-f]{8}-(part-[^/]+\.parquet)$")
 _INCARNATION_RE = re.compile(r"^[0-9a-z]{1,32}$")
+# The incarnation in a data file's path, for SQL engines (DuckDB's RE2 and Spark's Java
+# regex read it alike; no backslash, which Spark's string literals would unescape): group 1,
+# empty for a file named without one.
+INCARNATION_IN_PATH = "part-[0-9]+-[0-9]+-([0-9a-z]{1,32})([.]g[0-9]+)?[.]parquet$"
 _DATE_DIR_RE = re.compile(r"^date=(\d{4}-\d{2}-\d{2})$")
 
 
