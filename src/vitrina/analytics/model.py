@@ -16,6 +16,7 @@ every ranking has a total tie-break.
 
 from __future__ import annotations
 
+import importlib
 import os
 import threading
 from collections.abc import Callable
@@ -37,6 +38,22 @@ POSITIVE = 5.000001e-10
 PROBE_PRODUCTS = 256
 # Blocks run on this many threads: scipy's sparse products and numpy release the GIL.
 WORKERS = max(1, min(4, os.cpu_count() or 1))
+
+
+def _no_huge_pages() -> bool:
+    """Stop numpy asking for transparent huge pages for its large arrays (madvise), unless
+    the operator chose with NUMPY_MADVISE_HUGEPAGE (numpy's own switch). Where the kernel
+    defragments memory on such a fault (THP defrag `madvise`, Debian's default), a fault
+    stalled for about a second whenever free memory was fragmented: on this project's
+    2-core CI machine, 5M order lines spent ~7 s of a 41 s run in them (the EASE solve and
+    its check), and 34 s without (benchmarks/analytics.py, docs). Returns whether it did."""
+    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+        return False
+    importlib.import_module("numpy._core.multiarray")._set_madvise_hugepage(False)
+    return True
+
+
+_no_huge_pages()  # once per process that computes a model (the analytics job's)
 
 
 def _matrix(rows: np.ndarray, cols: np.ndarray, shape: tuple[int, int], data: Any = None) -> Any:
