@@ -10,9 +10,10 @@ import sys
 
 import pytest
 
+# numpy first: the model must turn the advice off itself, not only vitrina's default.
 PROBE = (
-    "import vitrina.analytics.model\n"
     "import numpy._core.multiarray as m\n"
+    "import vitrina.analytics.model\n"
     "print(m._set_madvise_hugepage(True))\n"  # returns the setting in force
 )
 
@@ -33,3 +34,14 @@ def test_the_model_turns_numpys_huge_page_advice_off() -> None:
 @pytest.mark.parametrize("choice", ["1", "0"])
 def test_the_operators_choice_stands(choice: str) -> None:
     assert _setting({"NUMPY_MADVISE_HUGEPAGE": choice}) == str(choice == "1")
+
+
+def test_vitrina_turns_pyarrows_huge_pages_off_before_pyarrow_loads() -> None:
+    """pyarrow's allocator (mimalloc) reads its option when pyarrow loads: importing
+    vitrina first sets it, in this process and the ones it starts."""
+    clean = {k: v for k, v in os.environ.items() if k != "MIMALLOC_ALLOW_THP"}
+    probe = "import vitrina, os, pyarrow; print(os.environ['MIMALLOC_ALLOW_THP'])"
+    run = subprocess.run(
+        [sys.executable, "-c", probe], env=clean, capture_output=True, text=True, check=True
+    )
+    assert run.stdout.strip() == "0"

@@ -42,12 +42,13 @@ WORKERS = max(1, min(4, os.cpu_count() or 1))
 
 def _no_huge_pages() -> bool:
     """Stop numpy asking for transparent huge pages for its large arrays (madvise), unless
-    the operator chose with NUMPY_MADVISE_HUGEPAGE (numpy's own switch). Where the kernel
+    the operator chose NUMPY_MADVISE_HUGEPAGE=1 (numpy's own switch; `vitrina` defaults it
+    to 0, which numpy applies itself when vitrina is imported first). Where the kernel
     defragments memory on such a fault (THP defrag `madvise`, Debian's default), a fault
     stalled for about a second whenever free memory was fragmented: on this project's
     2-core CI machine, 5M order lines spent ~7 s of a 41 s run in them (the EASE solve and
     its check), and 34 s without (benchmarks/analytics.py, docs). Returns whether it did."""
-    if "NUMPY_MADVISE_HUGEPAGE" in os.environ:
+    if os.environ.get("NUMPY_MADVISE_HUGEPAGE", "0") != "0":
         return False
     importlib.import_module("numpy._core.multiarray")._set_madvise_hugepage(False)
     return True
