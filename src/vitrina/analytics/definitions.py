@@ -339,13 +339,17 @@ STATEMENTS: list[Statement] = [
     ),
     # A customer's favourite categories, aggregated over the 4-byte keys, not the strings.
     # Materialized: read twice (the fill, and each similarity row's own fill in `scored`).
+    # The weight is rounded before it is ranked: categories of equal weight (a customer
+    # who touched three categories alike) are then ranked by key, not by the last bit of
+    # a float sum, which depends on the order rows arrive in (seen: two runs over the same
+    # lake published different lists).
     Statement(
         "user_categories",
         "SELECT t.u, ck.category, t.share FROM (SELECT u, c, "
         "COALESCE(w / NULLIF(SUM(w) OVER (PARTITION BY u), 0.0), 0.0) AS share "
         "FROM (SELECT u, c, w, ROW_NUMBER() OVER (PARTITION BY u "
         "ORDER BY w DESC, c) AS rn FROM ("
-        "SELECT i.u, pc.c, SUM(i.weight) AS w FROM keyed AS i "
+        "SELECT i.u, pc.c, ROUND(SUM(i.weight), 9) AS w FROM keyed AS i "
         "JOIN product_categories AS pc ON pc.p = i.p WHERE i.weight > 0 "
         "GROUP BY i.u, pc.c) AS a) AS b WHERE rn <= 2) AS t "
         "JOIN category_keys AS ck ON ck.c = t.c",
