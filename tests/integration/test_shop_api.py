@@ -191,6 +191,33 @@ def test_a_store_can_send_json_lines(shop) -> None:
     assert r.json()["product_ids"] == [p["product_id"] for p in products]
 
 
+def test_a_catalogue_of_bare_prices_is_admitted_in_the_currency_it_declares(shop) -> None:
+    """Seen in another course project's catalogue (JSON Lines, 33 products): `id` and a bare
+    `price`, no currency anywhere — each refused, and nothing guesses one. The store says
+    it for the whole request; the refusal said how."""
+    settings, http, tokens = shop
+    lines = [
+        {"id": "p1001", "name": "Смартфон XYZ", "category": "Electronics", "price": 299.99},
+        {"id": "p1002", "name": "Ноутбук Pro", "category": "Computers", "price": "899,00"},
+    ]
+    body = b"".join(orjson.dumps(p) + b"\n" for p in lines)
+    headers = {**_auth(tokens["store_004"]), "Content-Type": "application/x-ndjson"}
+    r = http.post("/api/v1/products", content=body, headers=headers)
+    assert r.status_code == 422, r.text
+    assert "?currency=RUB" in r.json()["error"]["hint"]
+    r = http.post("/api/v1/products?currency=rub", content=body, headers=headers)
+    assert r.status_code == 400 and "not a currency" in r.json()["error"]["message"], r.text
+    assert _written(settings) == []
+    r = http.post("/api/v1/products?currency=RUB", content=body, headers=headers)
+    assert r.status_code == 200, r.text
+    written = {p["product_id"]: p for p in _written(settings)}
+    assert written["p1001"]["price"] == {"amount": 299.99, "currency": "RUB"}
+    assert written["p1002"]["price"] == {"amount": 899.0, "currency": "RUB"}
+    assert written["p1002"]["store_id"] == "store_004"
+    spec = http.get("/openapi.json").json()["paths"]["/api/v1/products"]["post"]
+    assert [p["name"] for p in spec["parameters"]] == ["currency"]
+
+
 def test_bad_bodies_get_precise_4xx(shop) -> None:
     _settings, http, tokens = shop
     headers = {**_auth(tokens["store_001"]), "Content-Type": "application/json"}

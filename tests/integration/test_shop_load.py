@@ -275,3 +275,22 @@ def test_a_file_over_the_size_limit_is_refused_unread_and_fails_strict(
     assert (summary["sent"], summary["refused_files"]) == (2, 1)
     (refused,) = [f for f in summary["files"] if f["path"] == str(big)]
     assert refused["shape"] == "invalid" and "over the" in refused["skipped"]
+
+
+def test_a_load_declares_the_currency_of_bare_prices(make_settings, tmp_path) -> None:
+    """`vitrina shop load --currency`: without it a bare price is rejected (dead-letters,
+    saying how); with it the same file is admitted in that currency."""
+    settings = make_settings()
+    path = tmp_path / "flat.jsonl"
+    flat = {"id": "p9001", "name": "Чай", "category": "Food", "price": 1.25}
+    path.write_bytes(orjson.dumps(flat) + b"\n")
+    report = load_paths(settings, [path])
+    assert (report.sent, report.rejected) == (0, 1), report.as_dict()
+    result = run_shop_load(settings, "--currency", "byn", str(path))
+    assert result.returncode == 2 and "not a currency" in result.stderr, result.stderr
+    result = run_shop_load(settings, "--json", "--currency", "BYN", str(path))
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(result.stdout)["sent"] == 1
+    [message] = read_to_end(settings, [settings.topics.shop_products])
+    assert message.key() == b"p9001"
+    assert orjson.loads(message.value())["price"] == {"amount": 1.25, "currency": "BYN"}

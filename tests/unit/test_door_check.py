@@ -8,7 +8,7 @@ import orjson
 import pytest
 
 from vitrina.contracts.codec import validate
-from vitrina.contracts.door import admit_product, check_product
+from vitrina.contracts.door import admit_product, admitted_product, check_product
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import ContractError
 
@@ -193,3 +193,66 @@ def test_a_missing_field_says_what_a_product_needs() -> None:
         admit_product(value)
     assert caught.value.rule == "required"
     assert "product_id, name, price {amount, currency}, category" in str(caught.value)
+
+
+# A store's JSON Lines catalogue as found (another course project: 33 products, each
+# refused as "price is not of type object"): `id`, a bare price, no currency anywhere.
+BARE = {"id": "p1001", "name": "Смартфон XYZ", "category": "Electronics", "price": 299.99}
+
+
+def _declared(value: dict[str, object], currency: str) -> dict[str, object]:
+    return orjson.loads(admitted_product(value, currency=currency)[1])
+
+
+def test_a_bare_price_is_refused_saying_how_to_declare_its_currency() -> None:
+    """Nothing guesses a currency: the refusal names the two ways to give it."""
+    for value in (BARE, {**_plain(), "price": {"amount": 10}}):
+        with pytest.raises(ContractError) as caught:
+            admit_product(value)
+        assert caught.value.field == "price"
+        assert "?currency=RUB" in (caught.value.hint or "")
+        assert "--currency RUB" in (caught.value.hint or "")
+
+
+def test_a_catalogues_declared_currency_prices_what_names_none() -> None:
+    from vitrina.domain.catalog import Record
+    from vitrina.services.shop_api import check_batch
+    from vitrina.services.shop_load import check_product as load_check
+
+    out = _declared(BARE, "RUB")
+    assert out == {
+        "product_id": "p1001",
+        "name": "Смартфон XYZ",
+        "category": "Electronics",
+        "price": {"amount": 299.99, "currency": "RUB"},
+    }
+    check_product(out, orjson.dumps(out))  # what the workers see keeps the contract
+    text = {**_plain(), "price": {"amount": "1 299,00"}}
+    assert _declared(text, "KZT")["price"] == {
+        "amount": 1299.0,
+        "currency": "KZT",
+    }
+    # A price that names its currency keeps it, in the product or beside a bare amount.
+    own = {**_plain(), "price": {"amount": 5, "currency": "USD"}}
+    assert _declared(own, "RUB")["price"]["currency"] == "USD"
+    beside = {**BARE, "currency": "EUR"}
+    assert _declared(beside, "RUB")["price"]["currency"] == "EUR"
+    # ...taken at its word even when it is no currency: refused, not overridden.
+    with pytest.raises(ContractError):
+        _declared({**BARE, "currency": "руб"}, "RUB")
+    # Both doors admit the same bytes.
+    product_id, loaded, _ = load_check(Record(1, "line", BARE, raw=orjson.dumps(BARE)), "RUB")
+    [(api_id, api_out)] = check_batch([dict(BARE)], "store_001", 10, "RUB")
+    assert product_id == api_id == "p1001"
+    assert orjson.loads(api_out) == {**orjson.loads(loaded), "store_id": "store_001"}
+
+
+@pytest.mark.parametrize("values", [["rub"], ["RUB", "USD"], ["RU"], ["RUB "]])
+def test_a_declared_currency_that_is_none_is_a_bad_request(values: list[str]) -> None:
+    from vitrina.errors import BadRequestError
+    from vitrina.services.shop_api import declared_currency
+
+    with pytest.raises(BadRequestError) as caught:
+        declared_currency(values)
+    assert "?currency=RUB" in (caught.value.hint or "")
+    assert declared_currency([]) is None and declared_currency(["RUB"]) == "RUB"

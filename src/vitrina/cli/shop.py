@@ -23,11 +23,25 @@ def load(
     strict: bool = typer.Option(
         False, "--strict", help="Exit 2 when any record was rejected or a file refused whole."
     ),
+    currency: str | None = typer.Option(
+        None,
+        "--currency",
+        metavar="CODE",
+        help="The currency of prices that name none (a bare price, or one without "
+        "currency), e.g. RUB; without it such products are rejected. A price that names "
+        "its own keeps it.",
+    ),
 ) -> None:
     """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
     from vitrina.domain.catalog import Catalog
+    from vitrina.domain.product_shapes import is_currency
     from vitrina.services.shop_load import load_paths
 
+    if currency is not None and not is_currency(currency):
+        raise typer.BadParameter(
+            f"{currency!r} is not a currency: three capital letters (ISO 4217), e.g. RUB",
+            param_hint="--currency",
+        )
     s = settings()
     with counting_bar(as_json) as bar:
 
@@ -35,7 +49,7 @@ def load(
             task = bar.add_task(path.name[:40], total=catalog.estimate or None)
             return lambda n: bar.advance(task, n)
 
-        report = load_paths(s, paths, on_file=on_file)
+        report = load_paths(s, paths, on_file=on_file, currency=currency)
     if as_json:
         import orjson
 

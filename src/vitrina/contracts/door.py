@@ -31,6 +31,11 @@ from vitrina.errors import ContractError
 PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
 # The hint of a `required` refusal: what every product has (the Product schema: /docs).
 NEEDED = "a product needs product_id, name, price {amount, currency}, category (see /docs)"
+# The hint of a price that names no currency: nothing guesses one, the store may declare it.
+BARE_PRICE = (
+    "send price as {amount, currency}, or declare the currency of a catalogue whose prices "
+    "name none: POST /api/v1/products?currency=RUB, vitrina shop load --currency RUB"
+)
 
 
 def too_large(size: int) -> ContractError:
@@ -109,23 +114,39 @@ def admit_checked(value: dict[str, Any], raw: bytes | None) -> bytes:
     return raw
 
 
-def admitted_product(value: Any, raw: bytes | None = None) -> tuple[Any, bytes]:
+def admitted_product(
+    value: Any, raw: bytes | None = None, currency: str | None = None
+) -> tuple[Any, bytes]:
     """The full door: the product as admitted (store shapes rewritten) and its bytes.
 
     Callers take the product id and store from the returned product, not from what was
-    sent (a store may send `productId`). ContractError naming the rule otherwise.
+    sent (a store may send `productId`). `currency`: the one the catalogue declared for
+    prices that name none (product_shapes.store_shapes). ContractError naming the rule
+    otherwise.
     """
     if isinstance(value, dict):
-        fixed = store_shapes(value)
+        fixed = store_shapes(value, currency)
         if fixed is not None:
             value, raw = fixed, None
     try:
         validate("product", value, raw)
     except ContractError as exc:
-        if exc.rule == "required" and exc.hint is None:
+        if exc.hint is None and exc.field.startswith("price") and _bare_price(value):
+            exc.hint = BARE_PRICE
+        elif exc.hint is None and exc.rule == "required":
             exc.hint = NEEDED
         raise
     return value, admit_checked(value, raw)
+
+
+def _bare_price(value: Any) -> bool:
+    """A price without its currency: a bare amount, or an object with an amount only."""
+    if not isinstance(value, dict) or "price" not in value:
+        return False
+    price = value["price"]
+    if isinstance(price, dict):
+        return "amount" in price and "currency" not in price
+    return isinstance(price, int | float | str) and not isinstance(price, bool)
 
 
 def admit_product(value: Any, raw: bytes | None = None) -> bytes:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-__all__ = ["CAMEL_CASE", "store_shapes", "text_amount", "text_count"]
+__all__ = ["CAMEL_CASE", "is_currency", "store_shapes", "text_amount", "text_count"]
 
 # A Java store's default JSON names the top-level fields in camelCase (productId, createdAt,
 # updatedAt, storeId); the other fields of the format are one word in both spellings.
@@ -38,6 +38,11 @@ _CURRENCY = re.compile(r"[A-Z]{3}")  # the contract's price.currency
 _MAX_TEXT = 32
 
 
+def is_currency(text: Any) -> bool:
+    """A currency as the contract's `price.currency` spells it: three capital letters."""
+    return isinstance(text, str) and _CURRENCY.fullmatch(text) is not None
+
+
 def text_amount(text: str) -> int | float | None:
     """The number an amount sent as text stands for; None when it is no plain amount."""
     text = text.strip()
@@ -55,11 +60,17 @@ def text_count(text: str) -> int | None:
     return int(text)
 
 
-def _amount_fixed(price: Any) -> dict[str, Any] | None:
-    if not isinstance(price, dict) or not isinstance(price.get("amount"), str):
+def _amount_fixed(price: Any, currency: str | None) -> dict[str, Any] | None:
+    if not isinstance(price, dict):
         return None
-    amount = text_amount(price["amount"])
-    return None if amount is None else {**price, "amount": amount}
+    fixed: dict[str, Any] = {}
+    if isinstance(price.get("amount"), str):
+        amount = text_amount(price["amount"])
+        if amount is not None:
+            fixed["amount"] = amount
+    if currency is not None and "currency" not in price and "amount" in price:
+        fixed["currency"] = currency  # the catalogue's declared currency (store_shapes)
+    return {**price, **fixed} if fixed else None
 
 
 def _stock_fixed(stock: Any) -> dict[str, Any] | None:
@@ -74,17 +85,20 @@ def _stock_fixed(stock: Any) -> dict[str, Any] | None:
     return {**stock, **changed} if changed else None
 
 
-def _flat_fixed(product: dict[str, Any]) -> dict[str, Any] | None:
+def _flat_fixed(product: dict[str, Any], declared: str | None) -> dict[str, Any] | None:
     """A flat product (`id`, a bare `price` with a top-level `currency`, `quantity`) with
     those fields in the contract's form; None when it has none of them to rewrite. Each
     field only when the contract's own one is absent and the value is unambiguous: a text
-    id, an amount with its currency (none is guessed), a whole non-negative count beside
-    one of the others."""
+    id, an amount with its currency (the product's own, else the one its catalogue
+    declared; none is guessed), a whole non-negative count beside one of the others."""
     fixed: dict[str, Any] = {}
     if "product_id" not in product and isinstance(product.get("id"), str):
         fixed["product_id"] = product["id"]
-    price, currency = product.get("price"), product.get("currency")
-    if isinstance(currency, str) and _CURRENCY.fullmatch(currency):
+    price = product.get("price")
+    # A product that names a currency of its own is taken at its word, even a wrong one
+    # (then the contract refuses the bare price): the declared one is for products without.
+    currency = product.get("currency", declared)
+    if is_currency(currency):
         amount = text_amount(price) if isinstance(price, str) else price
         if isinstance(amount, int | float) and not isinstance(amount, bool):
             fixed["price"] = {"amount": amount, "currency": currency}
@@ -102,16 +116,26 @@ def _flat_fixed(product: dict[str, Any]) -> dict[str, Any] | None:
     return {**rest, **fixed}
 
 
-def store_shapes(product: dict[str, Any]) -> dict[str, Any] | None:
-    """A copy of `product` in the contract's form, or None when it is in that form already."""
-    if "id" in product or "currency" in product or "quantity" in product:  # rare: 3 lookups
-        flat = _flat_fixed(product)
+def store_shapes(product: dict[str, Any], currency: str | None = None) -> dict[str, Any] | None:
+    """A copy of `product` in the contract's form, or None when it is in that form already.
+
+    `currency`: the currency a catalogue declared for its prices that name none (the SHOP
+    API's `?currency=`, `vitrina shop load --currency`): a bare `price` and a `price`
+    without `currency` get it; a price that names its own keeps it.
+    """
+    if (
+        "id" in product
+        or "currency" in product
+        or "quantity" in product
+        or (currency is not None and not isinstance(product.get("price"), dict))
+    ):  # rare: 3 lookups (and a type check when a currency was declared)
+        flat = _flat_fixed(product, currency)
         if flat is not None:
-            return store_shapes(flat) or flat
+            return store_shapes(flat, currency) or flat
     renamed = [
         (camel, snake) for camel, snake in CAMEL_CASE.items() if camel in product
     ]  # rare: one dict lookup per name is all a snake_case product costs
-    price = _amount_fixed(product.get("price"))
+    price = _amount_fixed(product.get("price"), currency)
     stock = _stock_fixed(product.get("stock"))
     if not renamed and price is None and stock is None:
         return None

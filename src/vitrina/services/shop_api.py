@@ -35,7 +35,7 @@ from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
 from vitrina.domain.catalog import BOM, NOT_UTF8, is_utf16, parse_catalog, wrapped_products
 from vitrina.domain.limits import MAX_DEPTH
-from vitrina.domain.product_shapes import store_shapes
+from vitrina.domain.product_shapes import is_currency, store_shapes
 from vitrina.errors import (
     AuthError,
     BadRequestError,
@@ -188,8 +188,12 @@ def store_for(authorization: str | None, tokens: dict[str, str]) -> str:
     raise AuthError("unknown token", hint="check the token of your store")
 
 
-def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]]:
+def check_batch(
+    body: Any, store: str, max_batch: int, currency: str | None = None
+) -> list[tuple[str, bytes]]:
     """Admit a request body (object or array) for `store`: (product_id, bytes) per product.
+
+    `currency`: the one the request declared for prices that name none (`?currency=`).
 
     Raises with every problem: 403 for products naming another store, 422 for products the
     door refuses (contract, depth, size — each error names its rule).
@@ -208,7 +212,7 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
     admitted: list[tuple[str, bytes]] = []
     for index, product in enumerate(products):
         if isinstance(product, dict):
-            product = store_shapes(product) or product  # `storeId` is the store too
+            product = store_shapes(product, currency) or product  # `storeId`: the store too
             owner = product.get("store_id")
             if owner is None:  # omitted or null (the contract's "no store"): the token's
                 product["store_id"] = store
@@ -217,12 +221,14 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
                 continue
             # A store_id that is no text is the contract's to refuse (422, rule type).
         try:
-            value, out = admitted_product(product)  # first: `product` may not be an object
+            # First: `product` may not be an object.
+            value, out = admitted_product(product, currency=currency)
             admitted.append((value["product_id"], out))
         except ContractError as exc:
-            errors.append(
-                {"index": index, "field": exc.field, "rule": exc.rule, "message": exc.message}
-            )
+            error = {"index": index, "field": exc.field, "rule": exc.rule, "message": exc.message}
+            if exc.hint:
+                error["hint"] = exc.hint
+            errors.append(error)
     if foreign:
         raise Forbidden(
             f"products at index {foreign[:20]} name another store in store_id; "
@@ -231,12 +237,30 @@ def check_batch(body: Any, store: str, max_batch: int) -> list[tuple[str, bytes]
         )
     if errors:
         where = "; ".join(f"[{e['index']}] {e['field']}: {e['rule']}" for e in errors[:20])
+        # One fix for every product (a bare price's currency, say) is the batch's hint.
+        hints = {e.get("hint") for e in errors}
+        hint = hints.pop() if len(hints) == 1 else None
         raise InvalidBatch(
             f"{len(errors)} of {len(products)} products are invalid ({where}); "
             "nothing of the batch was written",
             errors,
+            *([f"fix the listed products and send the request again: {hint}"] if hint else []),
         )
     return admitted
+
+
+def declared_currency(values: list[str]) -> str | None:
+    """The `?currency=` of a request: the currency of its prices that name none."""
+    if not values:
+        return None
+    if len(values) > 1 or not is_currency(values[0]):
+        raise BadRequestError(
+            f"currency={values[-1]!r} is not a currency"
+            if len(values) == 1
+            else "currency is given more than once",
+            hint="give it once, as three capital letters (ISO 4217): ?currency=RUB",
+        )
+    return values[0]
 
 
 def claim_batch(
@@ -392,6 +416,16 @@ def _request_body(max_batch: int) -> dict[str, Any]:
             "also JSON Lines (one product a line) and objects one after another, as "
             "`vitrina shop load` reads them",
         },
+        "parameters": [
+            {
+                "name": "currency",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "pattern": "^[A-Z]{3}$", "example": "RUB"},
+                "description": "the currency of the batch's prices that name none (a bare "
+                "`price`, or one without `currency`); a price that names its own keeps it",
+            }
+        ],
         "security": [{"StoreToken": []}],
     }
 
@@ -475,7 +509,8 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         try:
             store = store_for(request.headers.get("authorization"), tokens)
             raw = await _read_body(request, settings.api.max_body_bytes)
-            admitted = check_batch(parse_body(raw), store, settings.api.max_batch)
+            currency = declared_currency(request.query_params.getlist("currency"))
+            admitted = check_batch(parse_body(raw), store, settings.api.max_batch, currency)
             owners = await run_in_threadpool(state["owners"].ready, OWNERS_WAIT_S)
             claims = claim_batch(owners, admitted, store)
         except VitrinaError as exc:
