@@ -137,3 +137,42 @@ class WatchedClaims:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.producer, name)
+
+
+def recreate_topic(settings: Any, topic: str) -> None:
+    """Delete `topic` and create it again (the settings' definition), as an operator would
+    under running services: waits until the old one is gone and the new one exists."""
+    from confluent_kafka.admin import AdminClient
+
+    from vitrina.errors import BrokerError
+    from vitrina.kafka.admin import apply_topics
+    from vitrina.kafka.clients import admin_config
+
+    def created_again() -> bool:  # False while the broker is still deleting the old one
+        try:
+            return topic in apply_topics(settings).created
+        except BrokerError:
+            return False
+
+    admin = AdminClient(admin_config(settings))  # held: its futures die with it
+    admin.delete_topics([topic])[topic].result(timeout=30)
+    wait_for(
+        lambda: topic not in admin.list_topics(timeout=10).topics,
+        timeout=30,
+        message=f"{topic} to be deleted",
+    )
+    wait_for(created_again, timeout=30, interval=0.5, message=f"{topic} to be created again")
+
+
+def committed(settings: Any, group: str, topic: str) -> dict[int, int]:
+    """The offsets `group` has committed on each partition of `topic` (-1001: none)."""
+    from confluent_kafka import Consumer, TopicPartition
+
+    from vitrina.kafka.clients import consumer_config
+
+    consumer = Consumer(consumer_config(settings, "test", group))
+    try:
+        tps = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
+        return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
+    finally:
+        consumer.close()

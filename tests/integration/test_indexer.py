@@ -22,7 +22,7 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
-from tests.support import settings_env
+from tests.support import recreate_topic, settings_env
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.clients import producer_config
@@ -300,11 +300,6 @@ def test_a_topic_recreated_under_a_running_indexer_gets_all_its_products_indexed
     was seen to go on from the old positions, skipping the records below them (a probe on
     this broker). Were the indexer to do that, the new products below them would never be
     indexed, and this test would fail."""
-    from confluent_kafka.admin import AdminClient
-    from tests.integration.test_lake_sink import created_again
-
-    from vitrina.kafka.clients import admin_config
-
     settings = make_settings(search={"commit_seconds": 0.2})
     topic = settings.topics.filtered_products
     catalog = list(generate_catalog(140, seed=11))
@@ -312,14 +307,7 @@ def test_a_topic_recreated_under_a_running_indexer_gets_all_its_products_indexed
     worker, thread = indexer_thread(settings)
     try:
         index = indexed(settings, 40)
-        admin = AdminClient(admin_config(settings))
-        admin.delete_topics([topic])[topic].result(timeout=30)
-        wait_for(
-            lambda: created_again(settings, topic),
-            timeout=30,
-            interval=0.5,
-            message=f"{topic} to be created again",
-        )
+        recreate_topic(settings, topic)
         produce(settings, [(p["product_id"], orjson.dumps(p)) for p in catalog[40:]])
         wait_for(
             lambda: index.count() == 140,

@@ -22,11 +22,11 @@ from pathlib import Path
 import httpx
 import orjson
 import pytest
-from confluent_kafka import Consumer, Producer, TopicPartition
+from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
-from tests.support import settings_env
+from tests.support import committed, recreate_topic, settings_env
 
-from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import headers_dict
 from vitrina.kafka.inspect import read_to_end
 from vitrina.lake.layout import DATASETS
@@ -262,15 +262,6 @@ def start_sink(env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
             stdout=fh,
             stderr=subprocess.STDOUT,
         )
-
-
-def committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
-    consumer = Consumer(consumer_config(settings, "test", group))
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
-        return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
-    finally:
-        consumer.close()
 
 
 def metric_total(port: int, name: str) -> float:
@@ -523,10 +514,6 @@ def test_a_topic_recreated_under_a_running_sink_costs_the_lake_no_rows(
       files of the same day, partition and first offset: 40 rows became 30;
     - more: the consumer went on from the old positions, and the new records below them
       never reached the lake."""
-    from confluent_kafka.admin import AdminClient
-
-    from vitrina.kafka.clients import admin_config
-
     settings = make_settings(lake={"flush_records": 10, "flush_seconds": 0.3})
     topic = settings.topics.client_events
     writer = LakeWriter.from_settings(settings)
@@ -544,19 +531,7 @@ def test_a_topic_recreated_under_a_running_sink_costs_the_lake_no_rows(
             message="the first incarnation's 40 rows",
             explain=rows_and_files,
         )
-        admin = AdminClient(admin_config(settings))
-        admin.delete_topics([topic])[topic].result(timeout=30)
-        wait_for(
-            lambda: topic not in admin.list_topics(timeout=10).topics,
-            timeout=30,
-            message=f"{topic} to be deleted",
-        )
-        wait_for(
-            lambda: created_again(settings, topic),
-            timeout=30,
-            interval=0.5,
-            message=f"{topic} to be created again",
-        )
+        recreate_topic(settings, topic)
         produce(settings, topic, [(f"u-{i}", j(event(i)), None) for i in range(40, 40 + new)])
         wait_for(
             lambda: lake_rows(writer, "client_events") >= 40 + new,
@@ -568,14 +543,3 @@ def test_a_topic_recreated_under_a_running_sink_costs_the_lake_no_rows(
         stop()
     ids = read_dataset(writer, "client_events", ["event_id"]).column("event_id").to_pylist()
     assert sorted(ids) == sorted(f"e-{i}" for i in range(40 + new)), "rows lost or doubled"
-
-
-def created_again(settings: Settings, topic: str) -> bool:
-    """Create `topic` again; False while the broker is still deleting the old one."""
-    from vitrina.errors import BrokerError
-    from vitrina.kafka.admin import apply_topics
-
-    try:
-        return topic in apply_topics(settings).created
-    except BrokerError:
-        return False

@@ -14,12 +14,13 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import Consumer, Message, Producer, TopicPartition
+from confluent_kafka import Message, Producer
 from tests.conftest import wait_for
+from tests.support import committed
 
 from vitrina.contracts import decode
 from vitrina.domain.generator import generate_catalog
-from vitrina.kafka.clients import consumer_config, producer_config
+from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import DeadLetterFlood, Output, headers_dict
 from vitrina.kafka.inspect import read_to_end
 from vitrina.kafka.worker import Step, StreamWorker
@@ -52,15 +53,6 @@ def send(
         producer.produce(topic, value, key, **kwargs)
         producer.poll(0)
     assert producer.flush(30) == 0
-
-
-def committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
-    consumer = Consumer(consumer_config(settings, "test", group))
-    try:
-        tps = [TopicPartition(topic, p) for p in range(settings.kafka.partitions)]
-        return {tp.partition: tp.offset for tp in consumer.committed(tps, timeout=10)}
-    finally:
-        consumer.close()
 
 
 def letters(settings: Settings) -> list[dict[str, str]]:

@@ -97,6 +97,9 @@ class LakeSink(Step):
     """The sink's Step: turns records into buffered rows and buffers into Parquet files."""
 
     service = SERVICE
+    # Its own check, before every file write (`_write`), so the worker's before every
+    # commit is not needed: a file named by an old incarnation's offsets is the harm here.
+    checks_incarnations = True
 
     def __init__(
         self,
