@@ -68,7 +68,8 @@ LAST_COMMIT = Gauge(
 BROKER_UP = Gauge("vitrina_worker_broker_up", "1 if the client reaches the broker", ["service"])
 # reason: group_moved_on (offsets refused), partitions_lost (expelled), abortable_error (a
 # produce refused in an abortable transaction), producer_stuck (a transactional call past its
-# deadline: the producer was replaced).
+# deadline: the producer was replaced), producer_failed (a fatal producer error: replaced),
+# topic_recreated (an input topic deleted and created again).
 REWINDS = Counter(
     "vitrina_worker_rewinds_total",
     "Open transactions given up and read again from the committed offsets, in process",

@@ -52,6 +52,9 @@ class KafkaSettings(_Frozen):
     # Exactly-once with transactions: right on Apache Kafka; the embedded broker delivers
     # aborted transactions, so there we rely on idempotent, keyed outputs instead.
     transactions: bool = False
+    # How long a transaction may stay open before its coordinator aborts it (and fences the
+    # producer, which the worker then replaces): librdkafka's default, 60 s.
+    transaction_timeout_ms: int = Field(60000, ge=1000)
     # 6 s: the embedded broker's first group join waits half the session timeout.
     session_timeout_ms: int = 6000
     compression: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"

@@ -217,3 +217,47 @@ def _published(settings: Any) -> int:
         return 0
     finally:
         consumer.close()
+
+
+def test_the_topic_check_asks_a_live_broker_once_its_controller_is_killed(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Every worker checks its input topics' ids before each commit (a topic created again
+    under it). librdkafka sends that DescribeTopics to the broker its metadata names
+    controller, and did not ask for metadata again once that broker was killed: in a CI run
+    every check timed out for 70 s, the filter's transaction outlived its timeout and the
+    filter exited. A check that failed makes the next one ask with a new client."""
+    from vitrina.errors import UnavailableError
+    from vitrina.kafka.incarnations import IncarnationCheck
+    from vitrina.kafka.inspect import topic_incarnation
+
+    settings = platform_settings(healthy_cluster, tmp_path / "data", new_suffix())
+    prepare(healthy_cluster, settings)
+    topic = settings.topics.shop_products
+    known = {topic: topic_incarnation(settings, topic, "admin")}
+    check = IncarnationCheck(settings, "admin", "filter")
+    check(known)  # its client now holds the cluster's metadata, a "controller" among it
+    controller = check._admin[0].list_topics(timeout=10).controller_id
+    assert controller in (1, 2, 3), controller
+    failed: list[str] = []
+
+    def answered() -> bool:
+        try:
+            check(known)
+        except UnavailableError as exc:
+            failed.append(exc.message)
+            return False
+        return True
+
+    healthy_cluster.kill(controller)
+    try:
+        wait_for(
+            answered,
+            timeout=60,
+            interval=0.5,
+            message=f"a check answered with broker {controller} (its controller) killed",
+        )
+        print(f"checks that failed before one answered: {len(failed)}")
+    finally:
+        check.close()
+        healthy_cluster.restart(controller, timeout=180)

@@ -8,6 +8,7 @@ restart neither re-dead-letters nor duplicates a lake row.
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 import orjson
 import pytest
 from confluent_kafka import Message, Producer
-from tests.conftest import wait_for
+from tests.conftest import TEST_BROKER, wait_for
 from tests.support import committed
 
 from vitrina.contracts import decode
@@ -443,5 +444,53 @@ def test_lake_sink_refuses_a_ban_keyed_by_another_product(
         )
         assert "differs from product_id" in found[0]["error"]
         assert banned() == ["100007"]
+    finally:
+        running.stop()
+
+
+class FreezeOnce(Step):
+    """Copies each record to `topic`; at the record `at` it freezes once for `freeze_s`,
+    as a process stopped (SIGSTOP, a VM paused) for longer than its transaction's timeout."""
+
+    service = "toy-freeze"
+
+    def __init__(self, topic: str, at: bytes, freeze_s: float) -> None:
+        self.topic, self.at, self.freeze_s = topic, at, freeze_s
+        self.frozen = False
+
+    def process(self, message: Message) -> list[Output]:
+        if message.value() == self.at and not self.frozen:
+            self.frozen = True
+            time.sleep(self.freeze_s)  # the fault itself, not a wait for a condition
+        return [Output(self.topic, message.key(), message.value())]
+
+
+@pytest.mark.skipif(TEST_BROKER != "kafka", reason="transactions: Apache Kafka only")
+def test_a_producer_that_failed_for_good_is_replaced_and_nothing_is_lost_or_doubled(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Seen in CI on the 3-broker cluster: the filter's transaction outlived its timeout (its
+    commit waited on a killed broker), the coordinator aborted it and fenced the producer,
+    and the filter exited on "Unable to produce message: Local: Fatal error". A worker takes
+    a new producer instead and reads again from its committed offsets. Here the transaction
+    times out after 2 s (the broker aborts timed-out ones every 10 s) while the step freezes
+    for 18 s, halfway through the first batch."""
+    settings = make_settings(kafka={"transactions": True, "transaction_timeout_ms": 2000})
+    topic, out = settings.topics.client_events, settings.topics.orders
+    group = f"freeze-{uuid.uuid4().hex[:6]}"
+    values = [f"r-{i}".encode() for i in range(40)]
+    send(settings, topic, [(f"k-{i}", v) for i, v in enumerate(values)], partition=0)
+    step = FreezeOnce(out, at=values[20], freeze_s=18.0)
+    running = Running(StreamWorker(settings, step, [topic], group_id=group))
+    try:
+        wait_for(
+            lambda: committed(settings, group, topic)[0] == len(values) or running.error,
+            timeout=90,
+            message="every record committed after the freeze",
+        )
+        assert running.error is None, running.error
+        assert step.frozen
+        copied = [m.value() for m in read_to_end(settings, [out])]  # read_committed
+        assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
     finally:
         running.stop()

@@ -167,6 +167,10 @@ def producer_config(
     )
     if transactional_id:
         conf["transactional.id"] = transactional_id
+        timeout_ms = settings.kafka.transaction_timeout_ms
+        conf["transaction.timeout.ms"] = timeout_ms
+        # librdkafka refuses a record timeout longer than the transaction's.
+        conf["message.timeout.ms"] = min(conf["message.timeout.ms"], timeout_ms)
     conf.update(extra)
     return _watch(conf, identity(settings, principal))
 

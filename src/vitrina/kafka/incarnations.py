@@ -50,11 +50,17 @@ class IncarnationCheck:
         try:
             if not self._cluster_id:
                 self._cluster_id = self._admin[0].list_topics(timeout=10).cluster_id or ""
-            ids = topic_ids(self._admin[0], list(known))
+            ids = topic_ids(self._admin[0], list(known), timeout=5.0)
         except KafkaException as exc:
             err = exc.args[0]
             what = f"{self.service}: cannot check {', '.join(known)} before writing: {err}"
             if err.code() in TRANSIENT or err.retriable():
+                # The next check asks with a new client: librdkafka sends DescribeTopics to
+                # the broker its metadata names controller (on KRaft, any live broker) and
+                # does not ask for metadata again when that one is killed (seen: 7 checks
+                # timed out in 70 s, the filter's commit waited past its transaction's
+                # timeout, and its producer failed for good).
+                release(self._admin, f"{self.service}: admin client", timeout=2.0)
                 raise UnavailableError(what) from None
             raise BrokerError(what, hint=f"check {self.principal}'s ACLs (DESCRIBE)") from None
         for topic, incarnation in known.items():

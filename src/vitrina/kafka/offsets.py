@@ -221,6 +221,11 @@ class TransactionAborted(BrokerError):
     its records are to be read again. Not a failure of the worker."""
 
 
+class ProducerFailed(BrokerError):
+    """The transactional producer failed for good (a fatal error, e.g. fenced): it can do
+    nothing more; a worker takes a new one and reads again from its committed offsets."""
+
+
 class ProducerStuck(BrokerError):
     """A transactional call did not return within its deadline: librdkafka can wait for ever
     for a coordinator that was killed (confluentinc/librdkafka#5456: the call's timeout is
@@ -306,11 +311,12 @@ def commit_transaction(
             err: KafkaError = exc.args[0]
             what = "adding offsets to" if not sent else "committing"
             if err.fatal():
-                raise BrokerError(
+                raise ProducerFailed(
                     f"{service}: {what} the transaction failed for good: {err.str()}",
-                    hint="a fenced producer means another instance took over this "
-                    "transactional id (a zombie is stopped so); the supervisor restarts the "
-                    "worker, which resumes from the last committed transaction",
+                    hint="a fenced producer: its transaction outlived its timeout, or another "
+                    "instance took over this transactional id (a zombie is stopped so); the "
+                    "worker takes a new producer and resumes from the last committed "
+                    "transaction",
                 ) from None
             if not sent and err.code() in REBALANCED:
                 abort_transaction(producer, service=service)
@@ -358,7 +364,8 @@ def abort_transaction(producer: Any, *, service: str) -> None:
         producer.flush(FLUSH_BEFORE_ABORT_S)
         producer.abort_transaction(30)
     except KafkaException as exc:
-        raise BrokerError(
+        failed = ProducerFailed if exc.args[0].fatal() else BrokerError
+        raise failed(
             f"{service}: aborting the transaction failed: {exc.args[0].str()}",
             hint="the supervisor restarts the worker, which resumes from the last committed "
             "transaction",

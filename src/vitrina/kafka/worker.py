@@ -12,6 +12,8 @@ commit in one transaction. Failures are typed:
   backoff; never dead-lettered;
 - refused for good by a sink's backend (e.g. the indexer's RejectedDocuments) → the sink's
   `take_dead_letters()`, produced before the offsets commit; the rest of the batch is written;
+- a transactional producer that failed for good (a fatal error) → replaced, and the worker
+  reads again from its committed offsets (a few in a row without a commit stop it);
 - anything else → the worker crashes and commits nothing more; the supervisor restarts it.
 """
 
@@ -52,6 +54,7 @@ from vitrina.kafka.inspect import TopicRecreated, consume_ready, topic_incarnati
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import (
     GroupMovedOn,
+    ProducerFailed,
     ProducerStuck,
     TransactionAborted,
     abort_transaction,
@@ -82,6 +85,9 @@ _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
 # Transactions given up in a row for abortable errors before the worker stops instead.
 MAX_ABORTS_IN_ROW = 3
+# Producers replaced after failing for good with no commit in between before the worker
+# stops instead (another live instance with its transactional id fences each new one).
+MAX_FATAL_IN_ROW = 3
 # Producers left to a call that never returned (each keeps its threads, sockets and buffers
 # until the process exits) before the worker stops instead, for its restart to reclaim them.
 MAX_STUCK_PRODUCERS = 3
@@ -135,6 +141,7 @@ class StreamWorker:
         # A side input's rejects whose dead letters were in an aborted transaction.
         self._rejects_again: SideWork | None = None
         self._aborts_in_row = 0  # transactions given up for an abortable error, no commit since
+        self._fatal_in_row = 0  # producers replaced for a fatal error, no commit since
         # Where each partition's end was when the consumer last reached it; filled only with
         # `enable.partition.eof` (consumer_extra), for a run that stops at the end.
         self.reached_end: dict[tuple[str, int], int] = {}
@@ -293,8 +300,16 @@ class StreamWorker:
             while not self.stop_event.is_set() and not (until and until()):
                 try:
                     self._step(batch_size, timeout)
-                except KafkaException as exc:
-                    if not self._abortable(exc) or not self._may_abort_again():
+                except (KafkaException, ProducerFailed) as exc:
+                    failure = self._producer_failure(exc)
+                    if failure is not None:
+                        self._replace_failed_producer(failure, exc)
+                        continue
+                    if (
+                        not isinstance(exc, KafkaException)
+                        or not self._abortable(exc)
+                        or not self._may_abort_again()
+                    ):
                         raise
                     log.warning(
                         "%s: the transaction cannot go on (%s); aborting it and reading "
@@ -345,6 +360,58 @@ class StreamWorker:
             return False
         err: KafkaError = exc.args[0]
         return not err.fatal() and (err.txn_requires_abort() or err.code() == KafkaError._STATE)
+
+    def _producer_failure(self, exc: Exception) -> str | None:
+        """Why the transactional producer failed for good, if `exc` says it did (a fatal
+        error: fenced after its coordinator aborted a transaction open past its timeout,
+        an inconsistent sequence after a broker failure…): it can do nothing more, but a
+        new producer can. None for any other error."""
+        if not self._transactional:
+            return None
+        if isinstance(exc, ProducerFailed):
+            reason = exc.message
+        else:
+            err: KafkaError = exc.args[0]
+            if not (err.fatal() or err.code() == KafkaError._FATAL):
+                return None
+            reason = err.str()
+        try:  # a produce refused only says "Fatal error"; the next poll raises the cause
+            self.producer.poll(0)
+        except KafkaException as polled:
+            if polled.args[0].fatal():
+                reason = polled.args[0].str()
+        except BrokerError:
+            pass  # the client's ErrorWatch; the reason already given stands
+        return reason
+
+    def _replace_failed_producer(self, reason: str, exc: Exception) -> None:
+        """Take a new producer with the same transactional id — its init_transactions
+        aborts what the failed one left open — and read again from the committed offsets,
+        as a restart would, without one. Seen on the cluster: with a broker killed, the
+        filter's transaction outlived its timeout, the coordinator aborted it and fenced
+        the producer, and the filter exited on "Unable to produce message: Local: Fatal
+        error"."""
+        self._fatal_in_row += 1
+        if self._fatal_in_row > MAX_FATAL_IN_ROW:
+            raise BrokerError(
+                f"{self.service}: {MAX_FATAL_IN_ROW + 1} producers in a row failed for good "
+                f"with no commit in between (the last: {reason}); the worker stops",
+                hint="is another instance running with the same transactional id "
+                f"({self.group_id}-<instance>)? Replicas on one host need distinct instance "
+                "ids; otherwise see the broker log",
+            ) from exc
+        log.warning(
+            "%s: the producer failed for good (%s); taking a new one and reading again from "
+            "the last committed offsets",
+            self.service,
+            reason,
+        )
+        failed, self.producer = [self.producer], None
+        release(failed, f"the {self.service} producer that failed", timeout=5.0)
+        self._tracker.error = None  # the failed producer's undelivered records are read again
+        self.producer = self._new_producer()
+        init_transactions(self.producer, 30)
+        self._rewind("producer_failed")
 
     def _may_abort_again(self) -> bool:
         """Count one more transaction given up for an abortable error (a refused produce or
@@ -665,7 +732,7 @@ class StreamWorker:
             self._rewind("producer_stuck")
             return False
         self._in_transaction = False
-        self._aborts_in_row = 0
+        self._aborts_in_row = self._fatal_in_row = 0
         return True
 
     def _replace_producer(self) -> None:
