@@ -17,13 +17,14 @@ import orjson
 import pytest
 from confluent_kafka import Message, Producer
 from tests.conftest import TEST_BROKER, wait_for
-from tests.support import committed
+from tests.support import committed, recreate_topic
 
 from vitrina.contracts import decode
 from vitrina.domain.generator import generate_catalog
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import DeadLetterFlood, Output, headers_dict
-from vitrina.kafka.inspect import read_to_end
+from vitrina.kafka.incarnations import IncarnationCheck
+from vitrina.kafka.inspect import TopicRecreated, read_to_end, topic_incarnation
 from vitrina.kafka.worker import Step, StreamWorker
 from vitrina.lake.reader import read_dataset
 from vitrina.lake.writer import LakeWriter
@@ -494,3 +495,31 @@ def test_a_producer_that_failed_for_good_is_replaced_and_nothing_is_lost_or_doub
         assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
     finally:
         running.stop()
+
+
+def test_the_check_of_input_topics_names_them_as_the_lake_does_and_sees_a_recreation(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A worker asks its input topics' incarnations at assignment with its own admin client,
+    in one request (it built a client and asked the cluster id per topic before); they must
+    be the names the lake gives files, and a topic created again must be seen."""
+    settings = make_settings()
+    orders, events = settings.topics.orders, settings.topics.client_events
+    missing = f"no-such-topic-{uuid.uuid4().hex[:6]}"
+    check = IncarnationCheck(settings, "test", "toy")
+    try:
+        now = check.current([orders, events, missing])
+        assert now == {
+            orders: topic_incarnation(settings, orders, "test"),
+            events: topic_incarnation(settings, events, "test"),
+            missing: "",
+        }
+        assert now[orders] != now[events]
+        check(now)  # nothing changed
+        recreate_topic(settings, orders)
+        with pytest.raises(TopicRecreated):
+            check(now)
+        assert check.current([orders])[orders] == topic_incarnation(settings, orders, "test")
+        assert check.current([orders])[orders] != now[orders]
+    finally:
+        check.close()

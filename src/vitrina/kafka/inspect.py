@@ -334,12 +334,17 @@ def topic_incarnation(
             f"cannot describe topic {topic}: {exc.message}",
             hint="is the broker up and the topic created? `vitrina topics apply`",
         ) from None
-    if not topic_id or set(topic_id) <= {"A", "0", "=", "-"}:  # the all-zero (unset) id
+    if not has_id(topic_id):
         raise BrokerError(
             f"the broker gives topic {topic} no topic id",
             hint="use a broker with topic ids (Apache Kafka ≥ 2.8, Tansu)",
         )
     return incarnation_of(cluster_id, topic_id)
+
+
+def has_id(topic_id: str | None) -> bool:
+    """False for no topic id, or the all-zero (unset) id a broker without ids gives."""
+    return bool(topic_id) and not set(topic_id or "") <= {"A", "0", "=", "-"}
 
 
 def incarnation_of(cluster_id: str, topic_id: str) -> str:

@@ -50,7 +50,7 @@ from vitrina.kafka.deadletter import (
 )
 from vitrina.kafka.errors import init_transactions
 from vitrina.kafka.incarnations import IncarnationCheck
-from vitrina.kafka.inspect import TopicRecreated, consume_ready, topic_incarnation
+from vitrina.kafka.inspect import TopicRecreated, consume_ready
 from vitrina.kafka.lifecycle import release
 from vitrina.kafka.offsets import (
     GroupMovedOn,
@@ -428,8 +428,7 @@ class StreamWorker:
             return
         partitions, self._to_recover = self._to_recover, []
         if self._incarnation_check is not None:
-            for topic in {tp.topic for tp in partitions}:
-                self._incarnations[topic] = self._incarnation_of(topic)
+            self._incarnations.update(self._incarnations_now({tp.topic for tp in partitions}))
         if self.sink is not None:
             self.sink.recover(self.consumer, partitions)
         if self.side_input is not None:
@@ -670,13 +669,23 @@ class StreamWorker:
                 del self._pending[(tp.topic, tp.partition)]
         return not self._pending
 
-    def _incarnation_of(self, topic: str) -> str:
-        """`topic`'s incarnation now; "" (not checked) when the broker cannot say."""
+    def _incarnations_now(self, topics: set[str]) -> dict[str, str]:
+        """Each topic's incarnation now, in one request; "" (not checked) for a topic the
+        broker gives no id (an old broker, or the topic just went) or cannot say in 10 s."""
+        assert self._incarnation_check is not None
         try:
-            return topic_incarnation(self.settings, topic, self._principal, wait_s=10)
-        except BrokerError as exc:  # no topic ids (an old broker), or the topic just went
+            now = self._incarnation_check.current(sorted(topics), wait_s=10)
+        except BrokerError as exc:
             log.warning("%s: %s; not checked for being created again", self.service, exc)
-            return ""
+            return dict.fromkeys(topics, "")
+        unknown = sorted(topic for topic, incarnation in now.items() if not incarnation)
+        if unknown:
+            log.warning(
+                "%s: the broker gives %s no topic id; not checked for being created again",
+                self.service,
+                ", ".join(unknown),
+            )
+        return now
 
     def _inputs_unchanged(self) -> bool:
         """True when every input topic with offsets to commit is still the incarnation its
