@@ -589,6 +589,50 @@ def test_a_run_reads_the_lake_again_when_compaction_merged_a_listed_file(
         assert after["models"] == before["models"]
 
 
+def test_a_run_reads_what_it_listed_while_compaction_merges_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Seen in a 70-minute `vitrina up`: a run failed after listing the lake three times,
+    each time a file it listed was merged away before its engine read it. On a local lake a
+    run reads hard links of the files it listed (their own directory, gone after the run):
+    compaction while the engine reads costs it nothing, not even a second listing."""
+    import vitrina.analytics.job as job
+    from vitrina.analytics.lakeio import PINS_DIR
+    from vitrina.lake.compaction import compact
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=120, customer_count=20, messages=1500)
+    writer = LakeWriter.from_settings(settings)
+    as_small_files(writer, ("orders",), 5)
+    before = compute(settings, Params(as_of=2e9))
+    files = writer.files("orders")
+    assert len(files) > 12, "several orders files per partition to merge"
+    listed, reading = AnalyticsLake.inputs, job._compute
+    calls: list[Any] = []
+    merged: list[int] = []
+
+    def counted(self: AnalyticsLake) -> Any:
+        calls.append(1)
+        return listed(self)
+
+    def merged_while_read(*args: Any) -> Any:
+        if not merged:  # after the listing, before the engine reads a file
+            for incarnation in {f.incarnation for f in files}:
+                committed = {f.partition: 1 << 60 for f in files}
+                merged.append(compact(writer, "orders", committed, incarnation, 1 << 30).absorbed)
+        return reading(*args)
+
+    monkeypatch.setattr(AnalyticsLake, "inputs", counted)
+    monkeypatch.setattr(job, "_compute", merged_while_read)
+    after = compute(settings, Params(as_of=2e9))
+    assert sum(merged) > 12 and not any(Path(f.path).exists() for f in files[:3])
+    assert len(calls) == 1, f"listed {len(calls)} times"
+    for name in ("category_stats", "recommendations", "popular"):
+        assert after[name].equals(before[name]), name
+    pins = Path(writer.root) / PINS_DIR
+    assert not pins.exists() or not any(pins.iterdir()), "the run's links outlived it"
+
+
 def test_records_of_two_incarnations_at_the_same_offsets_both_count(tmp_path: Path) -> None:
     """The lake keeps the files of every incarnation of a topic (lake/layout.py): after a
     topic was created again, or the broker lost its data, offsets start again at 0 and two

@@ -33,8 +33,8 @@ completes every decided merge (steps 3-4, each idempotent) and deletes a merged 
 complete intent names. So after a kill at any moment the lake holds every record exactly
 once. A listing (`LakeWriter.files`) that holds the merged file leaves out the files it
 absorbed, and one that does not holds them unchanged (none is overwritten): a reader sees
-every record once at every step. One opening a file deleted after it was listed lists
-again (`analytics.job.compute`).
+every record once at every step. The analytics job reads hard links of what it listed on a
+local lake, and lists again when a file it listed is gone (`analytics.lakeio`).
 """
 
 from __future__ import annotations
