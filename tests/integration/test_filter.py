@@ -194,8 +194,10 @@ def test_two_replicas_each_see_every_ban(
 
 @pytest.mark.skipif(
     TEST_BROKER == "tansu",
-    reason="on the opt-in Tansu engine this test hung past its 300 s timeout (2026-12-03, "
-    "not investigated yet: its topic deletion, or the paused consumer); Apache Kafka only",
+    reason="on the opt-in Tansu engine the test process dies: a segfault in librdkafka 2.16.0 "
+    "(rdk:main thread, rd_kafka_metadata_update_op -> rd_kafka_metadata_cache_find -> "
+    "strcmp, from a core dump; the same with the workers' topic check off; cf. "
+    "confluentinc/librdkafka#5280) after the topic is deleted; Apache Kafka only",
 )
 def test_bans_stay_right_after_the_shop_topic_is_created_again_under_the_filter(
     make_settings: Callable[..., Settings], start_filter: Callable[..., RunningFilter]
