@@ -215,7 +215,33 @@ def test_a_catalogue_of_bare_prices_is_admitted_in_the_currency_it_declares(shop
     assert written["p1002"]["price"] == {"amount": 899.0, "currency": "RUB"}
     assert written["p1002"]["store_id"] == "store_004"
     spec = http.get("/openapi.json").json()["paths"]["/api/v1/products"]["post"]
-    assert [p["name"] for p in spec["parameters"]] == ["currency"]
+    assert [p["name"] for p in spec["parameters"]] == ["currency", "category"]
+
+
+def test_a_catalogue_without_categories_is_admitted_in_the_category_it_declares(shop) -> None:
+    """Seen in another course project's catalogue: a minimal product with no category (and
+    no brand, index…) — refused, and nothing guesses one. The store says it for the
+    request; a product that names its own keeps it."""
+    settings, http, tokens = shop
+    products = [
+        {"product_id": "34567", "name": "Ручка", "price": {"amount": 35, "currency": "BYN"}},
+        {"product_id": "34568", "name": "Книга", "price": 20, "category": "Книги"},
+    ]
+    headers = _auth(tokens["store_005"])
+    r = http.post("/api/v1/products", json=products, headers=headers)
+    assert r.status_code == 422, r.text
+    r = http.post("/api/v1/products", json=products[:1], headers=headers)
+    assert r.status_code == 422 and "?category=" in r.json()["error"]["hint"], r.text
+    r = http.post("/api/v1/products?category=%20", json=products, headers=headers)
+    assert r.status_code == 400 and "not a category" in r.json()["error"]["message"], r.text
+    assert _written(settings) == []
+    query = "?category=Канцелярия&currency=BYN"
+    r = http.post(f"/api/v1/products{query}", json=products, headers=headers)
+    assert r.status_code == 200, r.text
+    written = {p["product_id"]: p for p in _written(settings)}
+    assert written["34567"]["category"] == "Канцелярия"
+    assert written["34568"]["category"] == "Книги"
+    assert written["34568"]["price"] == {"amount": 20, "currency": "BYN"}
 
 
 def test_bad_bodies_get_precise_4xx(shop) -> None:

@@ -294,3 +294,22 @@ def test_a_load_declares_the_currency_of_bare_prices(make_settings, tmp_path) ->
     [message] = read_to_end(settings, [settings.topics.shop_products])
     assert message.key() == b"p9001"
     assert orjson.loads(message.value())["price"] == {"amount": 1.25, "currency": "BYN"}
+
+
+def test_a_load_declares_the_category_of_products_without_one(make_settings, tmp_path) -> None:
+    """`vitrina shop load --category`: without it a product with no category is rejected
+    (saying how); with it the same file is admitted in that category."""
+    settings = make_settings()
+    path = tmp_path / "minimal.json"
+    minimal = {"product_id": "34567", "name": "Ручка", "price": {"amount": 35, "currency": "BYN"}}
+    path.write_bytes(orjson.dumps(minimal))
+    report = load_paths(settings, [path])
+    assert (report.sent, report.rejected) == (0, 1), report.as_dict()
+    result = run_shop_load(settings, "--category", " ", str(path))
+    assert result.returncode == 2 and "--category" in result.stderr, result.stderr
+    result = run_shop_load(settings, "--json", "--category", "Канцелярия", str(path))
+    assert result.returncode == 0, result.stderr
+    assert orjson.loads(result.stdout)["sent"] == 1
+    [message] = read_to_end(settings, [settings.topics.shop_products])
+    assert message.key() == b"34567"
+    assert orjson.loads(message.value())["category"] == "Канцелярия"

@@ -10,6 +10,7 @@ import pytest
 from vitrina.contracts.codec import validate
 from vitrina.contracts.door import admit_product, admitted_product, check_product
 from vitrina.domain.generator import generate_catalog
+from vitrina.domain.product_shapes import Declared
 from vitrina.errors import ContractError
 
 BAD = Path(__file__).parent.parent / "fixtures" / "bad-records"
@@ -200,8 +201,10 @@ def test_a_missing_field_says_what_a_product_needs() -> None:
 BARE = {"id": "p1001", "name": "Смартфон XYZ", "category": "Electronics", "price": 299.99}
 
 
-def _declared(value: dict[str, object], currency: str) -> dict[str, object]:
-    return orjson.loads(admitted_product(value, currency=currency)[1])
+def _declared(
+    value: dict[str, object], currency: str | None, category: str | None = None
+) -> dict[str, object]:
+    return orjson.loads(admitted_product(value, declared=Declared(currency, category))[1])
 
 
 def test_a_bare_price_is_refused_saying_how_to_declare_its_currency() -> None:
@@ -241,8 +244,9 @@ def test_a_catalogues_declared_currency_prices_what_names_none() -> None:
     with pytest.raises(ContractError):
         _declared({**BARE, "currency": "руб"}, "RUB")
     # Both doors admit the same bytes.
-    product_id, loaded, _ = load_check(Record(1, "line", BARE, raw=orjson.dumps(BARE)), "RUB")
-    [(api_id, api_out)] = check_batch([dict(BARE)], "store_001", 10, "RUB")
+    rub = Declared(currency="RUB")
+    product_id, loaded, _ = load_check(Record(1, "line", BARE, raw=orjson.dumps(BARE)), rub)
+    [(api_id, api_out)] = check_batch([dict(BARE)], "store_001", 10, rub)
     assert product_id == api_id == "p1001"
     assert orjson.loads(api_out) == {**orjson.loads(loaded), "store_id": "store_001"}
 
@@ -256,3 +260,59 @@ def test_a_declared_currency_that_is_none_is_a_bad_request(values: list[str]) ->
         declared_currency(values)
     assert "?currency=RUB" in (caught.value.hint or "")
     assert declared_currency([]) is None and declared_currency(["RUB"]) == "RUB"
+
+
+# A store's catalogue as found (another course project): its third product has only
+# product_id, name, price, stock, sku, timestamps and store_id — no category.
+UNCATEGORISED = {
+    "product_id": "34567",
+    "name": "Ручка шариковая",
+    "price": {"amount": 35, "currency": "BYN"},
+    "stock": {"available": 10, "reserved": 0},
+    "sku": "МММ-1",
+    "store_id": "store_001",
+}
+
+
+def test_a_product_without_category_is_refused_saying_how_to_declare_one() -> None:
+    """Nothing guesses a category: the refusal (missing, or null) names the two ways."""
+    for value in (UNCATEGORISED, {**UNCATEGORISED, "category": None}):
+        with pytest.raises(ContractError) as caught:
+            admit_product(value)
+        assert "?category=" in (caught.value.hint or "")
+        assert "--category" in (caught.value.hint or "")
+
+
+def test_a_catalogues_declared_category_is_given_to_products_that_name_none() -> None:
+    from vitrina.domain.catalog import Record
+    from vitrina.services.shop_api import check_batch
+    from vitrina.services.shop_load import check_product as load_check
+
+    out = _declared(UNCATEGORISED, None, "Канцелярия")
+    assert out == {**UNCATEGORISED, "category": "Канцелярия"}
+    check_product(out, orjson.dumps(out))  # what the workers see keeps the contract
+    assert _declared({**UNCATEGORISED, "category": None}, None, "Канцелярия") == out
+    # A product that names its category keeps it; an empty one is refused, not replaced.
+    own = {**UNCATEGORISED, "category": "Книги"}
+    assert _declared(own, None, "Канцелярия")["category"] == "Книги"
+    with pytest.raises(ContractError):
+        _declared({**UNCATEGORISED, "category": ""}, None, "Канцелярия")
+    # With a declared currency too, and at both doors the same bytes.
+    flat = {"id": "p7", "name": "Ручка", "price": 35}
+    both = Declared(currency="BYN", category="Канцелярия")
+    product_id, loaded, _ = load_check(Record(1, "line", flat, raw=orjson.dumps(flat)), both)
+    [(api_id, api_out)] = check_batch([dict(flat)], "store_001", 10, both)
+    assert product_id == api_id == "p7"
+    assert orjson.loads(loaded)["category"] == "Канцелярия"
+    assert orjson.loads(api_out) == {**orjson.loads(loaded), "store_id": "store_001"}
+
+
+@pytest.mark.parametrize("values", [[""], ["   "], ["x" * 201], ["Книги", "Одежда"]])
+def test_a_declared_category_that_is_none_is_a_bad_request(values: list[str]) -> None:
+    from vitrina.errors import BadRequestError
+    from vitrina.services.shop_api import declared_category
+
+    with pytest.raises(BadRequestError) as caught:
+        declared_category(values)
+    assert "?category=" in (caught.value.hint or "")
+    assert declared_category([]) is None and declared_category(["Книги"]) == "Книги"

@@ -31,16 +31,27 @@ def load(
         "currency), e.g. RUB; without it such products are rejected. A price that names "
         "its own keeps it.",
     ),
+    category: str | None = typer.Option(
+        None,
+        "--category",
+        metavar="NAME",
+        help="The category of products that name none, e.g. Одежда; without it such "
+        "products are rejected. A product that names its own keeps it.",
+    ),
 ) -> None:
     """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
     from vitrina.domain.catalog import Catalog
-    from vitrina.domain.product_shapes import is_currency
+    from vitrina.domain.product_shapes import Declared, is_category, is_currency
     from vitrina.services.shop_load import load_paths
 
     if currency is not None and not is_currency(currency):
         raise typer.BadParameter(
             f"{currency!r} is not a currency: three capital letters (ISO 4217), e.g. RUB",
             param_hint="--currency",
+        )
+    if category is not None and not is_category(category):
+        raise typer.BadParameter(
+            "a category is visible text of at most 200 characters", param_hint="--category"
         )
     s = settings()
     with counting_bar(as_json) as bar:
@@ -49,7 +60,7 @@ def load(
             task = bar.add_task(path.name[:40], total=catalog.estimate or None)
             return lambda n: bar.advance(task, n)
 
-        report = load_paths(s, paths, on_file=on_file, currency=currency)
+        report = load_paths(s, paths, on_file=on_file, declared=Declared(currency, category))
     if as_json:
         import orjson
 

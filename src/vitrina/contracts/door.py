@@ -25,7 +25,7 @@ from vitrina.contracts.codec import (
 from vitrina.contracts.product_check import CanonicalProduct, canonical_product
 from vitrina.domain.instants import canonical_instant, is_canonical
 from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
-from vitrina.domain.product_shapes import store_shapes
+from vitrina.domain.product_shapes import NOTHING_DECLARED, Declared, store_shapes
 from vitrina.errors import ContractError
 
 PRODUCT_INSTANTS = INSTANT_FIELDS["product"]
@@ -35,6 +35,11 @@ NEEDED = "a product needs product_id, name, price {amount, currency}, category (
 BARE_PRICE = (
     "send price as {amount, currency}, or declare the currency of a catalogue whose prices "
     "name none: POST /api/v1/products?currency=RUB, vitrina shop load --currency RUB"
+)
+# The hint of a product without a category: nothing guesses one, the store may declare it.
+NO_CATEGORY = (
+    "send the product's category, or declare the category of a catalogue whose products "
+    "name none: POST /api/v1/products?category=Одежда, vitrina shop load --category Одежда"
 )
 
 
@@ -115,17 +120,17 @@ def admit_checked(value: dict[str, Any], raw: bytes | None) -> bytes:
 
 
 def admitted_product(
-    value: Any, raw: bytes | None = None, currency: str | None = None
+    value: Any, raw: bytes | None = None, declared: Declared = NOTHING_DECLARED
 ) -> tuple[Any, bytes]:
     """The full door: the product as admitted (store shapes rewritten) and its bytes.
 
     Callers take the product id and store from the returned product, not from what was
-    sent (a store may send `productId`). `currency`: the one the catalogue declared for
-    prices that name none (product_shapes.store_shapes). ContractError naming the rule
-    otherwise.
+    sent (a store may send `productId`). `declared`: what the catalogue declared for
+    products that do not say it (a currency, a category: product_shapes.store_shapes).
+    ContractError naming the rule otherwise.
     """
     if isinstance(value, dict):
-        fixed = store_shapes(value, currency)
+        fixed = store_shapes(value, declared)
         if fixed is not None:
             value, raw = fixed, None
     try:
@@ -133,10 +138,21 @@ def admitted_product(
     except ContractError as exc:
         if exc.hint is None and exc.field.startswith("price") and _bare_price(value):
             exc.hint = BARE_PRICE
+        elif exc.hint is None and _no_category(value) and _about_category(exc):
+            exc.hint = NO_CATEGORY
         elif exc.hint is None and exc.rule == "required":
             exc.hint = NEEDED
         raise
     return value, admit_checked(value, raw)
+
+
+def _no_category(value: Any) -> bool:
+    return isinstance(value, dict) and value.get("category") is None
+
+
+def _about_category(exc: ContractError) -> bool:
+    """The refusal is of the category: null, or missing (a `required` of the root)."""
+    return exc.field == "category" or (exc.rule == "required" and '"category"' in exc.message)
 
 
 def _bare_price(value: Any) -> bool:

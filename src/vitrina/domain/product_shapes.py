@@ -10,9 +10,32 @@ specifications) stay refused.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["CAMEL_CASE", "is_currency", "store_shapes", "text_amount", "text_count"]
+__all__ = [
+    "CAMEL_CASE",
+    "NOTHING_DECLARED",
+    "Declared",
+    "is_category",
+    "is_currency",
+    "store_shapes",
+    "text_amount",
+    "text_count",
+]
+
+
+@dataclass(frozen=True)
+class Declared:
+    """What a catalogue declares for its products that do not say it themselves (the SHOP
+    API's `?currency=` and `?category=`, `vitrina shop load --currency --category`):
+    nothing is guessed, and a product that says its own keeps it."""
+
+    currency: str | None = None  # of a bare price, or a price without `currency`
+    category: str | None = None  # of a product without `category` (or with null)
+
+
+NOTHING_DECLARED = Declared()
 
 # A Java store's default JSON names the top-level fields in camelCase (productId, createdAt,
 # updatedAt, storeId); the other fields of the format are one word in both spellings.
@@ -36,6 +59,12 @@ _CURRENCY = re.compile(r"[A-Z]{3}")  # the contract's price.currency
 # 32 characters: far above any price or stock (the contract caps them at 1e12 and 2^63 - 1),
 # far below Python's 4,300-digit limit for int() of a text.
 _MAX_TEXT = 32
+
+
+def is_category(text: Any) -> bool:
+    """A category a catalogue may declare: visible text of at most 200 characters (the
+    contract's `category` checks the rest per product)."""
+    return isinstance(text, str) and bool(text.strip()) and len(text) <= 200
 
 
 def is_currency(text: Any) -> bool:
@@ -116,13 +145,16 @@ def _flat_fixed(product: dict[str, Any], declared: str | None) -> dict[str, Any]
     return {**rest, **fixed}
 
 
-def store_shapes(product: dict[str, Any], currency: str | None = None) -> dict[str, Any] | None:
+def store_shapes(
+    product: dict[str, Any], declared: Declared = NOTHING_DECLARED
+) -> dict[str, Any] | None:
     """A copy of `product` in the contract's form, or None when it is in that form already.
 
-    `currency`: the currency a catalogue declared for its prices that name none (the SHOP
-    API's `?currency=`, `vitrina shop load --currency`): a bare `price` and a `price`
-    without `currency` get it; a price that names its own keeps it.
+    `declared`: what its catalogue declared (Declared): a bare `price` and a `price`
+    without `currency` get the declared currency, a product without `category` the
+    declared category; what a product says itself it keeps.
     """
+    currency = declared.currency
     if (
         "id" in product
         or "currency" in product
@@ -131,13 +163,18 @@ def store_shapes(product: dict[str, Any], currency: str | None = None) -> dict[s
     ):  # rare: 3 lookups (and a type check when a currency was declared)
         flat = _flat_fixed(product, currency)
         if flat is not None:
-            return store_shapes(flat, currency) or flat
+            return store_shapes(flat, declared) or flat
     renamed = [
         (camel, snake) for camel, snake in CAMEL_CASE.items() if camel in product
     ]  # rare: one dict lookup per name is all a snake_case product costs
     price = _amount_fixed(product.get("price"), currency)
     stock = _stock_fixed(product.get("stock"))
-    if not renamed and price is None and stock is None:
+    category = (
+        declared.category
+        if declared.category is not None and product.get("category") is None
+        else None
+    )
+    if not renamed and price is None and stock is None and category is None:
         return None
     fixed = dict(product)
     for camel, snake in renamed:
@@ -147,4 +184,6 @@ def store_shapes(product: dict[str, Any], currency: str | None = None) -> dict[s
         fixed["price"] = price
     if stock is not None:
         fixed["stock"] = stock
+    if category is not None:
+        fixed["category"] = category
     return fixed

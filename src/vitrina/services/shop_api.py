@@ -16,7 +16,7 @@ import logging
 import os
 import secrets
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -35,7 +35,13 @@ from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
 from vitrina.domain.catalog import BOM, NOT_UTF8, is_utf16, parse_catalog, wrapped_products
 from vitrina.domain.limits import MAX_DEPTH
-from vitrina.domain.product_shapes import is_currency, store_shapes
+from vitrina.domain.product_shapes import (
+    NOTHING_DECLARED,
+    Declared,
+    is_category,
+    is_currency,
+    store_shapes,
+)
 from vitrina.errors import (
     AuthError,
     BadRequestError,
@@ -189,11 +195,12 @@ def store_for(authorization: str | None, tokens: dict[str, str]) -> str:
 
 
 def check_batch(
-    body: Any, store: str, max_batch: int, currency: str | None = None
+    body: Any, store: str, max_batch: int, declared: Declared = NOTHING_DECLARED
 ) -> list[tuple[str, bytes]]:
     """Admit a request body (object or array) for `store`: (product_id, bytes) per product.
 
-    `currency`: the one the request declared for prices that name none (`?currency=`).
+    `declared`: what the request declared for products that do not say it (`?currency=`,
+    `?category=`).
 
     Raises with every problem: 403 for products naming another store, 422 for products the
     door refuses (contract, depth, size — each error names its rule).
@@ -212,7 +219,7 @@ def check_batch(
     admitted: list[tuple[str, bytes]] = []
     for index, product in enumerate(products):
         if isinstance(product, dict):
-            product = store_shapes(product, currency) or product  # `storeId`: the store too
+            product = store_shapes(product, declared) or product  # `storeId`: the store too
             owner = product.get("store_id")
             if owner is None:  # omitted or null (the contract's "no store"): the token's
                 product["store_id"] = store
@@ -222,7 +229,7 @@ def check_batch(
             # A store_id that is no text is the contract's to refuse (422, rule type).
         try:
             # First: `product` may not be an object.
-            value, out = admitted_product(product, currency=currency)
+            value, out = admitted_product(product, declared=declared)
             admitted.append((value["product_id"], out))
         except ContractError as exc:
             error = {"index": index, "field": exc.field, "rule": exc.rule, "message": exc.message}
@@ -251,14 +258,30 @@ def check_batch(
 
 def declared_currency(values: list[str]) -> str | None:
     """The `?currency=` of a request: the currency of its prices that name none."""
+    return _declared_once(
+        "currency", values, is_currency, "three capital letters (ISO 4217): ?currency=RUB"
+    )
+
+
+def declared_category(values: list[str]) -> str | None:
+    """The `?category=` of a request: the category of its products that name none."""
+    return _declared_once(
+        "category", values, is_category, "visible text of at most 200 characters: ?category=Одежда"
+    )
+
+
+def _declared_once(
+    name: str, values: list[str], valid: Callable[[str], bool], form: str
+) -> str | None:
+    """A query parameter a request declares at most once, in its valid form."""
     if not values:
         return None
-    if len(values) > 1 or not is_currency(values[0]):
+    if len(values) > 1 or not valid(values[0]):
         raise BadRequestError(
-            f"currency={values[-1]!r} is not a currency"
+            f"{name}={values[-1][:60]!r} is not a {name}"
             if len(values) == 1
-            else "currency is given more than once",
-            hint="give it once, as three capital letters (ISO 4217): ?currency=RUB",
+            else f"{name} is given more than once",
+            hint=f"give it once, as {form}",
         )
     return values[0]
 
@@ -424,7 +447,16 @@ def _request_body(max_batch: int) -> dict[str, Any]:
                 "schema": {"type": "string", "pattern": "^[A-Z]{3}$", "example": "RUB"},
                 "description": "the currency of the batch's prices that name none (a bare "
                 "`price`, or one without `currency`); a price that names its own keeps it",
-            }
+            },
+            {
+                "name": "category",
+                "in": "query",
+                "required": False,
+                "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+                "example": "Одежда",
+                "description": "the category of the batch's products that name none (no "
+                "`category`, or null); a product that names its own keeps it",
+            },
         ],
         "security": [{"StoreToken": []}],
     }
@@ -509,8 +541,12 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         try:
             store = store_for(request.headers.get("authorization"), tokens)
             raw = await _read_body(request, settings.api.max_body_bytes)
-            currency = declared_currency(request.query_params.getlist("currency"))
-            admitted = check_batch(parse_body(raw), store, settings.api.max_batch, currency)
+            query = request.query_params
+            declared = Declared(
+                currency=declared_currency(query.getlist("currency")),
+                category=declared_category(query.getlist("category")),
+            )
+            admitted = check_batch(parse_body(raw), store, settings.api.max_batch, declared)
             owners = await run_in_threadpool(state["owners"].ready, OWNERS_WAIT_S)
             claims = claim_batch(owners, admitted, store)
         except VitrinaError as exc:

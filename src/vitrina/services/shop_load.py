@@ -31,6 +31,7 @@ from vitrina.domain.catalog import (
     jsonl_record,
     parse_catalog,
 )
+from vitrina.domain.product_shapes import NOTHING_DECLARED, Declared
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.deadletter import dead_letter
@@ -62,14 +63,17 @@ TOPIC_GRACE_S = 3.0
 BLOCKS_AHEAD = 16
 
 
-def check_product(record: Record, currency: str | None = None) -> tuple[str, bytes, str | None]:
+def check_product(
+    record: Record, declared: Declared = NOTHING_DECLARED
+) -> tuple[str, bytes, str | None]:
     """Key, bytes and store of one parsed record as the door admits it; ContractError if not.
 
-    `currency`: the one the load declared for prices that name none (`--currency`)."""
+    `declared`: what the load declared for products that do not say it (`--currency`,
+    `--category`)."""
     if record.error is not None:
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
     # First: it may not be an object.
-    value, out = admitted_product(record.value, record.raw, currency)
+    value, out = admitted_product(record.value, record.raw, declared)
     return value["product_id"], out, value.get("store_id")
 
 
@@ -161,11 +165,11 @@ class ShopLoader:
         source: str = "file",
         producer: Producer | None = None,
         owners: dict[str, str] | None = None,
-        currency: str | None = None,
+        declared: Declared = NOTHING_DECLARED,
     ) -> None:
         self.settings = settings
-        # The currency of the catalogues' prices that name none (`--currency`); None: refused.
-        self.currency = currency
+        # What the catalogues' products that do not say it get (`--currency`, `--category`).
+        self.declared = declared
         self.topic = settings.topics.shop_products
         self.owners_topic = settings.topics.product_owners
         # product_id -> store_id (first claim wins); None: no ownership checks.
@@ -311,7 +315,7 @@ class ShopLoader:
         # whose bytes go out as they are (nearly every record); the rest take the full door
         # here, which normalises the instants or names the rule.
         topic, produce, poll = self.topic, self.producer.produce, self.producer.poll
-        currency = self.currency
+        declared = self.declared
         owners = self.owners
         # With ownership checks, a product is published after its claim is acknowledged:
         # a block's products and claims (per 1,000 records) go to `_hand_over`.
@@ -328,7 +332,7 @@ class ShopLoader:
                     else:
                         if record is None:  # a JSON Lines line, parsed only now
                             record = jsonl_record(position, cast(bytes, raw))
-                        product_id, out, store = check_product(record, currency)
+                        product_id, out, store = check_product(record, declared)
                     if owners is None:
                         try:
                             produce(topic, out, product_id)
@@ -441,19 +445,19 @@ def load_paths(
     paths: Iterable[Path],
     *,
     on_file: Callable[[Path, Catalog], Progress | None] | None = None,
-    currency: str | None = None,
+    declared: Declared = NOTHING_DECLARED,
 ) -> LoadReport:
     """`vitrina shop load`: every catalogue file under `paths` into `shop-products`.
 
-    `currency`: the currency of the prices that name none (a bare `price`); without it
-    such products are rejected, as nothing guesses a currency."""
+    `declared`: the currency of the prices that name none (a bare `price`) and the category
+    of products without one; without them such products are rejected, as nothing guesses."""
     files = catalogue_files(paths)
     if not files:
         raise VitrinaError("no catalogue files found", hint="give .json / .jsonl files or folders")
     ensure_broker(settings, settings.topics.shop_products)
     ensure_broker(settings, settings.topics.product_owners)
     owners = load_owners(settings, SERVICE).by_product
-    loader = ShopLoader(settings, owners=owners, currency=currency)
+    loader = ShopLoader(settings, owners=owners, declared=declared)
     try:
         for path in files:
             try:
