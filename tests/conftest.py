@@ -185,7 +185,9 @@ def broker_settings(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Settin
         broker={"port": port, "engine": TEST_BROKER},
         kafka={"bootstrap_servers": f"127.0.0.1:{port}"},
     )
-    broker.start(settings)
+    # Taken down with the session's process even when that dies hard (a segfault in a
+    # client library, a kill -9 of an xdist worker): such deaths left brokers running.
+    broker.start(settings, die_with_starter=True)
     if TEST_BROKER == "kafka":
         # A fresh Kafka answers metadata before its group coordinator is up: the first test
         # on it (each xdist worker's first) got NOT_COORDINATOR from `committed()`.
