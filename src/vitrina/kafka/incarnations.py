@@ -53,7 +53,8 @@ class IncarnationCheck:
                 raise TopicRecreated(
                     f"{self.service}: {topic} was deleted and created again (incarnation "
                     f"{incarnation} → {now}); what was read since the last commit is dropped "
-                    "and the new topic read from its start"
+                    "and the new topic read from its start",
+                    topic=topic,
                 )
 
     def current(

@@ -608,7 +608,7 @@ class StreamWorker:
                 self.sink.flush_if_due(now)
         except TopicRecreated as exc:
             log.warning("%s", exc)
-            self._rewind("topic_recreated")
+            self._rewind("topic_recreated", from_start={exc.topic})
             return False
         except UnavailableError as exc:
             log.warning(
@@ -701,7 +701,8 @@ class StreamWorker:
             log.warning("%s", exc.message)
             if self._in_transaction:
                 abort_transaction(self.producer, service=self.service)
-            self._rewind("topic_recreated")  # its recovery asks the incarnations again
+            # Its recovery asks the incarnations again.
+            self._rewind("topic_recreated", from_start={exc.topic})
             return False
         except UnavailableError as exc:  # asked again at the next commit
             log.warning("%s; the commit waits", exc.message)
@@ -756,7 +757,12 @@ class StreamWorker:
         self.producer = self._new_producer()
         init_transactions(self.producer, 30)
 
-    def _rewind(self, reason: str, lost: list[TopicPartition] | None = None) -> None:
+    def _rewind(
+        self,
+        reason: str,
+        lost: list[TopicPartition] | None = None,
+        from_start: set[str] | None = None,
+    ) -> None:
         """The open transaction was given up (`reason`: the group moved on, the partitions
         were lost, an abortable error, or a stuck producer was replaced): undo in this process
         what its records did, as a restart would, without one. Every partition still owned
@@ -778,7 +784,9 @@ class StreamWorker:
                 part.drop(every)
         if owned:
             for tp in committed_offsets(self.consumer, owned, service=self.service):
-                if tp.offset < 0:  # nothing committed yet: from the start (auto.offset.reset)
+                # Nothing committed yet, or a topic created again (`from_start`: what the
+                # group committed may still be the old topic's): from the start.
+                if tp.offset < 0 or tp.topic in (from_start or ()):
                     tp.offset = OFFSET_BEGINNING
                 try:
                     self.consumer.seek(tp)
