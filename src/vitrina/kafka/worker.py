@@ -690,8 +690,7 @@ class StreamWorker:
     def _inputs_unchanged(self) -> bool:
         """True when every input topic with offsets to commit is still the incarnation its
         partitions were assigned in; else what was read since the last commit is dropped
-        (the open transaction aborted) and the new topic read from its committed offsets
-        — none, the broker deleted them with the old topic — so from its start."""
+        (the open transaction aborted) and the new topic read from its start (TopicRecreated)."""
         if self._incarnation_check is None:
             return True
         known = {topic: self._incarnations.get(topic, "") for topic, _ in self._pending}
