@@ -6,7 +6,8 @@ new topic on from the old positions (skipping the records below them), or from 0
 are out of range. A sink that asks each topic's incarnation (`inspect.topic_incarnation`) at
 assignment checks it again before every write: on a change it raises TopicRecreated, and
 the worker rewinds (`vitrina_worker_rewinds_total{reason="topic_recreated"}`) to the new
-topic's start (not to the group's committed offsets: those may still be the old topic's). What was read before a check that found the topic unchanged is the old topic's.
+topic's start (not to the group's committed offsets: those may still be the old topic's).
+What was read before a check that found the topic unchanged is the old topic's.
 """
 
 from __future__ import annotations
