@@ -576,6 +576,40 @@ def test_a_transaction_the_producer_cannot_go_on_with_is_aborted_and_read_again(
     assert rewinds("abortable_error") == before + 1  # counted for the alert
 
 
+class AbortFailsForGood(RefusesOneProduce):
+    """RefusesOneProduce, whose abort of the transaction it spoiled then fails for good, as
+    librdkafka's does when the coordinator fenced the producer meanwhile (a fatal error)."""
+
+    def __init__(self, producer: Any, at: int) -> None:
+        super().__init__(producer, at)
+        self.aborts_failed = 0
+
+    def abort_transaction(self, *args: Any) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
+        if self.refused and not self.aborts_failed:
+            self.aborts_failed += 1
+            raise KafkaException(
+                KafkaError(KafkaError._FENCED, "Local: This instance has been fenced", fatal=True)
+            )
+        self.producer.abort_transaction(*args)
+
+
+def test_an_abort_that_fails_for_good_takes_a_new_producer_and_the_filter_carries_on(
+    healthy_cluster: SecuredCluster, tmp_path: Path
+) -> None:
+    """Regression: after a refused produce, the abort of the open transaction failed with a
+    fatal error, and the filter exited (the abort ran outside the handling that replaces a
+    producer that failed for good). It must take a new producer, read the records again
+    and carry on: every allowed product published once."""
+    before = rewinds("producer_failed")
+    _worker, refusing = filter_exact_with(
+        healthy_cluster, tmp_path, lambda p, _s: AbortFailsForGood(p, at=2_000)
+    )
+    assert (refusing.refused, refusing.aborts_failed) == (1, 1)
+    assert rewinds("producer_failed") == before + 1
+
+
 def test_an_invalid_ban_records_dead_letter_in_an_aborted_transaction_is_written_again(
     healthy_cluster: SecuredCluster, tmp_path: Path
 ) -> None:

@@ -301,24 +301,7 @@ class StreamWorker:
                 try:
                     self._step(batch_size, timeout)
                 except (KafkaException, ProducerFailed) as exc:
-                    failure = self._producer_failure(exc)
-                    if failure is not None:
-                        self._replace_failed_producer(failure, exc)
-                        continue
-                    if (
-                        not isinstance(exc, KafkaException)
-                        or not self._abortable(exc)
-                        or not self._may_abort_again()
-                    ):
-                        raise
-                    log.warning(
-                        "%s: the transaction cannot go on (%s); aborting it and reading "
-                        "its records again",
-                        self.service,
-                        exc.args[0],
-                    )
-                    abort_transaction(self.producer, service=self.service)
-                    self._rewind("abortable_error")
+                    self._carry_on_after(exc)
             self.commit(force=True)
         except BaseException:
             self._failed = True  # nothing processed since the last commit may commit now
@@ -350,6 +333,31 @@ class StreamWorker:
         self._write_sink(force=False, idle=len(messages) < batch_size)
         self.commit()
         self._report_lag()
+
+    def _carry_on_after(self, exc: KafkaException | ProducerFailed) -> None:
+        """Go on after a step failed with `exc`, or raise it: a producer that failed for good
+        is replaced; a transaction that cannot go on is aborted (a few times in a row at
+        most) — and when that abort fails for good, the producer is replaced too. Either
+        way the worker reads again from its committed offsets."""
+        failure = self._producer_failure(exc)
+        if failure is None:
+            if not (
+                isinstance(exc, KafkaException) and self._abortable(exc) and self._may_abort_again()
+            ):
+                raise exc
+            log.warning(
+                "%s: the transaction cannot go on (%s); aborting it and reading its records again",
+                self.service,
+                exc.args[0],
+            )
+            try:
+                abort_transaction(self.producer, service=self.service)
+            except ProducerFailed as failed:
+                failure, exc = failed.message, failed
+            else:
+                self._rewind("abortable_error")
+                return
+        self._replace_failed_producer(failure, exc)
 
     def _abortable(self, exc: KafkaException) -> bool:
         """An error the open transaction's abort cures. Seen on the cluster: right after an
