@@ -506,6 +506,29 @@ def test_a_price_typed_in_the_query_filters_on_both_backends(
     assert page.total == len(fitting), (indexes["kind"], query, page.total, len(fitting))
 
 
+@pytest.mark.parametrize(
+    ("query", "low", "high"),
+    [("до 1000 рублей", None, 1000), ("дешевле 2 тысяч", None, 2000), ("от 90000", 90000, None)],
+)
+def test_a_price_alone_lists_every_product_within_it_on_both_backends(
+    indexes: dict[str, Any], catalog: list[dict[str, Any]], query: str, low: Any, high: Any
+) -> None:
+    """«до 1000 рублей» typed alone: every product within the bound, as an empty query lists
+    every product. It was searched as words and found nothing (no product's text holds the
+    number)."""
+    page = indexes["generated"][0].search(query, limit=100)
+    prices = [h.product["price"]["amount"] for h in page.hits]
+    assert all((low is None or p >= low) and (high is None or p <= high) for p in prices)
+    fitting = [
+        p
+        for p in catalog
+        if (low is None or p["price"]["amount"] >= low)
+        and (high is None or p["price"]["amount"] <= high)
+    ]
+    assert fitting, query  # the catalogue has some, so an empty page would be a miss
+    assert page.total == len(fitting), (indexes["kind"], query, page.total, len(fitting))
+
+
 @pytest.mark.parametrize("query", ["зарядка для телефона", "что-нибудь для кухни"])
 def test_a_function_word_alone_finds_nothing_in_any_word_or_fuzzy(
     indexes: dict[str, Any], query: str

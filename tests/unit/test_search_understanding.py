@@ -1013,7 +1013,9 @@ def test_a_price_typed_in_the_query_is_a_price_filter() -> None:
     for query in ("самокат до 30 км", "конструктор от 8 лет", "конструктор от 1000 деталей"):
         assert price_from_words(query) is None, query
     assert price_from_words("наушники до 50") is None
-    assert price_from_words("до 5000") is None  # nothing else to look for
+    # A price only: no words left, every product within the bound.
+    assert price_from_words("до 5000") == ("", None, 5000.0)
+    assert price_from_words("дешевле 1000 рублей") == ("", None, 1000.0)
     text, filters = with_price_from_words("кроссовки от 3000 р", SearchFilters(price_min=5000))
     assert text == "кроссовки" and filters == SearchFilters(price_min=5000)  # the narrower
     text, filters = with_price_from_words("кроссовки до 3000", SearchFilters(price_min=5000))

@@ -65,7 +65,9 @@ def _bound_words(words: list[str]) -> list[str]:
 def price_from_words(query: str) -> tuple[str, float | None, float | None] | None:
     """(the query without the price words, a floor, a ceiling), or None when the query
     names no price — then it is searched exactly as typed. A query of a price only («до
-    5000») keeps its words: there is nothing else to look for."""
+    5000», «дешевле 1000 рублей») leaves no words: every product within the bound, as an
+    empty query lists every product. Kept as words, it found only products whose text
+    happened to hold the number — none, for most bounds."""
     words = _bound_words(list(split_number_units(query_words(query))))
     floor: float | None = None
     ceiling: float | None = None
@@ -91,7 +93,7 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
             continue
         kept.append(word)
         i += 1
-    if (floor is None and ceiling is None) or not kept:
+    if floor is None and ceiling is None:
         return None
     return " ".join(kept), floor, ceiling
 
