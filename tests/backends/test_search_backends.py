@@ -529,6 +529,29 @@ def test_a_price_alone_lists_every_product_within_it_on_both_backends(
     assert page.total == len(fitting), (indexes["kind"], query, page.total, len(fitting))
 
 
+def test_not_dearer_than_and_in_stock_typed_in_the_query_filter_on_both_backends(
+    indexes: dict[str, Any], catalog: list[dict[str, Any]]
+) -> None:
+    """«ноутбук не дороже 90000» listed the notebooks from 90000 up (read as «дороже»), and
+    «в наличии» was words no product has: every hit must be a notebook within the bound
+    and in stock, every such notebook found, first (a backpack's description mentions its
+    notebook pocket: it may follow)."""
+    page = indexes["generated"][0].search("ноутбук в наличии не дороже 90000", limit=100)
+    assert all(
+        h.product["price"]["amount"] <= 90000 and h.product["stock"]["available"] > 0
+        for h in page.hits
+    ), indexes["kind"]
+    fitting = {
+        p["product_id"]
+        for p in catalog
+        if p["name"].lower().startswith("ноутбук")
+        and p["price"]["amount"] <= 90000
+        and p["stock"]["available"] > 0
+    }
+    first = {h.product_id for h in page.hits[: len(fitting)]}
+    assert fitting and first == fitting, (indexes["kind"], len(fitting), len(first & fitting))
+
+
 @pytest.mark.parametrize("query", ["зарядка для телефона", "что-нибудь для кухни"])
 def test_a_function_word_alone_finds_nothing_in_any_word_or_fuzzy(
     indexes: dict[str, Any], query: str

@@ -1,10 +1,13 @@
-"""Prices typed the short way, and counted things that are no price (search/price_words.py)."""
+"""Prices typed the short way, counted things that are no price, «не дороже», and «в наличии»
+(search/price_words.py, search/typed_filters.py)."""
 
 from __future__ import annotations
 
 import pytest
 
+from vitrina.search.base import SearchFilters
 from vitrina.search.price_words import price_from_words
+from vitrina.search.typed_filters import stock_from_words, with_filters_from_words
 
 
 @pytest.mark.parametrize(
@@ -43,3 +46,40 @@ def test_a_counted_thing_after_the_number_is_no_price(query: str) -> None:
     alone: a noun in the genitive plural after the number (мест, страниц, деталей) — or a
     listed unit — is what the number counts."""
     assert price_from_words(query) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ноутбук не дороже 50000", ("ноутбук", None, 50000.0)),
+        ("ноутбук не дешевле 50к руб", ("ноутбук", 50000.0, None)),
+        ("не дороже 3000", ("", None, 3000.0)),
+    ],
+)
+def test_not_before_a_comparative_turns_the_bound_round(
+    query: str, expected: tuple[str, float | None, float | None]
+) -> None:
+    """«не дороже 50000» is at most 50000: read as «дороже 50000», it was a floor, and the
+    notebooks listed were exactly the ones the customer had ruled out."""
+    assert price_from_words(query) == expected
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ноутбук в наличии", "ноутбук"),
+        ("есть в наличии ноутбук lenovo", "ноутбук lenovo"),
+        ("в наличие", ""),
+        ("ноутбук", None),
+        ("наличные", None),  # paying in cash is no stock word
+    ],
+)
+def test_in_stock_typed_in_the_query_is_found(query: str, expected: str | None) -> None:
+    assert stock_from_words(query) == expected
+
+
+def test_in_stock_typed_in_the_query_is_a_filter_unless_the_caller_said_otherwise() -> None:
+    text, filters = with_filters_from_words("ноутбук в наличии до 50000", None)
+    assert (text, filters) == ("ноутбук", SearchFilters(price_max=50000.0, in_stock=True))
+    text, filters = with_filters_from_words("ноутбук в наличии", SearchFilters(in_stock=False))
+    assert (text, filters) == ("ноутбук в наличии", SearchFilters(in_stock=False))

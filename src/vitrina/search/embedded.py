@@ -28,11 +28,11 @@ from vitrina.errors import ConfigError, UnavailableError
 from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import index_fields
-from vitrina.search.price_words import with_price_from_words
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
 from vitrina.search.tantivy_requests import filter_clauses, suggestions
+from vitrina.search.typed_filters import with_filters_from_words
 
 MARKER = "vitrina-search-schema"
 Matching = Literal["and", "or", "and_then_or"]
@@ -256,8 +256,9 @@ class EmbeddedSearch:
         offset: int = 0,
     ) -> SearchPage:
         """One page of results. Pages may be shared between callers (the page cache): read
-        them, never change them. A price typed in the query (до 15000) is a price filter."""
-        query, filters = with_price_from_words(query, filters)
+        them, never change them. A price or «в наличии» typed in the query (до 15000) is a
+        filter (search/typed_filters.py)."""
+        query, filters = with_filters_from_words(query, filters)
         check_request(filters, sort, limit, offset)
         searcher = self._searcher()  # a commit landed: reload, start a new generation
         oldest = self._generations.oldest_servable()

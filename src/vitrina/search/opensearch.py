@@ -33,8 +33,8 @@ from vitrina.search.fields import TEXT_FIELDS, index_fields
 from vitrina.search.opensearch_query import query_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
 from vitrina.search.opensearch_requests import filter_clauses, suggest_body
-from vitrina.search.price_words import with_price_from_words
 from vitrina.search.query_plan import rewritten_words
+from vitrina.search.typed_filters import with_filters_from_words
 
 # The embedded index's plan: all words, then any word, then a few edits away.
 MODES = ("and", "or", "fuzzy")
@@ -261,7 +261,7 @@ class OpenSearchIndex:
         limit: int = 10,
         offset: int = 0,
     ) -> SearchPage:
-        query, filters = with_price_from_words(query, filters)  # до 15000: a price filter
+        query, filters = with_filters_from_words(query, filters)  # до 15000, в наличии: filters
         words = list(rewritten_words(query_words(query)))  # sound bar → soundbar
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
         if page.total or not words:

@@ -20,6 +20,9 @@ from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_
 # makes it that, not a price.
 CEILING_WORDS = frozenset({"до", "дешевле"})
 FLOOR_WORDS = frozenset({"от", "дороже"})
+# «не» before a comparative turns it round: не дороже 5000 is a ceiling, не дешевле a floor.
+NEGATION = "не"
+COMPARATIVES = frozenset({"дешевле", "дороже"})
 CURRENCY_WORDS = frozenset(
     {"р", "руб", "рубль", "рубля", "рублей", "рублях", "rub", "rur", "₽", "тр", "тыр"}
 )
@@ -67,16 +70,19 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
     names no price — then it is searched exactly as typed. A query of a price only («до
     5000», «дешевле 1000 рублей») leaves no words: every product within the bound, as an
     empty query lists every product. Kept as words, it found only products whose text
-    happened to hold the number — none, for most bounds."""
+    happened to hold the number — none, for most bounds. «не дороже 5000» is a ceiling
+    and «не дешевле 5000» a floor (read as «дороже 5000», it was the opposite bound)."""
     words = _bound_words(list(split_number_units(query_words(query))))
     floor: float | None = None
     ceiling: float | None = None
     kept: list[str] = []
     i = 0
     while i < len(words):
-        word = words[i]
-        number = words[i + 1] if i + 1 < len(words) else ""
-        after = words[i + 2] if i + 2 < len(words) else ""
+        negated = words[i] == NEGATION and i + 1 < len(words) and words[i + 1] in COMPARATIVES
+        at = i + 1 if negated else i
+        word = words[at]
+        number = words[at + 1] if at + 1 < len(words) else ""
+        after = words[at + 2] if at + 2 < len(words) else ""
         bound = word in CEILING_WORDS or word in FLOOR_WORDS
         unit = after not in CURRENCY_WORDS and (
             after in NUMBER_UNITS
@@ -85,13 +91,13 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
             or (bool(after) and is_counted_noun(after))
         )
         if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
-            if word in CEILING_WORDS:
+            if (word in CEILING_WORDS) != negated:
                 ceiling = float(number)
             else:
                 floor = float(number)
-            i += 3 if after in CURRENCY_WORDS else 2
+            i = at + (3 if after in CURRENCY_WORDS else 2)
             continue
-        kept.append(word)
+        kept.append(words[i])
         i += 1
     if floor is None and ceiling is None:
         return None

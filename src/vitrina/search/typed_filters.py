@@ -1,0 +1,60 @@
+"""Filters typed into the query: a price («планшет до 15000», search/price_words.py) and stock
+(«ноутбук в наличии», «есть в наличии»). Both are conditions on the product, not words to
+match: no product's text holds «наличии», so «в наличии» alone found nothing and «ноутбук в
+наличии» listed the notebooks out of stock as well. Pure functions over the query, for both
+backends, which read what is found as the filters of `SearchFilters`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from vitrina.domain.search_document import query_words
+from vitrina.search.base import SearchFilters
+from vitrina.search.price_words import with_price_from_words
+
+# «в наличии» and the ways it is typed (наличие: a frequent misspelling), with the words
+# people put before it. Longest first: «есть в наличии» is taken whole.
+STOCK_PHRASES: tuple[tuple[str, ...], ...] = tuple(
+    sorted(
+        {
+            (*lead, *phrase)
+            for lead in ((), ("есть",), ("только",), ("сейчас",), ("имеется",))
+            for phrase in (("в", "наличии"), ("в", "наличие"), ("наличии",), ("наличие",))
+        },
+        key=len,
+        reverse=True,
+    )
+)
+
+
+def stock_from_words(query: str) -> str | None:
+    """The query without its «в наличии» words, or None when it has none (then it is
+    searched exactly as typed). A query of them only leaves no words: every product in
+    stock, as an empty query lists every product."""
+    words = query_words(query)
+    kept: list[str] = []
+    found = False
+    i = 0
+    while i < len(words):
+        phrase = next((p for p in STOCK_PHRASES if tuple(words[i : i + len(p)]) == p), None)
+        if phrase is None:
+            kept.append(words[i])
+            i += 1
+            continue
+        found = True
+        i += len(phrase)
+    return " ".join(kept) if found else None
+
+
+def with_filters_from_words(
+    query: str, filters: SearchFilters | None
+) -> tuple[str, SearchFilters | None]:
+    """The query to search and the filters with what it typed added: a price bound (the
+    narrower of it and the caller's) and «in stock». A stock word that contradicts the
+    caller (in_stock=False) is left as typed, as a contradicting price is."""
+    query, filters = with_price_from_words(query, filters)
+    text = stock_from_words(query)
+    if text is None or (filters is not None and filters.in_stock is False):
+        return query, filters
+    return text, replace(filters or SearchFilters(), in_stock=True)
