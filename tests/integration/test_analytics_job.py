@@ -633,6 +633,37 @@ def test_a_run_reads_what_it_listed_while_compaction_merges_it(
     assert not pins.exists() or not any(pins.iterdir()), "the run's links outlived it"
 
 
+def test_the_links_of_a_killed_run_go_with_the_next_run(tmp_path: Path) -> None:
+    """A run killed -9 leaves its hard links; once compaction deleted the files they link,
+    they held the space for ABANDONED_AFTER (6 hours). The next run drops the pins of a
+    process gone from this host at once, and keeps those of a live one and of another
+    host (whose process ids it cannot check)."""
+    import subprocess
+
+    from vitrina.analytics.lakeio import HOST, PINS_DIR, _pin_name
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=60, customer_count=10, messages=300)
+    pins = Path(LakeWriter.from_settings(settings).root) / PINS_DIR
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    alive = subprocess.Popen(["sleep", "60"])
+    try:
+        left = {
+            "killed": pins / _pin_name("20261204T000000", HOST, gone.pid),
+            "running": pins / _pin_name("20261204T000000", HOST, alive.pid),
+            "elsewhere": pins / _pin_name("20261204T000000", "other.host", gone.pid),
+        }
+        for path in left.values():
+            (path / "orders").mkdir(parents=True)
+        compute(settings, Params(as_of=2e9))
+        assert not left["killed"].exists()
+        assert left["running"].exists() and left["elsewhere"].exists()
+    finally:
+        alive.kill()
+        alive.wait()
+
+
 def test_records_of_two_incarnations_at_the_same_offsets_both_count(tmp_path: Path) -> None:
     """The lake keeps the files of every incarnation of a topic (lake/layout.py): after a
     topic was created again, or the broker lost its data, offsets start again at 0 and two

@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import re
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -161,8 +163,8 @@ class AnalyticsLake:
         compaction deletes the files it merged, and a run that outlived a few of its rounds
         failed after listing the lake three times ("was merged away", 1 of 65 runs of a
         70-minute `vitrina up`). A link costs a few microseconds and no bytes; the directory
-        goes when the read ends (or, left by a killed run, with the next read after
-        ABANDONED_AFTER). A file gone before it was linked is InputVanished (listed again);
+        goes when the read ends; left by a killed run, with the next read (its process is
+        gone: `_abandoned`). A file gone before it was linked is InputVanished (listed again);
         a filesystem without hard links reads the lake in place, as a remote lake is read.
         """
         here = self._pin(inputs) if self.local else None
@@ -186,7 +188,7 @@ class AnalyticsLake:
         outside the root)."""
         pins = Path(self.root) / PINS_DIR
         self._drop_abandoned_pins(pins)
-        here = pins / f"{time.strftime('%Y%m%dT%H%M%S')}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        here = pins / _pin_name(time.strftime("%Y%m%dT%H%M%S"), HOST, os.getpid())
         try:
             for files in inputs.values():
                 for url in files.urls:
@@ -207,10 +209,9 @@ class AnalyticsLake:
 
     @staticmethod
     def _drop_abandoned_pins(pins: Path) -> None:
-        cutoff = time.time() - ABANDONED_AFTER.total_seconds()
         for entry in pins.glob("*") if pins.is_dir() else []:
             with contextlib.suppress(OSError):
-                if entry.stat().st_mtime < cutoff:
+                if _abandoned(entry):
                     shutil.rmtree(entry, ignore_errors=True)
 
     def inputs(self) -> dict[str, InputFiles]:
@@ -320,3 +321,30 @@ class AnalyticsLake:
             )
         with self.fs.open(self.output_path(name, run), "rb") as fh:
             return pq.read_table(fh)
+
+
+# The host a run's pins are named with: on a lake shared by hosts, a process id says
+# something only on its own host.
+HOST = re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "localhost"
+
+
+def _pin_name(started: str, host: str, pid: int) -> str:
+    return f"{started}-{uuid.uuid4().hex[:6]}-{host}-{pid}"
+
+
+def _abandoned(entry: Path) -> bool:
+    """A run's pin directory whose run is over: its process is gone from this host (a
+    kill -9: the links held the space of files compaction had deleted for ABANDONED_AFTER,
+    6 hours, before), or, made on another host or named before, older than
+    ABANDONED_AFTER."""
+    parts = entry.name.split("-")  # started, a random tag, host, pid (_pin_name)
+    host, pid = (parts[2], parts[3]) if len(parts) == 4 else ("", "")
+    if host == HOST and pid.isdigit() and int(pid) != os.getpid():
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            return True
+        except PermissionError:  # alive, another user's
+            return False
+    cutoff = time.time() - ABANDONED_AFTER.total_seconds()
+    return entry.stat().st_mtime < cutoff
