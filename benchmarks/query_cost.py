@@ -16,8 +16,8 @@ every run, and the load average around each.
 
 `--queries gibberish`: whole searches (every stage built and run, as `EmbeddedSearch.search`
 runs them, its page and query caches emptied before each) of 200 made-up queries of 1-10
-words: what a client typing nonsense costs a server process, whose event loop waits
-meanwhile.
+words (`--words 20-40`: longer ones, as text pasted into the box): what a client typing
+nonsense costs a server process, whose event loop waits meanwhile.
 
 `--cold`: each query built with the word caches of `search.analysis` emptied first (its
 lemmas, dictionary checks …; pymorphy3's loaded dictionary stays): what a query made of
@@ -48,21 +48,26 @@ PASSES = 3  # measured passes over the judged queries per run
 GIBBERISH_QUERIES = 200
 
 
-def gibberish(n: int = GIBBERISH_QUERIES) -> list[str]:
-    """`n` distinct queries of 1-10 made-up Cyrillic words (3-9 letters), a fixed draw."""
+def gibberish(n: int = GIBBERISH_QUERIES, words: tuple[int, int] = (1, 10)) -> list[str]:
+    """`n` distinct queries of `words` (1-10) made-up Cyrillic words (3-9 letters), a fixed
+    draw."""
     rng = random.Random(29)
     letters = "абвгдежзиклмнопрстуфхцчшщэюя"
     return [
         " ".join(
             "".join(rng.choice(letters) for _ in range(rng.randint(3, 9)))
-            for _ in range(rng.randint(1, 10))
+            for _ in range(rng.randint(*words))
         )
         for _ in range(n)
     ]
 
 
 def one_side(
-    src: str, index_path: str, cold: bool = False, queries_of: str = "judged"
+    src: str,
+    index_path: str,
+    cold: bool = False,
+    queries_of: str = "judged",
+    words: tuple[int, int] = (1, 10),
 ) -> dict[str, float]:
     """Runs in the side's own interpreter (`--side`): build every judged query's three
     stages with that side's code; thread CPU per query. `queries_of` "gibberish": whole
@@ -85,7 +90,7 @@ def one_side(
         f for name, f in vars(analysis).items() if hasattr(f, "cache_clear") and name != "_morph"
     ]
     if queries_of == "gibberish":
-        return searches(index, gibberish(), word_caches if cold else [])
+        return searches(index, gibberish(words=words), word_caches if cold else [])
 
     def one_pass() -> list[float]:
         micros = []
@@ -175,10 +180,19 @@ def main() -> None:
         help="judged: every judged query's three stages built; gibberish: whole searches "
         f"of {GIBBERISH_QUERIES} made-up queries of 1-10 words, uncached",
     )
+    parser.add_argument(
+        "--words",
+        default="1-10",
+        help="gibberish: words per query, MIN-MAX (e.g. 20-40: text pasted into the box)",
+    )
     parser.add_argument("--side", nargs=2, metavar=("SRC", "INDEX"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    low, _, high = args.words.partition("-")
+    words = (int(low), int(high or low))
     if args.side:
-        print(json.dumps(one_side(*args.side, cold=args.cold, queries_of=args.queries)))
+        print(
+            json.dumps(one_side(*args.side, cold=args.cold, queries_of=args.queries, words=words))
+        )
         return
     with tempfile.TemporaryDirectory(prefix="vitrina-query-cost-") as tmp:
         base_src = extract(args.base, Path(tmp) / "base")
@@ -197,6 +211,8 @@ def main() -> None:
                         *(["--cold"] if args.cold else []),
                         "--queries",
                         args.queries,
+                        "--words",
+                        args.words,
                     ],
                     capture_output=True,
                     text=True,
@@ -215,6 +231,7 @@ def main() -> None:
                 "products": args.n,
                 "word_caches": "emptied before each query" if args.cold else "warm",
                 "queries": args.queries,
+                **({"words": args.words} if args.queries == "gibberish" else {}),
                 **result,
             },
             indent=2,
