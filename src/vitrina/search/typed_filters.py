@@ -8,6 +8,7 @@ backends, which read what is found as the filters of `SearchFilters`.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import lru_cache
 
 from vitrina.domain.search_document import query_words
 from vitrina.search.base import SearchFilters
@@ -27,12 +28,19 @@ STOCK_PHRASES: tuple[tuple[str, ...], ...] = tuple(
     )
 )
 
+_STOCK_WORDS = frozenset(phrase[-1] for phrase in STOCK_PHRASES)
+# Distinct (query, filters) whose reading is kept: every search reads its query before its
+# page cache is looked up, and reading a price took ~20-35 µs (0.3-0.5 µs kept).
+QUERY_CACHE = 8192
+
 
 def stock_from_words(query: str) -> str | None:
     """The query without its «в наличии» words, or None when it has none (then it is
     searched exactly as typed). A query of them only leaves no words: every product in
     stock, as an empty query lists every product."""
     words = query_words(query)
+    if _STOCK_WORDS.isdisjoint(words):  # nearly every query: no phrase to look for
+        return None
     kept: list[str] = []
     found = False
     i = 0
@@ -47,6 +55,7 @@ def stock_from_words(query: str) -> str | None:
     return " ".join(kept) if found else None
 
 
+@lru_cache(maxsize=QUERY_CACHE)
 def with_filters_from_words(
     query: str, filters: SearchFilters | None
 ) -> tuple[str, SearchFilters | None]:
