@@ -497,6 +497,94 @@ def test_a_producer_that_failed_for_good_is_replaced_and_nothing_is_lost_or_doub
         running.stop()
 
 
+class AbortFailsOnce:
+    """A transactional producer whose first abort fails for good (a fatal error, as
+    librdkafka's when the coordinator fenced the producer meanwhile)."""
+
+    def __init__(self, producer: Any) -> None:
+        self.producer, self.failed = producer, 0
+
+    def abort_transaction(self, *args: Any) -> None:
+        from confluent_kafka import KafkaError, KafkaException
+
+        if not self.failed:
+            self.failed += 1
+            raise KafkaException(
+                KafkaError(KafkaError._FENCED, "Local: This instance has been fenced", fatal=True)
+            )
+        self.producer.abort_transaction(*args)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.producer, name)
+
+
+class Forgets:
+    """A side input with no state: keeps which partitions the worker let go of."""
+
+    def __init__(self) -> None:
+        self.dropped: list[tuple[str, int]] = []
+
+    def catch_up(self) -> Any:
+        from vitrina.kafka.steps import SideWork
+
+        return SideWork()
+
+    def recover(self, partitions: Any) -> Any:
+        from vitrina.kafka.steps import SideWork
+
+        return SideWork()
+
+    def drop(self, partitions: Any) -> None:
+        self.dropped.extend((tp.topic, tp.partition) for tp in partitions)
+
+    def close(self) -> None:
+        return None
+
+
+@pytest.mark.skipif(TEST_BROKER != "kafka", reason="transactions: Apache Kafka only")
+def test_partitions_lost_while_the_abort_fails_for_good_are_let_go_and_nothing_is_doubled(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Regression: a worker frozen past its poll interval loses its partitions (on_lost),
+    and aborts the open transaction; when that abort failed for good, the exception left the
+    callback before the lost partitions were let go of: their side state was kept (for the
+    filter: the shelves of products another replica owns now, which a ban would retract a
+    second time). The worker must let them go, take a new producer and carry on: every
+    record copied once."""
+    # No commit due when the freeze ends (the interval is longer than it): the transaction
+    # is still open when the next poll tells the worker its partitions were lost.
+    settings = make_settings(kafka={"transactions": True}, worker={"commit_interval_s": 15})
+    topic, out = settings.topics.client_events, settings.topics.orders
+    group = f"lost-{uuid.uuid4().hex[:6]}"
+    values = [f"r-{i}".encode() for i in range(40)]
+    send(settings, topic, [(f"k-{i}", v) for i, v in enumerate(values)], partition=0)
+    freeze = FreezeOnce(out, at=values[20], freeze_s=8.0)
+    side = Forgets()
+    worker = StreamWorker(
+        settings,
+        freeze,
+        [topic],
+        group_id=group,
+        side_input=side,  # type: ignore[arg-type]
+        consumer_extra={"max.poll.interval.ms": 6000, "session.timeout.ms": 6000},
+    )
+    wrapped = worker.producer = AbortFailsOnce(worker.producer)
+    running = Running(worker)
+    try:
+        wait_for(
+            lambda: committed(settings, group, topic)[0] == len(values) or running.error,
+            timeout=90,
+            message="every record committed after the freeze",
+        )
+        assert running.error is None, running.error
+        assert freeze.frozen and wrapped.failed == 1
+        assert (topic, 0) in side.dropped  # let go of when lost
+        copied = [m.value() for m in read_to_end(settings, [out])]  # read_committed
+        assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
+    finally:
+        running.stop()
+
+
 def test_the_check_of_input_topics_names_them_as_the_lake_does_and_sees_a_recreation(
     make_settings: Callable[..., Settings],
 ) -> None:

@@ -265,10 +265,14 @@ class StreamWorker:
         if not self._transactional or self._failed:
             self._on_revoke(consumer, partitions)
             return
-        if self._in_transaction:
-            abort_transaction(self.producer, service=self.service)
-        self._rewind("partitions_lost", lost=partitions)
-        self._forget(partitions)
+        try:
+            if self._in_transaction:
+                abort_transaction(self.producer, service=self.service)
+        finally:
+            # Even when that abort failed for good (the loop then takes a new producer): the
+            # partitions are another member's now, and so are their bans to act on.
+            self._rewind("partitions_lost", lost=partitions)
+            self._forget(partitions)
 
     def _forget(self, partitions: list[TopicPartition]) -> None:
         """Let go of what this process kept for partitions that are no longer its own."""
