@@ -484,14 +484,30 @@ def test_ban_bad_input_is_4xx(client: httpx.Client) -> None:
         client.post("/api/v1/bans/100001", json={"reason": "   "}, headers=headers).status_code
         == 400
     )
-    assert (
-        client.post(
-            "/api/v1/bans/100001",
-            content=b"{not json",
-            headers={**headers, "Content-Type": "application/json"},
-        ).status_code
-        == 422
+    malformed = client.post(
+        "/api/v1/bans/100001",
+        content=b"{not json",
+        headers={**headers, "Content-Type": "application/json"},
     )
+    assert malformed.status_code == 400
+    assert malformed.json()["error"]["message"].startswith("malformed JSON")
+
+
+def test_a_body_that_is_not_json_is_400_malformed_json_not_a_field_named_by_a_number(
+    client: httpx.Client,
+) -> None:
+    """Regression: `{bad` posted to /events was 422 "1: JSON decode error" with field "1"
+    (FastAPI's character offset taken for a field name)."""
+    response = client.post(
+        "/api/v1/events", content=b"{bad", headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code == 400, response.text
+    error = response.json()["error"]
+    assert error["message"].startswith("malformed JSON: ") and "at character 1" in error["message"]
+    assert "field" not in error
+    # A JSON body of the wrong shape still names the field at fault.
+    wrong = client.post("/api/v1/events", json=[1, 2])
+    assert wrong.status_code == 422 and wrong.json()["error"]["field"] == "body"
 
 
 # -- abuse limits (issue 12 item 8) and the shared error body (issue 13 item 5) ----------------

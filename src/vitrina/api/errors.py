@@ -1,7 +1,8 @@
 """One error body for both HTTP APIs (SHOP API and client API), and its OpenAPI description.
 
 Every error answer is ``{"error": {"status", "message", "hint", ...}}``: VitrinaError
-carries its status; request validation errors are 422 naming the field; a batch refused by
+carries its status; request validation errors are 422 naming the field (a body that is not
+JSON at all: 400 "malformed JSON"); a batch refused by
 the SHOP API lists every bad product under ``error.errors``; nothing a client sends
 produces a 500 (an unexpected one is logged and answered in the same shape).
 """
@@ -78,6 +79,18 @@ def _validation_message(exc: RequestValidationError) -> tuple[str, str]:
     return field, f"{field}: {first.get('msg', 'invalid value')}"
 
 
+def _malformed_json(exc: RequestValidationError) -> str | None:
+    """The message for a body that is not JSON at all (400, as the SHOP API answers it),
+    not a field at fault: FastAPI reports it as a 422 at ("body", <character offset>)."""
+    for error in exc.errors():
+        if error.get("type") == "json_invalid":
+            loc = error.get("loc", ())
+            where = f" at character {loc[1]}" if len(loc) > 1 else ""
+            reason = (error.get("ctx") or {}).get("error") or error.get("msg", "")
+            return f"malformed JSON: {str(reason).lower()}{where}"
+    return None
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Answer every error of `app` with the shared body."""
 
@@ -92,6 +105,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        malformed = _malformed_json(exc)
+        if malformed is not None:
+            hint = "send one JSON object, UTF-8 encoded (see /docs)"
+            return JSONResponse(error_body(400, malformed, hint), status_code=400)
         field, message = _validation_message(exc)
         body = error_body(
             422, message, "fix the field and retry; see /docs for the API", field=field
