@@ -190,6 +190,11 @@ EDGES = {
     "blank name": product(name=" \u200b\u00a0"),
     "blank category": product(category="\u3000\ufeff"),
     "name spaced": product(name="\u00a0ж\u200b"),
+    "NUL in a name": product(name="ж\x00к"),
+    "tab in a name": product(name="ж\tк"),
+    "C1 control in a name": product(name="ж\x85"),
+    "escape in a category": product(category="Обувь\x1b[31m"),
+    "DEL in a category": product(category="Обувь\x7f"),
 }
 
 

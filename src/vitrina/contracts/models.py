@@ -22,6 +22,7 @@ from vitrina.domain.limits import (
     MAX_INT64,
     MAX_USER_ID_CHARS,
     PRODUCT_ID_PATTERN,
+    SHOWN_PATTERN,
     USER_ID_PATTERN,
     VISIBLE_PATTERN,
 )
@@ -39,8 +40,8 @@ PATTERN_WIDENINGS: set[tuple[str, str]] = {
 }
 
 VERSIONS: dict[str, int] = {
-    "product": 3,
-    "blocked_product": 3,
+    "product": 4,
+    "blocked_product": 4,
     "order": 5,
     "ban": 3,
     "client_event": 4,
@@ -77,6 +78,21 @@ _PRODUCT_V3 = {
     f"name: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
     f"category: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
 }
+# Product v4: a name and a category have no control character either.
+_CONTROL_TEXT = (
+    "a name or category with NUL, an escape or a newline printed as garbage on the page "
+    "and broke the lines of logs and terminals (an ANSI escape could recolour an operator's "
+    "terminal); no store catalogue and no generated product has one"
+)
+_PRODUCT_V4 = {
+    change: reason
+    for field in ("name", "category")
+    for change, reason in (
+        (f"{field}: pattern changed ({VISIBLE_PATTERN} → {SHOWN_PATTERN})", _CONTROL_TEXT),
+        # Seen from v1 and v2, which had no pattern: v3's narrowing and this one at once.
+        (f"{field}: pattern changed (None → {SHOWN_PATTERN})", f"{_BLANK}; {_CONTROL_TEXT}"),
+    )
+}
 # Order v5, client_event v4, client_query v2: a customer id has no control character.
 _CONTROL = (
     "an id with a newline, tab, NUL or escape broke every log line and terminal that printed "
@@ -90,8 +106,8 @@ def _user_id_change(where: str) -> dict[str, str]:
 
 
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
-    "product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
-    "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3},
+    "product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4},
+    "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4},
     "ban": {3: _id_changes("product_id")},
     "client_event": {3: _id_changes("product_id"), 4: _user_id_change("user_id")},
     "client_query": {2: _user_id_change("user_id")},
@@ -166,10 +182,10 @@ class Product(BaseModel):
         description="ASCII token: letters, digits, "
         "-_. (≤ 64); compared as text, so 00090002 ≠ 90002",
     )
-    name: str = Field(min_length=1, max_length=500, pattern=VISIBLE_PATTERN)
+    name: str = Field(min_length=1, max_length=500, pattern=SHOWN_PATTERN)
     description: str | None = Field(None, max_length=20000)
     price: Price
-    category: str = Field(min_length=1, max_length=200, pattern=VISIBLE_PATTERN)
+    category: str = Field(min_length=1, max_length=200, pattern=SHOWN_PATTERN)
     brand: str | None = Field(None, max_length=200)
     stock: Stock | None = None
     sku: str | None = Field(None, max_length=200)

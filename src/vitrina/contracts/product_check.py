@@ -12,6 +12,8 @@ check does not accept. So the check may be STRICTER than the contract, never loo
 - unknown fields are refused here (the schema allows them): a skipped value would be neither
   typed nor depth-checked, so such records take the slow path; with only known fields the
   record nests at most 3 levels, far under MAX_DEPTH;
+- a name and a category only of printable characters (`str.isprintable`: no control
+  character, and no space but " ");
 - instants only in the canonical `YYYY-MM-DDTHH:MM:SS[.ffffff]Z` form, and real days
   (2025-02-30 is refused by `datetime.fromisoformat`); epoch numbers and other zones take
   the slow path, which accepts and (at the door) normalises them;
@@ -106,6 +108,10 @@ def canonical_product(raw: bytes) -> CanonicalProduct | None:
     if product.product_id in _DOT_SEGMENTS:
         return None
     if not product.name.strip(INVISIBLE) or not product.category.strip(INVISIBLE):
+        return None
+    # No control character in them (str.isprintable, in C, is stricter: a no-break space
+    # or a soft hyphen also sends the record to the schema, which accepts it).
+    if not (product.name.isprintable() and product.category.isprintable()):
         return None
     try:
         if product.created_at is not None:

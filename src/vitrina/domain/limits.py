@@ -49,6 +49,15 @@ VISIBLE_PATTERN = (
     r"[^\t\n\x0b\f\r \x85\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
 )
 
+# A product's name and category (product v4): no control character (C0, DEL, C1: NUL, an
+# escape, a newline…, which broke the lines of logs and terminals and showed as nothing or
+# as garbage on the page) and, somewhere, a character that shows. Anchored: the whole text.
+SHOWN_PATTERN = (
+    r"^[^\x00-\x1f\x7f-\x9f]*"
+    r"[^\x00-\x20\x7f-\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+    r"[^\x00-\x1f\x7f-\x9f]*$"
+)
+
 
 def re2_pattern(pattern: str) -> str:
     """An ECMA pattern's `\\uXXXX` escapes as RE2 writes them (`\\x{XXXX}`)."""
@@ -69,6 +78,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 PATTERN_MEANINGS = {
     PRODUCT_ID_PATTERN: f"is not a product id ({PRODUCT_ID_CHARS})",
     VISIBLE_PATTERN: "has no visible character (only spaces or invisible characters)",
+    SHOWN_PATTERN: "has a control character (NUL, an escape, a newline…) or no visible "
+    "character (only spaces or invisible characters)",
     USER_ID_PATTERN: "has a control character (a newline, a tab, NUL…)",
 }
 

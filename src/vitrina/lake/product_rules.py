@@ -13,13 +13,13 @@ import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from vitrina.domain.limits import PRODUCT_ID_PATTERN, VISIBLE_PATTERN, re2_pattern
+from vitrina.domain.limits import PRODUCT_ID_PATTERN, SHOWN_PATTERN, re2_pattern
 
 _TEXT = pa.string()
 
 # The schema's patterns, anchored (RE2's `$` is the end of the text, never before a "\n").
 _PRODUCT_ID = re2_pattern(PRODUCT_ID_PATTERN)
-_VISIBLE = re2_pattern(VISIBLE_PATTERN)  # a name's and a category's
+_SHOWN = re2_pattern(SHOWN_PATTERN)  # a name's and a category's
 _CURRENCY = r"^[A-Z]{3}$"
 _INSTANT = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?Z$"
 # (field, shortest, longest, required) of each plain text the contract limits.
@@ -69,8 +69,8 @@ def rows_ok(
     checks = [
         price.is_valid(),
         _matches(parsed.column("product_id"), _PRODUCT_ID, required=True),
-        _matches(parsed.column("name"), _VISIBLE, required=True),
-        _matches(parsed.column("category"), _VISIBLE, required=True),
+        _matches(parsed.column("name"), _SHOWN, required=True),
+        _matches(parsed.column("category"), _SHOWN, required=True),
         _matches(price.field("currency"), _CURRENCY, required=True),
         pc.fill_null(
             pc.and_(pc.greater_equal(amount, 0), pc.less_equal(amount, _MAX_AMOUNT)), False
