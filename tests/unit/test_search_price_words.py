@@ -31,6 +31,48 @@ def test_a_price_typed_the_short_way_is_a_price(
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("ноутбук <50000", ("ноутбук", None, 50000.0)),
+        ("ноутбук ≤ 50 000", ("ноутбук", None, 50000.0)),
+        ("смартфон >=20000", ("смартфон", 20000.0, None)),
+        ("ноутбук за 50000", ("ноутбук", None, 50000.0)),
+        ("ноутбук за 50к", ("ноутбук", None, 50000.0)),
+        ("ноутбук 50000-100000", ("ноутбук", 50000.0, 100000.0)),
+        ("ноутбук 50 000 – 100 000", ("ноутбук", 50000.0, 100000.0)),
+        ("ноутбук 50-100к", ("ноутбук", 50000.0, 100000.0)),
+        ("смартфон 10-20 тыс.", ("смартфон", 10000.0, 20000.0)),
+        ("наушники 2000-5000р", ("наушники", 2000.0, 5000.0)),
+        ("ноутбук от 50 до 100 тысяч", ("ноутбук", 50000.0, 100000.0)),
+    ],
+)
+def test_a_bound_typed_as_a_sign_a_range_or_za_is_a_price(
+    query: str, expected: tuple[str, float | None, float | None]
+) -> None:
+    """Each was searched as words: the sign and the hyphen were dropped, so «ноутбук
+    <50000» looked for a product with 50000 in its text; «за 50000» is what the shopper
+    means to pay; «от 50 до 100 тысяч» put the floor at 50 ₽ (below MIN_PRICE: no floor)."""
+    assert price_from_words(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "rtx 3060-3070",  # model numbers, not round hundreds
+        "монитор 24-27 дюймов",
+        "кабель 1000-2000 мм",  # round, but a length
+        "лего 1000-2000 деталей",
+        "платье 42-44",
+        "коляска 3-в-1",
+        "ноутбук за 5 минут",
+        "книга за 2 года",
+    ],
+)
+def test_a_range_or_za_that_is_no_price_stays_words(query: str) -> None:
+    assert price_from_words(query) is None
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "фонарик до 1000 люмен",

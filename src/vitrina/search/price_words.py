@@ -18,7 +18,8 @@ from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_
 # Words before a number that make it a ceiling or a floor. «до» and «от» also bound ages,
 # distances and counts (от 8 лет, до 30 км, от 1000 деталей): a unit after the number
 # makes it that, not a price.
-CEILING_WORDS = frozenset({"до", "дешевле"})
+# «за 50000» (ноутбук за 50000) is what a shopper means to pay: read as a ceiling.
+CEILING_WORDS = frozenset({"до", "дешевле", "за"})
 FLOOR_WORDS = frozenset({"от", "дороже"})
 # «не» before a comparative turns it round: не дороже 5000 is a ceiling, не дешевле a floor.
 NEGATION = "не"
@@ -37,6 +38,63 @@ _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "ра
 _GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс)")
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
 _DIGIT_GROUP = re.compile(r"\d{3}")
+# A bound typed as a sign (<50000, ≤ 50000, >10000) or a range (10000-50000, 10 000 – 50 000,
+# 10-50к): rewritten as the words before the query is split into words, which drop signs
+# and hyphens. A sign binds only right before a number; a range only between two numbers.
+_SIGNS = re.compile(r"(<=|=<|≤|<|>=|=>|≥|>)\s*(?=\d)")
+_RANGE = re.compile(
+    r"(?<![\w.,])(\d{1,3}(?: \d{3})*|\d+)\s*[-–—]\s*(\d{1,3}(?: \d{3})*|\d+)"
+    r"(?=\s|$|к\b|k\b|тыс|р\b|руб|₽)"
+)
+
+
+def _is_unit(word: str) -> bool:
+    """A word after a number that makes it a size, an age or a count, not a price."""
+    return word not in CURRENCY_WORDS and (
+        word in NUMBER_UNITS
+        or word in SPELT_UNITS
+        or word in _UNIT_WORDS
+        or (bool(word) and is_counted_noun(word))
+    )
+
+
+def _price_range(match: re.Match[str]) -> str:
+    """A range as two bounds when it reads as prices: said in money or thousands, or both
+    ends round hundreds (10000-50000); else as typed (rtx 3060-3070, 24-27 дюймов)."""
+    low, high = match[1].replace(" ", ""), match[2].replace(" ", "")
+    after = match.string[match.end() :].split(maxsplit=1)
+    said = after[0].lower().rstrip(".") if after else ""
+    money = said[:1] in ("к", "k", "р", "₽") or said.startswith("тыс") or said.startswith("руб")
+    if not money and (_is_unit(said) or int(low) % 100 or int(high) % 100):
+        return match[0]
+    return f" от {low} до {high}"
+
+
+def _signs_and_ranges(query: str) -> str:
+    """«ноутбук <50000» → «ноутбук до 50000», «10000-50000» → «от 10000 до 50000»."""
+    if "<" in query or ">" in query or "≤" in query or "≥" in query:
+        query = _SIGNS.sub(lambda m: " до " if m[1] in ("<", "<=", "=<", "≤") else " от ", query)
+    if "-" in query or "–" in query or "—" in query:
+        query = _RANGE.sub(_price_range, query)
+    return query
+
+
+def _thousands_on_both(words: list[str]) -> list[str]:
+    """«от 50 до 100 тысяч» (one «тысяч» for both numbers, already 100000 after the split):
+    the floor is 50000 too, when that keeps it below the ceiling."""
+    for i in range(len(words) - 3):
+        low, high = words[i + 1], words[i + 3]
+        if (
+            words[i] == "от"
+            and words[i + 2] == "до"
+            and low.isdigit()
+            and high.isdigit()
+            and int(low) < MIN_PRICE <= int(high)
+            and int(high) % 1000 == 0
+            and int(low) * 1000 < int(high)
+        ):
+            words[i + 1] = str(int(low) * 1000)
+    return words
 
 
 def _bound_words(words: list[str]) -> list[str]:
@@ -72,7 +130,8 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
     empty query lists every product. Kept as words, it found only products whose text
     happened to hold the number — none, for most bounds. «не дороже 5000» is a ceiling
     and «не дешевле 5000» a floor (read as «дороже 5000», it was the opposite bound)."""
-    words = _bound_words(list(split_number_units(query_words(query))))
+    words = list(split_number_units(query_words(_signs_and_ranges(query))))
+    words = _thousands_on_both(_bound_words(words))
     floor: float | None = None
     ceiling: float | None = None
     kept: list[str] = []
@@ -84,12 +143,7 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
         number = words[at + 1] if at + 1 < len(words) else ""
         after = words[at + 2] if at + 2 < len(words) else ""
         bound = word in CEILING_WORDS or word in FLOOR_WORDS
-        unit = after not in CURRENCY_WORDS and (
-            after in NUMBER_UNITS
-            or after in SPELT_UNITS
-            or after in _UNIT_WORDS
-            or (bool(after) and is_counted_noun(after))
-        )
+        unit = _is_unit(after)
         if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
             if (word in CEILING_WORDS) != negated:
                 ceiling = float(number)
