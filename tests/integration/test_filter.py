@@ -192,6 +192,22 @@ def test_two_replicas_each_see_every_ban(
     assert not set(ids[:10]) & set(filtered(settings))
 
 
+def filter_of_40_committed(
+    settings: Settings, start_filter: Callable[..., RunningFilter], first: int
+) -> RunningFilter:
+    """40 products (ids from `first`) in shop-products, a filter that published them all and
+    committed their offsets."""
+    topic = settings.topics.shop_products
+    publish(settings, [product(i) for i in range(first, first + 40)])
+    replica = start_filter(settings)
+    wait_for(lambda: len(filtered(settings)) == 40, message="the old topic's 40 products")
+    wait_for(
+        lambda: sum(committed(settings, replica.worker.group_id, topic).values()) == 40,
+        message="the old topic's offsets committed",
+    )
+    return replica
+
+
 @pytest.mark.skipif(
     TEST_BROKER == "tansu",
     reason="on the opt-in Tansu engine the test process dies: a segfault in librdkafka 2.16.0 "
@@ -216,13 +232,7 @@ def test_bans_stay_right_after_the_shop_topic_is_created_again_under_the_filter(
     case every time."""
     settings = make_settings()
     topic = settings.topics.shop_products
-    publish(settings, [product(i) for i in range(3001, 3041)])
-    replica = start_filter(settings)
-    wait_for(lambda: len(filtered(settings)) == 40, message="the old topic's 40 products")
-    wait_for(
-        lambda: sum(committed(settings, replica.worker.group_id, topic).values()) == 40,
-        message="the old topic's offsets committed",
-    )
+    replica = filter_of_40_committed(settings, start_filter, first=3001)
     consumer = replica.worker.consumer
     assignment = consumer.assignment()
     consumer.pause(assignment)
@@ -280,13 +290,7 @@ def test_a_topic_created_again_while_the_filter_was_stopped_is_read_from_its_sta
     runs."""
     settings = make_settings()
     topic = settings.topics.shop_products
-    publish(settings, [product(i) for i in range(4001, 4041)])
-    replica = start_filter(settings)
-    wait_for(lambda: len(filtered(settings)) == 40, message="the old topic's 40 products")
-    wait_for(
-        lambda: sum(committed(settings, replica.worker.group_id, topic).values()) == 40,
-        message="the old topic's offsets committed",
-    )
+    replica = filter_of_40_committed(settings, start_filter, first=4001)
     replica.stop()
     recreate_topic(settings, topic)
     assert set(committed(settings, replica.worker.group_id, topic).values()) == {-1001}

@@ -466,6 +466,26 @@ class FreezeOnce(Step):
         return [Output(self.topic, message.key(), message.value())]
 
 
+def each_copied_once(
+    settings: Settings,
+    running: Running,
+    group: str,
+    topics: tuple[str, str],
+    values: list[bytes],
+) -> None:
+    """Wait until the worker committed every record of `topics[0]` partition 0 (after its
+    freeze), then check each was copied to `topics[1]` exactly once (read_committed)."""
+    source, out = topics
+    wait_for(
+        lambda: committed(settings, group, source)[0] == len(values) or running.error,
+        timeout=90,
+        message="every record committed after the freeze",
+    )
+    assert running.error is None, running.error
+    copied = [m.value() for m in read_to_end(settings, [out])]
+    assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
+
+
 @pytest.mark.skipif(TEST_BROKER != "kafka", reason="transactions: Apache Kafka only")
 def test_a_producer_that_failed_for_good_is_replaced_and_nothing_is_lost_or_doubled(
     make_settings: Callable[..., Settings],
@@ -484,15 +504,8 @@ def test_a_producer_that_failed_for_good_is_replaced_and_nothing_is_lost_or_doub
     step = FreezeOnce(out, at=values[20], freeze_s=18.0)
     running = Running(StreamWorker(settings, step, [topic], group_id=group))
     try:
-        wait_for(
-            lambda: committed(settings, group, topic)[0] == len(values) or running.error,
-            timeout=90,
-            message="every record committed after the freeze",
-        )
-        assert running.error is None, running.error
+        each_copied_once(settings, running, group, (topic, out), values)
         assert step.frozen
-        copied = [m.value() for m in read_to_end(settings, [out])]  # read_committed
-        assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
     finally:
         running.stop()
 
@@ -571,16 +584,9 @@ def test_partitions_lost_while_the_abort_fails_for_good_are_let_go_and_nothing_i
     wrapped = worker.producer = AbortFailsOnce(worker.producer)
     running = Running(worker)
     try:
-        wait_for(
-            lambda: committed(settings, group, topic)[0] == len(values) or running.error,
-            timeout=90,
-            message="every record committed after the freeze",
-        )
-        assert running.error is None, running.error
+        each_copied_once(settings, running, group, (topic, out), values)
         assert freeze.frozen and wrapped.failed == 1
         assert (topic, 0) in side.dropped  # let go of when lost
-        copied = [m.value() for m in read_to_end(settings, [out])]  # read_committed
-        assert sorted(copied) == sorted(values), f"{len(copied)} copies of {len(values)}"
     finally:
         running.stop()
 
