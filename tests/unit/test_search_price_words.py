@@ -44,6 +44,9 @@ def test_a_price_typed_the_short_way_is_a_price(
         ("смартфон 10-20 тыс.", ("смартфон", 10000.0, 20000.0)),
         ("наушники 2000-5000р", ("наушники", 2000.0, 5000.0)),
         ("ноутбук от 50 до 100 тысяч", ("ноутбук", 50000.0, 100000.0)),
+        ("дешевле 0", ("", None, 0.0)),  # was words: fuzzy matches, not «nothing that cheap»
+        ("ручка дешевле 50", ("ручка", None, 50.0)),
+        ("дороже 10 рублей", ("", 10.0, None)),
     ],
 )
 def test_a_bound_typed_as_a_sign_a_range_or_za_is_a_price(

@@ -27,8 +27,8 @@ COMPARATIVES = frozenset({"дешевле", "дороже"})
 CURRENCY_WORDS = frozenset(
     {"р", "руб", "рубль", "рубля", "рублей", "рублях", "rub", "rur", "₽", "тр", "тыр"}
 )
-# A price is at least this: «до 50» is a size, a speed or an age far more often, and the
-# catalogues sell nothing under 100 ₽.
+# A price after до/от/за is at least this: «до 50» is a size, a speed or an age far more
+# often, and the catalogues sell nothing under 100 ₽. After a comparative any number is one.
 MIN_PRICE = 100
 # Counted things after a number that NUMBER_UNITS lacks in the forms typed after «до/от»
 # and that are no genitive plural (see `analysis.is_counted_noun`).
@@ -144,7 +144,10 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
         after = words[at + 2] if at + 2 < len(words) else ""
         bound = word in CEILING_WORDS or word in FLOOR_WORDS
         unit = _is_unit(after)
-        if bound and number.isdigit() and int(number) >= MIN_PRICE and not unit:
+        # «дешевле»/«дороже» compare prices only: any number after them is one (дешевле 50
+        # finds what costs under 50 ₽, if anything; as words it found fitness bracelets).
+        priced = word in COMPARATIVES or (number.isdigit() and int(number) >= MIN_PRICE)
+        if bound and number.isdigit() and priced and not unit:
             if (word in CEILING_WORDS) != negated:
                 ceiling = float(number)
             else:
