@@ -265,7 +265,10 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     colour; 25 seed; before 0.903 on both backends, recall@10 0.897 / 0.900): 1.0 on both
     after (a colour's typo is the nearest colour, a swap the dictionary word, -ка its
     adjective, a Latin name's case ending dropped, its English sounds fuzzy-matched, жи/ши
-    as the rule spells them, гиг, уан, бт)."""
+    as the rule spells them, гиг, уан, бт). Round 25 (54: brands of the generated catalogue
+    with a slip, typed in Cyrillic or Latin, alone and after a product word; before 0.944
+    embedded, 0.963 OpenSearch): 0.981 embedded (delongi: De'Longhi is two words there),
+    1.0 OpenSearch, after a four-letter spelling got one edit in the brand field."""
     for rounds, kind_floor in (
         ((1, 2, 3, 4, 5), 0.9),
         ((3,), 0.9),
@@ -290,6 +293,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((22,), 0.9),
         ((23,), 0.9),
         ((24,), 0.9),
+        ((25,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

@@ -15,6 +15,7 @@ from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     MIN_TWO_DROPPED_CHARS,
     _allowed_edits,
+    brand_fuzzy_stems,
     fuzzy_distance,
     misspelt_brand,
     misspelt_colour,
@@ -144,6 +145,15 @@ def test_transliteration_and_typo_distance() -> None:
     assert fuzzy_distance("кед") == 0
     assert fuzzy_distance("чайнк") == 1
     assert fuzzy_distance("кафемошин") == 2
+
+
+def test_a_four_letter_spelling_gets_one_brand_edit_unless_it_is_a_russian_word() -> None:
+    """bosh and тефль's Latin spelling tefl are one edit from Bosch and Tefal, in the brand
+    field only; лето (a season) is no misspelt LEGO, and five letters take the usual path."""
+    assert brand_fuzzy_stems("bosh", "bosh") == ["bosh"]
+    assert brand_fuzzy_stems("тефль", "tefl") == ["tefl"]
+    assert brand_fuzzy_stems("лето", "leto") == []
+    assert brand_fuzzy_stems("самсунк", "samsunk") == []
 
 
 @given(st.text(max_size=30), st.lists(st.text(max_size=30), max_size=3))

@@ -12,7 +12,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from vitrina.search.analysis import is_dictionary_word
+from vitrina.search.analysis import is_dictionary_word, stems
 from vitrina.search.transliteration import is_cyrillic
 from vitrina.search.word_lists import BRANDS, COLOURS, SYNONYMS
 
@@ -26,6 +26,22 @@ def fuzzy_distance(stem: str) -> int:
     if len(stem) >= 6:
         return 2
     return 1 if len(stem) >= 5 else 0
+
+
+# A brand is a short word more often than a product is (Bosch, Sony, Tefal): a spelling one
+# letter under FUZZY_MIN_CHARS gets one edit in the brand field alone, whose words are few
+# (bosh → bosch, тефль → tefl → tefal). Not a Russian word the dictionary knows: лето is a
+# season, not leto a letter from lego.
+BRAND_FUZZY_CHARS = FUZZY_MIN_CHARS - 1
+
+
+def brand_fuzzy_stems(word: str, spelling: str) -> list[str]:
+    """The stems of `spelling` (the query `word` or a Latin spelling of it) that get the
+    brand field's one edit: those of BRAND_FUZZY_CHARS letters, unless `word` is a
+    Russian word the dictionary knows."""
+    if is_cyrillic(word) and is_dictionary_word(word):
+        return []
+    return [stem for stem in stems(spelling) if len(stem) == BRAND_FUZZY_CHARS]
 
 
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:

@@ -25,6 +25,7 @@ from vitrina.search.fields import BOOSTS
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
     MISSPELT_WEIGHT,
+    brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
 )
@@ -63,6 +64,7 @@ FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name !=
 # An English-style Latin spelling is a name typed in Cyrillic: it is in the name or the brand.
 ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
 SWAPPED_FIELDS = [f"name^{BOOSTS['name']:g}"]
+BRAND_FIELDS = [f"brand^{BOOSTS['brand']:g}"]
 
 
 def any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -208,6 +210,11 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
             if all(english != text for text, _ in spellings):
                 spellings.append((english, ENGLISH_FIELDS))
     should = [c for text, fields in spellings if (c := _fuzzy(text, fields)) is not None]
+    # bosh → bosch, тефль → tefl → tefal: one edit for a four-letter spelling, brand only
+    should += [
+        {"multi_match": {"query": stem, "fields": BRAND_FIELDS, "fuzziness": 1}}
+        for stem in dict.fromkeys(s for text, _ in spellings for s in brand_fuzzy_stems(word, text))
+    ]
     if is_cyrillic(word):
         for alt in misspelt_meanings(word):
             should += term_clauses(alt.word, alt.weight)

@@ -20,6 +20,7 @@ from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
     MISSPELT_WEIGHT,
+    brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
 )
@@ -224,6 +225,17 @@ class TantivyQueries:
             for name, boost in BOOSTS.items()
             if name in fields
         ]
+        if self.understanding:  # bosh → bosch, тефль → tefl → tefal: in the brand field
+            clauses += [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.fuzzy_term_query(self.schema, "brand", stem, distance=1),
+                        BOOSTS["brand"],
+                    ),
+                )
+                for stem in dict.fromkeys(s for w, _ in words for s in brand_fuzzy_stems(word, w))
+            ]
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
             searcher = self.index.searcher()
