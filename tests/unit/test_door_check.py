@@ -316,3 +316,21 @@ def test_a_declared_category_that_is_none_is_a_bad_request(values: list[str]) ->
         declared_category(values)
     assert "?category=" in (caught.value.hint or "")
     assert declared_category([]) is None and declared_category(["Книги"]) == "Книги"
+
+
+def test_a_key_repeated_in_one_object_reads_as_the_last_everywhere() -> None:
+    """docs/contracts.md: a repeated key is not refused; the last one wins at both doors
+    (the one-pass check, the full door), in the filter's check and in the codec, so no
+    part of Vitrina reads such a record otherwise than another."""
+    from vitrina.contracts.codec import decode
+    from vitrina.contracts.door import admit_canonical, judge_product
+
+    good = orjson.dumps(next(iter(generate_catalog(1, seed=3))))
+    raw = good.replace(b'{"product_id":"', b'{"product_id":"first","product_id":"', 1)
+    assert raw.count(b'"product_id"') == 2
+    last = orjson.loads(good)["product_id"]
+    checked = admit_canonical(raw)
+    assert checked is not None and checked.product_id == last
+    assert orjson.loads(admit_product(orjson.loads(raw), raw))["product_id"] == last
+    assert judge_product(raw)[0] == last
+    assert decode("product", raw)["product_id"] == last
