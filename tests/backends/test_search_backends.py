@@ -596,6 +596,25 @@ def test_a_short_brand_a_letter_off_is_found_on_both_backends(
     assert hits[0].product["name"].startswith(name_prefix), (indexes["kind"], query)
 
 
+@pytest.mark.parametrize(
+    ("query", "brand"),
+    [
+        ("gloriajeans", "Gloria Jeans"),
+        ("happybaby", "Happy Baby"),
+        ("ralfringer", "Ralf Ringer"),
+        ("naturasiberica", "Natura Siberica"),
+    ],
+)
+def test_a_two_word_latin_brand_typed_as_one_word_is_found_on_both_backends(
+    indexes: dict[str, Any], query: str, brand: str
+) -> None:
+    """A brand of two words typed without the space (as in a hashtag or an address): only
+    Cyrillic words were looked for as two parts, so these found nothing on either backend."""
+    hits = indexes["generated"][0].search(query, limit=3).hits
+    assert hits, (indexes["kind"], query)
+    assert all(h.product["brand"] == brand for h in hits), (indexes["kind"], query, hits)
+
+
 def test_a_split_compound_keeps_the_filters(indexes: dict[str, Any]) -> None:
     """Whether фитнес and браслет are words of the index is asked of the whole index (as
     doc_freq is); the customer's filters still hold for every hit."""

@@ -26,7 +26,6 @@ from typing import Any
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.model_codes import (
-    code_cuts,
     codes_without_a_digit,
     joinable,
     joined_spellings,
@@ -34,12 +33,10 @@ from vitrina.search.model_codes import (
 )
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
-    MIN_COMPOUND_PART,
     compound_endings,
     compound_meanings,
-    compound_parts_of,
-    diminutive_compounds,
     prefix_typed_after,
+    word_cuts,
 )
 from vitrina.search.transliteration import (
     is_cyrillic,
@@ -83,22 +80,6 @@ class Reading:
             or bool(self.bases)
             or bool(self.latins)
         )
-
-
-def _cuts(word: str) -> list[tuple[str, str]]:
-    """Two-part readings of a Cyrillic word, the longest first part first."""
-    codes = list(code_cuts(word))  # abc5g → abc + 5g (ABC 5G), a31pro → a31 + pro
-    if not is_cyrillic(word) or not 2 * MIN_COMPOUND_PART <= len(word) <= MAX_SPLIT_CHARS:
-        return codes
-    return [
-        *(
-            (word[:cut], word[cut:])
-            for cut in range(len(word) - MIN_COMPOUND_PART, MIN_COMPOUND_PART - 1, -1)
-        ),
-        *codes,
-        # фитнесбраслетик → фитнесбраслет → фитнес + браслет: a compound's diminutive
-        *(cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)),
-    ]
 
 
 def latin_readings(word: str) -> tuple[str, ...]:
@@ -150,7 +131,7 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
         f"known {text}": {"multi_match": {"query": text, "fields": list(BOOSTS)}} for text in texts
     }
     for word in words:
-        cuts, twin = _cuts(word), keyboard_twin(word)
+        cuts, twin = word_cuts(word, MAX_SPLIT_CHARS), keyboard_twin(word)
         if (cuts or twin is not None or len(words) > 1) and word not in matched_nothing:
             out[f"matches {word}"] = any_of(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
@@ -236,7 +217,12 @@ def read_words(
     unmatched: set[str] = set()
     for word in (w for w in words_read if w in words and not matches(w)):
         parts = next(
-            (cut for cut in _cuts(word) if all(counts.get(f"name {p}", 0) for p in cut)), None
+            (
+                cut
+                for cut in word_cuts(word, MAX_SPLIT_CHARS)
+                if all(counts.get(f"name {p}", 0) for p in cut)
+            ),
+            None,
         )
         twin = keyboard_twin(word)
         # the cuts asked for each ending: аудиоколонка → колонка, робопылесос → пылесос

@@ -31,6 +31,7 @@ from vitrina.search.misspellings import (
     misspelt_word,
     swapped_dictionary_words,
 )
+from vitrina.search.model_codes import code_cuts
 from vitrina.search.relational_words import (
     ADJECTIVE_NOUN_WEIGHT,
     adjective_nouns,
@@ -265,6 +266,26 @@ def compound_parts_of(word: str) -> list[tuple[str, str]]:
     longest first part first."""
     last = len(word) - MIN_COMPOUND_PART
     return [(word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)]
+
+
+def word_cuts(word: str, longest: int | None = None) -> list[tuple[str, str]]:
+    """Two-part readings of a word the index lacks, best first: every cut into parts of
+    MIN_COMPOUND_PART+ letters, the longest first part first — a compound typed as one word
+    (фитнесбраслет → фитнес + браслет) or a Latin name of two words typed as one (the
+    space left out, as in an address or a hashtag: gloriajeans → gloria + jeans; only
+    Cyrillic words were cut before) —, then a model code's cuts at its letter↔digit
+    boundaries (abc5g → abc + 5g), then a Cyrillic compound's diminutive's (фитнесбраслетик
+    → фитнесбраслет). A word longer than `longest` is cut as a code only."""
+    codes = list(code_cuts(word))
+    letters = is_cyrillic(word) or (word.isascii() and word.isalpha())
+    if not letters or len(word) < 2 * MIN_COMPOUND_PART:
+        return codes
+    if longest is not None and len(word) > longest:
+        return codes
+    cuts = [*compound_parts_of(word), *codes]
+    if is_cyrillic(word):
+        cuts += [cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)]
+    return cuts
 
 
 def compound_meaning(word: str) -> tuple[str, str] | None:

@@ -8,19 +8,16 @@ longest ending a name has. OpenSearch reads the same from one probe request
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from vitrina.search.analysis import stems
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
-from vitrina.search.model_codes import code_cuts, joinable, joined_spellings, split_code
+from vitrina.search.model_codes import joinable, joined_spellings, split_code
 from vitrina.search.query_understanding import (
-    MIN_COMPOUND_PART,
     compound_endings,
-    compound_parts_of,
-    diminutive_compounds,
     prefix_typed_after,
+    word_cuts,
 )
 from vitrina.search.transliteration import is_cyrillic
 
@@ -98,13 +95,7 @@ def compound_parts(searcher: Any, word: str) -> tuple[str, str] | None:
     word where names hyphenate or space it (фитнесбраслет ← Фитнес-браслет). The longest
     first part wins; stems only, so trying every cut costs a few dictionary probes,
     not a lemmatisation each."""
-    cuts: Iterable[tuple[str, str]] = code_cuts(word)  # abc5g → abc + 5g (ABC 5G)
-    if is_cyrillic(word) and len(word) >= 2 * MIN_COMPOUND_PART:
-        last = len(word) - MIN_COMPOUND_PART
-        cuts = [*((word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)), *cuts]
-        # фитнесбраслетик → фитнесбраслет → фитнес + браслет: a compound's diminutive
-        cuts += [cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)]
-    for parts in cuts:
+    for parts in word_cuts(word):  # gloriajeans → gloria + jeans, abc5g → abc + 5g
         if all(any(searcher.doc_freq("name", stem) for stem in stems(part)) for part in parts):
             return parts
     return None
