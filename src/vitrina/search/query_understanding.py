@@ -275,7 +275,9 @@ def word_cuts(word: str, longest: int | None = None) -> list[tuple[str, str]]:
     space left out, as in an address or a hashtag: gloriajeans → gloria + jeans; only
     Cyrillic words were cut before) —, then a model code's cuts at its letter↔digit
     boundaries (abc5g → abc + 5g), then a Cyrillic compound's diminutive's (фитнесбраслетик
-    → фитнесбраслет). A word longer than `longest` is cut as a code only."""
+    → фитнесбраслет), then the cuts of a Cyrillic word's Latin spellings (ральфрингер →
+    ralfringer → ralf + ringer: a Latin name of two words said in Russian, glued). A word
+    longer than `longest` is cut as a code only."""
     codes = list(code_cuts(word))
     letters = is_cyrillic(word) or (word.isascii() and word.isalpha())
     if not letters or len(word) < 2 * MIN_COMPOUND_PART:
@@ -285,6 +287,9 @@ def word_cuts(word: str, longest: int | None = None) -> list[tuple[str, str]]:
     cuts = [*compound_parts_of(word), *codes]
     if is_cyrillic(word):
         cuts += [cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)]
+        for latin in dict.fromkeys((transliterate(word), transliterate_english(word))):
+            if latin.isascii() and latin.isalpha() and len(latin) >= 2 * MIN_COMPOUND_PART:
+                cuts += compound_parts_of(latin)
     return cuts
 
 
