@@ -255,6 +255,7 @@ def register_analyzers(index: Any) -> None:
     index.register_fast_field_tokenizer(KEY_TOKENIZER, key)
 
 
-def stems(word: str) -> list[str]:
+@lru_cache(maxsize=65_536)  # asked ~130 times a query (every form, field and stage)
+def stems(word: str) -> tuple[str, ...]:
     """Stems of one query word, exactly as the index's ru_stem tokenizer produced them."""
-    return [t for t in stem_analyzer().analyze(normalize_text(word)) if t]
+    return tuple(t for t in stem_analyzer().analyze(normalize_text(word)) if t)
