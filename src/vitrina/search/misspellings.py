@@ -7,6 +7,7 @@ backends' query builders (the fuzzy stage's edit distance, swapped neighbours).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
 
 from rapidfuzz import process
@@ -35,13 +36,14 @@ def fuzzy_distance(stem: str) -> int:
 BRAND_FUZZY_CHARS = FUZZY_MIN_CHARS - 1
 
 
-def brand_fuzzy_stems(word: str, spelling: str) -> list[str]:
-    """The stems of `spelling` (the query `word` or a Latin spelling of it) that get the
-    brand field's one edit: those of BRAND_FUZZY_CHARS letters, unless `word` is a
-    Russian word the dictionary knows."""
+def brand_fuzzy_stems(word: str, spellings: Iterable[str]) -> list[str]:
+    """The stems of `spellings` (the query `word` and its Latin spellings) that get the
+    brand field's one edit, each once: those of BRAND_FUZZY_CHARS letters, unless `word`
+    is a Russian word the dictionary knows."""
     if is_cyrillic(word) and is_dictionary_word(word):
         return []
-    return [stem for stem in stems(spelling) if len(stem) == BRAND_FUZZY_CHARS]
+    found = (stem for spelling in spellings for stem in stems(spelling))
+    return list(dict.fromkeys(stem for stem in found if len(stem) == BRAND_FUZZY_CHARS))
 
 
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:

@@ -213,7 +213,7 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
     # bosh → bosch, тефль → tefl → tefal: one edit for a four-letter spelling, brand only
     should += [
         {"multi_match": {"query": stem, "fields": BRAND_FIELDS, "fuzziness": 1}}
-        for stem in dict.fromkeys(s for text, _ in spellings for s in brand_fuzzy_stems(word, text))
+        for stem in brand_fuzzy_stems(word, (text for text, _ in spellings))
     ]
     if is_cyrillic(word):
         for alt in misspelt_meanings(word):

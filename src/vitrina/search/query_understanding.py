@@ -268,7 +268,8 @@ def compound_parts_of(word: str) -> list[tuple[str, str]]:
     return [(word[:c], word[c:]) for c in range(last, MIN_COMPOUND_PART - 1, -1)]
 
 
-def word_cuts(word: str, longest: int | None = None) -> list[tuple[str, str]]:
+@lru_cache(maxsize=65_536)  # the OpenSearch reading asks it twice a word: probe, then read
+def word_cuts(word: str, longest: int | None = None) -> tuple[tuple[str, str], ...]:
     """Two-part readings of a word the index lacks, best first: every cut into parts of
     MIN_COMPOUND_PART+ letters, the longest first part first — a compound typed as one word
     (фитнесбраслет → фитнес + браслет) or a Latin name of two words typed as one (the
@@ -278,19 +279,19 @@ def word_cuts(word: str, longest: int | None = None) -> list[tuple[str, str]]:
     → фитнесбраслет), then the cuts of a Cyrillic word's Latin spellings (ральфрингер →
     ralfringer → ralf + ringer: a Latin name of two words said in Russian, glued). A word
     longer than `longest` is cut as a code only."""
-    codes = list(code_cuts(word))
-    letters = is_cyrillic(word) or (word.isascii() and word.isalpha())
-    if not letters or len(word) < 2 * MIN_COMPOUND_PART:
+    codes = tuple(code_cuts(word))
+    cyrillic = is_cyrillic(word)
+    if not (cyrillic or (word.isascii() and word.isalpha())) or len(word) < 2 * MIN_COMPOUND_PART:
         return codes
     if longest is not None and len(word) > longest:
         return codes
     cuts = [*compound_parts_of(word), *codes]
-    if is_cyrillic(word):
+    if cyrillic:
         cuts += [cut for base in diminutive_compounds(word) for cut in compound_parts_of(base)]
         for latin in dict.fromkeys((transliterate(word), transliterate_english(word))):
             if latin.isascii() and latin.isalpha() and len(latin) >= 2 * MIN_COMPOUND_PART:
                 cuts += compound_parts_of(latin)
-    return cuts
+    return tuple(cuts)
 
 
 def compound_meaning(word: str) -> tuple[str, str] | None:

@@ -234,7 +234,7 @@ class TantivyQueries:
                         BOOSTS["brand"],
                     ),
                 )
-                for stem in dict.fromkeys(s for w, _ in words for s in brand_fuzzy_stems(word, w))
+                for stem in brand_fuzzy_stems(word, (w for w, _ in words))
             ]
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
