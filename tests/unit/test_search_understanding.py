@@ -12,6 +12,7 @@ from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas
 from vitrina.search.base import SearchFilters
 from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.lookalikes import one_script, one_script_words
 from vitrina.search.misspellings import (
     MIN_TWO_DROPPED_CHARS,
     _allowed_edits,
@@ -1406,3 +1407,19 @@ def test_zhi_shi_typed_as_heard_is_spelt_by_the_rule() -> None:
     assert hushing_spelt_right("чяйник") == ("чайник",)
     assert hushing_spelt_right("мыши") == ()
     assert "джинсы" in [a.word for a in alternatives("джынсы")]
+
+
+def test_a_word_of_two_scripts_is_read_in_the_one_its_letters_look_like() -> None:
+    """Latin look-alikes in a Russian word (нoутбук), a Latin capital lower-cased (Hаушники
+    → hаушники), Cyrillic ones in a Latin brand (sаmsung); a Latin name glued to Russian
+    letters is left for the glued-name rules: a case ending (xboxа), a run that starts the
+    word (abcсмарт), letters with no twin (jblколонка), a model code with digits (а31)."""
+    assert one_script("нoутбук") == "ноутбук"
+    assert one_script("cкoвoрoдa") == "сковорода"
+    assert one_script("hаушники") == "наушники"
+    assert one_script("сaмсунг") == "самсунг"  # a brand the word lists know
+    assert one_script("sаmsung") == "samsung"
+    assert one_script("lеnovo") == "lenovo"
+    assert one_script_words(("нoутбук", "леново")) == ("ноутбук", "леново")
+    for word in ("ноутбук", "samsung", "xboxа", "abcсмарт", "jblколонка", "а31", "iphoneе"):
+        assert one_script(word) is None, word

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
+from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import adjacent_words_joined
 from vitrina.search.number_units import split_number_units
 from vitrina.search.phrases import (
@@ -65,11 +66,12 @@ class QueryPlan:
 def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
     """The rewrites that need no index: 512гб → 512 гб, двухместная → 2 местная; sound bar
     → soundbar, вайфай → вай фай; эй би си → эйбиси (abc), икс 11 → x11; a brand glued
-    to a word cut off (антипригарнаятефаль → антипригарная тефаль). The index-dependent
+    to a word cut off (антипригарнаятефаль → антипригарная тефаль); a word typed in two
+    scripts read in one (нoутбук with a Latin o → ноутбук). The index-dependent
     ones (compounds, keyboard layout, model codes) each backend reads its own way:
     doc-freq probes, one probe request."""
     return joined_dictionary_words(
-        letters_said_apart(brands_glued_apart(split_number_units(words)))
+        letters_said_apart(brands_glued_apart(split_number_units(one_script_words(words))))
     )
 
 
