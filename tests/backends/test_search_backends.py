@@ -823,3 +823,44 @@ def test_a_word_typed_in_two_scripts_is_read_in_one_on_both_backends(
     assert hits, (indexes["kind"], query)
     assert hits[0].product["brand"] == brand, (indexes["kind"], query, hits[0].product)
     assert hits[0].product["name"].startswith(name_prefix), (indexes["kind"], query)
+
+
+def test_a_name_with_unseen_characters_inside_its_words_is_found_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A name copied from a page carries characters no one sees inside its words: soft
+    hyphens (typeset text), a zero-width space or joiner, a stress mark on a vowel. They
+    were word breaks (нау + шни + ки), so «наушники» did not find the product; a query
+    pasted with one was cut the same way."""
+    kind = indexes["kind"]
+    base = next(p for p in catalog if p["name"].startswith("Наушники беспроводные"))
+    spellings = {
+        "Unseen1": "Нау\u00adшни\u00adки",  # soft hyphens
+        "Unseen2": "Наушни\u200bки",  # zero-width space
+        "Unseen3": "Нау\u0301шники",  # a stress mark
+        "Unseen4": "Науш\u200dники\u2060",  # zero-width joiner, word joiner
+    }
+    products = [
+        {
+            **base,
+            "product_id": f"unseen-{i}",
+            "brand": brand,
+            "name": base["name"].replace("Наушники", spelt),
+            "description": "Подходит для дома и поездок.",  # the word only in the name
+            "tags": [],
+        }
+        for i, (brand, spelt) in enumerate(spellings.items())
+    ]
+    index = _build(_open(kind, "unseen", tmp_path, request), [*catalog[:50], *products])
+    try:
+        for product in products:
+            only_it = SearchFilters(brand=product["brand"])
+            hits = index.search("наушники", only_it, limit=3).hits
+            assert [h.product_id for h in hits] == [product["product_id"]], (kind, product)
+        hits = index.search("нау\u00adшни\u00adки unseen3", limit=3).hits
+        assert hits and hits[0].product_id == "unseen-2", (kind, hits)
+    finally:
+        index.close()

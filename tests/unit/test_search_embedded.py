@@ -18,6 +18,7 @@ from vitrina.domain.search_document import (
     MAX_QUERY_CHARS,
     MAX_QUERY_WORDS,
     clean_query,
+    normalize_text,
     query_words,
 )
 from vitrina.errors import BadRequestError, UnavailableError
@@ -164,6 +165,17 @@ def test_empty_query_is_match_all_but_symbols_only_is_empty(index: EmbeddedSearc
     assert index.search("😀 ?!").total == 0
     assert ids(index.search('"кроссовки" AND (nike)'))[0] == "1"  # syntax chars: spaces
     assert ids(index.search("ＮＩＫＥ кроссовки")) == ["1"]  # NFKC full-width letters
+
+
+def test_characters_unseen_inside_a_word_leave_it_one_word() -> None:
+    """A soft hyphen, a zero-width space or joiner, a stress mark: removed, not a word
+    break, in a product's text and in a query; й and ё (composed by NFKC) stay letters, and
+    control characters still separate words."""
+    assert normalize_text("Нау\u00adшни\u00adки") == "наушники"
+    assert normalize_text("Нау\u0301шники Науш\u200dники\u2060") == "наушники наушники"
+    assert normalize_text("Йогурт и\u0306 е\u0308лка Cafe\u0301") == "йогурт й елка café"
+    assert query_words("нау\u00adшни\u200bки") == ["наушники"]
+    assert query_words("наушники\x00sony") == ["наушники", "sony"]
 
 
 def test_long_queries_are_truncated() -> None:

@@ -21,24 +21,44 @@ MAX_QUERY_CHARS = 256
 MAX_QUERY_WORDS = 12
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-_CONTROL = {"Cc", "Cf", "Cs", "Co", "Cn"}
+_CONTROL = {"Cc", "Cs", "Co", "Cn"}
+# Characters a text copied from a page carries inside its words that are not seen and
+# separate nothing: the soft hyphen (нау\xadшни\xadки), zero-width space, joiners and
+# marks, the word joiner and invisible operators, bidi controls, variation selectors, the
+# BOM — format characters (Cf) — and the combining marks NFKC leaves uncomposed, as a stress
+# mark on a Russian vowel (нау\u0301шники; й and ё compose and stay). Removed, as ICU's
+# NFKC_Casefold removes default-ignorable characters, so the word stays one word; they
+# were word breaks (нау + шни + ки), and such a product was found only fuzzily.
+_UNSEEN_IN_WORDS = re.compile(
+    "[\u00ad\u034f\u061c\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f"
+    "\ufe00-\ufe0f\ufeff\u0300-\u036f]"
+)
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, lower case, ё → е: the spelling variants customers mix freely."""
-    return unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    """NFKC, lower case, ё → е: the spelling variants customers mix freely; characters
+    unseen inside words (a soft hyphen, a stress mark) removed."""
+    text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    return _UNSEEN_IN_WORDS.sub("", text) if not text.isascii() else text
 
 
 def clean_query(query: str | None, max_chars: int = MAX_QUERY_CHARS) -> str:
-    """Drop control/format/unassigned characters and surrogates, collapse spaces, truncate.
+    """Drop control/unassigned characters and surrogates (each a space) and format ones (a
+    soft hyphen, a zero-width space: nothing, they sit inside words), collapse spaces,
+    truncate.
 
     Never raises: whatever a customer types becomes a (possibly empty) plain string.
     """
     if not query:
         return ""
     head = query[: max_chars * 4]  # bound the work before normalisation
-    kept = "".join(" " if unicodedata.category(ch) in _CONTROL else ch for ch in head)
+    kept = "".join(_kept(ch) for ch in head)
     return " ".join(kept.split())[:max_chars].strip()
+
+
+def _kept(ch: str) -> str:
+    category = unicodedata.category(ch)
+    return " " if category in _CONTROL else "" if category == "Cf" else ch
 
 
 def query_words(query: str | None) -> list[str]:
