@@ -834,7 +834,8 @@ def test_a_name_with_unseen_characters_inside_its_words_is_found_on_both_backend
     """A name copied from a page carries characters no one sees inside its words: soft
     hyphens (typeset text), a zero-width space or joiner, a stress mark on a vowel. They
     were word breaks (нау + шни + ки), so «наушники» did not find the product; a query
-    pasted with one was cut the same way."""
+    pasted with one was cut the same way. A name with a Latin look-alike letter (Hаушники)
+    is indexed as the queries read it (`lookalikes`)."""
     kind = indexes["kind"]
     base = next(p for p in catalog if p["name"].startswith("Наушники беспроводные"))
     spellings = {
@@ -842,6 +843,7 @@ def test_a_name_with_unseen_characters_inside_its_words_is_found_on_both_backend
         "Unseen2": "Наушни\u200bки",  # zero-width space
         "Unseen3": "Нау\u0301шники",  # a stress mark
         "Unseen4": "Науш\u200dники\u2060",  # zero-width joiner, word joiner
+        "Unseen5": "Hаушники",  # a Latin H: not unseen, but no index word either
     }
     products = [
         {
@@ -860,6 +862,10 @@ def test_a_name_with_unseen_characters_inside_its_words_is_found_on_both_backend
             only_it = SearchFilters(brand=product["brand"])
             hits = index.search("наушники", only_it, limit=3).hits
             assert [h.product_id for h in hits] == [product["product_id"]], (kind, product)
+        # Unfiltered: each is an index word of the first stage, not only a fuzzy match
+        # (a fuzzy stage runs only when the words themselves find nothing).
+        found = {h.product_id for h in index.search("наушники", limit=50).hits}
+        assert {p["product_id"] for p in products} <= found, (kind, found)
         hits = index.search("нау\u00adшни\u00adки unseen3", limit=3).hits
         assert hits and hits[0].product_id == "unseen-2", (kind, hits)
     finally:

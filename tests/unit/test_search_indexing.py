@@ -35,6 +35,7 @@ from vitrina.search.analysis import (
 )
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields
+from vitrina.search.lookalikes import one_script_text
 
 TEXT = st.text(
     alphabet=st.one_of(
@@ -178,7 +179,8 @@ def test_stem_and_lemma_strings_are_the_terms_joined_by_single_spaces(text: str)
     """The token caches keep each token's terms with a trailing space and the texts are
     their concatenation less the last space: exactly the terms joined by single spaces."""
     normalized = normalize_text(text)
-    stems = " ".join(t for t in stem_analyzer().analyze(normalized) if t)
+    # A word typed in two scripts is read in one before it is analysed (`lookalikes`).
+    stems = " ".join(t for t in stem_analyzer().analyze(one_script_text(normalized)) if t)
     assert stem_text(normalized) == stems
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))  # cached

@@ -122,7 +122,7 @@ class _LemmaStrings(dict[str, str]):
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
         terms = self[token] = "".join(
-            form + " " for word in normalized_words(token) for form in lemmas(word)
+            form + " " for word in normalized_words(_one_script(token)) for form in lemmas(word)
         )
         return terms
 
@@ -159,11 +159,21 @@ class _StemStrings(dict[str, str]):
     def __missing__(self, token: str) -> str:
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
-        terms = self[token] = "".join(stem + " " for stem in stem_analyzer().analyze(token) if stem)
+        analysed = stem_analyzer().analyze(_one_script(token))
+        terms = self[token] = "".join(stem + " " for stem in analysed if stem)
         return terms
 
 
 _STEM_STRINGS = _StemStrings()
+
+
+def _one_script(token: str) -> str:
+    """The token with its words typed in two scripts read in one (`lookalikes`), as queries
+    read them: a store's «Нoутбук» is indexed as ноутбук. Imported here, at a cache miss:
+    `lookalikes` needs this module's dictionary."""
+    from vitrina.search.lookalikes import one_script_text
+
+    return one_script_text(token)
 
 
 def stem_text(text: str) -> str:

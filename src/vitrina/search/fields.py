@@ -12,6 +12,7 @@ from typing import Any
 
 from vitrina.domain.search_document import normalize_text, search_document
 from vitrina.search.analysis import normalized_lemma_text, raw_stem_and_lemma_text, stem_text
+from vitrina.search.lookalikes import one_script_text
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -39,7 +40,7 @@ class _ShortFields(dict[str, tuple[str, str, str]]):
     once. Bounded: emptied when full."""
 
     def __missing__(self, raw: str) -> tuple[str, str, str]:
-        normalized = normalize_text(raw)
+        normalized = one_script_text(normalize_text(raw))
         analysed = (normalized, normalized_lemma_text(normalized), stem_text(normalized))
         if len(raw) <= SHORT_FIELD_CHARS:
             if len(self) >= SHORT_FIELD_CACHE:
@@ -67,7 +68,8 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
         brand_text, category_text = brand_stems, category_stems
         tags_text, specs_text = tags_stems, specifications_stems
     else:
-        name, description = normalize_text(doc["name"]), normalize_text(doc["description"])
+        name = one_script_text(normalize_text(doc["name"]))
+        description = one_script_text(normalize_text(doc["description"]))
         name_text, name_lemmas = name, normalized_lemma_text(name)
         description_text, description_lemmas = description, normalized_lemma_text(description)
         brand_text, category_text, tags_text, specs_text = brand, category, tags, specifications

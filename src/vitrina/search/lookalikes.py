@@ -1,6 +1,8 @@
 """A word typed in two scripts whose letters look alike — нoутбук with a Latin o, sаmsung
 with a Cyrillic а (a name copied from a page, a phone keyboard with both layouts, a Latin
-capital H typed for Н) — read in one script, for both backends (`query_plan.rewritten_words`).
+capital H typed for Н) — read in one script, for both backends: in queries
+(`query_plan.rewritten_words`) and in the indexed text (`one_script_text`, through the
+token caches of `analysis` and `fields`).
 
 Such a word is no index word in either script: it was found only fuzzily, if at all, and
 ranked among products that merely share the other words (нoутбук леново: a Lenovo
@@ -27,6 +29,20 @@ from vitrina.search.word_lists import BRANDS, SYNONYMS
 _CYRILLIC_TWIN = str.maketrans("aceopxybhkmt", "асеорхувнкмт")
 _LATIN = re.compile(r"[a-z]+")
 _CYRILLIC = re.compile(r"[а-яё]+")
+# A word of letters where the scripts meet: the only words `one_script` may change.
+_MIXED_WORD = re.compile(r"[^\W\d_]*(?:[a-z][а-яё]|[а-яё][a-z])[^\W\d_]*")
+
+
+def one_script_text(text: str) -> str:
+    """A normalised text with each word typed in two scripts read in one (`one_script`):
+    the indexed side of the rule, so a store's «Нoутбук» (a Latin o) is found by ноутбук."""
+    if text.isascii():
+        return text
+    return _MIXED_WORD.sub(_one_script_match, text)
+
+
+def _one_script_match(match: re.Match[str]) -> str:
+    return one_script(match.group()) or match.group()
 
 
 def one_script_words(words: Iterable[str]) -> tuple[str, ...]:
