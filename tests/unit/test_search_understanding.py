@@ -33,7 +33,12 @@ from vitrina.search.model_codes import (
     name_spellings,
     split_code,
 )
-from vitrina.search.number_units import converted_units, split_number_units, unit_readings
+from vitrina.search.number_units import (
+    converted_units,
+    numbers_said_in_words,
+    split_number_units,
+    unit_readings,
+)
 from vitrina.search.phrases import (
     PhraseMatch,
     phrase_matches,
@@ -1423,3 +1428,26 @@ def test_a_word_of_two_scripts_is_read_in_the_one_its_letters_look_like() -> Non
     assert one_script_words(("нoутбук", "леново")) == ("ноутбук", "леново")
     for word in ("ноутбук", "samsung", "xboxа", "abcсмарт", "jblколонка", "а31", "iphoneе"):
         assert one_script(word) is None, word
+
+
+def test_a_number_said_in_words_is_read_as_digits_beside_what_it_counts() -> None:
+    """Hundreds, tens, units or teens, an ordinal last, тысяча between (две тысячи пятьсот);
+    only beside a unit, a counted word or a price word — a title's number (три товарища,
+    тысяча и одна ночь), one alone and an ordinal under twenty alone stay words."""
+    said = numbers_said_in_words
+    assert said(("кеды", "сорок", "второго", "размера")) == ("кеды", "42", "размера")
+    assert said(("монитор", "двадцать", "семь", "дюймов")) == ("монитор", "27", "дюймов")
+    assert said(("до", "двадцати", "пяти", "тысяч")) == ("до", "25000")
+    assert said(("две", "тысячи", "пятьсот", "рублей")) == ("2500", "рублей")
+    assert said(("тысяча", "пятьсот", "ватт")) == ("1500", "ватт")
+    assert said(("пятьсот", "двенадцать", "страниц")) == ("512", "страниц")
+    assert said(("на", "три", "человека")) == ("на", "3", "человека")
+    for kept in (
+        ("три", "товарища"),
+        ("тысяча", "и", "одна", "ночь"),
+        ("второго",),
+        ("одна", "пара"),
+    ):
+        assert said(kept) == kept
+    assert split_number_units(("сорок", "второго", "размера")) == ("42", "размера")
+    assert split_number_units(("фен", "две", "тысячи", "ватт")) == ("фен", "2000", "вт")

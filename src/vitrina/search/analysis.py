@@ -63,6 +63,64 @@ def is_soft_comparative(word: str) -> bool:
 
 _RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 
+# Number words by their dictionary form: cardinals (двадцати → двадцать) and ordinals
+# (второго → второй), one to a thousand; полтора has a rule of its own (`number_units`).
+_UNITS = ("один", "два", "три", "четыре", "пять", "шесть", "семь", "восемь", "девять")
+_TEENS = (
+    *("десять", "одиннадцать", "двенадцать", "тринадцать", "четырнадцать", "пятнадцать"),
+    *("шестнадцать", "семнадцать", "восемнадцать", "девятнадцать"),
+)
+_TENS = (
+    *("двадцать", "тридцать", "сорок", "пятьдесят", "шестьдесят", "семьдесят"),
+    *("восемьдесят", "девяносто"),
+)
+_TENS_ORDINAL = (
+    *("двадцатый", "тридцатый", "сороковой", "пятидесятый", "шестидесятый"),
+    *("семидесятый", "восьмидесятый", "девяностый"),
+)
+_HUNDREDS = (
+    *("сто", "двести", "триста", "четыреста", "пятьсот", "шестьсот", "семьсот"),
+    *("восемьсот", "девятьсот"),
+)
+_CARDINALS = {
+    **{word: n for n, word in enumerate(_UNITS, 1)},
+    **{word: n for n, word in enumerate(_TEENS, 10)},
+    **dict(zip(_TENS, range(20, 100, 10), strict=True)),
+    **dict(zip(_HUNDREDS, range(100, 1000, 100), strict=True)),
+    "тысяча": 1000,  # тысяча пятьсот; after a number (две тысячи) `number_units` multiplies
+}
+_ORDINALS = {
+    word: n
+    for n, word in (
+        *enumerate(("первый", "второй", "третий", "четвертый", "пятый", "шестой"), 1),
+        *enumerate(("седьмой", "восьмой", "девятый"), 7),
+        *((n, word[:-1] + "ый") for n, word in enumerate(_TEENS, 10)),  # десятый …
+        *zip(range(20, 100, 10), _TENS_ORDINAL, strict=True),
+        (100, "сотый"),
+    )
+}
+# Every form of those words starts with one of these (двух, трех, пятидесяти, сорокового):
+# other words cost no parse.
+_NUMBER_STARTS = (
+    *("од", "дв", "тр", "чет", "пят", "шест", "сем", "вос", "дев", "дес", "сор", "сот", "ст"),
+    *("перв", "втор", "тыс"),
+)
+
+
+@lru_cache(maxsize=65_536)
+def number_word(word: str) -> tuple[int, bool] | None:
+    """(value, ordinal) of a Russian number word in any case — двадцати (20, False),
+    второго (2, True), сорокового (40, True) —, or None."""
+    if not word.startswith(_NUMBER_STARTS) or not _RUSSIAN_LETTERS.issuperset(word):
+        return None
+    for parse in _morph().parse(word):
+        form = parse.normal_form.replace("ё", "е")
+        if form in _CARDINALS:
+            return _CARDINALS[form], False
+        if form in _ORDINALS:
+            return _ORDINALS[form], True
+    return None
+
 
 @lru_cache(maxsize=65_536)
 def is_counted_noun(word: str) -> bool:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
+from vitrina.search.analysis import is_counted_noun, number_word
 from vitrina.search.word_lists import LETTER_NAMES
 
 # Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
@@ -111,17 +112,95 @@ NUMBER_ENDINGS = frozenset({"х", "ти", "ми", "и"})
 _NUMBER_WITH_ENDING = re.compile(r"(\d+)(х|ти|ми|и)")
 
 
+# A number said in words is read as digits only beside what it counts or a price word: the
+# digits are what the catalogues write (Размер: 42, 2×10 кг), but a title may say its
+# number in words (Три товарища), and «три» alone is no quantity of anything.
+_COUNTED_AFTER_STARTS = ("размер", "человек", "персон", "штук", "рубл", "ядер", "камер")
+_NUMBER_BEFORE = frozenset({"до", "от", "за", "дешевле", "дороже", "размер", "размера"})
+
+
+def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
+    """A number said in words as its digits where it counts something or is a price:
+    сорок второго размера → 42 размера, десять кг → 10 кг, пятьдесят пять дюймов → 55
+    дюймов, до двадцати тысяч → до 20 тысяч (then 20000), на три человека → на 3 человека,
+    тысяча пятьсот ватт → 1500 ватт, пятьсот двенадцать страниц (a genitive plural noun
+    after five or more) → 512 страниц.
+    Hundreds, tens, then units or teens, an ordinal only last; one (один, одна) alone and an
+    ordinal under twenty alone (второго) stay words."""
+    words = tuple(words)
+    out: list[str] = []
+    i = 0
+    while i < len(words):
+        end, value = _number_run(words, i)
+        if end > i and _counts(words, i, end, value):
+            out.append(str(value))
+            i = end
+        else:
+            out.append(words[i])
+            i += 1
+    return tuple(out)
+
+
+def _number_run(words: tuple[str, ...], start: int) -> tuple[int, int]:
+    """(end, value) of the number said in words from `start`, or (start, 0): up to three
+    digits' worth, then тысяча and up to three more (две тысячи пятьсот → 2500)."""
+    end, value, ordinal = _below_thousand(words, start)
+    if not ordinal and end < len(words) and number_word(words[end]) == (1000, False):
+        after, rest, _ = _below_thousand(words, end + 1)
+        return after, (value or 1) * 1000 + rest
+    return end, value
+
+
+def _below_thousand(words: tuple[str, ...], start: int) -> tuple[int, int, bool]:
+    """(end, value, ended by an ordinal) of hundreds, tens, then units or teens."""
+    value, end, last_rank = 0, start, 4
+    for i in range(start, min(len(words), start + 3)):
+        read = number_word(words[i])
+        if read is None or read[0] >= 1000:
+            break
+        number, ordinal = read
+        rank = 3 if number >= 100 else 2 if number >= 20 else 1
+        if rank >= last_rank or (last_rank == 2 and number >= 10):  # двадцать двенадцать
+            break
+        value, end, last_rank = value + number, i + 1, rank
+        if ordinal:
+            return end, value, True
+    return end, value, False
+
+
+def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
+    if end - start == 1 and value < 20:
+        _, ordinal = number_word(words[start]) or (value, False)
+        if value == 1 or ordinal:  # одна пара, второго: no quantity
+            return False
+    after = words[end] if end < len(words) else ""
+    before = words[start - 1] if start else ""
+    return (
+        (value >= 1000 and end - start > 1)  # пять тысяч: an amount, as «5 тысяч» is read
+        or after in NUMBER_UNITS
+        or after in SPELT_UNITS
+        or after in KILO_UNITS
+        or after in THOUSANDS
+        or after.startswith(_COUNTED_AFTER_STARTS)
+        or before in _NUMBER_BEFORE
+        # пятьсот двенадцать страниц; тысяча alone is a name's as often (тысяча мелочей)
+        or (value >= 5 and (value < 1000 or end - start > 1) and is_counted_noun(after))
+    )
+
+
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
     четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), a unit spelt out
     after a number as its abbreviation (40 часов → 40 ч), a letter said by its name as the
     number's letter (5 джи, 5джи → 5g), thousands said as a word (полторы тысячи → 1500),
-    a number's case ending dropped before what it counts (4х местная → 4 местная): the catalogues write numbers as digits apart from their
+    a number's case ending dropped before what it counts (4х местная → 4 местная), a
+    number said in words beside what it counts (`numbers_said_in_words`: сорок второго
+    размера → 42 размера): the catalogues write numbers as digits apart from their
     units, so the glued word finds nothing and the number, which decides which product is
     meant, was lost."""
     out: list[str] = []
-    words = tuple(words)
+    words = numbers_said_in_words(words)
     for word in _without_number_endings(words):
         glued = _NUMBER_GLUED.fullmatch(word)
         if glued is not None and glued.group(2) in NUMBER_LETTERS:  # 5джи → 5g, as 5 джи
