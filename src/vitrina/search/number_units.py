@@ -169,14 +169,14 @@ def _below_thousand(words: tuple[str, ...], start: int) -> tuple[int, int, bool]
 
 
 def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
-    if end - start == 1 and value < 20:
-        _, ordinal = number_word(words[start]) or (value, False)
-        if value == 1 or ordinal:  # одна пара, второго: no quantity
-            return False
+    _, ordinal = number_word(words[end - 1]) or (value, False)
+    if end - start == 1 and value < 20 and (value == 1 or ordinal):
+        return False  # одна пара, второго: no quantity
     after = words[end] if end < len(words) else ""
     before = words[start - 1] if start else ""
     return (
         (value >= 1000 and end - start > 1)  # пять тысяч: an amount, as «5 тысяч» is read
+        or (ordinal and 20 <= value < 100)  # кроссовки сорок третий: a size, said as sizes are
         or after in NUMBER_UNITS
         or after in SPELT_UNITS
         or after in KILO_UNITS
