@@ -128,6 +128,15 @@ def test_wrong_types_are_422(http: httpx.Client, params: dict[str, Any]) -> None
     assert response.json()["error"]["field"] in params
 
 
+def test_a_price_that_is_no_number_says_so(http: httpx.Client) -> None:
+    """nan and inf parse as floats: the answer named the range (less than or equal to
+    1e12), which nan is not out of — it is not a finite number."""
+    for value in ("nan", "inf", "-inf"):
+        response = http.get("/api/v1/search", params={"q": "x", "price_min": value})
+        assert response.status_code == 422, response.text
+        assert "finite number" in response.json()["error"]["message"], response.text
+
+
 def test_impossible_price_range_is_400(http: httpx.Client) -> None:
     response = http.get("/api/v1/search", params={"price_min": 100, "price_max": 1})
     assert response.status_code == 400 and "price_min" in response.json()["error"]["message"]
