@@ -731,6 +731,12 @@ def test_suggest_completes_the_last_word(
     assert index.suggest("😀") == [] and index.suggest("") == []
 
 
+def test_suggest_reads_a_prefix_typed_in_two_scripts_in_one(indexes: dict[str, Any]) -> None:
+    """нoутб with a Latin o: completed as ноутб, as a search reads нoутбук (round 26)."""
+    found = indexes["generated"][0].suggest("нoутб", limit=5)
+    assert found and all(s["name"].startswith("Ноутбук") for s in found), found
+
+
 def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:
     index = indexes["generated"][0]
     for query in HOSTILE:

@@ -8,6 +8,7 @@ from typing import Any
 
 from vitrina.domain.search_document import filter_key, query_words
 from vitrina.search.base import SearchFilters
+from vitrina.search.lookalikes import one_script_words
 from vitrina.search.transliteration import is_cyrillic, transliterate
 
 
@@ -36,7 +37,7 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
 def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     """Completions as the customer types: names with the earlier words and a word starting
     with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
-    words = query_words(text)
+    words = one_script_words(query_words(text))  # нoутб (a Latin o) completes as ноутб
     if not words:
         return None
     *done, last = words

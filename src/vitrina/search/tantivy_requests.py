@@ -12,6 +12,7 @@ import tantivy
 
 from vitrina.domain.search_document import filter_key, query_words
 from vitrina.search.base import SearchFilters
+from vitrina.search.lookalikes import one_script_words
 from vitrina.search.query_understanding import COMPOUND_PREFIXES, MIN_COMPOUND_PART
 from vitrina.search.tantivy_query import TantivyQueries
 from vitrina.search.transliteration import is_cyrillic, transliterate
@@ -47,7 +48,7 @@ def suggestions(
 ) -> list[dict[str, str]]:
     """Products whose name has the earlier words and a word starting with the last, partly
     typed one: distinct names, best first, each with its product_id."""
-    words = query_words(text)
+    words = one_script_words(query_words(text))  # нoутб (a Latin o) completes as ноутб
     if not words:
         return []
     *done, last = words
