@@ -134,6 +134,20 @@ def is_counted_noun(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)
+def is_singular_noun(word: str) -> bool:
+    """Whether the word reads as a noun in the nominative or accusative singular: what a
+    number ending in one counts (двадцать одна скорость, тридцать один день)."""
+    if not _RUSSIAN_LETTERS.issuperset(word):
+        return False
+    return any(
+        parse.score >= 0.2
+        and {"NOUN", "sing"} <= parse.tag.grammemes
+        and bool({"nomn", "accs"} & parse.tag.grammemes)
+        for parse in _morph().parse(word)
+    )
+
+
 # 200k words: the generated catalogue's vocabulary is a few thousand words; real catalogues
 # stay well under this, and each entry is ~200 bytes.
 LEMMA_CACHE_WORDS = 200_000

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Iterator
 
-from vitrina.search.analysis import is_counted_noun, number_word
+from vitrina.search.analysis import is_counted_noun, is_singular_noun, number_word
 from vitrina.search.word_lists import LETTER_NAMES
 
 # Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
@@ -185,6 +185,8 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
         or before in _NUMBER_BEFORE
         # пятьсот двенадцать страниц; тысяча alone is a name's as often (тысяча мелочей)
         or (value >= 5 and (value < 1000 or end - start > 1) and is_counted_noun(after))
+        # двадцать одна скорость: after a number ending in one, what it counts is singular
+        or (end - start > 1 and value % 10 == 1 and value % 100 != 11 and is_singular_noun(after))
     )
 
 
