@@ -894,3 +894,22 @@ def test_a_number_said_in_words_is_the_number_on_both_backends(indexes: dict[str
     page = index.search("смартфон до двадцати тысяч", limit=10)
     assert page.hits and all(h.product["price"]["amount"] <= 20_000 for h in page.hits), kind
     assert all(h.product["name"].startswith("Смартфон") for h in page.hits), kind
+
+
+def test_a_brand_typed_in_two_scripts_is_still_its_own_filter_key_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A filter matches a product's own brand as sent: the filter key is `filter_key` of the
+    value, so the indexed key must not be read in one script (`lookalikes`) when the text
+    fields are — a store's «Sаmsung» (a Cyrillic а) filtered by «Sаmsung» found nothing."""
+    kind = indexes["kind"]
+    product = {**catalog[0], "product_id": "mixed-brand", "brand": "Sаmsung"}
+    index = _build(_open(kind, "mixed-brand", tmp_path, request), [*catalog[:20], product])
+    try:
+        hits = index.search("", SearchFilters(brand="Sаmsung"), limit=5).hits
+        assert [h.product_id for h in hits] == ["mixed-brand"], (kind, hits)
+    finally:
+        index.close()

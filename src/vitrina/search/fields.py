@@ -37,10 +37,12 @@ SHORT_FIELD_CHARS = 200
 class _ShortFields(dict[str, tuple[str, str, str]]):
     """Raw text of a field with few distinct values (brand, category, tags, specifications)
     → (normalised text, its lemma string, its stem string): each distinct value analysed
-    once. Bounded: emptied when full."""
+    once. The normalised text is also the filter key (`filter_key` of the value as sent),
+    so a word typed in two scripts is read in one (`lookalikes`) only by the lemma and stem
+    strings, whose caches do it. Bounded: emptied when full."""
 
     def __missing__(self, raw: str) -> tuple[str, str, str]:
-        normalized = one_script_text(normalize_text(raw))
+        normalized = normalize_text(raw)
         analysed = (normalized, normalized_lemma_text(normalized), stem_text(normalized))
         if len(raw) <= SHORT_FIELD_CHARS:
             if len(self) >= SHORT_FIELD_CACHE:
@@ -72,7 +74,8 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
         description = one_script_text(normalize_text(doc["description"]))
         name_text, name_lemmas = name, normalized_lemma_text(name)
         description_text, description_lemmas = description, normalized_lemma_text(description)
-        brand_text, category_text, tags_text, specs_text = brand, category, tags, specifications
+        short_texts = (brand, category, tags, specifications)
+        brand_text, category_text, tags_text, specs_text = map(one_script_text, short_texts)
     # body_lemma is the lemma text of the BODY_FIELDS joined by spaces: a space never joins
     # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
     body = (
