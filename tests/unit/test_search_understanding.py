@@ -44,7 +44,14 @@ from vitrina.search.phrases import (
     phrase_matches,
 )
 from vitrina.search.price_words import price_from_words, with_price_from_words
-from vitrina.search.query_roles import PURPOSE_WEIGHT, QueryRoles, is_optional_word, query_roles
+from vitrina.search.query_plan import plan_query
+from vitrina.search.query_roles import (
+    MAKER_WEIGHT,
+    PURPOSE_WEIGHT,
+    QueryRoles,
+    is_optional_word,
+    query_roles,
+)
 from vitrina.search.query_understanding import (
     alternatives,
     compound_endings,
@@ -569,6 +576,24 @@ def test_what_follows_bez_is_what_the_product_must_not_have() -> None:
     assert query_roles(["куртка", "без", "капюшона", "для", "бега"]).absent == frozenset({2})
     assert query_roles(["без", "сахара"]).absent == frozenset()
     assert query_roles(["клавиатура", "с", "подсветкой"]).absent == frozenset()
+
+
+def test_a_maker_beside_a_product_word_weighs_less_in_any_word_only() -> None:
+    """смартфон самсунг: самсунг (a Cyrillic spelling of a Latin brand) and samsung name who
+    makes it, смартфон what it is; "any word" weighs the maker less, "all words" does not.
+    Without a dictionary noun beside it (nike красные, sneakers nike: the English product
+    word is no maker) or inside «для» (already weighed as purpose), no word is a maker."""
+    assert query_roles(["смартфон", "самсунг"]).makers == frozenset({1})
+    assert query_roles(["samsung", "смартфон", "до", "30000"]).makers == frozenset({0})
+    assert query_roles(["кеды", "найк", "белые"]).makers == frozenset({1})
+    assert query_roles(["nike", "красные"]).makers == frozenset()
+    assert query_roles(["sneakers", "nike"]).makers == frozenset()
+    assert query_roles(["чехол", "для", "iphone"]).makers == frozenset()
+    assert query_roles(["samsung", "galaxy"]).makers == frozenset()
+    words = ("смартфон", "самсунг")
+    assert [w.weight for w in plan_query(words, "or").words] == [1.0, MAKER_WEIGHT]
+    assert [w.weight for w in plan_query(words, "and").words] == [1.0, 1.0]
+    assert [w.weight for w in plan_query(words, "or", understanding=False).words] == [1.0, 1.0]
 
 
 def test_a_unit_spelt_out_after_a_number_is_its_abbreviation() -> None:

@@ -135,6 +135,15 @@ def is_counted_noun(word: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
+def is_dictionary_noun(word: str) -> bool:
+    """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun (смартфон,
+    кеды, чехол; not красные, not самсунг, which is only a guess)."""
+    return is_dictionary_word(word) and any(
+        parse.score >= 0.2 and "NOUN" in parse.tag.grammemes for parse in _morph().parse(word)
+    )
+
+
+@lru_cache(maxsize=65_536)
 def is_singular_noun(word: str) -> bool:
     """Whether the word reads as a noun in the nominative or accusative singular: what a
     number ending in one counts (двадцать одна скорость, тридцать один день)."""

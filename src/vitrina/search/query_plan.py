@@ -22,7 +22,7 @@ from vitrina.search.phrases import (
     PhraseMatch,
     phrase_matches,
 )
-from vitrina.search.query_roles import query_roles
+from vitrina.search.query_roles import MAKER_WEIGHT, query_roles
 from vitrina.search.query_understanding import (
     joined_dictionary_words,
 )
@@ -93,6 +93,8 @@ def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) ->
         if request in ("fuzzy", "word_or_fuzzy"):
             fuzzy_left -= 1
         weight = roles.weights[i] if roles is not None else 1.0
+        if mode == "or" and roles is not None and i in roles.makers:
+            weight *= MAKER_WEIGHT  # what it is outranks who makes it, when not both
         absent = roles is not None and i in roles.absent
         planned.append(PlannedWord(word, request, optional, weight, absent))
     joined: tuple[str, ...] = ()

@@ -26,8 +26,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from vitrina.search.analysis import is_soft_comparative, lemmas
+from vitrina.search.analysis import is_dictionary_noun, is_soft_comparative, lemmas
+from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
 
+# In "any word" (nothing has every word), a word that names who makes the product weighs
+# this much of a word that names what it is: for «смартфон самсунг до 30000», with no
+# Samsung phone at that price, phones of other makers rank above Samsung's watches and
+# bracelets (which scored 57–60 against the phones' 48–50: a brand is in a product's name,
+# brand, tags and description at once).
+MAKER_WEIGHT = 0.5
 # Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
 # outrank Y found in a name, tags and description together (Ноутбук for «мышь для
 # ноутбука» scored ~1.7 × a mouse on the judged catalogue); 0.3 leaves a margin.
@@ -92,6 +99,9 @@ class QueryRoles:
     optional: frozenset[int]
     weights: tuple[float, ...]
     absent: frozenset[int] = frozenset()
+    # Words that say who makes the product (самсунг, nike), beside a word that says what it
+    # is (смартфон): "any word" weighs them MAKER_WEIGHT.
+    makers: frozenset[int] = frozenset()
 
 
 def is_optional_word(word: str) -> bool:
@@ -141,4 +151,30 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             absent.add(i)
     if not set(range(len(words))) - optional - absent:  # «без сахара» alone: look for it
         absent = set()
-    return QueryRoles(optional, tuple(weights), frozenset(absent))
+    return QueryRoles(
+        optional, tuple(weights), frozenset(absent), _makers(words, optional, weights, absent)
+    )
+
+
+def is_maker_word(word: str) -> bool:
+    """A word in Latin letters that is no English product word (samsung, nike, galaxy,
+    bluetooth), or a Cyrillic spelling of one (самсунг, найк): in a Russian query it says
+    which maker, line or feature, not what the product is."""
+    if word in BRANDS:
+        return True
+    return word.isascii() and word.isalpha() and word not in ENGLISH_WORDS
+
+
+def _makers(
+    words: Sequence[str], optional: frozenset[int], weights: list[float], absent: set[int]
+) -> frozenset[int]:
+    """The maker words of a query that also says what the product is: a dictionary noun
+    outside the optional, absent and purpose words (смартфон самсунг; not «nike красные»,
+    where the colour is no product, nor «чехол для iphone», already weighed as purpose)."""
+    needed = [i for i in range(len(words)) if i not in optional and i not in absent]
+    makers = frozenset(i for i in needed if weights[i] == 1.0 and is_maker_word(words[i]))
+    if makers and any(
+        i not in makers and weights[i] == 1.0 and is_dictionary_noun(words[i]) for i in needed
+    ):
+        return makers
+    return frozenset()
