@@ -1458,7 +1458,8 @@ def test_a_word_of_two_scripts_is_read_in_the_one_its_letters_look_like() -> Non
 def test_a_number_said_in_words_is_read_as_digits_beside_what_it_counts() -> None:
     """Hundreds, tens, units or teens, an ordinal last, тысяча between (две тысячи пятьсот);
     only beside a unit, a counted word or a price word — a title's number (три товарища,
-    тысяча и одна ночь), one alone and an ordinal under twenty alone stay words."""
+    тысяча и одна ночь, Сорок первый alone: it was read as size 41 and found shoes), one
+    alone and an ordinal under twenty alone stay words."""
     said = numbers_said_in_words
     assert said(("кеды", "сорок", "второго", "размера")) == ("кеды", "42", "размера")
     assert said(("монитор", "двадцать", "семь", "дюймов")) == ("монитор", "27", "дюймов")
@@ -1474,6 +1475,7 @@ def test_a_number_said_in_words_is_read_as_digits_beside_what_it_counts() -> Non
         ("тысяча", "и", "одна", "ночь"),
         ("второго",),
         ("одна", "пара"),
+        ("сорок", "первый"),  # a whole query that is an ordinal: a title, no size of anything
     ):
         assert said(kept) == kept
     assert split_number_units(("сорок", "второго", "размера")) == ("42", "размера")

@@ -125,8 +125,9 @@ def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
     дюймов, до двадцати тысяч → до 20 тысяч (then 20000), на три человека → на 3 человека,
     тысяча пятьсот ватт → 1500 ватт, пятьсот двенадцать страниц (a genitive plural noun
     after five or more) → 512 страниц.
-    Hundreds, tens, then units or teens, an ordinal only last; one (один, одна) alone and an
-    ordinal under twenty alone (второго) stay words."""
+    Hundreds, tens, then units or teens, an ordinal only last; one (один, одна) alone, an
+    ordinal under twenty alone (второго) and a whole query that is an ordinal (сорок первый,
+    a title) stay words."""
     words = tuple(words)
     out: list[str] = []
     i = 0
@@ -176,7 +177,8 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
     before = words[start - 1] if start else ""
     return (
         (value >= 1000 and end - start > 1)  # пять тысяч: an amount, as «5 тысяч» is read
-        or (ordinal and 20 <= value < 100)  # кроссовки сорок третий: a size, said as sizes are
+        # кроссовки сорок третий: a size, said as sizes are; alone it is a title (Сорок первый)
+        or (ordinal and 20 <= value < 100 and end - start < len(words))
         or after in NUMBER_UNITS
         or after in SPELT_UNITS
         or after in KILO_UNITS
