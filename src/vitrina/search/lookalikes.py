@@ -19,7 +19,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from vitrina.search.analysis import is_dictionary_word
+from vitrina.search.analysis import is_dictionary_word, lemmas
 from vitrina.search.transliteration import lookalike_twin
 from vitrina.search.word_lists import BRANDS, SYNONYMS
 
@@ -63,7 +63,7 @@ def one_script(word: str) -> str | None:
         return None
     as_cyrillic = word.translate(_CYRILLIC_TWIN)
     if as_cyrillic.isalpha() and not _LATIN.search(as_cyrillic):
-        if is_dictionary_word(as_cyrillic) or as_cyrillic in BRANDS or as_cyrillic in SYNONYMS:
+        if is_dictionary_word(as_cyrillic) or _listed(as_cyrillic):
             return as_cyrillic
         if latin < cyrillic and _scattered(word, _LATIN):
             return as_cyrillic
@@ -71,6 +71,22 @@ def one_script(word: str) -> str | None:
     if as_latin is not None and cyrillic < latin and _scattered(word, _CYRILLIC):
         return as_latin
     return None
+
+
+@lru_cache(maxsize=1)
+def _list_words() -> frozenset[str]:
+    """The words of the brand and synonym lists, both sides: a product word no dictionary
+    has (саундбар, кофемашинка) is still a word Vitrina knows."""
+    meanings = (
+        word for alternatives in SYNONYMS.values() for a in alternatives for word in a.split()
+    )
+    return frozenset((*BRANDS, *SYNONYMS, *meanings))
+
+
+def _listed(word: str) -> bool:
+    """Whether the word, or one of its (guessed) dictionary forms, is in the word lists:
+    caундбара (a Latin c and a) is саундбара, a form of the list's саундбар."""
+    return word in _list_words() or any(form in _list_words() for form in lemmas(word))
 
 
 def _scattered(word: str, minority: re.Pattern[str]) -> bool:
