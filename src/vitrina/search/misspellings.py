@@ -46,6 +46,22 @@ def brand_fuzzy_stems(word: str, spellings: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(stem for stem in found if len(stem) == BRAND_FUZZY_CHARS))
 
 
+# A brand of two words or with a sign (De'Longhi, Gloria Jeans, Happy Baby) typed as one
+# word with a slip (delongi, gloriajens, hapybaby): the stems of its parts are each several
+# edits away, but the whole brand, as its filter key holds it (de'longhi, gloria jeans), is
+# two. Only Latin spellings this long: a shorter one is two edits from too many brands.
+WHOLE_BRAND_MIN_CHARS = 7
+
+
+def whole_brand_spellings(spellings: Iterable[str]) -> list[str]:
+    """The Latin `spellings` of a query word looked for two edits from a whole brand key."""
+    return list(
+        dict.fromkeys(
+            s for s in spellings if len(s) >= WHOLE_BRAND_MIN_CHARS and s.isascii() and s.isalpha()
+        )
+    )
+
+
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:
 # one edit for words of 6+ letters, two for 9+ (сенхайзер → сеннхайзер, микраволнофка →
 # микроволновка). rapidfuzz compares the word with every spelling in one C call (~5 µs a

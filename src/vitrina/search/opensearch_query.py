@@ -28,6 +28,7 @@ from vitrina.search.misspellings import (
     brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
+    whole_brand_spellings,
 )
 from vitrina.search.model_codes import name_spellings
 from vitrina.search.opensearch_requests import filter_clauses
@@ -65,6 +66,7 @@ FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name !=
 ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
 SWAPPED_FIELDS = [f"name^{BOOSTS['name']:g}"]
 BRAND_FIELDS = [f"brand^{BOOSTS['brand']:g}"]
+BRAND_KEY_FIELDS = [f"brand_key^{BOOSTS['brand']:g}"]
 
 
 def any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
@@ -214,6 +216,11 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
     should += [
         {"multi_match": {"query": stem, "fields": BRAND_FIELDS, "fuzziness": 1}}
         for stem in brand_fuzzy_stems(word, (text for text, _ in spellings))
+    ]
+    # delongi ~ de'longhi, gloriajens ~ gloria jeans: two edits from the whole brand key
+    should += [
+        {"multi_match": {"query": text, "fields": BRAND_KEY_FIELDS, "fuzziness": 2}}
+        for text in whole_brand_spellings(text for text, _ in spellings)
     ]
     if is_cyrillic(word):
         for alt in misspelt_meanings(word):

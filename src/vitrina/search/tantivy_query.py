@@ -23,6 +23,7 @@ from vitrina.search.misspellings import (
     brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
+    whole_brand_spellings,
 )
 from vitrina.search.model_codes import codes_without_a_digit, name_spellings
 from vitrina.search.phrases import (
@@ -235,6 +236,17 @@ class TantivyQueries:
                     ),
                 )
                 for stem in brand_fuzzy_stems(word, (w for w, _ in words))
+            ]
+        if self.understanding:  # delongi ~ de'longhi, gloriajens ~ gloria jeans: the whole key
+            clauses += [
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.fuzzy_term_query(self.schema, "brand_key", w, distance=2),
+                        BOOSTS["brand"],
+                    ),
+                )
+                for w in whole_brand_spellings(w for w, _ in words)
             ]
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
