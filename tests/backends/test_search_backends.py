@@ -934,6 +934,50 @@ def test_a_name_with_unseen_characters_inside_its_words_is_found_on_both_backend
         index.close()
 
 
+def test_a_title_that_says_its_number_in_words_is_found_beside_the_digits_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A number said in words beside what it counts is read as digits (round 27): «пятьдесят
+    оттенков серого» → 50 оттенков серого. A book that says it in words was then lost
+    whenever another product had the digits and the other words: "all words" found that
+    one and stopped. The words as typed are now the digits' meaning, weighed as typed."""
+    kind = indexes["kind"]
+    base = next(p for p in catalog if p["name"].startswith("Роман"))
+    furniture = {"category": "Дом и сад", "brand": "Hoff", "tags": ["мебель"]}
+    products = [
+        {**base, "product_id": "title-1", "name": "Пятьдесят оттенков серого"},
+        {**base, "product_id": "title-2", "name": "Двенадцать стульев"},
+        {
+            **base,
+            **furniture,
+            "product_id": "decoy-1",
+            "name": "Набор из 50 оттенков лака",
+            "description": "Палитра: 50 оттенков серого и других цветов.",
+        },
+        {
+            **base,
+            **furniture,
+            "product_id": "decoy-2",
+            "name": "Набор стульев 12 шт",
+            "description": "Комплект: 12 стульев для кухни.",
+        },
+    ]
+    index = _build(_open(kind, "titles", tmp_path, request), [*catalog[:50], *products])
+    try:
+        hits = index.search("пятьдесят оттенков серого", limit=3).hits
+        assert hits and hits[0].product_id == "title-1", (kind, hits)
+        hits = index.search("книга двенадцать стульев", limit=3).hits
+        assert hits and hits[0].product_id == "title-2", (kind, hits)
+        # both readings of «двенадцать стульев»: the chairs, and the book
+        found = {h.product_id for h in index.search("двенадцать стульев", limit=5).hits}
+        assert {"title-2", "decoy-2"} <= found, (kind, found)
+    finally:
+        index.close()
+
+
 def test_a_number_said_in_words_is_the_number_on_both_backends(indexes: dict[str, Any]) -> None:
     """Probe round 27: a size, a unit or a price said in words was a word no product has,
     so the number that decides which product is meant was lost — кеды сорок второго

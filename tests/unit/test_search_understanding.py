@@ -44,7 +44,7 @@ from vitrina.search.phrases import (
     phrase_matches,
 )
 from vitrina.search.price_words import price_from_words, with_price_from_words
-from vitrina.search.query_plan import plan_query
+from vitrina.search.query_plan import plan_query, rewritten_words, said_in_words, typed_words
 from vitrina.search.query_roles import (
     MAKER_WEIGHT,
     PURPOSE_WEIGHT,
@@ -1457,6 +1457,23 @@ def test_a_word_of_two_scripts_is_read_in_the_one_its_letters_look_like() -> Non
     assert one_script_words(("нoутбук", "леново")) == ("ноутбук", "леново")
     for word in ("ноутбук", "samsung", "xboxа", "abcсмарт", "jblколонка", "а31", "iphoneе"):
         assert one_script(word) is None, word
+
+
+def test_a_number_said_in_words_keeps_its_words_as_the_meaning_of_its_digits() -> None:
+    """пятьдесят оттенков серого is read as 50 оттенков серого, and the plan looks for
+    «пятьдесят» too, as typed: a title says its number in words. A number a later rewrite
+    consumed (a price bound) adds no phrase; without understanding, none."""
+    words = ("пятьдесят", "оттенков", "серого")
+    said = said_in_words(words)
+    assert said == (("50", ("пятьдесят",)),)
+    plan = plan_query(rewritten_words(words), "and", said=said)
+    assert plan.phrases == (PhraseMatch(0, 1, (("пятьдесят",),), as_typed=True),)
+    assert typed_words(plan, plan.phrases[0]) == ("пятьдесят",)
+    assert plan.phrases[0].weight == 1.0 > PhraseMatch(0, 1, ()).weight
+    assert said_in_words(("кеды", "сорок", "второго", "размера")) == (("42", ("сорок", "второго")),)
+    assert plan_query(rewritten_words(words), "and", understanding=False, said=said).phrases == ()
+    price_said = (("20000", ("двадцати", "тысяч")),)  # до двадцати тысяч: a price filter now
+    assert plan_query(("смартфон",), "and", said=price_said).phrases == ()
 
 
 def test_a_number_said_in_words_is_read_as_digits_beside_what_it_counts() -> None:

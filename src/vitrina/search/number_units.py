@@ -131,15 +131,36 @@ def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
     words = tuple(words)
     out: list[str] = []
     i = 0
+    for start, end, value in _said_runs(words):
+        out.extend(words[i:start])
+        out.append(str(value))
+        i = end
+    out.extend(words[i:])
+    return tuple(out)
+
+
+def said_numbers(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """Each number `numbers_said_in_words` reads as digits, with the words it was said in:
+    (("12", ("двенадцать",)), …). The query plan looks for those words too, as the digits'
+    meaning: a title says its number in words (Двенадцать стульев, Пятьдесят оттенков
+    серого), and a product with the digits and the other words (a set of 12 chairs) must
+    not be all "all words" finds."""
+    words = tuple(words)
+    return tuple((str(value), words[start:end]) for start, end, value in _said_runs(words))
+
+
+def _said_runs(words: tuple[str, ...]) -> list[tuple[int, int, int]]:
+    """(start, end, value) of each number said in words that counts something."""
+    runs = []
+    i = 0
     while i < len(words):
         end, value = _number_run(words, i)
         if end > i and _counts(words, i, end, value):
-            out.append(str(value))
+            runs.append((i, end, value))
             i = end
         else:
-            out.append(words[i])
             i += 1
-    return tuple(out)
+    return runs
 
 
 def _number_run(words: tuple[str, ...], start: int) -> tuple[int, int]:

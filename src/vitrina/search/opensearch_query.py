@@ -35,11 +35,18 @@ from vitrina.search.opensearch_requests import filter_clauses
 from vitrina.search.phrases import (
     PhraseMatch,
 )
-from vitrina.search.query_plan import PlannedWord, QueryPlan, assemble, plan_query, rewritten_words
+from vitrina.search.query_plan import (
+    PlannedWord,
+    QueryPlan,
+    assemble,
+    plan_query,
+    rewritten_words,
+    said_in_words,
+    typed_words,
+)
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
-    SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
@@ -261,18 +268,21 @@ def meanings_clause(phrase: PhraseMatch) -> dict[str, Any]:
     """Any meaning of a phrase (звуковая панель → саундбар), each with all its words."""
     return any_of(
         [
-            {"bool": {"must": [any_of(term_clauses(w, SYNONYM_WEIGHT)) for w in meaning]}}
+            {"bool": {"must": [any_of(term_clauses(w, phrase.weight)) for w in meaning]}}
             for meaning in phrase.meanings
         ]
     )
 
 
 def text_clause(
-    words: list[str], mode: str, reading: Reading | None = None
+    words: list[str],
+    mode: str,
+    reading: Reading | None = None,
+    said: tuple[tuple[str, tuple[str, ...]], ...] = (),
 ) -> dict[str, Any] | None:
-    """The words' query of one stage: planned (`query_plan`), then translated into the
-    query DSL."""
-    plan = plan_query(tuple(words), mode)
+    """The words' query of one stage: planned (`query_plan`; `said`: its numbers said in
+    words), then translated into the query DSL."""
+    plan = plan_query(tuple(words), mode, said=said)
     return assemble(plan, _OpenSearchClauses(plan, reading))
 
 
@@ -289,7 +299,7 @@ class _OpenSearchClauses:
         words = [w.word for w in plan.words]
         reserved = sum(_terms(w) for p in plan.phrases for meaning in p.meanings for w in meaning)
         if plan.mode == "and":  # and each phrase word once more, as typed
-            reserved += sum(_terms(w) for p in plan.phrases for w in words[p.start : p.end])
+            reserved += sum(_terms(w) for p in plan.phrases for w in typed_words(plan, p))
         exact = [i for i, w in enumerate(plan.words) if self._exact(w)]
         either = plan.mode == "or"  # "any word": a split compound's parts count each
         plans = _within_budget([_word_plan(words[i], reading, either) for i in exact], reserved)
@@ -368,7 +378,8 @@ def query_body(
     words = list(reading.words) if reading else list(rewritten_words(query_words(query)))
     if not words and clean_query(query):
         return None
-    text = text_clause(words, mode, reading) if words else {"match_all": {}}
+    said = said_in_words(query_words(query))
+    text = text_clause(words, mode, reading, said) if words else {"match_all": {}}
     if text is None:
         return None
     body: dict[str, Any] = {

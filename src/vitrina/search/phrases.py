@@ -10,6 +10,7 @@ from itertools import permutations
 
 from vitrina.search.analysis import lemmas
 from vitrina.search.number_units import unit_readings
+from vitrina.search.query_understanding import SYNONYM_WEIGHT
 from vitrina.search.word_lists import PHRASE_SYNONYMS
 
 
@@ -21,6 +22,15 @@ class PhraseMatch:
     start: int
     end: int
     meanings: tuple[tuple[str, ...], ...]
+    # The meaning is what was typed, the phrase Vitrina's reading of it (a number said in
+    # words, read as its digits): the meaning's words weigh as typed, not as a synonym's,
+    # and they, not the digits, are the words "as typed" that still count.
+    as_typed: bool = False
+
+    @property
+    def weight(self) -> float:
+        """What the words of a meaning weigh."""
+        return 1.0 if self.as_typed else SYNONYM_WEIGHT
 
 
 _PHRASE_LENGTHS = sorted({len(key) for key in PHRASE_SYNONYMS}, reverse=True)

@@ -17,7 +17,7 @@ from typing import Literal, Protocol, TypeVar
 
 from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import adjacent_words_joined
-from vitrina.search.number_units import split_number_units
+from vitrina.search.number_units import said_numbers, split_number_units
 from vitrina.search.phrases import (
     PhraseMatch,
     phrase_matches,
@@ -75,9 +75,22 @@ def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
     )
 
 
-def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) -> QueryPlan:
+def said_in_words(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The numbers of a query's words (as typed) that `rewritten_words` reads as digits,
+    with the words they were said in (`number_units.said_numbers`), for `plan_query`."""
+    return said_numbers(one_script_words(words))
+
+
+def plan_query(
+    words: tuple[str, ...],
+    mode: str,
+    understanding: bool = True,
+    said: tuple[tuple[str, tuple[str, ...]], ...] = (),
+) -> QueryPlan:
     """The plan of `words` (already rewritten) in stage `mode`; without `understanding`
-    (the embedded index's plain analysis) every word is needed, alike, as typed."""
+    (the embedded index's plain analysis) every word is needed, alike, as typed. `said`
+    (`said_in_words` of the words as typed): each number read from words is a phrase
+    whose meaning is those words — Двенадцать стульев, a title, says its number so."""
     roles = query_roles(words) if understanding else None
     planned = []
     fuzzy_left = MAX_FUZZY_WORDS
@@ -103,7 +116,27 @@ def plan_query(words: tuple[str, ...], mode: str, understanding: bool = True) ->
     if mode in ("or", "fuzzy") and understanding:
         joined = tuple(adjacent_words_joined(words, [w.optional for w in planned]))
     phrases = phrase_matches(words) if understanding else ()
+    if said and understanding:
+        phrases = _with_numbers_said(words, phrases, said)
     return QueryPlan(mode, tuple(planned), phrases, joined)
+
+
+def _with_numbers_said(
+    words: tuple[str, ...],
+    phrases: tuple[PhraseMatch, ...],
+    said: tuple[tuple[str, tuple[str, ...]], ...],
+) -> tuple[PhraseMatch, ...]:
+    """`phrases` and, for each number read from words, its digits (the first such word not
+    in a phrase) with the words as its meaning; a number a later rewrite consumed (a price
+    bound, 1.5) has no word left and adds nothing."""
+    taken = {i for phrase in phrases for i in range(phrase.start, phrase.end)}
+    found = list(phrases)
+    for digits, spoken in said:
+        at = next((i for i, w in enumerate(words) if w == digits and i not in taken), None)
+        if at is not None:
+            found.append(PhraseMatch(at, at + 1, (spoken,), as_typed=True))
+            taken.add(at)
+    return tuple(sorted(found, key=lambda match: match.start))
 
 
 class Clauses(Protocol[C]):
@@ -137,6 +170,14 @@ class Clauses(Protocol[C]):
         the score, the absent ones excluding."""
 
 
+def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:
+    """A phrase's words as typed: its span's, or for a number said in words those words,
+    not the digits read from them."""
+    if phrase.as_typed:
+        return phrase.meanings[0]
+    return tuple(w.word for w in plan.words[phrase.start : phrase.end])
+
+
 def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     """The query of `plan` in a backend's clauses; None when nothing is left to look for."""
     words = plan.words
@@ -155,7 +196,7 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
             either = clauses.any_of([clauses.all_of(span), meaning])
             # each word of the phrase, as typed, still counts (яндекс станция: a smart
             # speaker, and Яндекс's first)
-            typed = [c for w in words[phrase.start : phrase.end] for c in clauses.typed(w.word)]
+            typed = [c for word in typed_words(plan, phrase) for c in clauses.typed(word)]
             built[phrase.start : phrase.end] = [clauses.with_should(either, typed)]
             optional[phrase.start : phrase.end] = [False]
     # «без подсветки»: left out in every stage, as typed (its alternatives are not)

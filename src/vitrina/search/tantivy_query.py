@@ -35,11 +35,11 @@ from vitrina.search.query_plan import (
     assemble,
     plan_query,
     rewritten_words,
+    said_in_words,
 )
 from vitrina.search.query_understanding import (
     COMPOUND_SPLIT_WEIGHT,
     COMPOUND_WEIGHT,
-    SYNONYM_WEIGHT,
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
@@ -334,11 +334,12 @@ class TantivyQueries:
         clause, as the fuzzy stage then asks the same clauses of the same words (its
         optional and budget-exceeding words left out: a subset of the same should-clauses).
         """
+        said = said_in_words(words) if self.understanding else ()
         if self.understanding:
             words = rewritten_words(words)
         if self.understanding and len(words) > 1:
             words = read_words(self.index.searcher(), words)
-        plan = plan_query(words, mode, self.understanding)
+        plan = plan_query(words, mode, self.understanding, said)
         clauses = _TantivyClauses(self, mode)
         if mode == "and" and clauses.a_needed_word_matches_nothing(plan):
             return tantivy.Query.empty_query(), False
@@ -354,7 +355,7 @@ class TantivyQueries:
         searcher = self.index.searcher()
         found = []
         for meaning in phrase.meanings:
-            parts = [self.term_clauses(w, SYNONYM_WEIGHT, searcher) for w in meaning]
+            parts = [self.term_clauses(w, phrase.weight, searcher) for w in meaning]
             if all(parts):
                 must = [(tantivy.Occur.Must, tantivy.Query.boolean_query(p)) for p in parts]
                 found.append(tantivy.Query.boolean_query(must))
