@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from functools import lru_cache
 
 from vitrina.search.analysis import is_counted_noun, is_singular_noun, number_word
 from vitrina.search.word_lists import LETTER_NAMES
@@ -149,7 +150,8 @@ def said_numbers(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...
     return tuple((str(value), words[start:end]) for start, end, value in _said_runs(words))
 
 
-def _said_runs(words: tuple[str, ...]) -> list[tuple[int, int, int]]:
+@lru_cache(maxsize=65_536)  # rewritten_words and said_in_words ask it of the same words
+def _said_runs(words: tuple[str, ...]) -> tuple[tuple[int, int, int], ...]:
     """(start, end, value) of each number said in words that counts something."""
     runs = []
     i = 0
@@ -160,7 +162,7 @@ def _said_runs(words: tuple[str, ...]) -> list[tuple[int, int, int]]:
             i = end
         else:
             i += 1
-    return runs
+    return tuple(runs)
 
 
 def _number_run(words: tuple[str, ...], start: int) -> tuple[int, int]:

@@ -375,11 +375,11 @@ def query_body(
     """The search request body of one mode; None when there is nothing to look for.
     `reading`: the query's words as the probe said to read them (`read_words`)."""
     check_request(filters, sort, limit, offset)
-    words = list(reading.words) if reading else list(rewritten_words(query_words(query)))
+    typed = query_words(query)
+    words = list(reading.words) if reading else list(rewritten_words(typed))
     if not words and clean_query(query):
         return None
-    said = said_in_words(query_words(query))
-    text = text_clause(words, mode, reading, said) if words else {"match_all": {}}
+    text = text_clause(words, mode, reading, said_in_words(typed)) if words else {"match_all": {}}
     if text is None:
         return None
     body: dict[str, Any] = {
