@@ -122,39 +122,38 @@ def number_word(word: str) -> tuple[int, bool] | None:
     return None
 
 
+def _reads_as(word: str, grammemes: frozenset[str], cases: frozenset[str] = frozenset()) -> bool:
+    """Whether some likely reading of the word (pymorphy3's score ≥ 0.2) has all of
+    `grammemes` and, if `cases` is given, one of them."""
+    if not _RUSSIAN_LETTERS.issuperset(word):  # pymorphy3 fails on a letter with no name
+        return False
+    return any(
+        parse.score >= 0.2
+        and grammemes <= parse.tag.grammemes
+        and (not cases or bool(cases & parse.tag.grammemes))
+        for parse in _morph().parse(word)
+    )
+
+
 @lru_cache(maxsize=65_536)
 def is_counted_noun(word: str) -> bool:
     """Whether the word reads as a noun in the genitive plural: what a number counts (от 1000
     деталей, до 200 мест, до 4 ампер, от 5 лет), so the number is no price."""
-    if not _RUSSIAN_LETTERS.issuperset(word):  # pymorphy3 fails on a letter with no name
-        return False
-    return any(
-        parse.score >= 0.2 and {"NOUN", "gent", "plur"} <= parse.tag.grammemes
-        for parse in _morph().parse(word)
-    )
+    return _reads_as(word, frozenset({"NOUN", "gent", "plur"}))
 
 
 @lru_cache(maxsize=65_536)
 def is_dictionary_noun(word: str) -> bool:
     """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun (смартфон,
     кеды, чехол; not красные, not самсунг, which is only a guess)."""
-    return is_dictionary_word(word) and any(
-        parse.score >= 0.2 and "NOUN" in parse.tag.grammemes for parse in _morph().parse(word)
-    )
+    return is_dictionary_word(word) and _reads_as(word, frozenset({"NOUN"}))
 
 
 @lru_cache(maxsize=65_536)
 def is_singular_noun(word: str) -> bool:
     """Whether the word reads as a noun in the nominative or accusative singular: what a
     number ending in one counts (двадцать одна скорость, тридцать один день)."""
-    if not _RUSSIAN_LETTERS.issuperset(word):
-        return False
-    return any(
-        parse.score >= 0.2
-        and {"NOUN", "sing"} <= parse.tag.grammemes
-        and bool({"nomn", "accs"} & parse.tag.grammemes)
-        for parse in _morph().parse(word)
-    )
+    return _reads_as(word, frozenset({"NOUN", "sing"}), frozenset({"nomn", "accs"}))
 
 
 # 200k words: the generated catalogue's vocabulary is a few thousand words; real catalogues
