@@ -282,7 +282,10 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     with a sign typed as one word with a slip — gloriajens, hapybaby, delonghy; before 0.0
     embedded, 0.143 OpenSearch): 0.739 embedded, 0.752 OpenSearch once a Latin word of 7+
     letters is looked for two edits from the whole brand key (de'longhi, gloria jeans); the
-    misses are three edits away (gloriajins, hapybabi), hence 0.7."""
+    misses are three edits away (gloriajins, hapybabi), hence 0.7. Round 30 (28, a new
+    kind, brand-adjective: an adjective made of a brand — найковские кеды, тефалевская
+    сковорода, кетлеровские гантели; before 0.641 on both): 1.0 on both once such a word
+    is read as its brand (`typed_shapes.brand_adjective`)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -313,13 +316,23 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((27,), 0.9),
         ((28,), 0.9),
         ((29,), 0.7, 0.7),  # its misses are three edits from the brand (the docstring)
+        ((30,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
         print("probe", rounds, scores)
         assert scores["queries"] == len(probe["queries"]) >= 20
         assert scores["mrr"] >= (round_floor[0] if round_floor else 0.95), (rounds, scores)
-        kinds = ("layout", "phrase", "natural", "lookalike", "numeral", "maker", "glued")
+        kinds = (
+            "layout",
+            "phrase",
+            "natural",
+            "lookalike",
+            "numeral",
+            "maker",
+            "glued",
+            "brand-adjective",
+        )
         for kind in (*NEW_KINDS, *kinds):
             if kind in scores["by_kind"]:
                 assert scores["by_kind"][kind]["mrr"] >= kind_floor, (rounds, kind, scores)

@@ -82,6 +82,7 @@ from vitrina.search.transliteration import (
     transliterate_english,
 )
 from vitrina.search.typed_shapes import (
+    brand_adjective,
     brands_glued_apart,
     doubled_letters_once,
     dzh_for_g,
@@ -1131,6 +1132,33 @@ def test_a_brand_glued_to_a_word_is_cut_off() -> None:
         "основа",
         "сковорода",
     )
+
+
+def test_an_adjective_made_of_a_brand_is_read_as_the_brand() -> None:
+    """Probe round 30: найковские кеды found no Nike (no index has the adjective), and
+    самсунговский was only found by luck (cut as самсунг + овский). The word lists' spelling
+    when the brand is in them, the word less its link and suffix otherwise; a known
+    adjective, or an unknown one with no link, is left as it is."""
+    listed = {
+        "найковские": "найк",
+        "пумовские": "пума",  # the brand's last letter dropped
+        "тефалевская": "тефаль",
+        "леговский": "лего",
+        "леновский": "леново",
+        "икеевское": "икеа",
+        "нивеевский": "нивея",
+        "сяомишный": "сяоми",  # -шн-
+        "самсунговский": "самсунг",
+    }
+    for word, brand in listed.items():
+        assert brand_adjective(word) == brand, word
+        assert BRANDS[brand]
+    assert brand_adjective("кетлеровские") == "кетлер"  # no list spelling: the stem
+    assert brand_adjective("сберовская") == "сбер"
+    for word in ("московский", "бесшумный", "детский", "дедский", "смешный", "женский"):
+        assert brand_adjective(word) is None, word
+    plan_words = rewritten_words(("найковские", "кеды"))
+    assert plan_words == ("найк", "кеды")
 
 
 def test_round_18_word_lists() -> None:

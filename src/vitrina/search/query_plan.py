@@ -26,7 +26,7 @@ from vitrina.search.query_roles import MAKER_WEIGHT, query_roles
 from vitrina.search.query_understanding import (
     joined_dictionary_words,
 )
-from vitrina.search.typed_shapes import brands_glued_apart, letters_said_apart
+from vitrina.search.typed_shapes import brand_adjectives, brands_glued_apart, letters_said_apart
 
 # What a stage asks of one word: the word or its alternatives ("word"); that, or its fuzzy
 # clause when the index has neither ("word_or_fuzzy": "any word", so a misspelt brand next
@@ -66,12 +66,15 @@ class QueryPlan:
 def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
     """The rewrites that need no index: 512гб → 512 гб, двухместная → 2 местная; sound bar
     → soundbar, вайфай → вай фай; эй би си → эйбиси (abc), икс 11 → x11; a brand glued
-    to a word cut off (антипригарнаятефаль → антипригарная тефаль); a word typed in two
-    scripts read in one (нoутбук with a Latin o → ноутбук). The index-dependent
-    ones (compounds, keyboard layout, model codes) each backend reads its own way:
-    doc-freq probes, one probe request."""
+    to a word cut off (антипригарнаятефаль → антипригарная тефаль); an adjective made of a
+    brand read as the brand (найковские → найк); a word typed in two scripts read in one
+    (нoутбук with a Latin o → ноутбук). The index-dependent ones (compounds, keyboard
+    layout, model codes) each backend reads its own way: doc-freq probes, one probe
+    request."""
     return joined_dictionary_words(
-        letters_said_apart(brands_glued_apart(split_number_units(one_script_words(words))))
+        letters_said_apart(
+            brands_glued_apart(brand_adjectives(split_number_units(one_script_words(words))))
+        )
     )
 
 

@@ -369,6 +369,42 @@ def more_latin_spellings(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
 
 
+# An adjective made of a brand (найковские кеды, самсунговский смартфон, тефалевская
+# сковорода, сяомишный планшет): the brand, a link (ов, ев) and a suffix (ск, шн), then the
+# adjective's ending. No index has such a word; the brand itself is what was asked.
+_BRAND_ADJECTIVE = re.compile(
+    r"(?P<base>[а-яё]{2,}?)(?P<link>ов|ев)?(?:ск|шн)"
+    r"(?:ий|ый|ой|ая|ое|ие|ые|ого|ому|ом|ую|ых|их|ым|им|ыми|ими|ей)"
+)
+# The brand's last letter the adjective drops or changes: тефаль → тефалевская, лего →
+# леговский, леново → леновский, икеа → икеевский, нивея → нивеевский.
+_BRAND_ENDINGS = ("", "ь", "о", "а", "я")
+MIN_BRAND_ADJECTIVE_STEM = 4  # сме of смешный is no brand
+
+
+def brand_adjectives(words: Iterable[str]) -> tuple[str, ...]:
+    """Each adjective made of a brand, read as the brand (`brand_adjective`)."""
+    return tuple(brand_adjective(word) or word for word in words)
+
+
+@lru_cache(maxsize=65_536)
+def brand_adjective(word: str) -> str | None:
+    """The brand a Cyrillic adjective pymorphy3 does not know is made of: a spelling of the
+    word lists (найковские → найк, икеевский → икеа), else the word less its suffix
+    (кетлеровские → кетлер, which the brand's spellings then find). None for any other
+    word: a known adjective (московский, бесшумный) is itself."""
+    m = _BRAND_ADJECTIVE.fullmatch(word) if len(word) <= MAX_NAME_CHARS else None
+    if m is None or word in BRANDS or word in SYNONYMS or is_dictionary_word(word):
+        return None
+    base, link = m["base"], m["link"] or ""
+    for stem in (base, base + link):
+        for ending in _BRAND_ENDINGS:
+            if stem + ending in BRANDS:
+                return stem + ending
+    linked = link or word[len(base) : len(base) + 2] == "шн"
+    return base if linked and len(base) >= MIN_BRAND_ADJECTIVE_STEM else None
+
+
 # A brand glued to a word is cut off where the brand has this many letters and the word
 # at least MIN_GLUED_WORD: shorter brand keys (лг, сбер, нова) end or begin too many
 # misspelt ordinary words.
