@@ -112,6 +112,46 @@ def test_not_before_a_comparative_turns_the_bound_round(
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
+        ("наушники до 5 к", ("наушники", None, 5000.0)),
+        ("наушники до 5 тр", ("наушники", None, 5000.0)),
+        ("джинсы до 3 тыщ", ("джинсы", None, 3000.0)),
+        ("джинсы до 3тыщ", ("джинсы", None, 3000.0)),
+        ("куртка до 5 тысяч рублей", ("куртка", None, 5000.0)),  # was 5 and 1000 рублей
+        ("планшет меньше 20000", ("планшет", None, 20000.0)),
+        ("ноутбук в пределах 80000", ("ноутбук", None, 80000.0)),
+        ("велосипед больше 20000", ("велосипед", 20000.0, None)),
+        ("наушники не больше 5000", ("наушники", None, 5000.0)),
+        ("кроссовки не меньше 3000", ("кроссовки", 3000.0, None)),
+    ],
+)
+def test_probe_round_31_bounds_are_prices(
+    query: str, expected: tuple[str, float | None, float | None]
+) -> None:
+    """Probe round 31: each was searched as words (the bound lost), or, for «до 5 тысяч
+    рублей», read as «до 5» and «1000 рублей»: тысяч was taken for a number said in words,
+    before the digits could join it."""
+    assert price_from_words(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "телевизор больше 50 дюймов",
+        "смартфон больше 128 гб",
+        "пылесос мощностью больше 1500 вт",
+        "книга меньше 300 страниц",
+        "коврик в пределах разумного",
+    ],
+)
+def test_a_comparison_of_a_size_is_no_price(query: str) -> None:
+    """больше, меньше and в пределах bound a price only when no unit or counted noun
+    follows the number."""
+    assert price_from_words(query) is None
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
         ("ноутбук в наличии", "ноутбук"),
         ("есть в наличии ноутбук lenovo", "ноутбук lenovo"),
         ("в наличие", ""),

@@ -52,7 +52,9 @@ KILO_UNITS: dict[str, str] = {
 }
 # A thousand said as a word after a number (5 тысяч, полторы тысячи, 15 тыс): prices are
 # written in digits (5000), and «тысяч» is in no product's text.
-THOUSANDS = frozenset({"тысяча", "тысячи", "тысяч", "тыс", "тысячу"})
+THOUSANDS = frozenset(
+    {"тысяча", "тысячи", "тысяч", "тыс", "тысячу", "тыща", "тыщи", "тыщ", "тыщу", "тыщь"}
+)
 # Numeral prefixes of Russian compounds (двухместная, трехспальное, четырехколесный) and
 # the number each stands for: the catalogues write it as a digit ("2 места", "2-спальное").
 NUMERAL_PREFIXES = (
@@ -198,6 +200,8 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
         return False  # одна пара, второго: no quantity
     after = words[end] if end < len(words) else ""
     before = words[start - 1] if start else ""
+    if before.isdigit() and words[start] in THOUSANDS:
+        return False  # 5 тысяч рублей: the digits' thousands (5000), not 5 and 1000 рублей
     return (
         (value >= 1000 and end - start > 1)  # пять тысяч: an amount, as «5 тысяч» is read
         # кроссовки сорок третий: a size, said as sizes are; alone it is a title (Сорок первый)

@@ -19,11 +19,16 @@ from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_
 # distances and counts (от 8 лет, до 30 км, от 1000 деталей): a unit after the number
 # makes it that, not a price.
 # «за 50000» (ноутбук за 50000) is what a shopper means to pay: read as a ceiling.
-CEILING_WORDS = frozenset({"до", "дешевле", "за"})
-FLOOR_WORDS = frozenset({"от", "дороже"})
-# «не» before a comparative turns it round: не дороже 5000 is a ceiling, не дешевле a floor.
+# «меньше», «больше» and the like compare sizes as often (больше 50 дюймов): a number of a
+# price's size and no unit after it make it a price, as after до/от.
+CEILING_WORDS = frozenset({"до", "дешевле", "за", "меньше", "менее", "ниже", "максимум"})
+FLOOR_WORDS = frozenset({"от", "дороже", "больше", "более", "выше", "свыше", "минимум"})
+# «не» before a comparison turns it round: не дороже 5000 is a ceiling, не дешевле a floor.
 NEGATION = "не"
 COMPARATIVES = frozenset({"дешевле", "дороже"})
+NEGATABLE = COMPARATIVES | {"меньше", "менее", "ниже", "больше", "более", "выше"}
+# Two words that say one bound: в пределах 50000 is до 50000.
+BOUND_PHRASES = {("в", "пределах"): "до"}
 CURRENCY_WORDS = frozenset(
     {"р", "руб", "рубль", "рубля", "рублей", "рублях", "rub", "rur", "₽", "тр", "тыр"}
 )
@@ -35,7 +40,9 @@ MIN_PRICE = 100
 _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "размер", "люмен", "лм"})
 # A bound typed the short way: 5к / 5k / 5тыс (thousands), 5000р / 5000руб (the currency
 # glued on), 5 000 (digits grouped by a space).
-_GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс)")
+_GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс|тыщ)")
+# The same apart (до 5 к), and тр / тыр, «тысяч рублей» (до 5 тр).
+THOUSANDS_APART = frozenset({"к", "k", "тр", "тыр"})
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
 _DIGIT_GROUP = re.compile(r"\d{3}")
 # A bound typed as a sign (<50000, ≤ 50000, >10000) or a range (10000-50000, 10 000 – 50 000,
@@ -98,9 +105,13 @@ def _thousands_on_both(words: list[str]) -> list[str]:
 
 
 def _bound_words(words: list[str]) -> list[str]:
-    """The query's words with a bound's short forms written out (до 5к → до 5000, от 5000р →
-    от 5000 р, до 5 000 → до 5000); only right after a bound word, so 4к in «телевизор 4к»
-    and «5 000» elsewhere stay as typed."""
+    """The query's words with a bound's short forms written out (до 5к and до 5 к → до 5000,
+    от 5000р → от 5000 р, до 5 000 → до 5000, в пределах → до); only right after a bound
+    word, so 4к in «телевизор 4к» and «5 000» elsewhere stay as typed."""
+    for (first, second), bound in BOUND_PHRASES.items():
+        for at in range(len(words) - 1, 0, -1):
+            if words[at - 1] == first and words[at] == second:
+                words[at - 1 : at + 1] = [bound]
     out: list[str] = []
     i = 0
     while i < len(words):
@@ -112,6 +123,9 @@ def _bound_words(words: list[str]) -> list[str]:
         number = words[i]
         if m := _GLUED_THOUSANDS.fullmatch(number):
             out.append(str(int(m[1]) * 1000))
+        elif number.isdigit() and i + 1 < len(words) and words[i + 1] in THOUSANDS_APART:
+            out.append(str(int(number) * 1000))
+            i += 1
         elif m := _GLUED_CURRENCY.fullmatch(number):
             out.extend((m[1], "р"))
         elif number.isdigit() and i + 1 < len(words) and _DIGIT_GROUP.fullmatch(words[i + 1]):
@@ -137,7 +151,7 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
     kept: list[str] = []
     i = 0
     while i < len(words):
-        negated = words[i] == NEGATION and i + 1 < len(words) and words[i + 1] in COMPARATIVES
+        negated = words[i] == NEGATION and i + 1 < len(words) and words[i + 1] in NEGATABLE
         at = i + 1 if negated else i
         word = words[at]
         number = words[at + 1] if at + 1 < len(words) else ""
