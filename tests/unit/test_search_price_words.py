@@ -1,11 +1,13 @@
-"""Prices typed the short way, counted things that are no price, «не дороже», and «в наличии»
-(search/price_words.py, search/typed_filters.py)."""
+"""Prices typed the short way, counted things that are no price, «не дороже», «в наличии», and
+a price order said in words (search/price_words.py, search/typed_filters.py,
+search/price_order.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from vitrina.search.base import SearchFilters
+from vitrina.search.base import SearchFilters, SearchHit, SearchPage
+from vitrina.search.price_order import PRICE_ORDER_WINDOW, ordered_by_price, price_order
 from vitrina.search.price_words import price_from_words
 from vitrina.search.typed_filters import stock_from_words, with_filters_from_words
 
@@ -168,3 +170,61 @@ def test_in_stock_typed_in_the_query_is_a_filter_unless_the_caller_said_otherwis
     assert (text, filters) == ("ноутбук", SearchFilters(price_max=50000.0, in_stock=True))
     text, filters = with_filters_from_words("ноутбук в наличии", SearchFilters(in_stock=False))
     assert (text, filters) == ("ноутбук в наличии", SearchFilters(in_stock=False))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("самый дешевый смартфон", ("смартфон", "price_asc")),
+        ("недорогие наушники", ("наушники", "price_asc")),
+        ("бюджетный смартфон", ("смартфон", "price_asc")),
+        ("коврик для йоги недорого", ("коврик для йоги", "price_asc")),
+        ("фен подешевле", ("фен", "price_asc")),
+        ("самая дорогая кофемашина", ("кофемашина", "price_desc")),
+        ("часы подороже", ("часы", "price_desc")),
+        ("самые дешевые", ("", "price_asc")),
+        ("наушники дешевле", ("наушники", "price_asc")),  # no number: no bound, an order
+    ],
+)
+def test_a_price_order_said_in_words_is_read(query: str, expected: tuple[str, str]) -> None:
+    assert price_order(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["дорогой ноутбук", "подарок дорогому человеку", "самый лучший ноутбук", "дорога", "наушники"],
+)
+def test_dear_alone_is_no_price_order(query: str) -> None:
+    """«дорогой» alone is also «dear» and a form of «дорога»: only самый дорогой, подороже
+    and дороже (with no number) ask for the dearest first."""
+    assert price_order(query) is None
+
+
+def _page(*prices: tuple[str, float, float]) -> SearchPage:
+    return SearchPage(
+        total=len(prices),
+        hits=[SearchHit(i, score, {"price": {"amount": p}}) for i, score, p in prices],
+    )
+
+
+def test_ordered_by_price_orders_the_band_of_the_best_score_and_pages_join_up() -> None:
+    """Laptops score ~50, a backpack «для ноутбука» ~5: the laptops by price, the backpack
+    after them however cheap; a page past the window is the relevance order's."""
+    found = _page(
+        ("a", 54.0, 90_000), ("b", 51.0, 60_000), ("c", 50.0, 75_000), ("bag", 5.0, 1_500)
+    )
+    asked: list[tuple[str, str, int, int]] = []
+
+    def search(text: str, sort: str, limit: int, offset: int) -> SearchPage:
+        asked.append((text, sort, limit, offset))
+        return found
+
+    page = ordered_by_price(search, "ноутбук", "price_asc", 10, 0)
+    assert [h.product_id for h in page.hits] == ["b", "c", "a", "bag"]
+    assert page.total == 4
+    dear = ordered_by_price(search, "ноутбук", "price_desc", 2, 1)
+    assert [h.product_id for h in dear.hits] == ["c", "b"]
+    ordered_by_price(search, "ноутбук", "price_asc", 10, PRICE_ORDER_WINDOW)
+    assert asked[-1] == ("ноутбук", "relevance", 10, PRICE_ORDER_WINDOW)
+    ordered_by_price(search, "", "price_asc", 10, 0)  # the order words only: every product
+    assert asked[-1] == ("", "price_asc", 10, 0)
