@@ -190,6 +190,11 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
         for c, w in zip(built, words, strict=True)
     ]
     optional = [w.optional for w in words]
+    # «без подсветки»: left out in every stage, as typed (its alternatives are not). Before
+    # the phrases fold: the indexes are the words' as typed (фитнес браслет без зарядки
+    # folded to three slots, and the fifth word's index was out of range)
+    absent = [c for w in words if w.absent and (c := clauses.absent(w.word)) is not None]
+    built = [None if w.absent else c for c, w in zip(built, words, strict=True)]
     meanings = [clauses.meaning(phrase) for phrase in plan.phrases]
     if plan.mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
         for phrase, meaning in reversed(list(zip(plan.phrases, meanings, strict=True))):
@@ -202,11 +207,6 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
             typed = [c for word in typed_words(plan, phrase) for c in clauses.typed(word)]
             built[phrase.start : phrase.end] = [clauses.with_should(either, typed)]
             optional[phrase.start : phrase.end] = [False]
-    # «без подсветки»: left out in every stage, as typed (its alternatives are not)
-    absent = [c for w in words if w.absent and (c := clauses.absent(w.word)) is not None]
-    for i, w in enumerate(words):  # indexes of the words as typed, as before phrase folding
-        if w.absent:
-            built[i] = None
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
     needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
