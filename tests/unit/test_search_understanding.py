@@ -579,6 +579,17 @@ def test_what_follows_bez_is_what_the_product_must_not_have() -> None:
     assert query_roles(["клавиатура", "с", "подсветкой"]).absent == frozenset()
 
 
+def test_a_maker_or_a_number_after_what_lacks_is_the_products_again() -> None:
+    """браслет без зарядки xiaomi: Xiaomi's bracelets, not every bracelet but Xiaomi's (the
+    span after без ran to the next function word, so xiaomi was left out too). A maker
+    or a number right after «без» is what lacks (наушники без bluetooth)."""
+    assert query_roles(["браслет", "без", "зарядки", "xiaomi"]).absent == frozenset({2})
+    assert query_roles(["браслет", "без", "зарядки", "сяоми"]).absent == frozenset({2})
+    assert query_roles(["сахар", "без", "добавок", "500"]).absent == frozenset({2})
+    assert query_roles(["наушники", "без", "bluetooth"]).absent == frozenset({2})
+    assert query_roles(["куртка", "без", "капюшона", "зимняя"]).absent == frozenset({2, 3})
+
+
 def test_a_maker_beside_a_product_word_weighs_less_in_any_word_only() -> None:
     """смартфон самсунг: самсунг (a Cyrillic spelling of a Latin brand) and samsung name who
     makes it, смартфон what it is; "any word" weighs the maker less, "all words" does not.

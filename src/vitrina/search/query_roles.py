@@ -147,6 +147,10 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             lacking = True
         elif word in FUNCTION_WORDS:
             lacking = False
+        elif lacking and i - 1 in absent and (word.isdigit() or is_maker_word(word)):
+            # «браслет без зарядки xiaomi», «без сахара 500»: what lacks is said; a maker or
+            # a number after it is the product's again
+            lacking = False
         elif lacking and i not in optional:
             absent.add(i)
     if not set(range(len(words))) - optional - absent:  # «без сахара» alone: look for it
