@@ -136,6 +136,32 @@ def test_probe_round_31_bounds_are_prices(
 
 
 @pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("смартфон около 20000", ("смартфон", 16000.0, 24000.0)),
+        ("смартфон примерно за 20к", ("смартфон", 16000.0, 24000.0)),
+        ("наушники в районе 5000", ("наушники", 4000.0, 6000.0)),
+        ("ноутбук порядка 80 тысяч", ("ноутбук", 64000.0, 96000.0)),
+        ("рюкзак приблизительно за 3000 р", ("рюкзак", 2400.0, 3600.0)),
+    ],
+)
+def test_a_price_said_roughly_is_a_band_around_it(
+    query: str, expected: tuple[str, float | None, float | None]
+) -> None:
+    """Probe round 34: около, примерно, в районе, порядка and a price were words, found in
+    no product; now a band of 20 % either side (`price_words.APPROXIMATE_SHARE`)."""
+    assert price_from_words(query) == expected
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["гантели около 10 кг", "конструктор порядка 1000 деталей", "около дома", "в районе метро"],
+)
+def test_a_rough_number_of_something_else_is_no_price(query: str) -> None:
+    assert price_from_words(query) is None
+
+
+@pytest.mark.parametrize(
     "query",
     [
         "телевизор больше 50 дюймов",

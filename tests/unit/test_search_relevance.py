@@ -297,7 +297,10 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     the ids of the products that have it): 1.0 on both, each first before the fixes it led
     to but «умные часы 14 дней без зарядки», written after them: «фитнес браслет 14 дней
     без зарядки», tried while writing the round, failed on OpenSearch (an IndexError in
-    the plan, `query_plan.assemble`)."""
+    the plan, `query_plan.assemble`). Round 34 (20, price: a price said roughly — смартфон
+    около 20000, примерно за 30к, в районе 5000, порядка 80 тысяч; judged by the ids within
+    20 % of it; written after the rule, measured before it with the source stashed: 0.195
+    embedded, 0.203 OpenSearch): 1.0 on both (`price_words.APPROXIMATE_WORDS`)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -332,6 +335,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((31,), 0.9),
         ((32,), 0.9),
         ((33,), 0.9),
+        ((34,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

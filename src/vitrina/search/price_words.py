@@ -27,8 +27,18 @@ FLOOR_WORDS = frozenset({"от", "дороже", "больше", "более", "
 NEGATION = "не"
 COMPARATIVES = frozenset({"дешевле", "дороже"})
 NEGATABLE = COMPARATIVES | {"меньше", "менее", "ниже", "больше", "более", "выше"}
+# A price said roughly (смартфон около 20000, примерно за 20к, в районе 5000): the band
+# APPROXIMATE_SHARE either side of it.
+APPROXIMATE_WORDS = frozenset({"около", "примерно", "приблизительно", "порядка"})
+APPROXIMATE_SHARE = 0.2
 # Two words that say one bound: в пределах 50000 is до 50000.
-BOUND_PHRASES = {("в", "пределах"): "до"}
+BOUND_PHRASES = {
+    ("в", "пределах"): "до",
+    ("в", "районе"): "около",
+    ("примерно", "за"): "около",
+    ("приблизительно", "за"): "около",
+    ("около", "за"): "около",
+}
 CURRENCY_WORDS = frozenset(
     {"р", "руб", "рубль", "рубля", "рублей", "рублях", "rub", "rur", "₽", "тр", "тыр"}
 )
@@ -104,6 +114,9 @@ def _thousands_on_both(words: list[str]) -> list[str]:
     return words
 
 
+_BOUND_WORDS = CEILING_WORDS | FLOOR_WORDS | APPROXIMATE_WORDS
+
+
 def _bound_words(words: list[str]) -> list[str]:
     """The query's words with a bound's short forms written out (до 5к and до 5 к → до 5000,
     от 5000р → от 5000 р, до 5 000 → до 5000, в пределах → до); only right after a bound
@@ -118,7 +131,7 @@ def _bound_words(words: list[str]) -> list[str]:
         word = words[i]
         out.append(word)
         i += 1
-        if (word not in CEILING_WORDS and word not in FLOOR_WORDS) or i >= len(words):
+        if word not in _BOUND_WORDS or i >= len(words):
             continue
         number = words[i]
         if m := _GLUED_THOUSANDS.fullmatch(number):
@@ -156,13 +169,16 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
         word = words[at]
         number = words[at + 1] if at + 1 < len(words) else ""
         after = words[at + 2] if at + 2 < len(words) else ""
-        bound = word in CEILING_WORDS or word in FLOOR_WORDS
+        bound = word in _BOUND_WORDS
         unit = _is_unit(after)
         # «дешевле»/«дороже» compare prices only: any number after them is one (дешевле 50
         # finds what costs under 50 ₽, if anything; as words it found fitness bracelets).
         priced = word in COMPARATIVES or (number.isdigit() and int(number) >= MIN_PRICE)
         if bound and number.isdigit() and priced and not unit:
-            if (word in CEILING_WORDS) != negated:
+            if word in APPROXIMATE_WORDS and not negated:
+                floor = round(float(number) * (1 - APPROXIMATE_SHARE), 2)
+                ceiling = round(float(number) * (1 + APPROXIMATE_SHARE), 2)
+            elif (word in CEILING_WORDS) != negated:
                 ceiling = float(number)
             else:
                 floor = float(number)
