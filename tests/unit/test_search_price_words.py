@@ -198,6 +198,14 @@ def test_in_stock_typed_in_the_query_is_a_filter_unless_the_caller_said_otherwis
     assert (text, filters) == ("ноутбук в наличии", SearchFilters(in_stock=False))
 
 
+@pytest.mark.parametrize("query", ["ноутбук до 50000 в наличии", "ноутбук до 50к в наличии"])
+def test_a_price_before_v_nalichii_is_still_a_price(query: str) -> None:
+    """«в» after the number was read as its unit (230 В: volts), so the price was lost and
+    «до 50000» searched as words; «в наличии» is now taken out before the price is read."""
+    text, filters = with_filters_from_words(query, None)
+    assert (text, filters) == ("ноутбук", SearchFilters(price_max=50000.0, in_stock=True))
+
+
 @pytest.mark.parametrize(
     ("query", "expected"),
     [

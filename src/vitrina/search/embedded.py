@@ -28,7 +28,7 @@ from vitrina.errors import ConfigError, UnavailableError
 from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import index_fields
-from vitrina.search.price_order import ordered_by_price, price_order
+from vitrina.search.price_order import in_price_order
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
@@ -261,14 +261,9 @@ class EmbeddedSearch:
         filter (search/typed_filters.py)."""
         query, filters = with_filters_from_words(query, filters)
         check_request(filters, sort, limit, offset)
-        ordered = price_order(query) if sort == "relevance" else None
+        ordered = in_price_order(self.search, query, filters, sort, limit, offset)
         if ordered is not None:  # самый дешевый смартфон: the phones by price
-            return ordered_by_price(
-                lambda text, by, n, skip: self.search(text, filters, by, n, skip),
-                *ordered,
-                limit,
-                offset,
-            )
+            return ordered
         searcher = self._searcher()  # a commit landed: reload, start a new generation
         oldest = self._generations.oldest_servable()
         key = (query, filters, sort, limit, offset)

@@ -33,7 +33,7 @@ from vitrina.search.fields import TEXT_FIELDS, index_fields
 from vitrina.search.opensearch_query import query_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
 from vitrina.search.opensearch_requests import filter_clauses, suggest_body
-from vitrina.search.price_order import ordered_by_price, price_order
+from vitrina.search.price_order import in_price_order
 from vitrina.search.query_plan import rewritten_words
 from vitrina.search.typed_filters import with_filters_from_words
 
@@ -263,14 +263,9 @@ class OpenSearchIndex:
         offset: int = 0,
     ) -> SearchPage:
         query, filters = with_filters_from_words(query, filters)  # до 15000, в наличии: filters
-        ordered = price_order(query) if sort == "relevance" else None
+        ordered = in_price_order(self.search, query, filters, sort, limit, offset)
         if ordered is not None:  # самый дешевый смартфон: the phones by price
-            return ordered_by_price(
-                lambda text, by, n, skip: self.search(text, filters, by, n, skip),
-                *ordered,
-                limit,
-                offset,
-            )
+            return ordered
         words = list(rewritten_words(query_words(query)))  # sound bar → soundbar
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
         if page.total or not words:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import lru_cache
 
-from vitrina.domain.search_document import query_words
-from vitrina.search.analysis import form_lemmas
-from vitrina.search.base import SearchPage, SortOrder
+from vitrina.domain.search_document import normalize_text, query_words
+from vitrina.search.analysis import form_lemmas, stem_text, stems
+from vitrina.search.base import SearchFilters, SearchPage, SortOrder
+from vitrina.search.query_roles import FUNCTION_WORDS
 
 CHEAP_LEMMAS = frozenset({"дешевый", "недорогой", "бюджетный", "недорого", "дешево"})
 # «дорогой» alone is also «dear» (подарок дорогому человеку) and a form of «дорога»: only
@@ -28,10 +29,13 @@ DEAR_LEMMA = "дорогой"
 SUPERLATIVES = frozenset({"самый", "самая", "самое", "самые", "самую", "самого", "самых", "самой"})
 # The relevance hits whose order the price decides: a first page's worth many times over.
 PRICE_ORDER_WINDOW = 100
-# Of the best score: the hits that are what was asked (the same product word in the name).
+# Of the best score: the hits that are what was asked (the same product word in the name);
+# a hit whose name has every word asked for is too, whatever its score.
 PRICE_ORDER_BAND = 0.5
 
 Search = Callable[[str, SortOrder, int, int], SearchPage]  # (query, sort, limit, offset)
+# A backend's search: (query, filters, sort, limit, offset)
+BackendSearch = Callable[[str, SearchFilters | None, SortOrder, int, int], SearchPage]
 
 
 @lru_cache(maxsize=8192)
@@ -71,11 +75,30 @@ def ordered_by_price(
     if not page.hits:
         return page
     floor = page.hits[0].score * PRICE_ORDER_BAND
-    band = [hit for hit in page.hits if hit.score >= floor]
+    wanted = _name_stems(text)
+    asked = [hit.score >= floor or _names_it(hit.product, wanted) for hit in page.hits]
+    band = [hit for hit, of_it in zip(page.hits, asked, strict=True) if of_it]
+    rest = [hit for hit, of_it in zip(page.hits, asked, strict=True) if not of_it]
     dear_first = order == "price_desc"
     band.sort(key=lambda hit: _price_key(hit.product, dear_first))
-    hits = band + page.hits[len(band) :]
+    hits = band + rest
     return SearchPage(total=page.total, hits=hits[offset : offset + limit])
+
+
+def _name_stems(text: str) -> frozenset[str]:
+    """The stems a name must have to be what `text` asks for (its words but the function
+    words): клавиатура → {клавиатур}."""
+    words = (w for w in query_words(text) if w not in FUNCTION_WORDS)
+    return frozenset(stem for word in words for stem in stems(word))
+
+
+def _names_it(product: dict[str, object], wanted: frozenset[str]) -> bool:
+    """Whether the product's name has every stem asked for: a long name (a keyboard called
+    by a whole sentence) scores under the band by BM25's length norm, but is one."""
+    name = product.get("name")
+    if not wanted or not isinstance(name, str):
+        return False
+    return wanted <= set(stem_text(normalize_text(name)).split())
 
 
 def _price_key(product: dict[str, object], dear_first: bool) -> tuple[bool, float]:
@@ -85,3 +108,23 @@ def _price_key(product: dict[str, object], dear_first: bool) -> tuple[bool, floa
     if not isinstance(amount, int | float):
         return True, 0.0
     return False, -float(amount) if dear_first else float(amount)
+
+
+def in_price_order(
+    search: BackendSearch,
+    query: str,
+    filters: SearchFilters | None,
+    sort: SortOrder,
+    limit: int,
+    offset: int,
+) -> SearchPage | None:
+    """The page of a query that says a price order, searched with `search` (a backend's
+    own, which then finds no order words left); None for any other query, or when the
+    caller chose a sort."""
+    ordered = price_order(query) if sort == "relevance" else None
+    if ordered is None:
+        return None
+    text, order = ordered
+    return ordered_by_price(
+        lambda words, by, n, skip: search(words, filters, by, n, skip), text, order, limit, offset
+    )

@@ -61,9 +61,10 @@ def with_filters_from_words(
 ) -> tuple[str, SearchFilters | None]:
     """The query to search and the filters with what it typed added: a price bound (the
     narrower of it and the caller's) and «in stock». A stock word that contradicts the
-    caller (in_stock=False) is left as typed, as a contradicting price is."""
-    query, filters = with_price_from_words(query, filters)
+    caller (in_stock=False) is left as typed, as a contradicting price is. «в наличии» is
+    taken out first: read first, «до 5000 в наличии» had its «в» taken for volts (230 В)."""
     text = stock_from_words(query)
-    if text is None or (filters is not None and filters.in_stock is False):
-        return query, filters
-    return text, replace(filters or SearchFilters(), in_stock=True)
+    if text is not None and not (filters is not None and filters.in_stock is False):
+        query, filters = text, replace(filters or SearchFilters(), in_stock=True)
+    return with_price_from_words(query, filters)
+
