@@ -262,3 +262,20 @@ def test_ordered_by_price_orders_the_band_of_the_best_score_and_pages_join_up() 
     assert asked[-1] == ("ноутбук", "relevance", 10, PRICE_ORDER_WINDOW)
     ordered_by_price(search, "", "price_asc", 10, 0)  # the order words only: every product
     assert asked[-1] == ("", "price_asc", 10, 0)
+
+
+def test_a_hit_named_what_was_asked_is_ordered_whatever_its_score() -> None:
+    """A keyboard named by a whole sentence scores under half the best (BM25's length
+    norm), but its name says клавиатура: it is ordered with the others; a backpack «для
+    ноутбука» in the description only is not."""
+    found = SearchPage(
+        total=4,
+        hits=[
+            SearchHit("a", 46.6, {"name": "Механическая клавиатура Z3", "price": {"amount": 6769}}),
+            SearchHit("b", 38.1, {"name": "Клавиатура распродана", "price": {"amount": 19539}}),
+            SearchHit("c", 17.7, {"name": "<b>x</b> y z клавиатура", "price": {"amount": 4409}}),
+            SearchHit("d", 5.0, {"name": "Рюкзак городской", "price": {"amount": 1500}}),
+        ],
+    )
+    page = ordered_by_price(lambda *_: found, "клавиатура", "price_asc", 10, 0)
+    assert [h.product_id for h in page.hits] == ["c", "a", "b", "d"]
