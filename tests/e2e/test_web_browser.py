@@ -128,6 +128,29 @@ def test_search_shows_results_and_escapes_store_text(page: Any, site: Any) -> No
     assert page.console_errors == [], "no CSP violations or script errors"
 
 
+def test_the_page_says_how_it_read_a_price_and_an_order_typed_in_the_query(
+    page: Any, site: Any
+) -> None:
+    """«клавиатура до 5000» is a price filter and «самая дешевая клавиатура» a price order
+    (search/typed_filters.understood): the page says so under the summary, and lists the
+    keyboards by price. A plain query says nothing."""
+    _, url, _ = site
+
+    def shown(selector: str) -> str:  # ru-RU groups digits with a no-break space
+        return page.text_content(selector).replace("\xa0", " ").replace("\u202f", " ")
+
+    search(page, url, "клавиатура до 5000")
+    assert shown("#understood") == "Понято: «клавиатура» · до 5 000 ₽"
+    search(page, url, "самая дешевая клавиатура")
+    assert shown("#understood") == "Понято: «клавиатура» · сначала дешёвые"
+    cards = page.locator("#results .card .price").all_text_contents()
+    prices = [float("".join(t.split()[:-1]).replace(",", ".")) for t in cards]  # 4 999,99 RUB
+    assert len(prices) >= 2 and prices == sorted(prices), cards
+    search(page, url, "клавиатура")
+    assert shown("#understood") == ""
+    assert page.console_errors == []
+
+
 def test_filters_and_product_page(page: Any, site: Any) -> None:
     from playwright.sync_api import expect
 

@@ -437,6 +437,10 @@ def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]
     assert "Recommendations for Eva" in recs.stdout
     bad = _cli(["search", "x", "--sort", "cheapest"], port)
     assert bad.returncode == 1 and "sort" in bad.stderr
+    read = _cli(["search", "самая дешевая клавиатура до 5к"], port)
+    assert read.returncode == 0, read.stderr
+    assert "read as «клавиатура» · ≤ 5000 ₽ · cheapest first" in read.stdout
+    assert "read as" not in found.stdout  # a plain query: nothing to say
 
 
 def test_cli_client_says_when_the_api_is_down() -> None:

@@ -35,6 +35,9 @@ SEARCHES: list[dict[str, Any]] = [
     {"q": "ноутбук", "sort": "price_desc", "in_stock": "false", "brand": ""},
     {"q": "!!!"},
     {"q": "zzzzqqqq несуществующее"},
+    {"q": "клавиатура до 5к в наличии"},  # typed filters: "understood"
+    {"q": "самая дешевая клавиатура"},  # a price order said in words
+    {"q": "самая дешевая клавиатура", "sort": "price_desc"},  # the caller's sort wins
 ]
 
 
@@ -130,3 +133,26 @@ def test_a_ban_vanishes_from_fast_path_results_at_once(
     wait_for(lambda: not shown(), 20, message="the banned product to leave fast-path results")
     assert http.delete(f"/api/v1/bans/{target['product_id']}", headers=auth).status_code == 200
     wait_for(shown, 20, message="the unbanned product to come back")
+
+
+def test_the_answer_says_how_the_query_was_read(
+    served: tuple[Settings, list[Any], httpx.Client],
+) -> None:
+    """ "understood": the words looked for and what the query typed besides them; null
+    for a plain query. The same on both paths (test_fast_path_answers_as_the_route_does)."""
+    http = served[2]
+
+    def read(**params: Any) -> Any:
+        return without_latency(http.get("/api/v1/search", params=params))["understood"]
+
+    assert read(q="клавиатура до 5к в наличии") == {
+        "q": "клавиатура",
+        "price_max": 5000.0,
+        "in_stock": True,
+    }
+    assert read(q="самая дешевая клавиатура") == {"q": "клавиатура", "sort": "price_asc"}
+    assert read(q="самая дешевая клавиатура", sort="price_desc") is None
+    assert read(q="клавиатура") is None
+    cheapest = http.get("/api/v1/search", params={"q": "самая дешевая клавиатура"}).json()
+    prices = [item["price"]["amount"] for item in cheapest["items"]]
+    assert len(prices) >= 2 and prices == sorted(prices)

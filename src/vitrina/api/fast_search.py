@@ -33,6 +33,7 @@ from vitrina import metrics
 from vitrina.api.deps import AppState
 from vitrina.domain.limits import MAX_USER_ID_CHARS, has_control
 from vitrina.search.base import SearchFilters, SortOrder
+from vitrina.search.typed_filters import understood
 
 PATH = "/api/v1/search"
 MAX_QUERY_CHARS = 10_000  # the route's Query(max_length=...) limits, kept in one place
@@ -119,6 +120,8 @@ def search_response(app: AppState, request: SearchRequest) -> bytes:
             "offset": request.offset,
             "items": items,
             "latency_ms": round(latency_ms, 3),
+            # how the query was read: a price, «в наличии», a price order said in words
+            "understood": understood(request.q, request.sort),
         }
     )
 

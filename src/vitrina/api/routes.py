@@ -91,6 +91,13 @@ class SearchResult(BaseModel):
     offset: int
     items: list[dict[str, Any]]
     latency_ms: float
+    understood: dict[str, Any] | None = Field(
+        None,
+        description="What the query typed besides words, as the search read it: the words "
+        "looked for (q) and price_min, price_max, in_stock or sort (самый дешевый → "
+        "price_asc); null when it typed none of them.",
+        examples=[{"q": "наушники", "price_max": 5000.0}],
+    )
 
 
 @router.get(

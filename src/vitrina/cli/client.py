@@ -61,6 +61,26 @@ def _stock(product: dict[str, Any] | None) -> str:
     return str(available) if available else "[red]нет[/]"
 
 
+_ORDERS = {"price_asc": "cheapest first", "price_desc": "dearest first"}
+
+
+def _understood(read: dict[str, Any] | None) -> str:
+    """How the API read the query («наушники до 5к» → «наушники» · ≤ 5000 ₽), or ""."""
+    if not read:
+        return ""
+    parts = [f"«{_plain(read.get('q') or '')}»"]
+    low, high = read.get("price_min"), read.get("price_max")
+    if low is not None and high is not None:
+        parts.append(f"{low:g}–{high:g} ₽")
+    elif low is not None or high is not None:
+        parts.append(f"≥ {low:g} ₽" if low is not None else f"≤ {high:g} ₽")
+    if read.get("in_stock"):
+        parts.append("in stock")
+    if read.get("sort") in _ORDERS:
+        parts.append(_ORDERS[read["sort"]])
+    return " · ".join(parts)
+
+
 @app.command()
 @handle_errors
 def search(
@@ -93,7 +113,11 @@ def search(
             "offset": offset,
         },
     )
-    table = Table(title=f"«{query}»: {body['total']} found ({body['latency_ms']:.1f} ms)")
+    read = _understood(body.get("understood"))
+    table = Table(
+        title=f"«{query}»: {body['total']} found ({body['latency_ms']:.1f} ms)"
+        + (f"\nread as {read}" if read else "")
+    )
     for column in ("id", "name", "price", "category", "brand", "stock"):
         table.add_column(column, justify="right" if column in ("price", "stock") else "left")
     for item in body["items"]:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
 from vitrina.domain.search_document import query_words
-from vitrina.search.base import SearchFilters
+from vitrina.search.base import SearchFilters, SortOrder
+from vitrina.search.price_order import price_order
 from vitrina.search.price_words import with_price_from_words
 
 # «в наличии» and the ways it is typed (наличие: a frequent misspelling), with the words
@@ -68,3 +70,16 @@ def with_filters_from_words(
         query, filters = text, replace(filters or SearchFilters(), in_stock=True)
     return with_price_from_words(query, filters)
 
+
+@lru_cache(maxsize=QUERY_CACHE)
+def understood(query: str, sort: SortOrder = "relevance") -> dict[str, Any] | None:
+    """What the query typed besides words, as the search reads it: {"q": the words looked
+    for, and price_min, price_max, in_stock, sort as typed} — None when it typed none of
+    them. A price order said in words counts only with sort=relevance (an explicit sort is
+    the caller's). For the answer to show the shopper how the query was read."""
+    text, typed = with_filters_from_words(query, None)
+    found: dict[str, Any] = typed.as_dict() if typed is not None else {}
+    ordered = price_order(text) if sort == "relevance" else None
+    if ordered is not None:
+        text, found["sort"] = ordered
+    return {"q": text, **found} if found else None

@@ -138,9 +138,24 @@ async function runSearch() {
     $("#summary").textContent = body.total
       ? `Найдено: ${body.total} · показаны ${body.offset + 1}–${body.offset + body.items.length} · ${body.latency_ms.toFixed(1)} мс`
       : "Ничего не найдено";
+    $("#understood").textContent = understoodText(body.understood);
     $("#prev").disabled = body.offset === 0;
     $("#next").disabled = body.offset + body.items.length >= body.total;
   } catch (e) { if (seq === searchSeq) showError(e.message); }
+}
+
+// How the API read the query: a price, «в наличии», a price order said in words.
+function understoodText(u) {
+  if (!u) return "";
+  const rub = (v) => Math.round(v).toLocaleString("ru-RU") + " ₽";
+  const parts = [`«${u.q}»`];
+  if (u.price_min != null && u.price_max != null) parts.push(`${rub(u.price_min)} – ${rub(u.price_max)}`);
+  else if (u.price_min != null) parts.push(`от ${rub(u.price_min)}`);
+  else if (u.price_max != null) parts.push(`до ${rub(u.price_max)}`);
+  if (u.in_stock) parts.push("в наличии");
+  if (u.sort === "price_asc") parts.push("сначала дешёвые");
+  if (u.sort === "price_desc") parts.push("сначала дорогие");
+  return "Понято: " + parts.join(" · ");
 }
 
 // -- suggest as you type -----------------------------------------------------------------------
