@@ -153,6 +153,9 @@ def test_the_answer_says_how_the_query_was_read(
     assert read(q="самая дешевая клавиатура") == {"q": "клавиатура", "sort": "price_asc"}
     assert read(q="самая дешевая клавиатура", sort="price_desc") is None
     assert read(q="клавиатура") is None
+    # a typed bound the caller's contradicts is searched as words: nothing was read
+    assert read(q="клавиатура до 5к", price_min=6000) is None
+    assert read(q="клавиатура до 5к", price_max=9000) == {"q": "клавиатура", "price_max": 5000.0}
     cheapest = http.get("/api/v1/search", params={"q": "самая дешевая клавиатура"}).json()
     prices = [item["price"]["amount"] for item in cheapest["items"]]
     assert len(prices) >= 2 and prices == sorted(prices)

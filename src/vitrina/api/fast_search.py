@@ -121,7 +121,7 @@ def search_response(app: AppState, request: SearchRequest) -> bytes:
             "items": items,
             "latency_ms": round(latency_ms, 3),
             # how the query was read: a price, «в наличии», a price order said in words
-            "understood": understood(request.q, request.sort),
+            "understood": understood(request.q, request.filters, request.sort),
         }
     )
 

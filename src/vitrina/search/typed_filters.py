@@ -72,13 +72,22 @@ def with_filters_from_words(
 
 
 @lru_cache(maxsize=QUERY_CACHE)
-def understood(query: str, sort: SortOrder = "relevance") -> dict[str, Any] | None:
-    """What the query typed besides words, as the search reads it: {"q": the words looked
-    for, and price_min, price_max, in_stock, sort as typed} — None when it typed none of
-    them. A price order said in words counts only with sort=relevance (an explicit sort is
-    the caller's). For the answer to show the shopper how the query was read."""
-    text, typed = with_filters_from_words(query, None)
-    found: dict[str, Any] = typed.as_dict() if typed is not None else {}
+def understood(
+    query: str, filters: SearchFilters | None = None, sort: SortOrder = "relevance"
+) -> dict[str, Any] | None:
+    """What the query typed besides words, as the search reads it beside the caller's
+    `filters` and `sort`: {"q": the words looked for, and the price_min, price_max,
+    in_stock or sort the words set} — None when they set none (a plain query, or a typed
+    bound that contradicts the caller's, which is then searched as words). A price order
+    said in words counts only with sort=relevance. For the answer to show the shopper how
+    the query was read."""
+    text, read = with_filters_from_words(query, filters)
+    given = (filters or SearchFilters()).as_dict()
+    found: dict[str, Any] = {
+        name: value
+        for name, value in (read or SearchFilters()).as_dict().items()
+        if given.get(name) != value
+    }
     ordered = price_order(text) if sort == "relevance" else None
     if ordered is not None:
         text, found["sort"] = ordered
