@@ -683,6 +683,30 @@ def test_suggest_reads_a_prefix_typed_in_two_scripts_in_one(indexes: dict[str, A
     assert found and all(s["name"].startswith("Ноутбук") for s in found), found
 
 
+@pytest.mark.parametrize(
+    ("typed", "name_prefix"),
+    [
+        ("самый дешевый смар", "Смартфон"),  # a price order
+        ("наушники до 5000 беспр", "Наушники беспроводные"),  # a price
+        ("в наличии ноут", "Ноутбук"),  # «в наличии»
+        ("купить ноутб", "Ноутбук"),  # an intent word
+        ("фен для в", "Фен для волос"),  # «для» in the name still ranks
+    ],
+)
+def test_suggest_needs_no_name_to_have_a_price_an_order_or_an_intent_word(
+    indexes: dict[str, Any], typed: str, name_prefix: str
+) -> None:
+    """Each earlier word had to be in the name, so a price, «в наличии», a price order or
+    купить typed before the last word left nothing to suggest
+    (`typed_filters.words_to_complete`)."""
+    found = indexes["generated"][0].suggest(typed, limit=5)
+    assert found and all(s["name"].startswith(name_prefix) for s in found), (
+        indexes["kind"],
+        typed,
+        found,
+    )
+
+
 def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:
     index = indexes["generated"][0]
     for query in HOSTILE:

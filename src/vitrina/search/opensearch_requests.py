@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitrina.domain.search_document import filter_key, query_words
+from vitrina.domain.search_document import filter_key
 from vitrina.search.base import SearchFilters
-from vitrina.search.lookalikes import one_script_words
 from vitrina.search.transliteration import is_cyrillic, transliterate
+from vitrina.search.typed_filters import words_to_complete
 
 
 def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
@@ -37,10 +37,10 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
 def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     """Completions as the customer types: names with the earlier words and a word starting
     with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
-    words = one_script_words(query_words(text))  # нoутб (a Latin o) completes as ноутб
-    if not words:
+    read = words_to_complete(text)
+    if read is None:
         return None
-    *done, last = words
+    done, maybe, last = read
     typed: list[dict[str, Any]] = [
         {"prefix": {"name": {"value": p}}}
         for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
@@ -48,5 +48,10 @@ def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
     must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
     must.append({"bool": {"should": typed, "minimum_should_match": 1}})
+    should: list[dict[str, Any]] = [{"match": {"name": w}} for w in maybe]
     # Twice the limit: several products share a name; distinct names are kept.
-    return {"query": {"bool": {"must": must}}, "size": limit * 2, "_source": ["product"]}
+    return {
+        "query": {"bool": {"must": must, "should": should}},
+        "size": limit * 2,
+        "_source": ["product"],
+    }

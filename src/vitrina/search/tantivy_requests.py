@@ -10,12 +10,12 @@ from typing import Any
 import orjson
 import tantivy
 
-from vitrina.domain.search_document import filter_key, query_words
+from vitrina.domain.search_document import filter_key
 from vitrina.search.base import SearchFilters
-from vitrina.search.lookalikes import one_script_words
 from vitrina.search.query_understanding import COMPOUND_PREFIXES, MIN_COMPOUND_PART
 from vitrina.search.tantivy_query import TantivyQueries
 from vitrina.search.transliteration import is_cyrillic, transliterate
+from vitrina.search.typed_filters import words_to_complete
 
 
 def filter_clauses(schema: Any, filters: SearchFilters | None) -> list[Any]:
@@ -48,13 +48,14 @@ def suggestions(
 ) -> list[dict[str, str]]:
     """Products whose name has the earlier words and a word starting with the last, partly
     typed one: distinct names, best first, each with its product_id."""
-    words = one_script_words(query_words(text))  # нoутб (a Latin o) completes as ноутб
-    if not words:
+    read = words_to_complete(text)
+    if read is None:
         return []
-    *done, last = words
+    done, maybe, last = read
     should, must = tantivy.Occur.Should, tantivy.Occur.Must
     # Names only, no alternatives: suggestions must come back within a keystroke.
     clauses = [(must, tantivy.Query.boolean_query(queries.name_clauses(w))) for w in done]
+    clauses += [(should, tantivy.Query.boolean_query(queries.name_clauses(w))) for w in maybe]
     patterns = [re.escape(last) + ".*"]
     if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
         patterns.append(re.escape(transliterate(last)) + ".*")

@@ -13,8 +13,10 @@ from typing import Any
 
 from vitrina.domain.search_document import query_words
 from vitrina.search.base import SearchFilters, SortOrder
+from vitrina.search.lookalikes import one_script_words
 from vitrina.search.price_order import price_order
 from vitrina.search.price_words import with_price_from_words
+from vitrina.search.query_roles import is_optional_word
 
 # «в наличии» and the ways it is typed (наличие: a frequent misspelling), with the words
 # people put before it. Longest first: «есть в наличии» is taken whole.
@@ -92,3 +94,21 @@ def understood(
     if ordered is not None:
         text, found["sort"] = ordered
     return {"q": text, **found} if found else None
+
+
+@lru_cache(maxsize=QUERY_CACHE)
+def words_to_complete(text: str) -> tuple[tuple[str, ...], tuple[str, ...], str] | None:
+    """Suggest-as-you-type's reading of `text`: (the earlier words a name must have, those
+    it may have, the last, partly typed word), or None when nothing is typed. A price, «в
+    наличии» and a price order are no name's words (наушники до 5000 беспр, самый дешевый
+    смар), nor need a name have a function or intent word (купить ноутб, фен для в: «для»
+    only ranks): each such earlier word made every name fail, and nothing was suggested."""
+    words = one_script_words(query_words(text))  # нoутб (a Latin o) completes as ноутб
+    if not words:
+        return None
+    *done, last = words
+    earlier, _ = with_filters_from_words(" ".join(done), None)
+    ordered = price_order(earlier)
+    kept = query_words(ordered[0] if ordered is not None else earlier)
+    needed = tuple(word for word in kept if not is_optional_word(word))
+    return needed, tuple(word for word in kept if is_optional_word(word)), last
