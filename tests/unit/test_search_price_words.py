@@ -218,6 +218,11 @@ def test_a_price_before_v_nalichii_is_still_a_price(query: str) -> None:
         ("часы подороже", ("часы", "price_desc")),
         ("самые дешевые", ("", "price_asc")),
         ("наушники дешевле", ("наушники", "price_asc")),  # no number: no bound, an order
+        ("наушники не дорогие", ("наушники", "price_asc")),  # недорогие typed apart
+        ("ноутбук не дорого", ("ноутбук", "price_asc")),
+        ("самый дешовый смартфон", ("смартфон", "price_asc")),  # ё typed as о
+        ("дишевые наушники", ("наушники", "price_asc")),
+        ("дешевенькие кеды", ("кеды", "price_asc")),
     ],
 )
 def test_a_price_order_said_in_words_is_read(query: str, expected: tuple[str, str]) -> None:

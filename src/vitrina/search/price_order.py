@@ -12,6 +12,7 @@ others follow in relevance order. Pure functions, for both backends' `search`.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import lru_cache
 
@@ -20,7 +21,9 @@ from vitrina.search.analysis import form_lemmas, stem_text, stems
 from vitrina.search.base import SearchFilters, SearchPage, SortOrder
 from vitrina.search.query_roles import FUNCTION_WORDS
 
-CHEAP_LEMMAS = frozenset({"дешевый", "недорогой", "бюджетный", "недорого", "дешево"})
+CHEAP_LEMMAS = frozenset({"дешевый", "недорогой", "бюджетный", "недорого", "дешево", "дешевенький"})
+# дешовый, дишевые, дешовенький: the slips of дешёвый people type (ё as о, е as и)
+CHEAP_SLIPS = re.compile(r"д[еи]ш[ео]в\w*")
 # «дорогой» alone is also «dear» (подарок дорогому человеку) and a form of «дорога»: only
 # after самый, or as a comparative (подороже, дороже with no number: a number after it is
 # a bound, `price_words`).
@@ -48,14 +51,17 @@ def price_order(query: str) -> tuple[str, SortOrder] | None:
     for word in words:
         lemmas = form_lemmas(word) if word.isalpha() else ()
         after_most = bool(kept) and kept[-1] in SUPERLATIVES
-        if CHEAP_LEMMAS.intersection(lemmas):
+        after_not = bool(kept) and kept[-1] == "не"
+        if CHEAP_LEMMAS.intersection(lemmas) or CHEAP_SLIPS.fullmatch(word):
             found: SortOrder | None = "price_asc"
+        elif after_not and (DEAR_LEMMA in lemmas or word == "дорого"):
+            found = "price_asc"  # не дорогие наушники: недорогие typed apart
         elif word in DEAR_COMPARATIVES or (after_most and DEAR_LEMMA in lemmas):
             found = "price_desc"
         else:
             kept.append(word)
             continue
-        if after_most:
+        if after_most or after_not:
             kept.pop()
         order = order or found
     return None if order is None else (" ".join(kept), order)
