@@ -284,3 +284,29 @@ def test_a_hit_named_what_was_asked_is_ordered_whatever_its_score() -> None:
     )
     page = ordered_by_price(lambda *_: found, "клавиатура", "price_asc", 10, 0)
     assert [h.product_id for h in page.hits] == ["c", "a", "b", "d"]
+
+
+def test_the_order_keeps_to_the_hits_with_the_most_of_the_words_asked() -> None:
+    """Probe round 35: nothing has «монитор 27 дюймов» all, so "any word" ranks, and the
+    24" monitors score within a tenth of the 27" ones: a price order over both listed the
+    cheaper 24" first. The hits with the most of the words asked (монитор, 27) come first,
+    by price; the others after them."""
+
+    def monitor(pid: str, score: float, inches: str, price: float) -> SearchHit:
+        product = {
+            "name": f"Монитор {pid}",
+            "specifications": {"Диагональ": inches},
+            "price": {"amount": price},
+        }
+        return SearchHit(pid, score, product)
+
+    found = SearchPage(
+        total=3,
+        hits=[
+            monitor("a", 59.6, '27"', 40_000),
+            monitor("b", 56.0, '27"', 30_000),
+            monitor("c", 53.9, '24"', 16_000),
+        ],
+    )
+    page = ordered_by_price(lambda *_: found, "монитор 27 дюймов", "price_asc", 10, 0)
+    assert [h.product_id for h in page.hits] == ["b", "a", "c"]

@@ -300,7 +300,11 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     the plan, `query_plan.assemble`). Round 34 (20, price: a price said roughly — смартфон
     около 20000, примерно за 30к, в районе 5000, порядка 80 тысяч; judged by the ids within
     20 % of it; written after the rule, measured before it with the source stashed: 0.195
-    embedded, 0.203 OpenSearch): 1.0 on both (`price_words.APPROXIMATE_WORDS`)."""
+    embedded, 0.203 OpenSearch): 1.0 on both (`price_words.APPROXIMATE_WORDS`). Round 35
+    (20, price-order with what the product must have — бюджетный монитор 27 дюймов, самый
+    дорогой монитор 32 дюйма, недорогая палатка на 4 человека; judged by the three
+    cheapest or dearest that have it; before 0.89 on both): 1.0 on both once the order
+    keeps to the hits with the most of the words asked (`price_order.ordered_by_price`)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -336,6 +340,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((32,), 0.9),
         ((33,), 0.9),
         ((34,), 0.9),
+        ((35,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 
-from vitrina.domain.search_document import normalize_text, query_words
+from vitrina.domain.search_document import normalize_text, query_words, specifications_text
 from vitrina.search.analysis import form_lemmas, stem_text, stems
 from vitrina.search.base import SearchFilters, SearchPage, SortOrder
 from vitrina.search.query_roles import FUNCTION_WORDS
@@ -82,7 +83,16 @@ def ordered_by_price(
         return page
     floor = page.hits[0].score * PRICE_ORDER_BAND
     wanted = _name_stems(text)
-    asked = [hit.score >= floor or _names_it(hit.product, wanted) for hit in page.hits]
+    near = [hit.score >= floor or _names_it(hit.product, wanted) for hit in page.hits]
+    # Of those, the ones with the most of the words asked: when nothing has them all ("any
+    # word" ranks), 24" monitors score within a tenth of the 27" ones for «монитор 27
+    # дюймов», and a price order over both listed the cheaper 24" first.
+    has = [
+        len(wanted & _text_stems(hit.product)) if of_it else -1
+        for hit, of_it in zip(page.hits, near, strict=True)
+    ]
+    most = max(has)
+    asked = [count == most for count in has]
     band = [hit for hit, of_it in zip(page.hits, asked, strict=True) if of_it]
     rest = [hit for hit, of_it in zip(page.hits, asked, strict=True) if not of_it]
     dear_first = order == "price_desc"
@@ -96,6 +106,19 @@ def _name_stems(text: str) -> frozenset[str]:
     words): клавиатура → {клавиатур}."""
     words = (w for w in query_words(text) if w not in FUNCTION_WORDS)
     return frozenset(stem for word in words for stem in stems(word))
+
+
+def _text_stems(product: dict[str, Any]) -> set[str]:
+    """The stems of a product's searchable text: name, brand, description, tags and the
+    specifications as the index holds them (`specifications_text`)."""
+    tags = product.get("tags")
+    specs = product.get("specifications")
+    parts = [
+        *(str(product.get(field) or "") for field in ("name", "brand", "description")),
+        *(t for t in (tags if isinstance(tags, list) else []) if isinstance(t, str)),
+        specifications_text(specs) if isinstance(specs, dict) else "",
+    ]
+    return set(stem_text(normalize_text(" ".join(parts))).split())
 
 
 def _names_it(product: dict[str, object], wanted: frozenset[str]) -> bool:
