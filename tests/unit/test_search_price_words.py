@@ -310,3 +310,26 @@ def test_the_order_keeps_to_the_hits_with_the_most_of_the_words_asked() -> None:
     )
     page = ordered_by_price(lambda *_: found, "монитор 27 дюймов", "price_asc", 10, 0)
     assert [h.product_id for h in page.hits] == ["b", "a", "c"]
+
+
+def test_pages_of_a_price_order_join_up_across_the_windows_end() -> None:
+    """The web page asks 12 at a time: the page at offset 96 runs past the window of 100.
+    It was the relevance order's whole, which repeats some of the window's hits and skips
+    others; now it ends the window's order and goes on with the relevance order's."""
+    found = [
+        SearchHit(f"p{i}", 100.0 - i * 0.1, {"name": "Ноутбук", "price": {"amount": 1000 - i}})
+        for i in range(130)
+    ]
+
+    def search(text: str, sort: str, limit: int, offset: int) -> SearchPage:
+        assert sort == "relevance"
+        return SearchPage(total=len(found), hits=found[offset : offset + limit])
+
+    shown = [
+        hit.product_id
+        for offset in range(0, 132, 12)
+        for hit in ordered_by_price(search, "ноутбук", "price_asc", 12, offset).hits
+    ]
+    assert sorted(shown) == sorted(h.product_id for h in found)  # each once
+    assert shown[:100] == [f"p{i}" for i in range(99, -1, -1)]  # the window by price
+    assert shown[100:] == [f"p{i}" for i in range(100, 130)]  # then as found

@@ -5,9 +5,12 @@ the shopper got the relevance order, a 44,000 ₽ phone before a 12,400 ₽ one.
 
 Sorting every match by price is not the answer: «ноутбук» also matches backpacks «для
 ноутбука», which are cheaper than any laptop. So the order applies to the products that
-are what was asked — the hits within PRICE_ORDER_BAND of the best score, which for a
-product word is its own kind (laptops score ~51-55 there, the backpacks ~5-6) — and the
-others follow in relevance order. Pure functions, for both backends' `search`.
+are what was asked, and the others follow in relevance order. What was asked: the hits
+within PRICE_ORDER_BAND of the best score, which for a product word is its own kind
+(laptops score ~51-55 there, the backpacks ~5-6), or whose name has every word asked for
+(a long name scores lower); of those, the ones with the most of the words asked in their
+text (when nothing has them all, «монитор 27 дюймов» ranks 24" monitors within a tenth of
+the 27" ones). Pure functions, for both backends' `search`.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 
 from vitrina.domain.search_document import normalize_text, query_words, specifications_text
 from vitrina.search.analysis import form_lemmas, stem_text, stems
-from vitrina.search.base import SearchFilters, SearchPage, SortOrder
+from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
 from vitrina.search.query_roles import FUNCTION_WORDS
 
 CHEAP_LEMMAS = frozenset({"дешевый", "недорогой", "бюджетный", "недорого", "дешево", "дешевенький"})
@@ -76,34 +79,43 @@ def ordered_by_price(
     price. Pages past the window are the relevance order's, which continues it."""
     if not query_words(text):
         return search(text, order, limit, offset)
-    if offset + limit > PRICE_ORDER_WINDOW:
+    if offset >= PRICE_ORDER_WINDOW:
         return search(text, "relevance", limit, offset)
     page = search(text, "relevance", PRICE_ORDER_WINDOW, 0)
     if not page.hits:
         return page
-    floor = page.hits[0].score * PRICE_ORDER_BAND
-    wanted = _name_stems(text)
-    near = [hit.score >= floor or _names_it(hit.product, wanted) for hit in page.hits]
+    hits = _in_order(page.hits, text, order)[offset : offset + limit]
+    if offset + limit > PRICE_ORDER_WINDOW < page.total:  # a page across the window's end
+        hits += search(
+            text, "relevance", offset + limit - PRICE_ORDER_WINDOW, PRICE_ORDER_WINDOW
+        ).hits
+    return SearchPage(total=page.total, hits=hits)
+
+
+def _in_order(found: list[SearchHit], text: str, order: SortOrder) -> list[SearchHit]:
+    """The hits that are what `text` asks for in price `order`, then the others as found."""
+    floor = found[0].score * PRICE_ORDER_BAND
+    wanted = _asked_stems(text)
+    near = [hit.score >= floor or _names_it(hit.product, wanted) for hit in found]
     # Of those, the ones with the most of the words asked: when nothing has them all ("any
     # word" ranks), 24" monitors score within a tenth of the 27" ones for «монитор 27
     # дюймов», and a price order over both listed the cheaper 24" first.
     has = [
         len(wanted & _text_stems(hit.product)) if of_it else -1
-        for hit, of_it in zip(page.hits, near, strict=True)
+        for hit, of_it in zip(found, near, strict=True)
     ]
     most = max(has)
     asked = [count == most for count in has]
-    band = [hit for hit, of_it in zip(page.hits, asked, strict=True) if of_it]
-    rest = [hit for hit, of_it in zip(page.hits, asked, strict=True) if not of_it]
+    band = [hit for hit, of_it in zip(found, asked, strict=True) if of_it]
+    rest = [hit for hit, of_it in zip(found, asked, strict=True) if not of_it]
     dear_first = order == "price_desc"
     band.sort(key=lambda hit: _price_key(hit.product, dear_first))
-    hits = band + rest
-    return SearchPage(total=page.total, hits=hits[offset : offset + limit])
+    return band + rest
 
 
-def _name_stems(text: str) -> frozenset[str]:
-    """The stems a name must have to be what `text` asks for (its words but the function
-    words): клавиатура → {клавиатур}."""
+def _asked_stems(text: str) -> frozenset[str]:
+    """The stems of the words `text` asks for (all but the function words): клавиатура →
+    {клавиатур}."""
     words = (w for w in query_words(text) if w not in FUNCTION_WORDS)
     return frozenset(stem for word in words for stem in stems(word))
 
