@@ -161,6 +161,15 @@ def test_a_rough_number_of_something_else_is_no_price(query: str) -> None:
     assert price_from_words(query) is None
 
 
+def test_a_bound_phrase_before_no_number_stays_as_typed() -> None:
+    """«в районе метро» is no bound: with a price elsewhere in the query its words stay."""
+    assert price_from_words("кроссовки в районе метро до 5000") == (
+        "кроссовки в районе метро",
+        None,
+        5000.0,
+    )
+
+
 @pytest.mark.parametrize(
     "query",
     [

@@ -122,8 +122,8 @@ def _bound_words(words: list[str]) -> list[str]:
     от 5000р → от 5000 р, до 5 000 → до 5000, в пределах → до); only right after a bound
     word, so 4к in «телевизор 4к» and «5 000» elsewhere stay as typed."""
     for (first, second), bound in BOUND_PHRASES.items():
-        for at in range(len(words) - 1, 0, -1):
-            if words[at - 1] == first and words[at] == second:
+        for at in range(len(words) - 2, 0, -1):  # before a number only (в районе метро)
+            if words[at - 1] == first and words[at] == second and words[at + 1][:1].isdigit():
                 words[at - 1 : at + 1] = [bound]
     out: list[str] = []
     i = 0
