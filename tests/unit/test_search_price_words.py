@@ -161,6 +161,23 @@ def test_a_rough_number_of_something_else_is_no_price(query: str) -> None:
     assert price_from_words(query) is None
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("наушники до 5000 рублй", ("наушники", None, 5000.0)),  # a slip of рублей
+        ("наушники до 5000 рубей", ("наушники", None, 5000.0)),
+        ("наушники дешевле 5тр", ("наушники", None, 5000.0)),  # тр glued on
+        ("до 3000 рубашка", ("рубашка", None, 3000.0)),  # a word, not a slip
+    ],
+)
+def test_a_slip_of_rublei_or_a_glued_tr_is_still_a_price(
+    query: str, expected: tuple[str, float | None, float | None]
+) -> None:
+    """pymorphy3 guessed рублй a counted noun, so the number counted it and was no price;
+    5тр was no short form."""
+    assert price_from_words(query) == expected
+
+
 def test_a_bound_phrase_before_no_number_stays_as_typed() -> None:
     """«в районе метро» is no bound: with a price elsewhere in the query its words stay."""
     assert price_from_words("кроссовки в районе метро до 5000") == (

@@ -11,7 +11,7 @@ import re
 from dataclasses import replace
 
 from vitrina.domain.search_document import query_words
-from vitrina.search.analysis import is_counted_noun
+from vitrina.search.analysis import is_counted_noun, is_dictionary_word
 from vitrina.search.base import SearchFilters
 from vitrina.search.number_units import NUMBER_UNITS, SPELT_UNITS, split_number_units
 
@@ -50,7 +50,7 @@ MIN_PRICE = 100
 _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "размер", "люмен", "лм"})
 # A bound typed the short way: 5к / 5k / 5тыс (thousands), 5000р / 5000руб (the currency
 # glued on), 5 000 (digits grouped by a space).
-_GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс|тыщ)")
+_GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс|тыщ|тр|тыр)")
 # The same apart (до 5 к), and тр / тыр, «тысяч рублей» (до 5 тр).
 THOUSANDS_APART = frozenset({"к", "k", "тр", "тыр"})
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
@@ -65,9 +65,17 @@ _RANGE = re.compile(
 )
 
 
+def is_currency(word: str) -> bool:
+    """A currency word, or a slip of рублей (рублй, рубей: pymorphy3 guesses a counted
+    noun, which made «до 5000 рублй» no price); not a word the dictionary has (рубашка)."""
+    if word in CURRENCY_WORDS:
+        return True
+    return word.startswith(("руб", "рбл")) and len(word) <= 7 and not is_dictionary_word(word)
+
+
 def _is_unit(word: str) -> bool:
     """A word after a number that makes it a size, an age or a count, not a price."""
-    return word not in CURRENCY_WORDS and (
+    return not is_currency(word) and (
         word in NUMBER_UNITS
         or word in SPELT_UNITS
         or word in _UNIT_WORDS
@@ -182,7 +190,7 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
                 ceiling = float(number)
             else:
                 floor = float(number)
-            i = at + (3 if after in CURRENCY_WORDS else 2)
+            i = at + (3 if is_currency(after) else 2)
             continue
         kept.append(words[i])
         i += 1
