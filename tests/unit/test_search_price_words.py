@@ -168,13 +168,17 @@ def test_a_rough_number_of_something_else_is_no_price(query: str) -> None:
         ("наушники до 5000 рубей", ("наушники", None, 5000.0)),
         ("наушники дешевле 5тр", ("наушники", None, 5000.0)),  # тр glued on
         ("до 3000 рубашка", ("рубашка", None, 3000.0)),  # a word, not a slip
+        ("наушники до 4999,99", ("наушники", None, 4999.0)),  # kopecks: 99 was a word
+        ("наушники от 1999.9 до 4999,99 руб", ("наушники", 1999.0, 4999.0)),
+        ("смартфон 6,1 дюйма до 30000", ("смартфон 6 1 дюйма", None, 30000.0)),  # a size
     ],
 )
 def test_a_slip_of_rublei_or_a_glued_tr_is_still_a_price(
     query: str, expected: tuple[str, float | None, float | None]
 ) -> None:
     """pymorphy3 guessed рублй a counted noun, so the number counted it and was no price;
-    5тр was no short form."""
+    5тр was no short form; kopecks after a bound were split off at the comma and searched
+    as a word (the bound keeps whole roubles)."""
     assert price_from_words(query) == expected
 
 

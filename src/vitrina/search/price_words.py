@@ -53,6 +53,12 @@ _UNIT_WORDS = frozenset({"деталь", "детали", "человек", "ра
 _GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс|тыщ|тр|тыр)")
 # The same apart (до 5 к), and тр / тыр, «тысяч рублей» (до 5 тр).
 THOUSANDS_APART = frozenset({"к", "k", "тр", "тыр"})
+# Kopecks typed after a bound word: до 4999,99 / от 1999.90 (not a size: 6,1 дюйма has no
+# bound word before it, and 5.000 — three digits — groups thousands).
+_KOPECKS = re.compile(
+    r"(?<![\w])((?:до|от|за|дешевле|дороже|меньше|больше|около|примерно)\s+\d+)[.,]\d{1,2}(?!\d)",
+    re.IGNORECASE,
+)
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
 _DIGIT_GROUP = re.compile(r"\d{3}")
 # A bound typed as a sign (<50000, ≤ 50000, >10000) or a range (10000-50000, 10 000 – 50 000,
@@ -96,7 +102,11 @@ def _price_range(match: re.Match[str]) -> str:
 
 
 def _signs_and_ranges(query: str) -> str:
-    """«ноутбук <50000» → «ноутбук до 50000», «10000-50000» → «от 10000 до 50000»."""
+    """«ноутбук <50000» → «ноутбук до 50000», «10000-50000» → «от 10000 до 50000»; kopecks
+    after a bound word dropped (до 4999,99 → до 4999: split at the comma, the 99 was
+    searched as a word)."""
+    if "," in query or "." in query:
+        query = _KOPECKS.sub(r"\1", query)
     if "<" in query or ">" in query or "≤" in query or "≥" in query:
         query = _SIGNS.sub(lambda m: " до " if m[1] in ("<", "<=", "=<", "≤") else " от ", query)
     if "-" in query or "–" in query or "—" in query:
