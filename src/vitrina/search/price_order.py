@@ -23,6 +23,7 @@ from typing import Any
 from vitrina.domain.search_document import normalize_text, query_words, specifications_text
 from vitrina.search.analysis import form_lemmas, stem_text, stems
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
+from vitrina.search.price_words import NEGATION
 from vitrina.search.query_roles import FUNCTION_WORDS
 
 CHEAP_LEMMAS = frozenset({"дешевый", "недорогой", "бюджетный", "недорого", "дешево", "дешевенький"})
@@ -55,7 +56,7 @@ def price_order(query: str) -> tuple[str, SortOrder] | None:
     for word in words:
         lemmas = form_lemmas(word) if word.isalpha() else ()
         after_most = bool(kept) and kept[-1] in SUPERLATIVES
-        after_not = bool(kept) and kept[-1] == "не"
+        after_not = bool(kept) and kept[-1] == NEGATION
         if CHEAP_LEMMAS.intersection(lemmas) or CHEAP_SLIPS.fullmatch(word):
             found: SortOrder | None = "price_asc"
         elif after_not and (DEAR_LEMMA in lemmas or word == "дорого"):

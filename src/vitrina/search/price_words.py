@@ -55,8 +55,9 @@ _GLUED_THOUSANDS = re.compile(r"(\d+)(?:к|k|тыс|тыщ|тр|тыр)")
 THOUSANDS_APART = frozenset({"к", "k", "тр", "тыр"})
 # Kopecks typed after a bound word: до 4999,99 / от 1999.90 (not a size: 6,1 дюйма has no
 # bound word before it, and 5.000 — three digits — groups thousands).
+_BOUND_WORDS = CEILING_WORDS | FLOOR_WORDS | APPROXIMATE_WORDS
 _KOPECKS = re.compile(
-    r"(?<![\w])((?:до|от|за|дешевле|дороже|меньше|больше|около|примерно)\s+\d+)[.,]\d{1,2}(?!\d)",
+    rf"(?<![\w])((?:{'|'.join(sorted(_BOUND_WORDS))})\s+\d+)[.,]\d{{1,2}}(?!\d)",
     re.IGNORECASE,
 )
 _GLUED_CURRENCY = re.compile(r"(\d+)(?:р|руб)")
@@ -130,9 +131,6 @@ def _thousands_on_both(words: list[str]) -> list[str]:
         ):
             words[i + 1] = str(int(low) * 1000)
     return words
-
-
-_BOUND_WORDS = CEILING_WORDS | FLOOR_WORDS | APPROXIMATE_WORDS
 
 
 def _bound_words(words: list[str]) -> list[str]:
