@@ -72,6 +72,7 @@ from vitrina.search.relational_words import adjective_nouns, noun_adjectives
 from vitrina.search.transliteration import (
     cyrillic_spelling,
     cyrillic_spellings,
+    english_final_e,
     english_sound_spelling,
     english_spellings,
     english_x_spelling,
@@ -1312,6 +1313,41 @@ def test_one_letter_said_by_its_name_after_a_latin_word_is_that_letter() -> None
     assert letters_said_apart(("смартфон", "эй", "би", "си")) == ("смартфон", "эйбиси")
     assert letters_said_apart(("колонка", "си")) == ("колонка", "си")
     assert letters_said_apart(("lenovo", "ай")) == ("lenovo", "ай")  # ай: also a word
+
+
+def test_a_model_lines_english_sounds_are_spelt_as_english_writes_them() -> None:
+    """Probe round 36 (marketplace titles): плейстейшен, мультиквик and the like found
+    nothing; -ейшен is -ation, ей after a consonant ay, кв qu, a leading ай i, a final и
+    after a consonant y. Each adds a spelling; a word with none of them gets none."""
+    assert english_sound_spelling("плейстейшен") == "playstation"
+    assert english_sound_spelling("плейстейшн") == "playstation"
+    assert english_sound_spelling("эдишн") == "edition"
+    assert english_sound_spelling("мультиквик") == "multiquic"  # an edit from multiquick
+    assert english_sound_spelling("айдиапад") == "idiapad"
+    assert english_sound_spelling("хэппи") == "happy"
+    assert english_sound_spelling("райзен") == "ryzen"  # ай inside a word stays y
+    assert english_sound_spelling("нова") is None
+    assert "playstation" in [a.word for a in alternatives("плейстейшен")]
+
+
+def test_a_silent_final_e_is_put_back_as_one_more_exact_spelling() -> None:
+    """пульс про found nothing on the seed catalogues, кеды конверс listed other makers'
+    кеды: Russian drops the e of Pulse, Converse, and says the vowel before it as its name
+    (lime → лайм, home → хоум). A word ending in a vowel or shorter than four letters gets
+    none, and the reading weighs less than the letters' own."""
+    assert english_final_e("пульс") == "pulse"
+    assert english_final_e("конверс") == "converse"
+    assert english_final_e("лайм") == "lime"
+    assert english_final_e("байк") == "bike"  # k before the e, where a final к is c
+    assert english_final_e("хоум") == "home"
+    assert english_final_e("кейс") == "case"
+    assert english_final_e("тефаль") is None
+    assert english_final_e("пума") is None
+    assert english_final_e("кот") is None
+    assert english_final_e("bike") is None
+    found = {a.word: a for a in alternatives("пульс")}
+    assert found["pulse"].weight < found["puls"].weight
+    assert "converse" in [a.word for a in alternatives("конверсы", ["конверс"])]
 
 
 def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:

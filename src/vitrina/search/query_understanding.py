@@ -39,6 +39,7 @@ from vitrina.search.relational_words import (
 )
 from vitrina.search.transliteration import (
     cyrillic_spellings,
+    english_final_e,
     is_cyrillic,
     model_code_twin,
     transliterate,
@@ -123,6 +124,9 @@ COMPOUND_WEIGHT = 0.7
 # A word the index lacks found as two words it has (фитнесбраслет → фитнес + браслет).
 COMPOUND_SPLIT_WEIGHT = 0.8
 TRANSLIT_WEIGHT = 0.9
+# An English name's silent e put back (пульс → pulse): a guess, below the letters' own
+# reading, so a name two query words make (пульс ван → PulseOne) stays above it
+FINAL_E_WEIGHT = 0.5
 _LATIN_BRANDS = frozenset(BRANDS.values())
 DIMINUTIVE_WEIGHT = 0.8
 
@@ -368,6 +372,9 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         latins = (transliterate(word), transliterate_english(word))
         for latin in (*latins, *more_latin_spellings(word)):  # люксор → luxor, авс → abc
             add(latin, TRANSLIT_WEIGHT, "brand")
+        for name in dict.fromkeys([word, *lemmas]):  # пульс → pulse, конверсы → converse
+            if (final_e := english_final_e(name)) is not None:
+                add(final_e, FINAL_E_WEIGHT, "brand")
         # an English word or abbreviation typed in Cyrillic means what it means in Latin
         # (мтб → mtb → горный велосипед, раннинг → running → беговой)
         for latin in latins:

@@ -115,16 +115,62 @@ _ENGLISH_OO = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])у(?=[
 # English y said as ай before a consonant, as Russian writes it (райзен → ryzen, дайсон →
 # dyson); not before т: -айт is -ight (`transliterate_english`)
 _ENGLISH_Y = re.compile(r"ай(?=[бвгджзклмнпрсфхцчшщ])")
+# The model lines of real catalogues' titles, as shoppers type them (probe round 36:
+# плейстейшен, мультиквик, лего сити found nothing): English -ation and -ition said
+# -ейшен, -ишн (station, edition); English ay said ей after a consonant (play, gaming:
+# гейминг); qu said кв (quick, quantum); a final y said и after a consonant (happy,
+# party). Each is one more spelling, beside the letter by letter ones.
+_ENGLISH_ATION = re.compile(r"[еэ]йш[еэ]?н")
+_ENGLISH_ITION = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])иш[еэ]?н")
+_ENGLISH_AY = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])[еэ]й(?=[бвгджзклмнпрстфхцчшщ]|$)")
+# English i said ай at a word's start (idea → айдиа, ipad → айпад), where ай is otherwise y
+_ENGLISH_LEADING_I = re.compile(r"^ай(?=[бвгджзклмнпрсфхцчшщ])")
+_ENGLISH_FINAL_Y = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])и$")
 
 
 def english_sound_spelling(word: str) -> str | None:
     """The English spelling of a name whose sounds Russian writes otherwise: -айр is -ire,
     э after a consonant is a (рапидфайр, рэпидфаир → rapidfire), a final -ван or -уан
     after a name is one (пульсван, пульсуан → pulsone), ай before a consonant but т is y
-    (райзен → ryzen); None when none is in the word."""
+    (райзен → ryzen), -ейшен is -ation and ей after a consonant ay (плейстейшен →
+    playstation), кв is qu (мультиквик → multiquic), a final и after a consonant y (хэппи
+    → happy), a leading ай i (айдиапад → idiapad); None when none is in the word."""
     spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", _ENGLISH_ONE.sub("one", word)))
-    spelt = _ENGLISH_Y.sub("y", spelt)
+    spelt = _ENGLISH_Y.sub("y", _ENGLISH_LEADING_I.sub("i", spelt))
+    spelt = _ENGLISH_ITION.sub("ition", _ENGLISH_ATION.sub("ation", spelt))
+    spelt = _ENGLISH_AY.sub("ay", spelt).replace("кв", "qu")
+    spelt = _ENGLISH_FINAL_Y.sub("y", spelt)
     return None if spelt == word else transliterate_english(spelt)
+
+
+# An English name's silent final e, which Russian drops (pulse → пульс, converse →
+# конверс), and the long vowel before it, said as its name (lime → лайм, home → хоум,
+# game → гейм): the vowel's sound, one consonant, the word's end.
+_ENGLISH_LONG_VOWEL = re.compile(r"(ай|оу|[еэ]й)([бвгдзклмнпрстфхцчшщ])$")
+_LONG_VOWELS = {"ай": "i", "оу": "o", "ей": "a", "эй": "a"}
+_FINAL_CONSONANT = re.compile(r"[бвгдзклмнпрстфх]$")
+
+
+def english_final_e(word: str) -> str | None:
+    """The English spelling of a Cyrillic word said as an English name ending in a silent e
+    (пульс → pulse, конверс → converse, лайм → lime, глайд → glide, хоум → home, кейс →
+    case); None when the word does not end in a consonant. Looked up as it is, never
+    fuzzily: a Russian word (пульс) may be the name as well."""
+    if not is_cyrillic(word) or len(word) < MIN_FINAL_E_CHARS:
+        return None
+    if (long := _ENGLISH_LONG_VOWEL.search(word)) is not None:
+        vowel, consonant = long.groups()
+        # k before the e (bike, nike), where a final к is otherwise c
+        ending = "k" if consonant == "к" else transliterate_english(consonant)
+        return transliterate_english(word[: long.start()]) + _LONG_VOWELS[vowel] + ending + "e"
+    if _FINAL_CONSONANT.search(word) is None:
+        return None
+    return transliterate_english(word) + "e"
+
+
+# A word shorter than this is no name with a silent e (кот, дом): pulse, lime have four
+# letters said
+MIN_FINAL_E_CHARS = 4
 
 
 # Cyrillic letters that look like Latin ones, as a model code typed on the Russian layout has
