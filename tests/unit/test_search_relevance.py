@@ -1,5 +1,6 @@
 """Relevance on the judged set: MRR and recall@10 of the embedded index over the generated
-catalogue (and the seed catalogues, read at test time), overall and per kind of query.
+catalogue (and the seed catalogues, read at test time, and 80 products titled as
+marketplaces title them, tests/fixtures/marketplace-titles.json), overall and per kind.
 
 Measured (2000 products seed 42 + the seed catalogues, 180 queries; `pytest -s` prints them):
 default (stem+lemma, query understanding, all words → any word → fuzzy): MRR 0.99, recall@10
@@ -71,6 +72,7 @@ JUDGED = Path(__file__).resolve().parents[1] / "fixtures" / "judged-queries.json
 
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed-catalogs"
+MARKETPLACE = JUDGED.with_name("marketplace-titles.json")
 NEW_KINDS = ("compound", "synonym", "transliteration", "typo2")  # issue 16
 
 
@@ -90,8 +92,8 @@ def judged_scores(
 ) -> dict[str, Any]:
     """MRR@10 and recall@10 (relevant in top 10 / min(relevant, 10)), overall and per kind.
 
-    Each query runs on the index of its catalogue ("generated" unless it says "seed");
-    queries whose catalogue is not in `indexes` are left out.
+    Each query runs on the index of its catalogue ("generated" unless it says "seed" or
+    "marketplace"); queries whose catalogue is not in `indexes` are left out.
     """
     per_kind: dict[str, list[tuple[float, float]]] = {}
     misses = []
@@ -137,6 +139,32 @@ def seed_products() -> list[dict[str, Any]]:
     return products
 
 
+def marketplace_products() -> list[dict[str, Any]]:
+    """The products of `MARKETPLACE` (names, makers, categories and prices as marketplaces
+    title them), the other fields filled in as a store sends them."""
+    template = next(iter(generate_catalog(1, seed=42)))
+    return [
+        {
+            **template,
+            **{k: row[k] for k in ("product_id", "name", "brand", "category")},
+            "sku": row["product_id"].upper(),
+            "description": f"{row['name']}. Оригинальный товар, гарантия производителя.",
+            "price": {"amount": float(row["price"]), "currency": "RUB"},
+            "tags": [row["category"].lower()],
+            "specifications": {},
+        }
+        for row in json.loads(MARKETPLACE.read_text("utf-8"))["products"]
+    ]
+
+
+def catalogs(generated: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
+    """Every judged catalogue's products by name: the seed catalogues when they are here."""
+    out = {"generated": generated, "marketplace": marketplace_products()}
+    if SEED_DIR.is_dir():
+        out["seed"] = seed_products()
+    return out
+
+
 @pytest.fixture(scope="module")
 def judged() -> dict[str, Any]:
     return json.loads(JUDGED.read_text("utf-8"))
@@ -165,12 +193,10 @@ def indexes(
     tmp_path_factory: pytest.TempPathFactory, index_path: Path, catalog: list[dict[str, Any]]
 ) -> dict[str, tuple[EmbeddedSearch, list[Any]]]:
     out = {"generated": (EmbeddedSearch(index_path, readonly=True), catalog)}
-    if SEED_DIR.is_dir():
-        seeds = seed_products()
-        out["seed"] = (
-            EmbeddedSearch(_build(tmp_path_factory.mktemp("seed-index"), seeds), readonly=True),
-            seeds,
-        )
+    for name, products in catalogs(catalog).items():
+        if name != "generated":
+            path = _build(tmp_path_factory.mktemp(f"{name}-index"), products)
+            out[name] = (EmbeddedSearch(path, readonly=True), products)
     return out
 
 
@@ -179,9 +205,9 @@ def test_judged_set_is_large_enough(judged: dict[str, Any], catalog: list[dict[s
     kinds = {c["kind"] for c in judged["queries"]}
     assert {"morphology", "exact-name"} <= kinds
     assert sum(1 for c in judged["queries"] if c["kind"] in NEW_KINDS) >= 40
-    seeds = seed_products() if SEED_DIR.is_dir() else None
+    every = catalogs(catalog)
     for case in judged["queries"]:
-        products = seeds if case.get("catalog") == "seed" else catalog
+        products = every.get(case.get("catalog", "generated"))
         if products is not None:
             assert any(is_relevant(case["relevant"], p) for p in products), case
 
