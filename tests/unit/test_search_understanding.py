@@ -23,6 +23,7 @@ from vitrina.search.misspellings import (
     misspelt_word,
     swapped_dictionary_words,
     swapped_neighbours,
+    whole_brand_spellings,
 )
 from vitrina.search.model_codes import (
     adjacent_words_joined,
@@ -1576,3 +1577,12 @@ def test_a_number_said_in_words_is_read_as_digits_beside_what_it_counts() -> Non
         assert said(kept) == kept
     assert split_number_units(("сорок", "второго", "размера")) == ("42", "размера")
     assert split_number_units(("фен", "две", "тысячи", "ватт")) == ("фен", "2000", "вт")
+
+
+def test_a_glued_latin_word_is_also_cut_in_two_for_the_whole_brand_key() -> None:
+    """gloriajins is three edits from the key «gloria jeans» (the space, i → e, a), two
+    from its cut «gloria jins»; parts of three letters at least, Latin words of seven."""
+    spellings = whole_brand_spellings(["gloriajins", "глориа", "bosch"])
+    assert "gloria jins" in spellings and "gloriajins" in spellings
+    assert "gl oriajins" not in spellings and "gloriaji ns" not in spellings
+    assert not [s for s in spellings if "bosch" in s or not s.isascii()]
