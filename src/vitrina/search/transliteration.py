@@ -116,7 +116,7 @@ _ENGLISH_OO = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])у(?=[
 # dyson); not before т: -айт is -ight (`transliterate_english`)
 _ENGLISH_Y = re.compile(r"ай(?=[бвгджзклмнпрсфхцчшщ])")
 # The model lines of real catalogues' titles, as shoppers type them (probe round 36:
-# плейстейшен, мультиквик, лего сити found nothing): English -ation and -ition said
+# плейстейшен, мультиквик, перфект кейр found nothing): English -ation and -ition said
 # -ейшен, -ишн (station, edition); English ay said ей after a consonant (play, gaming:
 # гейминг); qu said кв (quick, quantum); a final y said и after a consonant (happy,
 # party). Each is one more spelling, beside the letter by letter ones.
@@ -149,13 +149,16 @@ def english_sound_spelling(word: str) -> str | None:
 _ENGLISH_LONG_VOWEL = re.compile(r"(ай|оу|[еэ]й)([бвгдзклмнпрстфхцчшщ])$")
 _LONG_VOWELS = {"ай": "i", "оу": "o", "ей": "a", "эй": "a"}
 _FINAL_CONSONANT = re.compile(r"[бвгдзклмнпрстфх]$")
+# A word shorter than this is no name with a silent e (кот, дом): pulse, lime have four
+# letters said
+MIN_FINAL_E_CHARS = 4
 
 
 def english_final_e(word: str) -> str | None:
     """The English spelling of a Cyrillic word said as an English name ending in a silent e
     (пульс → pulse, конверс → converse, лайм → lime, глайд → glide, хоум → home, кейс →
-    case); None when the word does not end in a consonant. Looked up as it is, never
-    fuzzily: a Russian word (пульс) may be the name as well."""
+    case); None for a word shorter than MIN_FINAL_E_CHARS or not ending in a consonant.
+    Looked up as it is, never fuzzily: a Russian word (пульс) may be the name as well."""
     if not is_cyrillic(word) or len(word) < MIN_FINAL_E_CHARS:
         return None
     if (long := _ENGLISH_LONG_VOWEL.search(word)) is not None:
@@ -166,11 +169,6 @@ def english_final_e(word: str) -> str | None:
     if _FINAL_CONSONANT.search(word) is None:
         return None
     return transliterate_english(word) + "e"
-
-
-# A word shorter than this is no name with a silent e (кот, дом): pulse, lime have four
-# letters said
-MIN_FINAL_E_CHARS = 4
 
 
 # Cyrillic letters that look like Latin ones, as a model code typed on the Russian layout has
