@@ -53,27 +53,34 @@ def brand_fuzzy_stems(word: str, spellings: Iterable[str]) -> list[str]:
 WHOLE_BRAND_MIN_CHARS = 7
 
 
-# The shortest word of a brand of two words (ralf, happy, baby): a glued spelling is cut
-# into two parts at least this long.
+def whole_brand_spellings(spellings: Iterable[str]) -> list[str]:
+    """The Latin `spellings` of a query word looked for two edits from a whole brand key."""
+    return list(
+        dict.fromkeys(
+            s for s in spellings if len(s) >= WHOLE_BRAND_MIN_CHARS and s.isascii() and s.isalpha()
+        )
+    )
+
+
+# The shortest word of a brand of two words (ralf, happy, baby): a glued word is cut into
+# two parts at least this long.
 MIN_BRAND_PART_CHARS = 3
 
 
-def whole_brand_spellings(spellings: Iterable[str]) -> list[str]:
-    """The Latin `spellings` of a query word looked for two edits from a whole brand key;
-    and each cut in two at every place that leaves parts of MIN_BRAND_PART_CHARS or more
-    (gloriajins → … gloria jins …): a brand of two words typed glued with two slips
-    (gloriajins, hapybabi) is three edits from its key, the space being one of them, and
-    two from the cut at its space. The brand key field holds a few hundred terms, so a
-    fuzzy query on it is cheap."""
-    whole = [
-        s for s in spellings if len(s) >= WHOLE_BRAND_MIN_CHARS and s.isascii() and s.isalpha()
+def brand_cuts(word: str) -> list[str]:
+    """A word typed in Latin letters (seven or more) cut in two at every place that leaves
+    parts of MIN_BRAND_PART_CHARS or more (gloriajins → … gloria jins …), each looked for
+    two edits from a whole brand key: a brand of two words typed glued with two slips
+    (gloriajins, hapybabi) is three edits from its key, the space one of them, and two from
+    the cut at its space. Only a word typed in Latin: a Cyrillic word's transliterations
+    would add a dozen clauses to every Russian typo. The brand key field holds a term per
+    brand, so each costs little."""
+    if not whole_brand_spellings([word]):
+        return []
+    return [
+        f"{word[:i]} {word[i:]}"
+        for i in range(MIN_BRAND_PART_CHARS, len(word) - MIN_BRAND_PART_CHARS + 1)
     ]
-    cuts = [
-        f"{s[:i]} {s[i:]}"
-        for s in whole
-        for i in range(MIN_BRAND_PART_CHARS, len(s) - MIN_BRAND_PART_CHARS + 1)
-    ]
-    return list(dict.fromkeys([*whole, *cuts]))
 
 
 # A dictionary word (a brand spelling or a synonym key) typed with a letter or two wrong:

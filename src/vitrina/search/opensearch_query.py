@@ -25,6 +25,7 @@ from vitrina.search.fields import BOOSTS
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
     MISSPELT_WEIGHT,
+    brand_cuts,
     brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
@@ -66,6 +67,9 @@ if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
 MAX_QUERY_TERMS = 900
 _TOKEN = re.compile(r"\w+")
 MAX_FUZZY_EXPANSIONS = 50  # OpenSearch's default max_expansions
+# A brand cut (`misspellings.brand_cuts`) looks two edits from the brand keys: a handful
+# of brands at most are that near, so its expansions are few and fixed.
+BRAND_CUT_EXPANSIONS = 5
 
 STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
 FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
@@ -229,6 +233,19 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         {"multi_match": {"query": text, "fields": BRAND_KEY_FIELDS, "fuzziness": 2}}
         for text in whole_brand_spellings(text for text, _ in spellings)
     ]
+    # gloriajins ~ gloria jeans: the word cut in two, each cut two edits from the key; the
+    # key field has a term per brand, so few expansions (left out of the term budget's share)
+    should += [
+        {
+            "multi_match": {
+                "query": cut,
+                "fields": BRAND_KEY_FIELDS,
+                "fuzziness": 2,
+                "max_expansions": BRAND_CUT_EXPANSIONS,
+            }
+        }
+        for cut in brand_cuts(word)
+    ]
     if is_cyrillic(word):
         for alt in misspelt_meanings(word):
             should += term_clauses(alt.word, alt.weight)
@@ -252,10 +269,12 @@ def _fuzzy_within_budget(clauses: list[dict[str, Any]]) -> list[dict[str, Any]]:
     terms) when the cluster rewrites it; a long query of typos gets fewer per term, so the
     whole stays under MAX_QUERY_TERMS. Short queries keep OpenSearch's 50."""
     matches = _multi_matches(clauses)
-    fuzzy = [m for m in matches if "fuzziness" in m]
+    pinned = [m for m in matches if "max_expansions" in m]  # a brand cut's few: as set
+    fuzzy = [m for m in matches if "fuzziness" in m and m not in pinned]
     exact = sum(
-        len(m["fields"]) * len(_TOKEN.findall(m["query"])) for m in matches if m not in fuzzy
+        len(m["fields"]) * len(_TOKEN.findall(m["query"])) for m in matches if "fuzziness" not in m
     )
+    exact += sum(len(m["fields"]) * m["max_expansions"] for m in pinned)
     slots = sum(len(m["fields"]) for m in fuzzy)
     expansions = (MAX_QUERY_TERMS - exact) // slots if slots else MAX_FUZZY_EXPANSIONS
     if expansions < MAX_FUZZY_EXPANSIONS:

@@ -20,6 +20,7 @@ from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
     MISSPELT_WEIGHT,
+    brand_cuts,
     brand_fuzzy_stems,
     fuzzy_distance,
     swapped_neighbours,
@@ -246,7 +247,7 @@ class TantivyQueries:
                         BOOSTS["brand"],
                     ),
                 )
-                for w in whole_brand_spellings(w for w, _ in words)
+                for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
