@@ -5,6 +5,7 @@ the bodies hold. The same rules against a real node: tests/backends/test_search_
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -135,6 +136,14 @@ def test_the_fuzzy_stage_spells_english_style_and_knows_two_letter_typos() -> No
     assert fuzzy_clause("я") is None
 
 
+def _multi_matches(node: object) -> list[dict[str, Any]]:
+    """Every multi_match of a query body, however deep."""
+    if isinstance(node, dict):
+        found = [node["multi_match"]] if "multi_match" in node else []
+        return found + [m for value in node.values() for m in _multi_matches(value)]
+    return [m for item in node for m in _multi_matches(item)] if isinstance(node, list) else []
+
+
 def _term_queries(node: object) -> int:
     """Term queries a body makes the cluster run: each word of a multi_match per field."""
     if isinstance(node, dict):
@@ -172,16 +181,7 @@ def test_a_glued_brands_cuts_keep_few_expansions_and_leave_the_others_theirs() -
     assert body is not None
     text = json.dumps(body)
     assert '"query": "gloria jins"' in text
-    matches: list[dict[str, object]] = []
-    stack: list[object] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            if "multi_match" in node:
-                matches.append(node["multi_match"])
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    matches = _multi_matches(body)
     cuts = [m for m in matches if " " in str(m["query"])]
     assert cuts and all(m["max_expansions"] == BRAND_CUT_EXPANSIONS for m in cuts)
     assert all("max_expansions" not in m for m in matches if m not in cuts)
@@ -196,18 +196,11 @@ def test_a_long_query_of_typos_expands_each_fuzzy_term_less() -> None:
     body = query_body(query, mode="fuzzy")
     assert body is not None
     fuzzy_terms = exact_terms = 0
-    stack: list[object] = [body]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, dict):
-            match = node.get("multi_match")
-            if match and "fuzziness" in match:
-                fuzzy_terms += len(match["fields"]) * match["max_expansions"]
-            elif match:
-                exact_terms += len(match["fields"]) * len(match["query"].split())
-            stack.extend(node.values())
-        elif isinstance(node, list):
-            stack.extend(node)
+    for match in _multi_matches(body):
+        if "fuzziness" in match:
+            fuzzy_terms += len(match["fields"]) * match["max_expansions"]
+        else:
+            exact_terms += len(match["fields"]) * len(match["query"].split())
     assert fuzzy_terms and fuzzy_terms + exact_terms <= MAX_QUERY_TERMS
 
 
