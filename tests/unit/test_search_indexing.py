@@ -19,36 +19,56 @@ from hypothesis import strategies as st
 
 from vitrina.domain import search_document
 from vitrina.domain.search_document import (
+    decimals,
     normalize_text,
+    query_words,
     specification_text,
     specifications_text,
     text_words,
 )
 from vitrina.search import analysis
 from vitrina.search.analysis import (
+    form_lemma_text,
     lemma_text,
     lemmas,
     raw_stem_and_lemma_text,
     stem_analyzer,
     stem_and_lemma_text,
     stem_text,
+    stems,
+    whole_part,
 )
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields
 from vitrina.search.lookalikes import one_script_text
+from vitrina.search.model_codes import may_be_one_word
 
 TEXT = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8"),
-        st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЩΣς ,.—-_\t\n")),
+        st.sampled_from(list("абвгдеёжзийклмнопрстуфхцчшщъыьэюяАБВЁЩΣς ,.—-_\t\n015")),
     ),
     max_size=60,
 )
 
 
 def plain_lemma_text(text: str) -> str:
-    """The definition before the token cache: every word of the text, each of its lemmas."""
-    return " ".join(form for word in text_words(text) for form in lemmas(word))
+    """The definition before the token cache: every word of the text (a decimal after its
+    whole part), each of its lemmas."""
+    words = (part for word in text_words(text) for part in whole_part(word))
+    return " ".join(form for word in words for form in lemmas(word))
+
+
+def plain_stem_text(normalized: str) -> str:
+    """The ru_stem analyzer's tokens of the whole text, each decimal one word after its whole
+    part (the analyzer splits at the point)."""
+    text = one_script_text(normalized)  # a word typed in two scripts is read in one
+    analyse = stem_analyzer().analyze
+    terms, at = [], 0
+    for decimal in decimals(text):
+        terms += [*analyse(text[at : decimal.start()]), *whole_part(decimal[0])]
+        at = decimal.end()
+    return " ".join(t for t in [*terms, *analyse(text[at:])] if t)
 
 
 @settings(max_examples=300, deadline=None)
@@ -105,11 +125,15 @@ def test_stem_analyzer_without_lowercase_gives_the_same_tokens(text: str) -> Non
 @given(TEXT)
 def test_stem_text_split_at_spaces_gives_the_stem_analyzers_tokens(text: str) -> None:
     """Schema v3 indexes stem_text with the whitespace tokenizer: the same tokens (so terms
-    and field lengths) as v2's ru_stem analyzer over the normalised text."""
+    and field lengths) as v2's ru_stem analyzer over the normalised text, but for a decimal,
+    one word after its whole part (`plain_stem_text`)."""
     normalized = normalize_text(text)
     spaces = tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.whitespace()).build()
-    assert spaces.analyze(stem_text(normalized)) == stem_analyzer().analyze(normalized)
-    assert spaces.analyze(stem_text(normalized)) == stem_analyzer().analyze(normalized)  # cached
+    expected = plain_stem_text(normalized).split()
+    assert spaces.analyze(stem_text(normalized)) == expected
+    assert spaces.analyze(stem_text(normalized)) == expected  # cached
+    if not decimals(normalized):
+        assert expected == stem_analyzer().analyze(normalized)
 
 
 @settings(max_examples=100, deadline=None)
@@ -179,8 +203,7 @@ def test_stem_and_lemma_strings_are_the_terms_joined_by_single_spaces(text: str)
     """The token caches keep each token's terms with a trailing space and the texts are
     their concatenation less the last space: exactly the terms joined by single spaces."""
     normalized = normalize_text(text)
-    # A word typed in two scripts is read in one before it is analysed (`lookalikes`).
-    stems = " ".join(t for t in stem_analyzer().analyze(one_script_text(normalized)) if t)
+    stems = plain_stem_text(normalized)
     assert stem_text(normalized) == stems
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))
     assert stem_and_lemma_text(normalized) == (stems, plain_lemma_text(normalized))  # cached
@@ -242,7 +265,7 @@ RAW_TEXT = st.text(
     alphabet=st.one_of(
         st.characters(codec="utf-8"),
         # NFKC splits (¨ ´ ½ ﬁ), combining marks, final sigma, no-break and odd spaces
-        st.sampled_from(list("абвЁЩΣςσ¨´½ﬁＡ\u0301\u0308\u00a0\u2002\u3000\x1c\x85 \t\n")),
+        st.sampled_from(list("абвЁЩΣςσ¨´½ﬁＡ\u0301\u0308\u00a0\u2002\u3000\x1c\x85 \t\n05,.")),
     ),
     max_size=60,
 )
@@ -273,6 +296,28 @@ def test_normalising_never_crosses_whitespace() -> None:
         assert normalize_text(space.join(words)) == normalize_text(space).join(pieces)
         # final sigma: lower() looks past case-ignorable characters, never past whitespace
         assert normalize_text(f"аΣ{space}б") == f"аς{normalize_text(space)}б"
+
+
+def test_a_decimal_is_one_word_indexed_after_its_whole_part() -> None:
+    """Probe round 37: 0.5 was the words 0 and 5, so «вода 5 литров» matched a 0.5 l
+    bottle. A decimal (a comma typed as a point) is one word; the index holds its whole
+    part before it (a 15.6" laptop is still a 15-inch one), a query looks it up as typed."""
+    assert query_words("вода 0,5 л") == ["вода", "0.5", "л"]
+    assert query_words('объём 1.5. ноутбук 15,6"') == ["объем", "1.5", "ноутбук", "15.6"]
+    # not a decimal: three digits after the point (thousands), or a dotted run (a date)
+    assert query_words("5.000 руб 12.05.2024 v1.2") == [
+        "5",
+        "000",
+        "руб",
+        "12",
+        "05",
+        "2024",
+        "v1",
+        "2",
+    ]
+    assert raw_stem_and_lemma_text("Кабель 1,5 м") == ("кабел 1 1.5 м", "кабель 1 1.5 м")
+    assert stems("2,5") == ("2.5",) and form_lemma_text("2,5") == "2.5"
+    assert not may_be_one_word("2.5", "ч") and may_be_one_word("саунд", "бар")
 
 
 def test_a_token_is_looked_up_as_written_and_the_caches_are_bounded(monkeypatch: Any) -> None:

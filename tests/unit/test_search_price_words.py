@@ -170,7 +170,7 @@ def test_a_rough_number_of_something_else_is_no_price(query: str) -> None:
         ("до 3000 рубашка", ("рубашка", None, 3000.0)),  # a word, not a slip
         ("наушники до 4999,99", ("наушники", None, 4999.0)),  # kopecks: 99 was a word
         ("наушники от 1999.9 до 4999,99 руб", ("наушники", 1999.0, 4999.0)),
-        ("смартфон 6,1 дюйма до 30000", ("смартфон 6 1 дюйма", None, 30000.0)),  # a size
+        ("смартфон 6,1 дюйма до 30000", ("смартфон 6.1 дюйма", None, 30000.0)),  # a size
     ],
 )
 def test_a_slip_of_rublei_or_a_glued_tr_is_still_a_price(

@@ -20,7 +20,13 @@ MAX_QUERY_CHARS = 256
 # compounds): a made-up word ~1.7 ms here, so 32 of them cost ~60 ms of a server process.
 MAX_QUERY_WORDS = 12
 
-_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+# A word is a run of letters and digits, or a decimal number (13.3, 0,5 — `normalize_text`
+# writes its comma as a point): one word, so a typed 5 is not the fraction of 0.5 л (split
+# at the point, «вода 5 литров» listed a 0.5 l bottle first). One or two digits after the
+# point only, and not a part of a longer dotted run (5.000 groups thousands; 1.2.3, a date).
+_WORD = re.compile(r"(?<!\d\.)\d+\.\d\d?(?!\.?\d)|[^\W_]+", re.UNICODE)
+DECIMAL = re.compile(r"\d+\.\d\d?")
+_DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _CONTROL = {"Cc", "Cs", "Co", "Cn"}
 # Characters a text copied from a page carries inside its words that are not seen and
 # separate nothing: the soft hyphen (нау\xadшни\xadки), zero-width space, joiners and
@@ -36,10 +42,23 @@ _UNSEEN_IN_WORDS = re.compile(
 
 
 def normalize_text(text: str) -> str:
-    """NFKC, lower case, ё → е: the spelling variants customers mix freely; characters
-    unseen inside words (a soft hyphen, a stress mark) removed."""
+    """NFKC, lower case, ё → е: the spelling variants customers mix freely; a decimal comma
+    as a point (1,5 → 1.5); characters unseen inside words (a soft hyphen, a stress mark)
+    removed."""
     text = unicodedata.normalize("NFKC", text).lower().replace("ё", "е")
+    if "," in text:
+        text = _DECIMAL_COMMA.sub(".", text)
     return _UNSEEN_IN_WORDS.sub("", text) if not text.isascii() else text
+
+
+def is_decimal(word: str) -> bool:
+    """A decimal number, one word (`_WORD`: 2.5); a word without a point costs no match."""
+    return "." in word and DECIMAL.fullmatch(word) is not None
+
+
+def is_number(word: str) -> bool:
+    """A word of digits, or a decimal."""
+    return word.isdigit() or is_decimal(word)
 
 
 def clean_query(query: str | None, max_chars: int = MAX_QUERY_CHARS) -> str:
@@ -64,6 +83,11 @@ def _kept(ch: str) -> str:
 def query_words(query: str | None) -> list[str]:
     """The words of a cleaned query (letters and digits only; syntax characters are gone)."""
     return _WORD.findall(normalize_text(clean_query(query)))[:MAX_QUERY_WORDS]
+
+
+def decimals(text: str) -> list[re.Match[str]]:
+    """The decimal numbers of a `normalize_text`-ed text, as its words read them (2.5)."""
+    return [word for word in _WORD.finditer(text) if "." in word[0]]
 
 
 def text_words(text: str) -> list[str]:

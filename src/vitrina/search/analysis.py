@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any
 
-from vitrina.domain.search_document import normalize_text, normalized_words
+from vitrina.domain.search_document import decimals, is_decimal, normalize_text, normalized_words
 
 STEM_TOKENIZER = "ru_stem"
 # Schema v3's text fields hold `stem_text` (stems already, split at spaces): the stemmer runs
@@ -185,7 +185,7 @@ def _unguessed_lemmas(word: str) -> tuple[str, ...]:
 def form_lemma_text(word: str, guess: bool = True) -> str:
     """`lemma_text` of one query form, with `form_lemmas`' rule for made-up forms."""
     if guess:
-        return lemma_text(word)
+        return _joined(map(_QUERY_LEMMA_STRINGS.__getitem__, normalize_text(word).split()))
     return " ".join(
         f for w in normalized_words(normalize_text(word)) for f in form_lemmas(w, False)
     )
@@ -196,18 +196,34 @@ class _LemmaStrings(dict[str, str]):
     token (`продаж,` `магазина.`) is split into words and analysed once (pymorphy3 costs ~50 µs
     a word, a dict hit ~50 ns, the word regex over a whole field more than both). Splitting at
     whitespace first gives the same words: whitespace is never part of a word. Each value
-    ends with its separator (see `_joined`). Bounded: emptied when full."""
+    ends with its separator (see `_joined`). Bounded: emptied when full.
+
+    `whole_parts`: a decimal is indexed after its whole part (13.3 → 13 13.3, `whole_part`);
+    a query's decimal is looked up as typed."""
+
+    def __init__(self, whole_parts: bool) -> None:
+        super().__init__()
+        self._whole_parts = whole_parts
 
     def __missing__(self, token: str) -> str:
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
-        terms = self[token] = "".join(
-            form + " " for word in normalized_words(_one_script(token)) for form in lemmas(word)
-        )
+        words = normalized_words(_one_script(token))
+        if self._whole_parts and "." in token:
+            words = [part for word in words for part in whole_part(word)]
+        terms = self[token] = "".join(form + " " for word in words for form in lemmas(word))
         return terms
 
 
-_LEMMA_STRINGS = _LemmaStrings()
+_LEMMA_STRINGS = _LemmaStrings(whole_parts=True)
+_QUERY_LEMMA_STRINGS = _LemmaStrings(whole_parts=False)
+
+
+def whole_part(word: str) -> tuple[str, ...]:
+    """A decimal as the index holds it: its whole part, then itself (15.6 → 15 15.6), so
+    «ноутбук 15 дюймов» still finds a 15.6" laptop, and a phrase of the decimal and its unit
+    (2.5 ч) stays adjacent; any other word as itself."""
+    return (word.partition(".")[0], word) if "." in word else (word,)
 
 
 def lemma_text(text: str) -> str:
@@ -239,8 +255,18 @@ class _StemStrings(dict[str, str]):
     def __missing__(self, token: str) -> str:
         if len(self) >= LEMMA_CACHE_WORDS:
             self.clear()
-        analysed = stem_analyzer().analyze(_one_script(token))
-        terms = self[token] = "".join(stem + " " for stem in analysed if stem)
+        text = _one_script(token)
+        found = decimals(text) if "." in text else []
+        analyse = stem_analyzer().analyze
+        if not found:
+            terms = "".join(stem + " " for stem in analyse(text) if stem)
+        else:  # the tokenizer splits at the point: a decimal is one word (`whole_part`)
+            parts, at = [], 0
+            for decimal in found:
+                parts += [*analyse(text[at : decimal.start()]), *whole_part(decimal[0])]
+                at = decimal.end()
+            terms = "".join(stem + " " for stem in [*parts, *analyse(text[at:])] if stem)
+        self[token] = terms
         return terms
 
 
@@ -347,5 +373,9 @@ def register_analyzers(index: Any) -> None:
 
 @lru_cache(maxsize=65_536)  # asked ~130 times a query (every form, field and stage)
 def stems(word: str) -> tuple[str, ...]:
-    """Stems of one query word, exactly as the index's ru_stem tokenizer produced them."""
-    return tuple(t for t in stem_analyzer().analyze(normalize_text(word)) if t)
+    """Stems of one query word, exactly as the index's ru_stem tokenizer produced them; a
+    decimal (2.5) as itself, one word, as the index holds it (`_StemStrings`)."""
+    normalized = normalize_text(word)
+    if is_decimal(normalized):
+        return (normalized,)
+    return tuple(t for t in stem_analyzer().analyze(normalized) if t)

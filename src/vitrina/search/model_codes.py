@@ -74,6 +74,13 @@ def joinable(first: str, second: str) -> bool:
     return split_code(first, second)
 
 
+def may_be_one_word(first: str, second: str) -> bool:
+    """Whether two adjacent typed words may be one word split by a space: a compound (its
+    second word Cyrillic: саунд бар) or `joinable`; never a decimal and the word after it
+    (2.5 ч is a number and its unit: joined, 2.5ч read as the words 2 and 5ч)."""
+    return "." not in first and (is_cyrillic(second) or joinable(first, second))
+
+
 def joined_spellings(joined: str) -> tuple[str, ...]:
     """The ways two words joined may be in the index: as typed, and a code typed with
     Cyrillic look-alikes in Latin letters (м89 → m89). A Cyrillic name's Latin spellings are

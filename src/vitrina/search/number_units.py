@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
+from vitrina.domain.search_document import is_number
 from vitrina.search.analysis import is_counted_noun, is_singular_noun, number_word
 from vitrina.search.word_lists import LETTER_NAMES
 
@@ -104,8 +105,8 @@ UNIT_CONVERSIONS = (
 # (the names of word_lists.LETTER_NAMES whose letter follows a number in the catalogues)
 NUMBER_LETTERS = {name: letter for name, letter in LETTER_NAMES.items() if letter in "gkd"}
 # One and a half (полтора литра, полуторное бельё, полутороспальное): the catalogues write
-# 1.5, which the query parser reads as the two words 1 and 5, as it reads 1.5 typed.
-ONE_AND_A_HALF = ("1", "5")
+# 1.5, one word, as 1.5 typed is.
+ONE_AND_A_HALF = ("1.5",)
 _ONE_AND_A_HALF_WORDS = frozenset({"полтора", "полторы"})
 # A number typed with its case ending before what it counts (4х местная, 2-х местная, 3-х
 # спальное, 5-ти дверный): the ending (двух, трех, пяти…) says nothing the digit does not, and
@@ -222,7 +223,7 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
 def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
     """A number glued to its unit as two words (512гб → 512 гб, 20л → 20 л), and a numeral
     prefix as its digit (двухместная → 2 местная), a collective numeral as its places (на
-    четверых → на 4 места), one and a half as 1.5 (полуторное → 1 5), a unit spelt out
+    четверых → на 4 места), one and a half as 1.5 (полуторное → 1.5), a unit spelt out
     after a number as its abbreviation (40 часов → 40 ч), a letter said by its name as the
     number's letter (5 джи, 5джи → 5g), thousands said as a word (полторы тысячи → 1500),
     a number's case ending dropped before what it counts (4х местная → 4 местная), a
@@ -243,19 +244,19 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             if word not in KILO_UNITS:
                 out.append(word)
                 continue
-        if word in KILO_UNITS and out and out[-1].isdigit():
+        if word in KILO_UNITS and out and is_number(out[-1]):
             out[-1:] = [*_thousands(out), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
             continue
-        if word in THOUSANDS and out and out[-1].isdigit():  # 5 тысяч → 5000
-            out[-1:] = _thousands(out)  # полторы тысячи → 1 5 → 1500
+        if word in THOUSANDS and out and is_number(out[-1]):  # 5 тысяч → 5000
+            out[-1:] = _thousands(out)  # полторы тысячи → 1.5 → 1500
             continue
         if word in NUMBER_LETTERS and out and out[-1].isdigit():  # 5 джи → 5g
             out[-1] += NUMBER_LETTERS[word]
             continue
-        if word in SPELT_UNITS and out and out[-1].isdigit():  # 40 часов → 40 ч
+        if word in SPELT_UNITS and out and is_number(out[-1]):  # 40 часов, 1.5 литра → л
             out.append(SPELT_UNITS[word])
             continue
-        # полуторное → 1 5; полуторка too beside another word (постельное белье полуторка:
+        # полуторное → 1.5; полуторка too beside another word (постельное белье полуторка:
         # 1.5-bed linen, probe round 24), alone it is a noun (the lorry) and stays
         if (
             word in _ONE_AND_A_HALF_WORDS
@@ -265,7 +266,7 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             out += ONE_AND_A_HALF
             continue
         if word.startswith("полуторо") and word[8:].startswith(COUNTED_STEMS):
-            out += [*ONE_AND_A_HALF, word[8:]]  # полутороспальное → 1 5 спальное
+            out += [*ONE_AND_A_HALF, word[8:]]  # полутороспальное → 1.5 спальное
             continue
         if word in COLLECTIVE_NUMERALS:  # на четверых → на 4 места
             out += [COLLECTIVE_NUMERALS[word], PLACES]
@@ -292,20 +293,16 @@ def _without_number_endings(words: tuple[str, ...]) -> list[str]:
 
 
 def _thousands(out: list[str]) -> list[str]:
-    """The number before a kilo-unit in thousands of the base unit: 2 → 2000, and a decimal
-    typed as two words (1,5 and 1.5 are split at the comma, popped here) → 1500; a number
-    after more than two digits is read as a whole number of its own."""
-    whole, fraction = out[-1], ""
-    if len(out) >= 2 and out[-2].isdigit() and len(out[-1]) <= 2:
-        whole, fraction = out.pop(-2), out[-1]
-    watts = int(whole) * 1000 + int((fraction + "00")[:3] or 0)
+    """The number before a kilo-unit in thousands of the base unit: 2 → 2000, 1.5 → 1500."""
+    whole, _, fraction = out[-1].partition(".")
+    watts = int(whole) * 1000 + int((fraction + "00")[:3])
     return [str(watts)]
 
 
 def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, str]], ...]:
-    """Each number with its unit (words as `split_number_units` leaves them: 1 см, 2 5 ч for
-    2,5 ч) and the same quantity in the neighbouring unit, as (start, end, (number, unit)):
-    1 см → 10 мм, 2 5 ч → 150 мин, 300 мм → 30 см; only whole numbers come out (500 мл is
+    """Each number with its unit (words as `split_number_units` leaves them: 1 см, 2.5 ч)
+    and the same quantity in the neighbouring unit, as (start, end, (number, unit)):
+    1 см → 10 мм, 2.5 ч → 150 мин, 300 мм → 30 см; only whole numbers come out (500 мл is
     no whole number of л). For a phrase of both backends' query plan (`phrases`): the typed
     pair or the converted one."""
     return tuple(
@@ -317,15 +314,11 @@ def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, 
 
 def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, str]]:
     """Each number followed by a word (its unit, maybe), as (start, end, whole, fraction,
-    unit): 1 см → (…, "1", "", "см"); 2,5 ч, which `split_number_units` leaves as 2 5 ч, →
-    (…, "2", "5", "ч")."""
+    unit): 1 см → (…, "1", "", "см"); 2,5 ч, the words 2.5 ч, → (…, "2", "5", "ч")."""
     for i, unit in enumerate(words):
-        if i == 0 or not words[i - 1].isdigit():
-            continue
-        if i >= 2 and words[i - 2].isdigit() and len(words[i - 1]) == 1:  # 2,5 → 2 5
-            yield i - 2, i + 1, words[i - 2], words[i - 1], unit
-        else:
-            yield i - 1, i + 1, words[i - 1], "", unit
+        if i > 0 and is_number(words[i - 1]):
+            whole, _, fraction = words[i - 1].partition(".")
+            yield i - 1, i + 1, whole, fraction, unit
 
 
 # The Latin spellings of the units (the seed catalogues write "5000 mAh", "120Hz", "350W"):
@@ -389,7 +382,7 @@ def unit_readings(
 
 def _diagonal_inches(cm: int, screen: bool) -> list[tuple[str, ...]]:
     """A diagonal in см as the catalogues' inches: the whole inch (81 см → 32, within 0.25"),
-    and below 50 см only for a screen, else to a tenth (17 см → 6 7, as 6.7" is indexed)."""
+    and below 50 см only for a screen, else to a tenth (17 см → 6.7)."""
     if cm < MIN_DIAGONAL_CM and not (screen and cm >= MIN_SCREEN_CM):
         return []
     inches = cm / CM_PER_INCH
@@ -398,7 +391,7 @@ def _diagonal_inches(cm: int, screen: bool) -> list[tuple[str, ...]]:
     if cm >= MIN_DIAGONAL_CM:
         return []
     whole, tenth = divmod(round(inches * 10), 10)
-    return [(str(whole), str(tenth))]
+    return [(f"{whole}.{tenth}",)]
 
 
 def _converted(whole: str, fraction: str, unit: str) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from vitrina.domain.search_document import clean_query, query_words
+from vitrina.domain.search_document import clean_query, is_decimal, query_words
 from vitrina.search.analysis import form_lemma_text, stems
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
@@ -86,7 +86,17 @@ def any_of(clauses: list[dict[str, Any]]) -> dict[str, Any]:
 
 def term_clauses(word: str, weight: float = 1.0, guess: bool = True) -> list[dict[str, Any]]:
     """One word on the stemmed fields and its lemmas on the lemma fields (scores add up);
-    `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`)."""
+    `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`). A decimal
+    (6.7) must match as itself, and its whole part adds to the score
+    (the index holds it before the decimal: `analysis.whole_part`)."""
+    if not is_decimal(word):
+        return _field_clauses(word, weight, guess)
+    exact = {"bool": {"should": _field_clauses(word, weight, guess)}}
+    whole = _field_clauses(word.partition(".")[0], weight, guess)
+    return [{"bool": {"must": [exact], "should": whole}}]
+
+
+def _field_clauses(word: str, weight: float, guess: bool) -> list[dict[str, Any]]:
     return [
         {
             "multi_match": {
@@ -168,7 +178,8 @@ def _terms(text: str, guess: bool = True) -> int:
     """Term queries one form costs at most: a term per word per stemmed field, and one per
     lemma per lemma field (a made-up form's lemmas not guessed, as `term_clauses` sends it)."""
     lemma_terms = len(form_lemma_text(text, guess).split())
-    return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * lemma_terms
+    whole = _terms(text.partition(".")[0], guess) if is_decimal(text) else 0
+    return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * lemma_terms + whole
 
 
 def _within_budget(plans: list[_WordPlan], reserved: int = 0) -> list[_WordPlan]:

@@ -27,8 +27,8 @@ from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
 from vitrina.search.model_codes import (
     codes_without_a_digit,
-    joinable,
     joined_spellings,
+    may_be_one_word,
     split_code,
 )
 from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
@@ -37,9 +37,6 @@ from vitrina.search.query_understanding import (
     compound_meanings,
     prefix_typed_after,
     word_cuts,
-)
-from vitrina.search.transliteration import (
-    is_cyrillic,
 )
 from vitrina.search.typed_shapes import latin_lemmas
 
@@ -103,9 +100,7 @@ def _spans(words: list[str]) -> list[str]:
     found: list[str] = []
     for start in range(len(words)):
         for end in range(start + 1, min(start + MAX_JOINED_WORDS, len(words)) + 1):
-            if end - start > 1 and not (
-                is_cyrillic(words[end - 1]) or joinable(words[end - 2], words[end - 1])
-            ):
+            if end - start > 1 and not may_be_one_word(words[end - 2], words[end - 1]):
                 break
             joined = "".join(words[start:end])
             found += joined_spellings(joined) if end - start > 1 else [joined]
@@ -201,7 +196,7 @@ def read_words(
             continue
         if (
             words_read
-            and (is_cyrillic(word) or joinable(words_read[-1], word))
+            and may_be_one_word(words_read[-1], word)
             and (split_code(words_read[-1], word) or not (known(words_read[-1]) and known(word)))
         ):
             # pulse one → pulseone, м 89 → m89: a name or code split by a space

@@ -26,6 +26,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vitrina.domain.search_document import is_number
 from vitrina.search.analysis import is_dictionary_noun, is_soft_comparative, lemmas
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
 
@@ -133,7 +134,7 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             pass
         elif word in PURPOSE_PREPOSITIONS:
             purpose = seen_product_word  # «для кухни» alone: кухни is all there is
-        elif word in FUNCTION_WORDS or word.isdigit():
+        elif word in FUNCTION_WORDS or is_number(word):
             # another function word: «наушники для бега с микрофоном», и, или; a number
             # says what X is like (монитор для игр 165 гц), not what it is for
             purpose = False
@@ -147,7 +148,7 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             lacking = True
         elif word in FUNCTION_WORDS:
             lacking = False
-        elif lacking and i - 1 in absent and (word.isdigit() or is_maker_word(word)):
+        elif lacking and i - 1 in absent and (is_number(word) or is_maker_word(word)):
             # «браслет без зарядки xiaomi», «без сахара 500»: what lacks is said; a maker or
             # a number after it is the product's again
             lacking = False

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 import tantivy
 
+from vitrina.domain.search_document import is_decimal
 from vitrina.search.analysis import form_lemmas, lemmas, stems
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
@@ -77,7 +78,21 @@ class TantivyQueries:
         self, word: str, weight: float = 1.0, searcher: Any = None, guess: bool = True
     ) -> list[tuple[Any, Any]]:
         """Should-clauses for one word; with a `searcher`, only terms it has documents for.
-        `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`)."""
+        `guess` off: a made-up form's lemmas are not guessed (`analysis.form_lemmas`). A
+        decimal (6.7) must match as itself, and its whole part adds to the score
+        (the index holds it before the decimal: `analysis.whole_part`)."""
+        if not is_decimal(word):
+            return self._field_clauses(word, weight, searcher, guess)
+        exact = self._field_clauses(word, weight, searcher, guess)
+        if not exact:
+            return []
+        whole = self._field_clauses(word.partition(".")[0], weight, searcher, guess)
+        must = (tantivy.Occur.Must, tantivy.Query.boolean_query(exact))
+        return [(tantivy.Occur.Should, tantivy.Query.boolean_query([must, *whole]))]
+
+    def _field_clauses(
+        self, word: str, weight: float, searcher: Any, guess: bool
+    ) -> list[tuple[Any, Any]]:
         clauses: list[tuple[Any, Any]] = []
         should = tantivy.Occur.Should
 

@@ -13,13 +13,12 @@ from typing import Any
 from vitrina.search.analysis import stems
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
-from vitrina.search.model_codes import joinable, joined_spellings, split_code
+from vitrina.search.model_codes import joined_spellings, may_be_one_word, split_code
 from vitrina.search.query_understanding import (
     compound_endings,
     prefix_typed_after,
     word_cuts,
 )
-from vitrina.search.transliteration import is_cyrillic
 
 
 def known(searcher: Any, word: str) -> bool:
@@ -44,7 +43,7 @@ def joined_compounds(searcher: Any, words: tuple[str, ...]) -> tuple[str, ...]:
             continue
         if (
             out
-            and (is_cyrillic(word) or joinable(out[-1], word))
+            and may_be_one_word(out[-1], word)
             and (
                 split_code(out[-1], word)
                 or not (known(searcher, out[-1]) and known(searcher, word))
