@@ -1,6 +1,6 @@
 """Relevance on the judged set: MRR and recall@10 of the embedded index over the generated
-catalogue (and the seed catalogues, read at test time, and 80 products titled as
-marketplaces title them, tests/fixtures/marketplace-titles.json), overall and per kind.
+catalogue (and the seed catalogues, read at test time, and products titled as marketplaces
+title them: tests/fixtures/marketplace-titles.json, grocery-titles.json), overall and per kind.
 
 Measured (2000 products seed 42 + the seed catalogues, 180 queries; `pytest -s` prints them):
 default (stem+lemma, query understanding, all words → any word → fuzzy): MRR 0.99, recall@10
@@ -73,6 +73,7 @@ JUDGED = Path(__file__).resolve().parents[1] / "fixtures" / "judged-queries.json
 
 SEED_DIR = Path(__file__).resolve().parents[3] / "shared" / "data" / "seed-catalogs"
 MARKETPLACE = JUDGED.with_name("marketplace-titles.json")
+GROCERY = JUDGED.with_name("grocery-titles.json")
 NEW_KINDS = ("compound", "synonym", "transliteration", "typo2")  # issue 16
 
 
@@ -92,8 +93,8 @@ def judged_scores(
 ) -> dict[str, Any]:
     """MRR@10 and recall@10 (relevant in top 10 / min(relevant, 10)), overall and per kind.
 
-    Each query runs on the index of its catalogue ("generated" unless it says "seed" or
-    "marketplace"); queries whose catalogue is not in `indexes` are left out.
+    Each query runs on the index of its catalogue ("generated" unless it says "seed",
+    "marketplace" or "grocery"); queries whose catalogue is not in `indexes` are left out.
     """
     per_kind: dict[str, list[tuple[float, float]]] = {}
     misses = []
@@ -142,6 +143,17 @@ def seed_products() -> list[dict[str, Any]]:
 def marketplace_products() -> list[dict[str, Any]]:
     """The products of `MARKETPLACE` (names, makers, categories and prices as marketplaces
     title them), the other fields filled in as a store sends them."""
+    return titled_products(MARKETPLACE)
+
+
+def grocery_products() -> list[dict[str, Any]]:
+    """The products of `GROCERY` (groceries and household goods), as `marketplace_products`."""
+    return titled_products(GROCERY)
+
+
+def titled_products(path: Path) -> list[dict[str, Any]]:
+    """A catalogue of titles (name, maker, category, price), the other fields filled in as
+    a store sends them."""
     template = next(iter(generate_catalog(1, seed=42)))
     return [
         {
@@ -153,13 +165,17 @@ def marketplace_products() -> list[dict[str, Any]]:
             "tags": [row["category"].lower()],
             "specifications": {},
         }
-        for row in json.loads(MARKETPLACE.read_text("utf-8"))["products"]
+        for row in json.loads(path.read_text("utf-8"))["products"]
     ]
 
 
 def catalogs(generated: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     """Every judged catalogue's products by name: the seed catalogues when they are here."""
-    out = {"generated": generated, "marketplace": marketplace_products()}
+    out = {
+        "generated": generated,
+        "marketplace": marketplace_products(),
+        "grocery": grocery_products(),
+    }
     if SEED_DIR.is_dir():
         out["seed"] = seed_products()
     return out
