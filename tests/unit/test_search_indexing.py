@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from vitrina.domain import search_document
 from vitrina.domain.search_document import (
     decimals,
+    lacking_glued,
     normalize_text,
     query_words,
     specification_text,
@@ -318,6 +319,16 @@ def test_a_decimal_is_one_word_indexed_after_its_whole_part() -> None:
     assert raw_stem_and_lemma_text("Кабель 1,5 м") == ("кабел 1 1.5 м", "кабель 1 1.5 м")
     assert stems("2,5") == ("2.5",) and form_lemma_text("2,5") == "2.5"
     assert not may_be_one_word("2.5", "ч") and may_be_one_word("саунд", "бар")
+
+
+def test_what_a_title_says_a_product_lacks_is_glued_to_bez() -> None:
+    """Хлебцы без глютена lack глютен: the word after без is indexed glued to it, so the
+    product is no match for «глютен» and is one for «без глютена» (probe round 39)."""
+    assert lacking_glued("Хлебцы без глютена, 100 г") == "Хлебцы без безглютена, 100 г"
+    assert lacking_glued("БЕЗ САХАРА") == "БЕЗ безСАХАРА"
+    assert lacking_glued("безопасный замок, без 5 добавок") == "безопасный замок, без 5 добавок"
+    fields = index_fields({"product_id": "1", "name": "Майонез без яиц", "price": {"amount": 1}})
+    assert "яиц" not in fields["name"].split() and "безяиц" in fields["name"].split()
 
 
 def test_a_token_is_looked_up_as_written_and_the_caches_are_bounded(monkeypatch: Any) -> None:

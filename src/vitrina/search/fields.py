@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from vitrina.domain.search_document import normalize_text, search_document
+from vitrina.domain.search_document import lacking_glued, normalize_text, search_document
 from vitrina.search.analysis import normalized_lemma_text, raw_stem_and_lemma_text, stem_text
 from vitrina.search.lookalikes import one_script_text
 
@@ -64,14 +64,16 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
     category, category_lemmas, category_stems = _SHORT[doc["category"]]
     tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
+    # what a title says the product lacks (без сахара) is one word with без: not a word it has
+    name_said, description_said = lacking_glued(doc["name"]), lacking_glued(doc["description"])
     if stemmed:
-        name_text, name_lemmas = raw_stem_and_lemma_text(doc["name"])
-        description_text, description_lemmas = raw_stem_and_lemma_text(doc["description"])
+        name_text, name_lemmas = raw_stem_and_lemma_text(name_said)
+        description_text, description_lemmas = raw_stem_and_lemma_text(description_said)
         brand_text, category_text = brand_stems, category_stems
         tags_text, specs_text = tags_stems, specifications_stems
     else:
-        name = one_script_text(normalize_text(doc["name"]))
-        description = one_script_text(normalize_text(doc["description"]))
+        name = one_script_text(normalize_text(name_said))
+        description = one_script_text(normalize_text(description_said))
         name_text, name_lemmas = name, normalized_lemma_text(name)
         description_text, description_lemmas = description, normalized_lemma_text(description)
         short_texts = (brand, category, tags, specifications)

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
+from vitrina.domain.search_document import LACKING_PREFIX
 from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import adjacent_words_joined
 from vitrina.search.number_units import said_numbers, split_number_units
@@ -209,6 +210,9 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
             optional[phrase.start : phrase.end] = [False]
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
+    # «хлебцы без глютена»: a title that says the product lacks the word has it glued to без
+    # (`search_document.lacking_glued`), which was what was asked
+    extra += [c for w in words if w.absent for c in clauses.typed(LACKING_PREFIX + w.word)]
     needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
     if plan.mode != "and":  # any word (and the fuzzy stage): a meaning counts as one word more
         needed += [m for m in meanings if m is not None]
