@@ -60,8 +60,8 @@ LACKING_PREFIX = "без"
 
 def lacking_glued(text: str) -> str:
     """The text with each word after без (безо) glued to it: «без сахара» → «без безсахара».
-    A text without «ез» costs one substring search."""
-    if "ез" not in text and "ЕЗ" not in text:
+    A text without без costs three substring searches (~0.1 µs), not a regex scan."""
+    if "без" not in text and "Без" not in text and "БЕЗ" not in text:
         return text
     return _LACKING.sub(lambda found: f"{found[1]} {LACKING_PREFIX}", text)
 
