@@ -1113,6 +1113,15 @@ def test_a_model_line_typed_in_cyrillic_finds_it_among_marketplace_titles_on_bot
     )
 
 
+def _assert_first(index: SearchBackend, kind: str, query: str, product_id: str) -> None:
+    hits = index.search(query, limit=3).hits
+    assert hits and hits[0].product_id == product_id, (
+        kind,
+        query,
+        [(h.product_id, h.product["name"]) for h in hits],
+    )
+
+
 @pytest.mark.parametrize(
     ("query", "product_id"),
     [
@@ -1130,12 +1139,7 @@ def test_a_whole_number_is_not_a_decimals_fraction_on_both_backends(
     """Probe round 37: both indexes split 0.5 at the point, so a 5 typed matched the
     fraction of 0.5 л and «вода 5 литров» listed a 0.5 l bottle first. A decimal is one
     word now (2,5 and 2.5 alike), indexed after its whole part."""
-    hits = titled.search(query, limit=3).hits
-    assert hits and hits[0].product_id == product_id, (
-        indexes["kind"],
-        query,
-        [(h.product_id, h.product["name"]) for h in hits],
-    )
+    _assert_first(titled, indexes["kind"], query, product_id)
 
 
 @pytest.mark.parametrize(
@@ -1156,12 +1160,7 @@ def test_everyday_names_of_groceries_find_them_on_both_backends(
     before): the everyday name of a product the titles call otherwise (картошка is
     картофель, энергетик an энергетический напиток, мусорные пакеты are мешки для мусора)
     and makers whose Cyrillic spelling is far from their letters (хайнц, джилет)."""
-    hits = indexes["grocery"][0].search(query, limit=3).hits
-    assert hits and hits[0].product_id == product_id, (
-        indexes["kind"],
-        query,
-        [(h.product_id, h.product["name"]) for h in hits],
-    )
+    _assert_first(indexes["grocery"][0], indexes["kind"], query, product_id)
 
 
 @pytest.mark.parametrize(
@@ -1181,12 +1180,7 @@ def test_what_a_title_says_a_product_lacks_is_not_what_it_has_on_both_backends(
     for Y (десяток яиц listed «Майонез постный без яиц» first). A title's «без Y» is indexed
     as one word with без (`search_document.lacking_glued`)."""
     grocery = indexes["grocery"][0]
-    hits = grocery.search(query, limit=3).hits
-    assert hits and hits[0].product_id == product_id, (
-        indexes["kind"],
-        query,
-        [(h.product_id, h.product["name"]) for h in hits],
-    )
+    _assert_first(grocery, indexes["kind"], query, product_id)
     assert "g081" not in {h.product_id for h in grocery.search("глютен", limit=10).hits}
 
 
