@@ -1170,6 +1170,8 @@ def test_everyday_names_of_groceries_find_them_on_both_backends(
         ("майонез без яиц", "g082"),  # the same: nothing found
         ("жвачка без сахара", "g080"),  # and жвачка, a жевательная резинка
         ("десяток яиц", "g011"),  # the eggs, not the mayonnaise «без яиц» first
+        ("молоко без лактозы", "g002"),  # «Молоко безлактозное»: second
+        ("без лактозы", "g002"),  # nothing: «без Y» alone looked for Y
     ],
 )
 def test_what_a_title_says_a_product_lacks_is_not_what_it_has_on_both_backends(
@@ -1178,10 +1180,13 @@ def test_what_a_title_says_a_product_lacks_is_not_what_it_has_on_both_backends(
     """Probe round 39: «без Y» in a query leaves out what has Y, and that left out the
     products whose titles say they lack it (Хлебцы без глютена); the same titles were found
     for Y (десяток яиц listed «Майонез постный без яиц» first). A title's «без Y» is indexed
-    as one word with без (`search_document.lacking_glued`)."""
+    as one word with без (`search_document.lacking_glued`), and a query's «без Y» also
+    looks for a name's adjective of lacking Y (безлактозное); alone, it looks for those."""
     grocery = indexes["grocery"][0]
     _assert_first(grocery, indexes["kind"], query, product_id)
     assert "g081" not in {h.product_id for h in grocery.search("глютен", limit=10).hits}
+    # «без сахара» alone: the sugar-free gum and cola, not the sugar (as before)
+    assert {h.product_id for h in grocery.search("без сахара", limit=10).hits} == {"g080", "g083"}
 
 
 def test_a_russian_word_that_is_a_model_name_finds_the_name_on_both_backends(

@@ -45,7 +45,13 @@ from vitrina.search.phrases import (
     phrase_matches,
 )
 from vitrina.search.price_words import price_from_words, with_price_from_words
-from vitrina.search.query_plan import plan_query, rewritten_words, said_in_words, typed_words
+from vitrina.search.query_plan import (
+    lacking_adjective_start,
+    plan_query,
+    rewritten_words,
+    said_in_words,
+    typed_words,
+)
 from vitrina.search.query_roles import (
     MAKER_WEIGHT,
     PURPOSE_WEIGHT,
@@ -572,12 +578,24 @@ def test_a_specification_says_its_key_when_the_product_has_the_feature() -> None
     assert text == 'Влажная уборка Отделение для ноутбука 15.6" Цвет белый'
 
 
+def test_an_adjective_of_lacking_a_word_starts_with_bez_or_bes() -> None:
+    """молоко без лактозы: Молоко безлактозное (probe round 39: second); the stem's last
+    letter may change in the adjective (молока → безмолочный), без is бес before a voiceless
+    consonant, and a root of two letters says nothing."""
+    assert lacking_adjective_start("лактозы") == "безлакто"
+    assert lacking_adjective_start("молока") == "безмоло"
+    assert lacking_adjective_start("проводов") == "беспрово"
+    assert lacking_adjective_start("сахара") == "бессаха"
+    assert lacking_adjective_start("шума") is None and lacking_adjective_start("5") is None
+
+
 def test_what_follows_bez_is_what_the_product_must_not_have() -> None:
     """клавиатура без подсветки: подсветки is left out of what must match and any product
-    that has it is left out; another function word ends it; без alone keeps its word."""
+    that has it is left out; another function word ends it."""
     assert query_roles(["клавиатура", "без", "подсветки"]).absent == frozenset({2})
     assert query_roles(["куртка", "без", "капюшона", "для", "бега"]).absent == frozenset({2})
-    assert query_roles(["без", "сахара"]).absent == frozenset()
+    # alone too: what lacks it is looked for (`query_plan.assemble`: без+word, the adjective)
+    assert query_roles(["без", "сахара"]).absent == frozenset({1})
     assert query_roles(["клавиатура", "с", "подсветкой"]).absent == frozenset()
 
 

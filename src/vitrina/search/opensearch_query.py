@@ -361,6 +361,9 @@ class _OpenSearchClauses:
         spelt = [c for s in name_spellings(joined) if (c := _fuzzy(s, ENGLISH_FIELDS)) is not None]
         return any_of(spelt) if spelt else None
 
+    def name_starting(self, start: str) -> dict[str, Any]:
+        return {"prefix": {"name": {"value": start, "boost": BOOSTS["name"]}}}
+
     def all_of(self, clauses: list[dict[str, Any]]) -> dict[str, Any]:
         return {"bool": {"must": clauses}}
 

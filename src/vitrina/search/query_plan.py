@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, TypeVar
 
 from vitrina.domain.search_document import LACKING_PREFIX
+from vitrina.search.analysis import stems
 from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import adjacent_words_joined
 from vitrina.search.number_units import said_numbers, split_number_units
@@ -163,6 +164,9 @@ class Clauses(Protocol[C]):
     def joined(self, joined: str) -> C | None:
         """Two adjacent words joined, a few edits from a name or brand."""
 
+    def name_starting(self, start: str) -> C | None:
+        """A name's word (its stem) that starts with `start`, weighted as a name's word."""
+
     def all_of(self, clauses: list[C]) -> C: ...
 
     def any_of(self, clauses: list[C]) -> C: ...
@@ -172,6 +176,24 @@ class Clauses(Protocol[C]):
     def query(self, mode: str, needed: list[C], extra: list[C], absent: list[C]) -> C:
         """The whole: every needed clause ("and") or any of them, the extra ones adding to
         the score, the absent ones excluding."""
+
+
+# Before these, без is said бес (бессахарный, беспроводной).
+_VOICELESS = frozenset("кпстфхцчшщ")
+# The stem's letters kept, at least: a shorter root (шум → шу) starts too many words.
+MIN_LACKING_ROOT = 3
+
+
+def lacking_adjective_start(word: str) -> str | None:
+    """How an adjective of lacking the word starts (лактозы → безлакто: безлактозное;
+    проводов → беспрово: беспроводные; мешка → безмеш: безмешковый): без or бес and the
+    word's stem less its last letter, which the adjective may change (молока → безмолочный);
+    None for a root too short to say anything."""
+    stem = next(iter(stems(word)), "")
+    root = stem[:-1]
+    if len(root) < MIN_LACKING_ROOT or not root.isalpha():
+        return None
+    return ("бес" if root[0] in _VOICELESS else "без") + root
 
 
 def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:
@@ -211,11 +233,20 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     needed = [c for c, opt in zip(built, optional, strict=True) if c is not None and not opt]
     extra = [c for c, opt in zip(built, optional, strict=True) if c is not None and opt]
     # «хлебцы без глютена»: a title that says the product lacks the word has it glued to без
-    # (`search_document.lacking_glued`), which was what was asked
-    extra += [c for w in words if w.absent for c in clauses.typed(LACKING_PREFIX + w.word)]
+    # (`search_document.lacking_glued`), which was what was asked; or says it in one
+    # adjective (молоко без лактозы: Молоко безлактозное)
+    lacking = []
+    for w in (w for w in words if w.absent):
+        lacking += clauses.typed(LACKING_PREFIX + w.word)
+        start = lacking_adjective_start(w.word)
+        if start is not None and (adjective := clauses.name_starting(start)) is not None:
+            lacking.append(adjective)
     needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
     if plan.mode != "and":  # any word (and the fuzzy stage): a meaning counts as one word more
         needed += [m for m in meanings if m is not None]
+    if not needed and lacking:  # «без сахара» alone: what lacks it is what was asked
+        needed, lacking = [clauses.any_of(lacking)], []
+    extra += lacking
     if not needed:  # the other words have no terms at all: the optional ones are all
         needed, extra = extra, []
     if not needed:

@@ -154,8 +154,6 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             lacking = False
         elif lacking and i not in optional:
             absent.add(i)
-    if not set(range(len(words))) - optional - absent:  # «без сахара» alone: look for it
-        absent = set()
     return QueryRoles(
         optional, tuple(weights), frozenset(absent), _makers(words, optional, weights, absent)
     )

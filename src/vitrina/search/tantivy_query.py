@@ -10,6 +10,7 @@ so a built query belongs to one index generation: `EmbeddedSearch` caches it unt
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 import tantivy
@@ -454,6 +455,10 @@ class _TantivyClauses:
             return clause
         # "any word": the pair counts like a word found exactly, as a fuzzy word does there
         return tantivy.Query.boost_query(clause, ANY_WORD_FUZZY_BOOST)
+
+    def name_starting(self, start: str) -> Any:
+        prefix = tantivy.Query.regex_query(self.queries.schema, "name", re.escape(start) + ".*")
+        return tantivy.Query.boost_query(prefix, BOOSTS["name"])
 
     def all_of(self, clauses: list[Any]) -> Any:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
