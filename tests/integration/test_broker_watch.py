@@ -42,7 +42,12 @@ def test_a_killed_broker_is_said_once_restarted_and_its_topics_reapplied(tmp_pat
 
         wait_for(recovered, 60, interval=0.3, message=f"the broker back; said: {said}")
         assert said[0].startswith("the embedded broker is down")
-        assert "topics re-applied" in said[-1] and len(said) == 2
+        assert "topics re-applied" in said[-1] and len(said) in (2, 3), said
+        # said once; between, at most the one failed restart a port taken meanwhile causes
+        # (another process may bind it the moment the broker dies; in a rehearsal on
+        # 2026-12-05 the restart found it taken, most likely by a parallel test's broker),
+        # which the next try, 5 s on, gets past
+        assert len(said) == 2 or said[1].startswith("restarting the broker failed"), said
         now = broker.status(settings)
         assert now.running and now.pid != first.pid
         names = AdminClient({"bootstrap.servers": now.address}).list_topics(timeout=10).topics

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +15,9 @@ from vitrina.kafka.clients import admin_config, identity
 from vitrina.kafka.errors import ClientIdentity, explain, fetch_metadata
 from vitrina.settings import Settings
 from vitrina.topics import TopicSpec, declared_topics
+
+log = logging.getLogger(__name__)
+VISIBLE_POLL_S = 0.1  # between metadata requests while created topics propagate
 
 
 @dataclass
@@ -113,6 +118,8 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
                     raise explain(exc, ident, operation="CREATE", topic=name) or BrokerError(
                         f"could not create topic {name}: {exc}"
                     ) from None
+    if report.created:
+        _wait_until_visible(admin, report.created, ident, timeout)
     for spec in specs:
         if spec.name in existing:
             diffs = _differences(spec, existing[spec.name])
@@ -121,6 +128,33 @@ def apply_topics(settings: Settings, timeout: float = 15.0) -> ApplyReport:
             else:
                 report.unchanged.append(spec.name)
     return report
+
+
+def _wait_until_visible(
+    admin: AdminClient, names: list[str], ident: ClientIdentity, timeout: float
+) -> None:
+    """Until the metadata shows every topic just created with a leader for each partition:
+    the controller acknowledges a creation before every broker knows the topic, and a caller
+    that described or used it at once (a 3-broker cluster under load) found no such topic.
+    Bounded by `timeout`; then the caller's own use reports what is still missing."""
+    deadline = time.monotonic() + timeout
+    wanted = set(names)
+    while True:
+        topics = fetch_metadata(admin, ident, timeout=max(0.5, deadline - time.monotonic())).topics
+        ready = {
+            name
+            for name in wanted
+            if (topic := topics.get(name)) is not None
+            and topic.error is None
+            and topic.partitions
+            and all(p.leader >= 0 for p in topic.partitions.values())
+        }
+        if ready == wanted:
+            return
+        if time.monotonic() >= deadline:
+            log.warning("topics created but not yet in the metadata: %s", sorted(wanted - ready))
+            return
+        time.sleep(VISIBLE_POLL_S)
 
 
 def create_topic(
