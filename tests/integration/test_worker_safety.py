@@ -21,6 +21,7 @@ from tests.support import committed, recreate_topic
 
 from vitrina.contracts import decode
 from vitrina.domain.generator import generate_catalog
+from vitrina.errors import UnavailableError
 from vitrina.kafka.clients import producer_config
 from vitrina.kafka.deadletter import DeadLetterFlood, Output, headers_dict
 from vitrina.kafka.incarnations import IncarnationCheck
@@ -587,6 +588,41 @@ def test_partitions_lost_while_the_abort_fails_for_good_are_let_go_and_nothing_i
         each_copied_once(settings, running, group, (topic, out), values)
         assert freeze.frozen and wrapped.failed == 1
         assert (topic, 0) in side.dropped  # let go of when lost
+    finally:
+        running.stop()
+
+
+def test_a_broker_that_cannot_say_the_incarnations_at_assignment_stops_no_worker(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Seen in a rehearsal (2026-12-05, the secured cluster's test of services frozen past
+    their session timeout, the machine loaded): on its assignment after SIGCONT the indexer
+    asked its input's incarnation, the broker did not answer within the check's 10 s
+    (UnavailableError), and the indexer exited. Its docstring said such a topic is only not
+    checked, but only BrokerError was caught. The broker's silence cannot be made on demand,
+    so the check raises it once, as it would."""
+    settings = make_settings()
+    topic, out = settings.topics.client_events, settings.topics.orders
+    group = f"unsaid-{uuid.uuid4().hex[:6]}"
+    values = [f"u-{i}".encode() for i in range(30)]
+    send(settings, topic, [(f"k-{i}", v) for i, v in enumerate(values)], partition=0)
+    worker = StreamWorker(settings, FreezeOnce(out, at=b"", freeze_s=0.0), [topic], group_id=group)
+    check = worker._incarnation_check
+    assert check is not None
+    asked = check.current
+    calls: list[list[str]] = []
+
+    def silent_once(topics: list[str], wait_s: float = 10.0) -> dict[str, str]:
+        calls.append(topics)
+        if len(calls) == 1:
+            raise UnavailableError(f"toy: cannot check {', '.join(topics)} when assigned")
+        return asked(topics, wait_s)
+
+    check.current = silent_once  # type: ignore[method-assign]
+    running = Running(worker)
+    try:
+        each_copied_once(settings, running, group, (topic, out), values)
+        assert calls  # it was asked, and failed, at the assignment
     finally:
         running.stop()
 

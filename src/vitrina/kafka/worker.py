@@ -687,7 +687,7 @@ class StreamWorker:
         assert self._incarnation_check is not None
         try:
             now = self._incarnation_check.current(sorted(topics), wait_s=10)
-        except BrokerError as exc:
+        except (BrokerError, UnavailableError) as exc:  # the silence too: not a reason to exit
             log.warning("%s: %s; not checked for being created again", self.service, exc)
             return dict.fromkeys(topics, "")
         unknown = sorted(topic for topic, incarnation in now.items() if not incarnation)
