@@ -24,8 +24,8 @@ MAX_QUERY_WORDS = 12
 # writes its comma as a point): one word, so a typed 5 is not the fraction of 0.5 л (split
 # at the point, «вода 5 литров» listed a 0.5 l bottle first). One or two digits after the
 # point only, and not a part of a longer dotted run (5.000 groups thousands; 1.2.3, a date).
-_WORD = re.compile(r"(?<!\d\.)\d+\.\d\d?(?!\.?\d)|[^\W_]+", re.UNICODE)
 DECIMAL = re.compile(r"\d+\.\d\d?")
+_WORD = re.compile(rf"(?<!\d\.){DECIMAL.pattern}(?!\.?\d)|[^\W_]+", re.UNICODE)
 _DECIMAL_COMMA = re.compile(r"(?<=\d),(?=\d)")
 _CONTROL = {"Cc", "Cs", "Co", "Cn"}
 # Characters a text copied from a page carries inside its words that are not seen and

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
+from vitrina.domain.search_document import is_decimal
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
 )
@@ -78,7 +79,7 @@ def may_be_one_word(first: str, second: str) -> bool:
     """Whether two adjacent typed words may be one word split by a space: a compound (its
     second word Cyrillic: саунд бар) or `joinable`; never a decimal and the word after it
     (2.5 ч is a number and its unit: joined, 2.5ч read as the words 2 and 5ч)."""
-    return "." not in first and (is_cyrillic(second) or joinable(first, second))
+    return not is_decimal(first) and (is_cyrillic(second) or joinable(first, second))
 
 
 def joined_spellings(joined: str) -> tuple[str, ...]:

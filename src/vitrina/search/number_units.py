@@ -245,10 +245,10 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
                 out.append(word)
                 continue
         if word in KILO_UNITS and out and is_number(out[-1]):
-            out[-1:] = [*_thousands(out), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
+            out[-1:] = [_in_thousands(out[-1]), KILO_UNITS[word]]  # 1,5 квт → 1500 вт
             continue
         if word in THOUSANDS and out and is_number(out[-1]):  # 5 тысяч → 5000
-            out[-1:] = _thousands(out)  # полторы тысячи → 1.5 → 1500
+            out[-1] = _in_thousands(out[-1])  # полторы тысячи → 1.5 → 1500
             continue
         if word in NUMBER_LETTERS and out and out[-1].isdigit():  # 5 джи → 5g
             out[-1] += NUMBER_LETTERS[word]
@@ -292,11 +292,10 @@ def _without_number_endings(words: tuple[str, ...]) -> list[str]:
     return out
 
 
-def _thousands(out: list[str]) -> list[str]:
-    """The number before a kilo-unit in thousands of the base unit: 2 → 2000, 1.5 → 1500."""
-    whole, _, fraction = out[-1].partition(".")
-    watts = int(whole) * 1000 + int((fraction + "00")[:3])
-    return [str(watts)]
+def _in_thousands(number: str) -> str:
+    """A number before a kilo-unit in thousands of the base unit: 2 → 2000, 1.5 → 1500."""
+    whole, _, fraction = number.partition(".")
+    return str(int(whole) * 1000 + int((fraction + "00")[:3]))
 
 
 def converted_units(words: tuple[str, ...]) -> tuple[tuple[int, int, tuple[str, str]], ...]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from vitrina.domain.search_document import clean_query, is_decimal, query_words
-from vitrina.search.analysis import form_lemma_text, stems
+from vitrina.search.analysis import form_lemma_text, stems, whole_part
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
@@ -92,7 +92,7 @@ def term_clauses(word: str, weight: float = 1.0, guess: bool = True) -> list[dic
     if not is_decimal(word):
         return _field_clauses(word, weight, guess)
     exact = {"bool": {"should": _field_clauses(word, weight, guess)}}
-    whole = _field_clauses(word.partition(".")[0], weight, guess)
+    whole = _field_clauses(whole_part(word)[0], weight, guess)
     return [{"bool": {"must": [exact], "should": whole}}]
 
 
@@ -178,7 +178,7 @@ def _terms(text: str, guess: bool = True) -> int:
     """Term queries one form costs at most: a term per word per stemmed field, and one per
     lemma per lemma field (a made-up form's lemmas not guessed, as `term_clauses` sends it)."""
     lemma_terms = len(form_lemma_text(text, guess).split())
-    whole = _terms(text.partition(".")[0], guess) if is_decimal(text) else 0
+    whole = _terms(whole_part(text)[0], guess) if is_decimal(text) else 0
     return len(STEM_FIELDS) * len(_TOKEN.findall(text)) + 2 * lemma_terms + whole
 
 

@@ -164,7 +164,7 @@ class Clauses(Protocol[C]):
     def joined(self, joined: str) -> C | None:
         """Two adjacent words joined, a few edits from a name or brand."""
 
-    def name_starting(self, start: str) -> C | None:
+    def name_starting(self, start: str) -> C:
         """A name's word (its stem) that starts with `start`, weighted as a name's word."""
 
     def all_of(self, clauses: list[C]) -> C: ...
@@ -239,8 +239,8 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     for w in (w for w in words if w.absent):
         lacking += clauses.typed(LACKING_PREFIX + w.word)
         start = lacking_adjective_start(w.word)
-        if start is not None and (adjective := clauses.name_starting(start)) is not None:
-            lacking.append(adjective)
+        if start is not None:
+            lacking.append(clauses.name_starting(start))
     needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
     if plan.mode != "and":  # any word (and the fuzzy stage): a meaning counts as one word more
         needed += [m for m in meanings if m is not None]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import tantivy
 
 from vitrina.domain.search_document import is_decimal
-from vitrina.search.analysis import form_lemmas, lemmas, stems
+from vitrina.search.analysis import form_lemmas, lemmas, stems, whole_part
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
@@ -87,7 +87,7 @@ class TantivyQueries:
         exact = self._field_clauses(word, weight, searcher, guess)
         if not exact:
             return []
-        whole = self._field_clauses(word.partition(".")[0], weight, searcher, guess)
+        whole = self._field_clauses(whole_part(word)[0], weight, searcher, guess)
         must = (tantivy.Occur.Must, tantivy.Query.boolean_query(exact))
         return [(tantivy.Occur.Should, tantivy.Query.boolean_query([must, *whole]))]
 
