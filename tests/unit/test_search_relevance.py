@@ -346,7 +346,10 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     (20, price-order with what the product must have — бюджетный монитор 27 дюймов, самый
     дорогой монитор 32 дюйма, недорогая палатка на 4 человека; judged by the three
     cheapest or dearest that have it; before 0.89 on both): 1.0 on both once the order
-    keeps to the hits with the most of the words asked (`price_order.ordered_by_price`)."""
+    keeps to the hits with the most of the words asked (`price_order.ordered_by_price`).
+    Round 40 (99 of 140, written blind by an author who read only the four catalogues;
+    before 0.953 embedded, 0.938 OpenSearch, synonym 0.852): 0.992 on both after
+    (газировка ranks a fizzy mineral water first, джилет мак 3 the razor 3rd)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -383,6 +386,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((33,), 0.9),
         ((34,), 0.9),
         ((35,), 0.9),
+        ((40,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

@@ -29,12 +29,16 @@ def _morph() -> Any:
     return pymorphy3.MorphAnalyzer()
 
 
+MAX_WORD_CHARS = 40  # a longer "word" (a hash, a run of letters) is not looked up
+MAX_WORD_BYTES = 2 * MAX_WORD_CHARS  # in UTF-8 a Cyrillic letter is two bytes
+
+
 def _is_cyrillic(word: str) -> bool:
     return any("а" <= ch <= "я" for ch in word)
 
 
 def _lemmas(word: str) -> tuple[str, ...]:
-    if not _is_cyrillic(word) or len(word) > 40:
+    if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
         return (word,)
     forms: list[str] = []
     for parse in _morph().parse(word):
@@ -59,6 +63,18 @@ def is_soft_comparative(word: str) -> bool:
     shaped = word.startswith("по") and word.endswith("е") and len(word) <= 40
     parses = _morph().parse(word) if shaped else []
     return bool(parses) and all("Cmp2" in parse.tag for parse in parses)
+
+
+@lru_cache(maxsize=65_536)
+def is_adjective_never_genitive(word: str) -> bool:
+    """Whether the word reads as an adjective (or participle) and never as a genitive: a
+    word «без» cannot govern (лактозное, проводные; not сахара, not проводных)."""
+    if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
+        return False
+    parses = _morph().parse(word)
+    return any(p.tag.POS in ("ADJF", "PRTF") for p in parses) and not any(
+        "gent" in p.tag for p in parses
+    )
 
 
 _RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
@@ -346,7 +362,10 @@ def stem_analyzer() -> Any:
     # query words alike), already lower case; lowercasing it again was ~7% of the build CPU.
     return (
         tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
-        .filter(tantivy.Filter.remove_long(40))
+        # bytes, not letters: 80 is the 40 letters `_lemmas` reads. At 40 a Cyrillic word of
+        # 20+ letters (ультрапастеризованное, воздухонепроницаемый) had no stem at all, in
+        # the index and in the query (blind probe round 40)
+        .filter(tantivy.Filter.remove_long(MAX_WORD_BYTES))
         .filter(tantivy.Filter.stemmer("russian"))
         .build()
     )

@@ -36,6 +36,7 @@ from vitrina.search.query_understanding import (
     compound_endings,
     compound_meanings,
     prefix_typed_after,
+    prefix_typed_before,
     word_cuts,
 )
 from vitrina.search.typed_shapes import latin_lemmas
@@ -132,7 +133,10 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
         for latin in latin_readings(word):  # снапдрагоне → snapdragon, а311 → a31
-            out[f"matches {latin}"] = any_of(forms_clauses(latin))
+            # the clause the query sends for it (`_word_plan`), not its alternatives too:
+            # протечьки → protechka matched as its Cyrillic spelling протечка here, and then
+            # nothing in the query, which left out the fuzzy look that finds протечки
+            out[f"matches {latin}"] = any_of(term_clauses(latin))
         if len(words) > 1:  # for "any word": is there any way the word matches?
             if twin is not None:
                 out[f"matches {twin}"] = any_of(forms_clauses(twin))
@@ -197,7 +201,11 @@ def read_words(
         if (
             words_read
             and may_be_one_word(words_read[-1], word)
-            and (split_code(words_read[-1], word) or not (known(words_read[-1]) and known(word)))
+            and (
+                split_code(words_read[-1], word)
+                or prefix_typed_before(words_read[-1], word)
+                or not (known(words_read[-1]) and known(word))
+            )
         ):
             # pulse one → pulseone, м 89 → m89: a name or code split by a space
             spelt = next((j for j in joined_spellings(words_read[-1] + word) if known(j)), None)

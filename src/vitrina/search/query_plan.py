@@ -24,7 +24,12 @@ from vitrina.search.phrases import (
     PhraseMatch,
     phrase_matches,
 )
-from vitrina.search.query_roles import MAKER_WEIGHT, query_roles
+from vitrina.search.query_roles import (
+    MAKER_WEIGHT,
+    VOICELESS,
+    lacking_prefix_joined,
+    query_roles,
+)
 from vitrina.search.query_understanding import (
     joined_dictionary_words,
 )
@@ -75,7 +80,9 @@ def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
     request."""
     return joined_dictionary_words(
         letters_said_apart(
-            brands_glued_apart(brand_adjectives(split_number_units(one_script_words(words))))
+            brands_glued_apart(
+                brand_adjectives(lacking_prefix_joined(split_number_units(one_script_words(words))))
+            )
         )
     )
 
@@ -178,8 +185,6 @@ class Clauses(Protocol[C]):
         the score, the absent ones excluding."""
 
 
-# Before these, без is said бес (бессахарный, беспроводной).
-_VOICELESS = frozenset("кпстфхцчшщ")
 # The stem's letters kept, at least: a shorter root (шум → шу) starts too many words.
 MIN_LACKING_ROOT = 3
 
@@ -193,7 +198,7 @@ def lacking_adjective_start(word: str) -> str | None:
     root = stem[:-1]
     if len(root) < MIN_LACKING_ROOT or not root.isalpha():
         return None
-    return ("бес" if root[0] in _VOICELESS else "без") + root
+    return ("бес" if root[0] in VOICELESS else "без") + root
 
 
 def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:

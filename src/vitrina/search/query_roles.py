@@ -27,7 +27,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from vitrina.domain.search_document import is_number
-from vitrina.search.analysis import is_dictionary_noun, is_soft_comparative, lemmas
+from vitrina.search.analysis import (
+    is_adjective_never_genitive,
+    is_dictionary_noun,
+    is_soft_comparative,
+    lemmas,
+)
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
 
 # In "any word" (nothing has every word), a word that names who makes the product weighs
@@ -46,6 +51,10 @@ PURPOSE_WEIGHT = 0.3
 PURPOSE_PREPOSITIONS = frozenset({"для", "к", "ко", "под", "подо"})
 # «без подсветки», «безо льда»: what follows is what the product lacks.
 ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
+# без- and бес- begin adjectives of lacking (безлактозное, беспроводные); typed apart
+# («без лактозное молоко», «бес проводные наушники») the prefix is no preposition.
+LACKING_PREFIXES = frozenset({"без", "бес"})
+VOICELESS = frozenset("кпстфхцчшщ")  # бес- before these, без- before the rest (бессахарный)
 # As typed (normalised: lower case, ё → е). Short, closed classes: a word here never names
 # a product. «что-нибудь» is two query words, что + нибудь.
 FUNCTION_WORDS = frozenset(
@@ -157,6 +166,21 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
     return QueryRoles(
         optional, tuple(weights), frozenset(absent), _makers(words, optional, weights, absent)
     )
+
+
+def lacking_prefix_joined(words: Sequence[str]) -> tuple[str, ...]:
+    """«без» (or бес) typed apart from the adjective it begins, joined back to it (без
+    лактозное → безлактозное, без проводные → беспроводные): an adjective that cannot be
+    «без»'s genitive. Without this the adjective was read as what the product lacks, and
+    «без лактозное молоко» found no milk at all on OpenSearch (blind probe round 40).
+    «без сахара», «без проводных» and a noun in any case (без сахар) stay «без Y»."""
+    out: list[str] = []
+    for word in words:
+        if out and out[-1] in LACKING_PREFIXES and is_adjective_never_genitive(word):
+            out[-1] = ("бес" if word[0] in VOICELESS else "без") + word
+            continue
+        out.append(word)
+    return tuple(out)
 
 
 def is_maker_word(word: str) -> bool:

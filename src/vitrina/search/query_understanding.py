@@ -80,6 +80,22 @@ COMPOUND_PREFIXES = (
     "робот",
 )
 
+# Prefixes of one-word names that shoppers also type as a word of their own (ультра
+# пастеризованное, анти пригарная, авто кресло: blind probe round 40). Such a pair is read
+# as the one word the index has even when each part alone is a word of the index too
+# (Always Ultra, Domestos Ультра белый): without it, «ультра пастеризованное молоко»
+# listed pasteurised milk first and the ultra-pasteurised fifth.
+PREFIXES_TYPED_APART = frozenset(
+    {*COMPOUND_PREFIXES, "ультра", "супер", "анти", "гипо", "полу", "мега", "экстра", "сверх"}
+)
+
+
+def prefix_typed_before(first: str, second: str) -> bool:
+    """Whether `first` is a prefix typed apart before its Cyrillic word (`second`)."""
+    return (
+        first in PREFIXES_TYPED_APART and len(second) >= MIN_COMPOUND_PART and is_cyrillic(second)
+    )
+
 
 def prefix_typed_after(first: str, second: str) -> str | None:
     """A compound prefix typed apart after its word (самокат электро → электросамокат): the
@@ -106,7 +122,10 @@ _DIMINUTIVE = (
     ("очка", "ь"),  # тросточка → трость, кисточка → кисть, косточка → кость
     ("ечек", "ок"),
     ("очек", "ок"),
-    ("ичка", "ка"),
+    # -ичка of an -а noun (водичка → вода, сестричка → сестра); read as -ка it made
+    # водичка a водка (blind probe round 40)
+    ("ичка", "а"),
+    ("ешек", "ень"),  # пельмешек → пельмень, ремешек → ремень, камешек → камень
     ("ушка", "а"),
     ("ийка", "ия"),  # энциклопедийка → энциклопедия (-ия nouns; батарейка is -ейка)
 )

@@ -17,6 +17,7 @@ from vitrina.search.model_codes import joined_spellings, may_be_one_word, split_
 from vitrina.search.query_understanding import (
     compound_endings,
     prefix_typed_after,
+    prefix_typed_before,
     word_cuts,
 )
 
@@ -46,6 +47,7 @@ def joined_compounds(searcher: Any, words: tuple[str, ...]) -> tuple[str, ...]:
             and may_be_one_word(out[-1], word)
             and (
                 split_code(out[-1], word)
+                or prefix_typed_before(out[-1], word)
                 or not (known(searcher, out[-1]) and known(searcher, word))
             )
         ):
