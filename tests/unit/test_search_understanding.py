@@ -19,6 +19,7 @@ from vitrina.search.misspellings import (
     brand_cuts,
     brand_fuzzy_stems,
     fuzzy_distance,
+    lemma_fuzzy_distance,
     misspelt_brand,
     misspelt_colour,
     misspelt_word,
@@ -1004,6 +1005,23 @@ def test_a_prefixed_compound_read_as_a_phrase_has_the_phrases_meaning() -> None:
     ]
     assert ("садовый", "инструмент") not in compound_meanings("садлейка")
     assert len(compound_meanings("электрощетка")) == 3
+
+
+def test_s_before_a_genitive_is_where_from() -> None:
+    """«розетка с управлением с телефона»: с телефона (genitive) is where the socket is
+    controlled from, weighed as a purpose; с управлением (instrumental) is what it has."""
+    roles = query_roles(["розетка", "с", "управлением", "с", "телефона"])
+    assert roles.weights == (1.0, 1.0, 1.0, 1.0, PURPOSE_WEIGHT)
+    assert query_roles(["микроволновка", "с", "грилем"]).weights == (1.0, 1.0, 1.0)
+    assert query_roles(["чай", "с", "сахаром"]).weights == (1.0, 1.0, 1.0)
+
+
+def test_a_whole_word_gets_fewer_fuzzy_edits_than_its_stem() -> None:
+    """The fuzzy stage also looks for the word as typed among the names' lemmas (смтана →
+    сметана): one edit, as two reached стекло from стенли."""
+    assert lemma_fuzzy_distance("смтана") == 1
+    assert lemma_fuzzy_distance("смтн") == 0
+    assert lemma_fuzzy_distance("телевизорр") == 1
 
 
 def test_the_purpose_ends_at_a_number() -> None:

@@ -77,6 +77,16 @@ def is_adjective_never_genitive(word: str) -> bool:
     )
 
 
+@lru_cache(maxsize=65_536)
+def reads_as_source(word: str) -> bool:
+    """Whether the word may be a genitive and never an instrumental: what «с» before it
+    means is "from" (с телефона, с пульта), not "with" (с грилем, с сахаром)."""
+    if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
+        return False
+    parses = _morph().parse(word)
+    return any("gent" in p.tag for p in parses) and not any("ablt" in p.tag for p in parses)
+
+
 _RUSSIAN_LETTERS = frozenset("абвгдеёжзийклмнопрстуфхцчшщъыьэюя")
 
 # Number words by their dictionary form: cardinals (двадцати → двадцать) and ordinals

@@ -22,6 +22,20 @@ from vitrina.search.word_lists import BRANDS, COLOURS, SYNONYMS
 FUZZY_MIN_CHARS = 5
 
 
+# The field the fuzzy stage also looks in with the word as typed, not its stem: the names'
+# lemmas (a typo can change where the stemmer cuts a word, not its dictionary form)
+LEMMA_FUZZY_FIELD = "name_lemma"
+# A whole word is longer than its stem, so it gets one edit, never the two
+# `fuzzy_distance` may give its stem: two edits of a six-letter word reach other words
+# (стенли → стекло, томаты → томатный), and a two-edit automaton over the names' lemmas
+# costs a query of made-up words more. A typo that moved the stemmer's cut is mostly one.
+
+
+def lemma_fuzzy_distance(word: str) -> int:
+    """Edits the word as typed may be from a name's lemma: 0 (too short) or 1."""
+    return 1 if len(word) >= FUZZY_MIN_CHARS else 0
+
+
 def fuzzy_distance(stem: str) -> int:
     """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2."""
     if len(stem) >= 6:

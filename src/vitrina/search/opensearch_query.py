@@ -24,10 +24,12 @@ from vitrina.search.base import SearchFilters, SortOrder, check_request
 from vitrina.search.fields import BOOSTS
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
+    LEMMA_FUZZY_FIELD,
     MISSPELT_WEIGHT,
     brand_cuts,
     brand_fuzzy_stems,
     fuzzy_distance,
+    lemma_fuzzy_distance,
     swapped_neighbours,
     whole_brand_spellings,
 )
@@ -234,6 +236,20 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
             if all(english != text for text, _ in spellings):
                 spellings.append((english, ENGLISH_FIELDS))
     should = [c for text, fields in spellings if (c := _fuzzy(text, fields)) is not None]
+    if is_cyrillic(word) and (distance := lemma_fuzzy_distance(word)):
+        # смтана: a typo can move where the stemmer cuts; the name's lemma is near (сметана)
+        should.append(
+            {
+                "multi_match": {
+                    "query": word,
+                    "fields": [f"{LEMMA_FUZZY_FIELD}^{BOOSTS['name']}"],
+                    "fuzziness": distance,
+                    # its boost alone, as tantivy's fuzzy term scores: BM25 on a short
+                    # name (Клавиатура YZA) lifted it over the word's stem match elsewhere
+                    "fuzzy_rewrite": "constant_score",
+                }
+            }
+        )
     # bosh → bosch, тефль → tefl → tefal: one edit for a four-letter spelling, brand only
     should += [
         {"multi_match": {"query": stem, "fields": BRAND_FIELDS, "fuzziness": 1}}

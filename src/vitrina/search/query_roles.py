@@ -32,6 +32,7 @@ from vitrina.search.analysis import (
     is_dictionary_noun,
     is_soft_comparative,
     lemmas,
+    reads_as_source,
 )
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
 
@@ -49,6 +50,10 @@ PURPOSE_WEIGHT = 0.3
 # айфону», «сумка под ноутбук». Not «на» (палатка на 4 человека, куртка на осень: what the
 # product is like) nor «с» (микроволновка с грилем: a part of it).
 PURPOSE_PREPOSITIONS = frozenset({"для", "к", "ко", "под", "подо"})
+# «с» before a genitive says where from, which is no more the product than Y of «X для
+# Y»: «розетка с управлением с телефона» (blind probe round 41: the phones ranked first);
+# before an instrumental it says what the product has (с грилем): a word of X.
+SOURCE_PREPOSITIONS = frozenset({"с", "со"})
 # «без подсветки», «безо льда»: what follows is what the product lacks.
 ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
 # без- and бес- begin adjectives of lacking (безлактозное, беспроводные); typed apart
@@ -143,6 +148,8 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             pass
         elif word in PURPOSE_PREPOSITIONS:
             purpose = seen_product_word  # «для кухни» alone: кухни is all there is
+        elif word in SOURCE_PREPOSITIONS and i + 1 < len(words) and reads_as_source(words[i + 1]):
+            purpose = seen_product_word  # «… с телефона»: from the phone
         elif word in FUNCTION_WORDS or is_number(word):
             # another function word: «наушники для бега с микрофоном», и, или; a number
             # says what X is like (монитор для игр 165 гц), not what it is for

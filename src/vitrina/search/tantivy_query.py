@@ -21,10 +21,12 @@ from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
+    LEMMA_FUZZY_FIELD,
     MISSPELT_WEIGHT,
     brand_cuts,
     brand_fuzzy_stems,
     fuzzy_distance,
+    lemma_fuzzy_distance,
     swapped_neighbours,
     whole_brand_spellings,
 )
@@ -265,6 +267,20 @@ class TantivyQueries:
                 )
                 for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
+        if self.understanding and is_cyrillic(word) and (distance := lemma_fuzzy_distance(word)):
+            # смтана: a typo can move where the stemmer cuts (смтан; the index has смета, two
+            # edits off), while the name's lemma is one edit away (сметана)
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.fuzzy_term_query(
+                            self.schema, LEMMA_FUZZY_FIELD, word, distance=distance
+                        ),
+                        BOOSTS["name"],
+                    ),
+                )
+            )
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
             searcher = self.index.searcher()
