@@ -70,6 +70,7 @@ from vitrina.search.query_understanding import (
     diminutive_bases,
     diminutive_compounds,
     e_for_e,
+    glued_typo_cuts,
     inflected_keys,
     joined_dictionary_words,
     misspelt_meanings,
@@ -95,6 +96,7 @@ from vitrina.search.transliteration import (
 from vitrina.search.typed_shapes import (
     brand_adjective,
     brands_glued_apart,
+    cyrillic_names,
     doubled_letters_once,
     dzh_for_g,
     hushing_spelt_right,
@@ -1311,18 +1313,22 @@ def test_a_unit_is_also_its_latin_spelling_and_a_diagonal_in_cm_its_inches() -> 
     diagonal in inches, 32" and 55" (probe round 21: the 120-Hz phone and the 5000-mAh one
     ranked 3rd, monitors of 81/69 см 4th-5th with recall 0.2-0.4). Only from 50 см, and only
     when the whole inch is within 0.25": a pan of 28 см has no diagonal."""
-    assert unit_readings(("смартфон", "5000", "мач")) == ((1, 3, (("5000", "mah"), ("5000mah",))),)
-    assert unit_readings(("120", "hz")) == ((0, 2, (("120", "гц"), ("120гц",))),)
-    assert (1, 3, (("1400", "мм"), ("140", "cm"), ("140cm",), ("55",))) in unit_readings(
-        ("телевизор", "140", "см")
-    )
+    mah = (("5000", "mah"), ("5000mah",), ("5000мач",))  # and glued as typed (round 43)
+    assert unit_readings(("смартфон", "5000", "мач")) == ((1, 3, mah),)
+    assert unit_readings(("120", "hz")) == ((0, 2, (("120", "гц"), ("120гц",), ("120hz",))),)
+    assert unit_readings(("65", "w")) == ((0, 2, (("65", "вт"), ("65вт",), ("65w",))),)
+    assert (
+        1,
+        3,
+        (("1400", "мм"), ("140", "cm"), ("140cm",), ("55",), ("140см",)),
+    ) in unit_readings(("телевизор", "140", "см"))
     assert ("32",) in unit_readings(("монитор", "81", "см"))[0][2]
     assert ("11",) not in unit_readings(("сковорода", "28", "см"))[0][2]  # below 50 см
     assert {("29",), ("30",)}.isdisjoint(unit_readings(("стол", "75", "см"))[0][2])  # 29.5"
     assert unit_readings(("2.5", "ч")) == ((0, 2, (("150", "мин"),)),)
     assert unit_readings(("робот", "5")) == () and unit_readings(("мач",)) == ()
     words = tuple(split_number_units(query_words("смартфон 5000мач")))
-    assert PhraseMatch(1, 3, (("5000", "mah"), ("5000mah",))) in phrase_matches(words)
+    assert PhraseMatch(1, 3, mah) in phrase_matches(words)
 
 
 def test_a_diminutive_in_ochka_may_be_of_a_word_in_soft_sign() -> None:
@@ -1370,6 +1376,31 @@ def test_bez_typed_apart_from_its_adjective_is_joined_back() -> None:
     for words in (["чай", "без", "сахара"], ["без", "сахар"], ["без", "проводных"]):
         assert lacking_prefix_joined(words) == tuple(words)
     assert rewritten_words(["без", "лактозное", "молоко"]) == ("безлактозное", "молоко")
+
+
+def test_two_words_glued_with_a_typo_are_cut_at_a_dictionary_word() -> None:
+    """Blind probe round 43: гречкаядреца, зубнаяпста found nothing — no cut gives two
+    words of the index, one part is misspelt. The cuts at a dictionary noun or adjective
+    in the nominative, longest first; клав, под, кой are no such word."""
+    assert glued_typo_cuts("гречкаядреца") == (("гречка", "ядреца"),)
+    assert glued_typo_cuts("зубнаяпста")[0] == ("зубная", "пста")
+    assert ("сыр", "мацарела") in glued_typo_cuts("сырмацарела")
+    assert glued_typo_cuts("клавиатурв") == ()
+    assert glued_typo_cuts("ноутбук") == ()  # too short to be two words
+
+
+def test_a_latin_word_may_be_a_russian_name() -> None:
+    """prostokvashino, miratorg: a Russian brand typed in Latin letters (round 43)."""
+    assert cyrillic_names("prostokvashino") == ("простоквашино",)
+    assert cyrillic_names("ноутбук") == () and cyrillic_names("abc") == ()
+
+
+def test_diminutives_in_eek_and_aek() -> None:
+    """кофеек, чаек (round 43); a base of three letters at least, so кедик → кед but not
+    блик → бл."""
+    assert diminutive_bases("кофеек") == ["кофе"]
+    assert diminutive_bases("чаек") == ["чай"]
+    assert diminutive_bases("кедик") == ["кед"] and diminutive_bases("блик") == []
 
 
 def test_a_compound_prefix_typed_after_its_word() -> None:

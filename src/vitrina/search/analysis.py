@@ -176,6 +176,18 @@ def is_dictionary_noun(word: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
+def is_dictionary_name_word(word: str) -> bool:
+    """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun or an
+    adjective in the nominative (сыр, гречка, зубная, наушники): a word names are made of;
+    not клав, под, кой."""
+    nominative = frozenset({"nomn"})
+    return is_dictionary_word(word) and (
+        _reads_as(word, frozenset({"NOUN"}), nominative)
+        or _reads_as(word, frozenset({"ADJF"}), nominative)
+    )
+
+
+@lru_cache(maxsize=65_536)
 def is_singular_noun(word: str) -> bool:
     """Whether the word reads as a noun in the nominative or accusative singular: what a
     number ending in one counts (двадцать одна скорость, тридцать один день)."""

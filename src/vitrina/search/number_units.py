@@ -360,7 +360,8 @@ def unit_readings(
     """Each number with its unit and what else the catalogues may write for it, as (start,
     end, meanings): the quantity in the neighbouring unit (`converted_units`: 1 см → 10 мм),
     the unit's Latin spelling apart and glued to the number (5000 мач → 5000 mah, 5000mah;
-    120 гц → 120hz, as the seed catalogues write it: the index has "120hz" as one word), and
+    120 гц → 120hz, as the seed catalogues write it: the index has "120hz" as one word), the
+    unit as typed glued to the number (65 w → 65w: blind probe round 43), and
     a diagonal in см as its whole inches (81 см → 32). For a phrase of both backends' plan."""
     screen = any(word.startswith(SCREEN_STEMS) for word in words)
     out: list[tuple[int, int, tuple[tuple[str, ...], ...]]] = []
@@ -374,6 +375,8 @@ def unit_readings(
             meanings += [(whole, other), (whole + other,)]
         if unit in ("см", "cm") and not fraction:
             meanings += _diagonal_inches(int(whole), screen)
+        if other is not None and not fraction:  # and a unit glued as typed: «зарядка 65w»
+            meanings.append((whole + unit,))  # (split to 65 w) found no 65W
         if meanings:
             out.append((start, end, tuple(dict.fromkeys(meanings))))
     return tuple(out)

@@ -53,6 +53,7 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
+    glued_typo_cuts,
     misspelt_meanings,
     word_forms,
 )
@@ -223,6 +224,32 @@ def _fuzzy(text: str, fields: list[str]) -> dict[str, Any] | None:
     }
 
 
+def _glued_typo_clause(known: str, rest: str) -> dict[str, Any]:
+    """`known` as a word and `rest` a typo or two off a name's word, both needed
+    (`query_understanding.glued_typo_cuts`: зубнаяпста → зубная + паста)."""
+    stem = next(iter(stems(rest)), rest)
+    near = [
+        {
+            "multi_match": {
+                "query": rest,
+                "fields": ["name"],
+                "fuzziness": max(1, fuzzy_distance(stem)),
+            }
+        },
+        {"multi_match": {"query": rest, "fields": [LEMMA_FUZZY_FIELD], "fuzziness": 1}},
+    ]
+    for match in near:  # each its boost alone, as tantivy's fuzzy terms score
+        match["multi_match"]["fuzzy_rewrite"] = "constant_score"
+    return {
+        "bool": {
+            "must": [
+                any_of(term_clauses(known)),
+                {"bool": {"should": near, "boost": BOOSTS["name"]}},
+            ]
+        }
+    }
+
+
 def fuzzy_clause(word: str) -> dict[str, Any] | None:
     """The last resort: stems a few edits away; a Cyrillic word's Latin spellings, letter by
     letter (хуавэй → huawei) and English-style in name and brand (клинмастер → clinmaster,
@@ -236,6 +263,7 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
             if all(english != text for text, _ in spellings):
                 spellings.append((english, ENGLISH_FIELDS))
     should = [c for text, fields in spellings if (c := _fuzzy(text, fields)) is not None]
+    should += [_glued_typo_clause(known, rest) for known, rest in glued_typo_cuts(word)]
     if is_cyrillic(word) and (distance := lemma_fuzzy_distance(word)):
         # смтана: a typo can move where the stemmer cuts; the name's lemma is near (сметана)
         should.append(

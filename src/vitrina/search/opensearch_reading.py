@@ -39,7 +39,7 @@ from vitrina.search.query_understanding import (
     prefix_typed_before,
     word_cuts,
 )
-from vitrina.search.typed_shapes import latin_lemmas
+from vitrina.search.typed_shapes import cyrillic_names, latin_lemmas
 
 # Words longer than this are not cut: the longest two-part compounds of the catalogues are
 # ~20 letters, and each cut is two more questions in the probe (a 256-letter word: 500).
@@ -81,9 +81,10 @@ class Reading:
 
 
 def latin_readings(word: str) -> tuple[str, ...]:
-    """What a word the index lacks may be in Latin letters: a Latin name's dictionary form
-    (снапдрагоне → snapdragon), a model code with a digit too many (а311 → a31)."""
-    return (*latin_lemmas(word), *codes_without_a_digit(word))
+    """What a word the index lacks may be in the other script: a Latin name's dictionary
+    form (снапдрагоне → snapdragon), a model code with a digit too many (а311 → a31), a
+    Russian name typed in Latin letters (prostokvashino → простоквашино)."""
+    return (*latin_lemmas(word), *codes_without_a_digit(word), *cyrillic_names(word))
 
 
 def _latin(word: str) -> bool:
@@ -237,7 +238,9 @@ def read_words(
             splits[word] = parts
         elif base is not None:
             bases[word] = base
-        elif twin is not None and counts.get(f"matches {twin}", 1):  # asked if 2+ words
+        # the twin is asked if 2+ words; unasked, it is taken unless a reading in the other
+        # script is known to match (prostokvashino: простоквашино, not зкщыещлмфырштщ)
+        elif twin is not None and counts.get(f"matches {twin}", 0 if latin else 1):
             twins[word] = twin
         elif latin is not None:
             latins[word] = latin

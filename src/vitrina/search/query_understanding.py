@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from vitrina.search.analysis import is_dictionary_word, stems
+from vitrina.search.analysis import is_dictionary_name_word, is_dictionary_word, stems
 from vitrina.search.misspellings import (
     MISSPELT_WEIGHT,
     misspelt_colour,
@@ -126,6 +126,8 @@ _DIMINUTIVE = (
     # водичка a водка (blind probe round 40)
     ("ичка", "а"),
     ("ешек", "ень"),  # пельмешек → пельмень, ремешек → ремень, камешек → камень
+    ("еек", "е"),  # кофеек → кофе (blind probe round 43)
+    ("аек", "ай"),  # чаек → чай
     ("ушка", "а"),
     ("ийка", "ия"),  # энциклопедийка → энциклопедия (-ия nouns; батарейка is -ейка)
 )
@@ -269,8 +271,10 @@ def diminutive_bases(word: str, bare: bool = True) -> list[str]:
     for suffix, replacement in _DIMINUTIVE:
         if not bare and replacement == "":
             continue
-        # -ик/-чик need a longer base: a two-letter one (блик → бл) is no word
-        if word.endswith(suffix) and len(word) - len(suffix) >= 2 + (replacement == ""):
+        # a base of three letters at least (чаек → чай, кедик → кед): a shorter one (блик
+        # → бл) is no word
+        stump = len(word) - len(suffix)
+        if word.endswith(suffix) and stump >= 1 and stump + len(replacement) >= 3:
             base = word[: -len(suffix)] + replacement
             if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
                 base = base[:-2] + "йка"
@@ -315,6 +319,35 @@ def word_cuts(word: str, longest: int | None = None) -> tuple[tuple[str, str], .
             if latin.isascii() and latin.isalpha() and len(latin) >= 2 * MIN_COMPOUND_PART:
                 cuts += compound_parts_of(latin)
     return tuple(cuts)
+
+
+# Two words typed glued with a typo in one of them (зубнаяпста, гречкаядреца, сырмацарела:
+# blind probe round 43): no cut finds both parts, so each is read as a dictionary word and
+# the rest, a typo of a word, both needed in the fuzzy stage. The typo part gets one edit
+# from four letters (пста → паста), since the other part anchors the match.
+MIN_GLUED_TYPO_CHARS = 8
+MAX_GLUED_TYPO_CHARS = 30
+MIN_GLUED_WORD = 3  # сыр
+MIN_GLUED_TYPO = 4
+GLUED_TYPO_CUTS = 2  # the cuts with the longest dictionary word: a clause each
+
+
+@lru_cache(maxsize=16_384)
+def glued_typo_cuts(word: str) -> tuple[tuple[str, str], ...]:
+    """Cuts of a Cyrillic word the index lacks into (a dictionary noun or adjective in the
+    nominative, the rest) — the rest
+    possibly misspelt —, the longest dictionary word first, at most GLUED_TYPO_CUTS."""
+    if not is_cyrillic(word) or not MIN_GLUED_TYPO_CHARS <= len(word) <= MAX_GLUED_TYPO_CHARS:
+        return ()
+    found: list[tuple[str, str]] = []
+    for cut in range(MIN_GLUED_WORD, len(word) - MIN_GLUED_WORD + 1):
+        first, second = word[:cut], word[cut:]
+        if len(second) >= MIN_GLUED_TYPO and is_dictionary_name_word(first):
+            found.append((first, second))
+        if len(first) >= MIN_GLUED_TYPO and is_dictionary_name_word(second):
+            found.append((second, first))
+    found.sort(key=lambda cut: -len(cut[0]))
+    return tuple(found[:GLUED_TYPO_CUTS])
 
 
 def compound_meaning(word: str) -> tuple[str, str] | None:

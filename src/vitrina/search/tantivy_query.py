@@ -48,12 +48,13 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
+    glued_typo_cuts,
     misspelt_meanings,
     word_forms,
 )
 from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words
 from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
-from vitrina.search.typed_shapes import latin_lemmas
+from vitrina.search.typed_shapes import cyrillic_names, latin_lemmas
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
 
@@ -198,6 +199,7 @@ class TantivyQueries:
             if not clauses:  # на снапдрагоне → snapdragon; а311 → a31 (a digit too many)
                 latins = [(latin, TRANSLIT_WEIGHT, True) for latin in latin_lemmas(word)]
                 latins += [(code, TRANSLIT_WEIGHT, True) for code in codes_without_a_digit(word)]
+                latins += [(name, TRANSLIT_WEIGHT, True) for name in cyrillic_names(word)]
                 clauses = self.forms_clauses(latins, searcher)
         # электрощетка: Электрическая зубная щётка, Чайник электрический; электрокнига:
         # Электронная книга
@@ -267,6 +269,12 @@ class TantivyQueries:
                 )
                 for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
+        if self.understanding:  # зубнаяпста: зубная and a typo of паста, both needed
+            clauses += [
+                clause
+                for known, rest in glued_typo_cuts(word)
+                if (clause := self.glued_typo_clause(known, rest)) is not None
+            ]
         if self.understanding and is_cyrillic(word) and (distance := lemma_fuzzy_distance(word)):
             # смтана: a typo can move where the stemmer cuts (смтан; the index has смета, two
             # edits off), while the name's lemma is one edit away (сметана)
@@ -304,6 +312,33 @@ class TantivyQueries:
                 if searcher.doc_freq("name", stem)
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
+
+    def glued_typo_clause(self, known: str, rest: str) -> tuple[Any, Any] | None:
+        """`known` as a word and `rest` a typo or two off a name's word, both needed (a
+        cut of `query_understanding.glued_typo_cuts`); None when the index lacks `known`."""
+        found = self.term_clauses(known, 1.0, self.index.searcher())
+        if not found:
+            return None
+        near = [
+            tantivy.Query.fuzzy_term_query(
+                self.schema, "name", stem, distance=max(1, fuzzy_distance(stem))
+            )
+            for stem in stems(rest)
+        ]
+        near.append(
+            tantivy.Query.fuzzy_term_query(self.schema, LEMMA_FUZZY_FIELD, rest, distance=1)
+        )
+        both = [
+            (tantivy.Occur.Must, tantivy.Query.boolean_query(found)),
+            (
+                tantivy.Occur.Must,
+                tantivy.Query.boost_query(
+                    tantivy.Query.boolean_query([(tantivy.Occur.Should, q) for q in near]),
+                    BOOSTS["name"],
+                ),
+            ),
+        ]
+        return (tantivy.Occur.Should, tantivy.Query.boolean_query(both))
 
     def name_fuzzy_clause(self, joined: str) -> Any:
         """Two adjacent words joined, a few edits from a name or brand (эйрбит ~ airbeat);

@@ -12,6 +12,7 @@ from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word, lemmas, stems
 from vitrina.search.transliteration import (
+    cyrillic_spellings,
     english_sound_spelling,
     english_spellings,
     english_x_spelling,
@@ -184,6 +185,21 @@ def latin_lemmas(word: str) -> tuple[str, ...]:
         for latin in (transliterate(lemma), *english_spellings(lemma))
     ]
     return tuple(dict.fromkeys(found))
+
+
+MIN_CYRILLIC_NAME_CHARS = 4
+
+
+def cyrillic_names(word: str) -> tuple[str, ...]:
+    """The Cyrillic spellings of a Latin word, for one nothing in the index matches: a
+    Russian name typed in Latin letters (prostokvashino → простоквашино, miratorg →
+    мираторг; blind probe round 43), which no dictionary has (a Russian word in Latin
+    letters is read by `query_understanding.alternatives`)."""
+    if not (word.isascii() and word.isalpha()) or not (
+        MIN_CYRILLIC_NAME_CHARS <= len(word) <= MAX_NAME_CHARS
+    ):
+        return ()
+    return cyrillic_spellings(word)
 
 
 _BRAND_LATINS = frozenset(BRANDS.values())

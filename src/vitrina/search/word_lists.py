@@ -180,7 +180,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "бритва": ("бритвенный",),  # бритвенный станок
     # blind probe round 40 (queries written by someone who had not seen these lists): a
     # product's other everyday or trade names
-    "плойка": ("стайлер",),  # a curling iron; the titles' hair stylers
+    # a curling iron (the titles' hair stylers), and a gamer's PlayStation (плойка 5)
+    "плойка": ("стайлер", "playstation"),
     "маршрутизатор": ("роутер",),
     "роутер": ("маршрутизатор",),
     "грудка": ("филе",),  # куриная грудка: the titles' куриное филе
@@ -191,6 +192,16 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "павербанк": ("аккумулятор",),
     "духи": ("парфюмерный", "парфюм"),
     "парфюм": ("парфюмерный", "духи"),
+    # blind probe round 43: what a shop's Russian calls these at home
+    "шурик": ("шуруповерт",),
+    "шнур": ("кабель",),
+    "ксерокс": ("принтер", "мфу"),  # any copier or laser printer
+    "черняшка": ("бородинский", "ржаной"),  # black (rye) bread
+    "курочка": ("курица", "филе"),  # chicken meat, not eggs (куриные)
+    "влажки": ("влажный", "салфетка"),  # влажные салфетки
+    "хлорка": ("отбеливатель", "хлор"),
+    "шоколадка": ("шоколад",),  # a bar of chocolate
+    "молочка": ("молоко", "кефир", "творог", "сметана", "йогурт"),  # dairy
     "телек": ("телевизор",),
     "телик": ("телевизор",),
     "читалка": ("электронный", "книга"),  # an e-reader's everyday name
@@ -390,6 +401,8 @@ BRANDS: dict[str, str] = {
     "акара": "aqara",
     # the everyday basket's makers whose Cyrillic spelling is far from their letters
     # (probe round 38: «детская каша хайнц» listed wipes first)
+    "бондюэль": "bonduelle",  # blind probe round 43
+    "бондюель": "bonduelle",
     "хайнц": "heinz",
     "хейнц": "heinz",
     "джилет": "gillette",
