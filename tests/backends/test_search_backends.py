@@ -1254,6 +1254,7 @@ def test_what_a_second_blind_author_typed_finds_it_on_both_backends(
         ("grocery", "prostokvashino", {"g000", "g003", "g004", "g005"}),  # nothing
         ("grocery", "бондюэль", {"g052"}),  # nothing
         ("marketplace", "зарядка 65w", {"m073"}),  # 65w read as 65 w: the 65" TV first
+        ("marketplace", "телевизор 55 дюймов", {"m017"}),  # the 65" TV («65 дюймов») first
         ("grocery", "гречкаядреца", {"g014"}),  # glued, and a typo: nothing
         ("grocery", "сырмацарела", {"g009"}),  # the same
         ("marketplace", "зубнаяпста", {"m047"}),  # the same
@@ -1266,7 +1267,8 @@ def test_what_a_fourth_blind_author_typed_finds_it_on_both_backends(
     """Probe round 43 (160 queries over the marketplace and grocery catalogues by an author
     who read only them; MRR 0.885 embedded before): what shoppers call things at home
     (шурик, черняшка, кофеек, чаек), a Russian brand in Latin letters, a glued number and
-    Latin unit as typed (65w), and two words glued with a typo in one (гречкаядреца)."""
+    Latin unit as typed (65w), an inch said in words where titles write the mark (55"), and
+    two words glued with a typo in one (гречкаядреца)."""
     hits = indexes[catalogue][0].search(query, limit=3).hits
     assert hits and hits[0].product_id in product_ids, (
         indexes["kind"],

@@ -1317,6 +1317,9 @@ def test_a_unit_is_also_its_latin_spelling_and_a_diagonal_in_cm_its_inches() -> 
     assert unit_readings(("смартфон", "5000", "мач")) == ((1, 3, mah),)
     assert unit_readings(("120", "hz")) == ((0, 2, (("120", "гц"), ("120гц",), ("120hz",))),)
     assert unit_readings(("65", "w")) == ((0, 2, (("65", "вт"), ("65вт",), ("65w",))),)
+    # an inch said in words is the number alone: the titles' mark (55") is no word
+    assert unit_readings(("телевизор", "55", "дюймов")) == ((1, 3, (("55",),)),)
+    assert unit_readings(("6.7", "дюйма")) == ((0, 2, (("6.7",),)),)
     assert (
         1,
         3,

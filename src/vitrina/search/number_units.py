@@ -320,6 +320,11 @@ def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, st
             yield i - 1, i + 1, whole, fraction, unit
 
 
+# An inch said in words: the catalogues write the mark (55", 6.7″), which the index drops,
+# so the number alone is what a title with it has («телевизор 55 дюймов» ranked a 65" TV
+# whose title says «65 дюймов» first: blind probe round 43).
+INCH_WORDS = frozenset({"дюйм", "дюйма", "дюймов", "дюймы", "inch", "inches"})
+
 # The Latin spellings of the units (the seed catalogues write "5000 mAh", "120Hz", "350W"):
 # a shopper types мач, гц, вт. Both ways: a Latin unit typed finds the Cyrillic one.
 LATIN_UNITS: dict[str, str] = {
@@ -375,6 +380,8 @@ def unit_readings(
             meanings += [(whole, other), (whole + other,)]
         if unit in ("см", "cm") and not fraction:
             meanings += _diagonal_inches(int(whole), screen)
+        if unit in INCH_WORDS:  # 55 дюймов: the titles' 55" (the mark is no word)
+            meanings.append((f"{whole}.{fraction}" if fraction else whole,))
         if other is not None and not fraction:  # and a unit glued as typed: «зарядка 65w»
             meanings.append((whole + unit,))  # (split to 65 w) found no 65W
         if meanings:
