@@ -37,11 +37,16 @@ def _is_cyrillic(word: str) -> bool:
     return any("а" <= ch <= "я" for ch in word)
 
 
-def _lemmas(word: str) -> tuple[str, ...]:
+def _parses(word: str) -> list[Any]:
+    """pymorphy3's readings of a Cyrillic word; none for another word or a too long one."""
     if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
-        return (word,)
+        return []
+    return _morph().parse(word)
+
+
+def _lemmas(word: str) -> tuple[str, ...]:
     forms: list[str] = []
-    for parse in _morph().parse(word):
+    for parse in _parses(word):
         form = parse.normal_form.replace("ё", "е")
         if form not in forms:
             forms.append(form)
@@ -69,9 +74,7 @@ def is_soft_comparative(word: str) -> bool:
 def is_adjective_never_genitive(word: str) -> bool:
     """Whether the word reads as an adjective (or participle) and never as a genitive: a
     word «без» cannot govern (лактозное, проводные; not сахара, not проводных)."""
-    if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
-        return False
-    parses = _morph().parse(word)
+    parses = _parses(word)
     return any(p.tag.POS in ("ADJF", "PRTF") for p in parses) and not any(
         "gent" in p.tag for p in parses
     )
@@ -81,9 +84,7 @@ def is_adjective_never_genitive(word: str) -> bool:
 def reads_as_source(word: str) -> bool:
     """Whether the word may be a genitive and never an instrumental: what «с» before it
     means is "from" (с телефона, с пульта), not "with" (с грилем, с сахаром)."""
-    if not _is_cyrillic(word) or len(word) > MAX_WORD_CHARS:
-        return False
-    parses = _morph().parse(word)
+    parses = _parses(word)
     return any("gent" in p.tag for p in parses) and not any("ablt" in p.tag for p in parses)
 
 

@@ -26,9 +26,9 @@ from vitrina.search.phrases import (
 )
 from vitrina.search.query_roles import (
     MAKER_WEIGHT,
-    VOICELESS,
     lacking_prefix_joined,
     query_roles,
+    with_lacking_prefix,
 )
 from vitrina.search.query_understanding import (
     joined_dictionary_words,
@@ -198,7 +198,7 @@ def lacking_adjective_start(word: str) -> str | None:
     root = stem[:-1]
     if len(root) < MIN_LACKING_ROOT or not root.isalpha():
         return None
-    return ("бес" if root[0] in VOICELESS else "без") + root
+    return with_lacking_prefix(root)
 
 
 def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:

@@ -60,6 +60,14 @@ ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
 # («без лактозное молоко», «бес проводные наушники») the prefix is no preposition.
 LACKING_PREFIXES = frozenset({"без", "бес"})
 VOICELESS = frozenset("кпстфхцчшщ")  # бес- before these, без- before the rest (бессахарный)
+
+
+def with_lacking_prefix(rest: str) -> str:
+    """без- or бес- (before a voiceless consonant) joined to the rest of a word: безлактозное,
+    беспроводные, бессахарный."""
+    return ("бес" if rest[:1] in VOICELESS else "без") + rest
+
+
 # As typed (normalised: lower case, ё → е). Short, closed classes: a word here never names
 # a product. «что-нибудь» is two query words, что + нибудь.
 FUNCTION_WORDS = frozenset(
@@ -184,7 +192,7 @@ def lacking_prefix_joined(words: Sequence[str]) -> tuple[str, ...]:
     out: list[str] = []
     for word in words:
         if out and out[-1] in LACKING_PREFIXES and is_adjective_never_genitive(word):
-            out[-1] = ("бес" if word[0] in VOICELESS else "без") + word
+            out[-1] = with_lacking_prefix(word)
             continue
         out.append(word)
     return tuple(out)

@@ -335,8 +335,8 @@ GLUED_TYPO_CUTS = 2  # the cuts with the longest dictionary word: a clause each
 @lru_cache(maxsize=16_384)
 def glued_typo_cuts(word: str) -> tuple[tuple[str, str], ...]:
     """Cuts of a Cyrillic word the index lacks into (a dictionary noun or adjective in the
-    nominative, the rest) — the rest
-    possibly misspelt —, the longest dictionary word first, at most GLUED_TYPO_CUTS."""
+    nominative, the rest, possibly misspelt): гречкаядреца → (гречка, ядреца), зубнаяпста →
+    (зубная, пста). The longest dictionary word first, at most GLUED_TYPO_CUTS."""
     if not is_cyrillic(word) or not MIN_GLUED_TYPO_CHARS <= len(word) <= MAX_GLUED_TYPO_CHARS:
         return ()
     found: list[tuple[str, str]] = []
