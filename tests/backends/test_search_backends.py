@@ -1277,6 +1277,29 @@ def test_what_a_fourth_blind_author_typed_finds_it_on_both_backends(
     )
 
 
+@pytest.mark.parametrize(
+    ("query", "product_id", "within"),
+    [
+        ("смартфон на 512", "m005", 1),  # 12/512GB: a laptop «8/512 ГБ», a 128GB phone first
+        # 8/256GB among the titles with 256 (S24, iPhone, Redmi, a Lenovo laptop), not
+        # after them all
+        ("галакси 256", "m003", 4),
+    ],
+)
+def test_a_bare_number_finds_a_title_that_glues_it_to_its_unit_on_both_backends(
+    indexes: dict[str, Any], query: str, product_id: str, within: int
+) -> None:
+    """Probe round 44: a whole number typed with no unit (смартфон на 512) is also a name's
+    word of that number glued to a unit (12/512GB, one word in the index), which the bare
+    number never matched; it weighs as a rare name word does."""
+    hits = indexes["marketplace"][0].search(query, limit=5).hits
+    assert product_id in [h.product_id for h in hits[:within]], (
+        indexes["kind"],
+        query,
+        [(h.product_id, h.product["name"]) for h in hits],
+    )
+
+
 def test_what_s_means_before_a_genitive_is_where_from_on_both_backends(
     indexes: dict[str, Any],
 ) -> None:

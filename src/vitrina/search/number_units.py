@@ -320,6 +320,32 @@ def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, st
             yield i - 1, i + 1, whole, fraction, unit
 
 
+# A whole number typed with no unit after it (смартфон на 512, айфон 256) may be written
+# glued to its unit in a title (12/512GB, 128GB), which the index has as one word the bare
+# number never finds (blind probe round 44: «смартфон на 512» listed a laptop with «512 ГБ»
+# and a 128GB phone above the 512GB one). The number is also looked for glued to letters:
+# a unit (an alternation of NUMBER_UNITS was ten times dearer to compile, ~350 µs a query).
+GLUED_UNIT_PATTERN = "[a-zа-яё]+"
+MAX_BARE_NUMBER_DIGITS = 5
+# The match is a regular expression's, whose score is constant (its boost) on both backends:
+# times the name's boost it weighs as a name word in ~1 % of the products does (BM25's idf
+# ln 100 ≈ 4.6), so 8/256GB ranks with 12/256 ГБ for «галакси 256», not below every 256.
+GLUED_NUMBER_IDF = 4.6
+
+
+def bare_numbers(words: tuple[str, ...]) -> tuple[int, ...]:
+    """The positions of whole numbers with no unit after them, which a title may have glued
+    to one (`GLUED_UNIT_PATTERN`: any letters, so 5 also finds 5G)."""
+    return tuple(
+        i
+        for i, word in enumerate(words)
+        if word.isascii()
+        and word.isdigit()
+        and len(word) <= MAX_BARE_NUMBER_DIGITS
+        and (i + 1 == len(words) or words[i + 1] not in NUMBER_UNITS)
+    )
+
+
 # An inch said in words: the catalogues write the mark (55", 6.7″), which the index drops,
 # so the number alone is what a title with it has («телевизор 55 дюймов» ranked a 65" TV
 # whose title says «65 дюймов» first: blind probe round 43).

@@ -19,7 +19,7 @@ from vitrina.domain.search_document import LACKING_PREFIX
 from vitrina.search.analysis import stems
 from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import adjacent_words_joined
-from vitrina.search.number_units import said_numbers, split_number_units
+from vitrina.search.number_units import bare_numbers, said_numbers, split_number_units
 from vitrina.search.phrases import (
     PhraseMatch,
     phrase_matches,
@@ -68,6 +68,9 @@ class QueryPlan:
     # word still counting; in "or" and "fuzzy", a meaning counts as one more word
     phrases: tuple[PhraseMatch, ...] = ()
     joined: tuple[str, ...] = ()  # "any word"'s and fuzzy's adjacent words joined (эйр бит)
+    # whole numbers typed with no unit (смартфон на 512): also a name's word of the number
+    # glued to a unit (12/512GB), `number_units.bare_numbers`
+    bare_numbers: tuple[int, ...] = ()
 
 
 def rewritten_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -130,7 +133,8 @@ def plan_query(
     phrases = phrase_matches(words) if understanding else ()
     if said and understanding:
         phrases = _with_numbers_said(words, phrases, said)
-    return QueryPlan(mode, tuple(planned), phrases, joined)
+    bare = bare_numbers(words) if understanding else ()
+    return QueryPlan(mode, tuple(planned), phrases, joined, bare)
 
 
 def _with_numbers_said(
@@ -174,6 +178,10 @@ class Clauses(Protocol[C]):
     def name_starting(self, start: str) -> C:
         """A name's word (its stem) that starts with `start`, weighted as a name's word."""
 
+    def number_with_unit(self, number: str) -> C:
+        """A name's word of the number glued to a unit (512 → 512gb), weighted as a name's
+        word (`number_units.GLUED_UNIT_PATTERN`)."""
+
     def all_of(self, clauses: list[C]) -> C: ...
 
     def any_of(self, clauses: list[C]) -> C: ...
@@ -213,6 +221,10 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     """The query of `plan` in a backend's clauses; None when nothing is left to look for."""
     words = plan.words
     built = [clauses.word(i, w) if w.request is not None else None for i, w in enumerate(words)]
+    for i in plan.bare_numbers:  # смартфон на 512: or 512GB, one word in the title
+        clause = built[i]
+        if clause is not None and not words[i].absent:
+            built[i] = clauses.any_of([clause, clauses.number_with_unit(words[i].word)])
     built = [
         c if c is None or w.weight == 1.0 else clauses.weighted(c, w.weight)
         for c, w in zip(built, words, strict=True)

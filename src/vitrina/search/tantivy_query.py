@@ -31,6 +31,7 @@ from vitrina.search.misspellings import (
     whole_brand_spellings,
 )
 from vitrina.search.model_codes import codes_without_a_digit, name_spellings
+from vitrina.search.number_units import GLUED_NUMBER_IDF, GLUED_UNIT_PATTERN
 from vitrina.search.phrases import (
     PhraseMatch,
 )
@@ -77,6 +78,9 @@ class TantivyQueries:
         self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
         # joined pair → its fuzzy clause: built from the schema alone, so valid across commits
         self._name_fuzzy: dict[str, Any] = {}
+        # number → its glued-to-a-unit clause: a regex compiled once (~35 µs), valid across
+        # commits as the fuzzy clauses above
+        self._glued_numbers: dict[str, Any] = {}
 
     def term_clauses(
         self, word: str, weight: float = 1.0, searcher: Any = None, guess: bool = True
@@ -313,6 +317,18 @@ class TantivyQueries:
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
+    def glued_number_clause(self, number: str) -> Any:
+        """A name's word of `number` glued to letters, a unit (512gb): `number_units`."""
+        clause = self._glued_numbers.get(number)
+        if clause is None:
+            if len(self._glued_numbers) >= NAME_FUZZY_CACHE_WORDS:
+                self._glued_numbers.clear()
+            # digits only (`bare_numbers`): nothing for the regex to read
+            glued = tantivy.Query.regex_query(self.schema, "name", number + GLUED_UNIT_PATTERN)
+            clause = tantivy.Query.boost_query(glued, BOOSTS["name"] * GLUED_NUMBER_IDF)
+            self._glued_numbers[number] = clause
+        return clause
+
     def glued_typo_clause(self, known: str, rest: str) -> tuple[Any, Any] | None:
         """`known` as a word and `rest` a typo or two off a name's word, both needed (a
         cut of `query_understanding.glued_typo_cuts`); None when the index lacks `known`."""
@@ -510,6 +526,9 @@ class _TantivyClauses:
     def name_starting(self, start: str) -> Any:
         prefix = tantivy.Query.regex_query(self.queries.schema, "name", re.escape(start) + ".*")
         return tantivy.Query.boost_query(prefix, BOOSTS["name"])
+
+    def number_with_unit(self, number: str) -> Any:
+        return self.queries.glued_number_clause(number)
 
     def all_of(self, clauses: list[Any]) -> Any:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
