@@ -36,6 +36,23 @@ _SCRIPT_BOUNDARY = re.compile(r"(?<=[a-z\d])(?=[а-яё])|(?<=[а-яё])(?=[a-z\
 MAX_CODE_CHARS = 20
 
 
+# A Latin word typed alone (buds, mach) may be glued to its number in a title (Galaxy
+# Buds2, Gillette Mach3), one word in the index the letters alone never find (blind probe
+# round 44: «галакси бадс 2 про»). It is also looked for glued to digits.
+GLUED_DIGITS_PATTERN = "[0-9]+"
+MIN_GLUED_NAME_CHARS = 3
+
+
+def bare_latin_words(words: Sequence[str]) -> tuple[int, ...]:
+    """The positions of Latin words of letters alone (3 to MAX_CODE_CHARS), which a title
+    may have glued to a number (`GLUED_DIGITS_PATTERN`)."""
+    return tuple(
+        i
+        for i, word in enumerate(words)
+        if MIN_GLUED_NAME_CHARS <= len(word) <= MAX_CODE_CHARS and word.isascii() and word.isalpha()
+    )
+
+
 def latin_code(word: str) -> str:
     """The word in Latin letters if it is a code typed with Cyrillic look-alikes (а31 →
     a31), else the word."""

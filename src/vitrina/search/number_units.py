@@ -327,10 +327,6 @@ def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, st
 # a unit (an alternation of NUMBER_UNITS was ten times dearer to compile, ~350 µs a query).
 GLUED_UNIT_PATTERN = "[a-zа-яё]+"
 MAX_BARE_NUMBER_DIGITS = 5
-# The match is a regular expression's, whose score is constant (its boost) on both backends:
-# times the name's boost it weighs as a name word in ~1 % of the products does (BM25's idf
-# ln 100 ≈ 4.6), so 8/256GB ranks with 12/256 ГБ for «галакси 256», not below every 256.
-GLUED_NUMBER_IDF = 4.6
 
 
 def bare_numbers(words: tuple[str, ...]) -> tuple[int, ...]:

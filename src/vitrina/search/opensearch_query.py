@@ -34,12 +34,12 @@ from vitrina.search.misspellings import (
     whole_brand_spellings,
 )
 from vitrina.search.model_codes import name_spellings
-from vitrina.search.number_units import GLUED_NUMBER_IDF, GLUED_UNIT_PATTERN
 from vitrina.search.opensearch_requests import filter_clauses
 from vitrina.search.phrases import (
     PhraseMatch,
 )
 from vitrina.search.query_plan import (
+    GLUED_IDF,
     PlannedWord,
     QueryPlan,
     assemble,
@@ -409,9 +409,8 @@ class _OpenSearchClauses:
     def name_starting(self, start: str) -> dict[str, Any]:
         return {"prefix": {"name": {"value": start, "boost": BOOSTS["name"]}}}
 
-    def number_with_unit(self, number: str) -> dict[str, Any]:
-        glued = number + GLUED_UNIT_PATTERN  # digits only (`bare_numbers`)
-        return {"regexp": {"name": {"value": glued, "boost": BOOSTS["name"] * GLUED_NUMBER_IDF}}}
+    def name_word_matching(self, pattern: str) -> dict[str, Any]:
+        return {"regexp": {"name": {"value": pattern, "boost": BOOSTS["name"] * GLUED_IDF}}}
 
     def all_of(self, clauses: list[dict[str, Any]]) -> dict[str, Any]:
         return {"bool": {"must": clauses}}

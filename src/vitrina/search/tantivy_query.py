@@ -31,11 +31,11 @@ from vitrina.search.misspellings import (
     whole_brand_spellings,
 )
 from vitrina.search.model_codes import codes_without_a_digit, name_spellings
-from vitrina.search.number_units import GLUED_NUMBER_IDF, GLUED_UNIT_PATTERN
 from vitrina.search.phrases import (
     PhraseMatch,
 )
 from vitrina.search.query_plan import (
+    GLUED_IDF,
     PlannedWord,
     QueryPlan,
     assemble,
@@ -78,9 +78,9 @@ class TantivyQueries:
         self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
         # joined pair → its fuzzy clause: built from the schema alone, so valid across commits
         self._name_fuzzy: dict[str, Any] = {}
-        # number → its glued-to-a-unit clause: a regex compiled once (~35 µs), valid across
-        # commits as the fuzzy clauses above
-        self._glued_numbers: dict[str, Any] = {}
+        # pattern → its name clause: a regex compiled once (~35 µs), valid across commits as
+        # the fuzzy clauses above
+        self._name_patterns: dict[str, Any] = {}
 
     def term_clauses(
         self, word: str, weight: float = 1.0, searcher: Any = None, guess: bool = True
@@ -317,16 +317,15 @@ class TantivyQueries:
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def glued_number_clause(self, number: str) -> Any:
-        """A name's word of `number` glued to letters, a unit (512gb): `number_units`."""
-        clause = self._glued_numbers.get(number)
+    def name_pattern_clause(self, pattern: str) -> Any:
+        """A name's word matching `pattern` (`query_plan.glued_patterns`: 512gb, buds2)."""
+        clause = self._name_patterns.get(pattern)
         if clause is None:
-            if len(self._glued_numbers) >= NAME_FUZZY_CACHE_WORDS:
-                self._glued_numbers.clear()
-            # digits only (`bare_numbers`): nothing for the regex to read
-            glued = tantivy.Query.regex_query(self.schema, "name", number + GLUED_UNIT_PATTERN)
-            clause = tantivy.Query.boost_query(glued, BOOSTS["name"] * GLUED_NUMBER_IDF)
-            self._glued_numbers[number] = clause
+            if len(self._name_patterns) >= NAME_FUZZY_CACHE_WORDS:
+                self._name_patterns.clear()
+            matching = tantivy.Query.regex_query(self.schema, "name", pattern)
+            clause = tantivy.Query.boost_query(matching, BOOSTS["name"] * GLUED_IDF)
+            self._name_patterns[pattern] = clause
         return clause
 
     def glued_typo_clause(self, known: str, rest: str) -> tuple[Any, Any] | None:
@@ -527,8 +526,8 @@ class _TantivyClauses:
         prefix = tantivy.Query.regex_query(self.queries.schema, "name", re.escape(start) + ".*")
         return tantivy.Query.boost_query(prefix, BOOSTS["name"])
 
-    def number_with_unit(self, number: str) -> Any:
-        return self.queries.glued_number_clause(number)
+    def name_word_matching(self, pattern: str) -> Any:
+        return self.queries.name_pattern_clause(pattern)
 
     def all_of(self, clauses: list[Any]) -> Any:
         return tantivy.Query.boolean_query([(tantivy.Occur.Must, c) for c in clauses])
