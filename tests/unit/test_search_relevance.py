@@ -361,7 +361,12 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     around a query — a new kind, noise —, case forms, slang; before 0.989 on both): 0.994
     on both after (галакси бадс 2 про ranks Buds2 2nd: бадс is not read as buds), synonym
     0.875 — шнур для айфона type-c ranks the Type-C–Lightning cable 4th, after the Type-C
-    ones, which an iPhone 15 takes too —, hence 0.85."""
+    ones, which an iPhone 15 takes too —, hence 0.85. Round 45 (134 of 160, a sixth blind
+    author, not in clean Russian: English words — a new kind, english —, the wrong layout,
+    abbreviations, Latin-letter Russian and Cyrillic brands, with slips; before 0.956
+    embedded): 0.987 after (наушн. беспров. sony ranks Sony soundbars first: a word cut
+    short with a dot is not read as the start of a word; дфны, lays on the Russian layout,
+    finds nothing: the title's Lay's is lay and s in the index)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -403,6 +408,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((42,), 0.95),
         ((43,), 0.9),
         ((44,), 0.85),  # its synonyms are 6 new queries, one a judgement call (below)
+        ((45,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
@@ -422,6 +428,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
             "price-order",
             "specification",
             "noise",
+            "english",
         )
         for kind in (*NEW_KINDS, *kinds):
             if kind in scores["by_kind"]:

@@ -22,12 +22,14 @@ from vitrina.search.misspellings import (
     lemma_fuzzy_distance,
     misspelt_brand,
     misspelt_colour,
+    misspelt_english,
     misspelt_word,
     swapped_dictionary_words,
     swapped_neighbours,
 )
 from vitrina.search.model_codes import (
     adjacent_words_joined,
+    bare_latin_words,
     code_cuts,
     codes_without_a_digit,
     joinable,
@@ -36,6 +38,7 @@ from vitrina.search.model_codes import (
     split_code,
 )
 from vitrina.search.number_units import (
+    bare_numbers,
     converted_units,
     numbers_said_in_words,
     split_number_units,
@@ -47,6 +50,7 @@ from vitrina.search.phrases import (
 )
 from vitrina.search.price_words import price_from_words, with_price_from_words
 from vitrina.search.query_plan import (
+    glued_patterns,
     lacking_adjective_start,
     plan_query,
     rewritten_words,
@@ -951,11 +955,13 @@ def test_a_one_letter_part_joins_a_known_word() -> None:
 
 def test_round_16_word_lists() -> None:
     """The seed catalogues' e-readers and coffee maker by their English names (probe round
-    16): ридер, букридер, e-reader; coffee maker joined as one dictionary word."""
+    16): ридер, букридер, e-reader; coffee maker joined as one dictionary word, and since
+    coffee is a word alone (probe round 45), read as a phrase meaning кофеварка."""
     for word in ("reader", "ereader", "ридер", "букридер"):
         assert ENGLISH_WORDS[word] == ("электронный", "книга"), word
-    assert joined_dictionary_words(["coffee", "maker"]) == ("coffeemaker",)
+    assert joined_dictionary_words(["coffeemaker"]) == ("coffee", "maker")  # the phrase, apart
     assert "кофеварка" in SYNONYMS["coffeemaker"]
+    assert phrase_matches(("coffee", "maker"))[0].meanings == (("кофеварка",),)
 
 
 def test_english_x_is_ks_and_yu_after_a_consonant_is_u() -> None:
@@ -1156,6 +1162,55 @@ def test_a_russian_word_typed_in_latin_letters_is_also_its_cyrillic_spelling() -
     assert _words("noutbuk", [])["ноутбук"] == "synonym"
     assert "асус" not in _words("asus", [])  # a brand's Latin name is the brand
     assert "джеанс" not in _words("jeans", []) and "йеанс" not in _words("jeans", [])
+
+
+def test_ya_yo_yu_after_a_consonant_in_latin_letters_are_a_soft_sign_and_the_vowel() -> None:
+    """postelnoe belyo, semya (probe round 45: бельё found nothing): ыо, ыя, ыю are no
+    Russian spelling, so after a consonant they are ьё, ья, ью; ye there stays ые (krasnye),
+    and at a word's start or after a vowel the pairs are я, е, ю as before."""
+    assert cyrillic_spelling("belyo") == "белье"
+    assert cyrillic_spelling("semya") == "семья"
+    assert cyrillic_spelling("vyuga") == "вьюга"
+    assert cyrillic_spelling("krasnye") == "красные"
+    assert cyrillic_spelling("yabloko") == "яблоко"
+    assert cyrillic_spelling("mayka") == "майка"
+    assert cyrillic_spelling("syr") is None  # three letters: an abbreviation as often
+    assert cyrillic_spelling("myshka") == "мышка"  # y before a consonant is ы
+
+
+def test_ation_said_without_its_y_sound_is_still_english_ation() -> None:
+    """плейстешн 5 (probe round 45: the PlayStation ranked 5th): -ешн with the й dropped
+    is English -ation as -ейшн is."""
+    assert "playstation" in english_spellings("плейстешн")
+    assert "playstation" in english_spellings("плейстейшн")
+
+
+def test_an_english_product_word_typed_with_a_slip_is_that_word() -> None:
+    """gaming mause, smart wacth (probe round 45): one edit from five letters, two from
+    nine, to the nearest English product word; none for a known word, a brand, a word as
+    near to two, or a short one. Its meaning only breaks ties (`misspelt_meanings`)."""
+    assert misspelt_english("mause") == "mouse"
+    assert misspelt_english("wacth") == "watch"
+    assert misspelt_english("laptpo") == "laptop"
+    assert misspelt_english("headphnes") == "headphones"
+    assert misspelt_english("mouse") is None  # a known word
+    assert misspelt_english("samsung") is None and misspelt_english("adidos") is None
+    assert misspelt_english("hause") is None  # two edits from mouse
+    assert misspelt_english("tvv") is None  # too short
+    assert misspelt_english("мышь") is None  # Cyrillic: misspelt_word's
+    meanings = misspelt_meanings("mause")
+    assert [m.word for m in meanings] == ["мышь"] and meanings[0].weight < 0.5
+
+
+def test_a_word_a_title_may_glue_to_more_is_also_looked_for_glued() -> None:
+    """смартфон на 512 → 512gb (12/512GB), buds → buds2 (Galaxy Buds2): a whole number with
+    no unit after it, and a Latin word of letters alone, of three letters or more."""
+    assert bare_numbers(("смартфон", "на", "512")) == (2,)
+    assert bare_numbers(("смартфон", "512", "гб")) == ()  # its unit is there
+    assert bare_numbers(("ноутбук", "15.6")) == ()  # no whole number
+    assert bare_latin_words(("galaxy", "buds", "2", "tv", "наушники")) == (0, 1)
+    patterns = dict(glued_patterns(("galaxy", "buds", "512")))
+    assert patterns[1] == "buds[0-9]+" and patterns[2].startswith("512[")
 
 
 def test_a_letter_said_by_its_name_before_a_number_is_a_model_code() -> None:

@@ -302,9 +302,8 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         }
         for cut in brand_cuts(word)
     ]
-    if is_cyrillic(word):
-        for alt in misspelt_meanings(word):
-            should += term_clauses(alt.word, alt.weight)
+    for alt in misspelt_meanings(word):  # микраволнофка → микроволновка, mause → mouse
+        should += term_clauses(alt.word, alt.weight)
     # in the name only, a term a variant: one no name has matches nothing
     should += [
         {"multi_match": {"query": swapped, "fields": SWAPPED_FIELDS, "boost": MISSPELT_WEIGHT}}

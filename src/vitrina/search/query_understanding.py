@@ -26,8 +26,10 @@ from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_name_word, is_dictionary_word, stems
 from vitrina.search.misspellings import (
+    LATIN_BRANDS,
     MISSPELT_WEIGHT,
     misspelt_colour,
+    misspelt_english,
     misspelt_word,
     swapped_dictionary_words,
 )
@@ -148,7 +150,6 @@ TRANSLIT_WEIGHT = 0.9
 # An English name's silent e put back (пульс → pulse): a guess, below the letters' own
 # reading, so a name two query words make (пульс ван → PulseOne) stays above it
 FINAL_E_WEIGHT = 0.5
-_LATIN_BRANDS = frozenset(BRANDS.values())
 DIMINUTIVE_WEIGHT = 0.8
 
 
@@ -162,10 +163,23 @@ class Alternative:
     guess: bool = True  # its lemmas guessed if pymorphy3 does not know it (`word_forms`)
 
 
+# A Latin word one edit from an English product word is as often a brand typed with a slip
+# (kettlr: Kettler, a brand of the generated catalogue, is one edit away, as kettle is):
+# the English word's meaning only breaks ties between what the other words found («gaming
+# mause»: the gaming mouse before the gaming keyboard), and a brand's fuzzy match outranks it.
+ENGLISH_TYPO_WEIGHT = 0.2
+
+
 def misspelt_meanings(word: str) -> list[Alternative]:
     """What a word two edits from a dictionary word means (микраволнофка → микроволновка →
     микроволновый, печь): for the fuzzy stage, where stems can be at most two edits off and
-    a typo on top of a colloquial form (сковаротка ← сковородка) is three from the stem."""
+    a typo on top of a colloquial form (сковаротка ← сковородка) is three from the stem. A
+    Latin word: the English product word it is a slip of (mause → mouse → мышь), weighed
+    as a tie-breaker (`ENGLISH_TYPO_WEIGHT`)."""
+    if not is_cyrillic(word):
+        english = misspelt_english(word)
+        meanings = ENGLISH_WORDS.get(english, ()) if english is not None else ()
+        return [Alternative(meaning, ENGLISH_TYPO_WEIGHT, "synonym") for meaning in meanings]
     spelling = misspelt_word(word)
     if spelling is None:
         return []
@@ -436,7 +450,7 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
             add(code, BRAND_WEIGHT, "brand")
     elif (
         word not in ENGLISH_WORDS
-        and word not in _LATIN_BRANDS
+        and word not in LATIN_BRANDS
         and (
             russian := next(
                 (r for r in cyrillic_spellings(word) if is_dictionary_word(r) or r in SYNONYMS),

@@ -295,6 +295,7 @@ class TantivyQueries:
             )
         if self.understanding and is_cyrillic(word):
             clauses += self.nearer_brand_clauses([w for w, _ in words[1:]])
+        if self.understanding:  # микраволнофка → микроволновка, mause → mouse: their meanings
             searcher = self.index.searcher()
             clauses += [
                 clause

@@ -120,7 +120,7 @@ _ENGLISH_Y = re.compile(r"ай(?=[бвгджзклмнпрсфхцчшщ])")
 # -ейшен, -ишн (station, edition); English ay said ей after a consonant (play, gaming:
 # гейминг); qu said кв (quick, quantum); a final y said и after a consonant (happy,
 # party). Each is one more spelling, beside the letter by letter ones.
-_ENGLISH_ATION = re.compile(r"[еэ]йш[еэ]?н")
+_ENGLISH_ATION = re.compile(r"[еэ]й?ш[еэ]?н")  # й dropped too: плейстешн (probe round 45)
 _ENGLISH_ITION = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])иш[еэ]?н")
 _ENGLISH_AY = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])[еэ]й(?=[бвгджзклмнпрстфхцчшщ]|$)")
 # English i said ай at a word's start (idea → айдиа, ipad → айпад), where ай is otherwise y
@@ -213,6 +213,9 @@ _CYRILLIC_PAIRS = (
     ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ts", "ц"), ("ch", "ч"),
     ("sh", "ш"), ("ya", "я"), ("yu", "ю"), ("yo", "е"), ("ye", "е"),
 )  # fmt: skip
+# ya, yo, yu after a consonant: ья, ье (ё), ью — ыя, ыо, ыю are no Russian spelling, while
+# ye there may be ые as often as ье (krasnye), and stays ые
+_SOFT_PAIRS = frozenset({"ya", "yo", "yu"})
 _CYRILLIC_LETTERS = str.maketrans("abvgdezijklmnoprstufhcwxq", "абвгдезийклмнопрстуфхквхк")
 _VOWELS = "aeiouy"
 # shorter Latin words are abbreviations and sizes (tv, xl, usb) more often than Russian words
@@ -229,6 +232,10 @@ def cyrillic_spelling(word: str) -> str | None:
     i = 0
     while i < len(word):
         pair = next((p for p in _CYRILLIC_PAIRS if word.startswith(p[0], i)), None)
+        if pair is not None and pair[0] in _SOFT_PAIRS and i and word[i - 1] not in _VOWELS:
+            out.append("ь" + pair[1])  # belyo → белье, semya → семья: a soft sign and the vowel
+            i += len(pair[0])
+            continue
         if pair is not None and not (pair[0][0] == "y" and i and word[i - 1] not in _VOWELS):
             out.append(pair[1])
             i += len(pair[0])
