@@ -11,7 +11,7 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
-from vitrina.search.keyboard_layout import keyboard_twin
+from vitrina.search.keyboard_layout import NEIGHBOUR_KEYS, keyboard_twin, neighbour_key_slips
 from vitrina.search.lookalikes import one_script, one_script_words
 from vitrina.search.misspellings import (
     MIN_TWO_DROPPED_CHARS,
@@ -1200,6 +1200,28 @@ def test_an_english_product_word_typed_with_a_slip_is_that_word() -> None:
     assert misspelt_english("мышь") is None  # Cyrillic: misspelt_word's
     meanings = misspelt_meanings("mause")
     assert [m.word for m in meanings] == ["мышь"] and meanings[0].weight < 0.5
+
+
+def test_a_letter_a_key_off_is_put_back_when_one_word_comes_of_it() -> None:
+    """умные чвсы (probe round 46: smart bulbs first; a stem under five letters gets no
+    fuzzy match): a Cyrillic word the dictionary lacks, with no swap that makes a word, is
+    read with one letter put back to a key beside it, when every word that comes of it is
+    one word's form (сумкв gives сумка, сумку and сумев: no guess)."""
+    assert set(NEIGHBOUR_KEYS["а"]) == set("впкесм")  # beside it, and the keys it touches
+    assert "часы" in neighbour_key_slips("чвсы")
+    assert swapped_dictionary_words("чвсы") == ("часы",)
+    assert swapped_dictionary_words("пвлатка") == ("палатка",)
+    assert swapped_dictionary_words("кдеы") == ("кеды",)  # a swap first, as before
+    assert swapped_dictionary_words("сумкв") == ()
+    assert swapped_dictionary_words("фкн") == ()  # three letters: too many words a key off
+    assert swapped_dictionary_words("часы") == ()  # a word
+
+
+def test_english_ction_said_kshn_is_ction() -> None:
+    """экшенпро (probe round 46: nothing for ActionPro): -кшн, -кшен is English -ction, and
+    a leading э before it the a of action."""
+    assert "actionpro" in english_spellings("экшенпро")
+    assert english_sound_spelling("коллекшн") == "collection"
 
 
 def test_a_word_a_title_may_glue_to_more_is_also_looked_for_glued() -> None:

@@ -23,3 +23,36 @@ def keyboard_twin(word: str) -> str | None:
     if all(ch in _RUSSIAN_KEYS for ch in word) and word.translate(_TO_LATIN).isalpha():
         return word.translate(_TO_LATIN)
     return None
+
+
+# The ЙЦУКЕН letter rows, each offset half a key right of the one above: a key's neighbours
+# are the keys beside it and the two it touches above and below.
+_RUSSIAN_ROWS = ("йцукенгшщзхъ", "фывапролджэ", "ячсмитьбю")
+
+
+def _neighbours() -> dict[str, str]:
+    found: dict[str, str] = {}
+    for r, row in enumerate(_RUSSIAN_ROWS):
+        for i, key in enumerate(row):
+            near = [row[j] for j in (i - 1, i + 1) if 0 <= j < len(row)]
+            if r > 0:  # the row above is half a key left: its keys i and i + 1
+                above = _RUSSIAN_ROWS[r - 1]
+                near += [above[j] for j in (i, i + 1) if j < len(above)]
+            if r + 1 < len(_RUSSIAN_ROWS):  # the row below is half a key right: i - 1 and i
+                below = _RUSSIAN_ROWS[r + 1]
+                near += [below[j] for j in (i - 1, i) if 0 <= j < len(below)]
+            found[key] = "".join(near)
+    return found
+
+
+NEIGHBOUR_KEYS = _neighbours()
+
+
+def neighbour_key_slips(word: str) -> list[str]:
+    """The word with one letter put back to each key next to it (чвсы → часы, the а key
+    beside в; умнве → умные): a finger that landed a key off."""
+    return [
+        word[:i] + near + word[i + 1 :]
+        for i, ch in enumerate(word)
+        for near in NEIGHBOUR_KEYS.get(ch, "")
+    ]

@@ -13,7 +13,8 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from vitrina.search.analysis import is_dictionary_word, stems
+from vitrina.search.analysis import is_dictionary_word, lemmas, stems
+from vitrina.search.keyboard_layout import neighbour_key_slips
 from vitrina.search.transliteration import is_cyrillic
 from vitrina.search.word_lists import BRANDS, COLOURS, ENGLISH_WORDS, SYNONYMS
 
@@ -236,6 +237,7 @@ def misspelt_brand(word: str) -> str | None:
 # Swapped neighbours are looked for in words this long at most: a longer stem's fuzzy match
 # already allows two edits, and each swap is one more term to look up.
 MAX_SWAPPED_CHARS = 7
+MIN_SLIPPED_CHARS = 4  # a key off in three letters makes another word too often
 
 
 def swapped_neighbours(word: str) -> list[str]:
@@ -262,4 +264,12 @@ def swapped_dictionary_words(word: str) -> tuple[str, ...]:
     too, and серые two edits from черные ranked a grey pair first."""
     if not is_cyrillic(word) or is_dictionary_word(word):
         return ()
-    return tuple(twin for twin in swapped_neighbours(word) if is_dictionary_word(twin))
+    swapped = tuple(twin for twin in swapped_neighbours(word) if is_dictionary_word(twin))
+    if swapped or not MIN_SLIPPED_CHARS <= len(word) <= MAX_SWAPPED_CHARS:
+        return swapped
+    # чвсы → часы: a key beside the right one, where no swap gives a word; only when the
+    # words that come of it are one word's forms (умные чвсы: blind probe round 46 ranked smart bulbs first: stems
+    # under five letters get no fuzzy match)
+    slipped = sorted({twin for twin in neighbour_key_slips(word) if is_dictionary_word(twin)})
+    meant = {lemma for twin in slipped for lemma in lemmas(twin)[:1]}  # сумкв: сумка, сумку
+    return tuple(slipped) if len(meant) == 1 else ()

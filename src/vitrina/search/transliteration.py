@@ -121,6 +121,10 @@ _ENGLISH_Y = re.compile(r"ай(?=[бвгджзклмнпрсфхцчшщ])")
 # гейминг); qu said кв (quick, quantum); a final y said и after a consonant (happy,
 # party). Each is one more spelling, beside the letter by letter ones.
 _ENGLISH_ATION = re.compile(r"[еэ]й?ш[еэ]?н")  # й dropped too: плейстешн (probe round 45)
+# English -ction said -кшн, -кшен (экшен → action, коллекшн → collection; probe round 46:
+# экшенпро found nothing for ActionPro), with a leading э as the a of action
+_ENGLISH_CTION = re.compile(r"кш[еэ]?н")
+_ENGLISH_LEADING_A = re.compile(r"^э(?=кш)")
 _ENGLISH_ITION = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])иш[еэ]?н")
 _ENGLISH_AY = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])[еэ]й(?=[бвгджзклмнпрстфхцчшщ]|$)")
 # English i said ай at a word's start (idea → айдиа, ipad → айпад), where ай is otherwise y
@@ -134,10 +138,13 @@ def english_sound_spelling(word: str) -> str | None:
     after a name is one (пульсван, пульсуан → pulsone), ай before a consonant but т is y
     (райзен → ryzen), -ейшен is -ation and ей after a consonant ay (плейстейшен →
     playstation), кв is qu (мультиквик → multiquic), a final и after a consonant y (хэппи
-    → happy), a leading ай i (айдиапад → idiapad); None when none is in the word."""
+    → happy), a leading ай i (айдиапад → idiapad), -кшн -ction and a leading э before it
+    a (экшенпро → actionpro); None when none is in the word."""
     spelt = _ENGLISH_A.sub("а", _ENGLISH_IRE.sub("ire", _ENGLISH_ONE.sub("one", word)))
     spelt = _ENGLISH_Y.sub("y", _ENGLISH_LEADING_I.sub("i", spelt))
     spelt = _ENGLISH_ITION.sub("ition", _ENGLISH_ATION.sub("ation", spelt))
+    spelt = _ENGLISH_LEADING_A.sub("а", spelt)
+    spelt = _ENGLISH_CTION.sub("ction", spelt)
     spelt = _ENGLISH_AY.sub("ay", spelt).replace("кв", "qu")
     spelt = _ENGLISH_FINAL_Y.sub("y", spelt)
     return None if spelt == word else transliterate_english(spelt)
