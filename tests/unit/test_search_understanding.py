@@ -71,6 +71,7 @@ from vitrina.search.query_understanding import (
     compound_meaning,
     compound_meanings,
     compound_parts_of,
+    cut_word_start,
     diminutive_bases,
     diminutive_compounds,
     e_for_e,
@@ -1215,6 +1216,17 @@ def test_a_letter_a_key_off_is_put_back_when_one_word_comes_of_it() -> None:
     assert swapped_dictionary_words("сумкв") == ()
     assert swapped_dictionary_words("фкн") == ()  # three letters: too many words a key off
     assert swapped_dictionary_words("часы") == ()  # a word
+
+
+def test_a_word_no_dictionary_has_may_be_a_longer_word_cut_short() -> None:
+    """наушн. беспров. sony (probe round 45: Sony soundbars first): a Cyrillic word of five
+    letters or more that no dictionary or list has is also the start of a name's word in the
+    fuzzy stage; a word the dictionary has, a short one and a Latin one are not."""
+    assert cut_word_start("наушн") == "наушн"
+    assert cut_word_start("беспров") == "беспров"
+    assert cut_word_start("наушники") is None  # a word
+    assert cut_word_start("ноут") is None  # four letters (and a list's word)
+    assert cut_word_start("samsu") is None
 
 
 def test_english_ction_said_kshn_is_ction() -> None:

@@ -54,6 +54,7 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
+    cut_word_start,
     glued_typo_cuts,
     misspelt_meanings,
     word_forms,
@@ -251,6 +252,11 @@ def _glued_typo_clause(known: str, rest: str) -> dict[str, Any]:
     }
 
 
+def name_starting_clause(start: str) -> dict[str, Any]:
+    """A name's word that starts with `start`, weighted as a name's word."""
+    return {"prefix": {"name": {"value": start, "boost": BOOSTS["name"]}}}
+
+
 def fuzzy_clause(word: str) -> dict[str, Any] | None:
     """The last resort: stems a few edits away; a Cyrillic word's Latin spellings, letter by
     letter (хуавэй → huawei) and English-style in name and brand (клинмастер → clinmaster,
@@ -309,6 +315,8 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         {"multi_match": {"query": swapped, "fields": SWAPPED_FIELDS, "boost": MISSPELT_WEIGHT}}
         for swapped in swapped_neighbours(word)
     ]
+    if (start := cut_word_start(word)) is not None:  # наушн → наушники: cut short
+        should.append(name_starting_clause(start))
     return any_of(should) if should else None
 
 
@@ -406,7 +414,7 @@ class _OpenSearchClauses:
         return any_of(spelt) if spelt else None
 
     def name_starting(self, start: str) -> dict[str, Any]:
-        return {"prefix": {"name": {"value": start, "boost": BOOSTS["name"]}}}
+        return name_starting_clause(start)
 
     def name_word_matching(self, pattern: str) -> dict[str, Any]:
         return {"regexp": {"name": {"value": pattern, "boost": BOOSTS["name"] * GLUED_IDF}}}

@@ -92,6 +92,22 @@ PREFIXES_TYPED_APART = frozenset(
 )
 
 
+# A word cut short (наушн. беспров. sony: blind probe round 45 ranked Sony soundbars first),
+# as shoppers and shop titles abbreviate: a Cyrillic word of five letters or more that no
+# dictionary or list has is also looked for as the start of a name's word, in the fuzzy
+# stage (the dot that marks the cut is gone by then: `query_words` keeps letters only).
+MIN_CUT_WORD_CHARS = 5
+
+
+def cut_word_start(word: str) -> str | None:
+    """The word, when it may be a longer word cut short (наушн → наушники); else None."""
+    if len(word) < MIN_CUT_WORD_CHARS or not is_cyrillic(word) or not word.isalpha():
+        return None
+    if word in SYNONYMS or word in BRANDS or is_dictionary_word(word):
+        return None
+    return word
+
+
 def prefix_typed_before(first: str, second: str) -> bool:
     """Whether `first` is a prefix typed apart before its Cyrillic word (`second`)."""
     return (

@@ -49,6 +49,7 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
+    cut_word_start,
     glued_typo_cuts,
     misspelt_meanings,
     word_forms,
@@ -302,6 +303,8 @@ class TantivyQueries:
                 for alt in misspelt_meanings(word)
                 for clause in self.term_clauses(alt.word, alt.weight, searcher)
             ]
+        if self.understanding and (start := cut_word_start(word)) is not None:
+            clauses.append((tantivy.Occur.Should, self.name_starting_clause(start)))
         if self.understanding:  # роамн → роман, фне → фен: the word as some name has it
             searcher = self.index.searcher()
             clauses += [
@@ -318,14 +321,18 @@ class TantivyQueries:
             ]
         return tantivy.Query.boolean_query(clauses) if clauses else None
 
-    def name_pattern_clause(self, pattern: str) -> Any:
+    def name_starting_clause(self, start: str) -> Any:
+        """A name's word (its stem) that starts with `start`, weighted as a name's word."""
+        return self.name_pattern_clause(re.escape(start) + ".*", BOOSTS["name"])
+
+    def name_pattern_clause(self, pattern: str, boost: float = BOOSTS["name"] * GLUED_IDF) -> Any:
         """A name's word matching `pattern` (`query_plan.glued_patterns`: 512gb, buds2)."""
         clause = self._name_patterns.get(pattern)
         if clause is None:
             if len(self._name_patterns) >= NAME_FUZZY_CACHE_WORDS:
                 self._name_patterns.clear()
             matching = tantivy.Query.regex_query(self.schema, "name", pattern)
-            clause = tantivy.Query.boost_query(matching, BOOSTS["name"] * GLUED_IDF)
+            clause = tantivy.Query.boost_query(matching, boost)
             self._name_patterns[pattern] = clause
         return clause
 
@@ -524,8 +531,7 @@ class _TantivyClauses:
         return tantivy.Query.boost_query(clause, ANY_WORD_FUZZY_BOOST)
 
     def name_starting(self, start: str) -> Any:
-        prefix = tantivy.Query.regex_query(self.queries.schema, "name", re.escape(start) + ".*")
-        return tantivy.Query.boost_query(prefix, BOOSTS["name"])
+        return self.queries.name_starting_clause(start)
 
     def name_word_matching(self, pattern: str) -> Any:
         return self.queries.name_pattern_clause(pattern)
