@@ -67,6 +67,9 @@ FUZZY_FIELDS = tuple(name for name in BOOSTS if name != "specifications")
 ANY_WORD_FUZZY_BOOST = 5.0
 # Joined pairs whose fuzzy clause is kept (a few hundred bytes each; emptied when full).
 NAME_FUZZY_CACHE_WORDS = 16_384
+# The rest of a name's word after a start: the characters an index word has. ".*", any
+# Unicode character, took ~300 µs a query to compile; this class ~50 µs.
+_WORD_REST = "[0-9a-zа-яё.]*"
 
 
 class TantivyQueries:
@@ -323,7 +326,7 @@ class TantivyQueries:
 
     def name_starting_clause(self, start: str) -> Any:
         """A name's word (its stem) that starts with `start`, weighted as a name's word."""
-        return self.name_pattern_clause(re.escape(start) + ".*", BOOSTS["name"])
+        return self.name_pattern_clause(re.escape(start) + _WORD_REST, BOOSTS["name"])
 
     def name_pattern_clause(self, pattern: str, boost: float = BOOSTS["name"] * GLUED_IDF) -> Any:
         """A name's word matching `pattern` (`query_plan.glued_patterns`: 512gb, buds2)."""
