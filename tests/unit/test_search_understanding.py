@@ -71,13 +71,13 @@ from vitrina.search.query_understanding import (
     compound_meaning,
     compound_meanings,
     compound_parts_of,
-    cut_word_start,
     diminutive_bases,
     diminutive_compounds,
     e_for_e,
     glued_typo_cuts,
     inflected_keys,
     joined_dictionary_words,
+    may_be_cut_short,
     misspelt_meanings,
     prefix_base,
     prefix_typed_after,
@@ -1222,11 +1222,11 @@ def test_a_word_no_dictionary_has_may_be_a_longer_word_cut_short() -> None:
     """наушн. беспров. sony (probe round 45: Sony soundbars first): a Cyrillic word of five
     letters or more that no dictionary or list has is also the start of a name's word in the
     fuzzy stage; a word the dictionary has, a short one and a Latin one are not."""
-    assert cut_word_start("наушн") == "наушн"
-    assert cut_word_start("беспров") == "беспров"
-    assert cut_word_start("наушники") is None  # a word
-    assert cut_word_start("ноут") is None  # four letters (and a list's word)
-    assert cut_word_start("samsu") is None
+    assert may_be_cut_short("наушн")
+    assert may_be_cut_short("беспров")
+    assert not may_be_cut_short("наушники")  # a word
+    assert not may_be_cut_short("ноут")  # four letters (and a list's word)
+    assert not may_be_cut_short("samsu")
 
 
 def test_english_ction_said_kshn_is_ction() -> None:

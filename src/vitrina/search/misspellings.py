@@ -123,6 +123,15 @@ _SPELLINGS = [
 ]
 
 
+def _nearest(word: str, spellings: list[str], edits: int) -> list[tuple[int, str]]:
+    """The spellings within `edits` of `word` (optimal string alignment: a swap of adjacent
+    letters is one edit), as (distance, spelling), nearest first, then alphabetically."""
+    close = process.extract(
+        word, spellings, scorer=OSA.distance, processor=None, score_cutoff=edits, limit=None
+    )
+    return sorted((distance, spelling) for spelling, distance, _ in close)
+
+
 @lru_cache(maxsize=65_536)  # a query's words repeat across customers
 def misspelt_word(word: str, max_edits: int = 2) -> str | None:
     """The dictionary word (a key of BRANDS or SYNONYMS) a Cyrillic `word` is a typo of:
@@ -135,24 +144,15 @@ def misspelt_word(word: str, max_edits: int = 2) -> str | None:
     # two letters dropped from a long spelling (сенхайзр ← сеннхайзер): two edits for a
     # word under MISSPELT_TWO_EDITS_CHARS, in the fuzzy stage only
     dropped = max_edits >= 2 and len(word) >= MIN_TWO_DROPPED_CHARS
-    close = process.extract(
-        word,
-        _SPELLINGS,
-        scorer=OSA.distance,
-        processor=None,
-        score_cutoff=max(edits, 2 if dropped else 0),
-        limit=None,
-    )
-    best = min(
+    return next(
         (
-            (distance, spelling)
-            for spelling, distance, _ in close
+            spelling
+            for distance, spelling in _nearest(word, _SPELLINGS, max(edits, 2 if dropped else 0))
             if distance <= _allowed_edits(spelling)
             and (distance <= edits or len(spelling) - len(word) == distance)
         ),
-        default=None,
+        None,
     )
-    return best[1] if best else None
 
 
 # An English product word typed in Latin with a slip (mause, wacth, headphnes): one edit
@@ -175,10 +175,7 @@ def misspelt_english(word: str) -> str | None:
     if word in ENGLISH_WORDS or word in LATIN_BRANDS:
         return None
     edits = 2 if len(word) >= MISSPELT_TWO_EDITS_CHARS else 1
-    close = process.extract(
-        word, _ENGLISH_SPELLINGS, scorer=OSA.distance, processor=None, score_cutoff=edits
-    )
-    nearest = sorted((distance, spelling) for spelling, distance, _ in close)
+    nearest = _nearest(word, _ENGLISH_SPELLINGS, edits)
     if not nearest or (len(nearest) > 1 and nearest[1][0] == nearest[0][0]):
         return None  # none, or two as near: no guess
     return nearest[0][1]

@@ -325,13 +325,13 @@ def _quantities(words: tuple[str, ...]) -> Iterator[tuple[int, int, str, str, st
 # number never finds (blind probe round 44: «смартфон на 512» listed a laptop with «512 ГБ»
 # and a 128GB phone above the 512GB one). The number is also looked for glued to letters:
 # a unit (an alternation of NUMBER_UNITS was ten times dearer to compile, ~350 µs a query).
-GLUED_UNIT_PATTERN = "[a-zа-яё]+"
+GLUED_LETTERS_PATTERN = "[a-zа-яё]+"
 MAX_BARE_NUMBER_DIGITS = 5
 
 
 def bare_numbers(words: tuple[str, ...]) -> tuple[int, ...]:
     """The positions of whole numbers with no unit after them, which a title may have glued
-    to one (`GLUED_UNIT_PATTERN`: any letters, so 5 also finds 5G)."""
+    to one (`GLUED_LETTERS_PATTERN`: any letters, so 5 also finds 5G)."""
     return tuple(
         i
         for i, word in enumerate(words)

@@ -54,8 +54,8 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
-    cut_word_start,
     glued_typo_cuts,
+    may_be_cut_short,
     misspelt_meanings,
     word_forms,
 )
@@ -315,8 +315,8 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         {"multi_match": {"query": swapped, "fields": SWAPPED_FIELDS, "boost": MISSPELT_WEIGHT}}
         for swapped in swapped_neighbours(word)
     ]
-    if (start := cut_word_start(word)) is not None:  # наушн → наушники: cut short
-        should.append(name_starting_clause(start))
+    if may_be_cut_short(word):  # наушн → наушники
+        should.append(name_starting_clause(word))
     return any_of(should) if should else None
 
 

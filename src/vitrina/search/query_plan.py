@@ -20,7 +20,7 @@ from vitrina.search.analysis import stems
 from vitrina.search.lookalikes import one_script_words
 from vitrina.search.model_codes import GLUED_DIGITS_PATTERN, adjacent_words_joined, bare_latin_words
 from vitrina.search.number_units import (
-    GLUED_UNIT_PATTERN,
+    GLUED_LETTERS_PATTERN,
     bare_numbers,
     said_numbers,
     split_number_units,
@@ -153,7 +153,7 @@ def glued_patterns(words: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
     whole number with no unit after it and letters (`number_units.bare_numbers`: 512 →
     512gb), a Latin word and digits (`model_codes.bare_latin_words`: buds → buds2). Letters
     and digits alone: nothing for a regular expression to read."""
-    found = [(i, words[i] + GLUED_UNIT_PATTERN) for i in bare_numbers(words)]
+    found = [(i, words[i] + GLUED_LETTERS_PATTERN) for i in bare_numbers(words)]
     found += [(i, words[i] + GLUED_DIGITS_PATTERN) for i in bare_latin_words(words)]
     return tuple(sorted(found))
 

@@ -99,13 +99,11 @@ PREFIXES_TYPED_APART = frozenset(
 MIN_CUT_WORD_CHARS = 5
 
 
-def cut_word_start(word: str) -> str | None:
-    """The word, when it may be a longer word cut short (наушн → наушники); else None."""
+def may_be_cut_short(word: str) -> bool:
+    """Whether `word` may be a longer word cut short (наушн → наушники)."""
     if len(word) < MIN_CUT_WORD_CHARS or not is_cyrillic(word) or not word.isalpha():
-        return None
-    if word in SYNONYMS or word in BRANDS or is_dictionary_word(word):
-        return None
-    return word
+        return False
+    return not (word in SYNONYMS or word in BRANDS or is_dictionary_word(word))
 
 
 def prefix_typed_before(first: str, second: str) -> bool:

@@ -49,8 +49,8 @@ from vitrina.search.query_understanding import (
     TRANSLIT_WEIGHT,
     Form,
     compound_meanings,
-    cut_word_start,
     glued_typo_cuts,
+    may_be_cut_short,
     misspelt_meanings,
     word_forms,
 )
@@ -306,8 +306,8 @@ class TantivyQueries:
                 for alt in misspelt_meanings(word)
                 for clause in self.term_clauses(alt.word, alt.weight, searcher)
             ]
-        if self.understanding and (start := cut_word_start(word)) is not None:
-            clauses.append((tantivy.Occur.Should, self.name_starting_clause(start)))
+        if self.understanding and may_be_cut_short(word):  # наушн → наушники
+            clauses.append((tantivy.Occur.Should, self.name_starting_clause(word)))
         if self.understanding:  # роамн → роман, фне → фен: the word as some name has it
             searcher = self.index.searcher()
             clauses += [
