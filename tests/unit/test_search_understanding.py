@@ -1495,6 +1495,14 @@ def test_diminutives_in_eek_and_aek() -> None:
     assert diminutive_bases("кедик") == ["кед"] and diminutive_bases("блик") == []
 
 
+def test_a_word_whose_base_would_have_no_vowel_is_no_diminutive() -> None:
+    """печка, точка, бочка end as ложечка does, but пка, тка, бка are no words: the rule made
+    them bases (a search for «печка» also looked for «пка»)."""
+    for word in ("печка", "точка", "бочка", "дочка", "почка"):
+        assert diminutive_bases(word) == [], word
+    assert diminutive_bases("ложечка") == ["ложка"] and diminutive_bases("чаек") == ["чай"]
+
+
 def test_a_compound_prefix_typed_after_its_word() -> None:
     """самокат электро глайд: электросамокат (probe round 21: e-books ranked first, on
     электро alone); both backends join it only where the index has the compound."""

@@ -300,10 +300,12 @@ def diminutive_bases(word: str, bare: bool = True) -> list[str]:
         if not bare and replacement == "":
             continue
         # a base of three letters at least (чаек → чай, кедик → кед): a shorter one (блик
-        # → бл) is no word
+        # → бл) is no word, nor one whose stem has no vowel (печка, точка are no diminutives:
+        # пка); the replacement's first letter may be the stem's (ч + ай)
         stump = len(word) - len(suffix)
-        if word.endswith(suffix) and stump >= 1 and stump + len(replacement) >= 3:
-            base = word[: -len(suffix)] + replacement
+        base = word[:stump] + replacement
+        stem = word[:stump] + replacement[:1]
+        if word.endswith(suffix) and stump >= 1 and len(base) >= 3 and not VOWELS.isdisjoint(stem):
             if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
                 base = base[:-2] + "йка"
             found.append(base)
