@@ -80,6 +80,7 @@ from vitrina.search.query_understanding import (
     may_be_cut_short,
     misspelt_meanings,
     prefix_base,
+    prefix_meant_joined,
     prefix_typed_after,
     prefix_typed_before,
     word_forms,
@@ -1794,3 +1795,54 @@ def test_a_glued_latin_word_is_also_cut_in_two_for_the_whole_brand_key() -> None
     assert "gloria jins" in cuts
     assert "gl oriajins" not in cuts and "gloriaji ns" not in cuts
     assert brand_cuts("bosch") == [] and brand_cuts("глориаджинс") == []
+
+
+def test_a_model_code_said_aloud_is_its_letter_and_number() -> None:
+    """Blind probe round 47 (voice): a letter's name, then a number in words, is a model code
+    (си шестьдесят пять → c65); after a brand's letters the last name starts the code (джей
+    би эл ти пять → JBL T5). A letter's name that is a Russian word makes none (6 ар)."""
+    assert rewritten_words(("торнео", "си", "шестьдесят", "пять")) == ("торнео", "c65")
+    assert rewritten_words(("делонги", "эм", "сорок", "пять")) == ("делонги", "m45")
+    assert rewritten_words(("джей", "би", "эл", "ти", "пять", "макс")) == (
+        "джейбиэл",
+        "t5",
+        "макс",
+    )
+    assert rewritten_words(("эм", "эн", "о", "5")) == ("эмэноу", "5")  # no brand split off
+    assert rewritten_words(("участок", "шесть", "ар")) == ("участок", "шесть", "ар")
+
+
+def test_a_number_and_a_half_and_a_number_said_last_are_digits() -> None:
+    """два с половиной килограмма → 2.5 кг (typed in digits too); пиво балтика семь → 7, the
+    words still looked for (a title may say them); полторы тысячи stays 1500, and a number
+    said alone (три) or after another number stays words."""
+    assert rewritten_words(("гантель", "два", "с", "половиной", "килограмма")) == (
+        "гантель",
+        "2.5",
+        "кг",
+    )
+    assert rewritten_words(("гантель", "2", "с", "половиной", "кг")) == ("гантель", "2.5", "кг")
+    assert said_in_words(("гантель", "2", "с", "половиной", "кг")) == ()
+    assert rewritten_words(("пиво", "балтика", "семь")) == ("пиво", "балтика", "7")
+    assert said_in_words(("пиво", "балтика", "семь")) == (("7", ("семь",)),)
+    assert rewritten_words(("полторы", "тысячи")) == ("1500",)
+    assert numbers_said_in_words(("три",)) == ("три",)
+    assert numbers_said_in_words(("сорок", "первый")) == ("сорок", "первый")
+
+
+def test_a_prefix_typed_apart_is_read_as_its_compound_unless_a_brand_follows() -> None:
+    """электро чайник → электрочайник (электрический чайник); not before a brand, typed
+    right or a letter off (часы смарт самсунк: умные часы Samsung)."""
+    assert prefix_meant_joined("электро", "чайник") == "электрочайник"
+    assert prefix_meant_joined("смарт", "часы") == "смартчасы"
+    assert prefix_meant_joined("смарт", "самсунг") is None
+    assert prefix_meant_joined("смарт", "самсунк") is None
+    assert prefix_meant_joined("аудио", "колонка") is None  # no adjective: its base is looked for
+    assert ("умный", "часы") in compound_meanings("смартчасики")  # the base's synonym
+
+
+def test_a_request_to_a_voice_assistant_is_optional_words() -> None:
+    """а есть у вас подгузники, окей покажи мне наушники: the request's words only add."""
+    for word in ("есть", "вас", "окей", "покажи", "покажите", "посмотреть"):
+        assert is_optional_word(word), word
+    assert spelt_out_letters("элджи") == ("lg",) and spelt_out_letters("эйчпи") == ("hp",)

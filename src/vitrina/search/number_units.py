@@ -9,7 +9,7 @@ from functools import lru_cache
 
 from vitrina.domain.search_document import is_number
 from vitrina.search.analysis import is_counted_noun, is_singular_noun, number_word
-from vitrina.search.word_lists import LETTER_NAMES
+from vitrina.search.word_lists import CODE_LETTER_NAMES, LETTER_NAMES
 
 # Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
 # "16 ГБ", "2000 Вт", so the index has the number and the unit as two words and never the
@@ -121,6 +121,9 @@ _NUMBER_WITH_ENDING = re.compile(r"(\d+)(х|ти|ми|и)")
 # number in words (Три товарища), and «три» alone is no quantity of anything.
 _COUNTED_AFTER_STARTS = ("размер", "человек", "персон", "штук", "рубл", "ядер", "камер")
 _NUMBER_BEFORE = frozenset({"до", "от", "за", "дешевле", "дороже", "размер", "размера"})
+# A number and a half said so (два с половиной килограмма: a 2.5 kg dumbbell, blind probe
+# round 47): the catalogues write 2.5.
+HALF_WORDS = ("с", "половиной")
 
 
 def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -128,16 +131,16 @@ def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
     сорок второго размера → 42 размера, десять кг → 10 кг, пятьдесят пять дюймов → 55
     дюймов, до двадцати тысяч → до 20 тысяч (then 20000), на три человека → на 3 человека,
     тысяча пятьсот ватт → 1500 ватт, пятьсот двенадцать страниц (a genitive plural noun
-    after five or more) → 512 страниц.
+    after five or more) → 512 страниц, эм сорок пять → эм 45 (then m45, a model code).
     Hundreds, tens, then units or teens, an ordinal only last; one (один, одна) alone, an
     ordinal under twenty alone (второго) and a whole query that is an ordinal (сорок первый,
     a title) stay words."""
     words = tuple(words)
     out: list[str] = []
     i = 0
-    for start, end, value in _said_runs(words):
+    for start, end, number in _said_runs(words):
         out.extend(words[i:start])
-        out.append(str(value))
+        out.append(number)
         i = end
     out.extend(words[i:])
     return tuple(out)
@@ -150,18 +153,29 @@ def said_numbers(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...
     серого), and a product with the digits and the other words (a set of 12 chairs) must
     not be all "all words" finds."""
     words = tuple(words)
-    return tuple((str(value), words[start:end]) for start, end, value in _said_runs(words))
+    return tuple(
+        (number, words[start:end])
+        for start, end, number in _said_runs(words)
+        if not words[start].isdigit()  # 2 с половиной: typed in digits already
+    )
 
 
 @lru_cache(maxsize=65_536)  # rewritten_words and said_in_words ask it of the same words
-def _said_runs(words: tuple[str, ...]) -> tuple[tuple[int, int, int], ...]:
-    """(start, end, value) of each number said in words that counts something."""
+def _said_runs(words: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
+    """(start, end, digits) of each number said in words that counts something, and of a
+    number and a half (два с половиной, 2 с половиной → 2.5)."""
     runs = []
     i = 0
     while i < len(words):
         end, value = _number_run(words, i)
-        if end > i and _counts(words, i, end, value):
-            runs.append((i, end, value))
+        if words[i].isdigit() and words[i + 1 : i + 3] == HALF_WORDS:
+            runs.append((i, i + 3, f"{words[i]}.5"))
+            i += 3
+        elif end > i and words[end : end + 2] == HALF_WORDS:
+            runs.append((i, end + 2, f"{value}.5"))
+            i = end + 2
+        elif end > i and _counts(words, i, end, value):
+            runs.append((i, end, str(value)))
             i = end
         else:
             i += 1
@@ -213,6 +227,19 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
         or after in THOUSANDS
         or after.startswith(_COUNTED_AFTER_STARTS)
         or before in _NUMBER_BEFORE
+        # си шестьдесят пять → c65: a letter's name, then a number, is a model code said
+        # aloud as a phone's speech recogniser writes it (blind probe round 47)
+        or before in CODE_LETTER_NAMES
+        # пиво балтика семь, айфон пятнадцать: a number said last, after a name, is its
+        # number (Балтика 7, iPhone 15), as titles write it; its words are looked for too
+        or (
+            end == len(words)
+            and start > 0
+            and not ordinal
+            and words[start] not in THOUSANDS  # полторы тысячи: 1500, read apart
+            and before not in _ONE_AND_A_HALF_WORDS
+            and number_word(before) is None
+        )
         # пятьсот двенадцать страниц; тысяча alone is a name's as often (тысяча мелочей)
         or (value >= 5 and (value < 1000 or end - start > 1) and is_counted_noun(after))
         # двадцать одна скорость: after a number ending in one, what it counts is singular

@@ -35,6 +35,7 @@ from vitrina.search.opensearch_query import any_of, forms_clauses, term_clauses
 from vitrina.search.query_understanding import (
     compound_endings,
     compound_meanings,
+    prefix_meant_joined,
     prefix_typed_after,
     prefix_typed_before,
     word_cuts,
@@ -213,6 +214,10 @@ def read_words(
             if spelt is not None:
                 words_read[-1] = spelt
                 continue
+        meant = prefix_meant_joined(words_read[-1], word) if words_read else None
+        if meant is not None and f"known {words_read[-1]}" in counts and not known(words_read[-1]):
+            words_read[-1] = meant  # электро чайник → электрочайник: электрический чайник
+            continue
         words_read.append(word)
     splits: dict[str, tuple[str, str]] = {}
     twins: dict[str, str] = {}

@@ -16,6 +16,7 @@ from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS,
 from vitrina.search.model_codes import joined_spellings, may_be_one_word, split_code
 from vitrina.search.query_understanding import (
     compound_endings,
+    prefix_meant_joined,
     prefix_typed_after,
     prefix_typed_before,
     word_cuts,
@@ -56,6 +57,10 @@ def joined_compounds(searcher: Any, words: tuple[str, ...]) -> tuple[str, ...]:
             if joined is not None:
                 out[-1] = joined
                 continue
+        meant = prefix_meant_joined(out[-1], word) if out else None
+        if meant is not None and not known(searcher, out[-1]):  # электро чайник
+            out[-1] = meant
+            continue
         out.append(word)
     return tuple(out)
 

@@ -21,7 +21,13 @@ from vitrina.search.transliteration import (
     transliterate,
     transliterate_english,
 )
-from vitrina.search.word_lists import BRANDS, LETTER_NAMES, PHRASE_SYNONYMS, SYNONYMS
+from vitrina.search.word_lists import (
+    BRANDS,
+    CODE_LETTER_NAMES,
+    LETTER_NAMES,
+    PHRASE_SYNONYMS,
+    SYNONYMS,
+)
 
 # Words shorter than this keep their letters: a doubled letter of a 3-letter word (осс) is
 # as likely the word itself.
@@ -237,11 +243,6 @@ def spelt_out_letters(word: str) -> tuple[str, ...]:
     )
 
 
-# Letters' names that are also Russian words (ай; ар, a unit of area; эль, ale) do not make
-# a code with the number after them (участок 6 ар is no model code).
-CODE_LETTER_NAMES = frozenset(LETTER_NAMES) - {"ай", "ар", "эль"}
-
-
 # A vowel said as itself (о, а, и: Russian words alone, so no letter in LETTER_NAMES) is
 # the letter after two or more letters' names: эм эн о is MNO, and nothing else.
 VOWEL_LETTER_NAMES = {"о": "оу", "а": "эй", "и": "ай"}
@@ -280,10 +281,23 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
             # нова икс 11 → x11: one letter said by its name, then a number, is a model
             # code (X11, S300), which the catalogues write as one word
             out[-1] = LETTER_NAMES[out[-1]] + word
+        elif word.isdigit() and run > 1 and (brand := _brand_before_code(out[-1], words[i - 1])):
+            # джей би эл ти 5 → джейбиэл t5: a brand's letters, then a model code's letter
+            # and number, said as one run (blind probe round 47: JBL T5 Max)
+            out[-1:] = [brand, LETTER_NAMES[words[i - 1]] + word]
         else:
             out.append(word)
         run = run + 1 if word in LETTER_NAMES else 0
     return tuple(out)
+
+
+def _brand_before_code(run: str, last: str) -> str | None:
+    """The run of letters' names without its `last` name, when that spells a brand and
+    `last` may start a model code; else None."""
+    if last not in CODE_LETTER_NAMES:
+        return None
+    brand = run[: -len(last)]
+    return brand if _BRAND_LATINS.intersection(spelt_out_letters(brand)) else None
 
 
 def _read_as_latin(word: str) -> bool:

@@ -447,6 +447,10 @@ BRANDS: dict[str, str] = {
     "лего": "lego",
     "джибиэль": "jbl",
     "джбл": "jbl",
+    # two-letter brands said by their letters' names (эл джи, эйч пи: `spelt_out_letters`
+    # reads a run of two names only as a listed brand; blind probe round 47)
+    "элджи": "lg",
+    "эйчпи": "hp",
     "реалми": "realme",
     "рилми": "realme",
     "текно": "tecno",
@@ -526,3 +530,6 @@ LETTER_NAMES = {
     "ар": "r", "эр": "r", "эс": "s", "ти": "t", "ви": "v", "дабл": "w", "экс": "x",
     "икс": "x", "уай": "y", "зед": "z", "зет": "z",
 }  # fmt: skip
+# Letters' names that are also Russian words (ай; ар, a unit of area; эль, ale) do not make
+# a code with the number after them (участок 6 ар is no model code).
+CODE_LETTER_NAMES = frozenset(LETTER_NAMES) - {"ай", "ар", "эль"}
