@@ -1357,15 +1357,18 @@ def test_round_19_word_lists() -> None:
 def test_a_number_with_its_unit_is_also_the_quantity_in_the_neighbouring_unit() -> None:
     """коврик для йоги 1 см: the catalogue writes a mat's thickness as 10 мм (probe round
     20: a 10-mm mat ranked 3rd, recall 2 of 10); робот пылесос 2,5 часа: run time is 150
-    мин. Either is asked for, the typed pair or the converted one; only whole numbers come
-    out; a decimal is one word (2,5 and 2.5 are 2.5), so 2 20 кг is two numbers."""
+    мин. Either is asked for, the typed pair or the converted one; whole numbers come out,
+    and from the smaller unit hundredths (вода 500 мл: the titles' 0.5 л, blind probe round
+    48); a decimal is one word (2,5 and 2.5 are 2.5), so 2 20 кг is two numbers."""
     assert converted_units(("коврик", "1", "см")) == ((1, 3, ("10", "мм")),)
     assert converted_units(("2.5", "ч")) == ((0, 2, ("150", "мин")),)
     assert converted_units(("300", "мм")) == ((0, 2, ("30", "см")),)
     assert converted_units(("1", "тб")) == ((0, 2, ("1000", "гб")),)
     assert converted_units(("1.5", "л")) == ((0, 2, ("1500", "мл")),)
-    assert converted_units(("500", "мл")) == ()  # no whole number of litres
-    assert converted_units(("4", "мм")) == ()
+    assert converted_units(("500", "мл")) == ((0, 2, ("0.5", "л")),)
+    assert converted_units(("250", "г")) == ((0, 2, ("0.25", "кг")),)
+    assert converted_units(("333", "мл")) == ()  # no hundredths of a litre
+    assert converted_units(("512", "гб")) == ()
     assert converted_units(("2", "20", "кг")) == ((1, 3, ("20000", "г")),)
     assert converted_units(("см", "1")) == () and converted_units(("1",)) == ()
     words = tuple(split_number_units(query_words("робот пылесос 2,5 часа работы")))
