@@ -34,6 +34,7 @@ from vitrina.search.model_codes import (
     codes_without_a_digit,
     joinable,
     joined_spellings,
+    may_be_one_word,
     name_spellings,
     split_code,
 )
@@ -52,6 +53,7 @@ from vitrina.search.price_words import price_from_words, with_price_from_words
 from vitrina.search.query_plan import (
     glued_patterns,
     lacking_adjective_start,
+    negated_adjective_start,
     plan_query,
     rewritten_words,
     said_in_words,
@@ -74,6 +76,7 @@ from vitrina.search.query_understanding import (
     diminutive_bases,
     diminutive_compounds,
     e_for_e,
+    excluded_spellings,
     glued_typo_cuts,
     inflected_keys,
     joined_dictionary_words,
@@ -1849,3 +1852,35 @@ def test_a_request_to_a_voice_assistant_is_optional_words() -> None:
     for word in ("есть", "вас", "окей", "покажи", "покажите", "посмотреть"):
         assert is_optional_word(word), word
     assert spelt_out_letters("элджи") == ("lg",) and spelt_out_letters("эйчпи") == ("hp",)
+
+
+def test_what_follows_ne_or_krome_after_a_product_word_is_left_out() -> None:
+    """Blind probe round 49: «смартфон кроме самсунга», «наушники не sony» listed what they
+    excluded first. After a word of the product, не, кроме, исключая leave out what follows,
+    as без does; не before any product word (не дорогой ноутбук) leaves out nothing."""
+    assert query_roles(("смартфон", "кроме", "самсунга")).absent == {2}
+    assert query_roles(("наушники", "беспроводные", "не", "sony")).absent == {3}
+    assert query_roles(("планшет", "xiaomi", "но", "не", "lite")).absent == {4}
+    assert query_roles(("не", "дорогой", "ноутбук")).absent == frozenset()
+    assert query_roles(("молоко", "без", "лактозы")).absent == {2}
+
+
+def test_a_left_out_brand_is_left_out_in_its_latin_spellings_not_its_synonyms() -> None:
+    assert "samsung" in excluded_spellings("самсунга")
+    assert "nike" in excluded_spellings("найк")
+    assert excluded_spellings("памперс")[0] == "памперс"
+    assert "подгузник" not in excluded_spellings("памперс")  # подгузники не памперс
+    assert excluded_spellings("sony") == ("sony",)
+
+
+def test_a_word_that_leaves_out_is_never_a_compound_part() -> None:
+    """смартфон не abc was read as смартфонне (stemmed as смартфон), and abc came back."""
+    assert not may_be_one_word("смартфон", "не")
+    assert not may_be_one_word("не", "abc") and not may_be_one_word("кроме", "самсунга")
+    assert may_be_one_word("под", "солнечное")  # other function words may be parts
+
+
+def test_what_a_product_lacks_may_be_an_adjective_in_ne() -> None:
+    """вода без газа: the title says негазированная."""
+    assert negated_adjective_start("газа") == "негаз"
+    assert negated_adjective_start("5") is None and negated_adjective_start("gas") is None

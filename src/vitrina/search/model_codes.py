@@ -18,6 +18,7 @@ from vitrina.domain.search_document import is_decimal
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
 )
+from vitrina.search.query_roles import LEAVING_OUT_WORDS
 from vitrina.search.transliteration import (
     english_sound_spelling,
     english_spellings,
@@ -95,7 +96,12 @@ def joinable(first: str, second: str) -> bool:
 def may_be_one_word(first: str, second: str) -> bool:
     """Whether two adjacent typed words may be one word split by a space: a compound (its
     second word Cyrillic: саунд бар) or `joinable`; never a decimal and the word after it
-    (2.5 ч is a number and its unit: joined, 2.5ч read as the words 2 and 5ч)."""
+    (2.5 ч is a number and its unit: joined, 2.5ч read as the words 2 and 5ч), nor a word
+    that says the next ones are left out (смартфон не abc was read as смартфонне, whose stem
+    is смартфон's, and abc was then no longer left out: blind probe round 49). Other
+    function words may be a part (галакси а 55 → a55, масло под солнечное)."""
+    if first in LEAVING_OUT_WORDS or second in LEAVING_OUT_WORDS:
+        return False
     return not is_decimal(first) and (is_cyrillic(second) or joinable(first, second))
 
 

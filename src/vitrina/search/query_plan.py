@@ -36,8 +36,10 @@ from vitrina.search.query_roles import (
     with_lacking_prefix,
 )
 from vitrina.search.query_understanding import (
+    excluded_spellings,
     joined_dictionary_words,
 )
+from vitrina.search.transliteration import is_cyrillic
 from vitrina.search.typed_shapes import brand_adjectives, brands_glued_apart, letters_said_apart
 
 # What a stage asks of one word: the word or its alternatives ("word"); that, or its fuzzy
@@ -216,6 +218,7 @@ class Clauses(Protocol[C]):
 
 # The stem's letters kept, at least: a shorter root (шум → шу) starts too many words.
 MIN_LACKING_ROOT = 3
+NEGATING_PREFIX = "не"
 
 
 def lacking_adjective_start(word: str) -> str | None:
@@ -228,6 +231,16 @@ def lacking_adjective_start(word: str) -> str | None:
     if len(root) < MIN_LACKING_ROOT or not root.isalpha():
         return None
     return with_lacking_prefix(root)
+
+
+def negated_adjective_start(word: str) -> str | None:
+    """How an adjective of not having the word starts: не and its stem (газа → негаз:
+    негазированная; вода без газа ranked a sparkling water first, blind probe round 49);
+    None for a stem too short or not Cyrillic."""
+    stem = next(iter(stems(word)), "")
+    if len(stem) < MIN_LACKING_ROOT or not (stem.isalpha() and is_cyrillic(stem)):
+        return None
+    return NEGATING_PREFIX + stem
 
 
 def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:
@@ -254,7 +267,13 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     # «без подсветки»: left out in every stage, as typed (its alternatives are not). Before
     # the phrases fold: the indexes are the words' as typed (фитнес браслет без зарядки
     # folded to three slots, and the fifth word's index was out of range)
-    absent = [c for w in words if w.absent and (c := clauses.absent(w.word)) is not None]
+    absent = [
+        c
+        for w in words
+        if w.absent
+        for spelling in excluded_spellings(w.word)  # не самсунг: nor Samsung
+        if (c := clauses.absent(spelling)) is not None
+    ]
     built = [None if w.absent else c for c, w in zip(built, words, strict=True)]
     meanings = [clauses.meaning(phrase) for phrase in plan.phrases]
     if plan.mode == "and":  # the phrase's words all, or one of its meanings (звуковая панель)
@@ -276,9 +295,9 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     lacking = []
     for w in (w for w in words if w.absent):
         lacking += clauses.typed(LACKING_PREFIX + w.word)
-        start = lacking_adjective_start(w.word)
-        if start is not None:
-            lacking.append(clauses.name_starting(start))
+        for start in (lacking_adjective_start(w.word), negated_adjective_start(w.word)):
+            if start is not None:
+                lacking.append(clauses.name_starting(start))
     needed += [c for j in plan.joined if (c := clauses.joined(j)) is not None]
     if plan.mode != "and":  # any word (and the fuzzy stage): a meaning counts as one word more
         needed += [m for m in meanings if m is not None]

@@ -56,6 +56,12 @@ PURPOSE_PREPOSITIONS = frozenset({"для", "к", "ко", "под", "подо"})
 SOURCE_PREPOSITIONS = frozenset({"с", "со"})
 # «без подсветки», «безо льда»: what follows is what the product lacks.
 ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
+# «смартфон кроме самсунга», «наушники не sony», «кофемашина не капсульная»: after a word of
+# the product, what follows is what it must not be (blind probe round 49: every such query
+# listed the brand or kind it excluded, as не and кроме were only function words).
+EXCLUDING_WORDS = frozenset({"не", "кроме", "исключая"})
+# Words whose next words are left out: never a part of a compound (`model_codes`).
+LEAVING_OUT_WORDS = ABSENCE_PREPOSITIONS | EXCLUDING_WORDS
 # без- and бес- begin adjectives of lacking (безлактозное, беспроводные); typed apart
 # («без лактозное молоко», «бес проводные наушники») the prefix is no preposition.
 LACKING_PREFIXES = frozenset({"без", "бес"})
@@ -170,9 +176,10 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             seen_product_word = True
         weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
     absent: set[int] = set()
-    lacking = False  # inside Y of «X без Y»
+    lacking = False  # inside Y of «X без Y» (or «X не Y», «X кроме Y»)
+    product_said = False  # a needed word came before: «не дорогой ноутбук» excludes nothing
     for i, word in enumerate(words):
-        if word in ABSENCE_PREPOSITIONS:
+        if word in ABSENCE_PREPOSITIONS or (word in EXCLUDING_WORDS and product_said):
             lacking = True
         elif word in FUNCTION_WORDS:
             lacking = False
@@ -182,6 +189,8 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             lacking = False
         elif lacking and i not in optional:
             absent.add(i)
+        elif i not in optional:
+            product_said = True
     return QueryRoles(
         optional, tuple(weights), frozenset(absent), _makers(words, optional, weights, absent)
     )

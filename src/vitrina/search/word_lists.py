@@ -421,6 +421,7 @@ BRANDS: dict[str, str] = {
     "айфон": "iphone",
     "айфона": "iphone",
     "айпад": "ipad",
+    "макбук": "macbook",  # мак+бук: no transliteration gives oo (blind probe round 49)
     "эпл": "apple",
     "эппл": "apple",
     "апл": "apple",
