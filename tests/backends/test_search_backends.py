@@ -1437,6 +1437,30 @@ def test_what_a_product_lacks_is_also_an_adjective_in_ne_on_both_backends(
     )
 
 
+@pytest.mark.parametrize(
+    ("catalogue", "query", "name_prefix"),
+    [
+        ("generated", "набор лего", "Конструктор LEGO"),  # sets of garden tools
+        ("grocery", "корм для котов", "Корм для кошек"),  # dog food first
+        ("seed", "подарок геймеру", "Игровая"),  # nothing
+    ],
+)
+def test_what_an_eleventh_blind_author_narrowed_finds_it_on_both_backends(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefix: str
+) -> None:
+    """Probe round 50 (who it is for, size, pack, property; 0.972 on both before): a pack's
+    noun (набор) does not weigh a maker down as a product word does; кот → кошка, геймер →
+    игровой."""
+    if catalogue not in indexes:
+        pytest.skip("the seed catalogues are not here")
+    hits = indexes[catalogue][0].search(query, limit=3).hits
+    assert hits and hits[0].product["name"].startswith(name_prefix), (
+        indexes["kind"],
+        query,
+        [h.product["name"] for h in hits],
+    )
+
+
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
     indexes: dict[str, Any],
 ) -> None:

@@ -1884,3 +1884,15 @@ def test_what_a_product_lacks_may_be_an_adjective_in_ne() -> None:
     """вода без газа: the title says негазированная."""
     assert negated_adjective_start("газа") == "негаз"
     assert negated_adjective_start("5") is None and negated_adjective_start("gas") is None
+
+
+def test_a_pack_noun_does_not_weigh_a_maker_down() -> None:
+    """набор лего: «набор» says how many, not what; lego keeps its weight (blind probe round
+    50: sets of garden tools ranked first). смартфон самсунг still weighs the maker less."""
+    assert query_roles(("набор", "lego")).makers == frozenset()
+    assert query_roles(("комплект", "bosch")).makers == frozenset()
+    assert query_roles(("смартфон", "самсунг")).makers == {1}
+
+
+def test_who_a_product_is_for_as_shoppers_name_them() -> None:
+    assert SYNONYMS["кот"] == ("кошка",) and SYNONYMS["геймер"] == ("игровой",)

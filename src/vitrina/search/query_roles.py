@@ -42,6 +42,10 @@ from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
 # bracelets (which scored 57–60 against the phones' 48–50: a brand is in a product's name,
 # brand, tags and description at once).
 MAKER_WEIGHT = 0.5
+# Nouns of a pack or a set (набор лего, комплект bosch, упаковка pampers): they say how many,
+# not what the product is, so a maker beside them keeps its weight (blind probe round 50:
+# «набор лего» listed sets of garden tools, a maker's word weighing half of «набор»).
+PACK_NOUNS = frozenset({"набор", "комплект", "упаковка", "пачка", "коробка", "пара", "штука"})
 # Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
 # outrank Y found in a name, tags and description together (Ноутбук for «мышь для
 # ноутбука» scored ~1.7 × a mouse on the judged catalogue); 0.3 leaves a margin.
@@ -229,7 +233,11 @@ def _makers(
     needed = [i for i in range(len(words)) if i not in optional and i not in absent]
     makers = frozenset(i for i in needed if weights[i] == 1.0 and is_maker_word(words[i]))
     if makers and any(
-        i not in makers and weights[i] == 1.0 and is_dictionary_noun(words[i]) for i in needed
+        i not in makers
+        and weights[i] == 1.0
+        and is_dictionary_noun(words[i])
+        and PACK_NOUNS.isdisjoint(lemmas(words[i]))
+        for i in needed
     ):
         return makers
     return frozenset()
