@@ -112,6 +112,21 @@ def indexes(
         index.close()
 
 
+def assert_first_named(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefix: str
+) -> None:
+    """The query's first hit on the catalogue's index is named `name_prefix`…; the seed
+    catalogues' cases are skipped where they are not here."""
+    if catalogue not in indexes:
+        pytest.skip("the seed catalogues are not here")
+    hits = indexes[catalogue][0].search(query, limit=3).hits
+    assert hits and hits[0].product["name"].startswith(name_prefix), (
+        indexes["kind"],
+        query,
+        [h.product["name"] for h in hits],
+    )
+
+
 def test_relevance_on_the_judged_set(indexes: dict[str, Any], judged: dict[str, Any]) -> None:
     scores = judged_scores({k: v for k, v in indexes.items() if k != "kind"}, judged)
     kind = indexes["kind"]
@@ -1324,14 +1339,7 @@ def test_what_a_sixth_blind_author_typed_in_latin_finds_it_on_both_backends(
     types (milk), an English product word typed with a slip (mause: a tie-breaker only, so
     a brand a letter off still wins), -ешн without its й, ya/yo/yu after a consonant
     typed for ья/ьё/ью (belyo), and a word cut short (наушн.) as a name word's start."""
-    if catalogue not in indexes:
-        pytest.skip("the seed catalogues are not here")
-    hits = indexes[catalogue][0].search(query, limit=3).hits
-    assert hits and hits[0].product["name"].startswith(name_prefix), (
-        indexes["kind"],
-        query,
-        [h.product["name"] for h in hits],
-    )
+    assert_first_named(indexes, catalogue, query, name_prefix)
 
 
 @pytest.mark.parametrize(
@@ -1387,14 +1395,7 @@ def test_what_an_eighth_blind_author_said_aloud_finds_it_on_both_backends(
     optional; a prefix typed apart that no name has as a word read as the compound
     (электро чайник → электрический чайник). Round 48 (the same words typed with other
     characters; 0.997 on both before): 500 мл is also the titles' 0.5 л (the 5 л first)."""
-    if catalogue not in indexes:
-        pytest.skip("the seed catalogues are not here")
-    hits = indexes[catalogue][0].search(query, limit=3).hits
-    assert hits and hits[0].product["name"].startswith(name_prefix), (
-        indexes["kind"],
-        query,
-        [h.product["name"] for h in hits],
-    )
+    assert_first_named(indexes, catalogue, query, name_prefix)
 
 
 @pytest.mark.parametrize(
@@ -1451,14 +1452,7 @@ def test_what_an_eleventh_blind_author_narrowed_finds_it_on_both_backends(
     """Probe round 50 (who it is for, size, pack, property; 0.972 on both before): a pack's
     noun (набор) does not weigh a maker down as a product word does; кот → кошка, геймер →
     игровой."""
-    if catalogue not in indexes:
-        pytest.skip("the seed catalogues are not here")
-    hits = indexes[catalogue][0].search(query, limit=3).hits
-    assert hits and hits[0].product["name"].startswith(name_prefix), (
-        indexes["kind"],
-        query,
-        [h.product["name"] for h in hits],
-    )
+    assert_first_named(indexes, catalogue, query, name_prefix)
 
 
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
