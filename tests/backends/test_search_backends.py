@@ -1455,6 +1455,29 @@ def test_what_an_eleventh_blind_author_narrowed_finds_it_on_both_backends(
     assert_first_named(indexes, catalogue, query, name_prefix)
 
 
+@pytest.mark.parametrize(
+    ("catalogue", "query", "name_prefix"),
+    [
+        ("grocery", "балтика семерка", "Пиво Балтика 7"),  # tied with Балтика 0
+        ("marketplace", "пс5", "Игровая консоль Sony PlayStation 5"),  # nothing
+        ("marketplace", "зу 65вт type-c", "Зарядное устройство Anker"),  # 5th, after cables
+        ("grocery", "редбул", "Энергетический напиток Red Bull"),  # nothing
+        ("generated", "кпб", "Постельное бельё"),  # nothing
+        ("seed", "бт наушники", "Беспроводные наушники"),  # nothing (the titles say wireless)
+        ("grocery", "пакеты для мусора", "Мешки для мусора"),  # freezer bags first
+        ("marketplace", "штука которая сама моет пол", "Робот-пылесос"),  # nothing
+    ],
+)
+def test_what_a_twelfth_blind_author_called_it_finds_it_on_both_backends(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefix: str
+) -> None:
+    """Probe round 51 (the shopper's own words; 0.869 on both before): a number said as its
+    noun (семерка), type-c as usb-c, the abbreviations, slang and nicknames of the word
+    lists (кпб, зу, пс5, бт, редбул), a phrase's words apart (пакеты для мусора), and what
+    works by itself (сама) as a robot or automatic, «штука» only adding."""
+    assert_first_named(indexes, catalogue, query, name_prefix)
+
+
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
     indexes: dict[str, Any],
 ) -> None:

@@ -1896,3 +1896,19 @@ def test_a_pack_noun_does_not_weigh_a_maker_down() -> None:
 
 def test_who_a_product_is_for_as_shoppers_name_them() -> None:
     assert SYNONYMS["кот"] == ("кошка",) and SYNONYMS["геймер"] == ("игровой",)
+
+
+def test_a_number_said_as_its_noun_last_after_a_name_is_its_digits() -> None:
+    """балтика семерка → балтика 7 (blind probe round 51); the noun is still looked for, and
+    alone or after a number it stays a word."""
+    assert rewritten_words(("балтика", "семерка")) == ("балтика", "7")
+    assert said_in_words(("айфон", "десятку")) == (("10", ("десятку",)),)
+    assert rewritten_words(("тройка",)) == ("тройка",)
+    assert rewritten_words(("5", "тройка")) == ("5", "тройка")
+    assert rewritten_words(("тройка", "костюм")) == ("тройка", "костюм")
+
+
+def test_a_thing_that_works_by_itself_is_a_robot() -> None:
+    """штука которая сама моет пол: штука only adds, сама is a robot or automatic."""
+    assert is_optional_word("штука") and is_optional_word("вещь")
+    assert SYNONYMS["сам"] == ("робот", "автоматический")

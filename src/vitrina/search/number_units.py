@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 from functools import lru_cache
 
 from vitrina.domain.search_document import is_number
-from vitrina.search.analysis import is_counted_noun, is_singular_noun, number_word
+from vitrina.search.analysis import is_counted_noun, is_singular_noun, lemmas, number_word
 from vitrina.search.word_lists import CODE_LETTER_NAMES, LETTER_NAMES
 
 # Units a number is typed glued to (16гб, 55дюймов, 1.5л, 2000вт): the catalogues write
@@ -124,6 +124,12 @@ _NUMBER_BEFORE = frozenset({"до", "от", "за", "дешевле", "доро�
 # A number and a half said so (два с половиной килограмма: a 2.5 kg dumbbell, blind probe
 # round 47): the catalogues write 2.5.
 HALF_WORDS = ("с", "половиной")
+# A number said as its noun (балтика семерка, айфон десятка: blind probe round 51), read as
+# its digits where a number said in words last after a name is.
+NUMBER_NOUNS = {
+    "двойка": 2, "тройка": 3, "четверка": 4, "пятерка": 5, "шестерка": 6, "семерка": 7,
+    "восьмерка": 8, "девятка": 9, "десятка": 10,
+}  # fmt: skip
 
 
 def numbers_said_in_words(words: Iterable[str]) -> tuple[str, ...]:
@@ -177,9 +183,21 @@ def _said_runs(words: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
         elif end > i and _counts(words, i, end, value):
             runs.append((i, end, str(value)))
             i = end
+        elif (noun := _number_noun(words, i)) is not None:
+            runs.append((i, i + 1, str(noun)))
+            i += 1
         else:
             i += 1
     return tuple(runs)
+
+
+def _number_noun(words: tuple[str, ...], i: int) -> int | None:
+    """The number a noun said last, after a word that is no number, stands for (балтика
+    семерка → 7); None elsewhere (тройка alone, a three-piece suit, stays a word)."""
+    before = words[i - 1] if i else ""
+    if i != len(words) - 1 or not before or is_number(before) or number_word(before) is not None:
+        return None
+    return next((NUMBER_NOUNS[f] for f in (words[i], *lemmas(words[i])) if f in NUMBER_NOUNS), None)
 
 
 def _number_run(words: tuple[str, ...], start: int) -> tuple[int, int]:

@@ -219,6 +219,21 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "гарнитура": ("наушник",),  # a headset: the catalogues' headphones
     # who a product is for, as shoppers name them and titles do not (blind probe round 50:
     # «корм для котов» ranked dog food first; the titles say для кошек, игровая)
+    # the shopper's own words (blind probe round 51): slang and abbreviations of the types
+    "наушы": ("наушник",),
+    "наушки": ("наушник",),
+    "кпб": ("белье",),  # комплект постельного белья
+    "простыня": ("белье",),
+    "пододеяльник": ("белье",),
+    "наволочка": ("белье",),
+    "зу": ("зарядный",),  # зарядное устройство
+    "бт": ("беспроводной",),  # бт наушники: a title says Беспроводные, not Bluetooth
+    "ps": ("playstation",),
+    "пс": ("playstation",),
+    "ps5": ("playstation",),  # the index has playstation and 5, never ps5
+    "пс5": ("playstation",),
+    # «штука которая сама моет пол»: what works by itself is a robot or automatic
+    "сам": ("робот", "автоматический"),
     "кот": ("кошка",),
     "котик": ("кошка",),
     "пес": ("собака",),
@@ -367,6 +382,8 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     # rubbish bags are мешки для мусора in the titles (probe round 38)
     ("мусорный", "пакет"): (("мешок", "мусор"),),
     ("пакет", "мусор"): (("мешок", "мусор"),),
+    ("пакет", "для", "мусор"): (("мешок", "мусор"),),  # blind probe round 51
+    ("type", "c"): (("usb", "c"),),  # the same connector: зу type-c → «65W GaN, USB-C»
     ("гречневый", "крупа"): (("гречка",),),  # the titles' Гречка ядрица
     # the English names typed as two words (coffeemaker, coffeemachine joined them while
     # coffee was no word alone; it is since probe round 45)
@@ -429,6 +446,11 @@ BRANDS: dict[str, str] = {
     "айфон": "iphone",
     "айфона": "iphone",
     "айпад": "ipad",
+    "самс": "samsung",  # the everyday nicknames (blind probe round 51)
+    "тимбы": "timberland",
+    "тимберленд": "timberland",
+    "редбул": "bull",  # Red Bull: the index has red and bull
+    "редбулл": "bull",
     "макбук": "macbook",  # мак+бук: no transliteration gives oo (blind probe round 49)
     "эпл": "apple",
     "эппл": "apple",
