@@ -1478,6 +1478,24 @@ def test_what_a_twelfth_blind_author_called_it_finds_it_on_both_backends(
     assert_first_named(indexes, catalogue, query, name_prefix)
 
 
+@pytest.mark.parametrize(
+    ("catalogue", "query", "name_prefix"),
+    [
+        ("marketplace", "чем гладить рубашки", "Утюг"),  # nothing
+        ("marketplace", "чтобы сушить волосы быстро", "Фен"),  # nothing
+        ("generated", "что-нибудь почитать в дороге", "Книга"),  # nothing (probe round 17)
+        ("marketplace", "варить кофе дома", "Капсульная кофемашина"),  # nappies first
+    ],
+)
+def test_a_task_said_instead_of_its_tool_finds_it_on_both_backends(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefix: str
+) -> None:
+    """Probe round 52 (tests/fixtures/task-queries.json): a task's verb is its tool's word
+    (`word_lists.TASK_WORDS`), варить кофе a coffee maker; and дома no longer finds «до 5
+    кг» through a swap (доам) the stemmer cuts to до."""
+    assert_first_named(indexes, catalogue, query, name_prefix)
+
+
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
     indexes: dict[str, Any],
 ) -> None:

@@ -124,6 +124,7 @@ from vitrina.search.word_lists import (
     ENGLISH_WORDS,
     PHRASE_SYNONYMS,
     SYNONYMS,
+    TASK_WORDS,
 )
 
 
@@ -304,7 +305,7 @@ def _reference_misspelt_word(word: str, max_edits: int) -> str | None:
     dropped = max_edits >= 2 and len(word) >= MIN_TWO_DROPPED_CHARS
     scored = sorted(
         (distance, spelling)
-        for spelling in {*BRANDS, *SYNONYMS}
+        for spelling in {*BRANDS, *SYNONYMS} - set(TASK_WORDS)  # verbs are no typo targets
         if abs(len(spelling) - len(word)) <= max(edits, 2 * dropped)  # the distance is ≥
         and (distance := _reference_edit_distance(word, spelling)) <= _allowed_edits(spelling)
         and (distance <= edits or (dropped and distance == 2 and len(spelling) - len(word) == 2))
@@ -477,7 +478,7 @@ def test_swapped_neighbours_are_swapped_back() -> None:
     assert "волос" in swapped_neighbours("волсо")
     assert "эксмо" in swapped_neighbours("эксом")
     assert swapped_neighbours("аа") == [] and swapped_neighbours("клавиатруа") == []
-    assert swapped_neighbours("ааб") == ["аба"]  # equal neighbours are no swap
+    assert swapped_neighbours("ссыр") == ["сыср", "ссры"]  # equal neighbours are no swap
     assert all(len(w) == 5 for w in swapped_neighbours("ромна"))
 
 
@@ -1912,3 +1913,15 @@ def test_a_thing_that_works_by_itself_is_a_robot() -> None:
     """штука которая сама моет пол: штука only adds, сама is a robot or automatic."""
     assert is_optional_word("штука") and is_optional_word("вещь")
     assert SYNONYMS["сам"] == ("робот", "автоматический")
+
+
+def test_a_swap_the_stemmer_cuts_to_a_function_word_is_left_out() -> None:
+    """дома → доам is stemmed до, and found «(до 5 кг)» for «варить кофе дома»."""
+    assert "доам" not in swapped_neighbours("дома")
+    assert "фен" in swapped_neighbours("фне") and "роман" in swapped_neighbours("роамн")
+
+
+def test_a_task_verb_is_not_a_typo_target() -> None:
+    """считать is one edit from читать (→ книга): task verbs are no misspellings' targets."""
+    assert SYNONYMS["гладить"] == ("утюг",)
+    assert misspelt_word("считать") is None

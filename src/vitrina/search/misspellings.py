@@ -16,7 +16,7 @@ from rapidfuzz.distance import OSA
 from vitrina.search.analysis import is_dictionary_word, lemmas, stems
 from vitrina.search.keyboard_layout import neighbour_key_slips
 from vitrina.search.transliteration import is_cyrillic
-from vitrina.search.word_lists import BRANDS, COLOURS, ENGLISH_WORDS, SYNONYMS
+from vitrina.search.word_lists import BRANDS, COLOURS, ENGLISH_WORDS, SYNONYMS, TASK_WORDS
 
 # 5 characters: fuzzy matching of shorter stems (кед, чай) pulls in unrelated words (both
 # backends leave them out of the fuzzy fallback).
@@ -117,9 +117,12 @@ def _allowed_edits(word: str) -> int:
     return 1 if len(word) >= MISSPELT_MIN_CHARS else 0
 
 
-# Spellings long enough to be guessed from a typo.
+# Spellings long enough to be guessed from a typo; not the task verbs, which are words of
+# the dictionary an edit from others (считать шаги was read as читать: books).
 _SPELLINGS = [
-    spelling for spelling in dict.fromkeys((*BRANDS, *SYNONYMS)) if _allowed_edits(spelling)
+    spelling
+    for spelling in dict.fromkeys((*BRANDS, *SYNONYMS))
+    if _allowed_edits(spelling) and spelling not in TASK_WORDS
 ]
 
 
@@ -234,6 +237,7 @@ def misspelt_brand(word: str) -> str | None:
 # Swapped neighbours are looked for in words this long at most: a longer stem's fuzzy match
 # already allows two edits, and each swap is one more term to look up.
 MAX_SWAPPED_CHARS = 7
+MIN_SWAPPED_STEM = 3  # a shorter stem (до, на) is a function word's
 MIN_SLIPPED_CHARS = 4  # a key off in three letters makes another word too often
 
 
@@ -241,15 +245,17 @@ def swapped_neighbours(word: str) -> list[str]:
     """The word with two adjacent letters swapped back, each way (роамн → роман, фне → фен):
     the commonest typo on a phone. The stemmer cuts a misspelt word elsewhere (роамн stays
     роамн, роман is рома: two edits apart), and stems under five letters get no fuzzy
-    match at all, so short words with a swap found nothing."""
+    match at all, so short words with a swap found nothing. A swap the stemmer cuts to
+    under three letters is left out: дома → доам, stemmed до, found «(до 5 кг)»."""
     if not 3 <= len(word) <= MAX_SWAPPED_CHARS or not word.isalpha():
         return []
+    swaps = (
+        word[:i] + word[i + 1] + word[i] + word[i + 2 :]
+        for i in range(len(word) - 1)
+        if word[i] != word[i + 1]
+    )
     return list(
-        dict.fromkeys(
-            word[:i] + word[i + 1] + word[i] + word[i + 2 :]
-            for i in range(len(word) - 1)
-            if word[i] != word[i + 1]
-        )
+        dict.fromkeys(s for s in swaps if all(len(stem) >= MIN_SWAPPED_STEM for stem in stems(s)))
     )
 
 
