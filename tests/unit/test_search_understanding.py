@@ -1863,6 +1863,9 @@ def test_what_follows_ne_or_krome_after_a_product_word_is_left_out() -> None:
     assert query_roles(("наушники", "беспроводные", "не", "sony")).absent == {3}
     assert query_roles(("планшет", "xiaomi", "но", "не", "lite")).absent == {4}
     assert query_roles(("не", "дорогой", "ноутбук")).absent == frozenset()
+    # не before a verb: what the product does not do, or a title's words
+    assert query_roles(("книга", "не", "отпускай", "меня")).absent == frozenset()
+    assert query_roles(("чайник", "не", "шумит")).absent == frozenset()
     assert query_roles(("молоко", "без", "лактозы")).absent == {2}
 
 

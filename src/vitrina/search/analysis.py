@@ -170,6 +170,12 @@ def is_counted_noun(word: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
+def is_verb(word: str) -> bool:
+    """Whether the word reads as a verb, finite or not (навреди, отпускай, протекает)."""
+    return _reads_as(word, frozenset({"VERB"})) or _reads_as(word, frozenset({"INFN"}))
+
+
+@lru_cache(maxsize=65_536)
 def is_dictionary_noun(word: str) -> bool:
     """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun (смартфон,
     кеды, чехол; not красные, not самсунг, which is only a guess)."""

@@ -31,6 +31,7 @@ from vitrina.search.analysis import (
     is_adjective_never_genitive,
     is_dictionary_noun,
     is_soft_comparative,
+    is_verb,
     lemmas,
     reads_as_source,
 )
@@ -184,7 +185,12 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
     lacking = False  # inside Y of «X без Y» (or «X не Y», «X кроме Y»)
     product_said = False  # a needed word came before: «не дорогой ноутбук» excludes nothing
     for i, word in enumerate(words):
-        if word in ABSENCE_PREPOSITIONS or (word in EXCLUDING_WORDS and product_said):
+        after = words[i + 1] if i + 1 < len(words) else ""
+        if word in ABSENCE_PREPOSITIONS or (
+            # не before a verb says what the product does not do, or is a title's (книга не
+            # отпускай меня): no product's word to leave out
+            word in EXCLUDING_WORDS and product_said and not (word == "не" and is_verb(after))
+        ):
             lacking = True
         elif word in FUNCTION_WORDS:
             lacking = False
