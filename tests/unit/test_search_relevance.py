@@ -388,7 +388,12 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     shopper's own words — slang, abbreviation, brand-nickname, everyday, four new kinds —;
     before 0.869 on both): 0.918 after; everyday 0.81 — a task said instead of a product
     (чем сверлить бетон: a drill; закуска к пиву; куда скинуть фотки с компа) is not read
-    —, hence 0.65 for its kinds and 0.9 for the round."""
+    —, hence 0.65 for its kinds and 0.9 for the round. Round 53 (149 of 160, a fourteenth
+    blind author, two or three difficulties in each query, its kind naming them joined by
+    +; before 0.936 embedded): 0.98 after (пиво балтика кроме нулевки: нулевка is no number;
+    кофе не растваримый: a typo in what is left out is matched as typed; hj,jngsktcjc:
+    робот-пылесос on the wrong layout as one word; смартфон кроме абс: абс is no spelling
+    of ABC here)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -437,6 +442,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((49,), 0.9),
         ((50,), 0.9),
         ((51,), 0.65, 0.9),  # everyday: a task said instead of a product (the docstring)
+        ((53,), 0.9),  # its kinds are combinations (exclusion+translit): the round's floor
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

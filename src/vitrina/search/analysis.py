@@ -170,6 +170,12 @@ def is_counted_noun(word: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
+def is_genitive(word: str) -> bool:
+    """Whether some likely reading of the word is in the genitive (сахара, красной)."""
+    return _reads_as(word, frozenset({"gent"}))
+
+
+@lru_cache(maxsize=65_536)
 def is_verb(word: str) -> bool:
     """Whether the word reads as a verb, finite or not (навреди, отпускай, протекает)."""
     return _reads_as(word, frozenset({"VERB"})) or _reads_as(word, frozenset({"INFN"}))

@@ -42,6 +42,7 @@ SPELT_UNITS: dict[str, str] = {
     # clipped as said (256 гигов, 5 кило: probe round 24)
     **dict.fromkeys(("гиг", "гига", "гигов"), "гб"),
     **dict.fromkeys(("кило",), "кг"),
+    **dict.fromkeys(("грамм", "грамма", "граммов", "гр"), "г"),  # blind probe round 53
     **dict.fromkeys(("терабайт", "терабайта", "терабайтов"), "тб"),
     **dict.fromkeys(("мегапиксель", "мегапикселя", "мегапикселей"), "мп"),
     **dict.fromkeys(("герц", "герца"), "гц"),
@@ -71,7 +72,10 @@ NUMERAL_PREFIXES = (
 # What a numeral prefix counts in goods' names (двухместная палатка, трехспальное бельё,
 # двухкамерный холодильник, четырехконфорочная плита, двухъярусная кровать): only these,
 # since other words start with a numeral too (одноразовый, семинар, пятновыводитель).
-COUNTED_STEMS = ("мест", "спальн", "комнатн", "камерн", "конфорочн", "колесн", "ъярусн", "ядерн")
+COUNTED_STEMS = (
+    *("мест", "спальн", "комнатн", "камерн", "конфорочн", "колесн", "ъярусн", "ядерн"),
+    "процентн",  # пятипроцентный творог: 5 (the titles' 5%; blind probe round 53)
+)
 
 
 # Collective numerals (на двоих, на четверых): how many people a product is for, which the
@@ -107,6 +111,7 @@ NUMBER_LETTERS = {name: letter for name, letter in LETTER_NAMES.items() if lette
 # One and a half (полтора литра, полуторное бельё, полутороспальное): the catalogues write
 # 1.5, one word, as 1.5 typed is.
 ONE_AND_A_HALF = ("1.5",)
+HALF = "0.5"
 _ONE_AND_A_HALF_WORDS = frozenset({"полтора", "полторы"})
 # A number typed with its case ending before what it counts (4х местная, 2-х местная, 3-х
 # спальное, 5-ти дверный): the ending (двух, трех, пяти…) says nothing the digit does not, and
@@ -300,6 +305,14 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
             continue
         if word in SPELT_UNITS and out and is_number(out[-1]):  # 40 часов, 1.5 литра → л
             out.append(SPELT_UNITS[word])
+            continue
+        # пол-литра, поллитра, полкило: half a unit (боржоми пол-литра: the titles' 0,5 л)
+        half = word[3:] if word.startswith("пол") else ""
+        if out and out[-1] == "пол" and word in SPELT_UNITS:
+            out[-1:] = [HALF, SPELT_UNITS[word]]
+            continue
+        if half in SPELT_UNITS and half not in ("час", "часа"):  # полчаса is said of time only
+            out += [HALF, SPELT_UNITS[half]]
             continue
         # полуторное → 1.5; полуторка too beside another word (постельное белье полуторка:
         # 1.5-bed linen, probe round 24), alone it is a noun (the lorry) and stays

@@ -30,6 +30,7 @@ from vitrina.domain.search_document import is_number
 from vitrina.search.analysis import (
     is_adjective_never_genitive,
     is_dictionary_noun,
+    is_genitive,
     is_soft_comparative,
     is_verb,
     lemmas,
@@ -65,6 +66,8 @@ ABSENCE_PREPOSITIONS = frozenset({"без", "безо"})
 # the product, what follows is what it must not be (blind probe round 49: every such query
 # listed the brand or kind it excluded, as не and кроме were only function words).
 EXCLUDING_WORDS = frozenset({"не", "кроме", "исключая"})
+# Words that join a list: «кроме сони и jbl» leaves out both (blind probe round 53).
+LIST_WORDS = frozenset({"и", "или", "либо"})
 # Words whose next words are left out: never a part of a compound (`model_codes`).
 LEAVING_OUT_WORDS = ABSENCE_PREPOSITIONS | EXCLUDING_WORDS
 # без- and бес- begin adjectives of lacking (безлактозное, беспроводные); typed apart
@@ -120,6 +123,8 @@ INTENT_LEMMAS = frozenset(
         *("новый", "качественный", "самый", "пожалуйста", "срочно", "онлайн", "можно"),
         *("показать", "посмотреть", "интересовать"),
         *("штука", "штуковина", "вещь", "вещица"),  # a thing: what it does says what it is
+        # 3,2 процента, 5 процентный: the titles write the sign (3,2%), which is no word
+        *("процент", "процентный"),
     }
 )
 # A size said without a number (большая мягкая игрушка, маленький рюкзак): how it should
@@ -183,6 +188,7 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
         weights.append(PURPOSE_WEIGHT if purpose and i not in optional else 1.0)
     absent: set[int] = set()
     lacking = False  # inside Y of «X без Y» (or «X не Y», «X кроме Y»)
+    opener = ""  # the word that opened it
     product_said = False  # a needed word came before: «не дорогой ноутбук» excludes nothing
     for i, word in enumerate(words):
         after = words[i + 1] if i + 1 < len(words) else ""
@@ -191,13 +197,21 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             # отпускай меня): no product's word to leave out
             word in EXCLUDING_WORDS and product_said and not (word == "не" and is_verb(after))
         ):
-            lacking = True
+            lacking, opener = True, word
         elif word in FUNCTION_WORDS:
-            lacking = False
+            # кроме сони и jbl, без сахара и глютена: a list of what is left out goes on
+            lacking = lacking and word in LIST_WORDS and i - 1 in absent
         elif lacking and i - 1 in absent and (is_number(word) or is_maker_word(word)):
             # «браслет без зарядки xiaomi», «без сахара 500»: what lacks is said; a maker or
             # a number after it is the product's again
             lacking = False
+        elif lacking and i - 1 in absent and (opener == "не" or not is_genitive(word)):
+            # «хлебцы без глютена доктор корнер»: без and кроме govern a genitive, and a word
+            # in no genitive after it is the product's again; не leaves out one word (сок не
+            # яблочный), or a list (blind probe round 53)
+            lacking = False
+            if i not in optional:
+                product_said = True
         elif lacking and i not in optional:
             absent.add(i)
         elif i not in optional:

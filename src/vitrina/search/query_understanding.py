@@ -433,21 +433,15 @@ def prefix_base(word: str) -> str | None:
     return None
 
 
-# A brand's reading in Latin weighs this much at least to be left out with the word: its
-# transliterations (самсунга → samsung, дайсон → dyson), not a last-letter guess (daysone).
-MIN_EXCLUDED_SPELLING_WEIGHT = 0.9
-
-
 def excluded_spellings(word: str) -> tuple[str, ...]:
     """What a product left out by `word` must not have (смартфон кроме самсунга, наушники не
-    sony): the word as typed and the Latin spellings of a brand it may be, as the names
-    and brands write it (самсунга → samsung, найк → nike). Its synonyms stay: «подгузники
-    не памперс» must not leave out every nappy."""
-    spellings = (
-        alt.word
-        for alt in alternatives(word)
-        if alt.kind == "brand" and alt.weight >= MIN_EXCLUDED_SPELLING_WEIGHT
-    )
+    sony): the word as typed and the spellings of a brand it may be in the other script,
+    as the names and brands write it (самсунга → samsung, брайтхом → brighthome, lamber →
+    ламбер: blind probe round 53). A spelling no product has leaves out nothing. Its
+    synonyms stay: «подгузники не памперс» must not leave out every nappy."""
+    spellings = [alt.word for alt in alternatives(word) if alt.kind == "brand"]
+    if word.isascii() and word.isalpha():
+        spellings += cyrillic_spellings(word)
     return tuple(dict.fromkeys((word, *spellings)))
 
 
