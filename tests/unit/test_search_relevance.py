@@ -393,7 +393,11 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     +; before 0.936 embedded): 0.98 after (пиво балтика кроме нулевки: нулевка is no number;
     кофе не растваримый: a typo in what is left out is matched as typed; hj,jngsktcjc:
     робот-пылесос on the wrong layout as one word; смартфон кроме абс: абс is no spelling
-    of ABC here)."""
+    of ABC here). Round 54 (107 of 160, a fifteenth blind author, the issue's four kinds
+    made hard over the marketplace and grocery catalogues; before 0.915 embedded, 0.922
+    OpenSearch): 0.981 on both after on the 160 (молочко простоквашино ranks the milk 4th:
+    молочко is a letter off the dairy «молочка», whose synonyms weigh as its diminutive
+    does; безъяичный майонез 2nd: the title says без яиц)."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -443,6 +447,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((50,), 0.9),
         ((51,), 0.65, 0.9),  # everyday: a task said instead of a product (the docstring)
         ((53,), 0.9),  # its kinds are combinations (exclusion+translit): the round's floor
+        ((54,), 0.9),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)

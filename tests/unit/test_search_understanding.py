@@ -1962,3 +1962,21 @@ def test_half_a_unit_and_grams_are_the_titles_numbers() -> None:
     assert split_number_units(("500", "грамм")) == ("500", "г")
     assert split_number_units(("творожок", "пятипроцентный")) == ("творожок", "5", "процентный")
     assert is_optional_word("процентный") and is_optional_word("процента")
+
+
+def test_russian_names_in_latin_letters_read_x_ci_and_j_the_other_way_too() -> None:
+    """yandex → яндекс, stanciya → станция, borjomi → боржоми (blind probe round 54)."""
+    assert "яндекс" in cyrillic_spellings("yandex")
+    assert "станция" in cyrillic_spellings("stanciya")
+    assert "боржоми" in cyrillic_spellings("borjomi")
+    assert cyrillic_spellings("noutbuk") == ("ноутбук",)
+
+
+def test_latin_words_and_a_latin_word_with_a_number_may_be_one_name() -> None:
+    assert joinable("air", "pods") and joinable("mach", "3") and joinable("m", "89")
+    assert not joinable("ноут", "3")
+
+
+def test_diminutives_in_ochko_and_ozhok() -> None:
+    assert diminutive_bases("молочко") == ["молоко"] and diminutive_bases("творожок") == ["творог"]
+    assert compound_meanings("энергонапиток") == [("энергетический", "напиток")]

@@ -87,10 +87,10 @@ def split_code(first: str, second: str) -> bool:
 def joinable(first: str, second: str) -> bool:
     """Whether two adjacent typed words may be one name split by a space, other than a
     Cyrillic compound (which `joined_compounds` reads already): two Latin words (pulse
-    one), or one letter and a number (м 89, a model code)."""
-    if first.isascii() and first.isalpha() and second.isascii() and second.isalpha():
-        return True
-    return split_code(first, second)
+    one), one letter and a number (м 89, a model code), or a Latin word of three letters or
+    more and a number (mach 3: Gillette Mach3, blind probe round 54; xl 42 is two sizes)."""
+    word = first.isascii() and first.isalpha() and len(first) >= MIN_GLUED_NAME_CHARS
+    return latin_pair(first, second) or split_code(first, second) or (word and second.isdigit())
 
 
 def may_be_one_word(first: str, second: str) -> bool:
@@ -103,6 +103,13 @@ def may_be_one_word(first: str, second: str) -> bool:
     if first in LEAVING_OUT_WORDS or second in LEAVING_OUT_WORDS:
         return False
     return not is_decimal(first) and (is_cyrillic(second) or joinable(first, second))
+
+
+def latin_pair(first: str, second: str) -> bool:
+    """Two Latin words, which the index may have as one (air pods → AirPods, play station
+    → PlayStation: blind probe round 54): joined where it has the whole, though each half
+    is a word of other names (Nike Air, Ariel Pods)."""
+    return first.isascii() and first.isalpha() and second.isascii() and second.isalpha()
 
 
 def joined_spellings(joined: str) -> tuple[str, ...]:

@@ -28,6 +28,7 @@ from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS,
 from vitrina.search.model_codes import (
     codes_without_a_digit,
     joined_spellings,
+    latin_pair,
     may_be_one_word,
     split_code,
 )
@@ -206,6 +207,7 @@ def read_words(
             and (
                 split_code(words_read[-1], word)
                 or prefix_typed_before(words_read[-1], word)
+                or latin_pair(words_read[-1], word)
                 or not (known(words_read[-1]) and known(word))
             )
         ):

@@ -13,7 +13,7 @@ from typing import Any
 from vitrina.search.analysis import stems
 from vitrina.search.fields import BOOSTS
 from vitrina.search.keyboard_layout import SHORT_LATIN_FRAGMENT, SPLITTING_KEYS, keyboard_twin
-from vitrina.search.model_codes import joined_spellings, may_be_one_word, split_code
+from vitrina.search.model_codes import joined_spellings, latin_pair, may_be_one_word, split_code
 from vitrina.search.query_understanding import (
     compound_endings,
     prefix_meant_joined,
@@ -49,6 +49,7 @@ def joined_compounds(searcher: Any, words: tuple[str, ...]) -> tuple[str, ...]:
             and (
                 split_code(out[-1], word)
                 or prefix_typed_before(out[-1], word)
+                or latin_pair(out[-1], word)
                 or not (known(searcher, out[-1]) and known(searcher, word))
             )
         ):

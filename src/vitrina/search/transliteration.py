@@ -266,8 +266,15 @@ def cyrillic_spellings(word: str) -> tuple[str, ...]:
     if plain is None:
         return ()
     short_i = _VOWEL_I.sub(r"\1й", plain)
-    return (plain,) if short_i == plain else (plain, short_i)
+    # x as кс, c before i/e/y as ц, j as ж: how a Russian name is written in Latin as often
+    # (yandex → яндекс, stanciya → станция, borjomi → боржоми; blind probe round 54)
+    other = _OTHER_LATIN_LETTERS.sub(lambda m: _OTHER_LATIN[m.group(0)], word)
+    more = cyrillic_spelling(other) if other != word else None
+    return tuple(dict.fromkeys(s for s in (plain, short_i, more) if s is not None))
 
+
+_OTHER_LATIN = {"x": "ks", "ci": "tsi", "ce": "tse", "cy": "tsy", "j": "zh"}
+_OTHER_LATIN_LETTERS = re.compile("|".join(sorted(_OTHER_LATIN, key=len, reverse=True)))
 
 # и after a vowel and not before one (чаиник → чайник); the spelling with и is tried first,
 # so a word that has и there (герои, заика) keeps it

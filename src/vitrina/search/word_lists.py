@@ -252,6 +252,9 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     # who a product is for, as shoppers name them and titles do not (blind probe round 50:
     # «корм для котов» ranked dog food first; the titles say для кошек, игровая)
     # the shopper's own words (blind probe round 51): slang and abbreviations of the types
+    "огурчик": ("огурец",),  # blind probe round 54
+    "дезик": ("дезодорант",),
+    "кечап": ("кетчуп",),  # two edits in five letters: no fuzzy match reaches it
     "наушы": ("наушник",),
     "наушки": ("наушник",),
     "кпб": ("белье",),  # комплект постельного белья
@@ -259,7 +262,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "пододеяльник": ("белье",),
     "наволочка": ("белье",),
     "зу": ("зарядный",),  # зарядное устройство
-    "бт": ("беспроводной",),  # бт наушники: a title says Беспроводные, not Bluetooth
     "ps": ("playstation",),
     "пс": ("playstation",),
     "ps5": ("playstation",),  # the index has playstation and 5, never ps5
@@ -479,6 +481,10 @@ BRANDS: dict[str, str] = {
     "айфон": "iphone",
     "айфона": "iphone",
     "айпад": "ipad",
+    "левайс": "levi",  # blind probe round 54: Levi's (levi and s in the index)
+    "техник": "technic",  # LEGO Technic
+    "рош": "roche",  # La Roche-Posay
+    "позе": "posay",
     "самс": "samsung",  # the everyday nicknames (blind probe round 51)
     "тимбы": "timberland",
     "тимберленд": "timberland",
