@@ -138,7 +138,8 @@ SIZE_WORD_STEMS = ("больш", "небольш", "маленьк", "огром
 class QueryRoles:
     """`optional`: positions of words scored but never needed; `weights`: each word's
     weight (PURPOSE_WEIGHT for what the product is for, 1.0 otherwise); `absent`: positions
-    of words a product must not have (after без), never among the optional ones."""
+    of words a product must not have (after без; after не, кроме, исключая when a word of
+    the product came before), never among the optional ones."""
 
     optional: frozenset[int]
     weights: tuple[float, ...]
