@@ -26,6 +26,7 @@ generated products and hypothesis-mutated records.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated
 
@@ -47,10 +48,14 @@ _DOT_SEGMENTS = frozenset({".", ".."})
 _CANONICAL_INSTANT = (
     r"\A[0-9]{4}-[0-9]{2}-[0-9]{2}T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{6})?Z\Z"
 )
+# Matched here, not as msgspec's `Meta(pattern=...)`: msgspec calls back into Python's `re`
+# for each, at ~0.6 µs an instant against ~0.2 µs for a compiled match (two per product:
+# ~15 % of the check). The type of an instant is still text, or null, in the decode.
+_IS_CANONICAL_INSTANT = re.compile(_CANONICAL_INSTANT).match
 
 
 Text200 = Annotated[str, Meta(max_length=200)]
-Instant = Annotated[str, Meta(pattern=_CANONICAL_INSTANT)]
+Instant = str
 Count = Annotated[int, Meta(ge=0, le=MAX_INT64)]
 SpecValue = str | int | float | bool | None
 
@@ -114,10 +119,11 @@ def canonical_product(raw: bytes) -> CanonicalProduct | None:
     if not (product.name.isprintable() and product.category.isprintable()):
         return None
     try:
-        if product.created_at is not None:
-            datetime.fromisoformat(product.created_at)
-        if product.updated_at is not None:
-            datetime.fromisoformat(product.updated_at)
+        for instant in (product.created_at, product.updated_at):
+            if instant is not None:
+                if _IS_CANONICAL_INSTANT(instant) is None:
+                    return None  # another form (an offset, epoch text): the slow path
+                datetime.fromisoformat(instant)
     except ValueError:  # no such day: codec.validate names the rule
         return None
     return product
