@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 import httpx
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from tests.unit.test_search_page_cache import QueryLog, product
 
 from vitrina.api.deps import AppState
-from vitrina.api.fast_search import CSP, parse_search
+from vitrina.api.fast_search import CSP, parse_search, percent_encoded, query_pairs
 from vitrina.search.base import SearchFilters
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.services.client_api import create_app
@@ -21,6 +23,34 @@ from vitrina.settings import load_settings
 
 def parsed(params: dict[str, str] | list[tuple[str, str]], header: str | None = None):  # type: ignore[no-untyped-def]
     return parse_search(urlencode(params).encode(), header)
+
+
+# Query strings as they reach the server: the characters that matter to the parse (&, =, +,
+# %, hex digits) often, escapes valid and cut short, any other byte sometimes.
+_QUERY_BYTES = st.lists(
+    st.sampled_from(
+        [b"&", b"=", b"+", b"%", b"q", b"0", b"D0", b"BF", b"e2", b"%D0%BF", b"%d0%bf", b"%C3"]
+    )
+    | st.binary(min_size=1, max_size=3),
+    max_size=30,
+).map(b"".join)
+
+
+@given(_QUERY_BYTES)
+def test_query_pairs_are_what_starlette_reads(query_string: bytes) -> None:
+    """The fast parse against the one Starlette's QueryParams make (latin-1, then
+    parse_qsl keeping blanks), on the bytes as sent and as `answer` percent-encodes them."""
+    for sent in (query_string, percent_encoded(query_string)):
+        assert query_pairs(sent) == parse_qsl(sent.decode("latin-1"), keep_blank_values=True)
+
+
+def test_query_pairs_decode_escapes_as_unquote_does() -> None:
+    assert query_pairs(b"q=%D0%BF%D0%B0%D0%BB+x&in_stock=&brand&%3D=%2B%zz%D0") == [
+        ("q", "пал x"),
+        ("in_stock", ""),
+        ("brand", ""),
+        ("=", "+%zz\ufffd"),
+    ]
 
 
 def test_plain_parameters_are_read_as_fastapi_reads_them() -> None:

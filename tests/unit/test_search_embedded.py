@@ -253,6 +253,28 @@ def test_reader_in_another_process_sees_new_commits(tmp_path: Path) -> None:
     assert reader.wait(10) == 0
 
 
+def test_a_reader_shows_the_product_a_new_commit_put_where_another_was(tmp_path: Path) -> None:
+    """A reader keeps the products it parsed while it reads one snapshot of the index. A
+    document's address (segment, document) names another product after a commit: here the
+    only product is deleted and another added, and the new one takes address (0, 0). The
+    reader must show the new product, not the one it parsed at that address before."""
+    from vitrina.search.embedded import RELOAD_INTERVAL_S
+
+    writer = EmbeddedSearch(tmp_path / "ix")
+    writer.upsert([product("1", "Чайник красный")])
+    writer.commit()
+    now = [0.0]
+    reader = EmbeddedSearch(tmp_path / "ix", readonly=True, clock=lambda: now[0], stale_s=0.0)
+    assert [hit.product["name"] for hit in reader.search("чайник").hits] == ["Чайник красный"]
+    writer.delete(["1"])
+    writer.upsert([product("2", "Чайник синий")])
+    writer.commit()
+    now[0] += RELOAD_INTERVAL_S  # the reader looks for a commit again
+    hits = reader.search("чайник").hits
+    assert [(hit.product_id, hit.product["name"]) for hit in hits] == [("2", "Чайник синий")]
+    assert reader.get("2") == hits[0].product
+
+
 def _gibberish(n_words: int, seed: int) -> str:
     import random
 
