@@ -275,6 +275,27 @@ def test_a_reader_shows_the_product_a_new_commit_put_where_another_was(tmp_path:
     assert reader.get("2") == hits[0].product
 
 
+def test_the_parsed_products_a_reader_keeps_stay_within_their_byte_bound(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Bounded by the stored JSON's bytes (a description may be 20,000 characters), and
+    emptied, not wrong, when full: every search still shows the products it found."""
+    from vitrina.search import embedded
+
+    monkeypatch.setattr(embedded, "DOC_CACHE_BYTES", 5_000)
+    index = EmbeddedSearch(tmp_path / "ix")
+    catalog = list(generate_catalog(60, seed=3))
+    index.upsert(catalog)
+    index.commit()
+    names = {str(p["product_id"]): p["name"] for p in catalog}
+    kept = []
+    for word in ("смартфон", "наушники", "ноутбук", "кроссовки", "чайник", "смартфон"):
+        for hit in index.search(word, limit=20).hits:
+            assert hit.product["name"] == names[hit.product_id]
+        kept.append(index._current().stored_bytes)
+    assert max(kept) <= 5_000 and len(index._current().docs) > 0
+
+
 def _gibberish(n_words: int, seed: int) -> str:
     import random
 

@@ -82,8 +82,9 @@ RELOAD_INTERVAL_S = 0.1
 # other searches showed already (the client API's Zipf mix over 100k products loaded 51,680
 # documents for 5,710 distinct ones), and loading one (`Searcher.doc`, a docstore block
 # decompressed, then the JSON parsed) cost ~20 µs, ~200 µs of a 10-hit page not cached.
-# 4,096 products, ~3 KB each as dicts: ~12 MB a reader at most. Emptied with its snapshot.
-DOC_CACHE_SIZE = 4096
+# Bounded by the stored JSON's bytes, not a count (a description may hold 20,000
+# characters): 8 MB, ~6,500 generated products, ~20 MB as dicts. Emptied with its snapshot.
+DOC_CACHE_BYTES = 8_000_000
 
 
 class _Snapshot:
@@ -91,11 +92,12 @@ class _Snapshot:
     products read through it, by document address (segment ordinal, document id): an
     address means the same document only within one snapshot."""
 
-    __slots__ = ("docs", "searcher")
+    __slots__ = ("docs", "searcher", "stored_bytes")
 
     def __init__(self, searcher: Any) -> None:
         self.searcher = searcher
         self.docs: dict[tuple[int, int], dict[str, Any]] = {}
+        self.stored_bytes = 0
 
     def product(self, address: Any) -> dict[str, Any]:
         """The stored product at `address`; shared: callers must not change it (cached pages
@@ -103,10 +105,13 @@ class _Snapshot:
         key = (address.segment_ord, address.doc)
         product = self.docs.get(key)
         if product is None:
-            product = orjson.loads(bytes(self.searcher.doc(address)["stored"][0]))
-            if len(self.docs) >= DOC_CACHE_SIZE:
+            stored = bytes(self.searcher.doc(address)["stored"][0])
+            product = orjson.loads(stored)
+            if self.stored_bytes + len(stored) > DOC_CACHE_BYTES:
                 self.docs.clear()  # a new working set: cheaper than an LRU on every hit
+                self.stored_bytes = 0
             self.docs[key] = product
+            self.stored_bytes += len(stored)
         return product
 
 
