@@ -1542,6 +1542,36 @@ def test_what_a_fifteenth_blind_author_typed_finds_it_on_both_backends(
     assert_first_named(indexes, catalogue, query, name_prefix)
 
 
+@pytest.mark.parametrize(
+    ("catalogue", "query", "name_prefixes"),
+    [
+        ("generated", "кухонная техника", ("Кофемашина", "Микроволновая печь", "Электрочайник")),
+        ("generated", "аудиотехника", ("Портативная колонка", "Наушники", "Саундбар")),
+        ("grocery", "крупы", ("Гречка", "Рис", "Овсяные хлопья")),  # nothing
+        ("grocery", "горячие напитки", ("Кофе", "Чай", "Какао")),  # nothing
+        ("grocery", "полуфабрикаты", ("Пельмени",)),  # nothing
+        ("marketplace", "верхняя одежда", ("Пуховик",)),  # 3rd
+        ("marketplace", "товары для животных", ("Корм", "Наполнитель")),  # 4th
+        ("marketplace", "всё от сони", ("Наушники Sony", "Игровая консоль Sony")),  # 2nd
+        ("seed", "электротранспорт", ("Электросамокат",)),  # nothing
+    ],
+)
+def test_what_a_sixteenth_blind_author_browsed_finds_it_on_both_backends(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefixes: tuple[str, ...]
+) -> None:
+    """Probe round 55 (browsing by a class or a maker; 0.771 embedded, 0.775 OpenSearch
+    before): a class word or phrase finds the kinds of product it covers (CLASS_WORDS,
+    CLASS_PHRASES), «всё» and «товары» are no words a product must have."""
+    if catalogue not in indexes:
+        pytest.skip("the seed catalogues are not here")
+    hits = indexes[catalogue][0].search(query, limit=3).hits
+    assert hits and hits[0].product["name"].startswith(name_prefixes), (
+        indexes["kind"],
+        query,
+        [h.product["name"] for h in hits],
+    )
+
+
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
     indexes: dict[str, Any],
 ) -> None:

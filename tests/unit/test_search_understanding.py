@@ -121,6 +121,7 @@ from vitrina.search.typed_shapes import (
 )
 from vitrina.search.word_lists import (
     BRANDS,
+    CLASS_WORDS,
     ENGLISH_WORDS,
     PHRASE_SYNONYMS,
     SYNONYMS,
@@ -1980,3 +1981,21 @@ def test_latin_words_and_a_latin_word_with_a_number_may_be_one_name() -> None:
 def test_diminutives_in_ochko_and_ozhok() -> None:
     assert diminutive_bases("молочко") == ["молоко"] and diminutive_bases("творожок") == ["творог"]
     assert compound_meanings("энергонапиток") == [("энергетический", "напиток")]
+
+
+def test_a_class_of_products_is_looked_for_as_the_kinds_it_covers() -> None:
+    """Blind probe round 55: a shopper who browses names a class no title says (крупы,
+    кухонная техника, элементы питания); each kind it covers is a meaning of its own."""
+    assert "гречка" in SYNONYMS["крупа"] and "электросамокат" in SYNONYMS["электротранспорт"]
+    assert ("чайник",) in _meanings("кухонная техника")[0]
+    assert ("батарейка",) in _meanings("элементы питания")[0]
+    assert ("куртка",) in _meanings("одежда верхняя")[0]  # in any word order
+    # every class word is a lemma the query's word is read as: else it is never met
+    for word in CLASS_WORDS:
+        assert word in lemmas(word), word
+
+
+def test_the_whole_of_a_maker_s_range_is_no_word_a_product_must_have() -> None:
+    """всё от сони listed «Ariel Pods Все-в-1» first: все, товары, продукция only add."""
+    assert all(is_optional_word(w) for w in ("все", "весь", "товары", "продукцию"))
+    assert not is_optional_word("сони")

@@ -104,6 +104,9 @@ FUNCTION_WORDS = frozenset(
         # a request said to a phone's assistant (а есть у вас подгузники, окей покажи мне
         # наушники: blind probe round 47); «есть» asks whether there are any
         *("вас", "ваш", "ваша", "ваше", "ваши", "вашем", "есть", "окей", "ок", "привет"),
+        # «всё от сони», «весь ассортимент»: the whole of what follows (blind probe round 55:
+        # «все» found «Ariel Pods Все-в-1» first)
+        *("все", "весь", "вся", "всю", "всех", "всего"),
     }
 )
 # Words that open a clause about what the product does or is for («лампочка которую можно
@@ -125,6 +128,8 @@ INTENT_LEMMAS = frozenset(
         *("штука", "штуковина", "вещь", "вещица"),  # a thing: what it does says what it is
         # 3,2 процента, 5 процентный: the titles write the sign (3,2%), which is no word
         *("процент", "процентный"),
+        # what a maker sells, as a whole: «продукция добрый», «товары самсунг» (round 55)
+        *("товар", "продукция", "ассортимент"),
     }
 )
 # A size said without a number (большая мягкая игрушка, маленький рюкзак): how it should
