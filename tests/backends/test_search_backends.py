@@ -1565,6 +1565,22 @@ def test_what_a_sixteenth_blind_author_browsed_finds_it_on_both_backends(
     assert_first_named(indexes, catalogue, query, name_prefixes)
 
 
+@pytest.mark.parametrize(
+    ("catalogue", "query", "name_prefixes"),
+    [
+        ("marketplace", "электроинструмент", ("Дрель", "Перфоратор")),
+        ("marketplace", "мелкая бытовая техника", ("Блендер", "Утюг", "Чайник", "Миксер")),
+        ("grocery", "бакалея", ("Сахар", "Гречка", "Соль", "Мука", "Рис", "Макароны")),
+    ],
+)
+def test_a_class_the_word_lists_name_finds_its_kinds_on_both_backends(
+    indexes: dict[str, Any], catalogue: str, query: str, name_prefixes: tuple[str, ...]
+) -> None:
+    """Class words beyond round 55's queries (the same taxonomy: CLASS_WORDS, CLASS_PHRASES),
+    each with products of its kinds in the catalogue."""
+    assert_first_named(indexes, catalogue, query, name_prefixes)
+
+
 def test_a_brand_typed_a_letter_off_outranks_an_english_word_as_near(
     indexes: dict[str, Any],
 ) -> None:

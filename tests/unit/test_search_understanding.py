@@ -1990,6 +1990,8 @@ def test_a_class_of_products_is_looked_for_as_the_kinds_it_covers() -> None:
     assert ("чайник",) in _meanings("кухонная техника")[0]
     assert ("батарейка",) in _meanings("элементы питания")[0]
     assert ("куртка",) in _meanings("одежда верхняя")[0]  # in any word order
+    assert ("чайник",) in _meanings("мелкая бытовая техника")[0]
+    assert "дрель" in SYNONYMS["электроинструмент"] and "мука" in SYNONYMS["бакалея"]
     # every class word is a lemma the query's word is read as: else it is never met
     for word in CLASS_WORDS:
         assert word in lemmas(word), word
