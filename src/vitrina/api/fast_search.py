@@ -161,7 +161,7 @@ def query_pairs(query_string: bytes) -> list[tuple[str, str]]:
     `urllib.parse.unquote` decodes escapes one at a time in Python, and was most of the
     parse of a Cyrillic query (~9 of ~23 µs). For ASCII (what `percent_encoded` leaves)
     `unquote` is exactly this: every valid escape a byte, the rest as is, then UTF-8 with
-    replacement characters (tests/unit/test_fast_search.py compares them)."""
+    replacement characters (tests/unit/test_api_fast_search.py compares them)."""
     if not query_string.isascii():
         return parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)
     pairs = []
