@@ -386,6 +386,8 @@ class EmbeddedSearch:
         if not words and clean_query(query):
             return SearchPage(total=0), generation  # only symbols/emoji: nothing to look for
         filter_queries = filter_clauses(self.schema, filters)
+        # Taken again after `generation` (search() took one to notice commits): with threads
+        # sharing this reader, a snapshot taken before it could be older than its tag.
         snapshot = self._current()
         searcher = snapshot.searcher
         modes = MATCHING_MODES[self.matching] if words else ["all"]
