@@ -402,7 +402,9 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
     category-word, accessory-or-device, four new kinds —; before 0.771 embedded, 0.775
     OpenSearch, hypernym 0.54): 0.969 embedded, 0.972 OpenSearch after on the 160 (ssd для
     ноутбука lists the laptop that has an SSD: Y of «X для Y» is still a word the hits
-    must have; товары для детей ranks the children's encyclopaedias first)."""
+    must have; товары для детей ranks the children's encyclopaedias first). Round 56 (24 of
+    80, a seventeenth blind author, the issue's four kinds again over the seed and generated
+    catalogues; 56 of the 80 were already judged): 1.0 on both before, and nothing changed."""
     # (rounds, floor of each new kind's MRR[, floor of the rounds' MRR when not 0.95])
     for rounds, kind_floor, *round_floor in (
         ((1, 2, 3, 4, 5), 0.9),
@@ -454,6 +456,7 @@ def test_probe_queries_written_after_the_dictionaries_meet_the_issue_floors(
         ((53,), 0.9),  # its kinds are combinations (exclusion+translit): the round's floor
         ((54,), 0.9),
         ((55,), 0.9),
+        ((56,), 0.95),
     ):
         probe = {**judged, "queries": [c for c in judged["queries"] if c.get("probe") in rounds]}
         scores = judged_scores(indexes, probe)
