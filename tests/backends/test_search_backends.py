@@ -29,6 +29,7 @@ from vitrina.domain.generator import generate_catalog
 from vitrina.domain.search_document import in_stock, price_of
 from vitrina.errors import UnavailableError
 from vitrina.search.base import SearchBackend, SearchFilters
+from vitrina.search.completion import suggestions
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.price_order import price_order
@@ -719,6 +720,45 @@ def test_suggest_needs_no_name_to_have_a_price_an_order_or_an_intent_word(
         typed,
         found,
     )
+
+
+@pytest.mark.parametrize(
+    ("typed", "name_start"),
+    [
+        ("мышку", "Мышь"),  # a word in another case
+        ("лэпт", "Ноутбук"),  # a synonym begun (лэптоп)
+        ("сяом", ("Смартфон Xiaomi", "Планшет Xiaomi")),  # a Cyrillic brand begun (сяоми)
+        ("наушнеки", "Наушники"),  # a typo
+        ("смартфон сямс", "Смартфон Samsung"),  # a brand begun after a product word
+        ("yfeib", "Наушники"),  # наушн on the wrong keyboard layout
+    ],
+)
+def test_suggestions_complete_what_search_understands(
+    indexes: dict[str, Any], typed: str, name_start: str | tuple[str, ...]
+) -> None:
+    """The names complete none of these (the backend's own `suggest` is empty), and every
+    one is a word search reads: suggestions ask search (`search.completion`). Before,
+    nothing was suggested for any of them."""
+    index = indexes["generated"][0]
+    assert index.suggest(typed, limit=5) == [], typed
+    found = suggestions(index, typed, 5)
+    assert found and all(s["name"].startswith(name_start) for s in found), (
+        indexes["kind"],
+        typed,
+        found,
+    )
+    assert len({s["name"] for s in found}) == len(found) <= 5
+
+
+def test_suggestions_are_the_names_completion_when_it_finds_any(
+    indexes: dict[str, Any],
+) -> None:
+    """A completion that finds names is served as it is (no search is asked); a short
+    fragment search would read as noise is not searched (ghb: «при» on the wrong layout)."""
+    index = indexes["generated"][0]
+    assert suggestions(index, "ноутб", 5) == index.suggest("ноутб", limit=5) != []
+    assert suggestions(index, "ghb", 5) == []
+    assert suggestions(index, "", 5) == suggestions(index, "😀", 5) == []
 
 
 def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:

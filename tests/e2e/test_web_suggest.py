@@ -10,6 +10,26 @@ from tests.e2e.test_web_browser import browser, page, pytestmark, site  # noqa: 
 __all__ = ["pytestmark"]
 
 
+OPTIONS = "#suggestions [role=option]"
+
+
+def _shown(tab: Any, check: str) -> list[str]:
+    """The names the list shows once every one of them passes `check` (a JS predicate of
+    one name), or what it shows after 15 s (the caller's assert then says what)."""
+    from playwright.sync_api import TimeoutError as NotWithin
+
+    ready = f"""() => {{
+        const list = document.querySelector('#suggestions');
+        const names = [...list.querySelectorAll('[role=option]')].map((o) => o.textContent);
+        return !list.hidden && names.length > 0 && names.every({check});
+    }}"""
+    with contextlib.suppress(NotWithin):
+        tab.wait_for_function(ready, timeout=15_000)
+    if not tab.locator("#suggestions").is_visible():
+        return []
+    return tab.eval_on_selector_all(OPTIONS, "os => os.map(o => o.textContent)")
+
+
 def test_typing_fills_the_suggestion_list_with_names_as_text(page: Any, site: Any) -> None:  # noqa: F811
     _, url, _ = site
     page.goto(url + "/#/")
@@ -17,16 +37,36 @@ def test_typing_fills_the_suggestion_list_with_names_as_text(page: Any, site: An
     # The list of the whole word, not the first one shown: on a loaded machine a keystroke
     # came more than the page's 120 ms pause after the one before, and the list of "к"
     # (bestsellers starting with к) was read before the list of "клавиат" replaced it.
-    options = "#suggestions option"
-    whole_word = f"""() => {{
-        const os = [...document.querySelectorAll('{options}')].map((o) => o.value);
-        return os.length > 0 && os.every((v) => v.includes('лавиатур'));
-    }}"""
-    from playwright.sync_api import TimeoutError as NotWithin
-
-    with contextlib.suppress(NotWithin):  # the assert below shows what the list held
-        page.wait_for_function(whole_word, timeout=15_000)
-    values = page.eval_on_selector_all(options, "os => os.map(o => o.value)")
+    values = _shown(page, "(v) => v.includes('лавиатур')")
     assert values and all("лавиатур" in v for v in values), values
     assert page.evaluate("window.__pwned") is None, "a script in a product name ran"
+    assert page.console_errors == []
+
+
+def test_a_word_only_search_understands_shows_its_names_and_the_keys_pick_one(
+    page: Any,  # noqa: F811
+    site: Any,  # noqa: F811
+) -> None:
+    """мышку begins no name (Мышь …): the API suggests the mice search finds, and the page
+    shows them — a <datalist> showed only options containing the typed text, so none.
+    ArrowDown and Enter search for the chosen name; Escape closes the list."""
+    _, url, _ = site
+    page.goto(url + "/#/")
+    page.type("#q", "мышку", delay=30)
+    values = _shown(page, "(v) => v.startsWith('Мышь')")
+    assert values and all(v.startswith("Мышь") for v in values), values
+    assert page.get_attribute("#q", "aria-expanded") == "true"
+    page.keyboard.press("ArrowDown")
+    assert page.get_attribute("#q", "aria-activedescendant") == "suggestion-0"
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        f"() => document.querySelector('#q').value === {values[0]!r}", timeout=15_000
+    )
+    assert page.locator("#suggestions").is_hidden()
+    page.wait_for_function("() => location.hash.includes('q=')", timeout=15_000)
+    page.fill("#q", "")
+    page.type("#q", "клавиат", delay=30)
+    assert _shown(page, "(v) => v.includes('лавиатур')")
+    page.keyboard.press("Escape")
+    assert page.locator("#suggestions").is_hidden()
     assert page.console_errors == []

@@ -66,3 +66,14 @@ def test_a_banned_product_is_never_suggested(
         20,
         message="the banned product to leave the suggestions",
     )
+
+
+def test_a_word_search_reads_is_suggested_though_no_name_begins_with_it(
+    api: tuple[httpx.Client, list[dict[str, Any]]],
+) -> None:
+    """No name begins with мышку or наушнеки (Мышь, Наушники), so the names completed
+    nothing; search reads both, and so do suggestions now (`search.completion`)."""
+    client, _ = api
+    for typed, start in (("мышку", "Мышь"), ("наушнеки", "Наушники")):
+        names = _names(client, typed)
+        assert names and all(n.startswith(start) for n in names), (typed, names)

@@ -40,6 +40,7 @@ from vitrina.domain.limits import (
 from vitrina.domain.recommend import POPULAR_USER
 from vitrina.errors import NotFoundError
 from vitrina.search.base import SearchFilters
+from vitrina.search.completion import suggestions
 from vitrina.services.recs_view import serve_recommendations
 
 # Every customer route may answer 422 (a parameter out of range) or 503 (index away).
@@ -286,16 +287,7 @@ def suggest(
     limit: Annotated[int, Query(ge=1, le=20)] = 8,
 ) -> SuggestOut:
     """Completions as the customer types (product names; banned products never shown)."""
-    backend = app.search()
-    complete = getattr(backend, "suggest", None)  # backends without prefix completion:
-    found = (
-        complete(q, limit + 5)
-        if complete is not None  # their search results' names
-        else [
-            {"product_id": h.product_id, "name": str(h.product.get("name") or "")}
-            for h in backend.search(q, limit=limit + 5).hits
-        ]
-    )
+    found = suggestions(app.search(), q, limit + 5)
     shown = [s for s in found if not app.view.is_banned(s["product_id"])][:limit]
     return SuggestOut(query=q, suggestions=shown)
 

@@ -159,26 +159,74 @@ function understoodText(u) {
 }
 
 // -- suggest as you type -----------------------------------------------------------------------
+// The page's own list (a listbox under the box), not a <datalist>: a browser shows only the
+// datalist options that contain the typed text, so the names search understood (мышку →
+// «Мышь …», айф → «… iPhone …») were fetched and never shown.
 const SUGGEST_DELAY_MS = 120; // one request per pause in typing, not per keystroke
 let suggestTimer = null;
 let suggestSeq = 0;
+let suggestActive = -1; // the option chosen with the arrow keys; -1: none
 
 function scheduleSuggest() {
   clearTimeout(suggestTimer);
   suggestTimer = setTimeout(async () => {
     const q = $("#q").value.trim();
     const seq = ++suggestSeq;
-    if (!q) { $("#suggestions").replaceChildren(); return; }
+    if (!q) { showSuggestions([]); return; }
     try {
       const body = await api("/api/v1/suggest?" + new URLSearchParams({ q, limit: "8" }));
-      if (seq !== suggestSeq) return; // a newer keystroke already asked
-      $("#suggestions").replaceChildren(...body.suggestions.map((s) => {
-        const option = document.createElement("option");
-        option.value = s.name; // a property, never markup
-        return option;
-      }));
+      if (seq !== suggestSeq) return; // a newer keystroke (or a search) came since
+      showSuggestions(body.suggestions.map((s) => s.name));
     } catch (_) { /* suggestions are optional: typing and searching still work */ }
   }, SUGGEST_DELAY_MS);
+}
+
+function showSuggestions(names) {
+  const list = $("#suggestions");
+  suggestActive = -1;
+  list.replaceChildren(...names.map((name, i) => {
+    const item = el("li", { id: "suggestion-" + i, role: "option", text: name }); // text, never markup
+    item.setAttribute("aria-selected", "false");
+    // mousedown, not click: the box's blur (which closes the list) comes before a click
+    item.addEventListener("mousedown", (e) => { e.preventDefault(); pickSuggestion(name); });
+    return item;
+  }));
+  list.hidden = names.length === 0;
+  $("#q").setAttribute("aria-expanded", String(!list.hidden));
+  $("#q").removeAttribute("aria-activedescendant");
+}
+
+function closeSuggestions() {
+  clearTimeout(suggestTimer);
+  suggestSeq++; // an answer still on its way is not shown
+  showSuggestions([]);
+}
+
+function pickSuggestion(name) {
+  $("#q").value = name;
+  closeSuggestions();
+  searchOffset = 0;
+  goSearch();
+}
+
+function onSuggestKey(e) {
+  const items = [...$("#suggestions").children];
+  if (e.key === "Escape") { closeSuggestions(); return; }
+  if (!items.length) return;
+  if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+    e.preventDefault();
+    const step = e.key === "ArrowDown" ? 1 : -1;
+    suggestActive = Math.min(items.length - 1, Math.max(-1, suggestActive + step));
+    items.forEach((item, i) => item.setAttribute("aria-selected", String(i === suggestActive)));
+    if (suggestActive < 0) $("#q").removeAttribute("aria-activedescendant");
+    else {
+      $("#q").setAttribute("aria-activedescendant", items[suggestActive].id);
+      items[suggestActive].scrollIntoView({ block: "nearest" });
+    }
+  } else if (e.key === "Enter" && suggestActive >= 0) {
+    e.preventDefault();
+    pickSuggestion(items[suggestActive].textContent);
+  }
 }
 
 // -- product page ----------------------------------------------------------------------------
@@ -405,8 +453,12 @@ function route() {
 }
 
 document.addEventListener("DOMContentLoaded", () => {
-  $("#search-form").addEventListener("submit", (e) => { e.preventDefault(); searchOffset = 0; goSearch(); });
+  $("#search-form").addEventListener("submit", (e) => {
+    e.preventDefault(); closeSuggestions(); searchOffset = 0; goSearch();
+  });
   $("#q").addEventListener("input", scheduleSuggest);
+  $("#q").addEventListener("keydown", onSuggestKey);
+  $("#q").addEventListener("blur", closeSuggestions);
   $("#prev").addEventListener("click", () => { searchOffset = Math.max(0, searchOffset - PAGE); goSearch(); });
   $("#next").addEventListener("click", () => { searchOffset += PAGE; goSearch(); });
   $("#recs-form").addEventListener("submit", (e) => { e.preventDefault(); showRecs($("#recs-user").value.trim()); });

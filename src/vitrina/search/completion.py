@@ -1,0 +1,94 @@
+"""Suggest-as-you-type that understands what search understands.
+
+A backend's `suggest` completes the last, partly typed word against the words of product
+names (`ноутб` → «Ноутбук …»): fast, but blind to everything search reads into a query. A
+shopper typing «айф», «мышку», «телек», «наушнеки» or «смартфон сямс» got no suggestion at
+all, though search finds iPhones, mice, televisions, headphones and Samsung phones for the
+same words finished. When the names complete nothing, `suggestions` asks search itself:
+
+1. the last word completed to a word of the query understanding's vocabulary (a Cyrillic
+   brand or product word, a synonym, a clipped or English word: `word_lists.BRANDS` and
+   `SYNONYMS`), at most MAX_COMPLETIONS of them with distinct meanings, shortest first
+   (айф → айфон, сяом → сяоми, лэпт → лэптоп);
+2. then the text as typed, whole, when its last word has MIN_TYPED_LAST letters or more: a
+   word in another case (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib).
+
+The first that finds products gives their names, best first. Only an empty completion
+pays for a search, so the common keystroke costs what it did.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from functools import lru_cache
+
+from vitrina.search.base import SearchBackend
+from vitrina.search.typed_filters import words_to_complete
+from vitrina.search.word_lists import BRANDS, SYNONYMS
+
+# A vocabulary word is offered for a last word of at least this many letters: «ай» begins
+# too many words to guess which; «айф» begins only айфон's spellings.
+MIN_VOCABULARY_PREFIX = 3
+# Searches for vocabulary completions per keystroke, at most (each a few ms at 100k).
+MAX_COMPLETIONS = 2
+# The text as typed is searched only when its last word has this many letters: a shorter
+# one is most likely a word begun (ghb, «при» on the wrong layout, found any product that
+# says при), and search's reading of a fragment is noise.
+MIN_TYPED_LAST = 4
+
+
+@lru_cache(maxsize=1)
+def _vocabulary() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Every word the understanding reads (sorted), and the meaning of each, as a key."""
+    meanings = {word: str(BRANDS[word]) for word in BRANDS}
+    meanings.update({word: " ".join(SYNONYMS[word]) for word in SYNONYMS if word not in meanings})
+    words = tuple(sorted(meanings))
+    return words, tuple(meanings[word] for word in words)
+
+
+def vocabulary_completions(last: str) -> list[str]:
+    """Words of the vocabulary that `last` begins (itself included), one per meaning,
+    shortest first, at most MAX_COMPLETIONS."""
+    if len(last) < MIN_VOCABULARY_PREFIX:
+        return []
+    words, meanings = _vocabulary()
+    found: dict[str, str] = {}
+    for i in range(bisect_left(words, last), len(words)):
+        if not words[i].startswith(last):
+            break
+        known = found.get(meanings[i])
+        if known is None or len(words[i]) < len(known):
+            found[meanings[i]] = words[i]
+    return sorted(found.values(), key=lambda word: (len(word), word))[:MAX_COMPLETIONS]
+
+
+def _names(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:
+    seen: dict[str, dict[str, str]] = {}
+    for hit in backend.search(text, limit=limit).hits:
+        name = str(hit.product.get("name") or "")
+        if name and name not in seen:
+            seen[name] = {"product_id": hit.product_id, "name": name}
+    return list(seen.values())
+
+
+def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:
+    """Distinct product names for what is typed so far, best first, each with its
+    product_id (the caller re-checks bans): the backend's name completion, or search's
+    reading of the text when that completes nothing. A backend with no completion of its
+    own gives its search results' names."""
+    complete = getattr(backend, "suggest", None)
+    if complete is None:
+        return _names(backend, text, limit)[:limit]
+    found: list[dict[str, str]] = complete(text, limit)
+    if found:
+        return found
+    read = words_to_complete(text)
+    if read is None:
+        return []
+    head = text.rstrip().rpartition(" ")[0]
+    last = read[2]
+    for word in vocabulary_completions(last):
+        found = _names(backend, f"{head} {word}".strip(), limit)
+        if found:
+            return found[:limit]
+    return _names(backend, text, limit)[:limit] if len(last) >= MIN_TYPED_LAST else []
