@@ -9,12 +9,14 @@ same words finished. When the names complete nothing, `suggestions` asks search 
 1. the last word completed to a word of the query understanding's vocabulary (a Cyrillic
    brand or product word, a synonym, a clipped or English word: `word_lists.BRANDS` and
    `SYNONYMS`), at most MAX_COMPLETIONS of them with distinct meanings, shortest first
-   (айф → айфон, сяом → сяоми, лэпт → лэптоп);
-2. then the text as typed, whole, when its last word has MIN_TYPED_LAST letters or more: a
-   word in another case (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib).
+   (айф → айфон, сяом → сяоми, смартфон сямс → смартфон сямсунг), in a text of at most
+   MAX_SEARCHED_WORDS words;
+2. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
+   (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib).
 
 The first that finds products gives their names, best first. Only an empty completion
-pays for a search, so the common keystroke costs what it did.
+pays for a search, so the common keystroke costs what it did. `benchmarks/search.py`
+measures both ways over every prefix of the judged queries.
 """
 
 from __future__ import annotations
@@ -31,9 +33,16 @@ from vitrina.search.word_lists import BRANDS, SYNONYMS
 MIN_VOCABULARY_PREFIX = 3
 # Searches for vocabulary completions per keystroke, at most (each a few ms at 100k).
 MAX_COMPLETIONS = 2
-# The text as typed is searched only when its last word has this many letters: a shorter
-# one is most likely a word begun (ghb, «при» on the wrong layout, found any product that
-# says при), and search's reading of a fragment is noise.
+# Search is asked only for a text of at most this many words: a longer one is a sentence
+# being typed, where a list of names helps least and search costs most (a word's
+# alternatives in every field, its typos: up to ~20 ms at 100k products against ~1 ms for
+# the names' completion).
+MAX_SEARCHED_WORDS = 3
+# A word as typed is searched only when it is the whole text, of this many letters or more.
+# A shorter one is most likely a word begun (ghb, «при» on the wrong layout, found any
+# product that says при), and search's reading of a fragment is noise. Searched after
+# earlier words, a text's "any word" stage scored thousands of products at 100k: the
+# suggest p99 went from 1.3 to 10.8 ms, over its 10 ms target; one word alone, 5.6 ms.
 MIN_TYPED_LAST = 4
 
 
@@ -85,10 +94,14 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     read = words_to_complete(text)
     if read is None:
         return []
+    needed, maybe, last = read
+    if len(needed) + len(maybe) >= MAX_SEARCHED_WORDS:
+        return []
     head = text.rstrip().rpartition(" ")[0]
-    last = read[2]
     for word in vocabulary_completions(last):
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
             return found[:limit]
-    return _names(backend, text, limit)[:limit] if len(last) >= MIN_TYPED_LAST else []
+    if needed or maybe or len(last) < MIN_TYPED_LAST:
+        return []
+    return _names(backend, text, limit)[:limit]
