@@ -53,3 +53,36 @@ def test_filter_rebuild_benchmark_rebuilds_every_product_with_both_readers() -> 
     assert len(runs) == 8  # 2 rounds of 4 runs (each run exits unless all 300 are rebuilt)
     assert result["candidate"]["reader"]["fetch.queue.backoff.ms"] <= 50
     assert "fetch.queue.backoff.ms" not in result["baseline"]["reader"]
+
+
+def _bundle_orders(path: Path) -> int:
+    """300 customers, each buying 4 orders of 3 products from one of 10 bundles of 6 (and a
+    bestseller): the products a customer has not bought yet are their bundle's others."""
+    import random
+
+    rng = random.Random(5)
+    lines = ["customer,product,placed,order_no"]
+    for c in range(300):
+        bundle = [f"b{c % 10}-{k}" for k in range(6)]
+        for o in range(4):
+            day = f"2024-03-{o + 1:02d}T10:00:00Z"
+            for product in [*rng.sample(bundle, 3), f"best-{rng.randrange(3)}"]:
+                lines.append(f"c{c},{product},{day},c{c}o{o}")
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    return len(lines) - 1
+
+
+def test_recs_csv_scores_the_model_on_a_file_it_has_never_seen(tmp_path: Path) -> None:
+    orders = tmp_path / "orders.csv"
+    rows = _bundle_orders(orders)
+    columns = ("--user", "customer", "--item", "product", "--time", "placed")
+    result = run_benchmark("recs_csv.py", str(orders), *columns, "--order", "order_no")
+    assert result["split"] == "last-order"
+    assert result["training_lines"] == rows - 300 * 4  # each customer's last order held out
+    assert 0 < result["customers_scored"] <= 300
+    vitrina = result["models"]["vitrina"]
+    assert vitrina["recall@10"] > result["popularity_recall@10"], result
+    assert result["vitrina_meets_target"] is True
+    assert result["vitrina_model_check"], "the run's model check is reported"
+    by_rows = run_benchmark("recs_csv.py", str(orders), *columns, "--holdout", "last-n", "--n", "2")
+    assert by_rows["training_lines"] == rows - 300 * 2
