@@ -11,7 +11,11 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    `SYNONYMS`), at most MAX_COMPLETIONS of them with distinct meanings, shortest first
    (айф → айфон, сяом → сяоми, смартфон сямс → смартфон сямсунг), in a text of at most
    MAX_SEARCHED_WORDS words;
-2. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
+2. the earlier words searched as search reads them, and of what they find, the names with
+   a word the last one begins (`typed_filters.last_word_patterns`, as the names' completion
+   reads it): мышка беспр → «Мышь беспроводная …», айфон чех → «Чехол для iPhone …»,
+   наушнеки бесп → «Наушники беспроводные …»;
+3. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
    (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib).
 
 The first that finds products gives their names, best first. Only an empty completion
@@ -21,11 +25,13 @@ measures both ways over every prefix of the judged queries.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left
 from functools import lru_cache
 
+from vitrina.domain.search_document import query_words
 from vitrina.search.base import SearchBackend
-from vitrina.search.typed_filters import words_to_complete
+from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 from vitrina.search.word_lists import BRANDS, SYNONYMS
 
 # A vocabulary word is offered for a last word of at least this many letters: «ай» begins
@@ -38,6 +44,10 @@ MAX_COMPLETIONS = 2
 # alternatives in every field, its typos: up to ~20 ms at 100k products against ~1 ms for
 # the names' completion).
 MAX_SEARCHED_WORDS = 3
+# Products the earlier words find, looked through for names the last word completes: a
+# page of search's best (the names completing it, if any, are among them for a word that
+# narrows the kind, as a brand or a type does).
+HEAD_HITS = 50
 # A word as typed is searched only when it is the whole text, of this many letters or more.
 # A shorter one is most likely a word begun (ghb, «при» on the wrong layout, found any
 # product that says при), and search's reading of a fragment is noise. Searched after
@@ -102,6 +112,21 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
             return found[:limit]
-    if needed or maybe or len(last) < MIN_TYPED_LAST:
+    if needed or maybe:
+        return _completed_after(backend, head, last, limit)
+    if len(last) < MIN_TYPED_LAST:
         return []
     return _names(backend, text, limit)[:limit]
+
+
+def _completed_after(
+    backend: SearchBackend, head: str, last: str, limit: int
+) -> list[dict[str, str]]:
+    """Names among what search finds for the earlier words (`head`) with a word that the
+    partly typed `last` begins."""
+    completes = re.compile("|".join(f"(?:{p})" for p in last_word_patterns(last)))
+    return [
+        found
+        for found in _names(backend, head, HEAD_HITS)
+        if any(completes.fullmatch(word) for word in query_words(found["name"]))
+    ][:limit]

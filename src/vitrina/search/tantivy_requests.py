@@ -4,7 +4,6 @@ within a keystroke). Moved out of `tantivy_query` and `embedded` as they were.""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import orjson
@@ -12,10 +11,8 @@ import tantivy
 
 from vitrina.domain.search_document import filter_key
 from vitrina.search.base import SearchFilters
-from vitrina.search.query_understanding import COMPOUND_PREFIXES, MIN_COMPOUND_PART
 from vitrina.search.tantivy_query import TantivyQueries
-from vitrina.search.transliteration import is_cyrillic, transliterate
-from vitrina.search.typed_filters import words_to_complete
+from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 
 
 def filter_clauses(schema: Any, filters: SearchFilters | None) -> list[Any]:
@@ -56,13 +53,8 @@ def suggestions(
     # Names only, no alternatives: suggestions must come back within a keystroke.
     clauses = [(must, tantivy.Query.boolean_query(queries.name_clauses(w))) for w in done]
     clauses += [(should, tantivy.Query.boolean_query(queries.name_clauses(w))) for w in maybe]
-    patterns = [re.escape(last) + ".*"]
-    if is_cyrillic(last):  # самсу → samsung; чайн → электрочайник
-        patterns.append(re.escape(transliterate(last)) + ".*")
-        if len(last) >= MIN_COMPOUND_PART:
-            patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
     typed = [
-        (should, tantivy.Query.regex_query(schema, "name", p)) for p in patterns
+        (should, tantivy.Query.regex_query(schema, "name", p)) for p in last_word_patterns(last)
     ] + queries.name_clauses(last)
     clauses.append((must, tantivy.Query.boolean_query(typed)))
     result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)

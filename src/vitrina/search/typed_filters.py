@@ -7,6 +7,7 @@ backends, which read what is found as the filters of `SearchFilters`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from functools import lru_cache
 from typing import Any
@@ -17,6 +18,8 @@ from vitrina.search.lookalikes import one_script_words
 from vitrina.search.price_order import price_order
 from vitrina.search.price_words import with_price_from_words
 from vitrina.search.query_roles import is_optional_word
+from vitrina.search.query_understanding import COMPOUND_PREFIXES, MIN_COMPOUND_PART
+from vitrina.search.transliteration import is_cyrillic, transliterate
 
 # «в наличии» and the ways it is typed (наличие: a frequent misspelling), with the words
 # people put before it. Longest first: «есть в наличии» is taken whole.
@@ -112,3 +115,15 @@ def words_to_complete(text: str) -> tuple[tuple[str, ...], tuple[str, ...], str]
     kept = query_words(ordered[0] if ordered is not None else earlier)
     needed = tuple(word for word in kept if not is_optional_word(word))
     return needed, tuple(word for word in kept if is_optional_word(word)), last
+
+
+def last_word_patterns(last: str) -> list[str]:
+    """Regular expressions a name's word matches when it completes the partly typed `last`:
+    as typed; in Latin for a Cyrillic one (самсу → samsung); after a compound's first part
+    (чайн → электрочайник)."""
+    patterns = [re.escape(last) + ".*"]
+    if is_cyrillic(last):
+        patterns.append(re.escape(transliterate(last)) + ".*")
+        if len(last) >= MIN_COMPOUND_PART:
+            patterns[0] = f"({'|'.join(COMPOUND_PREFIXES)})?{patterns[0]}"
+    return patterns
