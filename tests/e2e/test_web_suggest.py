@@ -70,3 +70,21 @@ def test_a_word_only_search_understands_shows_its_names_and_the_keys_pick_one(
     page.keyboard.press("Escape")
     assert page.locator("#suggestions").is_hidden()
     assert page.console_errors == []
+
+
+def test_the_list_never_covers_the_search_button(page: Any, site: Any) -> None:  # noqa: F811
+    """The list is under the box and its button, which share one row at any width: a click
+    on «Найти» with the list open searches what was typed. (The button used to wrap to the
+    next row, under the list, and a click there picked a suggestion: seen in a CI run.)"""
+    from playwright.sync_api import expect
+
+    _, url, _ = site
+    for width in (1280, 1000, 380):
+        page.set_viewport_size({"width": width, "height": 700})
+        page.goto(url + "/#/")
+        page.type("#q", "клавиат", delay=30)
+        assert _shown(page, "(v) => v.includes('лавиатур')"), width
+        page.click("#search-form button[type=submit]", timeout=5_000)
+        expect(page.locator("#results")).to_have_attribute("data-q", "клавиат")
+        assert page.locator("#suggestions").is_hidden(), width
+    assert page.console_errors == []
