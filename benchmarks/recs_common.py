@@ -16,7 +16,9 @@ score `analytics run` and the reference models the same way:
 from __future__ import annotations
 
 import json
+import sys
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -367,6 +369,25 @@ def popular(
         u: [p for p in ranked[: K + len(bought.get(u, ()))] if p not in bought.get(u, ())][:K]
         for u in users
     }
+
+
+def run_models(
+    models: dict[str, Callable[[], dict[str, list[str]]]],
+    names: list[str],
+    truth: dict[str, set[str]],
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Per-customer recalls of popularity and of each named model (exits naming the known
+    models when one is not), and each named model's seconds."""
+    unknown = sorted(set(names) - set(models))
+    if unknown:
+        sys.exit(f"unknown model(s) {unknown}: choose from {', '.join(models)}")
+    per = {"popularity": recalls(models["popularity"](), truth)}
+    seconds: dict[str, float] = {}
+    for name in names:
+        started = time.monotonic()
+        per[name] = recalls(models[name](), truth)
+        seconds[name] = time.monotonic() - started
+    return per, seconds
 
 
 def summary(

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -46,7 +45,7 @@ from recs_common import (
     item_cosine,
     popular,
     print_report,
-    recalls,
+    run_models,
     user_knn,
     vitrina,
 )
@@ -173,16 +172,8 @@ def main() -> None:
         "user_knn": lambda: user_knn(m),
         "als": lambda: implicit_model(m, "als"),
     }
-    unknown = sorted(set(wanted) - set(models))
-    if unknown:
-        sys.exit(f"unknown model(s) {unknown}: choose from {', '.join(models)}")
     names = wanted or ["vitrina"]
-    per = {"popularity": recalls(models["popularity"](), truth)}
-    took: dict[str, float] = {}
-    for name in names:
-        started = time.monotonic()
-        per[name] = recalls(models[name](), truth)
-        took[name] = time.monotonic() - started
+    per, took = run_models(models, names, truth)
     print_report(
         {
             "dataset": str(args.path),

@@ -51,7 +51,6 @@ import argparse
 import importlib.util
 import json
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -69,8 +68,8 @@ from recs_common import (
     neighbours_report,
     popular,
     print_report,
-    recalls,
     rp3beta,
+    run_models,
     sequence,
     user_knn,
     user_knn_scores,
@@ -175,15 +174,7 @@ def evaluate_split(name: str, wanted: list[str]) -> dict[str, Any]:
         "als": lambda: implicit_model(m, "als"),
         "bpr": lambda: implicit_model(m, "bpr"),
     }
-    unknown = sorted(set(wanted) - set(models))
-    if unknown:
-        sys.exit(f"unknown model(s) {unknown}: choose from {', '.join(models)}")
-    per: dict[str, np.ndarray] = {"popularity": recalls(popular(by_lines, bought, m.users), truth)}
-    seconds: dict[str, float] = {}
-    for name_ in wanted or list(models):
-        started = time.monotonic()
-        per[name_] = recalls(models[name_](), truth)
-        seconds[name_] = time.monotonic() - started
+    per, seconds = run_models(models, wanted or list(models), truth)
     return {"per": per, "seconds": seconds, "lines": len(sample), "customers": len(truth)}
 
 

@@ -34,7 +34,6 @@ import io
 import json
 import subprocess
 import sys
-import time
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -53,8 +52,8 @@ from recs_common import (
     neighbours_report,
     popular,
     print_report,
-    recalls,
     rp3beta,
+    run_models,
     user_knn,
     vitrina,
 )
@@ -171,15 +170,7 @@ def evaluate_split(
         "user_knn": lambda: user_knn(m),
         "als": lambda: implicit_model(m, "als"),
     }
-    unknown = sorted(set(wanted) - set(models))
-    if unknown:
-        sys.exit(f"unknown model(s) {unknown}: choose from {', '.join(models)}")
-    per: dict[str, np.ndarray] = {"popularity": recalls(models["popularity"](), truth)}
-    seconds: dict[str, float] = {"popularity": 0.0}
-    for model in wanted or list(models):
-        started = time.monotonic()
-        per[model] = recalls(models[model](), truth)
-        seconds[model] = time.monotonic() - started
+    per, seconds = run_models(models, wanted or list(models), truth)
     return {"per": per, "seconds": seconds, "lines": len(cols["order_id"]), "people": len(truth)}
 
 
