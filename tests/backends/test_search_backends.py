@@ -733,6 +733,7 @@ def test_suggest_needs_no_name_to_have_a_price_an_order_or_an_intent_word(
         ("yfeib", "Наушники"),  # наушн on the wrong keyboard layout
         ("мышка беспр", "Мышь беспроводная"),  # a synonym, then a word begun
         ("наушнеки бесп", "Наушники беспроводные"),  # a typo, then a word begun
+        ("мышка,беспр", "Мышь беспроводная"),  # words apart by a comma, not a space
     ],
 )
 def test_suggestions_complete_what_search_understands(

@@ -34,7 +34,7 @@ def test_every_completion_begins_with_the_word_and_means_something_else() -> Non
     assert set(words) == set(BRANDS) | set(SYNONYMS)
     for start in sorted({word[:n] for word in words for n in (3, 4) if len(word) >= n}):
         found = vocabulary_completions(start)
-        assert len(start) >= MIN_VOCABULARY_PREFIX
+        assert vocabulary_completions(start[: MIN_VOCABULARY_PREFIX - 1]) == []
         assert 1 <= len(found) <= MAX_COMPLETIONS, start
         assert all(word.startswith(start) for word in found), (start, found)
         assert len({meaning[word] for word in found}) == len(found), (start, found)

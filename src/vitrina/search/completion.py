@@ -107,7 +107,10 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     needed, maybe, last = read
     if len(needed) + len(maybe) >= MAX_SEARCHED_WORDS:
         return []
-    head = text.rstrip().rpartition(" ")[0]
+    # The words before the last as `words_to_complete` split them (a comma or a slash parts
+    # words too: split at spaces, «мышка,беспр» had no earlier words, and the search for
+    # them browsed the whole catalogue); prices and «в наличии» stay for search to read.
+    head = " ".join(query_words(text)[:-1])
     for word in vocabulary_completions(last):
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
