@@ -39,6 +39,17 @@ class SearchPage:
     hits: list[SearchHit] = field(default_factory=list)
 
 
+def distinct_names(hits: list[SearchHit]) -> list[dict[str, str]]:
+    """The hits' product names, each once (its best hit's product_id), in the hits' order:
+    what suggest-as-you-type lists."""
+    seen: dict[str, dict[str, str]] = {}
+    for hit in hits:
+        name = str(hit.product.get("name") or "")
+        if name and name not in seen:
+            seen[name] = {"product_id": hit.product_id, "name": name}
+    return list(seen.values())
+
+
 class SearchBackend(Protocol):
     """Upserts keyed by product_id, deletes on tombstones, queries with filters and sort."""
 

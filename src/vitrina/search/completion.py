@@ -30,7 +30,7 @@ from bisect import bisect_left
 from functools import lru_cache
 
 from vitrina.domain.search_document import query_words
-from vitrina.search.base import SearchBackend
+from vitrina.search.base import SearchBackend, distinct_names
 from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 from vitrina.search.word_lists import BRANDS, SYNONYMS
 
@@ -82,12 +82,7 @@ def vocabulary_completions(last: str) -> list[str]:
 
 
 def _names(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:
-    seen: dict[str, dict[str, str]] = {}
-    for hit in backend.search(text, limit=limit).hits:
-        name = str(hit.product.get("name") or "")
-        if name and name not in seen:
-            seen[name] = {"product_id": hit.product_id, "name": name}
-    return list(seen.values())
+    return distinct_names(backend.search(text, limit=limit).hits)
 
 
 def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:

@@ -27,7 +27,7 @@ from opensearchpy import NotFoundError as OpenSearchNotFound
 from vitrina.domain.search_document import query_words
 from vitrina.errors import ConfigError, UnavailableError, VitrinaError
 from vitrina.search.backends import OpenSearchSettings
-from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder
+from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, distinct_names
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
 from vitrina.search.opensearch_query import query_body
@@ -320,12 +320,7 @@ class OpenSearchIndex:
             )
         except OpenSearchNotFound:
             return []
-        seen: dict[str, dict[str, str]] = {}
-        for hit in page.hits:
-            name = str(hit.product.get("name") or "")
-            if name and name not in seen:
-                seen[name] = {"product_id": hit.product_id, "name": name}
-        return list(seen.values())[:limit]
+        return distinct_names(page.hits)[:limit]
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         try:
