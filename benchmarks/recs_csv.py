@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -68,13 +69,24 @@ def read_rows(path: Path, columns: dict[str, str | None]) -> pa.Table:
     return pa.table(picked).drop_null()
 
 
+def _epoch(text: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        sys.exit(f"time {text!r} is not an ISO date or date-time")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
 def seconds(column: pa.ChunkedArray) -> np.ndarray:
     """Epoch seconds of a time column: numbers (seconds, or milliseconds when they are that
-    large), timestamps, dates, or ISO texts (2017-03-01, 2017-03-01 10:15:00, …T10:15:00Z)."""
+    large), timestamps, dates, or ISO texts (2017-03-01, 2017-03-01 10:15:00, …T10:15:00Z,
+    …T10:15:00.5+03:00, …+0300; a text without an offset is UTC). Arrow's CSV reader leaves
+    a column of mixed forms as text, and Arrow's cast wants one form."""
     kind = column.type
     if pa.types.is_string(kind) or pa.types.is_large_string(kind):
-        texts = [text.rstrip("Z") for text in column.to_pylist()]
-        return np.array(texts, dtype="datetime64[s]").astype("int64")
+        return np.array([_epoch(text) for text in column.to_pylist()], dtype="int64")
     if pa.types.is_timestamp(kind) or pa.types.is_date(kind):
         return column.cast(pa.timestamp("s")).to_numpy().astype("int64")
     values = column.to_numpy().astype("float64")

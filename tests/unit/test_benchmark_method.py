@@ -14,6 +14,7 @@ import importlib.util
 import itertools
 import statistics
 import sys
+import warnings
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -108,3 +109,22 @@ def test_each_round_s_ratio_uses_that_round_s_in_process_runs(api_benchmark: Mod
     local = [{"rate": 200.0}] * per_round + [{"rate": 400.0}] * per_round
     summary = api_benchmark.server_summary(http, local, 2)
     assert summary["ratio"]["values"] == [0.5, 0.5]
+
+
+def test_recs_csv_reads_every_iso_form_a_file_of_mixed_times_holds() -> None:
+    import pyarrow as pa
+
+    recs_csv = benchmark_module("recs_csv")
+    texts = [
+        "2017-03-01",
+        "2017-03-01 10:15:00",
+        "2017-03-01T10:15:00Z",
+        "2017-03-01T13:15:00.5+03:00",
+        "2017-03-01T13:15:00+0300",
+    ]
+    day, quarter_past = 1488326400, 1488326400 + 10 * 3600 + 15 * 60
+    expected = [day, quarter_past, quarter_past, quarter_past, quarter_past]
+    # numpy read the offsets too, with a DeprecationWarning: parsing them is going away
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert recs_csv.seconds(pa.chunked_array([texts])).tolist() == expected
