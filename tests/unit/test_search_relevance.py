@@ -739,12 +739,15 @@ def test_suggestions_offer_what_the_issue_kinds_ask_for(
 ) -> None:
     """Suggest-as-you-type (`search.completion.suggestions`, 8 names) for every judged
     query of the issue's four kinds, typed whole: a product the query asks for is among the
-    suggestions for ~62 % of them (synonym 68, transliteration 67, compound 78, typo2 42 %),
-    against ~8 % when only the names were completed (before 2026-12-05)."""
+    suggestions for ~68 % of them (synonym 69, transliteration 67, compound 77, typo2 72 %),
+    against ~8 % when only the names were completed (before 2026-12-05). A typo in the last
+    word after earlier words (беспроводные наушнеки) was suggested nothing before the names'
+    words it begins with one slip were taken (typo2 42 %, `completion._begun_with_a_typo`)."""
     by_id = {
         name: {p["product_id"]: p for p in products} for name, (_, products) in indexes.items()
     }
     total = offered = names_only = 0
+    typos = [0, 0]  # typo2 queries, and those offered
     for case in judged["queries"]:
         catalogue = case.get("catalog", "generated")
         if case["kind"] not in NEW_KINDS or catalogue not in indexes:
@@ -752,13 +755,18 @@ def test_suggestions_offer_what_the_issue_kinds_ask_for(
         index, _ = indexes[catalogue]
         products, rule = by_id[catalogue], case["relevant"]
         total += 1
-        offered += any(
+        hit = any(
             is_relevant(rule, products[s["product_id"]])
             for s in suggestions(index, case["query"], 8)
         )
+        offered += hit
+        if case["kind"] == "typo2":
+            typos[0] += 1
+            typos[1] += hit
         names_only += any(
             is_relevant(rule, products[s["product_id"]]) for s in index.suggest(case["query"], 8)
         )
-    print("suggestions", total, offered / total, names_only / total)
+    print("suggestions", total, offered / total, names_only / total, typos)
     assert total >= 1500
-    assert offered / total >= 0.55 and offered > 3 * names_only, (total, offered, names_only)
+    assert offered / total >= 0.6 and offered > 3 * names_only, (total, offered, names_only)
+    assert typos[0] >= 400 and typos[1] / typos[0] >= 0.6, typos

@@ -15,6 +15,7 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    a word the last one begins (`typed_filters.last_word_patterns`, as the names' completion
    reads it): мышка беспр → «Мышь беспроводная …», айфон чех → «Чехол для iPhone …»,
    наушнеки бесп → «Наушники беспроводные …»;
+   (or, when no name has such a word, one it begins with one slip: мышка беспрво);
 3. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
    (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib).
 
@@ -28,6 +29,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from functools import lru_cache
+
+from rapidfuzz.distance import OSA
 
 from vitrina.domain.search_document import query_words
 from vitrina.search.base import SearchBackend, distinct_names
@@ -54,6 +57,10 @@ HEAD_HITS = 50
 # earlier words, a text's "any word" stage scored thousands of products at 100k: the
 # suggest p99 went from 1.3 to 10.8 ms, over its 10 ms target; one word alone, 5.6 ms.
 MIN_TYPED_LAST = 4
+# A word begun after earlier words, of this many letters or more, completes a name's word
+# it begins with one slip (`_begun_with_a_typo`) when none begins with it as typed: shorter,
+# one slip reaches too many words (бесп → бедп, весп, …).
+MIN_FUZZY_LAST = 5
 
 
 @lru_cache(maxsize=1)
@@ -121,10 +128,23 @@ def _completed_after(
     backend: SearchBackend, head: str, last: str, limit: int
 ) -> list[dict[str, str]]:
     """Names among what search finds for the earlier words (`head`) with a word that the
-    partly typed `last` begins."""
+    partly typed `last` begins; when none has, with one that `last` begins with one slip
+    (of MIN_FUZZY_LAST letters or more: мышка беспрво → «Мышь беспроводная …»)."""
     completes = re.compile("|".join(f"(?:{p})" for p in last_word_patterns(last)))
-    return [
-        found
-        for found in _names(backend, head, HEAD_HITS)
-        if any(completes.fullmatch(word) for word in query_words(found["name"]))
-    ][:limit]
+    named = [(found, query_words(found["name"])) for found in _names(backend, head, HEAD_HITS)]
+    exact = [found for found, words in named if any(map(completes.fullmatch, words))]
+    if exact or len(last) < MIN_FUZZY_LAST:
+        return exact[:limit]
+    return [found for found, words in named if any(_begun_with_a_typo(last, w) for w in words)][
+        :limit
+    ]
+
+
+def _begun_with_a_typo(last: str, word: str) -> bool:
+    """Whether `word` begins with `last` typed with one slip: a letter wrong, missing,
+    doubled or two swapped (беспрво, бепро, беспрро → беспроводная)."""
+    return any(
+        OSA.distance(last, word[:length], score_cutoff=1) <= 1
+        for length in (len(last) - 1, len(last), len(last) + 1)
+        if length <= len(word)
+    )
