@@ -736,6 +736,8 @@ def test_suggest_needs_no_name_to_have_a_price_an_order_or_an_intent_word(
         ("мышка,беспр", "Мышь беспроводная"),  # words apart by a comma, not a space
         ("мышка беспрво", "Мышь беспроводная"),  # a word begun, two letters swapped
         ("наушники бепров", "Наушники беспроводные"),  # a word begun, a letter missing
+        ("колонка переносная", "Портативная колонка"),  # two whole words, one a synonym
+        ("смарт-часы", "Умные часы"),  # two whole words, a synonym pair
     ],
 )
 def test_suggestions_complete_what_search_understands(

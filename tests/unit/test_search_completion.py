@@ -5,6 +5,8 @@ from __future__ import annotations
 from vitrina.search.completion import (
     MAX_COMPLETIONS,
     MIN_VOCABULARY_PREFIX,
+    _begun_with_a_typo,
+    _finished,
     _vocabulary,
     vocabulary_completions,
 )
@@ -39,3 +41,18 @@ def test_every_completion_begins_with_the_word_and_means_something_else() -> Non
         assert all(word.startswith(start) for word in found), (start, found)
         assert len({meaning[word] for word in found}) == len(found), (start, found)
         assert [len(w) for w in found] == sorted(len(w) for w in found), (start, found)
+
+
+def test_a_word_looks_finished_when_the_dictionary_or_the_vocabulary_has_it() -> None:
+    for word in ("часы", "переносная", "щетка", "леново", "лэптоп"):
+        assert _finished(word), word
+    for word in ("перено", "ноутб", "смар", "кол", "часов"[:3]):
+        assert not _finished(word), word
+
+
+def test_a_word_begun_with_one_slip_completes_the_word_and_two_slips_do_not() -> None:
+    for typed in ("беспрво", "бепров", "беспрро", "бесппов", "беспр"):
+        assert _begun_with_a_typo(typed, "беспроводные"), typed
+    for typed in ("бкспрво", "бесрпво", "наушн"):
+        assert not _begun_with_a_typo(typed, "беспроводные"), typed
+    assert not _begun_with_a_typo("беспроводныеее", "беспроводные")

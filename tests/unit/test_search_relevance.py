@@ -739,10 +739,12 @@ def test_suggestions_offer_what_the_issue_kinds_ask_for(
 ) -> None:
     """Suggest-as-you-type (`search.completion.suggestions`, 8 names) for every judged
     query of the issue's four kinds, typed whole: a product the query asks for is among the
-    suggestions for ~68 % of them (synonym 69, transliteration 67, compound 77, typo2 72 %),
+    suggestions for ~75 % of them (synonym 82, transliteration 68, compound 86, typo2 72 %),
     against ~8 % when only the names were completed (before 2026-12-05). A typo in the last
     word after earlier words (беспроводные наушнеки) was suggested nothing before the names'
-    words it begins with one slip were taken (typo2 42 %, `completion._begun_with_a_typo`)."""
+    words it begins with one slip were taken (typo2 42 %, `completion._begun_with_a_typo`),
+    and two whole words search reads as synonyms (колонка переносная) before such a text was
+    searched whole (70 %, `completion._finished`)."""
     by_id = {
         name: {p["product_id"]: p for p in products} for name, (_, products) in indexes.items()
     }
@@ -768,5 +770,5 @@ def test_suggestions_offer_what_the_issue_kinds_ask_for(
         )
     print("suggestions", total, offered / total, names_only / total, typos)
     assert total >= 1500
-    assert offered / total >= 0.6 and offered > 3 * names_only, (total, offered, names_only)
+    assert offered / total >= 0.72 and offered > 3 * names_only, (total, offered, names_only)
     assert typos[0] >= 400 and typos[1] / typos[0] >= 0.6, typos
