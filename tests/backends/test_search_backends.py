@@ -770,9 +770,14 @@ def test_suggestions_are_the_names_completion_when_it_finds_any(
 
 def test_hostile_queries_never_fail(indexes: dict[str, Any]) -> None:
     index = indexes["generated"][0]
+    # and as typed so far: suggestions search some of them (a slip, two whole words)
+    typed = [*HOSTILE, "мышка " + "а" * 190, "колонка DROP", "наушники name:(x", "фен \\"]
     for query in HOSTILE:
         page = index.search(query, limit=5)
         assert page.total >= 0 and len(page.hits) <= 5, query
+    for query in typed:
+        found = suggestions(index, query[:200], 5)
+        assert len(found) <= 5 and all(s["name"] for s in found), query
 
 
 def test_banned_product_is_withdrawn(
