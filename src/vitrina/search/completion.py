@@ -14,8 +14,8 @@ same words finished. When the names complete nothing, `suggestions` asks search 
 2. the earlier words searched as search reads them, and of what they find, the names with
    a word the last one begins (`typed_filters.last_word_patterns`, as the names' completion
    reads it): мышка беспр → «Мышь беспроводная …», айфон чех → «Чехол для iPhone …»,
-   наушнеки бесп → «Наушники беспроводные …»;
-   (or, when no name has such a word, one it begins with one slip: мышка беспрво);
+   наушнеки бесп → «Наушники беспроводные …»; when no name has such a word, a word it
+   begins with one slip (мышка беспрво);
 3. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
    (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib); or two words whose last
    looks finished (`_finished`), whole (колонка переносная → «Портативная колонка …»,
@@ -65,9 +65,10 @@ MIN_TYPED_LAST = 4
 # one slip reaches too many words (бесп → бедп, весп, …).
 MIN_FUZZY_LAST = 5
 # A text whose last word looks finished (`_finished`) and whose earlier words' hits complete
-# nothing is searched whole when it has at most this many words. Three-word texts too: 65 %
-# of the judged texts with a relevant suggestion instead of 60 %, but the suggest p99 at
-# 100k went from 7.8 to 8.7 ms, too near its 10 ms target (benchmarks/search.py).
+# nothing is searched whole when it has at most this many words (the suggest p99 at 100k:
+# 7.0 ms before this step, 8.0 with it, benchmarks/search.py). Three-word texts too: 65 % of
+# the judged texts with a relevant suggestion instead of 60 %, but p99 8.7 ms against 7.8
+# in a scratch run timing each prefix once: too near the 10 ms target.
 MAX_WHOLE_WORDS = 2
 
 
