@@ -2,6 +2,12 @@
 
     .venv/bin/python benchmarks/search.py            # 100k generated products
     .venv/bin/python benchmarks/search.py --n 5000   # scaled down
+    .venv/bin/python benchmarks/search.py --parts build,suggest   # only these parts
+
+At 100k the whole run takes over half an hour, most of it the naive scan the query latency
+is compared with (every judged query over every product, 8 passes); `--parts` picks what
+to measure: build (and the indexer replay unless --no-replay), queries, suggest,
+relevance, freshness. The index the later parts read is built either way.
 
 Also: suggest-as-you-type latency over every prefix of the judged queries (target p99 < 10 ms
 in-process), and the judged relevance table per kind of query, with and without query
@@ -51,6 +57,7 @@ from rich.progress import Progress
 
 ROOT = Path(__file__).resolve().parents[1]
 JUDGED = ROOT / "tests" / "fixtures" / "judged-queries.json"
+PARTS = ("build", "queries", "suggest", "relevance", "freshness")
 
 
 def build_index(catalog: list[dict[str, Any]], path: Path, progress: Progress) -> float:
@@ -587,7 +594,15 @@ def main() -> None:
         default=True,
         help="also the indexer's replay (commit per 5,000), v2 vs new index, ABBA",
     )
+    parser.add_argument(
+        "--parts",
+        default=",".join(PARTS),
+        help=f"comma-separated, of {', '.join(PARTS)} (default: all)",
+    )
     args = parser.parse_args()
+    parts = set(args.parts.split(","))
+    if not parts <= set(PARTS):
+        parser.error(f"--parts: unknown {', '.join(sorted(parts - set(PARTS)))}")
 
     from vitrina.domain.generator import generate_catalog
 
@@ -601,52 +616,58 @@ def main() -> None:
     progress_bar = Progress(transient=True, console=Console(stderr=True))
     with progress_bar as progress, tempfile.TemporaryDirectory() as tmp:
         catalog = list(generate_catalog(args.n, seed=42))
-        result["index_build"] = index_build_abba(catalog, Path(tmp), args.abba, progress)
-        result["index_build"]["segments"] = segments_of(Path(tmp) / "ix")
-        if args.replay:
+        if "build" in parts:
+            result["index_build"] = index_build_abba(catalog, Path(tmp), args.abba, progress)
+            result["index_build"]["segments"] = segments_of(Path(tmp) / "ix")
+        else:  # the index the other parts read, unmeasured
+            build_index(catalog, Path(tmp) / "ix", progress)
+        if args.replay and "build" in parts:
             result["indexer_replay"] = indexer_replay_abba(catalog, Path(tmp), args.abba, progress)
-        # Baseline (A, one pass of the naive scan) and index (B, --rounds passes)
-        # interleaved A B B A / B A A B, --abba rounds: a load spike hits both sides alike.
-        ours: list[float] = []
-        base: list[float] = []
+        if "queries" in parts:
+            # Baseline (A, one pass of the naive scan) and index (B, --rounds passes)
+            # interleaved A B B A / B A A B, --abba rounds: a load spike hits both sides alike.
+            ours: list[float] = []
+            base: list[float] = []
 
-        def scan_pass() -> dict[str, float]:
-            lat = baseline_latencies(catalog, queries, 1)
-            base.extend(lat)
-            return {"rate": 1000 * len(lat) / sum(lat)}
+            def scan_pass() -> dict[str, float]:
+                lat = baseline_latencies(catalog, queries, 1)
+                base.extend(lat)
+                return {"rate": 1000 * len(lat) / sum(lat)}
 
-        def index_pass() -> dict[str, float]:
-            lat = query_latencies(queries, args.rounds, Path(tmp) / "ix")
-            ours.extend(lat)
-            return {"rate": 1000 * len(lat) / sum(lat)}
+            def index_pass() -> dict[str, float]:
+                lat = query_latencies(queries, args.rounds, Path(tmp) / "ix")
+                ours.extend(lat)
+                return {"rate": 1000 * len(lat) / sum(lat)}
 
-        # No warm-up runs: every pass's latencies are reported (the index was just built).
-        measured = abba(scan_pass, index_pass, args.abba, warm_up=False)
-        result["queries_per_s"] = {
-            "index": measured["candidate"],
-            "baseline_scan": measured["baseline"],
-            "speedup": measured["ratio"],
-            "load_average": measured["load_average"],
-            "order": measured["order"],
-            "abba_rounds": args.abba,
-        }
-        result["query_ms"] = {
-            "p50": round(statistics.median(ours), 3),
-            "p99": round(percentile(ours, 0.99), 3),
-        }
-        result["baseline_substring_scan_ms"] = {
-            "p50": round(statistics.median(base), 3),
-            "p99": round(percentile(base, 0.99), 3),
-        }
-        result["speedup_p50"] = round(statistics.median(base) / statistics.median(ours), 1)
-        typed = suggest_latencies(queries, max(1, args.rounds // 2), Path(tmp) / "ix")
-        result["suggest_ms"] = {
-            **typed,
-            "target_p99": 10,
-            "load_average": round(os.getloadavg()[0], 2),
-        }
-        result["relevance"] = relevance_by_kind()
-        if args.freshness:
+            # No warm-up runs: every pass's latencies are reported (the index was just built).
+            measured = abba(scan_pass, index_pass, args.abba, warm_up=False)
+            result["queries_per_s"] = {
+                "index": measured["candidate"],
+                "baseline_scan": measured["baseline"],
+                "speedup": measured["ratio"],
+                "load_average": measured["load_average"],
+                "order": measured["order"],
+                "abba_rounds": args.abba,
+            }
+            result["query_ms"] = {
+                "p50": round(statistics.median(ours), 3),
+                "p99": round(percentile(ours, 0.99), 3),
+            }
+            result["baseline_substring_scan_ms"] = {
+                "p50": round(statistics.median(base), 3),
+                "p99": round(percentile(base, 0.99), 3),
+            }
+            result["speedup_p50"] = round(statistics.median(base) / statistics.median(ours), 1)
+        if "suggest" in parts:
+            typed = suggest_latencies(queries, max(1, args.rounds // 2), Path(tmp) / "ix")
+            result["suggest_ms"] = {
+                **typed,
+                "target_p99": 10,
+                "load_average": round(os.getloadavg()[0], 2),
+            }
+        if "relevance" in parts:
+            result["relevance"] = relevance_by_kind()
+        if args.freshness and "freshness" in parts:
             result["freshness"] = freshness(args.freshness, progress)
     print(json.dumps(result, ensure_ascii=False))
 

@@ -86,3 +86,20 @@ def test_recs_csv_scores_the_model_on_a_file_it_has_never_seen(tmp_path: Path) -
     assert result["vitrina_model_check"], "the run's model check is reported"
     by_rows = run_benchmark("recs_csv.py", str(orders), *columns, "--holdout", "last-n", "--n", "2")
     assert by_rows["training_lines"] == rows - 300 * 2
+
+
+def test_search_benchmark_measures_only_the_parts_asked_for() -> None:
+    """At 100k the whole search benchmark runs for over half an hour, most of it the naive
+    scan its query latency is compared with; `--parts build` is the index build alone."""
+    result = run_benchmark("search.py", "--n", "2000", "--parts", "build", "--no-replay")
+    assert result["index_build"]["docs_per_s"] > 0
+    assert result["index_build"]["abba_rounds"] == 4
+    assert not {"queries_per_s", "suggest_ms", "relevance", "freshness"} & set(result)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "search.py"), "--parts", "build,scan"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=ROOT,
+    )
+    assert refused.returncode == 2 and "unknown scan" in refused.stderr
