@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import resource
 import signal
 import socket
@@ -29,6 +30,7 @@ from vitrina.settings import Settings
 pytestmark = pytest.mark.integration
 
 STOPPED = "stopped: query log flushed"
+SERVING = re.compile(r"client API process \d+ serving$", re.MULTILINE)
 
 
 def children_of(pid: int) -> set[int]:
@@ -108,6 +110,14 @@ def service(
     running = Service(process, f"http://127.0.0.1:{port}", log_path)
     try:
         wait_for(running.searches, 60, message=f"the client API to serve\n{running.tail()}")
+        # Both processes, not only the first to start: a SIGTERM that reached the second
+        # inside granian's start-up left it to be killed 15 s later, its shutdown not run
+        # (the first answered every request, as in a CI run on a loaded machine).
+        wait_for(
+            lambda: len(SERVING.findall(running.tail())) == 2,
+            60,
+            message=f"both client API processes to serve\n{running.tail()}",
+        )
         yield running
     finally:
         if process.poll() is None:

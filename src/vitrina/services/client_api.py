@@ -142,6 +142,9 @@ def create_app(
             gc.freeze()
         if on_started is not None:
             on_started()
+        # Operators (and tests) see each process start serving: a stop that reaches a
+        # process before this line finds nothing of its to flush.
+        log.info("client API process %d serving", os.getpid())
         try:
             yield
         finally:
