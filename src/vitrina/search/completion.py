@@ -122,7 +122,8 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # words too: split at spaces, «мышка,беспр» had no earlier words, and the search for
     # them browsed the whole catalogue); prices and «в наличии» stay for search to read.
     head = " ".join(query_words(text)[:-1])
-    for word in vocabulary_completions(last):
+    completions = vocabulary_completions(last)
+    for word in completions:
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
             return found[:limit]
@@ -131,6 +132,8 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
         if found or len(needed) + len(maybe) >= MAX_WHOLE_WORDS or not _finished(last):
             return found
     elif len(last) < MIN_TYPED_LAST:
+        return []
+    if last in completions:  # a vocabulary word as typed: its words were searched above
         return []
     return _names(backend, text, limit)[:limit]
 
