@@ -738,6 +738,10 @@ def test_suggest_needs_no_name_to_have_a_price_an_order_or_an_intent_word(
         ("наушники бепров", "Наушники беспроводные"),  # a word begun, a letter missing
         ("колонка переносная", "Портативная колонка"),  # two whole words, one a synonym
         ("смарт-часы", "Умные часы"),  # two whole words, a synonym pair
+        ("кроссы для бега", "Кроссовки беговые"),  # three words, all of them read
+        ("энциклопедия для ребенка", "Детская энциклопедия"),
+        ("какой монитор лучше для работы", "Монитор"),  # a sentence: its every word
+        ("нужен недорогой фен белого цвета", "Фен для волос"),
     ],
 )
 def test_suggestions_complete_what_search_understands(
@@ -755,6 +759,19 @@ def test_suggestions_complete_what_search_understands(
         found,
     )
     assert len({s["name"] for s in found}) == len(found) <= 5
+
+
+def test_a_search_for_all_words_never_falls_back_to_any_word(indexes: dict[str, Any]) -> None:
+    """`all_words` (what suggestions ask of a longer text): only the products with every
+    word as search reads it; the default goes on to any word, then typos."""
+    index = indexes["generated"][0]
+    assert index.search("ноутбук гантели", limit=5).total > 0  # any word
+    assert index.search("ноутбук гантели", limit=5, all_words=True).total == 0
+    both = index.search("мышка беспроводная", limit=5, all_words=True)
+    assert both.total > 0 and all(h.product["name"].startswith("Мышь") for h in both.hits)
+    assert [h.product_id for h in both.hits] == [
+        h.product_id for h in index.search("мышка беспроводная", limit=5).hits
+    ]
 
 
 def test_suggestions_are_the_names_completion_when_it_finds_any(

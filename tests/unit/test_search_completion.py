@@ -66,12 +66,14 @@ class _NothingFound:
 
     def __init__(self) -> None:
         self.searched: list[str] = []
+        self.all_words: dict[str, bool] = {}  # each text: whether only all its words
 
     def suggest(self, text: str, limit: int) -> list[dict[str, str]]:
         return []
 
-    def search(self, text: str, limit: int = 10) -> SearchPage:
+    def search(self, text: str, limit: int = 10, *, all_words: bool = False) -> SearchPage:
         self.searched.append(" ".join(text.split()))
+        self.all_words[self.searched[-1]] = all_words
         return SearchPage(total=0)
 
 
@@ -84,3 +86,33 @@ def test_a_text_is_searched_once_per_keystroke_when_it_ends_in_a_vocabulary_word
         assert suggestions(backend, typed, 5) == []  # type: ignore[arg-type]
         assert typed in backend.searched, (typed, backend.searched)
         assert len(backend.searched) == len(set(backend.searched)), (typed, backend.searched)
+
+
+def test_a_longer_text_is_searched_for_all_its_words_and_only_for_them() -> None:
+    """Three words or more, or two whose last is not finished: before, nothing was
+    suggested when the earlier words' hits completed nothing (and a text of four words or
+    more was never searched). Now the text is searched, for products with every word only:
+    "any word" scored thousands of products at 100k."""
+    for typed, earlier in (
+        ("детская коляска прогулоч", "детская коляска"),
+        ("хочу купить недорогой ноутбук для учебы", None),
+        ("ноутбук игровой мощн", "ноутбук игровой"),
+        ("рис длиннозер", "рис"),
+    ):
+        backend = _NothingFound()
+        assert suggestions(backend, typed, 5) == []  # type: ignore[arg-type]
+        assert backend.all_words.get(typed) is True, (typed, backend.all_words)
+        if earlier is None:  # a sentence: only this one search
+            assert backend.searched == [typed]
+        else:
+            assert backend.all_words[earlier] is False, backend.all_words
+    # One word, or two whose last looks finished, are still searched with every stage;
+    # a last word under MIN_TYPED_LAST letters is not searched whole at all.
+    for typed in ("мышку", "колонка переносная"):
+        backend = _NothingFound()
+        suggestions(backend, typed, 5)  # type: ignore[arg-type]
+        assert backend.all_words.get(typed) is False, (typed, backend.all_words)
+    for typed in ("детская коляска про", "хочу купить недорогой ноу"):
+        backend = _NothingFound()
+        suggestions(backend, typed, 5)  # type: ignore[arg-type]
+        assert typed not in backend.searched, (typed, backend.searched)

@@ -67,7 +67,11 @@ class SearchBackend(Protocol):
         sort: SortOrder = "relevance",
         limit: int = 10,
         offset: int = 0,
-    ) -> SearchPage: ...
+        *,
+        all_words: bool = False,
+    ) -> SearchPage:
+        """One page of results; `all_words`: only the products that have every word as
+        search reads it (no "any word" or typo stage when none has)."""
 
     def get(self, product_id: str) -> dict[str, Any] | None: ...
 

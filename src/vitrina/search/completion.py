@@ -16,10 +16,15 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    reads it): мышка беспр → «Мышь беспроводная …», айфон чех → «Чехол для iPhone …»,
    наушнеки бесп → «Наушники беспроводные …»; when no name has such a word, a word it
    begins with one slip (мышка беспрво);
-3. then a single word as typed, of MIN_TYPED_LAST letters or more: a word in another case
-   (мышку), a typo (наушнеки), the wrong keyboard layout (yfeib); or two words whose last
-   looks finished (`_finished`), whole (колонка переносная → «Портативная колонка …»,
-   смарт-часы → «Умные часы …», электро-щётка → «Электрическая зубная щётка …»).
+3. then the text itself, when its last word has MIN_TYPED_LAST letters or more. Searched
+   whole (every word, else any word, else a few edits away): a single word in another case
+   (мышку), with a typo (наушнеки), on the wrong keyboard layout (yfeib); two words whose
+   last looks finished (`_finished`: колонка переносная → «Портативная колонка …»,
+   смарт-часы → «Умные часы …», электро-щётка → «Электрическая зубная щётка …»). Any
+   other text only for the products with every word as search reads them (`all_words`:
+   детская коляска прогулоч → «Коляска прогулочная …», хочу купить недорогой ноутбук для
+   учебы → «Ноутбук …»): one cheap stage, where "any word" would score thousands of
+   products. A text of more than MAX_SEARCHED_WORDS words goes straight to this step.
 
 The first that finds products gives their names, best first. Only an empty completion
 pays for a search, so the common keystroke costs what it did. `benchmarks/search.py`
@@ -45,10 +50,10 @@ from vitrina.search.word_lists import BRANDS, SYNONYMS
 MIN_VOCABULARY_PREFIX = 3
 # Searches for vocabulary completions per keystroke, at most (each a few ms at 100k).
 MAX_COMPLETIONS = 2
-# Search is asked only for a text of at most this many words: a longer one is a sentence
-# being typed, where a list of names helps least and search costs most (a word's
-# alternatives in every field, its typos: up to ~20 ms at 100k products against ~1 ms for
-# the names' completion).
+# Steps 1 and 2 run for a text of at most this many words: a longer one is a sentence being
+# typed, where search of the earlier words costs most (a word's alternatives in every
+# field, its typos: up to ~20 ms at 100k products against ~1 ms for the names'
+# completion). It is searched for products with all its words only (step 3).
 MAX_SEARCHED_WORDS = 3
 # Products the earlier words find, looked through for names the last word completes: a
 # page of search's best (the names completing it, if any, are among them for a word that
@@ -65,10 +70,9 @@ MIN_TYPED_LAST = 4
 # one slip reaches too many words (бесп → бедп, весп, …).
 MIN_FUZZY_LAST = 5
 # A text whose last word looks finished (`_finished`) and whose earlier words' hits complete
-# nothing is searched whole when it has at most this many words (the suggest p99 at 100k:
-# 7.0 ms before this step, 8.0 with it, benchmarks/search.py). Three-word texts too: 65 % of
-# the judged texts with a relevant suggestion instead of 60 %, but p99 8.7 ms against 7.8
-# in a scratch run timing each prefix once: too near the 10 ms target.
+# nothing is searched whole, every stage, when it has at most this many words (the suggest
+# p99 at 100k: 7.0 ms before this step, 8.0 with it, benchmarks/search.py); a longer one
+# only for all its words. Every stage for three-word texts took p99 to 8.7 ms against 7.8.
 MAX_WHOLE_WORDS = 2
 
 
@@ -97,8 +101,10 @@ def vocabulary_completions(last: str) -> list[str]:
     return sorted(found.values(), key=lambda word: (len(word), word))[:MAX_COMPLETIONS]
 
 
-def _names(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:
-    return distinct_names(backend.search(text, limit=limit).hits)
+def _names(
+    backend: SearchBackend, text: str, limit: int, all_words: bool = False
+) -> list[dict[str, str]]:
+    return distinct_names(backend.search(text, limit=limit, all_words=all_words).hits)
 
 
 def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str, str]]:
@@ -116,8 +122,11 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     if read is None:
         return []
     needed, maybe, last = read
-    if len(needed) + len(maybe) >= MAX_SEARCHED_WORDS:
-        return []
+    earlier = len(needed) + len(maybe)
+    if earlier >= MAX_SEARCHED_WORDS:  # a sentence being typed: its words, all of them
+        if len(last) < MIN_TYPED_LAST:
+            return []
+        return _names(backend, text, limit, all_words=True)[:limit]
     # The words before the last as `words_to_complete` split them (a comma or a slash parts
     # words too: split at spaces, «мышка,беспр» had no earlier words, and the search for
     # them browsed the whole catalogue); prices and «в наличии» stay for search to read.
@@ -127,15 +136,18 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
             return found[:limit]
-    if needed or maybe:
+    if earlier:
         found = _completed_after(backend, head, last, limit)
-        if found or len(needed) + len(maybe) >= MAX_WHOLE_WORDS or not _finished(last):
+        if found:
             return found
-    elif len(last) < MIN_TYPED_LAST:
+    if len(last) < MIN_TYPED_LAST:
         return []
     if last in completions:  # a vocabulary word as typed: its words were searched above
         return []
-    return _names(backend, text, limit)[:limit]
+    # Every stage of search for one word, or two whose last looks finished; for any other
+    # text only the products with every word (no "any word" over thousands of products).
+    whole = not earlier or (earlier < MAX_WHOLE_WORDS and _finished(last))
+    return _names(backend, text, limit, all_words=not whole)[:limit]
 
 
 def _finished(last: str) -> bool:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -306,27 +307,32 @@ class EmbeddedSearch:
         sort: SortOrder = "relevance",
         limit: int = 10,
         offset: int = 0,
+        *,
+        all_words: bool = False,
     ) -> SearchPage:
         """One page of results. Pages may be shared between callers (the page cache): read
         them, never change them. A price or «в наличии» typed in the query (до 15000) is a
-        filter (search/typed_filters.py)."""
+        filter (search/typed_filters.py). `all_words`: only the products with every word
+        (as search reads them), never any word's or a typo's when none has."""
         query, filters = with_filters_from_words(query, filters)
         check_request(filters, sort, limit, offset)
-        ordered = in_price_order(self.search, query, filters, sort, limit, offset)
+        search = partial(self.search, all_words=True) if all_words else self.search
+        ordered = in_price_order(search, query, filters, sort, limit, offset)
         if ordered is not None:  # самый дешевый смартфон: the phones by price
             return ordered
         searcher = self._searcher()  # a commit landed: reload, start a new generation
         oldest = self._generations.oldest_servable()
-        key = (query, filters, sort, limit, offset)
+        key = (query, filters, sort, limit, offset, all_words)
         cached = self._pages.get(key, oldest) if limit <= PAGE_CACHE_MAX_LIMIT else None
         if cached is not None and self._still_servable(cached[0], cached[1], searcher):
             return cached[0].page
-        page, generation = self._run_search(query, filters, sort, limit, offset, oldest)
+        modes = ["and"] if all_words else MATCHING_MODES[self.matching]
+        page, generation = self._run_search(query, filters, sort, limit, offset, oldest, modes)
         if not page.hits and generation < self._generations.current:
             # Found nothing with an older query: the commits since may have brought the terms
             # (a new product's new word), so ask again with queries of the current generation.
             page, generation = self._run_search(
-                query, filters, sort, limit, offset, self._generations.current
+                query, filters, sort, limit, offset, self._generations.current, modes
             )
         if limit <= PAGE_CACHE_MAX_LIMIT:
             self._pages.put(key, _CachedPage(page, generation), generation)
@@ -378,9 +384,11 @@ class EmbeddedSearch:
         limit: int,
         offset: int,
         oldest: int,
+        modes: list[str],
     ) -> tuple[SearchPage, int]:
         """The page, and the oldest generation it depends on (its searcher's or a cached
-        query's), which is how long it may be cached."""
+        query's), which is how long it may be cached. `modes`: the matching stages, each
+        tried only when the one before found nothing."""
         generation = self._generations.current  # before the searcher: never tag it too new
         words = query_words(query)
         if not words and clean_query(query):
@@ -390,8 +398,9 @@ class EmbeddedSearch:
         # sharing this reader, a snapshot taken before it could be older than its tag.
         snapshot = self._current()
         searcher = snapshot.searcher
-        modes = MATCHING_MODES[self.matching] if words else ["all"]
-        if len(words) == 1:
+        if not words:
+            modes = ["all"]
+        elif len(words) == 1:
             modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
         result: Any = None
         covered = False  # the stage before found nothing and asked all this one would

@@ -18,6 +18,7 @@ failing (5xx) → `UnavailableError`, retried by the worker with the same batch.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from opensearchpy import ConnectionError as OpenSearchConnectionError
@@ -261,9 +262,14 @@ class OpenSearchIndex:
         sort: SortOrder = "relevance",
         limit: int = 10,
         offset: int = 0,
+        *,
+        all_words: bool = False,
     ) -> SearchPage:
+        """One page of results (`all_words`: only products with every word as read, never
+        any word's or a typo's)."""
         query, filters = with_filters_from_words(query, filters)  # до 15000, в наличии: filters
-        ordered = in_price_order(self.search, query, filters, sort, limit, offset)
+        search = partial(self.search, all_words=True) if all_words else self.search
+        ordered = in_price_order(search, query, filters, sort, limit, offset)
         if ordered is not None:  # самый дешевый смартфон: the phones by price
             return ordered
         words = list(rewritten_words(query_words(query)))  # sound bar → soundbar
@@ -275,7 +281,9 @@ class OpenSearchIndex:
         # before), then all words again if that changed them, any word, a few edits away.
         reading = self._reading(words, filters)
         modes: tuple[str, ...] = MODES if reading and reading.rereads(words) else MODES[1:]
-        if len(reading.words if reading else words) == 1:
+        if all_words:
+            modes = tuple(m for m in modes if m == "and")
+        elif len(reading.words if reading else words) == 1:
             modes = tuple(m for m in modes if m != "or")  # "or" of one word is "and"
         for mode in modes:
             page = self._page(query_body(query, filters, sort, limit, offset, mode, reading))
