@@ -761,6 +761,30 @@ def test_suggestions_complete_what_search_understands(
     assert len({s["name"] for s in found}) == len(found) <= 5
 
 
+@pytest.mark.parametrize(
+    ("typed", "left_out"),
+    [
+        ("ноутбук не lenovo", "Lenovo"),
+        ("ноутбук не leno", "Lenovo"),  # being typed
+        ("смартфон кроме самсун", "Samsung"),  # in Cyrillic, being typed
+        ("наушники беспроводные не sony", "Sony"),  # a longer text
+    ],
+)
+def test_suggestions_leave_out_what_the_text_leaves_out(
+    indexes: dict[str, Any], typed: str, left_out: str
+) -> None:
+    """The names' completion read every earlier word as one a name must have, and the
+    last as one it begins: «ноутбук не lenovo» listed Lenovo laptops only. Now a text
+    that leaves a word out is read by search, and a word being typed there leaves out the
+    names with a word it begins."""
+    found = suggestions(indexes["generated"][0], typed, 5)
+    assert found and not any(left_out in s["name"] for s in found), (
+        indexes["kind"],
+        typed,
+        found,
+    )
+
+
 def test_a_search_for_all_words_never_falls_back_to_any_word(indexes: dict[str, Any]) -> None:
     """`all_words` (what suggestions ask of a longer text): only the products with every
     word as search reads it; the default goes on to any word, then typos."""

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from vitrina.domain.search_document import query_words
 from vitrina.search.base import SearchPage
 from vitrina.search.completion import (
     MAX_COMPLETIONS,
     MIN_VOCABULARY_PREFIX,
     _begun_with_a_typo,
     _finished,
+    _left_out,
     _vocabulary,
     suggestions,
     vocabulary_completions,
@@ -116,3 +118,19 @@ def test_a_longer_text_is_searched_for_all_its_words_and_only_for_them() -> None
         backend = _NothingFound()
         suggestions(backend, typed, 5)  # type: ignore[arg-type]
         assert typed not in backend.searched, (typed, backend.searched)
+
+
+def test_the_words_a_product_must_not_be_are_those_after_ne_or_krome() -> None:
+    """не, кроме, исключая after a word of the product leave out what follows (a list
+    too); без does not: a name says what its product lacks (Хлебцы без глютена)."""
+    cases = {
+        "телевизор не sams": {2},
+        "наушники кроме сони и jb": {2, 4},
+        "смартфон исключая айф": {2},
+        "хлебцы без глю": set(),
+        "не дорогой ноут": set(),  # no product word before не
+        "книга не отпускай": set(),  # a title's verb
+        "ноутбук lenovo": set(),
+    }
+    for text, positions in cases.items():
+        assert _left_out(query_words(text)) == positions, text

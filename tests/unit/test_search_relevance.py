@@ -775,6 +775,32 @@ def test_suggestions_offer_what_the_issue_kinds_ask_for(
     assert typos[0] >= 400 and typos[1] / typos[0] >= 0.6, typos
 
 
+def test_suggestions_for_a_text_that_leaves_a_word_out_offer_what_it_asks_for(
+    indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]
+) -> None:
+    """Every judged query with не, кроме or исключая, typed whole and with its last word 2
+    letters short: a product it asks for is among 8 suggestions for ~77 % of them, against
+    30 % when the names' completion read the left-out word as one a name must have
+    (ноутбук не lenovo listed Lenovo laptops only)."""
+    by_id = {
+        name: {p["product_id"]: p for p in products} for name, (_, products) in indexes.items()
+    }
+    total = offered = 0
+    for case in judged["queries"]:
+        catalogue, query = case.get("catalog", "generated"), case["query"]
+        if not {"не", "кроме", "исключая"} & set(query.split()) or catalogue not in indexes:
+            continue
+        index, _ = indexes[catalogue]
+        for typed in (query, query[:-2]):
+            total += 1
+            offered += any(
+                is_relevant(case["relevant"], by_id[catalogue][s["product_id"]])
+                for s in suggestions(index, typed, 8)
+            )
+    print("leaving out", total, offered / total)
+    assert total >= 80 and offered / total >= 0.7, (total, offered)
+
+
 def test_suggestions_for_a_longer_text_offer_what_it_asks_for(
     indexes: dict[str, tuple[EmbeddedSearch, list[Any]]], judged: dict[str, Any]
 ) -> None:

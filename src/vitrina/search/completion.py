@@ -26,6 +26,11 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    учебы → «Ноутбук …»): one cheap stage, where "any word" would score thousands of
    products. A text of more than MAX_SEARCHED_WORDS words goes straight to this step.
 
+A text that leaves a word out (не, кроме, исключая after a word of the product: телевизор
+не samsung, смартфон кроме самсун) skips the names' completion, which would read the word
+as one a name must have, and suggests what search finds for it, without the names that
+have a word the one being typed begins (`_names_without`).
+
 The first that finds products gives their names, best first. Only an empty completion
 pays for a search, so the common keystroke costs what it did. `benchmarks/search.py`
 measures both ways over every prefix of the judged queries.
@@ -42,6 +47,7 @@ from rapidfuzz.distance import OSA
 from vitrina.domain.search_document import query_words
 from vitrina.search.analysis import is_dictionary_word
 from vitrina.search.base import SearchBackend, distinct_names
+from vitrina.search.query_roles import EXCLUDING_WORDS, LIST_WORDS, query_roles
 from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 from vitrina.search.word_lists import BRANDS, SYNONYMS
 
@@ -115,7 +121,11 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     complete = getattr(backend, "suggest", None)
     if complete is None:
         return _names(backend, text, limit)[:limit]
-    found: list[dict[str, str]] = complete(text, limit)
+    words = query_words(text)
+    left_out = _left_out(words)
+    # The names' completion reads every earlier word as one a name must have: «телевизор не
+    # samsung» listed Samsung televisions. A text that leaves a word out goes to search.
+    found: list[dict[str, str]] = [] if left_out else complete(text, limit)
     if found:
         return found
     read = words_to_complete(text)
@@ -123,6 +133,8 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
         return []
     needed, maybe, last = read
     earlier = len(needed) + len(maybe)
+    if len(words) - 1 in left_out:  # телевизор не sams: what is left out, being typed
+        return _names_without(backend, words, limit, earlier >= MAX_SEARCHED_WORDS)
     if earlier >= MAX_SEARCHED_WORDS:  # a sentence being typed: its words, all of them
         if len(last) < MIN_TYPED_LAST:
             return []
@@ -130,7 +142,7 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # The words before the last as `words_to_complete` split them (a comma or a slash parts
     # words too: split at spaces, «мышка,беспр» had no earlier words, and the search for
     # them browsed the whole catalogue); prices and «в наличии» stay for search to read.
-    head = " ".join(query_words(text)[:-1])
+    head = " ".join(words[:-1])
     completions = vocabulary_completions(last)
     for word in completions:
         found = _names(backend, f"{head} {word}".strip(), limit)
@@ -163,13 +175,55 @@ def _vocabulary_set() -> frozenset[str]:
     return frozenset(_vocabulary()[0])
 
 
+def _left_out(words: list[str]) -> frozenset[int]:
+    """Positions of the words a product must not be: after не, кроме, исключая that follow
+    a word of the product (`query_roles`), a list after them included (кроме сони и jbl).
+    Not after без: a name says what its product lacks (Хлебцы без глютена …)."""
+    if EXCLUDING_WORDS.isdisjoint(words[:-1]):  # most texts: not worth reading their roles
+        return frozenset()
+    absent = query_roles(words).absent
+    out = set()
+    for i in absent:
+        opener = i - 1
+        while opener >= 0 and (opener in absent or words[opener] in LIST_WORDS):
+            opener -= 1
+        if opener >= 0 and words[opener] in EXCLUDING_WORDS:
+            out.add(i)
+    return frozenset(out)
+
+
+def _begun_by(last: str) -> re.Pattern[str]:
+    """A name's word that the partly typed `last` begins (`last_word_patterns`)."""
+    return re.compile("|".join(f"(?:{p})" for p in last_word_patterns(last)))
+
+
+def _names_without(
+    backend: SearchBackend, words: list[str], limit: int, all_words: bool
+) -> list[dict[str, str]]:
+    """Names among what search finds for the words, which leaves out what the last one
+    reads as once whole (смартфон кроме самсунга, сыр кроме моцареллы) or completed to a
+    vocabulary word (смартфон не айф → айфон: iPhones), with no word the partly typed
+    last word begins (смартфон кроме самсун: Samsung)."""
+    *earlier, last = words
+    begun = _begun_by(last)
+    for word in [*vocabulary_completions(last), last]:
+        found = [
+            named
+            for named in _names(backend, " ".join([*earlier, word]), HEAD_HITS, all_words)
+            if not any(map(begun.fullmatch, query_words(named["name"])))
+        ]
+        if found:
+            return found[:limit]
+    return []
+
+
 def _completed_after(
     backend: SearchBackend, head: str, last: str, limit: int
 ) -> list[dict[str, str]]:
     """Names among what search finds for the earlier words (`head`) with a word that the
     partly typed `last` begins; when none has, with one that `last` begins with one slip
     (of MIN_FUZZY_LAST letters or more: мышка беспрво → «Мышь беспроводная …»)."""
-    completes = re.compile("|".join(f"(?:{p})" for p in last_word_patterns(last)))
+    completes = _begun_by(last)
     named = [(found, query_words(found["name"])) for found in _names(backend, head, HEAD_HITS)]
     exact = [found for found, words in named if any(map(completes.fullmatch, words))]
     if exact or len(last) < MIN_FUZZY_LAST:
