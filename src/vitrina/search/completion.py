@@ -134,7 +134,7 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     needed, maybe, last = read
     earlier = len(needed) + len(maybe)
     if len(words) - 1 in left_out:  # телевизор не sams: what is left out, being typed
-        return _names_without(backend, words, limit, earlier >= MAX_SEARCHED_WORDS)
+        return _names_without(backend, [*words[:-1], last], limit, earlier >= MAX_SEARCHED_WORDS)
     if earlier >= MAX_SEARCHED_WORDS:  # a sentence being typed: its words, all of them
         if len(last) < MIN_TYPED_LAST:
             return []
@@ -206,7 +206,7 @@ def _names_without(
     last word begins (смартфон кроме самсун: Samsung)."""
     *earlier, last = words
     begun = _begun_by(last)
-    for word in [*vocabulary_completions(last), last]:
+    for word in dict.fromkeys([*vocabulary_completions(last), last]):  # each searched once
         found = [
             named
             for named in _names(backend, " ".join([*earlier, word]), HEAD_HITS, all_words)
