@@ -28,7 +28,7 @@ from vitrina.cluster.opensearch import OpenSearchNode
 from vitrina.domain.generator import generate_catalog
 from vitrina.domain.search_document import in_stock, price_of
 from vitrina.errors import UnavailableError
-from vitrina.search.base import SearchBackend, SearchFilters
+from vitrina.search.base import SearchBackend, SearchFilters, distinct_names
 from vitrina.search.completion import suggestions
 from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.errors import RejectedDocuments
@@ -463,7 +463,7 @@ def test_a_price_typed_in_the_query_filters_on_both_backends(
     the type asked for and within the bound, and every product that fits is found."""
     page = indexes["generated"][0].search(query, limit=100)
     kind = query.split()[0]
-    prices = [h.product["price"]["amount"] for h in page.hits]
+    prices = [price_of(h.product) for h in page.hits]
     assert prices and all(h.product["name"].lower().startswith(kind) for h in page.hits), query
     assert all((low is None or p >= low) and (high is None or p <= high) for p in prices)
     fitting = [
@@ -487,7 +487,7 @@ def test_a_price_alone_lists_every_product_within_it_on_both_backends(
     every product. It was searched as words and found nothing (no product's text holds the
     number)."""
     page = indexes["generated"][0].search(query, limit=100)
-    prices = [h.product["price"]["amount"] for h in page.hits]
+    prices = [price_of(h.product) for h in page.hits]
     assert all((low is None or p >= low) and (high is None or p <= high) for p in prices)
     fitting = [
         p
@@ -783,6 +783,23 @@ def test_suggestions_leave_out_what_the_text_leaves_out(
         typed,
         found,
     )
+
+
+@pytest.mark.parametrize(
+    "typed", ["дешевые наушники", "самый дорогой велосипед", "бюджетный монитор"]
+)
+def test_suggestions_for_a_price_order_are_in_that_order(
+    indexes: dict[str, Any], typed: str
+) -> None:
+    """The names' completion knows no price order: «дешевые наушники» listed headphones in
+    the names' order. A text that says one, its last word finished, lists search's names,
+    the cheapest (or dearest) of what was asked first."""
+    index = indexes["generated"][0]
+    found = suggestions(index, typed, 5)
+    page = index.search(typed, limit=5)
+    assert found and found == distinct_names(page.hits)[:5], (indexes["kind"], typed, found)
+    prices = [price_of(h.product) for h in page.hits]
+    assert prices == sorted(prices, reverse="дорог" in typed), (indexes["kind"], typed, prices)
 
 
 def test_a_search_for_all_words_never_falls_back_to_any_word(indexes: dict[str, Any]) -> None:

@@ -83,7 +83,13 @@ def test_a_text_is_searched_once_per_keystroke_when_it_ends_in_a_vocabulary_word
     """A finished vocabulary word is its own completion: the text was searched whole by the
     vocabulary step, and the whole-text step asked the same again (on OpenSearch, a full
     search each: ~17 ms)."""
-    for typed in ("леново", "планшет леново", "смартфон самсунг", "смартфон кроме самсунг"):
+    for typed in (
+        "леново",
+        "планшет леново",
+        "смартфон самсунг",
+        "смартфон кроме самсунг",
+        "дешевые наушники",  # searched first for its price order
+    ):
         backend = _NothingFound()
         assert suggestions(backend, typed, 5) == []  # type: ignore[arg-type]
         assert typed in backend.searched, (typed, backend.searched)

@@ -26,6 +26,10 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    учебы → «Ноутбук …»): one cheap stage, where "any word" would score thousands of
    products. A text of more than MAX_SEARCHED_WORDS words goes straight to this step.
 
+A text that says a price order, its last word finished (дешевые наушники, самый дорогой
+велосипед), is searched first: the names' completion knows no order, search lists the
+cheapest (or dearest) of what was asked first.
+
 A text that leaves a word out (не, кроме, исключая after a word of the product: телевизор
 не samsung, смартфон кроме самсун) skips the names' completion, which would read the word
 as one a name must have, and suggests what search finds for it, without the names that
@@ -47,6 +51,7 @@ from rapidfuzz.distance import OSA
 from vitrina.domain.search_document import query_words
 from vitrina.search.analysis import is_dictionary_word
 from vitrina.search.base import SearchBackend, distinct_names
+from vitrina.search.price_order import price_order
 from vitrina.search.query_roles import EXCLUDING_WORDS, LIST_WORDS, query_roles
 from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 from vitrina.search.word_lists import BRANDS, SYNONYMS
@@ -80,6 +85,9 @@ MIN_FUZZY_LAST = 5
 # p99 at 100k: 7.0 ms before this step, 8.0 with it, benchmarks/search.py); a longer one
 # only for all its words. Every stage for three-word texts took p99 to 8.7 ms against 7.8.
 MAX_WHOLE_WORDS = 2
+# The stems of the words that may say a price order (`price_order.CHEAP_LEMMAS`, its slips,
+# дорогой and its comparatives: недорогой, подороже, бюджетный, дешовый).
+_MAY_ORDER_BY_PRICE = re.compile(r"д[еи]ш[ео]в|дорог|дорож|бюджет")
 
 
 @lru_cache(maxsize=1)
@@ -122,10 +130,20 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     if complete is None:
         return _names(backend, text, limit)[:limit]
     words = query_words(text)
+    asked = _asked_in_price_order(words)
+    # дешевые наушники, самый дорогой велосипед: the names' completion knows no price order;
+    # search lists the cheapest (or dearest) of what was asked first. Searched as the last
+    # step would search the text (every stage for two words, all words for a longer one),
+    # and then not again there.
+    ordered = asked is not None and _finished(words[-1])
+    if ordered:
+        found = _names(backend, text, limit, all_words=len(asked or ()) > MAX_WHOLE_WORDS)
+        if found:
+            return found[:limit]
     left_out = _left_out(words)
     # The names' completion reads every earlier word as one a name must have: «телевизор не
     # samsung» listed Samsung televisions. A text that leaves a word out goes to search.
-    found: list[dict[str, str]] = [] if left_out else complete(text, limit)
+    found = [] if left_out else complete(text, limit)
     if found:
         return found
     read = words_to_complete(text)
@@ -136,7 +154,7 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     if len(words) - 1 in left_out:  # телевизор не sams: what is left out, being typed
         return _names_without(backend, [*words[:-1], last], limit, earlier >= MAX_SEARCHED_WORDS)
     if earlier >= MAX_SEARCHED_WORDS:  # a sentence being typed: its words, all of them
-        if len(last) < MIN_TYPED_LAST:
+        if len(last) < MIN_TYPED_LAST or ordered:
             return []
         return _names(backend, text, limit, all_words=True)[:limit]
     # The words before the last as `words_to_complete` split them (a comma or a slash parts
@@ -154,7 +172,7 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
             return found
     if len(last) < MIN_TYPED_LAST:
         return []
-    if last in completions:  # a vocabulary word as typed: its words were searched above
+    if last in completions or ordered:  # the text, or its words, were searched above
         return []
     # Every stage of search for one word, or two whose last looks finished; for any other
     # text only the products with every word (no "any word" over thousands of products).
@@ -173,6 +191,15 @@ def _finished(last: str) -> bool:
 @lru_cache(maxsize=1)
 def _vocabulary_set() -> frozenset[str]:
     return frozenset(_vocabulary()[0])
+
+
+def _asked_in_price_order(words: list[str]) -> list[str] | None:
+    """The words besides those asking for the cheapest or the dearest first, or None when
+    none does (`price_order`); read only for a text with a word that may (~40 µs a text
+    otherwise, on every keystroke)."""
+    text = " ".join(words)
+    ordered = price_order(text) if _MAY_ORDER_BY_PRICE.search(text) else None
+    return None if ordered is None else query_words(ordered[0])
 
 
 def _left_out(words: list[str]) -> frozenset[int]:
