@@ -135,7 +135,7 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # search lists the cheapest (or dearest) of what was asked first. Searched as the last
     # step would search the text (every stage for two words, all words for a longer one),
     # and then not again there.
-    ordered = asked is not None and _finished(words[-1])
+    ordered = bool(asked) and _finished(words[-1])  # order words alone ask for no kind
     if ordered:
         found = _names(backend, text, limit, all_words=len(asked or ()) > MAX_WHOLE_WORDS)
         if found:
