@@ -113,8 +113,8 @@ def service(
         # Both processes, not only the first to start: a SIGTERM that reached the second
         # inside granian's start-up left it to be killed 15 s later, its shutdown not run
         # (the first answered every request, as in a CI run on a loaded machine).
-        wait_for(
-            lambda: len(SERVING.findall(running.tail())) == 2,
+        wait_for(  # the whole log: `tail` keeps only its last 3,000 characters
+            lambda: len(SERVING.findall(running.log_path.read_text(errors="replace"))) == 2,
             60,
             message=f"both client API processes to serve\n{running.tail()}",
         )
