@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from vitrina.api import query_journal
 from vitrina.api.query_journal import ACKED, SUFFIX, QueryJournal
 
 
@@ -71,6 +72,86 @@ def test_segments_rotate_and_a_done_one_is_deleted(tmp_path: Path) -> None:
     assert {Path(n).suffix for n in _names(tmp_path)} == {SUFFIX, ACKED}  # only the new one
     journal.close()
     assert _names(tmp_path) == set()
+
+
+def test_a_line_is_journalled_without_a_system_call(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A line is copied into the segment's map, on the request's path: a write(2) there
+    let go of the GIL, and the request then waited for the threads that took it (~18 us of
+    a worker's CPU a request, query_journal's docstring). A kill -9 right after the copy
+    loses nothing: the map is the kernel's page cache."""
+    journal = QueryJournal(tmp_path)
+    written: list[int] = []
+    real_write = os.write
+
+    def spy(fd: int, data: bytes) -> int:
+        written.append(fd)
+        return real_write(fd, data)
+
+    monkeypatch.setattr(os, "write", spy)
+    journal.append(b'{"n": 0}\n')
+    journal.append(b'{"n": 1}\n')
+    monkeypatch.undo()
+    assert written == []
+    script = f"""
+import os, signal
+from pathlib import Path
+from vitrina.api.query_journal import QueryJournal
+journal = QueryJournal(Path({str(tmp_path / "killed")!r}))
+journal.append(b'{{"n": 2}}\\n')
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+    child = subprocess.run([sys.executable, "-c", script], check=False, timeout=60)
+    assert child.returncode == -9
+    assert [line for _, _, line in QueryJournal(tmp_path / "killed").recover()] == [b'{"n": 2}']
+    journal.close()
+
+
+def test_a_line_that_does_not_fit_starts_a_new_segment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lines past a segment's room go to a new one at once; sealed, each file is cut to its
+    lines (no allocated tail left on disk), and every line is recovered."""
+    monkeypatch.setattr(query_journal, "SEGMENT_BYTES", 64)
+    journal = QueryJournal(tmp_path)
+    lines = [b'{"n": %d, "pad": "%s"}\n' % (n, b"x" * 10) for n in range(3)]  # 2 fit in 64
+    placed = [journal.append(line) for line in lines]
+    assert placed[0][0] is placed[1][0] is not placed[2][0]
+    assert journal.append(b"y" * 100 + b"\n")[0] is journal.current  # longer than a segment
+    journal.rotate()
+    sealed = [p for p in tmp_path.glob(f"*{SUFFIX}") if p != journal.current.path]
+    n = len(lines[0])
+    assert sorted(p.stat().st_size for p in sealed) == sorted([2 * n, n, 101])
+    journal.close()  # let go with no line done: the next process recovers them
+    recovered = [line for _, _, line in QueryJournal(tmp_path).recover()]
+    assert sorted(recovered) == sorted([line[:-1] for line in lines] + [b"y" * 100])
+
+
+def test_a_disk_without_room_for_a_segment_is_an_error_not_a_dead_process(
+    tmp_path: Path,
+) -> None:
+    """A segment's blocks are allocated before it is mapped: a copy into a map the disk
+    has no blocks for would kill the process with SIGBUS. Here a file size limit stands
+    for a full disk: making the journal fails with OSError, which the query log counts
+    (ClientProducer: records kept in memory only)."""
+    script = f"""
+import resource, signal
+from pathlib import Path
+from vitrina.api.query_journal import QueryJournal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (1 << 20, 1 << 20))
+try:
+    QueryJournal(Path({str(tmp_path)!r}))
+except OSError as exc:
+    print("refused:", exc.strerror)
+"""
+    child = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, timeout=60
+    )
+    assert child.returncode == 0, child.stderr
+    assert child.stdout.startswith("refused:")
+    assert list(tmp_path.iterdir()) == []  # nothing half made is left
 
 
 def test_a_line_cut_by_a_crash_is_not_recovered(tmp_path: Path) -> None:
