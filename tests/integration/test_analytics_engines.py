@@ -15,7 +15,12 @@ import pytest
 
 from vitrina.analytics.definitions import OUTPUTS, Params
 from vitrina.analytics.job import compute
-from vitrina.analytics.synthetic import add_incarnation, copy_records, write_generated_lake
+from vitrina.analytics.synthetic import (
+    add_incarnation,
+    add_products,
+    copy_records,
+    write_generated_lake,
+)
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import load_settings
 
@@ -43,6 +48,10 @@ def test_duckdb_and_spark_produce_identical_outputs(tmp_path: Path) -> None:
     # second incarnation of the orders (the same offsets again), every event twice.
     add_incarnation(writer, "orders", "b2", "order_id")
     copy_records(writer, "client_events")
+    # A category whose stock sums past 64 bits: both engines cap it at the largest BIGINT.
+    most = 2**63 - 1
+    huge = {**info["catalog"][0], "stock": {"available": most, "reserved": most}}
+    add_products(writer, [{**huge, "product_id": f"huge-{n}"} for n in range(2)], info["end"])
     params = Params(as_of=info["end"].timestamp())
     duck = compute(settings, params, engine_name="duckdb")
     spark = compute(

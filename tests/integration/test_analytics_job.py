@@ -21,6 +21,7 @@ from vitrina.analytics.job import compute, run_job
 from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError
 from vitrina.analytics.synthetic import (
     add_incarnation,
+    add_products,
     as_small_files,
     copy_records,
     write_generated_lake,
@@ -101,6 +102,35 @@ def test_category_stats_match_the_catalogue(tmp_path: Path) -> None:
         )
         assert stats[category]["stock_available"] == sum(p["stock"]["available"] for p in mine)
     assert sum(r["orders"] for r in stats.values()) > 0
+
+
+def test_a_category_stock_past_int64_is_capped_not_a_failed_run(tmp_path: Path) -> None:
+    """Each product's stock keeps the contract (at most 2^63 - 1), a category's sum need
+    not: two such products failed every run (DuckDB: "INT128 ... can't be cast to INT64"),
+    and the analytics service crash-looped until its supervisor gave up on it (found by a
+    hostile-input review). The sum is capped at 2^63 - 1."""
+    settings = load_settings(data_dir=tmp_path)
+    info = _lake(settings, products=60, customer_count=10, messages=400)
+    most = 2**63 - 1
+    first = info["catalog"][0]
+    huge = [
+        {**first, "product_id": f"huge-{n}", "stock": {"available": most, "reserved": most}}
+        for n in range(2)
+    ]
+    add_products(LakeWriter.from_settings(settings), huge, info["end"])
+    out = compute(settings, Params(as_of=info["end"].timestamp()))["category_stats"]
+    stats = {r["category"]: r for r in out.to_pylist()}
+    assert stats[first["category"]]["stock_available"] == most
+    assert stats[first["category"]]["stock_reserved"] == most
+    others = [
+        p
+        for p in info["catalog"]
+        if p["category"] != first["category"] and p["product_id"] not in info["banned"]
+    ]
+    category = others[0]["category"]  # no huge product: its sum is exact, as before
+    assert stats[category]["stock_available"] == sum(
+        p["stock"]["available"] for p in others if p["category"] == category
+    )
 
 
 def test_recommender_beats_popularity_on_recall(tmp_path: Path) -> None:

@@ -7,6 +7,7 @@ Plain SQL over the relations `definitions.py` builds first (`order_lines`, `prod
 from __future__ import annotations
 
 from vitrina.analytics.relations import Statement
+from vitrina.domain.limits import MAX_INT64
 
 NOT_IN_CATALOGUE = "(нет в каталоге)"
 ALL_CATEGORIES = "(все)"
@@ -32,15 +33,20 @@ REPORT_STATEMENTS: list[Statement] = [
         "SELECT COALESCE(c.category, o.category) AS category, "
         "CAST(COALESCE(c.products, 0) AS BIGINT) AS products, c.min_price, "
         "c.avg_price, c.max_price, "
-        "CAST(COALESCE(c.stock_available, 0) AS BIGINT) AS stock_available, "
-        "CAST(COALESCE(c.stock_reserved, 0) AS BIGINT) AS stock_reserved, "
+        # Each product's stock fits in 64 bits (the contract), a category's sum may not:
+        # summed as DECIMAL(38, 0) on both engines and capped at the largest BIGINT.
+        f"CAST(LEAST(COALESCE(c.stock_available, 0), {MAX_INT64}) AS BIGINT) AS stock_available, "
+        f"CAST(LEAST(COALESCE(c.stock_reserved, 0), {MAX_INT64}) AS BIGINT) AS stock_reserved, "
         "CAST(COALESCE(o.orders, 0) AS BIGINT) AS orders, "
         "CAST(ROUND(COALESCE(o.revenue, 0.0), 2) AS DOUBLE) AS revenue FROM ("
         "SELECT category, COUNT(*) AS products, ROUND(MIN(price_amount), 2) AS min_price, "
         "CAST(ROUND(AVG(CAST(price_amount AS DECIMAL(28, 6))), 2) AS DOUBLE) AS avg_price, "
         "ROUND(MAX(price_amount), 2) "
-        "AS max_price, SUM(GREATEST(COALESCE(stock_available, 0), 0)) AS stock_available, "
-        "SUM(GREATEST(COALESCE(stock_reserved, 0), 0)) AS stock_reserved "
+        "AS max_price, "
+        "SUM(CAST(GREATEST(COALESCE(stock_available, 0), 0) AS DECIMAL(38, 0))) "
+        "AS stock_available, "
+        "SUM(CAST(GREATEST(COALESCE(stock_reserved, 0), 0) AS DECIMAL(38, 0))) "
+        "AS stock_reserved "
         "FROM catalogue GROUP BY category) AS c "
         "FULL OUTER JOIN order_stats AS o ON o.category = c.category",
     ),

@@ -145,6 +145,22 @@ def write_generated_lake(
     }
 
 
+def add_products(writer: LakeWriter, products: list[dict[str, Any]], at: datetime) -> None:
+    """Write more shop-products records at `at` (partition 0, offsets past any generated)."""
+    ts_ms = int(at.timestamp() * 1000)
+    rows: list[dict[str, Any]] = []
+    for n, product in enumerate(products):
+        meta = RecordMeta(
+            topic="shop-products",
+            partition=0,
+            offset=10**9 + n,
+            timestamp_ms=ts_ms,
+            key=product["product_id"],
+        )
+        rows.extend(lake_rows("shop_products", product, meta, PII_KEY))
+    writer.write("shop_products", layout.record_date(ts_ms), rows)
+
+
 # -- bulk lakes for benchmarks -------------------------------------------------------------
 _BULK_START = "TIMESTAMPTZ '2024-12-01 00:00:00+00'"
 _BULK_SPAN_S = 180 * 86400  # half a year of history
