@@ -452,6 +452,10 @@ def test_an_order_price_is_bounded_like_a_product_price() -> None:
         ("2025-08-01T19:33:58+0300", "2025-08-01T16:33:58Z"),
         (1754000000, "2025-07-31T22:13:20Z"),
         ("2023-10-01T12:00:00Z", "2023-10-01T12:00:00Z"),
+        # The pattern allows a lower-case z; Python's fromisoformat refused it, so such
+        # records were refused here and dead-lettered by the lake sink (hostile-input review).
+        ("2023-10-01T12:00:00z", "2023-10-01T12:00:00Z"),
+        ("2023-10-01 12:00:00.5z", "2023-10-01T12:00:00.500000Z"),
     ],
 )
 def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
@@ -459,6 +463,35 @@ def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
 
     product = {**next(generate_catalog(1)), "created_at": sent}
     assert json.loads(admit_product(product))["created_at"] == stored
+
+
+@pytest.mark.parametrize("offset", ["+9959", "+24:00", "-2400", "+00:60", "+0399"])
+def test_a_zone_offset_past_23_59_is_refused_in_words(offset: str) -> None:
+    """`+00:60` was read as +01:00, `+9959` refused in Python's words ("offset must be a
+    timedelta strictly between ...")."""
+    order = {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": "100006", "quantity": 1, "price": 10.0}],
+        "order_date": f"2026-11-30T10:00:00{offset}",
+    }
+    with pytest.raises(ContractError, match=r"zone offset .* is not within ±23:59"):
+        validate("order", order)
+
+
+def test_an_order_dated_with_a_lower_case_z_reaches_the_lake() -> None:
+    from vitrina.lake.rows import RecordMeta, lake_rows
+
+    order = {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": "100006", "quantity": 1, "price": 10.0}],
+        "order_date": "2026-12-06T03:00:00z",
+    }
+    validate("order", order)
+    meta = RecordMeta(topic="orders", partition=0, offset=0, timestamp_ms=0, key="c-1")
+    rows = lake_rows("orders", order, meta, b"k")
+    assert [row["order_date"] for row in rows] == [1796526000000]  # 2026-12-06T03:00:00Z
 
 
 @pytest.mark.parametrize(

@@ -21,6 +21,20 @@ INSTANT_PATTERN = (
 MAX_EPOCH_S = 253_402_300_799
 _CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{6})?Z")
 _INSTANT = re.compile(INSTANT_PATTERN)
+_OFFSET = re.compile(r"([+-])([0-9]{2}):?([0-9]{2})$")
+
+
+def from_iso(text: str) -> datetime:
+    """`datetime.fromisoformat` for the forms the pattern allows that it reads wrongly or
+    not at all: a lower-case `z` (refused: valid records were dead-lettered) and an offset
+    of 24 hours or more, or of 60 minutes or more (`+9959` was refused in Python's words,
+    `+00:60` read as +01:00). ValueError saying why."""
+    if text.endswith("z"):
+        text = f"{text[:-1]}Z"
+    offset = _OFFSET.search(text, 19)  # after the date and time: never a date's `-`
+    if offset is not None and (int(offset[2]) > 23 or int(offset[3]) > 59):
+        raise ValueError(f"{text[:60]!r}: the zone offset {offset[0]} is not within ±23:59")
+    return datetime.fromisoformat(text)  # ValueError for 2025-02-30 and the like
 
 
 def parse_instant(value: object) -> datetime:
@@ -36,7 +50,7 @@ def parse_instant(value: object) -> datetime:
             f"{value[:60]!r} is not an ISO 8601 date-time "
             "(e.g. 2025-08-01T16:33:58Z; seconds 00..59)"
         )
-    parsed = datetime.fromisoformat(value)  # ValueError for 2025-02-30 and the like
+    parsed = from_iso(value)
     if parsed.tzinfo is None:
         return parsed.replace(tzinfo=UTC)
     return parsed.astimezone(UTC)

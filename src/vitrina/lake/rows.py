@@ -15,6 +15,7 @@ from typing import Any
 
 import orjson
 
+from vitrina.domain.instants import from_iso
 from vitrina.domain.limits import is_product_id
 from vitrina.errors import ContractError
 from vitrina.lake.pii import email_hash
@@ -56,7 +57,7 @@ def timestamp_ms(value: Any, field: str) -> int | None:
         parsed = value
     else:
         try:
-            parsed = datetime.fromisoformat(str(value))
+            parsed = from_iso(str(value))
         except ValueError:
             raise ContractError(
                 f"field {field}: {value!r} is not an ISO 8601 date-time", field=field, rule="format"
