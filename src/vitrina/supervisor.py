@@ -1,8 +1,10 @@
 """A small process supervisor for `vitrina up` / `vitrina demo`.
 
 Each service runs as its own process; its output is prefixed with the service name; a
-process that dies is restarted with backoff, and one that keeps dying is given up on loudly
-(a crash loop hides nothing). Stopping goes in reverse start order: SIGTERM, then SIGKILL.
+process that dies is restarted with backoff (1, 2, 4 ... s, at most a minute apart), and one
+that keeps dying is reported loudly as a crash loop but never given up on: a cause that
+passes (a flood of bad records a worker stops at, 500 at a time; a backend away) then heals
+without an operator restarting the platform, as Kubernetes' CrashLoopBackOff does. Stopping goes in reverse start order: SIGTERM, then SIGKILL.
 Logs are private (directory 0700, files 0600: they may hold customer data), and a console
 that goes away (`vitrina up | head -1`) never stops the logs or the shutdown.
 """
@@ -22,9 +24,10 @@ from pathlib import Path
 
 from vitrina.lifecycle import die_with_parent
 
-# A service that dies this many times within CRASH_WINDOW_S is given up on.
+# A service that dies this many times within CRASH_WINDOW_S is reported as a crash loop.
 MAX_CRASHES = 5
 CRASH_WINDOW_S = 60.0
+MAX_BACKOFF_S = 60.0
 STOP_GRACE_S = 10.0
 
 COLORS = [
@@ -58,7 +61,8 @@ class _Running:
     proc: subprocess.Popen[bytes] | None = None
     crashes: deque[float] = field(default_factory=deque)
     restarts: int = 0
-    gave_up: bool = False
+    gave_up: bool = False  # a service that is not restarted (ProcessSpec.restart False)
+    looping: bool = False  # reported as a crash loop, until it stays up a crash window
     next_start: float = 0.0
 
 
@@ -133,9 +137,10 @@ class Supervisor:
                     self.emit(name, color, raw.decode("utf-8", "replace").rstrip())
 
     def poll(self) -> list[str]:
-        """Restart dead processes (with backoff); return names given up on."""
+        """Restart dead processes (with backoff); return the names that entered a crash
+        loop at this poll."""
         now = self.clock()
-        failed = []
+        looping = []
         with self._lock:
             procs = list(self._procs)
         for running in procs:
@@ -146,31 +151,33 @@ class Supervisor:
                 continue
             code = proc.returncode
             running.proc = None
+            name = running.spec.name
             if not running.spec.restart:
-                self.emit(running.spec.name, "red", f"exited with code {code}")
+                self.emit(name, "red", f"exited with code {code}")
                 running.gave_up = True
                 continue
             running.crashes.append(now)
             while running.crashes and now - running.crashes[0] > CRASH_WINDOW_S:
                 running.crashes.popleft()
-            if len(running.crashes) >= MAX_CRASHES:
-                running.gave_up = True
-                failed.append(running.spec.name)
-                self.emit(
-                    running.spec.name,
-                    "red",
-                    f"died {len(running.crashes)} times in {CRASH_WINDOW_S:.0f} s "
-                    f"(last exit code {code}); not restarting — see "
-                    f"{self.log_dir / (running.spec.name + '.log')}",
-                )
-                continue
-            delay = min(30.0, 2.0 ** (len(running.crashes) - 1))
+            delay = min(MAX_BACKOFF_S, 2.0 ** (len(running.crashes) - 1))
             running.restarts += 1
             running.next_start = now + delay
-            self.emit(
-                running.spec.name, "red", f"exited with code {code}; restarting in {delay:.0f} s"
-            )
-        return failed
+            if len(running.crashes) >= MAX_CRASHES and not running.looping:
+                running.looping = True
+                looping.append(name)
+                self.emit(
+                    name,
+                    "red",
+                    f"died {len(running.crashes)} times in {CRASH_WINDOW_S:.0f} s (last exit "
+                    f"code {code}): crash loop, restarting at most every "
+                    f"{MAX_BACKOFF_S:.0f} s until it stays up — see "
+                    f"{self.log_dir / (name + '.log')}",
+                )
+                continue
+            if len(running.crashes) == 1:
+                running.looping = False  # up for a whole crash window: the loop is over
+            self.emit(name, "red", f"exited with code {code}; restarting in {delay:.0f} s")
+        return looping
 
     def alive(self, name: str) -> bool:
         for running in self._procs:
