@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings
+from vitrina.cli.common import console, handle_errors, settings, shown, spelt
 from vitrina.domain.limits import PRODUCT_ID_CHARS
 
 if TYPE_CHECKING:
@@ -61,14 +61,14 @@ def list_bans(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
 
         console.print(f"{len(bans)} banned product(s), one a line, tab-separated:")
         console.file.flush()
-        lines = ("\t".join(" ".join(str(b[c]).split()) for c in COLUMNS) for b in bans)
+        lines = ("\t".join(spelt(" ".join(str(b[c]).split())) for c in COLUMNS) for b in bans)
         sys.stdout.write("\t".join(COLUMNS) + "\n" + "".join(f"{line}\n" for line in lines))
         return
     from rich.table import Table
 
     table = Table(*COLUMNS, title=f"{len(bans)} banned product(s)")
     for ban in bans:
-        table.add_row(*(ban[c] for c in COLUMNS))
+        table.add_row(*(shown(ban[c]) for c in COLUMNS))
     console.print(table)
 
 

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from vitrina.cli.common import console, fail, handle_errors, settings
+from vitrina.cli.common import console, fail, handle_errors, settings, shown
 
 app = typer.Typer(
     help="Search and recommendations as a customer sees them (via the client API).",
@@ -68,7 +68,7 @@ def _understood(read: dict[str, Any] | None) -> str:
     """How the API read the query («наушники до 5к» → «наушники» · ≤ 5000 ₽), or ""."""
     if not read:
         return ""
-    parts = [f"«{_plain(read.get('q') or '')}»"]
+    parts = [f"«{shown(read.get('q') or '')}»"]
     low, high = read.get("price_min"), read.get("price_max")
     if low is not None and high is not None:
         parts.append(f"{low:g}–{high:g} ₽")
@@ -121,13 +121,14 @@ def search(
     for column in ("id", "name", "price", "category", "brand", "stock"):
         table.add_column(column, justify="right" if column in ("price", "stock") else "left")
     for item in body["items"]:
-        # Product text comes from stores: _plain escapes it so rich never interprets markup.
+        # Product text comes from stores: shown() keeps rich markup and control characters
+        # out of the terminal.
         table.add_row(
             item["product_id"],
-            _plain(item["name"]),
+            shown(item["name"]),
             _price(item),
-            _plain(item["category"]),
-            _plain(item.get("brand") or ""),
+            shown(item["category"]),
+            shown(item.get("brand") or ""),
             _stock(item),
         )
     console.print(table)
@@ -149,7 +150,7 @@ def recommend(
         "none": "nothing to recommend yet",
     }
     table = Table(
-        title=f"Recommendations for {_plain(user)}: {sources.get(body['source'], body['source'])}"
+        title=f"Recommendations for {shown(user)}: {sources.get(body['source'], body['source'])}"
     )
     for column in ("id", "name", "price", "score", "why"):
         table.add_column(column)
@@ -157,16 +158,9 @@ def recommend(
         product = item.get("product") or {}
         table.add_row(
             item["product_id"],
-            _plain(product.get("name") or "?"),
+            shown(product.get("name") or "?"),
             _price(product),
             f"{item['score']:.3f}",
-            _plain(item.get("reason", "")),
+            shown(item.get("reason", "")),
         )
     console.print(table)
-
-
-def _plain(text: str) -> str:
-    """Escape rich markup in store-supplied text."""
-    from rich.markup import escape
-
-    return escape(str(text))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +18,22 @@ from vitrina.settings import Settings, load_settings
 
 console = Console()
 err_console = Console(stderr=True)
+# C0, DEL and C1: an escape sequence in a store's brand recoloured the terminal for good
+# (a table cut off its reset), a carriage return can overwrite what a line showed.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def spelt(text: object) -> str:
+    """Text from outside (stores, customers, dead letters) with every control character
+    spelt `\\xNN`, for plain output."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+
+
+def shown(text: object) -> str:
+    """`spelt` and rich markup escaped, for a table cell or a rich line (`[link=…]` in a
+    name must not become a link)."""
+    return escape(spelt(text))
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings
+from vitrina.cli.common import console, handle_errors, settings, shown
 
 app = typer.Typer(
     help="Dead letters: list, show, replay (nothing is ever deleted).", no_args_is_help=True
@@ -12,9 +12,11 @@ app = typer.Typer(
 
 
 def _preview(raw: bytes | None, limit: int) -> str:
+    """The first `limit` bytes of a dead letter's key or value as the terminal may show
+    them (shown(): they are whatever reached the topic)."""
     if raw is None:
         return "(null)"
-    text = raw[:limit].decode("utf-8", "replace")
+    text = shown(raw[:limit].decode("utf-8", "replace"))
     return text + (f"… ({len(raw):,} bytes)" if len(raw) > limit else "")
 
 
@@ -64,13 +66,13 @@ def list_(
     for col in ("source topic", "service", "reason", "count"):
         table.add_column(col, justify="right" if col == "count" else "left")
     for (topic, service, reason), count in counts.most_common():
-        table.add_row(topic, service, reason, str(count))
+        table.add_row(topic, service, shown(reason), str(count))
     console.print(table)
     latest_table = Table(title=f"latest {len(recent)} (show one with `vitrina dlq show P:O`)")
     for col in ("ref", "service", "key", "error"):
         latest_table.add_column(col)
     for d in recent:
-        latest_table.add_row(d.ref, d.service, _preview(d.key, 30), d.error[:160])
+        latest_table.add_row(d.ref, d.service, _preview(d.key, 30), shown(d.error[:160]))
     console.print(latest_table)
 
 
@@ -90,10 +92,10 @@ def show(
     table.add_column("header", style="bold")
     table.add_column("value")
     for key, value in letter.headers.items():
-        table.add_row(key, value)
+        table.add_row(shown(key), shown(value))
     table.add_row("key", _preview(letter.key, 200))
     console.print(table)
-    console.print(_preview(letter.value, width), highlight=False, markup=False)
+    console.print(_preview(letter.value, width), highlight=False)
 
 
 @app.command("replay")
@@ -126,11 +128,11 @@ def replay(
         + (", ".join(f"{t}: {n}" for t, n in report.by_topic.items()) or "none")
     )
     for letter, why in report.refused[:10]:
-        console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
+        console.print(f"[yellow]not replayed {letter.ref}: {shown(why)}", highlight=False)
     if len(report.refused) > 10:
         console.print(f"[yellow]… and {len(report.refused) - 10} more another store owns")
     for letter, why in report.superseded[:10]:
-        console.print(f"[yellow]not replayed {letter.ref}: {why}", highlight=False)
+        console.print(f"[yellow]not replayed {letter.ref}: {shown(why)}", highlight=False)
     if len(report.superseded) > 10:
         console.print(f"[yellow]… and {len(report.superseded) - 10} more with newer records")
     if report.replayed_before:

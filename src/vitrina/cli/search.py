@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings
+from vitrina.cli.common import console, handle_errors, settings, shown
 
 app = typer.Typer(
     help="Search the index directly (the API's engine and ranking; no live ban "
@@ -81,12 +81,14 @@ def search_command(
     for rank, hit in enumerate(page.hits, start=offset + 1):
         p = hit.product
         price = p.get("price") or {}
+        # Product text comes from stores: shown() keeps rich markup and control characters
+        # out of the terminal.
         table.add_row(
             str(rank),
             hit.product_id,
-            p.get("name", ""),
-            p.get("brand") or "",
-            p.get("category", ""),
+            shown(p.get("name", "")),
+            shown(p.get("brand") or ""),
+            shown(p.get("category", "")),
             f"{price.get('amount', 0):,.2f} {price.get('currency', '')}".strip(),
             str((p.get("stock") or {}).get("available", "")),
             f"{hit.score:.2f}" if sort == "relevance" else "",

@@ -41,6 +41,9 @@ from vitrina.kafka.deadletter import (
 from vitrina.settings import Settings
 
 _RULE = re.compile(r"field (?P<field>\S+): .*\(rule: (?P<rule>[^)]+)\)", re.S)
+_WHERE = re.compile(r"^[a-z]+ [0-9]+: ")  # where a loader met the record (Record.where)
+_RULE_NOTE = re.compile(r"\s*\(rule: [^)]*\)")
+_CLAUSE_END = re.compile(r"[:;]")
 
 
 @dataclass(frozen=True)
@@ -125,15 +128,18 @@ def replays_of(headers: dict[str, str]) -> int:
 
 
 def reason_of(error: str) -> str:
-    """Group errors into countable reasons: `<field>: <rule>` for contract errors."""
+    """Group errors into countable reasons: `<field>: <rule>` for contract errors, else
+    the error's first clause without where a loader met the record (`item 3: `, `line 7: `
+    grouped each record apart) and without its `(rule: …)` note."""
     match = _RULE.search(error)
     if match:
         return f"{match['field']}: {match['rule']}"
+    error = _WHERE.sub("", error, count=1)
     if "malformed JSON" in error:
         return "malformed JSON"
     if "limit" in error and "bytes" in error:
         return "record too large"
-    return error.split(":", 1)[0][:80] or "unknown"
+    return _CLAUSE_END.split(_RULE_NOTE.sub("", error), maxsplit=1)[0].strip()[:80] or "unknown"
 
 
 _REF = re.compile(r"\d+(:\d+)?")  # a dead letter's offset, alone or as partition:offset
