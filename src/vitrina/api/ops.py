@@ -25,7 +25,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from vitrina.errors import BrokerError, NotFoundError
 from vitrina.kafka.clients import consumer_config
 from vitrina.kafka.deadletter import HEADER_ERROR, headers_dict
-from vitrina.kafka.inspect import TopicFollower
+from vitrina.kafka.inspect import TO_THE_END, TopicFollower
 from vitrina.settings import Settings
 from vitrina.topics import declared_topics
 
@@ -212,7 +212,7 @@ def latest_messages(
             assignment.append(TopicPartition(topic, p, max(low, high - limit, 0)))
         # Per partition: the watermark may under-report, so keep reading to EOF (the shared
         # reader, kafka/inspect.TopicFollower) and keep only the newest `limit` of each.
-        tail_reader = TopicFollower(settings, assignment, principal="client-api")
+        tail_reader = TopicFollower(settings, assignment, principal="client-api", **TO_THE_END)
         tails: dict[int, deque[dict[str, Any]]] = {p: deque(maxlen=limit) for p in parts}
         deadline = time.monotonic() + max_seconds
         while not tail_reader.at_end and time.monotonic() < deadline:

@@ -393,7 +393,7 @@ def already_in_topics(
     offset in its partition; for a letter from the door (no offset), written at or after the
     letter's time (the same millisecond counts: keeping what the topic holds is the safe
     side). Copies of the same original do not count."""
-    from vitrina.kafka.inspect import TopicFollower
+    from vitrina.kafka.inspect import TO_THE_END, TopicFollower
 
     if not letters:
         return [], []
@@ -413,7 +413,7 @@ def already_in_topics(
     by_key: dict[tuple[str, bytes], list[_Later]] = {}
     by_root: dict[str, list[_Later]] = {}
     partitions = [TopicPartition(t, p, o) for (t, p), o in sorted(starts.items()) if o < _END]
-    follower = TopicFollower(settings, partitions, principal="admin")
+    follower = TopicFollower(settings, partitions, principal="admin", **TO_THE_END)
     try:
         for msg in follower.read_to_end(timeout=60):  # a stall bound: any length reads through
             key, raw = msg.key(), msg.headers()

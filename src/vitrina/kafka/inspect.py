@@ -6,6 +6,7 @@ embedded broker's watermark can be wrong, and EOF is correct on both brokers.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 import uuid
@@ -37,6 +38,12 @@ def consume_ready(consumer: Consumer, size: int, timeout: float) -> list[Message
     return [first, *consumer.consume(size - 1, 0)] if size > 1 else [first]
 
 
+# For a reader that stops at the end. A partition's end is found by a fetch that comes back
+# empty, which the broker holds for fetch.wait.max.ms (500 ms by default): half of every
+# `unban`'s second. A follower keeps the default: an idle one would ask 100 times a second.
+TO_THE_END: dict[str, Any] = {"fetch.wait.max.ms": 10}
+
+
 class TopicFollower:
     """Reads partitions from their beginning to their true end, then follows new records.
 
@@ -66,6 +73,12 @@ class TopicFollower:
                 **{"enable.partition.eof": True, **extra},
             )
         )
+        # The partitions' leaders known before the assignment: assigned first, each
+        # partition found no leader yet and librdkafka retried its offset query only after
+        # a fixed 500 ms (half of every ~1 s `ban unban`, ban list load and state rebuild).
+        for topic in {tp.topic for tp in partitions}:
+            with contextlib.suppress(KafkaException):  # only sooner, never needed
+                self.consumer.list_topics(topic, timeout=10)
         # From a partition's given offset, else OFFSET_BEGINNING (-2): the earliest record.
         self.consumer.assign(
             [
@@ -152,7 +165,7 @@ def read_partitions_to_end(
     """Yield every record of the given partitions, from the beginning to each one's EOF."""
     if not partitions:
         return
-    follower = TopicFollower(settings, partitions, principal=principal)
+    follower = TopicFollower(settings, partitions, principal=principal, **TO_THE_END)
     try:
         yield from follower.read_to_end(timeout)
     finally:

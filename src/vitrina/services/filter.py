@@ -66,7 +66,7 @@ from vitrina.domain.banlist import (
 )
 from vitrina.errors import BrokerError, ContractError
 from vitrina.kafka.deadletter import Output
-from vitrina.kafka.inspect import TopicFollower, topic_partitions
+from vitrina.kafka.inspect import TO_THE_END, TopicFollower, topic_partitions
 from vitrina.kafka.steps import SideWork, Step
 from vitrina.kafka.worker import StreamWorker
 from vitrina.services.bans import decode_ban
@@ -99,6 +99,7 @@ GROUP_ID = "vitrina-filter"
 REBUILD_READER: dict[str, Any] = {
     "queued.max.messages.kbytes": 8192,
     "fetch.queue.backoff.ms": 10,
+    **TO_THE_END,
 }
 
 

@@ -30,7 +30,7 @@ from typing import Any
 import orjson
 
 from vitrina.errors import BrokerError, ContractError, UnavailableError, VitrinaError
-from vitrina.kafka.inspect import TopicFollower, topic_partitions
+from vitrina.kafka.inspect import TO_THE_END, TopicFollower, topic_partitions
 from vitrina.kafka.lifecycle import release
 from vitrina.settings import Settings
 
@@ -206,7 +206,7 @@ def load_owners(
     check_topic(ident, topic, metadata)
     partitions = [TopicPartition(topic, p) for p in sorted(metadata.topics[topic].partitions)]
     owners = Owners()
-    follower = TopicFollower(settings, partitions, principal=principal)
+    follower = TopicFollower(settings, partitions, principal=principal, **TO_THE_END)
     try:
         for msg in follower.read_to_end(timeout):
             owners.fold(msg.key(), msg.value())
