@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 from pathlib import Path
 from typing import Any
 
@@ -103,6 +104,36 @@ def test_a_utf16_file_is_named_for_what_it_is(encoding: str) -> None:
     [record] = list(catalog.records)
     assert catalog.shape == "utf-16" and record.rule == "encoding"
     assert "UTF-16" in (record.error or "") and "UTF-8" in (record.error or "")
+
+
+def test_bytes_that_are_not_utf8_are_named_for_what_they_are() -> None:
+    """A CP1251 or Latin-1 line, or a gzip file, was "malformed JSON: str is not valid
+    UTF-8: surrogates not allowed", at the door, in `shop load` and in dead letters
+    (hostile-input review): there was no surrogate in any of them."""
+    [cp1251] = parse_catalog('{"name": "Чайник"}'.encode("cp1251")).records
+    assert cp1251.error is not None and "surrogate" not in cp1251.error
+    assert cp1251.error.startswith("not UTF-8: byte 0xd7 at byte 10")
+    [escaped] = parse_catalog(b'{"name": "\\ud800"}').records  # a real lone surrogate
+    assert escaped.error is not None and escaped.error.startswith("malformed JSON")
+
+
+def test_a_gzip_catalogue_is_unpacked_within_the_size_limit() -> None:
+    products = list(generate_catalog(3, seed=3))
+    catalog = parse_catalog(gzip.compress(orjson.dumps(products)))
+    assert [r.value for r in catalog.records] == products
+    bomb = gzip.compress(b"[" + b" " * 5000 + b"]")
+    with pytest.raises(CatalogError, match="over the 1,000-byte limit"):
+        parse_catalog(bomb, max_bytes=1000)
+    [cut] = parse_catalog(gzip.compress(orjson.dumps(products))[:-20]).records
+    assert cut.error is not None and "does not unpack" in cut.error
+
+
+def test_lines_ended_by_cr_alone_are_lines() -> None:
+    """Classic Mac OS line ends: the file was one line, and every product after the first
+    was lost as "unexpected content after document"."""
+    products = list(generate_catalog(3, seed=3))
+    data = b"\r".join(orjson.dumps(p) for p in products) + b"\r"
+    assert [r.value for r in parse_catalog(data).records] == products
 
 
 def test_original_bytes_are_kept_for_jsonl() -> None:

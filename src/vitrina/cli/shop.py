@@ -17,7 +17,7 @@ def load(
     paths: list[Path] = typer.Argument(
         ...,
         help='Catalogue files (JSON array, object, {"products": [...]}, JSON Lines, objects '
-        "one after another) or folders of them.",
+        "one after another; gzip-compressed too) or folders of them.",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     strict: bool = typer.Option(

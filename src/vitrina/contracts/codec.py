@@ -17,6 +17,7 @@ import jsonschema_rs
 import orjson
 from pydantic import BaseModel
 
+from vitrina.domain.catalog import malformed
 from vitrina.domain.instants import parse_instant
 from vitrina.domain.limits import (
     MAX_DEPTH,
@@ -134,7 +135,7 @@ def loads(raw: bytes | str | None) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ContractError(f"malformed JSON: {exc}", field="(root)", rule="json") from None
+        raise ContractError(malformed(raw, exc), field="(root)", rule="json") from None
 
 
 def decode(name: str, raw: bytes | str | None) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from itertools import chain
@@ -33,6 +34,7 @@ __all__ = [
     "check_size",
     "dump_catalog",
     "jsonl_records",
+    "malformed",
     "parse_catalog",
     "wrapped_products",
 ]
@@ -44,6 +46,25 @@ NOT_UTF8 = (
 )
 _WS = b" \t\r\n"
 _NON_WS = re.compile(rb"[^ \t\r\n]")
+GZIP = b"\x1f\x8b"  # the first two bytes of gzip-compressed data
+BROKEN_GZIP = "the file is gzip-compressed but does not unpack (cut short or damaged)"
+
+
+def malformed(raw: bytes | str | None, exc: Exception) -> str:
+    """Why `raw` is not JSON, in words. orjson says "str is not valid UTF-8: surrogates not
+    allowed" of any byte that is not UTF-8 — Latin-1 or CP1251 text, a gzip file — which
+    sent people looking for surrogates (hostile-input review)."""
+    if isinstance(raw, bytes) and "UTF-8" in str(exc):
+        if raw.startswith(GZIP):
+            return "not JSON but gzip-compressed data; unpack it first (gunzip)"
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as bad:
+            return (
+                f"not UTF-8: byte 0x{raw[bad.start]:02x} at byte {bad.start}; save the text as "
+                "UTF-8, e.g. `iconv -f CP1251 -t UTF-8`"
+            )
+    return f"malformed JSON: {exc}"
 
 
 class CatalogError(ValueError):
@@ -124,17 +145,13 @@ def wrapped_products(value: Any) -> list[Any] | None:
     return None
 
 
-def _error(exc: Exception) -> str:
-    return f"malformed JSON: {exc}"
-
-
 TOO_DEEP = f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); flatten it"
 
 
 def _bad_json(position: int, unit: str, raw: bytes, exc: Exception) -> Record:
     if "depth" in str(exc) or "ecursion" in str(exc):
         return Record(position, unit, error=TOO_DEEP, raw=raw[:1000], rule="depth")
-    return Record(position, unit, error=_error(exc), raw=raw, rule="json")
+    return Record(position, unit, error=malformed(raw, exc), raw=raw, rule="json")
 
 
 def _too_big(raw: bytes, limit: int) -> str | None:
@@ -351,6 +368,18 @@ def is_utf16(data: bytes) -> bool:
     )
 
 
+def _gunzipped(data: bytes, max_bytes: int) -> bytes | None:
+    """A gzip-compressed catalogue (`catalog.json.gz`) unpacked, within the same size limit
+    as any catalogue (a small file may unpack to gigabytes); None when it does not unpack."""
+    unpacker = zlib.decompressobj(wbits=31)  # 31: gzip's header and trailer
+    try:
+        out = unpacker.decompress(data, max_bytes + 1)
+    except zlib.error:
+        return None
+    check_size(len(out), max_bytes)
+    return out if unpacker.eof else None
+
+
 def check_size(size: int, max_bytes: int = MAX_CATALOG_BYTES) -> None:
     """CatalogError for a catalogue over the limit: callers check a file's size before
     reading it (a 20 GB file would not fit in memory to be refused)."""
@@ -366,8 +395,19 @@ def parse_catalog(
 ) -> Catalog:
     """Recognise the catalogue's shape and return its records; raise CatalogError if hopeless."""
     check_size(len(data), max_bytes)
+    if data.startswith(GZIP):
+        unpacked = _gunzipped(data, max_bytes)
+        if unpacked is None:  # one record saying so, as for UTF-16
+            error = Record(1, "line", error=BROKEN_GZIP, raw=data[:1000], rule="encoding")
+            return Catalog("gzip", [error], estimate=1)
+        data = unpacked
     if data.startswith(BOM):
         data = data[len(BOM) :]
+    if b"\r" in data and b"\n" not in data:
+        # Lines ended by CR alone (classic Mac OS): read as one line, every product after
+        # the first was lost as "content after document". CR outside a JSON string is only
+        # whitespace, and inside one it is not JSON, so a line break it is.
+        data = data.replace(b"\r", b"\n")
     if is_utf16(data):  # one record saying so, not a "malformed JSON" that hides why
         error = Record(1, "line", error=NOT_UTF8, raw=data[:1000], rule="encoding")
         return Catalog("utf-16", [error], estimate=1)

@@ -33,7 +33,14 @@ from vitrina import metrics
 from vitrina.api.errors import error_responses, install_error_handlers
 from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
-from vitrina.domain.catalog import BOM, NOT_UTF8, is_utf16, parse_catalog, wrapped_products
+from vitrina.domain.catalog import (
+    BOM,
+    NOT_UTF8,
+    is_utf16,
+    malformed,
+    parse_catalog,
+    wrapped_products,
+)
 from vitrina.domain.limits import MAX_DEPTH
 from vitrina.domain.product_shapes import (
     NOTHING_DECLARED,
@@ -337,7 +344,7 @@ def parse_body(raw: bytes) -> Any:
         if several is not None:
             return several
         raise BadRequestError(
-            f"malformed JSON: {exc}",
+            malformed(raw, exc),
             hint="send a product object, an array of them, or JSON Lines (one product a line)",
         ) from None
 
