@@ -123,6 +123,34 @@ def test_a_product_without_store_id_cannot_replace_an_owned_one(
     assert owners == {"710001": "store_001"}  # the new id without a store is not claimed
 
 
+@pytest.mark.parametrize("shape", ["array", "jsonl"])  # the parsed and the one-pass paths
+def test_a_store_named_with_a_control_character_or_nothing_visible_claims_nothing(
+    make_settings, tmp_path: Path, shape: str
+) -> None:
+    """`store_id: "store_001\\n"` claimed the id for a store no token names, locking
+    store_001 out of it; `store_id: ""` left the product without an owner (hostile-input
+    review). Both are refused, naming the rule; a visible name is claimed as before."""
+    settings = make_settings()
+    base = {"category": "Книги", "price": {"amount": 1.0, "currency": "RUB"}, "name": "Книга"}
+    products = [
+        {**base, "product_id": "720001", "store_id": "store_001\n"},
+        {**base, "product_id": "720002", "store_id": ""},
+        {**base, "product_id": "720003", "store_id": "\u200b"},  # a zero-width space only
+        {**base, "product_id": "720004", "store_id": "store_001"},
+    ]
+    path = tmp_path / f"stores.{shape}"
+    if shape == "array":
+        path.write_bytes(orjson.dumps(products))
+    else:
+        path.write_bytes(b"\n".join(orjson.dumps(p) for p in products))
+    report = load_paths(settings, [path])
+    assert (report.sent, report.rejected) == (1, 3), report.as_dict()
+    letters = read_dead_letters(settings)
+    assert sorted(d.key for d in letters) == [b"720001", b"720002", b"720003"]
+    assert all("names no store" in d.error for d in letters)
+    assert load_owners(settings).by_product == {"720004": "store_001"}
+
+
 # `shop load` in a child process that dies (os._exit, as under kill -9) as it is about to
 # produce its 1,500th product, once everything it had produced before reached the broker:
 # a kill at any moment of the load is this, for some count.

@@ -118,6 +118,11 @@ def canonical_product(raw: bytes) -> CanonicalProduct | None:
     # or a soft hyphen also sends the record to the schema, which accepts it).
     if not (product.name.isprintable() and product.category.isprintable()):
         return None
+    # A store named with a control character or nothing visible: `shop load` refuses it
+    # on the slow path.
+    store = product.store_id
+    if store is not None and not (store.isprintable() and store.strip(INVISIBLE)):
+        return None
     try:
         for instant in (product.created_at, product.updated_at):
             if instant is not None:

@@ -31,6 +31,7 @@ from vitrina.domain.catalog import (
     jsonl_record,
     parse_catalog,
 )
+from vitrina.domain.limits import has_control, is_blank
 from vitrina.domain.product_shapes import NOTHING_DECLARED, Declared
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
@@ -74,7 +75,20 @@ def check_product(
         raise ContractError(record.error, field="(root)", rule=record.rule or "json")
     # First: it may not be an object.
     value, out = admitted_product(record.value, record.raw, declared)
-    return value["product_id"], out, value.get("store_id")
+    store = value.get("store_id")
+    if isinstance(store, str) and (has_control(store) or is_blank(store)):
+        # The product's id would be claimed for a store no token names ("store_001\n"
+        # beside store_001), and the real store locked out of it; "" claimed nothing and
+        # the product was left without an owner (hostile-input review). The SHOP API refuses
+        # both as "another store" than its token's.
+        raise ContractError(
+            f"store_id {store!r} names no store: it has a control character or no visible "
+            "character (rule: store)",
+            field="store_id",
+            rule="store",
+            hint="name the store in visible text, e.g. store_001, or leave store_id out",
+        )
+    return value["product_id"], out, store
 
 
 def owner_conflict(product_id: str, owner: str, store: str | None) -> ContractError:
