@@ -135,7 +135,8 @@ def loads(raw: bytes | str | None) -> Any:
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError as exc:
-        raise ContractError(malformed(raw, exc), field="(root)", rule="json") from None
+        message, rule = malformed(raw, exc)
+        raise ContractError(message, field="(root)", rule=rule) from None
 
 
 def decode(name: str, raw: bytes | str | None) -> dict[str, Any]:

@@ -50,21 +50,23 @@ GZIP = b"\x1f\x8b"  # the first two bytes of gzip-compressed data
 BROKEN_GZIP = "the file is gzip-compressed but does not unpack (cut short or damaged)"
 
 
-def malformed(raw: bytes | str | None, exc: Exception) -> str:
-    """Why `raw` is not JSON, in words. orjson says "str is not valid UTF-8: surrogates not
-    allowed" of any byte that is not UTF-8 — Latin-1 or CP1251 text, a gzip file — which
-    sent people looking for surrogates (hostile-input review)."""
+def malformed(raw: bytes | str | None, exc: Exception) -> tuple[str, str]:
+    """Why `raw` is not JSON, in words, and the rule (`encoding` or `json`). orjson says
+    "str is not valid UTF-8: surrogates not allowed" of any byte that is not UTF-8 —
+    CP1251 or Latin-1 text, a gzip file — which sent people looking for surrogates
+    (hostile-input review)."""
     if isinstance(raw, bytes) and "UTF-8" in str(exc):
         if raw.startswith(GZIP):
-            return "not JSON but gzip-compressed data; unpack it first (gunzip)"
+            return "not JSON but gzip-compressed data; unpack it first (rule: encoding)", "encoding"
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError as bad:
             return (
-                f"not UTF-8: byte 0x{raw[bad.start]:02x} at byte {bad.start}; save the text as "
-                "UTF-8, e.g. `iconv -f CP1251 -t UTF-8`"
+                f"not UTF-8: byte 0x{raw[bad.start]:02x} at byte {bad.start} (rule: encoding); "
+                "save the text as UTF-8, e.g. `iconv -f CP1251 -t UTF-8`",
+                "encoding",
             )
-    return f"malformed JSON: {exc}"
+    return f"malformed JSON: {exc}", "json"
 
 
 class CatalogError(ValueError):
@@ -151,7 +153,8 @@ TOO_DEEP = f"the record nests deeper than {MAX_DEPTH} levels (rule: depth); flat
 def _bad_json(position: int, unit: str, raw: bytes, exc: Exception) -> Record:
     if "depth" in str(exc) or "ecursion" in str(exc):
         return Record(position, unit, error=TOO_DEEP, raw=raw[:1000], rule="depth")
-    return Record(position, unit, error=malformed(raw, exc), raw=raw, rule="json")
+    error, rule = malformed(raw, exc)
+    return Record(position, unit, error=error, raw=raw, rule=rule)
 
 
 def _too_big(raw: bytes, limit: int) -> str | None:

@@ -344,7 +344,7 @@ def parse_body(raw: bytes) -> Any:
         if several is not None:
             return several
         raise BadRequestError(
-            malformed(raw, exc),
+            malformed(raw, exc)[0],
             hint="send a product object, an array of them, or JSON Lines (one product a line)",
         ) from None
 
