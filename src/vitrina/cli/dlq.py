@@ -29,10 +29,11 @@ def list_(
     """Summary by source topic, service and reason, then the latest records."""
     from rich.table import Table
 
-    from vitrina.kafka.dlq import read_dead_letters, summarize
+    from vitrina.kafka.dlq import distinct, read_dead_letters, summarize
 
     with console.status("reading dead-letters to the end…"):
-        letters = read_dead_letters(settings())
+        # Each rejection once: a worker killed before its commit writes a letter again.
+        letters = distinct(read_dead_letters(settings()))
     counts = summarize(letters)
     recent = sorted(letters, key=lambda d: d.timestamp_ms)[-latest:] if latest > 0 else []
     if as_json:
