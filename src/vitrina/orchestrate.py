@@ -31,6 +31,8 @@ from vitrina.supervisor import ProcessSpec, Supervisor
 
 # New files of the platform and its services (lake, index, logs, secrets): owner only.
 PRIVATE_UMASK = 0o077
+# How long `up` waits for its ports to be freed by a platform that was just killed.
+PORTS_FREED_S = 5.0
 
 
 @dataclass
@@ -85,16 +87,21 @@ def vitrina_argv(*args: str, settings_file: Path | None = None) -> list[str]:
     return [sys.executable, "-m", "vitrina", *head, *args]
 
 
-def ports_in_use(settings: Settings, fields: list[str]) -> list[str]:
-    """`ports.<field> = N` for every port of `fields` something already listens on."""
-    busy = []
-    for name in fields:
-        port = getattr(settings.ports, name)
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-            sock.settimeout(0.3)
-            if sock.connect_ex((settings.api.host, port)) == 0:
-                busy.append(f"ports.{name} = {port}")
-    return busy
+def ports_in_use(settings: Settings, fields: list[str], wait_s: float = 0.0) -> list[str]:
+    """`ports.<field> = N` for every port of `fields` something still listens on after
+    `wait_s` seconds (asked again every 0.25 s while any is)."""
+    deadline = time.monotonic() + wait_s
+    while True:
+        busy = []
+        for name in fields:
+            port = getattr(settings.ports, name)
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                sock.settimeout(0.3)
+                if sock.connect_ex((settings.api.host, port)) == 0:
+                    busy.append(f"ports.{name} = {port}")
+        if not busy or time.monotonic() >= deadline:
+            return busy
+        time.sleep(0.25)
 
 
 def watch_broker(settings: Settings, emit: Callable[[str, str, str], None]) -> BrokerWatch:
@@ -169,7 +176,10 @@ def start_platform(
             for spec in SERVICES
             if (only is None or spec.name in only) and (traffic or spec.name != "traffic")
         ]
-        busy = ports_in_use(settings, [spec.port_field for spec in wanted])
+        # Waited for: right after a kill -9 of `vitrina up` its services (stopping on their
+        # parent's death) still held their ports for ~0.6 s, and an `up` started then was
+        # refused with "another program listens there" (chaos review).
+        busy = ports_in_use(settings, [spec.port_field for spec in wanted], PORTS_FREED_S)
         if busy:
             raise ConfigError(
                 f"ports already in use: {', '.join(busy)}",
