@@ -163,7 +163,10 @@ def watermark_offsets(
         read,
         TRANSIENT | _LEADER_MOVING,
         f"the offsets of {tp.topic} [{tp.partition}]",
-        "check the topic's ACLs and the broker log",
+        # Seen after a kill -9 of the embedded broker (no ACLs there): "Unknown partition"
+        # while the restarted broker loads its topics; the supervisor restarts the service.
+        "has the broker just restarted (`vitrina broker status`)? on a secured cluster, "
+        "check the topic's ACLs; see the broker log",
         service=service,
         timeout_s=timeout_s,
         sleep=sleep,
