@@ -465,29 +465,28 @@ def test_instants_are_normalised_at_the_door(sent: Any, stored: str) -> None:
     assert json.loads(admit_product(product))["created_at"] == stored
 
 
+def _order(order_date: str) -> dict[str, Any]:
+    """One order line of 10.0 dated `order_date`."""
+    return {
+        "order_id": "o-1",
+        "customer_id": "c-1",
+        "items": [{"product_id": "100006", "quantity": 1, "price": 10.0}],
+        "order_date": order_date,
+    }
+
+
 @pytest.mark.parametrize("offset", ["+9959", "+24:00", "-2400", "+00:60", "+0399"])
 def test_a_zone_offset_past_23_59_is_refused_in_words(offset: str) -> None:
     """`+00:60` was read as +01:00, `+9959` refused in Python's words ("offset must be a
     timedelta strictly between ...")."""
-    order = {
-        "order_id": "o-1",
-        "customer_id": "c-1",
-        "items": [{"product_id": "100006", "quantity": 1, "price": 10.0}],
-        "order_date": f"2026-11-30T10:00:00{offset}",
-    }
     with pytest.raises(ContractError, match=r"zone offset .* is not within ±23:59"):
-        validate("order", order)
+        validate("order", _order(f"2026-11-30T10:00:00{offset}"))
 
 
 def test_an_order_dated_with_a_lower_case_z_reaches_the_lake() -> None:
     from vitrina.lake.rows import RecordMeta, lake_rows
 
-    order = {
-        "order_id": "o-1",
-        "customer_id": "c-1",
-        "items": [{"product_id": "100006", "quantity": 1, "price": 10.0}],
-        "order_date": "2026-12-06T03:00:00z",
-    }
+    order = _order("2026-12-06T03:00:00z")
     validate("order", order)
     meta = RecordMeta(topic="orders", partition=0, offset=0, timestamp_ms=0, key="c-1")
     rows = lake_rows("orders", order, meta, b"k")
