@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from tests.conftest import wait_for
 from tests.support import settings_env
 
-from vitrina.errors import BadRequestError, NotFoundError
+from vitrina.errors import BadRequestError, ContractError, NotFoundError
 from vitrina.kafka.inspect import read_to_end
 from vitrina.services.bans import BanService
 from vitrina.settings import Settings
@@ -175,3 +176,40 @@ def test_a_long_ban_list_is_printed_as_plain_lines(
     assert [r[0] for r in rows] == ids and {tuple(r[1:3]) for r in rows} == {
         ("партия брака", "ops")
     }
+
+
+def test_the_client_api_writes_again_a_ban_whose_latest_record_is_not_a_ban(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A record that is no ban, written after a ban under its key, is that key's latest
+    record: once the topic is compacted the ban is gone, and the filter publishes the
+    product again at its next start (hostile-input review). The client API's view writes
+    the ban again, so the latest record is a ban."""
+    from confluent_kafka import Producer
+
+    from vitrina.api.deps import build_state
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.inspect import fold_latest
+    from vitrina.services.bans import decode_ban
+
+    settings = make_settings()
+    topic = settings.topics.banned_products
+    BanService(settings).ban(["730001"], "counterfeit", "ops")
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(topic, b"garbage!!", b"730001")
+    assert producer.flush(10) == 0
+
+    def latest_is_the_ban() -> bool:
+        value = fold_latest(settings, topic).get("730001")
+        try:
+            return (decode_ban(value, "730001") or {}).get("reason") == "counterfeit"
+        except ContractError:
+            return False
+
+    assert not latest_is_the_ban()
+    state = build_state(settings)  # the client API's state: its view starts following
+    try:
+        wait_for(latest_is_the_ban, 30, message="the ban written again")
+        assert state.view.is_banned("730001")
+    finally:
+        state.close()

@@ -46,3 +46,29 @@ def test_the_client_api_view_does_not_ban_the_key_of_a_mismatched_record(
     assert not view.is_banned("100006")
     view.apply(topic, b"100007", ban_of("100007"))
     assert view.is_banned("100007")
+
+
+def test_a_ban_whose_latest_record_is_not_a_ban_is_written_again(tmp_path: Path) -> None:
+    """A record that is no ban leaves the product banned, but it is the key's latest record,
+    and compaction keeps only the latest: the ban would be lost, and the product published
+    again at the filter's next start (hostile-input review). The view writes such a ban
+    again, once, and only when the key's latest record is not a ban."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    topic = settings.topics.banned_products
+    written: list[dict[str, dict[str, object]]] = []
+    view = LocalView(settings, on_shadowed_bans=written.append)  # not started
+    ban = ban_of("100011")
+    view.apply(topic, b"100011", ban)
+    view.apply(topic, b"100011", b"garbage!!")
+    view.apply(topic, b"100012", ban_of("100012"))
+    view.apply(topic, b"100012", b"garbage!!")
+    view.apply(topic, b"100012", None)  # unbanned after it: nothing to keep
+    view.apply(topic, b"100013", b"garbage!!")  # never banned: nothing to keep
+    view.apply(topic, b"100014", ban_of("100014"))
+    view.apply(topic, b"100014", b"garbage!!")
+    view.apply(topic, b"100014", ban_of("100014"))  # a ban is its latest record again
+    assert view.is_banned("100011") and not view.is_banned("100012")
+    view._repair_bans()
+    assert written == [{"100011": decode_ban(ban, "100011")}]
+    view._repair_bans()
+    assert len(written) == 1  # once

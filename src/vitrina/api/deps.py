@@ -121,14 +121,19 @@ def build_state(settings: Settings) -> AppState:
         if settings.api.admin_token
         else local_secret(settings, "admin.token")
     )
-    return AppState(
+    view = LocalView(settings)
+    state = AppState(
         settings=settings,
-        view=LocalView(settings).start(),
+        view=view,
         producer=ClientProducer(settings),
         admin_token=token,
         event_limiter=event_limiter(settings),
         neighbours=following_neighbours(settings),
     )
+    # A ban whose key's latest record is not a ban is written again (recs_view's docstring).
+    view.on_shadowed_bans = lambda bans: state.bans().reassert(bans)
+    view.start()
+    return state
 
 
 def following_neighbours(settings: Settings) -> Any:

@@ -145,6 +145,11 @@ class BanService:
         self._produce([(b.product_id, encode("ban", b)) for b in bans])
         return bans
 
+    def reassert(self, bans: dict[str, dict[str, Any]]) -> None:
+        """Write each ban again as it is (services/recs_view.py: a ban whose key's latest
+        record is not a ban would be lost to compaction)."""
+        self._produce([(pid, encode("ban", ban)) for pid, ban in bans.items()])
+
     def unban(self, ids: list[Any]) -> list[str]:
         """Lift bans; every id must be currently banned (else NotFoundError, nothing written)."""
         valid = self._valid_ids(ids)

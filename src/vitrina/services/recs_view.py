@@ -10,6 +10,13 @@ never joining a consumer group: every API replica needs the whole view, and noth
 committed. "Loaded" means every partition reported end-of-partition once (the embedded
 broker's high watermark is wrong, EOF is not).
 
+A record of `banned-products` that is not a ban leaves the product banned here, as in the
+filter (which dead-letters it). But it is now that key's latest record, and compaction keeps
+only the latest: once compacted, the ban itself would be gone, and the product published
+again at the filter's next start. So a view that has read the topic to its end writes each
+such ban again as it is (`on_shadowed_bans`, the client API's BanService), and the latest
+record of the key is a ban again. Every API process does it; the copies are the same ban.
+
 Serving (`serve_recommendations`) is a pure function: recommendations are re-checked at
 serve time against the current ban list and stock, because both change faster than the
 analytics job recomputes them.
@@ -19,6 +26,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +36,7 @@ from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
-from vitrina.errors import ContractError
+from vitrina.errors import ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.inspect import TopicFollower
 from vitrina.services.bans import decode_ban
@@ -100,9 +108,19 @@ def serve_recommendations(
 class LocalView:
     """Recommendations, bans and category statistics folded from their compacted topics."""
 
-    def __init__(self, settings: Settings, *, poll_timeout_s: float = 0.2) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        poll_timeout_s: float = 0.2,
+        on_shadowed_bans: Callable[[dict[str, dict[str, Any]]], None] | None = None,
+    ) -> None:
         self.settings = settings
         self.poll_timeout_s = poll_timeout_s
+        # Bans whose key's latest record is not a ban, to write again (module docstring).
+        self.on_shadowed_bans = on_shadowed_bans
+        self._shadowed: dict[str, dict[str, Any]] = {}
+        self._repair_at = 0.0
         topics = settings.topics
         self._folds: dict[str, tuple[str, dict[str, dict[str, Any]]]] = {
             topics.recommendations: ("recommendation", {}),
@@ -145,24 +163,53 @@ class LocalView:
             log.warning("view: %s: record without a key ignored", topic)
             return
         name = key.decode("utf-8", "replace")
+        bans = topic == self.settings.topics.banned_products
         if value is None:
             with self._lock:
                 table.pop(name, None)
+                if bans:
+                    self._shadowed.pop(name, None)
             return
         try:
-            if topic == self.settings.topics.banned_products:
-                # keyed by its own product_id, or not a ban: the filter decides the same
-                record = decode_ban(value, name) or {}
-            else:
-                record = decode(contract, value)
+            # A ban keyed by its own product_id, or not a ban: the filter decides the same.
+            record = (decode_ban(value, name) or {}) if bans else decode(contract, value)
         except ContractError as exc:
             # Producers validate on produce, so this is rare; the view cannot dead-letter a
             # topic it does not own, so it counts and logs instead of dropping silently.
             metrics.CLIENT_API_VIEW_INVALID.labels(topic).inc()
             log.warning("view: %s key %s: %s", topic, name, exc)
+            if bans:
+                with self._lock:
+                    if name in table:
+                        self._shadowed[name] = table[name]
             return
         with self._lock:
             table[name] = record
+            if bans:
+                self._shadowed.pop(name, None)
+
+    def _repair_bans(self) -> None:
+        """Write again each ban whose latest record is not a ban; retried every 30 s while
+        the write fails (the broker away)."""
+        if not self._shadowed or self.on_shadowed_bans is None:
+            return
+        if time.monotonic() < self._repair_at:
+            return
+        with self._lock:
+            shadowed, self._shadowed = self._shadowed, {}
+        try:
+            self.on_shadowed_bans(shadowed)
+        except VitrinaError as exc:
+            log.warning("view: %d ban(s) not written again: %s", len(shadowed), exc)
+            self._repair_at = time.monotonic() + 30.0
+            with self._lock:
+                self._shadowed = {**shadowed, **self._shadowed}
+            return
+        log.warning(
+            "view: wrote again %d ban(s) whose latest record was not a ban: %s",
+            len(shadowed),
+            ", ".join(sorted(shadowed)[:20]),
+        )
 
     # -- background consumer -------------------------------------------------------------
     def start(self) -> LocalView:
@@ -208,6 +255,8 @@ class LocalView:
                     self.apply(str(msg.topic()), msg.key(), msg.value())
                 if follower.at_end and not self.loaded.is_set():
                     self.loaded.set()
+                if follower.at_end:  # read to the end: each key's latest record is known
+                    self._repair_bans()
         except Exception as exc:  # keep the API up; /readyz reports the dead view
             self.error = f"view stopped: {exc}"
             log.exception("view stopped")
