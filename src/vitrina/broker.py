@@ -240,7 +240,12 @@ def kafka_node(
     )
 
 
+class BrokerExited(BrokerError):
+    """The broker's process ended while it started (a kill, or its own failure)."""
+
+
 def _start_kafka(settings: Settings, name: str, port: int, die_with_starter: bool) -> BrokerStatus:
+    from vitrina.cluster.process import ExitedWhileStarting
     from vitrina.errors import VitrinaError
 
     node = kafka_node(settings, name, port, die_with_starter)
@@ -248,7 +253,8 @@ def _start_kafka(settings: Settings, name: str, port: int, die_with_starter: boo
         node.start()
     except VitrinaError as exc:
         node.stop()
-        raise BrokerError(
+        error = BrokerExited if isinstance(exc, ExitedWhileStarting) else BrokerError
+        raise error(
             f"{name} (Apache Kafka) did not start: {exc.message}",
             hint=exc.hint or f"see {_log_file(settings, name)}",
         ) from None

@@ -19,6 +19,7 @@ from importlib import resources
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.text import Text
 
 from vitrina import broker
@@ -102,6 +103,19 @@ def ports_in_use(settings: Settings, fields: list[str], wait_s: float = 0.0) -> 
         if not busy or time.monotonic() >= deadline:
             return busy
         time.sleep(0.25)
+
+
+def start_embedded_broker(settings: Settings, console: Console) -> broker.BrokerStatus:
+    """The embedded broker, started once more when its process ends while it starts: a
+    kill -9 two seconds into `vitrina up` stopped the whole platform (chaos review), where
+    a broker that dies later is restarted by the watch. It dies with `vitrina up` even on
+    kill -9, like the services (one running before, e.g. `vitrina broker start`, is left
+    as it is)."""
+    try:
+        return broker.start(settings, die_with_starter=True)
+    except broker.BrokerExited as exc:
+        console.print(f"[yellow]{escape(exc.message.splitlines()[0])}: starting it once more")
+        return broker.start(settings, die_with_starter=True)
 
 
 def watch_broker(settings: Settings, emit: Callable[[str, str, str], None]) -> BrokerWatch:
@@ -226,9 +240,7 @@ def _start(
     if settings.broker.embedded:
         was_running = broker.status(settings).running
         with console.status("starting the embedded broker…"):
-            # Dies with `vitrina up` even on kill -9, like the services (a broker that was
-            # running before, e.g. `vitrina broker start`, is left as it is).
-            st = broker.start(settings, die_with_starter=True)
+            st = start_embedded_broker(settings, console)
         platform.started_broker = not was_running
         console.print(f"broker: {st.address} (pid {st.pid})")
         platform.broker_watch = watch_broker(settings, emit)

@@ -26,6 +26,10 @@ class ClusterError(VitrinaError):
     """A native server failed to start, stop or answer."""
 
 
+class ExitedWhileStarting(ClusterError):
+    """The server's process ended before it was ready (killed, or its own failure)."""
+
+
 @dataclass(frozen=True)
 class ComponentStatus:
     name: str
@@ -150,7 +154,7 @@ class ManagedProcess:
             exited = proc.poll() is not None if proc is not None else not pid_alive(pid)
             if exited:
                 self.pid_file.unlink(missing_ok=True)
-                raise ClusterError(
+                raise ExitedWhileStarting(
                     f"{self.name} exited while starting:\n{self.log_tail()}",
                     hint=f"see {self.log_file}",
                 )
