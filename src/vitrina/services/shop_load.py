@@ -192,6 +192,8 @@ class ShopLoader:
         self.source = source
         self.deliveries = Deliveries()
         self.produced: Counter[str] = Counter()
+        # Products of claimed blocks handed to the producer (their claims confirmed).
+        self.claimed_and_produced = 0
         # Error-only delivery reports: a Python callback per delivered product would cost
         # more than its validation; flush() still waits for every acknowledgement.
         only_errors: dict[str, Any] = {"delivery.report.only.error": True}
@@ -287,12 +289,14 @@ class ShopLoader:
                     produce_one(topic, out, product_id)
                 except BufferError:  # local queue full: wait for deliveries
                     self._produce(topic, product_id, out)
+            self.claimed_and_produced += len(products)
 
     def _claims_failed(self, what: str) -> BrokerError:
         return BrokerError(
             f"an ownership claim written to {self.owners_topic} at "
             f"{self.settings.kafka.bootstrap_servers} {what} (first error: "
-            f"{self.deliveries.first_error}); the products it covers were not published",
+            f"{self.deliveries.first_error}); the products it covers were not published, "
+            f"{self.claimed_and_produced:,} of this load's before them were",
             hint="check `vitrina broker status` and load again; products are keyed by "
             "product_id, so loading twice is safe",
         )
