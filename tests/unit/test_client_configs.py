@@ -244,6 +244,16 @@ def test_an_unacknowledged_write_is_not_called_unreachable(secrets_dir: Path) ->
     assert "min.insync.replicas" in (err.hint or "")
 
 
+def test_an_unreachable_broker_is_not_said_to_be_up(secrets_dir: Path) -> None:
+    """librdkafka's "0/1 brokers are down" (the one broker gone between its checks) beside
+    "cannot reach the Kafka broker" read as a contradiction (chaos review): the count goes."""
+    err = explain(
+        KafkaError(KafkaError._ALL_BROKERS_DOWN, "0/1 brokers are down"), _ident(secrets_dir)
+    )
+    assert err is not None and err.message.startswith("cannot reach the Kafka broker at")
+    assert "brokers are down" not in err.message and not err.message.endswith("()")
+
+
 def test_consumers_do_not_wait_a_second_after_a_full_prefetch_queue() -> None:
     """Regression: librdkafka pauses fetching for 1 s once a consumer's prefetch queue is
     full (`fetch.queue.backoff.ms`); the lake sink on a backlog emptied its 64 MB queue in

@@ -16,6 +16,7 @@ messages, so the CLI, the APIs and the workers all say the same thing.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -159,7 +160,13 @@ def tls_failed(ident: ClientIdentity, detail: str) -> KafkaTlsError:
     )
 
 
+# librdkafka's count of brokers down, e.g. "0/1 brokers are down" when the one broker went
+# away between its checks (read as a contradiction beside "cannot reach": chaos review).
+_BROKERS_DOWN = re.compile(r"\s*\d+/\d+ brokers are down")
+
+
 def unreachable(ident: ClientIdentity, detail: str = "") -> KafkaUnreachable:
+    detail = _BROKERS_DOWN.sub("", detail).strip(" :;,")
     more = f" ({detail})" if detail else ""
     if ident.embedded:
         hint = (
