@@ -16,6 +16,10 @@ only the latest: once compacted, the ban itself would be gone, and the product p
 again at the filter's next start. So a view that has read the topic to its end writes each
 such ban again as it is (`on_shadowed_bans`, the client API's BanService), and the latest
 record of the key is a ban again. Every API process does it; the copies are the same ban.
+It waits until the view has caught up (a poll that found nothing new), so an unban written
+after the bad record is read first; one written in the same instant as the copy may land
+before it and be undone: the product stays banned (the safe side), and unbanning it again
+works.
 
 Serving (`serve_recommendations`) is a pure function: recommendations are re-checked at
 serve time against the current ban list and stock, because both change faster than the
@@ -251,11 +255,12 @@ class LocalView:
             while not self._stop.is_set() and (follower := self._follow_all()) is None:
                 self._stop.wait(1.0)
             while follower is not None and not self._stop.is_set():
-                for msg in follower.poll(500, self.poll_timeout_s, strict=False):
+                records = follower.poll(500, self.poll_timeout_s, strict=False)
+                for msg in records:
                     self.apply(str(msg.topic()), msg.key(), msg.value())
                 if follower.at_end and not self.loaded.is_set():
                     self.loaded.set()
-                if follower.at_end:  # read to the end: each key's latest record is known
+                if follower.at_end and not records:  # caught up: each key's latest is known
                     self._repair_bans()
         except Exception as exc:  # keep the API up; /readyz reports the dead view
             self.error = f"view stopped: {exc}"
