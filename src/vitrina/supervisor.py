@@ -4,7 +4,8 @@ Each service runs as its own process; its output is prefixed with the service na
 process that dies is restarted with backoff (1, 2, 4 ... s, at most a minute apart), and one
 that keeps dying is reported loudly as a crash loop but never given up on: a cause that
 passes (a flood of bad records a worker stops at, 500 at a time; a backend away) then heals
-without an operator restarting the platform, as Kubernetes' CrashLoopBackOff does. Stopping goes in reverse start order: SIGTERM, then SIGKILL.
+without an operator restarting the platform, as Kubernetes' CrashLoopBackOff does.
+Stopping goes in reverse start order: SIGTERM, then SIGKILL.
 Logs are private (directory 0700, files 0600: they may hold customer data), and a console
 that goes away (`vitrina up | head -1`) never stops the logs or the shutdown.
 """
