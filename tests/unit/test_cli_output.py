@@ -112,4 +112,4 @@ def test_a_dead_letter_written_again_after_a_kill_counts_once() -> None:
         letter(6, ""),
     ]
     assert [d.offset for d in distinct(letters)] == [1, 3, 4, 5, 6]
-    assert sum(summarize(letters).values()) == 5
+    assert sum(summarize(distinct(letters)).values()) == 5

@@ -201,8 +201,9 @@ def distinct(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
 
 
 def summarize(letters: Iterable[DeadLetter]) -> Counter[tuple[str, str, str]]:
-    """Counts by (source topic, service, reason), each rejection once (`distinct`)."""
-    return Counter((d.source_topic, d.service, d.reason) for d in distinct(letters))
+    """Counts by (source topic, service, reason) (of `distinct` letters, to count each
+    rejection once)."""
+    return Counter((d.source_topic, d.service, d.reason) for d in letters)
 
 
 def read_dead_letters(settings: Settings, timeout: float = 60.0) -> list[DeadLetter]:
