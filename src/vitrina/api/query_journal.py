@@ -143,6 +143,7 @@ class QueryJournal:
                 self.current = fresh
                 self.segments.append(fresh)
         # The lock is not needed here: a segment no longer current is never written again.
+        # A list, not a generator: any() would stop sealing at the first segment synced.
         if any([self._seal(s) for s in self.segments if not s.sealed and s is not self.current]):
             directory = os.open(self.directory, os.O_RDONLY)
             try:
