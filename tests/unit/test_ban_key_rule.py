@@ -72,3 +72,53 @@ def test_a_ban_whose_latest_record_is_not_a_ban_is_written_again(tmp_path: Path)
     assert written == [{"100011": decode_ban(ban, "100011")}]
     view._repair_bans()
     assert len(written) == 1  # once
+
+
+class _ScriptedFollower:
+    """A follower whose polls return the given batches, at its end from the start."""
+
+    def __init__(self, view: LocalView, batches: list[list[tuple[bytes, bytes | None]]]) -> None:
+        self.view, self.batches, self.at_end = view, batches, True
+
+    def poll(self, *args: object, **kwargs: object) -> list[object]:
+        if not self.batches:
+            self.view._stop.set()
+            return []
+        topic = self.view.settings.topics.banned_products
+        return [_Message(topic, key, value) for key, value in self.batches.pop(0)]
+
+    def close(self) -> None:
+        pass
+
+
+class _Message:
+    def __init__(self, topic: str, key: bytes, value: bytes | None) -> None:
+        self._topic, self._key, self._value = topic, key, value
+
+    def topic(self) -> str:
+        return self._topic
+
+    def key(self) -> bytes:
+        return self._key
+
+    def value(self) -> bytes | None:
+        return self._value
+
+
+def test_a_shadowed_ban_is_written_again_only_once_the_view_has_caught_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bad record, then an unban in the next fetch: written again after the first poll,
+    the ban would have undone the unban. It is written only after a poll finds nothing."""
+    settings = load_settings(data_dir=tmp_path / "data")
+    written: list[dict[str, dict[str, object]]] = []
+    view = LocalView(settings, on_shadowed_bans=written.append)
+    batches: list[list[tuple[bytes, bytes | None]]] = [
+        [(b"100021", ban_of("100021")), (b"100021", b"garbage!!")],
+        [(b"100021", None)],  # the operator's unban, fetched a poll later
+        [(b"100022", ban_of("100022")), (b"100022", b"garbage!!")],
+    ]
+    monkeypatch.setattr(view, "_follow_all", lambda: _ScriptedFollower(view, batches))
+    view._run()
+    assert not view.is_banned("100021") and view.is_banned("100022")
+    assert [sorted(w) for w in written] == [["100022"]]
