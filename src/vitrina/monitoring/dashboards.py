@@ -75,7 +75,10 @@ KAFKA = Dashboard(
         _p(
             "Offline partitions / active controllers",
             ("max(kafka_controller_kafkacontroller_offlinepartitionscount)", "offline partitions"),
-            ("sum(kafka_controller_kafkacontroller_activecontrollercount)", "active controllers"),
+            (
+                "sum by (job) (kafka_controller_kafkacontroller_activecontrollercount)",
+                "active controllers ({{job}})",
+            ),
         ),
         _p(
             "Messages in per broker",
