@@ -19,6 +19,7 @@ app = typer.Typer(
 )
 
 
+BASE_PORT = 29092  # cluster A's first broker; every other port follows from it
 BASE_PORT_HELP = (
     "First port of cluster A (default 29092, what the `cluster` profile uses); "
     "every other port follows from it. Give the same to up, status and down."
@@ -94,7 +95,7 @@ def up(
         "(kafka, kafka-mirror, mirrormaker, monitoring, hdfs, "
         "opensearch, s3).",
     ),
-    base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP),
+    base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Start cluster A, cluster B, MirrorMaker 2 (and the rest of the topology), apply topics
     and ACLs on both clusters; print the profile to run the platform on it."""
@@ -128,9 +129,11 @@ def up(
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
     profile = write_profile(plan)
+    # The same --base-port, or `status` asks the default ports (operator review).
+    moved = f" --base-port {base_port}" if base_port != BASE_PORT else ""
     console.print(
         f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
-        "up (or demo); `vitrina cluster status`"
+        f"up (or demo); `vitrina cluster status{moved}`"
     )
 
 
@@ -140,7 +143,7 @@ def down(
     purge: bool = typer.Option(
         False, "--purge", help="Also delete the clusters' data (not the secrets)."
     ),
-    base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP),
+    base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Stop every component (reverse order), by recorded PID."""
     import shutil
@@ -160,7 +163,7 @@ def down(
 
 @app.command()
 @handle_errors
-def status(base_port: int = typer.Option(29092, "--base-port", help=BASE_PORT_HELP)) -> None:
+def status(base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP)) -> None:
     """Each component: running, answering; brokers, active controller, under-replicated
     partitions, MirrorMaker 2 lag. Exit 0 only when everything is up."""
     from vitrina.cluster import topology
