@@ -213,3 +213,13 @@ def test_a_segment_sealed_with_lines_not_delivered_is_synced_to_disk(
     journal.rotate()
     assert first.fd in synced and len(synced) == 2  # the segment, then its directory
     journal.close()
+
+
+def test_a_line_after_close_is_an_oserror(tmp_path: Path) -> None:
+    """The query log counts an OSError from the journal and still produces the record; a
+    closed journal's segment has no map, and a copy into it was a TypeError instead (a 500
+    for a search answered while the process stopped)."""
+    journal = QueryJournal(tmp_path)
+    journal.close()
+    with pytest.raises(OSError, match="closed"):
+        journal.append(b'{"n": 0}\n')

@@ -113,7 +113,9 @@ class QueryJournal:
         refuses it."""
         with self._lock:
             segment = self.current
-            room = cast(mmap.mmap, segment.room)
+            if segment.room is None:  # closed: an OSError, as a write to its closed fd was
+                raise OSError(f"the query-log journal {self.directory} is closed")
+            room = segment.room
             end = segment.end + len(line)
             if end > len(room):  # sealed by the producer's next rotate()
                 segment = self.current = self._new_segment(len(line))
