@@ -32,7 +32,7 @@ from confluent_kafka import Consumer, KafkaError, TopicPartition
 from vitrina.domain.banlist import Effect
 from vitrina.errors import BrokerError
 from vitrina.kafka.clients import consumer_config
-from vitrina.kafka.inspect import TopicFollower
+from vitrina.kafka.inspect import TO_THE_END, TopicFollower
 from vitrina.kafka.offsets import watermark_offsets
 from vitrina.settings import Settings
 
@@ -50,8 +50,8 @@ _SEEK_GAP = 200
 _READER_CONFIG: dict[str, Any] = {
     "enable.partition.eof": True,
     "queued.max.messages.kbytes": 2048,
-    "fetch.wait.max.ms": 10,
     "fetch.queue.backoff.ms": 10,
+    **TO_THE_END,  # fetch.wait.max.ms 10
 }
 
 
