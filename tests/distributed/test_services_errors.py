@@ -145,8 +145,9 @@ def test_commands_connect_as_their_own_principal(
     rejected = orjson.loads(result.stdout)["rejected"]
     assert rejected >= 1
     replayers = secrets_subset(healthy_cluster, tmp_path / "s2", ["admin", "dlq-replay"])
-    result, _ = vitrina(
-        ["dlq", "replay"], platform_env(platform, KAFKA__SECRETS_DIR=str(replayers))
+    result, _ = vitrina(  # --unchecked: the rejected lines still break the contract
+        ["dlq", "replay", "--unchecked"],
+        platform_env(platform, KAFKA__SECRETS_DIR=str(replayers)),
     )
     assert result.returncode == 0, result.stderr
     assert f"replayed {rejected}" in result.stdout

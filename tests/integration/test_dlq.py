@@ -61,10 +61,11 @@ def test_list_summarises_by_topic_service_and_reason(rejected) -> None:
 
 def test_replay_reproduces_original_bytes_with_replay_count(rejected) -> None:
     settings = rejected
-    dry = replay(settings, Selection(reason="minimum"), dry_run=True)
+    # unchecked: the record still breaks the contract (a test of the copy, not the check)
+    dry = replay(settings, Selection(reason="minimum"), dry_run=True, unchecked=True)
     assert len(dry.chosen) == 1 and dry.dry_run
     assert list(read_to_end(settings, [settings.topics.shop_products])) == []
-    report = replay(settings, Selection(reason="minimum"))
+    report = replay(settings, Selection(reason="minimum"), unchecked=True)
     assert report.by_topic == {settings.topics.shop_products: 1}
     [msg] = read_to_end(settings, [settings.topics.shop_products])
     original = (BAD / "negative-price.json").read_bytes()
@@ -79,7 +80,10 @@ def test_replay_reproduces_original_bytes_with_replay_count(rejected) -> None:
     # so a fixed position in the list was sometimes that one).
     target = next(d for d in read_dead_letters(settings) if d.key != b"200005")
     assert [
-        d.ref for d in replay(settings, Selection(refs=(target.ref,)), dry_run=True).chosen
+        d.ref
+        for d in replay(
+            settings, Selection(refs=(target.ref,)), dry_run=True, unchecked=True
+        ).chosen
     ] == [target.ref]
 
 
@@ -120,7 +124,7 @@ class _ValidateProducts(Step):
 
 def test_replayed_record_is_validated_again_and_keeps_its_replay_count(rejected) -> None:
     settings = rejected
-    replay(settings, Selection(reason="minimum"))
+    replay(settings, Selection(reason="minimum"), unchecked=True)  # rules newer than the CLI's
     worker = StreamWorker(
         settings,
         _ValidateProducts(),
@@ -170,9 +174,10 @@ def test_replay_of_a_still_invalid_record_is_dead_lettered_once_per_replay(make_
 
         first = wait_for(lambda: count(2), 30, message="both services reject the record")
         assert {d.service for d in first} == {"filter", "lake-sink"}
-        assert len(replay(settings, Selection(topic=settings.topics.shop_products)).chosen) == 1
+        everything = Selection(topic=settings.topics.shop_products)
+        assert len(replay(settings, everything, unchecked=True).chosen) == 1
         wait_for(lambda: count(3), 30, message="the replayed copy rejected again")
-        assert len(replay(settings, Selection(topic=settings.topics.shop_products)).chosen) == 1
+        assert len(replay(settings, everything, unchecked=True).chosen) == 1
         after = wait_for(lambda: count(4), 30, message="the second replay rejected again")
 
         def processed(worker: StreamWorker) -> bool:  # all 3 records handled and committed
@@ -260,9 +265,10 @@ def test_replay_of_a_door_rejection_keeps_the_owner_rule(make_settings, tmp_path
     assert (b"300001", "store_002") not in stores  # the owner's product was not overwritten
     assert (b"300001", None) not in stores
     assert (b"300001", "store_001") in stores
-    assert (b"300002", "store_002") in stores  # replayed: the filter judges it (and refuses it)
+    assert (b"300002", "store_002") not in stores  # still invalid: not replayed
     assert (b"300003", "store_003") in stores
-    assert report.by_topic == {settings.topics.shop_products: 2}
+    assert report.by_topic == {settings.topics.shop_products: 1}
+    assert [d.key for d, _ in report.invalid] == [b"300002"]
     assert len(report.refused) == 2
     for refused, why in report.refused:
         assert refused.key == b"300001" and "belongs to store_001" in why
@@ -402,13 +408,14 @@ def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings) 
     assert producer.flush(10) == 0
     # A first run that got only as far as the order (as a kill -9 would leave it) ...
     [order_letter] = [d for d in read_dead_letters(settings) if d.source_topic == orders]
-    partial = replay(settings, Selection(refs=(order_letter.ref,)))
+    # unchecked: the order is a stub that breaks its contract (a test of the copies)
+    partial = replay(settings, Selection(refs=(order_letter.ref,)), unchecked=True)
     assert partial.by_topic == {orders: 1}
     # ... then a run over everything sends the rest, and the order not again
-    first = replay(settings, Selection())
+    first = replay(settings, Selection(), unchecked=True)
     assert first.by_topic == {settings.topics.shop_products: 1}
     assert [d.key for d, _ in first.replayed_before] == [b"c-1"]
-    again = replay(settings, Selection())
+    again = replay(settings, Selection(), unchecked=True)
     assert again.by_topic == {} and again.chosen == []
     assert sorted(d.key for d, _ in again.replayed_before) == [b"500001", b"c-1"]
     assert all("already replayed" in why for _, why in again.replayed_before)
@@ -422,7 +429,7 @@ def test_a_second_replay_of_the_same_letters_sends_nothing_again(make_settings) 
 
     assert copies(orders) == 1 and copies(settings.topics.shop_products) == 1
     # --again: an operator's escape hatch, for a copy a consumer lost
-    assert replay(settings, Selection(), again=True).by_topic == {
+    assert replay(settings, Selection(), again=True, unchecked=True).by_topic == {
         orders: 1,
         settings.topics.shop_products: 1,
     }
@@ -464,7 +471,7 @@ def test_a_replay_does_not_compare_every_letter_with_every_other(
         return equal(self, other)
 
     monkeypatch.setattr(DeadLetter, "__eq__", counted)
-    report = replay(settings, Selection(), dry_run=True)
+    report = replay(settings, Selection(), dry_run=True, unchecked=True)  # stub orders
     assert len(report.chosen) == n - n // 10 and len(report.unreplayable) == n // 10
     assert len(compared) < n, f"{len(compared)} comparisons of letters for {n} letters"
 
@@ -493,7 +500,7 @@ def test_a_letter_without_a_key_is_replayed_beside_keyless_records(make_settings
     producer.produce(letter.topic, letter.value, None, headers=letter.headers, timestamp=now)
     producer.produce(topic, b"{}", None, timestamp=now + 1000)  # keyless, written after it
     assert producer.flush(10) == 0
-    report = replay(settings, Selection())
+    report = replay(settings, Selection(), unchecked=True)  # "{not json" breaks the contract
     assert report.by_topic == {topic: 1} and report.superseded == []
 
 
@@ -555,3 +562,58 @@ def test_replay_publishes_nothing_when_its_claims_are_refused(make_settings, mon
     with pytest.raises(BrokerError, match="claims"):
         replay(settings, Selection(service="shop-load"))
     assert list(read_to_end(settings, [settings.topics.shop_products])) == []
+
+
+def test_a_record_that_still_breaks_its_contract_is_not_replayed(rejected) -> None:
+    """`dlq replay` re-sent records as invalid as when they were rejected: every run added
+    as many dead letters again (a blind review saw 4 -> 12 -> 20: a door rejection is
+    dead-lettered by the filter and the lake sink both). Now they are listed with the rule
+    they break and not sent; a valid record rejected for a passing reason still is."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.kafka.deadletter import dead_letter
+
+    settings = rejected
+    topic = settings.topics.shop_products
+    valid = {
+        "product_id": "600001",
+        "name": "Лампа",
+        "category": "Дом",
+        "price": {"amount": 10.0, "currency": "RUB"},
+    }
+    letter = dead_letter(
+        settings.topics.dead_letters,
+        service="shop-load",
+        error="the broker was away",
+        key=b"600001",
+        value=orjson.dumps(valid),
+        source_topic=topic,
+    )
+    producer = Producer(producer_config(settings, "test"))
+    producer.produce(letter.topic, letter.value, letter.key, headers=letter.headers)
+    assert producer.flush(10) == 0
+    report = replay(settings, Selection())
+    assert [d.key for d in report.chosen] == [b"600001"]
+    assert len(report.invalid) == 5
+    whys = " | ".join(why for _, why in report.invalid)
+    assert "still breaks the product contract" in whys
+    assert "price.amount" in whys and "malformed JSON" in whys
+    sent = [msg.key() for msg in read_to_end(settings, [topic])]
+    assert sent == [b"600001"]
+    # The CLI says which and why, and a second run sends nothing (the valid one was sent)
+    out = subprocess.run(
+        [sys.executable, "-m", "vitrina", "dlq", "replay"],
+        env=settings_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "replayed 0" in out.stdout and out.stdout.count("still breaks the product") == 5
+    assert "--unchecked" in out.stdout
+    assert [msg.key() for msg in read_to_end(settings, [topic])] == [b"600001"]
+    # --unchecked sends them (for services whose rules are newer than this command's)
+    forced = replay(settings, Selection(reason="minimum"), unchecked=True)
+    assert len(forced.chosen) == 1 and forced.invalid == []

@@ -115,14 +115,23 @@ def replay(
         help="Also send records already replayed (their copies are in their topics): "
         "only for a copy a consumer lost.",
     ),
+    unchecked: bool = typer.Option(
+        False,
+        "--unchecked",
+        help="Also send records that still break this version's contract: only while the "
+        "services run newer rules than this command.",
+    ),
 ) -> None:
-    """Re-produce chosen records to their source topic (validated again; nothing deleted)."""
+    """Re-produce chosen records to their source topic; nothing is deleted. A record that
+    still breaks its contract is not sent (it would only be dead-lettered again)."""
     from vitrina.kafka.dlq import Selection
     from vitrina.kafka.dlq import replay as run_replay
 
     selection = Selection(topic, service, reason, tuple(offsets or ()))
     with console.status("reading dead-letters and what their topics hold since…"):
-        report = run_replay(settings(), selection, dry_run=dry_run, again=again)
+        report = run_replay(
+            settings(), selection, dry_run=dry_run, again=again, unchecked=unchecked
+        )
     verb = "would replay" if dry_run else "replayed"
     console.print(
         f"[bold]{verb} {len(report.chosen)}[/] record(s): "
@@ -132,6 +141,16 @@ def replay(
         console.print(f"[yellow]not replayed {letter.ref}: {shown(why)}", highlight=False)
     if len(report.refused) > 10:
         console.print(f"[yellow]… and {len(report.refused) - 10} more another store owns")
+    for letter, why in report.invalid[:10]:
+        console.print(f"[yellow]not replayed {letter.ref}: {shown(why)}", highlight=False)
+    if len(report.invalid) > 10:
+        console.print(f"[yellow]… and {len(report.invalid) - 10} more that still break it")
+    if report.invalid:
+        console.print(
+            "[dim]fix them at their source (the store sends them again), or replay with "
+            "--unchecked once the services' rules accept them",
+            highlight=False,
+        )
     for letter, why in report.superseded[:10]:
         console.print(f"[yellow]not replayed {letter.ref}: {shown(why)}", highlight=False)
     if len(report.superseded) > 10:

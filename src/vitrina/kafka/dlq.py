@@ -11,7 +11,8 @@ generation of each root is sent, addressed (`replay_for`) to the services that r
 Other services skip the copy; if it fails again, only the first addressed service
 dead-letters it — one new letter per replay, not one per service. A letter whose copy its
 topic already holds (a second run, a rerun after a kill -9) is not sent again, nor one
-older than a record of the same key its topic holds (`already_in_topics`).
+older than a record of the same key its topic holds (`already_in_topics`), nor one that
+still breaks its topic's contract (`still_invalid`): it would only be dead-lettered again.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from typing import Any, NamedTuple, cast
 
 from confluent_kafka import TopicPartition
 
-from vitrina.errors import BadRequestError, BrokerError, NotFoundError
+from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
 from vitrina.kafka.deadletter import (
     HEADER_ERROR,
     HEADER_OFFSET,
@@ -290,6 +291,8 @@ class ReplayReport:
     # their topic holds already (`already_in_topics`)
     superseded: list[tuple[DeadLetter, str]] = field(default_factory=list)
     replayed_before: list[tuple[DeadLetter, str]] = field(default_factory=list)
+    # Records that still break their topic's contract (`still_invalid`)
+    invalid: list[tuple[DeadLetter, str]] = field(default_factory=list)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -299,6 +302,7 @@ class ReplayReport:
             "refused": [{"ref": d.ref, "why": why} for d, why in self.refused],
             "superseded": [{"ref": d.ref, "why": why} for d, why in self.superseded],
             "replayed_before": [{"ref": d.ref, "why": why} for d, why in self.replayed_before],
+            "invalid": [{"ref": d.ref, "why": why} for d, why in self.invalid],
             "dry_run": self.dry_run,
         }
 
@@ -309,10 +313,13 @@ def replay(
     *,
     dry_run: bool = False,
     again: bool = False,
+    unchecked: bool = False,
     timeout: float = 30.0,
 ) -> ReplayReport:
     """Re-produce the chosen records to their source topics, each once (nothing is deleted).
-    `again`: also those whose copies their topics hold already (a copy a consumer lost)."""
+    `again`: also those whose copies their topics hold already (a copy a consumer lost);
+    `unchecked`: also those that still break this version's contract (services that run
+    newer rules than this command)."""
     from vitrina.kafka.produce import produce
     from vitrina.kafka.worker import make_producer
 
@@ -325,6 +332,10 @@ def replay(
     # (dataclass equality), 37 s for 10,000 letters.
     replayable = [d for d in letters if d.source_topic in known]
     unreplayable = [d for d in letters if d.source_topic not in known]
+    invalid = [] if unchecked else still_invalid(settings, replayable)
+    if invalid:
+        out = {d.ref for d, _ in invalid}
+        replayable = [d for d in replayable if d.ref not in out]
     stale, copied = already_in_topics(settings, replayable)
     if again:
         copied = []
@@ -343,6 +354,7 @@ def replay(
         refused,
         stale,
         copied,
+        invalid,
     )
     if dry_run or not replayable:
         return report
@@ -379,6 +391,38 @@ def replay(
             hint="check `vitrina broker status` and replay again",
         )
     return report
+
+
+def still_invalid(settings: Settings, letters: list[DeadLetter]) -> list[tuple[DeadLetter, str]]:
+    """The letters whose records break their topic's contract as the services read it: a
+    product as the filter judges it (its key its product_id), a ban as every reader folds
+    it, any other record against its topic's schema. A replayed copy of one would only be
+    dead-lettered again, one more letter per run. A tombstone of a compacted topic is valid.
+    Records rejected for another reason (the lake could not write them) are replayed."""
+    from vitrina.contracts.codec import decode
+    from vitrina.contracts.door import check_record_key, judge_product
+    from vitrina.contracts.models import CONTRACTS
+    from vitrina.services.bans import decode_ban
+    from vitrina.topics import declared_topics
+
+    specs = {spec.name: spec for spec in declared_topics(settings)}
+    found = []
+    for letter in letters:
+        spec = specs[letter.source_topic]
+        key = letter.key.decode("utf-8", "replace") if letter.key is not None else ""
+        try:
+            if letter.value is None and spec.compacted:
+                continue
+            if spec.role == "shop_products":
+                product_id, _ = judge_product(letter.value)
+                check_record_key(letter.key, product_id, "")
+            elif spec.role == "banned_products":
+                decode_ban(letter.value, key)
+            elif spec.value in CONTRACTS:
+                decode(spec.value, letter.value)
+        except ContractError as exc:
+            found.append((letter, f"still breaks the {spec.value} contract: {exc}"))
+    return found
 
 
 # Topics whose consumers keep the latest record of each key (a product, a ban): a replayed
