@@ -278,6 +278,28 @@ def test_a_file_over_the_size_limit_is_refused_unread_and_fails_strict(
     assert refused["shape"] == "invalid" and "over the" in refused["skipped"]
 
 
+def test_a_load_that_sends_nothing_exits_2_even_without_strict(make_settings) -> None:
+    """A load whose every record was rejected exited 0, as a successful one does: a script
+    could not tell "loaded" from "nothing loaded" without `--strict` (which also fails a
+    load with one bad record of thousands). Now it exits 2 and says so; a mixed one still
+    exits 0."""
+    settings = make_settings()
+    result = run_shop_load(
+        settings, "--json", str(BAD / "negative-price.json"), str(BAD / "two-bad-lines.jsonl")
+    )
+    assert result.returncode == 2, (result.stdout, result.stderr)
+    summary = orjson.loads(result.stdout)
+    assert (summary["sent"], summary["rejected"]) == (0, 3)
+    said = " ".join(result.stderr.split())  # the terminal's width wraps it
+    assert "nothing was sent" in said and "vitrina dlq list" in said
+    mixed = run_shop_load(
+        settings,
+        str(BAD / "negative-price.json"),
+        str(SEED_DIR / "arigatory_kafka-final__products.json"),
+    )
+    assert mixed.returncode == 0, mixed.stderr
+
+
 def test_a_load_declares_the_currency_of_bare_prices(make_settings, tmp_path) -> None:
     """`vitrina shop load --currency`: without it a bare price is rejected (dead-letters,
     saying how); with it the same file is admitted in that currency."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import typer
 
-from vitrina.cli.common import console, counting_bar, handle_errors, settings
+from vitrina.cli.common import console, counting_bar, err_console, handle_errors, settings
 
 app = typer.Typer(help="Store catalogues: load files into shop-products.", no_args_is_help=True)
 
@@ -21,7 +21,10 @@ def load(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
     strict: bool = typer.Option(
-        False, "--strict", help="Exit 2 when any record was rejected or a file refused whole."
+        False,
+        "--strict",
+        help="Exit 2 when any record was rejected or a file refused whole (without it: "
+        "only when nothing was sent).",
     ),
     currency: str | None = typer.Option(
         None,
@@ -39,7 +42,9 @@ def load(
         "products are rejected. A product that names its own keeps it.",
     ),
 ) -> None:
-    """Validate each product and produce it keyed by product_id; invalid ones → dead-letters."""
+    """Validate each product and produce it keyed by product_id; invalid ones → dead-letters.
+
+    Exits 2 when records were rejected or files refused and nothing was sent."""
     from vitrina.domain.catalog import Catalog
     from vitrina.domain.product_shapes import Declared, is_category, is_currency
     from vitrina.services.shop_load import load_paths
@@ -67,7 +72,14 @@ def load(
         console.print_json(orjson.dumps(report.as_dict()).decode())
     else:
         _print_summary(report)
-    if strict and (report.rejected or report.refused_files):
+    failed = report.rejected or report.refused_files
+    if failed and not report.sent:  # a load that loaded nothing is not a success
+        err_console.print(
+            "[red]nothing was sent:[/] every record was rejected or its file refused "
+            "(`vitrina dlq list` shows why)"
+        )
+        raise typer.Exit(2)
+    if strict and failed:
         raise typer.Exit(2)
 
 
