@@ -42,8 +42,13 @@ app = typer.Typer(
 )
 
 
+# Commands that run services: their clients keep retrying a broker that is not up yet.
+SERVING = {"run", "up", "demo"}
+
+
 @app.callback()
 def _global(
+    ctx: typer.Context,
     profile: str = typer.Option(
         None,
         "--profile",
@@ -59,6 +64,10 @@ def _global(
     ),
 ) -> None:
     common.set_profile(profile, settings_file)
+    if ctx.invoked_subcommand not in SERVING:
+        from vitrina.kafka.errors import fail_fast_when_refused
+
+        fail_fast_when_refused()
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

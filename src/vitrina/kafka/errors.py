@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -356,6 +357,36 @@ def wait_flushed(
             return int(left)
 
 
+# A command typed by hand fails at once when nothing listens at any bootstrap address; a
+# service keeps librdkafka's retries (its broker may be restarting). The CLI turns it on.
+_fail_fast = False
+
+
+def fail_fast_when_refused(on: bool = True) -> None:
+    """Whether `fetch_metadata` first asks each bootstrap address for a TCP connection and
+    fails at once when every one is refused or does not resolve."""
+    global _fail_fast
+    _fail_fast = on
+
+
+def refused_everywhere(bootstrap: str, timeout: float = 1.0) -> str | None:
+    """Why no bootstrap address can be a broker: each refused the connection or named no
+    host. None when one accepts, or only times out (a slow network is not an answer)."""
+    reasons = []
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition("://")[2].rpartition(":")
+        try:
+            with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
+                return None
+        except ConnectionRefusedError:
+            reasons.append(f"{address.strip()}: connection refused")
+        except (socket.gaierror, ValueError):
+            reasons.append(f"{address.strip()}: no such host or port")
+        except OSError:  # a timeout, no route: librdkafka's retries decide
+            return None
+    return "; ".join(reasons)
+
+
 def fetch_metadata(
     admin: Any,
     ident: ClientIdentity,
@@ -369,6 +400,8 @@ def fetch_metadata(
     (authentication, TLS) sits in the error callback, which `poll()` serves: ask in
     short steps and poll in between.
     """
+    if _fail_fast and (refused := refused_everywhere(ident.bootstrap)):
+        raise unreachable(ident, refused)
     deadline = time.monotonic() + timeout
     last: KafkaException | None = None
     while True:
