@@ -246,6 +246,67 @@ def test_a_failed_run_publishes_nothing_and_the_previous_run_keeps_serving(
     assert lake.last_run() == first.run_id
 
 
+def _run_folders(settings: Settings) -> set[str]:
+    """Every run= folder of every analytics output in the lake (committed or not)."""
+    root = AnalyticsLake.from_settings(settings).root
+    return {p.name for p in Path(root).glob("*/run=*") if p.is_dir()}
+
+
+def test_a_run_whose_publish_fails_leaves_no_outputs_in_the_lake(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A run that failed to publish left its uncommitted run= folders in every output
+    dataset (seen after a broker stop), kept until they aged out of the runs pruning keeps.
+    Now the run deletes what it wrote; the previous run keeps serving."""
+    from vitrina.analytics import job
+    from vitrina.errors import BrokerError
+
+    settings = make_settings()
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    first = run_job(settings, publish_topics=False)
+    kept = _run_folders(settings)
+    assert kept and all(name == f"run={first.run_id}" for name in kept)
+
+    def refused(*_args: Any, **_kwargs: Any) -> int:
+        raise BrokerError("the broker went away mid-publish")
+
+    monkeypatch.setattr(job, "publish", refused)
+    with pytest.raises(BrokerError, match="mid-publish"):
+        run_job(settings, now=datetime(2031, 1, 1, tzinfo=UTC))
+    assert _run_folders(settings) == kept
+    assert AnalyticsLake.from_settings(settings).last_run() == first.run_id
+
+
+def test_a_run_with_its_broker_away_says_so_before_computing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`analytics run` with the broker stopped computed the whole run, waited 61 s in
+    silence on publishing, then failed. The topics are asked for first: nothing listens,
+    so the command fails at once, before any work, and the lake holds no run."""
+    from tests.conftest import free_port
+
+    from vitrina.analytics import job
+    from vitrina.cli.main import app
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=100, customer_count=15, messages=1200)
+    computed: list[int] = []
+    monkeypatch.setattr(job, "_compute", lambda *a, **k: computed.append(1))
+    port = free_port()
+    result = CliRunner().invoke(
+        app,
+        ["analytics", "run"],
+        env={
+            "VITRINA__DATA_DIR": str(tmp_path),
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
+        },
+    )
+    said = " ".join(result.output.split())
+    assert result.exit_code == 1, said
+    assert f"cannot reach the Kafka broker at 127.0.0.1:{port}" in said
+    assert computed == [] and _run_folders(settings) == set()
+
+
 def test_years_old_lake_gets_finite_scores_from_the_wall_clock_run(tmp_path: Path) -> None:
     """Regression (issue 16): decay from the wall clock made every score NaN on old data."""
     from datetime import UTC, datetime

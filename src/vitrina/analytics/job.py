@@ -65,15 +65,21 @@ def compute(
     evaluation: bool = False,
     progress: Progress | None = None,
     engine_options: dict[str, Any] | None = None,
+    first: Callable[[], None] | None = None,
 ) -> dict[str, pa.Table]:
     """Run every definition over the lake and fetch the outputs as Arrow tables (over a
-    fresh listing if an input file vanished under the run: `AnalyticsLake.read_listed`)."""
+    fresh listing if an input file vanished under the run: `AnalyticsLake.read_listed`).
+    `first` runs once the lake is known to hold the inputs, before any work."""
     lake = AnalyticsLake.from_settings(settings)
-    return lake.read_listed(
-        lambda inputs: _compute(
+
+    def run(inputs: dict[str, InputFiles]) -> dict[str, pa.Table]:
+        if first is not None:
+            first()
+        return _compute(
             settings, params, lake, inputs, engine_name, evaluation, progress, engine_options
         )
-    )
+
+    return lake.read_listed(run)
 
 
 def _compute(
@@ -245,8 +251,20 @@ def run_job(
         top_k=settings.analytics.top_k,
         ease_products=settings.analytics.ease_products,
     )
+
+    def topics_reachable() -> None:  # a broker away is said before the work, not a minute after
+        from vitrina.kafka.inspect import topic_partitions
+
+        for topic in (settings.topics.analytics_categories, settings.topics.recommendations):
+            topic_partitions(settings, topic, principal="analytics")
+
     results = compute(
-        settings, params, engine_name=engine_name, progress=progress, engine_options=engine_options
+        settings,
+        params,
+        engine_name=engine_name,
+        progress=progress,
+        engine_options=engine_options,
+        first=topics_reachable if publish_topics else None,
     )
     check_outputs(results)
     recs = recommendation_records(
@@ -270,19 +288,23 @@ def run_job(
         duration_s=0.0,
     )
     report.model_check = next(iter(results["model_check"].to_pylist()), {})
-    for name, table in results.items():
-        report.rows[name] = table.num_rows
-        report.lake_paths[name] = lake.write_output(name, run_id, table)
-    if progress:
-        progress("write lake")
     report.customers = sum(1 for r in recs if r["user_id"] != POPULAR_USER)
-    if publish_topics:
-        for topic, batch in messages.items():
-            report.published[topic] = publish(settings, topic, batch)
+    try:
+        for name, table in results.items():
+            report.rows[name] = table.num_rows
+            report.lake_paths[name] = lake.write_output(name, run_id, table)
         if progress:
-            progress("publish")
-    report.duration_s = round(time.monotonic() - started, 3)
-    lake.commit_run(run_id, report.to_json().encode())
+            progress("write lake")
+        if publish_topics:
+            for topic, batch in messages.items():
+                report.published[topic] = publish(settings, topic, batch)
+            if progress:
+                progress("publish")
+        report.duration_s = round(time.monotonic() - started, 3)
+        lake.commit_run(run_id, report.to_json().encode())
+    except BaseException:  # a failed run leaves no outputs behind (a kill -9's: pruning's)
+        lake.discard_run(run_id, list(results))
+        raise
     try:  # the lake kept every run's outputs: ~1,440 a day at the default interval
         pruned = lake.prune_runs(settings.analytics.keep_runs, moment)
         if pruned:

@@ -254,6 +254,18 @@ class AnalyticsLake:
         self.writer._put_atomic(path, parquet_bytes(table))
         return path
 
+    def discard_run(self, run_id: str, names: list[str]) -> None:
+        """Delete what an uncommitted run wrote of `names`, best effort: what is left is
+        pruned later as an abandoned run (`prune_runs`)."""
+        for name in names:
+            try:
+                self.fs.rm(self.output_path(name, run_id).rsplit("/", 1)[0], recursive=True)
+            except FileNotFoundError:
+                continue
+            except OSError as exc:
+                log.warning("analytics: outputs of failed run %s not deleted: %s", run_id, exc)
+                return
+
     def commit_run(self, run_id: str, report: bytes) -> str:
         """Mark `run_id` current: its outputs are complete and valid."""
         path = f"{self.root}/{RUNS_DIR}/run={run_id}.json"

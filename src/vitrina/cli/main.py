@@ -68,6 +68,7 @@ def _global(
         from vitrina.kafka.errors import fail_fast_when_refused
 
         fail_fast_when_refused()
+        ctx.call_on_close(lambda: fail_fast_when_refused(False))  # CliRunner: one process
     logging.basicConfig(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
