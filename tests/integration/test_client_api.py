@@ -435,6 +435,21 @@ def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]
     recs = _cli(["recommend", "Eva"], port)
     assert recs.returncode == 0, recs.stderr
     assert "Recommendations for Eva" in recs.stdout
+    # The model that made a known customer's list is named, as on the web page: "personal"
+    # alone read as the personal model while the model check had chosen popularity.
+    settings, _, products = served
+    user = f"cli-{uuid.uuid4().hex[:8]}"
+    items = [{"product_id": products[0]["product_id"], "score": 1.0, "reason": "popular"}]
+    record = {"user_id": user, "items": items, "model": "popularity"}
+    produce(
+        settings,
+        settings.topics.recommendations,
+        [(user, encode("recommendation", {**record, "generated_at": NOW.isoformat()}))],
+    )
+    url = f"http://127.0.0.1:{port}/api/v1/recommendations/{user}"
+    wait_for(lambda: httpx.get(url).json()["source"] == "personal", 20, message="the list")
+    said = " ".join(_cli(["recommend", user], port).stdout.split())
+    assert "personal · model popularity (the personal model did not beat it" in said, said
     bad = _cli(["search", "x", "--sort", "cheapest"], port)
     assert bad.returncode == 1 and "sort" in bad.stderr
     read = _cli(["search", "самая дешевая клавиатура до 5к"], port)

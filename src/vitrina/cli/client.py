@@ -149,9 +149,13 @@ def recommend(
         "top-in-stock": "top in-stock products (no popularity data yet)",
         "none": "nothing to recommend yet",
     }
-    table = Table(
-        title=f"Recommendations for {shown(user)}: {sources.get(body['source'], body['source'])}"
-    )
+    title = f"Recommendations for {shown(user)}: {sources.get(body['source'], body['source'])}"
+    model = body.get("model")
+    if model:  # a known customer's list may still be popularity: the model check's choice
+        title += f" · model {shown(model)}"
+        if body["source"] == "personal" and model == "popularity":
+            title += " (the personal model did not beat it on these orders)"
+    table = Table(title=title)
     for column in ("id", "name", "price", "score", "why"):
         table.add_column(column)
     for item in body["items"]:

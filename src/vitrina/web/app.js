@@ -278,7 +278,9 @@ async function showRecs(user) {
   try {
     const body = await api("/api/v1/recommendations/" + encodeURIComponent(user));
     $("#recs-summary").textContent = `Для ${body.user_id}: ${SOURCES[body.source] || body.source}` +
-      (body.model ? ` · модель ${body.model}` : "");
+      (body.model ? ` · модель ${body.model}` : "") +
+      (body.source === "personal" && body.model === "popularity"
+        ? " (персональная модель не обошла популярность на этих заказах)" : "");
     $("#recs").replaceChildren(...body.items.filter((i) => i.product)
       .map((i) => productCard(i.product, i.reason)));
   } catch (e) { showError(e.message); }
