@@ -70,3 +70,38 @@ def test_cluster_install_resolves_only_the_components_asked_for(
     result = CliRunner().invoke(app, ["cluster", "install"])
     assert result.exit_code == 0, result.output
     assert resolved == ["kafka", "hadoop", "kafka", "opensearch"]
+
+
+def test_every_group_has_commands_so_no_usage_line_promises_one_it_lacks() -> None:
+    # `vitrina search --help` read "vitrina search [OPTIONS] [query] COMMAND [ARGS]...":
+    # search was a group without commands, its query taken by the group's callback.
+    import click
+    import typer.main
+
+    def groups(command: click.Command, path: str) -> list[tuple[str, click.Group]]:
+        if not isinstance(command, click.Group):
+            return []
+        found = [(path, command)]
+        for name, sub in command.commands.items():
+            found += groups(sub, f"{path} {name}")
+        return found
+
+    empty = [
+        path for path, group in groups(typer.main.get_command(app), "vitrina") if not group.commands
+    ]
+    assert empty == []
+    result = CliRunner().invoke(app, ["search", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0 and "COMMAND" not in result.output
+
+
+def test_dlq_show_refuses_a_malformed_ref_before_reading_anything(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # `vitrina dlq show bogus` went to the broker first and said "no dead letter at bogus"
+    # (or "cannot reach the Kafka broker"), never what a ref looks like.
+    monkeypatch.setenv("VITRINA__DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("VITRINA__KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:1")  # never reached
+    result = CliRunner().invoke(app, ["dlq", "show", "bogus"])
+    assert result.exit_code == 1, result.output
+    assert "bogus: not a dead letter's ref (P:O or O)" in result.output
+    assert "cannot reach" not in result.output

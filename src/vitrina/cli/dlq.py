@@ -86,8 +86,9 @@ def show(
     """One dead letter: headers, key and a preview of the original bytes."""
     from rich.table import Table
 
-    from vitrina.kafka.dlq import find, read_dead_letters
+    from vitrina.kafka.dlq import check_refs, find, read_dead_letters
 
+    check_refs([ref])
     letter = find(read_dead_letters(settings()), ref)
     table = Table(title=f"dead letter {letter.ref}", show_header=False)
     table.add_column("header", style="bold")

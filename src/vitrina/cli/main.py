@@ -25,7 +25,7 @@ COMMAND_MODULES: list[tuple[str, str]] = [
     ("security", "vitrina.cli.security"),
     ("acl", "vitrina.cli.acl"),
     ("", "vitrina.cli.mirror"),
-    ("search", "vitrina.cli.search"),
+    ("", "vitrina.cli.search"),
     ("index", "vitrina.cli.index"),
     ("lake", "vitrina.cli.lake"),
     ("client", "vitrina.cli.client"),

@@ -12,17 +12,15 @@ import typer
 
 from vitrina.cli.common import console, handle_errors, settings, shown
 
-app = typer.Typer(
+app = typer.Typer()
+
+
+# A command, not a group: a group's usage line promised a COMMAND it does not have.
+@app.command(
+    "search",
     help="Search the index directly (the API's engine and ranking; no live ban "
     "re-check, no query log — `vitrina client search` goes through the API).",
-    invoke_without_command=True,
-    no_args_is_help=False,
 )
-
-
-# Options may follow the query (`vitrina search "часы" --brand X`): a group stops parsing
-# options at its first argument unless interspersed arguments are allowed.
-@app.callback(invoke_without_command=True, context_settings={"allow_interspersed_args": True})
 @handle_errors
 def search_command(
     query: str = typer.Argument("", help="Words to look for; empty lists every product."),

@@ -157,13 +157,7 @@ class Selection:
 
     def __post_init__(self) -> None:
         # A mistyped ref matched nothing, and the replay said "replayed 0 record(s)", exit 0.
-        malformed = [ref for ref in self.refs if not _REF.fullmatch(ref)]
-        if malformed:
-            raise BadRequestError(
-                f"--offset {', '.join(malformed)}: not a dead letter's ref (P:O or O)",
-                hint="use the refs `vitrina dlq list` shows, e.g. --offset 2:0; "
-                "nothing was replayed",
-            )
+        check_refs(self.refs, "--offset ", "--offset 2:0; nothing was replayed")
 
     def matches(self, letter: DeadLetter) -> bool:
         if self.topic and letter.source_topic != self.topic:
@@ -173,6 +167,17 @@ class Selection:
         if self.reason and self.reason.lower() not in letter.error.lower():
             return False
         return not self.refs or any(_ref_matches(r, letter) for r in self.refs)
+
+
+def check_refs(refs: Iterable[str], named: str = "", example: str = "2:0") -> None:
+    """BadRequestError naming each ref that is not `PARTITION:OFFSET` or `OFFSET`, before
+    anything is read: a mistyped one would only be "not found" (or a broker error)."""
+    malformed = [ref for ref in refs if not _REF.fullmatch(ref)]
+    if malformed:
+        raise BadRequestError(
+            f"{named}{', '.join(malformed)}: not a dead letter's ref (P:O or O)",
+            hint=f"use the refs `vitrina dlq list` shows, e.g. {example}",
+        )
 
 
 def _ref_matches(ref: str, letter: DeadLetter) -> bool:
