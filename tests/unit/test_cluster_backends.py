@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from vitrina.cluster import topology
 from vitrina.cluster.hdfs import HdfsCluster
@@ -41,3 +44,48 @@ def test_profile_keeps_lake_and_search_embedded_when_their_servers_are_down(tmp_
     from vitrina.cluster.storage import profile_overrides
 
     assert profile_overrides(topology.Plan(data_dir=tmp_path)) == {}
+
+
+def _ports_by_component(plan: topology.Plan) -> dict[str, set[int]]:
+    """Every port each component of `plan` listens on, read from the components themselves."""
+    found: dict[str, Any] = {c.name: c for c in topology.components(plan)}
+
+    def kafka(cluster: Any) -> set[int]:
+        return {p for n in cluster.ports for p in (n.client, n.internal, n.controller, n.jmx) if p}
+
+    return {
+        "kafka": kafka(found["kafka"]),
+        "kafka-mirror": kafka(found["kafka-mirror"]),
+        "mirrormaker": {found["mirrormaker"].metrics_port},
+        "monitoring": {found["monitoring"].prometheus_port, found["monitoring"].alertmanager_port},
+        "hdfs": set(vars(found["hdfs"].ports).values()),
+        "opensearch": {found["opensearch"].http_port, found["opensearch"].transport_port},
+        "s3": {found["s3"].port},
+    }
+
+
+def test_every_port_follows_the_base_port_so_two_topologies_share_no_port(tmp_path: Path) -> None:
+    """Operator review of 9d56bff: `cluster up --base-port` moved Kafka, MirrorMaker 2 and the
+    monitoring but not HDFS, OpenSearch and S3, so a second topology collided on those."""
+    default = _ports_by_component(topology.Plan.at(tmp_path))
+    moved = _ports_by_component(topology.Plan.at(tmp_path, 31092))
+    taken = set().union(*default.values())
+    for name, ports in moved.items():
+        assert ports.isdisjoint(taken), (name, sorted(ports & taken))
+    every = [port for ports in moved.values() for port in ports]
+    assert len(every) == len(set(every)), sorted(every)
+
+
+def test_the_default_base_port_keeps_the_backends_documented_ports(tmp_path: Path) -> None:
+    ports = _ports_by_component(topology.Plan.at(tmp_path))
+    assert ports["hdfs"] == {29020, 29870, 29866, 29864, 29867}
+    assert ports["opensearch"] == {29200, 29300}
+    assert ports["s3"] == {29500}
+
+
+def test_a_base_port_that_would_push_a_port_out_of_range_is_refused(tmp_path: Path) -> None:
+    from vitrina.cluster.process import ClusterError
+
+    for base in (1000, 65000):
+        with pytest.raises(ClusterError, match="--base-port"):
+            topology.Plan.at(tmp_path, base)

@@ -22,7 +22,9 @@ app = typer.Typer(
 BASE_PORT = 29092  # cluster A's first broker; every other port follows from it
 BASE_PORT_HELP = (
     "First port of cluster A (default 29092, what the `cluster` profile uses); "
-    "every other port follows from it. Give the same to up, status and down."
+    "every other port (mirror, MirrorMaker 2, monitoring, HDFS, OpenSearch, S3) moves with "
+    "it. Give the same to up, status and down; two topologies on one host need base ports "
+    "at least 851 apart."
 )
 
 

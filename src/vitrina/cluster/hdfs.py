@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 from xml.sax.saxutils import escape
@@ -50,6 +50,10 @@ class HdfsPorts:
     datanode_data: int = 29866
     datanode_http: int = 29864
     datanode_ipc: int = 29867
+
+    def shifted(self, shift: int) -> HdfsPorts:
+        """The same layout moved by `shift`, for `cluster up --base-port`."""
+        return replace(self, **{f.name: getattr(self, f.name) + shift for f in fields(self)})
 
 
 @dataclass
@@ -229,4 +233,4 @@ class HdfsCluster:
 
 
 def component(plan: Plan) -> HdfsCluster:
-    return HdfsCluster(plan.root)
+    return HdfsCluster(plan.root, ports=plan.hdfs_ports)

@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from vitrina.cluster.topology import Plan
 
 VERSION = "2.19.6"
+# OpenSearch's 9200/9300 in the 29xxx range of `cluster up` (at its default base port).
+HTTP_PORT = 29200
+TRANSPORT_PORT = 29300
 MAIN_CLASS = "org.opensearch.bootstrap.OpenSearch"
 # module name -> (plugin class, jar name prefixes that belong to the module, not the server)
 MODULES: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -111,8 +114,8 @@ class OpenSearchNode:
 
     root: Path
     host: str = "127.0.0.1"
-    http_port: int = 29200  # OpenSearch's 9200/9300 in the 29xxx range of `cluster up`
-    transport_port: int = 29300
+    http_port: int = HTTP_PORT
+    transport_port: int = TRANSPORT_PORT
     heap: str = "384m"
     name: str = "opensearch"
 
@@ -234,4 +237,8 @@ class OpenSearchNode:
 
 
 def component(plan: Plan) -> OpenSearchNode:
-    return OpenSearchNode(plan.root)
+    return OpenSearchNode(
+        plan.root,
+        http_port=plan.opensearch_http_port,
+        transport_port=plan.opensearch_transport_port,
+    )

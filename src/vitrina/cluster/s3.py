@@ -99,4 +99,4 @@ class S3Server:
 
 
 def component(plan: Plan) -> S3Server:
-    return S3Server(plan.root)
+    return S3Server(plan.root, port=plan.s3_port)

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from vitrina.cluster.hdfs import HdfsCluster
-from vitrina.cluster.opensearch import OpenSearchNode
+from vitrina.cluster import hdfs as hdfs_component
+from vitrina.cluster import opensearch as opensearch_component
 
 if TYPE_CHECKING:
     from vitrina.cluster.topology import Plan
@@ -20,9 +20,10 @@ LAKE_PATH = "/vitrina/lake"
 
 
 def profile_overrides(plan: Plan) -> dict[str, Any]:
-    """`lake` / `search` profile sections for the components of `plan` that answer."""
+    """`lake` / `search` profile sections for the components of `plan` that answer, on the
+    ports `plan` gave them (a moved --base-port moves them too)."""
     out: dict[str, Any] = {}
-    hdfs = HdfsCluster(plan.root)
+    hdfs = hdfs_component.component(plan)
     if hdfs.status().answering:
         out["lake"] = {
             "backend": {
@@ -32,7 +33,7 @@ def profile_overrides(plan: Plan) -> dict[str, Any]:
                 "rpc_url": hdfs.hdfs_url,
             }
         }
-    node = OpenSearchNode(plan.root)
+    node = opensearch_component.component(plan)
     if node.status().answering:
         out["search"] = {"backend": {"type": "opensearch", "url": node.url}}
     return out

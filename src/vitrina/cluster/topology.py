@@ -16,17 +16,20 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from vitrina.cluster import opensearch, s3
+from vitrina.cluster.hdfs import HdfsPorts
 from vitrina.cluster.kafka import HOST, KafkaCluster, NodePorts, ports_from_base
 from vitrina.cluster.process import ClusterError, Component
 from vitrina.settings import Settings, load_settings
 
 # Ports of `vitrina cluster up` (tests pass free ports instead). Node i of cluster A:
-# 29092+10(i-1) client, +1 internal, +2 controller, +3 JMX exporter.
+# 29092+10(i-1) client, +1 internal, +2 controller, +3 JMX exporter. HDFS, OpenSearch and S3
+# keep their modules' defaults (29020…29870); every port moves with the base port.
 PRIMARY_BASE_PORT = 29092
 MIRROR_BASE_PORT = 29192
 MM2_METRICS_PORT = 29290
@@ -44,21 +47,50 @@ class Plan:
     mm2_metrics_port: int = MM2_METRICS_PORT
     prometheus_port: int = PROMETHEUS_PORT
     alertmanager_port: int = ALERTMANAGER_PORT
+    hdfs_ports: HdfsPorts = field(default_factory=HdfsPorts)
+    opensearch_http_port: int = opensearch.HTTP_PORT
+    opensearch_transport_port: int = opensearch.TRANSPORT_PORT
+    s3_port: int = s3.DEFAULT_PORT
     heap: str = "320m"
 
     @classmethod
     def at(cls, data_dir: Path, base_port: int = PRIMARY_BASE_PORT) -> Plan:
         """Every port relative to `base_port` (default 29092: A on 29092-29115, B on 29192…,
-        Prometheus 29288, Alertmanager 29289, MirrorMaker 2 metrics 29290)."""
+        Prometheus 29288, Alertmanager 29289, MirrorMaker 2 metrics 29290, HDFS 29020 and
+        29864-29870, OpenSearch 29200/29300, S3 29500): a topology spans 851 ports, so two on
+        one host share none when their base ports are at least that far apart.
+
+        ClusterError when a port would leave 1024-65535 (the range a user may bind)."""
         shift = base_port - PRIMARY_BASE_PORT
-        return cls(
+        plan = cls(
             data_dir=data_dir,
             primary_ports=tuple(ports_from_base(base_port, PRIMARY_NODES)),
             mirror_ports=tuple(ports_from_base(MIRROR_BASE_PORT + shift, MIRROR_NODES)),
             mm2_metrics_port=MM2_METRICS_PORT + shift,
             prometheus_port=PROMETHEUS_PORT + shift,
             alertmanager_port=ALERTMANAGER_PORT + shift,
+            hdfs_ports=HdfsPorts().shifted(shift),
+            opensearch_http_port=opensearch.HTTP_PORT + shift,
+            opensearch_transport_port=opensearch.TRANSPORT_PORT + shift,
+            s3_port=s3.DEFAULT_PORT + shift,
         )
+        _check_range(plan, base_port)
+        return plan
+
+    def ports(self) -> list[int]:
+        """Every port of the topology (a component's port collides with no other's)."""
+        nodes = [*self.primary_ports, *self.mirror_ports]
+        kafka = [p for n in nodes for p in (n.client, n.internal, n.controller, n.jmx) if p]
+        return [
+            *kafka,
+            self.mm2_metrics_port,
+            self.prometheus_port,
+            self.alertmanager_port,
+            *vars(self.hdfs_ports).values(),
+            self.opensearch_http_port,
+            self.opensearch_transport_port,
+            self.s3_port,
+        ]
 
     @property
     def root(self) -> Path:
@@ -68,6 +100,20 @@ class Plan:
     def secrets(self) -> Path:
         # Where `vitrina security init` writes outside the repository: <data_dir>/secrets/kafka.
         return self.data_dir / "secrets" / "kafka"
+
+
+def _check_range(plan: Plan, base_port: int) -> None:
+    """A port below 1024 needs root and one above 65535 does not exist: say which base ports
+    fit rather than let a server fail to bind minutes into `cluster up`."""
+    low, high = min(plan.ports()), max(plan.ports())
+    if low >= 1024 and high <= 65535:
+        return
+    default = Plan(plan.data_dir).ports()
+    raise ClusterError(
+        f"--base-port {base_port} puts the topology on ports {low}-{high}",
+        hint=f"choose a base port from {PRIMARY_BASE_PORT - min(default) + 1024} "
+        f"to {65535 - (max(default) - PRIMARY_BASE_PORT)}",
+    )
 
 
 def ensure_secrets(plan: Plan) -> bool:
