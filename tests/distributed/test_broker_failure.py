@@ -32,6 +32,9 @@ from tests.distributed.services_support import (
 )
 from tests.distributed.test_services_exactly_once import Service, committed_outputs, small_catalogue
 
+from vitrina.cli.cluster import exit_code, status_line
+from vitrina.cluster.process import UP
+
 pytestmark = [pytest.mark.distributed, pytest.mark.slow, pytest.mark.timeout(900)]
 
 # 20k (was 50k): the broker still dies mid-load (once 2000 are published; an assertion below
@@ -262,6 +265,27 @@ def test_the_topic_check_asks_a_live_broker_once_its_controller_is_killed(
             message=f"a check answered with broker {controller} (its controller) killed",
         )
         print(f"checks that failed before one answered: {len(failed)}")
+        _status_says_degraded(healthy_cluster, controller)
     finally:
         check.close()
         healthy_cluster.restart(controller, timeout=180)
+    assert healthy_cluster.kafka.status().health == UP
+
+
+def _status_says_degraded(cluster: SecuredCluster, killed: int) -> None:
+    """`cluster status` with one of three brokers killed said "kafka down" (operator review of
+    9d56bff) while writes went on: it is degraded, names the node and exits 2."""
+    seen: list[str] = []
+
+    def degraded() -> bool:
+        seen.append(status_line(cluster.kafka.status()))
+        return f"degraded (node(s) {killed} down)" in seen[-1]
+
+    wait_for(
+        degraded,
+        timeout=60,
+        interval=1.0,
+        message=f"`cluster status` to say degraded, node {killed} down",
+        explain=lambda: f"it said: {seen[-1]}",
+    )
+    assert exit_code([cluster.kafka.status().health]) == 2

@@ -54,3 +54,31 @@ def test_brokers_listed_but_silent_are_named_and_writes_said_to_wait() -> None:
     assert view.health.startswith("broker(s) 2 listed but not answering — fewer than")
     one_down = ClusterView("b:1", {1: "h:1", 2: "h:2"}, 12, 165, 0, 0, min_insync=2)
     assert not one_down.writes_wait
+
+
+def test_one_node_of_three_down_is_degraded_and_named_two_is_down() -> None:
+    """Operator review of 9d56bff: with one of three brokers killed (RF 3, min.insync 2,
+    writes going on) `cluster status` said "kafka down"."""
+    from vitrina.cli.cluster import exit_code, status_line
+    from vitrina.cluster.kafka import serving
+    from vitrina.cluster.process import DEGRADED, DOWN, UP, ComponentStatus
+
+    def kafka(answering: dict[int, bool]) -> ComponentStatus:
+        serves, down = serving(answering, min_insync=2)
+        return ComponentStatus("kafka", not down, serves, "b:1", nodes_down=down)
+
+    healthy = kafka({1: True, 2: True, 3: True})
+    one_down = kafka({1: True, 2: False, 3: True})
+    two_down = kafka({1: False, 2: False, 3: True})
+    assert (healthy.health, one_down.health, two_down.health) == (UP, DEGRADED, DOWN)
+    assert "degraded (node(s) 2 down)" in status_line(one_down)
+    assert "down (node(s) 1, 2 down)" in status_line(two_down)
+    assert [exit_code([UP, h]) for h in (UP, DEGRADED, DOWN)] == [0, 2, 1]
+    assert exit_code([DEGRADED, DOWN]) == 1  # the worst wins
+
+
+def test_a_single_node_cluster_with_its_node_down_is_down() -> None:
+    from vitrina.cluster.kafka import serving
+
+    assert serving({1: False}, min_insync=1) == (False, (1,))
+    assert serving({1: True}, min_insync=1) == (True, ())

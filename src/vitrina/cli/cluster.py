@@ -163,26 +163,51 @@ def down(
         console.print(f"cluster data under {plan.root} removed")
 
 
+# `cluster status` exit codes: a script can tell "act now" (DOWN) from "repair soon" (DEGRADED).
+EXIT_CODES = {"up": 0, "down": 1, "degraded": 2}
+
+
+def status_line(st: object) -> str:
+    """One component's line of `cluster status`: its health, naming the nodes down."""
+    from vitrina.cluster.process import DEGRADED, UP, ComponentStatus
+
+    assert isinstance(st, ComponentStatus)
+    nodes = f" (node(s) {', '.join(map(str, st.nodes_down))} down)" if st.nodes_down else ""
+    if st.health == UP:
+        state = "[green]up[/]"
+    elif st.health == DEGRADED:
+        state = f"[yellow]degraded{nodes}[/]"
+    elif st.running and not st.nodes_down:
+        state = "[yellow]running, not answering[/]"
+    else:
+        state = f"[red]down{nodes}[/]"
+    return f"{st.name:13} {state}  {st.address}  {st.detail}"
+
+
+def exit_code(healths: list[str]) -> int:
+    """The worst health wins: any component down 1, else any degraded 2, else 0."""
+    from vitrina.cluster.process import DEGRADED, DOWN, UP
+
+    worst = DOWN if DOWN in healths else DEGRADED if DEGRADED in healths else UP
+    return EXIT_CODES[worst]
+
+
 @app.command()
 @handle_errors
 def status(base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP)) -> None:
-    """Each component: running, answering; brokers, active controller, under-replicated
-    partitions, MirrorMaker 2 lag. Exit 0 only when everything is up."""
+    """Each component: up, degraded (it serves with node(s) down, named) or down; brokers,
+    active controller, under-replicated partitions, MirrorMaker 2 lag. Exit 0: everything
+    up; 2: degraded (Kafka lost a node but writes go on); 1: a component is down (or a
+    cluster has fewer than min.insync.replicas nodes answering: writes wait)."""
     from vitrina.cluster import topology
 
     plan = _plan(base_port)
     assert isinstance(plan, topology.Plan)
-    healthy = True
+    healths = []
     for component in topology.components(plan):
         st = component.status()
-        state = (
-            "[green]up[/]"
-            if st.running and st.answering
-            else "[yellow]running, not answering[/]"
-            if st.running
-            else "[red]down[/]"
-        )
-        healthy &= st.running and st.answering
-        console.print(f"{st.name:13} {state}  {st.address}  {st.detail}", highlight=False)
-    if not healthy:
-        raise typer.Exit(1)
+        healths.append(st.health)
+        console.print(status_line(st), highlight=False)
+    code = exit_code(healths)
+    if code:
+        raise typer.Exit(code)

@@ -19,7 +19,7 @@ import base64
 import contextlib
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -79,6 +79,13 @@ def ports_from_base(base: int, nodes: int, jmx: bool = True) -> list[NodePorts]:
     ]
 
 
+def serving(answering: Mapping[int, bool], min_insync: int) -> tuple[bool, tuple[int, ...]]:
+    """Whether a cluster whose nodes answer as given takes acks=all writes (at least
+    `min_insync` of them answer), and which nodes do not answer."""
+    down = tuple(sorted(node for node, ok in answering.items() if not ok))
+    return len(answering) - len(down) >= min_insync, down
+
+
 @dataclass
 class KafkaCluster:
     """One KRaft cluster. `host_prefix` names the certificates: kafka-N or kafka-mirror-N."""
@@ -121,6 +128,10 @@ class KafkaCluster:
         return ",".join(f"{HOST}:{p.client}" for p in self.ports)
 
     @property
+    def min_insync(self) -> int:
+        return min(2, self.size)
+
+    @property
     def protocol(self) -> str:
         return "SASL_SSL" if self.secured else "PLAINTEXT"
 
@@ -154,7 +165,7 @@ class KafkaCluster:
         p = self.ports[node - 1]
         voters = ",".join(f"{i}@{HOST}:{q.controller}" for i, q in enumerate(self.ports, 1))
         rf = str(self.size)
-        isr = str(min(2, self.size))
+        isr = str(self.min_insync)
         props = {
             "process.roles": "broker,controller",
             "node.id": str(node),
@@ -435,23 +446,39 @@ class KafkaCluster:
             answers = list(pool.map(lambda n: is_controller(n[1]), nodes))
         return next((node for (node, _), yes in zip(nodes, answers, strict=True) if yes), None)
 
+    def nodes_answering(self, pids: Mapping[int, int | None]) -> dict[int, bool]:
+        """Node -> it runs and serves clients, asked of every node at once (each ask is a
+        TLS + SCRAM handshake, up to 3 s for a node that hangs)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        nodes = sorted(pids)
+        with ThreadPoolExecutor(max_workers=len(nodes)) as pool:
+            answers = pool.map(lambda n: pids[n] is not None and self.node_answers(n), nodes)
+            return dict(zip(nodes, answers, strict=True))
+
     def status(self) -> ComponentStatus:
-        pids = [self.process(n).pid() for n in range(1, self.size + 1)]
-        running = [p for p in pids if p is not None]
-        detail = f"{len(running)}/{self.size} node processes"
-        answering = False
-        if running:
+        """Per node, then the cluster: it serves while `min_insync` nodes answer (one of
+        three down: writes go on, DEGRADED naming it; two: writes wait, DOWN)."""
+        pids = {n: self.process(n).pid() for n in range(1, self.size + 1)}
+        running = [p for p in pids.values() if p is not None]
+        answering, down = serving(self.nodes_answering(pids), self.min_insync)
+        detail = f"{self.size - len(down)}/{self.size} nodes answer"
+        if down:
+            detail += f" (node(s) {', '.join(map(str, down))} down)"
+        if len(down) < self.size:
             try:
                 info = self.describe(timeout=3.0)
             except Exception as exc:  # status reports, never raises
+                answering = False
                 detail += f"; not answering: {exc}"
             else:
-                answering = True
                 detail += (
                     f"; brokers {info['brokers']}, controller {info['controller']}, "
                     f"{info['under_replicated']} under-replicated, "
                     f"{info['offline']} offline partitions"
                 )
+        if not answering and down:
+            detail += f"; fewer than min.insync.replicas ({self.min_insync}) answer"
         return ComponentStatus(
             self.name,
             len(running) == self.size,
@@ -459,6 +486,7 @@ class KafkaCluster:
             self.bootstrap,
             running[0] if running else None,
             detail,
+            nodes_down=down,
         )
 
 

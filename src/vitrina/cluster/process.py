@@ -30,14 +30,29 @@ class ExitedWhileStarting(ClusterError):
     """The server's process ended before it was ready (killed, or its own failure)."""
 
 
+UP, DEGRADED, DOWN = "up", "degraded", "down"
+
+
 @dataclass(frozen=True)
 class ComponentStatus:
     name: str
     running: bool
-    answering: bool
+    answering: bool  # it serves its clients (a cluster: enough of its nodes for writes)
     address: str
     pid: int | None = None
     detail: str = ""
+    nodes_down: tuple[int, ...] = ()  # the nodes of a multi-node component that do not answer
+
+    @property
+    def health(self) -> str:
+        """UP, DEGRADED or DOWN. A cluster that lost a node but still takes writes is
+        DEGRADED, not DOWN: calling it down (as `cluster status` did with one of three
+        brokers killed, writes going on) sends an operator to the wrong fix."""
+        if not self.answering:
+            return DOWN
+        if self.running and not self.nodes_down:
+            return UP
+        return DEGRADED
 
 
 class Component(Protocol):
