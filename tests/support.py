@@ -46,7 +46,9 @@ class UvicornThread:
 class ChildProcess:
     """A child process we started; stopped by its own PID only (SIGTERM, then SIGKILL)."""
 
-    def __init__(self, name: str, argv: list[str], log: Path) -> None:
+    def __init__(
+        self, name: str, argv: list[str], log: Path, env: dict[str, str] | None = None
+    ) -> None:
         self.name, self.log = name, log
         with open(log, "wb") as fh:
             self.popen = subprocess.Popen(
@@ -55,6 +57,7 @@ class ChildProcess:
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,
                 start_new_session=True,
+                env=env,
             )
 
     def tail(self) -> str:

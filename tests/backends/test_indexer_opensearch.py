@@ -13,9 +13,11 @@ the batch are searchable, and the indexer keeps running.
 
 from __future__ import annotations
 
+import sys
 import threading
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -23,6 +25,7 @@ import pytest
 from confluent_kafka import Consumer, TopicPartition
 from tests.conftest import wait_for
 from tests.integration.test_indexer import produce
+from tests.support import ChildProcess, settings_env
 
 from vitrina.cluster.opensearch import OpenSearchNode
 from vitrina.domain.generator import generate_catalog
@@ -33,6 +36,7 @@ from vitrina.services.indexer import build_worker
 from vitrina.settings import Settings
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
+VITRINA = [sys.executable, "-m", "vitrina"]
 
 
 def test_a_product_opensearch_refuses_is_dead_lettered_and_the_indexer_keeps_running(
@@ -151,3 +155,50 @@ def test_a_product_opensearch_refuses_is_dead_lettered_and_the_indexer_keeps_run
         reader.close()
     assert not thread.is_alive()
     assert not failure, f"the indexer crashed: {failure[0]!r}"
+
+
+def test_the_indexer_service_logs_where_it_writes_and_not_every_opensearch_request(
+    opensearch: OpenSearchNode, make_settings: Callable[..., Settings], tmp_path: Path
+) -> None:
+    """Operator review of 9d56bff: on OpenSearch `vitrina run indexer` logged the local index
+    folder it never wrote to, and opensearch-py logged every bulk request at INFO."""
+    from opensearchpy import OpenSearch
+
+    from vitrina.search.opensearch import OpenSearchIndex
+
+    index_name = f"vitrina-indexer-{uuid.uuid4().hex[:8]}"
+    settings = make_settings()
+    produce(settings, [(p["product_id"], orjson.dumps(p)) for p in generate_catalog(5, seed=3)])
+    env = settings_env(
+        settings,
+        PORTS__INDEXER="0",
+        LOG_LEVEL="INFO",
+        SEARCH__COMMIT_SECONDS="0.2",
+        SEARCH__BACKEND__TYPE="opensearch",
+        SEARCH__BACKEND__URL=opensearch.url,
+        SEARCH__BACKEND__INDEX=index_name,
+    )
+    indexer = ChildProcess("indexer", [*VITRINA, "run", "indexer"], tmp_path / "indexer.log", env)
+    reader = OpenSearchIndex(OpenSearch(hosts=[opensearch.url], timeout=60), index_name)
+    try:
+        wait_for(
+            lambda: indexer.popen.poll() is None and _count(reader) == 5,
+            timeout=90,
+            interval=0.5,
+            message="the 5 products in OpenSearch",
+            explain=indexer.tail,
+        )
+    finally:
+        indexer.stop()
+    log = indexer.log.read_text()
+    assert f"→ OpenSearch {opensearch.url} index {index_name}" in log, log
+    assert str(settings.search_path) not in log
+    assert "[status:" not in log, log  # opensearch-py's per-request line
+
+
+def _count(reader: Any) -> int:
+    """Documents in the index; -1 until the indexer has created it."""
+    try:
+        return int(reader.count())
+    except Exception:
+        return -1

@@ -4,6 +4,8 @@ tests/backends/test_search_backends.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from vitrina.errors import BadRequestError
@@ -163,3 +165,16 @@ def test_backends_are_chosen_by_type(tmp_path: object) -> None:
     assert isinstance(backend, OpenSearchIndex)
     assert (backend.index, backend.shards, backend.replicas) == ("ix", 3, 1)
     assert set(SEARCH_BACKENDS) == {"embedded", "opensearch"}
+
+
+def test_the_start_log_names_opensearch_without_its_credentials(tmp_path: Path) -> None:
+    from vitrina.search.backends import describe_backend
+    from vitrina.settings import load_settings
+
+    remote = load_settings(
+        data_dir=tmp_path,
+        search={"backend": {"type": "opensearch", "url": "https://ops:s3cret@os.example:9200/"}},
+    )
+    assert describe_backend(remote) == "OpenSearch https://os.example:9200 index vitrina-products"
+    local = load_settings(data_dir=tmp_path)
+    assert describe_backend(local) == f"the embedded index {tmp_path / 'search-index'}"

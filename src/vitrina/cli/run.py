@@ -44,6 +44,21 @@ def _exit_now(code: int) -> None:
     os._exit(code)
 
 
+# HTTP clients that log every request at INFO (opensearch-py: one line per bulk and search).
+CHATTY_LOGGERS = ("opensearch", "urllib3")
+
+
+def configure_logging(name: str, level: str) -> None:
+    """A service's log at `level`, with the HTTP clients' per-request lines held to WARNING:
+    at INFO they flooded the indexer's log on OpenSearch (a line per bulk request), burying
+    what the service itself said. Their warnings and errors still show."""
+    logging.basicConfig(
+        level=level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
+    )
+    for logger in CHATTY_LOGGERS:
+        logging.getLogger(logger).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+
+
 def _runner(name: str) -> Callable[[], None]:
     @handle_errors
     def command() -> None:
@@ -52,9 +67,7 @@ def _runner(name: str) -> Callable[[], None]:
         main = service(name).load()
         s = settings()
         os.umask(0o077)  # lake files, index, logs hold customer data: owner only (700/600)
-        logging.basicConfig(
-            level=s.log_level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
-        )
+        configure_logging(name, s.log_level)
         run_service(main, s)
 
     return command

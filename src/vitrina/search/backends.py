@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
@@ -87,3 +88,16 @@ def open_backend(settings: Settings, readonly: bool = False) -> SearchBackend:
             hint=f"set search.backend.type to one of: {', '.join(SEARCH_BACKENDS)}",
         )
     return opener(settings, readonly)
+
+
+def describe_backend(settings: Settings) -> str:
+    """Where the index really is, for a service's start log: OpenSearch's URL (credentials
+    left out) and index, or the local index folder. The indexer logged the local folder
+    while it wrote to OpenSearch, sending an operator to look at an empty directory."""
+    backend = settings.search.backend
+    if isinstance(backend, OpenSearchSettings):
+        parts = urlsplit(backend.url)
+        host = parts.hostname or ""
+        where = f"{parts.scheme}://{host}{f':{parts.port}' if parts.port else ''}{parts.path}"
+        return f"OpenSearch {where.rstrip('/')} index {backend.index}"
+    return f"the embedded index {settings.search_path}"

@@ -209,7 +209,9 @@ def build_worker(
 
 
 def main(settings: Settings) -> None:
+    from vitrina.search.backends import describe_backend
+
     worker = build_worker(settings, metrics_port=settings.ports.indexer)
     worker.install_signal_handlers()
-    log.info("indexer: %s → %s", settings.topics.filtered_products, settings.search_path)
+    log.info("indexer: %s → %s", settings.topics.filtered_products, describe_backend(settings))
     worker.run()
