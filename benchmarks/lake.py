@@ -61,7 +61,7 @@ from vitrina.kafka.worker import produce_output
 from vitrina.lake.filesystems import FileLakeSettings
 from vitrina.lake.reader import dataset_stats, read_dataset
 from vitrina.lake.writer import LakeWriter
-from vitrina.services.lake_sink import build_worker, relax_gc
+from vitrina.services.lake_sink import FETCH_BATCHING, build_worker, relax_gc
 from vitrina.settings import Settings, load_settings
 
 
@@ -85,8 +85,11 @@ def load_input(settings: Settings, n: int) -> int:
 
 
 def client_settings(n: int, json_bytes: int) -> dict[str, Any]:
-    """librdkafka settings both readers get: a prefetch queue that holds the whole input."""
+    """librdkafka settings both readers get: a prefetch queue that holds the whole input,
+    and the sink's fetch batching (lake_sink.FETCH_BATCHING; on a backlog every fetch is
+    full anyway)."""
     return {
+        **FETCH_BATCHING,
         "queued.max.messages.kbytes": min(2_097_151, max(65_536, 2 * json_bytes // 1024)),
         "queued.min.messages": max(100_000, n),
     }
