@@ -338,19 +338,13 @@ def replay(
     replayable = [d for d in letters if d.source_topic in known]
     unreplayable = [d for d in letters if d.source_topic not in known]
     invalid = [] if unchecked else still_invalid(settings, replayable)
-    if invalid:
-        out = {d.ref for d, _ in invalid}
-        replayable = [d for d in replayable if d.ref not in out]
+    replayable = _leaving_out(replayable, invalid)
     stale, copied = already_in_topics(settings, replayable)
     if again:
         copied = []
-    if stale or copied:
-        out = {d.ref for d, _ in [*stale, *copied]}
-        replayable = [d for d in replayable if d.ref not in out]
+    replayable = _leaving_out(replayable, [*stale, *copied])
     refused, claims = _owner_rule(settings, replayable)
-    if refused:
-        out = {d.ref for d, _ in refused}
-        replayable = [d for d in replayable if d.ref not in out]
+    replayable = _leaving_out(replayable, refused)
     report = ReplayReport(
         replayable,
         Counter(d.source_topic for d in replayable),
@@ -396,6 +390,13 @@ def replay(
             hint="check `vitrina broker status` and replay again",
         )
     return report
+
+
+def _leaving_out(letters: list[DeadLetter], left: list[tuple[DeadLetter, str]]) -> list[DeadLetter]:
+    """`letters` without those `left` out (with why), compared by ref: equality of letters
+    compared every letter with every other (37 s for 10,000 letters)."""
+    out = {d.ref for d, _ in left}
+    return [d for d in letters if d.ref not in out] if out else letters
 
 
 def still_invalid(settings: Settings, letters: list[DeadLetter]) -> list[tuple[DeadLetter, str]]:
