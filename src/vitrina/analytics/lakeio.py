@@ -30,7 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from vitrina.analytics.relations import INPUT_COLUMNS, REQUIRED_INPUTS
 from vitrina.errors import VitrinaError
-from vitrina.lake.filesystems import engine_url
+from vitrina.lake.filesystems import away, engine_url, lake_away
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
 from vitrina.settings import Settings
 
@@ -70,7 +70,9 @@ class InputVanished(VitrinaError):
 
 def unreadable(path: str, reason: str) -> UnreadableLakeFile:
     lines = [line for line in reason.strip().splitlines() if line.strip()]
-    first = lines[0].replace(f"'{path}'", "it").replace(path, "it") if lines else "no reason"
+    # The path alone, not inside a URL that names it (`…/webhdfs/v1/vitrina/…?op=OPEN`)
+    alone = re.compile(rf"'{re.escape(path)}'|(?<![\w/.]){re.escape(path)}(?![\w/.?])")
+    first = alone.sub("it", lines[0]) if lines else "no reason"
     return UnreadableLakeFile(
         f"the lake file {path} cannot be read ({first})",
         hint="the lake sink writes each file whole (a temp file, then a rename), so it was "
@@ -144,6 +146,8 @@ class AnalyticsLake:
             except VitrinaError:
                 raise
             except Exception as exc:  # an engine's error: say which lake file, if it names one
+                if lake_away(exc):  # not a damaged file: the storage does not answer
+                    raise away(exc, self.url) from exc
                 named = named_input(str(exc), inputs)
                 if named is None:
                     raise

@@ -3,18 +3,22 @@ its small files merged by hand."""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import typer
 from rich.table import Table
 
 from vitrina.cli.common import console, counting_bar, fail, handle_errors, settings
+from vitrina.errors import VitrinaError
 
 if TYPE_CHECKING:  # the lake modules import pyarrow: only when a lake command runs
     from vitrina.lake.writer import LakeWriter
     from vitrina.settings import Settings
 
+F = TypeVar("F", bound=Callable[..., Any])
 app = typer.Typer(help="The Parquet data lake: files, rows, offsets.", no_args_is_help=True)
 
 
@@ -29,6 +33,25 @@ def _size(n: int) -> str:
 
 def _time(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M:%S UTC") if value else "—"
+
+
+def _lake_answers(func: F) -> F:
+    """A storage that does not answer (a DataNode down) is said as such, not a traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from vitrina.lake.filesystems import away, lake_away
+
+        try:
+            return func(*args, **kwargs)
+        except VitrinaError:
+            raise
+        except Exception as exc:
+            if lake_away(exc):
+                raise away(exc, settings().lake_url) from exc
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _open_lake() -> tuple[Settings, LakeWriter]:
@@ -59,6 +82,7 @@ def _roles(role: str | None) -> list[str]:
 
 @app.command("ls")
 @handle_errors
+@_lake_answers
 def ls(
     role: str = typer.Argument(None, help="One dataset (e.g. orders); default: all."),
     files: bool = typer.Option(False, "--files", "-f", help="List every file."),
@@ -97,6 +121,7 @@ def ls(
 
 @app.command()
 @handle_errors
+@_lake_answers
 def stats(role: str = typer.Argument(None, help="One dataset; default: all.")) -> None:
     """Rows per dataset, offset range per source partition, bytes, newest record time."""
     from vitrina.lake.reader import dataset_stats
@@ -129,6 +154,7 @@ def stats(role: str = typer.Argument(None, help="One dataset; default: all.")) -
 
 @app.command()
 @handle_errors
+@_lake_answers
 def compact(
     role: str = typer.Argument(None, help="One dataset; default: all."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Show what would merge; write nothing."),

@@ -12,13 +12,14 @@ S3) load when a filesystem is built, so the settings tree stays cheap to import.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from vitrina.errors import ConfigError
+from vitrina.errors import ConfigError, UnavailableError
 
 if TYPE_CHECKING:
     import fsspec
@@ -179,3 +180,54 @@ def hadoop_url(backend: Any, url: str) -> str:
         return url
     path = url.removeprefix("webhdfs://").split("/", 1)[1]
     return f"{rpc.rstrip('/')}/{path}"
+
+
+# What a lake that does not answer says, in an engine's error text (DuckDB wraps fsspec's
+# error in its own): refused, reset or timed-out connections, a name that does not resolve,
+# a server that is busy or down.
+_AWAY_TEXT = re.compile(
+    r"Connection refused|Failed to establish a new connection|Connection reset|"
+    r"Connection aborted|Max retries exceeded|timed out|Name or service not known|"
+    r"Temporary failure in name resolution|Could not connect to the endpoint|"
+    r"\b(?:429|502|503|504)\b.*(?:Error|Unavailable|Too Many)",
+    re.IGNORECASE,
+)
+_AWAY_TYPES = (
+    "ConnectionError",  # requests (WebHDFS), and builtins' ConnectionRefusedError's base
+    "ConnectTimeout",
+    "ReadTimeout",
+    "EndpointConnectionError",  # botocore (S3)
+    "ConnectTimeoutError",
+    "ReadTimeoutError",
+    "ClientConnectorError",  # aiohttp (s3fs)
+    "ServerDisconnectedError",
+)
+
+
+def lake_away(exc: BaseException) -> bool:
+    """Whether `exc` (or what caused it) says the lake's storage does not answer — a
+    DataNode or object store that is down, busy or unreachable — rather than that a file is
+    damaged or missing: the caller retries or says "is it up?", never "restore the file"."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = {cls.__name__ for cls in type(current).__mro__}
+        if names & set(_AWAY_TYPES) or isinstance(current, TimeoutError | ConnectionError):
+            return True
+        status = getattr(getattr(current, "response", None), "status_code", None)
+        if status in (429, 502, 503, 504):
+            return True
+        current = current.__cause__ or current.__context__
+    return bool(_AWAY_TEXT.search(str(exc)))
+
+
+def away(exc: BaseException, url: str) -> UnavailableError:
+    """The UnavailableError of a lake that does not answer (`lake_away`)."""
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return UnavailableError(
+        f"the lake at {url} does not answer ({first[:300]})",
+        hint="is its storage up? `vitrina cluster status` shows HDFS and S3 on the native "
+        "cluster; the lake sink retries the same files, and an analytics run can be run "
+        "again: the previous run keeps serving",
+    )

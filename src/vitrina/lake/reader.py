@@ -139,7 +139,13 @@ def dataset_stats(writer: LakeWriter, role: str) -> DatasetStats:
 
 
 def lake_exists(writer: LakeWriter) -> bool:
-    return bool(writer.fs.exists(writer.root))
+    """Whether the lake's root exists; a storage that does not answer raises (fsspec's
+    `exists` said False for a WebHDFS NameNode that refused the connection: "empty")."""
+    try:
+        writer.fs.info(writer.root)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def row_counts(settings: Settings) -> dict[str, int]:

@@ -56,6 +56,7 @@ from vitrina.lake.columns import (
     warm_up,
 )
 from vitrina.lake.compaction import Compacted, compact, finish_merges
+from vitrina.lake.filesystems import away, lake_away
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, lake_rows
@@ -295,6 +296,8 @@ class LakeSink(Step):
                 # by the retry, under the same file name.
                 self.buffers[job.key] = job.items + self.buffers.get(job.key, [])
                 self.buffered += len(job.items)
+                if lake_away(exc):  # the worker pauses and retries (a DataNode down)
+                    exc = away(exc, self.settings.lake_url)
                 self._failed = self._failed or exc
                 continue
             written, dead, seconds = job.future.result()
