@@ -905,6 +905,16 @@ def test_an_unreachable_cluster_is_unavailable_not_a_crash(tmp_path: Path) -> No
         index.upsert([{"product_id": "1", "name": "x"}])
     with pytest.raises(UnavailableError):
         index.search("x")
+    # A customer's search (the API opens the index read-only) gets a 503 naming no internal
+    # address, and no hint about batches (the indexer's): a blind review saw both.
+    reader = OpenSearchIndex(
+        OpenSearch(hosts=[f"http://127.0.0.1:{free_port()}"], timeout=2, max_retries=0),
+        "nowhere",
+        readonly=True,
+    )
+    with pytest.raises(UnavailableError) as caught:
+        reader.search("x")
+    assert "127.0.0.1" not in caught.value.message and "batch" not in str(caught.value.hint)
 
 
 @pytest.mark.parametrize(

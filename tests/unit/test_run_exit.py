@@ -39,3 +39,28 @@ def test_a_failed_service_says_why_and_exits_although_its_teardown_would_block()
     assert result.returncode == 1
     assert "Unknown member" in result.stderr
     assert "the supervisor restarts the worker" in result.stderr  # the hint too
+
+
+def test_a_service_log_keeps_the_http_clients_failed_request_tracebacks_out() -> None:
+    # With OpenSearch down the indexer logged 767 lines in 20 s: opensearch-py and urllib3
+    # log every failed request with its traceback at WARNING (three a retry), and every
+    # expected 404 at start. The service logs the outage once itself; their errors show.
+    import logging
+
+    from vitrina.cli.run import CHATTY_LOGGERS, configure_logging
+
+    saved = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS}
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    try:
+        configure_logging("indexer", "INFO")
+        for name in CHATTY_LOGGERS:
+            client = logging.getLogger(name)
+            assert not client.isEnabledFor(logging.WARNING), name
+            assert client.isEnabledFor(logging.ERROR), name
+        assert logging.getLogger("vitrina.services.indexer").isEnabledFor(logging.INFO)
+    finally:
+        root.handlers[:] = handlers
+        root.setLevel(level)
+        for name, old in saved.items():
+            logging.getLogger(name).setLevel(old)

@@ -49,14 +49,16 @@ CHATTY_LOGGERS = ("opensearch", "urllib3")
 
 
 def configure_logging(name: str, level: str) -> None:
-    """A service's log at `level`, with the HTTP clients' per-request lines held to WARNING:
-    at INFO they flooded the indexer's log on OpenSearch (a line per bulk request), burying
-    what the service itself said. Their warnings and errors still show."""
+    """A service's log at `level`, with the HTTP clients' own lines held to ERROR: at INFO
+    they flooded the indexer's log on OpenSearch (a line per bulk request), and at WARNING
+    every failed request with its traceback while the cluster was down (767 lines in 20 s,
+    three tracebacks a retry) and every expected 404 at start. The service says what
+    matters itself (the cluster does not answer, retrying); their errors still show."""
     logging.basicConfig(
         level=level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
     )
     for logger in CHATTY_LOGGERS:
-        logging.getLogger(logger).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+        logging.getLogger(logger).setLevel(max(logging.ERROR, logging.getLevelName(level)))
 
 
 def _runner(name: str) -> Callable[[], None]:

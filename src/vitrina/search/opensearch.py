@@ -18,6 +18,7 @@ failing (5xx) → `UnavailableError`, retried by the worker with the same batch.
 
 from __future__ import annotations
 
+import logging
 from functools import partial
 from typing import Any
 
@@ -37,6 +38,8 @@ from vitrina.search.opensearch_requests import filter_clauses, suggest_body
 from vitrina.search.price_order import in_price_order
 from vitrina.search.query_plan import rewritten_words
 from vitrina.search.typed_filters import with_filters_from_words
+
+log = logging.getLogger(__name__)
 
 # The embedded index's plan: all words, then any word, then a few edits away.
 MODES = ("and", "or", "fuzzy")
@@ -188,6 +191,12 @@ class OpenSearchIndex:
         except OpenSearchNotFound:
             raise
         except (OpenSearchConnectionError, ConnectionTimeout) as exc:
+            if self.readonly:  # a customer's search (503): the address stays in the log
+                log.warning("opensearch %s: the cluster does not answer (%s)", what, exc)
+                raise UnavailableError(
+                    "search is unavailable: the search cluster does not answer",
+                    hint="retry in a few seconds",
+                ) from None
             raise UnavailableError(
                 f"opensearch {what}: the cluster does not answer ({exc})",
                 hint="check search.backend.url and that the cluster is up; the batch is retried",
