@@ -64,6 +64,14 @@ class Platform:
             self.lock.services = list(self.services)
             self.lock.write()
 
+    def note_looping(self) -> None:
+        """Record the services in a crash loop with the lock, for `vitrina status` (it saw
+        a crash-looping lake sink "up" whenever its metrics port answered between deaths)."""
+        looping = self.supervisor.looping()
+        if self.lock is not None and looping != self.lock.looping:
+            self.lock.looping = looping
+            self.lock.write()
+
     def stop(self) -> None:
         """Stop every service (together, bounded by one grace), then the brokers; signals
         are ignored meanwhile."""
@@ -351,6 +359,7 @@ def supervise_forever(platform: Platform) -> None:
     try:
         while True:
             platform.supervisor.poll()
+            platform.note_looping()
             if platform.broker_watch is not None:
                 platform.broker_watch.check()
             time.sleep(0.5)

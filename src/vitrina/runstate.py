@@ -49,6 +49,7 @@ class PlatformLock:
 
     settings: Settings
     services: list[str] = field(default_factory=list)
+    looping: list[str] = field(default_factory=list)  # in a crash loop (`vitrina status`)
     _fh: IO[str] | None = None
 
     def acquire(self) -> PlatformLock:
@@ -78,6 +79,7 @@ class PlatformLock:
         state = {
             "pid": os.getpid(),
             "services": self.services,
+            "looping": self.looping,
             "started_at": time.time(),
             "data_dir": str(self.settings.data_dir),
         }

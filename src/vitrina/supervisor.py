@@ -192,6 +192,19 @@ class Supervisor:
                 return running.proc.pid
         return None
 
+    def looping(self) -> list[str]:
+        """The services in a crash loop now: reported as one, and dead or last died within
+        a crash window (one that has stayed up a whole window since is out of it)."""
+        now = self.clock()
+        with self._lock:
+            procs = list(self._procs)
+        return [
+            r.spec.name
+            for r in procs
+            if r.looping
+            and (r.proc is None or (r.crashes and now - r.crashes[-1] < CRASH_WINDOW_S))
+        ]
+
     def restarts(self) -> dict[str, int]:
         return {r.spec.name: r.restarts for r in self._procs}
 

@@ -9,7 +9,13 @@ from pathlib import Path
 from tests.conftest import wait_for
 
 from vitrina.services import SERVICES
-from vitrina.supervisor import MAX_BACKOFF_S, MAX_CRASHES, ProcessSpec, Supervisor
+from vitrina.supervisor import (
+    CRASH_WINDOW_S,
+    MAX_BACKOFF_S,
+    MAX_CRASHES,
+    ProcessSpec,
+    Supervisor,
+)
 
 
 class FakeClock:
@@ -90,7 +96,35 @@ def test_a_crash_loop_is_reported_and_restarted_with_backoff_never_given_up(
     assert delays[:4] == [1, 2, 4, 8] and max(delays) <= MAX_BACKOFF_S
     assert any("exited with code 3" in e for e in events)
     assert sum("crash loop" in e for e in events) == 1
+    assert sup.looping() == ["crashy"]  # what `vitrina status` shows (it said "up")
     sup.stop_all(grace=5)
+
+
+def test_a_crash_loop_is_over_once_the_service_stays_up_a_crash_window(tmp_path: Path) -> None:
+    """`vitrina status` reads `looping()`: a crash-looping lake sink was shown "up" whenever
+    its metrics port answered between two deaths. One that then stays up is out of it."""
+    clock = FakeClock()
+    sup = Supervisor(tmp_path, lambda n, c, line: None, clock=clock)
+    starts = tmp_path / "starts"
+    script = (
+        "import pathlib, sys, time; p = pathlib.Path(sys.argv[1]); "
+        "n = len(p.read_text()) if p.exists() else 0; p.write_text('x' * (n + 1)); "
+        f"sys.exit(3) if n < {MAX_CRASHES} else time.sleep(60)"
+    )
+    sup.start(ProcessSpec("flaky", [sys.executable, "-c", script, str(starts)]))
+    try:
+        for _ in range(MAX_CRASHES):
+            wait_for(lambda: not sup.alive("flaky"), 10, message="crash")
+            sup.poll()
+            clock.now = sup._procs[0].next_start
+            sup.poll()  # respawns
+        assert sup.looping() == ["flaky"]
+        wait_for(lambda: len(starts.read_text()) > MAX_CRASHES, 10, message="the last start")
+        assert sup.alive("flaky")
+        clock.now += CRASH_WINDOW_S + 1  # up a whole crash window
+        assert sup.looping() == []
+    finally:
+        sup.stop_all(grace=5)
 
 
 def _niceness(pid: int) -> int:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
 
 from vitrina.cli.common import console, fail, handle_errors, settings
+
+if TYPE_CHECKING:
+    from vitrina.settings import Settings
 
 app = typer.Typer()
 
@@ -111,6 +116,7 @@ def status() -> None:
     else:
         console.print("platform    not running on this data dir (start it: `vitrina up`)")
     expected = set(running.get("services", [])) if running else {spec.name for spec in SERVICES}
+    looping = set(running.get("looping", [])) if running else set()
     down: list[str] = []
     any_up = False  # a service answers
     foreign = False  # a broker answers that this data dir did not start
@@ -149,10 +155,19 @@ def status() -> None:
             ok = httpx.get(f"http://{s.api.host}:{port}/metrics", timeout=1).status_code == 200
         except httpx.HTTPError:
             ok = False
-        console.print(f"{spec.name:<11} {'up' if ok else 'DOWN'}  :{port}")
         any_up = any_up or ok
+        if spec.name in looping:  # its port may answer between two deaths
+            ok = False
+            log = s.data_dir / "logs" / f"{spec.name}.log"
+            console.print(f"{spec.name:<11} CRASH LOOP  :{port}  (restarting; see {log})")
+        else:
+            console.print(f"{spec.name:<11} {'up' if ok else 'DOWN'}  :{port}")
         if not ok:
             down.append(spec.name)
+    for name, ok, where in _storage(s):
+        console.print(f"{name:<11} {'up' if ok else 'DOWN'}  {where}", highlight=False)
+        if not ok:
+            down.append(name)
     if foreign or (not running and any_up):
         # The data dir is relative (.vitrina): run from another folder, this command saw no
         # platform and called the broker that answered DOWN (issue found by a new-user walk).
@@ -166,3 +181,34 @@ def status() -> None:
             f"down: {', '.join(down)}",
             hint="see <data_dir>/logs/<service>.log; `vitrina up` starts everything",
         )
+
+
+def _storage(s: Settings) -> list[tuple[str, bool, str]]:
+    """(name, answers, where) of the platform's storage outside this machine's folders:
+    an OpenSearch index (its cluster's health; red is down) and a WebHDFS / S3 lake (its
+    root). With OpenSearch killed, every line said up while search answered 503."""
+    from vitrina.lake.filesystems import lake_away
+    from vitrina.lake.reader import lake_exists
+    from vitrina.lake.writer import LakeWriter
+    from vitrina.search.backends import OpenSearchSettings, describe_backend
+
+    found = []
+    backend = s.search.backend
+    if isinstance(backend, OpenSearchSettings):
+        from vitrina.search.opensearch import OpenSearchIndex
+
+        where = describe_backend(s)
+        try:
+            quick = backend.model_copy(update={"timeout_s": 3.0})
+            health = OpenSearchIndex.from_settings(quick, readonly=True).client.cluster.health()
+            found.append(("search", health["status"] != "red", f"{where} ({health['status']})"))
+        except Exception as exc:  # a report: what went wrong is the line
+            found.append(("search", False, f"{where}: {type(exc).__name__}"))
+    if s.lake.backend.type != "file":
+        try:
+            lake_exists(LakeWriter.from_settings(s))
+            found.append(("lake", True, s.lake_url))
+        except Exception as exc:
+            why = "does not answer" if lake_away(exc) else type(exc).__name__
+            found.append(("lake", False, f"{s.lake_url}: {why}"))
+    return found

@@ -1,0 +1,47 @@
+"""`vitrina status` said every line "up" (exit 0) while the lake sink crash-looped (its
+metrics port answered between deaths) and while OpenSearch was killed and every search
+answered 503 (a blind review of the native cluster). Now a service the supervisor reports in
+a crash loop, and an OpenSearch index or a remote lake that does not answer, are down."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import free_port
+
+from vitrina.runstate import PlatformLock
+from vitrina.settings import load_settings
+
+
+def test_status_names_a_crash_loop_and_storage_that_does_not_answer(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    lock = PlatformLock(settings, services=["lake-sink"], looping=["lake-sink"]).acquire()
+    try:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "VITRINA__DATA_DIR": str(tmp_path),
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+            "VITRINA__BROKER__PORT": str(free_port()),
+            "VITRINA__SEARCH__BACKEND": f'{{"type": "opensearch", "url": "http://127.0.0.1:{free_port()}"}}',
+            "VITRINA__LAKE__BACKEND": f'{{"type": "webhdfs", "url": "webhdfs://127.0.0.1:{free_port()}"}}',
+        }
+        done = subprocess.run(
+            [sys.executable, "-m", "vitrina", "status"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        lock.release()
+    lines = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "CRASH LOOP" in lines["lake-sink"], lines
+    assert "DOWN" in lines["search"] and "OpenSearch http://127.0.0.1" in lines["search"]
+    assert "DOWN" in lines["lake"] and "does not answer" in lines["lake"]
+    said = " ".join(done.stderr.split())
+    assert "lake-sink" in said and "search" in said and "lake" in said
