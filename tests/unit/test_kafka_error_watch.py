@@ -72,3 +72,27 @@ def test_the_report_names_which_broker_went_away(caplog: pytest.LogCaptureFixtur
     with caplog.at_level("WARNING", logger="vitrina.kafka"):
         ErrorWatch(ident)(refused)
     assert "sasl_ssl://127.0.0.1:2/2: Connect to ipv4#127.0.0.1:2 failed" in caplog.text
+
+
+def test_an_outage_long_over_is_not_reported_as_still_going(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A client API logged "(still, 16 times in the last minute)" at its shutdown about a
+    # broker outage that had ended five minutes before.
+    from vitrina.kafka.errors import _Reporter
+
+    reporter = _Reporter()
+    key = ("127.0.0.1:9092", "unreachable")
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        for t in range(0, 30, 2):  # an outage: 15 errors in 30 s, one line
+            reporter.report(key, "cannot reach the Kafka broker", float(t))
+        reporter.report(key, "cannot reach the Kafka broker", 330.0)  # a new one, long after
+        reporter.report(key, "cannot reach the Kafka broker", 400.0)  # after a minute quiet
+        for t in range(400, 470, 5):  # repeats inside the minute, then one past it
+            reporter.report(key, "cannot reach the Kafka broker", float(t))
+    lines = [r.getMessage() for r in caplog.records]
+    assert lines[0].endswith("(retrying with backoff)")
+    assert lines[1].endswith("(retrying with backoff)"), lines  # was "(still, 15 times …)"
+    assert lines[2].endswith("(retrying with backoff)"), lines  # one came; none repeated
+    assert "still" in lines[3], lines  # it kept coming: still
+    assert len(lines) == 4

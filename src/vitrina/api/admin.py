@@ -70,18 +70,27 @@ def list_bans(
 def health(app: App, operator: Operator) -> dict[str, Any]:
     own = generate_latest().decode()
     services = ops.pipeline_health(app.settings, _previous_scrapes, own)
-    return {
+    body: dict[str, Any] = {
         "services": services,
         "view": {"loaded": app.view.loaded.is_set(), "error": app.view.error},
-        "note": "lag is clamped at 0: the embedded broker's high watermark under-reports",
     }
+    if _tansu(app):  # Apache Kafka's watermarks are exact (the note was shown on a cluster too)
+        body["note"] = "lag is clamped at 0: the Tansu broker's high watermark under-reports"
+    return body
+
+
+def _tansu(app: AppState) -> bool:
+    """The embedded broker runs Tansu, whose watermarks lag behind its records."""
+    from vitrina.kafka.clients import identity
+
+    return identity(app.settings).embedded and app.settings.broker.engine == "tansu"
 
 
 @router.get("/ops/topics")
 def topics(app: App, operator: Operator) -> dict[str, Any]:
     return {
         "topics": ops.topic_overview(app.settings),
-        "note": "sizes come from watermarks: approximate on the embedded broker",
+        **({"note": "sizes come from watermarks: approximate on Tansu"} if _tansu(app) else {}),
     }
 
 

@@ -255,20 +255,23 @@ def check_topic(ident: ClientIdentity, topic: str, metadata: Any, operation: str
 
 
 class _Reporter:
-    """Process-wide "say it once": the last time each (address, kind) was logged."""
+    """Process-wide "say it once": when each (address, kind) was last logged, how often it
+    came since, and when it last came."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._seen: dict[tuple[str, str], tuple[float, int]] = {}
+        self._seen: dict[tuple[str, str], tuple[float, int, float]] = {}
 
     def report(self, key: tuple[str, str], message: str, now: float) -> None:
         with self._lock:
-            last, count = self._seen.get(key, (0.0, 0))
-            if count and now - last < REPEAT_S:
-                self._seen[key] = (last, count + 1)
+            logged, count, came = self._seen.get(key, (0.0, 0, 0.0))
+            if count and now - logged < REPEAT_S:
+                self._seen[key] = (logged, count + 1, now)
                 return
-            self._seen[key] = (now, 1)
-        if count:
+            self._seen[key] = (now, 1, now)
+        # "still" only while it kept coming: a client API logged "still, 16 times in the last
+        # minute" at its shutdown about an outage five minutes over (a blind review).
+        if count > 1 and now - came < REPEAT_S:
             log.warning("%s (still, %d times in the last minute; retrying)", message, count)
         else:
             log.warning("%s (retrying with backoff)", message)

@@ -349,7 +349,7 @@ async function loadBans() {
 
 async function loadHealth() {
   const body = await api("/api/v1/ops/health", { admin: true });
-  $("#health-note").textContent = body.note;
+  $("#health-note").textContent = body.note || "";
   const num = (v) => (v === undefined ? "—" : String(Math.round(v * 100) / 100));
   $("#health tbody").replaceChildren(...body.services.map((s) => el("tr", {},
     el("td", { text: s.service }),
