@@ -71,7 +71,7 @@ def test_the_report_names_which_broker_went_away(caplog: pytest.LogCaptureFixtur
     )
     with caplog.at_level("WARNING", logger="vitrina.kafka"):
         ErrorWatch(ident)(refused)
-    assert "sasl_ssl://127.0.0.1:2/2: Connect to ipv4#127.0.0.1:2 failed" in caplog.text
+    assert "broker 127.0.0.1:2/2 (Connect to ipv4#127.0.0.1:2 failed" in caplog.text
 
 
 def test_an_outage_long_over_is_not_reported_as_still_going(
@@ -96,3 +96,22 @@ def test_an_outage_long_over_is_not_reported_as_still_going(
     assert lines[2].endswith("(retrying with backoff)"), lines  # one came; none repeated
     assert "still" in lines[3], lines  # it kept coming: still
     assert len(lines) == 4
+
+
+def test_one_broker_of_a_cluster_away_is_named_alone(caplog: pytest.LogCaptureFixture) -> None:
+    # With one broker of three killed every client logged "cannot reach the Kafka broker at
+    # <all three addresses>", as if the cluster were down (a blind review of the cluster).
+    from confluent_kafka import KafkaError
+
+    from vitrina.kafka.errors import ClientIdentity, ErrorWatch
+
+    cluster = "127.0.0.1:29092,127.0.0.1:29102,127.0.0.1:29112"
+    watch = ErrorWatch(ClientIdentity("filter", cluster, "SASL_SSL"), clock=lambda: 1e6)
+    gone = "sasl_ssl://127.0.0.1:29102/2: Connect to ipv4#127.0.0.1:29102 failed: refused"
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        watch(KafkaError(KafkaError._TRANSPORT, gone))
+        watch(KafkaError(KafkaError._ALL_BROKERS_DOWN, "3/3 brokers are down"))
+    first, second = (r.getMessage() for r in caplog.records)
+    assert first.startswith("cannot reach Kafka broker 127.0.0.1:29102/2 (Connect to")
+    assert cluster not in first and "the others" in first
+    assert second.startswith(f"cannot reach the Kafka broker at {cluster}")  # all of them

@@ -166,6 +166,11 @@ def tls_failed(ident: ClientIdentity, detail: str) -> KafkaTlsError:
 _BROKERS_DOWN = re.compile(r"\s*\d+/\d+ brokers are down")
 
 
+# librdkafka's error about one broker: "127.0.0.1:29092/1: Connect to … failed: …"
+# ("sasl_ssl://" before it on a secured listener, "bootstrap" for a broker id not known yet).
+_ONE_BROKER = re.compile(r"(?:[a-z_]+://)?(?P<broker>[^\s/,]+:\d+/\d+): (?P<why>.+)", re.S)
+
+
 def unreachable(ident: ClientIdentity, detail: str = "") -> KafkaUnreachable:
     detail = _BROKERS_DOWN.sub("", detail).strip(" :;,")
     more = f" ({detail})" if detail else ""
@@ -324,6 +329,17 @@ class ErrorWatch:
         if self.problem is not None:
             return  # "all brokers down" after a refused login says nothing new
         if err.code() in _UNREACHABLE:
+            one = _ONE_BROKER.match(_text(err)) if "," in self.ident.bootstrap else None
+            if one is not None and err.code() != KafkaError._ALL_BROKERS_DOWN:
+                # One node of a cluster: the message named every bootstrap address as if the
+                # whole cluster were away (a blind review, one broker of three killed).
+                REPORTER.report(
+                    (one["broker"], "unreachable"),
+                    f"cannot reach Kafka broker {one['broker']} ({one['why']}); "
+                    "the client goes on with the others that answer",
+                    self.clock(),
+                )
+                return
             REPORTER.report(
                 (self.ident.bootstrap, "unreachable"),
                 unreachable(self.ident, _text(err)).message,
