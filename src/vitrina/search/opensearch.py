@@ -194,7 +194,7 @@ class OpenSearchIndex:
             if self.readonly:  # a customer's search (503): the address stays in the log
                 log.warning("opensearch %s: the cluster does not answer (%s)", what, exc)
                 raise UnavailableError(
-                    "search is unavailable: the search cluster does not answer",
+                    "search is unavailable: the OpenSearch cluster does not answer",
                     hint="retry in a few seconds",
                 ) from None
             raise UnavailableError(
