@@ -210,3 +210,59 @@ def _committed(settings: Settings, group: str, topic: str) -> dict[int, int]:
     request = ConsumerGroupTopicPartitions(group, [TopicPartition(topic, p) for p in range(3)])
     result = admin.list_consumer_group_offsets([request], request_timeout=10)[group].result()
     return {tp.partition: tp.offset for tp in result.topic_partitions if tp.offset >= 0}
+
+
+def _values_until(
+    settings: Settings, topic: str, wanted: set[bytes], isolation: str
+) -> list[bytes]:
+    """Every value of `topic`'s partition 0 from its start, read with `isolation`, until all
+    of `wanted` were read."""
+    consumer = Consumer(
+        {
+            **_conf(settings),
+            "group.id": "vitrina-cli-mm2-check",
+            "enable.auto.commit": False,
+            "isolation.level": isolation,
+        }
+    )
+    consumer.assign([TopicPartition(topic, 0, 0)])
+    seen: list[bytes] = []
+    try:
+
+        def more() -> bool:
+            seen.extend(m.value() for m in consumer.consume(500, 1.0) if m.error() is None)
+            return wanted <= set(seen)
+
+        wait_for(more, timeout=90, interval=0, message=f"{len(wanted)} records in {topic}")
+    finally:
+        consumer.close()
+    return seen
+
+
+def test_an_aborted_transaction_never_reaches_the_mirror_and_a_committed_one_after_it_does(
+    mirror: Mirror,
+) -> None:
+    """Regression (operator review): MM2's source consumer read with Kafka's default
+    read_uncommitted, so the records of an aborted transaction were copied to the mirror,
+    where a read_committed reader gets them (the abort marker is not copied)."""
+    # A declared topic: the `mirror` principal's ACLs cover those (MM2 never sees others).
+    topic = mirror.a.topics.client_queries
+    producer = Producer(_conf(mirror.a) | {"transactional.id": f"vitrina-mm2-test-{mirror.suffix}"})
+    producer.init_transactions(30)
+    producer.begin_transaction()
+    for i in range(10):
+        producer.produce(topic, value=f"aborted-{i}".encode(), partition=0)
+    assert producer.flush(30) == 0  # in the log before the abort
+    producer.abort_transaction(30)
+    producer.begin_transaction()
+    for i in range(5):
+        producer.produce(topic, value=f"committed-{i}".encode(), partition=0)
+    producer.commit_transaction(30)
+    committed = {f"committed-{i}".encode() for i in range(5)}
+    aborted = {f"aborted-{i}".encode() for i in range(10)}
+
+    on_primary = _values_until(mirror.a, topic, committed, "read_uncommitted")
+    assert aborted <= set(on_primary)  # the aborted records are there to be (not) copied
+    # Partition 0, copied in order: the committed records came after the aborted ones.
+    on_mirror = _values_until(mirror.b, topic, committed, "read_uncommitted")
+    assert sorted(set(on_mirror) & aborted) == []

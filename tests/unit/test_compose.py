@@ -220,6 +220,8 @@ def test_mirrormaker_keeps_names_and_covers_every_declared_topic() -> None:
         if "=" in line and not line.startswith("#")
     )
     assert props["replication.policy.class"].endswith("IdentityReplicationPolicy")
+    # An aborted transaction's records stay on the primary (operator review).
+    assert props["primary->mirror.source.consumer.isolation.level"] == "read_committed"
     topics = set(props["primary->mirror.topics"].split("|"))
     assert topics == {s.name for s in declared_topics(load_settings())}
     assert "${dir:/run/secrets/vitrina:mirror.password}" in props["primary.sasl.jaas.config"]

@@ -120,6 +120,11 @@ class MirrorMaker:
             "offset.flush.interval.ms": str(self.interval_s * 1000),
             # Copy exactly: the source records' timestamps, keys and headers as they are.
             f"{SOURCE}->{TARGET}.producer.override.enable.idempotence": "true",
+            # Committed records only: Kafka's consumer default (read_uncommitted) copies the
+            # records of aborted transactions, which on the mirror are plain records (no
+            # abort marker follows them there). The flow's `source.consumer.` prefix is what
+            # MirrorSourceConnector builds its consumer of the source cluster from.
+            f"{SOURCE}->{TARGET}.source.consumer.isolation.level": "read_committed",
         }
         props.update(self.overrides)
         return props
