@@ -266,3 +266,37 @@ def test_an_aborted_transaction_never_reaches_the_mirror_and_a_committed_one_aft
     # Partition 0, copied in order: the committed records came after the aborted ones.
     on_mirror = _values_until(mirror.b, topic, committed, "read_uncommitted")
     assert sorted(set(on_mirror) & aborted) == []
+
+
+def _end_offset(settings: Settings, topic: str) -> int:
+    consumer = Consumer({**_conf(settings), "group.id": "vitrina-cli-mm2-check"})
+    try:
+        return int(consumer.get_watermark_offsets(TopicPartition(topic, 0), timeout=10)[1])
+    except Exception:  # the topic is not there yet
+        return 0
+    finally:
+        consumer.close()
+
+
+def test_every_topic_on_the_primary_has_the_primarys_replication_factor(
+    mirror: Mirror, secured_cluster: SecuredCluster
+) -> None:
+    """Regression (operator review): MM2 also ran a heartbeat connector for the disabled
+    mirror -> primary flow, which created `heartbeats` on the primary with the mirror's
+    replication factor (1): killing the broker holding it left an offline partition.
+    Both flows' herders start together; ten heartbeats on the mirror (one per interval)
+    mean the primary's `heartbeats`, had it been made, would be there by now."""
+    wait_for(
+        lambda: _end_offset(mirror.b, "heartbeats") >= 10,
+        timeout=120,
+        interval=1.0,
+        message="ten heartbeats on the mirror",
+    )
+    topics = secured_cluster.kafka.admin().list_topics(timeout=10).topics
+    size = secured_cluster.kafka.size
+    other = {
+        name: {len(p.replicas) for p in meta.partitions.values()}
+        for name, meta in topics.items()
+        if {len(p.replicas) for p in meta.partitions.values()} != {size}
+    }
+    assert other == {}, f"topics on the primary without RF {size}"

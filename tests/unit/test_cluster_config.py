@@ -79,6 +79,8 @@ def test_mirrormaker_properties_escape_regexes_and_keep_passwords_out(tmp_path: 
     assert props["replication.policy.class"].endswith("IdentityReplicationPolicy")
     assert props["sync.group.offsets.enabled"] == "true"
     assert props["replication.factor"] == "1"
+    # Heartbeats only for the flow that runs: the disabled one's made an RF-1 topic on A.
+    assert props["mirror->primary.emit.heartbeats.enabled"] == "false"
     text = mm2.write_config().read_text()
     assert r"primary->mirror.topics=orders\\..*" in text
     assert "${dir:" in text and 'password="${dir:' in text

@@ -88,6 +88,11 @@ class MirrorMaker:
             **self._client(TARGET, self.target),
             f"{SOURCE}->{TARGET}.enabled": "true",
             f"{TARGET}->{SOURCE}.enabled": "false",
+            # Without this MM2 still runs the disabled flow's heartbeat connector, which makes
+            # `heartbeats` on the SOURCE with `heartbeats.topic.replication.factor` (the
+            # target's, 1): one broker of A down and that partition was offline. Nothing
+            # reads them (the flow is off); the readiness check reads the target's.
+            f"{TARGET}->{SOURCE}.emit.heartbeats.enabled": "false",
             f"{SOURCE}->{TARGET}.topics": self.topics,
             f"{SOURCE}->{TARGET}.groups": self.groups,
             "replication.policy.class": "org.apache.kafka.connect.mirror.IdentityReplicationPolicy",
