@@ -40,10 +40,43 @@ def test_opensearch_modules_take_their_jars_out_of_lib() -> None:
     assert set(MODULES) == {"transport-netty4", "analysis-common"}
 
 
-def test_profile_keeps_lake_and_search_embedded_when_their_servers_are_down(tmp_path: Path) -> None:
+def test_profile_keeps_lake_and_search_embedded_when_cluster_up_never_set_them_up(
+    tmp_path: Path,
+) -> None:
     from vitrina.cluster.storage import profile_overrides
 
     assert profile_overrides(topology.Plan(data_dir=tmp_path)) == {}
+
+
+def test_profile_keeps_lake_and_search_sections_when_their_servers_are_down_and_warns(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operator review: `cluster up --only kafka` (restarting a broker) with HDFS and
+    OpenSearch down wrote a profile without `lake` and `search`, silently; the platform then
+    wrote the lake to local disk and searched an empty embedded index."""
+    import yaml
+
+    from vitrina.cli.cluster import write_profile
+
+    plan = topology.Plan.at(tmp_path, 41092)  # nothing listens there
+    # What `cluster up` leaves once it has set them up: a formatted NameNode, a laid-out node.
+    version = plan.root / "hdfs" / "name" / "current" / "VERSION"
+    version.parent.mkdir(parents=True)
+    version.write_text("namespaceID=1\n")
+    config = plan.root / "opensearch" / "config" / "opensearch.yml"
+    config.parent.mkdir(parents=True)
+    config.write_text("cluster.name: vitrina\n")
+
+    profile = yaml.safe_load(Path(write_profile(plan)).read_text())
+    out = capsys.readouterr().out
+    assert profile["lake"]["backend"]["type"] == "webhdfs"
+    assert profile["lake"]["backend"]["url"].startswith("webhdfs://127.0.0.1:")
+    assert profile["search"]["backend"] == {
+        "type": "opensearch",
+        "url": f"http://127.0.0.1:{plan.opensearch_http_port}",
+    }
+    assert "warning: hdfs does not answer" in out
+    assert "warning: opensearch does not answer" in out
 
 
 def _ports_by_component(plan: topology.Plan) -> dict[str, set[int]]:

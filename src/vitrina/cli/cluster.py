@@ -64,10 +64,11 @@ def install(
 
 def write_profile(plan: object) -> str:
     """The `cluster` profile with this plan's bootstrap, plus the lake on HDFS and search on
-    OpenSearch when they answer (`vitrina.cluster.storage`): <data_dir>/cluster/profile.yaml."""
+    OpenSearch when the topology has them (`vitrina.cluster.storage`), with a warning for
+    each of them not answering now: <data_dir>/cluster/profile.yaml."""
     import yaml
 
-    from vitrina.cluster.storage import profile_overrides
+    from vitrina.cluster.storage import down_in_profile, profile_overrides
     from vitrina.cluster.topology import Plan, primary
     from vitrina.settings import resolve_profile
 
@@ -84,6 +85,13 @@ def write_profile(plan: object) -> str:
         "# written by `vitrina cluster up` (the cluster profile + this cluster)\n"
         + yaml.safe_dump(profile, sort_keys=False)
     )
+    for name in down_in_profile(plan):
+        console.print(
+            f"[yellow]warning:[/] {name} does not answer; the profile still points at it "
+            f"(services using it fail until it does): start it with `vitrina cluster up "
+            f"--only {name}`",
+            highlight=False,
+        )
     return str(path)
 
 

@@ -1,9 +1,10 @@
 """Settings that point the platform at the HDFS and OpenSearch of `vitrina cluster up`.
 
-`cluster up` writes a profile for services on the native cluster; when the HDFS and
-OpenSearch components answer, the profile also puts the lake on WebHDFS (Spark through the
-NameNode's RPC port) and search on OpenSearch. A component that is not running leaves its
-part embedded, so `cluster up --only kafka` still gives a working profile.
+`cluster up` writes a profile for services on the native cluster; when the topology has an
+HDFS and an OpenSearch (`cluster up` set them up under its data dir), the profile also puts
+the lake on WebHDFS (Spark through the NameNode's RPC port) and search on OpenSearch. A
+component never set up leaves its part embedded, so a first `cluster up --only kafka` still
+gives a working profile.
 """
 
 from __future__ import annotations
@@ -19,12 +20,26 @@ if TYPE_CHECKING:
 LAKE_PATH = "/vitrina/lake"
 
 
+def _has_hdfs(plan: Plan) -> bool:
+    """`cluster up` formatted a NameNode here (its metadata is the lake's)."""
+    return (hdfs_component.component(plan).home / "name" / "current" / "VERSION").is_file()
+
+
+def _has_opensearch(plan: Plan) -> bool:
+    """`cluster up` laid out an OpenSearch node here (its data is the search index)."""
+    return (opensearch_component.component(plan).home / "config" / "opensearch.yml").is_file()
+
+
 def profile_overrides(plan: Plan) -> dict[str, Any]:
-    """`lake` / `search` profile sections for the components of `plan` that answer, on the
-    ports `plan` gave them (a moved --base-port moves them too)."""
+    """`lake` / `search` profile sections for the components `plan`'s topology has, on the
+    ports `plan` gave them (a moved --base-port moves them too).
+
+    Whether they answer right now does not matter: `cluster up --only kafka` (restarting a
+    broker) while HDFS was down wrote a profile without the lake, and the platform then
+    wrote the lake to local disk and searched an empty embedded index, silently."""
     out: dict[str, Any] = {}
-    hdfs = hdfs_component.component(plan)
-    if hdfs.status().answering:
+    if _has_hdfs(plan):
+        hdfs = hdfs_component.component(plan)
         out["lake"] = {
             "backend": {
                 "type": "webhdfs",
@@ -33,7 +48,19 @@ def profile_overrides(plan: Plan) -> dict[str, Any]:
                 "rpc_url": hdfs.hdfs_url,
             }
         }
-    node = opensearch_component.component(plan)
-    if node.status().answering:
-        out["search"] = {"backend": {"type": "opensearch", "url": node.url}}
+    if _has_opensearch(plan):
+        out["search"] = {
+            "backend": {"type": "opensearch", "url": opensearch_component.component(plan).url}
+        }
     return out
+
+
+def down_in_profile(plan: Plan) -> list[str]:
+    """The components the profile points at (`profile_overrides`) that do not answer now:
+    `cluster up` warns, naming them, as services using the profile will fail until they do."""
+    down = []
+    if _has_hdfs(plan) and not hdfs_component.component(plan).status().answering:
+        down.append("hdfs")
+    if _has_opensearch(plan) and not opensearch_component.component(plan).status().answering:
+        down.append("opensearch")
+    return down
