@@ -101,6 +101,32 @@ def test_cluster_status_when_nothing_runs(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
 
 
+def test_down_purge_removes_every_components_data_and_names_it(tmp_path: Path) -> None:
+    """Operator review: `down --purge` left hdfs/ and opensearch/ behind, so after `cluster
+    up` again Kafka was empty but the index and the lake held the old cluster's data."""
+    root = tmp_path / "cluster"
+    data = ["kafka", "kafka-mirror", "mirrormaker", "monitoring", "hdfs", "opensearch"]
+    for name in data:
+        (root / name / "data").mkdir(parents=True)
+        (root / name / "data" / "file").write_text("x")
+    (root / "logs").mkdir()
+    (tmp_path / "secrets" / "kafka").mkdir(parents=True)
+    env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path)}
+    result = subprocess.run(
+        [sys.executable, "-m", "vitrina", "cluster", "down", "--purge", "--base-port", "41092"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["logs"]
+    assert (tmp_path / "secrets" / "kafka").is_dir()
+    removed = result.stdout.split("data removed under", 1)[1]
+    assert all(name in removed for name in data), result.stdout
+
+
 def test_a_cluster_id_that_starts_with_a_dash_still_formats(tmp_path: Path) -> None:
     """CI failure on 5212e79: one cluster id in 64 starts with "-", and `kafka-storage format
     -t -Xyz…` read it as an option ("argument --cluster-id/-t: expected one argument"), so the

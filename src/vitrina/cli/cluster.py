@@ -151,13 +151,14 @@ def up(
 @handle_errors
 def down(
     purge: bool = typer.Option(
-        False, "--purge", help="Also delete the clusters' data (not the secrets)."
+        False,
+        "--purge",
+        help="Also delete every component's data: Kafka, the mirror, MirrorMaker 2, "
+        "monitoring, the lake on HDFS, the OpenSearch index (not the secrets or logs).",
     ),
     base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Stop every component (reverse order), by recorded PID."""
-    import shutil
-
     from vitrina.cluster import topology
 
     plan = _plan(base_port)
@@ -166,9 +167,9 @@ def down(
         component.stop()
         console.print(f"{component.name}: stopped")
     if purge:
-        for name in ("kafka", "kafka-mirror", "mirrormaker"):
-            shutil.rmtree(plan.root / name, ignore_errors=True)
-        console.print(f"cluster data under {plan.root} removed")
+        removed = topology.purge(plan)
+        names = ", ".join(folder.name for folder in removed) or "none there"
+        console.print(f"data removed under {plan.root}: {names}", highlight=False)
 
 
 # `cluster status` exit codes: a script can tell "act now" (DOWN) from "repair soon" (DEGRADED).

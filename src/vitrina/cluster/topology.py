@@ -239,6 +239,22 @@ def components(plan: Plan, only: list[str] | None = None) -> list[Component]:
     return found
 
 
+def purge(plan: Plan) -> list[Path]:
+    """Delete every component's data folder (`<root>/<component>`: the clusters' logs, MM2's
+    state, Prometheus' history, the lake on HDFS, the search index): the folders removed.
+    Not the secrets, the logs or the profile. `down --purge` removed only Kafka's and MM2's,
+    so after `cluster up` again the lake and the index still held the old cluster's data."""
+    import shutil
+
+    removed = []
+    for name, _target in COMPONENTS:
+        folder = plan.root / name
+        if folder.exists():
+            shutil.rmtree(folder)
+            removed.append(folder)
+    return removed
+
+
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
     out = dict(base)
     for key, value in extra.items():
