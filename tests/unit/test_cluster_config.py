@@ -127,6 +127,39 @@ def test_down_purge_removes_every_components_data_and_names_it(tmp_path: Path) -
     assert all(name in removed for name in data), result.stdout
 
 
+def _cluster_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir), "COLUMNS": "300"}
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina", "cluster", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_status_and_up_without_base_port_use_the_one_the_cluster_was_created_with(
+    tmp_path: Path,
+) -> None:
+    """Operator review: `cluster status` without --base-port asked the default ports and
+    called a cluster made with --base-port 33092 down; `cluster up` with another base port
+    refused without saying which one to give."""
+    import json
+    from dataclasses import asdict
+
+    home = tmp_path / "cluster" / "kafka"
+    home.mkdir(parents=True)
+    ports = [asdict(p) for p in ports_from_base(41092, 3)]
+    (home / "cluster.json").write_text(json.dumps({"cluster_id": "x" * 22, "ports": ports}))
+
+    status = _cluster_cli(tmp_path, "status")
+    assert "127.0.0.1:41092" in status.stdout and "29092" not in status.stdout, status.stdout
+    refused = _cluster_cli(tmp_path, "up", "--only", "kafka", "--base-port", "42092")
+    assert refused.returncode != 0
+    assert "--base-port 41092" in refused.stdout + refused.stderr
+
+
 def test_a_cluster_id_that_starts_with_a_dash_still_formats(tmp_path: Path) -> None:
     """CI failure on 5212e79: one cluster id in 64 starts with "-", and `kafka-storage format
     -t -Xyz…` read it as an option ("argument --cluster-id/-t: expected one argument"), so the

@@ -21,17 +21,29 @@ app = typer.Typer(
 
 BASE_PORT = 29092  # cluster A's first broker; every other port follows from it
 BASE_PORT_HELP = (
-    "First port of cluster A (default 29092, what the `cluster` profile uses); "
-    "every other port (mirror, MirrorMaker 2, monitoring, HDFS, OpenSearch, S3) moves with "
-    "it. Give the same to up, status and down; two topologies on one host need base ports "
-    "at least 851 apart."
+    "First port of cluster A (default: the one the cluster in the data dir was created "
+    "with, else 29092, what the `cluster` profile uses); every other port (mirror, "
+    "MirrorMaker 2, monitoring, HDFS, OpenSearch, S3) moves with it. Two topologies on one "
+    "host need base ports at least 851 apart."
 )
 
 
-def _plan(base_port: int) -> object:
-    from vitrina.cluster.topology import Plan
+def _plan(base_port: int | None) -> object:
+    """The topology at `base_port`, else at the one the data dir's cluster was created with
+    (refused, naming it, when `base_port` differs from that one)."""
+    from vitrina.cluster.process import ClusterError
+    from vitrina.cluster.topology import Plan, recorded_base_port
 
-    return Plan.at(settings().data_dir.resolve(), base_port)
+    data_dir = settings().data_dir.resolve()
+    recorded = recorded_base_port(data_dir)
+    if base_port is not None and recorded is not None and base_port != recorded:
+        raise ClusterError(
+            f"the cluster in {data_dir / 'cluster'} was created with --base-port {recorded}, "
+            f"not {base_port}",
+            hint=f"leave --base-port out (or give {recorded}), or start over on {base_port}: "
+            f"`vitrina cluster down --purge` then `vitrina cluster up --base-port {base_port}`",
+        )
+    return Plan.at(data_dir, base_port or recorded or BASE_PORT)
 
 
 @app.command()
@@ -105,7 +117,7 @@ def up(
         "(kafka, kafka-mirror, mirrormaker, monitoring, hdfs, "
         "opensearch, s3).",
     ),
-    base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP),
+    base_port: int | None = typer.Option(None, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Start cluster A, cluster B, MirrorMaker 2 (and the rest of the topology), apply topics
     and ACLs on both clusters; print the profile to run the platform on it."""
@@ -139,11 +151,9 @@ def up(
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
     profile = write_profile(plan)
-    # The same --base-port, or `status` asks the default ports (operator review).
-    moved = f" --base-port {base_port}" if base_port != BASE_PORT else ""
     console.print(
         f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
-        f"up (or demo); `vitrina cluster status{moved}`"
+        "up (or demo); `vitrina cluster status`"
     )
 
 
@@ -156,7 +166,7 @@ def down(
         help="Also delete every component's data: Kafka, the mirror, MirrorMaker 2, "
         "monitoring, the lake on HDFS, the OpenSearch index (not the secrets or logs).",
     ),
-    base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP),
+    base_port: int | None = typer.Option(None, "--base-port", help=BASE_PORT_HELP),
 ) -> None:
     """Stop every component (reverse order), by recorded PID."""
     from vitrina.cluster import topology
@@ -203,7 +213,9 @@ def exit_code(healths: list[str]) -> int:
 
 @app.command()
 @handle_errors
-def status(base_port: int = typer.Option(BASE_PORT, "--base-port", help=BASE_PORT_HELP)) -> None:
+def status(
+    base_port: int | None = typer.Option(None, "--base-port", help=BASE_PORT_HELP),
+) -> None:
     """Each component: up, degraded (it serves with node(s) down, named) or down; brokers,
     active controller, under-replicated partitions, MirrorMaker 2 lag. Exit 0: everything
     up; 2: degraded (Kafka lost a node but writes go on); 1: a component is down (or a

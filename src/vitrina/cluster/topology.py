@@ -102,6 +102,20 @@ class Plan:
         return self.data_dir / "secrets" / "kafka"
 
 
+def recorded_base_port(data_dir: Path) -> int | None:
+    """The base port the cluster in `data_dir` was created with: cluster A's first client
+    port, in its `cluster.json` (None before the first `cluster up`). `status`, `down` and
+    `up` without --base-port use it: they asked the default ports and called a healthy
+    cluster on other ones down."""
+    import json
+
+    state = data_dir / "cluster" / "kafka" / "cluster.json"
+    try:
+        return int(json.loads(state.read_text())["ports"][0]["client"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError):
+        return None
+
+
 def _check_range(plan: Plan, base_port: int) -> None:
     """A port below 1024 needs root and one above 65535 does not exist: say which base ports
     fit rather than let a server fail to bind minutes into `cluster up`."""
