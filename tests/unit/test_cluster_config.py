@@ -251,3 +251,16 @@ def test_mirror_lag_counts_what_mm2_has_not_copied_not_end_offset_differences() 
     markers = {("filtered-products", 0)}
     assert topic_lag(ends, copied, markers) == {"shop-products": 100, "filtered-products": 0}
     assert topic_lag({"orders": {0: 7}}, {}) == {"orders": 7}  # nothing copied yet
+
+
+def test_cluster_ups_last_line_keeps_the_command_on_one_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Operator review: the line wrapped at the terminal width inside the command it names."""
+    from vitrina.cli import cluster
+    from vitrina.cli.common import console
+
+    monkeypatch.setattr(console, "width", 40)
+    profile = "/a/rather/long/data/dir/cluster/profile.yaml"
+    cluster.print_ready(profile)
+    assert f"vitrina --profile {profile} up" in capsys.readouterr().out

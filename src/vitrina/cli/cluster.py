@@ -103,6 +103,7 @@ def write_profile(plan: object) -> str:
             f"(services using it fail until it does): start it with `vitrina cluster up "
             f"--only {name}`",
             highlight=False,
+            soft_wrap=True,
         )
     return str(path)
 
@@ -150,10 +151,18 @@ def up(
             console.print(f"  ACLs: {len(diff.add)} added, {diff.unchanged} unchanged")
             if component.name == "kafka-mirror":
                 grant_target_extras(cluster)
-    profile = write_profile(plan)
+    print_ready(write_profile(plan))
+
+
+def print_ready(profile: str) -> None:
+    """`cluster up`'s last line, never wrapped (soft_wrap): rich broke the command it names
+    at the terminal width (`vitrina --profile ⏎ /path/profile.yaml up`), and a copy-paste
+    of it ran `vitrina --profile` alone."""
     console.print(
         f"[green]cluster up[/]; run the platform on it: vitrina --profile {profile} "
-        "up (or demo); `vitrina cluster status`"
+        "up (or demo); `vitrina cluster status`",
+        highlight=False,
+        soft_wrap=True,
     )
 
 
