@@ -45,3 +45,30 @@ def test_status_names_a_crash_loop_and_storage_that_does_not_answer(tmp_path: Pa
     assert "DOWN" in lines["lake"] and "does not answer" in lines["lake"]
     said = " ".join(done.stderr.split())
     assert "lake-sink" in said and "search" in said and "lake" in said
+
+
+def test_status_on_the_packaged_cluster_profile_points_at_the_written_one(
+    tmp_path: Path,
+) -> None:
+    """`vitrina --profile cluster status` (as README says) asked the packaged profile's
+    default ports while the cluster ran on others, and said `vitrina up` starts everything."""
+    written = tmp_path / "cluster" / "profile.yaml"
+    written.parent.mkdir(parents=True)
+    written.write_text("profile: cluster\n")
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "HOME": str(tmp_path),
+        "VITRINA__DATA_DIR": str(tmp_path),
+        "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "vitrina", "--profile", "cluster", "status"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 1, done.stdout + done.stderr
+    # as it is printed: one line, the path whole (a wrap broke it: "profile.y aml")
+    assert f"vitrina --profile {written} status" in done.stderr, done.stderr

@@ -68,10 +68,11 @@ def settings() -> Settings:
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:
     # Escaped: messages quote user input and Kafka syntax ("SCRAM-SHA-512=[password=…]")
-    # that rich would otherwise swallow as markup.
-    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False)
+    # that rich would otherwise swallow as markup. Never wrapped (the terminal wraps them):
+    # rich broke the commands and paths they name mid-word, and a copy-paste failed.
+    err_console.print(f"[bold red]error:[/] {escape(message)}", highlight=False, soft_wrap=True)
     if hint:
-        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False)
+        err_console.print(f"[yellow]hint:[/] {escape(hint)}", highlight=False, soft_wrap=True)
     return typer.Exit(code)
 
 

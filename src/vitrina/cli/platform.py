@@ -177,10 +177,21 @@ def status() -> None:
             highlight=False,
         )
     if down:
-        raise fail(
-            f"down: {', '.join(down)}",
-            hint="see <data_dir>/logs/<service>.log; `vitrina up` starts everything",
+        raise fail(f"down: {', '.join(down)}", hint=_down_hint(s, "kafka" in down))
+
+
+def _down_hint(s: Settings, kafka_down: bool) -> str:
+    """Where to look; on the packaged `cluster` profile with the cluster away, the profile
+    `vitrina cluster up` wrote (it holds the cluster's real ports, lake and search): the
+    packaged one asked the default ports of a cluster started on others (a blind review)."""
+    hint = "see <data_dir>/logs/<service>.log; `vitrina up` starts everything"
+    written = s.data_dir / "cluster" / "profile.yaml"
+    if kafka_down and s.profile == "cluster" and written.is_file():
+        hint = (
+            f"the cluster `vitrina cluster up` started is in the profile it wrote: "
+            f"`vitrina --profile {written.resolve()} status`; " + hint
         )
+    return hint
 
 
 def _storage(s: Settings) -> list[tuple[str, bool, str]]:
