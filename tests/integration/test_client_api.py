@@ -446,7 +446,13 @@ def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]
     # alone read as the personal model while the model check had chosen popularity.
     settings, _, products = served
     user = f"cli-{uuid.uuid4().hex[:8]}"
-    items = [{"product_id": products[0]["product_id"], "score": 1.0, "reason": "popular"}]
+    # In stock and past the products other tests ban (a list with nothing left to show is
+    # served as the popular one, whatever its record says).
+    kept = [p for p in products[200:260] if p["stock"]["available"] > 0][:5]
+    items = [
+        {"product_id": p["product_id"], "score": 1.0 - i / 10, "reason": "popular"}
+        for i, p in enumerate(kept)
+    ]
     record = {"user_id": user, "items": items, "model": "popularity"}
     produce(
         settings,
