@@ -277,6 +277,31 @@ def test_a_run_whose_publish_fails_leaves_no_outputs_in_the_lake(
     assert AnalyticsLake.from_settings(settings).last_run() == first.run_id
 
 
+def test_a_run_whose_commit_fails_after_its_marker_keeps_its_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A failed run deletes what it wrote, but not once its marker is there (a commit that
+    raised after the rename, e.g. on the directory's fsync): readers follow the marker, and
+    its outputs must stay where it points."""
+    from vitrina.analytics import lakeio
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=100, customer_count=15, messages=1200)
+    real_commit = lakeio.AnalyticsLake.commit_run
+
+    def committed_then_failed(self: Any, run_id: str, report: bytes) -> str:
+        real_commit(self, run_id, report)
+        raise OSError("fsync of the runs folder failed")
+
+    monkeypatch.setattr(lakeio.AnalyticsLake, "commit_run", committed_then_failed)
+    with pytest.raises(OSError, match="fsync"):
+        run_job(settings, publish_topics=False)
+    lake = AnalyticsLake.from_settings(settings)
+    run = lake.last_run()
+    assert run is not None and _run_folders(settings)  # the marker's outputs are there
+    assert lake.read_output("recommendations", run).num_rows > 0
+
+
 def test_a_run_with_its_broker_away_says_so_before_computing(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

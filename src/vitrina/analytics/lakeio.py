@@ -260,7 +260,10 @@ class AnalyticsLake:
 
     def discard_run(self, run_id: str, names: list[str]) -> None:
         """Delete what an uncommitted run wrote of `names`, best effort: what is left is
-        pruned later as an abandoned run (`prune_runs`)."""
+        pruned later as an abandoned run (`prune_runs`). A run whose marker is there (its
+        commit failed after the rename) keeps them: readers may follow the marker."""
+        if self.fs.exists(self._marker(run_id)):
+            return
         for name in names:
             try:
                 self.fs.rm(self.output_path(name, run_id).rsplit("/", 1)[0], recursive=True)
@@ -270,9 +273,12 @@ class AnalyticsLake:
                 log.warning("analytics: outputs of failed run %s not deleted: %s", run_id, exc)
                 return
 
+    def _marker(self, run_id: str) -> str:
+        return f"{self.root}/{RUNS_DIR}/run={run_id}.json"
+
     def commit_run(self, run_id: str, report: bytes) -> str:
         """Mark `run_id` current: its outputs are complete and valid."""
-        path = f"{self.root}/{RUNS_DIR}/run={run_id}.json"
+        path = self._marker(run_id)
         self.writer._put_atomic(path, report)
         return path
 
