@@ -21,7 +21,7 @@ from functools import partial
 from typing import Any
 
 from vitrina.errors import ConfigError
-from vitrina.lifecycle import die_with_parent
+from vitrina.lifecycle import die_with_parent, stop_when_orphaned
 from vitrina.services.client_api import port_taken
 from vitrina.settings import Settings
 
@@ -72,16 +72,17 @@ def _worker_app(settings: Settings, parent: int | None = None) -> Any:
     """Runs in each granian worker: die with the parent (even when it is SIGKILLed), then
     build this process's app (its own view, producer and index reader).
 
-    Until the app has started, the parent's death is a SIGKILL, then a SIGTERM (a clean
-    stop, the query log flushed): a SIGTERM that reached a worker inside granian's
-    lifespan start-up hung it for ever in granian's signal handler, an orphan holding the
-    port (py-spy; killed services in CI, and every few starts on a loaded machine). Nothing
-    is lost: a starting worker has answered nothing yet."""
+    Until the app has started, the parent's death is a SIGKILL: nothing is lost, a starting
+    worker has answered nothing yet. Then a thread watching the parent stops the worker
+    cleanly (SIGTERM, the query log flushed) and kills it should that stop hang
+    (`stop_when_orphaned`): a SIGTERM that reached a worker during granian's start-up hung
+    it for ever, an orphan holding the port (py-spy; killed services in CI, 1 run in ~15)."""
     from vitrina.services.client_api import create_app, warm_up
 
     die_with_parent(signal.SIGKILL, parent)
     warm_up(settings)  # before granian installs its signal handlers and runs the lifespan
-    return create_app(settings, freeze_gc=True, on_started=die_with_parent)
+    started = partial(stop_when_orphaned, os.getppid() if parent is None else parent)
+    return create_app(settings, freeze_gc=True, on_started=started)
 
 
 def serve_granian(settings: Settings, workers: int) -> None:
