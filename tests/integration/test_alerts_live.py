@@ -139,10 +139,20 @@ def test_broker_down_fires_then_resolves_after_restart(live) -> None:
 
     broker.start(settings)
     apply_topics(settings)  # memory storage: the restarted broker has no topics
+    # ~4 s here; 45 s ran out once in a loaded CI run (the probe's only line: expelled from
+    # its group), so the wait is longer and a failure says what Prometheus saw meanwhile.
+    seen: list[float | None] = []
     wait_for(
-        lambda: not prometheus_alerts(settings, "KafkaBrokerDown"),
-        45,
-        message=f"KafkaBrokerDown to resolve\n{logs()}",
+        lambda: (
+            seen.append(scraped_broker_up(settings))
+            or not prometheus_alerts(settings, "KafkaBrokerDown")
+        ),
+        90,
+        interval=0.5,
+        message="KafkaBrokerDown to resolve",
+        explain=lambda: (
+            f"broker_up scraped meanwhile: {sorted(set(seen), key=str)}, last {seen[-5:]}\n{logs()}"
+        ),
     )
     # Resolved because the worker reaches the broker again, not because its series vanished.
     assert scraped_broker_up(settings) == 1.0
