@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.backends.conftest import lake_env, lake_overrides
+from tests.backends.conftest import S3_KEYS, lake_env, lake_overrides
 from tests.conftest import free_port, wait_for
 from tests.integration.test_lake_sink import (
     OLD_DAY_MS,
@@ -35,6 +35,7 @@ from tests.integration.test_lake_sink import (
 )
 from tests.support import settings_env
 
+from vitrina.cluster.s3 import S3Server
 from vitrina.lake.reader import read_dataset
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import Settings
@@ -280,3 +281,43 @@ def test_a_rename_never_lands_over_a_file_nor_fails_silently(
     except OSError:
         moved = False
     assert moved == writer.fs.exists(elsewhere), "a rename reported but not made"
+
+
+def test_a_lake_away_when_the_sink_starts_is_waited_for_not_a_crash(
+    make_settings: Callable[..., Settings], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Seen in a blind review of the native cluster: with the lake's storage down when the
+    lake sink started (its partition assignment lists the lake and deletes leftovers), the
+    sink exited and was restarted with backoff until the storage answered. Like a write the
+    storage refuses, the assignment's clean-up now pauses consumption and is tried again."""
+    server = S3Server(tmp_path / "s3", port=free_port())  # not started: the lake is away
+    backend = {
+        "type": "s3",
+        "url": f"s3://{server.buckets[0]}/away/lake",
+        "endpoint_url": server.endpoint_url,
+        **S3_KEYS,
+    }
+    settings = make_settings(lake={"backend": backend, "flush_records": 200, "flush_seconds": 0.3})
+    total = 1000
+    produce(
+        settings,
+        settings.topics.client_events,
+        [(f"u-{i % 7}", j(event(i)), None) for i in range(total)],
+    )
+    stop, thread = run_in_thread(settings, f"lake-away-{uuid.uuid4().hex[:6]}")
+    try:
+        wait_for(
+            lambda: any("does not answer" in r.getMessage() for r in caplog.records),
+            60,
+            message="the sink to say the lake does not answer",
+        )
+        assert thread.is_alive(), "the lake sink stopped while the lake was away"
+        server.start()
+        writer = LakeWriter.from_settings(settings)
+        wait_for(lambda: lake_rows(writer, "client_events") == total, 90, message="the rows")
+        stop()  # asserts the sink never raised
+        assert_events_once(writer, total)
+    finally:
+        if thread.is_alive():
+            stop()
+        server.stop()

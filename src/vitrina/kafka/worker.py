@@ -328,8 +328,13 @@ class StreamWorker:
         if self.side_input is not None:
             self._do(self.side_input.catch_up())
         messages = consume_ready(self.consumer, batch_size, timeout)
+        if messages and not self._recover():
+            # Partitions assigned during this poll whose recovery must wait: nothing of the
+            # batch is processed; every partition reads again from its committed offset.
+            self._rewind("sink_unavailable")
+            self.consumer.pause(self.consumer.assignment())
+            messages = []
         if messages:
-            self._recover()
             flood = self._process_batch(messages)
             if flood is not None:
                 self.commit(force=True)
@@ -435,16 +440,29 @@ class StreamWorker:
     def stop(self) -> None:
         self.stop_event.set()
 
-    def _recover(self) -> None:
+    def _recover(self) -> bool:
+        """Recover the partitions assigned since the last step; False while the sink's
+        backend is away (consumption paused, asked again after the backoff): no record of
+        a partition is processed before its recovery."""
         if not self._to_recover:
-            return
+            return True
+        if self.sink is not None and self._retry_at is not None and self.clock() < self._retry_at:
+            return False
         partitions, self._to_recover = self._to_recover, []
         if self._incarnation_check is not None:
             self._incarnations.update(self._incarnations_now({tp.topic for tp in partitions}))
         if self.sink is not None:
-            self.sink.recover(self.consumer, partitions)
+            try:
+                self.sink.recover(self.consumer, partitions)
+            except UnavailableError as exc:
+                # Seen: the lake sink started with HDFS down exited and crash-looped. Nothing
+                # of these partitions was read yet: they wait, paused, for the next try.
+                self._to_recover = partitions + self._to_recover
+                self._sink_away(exc)
+                return False
         if self.side_input is not None:
             self._do(self.side_input.recover(partitions))
+        return True
 
     def _do(self, work: SideWork) -> None:
         """Write a side input's phases, each durable before the next; dead-letter its rejects."""
@@ -623,25 +641,28 @@ class StreamWorker:
             self._rewind("topic_recreated", from_start={exc.topic})
             return False
         except UnavailableError as exc:
-            log.warning(
-                "%s: %s — retrying in %.1f s (consumption paused)",
-                self.service,
-                exc,
-                self._retry_delay,
-            )
-            if self._retry_at is None:
-                self.consumer.pause(self.consumer.assignment())
-            self._retry_at = now + self._retry_delay
-            self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX_S)
+            self._sink_away(exc)
             return False
         take = getattr(self.sink, "take_dead_letters", None)
         if take is not None:  # records the sink refused for good: out before their offsets
             self.write(take())
-        if self._retry_at is not None:
+        if self._retry_at is not None and not self._to_recover:
             log.info("%s: the sink's backend is back; consuming again", self.service)
             self.consumer.resume(self.consumer.assignment())
             self._retry_at, self._retry_delay = None, _RETRY_FIRST_S
         return True
+
+    def _sink_away(self, exc: UnavailableError) -> None:
+        """The sink's backend does not answer: pause consumption, ask again after a backoff."""
+        log.warning(
+            "%s: %s — retrying in %.1f s (consumption paused)",
+            self.service,
+            exc,
+            self._retry_delay,
+        )
+        self.consumer.pause(self.consumer.assignment())
+        self._retry_at = self.clock() + self._retry_delay
+        self._retry_delay = min(self._retry_delay * 2, _RETRY_MAX_S)
 
     # -- commit ---------------------------------------------------------------------------
     def commit(self, force: bool = False) -> bool:

@@ -437,6 +437,17 @@ class LakeSink(Step):
         ]
         if not mine:
             return
+        try:
+            self._recover(consumer, mine)
+        except Exception as exc:
+            # A storage that does not answer (the lake's servers down when the sink starts):
+            # the worker pauses and asks again, as for a write (kafka/worker.py). Errors
+            # already named (a broker's BrokerError, an UnavailableError) stay as they are.
+            if not isinstance(exc, VitrinaError) and lake_away(exc):
+                raise away(exc, self.settings.lake_url) from exc
+            raise
+
+    def _recover(self, consumer: Consumer, mine: list[TopicPartition]) -> None:
         self._settle()  # no write of ours runs while leftovers are deleted
         self._settle_compaction()
         for topic in {tp.topic for tp in mine}:
