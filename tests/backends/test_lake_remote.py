@@ -321,3 +321,42 @@ def test_a_lake_away_when_the_sink_starts_is_waited_for_not_a_crash(
         if thread.is_alive():
             stop()
         server.stop()
+
+
+def test_status_says_the_lake_is_down_when_its_datanode_is(tmp_path: Path) -> None:
+    """Seen in a blind review of the native cluster: with the HDFS DataNode killed, every
+    write of the lake failed while `vitrina status` said the lake was up (the NameNode
+    answered). A cluster of its own: the session's HDFS keeps its DataNode."""
+    from tests.backends.conftest import _need_java, _start
+
+    from vitrina.cli.platform import _storage
+    from vitrina.cluster.hdfs import HdfsCluster, HdfsPorts
+    from vitrina.settings import load_settings
+
+    _need_java()
+    cluster = HdfsCluster(tmp_path / "hdfs", ports=HdfsPorts(*(free_port() for _ in range(5))))
+    _start(cluster)
+    try:
+        settings = load_settings(
+            data_dir=tmp_path / "data",
+            lake={
+                "backend": {
+                    "type": "webhdfs",
+                    "url": f"{cluster.webhdfs_url}/vitrina/lake",
+                    "user": cluster.user,
+                }
+            },
+        )
+        writer = LakeWriter.from_settings(settings)
+        writer.fs.makedirs(writer.root, exist_ok=True)
+        lake = lambda: dict((name, (up, where)) for name, up, where in _storage(settings))["lake"]  # noqa: E731
+        assert lake()[0], lake()
+        pid = cluster.datanode.pid()
+        assert pid is not None
+        os.kill(pid, signal.SIGKILL)
+        down = wait_for(lambda: (not lake()[0]) and lake(), 90, message="the lake to be down")
+        assert "no DataNode" in down[1] and "no file can be read or written" in down[1], down
+        cluster.datanode.start()
+        wait_for(lambda: lake()[0], 60, message="the lake to be up again")
+    finally:
+        cluster.stop()

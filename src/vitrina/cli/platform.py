@@ -198,7 +198,7 @@ def _storage(s: Settings) -> list[tuple[str, bool, str]]:
     """(name, answers, where) of the platform's storage outside this machine's folders:
     an OpenSearch index (its cluster's health; red is down) and a WebHDFS / S3 lake (its
     root). With OpenSearch killed, every line said up while search answered 503."""
-    from vitrina.lake.filesystems import lake_away
+    from vitrina.lake.filesystems import DATANODE_SILENT_S, hdfs_datanodes, lake_away
     from vitrina.lake.reader import lake_exists
     from vitrina.lake.writer import LakeWriter
     from vitrina.search.backends import OpenSearchSettings, describe_backend
@@ -218,8 +218,21 @@ def _storage(s: Settings) -> list[tuple[str, bool, str]]:
     if s.lake.backend.type != "file":
         try:
             lake_exists(LakeWriter.from_settings(s))
-            found.append(("lake", True, s.lake_url))
         except Exception as exc:
             why = "does not answer" if lake_away(exc) else type(exc).__name__
             found.append(("lake", False, f"{s.lake_url}: {why}"))
+            return found
+        nodes = hdfs_datanodes(s.lake.backend) if s.lake.backend.type == "webhdfs" else None
+        if nodes is not None and nodes[1] == 0:
+            found.append(
+                (
+                    "lake",
+                    False,
+                    f"{s.lake_url}: the NameNode answers, but no DataNode does ({nodes[0]} "
+                    f"registered, none reported in {DATANODE_SILENT_S} s): "
+                    "no file can be read or written",
+                )
+            )
+        else:
+            found.append(("lake", True, s.lake_url))
     return found

@@ -12,7 +12,9 @@ S3) load when a filesystem is built, so the settings tree stays cheap to import.
 
 from __future__ import annotations
 
+import json
 import re
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
@@ -220,6 +222,29 @@ def lake_away(exc: BaseException) -> bool:
             return True
         current = current.__cause__ or current.__context__
     return bool(_AWAY_TEXT.search(str(exc)))
+
+
+# A DataNode that has not reported for this long is not counted as answering: HDFS's own
+# stale interval (dfs.namenode.stale.datanode.interval, 30 s by default; heartbeats every 3 s).
+DATANODE_SILENT_S = 30
+
+
+def hdfs_datanodes(backend: WebHdfsLakeSettings, timeout_s: float = 3.0) -> tuple[int, int] | None:
+    """(registered, answering) DataNodes of the NameNode behind a WebHDFS lake (its JMX
+    servlet, on the WebHDFS port): answering ones reported within DATANODE_SILENT_S. None
+    when the NameNode does not say. A DataNode killed stays "live" for the NameNode until it
+    is called dead (~10 min by default): with none answering, the NameNode answers while no
+    file can be read or written (seen: `vitrina status` said the lake was up)."""
+    authority = backend.url.split("://", 1)[1].split("/", 1)[0]
+    url = f"http://{authority}/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as response:
+            bean = json.loads(response.read() or b"{}")["beans"][0]
+        live = json.loads(bean["LiveNodes"])
+        answering = [n for n in live.values() if int(n["lastContact"]) <= DATANODE_SILENT_S]
+        return len(live) + len(json.loads(bean["DeadNodes"])), len(answering)
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return None
 
 
 def away(exc: BaseException, url: str) -> UnavailableError:
