@@ -5,12 +5,28 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
 import uvicorn
 from tests.conftest import free_port, wait_for
+
+
+def run_vitrina(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """`vitrina ARGS` in a child process with exactly `env`, as a user runs it: its exit
+    code, stdout and stderr (text), never raising on a failure."""
+    return subprocess.run(
+        [sys.executable, "-m", "vitrina", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
 
 
 def private_ports_env() -> dict[str, str]:

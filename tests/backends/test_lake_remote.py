@@ -33,7 +33,7 @@ from tests.integration.test_lake_sink import (
     sink_env,
     start_sink,
 )
-from tests.support import settings_env
+from tests.support import run_vitrina, settings_env
 
 from vitrina.cluster.s3 import S3Server
 from vitrina.lake.reader import read_dataset
@@ -96,13 +96,7 @@ def test_sink_writes_every_record_once_and_lake_cli_reads_it(
         (["ls", "client_events"], total // 2),
         (["stats", "client_events"], total),
     ):
-        out = subprocess.run(
-            [sys.executable, "-m", "vitrina", "lake", *command],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        out = run_vitrina("lake", *command, env=env, timeout=120)
         assert out.returncode == 0, out.stdout + out.stderr
         assert "client_events" in out.stdout and f"{rows:,}" in out.stdout, out.stdout
 

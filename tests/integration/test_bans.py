@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from tests.conftest import wait_for
-from tests.support import settings_env
+from tests.support import run_vitrina, settings_env
 
 from vitrina.errors import BadRequestError, ContractError, NotFoundError
 from vitrina.kafka.inspect import read_to_end
@@ -104,14 +103,7 @@ def test_cli_add_list_remove_import(make_settings: Callable[..., Settings], tmp_
     env = {**settings_env(settings, DATA_DIR=str(tmp_path / "data")), "COLUMNS": "200"}
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "vitrina", "ban", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_vitrina("ban", *args, env=env, timeout=60)
 
     added = vitrina("add", "31", "32", "--reason", "контрафакт", "--by", "ivan")
     assert added.returncode == 0, added.stderr
@@ -160,13 +152,8 @@ def test_a_long_ban_list_is_printed_as_plain_lines(
     settings = make_settings()
     ids = [str(500000 + i) for i in range(TABLE_ROWS + 1)]
     BanService(settings).ban(ids, "партия\tбрака", "ops")
-    listed = subprocess.run(
-        [sys.executable, "-m", "vitrina", "ban", "list"],
-        env=settings_env(settings, DATA_DIR=str(tmp_path / "data")),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    listed = run_vitrina(
+        "ban", "list", env=settings_env(settings, DATA_DIR=str(tmp_path / "data")), timeout=60
     )
     assert listed.returncode == 0, listed.stderr
     lines = listed.stdout.splitlines()

@@ -5,11 +5,11 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 from tests.conftest import TEST_BROKER, free_port
+from tests.support import run_vitrina
 
 from vitrina.kafka.admin import admin_client, apply_topics, describe_topics
 from vitrina.settings import Settings, TopicNames
@@ -20,14 +20,7 @@ pytestmark = pytest.mark.integration
 def vitrina(
     args: list[str], env: dict[str, str], timeout: float = 60
 ) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", *args],
-        env={**os.environ, **env},
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+    return run_vitrina(*args, env={**os.environ, **env}, timeout=timeout)
 
 
 @pytest.fixture

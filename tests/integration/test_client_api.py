@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +20,7 @@ import orjson
 import pytest
 from confluent_kafka import Producer
 from tests.conftest import free_port, settings_on_broker, wait_for
-from tests.support import UvicornThread
+from tests.support import UvicornThread, run_vitrina
 
 from vitrina.contracts.codec import encode
 from vitrina.domain.generator import generate_catalog
@@ -424,14 +423,7 @@ def test_search_survives_a_broker_outage(broker_settings: Settings, tmp_path: Pa
 # -- the CLI client ----------------------------------------------------------------------
 def _cli(args: list[str], port: int) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VITRINA__PORTS__CLIENT_API": str(port), "COLUMNS": "200"}
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", "client", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    return run_vitrina("client", *args, env=env, timeout=60)
 
 
 def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -13,7 +12,7 @@ import orjson
 import pytest
 from confluent_kafka import Consumer, Message, TopicPartition
 from tests.conftest import FIXTURES, wait_for
-from tests.support import settings_env
+from tests.support import run_vitrina, settings_env
 
 from vitrina.contracts import decode
 from vitrina.errors import NotFoundError
@@ -92,14 +91,7 @@ def test_cli_list_and_show(rejected) -> None:
     env = settings_env(settings)
 
     def vitrina(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "vitrina", "dlq", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        return run_vitrina("dlq", *args, env=env, timeout=60)
 
     listed = vitrina("list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -602,14 +594,7 @@ def test_a_record_that_still_breaks_its_contract_is_not_replayed(rejected) -> No
     sent = [msg.key() for msg in read_to_end(settings, [topic])]
     assert sent == [b"600001"]
     # The CLI says which and why, and a second run sends nothing (the valid one was sent)
-    out = subprocess.run(
-        [sys.executable, "-m", "vitrina", "dlq", "replay"],
-        env=settings_env(settings),
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    out = run_vitrina("dlq", "replay", env=settings_env(settings), timeout=60)
     assert out.returncode == 0, out.stderr
     assert "replayed 0" in out.stdout and out.stdout.count("still breaks the product") == 5
     assert "--unchecked" in out.stdout

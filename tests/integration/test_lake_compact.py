@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import signal
 import subprocess
-import sys
 import uuid
 from collections.abc import Callable
 from datetime import date
@@ -25,6 +24,7 @@ from tests.integration.test_lake_sink import (
     sink_env,
     start_sink,
 )
+from tests.support import run_vitrina
 from tests.unit.test_lake_writer import event_rows
 
 from vitrina.kafka.clients import consumer_config
@@ -38,13 +38,7 @@ pytestmark = pytest.mark.integration
 
 
 def lake_compact(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", "lake", "compact", *args],
-        env={**env, "COLUMNS": "200"},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_vitrina("lake", "compact", *args, env={**env, "COLUMNS": "200"}, timeout=120)
 
 
 def test_compact_refuses_while_the_sink_runs_then_merges_only_what_it_committed(

@@ -6,11 +6,10 @@ a command fails at once naming the refusal; services keep librdkafka's retries."
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 
 import pytest
 from tests.conftest import free_port
+from tests.support import run_vitrina
 
 from vitrina.kafka.errors import refused_everywhere
 
@@ -41,14 +40,7 @@ def test_a_command_says_at_once_that_nothing_listens(command: list[str], tmp_pat
         "VITRINA__DATA_DIR": str(tmp_path / "data"),
         "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "vitrina", *command],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_vitrina(*command, env=env, timeout=60)
     said = " ".join((done.stdout + done.stderr).split())
     assert done.returncode == 1, said
     assert f"cannot reach the Kafka broker at 127.0.0.1:{port}" in said

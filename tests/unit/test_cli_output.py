@@ -8,10 +8,10 @@ off the reset), and `vitrina search` rendering a name's rich markup."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
+
+from tests.support import run_vitrina
 
 from vitrina.cli.common import shown, spelt
 from vitrina.cli.dlq import _preview
@@ -34,14 +34,7 @@ def test_search_prints_a_products_escapes_and_markup_as_text(tmp_path: Path) -> 
     index.commit()
     index.close()
     env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path), "COLUMNS": "250"}
-    done = subprocess.run(
-        [sys.executable, "-m", "vitrina", "search", "чайник"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_vitrina("search", "чайник", env=env, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "esc-1" in done.stdout
     assert "\x1b" not in done.stdout

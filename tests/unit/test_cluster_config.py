@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from tests.support import run_vitrina
 
 from vitrina.cluster import topology
 from vitrina.cluster.kafka import KafkaCluster, NodePorts, ports_from_base
@@ -88,14 +88,7 @@ def test_mirrormaker_properties_escape_regexes_and_keep_passwords_out(tmp_path: 
 
 def test_cluster_status_when_nothing_runs(tmp_path: Path) -> None:
     env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "vitrina", "cluster", "status", "--base-port", "41092"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_vitrina("cluster", "status", "--base-port", "41092", env=env, timeout=120)
     assert result.returncode == 1
     assert "kafka" in result.stdout and "down" in result.stdout
     assert "Traceback" not in result.stderr
@@ -112,14 +105,7 @@ def test_down_purge_removes_every_components_data_and_names_it(tmp_path: Path) -
     (root / "logs").mkdir()
     (tmp_path / "secrets" / "kafka").mkdir(parents=True)
     env = {**os.environ, "VITRINA__DATA_DIR": str(tmp_path)}
-    result = subprocess.run(
-        [sys.executable, "-m", "vitrina", "cluster", "down", "--purge", "--base-port", "41092"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_vitrina("cluster", "down", "--purge", "--base-port", "41092", env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in root.iterdir()) == ["logs"]
     assert (tmp_path / "secrets" / "kafka").is_dir()
@@ -129,14 +115,7 @@ def test_down_purge_removes_every_components_data_and_names_it(tmp_path: Path) -
 
 def _cluster_cli(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "VITRINA__DATA_DIR": str(data_dir), "COLUMNS": "300"}
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", "cluster", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    return run_vitrina("cluster", *args, env=env, timeout=120)
 
 
 def test_status_and_up_without_base_port_use_the_one_the_cluster_was_created_with(

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 from datetime import date
 from pathlib import Path
+
+from tests.support import run_vitrina
 
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import load_settings
@@ -15,13 +16,7 @@ from vitrina.settings import load_settings
 def vitrina(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("VITRINA_")}
     env.update(VITRINA__DATA_DIR=str(data_dir), COLUMNS="200")
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", "lake", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_vitrina("lake", *args, env=env, timeout=60)
 
 
 def test_lake_commands_on_a_populated_lake(tmp_path: Path) -> None:

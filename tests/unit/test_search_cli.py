@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.support import run_vitrina
 
 from vitrina.domain.generator import generate_catalog
 from vitrina.search.embedded import EmbeddedSearch
@@ -12,13 +13,7 @@ from vitrina.search.embedded import EmbeddedSearch
 
 def run(data_dir: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {"VITRINA__DATA_DIR": str(data_dir), "COLUMNS": "200", "PATH": "/usr/bin:/bin"}
-    return subprocess.run(
-        [sys.executable, "-m", "vitrina", "search", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    return run_vitrina("search", *args, env=env, timeout=60)
 
 
 def test_search_cli(tmp_path: Path) -> None:

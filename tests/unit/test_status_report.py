@@ -5,11 +5,10 @@ a crash loop, and an OpenSearch index or a remote lake that does not answer, are
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 
 from tests.conftest import free_port
+from tests.support import run_vitrina
 
 from vitrina.runstate import PlatformLock
 from vitrina.settings import load_settings
@@ -28,14 +27,7 @@ def test_status_names_a_crash_loop_and_storage_that_does_not_answer(tmp_path: Pa
             "VITRINA__SEARCH__BACKEND": f'{{"type": "opensearch", "url": "http://127.0.0.1:{free_port()}"}}',
             "VITRINA__LAKE__BACKEND": f'{{"type": "webhdfs", "url": "webhdfs://127.0.0.1:{free_port()}"}}',
         }
-        done = subprocess.run(
-            [sys.executable, "-m", "vitrina", "status"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=60,
-            check=False,
-        )
+        done = run_vitrina("status", env=env, timeout=60)
     finally:
         lock.release()
     lines = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
@@ -61,14 +53,7 @@ def test_status_on_the_packaged_cluster_profile_points_at_the_written_one(
         "VITRINA__DATA_DIR": str(tmp_path),
         "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
     }
-    done = subprocess.run(
-        [sys.executable, "-m", "vitrina", "--profile", "cluster", "status"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = run_vitrina("--profile", "cluster", "status", env=env, timeout=60)
     assert done.returncode == 1, done.stdout + done.stderr
     # as it is printed: one line, the path whole (a wrap broke it: "profile.y aml")
     assert f"vitrina --profile {written} status" in done.stderr, done.stderr
