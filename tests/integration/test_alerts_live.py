@@ -27,9 +27,11 @@ pytestmark = [pytest.mark.integration, pytest.mark.monitoring]
 if __name__ != "__main__":
     from tests.conftest import free_port, wait_for
     from tests.support import ChildProcess as Process
+    from tests.support import private_ports_env
 
     from vitrina import broker
     from vitrina.kafka.admin import apply_topics
+    from vitrina.monitoring.cluster import ClusterMonitoring
     from vitrina.monitoring.embedded import monitoring_processes, write_configs
     from vitrina.settings import Settings, load_settings
 
@@ -157,6 +159,53 @@ def test_broker_down_fires_then_resolves_after_restart(live) -> None:
     # Resolved because the worker reaches the broker again, not because its series vanished.
     assert scraped_broker_up(settings) == 1.0
     print(f"KafkaBrokerDown fired {fired_after:.1f} s after the broker stopped")
+
+
+def test_the_clusters_prometheus_watches_the_vitrina_services(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blind review of `vitrina cluster up` found its Prometheus scraping Kafka and
+    MirrorMaker 2 only: no Vitrina service, so 12 of the 17 rules could never fire there.
+    It now scrapes every service where the platform on the cluster serves it (`ports.*`):
+    one serving is up, the others page VitrinaServiceDown."""
+    import dataclasses
+
+    from prometheus_client import start_http_server
+
+    from vitrina.cluster import topology
+    from vitrina.monitoring.cluster import Timings
+
+    for name, value in private_ports_env().items():
+        monkeypatch.setenv(name, value)
+    filter_port = load_settings("cluster").ports.filter
+    plan = dataclasses.replace(
+        topology.Plan.at(tmp_path), prometheus_port=free_port(), alertmanager_port=free_port()
+    )
+    monitoring = topology._monitoring(plan)
+    assert isinstance(monitoring, ClusterMonitoring)
+    monitoring.timings = Timings(scrape="1s", evaluation="1s", rule_for="2s")
+    server, _thread = start_http_server(filter_port, addr="127.0.0.1")  # the filter's /metrics
+    monitoring.start()
+    try:
+        up = f"{monitoring.prometheus_url}/api/v1/query"
+
+        def scraped(job: str) -> float | None:
+            result = (get_json(up, query=f'up{{job="{job}"}}') or {}).get("data", {})
+            values = [float(r["value"][1]) for r in result.get("result", [])]
+            return values[0] if values else None
+
+        wait_for(lambda: scraped("filter") == 1.0, 30, message="the filter scraped")
+        paged: list[set[str]] = [set()]
+
+        def down() -> bool:
+            paged[0] = {a["labels"]["job"] for a in monitoring.alerts("VitrinaServiceDown")}
+            return {"indexer", "lake-sink", "client-api"} <= paged[0]
+
+        wait_for(down, 30, message="VitrinaServiceDown for the services not running")
+        assert "filter" not in paged[0], paged[0]
+    finally:
+        monitoring.stop()
+        server.shutdown()
 
 
 def test_broker_down_inhibits_its_consequences(tmp_path: Path) -> None:

@@ -191,16 +191,26 @@ def _mirrormaker(plan: Plan) -> Component:
 
 
 def _monitoring(plan: Plan) -> Component:
-    """Prometheus on the brokers' and MM2's JMX exporters with the Kafka alert rules, and an
-    Alertmanager (operator view only; Telegram: render deploy/alertmanager, see docs)."""
+    """Prometheus on the brokers' and MM2's JMX exporters and on every Vitrina service's
+    metrics port, with all the alert rules, and an Alertmanager (operator view only;
+    Telegram: render deploy/alertmanager, see docs).
+
+    The services are scraped where the platform on this cluster serves them (`ports.*` of
+    the settings, as `vitrina --profile <data_dir>/cluster/profile.yaml up` starts them). A
+    blind review found only Kafka and MM2 watched here: 12 of the 17 rules (stalled
+    workers, lag, dead letters, API errors, stale analytics) could never fire. Until the
+    platform runs, VitrinaServiceDown says so."""
     from vitrina.monitoring.cluster import ClusterMonitoring
-    from vitrina.monitoring.embedded import alertmanager_config
+    from vitrina.monitoring.embedded import alertmanager_config, scrape_targets
+    from vitrina.settings import load_settings
 
     targets = {
         "kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
         "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
         "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"],
     }
+    for job, port in scrape_targets(load_settings("cluster")):
+        targets.setdefault(job, []).append(f"127.0.0.1:{port}")
     return ClusterMonitoring(
         plan.root,
         targets,
