@@ -273,13 +273,32 @@ def _start(
         supervisor.start(ProcessSpec("mirror", vitrina_argv("mirror", settings_file=settings_file)))
         platform.services.append("mirror")
     if monitoring:
-        from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
+        _start_monitoring(platform)
 
-        expected = [*platform.services, *(p.name for p in platform.deferred)]
-        webhook = client_api_webhook(settings) if "client-api" in expected else None
-        for name, argv in monitoring_processes(settings, services=expected, webhook_url=webhook):
-            supervisor.start(ProcessSpec(name, argv))
-            platform.services.append(name)
+
+def _start_monitoring(platform: Platform) -> None:
+    """Prometheus and Alertmanager for the services started (`up --monitoring`)."""
+    from vitrina.cluster.process import port_open
+    from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
+
+    settings = platform.settings
+    if port_open("127.0.0.1", settings.ports.prometheus):
+        # The profile `vitrina cluster up` writes points ports.prometheus at the cluster's
+        # Prometheus, which scrapes these services already: a second one could not bind.
+        platform.console.print(
+            f"monitoring: port {settings.ports.prometheus} (ports.prometheus) already "
+            "answers, so no Prometheus is started here. On the profile `vitrina cluster up` "
+            "wrote, that is the cluster's Prometheus, which scrapes these services; "
+            "otherwise choose another ports.prometheus",
+            highlight=False,
+            soft_wrap=True,
+        )
+        return
+    expected = [*platform.services, *(p.name for p in platform.deferred)]
+    webhook = client_api_webhook(settings) if "client-api" in expected else None
+    for name, argv in monitoring_processes(settings, services=expected, webhook_url=webhook):
+        platform.supervisor.start(ProcessSpec(name, argv))
+        platform.services.append(name)
 
 
 def load_sample(settings: Settings, console: Console, path: Path | None = None) -> bool:

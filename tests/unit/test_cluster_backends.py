@@ -76,6 +76,11 @@ def test_profile_keeps_lake_and_search_sections_when_their_servers_are_down_and_
         "url": f"http://127.0.0.1:{plan.opensearch_http_port}",
     }
     assert "warning: hdfs does not answer" in out
+    # the ops view and `up --monitoring` ask the cluster's Prometheus
+    assert profile["ports"] == {
+        "prometheus": plan.prometheus_port,
+        "alertmanager": plan.alertmanager_port,
+    }
     assert "warning: opensearch does not answer" in out
 
 

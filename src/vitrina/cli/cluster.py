@@ -91,6 +91,11 @@ def write_profile(plan: object) -> str:
     profile["kafka"]["bootstrap_servers"] = primary(plan).bootstrap
     profile["data_dir"] = str(plan.data_dir)
     profile.update(profile_overrides(plan))
+    # The client API's ops view and `up --monitoring` ask the cluster's Prometheus (which
+    # scrapes the services too), not a platform one on the embedded default's port.
+    profile.setdefault("ports", {}).update(
+        prometheus=plan.prometheus_port, alertmanager=plan.alertmanager_port
+    )
     path = plan.root / "profile.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(

@@ -1,0 +1,31 @@
+"""`vitrina --profile <data_dir>/cluster/profile.yaml up --monitoring`: that profile points
+`ports.prometheus` at the cluster's Prometheus, which scrapes the services already
+(cluster/topology._monitoring). A second Prometheus could not bind its port and crash-looped;
+`up` now says who answers there and starts none."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from rich.console import Console
+
+from vitrina.orchestrate import Platform, _start_monitoring
+from vitrina.settings import load_settings
+from vitrina.supervisor import Supervisor
+
+
+def test_up_monitoring_starts_no_prometheus_where_one_answers(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        settings = load_settings(data_dir=tmp_path, ports={"prometheus": port})
+        console = Console(record=True, width=200)
+        supervisor = Supervisor(tmp_path / "logs", lambda *_: None)
+        platform = Platform(settings, supervisor, console, services=["filter"])
+        _start_monitoring(platform)
+    assert platform.services == ["filter"]  # no prometheus, no alertmanager
+    said = console.export_text()
+    assert f"port {port} (ports.prometheus) already answers" in said
+    assert "no Prometheus is started here" in said
