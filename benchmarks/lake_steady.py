@@ -38,6 +38,7 @@ from confluent_kafka import Producer
 from vitrina import broker
 from vitrina.kafka.admin import apply_topics
 from vitrina.kafka.clients import producer_config
+from vitrina.kafka.inspect import group_members
 from vitrina.services.lake_sink import FETCH_BATCHING
 from vitrina.settings import Settings, load_settings
 
@@ -99,9 +100,13 @@ def run_side(settings: Settings, fetch: dict[str, Any], rate: int, seconds: floa
     )
     producer = Producer(producer_config(settings, "bench"))
     try:
-        time.sleep(3)  # joined its group and at the end
-        if sink.poll() is not None:
-            raise RuntimeError(f"the sink exited: {sink.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        deadline = time.monotonic() + 60
+        while not group_members(settings, env["VITRINA__LAKE__CONSUMER_GROUP"], "bench"):
+            if sink.poll() is not None:
+                raise RuntimeError(f"the sink exited: {sink.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+            if time.monotonic() > deadline:
+                raise RuntimeError("the sink did not join its group in 60 s")
+            time.sleep(0.2)
         pid = broker_pid(settings.data_dir)
         started, b0, s0, sent = time.monotonic(), cpu_ticks(pid), cpu_ticks(sink.pid), 0
         while (elapsed := time.monotonic() - started) < seconds:
