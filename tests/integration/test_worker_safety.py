@@ -15,14 +15,14 @@ from typing import Any
 
 import orjson
 import pytest
-from confluent_kafka import Message, Producer
+from confluent_kafka import Consumer, Message, Producer
 from tests.conftest import TEST_BROKER, wait_for
 from tests.support import committed, recreate_topic
 
 from vitrina.contracts import decode
 from vitrina.domain.generator import generate_catalog
 from vitrina.errors import UnavailableError
-from vitrina.kafka.clients import producer_config
+from vitrina.kafka.clients import consumer_config, producer_config
 from vitrina.kafka.deadletter import DeadLetterFlood, Output, headers_dict
 from vitrina.kafka.incarnations import IncarnationCheck
 from vitrina.kafka.inspect import TopicRecreated, read_to_end, topic_incarnation
@@ -192,6 +192,84 @@ def test_a_sink_away_at_assignment_pauses_and_processes_each_record_once_after(
     assert running.error is None, running.error
     assert sink.away == 0 and not sink.early, sink.early
     assert len(sink.seen) == len(set(sink.seen)) == 60
+
+
+class SwitchableSink(Step):
+    """A sink whose backend is away while `away` is set: its flush raises UnavailableError
+    (the worker pauses consumption and retries). Keeps each record's (partition, offset)."""
+
+    service = "toy-switchable-sink"
+
+    def __init__(self) -> None:
+        self.away = threading.Event()
+        self.buffer: list[tuple[int, int]] = []
+        self.written: list[tuple[int, int]] = []
+
+    def process(self, message: Message) -> list[Output]:
+        self.buffer.append((message.partition() or 0, message.offset() or 0))
+        return []
+
+    def flush_if_due(self, now: float) -> None:
+        self.flush()
+
+    def flush(self) -> None:
+        if self.away.is_set() and self.buffer:
+            raise UnavailableError("the toy backend does not answer")
+        self.written += self.buffer
+        self.buffer = []
+
+    def durable(self) -> bool:
+        return not self.buffer
+
+    def recover(self, consumer: Any, partitions: Any) -> None:
+        return None
+
+    def drop(self, partitions: Any) -> None:
+        gone = {tp.partition for tp in partitions}
+        self.buffer = [at for at in self.buffer if at[0] not in gone]
+
+    def close(self) -> None:
+        return None
+
+
+def test_partitions_paused_for_an_away_sink_consume_again_when_they_come_back(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Seen in a blind review (broker killed under load): the lake sink paused for its
+    backend, was expelled and rejoined, said "the sink's backend is back; consuming again"
+    and then read nothing more for minutes, lag 0, status up. librdkafka keeps a partition's
+    pause across losing and regaining it, and the resume had asked only the partitions held
+    at that moment. Here a partition paused for the backend moves to another member and
+    back while the backend returns in between: it must be read again."""
+    settings = make_settings()
+    topic, group = settings.topics.client_events, f"paused-{uuid.uuid4().hex[:6]}"
+    sink = SwitchableSink()
+    running = Running(StreamWorker(settings, sink, [topic], group_id=group, sink=sink))
+    other = Consumer(consumer_config(settings, "test", group))
+    try:
+        wait_for(lambda: len(running.worker.consumer.assignment()) == 3, 60, message="3 partitions")
+        sink.away.set()
+        send(settings, topic, [(f"u-{i}", event(i)) for i in range(30)])  # pauses the worker
+        wait_for(lambda: running.worker._retry_at is not None, 30, message="the pause")
+        other.subscribe([topic])  # takes some partitions from the paused worker
+        wait_for(
+            lambda: other.poll(0.2) is None and other.assignment(),
+            60,
+            message="the other member's share",
+        )
+        sink.away.clear()  # the backend is back while those partitions are elsewhere
+        wait_for(lambda: running.worker._retry_at is None, 30, message="consuming again")
+        other.close()  # they come back to the worker
+        wait_for(lambda: len(running.worker.consumer.assignment()) == 3, 60, message="3 again")
+        send(settings, topic, [(f"u-{i}", event(i)) for i in range(30, 90)])
+        wait_for(
+            lambda: {p for p, _ in sink.written if _ >= 0} == {0, 1, 2} and len(sink.written) >= 60,
+            60,
+            message=f"records of every partition (written: {len(sink.written)})",
+        )
+    finally:
+        running.stop()
+    assert running.error is None, running.error
 
 
 def test_a_failed_sink_flush_commits_no_offsets(make_settings: Callable[..., Settings]) -> None:

@@ -462,6 +462,12 @@ class StreamWorker:
                 return False
         if self.side_input is not None:
             self._do(self.side_input.recover(partitions))
+        if self._retry_at is None:
+            # librdkafka keeps a partition's pause across losing and regaining it: one paused
+            # for the sink's backend, elsewhere when the backend came back (the resume asks
+            # only the partitions held then), stayed paused here for good (a blind review:
+            # the lake sink read nothing for minutes after rejoining, lag 0, status up).
+            self.consumer.resume(partitions)
         return True
 
     def _do(self, work: SideWork) -> None:
