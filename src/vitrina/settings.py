@@ -236,6 +236,9 @@ class ApiSettings(_Frozen):
     # seconds after it opened (or after the previous response): slowloris clients held
     # uvicorn's connections for ever (api/http_protocol.py); granian's default is 30 s too.
     header_timeout_s: float = Field(30.0, gt=0, le=3600)
+    # The SHOP API answers 408 to an upload whose body stops arriving for this long: bodies
+    # sent a byte every few seconds held 300 connections open (a blind review).
+    body_timeout_s: float = Field(30.0, gt=0, le=3600)
 
 
 class WorkerSettings(_Frozen):

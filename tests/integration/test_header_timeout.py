@@ -31,13 +31,14 @@ TIMEOUT_S = 2.0
 
 
 @contextlib.contextmanager
-def served(settings: Settings, service: str, port: int) -> Iterator[str]:
+def served(settings: Settings, service: str, port: int, log: Path | None = None) -> Iterator[str]:
     path = write_settings_file(settings, settings.data_dir / "run" / "settings.json")
+    out = log.open("wb") if log is not None else subprocess.DEVNULL
     process = subprocess.Popen(
         [sys.executable, "-m", "vitrina", "--settings-file", str(path), "run", service],
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stdout=out,
+        stderr=subprocess.STDOUT if log is not None else subprocess.DEVNULL,
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -104,3 +105,39 @@ def test_a_connection_whose_headers_never_end_is_closed(
             assert http.get("/healthz").status_code == 200
         for conn in slow:
             conn.close()
+
+
+def test_an_upload_that_stops_is_answered_408_and_one_cut_short_is_one_log_line(
+    broker_settings: Settings, tmp_path: Path
+) -> None:
+    """A blind review: 300 uploads sending a byte every 5 s stayed open (only headers had a
+    timeout), and a client that closed mid-upload left two tracebacks (~120 lines) in the
+    SHOP API's log per request."""
+    from vitrina.services.shop_api import shop_tokens
+
+    port = free_port()
+    settings = settings_on_broker(
+        broker_settings, tmp_path / "d", ports={"shop_api": port}, api={"body_timeout_s": 1.0}
+    )
+    token = next(iter(shop_tokens(settings)))
+    head = (
+        b"POST /api/v1/products HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"Authorization: Bearer " + token.encode() + b"\r\nContent-Length: 1000\r\n\r\n"
+    )
+    log = tmp_path / "shop-api.log"
+    with served(settings, "shop-api", port, log):
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as stalled:
+            stalled.sendall(head + b'{"product_id": ')  # and nothing more
+            answer = b""
+            while not answer.endswith(b"}") and (chunk := stalled.recv(65536)):
+                answer += chunk  # the head and the JSON body may come apart
+        assert answer.startswith(b"HTTP/1.1 408"), answer[:300]
+        assert b"stopped arriving" in answer
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as gone:
+            gone.sendall(head + b'{"product_id": ')
+        wait_for(
+            lambda: "went away before its request was read" in log.read_text(),
+            20,
+            message="the log line of the client gone",
+        )
+    assert "Traceback" not in log.read_text(), log.read_text()[-3000:]

@@ -11,6 +11,7 @@ Errors use the body shared with the client API (api/errors.py).
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
@@ -76,6 +77,10 @@ class PayloadTooLarge(VitrinaError):
 
 class Forbidden(VitrinaError):
     status_code = 403
+
+
+class RequestTimeout(VitrinaError):
+    status_code = 408
 
 
 class UnsupportedEncoding(VitrinaError):
@@ -376,7 +381,7 @@ def several_products(raw: bytes) -> list[Any] | None:
     return [r.value for r in records]
 
 
-async def _read_body(request: Request, limit: int) -> bytes:
+async def _read_body(request: Request, limit: int, idle_s: float) -> bytes:
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity":
         # Not decompressed here: a compressed body's size says nothing of what it holds.
@@ -402,13 +407,23 @@ async def _read_body(request: Request, limit: int) -> bytes:
             hint="send smaller batches",
         )
     body = bytearray()
-    async for chunk in request.stream():
+    chunks = request.stream().__aiter__()
+    while True:
+        try:
+            async with asyncio.timeout(idle_s):
+                chunk = await chunks.__anext__()
+        except StopAsyncIteration:
+            return bytes(body)
+        except TimeoutError:
+            raise RequestTimeout(
+                f"the request body stopped arriving for {idle_s:g} s ({len(body):,} bytes read)",
+                hint="send the whole body at once (api.body_timeout_s)",
+            ) from None
         body += chunk
         if len(body) > limit:
             raise PayloadTooLarge(
                 f"request body is over the {limit:,}-byte limit", hint="send smaller batches"
             )
-    return bytes(body)
 
 
 def _reject_metric(exc: VitrinaError) -> None:
@@ -541,13 +556,15 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         summary="Send one product or a batch (JSON array)",
         response_model=Accepted,
         openapi_extra=_request_body(settings.api.max_batch),
-        responses=error_responses(400, 401, 403, 413, 415, 422, 503),
+        responses=error_responses(400, 401, 403, 408, 413, 415, 422, 503),
     )
     async def post_products(request: Request) -> Accepted:
         """All or nothing: 200 only when the broker confirmed every product of the batch."""
         try:
             store = store_for(request.headers.get("authorization"), tokens)
-            raw = await _read_body(request, settings.api.max_body_bytes)
+            raw = await _read_body(
+                request, settings.api.max_body_bytes, settings.api.body_timeout_s
+            )
             query = request.query_params
             declared = Declared(
                 currency=declared_currency(query.getlist("currency")),
