@@ -71,6 +71,11 @@ def test_malformed_ids_are_refused_and_nothing_is_written(
         service.ban([], "x", "y")
     with pytest.raises(BadRequestError, match="reason"):
         service.ban(["15"], "  ", "y")
+    # a blind review: an escape in a reason recoloured `ban list`, U+202E reversed an author
+    with pytest.raises(BadRequestError, match="reason has a control"):
+        service.ban(["15"], "\x1b[31mred", "y")
+    with pytest.raises(BadRequestError, match="author has a control or text-direction"):
+        service.ban(["15"], "x", "\u202eevil")
     with pytest.raises(NotFoundError, match="not banned: 77"):
         service.unban(["77"])
     assert [b["product_id"] for b in service.list()] == ["85123A", "a-1.b_2"]

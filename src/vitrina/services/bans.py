@@ -14,6 +14,7 @@ Id rules (decided here, same for CLI and API):
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,6 +26,7 @@ from confluent_kafka import KafkaError, Message, Producer
 from vitrina.contracts.codec import encode
 from vitrina.contracts.models import Ban
 from vitrina.domain.banlist import BanList, fold_ban, ids_from_document, parse_product_ids
+from vitrina.domain.limits import has_control
 from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
 from vitrina.kafka.clients import identity, producer_config
 from vitrina.kafka.errors import check_topic, explain, fetch_metadata, wait_flushed
@@ -36,6 +38,10 @@ from vitrina.settings import Settings
 # passes its own.
 PRINCIPAL = "admin"
 FLUSH_TIMEOUT_S = 30.0
+# Embeddings, overrides and isolates (LRE…RLO, LRI…PDI): they reorder the text after them.
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+# Tabs and line breaks are a reason's white space (`ban list` folds them), not controls.
+_WHITESPACE = str.maketrans("\t\n\r", "   ")
 # A ban is written only once the broker has answered for the ban-list topic: with no broker,
 # a plain produce waited the whole flush timeout and said only "timed out".
 METADATA_TIMEOUT_S = 10.0
@@ -137,6 +143,15 @@ class BanService:
             raise BadRequestError("a ban needs a reason", hint="pass --reason TEXT")
         if not banned_by:
             raise BadRequestError("a ban needs an author", hint="pass --by NAME")
+        for what, text in (("reason", reason), ("author", banned_by)):
+            # An escape recoloured the operator's terminal in `ban list`, and a direction
+            # override (U+202E) reversed what followed it (a blind review).
+            if has_control(text.translate(_WHITESPACE)) or _BIDI_CONTROL.search(text):
+                raise BadRequestError(
+                    f"a ban's {what} has a control or text-direction character "
+                    f"({ascii(text)[:80]})",
+                    hint="write it as plain text (no escapes, no direction overrides)",
+                )
         now = self.clock()
         bans = [
             Ban(product_id=pid, reason=reason[:1000], banned_by=banned_by[:200], banned_at=now)
