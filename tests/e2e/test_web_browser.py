@@ -278,6 +278,17 @@ def test_operator_bans_and_product_vanishes(page: Any, site: Any) -> None:
     assert "not available" in page.text_content("#error")
 
 
+def test_a_product_address_with_a_broken_escape_says_so(page: Any, site: Any) -> None:
+    """A blind review: #/product/%E0%A4%A threw "URIError: URI malformed" and left an empty
+    product view."""
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(site[1] + "/#/product/%E0%A4%A")
+    page.wait_for_selector("#error:not([hidden])")
+    assert "broken %-escape" in page.text_content("#error")
+    assert errors == [] and page.console_errors == []
+
+
 def test_wrong_token_says_so(page: Any, site: Any) -> None:
     page.goto(site[1] + "/#/ops")
     page.fill("#token", "wrong")

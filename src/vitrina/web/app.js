@@ -440,7 +440,12 @@ function route() {
   clearInterval(opsTimer);
   if (view === "product") {
     $("#view-product .back").setAttribute("href", lastSearchHash);
-    showProduct(decodeURIComponent(arg));
+    let id = null;
+    try { id = decodeURIComponent(arg); } catch { /* a broken %-escape: said below */ }
+    if (id === null) {
+      $("#product").replaceChildren();
+      showError("the address names no product: it has a broken %-escape");
+    } else showProduct(id);
   }
   else if (view === "stats") showStats();
   else if (view === "ops") { refreshOps(); opsTimer = setInterval(refreshOps, 5000); }
