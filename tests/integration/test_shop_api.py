@@ -234,6 +234,9 @@ def test_a_catalogue_without_categories_is_admitted_in_the_category_it_declares(
     assert r.status_code == 422 and "?category=" in r.json()["error"]["hint"], r.text
     r = http.post("/api/v1/products?category=%20", json=products, headers=headers)
     assert r.status_code == 400 and "not a category" in r.json()["error"]["message"], r.text
+    # A blind review: bytes that are no UTF-8 were stored as the category "��".
+    r = http.post("/api/v1/products?category=%ff%fe", json=products, headers=headers)
+    assert r.status_code == 400 and "not UTF-8" in r.json()["error"]["message"], r.text
     assert _written(settings) == []
     query = "?category=Канцелярия&currency=BYN"
     r = http.post(f"/api/v1/products{query}", json=products, headers=headers)

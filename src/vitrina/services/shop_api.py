@@ -17,6 +17,7 @@ import logging
 import os
 import secrets
 import time
+import urllib.parse
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
@@ -273,6 +274,24 @@ def declared_currency(values: list[str]) -> str | None:
     return _declared_once(
         "currency", values, is_currency, "three capital letters (ISO 4217): ?currency=RUB"
     )
+
+
+def strict_query(query_string: bytes) -> dict[str, list[str]]:
+    """The query's parameters, read as UTF-8 strictly: `?category=%ff%fe` was stored as the
+    category "��" (Starlette reads a byte that is no UTF-8 as U+FFFD; a blind review)."""
+    try:
+        pairs = urllib.parse.parse_qsl(
+            query_string.decode("latin-1"), keep_blank_values=True, errors="strict"
+        )
+    except UnicodeDecodeError as exc:
+        raise BadRequestError(
+            f"the query string is not UTF-8 once unescaped: {exc.reason} (rule: encoding)",
+            hint="percent-encode the UTF-8 bytes of the text: ?category=%D0%9E%D0%B4…",
+        ) from None
+    found: dict[str, list[str]] = {}
+    for name, value in pairs:
+        found.setdefault(name, []).append(value)
+    return found
 
 
 def declared_category(values: list[str]) -> str | None:
@@ -565,10 +584,10 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
             raw = await _read_body(
                 request, settings.api.max_body_bytes, settings.api.body_timeout_s
             )
-            query = request.query_params
+            query = strict_query(request.scope["query_string"])
             declared = Declared(
-                currency=declared_currency(query.getlist("currency")),
-                category=declared_category(query.getlist("category")),
+                currency=declared_currency(query.get("currency", [])),
+                category=declared_category(query.get("category", [])),
             )
             admitted = check_batch(parse_body(raw), store, settings.api.max_batch, declared)
             owners = await run_in_threadpool(state["owners"].ready, OWNERS_WAIT_S)
