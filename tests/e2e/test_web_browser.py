@@ -289,6 +289,17 @@ def test_a_product_address_with_a_broken_escape_says_so(page: Any, site: Any) ->
     assert errors == [] and page.console_errors == []
 
 
+def test_api_docs_render_offline_under_the_pages_policy(page: Any, site: Any) -> None:
+    """A blind review: /docs, which `vitrina up` prints, was blank: FastAPI's page loads
+    Swagger UI from a CDN (unreachable offline) with an inline script, both refused by the
+    page's Content-Security-Policy. Served by the API itself now."""
+    page.goto(site[1] + "/docs")
+    page.wait_for_selector(".swagger-ui .info .title")
+    assert "Vitrina client API" in page.text_content(".swagger-ui .info .title")
+    page.wait_for_selector('.opblock-summary-path[data-path="/api/v1/search"]')
+    assert page.console_errors == []
+
+
 def test_wrong_token_says_so(page: Any, site: Any) -> None:
     page.goto(site[1] + "/#/ops")
     page.fill("#token", "wrong")

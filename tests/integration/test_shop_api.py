@@ -216,6 +216,11 @@ def test_a_catalogue_of_bare_prices_is_admitted_in_the_currency_it_declares(shop
     assert written["p1002"]["store_id"] == "store_004"
     spec = http.get("/openapi.json").json()["paths"]["/api/v1/products"]["post"]
     assert [p["name"] for p in spec["parameters"]] == ["currency", "category"]
+    # /docs without a CDN (api/docs.py): the page, its start-up script, Swagger UI's files
+    docs = http.get("/docs").text
+    assert "cdn." not in docs and "/docs-files/swagger-ui-bundle.js" in docs
+    assert "SwaggerUIBundle" in http.get("/docs/start.js").text
+    assert http.get("/docs-files/swagger-ui-bundle.js").status_code == 200
 
 
 def test_a_catalogue_without_categories_is_admitted_in_the_category_it_declares(shop) -> None:

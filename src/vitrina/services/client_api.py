@@ -32,6 +32,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from vitrina import metrics
 from vitrina.api import admin, alerts, routes
 from vitrina.api.deps import AppState, build_state
+from vitrina.api.docs import install_docs
 from vitrina.api.errors import install_error_handlers
 from vitrina.api.fast_search import API, SECURITY_HEADERS, ClientApp, percent_encoded
 from vitrina.api.limits import BodyLimit
@@ -159,10 +160,13 @@ def create_app(
         description="Search, recommendations and events for customers of "
         "«Покупай выгодно»; bans and pipeline health for operators.",
         lifespan=lifespan,
+        docs_url=None,  # api/docs.py: served without a CDN, under the page's CSP
+        redoc_url=None,
     )
     app.state.vitrina = app_state
     app.state.alert_inbox = alerts.AlertInbox()
     install_error_handlers(app)
+    install_docs(app)
     # Plain-form searches skip all of these (api/fast_search.py: ClientApp).
     app.add_middleware(BodyLimit, limit=settings.api.client_max_body_bytes)
     app.add_middleware(MeasureAndSecure)

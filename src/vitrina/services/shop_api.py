@@ -32,6 +32,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 
 from vitrina import metrics
+from vitrina.api.docs import install_docs
 from vitrina.api.errors import error_responses, install_error_handlers
 from vitrina.contracts.door import admitted_product
 from vitrina.contracts.models import Product
@@ -550,8 +551,11 @@ def create_app(settings: Settings, writer: ProductWriter | None = None) -> FastA
         "your store's bearer token; errors share one body "
         '(`{"error": {status, message, hint, errors?}}`).',
         version="2",
+        docs_url=None,  # api/docs.py: served without a CDN
+        redoc_url=None,
     )
     install_error_handlers(app)
+    install_docs(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     def get_writer() -> ProductWriter:
