@@ -8,7 +8,9 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import orjson
 import pytest
@@ -25,6 +27,7 @@ from vitrina.services.ownership import (
     load_owners,
 )
 from vitrina.services.shop_load import load_paths
+from vitrina.settings import Settings
 
 pytestmark = pytest.mark.integration
 
@@ -229,3 +232,39 @@ def test_a_loader_killed_mid_load_leaves_no_published_product_unclaimed(
     )
     report = load_paths(settings, [rival])
     assert (report.sent, report.rejected) == (0, len(published)), report.as_dict()
+
+
+class MetadataTimesOut:
+    """A real producer whose first `failures` metadata asks time out, as they did with one
+    broker of three just killed (a fault injected around the real client)."""
+
+    def __init__(self, producer: Any, failures: int) -> None:
+        self.producer, self.failures, self.asked = producer, failures, 0
+
+    def list_topics(self, *args: Any, **kwargs: Any) -> Any:
+        from confluent_kafka import KafkaError, KafkaException
+
+        self.asked += 1
+        if self.asked <= self.failures:
+            raise KafkaException(KafkaError(KafkaError._TIMED_OUT, "Failed to get metadata"))
+        return self.producer.list_topics(*args, **kwargs)
+
+    def poll(self, timeout: float) -> int:
+        return int(self.producer.poll(timeout))
+
+
+def test_owner_partitions_are_asked_again_while_the_metadata_times_out(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A blind review of the cluster: one broker killed mid-load, the single 10 s ask for
+    product-owners' partitions timed out and `shop load` stopped with 50k of 60k products
+    unsent ("could not read product-owners's partitions"). It is asked again in steps."""
+    from confluent_kafka import Producer
+
+    from vitrina.kafka.clients import producer_config
+    from vitrina.services.ownership import owner_partitions
+
+    settings = make_settings()
+    flaky = MetadataTimesOut(Producer(producer_config(settings, "shop-api")), failures=2)
+    assert owner_partitions(flaky, settings) == settings.kafka.partitions
+    assert flaky.asked == 3
