@@ -32,6 +32,8 @@ REFUSED = requests.exceptions.ConnectionError(
         ConnectionRefusedError(111, "Connection refused"),
         TimeoutError("timed out"),
         RuntimeError("IO Error: " + str(REFUSED)),  # an engine's wrapping, text only
+        # fsspec's WebHDFS: the NameNode is back, no DataNode registered yet
+        RuntimeError("Failed to find datanode, suggest to check cluster health."),
     ],
 )
 def test_a_storage_that_does_not_answer_is_away(exc: BaseException) -> None:

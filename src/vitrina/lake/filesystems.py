@@ -191,6 +191,9 @@ _AWAY_TEXT = re.compile(
     r"Connection refused|Failed to establish a new connection|Connection reset|"
     r"Connection aborted|Max retries exceeded|timed out|Name or service not known|"
     r"Temporary failure in name resolution|Could not connect to the endpoint|"
+    # fsspec's WebHDFS client when the NameNode answers but no DataNode has registered yet
+    # (HDFS coming back): the lake sink exited on it (a blind review)
+    r"Failed to find datanode|"
     r"\b(?:429|502|503|504)\b.*(?:Error|Unavailable|Too Many)",
     re.IGNORECASE,
 )
