@@ -27,7 +27,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.monitoring]
 if __name__ != "__main__":
     from tests.conftest import free_port, wait_for
     from tests.support import ChildProcess as Process
-    from tests.support import private_ports_env
 
     from vitrina import broker
     from vitrina.kafka.admin import apply_topics
@@ -161,13 +160,13 @@ def test_broker_down_fires_then_resolves_after_restart(live) -> None:
     print(f"KafkaBrokerDown fired {fired_after:.1f} s after the broker stopped")
 
 
-def test_the_clusters_prometheus_watches_the_vitrina_services(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_the_clusters_prometheus_watches_the_vitrina_services(tmp_path: Path) -> None:
     """A blind review of `vitrina cluster up` found its Prometheus scraping Kafka and
     MirrorMaker 2 only: no Vitrina service, so 12 of the 17 rules could never fire there.
-    It now scrapes every service where the platform on the cluster serves it (`ports.*`):
-    one serving is up, the others page VitrinaServiceDown."""
+    It now scrapes every service where the platform on the cluster serves it (the plan's
+    `service_ports`, written into the cluster's profile): one serving is up, the others
+    page VitrinaServiceDown. A second review saw `cluster up` again rewrite the targets
+    while the running Prometheus kept the old ones: it is told to reload (SIGHUP)."""
     import dataclasses
 
     from prometheus_client import start_http_server
@@ -175,26 +174,28 @@ def test_the_clusters_prometheus_watches_the_vitrina_services(
     from vitrina.cluster import topology
     from vitrina.monitoring.cluster import Timings
 
-    for name, value in private_ports_env().items():
-        monkeypatch.setenv(name, value)
-    filter_port = load_settings("cluster").ports.filter
+    def plan_with_filter_on(port: int) -> topology.Plan:
+        index = topology.SERVICE_PORT_FIELDS.index("filter")
+        return dataclasses.replace(plan, services_port=port - index)
+
     plan = dataclasses.replace(
         topology.Plan.at(tmp_path), prometheus_port=free_port(), alertmanager_port=free_port()
     )
-    monitoring = topology._monitoring(plan)
+    timings = Timings(scrape="1s", evaluation="1s", rule_for="2s")
+    first, second = free_port(), free_port()
+    monitoring = topology._monitoring(plan_with_filter_on(first))
     assert isinstance(monitoring, ClusterMonitoring)
-    monitoring.timings = Timings(scrape="1s", evaluation="1s", rule_for="2s")
-    server, _thread = start_http_server(filter_port, addr="127.0.0.1")  # the filter's /metrics
+    monitoring.timings = timings
+    servers = [start_http_server(port, addr="127.0.0.1")[0] for port in (first, second)]
     monitoring.start()
     try:
-        up = f"{monitoring.prometheus_url}/api/v1/query"
+        query = f"{monitoring.prometheus_url}/api/v1/query"
 
-        def scraped(job: str) -> float | None:
-            result = (get_json(up, query=f'up{{job="{job}"}}') or {}).get("data", {})
-            values = [float(r["value"][1]) for r in result.get("result", [])]
-            return values[0] if values else None
+        def scraped(job: str) -> dict[str, float]:
+            result = (get_json(query, query=f'up{{job="{job}"}}') or {}).get("data", {})
+            return {r["metric"]["instance"]: float(r["value"][1]) for r in result.get("result", [])}
 
-        wait_for(lambda: scraped("filter") == 1.0, 30, message="the filter scraped")
+        wait_for(lambda: scraped("filter") == {f"127.0.0.1:{first}": 1.0}, 30, message="the filter")
         paged: list[set[str]] = [set()]
 
         def down() -> bool:
@@ -203,9 +204,16 @@ def test_the_clusters_prometheus_watches_the_vitrina_services(
 
         wait_for(down, 30, message="VitrinaServiceDown for the services not running")
         assert "filter" not in paged[0], paged[0]
+        # `cluster up` again with the platform elsewhere: the running Prometheus follows
+        moved = topology._monitoring(plan_with_filter_on(second))
+        assert isinstance(moved, ClusterMonitoring)
+        moved.timings = timings
+        moved.start()
+        wait_for(lambda: f"127.0.0.1:{second}" in scraped("filter"), 30, message="the new target")
     finally:
         monitoring.stop()
-        server.shutdown()
+        for server in servers:
+            server.shutdown()
 
 
 def test_broker_down_inhibits_its_consequences(tmp_path: Path) -> None:

@@ -77,10 +77,14 @@ def test_profile_keeps_lake_and_search_sections_when_their_servers_are_down_and_
     }
     assert "warning: hdfs does not answer" in out
     # the ops view and `up --monitoring` ask the cluster's Prometheus
+    # the platform on the cluster serves where the cluster's Prometheus scrapes it, and the
+    # ops view and `up --monitoring` ask that Prometheus
     assert profile["ports"] == {
+        **plan.service_ports,
         "prometheus": plan.prometheus_port,
         "alertmanager": plan.alertmanager_port,
     }
+    assert profile["ports"]["client_api"] == 41400  # moved with the base port (41092)
     assert "warning: opensearch does not answer" in out
 
 

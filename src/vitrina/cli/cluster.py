@@ -94,7 +94,7 @@ def write_profile(plan: object) -> str:
     # The client API's ops view and `up --monitoring` ask the cluster's Prometheus (which
     # scrapes the services too), not a platform one on the embedded default's port.
     profile.setdefault("ports", {}).update(
-        prometheus=plan.prometheus_port, alertmanager=plan.alertmanager_port
+        **plan.service_ports, prometheus=plan.prometheus_port, alertmanager=plan.alertmanager_port
     )
     path = plan.root / "profile.yaml"
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -37,6 +37,22 @@ PROMETHEUS_PORT = 29288
 ALERTMANAGER_PORT = 29289
 PRIMARY_NODES = 3
 MIRROR_NODES = 1
+# The platform on the cluster (`vitrina --profile <data_dir>/cluster/profile.yaml up`):
+# its services' HTTP and metrics ports, 29400 on (client API 29400, SHOP API 29401, filter
+# 29402…), written into that profile and scraped by the cluster's Prometheus. They move with
+# the base port like every other port: the Prometheus of a cluster on another base port
+# scraped the default ports, where no service of its platform was (a blind review).
+SERVICES_BASE_PORT = 29400
+SERVICE_PORT_FIELDS = (
+    "client_api",
+    "shop_api",
+    "filter",
+    "indexer",
+    "lake_sink",
+    "analytics",
+    "traffic",
+    "mirror",
+)
 
 
 @dataclass(frozen=True)
@@ -51,6 +67,7 @@ class Plan:
     opensearch_http_port: int = opensearch.HTTP_PORT
     opensearch_transport_port: int = opensearch.TRANSPORT_PORT
     s3_port: int = s3.DEFAULT_PORT
+    services_port: int = SERVICES_BASE_PORT  # the first of the platform's (SERVICE_PORT_FIELDS)
     heap: str = "320m"
 
     @classmethod
@@ -73,6 +90,7 @@ class Plan:
             opensearch_http_port=opensearch.HTTP_PORT + shift,
             opensearch_transport_port=opensearch.TRANSPORT_PORT + shift,
             s3_port=s3.DEFAULT_PORT + shift,
+            services_port=SERVICES_BASE_PORT + shift,
         )
         _check_range(plan, base_port)
         return plan
@@ -90,7 +108,13 @@ class Plan:
             self.opensearch_http_port,
             self.opensearch_transport_port,
             self.s3_port,
+            *self.service_ports.values(),
         ]
+
+    @property
+    def service_ports(self) -> dict[str, int]:
+        """`ports.<field>` of the platform on this cluster (SERVICE_PORT_FIELDS)."""
+        return {name: self.services_port + i for i, name in enumerate(SERVICE_PORT_FIELDS)}
 
     @property
     def root(self) -> Path:
@@ -195,21 +219,21 @@ def _monitoring(plan: Plan) -> Component:
     metrics port, with all the alert rules, and an Alertmanager (operator view only;
     Telegram: render deploy/alertmanager, see docs).
 
-    The services are scraped where the platform on this cluster serves them (`ports.*` of
-    the settings, as `vitrina --profile <data_dir>/cluster/profile.yaml up` starts them). A
+    The services are scraped where the platform on this cluster serves them (the plan's
+    `service_ports`, which `cluster up` writes into <data_dir>/cluster/profile.yaml). A
     blind review found only Kafka and MM2 watched here: 12 of the 17 rules (stalled
     workers, lag, dead letters, API errors, stale analytics) could never fire. Until the
     platform runs, VitrinaServiceDown says so."""
     from vitrina.monitoring.cluster import ClusterMonitoring
     from vitrina.monitoring.embedded import alertmanager_config, scrape_targets
-    from vitrina.settings import load_settings
 
     targets = {
         "kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
         "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
         "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"],
     }
-    for job, port in scrape_targets(load_settings("cluster")):
+    platform = load_settings("cluster", ports=plan.service_ports)  # as the profile has them
+    for job, port in scrape_targets(platform):
         targets.setdefault(job, []).append(f"127.0.0.1:{port}")
     return ClusterMonitoring(
         plan.root,

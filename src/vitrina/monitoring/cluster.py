@@ -10,6 +10,9 @@ Telegram receiver's `api_url` at a local fake endpoint and shorten every interva
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -147,8 +150,15 @@ class ClusterMonitoring:
         return [alertmanager, prometheus]
 
     def start(self) -> None:
+        """Write the configs and start what is not running; a running Prometheus or
+        Alertmanager reads its new config (SIGHUP): `cluster up` again kept scraping the
+        old targets until an operator sent the signal (a blind review)."""
         self.write_configs()
         for proc in self.processes():
+            pid = proc.pid()
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGHUP)
             proc.start()
 
     def stop(self) -> None:
