@@ -47,7 +47,8 @@ def test_a_service_log_keeps_the_http_clients_failed_request_tracebacks_out() ->
     # expected 404 at start. The service logs the outage once itself; their errors show.
     import logging
 
-    from vitrina.cli.run import CHATTY_LOGGERS, configure_logging
+    from vitrina.cli.common import CHATTY_LOGGERS
+    from vitrina.cli.run import configure_logging
 
     saved = {name: logging.getLogger(name).level for name in CHATTY_LOGGERS}
     root = logging.getLogger()

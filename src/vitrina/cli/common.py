@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import logging
 import re
 import sys
 from collections.abc import Callable
@@ -64,6 +65,19 @@ def settings() -> Settings:
     if _state["settings"] is None:
         _state["settings"] = load_settings(_state["profile"], settings_file=_state["settings_file"])
     return _state["settings"]
+
+
+# The HTTP clients' own loggers: at WARNING they print every failed request with its
+# traceback (`vitrina status` with OpenSearch down: 146 lines, 51 of them stack frames) and
+# every expected 404. What matters is said by Vitrina's own message; their errors still show.
+CHATTY_LOGGERS = ("opensearch", "urllib3")
+
+
+def quiet_http_clients(level: int | str = logging.WARNING) -> None:
+    """Hold CHATTY_LOGGERS to ERROR (or to `level` when that is higher)."""
+    floor = logging.getLevelName(level) if isinstance(level, str) else level
+    for logger in CHATTY_LOGGERS:
+        logging.getLogger(logger).setLevel(max(logging.ERROR, floor))
 
 
 def fail(message: str, hint: str | None = None, code: int = 1) -> typer.Exit:

@@ -73,6 +73,8 @@ def _global(
         level=logging.DEBUG if verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if not verbose:
+        common.quiet_http_clients()
 
 
 def _register() -> None:

@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 import typer
 
-from vitrina.cli.common import fail, handle_errors, settings
+from vitrina.cli.common import fail, handle_errors, quiet_http_clients, settings
 from vitrina.errors import VitrinaError
 from vitrina.settings import Settings
 
@@ -45,9 +45,6 @@ def _exit_now(code: int) -> None:
 
 
 # HTTP clients that log every request at INFO (opensearch-py: one line per bulk and search).
-CHATTY_LOGGERS = ("opensearch", "urllib3")
-
-
 def configure_logging(name: str, level: str) -> None:
     """A service's log at `level`, with the HTTP clients' own lines held to ERROR: at INFO
     they flooded the indexer's log on OpenSearch (a line per bulk request), and at WARNING
@@ -57,8 +54,7 @@ def configure_logging(name: str, level: str) -> None:
     logging.basicConfig(
         level=level, force=True, format=f"%(asctime)s {name} %(levelname)s %(message)s"
     )
-    for logger in CHATTY_LOGGERS:
-        logging.getLogger(logger).setLevel(max(logging.ERROR, logging.getLevelName(level)))
+    quiet_http_clients(level)
 
 
 def _runner(name: str) -> Callable[[], None]:
