@@ -37,6 +37,7 @@ def test_status_names_a_crash_loop_and_storage_that_does_not_answer(tmp_path: Pa
     assert "DOWN" in lines["lake"] and "does not answer" in lines["lake"]
     said = " ".join(done.stderr.split())
     assert "lake-sink" in said and "search" in said and "lake" in said
+    assert "cluster up --only hdfs|opensearch|s3" in said  # not only "vitrina up"
     # the HTTP clients' failed-request tracebacks stay out (a review saw 146 lines)
     assert 'File "' not in done.stderr and "Traceback" not in done.stderr, done.stderr
 

@@ -177,16 +177,24 @@ def status() -> None:
             highlight=False,
         )
     if down:
-        raise fail(f"down: {', '.join(down)}", hint=_down_hint(s, "kafka" in down))
+        raise fail(f"down: {', '.join(down)}", hint=_down_hint(s, down))
 
 
-def _down_hint(s: Settings, kafka_down: bool) -> str:
+def _down_hint(s: Settings, down: list[str]) -> str:
     """Where to look; on the packaged `cluster` profile with the cluster away, the profile
     `vitrina cluster up` wrote (it holds the cluster's real ports, lake and search): the
-    packaged one asked the default ports of a cluster started on others (a blind review)."""
+    packaged one asked the default ports of a cluster started on others (a blind review).
+    A lake or search index that does not answer is started where it runs (`vitrina up`
+    starts neither: a second review was sent there)."""
     hint = "see <data_dir>/logs/<service>.log; `vitrina up` starts everything"
+    storage = [name for name in ("lake", "search") if name in down]
+    if storage:
+        hint = (
+            f"the {' and '.join(storage)} run outside `vitrina up`: on the native cluster "
+            "`vitrina cluster status`, then `vitrina cluster up --only hdfs|opensearch|s3`; " + hint
+        )
     written = s.data_dir / "cluster" / "profile.yaml"
-    if kafka_down and s.profile == "cluster" and written.is_file():
+    if "kafka" in down and s.profile == "cluster" and written.is_file():
         hint = (
             f"the cluster `vitrina cluster up` started is in the profile it wrote: "
             f"`vitrina --profile {written.resolve()} status`; " + hint
