@@ -105,3 +105,35 @@ def test_lake_commands_say_the_storage_does_not_answer(tmp_path: Path) -> None:
         said = " ".join(result.output.split())
         assert result.exit_code == 1, said
         assert "does not answer" in said and "Traceback" not in said, said
+
+
+def test_exists_asks_the_storage_and_does_not_take_its_silence_for_no(tmp_path: Path) -> None:
+    """A second blind review: with the WebHDFS NameNode down, fsspec's `exists` said False,
+    so `analytics run` said the lake "has no products yet" and a starting lake sink found no
+    leftover files past its commit to delete (whose rows it would then write again)."""
+    import fsspec
+    from tests.conftest import free_port
+
+    from vitrina.lake.filesystems import exists
+
+    local = fsspec.filesystem("file")
+    (tmp_path / "here").write_text("x")
+    assert exists(local, str(tmp_path / "here")) and not exists(local, str(tmp_path / "gone"))
+    nobody = fsspec.filesystem("webhdfs", host="127.0.0.1", port=free_port(), user="vitrina")
+    assert not nobody.exists("/vitrina/lake/shop_products")  # what fsspec says: "no"
+    with pytest.raises(Exception) as caught:
+        exists(nobody, "/vitrina/lake/shop_products")
+    assert lake_away(caught.value), caught.value
+
+
+def test_analytics_on_a_lake_whose_namenode_is_down_says_so(tmp_path: Path) -> None:
+    """The same review: `analytics run` said "the lake … has no products yet", hint "run
+    `vitrina shop load` first", about a lake holding every product behind a NameNode down."""
+    from tests.conftest import free_port
+
+    url = f"webhdfs://127.0.0.1:{free_port()}/vitrina/lake"
+    settings = load_settings(data_dir=tmp_path, lake={"backend": {"type": "webhdfs", "url": url}})
+    lake = AnalyticsLake.from_settings(settings)
+    with pytest.raises(UnavailableError) as caught:
+        lake.read_listed(lambda inputs: inputs)
+    assert "does not answer" in caught.value.message and "no products" not in caught.value.message

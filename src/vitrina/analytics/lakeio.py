@@ -30,7 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from vitrina.analytics.relations import INPUT_COLUMNS, REQUIRED_INPUTS
 from vitrina.errors import VitrinaError
-from vitrina.lake.filesystems import away, engine_url, lake_away
+from vitrina.lake.filesystems import away, engine_url, exists, lake_away
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
 from vitrina.settings import Settings
 
@@ -124,7 +124,7 @@ class AnalyticsLake:
 
     def vanished(self, url: str) -> bool:
         """True when the input file at this engine URL is gone (merged by compaction)."""
-        return not self.fs.exists(self.fs._strip_protocol(url))
+        return not exists(self.fs, self.fs._strip_protocol(url))
 
     def read_listed(self, read: Callable[[dict[str, InputFiles]], T]) -> T:
         """`read(inputs)` over a listing of the input files, listed again (up to
@@ -139,7 +139,14 @@ class AnalyticsLake:
         return self._read_once(read)
 
     def _read_once(self, read: Callable[[dict[str, InputFiles]], T]) -> T:
-        listed = self.inputs()
+        try:
+            listed = self.inputs()
+        except VitrinaError:
+            raise
+        except Exception as exc:  # the listing: a NameNode that does not answer
+            if lake_away(exc):
+                raise away(exc, self.url) from exc
+            raise
         with self.pinned(listed) as (inputs, original):
             try:
                 return read(inputs)
@@ -232,6 +239,8 @@ class AnalyticsLake:
                 except FileNotFoundError as exc:
                     raise InputVanished(f"the lake file {path} was merged away") from exc
                 except (pa.ArrowInvalid, OSError) as exc:
+                    if lake_away(exc):  # the DataNode down: not a damaged file
+                        raise away(exc, self.url) from exc
                     raise unreadable(path, str(exc)) from exc
             found[dataset] = InputFiles(
                 dataset, [self.address(p) for p in files], frozenset(columns)
@@ -262,7 +271,7 @@ class AnalyticsLake:
         """Delete what an uncommitted run wrote of `names`, best effort: what is left is
         pruned later as an abandoned run (`prune_runs`). A run whose marker is there (its
         commit failed after the rename) keeps them: readers may follow the marker."""
-        if self.fs.exists(self._marker(run_id)):
+        if exists(self.fs, self._marker(run_id)):
             return
         for name in names:
             try:
@@ -285,7 +294,7 @@ class AnalyticsLake:
     def committed_runs(self) -> list[str]:
         """Every committed run, oldest first (run ids sort as their start times)."""
         base = f"{self.root}/{RUNS_DIR}"
-        if not self.fs.exists(base):
+        if not exists(self.fs, base):
             return []
         names = (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
         return sorted(
@@ -330,7 +339,7 @@ class AnalyticsLake:
     def last_run(self, name: str = "recommendations") -> str | None:
         """The newest committed run that wrote `name`."""
         for run in reversed(self.committed_runs()):
-            if self.fs.exists(self.output_path(name, run)):
+            if exists(self.fs, self.output_path(name, run)):
                 return run
         return None
 

@@ -53,6 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vitrina.lake import layout
+from vitrina.lake.filesystems import exists
 from vitrina.lake.layout import MergeIntent
 from vitrina.lake.writer import LakeFile, LakeWriter, parquet_options
 
@@ -169,7 +170,7 @@ def _roll_forward(
     target = f"{directory}/{intent.into}"
     # Never over an existing file: another merge's (a sink that also believed it owned the
     # partition) stays, and this merge goes on below only if that file is the same.
-    if writer.fs.exists(merged_path) and not (
+    if exists(writer.fs, merged_path) and not (
         writer.rows_in(merged_path) == intent.rows
         and writer.move(merged_path, target, overwrite=False)
     ):
@@ -179,7 +180,7 @@ def _roll_forward(
         return _drop_intent(writer, merged_path)
     for name in intent.absorbed:
         path = f"{directory}/{name}"
-        if writer.fs.exists(path):
+        if exists(writer.fs, path):
             writer.fs.rm_file(path)
         step("absorbed")
     writer.fs.rm_file(merged_path + INTENT_SUFFIX)

@@ -209,6 +209,18 @@ _AWAY_TYPES = (
 )
 
 
+def exists(fs: Any, path: str) -> bool:
+    """Whether `path` exists; a storage that does not answer raises. fsspec's `exists`
+    returns False on any error: with the WebHDFS NameNode down the lake "had no products
+    yet" for `analytics run` (a blind review), and a lake sink starting then found no
+    leftover files to delete past its commit — files whose rows it would write again."""
+    try:
+        fs.info(path)
+    except FileNotFoundError:
+        return False
+    return True
+
+
 def lake_away(exc: BaseException) -> bool:
     """Whether `exc` (or what caused it) says the lake's storage does not answer — a
     DataNode or object store that is down, busy or unreachable — rather than that a file is

@@ -22,7 +22,7 @@ import pyarrow.parquet as pq
 from fsspec.implementations.local import LocalFileSystem
 
 from vitrina.lake import layout
-from vitrina.lake.filesystems import lake_filesystem, storage_options
+from vitrina.lake.filesystems import exists, lake_filesystem, storage_options
 from vitrina.lake.rows import Row
 from vitrina.settings import Settings
 
@@ -184,7 +184,7 @@ class LakeWriter:
             return True
         if "webhdfs" in _protocols(self.fs):
             return self._hdfs_rename(source, target, overwrite)
-        if self.fs.exists(target) and not overwrite:
+        if exists(self.fs, target) and not overwrite:
             return False
         self.fs.mv(source, target)
         return True
@@ -193,14 +193,14 @@ class LakeWriter:
         """WebHDFS answers a rename it did not make (the target exists, its directory does
         not, the source is gone) with `{"boolean": false}`, not an error, and fsspec's `mv`
         drops the answer: a file the sink believed in place was not, its offsets committed."""
-        if overwrite and self.fs.exists(target):
+        if overwrite and exists(self.fs, target):
             self.fs.rm_file(target)
         answer = self.fs._call(
             "RENAME", method="put", path=source, destination=self.fs._strip_protocol(target)
         )
         if answer.json().get("boolean"):
             return True
-        if not overwrite and self.fs.exists(target):
+        if not overwrite and exists(self.fs, target):
             return False
         raise OSError(f"HDFS did not rename {source} to {target}")
 
@@ -208,7 +208,7 @@ class LakeWriter:
     def files(self, role: str, partition: int | None = None) -> list[LakeFile]:
         """Data files of one dataset (optionally one source partition), sorted."""
         base = layout.dataset_path(self.root, role)
-        if not self.fs.exists(base):
+        if not exists(self.fs, base):
             return []
         found = []
         listing = self.fs.find(base, detail=True)
@@ -273,7 +273,7 @@ class LakeWriter:
     def hidden_files(self, role: str, mark: str) -> list[str]:
         """Paths of one dataset whose name holds `mark` (temporaries, compaction's files)."""
         base = layout.dataset_path(self.root, role)
-        if not self.fs.exists(base):
+        if not exists(self.fs, base):
             return []
         return [p for p in self.fs.find(base) if mark in p.rsplit("/", 1)[-1]]
 
