@@ -60,3 +60,34 @@ def test_status_on_the_packaged_cluster_profile_points_at_the_written_one(
     assert done.returncode == 1, done.stdout + done.stderr
     # as it is printed: one line, the path whole (a wrap broke it: "profile.y aml")
     assert f"vitrina --profile {written} status" in done.stderr, done.stderr
+
+
+def test_status_asks_the_ports_the_running_platform_started_its_services_on(
+    tmp_path: Path,
+) -> None:
+    """A second blind review ran `vitrina status` in a new shell, without the
+    VITRINA__PORTS__* the `up` had: every service "DOWN" on the default ports while all of
+    them served. Status now reads the settings file `up` started them with."""
+    from prometheus_client import start_http_server
+
+    from vitrina.runstate import children_settings
+
+    port = free_port()
+    started = load_settings(data_dir=tmp_path, ports={"filter": port})
+    children_settings(started)  # what `vitrina up` writes for its services
+    lock = PlatformLock(started, services=["filter"]).acquire()
+    server, _ = start_http_server(port, addr="127.0.0.1")  # the filter's /metrics
+    try:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "HOME": str(tmp_path),
+            "VITRINA__DATA_DIR": str(tmp_path),  # no VITRINA__PORTS__FILTER here
+            "VITRINA__KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{free_port()}",
+            "VITRINA__BROKER__PORT": str(free_port()),
+        }
+        done = run_vitrina("status", env=env, timeout=60)
+    finally:
+        server.shutdown()
+        lock.release()
+    lines = {line.split()[0]: line for line in done.stdout.splitlines() if line.strip()}
+    assert lines["filter"].split()[1] == "up" and f":{port}" in lines["filter"], lines

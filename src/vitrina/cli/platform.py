@@ -147,12 +147,13 @@ def status() -> None:
         except VitrinaError as exc:
             console.print(f"kafka       DOWN  {exc.message}", highlight=False, markup=False)
             down.append("kafka")
+    served = _as_started(s) if running else s
     for spec in SERVICES:
         if spec.name not in expected:
             continue
-        port = getattr(s.ports, spec.port_field)
+        port = getattr(served.ports, spec.port_field)
         try:
-            ok = httpx.get(f"http://{s.api.host}:{port}/metrics", timeout=1).status_code == 200
+            ok = httpx.get(f"http://{served.api.host}:{port}/metrics", timeout=1).status_code == 200
         except httpx.HTTPError:
             ok = False
         any_up = any_up or ok
@@ -178,6 +179,20 @@ def status() -> None:
         )
     if down:
         raise fail(f"down: {', '.join(down)}", hint=_down_hint(s, down))
+
+
+def _as_started(s: Settings) -> Settings:
+    """The settings the running `vitrina up` started its services with (its settings file):
+    their ports, whatever this shell's environment says. A second blind review ran `status`
+    in a new shell, without the VITRINA__PORTS__* of the `up`: every service "DOWN"."""
+    from vitrina.errors import VitrinaError
+    from vitrina.runstate import run_dir
+    from vitrina.settings import load_settings
+
+    try:
+        return load_settings(settings_file=run_dir(s) / "settings.json")
+    except (OSError, ValueError, VitrinaError):
+        return s
 
 
 def _down_hint(s: Settings, down: list[str]) -> str:
