@@ -282,14 +282,20 @@ def _start_monitoring(platform: Platform) -> None:
     from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
     settings = platform.settings
-    if port_open("127.0.0.1", settings.ports.prometheus):
-        # The profile `vitrina cluster up` writes points ports.prometheus at the cluster's
-        # Prometheus, which scrapes these services already: a second one could not bind.
+    taken = [
+        f"{port} (ports.{field})"
+        for field in ("prometheus", "alertmanager")
+        if port_open("127.0.0.1", port := getattr(settings.ports, field))
+    ]
+    if taken:
+        # The profile `vitrina cluster up` writes points both ports at the cluster's
+        # Prometheus and Alertmanager, which watch these services already: a second pair
+        # could not bind.
         platform.console.print(
-            f"monitoring: port {settings.ports.prometheus} (ports.prometheus) already "
-            "answers, so no Prometheus is started here. On the profile `vitrina cluster up` "
-            "wrote, that is the cluster's Prometheus, which scrapes these services; "
-            "otherwise choose another ports.prometheus",
+            f"monitoring: port {' and '.join(taken)} already answers, so no Prometheus or "
+            "Alertmanager is started here. On the profile `vitrina cluster up` wrote, those "
+            "are the cluster's, which watch these services; otherwise choose other "
+            "ports.prometheus and ports.alertmanager",
             highlight=False,
             soft_wrap=True,
         )

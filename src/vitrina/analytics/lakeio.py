@@ -30,7 +30,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from vitrina.analytics.relations import INPUT_COLUMNS, REQUIRED_INPUTS
 from vitrina.errors import VitrinaError
-from vitrina.lake.filesystems import away, engine_url, exists, lake_away
+from vitrina.lake.filesystems import answering, away, engine_url, exists, lake_away
 from vitrina.lake.writer import LakeWriter, lake_filesystem, parquet_bytes
 from vitrina.settings import Settings
 
@@ -139,14 +139,8 @@ class AnalyticsLake:
         return self._read_once(read)
 
     def _read_once(self, read: Callable[[dict[str, InputFiles]], T]) -> T:
-        try:
+        with answering(self.url):  # the listing: a NameNode that does not answer
             listed = self.inputs()
-        except VitrinaError:
-            raise
-        except Exception as exc:  # the listing: a NameNode that does not answer
-            if lake_away(exc):
-                raise away(exc, self.url) from exc
-            raise
         with self.pinned(listed) as (inputs, original):
             try:
                 return read(inputs)

@@ -12,7 +12,6 @@ import typer
 from rich.table import Table
 
 from vitrina.cli.common import console, counting_bar, fail, handle_errors, settings
-from vitrina.errors import VitrinaError
 
 if TYPE_CHECKING:  # the lake modules import pyarrow: only when a lake command runs
     from vitrina.lake.writer import LakeWriter
@@ -40,16 +39,10 @@ def _lake_answers(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from vitrina.lake.filesystems import away, lake_away
+        from vitrina.lake.filesystems import answering
 
-        try:
+        with answering(settings().lake_url):
             return func(*args, **kwargs)
-        except VitrinaError:
-            raise
-        except Exception as exc:
-            if lake_away(exc):
-                raise away(exc, settings().lake_url) from exc
-            raise
 
     return wrapper  # type: ignore[return-value]
 

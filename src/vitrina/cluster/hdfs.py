@@ -14,7 +14,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from xml.sax.saxutils import escape
 
 from vitrina.cluster import jars
@@ -25,6 +25,7 @@ from vitrina.cluster.process import (
     java_argv,
     port_open,
 )
+from vitrina.lake.filesystems import namenode_bean
 
 if TYPE_CHECKING:
     from vitrina.cluster.topology import Plan
@@ -97,12 +98,12 @@ class HdfsCluster:
         except (OSError, urllib.error.URLError, ValueError):
             return None
 
+    def _bean(self, name: str) -> dict[str, Any] | None:
+        return namenode_bean(f"{self.host}:{self.ports.namenode_http}", name, timeout_s=2.0)
+
     def live_datanodes(self) -> int:
-        body = self._http("/jmx?qry=Hadoop:service=NameNode,name=FSNamesystemState")
-        beans = body.get("beans") if body else None
-        if not isinstance(beans, list) or not beans:
-            return 0
-        return int(beans[0].get("NumLiveDataNodes", 0))
+        bean = self._bean("FSNamesystemState")
+        return int(bean.get("NumLiveDataNodes", 0)) if bean else 0
 
     def _namenode_ready(self) -> bool:
         return self._http(f"/webhdfs/v1/?op=GETFILESTATUS&user.name={self.user}") is not None
@@ -112,9 +113,8 @@ class HdfsCluster:
             return False
         if self.live_datanodes() < 1:
             return False
-        safemode = self._http("/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo")
-        beans = safemode.get("beans") if safemode else None
-        return bool(isinstance(beans, list) and beans and not beans[0].get("Safemode"))
+        info = self._bean("NameNodeInfo")
+        return bool(info and not info.get("Safemode"))
 
     # -- configuration -----------------------------------------------------------------
     def site_properties(self) -> dict[str, dict[str, str]]:

@@ -225,16 +225,18 @@ def _monitoring(plan: Plan) -> Component:
     workers, lag, dead letters, API errors, stale analytics) could never fire. Until the
     platform runs, VitrinaServiceDown says so."""
     from vitrina.monitoring.cluster import ClusterMonitoring
-    from vitrina.monitoring.embedded import alertmanager_config, scrape_targets
+    from vitrina.monitoring.embedded import alertmanager_config
+    from vitrina.services import SERVICES
 
     targets = {
         "kafka": [f"127.0.0.1:{p.jmx}" for p in plan.primary_ports if p.jmx],
         "kafka-mirror": [f"127.0.0.1:{p.jmx}" for p in plan.mirror_ports if p.jmx],
         "mirrormaker": [f"127.0.0.1:{plan.mm2_metrics_port}"],
     }
-    platform = load_settings("cluster", ports=plan.service_ports)  # as the profile has them
-    for job, port in scrape_targets(platform):
-        targets.setdefault(job, []).append(f"127.0.0.1:{port}")
+    ports = plan.service_ports  # as the profile has them
+    for service in SERVICES:
+        if service.available():
+            targets[service.name] = [f"127.0.0.1:{ports[service.port_field]}"]
     return ClusterMonitoring(
         plan.root,
         targets,

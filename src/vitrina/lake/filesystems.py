@@ -12,16 +12,17 @@ S3) load when a filesystem is built, so the settings tree stays cheap to import.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
-from vitrina.errors import ConfigError, UnavailableError
+from vitrina.errors import ConfigError, UnavailableError, VitrinaError
 
 if TYPE_CHECKING:
     import fsspec
@@ -244,21 +245,33 @@ def lake_away(exc: BaseException) -> bool:
 DATANODE_SILENT_S = 30
 
 
-def hdfs_datanodes(backend: WebHdfsLakeSettings, timeout_s: float = 3.0) -> tuple[int, int] | None:
-    """(registered, answering) DataNodes of the NameNode behind a WebHDFS lake (its JMX
-    servlet, on the WebHDFS port): answering ones reported within DATANODE_SILENT_S. None
-    when the NameNode does not say. A DataNode killed stays "live" for the NameNode until it
-    is called dead (~10 min by default): with none answering, the NameNode answers while no
-    file can be read or written (seen: `vitrina status` said the lake was up)."""
-    authority = backend.url.split("://", 1)[1].split("/", 1)[0]
-    url = f"http://{authority}/jmx?qry=Hadoop:service=NameNode,name=NameNodeInfo"
+def namenode_bean(authority: str, name: str, timeout_s: float = 3.0) -> dict[str, Any] | None:
+    """One bean of a NameNode's JMX servlet (on its WebHDFS port, `host:port`), e.g.
+    `NameNodeInfo`; None when the NameNode does not answer or says nothing."""
+    url = f"http://{authority}/jmx?qry=Hadoop:service=NameNode,name={name}"
     try:
         with urllib.request.urlopen(url, timeout=timeout_s) as response:
-            bean = json.loads(response.read() or b"{}")["beans"][0]
+            beans = json.loads(response.read() or b"{}").get("beans")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return beans[0] if isinstance(beans, list) and beans and isinstance(beans[0], dict) else None
+
+
+def hdfs_datanodes(backend: WebHdfsLakeSettings, timeout_s: float = 3.0) -> tuple[int, int] | None:
+    """(registered, answering) DataNodes of the NameNode behind a WebHDFS lake: answering
+    ones reported within DATANODE_SILENT_S. None when the NameNode does not say. A DataNode
+    killed stays "live" for the NameNode until it is called dead (~10 min by default): with
+    none answering, the NameNode answers while no file can be read or written (seen:
+    `vitrina status` said the lake was up)."""
+    authority = backend.url.split("://", 1)[1].split("/", 1)[0]
+    bean = namenode_bean(authority, "NameNodeInfo", timeout_s)
+    if bean is None:
+        return None
+    try:
         live = json.loads(bean["LiveNodes"])
         answering = [n for n in live.values() if int(n["lastContact"]) <= DATANODE_SILENT_S]
         return len(live) + len(json.loads(bean["DeadNodes"])), len(answering)
-    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+    except (ValueError, KeyError, TypeError, AttributeError):
         return None
 
 
@@ -271,3 +284,19 @@ def away(exc: BaseException, url: str) -> UnavailableError:
         "cluster; the lake sink retries the same files, and an analytics run can be run "
         "again: the previous run keeps serving",
     )
+
+
+@contextlib.contextmanager
+def answering(url: str) -> Iterator[None]:
+    """Turn an error that says the lake's storage at `url` does not answer (`lake_away`)
+    into its UnavailableError (`away`); errors already named, and any other, pass as they
+    are. The one place callers (the lake sink's recovery, analytics' listing, `vitrina
+    lake`) make that conversion."""
+    try:
+        yield
+    except VitrinaError:
+        raise
+    except Exception as exc:
+        if lake_away(exc):
+            raise away(exc, url) from exc
+        raise

@@ -17,6 +17,7 @@ import pyarrow.dataset as pads
 import pyarrow.parquet as pq
 
 from vitrina.lake import layout
+from vitrina.lake.filesystems import exists
 from vitrina.lake.writer import LakeFile, LakeWriter
 from vitrina.settings import Settings
 
@@ -141,11 +142,7 @@ def dataset_stats(writer: LakeWriter, role: str) -> DatasetStats:
 def lake_exists(writer: LakeWriter) -> bool:
     """Whether the lake's root exists; a storage that does not answer raises (fsspec's
     `exists` said False for a WebHDFS NameNode that refused the connection: "empty")."""
-    try:
-        writer.fs.info(writer.root)
-    except FileNotFoundError:
-        return False
-    return True
+    return exists(writer.fs, writer.root)
 
 
 def row_counts(settings: Settings) -> dict[str, int]:

@@ -56,7 +56,7 @@ from vitrina.lake.columns import (
     warm_up,
 )
 from vitrina.lake.compaction import Compacted, compact, finish_merges
-from vitrina.lake.filesystems import away, lake_away
+from vitrina.lake.filesystems import answering, away, lake_away
 from vitrina.lake.layout import CONTRACT_OF, DATASETS, record_date
 from vitrina.lake.pii import pii_key
 from vitrina.lake.rows import RecordMeta, lake_rows
@@ -437,15 +437,10 @@ class LakeSink(Step):
         ]
         if not mine:
             return
-        try:
+        # A storage that does not answer (the lake's servers down when the sink starts): the
+        # worker pauses and asks again, as for a write (kafka/worker.py).
+        with answering(self.settings.lake_url):
             self._recover(consumer, mine)
-        except Exception as exc:
-            # A storage that does not answer (the lake's servers down when the sink starts):
-            # the worker pauses and asks again, as for a write (kafka/worker.py). Errors
-            # already named (a broker's BrokerError, an UnavailableError) stay as they are.
-            if not isinstance(exc, VitrinaError) and lake_away(exc):
-                raise away(exc, self.settings.lake_url) from exc
-            raise
 
     def _recover(self, consumer: Consumer, mine: list[TopicPartition]) -> None:
         self._settle()  # no write of ours runs while leftovers are deleted
