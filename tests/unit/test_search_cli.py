@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 from pathlib import Path
 
 from tests.support import run_vitrina
 
 from vitrina.domain.generator import generate_catalog
+from vitrina.search.base import product_summary
 from vitrina.search.embedded import EmbeddedSearch
 
 
@@ -31,7 +33,11 @@ def test_search_cli(tmp_path: Path) -> None:
 
     cheap = run(tmp_path, "--sort", "price_asc", "--in-stock", "--json", "-n", "2")
     assert cheap.returncode == 0, cheap.stderr
-    assert '"total"' in cheap.stdout
+    page = json.loads(cheap.stdout)  # the client API's page: the same keys, the same items
+    assert set(page) == {"total", "limit", "offset", "items"} and len(page["items"]) == 2
+    first, second = page["items"]
+    assert set(first) == {*product_summary({}), "score"}
+    assert first["in_stock"] and first["price"]["amount"] <= second["price"]["amount"]
 
     bad = run(tmp_path, "часы", "--sort", "cheapest")
     assert bad.returncode == 1 and "unknown sort" in bad.stderr and "price_asc" in bad.stderr

@@ -33,7 +33,7 @@ from starlette.types import Receive, Scope, Send
 from vitrina import metrics
 from vitrina.api.deps import AppState
 from vitrina.domain.limits import MAX_USER_ID_CHARS, has_control
-from vitrina.search.base import SearchFilters, SortOrder
+from vitrina.search.base import SearchFilters, SortOrder, product_summary
 from vitrina.search.typed_filters import understood
 
 PATH = "/api/v1/search"
@@ -126,23 +126,6 @@ def search_response(app: AppState, request: SearchRequest) -> bytes:
             "understood": understood(request.q, request.filters, request.sort),
         }
     )
-
-
-def product_summary(product: dict[str, Any], score: float | None = None) -> dict[str, Any]:
-    """The fields a results list shows; the rest is on the product page."""
-    stock = product.get("stock") or {}
-    summary = {
-        "product_id": product.get("product_id"),
-        "name": product.get("name"),
-        "price": product.get("price"),
-        "category": product.get("category"),
-        "brand": product.get("brand"),
-        "stock": stock or None,
-        "in_stock": bool(stock.get("available", 0)),
-    }
-    if score is not None:
-        summary["score"] = score
-    return summary
 
 
 def _price(text: str | None) -> float | bool | None:

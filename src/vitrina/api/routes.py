@@ -27,7 +27,6 @@ from vitrina.api.fast_search import (
     MAX_USER_CHARS,
     PRICE_MAX,
     SearchRequest,
-    product_summary,
     search_response,
 )
 from vitrina.contracts.models import PRODUCT_ID
@@ -39,7 +38,7 @@ from vitrina.domain.limits import (
 )
 from vitrina.domain.recommend import POPULAR_USER
 from vitrina.errors import NotFoundError
-from vitrina.search.base import SearchFilters
+from vitrina.search.base import SearchFilters, product_summary
 from vitrina.search.completion import suggestions
 from vitrina.services.recs_view import serve_recommendations
 

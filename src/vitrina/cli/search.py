@@ -39,7 +39,7 @@ def search_command(
     from rich.table import Table
 
     from vitrina.search.api import search
-    from vitrina.search.base import SearchFilters
+    from vitrina.search.base import SearchFilters, product_summary
 
     filters = SearchFilters(
         category=category,
@@ -52,17 +52,11 @@ def search_command(
     if as_json:
         import orjson
 
-        console.print_json(
-            orjson.dumps(
-                {
-                    "total": page.total,
-                    "hits": [
-                        {"product_id": h.product_id, "score": h.score, "product": h.product}
-                        for h in page.hits
-                    ],
-                }
-            ).decode()
-        )
+        # The page as the client API's GET /api/v1/search gives it (a blind review: this
+        # said "hits" where the API says "items"), without the API's live ban re-check.
+        items = [product_summary(h.product, float(h.score)) for h in page.hits]
+        page_json = {"total": page.total, "limit": limit, "offset": offset, "items": items}
+        console.print_json(orjson.dumps(page_json).decode())
         return
     table = Table(title=f"«{query}»: {page.total} found" if query else f"{page.total} products")
     for column, justify in (

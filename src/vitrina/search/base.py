@@ -101,3 +101,20 @@ def check_request(filters: SearchFilters | None, sort: str, limit: int, offset: 
             raise BadRequestError(
                 f"price_min {lo} is above price_max {hi}", hint="swap them or drop one"
             )
+
+
+def product_summary(product: dict[str, Any], score: float | None = None) -> dict[str, Any]:
+    """The fields a results list shows; the rest is on the product page."""
+    stock = product.get("stock") or {}
+    summary = {
+        "product_id": product.get("product_id"),
+        "name": product.get("name"),
+        "price": product.get("price"),
+        "category": product.get("category"),
+        "brand": product.get("brand"),
+        "stock": stock or None,
+        "in_stock": bool(stock.get("available", 0)),
+    }
+    if score is not None:
+        summary["score"] = score
+    return summary
