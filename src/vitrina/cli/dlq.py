@@ -29,7 +29,7 @@ def list_(
     """Summary by source topic, service and reason, then the latest records."""
     from rich.table import Table
 
-    from vitrina.kafka.dlq import distinct, read_dead_letters, summarize
+    from vitrina.kafka.dlq import distinct, read_dead_letters, records, summarize
 
     with console.status("reading dead-letters to the end…"):
         # Each rejection once: a worker killed before its commit writes a letter again.
@@ -43,6 +43,7 @@ def list_(
             orjson.dumps(
                 {
                     "total": len(letters),
+                    "records": records(letters),
                     "by_reason": [
                         {"topic": t, "service": s, "reason": r, "count": c}
                         for (t, s, r), c in counts.most_common()
@@ -63,7 +64,11 @@ def list_(
     if not letters:
         console.print("[green]no dead letters[/]")
         return
-    table = Table(title=f"dead letters: {len(letters)}")
+    refused = records(letters)
+    title = f"dead letters: {len(letters)}"
+    if refused < len(letters):  # several services refused the same records
+        title += f" for {refused} records (each service that refused one wrote its own)"
+    table = Table(title=title)
     for col in ("source topic", "service", "reason", "count"):
         table.add_column(col, justify="right" if col == "count" else "left")
     for (topic, service, reason), count in counts.most_common():

@@ -206,6 +206,14 @@ def distinct(letters: Iterable[DeadLetter]) -> list[DeadLetter]:
     return out
 
 
+def records(letters: Iterable[DeadLetter]) -> int:
+    """How many records the letters stand for: each consumer of a topic that refuses a
+    record writes its own letter (the filter's and the lake sink's for one product a store
+    sent past the door), so `vitrina dlq list` counted one bad product twice (a blind
+    review). A replayed copy refused again is a record of its own."""
+    return len({(d.root, d.replay_count) for d in letters})
+
+
 def summarize(letters: Iterable[DeadLetter]) -> Counter[tuple[str, str, str]]:
     """Counts by (source topic, service, reason) (of `distinct` letters, to count each
     rejection once)."""
