@@ -90,6 +90,22 @@ def port_in_use(host: str, port: int) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+# How long a start waits for the broker's port to be let go: a broker of ours killed a moment
+# ago may still hold it while its process ends (a blind review: the restart of a killed
+# broker said "already taken by another process" once, then succeeded 5 s later).
+PORT_FREE_WAIT_S = 10.0
+
+
+def port_frees(host: str, port: int, wait_s: float) -> bool:
+    """Whether nothing listens on `port`, now or within `wait_s`."""
+    deadline = time.monotonic() + wait_s
+    while port_in_use(host, port):
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.2)
+    return True
+
+
 def answers_kafka(bootstrap: str, timeout: float = 2.0) -> bool:
     """True when a Kafka-protocol metadata request succeeds."""
     from confluent_kafka.admin import AdminClient
@@ -155,7 +171,7 @@ def start(
             f"{name} (pid {current.pid}) runs but does not answer on {current.address}",
             hint=f"`vitrina broker stop` then start again; see {current.log}",
         )
-    if port_in_use(host, port):
+    if not port_frees(host, port, PORT_FREE_WAIT_S):
         raise BrokerError(
             f"port {port} on {host} is already taken by another process",
             hint="stop that process or choose another port with VITRINA__BROKER__PORT",

@@ -61,3 +61,28 @@ def test_up_does_not_start_again_a_broker_that_failed_otherwise(
     with pytest.raises(broker.BrokerError, match="already taken"):
         orchestrate.start_embedded_broker(settings, Console(record=True))
     assert len(calls) == 1
+
+
+def test_a_start_waits_for_the_port_a_killed_broker_lets_go(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A broker of ours killed a moment ago may hold its port while its process ends: the
+    restart waits for the port instead of saying "already taken by another process" (a
+    blind review saw that once, then the restart 5 s later worked)."""
+    import socket
+    import threading
+
+    holder = socket.socket()
+    holder.bind(("127.0.0.1", 0))
+    holder.listen()
+    port = holder.getsockname()[1]
+    settings = load_settings(data_dir=tmp_path, broker={"port": port, "engine": "kafka"})
+    started = broker.BrokerStatus("broker", 4242, f"127.0.0.1:{port}", True, True, tmp_path)
+    monkeypatch.setattr(broker, "_start_kafka", lambda *args: started)
+    letting_go = threading.Timer(1.0, holder.close)
+    letting_go.start()
+    try:
+        assert broker.start(settings) is started
+    finally:
+        letting_go.cancel()
+        holder.close()
