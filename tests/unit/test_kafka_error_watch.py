@@ -115,3 +115,21 @@ def test_one_broker_of_a_cluster_away_is_named_alone(caplog: pytest.LogCaptureFi
     assert first.startswith("cannot reach Kafka broker 127.0.0.1:29102/2 (Connect to")
     assert cluster not in first and "the others" in first
     assert second.startswith(f"cannot reach the Kafka broker at {cluster}")  # all of them
+
+
+def test_one_broker_away_when_a_client_starts_is_named_alone(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A client that starts with one broker down knows no broker ids yet: librdkafka names it
+    # "…/bootstrap". `shop load` then named all three addresses (a blind review, B9).
+    cluster = "127.0.0.1:29092,127.0.0.1:29102,127.0.0.1:29112"
+    watch = ErrorWatch(ClientIdentity("shop-load", cluster, "SASL_SSL"), clock=lambda: 2e6)
+    gone = (
+        "sasl_ssl://127.0.0.1:29112/bootstrap: Connect to ipv4#127.0.0.1:29112 failed: "
+        "Connection refused (after 0ms in state CONNECT)"
+    )
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        watch(KafkaError(KafkaError._TRANSPORT, gone))
+    [said] = (r.getMessage() for r in caplog.records)
+    assert said.startswith("cannot reach Kafka broker 127.0.0.1:29112/bootstrap (Connect to")
+    assert cluster not in said

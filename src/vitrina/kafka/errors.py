@@ -168,7 +168,9 @@ _BROKERS_DOWN = re.compile(r"\s*\d+/\d+ brokers are down")
 
 # librdkafka's error about one broker: "127.0.0.1:29092/1: Connect to … failed: …"
 # ("sasl_ssl://" before it on a secured listener, "bootstrap" for a broker id not known yet).
-_ONE_BROKER = re.compile(r"(?:[a-z_]+://)?(?P<broker>[^\s/,]+:\d+/\d+): (?P<why>.+)", re.S)
+_ONE_BROKER = re.compile(
+    r"(?:[a-z_]+://)?(?P<broker>[^\s/,]+:\d+/(?:\d+|bootstrap)): (?P<why>.+)", re.S
+)
 
 
 def unreachable(ident: ClientIdentity, detail: str = "") -> KafkaUnreachable:
