@@ -54,6 +54,12 @@ class BadRequestError(VitrinaError):
     status_code = 400
 
 
+class UnsupportedEncoding(VitrinaError):
+    """A request body in a coding (Content-Encoding) or form the API does not read."""
+
+    status_code = 415
+
+
 class UnavailableError(VitrinaError):
     """A dependency (broker, index) is away; retry later."""
 

@@ -564,6 +564,32 @@ def test_purchases_come_from_orders_not_events(client: httpx.Client) -> None:
     assert "orders" in response.json()["error"]["message"]
 
 
+@pytest.mark.parametrize(
+    ("event", "headers", "status", "said"),
+    [
+        ({"rating": True}, {}, 422, "rating"),
+        ({"rating": "5"}, {}, 422, "rating"),
+        ({"rating": 4.0}, {}, 422, "rating"),
+        ({"user_id": " "}, {}, 422, "white space"),
+        ({"user_id": "\u3000\u200b"}, {}, 422, "white space"),
+        ({"user_id": "\u202eadmin"}, {}, 422, "direction"),
+        ({}, {"Content-Encoding": "gzip"}, 415, "Content-Encoding"),
+    ],
+    ids=["bool", "text", "float", "space", "invisible", "override", "gzip"],
+)
+def test_an_event_is_taken_as_sent_or_refused(
+    client: httpx.Client, event: dict[str, Any], headers: dict[str, str], status: int, said: str
+) -> None:
+    """A blind review (A7): `"rating": true` was stored as 1 and "5" as 5, a user id of " "
+    or "\u202eadmin" (shown reversed) was taken, and so was a plain body that said gzip."""
+    body = {"user_id": "Eva", "type": "review", "product_id": "100001", "rating": 5, **event}
+    # (test_events_go_to_client_events posts this event as it should be: 202)
+    headers = {"Content-Type": "application/json", **headers}
+    response = client.post("/api/v1/events", content=orjson.dumps(body), headers=headers)
+    assert response.status_code == status, response.text[:300]
+    assert said in response.text
+
+
 def test_events_are_rate_limited_per_client(broker_settings: Settings, tmp_path: Path) -> None:
     settings = api_settings(broker_settings, tmp_path).model_copy(
         update={

@@ -7,6 +7,7 @@ product from the index.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Iterator, Mapping
@@ -34,10 +35,11 @@ from vitrina.domain.limits import (
     NO_CONTROL_PATTERN,
     PRODUCT_ID_CHARS,
     USER_ID_PATTERN,
+    is_blank,
     is_product_id,
 )
 from vitrina.domain.recommend import POPULAR_USER
-from vitrina.errors import NotFoundError
+from vitrina.errors import NotFoundError, UnsupportedEncoding
 from vitrina.search.base import SearchFilters, product_summary
 from vitrina.search.completion import suggestions
 from vitrina.services.recs_view import serve_recommendations
@@ -217,6 +219,9 @@ def recommendations(
     )
 
 
+_BIDI_CONTROL = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
 class EventIn(BaseModel):
     """A customer action; the API adds event_id and timestamp.
 
@@ -229,8 +234,20 @@ class EventIn(BaseModel):
     user_id: str = Field(min_length=1, max_length=MAX_USER_CHARS, pattern=USER_ID_PATTERN)
     type: Literal["view", "add_to_cart", "review"]
     product_id: str = Field(pattern=PRODUCT_ID)
-    rating: int | None = Field(None, ge=1, le=5)
+    # strict: `true` and "5" were taken as ratings 1 and 5 (a blind review, A7)
+    rating: int | None = Field(None, ge=1, le=5, strict=True)
     text: str | None = Field(None, max_length=5000)
+
+    @field_validator("user_id")
+    @classmethod
+    def _shown_user(cls, value: str) -> str:
+        # " " or "\u202eadmin" (a direction override: shown as "nimda") named a customer
+        # no one can see or type back (a blind review, A7).
+        if is_blank(value):
+            raise ValueError("a user id must show something, not only white space")
+        if _BIDI_CONTROL.search(value):
+            raise ValueError("a user id may not hold direction controls (U+202A-202E, U+2066-2069)")
+        return value
 
     @field_validator("type", mode="before")
     @classmethod
@@ -250,12 +267,18 @@ class EventAccepted(BaseModel):
     status_code=202,
     response_model=EventAccepted,
     tags=["customer"],
-    responses=error_responses(413, 429),
+    responses=error_responses(413, 415, 429),
 )
 def post_event(
     app: Annotated[AppState, Depends(state)], event: EventIn, request: Request
 ) -> EventAccepted:
     """Store one customer action; at most api.events_per_second per client (429 beyond)."""
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":  # a plain body that said gzip was taken (a blind review, A7)
+        raise UnsupportedEncoding(
+            f"Content-Encoding {encoding[:40]!r} is not accepted: the body must be plain JSON",
+            hint="send the event uncompressed",
+        )
     if app.event_limiter is None:
         app.event_limiter = event_limiter(app.settings)
     app.event_limiter.check(request.client.host if request.client else "unknown")

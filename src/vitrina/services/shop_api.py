@@ -57,6 +57,7 @@ from vitrina.errors import (
     BadRequestError,
     ContractError,
     UnavailableError,
+    UnsupportedEncoding,
     VitrinaError,
 )
 from vitrina.kafka.produce import produce
@@ -83,10 +84,6 @@ class Forbidden(VitrinaError):
 
 class RequestTimeout(VitrinaError):
     status_code = 408
-
-
-class UnsupportedEncoding(VitrinaError):
-    status_code = 415
 
 
 class InvalidBatch(VitrinaError):
