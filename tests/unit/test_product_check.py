@@ -135,6 +135,12 @@ def test_generated_products_take_the_one_pass_way() -> None:
         ({"name": " \u200b\u00a0\ufeff"}, "a name with nothing that shows"),
         ({"name": "\u2003\u2060"}, "a name with nothing that shows"),
         ({"category": "\t\u3000"}, "a category with nothing that shows"),
+        # product v5 (a blind review): fillers, the braille blank, selectors, noncharacters
+        ({"name": "\u3164"}, "a Hangul filler shows nothing"),
+        ({"name": "\u2800\u2800"}, "braille blanks show nothing"),
+        ({"name": "\u115f\u1160\uffa0"}, "Hangul fillers show nothing"),
+        ({"category": "\u034f\ufe0f\u180b"}, "joiners and selectors show nothing"),
+        ({"category": "\ufffe\uffff\u2066"}, "noncharacters and isolates show nothing"),
     ],
 )
 def test_near_misses_are_never_accepted(change: dict[str, Any], why: str) -> None:

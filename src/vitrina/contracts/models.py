@@ -24,7 +24,6 @@ from vitrina.domain.limits import (
     PRODUCT_ID_PATTERN,
     SHOWN_PATTERN,
     USER_ID_PATTERN,
-    VISIBLE_PATTERN,
 )
 
 PRODUCT_ID = PRODUCT_ID_PATTERN
@@ -40,8 +39,8 @@ PATTERN_WIDENINGS: set[tuple[str, str]] = {
 }
 
 VERSIONS: dict[str, int] = {
-    "product": 4,
-    "blocked_product": 4,
+    "product": 5,
+    "blocked_product": 5,
     "order": 5,
     "ban": 3,
     "client_event": 4,
@@ -73,10 +72,19 @@ def _id_changes(where: str) -> dict[str, str]:
     return {f"{where}: pattern changed ({PRODUCT_ID_V2} → {PRODUCT_ID_PATTERN})": _DOT_IDS}
 
 
+# The name and category patterns as v3 and v4 had them (domain/limits.py writes today's).
+VISIBLE_PATTERN_V3 = (
+    r"[^\t\n\x0b\f\r \x85\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+)
+SHOWN_PATTERN_V4 = (
+    r"^[^\x00-\x1f\x7f-\x9f]*"
+    r"[^\x00-\x20\x7f-\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
+    r"[^\x00-\x1f\x7f-\x9f]*$"
+)
 _PRODUCT_V3 = {
     **_id_changes("product_id"),
-    f"name: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
-    f"category: pattern changed (None → {VISIBLE_PATTERN})": _BLANK,
+    f"name: pattern changed (None → {VISIBLE_PATTERN_V3})": _BLANK,
+    f"category: pattern changed (None → {VISIBLE_PATTERN_V3})": _BLANK,
 }
 # Product v4: a name and a category have no control character either.
 _CONTROL_TEXT = (
@@ -88,8 +96,22 @@ _PRODUCT_V4 = {
     change: reason
     for field in ("name", "category")
     for change, reason in (
-        (f"{field}: pattern changed ({VISIBLE_PATTERN} → {SHOWN_PATTERN})", _CONTROL_TEXT),
+        (f"{field}: pattern changed ({VISIBLE_PATTERN_V3} → {SHOWN_PATTERN_V4})", _CONTROL_TEXT),
         # Seen from v1 and v2, which had no pattern: v3's narrowing and this one at once.
+        (f"{field}: pattern changed (None → {SHOWN_PATTERN_V4})", f"{_BLANK}; {_CONTROL_TEXT}"),
+    )
+}
+# Product v5: more characters that show nothing count as blank (limits.INVISIBLE).
+_MORE_BLANK = (
+    "a name or category of only Hangul fillers, the braille blank, variation selectors, "
+    "the combining grapheme joiner, invisible operators or noncharacters was accepted and "
+    "showed blank (a blind review); no store catalogue and no generated product has one"
+)
+_PRODUCT_V5 = {
+    change: reason
+    for field in ("name", "category")
+    for change, reason in (
+        (f"{field}: pattern changed ({SHOWN_PATTERN_V4} → {SHOWN_PATTERN})", _MORE_BLANK),
         (f"{field}: pattern changed (None → {SHOWN_PATTERN})", f"{_BLANK}; {_CONTROL_TEXT}"),
     )
 }
@@ -106,8 +128,8 @@ def _user_id_change(where: str) -> dict[str, str]:
 
 
 CHANGES: dict[str, dict[int, dict[str, str]]] = {
-    "product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4},
-    "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4},
+    "product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4, 5: _PRODUCT_V5},
+    "blocked_product": {2: _INT64_STOCK, 3: _PRODUCT_V3, 4: _PRODUCT_V4, 5: _PRODUCT_V5},
     "ban": {3: _id_changes("product_id")},
     "client_event": {3: _id_changes("product_id"), 4: _user_id_change("user_id")},
     "client_query": {2: _user_id_change("user_id")},

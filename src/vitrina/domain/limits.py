@@ -32,30 +32,69 @@ PRODUCT_ID_PATTERN = (
 PRODUCT_ID_CHARS = "letters, digits, '-', '_' or '.', at most 64 characters, not '.' or '..'"
 _PRODUCT_ID = re.compile(PRODUCT_ID_PATTERN)
 
+
 # Characters that show nothing: white space (Unicode's, not only ASCII's), zero-width and
-# joiner characters, direction marks and embeddings, the soft hyphen, the byte-order mark.
-# A name or category made only of them shows as blank on every page and in every list.
+# joiner characters, direction marks and embeddings, the soft hyphen, the byte-order mark;
+# since product v5 also the fillers and blanks that fonts draw as nothing (the Hangul
+# fillers U+115F, U+1160, U+3164, U+FFA0, the braille blank U+2800, the combining grapheme
+# joiner U+034F, Khmer's inherent vowels U+17B4/5, the Arabic letter mark U+061C), the
+# variation selectors (U+180B-180F, U+FE00-FE0F), the invisible operators and deprecated
+# format characters (U+2060-206F), the interlinear annotation marks (U+FFF9-FFFB) and the
+# noncharacters U+FFFE/FFFF (a blind review: names of only such characters were accepted
+# and showed blank). A name or category made only of them shows as blank on every page and
+# in every list.
+def _span(first: int, last: int) -> str:
+    return "".join(map(chr, range(first, last + 1)))
+
+
 INVISIBLE = (
-    "\t\n\x0b\x0c\r \x85\xa0\xad\u1680\u180e"
-    + "".join(map(chr, range(0x2000, 0x2010)))
-    + "".join(map(chr, range(0x2028, 0x2030)))
-    + "".join(map(chr, range(0x205F, 0x2065)))
-    + "\u3000\ufeff"
+    "\t\n\x0b\x0c\r \x85\xa0\xad\u034f\u061c\u115f\u1160\u1680\u17b4\u17b5"
+    + _span(0x180B, 0x180F)
+    + _span(0x2000, 0x200F)
+    + _span(0x2028, 0x202F)
+    + _span(0x205F, 0x206F)
+    + "\u2800\u3000\u3164"
+    + _span(0xFE00, 0xFE0F)
+    + "\ufeff\uffa0"
+    + _span(0xFFF9, 0xFFFB)
+    + "\ufffe\uffff"
 )
+_CONTROLS = _span(0x00, 0x1F) + _span(0x7F, 0x9F)  # C0, DEL, C1
+
+
+def ecma_class(chars: str) -> str:
+    """The inside of a regex character class holding exactly `chars`, in escapes that
+    ECMA-262 (JSON Schema's dialect), Rust's and Python's regexes and RE2 (after
+    `re2_pattern`) all read alike: `\\xNN` below U+0100, `\\uXXXX` above; runs as ranges."""
+
+    def escaped(code: int) -> str:
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    codes = sorted({ord(c) for c in chars})
+    parts = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        first, last = codes[i], codes[j]
+        parts.append(escaped(first) if first == last else f"{escaped(first)}-{escaped(last)}")
+        i = j + 1
+    return "".join(parts)
+
+
 # "Somewhere a character that shows" (a JSON Schema `pattern` is found anywhere in the
-# text), in ECMA-262 escapes as JSON Schema specifies; Rust's and Python's regexes read it
-# alike, RE2 after `re2_pattern`.
-VISIBLE_PATTERN = (
-    r"[^\t\n\x0b\f\r \x85\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
-)
+# text).
+VISIBLE_PATTERN = f"[^{ecma_class(INVISIBLE)}]"
 
 # A product's name and category (product v4): no control character (C0, DEL, C1: NUL, an
 # escape, a newline…, which broke the lines of logs and terminals and showed as nothing or
-# as garbage on the page) and, somewhere, a character that shows. Anchored: the whole text.
+# as garbage on the page) and, somewhere, a character that shows (v5: INVISIBLE grew).
+# Anchored: the whole text.
 SHOWN_PATTERN = (
-    r"^[^\x00-\x1f\x7f-\x9f]*"
-    r"[^\x00-\x20\x7f-\xa0\xad\u1680\u180e\u2000-\u200f\u2028-\u202f\u205f-\u2064\u3000\ufeff]"
-    r"[^\x00-\x1f\x7f-\x9f]*$"
+    f"^[^{ecma_class(_CONTROLS)}]*"
+    f"[^{ecma_class(_CONTROLS + INVISIBLE)}]"
+    f"[^{ecma_class(_CONTROLS)}]*$"
 )
 
 
