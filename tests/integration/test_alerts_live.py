@@ -216,6 +216,57 @@ def test_the_clusters_prometheus_watches_the_vitrina_services(tmp_path: Path) ->
             server.shutdown()
 
 
+def test_the_clusters_alertmanager_pages_the_client_api_of_the_platform(tmp_path: Path) -> None:
+    """A blind review: the cluster's Alertmanager had an empty receiver until a Telegram token
+    was given, so an alert went nowhere but its UI. It now posts to the client API of the
+    platform on the cluster (the plan's client API port), with the webhook token the client
+    API reads from the profile's data dir, as `up --monitoring` does on one machine."""
+    import dataclasses
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from vitrina.api.alerts import webhook_token
+    from vitrina.cluster import topology
+    from vitrina.monitoring.cluster import Timings
+
+    posts: list[tuple[str, str, dict[str, Any]]] = []
+
+    class ClientApi(BaseHTTPRequestHandler):  # the webhook's end: what Alertmanager sent
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            posts.append((self.path, self.headers.get("Authorization", ""), body))
+            self.send_response(200)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    api = ThreadingHTTPServer(("127.0.0.1", 0), ClientApi)
+    threading.Thread(target=api.serve_forever, daemon=True).start()
+    plan = dataclasses.replace(
+        topology.Plan.at(tmp_path),
+        prometheus_port=free_port(),
+        alertmanager_port=free_port(),
+        services_port=api.server_address[1],  # the client API is the first service port
+    )
+    monitoring = topology._monitoring(plan)
+    assert isinstance(monitoring, ClusterMonitoring)
+    monitoring.timings = Timings(scrape="1s", evaluation="1s", rule_for="2s", group_wait="1s")
+    monitoring.start()
+    try:
+        wait_for(lambda: posts, 60, message="a notification from the cluster's Alertmanager")
+        path, authorization, body = posts[0]
+        assert path == "/api/v1/alerts/webhook"
+        token = webhook_token(load_settings(data_dir=plan.data_dir))
+        assert authorization == f"Bearer {token}"
+        # Nothing runs here: KafkaBrokerDown or VitrinaServiceDown, whichever is sent first
+        assert body["status"] == "firing" and body["alerts"], body
+    finally:
+        monitoring.stop()
+        api.shutdown()
+
+
 def test_broker_down_inhibits_its_consequences(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path / "data", ports={"alertmanager": free_port()})
     write_configs(settings)

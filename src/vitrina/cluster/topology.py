@@ -224,8 +224,9 @@ def _monitoring(plan: Plan) -> Component:
     blind review found only Kafka and MM2 watched here: 12 of the 17 rules (stalled
     workers, lag, dead letters, API errors, stale analytics) could never fire. Until the
     platform runs, VitrinaServiceDown says so."""
+    from vitrina.api.alerts import WEBHOOK_TOKEN_FILE, webhook_token
     from vitrina.monitoring.cluster import ClusterMonitoring
-    from vitrina.monitoring.embedded import alertmanager_config
+    from vitrina.monitoring.embedded import WEBHOOK_PATH, alertmanager_config
     from vitrina.services import SERVICES
 
     targets = {
@@ -237,10 +238,17 @@ def _monitoring(plan: Plan) -> Component:
     for service in SERVICES:
         if service.available():
             targets[service.name] = [f"127.0.0.1:{ports[service.port_field]}"]
+    # Alertmanager pages the client API of the platform on this cluster, as `up --monitoring`
+    # does (the operator view shows what it sent): its receiver was empty until a Telegram
+    # token was given (a blind review). The webhook's token is the platform's, in the
+    # profile's data dir (generated here on first use, read by the client API).
+    platform = load_settings("cluster", data_dir=plan.data_dir)
+    webhook_token(platform)
+    webhook = f"http://127.0.0.1:{ports['client_api']}{WEBHOOK_PATH}"
     return ClusterMonitoring(
         plan.root,
         targets,
-        alertmanager_config(None),
+        alertmanager_config(webhook, (platform.secrets_dir / WEBHOOK_TOKEN_FILE).resolve()),
         prometheus_port=plan.prometheus_port,
         alertmanager_port=plan.alertmanager_port,
     )
