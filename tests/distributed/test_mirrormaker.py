@@ -300,3 +300,16 @@ def test_every_topic_on_the_primary_has_the_primarys_replication_factor(
         if {len(p.replicas) for p in meta.partitions.values()} != {size}
     }
     assert other == {}, f"topics on the primary without RF {size}"
+
+
+def test_a_restarted_mirrormaker_is_ready_only_once_it_copies_again(mirror: Mirror) -> None:
+    """A blind review: `cluster up --only mirrormaker` said "up in 0 s" for a restarted MM2.
+    Readiness asked only whether `heartbeats` exists on the mirror, which stays from the
+    first run, so `start` returned before the new process ran a connector. Now `start`
+    returns once a heartbeat written since this start has arrived. (Last in this file: it
+    restarts the module's MM2.)"""
+    mirror.mm2.stop()
+    before = _end_offset(mirror.b, "heartbeats")
+    assert before > 0  # the topic stays from the first run
+    mirror.mm2.start()
+    assert _end_offset(mirror.b, "heartbeats") > before

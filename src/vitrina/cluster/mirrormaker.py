@@ -41,6 +41,7 @@ class MirrorMaker:
     metrics_port: int | None = None
     heap: str = "256m"
     overrides: dict[str, str] = field(default_factory=dict)
+    _heartbeats_at_start: int | None = field(default=None, init=False, repr=False)
     name: str = "mirrormaker"
 
     @classmethod
@@ -163,18 +164,36 @@ class MirrorMaker:
         )
         return ManagedProcess(self.name, self.root, argv, ready=self._ready, start_timeout_s=180)
 
-    def _ready(self) -> bool:
-        """MM2 runs its connectors once heartbeats reach the target cluster."""
+    def _heartbeats(self) -> int | None:
+        """Heartbeats MM2 has written to the target cluster so far; None when the target
+        does not answer."""
         try:
-            topics = self.target.admin().list_topics(timeout=3).topics
+            return sum(
+                _end_offsets(self.target, 3, topic="heartbeats").get("heartbeats", {}).values()
+            )
         except Exception:
+            return None
+
+    def _ready(self) -> bool:
+        """MM2 runs its connectors once a heartbeat written since this start reaches the
+        target cluster. The `heartbeats` topic stays from an earlier run, so asking only
+        whether it exists called a restarted MM2 ready at once ("mirrormaker: up in 0 s", a
+        blind review) while its connectors had not started."""
+        now = self._heartbeats()
+        if now is None:
             return False
-        return "heartbeats" in topics
+        if self._heartbeats_at_start is None:  # the target did not answer at the start
+            self._heartbeats_at_start = now
+            return False
+        return now > self._heartbeats_at_start
 
     def start(self) -> None:
         jars.resolve("kafka")
         self.write_config()
-        self.process().start()
+        process = self.process()
+        if not process.running():
+            self._heartbeats_at_start = self._heartbeats()
+        process.start()
 
     def stop(self) -> None:
         self.process().stop()
@@ -312,7 +331,7 @@ def _copied_offsets(target: KafkaCluster, timeout: float) -> dict[tuple[str, int
     )
     copied: dict[tuple[str, int], int] = {}
     try:
-        meta = consumer.list_topics(topic, timeout=timeout).topics.get(topic)
+        meta = consumer.list_topics(topic=topic, timeout=timeout).topics.get(topic)
         if meta is None or meta.error is not None:
             return copied  # MM2 has committed nothing yet
         consumer.assign([TopicPartition(topic, p, 0) for p in meta.partitions])
@@ -379,7 +398,10 @@ def _only_markers(
         consumer.close()
 
 
-def _end_offsets(cluster: KafkaCluster, timeout: float) -> dict[str, dict[int, int]]:
+def _end_offsets(
+    cluster: KafkaCluster, timeout: float, topic: str | None = None
+) -> dict[str, dict[int, int]]:
+    """End offsets per topic and partition (of `topic` alone when given)."""
     from confluent_kafka import Consumer, TopicPartition
 
     conf: dict[str, Any] = {
@@ -389,12 +411,12 @@ def _end_offsets(cluster: KafkaCluster, timeout: float) -> dict[str, dict[int, i
     }
     consumer = Consumer(conf)
     try:
-        meta = consumer.list_topics(timeout=timeout)
+        meta = consumer.list_topics(topic=topic, timeout=timeout)
         ends: dict[str, dict[int, int]] = {}
-        for name, topic in meta.topics.items():
+        for name, found in meta.topics.items():
             if name.startswith("__"):
                 continue
-            for part in topic.partitions:
+            for part in found.partitions:
                 _, high = consumer.get_watermark_offsets(
                     TopicPartition(name, part), timeout=timeout
                 )
