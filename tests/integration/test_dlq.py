@@ -269,6 +269,29 @@ def test_replay_of_a_door_rejection_keeps_the_owner_rule(make_settings, tmp_path
     assert owners.get("300003") == "store_003" and owners.get("300002") is None
 
 
+def test_replay_of_a_product_that_names_no_store_keeps_it_refused(make_settings, tmp_path) -> None:
+    """A blind review: `shop load` refused products whose store_id was "" or "store_001\\n"
+    (rule `store`), and `dlq replay --reason "names no store"` published both; they were
+    then served and searchable. The replay applies the door's store rule too."""
+    settings = make_settings()
+    base = {"name": "Чайник", "category": "Электроника", "price": {"amount": 10, "currency": "RUB"}}
+    catalogue = tmp_path / "stores.json"
+    catalogue.write_bytes(
+        orjson.dumps(
+            [
+                {**base, "product_id": "rev-78", "store_id": "store_001\n"},
+                {**base, "product_id": "rev-79", "store_id": ""},
+            ]
+        )
+    )
+    assert load_paths(settings, [catalogue]).dead_lettered == 2
+    report = replay(settings, Selection(reason="names no store"))
+    assert report.by_topic == {}
+    assert sorted(d.key for d, _ in report.invalid) == [b"rev-78", b"rev-79"]
+    assert all("rule: store" in why for _, why in report.invalid)
+    assert list(read_to_end(settings, [settings.topics.shop_products])) == []
+
+
 def test_replay_never_puts_back_a_version_older_than_its_topic_holds(make_settings) -> None:
     """A rejected version replayed after its product was sent again would become the
     latest record of its id: the older price published over the newer one (or an old ban

@@ -24,7 +24,7 @@ from vitrina.contracts.codec import (
 )
 from vitrina.contracts.product_check import CanonicalProduct, canonical_product
 from vitrina.domain.instants import canonical_instant, is_canonical
-from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES
+from vitrina.domain.limits import MAX_DEPTH, MAX_RECORD_BYTES, has_control, is_blank
 from vitrina.domain.product_shapes import NOTHING_DECLARED, Declared, store_shapes
 from vitrina.errors import ContractError
 
@@ -220,6 +220,23 @@ def judge_product(raw: bytes | None) -> tuple[str, dict[str, Any] | None]:
     value = loads(raw)
     check_product(value, cast(bytes, raw))
     return value["product_id"], value
+
+
+def check_store(store: object) -> None:
+    """ContractError (rule `store`) for a `store_id` that names no store: a control
+    character or nothing that shows. The product's id would be claimed for a store no token
+    names ("store_001\\n" beside store_001), and the real store locked out of it; "" claimed
+    nothing and the product was left without an owner (hostile-input review). `shop load`
+    and `dlq replay` refuse it; the SHOP API refuses both as "another store" than its
+    token's."""
+    if isinstance(store, str) and (has_control(store) or is_blank(store)):
+        raise ContractError(
+            f"store_id {store!r} names no store: it has a control character or no visible "
+            "character (rule: store)",
+            field="store_id",
+            rule="store",
+            hint="name the store in visible text, e.g. store_001, or leave store_id out",
+        )
 
 
 def admit_canonical(raw: bytes) -> CanonicalProduct | None:

@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, cast
 
+import orjson
 from confluent_kafka import TopicPartition
 
 from vitrina.errors import BadRequestError, BrokerError, ContractError, NotFoundError
@@ -414,7 +415,7 @@ def still_invalid(settings: Settings, letters: list[DeadLetter]) -> list[tuple[D
     dead-lettered again, one more letter per run. A tombstone of a compacted topic is valid.
     Records rejected for another reason (the lake could not write them) are replayed."""
     from vitrina.contracts.codec import decode
-    from vitrina.contracts.door import check_record_key, judge_product
+    from vitrina.contracts.door import check_record_key, check_store, judge_product
     from vitrina.contracts.models import CONTRACTS
     from vitrina.services.bans import decode_ban
     from vitrina.topics import declared_topics
@@ -428,8 +429,11 @@ def still_invalid(settings: Settings, letters: list[DeadLetter]) -> list[tuple[D
             if letter.value is None and spec.compacted:
                 continue
             if spec.role == "shop_products":
-                product_id, _ = judge_product(letter.value)
+                product_id, value = judge_product(letter.value)
                 check_record_key(letter.key, product_id, "")
+                # The door's store rule too: a replay republished products `shop load` had
+                # refused for a store_id of "" or "store_001\n" (a blind review).
+                check_store((value or orjson.loads(cast(bytes, letter.value))).get("store_id"))
             elif spec.role == "banned_products":
                 decode_ban(letter.value, key)
             elif spec.value in CONTRACTS:

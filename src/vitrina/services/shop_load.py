@@ -22,7 +22,7 @@ from confluent_kafka import KafkaError, KafkaException, Message, Producer
 from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
-from vitrina.contracts.door import admitted_product, too_large
+from vitrina.contracts.door import admitted_product, check_store, too_large
 from vitrina.domain.catalog import (
     Catalog,
     CatalogError,
@@ -31,7 +31,6 @@ from vitrina.domain.catalog import (
     jsonl_record,
     parse_catalog,
 )
-from vitrina.domain.limits import has_control, is_blank
 from vitrina.domain.product_shapes import NOTHING_DECLARED, Declared
 from vitrina.errors import BrokerError, ContractError, VitrinaError
 from vitrina.kafka.clients import admin_config
@@ -76,18 +75,7 @@ def check_product(
     # First: it may not be an object.
     value, out = admitted_product(record.value, record.raw, declared)
     store = value.get("store_id")
-    if isinstance(store, str) and (has_control(store) or is_blank(store)):
-        # The product's id would be claimed for a store no token names ("store_001\n"
-        # beside store_001), and the real store locked out of it; "" claimed nothing and
-        # the product was left without an owner (hostile-input review). The SHOP API refuses
-        # both as "another store" than its token's.
-        raise ContractError(
-            f"store_id {store!r} names no store: it has a control character or no visible "
-            "character (rule: store)",
-            field="store_id",
-            rule="store",
-            hint="name the store in visible text, e.g. store_001, or leave store_id out",
-        )
+    check_store(store)
     return value["product_id"], out, store
 
 
