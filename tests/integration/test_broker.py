@@ -82,6 +82,18 @@ def test_missing_binary_is_a_clear_error(cli_env: dict[str, str], tmp_path: Path
     assert "not executable" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_missing_java_is_a_clear_error(cli_env: dict[str, str], tmp_path: Path) -> None:
+    """With the jars cached, nothing asked for Java before running it: a blind review got a
+    FileNotFoundError traceback from `vitrina broker start` with no java on PATH."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = vitrina(
+        ["broker", "start"], {**cli_env, "VITRINA__BROKER__ENGINE": "kafka", "PATH": str(empty)}
+    )
+    assert result.returncode == 1, result.stderr
+    assert "java not found on PATH" in result.stderr and "Traceback" not in result.stderr
+
+
 def test_broker_down_is_a_clear_error(cli_env: dict[str, str]) -> None:
     result = vitrina(["topics", "apply"], cli_env)
     assert result.returncode == 1

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -229,7 +230,15 @@ def java_argv(
     heap: str = "256m",
     jvm_opts: Sequence[str] = (),
 ) -> list[str]:
-    """A small-heap JVM command line (2 cores, many JVMs on one machine)."""
+    """A small-heap JVM command line (2 cores, many JVMs on one machine); ClusterError
+    when no `java` is on PATH (with the jars cached, nothing else asked: a missing Java was
+    a FileNotFoundError traceback, a blind review)."""
+    if shutil.which("java") is None:
+        raise ClusterError(
+            "java not found on PATH",
+            hint="install Java 17 (Debian: apt-get install -y openjdk-17-jre-headless), or "
+            "put its bin folder on PATH",
+        )
     return [
         "java",
         f"-Xms{heap}",
