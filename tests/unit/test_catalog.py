@@ -192,3 +192,22 @@ def test_a_record_too_deep_to_serialise_costs_only_itself() -> None:
     records = list(parse_catalog(data).records)
     assert [(r.ok, r.rule) for r in records] == [(False, "depth"), (True, None)]
     assert "64 levels" in (records[0].error or "")
+
+
+def test_the_load_summary_names_each_encoding_refusal_for_what_it_is() -> None:
+    """A docs review: `shop load`'s summary counted UTF-16 text and a gzip file cut short as
+    "not UTF-8", while their dead letters said what they were."""
+    from vitrina.errors import ContractError
+    from vitrina.services.shop_load import check_product
+    from vitrina.services.shop_report import reason_of
+
+    def reason(data: bytes) -> str:
+        [record] = parse_catalog(data).records
+        with pytest.raises(ContractError) as info:
+            check_product(record)
+        return reason_of(info.value)
+
+    text = orjson.dumps([{"product_id": "1", "name": "Чай"}])
+    assert reason(text.decode().encode("utf-16")) == "UTF-16, not UTF-8"
+    assert reason(gzip.compress(text)[:20]) == "gzip that does not unpack"
+    assert reason('[{"name": "Чай"}]'.encode("cp1251")) == "not UTF-8"

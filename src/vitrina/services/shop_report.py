@@ -24,7 +24,14 @@ _SHORT_REASONS = {
 
 
 def reason_of(exc: ContractError) -> str:
-    """A short, countable reason for the summary: `<field>: <rule>`."""
+    """A short, countable reason for the summary: `<field>: <rule>`. The `encoding` rule
+    covers UTF-16 text and gzip that does not unpack as well as bytes that are not UTF-8:
+    each is named (the summary called all three "not UTF-8", a docs review)."""
+    if exc.rule == "encoding":
+        if "UTF-16" in exc.message:
+            return "UTF-16, not UTF-8"
+        if "gzip" in exc.message:
+            return "gzip that does not unpack" if "does not unpack" in exc.message else "gzip data"
     return _SHORT_REASONS.get(exc.rule) or f"{exc.field}: {exc.rule}"
 
 
