@@ -479,6 +479,54 @@ def test_flood_stop_then_restart_leaves_no_duplicate_lake_row(
     assert len(keys) == len(set(keys)) == 29, f"{len(keys)} rows, {len(set(keys))} distinct"
 
 
+def test_a_flood_the_lake_sink_finds_while_writing_commits_and_a_restart_goes_on(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """Products that parse but break the contract are judged by the lake sink in the
+    batch it writes, and dead-lettered after the write. A blind review produced 1,200 such
+    products: the sink stopped on the flood without committing, so each restart read the
+    same records and stopped at the same offset until the supervisor gave up, and the lake
+    took nothing more. Now what it wrote and refused commits before it stops, and the
+    restart goes on."""
+    settings = make_settings(
+        worker={"dlq_window": 20, "dlq_flood_ratio": 0.5},
+        lake={"flush_records": 1000, "flush_seconds": 0.3},
+    )
+    topic, group = settings.topics.shop_products, f"flood-batch-{uuid.uuid4().hex[:6]}"
+    catalog = list(generate_catalog(40, seed=9))
+    for product in catalog[:11]:  # valid JSON, invalid product: judged in the write
+        product["price"]["amount"] = -1
+    send(settings, topic, [(p["product_id"], orjson.dumps(p)) for p in catalog], partition=0)
+
+    first = Running(build_lake_sink(settings, group_id=group))
+    first.thread.join(60)
+    assert isinstance(first.error, DeadLetterFlood), first.error
+    assert committed(settings, group, topic)[0] == 40, "what was written and refused commits"
+    refused = wait_for(
+        lambda: (lambda d: d if len(d) >= 11 else None)(letters(settings)),
+        timeout=20,
+        message="11 dead letters",
+    )
+    offsets = {d["source_offset"] for d in refused}
+    assert len(refused) == len(offsets) == 11 and offsets == {str(i) for i in range(11)}
+
+    second = Running(build_lake_sink(settings, group_id=group))
+    more = list(generate_catalog(5, seed=10))
+    send(settings, topic, [(p["product_id"], orjson.dumps(p)) for p in more], partition=0)
+    try:
+        wait_for(
+            lambda: committed(settings, group, topic)[0] == 45 or second.error,
+            timeout=60,
+            message="the restart goes on with what came next",
+        )
+    finally:
+        second.stop()
+    assert second.error is None, second.error
+    writer = LakeWriter.from_settings(settings)
+    table = read_dataset(writer, "shop_products", ["_offset"])
+    assert sorted(table.column("_offset").to_pylist()) == list(range(11, 45))
+
+
 class Inflate(Step):
     """Writes each record 2,000 times over: too large for any producer for big inputs."""
 

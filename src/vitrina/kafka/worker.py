@@ -25,7 +25,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import orjson
 from confluent_kafka import (
@@ -83,6 +83,8 @@ log = logging.getLogger(__name__)
 _MAX_VALUE_BYTES = MAX_MESSAGE_BYTES - 8192
 # Backoff of a sink whose backend is away: first retry after 0.5 s, then doubling to 30 s.
 _RETRY_FIRST_S, _RETRY_MAX_S = 0.5, 30.0
+# Flushes a sink gets to write what it holds after a flood (`_stop_after_sink_flood`).
+_FLOOD_FLUSHES = 5
 # Transactions given up in a row for abortable errors before the worker stops instead.
 MAX_ABORTS_IN_ROW = 3
 # Producers replaced after failing for good with no commit in between before the worker
@@ -649,14 +651,38 @@ class StreamWorker:
         except UnavailableError as exc:
             self._sink_away(exc)
             return False
-        take = getattr(self.sink, "take_dead_letters", None)
-        if take is not None:  # records the sink refused for good: out before their offsets
-            self.write(take())
+        except DeadLetterFlood as flood:
+            self._stop_after_sink_flood(flood)
+        self._write_sink_dead_letters()
         if self._retry_at is not None and not self._to_recover:
             log.info("%s: the sink's backend is back; consuming again", self.service)
             self.consumer.resume(self.consumer.assignment())
             self._retry_at, self._retry_delay = None, _RETRY_FIRST_S
         return True
+
+    def _write_sink_dead_letters(self) -> None:
+        take = getattr(self.sink, "take_dead_letters", None)
+        if take is not None:  # records the sink refused for good: out before their offsets
+            self.write(take())
+
+    def _stop_after_sink_flood(self, flood: DeadLetterFlood) -> NoReturn:
+        """The sink counted a flood among the records it refused while writing: what it
+        holds is written, its dead letters go out and the offsets commit, then the worker
+        stops, as for a flood `process` finds (`_step`). Stopping at once committed nothing,
+        so each restart read the same records and stopped at the same offset: a blind review
+        saw the lake sink crash-loop on 1,200 invalid products until the supervisor gave up.
+        The records after the one that tripped it are written or dead-lettered as well
+        (the sink writes whole batches), so they commit too."""
+        assert self.sink is not None
+        for _ in range(_FLOOD_FLUSHES):  # a flush may count the flood again, after its writes
+            try:
+                self.sink.flush()
+            except DeadLetterFlood:
+                continue
+            break
+        self._write_sink_dead_letters()
+        self.commit(force=True)
+        raise flood
 
     def _sink_away(self, exc: UnavailableError) -> None:
         """The sink's backend does not answer: pause consumption, ask again after a backoff."""
