@@ -892,13 +892,21 @@ class StreamWorker:
             # stands still: the lag read 9 while the group fell 2,822 behind (a blind review),
             # and VitrinaConsumerLagGrowing could not fire. Then the broker is asked.
             paused = self._retry_at is not None
-            for tp in self.consumer.position(assignment):
+            positions = self.consumer.position(assignment)
+            # Paused before its first record, a partition has no position: its commit, asked
+            # for all of them in one request (the broker away holds this loop up to 1 s).
+            unknown = [tp for tp in positions if tp.offset < 0] if paused else []
+            committed = {
+                (c.topic, c.partition): c.offset
+                for c in (self.consumer.committed(unknown, timeout=1.0) if unknown else [])
+            }
+            for tp in positions:
                 low, high = self.consumer.get_watermark_offsets(
                     tp, timeout=1.0, cached=not paused
                 ) or (0, 0)
-                if paused and tp.offset < 0:  # paused before its first record: from its commit
-                    committed = self.consumer.committed([tp], timeout=1.0)[0].offset
-                    tp.offset = committed if committed >= 0 else low
+                if (tp.topic, tp.partition) in committed:
+                    start = committed[(tp.topic, tp.partition)]
+                    tp.offset = start if start >= 0 else low
                 if high is None or high < 0 or tp.offset < 0:
                     continue
                 # The embedded broker can report a high watermark below the position:
