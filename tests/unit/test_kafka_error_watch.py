@@ -98,6 +98,23 @@ def test_an_outage_long_over_is_not_reported_as_still_going(
     assert len(lines) == 4
 
 
+def test_an_outage_over_within_the_minute_is_not_still_going(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A docs review: a broker killed and back 12 s later; at shutdown, 50 s after that, the
+    # services logged "(still, 301 times in the last minute; retrying)".
+    from vitrina.kafka.errors import _Reporter
+
+    reporter = _Reporter()
+    key = ("127.0.0.1:43092", "unreachable")
+    with caplog.at_level("WARNING", logger="vitrina.kafka"):
+        for tenth in range(0, 120, 2):  # the outage: an error every 0.2 s for 12 s
+            reporter.report(key, "cannot reach the Kafka broker", tenth / 10)
+        reporter.report(key, "cannot reach the Kafka broker", 62.0)  # one more, at shutdown
+    lines = [r.getMessage() for r in caplog.records]
+    assert len(lines) == 2 and lines[1].endswith("(retrying with backoff)"), lines
+
+
 def test_one_broker_of_a_cluster_away_is_named_alone(caplog: pytest.LogCaptureFixture) -> None:
     # With one broker of three killed every client logged "cannot reach the Kafka broker at
     # <all three addresses>", as if the cluster were down (a blind review of the cluster).

@@ -33,6 +33,8 @@ log = logging.getLogger("vitrina.kafka")
 # The same "still failing" line at most once a minute per (address, kind): the client keeps
 # retrying in the background, the operator needs to know, not to read it twelve times a second.
 REPEAT_S = 60.0
+# A report that came this long after the one before it starts a new episode, not "still".
+STILL_GAP_S = 15.0
 # A TLS handshake cut by a closed connection is a killed broker once, a non-TLS port when it
 # keeps happening: librdkafka reconnects after 0.1, 0.2, 0.4 … s, so a PLAINTEXT listener
 # cuts 5 handshakes in about 2 s, while one broker killed cuts one per connection (a consumer
@@ -277,8 +279,10 @@ class _Reporter:
                 return
             self._seen[key] = (now, 1, now)
         # "still" only while it kept coming: a client API logged "still, 16 times in the last
-        # minute" at its shutdown about an outage five minutes over (a blind review).
-        if count > 1 and now - came < REPEAT_S:
+        # minute" at its shutdown about an outage five minutes over (a blind review), and
+        # "still, 301 times" about one that had ended 50 s before (a docs review). While a
+        # broker is away librdkafka retries at least every 10 s (reconnect.backoff.max.ms).
+        if count > 1 and now - came < STILL_GAP_S:
             log.warning("%s (still, %d times in the last minute; retrying)", message, count)
         else:
             log.warning("%s (retrying with backoff)", message)
