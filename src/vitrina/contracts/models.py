@@ -92,29 +92,29 @@ _CONTROL_TEXT = (
     "and broke the lines of logs and terminals (an ANSI escape could recolour an operator's "
     "terminal); no store catalogue and no generated product has one"
 )
-_PRODUCT_V4 = {
-    change: reason
-    for field in ("name", "category")
-    for change, reason in (
-        (f"{field}: pattern changed ({VISIBLE_PATTERN_V3} → {SHOWN_PATTERN_V4})", _CONTROL_TEXT),
-        # Seen from v1 and v2, which had no pattern: v3's narrowing and this one at once.
-        (f"{field}: pattern changed (None → {SHOWN_PATTERN_V4})", f"{_BLANK}; {_CONTROL_TEXT}"),
-    )
-}
+
+
+def _name_and_category(before: str, after: str, reason: str) -> dict[str, str]:
+    """A new pattern on `name` and `category`, seen from the version before and, as one
+    narrowing with every earlier one, from v1 and v2, which had no pattern."""
+    return {
+        change: why
+        for field in ("name", "category")
+        for change, why in (
+            (f"{field}: pattern changed ({before} → {after})", reason),
+            (f"{field}: pattern changed (None → {after})", f"{_BLANK}; {_CONTROL_TEXT}"),
+        )
+    }
+
+
+_PRODUCT_V4 = _name_and_category(VISIBLE_PATTERN_V3, SHOWN_PATTERN_V4, _CONTROL_TEXT)
 # Product v5: more characters that show nothing count as blank (limits.INVISIBLE).
 _MORE_BLANK = (
     "a name or category of only Hangul fillers, the braille blank, variation selectors, "
     "the combining grapheme joiner, invisible operators or noncharacters was accepted and "
     "showed blank (a blind review); no store catalogue and no generated product has one"
 )
-_PRODUCT_V5 = {
-    change: reason
-    for field in ("name", "category")
-    for change, reason in (
-        (f"{field}: pattern changed ({SHOWN_PATTERN_V4} → {SHOWN_PATTERN})", _MORE_BLANK),
-        (f"{field}: pattern changed (None → {SHOWN_PATTERN})", f"{_BLANK}; {_CONTROL_TEXT}"),
-    )
-}
+_PRODUCT_V5 = _name_and_category(SHOWN_PATTERN_V4, SHOWN_PATTERN, _MORE_BLANK)
 # Order v5, client_event v4, client_query v2: a customer id has no control character.
 _CONTROL = (
     "an id with a newline, tab, NUL or escape broke every log line and terminal that printed "
