@@ -149,6 +149,8 @@ _EVENT_CASE = (
     f"ELSE {REVIEW_DISLIKED} END ELSE 0.0 END"
 )
 _CANCELLED = ", ".join(f"'{s}'" for s in CANCELLED_STATES)
+# A record's own state is free text: "CANCELLED" and "Canceled" are cancellations too.
+_IS_CANCELLED = f"LOWER(COALESCE(state, '')) IN ({_CANCELLED})"
 
 STATEMENTS: list[Statement] = [
     # -- catalogue ---------------------------------------------------------------------
@@ -183,13 +185,30 @@ STATEMENTS: list[Statement] = [
     ),
     # -- facts (cut at train_until; each Kafka record once: engines.run_definitions reads
     # a record's copies once, by its incarnation, partition and offset) -------------------
+    # An order cancelled by a later record of it (its newest record's state; any case):
+    # it counts nowhere, though its earlier records say "created" (a blind review: a
+    # cancellation sent as a later record of the order changed nothing).
+    Statement(
+        "cancelled_orders",
+        "SELECT order_id FROM (SELECT order_id, LOWER(COALESCE(state, '')) AS state, "
+        "ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY _timestamp DESC, _partition DESC, "
+        "_offset DESC, line_no) AS rn FROM orders WHERE order_id IN (SELECT order_id FROM "
+        f"orders WHERE {_IS_CANCELLED})) AS t WHERE rn = 1 AND state IN ({_CANCELLED})",
+        materialize=True,
+    ),
+    # Each line once: an order sent again (the same lines, in another record) counted once
+    # in `orders` but twice in revenue and units (a blind review). Lines of one record
+    # (their line_no) and records of one order that name other products all count.
     Statement(
         "order_lines",
-        "SELECT order_id, customer_id, product_id, "
+        "SELECT order_id, customer_id, product_id, quantity, price, ts FROM (SELECT DISTINCT "
+        "o.order_id, o.customer_id, o.product_id, o.line_no, "
         f"CASE WHEN quantity BETWEEN 1 AND {MAX_QUANTITY} THEN quantity ELSE 1 END AS quantity, "
         f"CASE WHEN price BETWEEN 0 AND {MAX_AMOUNT:.0f} THEN price END AS price, "
-        "order_date AS ts FROM orders WHERE epoch(order_date) < {train_until} "
-        f"AND COALESCE(state, '') NOT IN ({_CANCELLED})",
+        "o.order_date AS ts FROM orders AS o LEFT JOIN cancelled_orders AS c "
+        "ON o.order_id = c.order_id WHERE c.order_id IS NULL "
+        "AND epoch(o.order_date) < {train_until} "
+        f"AND NOT {_IS_CANCELLED.replace('state', 'o.state')}) AS d",
         materialize=True,
     ),
     Statement(
@@ -466,9 +485,10 @@ STATEMENTS: list[Statement] = [
     # -- evaluation only: what customers bought after the cut -----------------------------
     Statement(
         "holdout",
-        "SELECT DISTINCT customer_id AS user_id, product_id FROM orders "
-        "WHERE epoch(order_date) >= {train_until} "
-        f"AND COALESCE(state, '') NOT IN ({_CANCELLED})",
+        "SELECT DISTINCT o.customer_id AS user_id, o.product_id FROM orders AS o "
+        "LEFT JOIN cancelled_orders AS c ON o.order_id = c.order_id "
+        "WHERE c.order_id IS NULL AND epoch(o.order_date) >= {train_until} "
+        f"AND NOT {_IS_CANCELLED.replace('state', 'o.state')}",
         tags=frozenset({"evaluation"}),
     ),
 ]

@@ -41,6 +41,7 @@ INPUT_COLUMNS: dict[str, dict[str, str]] = {
         "product_id": "VARCHAR",
         "quantity": "BIGINT",
         "price": "DOUBLE",
+        "_timestamp": "TIMESTAMPTZ",  # which record of an order is its newest
         "_partition": "INTEGER",
         "_offset": "BIGINT",
     },
