@@ -194,6 +194,65 @@ def test_run_publishes_recommendations_and_categories(
     assert lake.read_output("category_stats").num_rows == report.rows["category_stats"]
 
 
+def test_a_customer_a_run_has_no_list_for_loses_the_old_one(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A blind review: a customer who got a personal list and then had none in a later run
+    (they bought everything) kept the old list for ever in the compacted topic, served as
+    "personal". The run withdraws the lists of its predecessor it has none for."""
+    import pyarrow.parquet as pq
+
+    settings = make_settings()
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    first = run_job(settings)
+    listed = set(fold_latest(settings, settings.topics.recommendations)) - {POPULAR_USER}
+    gone = sorted(listed)[0]
+    writer = LakeWriter.from_settings(settings)
+    for role, column in (("orders", "customer_id"), ("client_events", "user_id")):
+        for f in writer.files(role):
+            table = pq.read_table(f.path)
+            kept = [r for r in table.to_pylist() if r[column] != gone]
+            writer.fs.rm_file(f.path)
+            if kept:
+                writer.write(role, f.day, kept, f.incarnation)
+    second = run_job(settings, now=datetime(2031, 1, 1, tzinfo=UTC))
+    assert second.withdrawn == 1 and first.withdrawn == 0
+    served = fold_latest(settings, settings.topics.recommendations)
+    assert gone not in served
+    assert set(served) - {POPULAR_USER} == listed - {gone}
+
+
+def test_a_publish_that_fails_half_way_changes_neither_topic(
+    make_settings: Callable[..., Settings], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A blind review killed `analytics run` while it published: the categories of the
+    killed run were served beside the lists of the one before. A run's records go out in
+    one transaction: a publish that fails half-way (here: the broker refusing the first
+    list, after every category record) leaves what readers see as it was."""
+    from confluent_kafka import KafkaError, KafkaException
+
+    from vitrina.errors import BrokerError
+    from vitrina.kafka import produce as produce_module
+
+    settings = make_settings()
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    run_job(settings)
+    categories = fold_latest(settings, settings.topics.analytics_categories)
+    lists = fold_latest(settings, settings.topics.recommendations)
+    real = produce_module.produce
+
+    def refused_at_the_lists(producer: Any, topic: str, *args: Any, **kwargs: Any) -> None:
+        if topic == settings.topics.recommendations:
+            raise KafkaException(KafkaError(KafkaError._TRANSPORT, "the broker went away"))
+        real(producer, topic, *args, **kwargs)
+
+    monkeypatch.setattr(produce_module, "produce", refused_at_the_lists)
+    with pytest.raises(BrokerError, match="went away"):
+        run_job(settings, now=datetime(2031, 1, 1, tzinfo=UTC))
+    assert fold_latest(settings, settings.topics.analytics_categories) == categories
+    assert fold_latest(settings, settings.topics.recommendations) == lists
+
+
 def test_the_run_reports_its_model_check(tmp_path: Path) -> None:
     """Which way the model check went is in the run's report (marker) and in the lake."""
     settings = load_settings(data_dir=tmp_path)
@@ -819,6 +878,48 @@ def test_a_record_the_lake_holds_twice_counts_once(tmp_path: Path) -> None:
     for name in before:
         assert before[name].num_rows, name
         assert after[name].to_pylist() == before[name].to_pylist(), name
+
+
+def test_an_order_sent_again_counts_once_and_one_cancelled_later_counts_nowhere(
+    tmp_path: Path,
+) -> None:
+    """A blind review: an order record sent twice was counted once in `orders` but twice in
+    revenue and units; a cancellation sent as a later record of the order (and a state in
+    capitals, "CANCELLED") changed nothing. The lake with one order sent again and another
+    cancelled later must give every output of the lake without the cancelled order."""
+    import pyarrow.parquet as pq
+
+    def lake(at: Path) -> tuple[LakeWriter, Any]:
+        settings = load_settings(data_dir=at)
+        _lake(settings, products=120, customer_count=20, messages=1500)
+        writer = LakeWriter.from_settings(settings)
+        [first] = sorted(writer.files("orders"), key=lambda f: f.path)[:1]
+        return writer, first
+
+    writer, first = lake(tmp_path / "changed")
+    table = pq.read_table(first.path)
+    rows = table.to_pylist()
+    orders = sorted({r["order_id"] for r in rows})
+    again, cancelled = orders[0], orders[1]
+    newest = max(r["_offset"] for r in rows)
+    later = max(r["_timestamp"] for r in rows)
+    resent = [{**r, "_offset": newest + 1} for r in rows if r["order_id"] == again]
+    cancel = [
+        {**r, "_offset": newest + 2, "_timestamp": later, "state": "CANCELLED"}
+        for r in rows
+        if r["order_id"] == cancelled
+    ]
+    writer.write("orders", first.day, resent + cancel, first.incarnation)
+    changed = compute(load_settings(data_dir=tmp_path / "changed"), Params(as_of=2e9))
+
+    expected_writer, expected_first = lake(tmp_path / "expected")
+    kept = [r for r in pq.read_table(expected_first.path).to_pylist() if r["order_id"] != cancelled]
+    expected_writer.fs.rm_file(expected_first.path)
+    expected_writer.write("orders", expected_first.day, kept, expected_first.incarnation)
+    expected = compute(load_settings(data_dir=tmp_path / "expected"), Params(as_of=2e9))
+    for name in expected:
+        assert changed[name].to_pylist() == expected[name].to_pylist(), name
+    assert sum(r["orders"] for r in expected["category_stats"].to_pylist()) > 0
 
 
 def test_runs_over_the_same_lake_publish_the_same_lists(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ Both topics are compacted, so the latest run per key is what a reader folds to.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -48,6 +49,7 @@ class JobReport:
     rows: dict[str, int] = field(default_factory=dict)
     customers: int = 0
     published: dict[str, int] = field(default_factory=dict)
+    withdrawn: int = 0  # customers of the last published run without a list now: tombstones
     lake_paths: dict[str, str] = field(default_factory=dict)
     # The model's check against popularity on this lake (analytics/guard.py): the weight
     # its scores led with (0: popularity alone) and the hidden-item hits behind it.
@@ -191,10 +193,28 @@ def encoded(
     return [(str(r[key_field]).encode(), encode(contract, r)) for r in records]
 
 
+# The transactional id of the run's publish (the analytics principal owns `vitrina-analytics*`
+# ids). One for every run: a run started while another publishes fences it, and a run killed
+# mid-publish has its transaction aborted by the next one's start (or by its timeout).
+PUBLISH_TRANSACTIONAL_ID = "vitrina-analytics-publish"
+
+
+def transactional_publish(settings: Settings) -> bool:
+    """Whether a run publishes in one transaction: on Apache Kafka (embedded or a cluster),
+    not on the opt-in Tansu engine, which delivers aborted transactions."""
+    return settings.kafka.transactions or settings.broker.engine != "tansu"
+
+
 def publish(
-    settings: Settings, topic: str, messages: list[tuple[bytes, bytes]], timeout_s: float = 60.0
-) -> int:
-    """Produce already validated (key, value) messages; raise BrokerError unless all land."""
+    settings: Settings,
+    messages: dict[str, list[tuple[bytes, bytes | None]]],
+    timeout_s: float = 60.0,
+) -> dict[str, int]:
+    """Produce a run's already validated (key, value) messages (None: a tombstone), every
+    topic in ONE transaction where the broker keeps them (`transactional_publish`): readers
+    see all of the run or none of it. A kill -9 mid-publish left half a run served, the
+    categories of the new run beside the lists of the old (a blind review). Raises
+    BrokerError unless all land. Returns the records written per topic."""
     from confluent_kafka import KafkaException, Producer
 
     from vitrina.kafka.clients import producer_config
@@ -206,23 +226,63 @@ def publish(
         if err is not None:
             errors.append(str(err))
 
-    producer = Producer(producer_config(settings, "analytics"))
+    transactional = transactional_publish(settings)
+    producer = Producer(
+        producer_config(
+            settings,
+            "analytics",
+            transactional_id=PUBLISH_TRANSACTIONAL_ID if transactional else None,
+        )
+    )
+    topics = ", ".join(messages)
+
+    def abort() -> None:  # if it cannot, the next run's start aborts it, or its timeout
+        if transactional:
+            with contextlib.suppress(KafkaException):
+                producer.abort_transaction(10)
+
     try:
-        for key, value in messages:
-            produce(producer, topic, value, key, on_delivery=delivered)  # waits if queue full
-            producer.poll(0)
+        if transactional:
+            producer.init_transactions(timeout_s)
+            producer.begin_transaction()
+        for topic, batch in messages.items():
+            for key, value in batch:
+                produce(producer, topic, value, key, on_delivery=delivered)  # waits if full
+                producer.poll(0)
         left = producer.flush(timeout_s)
+        if transactional and not (left or errors):
+            producer.commit_transaction(timeout_s)
     except KafkaException as exc:
+        abort()
         raise BrokerError(
-            f"cannot write to {topic}: {exc}", hint="is the broker running? `vitrina broker status`"
+            f"cannot write to {topics}: {exc}",
+            hint="is the broker running? `vitrina broker status`",
         ) from None
     if left or errors:
+        abort()
         first = errors[0] if errors else f"{left} messages not delivered in {timeout_s:.0f}s"
+        total = sum(len(batch) for batch in messages.values())
         raise BrokerError(
-            f"writing {len(messages)} records to {topic} failed: {first}",
+            f"writing {total} records to {topics} failed: {first}",
             hint="check `vitrina broker status` and `vitrina topics apply`",
         )
-    return len(messages)
+    return {topic: len(batch) for topic, batch in messages.items()}
+
+
+def withdrawn(lake: AnalyticsLake, topic: str, current: set[str]) -> list[str]:
+    """Customers whose list the last published run sent and this run has none for: their
+    old list would be served for ever from the compacted topic (a blind review: a customer
+    who then bought everything kept a "personal" list of what they had bought). Each run
+    withdraws its predecessor's leftovers, so the last published run's customers are the
+    topic's keys."""
+    run = lake.last_published_run(topic)
+    if run is None:
+        return []
+    try:
+        before = lake.read_output("recommendations", run).column("user_id").to_pylist()
+    except (FileNotFoundError, VitrinaError):
+        return []
+    return sorted(set(before) - current - {POPULAR_USER})
 
 
 def run_job(
@@ -274,13 +334,20 @@ def run_job(
         moment,
         model=served_model(results["model_check"]),
     )
-    messages = {
-        settings.topics.analytics_categories: encoded(
-            "category_stats", "category", category_records(results["category_stats"], moment)
-        ),
-        settings.topics.recommendations: encoded("recommendation", "user_id", recs),
-    }
     lake = AnalyticsLake.from_settings(settings)
+    topics = settings.topics
+    stale = withdrawn(lake, topics.recommendations, {r["user_id"] for r in recs})
+    messages: dict[str, list[tuple[bytes, bytes | None]]] = {
+        topics.analytics_categories: list(
+            encoded(
+                "category_stats", "category", category_records(results["category_stats"], moment)
+            )
+        ),
+        topics.recommendations: [
+            *encoded("recommendation", "user_id", recs),
+            *((user.encode(), None) for user in stale),
+        ],
+    }
     report = JobReport(
         run_id=run_id,
         engine=engine_name or settings.analytics.engine,
@@ -296,8 +363,8 @@ def run_job(
         if progress:
             progress("write lake")
         if publish_topics:
-            for topic, batch in messages.items():
-                report.published[topic] = publish(settings, topic, batch)
+            report.published = publish(settings, messages)
+            report.withdrawn = len(stale)
             if progress:
                 progress("publish")
         report.duration_s = round(time.monotonic() - started, 3)

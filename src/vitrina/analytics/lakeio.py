@@ -10,6 +10,7 @@ half-written run is never served (each file appears atomically through temp-and-
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import os
 import re
@@ -329,6 +330,19 @@ class AnalyticsLake:
                     self.fs.rm(path, recursive=True)
                     deleted.add(run)
         return sorted(deleted)
+
+    def last_published_run(self, topic: str, look_back: int = 50) -> str | None:
+        """The newest committed run that published to `topic` (its marker's report says
+        so; a `--no-publish` run is committed too)."""
+        for run in list(reversed(self.committed_runs()))[:look_back]:
+            try:
+                with self.fs.open(self._marker(run), "rb") as fh:
+                    report = json.loads(fh.read() or b"{}")
+            except (FileNotFoundError, ValueError):
+                continue
+            if isinstance(report, dict) and topic in (report.get("published") or {}):
+                return run
+        return None
 
     def last_run(self, name: str = "recommendations") -> str | None:
         """The newest committed run that wrote `name`."""
