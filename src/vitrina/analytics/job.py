@@ -299,9 +299,8 @@ def run_job(
 
     Order: compute → check every output and validate every record → write the run's lake
     files → publish → mark the run current in the lake. A failure at any step leaves the
-    previous run current (the lake readers follow the marker); only a broker failure in
-    the middle of publishing can leave some keys of the compacted topics newer than others,
-    and the next run overwrites them.
+    previous run current (the lake readers follow the marker); the publish is one
+    transaction where the broker keeps them (`publish`).
     """
     started = time.monotonic()
     moment = (now or datetime.now(UTC)).astimezone(UTC)
