@@ -253,6 +253,48 @@ def test_a_publish_that_fails_half_way_changes_neither_topic(
     assert fold_latest(settings, settings.topics.recommendations) == lists
 
 
+def test_the_holdout_is_a_share_of_the_orders_that_count(tmp_path: Path) -> None:
+    """A blind review: `analytics evaluate --holdout 0.2` held out 0.1 % of the orders. The
+    cut was a quantile over order LINES (one order of 1,000 lines moved it), and counted
+    cancelled orders. 100 one-line orders a day apart, one order of 1,000 lines among the
+    first half, one dated 9999 (one order, as any other), one cancelled late: the last
+    fifth of the 102 orders that count is held out."""
+    from datetime import timedelta
+
+    import pyarrow.parquet as pq
+
+    from vitrina.analytics.evaluation import holdout_cutoff
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=100, customer_count=15, messages=1200)
+    writer = LakeWriter.from_settings(settings)
+    files = writer.files("orders")
+    template = pq.read_table(files[0].path).to_pylist()[0]
+    for f in files:
+        writer.fs.rm_file(f.path)
+    start = datetime(2026, 1, 1, tzinfo=UTC)
+
+    def line(offset: int, order: str, day: float, line_no: int = 0, **more: Any) -> dict:
+        when = start + timedelta(days=day)
+        return {
+            **template,
+            "_offset": offset,
+            "order_id": order,
+            "order_date": when,
+            "line_no": line_no,
+            "state": "created",
+            **more,
+        }
+
+    rows = [line(i, f"o{i}", i) for i in range(100)]
+    rows += [line(100, "big", 40.5, n) for n in range(1000)]
+    rows += [line(101, "future", 0, order_date=datetime(9999, 1, 1, tzinfo=UTC))]
+    rows += [line(102, "cancelled", 99.5, state="Cancelled")]
+    writer.write("orders", files[0].day, rows, files[0].incarnation)
+    cut = datetime.fromtimestamp(holdout_cutoff(AnalyticsLake.from_settings(settings), 0.2), UTC)
+    assert start + timedelta(days=79) <= cut <= start + timedelta(days=81), cut
+
+
 def test_the_run_reports_its_model_check(tmp_path: Path) -> None:
     """Which way the model check went is in the run's report (marker) and in the lake."""
     settings = load_settings(data_dir=tmp_path)

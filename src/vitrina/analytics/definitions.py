@@ -150,7 +150,7 @@ _EVENT_CASE = (
 )
 _CANCELLED = ", ".join(f"'{s}'" for s in CANCELLED_STATES)
 # A record's own state is free text: "CANCELLED" and "Canceled" are cancellations too.
-_IS_CANCELLED = f"LOWER(COALESCE(state, '')) IN ({_CANCELLED})"
+IS_CANCELLED = f"LOWER(COALESCE(state, '')) IN ({_CANCELLED})"
 
 STATEMENTS: list[Statement] = [
     # -- catalogue ---------------------------------------------------------------------
@@ -193,7 +193,7 @@ STATEMENTS: list[Statement] = [
         "SELECT order_id FROM (SELECT order_id, LOWER(COALESCE(state, '')) AS state, "
         "ROW_NUMBER() OVER (PARTITION BY order_id ORDER BY _timestamp DESC, _partition DESC, "
         "_offset DESC, line_no) AS rn FROM orders WHERE order_id IN (SELECT order_id FROM "
-        f"orders WHERE {_IS_CANCELLED})) AS t WHERE rn = 1 AND state IN ({_CANCELLED})",
+        f"orders WHERE {IS_CANCELLED})) AS t WHERE rn = 1 AND state IN ({_CANCELLED})",
         materialize=True,
     ),
     # Each line once: an order sent again (the same lines, in another record) counted once
@@ -208,7 +208,7 @@ STATEMENTS: list[Statement] = [
         "o.order_date AS ts FROM orders AS o LEFT JOIN cancelled_orders AS c "
         "ON o.order_id = c.order_id WHERE c.order_id IS NULL "
         "AND epoch(o.order_date) < {train_until} "
-        f"AND NOT {_IS_CANCELLED.replace('state', 'o.state')}) AS d",
+        f"AND NOT {IS_CANCELLED.replace('state', 'o.state')}) AS d",
         materialize=True,
     ),
     Statement(
@@ -488,7 +488,7 @@ STATEMENTS: list[Statement] = [
         "SELECT DISTINCT o.customer_id AS user_id, o.product_id FROM orders AS o "
         "LEFT JOIN cancelled_orders AS c ON o.order_id = c.order_id "
         "WHERE c.order_id IS NULL AND epoch(o.order_date) >= {train_until} "
-        f"AND NOT {_IS_CANCELLED.replace('state', 'o.state')}",
+        f"AND NOT {IS_CANCELLED.replace('state', 'o.state')}",
         tags=frozenset({"evaluation"}),
     ),
 ]

@@ -242,11 +242,20 @@ class AnalyticsLake:
             )
         for dataset in REQUIRED_INPUTS:
             if not found[dataset].urls:
+                # Orders come from the shop's order flow (the orders topic: `vitrina up`'s
+                # traffic, `vitrina generate traffic`), never from `shop load`, which the
+                # hint named for them too (a blind review).
+                source = (
+                    "orders to the orders topic (`vitrina up` generates traffic, or "
+                    "`vitrina generate traffic`)"
+                    if dataset == "orders"
+                    else "products (`vitrina up` or `vitrina shop load`)"
+                )
                 what = "orders" if dataset == "orders" else "products"
                 raise EmptyLakeError(
                     f"the lake at {self.url} has no {what} yet ({dataset}/ is empty)",
-                    hint="run `vitrina up` or `vitrina shop load` first (the lake sink "
-                    "writes every topic to the lake), then `vitrina analytics run`",
+                    hint=f"send {source} first (the lake sink writes every topic to the "
+                    "lake), then `vitrina analytics run`",
                 )
         return found
 
