@@ -295,6 +295,39 @@ def test_the_holdout_is_a_share_of_the_orders_that_count(tmp_path: Path) -> None
     assert start + timedelta(days=79) <= cut <= start + timedelta(days=81), cut
 
 
+def test_show_prints_the_popular_list_of_a_run_without_personal_lists(tmp_path: Path) -> None:
+    """A blind review: `vitrina analytics show` on a run with no personal list printed
+    nothing (the popular list its help promises was shown only for an unknown customer),
+    and 1 run in 10 aborted at exit with "terminate called without an active exception"
+    (exit 134): Arrow's read-ahead of a file of no rows. Five runs in a row, each exit 0."""
+    import pyarrow as pa
+    from tests.support import run_vitrina
+
+    lake = AnalyticsLake.from_settings(load_settings(data_dir=tmp_path))
+    run = "20261206T120000000000Z"
+    columns = {"user_id": [], "rank": [], "product_id": [], "score": [], "reason": []}
+    types = [pa.string(), pa.int64(), pa.string(), pa.float64(), pa.string()]
+    empty = pa.table({k: pa.array(v, t) for (k, v), t in zip(columns.items(), types, strict=True)})
+    popular = pa.table(
+        {
+            "user_id": [POPULAR_USER],
+            "rank": pa.array([1], pa.int64()),
+            "product_id": ["RN1"],
+            "score": [1.0],
+            "reason": ["популярно у покупателей"],
+        }
+    )
+    lake.write_output("recommendations", run, empty)
+    lake.write_output("popular", run, popular)
+    lake.commit_run(run, b"{}")
+    for _ in range(5):
+        shown = run_vitrina(
+            "analytics", "show", env={"VITRINA__DATA_DIR": str(tmp_path)}, timeout=60
+        )
+        assert shown.returncode == 0, shown.stderr
+        assert POPULAR_USER in shown.stdout and "RN1" in shown.stdout
+
+
 def test_the_run_reports_its_model_check(tmp_path: Path) -> None:
     """Which way the model check went is in the run's report (marker) and in the lake."""
     settings = load_settings(data_dir=tmp_path)

@@ -368,7 +368,10 @@ class AnalyticsLake:
                 hint="run `vitrina analytics run` first",
             )
         with self.fs.open(self.output_path(name, run), "rb") as fh:
-            return pq.read_table(fh)
+            # pre_buffer off: Arrow's read-ahead of a Python file left a thread that aborted
+            # the process at exit ("terminate called without an active exception", exit
+            # 134) in most reads of a file of no rows (`analytics show`, a blind review).
+            return pq.read_table(fh, pre_buffer=False)
 
 
 # The host a run's pins are named with: on a lake shared by hosts, a process id says

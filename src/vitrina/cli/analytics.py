@@ -11,7 +11,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from vitrina.cli.common import console, fail, handle_errors, settings
+from vitrina.cli.common import console, fail, handle_errors, settings, shown
 
 app = typer.Typer(help="Analytics and recommendations over the data lake.", no_args_is_help=True)
 
@@ -139,12 +139,19 @@ def show(
     for row in rows:
         by_user.setdefault(str(row["user_id"]), []).append(row)
     chosen = list(users or [u for u in sorted(by_user) if u != POPULAR_USER][:limit])
+    if not users:  # the popular list too, as the help says (a run may have no personal list)
+        chosen.append(POPULAR_USER)
     for user in chosen:
+        name = shown(user) if user.strip() else repr(user)  # a blank id shows as ' '
         items = by_user.get(user)
         if items is None:
-            console.print(f"[yellow]{user}[/]: unknown customer — gets {POPULAR_USER}")
+            console.print(
+                f"[yellow]{name}[/]: no personal list in this run (a new customer, or "
+                f"nothing left to recommend) — gets {POPULAR_USER}",
+                highlight=False,
+            )
             items = by_user.get(POPULAR_USER, [])
-        table = Table("#", "product", "score", "reason", title=f"{user} (run {run_id})")
+        table = Table("#", "product", "score", "reason", title=f"{name} (run {run_id})")
         for item in sorted(items, key=lambda r: int(str(r["rank"])))[:10]:
             table.add_row(
                 str(item["rank"]),
