@@ -463,6 +463,33 @@ def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]
     assert "read as" not in found.stdout  # a plain query: nothing to say
 
 
+@pytest.mark.parametrize("user", ["a/b?c#d", "..", ".", "50%/x"])
+def test_a_customer_id_with_url_characters_gets_its_list(
+    served: tuple[Settings, str, list[Any]], user: str
+) -> None:
+    """A blind review: order v5 allows "/", "?", "#" and dots in a customer id and the job
+    makes lists for such customers, but `GET /recommendations/a%2Fb%3Fc%23d` reached no
+    route and `vitrina client recommend 'a/b?c#d'` (or '..') asked for another address."""
+    from vitrina.cli.client import path_segment
+
+    settings, base, products = served
+    unique = f"{user}-{uuid.uuid4().hex[:6]}" if user not in (".", "..") else user
+    kept = [p for p in products[200:260] if p["stock"]["available"] > 0][:3]
+    items = [{"product_id": p["product_id"], "score": 1.0, "reason": "r"} for p in kept]
+    record = {"user_id": unique, "items": items, "model": "ease", "generated_at": NOW.isoformat()}
+    produce(settings, settings.topics.recommendations, [(unique, encode("recommendation", record))])
+    url = f"{base}/api/v1/recommendations/{path_segment(unique)}"
+
+    def personal() -> bool:
+        body = httpx.get(url, timeout=10).json()
+        return body.get("source") == "personal" and body.get("user_id") == unique
+
+    wait_for(personal, 20, message=f"the list of {unique!r}")
+    said = _cli(["recommend", unique], settings.ports.client_api)
+    assert said.returncode == 0, said.stderr
+    assert "personal" in said.stdout and kept[0]["product_id"] in said.stdout
+
+
 def test_cli_client_says_when_the_api_is_down() -> None:
     result = _cli(["recommend", "Eva"], free_port())
     assert result.returncode == 1

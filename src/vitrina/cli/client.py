@@ -24,6 +24,15 @@ def api_url(url: str | None) -> str:
     return f"http://{s.api.host}:{s.ports.client_api}"
 
 
+def path_segment(text: str) -> str:
+    """`text` as one URL path segment: every reserved character escaped, and the dots too,
+    which clients would resolve away in "." or ".." (`vitrina client recommend 'a/b?c#d'`
+    asked for another address; a blind review)."""
+    from urllib.parse import quote
+
+    return quote(text, safe="").replace(".", "%2E")
+
+
 def call(url: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
     """GET an API route; print the API's own error message and hint on failure."""
     import httpx
@@ -142,7 +151,7 @@ def recommend(
     url: str = typer.Option(None, "--url", help="Client API URL (default: from settings)."),
 ) -> None:
     """Show a customer's recommendations (popular products for a new customer)."""
-    body = call(url, f"/api/v1/recommendations/{user}", {"limit": limit})
+    body = call(url, f"/api/v1/recommendations/{path_segment(user)}", {"limit": limit})
     sources = {
         "personal": "personal",
         "popular": "popular (new or unknown customer)",

@@ -276,7 +276,8 @@ async function showRecs(user) {
   showError("");
   sessionStorage.setItem("vitrina.user", user);
   try {
-    const body = await api("/api/v1/recommendations/" + encodeURIComponent(user));
+    // "." escaped too: a customer id of "." or ".." would be resolved away as a dot segment
+    const body = await api("/api/v1/recommendations/" + encodeURIComponent(user).replace(/\./g, "%2E"));
     $("#recs-summary").textContent = `Для ${body.user_id}: ${SOURCES[body.source] || body.source}` +
       (body.model ? ` · модель ${body.model}` : "") +
       (body.source === "personal" && body.model === "popularity"
