@@ -279,7 +279,8 @@ def withdrawn(lake: AnalyticsLake, topic: str, current: set[str]) -> list[str]:
     if run is None:
         return []
     try:
-        before = lake.read_output("recommendations", run).column("user_id").to_pylist()
+        table = lake.read_output("recommendations", run, columns=["user_id"])
+        before = table.column("user_id").unique().to_pylist()
     except (FileNotFoundError, VitrinaError):
         return []
     return sorted(set(before) - current - {POPULAR_USER})

@@ -360,7 +360,9 @@ class AnalyticsLake:
                 return run
         return None
 
-    def read_output(self, name: str, run_id: str | None = None) -> pa.Table:
+    def read_output(
+        self, name: str, run_id: str | None = None, columns: list[str] | None = None
+    ) -> pa.Table:
         run = run_id or self.last_run(name)
         if run is None:
             raise EmptyLakeError(
@@ -371,7 +373,7 @@ class AnalyticsLake:
             # pre_buffer off: Arrow's read-ahead of a Python file left a thread that aborted
             # the process at exit ("terminate called without an active exception", exit
             # 134) in most reads of a file of no rows (`analytics show`, a blind review).
-            return pq.read_table(fh, pre_buffer=False)
+            return pq.read_table(fh, columns=columns, pre_buffer=False)
 
 
 # The host a run's pins are named with: on a lake shared by hosts, a process id says
