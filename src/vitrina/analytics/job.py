@@ -270,20 +270,28 @@ def publish(
 
 
 def withdrawn(lake: AnalyticsLake, topic: str, current: set[str]) -> list[str]:
-    """Customers whose list the last published run sent and this run has none for: their
-    old list would be served for ever from the compacted topic (a blind review: a customer
-    who then bought everything kept a "personal" list of what they had bought). Each run
-    withdraws its predecessor's leftovers, so the last published run's customers are the
-    topic's keys."""
-    run = lake.last_published_run(topic)
-    if run is None:
-        return []
-    try:
-        table = lake.read_output("recommendations", run, columns=["user_id"])
-        before = table.column("user_id").unique().to_pylist()
-    except (FileNotFoundError, VitrinaError):
-        return []
-    return sorted(set(before) - current - {POPULAR_USER})
+    """Customers whose list an earlier run sent and this run has none for: their old list
+    would be served for ever from the compacted topic (a blind review: a customer who then
+    bought everything kept a "personal" list of what they had bought). Each run withdraws
+    its predecessors' leftovers, so the topic's keys are the customers of the last published
+    run and of any run after it that published but was killed before its marker (a chaos
+    review: four such runs); their outputs stay in the lake until pruned."""
+    last = lake.last_published_run(topic)
+    committed = set(lake.committed_runs())
+    runs = [last] if last is not None else []
+    runs += [
+        run
+        for run in lake.output_runs("recommendations")
+        if run not in committed and (last is None or run > last)
+    ]
+    before: set[str] = set()
+    for run in runs:
+        try:
+            table = lake.read_output("recommendations", run, columns=["user_id"])
+        except (FileNotFoundError, OSError, ValueError, VitrinaError):
+            continue  # a run being deleted, or a file cut short by a kill
+        before.update(table.column("user_id").unique().to_pylist())
+    return sorted(before - current - {POPULAR_USER})
 
 
 def run_job(

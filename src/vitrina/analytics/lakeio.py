@@ -242,20 +242,10 @@ class AnalyticsLake:
             )
         for dataset in REQUIRED_INPUTS:
             if not found[dataset].urls:
-                # Orders come from the shop's order flow (the orders topic: `vitrina up`'s
-                # traffic, `vitrina generate traffic`), never from `shop load`, which the
-                # hint named for them too (a blind review).
-                source = (
-                    "orders to the orders topic (`vitrina up` generates traffic, or "
-                    "`vitrina generate traffic`)"
-                    if dataset == "orders"
-                    else "products (`vitrina up` or `vitrina shop load`)"
-                )
-                what = "orders" if dataset == "orders" else "products"
                 raise EmptyLakeError(
-                    f"the lake at {self.url} has no {what} yet ({dataset}/ is empty)",
-                    hint=f"send {source} first (the lake sink writes every topic to the "
-                    "lake), then `vitrina analytics run`",
+                    f"the lake at {self.url} has no products yet ({dataset}/ is empty)",
+                    hint="run `vitrina up` or `vitrina shop load` first (the lake sink "
+                    "writes every topic to the lake), then `vitrina analytics run`",
                 )
         return found
 
@@ -339,6 +329,15 @@ class AnalyticsLake:
                     self.fs.rm(path, recursive=True)
                     deleted.add(run)
         return sorted(deleted)
+
+    def output_runs(self, name: str) -> list[str]:
+        """Every run that wrote `name`, committed or not (a run killed after its publish and
+        before its marker), oldest first."""
+        base = self.dataset_path(name)
+        if not exists(self.fs, base):
+            return []
+        entries = (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
+        return sorted(e.removeprefix("run=") for e in entries if e.startswith("run="))
 
     def last_published_run(self, topic: str, look_back: int = 50) -> str | None:
         """The newest committed run that published to `topic` (its marker's report says

@@ -67,7 +67,10 @@ INPUT_COLUMNS: dict[str, dict[str, str]] = {
         "_offset": "BIGINT",
     },
 }
-REQUIRED_INPUTS = ("shop_products", "orders")
+# Products only: a lake of products and client events but no orders yet (a platform's first
+# minutes, a shop that sends no orders) gives category statistics and lists from the events
+# instead of "no orders yet" on every run (a blind review).
+REQUIRED_INPUTS = ("shop_products",)
 # Every input also offers `_incarnation` (the topic incarnation in its file's name, '' for
 # files named without one): offsets count from 0 again in each (lake/layout.py).
 INCARNATION = "_incarnation"
