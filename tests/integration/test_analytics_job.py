@@ -553,6 +553,12 @@ def test_cli_run_takes_an_explicit_as_of(tmp_path: Path) -> None:
     report = json.loads(result.output)
     assert report["rows"]["recommendations"] > 0
     assert AnalyticsLake.from_settings(settings).last_run() == report["run_id"]
+    shown = CliRunner().invoke(
+        app, ["analytics", "show", "--limit", "1"], env={"VITRINA__DATA_DIR": str(tmp_path)}
+    )
+    assert shown.exit_code == 0, shown.output
+    assert f"run {report['run_id']} was not published" in " ".join(shown.output.split())
+    assert "served are none yet" in " ".join(shown.output.split())
 
 
 def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:

@@ -26,7 +26,7 @@ def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
     )
     catalog = info["catalog"]
     seed_index(settings, catalog)
-    report = run_job(settings, publish_topics=False)
+    report = run_job(settings)  # a run not published is not served (test_item_neighbours)
     rows = AnalyticsLake.from_settings(settings).read_output("item_neighbours").to_pylist()
     category = {p["product_id"]: p["category"] for p in catalog}
     stock = {p["product_id"]: p["stock"]["available"] for p in catalog}

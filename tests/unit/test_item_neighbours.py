@@ -6,6 +6,7 @@ commits them; the lake is wrapped only to record which thread read it.
 
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,13 @@ from vitrina.analytics.lakeio import AnalyticsLake
 from vitrina.analytics.neighbours import ItemNeighbours
 
 
-def commit(lake: AnalyticsLake, run: str, rows: list[tuple[str, int, str, float, str]]) -> None:
+def commit(
+    lake: AnalyticsLake,
+    run: str,
+    rows: list[tuple[str, int, str, float, str]],
+    *,
+    published: bool = True,
+) -> None:
     table = pa.table(
         {
             "product_id": [r[0] for r in rows],
@@ -30,7 +37,8 @@ def commit(lake: AnalyticsLake, run: str, rows: list[tuple[str, int, str, float,
         }
     )
     lake.write_output("item_neighbours", run, table)
-    lake.commit_run(run, b"{}")
+    report = {"published": {"recommendations": len(rows)}} if published else {}
+    lake.commit_run(run, json.dumps(report).encode())
 
 
 class Recorded(AnalyticsLake):
@@ -40,9 +48,9 @@ class Recorded(AnalyticsLake):
         super().__init__(fsspec.filesystem("file"), str(root), str(root))
         self.readers: list[str] = []
 
-    def last_run(self, name: str = "recommendations") -> str | None:
+    def last_run(self, name: str = "recommendations", *, published: bool = False) -> str | None:
         self.readers.append(threading.current_thread().name)
-        return super().last_run(name)
+        return super().last_run(name, published=published)
 
     def read_output(self, name: str, run_id: str | None = None) -> Any:
         self.readers.append(threading.current_thread().name)
@@ -93,6 +101,34 @@ def test_a_reader_not_started_reads_the_lake_itself(tmp_path: Path) -> None:
     reader._checked = float("-inf")  # its next look (every REFRESH_S)
     assert reader.lists("1") == ("20261203T010000Z-a", {"similar": [("2", 0.9)], "also_bought": []})
     assert set(lake.readers) == {threading.current_thread().name}
+
+
+def test_a_run_not_published_is_not_served(tmp_path: Path) -> None:
+    """A `--no-publish` run changed the product pages (they followed the newest marked run)
+    while the recommendations topic kept the last published one's lists (an analytics
+    review); its help says it is not served."""
+    lake = Recorded(tmp_path / "lake")
+    reader = ItemNeighbours(lake)
+    commit(lake, "20261203T010000Z-a", [("1", 1, "2", 0.9, "similar")])
+    commit(lake, "20261203T020000Z-b", [("1", 1, "5", 0.1, "similar")], published=False)
+    assert reader.lists("1") == ("20261203T010000Z-a", {"similar": [("2", 0.9)], "also_bought": []})
+    commit(lake, "20261203T030000Z-c", [("1", 1, "6", 0.4, "also_bought")])
+    reader._checked = float("-inf")  # its next look (every REFRESH_S)
+    assert reader.lists("1") == ("20261203T030000Z-c", {"similar": [], "also_bought": [("6", 0.4)]})
+
+
+def test_pruning_keeps_the_run_served_behind_runs_not_published(tmp_path: Path) -> None:
+    """Pruning kept the newest `keep_runs` markers, published or not: a few `--no-publish`
+    runs deleted the run the product pages serve and whose lists the next run withdraws."""
+    from datetime import UTC, datetime
+
+    lake = Recorded(tmp_path / "lake")
+    commit(lake, "20261203T010000Z-a", [("1", 1, "2", 0.9, "similar")])
+    for hour in (2, 3, 4):
+        commit(lake, f"20261203T0{hour}0000Z-x", [("1", 1, "5", 0.1, "similar")], published=False)
+    assert lake.prune_runs(2, datetime(2026, 12, 3, 12, tzinfo=UTC)) == ["20261203T020000Z-x"]
+    assert lake.last_published_run() == "20261203T010000Z-a"
+    assert ItemNeighbours(lake).lists("1")[0] == "20261203T010000Z-a"
 
 
 def test_a_lake_that_fails_keeps_the_run_served(tmp_path: Path) -> None:

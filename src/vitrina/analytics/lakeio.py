@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import fsspec
 import pyarrow as pa
@@ -311,6 +311,9 @@ class AnalyticsLake:
             return []
         oldest_kept = committed[-keep:][0]
         doomed, known = set(committed[:-keep]), set(committed)
+        # The run serving (the newest published) stays even behind `keep` unpublished runs:
+        # the product pages read it, and the next run withdraws the lists it sent.
+        doomed.discard(self.last_published_run(look_back=len(committed)) or "")
         for run in sorted(doomed):  # markers first: no reader picks a run being deleted
             self.fs.rm(f"{self.root}/{RUNS_DIR}/run={run}.json")
         cutoff = (now - abandoned_after).strftime(RUN_ID_FORMAT)
@@ -339,23 +342,35 @@ class AnalyticsLake:
         entries = (p.rstrip("/").rsplit("/", 1)[-1] for p in self.fs.ls(base, detail=False))
         return sorted(e.removeprefix("run=") for e in entries if e.startswith("run="))
 
-    def last_published_run(self, topic: str, look_back: int = 50) -> str | None:
-        """The newest committed run that published to `topic` (its marker's report says
-        so; a `--no-publish` run is committed too)."""
+    def report(self, run_id: str) -> dict[str, Any]:
+        """The report a committed run's marker holds ({} if unreadable or gone)."""
+        try:
+            with self.fs.open(self._marker(run_id), "rb") as fh:
+                report = json.loads(fh.read() or b"{}")
+        except (FileNotFoundError, ValueError):
+            return {}
+        return report if isinstance(report, dict) else {}
+
+    def published(self, run_id: str, topic: str | None = None) -> bool:
+        """Whether the committed run published (to `topic`, or to any topic): a
+        `--no-publish` run is committed too, for `analytics show`, but serves nothing."""
+        sent = self.report(run_id).get("published") or {}
+        return bool(sent) if topic is None else topic in sent
+
+    def last_published_run(self, topic: str | None = None, look_back: int = 50) -> str | None:
+        """The newest committed run that published (to `topic`, or to any topic)."""
         for run in list(reversed(self.committed_runs()))[:look_back]:
-            try:
-                with self.fs.open(self._marker(run), "rb") as fh:
-                    report = json.loads(fh.read() or b"{}")
-            except (FileNotFoundError, ValueError):
-                continue
-            if isinstance(report, dict) and topic in (report.get("published") or {}):
+            if self.published(run, topic):
                 return run
         return None
 
-    def last_run(self, name: str = "recommendations") -> str | None:
-        """The newest committed run that wrote `name`."""
+    def last_run(self, name: str = "recommendations", *, published: bool = False) -> str | None:
+        """The newest committed run that wrote `name` (and published, if asked: what is
+        served follows those, `analytics show` any run)."""
         for run in reversed(self.committed_runs()):
-            if exists(self.fs, self.output_path(name, run)):
+            if exists(self.fs, self.output_path(name, run)) and (
+                not published or self.published(run)
+            ):
                 return run
         return None
 

@@ -2,9 +2,11 @@
 
 Both lists come from the same model as the personal recommendations: its item-item
 neighbours (co-buyers normalised by both products' reach; `item_neighbours`, one row per
-product and neighbour, written by every committed `analytics run`). A neighbour in the product's own category is an alternative ("similar"),
-one in another category a complement ("also_bought"). The client API reads the newest
-committed run from the lake and re-reads it when a newer run is committed.
+product and neighbour, written by every committed `analytics run`). A neighbour in the
+product's own category is an alternative ("similar"), one in another category a complement
+("also_bought"). The client API reads the newest published run from the lake (the one whose
+lists the recommendations topic holds; a `--no-publish` run serves nothing) and re-reads it
+when a newer one is committed.
 """
 
 from __future__ import annotations
@@ -90,7 +92,7 @@ class ItemNeighbours:
         if not force and now - self._checked < self.refresh_s:
             return
         self._checked = now
-        run = self.lake.last_run("item_neighbours")
+        run = self.lake.last_run("item_neighbours", published=True)
         if run is None or run == self._snapshot[0]:
             return
         try:

@@ -46,7 +46,10 @@ def _progress(total: int, label: str, quiet: bool) -> Iterator[Callable[[str], N
 def run(
     engine: str = EngineOption,
     publish: bool = typer.Option(
-        True, "--publish/--no-publish", help="Write recommendations and category stats to Kafka."
+        True,
+        "--publish/--no-publish",
+        help="Serve the run: recommendations and category stats to Kafka, similar products "
+        "to the product pages. --no-publish writes it to the lake only (`analytics show`).",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the run report as JSON."),
     as_of: datetime | None = typer.Option(
@@ -132,6 +135,14 @@ def show(
         raise fail(
             f"no analytics run found in the lake at {lake.url}",
             hint="run `vitrina analytics run` first",
+        )
+    if not lake.published(run_id):
+        served = lake.last_run(published=True)
+        serving = f"those of run {served}" if served else "none yet"
+        console.print(
+            f"[yellow]run {run_id} was not published (--no-publish); the lists served are "
+            f"{serving}[/]",
+            highlight=False,
         )
     rows = lake.read_output("recommendations", run_id).to_pylist()
     rows += lake.read_output("popular", run_id).to_pylist()
