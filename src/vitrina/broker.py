@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from vitrina.cluster.process import pid_alive
 from vitrina.errors import BrokerError
-from vitrina.lifecycle import die_with_parent
+from vitrina.lifecycle import die_with_parent, port_open, wait_until
 from vitrina.settings import Settings
 
 if TYPE_CHECKING:
@@ -84,26 +84,10 @@ def _read_pid(path: Path) -> int | None:
         return None
 
 
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((host, port)) == 0
-
-
 # How long a start waits for the broker's port to be let go: a broker of ours killed a moment
 # ago may still hold it while its process ends (a blind review: the restart of a killed
 # broker said "already taken by another process" once, then succeeded 5 s later).
 PORT_FREE_WAIT_S = 10.0
-
-
-def port_frees(host: str, port: int, wait_s: float) -> bool:
-    """Whether nothing listens on `port`, now or within `wait_s`."""
-    deadline = time.monotonic() + wait_s
-    while port_in_use(host, port):
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(0.2)
-    return True
 
 
 def answers_kafka(bootstrap: str, timeout: float = 2.0) -> bool:
@@ -171,7 +155,7 @@ def start(
             f"{name} (pid {current.pid}) runs but does not answer on {current.address}",
             hint=f"`vitrina broker stop` then start again; see {current.log}",
         )
-    if not port_frees(host, port, PORT_FREE_WAIT_S):
+    if not wait_until(lambda: not port_open(host, port), PORT_FREE_WAIT_S, 0.2):
         raise BrokerError(
             f"port {port} on {host} is already taken by another process",
             hint="stop that process or choose another port with VITRINA__BROKER__PORT",

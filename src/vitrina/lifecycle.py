@@ -6,6 +6,8 @@
   /dev/null from then on and the shutdown still runs.
 - The embedded broker is watched: when it dies the supervisor says so once, starts it again
   and re-applies the topics (clients never create topics themselves).
+
+It also holds the two waits every starter and stopper uses: `port_open` and `wait_until`.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import contextlib
 import errno
 import os
 import signal
+import socket
 import sys
 import threading
 import time
@@ -268,3 +271,25 @@ def stop_when_orphaned(parent: int, grace_s: float = 10.0, poll_s: float = 0.2) 
 
     threading.Thread(target=watch, name="stop-when-orphaned", daemon=True).start()
     _parent_death_signal(0)
+
+
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    """Whether something accepts a TCP connection on `host:port` within `timeout`."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.3) -> bool:
+    """Whether `check` holds within `timeout`, asked every `interval`; an exception it
+    raises counts as not yet (a service still starting)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if check():
+                return True
+        except Exception:  # the service is still starting; keep polling
+            pass
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(interval)

@@ -9,7 +9,6 @@ reverse; a dead embedded broker is restarted and its topics re-applied (lifecycl
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -24,7 +23,7 @@ from rich.text import Text
 
 from vitrina import broker
 from vitrina.errors import ConfigError
-from vitrina.lifecycle import BrokerWatch, signals_ignored
+from vitrina.lifecycle import BrokerWatch, port_open, signals_ignored, wait_until
 from vitrina.runstate import PlatformLock, children_settings, make_private
 from vitrina.services import SERVICES, ServiceSpec
 from vitrina.settings import Settings
@@ -104,10 +103,8 @@ def ports_in_use(settings: Settings, fields: list[str], wait_s: float = 0.0) -> 
         busy = []
         for name in fields:
             port = getattr(settings.ports, name)
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                sock.settimeout(0.3)
-                if sock.connect_ex((settings.api.host, port)) == 0:
-                    busy.append(f"ports.{name} = {port}")
+            if port_open(settings.api.host, port):
+                busy.append(f"ports.{name} = {port}")
         if not busy or time.monotonic() >= deadline:
             return busy
         time.sleep(0.25)
@@ -142,18 +139,6 @@ def watch_broker(settings: Settings, emit: Callable[[str, str, str], None]) -> B
 
 def sample_catalog() -> Path:
     return Path(str(resources.files("vitrina") / "data" / "sample-catalog.json"))
-
-
-def wait_until(check: Callable[[], bool], timeout: float, interval: float = 0.3) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if check():
-                return True
-        except Exception:  # the service is still starting; keep polling
-            pass
-        time.sleep(interval)
-    return False
 
 
 def http_ok(url: str) -> bool:
@@ -278,7 +263,6 @@ def _start(
 
 def _start_monitoring(platform: Platform) -> None:
     """Prometheus and Alertmanager for the services started (`up --monitoring`)."""
-    from vitrina.cluster.process import port_open
     from vitrina.monitoring.embedded import client_api_webhook, monitoring_processes
 
     settings = platform.settings

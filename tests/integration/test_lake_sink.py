@@ -32,6 +32,7 @@ from vitrina.kafka.inspect import read_to_end
 from vitrina.lake.layout import DATASETS
 from vitrina.lake.reader import dataset_stats, read_dataset
 from vitrina.lake.writer import LakeWriter
+from vitrina.lifecycle import port_open
 from vitrina.services.lake_sink import build_worker
 from vitrina.settings import Settings
 
@@ -480,7 +481,7 @@ def test_a_fresh_broker_never_costs_the_lake_its_rows(
 
     def on_broker(name: str, first: int, count: int, rows: int) -> None:
         wait_for(
-            lambda: not broker.port_in_use("127.0.0.1", port),
+            lambda: not port_open("127.0.0.1", port),
             timeout=30,
             message="the previous broker to release its port",
         )

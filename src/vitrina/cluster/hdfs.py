@@ -23,9 +23,9 @@ from vitrina.cluster.process import (
     ComponentStatus,
     ManagedProcess,
     java_argv,
-    port_open,
 )
 from vitrina.lake.filesystems import namenode_bean
+from vitrina.lifecycle import port_open
 
 if TYPE_CHECKING:
     from vitrina.cluster.topology import Plan

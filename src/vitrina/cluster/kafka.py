@@ -19,7 +19,7 @@ import base64
 import contextlib
 import json
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,8 +30,8 @@ from vitrina.cluster.process import (
     ComponentStatus,
     ManagedProcess,
     java_argv,
-    port_open,
 )
+from vitrina.lifecycle import port_open
 
 HOST = "127.0.0.1"
 KAFKA_MAIN = "kafka.Kafka"
@@ -488,13 +488,3 @@ class KafkaCluster:
             detail,
             nodes_down=down,
         )
-
-
-def wait_until(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    import time
-
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise ClusterError(f"timed out after {timeout:.0f} s waiting for {what}")
-        time.sleep(0.5)

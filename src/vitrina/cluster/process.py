@@ -215,14 +215,6 @@ class ManagedProcess:
             return "(no log)"
 
 
-def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.settimeout(timeout)
-        return sock.connect_ex((host, port)) == 0
-
-
 def java_argv(
     classpath: str,
     main_class: str,

@@ -19,7 +19,8 @@ from typing import Any
 
 import yaml
 
-from vitrina.cluster.process import ComponentStatus, ManagedProcess, port_open
+from vitrina.cluster.process import ComponentStatus, ManagedProcess
+from vitrina.lifecycle import port_open
 from vitrina.monitoring.embedded import (
     LOCALHOST,
     _seconds,
