@@ -196,18 +196,22 @@ STATEMENTS: list[Statement] = [
         f"WHERE rn = 1 AND state IN ({_CANCELLED})",
         materialize=True,
     ),
-    # Spark on an HDFS lake stalled (> 300 s, idle) on a de-duplication of the lines here
-    # (DISTINCT, or a window over every line's columns); an order sent twice still counts
-    # its lines twice (docs/recommendations-and-search.md).
+    # Each line once: the newest record's version of an order's line (order, product and
+    # line number) counts. An order sent again (a store's retry) counted once in `orders`
+    # but twice in revenue and units, and a corrected quantity counted both versions (a
+    # blind review). A record's other lines, and records naming other products, all count.
     Statement(
         "order_lines",
-        "SELECT o.order_id, o.customer_id, o.product_id, "
+        "SELECT order_id, customer_id, product_id, quantity, price, ts FROM (SELECT "
+        "o.order_id, o.customer_id, o.product_id, "
         f"CASE WHEN quantity BETWEEN 1 AND {MAX_QUANTITY} THEN quantity ELSE 1 END AS quantity, "
         f"CASE WHEN price BETWEEN 0 AND {MAX_AMOUNT:.0f} THEN price END AS price, "
-        "o.order_date AS ts FROM orders AS o LEFT JOIN cancelled_orders AS c "
+        "o.order_date AS ts, ROW_NUMBER() OVER (PARTITION BY o.order_id, o.product_id, "
+        "o.line_no ORDER BY o._timestamp DESC, o._partition DESC, o._offset DESC) AS rn "
+        "FROM orders AS o LEFT JOIN cancelled_orders AS c "
         "ON o.order_id = c.order_id WHERE c.order_id IS NULL "
         "AND epoch(o.order_date) < {train_until} "
-        f"AND NOT {IS_CANCELLED.replace('state', 'o.state')}",
+        f"AND NOT {IS_CANCELLED.replace('state', 'o.state')}) AS d WHERE rn = 1",
         materialize=True,
     ),
     Statement(

@@ -61,9 +61,17 @@ def to_spark_sql(sql: str) -> str:
     return sqlglot.transpile(sql, read="duckdb", write="spark")[0]
 
 
+# A local master's one executor is on every host there is: no delay scheduling. Its offers
+# came only when a task ended, so a stage whose tasks all preferred the HDFS datanode's host
+# (127.0.0.1, not the executor's) was declined once and never offered again: the run hung
+# idle for ever (a DISTINCT over an HDFS lake; a thread dump showed a job with no task).
+LOCAL_CONF = {"spark.locality.wait": "0s"}
+
+
 def _session(master: str, conf: dict[str, str]) -> SparkSession:
     builder = SparkSession.builder.master(master).appName("vitrina-analytics")
-    for key, value in {**DEFAULT_CONF, **conf}.items():
+    local = LOCAL_CONF if master.startswith("local") else {}
+    for key, value in {**DEFAULT_CONF, **local, **conf}.items():
         builder = builder.config(key, value)
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
