@@ -321,6 +321,33 @@ def test_a_made_up_form_is_not_lemmatised_by_guessing(monkeypatch: pytest.Monkey
     assert analysis.form_lemma_text("электроантипригорная", guess=False) == "электроантипригорная"
 
 
+@pytest.mark.parametrize("word", ["ab" * 128, "x" * 25, "абв" * 40])
+def test_a_word_too_long_for_a_name_gets_no_fuzzy_clause(
+    index: EmbeddedSearch, monkeypatch: pytest.MonkeyPatch, word: str
+) -> None:
+    """Work, not time: one 256-letter Latin word cost 1.3 s of CPU in tantivy (a blind
+    review; the API takes 10,000 characters): two-edit automata of the word and of its
+    brand cuts at every place. A word over MAX_FUZZY_CHARS is looked up as typed only."""
+    from vitrina.search.query_plan import MAX_FUZZY_CHARS, plan_query
+    from vitrina.search.tantivy_query import TantivyQueries
+
+    assert len(word) > MAX_FUZZY_CHARS
+    for mode in ("or", "fuzzy"):
+        requests = [w.request for w in plan_query(("ноутбук", word), mode).words]
+        assert requests[1] in ("word", None), (mode, requests)
+    fuzzy: list[str] = []
+    real_fuzzy = TantivyQueries.fuzzy_clause
+    monkeypatch.setattr(
+        TantivyQueries,
+        "fuzzy_clause",
+        lambda self, w: fuzzy.append(w) or real_fuzzy(self, w),
+    )
+    assert index.search(word).total == 0
+    assert fuzzy == []
+    assert index.search(word[:MAX_FUZZY_CHARS]).total == 0  # a word this long still gets one
+    assert fuzzy
+
+
 def test_building_a_long_gibberish_query_does_bounded_work(
     index: EmbeddedSearch, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -51,6 +51,10 @@ C = TypeVar("C")
 # of an index's automaton walks, a query may have 32 words (a 32-word gibberish query cost
 # ~100 ms of CPU), and the longest judged query has 6.
 MAX_FUZZY_WORDS = 8
+# No fuzzy clause for a word longer than this (the longest product words are ~20 letters,
+# многофункциональный 19): an automaton of two edits and the brand cuts at every place
+# grow with the word, and one 256-letter Latin word cost 1.3 s of CPU (a blind review).
+MAX_FUZZY_CHARS = 24
 
 
 @dataclass(frozen=True)
@@ -119,9 +123,10 @@ def plan_query(
     for i, word in enumerate(words):
         optional = roles is not None and i in roles.optional
         request: WordRequest | None
+        fuzzy_left_here = fuzzy_left and len(word) <= MAX_FUZZY_CHARS
         if mode == "fuzzy":
-            request = None if optional or not fuzzy_left else "fuzzy"
-        elif mode == "or" and understanding and not optional and fuzzy_left:
+            request = None if optional or not fuzzy_left_here else "fuzzy"
+        elif mode == "or" and understanding and not optional and fuzzy_left_here:
             request = "word_or_fuzzy"
         else:
             request = "word"
