@@ -380,3 +380,52 @@ def test_building_a_long_gibberish_query_does_bounded_work(
     for mode in ("or", "fuzzy"):
         requests = [w.request for w in plan_query(words, mode).words]
         assert sum(r in ("fuzzy", "word_or_fuzzy") for r in requests) == MAX_FUZZY_WORDS
+
+
+def test_a_compound_name_is_found_by_its_kind_below_names_that_say_it(tmp_path: Path) -> None:
+    """A blind review's own catalogue: «косилка» found no Газонокосилка, «пила» no
+    Бензопила, «велосипед электрический» ranked the Электровелосипед 38th, below every
+    mountain bike; «бойлер», «обогреватель», «утюжок», «машинка для бритья» and «домашний
+    телефон» found nothing or the wrong goods. A name's compound is indexed with its kind
+    (`query_understanding.compound_kinds`), as a body word: a name that says the word
+    itself still ranks first (пила: the saw, then the chainsaw)."""
+    from vitrina.search.query_understanding import compound_kinds
+
+    assert compound_kinds("газонокосилка") == ("косилка",)
+    assert compound_kinds("полотенцесушитель") == ("сушитель",)
+    assert {"электрический", "велосипед"} <= set(compound_kinds("электровелосипед"))
+    assert compound_kinds("электроника") == compound_kinds("сковорода") == ()
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Газонокосилка электрическая Bosch ARM 37", category="Сад"),
+            product("2", "Бензопила Husqvarna 135 Mark II", category="Сад"),
+            product("3", "Электровелосипед Eltreco XT 600", category="Велосипеды"),
+            *(
+                product(f"b{i}", f"Велосипед горный Stels {i}", category="Велосипеды")
+                for i in range(6)
+            ),
+            product("5", "Пила ножовка по дереву Gross", category="Инструменты"),
+            product("6", "Водонагреватель накопительный Thermex 80 л", category="Техника"),
+            product("7", "Тепловентилятор Ballu BFH/S-04", category="Техника"),
+            product("8", "Утюг Philips Azur", category="Техника"),
+            product("9", "Электробритва Philips Series 3000", category="Техника"),
+            product("10", "Радиотелефон Panasonic KX-TG1611", category="Техника"),
+            product("11", "Смартфон Samsung Galaxy A55", category="Техника"),
+        ]
+    )
+    idx.commit()
+
+    def first(query: str) -> str | None:
+        hits = idx.search(query).hits
+        return hits[0].product_id if hits else None
+
+    assert first("косилка") == "1"
+    assert first("пила") == "5"  # the name that says it, then the compound
+    assert "2" in [h.product_id for h in idx.search("пила").hits]
+    assert first("велосипед электрический") == "3"
+    assert first("бойлер") == "6"
+    assert first("обогреватель") == "7"
+    assert first("утюжок") == "8"
+    assert first("машинка для бритья") == "9"
+    assert first("домашний телефон") == "10"

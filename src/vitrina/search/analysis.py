@@ -188,6 +188,21 @@ def is_dictionary_noun(word: str) -> bool:
     return is_dictionary_word(word) and _reads_as(word, frozenset({"NOUN"}))
 
 
+_PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
+
+
+@lru_cache(maxsize=65_536)
+def is_common_noun_lemma(word: str) -> bool:
+    """Whether the Cyrillic word is a dictionary noun in its own lemma form and no proper
+    name (косилка, велосипед; not ника, a name, nor рода, a case of род)."""
+    return is_dictionary_word(word) and any(
+        "NOUN" in parse.tag
+        and not _PROPER & set(parse.tag.grammemes)
+        and parse.normal_form.replace("ё", "е") == word
+        for parse in _parses(word)
+    )
+
+
 @lru_cache(maxsize=65_536)
 def is_dictionary_name_word(word: str) -> bool:
     """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun or an

@@ -13,6 +13,7 @@ from typing import Any
 from vitrina.domain.search_document import lacking_glued, normalize_text, search_document
 from vitrina.search.analysis import normalized_lemma_text, raw_stem_and_lemma_text, stem_text
 from vitrina.search.lookalikes import one_script_text
+from vitrina.search.query_understanding import compound_kinds
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -80,12 +81,16 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
         brand_text, category_text, tags_text, specs_text = map(one_script_text, short_texts)
     # body_lemma is the lemma text of the BODY_FIELDS joined by spaces: a space never joins
     # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
+    # A compound of the name also goes by its kind, weighed as a body word (газонокосилка:
+    # косилка; электровелосипед: велосипед, электрический): found, below the names that say it.
+    kinds = " ".join(dict.fromkeys(k for w in name_lemmas.split() for k in compound_kinds(w)))
     body = (
         brand_lemmas,
         category_lemmas,
         tags_lemmas,
         description_lemmas,
         specifications_lemmas,
+        kinds,
     )
     return {
         "name": name_text,

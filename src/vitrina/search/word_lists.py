@@ -424,6 +424,12 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "гречневый": ("гречка",),
     "туалетка": ("туалетный",),  # туалетная бумага
     "бритва": ("бритвенный",),  # бритвенный станок
+    # a blind review (queries of its own over a catalogue of its own): appliances by their
+    # everyday names, which titles give by kind (Водонагреватель, Тепловентилятор)
+    "бойлер": ("водонагреватель",),
+    "водонагреватель": ("бойлер",),
+    "обогреватель": ("тепловентилятор", "конвектор", "радиатор"),
+    "электробритва": ("бритва",),
     # blind probe round 40 (queries written by someone who had not seen these lists): a
     # product's other everyday or trade names
     # a curling iron (the titles' hair stylers), and a gamer's PlayStation (плойка 5)
@@ -535,6 +541,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
 PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     **CLASS_PHRASES,
     ("звуковой", "панель"): (("саундбар",),),
+    ("машинка", "для", "бритье"): (("электробритва",), ("бритва",)),  # a blind review
+    ("домашний", "телефон"): (("радиотелефон",), ("стационарный", "телефон")),
     # rubbish bags are мешки для мусора in the titles (probe round 38)
     ("мусорный", "пакет"): (("мешок", "мусор"),),
     ("пакет", "мусор"): (("мешок", "мусор"),),
