@@ -126,6 +126,51 @@ def test_a_product_without_store_id_cannot_replace_an_owned_one(
     assert owners == {"710001": "store_001"}  # the new id without a store is not claimed
 
 
+def test_a_claim_another_store_makes_while_a_load_runs_is_honoured(
+    make_settings, tmp_path: Path
+) -> None:
+    """A blind review: store_002 claimed ids through the SHOP API while store_001's load of
+    20,000 ran; the load had read the owners once, at its start, and published its own
+    version of 16 of them over store_002's (whose claim came first, so store_001 then got
+    403 for its own updates). The load follows product-owners: an id claimed before the
+    load reaches it is another store's, and its product a dead letter."""
+    from tests.conftest import wait_for
+
+    settings = make_settings()
+    base = {"name": "Книга", "price": {"amount": 1.0, "currency": "RUB"}, "category": "Книги"}
+    files = []
+    for name, first in (("a.jsonl", 730000), ("b.jsonl", 731500)):
+        path = tmp_path / name
+        path.write_bytes(
+            b"\n".join(
+                orjson.dumps({**base, "product_id": str(first + i), "store_id": "store_001"})
+                for i in range(1500)
+            )
+        )
+        files.append(path)
+    victim = "731700"
+    view = OwnersView(settings, principal="shop-load").start()
+
+    def on_file(path: Path, catalog: Any) -> None:
+        if path.name != "b.jsonl":
+            return
+        producer = make_producer(settings, "shop-api")
+        producer.produce(settings.topics.product_owners, b"store_002", victim.encode())
+        assert producer.flush(10) == 0
+        wait_for(lambda: view.owners.get(victim) == "store_002", 30, message="the claim seen")
+
+    try:
+        report = load_paths(settings, files, on_file=on_file, owners_view=view)
+    finally:
+        view.stop()
+    assert (report.sent, report.rejected) == (2999, 1), report.as_dict()
+    published = {msg.key() for msg in read_to_end(settings, [settings.topics.shop_products])}
+    assert victim.encode() not in published and len(published) == 2999
+    [letter] = read_dead_letters(settings)
+    assert letter.key == victim.encode() and "belongs to store_002" in letter.error, letter
+    assert load_owners(settings).get(victim) == "store_002"
+
+
 @pytest.mark.parametrize("shape", ["array", "jsonl"])  # the parsed and the one-pass paths
 def test_a_store_named_with_a_control_character_or_nothing_visible_claims_nothing(
     make_settings, tmp_path: Path, shape: str
