@@ -205,3 +205,24 @@ def test_the_client_api_writes_again_a_ban_whose_latest_record_is_not_a_ban(
         assert state.view.is_banned("730001")
     finally:
         state.close()
+
+
+def test_a_just_started_view_answers_for_a_ban_only_once_it_has_read_the_ban_list(
+    make_settings: Callable[..., Settings],
+) -> None:
+    """A blind review: a client API killed and started again served a banned product for
+    ~1 s (its view still reading the ban list; the filter stopped, so the index still had
+    it). A started view's `is_banned` waits for its first read; /readyz says it is loading."""
+    from vitrina.services.recs_view import LocalView
+
+    settings = make_settings()
+    BanService(settings, clock=lambda: FIXED).ban(["777001"], "подделка", "anna")
+    for _ in range(3):  # each start races its own first read
+        view = LocalView(settings).start()
+        try:
+            assert view.is_banned("777001")
+            assert view.loaded.is_set()
+        finally:
+            view.stop()
+    stopped = LocalView(settings)  # never started: nothing to wait for (tests fold by hand)
+    assert not stopped.is_banned("777001")

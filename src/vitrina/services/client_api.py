@@ -98,6 +98,8 @@ def readiness(app_state: AppState) -> dict[str, str]:
         missing["index"] = f"{type(exc).__name__}: {exc}"
     if app_state.view.error:
         missing["view"] = app_state.view.error
+    elif not app_state.view.loaded.is_set():
+        missing["view"] = "the ban list and recommendations are still loading"
     return missing
 
 

@@ -40,13 +40,17 @@ from confluent_kafka.admin import AdminClient
 
 from vitrina import metrics
 from vitrina.contracts.codec import decode
-from vitrina.errors import ContractError, VitrinaError
+from vitrina.errors import ContractError, UnavailableError, VitrinaError
 from vitrina.kafka.clients import admin_config
 from vitrina.kafka.inspect import TopicFollower
 from vitrina.services.bans import decode_ban
 from vitrina.settings import Settings
 
 log = logging.getLogger(__name__)
+
+
+# How long a request waits for a just-started view's first read of the ban list.
+BANS_FIRST_WAIT_S = 3.0
 
 
 # -- pure core ---------------------------------------------------------------------------
@@ -150,8 +154,26 @@ class LocalView:
             return dict(self._table(self.settings.topics.banned_products))
 
     def is_banned(self, product_id: str) -> bool:
+        if not self.loaded.is_set():
+            self._wait_for_the_bans()
         with self._lock:
             return product_id in self._table(self.settings.topics.banned_products)
+
+    def _wait_for_the_bans(self) -> None:
+        """A started view not yet read to its end: wait for it (BANS_FIRST_WAIT_S), then
+        503. A client API killed and started again showed a banned product for ~1 s, its
+        view still reading the ban list (a blind review, the filter stopped so the index
+        still had it). A view that cannot reach the broker (`error`) does not hold search
+        up: the index has every ban the filter applied, and no ban is made meanwhile."""
+        deadline = time.monotonic() + BANS_FIRST_WAIT_S
+        while self._thread is not None and not self.loaded.wait(0.05):
+            if self.error is not None:
+                return
+            if time.monotonic() >= deadline:
+                raise UnavailableError(
+                    "the ban list is still loading (the client API just started)",
+                    hint="retry in a moment",
+                )
 
     def categories(self) -> list[dict[str, Any]]:
         with self._lock:
@@ -230,7 +252,8 @@ class LocalView:
         """A reader of every partition of the three topics, or None (error set) if not yet."""
         admin = AdminClient(admin_config(self.settings, "client-api"))
         try:
-            metadata = admin.list_topics(timeout=5)
+            # 2 s: requests wait for the first read of the bans until this says "unreachable"
+            metadata = admin.list_topics(timeout=2)
         except KafkaException as exc:
             self.error = f"broker unreachable: {exc}"
             return None
