@@ -116,6 +116,21 @@ def test_both_doors_take_id_and_store_from_the_admitted_product() -> None:
     assert orjson.loads(out)["price"]["amount"] == 1299.0
 
 
+def test_a_store_named_in_both_spellings_is_read_once() -> None:
+    """A blind review: `"store_id": null, "storeId": "store_002"` sent with store_001's
+    token was stored as store_001's product, the product API showing both stores. A null
+    snake_case field takes the camelCase value; the camelCase copy never stays."""
+    from vitrina.services.shop_api import Forbidden, check_batch
+
+    both = {**_plain(), "store_id": None, "storeId": "store_002"}
+    with pytest.raises(Forbidden, match="name another store"):
+        check_batch([both], "store_001", 10)
+    kept = {**_plain(), "store_id": "store_001", "storeId": "store_002"}
+    [(_, out)] = check_batch([kept], "store_001", 10)
+    stored = orjson.loads(out)
+    assert stored["store_id"] == "store_001" and "storeId" not in stored
+
+
 def test_a_flat_catalogue_is_admitted_in_the_contracts_form() -> None:
     """Seen in another store's catalogue (20 products, every one refused as "product_id is
     a required property"): `id`, a bare `price` with a top-level `currency`, `quantity`.

@@ -178,8 +178,12 @@ def store_shapes(
         return None
     fixed = dict(product)
     for camel, snake in renamed:
-        if snake not in fixed:  # both spellings sent: the snake_case one is the product's
-            fixed[snake] = fixed.pop(camel)
+        # Both spellings sent: the snake_case one is the product's, unless it is null, and
+        # the other goes (a blind review: `"store_id": null, "storeId": "store_002"` from
+        # store_001 was stored as store_001's product showing "storeId": "store_002").
+        value = fixed.pop(camel)
+        if fixed.get(snake) is None:
+            fixed[snake] = value
     if price is not None:
         fixed["price"] = price
     if stock is not None:
