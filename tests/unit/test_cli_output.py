@@ -46,6 +46,9 @@ def test_control_characters_are_spelt_and_markup_escaped() -> None:
     assert spelt("a\tb\x00c\x7f\x9bd") == "a\\x09b\\x00c\\x7f\\x9bd"
     assert shown("[bold]x\x1b[0m") == "\\[bold]x\\x1b[0m"  # [0m is no tag: left as it is
     assert shown("Сковорода 28 см") == "Сковорода 28 см"
+    # a direction control reorders what the terminal shows after it (a store's brand)
+    assert spelt("Acme\u202emoc.elpmaxe\u2066x\u200f") == "Acme\\u202emoc.elpmaxe\\u2066x\\u200f"
+    assert spelt("עברית العربية") == "עברית العربية"  # right-to-left letters are text
 
 
 def test_a_dead_letters_bytes_are_previewed_without_their_control_characters() -> None:

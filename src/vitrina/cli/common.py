@@ -20,14 +20,21 @@ from vitrina.settings import Settings, load_settings
 console = Console()
 err_console = Console(stderr=True)
 # C0, DEL and C1: an escape sequence in a store's brand recoloured the terminal for good
-# (a table cut off its reset), a carriage return can overwrite what a line showed.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# (a table cut off its reset), a carriage return can overwrite what a line showed. And the
+# direction controls, which reorder what a terminal shows after them (U+202E in a store's
+# brand, a blind review).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def spelt(text: object) -> str:
     """Text from outside (stores, customers, dead letters) with every control character
-    spelt `\\xNN`, for plain output."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", str(text))
+    spelt `\\xNN` (a direction control `\\uNNNN`), for plain output."""
+    return _CONTROL.sub(_spelt_out, str(text))
+
+
+def _spelt_out(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
 def shown(text: object) -> str:
