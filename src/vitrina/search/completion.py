@@ -51,6 +51,7 @@ from rapidfuzz.distance import OSA
 from vitrina.domain.search_document import query_words
 from vitrina.search.analysis import is_dictionary_word
 from vitrina.search.base import SearchBackend, distinct_names
+from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.price_order import price_order
 from vitrina.search.query_roles import EXCLUDING_WORDS, LIST_WORDS, query_roles
 from vitrina.search.typed_filters import last_word_patterns, words_to_complete
@@ -144,6 +145,10 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # The names' completion reads every earlier word as one a name must have: «телевизор не
     # samsung» listed Samsung televisions. A text that leaves a word out goes to search.
     found = [] if left_out else complete(text, limit)
+    if not found and len(words) == 1 and (twin := keyboard_twin(words[0])) is not None:
+        # begun on the other keyboard layout (vsi → мыш, cvfh → смар, ыфьы → sams): search
+        # reads a whole word so, not a begun one (a blind review: each completed nothing)
+        found = complete(twin, limit)
     if found:
         return found
     read = words_to_complete(text)
@@ -177,7 +182,18 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # Every stage of search for one word, or two whose last looks finished; for any other
     # text only the products with every word (no "any word" over thousands of products).
     whole = not earlier or (earlier < MAX_WHOLE_WORDS and _finished(last))
-    return _names(backend, text, limit, all_words=not whole)[:limit]
+    found = _names(backend, text, limit, all_words=not whole)[:limit]
+    if found or earlier:
+        return found
+    return _retyped(backend, last, limit)
+
+
+def _retyped(backend: SearchBackend, last: str, limit: int) -> list[dict[str, str]]:
+    """A lone word begun that nothing completes, nor search finds, read as begun with one
+    slip where the backend can look for that (ноту → ноутбук, кофимаш → кофемашина; a
+    blind review: each completed nothing)."""
+    one_slip = getattr(backend, "suggest_one_slip", None)
+    return list(one_slip(last, limit)) if one_slip is not None else []
 
 
 def _finished(last: str) -> bool:

@@ -33,7 +33,7 @@ from vitrina.search.price_order import in_price_order
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
-from vitrina.search.tantivy_requests import filter_clauses, suggestions
+from vitrina.search.tantivy_requests import filter_clauses, one_slip_suggestions, suggestions
 from vitrina.search.typed_filters import with_filters_from_words
 
 MARKER = "vitrina-search-schema"
@@ -441,6 +441,10 @@ class EmbeddedSearch:
         Distinct names, best first, each with its product_id (the caller re-checks bans).
         """
         return suggestions(self._searcher(), self.schema, self._queries, text, limit)
+
+    def suggest_one_slip(self, begun: str, limit: int = 8) -> list[dict[str, str]]:
+        """Names with a word that `begun` begins with one slip (`one_slip_suggestions`)."""
+        return one_slip_suggestions(self._searcher(), self.schema, begun, limit)
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()

@@ -57,7 +57,21 @@ def suggestions(
         (should, tantivy.Query.regex_query(schema, "name", p)) for p in last_word_patterns(last)
     ] + queries.name_clauses(last)
     clauses.append((must, tantivy.Query.boolean_query(typed)))
-    result = searcher.search(tantivy.Query.boolean_query(clauses), limit=limit * 2)
+    return _distinct_names(searcher, tantivy.Query.boolean_query(clauses), limit)
+
+
+def one_slip_suggestions(searcher: Any, schema: Any, begun: str, limit: int) -> list[dict[str, str]]:
+    """Products whose name has a word that `begun`, typed with one slip (a letter wrong,
+    missing, extra, or two swapped), begins: ноту → «Ноутбук …», кофимаш → «Кофемашина …».
+    A fuzzy prefix over the names' terms, asked only when nothing else completes the word."""
+    query = tantivy.Query.fuzzy_term_query(
+        schema, "name", begun.lower(), distance=1, transposition_cost_one=True, prefix=True
+    )
+    return _distinct_names(searcher, query, limit)
+
+
+def _distinct_names(searcher: Any, query: Any, limit: int) -> list[dict[str, str]]:
+    result = searcher.search(query, limit=limit * 2)
     seen: dict[str, dict[str, str]] = {}
     for _score, address in result.hits:
         product = orjson.loads(bytes(searcher.doc(address)["stored"][0]))
