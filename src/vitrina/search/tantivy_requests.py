@@ -60,7 +60,9 @@ def suggestions(
     return _distinct_names(searcher, tantivy.Query.boolean_query(clauses), limit)
 
 
-def one_slip_suggestions(searcher: Any, schema: Any, begun: str, limit: int) -> list[dict[str, str]]:
+def one_slip_suggestions(
+    searcher: Any, schema: Any, begun: str, limit: int
+) -> list[dict[str, str]]:
     """Products whose name has a word that `begun`, typed with one slip (a letter wrong,
     missing, extra, or two swapped), begins: ноту → «Ноутбук …», кофимаш → «Кофемашина …».
     A fuzzy prefix over the names' terms, asked only when nothing else completes the word."""
