@@ -16,7 +16,15 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -277,6 +285,23 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     _profile_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _clients_follow_the_embedded_broker(self) -> Settings:
+        """An embedded broker moved to another port (`VITRINA__BROKER__PORT`) with the
+        clients' address left as it was: every service connected to the old port, another
+        platform's broker there (a new user's second platform took the first one's bans and
+        partitions). The clients follow the broker unless their address was set too."""
+        moved = {"host", "port"} & self.broker.model_fields_set
+        if (
+            self.broker.embedded
+            and moved
+            and "bootstrap_servers" not in self.kafka.model_fields_set
+        ):
+            address = f"{self.broker.host}:{self.broker.port}"
+            kafka = self.kafka.model_copy(update={"bootstrap_servers": address})
+            object.__setattr__(self, "kafka", kafka)
+        return self
 
     @classmethod
     def settings_customise_sources(

@@ -120,3 +120,23 @@ def test_settings_file_hands_children_the_exact_settings(tmp_path: Path) -> None
     assert again.api.admin_token is not None
     assert again.api.admin_token.get_secret_value() == "s3cret"
     assert load_settings(settings_file=path, log_level="DEBUG").log_level == "DEBUG"
+
+
+def test_the_clients_follow_an_embedded_broker_moved_to_another_port(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new user's second platform, its broker moved with VITRINA__BROKER__PORT as the
+    error's hint said: every service still connected to 127.0.0.1:19092, the first
+    platform's broker, and took its bans and partitions."""
+    from vitrina.settings import load_settings
+
+    monkeypatch.setenv("VITRINA__BROKER__PORT", "43092")
+    assert load_settings().kafka.bootstrap_servers == "127.0.0.1:43092"
+    monkeypatch.setenv("VITRINA__KAFKA__BOOTSTRAP_SERVERS", "127.0.0.1:5000")  # said: kept
+    assert load_settings().kafka.bootstrap_servers == "127.0.0.1:5000"
+    monkeypatch.delenv("VITRINA__KAFKA__BOOTSTRAP_SERVERS")
+    outside = load_settings(broker={"embedded": False, "port": 43093})
+    assert outside.kafka.bootstrap_servers == "127.0.0.1:19092"  # no broker of ours to follow
+    assert load_settings().kafka.bootstrap_servers == "127.0.0.1:43092"
+    monkeypatch.delenv("VITRINA__BROKER__PORT")
+    assert load_settings().kafka.bootstrap_servers == "127.0.0.1:19092"
