@@ -291,6 +291,25 @@ def _start_monitoring(platform: Platform) -> None:
         platform.services.append(name)
 
 
+# Written once `vitrina up` has sent the sample catalogue into a data dir: later starts do
+# not send it again (a new user's price and stock changes to sample products were undone at
+# every restart).
+SAMPLE_SENT = "sample-sent"
+
+
+def sample_sent_at(settings: Settings) -> str | None:
+    """When `vitrina up` sent the sample catalogue into this data dir, or None."""
+    try:
+        return (settings.data_dir / SAMPLE_SENT).read_text(encoding="utf-8").strip() or "?"
+    except FileNotFoundError:
+        return None
+
+
+def mark_sample_sent(settings: Settings) -> None:
+    moment = time.strftime("%Y-%m-%d %H:%M:%S %Z", time.localtime())
+    (settings.data_dir / SAMPLE_SENT).write_text(moment + "\n", encoding="utf-8")
+
+
 def load_sample(settings: Settings, console: Console, path: Path | None = None) -> bool:
     """Load the packaged sample catalogue through the real `shop load` path."""
     catalog = path or sample_catalog()

@@ -266,3 +266,15 @@ def test_the_page_answers_once_the_sample_is_searchable_and_rebuild_works_after_
         [*VITRINA, "broker", "status"], env=env, capture_output=True, text=True, timeout=60
     )
     assert "not running" in status.stdout, status.stdout
+    # Started again, the platform does not send the sample again: a new user's changes to
+    # sample products (a price, a stock) were undone at every restart.
+    again = Up(env, [*VITRINA, "up", "--only", "filter", "--no-traffic"])
+    try:
+        again.wait_running()
+        text = " ".join(again.text().split())
+        assert "sample catalogue: sent at the first start" in text, text
+        assert "catalogues" not in text, text  # no `shop load` summary: nothing was sent
+        again.proc.send_signal(signal.SIGTERM)
+        again.proc.wait(60)
+    finally:
+        again.kill()

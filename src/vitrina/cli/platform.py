@@ -23,7 +23,11 @@ def up(
         "(Debian packages prometheus, prometheus-alertmanager).",
     ),
     mirror: bool = typer.Option(False, help="Also run a second broker and the mirror."),
-    sample: bool = typer.Option(True, help="Load the sample catalogue."),
+    sample: bool = typer.Option(
+        True,
+        help="Load the sample catalogue, at the first start of the data dir only (later "
+        "starts keep what was sent since).",
+    ),
     traffic: bool = typer.Option(True, help="Generate demo orders and client events."),
     only: list[str] = typer.Option(
         None,
@@ -36,7 +40,10 @@ def up(
     from vitrina.orchestrate import (
         http_ok,
         load_sample,
+        mark_sample_sent,
         print_urls,
+        sample_catalog,
+        sample_sent_at,
         start_platform,
         supervise_forever,
         wait_searchable,
@@ -45,6 +52,14 @@ def up(
 
     pipe_safe_stdout()  # `vitrina up | head -1` must not prevent the shutdown
     s = settings()
+    sent_at = sample_sent_at(s) if sample else None
+    if sent_at is not None:  # again at every start, it undid the changes made since
+        console.print(
+            f"sample catalogue: sent at the first start ({sent_at}), not again "
+            f"(`vitrina shop load {sample_catalog()}` sends it again)",
+            highlight=False,
+        )
+        sample = False
     try:
         with stop_on_signals():
             # With the sample, the client API (and its web page) starts once the sample is
@@ -60,8 +75,10 @@ def up(
             )
             try:
                 indexing = {"filter", "indexer"} <= set(platform.services)
-                if sample and load_sample(s, console) and indexing:
-                    wait_searchable(s, console)
+                if sample and load_sample(s, console):
+                    mark_sample_sent(s)
+                    if indexing:
+                        wait_searchable(s, console)
                 platform.start_deferred()
                 if "client-api" in platform.services:
                     wait_until(lambda: http_ok(f"{platform.url('client_api')}/healthz"), 60)
