@@ -298,7 +298,10 @@ SAMPLE_SENT = "sample-sent"
 
 
 def sample_sent_at(settings: Settings) -> str | None:
-    """When `vitrina up` sent the sample catalogue into this data dir, or None."""
+    """When `vitrina up` sent the sample catalogue into this data dir, or None (always on
+    the in-memory Tansu engine, which forgets it at every restart)."""
+    if settings.broker.embedded and settings.broker.engine == "tansu":
+        return None
     try:
         return (settings.data_dir / SAMPLE_SENT).read_text(encoding="utf-8").strip() or "?"
     except FileNotFoundError:
