@@ -1011,40 +1011,59 @@ def test_a_record_the_lake_holds_twice_counts_once(tmp_path: Path) -> None:
         assert after[name].to_pylist() == before[name].to_pylist(), name
 
 
-def test_an_order_cancelled_by_a_later_record_counts_nowhere(tmp_path: Path) -> None:
-    """A blind review: a cancellation sent as a later record of the order (and a state in
-    capitals, "CANCELLED") changed nothing. The lake with one order cancelled later must
-    give every output of the lake without that order."""
+Rows = list[dict[str, Any]]
+
+
+def _same_outputs_as(
+    tmp_path: Path, added: Callable[[Rows], Rows], instead: Callable[[Rows], Rows]
+) -> dict[str, Any]:
+    """Every output of a generated lake with `added(rows)` written after its first orders
+    file equals that of the same lake with the file's rows replaced by `instead(rows)`;
+    the latter's outputs."""
     import pyarrow.parquet as pq
 
-    def lake(at: Path) -> tuple[LakeWriter, Any]:
+    def lake(at: Path) -> tuple[LakeWriter, Any, Rows]:
         settings = load_settings(data_dir=at)
         _lake(settings, products=120, customer_count=20, messages=1500)
         writer = LakeWriter.from_settings(settings)
         [first] = sorted(writer.files("orders"), key=lambda f: f.path)[:1]
-        return writer, first
+        return writer, first, pq.read_table(first.path).to_pylist()
 
-    writer, first = lake(tmp_path / "changed")
-    table = pq.read_table(first.path)
-    rows = table.to_pylist()
-    cancelled = sorted({r["order_id"] for r in rows})[1]
-    newest = max(r["_offset"] for r in rows)
-    later = max(r["_timestamp"] for r in rows)
-    cancel = [
-        {**r, "_offset": newest + 1, "_timestamp": later, "state": "CANCELLED"}
-        for r in rows
-        if r["order_id"] == cancelled
-    ]
-    writer.write("orders", first.day, cancel, first.incarnation)
+    writer, first, rows = lake(tmp_path / "changed")
+    extra = added(rows)
+    assert extra
+    writer.write("orders", first.day, extra, first.incarnation)
     changed = compute(load_settings(data_dir=tmp_path / "changed"), Params(as_of=2e9))
-
-    expected_writer, expected_first = lake(tmp_path / "expected")
-    kept = [r for r in pq.read_table(expected_first.path).to_pylist() if r["order_id"] != cancelled]
-    expected_writer.fs.rm_file(expected_first.path)
-    expected_writer.write("orders", expected_first.day, kept, expected_first.incarnation)
+    writer, first, rows = lake(tmp_path / "expected")
+    writer.fs.rm_file(first.path)
+    writer.write("orders", first.day, instead(rows), first.incarnation)
     expected = compute(load_settings(data_dir=tmp_path / "expected"), Params(as_of=2e9))
     for name in expected:
         assert changed[name].to_pylist() == expected[name].to_pylist(), name
+    return expected
+
+
+def _newer(rows: Rows, **changes: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """A row as a later record of the file would carry it (next offset, newest timestamp)."""
+    newest, later = max(r["_offset"] for r in rows), max(r["_timestamp"] for r in rows)
+    return lambda r: {**r, "_offset": newest + 1, "_timestamp": later, **changes}
+
+
+def test_an_order_cancelled_by_a_later_record_counts_nowhere(tmp_path: Path) -> None:
+    """A blind review: a cancellation sent as a later record of the order (and a state in
+    capitals, "CANCELLED") changed nothing. The lake with one order cancelled later must
+    give every output of the lake without that order."""
+
+    def cancelled(rows: Rows) -> str:
+        return str(sorted({r["order_id"] for r in rows})[1])
+
+    def cancel(rows: Rows) -> Rows:
+        later = _newer(rows, state="CANCELLED")
+        return [later(r) for r in rows if r["order_id"] == cancelled(rows)]
+
+    expected = _same_outputs_as(
+        tmp_path, cancel, lambda rows: [r for r in rows if r["order_id"] != cancelled(rows)]
+    )
     assert sum(r["orders"] for r in expected["category_stats"].to_pylist()) > 0
 
 
@@ -1054,35 +1073,24 @@ def test_an_order_sent_again_counts_its_lines_once(tmp_path: Path, change: str) 
     counted once in `orders` but twice in revenue and units. The newest record's version of
     each line counts: a lake with an order sent again must give every output of the lake
     with only its newest record."""
-    import pyarrow.parquet as pq
-
-    def lake(at: Path) -> tuple[LakeWriter, Any, list[dict[str, Any]]]:
-        settings = load_settings(data_dir=at)
-        _lake(settings, products=120, customer_count=20, messages=1500)
-        writer = LakeWriter.from_settings(settings)
-        [first] = sorted(writer.files("orders"), key=lambda f: f.path)[:1]
-        return writer, first, pq.read_table(first.path).to_pylist()
-
-    writer, first, rows = lake(tmp_path / "changed")
-    again = max({r["order_id"] for r in rows}, key=lambda o: sum(r["order_id"] == o for r in rows))
-    newest, later = max(r["_offset"] for r in rows), max(r["_timestamp"] for r in rows)
     extra = 1 if change == "quantity corrected" else 0
 
-    def newer(r: dict[str, Any]) -> dict[str, Any]:
-        return {**r, "_offset": newest + 1, "_timestamp": later, "quantity": r["quantity"] + extra}
+    def again(rows: Rows) -> str:  # the order with the most lines
+        return str(
+            max({r["order_id"] for r in rows}, key=lambda o: [r["order_id"] for r in rows].count(o))
+        )
 
-    copy = [newer(r) for r in rows if r["order_id"] == again]
-    assert len(copy) >= 1
-    writer.write("orders", first.day, copy, first.incarnation)
-    changed = compute(load_settings(data_dir=tmp_path / "changed"), Params(as_of=2e9))
+    def newer(rows: Rows) -> Callable[[dict[str, Any]], dict[str, Any]]:
+        later = _newer(rows)
+        return lambda r: {**later(r), "quantity": r["quantity"] + extra}
 
-    expected_writer, expected_first, expected_rows = lake(tmp_path / "expected")
-    kept = [r if r["order_id"] != again else newer(r) for r in expected_rows]
-    expected_writer.fs.rm_file(expected_first.path)
-    expected_writer.write("orders", expected_first.day, kept, expected_first.incarnation)
-    expected = compute(load_settings(data_dir=tmp_path / "expected"), Params(as_of=2e9))
-    for name in expected:
-        assert changed[name].to_pylist() == expected[name].to_pylist(), name
+    def sent_again(rows: Rows) -> Rows:
+        return [newer(rows)(r) for r in rows if r["order_id"] == again(rows)]
+
+    def replaced(rows: Rows) -> Rows:
+        return [r if r["order_id"] != again(rows) else newer(rows)(r) for r in rows]
+
+    expected = _same_outputs_as(tmp_path, sent_again, replaced)
     assert sum(r["revenue"] for r in expected["category_stats"].to_pylist()) > 0
 
 

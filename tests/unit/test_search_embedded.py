@@ -321,6 +321,18 @@ def test_a_made_up_form_is_not_lemmatised_by_guessing(monkeypatch: pytest.Monkey
     assert analysis.form_lemma_text("электроантипригорная", guess=False) == "электроантипригорная"
 
 
+def _fuzzy_words(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The words the embedded index builds a fuzzy clause for, from now on."""
+    from vitrina.search.tantivy_query import TantivyQueries
+
+    fuzzy: list[str] = []
+    real = TantivyQueries.fuzzy_clause
+    monkeypatch.setattr(
+        TantivyQueries, "fuzzy_clause", lambda self, word: fuzzy.append(word) or real(self, word)
+    )
+    return fuzzy
+
+
 @pytest.mark.parametrize("word", ["ab" * 128, "x" * 25, "абв" * 40])
 def test_a_word_too_long_for_a_name_gets_no_fuzzy_clause(
     index: EmbeddedSearch, monkeypatch: pytest.MonkeyPatch, word: str
@@ -329,19 +341,12 @@ def test_a_word_too_long_for_a_name_gets_no_fuzzy_clause(
     review; the API takes 10,000 characters): two-edit automata of the word and of its
     brand cuts at every place. A word over MAX_FUZZY_CHARS is looked up as typed only."""
     from vitrina.search.query_plan import MAX_FUZZY_CHARS, plan_query
-    from vitrina.search.tantivy_query import TantivyQueries
 
     assert len(word) > MAX_FUZZY_CHARS
     for mode in ("or", "fuzzy"):
         requests = [w.request for w in plan_query(("ноутбук", word), mode).words]
         assert requests[1] in ("word", None), (mode, requests)
-    fuzzy: list[str] = []
-    real_fuzzy = TantivyQueries.fuzzy_clause
-    monkeypatch.setattr(
-        TantivyQueries,
-        "fuzzy_clause",
-        lambda self, w: fuzzy.append(w) or real_fuzzy(self, w),
-    )
+    fuzzy = _fuzzy_words(monkeypatch)
     assert index.search(word).total == 0
     assert fuzzy == []
     assert index.search(word[:MAX_FUZZY_CHARS]).total == 0  # a word this long still gets one
@@ -358,7 +363,6 @@ def test_building_a_long_gibberish_query_does_bounded_work(
     server process, 12 about a third of it."""
     from vitrina.search import analysis
     from vitrina.search.query_plan import MAX_FUZZY_WORDS, plan_query
-    from vitrina.search.tantivy_query import TantivyQueries
 
     typed = _gibberish(32, seed=5)
     words = tuple(query_words(typed))
@@ -367,13 +371,7 @@ def test_building_a_long_gibberish_query_does_bounded_work(
     morph = analysis._morph()
     real = morph.parse
     monkeypatch.setattr(morph, "parse", lambda word: guessed.append(word) or real(word))
-    fuzzy: list[str] = []
-    real_fuzzy = TantivyQueries.fuzzy_clause
-    monkeypatch.setattr(
-        TantivyQueries,
-        "fuzzy_clause",
-        lambda self, word: fuzzy.append(word) or real_fuzzy(self, word),
-    )
+    fuzzy = _fuzzy_words(monkeypatch)
     assert index.search(typed).total == 0
     assert len(guessed) <= 2 * MAX_QUERY_WORDS
     assert len(fuzzy) <= 2 * MAX_FUZZY_WORDS  # the "any word" stage and the fuzzy stage
