@@ -53,10 +53,27 @@ def test_array_and_jsonl_round_trip(products: list[dict[str, Any]]) -> None:
 @settings(max_examples=300, deadline=None)
 @given(data=st.binary(max_size=400))
 def test_any_bytes_never_crash(data: bytes) -> None:
-    catalog = parse_catalog(data)
+    try:
+        catalog = parse_catalog(data)
+    except CatalogError as exc:  # the file refused whole, saying why
+        assert str(exc).startswith("not a catalogue")
+        return
     for record in catalog.records:
         assert (record.value is None) or record.error is None
         assert record.where
+
+
+def test_a_file_with_no_json_object_in_its_first_lines_is_refused_whole() -> None:
+    """A new user's `shop load README.md` left 89 dead letters of Markdown for good; text
+    with no JSON line is refused whole, and one garbage line before JSON Lines still costs
+    only that line (and a JSON scalar, or bytes not UTF-8, stay records: dead letters)."""
+    readme = b"# Vitrina\n\nThe analytics platform.\n" + b"Some text, 42.\n" * 80
+    with pytest.raises(CatalogError, match="not a catalogue"):
+        parse_catalog(readme)
+    products = list(generate_catalog(3, seed=1))
+    headed = b"id,name,price\n" + b"\n".join(orjson.dumps(p) for p in products)
+    records = list(parse_catalog(headed).records)
+    assert [r.ok for r in records] == [False, True, True, True]
 
 
 @settings(max_examples=100, deadline=None)

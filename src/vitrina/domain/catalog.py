@@ -14,7 +14,7 @@ import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from itertools import chain
+from itertools import chain, islice
 from typing import Any, NamedTuple
 
 import orjson
@@ -463,8 +463,35 @@ def parse_catalog(
             return Catalog("array", _array(inner, max_record_bytes), estimate=len(inner))
         return Catalog("object", _array([whole], max_record_bytes), estimate=1)
     # Any other start (a scalar, garbage): read it line by line, so each bad line becomes one
-    # rejected record with its reason and a garbage first line costs only that line.
+    # rejected record with its reason and a garbage first line costs only that line. Text
+    # with no JSON value in its first lines is no catalogue at all: refused whole (a new
+    # user's `shop load README.md` left 89 dead letters of Markdown for good). Bytes that
+    # are not UTF-8 stay records, each refused for its encoding.
+    if _plain_text(body, NO_JSON_LINES):
+        raise CatalogError(
+            f"not a catalogue: no line of its first {NO_JSON_LINES} is JSON "
+            f"(it starts with {body[:40].decode('utf-8', 'replace')!r})"
+        )
     return Catalog("jsonl", jsonl_records(body, max_record_bytes), estimate=_lines(body), body=body)
+
+
+# A file not starting as JSON is read as JSON Lines only when one of its first lines is.
+NO_JSON_LINES = 20
+
+
+def _plain_text(body: bytes, lines: int) -> bool:
+    """Whether the first `lines` lines are all UTF-8 text and none of them JSON."""
+    for _, line in islice(jsonl_lines(body), lines):
+        try:
+            line.decode("utf-8")
+        except UnicodeDecodeError:
+            return False
+        try:
+            orjson.loads(line)
+        except orjson.JSONDecodeError:
+            continue
+        return False
+    return True
 
 
 def dump_catalog(products: Iterable[dict[str, Any]], *, jsonl: bool) -> Iterator[bytes]:
