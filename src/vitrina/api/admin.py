@@ -50,7 +50,7 @@ def ban(app: App, operator: Operator, product_id: ProductId, body: BanIn) -> dic
 @router.delete("/bans/{product_id}")
 def unban(app: App, operator: Operator, product_id: ProductId) -> dict[str, Any]:
     _check_id(product_id)
-    app.bans().unban([product_id])
+    app.bans().unban([product_id], banned_now=app.view.is_banned)
     return {"unbanned": [product_id]}
 
 

@@ -165,9 +165,17 @@ class BanService:
         record is not a ban would be lost to compaction)."""
         self._produce([(pid, encode("ban", ban)) for pid, ban in bans.items()])
 
-    def unban(self, ids: list[Any]) -> list[str]:
-        """Lift bans; every id must be currently banned (else NotFoundError, nothing written)."""
+    def unban(self, ids: list[Any], banned_now: Callable[[str], bool] | None = None) -> list[str]:
+        """Lift bans; every id must be currently banned (else NotFoundError, nothing written).
+
+        `banned_now`: a live view's answer (the client API's): ids it knows banned are not
+        looked up in the topic, which is read to its end otherwise (0.5 s at 100k bans,
+        2.3 s under load, on every unban: a blind review). An id it does not know is looked
+        up, as it may only lag behind a ban just made."""
         valid = self._valid_ids(ids)
+        if banned_now is not None and all(map(banned_now, valid)):
+            self._produce([(pid, None) for pid in valid])
+            return valid
         current = self.current()
         missing = [pid for pid in valid if pid not in current]
         if missing:
