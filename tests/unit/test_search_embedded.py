@@ -427,3 +427,15 @@ def test_a_compound_name_is_found_by_its_kind_below_names_that_say_it(tmp_path: 
     assert first("утюжок") == "8"
     assert first("машинка для бритья") == "9"
     assert first("домашний телефон") == "10"
+
+
+def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A new user ran `vitrina search` from another folder: the data dir is relative, and
+    "start the indexer" sent them to start what was running."""
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(UnavailableError) as caught:
+        EmbeddedSearch(Path(".vitrina/search-index"), readonly=True)
+    assert str(tmp_path / ".vitrina" / "search-index") in caught.value.message
+    assert "VITRINA__DATA_DIR" in (caught.value.hint or "")

@@ -154,8 +154,10 @@ class EmbeddedSearch:
         if readonly:
             if not (self.path / "meta.json").is_file():
                 raise UnavailableError(
-                    f"no search index at {self.path}",
-                    hint="start the indexer: `vitrina run indexer` (or `vitrina up`)",
+                    f"no search index at {self.path.absolute()}",
+                    # the data dir is relative (.vitrina): from another folder, no index
+                    hint="run it from the folder `vitrina up` was started in (or set "
+                    "VITRINA__DATA_DIR), or start the indexer: `vitrina up`",
                 )
         else:
             self.path.mkdir(parents=True, exist_ok=True)
