@@ -384,10 +384,12 @@ class AnalyticsLake:
                 hint="run `vitrina analytics run` first",
             )
         with self.fs.open(self.output_path(name, run), "rb") as fh:
-            # pre_buffer off: Arrow's read-ahead of a Python file left a thread that aborted
-            # the process at exit ("terminate called without an active exception", exit
-            # 134) in most reads of a file of no rows (`analytics show`, a blind review).
-            return pq.read_table(fh, columns=columns, pre_buffer=False)
+            # No read-ahead and no decoding threads: Arrow's threads reading a Python file
+            # aborted the process at exit ("terminate called without an active exception",
+            # exit 134): in most reads of a file of no rows (`analytics show`, a blind
+            # review) with read-ahead, still 8 of 40 `analytics show` runs without it (CI);
+            # 0 of 100 now. The outputs read here are small, or one column.
+            return pq.read_table(fh, columns=columns, pre_buffer=False, use_threads=False)
 
 
 # The host a run's pins are named with: on a lake shared by hosts, a process id says
