@@ -156,8 +156,9 @@ class EmbeddedSearch:
                 raise UnavailableError(
                     f"no search index at {self.path.absolute()}",
                     # the data dir is relative (.vitrina): from another folder, no index
-                    hint="run it from the folder `vitrina up` was started in (or set "
-                    "VITRINA__DATA_DIR), or start the indexer: `vitrina up`",
+                    hint="start the indexer: `vitrina run indexer` (or `vitrina up`); or "
+                    "run this from the folder `vitrina up` was started in (or set "
+                    "VITRINA__DATA_DIR)",
                 )
         else:
             self.path.mkdir(parents=True, exist_ok=True)
