@@ -276,8 +276,9 @@ def withdrawn(lake: AnalyticsLake, topic: str, current: set[str]) -> list[str]:
     its predecessors' leftovers, so the topic's keys are the customers of the last published
     run and of any run after it that published but was killed before its marker (a chaos
     review: four such runs); their outputs stay in the lake until pruned."""
-    last = lake.last_published_run(topic)
-    committed = set(lake.committed_runs())
+    listed = lake.committed_runs()  # listed once, for both questions
+    last = lake.last_published_run(topic, runs=listed)
+    committed = set(listed)
     runs = [last] if last is not None else []
     runs += [
         run

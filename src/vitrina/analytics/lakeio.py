@@ -313,7 +313,7 @@ class AnalyticsLake:
         doomed, known = set(committed[:-keep]), set(committed)
         # The run serving (the newest published) stays even behind `keep` unpublished runs:
         # the product pages read it, and the next run withdraws the lists it sent.
-        doomed.discard(self.last_published_run(look_back=len(committed)) or "")
+        doomed.discard(self.last_published_run(look_back=len(committed), runs=committed) or "")
         for run in sorted(doomed):  # markers first: no reader picks a run being deleted
             self.fs.rm(f"{self.root}/{RUNS_DIR}/run={run}.json")
         cutoff = (now - abandoned_after).strftime(RUN_ID_FORMAT)
@@ -357,9 +357,13 @@ class AnalyticsLake:
         sent = self.report(run_id).get("published") or {}
         return bool(sent) if topic is None else topic in sent
 
-    def last_published_run(self, topic: str | None = None, look_back: int = 50) -> str | None:
-        """The newest committed run that published (to `topic`, or to any topic)."""
-        for run in list(reversed(self.committed_runs()))[:look_back]:
+    def last_published_run(
+        self, topic: str | None = None, look_back: int = 50, runs: list[str] | None = None
+    ) -> str | None:
+        """The newest committed run that published (to `topic`, or to any topic); `runs`:
+        the committed runs, when the caller listed them already."""
+        committed = self.committed_runs() if runs is None else runs
+        for run in list(reversed(committed))[:look_back]:
             if self.published(run, topic):
                 return run
         return None
