@@ -429,6 +429,27 @@ def test_a_compound_name_is_found_by_its_kind_below_names_that_say_it(tmp_path: 
     assert first("домашний телефон") == "10"
 
 
+def test_a_word_ranks_the_names_that_say_it_above_its_compounds(tmp_path: Path) -> None:
+    """A blind review: «велосипед» ranked the one Электровелосипед above every plain bike.
+    The compound (электро + велосипед) is rarer, so its BM25 weight was higher; at 0.7 of
+    the word's it still won. The names that say the word come first, the compound after."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("e", "Электровелосипед Eltreco XT 600", category="Велосипеды"),
+            *(
+                product(f"b{i}", f"Велосипед горный Stels Navigator {i}00", category="Велосипеды")
+                for i in range(1, 5)
+            ),
+            product("s", "Смартфон Samsung Galaxy S24 Ultra", category="Смартфоны"),
+        ]
+    )
+    idx.commit()
+    ranked = [h.product_id for h in idx.search("велосипед").hits]
+    assert set(ranked[:4]) == {"b1", "b2", "b3", "b4"}
+    assert ranked[4] == "e"
+
+
 def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

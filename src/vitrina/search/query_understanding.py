@@ -579,7 +579,11 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     for base in dict.fromkeys([*(list(lemmas) or [word]), *bases]):
         if is_cyrillic(base) and len(base) >= MIN_COMPOUND_PART:
             for prefix in COMPOUND_PREFIXES:
-                if not base.startswith(prefix):
+                # A compound the index already files under this word (its kinds, below:
+                # электровелосипед as велосипед, a body word) is found by the word itself,
+                # below the names that say it; looked for in the name too, the rarer
+                # compound outranked them (BM25 weighs a rare word up).
+                if not base.startswith(prefix) and base not in compound_kinds(prefix + base):
                     add(prefix + base, COMPOUND_WEIGHT, "compound")
     return list(found.values())
 

@@ -549,6 +549,8 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("пакет", "для", "мусор"): (("мешок", "мусор"),),  # blind probe round 51
     ("type", "c"): (("usb", "c"),),  # the same connector: зу type-c → «65W GaN, USB-C»
     ("варить", "кофе"): (("кофеварка",), ("кофемашина",)),  # a task (blind probe round 52)
+    # what rides by itself is electric (самокат который сам едет): the compound's kind
+    ("сам", "ехать"): (("электрический",),),
     ("гречневый", "крупа"): (("гречка",),),  # the titles' Гречка ядрица
     # the English names typed as two words (coffeemaker, coffeemachine joined them while
     # coffee was no word alone; it is since probe round 45)
