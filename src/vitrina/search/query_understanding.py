@@ -155,6 +155,20 @@ _DIMINUTIVE = (
     ("очко", "око"),  # молочко → молоко, яблочко → яблоко (blind probe round 54)
     ("жок", "г"),  # творожок → творог, пирожок → пирог, утюжок → утюг, флажок → флаг
 )
+# Rarer suffixes, each base taken only when the dictionary has it as a noun (a blind
+# review's own catalogue: платьице, одеяльце, зеркальце, полотенчико, кофточка, пюрешка,
+# шампунчик found nothing or the wrong goods)
+_DIMINUTIVE_CHECKED = (
+    ("ьице", "ье"),  # платьице → платье
+    ("ьце", "о"),  # одеяльце → одеяло, зеркальце → зеркало
+    ("ьце", "е"),
+    ("чико", "це"),  # полотенчико → полотенце
+    ("очка", "а"),  # кофточка → кофта (-ка and -ь read it as кофтка, кофть)
+    ("ечка", "я"),  # дынечка → дыня
+    ("шка", ""),  # пюрешка → пюре
+    ("чик", "ь"),  # шампунчик → шампунь
+    ("ик", "ь"),  # гвоздик is гвоздь's too
+)
 
 
 # -ечка after a vowel stands for -йка (маечка → майка, гаечка → гайка, линеечка → линейка)
@@ -328,10 +342,11 @@ def compound_kinds(word: str) -> tuple[str, ...]:
     return ()
 
 
-def diminutive_bases(word: str, bare: bool = True) -> list[str]:
+def diminutive_bases(word: str, bare: bool = True, rare: bool = True) -> list[str]:
     """The words a diminutive may be made from (щеточка → щетка, маечка → майка, кедик →
     кед); with `bare` False, only suffixes that replace letters (-очка, -ечка …), not -ик/-чик,
-    which also end plain words."""
+    which also end plain words; with `rare` False, not the rarer suffixes whose bases the
+    dictionary must have (платьице → платье, пюрешка → пюре)."""
     found = []
     for suffix, replacement in _DIMINUTIVE:
         if not bare and replacement == "":
@@ -345,6 +360,13 @@ def diminutive_bases(word: str, bare: bool = True) -> list[str]:
         if word.endswith(suffix) and stump >= 1 and len(base) >= 3 and not VOWELS.isdisjoint(stem):
             if suffix == "ечка" and base[-3:-2] in VOWELS:  # маечка → майка, not мака
                 base = base[:-2] + "йка"
+            found.append(base)
+    for suffix, replacement in _DIMINUTIVE_CHECKED if rare else ():
+        if not bare and replacement == "":
+            continue
+        base = word[: len(word) - len(suffix)] + replacement
+        known = word.endswith(suffix) and len(base) >= 3 and is_common_noun_lemma(base)
+        if known and base not in found:
             found.append(base)
     return found
 
@@ -558,11 +580,19 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
             add(synonym, SYNONYM_WEIGHT, "synonym")
         for base in diminutive_bases(key):
             add(base, DIMINUTIVE_WEIGHT, "diminutive")
-            if len(base) >= MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS:
+            # a base the dictionary has (шампунчик → шампунь, not шампун: автошампун was
+            # a compound the stemmer found in Автошампунь, ranked above every shampoo)
+            if len(base) >= MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS and is_common_noun_lemma(base):
                 bases.append(base)
             for synonym in SYNONYMS.get(base, ()):  # ноутик → ноут → ноутбук
                 add(synonym, DIMINUTIVE_WEIGHT * SYNONYM_WEIGHT, "synonym")
-    if not any(key in BRANDS or key in SYNONYMS for key in keys):
+    # A diminutive of a dictionary noun (молочко → молоко) is no typo: read as one (молочка,
+    # dairy) it ranked сметана and творог above the milk (a blind review). By the common
+    # suffixes only: ламочка may be a лама, but it is a лампочка typed one letter short.
+    known_diminutive = any(
+        is_common_noun_lemma(base) for key in keys for base in diminutive_bases(key, rare=False)
+    )
+    if not any(key in BRANDS or key in SYNONYMS for key in keys) and not known_diminutive:
         for key in inflected_keys(word):  # моники → моник → монитор
             if key in BRANDS:
                 add(BRANDS[key], BRAND_WEIGHT, "brand")
