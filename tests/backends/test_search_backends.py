@@ -612,6 +612,31 @@ def test_an_english_name_typed_in_cyrillic_is_found(
         index.close()
 
 
+def test_a_brand_typed_as_it_sounds_is_found_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A second blind review: мишлен, хагис found nothing on either backend (two or three
+    edits from every Latin spelling of their letters); both run the same regular
+    expression over the brand key (`transliteration.brand_sound_pattern`)."""
+    tyre = {**catalog[0], "product_id": "990003", "name": "Шины Michelin X-Ice North 4"}
+    tyre["brand"] = "Michelin"
+    nappy = {**catalog[1], "product_id": "990004", "name": "Подгузники Huggies Elite Soft 5"}
+    nappy["brand"] = "Huggies"
+    other = {**catalog[2], "product_id": "990005", "name": "Подгузники Merries M 64 шт"}
+    other["brand"] = "Merries"
+    products = [*catalog[:50], tyre, nappy, other]
+    index = _build(_open(indexes["kind"], "sound", tmp_path, request), products)
+    try:
+        for query, wanted in (("мишлен", "990003"), ("подгузники хагис", "990004")):
+            hits = index.search(query, limit=3).hits
+            assert hits and hits[0].product_id == wanted, (query, [h.product["name"] for h in hits])
+    finally:
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""

@@ -496,6 +496,51 @@ def test_everyday_words_and_diminutives_of_clothes_food_and_tyres(tmp_path: Path
         assert first(query) == wanted, query
 
 
+def test_a_brand_typed_as_it_sounds_is_found(tmp_path: Path) -> None:
+    """A second blind review: мишлен, лавацца, гринфилд, рибок, хагис found nothing — each
+    two or three edits from every Latin spelling of its letters (Michelin's ch is ш,
+    Lavazza's zz цц). Next to a word that matched, the brand added nothing: «подгузники
+    хагис» ranked Merries first."""
+    from vitrina.search.transliteration import brand_sound_pattern
+
+    assert brand_sound_pattern("молоко") is None  # a Russian word is no brand
+    assert brand_sound_pattern("бош") is None  # too few consonants to tell brands apart
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("tyre", "Шины зимние Michelin X-Ice North 4", brand="Michelin"),
+            product("tyre2", "Шины зимние Nokian Hakkapeliitta 10", brand="Nokian Tyres"),
+            product("coffee", "Кофе в зернах Lavazza Qualita Rossa 1 кг", brand="Lavazza"),
+            product("tea", "Чай черный Greenfield Earl Grey Fantasy", brand="Greenfield"),
+            product("tea2", "Чай травяной Curtis Ромашка", brand="Curtis"),
+            product("shoe", "Кроссовки Reebok Classic Leather мужские", brand="Reebok"),
+            product("shoe2", "Кроссовки adidas Superstar", brand="adidas"),
+            product("nappy", "Подгузники-трусики Huggies Elite Soft 5 38 шт", brand="Huggies"),
+            product("nappy2", "Подгузники Merries M 64 шт", brand="Merries"),
+            product("cream", "Крем L'Oreal Paris Revitalift", brand="L'Oreal Paris"),
+        ]
+    )
+    idx.commit()
+
+    def first(query: str) -> str | None:
+        hits = idx.search(query).hits
+        return hits[0].product_id if hits else None
+
+    for query, wanted in [
+        ("мишлен", "tyre"),
+        ("лавацца", "coffee"),
+        ("гринфилд", "tea"),
+        ("рибок", "shoe"),
+        ("хагис", "nappy"),
+        ("лореаль", "cream"),
+        ("подгузники хагис", "nappy"),
+        ("рибок кроссовки", "shoe"),
+        ("шины мишлен зимние", "tyre"),
+        ("гринфилд чай", "tea"),
+    ]:
+        assert first(query) == wanted, query
+
+
 def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -59,7 +59,13 @@ from vitrina.search.query_understanding import (
     misspelt_meanings,
     word_forms,
 )
-from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
+from vitrina.search.transliteration import (
+    SOUND_BRAND_BOOST,
+    brand_sound_pattern,
+    english_spellings,
+    is_cyrillic,
+    transliterate,
+)
 
 if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
     from vitrina.search.opensearch_reading import Reading
@@ -308,6 +314,10 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         }
         for cut in brand_cuts(word)
     ]
+    if (sound := brand_sound_pattern(word)) is not None:  # мишлен ~ michelin, рибок ~ reebok
+        should.append(
+            {"regexp": {"brand_key": {"value": sound, "boost": SOUND_BRAND_BOOST, "flags": "NONE"}}}
+        )
     for alt in misspelt_meanings(word):  # микраволнофка → микроволновка, mause → mouse
         should += term_clauses(alt.word, alt.weight)
     # in the name only, a term a variant: one no name has matches nothing

@@ -55,7 +55,13 @@ from vitrina.search.query_understanding import (
     word_forms,
 )
 from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words
-from vitrina.search.transliteration import english_spellings, is_cyrillic, transliterate
+from vitrina.search.transliteration import (
+    SOUND_BRAND_BOOST,
+    brand_sound_pattern,
+    english_spellings,
+    is_cyrillic,
+    transliterate,
+)
 from vitrina.search.typed_shapes import cyrillic_names, latin_lemmas
 
 Analysis = Literal["stem", "lemma", "stem+lemma"]
@@ -277,6 +283,17 @@ class TantivyQueries:
                 )
                 for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
+        if self.understanding and (sound := brand_sound_pattern(word)) is not None:
+            # мишлен ~ michelin, рибок ~ reebok: a brand the word sounds like
+            clauses.append(
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.regex_query(self.schema, "brand_key", sound),
+                        SOUND_BRAND_BOOST,
+                    ),
+                )
+            )
         if self.understanding:  # зубнаяпста: зубная and a typo of паста, both needed
             clauses += [
                 clause

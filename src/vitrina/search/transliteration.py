@@ -279,3 +279,78 @@ _OTHER_LATIN_LETTERS = re.compile("|".join(sorted(_OTHER_LATIN, key=len, reverse
 # и after a vowel and not before one (чаиник → чайник); the spelling with и is tried first,
 # so a word that has и there (герои, заика) keeps it
 _VOWEL_I = re.compile(r"([аеоуыэяю])и(?![аеиоуыэюя])")
+
+
+# How a Latin brand may spell each Russian sound (a blind review: мишлен, лавацца, гринфилд,
+# рибок, хагис found nothing: Michelin's ch is ш, Lavazza's zz is цц, Greenfield's ee is и,
+# Reebok's ee and Huggies' u and ie are vowels Russian writes otherwise — two or three
+# edits from every letter-by-letter spelling, past what a fuzzy match allows).
+_SOUND_SPELLINGS = {
+    "б": "b+",
+    "в": "(v|w)+",
+    "г": "(g|gh)+",
+    "д": "d+",
+    "ж": "(j|zh|g|s)",
+    "з": "(z|s)+",
+    "к": "(k|c|ck|q|ch)+",
+    "л": "l+",
+    "м": "m+",
+    "н": "n+",
+    "п": "p+",
+    "р": "r+",
+    "с": "(s|c|z)+",
+    "т": "(t|th)+",
+    "ф": "(f|ph)+",
+    "х": "(h|kh|ch)?",
+    "ц": "(ts|tz|z|c|s)+",
+    "ч": "(ch|tch|c)",
+    "ш": "(sh|ch|sch|s)",
+    "щ": "(sch|shch|sh)",
+    "й": "[iyj]?",
+    "ъ": "",
+    "ь": "",
+}
+_RUSSIAN_VOWELS = frozenset("аеёиоуыэюя")
+# Vowels, and an apostrophe (l'oreal), anywhere between the consonants: Russian writes
+# other vowels, or none (мишлен ~ michelin)
+_LATIN_VOWELS = "[aeiouy']*"
+# A shorter skeleton matches too many brands: three consonants at least
+MIN_SOUND_CONSONANTS = 3
+MIN_SOUND_CHARS = 4
+# A brand found by its sound stands for the brand typed, which a name says too: the two
+# fields' boosts (constant, no BM25). With the brand's alone, «подгузники хагис» ranked
+# Merries, a shorter name, above the Huggies.
+SOUND_BRAND_BOOST = 6.0
+
+
+def brand_sound_pattern(word: str) -> str | None:
+    """A regular expression for the brand keys a Cyrillic word may be the sound of: each
+    consonant as the Latin letters that spell it (ш: sh, ch, sch, s), any vowels or none
+    between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin), the word anywhere
+    among the key's words. Both backends run it over the brand key field, which holds one
+    term per brand. None for a short word, a word of few consonants, or a dictionary word
+    (a Russian word is no brand: молоко would sound like milka)."""
+    if (
+        len(word) < MIN_SOUND_CHARS
+        or not word.isalpha()
+        or not is_cyrillic(word)
+        or is_dictionary_word(word)
+    ):
+        return None
+    parts: list[str] = [_LATIN_VOWELS]
+    consonants = 0
+    for ch in word.replace("ё", "е").replace("кс", "x"):
+        if ch in _RUSSIAN_VOWELS:
+            continue
+        if ch == "x":
+            parts.append("(x|ks|cks|cs)")
+            consonants += 2
+        elif ch in _SOUND_SPELLINGS:
+            parts.append(_SOUND_SPELLINGS[ch])
+            consonants += ch not in "йъь"
+        else:
+            return None
+        parts.append(_LATIN_VOWELS)
+    if consonants < MIN_SOUND_CONSONANTS:
+        return None
+    return "(.*[^a-z])?" + "".join(parts) + "([^a-z].*)?"
