@@ -541,6 +541,48 @@ def test_a_brand_typed_as_it_sounds_is_found(tmp_path: Path) -> None:
         assert first(query) == wanted, query
 
 
+def test_a_noun_ranks_its_products_above_those_of_its_adjective(tmp_path: Path) -> None:
+    """A second blind review: «стол» ranked «Ложка столовая» (in «Столовые приборы») above
+    every table: стол read as столовый counted in the name and the category, and the
+    adjective is the rarer word. «для игр» still finds the игровая мышь."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("t1", "Стол-книжка раскладной Глазов", category="Столы"),
+            product("t2", "Стол обеденный раздвижной деревянный", category="Столы"),
+            product("t3", "Стол компьютерный угловой с полками", category="Столы"),
+            product("t4", "Журнальный столик круглый лофт", category="Столы"),
+            product("s1", "Ложка столовая Nadoba Vanessa", category="Столовые приборы"),
+            product("s2", "Вилка столовая Nadoba Vanessa", category="Столовые приборы"),
+            product("m1", "Мышь игровая Logitech G102", category="Компьютеры"),
+            product("m2", "Мышь беспроводная Logitech M185", category="Компьютеры"),
+            # the rest of a catalogue: with eight products every word is rare
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    ranked = [h.product_id for h in idx.search("стол").hits]
+    assert set(ranked[:3]) == {"t1", "t2", "t3"}, ranked
+    assert idx.search("мышь для игр").hits[0].product_id == "m1"
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet="бвгджзйклмнпрстфхцчшщаеёиоуыэюяьъкс", min_size=1, max_size=40))
+def test_every_sound_pattern_compiles(word: str) -> None:
+    """The first version put the brand's sound anywhere in the key: щщщщщщщ, or any eight
+    hard consonants, made an automaton tantivy refused to compile (over 1,000 states), and
+    the search failed with ValueError."""
+    import tantivy
+
+    from vitrina.search.transliteration import brand_sound_pattern
+
+    pattern = brand_sound_pattern(word)
+    if pattern is not None:
+        builder = tantivy.SchemaBuilder()
+        builder.add_text_field("brand_key", tokenizer_name="raw")
+        tantivy.Query.regex_query(builder.build(), "brand_key", pattern)
+
+
 def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

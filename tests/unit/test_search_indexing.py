@@ -101,8 +101,13 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
         if "specifications" in product
         else "",
     }
-    assert fields["name_lemma"] == plain_lemma_text(raw["name"])
-    assert fields["body_lemma"] == plain_lemma_text(" ".join(raw[n] for n in BODY_FIELDS))
+
+    # a word typed in two scripts (a Latin a in аа) is read in one, as the index reads it
+    def read(text: str) -> str:
+        return plain_lemma_text(one_script_text(normalize_text(text)))
+
+    assert fields["name_lemma"] == read(raw["name"])
+    assert fields["body_lemma"] == read(" ".join(raw[n] for n in BODY_FIELDS))
     assert fields["category_key"] == normalize_text(raw["category"]).strip()
     assert fields["brand_key"] == normalize_text(raw["brand"]).strip()
     assert all(fields[n] == normalize_text(raw[n]) for n in raw)

@@ -187,6 +187,10 @@ TRANSLIT_WEIGHT = 0.9
 # reading, so a name two query words make (пульс ван → PulseOne) stays above it
 FINAL_E_WEIGHT = 0.5
 DIMINUTIVE_WEIGHT = 0.8
+# A noun read as its adjective (для игр → игровой) names another kind of product more often
+# than not (стол → столовый: «Ложка столовая» in «Столовые приборы» ranked above every
+# table, a second blind review): a hint, well below the noun itself
+NOUN_ADJECTIVE_WEIGHT = 0.3
 
 
 @dataclass(frozen=True)
@@ -567,7 +571,7 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         for noun in adjective_nouns(lemma):
             add(noun, ADJECTIVE_NOUN_WEIGHT, "synonym")
         for adjective in noun_adjectives(lemma):  # для игр → игровой
-            add(adjective, ADJECTIVE_NOUN_WEIGHT, "synonym")
+            add(adjective, NOUN_ADJECTIVE_WEIGHT, "synonym")
         if (ka := ka_noun(lemma)) is not None:  # кофеварочная → кофеварка, кофемашина
             add(ka, ADJECTIVE_NOUN_WEIGHT, "synonym")
             for synonym in SYNONYMS.get(ka, ()):

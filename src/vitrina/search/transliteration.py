@@ -317,6 +317,9 @@ _LATIN_VOWELS = "[aeiouy']*"
 # A shorter skeleton matches too many brands: three consonants at least
 MIN_SOUND_CONSONANTS = 3
 MIN_SOUND_CHARS = 4
+# Brands are short; a longer word's expression grows past what the backends compile (its
+# automaton's states: tantivy refuses over 1,000, Lucene over 10,000)
+MAX_SOUND_CHARS = 16
 # A brand found by its sound stands for the brand typed, which a name says too: the two
 # fields' boosts (constant, no BM25). With the brand's alone, «подгузники хагис» ranked
 # Merries, a shorter name, above the Huggies.
@@ -326,12 +329,12 @@ SOUND_BRAND_BOOST = 6.0
 def brand_sound_pattern(word: str) -> str | None:
     """A regular expression for the brand keys a Cyrillic word may be the sound of: each
     consonant as the Latin letters that spell it (ш: sh, ch, sch, s), any vowels or none
-    between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin), the word anywhere
-    among the key's words. Both backends run it over the brand key field, which holds one
-    term per brand. None for a short word, a word of few consonants, or a dictionary word
+    between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin), at the start of the
+    key (any word of it made the automaton too big to compile for 8 consonants). Both
+    backends run it over the brand key field, which holds one term per brand. None for a short word, a word of few consonants, or a dictionary word
     (a Russian word is no brand: молоко would sound like milka)."""
     if (
-        len(word) < MIN_SOUND_CHARS
+        not MIN_SOUND_CHARS <= len(word) <= MAX_SOUND_CHARS
         or not word.isalpha()
         or not is_cyrillic(word)
         or is_dictionary_word(word)
@@ -353,4 +356,4 @@ def brand_sound_pattern(word: str) -> str | None:
         parts.append(_LATIN_VOWELS)
     if consonants < MIN_SOUND_CONSONANTS:
         return None
-    return "(.*[^a-z])?" + "".join(parts) + "([^a-z].*)?"
+    return "".join(parts) + "([^a-z].*)?"
