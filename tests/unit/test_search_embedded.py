@@ -566,6 +566,25 @@ def test_a_noun_ranks_its_products_above_those_of_its_adjective(tmp_path: Path) 
     assert idx.search("мышь для игр").hits[0].product_id == "m1"
 
 
+def test_a_brand_begun_as_it_sounds_is_suggested(tmp_path: Path) -> None:
+    """A second blind review: «мишл» and «лавац» completed nothing (Michelin, Lavazza)."""
+    from vitrina.search.completion import suggestions
+
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("tyre", "Шины зимние Michelin X-Ice North 4", brand="Michelin"),
+            product("coffee", "Кофе в зернах Lavazza Qualita Rossa", brand="Lavazza"),
+            product("phone", "Смартфон Samsung Galaxy A55", brand="Samsung"),
+            *(product(f"n{i}", f"Ноутбук Lenovo IdeaPad {i}", brand="Lenovo") for i in range(5)),
+        ]
+    )
+    idx.commit()
+    for begun, wanted in (("мишл", "Шины зимние Michelin"), ("лавац", "Кофе в зернах Lavazza")):
+        names = [s["name"] for s in suggestions(idx, begun, 5)]
+        assert names and names[0].startswith(wanted), (begun, names)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.text(alphabet="бвгджзйклмнпрстфхцчшщаеёиоуыэюяьъкс", min_size=1, max_size=40))
 def test_every_sound_pattern_compiles(word: str) -> None:

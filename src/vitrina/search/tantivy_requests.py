@@ -12,6 +12,7 @@ import tantivy
 from vitrina.domain.search_document import filter_key
 from vitrina.search.base import SearchFilters
 from vitrina.search.tantivy_query import TantivyQueries
+from vitrina.search.transliteration import SOUND_BRAND_BOOST, brand_sound_pattern
 from vitrina.search.typed_filters import last_word_patterns, words_to_complete
 
 
@@ -65,10 +66,21 @@ def one_slip_suggestions(
 ) -> list[dict[str, str]]:
     """Products whose name has a word that `begun`, typed with one slip (a letter wrong,
     missing, extra, or two swapped), begins: ноту → «Ноутбук …», кофимаш → «Кофемашина …».
-    A fuzzy prefix over the names' terms, asked only when nothing else completes the word."""
+    A fuzzy prefix over the names' terms, asked only when nothing else completes the word;
+    a brand whose key begins with the word's sound first (мишл → «Шины Michelin …»: a second
+    blind review; `transliteration.brand_sound_pattern`)."""
     query = tantivy.Query.fuzzy_term_query(
         schema, "name", begun.lower(), distance=1, transposition_cost_one=True, prefix=True
     )
+    sound = brand_sound_pattern(begun.lower(), begun=True)
+    if sound is not None:
+        by_sound = tantivy.Query.regex_query(schema, "brand_key", sound)
+        query = tantivy.Query.boolean_query(
+            [
+                (tantivy.Occur.Should, query),
+                (tantivy.Occur.Should, tantivy.Query.boost_query(by_sound, SOUND_BRAND_BOOST)),
+            ]
+        )
     return _distinct_names(searcher, query, limit)
 
 

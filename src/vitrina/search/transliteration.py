@@ -326,13 +326,14 @@ MAX_SOUND_CHARS = 16
 SOUND_BRAND_BOOST = 6.0
 
 
-def brand_sound_pattern(word: str) -> str | None:
+def brand_sound_pattern(word: str, begun: bool = False) -> str | None:
     """A regular expression for the brand keys a Cyrillic word may be the sound of: each
     consonant as the Latin letters that spell it (ш: sh, ch, sch, s), any vowels or none
     between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin), as the key's first
     word (any word of it made the automaton too big to compile for 8 consonants). Both
     backends run it over the brand key field, which holds one term per brand. None for a short word, a word of few consonants, or a dictionary word
-    (a Russian word is no brand: молоко would sound like milka)."""
+    (a Russian word is no brand: молоко would sound like milka). `begun`: a word being
+    typed, whose sound the key's first word begins with (мишл ~ michelin)."""
     if (
         not MIN_SOUND_CHARS <= len(word) <= MAX_SOUND_CHARS
         or not word.isalpha()
@@ -358,4 +359,4 @@ def brand_sound_pattern(word: str) -> str | None:
         return None
     # the key's other words after a space, in printable ASCII: `.*` or `[^a-z]` (Unicode
     # classes) took tantivy 0.7 ms to compile, this 0.09 ms
-    return "".join(parts) + "( [ -~]*)?"
+    return "".join(parts) + ("[ -~]*" if begun else "( [ -~]*)?")
