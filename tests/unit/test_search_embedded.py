@@ -459,7 +459,8 @@ def test_a_word_ranks_the_names_that_say_it_above_its_compounds(tmp_path: Path) 
 
 def test_everyday_words_and_diminutives_of_clothes_food_and_tyres(tmp_path: Path) -> None:
     """A second blind review's own catalogue: платьице, одеяльце, полотенчико, кофточка,
-    пюрешка, кофта, штаны, тапки, покрышки found nothing; шампунчик ranked an Автошампунь
+    пюрешка, кофта, штаны, тапки, покрышки found nothing; «гель для душа мужской» ranked
+    Palmolive above Nivea Men; шампунчик ranked an Автошампунь
     first (its base read as шампун, a stem of the car shampoo's compound); молочко, read as
     a typo of молочка (dairy), ranked сметана above the milk."""
     idx = EmbeddedSearch(tmp_path / "ix")
@@ -478,12 +479,15 @@ def test_everyday_words_and_diminutives_of_clothes_food_and_tyres(tmp_path: Path
             product("shampoo", "Шампунь Head & Shoulders Основной уход 400 мл", category="Уход"),
             product("milk", "Молоко Простоквашино 3,2% 930 мл", category="Молочные продукты"),
             product("cream", "Сметана Домик в деревне 20% 300 г", category="Молочные продукты"),
+            product("gel", "Гель для душа Palmolive Натурэль 750 мл", category="Уход"),
+            product("men", "Гель для душа Nivea Men Заряд свежести 500 мл", category="Уход"),
         ]
     )
     idx.commit()
     assert_first_hits(
         idx,
         [
+            ("гель для душа мужской", "men"),  # мужской is Men in an English name
             ("платьице", "dress"),
             ("одеяльце", "blanket"),
             ("полотенчико", "towel"),

@@ -468,6 +468,10 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "микроволновый": ("микроволновка",),
     "свч": ("микроволновый", "печь"),
     "кроссы": ("кроссовок", "кроссовки"),
+    # who it is for, as English names say it (a second blind review: «гель для душа
+    # мужской» ranked Palmolive above Nivea Men)
+    "мужской": ("men", "man"),
+    "женский": ("women", "woman", "lady"),
     # clothes, shoes and tyres as people say them (a blind review's own catalogue, 2nd)
     "кофта": ("худи", "толстовка", "свитер", "джемпер", "кардиган"),
     "штаны": ("брюки", "джинсы"),
