@@ -620,17 +620,26 @@ def test_a_brand_typed_as_it_sounds_is_found_on_both_backends(
 ) -> None:
     """A second blind review: мишлен, хагис found nothing on either backend (two or three
     edits from every Latin spelling of their letters); both run the same regular
-    expression over the brand key (`transliteration.brand_sound_pattern`)."""
+    expression over the brand key (`transliteration.brand_sound_pattern`), and over the
+    name's terms for a model line (гелакси, вижн про)."""
     tyre = {**catalog[0], "product_id": "990003", "name": "Шины Michelin X-Ice North 4"}
     tyre["brand"] = "Michelin"
     nappy = {**catalog[1], "product_id": "990004", "name": "Подгузники Huggies Elite Soft 5"}
     nappy["brand"] = "Huggies"
     other = {**catalog[2], "product_id": "990005", "name": "Подгузники Merries M 64 шт"}
     other["brand"] = "Merries"
-    products = [*catalog[:50], tyre, nappy, other]
+    # a model line is a name's word, not the brand: stop 60's review (гелакси, вижн про)
+    galaxy = {**catalog[3], "product_id": "990006", "name": "Смартфон Samsung Galaxy S24"}
+    vision = {**catalog[4], "product_id": "990007", "name": "Очки Apple Vision Pro"}
+    products = [*catalog[:50], tyre, nappy, other, galaxy, vision]
     index = _build(_open(indexes["kind"], "sound", tmp_path, request), products)
     try:
-        for query, wanted in (("мишлен", "990003"), ("подгузники хагис", "990004")):
+        for query, wanted in (
+            ("мишлен", "990003"),
+            ("подгузники хагис", "990004"),
+            ("гелакси", "990006"),
+            ("вижн про", "990007"),
+        ):
             hits = index.search(query, limit=3).hits
             assert hits and hits[0].product_id == wanted, (query, [h.product["name"] for h in hits])
     finally:

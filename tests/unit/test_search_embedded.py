@@ -598,13 +598,17 @@ def test_every_sound_pattern_compiles(word: str) -> None:
     the search failed with ValueError."""
     import tantivy
 
-    from vitrina.search.transliteration import brand_sound_pattern
+    from vitrina.search.transliteration import brand_sound_pattern, name_sound_pattern
 
-    pattern = brand_sound_pattern(word)
-    if pattern is not None:
-        builder = tantivy.SchemaBuilder()
-        builder.add_text_field("brand_key", tokenizer_name="raw")
-        tantivy.Query.regex_query(builder.build(), "brand_key", pattern)
+    builder = tantivy.SchemaBuilder()
+    builder.add_text_field("brand_key", tokenizer_name="raw")
+    builder.add_text_field("name", tokenizer_name="raw")
+    schema = builder.build()
+    pattern, name_pattern = brand_sound_pattern(word), name_sound_pattern(word)
+    assert (pattern is None) == (name_pattern is None)
+    if pattern is not None and name_pattern is not None:
+        tantivy.Query.regex_query(schema, "brand_key", pattern)
+        tantivy.Query.regex_query(schema, "name", name_pattern)
 
 
 def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(

@@ -64,6 +64,7 @@ from vitrina.search.transliteration import (
     brand_sound_pattern,
     english_spellings,
     is_cyrillic,
+    name_sound_pattern,
     transliterate,
 )
 
@@ -314,9 +315,14 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         }
         for cut in brand_cuts(word)
     ]
-    if (sound := brand_sound_pattern(word)) is not None:  # мишлен ~ michelin, рибок ~ reebok
+    sound, name_sound = brand_sound_pattern(word), name_sound_pattern(word)
+    if sound is not None and name_sound is not None:  # мишлен ~ michelin, рибок ~ reebok
         should.append(
             {"regexp": {"brand_key": {"value": sound, "boost": SOUND_BRAND_BOOST, "flags": "NONE"}}}
+        )
+        # гелакси ~ galaxy: a name's Latin word (a model line)
+        should.append(
+            {"regexp": {"name": {"value": name_sound, "boost": BOOSTS["name"], "flags": "NONE"}}}
         )
     for alt in misspelt_meanings(word):  # микраволнофка → микроволновка, mause → mouse
         should += term_clauses(alt.word, alt.weight)

@@ -60,6 +60,7 @@ from vitrina.search.transliteration import (
     brand_sound_pattern,
     english_spellings,
     is_cyrillic,
+    name_sound_pattern,
     transliterate,
 )
 from vitrina.search.typed_shapes import cyrillic_names, latin_lemmas
@@ -283,17 +284,27 @@ class TantivyQueries:
                 )
                 for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
-        if self.understanding and (sound := brand_sound_pattern(word)) is not None:
-            # мишлен ~ michelin, рибок ~ reebok: a brand the word sounds like
-            clauses.append(
+        sound = brand_sound_pattern(word) if self.understanding else None
+        name_sound = name_sound_pattern(word) if self.understanding else None
+        if sound is not None and name_sound is not None:
+            # мишлен ~ michelin, рибок ~ reebok: a brand the word sounds like; гелакси ~
+            # galaxy: a name's Latin word (a model line)
+            clauses += [
                 (
                     tantivy.Occur.Should,
                     tantivy.Query.boost_query(
                         tantivy.Query.regex_query(self.schema, "brand_key", sound),
                         SOUND_BRAND_BOOST,
                     ),
-                )
-            )
+                ),
+                (
+                    tantivy.Occur.Should,
+                    tantivy.Query.boost_query(
+                        tantivy.Query.regex_query(self.schema, "name", name_sound),
+                        BOOSTS["name"],
+                    ),
+                ),
+            ]
         if self.understanding:  # зубнаяпста: зубная and a typo of паста, both needed
             clauses += [
                 clause
