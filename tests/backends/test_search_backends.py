@@ -646,6 +646,38 @@ def test_a_brand_typed_as_it_sounds_is_found_on_both_backends(
         index.close()
 
 
+def test_a_device_ranks_above_what_is_made_for_it_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 60's blind review: «iphone» ranked a case and a screen glass above the phones.
+    The Latin words after для/к/под name the device a product is for; they are indexed with
+    the description (`fields.purpose_apart`), so the case is still found by them."""
+    made = [
+        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
+        for pid, name, category, brand in (
+            ("990010", "Чехол для iPhone 15 силиконовый", "Аксессуары", "Apple"),
+            ("990011", "Защитное стекло для iPhone 14", "Аксессуары", "Red Line"),
+            ("990012", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
+            ("990013", "Apple iPhone 14 Pro 256 ГБ", "Смартфоны", "Apple"),
+        )
+    ]
+    for product in made:
+        product["description"] = ""
+    index = _build(_open(indexes["kind"], "device", tmp_path, request), [*catalog[:50], *made])
+    try:
+        hits = index.search("iphone", limit=4).hits
+        assert {h.product_id for h in hits[:2]} == {"990012", "990013"}, [
+            h.product["name"] for h in hits
+        ]
+        hits = index.search("чехол iphone 15", limit=3).hits
+        assert hits and hits[0].product_id == "990010", [h.product["name"] for h in hits]
+    finally:
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""

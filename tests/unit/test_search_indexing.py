@@ -40,9 +40,10 @@ from vitrina.search.analysis import (
     whole_part,
 )
 from vitrina.search.embedded import EmbeddedSearch
-from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields
+from vitrina.search.fields import BODY_FIELDS, TEXT_FIELDS, index_fields, purpose_apart
 from vitrina.search.lookalikes import one_script_text
 from vitrina.search.model_codes import may_be_one_word
+from vitrina.search.query_understanding import compound_kinds
 
 TEXT = st.text(
     alphabet=st.one_of(
@@ -89,11 +90,15 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
         product["specifications"] = {"a": texts["specifications"]}
     fields = index_fields(product)
     assert index_fields(product) == fields  # the second time from the short-field cache
+    named = search_document.search_document(product)["name"]  # as index_fields reads it
     raw = {
-        "name": product.get("name") or "",
+        # the Latin words a purpose preposition names (для iPhone) go with the description
+        "name": purpose_apart(named)[0],
         "brand": product.get("brand") or "",
         "category": product.get("category") or "",
-        "description": product.get("description") or "",
+        "description": " ".join(
+            filter(None, (product.get("description"), purpose_apart(named)[1]))
+        ),
         "tags": " ".join(product.get("tags") or []),
         "specifications": " ".join(  # key and value; the key alone for a yes, none for a no
             filter(None, (specification_text(k, v) for k, v in product["specifications"].items()))
@@ -107,7 +112,13 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
         return plain_lemma_text(one_script_text(normalize_text(text)))
 
     assert fields["name_lemma"] == read(raw["name"])
-    assert fields["body_lemma"] == read(" ".join(raw[n] for n in BODY_FIELDS))
+    # and a compound of the name goes by its kinds too, as a body word (посудомойка: мойка;
+    # hypothesis found one, failing the test since a22a13b)
+    kinds = " ".join(
+        dict.fromkeys(k for w in fields["name_lemma"].split() for k in compound_kinds(w))
+    )
+    body = read(" ".join(raw[n] for n in BODY_FIELDS))
+    assert fields["body_lemma"] == " ".join(filter(None, (body, kinds)))
     assert fields["category_key"] == normalize_text(raw["category"]).strip()
     assert fields["brand_key"] == normalize_text(raw["brand"]).strip()
     assert all(fields[n] == normalize_text(raw[n]) for n in raw)
@@ -123,6 +134,11 @@ def test_stem_analyzer_without_lowercase_gives_the_same_tokens(text: str) -> Non
         .filter(tantivy.Filter.stemmer("russian"))
         .build()
     )
+    # Only characters Python's Unicode database has: tantivy (Rust) knows newer ones, and
+    # lowercases an upper case letter Python does not know is one (U+16EA0, Unicode 16;
+    # hypothesis found it). Both the index and the queries pass through normalize_text
+    # first, so they read such a letter alike either way.
+    text = "".join(ch for ch in text if unicodedata.category(ch) != "Cn")
     normalized = normalize_text(text)
     assert stem_analyzer().analyze(normalized) == with_lowercase.analyze(normalized)
 

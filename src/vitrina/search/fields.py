@@ -8,6 +8,7 @@ and stock. `BOOSTS` are the field weights both backends rank with.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from vitrina.domain.search_document import lacking_glued, normalize_text, search_document
@@ -27,6 +28,25 @@ BOOSTS: dict[str, float] = {
 }
 TEXT_FIELDS = tuple(BOOSTS)
 BODY_FIELDS = ("brand", "category", "tags", "description", "specifications")
+
+
+# «Чехол для iPhone 15»: the Latin words right after a purpose preposition name the device
+# the product is FOR, not the product. In the name they ranked every case above the phone
+# for «iphone» (a blind review); they are indexed with the description instead, so the
+# case is still found by them (чехол iphone 15), below the products they name.
+_FOR_LATIN = re.compile(
+    r"(?<![^\W\d_])(для|под|к)\s+((?:[A-Za-z][\w'.+-]*|\d[\w.+-]*)(?:\s+(?:[A-Za-z][\w'.+-]*|\d[\w.+-]*))*)",
+    re.IGNORECASE,
+)
+
+
+def purpose_apart(name: str) -> tuple[str, str]:
+    """The name without the Latin words a purpose preposition names (чехол для iPhone 15 →
+    чехол для), and those words; the name and "" when it has none."""
+    if not _FOR_LATIN.search(name):
+        return name, ""
+    moved = [found[2] for found in _FOR_LATIN.finditer(name)]
+    return _FOR_LATIN.sub(lambda found: found[1], name), " ".join(moved)
 
 
 # 100k texts: far more brands, categories, tag sets and specification sets than a catalogue
@@ -66,7 +86,9 @@ def index_fields(product: dict[str, Any], *, stemmed: bool = False) -> dict[str,
     tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     # what a title says the product lacks (без сахара) is one word with без: not a word it has
-    name_said, description_said = lacking_glued(doc["name"]), lacking_glued(doc["description"])
+    name_kept, device = purpose_apart(doc["name"])
+    description = f"{doc['description']} {device}" if device else doc["description"]
+    name_said, description_said = lacking_glued(name_kept), lacking_glued(description)
     if stemmed:
         name_text, name_lemmas = raw_stem_and_lemma_text(name_said)
         description_text, description_lemmas = raw_stem_and_lemma_text(description_said)
