@@ -598,17 +598,18 @@ def test_every_sound_pattern_compiles(word: str) -> None:
     the search failed with ValueError."""
     import tantivy
 
-    from vitrina.search.transliteration import brand_sound_pattern, name_sound_pattern
+    from vitrina.search.transliteration import brand_sound_pattern, word_sound
 
     builder = tantivy.SchemaBuilder()
     builder.add_text_field("brand_key", tokenizer_name="raw")
     builder.add_text_field("name", tokenizer_name="raw")
     schema = builder.build()
-    pattern, name_pattern = brand_sound_pattern(word), name_sound_pattern(word)
-    assert (pattern is None) == (name_pattern is None)
-    if pattern is not None and name_pattern is not None:
+    sound, pattern = word_sound(word), brand_sound_pattern(word)
+    assert (pattern is None) == (sound is None)
+    if sound is not None and pattern is not None:
         tantivy.Query.regex_query(schema, "brand_key", pattern)
-        tantivy.Query.regex_query(schema, "name", name_pattern)
+        tantivy.Query.regex_query(schema, "brand_key", str(brand_sound_pattern(word, begun=True)))
+        tantivy.Query.regex_query(schema, "name", sound)
 
 
 def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(

@@ -60,12 +60,12 @@ from vitrina.search.query_understanding import (
     word_forms,
 )
 from vitrina.search.transliteration import (
+    BRAND_KEY_TAIL,
     SOUND_BRAND_BOOST,
-    brand_sound_pattern,
     english_spellings,
     is_cyrillic,
-    name_sound_pattern,
     transliterate,
+    word_sound,
 )
 
 if TYPE_CHECKING:  # the reading module builds its probe from this one's clauses
@@ -315,15 +315,16 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         }
         for cut in brand_cuts(word)
     ]
-    sound, name_sound = brand_sound_pattern(word), name_sound_pattern(word)
-    if sound is not None and name_sound is not None:  # мишлен ~ michelin, рибок ~ reebok
-        should.append(
-            {"regexp": {"brand_key": {"value": sound, "boost": SOUND_BRAND_BOOST, "flags": "NONE"}}}
-        )
-        # гелакси ~ galaxy: a name's Latin word (a model line)
-        should.append(
-            {"regexp": {"name": {"value": name_sound, "boost": BOOSTS["name"], "flags": "NONE"}}}
-        )
+    if (sound := word_sound(word)) is not None:  # мишлен ~ michelin; гелакси ~ galaxy
+        key_sound = sound + BRAND_KEY_TAIL
+        should += [
+            {
+                "regexp": {
+                    "brand_key": {"value": key_sound, "boost": SOUND_BRAND_BOOST, "flags": "NONE"}
+                }
+            },
+            {"regexp": {"name": {"value": sound, "boost": BOOSTS["name"], "flags": "NONE"}}},
+        ]
     for alt in misspelt_meanings(word):  # микраволнофка → микроволновка, mause → mouse
         should += term_clauses(alt.word, alt.weight)
     # in the name only, a term a variant: one no name has matches nothing

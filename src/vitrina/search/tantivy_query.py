@@ -56,12 +56,12 @@ from vitrina.search.query_understanding import (
 )
 from vitrina.search.tantivy_reading import compound_ending, compound_parts, read_words
 from vitrina.search.transliteration import (
+    BRAND_KEY_TAIL,
     SOUND_BRAND_BOOST,
-    brand_sound_pattern,
     english_spellings,
     is_cyrillic,
-    name_sound_pattern,
     transliterate,
+    word_sound,
 )
 from vitrina.search.typed_shapes import cyrillic_names, latin_lemmas
 
@@ -284,23 +284,22 @@ class TantivyQueries:
                 )
                 for w in [*whole_brand_spellings(w for w, _ in words), *brand_cuts(word)]
             ]
-        sound = brand_sound_pattern(word) if self.understanding else None
-        name_sound = name_sound_pattern(word) if self.understanding else None
-        if sound is not None and name_sound is not None:
+        sound = word_sound(word) if self.understanding else None
+        if sound is not None:
             # мишлен ~ michelin, рибок ~ reebok: a brand the word sounds like; гелакси ~
             # galaxy: a name's Latin word (a model line)
             clauses += [
                 (
                     tantivy.Occur.Should,
                     tantivy.Query.boost_query(
-                        tantivy.Query.regex_query(self.schema, "brand_key", sound),
+                        tantivy.Query.regex_query(self.schema, "brand_key", sound + BRAND_KEY_TAIL),
                         SOUND_BRAND_BOOST,
                     ),
                 ),
                 (
                     tantivy.Occur.Should,
                     tantivy.Query.boost_query(
-                        tantivy.Query.regex_query(self.schema, "name", name_sound),
+                        tantivy.Query.regex_query(self.schema, "name", sound),
                         BOOSTS["name"],
                     ),
                 ),

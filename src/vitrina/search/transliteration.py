@@ -9,6 +9,7 @@ spelling a brand typed in Cyrillic more likely has (`transliterate_english`,
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from vitrina.search.analysis import is_dictionary_word
 
@@ -322,21 +323,23 @@ MIN_SOUND_CHARS = 4
 MAX_SOUND_CHARS = 16
 # the key's other words after a space, in printable ASCII: `.*` or `[^a-z]` (Unicode
 # classes) took tantivy 0.7 ms to compile, this 0.09 ms
-_KEY_TAIL = "( [ -~]*)?"
+BRAND_KEY_TAIL = "( [ -~]*)?"
 # A brand found by its sound stands for the brand typed, which a name says too: the two
 # fields' boosts (constant, no BM25). With the brand's alone, «подгузники хагис» ranked
 # Merries, a shorter name, above the Huggies.
 SOUND_BRAND_BOOST = 6.0
 
 
-def brand_sound_pattern(word: str, begun: bool = False) -> str | None:
-    """A regular expression for the brand keys a Cyrillic word may be the sound of: each
+@lru_cache(maxsize=65_536)  # asked by the fuzzy stage and suggest for the same words
+def word_sound(word: str) -> str | None:
+    """A regular expression for the Latin words a Cyrillic word may be the sound of: each
     consonant as the Latin letters that spell it (ш: sh, ch, sch, s), any vowels or none
-    between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin), as the key's first
-    word (any word of it made the automaton too big to compile for 8 consonants). Both
-    backends run it over the brand key field, which holds one term per brand. None for a short word, a word of few consonants, or a dictionary word
-    (a Russian word is no brand: молоко would sound like milka). `begun`: a word being
-    typed, whose sound the key's first word begins with (мишл ~ michelin)."""
+    between them (рибок ~ reebok, хагис ~ huggies, мишлен ~ michelin, гелакси ~ galaxy).
+    Both backends run it over the name field's terms, and with BRAND_KEY_TAIL over the
+    brand key (one term per brand, the sound its first word: anywhere in the key, the
+    automaton grew too big to compile for 8 consonants). None for a short word, a word of
+    few consonants, or a dictionary word (a Russian word is no brand: молоко would sound
+    like milka)."""
     if (
         not MIN_SOUND_CHARS <= len(word) <= MAX_SOUND_CHARS
         or not word.isalpha()
@@ -358,15 +361,13 @@ def brand_sound_pattern(word: str, begun: bool = False) -> str | None:
         else:
             return None
         parts.append(_LATIN_VOWELS)
-    if consonants < MIN_SOUND_CONSONANTS:
+    return "".join(parts) if consonants >= MIN_SOUND_CONSONANTS else None
+
+
+def brand_sound_pattern(word: str, begun: bool = False) -> str | None:
+    """`word_sound` over a whole brand key; `begun`: a word being typed, whose sound the
+    key's first word begins with (мишл ~ michelin)."""
+    sound = word_sound(word)
+    if sound is None:
         return None
-    core = "".join(parts)
-    return core + ("[ -~]*" if begun else _KEY_TAIL)
-
-
-def name_sound_pattern(word: str) -> str | None:
-    """`brand_sound_pattern` for one Latin word of a name (гелакси ~ galaxy, вижн ~ vision:
-    a model line is named in the name, not the brand), matched whole over the name field's
-    terms; None where that gives None."""
-    pattern = brand_sound_pattern(word)
-    return None if pattern is None else pattern[: -len(_KEY_TAIL)]
+    return sound + ("[ -~]*" if begun else BRAND_KEY_TAIL)
