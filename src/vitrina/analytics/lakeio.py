@@ -387,13 +387,19 @@ class AnalyticsLake:
                 f"no analytics run has written {name} to {self.url} yet",
                 hint="run `vitrina analytics run` first",
             )
+        # Copied into memory Arrow owns, then read: Arrow reads in its own threads and lets
+        # go of what it read there, after the read is over. When that came after the main
+        # thread had begun to exit and the memory was a Python object (the Python file, or
+        # bytes read from it), letting go asked for the interpreter that was going away and
+        # the process aborted ("terminate called without an active exception", exit 134;
+        # gdb: ~PyReadableFile, ~PyBuffer in an Arrow pool thread during Py_FinalizeEx).
+        # Most `analytics show` runs on a file of no rows with read-ahead (a blind review),
+        # 2 in 40 without it, and 4 in 100 reading Python bytes, on a loaded machine (CI).
+        # The outputs are small (the largest, 10 items a customer: ~30 MB at 5M events).
+        whole = pa.BufferOutputStream()
         with self.fs.open(self.output_path(name, run), "rb") as fh:
-            # No read-ahead and no decoding threads: Arrow's threads reading a Python file
-            # aborted the process at exit ("terminate called without an active exception",
-            # exit 134): in most reads of a file of no rows (`analytics show`, a blind
-            # review) with read-ahead, still 8 of 40 `analytics show` runs without it (CI);
-            # 0 of 100 now. The outputs read here are small, or one column.
-            return pq.read_table(fh, columns=columns, pre_buffer=False, use_threads=False)
+            whole.write(fh.read())
+        return pq.read_table(pa.BufferReader(whole.getvalue()), columns=columns)
 
 
 # The host a run's pins are named with: on a lake shared by hosts, a process id says
