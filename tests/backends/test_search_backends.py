@@ -678,6 +678,45 @@ def test_a_device_ranks_above_what_is_made_for_it_on_both_backends(
         index.close()
 
 
+def test_what_the_query_names_ranks_above_what_only_its_other_words_match_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A third blind review: «рулетка для собак» ranked dog food above the leash and
+    «тапки домашние» cat food «для домашних кошек» above the slippers. The head stage
+    (`query_plan.HEAD_MODE`) needs the nouns that name the product, on both backends."""
+    made = [
+        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
+        for pid, name, category, brand in (
+            ("990020", "Поводок-рулетка Flexi New Classic 5 м", "Амуниция", "Flexi"),
+            ("990021", "Шлепанцы Adilette Aqua adidas", "Обувь", "adidas"),
+            (
+                "990022",
+                "Корм для собак Pedigree для взрослых собак 13 кг",
+                "Корм для собак",
+                "Pedigree",
+            ),
+            (
+                "990023",
+                "Корм Royal Canin Indoor для домашних кошек 400 г",
+                "Корм для кошек",
+                "Royal Canin",
+            ),
+        )
+    ]
+    for product in made:
+        product["description"] = ""
+    index = _build(_open(indexes["kind"], "heads", tmp_path, request), [*catalog[:50], *made])
+    try:
+        for query, first in (("рулетка для собак", "990020"), ("тапки домашние", "990021")):
+            hits = index.search(query, limit=3).hits
+            assert hits and hits[0].product_id == first, (query, [h.product["name"] for h in hits])
+    finally:
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""

@@ -571,6 +571,46 @@ def test_a_noun_ranks_its_products_above_those_of_its_adjective(tmp_path: Path) 
     assert idx.search("мышь для игр").hits[0].product_id == "m1"
 
 
+def test_what_the_query_names_ranks_above_what_only_its_other_words_match(
+    tmp_path: Path,
+) -> None:
+    """A third blind review: «тапки домашние» ranked «Корм … для домашних кошек» first and
+    the slippers second, «рулетка для собак» and «поводок для собак» dog food above the
+    leash: no product had every word, and in "any word" the adjective or the purpose,
+    found in the food's name, category and description, outweighed the noun found once.
+    Now a stage before "any word" needs the nouns that name the product."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("leash", "Поводок-рулетка Flexi New Classic 5 м", category="Амуниция"),
+            product("slippers", "Шлепанцы Adilette Aqua adidas", category="Обувь"),
+            product(
+                "dogfood",
+                "Корм для собак Pedigree для взрослых собак крупных пород 13 кг",
+                category="Корм для собак",
+                description="Полнорационный корм для собак",
+            ),
+            product(
+                "catfood",
+                "Корм сухой Royal Canin Indoor 27 для домашних кошек 400 г",
+                category="Корм для кошек",
+                description="Для домашних кошек",
+            ),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    for query, first in (
+        ("рулетка для собак", "leash"),
+        ("поводок для собак", "leash"),
+        ("тапки домашние", "slippers"),
+    ):
+        ranked = [h.product_id for h in idx.search(query).hits]
+        assert ranked[:1] == [first], (query, ranked)
+    # what only the other words match is still found when nothing has the noun
+    assert idx.search("миска для собак").hits[0].product_id == "dogfood"
+
+
 def test_a_brand_begun_as_it_sounds_is_suggested(tmp_path: Path) -> None:
     """A second blind review: «мишл» and «лавац» completed nothing (Michelin, Lavazza)."""
     from vitrina.search.completion import suggestions

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1066,6 +1067,31 @@ def test_a_clause_about_what_it_does_weighs_as_the_purpose_to_the_end() -> None:
     assert roles.weights[3] == roles.weights[5] == PURPOSE_WEIGHT
     # a clause with nothing before it is all there is
     assert query_roles(["чтобы", "мыть", "полы"]).weights == (1.0, 1.0, 1.0)
+
+
+@pytest.mark.parametrize(
+    ("query", "heads"),
+    [
+        ("тапки домашние", {0}),  # домашние is also a noun («the family»): an adjective first
+        ("рулетка для собак", {0}),
+        ("поводок для собак", {0}),
+        ("чайник стеклянный", {0}),
+        ("купить платье вечернее", {1}),  # купить is optional
+        ("смартфон", set()),  # nothing besides it: "all words" again
+        ("ноутбук мышь", set()),  # two nouns: nothing only adds
+        ("рибок кроссовки", set()),  # a maker may name the product too
+        ("пульс ван", set()),  # the PulseOne: an unknown word may be the name
+        ("шланг 20 м", set()),
+        ("планшетный компьютер", set()),  # a class noun: tablets do not say it
+        ("техника для ухода за собой", set()),
+        ("ремень генератора", set()),  # a genitive says whose
+    ],
+)
+def test_the_nouns_that_name_the_product_are_its_heads(query: str, heads: set[int]) -> None:
+    """A blind review: «тапки домашние» ranked cat food «для домашних кошек» above the
+    slippers and «рулетка для собак» dog food above the leash: in "any word" the other
+    words outweighed the product's noun. The head stage needs the heads alone."""
+    assert query_roles(query.split()).heads == frozenset(heads)
 
 
 def test_a_comparative_with_po_is_optional() -> None:

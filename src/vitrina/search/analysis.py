@@ -188,6 +188,25 @@ def is_dictionary_noun(word: str) -> bool:
     return is_dictionary_word(word) and _reads_as(word, frozenset({"NOUN"}))
 
 
+@lru_cache(maxsize=65_536)
+def reads_as_adjective(word: str) -> bool:
+    """Whether some likely reading of the Cyrillic word is an adjective or a participle
+    (домашние, зимняя, игровой, беспроводная)."""
+    return any(p.score >= 0.2 and p.tag.POS in ("ADJF", "PRTF") for p in _parses(word))
+
+
+@lru_cache(maxsize=65_536)
+def is_head_noun(word: str) -> bool:
+    """Whether the Cyrillic word is a dictionary noun that names what is asked for: its
+    likeliest reading a noun in the nominative or accusative (тапки, рулетка, кресло), and
+    no likely reading an adjective (домашние is also a noun, «the family») nor in the
+    genitive alone (собак, генератора: whose, not what)."""
+    parses = _parses(word) if is_dictionary_word(word) else []
+    if not parses or "NOUN" not in parses[0].tag or not {"nomn", "accs"} & parses[0].tag.grammemes:
+        return False
+    return not reads_as_adjective(word)
+
+
 _PROPER = frozenset({"Name", "Surn", "Patr", "Geox", "Orgn", "Trad"})
 
 

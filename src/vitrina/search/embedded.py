@@ -30,6 +30,7 @@ from vitrina.search.analysis import register_analyzers
 from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
 from vitrina.search.fields import index_fields
 from vitrina.search.price_order import in_price_order
+from vitrina.search.query_plan import HEAD_MODE
 from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
@@ -43,7 +44,7 @@ Matching = Literal["and", "or", "and_then_or"]
 MATCHING_MODES: dict[str, list[str]] = {
     "and": ["and"],
     "or": ["or"],
-    "and_then_or": ["and", "or", "fuzzy"],
+    "and_then_or": ["and", HEAD_MODE, "or", "fuzzy"],
 }
 
 # 4096 distinct (words, mode) pairs: the head of a shop's query distribution. A cached query
@@ -404,7 +405,7 @@ class EmbeddedSearch:
         if not words:
             modes = ["all"]
         elif len(words) == 1:
-            modes = [m for m in modes if m != "or"]  # "or" of one word is "and"
+            modes = [m for m in modes if m not in ("or", HEAD_MODE)]  # of one word: "and"
         result: Any = None
         covered = False  # the stage before found nothing and asked all this one would
         for mode in modes:

@@ -36,13 +36,13 @@ from vitrina.search.opensearch_query import query_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
 from vitrina.search.opensearch_requests import filter_clauses, suggest_body
 from vitrina.search.price_order import in_price_order
-from vitrina.search.query_plan import rewritten_words
+from vitrina.search.query_plan import HEAD_MODE, rewritten_words
 from vitrina.search.typed_filters import with_filters_from_words
 
 log = logging.getLogger(__name__)
 
 # The embedded index's plan: all words, then any word, then a few edits away.
-MODES = ("and", "or", "fuzzy")
+MODES = ("and", HEAD_MODE, "or", "fuzzy")
 # Bulk item statuses that mean "try again later", not "this document is wrong".
 TRANSIENT_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 
@@ -293,7 +293,7 @@ class OpenSearchIndex:
         if all_words:
             modes = tuple(m for m in modes if m == "and")
         elif len(reading.words if reading else words) == 1:
-            modes = tuple(m for m in modes if m != "or")  # "or" of one word is "and"
+            modes = tuple(m for m in modes if m not in ("or", HEAD_MODE))  # they are "and"
         for mode in modes:
             page = self._page(query_body(query, filters, sort, limit, offset, mode, reading))
             if page.total:

@@ -39,6 +39,7 @@ from vitrina.search.phrases import (
     PhraseMatch,
 )
 from vitrina.search.query_plan import (
+    ALL_NEEDED_MODES,
     GLUED_IDF,
     PlannedWord,
     QueryPlan,
@@ -455,7 +456,7 @@ class _OpenSearchClauses:
         if mode != "and":  # fuzzy terms (of the fuzzy stage, of unmatched words) within budget
             _fuzzy_within_budget(needed + extra)
         out: dict[str, Any]
-        if mode == "and":
+        if mode in ALL_NEEDED_MODES:
             out = (
                 {"bool": {"must": needed, "should": extra}} if extra else {"bool": {"must": needed}}
             )

@@ -47,6 +47,14 @@ from vitrina.search.typed_shapes import brand_adjectives, brands_glued_apart, le
 # to a word that matches still counts); stems a few edits away ("fuzzy").
 WordRequest = Literal["word", "word_or_fuzzy", "fuzzy"]
 C = TypeVar("C")
+# The stage after "all words" (`query_roles.heads`): the nouns that say what the product
+# is are needed, the query's other words only add to the score. Before it, «тапки
+# домашние» ranked cat food «для домашних кошек» above the slippers and «поводок для
+# собак» dog food above the leash: "any word" let the other words outweigh the product's
+# name (a blind review). It asks no word fuzzily: a misspelt noun is the fuzzy stage's.
+HEAD_MODE = "head"
+# Stages whose needed words must all match.
+ALL_NEEDED_MODES = frozenset({"and", HEAD_MODE})
 # Fuzzy clauses for at most this many words of a query (the first ones): each costs ~1–3 ms
 # of an index's automaton walks, a query may have 32 words (a 32-word gibberish query cost
 # ~100 ms of CPU), and the longest judged query has 6.
@@ -118,24 +126,33 @@ def plan_query(
     (`said_in_words` of the words as typed): each number read from words is a phrase
     whose meaning is those words — Двенадцать стульев, a title, says its number so."""
     roles = query_roles(words) if understanding else None
+    if mode == HEAD_MODE and (roles is None or not roles.heads or phrase_matches(words)):
+        return QueryPlan(mode, ())  # nothing apart from "all words" (or a phrase to fold)
     planned = []
     fuzzy_left = MAX_FUZZY_WORDS
     for i, word in enumerate(words):
         optional = roles is not None and i in roles.optional
+        absent = roles is not None and i in roles.absent
+        # the head stage: a needed word besides the nouns only adds to what they found
+        besides_head = (
+            mode == HEAD_MODE and roles is not None and not (optional or absent or i in roles.heads)
+        )
+        optional = optional or besides_head
         request: WordRequest | None
         fuzzy_left_here = fuzzy_left and len(word) <= MAX_FUZZY_CHARS
         if mode == "fuzzy":
             request = None if optional or not fuzzy_left_here else "fuzzy"
         elif mode == "or" and understanding and not optional and fuzzy_left_here:
             request = "word_or_fuzzy"
+        elif besides_head and fuzzy_left_here:
+            request = "word_or_fuzzy"  # a misspelt brand beside the noun (рибок кроссовки)
         else:
             request = "word"
         if request in ("fuzzy", "word_or_fuzzy"):
             fuzzy_left -= 1
         weight = roles.weights[i] if roles is not None else 1.0
-        if mode == "or" and roles is not None and i in roles.makers:
+        if mode in ("or", HEAD_MODE) and roles is not None and i in roles.makers:
             weight *= MAKER_WEIGHT  # what it is outranks who makes it, when not both
-        absent = roles is not None and i in roles.absent
         planned.append(PlannedWord(word, request, optional, weight, absent))
     joined: tuple[str, ...] = ()
     # "any word" too: a name said as two words (рапид фаер, бук лайт) beside a word that

@@ -31,9 +31,11 @@ from vitrina.search.analysis import (
     is_adjective_never_genitive,
     is_dictionary_noun,
     is_genitive,
+    is_head_noun,
     is_soft_comparative,
     is_verb,
     lemmas,
+    reads_as_adjective,
     reads_as_source,
 )
 from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS
@@ -48,6 +50,15 @@ MAKER_WEIGHT = 0.5
 # not what the product is, so a maker beside them keeps its weight (blind probe round 50:
 # «набор лего» listed sets of garden tools, a maker's word weighing half of «набор»).
 PACK_NOUNS = frozenset({"набор", "комплект", "упаковка", "пачка", "коробка", "пара", "штука"})
+# Nouns of a class, not a kind: what they ask for is named otherwise in the titles (техника
+# для ухода за собой: hair dryers; планшетный компьютер: tablets), so they never stand for
+# the product alone (`_heads`).
+CLASS_NOUNS = frozenset(
+    {
+        *("техника", "электроника", "устройство", "прибор", "гаджет", "компьютер", "товар"),
+        *("вещь", "вещица", "продукт", "изделие", "средство", "аксессуар", "подарок"),
+    }
+)
 # Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
 # outrank Y found in a name, tags and description together (Ноутбук for «мышь для
 # ноутбука» scored ~1.7 × a mouse on the judged catalogue); 0.3 leaves a margin.
@@ -152,6 +163,10 @@ class QueryRoles:
     # Words that say who makes the product (самсунг, nike), beside a word that says what it
     # is (смартфон): "any word" weighs them MAKER_WEIGHT.
     makers: frozenset[int] = frozenset()
+    # Nouns that say what the product is (тапки of «тапки домашние», рулетка of «рулетка
+    # для собак»), beside needed words that do not: the stage after "all words" needs
+    # them alone (`query_plan.HEAD_MODE`).
+    heads: frozenset[int] = frozenset()
 
 
 def is_optional_word(word: str) -> bool:
@@ -222,8 +237,13 @@ def query_roles(words: Sequence[str]) -> QueryRoles:
             absent.add(i)
         elif i not in optional:
             product_said = True
+    makers = _makers(words, optional, weights, absent)
     return QueryRoles(
-        optional, tuple(weights), frozenset(absent), _makers(words, optional, weights, absent)
+        optional,
+        tuple(weights),
+        frozenset(absent),
+        makers,
+        _heads(words, optional, weights, absent, makers),
     )
 
 
@@ -268,3 +288,32 @@ def _makers(
     ):
         return makers
     return frozenset()
+
+
+def _heads(
+    words: Sequence[str],
+    optional: frozenset[int],
+    weights: list[float],
+    absent: set[int],
+    makers: frozenset[int],
+) -> frozenset[int]:
+    """The needed words that name what the product is (`analysis.is_head_noun`; no pack or
+    class noun) when every other needed word only says what it is like or for: an
+    adjective, or a word of «для Y». None when there is no other (the stage would be "all
+    words" again), or when another may name the product too: a maker, a Latin or unknown
+    word, a number (пульс ван is the PulseOne, рэпид файр a mouse's name)."""
+    needed = [i for i in range(len(words)) if i not in optional and i not in absent]
+    heads = frozenset(
+        i
+        for i in needed
+        if weights[i] == 1.0
+        and i not in makers
+        and is_head_noun(words[i])
+        and (PACK_NOUNS | CLASS_NOUNS).isdisjoint(lemmas(words[i]))
+    )
+    others = [i for i in needed if i not in heads]
+    if not heads or not others:
+        return frozenset()
+    if any(weights[i] == 1.0 and not reads_as_adjective(words[i]) for i in others):
+        return frozenset()
+    return heads

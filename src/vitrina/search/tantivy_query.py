@@ -35,6 +35,7 @@ from vitrina.search.phrases import (
     PhraseMatch,
 )
 from vitrina.search.query_plan import (
+    ALL_NEEDED_MODES,
     GLUED_IDF,
     PlannedWord,
     QueryPlan,
@@ -462,7 +463,7 @@ class TantivyQueries:
             words = read_words(self.index.searcher(), words)
         plan = plan_query(words, mode, self.understanding, said)
         clauses = _TantivyClauses(self, mode)
-        if mode == "and" and clauses.a_needed_word_matches_nothing(plan):
+        if mode in ALL_NEEDED_MODES and clauses.a_needed_word_matches_nothing(plan):
             return tantivy.Query.empty_query(), False
         query = assemble(plan, clauses)
         return query, mode == "or" and self.understanding and clauses.all_fuzzy
@@ -578,7 +579,7 @@ class _TantivyClauses:
         )
 
     def query(self, mode: str, needed: list[Any], extra: list[Any], absent: list[Any]) -> Any:
-        occur = tantivy.Occur.Must if mode == "and" else tantivy.Occur.Should
+        occur = tantivy.Occur.Must if mode in ALL_NEEDED_MODES else tantivy.Occur.Should
         query = tantivy.Query.boolean_query([(occur, c) for c in needed])
         if not extra and not absent:
             return query
