@@ -611,6 +611,45 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match(
     assert idx.search("миска для собак").hits[0].product_id == "dogfood"
 
 
+def test_diminutives_whose_stem_changes_and_everyday_names_of_devices(tmp_path: Path) -> None:
+    """A third blind review, its own catalogue of jewellery, tools, appliances, medical and
+    garden goods: сережки, колечко and ведерко ranked seeds, a hose reel and rakes first
+    (their stems change: серьга, кольцо, ведро); градусник, небулайзер, тепловая пушка,
+    гавайская гитара and семена помидоров found nothing or the wrong goods."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("earrings", "Серьги-пусеты золотые 585 SOKOLOV", category="Серьги"),
+            product("ring", "Кольцо серебряное 925 с фианитом", category="Кольца"),
+            product("bucket", "Ведро оцинкованное 12 л", category="Хозяйственные товары"),
+            product("reel", "Катушка для шланга Gardena на колесах", category="Полив"),
+            product("seeds", "Семена моркови СеДеК Нантская 2 г", category="Семена"),
+            product("tomato", "Семена томатов Гавриш Бычье сердце", category="Семена"),
+            product("thermo", "Термометр электронный Omron Eco Temp", category="Термометры"),
+            product("nebul", "Ингалятор компрессорный Omron CompAir", category="Ингаляторы"),
+            product("heater", "Тепловентилятор Timberk TFH T15", category="Обогреватели"),
+            product("garland", "Гирлянда светодиодная теплый белый 10 м", category="Декор"),
+            product("uke", "Укулеле сопрано Flight NUS310", category="Укулеле"),
+            product("guitar", "Гитара акустическая Yamaha F310", category="Гитары"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    for query, first in (
+        ("сережки", "earrings"),
+        ("серёжки золотые", "earrings"),
+        ("колечко", "ring"),
+        ("ведерко", "bucket"),
+        ("градусник", "thermo"),
+        ("небулайзер", "nebul"),
+        ("тепловая пушка", "heater"),
+        ("гавайская гитара", "uke"),
+        ("семена помидоров", "tomato"),
+    ):
+        ranked = [h.product_id for h in idx.search(query).hits]
+        assert ranked[:1] == [first], (query, ranked)
+
+
 def test_a_brand_begun_as_it_sounds_is_suggested(tmp_path: Path) -> None:
     """A second blind review: «мишл» and «лавац» completed nothing (Michelin, Lavazza)."""
     from vitrina.search.completion import suggestions
