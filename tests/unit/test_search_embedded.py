@@ -596,6 +596,9 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match(
                 category="Корм для кошек",
                 description="Для домашних кошек",
             ),
+            product("greenhouse", "Теплица из поликарбоната Дачная-Стрелка 3х4 м"),
+            product("violin", "Скрипка 3/4 Gliga Genial", category="Скрипки"),
+            product("lamp", "Фонарь садовый на солнечной батарее 4 шт", category="Освещение"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
     )
@@ -604,6 +607,7 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match(
         ("рулетка для собак", "leash"),
         ("поводок для собак", "leash"),
         ("тапки домашние", "slippers"),
+        ("теплица 3 на 4", "greenhouse"),  # a size beside the noun
     ):
         ranked = [h.product_id for h in idx.search(query).hits]
         assert ranked[:1] == [first], (query, ranked)

@@ -1081,7 +1081,10 @@ def test_a_clause_about_what_it_does_weighs_as_the_purpose_to_the_end() -> None:
         ("ноутбук мышь", set()),  # two nouns: nothing only adds
         ("рибок кроссовки", set()),  # a maker may name the product too
         ("пульс ван", set()),  # the PulseOne: an unknown word may be the name
-        ("шланг 20 м", set()),
+        ("шланг 20 м", {0}),  # a size only says what it is like
+        ("теплица 3 на 4", {0}),
+        ("кроссовки 42 размер", {0}),  # a noun after a number is its unit
+        ("iphone 15", set()),
         ("планшетный компьютер", set()),  # a class noun: tablets do not say it
         ("техника для ухода за собой", set()),
         ("ремень генератора", set()),  # a genitive says whose

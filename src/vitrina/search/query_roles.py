@@ -299,21 +299,27 @@ def _heads(
 ) -> frozenset[int]:
     """The needed words that name what the product is (`analysis.is_head_noun`; no pack or
     class noun) when every other needed word only says what it is like or for: an
-    adjective, or a word of «для Y». None when there is no other (the stage would be "all
-    words" again), or when another may name the product too: a maker, a Latin or unknown
-    word, a number (пульс ван is the PulseOne, рэпид файр a mouse's name)."""
+    adjective, a size (a number, and its unit) or a word of «для Y». None when there is no
+    other (the stage would be "all words" again), or when another may name the product
+    too: a maker, a Latin or unknown word (пульс ван is the PulseOne, рэпид файр a mouse's
+    name)."""
     needed = [i for i in range(len(words)) if i not in optional and i not in absent]
+    # a number, and the word after it (20 м, 42 размер, 3 на 4): a size, not the product
+    sizes = {i for i in needed if is_number(words[i]) or (i and is_number(words[i - 1]))}
     heads = frozenset(
         i
         for i in needed
         if weights[i] == 1.0
         and i not in makers
+        and i not in sizes
         and is_head_noun(words[i])
         and (PACK_NOUNS | CLASS_NOUNS).isdisjoint(lemmas(words[i]))
     )
     others = [i for i in needed if i not in heads]
     if not heads or not others:
         return frozenset()
-    if any(weights[i] == 1.0 and not reads_as_adjective(words[i]) for i in others):
+    if any(
+        weights[i] == 1.0 and i not in sizes and not reads_as_adjective(words[i]) for i in others
+    ):
         return frozenset()
     return heads
