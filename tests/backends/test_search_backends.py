@@ -717,6 +717,37 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match_on_bot
         index.close()
 
 
+def test_a_model_code_typed_short_is_found_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A third blind review: «df333» and «a168» found nothing, while DF333DWYE and
+    A168WA-1 did: shoppers type a code without the suffix of its kit or colour."""
+    made = [
+        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
+        for pid, name, category, brand in (
+            ("990030", "Дрель-шуруповерт аккумуляторная Makita DF333DWYE 12 В", "Дрели", "Makita"),
+            ("990031", "Часы наручные Casio Vintage A168WA-1", "Часы", "Casio"),
+            ("990032", "Дрель ударная Makita HP1630 710 Вт", "Дрели", "Makita"),
+        )
+    ]
+    for product in made:
+        product["description"] = ""
+    index = _build(_open(indexes["kind"], "codes", tmp_path, request), [*catalog[:50], *made])
+    try:
+        for query, first in (
+            ("df333", "990030"),
+            ("a168", "990031"),
+            ("шуруповерт df333", "990030"),
+        ):
+            hits = index.search(query, limit=3).hits
+            assert hits and hits[0].product_id == first, (query, [h.product["name"] for h in hits])
+    finally:
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""

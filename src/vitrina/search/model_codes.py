@@ -54,6 +54,27 @@ def bare_latin_words(words: Sequence[str]) -> tuple[int, ...]:
     )
 
 
+# A model code typed short, its letters and number without the suffix the title has glued
+# on (df333 for DF333DWYE, a168 for A168WA-1, hd9200 for HD9200/90: a third blind review):
+# a code that ends in its number may go on in letters or digits.
+CODE_SUFFIX_PATTERN = "[a-z0-9]+"
+MIN_CUT_CODE_CHARS = 4
+
+
+def cut_codes(words: Sequence[str]) -> tuple[int, ...]:
+    """The positions of Latin model codes (letters, then digits last; 4 to MAX_CODE_CHARS)
+    that a title may continue (`CODE_SUFFIX_PATTERN`)."""
+    return tuple(
+        i
+        for i, word in enumerate(words)
+        if MIN_CUT_CODE_CHARS <= len(word) <= MAX_CODE_CHARS
+        and word.isascii()
+        and word.isalnum()
+        and word[0].isalpha()
+        and word[-1].isdigit()
+    )
+
+
 def latin_code(word: str) -> str:
     """The word in Latin letters if it is a code typed with Cyrillic look-alikes (а31 →
     a31), else the word."""

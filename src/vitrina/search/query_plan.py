@@ -18,7 +18,13 @@ from typing import Literal, Protocol, TypeVar
 from vitrina.domain.search_document import LACKING_PREFIX
 from vitrina.search.analysis import stems
 from vitrina.search.lookalikes import one_script_words
-from vitrina.search.model_codes import GLUED_DIGITS_PATTERN, adjacent_words_joined, bare_latin_words
+from vitrina.search.model_codes import (
+    CODE_SUFFIX_PATTERN,
+    GLUED_DIGITS_PATTERN,
+    adjacent_words_joined,
+    bare_latin_words,
+    cut_codes,
+)
 from vitrina.search.number_units import (
     GLUED_LETTERS_PATTERN,
     bare_numbers,
@@ -175,10 +181,12 @@ GLUED_IDF = 4.6
 def glued_patterns(words: tuple[str, ...]) -> tuple[tuple[int, str], ...]:
     """Each word a title may have glued to more, with the pattern of such a name's word: a
     whole number with no unit after it and letters (`number_units.bare_numbers`: 512 →
-    512gb), a Latin word and digits (`model_codes.bare_latin_words`: buds → buds2). Letters
-    and digits alone: nothing for a regular expression to read."""
+    512gb), a Latin word and digits (`model_codes.bare_latin_words`: buds → buds2), a model
+    code and its suffix (`model_codes.cut_codes`: df333 → df333dwye). Letters and digits
+    alone: nothing for a regular expression to read."""
     found = [(i, words[i] + GLUED_LETTERS_PATTERN) for i in bare_numbers(words)]
     found += [(i, words[i] + GLUED_DIGITS_PATTERN) for i in bare_latin_words(words)]
+    found += [(i, words[i] + CODE_SUFFIX_PATTERN) for i in cut_codes(words)]  # df333
     return tuple(sorted(found))
 
 

@@ -514,6 +514,7 @@ class _TantivyClauses:
         terms but none the index has: the stage then finds nothing. Builds the words in
         order up to that one; `word` reuses what it built."""
         in_phrases = {i for phrase in plan.phrases for i in range(phrase.start, phrase.end)}
+        in_phrases |= {i for i, _ in plan.glued}  # or a name's word that continues it (df333)
         for i, planned in enumerate(plan.words):
             if planned.request != "word" or planned.optional or planned.absent:
                 continue
