@@ -654,6 +654,25 @@ def test_diminutives_whose_stem_changes_and_everyday_names_of_devices(tmp_path: 
         assert ranked[:1] == [first], (query, ranked)
 
 
+def test_a_last_consonant_written_as_heard_is_read_as_meant(tmp_path: Path) -> None:
+    """A third blind review: «утюк» found «Манок на утку» and no iron; Russian says the
+    last consonant voiceless (утюг, творог, хлеб), and shoppers write what they hear."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("iron", "Утюг Philips DST7030 2800 Вт", category="Утюги"),
+            product("call", "Манок на утку", category="Охота"),
+            product("curd", "Творог Простоквашино 5% 350 г", category="Молочные продукты"),
+            product("bread", "Хлеб Бородинский нарезка 300 г", category="Хлеб"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    for query, first in (("утюк", "iron"), ("творок", "curd"), ("хлеп бородинский", "bread")):
+        ranked = [h.product_id for h in idx.search(query).hits]
+        assert ranked[:1] == [first], (query, ranked)
+
+
 def test_a_brand_begun_as_it_sounds_is_suggested(tmp_path: Path) -> None:
     """A second blind review: «мишл» and «лавац» completed nothing (Michelin, Lavazza)."""
     from vitrina.search.completion import suggestions

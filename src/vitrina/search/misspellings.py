@@ -259,14 +259,31 @@ def swapped_neighbours(word: str) -> list[str]:
     )
 
 
+# Russian says a word's last consonant voiceless (утюг as утюк, творог as творок, хлеб as
+# хлеп), and shoppers write it as they hear it (a third blind review: утюк found a duck call)
+_VOICE_PAIRS = {"к": "г", "т": "д", "п": "б", "с": "з", "ф": "в", "ш": "ж"}
+_VOICE_TWINS = {**_VOICE_PAIRS, **{b: a for a, b in _VOICE_PAIRS.items()}}
+
+
+def voice_twin(word: str) -> str | None:
+    """The word with its last consonant's voice turned (утюк → утюг); None when it ends in
+    no such consonant, or is under three letters."""
+    twin = _VOICE_TWINS.get(word[-1:])
+    return word[:-1] + twin if twin is not None and len(word) >= 3 else None
+
+
 @lru_cache(maxsize=65_536)
 def swapped_dictionary_words(word: str) -> tuple[str, ...]:
-    """The dictionary words a Cyrillic word the dictionary lacks is with two neighbours
-    swapped back (кдеы → кеды): so "all words" looks for them. Before, swaps were tried
+    """The dictionary words a Cyrillic word the dictionary lacks is with its last consonant's
+    voice turned (утюк → утюг), or else with two neighbours swapped back (кдеы → кеды): so
+    "all words" looks for them. Before, swaps were tried
     only in the fuzzy stage, where the colour beside them (кдеы пума черные) was fuzzy
     too, and серые two edits from черные ranked a grey pair first."""
     if not is_cyrillic(word) or is_dictionary_word(word):
         return ()
+    voiced = voice_twin(word)
+    if voiced is not None and is_dictionary_word(voiced):  # утюк → утюг
+        return (voiced,)
     swapped = tuple(twin for twin in swapped_neighbours(word) if is_dictionary_word(twin))
     if swapped or not MIN_SLIPPED_CHARS <= len(word) <= MAX_SWAPPED_CHARS:
         return swapped
