@@ -649,6 +649,32 @@ def test_a_brand_typed_as_it_sounds_is_found_on_both_backends(
         index.close()
 
 
+def _made_index(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    kind: str,
+    name: str,
+    rows: tuple[tuple[str, str, str, str], ...],
+) -> Any:
+    """A fresh index of `kind`: 50 generated products and `rows` (id, name, category,
+    brand) made from the first, with no description."""
+    made = [
+        {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
+        for pid, title, category, brand in rows
+    ]
+    for product in made:
+        product["description"] = ""
+    return _build(_open(kind, name, tmp_path, request), [*catalog[:50], *made])
+
+
+def _firsts_are(index: Any, cases: tuple[tuple[str, str], ...]) -> None:
+    """Each query's first hit is the product id given with it."""
+    for query, first in cases:
+        hits = index.search(query, limit=3).hits
+        assert hits and hits[0].product_id == first, (query, [h.product["name"] for h in hits])
+
+
 def test_a_device_ranks_above_what_is_made_for_it_on_both_backends(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -658,25 +684,19 @@ def test_a_device_ranks_above_what_is_made_for_it_on_both_backends(
     """Stop 60's blind review: «iphone» ranked a case and a screen glass above the phones.
     The Latin words after для/к/под name the device a product is for; they are indexed with
     the description (`fields.purpose_apart`), so the case is still found by them."""
-    made = [
-        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
-        for pid, name, category, brand in (
-            ("990010", "Чехол для iPhone 15 силиконовый", "Аксессуары", "Apple"),
-            ("990011", "Защитное стекло для iPhone 14", "Аксессуары", "Red Line"),
-            ("990012", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
-            ("990013", "Apple iPhone 14 Pro 256 ГБ", "Смартфоны", "Apple"),
-        )
-    ]
-    for product in made:
-        product["description"] = ""
-    index = _build(_open(indexes["kind"], "device", tmp_path, request), [*catalog[:50], *made])
+    rows = (
+        ("990010", "Чехол для iPhone 15 силиконовый", "Аксессуары", "Apple"),
+        ("990011", "Защитное стекло для iPhone 14", "Аксессуары", "Red Line"),
+        ("990012", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
+        ("990013", "Apple iPhone 14 Pro 256 ГБ", "Смартфоны", "Apple"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "device", rows)
     try:
         hits = index.search("iphone", limit=4).hits
         assert {h.product_id for h in hits[:2]} == {"990012", "990013"}, [
             h.product["name"] for h in hits
         ]
-        hits = index.search("чехол iphone 15", limit=3).hits
-        assert hits and hits[0].product_id == "990010", [h.product["name"] for h in hits]
+        _firsts_are(index, (("чехол iphone 15", "990010"),))
     finally:
         index.close()
 
@@ -690,32 +710,20 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match_on_bot
     """A third blind review: «рулетка для собак» ranked dog food above the leash and
     «тапки домашние» cat food «для домашних кошек» above the slippers. The head stage
     (`query_plan.HEAD_MODE`) needs the nouns that name the product, on both backends."""
-    made = [
-        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
-        for pid, name, category, brand in (
-            ("990020", "Поводок-рулетка Flexi New Classic 5 м", "Амуниция", "Flexi"),
-            ("990021", "Шлепанцы Adilette Aqua adidas", "Обувь", "adidas"),
-            (
-                "990022",
-                "Корм для собак Pedigree для взрослых собак 13 кг",
-                "Корм для собак",
-                "Pedigree",
-            ),
-            (
-                "990023",
-                "Корм Royal Canin Indoor для домашних кошек 400 г",
-                "Корм для кошек",
-                "Royal Canin",
-            ),
-        )
-    ]
-    for product in made:
-        product["description"] = ""
-    index = _build(_open(indexes["kind"], "heads", tmp_path, request), [*catalog[:50], *made])
+    rows = (
+        ("990020", "Поводок-рулетка Flexi New Classic 5 м", "Амуниция", "Flexi"),
+        ("990021", "Шлепанцы Adilette Aqua adidas", "Обувь", "adidas"),
+        (
+            "990022",
+            "Корм для собак Pedigree для взрослых собак 13 кг",
+            "Корм для собак",
+            "Pedigree",
+        ),
+        ("990023", "Корм Royal Canin Indoor для домашних кошек 400 г", "Корм для кошек", "RC"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "heads", rows)
     try:
-        for query, first in (("рулетка для собак", "990020"), ("тапки домашние", "990021")):
-            hits = index.search(query, limit=3).hits
-            assert hits and hits[0].product_id == first, (query, [h.product["name"] for h in hits])
+        _firsts_are(index, (("рулетка для собак", "990020"), ("тапки домашние", "990021")))
     finally:
         index.close()
 
@@ -728,25 +736,16 @@ def test_a_model_code_typed_short_is_found_on_both_backends(
 ) -> None:
     """A third blind review: «df333» and «a168» found nothing, while DF333DWYE and
     A168WA-1 did: shoppers type a code without the suffix of its kit or colour."""
-    made = [
-        {**catalog[0], "product_id": pid, "name": name, "category": category, "brand": brand}
-        for pid, name, category, brand in (
-            ("990030", "Дрель-шуруповерт аккумуляторная Makita DF333DWYE 12 В", "Дрели", "Makita"),
-            ("990031", "Часы наручные Casio Vintage A168WA-1", "Часы", "Casio"),
-            ("990032", "Дрель ударная Makita HP1630 710 Вт", "Дрели", "Makita"),
-        )
-    ]
-    for product in made:
-        product["description"] = ""
-    index = _build(_open(indexes["kind"], "codes", tmp_path, request), [*catalog[:50], *made])
+    rows = (
+        ("990030", "Дрель-шуруповерт аккумуляторная Makita DF333DWYE 12 В", "Дрели", "Makita"),
+        ("990031", "Часы наручные Casio Vintage A168WA-1", "Часы", "Casio"),
+        ("990032", "Дрель ударная Makita HP1630 710 Вт", "Дрели", "Makita"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "codes", rows)
     try:
-        for query, first in (
-            ("df333", "990030"),
-            ("a168", "990031"),
-            ("шуруповерт df333", "990030"),
-        ):
-            hits = index.search(query, limit=3).hits
-            assert hits and hits[0].product_id == first, (query, [h.product["name"] for h in hits])
+        _firsts_are(
+            index, (("df333", "990030"), ("a168", "990031"), ("шуруповерт df333", "990030"))
+        )
     finally:
         index.close()
 
