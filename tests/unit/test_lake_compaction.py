@@ -88,6 +88,46 @@ def test_files_below_the_committed_offset_merge_into_the_first_one(writer: LakeW
     assert positions(writer)[:150] == before[:150]
 
 
+def test_a_local_merge_reads_its_files_without_python_in_arrow_s_threads(
+    writer: LakeWriter,
+) -> None:
+    """`analytics show` aborted at exit in CI (exit 134): Arrow read a lake file through a
+    Python file in its own threads and let go of it there after the interpreter had begun
+    to exit. Compaction (`vitrina lake compact`) read its files so too. On a local lake
+    Arrow now reads the operating system's file: no Python file is touched by any thread
+    but the caller's, and the merge keeps every record once."""
+    import threading
+    from typing import Any
+
+    write_files(writer, 0, range(0, 100, 10))
+    before = positions(writer)
+    touched: set[int] = set()
+    real_open = writer.fs.open
+
+    class Watched:
+        def __init__(self, fh: Any) -> None:
+            self._fh = fh
+
+        def __getattr__(self, name: str) -> Any:
+            touched.add(threading.get_ident())
+            return getattr(self._fh, name)
+
+        def __enter__(self) -> Watched:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._fh.close()
+
+    writer.fs.open = lambda *a, **k: Watched(real_open(*a, **k))  # type: ignore[method-assign]
+    try:
+        outcome = compact(writer, ROLE, {0: 100}, INC, target_bytes=1 << 30)
+    finally:
+        writer.fs.open = real_open  # type: ignore[method-assign]
+    assert outcome.absorbed == 10
+    assert positions(writer) == before
+    assert touched <= {threading.get_ident()}
+
+
 def test_plan_keeps_dates_apart_and_large_files_alone(writer: LakeWriter) -> None:
     def lake_file(day: date, offset: int, size: int) -> LakeFile:
         return LakeFile(ROLE, day, 0, offset, f"/x/{offset}", size, INC)

@@ -53,7 +53,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from vitrina.lake import layout
-from vitrina.lake.filesystems import exists
+from vitrina.lake.filesystems import exists, parquet_source
 from vitrina.lake.layout import MergeIntent
 from vitrina.lake.writer import LakeFile, LakeWriter, parquet_options
 
@@ -122,7 +122,7 @@ def merge(
     directory = first.path.rsplit("/", 1)[0]
     merged_name = _merged_name(first)
     merged_path = f"{directory}/{layout.merged_file_name(merged_name, uuid.uuid4().hex[:8])}"
-    with writer.fs.open(first.path, "rb") as fh:
+    with parquet_source(writer.fs, first.path) as fh:
         schema = pq.read_schema(fh)
     taken: list[LakeFile] = []
     pending: list[pa.RecordBatch] = []
@@ -132,7 +132,7 @@ def merge(
         pq.ParquetWriter(handle, schema, **parquet_options(schema, first.role)) as out,
     ):
         for lake_file in group:
-            with writer.fs.open(lake_file.path, "rb") as fh:
+            with parquet_source(writer.fs, lake_file.path) as fh:
                 source = pq.ParquetFile(fh)
                 if not source.schema_arrow.equals(schema, check_metadata=False):
                     continue
