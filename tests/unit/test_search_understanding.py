@@ -1097,6 +1097,15 @@ def test_the_nouns_that_name_the_product_are_its_heads(query: str, heads: set[in
     assert query_roles(query.split()).heads == frozenset(heads)
 
 
+def test_a_noun_is_not_read_as_a_task_verb_of_its_stem() -> None:
+    """A third blind review: «сверла» (drill bits) ranked perforators and drills above the
+    set of bits: its stem сверл is сверлить's, a task word (чем сверлить → дрель). A task
+    verb is read from its dictionary forms only."""
+    kinds = {a.word for a in alternatives("сверла")}
+    assert not kinds & {"дрель", "перфоратор"}, kinds
+    assert {"дрель", "перфоратор"} <= {a.word for a in alternatives("сверлить")}
+
+
 def test_a_comparative_with_po_is_optional() -> None:
     """помощнее, подешевле: how it should compare, never what it is (probe round 17:
     саундбар помощнее 300 ватт found no product with every word)."""

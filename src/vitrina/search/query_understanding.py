@@ -66,7 +66,13 @@ from vitrina.search.typed_shapes import (
     short_word_slips,
     spelt_out_letters,
 )
-from vitrina.search.word_lists import BRANDS, ENGLISH_WORDS, PHRASE_SYNONYMS, SYNONYMS
+from vitrina.search.word_lists import (
+    BRANDS,
+    ENGLISH_WORDS,
+    PHRASE_SYNONYMS,
+    SYNONYMS,
+    TASK_WORDS,
+)
 
 # Productive prefixes of Russian compound product names (электро|чайник, вело|шлем).
 COMPOUND_PREFIXES = (
@@ -266,8 +272,13 @@ MIN_INFLECTED_STEM = 4
 
 @lru_cache(maxsize=1)
 def _keys_by_stem() -> dict[str, tuple[str, ...]]:
+    """The keys of BRANDS and SYNONYMS by their stems; not the verbs of TASK_WORDS, whose
+    forms the dictionary reads (сверлю → сверлить): by stem, сверла (drill bits) was read
+    as сверлить and ranked perforators and drills above the bits (a third blind review)."""
     found: dict[str, list[str]] = {}
     for key in dict.fromkeys((*BRANDS, *SYNONYMS)):
+        if key in TASK_WORDS:
+            continue
         for stem in stems(key):
             if len(stem) >= MIN_INFLECTED_STEM:
                 found.setdefault(stem, []).append(key)
