@@ -750,6 +750,36 @@ def test_a_model_code_typed_short_is_found_on_both_backends(
         index.close()
 
 
+def test_what_a_product_is_for_finds_its_compound_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A second blind review: «шампунь для авто» ranked the Автошампунь 7th, below every
+    hair shampoo. «X для Y», Y what a compound's prefix stands for, also means the compound
+    (`phrases.PURPOSE_PREFIXES`)."""
+    rows = (
+        ("990040", "Автошампунь Grass Active Foam 1 л", "Автохимия", "Grass"),
+        ("990041", "Шампунь Schauma 7 трав для нормальных и жирных волос", "Волосы", "Schauma"),
+        ("990042", "Шампунь Pantene Pro-V Интенсивное восстановление", "Волосы", "Pantene"),
+        ("990043", "Автокресло Britax Romer King II 9-18 кг", "Автокресла", "Britax"),
+        ("990044", "Кресло компьютерное Бюрократ CH-868N черное", "Кресла", "Бюрократ"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "purpose", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("шампунь для авто", "990040"),
+                ("кресло для машины", "990043"),
+                ("шампунь для волос", "990041"),  # a purpose no prefix stands for
+            ),
+        )
+    finally:
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""
