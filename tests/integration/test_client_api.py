@@ -7,6 +7,7 @@ browser tests, which import them.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import time
 import uuid
@@ -431,6 +432,7 @@ def test_cli_client_search_and_recommend(served: tuple[Settings, str, list[Any]]
     found = _cli(["search", "клавиатура", "--user", "Charlie", "--limit", "3"], port)
     assert found.returncode == 0, found.stderr
     assert "found" in found.stdout and "RUB" in found.stdout
+    assert re.search(r"\b\d{1,3}( \d{3})*,\d{2} RUB\b", found.stdout), found.stdout
     recs = _cli(["recommend", "Eva"], port)
     assert recs.returncode == 0, recs.stderr
     assert "Recommendations for Eva" in recs.stdout

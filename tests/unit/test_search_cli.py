@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -30,6 +31,8 @@ def test_search_cli(tmp_path: Path) -> None:
     found = run(tmp_path, "умные часы", "--category", "Электроника", "--limit", "3")
     assert found.returncode == 0, found.stderr
     assert found.stdout.count("Умные часы") == 3 and "found" in found.stdout
+    # the price as the web page and `vitrina client search` write it (4 999,99 RUB)
+    assert re.search(r"\b\d{1,3}( \d{3})*,\d{2} RUB\b", found.stdout), found.stdout
 
     cheap = run(tmp_path, "--sort", "price_asc", "--in-stock", "--json", "-n", "2")
     assert cheap.returncode == 0, cheap.stderr

@@ -7,7 +7,7 @@ from typing import Any
 import typer
 from rich.table import Table
 
-from vitrina.cli.common import console, fail, handle_errors, settings, shown
+from vitrina.cli.common import console, fail, handle_errors, price_text, settings, shown
 
 app = typer.Typer(
     help="Search and recommendations as a customer sees them (via the client API).",
@@ -57,11 +57,6 @@ def call(url: str | None, path: str, params: dict[str, Any]) -> dict[str, Any]:
         error = body.get("error", {}) if isinstance(body, dict) else {}
         raise fail(error.get("message") or f"HTTP {response.status_code}", error.get("hint"))
     return body
-
-
-def _price(product: dict[str, Any] | None) -> str:
-    price = (product or {}).get("price") or {}
-    return f"{price.get('amount', 0):,.2f} {price.get('currency', '')}".replace(",", " ")
 
 
 def _stock(product: dict[str, Any] | None) -> str:
@@ -135,7 +130,7 @@ def search(
         table.add_row(
             item["product_id"],
             shown(item["name"]),
-            _price(item),
+            price_text(item),
             shown(item["category"]),
             shown(item.get("brand") or ""),
             _stock(item),
@@ -172,7 +167,7 @@ def recommend(
         table.add_row(
             item["product_id"],
             shown(product.get("name") or "?"),
-            _price(product),
+            price_text(product),
             f"{item['score']:.3f}",
             shown(item.get("reason", "")),
         )

@@ -43,6 +43,14 @@ def shown(text: object) -> str:
     return escape(spelt(text))
 
 
+def price_text(product: dict[str, Any] | None) -> str:
+    """A product's price as the web page writes it, Russian style: 4 999,99 RUB. The two
+    search CLIs wrote it two ways (4,999.99 RUB and 4 999.99 RUB)."""
+    price = (product or {}).get("price") or {}
+    amount = f"{price.get('amount', 0):,.2f}".replace(",", " ").replace(".", ",")
+    return f"{amount} {price.get('currency', '')}".strip()
+
+
 F = TypeVar("F", bound=Callable[..., Any])
 
 _state: dict[str, Any] = {"profile": None, "settings": None, "settings_file": None}

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import typer
 
-from vitrina.cli.common import console, handle_errors, settings, shown
+from vitrina.cli.common import console, handle_errors, price_text, settings, shown
 
 app = typer.Typer()
 
@@ -72,7 +72,6 @@ def search_command(
         table.add_column(column, justify=justify)  # type: ignore[arg-type]
     for rank, hit in enumerate(page.hits, start=offset + 1):
         p = hit.product
-        price = p.get("price") or {}
         # Product text comes from stores: shown() keeps rich markup and control characters
         # out of the terminal.
         table.add_row(
@@ -81,7 +80,7 @@ def search_command(
             shown(p.get("name", "")),
             shown(p.get("brand") or ""),
             shown(p.get("category", "")),
-            f"{price.get('amount', 0):,.2f} {price.get('currency', '')}".strip(),
+            price_text(p),
             str((p.get("stock") or {}).get("available", "")),
             f"{hit.score:.2f}" if sort == "relevance" else "",
         )
