@@ -366,6 +366,36 @@ def test_show_prints_the_popular_list_of_a_run_without_personal_lists(tmp_path: 
         assert POPULAR_USER in shown.stdout and "RN1" in shown.stdout
 
 
+def test_show_names_the_products_the_search_index_holds(tmp_path: Path) -> None:
+    """`analytics show` printed product ids alone; it names them from the search index, as
+    customers see them, and still shows the lists by id when there is no index."""
+    from tests.support import run_vitrina
+
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.search.embedded import EmbeddedSearch
+
+    _a_run_without_personal_lists(tmp_path)
+    env = {"VITRINA__DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    bare = run_vitrina("analytics", "show", env=env, timeout=60)
+    assert bare.returncode == 0, bare.stderr
+    assert "RN1" in bare.stdout and "names not shown: no search index" in bare.stdout
+    index = EmbeddedSearch(tmp_path / "search-index")
+    index.upsert(
+        [
+            {
+                **next(iter(generate_catalog(1, seed=5))),
+                "product_id": "RN1",
+                "name": "Ноутбук Lenovo IdeaPad 3",
+            }
+        ]
+    )
+    index.commit()
+    index.close()
+    named = run_vitrina("analytics", "show", env=env, timeout=60)
+    assert named.returncode == 0, named.stderr
+    assert "RN1" in named.stdout and "Ноутбук Lenovo IdeaPad 3" in named.stdout
+
+
 def test_an_output_is_read_by_the_calling_thread_alone(tmp_path: Path) -> None:
     """CI: `analytics show` still aborted at exit 1 run in 20 ("terminate called without an
     active exception"). gdb: Arrow had read the lake's Python file in its own threads and

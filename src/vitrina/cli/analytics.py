@@ -12,6 +12,7 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from vitrina.cli.common import console, fail, handle_errors, settings, shown
+from vitrina.errors import VitrinaError
 
 app = typer.Typer(help="Analytics and recommendations over the data lake.", no_args_is_help=True)
 
@@ -152,6 +153,13 @@ def show(
     chosen = list(users or [u for u in sorted(by_user) if u != POPULAR_USER][:limit])
     if not users:  # the popular list too, as the help says (a run may have no personal list)
         chosen.append(POPULAR_USER)
+    names = _product_names(
+        {
+            str(r["product_id"])
+            for u in chosen
+            for r in by_user.get(u, by_user.get(POPULAR_USER, []))
+        }
+    )
     for user in chosen:
         name = shown(user) if user.strip() else repr(user)  # a blank id shows as ' '
         items = by_user.get(user)
@@ -162,12 +170,41 @@ def show(
                 highlight=False,
             )
             items = by_user.get(POPULAR_USER, [])
-        table = Table("#", "product", "score", "reason", title=f"{name} (run {run_id})")
+        table = Table("#", "product", "name", "score", "reason", title=f"{name} (run {run_id})")
         for item in sorted(items, key=lambda r: int(str(r["rank"])))[:10]:
             table.add_row(
                 str(item["rank"]),
                 str(item["product_id"]),
+                shown(names.get(str(item["product_id"]), "—")),
                 f"{item['score']:.3f}",
                 str(item["reason"]),
             )
         console.print(table)
+
+
+def _product_names(product_ids: set[str]) -> dict[str, str]:
+    """The names of the products, from the search index (what customers see); none when the
+    index cannot be read — the lists still show, by id (before, only ids were shown)."""
+    from vitrina.search.api import open_search
+
+    try:
+        backend = open_search(settings(), readonly=True)
+    except (VitrinaError, OSError) as exc:
+        _names_not_shown(exc)
+        return {}
+    try:
+        return {
+            pid: str(product.get("name", ""))
+            for pid in sorted(product_ids)
+            if (product := backend.get(pid)) is not None
+        }
+    except (VitrinaError, OSError) as exc:
+        _names_not_shown(exc)
+        return {}
+    finally:
+        backend.close()
+
+
+def _names_not_shown(exc: Exception) -> None:
+    reason = str(getattr(exc, "message", exc)).split(" — ")[0]
+    console.print(f"[dim]names not shown: {shown(reason)}[/]", highlight=False)
