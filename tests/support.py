@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,34 @@ def run_vitrina(
         timeout=timeout,
         check=False,
     )
+
+
+@contextlib.contextmanager
+def threads_touching_files(fs: Any) -> Iterator[set[int]]:
+    """The threads that touch a file `fs` opens within the block: Arrow reading a Python
+    file in its own threads aborted `analytics show` at exit (exit 134)."""
+    touched: set[int] = set()
+    real_open = fs.open
+
+    class Watched:
+        def __init__(self, fh: Any) -> None:
+            self._fh = fh
+
+        def __getattr__(self, name: str) -> Any:
+            touched.add(threading.get_ident())
+            return getattr(self._fh, name)
+
+        def __enter__(self) -> Watched:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            self._fh.close()
+
+    fs.open = lambda *a, **k: Watched(real_open(*a, **k))
+    try:
+        yield touched
+    finally:
+        fs.open = real_open
 
 
 def private_ports_env() -> dict[str, str]:

@@ -401,32 +401,14 @@ def test_an_output_is_read_by_the_calling_thread_alone(tmp_path: Path) -> None:
     active exception"). gdb: Arrow had read the lake's Python file in its own threads and
     let go of it there, after the read, while the interpreter was exiting. The file is now
     read whole by the caller; no other thread touches it."""
+    from tests.support import threads_touching_files
+
     lake = _a_run_without_personal_lists(tmp_path)
-    touched: set[int] = set()
-    real_open = lake.fs.open
-
-    class Watched:
-        def __init__(self, fh: Any) -> None:
-            self._fh = fh
-
-        def __getattr__(self, name: str) -> Any:
-            touched.add(threading.get_ident())
-            return getattr(self._fh, name)
-
-        def __enter__(self) -> Watched:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._fh.close()
-
-    lake.fs.open = lambda *a, **k: Watched(real_open(*a, **k))  # type: ignore[method-assign]
-    try:
+    with threads_touching_files(lake.fs) as touched:
         for name in ("recommendations", "popular"):
             for columns in (None, ["user_id"]):
                 table = lake.read_output(name, columns=columns)
                 assert table.num_rows == (name == "popular")
-    finally:
-        lake.fs.open = real_open  # type: ignore[method-assign]
     assert touched == {threading.get_ident()}
 
 

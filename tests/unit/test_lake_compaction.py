@@ -97,32 +97,13 @@ def test_a_local_merge_reads_its_files_without_python_in_arrow_s_threads(
     Arrow now reads the operating system's file: no Python file is touched by any thread
     but the caller's, and the merge keeps every record once."""
     import threading
-    from typing import Any
+
+    from tests.support import threads_touching_files
 
     write_files(writer, 0, range(0, 100, 10))
     before = positions(writer)
-    touched: set[int] = set()
-    real_open = writer.fs.open
-
-    class Watched:
-        def __init__(self, fh: Any) -> None:
-            self._fh = fh
-
-        def __getattr__(self, name: str) -> Any:
-            touched.add(threading.get_ident())
-            return getattr(self._fh, name)
-
-        def __enter__(self) -> Watched:
-            return self
-
-        def __exit__(self, *exc: object) -> None:
-            self._fh.close()
-
-    writer.fs.open = lambda *a, **k: Watched(real_open(*a, **k))  # type: ignore[method-assign]
-    try:
+    with threads_touching_files(writer.fs) as touched:
         outcome = compact(writer, ROLE, {0: 100}, INC, target_bytes=1 << 30)
-    finally:
-        writer.fs.open = real_open  # type: ignore[method-assign]
     assert outcome.absorbed == 10
     assert positions(writer) == before
     assert touched <= {threading.get_ident()}
