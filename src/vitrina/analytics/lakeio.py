@@ -395,7 +395,9 @@ class AnalyticsLake:
         # gdb: ~PyReadableFile, ~PyBuffer in an Arrow pool thread during Py_FinalizeEx).
         # Most `analytics show` runs on a file of no rows with read-ahead (a blind review),
         # 2 in 40 without it, and 4 in 100 reading Python bytes, on a loaded machine (CI).
-        # The outputs are small (the largest, 10 items a customer: ~30 MB at 5M events).
+        # The outputs are small: 10 items a customer at most (their size at 5M events was
+        # not measured). Compaction, which reads larger files, opens a local lake's file
+        # natively instead (`filesystems.parquet_source`).
         whole = pa.BufferOutputStream()
         with self.fs.open(self.output_path(name, run), "rb") as fh:
             whole.write(fh.read())

@@ -57,7 +57,8 @@ C = TypeVar("C")
 # is are needed, the query's other words only add to the score. Before it, «тапки
 # домашние» ranked cat food «для домашних кошек» above the slippers and «поводок для
 # собак» dog food above the leash: "any word" let the other words outweigh the product's
-# name (a blind review). It asks no word fuzzily: a misspelt noun is the fuzzy stage's.
+# name (a blind review). The nouns are asked exactly (a misspelt noun is the fuzzy
+# stage's); the other words exactly or fuzzily, as in "any word" (рибок кроссовки).
 HEAD_MODE = "head"
 # Stages whose needed words must all match.
 ALL_NEEDED_MODES = frozenset({"and", HEAD_MODE})

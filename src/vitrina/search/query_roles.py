@@ -59,6 +59,7 @@ CLASS_NOUNS = frozenset(
         *("вещь", "вещица", "продукт", "изделие", "средство", "аксессуар", "подарок"),
     }
 )
+_NO_HEAD_NOUNS = PACK_NOUNS | CLASS_NOUNS
 # Words of Y (after для/к/под) weigh this much of X's: X found in a name (4 × BM25) must
 # outrank Y found in a name, tags and description together (Ноутбук for «мышь для
 # ноутбука» scored ~1.7 × a mouse on the judged catalogue); 0.3 leaves a margin.
@@ -313,7 +314,7 @@ def _heads(
         and i not in makers
         and i not in sizes
         and is_head_noun(words[i])
-        and (PACK_NOUNS | CLASS_NOUNS).isdisjoint(lemmas(words[i]))
+        and _NO_HEAD_NOUNS.isdisjoint(lemmas(words[i]))
     )
     others = [i for i in needed if i not in heads]
     if not heads or not others:
