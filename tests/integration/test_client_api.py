@@ -59,7 +59,19 @@ def catalogue(n: int = 300) -> list[dict[str, Any]]:
         name="Клавиатура распродана",
         stock={"available": 0, "reserved": 0},
     )
-    return [*products, hostile, sold_out]
+    # fields the contract does not name, some that read as the platform's (a review, A11)
+    invented = dict(
+        products[2],
+        product_id="990003",
+        name="Коврик для мыши с полями магазина",
+        stock={"available": 0, "reserved": 0},
+        banned=False,
+        score=99.5,
+        in_stock=True,
+        storeId="store_999",
+        colour="синий",
+    )
+    return [*products, hostile, sold_out, invented]
 
 
 def seed_index(settings: Settings, products: list[dict[str, Any]]) -> None:
@@ -132,6 +144,23 @@ def test_product_page_and_unknown_product(
         response = client.get(f"/api/v1/products/{bad}")
         assert response.status_code == 404, bad
         assert response.json()["error"]["hint"]
+
+
+def test_a_product_s_invented_fields_are_served_apart_from_the_platform_s(
+    client: httpx.Client,
+) -> None:
+    body = client.get("/api/v1/products/990003").json()
+    assert body["name"] == "Коврик для мыши с полями магазина"
+    assert body["in_stock"] is False  # the platform's word, from stock, not the store's True
+    assert body["extra"] == {
+        "banned": False,
+        "score": 99.5,
+        "in_stock": True,
+        "storeId": "store_999",
+        "colour": "синий",
+    }
+    assert not {"banned", "score", "storeId", "colour"} & set(body)
+    assert "extra" not in client.get("/api/v1/products/990002").json()  # a plain product
 
 
 def test_search_is_logged_to_client_queries(

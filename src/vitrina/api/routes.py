@@ -31,7 +31,7 @@ from vitrina.api.fast_search import (
     SearchRequest,
     search_response,
 )
-from vitrina.contracts.models import PRODUCT_ID
+from vitrina.contracts.models import PRODUCT_ID, Product
 from vitrina.domain.limits import (
     NO_CONTROL_PATTERN,
     PRODUCT_ID_CHARS,
@@ -153,6 +153,8 @@ def _check_product_id(product_id: str) -> None:
 def product(
     app: Annotated[AppState, Depends(state)], product_id: Annotated[str, Path(max_length=64)]
 ) -> dict[str, Any]:
+    """One product: the contract's fields, `in_stock`, and under `extra` any other field
+    its store sent."""
     _check_product_id(product_id)
     doc = None if app.view.is_banned(product_id) else app.search().get(product_id)
     if doc is None:
@@ -160,7 +162,23 @@ def product(
             f"product {product_id} is not available",
             hint="it may be unknown, banned or not indexed yet",
         )
-    return {**doc, "in_stock": bool((doc.get("stock") or {}).get("available", 0))}
+    return product_record(doc)
+
+
+# The fields the product contract names; whatever else a store sent is kept, under "extra"
+PRODUCT_FIELDS = frozenset(Product.model_fields)
+
+
+def product_record(doc: Mapping[str, Any]) -> dict[str, Any]:
+    """A product as the API serves it: the contract's fields, `in_stock` (the platform's
+    word, from `stock`), and the fields a store invented under `extra`. A store's own
+    `banned`, `score` or `in_stock` beside them read as the platform's (a review, A11)."""
+    body = {key: value for key, value in doc.items() if key in PRODUCT_FIELDS}
+    extra = {key: value for key, value in doc.items() if key not in PRODUCT_FIELDS}
+    body["in_stock"] = bool((doc.get("stock") or {}).get("available", 0))
+    if extra:
+        body["extra"] = extra
+    return body
 
 
 class RecommendationsOut(BaseModel):
