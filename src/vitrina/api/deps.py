@@ -15,7 +15,7 @@ from typing import Any
 
 from fastapi import Request
 
-from vitrina.api.limits import RateLimiter
+from vitrina.api.limits import RateLimiter, SharedRateLimiter, shared_or_own_limiter
 from vitrina.api.querylog import ClientProducer
 from vitrina.errors import AuthError, UnavailableError, VitrinaError
 from vitrina.search.api import open_search
@@ -40,7 +40,7 @@ class AppState:
     view: LocalView
     producer: ClientProducer
     admin_token: str
-    event_limiter: RateLimiter | None = None
+    event_limiter: RateLimiter | SharedRateLimiter | None = None
     search_backend: SearchBackend | None = None
     search_error: str | None = None
     ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
@@ -149,8 +149,14 @@ def following_neighbours(settings: Settings) -> Any:
         return None
 
 
-def event_limiter(settings: Settings) -> RateLimiter:
-    return RateLimiter(settings.api.events_per_second, settings.api.events_burst)
+def event_limiter(settings: Settings) -> RateLimiter | SharedRateLimiter:
+    """The events' rate limit, one per client for every client API process of this data
+    directory (they map one file of buckets)."""
+    return shared_or_own_limiter(
+        settings.api.events_per_second,
+        settings.api.events_burst,
+        settings.data_dir / "run" / "event-buckets",
+    )
 
 
 def app_state_of(request: Request) -> AppState:
