@@ -63,7 +63,7 @@ def catalogue(n: int = 300) -> list[dict[str, Any]]:
     invented = dict(
         products[2],
         product_id="990003",
-        name="Коврик для мыши с полями магазина",
+        name="Брелок с полями магазина",
         stock={"available": 0, "reserved": 0},
         banned=False,
         score=99.5,
@@ -150,7 +150,7 @@ def test_a_product_s_invented_fields_are_served_apart_from_the_platform_s(
     client: httpx.Client,
 ) -> None:
     body = client.get("/api/v1/products/990003").json()
-    assert body["name"] == "Коврик для мыши с полями магазина"
+    assert body["name"] == "Брелок с полями магазина"
     assert body["in_stock"] is False  # the platform's word, from stock, not the store's True
     assert body["extra"] == {
         "banned": False,
