@@ -780,6 +780,68 @@ def test_what_a_product_is_for_finds_its_compound_on_both_backends(
         index.close()
 
 
+def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A fifth blind review: «очки» ranked «Футляр для очков» above the glasses, «телефон» a
+    phone holder above the phone. The Russian words after для that say what the product
+    serves are indexed apart from the name (`fields.served_apart`): weighing less there,
+    and as a name's words for the Y of «X для Y»."""
+    rows = (
+        ("990050", "Футляр для очков жесткий", "Аксессуары", "Ecco"),
+        ("990051", "Очки солнцезащитные Ray-Ban Aviator Classic RB3025", "Аксессуары", "Ray-Ban"),
+        ("990052", "Держатель для телефона в машину", "Электроника", "Baseus"),
+        ("990053", "Кнопочный телефон Nokia 105 Dual SIM черный", "Электроника", "Nokia"),
+        ("990054", "Крем для рук Neutrogena Норвежская формула 50 мл", "Уход", "Neutrogena"),
+        ("990055", "Крем для тела Nivea Soft 200 мл", "Уход", "Nivea"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "served", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("очки", "990051"),
+                ("телефон", "990053"),
+                ("футляр для очков", "990050"),
+                ("держатель для телефона", "990052"),
+                ("крем для рук", "990054"),
+                ("крем для тела", "990055"),
+            ),
+        )
+    finally:
+        index.close()
+
+
+def test_an_opensearch_index_of_an_older_version_gains_the_served_field(
+    request: pytest.FixtureRequest, catalog: list[dict[str, Any]]
+) -> None:
+    """An index an older version made has a strict mapping without `name_served`: a
+    document with it was refused (HTTP 400). Opening the index adds the field."""
+    from opensearchpy import OpenSearch
+
+    from vitrina.search.opensearch import OpenSearchIndex, index_body
+
+    node: OpenSearchNode = request.getfixturevalue("opensearch")
+    client = OpenSearch(hosts=[node.url], timeout=60)
+    name = f"vitrina-test-older-{uuid.uuid4().hex[:6]}"
+    older = index_body()
+    del older["mappings"]["properties"]["name_served"]
+    client.indices.create(index=name, body=older)
+    index = OpenSearchIndex(client, name)
+    try:
+        case = {**catalog[0], "product_id": "990060", "name": "Футляр для очков жесткий"}
+        _build(index, [case])
+        assert [h.product_id for h in index.search("футляр для очков").hits] == ["990060"]
+        mapping = client.indices.get_mapping(index=name)[name]["mappings"]["properties"]
+        assert mapping["name_served"]["analyzer"] == "ru_text"
+    finally:
+        index.drop()
+        index.close()
+
+
 def test_a_long_query_is_answered_not_refused(indexes: dict[str, Any]) -> None:
     """Ten words with all their alternatives passed Lucene's 1024 term queries a search:
     OpenSearch refused them (HTTP 500). The least-weighted alternatives are left out now."""

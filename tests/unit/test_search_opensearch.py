@@ -138,9 +138,25 @@ def test_suggest_body_prefixes_the_last_word_only() -> None:
     body = suggest_body("умные самсу")
     assert body is not None
     must = body["query"]["bool"]["must"]
-    assert must[0] == {"match": {"name": "умные"}}
-    prefixes = [c["prefix"]["name"]["value"] for c in must[1]["bool"]["should"] if "prefix" in c]
-    assert prefixes == ["самсу", "samsu"]
+    # a name's words, and those it says its product serves (fields.served_apart)
+    assert must[0]["multi_match"]["query"] == "умные"
+    assert must[0]["multi_match"]["fields"] == ["name", "name_served"]
+    prefixes = [
+        (field, prefix["value"])
+        for c in must[1]["bool"]["should"]
+        if "prefix" in c
+        for field, prefix in c["prefix"].items()
+    ]
+    assert prefixes == [("name", "самсу"), ("name", "samsu")]
+    after_for = suggest_body("фен для в")  # what a name says its product serves, after для
+    assert after_for is not None
+    fields = [
+        field
+        for c in after_for["query"]["bool"]["must"][-1]["bool"]["should"]
+        if "prefix" in c
+        for field in c["prefix"]
+    ]
+    assert fields == ["name", "name_served", "name", "name_served"]  # в, and its Latin v
     assert suggest_body("  ") is None
 
 

@@ -31,7 +31,13 @@ from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder,
 from vitrina.search.fields import index_fields
 from vitrina.search.price_order import in_price_order
 from vitrina.search.query_plan import HEAD_MODE
-from vitrina.search.schema import KNOWN_VERSIONS, SCHEMA_VERSION, build_schema, prestemmed
+from vitrina.search.schema import (
+    KNOWN_VERSIONS,
+    SCHEMA_VERSION,
+    build_schema,
+    has_served,
+    prestemmed,
+)
 from vitrina.search.stale_cache import STALE_S, GenerationCache, Generations
 from vitrina.search.tantivy_query import Analysis, TantivyQueries
 from vitrina.search.tantivy_requests import filter_clauses, one_slip_suggestions, suggestions
@@ -185,7 +191,10 @@ class EmbeddedSearch:
                 hint="check the path and its permissions",
             ) from None
         register_analyzers(self.index)
-        self._queries = TantivyQueries(self.index, self.schema, analysis, understanding)
+        self._has_served = has_served(version)
+        self._queries = TantivyQueries(
+            self.index, self.schema, analysis, understanding, served=self._has_served
+        )
         # Building a query (stems, lemmas, alternatives: ~140 term queries per word) cost more
         # than running it: built once per distinct query, keeping only the terms the index
         # has (most compound/transliterated alternatives are absent), so tagged with the
@@ -214,7 +223,9 @@ class EmbeddedSearch:
 
     def _document(self, product: dict[str, Any]) -> Any:
         # The same indexed fields as the OpenSearch backend (search/fields.py).
-        fields = index_fields(product, stemmed=self._prestemmed)
+        fields = index_fields(product, stemmed=self._prestemmed, served=self._has_served)
+        if not fields["name_served"]:  # most names; an index before v4 has no such field
+            del fields["name_served"]
         fields["stored"] = orjson.dumps(product)
         return tantivy.Document.from_dict(fields, self.schema)
 
@@ -448,7 +459,9 @@ class EmbeddedSearch:
 
     def suggest_one_slip(self, begun: str, limit: int = 8) -> list[dict[str, str]]:
         """Names with a word that `begun` begins with one slip (`one_slip_suggestions`)."""
-        return one_slip_suggestions(self._searcher(), self.schema, begun, limit)
+        return one_slip_suggestions(
+            self._searcher(), self.schema, begun, limit, self._queries.name_fields
+        )
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()

@@ -84,6 +84,7 @@ def index_body(shards: int = 1, replicas: int = 0) -> dict[str, Any]:
             "properties": {
                 "product_id": {"type": "keyword"},
                 **{name: text for name in TEXT_FIELDS},
+                "name_served": text,
                 "name_lemma": {"type": "text", "analyzer": "ru_lemma"},
                 "body_lemma": {"type": "text", "analyzer": "ru_lemma"},
                 "category_key": {"type": "keyword", "normalizer": "key"},
@@ -222,6 +223,14 @@ class OpenSearchIndex:
                 self.client.indices.create,
                 index=self.index,
                 body=index_body(self.shards, self.replicas),
+            )
+        else:  # an index made by an older version: its mapping gains the fields it lacks
+            properties = index_body()["mappings"]["properties"]
+            self._call(
+                "update mapping",
+                self.client.indices.put_mapping,
+                index=self.index,
+                body={"properties": {"name_served": properties["name_served"]}},
             )
         self._ensured = True
 

@@ -21,7 +21,7 @@ from vitrina.domain.search_document import clean_query, is_decimal, query_words
 from vitrina.search.analysis import form_lemma_text, stems, whole_part
 from vitrina.search.analysis import lemmas as dictionary_lemmas
 from vitrina.search.base import SearchFilters, SortOrder, check_request
-from vitrina.search.fields import BOOSTS
+from vitrina.search.fields import BOOSTS, SERVED_BOOST, SERVED_PURPOSE_BOOST
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
     LEMMA_FUZZY_FIELD,
@@ -84,7 +84,10 @@ MAX_FUZZY_EXPANSIONS = 50  # OpenSearch's default max_expansions
 # of brands at most are that near, so its expansions are few and fixed.
 BRAND_CUT_EXPANSIONS = 5
 
-STEM_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items()]
+STEM_FIELDS = [
+    *(f"{name}^{boost:g}" for name, boost in BOOSTS.items()),
+    f"name_served^{SERVED_BOOST:g}",
+]
 FUZZY_FIELDS = [f"{name}^{boost:g}" for name, boost in BOOSTS.items() if name != "specifications"]
 # An English-style Latin spelling is a name typed in Cyrillic: it is in the name or the brand.
 ENGLISH_FIELDS = [f"{name}^{BOOSTS[name]:g}" for name in ("name", "brand")]
@@ -423,6 +426,9 @@ class _OpenSearchClauses:
 
     def typed(self, word: str) -> list[dict[str, Any]]:
         return [any_of(term_clauses(word))]
+
+    def served(self, word: str) -> list[dict[str, Any]]:
+        return [{"match": {"name_served": {"query": word, "boost": SERVED_PURPOSE_BOOST}}}]
 
     def absent(self, word: str) -> dict[str, Any]:
         return any_of(term_clauses(word))

@@ -9,7 +9,7 @@ from typing import Any
 from vitrina.domain.search_document import filter_key
 from vitrina.search.base import SearchFilters
 from vitrina.search.transliteration import is_cyrillic, transliterate
-from vitrina.search.typed_filters import words_to_complete
+from vitrina.search.typed_filters import SERVED_AFTER, words_to_complete
 
 
 def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
@@ -34,6 +34,14 @@ def filter_clauses(filters: SearchFilters | None) -> list[dict[str, Any]]:
     return out
 
 
+# A name's words: those it says its product serves too (`fields.served_apart`)
+NAME_FIELDS = ("name", "name_served")
+
+
+def _name_match(word: str) -> dict[str, Any]:
+    return {"multi_match": {"query": word, "fields": list(NAME_FIELDS), "type": "most_fields"}}
+
+
 def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     """Completions as the customer types: names with the earlier words and a word starting
     with the last, partly typed one (its Latin spelling too: самсу → samsung)."""
@@ -41,14 +49,16 @@ def suggest_body(text: str, limit: int = 8) -> dict[str, Any] | None:
     if read is None:
         return None
     done, maybe, last = read
+    fields = NAME_FIELDS if SERVED_AFTER in maybe else NAME_FIELDS[:1]  # as the embedded
     typed: list[dict[str, Any]] = [
-        {"prefix": {"name": {"value": p}}}
+        {"prefix": {field: {"value": p}}}
         for p in dict.fromkeys([last, *([transliterate(last)] if is_cyrillic(last) else [])])
+        for field in fields
     ]
-    typed.append({"match": {"name": last}})  # a whole word typed: its stem, not a prefix
-    must: list[dict[str, Any]] = [{"match": {"name": w}} for w in done]
+    typed.append(_name_match(last))  # a whole word typed: its stem, not a prefix
+    must: list[dict[str, Any]] = [_name_match(w) for w in done]
     must.append({"bool": {"should": typed, "minimum_should_match": 1}})
-    should: list[dict[str, Any]] = [{"match": {"name": w}} for w in maybe]
+    should: list[dict[str, Any]] = [_name_match(w) for w in maybe]
     # Twice the limit: several products share a name; distinct names are kept.
     return {
         "query": {"bool": {"must": must, "should": should}},

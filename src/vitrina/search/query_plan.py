@@ -223,6 +223,10 @@ class Clauses(Protocol[C]):
     def typed(self, word: str) -> list[C]:
         """Should-clauses of a phrase's word as typed."""
 
+    def served(self, word: str) -> list[C]:
+        """Should-clauses of a word the query says the product is for, found where a name
+        says what its product serves (`fields.name_served`); none on an index without it."""
+
     def absent(self, word: str) -> C | None:
         """What a product must not have: the word as typed."""
 
@@ -292,6 +296,14 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
             built[i] = clauses.any_of([clause, clauses.name_word_matching(pattern)])
     built = [
         c if c is None or w.weight == 1.0 else clauses.weighted(c, w.weight)
+        for c, w in zip(built, words, strict=True)
+    ]
+    # Y of «X для Y» weighs little (a name saying Y is another product), but in what a
+    # name says its product serves, it is what was asked (крем для рук)
+    built = [
+        c
+        if c is None or w.weight == 1.0 or not (s := clauses.served(w.word))
+        else clauses.with_should(c, s)
         for c, w in zip(built, words, strict=True)
     ]
     optional = [w.optional for w in words]

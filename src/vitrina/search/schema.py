@@ -12,6 +12,11 @@ Version 3 is version 2 with the six text fields stemmed before they reach tantiv
 (`analysis.stem_text`, each distinct token once) and split at spaces: the same terms and
 token counts, so the same ranking, with the stemmer off tantivy's per-occurrence path.
 Versions 1 and 2 are still written as they were (tantivy stems their text fields).
+
+Version 4 is version 3 with `name_served`: the words after для that say what the product
+serves, taken out of the name (`fields.served_apart`), so a word of what the product is
+scores above the same word in what another product is for. Older versions keep them in the
+name, as they were written.
 """
 
 from __future__ import annotations
@@ -28,13 +33,19 @@ from vitrina.search.analysis import (
 )
 from vitrina.search.fields import TEXT_FIELDS
 
-SCHEMA_VERSION = "3"  # written into new indexes
-KNOWN_VERSIONS = ("1", "2", "3")
+SCHEMA_VERSION = "4"  # written into new indexes
+KNOWN_VERSIONS = ("1", "2", "3", "4")
 
 
 def prestemmed(version: str) -> bool:
     """Whether the index's text fields take `stem_text` (v3 on) rather than normalised text."""
     return int(version) >= 3
+
+
+def has_served(version: str) -> bool:
+    """Whether the index has `name_served` (v4 on: what a name says the product serves,
+    apart from the name)."""
+    return int(version) >= 4
 
 
 def build_schema(version: str = SCHEMA_VERSION) -> Any:
@@ -47,6 +58,8 @@ def build_schema(version: str = SCHEMA_VERSION) -> Any:
     )
     for name in TEXT_FIELDS:
         sb.add_text_field(name, tokenizer_name=text_tokenizer, index_option=text)
+    if has_served(version):
+        sb.add_text_field("name_served", tokenizer_name=text_tokenizer, index_option=text)
     sb.add_text_field("name_lemma", tokenizer_name=LEMMA_TOKENIZER, index_option=text)
     sb.add_text_field("body_lemma", tokenizer_name=LEMMA_TOKENIZER, index_option=text)
     sb.add_text_field("category_key", fast=not lean, tokenizer_name=KEY_TOKENIZER)

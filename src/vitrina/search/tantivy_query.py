@@ -17,7 +17,7 @@ import tantivy
 
 from vitrina.domain.search_document import is_decimal
 from vitrina.search.analysis import form_lemmas, lemmas, stems, whole_part
-from vitrina.search.fields import BOOSTS
+from vitrina.search.fields import BOOSTS, SERVED_BOOST, SERVED_PURPOSE_BOOST
 from vitrina.search.keyboard_layout import keyboard_twin
 from vitrina.search.misspellings import (
     FUZZY_MIN_CHARS,
@@ -83,11 +83,18 @@ _WORD_REST = "[0-9a-zа-яё.]*"
 class TantivyQueries:
     """Builds the queries `EmbeddedSearch` runs against `index`."""
 
-    def __init__(self, index: Any, schema: Any, analysis: Analysis, understanding: bool) -> None:
+    def __init__(
+        self, index: Any, schema: Any, analysis: Analysis, understanding: bool, served: bool = False
+    ) -> None:
         self.index = index
         self.schema = schema
         self.analysis = analysis
         self.understanding = understanding  # synonyms, brands, compounds, 2-edit typos
+        self.served = served  # the index has name_served (schema v4)
+        # what suggestions complete: a name's words, those it says its product serves too
+        self.name_fields = ("name", "name_served") if served else ("name",)
+        # each word's stems are looked for in these (name_served where the index has it)
+        self._stem_fields = [*BOOSTS.items(), *([("name_served", SERVED_BOOST)] if served else [])]
         # joined pair → its fuzzy clause: built from the schema alone, so valid across commits
         self._name_fuzzy: dict[str, Any] = {}
         # pattern → its name clause: a regex compiled once (~35 µs), valid across commits as
@@ -121,7 +128,7 @@ class TantivyQueries:
 
         if self.analysis in ("stem", "stem+lemma"):
             for stem in stems(word):
-                for name, boost in BOOSTS.items():
+                for name, boost in self._stem_fields:
                     if absent(name, stem):
                         continue
                     clauses.append(
@@ -154,6 +161,19 @@ class TantivyQueries:
                         )
                     )
         return clauses
+
+    def served_clauses(self, word: str, searcher: Any) -> list[Any]:
+        """The word's stems in `name_served`, weighed as a name's word (`query_plan.assemble`
+        adds them to a word the query says the product is for); none without the field."""
+        if not self.served:
+            return []
+        return [
+            tantivy.Query.boost_query(
+                tantivy.Query.term_query(self.schema, "name_served", stem), SERVED_PURPOSE_BOOST
+            )
+            for stem in stems(word)
+            if searcher.doc_freq("name_served", stem)
+        ]
 
     def forms_clauses(self, forms: list[Form], searcher: Any) -> list[Any]:
         """Clauses of the forms (`word_forms`) the index has."""
@@ -484,9 +504,13 @@ class TantivyQueries:
         return self.any_clause(found) if found else None
 
     def name_clauses(self, word: str) -> list[tuple[Any, Any]]:
+        """A word of a name (suggestions): its stems in the name and in what the name says
+        the product serves, its lemmas in the name's."""
         should = tantivy.Occur.Should
         return [
-            (should, tantivy.Query.term_query(self.schema, "name", stem)) for stem in stems(word)
+            (should, tantivy.Query.term_query(self.schema, field, stem))
+            for stem in stems(word)
+            for field in self.name_fields
         ] + [
             (should, tantivy.Query.term_query(self.schema, "name_lemma", form))
             for form in lemmas(word)
@@ -550,6 +574,9 @@ class _TantivyClauses:
 
     def typed(self, word: str) -> list[Any]:
         return [q for _, q in self.queries.term_clauses(word, 1.0, self.searcher())]
+
+    def served(self, word: str) -> list[Any]:
+        return self.queries.served_clauses(word, self.searcher())
 
     def absent(self, word: str) -> Any:
         terms = self.queries.term_clauses(word)  # every term: no probe, nothing to save

@@ -117,6 +117,11 @@ def words_to_complete(text: str) -> tuple[tuple[str, ...], tuple[str, ...], str]
     return needed, tuple(word for word in kept if is_optional_word(word)), last
 
 
+# The word after which suggestions also complete what a name says its product serves
+# (`fields.served_apart`: Фен для волос, волос indexed apart from the name)
+SERVED_AFTER = "для"
+
+
 def last_word_patterns(last: str) -> list[str]:
     """Regular expressions a name's word matches when it completes the partly typed `last`:
     as typed; in Latin for a Cyrillic one (самсу → samsung); after a compound's first part
