@@ -656,6 +656,64 @@ def test_diminutives_whose_stem_changes_and_everyday_names_of_devices(tmp_path: 
     )
 
 
+def test_diminutives_of_a_fifth_review_and_no_compound_read_into_one(tmp_path: Path) -> None:
+    """A fifth blind review's own catalogue of gadgets, cosmetics, kitchen and accessory
+    goods: ножичек, стеклышко and тушечка found nothing (-ичек, -ышко, -ечка → -ь);
+    коробочка, кофточка and тарелочка, which it had none of, found the glasses: their
+    -очка was read as a compound's second word, очки."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("knife", "Нож поварской Tramontina Century 20 см", category="Ножи"),
+            product("glass", "Защитное стекло для iPhone 13/14 2 шт", category="Стекла"),
+            product("mascara", "Тушь для ресниц Maybelline Lash черная", category="Тушь"),
+            product("sun", "Очки солнцезащитные мужские поляризационные", category="Очки"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(idx, [("ножичек", "knife"), ("стеклышко", "glass"), ("тушечка", "mascara")])
+    for small in ("коробочка", "кофточка", "тарелочка", "тарелочки"):
+        assert "sun" not in [h.product_id for h in idx.search(small).hits], small
+
+
+def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
+    """The same review: провод found a wired keyboard and no cable, джойстик a wheel (its
+    category: Рули и джойстики), бумажник paper towels, «очки от солнца» computer glasses
+    «с защитой от синего света», «жидкий порошок» only powders, вебка nothing."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("cable", "Кабель USB-C - Lightning Apple 1 м белый", category="Кабели"),
+            product("keyboard", "Клавиатура Logitech K120 проводная USB", category="Клавиатуры"),
+            product("pad", "Геймпад Sony DualSense для PS5 белый", category="Геймпады"),
+            product("wheel", "Руль игровой Logitech G29 с педалями", category="Рули и джойстики"),
+            product("wallet", "Портмоне мужское из натуральной кожи", category="Кошельки"),
+            product("towels", "Бумажные полотенца Zewa 2 рулона", category="Бумага"),
+            product("sun", "Солнцезащитные очки Ray-Ban Aviator", category="Очки"),
+            product("pc", "Очки компьютерные с защитой от синего света", category="Очки"),
+            product("gel", "Гель для стирки Persil Color 1,3 л", category="Стирка"),
+            product(
+                "powder", "Стиральный порошок Tide Альпийская свежесть 3 кг", category="Стирка"
+            ),
+            product("cam", "Веб-камера Logitech C920 Full HD", category="Веб-камеры"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("провод", "cable"),
+            ("джойстик", "pad"),
+            ("бумажник", "wallet"),
+            ("очки от солнца", "sun"),
+            ("жидкий порошок", "gel"),
+            ("вебка", "cam"),
+        ],
+    )
+
+
 def test_a_last_consonant_written_as_heard_is_read_as_meant(tmp_path: Path) -> None:
     """A third blind review: «утюк» found «Манок на утку» and no iron; Russian says the
     last consonant voiceless (утюг, творог, хлеб), and shoppers write what they hear."""

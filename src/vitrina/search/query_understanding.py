@@ -27,6 +27,7 @@ from functools import lru_cache
 from vitrina.search.analysis import (
     is_common_noun_lemma,
     is_dictionary_name_word,
+    is_dictionary_noun,
     is_dictionary_word,
     stems,
 )
@@ -183,6 +184,16 @@ _DIMINUTIVE_CHECKED = (
     ("ерко", "ро"),  # ведерко → ведро
     ("ичко", "йцо"),  # яичко → яйцо
     ("ошко", "но"),  # окошко → окно
+    # a fifth blind review: ножичек, стеклышко found nothing (тушечка: the word lists)
+    ("ичек", ""),  # ножичек → нож, ключичек → ключ
+    ("ышко", "о"),  # стеклышко → стекло, горлышко → горло
+)
+
+
+# The suffixes of four letters or more, whose endings `compound_endings` never reads as a
+# compound's second word
+_DIMINUTIVE_SUFFIXES = frozenset(
+    suffix for suffix, _ in (*_DIMINUTIVE, *_DIMINUTIVE_CHECKED) if len(suffix) >= MIN_COMPOUND_PART
 )
 
 
@@ -491,9 +502,25 @@ def compound_endings(word: str) -> list[str]:
     glass teapot (`compound_meanings` reads it as adjective + base)."""
     if not is_cyrillic(word) or any(word.startswith(p) for p in PREFIX_ADJECTIVES):
         return []
+    if any(is_dictionary_noun(b) for b in diminutive_bases(word)):
+        return []  # коробочка is a small коробка, not a compound of бочка
     base = prefix_base(word)
-    endings = [word[cut:] for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)]
+    endings = [
+        ending
+        for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)
+        if not _is_diminutive_suffix(ending := word[cut:])
+    ]
     return list(dict.fromkeys([base, *endings] if base else endings))
+
+
+def _is_diminutive_suffix(ending: str) -> bool:
+    """Whether the ending is a diminutive's suffix with at most one letter of inflection
+    (коробочка, тарелочки, подушка end in -очка, -очки, -ушка): no compound's second word
+    (a fifth blind review: коробочка, кофточка, тарелочка found the glasses, очки)."""
+    return any(
+        ending.startswith(suffix[:-1]) and len(ending) <= len(suffix)
+        for suffix in _DIMINUTIVE_SUFFIXES
+    )
 
 
 def prefix_base(word: str) -> str | None:
