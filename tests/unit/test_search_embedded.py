@@ -680,7 +680,8 @@ def test_diminutives_of_a_fifth_review_and_no_compound_read_into_one(tmp_path: P
 def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
     """The same review: провод found a wired keyboard and no cable, джойстик a wheel (its
     category: Рули и джойстики), бумажник paper towels, «очки от солнца» computer glasses
-    «с защитой от синего света», «жидкий порошок» only powders, вебка nothing."""
+    «с защитой от синего света», «жидкий порошок» only powders, вебка nothing; пауэрбанк,
+    read as аккумулятор alone, a camera's battery first, even typed «power bank»."""
     idx = EmbeddedSearch(tmp_path / "ix")
     idx.upsert(
         [
@@ -697,6 +698,8 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
                 "powder", "Стиральный порошок Tide Альпийская свежесть 3 кг", category="Стирка"
             ),
             product("cam", "Веб-камера Logitech C920 Full HD", category="Веб-камеры"),
+            product("bank", "Power bank Baseus Magnetic 5000 мАч белый", category="Аккумуляторы"),
+            product("battery", "Аккумулятор для Canon LP-E17", category="Аккумуляторы"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
     )
@@ -710,6 +713,9 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
             ("очки от солнца", "sun"),
             ("жидкий порошок", "gel"),
             ("вебка", "cam"),
+            ("пауэрбанк", "bank"),
+            ("power bank", "bank"),
+            ("powerbank", "bank"),
         ],
     )
 

@@ -133,7 +133,6 @@ ENGLISH_WORDS: dict[str, tuple[str, ...]] = {
     "gaming": ("игровой",),
     "blender": ("блендер",),
     "charger": ("зарядный", "устройство"),
-    "powerbank": ("аккумулятор",),
     "console": ("консоль", "приставка"),
     "cable": ("кабель",),
     "coffee": ("кофе",),
@@ -437,11 +436,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "маршрутизатор": ("роутер",),
     "роутер": ("маршрутизатор",),
     "грудка": ("филе",),  # куриная грудка: the titles' куриное филе
-    # blind probe round 41: a power bank is a внешний аккумулятор in the titles (Power
-    # Bank two Latin words after it); perfume is парфюмерная вода
-    "повербанк": ("аккумулятор",),
-    "пауэрбанк": ("аккумулятор",),
-    "павербанк": ("аккумулятор",),
+    # blind probe round 41: perfume is парфюмерная вода (a power bank: PHRASE_SYNONYMS)
     "духи": ("парфюмерный", "парфюм"),
     "парфюм": ("парфюмерный", "духи"),
     # blind probe round 43: what a shop's Russian calls these at home
@@ -657,6 +652,13 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("для", "сад"): (("садовый",),),
     ("для", "ребенок"): (("детский",),),
     ("из", "хлопок"): (("хлопковый",),),
+    # a power bank is a внешний аккумулятор or a Power Bank in the titles; read as
+    # аккумулятор alone it ranked a camera's battery first (a fifth blind review)
+    **dict.fromkeys(
+        [("powerbank",), ("повербанк",), ("пауэрбанк",), ("павербанк",)],
+        (("внешний", "аккумулятор"), ("power", "bank")),
+    ),
+    ("power", "bank"): (("внешний", "аккумулятор"),),
     ("от", "солнце"): (("солнцезащитный",),),  # a fifth blind review
     ("в", "дорога"): (("дорожный",),),
     ("в", "машина"): (("автомобильный",),),
