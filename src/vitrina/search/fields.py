@@ -153,7 +153,7 @@ def index_fields(
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     # what a title says the product lacks (без сахара) is one word with без: not a word it has
     name_kept, device = purpose_apart(doc["name"])
-    description = f"{doc['description']} {device}" if device else doc["description"]
+    description = " ".join(filter(None, (doc["description"], device)))
     name_said, description_said = lacking_glued(name_kept), lacking_glued(description)
     served_said = ""
     if served:
