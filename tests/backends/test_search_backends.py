@@ -786,7 +786,7 @@ def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_back
     catalog: list[dict[str, Any]],
     indexes: dict[str, Any],
 ) -> None:
-    """A fifth blind review: «очки» ranked «Футляр для очков» above the glasses, «телефон» a
+    """A fourth blind review: «очки» ranked «Футляр для очков» above the glasses, «телефон» a
     phone holder above the phone. The Russian words after для that say what the product
     serves are indexed apart from the name (`fields.served_apart`): weighing less there,
     and as a name's words for the Y of «X для Y»."""

@@ -656,8 +656,8 @@ def test_diminutives_whose_stem_changes_and_everyday_names_of_devices(tmp_path: 
     )
 
 
-def test_diminutives_of_a_fifth_review_and_no_compound_read_into_one(tmp_path: Path) -> None:
-    """A fifth blind review's own catalogue of gadgets, cosmetics, kitchen and accessory
+def test_diminutives_of_a_fourth_review_and_no_compound_read_into_one(tmp_path: Path) -> None:
+    """A fourth blind review's own catalogue of gadgets, cosmetics, kitchen and accessory
     goods: ножичек, стеклышко and тушечка found nothing (-ичек, -ышко, -ечка → -ь);
     коробочка, кофточка and тарелочка, which it had none of, found the glasses: their
     -очка was read as a compound's second word, очки."""

@@ -184,7 +184,7 @@ _DIMINUTIVE_CHECKED = (
     ("ерко", "ро"),  # ведерко → ведро
     ("ичко", "йцо"),  # яичко → яйцо
     ("ошко", "но"),  # окошко → окно
-    # a fifth blind review: ножичек, стеклышко found nothing (тушечка: the word lists)
+    # a fourth blind review: ножичек, стеклышко found nothing (тушечка: the word lists)
     ("ичек", ""),  # ножичек → нож, ключичек → ключ
     ("ышко", "о"),  # стеклышко → стекло, горлышко → горло
 )
@@ -516,7 +516,7 @@ def compound_endings(word: str) -> list[str]:
 def _is_diminutive_suffix(ending: str) -> bool:
     """Whether the ending is a diminutive's suffix with at most one letter of inflection
     (коробочка, тарелочки, подушка end in -очка, -очки, -ушка): no compound's second word
-    (a fifth blind review: коробочка, кофточка, тарелочка found the glasses, очки)."""
+    (a fourth blind review: коробочка, кофточка, тарелочка found the glasses, очки)."""
     return any(
         ending.startswith(suffix[:-1]) and len(ending) <= len(suffix)
         for suffix in _DIMINUTIVE_SUFFIXES

@@ -653,13 +653,13 @@ PHRASE_SYNONYMS: dict[tuple[str, ...], tuple[tuple[str, ...], ...]] = {
     ("для", "ребенок"): (("детский",),),
     ("из", "хлопок"): (("хлопковый",),),
     # a power bank is a внешний аккумулятор or a Power Bank in the titles; read as
-    # аккумулятор alone it ranked a camera's battery first (a fifth blind review)
+    # аккумулятор alone it ranked a camera's battery first (a fourth blind review)
     **dict.fromkeys(
         [("powerbank",), ("повербанк",), ("пауэрбанк",), ("павербанк",)],
         (("внешний", "аккумулятор"), ("power", "bank")),
     ),
     ("power", "bank"): (("внешний", "аккумулятор"),),
-    ("от", "солнце"): (("солнцезащитный",),),  # a fifth blind review
+    ("от", "солнце"): (("солнцезащитный",),),  # a fourth blind review
     ("в", "дорога"): (("дорожный",),),
     ("в", "машина"): (("автомобильный",),),
     ("жидкий", "порошок"): (("гель", "стирка"),),  # a liquid detergent is a гель для стирки
