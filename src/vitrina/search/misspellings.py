@@ -13,7 +13,7 @@ from functools import lru_cache
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from vitrina.search.analysis import is_dictionary_word, lemmas, stems
+from vitrina.search.analysis import is_dictionary_noun, is_dictionary_word, lemmas, stems
 from vitrina.search.keyboard_layout import neighbour_key_slips
 from vitrina.search.transliteration import is_cyrillic
 from vitrina.search.word_lists import BRANDS, COLOURS, ENGLISH_WORDS, SYNONYMS, TASK_WORDS
@@ -292,4 +292,7 @@ def swapped_dictionary_words(word: str) -> tuple[str, ...]:
     # under five letters get no fuzzy match)
     slipped = sorted({twin for twin in neighbour_key_slips(word) if is_dictionary_word(twin)})
     meant = {lemma for twin in slipped for lemma in lemmas(twin)[:1]}  # сумкв: сумка, сумку
+    if len(meant) > 1:  # мыщь: мышь or мыль (мылить's); a query names a thing: the noun
+        slipped = [twin for twin in slipped if is_dictionary_noun(twin)]
+        meant = {lemma for twin in slipped for lemma in lemmas(twin)[:1]}
     return tuple(slipped) if len(meant) == 1 else ()
