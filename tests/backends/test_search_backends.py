@@ -815,6 +815,36 @@ def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_back
         index.close()
 
 
+def test_a_device_named_after_для_is_found_by_its_kind_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """The fourth blind review: «стекло для телефона» found only a film whose description
+    said смартфон; the glasses said «для iPhone 13/14» and «для Samsung Galaxy S23», and
+    nothing said an iPhone is a телефон (`fields.DEVICE_KINDS`)."""
+    rows = (
+        ("990070", "Защитное стекло для iPhone 13/14 полноэкранное", "Аксессуары", "Red Line"),
+        ("990071", "Чехол для Samsung Galaxy S24 силиконовый", "Аксессуары", "Samsung"),
+        ("990072", "Стекло закаленное для стола 60х90", "Мебель", "Hoff"),
+        ("990073", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "kinds", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("стекло для телефона", "990070"),
+                ("чехол для смартфона", "990071"),
+                ("телефон", "990073"),
+                ("стекло для стола", "990072"),
+            ),
+        )
+    finally:
+        index.close()
+
+
 def test_an_opensearch_index_of_an_older_version_gains_the_served_field(
     request: pytest.FixtureRequest, catalog: list[dict[str, Any]]
 ) -> None:

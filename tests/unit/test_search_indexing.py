@@ -44,6 +44,7 @@ from vitrina.search.embedded import EmbeddedSearch
 from vitrina.search.fields import (
     BODY_FIELDS,
     TEXT_FIELDS,
+    device_kinds,
     index_fields,
     purpose_apart,
     served_apart,
@@ -112,8 +113,15 @@ def test_index_fields_equal_the_field_by_field_definition(texts: dict[str, str])
         "name": kept,
         "brand": product.get("brand") or "",
         "category": product.get("category") or "",
-        "description": " ".join(
-            filter(None, (product.get("description"), purpose_apart(named)[1]))
+        "description": " ".join(  # and what kind of device it is (iPhone: смартфон)
+            filter(
+                None,
+                (
+                    product.get("description"),
+                    purpose_apart(named)[1],
+                    device_kinds(purpose_apart(named)[1]),
+                ),
+            )
         ),
         "tags": " ".join(product.get("tags") or []),
         "specifications": " ".join(  # key and value; the key alone for a yes, none for a no

@@ -51,6 +51,25 @@ _FOR_LATIN = re.compile(
 )
 
 
+# What kind of device a Latin name after для is (Защитное стекло для iPhone 13/14): said
+# with the moved words, so «стекло для телефона», «чехол на смартфон» find such goods (a
+# fourth blind review: the glasses for iPhone and Galaxy were found by neither). Only names
+# everybody knows as one kind; a maker's name alone (Samsung, Xiaomi) makes many kinds.
+DEVICE_KINDS: dict[str, str] = {
+    **dict.fromkeys(("iphone", "galaxy", "redmi", "pixel", "poco"), "смартфон телефон"),
+    **dict.fromkeys(("ipad", "tab"), "планшет"),
+    **dict.fromkeys(("macbook", "thinkpad", "vivobook", "ideapad"), "ноутбук"),
+    **dict.fromkeys(("airpods",), "наушники"),
+    **dict.fromkeys(("ps5", "ps4", "playstation", "xbox"), "консоль приставка"),
+}
+
+
+def device_kinds(device: str) -> str:
+    """The kinds of the devices `device` names (iPhone 15 → смартфон телефон); "" for none."""
+    words = re.findall(r"[a-z0-9]+", device.lower())
+    return " ".join(dict.fromkeys(DEVICE_KINDS[w] for w in words if w in DEVICE_KINDS))
+
+
 def purpose_apart(name: str) -> tuple[str, str]:
     """The name without the Latin words a purpose preposition names (чехол для iPhone 15 →
     чехол для), and those words; the name and "" when it has none."""
@@ -153,7 +172,7 @@ def index_fields(
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     # what a title says the product lacks (без сахара) is one word with без: not a word it has
     name_kept, device = purpose_apart(doc["name"])
-    description = " ".join(filter(None, (doc["description"], device)))
+    description = " ".join(filter(None, (doc["description"], device, device_kinds(device))))
     name_said, description_said = lacking_glued(name_kept), lacking_glued(description)
     served_said = ""
     if served:
