@@ -681,7 +681,8 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
     """The same review: провод found a wired keyboard and no cable, джойстик a wheel (its
     category: Рули и джойстики), бумажник paper towels, «очки от солнца» computer glasses
     «с защитой от синего света», «жидкий порошок» only powders, вебка nothing; пауэрбанк,
-    read as аккумулятор alone, a camera's battery first, even typed «power bank»."""
+    read as аккумулятор alone, a camera's battery first, even typed «power bank»; «чем
+    постирать пуховик» the powders above «Средство для стирки пуховиков»."""
     idx = EmbeddedSearch(tmp_path / "ix")
     idx.upsert(
         [
@@ -700,6 +701,7 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
             product("cam", "Веб-камера Logitech C920 Full HD", category="Веб-камеры"),
             product("bank", "Power bank Baseus Magnetic 5000 мАч белый", category="Аккумуляторы"),
             product("battery", "Аккумулятор для Canon LP-E17", category="Аккумуляторы"),
+            product("down", "Средство для стирки пуховиков Unicum 500 мл", category="Стирка"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
     )
@@ -716,8 +718,11 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
             ("пауэрбанк", "bank"),
             ("power bank", "bank"),
             ("powerbank", "bank"),
+            ("чем постирать пуховик", "down"),
         ],
     )
+    # a task's product said as the titles say it: стиральный, and для стирки too
+    assert "gel" in [h.product_id for h in idx.search("чем постирать").hits]
 
 
 def test_a_last_consonant_written_as_heard_is_read_as_meant(tmp_path: Path) -> None:
