@@ -823,7 +823,7 @@ def test_a_device_named_after_для_is_found_by_its_kind_on_both_backends(
 ) -> None:
     """The fourth blind review: «стекло для телефона» found only a film whose description
     said смартфон; the glasses said «для iPhone 13/14» and «для Samsung Galaxy S23», and
-    nothing said an iPhone is a телефон (`fields.DEVICE_KINDS`)."""
+    nothing said an iPhone is a телефон (`word_lists.DEVICE_KINDS`)."""
     rows = (
         ("990070", "Защитное стекло для iPhone 13/14 полноэкранное", "Аксессуары", "Red Line"),
         ("990071", "Чехол для Samsung Galaxy S24 силиконовый", "Аксессуары", "Samsung"),

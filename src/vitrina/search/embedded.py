@@ -459,9 +459,7 @@ class EmbeddedSearch:
 
     def suggest_one_slip(self, begun: str, limit: int = 8) -> list[dict[str, str]]:
         """Names with a word that `begun` begins with one slip (`one_slip_suggestions`)."""
-        return one_slip_suggestions(
-            self._searcher(), self.schema, begun, limit, self._queries.name_fields
-        )
+        return one_slip_suggestions(self._searcher(), self.schema, begun, limit)
 
     def get(self, product_id: str) -> dict[str, Any] | None:
         searcher = self._searcher()

@@ -20,6 +20,7 @@ from vitrina.search.analysis import (
 )
 from vitrina.search.lookalikes import one_script_text
 from vitrina.search.query_understanding import compound_kinds
+from vitrina.search.word_lists import DEVICE_KINDS
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -49,19 +50,6 @@ _LATIN_WORD = r"(?:[A-Za-z][\w'.+-]*|\d[\w.+-]*)"
 _FOR_LATIN = re.compile(
     rf"(?<![^\W\d_])(для|под|к)\s+({_LATIN_WORD}(?:\s+{_LATIN_WORD})*)", re.IGNORECASE
 )
-
-
-# What kind of device a Latin name after для is (Защитное стекло для iPhone 13/14): said
-# with the moved words, so «стекло для телефона», «чехол на смартфон» find such goods (a
-# fourth blind review: the glasses for iPhone and Galaxy were found by neither). Only names
-# everybody knows as one kind; a maker's name alone (Samsung, Xiaomi) makes many kinds.
-DEVICE_KINDS: dict[str, str] = {
-    **dict.fromkeys(("iphone", "galaxy", "redmi", "pixel", "poco"), "смартфон телефон"),
-    **dict.fromkeys(("ipad", "tab"), "планшет"),
-    **dict.fromkeys(("macbook", "thinkpad", "vivobook", "ideapad"), "ноутбук"),
-    **dict.fromkeys(("airpods",), "наушники"),
-    **dict.fromkeys(("ps5", "ps4", "playstation", "xbox"), "консоль приставка"),
-}
 
 
 def device_kinds(device: str) -> str:

@@ -37,6 +37,7 @@ from vitrina.search.phrases import (
 )
 from vitrina.search.query_roles import (
     MAKER_WEIGHT,
+    PURPOSE_WEIGHT,
     lacking_prefix_joined,
     query_roles,
     with_lacking_prefix,
@@ -82,6 +83,7 @@ class PlannedWord:
     optional: bool = False  # для, купить …: only adds to what the other words found
     weight: float = 1.0  # «X для Y»: Y's words weigh less
     absent: bool = False  # «без подсветки»: products with the word as typed are left out
+    purpose: bool = False  # a word of Y in «X для Y» (its weight is PURPOSE_WEIGHT's)
 
 
 @dataclass(frozen=True)
@@ -158,9 +160,10 @@ def plan_query(
         if request in ("fuzzy", "word_or_fuzzy"):
             fuzzy_left -= 1
         weight = roles.weights[i] if roles is not None else 1.0
+        purpose = weight == PURPOSE_WEIGHT  # before a maker's weight is applied below
         if mode in ("or", HEAD_MODE) and roles is not None and i in roles.makers:
             weight *= MAKER_WEIGHT  # what it is outranks who makes it, when not both
-        planned.append(PlannedWord(word, request, optional, weight, absent))
+        planned.append(PlannedWord(word, request, optional, weight, absent, purpose))
     joined: tuple[str, ...] = ()
     # "any word" too: a name said as two words (рапид фаер, бук лайт) beside a word that
     # matches (мышка) ends the search there, and the fuzzy stage that joins them never runs
@@ -286,6 +289,17 @@ def typed_words(plan: QueryPlan, phrase: PhraseMatch) -> tuple[str, ...]:
     return tuple(w.word for w in plan.words[phrase.start : phrase.end])
 
 
+def _weighted(clause: C | None, planned: PlannedWord, clauses: Clauses[C]) -> C | None:
+    """A word's clause at its weight. Y of «X для Y» weighs little (a name saying Y is
+    another product), but found where a name says what its product serves, it is what was
+    asked (крем для рук): that adds at a name's weight."""
+    if clause is None or planned.weight == 1.0:
+        return clause
+    weighted = clauses.weighted(clause, planned.weight)
+    served = clauses.served(planned.word) if planned.purpose else []
+    return clauses.with_should(weighted, served) if served else weighted
+
+
 def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
     """The query of `plan` in a backend's clauses; None when nothing is left to look for."""
     words = plan.words
@@ -294,18 +308,7 @@ def assemble(plan: QueryPlan, clauses: Clauses[C]) -> C | None:
         clause = built[i]
         if clause is not None and not words[i].absent:
             built[i] = clauses.any_of([clause, clauses.name_word_matching(pattern)])
-    built = [
-        c if c is None or w.weight == 1.0 else clauses.weighted(c, w.weight)
-        for c, w in zip(built, words, strict=True)
-    ]
-    # Y of «X для Y» weighs little (a name saying Y is another product), but in what a
-    # name says its product serves, it is what was asked (крем для рук)
-    built = [
-        c
-        if c is None or w.weight == 1.0 or not (s := clauses.served(w.word))
-        else clauses.with_should(c, s)
-        for c, w in zip(built, words, strict=True)
-    ]
+    built = [_weighted(c, w, clauses) for c, w in zip(built, words, strict=True)]
     optional = [w.optional for w in words]
     # «без подсветки»: left out in every stage, as typed (its alternatives are not). Before
     # the phrases fold: the indexes are the words' as typed (фитнес браслет без зарядки

@@ -67,29 +67,16 @@ def suggestions(
 
 
 def one_slip_suggestions(
-    searcher: Any, schema: Any, begun: str, limit: int, fields: tuple[str, ...] = ("name",)
+    searcher: Any, schema: Any, begun: str, limit: int
 ) -> list[dict[str, str]]:
     """Products whose name has a word that `begun`, typed with one slip (a letter wrong,
     missing, extra, or two swapped), begins: ноту → «Ноутбук …», кофимаш → «Кофемашина …».
     A fuzzy prefix over the names' terms, asked only when nothing else completes the word;
     a brand whose key begins with the word's sound first (мишл → «Шины Michelin …»: a second
-    blind review; `transliteration.brand_sound_pattern`). `fields`: the name's (the
-    queries' `name_fields`)."""
-    query = tantivy.Query.boolean_query(
-        [
-            (
-                tantivy.Occur.Should,
-                tantivy.Query.fuzzy_term_query(
-                    schema,
-                    field,
-                    begun.lower(),
-                    distance=1,
-                    transposition_cost_one=True,
-                    prefix=True,
-                ),
-            )
-            for field in fields
-        ]
+    blind review; `transliteration.brand_sound_pattern`). A lone word: never one of what a
+    name says its product serves, which suggestions complete only after для."""
+    query = tantivy.Query.fuzzy_term_query(
+        schema, "name", begun.lower(), distance=1, transposition_cost_one=True, prefix=True
     )
     sound = brand_sound_pattern(begun.lower(), begun=True)
     if sound is not None:

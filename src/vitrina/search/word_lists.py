@@ -210,6 +210,19 @@ TRADE_NAMES: dict[str, tuple[str, ...]] = {
     "конверс": ("кеды",),
 }
 
+# What kind of device a Latin name after для is (Защитное стекло для iPhone 13/14): said
+# with the words `fields.purpose_apart` moves out of the name, so «стекло для телефона»
+# finds such goods (a fourth blind review: the glasses for iPhone and Galaxy were found by
+# neither). Only names everybody knows as one kind; a maker's name (Samsung) makes many.
+DEVICE_KINDS: dict[str, str] = {
+    **dict.fromkeys(("iphone", "galaxy", "redmi", "pixel", "poco"), "смартфон телефон"),
+    **dict.fromkeys(("ipad", "tab"), "планшет"),
+    **dict.fromkeys(("macbook", "thinkpad", "vivobook", "ideapad"), "ноутбук"),
+    **dict.fromkeys(("airpods",), "наушники"),
+    **dict.fromkeys(("ps5", "ps4", "playstation", "xbox"), "консоль приставка"),
+}
+
+
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
 # A task said instead of its tool (чем гладить рубашки, чтобы сушить волосы, почитать в
 # дороге): the verb's lemma → the product the titles name for it. Only verbs one kind of
