@@ -2004,3 +2004,33 @@ def test_a_russian_word_that_is_a_model_name_finds_the_name_on_both_backends(
         pytest.skip("the seed catalogues are not here")
     hits = indexes["seed"][0].search("пульс про", limit=3).hits
     assert hits and hits[0].product["name"] == "Наушники Pulse Pro", (indexes["kind"], hits[:1])
+
+
+def test_a_fifth_review_s_misreadings_are_gone_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A fifth blind review: огород, which its catalogue never said, was read two edits
+    into пород (a dog food's «для собак средних пород»); вискас listed Fiskars' garden tools
+    above Whiskas (a leading в is the English w); «вскопать огород» needed a spade."""
+    rows = (
+        ("990080", "Корм сухой Purina Pro Plan", "Корма", "Purina"),
+        ("990081", "Корм влажный для кошек Whiskas паштет", "Корма", "Whiskas"),
+        ("990082", "Лопата штыковая Fiskars Solid", "Сад", "Fiskars"),
+        ("990083", "Грабли веерные Fiskars Solid", "Сад", "Fiskars"),
+    )
+    made = [
+        {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
+        for pid, title, category, brand in rows
+    ]
+    for product in made:
+        product["description"] = ""
+    made[0]["description"] = "Полнорационный сухой корм для взрослых собак средних пород."
+    index = _build(_open(indexes["kind"], "fifth", tmp_path, request), [*catalog[:50], *made])
+    try:
+        assert "990080" not in [h.product_id for h in index.search("огород", limit=10).hits]
+        _firsts_are(index, (("вискас", "990081"), ("вскопать огород", "990082")))
+    finally:
+        index.close()

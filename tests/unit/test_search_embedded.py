@@ -725,6 +725,87 @@ def test_everyday_names_of_gadgets_and_household_goods(tmp_path: Path) -> None:
     assert "gel" in [h.product_id for h in idx.search("чем постирать").hits]
 
 
+def test_a_fifth_review_s_garden_repair_and_pet_goods(tmp_path: Path) -> None:
+    """A fifth blind review's own catalogue (garden, repair, car, pets, stationery, home):
+    тепличка and грабельки found a dog's overall and nothing (-ичка → -ица, -ельки → -ли);
+    вискас listed Fiskars' spade, rakes and pruner above Whiskas (a leading в is the
+    English w); тосол, занавески, галошница, гардероб, авторучка found nothing or a
+    lawnmower; «вскопать огород», «просверлить бетон», «помыть машину» found dog food, a
+    wheel rim and a car air freshener (tasks: the goods they need); «бур для льда», «кровать
+    детская» and бензокоса found snow brushes, adult beds and the electric trimmer."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("greenhouse", "Теплица из поликарбоната Воля «Дачная-Стрелка» 3×4 м"),
+            product("overall", "Комбинезон зимний для собак, тёплый, размер M"),
+            product("rakes", "Грабли веерные Fiskars Solid, 22 зуба", brand="Fiskars"),
+            product("spade", "Лопата штыковая Fiskars Solid с черенком", brand="Fiskars"),
+            product("food", "Корм влажный для кошек Whiskas паштет с курицей", brand="Whiskas"),
+            product("dogfood", "Корм сухой для собак средних пород Purina", brand="Purina"),
+            product("coolant", "Антифриз Sintec Euro G11 зелёный, 5 кг"),
+            product("curtains", "Шторы блэкаут на ленте, 2 шт, 150×260 см"),
+            product("rack", "Обувница трёхъярусная, 60 см"),
+            product("wardrobe", "Шкаф-купе трёхдверный с зеркалом"),
+            product("pen", "Ручка шариковая Pilot BPS-GP, синяя"),
+            product("mower", "Газонокосилка электрическая Makita ELM3720 с ручкой"),
+            product("drill", "Дрель ударная Интерскол ДУ-13/780ЭР"),
+            product("rim", "Диск литой K&K Таурус 6.5x16 ET45"),
+            product("shampoo", "Автошампунь для бесконтактной мойки Grass Active Foam, 1 л"),
+            product("freshener", "Ароматизатор в машину Areon Ken «Ваниль»"),
+            product("auger", "Ледобур Mora Ice Arctic 130 мм"),
+            product("brush", "Щётка-скребок для снега телескопическая"),
+            product("crib", "Кроватка детская с маятником Nuovita"),
+            product("bed", "Кровать двуспальная 160×200 с подъёмным механизмом"),
+            product("petrol", "Мотокоса бензиновая Husqvarna 143R-II, нож + леска"),
+            product("electric", "Триммер электрический Bosch EasyGrassCut 26, леска"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("тепличка", "greenhouse"),
+            ("грабельки", "rakes"),
+            ("вискас", "food"),
+            ("тосол", "coolant"),
+            ("занавески", "curtains"),
+            ("галошница", "rack"),
+            ("гардероб", "wardrobe"),
+            ("авторучка", "pen"),
+            ("вскопать огород", "spade"),
+            ("просверлить бетон", "drill"),
+            ("помыть машину", "shampoo"),
+            ("бур для льда", "auger"),
+            ("кровать детская", "crib"),
+            ("бензокоса", "petrol"),
+            ("электрокоса", "electric"),
+        ],
+    )
+
+
+def test_a_dictionary_noun_is_not_read_two_edits_into_another(tmp_path: Path) -> None:
+    """The same review: огород, which the catalogue never said, was read two edits into
+    пород («для собак средних пород») and listed dog food. A noun the dictionary has gets one
+    edit; a diminutive's (сметанку ~ сметан) and a verb's (перевезти ~ перевозка) two."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product(
+                "dogfood",
+                "Корм сухой Purina Pro Plan",
+                description="Полнорационный сухой корм для взрослых собак средних пород.",
+            ),
+            product("sour", "Сметана Простоквашино 20%, 300 г"),
+            product("carrier", "Переноска для кошек пластиковая Trixie"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert "dogfood" not in [h.product_id for h in idx.search("огород").hits]
+    assert_first_hits(idx, [("сметанку", "sour"), ("перевезти кошку", "carrier")])
+
+
 def test_a_last_consonant_written_as_heard_is_read_as_meant(tmp_path: Path) -> None:
     """A third blind review: «утюк» found «Манок на утку» and no iron; Russian says the
     last consonant voiceless (утюг, творог, хлеб), and shoppers write what they hear."""

@@ -37,10 +37,28 @@ def lemma_fuzzy_distance(word: str) -> int:
     return 1 if len(word) >= FUZZY_MIN_CHARS else 0
 
 
-def fuzzy_distance(stem: str) -> int:
-    """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2."""
+# The endings of a diminutive's lemma (сметанка, кастрюлька, творожок, носик, колечко)
+_DIMINUTIVE_LEMMA_ENDINGS = ("ка", "ки", "ко", "ок", "ек", "ик")
+
+
+@lru_cache(maxsize=65_536)
+def _is_plain_noun(word: str) -> bool:
+    """A dictionary noun none of whose lemmas may be a diminutive (огород, not сметанку)."""
+    return is_dictionary_noun(word) and not any(
+        lemma.endswith(_DIMINUTIVE_LEMMA_ENDINGS) for lemma in lemmas(word)
+    )
+
+
+def fuzzy_distance(stem: str, word: str = "") -> int:
+    """Edits a misspelt stem may be away from the index's word: 0 (too short), 1 or 2. One
+    at most when the `word` typed is a noun the dictionary knows: a thing the catalogue
+    lacks is read as itself, not two edits into another (огород → пород, of «для собак
+    средних пород»: a blind review's garden queries listed dog food). A verb keeps two: they
+    reach its action's noun (перевезти ~ перевозка), as nothing else does; so does a noun
+    in -ка, -ок, -ик … (сметанку ~ сметан, печеньки ~ печен): a diminutive's base is
+    two edits away."""
     if len(stem) >= 6:
-        return 2
+        return 1 if word and _is_plain_noun(word) else 2
     return 1 if len(stem) >= 5 else 0
 
 

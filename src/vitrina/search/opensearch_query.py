@@ -232,7 +232,7 @@ def _fuzzy(text: str, fields: list[str]) -> dict[str, Any] | None:
             "query": text,
             "fields": fields,
             "type": "most_fields",
-            "fuzziness": fuzzy_distance(stem),
+            "fuzziness": fuzzy_distance(stem, text),
         }
     }
 

@@ -187,7 +187,16 @@ _DIMINUTIVE_CHECKED = (
     # a fourth blind review: ножичек, стеклышко found nothing (тушечка: the word lists)
     ("ичек", ""),  # ножичек → нож, ключичек → ключ
     ("ышко", "о"),  # стеклышко → стекло, горлышко → горло
+    # a fifth blind review (garden and stationery): тепличка, ножнички, грабельки
+    ("ичка", "ица"),  # тепличка → теплица, пуговичка → пуговица
+    ("ички", "ицы"),  # ножнички → ножницы
+    ("ельки", "ли"),  # грабельки → грабли
+    ("елька", "ля"),  # вафелька → вафля
 )
+
+
+# Bases taken only when no other is a dictionary noun (тепличка → теплица; водичка → вода)
+_ONLY_WITHOUT_BASE = frozenset({"ица", "ицы"})
 
 
 # The suffixes of four letters or more, whose endings `compound_endings` never reads as a
@@ -399,9 +408,13 @@ def diminutive_bases(word: str, bare: bool = True, rare: bool = True) -> list[st
     for suffix, replacement in _DIMINUTIVE_CHECKED if rare else ():
         if not bare and replacement == "":
             continue
+        if replacement in _ONLY_WITHOUT_BASE and any(map(is_common_noun_lemma, found)):
+            continue  # водичка is вода's: not also водица
         base = word[: len(word) - len(suffix)] + replacement
         known = word.endswith(suffix) and len(base) >= 3 and is_common_noun_lemma(base)
         if known and base not in found:
+            if replacement in _ONLY_WITHOUT_BASE:  # тепличка: теплица, not тепла (теплый)
+                found = [b for b in found if is_common_noun_lemma(b)]
             found.append(base)
     return found
 

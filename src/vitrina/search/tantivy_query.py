@@ -272,7 +272,7 @@ class TantivyQueries:
                         self.schema,
                         name,
                         stem,
-                        distance=fuzzy_distance(stem) if self.understanding else 1,
+                        distance=fuzzy_distance(stem, w) if self.understanding else 1,
                     ),
                     boost,
                 ),

@@ -97,6 +97,11 @@ def english_spellings(word: str) -> list[str]:
         return found
     if (sounds := english_sound_spelling(word)) is not None:
         found.append(sounds)
+    if _ENGLISH_W.search(word) or "ай" in word:
+        # a leading w and ai as Russian writes them, в and ай (вискас → wiskas ~ whiskas,
+        # вилсон → wilson, хайер → haier): a fifth blind review's вискас listed Fiskars
+        # first. Not a в inside a word: клавиатурв, a typo, would be one more fuzzy term
+        found.append(transliterate(_ENGLISH_W.sub("w", word).replace("ай", "ai")))
     if _ENGLISH_OO.search(word):
         # ook: English k after oo (book, look), where к is otherwise c (бук → booc)
         found.append(transliterate_english(_ENGLISH_OO.sub("oo", word).replace("ooк", "ook")))
@@ -111,6 +116,8 @@ _ENGLISH_A = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])э")
 # a name's last word "one" said as Russian writes it, joined to the name (пульсван → pulsone,
 # one edit from PulseOne; ван плюс); after three letters, so диван or ван alone stay
 _ENGLISH_ONE = re.compile(r"(?<=\w{4})(?:ван|уан)$")  # уан: one as spelt (probe round 24)
+# English w, said в before a vowel (Whiskas → вискас, Wilson → вилсон)
+_ENGLISH_W = re.compile(r"^в(?=[аеиоуыэюя])")
 # English oo said у between consonants (бук → book, фуд → food)
 _ENGLISH_OO = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])у(?=[бвгджзклмнпрстфхцчшщ])")
 # English y said as ай before a consonant, as Russian writes it (райзен → ryzen, дайсон →
