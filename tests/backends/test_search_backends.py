@@ -2034,3 +2034,35 @@ def test_a_fifth_review_s_misreadings_are_gone_on_both_backends(
         _firsts_are(index, (("вискас", "990081"), ("вскопать огород", "990082")))
     finally:
         index.close()
+
+
+def test_a_thin_all_words_stage_is_topped_up_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A sixth blind review: «новогодняя елка» listed only the tinsel whose description
+    says «украшения елки», none of the trees (`base.THIN_STAGE`)."""
+    rows = (
+        ("990090", "Мишура новогодняя 2 м", "Праздник", "Snowmen"),
+        ("990091", "Елка искусственная Royal Christmas 180 см", "Праздник", "Royal"),
+        ("990092", "Елка искусственная заснеженная 150 см", "Праздник", "Snowmen"),
+    )
+    made = [
+        {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
+        for pid, title, category, brand in rows
+    ]
+    for product in made:
+        product["description"] = ""
+    made[0]["description"] = "Для украшения елки и комнаты."
+    index = _build(_open(indexes["kind"], "thin", tmp_path, request), [*catalog[:50], *made])
+    try:
+        page = index.search("новогодняя елка", limit=10)
+        found = [h.product_id for h in page.hits]
+        assert found[0] == "990090" and {"990091", "990092"} <= set(found), found
+        assert [h.product_id for h in index.search("новогодняя елка", all_words=True).hits] == [
+            "990090"
+        ]
+    finally:
+        index.close()

@@ -107,6 +107,7 @@ def _stage_by_stage(index: EmbeddedSearch, text: str, filters: SearchFilters) ->
     """The search as the stages were run before their shortcuts: every stage's whole query
     built (`assemble`, no "all words" stop) and run until one finds something."""
     from vitrina.domain.search_document import query_words
+    from vitrina.search.base import THIN_STAGE
     from vitrina.search.query_plan import assemble, plan_query, rewritten_words
     from vitrina.search.tantivy_query import _TantivyClauses
     from vitrina.search.tantivy_reading import read_words
@@ -117,6 +118,7 @@ def _stage_by_stage(index: EmbeddedSearch, text: str, filters: SearchFilters) ->
     if len(words) > 1:
         words = read_words(searcher, words)
     modes = ["and", "or", "fuzzy"] if len(words) > 1 else ["and", "fuzzy"]
+    thin: list[Any] = []  # a thin "and" stage's products, topped up by the next stage's
     for mode in modes:
         query = assemble(plan_query(words, mode), _TantivyClauses(index._queries, mode))
         if query is None:
@@ -125,10 +127,21 @@ def _stage_by_stage(index: EmbeddedSearch, text: str, filters: SearchFilters) ->
             [(tantivy.Occur.Must, query)]
             + [(tantivy.Occur.Must, f) for f in filter_clauses(index.schema, filters)]
         )
-        result = searcher.search(full, limit=10, count=True)
+        result = searcher.search(full, limit=10 + THIN_STAGE, count=True)
+        found = [(round(score, 4), address.doc) for score, address in result.hits]
+        if thin:
+            if mode == "fuzzy":
+                return thin
+            if result.count:
+                docs = {doc for _, doc in thin}
+                return [*thin, *(hit for hit in found if hit[1] not in docs)][:10]
+            continue
+        if mode == "and" and 0 < result.count < THIN_STAGE and len(words) > 1:
+            thin = found
+            continue
         if result.count:
-            return [(round(score, 4), address.doc) for score, address in result.hits]
-    return []
+            return found[:10]
+    return thin
 
 
 def _gibberish(rng: Any, n_words: int) -> str:

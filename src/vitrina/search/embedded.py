@@ -12,7 +12,7 @@ how the catalogue is browsed by category/brand/price filters alone.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -27,7 +27,15 @@ from vitrina.domain.search_document import (
 )
 from vitrina.errors import ConfigError, UnavailableError
 from vitrina.search.analysis import register_analyzers
-from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, check_request
+from vitrina.search.base import (
+    THIN_STAGE,
+    SearchFilters,
+    SearchHit,
+    SearchPage,
+    SortOrder,
+    check_request,
+    topped_up,
+)
 from vitrina.search.fields import index_fields
 from vitrina.search.price_order import in_price_order
 from vitrina.search.query_plan import HEAD_MODE
@@ -127,6 +135,13 @@ class _Snapshot:
 class _CachedPage:
     page: SearchPage
     alive_in: int = -1  # the latest generation in which every hit was seen still indexed
+
+
+def _may_top_up(words: Sequence[str], modes: Sequence[str], sort: SortOrder) -> bool:
+    """Whether a thin "and" stage is topped up by the next (`THIN_STAGE`): a query of more
+    than one word, by relevance (in price order the next stage's products would interleave),
+    when the next stages are asked at all (not `all_words`)."""
+    return len(words) > 1 and len(modes) > 1 and sort == "relevance"
 
 
 class EmbeddedSearch:
@@ -419,8 +434,9 @@ class EmbeddedSearch:
             modes = [m for m in modes if m not in ("or", HEAD_MODE)]  # of one word: "and"
         result: Any = None
         covered = False  # the stage before found nothing and asked all this one would
+        thin: SearchPage | None = None  # the "and" stage's few products, to be topped up
         for mode in modes:
-            if mode == "fuzzy" and covered:
+            if mode == "fuzzy" and (covered or thin is not None):
                 break
             if mode == "all":
                 text = tantivy.Query.all_query()
@@ -433,21 +449,38 @@ class EmbeddedSearch:
             full = tantivy.Query.boolean_query(
                 [(tantivy.Occur.Must, text)] + [(tantivy.Occur.Must, f) for f in filter_queries]
             )
+            if thin is not None:  # the next stage's first products, below the thin stage's
+                more = searcher.search(full, limit=offset + limit + THIN_STAGE, count=True)
+                if more.count:
+                    page = topped_up(thin, self._page(snapshot, more, sort), limit, offset)
+                    return page, generation
+                continue
             kwargs: dict[str, Any] = {"limit": limit, "offset": offset, "count": True}
             if sort != "relevance":
                 kwargs["order_by_field"] = "price"
                 kwargs["order"] = tantivy.Order.Asc if sort == "price_asc" else tantivy.Order.Desc
             result = searcher.search(full, **kwargs)
-            if result.count:
-                break
+            if not result.count:
+                continue
+            if mode == "and" and result.count < THIN_STAGE and _may_top_up(words, modes, sort):
+                first = searcher.search(full, limit=THIN_STAGE, count=True)
+                thin = self._page(snapshot, first, sort)
+                continue
+            break
+        if thin is not None:  # no later stage found more
+            return SearchPage(thin.total, thin.hits[offset : offset + limit]), generation
         if result is None:
             return SearchPage(total=0), generation
+        return self._page(snapshot, result, sort), generation
+
+    @staticmethod
+    def _page(snapshot: Any, result: Any, sort: SortOrder) -> SearchPage:
         hits = []
         for key, address in result.hits:
             product = snapshot.product(address)
             score = float(key) if sort == "relevance" else 0.0
             hits.append(SearchHit(str(product["product_id"]), score, product))
-        return SearchPage(total=int(result.count or 0), hits=hits), generation
+        return SearchPage(total=int(result.count or 0), hits=hits)
 
     def suggest(self, text: str, limit: int = 8) -> list[dict[str, str]]:
         """Completions as the customer types: products whose name has the earlier words and a

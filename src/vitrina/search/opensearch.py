@@ -29,7 +29,15 @@ from opensearchpy import NotFoundError as OpenSearchNotFound
 from vitrina.domain.search_document import query_words
 from vitrina.errors import ConfigError, UnavailableError, VitrinaError
 from vitrina.search.backends import OpenSearchSettings
-from vitrina.search.base import SearchFilters, SearchHit, SearchPage, SortOrder, distinct_names
+from vitrina.search.base import (
+    THIN_STAGE,
+    SearchFilters,
+    SearchHit,
+    SearchPage,
+    SortOrder,
+    distinct_names,
+    topped_up,
+)
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
 from vitrina.search.opensearch_query import query_body
@@ -292,6 +300,9 @@ class OpenSearchIndex:
             return ordered
         words = list(rewritten_words(query_words(query)))  # sound bar → soundbar
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
+        thin = 0 < page.total < THIN_STAGE
+        if thin and not all_words and len(words) > 1 and sort == "relevance":
+            return self._topped_up(query, filters, limit, offset)
         if page.total or not words:
             return page
         # Nothing has every word: ask the index how to read them (compounds, keyboard
@@ -308,6 +319,19 @@ class OpenSearchIndex:
             if page.total:
                 break
         return page
+
+    def _topped_up(
+        self, query: str, filters: SearchFilters | None, limit: int, offset: int
+    ) -> SearchPage:
+        """A thin "and" stage's products, then the head stage's or any word's (`THIN_STAGE`,
+        as the embedded index does)."""
+        thin = self._page(query_body(query, filters, "relevance", THIN_STAGE, 0, "and"))
+        for mode in (HEAD_MODE, "or"):
+            body = query_body(query, filters, "relevance", offset + limit + THIN_STAGE, 0, mode)
+            more = self._page(body)
+            if more.total:
+                return topped_up(thin, more, limit, offset)
+        return SearchPage(thin.total, thin.hits[offset : offset + limit])
 
     def _reading(self, words: list[str], filters: SearchFilters | None) -> Reading | None:
         """The words as the index suggests reading them, from one probe's doc counts. One

@@ -429,6 +429,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "тележка": ("тачка",),
     "капо": ("каподастр",),
     "рыбка": ("рыба",),  # корм для рыбок: the titles' Корм для рыб
+    "елка": ("ель",),  # a sixth blind review: artificial trees are «Ель искусственная»
     # who a product is for, as shoppers name them and titles do not (blind probe round 50:
     # «корм для котов» ranked dog food first; the titles say для кошек, игровая)
     # the shopper's own words (blind probe round 51): slang and abbreviations of the types
