@@ -1442,6 +1442,18 @@ def test_i_after_a_vowel_in_latin_letters_may_be_short_i() -> None:
     assert _words("chaynik", [])["чайник"] == "synonym"  # y for й, as before
 
 
+def test_latin_ya_after_a_consonant_may_be_ya_and_l_before_one_l_soft() -> None:
+    """A sixth blind review: myasorubka, epilyator and multivarka found nothing (read as
+    мьясорубка, эпильятор, мултиварка). After a consonant ya is я as often as ья (semya
+    keeps семья first), and the informal spelling drops the soft sign after l."""
+    assert cyrillic_spellings("semya")[0] == "семья"
+    assert _words("myasorubka", [])["мясорубка"] == "synonym"
+    assert _words("epilyator", [])["эпилятор"] == "synonym"
+    # no dictionary has мультиварка: the index's names are asked for it (typed_shapes)
+    assert "мультиварка" in cyrillic_spellings("multivarka")
+    assert _words("palto", [])["пальто"] == "synonym"
+
+
 def test_round_20_word_lists() -> None:
     """хард and hdd, a hard drive (the seed's Внешний жесткий диск BCD); кейборд, keyboard as
     typed in Cyrillic; датчик залива, a leak sensor's third common name (probe round 20:

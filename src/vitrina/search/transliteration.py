@@ -278,7 +278,16 @@ def cyrillic_spellings(word: str) -> tuple[str, ...]:
     # (yandex → яндекс, stanciya → станция, borjomi → боржоми; blind probe round 54)
     other = _OTHER_LATIN_LETTERS.sub(lambda m: _OTHER_LATIN[m.group(0)], word)
     more = cyrillic_spelling(other) if other != word else None
-    return tuple(dict.fromkeys(s for s in (plain, short_i, more) if s is not None))
+    # ya, yu, yo, ye after a consonant as the vowel alone (myasorubka → мясорубка,
+    # epilyator → эпилятор; semya keeps its семья first), and l before a consonant as ль
+    # (multivarka → мультиварка): a sixth blind review's three found nothing
+    hard = _SOFT_SIGN_BEFORE_VOWEL.sub("", plain)
+    soft_l = _L_BEFORE_CONSONANT.sub("ль", hard)
+    return tuple(dict.fromkeys(s for s in (plain, short_i, more, hard, soft_l) if s is not None))
+
+
+_SOFT_SIGN_BEFORE_VOWEL = re.compile(r"ь(?=[яеёю])")
+_L_BEFORE_CONSONANT = re.compile(r"л(?=[бвгджзкмнпрстфхцчшщ])")
 
 
 _OTHER_LATIN = {"x": "ks", "ci": "tsi", "ce": "tse", "cy": "tsy", "j": "zh"}
