@@ -2066,3 +2066,22 @@ def test_a_thin_all_words_stage_is_topped_up_on_both_backends(
         ]
     finally:
         index.close()
+
+
+def test_a_wrong_layout_s_word_with_punctuation_keys_is_found_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """A sixth blind review: 'gbkznjh and ,byn found nothing (эпилятор, бинт: the keys of
+    э and б are punctuation on the Latin layout, and a first letter was lost)."""
+    rows = (
+        ("990095", "Эпилятор Braun Silk-epil 9", "Красота", "Braun"),
+        ("990096", "Бинт марлевый стерильный 7 м", "Аптека", "Фармация"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "layout", rows)
+    try:
+        _firsts_are(index, (("'gbkznjh", "990095"), (",byn", "990096")))
+    finally:
+        index.close()

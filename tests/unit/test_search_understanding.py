@@ -12,7 +12,12 @@ from vitrina.domain.generator import CATALOGUE
 from vitrina.domain.search_document import query_words, search_document
 from vitrina.search.analysis import lemmas, stems
 from vitrina.search.base import SearchFilters
-from vitrina.search.keyboard_layout import NEIGHBOUR_KEYS, keyboard_twin, neighbour_key_slips
+from vitrina.search.keyboard_layout import (
+    NEIGHBOUR_KEYS,
+    keyboard_twin,
+    neighbour_key_slips,
+    punctuation_keys_read,
+)
 from vitrina.search.lookalikes import one_script, one_script_words
 from vitrina.search.misspellings import (
     MIN_TWO_DROPPED_CHARS,
@@ -278,6 +283,19 @@ def test_english_j_is_written_dzh_or_zh() -> None:
     assert transliterate_english("джбл") == "jbl"
     assert _words("жбл", ["жбл"])["jbl"] == "brand"
     assert transliterate("жбл") == "zhbl"  # the letter-by-letter twin stays
+
+
+def test_a_wrong_layout_s_word_is_read_whole_with_its_punctuation_keys() -> None:
+    """A sixth blind review: 'gbkznjh (эпилятор), ,byn (бинт), 'ktrnhj,hbndf
+    (электробритва) found nothing: the keys of э, б, х … are punctuation on the Latin
+    layout, and the query was split there, a first or last letter lost. A Latin name with
+    such a character stays as typed (l'oreal, dr. martens), and so does a sentence's comma."""
+    assert punctuation_keys_read("'gbkznjh") == "эпилятор"
+    assert punctuation_keys_read(",byn 10 cv") == "бинт 10 cv"
+    assert punctuation_keys_read("'ktrnhj,hbndf") == "электробритва"
+    assert punctuation_keys_read("ghz;f,") == "пряжа"
+    for kept in ("l'oreal paris", "dr. martens", "iphone, 15", "5.5 дюймов", "кеды"):
+        assert punctuation_keys_read(kept) == kept
 
 
 def test_keyboard_twin_of_a_word_typed_on_the_wrong_layout() -> None:

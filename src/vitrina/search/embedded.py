@@ -37,6 +37,7 @@ from vitrina.search.base import (
     topped_up,
 )
 from vitrina.search.fields import index_fields
+from vitrina.search.keyboard_layout import punctuation_keys_read
 from vitrina.search.price_order import in_price_order
 from vitrina.search.query_plan import HEAD_MODE
 from vitrina.search.schema import (
@@ -344,6 +345,8 @@ class EmbeddedSearch:
         them, never change them. A price or «в наличии» typed in the query (до 15000) is a
         filter (search/typed_filters.py). `all_words`: only the products with every word
         (as search reads them), never any word's or a typo's when none has."""
+        if self._queries.understanding:  # ',byn → бинт: a wrong layout's word whole
+            query = punctuation_keys_read(query)
         query, filters = with_filters_from_words(query, filters)
         check_request(filters, sort, limit, offset)
         search = partial(self.search, all_words=True) if all_words else self.search

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+
+from vitrina.search.analysis import is_dictionary_word
+
 # The Russian ЙЦУКЕН keys under the Latin QWERTY ones: a query typed with the wrong layout
 # switched on (yjen,er is ноутбук, ыфьыгтп is samsung).
 _LATIN_KEYS = "`qwertyuiop[]asdfghjkl;'zxcvbnm,."
@@ -56,3 +60,33 @@ def neighbour_key_slips(word: str) -> list[str]:
         for i, ch in enumerate(word)
         for near in NEIGHBOUR_KEYS.get(ch, "")
     ]
+
+
+# The Latin layout's keys of Russian letters that are punctuation there (х ъ ж э б ю ё).
+_PUNCTUATION_KEYS = frozenset("[];',.`")
+_TOKEN = re.compile(r"\S+")
+
+
+def punctuation_keys_read(query: str) -> str:
+    """The query with each Latin word typed on the wrong layout, punctuation keys included,
+    as the Russian word it is (',byn → бинт, [kt,jgtxrf → хлебопечка, 'gbkznjh →
+    эпилятор): splitting the query at those keys lost a word's first or last letter, which
+    no later reading puts back (a sixth blind review). Only where the whole word is a
+    dictionary word that way; a trailing comma or full stop may be the sentence's."""
+    if _PUNCTUATION_KEYS.isdisjoint(query):
+        return query
+
+    def read(found: re.Match[str]) -> str:
+        typed = found.group(0)
+        for word in (typed.lower(), typed.lower().rstrip(",.")):
+            if (
+                word.isascii()
+                and not _PUNCTUATION_KEYS.isdisjoint(word)
+                and all(ch.isalpha() or ch in _PUNCTUATION_KEYS for ch in word)
+                and (russian := word.translate(_TO_RUSSIAN)).isalpha()
+                and is_dictionary_word(russian)
+            ):
+                return russian
+        return typed
+
+    return _TOKEN.sub(read, query)

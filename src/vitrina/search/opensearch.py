@@ -40,6 +40,7 @@ from vitrina.search.base import (
 )
 from vitrina.search.errors import RejectedDocuments
 from vitrina.search.fields import TEXT_FIELDS, index_fields
+from vitrina.search.keyboard_layout import punctuation_keys_read
 from vitrina.search.opensearch_query import query_body
 from vitrina.search.opensearch_reading import Reading, probe_body, probe_counts, read_words
 from vitrina.search.opensearch_requests import filter_clauses, suggest_body
@@ -293,6 +294,7 @@ class OpenSearchIndex:
     ) -> SearchPage:
         """One page of results (`all_words`: only products with every word as read, never
         any word's or a typo's)."""
+        query = punctuation_keys_read(query)  # ',byn → бинт: a wrong layout's word whole
         query, filters = with_filters_from_words(query, filters)  # до 15000, в наличии: filters
         search = partial(self.search, all_words=True) if all_words else self.search
         ordered = in_price_order(search, query, filters, sort, limit, offset)
