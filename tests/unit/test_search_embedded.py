@@ -814,6 +814,47 @@ def test_a_thin_all_words_stage_is_topped_up_by_the_next(tmp_path: Path) -> None
     assert "spruce" in ids(idx.search("елка искусственная"))
 
 
+def test_a_sixth_review_s_climate_beauty_and_bicycle_words(tmp_path: Path) -> None:
+    """A sixth blind review: «сиденье для велосипеда» listed toilet seats, «машинка для
+    бороды» a hair clipper, «утюжок для волос» a hair conditioner, «чем обогреть комнату»
+    an air conditioner, «тепло вентилятор» plain fans, «пробки электрические» a siphon."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("saddle", "Седло велосипедное Stels комфортное"),
+            product("toilet", "Сиденье для унитаза с микролифтом"),
+            product("trimmer", "Триммер для бороды Philips BT3222"),
+            product("clipper", "Машинка для стрижки волос Moser"),
+            product("straightener", "Выпрямитель для волос Rowenta Liss"),
+            product("conditioner", "Кондиционер для волос Pantene 360 мл"),
+            product("heater", "Масляный радиатор Ballu Classic, 9 секций"),
+            product(
+                "aircon",
+                "Сплит-система Electrolux Fusion 09",
+                description="Для комнаты до 25 м², охлаждение и обогрев.",
+            ),
+            product("fanheater", "Тепловентилятор Timberk керамический 2 кВт"),
+            product("fan", "Вентилятор напольный Polaris 45 Вт"),
+            product("breaker", "Автоматический выключатель Schneider Electric 16 А"),
+            product("siphon", "Сифон для ванны с пробкой"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("сиденье для велосипеда", "saddle"),
+            ("машинка для бороды", "trimmer"),
+            ("утюжок для волос", "straightener"),
+            ("тепло вентилятор", "fanheater"),
+            ("пробки электрические", "breaker"),
+        ],
+    )
+    # the split system that heats as well matches every word; the heater comes next
+    assert "heater" in ids(idx.search("чем обогреть комнату"))[:2]
+
+
 def test_a_dictionary_noun_is_not_read_two_edits_into_another(tmp_path: Path) -> None:
     """The same review: огород, which the catalogue never said, was read two edits into
     пород («для собак средних пород») and listed dog food. A noun the dictionary has gets one
