@@ -59,7 +59,9 @@ THIN_STAGE = 3
 
 def topped_up(thin: SearchPage, more: SearchPage, limit: int, offset: int) -> SearchPage:
     """The page at `offset` of a thin stage's products (all of them, first) followed by the
-    next stage's (`more`, from its first product) that are not among them."""
+    next stage's (`more`, from its first product) that are not among them. The total
+    counts a thin stage's product once when `more` has it on its page (else twice: by at
+    most THIN_STAGE - 1)."""
     seen = {hit.product_id for hit in thin.hits}
     added = [hit for hit in more.hits if hit.product_id not in seen]
     also_there = len(more.hits) - len(added)  # the thin stage's products the next one found

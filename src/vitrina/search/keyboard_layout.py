@@ -69,10 +69,11 @@ _TOKEN = re.compile(r"\S+")
 
 def punctuation_keys_read(query: str) -> str:
     """The query with each Latin word typed on the wrong layout, punctuation keys included,
-    as the Russian word it is (',byn → бинт, [kt,jgtxrf → хлебопечка, 'gbkznjh →
-    эпилятор): splitting the query at those keys lost a word's first or last letter, which
-    no later reading puts back (a sixth blind review). Only where the whole word is a
-    dictionary word that way; a trailing comma or full stop may be the sentence's."""
+    as the Russian word it is (',byn → бинт, 'gbkznjh → эпилятор): splitting the query at
+    those keys lost a word's first or last letter, which no later reading puts back (a
+    sixth blind review). Only where the whole word is a dictionary word that way (not
+    [kt,jgtxrf: хлебопечка is in no dictionary); a trailing comma or full stop may be the
+    sentence's."""
     if _PUNCTUATION_KEYS.isdisjoint(query):
         return query
 
