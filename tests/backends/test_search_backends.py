@@ -656,15 +656,16 @@ def _made_index(
     kind: str,
     name: str,
     rows: tuple[tuple[str, str, str, str], ...],
+    descriptions: dict[str, str] | None = None,
 ) -> Any:
     """A fresh index of `kind`: 50 generated products and `rows` (id, name, category,
-    brand) made from the first, with no description."""
+    brand) made from the first, with no description but the one `descriptions` gives."""
     made = [
         {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
         for pid, title, category, brand in rows
     ]
     for product in made:
-        product["description"] = ""
+        product["description"] = (descriptions or {}).get(product["product_id"], "")
     return _build(_open(kind, name, tmp_path, request), [*catalog[:50], *made])
 
 
@@ -2021,14 +2022,8 @@ def test_a_fifth_review_s_misreadings_are_gone_on_both_backends(
         ("990082", "Лопата штыковая Fiskars Solid", "Сад", "Fiskars"),
         ("990083", "Грабли веерные Fiskars Solid", "Сад", "Fiskars"),
     )
-    made = [
-        {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
-        for pid, title, category, brand in rows
-    ]
-    for product in made:
-        product["description"] = ""
-    made[0]["description"] = "Полнорационный сухой корм для взрослых собак средних пород."
-    index = _build(_open(indexes["kind"], "fifth", tmp_path, request), [*catalog[:50], *made])
+    dog_food = {"990080": "Полнорационный сухой корм для взрослых собак средних пород."}
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fifth", rows, dog_food)
     try:
         assert "990080" not in [h.product_id for h in index.search("огород", limit=10).hits]
         _firsts_are(index, (("вискас", "990081"), ("вскопать огород", "990082")))
@@ -2049,14 +2044,8 @@ def test_a_thin_all_words_stage_is_topped_up_on_both_backends(
         ("990091", "Елка искусственная Royal Christmas 180 см", "Праздник", "Royal"),
         ("990092", "Елка искусственная заснеженная 150 см", "Праздник", "Snowmen"),
     )
-    made = [
-        {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
-        for pid, title, category, brand in rows
-    ]
-    for product in made:
-        product["description"] = ""
-    made[0]["description"] = "Для украшения елки и комнаты."
-    index = _build(_open(indexes["kind"], "thin", tmp_path, request), [*catalog[:50], *made])
+    tinsel = {"990090": "Для украшения елки и комнаты."}
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "thin", rows, tinsel)
     try:
         page = index.search("новогодняя елка", limit=10)
         found = [h.product_id for h in page.hits]
