@@ -855,6 +855,38 @@ def test_a_sixth_review_s_climate_beauty_and_bicycle_words(tmp_path: Path) -> No
     assert "heater" in ids(idx.search("чем обогреть комнату"))[:2]
 
 
+def test_a_seventh_review_s_slang_for_parts_audio_and_cleaning(tmp_path: Path) -> None:
+    """A seventh blind review: оперативка, лентяйка, бцаа, подштанники found nothing, бп
+    and винчестер the wrong goods, фужеры only the champagne flutes."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("ram", "Оперативная память Kingston Fury 16 ГБ DDR4"),
+            product("psu", "Блок питания Deepcool PF600 600 Вт"),
+            product("hdd", "Жесткий диск Seagate Barracuda 2 ТБ"),
+            product("mop", "Швабра с отжимом Vileda Ultramax"),
+            product("bcaa", "Аминокислоты BCAA Optimum Nutrition 200 г"),
+            product("johns", "Кальсоны мужские термо хлопок"),
+            product("glass", "Бокалы для вина Luminarc 6 шт"),
+            product("flute", "Фужеры для шампанского Bohemia 2 шт"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("оперативка", "ram"),
+            ("бп 600", "psu"),
+            ("винчестер", "hdd"),
+            ("лентяйка", "mop"),
+            ("бцаа", "bcaa"),
+            ("подштанники", "johns"),
+        ],
+    )
+    assert {"glass", "flute"} <= set(ids(idx.search("фужеры для вина")))
+
+
 def test_a_dictionary_noun_is_not_read_two_edits_into_another(tmp_path: Path) -> None:
     """The same review: огород, which the catalogue never said, was read two edits into
     пород («для собак средних пород») and listed dog food. A noun the dictionary has gets one
