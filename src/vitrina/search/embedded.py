@@ -466,7 +466,9 @@ class EmbeddedSearch:
             if not result.count:
                 continue
             if mode == "and" and result.count < THIN_STAGE and _may_top_up(words, modes, sort):
-                first = searcher.search(full, limit=THIN_STAGE, count=True)
+                # all the thin stage's products: on this page already, unless it began past one
+                whole = len(result.hits) == result.count
+                first = result if whole else searcher.search(full, limit=THIN_STAGE, count=True)
                 thin = self._page(snapshot, first, sort)
                 continue
             break

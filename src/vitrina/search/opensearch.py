@@ -304,7 +304,7 @@ class OpenSearchIndex:
         page = self._page(query_body(query, filters, sort, limit, offset, "and"))
         thin = 0 < page.total < THIN_STAGE
         if thin and not all_words and len(words) > 1 and sort == "relevance":
-            return self._topped_up(query, filters, limit, offset)
+            return self._topped_up(query, filters, limit, offset, page)
         if page.total or not words:
             return page
         # Nothing has every word: ask the index how to read them (compounds, keyboard
@@ -323,11 +323,18 @@ class OpenSearchIndex:
         return page
 
     def _topped_up(
-        self, query: str, filters: SearchFilters | None, limit: int, offset: int
+        self,
+        query: str,
+        filters: SearchFilters | None,
+        limit: int,
+        offset: int,
+        page: SearchPage,
     ) -> SearchPage:
-        """A thin "and" stage's products, then the head stage's or any word's (`THIN_STAGE`,
-        as the embedded index does)."""
-        thin = self._page(query_body(query, filters, "relevance", THIN_STAGE, 0, "and"))
+        """A thin "and" stage's products (`page`, when it holds them all), then the head
+        stage's or any word's (`THIN_STAGE`, as the embedded index does)."""
+        thin = page
+        if len(page.hits) < page.total:  # the page began past one of them (offset)
+            thin = self._page(query_body(query, filters, "relevance", THIN_STAGE, 0, "and"))
         for mode in (HEAD_MODE, "or"):
             body = query_body(query, filters, "relevance", offset + limit + THIN_STAGE, 0, mode)
             more = self._page(body)
