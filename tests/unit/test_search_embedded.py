@@ -977,3 +977,34 @@ def test_no_index_names_its_absolute_path_and_the_folder_to_run_from(
         EmbeddedSearch(Path(".vitrina/search-index"), readonly=True)
     assert str(tmp_path / ".vitrina" / "search-index") in caught.value.message
     assert "VITRINA__DATA_DIR" in (caught.value.hint or "")
+
+
+def test_a_dictionary_word_is_no_typo_of_a_listed_word(tmp_path: Path) -> None:
+    """A word pymorphy3 knows was read as a one-letter typo of a word of the lists and
+    found that word's goods: шлейка (a dog's harness) as шлепка → slippers, грелка as
+    гречка, «средство для стирки» as стерка → an eraser, кабель as кафель (found with the
+    general lexicon of stop 65). A typo no dictionary has is still put right."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("harness", "Шлейка для собак Trixie M, красная"),
+            product("slippers", "Шлепанцы мужские Adidas Adilette"),
+            product("hotwater", "Грелка резиновая 2 л"),
+            product("buckwheat", "Гречка ядрица Мистраль 900 г"),
+            product("powder", "Средство для стирки Persil 2 кг"),
+            product("eraser", "Ластик Koh-i-Noor мягкий"),
+            product("cable", "Кабель ВВГнг 3х2.5 10 м"),
+            product("tile", "Плитка настенная Kerama Marazzi 20х30"),
+            product("pan", "Сковорода Tefal Unlimited 28 см"),
+        ]
+    )
+    idx.commit()
+    for query, wanted, unwanted in [
+        ("шлейка", "harness", "slippers"),
+        ("грелка", "hotwater", "buckwheat"),
+        ("средство для стирки", "powder", "eraser"),
+        ("кабель", "cable", "tile"),
+    ]:
+        found = ids(idx.search(query))
+        assert found[:1] == [wanted] and unwanted not in found, (query, found)
+    assert ids(idx.search("сковаротка"))[:1] == ["pan"]  # no word: a typo of сковородка

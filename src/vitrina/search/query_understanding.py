@@ -662,10 +662,16 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
                 add(BRANDS[key], BRAND_WEIGHT, "brand")
             for synonym in SYNONYMS.get(key, ()):
                 add(synonym, SYNONYM_WEIGHT, "synonym")
+        # A word the dictionary has is no typo of a word of the lists: шлейка (a harness)
+        # was read as шлепка and found slippers, кабель as кафель, зеркала as зеркалка. A
+        # brand's typo still is (самсун, a city, is Samsung typed one letter short).
+        typed_a_word = is_dictionary_word(word)
         for key in keys:  # сенхайзер → сеннхайзер → sennheiser
             spelling = misspelt_word(key, max_edits=1)
             if spelling in BRANDS:
                 add(BRANDS[spelling], MISSPELT_WEIGHT, "brand")
+            if typed_a_word:
+                continue
             for synonym in SYNONYMS.get(spelling or "", ()):  # сковаротка → сковорода
                 add(synonym, MISSPELT_WEIGHT * SYNONYM_WEIGHT, "synonym")
             if spelling in SYNONYMS:  # смратфон → смартфон itself, not only телефон
