@@ -1008,3 +1008,42 @@ def test_a_dictionary_word_is_no_typo_of_a_listed_word(tmp_path: Path) -> None:
         found = ids(idx.search(query))
         assert found[:1] == [wanted] and unwanted not in found, (query, found)
     assert ids(idx.search("сковаротка"))[:1] == ["pan"]  # no word: a typo of сковородка
+
+
+def test_a_general_lexicon_of_the_shelves_everyday_names(tmp_path: Path) -> None:
+    """Stop 65's general lexicon (`word_lists.SYNONYMS`, written shelf by shelf): an
+    everyday, slang or trade name finds the goods the titles name otherwise."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("lamp", "Светильник потолочный Citilux 5 ламп"),
+            product("putty", "Шпаклевка финишная Knauf Ротбанд 18 кг"),
+            product("screws", "Шурупы по дереву 4х40, 200 шт"),
+            product("hoodie", "Худи оверсайз Befree, черное"),
+            product("dummy", "Пустышка силиконовая Philips Avent 0-6 мес"),
+            product("washer", "Жидкость стеклоомывающая зимняя -25, 4 л"),
+            product("found", "Тональный крем Maybelline Fit Me 30 мл"),
+            product("bag", "Спальный мешок Outventure Toronto -5"),
+            product("wool", "Утеплитель Knauf минеральная вата 50 мм"),
+            product("tape", "Клейкая лента прозрачная 48 мм х 66 м"),
+            product("shred", "Уничтожитель документов Fellowes 8Cd"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("люстра", "lamp"),
+            ("шпатлевка", "putty"),
+            ("саморезы по дереву", "screws"),
+            ("толстовка", "hoodie"),
+            ("соска авент", "dummy"),
+            ("незамерзайка", "washer"),
+            ("тоналка", "found"),
+            ("спальник", "bag"),
+            ("минвата", "wool"),
+            ("скотч", "tape"),
+            ("шредер", "shred"),
+        ],
+    )
