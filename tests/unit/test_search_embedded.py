@@ -1047,3 +1047,34 @@ def test_a_general_lexicon_of_the_shelves_everyday_names(tmp_path: Path) -> None
             ("шредер", "shred"),
         ],
     )
+
+
+def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
+    """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
+    «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;
+    «утиплитель» was read as a compound ending in тель and found «Защита тела»."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("thermos", "Термос Stanley Classic 1 л"),
+            product("balaclava", "Подшлемник-балаклава Dragonfly термо"),
+            product("wool", "Утеплитель Rockwool Лайт Баттс 50 мм"),
+            product("armour", "Защита тела «черепаха» Fox Titan Sport"),
+            product("curler", "Плойка BaByliss C449E, 25 мм"),
+            product("fridge", "Холодильник Atlant ХМ 4021"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("термас", "thermos"),
+            ("утиплитель", "wool"),
+            ("плайка babyliss", "curler"),
+            ("халадильник", "fridge"),
+        ],
+    )
+    assert "armour" not in ids(idx.search("утиплитель"))
+    # a letter dropped: no compound whose second word is «тель» (no word), a typo
+    assert ids(idx.search("утплитель"))[:1] == ["wool"]

@@ -32,6 +32,7 @@ from vitrina.search.misspellings import (
     misspelt_word,
     swapped_dictionary_words,
     swapped_neighbours,
+    vowels_as_heard,
 )
 from vitrina.search.model_codes import (
     adjacent_words_joined,
@@ -710,9 +711,11 @@ def test_a_basic_colour_is_also_its_english_name() -> None:
 def test_a_compound_the_index_lacks_is_looked_for_by_its_ending() -> None:
     """робопылесос, радиомышь, стереонаушники, спортбраслет (probe round 11): any prefix, not
     only a listed one — the backends take the first ending some product's name has, longest
-    first, after the listed prefix's base. Never after a prefix with an adjective:
+    first, after the listed prefix's base; an ending that is no word is none. Never after a prefix with an adjective:
     электрочайник must not find a glass teapot."""
-    assert compound_endings("робопылесос")[:4] == ["пылесос", "ылесос", "лесос", "есос"]
+    # only endings that are words of their own (ылесос, лесос, есос are none)
+    assert compound_endings("робопылесос") == ["пылесос"]
+    assert "тель" not in compound_endings("утиплитель")  # a typo's tail (a ninth review)
     assert compound_endings("робопылесос").index("пылесос") == 0
     assert "мышь" in compound_endings("радиомышь")
     assert "наушники" in compound_endings("стереонаушники")
@@ -2078,3 +2081,15 @@ def test_the_whole_of_a_maker_s_range_is_no_word_a_product_must_have() -> None:
     """всё от сони listed «Ariel Pods Все-в-1» first: все, товары, продукция only add."""
     assert all(is_optional_word(w) for w in ("все", "весь", "товары", "продукцию"))
     assert not is_optional_word("сони")
+
+
+def test_unstressed_vowels_typed_as_heard_are_turned_back() -> None:
+    """о/а and е/и sound alike unstressed: the fewest turned back that make one dictionary
+    word; not in a short word (лего is no лига), nor in a word the dictionary has."""
+    assert vowels_as_heard("термас") == ("термос",)
+    assert vowels_as_heard("утиплитель") == ("утеплитель",)
+    assert vowels_as_heard("малако") == ("молоко",)  # two turned in a longer word
+    assert vowels_as_heard("лего") == ()
+    assert vowels_as_heard("самсонайт") == ()
+    assert swapped_dictionary_words("термас") == ("термос",)  # before a key slip (термам)
+    assert swapped_dictionary_words("молоко") == ()

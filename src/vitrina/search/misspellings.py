@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from functools import lru_cache
+from itertools import combinations
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -277,6 +278,40 @@ def swapped_neighbours(word: str) -> list[str]:
     )
 
 
+# Unstressed о and а sound alike, and so do е and и: a word is typed as heard (термас,
+# плайка, утиплитель, пенапласт: a ninth blind review's typos). One vowel turned, or two in
+# a word of MIN_TWO_HEARD_CHARS letters (малако); not in shorter words, where a turned
+# vowel makes another word too often (лего ~ лига).
+_HEARD_VOWELS = {"а": "о", "о": "а", "е": "и", "и": "е"}
+MIN_HEARD_CHARS = 5
+MIN_TWO_HEARD_CHARS = 6
+
+
+def vowels_as_heard(word: str) -> tuple[str, ...]:
+    """The dictionary words a Cyrillic word the dictionary lacks is with the fewest of its
+    unstressed-sounding vowels turned (а ↔ о, е ↔ и), when they are forms of one word (a
+    noun's, when there are several: the query names a thing); () otherwise."""
+    if len(word) < MIN_HEARD_CHARS:
+        return ()
+    vowels = [i for i, letter in enumerate(word) if letter in _HEARD_VOWELS]
+    most = 2 if len(word) >= MIN_TWO_HEARD_CHARS else 1
+    for turned in range(1, most + 1):
+        found = []
+        for places in combinations(vowels, turned):
+            letters = list(word)
+            for i in places:
+                letters[i] = _HEARD_VOWELS[letters[i]]
+            if is_dictionary_word(spelling := "".join(letters)):
+                found.append(spelling)
+        meant = {lemma for spelling in found for lemma in lemmas(spelling)[:1]}
+        if len(meant) > 1:
+            found = [spelling for spelling in found if is_dictionary_noun(spelling)]
+            meant = {lemma for spelling in found for lemma in lemmas(spelling)[:1]}
+        if found:
+            return tuple(found) if len(meant) == 1 else ()
+    return ()
+
+
 # Russian says a word's last consonant voiceless (утюг as утюк, творог as творок, хлеб as
 # хлеп), and shoppers write it as they hear it (a third blind review: утюк found a duck call)
 _VOICE_PAIRS = {"к": "г", "т": "д", "п": "б", "с": "з", "ф": "в", "ш": "ж"}
@@ -303,8 +338,11 @@ def swapped_dictionary_words(word: str) -> tuple[str, ...]:
     if voiced is not None and is_dictionary_word(voiced):  # утюк → утюг
         return (voiced,)
     swapped = tuple(twin for twin in swapped_neighbours(word) if is_dictionary_word(twin))
-    if swapped or not MIN_SLIPPED_CHARS <= len(word) <= MAX_SWAPPED_CHARS:
+    if swapped:
         return swapped
+    heard = vowels_as_heard(word)  # термас → термос, утиплитель → утеплитель
+    if heard or not MIN_SLIPPED_CHARS <= len(word) <= MAX_SWAPPED_CHARS:
+        return heard
     # чвсы → часы: a key beside the right one, where no swap gives a word; only when the
     # words that come of it are one word's forms (умные чвсы: blind probe round 46 ranked smart bulbs first: stems
     # under five letters get no fuzzy match)

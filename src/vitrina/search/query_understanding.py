@@ -521,9 +521,16 @@ def compound_endings(word: str) -> list[str]:
     endings = [
         ending
         for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)
-        if not _is_diminutive_suffix(ending := word[cut:])
+        if not _is_diminutive_suffix(ending := word[cut:]) and _is_a_word(ending)
     ]
     return list(dict.fromkeys([base, *endings] if base else endings))
+
+
+def _is_a_word(ending: str) -> bool:
+    """Whether a compound's ending is a word of its own (the dictionary's or the lists'):
+    a typo's tail is not (утиплитель, утеплитель typed as heard, was read as тель, whose
+    stem тел found «Защита тела»: a ninth blind review)."""
+    return ending in SYNONYMS or ending in BRANDS or is_dictionary_word(ending)
 
 
 def _is_diminutive_suffix(ending: str) -> bool:
