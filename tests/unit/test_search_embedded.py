@@ -1078,3 +1078,41 @@ def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> 
     assert "armour" not in ids(idx.search("утиплитель"))
     # a letter dropped: no compound whose second word is «тель» (no word), a typo
     assert ids(idx.search("утплитель"))[:1] == ["wool"]
+
+
+def test_a_ninth_review_s_tasks_and_home_textile_words(tmp_path: Path) -> None:
+    """A ninth blind review (home textiles, hair care, luggage, sewing, building): «дома»
+    (where a task is done) ranked «ТеплоKnauf Дом» insulation first for «подстричь мужа
+    дома»; взвесить, высушить, сшить, связать and «душ для зубов», «пенопласт», «примус»,
+    «копир» found nothing or the wrong goods."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("insulation", "Утеплитель Knauf Insulation ТеплоKnauf Дом, 50 мм"),
+            product("clipper", "Машинка для стрижки Philips HC3505"),
+            product("scale", "Весы багажные электронные до 50 кг"),
+            product("drier", "Фен Philips BHD340 2100 Вт"),
+            product("sewing", "Швейная машина Janome 5519"),
+            product("yarn", "Пряжа Alize Cotton Gold 100 г"),
+            product("irrigator", "Ирригатор Waterpik WP-660"),
+            product("eps", "Пеноплэкс Комфорт 50 мм, экструдированный пенополистирол"),
+            product("burner", "Горелка газовая туристическая Kovea"),
+            product("mfp", "МФУ лазерное HP LaserJet M141a"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("подстричь мужа дома", "clipper"),
+            ("взвесить чемодан", "scale"),
+            ("высушить волосы", "drier"),
+            ("сшить шторы", "sewing"),
+            ("связать шарф", "yarn"),
+            ("душ для зубов", "irrigator"),
+            ("пенопласт", "eps"),
+            ("примус", "burner"),
+            ("копир", "mfp"),
+        ],
+    )

@@ -119,6 +119,10 @@ FUNCTION_WORDS = frozenset(
         # «всё от сони», «весь ассортимент»: the whole of what follows (blind probe round 55:
         # «все» found «Ariel Pods Все-в-1» first)
         *("все", "весь", "вся", "всю", "всех", "всего"),
+        # where it is done (подстричь мужа дома, кинотеатр дома): said of the task, not of
+        # the product — «ТеплоKnauf Дом» insulation ranked first for each (a ninth blind
+        # review). «для дома» is rarely what a product is, only where it goes
+        "дома",
     }
 )
 # Words that open a clause about what the product does or is for («лампочка которую можно
