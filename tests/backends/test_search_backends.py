@@ -2074,3 +2074,42 @@ def test_a_wrong_layout_s_word_with_punctuation_keys_is_found_on_both_backends(
         _firsts_are(index, (("'gbkznjh", "990095"), (",byn", "990096")))
     finally:
         index.close()
+
+
+def test_a_ninth_review_s_misreadings_are_gone_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 65 (a ninth blind review, and the general lexicon): a word typed as heard
+    (термас: a balaclava «термо» first), a compound's tail that is no word (утплитель:
+    «Защита тела»), a dictionary word read as a typo of a listed one (шлейка: slippers),
+    «дома» (insulation «Дом» first) and a shelf's slang (люстра)."""
+    rows = (
+        ("990100", "Термос Stanley Classic 1 л", "Туризм", "Stanley"),
+        ("990101", "Подшлемник-балаклава Dragonfly термо", "Мото", "Dragonfly"),
+        ("990102", "Утеплитель Rockwool Лайт Баттс 50 мм", "Стройка", "Rockwool"),
+        ("990103", "Защита тела «черепаха» Fox Titan Sport", "Мото", "Fox"),
+        ("990104", "Шлейка для собак Trixie M", "Зоотовары", "Trixie"),
+        ("990105", "Шлепанцы мужские Adidas Adilette", "Обувь", "Adidas"),
+        ("990106", "Утеплитель Knauf ТеплоKnauf Дом 50 мм", "Стройка", "Knauf"),
+        ("990107", "Машинка для стрижки Philips HC3505", "Красота", "Philips"),
+        ("990108", "Светильник потолочный Citilux 5 ламп", "Свет", "Citilux"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "ninth", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("термас", "990100"),
+                ("утплитель", "990102"),
+                ("шлейка", "990104"),
+                ("подстричь мужа дома", "990107"),
+                ("люстра", "990108"),
+            ),
+        )
+        assert "990105" not in [h.product_id for h in index.search("шлейка", limit=10).hits]
+        assert "990103" not in [h.product_id for h in index.search("утплитель", limit=10).hits]
+    finally:
+        index.close()
