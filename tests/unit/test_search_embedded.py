@@ -1084,7 +1084,8 @@ def test_a_ninth_review_s_tasks_and_home_textile_words(tmp_path: Path) -> None:
     """A ninth blind review (home textiles, hair care, luggage, sewing, building): «дома»
     (where a task is done) ranked «ТеплоKnauf Дом» insulation first for «подстричь мужа
     дома»; взвесить, высушить, сшить, связать and «душ для зубов», «пенопласт», «примус»,
-    «копир» found nothing or the wrong goods."""
+    «копир», «краска для принтера» (acrylic paints), «лж телевизор» found nothing or the
+    wrong goods."""
     idx = EmbeddedSearch(tmp_path / "ix")
     idx.upsert(
         [
@@ -1098,6 +1099,10 @@ def test_a_ninth_review_s_tasks_and_home_textile_words(tmp_path: Path) -> None:
             product("eps", "Пеноплэкс Комфорт 50 мм, экструдированный пенополистирол"),
             product("burner", "Горелка газовая туристическая Kovea"),
             product("mfp", "МФУ лазерное HP LaserJet M141a"),
+            product("ink", "Чернила Epson 103 EcoTank, черные 65 мл"),
+            product("paint", "Краски акриловые Невская палитра Ладога 12 цветов"),
+            product("lgtv", "Телевизор LG 43UR78006LK 43\"", brand="LG"),
+            product("samsungtv", "Телевизор Samsung UE43CU7100", brand="Samsung"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
     )
@@ -1114,5 +1119,7 @@ def test_a_ninth_review_s_tasks_and_home_textile_words(tmp_path: Path) -> None:
             ("пенопласт", "eps"),
             ("примус", "burner"),
             ("копир", "mfp"),
+            ("краска для принтера", "ink"),
+            ("лж телевизор", "lgtv"),
         ],
     )
