@@ -1101,7 +1101,7 @@ def test_a_ninth_review_s_tasks_and_home_textile_words(tmp_path: Path) -> None:
             product("mfp", "МФУ лазерное HP LaserJet M141a"),
             product("ink", "Чернила Epson 103 EcoTank, черные 65 мл"),
             product("paint", "Краски акриловые Невская палитра Ладога 12 цветов"),
-            product("lgtv", "Телевизор LG 43UR78006LK 43\"", brand="LG"),
+            product("lgtv", 'Телевизор LG 43UR78006LK 43"', brand="LG"),
             product("samsungtv", "Телевизор Samsung UE43CU7100", brand="Samsung"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
