@@ -2093,3 +2093,20 @@ def test_unstressed_vowels_typed_as_heard_are_turned_back() -> None:
     assert vowels_as_heard("самсонайт") == ()
     assert swapped_dictionary_words("термас") == ("термос",)  # before a key slip (термам)
     assert swapped_dictionary_words("молоко") == ()
+
+
+def test_a_dictionary_noun_is_split_only_before_a_long_ending() -> None:
+    """A tenth blind review: раковина (the index had none) was read as рако + вина, and
+    «раковина кухонная» listed record players. A word the dictionary has as a noun keeps
+    endings of five letters or more (газонокосилка → косилка)."""
+    assert compound_endings("раковина") == []
+    assert compound_endings("сковорода") == []
+    assert compound_endings("газонокосилка")[0] == "косилка"
+    assert compound_endings("радиомышь") == ["мышь"]  # no dictionary word: four letters do
+
+
+def test_latin_ts_may_be_t_and_s() -> None:
+    """molokootsos found nothing (ts read only as ц: молокооцос); detskiy is детский."""
+    assert "молокоотсос" in cyrillic_spellings("molokootsos")
+    assert "детский" in cyrillic_spellings("detskiy")
+    assert "станция" in cyrillic_spellings("stanciya")  # c stays ц

@@ -142,6 +142,7 @@ def prefix_typed_after(first: str, second: str) -> str | None:
 # stump were 12 % more term lookups per query.
 MIN_DIMINUTIVE_BASE_FOR_COMPOUNDS = 6
 MIN_COMPOUND_PART = 4  # shorter parts (кот, чай) join too many unrelated compounds
+MIN_DICTIONARY_COMPOUND_END = 5  # the ending of a word the dictionary has (`compound_endings`)
 
 _DIMINUTIVE = (
     ("чик", ""),  # телевизорчик → телевизор
@@ -518,9 +519,13 @@ def compound_endings(word: str) -> list[str]:
     if any(is_dictionary_noun(b) for b in diminutive_bases(word)):
         return []  # коробочка is a small коробка, not a compound of бочка
     base = prefix_base(word)
+    # A word the dictionary has as a noun is most often one word, not a compound: its
+    # ending is taken only when it is long (газонокосилка → косилка), not раковина → вина
+    # («раковина кухонная» listed record players: a tenth blind review), сковорода → рода
+    shortest = MIN_DICTIONARY_COMPOUND_END if is_dictionary_noun(word) else MIN_COMPOUND_PART
     endings = [
         ending
-        for cut in range(MIN_COMPOUND_PART, len(word) - MIN_COMPOUND_PART + 1)
+        for cut in range(MIN_COMPOUND_PART, len(word) - shortest + 1)
         if not _is_diminutive_suffix(ending := word[cut:]) and _is_a_word(ending)
     ]
     return list(dict.fromkeys([base, *endings] if base else endings))
