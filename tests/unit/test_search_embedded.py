@@ -1076,6 +1076,15 @@ def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> 
         ],
     )
     assert "armour" not in ids(idx.search("утиплитель"))
+    # an eleventh blind review: a brand typed in Cyrillic is no rare form of a word
+    idx.upsert(
+        [
+            product("paprika", "Паприка молотая Kotanyi 25 г", brand="Kotanyi"),
+            product("skates", "Роликовые коньки Powerslide Next 80", description="Для катания"),
+        ]
+    )
+    idx.commit()
+    assert ids(idx.search("котаньи"))[:1] == ["paprika"]
     # a letter dropped: no compound whose second word is «тель» (no word), a typo
     assert ids(idx.search("утплитель"))[:1] == ["wool"]
 

@@ -2091,6 +2091,9 @@ def test_unstressed_vowels_typed_as_heard_are_turned_back() -> None:
     assert vowels_as_heard("малако") == ("молоко",)  # two turned in a longer word
     assert vowels_as_heard("лего") == ()
     assert vowels_as_heard("самсонайт") == ()
+    # Kotanyi typed in Cyrillic: катаньи is only a rare form of катание (roller skates)
+    assert vowels_as_heard("котаньи") == ()
+    assert vowels_as_heard("плайки") == ("плойки",)  # для плайки: the genitive is typed
     assert swapped_dictionary_words("термас") == ("термос",)  # before a key slip (термам)
     assert swapped_dictionary_words("молоко") == ()
 

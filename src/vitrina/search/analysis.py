@@ -188,6 +188,22 @@ def is_dictionary_noun(word: str) -> bool:
     return is_dictionary_word(word) and _reads_as(word, frozenset({"NOUN"}))
 
 
+_TYPED_CASES = frozenset({"nomn", "accs", "gent"})
+
+
+@lru_cache(maxsize=65_536)
+def is_typed_form(word: str) -> bool:
+    """Whether the Cyrillic word reads as a noun or an adjective in a case shoppers type a
+    product in (nominative, accusative, genitive: плойка, купить плойку, для плойки), and
+    not only as a rare variant spelling (катаньи, pymorphy3's V-be: катание's)."""
+    return any(
+        parse.tag.POS in ("NOUN", "ADJF")
+        and parse.tag.case in _TYPED_CASES
+        and not any(grammeme.startswith("V-") for grammeme in parse.tag.grammemes)
+        for parse in _parses(word)
+    )
+
+
 @lru_cache(maxsize=65_536)
 def reads_as_adjective(word: str) -> bool:
     """Whether some likely reading of the Cyrillic word is an adjective or a participle

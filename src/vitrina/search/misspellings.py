@@ -14,7 +14,13 @@ from itertools import combinations
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from vitrina.search.analysis import is_dictionary_noun, is_dictionary_word, lemmas, stems
+from vitrina.search.analysis import (
+    is_dictionary_noun,
+    is_dictionary_word,
+    is_typed_form,
+    lemmas,
+    stems,
+)
 from vitrina.search.keyboard_layout import neighbour_key_slips
 from vitrina.search.transliteration import is_cyrillic
 from vitrina.search.word_lists import BRANDS, COLOURS, ENGLISH_WORDS, SYNONYMS, TASK_WORDS
@@ -290,7 +296,10 @@ MIN_TWO_HEARD_CHARS = 6
 def vowels_as_heard(word: str) -> tuple[str, ...]:
     """The dictionary words a Cyrillic word the dictionary lacks is with the fewest of its
     unstressed-sounding vowels turned (а ↔ о, е ↔ и), when they are forms of one word (a
-    noun's, when there are several: the query names a thing); () otherwise."""
+    noun's, when there are several: the query names a thing); () otherwise. Only a noun's
+    or an adjective's form a product is typed in (`is_typed_form`): котаньи, Kotanyi typed
+    in Cyrillic, is no катаньи (a rare form of катание: roller skates, an eleventh blind
+    review)."""
     if len(word) < MIN_HEARD_CHARS:
         return ()
     vowels = [i for i, letter in enumerate(word) if letter in _HEARD_VOWELS]
@@ -301,7 +310,8 @@ def vowels_as_heard(word: str) -> tuple[str, ...]:
             letters = list(word)
             for i in places:
                 letters[i] = _HEARD_VOWELS[letters[i]]
-            if is_dictionary_word(spelling := "".join(letters)):
+            spelling = "".join(letters)
+            if is_dictionary_word(spelling) and is_typed_form(spelling):
                 found.append(spelling)
         meant = {lemma for spelling in found for lemma in lemmas(spelling)[:1]}
         if len(meant) > 1:
