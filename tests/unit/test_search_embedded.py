@@ -1165,3 +1165,42 @@ def test_a_tenth_review_s_drones_kitchens_and_record_players(tmp_path: Path) -> 
         ],
     )
     assert "turntable" not in ids(idx.search("раковина кухонная"))
+
+
+def test_an_eleventh_review_s_slang_of_boards_nails_and_billiards(tmp_path: Path) -> None:
+    """An eleventh blind review (bath, hunting, boards, manicure, billiards, storage): its
+    slang and Cyrillic brands found nothing or the wrong goods (мелок для кия: a dog's
+    sweater «для мелких собак»; сушилка для ногтей: clothes dryers)."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("steamer", "Отпариватель ручной Philips STH3020"),
+            product("wheel", "Моноколесо Inmotion V11, 18 км", brand="Inmotion"),
+            product("call", "Манок на утку Buck Gardner"),
+            product("hanger", "Вешалка-плечики деревянные 5 шт"),
+            product("chalk", "Мел для бильярда Master 12 шт"),
+            product("sweater", "Свитер для мелких собак Triol"),
+            product("lamp", "Лампа для маникюра UV/LED Sun 5, 48 Вт"),
+            product("drier", "Сушилка для белья напольная Leifheit"),
+            product("darts", "Дротики для дартса Winmau 22 г"),
+            product("gel", "Гель-лак Runail 10 мл, красный"),
+            product("skates", "Роликовые коньки Powerslide Next 80", brand="Powerslide"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("отпарик", "steamer"),
+            ("моноцикл", "wheel"),
+            ("вабик", "call"),
+            ("тремпель", "hanger"),
+            ("мелок для кия", "chalk"),
+            ("сушилка для ногтей", "lamp"),
+            ("стрелки для дартса", "darts"),
+            ("шеллак", "gel"),
+            ("пауэрслайд", "skates"),
+            ("инмоушен", "wheel"),
+        ],
+    )
