@@ -1185,6 +1185,8 @@ def test_an_eleventh_review_s_slang_of_boards_nails_and_billiards(tmp_path: Path
             product("darts", "Дротики для дартса Winmau 22 г"),
             product("gel", "Гель-лак Runail 10 мл, красный"),
             product("skates", "Роликовые коньки Powerslide Next 80", brand="Powerslide"),
+            product("puree", "Пюре ФрутоНяня яблоко для малышей с 6 месяцев, 90 г"),
+            product("poker", "Набор для покера 300 фишек в кейсе"),
             *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
         ]
     )
@@ -1202,5 +1204,6 @@ def test_an_eleventh_review_s_slang_of_boards_nails_and_billiards(tmp_path: Path
             ("шеллак", "gel"),
             ("пауэрслайд", "skates"),
             ("инмоушен", "wheel"),
+            ("покормить малыша 6 месяцев", "puree"),
         ],
     )
