@@ -1207,3 +1207,37 @@ def test_an_eleventh_review_s_slang_of_boards_nails_and_billiards(tmp_path: Path
             ("покормить малыша 6 месяцев", "puree"),
         ],
     )
+
+
+def test_a_twelfth_review_s_everyday_names_on_mainstream_shelves(tmp_path: Path) -> None:
+    """A twelfth blind review (mainstream shelves): «станок для бритья» listed Яндекс
+    Станция, «чашка» multicookers «с керамической чашей»; этажерка, затычки, штанишки,
+    мишка, маслице found nothing."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("razor", "Бритвенный станок Gillette Fusion5 с 2 кассетами"),
+            product("station", "Умная колонка Яндекс Станция Лайт 2 с Алисой"),
+            product("mug", "Кружка керамическая Luminarc 350 мл"),
+            product("cooker", "Мультиварка Tefal RK601132 с керамической чашей"),
+            product("shelf", "Стеллаж IKEA Каллакс 4 полки, белый"),
+            product("earbuds", "Наушники внутриканальные Sony WF-C500"),
+            product("pants", "Брюки детские трикотажные Gloria Jeans"),
+            product("bear", "Мягкая игрушка медведь Тедди 40 см"),
+            product("butter", "Масло сливочное Простоквашино 82%, 180 г"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("станок для бритья", "razor"),
+            ("чашка", "mug"),
+            ("этажерка", "shelf"),
+            ("затычки", "earbuds"),
+            ("штанишки", "pants"),
+            ("мишка", "bear"),
+            ("маслице", "butter"),
+        ],
+    )
