@@ -313,13 +313,20 @@ def vowels_as_heard(word: str) -> tuple[str, ...]:
             spelling = "".join(letters)
             if is_dictionary_word(spelling) and is_typed_form(spelling):
                 found.append(spelling)
-        meant = {lemma for spelling in found for lemma in lemmas(spelling)[:1]}
-        if len(meant) > 1:
-            found = [spelling for spelling in found if is_dictionary_noun(spelling)]
-            meant = {lemma for spelling in found for lemma in lemmas(spelling)[:1]}
         if found:
-            return tuple(found) if len(meant) == 1 else ()
+            return forms_of_one_word(found)
     return ()
+
+
+def forms_of_one_word(spellings: list[str]) -> tuple[str, ...]:
+    """The `spellings` when they are forms of one word (сумка, сумку); of several words, the
+    nouns among them when those are (мыщь: мышь, not мыль of мылить — a query names a
+    thing); () otherwise."""
+    meant = {lemma for spelling in spellings for lemma in lemmas(spelling)[:1]}
+    if len(meant) > 1:
+        spellings = [spelling for spelling in spellings if is_dictionary_noun(spelling)]
+        meant = {lemma for spelling in spellings for lemma in lemmas(spelling)[:1]}
+    return tuple(spellings) if len(meant) == 1 else ()
 
 
 # Russian says a word's last consonant voiceless (утюг as утюк, творог as творок, хлеб as
@@ -356,9 +363,7 @@ def swapped_dictionary_words(word: str) -> tuple[str, ...]:
     # чвсы → часы: a key beside the right one, where no swap gives a word; only when the
     # words that come of it are one word's forms (умные чвсы: blind probe round 46 ranked smart bulbs first: stems
     # under five letters get no fuzzy match)
-    slipped = sorted({twin for twin in neighbour_key_slips(word) if is_dictionary_word(twin)})
-    meant = {lemma for twin in slipped for lemma in lemmas(twin)[:1]}  # сумкв: сумка, сумку
-    if len(meant) > 1:  # мыщь: мышь or мыль (мылить's); a query names a thing: the noun
-        slipped = [twin for twin in slipped if is_dictionary_noun(twin)]
-        meant = {lemma for twin in slipped for lemma in lemmas(twin)[:1]}
-    return tuple(slipped) if len(meant) == 1 else ()
+    # сумкв: сумка, сумку; мыщь: мышь or мыль (мылить's) — the noun
+    return forms_of_one_word(
+        sorted({twin for twin in neighbour_key_slips(word) if is_dictionary_word(twin)})
+    )
