@@ -1049,6 +1049,48 @@ def test_a_general_lexicon_of_the_shelves_everyday_names(tmp_path: Path) -> None
     )
 
 
+def test_a_second_general_lexicon_of_tools_plumbing_clothes_and_camping(tmp_path: Path) -> None:
+    """Stop 66's second general lexicon (pharmacy, car, tools, camping, fishing, music,
+    jewellery, school, kitchen, plumbing, clothes, sports nutrition, games, cleaning).
+    Words no dictionary has were read as a key slip of one it has: гейнер (a mass gainer)
+    as геймер and found gaming goods, снуд as спуд, ортез as отрез, комбез as комбед."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("mixer", "Смеситель для кухни Grohe Eurosmart с высоким изливом"),
+            product("valve", "Кран шаровой Valtec 1/2 латунный"),
+            product("leggings", "Легинсы женские спортивные Demix"),
+            product("pliers", "Плоскогубцы комбинированные Stayer 200 мм"),
+            product("meter", "Мультиметр цифровой Ресанта DT 830B"),
+            product("radio", "Радиостанция Baofeng UV-5R"),
+            product("gainer", "Гейнер Optimum Nutrition Serious Mass 2,7 кг"),
+            product("mouse", "Мышь игровая Logitech G102"),
+            product("snood", "Шарф-снуд вязаный женский"),
+            product("brace", "Бандаж коленный ортопедический Orlett"),
+            product("cloth", "Салфетка из микрофибры универсальная"),
+            product("cap", "Бейсболка мужская New Era"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("кран для кухни", "mixer"),
+            ("кран шаровой", "valve"),
+            ("лосины", "leggings"),
+            ("пассатижи", "pliers"),
+            ("тестер", "meter"),
+            ("рация", "radio"),
+            ("гейнер", "gainer"),
+            ("снуд", "snood"),
+            ("ортез на колено", "brace"),
+            ("тряпка", "cloth"),
+            ("кепка", "cap"),
+        ],
+    )
+
+
 def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
     """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
     «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;
