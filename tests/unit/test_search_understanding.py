@@ -2113,3 +2113,28 @@ def test_latin_ts_may_be_t_and_s() -> None:
     assert "молокоотсос" in cyrillic_spellings("molokootsos")
     assert "детский" in cyrillic_spellings("detskiy")
     assert "станция" in cyrillic_spellings("stanciya")  # c stays ц
+
+
+def test_a_slip_of_a_listed_word_is_searched_as_that_word_too() -> None:
+    """A thirteenth blind review: a slip (a double typed once, е for и) that makes a word of
+    the lists gave only what that word lists, not the word: «спининг» found a reel
+    «спиннинговая» and no rod, «пуховек женский» a jacket (пуховик → куртка) first."""
+    spinning = _words("спининг", list(lemmas("спининг")))
+    assert spinning.get("спиннинг") == "synonym", spinning
+    puffer = _words("пуховек", list(lemmas("пуховек")))
+    assert puffer.get("пуховик") == "synonym", puffer
+    # the typed word and its lemmas are never their own alternatives
+    assert "спининг" not in spinning
+
+
+def test_a_soft_stem_diminutive_in_ka_is_its_noun() -> None:
+    """«дрельку» ranked insoles (стельки) above every drill: -ька of a noun in -ь."""
+    assert diminutive_bases("дрелька") == ["дрель"]
+    assert diminutive_bases("тетрадька") == ["тетрадь"]
+    assert diminutive_bases("полька") == []  # поль is no noun
+
+
+def test_a_russian_word_typed_in_latin_brings_what_it_lists() -> None:
+    """spalnik found nothing: спальник was read, but not what it lists (спальный мешок)."""
+    assert _words("spalnik", [])["спальный"] == "synonym"
+    assert _words("nout", [])["ноутбук"] == "synonym"

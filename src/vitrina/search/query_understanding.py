@@ -176,6 +176,7 @@ _DIMINUTIVE_CHECKED = (
     ("шка", ""),  # пюрешка → пюре
     ("чик", "ь"),  # шампунчик → шампунь
     ("ик", "ь"),  # гвоздик is гвоздь's too
+    ("ька", "ь"),  # дрелька → дрель, тетрадька → тетрадь (a blind review: «дрельку»)
     # a stem's consonant or vowel changes (a third blind review: сережки, колечко, ведерко
     # ranked seeds, a hose reel and rakes first)
     ("ежка", "ьга"),  # сережка → серьга
@@ -637,6 +638,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         is not None
     ):  # noutbuk → ноутбук, chainik → чайник: a Russian word typed in Latin letters
         add(russian, TRANSLIT_WEIGHT, "synonym")
+        for synonym in SYNONYMS.get(russian, ()):  # spalnik → спальник → спальный
+            add(synonym, TRANSLIT_WEIGHT * SYNONYM_WEIGHT, "synonym")
     for latin in spelt_out_letters(word):  # джейбиэль → jbl: the letters' names
         add(latin, BRAND_WEIGHT, "brand")
     for lemma in list(lemmas) or [word]:  # шерстяная → шерсть: the material's noun
@@ -649,9 +652,15 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
             for synonym in SYNONYMS.get(ka, ()):
                 add(synonym, ADJECTIVE_NOUN_WEIGHT * SYNONYM_WEIGHT, "synonym")
     bases: list[str] = []  # diminutives' bases: compounds of them count too (самокатик)
+    typed = {word, *lemmas}
     for key in keys:
         if key in BRANDS:
             add(BRANDS[key], BRAND_WEIGHT, "brand")
+        if key not in typed and key in SYNONYMS and key not in found:
+            # a slip's word itself (спининг → спиннинг, пуховек → пуховик), not only what
+            # it lists: «пуховек женский» ranked a jacket (пуховик → куртка) above the
+            # puffer, «спининг» found a reel «спиннинговая» and no rod (a blind review)
+            found[key] = Alternative(key, MISSPELT_WEIGHT, "synonym")
         for synonym in SYNONYMS.get(key, ()):
             add(synonym, SYNONYM_WEIGHT, "synonym")
         for base in diminutive_bases(key):
