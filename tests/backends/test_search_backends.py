@@ -2113,3 +2113,38 @@ def test_a_ninth_review_s_misreadings_are_gone_on_both_backends(
         assert "990103" not in [h.product_id for h in index.search("утплитель", limit=10).hits]
     finally:
         index.close()
+
+
+def test_a_thirteenth_review_s_misreadings_are_gone_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 66 (the second general lexicon and a thirteenth blind review): a slip making a
+    listed word searched only for what it lists (спининг: a reel, no rod), -ька of a noun in
+    -ь (дрельку: insoles), a Russian word typed in Latin (spalnik), a faucet called a кран
+    and a shelf's trade name (пассатижи)."""
+    rows = (
+        ("990200", "Спиннинг Shimano FX XT 270 ML, 2,7 м", "Рыбалка", "Shimano"),
+        ("990201", "Катушка спиннинговая Daiwa Ninja LT 3000-C", "Рыбалка", "Daiwa"),
+        ("990202", "Дрель ударная сетевая Интерскол ДУ-13/780ЭР", "Инструменты", "Интерскол"),
+        ("990203", "Стельки ортопедические каркасные Trives СТ-119", "Здоровье", "Trives"),
+        ("990204", "Спальный мешок Quechua Arpenaz 10°", "Туризм", "Quechua"),
+        ("990205", "Смеситель для кухни Grohe Eurosmart с высоким изливом", "Сантехника", "Grohe"),
+        ("990206", "Плоскогубцы комбинированные Stayer 200 мм", "Инструменты", "Stayer"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "thirteenth", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("спининг", "990200"),
+                ("дрельку", "990202"),
+                ("spalnik", "990204"),
+                ("кран для кухни", "990205"),
+                ("пассатижи", "990206"),
+            ),
+        )
+    finally:
+        index.close()

@@ -660,7 +660,6 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "клавишный": ("синтезатор",),  # клавишные
     "удочка": ("удилище",),
     "удилище": ("удочка",),
-    "спиннинг": ("спиннинговый",),
     "витаминка": ("витамин",),
     # Everyday names of gadgets, computer, household and accessory goods (a fifth blind
     # review's own catalogue: провод, вебка, бумажник found nothing or the wrong goods);
