@@ -1135,6 +1135,40 @@ def test_a_thirteenth_review_s_tools_fishing_and_brands(tmp_path: Path) -> None:
     )
 
 
+def test_a_fourteenth_review_s_everyday_names_on_mainstream_shelves(tmp_path: Path) -> None:
+    """A fourteenth blind review's misses (biased word lists). «спортпит» listed спортивный
+    and питание as words of their own, and ranked sports leggings first."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("bank", "Внешний аккумулятор Xiaomi Redmi Power Bank 20000 мАч"),
+            product("tool", "Аккумулятор для шуруповерта Makita BL1830B 18 В"),
+            product("rope", "Скакалка скоростная с подшипниками Demix"),
+            product("nuts", "Орехи кешью жареные Семушка 500 г"),
+            product("mop", "Швабра с ведром и отжимом Vileda Turbo"),
+            product("cover", "Наматрасник непромокаемый 160х200 Ecotex"),
+            product("case", "Чехол-книжка для iPhone 15 экокожа"),
+            product("whey", "Протеин сывороточный Optimum Nutrition Gold Standard"),
+            product("tights", "Леггинсы спортивные утягивающие Demix"),
+            product("shoes", "Кроссовки New Balance 574 унисекс", brand="New Balance"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("внешняя батарея", "bank"),
+            ("прыгалки", "rope"),
+            ("орешки", "nuts"),
+            ("моп", "mop"),
+            ("чехол на матрас", "cover"),
+            ("спортпит", "whey"),
+            ("нью беланс", "shoes"),
+        ],
+    )
+
+
 def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
     """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
     «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;
