@@ -1169,6 +1169,39 @@ def test_a_fourteenth_review_s_everyday_names_on_mainstream_shelves(tmp_path: Pa
     )
 
 
+def test_a_device_above_the_accessories_that_name_it(tmp_path: Path) -> None:
+    """«airpods» and «айрподс» ranked «Чехол для наушников AirPods Pro 2» above the AirPods
+    (a fourteenth blind review); «чехол airpods» still finds the case first."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product(
+                "case",
+                "Чехол для наушников AirPods Pro 2 силиконовый",
+                brand="Deppa",
+                description="Мягкий силиконовый чехол защищает кейс AirPods от царапин.",
+                specifications={"Совместимость": "AirPods Pro 2"},
+            ),
+            product("pods", "Наушники Apple AirPods Pro 2 (USB-C)", brand="Apple"),
+            product("filter", "Фильтр для пылесоса Dyson V8", brand="Filtero"),
+            product("vacuum", "Беспроводной пылесос Dyson V8 Absolute", brand="Dyson"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("airpods", "pods"),
+            ("айрподс", "pods"),
+            ("airpods pro", "pods"),
+            ("чехол airpods", "case"),
+            ("dyson v8", "vacuum"),
+            ("фильтр dyson v8", "filter"),
+        ],
+    )
+
+
 def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
     """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
     «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;

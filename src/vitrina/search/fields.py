@@ -14,13 +14,14 @@ from typing import Any
 from vitrina.domain.search_document import lacking_glued, normalize_text, search_document
 from vitrina.search.analysis import (
     is_genitive,
+    lemmas,
     normalized_lemma_text,
     raw_stem_and_lemma_text,
     stem_text,
 )
 from vitrina.search.lookalikes import one_script_text
 from vitrina.search.query_understanding import compound_kinds
-from vitrina.search.word_lists import DEVICE_KINDS
+from vitrina.search.word_lists import DEVICE_KINDS, DEVICE_NOUNS
 
 # Field boosts: a word in the name says far more about what the product *is* than the same
 # word in a description; brand/category/tags sit in between. Tuned on the judged set.
@@ -58,16 +59,42 @@ def device_kinds(device: str) -> str:
     return " ".join(dict.fromkeys(DEVICE_KINDS[w] for w in words if w in DEVICE_KINDS))
 
 
-def purpose_apart(name: str) -> tuple[str, str]:
+# The same after a device's noun in the genitive (Чехол для наушников AirPods Pro 2, Фильтр
+# для пылесоса Dyson V8; `DEVICE_NOUNS`): a blind review's «airpods» and «айрподс» ranked
+# the case above the AirPods. Never the product's own brand (Насадка для щетки Oral-B by
+# Oral-B); after other nouns the Latin words are mostly the product's own line (Средство для
+# мытья посуды Fairy, Корм для собак Pro Plan), and stay.
+_FOR_NOUN_LATIN = re.compile(
+    rf"(?<![^\W\d_])(для|под)\s+([а-яё]+)\s+([A-Za-z][\w'.+-]*(?:\s+{_LATIN_WORD})*)",
+    re.IGNORECASE,
+)
+
+
+def purpose_apart(name: str, brand: str = "") -> tuple[str, str]:
     """The name without the Latin words a purpose preposition names (чехол для iPhone 15 →
-    чехол для), and those words; the name and "" when it has none."""
+    чехол для; чехол для наушников AirPods Pro → чехол для наушников, unless they name
+    `brand`), and those words; the name and "" when it has none."""
     moved: list[str] = []
 
     def keep_preposition(found: re.Match[str]) -> str:
         moved.append(found[2])
         return found[1]
 
-    return _FOR_LATIN.sub(keep_preposition, name), " ".join(moved)
+    own = set(brand.lower().split())
+
+    def keep_noun(found: re.Match[str]) -> str:
+        latin = found[3]
+        noun = found[2].lower()
+        device = is_genitive(noun) and not DEVICE_NOUNS.isdisjoint(lemmas(noun))
+        if own & set(latin.lower().split()) or not device:
+            return found[0]
+        moved.append(latin)
+        return f"{found[1]} {found[2]}"
+
+    kept = _FOR_LATIN.sub(keep_preposition, name)
+    if "для" in kept.lower() or "под" in kept.lower():  # most names: no regex to run
+        kept = _FOR_NOUN_LATIN.sub(keep_noun, kept)
+    return kept, " ".join(moved)
 
 
 # «Футляр для очков жесткий»: the Russian words in the genitive after для name what the
@@ -159,7 +186,7 @@ def index_fields(
     tags, tags_lemmas, tags_stems = _SHORT[doc["tags"]]
     specifications, specifications_lemmas, specifications_stems = _SHORT[doc["specifications"]]
     # what a title says the product lacks (без сахара) is one word with без: not a word it has
-    name_kept, device = purpose_apart(doc["name"])
+    name_kept, device = purpose_apart(doc["name"], doc["brand"])
     description = " ".join(filter(None, (doc["description"], device, device_kinds(device))))
     name_said, description_said = lacking_glued(name_kept), lacking_glued(description)
     served_said = ""

@@ -229,6 +229,19 @@ DEVICE_KINDS: dict[str, str] = {
     **dict.fromkeys(("airpods",), "наушники"),
     **dict.fromkeys(("ps5", "ps4", "playstation", "xbox"), "консоль приставка"),
 }
+# Devices an accessory names before their make and model (Чехол для наушников AirPods Pro 2,
+# Фильтр для пылесоса Dyson V8, Ремешок для часов Apple Watch): the Latin words after them
+# name what the accessory is for (`fields.purpose_apart`). Lemmas.
+DEVICE_NOUNS = frozenset(
+    {
+        *("наушник", "телефон", "смартфон", "планшет", "ноутбук", "компьютер", "пылесос"),
+        *("часы", "браслет", "приставка", "консоль", "камера", "фотоаппарат", "объектив"),
+        *("принтер", "мфу", "телевизор", "монитор", "роутер", "колонка", "геймпад", "джойстик"),
+        *("автомобиль", "машина", "самокат", "электросамокат", "велосипед", "квадрокоптер"),
+        *("дрон", "шуруповерт", "дрель", "триммер", "кофемашина", "мультиварка", "блендер"),
+        *("электробритва", "бритва", "щетка", "эпилятор", "фен", "стайлер", "смартчасы"),
+    }
+)
 
 
 # Lemma → what else it means. Keys and values are lemmas (normal forms), lower case, ё → е.
