@@ -1202,6 +1202,41 @@ def test_a_device_above_the_accessories_that_name_it(tmp_path: Path) -> None:
     )
 
 
+def test_a_fifteenth_review_s_names_of_garden_bath_and_hobby_goods(tmp_path: Path) -> None:
+    """A fifteenth blind review's misses (biased word lists): «плойка» found a barbecue and a
+    magnetic construction set, «садовые ножницы» office scissors, «рукав для полива» a polo."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("tongs", "Щипцы для завивки Babyliss Pro 25 мм"),
+            product("grill", "Мангал-чемодан складной Forester 6 шампуров"),
+            product("pruner", "Секатор плоскостной Fiskars PowerGear X PX92"),
+            product("scissors", "Ножницы канцелярские Attache 21 см"),
+            product("hose", "Шланг садовый поливочный Gardena Classic 1/2 20 м"),
+            product("polo", "Поло мужское Lacoste L.12.12 из хлопка пике"),
+            product("brush", "Ёршик для унитаза с подставкой Tatkraft"),
+            product("top", "Волчок Beyblade Burst Quaddrive с пусковым устройством"),
+            product("car", "Машина радиоуправляемая Pilotage Монстр-трак 1:16"),
+            product("clipper", "Машинка для стрижки волос Philips Hairclipper HC3525"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("плойка", "tongs"),
+            ("садовые ножницы", "pruner"),
+            ("рукав для полива", "hose"),
+            ("тенниска", "polo"),
+            ("щетка для унитаза", "brush"),
+            ("юла", "top"),
+            ("машинка на пульте", "car"),
+            ("триммер для волос", "clipper"),
+        ],
+    )
+
+
 def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
     """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
     «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;
