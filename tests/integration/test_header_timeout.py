@@ -180,5 +180,14 @@ def test_an_oversized_head_is_refused_and_a_large_one_served(
         fine = raw_answer(port, head + b"X-Fine: " + b"c" * 8_000 + b"\r\n\r\n")
         assert fine.startswith(b"HTTP/1.1 200"), fine[:300]
         assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+        if service == "client-api":  # the bound is the head's: a body past 64 KiB is read
+            body = b'{"user_id": "' + b"u" * 200_000 + b'", "type": "view"}'
+            answer = httpx.post(
+                f"http://127.0.0.1:{port}/api/v1/events",
+                content=body,
+                headers={"Content-Type": "application/json"},
+                timeout=10,
+            )
+            assert answer.status_code == 422, answer.text[:300]  # read whole, then judged
     if service == "shop-api":  # the refusal says why, in the APIs' error shape
         assert b'"status":431' in big and b"larger than 64 KiB" in big

@@ -657,9 +657,9 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
         if key in BRANDS:
             add(BRANDS[key], BRAND_WEIGHT, "brand")
         if key not in typed and key in SYNONYMS and key not in found:
-            # a slip's word itself (спининг → спиннинг, пуховек → пуховик), not only what
-            # it lists: «пуховек женский» ranked a jacket (пуховик → куртка) above the
-            # puffer, «спининг» found a reel «спиннинговая» and no rod (a blind review)
+            # a slip's word itself (кросовка → кроссовка, пуховек → пуховик), not only
+            # what it lists: «пуховек женский» ranked a jacket (пуховик → куртка) above
+            # the puffer (a blind review)
             found[key] = Alternative(key, MISSPELT_WEIGHT, "synonym")
         for synonym in SYNONYMS.get(key, ()):
             add(synonym, SYNONYM_WEIGHT, "synonym")
