@@ -1237,6 +1237,42 @@ def test_a_fifteenth_review_s_names_of_garden_bath_and_hobby_goods(tmp_path: Pat
     )
 
 
+def test_a_third_general_lexicon_of_a_whole_marketplace(tmp_path: Path) -> None:
+    """Stop 66's third general lexicon (written shelf by shelf over a whole marketplace,
+    before the sixteenth review): a shopper's word finds what titles call otherwise, a word
+    to a phrase (изолента → изоляционная лента) as well as to a word."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("tape", "Изоляционная лента ПВХ 19 мм х 20 м, синяя"),
+            product("ups", "ИБП APC Back-UPS 650 ВА"),
+            product("key", "Набор шестигранных ключей Stayer, 9 шт"),
+            product("seat", "Сиденье для унитаза с микролифтом Santek"),
+            product("ball", "Гимнастический мяч 65 см с насосом Demix"),
+            product("pads", "Ежедневные прокладки Libresse, 60 шт"),
+            product("bed", "Раскладная кровать Olsa с матрасом"),
+            product("grinder", "Торцовочная пила Makita LS1018L"),
+            product("food", "Корм для кошек Whiskas с курицей, 28 шт", brand="Whiskas"),
+            *(product(f"f{i}", f"Кроссовки беговые Nike {i}") for i in range(40)),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("изолента", "tape"),
+            ("бесперебойник", "ups"),
+            ("шестигранник", "key"),
+            ("стульчак", "seat"),
+            ("фитбол", "ball"),
+            ("ежедневки", "pads"),
+            ("раскладушка", "bed"),
+            ("торцовка", "grinder"),
+            ("вискас", "food"),
+        ],
+    )
+
+
 def test_a_word_typed_as_heard_is_read_with_its_vowels_right(tmp_path: Path) -> None:
     """A ninth blind review: unstressed о/а and е/и sound alike and are typed as heard.
     «термас» was read as термам (a key slip) and found a balaclava «термо», not a thermos;
