@@ -68,7 +68,6 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def _refuse_head(self, head: bytearray) -> None:
         self._disarm()
-        self._head = None
         limit = f"{MAX_HEAD_BYTES // 1024} KiB"
         if b"\r\n" not in head:
             answer = refusal(414, "URI Too Long", f"the request line is longer than {limit}")
@@ -83,6 +82,7 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
             self.transport.close()
 
     def _disarm(self) -> None:
+        self._head = None  # armed and disarmed with the deadline: one head at a time
         if self._header_deadline is not None:
             self._header_deadline.cancel()
             self._header_deadline = None
@@ -102,7 +102,6 @@ class HeaderDeadlineProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         self._disarm()
-        self._head = None
         super().on_headers_complete()
 
     def on_response_complete(self) -> None:

@@ -92,7 +92,8 @@ def purpose_apart(name: str, brand: str = "") -> tuple[str, str]:
         return f"{found[1]} {found[2]}"
 
     kept = _FOR_LATIN.sub(keep_preposition, name)
-    if "для" in kept.lower() or "под" in kept.lower():  # most names: no regex to run
+    lowered = kept.lower()
+    if "для" in lowered or "под" in lowered:  # most names: no regex to run
         kept = _FOR_NOUN_LATIN.sub(keep_noun, kept)
     return kept, " ".join(moved)
 
