@@ -135,6 +135,8 @@ def _questions(words: list[str], matched_nothing: frozenset[str]) -> dict[str, d
             out[f"matches {word}"] = any_of(forms_clauses(word))
         for part in (p for cut in cuts for p in cut):
             out[f"name {part}"] = {"match": {"name": part}}
+        if cuts and compound_endings(word):  # a slip of a name's word is no compound
+            out[f"typo {word}"] = {"match": {"name": {"query": word, "fuzziness": 1}}}
         for latin in latin_readings(word):  # снапдрагоне → snapdragon, а311 → a31
             # the clause the query sends for it (`_word_plan`), not its alternatives too:
             # протечьки → protechka matched as its Cyrillic spelling протечка here, and then
@@ -239,6 +241,8 @@ def read_words(
         # the cuts asked for each ending: аудиоколонка → колонка, робопылесос → пылесос
         endings = compound_endings(word) if parts is None else []
         base = next((e for e in endings if counts.get(f"name {e}", 0)), None)
+        if counts.get(f"typo {word}", 0):  # гипсакартон: гипсокартон, not картон
+            base = None
         both = any(counts.get(f"both {' '.join(m)}", 0) for m in compound_meanings(word))
         latin = next((w for w in latin_readings(word) if counts.get(f"matches {w}", 0)), None)
         if parts is not None:

@@ -226,7 +226,7 @@ class TantivyQueries:
             split = self.all_of(parts, searcher, either) if parts else None
             if split is not None:  # фитнесбраслет → фитнес + браслет, as the name has them
                 clauses.append(split)
-            base = None if split is not None else compound_ending(searcher, word)
+            base = None if split is not None else compound_ending(searcher, self.schema, word)
             if base is not None:  # аудиоколонка → колонка, робопылесос → пылесос
                 clauses = self.term_clauses(base, COMPOUND_WEIGHT, searcher)
             twin = keyboard_twin(word)
