@@ -114,6 +114,7 @@ from vitrina.search.typed_shapes import (
     brand_adjective,
     brands_glued_apart,
     cyrillic_names,
+    declined_name_spellings,
     doubled_letters_once,
     dzh_for_g,
     hushing_spelt_right,
@@ -121,11 +122,11 @@ from vitrina.search.typed_shapes import (
     ka_noun,
     latin_lemmas,
     letters_said_apart,
-    more_latin_spellings,
     o_for_yo,
     phrases_apart,
     short_word_slips,
     spelt_out_letters,
+    undeclined_latin_spellings,
 )
 from vitrina.search.word_lists import (
     BRANDS,
@@ -1007,22 +1008,22 @@ def test_english_x_is_ks_and_yu_after_a_consonant_is_u() -> None:
     assert english_x_spelling("люксор") == "luxor"
     assert english_x_spelling("ноутбук") is None
     assert _words("люксор", ["люксор"])["luxor"] == "brand"
-    assert more_latin_spellings("такси") == ()  # a dictionary word: nothing more
+    assert undeclined_latin_spellings("такси") == ()  # a dictionary word: nothing more
 
 
 def test_a_short_abbreviation_in_lookalike_letters_is_its_latin_twin() -> None:
     """авс is ABC typed with the Cyrillic letters that look like it (transliterated it is
     avs): 2-4 letters, none without a Latin twin, not a dictionary word (все, кот stay)."""
     assert lookalike_twin("авс") == "abc" and lookalike_twin("абв") is None
-    assert "abc" in more_latin_spellings("авс")
+    assert "abc" in undeclined_latin_spellings("авс")
     assert _words("авс", ["авс"])["abc"] == "brand"
     for word in ("все", "кот", "рот", "сосна"):
-        assert lookalike_twin(word) not in more_latin_spellings(word), word
+        assert lookalike_twin(word) not in undeclined_latin_spellings(word), word
 
 
 def test_a_name_with_a_doubled_letter_is_spelt_in_latin_once() -> None:
     """новва is нова (a key held too long), hence Nova — not novva (probe round 16)."""
-    assert "nova" in more_latin_spellings("новва")
+    assert "nova" in undeclined_latin_spellings("новва")
     assert "nova" in _words("новва", ["новва"])
 
 
@@ -1657,9 +1658,9 @@ def test_ire_and_a_said_in_cyrillic_are_spelt_as_english_writes_them() -> None:
     assert english_sound_spelling("рэпидфаир") == "rapidfire"
     assert english_sound_spelling("файер") == "fire"
     assert english_sound_spelling("самсунг") is None
-    assert "rapidfire" in more_latin_spellings("рэпидфаир")
+    assert "rapidfire" in undeclined_latin_spellings("рэпидфаир")
     assert "rapidfire" in [a.word for a in alternatives("рапидфайр")]
-    assert more_latin_spellings("пэр") == ()  # a dictionary word: its letters only
+    assert undeclined_latin_spellings("пэр") == ()  # a dictionary word: its letters only
 
 
 def test_a_vowel_said_as_itself_ends_a_run_of_letters_names() -> None:
@@ -1764,7 +1765,7 @@ def test_round_24_sounds_units_and_case_endings() -> None:
     assert english_sound_spelling("райзен") == "ryzen"
     assert english_sound_spelling("дайсон") == "dyson"
     assert english_sound_spelling("лайтифай") is None
-    assert "ryzen" in more_latin_spellings("райзене")
+    assert "ryzen" in declined_name_spellings("райзене")
     assert split_number_units(("телефон", "256", "гигов")) == ("телефон", "256", "гб")
     assert split_number_units(("гантели", "5", "кило")) == ("гантели", "5", "кг")
 

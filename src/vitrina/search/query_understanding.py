@@ -55,17 +55,18 @@ from vitrina.search.transliteration import (
     transliterate_english,
 )
 from vitrina.search.typed_shapes import (
+    declined_name_spellings,
     doubled_letters_once,
     dzh_for_g,
     e_for_e,
     hushing_spelt_right,
     ka_adjective,
     ka_noun,
-    more_latin_spellings,
     o_for_yo,
     phrases_apart,
     short_word_slips,
     spelt_out_letters,
+    undeclined_latin_spellings,
 )
 from vitrina.search.word_lists import (
     BRANDS,
@@ -223,6 +224,10 @@ TRANSLIT_WEIGHT = 0.9
 # An English name's silent e put back (пульс → pulse): a guess, below the letters' own
 # reading, so a name two query words make (пульс ван → PulseOne) stays above it
 FINAL_E_WEIGHT = 0.5
+# a name's spelling without what the stemmer read as its case ending: below the word's own
+# spellings, which a name may have too (нокиан is Nokian Tyres, not Nokia: a sixteenth blind
+# review ranked the phone first)
+DECLINED_NAME_WEIGHT = 0.5
 DIMINUTIVE_WEIGHT = 0.8
 # A noun read as its adjective (для игр → игровой) names another kind of product more often
 # than not (стол → столовый: «Ложка столовая» in «Столовые приборы» ranked above every
@@ -614,8 +619,10 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     if is_cyrillic(word):
         # нова → nova: a Latin name typed in Cyrillic, letter by letter; глория → gloria
         latins = (transliterate(word), transliterate_english(word))
-        for latin in (*latins, *more_latin_spellings(word)):  # люксор → luxor, авс → abc
+        for latin in (*latins, *undeclined_latin_spellings(word)):  # люксор → luxor, авс → abc
             add(latin, TRANSLIT_WEIGHT, "brand")
+        for latin in declined_name_spellings(word):  # на райзене → ryzen; нокиан: nokia too
+            add(latin, DECLINED_NAME_WEIGHT, "brand")
         for name in dict.fromkeys([word, *lemmas]):  # пульс → pulse, конверсы → converse
             if (final_e := english_final_e(name)) is not None:
                 add(final_e, FINAL_E_WEIGHT, "brand")

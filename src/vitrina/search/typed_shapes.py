@@ -378,13 +378,13 @@ MIN_DECLINED_NAME_STEM = 4  # a shorter stem's Latin spelling is one edit from t
 
 
 @lru_cache(maxsize=65_536)
-def more_latin_spellings(word: str) -> tuple[str, ...]:
+def undeclined_latin_spellings(word: str) -> tuple[str, ...]:
     """Latin spellings of a Cyrillic word pymorphy3's dictionary lacks, beyond its letter by
     letter ones: English x said кс (люксор → luxor), English -ire and a as Russian writes
     them (рэпидфаир → rapidfire), a short abbreviation in look-alike letters (авс → abc;
-    transliterated it is avs), and a name with a letter doubled by a
-    sticky key (новва → нова → nova), and a name's spellings without its Russian case ending
-    (на райзене → ryzen). A dictionary word gets none, so Russian words cost nothing more."""
+    transliterated it is avs), and a name with a letter doubled by a sticky key (новва →
+    нова → nova); its stem's are `declined_name_spellings`. A dictionary word gets none, so
+    Russian words cost nothing more."""
     if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
         return ()
     found = [english_x_spelling(word), english_sound_spelling(word)]
@@ -392,7 +392,18 @@ def more_latin_spellings(word: str) -> tuple[str, ...]:
         found.append(lookalike_twin(word))
     for once in doubled_letters_once(word):
         found += [transliterate(once), transliterate_english(once)]
-    for stem in stems(word):  # на райзене → райзен → ryzen: a name with a case ending
+    own = (transliterate(word), transliterate_english(word))
+    return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
+
+
+def declined_name_spellings(word: str) -> tuple[str, ...]:
+    """The Latin spellings of the word's stem: a name with a Russian case ending (на
+    райзене → райзен → ryzen). What the stemmer cuts may be the name's own letters (нокиан
+    → нокиа → nokia, Nokian Tyres), so these weigh less than the word's own spellings."""
+    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
+        return ()
+    found = []
+    for stem in stems(word):
         if stem != word and len(stem) >= MIN_DECLINED_NAME_STEM:
             found += [transliterate_english(stem), english_sound_spelling(stem)]
     own = (transliterate(word), transliterate_english(word))
