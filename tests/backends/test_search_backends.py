@@ -2200,3 +2200,46 @@ def test_a_brand_s_own_spelling_outranks_its_stem_s_on_both_backends(
         _firsts_are(index, (("нокиан", "990311"), ("нокия", "990310")))
     finally:
         index.close()
+
+
+def test_a_fourth_lexicon_and_a_phrase_meaning_after_dlya_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 67: the fourth general lexicon (how shoppers say what stores title otherwise:
+    минимойка, слайсер, мастерок, кошачий туалет); and a listed phrase after для weighs as
+    the words after для do: «наполнитль для кошачего туалета» is litter, and the meaning
+    of кошачий туалет (a tray) outranked it once the phrase was listed."""
+    rows = (
+        (
+            "990320",
+            "Мойка высокого давления Karcher K 3 Power Control",
+            "Садовая техника",
+            "Karcher",
+        ),
+        ("990321", "Ломтерезка электрическая Ritmix SL-1812", "Техника для кухни", "Ritmix"),
+        ("990322", "Кельма штукатурная 180 мм, нержавеющая сталь", "Инструменты", "Зубр"),
+        ("990323", "Лоток для кошек с рамкой Moderna Trendy, 50 см", "Зоотовары", "Moderna"),
+        (
+            "990324",
+            "Наполнитель для кошачьего туалета комкующийся Pi-Pi-Bent, 5 кг",
+            "Зоотовары",
+            "Pi-Pi-Bent",
+        ),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fourth-lexicon", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("минимойка", "990320"),
+                ("слайсер", "990321"),
+                ("мастерок", "990322"),
+                ("кошачий туалет", "990323"),
+                ("наполнитль для кошачего туалета", "990324"),
+            ),
+        )
+    finally:
+        index.close()
