@@ -2243,3 +2243,22 @@ def test_a_fourth_lexicon_and_a_phrase_meaning_after_dlya_on_both_backends(
         )
     finally:
         index.close()
+
+
+def test_a_consonant_typed_as_heard_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 67: тетрать (тетрадь typed as heard) matched the brand Tetra exactly, so the
+    fuzzy stage that finds the exercise book never ran."""
+    rows = (
+        ("990330", "Тетрадь Hatber 96 листов, А5, клетка", "Канцелярия", "Hatber"),
+        ("990331", "Корм для рыб Tetra Min хлопья, 100 мл", "Зоотовары", "Tetra"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "as-heard", rows)
+    try:
+        _firsts_are(index, (("тетрать", "990330"), ("тетрадь", "990330")))
+    finally:
+        index.close()

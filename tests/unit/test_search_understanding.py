@@ -127,6 +127,7 @@ from vitrina.search.typed_shapes import (
     short_word_slips,
     spelt_out_letters,
     undeclined_latin_spellings,
+    voiced_spelt_right,
 )
 from vitrina.search.word_lists import (
     BRANDS,
@@ -1817,6 +1818,20 @@ def test_zhi_shi_typed_as_heard_is_spelt_by_the_rule() -> None:
     assert hushing_spelt_right("чяйник") == ("чайник",)
     assert hushing_spelt_right("мыши") == ()
     assert "джинсы" in [a.word for a in alternatives("джынсы")]
+
+
+def test_a_voiced_consonant_typed_as_heard_is_spelt_voiced() -> None:
+    """Stop 67 (a seventeenth blind review: тетрать found Tetra fish food, no exercise
+    book): a voiceless consonant at a word's end or before a voiceless one is tried voiced,
+    where that gives a known word and the typed one is none; a known word stays as typed
+    (лотка is лоток's, not a лодка)."""
+    assert voiced_spelt_right("тетрать") == ("тетрадь",)
+    assert voiced_spelt_right("лошка") == ("ложка",)
+    assert voiced_spelt_right("коропка") == ("коробка",)
+    assert voiced_spelt_right("утюк") == ("утюг",)
+    assert voiced_spelt_right("лотка") == ()
+    assert voiced_spelt_right("рюкзак") == ()
+    assert "тетрадь" in [a.word for a in alternatives("тетрать")]
 
 
 def test_a_word_of_two_scripts_is_read_in_the_one_its_letters_look_like() -> None:

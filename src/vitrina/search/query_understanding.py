@@ -67,6 +67,7 @@ from vitrina.search.typed_shapes import (
     short_word_slips,
     spelt_out_letters,
     undeclined_latin_spellings,
+    voiced_spelt_right,
 )
 from vitrina.search.word_lists import (
     BRANDS,
@@ -604,6 +605,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     for yo in o_for_yo(word):  # чорные → черные: ё typed as heard after ч
         add(yo, MISSPELT_WEIGHT, "synonym")
     for right in hushing_spelt_right(word):  # джынсы → джинсы: жи/ши written as heard
+        add(right, MISSPELT_WEIGHT, "synonym")
+    for right in voiced_spelt_right(word):  # тетрать → тетрадь, лошка → ложка: as heard
         add(right, MISSPELT_WEIGHT, "synonym")
     # сирые → серый: a colour's typo put right to the one nearest colour, before the fuzzy
     # stage, where серые and синие are both two edits from it
