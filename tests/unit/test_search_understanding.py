@@ -2156,6 +2156,14 @@ def test_a_soft_stem_diminutive_in_ka_is_its_noun() -> None:
     assert diminutive_bases("полька") == []  # поль is no noun
 
 
+def test_a_diminutive_in_echka_of_a_noun_in_ka_with_a_soft_sign() -> None:
+    """Stop 67 (a seventeenth blind review: «стелечки» ranked sunflower oil, «Золотая
+    семечка», above the insoles): -ечка of a noun in -ька is that noun, not -ка alone."""
+    assert "стелька" in diminutive_bases("стелечка")
+    assert "стелька" in [a.word for a in alternatives("стелечка")]
+    assert "тарелька" not in diminutive_bases("тарелочка")
+
+
 def test_a_russian_word_typed_in_latin_brings_what_it_lists() -> None:
     """spalnik found nothing: спальник was read, but not what it lists (спальный мешок)."""
     assert _words("spalnik", [])["спальный"] == "synonym"
