@@ -2262,3 +2262,36 @@ def test_a_consonant_typed_as_heard_on_both_backends(
         _firsts_are(index, (("тетрать", "990330"), ("тетрадь", "990330")))
     finally:
         index.close()
+
+
+def test_a_fifth_lexicon_of_products_described_by_what_they_do_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 67: the fifth general lexicon, what a shopper who does not know a product's
+    name says it does (измерить кислород, вытащить гвоздь, ламинировать); its verbs are
+    tasks (`TASK_WORDS`), no typo targets: listed among the synonyms, надуть (→ насос)
+    made «надеть» a slip of it and ranked a pump above the dress."""
+    rows = (
+        ("990340", "Пульсоксиметр напалечный Armed YX301", "Медтовары", "Armed"),
+        ("990341", "Гвоздодер-монтировка Stayer 600 мм", "Инструменты", "Stayer"),
+        ("990342", "Ламинатор пакетный Гелеос ЛМ A4", "Офис", "Гелеос"),
+        ("990343", "Насос автомобильный электрический Berkut R15", "Автотовары", "Berkut"),
+        ("990344", "Платье вечернее длинное с пайетками", "Одежда", "Zarina"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fifth-lexicon", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("измерить кислород", "990340"),
+                ("вытащить гвоздь", "990341"),
+                ("ламинировать", "990342"),
+                ("надуть колесо", "990343"),
+                ("надеть платье", "990344"),
+            ),
+        )
+    finally:
+        index.close()
