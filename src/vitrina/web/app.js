@@ -215,6 +215,10 @@ function onSuggestKey(e) {
   if (!items.length) return;
   if (e.key === "ArrowDown" || e.key === "ArrowUp") {
     e.preventDefault();
+    // the keys choose from the list shown: an answer still on its way would replace it, and
+    // the choice with it (seen on a loaded machine: Enter then searched nothing new)
+    clearTimeout(suggestTimer);
+    suggestSeq++;
     const step = e.key === "ArrowDown" ? 1 : -1;
     suggestActive = Math.min(items.length - 1, Math.max(-1, suggestActive + step));
     items.forEach((item, i) => item.setAttribute("aria-selected", String(i === suggestActive)));
