@@ -422,6 +422,7 @@ def undeclined_latin_spellings(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
 
 
+@lru_cache(maxsize=65_536)
 def declined_name_spellings(word: str) -> tuple[str, ...]:
     """The Latin spellings of the word's stem: a name with a Russian case ending (на
     райзене → райзен → ryzen). What the stemmer cuts may be the name's own letters (нокиан
