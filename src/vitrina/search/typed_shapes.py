@@ -411,15 +411,14 @@ def undeclined_latin_spellings(word: str) -> tuple[str, ...]:
     transliterated it is avs), and a name with a letter doubled by a sticky key (новва →
     нова → nova); its stem's are `declined_name_spellings`. A dictionary word gets none, so
     Russian words cost nothing more."""
-    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
+    if not _an_unknown_name(word):
         return ()
     found = [english_x_spelling(word), english_sound_spelling(word)]
     if MIN_LOOKALIKE_LETTERS <= len(word) <= MAX_LOOKALIKE_LETTERS and word.isalpha():
         found.append(lookalike_twin(word))
     for once in doubled_letters_once(word):
         found += [transliterate(once), transliterate_english(once)]
-    own = (transliterate(word), transliterate_english(word))
-    return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
+    return _beyond_its_letters(word, found)
 
 
 @lru_cache(maxsize=65_536)
@@ -427,12 +426,22 @@ def declined_name_spellings(word: str) -> tuple[str, ...]:
     """The Latin spellings of the word's stem: a name with a Russian case ending (на
     райзене → райзен → ryzen). What the stemmer cuts may be the name's own letters (нокиан
     → нокиа → nokia, Nokian Tyres), so these weigh less than the word's own spellings."""
-    if len(word) > MAX_NAME_CHARS or not is_cyrillic(word) or is_dictionary_word(word):
+    if not _an_unknown_name(word):
         return ()
     found = []
     for stem in stems(word):
         if stem != word and len(stem) >= MIN_DECLINED_NAME_STEM:
             found += [transliterate_english(stem), english_sound_spelling(stem)]
+    return _beyond_its_letters(word, found)
+
+
+def _an_unknown_name(word: str) -> bool:
+    """A Cyrillic word pymorphy3's dictionary lacks, short enough to be a name."""
+    return len(word) <= MAX_NAME_CHARS and is_cyrillic(word) and not is_dictionary_word(word)
+
+
+def _beyond_its_letters(word: str, found: list[str | None]) -> tuple[str, ...]:
+    """The spellings found, each once, without the word's letter-by-letter ones."""
     own = (transliterate(word), transliterate_english(word))
     return tuple(dict.fromkeys(s for s in found if s is not None and s not in own))
 
