@@ -62,15 +62,17 @@ PARTS = ("build", "queries", "suggest", "relevance", "freshness")
 
 
 def build_index(catalog: list[dict[str, Any]], path: Path, progress: Progress) -> float:
-    """The index build as the indexer does it: upserts in 5,000-product chunks, one commit."""
+    """The index build as the indexer does it: upserts in 5,000-product chunks with each
+    product's record bytes (the stored copy), one commit."""
     from vitrina.search.embedded import EmbeddedSearch
 
+    sources = [orjson.dumps(product) for product in catalog]  # the records' bytes
     task = progress.add_task("indexing", total=len(catalog))
     started = time.perf_counter()
     index = EmbeddedSearch(path)
     for start in range(0, len(catalog), 5000):
         chunk = catalog[start : start + 5000]
-        index.upsert(chunk)
+        index.upsert(chunk, sources[start : start + 5000])
         progress.advance(task, len(chunk))
     index.commit()
     index.close()
@@ -246,7 +248,7 @@ def indexer_replay(catalog: list[dict[str, Any]], path: Path, progress: Progress
     from vitrina.services.indexer import Change, IndexerStep
 
     changes = [
-        Change(str(p["product_id"]), p, "filtered-products", 0, i, None, None)
+        Change(str(p["product_id"]), p, "filtered-products", 0, i, None, orjson.dumps(p))
         for i, p in enumerate(catalog)
     ]
     task = progress.add_task("indexer replay", total=len(catalog))

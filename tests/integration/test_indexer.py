@@ -20,6 +20,7 @@ from typing import Any
 
 import orjson
 import pytest
+import tantivy
 from confluent_kafka import Producer
 from tests.conftest import free_port, wait_for
 from tests.support import recreate_topic, settings_env
@@ -89,10 +90,12 @@ def test_products_searchable_tombstone_removes_invalid_dead_letters(
         }
 
         renamed = {**first, "name": "Гантели уникальные Zzyzx"}
+        # as a store may send it: the record's bytes are the stored copy, as they came
+        renamed_bytes = orjson.dumps(renamed, option=orjson.OPT_INDENT_2)
         produce(
             settings,
             [
-                (first["product_id"], orjson.dumps(renamed)),
+                (first["product_id"], renamed_bytes),
                 (catalog[1]["product_id"], None),
                 ("123", b"{not json"),
                 ("124", orjson.dumps({"product_id": "124", "name": "без цены"})),
@@ -105,6 +108,11 @@ def test_products_searchable_tombstone_removes_invalid_dead_letters(
         )
         assert index.count() == 49
         assert [h.product_id for h in index.search("zzyzx").hits] == [first["product_id"]]
+        searcher = index.index.searcher()
+        query = tantivy.Query.term_query(index.schema, "product_id", first["product_id"])
+        address = searcher.search(query, limit=1).hits[0][1]
+        assert bytes(searcher.doc(address)["stored"][0]) == renamed_bytes
+        assert index.get(first["product_id"]) == renamed
 
         def dead_letters() -> list[dict[str, str]]:
             return [

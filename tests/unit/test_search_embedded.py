@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+import orjson
 import pytest
+import tantivy
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -102,6 +104,30 @@ def test_same_product_twice_in_one_commit_keeps_the_last(tmp_path: Path) -> None
     idx.upsert([product("7", "Кеды новейшие")])
     idx.commit()
     assert idx.count() == 1 and idx.get("7")["name"] == "Кеды новейшие"
+
+
+def stored_bytes(idx: EmbeddedSearch, product_id: str) -> bytes:
+    searcher = idx.index.searcher()
+    query = tantivy.Query.term_query(idx.schema, "product_id", product_id)
+    return bytes(searcher.doc(searcher.search(query, limit=1).hits[0][1])["stored"][0])
+
+
+def test_a_product_s_own_bytes_are_its_stored_copy(tmp_path: Path) -> None:
+    """The indexer hands over each record's bytes with the product parsed from them: those
+    bytes are the stored copy, not the product encoded again; the last copy of a product_id
+    wins with its own bytes; bytes that do not pair with the products are refused."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    old, new = product("7", "Кеды старые"), product("7", "Кеды новые", price=900)
+    raw = orjson.dumps(new, option=orjson.OPT_INDENT_2)  # not what orjson.dumps(new) gives
+    other = product("8", "Кеды другие")
+    idx.upsert([old, new, other], [orjson.dumps(old), raw, orjson.dumps(other)])
+    idx.upsert([product("9", "Кеды без байтов")])  # no bytes: the product encoded
+    idx.commit()
+    assert stored_bytes(idx, "7") == raw and idx.get("7") == new
+    assert stored_bytes(idx, "9") == orjson.dumps(product("9", "Кеды без байтов"))
+    assert ids(idx.search("кеды новые"))[0] == "7" and idx.count() == 3
+    with pytest.raises(ValueError):
+        idx.upsert([product("10", "Кеды")], [])
 
 
 def test_morphology_and_stored_document(index: EmbeddedSearch) -> None:

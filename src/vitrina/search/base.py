@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
@@ -72,7 +73,12 @@ def topped_up(thin: SearchPage, more: SearchPage, limit: int, offset: int) -> Se
 class SearchBackend(Protocol):
     """Upserts keyed by product_id, deletes on tombstones, queries with filters and sort."""
 
-    def upsert(self, products: list[dict[str, Any]]) -> None: ...
+    def upsert(
+        self, products: list[dict[str, Any]], sources: Sequence[bytes | None] | None = None
+    ) -> None:
+        """Replace each product's document. `sources`: the products' JSON as received, one
+        per product (None: not at hand), when the caller has it (the indexer): a backend may
+        store it as the product's copy instead of encoding the product again."""
 
     def delete(self, product_ids: list[str]) -> None: ...
 

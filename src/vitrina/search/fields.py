@@ -9,6 +9,7 @@ and stock. `BOOSTS` are the field weights both backends rank with.
 from __future__ import annotations
 
 import re
+from itertools import chain
 from typing import Any
 
 from vitrina.domain.search_document import lacking_glued, normalize_text, search_document
@@ -53,6 +54,11 @@ _FOR_LATIN = re.compile(
 )
 
 
+# Whether a lower-cased name may have a match of `_FOR_LATIN` with к (a literal first:
+# ~0.2 µs where that pattern, whose lookbehind defeats the prefix scan, costs ~1.5).
+_K_AHEAD = re.compile(r"к\s")
+
+
 def device_kinds(device: str) -> str:
     """The kinds of the devices `device` names (iPhone 15 → смартфон телефон); "" for none."""
     words = re.findall(r"[a-z0-9]+", device.lower())
@@ -74,26 +80,26 @@ def purpose_apart(name: str, brand: str = "") -> tuple[str, str]:
     """The name without the Latin words a purpose preposition names (чехол для iPhone 15 →
     чехол для; чехол для наушников AirPods Pro → чехол для наушников, unless they name
     `brand`), and those words; the name and "" when it has none."""
+    lowered = name.lower()
+    if "для" not in lowered and "под" not in lowered and _K_AHEAD.search(lowered) is None:
+        return name, ""  # most names (~85 %): no regex scan (~1 µs of a product's ~35)
     moved: list[str] = []
 
     def keep_preposition(found: re.Match[str]) -> str:
         moved.append(found[2])
         return found[1]
 
-    own = set(brand.lower().split())
-
     def keep_noun(found: re.Match[str]) -> str:
         latin = found[3]
         noun = found[2].lower()
         device = is_genitive(noun) and not DEVICE_NOUNS.isdisjoint(lemmas(noun))
-        if own & set(latin.lower().split()) or not device:
+        if not device or not set(brand.lower().split()).isdisjoint(latin.lower().split()):
             return found[0]
         moved.append(latin)
         return f"{found[1]} {found[2]}"
 
     kept = _FOR_LATIN.sub(keep_preposition, name)
-    lowered = kept.lower()
-    if "для" in lowered or "под" in lowered:  # most names: no regex to run
+    if "для" in lowered or "под" in lowered:
         kept = _FOR_NOUN_LATIN.sub(keep_noun, kept)
     return kept, " ".join(moved)
 
@@ -212,7 +218,8 @@ def index_fields(
     # or splits a word, so it is the non-empty per-field lemma strings joined the same way.
     # A compound of the name also goes by its kind, weighed as a body word (газонокосилка:
     # косилка; электровелосипед: велосипед, электрический): found, below the names that say it.
-    kinds = " ".join(dict.fromkeys(k for w in name_lemmas.split() for k in compound_kinds(w)))
+    compounds = [kinds for kinds in map(compound_kinds, name_lemmas.split()) if kinds]
+    kinds = " ".join(dict.fromkeys(chain.from_iterable(compounds))) if compounds else ""
     body = (
         brand_lemmas,
         category_lemmas,

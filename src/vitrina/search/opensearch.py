@@ -19,6 +19,7 @@ failing (5xx) → `UnavailableError`, retried by the worker with the same batch.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from functools import partial
 from typing import Any
 
@@ -271,7 +272,11 @@ class OpenSearchIndex:
         if permanent:
             raise RejectedDocuments(permanent)
 
-    def upsert(self, products: list[dict[str, Any]]) -> None:
+    def upsert(
+        self, products: list[dict[str, Any]], sources: Sequence[bytes | None] | None = None
+    ) -> None:
+        """`sources` are not used: the product is part of each document's _source, which the
+        client encodes with the bulk request."""
         self._bulk(bulk_lines(self.index, products, []))
 
     def delete(self, product_ids: list[str]) -> None:

@@ -124,7 +124,9 @@ class IndexerStep(BatchSink[Change]):
         started = time.perf_counter()
         changes = {c.product_id: c for c in batch}  # the latest record per product_id wins
         deletes = [pid for pid, c in changes.items() if c.product is None]
-        upserts = [c.product for c in changes.values() if c.product is not None]
+        # each product with the record's bytes decode() parsed it from: its stored copy
+        upserted = [(c.product, c.value) for c in changes.values() if c.product is not None]
+        upserts = [product for product, _ in upserted]
         refused: dict[str, str] = {}
         # RejectedDocuments comes after the rest of the call's documents were written.
         try:
@@ -134,7 +136,7 @@ class IndexerStep(BatchSink[Change]):
             refused.update(exc.reasons)
         try:
             if upserts:
-                self.backend.upsert(upserts)
+                self.backend.upsert(upserts, [value for _, value in upserted])
         except RejectedDocuments as exc:
             refused.update(exc.reasons)
         self.backend.commit()
