@@ -208,6 +208,15 @@ BENCHES = [
                 informational,
             ),
             Target(
+                "search query p99 / mean, ms, queries not seen before (in-process)",
+                "report",
+                lambda d: (
+                    f"{dig(d, 'query_ms_first_sight', 'p99')} / "
+                    f"{dig(d, 'query_ms_first_sight', 'mean')}"
+                ),
+                informational,
+            ),
+            Target(
                 "search index / naive scan, queries/s (ABBA median)",
                 "report",
                 lambda d: dig(d, "queries_per_s", "speedup", "median"),
