@@ -208,6 +208,13 @@ BENCHES = [
                 informational,
             ),
             Target(
+                "suggest-as-you-type p99, ms (in-process, every prefix of the queries)",
+                "< 10",
+                lambda d: dig(d, "suggest_ms", "p99"),
+                lt(10),
+                load=lambda d: dig(d, "suggest_ms", "load_average"),
+            ),
+            Target(
                 "search query p99 / mean, ms, queries not seen before (in-process)",
                 "report",
                 lambda d: (
