@@ -264,8 +264,8 @@ class EmbeddedSearch:
         """Replace each product's document (the last copy of a product_id in `products`
         wins). `sources`, when given, are the products' JSON as received, one per product
         (the indexer has each record's bytes; None: not at hand): stored as they are, not
-        encoded again
-        (orjson took ~6 µs of a product's ~35 of build CPU; Cyrillic text encodes slowly).
+        encoded again (orjson took ~6 µs of a product's ~35 of build CPU; Cyrillic text
+        encodes slowly).
 
         A delete-by-term costs far more than the add (tantivy applies it to every
         segment it writes: 8k → 13k docs/s without them), so it is issued only for products
@@ -277,12 +277,9 @@ class EmbeddedSearch:
         the calling thread's time). A delete applies to documents added before it, so the
         deletes go first."""
         writer = self._require_writer()
-        latest: dict[str, tuple[dict[str, Any], bytes | None]]
-        if sources is None:
-            latest = {str(product["product_id"]): (product, None) for product in products}
-        else:
-            pairs = zip(products, sources, strict=True)
-            latest = {str(product["product_id"]): (product, raw) for product, raw in pairs}
+        raws = [None] * len(products) if sources is None else sources
+        pairs = zip(products, raws, strict=True)
+        latest = {str(product["product_id"]): (product, raw) for product, raw in pairs}
         documents = [self._document(product, raw) for product, raw in latest.values()]
         present = self._indexed_ids(list(latest)) if latest else set()
         for product_id in present:
