@@ -108,13 +108,17 @@ def test_up_serves_search_and_index_rebuild_works_on_the_cluster_profile(
     # leaves holds exactly what the platform had indexed from the same compacted topic.
     before = EmbeddedSearch(platform.search_path, readonly=True)
     indexed = before.product_ids()
+    # each stored copy is the bytes of the record the indexer read from Apache Kafka
+    stored = {pid: before.get(pid) for pid in indexed}
     before.close()
+    assert all(str(product["product_id"]) == pid for pid, product in stored.items())
     result, _ = vitrina(["index", "rebuild", "--json"], env, timeout=240)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     report = json.loads(result.stdout)
     after = EmbeddedSearch(platform.search_path, readonly=True)
     try:
         assert after.product_ids() == indexed
+        assert {pid: after.get(pid) for pid in indexed} == stored
     finally:
         after.close()
     assert report["documents"] == len(indexed) > 0, report
