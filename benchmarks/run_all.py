@@ -220,6 +220,8 @@ BENCHES = [
                 lambda d: (
                     f"{dig(d, 'query_ms_first_sight', 'p99')} / "
                     f"{dig(d, 'query_ms_first_sight', 'mean')}"
+                    if dig(d, "query_ms_first_sight")
+                    else None  # the queries part did not run
                 ),
                 informational,
             ),
