@@ -462,6 +462,42 @@ def test_a_compound_name_is_found_by_its_kind_below_names_that_say_it(tmp_path: 
     assert first("домашний телефон") == "10"
 
 
+def test_an_eighteenth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
+    """An eighteenth blind review's own catalogue: «омыватель» found no Жидкость
+    стеклоомывателя (an agent noun the dictionary lacks, after a noun: the compound's kind
+    is indexed too), «силикагель» no Наполнитель силикагелевый (a long noun's adjective the
+    dictionary lacks), «афйон» no iPhone (a slip of a brand's Cyrillic spelling: the brand
+    too), «светильник» no lamp, «кошачий горшок» no cat litter tray (the word lists)."""
+    from vitrina.search.query_understanding import compound_kinds
+
+    assert compound_kinds("стеклоомыватель") == ("омыватель",)
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Жидкость стеклоомывателя зимняя Sintec -25, 5 л", category="Автохимия"),
+            product("2", "Наполнитель силикагелевый N1 Crystal, 5 л", category="Наполнители"),
+            product("3", "Смартфон Apple iPhone 15 128 ГБ, черный", category="Смартфоны"),
+            product("4", "Торшер Arte Lamp Duetto, черный", category="Освещение"),
+            product("5", "Туалет-лоток для кошек Triol с рамкой", category="Туалеты для кошек"),
+            product("6", "Жидкость для розжига Forester 1 л", category="Товары для пикника"),
+            product("7", "Наполнитель древесный для кошек 10 л", category="Наполнители"),
+            product("8", "Кашпо керамическое для цветов, горшок 3 л", category="Сад"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("омыватель", "1"),
+            ("незамерзайка", "1"),
+            ("силикагель", "2"),
+            ("афйон", "3"),
+            ("светильник", "4"),
+            ("кошачий горшок", "5"),
+        ],
+    )
+
+
 def test_a_word_ranks_the_names_that_say_it_above_its_compounds(tmp_path: Path) -> None:
     """A blind review: «велосипед» ranked the one Электровелосипед above every plain bike.
     The compound (электро + велосипед) is rarer, so its BM25 weight was higher; at 0.7 of

@@ -1228,6 +1228,10 @@ def test_a_noun_is_also_its_relational_adjective() -> None:
     assert noun_adjectives("бег") == ("беговой",)
     assert noun_adjectives("телефон") == () and noun_adjectives("мышь") == ()
     assert noun_adjectives("игровой") == ()  # an adjective is no noun
+    # a long noun's adjective the dictionary lacks (an eighteenth blind review: Наполнитель
+    # силикагелевый), after a soft consonant in -евый; not for a word no dictionary has
+    assert "силикагелевый" in noun_adjectives("силикагель")
+    assert noun_adjectives("ядивкйыабв") == ()
     assert _words("игр", ["игра"])["игровой"] == "synonym"
 
 

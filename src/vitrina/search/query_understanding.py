@@ -389,10 +389,37 @@ def compound_kinds(word: str) -> tuple[str, ...]:
     meanings = [pair for pair in compound_meanings(word) if is_common_noun_lemma(pair[1])]
     if meanings:
         return tuple(dict.fromkeys(w for pair in meanings for w in pair))
-    for cut in range(MIN_COMPOUND_HEAD + 1, len(word) - MIN_COMPOUND_PART + 1):
-        if word[cut - 1] in LINKING_VOWELS and is_common_noun_lemma(word[cut:]):
+    cuts = [
+        cut
+        for cut in range(MIN_COMPOUND_HEAD + 1, len(word) - MIN_COMPOUND_PART + 1)
+        if word[cut - 1] in LINKING_VOWELS
+    ]
+    for cut in cuts:
+        if is_common_noun_lemma(word[cut:]):
+            return (word[cut:],)
+    for cut in cuts:
+        if _agent_noun_after_noun(word[:cut], word[cut:]):
             return (word[cut:],)
     return ()
+
+
+# An agent noun in -тель the dictionary lacks (омыватель, отпугиватель) after a noun of
+# five letters or more (стекло|омыватель; not поло|тенцесушитель): a blind review's
+# «омыватель» found no Жидкость стеклоомывателя. Only where no ending is a dictionary noun.
+AGENT_SUFFIX = "тель"
+MIN_AGENT_NOUN = 7
+MIN_AGENT_NOUN_HEAD = 5
+
+
+def _agent_noun_after_noun(head: str, tail: str) -> bool:
+    """Whether a compound's `tail` is an agent noun made of a verb (-тель, seven letters or
+    more) and its `head` a noun, with or without the linking vowel (стекло, газон|о)."""
+    return (
+        len(tail) >= MIN_AGENT_NOUN
+        and tail.endswith(AGENT_SUFFIX)
+        and len(head) >= MIN_AGENT_NOUN_HEAD
+        and (is_common_noun_lemma(head) or is_common_noun_lemma(head[:-1]))
+    )
 
 
 def diminutive_bases(word: str, bare: bool = True, rare: bool = True) -> list[str]:
@@ -617,6 +644,8 @@ def alternatives(word: str, lemmas: Iterable[str] = ()) -> list[Alternative]:
     if word not in BRANDS and word not in SYNONYMS:
         for twin in swapped_dictionary_words(word):  # кдеы → кеды, in "all words" too
             add(twin, MISSPELT_WEIGHT, "synonym")
+            if twin in BRANDS:  # афйон → айфон → iphone: the brand a slip's word spells
+                add(BRANDS[twin], MISSPELT_WEIGHT, "brand")
     if (ka_adj := ka_adjective(word)) is not None:  # всесезонка → всесезонный
         add(ka_adj, SYNONYM_WEIGHT, "synonym")
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from vitrina.search.analysis import is_dictionary_word
+from vitrina.search.analysis import is_common_noun_lemma, is_dictionary_word
 from vitrina.search.transliteration import is_cyrillic
 
 # A relative adjective is its noun and a suffix (шерст|ян|ой, кож|ан|ый, сатин|ов|ый,
@@ -24,19 +24,29 @@ ADJECTIVE_NOUN_WEIGHT = 0.8
 # садовый): «мышь для игр» is an «игровая мышь». Only adjectives pymorphy3's dictionary
 # has, so a made-up one (чайниковый) costs a dictionary check and no clause.
 NOUN_ADJECTIVE_ENDINGS = ("овой", "овый")
+SOFT_NOUN_ADJECTIVE_ENDINGS = ("евой", "евый")  # гель → гелевый, чай → чаевой
 MIN_NOUN_FOR_ADJECTIVE = 3  # шар, бег: a shorter noun's -овый is rarely its adjective
+# A long noun's adjective is taken even when the dictionary lacks it: materials and
+# substances are made into adjectives freely (силикагель → «Наполнитель силикагелевый»,
+# which a blind review's «силикагель» did not find); a made-up one costs one term lookup.
+MIN_NOUN_FOR_UNLISTED_ADJECTIVE = 8
 
 
 @lru_cache(maxsize=65_536)
 def noun_adjectives(lemma: str) -> tuple[str, ...]:
-    """The relational adjectives in -овой/-овый pymorphy3 knows for a noun lemma (игра →
-    игровой, бег → беговой); none for an adjective or a word it cannot be made from."""
+    """The relational adjectives in -овой/-овый (-евой/-евый after a soft consonant) of a
+    noun lemma (игра → игровой, бег → беговой, гель → гелевый): those pymorphy3 knows, and
+    for a long dictionary noun any (силикагель → силикагелевый); none for an adjective."""
     if not is_cyrillic(lemma) or lemma.endswith(ADJECTIVE_ENDINGS) or len(lemma) > 20:
         return ()
-    stem = lemma[:-1] if lemma[-1] in "аяоеь" else lemma
+    soft = lemma[-1] in "ьй"
+    stem = lemma[:-1] if lemma[-1] in "аяоеьй" else lemma
     if len(stem) < MIN_NOUN_FOR_ADJECTIVE:
         return ()
-    return tuple(a for a in (stem + e for e in NOUN_ADJECTIVE_ENDINGS) if is_dictionary_word(a))
+    made = [stem + e for e in (SOFT_NOUN_ADJECTIVE_ENDINGS if soft else NOUN_ADJECTIVE_ENDINGS)]
+    if len(lemma) >= MIN_NOUN_FOR_UNLISTED_ADJECTIVE and is_common_noun_lemma(lemma):
+        return tuple(made)
+    return tuple(a for a in made if is_dictionary_word(a))
 
 
 def adjective_nouns(lemma: str) -> tuple[str, ...]:
