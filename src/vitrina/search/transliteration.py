@@ -105,6 +105,10 @@ def english_spellings(word: str) -> list[str]:
     if _ENGLISH_OO.search(word):
         # ook: English k after oo (book, look), where к is otherwise c (бук → booc)
         found.append(transliterate_english(_ENGLISH_OO.sub("oo", word).replace("ooк", "ook")))
+    if _ENGLISH_TH.search(word):
+        # English th between vowels, said з (лезерман → letherman, one edit from Leatherman:
+        # a nineteenth blind review found nothing; three edits from lezerman)
+        found.append(transliterate_english(_ENGLISH_TH.sub("тх", word)))
     return list(dict.fromkeys(found))
 
 
@@ -118,6 +122,8 @@ _ENGLISH_A = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])э")
 _ENGLISH_ONE = re.compile(r"(?<=\w{4})(?:ван|уан)$")  # уан: one as spelt (probe round 24)
 # English w, said в before a vowel (Whiskas → вискас, Wilson → вилсон)
 _ENGLISH_W = re.compile(r"^в(?=[аеиоуыэюя])")
+# English voiced th said з between vowels (Leatherman → лезерман, brother → бразер)
+_ENGLISH_TH = re.compile(r"(?<=[аеиоуыэюя])з(?=[аеиоуыэюя])")
 # English oo said у between consonants (бук → book, фуд → food)
 _ENGLISH_OO = re.compile(r"(?<=[бвгджзклмнпрстфхцчшщ])у(?=[бвгджзклмнпрстфхцчшщ])")
 # English y said as ай before a consonant, as Russian writes it (райзен → ryzen, дайсон →
