@@ -2295,3 +2295,39 @@ def test_a_fifth_lexicon_of_products_described_by_what_they_do_on_both_backends(
         )
     finally:
         index.close()
+
+
+def test_the_eighteenth_and_nineteenth_blind_reviews_misses_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 69: rules that mended misses of two blind reviews, read alike by both backends —
+    an agent noun the dictionary lacks after a noun is the compound's kind (омыватель:
+    стеклоомывателя), a long noun's unlisted adjective (силикагель: силикагелевый), a
+    swapped slip of a brand's spelling (афйон: iPhone), a prefix's purpose noun (автоорганайзер:
+    в багажник автомобиля), three а/о as heard (газанакасилка), English th said з (лезерман)."""
+    rows = (
+        ("990350", "Жидкость стеклоомывателя зимняя Sintec -25, 5 л", "Автохимия", "Sintec"),
+        ("990351", "Наполнитель силикагелевый N1 Crystal, 5 л", "Наполнители", "N1"),
+        ("990352", "Смартфон Apple iPhone 15 128 ГБ, черный", "Смартфоны", "Apple"),
+        ("990353", "Органайзер в багажник автомобиля складной", "Автоаксессуары", "Autoprofi"),
+        ("990354", "Газонокосилка электрическая Huter ELM-1400", "Сад", "Huter"),
+        ("990355", "Мультитул Leatherman Wave Plus", "Туризм", "Leatherman"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-18-19", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("омыватель", "990350"),
+                ("силикагель", "990351"),
+                ("афйон", "990352"),
+                ("автоорганайзер", "990353"),
+                ("газанакасилка", "990354"),
+                ("лезерман", "990355"),
+            ),
+        )
+    finally:
+        index.close()
