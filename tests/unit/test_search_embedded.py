@@ -533,6 +533,35 @@ def test_a_nineteenth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
     )
 
 
+def test_a_sixth_lexicon_of_what_shoppers_call_goods_named_otherwise(tmp_path: Path) -> None:
+    """Stop 69's sixth general lexicon (a helper's, from the lists alone): рыбий жир is
+    sold as Омега-3, a тренога as a штатив, a шкаф для обуви as an обувница, a мышка для
+    кошки is a cat's toy (мышка alone stays the computer mouse)."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Омега-3 Solgar Double Strength, 60 капсул", category="БАДы"),
+            product("2", "Штатив Rekam RT-M30 для камеры", category="Фото"),
+            product("3", "Обувница Тетчер 3 яруса, белая", category="Мебель"),
+            product("4", "Игрушка для кошки Trixie мышка с перьями", category="Зоотовары"),
+            product("5", "Мышь компьютерная Logitech M190", category="Периферия"),
+            product("6", "Шкаф-купе Экспресс 2-дверный", category="Мебель"),
+            product("7", "Жир барсучий топленый 100 мл", category="Здоровье"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("рыбий жир", "1"),
+            ("тренога", "2"),
+            ("шкаф для обуви", "3"),
+            ("мышка для кошки", "4"),
+            ("мышка", "5"),
+        ],
+    )
+
+
 def test_a_word_ranks_the_names_that_say_it_above_its_compounds(tmp_path: Path) -> None:
     """A blind review: «велосипед» ranked the one Электровелосипед above every plain bike.
     The compound (электро + велосипед) is rarer, so its BM25 weight was higher; at 0.7 of
