@@ -518,12 +518,16 @@ def test_a_nineteenth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
             product("6", "Половник Attribute Chef's, нержавеющая сталь", category="Кухня"),
             product("7", "Коврик туристический самонадувающийся Tramp", category="Туризм"),
             product("8", "Велосипед горный Stels Navigator 620", category="Велосипеды"),
+            product("9", "Фартук кухонный хлопковый Этель «Лимоны»", category="Текстиль"),
+            product("10", "Мельница для перца Peugeot Paris, 22 см", category="Кухня"),
         ]
     )
     idx.commit()
     assert_first_hits(
         idx,
         [
+            ("передник", "9"),  # its misses' words, listed after it was measured
+            ("перечница", "10"),
             ("автоорганайзер", "1"),
             ("велокрылья", "3"),
             ("газанакасилка", "4"),
