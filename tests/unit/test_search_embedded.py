@@ -537,6 +537,36 @@ def test_a_nineteenth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
     )
 
 
+def test_a_twentieth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
+    """A twentieth blind review's own catalogue: «халадилник» found nothing (two а for о
+    and the soft sign left out: three edits), «шнайдер» nothing (a German name: ш is sch,
+    ай is ei; the dictionary has it as a surname), «лента изоляционная» no Изолента, and
+    «лосины» no Леггинсы (the list said легинсы, one г: no name's lemma)."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Холодильник Atlant ХМ 4208-000, белый", category="Холодильники"),
+            product("2", "Розетка Schneider Electric Glossa, белая", category="Электрика"),
+            product("3", "Изолента ПВХ Unibob 19 мм х 20 м, синяя", category="Электрика"),
+            product("4", "Лента малярная Unibob, 48 мм х 50 м", category="Стройка"),
+            product("5", "Леггинсы женские спортивные с высокой талией", category="Одежда"),
+            product("6", "Пижама женская с брюками Mia Cara, хлопок", category="Одежда"),
+            product("7", "Костюм мужской классический Henderson", category="Одежда"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("халадилник", "1"),
+            ("шнайдер", "2"),
+            ("лента изоляционная", "3"),
+            ("лосины", "5"),
+            ("костюм для сна", "6"),  # its misses' words, listed after it was measured
+        ],
+    )
+
+
 def test_a_sixth_lexicon_of_what_shoppers_call_goods_named_otherwise(tmp_path: Path) -> None:
     """Stop 69's sixth general lexicon (a helper's, from the lists alone): рыбий жир is
     sold as Омега-3, a тренога as a штатив, a шкаф для обуви as an обувница, a мышка для

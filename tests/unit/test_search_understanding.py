@@ -2115,6 +2115,9 @@ def test_unstressed_vowels_typed_as_heard_are_turned_back() -> None:
     assert vowels_as_heard("термас") == ("термос",)
     assert vowels_as_heard("утиплитель") == ("утеплитель",)
     assert vowels_as_heard("малако") == ("молоко",)  # two turned in a longer word
+    # three in a word of ten letters or more, and a soft sign left out with them
+    assert vowels_as_heard("газанакасилка") == ("газонокосилка",)
+    assert vowels_as_heard("халадилник") == ("холодильник",)
     assert vowels_as_heard("лего") == ()
     assert vowels_as_heard("самсонайт") == ()
     # Kotanyi typed in Cyrillic: катаньи is only a rare form of катание (roller skates)

@@ -239,6 +239,14 @@ def is_common_noun_lemma(word: str) -> bool:
 
 
 @lru_cache(maxsize=65_536)
+def is_proper_name(word: str) -> bool:
+    """Whether every reading pymorphy3's dictionary has of the Cyrillic word is a proper
+    name (шнайдер, a surname; not шапка, not сочи, which is also a common noun's form)."""
+    parses = _parses(word) if is_dictionary_word(word) else []
+    return bool(parses) and all(_PROPER & set(parse.tag.grammemes) for parse in parses)
+
+
+@lru_cache(maxsize=65_536)
 def is_dictionary_name_word(word: str) -> bool:
     """Whether the Cyrillic word is in pymorphy3's dictionary and reads as a noun or an
     adjective in the nominative (сыр, гречка, зубная, наушники): a word names are made of;

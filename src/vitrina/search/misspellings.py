@@ -305,6 +305,7 @@ def vowels_as_heard(word: str) -> tuple[str, ...]:
     if len(word) < MIN_HEARD_CHARS:
         return ()
     vowels = [i for i, letter in enumerate(word) if letter in _HEARD_VOWELS]
+    long = len(word) >= MIN_THREE_HEARD_CHARS
     most = sum(len(word) >= chars for chars in (MIN_TWO_HEARD_CHARS, MIN_THREE_HEARD_CHARS)) + 1
     for turned in range(1, most + 1):
         found = []
@@ -313,11 +314,29 @@ def vowels_as_heard(word: str) -> tuple[str, ...]:
             for i in places:
                 letters[i] = _HEARD_VOWELS[letters[i]]
             spelling = "".join(letters)
-            if is_dictionary_word(spelling) and is_typed_form(spelling):
-                found.append(spelling)
+            # in a long word, a soft sign left out as well (халадилник → холодильник)
+            for spelt in (spelling, *(_soft_signs_back(spelling) if long else ())):
+                if is_dictionary_word(spelt) and is_typed_form(spelt):
+                    found.append(spelt)
+                    break
         if found:
             return forms_of_one_word(found)
     return ()
+
+
+# A soft sign left out between two consonants, after one that takes it (холодильник typed
+# холодилник): put back at one place at a time.
+_SOFT_SIGN_AFTER = frozenset("лнтдсзрмв")
+_CONSONANTS = frozenset("бвгджзйклмнпрстфхцчшщ")
+
+
+def _soft_signs_back(word: str) -> list[str]:
+    """The word with a ь put back at each place it may have been left out."""
+    return [
+        word[: i + 1] + "ь" + word[i + 1 :]
+        for i in range(1, len(word) - 1)
+        if word[i] in _SOFT_SIGN_AFTER and word[i + 1] in _CONSONANTS
+    ]
 
 
 def forms_of_one_word(spellings: list[str]) -> tuple[str, ...]:

@@ -342,6 +342,7 @@ PREFIX_ADJECTIVES: dict[str, tuple[str, ...]] = {
     "тур": ("туристический",),  # турпалатка, турковрик: Палатка туристическая
     "сад": ("садовый",),  # садинструменты: Набор садовых инструментов
     "энерго": ("энергетический",),  # энергонапиток: Энергетический напиток (round 54)
+    "изо": ("изоляционный",),  # изолента: «лента изоляционная» (a twentieth blind review)
 }
 # Prefixes that are a clipped noun (робопылесос: Робот-пылесос, Пылесос робот): read as the
 # noun and the base like an adjective's prefix, but a product of the base's kind alone is

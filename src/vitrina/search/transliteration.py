@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from vitrina.search.analysis import is_dictionary_word
+from vitrina.search.analysis import is_dictionary_word, is_proper_name
 
 _TRANSLIT = {
     "а": "a",
@@ -93,6 +93,11 @@ def english_spellings(word: str) -> list[str]:
     found = [english]
     if "ф" in word:
         found.append(transliterate_english(word.replace("ф", "пх")))
+    if ("ш" in word or "ай" in word) and (not is_dictionary_word(word) or is_proper_name(word)):
+        # a German name as Russian writes it (шнайдер → schneider, шварцкопф →
+        # schwarzkopf): ш is sch, ай is ei, ц is z, в is w (a twentieth blind review: the
+        # dictionary has шнайдер as a surname)
+        found.append(german_spelling(word))
     if is_dictionary_word(word):  # a Russian word is no name: its letters are enough
         return found
     if (sounds := english_sound_spelling(word)) is not None:
@@ -110,6 +115,16 @@ def english_spellings(word: str) -> list[str]:
         # a nineteenth blind review found nothing; three edits from lezerman)
         found.append(transliterate_english(_ENGLISH_TH.sub("тх", word)))
     return list(dict.fromkeys(found))
+
+
+_GERMAN = {"ш": "sch", "ц": "z", "в": "w", "й": "i", "х": "h", "ж": "j"}
+
+
+def german_spelling(word: str) -> str:
+    """The Latin spelling a German name typed in Cyrillic has (шнайдер → schneider, кайзер
+    → keiser, one edit from kaiser); the rest as `transliterate`."""
+    word = word.replace("ё", "е").replace("ай", "ei")
+    return "".join(_GERMAN.get(ch) or _TRANSLIT.get(ch, ch) for ch in word)
 
 
 # English sounds Russian writes otherwise, as a name is heard (Rapid Fire → рэпид файр):
