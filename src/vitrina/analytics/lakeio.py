@@ -420,7 +420,7 @@ def _abandoned(entry: Path) -> bool:
     ABANDONED_AFTER."""
     parts = entry.name.split("-")  # started, a random tag, host, pid (_pin_name)
     host, pid = (parts[2], parts[3]) if len(parts) == 4 else ("", "")
-    if host == HOST and pid.isdigit() and int(pid) != os.getpid():
+    if host == HOST and pid.isdecimal() and int(pid) != os.getpid():
         try:
             os.kill(int(pid), 0)
         except ProcessLookupError:

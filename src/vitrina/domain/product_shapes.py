@@ -78,7 +78,7 @@ def text_amount(text: str) -> int | float | None:
     if len(text) > _MAX_TEXT or not _AMOUNT.fullmatch(text):
         return None
     number = text.translate(_GROUP)
-    return int(number) if number.isdigit() else float(number)
+    return int(number) if number.isdecimal() else float(number)
 
 
 def text_count(text: str) -> int | None:

@@ -73,7 +73,7 @@ def is_decimal(word: str) -> bool:
 
 def is_number(word: str) -> bool:
     """A word of digits, or a decimal."""
-    return word.isdigit() or is_decimal(word)
+    return word.isdecimal() or is_decimal(word)
 
 
 def clean_query(query: str | None, max_chars: int = MAX_QUERY_CHARS) -> str:

@@ -108,7 +108,7 @@ def replay_targets(
         root = headers.get(HEADER_REPLAY_ROOT, b"").decode("utf-8", "replace")
         source, _, where = root.rpartition(":")
         source, _, partition = source.rpartition(":")
-        if source != topic or not partition.isdigit() or not where.isdigit():
+        if source != topic or not partition.isdecimal() or not where.isdecimal():
             raise ContractError(
                 f"header {HEADER_REPLAY_FOR} names {sorted(names)} but {HEADER_REPLAY_ROOT} "
                 f"{root[:100]!r} is no record of {topic}: not a copy `vitrina dlq replay` "

@@ -87,7 +87,7 @@ class DeadLetter:
     @property
     def at_the_door(self) -> bool:
         """Rejected before it entered its topic (shop load, SHOP API): no source offset."""
-        return not self.headers.get(HEADER_PARTITION, "").isdigit()
+        return not self.headers.get(HEADER_PARTITION, "").isdecimal()
 
     @property
     def source_partition(self) -> int:
@@ -98,7 +98,7 @@ class DeadLetter:
     def source_offset(self) -> int:
         """The rejected record's offset in its partition; -1 when the header holds none."""
         text = self.headers.get(HEADER_OFFSET, "")
-        return int(text) if text.isdigit() else -1
+        return int(text) if text.isdecimal() else -1
 
     @property
     def root(self) -> str:
@@ -126,7 +126,7 @@ class DeadLetter:
 def replays_of(headers: dict[str, str]) -> int:
     """A record's `replay_count` header (a dead letter's, or a replayed copy's); 0 if none."""
     text = headers.get(HEADER_REPLAYS, "")
-    return int(text) if text.isdigit() else 0
+    return int(text) if text.isdecimal() else 0
 
 
 def reason_of(error: str) -> str:
@@ -184,7 +184,7 @@ def check_refs(refs: Iterable[str], named: str = "", example: str = "2:0") -> No
 def _ref_matches(ref: str, letter: DeadLetter) -> bool:
     if ":" in ref:
         return ref == letter.ref
-    return ref.isdigit() and int(ref) == letter.offset
+    return ref.isdecimal() and int(ref) == letter.offset
 
 
 def distinct(letters: Iterable[DeadLetter]) -> list[DeadLetter]:

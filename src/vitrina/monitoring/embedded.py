@@ -199,7 +199,7 @@ def rules_with_for(doc: dict[str, Any], for_override: str | None) -> dict[str, A
 def _seconds(duration: str) -> float:
     units = {"ms": 0.001, "s": 1, "m": 60, "h": 3600}
     for unit in ("ms", "s", "m", "h"):
-        if duration.endswith(unit) and duration[: -len(unit)].isdigit():
+        if duration.endswith(unit) and duration[: -len(unit)].isdecimal():
             return int(duration[: -len(unit)]) * units[unit]
     raise VitrinaError(f"unsupported duration {duration!r}", hint="use e.g. 500ms, 1s, 15s, 1m")
 

@@ -71,7 +71,7 @@ def cut_codes(words: Sequence[str]) -> tuple[int, ...]:
         and word.isascii()
         and word.isalnum()
         and word[0].isalpha()
-        and word[-1].isdigit()
+        and word[-1].isdecimal()
     )
 
 
@@ -102,7 +102,7 @@ def split_code(first: str, second: str) -> bool:
     """One letter and a number: a model code split by a space or a hyphen (м 89, c-21).
     Both halves are in any large index (c of USB-C, 21 of 21 скорость), so such a pair is
     joined whenever the index has the join, not only when a half is unknown."""
-    return len(first) == 1 and first.isalpha() and second.isdigit()
+    return len(first) == 1 and first.isalpha() and second.isdecimal()
 
 
 def joinable(first: str, second: str) -> bool:
@@ -111,7 +111,7 @@ def joinable(first: str, second: str) -> bool:
     one), one letter and a number (м 89, a model code), or a Latin word of three letters or
     more and a number (mach 3: Gillette Mach3, blind probe round 54; xl 42 is two sizes)."""
     word = first.isascii() and first.isalpha() and len(first) >= MIN_GLUED_NAME_CHARS
-    return latin_pair(first, second) or split_code(first, second) or (word and second.isdigit())
+    return latin_pair(first, second) or split_code(first, second) or (word and second.isdecimal())
 
 
 def may_be_one_word(first: str, second: str) -> bool:

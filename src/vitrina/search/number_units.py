@@ -167,7 +167,7 @@ def said_numbers(words: Iterable[str]) -> tuple[tuple[str, tuple[str, ...]], ...
     return tuple(
         (number, words[start:end])
         for start, end, number in _said_runs(words)
-        if not words[start].isdigit()  # 2 с половиной: typed in digits already
+        if not words[start].isdecimal()  # 2 с половиной: typed in digits already
     )
 
 
@@ -179,7 +179,7 @@ def _said_runs(words: tuple[str, ...]) -> tuple[tuple[int, int, str], ...]:
     i = 0
     while i < len(words):
         end, value = _number_run(words, i)
-        if words[i].isdigit() and words[i + 1 : i + 3] == HALF_WORDS:
+        if words[i].isdecimal() and words[i + 1 : i + 3] == HALF_WORDS:
             runs.append((i, i + 3, f"{words[i]}.5"))
             i += 3
         elif end > i and words[end : end + 2] == HALF_WORDS:
@@ -238,7 +238,7 @@ def _counts(words: tuple[str, ...], start: int, end: int, value: int) -> bool:
         return False  # одна пара, второго: no quantity
     after = words[end] if end < len(words) else ""
     before = words[start - 1] if start else ""
-    if before.isdigit() and words[start] in THOUSANDS:
+    if before.isdecimal() and words[start] in THOUSANDS:
         return False  # 5 тысяч рублей: the digits' thousands (5000), not 5 and 1000 рублей
     return (
         (value >= 1000 and end - start > 1)  # пять тысяч: an amount, as «5 тысяч» is read
@@ -300,7 +300,7 @@ def split_number_units(words: Iterable[str]) -> tuple[str, ...]:
         if word in THOUSANDS and out and is_number(out[-1]):  # 5 тысяч → 5000
             out[-1] = _in_thousands(out[-1])  # полторы тысячи → 1.5 → 1500
             continue
-        if word in NUMBER_LETTERS and out and out[-1].isdigit():  # 5 джи → 5g
+        if word in NUMBER_LETTERS and out and out[-1].isdecimal():  # 5 джи → 5g
             out[-1] += NUMBER_LETTERS[word]
             continue
         if word in SPELT_UNITS and out and is_number(out[-1]):  # 40 часов, 1.5 литра → л
@@ -343,7 +343,7 @@ def _without_number_endings(words: tuple[str, ...]) -> list[str]:
     out: list[str] = []
     for i, word in enumerate(words):
         counted = i + 1 < len(words) and words[i + 1].startswith(COUNTED_STEMS)
-        if counted and word in NUMBER_ENDINGS and out and out[-1].isdigit():
+        if counted and word in NUMBER_ENDINGS and out and out[-1].isdecimal():
             continue  # 2 х местная: the ending typed apart after the hyphen
         ending = _NUMBER_WITH_ENDING.fullmatch(word) if counted else None
         out.append(ending.group(1) if ending is not None else word)
@@ -394,7 +394,7 @@ def bare_numbers(words: tuple[str, ...]) -> tuple[int, ...]:
         i
         for i, word in enumerate(words)
         if word.isascii()
-        and word.isdigit()
+        and word.isdecimal()
         and len(word) <= MAX_BARE_NUMBER_DIGITS
         and (i + 1 == len(words) or words[i + 1] not in NUMBER_UNITS)
     )

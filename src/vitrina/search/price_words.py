@@ -123,8 +123,8 @@ def _thousands_on_both(words: list[str]) -> list[str]:
         if (
             words[i] == "от"
             and words[i + 2] == "до"
-            and low.isdigit()
-            and high.isdigit()
+            and low.isdecimal()
+            and high.isdecimal()
             and int(low) < MIN_PRICE <= int(high)
             and int(high) % 1000 == 0
             and int(low) * 1000 < int(high)
@@ -139,7 +139,7 @@ def _bound_words(words: list[str]) -> list[str]:
     word, so 4к in «телевизор 4к» and «5 000» elsewhere stay as typed."""
     for (first, second), bound in BOUND_PHRASES.items():
         for at in range(len(words) - 2, 0, -1):  # before a number only (в районе метро)
-            if words[at - 1] == first and words[at] == second and words[at + 1][:1].isdigit():
+            if words[at - 1] == first and words[at] == second and words[at + 1][:1].isdecimal():
                 words[at - 1 : at + 1] = [bound]
     out: list[str] = []
     i = 0
@@ -152,12 +152,12 @@ def _bound_words(words: list[str]) -> list[str]:
         number = words[i]
         if m := _GLUED_THOUSANDS.fullmatch(number):
             out.append(str(int(m[1]) * 1000))
-        elif number.isdigit() and i + 1 < len(words) and words[i + 1] in THOUSANDS_APART:
+        elif number.isdecimal() and i + 1 < len(words) and words[i + 1] in THOUSANDS_APART:
             out.append(str(int(number) * 1000))
             i += 1
         elif m := _GLUED_CURRENCY.fullmatch(number):
             out.extend((m[1], "р"))
-        elif number.isdigit() and i + 1 < len(words) and _DIGIT_GROUP.fullmatch(words[i + 1]):
+        elif number.isdecimal() and i + 1 < len(words) and _DIGIT_GROUP.fullmatch(words[i + 1]):
             out.append(number + words[i + 1])
             i += 1
         else:
@@ -189,8 +189,8 @@ def price_from_words(query: str) -> tuple[str, float | None, float | None] | Non
         unit = _is_unit(after)
         # «дешевле»/«дороже» compare prices only: any number after them is one (дешевле 50
         # finds what costs under 50 ₽, if anything; as words it found fitness bracelets).
-        priced = word in COMPARATIVES or (number.isdigit() and int(number) >= MIN_PRICE)
-        if bound and number.isdigit() and priced and not unit:
+        priced = word in COMPARATIVES or (number.isdecimal() and int(number) >= MIN_PRICE)
+        if bound and number.isdecimal() and priced and not unit:
             if word in APPROXIMATE_WORDS and not negated:
                 floor = round(float(number) * (1 - APPROXIMATE_SHARE), 2)
                 ceiling = round(float(number) * (1 + APPROXIMATE_SHARE), 2)

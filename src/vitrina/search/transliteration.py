@@ -215,7 +215,7 @@ _LOOKALIKE = str.maketrans("аверкмнорстух", "abepkmhopctyx")
 def model_code_twin(word: str) -> str | None:
     """A model code typed with Cyrillic look-alike letters in Latin ones (х11 → x11): a word
     of letters and digits whose Cyrillic letters all have a Latin twin; None otherwise."""
-    if not (is_cyrillic(word) and any(ch.isdigit() for ch in word)):
+    if not (is_cyrillic(word) and any(ch.isdecimal() for ch in word)):
         return None
     return lookalike_twin(word)
 

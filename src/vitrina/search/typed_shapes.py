@@ -290,7 +290,7 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
             and out
             and _read_as_latin(out[-1])
             and after not in LETTER_NAMES
-            and not after.isdigit()
+            and not after.isdecimal()
         ):
             # юсб си → юсб c: one letter said by its name after a Latin word (USB-C, Wi-Fi 6
             # E) is that letter, a word of its own as the index has it (usb-c: usb, c)
@@ -303,11 +303,11 @@ def letters_said_apart(words: Iterable[str]) -> tuple[str, ...]:
             out[-1] += VOWEL_LETTER_NAMES[word]
             run = 0
             continue
-        elif word.isdigit() and run == 1 and out[-1] in CODE_LETTER_NAMES:
+        elif word.isdecimal() and run == 1 and out[-1] in CODE_LETTER_NAMES:
             # нова икс 11 → x11: one letter said by its name, then a number, is a model
             # code (X11, S300), which the catalogues write as one word
             out[-1] = LETTER_NAMES[out[-1]] + word
-        elif word.isdigit() and run > 1 and (brand := _brand_before_code(out[-1], words[i - 1])):
+        elif word.isdecimal() and run > 1 and (brand := _brand_before_code(out[-1], words[i - 1])):
             # джей би эл ти 5 → джейбиэл t5: a brand's letters, then a model code's letter
             # and number, said as one run (blind probe round 47: JBL T5 Max)
             out[-1:] = [brand, LETTER_NAMES[words[i - 1]] + word]

@@ -427,7 +427,7 @@ async def _read_body(request: Request, limit: int, idle_s: float) -> bytes:
             "-H 'Content-Type: application/json' …",
         )
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > limit:
+    if declared and declared.isdecimal() and int(declared) > limit:
         raise PayloadTooLarge(
             f"request body of {int(declared):,} bytes is over the {limit:,}-byte limit",
             hint="send smaller batches",
