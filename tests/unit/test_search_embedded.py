@@ -596,6 +596,38 @@ def test_a_sixth_lexicon_of_what_shoppers_call_goods_named_otherwise(tmp_path: P
     )
 
 
+def test_a_seventh_lexicon_by_shelf(tmp_path: Path) -> None:
+    """Stop 69's seventh general lexicon (three helpers', from the lists alone, one per
+    group of shelves): a slang word (мамка: материнская плата), an everyday description
+    (телефон с кнопками: кнопочный), a clipped trade name (шаровик: шаровой кран) and a
+    look (кресло кокон: подвесное). батинки stays a slip of ботинки: батник, a
+    sweatshirt, was left out of the lexicon (its key is one swap from it)."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Материнская плата MSI PRO B760M-P", category="Комплектующие"),
+            product("2", "Мобильный телефон Nokia 105, кнопочный", category="Телефоны"),
+            product("3", "Смартфон Samsung Galaxy A15", category="Телефоны"),
+            product("4", "Кран шаровой Valtec 1/2", category="Сантехника"),
+            product("5", "Подвесное кресло Эко ротанг, серое", category="Мебель"),
+            product("6", "Кресло офисное Бюрократ", category="Мебель"),
+            product("7", "Ботинки мужские зимние Ralf Ringer", category="Обувь"),
+            product("8", "Худи оверсайз с капюшоном Befree", category="Одежда"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("мамка для компа", "1"),
+            ("телефон с кнопками", "2"),
+            ("шаровик", "4"),
+            ("кресло кокон", "5"),
+            ("батинки", "7"),
+        ],
+    )
+
+
 def test_a_word_ranks_the_names_that_say_it_above_its_compounds(tmp_path: Path) -> None:
     """A blind review: «велосипед» ranked the one Электровелосипед above every plain bike.
     The compound (электро + велосипед) is rarer, so its BM25 weight was higher; at 0.7 of
