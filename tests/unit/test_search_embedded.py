@@ -567,6 +567,39 @@ def test_a_twentieth_blind_review_s_misses_are_found(tmp_path: Path) -> None:
     )
 
 
+def test_a_twenty_first_blind_review_s_misses_are_found(tmp_path: Path) -> None:
+    """A twenty-first blind review's own catalogue: «икорку красную» and «кухоньку»
+    found nothing (-орка of икра, -онька of кухня), «teplica» nothing (-ica is -ица),
+    «рамка для фото» ranked a mirror in its frame first (X для фото is фото+X, as for
+    авто), «мячик для фитнеса» nothing (a phrase's word in -ик is its noun's too). A
+    палочка для ходьбы stays a cane, no Nordic walking pole (-очка is not read so)."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Икра лососевая зернистая Русское море, 95 г", category="Икра"),
+            product("2", "Чечевица красная Мистраль, 450 г", category="Крупы"),
+            product("3", "Теплица из поликарбоната Воля Дачная, 3x6 м", category="Сад"),
+            product("4", "Фоторамка Hama Oslo 21x30 см, белая", category="Декор"),
+            product("5", "Зеркало настенное в раме Hoff Лофт", category="Декор"),
+            product("6", "Фитбол Starfit GB-104 с насосом, 65 см", category="Фитнес"),
+            product("7", "Детская кухня KidKraft Uptown со звуком", category="Игрушки"),
+            product("8", "Трость опорная с УПС, регулируемая", category="Медтовары"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("икорку красную", "1"),
+            ("кухоньку детскую", "7"),
+            ("teplica", "3"),
+            ("рамка для фото", "4"),
+            ("мячик для фитнеса", "6"),
+            ("палочка для ходьбы", "8"),
+        ],
+    )
+
+
 def test_a_sixth_lexicon_of_what_shoppers_call_goods_named_otherwise(tmp_path: Path) -> None:
     """Stop 69's sixth general lexicon (a helper's, from the lists alone): рыбий жир is
     sold as Омега-3, a тренога as a штатив, a шкаф для обуви as an обувница, a мышка для

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from itertools import permutations
 
-from vitrina.search.analysis import lemmas
+from vitrina.search.analysis import is_common_noun_lemma, lemmas
 from vitrina.search.number_units import unit_readings
-from vitrina.search.query_understanding import SYNONYM_WEIGHT
+from vitrina.search.query_understanding import SYNONYM_WEIGHT, diminutive_bases
 from vitrina.search.word_lists import PHRASE_SYNONYMS
 
 
@@ -64,6 +64,8 @@ PURPOSE_PREFIXES = {
     "велик": "вело",
     "мотоцикл": "мото",
     "аквариум": "аква",
+    "фото": "фото",  # рамка для фото → Фоторамка (a twenty-first blind review)
+    "фотография": "фото",
 }
 
 
@@ -95,9 +97,25 @@ def _is_phrase(readings: list[set[str]], key: tuple[str, ...]) -> bool:
     )
 
 
+def word_readings(word: str) -> set[str]:
+    """A query word as a phrase key may have it: as typed, its lemmas, and for a noun in
+    -ик/-чик the dictionary noun it is a diminutive of (мячик для фитнеса: мяч для фитнеса
+    → фитбол; a twenty-first blind review's мячик, пистолетик found nothing). Not -очка
+    and the like: палочка для ходьбы is a cane, no палка for Nordic walking."""
+    forms = lemmas(word)
+    bases = (
+        base
+        for form in forms
+        if form.endswith("ик")
+        for base in diminutive_bases(form, rare=False)
+        if is_common_noun_lemma(base)
+    )
+    return {word, *forms, *bases}
+
+
 def _phrase_at(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...] | None:
     """The meanings of the first key of `PHRASE_SYNONYMS` the words are, if any."""
-    readings = [{word, *lemmas(word)} for word in words]
+    readings = [word_readings(word) for word in words]
     found = {key for first in readings[0] for key in _KEYS_BY_WORD.get((len(words), first), ())}
     for key in sorted(found, key=_KEY_ORDER.__getitem__):
         if _is_phrase(readings, key):

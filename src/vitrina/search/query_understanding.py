@@ -193,6 +193,9 @@ _DIMINUTIVE_CHECKED = (
     ("ичек", ""),  # ножичек → нож, ключичек → ключ
     # a nineteenth blind review: половничек found a rug first
     ("ичек", "ик"),  # половничек → половник, чайничек → чайник
+    # a twenty-first blind review: икорку, кухоньку found caviar and a toy kitchen nowhere
+    ("орка", "ра"),  # икорка → икра, искорка → искра (a vowel that comes and goes)
+    ("онька", "ня"),  # кухонька → кухня
     ("ышко", "о"),  # стеклышко → стекло, горлышко → горло
     # a fifth blind review (garden and stationery): тепличка, ножнички, грабельки
     ("ичка", "ица"),  # тепличка → теплица, пуговичка → пуговица
