@@ -64,7 +64,9 @@ PURPOSE_PREFIXES = {
     "велик": "вело",
     "мотоцикл": "мото",
     "аквариум": "аква",
-    "фото": "фото",  # рамка для фото → Фоторамка (a twenty-first blind review)
+    # рамка для фото → Фоторамка (a twenty-first blind review; альбом, бумага, принтер, фон
+    # для фото were list entries, each фото+X)
+    "фото": "фото",
     "фотография": "фото",
 }
 
@@ -88,7 +90,7 @@ def _purpose_compounds(words: tuple[str, ...], taken: set[int]) -> list[PhraseMa
     return found
 
 
-def _is_phrase(readings: list[set[str]], key: tuple[str, ...]) -> bool:
+def _is_phrase(readings: list[frozenset[str]], key: tuple[str, ...]) -> bool:
     """Whether the words are the key's lemmas in some order (`readings`: each word as typed
     and its dictionary lemmas)."""
     return any(
@@ -97,7 +99,8 @@ def _is_phrase(readings: list[set[str]], key: tuple[str, ...]) -> bool:
     )
 
 
-def word_readings(word: str) -> set[str]:
+@lru_cache(maxsize=65_536)  # each word of a query is read once per span length
+def word_readings(word: str) -> frozenset[str]:
     """A query word as a phrase key may have it: as typed, its lemmas, and for a noun in
     -ик/-чик the dictionary noun it is a diminutive of (мячик для фитнеса: мяч для фитнеса
     → фитбол; a twenty-first blind review's мячик, пистолетик found nothing). Not -очка
@@ -110,7 +113,7 @@ def word_readings(word: str) -> set[str]:
         for base in diminutive_bases(form, rare=False)
         if is_common_noun_lemma(base)
     )
-    return {word, *forms, *bases}
+    return frozenset({word, *forms, *bases})
 
 
 def _phrase_at(words: tuple[str, ...]) -> tuple[tuple[str, ...], ...] | None:
