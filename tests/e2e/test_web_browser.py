@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import pytest
+from tests.integration.test_api_neighbours import learned_refinement
 from tests.integration.test_client_api import (
     ADMIN,
     HOSTILE_NAME,
@@ -348,3 +349,30 @@ def test_operator_sees_alerts_as_text_with_severity(page: Any, site: Any) -> Non
     assert page.locator("#alerts-panel img, #alerts-panel script").count() == 0
     assert page.evaluate("window.__pwned") is None
     assert page.text_content("#alerts-state"), "says whether Prometheus runs / what fires"
+
+
+def test_a_query_that_finds_nothing_shows_what_customers_searched_next(
+    browser: Any, broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A refinement learned by a real analytics run (test_api_neighbours): the page shows
+    its results and says whose search they are, in place of «Ничего не найдено»."""
+    from playwright.sync_api import expect
+
+    settings = api_settings(broker_settings, tmp_path_factory.mktemp("web-refined"))
+    target = learned_refinement(settings)
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    try:
+        with ApiServer(settings) as server:
+            search(page, server.url, "кравчучка")
+            assert page.locator("#results .card").count() >= 1
+            expect(page.locator("#understood")).to_have_text(
+                "По запросу «кравчучка» ничего не нашлось. Показаны результаты по запросу "
+                f"«{target}» — так его искали другие покупатели."
+            )
+            search(page, server.url, "хрючевоз")
+            assert page.text_content("#summary") == "Ничего не найдено"
+            assert page.text_content("#understood") == ""
+    finally:
+        context.close()

@@ -23,6 +23,7 @@ from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError
 from vitrina.analytics.synthetic import (
     add_incarnation,
     add_products,
+    add_searches,
     as_small_files,
     copy_records,
     write_generated_lake,
@@ -1053,8 +1054,11 @@ def test_a_record_the_lake_holds_twice_counts_once(tmp_path: Path) -> None:
     same as with one copy."""
     settings = load_settings(data_dir=tmp_path)
     _lake(settings, products=120, customer_count=20, messages=1500)
-    before = compute(settings, Params(as_of=2e9))
     writer = LakeWriter.from_settings(settings)
+    # two customers' refinement (search_refinements): every output has rows to compare
+    searches = [(u, q, n, t) for u in ("a", "b") for q, n, t in (("каскан", 0, 0), ("манты", 3, 9))]
+    add_searches(writer, searches, datetime(2024, 5, 1, tzinfo=UTC))
+    before = compute(settings, Params(as_of=2e9))
     files = len(writer.files("orders")) + len(writer.files("client_events"))
     assert copy_records(writer, "orders") and copy_records(writer, "client_events")
     assert len(writer.files("orders")) + len(writer.files("client_events")) == 2 * files
@@ -1164,3 +1168,44 @@ def test_runs_over_the_same_lake_publish_the_same_lists(tmp_path: Path) -> None:
         again = compute(settings, Params(as_of=2e9))
         for name in first:
             assert again[name].equals(first[name]), name
+
+
+def test_what_customers_searched_after_finding_nothing_is_learned(tmp_path: Path) -> None:
+    """A search that finds nothing, then the same customer's next search within five
+    minutes that finds something: two customers doing the same is a refinement the client
+    API serves (каскан → мантоварка). One customer, an anonymous one, a next search that
+    also found nothing, or one an hour later teaches nothing."""
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=120, customer_count=20, messages=1500)
+    add_searches(
+        LakeWriter.from_settings(settings),
+        [
+            ("u-1", "Каскан ", 0, 0),
+            ("u-1", "мантоварка", 4, 20),
+            ("u-2", "каскан", 0, 100),
+            ("u-2", "мантоварка", 4, 130),
+            ("u-3", "каскан", 0, 200),
+            ("u-3", "пароварка", 6, 230),  # the less common refinement loses
+            ("u-4", "диспоузер", 0, 0),  # one customer only
+            ("u-4", "измельчитель", 3, 10),
+            ("anonymous", "кравчучка", 0, 0),
+            ("anonymous", "тележка", 5, 10),
+            ("anonymous", "кравчучка", 0, 20),
+            ("anonymous", "тележка", 5, 30),
+            ("u-5", "безмен", 0, 0),  # the next search also found nothing
+            ("u-5", "безмен весы", 0, 10),
+            ("u-6", "безмен", 0, 0),
+            ("u-6", "безмен весы", 0, 10),
+            ("u-7", "тональник", 0, 0),  # an hour later: another errand
+            ("u-7", "кушон", 9, 3600),
+            ("u-8", "тональник", 0, 0),
+            ("u-8", "кушон", 9, 3600),
+        ],
+        datetime(2024, 5, 1, tzinfo=UTC),
+    )
+    learned = compute(settings, Params(as_of=2e9))["search_refinements"].to_pylist()
+    assert {"query": "каскан", "refined_to": "мантоварка", "users": 2} in learned
+    assert {row["query"] for row in learned}.isdisjoint(
+        {"диспоузер", "кравчучка", "безмен", "тональник"}
+    )
+    assert len({row["query"] for row in learned}) == len(learned)  # one refinement a query

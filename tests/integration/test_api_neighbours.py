@@ -3,14 +3,22 @@ analytics run (DuckDB over a generated Parquet lake) and the real embedded index
 
 from __future__ import annotations
 
+import uuid
+
 import httpx
 import pytest
 from tests.conftest import wait_for
-from tests.integration.test_client_api import ADMIN, ApiServer, api_settings, seed_index
+from tests.integration.test_client_api import (
+    ADMIN,
+    ApiServer,
+    api_settings,
+    logged_query,
+    seed_index,
+)
 
 from vitrina.analytics.job import run_job
 from vitrina.analytics.lakeio import AnalyticsLake
-from vitrina.analytics.synthetic import write_generated_lake
+from vitrina.analytics.synthetic import add_searches, write_generated_lake
 from vitrina.lake.writer import LakeWriter
 from vitrina.settings import Settings
 
@@ -69,3 +77,58 @@ def test_product_neighbours_come_from_the_last_run_without_banned_or_sold_out(
             malformed = http.get(path)
             assert malformed.status_code == 404, (path, malformed.text)
             assert "product ids are" in malformed.json()["error"]["hint"]
+
+
+def test_a_search_that_finds_nothing_shows_what_customers_searched_next(
+    broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Learned from the query log by a real analytics run, served by the real client API
+    over the real index: a query the catalogue lacks (кравчучка), which two customers
+    followed within a minute by a search that found something, is answered with that
+    search's results and says so; the query log keeps the query as typed with its 0. A
+    query only one customer refined, or one that finds something itself, is searched as
+    typed."""
+    settings = api_settings(broker_settings, tmp_path_factory.mktemp("refined"))
+    target = learned_refinement(settings)
+    with ApiServer(settings) as server, httpx.Client(base_url=server.url, timeout=30) as http:
+        marker = f"marker-{uuid.uuid4().hex[:8]}"
+        body = wait_for(
+            lambda: (
+                (b := http.get("/api/v1/search", params={"q": "Кравчучка", "user": marker}))
+                and b.json()["refined"]
+                and b.json()
+            ),
+            20,
+            message="the refinement served",
+        )
+        assert body["refined"] == {"query": target, "customers": 2}
+        direct = http.get("/api/v1/search", params={"q": target}).json()
+        assert body["items"] and body["items"] == direct["items"]
+        assert body["total"] == direct["total"] > 0
+        alone = http.get("/api/v1/search", params={"q": "хрючевоз"}).json()
+        assert alone["total"] == 0 and alone["refined"] is None
+        assert direct["refined"] is None
+
+        record = logged_query(settings, "user_id", marker)
+        assert record["query"] == "Кравчучка" and record["result_count"] == 0
+        assert record["filters"]["refined_to"] == target
+
+
+def learned_refinement(settings: Settings) -> str:
+    """A generated lake and its catalogue in the index, two customers who searched
+    «кравчучка», found nothing and then searched a word of the first product's name (and
+    one customer who did the same after «хрючевоз»), and a committed run that learned it:
+    the word (the refinement of кравчучка)."""
+    writer = LakeWriter.from_settings(settings)
+    info = write_generated_lake(writer, products=200, customer_count=40, messages=4000)
+    catalog = info["catalog"]
+    seed_index(settings, catalog)
+    target = str(catalog[0]["name"]).split()[0].lower()
+    searches = [
+        (user, query, results, n * 30.0)
+        for user in ("refine-1", "refine-2")
+        for n, (query, results) in enumerate((("кравчучка", 0), (target, 3)))
+    ] + [("refine-3", "хрючевоз", 0, 0.0), ("refine-3", target, 3, 10.0)]
+    add_searches(writer, searches, info["end"])
+    run_job(settings)
+    return target

@@ -107,6 +107,10 @@ def served(
     products = catalogue()
     seed_index(settings, products)
     with ApiServer(settings) as server:
+        # Ready (the ban list and recommendations read): the health tests run first when
+        # this module runs alone, and found /readyz 503 while the view was still loading.
+        ready = server.url + "/readyz"
+        wait_for(lambda: httpx.get(ready).status_code == 200, 60, message="/readyz 200")
         yield settings, server.url, products
 
 
@@ -163,6 +167,20 @@ def test_a_product_s_invented_fields_are_served_apart_from_the_platform_s(
     assert "extra" not in client.get("/api/v1/products/990002").json()  # a plain product
 
 
+def logged_query(settings: Settings, field: str, value: str) -> dict[str, Any]:
+    """The client-queries record whose `field` is `value`, once the log has produced it."""
+
+    def logged() -> dict[str, Any] | None:
+        for msg in read_to_end(settings, [settings.topics.client_queries], 10):
+            record = orjson.loads(msg.value())
+            if record[field] == value:
+                return record  # type: ignore[no-any-return]
+        return None
+
+    found: dict[str, Any] = wait_for(logged, 20, message=f"{field} {value!r} in client-queries")
+    return found
+
+
 def test_search_is_logged_to_client_queries(
     client: httpx.Client, served: tuple[Settings, str, list[Any]]
 ) -> None:
@@ -170,14 +188,7 @@ def test_search_is_logged_to_client_queries(
     marker = f"гантели {uuid.uuid4().hex[:6]}"
     client.get("/api/v1/search", params={"q": marker, "user": "Charlie", "category": "Спорт"})
 
-    def logged() -> dict[str, Any] | None:
-        for msg in read_to_end(settings, [settings.topics.client_queries], 10):
-            record = orjson.loads(msg.value())
-            if record["query"] == marker:
-                return record  # type: ignore[no-any-return]
-        return None
-
-    record = wait_for(logged, 20, message="the search in client-queries")
+    record = logged_query(settings, "query", marker)
     assert record["user_id"] == "Charlie" and record["kind"] == "search"
     assert record["filters"]["category"] == "Спорт" and record["latency_ms"] >= 0
 

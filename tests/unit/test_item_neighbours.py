@@ -154,8 +154,9 @@ def test_a_lake_client_that_cannot_be_made_does_not_stop_the_api_starting(
 ) -> None:
     """Simulated (settings validation stops the misconfigurations found here first): the
     client API starts without the thread, and the route reads the lake itself as before."""
-    from vitrina.analytics import neighbours
-    from vitrina.api.deps import following_neighbours
+    from vitrina.analytics import following as followers
+    from vitrina.analytics.refinements import SearchRefinements
+    from vitrina.api.deps import following
     from vitrina.errors import ConfigError
     from vitrina.settings import load_settings
 
@@ -163,12 +164,17 @@ def test_a_lake_client_that_cannot_be_made_does_not_stop_the_api_starting(
         raise ConfigError("the s3 lake backend cannot load its client")
 
     monkeypatch.setattr(AnalyticsLake, "from_settings", refuse)
-    monkeypatch.setattr(neighbours, "_served", {})
-    assert following_neighbours(load_settings(data_dir=tmp_path / "d")) is None
+    monkeypatch.setattr(followers, "_served", {})
+    settings = load_settings(data_dir=tmp_path / "d")
+    assert following("neighbours", settings) is None
+    assert following("refinements", settings) is None
     monkeypatch.undo()
-    monkeypatch.setattr(neighbours, "_served", {})
-    reader = following_neighbours(load_settings(data_dir=tmp_path / "d"))
+    monkeypatch.setattr(followers, "_served", {})
+    reader = following("neighbours", settings)
+    refinements = following("refinements", settings)
     try:
         assert isinstance(reader, ItemNeighbours) and reader.lists("1")[0] is None
+        assert isinstance(refinements, SearchRefinements) and refinements.of("каскан") is None
     finally:
         reader.stop()
+        refinements.stop()

@@ -68,6 +68,7 @@ OUTPUTS: dict[str, str] = {
     "search_top_queries": "rank",
     "search_zero_results": "rank",
     "search_by_category": "category",
+    "search_refinements": "query",
     "recommendations": "user_id, rank",
     "popular": "rank",
     "item_neighbours": "product_id, rank",
@@ -111,6 +112,9 @@ class Params:
     category_fill: int = 20  # popular items per favourite category offered as fill
     popular_n: int = 100  # length of the global popular list
     top_n: int = 50  # rows of top products / top queries
+    # A refinement (search_refinements) is served once this many customers made it: one
+    # customer's typo chain is no evidence, and one customer cannot steer another's search.
+    refine_min_users: int = 2
     # Blend of the signals (each scaled to [0, 1]): similarity leads (x 10), favourite
     # categories and bestsellers break its near-ties and fill the list. 10 vs 1: Instacart
     # validation 0.0382 vs 0.0395 (noise), generated lakes ahead of popularity on all four

@@ -14,6 +14,9 @@ ALL_CATEGORIES = "(все)"
 # A search logged as slower than an hour is no measurement: two records of 1e308 ms (the
 # contract bounds latency_ms below only) made the average infinite and every run fail.
 MAX_LATENCY_MS = 3_600_000
+# A search that found nothing, then the same customer's next search within this many seconds
+# that found something: what they meant (search_refinements).
+REFINED_WITHIN_S = 300
 
 REPORT_STATEMENTS: list[Statement] = [
     # -- category statistics and top products ---------------------------------------------
@@ -68,7 +71,7 @@ REPORT_STATEMENTS: list[Statement] = [
     # -- search analytics ----------------------------------------------------------------
     Statement(
         "searches",
-        "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, "
+        "SELECT LOWER(TRIM(query)) AS query, user_id, result_count, epoch(timestamp) AS searched_at, "
         f"COALESCE(json_extract_string(filters_json, '$.category'), '{ALL_CATEGORIES}') "
         "AS category, "
         f"CASE WHEN latency_ms BETWEEN 0 AND {MAX_LATENCY_MS} THEN latency_ms END AS latency_ms "
@@ -110,5 +113,26 @@ REPORT_STATEMENTS: list[Statement] = [
         "CAST(SUM(CASE WHEN result_count = 0 THEN 1 ELSE 0 END) AS BIGINT) "
         "AS zero_results, ROUND(AVG(latency_ms), 2) AS avg_latency_ms "
         "FROM searches GROUP BY category",
+    ),
+    # What customers searched next when a search found nothing: the same customer's next
+    # search (not anonymous), within REFINED_WITHIN_S, that found something, counted by
+    # customers; the most common per query, kept at {refine_min_users}+ customers. The
+    # client API answers a query that finds nothing with its refinement's results
+    # (analytics/refinements.py): каскан → мантоварка, learned from the shop's own traffic.
+    Statement(
+        "search_refinements",
+        "SELECT query, refined_to, users FROM (SELECT query, refined_to, users, "
+        "ROW_NUMBER() OVER (PARTITION BY query ORDER BY users DESC, refined_to) AS pick "
+        "FROM (SELECT query, next_query AS refined_to, "
+        "CAST(COUNT(DISTINCT user_id) AS BIGINT) AS users FROM ("
+        "SELECT query, user_id, result_count, searched_at, "
+        "LEAD(query) OVER (PARTITION BY user_id ORDER BY searched_at, query, result_count) AS next_query, "
+        "LEAD(result_count) OVER (PARTITION BY user_id ORDER BY searched_at, query, result_count) AS next_count, "
+        "LEAD(searched_at) OVER (PARTITION BY user_id ORDER BY searched_at, query, result_count) AS next_at "
+        "FROM searches WHERE user_id <> 'anonymous') AS s "
+        f"WHERE result_count = 0 AND next_count > 0 AND next_at - searched_at <= {REFINED_WITHIN_S} "
+        "AND query <> '' AND next_query <> '' AND next_query <> query "
+        "GROUP BY query, next_query) AS pairs) AS ranked "
+        "WHERE pick = 1 AND users >= {refine_min_users}",
     ),
 ]

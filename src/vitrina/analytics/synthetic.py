@@ -161,6 +161,35 @@ def add_products(writer: LakeWriter, products: list[dict[str, Any]], at: datetim
     writer.write("shop_products", layout.record_date(ts_ms), rows)
 
 
+def add_searches(
+    writer: LakeWriter, searches: list[tuple[str, str, int, float]], at: datetime
+) -> None:
+    """Write client-queries records of searches (customer, query, results, seconds after
+    `at`), partition 0, offsets past any generated."""
+    rows: list[dict[str, Any]] = []
+    for n, (user, query, results, seconds) in enumerate(searches):
+        moment = at + timedelta(seconds=seconds)
+        meta = RecordMeta(
+            topic="client-queries",
+            partition=0,
+            offset=10**9 + n,
+            timestamp_ms=int(moment.timestamp() * 1000),
+            key=user,
+        )
+        record = {
+            "query_id": f"added-{n}",
+            "user_id": user,
+            "kind": "search",
+            "query": query,
+            "filters": {},
+            "result_count": results,
+            "latency_ms": 1.0,
+            "timestamp": moment.isoformat(),
+        }
+        rows.extend(lake_rows("client_queries", record, meta, PII_KEY))
+    writer.write("client_queries", layout.record_date(int(at.timestamp() * 1000)), rows)
+
+
 # -- bulk lakes for benchmarks -------------------------------------------------------------
 _BULK_START = "TIMESTAMPTZ '2024-12-01 00:00:00+00'"
 _BULK_SPAN_S = 180 * 86400  # half a year of history

@@ -46,6 +46,8 @@ class AppState:
     ban_service: Any = None  # vitrina.services.bans.BanService, created on first use
     # vitrina.analytics.neighbours.ItemNeighbours, following the lake (build_state starts it)
     neighbours: Any = None
+    # vitrina.analytics.refinements.SearchRefinements, following the lake the same way
+    refinements: Any = None
     admin_client: Any = None  # confluent_kafka AdminClient for /readyz, created on first use
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -106,8 +108,9 @@ class AppState:
 
     def close(self) -> None:
         self.view.stop()
-        if self.neighbours is not None:
-            self.neighbours.stop()
+        for follower in (self.neighbours, self.refinements):
+            if follower is not None:
+                follower.stop()
         if self.ban_service is not None:
             self.ban_service.close()
         self.producer.close()
@@ -128,7 +131,8 @@ def build_state(settings: Settings) -> AppState:
         producer=ClientProducer(settings),
         admin_token=token,
         event_limiter=event_limiter(settings),
-        neighbours=following_neighbours(settings),
+        neighbours=following("neighbours", settings),
+        refinements=following("refinements", settings),
     )
     # A ban whose key's latest record is not a ban is written again (recs_view's docstring).
     view.on_shadowed_bans = lambda bans: state.bans().reassert(bans)
@@ -136,16 +140,20 @@ def build_state(settings: Settings) -> AppState:
     return state
 
 
-def following_neighbours(settings: Settings) -> Any:
-    """The product page's lists, read off the request path from before the first one; None
-    (the route then reads them itself, and says what fails) when the lake's client cannot
-    even be made: the rest of the API still starts."""
+def following(what: str, settings: Settings) -> Any:
+    """The product page's lists ("neighbours") or search's learned refinements
+    ("refinements"), read off the request path from before the first request; None (the
+    product route then reads its lists itself, and says what fails; search serves without
+    refinements) when the lake's client cannot even be made: the rest of the API starts."""
     from vitrina.analytics.neighbours import item_neighbours
+    from vitrina.analytics.refinements import search_refinements
 
     try:
-        return item_neighbours(settings).start()
+        if what == "neighbours":
+            return item_neighbours(settings).start()
+        return search_refinements(settings).start()
     except Exception as exc:
-        log.warning("item neighbours not followed: %s", exc)
+        log.warning("%s not followed: %s", what, exc)
         return None
 
 

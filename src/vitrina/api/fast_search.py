@@ -89,11 +89,23 @@ class SearchRequest(NamedTuple):
 
 def search_response(app: AppState, request: SearchRequest) -> bytes:
     """Search, hide banned hits (live ban list, per hit: no copy of the list), queue the
-    query-log record (O(1)) and return the JSON body, built straight to bytes."""
+    query-log record (O(1)) and return the JSON body, built straight to bytes. A query that
+    finds nothing is answered with what customers searched next when it found nothing for
+    them (`refined`; analytics/refinements.py), if that finds something."""
     started = time.perf_counter()
-    page = app.search().search(
-        request.q, request.filters, request.sort, request.limit, request.offset
-    )
+    search = app.search()
+    page = search.search(request.q, request.filters, request.sort, request.limit, request.offset)
+    found = page.total  # by the query as typed: what the query log and its reports count
+    refined = None
+    if not found and app.refinements is not None and request.q.strip():
+        refinement = app.refinements.of(request.q)
+        if refinement is not None:
+            again = search.search(
+                refinement.query, request.filters, request.sort, request.limit, request.offset
+            )
+            if again.total:
+                page = again
+                refined = {"query": refinement.query, "customers": refinement.users}
     is_banned = app.view.is_banned
     items = [
         product_summary(hit.product, float(hit.score))
@@ -102,18 +114,16 @@ def search_response(app: AppState, request: SearchRequest) -> bytes:
     ]
     total = max(0, page.total - (len(page.hits) - len(items)))
     latency_ms = (time.perf_counter() - started) * 1000
+    logged = {
+        **request.filters.as_dict(),
+        "sort": request.sort,
+        "limit": request.limit,
+        "offset": request.offset,
+    }
+    if refined is not None:
+        logged["refined_to"] = refined["query"][:MAX_FILTER_CHARS]
     app.producer.log_query(
-        "search",
-        request.user,
-        request.q,
-        {
-            **request.filters.as_dict(),
-            "sort": request.sort,
-            "limit": request.limit,
-            "offset": request.offset,
-        },
-        total,
-        latency_ms,
+        "search", request.user, request.q, logged, total if refined is None else 0, latency_ms
     )
     return orjson.dumps(
         {
@@ -124,6 +134,8 @@ def search_response(app: AppState, request: SearchRequest) -> bytes:
             "latency_ms": round(latency_ms, 3),
             # how the query was read: a price, «в наличии», a price order said in words
             "understood": understood(request.q, request.filters, request.sort),
+            # a query that found nothing, answered with what customers searched next
+            "refined": refined,
         }
     )
 

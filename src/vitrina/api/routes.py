@@ -101,6 +101,13 @@ class SearchResult(BaseModel):
         "price_asc); null when it typed none of them.",
         examples=[{"q": "наушники", "price_max": 5000.0}],
     )
+    refined: dict[str, Any] | None = Field(
+        None,
+        description="The query found nothing, and these are the results of what customers "
+        "searched next when it found nothing for them (learned by `analytics run` from the "
+        "query log: search_refinements; 2+ customers within 5 minutes); null otherwise.",
+        examples=[{"query": "мантоварка", "customers": 12}],
+    )
 
 
 @router.get(

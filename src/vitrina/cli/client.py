@@ -118,9 +118,16 @@ def search(
         },
     )
     read = _understood(body.get("understood"))
+    refined = body.get("refined") or {}
     table = Table(
         title=f"«{query}»: {body['total']} found ({body['latency_ms']:.1f} ms)"
         + (f"\nread as {read}" if read else "")
+        + (
+            f"\nnothing found; showing «{shown(refined['query'])}», what "
+            f"{refined['customers']} customers searched next"
+            if refined
+            else ""
+        )
     )
     for column in ("id", "name", "price", "category", "brand", "stock"):
         table.add_column(column, justify="right" if column in ("price", "stock") else "left")

@@ -138,7 +138,9 @@ async function runSearch() {
     $("#summary").textContent = body.total
       ? `Найдено: ${body.total} · показаны ${body.offset + 1}–${body.offset + body.items.length} · ${body.latency_ms.toFixed(1)} мс`
       : "Ничего не найдено";
-    $("#understood").textContent = understoodText(body.understood);
+    $("#understood").textContent = body.refined
+      ? `По запросу «${q}» ничего не нашлось. Показаны результаты по запросу «${body.refined.query}» — так его искали другие покупатели.`
+      : understoodText(body.understood);
     $("#prev").disabled = body.offset === 0;
     $("#next").disabled = body.offset + body.items.length >= body.total;
   } catch (e) { if (seq === searchSeq) showError(e.message); }
