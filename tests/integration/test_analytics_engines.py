@@ -18,7 +18,6 @@ from vitrina.analytics.job import compute
 from vitrina.analytics.synthetic import (
     add_incarnation,
     add_products,
-    add_searches,
     copy_records,
     write_generated_lake,
 )
@@ -53,13 +52,6 @@ def test_duckdb_and_spark_produce_identical_outputs(tmp_path: Path) -> None:
     most = 2**63 - 1
     huge = {**info["catalog"][0], "stock": {"available": most, "reserved": most}}
     add_products(writer, [{**huge, "product_id": f"huge-{n}"} for n in range(2)], info["end"])
-    # Searches that found nothing, then what two customers searched next (a refinement).
-    refined = [
-        (u, q, n, t) for u in ("c-1", "c-2") for q, n, t in (("каскан", 0, 0), ("манты", 3, 9))
-    ]
-    add_searches(
-        writer, [(u, q, n, t + 60 * i) for i, (u, q, n, t) in enumerate(refined)], info["end"]
-    )
     params = Params(as_of=info["end"].timestamp())
     duck = compute(settings, params, engine_name="duckdb")
     spark = compute(

@@ -615,6 +615,37 @@ def test_cli_run_takes_an_explicit_as_of(tmp_path: Path) -> None:
     assert "served are none yet" in " ".join(shown.output.split())
 
 
+def test_searches_shows_what_was_not_found_and_what_customers_searched_next(
+    tmp_path: Path,
+) -> None:
+    """`vitrina analytics searches`: the zero-result queries of the last run, each with the
+    refinement the client API answers it with, or a dash where customers found nothing
+    either (a word for the word lists); then the learned refinements."""
+    from vitrina.cli.main import app
+
+    settings = load_settings(data_dir=tmp_path)
+    _lake(settings, products=150, customer_count=25, messages=2500)
+    add_searches(
+        LakeWriter.from_settings(settings),
+        [(u, "кравчучка", 0, 0) for u in ("x-1", "x-2")],
+        datetime(2024, 5, 1, tzinfo=UTC),
+    )
+    env = {"VITRINA__DATA_DIR": str(tmp_path), "COLUMNS": "200"}
+    before = CliRunner().invoke(app, ["analytics", "searches"], env=env)
+    assert before.exit_code == 1 and "analytics run" in before.output
+    ran = CliRunner().invoke(app, ["analytics", "run", "--no-publish"], env=env)
+    assert ran.exit_code == 0, ran.output
+    result = CliRunner().invoke(app, ["analytics", "searches"], env=env)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    # the generated lake's customers searched «ыфвафыва», then «смартфон» (synthetic.py)
+    assert any("ыфвафыва" in line and "«смартфон» (" in line for line in lines), result.output
+    assert any("кравчучка" in line and "—" in line for line in lines), result.output
+    learned = lines[next(i for i, line in enumerate(lines) if "learned refinements" in line) :]
+    assert any("ыфвафыва" in line and "смартфон" in line for line in learned)
+    assert not any("кравчучка" in line for line in learned)
+
+
 def test_scheduler_runs_at_start_and_on_trigger(make_settings: Callable[..., Settings]) -> None:
     settings = make_settings(analytics={"interval_s": 3600})
     _lake(settings, products=100, customer_count=15, messages=1200)
@@ -1055,9 +1086,6 @@ def test_a_record_the_lake_holds_twice_counts_once(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     _lake(settings, products=120, customer_count=20, messages=1500)
     writer = LakeWriter.from_settings(settings)
-    # two customers' refinement (search_refinements): every output has rows to compare
-    searches = [(u, q, n, t) for u in ("a", "b") for q, n, t in (("каскан", 0, 0), ("манты", 3, 9))]
-    add_searches(writer, searches, datetime(2024, 5, 1, tzinfo=UTC))
     before = compute(settings, Params(as_of=2e9))
     files = len(writer.files("orders")) + len(writer.files("client_events"))
     assert copy_records(writer, "orders") and copy_records(writer, "client_events")

@@ -37,6 +37,9 @@ _QUERY_WORDS = [
     "палатка",
 ]
 _NONSENSE = ["ыфвафыва", "qwerty123", "телепорт домашний", "антигравитатор"]
+# A search that found nothing is followed, 30 s later, by the same customer's search for
+# one of these (by the nonsense's place): what search_refinements learns.
+_REFINED_AS = _QUERY_WORDS[: len(_NONSENSE)]
 
 
 def _partition(key: str) -> int:
@@ -116,21 +119,27 @@ def write_generated_lake(
         nonsense = i % 7 == 0
         text = _NONSENSE[i % len(_NONSENSE)] if nonsense else _QUERY_WORDS[i % len(_QUERY_WORDS)]
         category = list(CATALOGUE)[i % len(CATALOGUE)] if i % 3 == 0 else None
-        put(
-            "client_queries",
-            user,
-            {
-                "query_id": f"q{i}",
-                "user_id": user,
-                "kind": "search",
-                "query": text,
-                "filters": {"category": category} if category else {},
-                "result_count": 0 if nonsense else 1 + i % 40,
-                "latency_ms": 1.0 + i % 5,
-                "timestamp": (begin + timedelta(minutes=i)).isoformat(),
-            },
-            base_ms + i * 60000,
-        )
+        searches = [(f"q{i}", text, 0 if nonsense else 1 + i % 40, 0)]
+        if nonsense:
+            refined = _REFINED_AS[_NONSENSE.index(text)]
+            searches.append((f"q{i}r", refined, 1 + i % 40, 30))
+        for query_id, query, results, later_s in searches:
+            at = begin + timedelta(minutes=i, seconds=later_s)
+            put(
+                "client_queries",
+                user,
+                {
+                    "query_id": query_id,
+                    "user_id": user,
+                    "kind": "search",
+                    "query": query,
+                    "filters": {"category": category} if category else {},
+                    "result_count": results,
+                    "latency_ms": 1.0 + i % 5,
+                    "timestamp": at.isoformat(),
+                },
+                base_ms + i * 60000 + later_s * 1000,
+            )
 
     for (role, _part), batch in sorted(rows.items()):
         for chunk_start in range(0, len(batch), 2000):

@@ -1,4 +1,5 @@
-"""`vitrina analytics run|evaluate|show`: the batch job, its offline evaluation, its output."""
+"""`vitrina analytics run|evaluate|show|searches`: the batch job, its offline evaluation, its
+output."""
 
 from __future__ import annotations
 
@@ -180,6 +181,62 @@ def show(
                 str(item["reason"]),
             )
         console.print(table)
+
+
+@app.command()
+@handle_errors
+def searches(
+    limit: int = typer.Option(20, "--limit", "-n", help="Rows of each table."),
+) -> None:
+    """What customers searched for and did not find, and what they searched next.
+
+    From the last run: the queries that found nothing most often (search_zero_results), and
+    the refinements the client API now answers them with (search_refinements: the same
+    customer's next search within 5 minutes that found something, 2+ customers). A query
+    found nothing and not refined is a word for the word lists."""
+    from vitrina.analytics.lakeio import AnalyticsLake
+
+    lake = AnalyticsLake.from_settings(settings())
+    run_id = lake.last_run()
+    if run_id is None:
+        raise fail(
+            f"no analytics run found in the lake at {lake.url}",
+            hint="run `vitrina analytics run` first",
+        )
+    try:
+        learned_rows = lake.read_output("search_refinements", run_id).to_pylist()
+    except FileNotFoundError:  # a run made before refinements were learned
+        learned_rows = []
+    refined = {str(r["query"]): r for r in learned_rows}
+    zero = lake.read_output("search_zero_results", run_id).to_pylist()
+    table = Table(
+        "#",
+        "query",
+        "found nothing",
+        "searches",
+        "answered with",
+        title=f"found nothing (run {run_id})",
+    )
+    for row in sorted(zero, key=lambda r: int(str(r["rank"])))[:limit]:
+        refinement = refined.get(str(row["query"]))
+        table.add_row(
+            str(row["rank"]),
+            shown(str(row["query"])),
+            str(row["zero_results"]),
+            str(row["searches"]),
+            (
+                f"«{shown(str(refinement['refined_to']))}» ({refinement['users']} customers)"
+                if refinement
+                else "[yellow]—[/]"
+            ),
+        )
+    console.print(table)
+    learned = Table("query", "customers searched next", "customers", title="learned refinements")
+    for row in sorted(refined.values(), key=lambda r: (-int(str(r["users"])), str(r["query"])))[
+        :limit
+    ]:
+        learned.add_row(shown(str(row["query"])), shown(str(row["refined_to"])), str(row["users"]))
+    console.print(learned)
 
 
 def _product_names(product_ids: set[str]) -> dict[str, str]:
