@@ -107,6 +107,10 @@ def test_a_search_that_finds_nothing_shows_what_customers_searched_next(
         assert body["total"] == direct["total"] > 0
         alone = http.get("/api/v1/search", params={"q": "хрючевоз"}).json()
         assert alone["total"] == 0 and alone["refined"] is None
+        learned = AnalyticsLake.from_settings(settings).read_output("search_refinements")
+        assert "хрюндель" in learned.column("query").to_pylist()  # learned, never shown:
+        spammed = http.get("/api/v1/search", params={"q": "хрюндель"}).json()
+        assert spammed["total"] == 0 and spammed["refined"] is None
         assert direct["refined"] is None
 
         record = logged_query(settings, "user_id", marker)
@@ -129,6 +133,10 @@ def learned_refinement(settings: Settings) -> str:
         for user in ("refine-1", "refine-2")
         for n, (query, results) in enumerate((("кравчучка", 0), (target, 3)))
     ] + [("refine-3", "хрючевоз", 0, 0.0), ("refine-3", target, 3, 10.0)]
+    # Two customer ids (anyone may send any) teaching a text no product has all words of
+    spam = f"{target} скидки-тут.example"
+    searches += [(u, "хрюндель", 0, 0.0) for u in ("spam-1", "spam-2")]
+    searches += [(u, spam, 3, 5.0) for u in ("spam-1", "spam-2")]
     add_searches(writer, searches, info["end"])
     run_job(settings)
     return target

@@ -17,6 +17,8 @@ MAX_LATENCY_MS = 3_600_000
 # A search that found nothing, then the same customer's next search within this many seconds
 # that found something: what they meant (search_refinements).
 REFINED_WITHIN_S = 300
+# A refinement is shown to customers («Показаны результаты по запросу …»): a short query.
+MAX_REFINEMENT_CHARS = 100
 
 REPORT_STATEMENTS: list[Statement] = [
     # -- category statistics and top products ---------------------------------------------
@@ -132,6 +134,7 @@ REPORT_STATEMENTS: list[Statement] = [
         "FROM searches WHERE user_id <> 'anonymous') AS s "
         f"WHERE result_count = 0 AND next_count > 0 AND next_at - searched_at <= {REFINED_WITHIN_S} "
         "AND query <> '' AND next_query <> '' AND next_query <> query "
+        f"AND LENGTH(next_query) <= {MAX_REFINEMENT_CHARS} "
         "GROUP BY query, next_query) AS pairs) AS ranked "
         "WHERE pick = 1 AND users >= {refine_min_users}",
     ),
