@@ -30,6 +30,10 @@ from vitrina.settings import Settings, local_secret
 # Order lines to wait for before the analytics run: enough for item-item similarity.
 MIN_ORDER_LINES = 50
 DEMO_CUSTOMERS = ["Alice", "Charlie", "Eva", "customer-new-0001"]
+# Two shoppers search a word the sample catalogue lacks, find nothing, and search again:
+# the analytics run learns the refinement, and the client API answers the word with it.
+NOT_FOUND, SEARCHED_NEXT = "торба", "рюкзак"
+REFINING_SHOPPERS = ("demo-shopper-1", "demo-shopper-2")
 
 
 @dataclass
@@ -60,10 +64,17 @@ class DemoClient:
         self.http = httpx.Client(base_url=base, timeout=10.0)
         self.admin = {"Authorization": f"Bearer {admin_token}"}
 
-    def search(self, q: str, **params: Any) -> list[dict[str, Any]]:
+        self.searches = 0  # each is one client-queries record
+
+    def answer(self, q: str, **params: Any) -> dict[str, Any]:
         resp = self.http.get("/api/v1/search", params={"q": q, "user": "demo", **params})
+        self.searches += 1
         resp.raise_for_status()
-        body = resp.json()
+        body: dict[str, Any] = resp.json()
+        return body
+
+    def search(self, q: str, **params: Any) -> list[dict[str, Any]]:
+        body = self.answer(q, **params)
         return body.get("items") or body.get("hits") or body.get("results") or []
 
     def ban(self, product_id: str, reason: str) -> None:
@@ -128,6 +139,12 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
             f"  {_pid_of(hit):>8}  {doc.get('name')}  {doc.get('price', {}).get('amount')} ₽"
         )
 
+    console.rule(f"shoppers find nothing for «{NOT_FOUND}», then search «{SEARCHED_NEXT}»")
+    for shopper in REFINING_SHOPPERS:
+        missed = client.answer(NOT_FOUND, user=shopper)["total"]
+        console.print(f"  {shopper}: «{NOT_FOUND}» → {missed} found", highlight=False)
+        client.search(SEARCHED_NEXT, user=shopper)
+
     console.rule("ban a published product mid-run")
     victim = _pid_of(hits[0])
     t0 = time.monotonic()
@@ -149,10 +166,30 @@ def _scenario(platform: Platform, report: DemoReport, console: Console, deadline
         wait_until(lambda: row_counts(settings).get("orders", 0) >= MIN_ORDER_LINES, 60, 1.0),
         f"≥ {MIN_ORDER_LINES} order lines",
     )
+    searches = client.searches
+    report.add(
+        "searches reached the lake",
+        wait_until(lambda: row_counts(settings).get("client_queries", 0) >= searches, 60, 1.0),
+        f"≥ {searches} client-queries records",
+    )
     job = subprocess.run(
         vitrina_argv("analytics", "run", settings_file=children_settings(settings)), check=False
     )
     report.add("analytics job", job.returncode == 0, f"exit code {job.returncode}")
+    answered: dict[str, Any] = {}
+
+    def refined() -> bool:
+        nonlocal answered
+        answered = client.answer(NOT_FOUND)
+        return bool(answered.get("refined")) and bool(answered.get("items"))
+
+    learned = wait_until(refined, 30, 0.5)
+    said = answered.get("refined") or {}
+    report.add(
+        "a search that found nothing is answered with what shoppers searched next",
+        learned and said.get("query") == SEARCHED_NEXT,
+        f"«{NOT_FOUND}» → «{said.get('query')}», {answered.get('total', 0)} found",
+    )
     for user in DEMO_CUSTOMERS:
         recs: dict[str, Any] = {}
 

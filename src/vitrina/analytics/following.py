@@ -19,8 +19,9 @@ import pyarrow as pa
 from vitrina.analytics.lakeio import AnalyticsLake, EmptyLakeError
 from vitrina.settings import Settings
 
-# 30 s: analytics runs every few minutes; checking the lake for a new run costs one listing.
-REFRESH_S = 30.0
+# A newer run is looked for this often: one listing of the run markers (local, HDFS or one
+# S3 LIST) per process; a run is served at most this long after it is committed.
+REFRESH_S = 10.0
 # A started reader's first look at the lake: requests before it is done wait this long.
 FIRST_READ_WAIT_S = 5.0
 
