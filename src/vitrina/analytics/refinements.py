@@ -39,12 +39,17 @@ class SearchRefinements(RunFollower[dict[str, Refinement]]):
         super().__init__(lake, {}, refresh_s)
 
     def fold(self, table: pa.Table) -> dict[str, Refinement]:
+        """By `refinement_key` of the learned query, as requests look them up: the engines'
+        TRIM leaves a tab (DuckDB also trims a no-break space, Spark does not), Python's
+        strip() does not; where two learned queries meet, the one more customers made."""
         queries, refined = table.column("query").to_pylist(), table.column("refined_to")
         users = table.column("users").to_pylist()
-        return {
-            str(query): Refinement(str(to), int(n))
-            for query, to, n in zip(queries, refined.to_pylist(), users, strict=True)
-        }
+        folded: dict[str, Refinement] = {}
+        for query, to, n in zip(queries, refined.to_pylist(), users, strict=True):
+            key, found = refinement_key(str(query)), Refinement(str(to), int(n))
+            if key and (key not in folded or folded[key].users < found.users):
+                folded[key] = found
+        return folded
 
     def of(self, query: str) -> Refinement | None:
         """What customers searched next when `query` found nothing, if enough did."""
