@@ -83,7 +83,7 @@ def test_a_search_that_finds_nothing_shows_what_customers_searched_next(
     broker_settings: Settings, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     """Learned from the query log by a real analytics run, served by the real client API
-    over the real index: a query the catalogue lacks (кравчучка), which two customers
+    over the real index: a query the catalogue lacks (бздынька), which two customers
     followed within a minute by a search that found something, is answered with that
     search's results and says so; the query log keeps the query as typed with its 0. A
     query only one customer refined, or one that finds something itself, is searched as
@@ -94,7 +94,7 @@ def test_a_search_that_finds_nothing_shows_what_customers_searched_next(
         marker = f"marker-{uuid.uuid4().hex[:8]}"
         body = wait_for(
             lambda: (
-                (b := http.get("/api/v1/search", params={"q": "Кравчучка", "user": marker}))
+                (b := http.get("/api/v1/search", params={"q": "Бздынька", "user": marker}))
                 and b.json()["refined"]
                 and b.json()
             ),
@@ -114,15 +114,15 @@ def test_a_search_that_finds_nothing_shows_what_customers_searched_next(
         assert direct["refined"] is None
 
         record = logged_query(settings, "user_id", marker)
-        assert record["query"] == "Кравчучка" and record["result_count"] == 0
+        assert record["query"] == "Бздынька" and record["result_count"] == 0
         assert record["filters"]["refined_to"] == target
 
 
 def learned_refinement(settings: Settings) -> str:
     """A generated lake and its catalogue in the index, two customers who searched
-    «кравчучка», found nothing and then searched a word of the first product's name (and
+    «бздынька», found nothing and then searched a word of the first product's name (and
     one customer who did the same after «хрючевоз»), and a committed run that learned it:
-    the word (the refinement of кравчучка)."""
+    the word (the refinement of бздынька)."""
     writer = LakeWriter.from_settings(settings)
     info = write_generated_lake(writer, products=200, customer_count=40, messages=4000)
     catalog = info["catalog"]
@@ -131,7 +131,7 @@ def learned_refinement(settings: Settings) -> str:
     searches = [
         (user, query, results, n * 30.0)
         for user in ("refine-1", "refine-2")
-        for n, (query, results) in enumerate((("кравчучка", 0), (target, 3)))
+        for n, (query, results) in enumerate((("бздынька", 0), (target, 3)))
     ] + [("refine-3", "хрючевоз", 0, 0.0), ("refine-3", target, 3, 10.0)]
     # Two customer ids (anyone may send any) teaching a text no product has all words of
     spam = f"{target} скидки-тут.example"

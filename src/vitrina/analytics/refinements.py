@@ -1,8 +1,8 @@
 """Search refinements learned from the shop's own traffic.
 
-A query that finds nothing (a word the catalogue and the word lists lack: каскан,
-кравчучка) is what customers rephrase; what two or more of them searched next, within five
-minutes, and found something with, is what they meant (`search_refinements`, written by
+A query that finds nothing (a word the catalogue and the word lists lack: торба in the
+demo's sample) is what customers rephrase; what two or more of them searched next, within
+five minutes, and found something with, is what they meant (`search_refinements`, written by
 every committed `analytics run`, `reports.py`). The client API answers such a query, when it
 still finds nothing, with its refinement's results and says so (`refined` in the response,
 «Показаны результаты по запросу …» on the page); the query log keeps the query as typed
