@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -14,6 +15,9 @@ from rich.table import Table
 
 from vitrina.cli.common import console, fail, handle_errors, settings, shown
 from vitrina.errors import VitrinaError
+
+if TYPE_CHECKING:
+    from vitrina.analytics.lakeio import AnalyticsLake
 
 app = typer.Typer(help="Analytics and recommendations over the data lake.", no_args_is_help=True)
 
@@ -128,16 +132,9 @@ def show(
     limit: int = typer.Option(5, "--limit", help="Customers shown when none given."),
 ) -> None:
     """Print recommendations of the last run for some customers (and the popular list)."""
-    from vitrina.analytics.lakeio import AnalyticsLake
     from vitrina.domain.recommend import POPULAR_USER
 
-    lake = AnalyticsLake.from_settings(settings())
-    run_id = lake.last_run()
-    if run_id is None:
-        raise fail(
-            f"no analytics run found in the lake at {lake.url}",
-            hint="run `vitrina analytics run` first",
-        )
+    lake, run_id = _last_run()
     if not lake.published(run_id):
         served = lake.last_run(published=True)
         serving = f"those of run {served}" if served else "none yet"
@@ -194,15 +191,7 @@ def searches(
     the refinements the client API now answers them with (search_refinements: the same
     customer's next search within 5 minutes that found something, 2+ customers). A query
     found nothing and not refined is a word for the word lists."""
-    from vitrina.analytics.lakeio import AnalyticsLake
-
-    lake = AnalyticsLake.from_settings(settings())
-    run_id = lake.last_run()
-    if run_id is None:
-        raise fail(
-            f"no analytics run found in the lake at {lake.url}",
-            hint="run `vitrina analytics run` first",
-        )
+    lake, run_id = _last_run()
     try:
         learned_rows = lake.read_output("search_refinements", run_id).to_pylist()
     except FileNotFoundError:  # a run made before refinements were learned
@@ -237,6 +226,20 @@ def searches(
     ]:
         learned.add_row(shown(str(row["query"])), shown(str(row["refined_to"])), str(row["users"]))
     console.print(learned)
+
+
+def _last_run() -> tuple[AnalyticsLake, str]:
+    """The lake and its newest run, or a clear error when no run was made yet."""
+    from vitrina.analytics.lakeio import AnalyticsLake
+
+    lake = AnalyticsLake.from_settings(settings())
+    run_id = lake.last_run()
+    if run_id is None:
+        raise fail(
+            f"no analytics run found in the lake at {lake.url}",
+            hint="run `vitrina analytics run` first",
+        )
+    return lake, run_id
 
 
 def _product_names(product_ids: set[str]) -> dict[str, str]:
