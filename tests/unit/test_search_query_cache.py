@@ -232,3 +232,55 @@ def test_a_query_of_words_the_index_lacks_is_built_once_per_word(
     assert [either for _, either in built].count(True) == 8  # "any word": every word
     assert sorted(fuzzy) == sorted(text.split())  # once each: no fuzzy stage after it
     index.close()
+
+
+def test_a_typo_stage_keeps_only_the_clauses_that_match_and_finds_and_ranks_as_all_of_them(
+    tmp_path: Path,
+) -> None:
+    """The fuzzy clause keeps only its clauses that match a product (a union of fuzzy
+    clauses cost tantivy ~3× running each alone): the same products, the same scores as
+    every clause; and for a word no product is near, no clause at all — an empty query, not
+    27 fuzzy automata run over every field's terms for nothing."""
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert(list(generate_catalog(2000, seed=3)))
+    index.commit()
+    queries = index._queries
+    searcher = index._searcher()
+    compared = 0
+    for word in ("наушнеки", "клавиатрура", "кофемашына", "самсунк", "пылесоз", "велосепед"):
+        every = queries.typo_clauses(word)
+        kept = queries.fuzzy_clause(word)
+        assert 0 < repr(kept).count("FuzzyTermQuery") < sum("Fuzzy" in repr(c) for _, c in every)
+        full = searcher.search(tantivy.Query.boolean_query(every), limit=50, count=True)
+        pruned = searcher.search(kept, limit=50, count=True)
+        assert full.count > 0, word
+        assert pruned.count == full.count, word
+        assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
+            (round(s, 4), a.doc) for s, a in full.hits
+        ], word
+        compared += 1
+    assert len(queries.typo_clauses("канструто")) > 10
+    assert repr(queries.fuzzy_clause("канструто")) == repr(tantivy.Query.empty_query())
+    assert index.search("канструто").total == 0
+    assert compared == 6
+    index.close()
+
+
+def test_a_typo_of_a_word_committed_later_is_found_by_a_reader(tmp_path: Path) -> None:
+    """The typo stage's clauses are kept as the index was when the query was built: a
+    reader that searched «кафеварка» before any coffee maker was indexed finds the one
+    committed after (the built query is tagged with its generation, not kept forever)."""
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert([product("1", "Чайник заварочный стеклянный", category="Посуда")])
+    index.commit()
+    reader = EmbeddedSearch(tmp_path / "ix", readonly=True)
+    assert reader.search("кафеварка").total == 0
+    index.upsert([product("2", "Кофеварка капельная Polaris")])
+    index.commit()
+    assert [h.product_id for h in index.search("кафеварка").hits] == ["2"]
+    wait_for(
+        lambda: [h.product_id for h in reader.search("кафеварка").hits] == ["2"],
+        timeout=10,
+        message="the reader to find by a typo the product committed after its search",
+    )
+    index.close()
