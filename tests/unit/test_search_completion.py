@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
+
 from vitrina.domain.search_document import query_words
-from vitrina.search.base import SearchPage
+from vitrina.search.base import SearchHit, SearchPage
 from vitrina.search.completion import (
     MAX_COMPLETIONS,
     MIN_VOCABULARY_PREFIX,
@@ -64,11 +67,14 @@ def test_a_word_begun_with_one_slip_completes_the_word_and_two_slips_do_not() ->
 
 class _NothingFound:
     """A backend whose names complete nothing and whose search finds nothing; it records
-    what it was asked to search."""
+    what it was asked to search. `sells_every_word`: a single word, searched for products
+    with every word, finds one (a shop that has what each vocabulary word means)."""
 
-    def __init__(self) -> None:
+    def __init__(self, sells_every_word: bool = False) -> None:
+        self.sells_every_word = sells_every_word
         self.searched: list[str] = []
         self.all_words: dict[str, bool] = {}  # each text: whether only all its words
+        self.asked: list[tuple[str, bool]] = []
 
     def suggest(self, text: str, limit: int) -> list[dict[str, str]]:
         return []
@@ -76,6 +82,9 @@ class _NothingFound:
     def search(self, text: str, limit: int = 10, *, all_words: bool = False) -> SearchPage:
         self.searched.append(" ".join(text.split()))
         self.all_words[self.searched[-1]] = all_words
+        self.asked.append((self.searched[-1], all_words))
+        if self.sells_every_word and all_words and len(text.split()) == 1:
+            return SearchPage(total=1, hits=[SearchHit("1", 1.0, {"name": text.title()})])
         return SearchPage(total=0)
 
 
@@ -90,10 +99,10 @@ def test_a_text_is_searched_once_per_keystroke_when_it_ends_in_a_vocabulary_word
         "смартфон кроме самсунг",
         "дешевые наушники",  # searched first for its price order
     ):
-        backend = _NothingFound()
+        backend = _NothingFound(sells_every_word=True)
         assert suggestions(backend, typed, 5) == []  # type: ignore[arg-type]
-        assert typed in backend.searched, (typed, backend.searched)
-        assert len(backend.searched) == len(set(backend.searched)), (typed, backend.searched)
+        assert (typed, False) in backend.asked, (typed, backend.asked)
+        assert len(backend.asked) == len(set(backend.asked)), (typed, backend.asked)
 
 
 def test_a_longer_text_is_searched_for_all_its_words_and_only_for_them() -> None:
@@ -140,3 +149,37 @@ def test_the_words_a_product_must_not_be_are_those_after_ne_or_krome() -> None:
     }
     for text, positions in cases.items():
         assert _left_out(query_words(text)) == positions, text
+
+
+def test_a_completion_no_product_has_is_not_searched(tmp_path: Path) -> None:
+    """A vocabulary completion no product has (кетчуп хай → хайнц, хайер in a shop that
+    sells neither) was searched with every stage: its typo stage found Gloria Jeans jeans,
+    and after a brand its "any word" stage found only the brand's products, whatever the
+    kind being typed (нордвей вело → велобег: yoga mats; бош коф → кофта: kettles). Now
+    such a completion is not searched: the brand's products with a word the last one
+    begins are (bicycles, coffee machines), or, when none has, the earlier words' best."""
+    from vitrina.domain.generator import generate_catalog
+    from vitrina.search.embedded import EmbeddedSearch
+
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert(list(generate_catalog(2000, seed=3)))
+    index.commit()
+    searched: list[str] = []
+    real = index.search
+
+    def search(text: str, *args: Any, **kwargs: Any) -> Any:
+        searched.append(text)
+        return real(text, *args, **kwargs)
+
+    index.search = search  # type: ignore[method-assign]
+    assert suggestions(index, "кетчуп хай", 5) == []
+    assert not any(text.startswith("кетчуп х") for text in searched), searched
+    for typed, kind in (
+        ("нордвей вело", "Велосипед горный Nordway"),
+        ("бош коф", "Кофемашина Bosch"),
+        ("шаоми роз", "Умная розетка Xiaomi"),
+        ("колонка для тел", "Портативная колонка"),  # телек, тележка: none sold
+    ):
+        names = [found["name"] for found in suggestions(index, typed, 5)]
+        assert names and all(name.startswith(kind) for name in names), (typed, names)
+    index.close()

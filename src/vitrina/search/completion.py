@@ -10,7 +10,9 @@ same words finished. When the names complete nothing, `suggestions` asks search 
    brand or product word, a synonym, a clipped or English word: `word_lists.BRANDS` and
    `SYNONYMS`), at most MAX_COMPLETIONS of them with distinct meanings, shortest first
    (айф → айфон, сяом → сяоми, смартфон сямс → смартфон сямсунг), in a text of at most
-   MAX_SEARCHED_WORDS words;
+   MAX_SEARCHED_WORDS words; only a completion some product has (`_sold`): after earlier
+   words, the first that none has ends this step, as its search would have found only the
+   earlier words' products;
 2. the earlier words searched as search reads them, and of what they find, the names with
    a word the last one begins (`typed_filters.last_word_patterns`, as the names' completion
    reads it): мышка беспр → «Мышь беспроводная …», айфон чех → «Чехол для iPhone …»,
@@ -167,12 +169,18 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     # them browsed the whole catalogue); prices and «в наличии» stay for search to read.
     head = " ".join(words[:-1])
     completions = vocabulary_completions(last)
+    lacked = False  # a completion no product has: its search would find the head's products
     for word in completions:
+        if not _sold(backend, word):
+            lacked = True
+            if earlier:
+                break
+            continue
         found = _names(backend, f"{head} {word}".strip(), limit)
         if found:
             return found[:limit]
     if earlier:
-        found = _completed_after(backend, head, last, limit)
+        found = _completed_after(backend, head, last, limit, or_best=lacked)
         if found:
             return found
     if len(last) < MIN_TYPED_LAST:
@@ -186,6 +194,18 @@ def suggestions(backend: SearchBackend, text: str, limit: int) -> list[dict[str,
     if found or earlier:
         return found
     return _retyped(backend, last, limit)
+
+
+def _sold(backend: SearchBackend, word: str) -> bool:
+    """Whether a product has the vocabulary word, or a meaning of it, as search reads it
+    (every word, no typo: one cheap stage, its page cached). A completion no product has
+    (хай → хайнц, бор → борсетка in a shop that sells neither) was searched with every
+    stage: its typo stage scored the catalogue for words a few edits from a word spelt
+    right (кетчуп хайнц → jackets, молоко → speakers), and after earlier words its "any
+    word" stage found only theirs; 10–25 ms at 100k products, the slowest suggestions'
+    common case. Not searched, the earlier words' products are looked through as below
+    (`_completed_after`, which then gives their best when none completes the word)."""
+    return bool(_names(backend, word, 1, all_words=True))
 
 
 def _retyped(backend: SearchBackend, last: str, limit: int) -> list[dict[str, str]]:
@@ -261,19 +281,26 @@ def _names_without(
 
 
 def _completed_after(
-    backend: SearchBackend, head: str, last: str, limit: int
+    backend: SearchBackend, head: str, last: str, limit: int, or_best: bool = False
 ) -> list[dict[str, str]]:
     """Names among what search finds for the earlier words (`head`) with a word that the
     partly typed `last` begins; when none has, with one that `last` begins with one slip
-    (of MIN_FUZZY_LAST letters or more: мышка беспрво → «Мышь беспроводная …»)."""
+    (of MIN_FUZZY_LAST letters or more: мышка беспрво → «Мышь беспроводная …»); when none
+    has either and `or_best`, the best of them (колонка для тел, тел → телек, a word no
+    product has: portable speakers, as the completion's "any word" stage found them)."""
     completes = _begun_by(last)
     named = [(found, query_words(found["name"])) for found in _names(backend, head, HEAD_HITS)]
     exact = [found for found, words in named if any(map(completes.fullmatch, words))]
-    if exact or len(last) < MIN_FUZZY_LAST:
+    if exact:
         return exact[:limit]
-    return [found for found, words in named if any(_begun_with_a_typo(last, w) for w in words)][
-        :limit
+    slipped = [
+        found
+        for found, words in named
+        if len(last) >= MIN_FUZZY_LAST and any(_begun_with_a_typo(last, w) for w in words)
     ]
+    if slipped or not or_best:
+        return slipped[:limit]
+    return [found for found, _ in named][:limit]
 
 
 def _begun_with_a_typo(last: str, word: str) -> bool:
