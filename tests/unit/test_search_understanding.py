@@ -929,6 +929,18 @@ def test_a_diminutive_in_iyka_is_a_noun_in_iya() -> None:
     assert not any(w.endswith("ия") for w in _words("батарейка", ["батарейка"]))
 
 
+def test_a_diminutive_in_chok_or_ishki_is_its_noun() -> None:
+    """A twenty-third blind review: лучок and дровишки found nothing. -чок is a noun's -к
+    (лучок → лук, крючок → крюк), -ишки a plural noun's (дровишки → дрова, штанишки →
+    штаны), each taken only when the dictionary has the base as a noun."""
+    assert _words("лучок", ["лучок"])["лук"] == "diminutive"
+    assert "крюк" in _words("крючок", ["крючок"])
+    assert _words("дровишки", ["дровишки"])["дрова"] == "diminutive"
+    assert "штаны" in _words("штанишки", ["штанишки"])
+    assert "дровы" not in _words("дровишки", ["дровишки"])  # no noun: not taken
+    assert "точк" not in _words("точок", ["точок"])
+
+
 def test_round_14_word_lists() -> None:
     """моющий пылесос is one with wet cleaning, as the specifications say."""
     assert _words("моющий", ["моющий", "мыть"])["влажный"] == "synonym"
