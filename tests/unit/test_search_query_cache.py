@@ -234,6 +234,24 @@ def test_a_query_of_words_the_index_lacks_is_built_once_per_word(
     index.close()
 
 
+def _generated_index(tmp_path: Path) -> EmbeddedSearch:
+    index = EmbeddedSearch(tmp_path / "ix")
+    index.upsert(list(generate_catalog(2000, seed=3)))
+    index.commit()
+    return index
+
+
+def _finds_as_every_clause(searcher: Any, every: list[Any], kept: Any, label: str) -> int:
+    """Asserts the kept clauses find and rank what every clause does; how many they find."""
+    full = searcher.search(tantivy.Query.boolean_query(every), limit=50, count=True)
+    pruned = searcher.search(kept, limit=50, count=True)
+    assert pruned.count == full.count, label
+    assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
+        (round(s, 4), a.doc) for s, a in full.hits
+    ], label
+    return int(full.count)
+
+
 def test_a_typo_stage_keeps_only_the_clauses_that_match_and_finds_and_ranks_as_all_of_them(
     tmp_path: Path,
 ) -> None:
@@ -241,28 +259,17 @@ def test_a_typo_stage_keeps_only_the_clauses_that_match_and_finds_and_ranks_as_a
     clauses cost tantivy ~3× running each alone): the same products, the same scores as
     every clause; and for a word no product is near, no clause at all — an empty query, not
     27 fuzzy automata run over every field's terms for nothing."""
-    index = EmbeddedSearch(tmp_path / "ix")
-    index.upsert(list(generate_catalog(2000, seed=3)))
-    index.commit()
+    index = _generated_index(tmp_path)
     queries = index._queries
     searcher = index._searcher()
-    compared = 0
     for word in ("наушнеки", "клавиатрура", "кофемашына", "самсунк", "пылесоз", "велосепед"):
         every = queries.typo_clauses(word)
         kept = queries.fuzzy_clause(word)
         assert 0 < repr(kept).count("FuzzyTermQuery") < sum("Fuzzy" in repr(c) for _, c in every)
-        full = searcher.search(tantivy.Query.boolean_query(every), limit=50, count=True)
-        pruned = searcher.search(kept, limit=50, count=True)
-        assert full.count > 0, word
-        assert pruned.count == full.count, word
-        assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
-            (round(s, 4), a.doc) for s, a in full.hits
-        ], word
-        compared += 1
+        assert _finds_as_every_clause(searcher, every, kept, word) > 0
     assert len(queries.typo_clauses("канструто")) > 10
     assert repr(queries.fuzzy_clause("канструто")) == repr(tantivy.Query.empty_query())
     assert index.search("канструто").total == 0
-    assert compared == 6
     index.close()
 
 
@@ -293,23 +300,16 @@ def test_a_joined_pair_keeps_only_the_clauses_that_match_and_finds_as_all_of_the
     name or brand in every "any word" search of 2+ words; the union of a pair's clauses
     cost 0.5–4 ms at 100k products and most pairs match nothing. Kept: those that match,
     finding what all of them find; a pair nothing is near asks nothing."""
-    index = EmbeddedSearch(tmp_path / "ix")
-    index.upsert(list(generate_catalog(2000, seed=3)))
-    index.commit()
+    index = _generated_index(tmp_path)
     queries = index._queries
     searcher = index._searcher()
-    matched = 0
-    for joined in ("ксиаоми", "филипс", "марщалл", "самсунггалакси", "делонги"):
-        every = queries.name_fuzzy_clauses(joined)
-        assert every, joined
-        full = searcher.search(tantivy.Query.boolean_query(every), limit=50, count=True)
-        pruned = searcher.search(queries.name_fuzzy_clause(joined), limit=50, count=True)
-        assert pruned.count == full.count, joined
-        assert [(round(s, 4), a.doc) for s, a in pruned.hits] == [
-            (round(s, 4), a.doc) for s, a in full.hits
-        ], joined
-        matched += full.count > 0
-    assert matched == 3  # pairs that match were compared, not only empty ones
+    found = [
+        _finds_as_every_clause(
+            searcher, queries.name_fuzzy_clauses(joined), queries.name_fuzzy_clause(joined), joined
+        )
+        for joined in ("ксиаоми", "филипс", "марщалл", "самсунггалакси", "делонги")
+    ]
+    assert sum(count > 0 for count in found) == 3  # pairs that match were compared too
     assert queries.name_fuzzy_clauses("наушникиэйр")
     assert repr(queries.name_fuzzy_clause("наушникиэйр")) == repr(tantivy.Query.empty_query())
     index.close()
