@@ -293,14 +293,11 @@ def _completed_after(
     exact = [found for found, words in named if any(map(completes.fullmatch, words))]
     if exact:
         return exact[:limit]
-    slipped = [
-        found
-        for found, words in named
-        if len(last) >= MIN_FUZZY_LAST and any(_begun_with_a_typo(last, w) for w in words)
-    ]
-    if slipped or not or_best:
-        return slipped[:limit]
-    return [found for found, _ in named][:limit]
+    if len(last) >= MIN_FUZZY_LAST:
+        slipped = [f for f, words in named if any(_begun_with_a_typo(last, w) for w in words)]
+        if slipped:
+            return slipped[:limit]
+    return [found for found, _ in named][:limit] if or_best else []
 
 
 def _begun_with_a_typo(last: str, word: str) -> bool:
