@@ -1798,3 +1798,37 @@ def test_a_twelfth_review_s_everyday_names_on_mainstream_shelves(tmp_path: Path)
             ("маслице", "butter"),
         ],
     )
+
+
+def test_a_combining_form_typed_apart_is_joined_to_the_compound_the_index_has(
+    tmp_path: Path,
+) -> None:
+    """A twenty-fourth blind review: «изо лента» listed PTFE tape first (изо read as the
+    preposition, лента alone), «свето фильтр 58 мм» a light bulb («свет»), «гофро труба»
+    a toilet corrugation and a spotting scope. Combining forms typed apart are joined
+    where the index has the compound, as электро, ультра and the other prefixes are."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Изолента ПВХ 19 мм x 20 м, синяя", category="Электромонтаж"),
+            product("2", "Лента ФУМ для герметизации резьбы, 19 мм", category="Сантехника"),
+            product("3", "Светофильтр ультрафиолетовый Hoya UV, 58 мм", category="Фото"),
+            product("4", "Лампа светодиодная Philips E27, теплый свет", category="Свет"),
+            product("5", "Крышка для объектива Canon E-58 II, 58 мм", category="Фото"),
+            product("6", "Гофротруба ПВХ с зондом 20 мм, 50 м", category="Электромонтаж"),
+            product("7", "Гофра для унитаза, 110 мм", category="Сантехника"),
+            product("8", "Зрительная труба Veber Snipe 20-60x60", category="Оптика"),
+            product("9", "Мясорубка электрическая Redmond, 1800 Вт", category="Кухня"),
+            product("10", "Мясо говядина, 1 кг", category="Продукты"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("изо лента", "1"),
+            ("свето фильтр 58 мм", "3"),
+            ("гофро труба для кабеля", "6"),
+            ("мясо рубка", "9"),
+        ],
+    )
