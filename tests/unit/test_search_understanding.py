@@ -944,6 +944,19 @@ def test_a_diminutive_in_chok_or_ishki_is_its_noun() -> None:
     assert "дровы" not in diminutive_bases("дровишки")  # no noun: not taken
 
 
+def test_a_plural_only_noun_s_diminutive_is_the_noun() -> None:
+    """A twenty-fourth blind review: саночки ranked a fish keepnet (садок) with the sledges,
+    every fuzzy match scoring alike. Nouns with no singular (санки, очки, брюки) make their
+    diminutive in the plural: -очки, -ечки, -чки → -ки, when the dictionary has the noun."""
+    from vitrina.search.query_understanding import diminutive_bases
+
+    assert diminutive_bases("саночки") == ["санки"]
+    assert diminutive_bases("очечки") == ["очки"]
+    assert diminutive_bases("брючки") == ["брюки"]
+    assert diminutive_bases("очки") == []  # the word itself is no diminutive
+    assert diminutive_bases("спички") == []  # спики is no noun
+
+
 def test_round_14_word_lists() -> None:
     """моющий пылесос is one with wet cleaning, as the specifications say."""
     assert _words("моющий", ["моющий", "мыть"])["влажный"] == "synonym"
