@@ -2331,3 +2331,38 @@ def test_the_eighteenth_and_nineteenth_blind_reviews_misses_on_both_backends(
         )
     finally:
         index.close()
+
+
+def test_the_twenty_fourth_to_twenty_sixth_blind_reviews_rules_on_both_backends(
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    catalog: list[dict[str, Any]],
+    indexes: dict[str, Any],
+) -> None:
+    """Stop 72: rules that mended misses of three blind reviews, read alike by both
+    backends — a combining form typed apart joined to the compound the index has (изо
+    лента: PTFE tape first; свето фильтр: a light bulb), a plural-only noun's diminutive
+    (саночки: a fish keepnet first), a Russian word typed in Latin letters with a slip
+    looked for in the typo stage too (kastrulya → каструля, one edit from кастрюля)."""
+    rows = (
+        ("990360", "Изолента ПВХ 19 мм x 20 м, синяя", "Электромонтаж", "Rexant"),
+        ("990361", "Лента ФУМ для герметизации резьбы, 19 мм", "Сантехника", "Unipak"),
+        ("990362", "Светофильтр ультрафиолетовый Hoya UV, 58 мм", "Фото", "Hoya"),
+        ("990363", "Лампа светодиодная Philips E27, теплый свет", "Свет", "Philips"),
+        ("990364", "Санки детские Nika Kids со спинкой", "Зимний спорт", "Nika"),
+        ("990365", "Садок рыболовный прорезиненный Mikado, 2,5 м", "Рыбалка", "Mikado"),
+        ("990366", "Кастрюля эмалированная с крышкой Appetite, 3 л", "Посуда", "Appetite"),
+    )
+    index = _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-24-26", rows)
+    try:
+        _firsts_are(
+            index,
+            (
+                ("изо лента", "990360"),
+                ("свето фильтр 58 мм", "990362"),
+                ("саночки", "990364"),
+                ("kastrulya", "990366"),
+            ),
+        )
+    finally:
+        index.close()

@@ -2203,3 +2203,18 @@ def test_a_russian_word_typed_in_latin_brings_what_it_lists() -> None:
     """spalnik found nothing: спальник was read, but not what it lists (спальный мешок)."""
     assert _words("spalnik", [])["спальный"] == "synonym"
     assert _words("nout", [])["ноутбук"] == "synonym"
+
+
+def test_a_russian_word_in_latin_letters_has_cyrillic_spellings_for_the_typo_stage() -> None:
+    """A twenty-sixth blind review: kastrulya found nothing — its Cyrillic spelling каструля
+    is one edit from кастрюля, and only exact spellings were looked for. A Latin word that
+    reads as Russian (ya, zh, kh, sh, ch, ts …) brings two Cyrillic spellings to the typo
+    stage; an English word does not (electric → электрик is two edits from every
+    электрический: the judged «electric scooter» fell to 4th)."""
+    from vitrina.search.transliteration import fuzzy_cyrillic_spellings
+
+    assert "каструля" in fuzzy_cyrillic_spellings("kastrulya")
+    assert fuzzy_cyrillic_spellings("chainik")
+    assert fuzzy_cyrillic_spellings("electric") == ()
+    assert fuzzy_cyrillic_spellings("scooter") == ()
+    assert fuzzy_cyrillic_spellings("кастрюля") == ()

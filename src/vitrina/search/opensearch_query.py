@@ -64,6 +64,7 @@ from vitrina.search.transliteration import (
     BRAND_KEY_TAIL,
     SOUND_BRAND_BOOST,
     english_spellings,
+    fuzzy_cyrillic_spellings,
     is_cyrillic,
     transliterate,
     word_sound,
@@ -280,6 +281,8 @@ def fuzzy_clause(word: str) -> dict[str, Any] | None:
         for english in english_spellings(word):
             if all(english != text for text, _ in spellings):
                 spellings.append((english, ENGLISH_FIELDS))
+    else:  # kastrulya → каструля ~ кастрюля
+        spellings += [(cyrillic, FUZZY_FIELDS) for cyrillic in fuzzy_cyrillic_spellings(word)]
     should = [c for text, fields in spellings if (c := _fuzzy(text, fields)) is not None]
     should += [_glued_typo_clause(known, rest) for known, rest in glued_typo_cuts(word)]
     if is_cyrillic(word) and (distance := lemma_fuzzy_distance(word)):

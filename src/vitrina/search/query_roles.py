@@ -99,7 +99,9 @@ def with_lacking_prefix(rest: str) -> str:
 FUNCTION_WORDS = frozenset(
     {
         # prepositions
-        *("в", "во", "на", "с", "со", "из", "изо", "к", "ко", "по", "под", "подо", "для"),
+        # not «изо»: in a product query it is the combining form typed apart (изо лента →
+        # изолента, a twenty-fourth blind review), not the preposition (изо льда)
+        *("в", "во", "на", "с", "со", "из", "к", "ко", "по", "под", "подо", "для"),
         *("без", "безо", "от", "ото", "до", "за", "у", "о", "об", "обо", "при", "про"),
         *("над", "через", "около", "возле", "вместо", "кроме", "среди"),
         # conjunctions and particles

@@ -60,6 +60,7 @@ from vitrina.search.transliteration import (
     BRAND_KEY_TAIL,
     SOUND_BRAND_BOOST,
     english_spellings,
+    fuzzy_cyrillic_spellings,
     is_cyrillic,
     transliterate,
     word_sound,
@@ -287,6 +288,8 @@ class TantivyQueries:
             for english in english_spellings(word):
                 if all(english != w for w, _ in words):  # a Latin name: in name or brand
                     words.append((english, ("name", "brand")))
+        elif self.understanding:  # kastrulya → каструля ~ кастрюля
+            words += [(cyrillic, FUZZY_FIELDS) for cyrillic in fuzzy_cyrillic_spellings(word)]
         clauses = [
             (
                 tantivy.Occur.Should,

@@ -311,6 +311,27 @@ def cyrillic_spellings(word: str) -> tuple[str, ...]:
     return tuple(dict.fromkeys(s for s in spellings if s is not None))
 
 
+# The Cyrillic spellings of a Latin word a typo stage also looks for (kastrulya →
+# каструля, one edit from кастрюля): the word stage finds a Russian word typed in Latin
+# letters only when a spelling is exact, and an informal spelling often is not (u for ю, a
+# letter dropped). Two at most: each is one more fuzzy clause in every field.
+MAX_FUZZY_CYRILLIC_SPELLINGS = 2
+
+
+# Letters only Russian words written in Latin have (ya, zh, kh, shch …): an English word
+# (electric, scooter) read letter by letter in Cyrillic is a few edits from unrelated
+# Russian words (электрик ~ электрический listed every electric product first).
+_RUSSIAN_IN_LATIN = re.compile(r"ya|yu|yo|zh|kh|sh|ch|ts|iy$|yy$")
+
+
+def fuzzy_cyrillic_spellings(word: str) -> tuple[str, ...]:
+    """The first `MAX_FUZZY_CYRILLIC_SPELLINGS` Cyrillic spellings of a Latin word that
+    reads as a Russian one (`_RUSSIAN_IN_LATIN`), for the typo stage of both backends."""
+    if not word.isascii() or not _RUSSIAN_IN_LATIN.search(word):
+        return ()
+    return cyrillic_spellings(word)[:MAX_FUZZY_CYRILLIC_SPELLINGS]
+
+
 _SOFT_SIGN_BEFORE_VOWEL = re.compile(r"ь(?=[яеёю])")
 _L_BEFORE_CONSONANT = re.compile(r"л(?=[бвгджзкмнпрстфхцчшщ])")
 
