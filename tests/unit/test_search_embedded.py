@@ -1931,3 +1931,34 @@ def test_an_eleventh_lexicon_of_cookware_bicycles_cars_lighting_medical_and_cosm
             ("каска для велосипеда", "7"),
         ],
     )
+
+
+def test_the_twenty_fourth_to_twenty_sixth_blind_reviews_words_are_found(tmp_path: Path) -> None:
+    """Three blind reviews' words, listed after they were measured: канадки are hockey
+    skates, a вертушка also a spinner lure, мин вата mineral-wool insulation, антибитум a tar
+    remover, взвеситься дома bathroom scales, кислород в крови a pulse oximeter."""
+    idx = EmbeddedSearch(tmp_path / "ix")
+    idx.upsert(
+        [
+            product("1", "Коньки хоккейные Bauer Supreme M1, размер 42", category="Зима"),
+            product("2", "Кабель-канал ПВХ 25x16 мм, 2 м", category="Электрика"),
+            product("3", "Блесна вращающаяся Mepps Aglia №3", category="Рыбалка"),
+            product("4", "Тюбинг Ватрушка Тяни-Толкай, 100 см", category="Зима"),
+            product("5", "Утеплитель Rockwool Лайт Баттс, 50 мм", category="Стройка"),
+            product("6", "Очиститель битумных пятен Lavr, 400 мл", category="Автохимия"),
+            product("7", "Весы напольные электронные Xiaomi Mi Smart Scale 2", category="Дом"),
+            product("8", "Пульсоксиметр напалечный Armed YX301", category="Медтехника"),
+        ]
+    )
+    idx.commit()
+    assert_first_hits(
+        idx,
+        [
+            ("канадки", "1"),
+            ("вертушка на щуку", "3"),
+            ("мин вата", "5"),
+            ("антибитум", "6"),
+            ("взвеситься дома", "7"),
+            ("кислород в крови", "8"),
+        ],
+    )
