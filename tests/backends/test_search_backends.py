@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -649,6 +650,7 @@ def test_a_brand_typed_as_it_sounds_is_found_on_both_backends(
         index.close()
 
 
+@contextmanager
 def _made_index(
     request: pytest.FixtureRequest,
     tmp_path: Path,
@@ -657,16 +659,21 @@ def _made_index(
     name: str,
     rows: tuple[tuple[str, str, str, str], ...],
     descriptions: dict[str, str] | None = None,
-) -> Any:
-    """A fresh index of `kind`: 50 generated products and `rows` (id, name, category,
-    brand) made from the first, with no description but the one `descriptions` gives."""
+) -> Iterator[Any]:
+    """A fresh index of `kind`, closed after the block: 50 generated products and `rows`
+    (id, name, category, brand) made from the first, with no description but the one
+    `descriptions` gives."""
     made = [
         {**catalog[0], "product_id": pid, "name": title, "category": category, "brand": brand}
         for pid, title, category, brand in rows
     ]
     for product in made:
         product["description"] = (descriptions or {}).get(product["product_id"], "")
-    return _build(_open(kind, name, tmp_path, request), [*catalog[:50], *made])
+    index = _build(_open(kind, name, tmp_path, request), [*catalog[:50], *made])
+    try:
+        yield index
+    finally:
+        index.close()
 
 
 def _firsts_are(index: Any, cases: tuple[tuple[str, str], ...]) -> None:
@@ -691,15 +698,12 @@ def test_a_device_ranks_above_what_is_made_for_it_on_both_backends(
         ("990012", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
         ("990013", "Apple iPhone 14 Pro 256 ГБ", "Смартфоны", "Apple"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "device", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "device", rows) as index:
         hits = index.search("iphone", limit=4).hits
         assert {h.product_id for h in hits[:2]} == {"990012", "990013"}, [
             h.product["name"] for h in hits
         ]
         _firsts_are(index, (("чехол iphone 15", "990010"),))
-    finally:
-        index.close()
 
 
 def test_what_the_query_names_ranks_above_what_only_its_other_words_match_on_both_backends(
@@ -722,11 +726,8 @@ def test_what_the_query_names_ranks_above_what_only_its_other_words_match_on_bot
         ),
         ("990023", "Корм Royal Canin Indoor для домашних кошек 400 г", "Корм для кошек", "RC"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "heads", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "heads", rows) as index:
         _firsts_are(index, (("рулетка для собак", "990020"), ("тапки домашние", "990021")))
-    finally:
-        index.close()
 
 
 def test_a_model_code_typed_short_is_found_on_both_backends(
@@ -742,13 +743,10 @@ def test_a_model_code_typed_short_is_found_on_both_backends(
         ("990031", "Часы наручные Casio Vintage A168WA-1", "Часы", "Casio"),
         ("990032", "Дрель ударная Makita HP1630 710 Вт", "Дрели", "Makita"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "codes", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "codes", rows) as index:
         _firsts_are(
             index, (("df333", "990030"), ("a168", "990031"), ("шуруповерт df333", "990030"))
         )
-    finally:
-        index.close()
 
 
 def test_what_a_product_is_for_finds_its_compound_on_both_backends(
@@ -767,8 +765,7 @@ def test_what_a_product_is_for_finds_its_compound_on_both_backends(
         ("990043", "Автокресло Britax Romer King II 9-18 кг", "Автокресла", "Britax"),
         ("990044", "Кресло компьютерное Бюрократ CH-868N черное", "Кресла", "Бюрократ"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "purpose", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "purpose", rows) as index:
         _firsts_are(
             index,
             (
@@ -777,8 +774,6 @@ def test_what_a_product_is_for_finds_its_compound_on_both_backends(
                 ("шампунь для волос", "990041"),  # a purpose no prefix stands for
             ),
         )
-    finally:
-        index.close()
 
 
 def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_backends(
@@ -799,8 +794,7 @@ def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_back
         ("990054", "Крем для рук Neutrogena Норвежская формула 50 мл", "Уход", "Neutrogena"),
         ("990055", "Крем для тела Nivea Soft 200 мл", "Уход", "Nivea"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "served", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "served", rows) as index:
         _firsts_are(
             index,
             (
@@ -812,8 +806,6 @@ def test_what_a_name_says_its_product_serves_ranks_below_what_it_is_on_both_back
                 ("крем для тела", "990055"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_a_device_named_after_для_is_found_by_its_kind_on_both_backends(
@@ -831,8 +823,7 @@ def test_a_device_named_after_для_is_found_by_its_kind_on_both_backends(
         ("990072", "Стекло закаленное для стола 60х90", "Мебель", "Hoff"),
         ("990073", "Смартфон Apple iPhone 15 128GB черный", "Смартфоны", "Apple"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "kinds", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "kinds", rows) as index:
         _firsts_are(
             index,
             (
@@ -842,8 +833,6 @@ def test_a_device_named_after_для_is_found_by_its_kind_on_both_backends(
                 ("стекло для стола", "990072"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_an_opensearch_index_of_an_older_version_gains_the_served_field(
@@ -2023,12 +2012,9 @@ def test_a_fifth_review_s_misreadings_are_gone_on_both_backends(
         ("990083", "Грабли веерные Fiskars Solid", "Сад", "Fiskars"),
     )
     dog_food = {"990080": "Полнорационный сухой корм для взрослых собак средних пород."}
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fifth", rows, dog_food)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "fifth", rows, dog_food) as index:
         assert "990080" not in [h.product_id for h in index.search("огород", limit=10).hits]
         _firsts_are(index, (("вискас", "990081"), ("вскопать огород", "990082")))
-    finally:
-        index.close()
 
 
 def test_a_thin_all_words_stage_is_topped_up_on_both_backends(
@@ -2045,16 +2031,13 @@ def test_a_thin_all_words_stage_is_topped_up_on_both_backends(
         ("990092", "Елка искусственная заснеженная 150 см", "Праздник", "Snowmen"),
     )
     tinsel = {"990090": "Для украшения елки и комнаты."}
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "thin", rows, tinsel)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "thin", rows, tinsel) as index:
         page = index.search("новогодняя елка", limit=10)
         found = [h.product_id for h in page.hits]
         assert found[0] == "990090" and {"990091", "990092"} <= set(found), found
         assert [h.product_id for h in index.search("новогодняя елка", all_words=True).hits] == [
             "990090"
         ]
-    finally:
-        index.close()
 
 
 def test_a_wrong_layout_s_word_with_punctuation_keys_is_found_on_both_backends(
@@ -2069,11 +2052,8 @@ def test_a_wrong_layout_s_word_with_punctuation_keys_is_found_on_both_backends(
         ("990095", "Эпилятор Braun Silk-epil 9", "Красота", "Braun"),
         ("990096", "Бинт марлевый стерильный 7 м", "Аптека", "Фармация"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "layout", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "layout", rows) as index:
         _firsts_are(index, (("'gbkznjh", "990095"), (",byn", "990096")))
-    finally:
-        index.close()
 
 
 def test_a_ninth_review_s_misreadings_are_gone_on_both_backends(
@@ -2097,8 +2077,7 @@ def test_a_ninth_review_s_misreadings_are_gone_on_both_backends(
         ("990107", "Машинка для стрижки Philips HC3505", "Красота", "Philips"),
         ("990108", "Светильник потолочный Citilux 5 ламп", "Свет", "Citilux"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "ninth", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "ninth", rows) as index:
         _firsts_are(
             index,
             (
@@ -2111,8 +2090,6 @@ def test_a_ninth_review_s_misreadings_are_gone_on_both_backends(
         )
         assert "990105" not in [h.product_id for h in index.search("шлейка", limit=10).hits]
         assert "990103" not in [h.product_id for h in index.search("утплитель", limit=10).hits]
-    finally:
-        index.close()
 
 
 def test_a_thirteenth_review_s_misreadings_are_gone_on_both_backends(
@@ -2134,8 +2111,7 @@ def test_a_thirteenth_review_s_misreadings_are_gone_on_both_backends(
         ("990205", "Смеситель для кухни Grohe Eurosmart с высоким изливом", "Сантехника", "Grohe"),
         ("990206", "Плоскогубцы комбинированные Stayer 200 мм", "Инструменты", "Stayer"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "thirteenth", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "thirteenth", rows) as index:
         _firsts_are(
             index,
             (
@@ -2146,8 +2122,6 @@ def test_a_thirteenth_review_s_misreadings_are_gone_on_both_backends(
                 ("пассатижи", "990206"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_a_slip_in_a_long_word_is_no_compound_on_both_backends(
@@ -2167,8 +2141,9 @@ def test_a_slip_in_a_long_word_is_no_compound_on_both_backends(
         ("990303", "Электросамокат Ninebot KickScooter E22", "Самокаты", "Ninebot"),
         ("990304", "Самокат трюковый Tech Team Duke", "Самокаты", "Tech Team"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "slip-or-compound", rows)
-    try:
+    with _made_index(
+        request, tmp_path, catalog, indexes["kind"], "slip-or-compound", rows
+    ) as index:
         _firsts_are(
             index,
             (
@@ -2178,8 +2153,6 @@ def test_a_slip_in_a_long_word_is_no_compound_on_both_backends(
             ),
         )
         assert "990301" not in [h.product_id for h in index.search("гипсакартон", limit=10).hits]
-    finally:
-        index.close()
 
 
 def test_a_brand_s_own_spelling_outranks_its_stem_s_on_both_backends(
@@ -2195,11 +2168,8 @@ def test_a_brand_s_own_spelling_outranks_its_stem_s_on_both_backends(
         ("990310", "Кнопочный телефон Nokia 105 Dual SIM, черный", "Телефоны", "Nokia"),
         ("990311", "Шины зимние Nokian Tyres Hakkapeliitta 10 205/55 R16", "Шины", "Nokian Tyres"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "declined-name", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "declined-name", rows) as index:
         _firsts_are(index, (("нокиан", "990311"), ("нокия", "990310")))
-    finally:
-        index.close()
 
 
 def test_a_fourth_lexicon_and_a_phrase_meaning_after_dlya_on_both_backends(
@@ -2229,8 +2199,7 @@ def test_a_fourth_lexicon_and_a_phrase_meaning_after_dlya_on_both_backends(
             "Pi-Pi-Bent",
         ),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fourth-lexicon", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "fourth-lexicon", rows) as index:
         _firsts_are(
             index,
             (
@@ -2241,8 +2210,6 @@ def test_a_fourth_lexicon_and_a_phrase_meaning_after_dlya_on_both_backends(
                 ("наполнитль для кошачего туалета", "990324"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_a_consonant_typed_as_heard_on_both_backends(
@@ -2257,11 +2224,8 @@ def test_a_consonant_typed_as_heard_on_both_backends(
         ("990330", "Тетрадь Hatber 96 листов, А5, клетка", "Канцелярия", "Hatber"),
         ("990331", "Корм для рыб Tetra Min хлопья, 100 мл", "Зоотовары", "Tetra"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "as-heard", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "as-heard", rows) as index:
         _firsts_are(index, (("тетрать", "990330"), ("тетрадь", "990330")))
-    finally:
-        index.close()
 
 
 def test_a_fifth_lexicon_of_products_described_by_what_they_do_on_both_backends(
@@ -2281,8 +2245,7 @@ def test_a_fifth_lexicon_of_products_described_by_what_they_do_on_both_backends(
         ("990343", "Насос автомобильный электрический Berkut R15", "Автотовары", "Berkut"),
         ("990344", "Платье вечернее длинное с пайетками", "Одежда", "Zarina"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "fifth-lexicon", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "fifth-lexicon", rows) as index:
         _firsts_are(
             index,
             (
@@ -2293,8 +2256,6 @@ def test_a_fifth_lexicon_of_products_described_by_what_they_do_on_both_backends(
                 ("надеть платье", "990344"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_the_eighteenth_and_nineteenth_blind_reviews_misses_on_both_backends(
@@ -2316,8 +2277,7 @@ def test_the_eighteenth_and_nineteenth_blind_reviews_misses_on_both_backends(
         ("990354", "Газонокосилка электрическая Huter ELM-1400", "Сад", "Huter"),
         ("990355", "Мультитул Leatherman Wave Plus", "Туризм", "Leatherman"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-18-19", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-18-19", rows) as index:
         _firsts_are(
             index,
             (
@@ -2329,8 +2289,6 @@ def test_the_eighteenth_and_nineteenth_blind_reviews_misses_on_both_backends(
                 ("лезерман", "990355"),
             ),
         )
-    finally:
-        index.close()
 
 
 def test_the_twenty_fourth_to_twenty_sixth_blind_reviews_rules_on_both_backends(
@@ -2353,8 +2311,7 @@ def test_the_twenty_fourth_to_twenty_sixth_blind_reviews_rules_on_both_backends(
         ("990365", "Садок рыболовный прорезиненный Mikado, 2,5 м", "Рыбалка", "Mikado"),
         ("990366", "Кастрюля эмалированная с крышкой Appetite, 3 л", "Посуда", "Appetite"),
     )
-    index = _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-24-26", rows)
-    try:
+    with _made_index(request, tmp_path, catalog, indexes["kind"], "reviews-24-26", rows) as index:
         _firsts_are(
             index,
             (
@@ -2364,5 +2321,3 @@ def test_the_twenty_fourth_to_twenty_sixth_blind_reviews_rules_on_both_backends(
                 ("kastrulya", "990366"),
             ),
         )
-    finally:
-        index.close()
